@@ -1,0 +1,155 @@
+"""The ``gradlint`` command. Exit codes: 0 no failing finding, 1 findings, 2 usage,
+configuration or internal error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+from gradlint import __version__
+from gradlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_pyproject, load
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = ("check", "rules", "explain")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as ruff does
+        self.exit(EXIT_ERROR, f"gradlint: error: {message}\n")
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gradlint",
+        description="Find the causes of vanishing and exploding gradients in PyTorch code.",
+        epilog="Commands: check (default), rules, explain CODE. Exit: 0 clean, 1 findings, 2 error.",
+    )
+    parser.add_argument("--version", action="version", version=f"gradlint {__version__}")
+    parser.add_argument("paths", nargs="*", default=None, help="files or folders to check (default: .)")
+    parser.add_argument("--select", type=_codes, help="comma-separated rule codes or prefixes to enable (e.g. GL2,GL101)")
+    parser.add_argument("--extend-select", type=_codes, default=[], help="codes or prefixes to enable on top of the selection")
+    parser.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, help="how to print findings (default: text)")
+    parser.add_argument("--config", type=Path, help="read settings from this TOML file instead of the nearest pyproject.toml")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
+    parser.add_argument("--no-exec", action="store_true", help="static checks only: never import or run user code")
+    parser.add_argument("--fail-on", choices=("info", "warning", "error"), help="lowest severity that makes the exit code 1 (default: warning)")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "rules":
+            return _cmd_rules(sys.stdout)
+        if argv and argv[0] == "explain":
+            return _cmd_explain(argv[1:], sys.stdout)
+        if argv and argv[0] == "check":
+            argv = argv[1:]
+        return _cmd_check(argv)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches the user
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        sys.stderr.write(f"gradlint: internal error: {detail} (please report it; run with GRADLINT_DEBUG=1 for details)\n")
+        if os.environ.get("GRADLINT_DEBUG"):
+            raise
+        return EXIT_ERROR
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"gradlint: error: {message}\n")
+    return EXIT_ERROR
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    if args.config is not None:
+        settings = load(args.config, explicit=True)
+    else:
+        first = Path(args.paths[0]) if args.paths else Path.cwd()
+        settings = load(find_pyproject(first if first.exists() else Path.cwd()))
+    from gradlint.registry import is_known_selector
+
+    for flag in ("select", "extend_select", "ignore"):
+        for code in getattr(args, flag) or []:
+            if not is_known_selector(code):
+                raise ConfigError(f"unknown rule code '{code}' in --{flag.replace('_', '-')}")
+    if args.select is not None:
+        settings.select = args.select
+    settings.extend_select = settings.extend_select + args.extend_select
+    settings.ignore = settings.ignore + args.ignore
+    if args.output_format:
+        settings.output_format = args.output_format
+    if args.fail_on:
+        from gradlint.findings import Severity
+
+        settings.fail_on = Severity(args.fail_on)
+    return settings
+
+
+def _cmd_check(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = resolve_settings(args)
+    except ConfigError as exc:
+        return _error(str(exc))
+
+    from gradlint.report import render
+    from gradlint.runner import UsageError, run
+
+    try:
+        result = run(args.paths or ["."], settings)
+    except UsageError as exc:
+        return _error(str(exc))
+    render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
+    sys.stdout.flush()
+    failing = [f for f in result.findings if f.severity.rank >= settings.fail_on.rank]
+    return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
+
+
+def _use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _cmd_rules(stream: TextIO) -> int:
+    from gradlint.registry import all_rules
+
+    rules = list(all_rules().values())
+    header = ("code", "name", "severity", "fixable", "summary")
+    rows = [(r.code, r.name, r.severity.value, "yes" if r.fixable else "no", r.summary) for r in rules]
+    widths = [max(len(row[i]) for row in rows + [header]) for i in range(4)]
+    for row in [header] + rows:
+        stream.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] + "\n")
+    return EXIT_OK
+
+
+def _cmd_explain(argv: list[str], stream: TextIO) -> int:
+    from gradlint.registry import all_rules, get_rule
+
+    if len(argv) != 1:
+        return _error("usage: gradlint explain CODE (e.g. gradlint explain GL206)")
+    rule = get_rule(argv[0])
+    if rule is None:
+        known = ", ".join(all_rules())
+        return _error(f"unknown rule code '{argv[0]}' (known: {known})")
+    stream.write(f"# {rule.code}: {rule.name}\n\n")
+    stream.write(f"Severity: {rule.severity.value}. Fixable: {'yes' if rule.fixable else 'no'}.\n")
+    if rule.options:
+        options = ", ".join(f"{k} = {v!r}" for k, v in rule.options.items())
+        stream.write(f"Options ([tool.gradlint.rules.{rule.code}]): {options}\n")
+    stream.write(f"\n{rule.summary}.\n\n{rule.doc}\n")
+    return EXIT_OK

@@ -1,0 +1,86 @@
+"""The Finding: what every stage produces and every reporter consumes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+class Severity(str, enum.Enum):
+    """How serious a finding is; the failing severity decides the exit code."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) positions; columns in characters."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    content: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A suggested change that removes the finding."""
+
+    message: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass
+class Confirmation:
+    """What the probe measured about a static finding."""
+
+    status: str = "not-probed"  # confirmed | refuted | not-probed
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Finding:
+    """One problem at one place in the user's code. Lines and columns are 1-based;
+    the end column is exclusive (SARIF's convention)."""
+
+    code: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    fix: Optional[Fix] = None
+    confirmation: Optional[Confirmation] = None
+    model: Optional[str] = None
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+            "fix": asdict(self.fix) if self.fix else None,
+            "confirmation": asdict(self.confirmation or Confirmation()),
+        }
+        if self.model is not None:
+            data["model"] = self.model
+        return data

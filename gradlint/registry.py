@@ -1,0 +1,182 @@
+"""The rule registry: every module in `gradlint.rules` is one rule.
+
+A rule module defines, at module level:
+
+- ``CODE``, ``NAME`` (kebab-case), ``SEVERITY`` ("info" | "warning" | "error"),
+  ``SUMMARY`` (one line), ``SCOPE`` (which summary its predicate reads: "file",
+  "loop", "model" or "probe"), ``FIXABLE`` and ``OPTIONS`` (name -> default);
+- its documentation as the module docstring, in ruff's sections;
+- ``VALID`` and ``INVALID`` lists of :class:`Case`;
+- ``check(summary, options)`` yielding :class:`Report` objects.
+
+Everything users see about a rule (``gradlint rules``, ``explain``, SARIF help,
+editor hovers) is read from that one module, so nothing can drift.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterable, Optional
+
+from gradlint.findings import Fix, Severity
+
+# A rule's page is its own module: the docstring is the documentation.
+DOCS_URL = "https://github.com/gradlint/gradlint/blob/main/rules/{module}.py"
+_CODE_RE = re.compile(r"^GL\d{3}$")
+SCOPES = ("file", "loop", "model", "probe")
+
+
+@dataclass(frozen=True)
+class Span:
+    """1-based lines, 1-based columns in characters, exclusive end column."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass
+class Report:
+    """What a rule's predicate yields: where, what, and optionally how to fix it."""
+
+    span: Span
+    message: str
+    fix: Optional[Fix] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    """An example a rule carries for its own tests (Fixit-style).
+
+    ``line`` is the 1-based line an INVALID case must be reported on; ``fixed`` is
+    the expected text after ``--fix`` for fixable rules; ``files`` are extra
+    project files (name -> source) the case needs, e.g. a local module it imports.
+    """
+
+    code: str
+    line: Optional[int] = None
+    fixed: Optional[str] = None
+    files: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+def Valid(code: str, **kwargs: Any) -> Case:
+    return Case(code, **kwargs)
+
+
+def Invalid(code: str, line: int, **kwargs: Any) -> Case:
+    return Case(code, line=line, **kwargs)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    scope: str
+    fixable: bool
+    options: dict[str, Any]
+    doc: str
+    valid: tuple[Case, ...]
+    invalid: tuple[Case, ...]
+    check: Callable[..., Iterable[Report]]
+    module: str
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(module=self.module.rsplit(".", 1)[-1])
+
+    def section(self, title: str) -> str:
+        """The text of one ``## Title`` section of the rule's doc."""
+        return doc_section(self.doc, title)
+
+
+def doc_section(doc: str, title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\s*\n(.*?)(?=^## |\Z)", doc, re.M | re.S)
+    return match.group(1).strip() if match else ""
+
+
+def code_blocks(text: str) -> list[str]:
+    """The fenced ```python blocks of a doc section."""
+    return [m.group(1) for m in re.finditer(r"```python\n(.*?)```", text, re.S)]
+
+
+class RuleError(Exception):
+    """A rule module breaks the contract above (a bug in gradlint, not user input)."""
+
+
+def _load(module: ModuleType) -> Rule:
+    try:
+        rule = Rule(
+            code=module.CODE,
+            name=module.NAME,
+            severity=Severity(module.SEVERITY),
+            summary=module.SUMMARY,
+            scope=module.SCOPE,
+            fixable=bool(getattr(module, "FIXABLE", False)),
+            options=dict(getattr(module, "OPTIONS", {})),
+            doc=(module.__doc__ or "").strip(),
+            valid=tuple(getattr(module, "VALID", ())),
+            invalid=tuple(getattr(module, "INVALID", ())),
+            check=module.check,
+            module=module.__name__,
+        )
+    except AttributeError as exc:
+        raise RuleError(f"{module.__name__}: {exc}") from None
+    if not _CODE_RE.match(rule.code) or rule.scope not in SCOPES:
+        raise RuleError(f"{module.__name__}: bad CODE or SCOPE")
+    return rule
+
+
+_RULES: Optional[dict[str, Rule]] = None
+
+
+def all_rules() -> dict[str, Rule]:
+    """Every rule, by code, in code order. Imported once per process."""
+    global _RULES
+    if _RULES is None:
+        import gradlint.rules as package
+
+        found: dict[str, Rule] = {}
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("gl"):
+                rule = _load(importlib.import_module(f"{package.__name__}.{info.name}"))
+                if rule.code in found:
+                    raise RuleError(f"duplicate rule code {rule.code}")
+                found[rule.code] = rule
+        _RULES = dict(sorted(found.items()))
+    return _RULES
+
+
+def get_rule(code: str) -> Optional[Rule]:
+    return all_rules().get(code.upper())
+
+
+def is_known_selector(selector: str) -> bool:
+    """A selector is a code prefix (``GL2``, ``GL206``) or ``ALL`` matching some rule."""
+    selector = selector.upper()
+    return selector == "ALL" or any(code.startswith(selector) for code in all_rules())
+
+
+def _longest_match(code: str, selectors: Iterable[str]) -> int:
+    best = -1
+    for selector in selectors:
+        selector = selector.upper()
+        if selector == "ALL":
+            best = max(best, 0)
+        elif code.startswith(selector):
+            best = max(best, len(selector))
+    return best
+
+
+def is_selected(code: str, select: Iterable[str], ignore: Iterable[str]) -> bool:
+    """ruff's semantics: the most specific matching selector wins; a tie goes to ignore."""
+    chosen = _longest_match(code, select)
+    return chosen >= 0 and chosen > _longest_match(code, ignore)

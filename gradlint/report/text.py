@@ -1,0 +1,40 @@
+"""ruff-like text: ``path:line:col: CODE message`` and a summary line."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from gradlint.config import Settings
+from gradlint.runner import RunResult
+
+_BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
+
+
+def format_finding(finding, color: bool = False) -> str:
+    fixable = " [*]" if finding.fix else ""
+    location = f"{finding.path}:{finding.line}:{finding.column}:"
+    code = finding.code
+    if color:
+        location = f"{_BOLD}{location}{_RESET}"
+        code = f"{_BOLD}{_RED}{code}{_RESET}"
+    line = f"{location} {code}{fixable} {finding.message}"
+    confirmation = finding.confirmation
+    if confirmation is not None and confirmation.status != "not-probed":
+        evidence = ", ".join(f"{k}={v}" for k, v in confirmation.evidence.items())
+        line += f"\n  probe: {confirmation.status}" + (f" ({evidence})" if evidence else "")
+    return line
+
+
+def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False) -> None:
+    for finding in result.findings:
+        stream.write(format_finding(finding, color) + "\n")
+    if quiet:
+        return
+    count = len(result.findings)
+    if count == 0:
+        stream.write("All checks passed!\n")
+        return
+    stream.write(f"Found {count} error{'s' if count != 1 else ''}.\n")
+    fixable = sum(1 for f in result.findings if f.fix)
+    if fixable:
+        stream.write(f"[*] {fixable} fixable with the `--fix` option.\n")

@@ -1,0 +1,334 @@
+"""The training-loop summary: the ordered events of each loop or step function.
+
+A *scope* is one iteration of training: a ``for``/``while`` loop whose body (with
+nested loops flattened and local helper functions inlined) both computes gradients
+and steps an optimiser, or a step function that does so and is not called from a
+loop of the same file. Rules read the events of a scope in execution order; they
+never walk the tree themselves.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+from gradlint.source.names import Names, dotted
+from gradlint.source.unit import SourceUnit
+
+# Event kinds, in the vocabulary of a training step.
+ZERO_GRAD = "zero_grad"
+FORWARD = "forward"
+LOSS = "loss"
+LOSS_DIV = "loss_div"  # the loss divided or multiplied by a constant
+SCALE = "scale"  # scaler.scale(loss)
+BACKWARD = "backward"
+UNSCALE = "unscale"
+CLIP = "clip"
+STEP = "step"
+SCHEDULER_STEP = "scheduler_step"
+SCALER_UPDATE = "scaler_update"
+
+CLIP_FUNCTIONS = {
+    "torch.nn.utils.clip_grad_norm_",
+    "torch.nn.utils.clip_grad_value_",
+    "torch.nn.utils.clip_grad_norm",
+    "torch.nn.utils.clip_grad.clip_grad_norm_",
+    "torch.nn.utils.clip_grad.clip_grad_value_",
+    "torch.nn.utils.clip_grad_norm_.clip_grad_norm_",
+}
+CLIP_METHODS = {"clip_grad_norm_", "clip_grad_value_", "clip_gradients"}
+BACKWARD_METHODS = {"backward", "manual_backward"}
+
+Loop = Union[ast.For, ast.AsyncFor, ast.While]
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@dataclass
+class Event:
+    kind: str
+    node: ast.AST  # the call or statement that is the event
+    stmt: ast.stmt  # the statement in the scope's own code that contains it
+    receiver: Optional[str] = None  # "optimizer" in optimizer.step()
+    guards: tuple[ast.expr, ...] = ()  # tests of the enclosing ifs, innermost last
+    contexts: tuple[str, ...] = ()  # qualified names of enclosing `with` items
+    loop_depth: int = 0  # loops nested inside the scope around the event
+    via: Optional[ast.Call] = None  # the call site when inlined from a helper
+
+
+@dataclass
+class Scope:
+    kind: str  # "for" | "while" | "function"
+    node: Union[Loop, FunctionNode]
+    events: list[Event]
+    # zero_grad calls in loops around this one: they run once per outer iteration
+    outer_zero_grads: list[Event] = field(default_factory=list)
+
+    def of(self, *kinds: str) -> list[Event]:
+        return [event for event in self.events if event.kind in kinds]
+
+    def first(self, kind: str) -> Optional[Event]:
+        return next((e for e in self.events if e.kind == kind), None)
+
+    @property
+    def label(self) -> str:
+        if isinstance(self.node, _FUNCTIONS):
+            return f"step function `{self.node.name}`"
+        return "training loop"
+
+
+@dataclass
+class TrainingSummary:
+    unit: SourceUnit
+    names: Names
+    scopes: list[Scope]
+
+
+class _EventCollector:
+    """Walks statements in execution order and records events."""
+
+    def __init__(self, names: Names, helpers: dict[str, FunctionNode]) -> None:
+        self.names = names
+        self.helpers = helpers
+
+    def collect(self, body: list[ast.stmt], _inlining: frozenset = frozenset()) -> list[Event]:
+        events: list[Event] = []
+        for stmt in body:
+            self._statement(stmt, stmt, events, (), (), 0, None, _inlining)
+        return events
+
+    def _statement(self, stmt, top, events, guards, contexts, depth, via, inlining) -> None:
+        if isinstance(stmt, _FUNCTIONS + (ast.ClassDef,)):
+            return  # definitions run later, if at all
+        if isinstance(stmt, ast.If):
+            self._expression(stmt.test, top, events, guards, contexts, depth, via, inlining)
+            inner = guards + (stmt.test,)
+            for child in stmt.body:
+                self._statement(child, top, events, inner, contexts, depth, via, inlining)
+            negated = guards + (ast.UnaryOp(op=ast.Not(), operand=stmt.test),)
+            for child in stmt.orelse:
+                self._statement(child, top, events, negated, contexts, depth, via, inlining)
+            return
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            inner = contexts
+            for item in stmt.items:
+                self._expression(item.context_expr, top, events, guards, contexts, depth, via, inlining)
+                func = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
+                inner = inner + (self.names.qualify(func) or "",)
+            for child in stmt.body:
+                self._statement(child, top, events, guards, inner, depth, via, inlining)
+            return
+        if isinstance(stmt, _LOOPS):
+            head = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.test
+            self._expression(head, top, events, guards, contexts, depth, via, inlining)
+            for child in stmt.body + stmt.orelse:
+                self._statement(child, top, events, guards, contexts, depth + 1, via, inlining)
+            return
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            for child in stmt.body + [h for handler in stmt.handlers for h in handler.body] + stmt.orelse + stmt.finalbody:
+                self._statement(child, top, events, guards, contexts, depth, via, inlining)
+            return
+        if type(stmt).__name__ == "Match":
+            for case in stmt.cases:
+                for child in case.body:
+                    self._statement(child, top, events, guards, contexts, depth, via, inlining)
+            return
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self._expression(child, top, events, guards, contexts, depth, via, inlining)
+        self._assignment_events(stmt, top, events, guards, contexts, depth, via)
+
+    def _assignment_events(self, stmt, top, events, guards, contexts, depth, via) -> None:
+        def add(kind: str, node: ast.AST, receiver: Optional[str] = None) -> None:
+            events.append(Event(kind, node, top, receiver, guards, contexts, depth, via))
+
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                for sub in ast.walk(target):
+                    # p.grad = None clears a gradient as zero_grad(set_to_none=True) does
+                    if isinstance(sub, ast.Attribute) and sub.attr == "grad" and _is_none(stmt.value):
+                        add(ZERO_GRAD, stmt, dotted(sub.value))
+            names = [dotted(t) for t in stmt.targets]
+            if any(n and "loss" in n.lower() for n in names):
+                kind = LOSS_DIV if _divides(stmt.value, names) else LOSS
+                add(kind, stmt, names[0])
+        elif isinstance(stmt, ast.AugAssign):
+            name = dotted(stmt.target)
+            if name and "loss" in name.lower() and isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+                add(LOSS_DIV, stmt, name)
+
+    def _expression(self, expr, top, events, guards, contexts, depth, via, inlining) -> None:
+        # post-order: a call's arguments and receiver run before the call itself
+        for call in _calls_in_order(expr):
+            self._call(call, top, events, guards, contexts, depth, via, inlining)
+
+    def _call(self, call: ast.Call, top, events, guards, contexts, depth, via, inlining) -> None:
+        def add(kind: str, receiver: Optional[str] = None) -> None:
+            events.append(Event(kind, call, top, receiver, guards, contexts, depth, via))
+
+        func = call.func
+        qualified = self.names.qualify(func) or ""
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
+        receiver_kind = self.names.kind_of(receiver)
+
+        if qualified in CLIP_FUNCTIONS or (method in CLIP_METHODS and receiver_kind != "optimizer"):
+            add(CLIP, receiver)
+        elif method in BACKWARD_METHODS or qualified == "torch.autograd.backward":
+            add(BACKWARD, receiver)
+        elif method == "zero_grad":
+            add(ZERO_GRAD, receiver)
+        elif method == "unscale_":
+            add(UNSCALE, receiver)
+        elif method == "scale" and receiver_kind == "scaler":
+            add(SCALE, receiver)
+        elif method == "update" and receiver_kind == "scaler":
+            add(SCALER_UPDATE, receiver)
+        elif method == "step":
+            if receiver_kind == "scaler" and call.args:
+                add(STEP, dotted(call.args[0]))  # scaler.step(optimizer) steps the optimizer
+            elif receiver_kind == "optimizer":
+                add(STEP, receiver)
+            elif receiver_kind == "scheduler":
+                add(SCHEDULER_STEP, receiver)
+        elif method == "zero_" and receiver and receiver.endswith(".grad"):
+            add(ZERO_GRAD, receiver)  # p.grad.zero_()
+        else:
+            helper = self._helper(func)
+            if helper is not None and helper.name not in inlining:
+                for event in self.collect(helper.body, inlining | {helper.name}):
+                    event.stmt = top
+                    event.guards = guards + event.guards
+                    event.contexts = contexts + event.contexts
+                    event.loop_depth += depth
+                    event.via = via or call
+                    events.append(event)
+            elif self._is_model_call(func):
+                add(FORWARD, dotted(func))
+
+    def _helper(self, func: ast.AST) -> Optional[FunctionNode]:
+        name = dotted(func)
+        if name is None:
+            return None
+        if name.startswith("self.") and name.count(".") == 1:
+            return self.helpers.get(name)
+        return self.helpers.get(name) if "." not in name else None
+
+    def _is_model_call(self, func: ast.AST) -> bool:
+        name = dotted(func)
+        if name is None:
+            return False
+        if name == "self" or any(b.params_of == name for b in self.names.bindings.values()):
+            return True
+        return name.rsplit(".", 1)[-1].lower() in ("model", "net", "network", "module")
+
+
+def _calls_in_order(expr: ast.AST) -> Iterator[ast.Call]:
+    """Calls in ``expr`` in evaluation order (receivers and arguments first)."""
+    if isinstance(expr, (ast.Lambda,) + _FUNCTIONS):
+        return
+    for child in ast.iter_child_nodes(expr):
+        yield from _calls_in_order(child)
+    if isinstance(expr, ast.Call):
+        yield expr
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _divides(value: ast.AST, targets: list[Optional[str]]) -> bool:
+    """``loss = loss / k`` (or ``* (1 / k)``) rescales the loss already computed."""
+    return (
+        isinstance(value, ast.BinOp)
+        and isinstance(value.op, (ast.Div, ast.Mult, ast.FloorDiv))
+        and dotted(value.left) in targets
+    )
+
+
+def summarize(unit: SourceUnit) -> TrainingSummary:
+    """Build the training-loop summary of a parsed file."""
+    assert unit.tree is not None
+    names = Names(unit.tree)
+    helpers = _helpers(unit.tree)
+    collector = _EventCollector(names, helpers)
+
+    scopes: list[Scope] = []
+    called_from_loops: set[str] = set()
+    _find_scopes(unit.tree.body, collector, scopes, [], called_from_loops)
+    for function in _all_functions(unit.tree):
+        if _function_key(function) in called_from_loops:
+            continue
+        if any(isinstance(s.node, _LOOPS) and _contains(function, s.node) for s in scopes):
+            continue  # its own loop already is the scope
+        events = collector.collect(function.body, frozenset({function.name}))
+        if _is_training(events):
+            scopes.append(Scope("function", function, events))
+    scopes.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
+    return TrainingSummary(unit, names, scopes)
+
+
+def _is_training(events: list[Event]) -> bool:
+    kinds = {e.kind for e in events}
+    return BACKWARD in kinds and STEP in kinds
+
+
+def _find_scopes(body, collector, scopes, outer_events, called_from_loops) -> None:
+    """Pick, in each loop nest, the innermost loops that hold a whole training step."""
+    for stmt in body:
+        for loop in _loops_at_top(stmt):
+            events = collector.collect(loop.body)
+            nested_before = len(scopes)
+            _find_scopes(loop.body, collector, scopes, outer_events + [events], called_from_loops)
+            if len(scopes) > nested_before or not _is_training(events):
+                continue
+            for event in events:
+                if event.via is not None:
+                    called_from_loops.add(_function_key(event.via.func))
+            outer_zero = [
+                e for level in outer_events for e in level if e.kind == ZERO_GRAD and e.loop_depth == 0
+            ]
+            kind = "while" if isinstance(loop, ast.While) else "for"
+            scopes.append(Scope(kind, loop, events, outer_zero))
+
+
+def _loops_at_top(stmt: ast.stmt) -> Iterator[Loop]:
+    """Loops in ``stmt`` that are not inside another loop of ``stmt``."""
+    if isinstance(stmt, _LOOPS):
+        yield stmt
+        return
+    for child in ast.iter_child_nodes(stmt):
+        if isinstance(child, ast.stmt):
+            yield from _loops_at_top(child)
+
+
+def _helpers(tree: ast.Module) -> dict[str, FunctionNode]:
+    """Functions a loop may call by name: module-level ones and ``self.`` methods."""
+    helpers: dict[str, FunctionNode] = {}
+    for node in tree.body:
+        if isinstance(node, _FUNCTIONS):
+            helpers[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, _FUNCTIONS):
+                    helpers.setdefault(f"self.{item.name}", item)
+    return helpers
+
+
+def _all_functions(tree: ast.Module) -> Iterator[FunctionNode]:
+    for node in ast.walk(tree):
+        if isinstance(node, _FUNCTIONS):
+            yield node
+
+
+def _function_key(node: ast.AST) -> str:
+    """The name a helper is known by, whether defined (``def f``) or called (``self.f()``)."""
+    if isinstance(node, _FUNCTIONS):
+        return node.name
+    return (dotted(node) or "").rsplit(".", 1)[-1]
+
+
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+    return outer.lineno <= inner.lineno <= (outer.end_lineno or outer.lineno)

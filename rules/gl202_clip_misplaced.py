@@ -1,0 +1,147 @@
+"""## What it does
+Checks that gradient clipping (`clip_grad_norm_`, `clip_grad_value_`,
+`accelerator.clip_grad_norm_`, …) runs between `backward()` and the optimiser's
+`step()` of the same iteration.
+
+## Why is this bad?
+Clipping only changes the gradients the next `step()` uses. Clipping *before*
+`backward()` clips gradients that are about to be cleared or overwritten, and
+clipping *after* `step()` clips gradients that were already applied: either way the
+update is unclipped and the protection against exploding gradients (Pascanu et al.
+2013) is silently gone.
+
+## Example
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+```
+
+## Use instead
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    optimizer.step()
+```
+
+## Options
+None.
+
+## References
+- Pascanu, Mikolov, Bengio, "On the difficulty of training recurrent neural networks", ICML 2013
+- [`torch.nn.utils.clip_grad_norm_`](https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.loops import BACKWARD, CLIP, STEP, TrainingSummary
+
+CODE = "GL202"
+NAME = "clip-misplaced"
+SEVERITY = "error"
+SUMMARY = "Gradient clipping runs before backward() or after step(), where it has no effect"
+SCOPE = "loop"
+FIXABLE = False
+OPTIONS: dict = {}
+
+VALID = [
+    Valid(
+        """
+from torch.nn.utils import clip_grad_norm_ as clip
+for x, y in loader:
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    clip(model.parameters(), 1.0)
+    optimizer.step()
+"""
+    ),
+    Valid(
+        """
+scaler = torch.cuda.amp.GradScaler()
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(loss_fn(model(x), y)).backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_value_(model.parameters(), 0.5)
+    scaler.step(optimizer)
+    scaler.update()
+"""
+    ),
+    Valid(
+        """
+for i, (x, y) in enumerate(loader):
+    loss = loss_fn(model(x), y) / 4
+    loss.backward()
+    if (i + 1) % 4 == 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+]
+INVALID = [
+    Invalid(
+        """
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    loss.backward()
+    optimizer.step()
+""",
+        line=6,
+    ),
+    Invalid(
+        """
+from torch import nn
+for x, y in loader:
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+""",
+        line=7,
+    ),
+    Invalid(
+        """
+for batch in loader:
+    optimizer.zero_grad()
+    accelerator.backward(model(**batch).loss)
+    optimizer.step()
+    accelerator.clip_grad_norm_(model.parameters(), 1.0)
+""",
+        line=6,
+    ),
+]
+
+
+def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
+    for scope in summary.scopes:
+        events = scope.events
+        for index, event in enumerate(events):
+            if event.kind != CLIP:
+                continue
+            before = {e.kind for e in events[:index]}
+            after = {e.kind for e in events[index + 1 :]}
+            if BACKWARD not in before:
+                where = "before backward()"
+            elif STEP not in after:
+                where = "after step()"
+            else:
+                continue
+            span = summary.unit.span(event.via or event.node)
+            yield Report(
+                span,
+                f"gradient clipping runs {where}, so the optimiser steps on unclipped "
+                f"gradients; move it between backward() and step()",
+            )

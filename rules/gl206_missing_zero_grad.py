@@ -1,0 +1,182 @@
+"""## What it does
+Checks training loops (and step functions) that call `backward()` and an
+optimiser's `step()` but never clear the gradients with `zero_grad()` (or
+`p.grad = None`) inside the loop.
+
+## Why is this bad?
+PyTorch *adds* each `backward()` into `.grad`. Without clearing, every step uses
+the sum of all gradients since the start (or since the last clear in an outer
+loop): the effective gradient grows with every iteration and the updates explode,
+which looks exactly like an exploding-gradient problem with no structural cause.
+
+## Example
+```python
+for inputs, targets in loader:
+    loss = criterion(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+```
+
+## Use instead
+```python
+for inputs, targets in loader:
+    optimizer.zero_grad(set_to_none=True)
+    loss = criterion(model(inputs), targets)
+    loss.backward()
+    optimizer.step()
+```
+
+## Options
+None.
+
+## References
+- [PyTorch: Zeroing out gradients](https://pytorch.org/tutorials/recipes/recipes/zeroing_out_gradients.html)
+- [`torch.optim.Optimizer.zero_grad`](https://pytorch.org/docs/stable/generated/torch.optim.Optimizer.zero_grad.html)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.loops import STEP, ZERO_GRAD, TrainingSummary
+
+CODE = "GL206"
+NAME = "missing-zero-grad"
+SEVERITY = "error"
+SUMMARY = "Training loop calls backward() and step() but never clears gradients"
+SCOPE = "loop"
+FIXABLE = False
+OPTIONS: dict = {}
+
+VALID = [
+    Valid(
+        """
+for epoch in range(10):
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+"""
+    ),
+    Valid(
+        """
+for x, y in loader:
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    model.zero_grad(set_to_none=True)
+"""
+    ),
+    Valid(
+        """
+for x, y in loader:
+    for p in model.parameters():
+        p.grad = None
+    loss_fn(model(x), y).backward()
+    optimizer.step()
+"""
+    ),
+    Valid(
+        """
+def train_step(model, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+
+for x, y in loader:
+    optimizer.zero_grad()
+    train_step(model, optimizer, x, y)
+"""
+    ),
+    Valid(
+        """
+scaler = torch.cuda.amp.GradScaler()
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(loss_fn(model(x), y)).backward()
+    scaler.step(optimizer)
+    scaler.update()
+"""
+    ),
+    Valid(
+        """
+for x, y in loader:
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    scheduler.step()
+"""
+    ),
+]
+INVALID = [
+    Invalid(
+        """
+for x, y in loader:
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+""",
+        line=2,
+    ),
+    Invalid(
+        """
+for epoch in range(10):
+    optimizer.zero_grad()
+    for x, y in loader:
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+""",
+        line=4,
+    ),
+    Invalid(
+        """
+def train_step(model, optimizer, x, y):
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+
+while True:
+    train_step(model, optimizer, *next(it))
+""",
+        line=7,
+    ),
+    Invalid(
+        """
+scaler = torch.cuda.amp.GradScaler()
+for x, y in loader:
+    scaler.scale(loss_fn(model(x), y)).backward()
+    scaler.step(optimizer)
+    scaler.update()
+""",
+        line=3,
+    ),
+    Invalid(
+        """
+class Trainer:
+    def train_step(self, batch):
+        loss = self.model(batch).loss
+        loss.backward()
+        self.optimizer.step()
+""",
+        line=3,
+    ),
+]
+
+
+def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
+    for scope in summary.scopes:
+        if scope.first(ZERO_GRAD) is not None:
+            continue
+        steps = scope.of(STEP)
+        optimizer = steps[0].receiver or "optimizer"
+        message = (
+            f"{scope.label} calls backward() and {optimizer}.step() but never clears "
+            f"gradients, so they accumulate across iterations"
+        )
+        if scope.outer_zero_grads:
+            outer = scope.outer_zero_grads[0].node.lineno
+            message += f" (zero_grad() on line {outer} runs only once per outer loop)"
+        message += f"; call {optimizer}.zero_grad() at the start of each iteration"
+        yield Report(summary.unit.header_span(scope.node), message)

@@ -1,0 +1,61 @@
+"""Every rule's own VALID/INVALID cases, and its doc's Example / Use instead blocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gradlint.config import Settings
+from gradlint.registry import all_rules, code_blocks
+from gradlint.runner import lint_file
+
+SOURCE_SCOPES = ("file", "loop")
+RULES = [rule for rule in all_rules().values() if rule.scope in SOURCE_SCOPES]
+
+
+def lint_case(tmp_path: Path, code: str, source: str, files=(), options=()) -> list:
+    for name, text in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    path = tmp_path / "case.py"
+    path.write_text(source)
+    settings = Settings(select=[code], root=tmp_path)
+    if options:
+        settings.rule_options[code] = dict(options)
+    rule = all_rules()[code]
+    return [f for f in lint_file(path, str(path), [rule], settings) if f.code == code]
+
+
+def _cases(kind: str):
+    for rule in RULES:
+        for index, case in enumerate(getattr(rule, kind)):
+            yield pytest.param(rule.code, case, id=f"{rule.code}-{kind}-{index}")
+
+
+@pytest.mark.parametrize("code,case", list(_cases("valid")))
+def test_valid_case_is_clean(tmp_path, code, case):
+    assert lint_case(tmp_path, code, case.code, case.files, case.options) == []
+
+
+@pytest.mark.parametrize("code,case", list(_cases("invalid")))
+def test_invalid_case_fires_at_its_line(tmp_path, code, case):
+    findings = lint_case(tmp_path, code, case.code, case.files, case.options)
+    assert [f.line for f in findings] == [case.line], [f.message for f in findings]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_doc_example_fires_and_use_instead_does_not(tmp_path, rule):
+    example = code_blocks(rule.section("Example"))
+    better = code_blocks(rule.section("Use instead"))
+    assert example and better, f"{rule.code} doc needs ```python blocks under Example and Use instead"
+    assert any(lint_case(tmp_path, rule.code, block) for block in example)
+    assert all(lint_case(tmp_path, rule.code, block) == [] for block in better)
+
+
+@pytest.mark.parametrize("rule", list(all_rules().values()), ids=lambda r: r.code)
+def test_rule_doc_has_ruff_sections(rule):
+    for section in ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References"):
+        assert rule.section(section), f"{rule.code} doc lacks '## {section}'"
+    assert rule.name == rule.name.lower() and " " not in rule.name
+    assert rule.valid and rule.invalid, f"{rule.code} carries no VALID/INVALID cases"
