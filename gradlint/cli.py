@@ -105,10 +105,11 @@ def _cmd_check(argv: list[str]) -> int:
         return _error(str(exc))
 
     from gradlint.report import render
-    from gradlint.runner import UsageError, run
+    from gradlint.runner import RunOptions, UsageError, run
 
+    options = RunOptions(no_exec=args.no_exec)
     try:
-        result = run(args.paths or ["."], settings)
+        result = run(args.paths or ["."], settings, options)
     except UsageError as exc:
         return _error(str(exc))
     render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))

@@ -25,6 +25,13 @@ class UsageError(Exception):
 
 
 @dataclass
+class RunOptions:
+    """How this run was asked for (CLI flags that are not settings)."""
+
+    no_exec: bool = False  # static only: never import or run user code
+
+
+@dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
@@ -135,11 +142,20 @@ def lint_file(path: Path, shown: str, rules: Sequence[Rule], settings: Settings)
     return lint_unit(unit, rules, settings)
 
 
-def run(paths: Sequence[str], settings: Settings) -> RunResult:
+def lint_files(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings, options: RunOptions) -> list[Finding]:
+    """The source rules over every file (the place for --jobs and the cache)."""
+    findings: list[Finding] = []
+    for path, shown in files:
+        findings.extend(lint_file(path, shown, rules, settings))
+    return findings
+
+
+def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] = None) -> RunResult:
+    options = options or RunOptions()
     files = discover(paths, settings)
     rules = active_rules(settings)
     result = RunResult(files=len(files))
-    for path, shown in files:
-        result.findings.extend(lint_file(path, shown, rules, settings))
+    result.findings.extend(lint_files(files, rules, settings, options))
+    # model analysis and the probe (worker process) plug in here, unless options.no_exec
     result.findings.sort(key=Finding.sort_key)
     return result
