@@ -154,8 +154,12 @@ def _check(key: str, value: Any, expected: str, where: str) -> Any:
         "array of tables": isinstance(value, list) and all(isinstance(v, dict) for v in value),
     }[expected]
     if not ok:
-        raise ConfigError(f"{where}: '{key}' must be a {expected}, got {_type_name(value)}")
+        raise ConfigError(f"{where}: '{key}' must be {_a(expected)}, got {_type_name(value)}")
     return value
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def _type_name(value: Any) -> str:
@@ -191,8 +195,8 @@ def _check_rule_options(settings: Settings, where: str) -> None:
                 )
             if not _same_type(rule.options[name], value):
                 raise ConfigError(
-                    f"{where}: option '{name}' of {rule.code} must be a "
-                    f"{_type_name(rule.options[name])}, got {_type_name(value)}"
+                    f"{where}: option '{name}' of {rule.code} must be "
+                    f"{_a(_type_name(rule.options[name]))}, got {_type_name(value)}"
                 )
         settings.rule_options[code] = dict(options)
     settings.rule_options = {code.upper(): opts for code, opts in settings.rule_options.items()}
@@ -213,7 +217,7 @@ def _check_probe(settings: Settings, where: str) -> None:
             raise ConfigError(f"{where}: unknown key '{name}' in [tool.gradlint.probe]")
         if not _same_type(PROBE_DEFAULTS[name], value):
             raise ConfigError(
-                f"{where}: 'probe.{name}' must be a {_type_name(PROBE_DEFAULTS[name])}, got {_type_name(value)}"
+                f"{where}: 'probe.{name}' must be {_a(_type_name(PROBE_DEFAULTS[name]))}, got {_type_name(value)}"
             )
         if name in PROBE_CHOICES and value not in PROBE_CHOICES[name]:
             raise ConfigError(f"{where}: 'probe.{name}' must be one of {', '.join(PROBE_CHOICES[name])}")

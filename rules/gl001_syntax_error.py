@@ -53,4 +53,4 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         return
     line = min(max(problem.line, 1), max(len(unit.lines), 1))
     column = problem.column
-    yield Report(Span(line, column, line, column + 1), f"SyntaxError: {problem.message}")
+    yield Report(Span(line, column, line, column + 1), problem.message)

@@ -65,11 +65,11 @@ class SourceUnit:
                 self.tree = ast.parse(self.text, filename=self.path)
         except SyntaxError as exc:
             self.syntax_error = SyntaxProblem(
-                exc.msg, exc.lineno or 1, max(exc.offset or 1, 1)
+                f"{type(exc).__name__}: {exc.msg}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
         except (ValueError, RecursionError, MemoryError) as exc:
             # null bytes, or nesting deeper than the parser's stack
-            self.syntax_error = SyntaxProblem(_short(exc), 1, 1)
+            self.syntax_error = SyntaxProblem(f"cannot parse the file: {_short(exc)}", 1, 1)
 
     @property
     def lines(self) -> list[str]:

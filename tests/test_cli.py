@@ -1,0 +1,170 @@
+"""The CLI contract: commands, flags, exit codes, as a user runs them (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+from conftest import run_gradlint
+
+NO_ZERO_GRAD = textwrap.dedent(
+    """\
+    import torch
+
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+    """
+)
+CLEAN = NO_ZERO_GRAD.replace("    loss = torch", "    optimizer.zero_grad()\n    loss = torch")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_missing_zero_grad_reported_at_loop_line_exit_1(tmp_path):
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    result = run_gradlint("train.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith("train.py:5:1: GL206 training loop calls backward()")
+    assert "Found 1 error." in result.stdout
+    assert result.stderr == ""
+
+
+def test_noqa_on_reported_line_gives_exit_0(tmp_path):
+    write(tmp_path, "train.py", NO_ZERO_GRAD.replace("in loader:", "in loader:  # noqa: GL206"))
+    result = run_gradlint("train.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "All checks passed!" in result.stdout
+
+
+def test_default_path_is_current_folder_and_check_alias(tmp_path):
+    write(tmp_path, "pkg/train.py", NO_ZERO_GRAD)
+    write(tmp_path, "pkg/ok.py", CLEAN)
+    plain = run_gradlint(cwd=tmp_path)
+    alias = run_gradlint("check", cwd=tmp_path)
+    assert plain.returncode == alias.returncode == 1
+    assert plain.stdout == alias.stdout
+    assert "pkg/train.py:5:1: GL206" in plain.stdout and "pkg/ok.py" not in plain.stdout
+
+
+def test_syntax_error_next_to_good_file(tmp_path):
+    write(tmp_path, "a_broken.py", "def f(:\n    pass\n")
+    write(tmp_path, "b_train.py", NO_ZERO_GRAD)
+    result = run_gradlint(".", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("a_broken.py:1:7: GL001 SyntaxError:")
+    assert lines[1].startswith("b_train.py:5:1: GL206")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_undecodable_file_is_gl001_not_a_crash(tmp_path):
+    (tmp_path / "latin.py").write_bytes(b"x = '\xe9\xff'\n")
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    result = run_gradlint(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "latin.py:1:1: GL001 cannot decode the file" in result.stdout
+    assert "train.py:5:1: GL206" in result.stdout
+
+
+def test_select_ignore_extend_select_with_prefixes(tmp_path):
+    write(tmp_path, "train.py", NO_ZERO_GRAD + "    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n")
+    both = run_gradlint("train.py", "--output-format", "json", cwd=tmp_path)
+    assert sorted(f["code"] for f in json.loads(both.stdout)["findings"]) == ["GL202", "GL206"]
+    only_202 = run_gradlint("train.py", "--select", "GL2", "--ignore", "GL206", cwd=tmp_path)
+    assert "GL202" in only_202.stdout and "GL206" not in only_202.stdout
+    only_001 = run_gradlint("train.py", "--select", "GL001", cwd=tmp_path)
+    assert only_001.returncode == 0
+    extended = run_gradlint("train.py", "--select", "GL001", "--extend-select", "GL206", cwd=tmp_path)
+    assert "GL206" in extended.stdout and "GL202" not in extended.stdout
+
+
+def test_unknown_code_on_command_line_is_exit_2(tmp_path):
+    write(tmp_path, "train.py", CLEAN)
+    result = run_gradlint("train.py", "--select", "GL999", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "gradlint: error: unknown rule code 'GL999' in --select"
+
+
+def test_exit_zero_and_quiet(tmp_path):
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    result = run_gradlint("train.py", "--exit-zero", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.count("\n") == 1 and "GL206" in result.stdout
+
+
+def test_missing_path_is_exit_2_one_line(tmp_path):
+    result = run_gradlint("nope.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "gradlint: error: nope.py: no such file or directory\n"
+
+
+def test_bad_flag_is_exit_2_one_line(tmp_path):
+    result = run_gradlint("--output-format", "xml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "--output-format" in result.stderr
+
+
+def test_rules_lists_every_rule_with_metadata():
+    from gradlint.registry import all_rules
+
+    result = run_gradlint("rules")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["code", "name", "severity", "fixable"]
+    for rule in all_rules().values():
+        row = next(line for line in lines if line.startswith(rule.code + " "))
+        assert row.split()[1:4] == [rule.name, rule.severity.value, "yes" if rule.fixable else "no"]
+    assert len(lines) == len(all_rules()) + 1
+
+
+def test_explain_prints_the_rule_module_doc():
+    from gradlint.registry import get_rule
+
+    result = run_gradlint("explain", "gl206")
+    assert result.returncode == 0
+    assert result.stdout.startswith("# GL206: missing-zero-grad")
+    assert get_rule("GL206").doc in result.stdout
+    missing = run_gradlint("explain", "GL999")
+    assert missing.returncode == 2 and "unknown rule code 'GL999'" in missing.stderr
+
+
+def test_source_only_run_never_imports_torch(tmp_path):
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['gradlint', '--no-exec', 'train.py']\n"
+        "try:\n"
+        "    runpy.run_module('gradlint', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert "GL206" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "NO-TORCH"
+
+
+def test_python_dash_m_and_console_script_agree(tmp_path):
+    import shutil
+    import subprocess
+
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    script = shutil.which("gradlint")
+    assert script, "console script not installed"
+    direct = subprocess.run([script, "train.py"], cwd=tmp_path, capture_output=True, text=True, env={"NO_COLOR": "1", "PATH": ""})
+    module = run_gradlint("train.py", cwd=tmp_path)
+    assert direct.returncode == module.returncode == 1
+    assert direct.stdout == module.stdout
