@@ -13,7 +13,7 @@ from gradlint import __version__
 from gradlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_pyproject, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain")
+COMMANDS = ("check", "rules", "explain", "server", "clean")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,11 +25,21 @@ def _codes(value: str) -> list[str]:
     return [code.strip().upper() for code in value.split(",") if code.strip()]
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{value}'") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{value}'")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradlint",
         description="Find the causes of vanishing and exploding gradients in PyTorch code.",
-        epilog="Commands: check (default), rules, explain CODE. Exit: 0 clean, 1 findings, 2 error.",
+        epilog="Commands: check (default), rules, explain CODE, server, clean. Exit: 0 clean, 1 findings, 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"gradlint {__version__}")
     parser.add_argument("paths", nargs="*", default=None, help="files or folders to check (default: .)")
@@ -42,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, no summary")
     parser.add_argument("--no-exec", action="store_true", help="static checks only: never import or run user code")
     parser.add_argument("--fail-on", choices=("info", "warning", "error"), help="lowest severity that makes the exit code 1 (default: warning)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write .gradlint_cache/")
+    parser.add_argument("--jobs", "-j", type=_positive_int, help="processes to use for many files (default: the number of cores)")
+    parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule code instead of the findings")
+    parser.add_argument("--stdin-filename", help="lint the text on stdin as this file (also: the path '-')")
     return parser
 
 
@@ -52,6 +66,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _cmd_rules(sys.stdout)
         if argv and argv[0] == "explain":
             return _cmd_explain(argv[1:], sys.stdout)
+        if argv and argv[0] == "server":
+            return _cmd_server(argv[1:])
+        if argv and argv[0] == "clean":
+            return _cmd_clean(argv[1:], sys.stderr)
         if argv and argv[0] == "check":
             argv = argv[1:]
         return _cmd_check(argv)
@@ -76,7 +94,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if args.config is not None:
         settings = load(args.config, explicit=True)
     else:
-        first = Path(args.paths[0]) if args.paths else Path.cwd()
+        given = [p for p in args.paths or [] if p != "-"] or [getattr(args, "stdin_filename", None) or "."]
+        first = Path(given[0])
+        while not first.exists() and first != first.parent:  # a --stdin-filename need not exist
+            first = first.parent
         settings = load(find_pyproject(first if first.exists() else Path.cwd()))
     from gradlint.registry import is_known_selector
 
@@ -105,17 +126,51 @@ def _cmd_check(argv: list[str]) -> int:
         return _error(str(exc))
 
     from gradlint.report import render
-    from gradlint.runner import RunOptions, UsageError, run
+    from gradlint.runner import RunOptions, UsageError, run, run_source
 
-    options = RunOptions(no_exec=args.no_exec)
+    options = RunOptions(no_exec=args.no_exec, jobs=args.jobs, use_cache=not args.no_cache)
     try:
-        result = run(args.paths or ["."], settings, options)
+        if args.stdin_filename is not None or args.paths == ["-"]:
+            result = run_source(sys.stdin.buffer.read(), args.stdin_filename or "-", settings)
+        else:
+            result = run(args.paths or ["."], settings, options)
     except UsageError as exc:
         return _error(str(exc))
-    render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
+    if args.statistics:
+        from gradlint.report.statistics import render_statistics
+
+        render_statistics(result, settings.output_format, sys.stdout)
+    else:
+        render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
     sys.stdout.flush()
     failing = [f for f in result.findings if f.severity.rank >= settings.fail_on.rank]
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
+
+
+def _cmd_server(argv: list[str]) -> int:
+    if argv and argv[0] not in ("--stdio",):
+        return _error("usage: gradlint server [--stdio] (the language server speaks LSP over stdio)")
+    try:
+        from gradlint.server import serve
+    except ImportError as exc:
+        return _error(f"the language server needs pygls ({exc}); install it with: pip install 'gradlint[server]'")
+    serve()
+    return EXIT_OK
+
+
+def _cmd_clean(argv: list[str], stream: TextIO) -> int:
+    """Remove the cache of the project the current folder (or the given folders) belong to."""
+    from gradlint.cache import clean
+
+    for given in argv or ["."]:
+        start = Path(given)
+        if not start.is_dir():
+            return _error(f"{given}: not a folder")
+        pyproject = find_pyproject(start)
+        for root in {start.resolve(), *([pyproject.parent.resolve()] if pyproject else [])}:
+            if clean(root):
+                stream.write(f"Removing cache at: {root / '.gradlint_cache'}\n")
+    return EXIT_OK
 
 
 def _use_color(stream: TextIO) -> bool:

@@ -29,6 +29,8 @@ class RunOptions:
     """How this run was asked for (CLI flags that are not settings)."""
 
     no_exec: bool = False  # static only: never import or run user code
+    jobs: Optional[int] = None  # processes for many files (None: settings.jobs, else the cores)
+    use_cache: bool = True  # read and write .gradlint_cache/ (False with --no-cache)
 
 
 @dataclass
@@ -143,11 +145,13 @@ def lint_file(path: Path, shown: str, rules: Sequence[Rule], settings: Settings)
 
 
 def lint_files(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings, options: RunOptions) -> list[Finding]:
-    """The source rules over every file (the place for --jobs and the cache)."""
-    findings: list[Finding] = []
-    for path, shown in files:
-        findings.extend(lint_file(path, shown, rules, settings))
-    return findings
+    """The source rules over every file: cached results first, the rest spread over
+    ``--jobs`` processes when there are enough files to pay for a pool."""
+    from gradlint.jobs import lint_all
+
+    jobs = options.jobs or settings.jobs
+    per_file = lint_all(files, rules, settings, jobs=jobs, use_cache=options.use_cache)
+    return [finding for findings in per_file for finding in findings]
 
 
 def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] = None) -> RunResult:
@@ -157,5 +161,14 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
     result = RunResult(files=len(files))
     result.findings.extend(lint_files(files, rules, settings, options))
     # model analysis and the probe (worker process) plug in here, unless options.no_exec
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def run_source(data: bytes, filename: str, settings: Settings) -> RunResult:
+    """Lint one file's content given on stdin (``--stdin-filename``), shown as ``filename``:
+    source rules only, since unsaved code is never imported."""
+    unit = SourceUnit.from_bytes(_shown(Path(filename)), data)
+    result = RunResult(files=1, findings=lint_unit(unit, active_rules(settings), settings))
     result.findings.sort(key=Finding.sort_key)
     return result

@@ -1,0 +1,194 @@
+"""The result cache: ``.gradlint_cache/`` in the project root.
+
+Entries are content-addressed: the key of a file's source findings hashes the file's
+bytes, the path it is shown as (per-file ignores and messages depend on it), the
+settings that change findings, the active rules and gradlint's own code. Any change
+to one of them gives a new key, so nothing is ever invalidated in place; a stale
+entry is just never read again (``gradlint clean`` removes them all).
+
+Model results use :func:`model_key`: it adds the content of every project-local
+module the model imports, and the torch version, device and seed of the probe.
+
+Writes are atomic (temporary file + rename) so parallel runs never read half an
+entry, and every failure to read or write is a cache miss, never an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterable, Optional, Sequence
+
+from gradlint import __version__
+from gradlint.config import Settings
+from gradlint.findings import Confirmation, Edit, Finding, Fix, Severity
+
+CACHE_DIR_NAME = ".gradlint_cache"
+# https://bford.info/cachedir/ : backup tools skip folders holding this file
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by gradlint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
+_FORMAT = 1  # bump when the entry layout changes
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _digest(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_CODE_STAMP: Optional[str] = None
+
+
+def code_stamp() -> str:
+    """gradlint's version plus the size and mtime of its own modules and rules.
+
+    The version alone is not enough for an editable install: a changed rule must not
+    be answered from results an older rule produced. Stat-ing ~50 files costs well
+    under a millisecond.
+    """
+    global _CODE_STAMP
+    if _CODE_STAMP is None:
+        import gradlint
+        import gradlint.rules
+
+        stats = []
+        for package in (gradlint, gradlint.rules):
+            for folder in package.__path__:
+                for path in sorted(Path(folder).rglob("*.py")):
+                    try:
+                        info = path.stat()
+                    except OSError:
+                        continue
+                    stats.append((path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns))
+        _CODE_STAMP = _digest(__version__, _FORMAT, stats)
+    return _CODE_STAMP
+
+
+def settings_stamp(settings: Settings, rule_codes: Sequence[str]) -> str:
+    """Everything in the settings that can change a file's source findings."""
+    return _digest(
+        code_stamp(),
+        list(rule_codes),
+        settings.per_file_ignores,
+        settings.rule_options,
+        str(settings.root.resolve()),
+    )
+
+
+def source_key(data: bytes, shown: str, stamp: str) -> str:
+    return _digest("source", content_hash(data), shown, stamp)
+
+
+def model_key(
+    entry: str,
+    module_contents: Iterable[bytes],
+    settings_part: Any,
+    *,
+    torch_version: str,
+    device: str,
+    seed: int,
+) -> str:
+    """The key of one model's results: its entry, the content of the model file and of
+    every project-local module it imports, the settings, and what the probe ran on."""
+    hashes = sorted(content_hash(data) for data in module_contents)
+    return _digest("model", entry, hashes, settings_part, code_stamp(), torch_version, device, seed)
+
+
+class Cache:
+    """A folder of JSON entries, two hex digits of fan-out (as git's objects)."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / CACHE_DIR_NAME
+        self._ready = False
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key[2:]}.json"
+
+    def get(self, key: str) -> Optional[Any]:
+        try:
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        try:
+            self._prepare()
+            path = self._path(key)
+            path.parent.mkdir(exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(value, stream, separators=(",", ":"))
+            os.replace(temporary, path)
+        except OSError:
+            pass  # a read-only tree or a full disk: run without caching
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tag = self.folder / "CACHEDIR.TAG"
+        if not tag.exists():
+            tag.write_text(CACHEDIR_TAG, encoding="utf-8")
+        ignore = self.folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# created by gradlint\n*\n", encoding="utf-8")
+        self._ready = True
+
+    # source findings ---------------------------------------------------------------
+
+    def get_findings(self, key: str) -> Optional[list[Finding]]:
+        data = self.get(key)
+        if not isinstance(data, list):
+            return None
+        try:
+            return [finding_from_dict(item) for item in data]
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def put_findings(self, key: str, findings: Sequence[Finding]) -> None:
+        self.put(key, [finding_to_dict(f) for f in findings])
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    data = asdict(finding)
+    data["severity"] = finding.severity.value
+    return data
+
+
+def finding_from_dict(data: dict[str, Any]) -> Finding:
+    fix = data.get("fix")
+    confirmation = data.get("confirmation")
+    return Finding(
+        code=data["code"],
+        name=data["name"],
+        severity=Severity(data["severity"]),
+        path=data["path"],
+        line=data["line"],
+        column=data["column"],
+        end_line=data["end_line"],
+        end_column=data["end_column"],
+        message=data["message"],
+        fix=Fix(fix["message"], tuple(Edit(**edit) for edit in fix["edits"])) if fix else None,
+        confirmation=Confirmation(**confirmation) if confirmation else None,
+        model=data.get("model"),
+    )
+
+
+def clean(root: Path) -> bool:
+    """Remove ``root/.gradlint_cache``; True if there was one."""
+    folder = root / CACHE_DIR_NAME
+    if not folder.is_dir():
+        return False
+    shutil.rmtree(folder)
+    return True
