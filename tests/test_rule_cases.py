@@ -59,3 +59,25 @@ def test_rule_doc_has_ruff_sections(rule):
         assert rule.section(section), f"{rule.code} doc lacks '## {section}'"
     assert rule.name == rule.name.lower() and " " not in rule.name
     assert rule.valid and rule.invalid, f"{rule.code} carries no VALID/INVALID cases"
+
+
+def _fixed_cases():
+    for rule in RULES:
+        for index, case in enumerate(rule.invalid):
+            if case.fixed is not None:
+                yield pytest.param(rule.code, case, id=f"{rule.code}-fixed-{index}")
+
+
+@pytest.mark.parametrize("code,case", list(_fixed_cases()))
+def test_invalid_case_fix_gives_fixed_text(tmp_path, code, case):
+    from gradlint.fix.apply import fix_text
+
+    lint_case(tmp_path, code, case.code, case.files, case.options)  # writes the case and its files
+    settings = Settings(select=[code], root=tmp_path)
+    settings.rule_options[code] = dict(case.options)
+    path = str(tmp_path / "case.py")
+    fixed, count = fix_text(path, case.code, settings)
+    assert fixed == case.fixed
+    assert count >= 1
+    assert fix_text(path, fixed, settings) == (fixed, 0)  # idempotent
+    assert lint_case(tmp_path, code, fixed, case.files, case.options) == []

@@ -10,11 +10,15 @@ never walk the tree themselves.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 from gradlint.source.names import Names, dotted
 from gradlint.source.unit import SourceUnit
+
+if TYPE_CHECKING:
+    from gradlint.source.facts import FileFacts
 
 # Event kinds, in the vocabulary of a training step.
 ZERO_GRAD = "zero_grad"
@@ -56,6 +60,7 @@ class Event:
     contexts: tuple[str, ...] = ()  # qualified names of enclosing `with` items
     loop_depth: int = 0  # loops nested inside the scope around the event
     via: Optional[ast.Call] = None  # the call site when inlined from a helper
+    own: Optional[ast.stmt] = None  # the innermost statement holding the event (for fixes)
 
 
 @dataclass
@@ -85,6 +90,13 @@ class TrainingSummary:
     names: Names
     scopes: list[Scope]
 
+    @functools.cached_property
+    def facts(self) -> "FileFacts":
+        """File-level facts (frameworks, clipping settings, recurrent models), built on demand."""
+        from gradlint.source.facts import file_facts
+
+        return file_facts(self.unit, self.names)
+
 
 class _EventCollector:
     """Walks statements in execution order and records events."""
@@ -100,6 +112,7 @@ class _EventCollector:
         return events
 
     def _statement(self, stmt, top, events, guards, contexts, depth, via, inlining) -> None:
+        self._own = stmt  # header expressions of compound statements belong to them
         if isinstance(stmt, _FUNCTIONS + (ast.ClassDef,)):
             return  # definitions run later, if at all
         if isinstance(stmt, ast.If):
@@ -137,12 +150,14 @@ class _EventCollector:
             return
         for child in ast.iter_child_nodes(stmt):
             if isinstance(child, ast.expr):
+                self._own = stmt
                 self._expression(child, top, events, guards, contexts, depth, via, inlining)
+        self._own = stmt
         self._assignment_events(stmt, top, events, guards, contexts, depth, via)
 
     def _assignment_events(self, stmt, top, events, guards, contexts, depth, via) -> None:
         def add(kind: str, node: ast.AST, receiver: Optional[str] = None) -> None:
-            events.append(Event(kind, node, top, receiver, guards, contexts, depth, via))
+            events.append(Event(kind, node, top, receiver, guards, contexts, depth, via, stmt))
 
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
@@ -165,8 +180,10 @@ class _EventCollector:
             self._call(call, top, events, guards, contexts, depth, via, inlining)
 
     def _call(self, call: ast.Call, top, events, guards, contexts, depth, via, inlining) -> None:
+        own = self._own
+
         def add(kind: str, receiver: Optional[str] = None) -> None:
-            events.append(Event(kind, call, top, receiver, guards, contexts, depth, via))
+            events.append(Event(kind, call, top, receiver, guards, contexts, depth, via, own))
 
         func = call.func
         qualified = self.names.qualify(func) or ""
@@ -205,6 +222,7 @@ class _EventCollector:
                     event.loop_depth += depth
                     event.via = via or call
                     events.append(event)
+                self._own = own
             elif self._is_model_call(func):
                 add(FORWARD, dotted(func))
 

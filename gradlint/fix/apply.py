@@ -1,0 +1,175 @@
+"""``--fix`` and ``--diff``: apply the findings' fixes to files, ruff's way.
+
+Fixes are applied in rounds: lint, apply every fix that does not touch another
+one's range, re-lint the result, and repeat until nothing is left to fix (fixes
+that depend on each other, such as moving a clip and then unscaling before it,
+land in later rounds). A round whose result does not parse is dropped. Files are
+written atomically (a temporary file in the same folder, then ``os.replace``),
+keeping their encoding, byte-order mark, line endings and permissions, and a file
+that changed on disk since it was read is left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence, TextIO
+
+from gradlint.config import Settings
+from gradlint.findings import Edit, Fix
+from gradlint.runner import active_rules, discover, lint_unit
+from gradlint.source.unit import SourceUnit
+
+MAX_ROUNDS = 10
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass
+class FixOutcome:
+    fixed: int = 0  # findings removed by fixes
+    changed: list[str] = field(default_factory=list)  # files whose text changed
+    skipped: list[str] = field(default_factory=list)  # "path: why" for files left alone
+    diff: str = ""
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    starts += [match.end() for match in _LINE_BREAK.finditer(text)]
+    return starts
+
+
+def _offset(starts: list[int], text: str, line: int, column: int) -> int:
+    if line > len(starts):
+        return len(text)
+    return min(starts[line - 1] + column - 1, len(text))
+
+
+def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
+    """Apply the fixes whose edits touch no other applied fix; how many were applied."""
+    newline = m.group(0) if (m := _LINE_BREAK.search(text)) else "\n"
+    starts = _line_starts(text)
+    taken: list[tuple[int, int]] = []
+    chosen: list[tuple[int, int, str]] = []
+    applied = 0
+    for fix in fixes:
+        ranges = [
+            (_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.content)
+            for e in fix.edits
+        ]
+        if any(start <= end2 and start2 <= end for start, end, _ in ranges for start2, end2 in taken):
+            continue  # touches another fix: it gets its turn in the next round
+        taken += [(start, end) for start, end, _ in ranges]
+        chosen += ranges
+        applied += 1
+    for start, end, content in sorted(chosen, key=lambda r: (r[0], r[1]), reverse=True):
+        text = text[:start] + content.replace("\n", newline) + text[end:]
+    return text, applied
+
+
+def fix_text(path: str, text: str, settings: Settings) -> tuple[str, int]:
+    """The text with every applicable fix applied, and the number of findings fixed."""
+    rules = active_rules(settings)
+    fixed = 0
+    for _ in range(MAX_ROUNDS):
+        unit = SourceUnit(path, text)
+        unit.parse()
+        if unit.tree is None:
+            break
+        findings = lint_unit(unit, rules, settings)
+        fixes = [f.fix for f in sorted(findings, key=lambda f: f.sort_key()) if f.fix is not None]
+        if not fixes:
+            break
+        candidate, applied = apply_fixes(text, fixes)
+        check = SourceUnit(path, candidate)
+        check.parse()
+        if applied == 0 or check.tree is None or candidate == text:
+            break  # a fix that would break the file is never written
+        text, fixed = candidate, fixed + applied
+    return text, fixed
+
+
+def fix_paths(paths: Sequence[str], settings: Settings, *, write: bool) -> FixOutcome:
+    """Fix every file under ``paths``; write them (``--fix``) or only diff them (``--diff``)."""
+    outcome = FixOutcome()
+    diffs: list[str] = []
+    for path, shown in discover(paths, settings):
+        try:
+            original = path.read_bytes()
+        except OSError as exc:
+            outcome.skipped.append(f"{shown}: cannot read ({exc.strerror or exc})")
+            continue
+        unit = SourceUnit.from_bytes(shown, original)
+        if unit.tree is None:
+            continue
+        new_text, fixed = fix_text(shown, unit.text, settings)
+        if new_text == unit.text:
+            continue
+        outcome.fixed += fixed
+        outcome.changed.append(shown)
+        diffs.append(_unified_diff(shown, unit.text, new_text))
+        if write:
+            problem = write_atomic(path, original, _encode(new_text, unit.encoding, original))
+            if problem:
+                outcome.skipped.append(f"{shown}: {problem}")
+                outcome.changed.remove(shown)
+                outcome.fixed -= fixed
+    outcome.diff = "".join(diffs)
+    return outcome
+
+
+def _encode(text: str, encoding: str, original: bytes) -> bytes:
+    data = text.encode(encoding)
+    bom = b"\xef\xbb\xbf"
+    if original.startswith(bom) and not data.startswith(bom):
+        data = bom + data
+    return data
+
+
+def _unified_diff(shown: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{shown}", tofile=f"b/{shown}"
+    )
+    return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def write_atomic(path: Path, expected: bytes, data: bytes) -> Optional[str]:
+    """Replace ``path``'s content with ``data`` unless it no longer holds ``expected``."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gradlint-fix", dir=path.parent)
+    except OSError as exc:
+        return f"cannot write ({exc.strerror or exc})"
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temp, mode)
+        if path.read_bytes() != expected:
+            os.unlink(temp)
+            return "changed on disk while fixing; not written"
+        os.replace(temp, path)
+    except OSError as exc:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        return f"cannot write ({exc.strerror or exc})"
+    return None
+
+
+def run_fix(paths: Sequence[str], settings: Settings, *, diff_only: bool, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr, quiet: bool = False) -> Optional[int]:
+    """The CLI's ``--fix``/``--diff`` step. For ``--diff`` the exit code (1 if anything
+    would change), for ``--fix`` None: the caller then lints and reports what is left."""
+    outcome = fix_paths(paths, settings, write=not diff_only)
+    for problem in outcome.skipped:
+        stderr.write(f"gradlint: warning: {problem}\n")
+    if diff_only:
+        stdout.write(outcome.diff)
+        if not quiet:
+            stderr.write(f"Would fix {outcome.fixed} error{'s' if outcome.fixed != 1 else ''}.\n")
+        return 1 if outcome.changed else 0
+    if not quiet and outcome.fixed:
+        stderr.write(f"Fixed {outcome.fixed} error{'s' if outcome.fixed != 1 else ''} in {len(outcome.changed)} file{'s' if len(outcome.changed) != 1 else ''}.\n")
+    return None

@@ -1,0 +1,206 @@
+"""Gradient accumulation and the loss that is backpropagated, read from a scope's events.
+
+Accumulation is an optimiser ``step()`` that runs only every k micro-batches while
+``backward()`` runs on every one: a step under ``if (i + 1) % k == 0``,
+``if step % k == 0``, ``if not is_accumulating`` or a counter test
+(``if count == k`` / ``>= k``), or a loop body under ``accelerator.accumulate(model)``
+(which scales the loss itself). The loss is followed from the backward call
+(``loss.backward()``, ``scaler.scale(loss).backward()``, ``accelerator.backward(loss)``,
+``self.manual_backward(loss)``) to the assignments that build it in the scope.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Optional
+
+from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope
+from gradlint.source.names import dotted
+
+ACCELERATE = "accelerate"
+
+
+@dataclass
+class Accumulation:
+    kind: str  # "modulo" | "counter" | ACCELERATE
+    step: Event  # the guarded optimiser step
+    count: Optional[ast.expr] = None  # k, the number of micro-batches per step
+    guard: Optional[ast.expr] = None  # the test that guards the step
+
+
+def find_accumulation(scope: Scope) -> Optional[Accumulation]:
+    """How ``scope`` accumulates gradients over micro-batches, or None."""
+    steps = scope.of(STEP)
+    backwards = scope.of(BACKWARD)
+    if not steps or not backwards:
+        return None
+    if any(context.endswith(".accumulate") for event in scope.events for context in event.contexts):
+        return Accumulation(ACCELERATE, steps[0])
+    backward_guards = {id(g) for event in backwards for g in event.guards}
+    for step in steps:
+        for guard in step.guards:
+            if id(guard) in backward_guards:
+                continue
+            found = _window(guard, scope.node, False)
+            if found is not None and not _is_one(found[1]):
+                return Accumulation(found[0], step, found[1], guard)
+    return None
+
+
+def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tuple[str, ast.expr]]:
+    """(kind, k) when ``test`` holds once every k iterations (``negated``: when it fails)."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _window(test.operand, scope_node, not negated)
+    if isinstance(test, ast.BoolOp):
+        # `a or b` holds every k iterations if one side does; so does `a and b` (a warm-up test)
+        for value in test.values:
+            found = _window(value, scope_node, negated)
+            if found is not None:
+                return found
+        return None
+    if isinstance(test, ast.Name):
+        value = _assigned_in(scope_node, test.id)
+        return _window(value, scope_node, negated) if value is not None else None
+    if isinstance(test, ast.BinOp) and isinstance(test.op, ast.Mod) and negated:
+        return "modulo", test.right  # `not i % k`
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if _is_zero(left):
+        left, right = right, left
+    if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mod) and _is_zero(right):
+        if isinstance(op, ast.Eq) != negated:
+            return "modulo", left.right
+        return None
+    counter = dotted(left)
+    if (
+        not negated
+        and counter
+        and isinstance(op, (ast.Eq, ast.GtE))
+        and _is_incremented(scope_node, counter)
+    ):
+        return "counter", right
+    return None
+
+
+def _assigned_in(scope_node: ast.AST, name: str) -> Optional[ast.expr]:
+    for node in ast.walk(scope_node):
+        if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
+            return node.value
+    return None
+
+
+def _is_incremented(scope_node: ast.AST, name: str) -> bool:
+    return any(
+        isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and dotted(node.target) == name
+        for node in ast.walk(scope_node)
+    )
+
+
+def _is_zero(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+
+
+def _is_one(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 1
+
+
+def backward_loss(event: Event) -> Optional[ast.expr]:
+    """The loss expression a backward event backpropagates (inside ``scaler.scale``)."""
+    call = event.node
+    if not isinstance(call, ast.Call):
+        return None
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "backward" and not call.args:
+        loss = func.value  # loss.backward()
+    elif call.args:
+        loss = call.args[0]  # accelerator.backward(loss), self.manual_backward(loss)
+    else:
+        return None
+    if isinstance(loss, ast.Call) and isinstance(loss.func, ast.Attribute) and loss.func.attr == "scale" and loss.args:
+        loss = loss.args[0]  # scaler.scale(loss)
+    return loss
+
+
+def is_scaled(node: ast.AST) -> bool:
+    """``loss / k`` or ``loss * w`` at the top of an expression."""
+    return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.Mult, ast.FloorDiv))
+
+
+def loss_assignments(scope: Scope, name: str, event: Event, tree: ast.Module) -> list[ast.stmt]:
+    """Statements that assign ``name`` in the scope's code, or in the helper ``event`` was inlined from."""
+    found = []
+    roots: list[ast.AST] = [scope.node]
+    if event.via is not None:
+        roots += [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.lineno <= event.node.lineno <= (node.end_lineno or node.lineno)
+        ]
+    for root in roots:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
+                found.append(node)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and dotted(node.target) == name:
+                found.append(node)
+    return found
+
+
+def loss_is_divided(scope: Scope, event: Event, tree: ast.Module, helpers_divide: set[str]) -> bool:
+    """Whether the loss ``event`` backpropagates was divided (or re-weighted) first.
+
+    Generous on purpose: any division or multiplication of the loss, an in-place
+    ``div_``, or a local helper that divides counts (a false alarm costs more than a miss).
+    """
+    loss = backward_loss(event)
+    if loss is None:
+        return True
+    if is_scaled(loss):
+        return True
+    name = dotted(loss)
+    if name is None:
+        return _calls_dividing_helper(loss, helpers_divide)
+    for stmt in loss_assignments(scope, name, event, tree):
+        if isinstance(stmt, ast.AugAssign):
+            if isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv)):
+                return True
+        elif stmt.value is not None and (is_scaled(stmt.value) or _calls_dividing_helper(stmt.value, helpers_divide)):
+            return True
+    for node in ast.walk(scope.node):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("div_", "mul_"):
+            if dotted(node.func.value) == name:
+                return True
+    return False
+
+
+def _calls_dividing_helper(node: ast.AST, helpers_divide: set[str]) -> bool:
+    return any(
+        isinstance(sub, ast.Call) and (dotted(sub.func) or "").rsplit(".", 1)[-1] in helpers_divide
+        for sub in ast.walk(node)
+    )
+
+
+def dividing_helpers(tree: ast.Module) -> set[str]:
+    """Names of the file's functions that return a divided value (``return loss / k``)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Return) and sub.value is not None and any(
+                    is_scaled(part) for part in ast.walk(sub.value)
+                ):
+                    found.add(node.name)
+                    break
+                if isinstance(sub, (ast.AugAssign,)) and isinstance(sub.op, ast.Div):
+                    found.add(node.name)
+                    break
+    return found
+
+
+def uses_scaler(scope: Scope) -> Optional[str]:
+    """The GradScaler's name when the scope scales its loss with one."""
+    for event in scope.of(SCALE):
+        return event.receiver
+    return None

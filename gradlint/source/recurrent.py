@@ -1,0 +1,152 @@
+"""Is the model a file trains recurrent? Read statically, never imported.
+
+A model is recurrent when ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or their cells) is built
+in the file itself, or by a class or function the file imports from a project-local
+module (a ``.py`` file found next to the script or in a folder above it, followed a
+few imports deep). Nothing is executed, and site-packages are never read: a local
+module is only a file that exists under the script's own folders.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from gradlint.source.names import collect_aliases, dotted
+
+RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
+_RECURRENT_QUALIFIED = {
+    f"{prefix}.{layer}" for prefix in ("torch.nn", "torch.nn.modules.rnn") for layer in RECURRENT_LAYERS
+}
+_MAX_DEPTH = 3  # how many local imports deep to follow
+_MAX_FILES = 30  # and how many local files at most per script
+_PARENTS = 3  # folders above the script searched for local packages
+
+
+@dataclass
+class RecurrentEvidence:
+    """Where the recurrent layer comes from: the constructor name and its file."""
+
+    layer: str
+    path: str
+    line: int
+
+
+class _Resolver:
+    def __init__(self, script: Path) -> None:
+        self.script_dir = script.resolve().parent
+        self.cache: dict[Path, dict[str, RecurrentEvidence]] = {}
+        self.read = 0
+
+    def module_file(self, module: str, level: int, base: Path) -> Optional[Path]:
+        """The local file for ``module`` imported from a file in ``base``."""
+        parts = module.split(".") if module else []
+        if level:
+            roots = [base.parents[level - 2] if level > 1 else base]
+        else:
+            roots = [base, self.script_dir, *list(self.script_dir.parents)[:_PARENTS]]
+        for root in dict.fromkeys(roots):
+            candidate = root.joinpath(*parts) if parts else root
+            for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
+                if path is not None and path.is_file() and "site-packages" not in path.parts:
+                    return path
+        return None
+
+    def recurrent_names(self, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
+        """Names defined (or re-exported) by a local module that build a recurrent layer."""
+        path = path.resolve()
+        if path in self.cache:
+            return self.cache[path]
+        self.cache[path] = {}  # import cycles end here
+        if depth > _MAX_DEPTH or self.read >= _MAX_FILES:
+            return {}
+        self.read += 1
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            return {}
+        found = self.analyse(tree, path, depth)
+        self.cache[path] = found
+        return found
+
+    def analyse(self, tree: ast.Module, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
+        """Recurrent names of one module: its own classes/functions and what it imports."""
+        aliases = collect_aliases(tree)
+        known: dict[str, RecurrentEvidence] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+                target = self.module_file(node.module or "", node.level, path.parent)
+                if target is None:
+                    continue
+                exported = self.recurrent_names(target, depth + 1)
+                for alias in node.names:
+                    if alias.name in exported:
+                        known[alias.asname or alias.name] = exported[alias.name]
+                    elif self.module_file(alias.name, 0, target.parent) is not None and target.name == "__init__.py":
+                        sub = self.module_file(alias.name, 0, target.parent)
+                        for name, evidence in self.recurrent_names(sub, depth + 1).items():
+                            known[f"{alias.asname or alias.name}.{name}"] = evidence
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    target = self.module_file(alias.name, 0, path.parent)
+                    if target is not None:
+                        local = alias.asname or alias.name
+                        for name, evidence in self.recurrent_names(target, depth + 1).items():
+                            known[f"{local}.{name}"] = evidence
+        definitions = {
+            node.name: node
+            for node in tree.body
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        }
+        changed = True
+        while changed:  # a class that builds a recurrent class is recurrent too
+            changed = False
+            for name, node in definitions.items():
+                if name not in known:
+                    evidence = _builds_recurrent(node, aliases, known, path)
+                    if evidence is not None:
+                        known[name] = evidence
+                        changed = True
+        return known
+
+
+def _qualify(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
+    name = dotted(node)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if head in aliases:
+        return f"{aliases[head]}.{rest}" if rest else aliases[head]
+    if head == "nn" and rest:
+        return f"torch.nn.{rest}"  # snippets and notebooks that elide `from torch import nn`
+    return name
+
+
+def _builds_recurrent(
+    node: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path
+) -> Optional[RecurrentEvidence]:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call):
+            qualified = _qualify(sub.func, aliases)
+            if qualified in _RECURRENT_QUALIFIED:
+                return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
+            local = dotted(sub.func)
+            if local in known:
+                return known[local]
+    return None
+
+
+def find_recurrent(tree: ast.Module, script: Path) -> Optional[RecurrentEvidence]:
+    """Evidence that the script builds a recurrent model, or None."""
+    resolver = _Resolver(script)
+    known = resolver.analyse(tree, script.resolve(), 0)
+    aliases = collect_aliases(tree)
+    local_definitions = {
+        node.name for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    for name, evidence in known.items():
+        if name in local_definitions:
+            return evidence  # a recurrent model defined in the training script itself
+    return _builds_recurrent(tree, aliases, known, script)
