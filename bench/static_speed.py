@@ -110,6 +110,9 @@ def files_and_lines(corpus: Path) -> tuple[list[Path], int]:
 
 def bench_corpus(name: str, corpus: Path, runs: int, torchfix: str | None, work: Path) -> dict:
     files, lines = files_and_lines(corpus)
+    if not files:
+        print(f"\n== corpus {name}: empty, skipped ==")
+        return {}
     listing = work / f"{name}.txt"
     listing.write_text("\n".join(str(p) for p in files))
     gradlint = [sys.executable, "-m", "gradlint", "--no-exec", "--no-cache", "--exit-zero",

@@ -49,6 +49,9 @@ SCOPE = "loop"
 FIXABLE = False
 OPTIONS: dict = {}
 
+# Functions that are a whole iteration by contract (Lightning manual optimisation).
+ITERATION_FUNCTIONS = {"training_step"}
+
 VALID = [
     Valid(
         """
@@ -108,6 +111,17 @@ for x, y in loader:
     scheduler.step()
 """
     ),
+    # a helper that owns backward and step but not the iteration (timm's loss
+    # scalers): clearing is its caller's job, and the caller is not in this file
+    Valid(
+        """
+class NativeScaler:
+    def __call__(self, loss, optimizer):
+        self._scaler.scale(loss).backward()
+        self._scaler.step(optimizer)
+        self._scaler.update()
+"""
+    ),
 ]
 INVALID = [
     Invalid(
@@ -154,13 +168,18 @@ for x, y in loader:
     ),
     Invalid(
         """
-class Trainer:
-    def train_step(self, batch):
+class LitModel(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
         loss = self.model(batch).loss
-        loss.backward()
-        self.optimizer.step()
+        self.manual_backward(loss)
+        opt.step()
 """,
-        line=3,
+        line=7,
     ),
 ]
 
@@ -169,6 +188,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     for scope in summary.scopes:
         if scope.first(ZERO_GRAD) is not None:
             continue
+        if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
+            continue  # who clears is decided by a caller we cannot see
         steps = scope.of(STEP)
         optimizer = steps[0].receiver or "optimizer"
         message = (
