@@ -1,0 +1,234 @@
+"""## What it does
+Checks loops that accumulate gradients (`backward()` on every micro-batch, the
+optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == 0`, or a counter
+reaching `k`) and flags a loss that reaches `backward()` without being divided by the
+number of micro-batches. Every spelling of the division counts: `loss = loss / k`,
+`loss /= k`, `loss = criterion(...) / k`, `(loss / k).backward()`,
+`scaler.scale(loss / k)`. Loops under `accelerator.accumulate(model)`, and
+`accelerator.backward` with `Accelerator(gradient_accumulation_steps=k)`, are left
+alone: Accelerate divides the loss itself.
+
+## Why is this bad?
+Gradients add up in `.grad` across the k backward calls, so without the division
+the step uses k times the gradient of one batch. With SGD that is a k× larger
+learning rate; with any optimiser it changes the clipping threshold's meaning and,
+for large k, produces the spikes of an exploding-gradient run.
+
+## Example
+```python
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    if (i + 1) % accumulation_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+```
+
+## Use instead
+```python
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    (loss / accumulation_steps).backward()
+    if (i + 1) % accumulation_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+```
+
+## Options
+None.
+
+## References
+- [Hugging Face Accelerate: gradient accumulation](https://huggingface.co/docs/accelerate/usage_guides/gradient_accumulation)
+- [PyTorch AMP examples: gradient accumulation](https://pytorch.org/docs/stable/notes/amp_examples.html#gradient-accumulation)
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional
+
+from gradlint.findings import Fix
+from gradlint.fix.edits import is_simple, make_fix, replace, source, standalone
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.accumulation import (
+    ACCELERATE, Accumulation, backward_loss, dividing_helpers, find_accumulation, loss_is_divided,
+)
+from gradlint.source.loops import BACKWARD, Event, TrainingSummary
+
+CODE = "GL204"
+NAME = "accumulation-unscaled-loss"
+SEVERITY = "error"
+SUMMARY = "Gradient accumulation with a loss that is not divided by the number of micro-batches"
+SCOPE = "loop"
+FIXABLE = True
+OPTIONS: dict = {}
+
+VALID = [
+    Valid(
+        """
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss = loss / accum
+    loss.backward()
+    if (i + 1) % accum == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(
+        """
+for step, batch in enumerate(loader):
+    loss = model(**batch).loss / args.gradient_accumulation_steps
+    scaler.scale(loss).backward()
+    if step % args.gradient_accumulation_steps == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # Accelerate scales the loss itself
+        """
+for batch in loader:
+    with accelerator.accumulate(model):
+        accelerator.backward(model(**batch).loss)
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # a step every iteration; the modulo test only logs
+        """
+for i, (x, y) in enumerate(loader):
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    if i % 100 == 0:
+        print(loss.item())
+"""
+    ),
+    Valid(
+        """
+count = 0
+for x, y in loader:
+    loss = criterion(model(x), y)
+    loss /= k
+    loss.backward()
+    count += 1
+    if count == k:
+        optimizer.step()
+        optimizer.zero_grad()
+        count = 0
+"""
+    ),
+]
+INVALID = [
+    Invalid(
+        """
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()  # accumulate
+    if (i + 1) % accum_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        line=4,
+        fixed="""
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    (loss / accum_steps).backward()  # accumulate
+    if (i + 1) % accum_steps == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+    ),
+    Invalid(
+        """
+scaler = torch.cuda.amp.GradScaler()
+for step, batch in enumerate(train_loader):
+    with torch.autocast("cuda"):
+        loss = model(**batch).loss
+    scaler.scale(loss).backward()
+    is_update_step = (step + 1) % cfg.grad_accum == 0
+    if is_update_step:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+""",
+        line=6,
+        fixed="""
+scaler = torch.cuda.amp.GradScaler()
+for step, batch in enumerate(train_loader):
+    with torch.autocast("cuda"):
+        loss = model(**batch).loss
+    scaler.scale(loss / cfg.grad_accum).backward()
+    is_update_step = (step + 1) % cfg.grad_accum == 0
+    if is_update_step:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad(set_to_none=True)
+""",
+    ),
+    Invalid(
+        """
+micro = 0
+for x, y in loader:
+    criterion(model(x), y).backward()
+    micro += 1
+    if micro >= 8:
+        optimizer.step()
+        optimizer.zero_grad()
+        micro = 0
+""",
+        line=4,
+        fixed="""
+micro = 0
+for x, y in loader:
+    (criterion(model(x), y) / 8).backward()
+    micro += 1
+    if micro >= 8:
+        optimizer.step()
+        optimizer.zero_grad()
+        micro = 0
+""",
+    ),
+]
+
+
+def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
+    helpers = None
+    for scope in summary.scopes:
+        window = find_accumulation(scope)
+        if window is None or window.kind == ACCELERATE:
+            continue
+        if helpers is None:
+            helpers = dividing_helpers(summary.unit.tree)  # type: ignore[arg-type]
+        for event in scope.of(BACKWARD):
+            if _accelerate_divides(summary, event) or loss_is_divided(scope, event, summary.unit.tree, helpers):  # type: ignore[arg-type]
+                continue
+            count = source(summary.unit, window.count) if window.count is not None else "k"
+            yield Report(
+                summary.unit.span(event.via or event.node),
+                f"gradients accumulate over {count} micro-batches (step on line {window.step.node.lineno}) "
+                f"but the loss passed to backward() is not divided by {count}: each update is "
+                f"{count}x too large; divide the loss by {count}",
+                fix=_fix(summary, event, window),
+            )
+
+
+def _accelerate_divides(summary: TrainingSummary, event: Event) -> bool:
+    return summary.names.kind_of(event.receiver) == "accelerator" and summary.facts.accelerate_divides_loss
+
+
+def _fix(summary: TrainingSummary, event: Event, window: Accumulation) -> Optional[Fix]:
+    loss = backward_loss(event)
+    if event.via is not None or loss is None or not standalone(summary.unit, event.own):
+        return None
+    if window.count is None or not is_simple(window.count) or isinstance(loss, ast.Starred):
+        return None
+    count = source(summary.unit, window.count)
+    text = f"{source(summary.unit, loss)} / {count}"
+    call = event.node
+    receiver_position = isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.value is loss
+    if receiver_position or isinstance(loss, (ast.BinOp, ast.BoolOp, ast.IfExp, ast.Compare, ast.Lambda, ast.NamedExpr)):
+        text = f"({text})"
+    return make_fix(f"divide the loss by {count}", replace(summary.unit, loss, text))
