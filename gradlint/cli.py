@@ -151,7 +151,7 @@ def _cmd_server(argv: list[str]) -> int:
     if argv and argv[0] not in ("--stdio",):
         return _error("usage: gradlint server [--stdio] (the language server speaks LSP over stdio)")
     try:
-        from gradlint.server import serve
+        from gradlint.server.server import serve
     except ImportError as exc:
         return _error(f"the language server needs pygls ({exc}); install it with: pip install 'gradlint[server]'")
     serve()
