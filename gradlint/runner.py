@@ -96,10 +96,17 @@ def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> li
     if unit.tree is not None and loop_rules and any(m in unit.text for m in _LOOP_MARKERS):
         from gradlint.source.loops import summarize
 
-        summary = summarize(unit)
-        for rule in loop_rules:
-            options = settings.options_for(rule.code, rule.options)
-            reports += [(rule, r) for r in rule.check(summary, options)]
+        try:
+            summary = summarize(unit)
+            for rule in loop_rules:
+                options = settings.options_for(rule.code, rule.options)
+                reports += [(rule, r) for r in rule.check(summary, options)]
+        except RecursionError:
+            # nesting within a hair of the parser's own limit: say so, as the compiler would
+            from gradlint.source.unit import SyntaxProblem
+
+            unit.syntax_error = SyntaxProblem("cannot analyse the file: expressions nested too deeply", 1, 1)
+            reports = [(r, rep) for r in rules if r.scope == "file" for rep in r.check(unit, r.options)]
     findings = [to_finding(rule, report, unit.path) for rule, report in reports]
     return filter_findings(findings, unit, settings)
 
