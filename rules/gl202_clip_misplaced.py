@@ -40,17 +40,19 @@ None.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from gradlint.findings import Fix
+from gradlint.fix.edits import make_fix, move_before, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.loops import BACKWARD, CLIP, STEP, TrainingSummary
+from gradlint.source.loops import BACKWARD, CLIP, STEP, Event, Scope, TrainingSummary
 
 CODE = "GL202"
 NAME = "clip-misplaced"
 SEVERITY = "error"
 SUMMARY = "Gradient clipping runs before backward() or after step(), where it has no effect"
 SCOPE = "loop"
-FIXABLE = False
+FIXABLE = True
 OPTIONS: dict = {}
 
 VALID = [
@@ -95,11 +97,20 @@ import torch
 for x, y in loader:
     optimizer.zero_grad()
     loss = loss_fn(model(x), y)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # too early
     loss.backward()
     optimizer.step()
 """,
         line=6,
+        fixed="""
+import torch
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # too early
+    optimizer.step()
+""",
     ),
     Invalid(
         """
@@ -111,6 +122,39 @@ for x, y in loader:
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)
 """,
         line=7,
+        fixed="""
+from torch import nn
+for x, y in loader:
+    optimizer.zero_grad()
+    loss_fn(model(x), y).backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+""",
+    ),
+    Invalid(  # accumulation: the clip belongs inside the update block
+        """
+import torch
+for i, (x, y) in enumerate(loader):
+    (loss_fn(model(x), y) / 4).backward()
+    if (i + 1) % 4 == 0:
+        optimizer.step()
+        norm = torch.nn.utils.clip_grad_norm_(
+            model.parameters(), max_norm=1.0
+        )
+        optimizer.zero_grad()
+""",
+        line=7,
+        fixed="""
+import torch
+for i, (x, y) in enumerate(loader):
+    (loss_fn(model(x), y) / 4).backward()
+    if (i + 1) % 4 == 0:
+        norm = torch.nn.utils.clip_grad_norm_(
+            model.parameters(), max_norm=1.0
+        )
+        optimizer.step()
+        optimizer.zero_grad()
+""",
     ),
     Invalid(
         """
@@ -144,4 +188,21 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 span,
                 f"gradient clipping runs {where}, so the optimiser steps on unclipped "
                 f"gradients; move it between backward() and step()",
+                fix=_fix(summary, scope, event),
             )
+
+
+def _fix(summary: TrainingSummary, scope: Scope, clip: Event) -> Optional[Fix]:
+    """Move the clip statement to just before the (single) step, when both stand alone."""
+    steps, backwards = scope.of(STEP), scope.of(BACKWARD)
+    if len(steps) != 1 or not backwards or len(scope.of(CLIP)) != 1:
+        return None
+    step = steps[0]
+    if clip.via is not None or step.via is not None or scope.events.index(step) < scope.events.index(backwards[-1]):
+        return None
+    if not (standalone(summary.unit, clip.own) and standalone(summary.unit, step.own)):
+        return None
+    if clip.own is step.own:
+        return None
+    return make_fix("move the clip between backward() and step()", *(move_before(summary.unit, clip.own, step.own) or (None,)))
+
