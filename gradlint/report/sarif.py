@@ -59,10 +59,13 @@ def _artifact(path: str, base: Path) -> dict[str, Any]:
         return {"uri": absolute.as_uri()}
 
 
-def fingerprint(finding: Finding, line_text: str) -> str:
-    # stable when unrelated lines move: code, file and the reported line's own text
-    key = f"{finding.code}\0{finding.path}\0{line_text.strip()}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def fingerprint(finding: Finding, line_text: str, uri: str = "", occurrence: int = 1) -> str:
+    # stable when unrelated lines move: code, the repo-relative file (not the path as
+    # shown, which depends on the folder gradlint ran from) and the line's own text;
+    # the occurrence tells apart identical lines in one file, as GitHub's own
+    # primaryLocationLineHash does
+    key = f"{finding.code}\0{uri or finding.path}\0{line_text.strip()}"
+    return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}:{occurrence}"
 
 
 def _line_text(path: str, line: int, cache: dict[str, list[str]]) -> str:
@@ -81,7 +84,11 @@ def to_sarif(result: RunResult, settings: Settings) -> dict[str, Any]:
     base = find_repo_root(Path.cwd()) or Path.cwd().resolve()
     lines: dict[str, list[str]] = {}
     results = []
+    seen: dict[str, int] = {}
     for f in result.findings:
+        artifact = _artifact(f.path, base)
+        print_key = fingerprint(f, _line_text(f.path, f.line, lines), artifact["uri"])
+        seen[print_key] = seen.get(print_key, 0) + 1
         entry: dict[str, Any] = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
@@ -90,7 +97,7 @@ def to_sarif(result: RunResult, settings: Settings) -> dict[str, Any]:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": _artifact(f.path, base),
+                        "artifactLocation": artifact,
                         "region": {
                             "startLine": f.line,
                             "startColumn": f.column,
@@ -100,7 +107,7 @@ def to_sarif(result: RunResult, settings: Settings) -> dict[str, Any]:
                     }
                 }
             ],
-            "partialFingerprints": {"gradlint/v1": fingerprint(f, _line_text(f.path, f.line, lines))},
+            "partialFingerprints": {"gradlint/v1": print_key.rsplit(":", 1)[0] + f":{seen[print_key]}"},
         }
         if f.confirmation is not None:
             entry["properties"] = {
