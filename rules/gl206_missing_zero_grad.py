@@ -36,17 +36,19 @@ None.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from gradlint.findings import Fix
+from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.loops import STEP, ZERO_GRAD, TrainingSummary
+from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 
 CODE = "GL206"
 NAME = "missing-zero-grad"
 SEVERITY = "error"
 SUMMARY = "Training loop calls backward() and step() but never clears gradients"
 SCOPE = "loop"
-FIXABLE = False
+FIXABLE = True
 OPTIONS: dict = {}
 
 # Functions that are a whole iteration by contract (Lightning manual optimisation).
@@ -129,9 +131,52 @@ INVALID = [
 for x, y in loader:
     loss = loss_fn(model(x), y)
     loss.backward()
-    optimizer.step()
+    optimizer.step()  # update
+    log(loss)
 """,
         line=2,
+        fixed="""
+for x, y in loader:
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()  # update
+    optimizer.zero_grad()
+    log(loss)
+""",
+    ),
+    Invalid(  # Lightning manual optimisation
+        """
+import lightning as L
+
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        loss = self.compute_loss(batch)
+        self.manual_backward(loss)
+        if (batch_idx + 1) % 2 == 0:
+            opt.step()
+""",
+        line=9,
+        fixed="""
+import lightning as L
+
+class GAN(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        loss = self.compute_loss(batch)
+        self.manual_backward(loss)
+        if (batch_idx + 1) % 2 == 0:
+            opt.step()
+            opt.zero_grad()
+""",
     ),
     Invalid(
         """
@@ -200,4 +245,19 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             outer = scope.outer_zero_grads[0].node.lineno
             message += f" (zero_grad() on line {outer} runs only once per outer loop)"
         message += f"; call {optimizer}.zero_grad() at the start of each iteration"
-        yield Report(summary.unit.header_span(scope.node), message)
+        yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
+
+
+def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
+    """Clear right after the (single) step: correct with and without accumulation."""
+    steps = scope.of(STEP)
+    optimizers = {event.receiver for event in steps}
+    if len(steps) != 1 or None in optimizers or steps[0].via is not None:
+        return None
+    step = steps[0]
+    if not standalone(summary.unit, step.own):
+        return None
+    return make_fix(
+        f"call {step.receiver}.zero_grad() after {step.receiver}.step()",
+        insert_after(summary.unit, step.own, [f"{step.receiver}.zero_grad()"]),
+    )
