@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=_positive_int, help="processes to use for many files (default: the number of cores)")
     parser.add_argument("--statistics", action="store_true", help="print the number of findings per rule code instead of the findings")
     parser.add_argument("--stdin-filename", help="lint the text on stdin as this file (also: the path '-')")
+    parser.add_argument("--fix", action="store_true", help="apply the fixes of fixable findings ([*]) to the files")
+    parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     return parser
 
 
@@ -133,6 +135,12 @@ def _cmd_check(argv: list[str]) -> int:
         if args.stdin_filename is not None or args.paths == ["-"]:
             result = run_source(sys.stdin.buffer.read(), args.stdin_filename or "-", settings)
         else:
+            if args.fix or args.diff:
+                from gradlint.fix.apply import run_fix
+
+                diff_exit = run_fix(args.paths or ["."], settings, diff_only=args.diff, quiet=args.quiet)
+                if diff_exit is not None:
+                    return diff_exit
             result = run(args.paths or ["."], settings, options)
     except UsageError as exc:
         return _error(str(exc))
