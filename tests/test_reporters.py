@@ -15,7 +15,7 @@ from gradlint.report.github import escape_data, escape_property
 from gradlint.runner import RunResult
 from test_cli import NO_ZERO_GRAD, write
 
-SCHEMA = ROOT.parent / "shared" / "sarif-schema-2.1.0.json"
+SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"  # copied from the SARIF 2.1.0 OASIS standard
 CLIP_AFTER_STEP = NO_ZERO_GRAD + "    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)\n"
 
 
