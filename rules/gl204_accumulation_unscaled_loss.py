@@ -210,7 +210,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 summary.unit.span(event.via or event.node),
                 f"gradients accumulate over {count} micro-batches (step on line {window.step.node.lineno}) "
                 f"but the loss passed to backward() is not divided by {count}: each update is "
-                f"{count}x too large; divide the loss by {count}",
+                f"{count} times too large; divide the loss by {count}",
                 fix=_fix(summary, event, window),
             )
 
