@@ -106,6 +106,16 @@ for i, (x, y) in enumerate(loader):
         print(loss.item())
 """
     ),
+    Valid(  # the main optimiser steps every iteration; a second one every other
+        """
+for i, (x, y) in enumerate(loader):
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+    if i % 2 == 0:
+        ema_optimizer.step()
+"""
+    ),
     Valid(
         """
 count = 0

@@ -167,6 +167,7 @@ def run_fix(paths: Sequence[str], settings: Settings, *, diff_only: bool, stdout
         stderr.write(f"gradlint: warning: {problem}\n")
     if diff_only:
         stdout.write(outcome.diff)
+        stdout.flush()
         if not quiet:
             stderr.write(f"Would fix {outcome.fixed} error{'s' if outcome.fixed != 1 else ''}.\n")
         return 1 if outcome.changed else 0

@@ -38,14 +38,19 @@ def find_accumulation(scope: Scope) -> Optional[Accumulation]:
     if any(context.endswith(".accumulate") for event in scope.events for context in event.contexts):
         return Accumulation(ACCELERATE, steps[0])
     backward_guards = {id(g) for event in backwards for g in event.guards}
+    windows = []
     for step in steps:
+        window = None
         for guard in step.guards:
             if id(guard) in backward_guards:
                 continue
             found = _window(guard, scope.node, False)
             if found is not None and not _is_one(found[1]):
-                return Accumulation(found[0], step, found[1], guard)
-    return None
+                window = Accumulation(found[0], step, found[1], guard)
+        if window is None:
+            return None  # an optimiser steps every iteration (an EMA or second optimiser aside): no accumulation
+        windows.append(window)
+    return windows[0]
 
 
 def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tuple[str, ast.expr]]:
