@@ -34,7 +34,7 @@ def test_missing_zero_grad_reported_at_loop_line_exit_1(tmp_path):
     write(tmp_path, "train.py", NO_ZERO_GRAD)
     result = run_gradlint("train.py", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[0].startswith("train.py:5:1: GL206 training loop calls backward()")
+    assert result.stdout.splitlines()[0].startswith("train.py:5:1: GL206 [*] training loop calls backward()")
     assert "Found 1 error." in result.stdout
     assert result.stderr == ""
 

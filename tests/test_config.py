@@ -51,7 +51,7 @@ def test_cli_flags_override_the_file(tmp_path):
     from_file = run_gradlint("train.py", cwd=tmp_path)
     assert codes(from_file) == [("train.py", "GL202", 9)]
     overridden = run_gradlint("train.py", "--select", "GL206", "--output-format", "text", cwd=tmp_path)
-    assert overridden.stdout.startswith("train.py:5:1: GL206")
+    assert overridden.stdout.startswith("train.py:5:1: GL206 [*]")
 
 
 def test_explicit_config_file(tmp_path):

@@ -113,4 +113,4 @@ def test_text_colour_only_when_asked(project):
 
 def test_text_summary_lines(project):
     result = run_gradlint("src", cwd=project)
-    assert result.stdout.splitlines()[-1] == "Found 3 errors."
+    assert result.stdout.splitlines()[-2:] == ["Found 3 errors.", "[*] 2 fixable with the `--fix` option."]
