@@ -1,0 +1,10 @@
+"""Model analysis: find model candidates statically, build and trace them in a worker
+process (the only place user code and torch run), and run the GL1xx rules over the
+plain-data ModelGraph the worker sends back.
+
+- ``discover``: candidates from the files' syntax trees (``ast``), config and ``--model``;
+- ``worker``: the subprocess: import, build, trace, extract, probe;
+- ``pool``: the main-process side of the worker: time limits, crashes, restarts;
+- ``graph``: the ModelGraph and its path facts (no torch);
+- ``analyze``: what the runner calls.
+"""

@@ -1,0 +1,188 @@
+"""What the runner calls: discover the models of a run, analyse them in the worker, and
+turn each result into findings (GL1xx from the rules, GL002/GL003 from failures) and a
+JSON ``models`` entry. Never imports torch or user code: that is the worker's job.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from gradlint.config import Settings
+from gradlint.findings import Finding
+from gradlint.model.discover import Candidate, discover_candidates
+from gradlint.model.graph import ModelGraph
+from gradlint.registry import Report, Rule, Span, all_rules
+
+MODEL_SCOPES = ("model", "probe")
+_STAGE_WORDS = {
+    "import": "imported", "build": "built", "trace": "traced", "analyse": "analysed",
+    "probe": "probed", "start": "loaded",
+}
+
+
+def wants_models(rules: Sequence[Rule]) -> bool:
+    return any(rule.scope in MODEL_SCOPES for rule in rules)
+
+
+def _shown(file: str) -> str:
+    try:
+        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(file).as_posix()
+
+
+def _finding(code: str, path: str, span: Span, message: str, model: Optional[str]) -> Finding:
+    rule = all_rules()[code]
+    return Finding(code=rule.code, name=rule.name, severity=rule.severity, path=path, line=span.line,
+                   column=span.column, end_line=span.end_line, end_column=span.end_column,
+                   message=message, model=model)
+
+
+def _candidate_span(candidate: Candidate) -> Span:
+    return Span(candidate.line, candidate.column, candidate.line, candidate.column + len(candidate.callable))
+
+
+def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
+    stage = result.get("stage", "import")
+    seconds = float(result.get("seconds", 0.0))
+    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')} ({seconds:.1f} s)"
+    if result.get("timeout"):
+        hint = "raise [tool.gradlint] timeout, or move slow module-level code under `if __name__ == \"__main__\":`"
+    elif stage == "import":
+        hint = "fix the import, or exclude the file from model analysis with --no-exec"
+    elif stage == "build" and candidate.kind in ("class", "factory"):
+        hint = (f"add [[tool.gradlint.models]] entry = \"{candidate.shown}:{candidate.callable}\" with kwargs, "
+                "or a zero-argument build() factory")
+    else:
+        hint = "fix the model code, or select it away with --ignore GL002"
+    return f"{message}; {hint}"
+
+
+def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings,
+                   cli_models: Sequence[str] = (), cli_input: Any = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Findings and JSON ``models`` entries for every model of the run (unsuppressed)."""
+    return judge(collect(files, settings, cli_models, cli_input), rules, settings)
+
+
+def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
+            cli_input: Any = None) -> list[tuple[Candidate, dict[str, Any]]]:
+    """Every model candidate of the run with the worker's result for it."""
+    candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    if not candidates:
+        return []
+    from gradlint.model.pool import run_worker
+
+    job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
+    results = run_worker([c.to_dict() for c in candidates], job, float(settings.timeout))
+    missing = {"status": "error", "stage": "start", "reason": "no result"}
+    return [(c, results.get(c.index, missing)) for c in candidates]
+
+
+def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence[Rule],
+          settings: Settings) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """The rules over the worker's results: findings and JSON ``models`` entries."""
+    candidates = [c for c, _ in collected]
+    results = {c.index: r for c, r in collected}
+    findings: list[Finding] = []
+    models: list[dict[str, Any]] = []
+    no_torch = [c for c in candidates if results.get(c.index, {}).get("status") == "no-torch"]
+    if no_torch:
+        first = no_torch[0]
+        reason = results[first.index].get("reason", "")
+        findings.append(_finding(
+            "GL002", first.shown, _candidate_span(first),
+            f"torch is not installed here ({reason}): {len(no_torch)} model(s) not analysed; "
+            "install torch (pip install 'gradlint[torch]') or run with --no-exec", None))
+    used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
+    model_rules = [rule for rule in rules if rule.scope == "model"]
+    for candidate in candidates:
+        result = results[candidate.index]
+        status = result.get("status")
+        if status == "no-torch":
+            continue
+        if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
+            continue  # a block of another model of this run: reported with its root
+        if status != "ok":
+            findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), _failure_message(candidate, result), candidate.name))
+            models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
+                           "status": "failed", "error": result.get("reason"), "seconds": result.get("seconds")})
+            continue
+        model_findings, summary = _model_findings(candidate, result, model_rules, settings)
+        findings.extend(model_findings)
+        models.append(summary)
+    return findings, models
+
+
+def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: Sequence[Rule],
+                    settings: Settings) -> tuple[list[Finding], dict[str, Any]]:
+    graph_data = dict(result["graph"])
+    graph_data["shown"] = candidate.shown
+    for item in graph_data.get("layers", []):
+        item["shown"] = _shown(item["file"])
+    graph = ModelGraph(graph_data)
+    findings: list[Finding] = []
+    for rule in model_rules:
+        for report in rule.check(graph, settings.options_for(rule.code, rule.options)):
+            findings.append(_report_finding(rule, report, candidate))
+    if not graph.traced:
+        findings.append(_finding(
+            "GL003", candidate.shown, _candidate_span(candidate),
+            f"model '{candidate.name}' could not be traced with torch.fx ({graph.trace_note}); analysed its module "
+            "tree in registration order instead, so GL101 and GL104 were skipped; make forward traceable "
+            "(no branches on tensor values) to get the full analysis", candidate.name))
+    probe = result.get("probe")
+    if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
+        error = probe["error"]
+        findings.append(_finding(
+            "GL002", candidate.shown, _candidate_span(candidate),
+            f"model '{candidate.name}' could not be probed ({error.get('kind', 'failed')}): {error.get('message', '')}",
+            candidate.name))
+    findings = _dedupe(findings)
+    summary = graph.summary()
+    summary.update({"status": "analysed", "seconds": result.get("seconds"), "timings": result.get("timings")})
+    try:
+        from gradlint.probe.confirm import apply_probe
+    except ImportError:
+        return findings, summary
+    model_result = {"candidate": candidate.to_dict(), "graph": graph_data, "probe": probe, "summary": summary,
+                    "model_graph": graph}
+    extra = apply_probe(model_result, findings, settings) or []
+    return findings + list(extra), summary
+
+
+def _report_finding(rule: Rule, report: Report, candidate: Candidate) -> Finding:
+    file = report.extra.get("file") or candidate.file
+    finding = _finding(rule.code, _shown(file), report.span, report.message, candidate.name)
+    finding.fix = report.fix
+    return finding
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Layers made in one loop share a line: one finding per rule and line."""
+    seen: set[tuple] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.path, finding.line, finding.model)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """Inline ``# noqa`` on the reported line and per-file ignores, as for source rules."""
+    from gradlint.runner import filter_findings
+    from gradlint.source.unit import SourceUnit
+
+    kept: list[Finding] = []
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    for path, group in by_path.items():
+        try:
+            text = Path(path).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        kept.extend(filter_findings(group, SourceUnit(path, text), settings))
+    return kept

@@ -1,0 +1,183 @@
+"""The main-process side of the worker: start it, read its events, enforce the time limit
+per model, and after a hang or a crash record why and start a fresh worker for the
+models that are left. Whatever the model code does, this returns one result per model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _stderr_tail(stream: Any) -> str:
+    """The last meaningful line the worker wrote to stderr (e.g. 'Fatal Python error: ...')."""
+    try:
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        stream.seek(max(0, size - 4096))
+        lines = [l.strip() for l in stream.read().decode("utf-8", "replace").splitlines() if l.strip()]
+    except OSError:
+        return ""
+    for line in lines:
+        if line.startswith("Fatal Python error"):
+            return line[:200]
+    return lines[-1][:200] if lines else ""
+
+
+def _crash_reason(returncode: Optional[int], stderr_tail: str, memory_limit: int) -> str:
+    if returncode is not None and returncode < 0:
+        name = _signal_name(-returncode)
+        reason = f"the worker process crashed ({name})"
+        if name == "SIGKILL":
+            reason += f"; killed from outside, likely out of memory (limit {memory_limit} MiB)"
+    else:
+        reason = f"the process exited with code {returncode} (os._exit or a native abort in the model code)"
+    if stderr_tail and "Fatal Python error" in stderr_tail:
+        reason += f": {stderr_tail}"
+    return reason
+
+
+def run_worker(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float) -> dict[int, dict[str, Any]]:
+    """Analyse every candidate; a result per candidate index (status ok | error | no-torch)."""
+    results: dict[int, dict[str, Any]] = {}
+    pending = list(candidates)
+    while pending:
+        stop = _one_worker(pending, job, timeout, results)
+        if stop is not None:  # the worker cannot start at all: the same answer for every model
+            for candidate in pending:
+                results.setdefault(candidate["index"], dict(stop))
+            break
+        left = [c for c in pending if c["index"] not in results]
+        if len(left) == len(pending):  # no progress: never loop forever
+            for candidate in left:
+                results[candidate["index"]] = {"status": "error", "stage": "start", "seconds": 0.0,
+                                               "reason": "the worker made no progress"}
+            break
+        pending = left
+    return results
+
+
+def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: float, results: dict[int, dict[str, Any]]) -> Optional[dict[str, Any]]:
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ)
+    env["GRADLINT_RESULT_FD"] = str(write_fd)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    stderr = tempfile.TemporaryFile()
+    memory_limit = int(job.get("memory_limit", 0))
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gradlint.model.worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
+            pass_fds=(write_fd,), env=env, cwd=job["root"], start_new_session=True,
+        )
+    except OSError as error:
+        os.close(read_fd)
+        os.close(write_fd)
+        stderr.close()
+        return {"status": "error", "stage": "start", "seconds": 0.0, "reason": f"cannot start the worker: {error}"}
+    os.close(write_fd)
+    try:
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps({**job, "candidates": pending}).encode("utf-8"))
+            process.stdin.close()
+        except OSError:
+            pass  # it died at once: reported below
+        return _read_events(process, read_fd, timeout, results, stderr, memory_limit)
+    finally:
+        _kill(process)
+        os.close(read_fd)
+        stderr.close()
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            process.kill()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, results: dict[int, dict[str, Any]],
+                 stderr: Any, memory_limit: int) -> Optional[dict[str, Any]]:
+    buffer = b""
+    current: Optional[int] = None
+    stage = "import"
+    started = time.monotonic()
+    deadline = started + STARTUP_LIMIT + timeout
+    ready = False
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            _kill(process)
+            if current is None:
+                return {"status": "error", "stage": "start", "seconds": now - started,
+                        "reason": f"the worker did not start within {STARTUP_LIMIT + timeout:.0f} s"}
+            results[current] = {"status": "error", "stage": stage, "seconds": now - started, "timeout": True,
+                                "reason": f"timed out after {timeout:g} s"}
+            return None
+        readable, _, _ = select.select([read_fd], [], [], min(deadline - now, 0.5))
+        chunk = os.read(read_fd, 1 << 20) if readable else None
+        if chunk == b"" or (chunk is None and process.poll() is not None):
+            process.wait()
+            if chunk is None:  # exited while a child kept the pipe open: drain what is there
+                readable, _, _ = select.select([read_fd], [], [], 0)
+                chunk = os.read(read_fd, 1 << 20) if readable else b""
+                if chunk:
+                    buffer += chunk
+                    continue
+            reason = _crash_reason(process.returncode, _stderr_tail(stderr), memory_limit)
+            if current is not None:
+                results[current] = {"status": "error", "stage": stage, "seconds": time.monotonic() - started, "reason": reason}
+                return None
+            if not ready:
+                return {"status": "error", "stage": "start", "seconds": time.monotonic() - started,
+                        "reason": f"the worker could not start: {reason}; {_stderr_tail(stderr)}".rstrip("; ")}
+            return None
+        if chunk is None:
+            continue
+        buffer += chunk
+        *lines, buffer = buffer.split(b"\n")
+        for line in lines:
+            event = json.loads(line)
+            kind = event["event"]
+            if kind == "no-torch":
+                return {"status": "no-torch", "reason": event.get("message", "")}
+            if kind == "ready":
+                ready = True
+            elif kind == "start":
+                current, stage = event["index"], "import"
+                started = time.monotonic()
+                deadline = started + timeout
+            elif kind == "stage":
+                stage = event["stage"]
+            elif kind == "result":
+                results[event["index"]] = event["result"]
+                current = None
+                started = time.monotonic()
+                deadline = started + timeout  # until the next start
+            elif kind == "done":
+                return None

@@ -1,0 +1,109 @@
+"""Tracing with torch.fx and the fallbacks that rescue real models (see MEASURED.md).
+
+1. ``symbolic_trace`` with stack traces recorded, buffers proxied (``self.pos[:t]``) and
+   ``None``-defaulted forward arguments fixed to None;
+2. on a control-flow error (``assert t <= block_size``, ``if x.size(1) > n``), a tracer
+   that assumes every condition on a traced value holds;
+3. otherwise the innermost submodule whose forward failed becomes a leaf, and again
+   (a few times): the rest of the model keeps its graph;
+4. else no graph: the caller falls back to the module tree (GL003).
+
+``torch.export`` also rescues shape branches, but needs a real input and costs
+0.3-1.7 s per model, so it is not tried here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Optional
+
+import torch
+import torch.fx
+import torch.nn as nn
+
+MAX_LEAF_RETRIES = 8
+
+
+class _Tracer(torch.fx.Tracer):
+    record_stack_traces = True
+    proxy_buffer_attributes = True
+    assume_true = False
+
+    def __init__(self, leaves: frozenset[int] = frozenset()) -> None:
+        super().__init__()
+        self.leaves = leaves
+
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        return id(module) in self.leaves or super().is_leaf_module(module, qualified_name)
+
+    def to_bool(self, obj: Any) -> bool:
+        if self.assume_true:
+            return True
+        return super().to_bool(obj)
+
+
+class _AssumingTracer(_Tracer):
+    assume_true = True
+
+
+def _none_defaults(model: nn.Module) -> dict[str, Any]:
+    try:
+        parameters = inspect.signature(model.forward).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {name: None for name, p in parameters.items() if p.default is None}
+
+
+def _once(model: nn.Module, tracer_type: type, leaves: frozenset[int]) -> Any:
+    tracer = tracer_type(leaves)
+    graph = tracer.trace(model, concrete_args=_none_defaults(model) or None)
+    return torch.fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def _failing_submodule(error: BaseException, model: nn.Module, leaves: frozenset[int]) -> Optional[nn.Module]:
+    """The innermost submodule (not the model itself) whose forward raised."""
+    members = {id(m) for m in model.modules()}
+    found = None
+    trace = error.__traceback__
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_name == "forward":
+            owner = frame.f_locals.get("self")
+            if isinstance(owner, nn.Module) and owner is not model and id(owner) in members and id(owner) not in leaves:
+                found = owner
+        trace = trace.tb_next
+    return found
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def trace_model(model: nn.Module) -> tuple[Optional[Any], Optional[str]]:
+    """(GraphModule or None, a note on how it was traced or why it could not be)."""
+    try:
+        return _once(model, _Tracer, frozenset()), None
+    except Exception as first:  # noqa: BLE001 - any failure means "try the next way"
+        error: BaseException = first
+    tracer_type: type = _Tracer
+    if isinstance(error, torch.fx.proxy.TraceError) or "control flow" in str(error):
+        try:
+            return _once(model, _AssumingTracer, frozenset()), (
+                f"conditions on traced values were assumed true ({_short(first)})"
+            )
+        except Exception as second:  # noqa: BLE001
+            error, tracer_type = second, _AssumingTracer
+    leaves: frozenset[int] = frozenset()
+    names = {id(m): n for n, m in model.named_modules()}
+    for _ in range(MAX_LEAF_RETRIES):
+        culprit = _failing_submodule(error, model, leaves)
+        if culprit is None:
+            break
+        leaves = leaves | {id(culprit)}
+        try:
+            kept = ", ".join(sorted(names.get(i, "?") for i in leaves))
+            return _once(model, tracer_type, leaves), f"kept {kept} whole: {_short(first)}"
+        except Exception as again:  # noqa: BLE001
+            error = again
+    return None, _short(first)

@@ -1,0 +1,249 @@
+"""The worker process: the only place user code and torch run.
+
+``python -m gradlint.model.worker`` reads a job (JSON) on stdin and writes events, one
+JSON line each, to the file descriptor named by ``GRADLINT_RESULT_FD``; the user's
+prints go to stdout/stderr, which the parent discards, so they cannot corrupt results.
+
+Events: ``ready`` (torch imported) or ``no-torch``; per candidate ``start``, ``stage``
+(import, build, trace, analyse, probe) and ``result``; ``done``. The parent enforces
+the time limit per model and restarts the worker after a crash (see ``pool``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any, Optional
+
+_loaded: dict[str, Any] = {}
+
+
+class Channel:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, event: dict[str, Any]) -> None:
+        data = (json.dumps(event, default=str) + "\n").encode("utf-8")
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+
+def _user_frame(error: BaseException, is_user: Any) -> str:
+    found = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        if is_user(frame.filename):
+            found = f" (at {os.path.basename(frame.filename)}:{frame.lineno})"
+    return found
+
+
+def describe(error: BaseException, is_user: Any, memory_limit: int) -> str:
+    """One line: what went wrong, where in the user's code."""
+    if isinstance(error, SystemExit):
+        return f"the model code called sys.exit({error.code!r}){_user_frame(error, is_user)}"
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted (KeyboardInterrupt)"
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    if isinstance(error, MemoryError) or "can't allocate memory" in first or "not enough memory" in first:
+        return f"ran out of memory (limit {memory_limit} MiB; raise [tool.gradlint] memory-limit){_user_frame(error, is_user)}"
+    if len(first) > 300:
+        first = first[:297] + "..."
+    return f"{type(error).__name__}: {first}".rstrip(": ") + _user_frame(error, is_user)
+
+
+def load_user_module(path: str, root: str) -> Any:
+    """Import the user's file once, with the project root (and its folder) on sys.path,
+    under its package name when it has one (so relative imports work)."""
+    if path in _loaded:
+        return _loaded[path]
+    folder = os.path.dirname(path)
+    for entry in (folder, root):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    name = _package_name(path, root)
+    if name is not None:
+        module = importlib.import_module(name)
+    else:
+        name = f"gradlint_user_{len(_loaded)}_{os.path.splitext(os.path.basename(path))[0]}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    _loaded[path] = module
+    return module
+
+
+def _package_name(path: str, root: str) -> Optional[str]:
+    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+    if relative.startswith("..") or not relative.endswith(".py"):
+        return None
+    parts = relative[:-3].split(os.sep)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    if not parts or not all(p.isidentifier() for p in parts):
+        return None
+    existing = sys.modules.get(".".join(parts))
+    if existing is not None:
+        return ".".join(parts) if os.path.realpath(getattr(existing, "__file__", "") or "") == os.path.realpath(path) else None
+    try:
+        spec = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if spec and spec.origin and spec.origin not in ("namespace", "built-in", "frozen"):
+        locations.append(os.path.dirname(spec.origin))
+    top = os.path.join(os.path.realpath(root), "")
+    return ".".join(parts) if locations and all(os.path.realpath(l).startswith(top) or os.path.realpath(l) == top[:-1] for l in locations) else None
+
+
+def _resolve(module: Any, dotted: str) -> Any:
+    target = module
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is_user: Any) -> dict[str, Any]:
+    import torch.nn as nn
+
+    from gradlint.model import extract
+    from gradlint.model.trace import trace_model
+
+    index = candidate["index"]
+    timings: dict[str, float] = {}
+    stage = "import"
+
+    def enter(name: str) -> float:
+        nonlocal stage
+        stage = name
+        channel.send({"event": "stage", "index": index, "stage": name})
+        return time.perf_counter()
+
+    started = time.perf_counter()
+    try:
+        mark = enter("import")
+        module = load_user_module(candidate["file"], job["root"])
+        timings["import"] = time.perf_counter() - mark
+        mark = enter("build")
+        try:
+            factory = _resolve(module, candidate["callable"])
+        except AttributeError:
+            return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
+                    "reason": f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'"}
+        model = factory(**candidate.get("kwargs", {}))
+        if not isinstance(model, nn.Module):
+            return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
+                    "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
+        timings["build"] = time.perf_counter() - mark
+        mark = enter("trace")
+        graph_module, note = trace_model(model)
+        timings["trace"] = time.perf_counter() - mark
+        mark = enter("analyse")
+        fallback = (candidate["file"], candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]))
+        if graph_module is not None:
+            graph = extract.from_fx(model, graph_module, is_user, fallback)
+        else:
+            graph = extract.from_module_tree(model, is_user, fallback)
+        timings["analyse"] = time.perf_counter() - mark
+        graph.update({
+            "name": candidate["name"], "file": candidate["file"], "line": candidate["line"],
+            "column": candidate.get("column", 1), "traced": graph_module is not None, "trace_note": note,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "submodule_classes": _submodule_classes(model, is_user),
+        })
+        result: dict[str, Any] = {"status": "ok", "graph": graph, "timings": timings}
+        probe_settings = job.get("probe") or {}
+        if probe_settings.get("enabled"):
+            mark = enter("probe")
+            result["probe"] = _probe(model, graph_module, graph, candidate, module, probe_settings, is_user, job)
+            timings["probe"] = time.perf_counter() - mark
+        result["seconds"] = time.perf_counter() - started
+        return result
+    except BaseException as error:  # noqa: BLE001 - user code: SystemExit included
+        return {"status": "error", "stage": stage, "seconds": time.perf_counter() - started,
+                "reason": describe(error, is_user, job.get("memory_limit", 0))}
+    finally:
+        try:
+            os.chdir(job["root"])  # the model may have changed the working directory
+        except OSError:
+            pass
+
+
+def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: Any, settings: dict, is_user: Any, job: dict) -> Optional[dict]:
+    try:
+        from gradlint.probe.entry import probe_model
+    except ImportError:
+        return None  # no probe in this installation
+    try:
+        return probe_model(model, graph_module, graph, candidate, module.__dict__, settings)
+    except BaseException as error:  # noqa: BLE001 - the probe runs user code too
+        return {"error": {"kind": "failed", "message": describe(error, is_user, job.get("memory_limit", 0))}}
+
+
+def _submodule_classes(model: Any, is_user: Any) -> list[str]:
+    """The project's own classes used inside this model (a root is not reported twice)."""
+    found = set()
+    for sub in list(model.modules())[1:]:
+        cls = type(sub)
+        file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if file and is_user(file):
+            found.add(f"{os.path.realpath(file)}::{cls.__qualname__}")
+    return sorted(found)
+
+
+def _limit_memory(megabytes: int, probe: dict[str, Any]) -> None:
+    """Address-space limit: what torch already maps plus the configured budget. CUDA
+    reserves huge virtual ranges, so no limit when the probe may use a GPU."""
+    if megabytes <= 0:
+        return
+    if probe.get("enabled") and probe.get("device") in ("cuda", "auto"):
+        import torch
+
+        if torch.cuda.is_available():
+            return
+    try:
+        import resource
+
+        with open("/proc/self/status") as status:
+            current = next((int(l.split()[1]) * 1024 for l in status if l.startswith("VmSize:")), 0)
+        limit = current + megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        pass  # not on Linux: no limit
+
+
+def main() -> None:
+    channel = Channel(int(os.environ["GRADLINT_RESULT_FD"]))
+    job = json.loads(sys.stdin.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # user code that reads stdin gets EOF, not our job
+    try:
+        import torch  # noqa: F401
+    except BaseException as error:  # noqa: BLE001 - a broken torch install is "no torch" too
+        channel.send({"event": "no-torch", "message": f"{type(error).__name__}: {error}".splitlines()[0]})
+        os._exit(0)
+    from gradlint.model.locate import UserFiles, install_creation_hook
+
+    _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
+    is_user = UserFiles([job["root"]] + sorted({os.path.dirname(c["file"]) for c in job["candidates"]}))
+    install_creation_hook(is_user)
+    channel.send({"event": "ready", "torch": torch.__version__})
+    for candidate in job["candidates"]:
+        channel.send({"event": "start", "index": candidate["index"]})
+        result = analyse(candidate, job, channel, is_user)
+        channel.send({"event": "result", "index": candidate["index"], "result": result})
+    channel.send({"event": "done"})
+    os._exit(0)  # threads the model code started must not keep the worker alive
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""## What it does
+Finds a model with 12 or more weight layers on one forward path and no residual or
+skip connection along it (an add or concatenation joining paths of different depth).
+When the model normalises (BatchNorm, LayerNorm...) the threshold is 20: VGG-19 with
+BatchNorm trains, a 34-layer plain network does not train as well as a shallower one.
+
+## Why is this bad?
+Without a skip path every gradient must pass through every layer, and the product of
+their Jacobians shrinks or grows with depth. Residual connections give the gradient
+an identity path (He et al. 2016): plain networks deeper than about 20 layers train
+worse than shallower ones even with BatchNorm (the "degradation problem").
+
+## Example
+```python
+import torch.nn as nn
+
+def build():
+    layers = []
+    for _ in range(14):
+        layers += [nn.Linear(64, 64), nn.ReLU()]
+    return nn.Sequential(*layers)
+```
+
+## Use instead
+```python
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self, width=64):
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, width)
+
+    def forward(self, x):
+        return x + self.fc2(self.fc1(x).relu())
+
+def build():
+    return nn.Sequential(*[Block() for _ in range(7)])
+```
+
+## Options
+- `min-depth` (default 12): depth reported in a model without normalisation layers.
+- `min-depth-normalized` (default 20): depth reported in a model with normalisation layers.
+
+## References
+- He et al., [Deep Residual Learning for Image Recognition](https://arxiv.org/abs/1512.03385), 2016
+- Simonyan & Zisserman, [Very Deep Convolutional Networks](https://arxiv.org/abs/1409.1556), 2014
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from gradlint.model.graph import ModelGraph
+from gradlint.registry import Invalid, Report, Valid
+
+CODE = "GL104"
+NAME = "deep-plain-network"
+SEVERITY = "warning"
+SUMMARY = "12 or more weight layers on one path with no residual/skip connection"
+SCOPE = "model"
+FIXABLE = False
+OPTIONS = {"min-depth": 12, "min-depth-normalized": 20}
+
+VALID = [
+    Valid(
+        """
+import torch.nn as nn
+
+def build():
+    layers = []
+    for _ in range(16):
+        layers += [nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU()]
+    return nn.Sequential(*layers)
+"""
+    ),
+]
+
+INVALID = [
+    Invalid(
+        """
+import torch.nn as nn
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(16, 16) for _ in range(13)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x).relu()
+        return x
+""",
+        line=4,
+    ),
+]
+
+
+def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
+    if not summary.traced:
+        return  # residual merges are only seen in the graph; GL003 says it was skipped
+    run = summary.facts.plain
+    normalised = bool(summary.norms)
+    limit = options["min-depth-normalized"] if normalised else options["min-depth"]
+    if run.count < limit:
+        return
+    layers = [summary.layers[i] for i in run.items]
+    yield summary.report(
+        None,
+        f"model '{summary.name}' has {run.count} weight layers on one path with no residual/skip connection "
+        f"({layers[0]['name']} to {layers[-1]['name']}){' even with normalisation' if normalised else ''}: "
+        "add residual connections (x = x + block(x)) every 2-3 layers",
+    )

@@ -1,0 +1,116 @@
+"""## What it does
+Finds `nn.RNN` and `nn.RNNCell` layers (the plain Elman recurrence) in a model.
+
+## Why is this bad?
+Backpropagation through time multiplies the gradient by the recurrent weight matrix
+(and the tanh derivative) once per time step, so over long sequences it vanishes when
+the matrix's largest singular value is below 1 and explodes when it is above
+(Pascanu et al. 2013). LSTM and GRU cells add a gated, additive path through time that
+keeps gradients alive over hundreds of steps. If you keep the vanilla RNN, clip
+gradients by norm.
+
+## Example
+```python
+import torch.nn as nn
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(32, 64, batch_first=True)
+        self.out = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h)
+```
+
+## Use instead
+```python
+import torch.nn as nn
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(32, 64, batch_first=True)
+        self.out = nn.Linear(64, 10)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h)
+```
+
+## Options
+None.
+
+## References
+- Pascanu et al., [On the difficulty of training recurrent neural networks](https://arxiv.org/abs/1211.5063), 2013
+- Hochreiter & Schmidhuber, Long Short-Term Memory, 1997
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from gradlint.model.graph import ModelGraph
+from gradlint.registry import Invalid, Report, Valid
+
+CODE = "GL106"
+NAME = "vanilla-rnn"
+SEVERITY = "warning"
+SUMMARY = "nn.RNN/nn.RNNCell: gradients vanish or explode over long sequences; use LSTM/GRU"
+SCOPE = "model"
+FIXABLE = False
+OPTIONS: dict = {}
+
+VALID = [
+    Valid(
+        """
+import torch.nn as nn
+
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 32)
+        self.rnn = nn.GRU(32, 32, batch_first=True)
+        self.out = nn.Linear(32, 100)
+
+    def forward(self, ids):
+        h, _ = self.rnn(self.embed(ids))
+        return self.out(h)
+"""
+    ),
+]
+
+INVALID = [
+    Invalid(
+        """
+import torch
+import torch.nn as nn
+
+class Loop(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.RNNCell(
+            8, 8, nonlinearity="relu"
+        )
+
+    def forward(self, x):
+        h = torch.zeros_like(x)
+        for _ in range(5):
+            h = self.cell(x, h)
+        return h
+""",
+        line=8,
+    ),
+]
+
+
+def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
+    for layer in summary.layers:
+        if layer["type"] in ("RNN", "RNNCell"):
+            yield summary.report(
+                layer,
+                f"{layer['name']} is a vanilla nn.{layer['type']}: its gradient through time is multiplied by the "
+                "recurrent weights at every step and vanishes or explodes over long sequences; use nn.LSTM or "
+                "nn.GRU (or clip gradients by norm)",
+            )
