@@ -35,6 +35,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _model_spec(value: str) -> str:
+    """``FILE:CALLABLE`` with an existing Python file."""
+    file, _, name = value.rpartition(":")
+    if not file or not name or not all(part.isidentifier() for part in name.split(".")):
+        raise argparse.ArgumentTypeError(f"'{value}' is not FILE:CALLABLE (e.g. models/net.py:build)")
+    if not Path(file).is_file():
+        raise argparse.ArgumentTypeError(f"'{file}': no such file")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradlint",
@@ -58,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-filename", help="lint the text on stdin as this file (also: the path '-')")
     parser.add_argument("--fix", action="store_true", help="apply the fixes of fixable findings ([*]) to the files")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
+    parser.add_argument("--model", action="append", default=[], type=_model_spec, metavar="FILE:CALLABLE",
+                        help="analyse this model (a class or factory in FILE; repeatable)")
+    parser.add_argument("--input", metavar="SPEC", help="input for the models of this run, e.g. float32[8,3,32,32]")
+    parser.add_argument("--probe", dest="probe", action="store_true", default=None, help="run the gradient probe on each model (default: from config)")
+    parser.add_argument("--no-probe", dest="probe", action="store_false", help="static model analysis only, no probe run")
     return parser
 
 
@@ -117,6 +132,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         from gradlint.findings import Severity
 
         settings.fail_on = Severity(args.fail_on)
+    if getattr(args, "probe", None) is not None:
+        settings.probe["enabled"] = args.probe
     return settings
 
 
@@ -130,7 +147,8 @@ def _cmd_check(argv: list[str]) -> int:
     from gradlint.report import render
     from gradlint.runner import RunOptions, UsageError, run, run_source
 
-    options = RunOptions(no_exec=args.no_exec, jobs=args.jobs, use_cache=not args.no_cache)
+    options = RunOptions(no_exec=args.no_exec, jobs=args.jobs, use_cache=not args.no_cache,
+                         models=args.model, input=args.input)
     try:
         if args.stdin_filename is not None or args.paths == ["-"]:
             result = run_source(sys.stdin.buffer.read(), args.stdin_filename or "-", settings)

@@ -31,6 +31,8 @@ class RunOptions:
     no_exec: bool = False  # static only: never import or run user code
     jobs: Optional[int] = None  # processes for many files (None: settings.jobs, else the cores)
     use_cache: bool = True  # read and write .gradlint_cache/ (False with --no-cache)
+    models: list[str] = field(default_factory=list)  # --model FILE:CALLABLE (repeatable)
+    input: Optional[str] = None  # --input SPEC for the models of this run
 
 
 @dataclass
@@ -168,6 +170,12 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
     result = RunResult(files=len(files))
     result.findings.extend(lint_files(files, rules, settings, options))
     # model analysis and the probe (worker process) plug in here, unless options.no_exec
+    if not options.no_exec:
+        from gradlint.model.analyze import analyze_models, suppress, wants_models
+
+        if wants_models(rules):
+            model_findings, result.models = analyze_models(files, rules, settings, options.models, options.input)
+            result.findings.extend(suppress(model_findings, settings))
     result.findings.sort(key=Finding.sort_key)
     return result
 
