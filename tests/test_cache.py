@@ -50,7 +50,7 @@ def test_first_run_writes_a_tagged_cache_and_second_run_reads_it(tmp_path):
     _poison(root)
     second = run_gradlint("train.py", "clean.py", cwd=root)
     assert second.returncode == 1
-    assert f"train.py:1:1: GL206 {POISON}" in second.stdout
+    assert f"train.py:1:1: GL206 [*] {POISON}" in second.stdout
 
 
 def test_changed_file_is_linted_again(tmp_path):
@@ -60,7 +60,7 @@ def test_changed_file_is_linted_again(tmp_path):
     (root / "train.py").write_text("import torch\n\n" + LOOP)
     after = run_gradlint("train.py", cwd=root)
     assert POISON not in after.stdout
-    assert "train.py:3:1: GL206 training loop calls backward()" in after.stdout
+    assert "train.py:3:1: GL206 [*] training loop calls backward()" in after.stdout
 
 
 def test_changed_config_lints_again(tmp_path):
@@ -70,7 +70,7 @@ def test_changed_config_lints_again(tmp_path):
     # a per-file ignore for another file changes no finding, but the key must change
     (root / "pyproject.toml").write_text('[tool.gradlint]\nper-file-ignores = { "other.py" = ["GL2"] }\n')
     after = run_gradlint("train.py", cwd=root)
-    assert POISON not in after.stdout and "GL206 training loop calls" in after.stdout
+    assert POISON not in after.stdout and "training loop calls backward()" in after.stdout
     (root / "pyproject.toml").write_text('[tool.gradlint]\nper-file-ignores = { "train.py" = ["GL206"] }\n')
     ignored = run_gradlint("train.py", cwd=root)
     assert ignored.returncode == 0 and "GL206" not in ignored.stdout
@@ -90,7 +90,7 @@ def test_no_cache_neither_reads_nor_writes(tmp_path):
     run_gradlint("train.py", cwd=root)
     _poison(root)
     bypass = run_gradlint("train.py", "--no-cache", cwd=root)
-    assert POISON not in bypass.stdout and "GL206 training loop calls" in bypass.stdout
+    assert POISON not in bypass.stdout and "training loop calls backward()" in bypass.stdout
 
 
 def test_corrupt_entry_is_a_miss_not_an_error(tmp_path):
@@ -99,7 +99,7 @@ def test_corrupt_entry_is_a_miss_not_an_error(tmp_path):
     for entry in _entries(root):
         entry.write_text("{not json")
     again = run_gradlint("train.py", cwd=root)
-    assert again.returncode == 1 and "GL206 training loop calls" in again.stdout and not again.stderr
+    assert again.returncode == 1 and "training loop calls backward()" in again.stdout and not again.stderr
 
 
 def test_read_only_project_still_lints(tmp_path):
