@@ -172,7 +172,7 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     if run.count < options["min-count"]:
         return
     items = [summary.activations[i] for i in run.items]
-    names = ", ".join(summary.label(a) for a in items[:6]) + (", ..." if len(items) > 6 else "")
+    names = summary.labels(items)
     kinds = "/".join(sorted({a["type"].lower() for a in items}))
     yield summary.report(
         items[0],

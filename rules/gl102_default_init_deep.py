@@ -115,7 +115,7 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     yield summary.report(
         layers[0],
         f"{run.count} Linear/Conv layers on one path keep PyTorch's default init (std 1/sqrt(3*fan_in), "
-        f"0.41x what ReLU needs) with no normalisation or residual between them, from {layers[0]['name']} "
-        f"to {layers[-1]['name']}; initialise them with nn.init.kaiming_normal_(w, nonlinearity='relu') "
+        f"0.41x what ReLU needs) with no normalisation or residual between them, from {summary.label(layers[0])} "
+        f"to {summary.label(layers[-1])}; initialise them with nn.init.kaiming_normal_(w, nonlinearity='relu') "
         "(ReLU family) or nn.init.xavier_normal_ (tanh/sigmoid)",
     )

@@ -147,6 +147,6 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
         yield summary.report(
             layers[0],
             f"{run.count} layers initialised with {init} feed {family} activations ({act['type']}) on one path "
-            f"with no normalisation or residual between them, from {layers[0]['name']} to {layers[-1]['name']}: "
+            f"with no normalisation or residual between them, from {summary.label(layers[0])} to {summary.label(layers[-1])}: "
             f"the signal scale drifts at every layer; initialise them with {fix}",
         )

@@ -108,6 +108,6 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     yield summary.report(
         None,
         f"model '{summary.name}' has {run.count} weight layers on one path with no residual/skip connection "
-        f"({layers[0]['name']} to {layers[-1]['name']}){' even with normalisation' if normalised else ''}: "
+        f"({summary.label(layers[0])} to {summary.label(layers[-1])}){' even with normalisation' if normalised else ''}: "
         "add residual connections (x = x + block(x)) every 2-3 layers",
     )

@@ -110,7 +110,7 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
         if layer["type"] in ("RNN", "RNNCell"):
             yield summary.report(
                 layer,
-                f"{layer['name']} is a vanilla nn.{layer['type']}: its gradient through time is multiplied by the "
+                f"{summary.label(layer)} is a vanilla nn.{layer['type']}: its gradient through time is multiplied by the "
                 "recurrent weights at every step and vanishes or explodes over long sequences; use nn.LSTM or "
                 "nn.GRU (or clip gradients by norm)",
             )

@@ -218,10 +218,19 @@ class ModelGraph:
     def label(item: dict) -> str:
         """How a message names a layer or activation: its module path, or the call in forward."""
         if item.get("module", True):
-            return item["name"] or "(the model itself)"
+            return f"'{item['name']}'" if item["name"] else "the model itself"
         owner = item.get("owner")
         where = f"{owner}.forward, line {item.get('line')}" if owner else f"forward, line {item.get('line')}"
         return f"{item['type']}() in {where}"
+
+    def labels(self, items: list[dict], limit: int = 6) -> str:
+        """Distinct labels in order, a repeated one counted (``tanh() in forward, line 16 (x6)``)."""
+        counts: dict[str, int] = {}
+        for item in items:
+            label = self.label(item)
+            counts[label] = counts.get(label, 0) + 1
+        shown = [f"{label} (x{n})" if n > 1 else label for label, n in counts.items()]
+        return ", ".join(shown[:limit]) + (", ..." if len(shown) > limit else "")
 
     def summary(self) -> dict[str, Any]:
         """The JSON ``models`` entry (issue 5 adds ``probe``)."""

@@ -77,15 +77,17 @@ def _failing_submodule(error: BaseException, model: nn.Module, leaves: frozenset
 
 def _short(error: BaseException) -> str:
     text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
+    first = (text[0] if text else "").split(". ")[0].rstrip(".")
+    return f"{type(error).__name__}: {first[:160]}".rstrip(": ")
 
 
 def trace_model(model: nn.Module) -> tuple[Optional[Any], Optional[str]]:
     """(GraphModule or None, a note on how it was traced or why it could not be)."""
     try:
         return _once(model, _Tracer, frozenset()), None
-    except Exception as first:  # noqa: BLE001 - any failure means "try the next way"
-        error: BaseException = first
+    except Exception as failure:  # noqa: BLE001 - any failure means "try the next way"
+        first: BaseException = failure
+    error = first
     tracer_type: type = _Tracer
     if isinstance(error, torch.fx.proxy.TraceError) or "control flow" in str(error):
         try:
