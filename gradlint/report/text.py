@@ -26,8 +26,19 @@ def format_finding(finding, color: bool = False) -> str:
 
 
 def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False) -> None:
+    # findings of a model are grouped under the model's name, after the file-level ones
+    by_model: dict[str, list] = {}
     for finding in result.findings:
-        stream.write(format_finding(finding, color) + "\n")
+        if finding.model is None:
+            stream.write(format_finding(finding, color) + "\n")
+        else:
+            by_model.setdefault(finding.model, []).append(finding)
+    for model, findings in by_model.items():
+        if not quiet:
+            header = f"model {model}:"
+            stream.write((f"{_BOLD}{_CYAN}{header}{_RESET}" if color else header) + "\n")
+        for finding in findings:
+            stream.write(format_finding(finding, color) + "\n")
     if quiet:
         return
     count = len(result.findings)
