@@ -1,0 +1,270 @@
+"""The probe's entry point, called by the worker for each built model (see the
+contract in DESIGN.md / issue 4): ``probe_model(...) -> dict``. It never raises.
+
+What it runs, seeded and deterministic on the CPU for a given seed:
+
+- input: :mod:`gradlint.probe.inputs` (config spec, ``example_input()``, Lightning's
+  ``example_input_array``, inference from the first layer);
+- loss: the model's own ``loss`` when its output carries one; else, on the first
+  tensor of a tuple or the ``logits`` of a dict/ModelOutput, cross-entropy against
+  random labels for class scores (a 2-D output, or a 3-D output of a final ``Linear``:
+  token logits) and mean squared error against a standard-normal target otherwise.
+  The loss is computed in float32; the forward runs under autocast for bfloat16/float16;
+- ``steps`` training steps with the optimiser named in ``probe_settings["optimizer"]``
+  (a name such as ``"Adam"`` or ``{"name": "AdamW", "lr": 1e-3}``) or SGD(lr=0.01).
+  The first step is measured in full (hooks); every step records its global gradient
+  norm and loss; the last step's per-layer gradient norms are kept when there are
+  several. Steps stop early when ``time-budget`` seconds have passed;
+- device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any, Optional
+
+import torch
+from torch import nn
+
+from gradlint.probe.inputs import InputError, ProbeInput, resolve_input
+from gradlint.probe.measure import _ACTIVE, Recorder, activation_kind, activations_from_graph, first_tensor, weight_layer_names
+
+AUTOCAST = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+DEFAULT_LR = 0.01
+
+
+class ProbeFailure(Exception):
+    """A problem the user can fix; the message says how."""
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"error": {"kind": kind, "message": " ".join(message.split())}}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def probe_model(model: Any, graph_module: Any, graph: Optional[dict], candidate: Optional[dict],
+                module_globals: Optional[dict], probe_settings: Optional[dict]) -> dict[str, Any]:
+    """Measure one model; a dict of measurements, or ``{"error": {...}}``. Never raises."""
+    try:
+        return _probe(model, graph_module, graph or {}, candidate or {}, module_globals or {}, dict(probe_settings or {}))
+    except InputError as exc:
+        return _error("no-input", str(exc))
+    except ProbeFailure as exc:
+        return _error("failed", str(exc))
+    except torch.cuda.OutOfMemoryError:
+        return _error("failed", "the probe ran out of GPU memory: lower [tool.gradlint.probe] batch-size or use --device cpu")
+    except Exception as exc:  # noqa: BLE001 - user code ran: report, never raise
+        return _error("failed", f"the probe's forward/backward pass raised {_one_line(exc)}; "
+                                f"check the input (set input = \"dtype[shape]\" in [[tool.gradlint.models]] or define example_input())")
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ProbeFailure("--device cuda was asked for but CUDA is not available here; use --device auto or cpu")
+        return torch.device("cuda")
+    if name == "auto" and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    return torch.Generator().manual_seed(seed)
+
+
+def _layer_names(model: nn.Module, graph: dict) -> list[str]:
+    names = []
+    for layer in graph.get("layers") or []:
+        name = layer.get("name")
+        try:
+            model.get_submodule(name)
+        except (AttributeError, TypeError):
+            try:
+                model.get_parameter(name)  # a functional linear/conv: its weight's path
+            except (AttributeError, TypeError):
+                continue
+        names.append(name)
+    return names or weight_layer_names(model)
+
+
+def _activation_entries(model: nn.Module, graph_module: Any, graph: dict) -> list[dict]:
+    entries = []
+    for act in graph.get("activations") or []:
+        entries.append({**act, "kind": activation_kind(str(act.get("type", "")))})
+    return entries or activations_from_graph(graph_module, model)
+
+
+def build_optimizer(params: list[nn.Parameter], spec: Any) -> tuple[torch.optim.Optimizer, str]:
+    name, options = "SGD", {"lr": DEFAULT_LR}
+    if isinstance(spec, str) and spec:
+        name = spec
+    elif isinstance(spec, dict) and spec.get("name"):
+        name = spec["name"]
+        options = {k: v for k, v in spec.items() if k != "name"} or options
+    factory = getattr(torch.optim, name, None)
+    if not isinstance(factory, type) or not issubclass(factory, torch.optim.Optimizer):
+        raise ProbeFailure(f"unknown optimiser '{name}' for the probe (use a torch.optim class name)")
+    if name != "SGD" and options == {"lr": DEFAULT_LR}:
+        options = {}  # the optimiser's own default learning rate
+    label = f"{name}({', '.join(f'{k}={v}' for k, v in options.items())})"
+    return factory(params, **options), label
+
+
+class LossMaker:
+    """Chooses the loss once (from the first output) and keeps its random target."""
+
+    def __init__(self, generator: torch.Generator, last_layer: Optional[nn.Module]) -> None:
+        self.generator = generator
+        self.last_layer = last_layer
+        self.kind = ""
+        self.target: Optional[torch.Tensor] = None
+
+    def __call__(self, output: Any) -> torch.Tensor:
+        if isinstance(output, dict) or hasattr(output, "keys"):
+            own = output.get("loss") if hasattr(output, "get") else None
+            if isinstance(own, torch.Tensor) and own.dim() == 0 and own.requires_grad:
+                self.kind = "the model's own loss"
+                return own.float()
+            logits = output.get("logits") if hasattr(output, "get") else None
+            output = logits if isinstance(logits, torch.Tensor) else first_tensor(list(output.values()))
+        scores = first_tensor(output)
+        if scores is None or not scores.is_floating_point() or not scores.requires_grad:
+            raise ProbeFailure("the model's output has no floating-point tensor that depends on its weights, "
+                               "so the probe has nothing to backpropagate")
+        scores = scores.float()
+        if self.target is None:
+            self._choose(scores)
+        assert self.target is not None
+        target = self.target.to(scores.device)
+        if self.kind == "cross-entropy":
+            return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), target.reshape(-1))
+        return nn.functional.mse_loss(scores, target)
+
+    def _choose(self, scores: torch.Tensor) -> None:
+        classes = scores.shape[-1] if scores.dim() >= 2 else 0
+        token_logits = (
+            scores.dim() == 3 and isinstance(self.last_layer, nn.Linear) and self.last_layer.out_features == classes
+        )
+        if classes >= 2 and (scores.dim() == 2 or token_logits):
+            self.kind = "cross-entropy"
+            self.target = torch.randint(0, classes, tuple(scores.shape[:-1]), generator=self.generator)
+        else:
+            self.kind = "mse"
+            self.target = torch.randn(tuple(scores.shape), generator=self.generator)
+
+
+def _forward(module: nn.Module, data: ProbeInput, device: torch.device, dtype: str) -> Any:
+    autocast = AUTOCAST.get(dtype)
+    with torch.autocast(device_type=device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
+        return module(*data.args, **data.kwargs)
+
+
+def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_globals: dict,
+           settings: dict) -> dict[str, Any]:
+    started = time.perf_counter()
+    if not isinstance(model, nn.Module):
+        raise ProbeFailure(f"the model is a {type(model).__name__}, not a torch.nn.Module")
+    device = resolve_device(str(settings.get("device", "auto")))
+    dtype = str(settings.get("dtype", "float32"))
+    steps = max(1, int(settings.get("steps", 1)))
+    budget = float(settings.get("time-budget", 30.0))
+    batch = max(1, int(settings.get("batch-size", 8)))
+    seed = int(settings.get("seed", 0))
+    generator = seed_everything(seed)
+
+    layer_names = _layer_names(model, graph)
+    first = next(((n, m) for n, m in model.named_modules() if n == layer_names[0]), None) if layer_names else None
+    data = resolve_input(model, candidate, module_globals, first, batch, generator)
+    model.to(device)
+    model.train()
+    data = data.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ProbeFailure("the model has no trainable parameters, so there are no gradients to measure")
+    optimizer, optimizer_label = build_optimizer(params, settings.get("optimizer"))
+    activations = _activation_entries(model, graph_module, graph)
+
+    recorder = Recorder(model, layer_names, activations)
+    last_layer = dict(model.named_modules()).get(layer_names[-1]) if layer_names else None
+    loss_maker = LossMaker(generator, last_layer)
+    recorder.install_layer_hooks()
+    instrumented = recorder.instrumented(graph_module)
+    recorder.install_activation_module_hooks(skip=recorder.observed_in_graph)
+
+    per_step: list[torch.Tensor] = []
+    first_grads = weights = last_grads = None
+    steps_run = 0
+    for step in range(steps):
+        if step and time.perf_counter() - started > budget:
+            break
+        optimizer.zero_grad(set_to_none=True)
+        if step == 0 and instrumented is not None:
+            _ACTIVE.append(recorder)
+            try:
+                output = _forward(instrumented, data, device, dtype)
+            except Exception:  # noqa: BLE001 - the traced graph may not run as the model does
+                output = None
+            finally:
+                _ACTIVE.pop()
+            if output is None:  # measure on the model itself: module activations only
+                recorder.remove_hooks()
+                recorder = Recorder(model, layer_names, activations)
+                recorder.install_layer_hooks()
+                recorder.install_activation_module_hooks()
+                instrumented = None
+                output = _forward(model, data, device, dtype)
+        else:
+            output = _forward(model, data, device, dtype)
+        loss = loss_maker(output)
+        recorder.record_loss(loss)
+        loss.backward()
+        norms = recorder.grad_norms()
+        per_step.append(norms.pow(2).sum().sqrt())
+        if step == 0:
+            recorder.remove_hooks()
+            first_grads, weights = norms, recorder.weight_norms()
+        else:
+            last_grads = norms
+        optimizer.step()
+        steps_run += 1
+    optimizer.zero_grad(set_to_none=True)  # free the gradients: the worker keeps the model
+
+    assert first_grads is not None and weights is not None
+    tables = recorder.collect(first_grads, weights, last_grads, per_step)
+    if not graph.get("layers"):  # no graph order: the order the layers ran in
+        order = {name: i for i, name in enumerate(tables["call_order"])}
+        tables["layers"].sort(key=lambda layer: order.get(layer["name"], len(order)))
+    return _finite({
+        "device": str(device),
+        "dtype": dtype,
+        "seconds": round(time.perf_counter() - started, 4),
+        "steps": steps_run,
+        "steps_asked": steps,
+        "budget_exceeded": steps_run < steps,
+        "seed": seed,
+        "input": data.described,
+        "input_source": data.source,
+        "loss": loss_maker.kind,
+        "optimizer": optimizer_label,
+        "functional_activations_seen": instrumented is not None,
+        **tables,
+    })
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe: NaN and infinity become None (the ``nonfinite`` list names them)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

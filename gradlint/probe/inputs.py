@@ -1,0 +1,187 @@
+"""Where the probe's input comes from, in DESIGN.md's order:
+
+1. the model's input spec from config (``input = "float32[8,3,32,32]"``) or ``--input``;
+   several inputs as a list or comma-separated; integer ids with a range:
+   ``"int64[8,128](0,50257)"`` or ``"int64[8,128](50257)"`` (upper bound exclusive);
+2. a module-level ``example_input()`` / ``example_inputs()`` in the user's file
+   (a tensor, a tuple/list of tensors passed positionally, or a dict passed as keywords);
+3. PyTorch Lightning's ``example_input_array`` (on the model or in the module);
+4. inferred from the first weight layer: Linear → ``float32[B, in_features]``,
+   Conv1d/2d/3d → in_channels and a small spatial size, Embedding → integer ids below
+   ``num_embeddings``, RNN/LSTM/GRU → ``[B, 16, input_size]`` (time first unless
+   ``batch_first``).
+
+Random tensors come from a CPU generator seeded with the probe seed, so the input is
+the same on every device.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import torch
+from torch import nn
+
+DTYPES = {
+    "float32": torch.float32, "float": torch.float32, "float64": torch.float64, "double": torch.float64,
+    "float16": torch.float16, "half": torch.float16, "bfloat16": torch.bfloat16,
+    "int64": torch.int64, "long": torch.int64, "int32": torch.int32, "int": torch.int32,
+    "bool": torch.bool,
+}
+_SPEC_RE = re.compile(r"^\s*(\w+)\s*\[([\d\s,]*)\]\s*(?:\(\s*(-?\d+)\s*(?:,\s*(-?\d+)\s*)?\))?\s*$")
+SEQUENCE_LENGTH = 16
+SPATIAL = {1: (64,), 2: (32, 32), 3: (8, 8, 8)}
+
+
+class InputError(Exception):
+    """No usable input: the message says what to add."""
+
+
+@dataclass
+class ProbeInput:
+    args: tuple = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # config | example_input | example_inputs | example_input_array | inferred
+    described: str = ""  # "float32[8,784]" etc., for the report
+
+    def to(self, device: torch.device) -> "ProbeInput":
+        return ProbeInput(_move(self.args, device), _move(self.kwargs, device), self.source, self.described)
+
+
+def _move(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, tuple):
+        return tuple(_move(v, device) for v in value)
+    if isinstance(value, list):
+        return [_move(v, device) for v in value]
+    if isinstance(value, dict):
+        return {k: _move(v, device) for k, v in value.items()}
+    return value
+
+
+def split_specs(spec: Any) -> list[str]:
+    """A spec string with several inputs ("float32[8,4], int64[8]") or a list of them."""
+    if isinstance(spec, (list, tuple)):
+        return [s for item in spec for s in split_specs(item)]
+    parts, depth, current = [], 0, ""
+    for char in str(spec):
+        depth += char in "[(" 
+        depth -= char in "])"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def tensor_from_spec(spec: str, generator: torch.Generator) -> torch.Tensor:
+    match = _SPEC_RE.match(spec)
+    if not match or match.group(1).lower() not in DTYPES:
+        raise InputError(
+            f"bad input spec '{spec}': write dtype[shape], e.g. \"float32[8,3,32,32]\" "
+            f"or \"int64[8,128](0,50257)\" (dtypes: {', '.join(sorted(set(DTYPES)))})"
+        )
+    dtype = DTYPES[match.group(1).lower()]
+    shape = tuple(int(s) for s in match.group(2).replace(" ", "").split(",") if s)
+    low, high = match.group(3), match.group(4)
+    if dtype.is_floating_point:
+        return torch.randn(shape, generator=generator).to(dtype)
+    if dtype == torch.bool:
+        return torch.randint(0, 2, shape, generator=generator).bool()
+    if low is None:
+        low_value, high_value = 0, 2
+    elif high is None:
+        low_value, high_value = 0, int(low)
+    else:
+        low_value, high_value = int(low), int(high)
+    if high_value <= low_value:
+        raise InputError(f"bad input spec '{spec}': empty integer range ({low_value}, {high_value})")
+    return torch.randint(low_value, high_value, shape, generator=generator, dtype=dtype)
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).replace("torch.", "")
+        return f"{dtype}[{','.join(str(s) for s in value.shape)}]"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(describe(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={describe(v)}" for k, v in value.items())
+    return type(value).__name__
+
+
+def _as_input(value: Any, source: str) -> ProbeInput:
+    if isinstance(value, dict):
+        return ProbeInput((), dict(value), source, describe(value))
+    if isinstance(value, (tuple, list)):
+        return ProbeInput(tuple(value), {}, source, describe(value))
+    return ProbeInput((value,), {}, source, describe(value))
+
+
+def resolve_input(
+    model: nn.Module,
+    candidate: Optional[dict],
+    module_globals: Optional[dict],
+    first_layer: Optional[tuple[str, nn.Module]],
+    batch_size: int,
+    generator: torch.Generator,
+) -> ProbeInput:
+    spec = (candidate or {}).get("input")
+    if spec:
+        tensors = tuple(tensor_from_spec(s, generator) for s in split_specs(spec))
+        return ProbeInput(tensors, {}, "config", describe(tensors))
+    module_globals = module_globals or {}
+    for name in ("example_input", "example_inputs"):
+        function = module_globals.get(name)
+        if callable(function):
+            try:
+                value = function()
+            except Exception as exc:  # noqa: BLE001 - user code: report, never raise
+                raise InputError(f"{name}() raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")) from None
+            return _as_input(value, name)
+    for holder in (model, module_globals):
+        value = holder.get("example_input_array") if isinstance(holder, dict) else getattr(holder, "example_input_array", None)
+        if value is not None:
+            return _as_input(value, "example_input_array")
+    if first_layer is not None:
+        inferred = infer_from_layer(first_layer[1], batch_size, generator)
+        if inferred is not None:
+            inferred.described += f" (inferred from the first layer {first_layer[0]}: {type(first_layer[1]).__name__})"
+            return inferred
+    raise InputError(
+        "no input for the probe: add input = \"float32[8,...]\" to the model's [[tool.gradlint.models]] "
+        "entry (or pass --input), or define example_input() in the model's file"
+    )
+
+
+def infer_from_layer(layer: nn.Module, batch: int, generator: torch.Generator) -> Optional[ProbeInput]:
+    """A synthetic input the first weight layer accepts, or None when its type says nothing."""
+    tensor: Optional[torch.Tensor] = None
+    if isinstance(layer, nn.Linear) and not isinstance(layer, nn.LazyLinear):
+        tensor = torch.randn(batch, layer.in_features, generator=generator)
+    elif isinstance(layer, nn.modules.conv._ConvNd) and not isinstance(layer, nn.modules.lazy.LazyModuleMixin):
+        dims = len(layer.kernel_size)
+        tensor = torch.randn(batch, layer.in_channels, *SPATIAL.get(dims, (16,) * dims), generator=generator)
+    elif isinstance(layer, (nn.Embedding, nn.EmbeddingBag)):
+        tensor = torch.randint(0, layer.num_embeddings, (batch, SEQUENCE_LENGTH), generator=generator)
+    elif isinstance(layer, nn.RNNBase):
+        shape = (batch, SEQUENCE_LENGTH) if layer.batch_first else (SEQUENCE_LENGTH, batch)
+        tensor = torch.randn(*shape, layer.input_size, generator=generator)
+    elif isinstance(layer, (nn.RNNCell, nn.LSTMCell, nn.GRUCell)):
+        tensor = torch.randn(batch, layer.input_size, generator=generator)
+    elif isinstance(layer, (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer)):
+        width = layer.linear1.in_features
+        shape = (batch, SEQUENCE_LENGTH) if layer.self_attn.batch_first else (SEQUENCE_LENGTH, batch)
+        tensor = torch.randn(*shape, width, generator=generator)
+    elif isinstance(layer, nn.MultiheadAttention):
+        shape = (batch, SEQUENCE_LENGTH) if layer.batch_first else (SEQUENCE_LENGTH, batch)
+        query = torch.randn(*shape, layer.embed_dim, generator=generator)
+        return ProbeInput((query, query, query), {}, "inferred", describe(query) + " (query, key, value)")
+    if tensor is None:
+        return None
+    return ProbeInput((tensor,), {}, "inferred", describe(tensor))

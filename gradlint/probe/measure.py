@@ -1,0 +1,324 @@
+"""What the probe measures during one forward/backward pass, at a cost close to the
+training step itself (MEASURED.md, "Probe cost"):
+
+- per weight layer: the forward signal (RMS of its output), the backward signal (RMS
+  of the gradient reaching its output, from a tensor hook on that output: tensor hooks
+  survive in-place activations, which full backward hooks do not), its weight norm and
+  weight-gradient norm;
+- per activation, module or functional: the saturated fraction (sigmoid/tanh family:
+  outputs within 0.01 of the asymptotes) and the dead fraction (ReLU: units, i.e. the
+  positions of one sample, that are not positive for any sample of the batch).
+  Functional activations are seen by running a copy of the fx graph with an observer
+  node after each activation; without a graph only module activations are seen.
+
+Every number stays on the device as a 0-d tensor until :meth:`Recorder.collect`, which
+stacks them, together with every parameter's gradient norm from one
+``torch._foreach_norm`` call, and moves them to the host in one transfer.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import torch
+from torch import nn
+
+from gradlint.probe.summary import activation_kind
+
+SATURATION_MARGIN = 0.01  # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
+_NORM_TYPES = ("Norm", "LayerNorm", "GroupNorm", "RMSNorm")
+ACTIVATION_FUNCTIONS = {
+    "relu", "relu_", "relu6", "sigmoid", "sigmoid_", "tanh", "tanh_", "hardtanh", "hardtanh_",
+    "hardsigmoid", "gelu", "silu", "elu", "leaky_relu", "softsign", "softplus", "mish", "selu", "celu",
+}
+
+
+def first_tensor(value: Any) -> Optional[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            found = first_tensor(item)
+            if found is not None:
+                return found
+    return None
+
+
+def weight_layer_names(model: nn.Module) -> list[str]:
+    """Modules that own a weight directly (not normalisation layers), in registration order."""
+    names = []
+    for name, module in model.named_modules():
+        if not name or any(t in type(module).__name__ for t in _NORM_TYPES):
+            continue
+        if any("weight" in p for p, _ in module.named_parameters(recurse=False)):
+            names.append(name)
+    return names
+
+
+def _layer_params(module: nn.Module) -> list[nn.Parameter]:
+    own = list(module.named_parameters(recurse=False))
+    weights = [p for name, p in own if "weight" in name]
+    return weights or [p for _, p in own]
+
+
+@dataclass
+class _Slots:
+    """Where one layer's or activation's numbers sit in the recorded values."""
+
+    entries: list[tuple[int, int]] = field(default_factory=list)  # (value index, element count)
+
+
+class Recorder:
+    """Hooks for one measured pass, then one transfer of everything it recorded."""
+
+    def __init__(self, model: nn.Module, layer_names: list[str], activations: list[dict]) -> None:
+        self.model = model
+        self.layer_names = layer_names
+        # a layer is a module (hooked) or, for a functional linear/conv, a parameter path
+        self.layers: list[Optional[nn.Module]] = []
+        layer_params: list[list[nn.Parameter]] = []
+        for name in layer_names:
+            try:
+                module = model.get_submodule(name)
+                self.layers.append(module)
+                layer_params.append(_layer_params(module))
+            except AttributeError:
+                self.layers.append(None)
+                layer_params.append([model.get_parameter(name)])
+        self.activations = activations
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        index = {id(p): i for i, p in enumerate(self.params)}
+        self.layer_params = [[index[id(p)] for p in params if id(p) in index] for params in layer_params]
+        self.values: list[torch.Tensor] = []
+        self.forward = [_Slots() for _ in self.layers]
+        self.backward = [_Slots() for _ in self.layers]
+        self.saturated = [_Slots() for _ in activations]
+        self.dead = [_Slots() for _ in activations]
+        self.losses = _Slots()
+        self.call_order: dict[int, int] = {}
+        self.handles: list[Any] = []
+        self.observed_in_graph: frozenset[int] = frozenset()
+
+    # ----- hooks -------------------------------------------------------------
+    def _record(self, value: torch.Tensor, count: int, slots: _Slots) -> None:
+        slots.entries.append((len(self.values), count))
+        self.values.append(value.reshape(()).to(torch.float32))
+
+    def record_loss(self, loss: torch.Tensor) -> None:
+        self._record(loss.detach(), 1, self.losses)
+
+    def install_layer_hooks(self) -> None:
+        for position, module in enumerate(self.layers):
+            if module is not None:
+                self.handles.append(module.register_forward_hook(self._layer_hook(position)))
+
+    def _layer_hook(self, position: int) -> Callable:
+        def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+            out = first_tensor(output)
+            if out is None or not out.is_floating_point() or out.numel() == 0:
+                return
+            self.call_order.setdefault(position, len(self.call_order))
+            self._record(torch.linalg.vector_norm(out.detach(), dtype=torch.float32), out.numel(), self.forward[position])
+            if out.requires_grad:
+                count = out.numel()
+                out.register_hook(lambda grad: self._record(
+                    torch.linalg.vector_norm(grad.detach(), dtype=torch.float32), count, self.backward[position]))
+        return hook
+
+    def observe_activation(self, x: Any, index: int) -> Any:
+        """Record one activation output's statistics; returns ``x`` unchanged."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() == 0:
+            return x
+        kind = self.activations[index].get("kind")
+        values = x.detach()
+        if kind == "sigmoid":
+            mask = (values < SATURATION_MARGIN) | (values > 1 - SATURATION_MARGIN)
+            self._record(mask.sum(dtype=torch.float32), values.numel(), self.saturated[index])
+        elif kind == "tanh":
+            mask = values.abs() > 1 - SATURATION_MARGIN
+            self._record(mask.sum(dtype=torch.float32), values.numel(), self.saturated[index])
+        elif kind == "relu" and values.dim() >= 2:
+            alive = (values > 0).reshape(values.shape[0], -1).any(dim=0)
+            self._record((~alive).sum(dtype=torch.float32), alive.numel(), self.dead[index])
+        return x
+
+    def install_activation_module_hooks(self, skip: frozenset[int] = frozenset()) -> None:
+        """Hooks on activation modules not observed in the fx graph (no graph, or inside a
+        leaf module); a module called in several places feeds its entries in call order."""
+        by_module: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.activations):
+            if entry.get("module") and index not in skip:
+                by_module.setdefault(entry["name"], []).append(index)
+        for name, indices in by_module.items():
+            try:
+                module = self.model.get_submodule(name)
+            except (AttributeError, TypeError):
+                continue
+            self.handles.append(module.register_forward_hook(self._activation_hook(indices)))
+
+    def _activation_hook(self, indices: list[int]) -> Callable:
+        calls = [0]
+
+        def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+            self.observe_activation(output, indices[calls[0] % len(indices)])
+            calls[0] += 1
+        return hook
+
+    def instrumented(self, graph_module: Any) -> Optional[nn.Module]:
+        """A copy of the fx graph with an observer after each activation, sharing the
+        model's parameters; None when the graph does not belong to this model."""
+        if graph_module is None or not isinstance(graph_module, torch.fx.GraphModule):
+            return None
+        mine = {id(p) for p in self.model.parameters()}
+        if any(id(p) not in mine for p in graph_module.parameters()):
+            return None  # traced on another copy (e.g. the meta device): cannot share weights
+        graph = copy.deepcopy(graph_module.graph)
+        waiting: dict[str, list[int]] = {}  # entries in forward order, matched to nodes in order
+        for index, entry in enumerate(self.activations):
+            waiting.setdefault(entry["name"], []).append(index)
+        matched: set[int] = set()
+        for node in list(graph.nodes):
+            key = str(node.target) if node.op == "call_module" else node.name
+            if node.op not in ("call_module", "call_function", "call_method") or not waiting.get(key):
+                continue
+            index = waiting[key].pop(0)
+            matched.add(index)
+            with graph.inserting_after(node):
+                observer = graph.call_function(_observe, (node, index))
+            node.replace_all_uses_with(observer, delete_user_cb=lambda user, o=observer: user is not o)
+        self.observed_in_graph = frozenset(matched)
+        return torch.fx.GraphModule(graph_module, graph)
+
+    def remove_hooks(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles.clear()
+
+    # ----- gradients and the one transfer ------------------------------------
+    def grad_norms(self) -> torch.Tensor:
+        """Every parameter's gradient norm, one foreach call, stacked on the device."""
+        if not self.params:
+            return torch.zeros(0)
+        zero = torch.zeros((), device=self.params[0].device)
+        grads = [p.grad if p.grad is not None else zero for p in self.params]
+        return torch.stack(torch._foreach_norm(grads)).to(torch.float32)
+
+    def weight_norms(self) -> torch.Tensor:
+        if not self.params:
+            return torch.zeros(0)
+        return torch.stack(torch._foreach_norm([p.detach() for p in self.params])).to(torch.float32)
+
+    def collect(self, first_grads: torch.Tensor, weights: torch.Tensor, last_grads: Optional[torch.Tensor],
+                per_step: list[torch.Tensor]) -> dict[str, Any]:
+        parts = [first_grads, weights]
+        if last_grads is not None:
+            parts.append(last_grads)
+        parts.append(torch.stack(per_step) if per_step else first_grads.new_zeros(0))
+        if self.values:
+            parts.append(torch.stack(self.values).to(first_grads.device))
+        flat = torch.cat([p.reshape(-1).to(first_grads.device) for p in parts]).cpu().tolist()  # the one transfer
+        count = len(self.params)
+        grads, flat = flat[:count], flat[count:]
+        weight_values, flat = flat[:count], flat[count:]
+        last = None
+        if last_grads is not None:
+            last, flat = flat[:count], flat[count:]
+        steps, values = flat[: len(per_step)], flat[len(per_step):]
+        return self._tables(grads, weight_values, last, steps, values)
+
+    def _tables(self, grads: list[float], weights: list[float], last: Optional[list[float]],
+                steps: list[float], values: list[float]) -> dict[str, Any]:
+        def combined(norms: list[float], indices: list[int]) -> Optional[float]:
+            if not indices:
+                return None
+            return math.sqrt(sum(norms[i] ** 2 for i in indices))
+
+        def rms(slots: _Slots) -> Optional[float]:
+            if not slots.entries:
+                return None
+            squares = sum(values[i] ** 2 for i, _ in slots.entries)
+            return math.sqrt(squares / sum(n for _, n in slots.entries))
+
+        def worst_fraction(slots: _Slots) -> Optional[float]:
+            if not slots.entries:
+                return None
+            return max(values[i] / n for i, n in slots.entries if n) if any(n for _, n in slots.entries) else None
+
+        losses = [values[i] for i, _ in self.losses.entries]
+        nonfinite = sorted({self._param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
+        layers = []
+        for position, name in enumerate(self.layer_names):
+            grad = combined(grads, self.layer_params[position])
+            weight = combined(weights, self.layer_params[position])
+            layers.append({
+                "name": name,
+                "type": type(self.layers[position]).__name__ if self.layers[position] is not None else "parameter",
+                "grad_norm": grad,
+                "weight_norm": weight,
+                "grad_weight_ratio": grad / weight if grad is not None and weight else None,
+                "backward_signal": rms(self.backward[position]),
+                "forward_signal": rms(self.forward[position]),
+                "grad_norm_last": combined(last, self.layer_params[position]) if last is not None else None,
+                "called": position in self.call_order,
+            })
+        activations = []
+        for index, entry in enumerate(self.activations):
+            activations.append({
+                "name": entry["name"], "type": entry.get("type"), "family": entry.get("family"),
+                "saturated": worst_fraction(self.saturated[index]),
+                "dead": worst_fraction(self.dead[index]),
+                "calls": len(self.saturated[index].entries) + len(self.dead[index].entries),
+            })
+        finite = [g for g in grads if math.isfinite(g)]
+        return {
+            "layers": layers,
+            "activations": activations,
+            "global_grad_norm": math.sqrt(sum(g * g for g in finite)) if len(finite) == len(grads) else None,
+            "grad_norm_per_step": [s if math.isfinite(s) else None for s in steps],
+            "nonfinite": nonfinite,
+            "loss_per_step": [v if math.isfinite(v) else None for v in losses],
+            "call_order": [self.layer_names[p] for p, _ in sorted(self.call_order.items(), key=lambda kv: kv[1])],
+        }
+
+    def _param_name(self, index: int) -> str:
+        target = self.params[index]
+        for name, param in self.model.named_parameters():
+            if param is target:
+                return name
+        return f"parameter {index}"
+
+
+_ACTIVE: list[Recorder] = []
+
+
+def _observe(x: Any, index: int) -> Any:
+    """The fx observer node's target: a module-level function so codegen can name it."""
+    return _ACTIVE[-1].observe_activation(x, index) if _ACTIVE else x
+
+
+def activations_from_graph(graph_module: Any, model: nn.Module) -> list[dict]:
+    """Activation entries found in the fx graph itself, when the worker gave none."""
+    found: list[dict] = []
+    if graph_module is None or not isinstance(graph_module, torch.fx.GraphModule):
+        for name, module in model.named_modules():
+            kind = activation_kind(type(module).__name__)
+            if name and kind:
+                found.append({"name": name, "type": type(module).__name__, "module": True, "kind": kind})
+        return found
+    for node in graph_module.graph.nodes:
+        if node.op == "call_module":
+            type_name = type(graph_module.get_submodule(str(node.target))).__name__
+        elif node.op in ("call_function", "call_method"):
+            type_name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+            if type_name.lower() not in ACTIVATION_FUNCTIONS:
+                continue
+        else:
+            continue
+        kind = activation_kind(type_name)
+        if kind:
+            name = str(node.target) if node.op == "call_module" else node.name
+            found.append({"name": name, "type": type_name, "module": node.op == "call_module", "kind": kind})
+    return found

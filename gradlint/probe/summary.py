@@ -1,0 +1,194 @@
+"""The probe summary the GL3xx rules read: the worker's measurements joined to the
+graph's layers and activations (names, types, the user's source lines). No torch here:
+the main process builds it from plain data.
+
+The two derived quantities the vanishing/collapse rules use, and why:
+
+- ``backward_ratio``: the backward signal (RMS of the gradient reaching a layer's
+  output) at the earliest weight layer over its largest value at any weight layer.
+  This is the quantity that vanishes. Weight-gradient norms can hide it: a weight
+  gradient is the layer's input times the backward signal, and in a deep plain ReLU
+  net with Xavier init both shrink, in opposite directions, so the weight-gradient
+  norms stay level across layers while the signals collapse (MEASURED.md: g ≈ 1.1
+  at depth 50 while the forward signal falls to 3e-8; He et al. 2015).
+- ``forward_ratio``: the forward signal (RMS of a layer's output) at the deepest
+  weight layer over the first's: the activation scale that the same collapse (or an
+  explosion) drives away from 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+
+def activation_kind(type_name: str) -> Optional[str]:
+    """Which statistic an activation gets: 'sigmoid' / 'tanh' (saturation), 'relu' (dead units)."""
+    name = type_name.lower().rstrip("_")
+    if "sigmoid" in name and "logsigmoid" not in name:
+        return "sigmoid"
+    if "tanh" in name and "shrink" not in name:
+        return "tanh"
+    if name in ("relu", "relu6", "threshold"):
+        return "relu"
+    return None
+
+
+def shown_path(file: str) -> str:
+    try:
+        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(file).as_posix()
+
+
+@dataclass
+class Place:
+    """Where something is in the user's code (1-based, exclusive end column)."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+    @classmethod
+    def of(cls, entry: dict, fallback: "Place") -> "Place":
+        file, line = entry.get("shown") or entry.get("file"), entry.get("line")
+        if not file or not line:
+            return fallback
+        path = entry.get("shown") or shown_path(file)
+        column = int(entry.get("column") or 1)
+        end_line = int(entry.get("end_line") or line)
+        end_column = int(entry.get("end_column") or column + 1)
+        return cls(path, int(line), column, end_line, end_column)
+
+
+@dataclass
+class LayerMeasure:
+    name: str
+    type: str
+    place: Place
+    depth: int = 0
+    init: str = ""
+    grad_norm: Optional[float] = None
+    weight_norm: Optional[float] = None
+    grad_weight_ratio: Optional[float] = None
+    backward_signal: Optional[float] = None
+    forward_signal: Optional[float] = None
+    grad_norm_last: Optional[float] = None
+
+
+@dataclass
+class ActivationMeasure:
+    name: str
+    type: str
+    family: str
+    kind: Optional[str]
+    place: Place
+    saturated: Optional[float] = None
+    dead: Optional[float] = None
+    head: bool = False  # no weight layer after it: an output head
+
+
+@dataclass
+class ProbeSummary:
+    model: str
+    place: Place
+    layers: list[LayerMeasure] = field(default_factory=list)
+    activations: list[ActivationMeasure] = field(default_factory=list)
+    global_grad_norm: Optional[float] = None
+    grad_norm_per_step: list[Optional[float]] = field(default_factory=list)
+    nonfinite: list[str] = field(default_factory=list)
+    loss: str = ""
+    dtype: str = "float32"
+    device: str = "cpu"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_zero_layer(self) -> bool:
+        """A deliberately zero-initialised layer (a classifier head, a residual branch's
+        last layer) blocks the gradient for the first step only."""
+        return any(layer.weight_norm == 0 for layer in self.layers)
+
+    def signal_layers(self, attribute: str) -> list[LayerMeasure]:
+        found = [l for l in self.layers if getattr(l, attribute) is not None]
+        if self.has_zero_layer:
+            found = [l for l in found if getattr(l, attribute) > 0 and l.weight_norm != 0]
+        return found
+
+    def backward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
+        """(earliest / largest backward signal, the earliest layer, the largest one)."""
+        layers = self.signal_layers("backward_signal")
+        if len(layers) < 2:
+            return None
+        earliest, largest = layers[0], max(layers, key=lambda l: l.backward_signal)
+        if not largest.backward_signal:
+            return None
+        return earliest.backward_signal / largest.backward_signal, earliest, largest
+
+    def backward_growth(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
+        """(earliest / deepest backward signal, earliest, deepest): above 1 the gradient
+        grows on its way back to the input."""
+        layers = self.signal_layers("backward_signal")
+        if len(layers) < 2 or not layers[-1].backward_signal:
+            return None
+        return layers[0].backward_signal / layers[-1].backward_signal, layers[0], layers[-1]
+
+    def forward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
+        """(deepest / first forward signal, the first layer, the deepest one)."""
+        layers = self.signal_layers("forward_signal")
+        if len(layers) < 2 or not layers[0].forward_signal:
+            return None
+        deepest = max(layers, key=lambda l: (l.depth, layers.index(l)))
+        return deepest.forward_signal / layers[0].forward_signal, layers[0], deepest
+
+    def growth_across_steps(self) -> Optional[float]:
+        norms = self.grad_norm_per_step
+        if len(norms) < 2 or norms[0] in (None, 0) or norms[-1] is None:
+            return None
+        return norms[-1] / norms[0]
+
+
+def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset()) -> ProbeSummary:
+    """Join the worker's probe dict to the graph's layers/activations by name and order."""
+    model_place = Place(graph.get("shown") or shown_path(graph.get("file", "")) or "?", int(graph.get("line") or 1),
+                        int(graph.get("column") or 1))
+    model_place.end_line, model_place.end_column = model_place.line, model_place.column + 1
+    graph_layers = {layer.get("name"): layer for layer in graph.get("layers") or []}
+    layers = []
+    for measured in probe.get("layers") or []:
+        info = graph_layers.get(measured.get("name"), {})
+        layers.append(LayerMeasure(
+            name=measured.get("name", "?"), type=info.get("type") or measured.get("type", "?"),
+            place=Place.of(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
+            **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
+                                            "forward_signal", "grad_norm_last")},
+        ))
+    graph_acts = graph.get("activations") or []
+    activations = []
+    for index, measured in enumerate(probe.get("activations") or []):
+        info = graph_acts[index] if index < len(graph_acts) and graph_acts[index].get("name") == measured.get("name") else {}
+        type_name = str(info.get("type") or measured.get("type") or "")
+        activations.append(ActivationMeasure(
+            name=measured.get("name", "?"), type=type_name, family=info.get("family") or measured.get("family") or "",
+            kind=activation_kind(type_name), place=Place.of(info, model_place),
+            saturated=measured.get("saturated"), dead=measured.get("dead"), head=index in heads,
+        ))
+    return ProbeSummary(
+        model=graph.get("name", "model"), place=model_place, layers=layers, activations=activations,
+        global_grad_norm=probe.get("global_grad_norm"), grad_norm_per_step=list(probe.get("grad_norm_per_step") or []),
+        nonfinite=list(probe.get("nonfinite") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),
+        device=probe.get("device", "cpu"), raw=probe,
+    )
+
+
+def fmt(value: Optional[float]) -> str:
+    """Numbers in messages: 3 significant digits, scientific when far from 1."""
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    return f"{value:.2e}"
