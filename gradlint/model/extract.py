@@ -253,7 +253,9 @@ def _owner(node: Any) -> str:
 
 
 def _function_location(builder: GraphBuilder, node: Any, needle: Optional[str]) -> Location:
-    found = stack_location(node.meta.get("stack_trace") or getattr(node, "stack_trace", None), builder.is_user, needle)
+    found = node.meta.get("user_location")
+    if found is None:
+        found = stack_location(node.meta.get("stack_trace"), builder.is_user, needle)
     if found is not None:
         return found
     return builder.module_location(_owner(node))
@@ -273,7 +275,7 @@ def _emit(builder: GraphBuilder, node: Any, inputs: list[int], from_data: list[b
             return builder.layer(target, module, inputs)
         location = builder.module_location(target)
         if calls.get(target, 0) > 1:  # one module called in several places: the call site says which
-            location = _function_location(builder, node, None) if node.meta.get("stack_trace") else location
+            location = _function_location(builder, node, None) if node.meta.get("user_location") else location
         if kind == "norm":
             return builder.norm(target, type_name, location, inputs)
         if kind == "act":

@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Optional
+import sys
+from typing import Any, Callable, Optional
 
 import torch
 import torch.fx
@@ -25,13 +26,29 @@ MAX_LEAF_RETRIES = 8
 
 
 class _Tracer(torch.fx.Tracer):
-    record_stack_traces = True
+    # torch's own record_stack_traces costs a 1 s lazy import on first use and yields
+    # text; the innermost user frame, taken here directly, gives the exact span
+    record_stack_traces = False
     proxy_buffer_attributes = True
     assume_true = False
 
-    def __init__(self, leaves: frozenset[int] = frozenset()) -> None:
+    def __init__(self, leaves: frozenset[int] = frozenset(), is_user: Optional[Callable[[str], bool]] = None) -> None:
         super().__init__()
         self.leaves = leaves
+        self.is_user = is_user
+
+    def create_node(self, *args: Any, **kwargs: Any) -> Any:
+        node = super().create_node(*args, **kwargs)
+        if self.is_user is not None:
+            from gradlint.model.locate import frame_location
+
+            frame = sys._getframe(1)
+            while frame is not None:
+                if self.is_user(frame.f_code.co_filename):
+                    node.meta["user_location"] = frame_location(frame)
+                    break
+                frame = frame.f_back
+        return node
 
     def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
         return id(module) in self.leaves or super().is_leaf_module(module, qualified_name)
@@ -54,8 +71,8 @@ def _none_defaults(model: nn.Module) -> dict[str, Any]:
     return {name: None for name, p in parameters.items() if p.default is None}
 
 
-def _once(model: nn.Module, tracer_type: type, leaves: frozenset[int]) -> Any:
-    tracer = tracer_type(leaves)
+def _once(model: nn.Module, tracer_type: type, leaves: frozenset[int], is_user: Any = None) -> Any:
+    tracer = tracer_type(leaves, is_user)
     graph = tracer.trace(model, concrete_args=_none_defaults(model) or None)
     return torch.fx.GraphModule(tracer.root, graph, type(model).__name__)
 
@@ -81,17 +98,18 @@ def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:160]}".rstrip(": ")
 
 
-def trace_model(model: nn.Module) -> tuple[Optional[Any], Optional[str]]:
-    """(GraphModule or None, a note on how it was traced or why it could not be)."""
+def trace_model(model: nn.Module, is_user: Any = None) -> tuple[Optional[Any], Optional[str]]:
+    """(GraphModule or None, a note on how it was traced or why it could not be).
+    With ``is_user``, each node's ``meta["user_location"]`` is the user's call site."""
     try:
-        return _once(model, _Tracer, frozenset()), None
+        return _once(model, _Tracer, frozenset(), is_user), None
     except Exception as failure:  # noqa: BLE001 - any failure means "try the next way"
         first: BaseException = failure
     error = first
     tracer_type: type = _Tracer
     if isinstance(error, torch.fx.proxy.TraceError) or "control flow" in str(error):
         try:
-            return _once(model, _AssumingTracer, frozenset()), (
+            return _once(model, _AssumingTracer, frozenset(), is_user), (
                 f"conditions on traced values were assumed true ({_short(first)})"
             )
         except Exception as second:  # noqa: BLE001
@@ -105,7 +123,7 @@ def trace_model(model: nn.Module) -> tuple[Optional[Any], Optional[str]]:
         leaves = leaves | {id(culprit)}
         try:
             kept = ", ".join(sorted(names.get(i, "?") for i in leaves))
-            return _once(model, tracer_type, leaves), f"kept {kept} whole: {_short(first)}"
+            return _once(model, tracer_type, leaves, is_user), f"kept {kept} whole: {_short(first)}"
         except Exception as again:  # noqa: BLE001
             error = again
     return None, _short(first)

@@ -145,7 +145,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
         timings["build"] = time.perf_counter() - mark
         mark = enter("trace")
-        graph_module, note = trace_model(model)
+        graph_module, note = trace_model(model, is_user)
         timings["trace"] = time.perf_counter() - mark
         mark = enter("analyse")
         fallback = (candidate["file"], candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]))
