@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict
@@ -192,3 +193,132 @@ def clean(root: Path) -> bool:
         return False
     shutil.rmtree(folder)
     return True
+
+
+# model results ---------------------------------------------------------------------
+
+
+_IMPORT_RE = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+    r"|import[ \t]+(?P<plain>[^\n#;]*))",
+    re.M,
+)
+
+
+def local_imports(files: Iterable[Path], root: Path) -> list[Path]:
+    """``files`` and every project-local module they import, transitively.
+
+    Import statements are found by a regular expression, not by importing or parsing
+    (this runs on every file of a warm run): ``import a.b``, ``from a import b`` (``b``
+    may be a module), parenthesised lists and relative imports, resolved against the
+    project root and the importing file's folder (scripts import siblings by bare
+    name). An import inside a string may be followed too: that only widens the key.
+    Modules outside ``root`` (torch, site-packages) are not followed.
+    """
+    root = root.resolve()
+    seen: dict[Path, None] = {}
+    pending = [Path(f).resolve() for f in files]
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen[path] = None
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for name, level in _imported_names(text):
+            if level == 0:
+                bases = [path.parent, root]
+            else:
+                bases = [path.parents[level - 1]] if level <= len(path.parents) else []
+            for base in bases:
+                found = _module_file(base, name)
+                if found is not None and (found == root or root in found.parents):
+                    pending.append(found)
+    return sorted(seen)
+
+
+def _imported_names(text: str) -> Iterable[tuple[str, int]]:
+    for match in _IMPORT_RE.finditer(text):
+        if match.group("plain") is not None:
+            for item in match.group("plain").split(","):
+                name = item.split(" as ")[0].strip()
+                if name:
+                    yield name, 0
+            continue
+        level = len(match.group("dots"))
+        module = match.group("module")
+        if module:
+            yield module, level
+        for item in match.group("names").strip("()").replace("\\", " ").split(","):
+            name = item.split(" as ")[0].strip()
+            if name.isidentifier():
+                yield (f"{module}.{name}" if module else name), level
+
+
+def _module_file(base: Path, dotted: str) -> Optional[Path]:
+    parts = [p for p in dotted.split(".") if p]
+    if not parts:
+        return None
+    stem = base.joinpath(*parts)
+    for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def _torch_version() -> str:
+    """The installed torch's version string ("2.13.0+cpu") without importing torch."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("torch")
+    except (ImportError, PackageNotFoundError):
+        return "not installed"
+
+
+def models_key(files: Sequence[Path], settings: Settings, rule_codes: Sequence[str], extra: Any = None) -> str:
+    """The key of a run's model results: the content of every linted file, of the model
+    entry files in the config, and of every project-local module any of them imports;
+    the settings the worker and the model rules read; gradlint's code; the torch
+    version and the visible devices."""
+    entries = [settings.root / str(m.get("entry", "")).split(":", 1)[0] for m in settings.models]
+    sources = local_imports([*files, *(e for e in entries if e.is_file())], settings.root)
+    hashes = []
+    for path in sources:
+        try:
+            hashes.append((str(path), content_hash(path.read_bytes())))
+        except OSError:
+            hashes.append((str(path), "unreadable"))
+    return _digest(
+        "models", code_stamp(), hashes, list(rule_codes), settings.models, settings.probe,
+        settings.rule_options, settings.per_file_ignores, settings.timeout, settings.memory_limit,
+        str(settings.root.resolve()), str(Path.cwd().resolve()), _torch_version(),
+        os.environ.get("CUDA_VISIBLE_DEVICES"), extra,
+    )
+
+
+def cached_models(
+    cache: Optional[Cache], key: str, compute: Any
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """``compute()``'s (findings, models), answered from the cache when ``key`` is there.
+
+    A run where some model failed (GL002: a missing package, a timeout) is not stored:
+    its cause lies outside the files the key covers, and the next run should retry.
+    """
+    if cache is not None:
+        data = cache.get(key)
+        if isinstance(data, dict):
+            try:
+                return [finding_from_dict(f) for f in data["findings"]], list(data["models"])
+            except (KeyError, TypeError, ValueError):
+                pass
+    findings, models = compute()
+    if cache is not None and not any(f.code == "GL002" for f in findings):
+        try:
+            json.dumps(models)
+        except (TypeError, ValueError):
+            return findings, models
+        cache.put(key, {"findings": [finding_to_dict(f) for f in findings], "models": models})
+    return findings, models

@@ -174,7 +174,14 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
         from gradlint.model.analyze import analyze_models, suppress, wants_models
 
         if wants_models(rules):
-            model_findings, result.models = analyze_models(files, rules, settings, options.models, options.input)
+            from gradlint.cache import Cache, cached_models, models_key
+
+            def analyse() -> tuple[list[Finding], list[dict[str, Any]]]:
+                return analyze_models(files, rules, settings, options.models, options.input)
+
+            cache = Cache(settings.root) if options.use_cache else None
+            key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input]) if cache else ""
+            model_findings, result.models = cached_models(cache, key, analyse)
             result.findings.extend(suppress(model_findings, settings))
     result.findings.sort(key=Finding.sort_key)
     return result

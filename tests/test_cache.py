@@ -20,8 +20,13 @@ for x, y in loader:
 POISON = "answered from the cache"
 
 
-def _entries(root: Path) -> list[Path]:
+def _all_entries(root: Path) -> list[Path]:
     return sorted((root / CACHE_DIR_NAME).glob("*/*.json"))
+
+
+def _entries(root: Path) -> list[Path]:
+    """Source entries: one list of findings per file."""
+    return [e for e in _all_entries(root) if isinstance(json.loads(e.read_text()), list)]
 
 
 def _poison(root: Path) -> None:
@@ -158,3 +163,57 @@ def test_output_is_identical_whatever_the_jobs(tmp_path):
 def test_bad_jobs_value_is_a_usage_error(tmp_path):
     result = run_gradlint(".", "--jobs", "0", cwd=tmp_path)
     assert result.returncode == 2 and "expected a positive integer" in result.stderr
+
+
+LAYERS = """\
+from torch import nn
+
+
+def block(width):
+    return nn.Sequential(nn.Linear(width, width), nn.Tanh())
+"""
+MODEL = """\
+from torch import nn
+
+from layers import block
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(block(16), block(16), block(16), block(16))
+
+    def forward(self, x):
+        return self.body(x)
+"""
+
+
+def _model_entries(root: Path) -> list[Path]:
+    """Model entries: the run's model findings and per-model summaries."""
+    return [e for e in _all_entries(root) if isinstance(json.loads(e.read_text()), dict)]
+
+
+def test_model_results_are_cached_and_follow_imported_local_modules(tmp_path):
+    root = _project(tmp_path)
+    (root / "layers.py").write_text(LAYERS)
+    (root / "model.py").write_text(MODEL)
+    first = run_gradlint("model.py", "--no-probe", cwd=root)
+    assert "layers.py:5:51: GL101 3 saturating activations (tanh)" in first.stdout
+    [entry] = _model_entries(root)
+    data = json.loads(entry.read_text())
+    data["findings"][0]["message"] = POISON
+    entry.write_text(json.dumps(data))
+    second = run_gradlint("model.py", "--no-probe", cwd=root)
+    assert f"layers.py:5:51: GL101 {POISON}" in second.stdout  # the worker did not run
+    # model.py is unchanged; the module it imports changes: the model is analysed again
+    (root / "layers.py").write_text(LAYERS.replace("nn.Tanh()", "nn.ReLU()"))
+    third = run_gradlint("model.py", "--no-probe", cwd=root)
+    assert third.returncode == 0 and "GL101" not in third.stdout
+
+
+def test_failed_models_are_not_cached(tmp_path):
+    root = _project(tmp_path)
+    (root / "model.py").write_text("import package_that_is_not_installed\n" + MODEL.replace("from layers import block\n", ""))
+    result = run_gradlint("model.py", "--no-probe", cwd=root)
+    assert "GL002" in result.stdout
+    assert _model_entries(root) == []
