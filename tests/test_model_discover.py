@@ -1,0 +1,126 @@
+"""Static discovery of model candidates, the ModelGraph path facts and init recognition."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gradlint.model.discover import discover_candidates
+from gradlint.model.graph import ModelGraph, path_facts
+
+
+def _found(tmp_path, files: dict[str, str], **kwargs) -> set[tuple[str, str, str, int]]:
+    paths = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        paths.append((tmp_path / name, name))
+    return {(c.shown, c.callable, c.kind, c.line) for c in discover_candidates(paths, root=tmp_path, **kwargs)}
+
+
+def test_subclasses_through_aliases_local_bases_and_lightning(tmp_path):
+    files = {
+        "base.py": "from torch import nn as tnn\n\nclass Base(tnn.Module):\n    def __init__(self, width=4):\n        super().__init__()\n",
+        "net.py": (
+            "from base import Base\nimport pytorch_lightning as pl\n\n"
+            "class Net(Base):\n    pass\n\n"
+            "class NeedsArgs(Base):\n    def __init__(self, width):\n        super().__init__()\n\n"
+            "class Lit(pl.LightningModule):\n    def __init__(self, *, lr=1e-3):\n        super().__init__()\n\n"
+            "class NotAModel:\n    pass\n\n"
+            "def build_model(depth=3):\n    return Net()\n\n"
+            "def helper() -> 'tnn.Module':\n    return Net()\n\n"
+            "def needs(x):\n    return Net()\n"
+        ),
+    }
+    assert _found(tmp_path, files) == {
+        ("base.py", "Base", "class", 3), ("net.py", "Net", "class", 4),
+        ("net.py", "Lit", "class", 11), ("net.py", "build_model", "factory", 18),
+    }
+
+
+def test_config_and_cli_entries_carry_kwargs_and_input(tmp_path):
+    files = {"m.py": "import torch.nn as nn\n\nclass Wide(nn.Module):\n    def __init__(self, width):\n        super().__init__()\n"}
+    (tmp_path / "m.py").write_text(files["m.py"])
+    candidates = discover_candidates(
+        [(tmp_path / "m.py", "m.py")],
+        config_models=[{"entry": "m.py:Wide", "kwargs": {"width": 8}, "input": "float32[2,8]", "name": "wide"}],
+        root=tmp_path,
+    )
+    assert [(c.callable, c.kind, c.kwargs, c.input, c.name, c.line) for c in candidates] == [
+        ("Wide", "config", {"width": 8}, "float32[2,8]", "wide", 3)
+    ]
+    cli = discover_candidates([(tmp_path / "m.py", "m.py")], cli_models=[f"{tmp_path}/m.py:Wide"], cli_input="float32[1,8]")
+    assert [(c.kind, c.input, c.line) for c in cli] == [("cli", "float32[1,8]", 3)]
+
+
+def test_files_without_models_or_with_syntax_errors_give_nothing(tmp_path):
+    assert _found(tmp_path, {"a.py": "x = 1\n", "b.py": "class X(nn.Module:\n"}) == set()
+
+
+# -- ModelGraph facts on hand-made graphs -----------------------------------------------
+def _layer(init="default", type_="Linear"):
+    return {"name": "l", "type": type_, "init": init, "file": "f.py", "line": 1}
+
+
+def _act(family):
+    return {"name": "a", "type": "sigmoid" if family == "saturating" else "relu", "family": family, "file": "f.py", "line": 1}
+
+
+def test_residual_merge_keeps_the_skip_path_short():
+    layers = [_layer() for _ in range(4)]
+    # in -> l0 -> l1 -> l2 -> (+ l0 output) -> l3
+    nodes = [["in", -1, []], ["layer", 0, [0]], ["layer", 1, [1]], ["layer", 2, [2]],
+             ["join", 0, [1, 3]], ["layer", 3, [4]], ["out", -1, [5]]]
+    facts = path_facts(nodes, layers, [])
+    assert facts.longest_path == 4 and facts.merge_joins == [0]
+    assert facts.layer_depth == {0: 1, 1: 2, 2: 3, 3: 4}
+    assert facts.plain.count == 3  # l0 l1 l2 inside the branch; after the merge: l0 + l3 = 2
+
+
+def test_saturating_chain_skips_heads_gates_and_resets_at_norms():
+    acts = [_act("saturating") for _ in range(4)]
+    layers = [_layer() for _ in range(4)]
+    nodes = [["in", -1, []],
+             ["layer", 0, [0]], ["act", 0, [1]],
+             ["layer", 1, [2]], ["act", 1, [3]], ["layer", 2, [4]], ["act", 2, [5]], ["mul", -1, [6, 4]],
+             ["layer", 3, [7]], ["act", 3, [8]], ["out", -1, [9]]]
+    facts = path_facts(nodes, layers, acts)
+    assert facts.gates == {2} and facts.heads == {3}
+    assert facts.saturating.count == 2 and facts.saturating.items == [0, 1]
+    normed = [["in", -1, []],
+              ["layer", 0, [0]], ["act", 0, [1]], ["norm", 0, [2]],
+              ["layer", 1, [3]], ["act", 1, [4]], ["layer", 2, [5]], ["act", 2, [6]], ["mul", -1, [7, 5]],
+              ["layer", 3, [8]], ["act", 3, [9]], ["out", -1, [10]]]
+    assert path_facts(normed, layers, acts).saturating.items == [1]
+
+
+def test_model_graph_summary_and_report_location():
+    data = {"name": "Net", "file": "/p/m.py", "line": 3, "column": 1,
+            "layers": [_layer("kaiming") | {"line": 7, "column": 5, "end_line": 7, "end_column": 20}],
+            "activations": [], "norms": [], "joins": [], "nodes": [["in", -1, []], ["layer", 0, [0]]]}
+    graph = ModelGraph(data)
+    assert graph.summary()["init"] == "kaiming" and graph.summary()["longest_path"] == 1
+    report = graph.report(graph.layers[0], "m")
+    assert (report.span.line, report.span.column, report.span.end_column, report.extra["file"]) == (7, 5, 20, "f.py")
+
+
+# -- init recognition, measured on real weights ----------------------------------------
+@pytest.mark.parametrize("init,expected", [
+    (None, "default"),
+    (lambda w: __import__("torch").nn.init.kaiming_normal_(w, nonlinearity="relu"), "kaiming"),
+    (lambda w: __import__("torch").nn.init.kaiming_uniform_(w, mode="fan_out", nonlinearity="relu"), "kaiming"),
+    (lambda w: __import__("torch").nn.init.xavier_uniform_(w), "xavier"),
+    (lambda w: __import__("torch").nn.init.normal_(w, std=0.5), "other"),
+])
+def test_init_is_recognised_from_the_weights(init, expected):
+    torch = pytest.importorskip("torch")
+    from gradlint.model.extract import classify_init
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(512, 256)
+    if init is not None:
+        with torch.no_grad():
+            init(layer.weight)
+    assert classify_init(layer) == (expected, 512, 256)
+    assert layer.weight.std().item() == pytest.approx(
+        {"default": 1 / math.sqrt(3 * 512), "kaiming": None, "xavier": None, "other": 0.5}[expected] or layer.weight.std().item(), rel=0.05)
