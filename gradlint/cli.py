@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", metavar="SPEC", help="input for the models of this run, e.g. float32[8,3,32,32]")
     parser.add_argument("--probe", dest="probe", action="store_true", default=None, help="run the gradient probe on each model (default: from config)")
     parser.add_argument("--no-probe", dest="probe", action="store_false", help="static model analysis only, no probe run")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where the probe runs (default: auto, CUDA when available)")
+    parser.add_argument("--probe-dtype", choices=("float32", "bfloat16", "float16"), help="probe precision; bfloat16/float16 run the forward under autocast")
+    parser.add_argument("--probe-steps", type=_positive_int, metavar="N", help="training steps the probe runs (default: 1)")
+    parser.add_argument("--report", type=Path, metavar="FILE.html", help="also write a self-contained HTML page with the probe's per-layer charts and tables")
     return parser
 
 
@@ -134,6 +138,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings.fail_on = Severity(args.fail_on)
     if getattr(args, "probe", None) is not None:
         settings.probe["enabled"] = args.probe
+    for flag, key in (("device", "device"), ("probe_dtype", "dtype"), ("probe_steps", "steps")):
+        if getattr(args, flag, None) is not None:
+            settings.probe[key] = getattr(args, flag)
     return settings
 
 
@@ -169,6 +176,13 @@ def _cmd_check(argv: list[str]) -> int:
     else:
         render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
     sys.stdout.flush()
+    if args.report is not None:  # probe pictures as one self-contained page
+        from gradlint.probe.chart import write_report
+
+        try:
+            write_report(args.report, result)
+        except OSError as exc:
+            return _error(f"{args.report}: cannot write the report: {exc.strerror or exc}")
     failing = [f for f in result.findings if f.severity.rank >= settings.fail_on.rank]
     return EXIT_FINDINGS if failing and not args.exit_zero else EXIT_OK
 

@@ -92,12 +92,16 @@ class Net(nn.Module):
 
 def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     limit = float(options["max-fraction"])
-    for act in summary.activations:
-        if act.kind not in ("sigmoid", "tanh") or act.head or act.saturated is None or act.saturated <= limit:
-            continue
+    flagged = [act for act in summary.activations if act.kind in ("sigmoid", "tanh") and not act.head and act.saturated is not None and act.saturated > limit]
+    by_line: dict[tuple, list] = {}
+    for act in flagged:  # activations made in one loop share a line: one finding, the worst
+        by_line.setdefault((act.place.path, act.place.line), []).append(act)
+    for group in by_line.values():
+        act = max(group, key=lambda a: a.saturated)
+        more = f" (and {len(group) - 1} more made on this line)" if len(group) > 1 else ""
         place = act.place
         message = (
-            f"measured: {fmt(100 * act.saturated)}% of the outputs of {act.type} '{act.name}' are saturated "
+            f"measured: {fmt(100 * act.saturated)}% of the outputs of {act.type} '{act.name}' are saturated{more} "
             f"(threshold {fmt(100 * limit)}%), so little gradient passes; use Xavier init for the layer before it, "
             f"add normalisation before the activation, or a non-saturating activation"
         )

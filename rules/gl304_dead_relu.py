@@ -86,13 +86,17 @@ class Net(nn.Module):
 
 def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     limit = float(options["max-fraction"])
-    for act in summary.activations:
-        if act.kind != "relu" or act.dead is None or act.dead <= limit:
-            continue
+    flagged = [act for act in summary.activations if act.kind == "relu" and act.dead is not None and act.dead > limit]
+    by_line: dict[tuple, list] = {}
+    for act in flagged:  # activations made in one loop share a line: one finding, the worst
+        by_line.setdefault((act.place.path, act.place.line), []).append(act)
+    for group in by_line.values():
+        act = max(group, key=lambda a: a.dead)
+        more = f" (and {len(group) - 1} more made on this line)" if len(group) > 1 else ""
         place = act.place
         message = (
             f"measured: {fmt(100 * act.dead)}% of the units of {act.type} '{act.name}' are never active on the "
-            f"probe batch (threshold {fmt(100 * limit)}%), so their weights get no gradient; check the biases and "
+            f"probe batch{more} (threshold {fmt(100 * limit)}%), so their weights get no gradient; check the biases and "
             f"init of the layer before it, or use LeakyReLU/GELU"
         )
         yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,

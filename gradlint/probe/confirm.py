@@ -17,7 +17,6 @@ otherwise *refuted*. A model the probe could not run gets *not-probed* with the 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Optional
 
 from gradlint.config import Settings
@@ -137,6 +136,9 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
                 code=rule.code, name=rule.name, severity=rule.severity,
                 path=str(report.extra.get("path") or summary.place.path), line=span.line, column=span.column,
                 end_line=span.end_line, end_column=span.end_column, message=report.message, model=summary.model,
+                # a measured finding is its own evidence
+                confirmation=Confirmation("confirmed", {k: _round(v) if isinstance(v, float) else v
+                                                        for k, v in report.extra.items() if k not in ("model", "path")}),
             ))
     measured = {f.code for f in findings}
     for finding in static:
@@ -144,20 +146,5 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
     table = probe_table(summary)
     if isinstance(model_result.get("summary"), dict):
         model_result["summary"]["probe"] = table
-    return _unsuppressed(findings, settings)
+    return findings  # the caller (model.analyze) applies suppressions to every model finding
 
-
-def _unsuppressed(findings: list[Finding], settings: Settings) -> list[Finding]:
-    """Inline ``# noqa`` and per-file ignores on the reported lines."""
-    from gradlint.runner import filter_findings
-    from gradlint.source.unit import SourceUnit
-
-    kept: list[Finding] = []
-    for path in sorted({f.path for f in findings}):
-        mine = [f for f in findings if f.path == path]
-        try:
-            unit: Any = SourceUnit.from_path(Path(path), path)
-        except OSError:
-            unit = None
-        kept += filter_findings(mine, unit, settings)
-    return kept

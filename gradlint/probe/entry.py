@@ -102,14 +102,34 @@ def _activation_entries(model: nn.Module, graph_module: Any, graph: dict) -> lis
     return entries or activations_from_graph(graph_module, model)
 
 
-def build_optimizer(params: list[nn.Parameter], spec: Any) -> tuple[torch.optim.Optimizer, str]:
+class PlainSGD:
+    """SGD without momentum as one ``torch._foreach_add_``: ``torch.optim`` imports
+    torch._dynamo on first use (about a second), which a one-step probe need not pay."""
+
+    def __init__(self, params: list[nn.Parameter], lr: float = DEFAULT_LR) -> None:
+        self.params, self.lr = params, lr
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        pairs = [(p, p.grad) for p in self.params if p.grad is not None]
+        if pairs:
+            torch._foreach_add_([p for p, _ in pairs], [g for _, g in pairs], alpha=-self.lr)
+
+
+def build_optimizer(params: list[nn.Parameter], spec: Any) -> tuple[Any, str]:
+    if not spec:
+        return PlainSGD(params), f"SGD(lr={DEFAULT_LR})"
     name, options = "SGD", {"lr": DEFAULT_LR}
-    if isinstance(spec, str) and spec:
+    if isinstance(spec, str):
         name = spec
     elif isinstance(spec, dict) and spec.get("name"):
         name = spec["name"]
         options = {k: v for k, v in spec.items() if k != "name"} or options
-    factory = getattr(torch.optim, name, None)
+    factory = getattr(torch.optim, str(name), None)
     if not isinstance(factory, type) or not issubclass(factory, torch.optim.Optimizer):
         raise ProbeFailure(f"unknown optimiser '{name}' for the probe (use a torch.optim class name)")
     if name != "SGD" and options == {"lr": DEFAULT_LR}:
@@ -233,8 +253,9 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
             first_grads, weights = norms, recorder.weight_norms()
         else:
             last_grads = norms
-        optimizer.step()
         steps_run += 1
+        if step + 1 < steps:  # nothing measures an update after the last step
+            optimizer.step()
     optimizer.zero_grad(set_to_none=True)  # free the gradients: the worker keeps the model
 
     assert first_grads is not None and weights is not None

@@ -39,6 +39,13 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
             stream.write((f"{_BOLD}{_CYAN}{header}{_RESET}" if color else header) + "\n")
         for finding in findings:
             stream.write(format_finding(finding, color) + "\n")
+        if not quiet:
+            _write_probe_chart(result, model, stream)
+    if not quiet:  # probed models without findings still get their chart
+        for entry in result.models:
+            if entry.get("name") not in by_model and (entry.get("probe") or {}).get("layers"):
+                stream.write(f"model {entry.get('name')}:\n")
+                _write_probe_chart(result, entry.get("name"), stream)
     if quiet:
         return
     count = len(result.findings)
@@ -49,3 +56,13 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
     fixable = sum(1 for f in result.findings if f.fix)
     if fixable:
         stream.write(f"[*] {fixable} fixable with the `--fix` option.\n")
+
+
+def _write_probe_chart(result: RunResult, model: str, stream: TextIO) -> None:
+    """The probe's log-scale bar chart of gradient norm by layer (gradlint.probe.chart)."""
+    for entry in result.models:
+        if entry.get("name") == model and (entry.get("probe") or {}).get("layers"):
+            from gradlint.probe.chart import text_chart
+
+            stream.write(text_chart(entry) + "\n")
+            return
