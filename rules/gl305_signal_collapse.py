@@ -1,8 +1,10 @@
 '''## What it does
 Measured by the probe: flags a model whose forward signal, the RMS of a weight
-layer's output, is at the deepest weight layer below `min-ratio` (default 1e-3) or
-above `max-ratio` (default 1e3) times the first weight layer's. The finding points at
-the deepest layer.
+layer's output, falls below `min-ratio` (default 1e-3) or rises above `max-ratio`
+(default 1e3) times the first weight layer's at some deeper weight layer. The finding
+points at the layer where it is farthest from the first's. (Not simply the deepest:
+an output head's own bias puts a floor under its output that hides the collapse
+in the layers before it.)
 
 The forward signal shows what weight-gradient norms hide: with Xavier init in a deep
 ReLU net every layer halves the variance, so the output scale collapses (about 1e-3
@@ -43,7 +45,7 @@ def build():
 ```
 
 ## Options
-- `min-ratio` (float, default 1e-3): the smallest allowed deepest/first forward-signal ratio.
+- `min-ratio` (float, default 1e-3): the smallest allowed ratio of a deeper layer's output scale to the first's.
 - `max-ratio` (float, default 1e3): the largest allowed ratio.
 
 ## References
@@ -61,7 +63,7 @@ from gradlint.registry import Invalid, Report, Span, Valid
 CODE = "GL305"
 NAME = "signal-collapse"
 SEVERITY = "warning"
-SUMMARY = "Measured: the forward signal collapses or explodes from the first to the deepest layer"
+SUMMARY = "Measured: the forward signal collapses or explodes from the first layer to a deeper one"
 SCOPE = "probe"
 FIXABLE = False
 OPTIONS = {"min-ratio": 1e-3, "max-ratio": 1e3}
@@ -94,12 +96,9 @@ def build():
         nn.init.xavier_normal_(layer.weight)
         nn.init.zeros_(layer.bias)
         layers += [layer, nn.ReLU()]
-    head = nn.Linear(32, 4)
-    nn.init.xavier_normal_(head.weight)
-    nn.init.zeros_(head.bias)
-    return nn.Sequential(*layers, head)
+    return nn.Sequential(*layers, nn.Linear(32, 4))
 """,
-        line=11,
+        line=7,
     ),
     Invalid(
         """
@@ -122,16 +121,16 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     found = summary.forward_ratio()
     if found is None:
         return
-    ratio, first, deepest = found
+    ratio, first, extreme = found
     if float(options["min-ratio"]) <= ratio <= float(options["max-ratio"]):
         return
     what = "collapses" if ratio < 1 else "explodes"
     fix = ("use init that keeps the variance (Kaiming for ReLU, Xavier for tanh) or add normalisation"
            if ratio < 1 else "scale the init down (Kaiming/Xavier) or add normalisation")
-    place = deepest.place
+    place = extreme.place
     message = (
-        f"measured: the forward signal {what} from '{first.name}' to '{deepest.name}' ({deepest.type}): output "
-        f"scale {fmt(deepest.forward_signal)} vs {fmt(first.forward_signal)}, a ratio of {fmt(ratio)}; {fix}"
+        f"measured: the forward signal {what} from '{first.name}' to '{extreme.name}' ({extreme.type}): output "
+        f"scale {fmt(extreme.forward_signal)} vs {fmt(first.forward_signal)}, a ratio of {fmt(ratio)}; {fix}"
     )
     yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
                  extra={"model": summary.model, "path": place.path, "ratio": ratio})

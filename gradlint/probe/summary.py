@@ -11,13 +11,15 @@ The two derived quantities the vanishing/collapse rules use, and why:
   net with Xavier init both shrink, in opposite directions, so the weight-gradient
   norms stay level across layers while the signals collapse (MEASURED.md: g ≈ 1.1
   at depth 50 while the forward signal falls to 3e-8; He et al. 2015).
-- ``forward_ratio``: the forward signal (RMS of a layer's output) at the deepest
-  weight layer over the first's: the activation scale that the same collapse (or an
-  explosion) drives away from 1.
+- ``forward_ratio``: the forward signal (RMS of a layer's output) at the layer where it
+  is farthest from the first weight layer's, over the first's: the activation scale
+  that the same collapse (or an explosion) drives away from 1. Not the deepest layer's:
+  an output head's bias sets a floor under its output that hides the collapse.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -136,12 +138,19 @@ class ProbeSummary:
         return layers[0].backward_signal / layers[-1].backward_signal, layers[0], layers[-1]
 
     def forward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
-        """(deepest / first forward signal, the first layer, the deepest one)."""
+        """(extreme / first forward signal, the first layer, the extreme one): the layer
+        after the first whose output scale is farthest (in log scale) from the first's.
+        Not simply the deepest: an output head's own bias sets a floor under its output
+        that hides a collapse in the layers before it."""
         layers = self.signal_layers("forward_signal")
         if len(layers) < 2 or not layers[0].forward_signal:
             return None
-        deepest = max(layers, key=lambda l: (l.depth, layers.index(l)))
-        return deepest.forward_signal / layers[0].forward_signal, layers[0], deepest
+        first = layers[0]
+        rest = [l for l in layers[1:] if l.forward_signal]
+        if not rest:
+            return 0.0, first, layers[-1]
+        extreme = max(rest, key=lambda l: abs(math.log(l.forward_signal / first.forward_signal)))
+        return extreme.forward_signal / first.forward_signal, first, extreme
 
     def growth_across_steps(self) -> Optional[float]:
         norms = self.grad_norm_per_step
