@@ -270,3 +270,15 @@ def test_text_chart_and_html_report():
     page = html_report([{"name": "m", "path": "m.py", "line": 1, "probe": table}], [])
     assert page.count("<svg") == 1 and page.count("<rect") > 20 and "<table>" in page
     assert "src=" not in page and "<link" not in page and "href" not in page  # self-contained
+
+
+def test_float16_overflow_is_exploding_gradients_on_cpu_autocast():
+    from probe_support import measured_codes
+
+    torch.manual_seed(0)
+    layers = [nn.Linear(64, 64) for _ in range(4)]
+    for layer in layers:
+        nn.init.normal_(layer.weight, std=8.0)  # x64 per layer: past float16's 65504 by the fourth
+    result = probe(nn.Sequential(*layers, nn.Linear(64, 64)), dtype="float16")
+    assert result["nonfinite"] and result["global_grad_norm"] is None
+    assert "float16 overflow" in measured_codes(result)["GL302"][0]
