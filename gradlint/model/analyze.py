@@ -46,7 +46,7 @@ def _candidate_span(candidate: Candidate) -> Span:
 def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
     stage = result.get("stage", "import")
     seconds = float(result.get("seconds", 0.0))
-    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')} ({seconds:.1f} s)"
+    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')} ({_duration(seconds)})"
     if result.get("timeout"):
         hint = "raise [tool.gradlint] timeout, or move slow module-level code under `if __name__ == \"__main__\":`"
     elif stage == "import":
@@ -106,7 +106,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
         if status != "ok":
             findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), _failure_message(candidate, result), candidate.name))
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
-                           "status": "failed", "error": result.get("reason"), "seconds": result.get("seconds")})
+                           "status": "failed", "error": result.get("reason")})
             continue
         model_findings, summary = _model_findings(candidate, result, model_rules, settings)
         findings.extend(model_findings)
@@ -140,7 +140,8 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
             candidate.name))
     findings = _dedupe(findings)
     summary = graph.summary()
-    summary.update({"status": "analysed", "seconds": result.get("seconds"), "timings": result.get("timings")})
+    # no wall-clock numbers here: the same tree and seed must give byte-identical JSON
+    summary.update({"status": "analysed"})
     try:
         from gradlint.probe.confirm import apply_probe
     except ImportError:
@@ -186,3 +187,8 @@ def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
             text = ""
         kept.extend(filter_findings(group, SourceUnit(path, text), settings))
     return kept
+
+
+def _duration(seconds: float) -> str:
+    """Whole seconds, so that the message repeats run to run (timeouts say their limit)."""
+    return "under 1 s" if seconds < 1 else f"{seconds:.0f} s"

@@ -40,6 +40,7 @@ _WEIGHT_FUNCTIONS = {F.linear: "linear", F.conv1d: "conv1d", F.conv2d: "conv2d",
 _SHAPE_METHODS = {"size", "dim", "numel", "ndimension"}
 # torch blocks that carry their own residual connections when kept whole (fx leaves)
 RESIDUAL_TYPES = ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer")
+_INDISTINCT = math.log(1.05)  # scales closer than this are within sampling noise
 _SAMPLE = 4096  # std within ~2%, and small enough to stay on one thread (no OpenMP start-up)
 
 
@@ -111,8 +112,14 @@ def classify_init(module: nn.Module, weight: Optional[torch.Tensor] = None) -> t
         ("kaiming", math.sqrt(2.0 / fan_in)), ("kaiming", math.sqrt(2.0 / fan_out)),
         ("xavier", math.sqrt(2.0 / (fan_in + fan_out))), ("xavier", 5.0 / 3.0 * math.sqrt(2.0 / (fan_in + fan_out))),
     ]
-    distance, kind = min((abs(math.log(max(std, 1e-30) / scale)), kind) for kind, scale in expected)
-    return (kind if distance < math.log(1.0 + tolerance) else "other"), fan_in, fan_out
+    ranked = sorted((abs(math.log(max(std, 1e-30) / scale)), kind) for kind, scale in expected)
+    distance, kind = ranked[0]
+    rival = next((d for d, other in ranked[1:] if other != kind), math.inf)
+    if distance >= math.log(1.0 + tolerance) or rival - distance < _INDISTINCT:
+        # e.g. a 3-channel stem conv, where Kaiming fan-out and Xavier differ by 2%:
+        # the values cannot tell them apart, so say nothing rather than guess
+        return "other", fan_in, fan_out
+    return kind, fan_in, fan_out
 
 
 class GraphBuilder:

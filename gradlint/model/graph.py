@@ -199,9 +199,12 @@ class ModelGraph:
     @property
     def init_verdict(self) -> str:
         """The init most weight layers carry: default | kaiming | xavier | other | mixed | none."""
-        kinds = [layer.get("init", "other") for layer in self.layers]
-        if not kinds:
+        if not self.layers:
             return "none"
+        # "other" layers (undecidable from their values) do not vote
+        kinds = [layer.get("init", "other") for layer in self.layers if layer.get("init", "other") != "other"]
+        if not kinds:
+            return "other"
         top = max(set(kinds), key=lambda k: (kinds.count(k), k))
         return top if kinds.count(top) * 4 >= len(kinds) * 3 else "mixed"
 

@@ -113,6 +113,7 @@ def _resolve(module: Any, dotted: str) -> Any:
 
 
 def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is_user: Any) -> dict[str, Any]:
+    import torch
     import torch.nn as nn
 
     from gradlint.model import extract
@@ -139,6 +140,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         except AttributeError:
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'"}
+        # the same seed as the probe: weights, init verdicts and measurements repeat run to run
+        torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
         model = factory(**candidate.get("kwargs", {}))
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
