@@ -10,6 +10,7 @@ module is only a file that exists under the script's own folders.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -64,7 +65,9 @@ class _Resolver:
             return {}
         self.read += 1
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a SyntaxWarning in the user's module is not ours to print
+                tree = ast.parse(path.read_bytes(), filename=str(path))
         except (OSError, SyntaxError, ValueError, RecursionError):
             return {}
         found = self.analyse(tree, path, depth)
