@@ -53,7 +53,7 @@ def text_chart(model: dict[str, Any]) -> str:
     width = min(max(len(n) for n in names), 36)
     lines = [
         f"  probe: {probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {probe.get('loss')} loss, "
-        f"{probe.get('steps')} step(s), {fmt(probe.get('seconds'))} s; global gradient norm {fmt(probe.get('global_grad_norm'))}",
+        f"{probe.get('steps')} step(s); global gradient norm {fmt(probe.get('global_grad_norm'))}",
         f"  {'gradient norm by layer (log scale)'.ljust(width + BAR_WIDTH + 3)}  grad norm  backward signal",
     ]
     if len(rows) < len(layers):

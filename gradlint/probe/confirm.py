@@ -93,7 +93,8 @@ def confirmation_for(code: str, summary: ProbeSummary, measured_codes: set[str])
 def probe_table(summary: ProbeSummary) -> dict[str, Any]:
     """The JSON ``models[].probe`` entry: run facts and the per-layer table."""
     raw = summary.raw
-    keep = ("device", "dtype", "seconds", "steps", "seed", "input", "input_source", "loss", "optimizer",
+    # no wall-clock time: the same tree and seed must give byte-identical output
+    keep = ("device", "dtype", "steps", "seed", "input", "input_source", "loss", "optimizer",
             "global_grad_norm", "grad_norm_per_step", "loss_per_step", "nonfinite")
     return {
         **{k: raw.get(k) for k in keep},
