@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from gradlint.probe.inputs import InputError, ProbeInput, resolve_input
-from gradlint.probe.measure import _ACTIVE, Recorder, activation_kind, activations_from_graph, first_tensor, weight_layer_names
+from gradlint.probe.measure import Recorder, activation_kind, activations_from_graph, first_tensor, weight_layer_names
 
 AUTOCAST = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 DEFAULT_LR = 0.01
@@ -227,13 +227,10 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
             break
         optimizer.zero_grad(set_to_none=True)
         if step == 0 and instrumented is not None:
-            _ACTIVE.append(recorder)
             try:
                 output = _forward(instrumented, data, device, dtype)
             except Exception:  # noqa: BLE001 - the traced graph may not run as the model does
                 output = None
-            finally:
-                _ACTIVE.pop()
             if output is None:  # measure on the model itself: module activations only
                 recorder.remove_hooks()
                 recorder = Recorder(model, layer_names, activations)
