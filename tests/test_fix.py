@@ -124,3 +124,13 @@ def test_source_only_fix_run_imports_neither_torch_nor_libcst(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "0 False False", out.stdout + out.stderr
+
+
+def test_diff_of_an_absolute_path_names_the_file(tmp_path, gradlint):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    path = tmp_path / "project" / "train.py"
+    path.write_text(MISSING_ZERO_GRAD)
+    result = gradlint("--diff", "--no-cache", str(path), cwd=tmp_path / "elsewhere")
+    assert result.returncode == 1, result.stderr
+    assert f"--- {path}\n+++ {path}\n" in result.stdout

@@ -131,9 +131,10 @@ def _encode(text: str, encoding: str, original: bytes) -> bytes:
 
 
 def _unified_diff(shown: str, old: str, new: str) -> str:
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=f"a/{shown}", tofile=f"b/{shown}"
-    )
+    # git's a/ b/ prefixes for relative paths; an absolute path is printed as given
+    # (``a//tmp/x.py`` would name no file)
+    before, after = (shown, shown) if os.path.isabs(shown) else (f"a/{shown}", f"b/{shown}")
+    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=before, tofile=after)
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
