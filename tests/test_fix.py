@@ -134,3 +134,13 @@ def test_diff_of_an_absolute_path_names_the_file(tmp_path, gradlint):
     result = gradlint("--diff", "--no-cache", str(path), cwd=tmp_path / "elsewhere")
     assert result.returncode == 1, result.stderr
     assert f"--- {path}\n+++ {path}\n" in result.stdout
+
+
+def test_fix_leaves_a_read_only_file_alone(tmp_path, gradlint):
+    path = tmp_path / "train.py"
+    path.write_text(MISSING_ZERO_GRAD)
+    os.chmod(path, 0o444)
+    result = gradlint("--fix", "--no-cache", "train.py", cwd=tmp_path)
+    assert path.read_text() == MISSING_ZERO_GRAD
+    assert "train.py: read-only; not written" in result.stderr
+    assert result.returncode == 1 and "GL206" in result.stdout

@@ -142,6 +142,9 @@ def write_atomic(path: Path, expected: bytes, data: bytes) -> Optional[str]:
     """Replace ``path``'s content with ``data`` unless it no longer holds ``expected``."""
     try:
         mode = os.stat(path).st_mode & 0o7777
+        if not mode & 0o222 or not os.access(path, os.W_OK):
+            # os.replace would swap a read-only file's content all the same
+            return "read-only; not written"
         handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".gradlint-fix", dir=path.parent)
     except OSError as exc:
         return f"cannot write ({exc.strerror or exc})"
