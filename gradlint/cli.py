@@ -188,6 +188,9 @@ def _cmd_check(argv: list[str]) -> int:
 
 
 def _cmd_server(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        sys.stdout.write("usage: gradlint server [--stdio]\n\nStart the language server (LSP over stdio); needs 'gradlint[server]'.\n")
+        return EXIT_OK
     if argv and argv[0] not in ("--stdio",):
         return _error("usage: gradlint server [--stdio] (the language server speaks LSP over stdio)")
     try:

@@ -168,3 +168,9 @@ def test_python_dash_m_and_console_script_agree(tmp_path):
     module = run_gradlint("train.py", cwd=tmp_path)
     assert direct.returncode == module.returncode == 1
     assert direct.stdout == module.stdout
+
+
+def test_server_help_prints_usage_and_exits_zero(tmp_path):
+    result = run_gradlint("server", "--help", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("usage: gradlint server")
