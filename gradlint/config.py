@@ -119,6 +119,11 @@ def load(path: Optional[Path], *, explicit: bool = False) -> Settings:
     settings.source = path
     settings.root = path.resolve().parent
     apply(settings, table, str(path))
+    for index, model in enumerate(settings.models):
+        file_part = model["entry"].rpartition(":")[0]
+        if not (settings.root / file_part).is_file():  # else the model is silently never analysed
+            raise ConfigError(f"{path}: [[tool.gradlint.models]] #{index + 1}: entry '{model['entry']}': "
+                              f"no such file {file_part} (paths are relative to {settings.root})")
     return settings
 
 

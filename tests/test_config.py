@@ -73,6 +73,7 @@ def test_explicit_config_file(tmp_path):
         ('[tool.gradlint.probe]\nsteps = "3"\n', "'probe.steps' must be an integer, got string"),
         ('[tool.gradlint]\njobs = true\n', "'jobs' must be an integer, got boolean"),
         ('[[tool.gradlint.models]]\nkwargs = {}\n', "needs entry = \"path/to/file.py:callable\""),
+        ('[[tool.gradlint.models]]\nentry = "missing.py:build"\n', "entry 'missing.py:build': no such file missing.py"),
         ('[tool.gradlint\n', "not valid TOML"),
     ],
 )
