@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.names import collect_aliases, dotted, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
 # torch.nn classes whose subclasses can be built without arguments when they add no __init__
@@ -102,14 +102,7 @@ class _FileFacts:
                 self.functions[node.name] = node
 
     def qualify(self, node: ast.AST) -> Optional[str]:
-        name = dotted(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        if head in self.aliases:
-            full = self.aliases[head]
-            return f"{full}.{rest}" if rest else full
-        return name
+        return qualify(node, self.aliases)
 
 
 def _parse(path: Path) -> Optional[ast.Module]:

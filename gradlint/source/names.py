@@ -20,6 +20,18 @@ def dotted(node: ast.AST) -> Optional[str]:
     return None
 
 
+def qualify(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
+    """``nn.Linear`` -> ``torch.nn.Linear`` when the file did ``import torch.nn as nn``."""
+    name = dotted(node)
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    if head in aliases:
+        full = aliases[head]
+        return f"{full}.{rest}" if rest else full
+    return name
+
+
 def collect_aliases(tree: ast.Module) -> dict[str, str]:
     """Local name -> fully qualified name, for every import in the file."""
     aliases: dict[str, str] = {}
@@ -97,14 +109,7 @@ class Names:
 
     def qualify(self, node: ast.AST) -> Optional[str]:
         """The fully qualified name of a name/attribute chain, through import aliases."""
-        name = dotted(node)
-        if name is None:
-            return None
-        head, _, rest = name.partition(".")
-        if head in self.aliases:
-            full = self.aliases[head]
-            return f"{full}.{rest}" if rest else full
-        return name
+        return qualify(node, self.aliases)
 
     def kind_of(self, name: Optional[str]) -> Optional[str]:
         """What kind of object ``name`` is: from its binding, else from its spelling."""
