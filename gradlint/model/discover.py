@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.names import collect_aliases, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
 # torch.nn classes whose subclasses can be built without arguments when they add no __init__
