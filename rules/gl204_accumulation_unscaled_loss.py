@@ -1,8 +1,9 @@
 """## What it does
 Checks loops that accumulate gradients (`backward()` on every micro-batch, the
-optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == 0`, or a counter
-reaching `k`) and flags a loss that reaches `backward()` without being divided by the
-number of micro-batches. Every spelling of the division counts: `loss = loss / k`,
+optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == 0`, a counter
+reaching `k`, or after an inner `for micro_step in range(k)` loop as in nanoGPT) and
+flags a loss that reaches `backward()` without being divided by the number of
+micro-batches. Every spelling of the division counts: `loss = loss / k`,
 `loss /= k`, `loss = criterion(...) / k`, `(loss / k).backward()`,
 `scaler.scale(loss / k)`. Loops under `accelerator.accumulate(model)`, and
 `accelerator.backward` with `Accelerator(gradient_accumulation_steps=k)`, are left
@@ -130,6 +131,28 @@ for x, y in loader:
         count = 0
 """
     ),
+    Valid(  # nanoGPT: micro-batches in an inner loop, the loss divided inside it
+        """
+while True:
+    for micro_step in range(gradient_accumulation_steps):
+        logits, loss = model(X, Y)
+        loss = loss / gradient_accumulation_steps
+        X, Y = get_batch("train")
+        scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+"""
+    ),
+    Valid(  # several tasks' losses summed before one step: not accumulation
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    for task in range(num_tasks):
+        criterion(model(x, task), y[task]).backward()
+    optimizer.step()
+"""
+    ),
 ]
 INVALID = [
     Invalid(
@@ -199,6 +222,29 @@ for x, y in loader:
         optimizer.step()
         optimizer.zero_grad()
         micro = 0
+""",
+    ),
+    Invalid(  # nanoGPT without the division
+        """
+while True:
+    for micro_step in range(gradient_accumulation_steps):
+        logits, loss = model(X, Y)
+        X, Y = get_batch("train")
+        scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
+""",
+        line=6,
+        fixed="""
+while True:
+    for micro_step in range(gradient_accumulation_steps):
+        logits, loss = model(X, Y)
+        X, Y = get_batch("train")
+        scaler.scale(loss / gradient_accumulation_steps).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    optimizer.zero_grad(set_to_none=True)
 """,
     ),
 ]

@@ -23,7 +23,7 @@ ACCELERATE = "accelerate"
 
 @dataclass
 class Accumulation:
-    kind: str  # "modulo" | "counter" | ACCELERATE
+    kind: str  # "modulo" | "counter" | "loop" | ACCELERATE
     step: Event  # the guarded optimiser step
     count: Optional[ast.expr] = None  # k, the number of micro-batches per step
     guard: Optional[ast.expr] = None  # the test that guards the step
@@ -48,9 +48,33 @@ def find_accumulation(scope: Scope) -> Optional[Accumulation]:
             if found is not None and not _is_one(found[1]):
                 window = Accumulation(found[0], step, found[1], guard)
         if window is None:
+            window = _micro_batch_loop(scope, step, backwards)
+        if window is None:
             return None  # an optimiser steps every iteration (an EMA or second optimiser aside): no accumulation
         windows.append(window)
     return windows[0]
+
+
+def _micro_batch_loop(scope: Scope, step: Event, backwards: list[Event]) -> Optional[Accumulation]:
+    """nanoGPT's form: every backward() inside ``for micro_step in range(k)`` and the step
+    after it. Only a loop whose counter or bound says so (``accum``/``micro``): a loop that
+    sums several tasks' losses before one step is not accumulation."""
+    for loop in ast.walk(scope.node):
+        if loop is scope.node or not isinstance(loop, (ast.For, ast.AsyncFor)):
+            continue
+        if not (isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "range" and len(loop.iter.args) in (1, 2)):
+            continue
+        count = loop.iter.args[-1]
+        words = " ".join(filter(None, (dotted(count), dotted(loop.target)))).lower()
+        if ("accum" not in words and "micro" not in words) or _is_one(count) or _within(step.via or step.node, loop):
+            continue
+        if all(_within(event.via or event.node, loop) for event in backwards):
+            return Accumulation("loop", step, count, None)
+    return None
+
+
+def _within(node: ast.AST, outer: ast.AST) -> bool:
+    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)
 
 
 def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tuple[str, ast.expr]]:
