@@ -130,6 +130,38 @@ for x, y in loader:
 """,
         files=(("convnet.py", "from torch import nn\nclass ConvNet(nn.Module):\n    pass\nclass Other(nn.Module):\n    def __init__(self):\n        self.rnn = nn.LSTM(3, 4)\n"),),
     ),
+    Valid(  # a non-recurrent module beside a clipped recurrent one: each trains itself
+        """
+import torch
+import lightning as L
+from torch import nn
+
+class Tagger(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(32, 64)
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        opt.zero_grad()
+        self.manual_backward(self.loss(batch))
+        self.clip_gradients(opt, gradient_clip_val=0.5)
+        opt.step()
+
+class Classifier(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.head = nn.Linear(64, 10)
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        opt.zero_grad()
+        self.manual_backward(self.loss(batch))
+        opt.step()
+"""
+    ),
 ]
 INVALID = [
     Invalid(
@@ -205,6 +237,28 @@ trainer = pl.Trainer(max_epochs=10)
 """,
         line=10,
     ),
+    Invalid(  # a wrapper handed its (recurrent) model trains that model
+        """
+import torch
+import lightning as L
+from torch import nn
+
+encoder = nn.GRU(16, 32)
+
+class Wrapper(L.LightningModule):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.automatic_optimization = False
+
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        opt.zero_grad()
+        self.manual_backward(self.model(batch).sum())
+        opt.step()
+""",
+        line=18,
+    ),
 ]
 
 
@@ -224,6 +278,9 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         return
     layer = f"nn.{evidence.layer}"
     for scope in unclipped:
+        owner = _module_class(summary, scope)
+        if owner is not None and owner.name not in facts.recurrent_names and _builds_layers(summary, owner):
+            continue  # the step of another module of this file, which builds its own non-recurrent layers
         step = scope.first(STEP)
         assert step is not None
         yield Report(
@@ -244,6 +301,26 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             f"TrainingArguments turn gradient clipping off (max_grad_norm) for a recurrent model "
             f"({layer}); keep the default max_grad_norm=1.0",
         )
+
+
+def _module_class(summary: TrainingSummary, scope: Scope) -> Optional[ast.ClassDef]:
+    """The module class (``nn.Module``/``LightningModule``) whose method holds the scope."""
+    for node in summary.unit.tree.body:  # type: ignore[union-attr]
+        if isinstance(node, ast.ClassDef) and node.lineno <= scope.node.lineno <= (node.end_lineno or node.lineno):
+            if any((summary.names.qualify(base) or "").endswith("Module") for base in node.bases):
+                return node
+    return None
+
+
+def _builds_layers(summary: TrainingSummary, owner: ast.ClassDef) -> bool:
+    """Whether the class builds its network itself (a wrapper handed its model may train an RNN)."""
+    local_classes = {n.name for n in summary.unit.tree.body if isinstance(n, ast.ClassDef)}  # type: ignore[union-attr]
+    for node in ast.walk(owner):
+        if isinstance(node, ast.Call):
+            callee = summary.names.qualify(node.func) or ""
+            if callee.startswith("torch.nn.") or callee in local_classes:
+                return True
+    return False
 
 
 def _clips(scope: Scope) -> bool:

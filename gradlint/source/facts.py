@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.names import Names
-from gradlint.source.recurrent import RecurrentEvidence, find_recurrent
+from gradlint.source.recurrent import RecurrentEvidence, find_recurrent, recurrent_names
 from gradlint.source.unit import SourceUnit
 
 _LIGHTNING_ROOTS = ("pytorch_lightning", "lightning")
@@ -46,10 +46,16 @@ class FileFacts:
     accelerators: list[FrameworkCall] = field(default_factory=list)
 
     @functools.cached_property
+    def recurrent_names(self) -> dict[str, RecurrentEvidence]:
+        """Classes and functions (defined here or imported locally) that build a recurrent layer."""
+        assert self.unit.tree is not None
+        return recurrent_names(self.unit.tree, Path(self.unit.path))
+
+    @functools.cached_property
     def recurrent(self) -> Optional[RecurrentEvidence]:
         """Where a recurrent layer the file trains is built (this file or a local import)."""
         assert self.unit.tree is not None
-        return find_recurrent(self.unit.tree, Path(self.unit.path))
+        return find_recurrent(self.unit.tree, Path(self.unit.path), self.recurrent_names)
 
     @property
     def accelerate_divides_loss(self) -> bool:

@@ -141,10 +141,17 @@ def _builds_recurrent(
     return None
 
 
-def find_recurrent(tree: ast.Module, script: Path) -> Optional[RecurrentEvidence]:
+def recurrent_names(tree: ast.Module, script: Path) -> dict[str, RecurrentEvidence]:
+    """The script's own and imported names (classes, functions) that build a recurrent layer."""
+    return _Resolver(script).analyse(tree, script.resolve(), 0)
+
+
+def find_recurrent(
+    tree: ast.Module, script: Path, known: Optional[dict[str, RecurrentEvidence]] = None
+) -> Optional[RecurrentEvidence]:
     """Evidence that the script builds a recurrent model, or None."""
-    resolver = _Resolver(script)
-    known = resolver.analyse(tree, script.resolve(), 0)
+    if known is None:
+        known = recurrent_names(tree, script)
     aliases = collect_aliases(tree)
     local_definitions = {
         node.name for node in tree.body if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
