@@ -1,7 +1,9 @@
 """## What it does
 Checks training loops (and step functions) that call `backward()` and an
 optimiser's `step()` but never clear the gradients with `zero_grad()` (or
-`p.grad = None`) inside the loop.
+`p.grad = None`) inside the loop. With several optimisers (a GAN), it also flags
+one whose model no `zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves
+the generator's gradients to pile up).
 
 ## Why is this bad?
 PyTorch *adds* each `backward()` into `.grad`. Without clearing, every step uses
@@ -36,12 +38,13 @@ None.
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
+from gradlint.source.loops import STEP, ZERO_GRAD, Event, Scope, TrainingSummary
 
 CODE = "GL206"
 NAME = "missing-zero-grad"
@@ -122,6 +125,30 @@ class NativeScaler:
         self._scaler.scale(loss).backward()
         self._scaler.step(optimizer)
         self._scaler.update()
+"""
+    ),
+    Valid(  # DCGAN: each network cleared through the module
+        """
+optimizerD = torch.optim.Adam(netD.parameters())
+optimizerG = torch.optim.Adam(netG.parameters())
+for data in loader:
+    netD.zero_grad()
+    criterion(netD(data), real).backward()
+    optimizerD.step()
+    netG.zero_grad()
+    criterion(netD(netG(noise)), real).backward()
+    optimizerG.step()
+"""
+    ),
+    Valid(  # one model, two optimisers over parts of it: clearing the model clears both
+        """
+enc_opt = torch.optim.Adam(model.encoder.parameters())
+dec_opt = torch.optim.Adam(model.decoder.parameters())
+for x in loader:
+    model.zero_grad()
+    loss_fn(model(x), x).backward()
+    enc_opt.step()
+    dec_opt.step()
 """
     ),
 ]
@@ -226,12 +253,34 @@ class LitModel(pl.LightningModule):
 """,
         line=7,
     ),
+    Invalid(  # a GAN whose generator's gradients are never cleared
+        """
+optimizerD = torch.optim.Adam(netD.parameters())
+optimizerG = torch.optim.Adam(netG.parameters())
+for data in loader:
+    netD.zero_grad()
+    criterion(netD(data), real).backward()
+    optimizerD.step()
+    criterion(netD(netG(noise)), real).backward()
+    optimizerG.step()
+""",
+        line=9,
+    ),
 ]
 
 
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     for scope in summary.scopes:
         if scope.first(ZERO_GRAD) is not None:
+            uncleared = _uncleared_optimizer(summary, scope)
+            if uncleared is not None:
+                step, model, cleared = uncleared
+                yield Report(
+                    summary.unit.span(step.via or step.node),
+                    f"{scope.label} steps {step.receiver} but never clears {model}'s gradients "
+                    f"(zero_grad() clears {', '.join(sorted(cleared))} only), so they accumulate across "
+                    f"iterations; call {step.receiver}.zero_grad() at the start of each iteration",
+                )
             continue
         if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
             continue  # who clears is decided by a caller we cannot see
@@ -246,6 +295,47 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             message += f" (zero_grad() on line {outer} runs only once per outer loop)"
         message += f"; call {optimizer}.zero_grad() at the start of each iteration"
         yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
+
+
+def _uncleared_optimizer(summary: TrainingSummary, scope: Scope) -> Optional[tuple[Event, str, set[str]]]:
+    """With several optimisers (a GAN), the step of one whose model no zero_grad() clears.
+    Only when every clear and that optimiser's parameters are known to belong to one
+    model each; a clear of unknown reach (``p.grad = None``, an unbound optimiser) counts
+    as clearing everything."""
+    steps = scope.of(STEP)
+    if len({event.receiver for event in steps}) < 2:
+        return None
+    cleared: set[str] = set()
+    for event in scope.of(ZERO_GRAD):
+        call = event.node
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "zero_grad"):
+            return None
+        kind = summary.names.kind_of(event.receiver)
+        model = _parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
+        if model is None or kind in ("scaler", "scheduler", "accelerator"):
+            return None
+        cleared.add(model)
+    for step in steps:
+        model = _parameters_owner(summary, step.receiver)
+        if model is not None and not any(_overlaps(model, other) for other in cleared):
+            return step, model, cleared
+    return None
+
+
+def _parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Optional[str]:
+    """``netG`` for ``optimizer = Adam(netG.parameters())``: one model's parameters only."""
+    binding = summary.names.bindings.get(optimizer or "")
+    if binding is None or binding.kind != "optimizer" or not isinstance(binding.node, ast.Call) or not binding.node.args:
+        return None
+    owners = [
+        node for node in ast.walk(binding.node.args[0])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("parameters", "named_parameters")
+    ]
+    return binding.params_of if len(owners) == 1 else None
+
+
+def _overlaps(one: str, other: str) -> bool:
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
 def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
