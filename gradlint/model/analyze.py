@@ -46,7 +46,9 @@ def _candidate_span(candidate: Candidate) -> Span:
 def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
     stage = result.get("stage", "import")
     seconds = float(result.get("seconds", 0.0))
-    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')} ({_duration(seconds)})"
+    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')}"
+    if not result.get("timeout"):  # a time-out's reason already says how long
+        message += f" ({_duration(seconds)})"
     if result.get("timeout"):
         hint = "raise [tool.gradlint] timeout, or move slow module-level code under `if __name__ == \"__main__\":`"
     elif stage == "import":
@@ -136,7 +138,8 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
         error = probe["error"]
         findings.append(_finding(
             "GL002", candidate.shown, _candidate_span(candidate),
-            f"model '{candidate.name}' could not be probed ({error.get('kind', 'failed')}): {error.get('message', '')}",
+            f"model '{candidate.name}' could not be probed ({error.get('kind', 'failed')}, "
+            f"{_duration(float((result.get('timings') or {}).get('probe', 0.0)))}): {error.get('message', '')}",
             candidate.name))
     findings = _dedupe(findings)
     summary = graph.summary()
