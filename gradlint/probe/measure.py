@@ -289,13 +289,24 @@ class Recorder:
         return f"parameter {index}"
 
 
-class _ObservingRunner(torch.fx.Interpreter):
-    """Runs a traced graph and hands each observed activation's output to the recorder."""
+class _ObservingRunner:
+    """Runs a traced graph node by node and hands each observed activation's output to
+    the recorder. A lean loop rather than ``torch.fx.Interpreter``: the interpreter's
+    per-node bookkeeping cost more than a whole forward of a small model on a GPU."""
 
     def __init__(self, graph_module: Any, observed: dict[str, int], recorder: Recorder) -> None:
-        super().__init__(graph_module, garbage_collect_values=True)
         self.observed, self.recorder = observed, recorder
-        self.placeholders = [n for n in graph_module.graph.nodes if n.op == "placeholder"]
+        self.nodes = list(graph_module.graph.nodes)
+        self.placeholders = [n for n in self.nodes if n.op == "placeholder"]
+        self.modules = dict(graph_module.named_modules())
+        self.attributes = {n: _fetch(graph_module, n.target) for n in self.nodes if n.op == "get_attr"}
+        last_use: dict[Any, Any] = {}
+        for node in self.nodes:
+            for used in node.all_input_nodes:
+                last_use[used] = node
+        self.release: dict[Any, list[Any]] = {}
+        for used, user in last_use.items():  # free values after their last use, as the interpreter does
+            self.release.setdefault(user, []).append(used)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # placeholders in order: positional arguments first, then keywords by name, then defaults
@@ -303,12 +314,41 @@ class _ObservingRunner(torch.fx.Interpreter):
         for node in self.placeholders[len(args):]:
             name = str(node.target).lstrip("*")
             values.append(kwargs[name] if name in kwargs else (node.args[0] if node.args else None))
-        return self.run(*values)
+        return self.run(values)
 
-    def run_node(self, node: Any) -> Any:
-        result = super().run_node(node)
-        index = self.observed.get(node.name)
-        return result if index is None else self.recorder.observe_activation(result, index)
+    def run(self, values: list[Any]) -> Any:
+        env: dict[Any, Any] = {}
+        fetch = env.__getitem__
+        inputs = iter(values)
+        for node in self.nodes:
+            op = node.op
+            if op == "placeholder":
+                result = next(inputs)
+            elif op == "get_attr":
+                result = self.attributes[node]
+            elif op == "output":
+                return torch.fx.node.map_arg(node.args[0], fetch)
+            else:
+                args = torch.fx.node.map_arg(node.args, fetch)
+                kwargs = torch.fx.node.map_arg(node.kwargs, fetch)
+                if op == "call_function":
+                    result = node.target(*args, **kwargs)
+                elif op == "call_method":
+                    result = getattr(args[0], node.target)(*args[1:], **kwargs)
+                else:  # call_module: the model's own module, so its hooks fire
+                    result = self.modules[node.target](*args, **kwargs)
+            index = self.observed.get(node.name)
+            env[node] = result if index is None else self.recorder.observe_activation(result, index)
+            for used in self.release.get(node, ()):
+                env.pop(used, None)
+        return None
+
+
+def _fetch(graph_module: Any, target: str) -> Any:
+    value = graph_module
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def activations_from_graph(graph_module: Any, model: nn.Module) -> list[dict]:
