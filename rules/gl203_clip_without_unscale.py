@@ -175,10 +175,12 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if any(e.kind == UNSCALE for e in earlier[last_backward + 1 :]):
                 continue
             scaler = sorted(scalers)[0]
+            optimizers = sorted({e.receiver for e in scope.of(STEP) if e.receiver})
+            optimizer = optimizers[0] if len(optimizers) == 1 else "optimizer"
             yield Report(
                 summary.unit.span(event.via or event.node),
                 f"gradients are clipped while still multiplied by {scaler}'s scale factor; "
-                f"call {scaler}.unscale_(optimizer) before clipping",
+                f"call {scaler}.unscale_({optimizer}) before clipping",
                 fix=_fix(summary, scope, event, scalers, index, last_backward),
             )
 

@@ -43,3 +43,21 @@ def test_fixture_reports_exactly_its_expected_lines(path):
     settings = Settings(select=["GL2"], root=TRAIN)
     findings = lint_file(path, str(path), active_rules(settings), settings)
     assert {(f.code, f.line) for f in findings} == expected(path), [f"{f.code}:{f.line} {f.message}" for f in findings]
+
+
+def test_gl203_message_names_the_stepped_optimizer(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\n"
+        "class Trainer:\n"
+        "    def train(self, loader):\n"
+        "        for batch in loader:\n"
+        "            self.opt.zero_grad()\n"
+        "            self.scaler.scale(self.model(batch).loss).backward()\n"
+        "            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)\n"
+        "            self.scaler.step(self.opt)\n"
+        "            self.scaler.update()\n"
+    )
+    settings = Settings(select=["GL203"], root=tmp_path)
+    [finding] = lint_file(path, "train.py", active_rules(settings), settings)
+    assert finding.line == 7 and "call self.scaler.unscale_(self.opt) before clipping" in finding.message
