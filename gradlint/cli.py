@@ -167,6 +167,8 @@ def _cmd_check(argv: list[str]) -> int:
                 if diff_exit is not None:
                     return diff_exit
             result = run(args.paths or ["."], settings, options)
+            if result.files == 0:  # as ruff: a wrong folder must not read as a clean one
+                sys.stderr.write("gradlint: warning: no Python files found under the given paths\n")
     except UsageError as exc:
         return _error(str(exc))
     if args.statistics:

@@ -174,3 +174,11 @@ def test_server_help_prints_usage_and_exits_zero(tmp_path):
     result = run_gradlint("server", "--help", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("usage: gradlint server")
+
+
+def test_folder_without_python_files_warns(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.txt").write_text("not python\n")
+    result = run_gradlint("--no-cache", "docs", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == "gradlint: warning: no Python files found under the given paths\n"
