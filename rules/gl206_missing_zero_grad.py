@@ -39,12 +39,14 @@ None.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.loops import STEP, ZERO_GRAD, Event, Scope, TrainingSummary
+from gradlint.source.names import dotted
 
 CODE = "GL206"
 NAME = "missing-zero-grad"
@@ -138,6 +140,15 @@ for data in loader:
     netG.zero_grad()
     criterion(netD(netG(noise)), real).backward()
     optimizerG.step()
+"""
+    ),
+    Valid(  # a helper of another module that says it clears the gradients
+        """
+from utils import reset_grads
+for x, y in loader:
+    reset_grads(optimizer)
+    loss_fn(model(x), y).backward()
+    optimizer.step()
 """
     ),
     Valid(  # one model, two optimisers over parts of it: clearing the model clears both
@@ -284,6 +295,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             continue
         if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
             continue  # who clears is decided by a caller we cannot see
+        if _calls_clearing_helper(scope):
+            continue  # utils.reset_grads(optimizer): a helper of another module that says it clears
         steps = scope.of(STEP)
         optimizer = steps[0].receiver or "optimizer"
         message = (
@@ -295,6 +308,16 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             message += f" (zero_grad() on line {outer} runs only once per outer loop)"
         message += f"; call {optimizer}.zero_grad() at the start of each iteration"
         yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
+
+
+_CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
+
+
+def _calls_clearing_helper(scope: Scope) -> bool:
+    return any(
+        isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1])
+        for node in ast.walk(scope.node)
+    )
 
 
 def _uncleared_optimizer(summary: TrainingSummary, scope: Scope) -> Optional[tuple[Event, str, set[str]]]:
