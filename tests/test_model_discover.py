@@ -124,3 +124,31 @@ def test_init_is_recognised_from_the_weights(init, expected):
     assert classify_init(layer) == (expected, 512, 256)
     assert layer.weight.std().item() == pytest.approx(
         {"default": 1 / math.sqrt(3 * 512), "kaiming": None, "xavier": None, "other": 0.5}[expected] or layer.weight.std().item(), rel=0.05)
+
+
+def test_scripts_that_train_on_import_and_containers_are_not_built(tmp_path):
+    """Importing a script with a module-level training loop would run the training;
+    a module with no forward() is a container, not a model: neither is reported."""
+    import json
+
+    from conftest import run_gradlint
+
+    (tmp_path / "script.py").write_text(
+        "import torch\nimport torch.nn as nn\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNN(2, 2)\n\n"
+        "    def forward(self, x):\n        return self.rnn(x)[0]\n\n"
+        "open('trained.txt', 'w').write('the script ran')\n"
+        "model = Net()\nfor x in [torch.randn(3, 2)]:\n    model(x).sum().backward()\n"
+    )
+    (tmp_path / "parts.py").write_text(
+        "import torch.nn as nn\n\nclass Parts(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNN(2, 2)\n"
+    )
+    (tmp_path / "model.py").write_text(
+        "import torch.nn as nn\n\nclass Real(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNN(2, 2)\n\n"
+        "    def forward(self, x):\n        return self.rnn(x)[0]\n"
+    )
+    result = run_gradlint("--output-format", "json", "--no-cache", "--no-probe", "--select", "GL0,GL1", ".", cwd=tmp_path)
+    report = json.loads(result.stdout)
+    assert [(f["path"], f["code"]) for f in report["findings"]] == [("model.py", "GL106")]
+    assert [m["name"] for m in report["models"]] == ["Real"]
+    assert not (tmp_path / "trained.txt").exists()

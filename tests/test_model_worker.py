@@ -119,7 +119,8 @@ def test_main_process_never_imports_torch_or_user_code(tmp_path, flags):
     marker = tmp_path / "marker.txt"
     (tmp_path / "model.py").write_text(
         f"open({str(marker)!r}, 'w').write('imported')\n" + HEADER
-        + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNN(2, 2)\n"
+        + "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.rnn = nn.RNN(2, 2)\n\n"
+        + "    def forward(self, x):\n        return self.rnn(x)[0]\n"
     )
     import subprocess
 

@@ -101,7 +101,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     for candidate in candidates:
         result = results[candidate.index]
         status = result.get("status")
-        if status == "no-torch":
+        if status in ("no-torch", "skipped"):
             continue
         if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
             continue  # a block of another model of this run: reported with its root

@@ -100,6 +100,9 @@ class _FileFacts:
                 )
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node
+        # a script that trains when imported (module-level backward(), trainer.fit()):
+        # importing it to build a model would start the training run itself
+        self.trains_on_import = any(_trains(node) for node in tree.body if not _is_definition_or_main(node))
 
     def qualify(self, node: ast.AST) -> Optional[str]:
         return qualify(node, self.aliases)
@@ -143,6 +146,27 @@ def _module_classes(facts: list[_FileFacts]) -> dict[str, tuple[_FileFacts, _Cla
     return modules
 
 
+def _is_definition_or_main(node: ast.stmt) -> bool:
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return True
+    test = node.test if isinstance(node, ast.If) else None
+    return (
+        isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+    )
+
+
+def _trains(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
+            method = sub.func.attr
+            if method in ("backward", "manual_backward"):
+                return True
+            receiver = ast.unparse(sub.func.value).lower() if method in ("fit", "train") else ""
+            if "trainer" in receiver:
+                return True
+    return False
+
+
 def _constructible(info: _ClassInfo, modules: dict[str, tuple[_FileFacts, _ClassInfo]], seen: frozenset = frozenset()) -> bool:
     if info.init_zero_arg is not None:
         return info.init_zero_arg
@@ -167,6 +191,8 @@ def discover_candidates(
     modules = _module_classes(facts)
     found: dict[tuple[str, str], Candidate] = {}
     for file in facts:
+        if file.trains_on_import:
+            continue  # only a config entry or --model builds a model from such a script
         real = str(file.path.resolve())
         for info in file.classes.values():
             if info.name in file.module_classes and _constructible(info, modules):

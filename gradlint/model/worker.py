@@ -146,6 +146,10 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
+        if type(model).forward is nn.Module.forward:
+            # a container of layers (no forward of its own) is not a model to run
+            return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
+                    "reason": f"{type(model).__name__} defines no forward()"}
         timings["build"] = time.perf_counter() - mark
         mark = enter("trace")
         graph_module, note = trace_model(model, is_user)
