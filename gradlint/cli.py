@@ -122,6 +122,12 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings = load(find_pyproject(first if first.exists() else Path.cwd()))
     from gradlint.registry import is_known_selector
 
+    if getattr(args, "input", None) is not None:
+        from gradlint.probe.spec import spec_problem
+
+        problem = spec_problem(args.input)
+        if problem:
+            raise ConfigError(f"--input: {problem}")
     for flag in ("select", "extend_select", "ignore"):
         for code in getattr(args, flag) or []:
             if not is_known_selector(code):

@@ -31,8 +31,14 @@ PROBE_DEFAULTS: dict[str, Any] = {
     "dtype": "float32",
     "seed": 0,
     "time-budget": 30.0,
+    "optimizer": "auto",  # auto: the one the run's training script builds (gradlint/probe/optimizer_source.py)
 }
-PROBE_CHOICES = {"device": ("auto", "cpu", "cuda"), "dtype": ("float32", "bfloat16", "float16")}
+# keys with no default value: absent unless set
+PROBE_OPTIONAL: dict[str, Any] = {"lr": 0.01}
+PROBE_CHOICES = {
+    "device": ("auto", "cpu", "cuda"), "dtype": ("float32", "bfloat16", "float16"),
+    "optimizer": ("auto", "sgd", "adam", "adamw", "rmsprop", "adagrad"),
+}
 
 
 class ConfigError(Exception):
@@ -218,14 +224,17 @@ def _same_type(default: Any, value: Any) -> bool:
 def _check_probe(settings: Settings, where: str) -> None:
     probe = dict(PROBE_DEFAULTS)
     for name, value in settings.probe.items():
-        if name not in PROBE_DEFAULTS:
+        template = PROBE_DEFAULTS.get(name, PROBE_OPTIONAL.get(name))
+        if template is None:
             raise ConfigError(f"{where}: unknown key '{name}' in [tool.gradlint.probe]")
-        if not _same_type(PROBE_DEFAULTS[name], value):
+        if not _same_type(template, value):
             raise ConfigError(
-                f"{where}: 'probe.{name}' must be {_a(_type_name(PROBE_DEFAULTS[name]))}, got {_type_name(value)}"
+                f"{where}: 'probe.{name}' must be {_a(_type_name(template))}, got {_type_name(value)}"
             )
         if name in PROBE_CHOICES and value not in PROBE_CHOICES[name]:
             raise ConfigError(f"{where}: 'probe.{name}' must be one of {', '.join(PROBE_CHOICES[name])}")
+        if name == "lr" and not value > 0:
+            raise ConfigError(f"{where}: 'probe.lr' must be a positive number, got {value}")
         probe[name] = value
     settings.probe = probe
 
@@ -241,3 +250,9 @@ def _check_models(settings: Settings, where: str) -> None:
             raise ConfigError(
                 f"{where}: [[tool.gradlint.models]] #{index + 1} needs entry = \"path/to/file.py:callable\""
             )
+        if "input" in model:
+            from gradlint.probe.spec import spec_problem
+
+            problem = spec_problem(model["input"])
+            if problem:
+                raise ConfigError(f"{where}: [[tool.gradlint.models]] #{index + 1}: {problem}")

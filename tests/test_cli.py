@@ -6,6 +6,8 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import run_gradlint
 
 NO_ZERO_GRAD = textwrap.dedent(
@@ -182,3 +184,23 @@ def test_folder_without_python_files_warns(tmp_path):
     result = run_gradlint("--no-cache", "docs", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stderr == "gradlint: warning: no Python files found under the given paths\n"
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [("garbage", "bad input spec 'garbage': write dtype[shape]"),
+     ("float32[0,4]", "every dimension must be at least 1")],
+)
+def test_bad_input_spec_is_a_usage_error_before_anything_runs(tmp_path, spec, message):
+    write(tmp_path, "net.py", "import torch.nn as nn\n\nclass Net(nn.Module):\n    def forward(self, x):\n        return x\n")
+    result = run_gradlint("--input", spec, "net.py", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("gradlint: error: --input: ") and message in result.stderr
+
+
+def test_bad_input_spec_in_config_is_exit_2(tmp_path):
+    write(tmp_path, "pyproject.toml", '[[tool.gradlint.models]]\nentry = "net.py:Net"\ninput = "float32[8,x]"\n')
+    write(tmp_path, "net.py", "x = 1\n")
+    result = run_gradlint("net.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "pyproject.toml: [[tool.gradlint.models]] #1: bad input spec 'float32[8,x]'" in result.stderr

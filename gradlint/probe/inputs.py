@@ -17,12 +17,13 @@ the same on every device.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import torch
 from torch import nn
+
+from gradlint.probe.spec import SPEC_RE, spec_problem, split_specs  # split_specs: re-exported
 
 DTYPES = {
     "float32": torch.float32, "float": torch.float32, "float64": torch.float64, "double": torch.float64,
@@ -30,7 +31,6 @@ DTYPES = {
     "int64": torch.int64, "long": torch.int64, "int32": torch.int32, "int": torch.int32,
     "bool": torch.bool,
 }
-_SPEC_RE = re.compile(r"^\s*(\w+)\s*\[([\d\s,]*)\]\s*(?:\(\s*(-?\d+)\s*(?:,\s*(-?\d+)\s*)?\))?\s*$")
 SEQUENCE_LENGTH = 16
 SPATIAL = {1: (64,), 2: (32, 32), 3: (8, 8, 8)}
 
@@ -62,30 +62,11 @@ def _move(value: Any, device: torch.device) -> Any:
     return value
 
 
-def split_specs(spec: Any) -> list[str]:
-    """A spec string with several inputs ("float32[8,4], int64[8]") or a list of them."""
-    if isinstance(spec, (list, tuple)):
-        return [s for item in spec for s in split_specs(item)]
-    parts, depth, current = [], 0, ""
-    for char in str(spec):
-        depth += char in "[(" 
-        depth -= char in "])"
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return [p.strip() for p in parts if p.strip()]
-
-
 def tensor_from_spec(spec: str, generator: torch.Generator) -> torch.Tensor:
-    match = _SPEC_RE.match(spec)
-    if not match or match.group(1).lower() not in DTYPES:
-        raise InputError(
-            f"bad input spec '{spec}': write dtype[shape], e.g. \"float32[8,3,32,32]\" "
-            f"or \"int64[8,128](0,50257)\" (dtypes: {', '.join(sorted(set(DTYPES)))})"
-        )
+    problem = spec_problem(spec)
+    if problem:
+        raise InputError(problem)
+    match = SPEC_RE.match(spec)
     dtype = DTYPES[match.group(1).lower()]
     shape = tuple(int(s) for s in match.group(2).replace(" ", "").split(",") if s)
     low, high = match.group(3), match.group(4)
