@@ -76,7 +76,14 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     from gradlint.model.pool import run_worker
 
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
-    results = run_worker([c.to_dict() for c in candidates], job, float(settings.timeout))
+    sent = [c.to_dict() for c in candidates]
+    if settings.probe.get("enabled"):
+        from gradlint.probe.optimizer_source import optimizers_for
+
+        # which optimiser a --probe-steps run uses, read statically from the run's files
+        specs = optimizers_for(candidates, files, settings.probe)
+        sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
+    results = run_worker(sent, job, float(settings.timeout))
     missing = {"status": "error", "stage": "start", "reason": "no result"}
     return [(c, results.get(c.index, missing)) for c in candidates]
 

@@ -10,9 +10,16 @@ What it runs, seeded and deterministic on the CPU for a given seed:
   random labels for class scores (a 2-D output, or a 3-D output of a final ``Linear``:
   token logits) and mean squared error against a standard-normal target otherwise.
   The loss is computed in float32; the forward runs under autocast for bfloat16/float16;
-- ``steps`` training steps with the optimiser named in ``probe_settings["optimizer"]``
-  (a name such as ``"Adam"`` or ``{"name": "AdamW", "lr": 1e-3}``) or SGD(lr=0.01).
-  The first step is measured in full (hooks); every step records its global gradient
+- ``steps`` training steps with the optimiser in ``candidate["optimizer"]``
+  (``{"name": "AdamW", "options": {"lr": 3e-4}, "source": "train.py:12"}``), which the
+  main process reads statically from the run's files (:mod:`gradlint.probe.optimizer_source`:
+  the ``torch.optim`` optimiser built over this model's parameters in a script that
+  imports the model's file, else the one optimiser class the scripts importing it build,
+  else the one class the whole run builds, else SGD(lr=0.01); ``[tool.gradlint.probe]
+  optimizer``/``lr`` override it). The JSON ``optimizer`` field says which and from
+  where (``AdamW(lr=0.0003) from train.py:12``, ``SGD(lr=0.01) (default)``). With one
+  step no update is measured, so the optimiser is not even built (``torch.optim`` costs
+  a second of import). The first step is measured in full (hooks); every step records its global gradient
   norm and loss; the last step's per-layer gradient norms are kept when there are
   several. Steps stop early when ``time-budget`` seconds have passed;
 - device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
@@ -120,22 +127,42 @@ class PlainSGD:
             torch._foreach_add_([p for p, _ in pairs], [g for _, g in pairs], alpha=-self.lr)
 
 
-def build_optimizer(params: list[nn.Parameter], spec: Any) -> tuple[Any, str]:
-    if not spec:
-        return PlainSGD(params), f"SGD(lr={DEFAULT_LR})"
-    name, options = "SGD", {"lr": DEFAULT_LR}
-    if isinstance(spec, str):
-        name = spec
-    elif isinstance(spec, dict) and spec.get("name"):
-        name = spec["name"]
-        options = {k: v for k, v in spec.items() if k != "name"} or options
-    factory = getattr(torch.optim, str(name), None)
+def optimizer_spec(candidate: dict, settings: dict) -> dict[str, Any]:
+    """The candidate's optimiser spec from the main process, else the config's name, else SGD."""
+    from gradlint.probe.optimizer_source import CONFIG_NAMES, DEFAULT
+
+    spec = candidate.get("optimizer")
+    if isinstance(spec, dict) and spec.get("name"):
+        return spec
+    chosen = str(settings.get("optimizer", "auto"))
+    if chosen in CONFIG_NAMES:
+        lr = settings.get("lr")
+        options = {"lr": float(lr)} if lr is not None else ({"lr": DEFAULT_LR} if chosen == "sgd" else {})
+        return {"name": CONFIG_NAMES[chosen], "options": options, "source": "config"}
+    return dict(DEFAULT)
+
+
+def build_optimizer(params: list[nn.Parameter], spec: dict[str, Any], steps: int) -> tuple[Any, str]:
+    """The optimiser for ``steps`` steps and its label for the report. SGD with only a
+    learning rate, and any optimiser of a one-step probe (which never steps), is
+    :class:`PlainSGD`, so ``torch.optim`` is imported only when an update is measured."""
+    from gradlint.probe.optimizer_source import label
+
+    name = str(spec.get("name", "SGD"))
+    options = dict(spec.get("options") or {})
+    text = label({**spec, "name": name, "options": options})
+    if steps <= 1 or (name == "SGD" and set(options) <= {"lr"}):
+        return PlainSGD(params, float(options.get("lr", DEFAULT_LR))), text
+    factory = getattr(torch.optim, name, None)
     if not isinstance(factory, type) or not issubclass(factory, torch.optim.Optimizer):
         raise ProbeFailure(f"unknown optimiser '{name}' for the probe (use a torch.optim class name)")
-    if name != "SGD" and options == {"lr": DEFAULT_LR}:
-        options = {}  # the optimiser's own default learning rate
-    label = f"{name}({', '.join(f'{k}={v}' for k, v in options.items())})"
-    return factory(params, **options), label
+    if isinstance(options.get("betas"), list):
+        options["betas"] = tuple(options["betas"])
+    try:
+        return factory(params, **options), text
+    except (TypeError, ValueError) as exc:
+        raise ProbeFailure(f"cannot build {text} for the probe: {_one_line(exc)}; "
+                           "set [tool.gradlint.probe] optimizer and lr") from None
 
 
 class LossMaker:
@@ -209,7 +236,7 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ProbeFailure("the model has no trainable parameters, so there are no gradients to measure")
-    optimizer, optimizer_label = build_optimizer(params, settings.get("optimizer"))
+    optimizer, optimizer_label = build_optimizer(params, optimizer_spec(candidate, settings), steps)
     activations = _activation_entries(model, graph_module, graph)
 
     recorder = Recorder(model, layer_names, activations)
