@@ -29,7 +29,7 @@ class RunOptions:
     """How this run was asked for (CLI flags that are not settings)."""
 
     no_exec: bool = False  # static only: never import or run user code
-    jobs: Optional[int] = None  # processes for many files (None: settings.jobs, else the cores)
+    jobs: Optional[int] = None  # processes for many files and model files (None: settings.jobs, else the cores)
     use_cache: bool = True  # read and write .gradlint_cache/ (False with --no-cache)
     models: list[str] = field(default_factory=list)  # --model FILE:CALLABLE (repeatable)
     input: Optional[str] = None  # --input SPEC for the models of this run
@@ -177,7 +177,8 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
             from gradlint.cache import Cache, cached_models, models_key
 
             def analyse() -> tuple[list[Finding], list[dict[str, Any]]]:
-                return analyze_models(files, rules, settings, options.models, options.input)
+                return analyze_models(files, rules, settings, options.models, options.input,
+                                      jobs=options.jobs or settings.jobs)
 
             cache = Cache(settings.root) if options.use_cache else None
             key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input]) if cache else ""

@@ -1,4 +1,5 @@
-"""The same tree, config and seed give byte-identical JSON, run after run and across --jobs."""
+"""The same tree, config and seed give byte-identical JSON, run after run and across --jobs
+(source files and model files both spread over processes)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ def test_json_is_byte_identical_across_runs_and_jobs(tmp_path):
         shutil.copyfile(FIXTURES / "models" / name, tree / "models" / name)
     outputs = [
         run_gradlint("--output-format", "json", "--no-cache", "--jobs", jobs, ".", cwd=tree, timeout=300)
-        for jobs in ("1", "2", "1")
+        for jobs in ("1", "2", "3", "1")
     ]
     assert {o.returncode for o in outputs} == {1}
-    assert outputs[0].stdout == outputs[1].stdout == outputs[2].stdout
+    # --jobs 2 and 3 spread the model files (models/ and the train/ scripts' models) over
+    # 2 and 3 worker processes: the same bytes as one worker
+    assert outputs[0].stdout == outputs[1].stdout == outputs[2].stdout == outputs[3].stdout
     assert '"GL002"' in outputs[0].stdout and '"GL206"' in outputs[0].stdout
+    # no file's folder shadows another's imports, whichever files share a worker
+    assert "cannot import name 'SmallCNN'" not in outputs[0].stdout

@@ -62,18 +62,20 @@ def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
 
 
 def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings,
-                   cli_models: Sequence[str] = (), cli_input: Any = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+                   cli_models: Sequence[str] = (), cli_input: Any = None,
+                   jobs: Optional[int] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Findings and JSON ``models`` entries for every model of the run (unsuppressed)."""
-    return judge(collect(files, settings, cli_models, cli_input), rules, settings)
+    return judge(collect(files, settings, cli_models, cli_input, jobs), rules, settings)
 
 
 def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
-            cli_input: Any = None) -> list[tuple[Candidate, dict[str, Any]]]:
-    """Every model candidate of the run with the worker's result for it."""
+            cli_input: Any = None, jobs: Optional[int] = None) -> list[tuple[Candidate, dict[str, Any]]]:
+    """Every model candidate of the run with the worker's result for it; the model files
+    spread over up to ``jobs`` worker processes (None: the cores)."""
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
     if not candidates:
         return []
-    from gradlint.model.pool import run_worker
+    from gradlint.model.pool import run_workers
 
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
     sent = [c.to_dict() for c in candidates]
@@ -83,7 +85,7 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         # which optimiser a --probe-steps run uses, read statically from the run's files
         specs = optimizers_for(candidates, files, settings.probe)
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
-    results = run_worker(sent, job, float(settings.timeout))
+    results = run_workers(sent, job, float(settings.timeout), jobs)
     missing = {"status": "error", "stage": "start", "reason": "no result"}
     return [(c, results.get(c.index, missing)) for c in candidates]
 

@@ -1,6 +1,11 @@
 """The main-process side of the worker: start it, read its events, enforce the time limit
 per model, and after a hang or a crash record why and start a fresh worker for the
 models that are left. Whatever the model code does, this returns one result per model.
+
+With ``--jobs N`` and several model files, :func:`run_workers` spreads the files over up
+to N such workers (a file's models stay together, so it is imported once; each worker
+pays one torch import, so one model file never gets more than one worker). Results are
+keyed by candidate index, so the output does not depend on N.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
@@ -53,6 +58,66 @@ def _crash_reason(returncode: Optional[int], stderr_tail: str, memory_limit: int
     if stderr_tail and "Fatal Python error" in stderr_tail:
         reason += f": {stderr_tail}"
     return reason
+
+
+def _cores() -> int:
+    from gradlint.jobs import default_jobs
+
+    return default_jobs()
+
+
+def _by_file(candidates: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for candidate in candidates:
+        by_file.setdefault(str(candidate["file"]), []).append(candidate)
+    return by_file
+
+
+def torch_threads(candidates: Sequence[dict[str, Any]]) -> Optional[int]:
+    """torch's intra-op threads per worker: None (torch's default) for one model file, else
+    cores // min(cores, model files). It must not depend on --jobs: the thread count
+    changes how reductions are split, so the measured norms would differ in their last
+    bits; and it keeps N workers (N <= cores) from oversubscribing the cores."""
+    files = len(_by_file(candidates))
+    if files <= 1:
+        return None
+    cores = _cores()
+    return max(1, cores // min(cores, files))
+
+
+def plan_workers(candidates: Sequence[dict[str, Any]], jobs: Optional[int]) -> list[list[dict[str, Any]]]:
+    """The candidates of each worker, in index order: whole files, at most ``jobs`` workers
+    (None: the cores), the files with most models placed first on the least-loaded worker."""
+    by_file = _by_file(candidates)
+    if jobs is None:
+        jobs = _cores()
+    count = max(1, min(jobs, len(by_file)))
+    if count == 1:
+        return [list(candidates)] if candidates else []
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    for group in sorted(by_file.values(), key=lambda g: (-len(g), g[0]["index"])):
+        min(buckets, key=len).extend(group)  # ties: the first bucket (deterministic)
+    return [sorted(bucket, key=lambda c: c["index"]) for bucket in buckets]
+
+
+def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float,
+                jobs: Optional[int] = None) -> dict[int, dict[str, Any]]:
+    """:func:`run_worker` over :func:`plan_workers`'s groups at once (each group keeps its
+    own time limits, crash isolation and restarts); one result per candidate index."""
+    groups = plan_workers(candidates, jobs)
+    # what a worker sees must not depend on which models it was given
+    job = {**job, "threads": torch_threads(candidates),
+           "user_folders": sorted({os.path.dirname(str(c["file"])) for c in candidates})}
+    if len(groups) <= 1:
+        return run_worker(candidates, job, timeout)
+    from concurrent.futures import ThreadPoolExecutor
+
+    results: dict[int, dict[str, Any]] = {}
+    # threads suffice: each only waits on its worker process's pipe
+    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+        for found in pool.map(lambda group: run_worker(group, job, timeout), groups):
+            results.update(found)
+    return results
 
 
 def run_worker(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float) -> dict[int, dict[str, Any]]:

@@ -61,12 +61,9 @@ def describe(error: BaseException, is_user: Any, memory_limit: int) -> str:
 def load_user_module(path: str, root: str) -> Any:
     """Import the user's file once, with the project root (and its folder) on sys.path,
     under its package name when it has one (so relative imports work)."""
+    _use_folder(os.path.dirname(path), root)
     if path in _loaded:
         return _loaded[path]
-    folder = os.path.dirname(path)
-    for entry in (folder, root):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
     name = _package_name(path, root)
     if name is not None:
         module = importlib.import_module(name)
@@ -80,6 +77,25 @@ def load_user_module(path: str, root: str) -> Any:
         spec.loader.exec_module(module)
     _loaded[path] = module
     return module
+
+
+_folder_on_path: list[str] = []  # the folder put on sys.path for the file now analysed
+
+
+def _use_folder(folder: str, root: str) -> None:
+    """Put the file's folder first on sys.path, as ``python file.py`` would, and take the
+    previous file's folder off: else its modules (a sibling ``train.py``) would shadow the
+    imports of every later file, and a file's result would depend on which files the same
+    worker analysed before it (and so on --jobs)."""
+    for entry in _folder_on_path:
+        if entry in sys.path:
+            sys.path.remove(entry)
+    _folder_on_path.clear()
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+        _folder_on_path.append(folder)
 
 
 def _package_name(path: str, root: str) -> Optional[str]:
@@ -102,7 +118,13 @@ def _package_name(path: str, root: str) -> Optional[str]:
     if spec and spec.origin and spec.origin not in ("namespace", "built-in", "frozen"):
         locations.append(os.path.dirname(spec.origin))
     top = os.path.join(os.path.realpath(root), "")
-    return ".".join(parts) if locations and all(os.path.realpath(l).startswith(top) or os.path.realpath(l) == top[:-1] for l in locations) else None
+    # the name must reach this very file from the root: a file's folder comes first on
+    # sys.path, and a sibling train.py there must not pass for the root's train/ package
+    if len(parts) == 1:
+        expected_here = bool(spec and spec.origin and os.path.realpath(spec.origin) == os.path.realpath(path))
+    else:
+        expected_here = os.path.join(top, parts[0]) in {os.path.realpath(l) for l in spec.submodule_search_locations or []} if spec else False
+    return ".".join(parts) if expected_here and locations and all(os.path.realpath(l).startswith(top) or os.path.realpath(l) == top[:-1] for l in locations) else None
 
 
 def _resolve(module: Any, dotted: str) -> Any:
@@ -240,8 +262,11 @@ def main() -> None:
         os._exit(0)
     from gradlint.model.locate import UserFiles, install_creation_hook
 
+    if job.get("threads") and "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(int(job["threads"]))  # the same in every worker of a run (see pool)
     _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
-    is_user = UserFiles([job["root"]] + sorted({os.path.dirname(c["file"]) for c in job["candidates"]}))
+    folders = job.get("user_folders") or sorted({os.path.dirname(c["file"]) for c in job["candidates"]})
+    is_user = UserFiles([job["root"]] + list(folders))
     install_creation_hook(is_user)
     channel.send({"event": "ready", "torch": torch.__version__})
     for candidate in job["candidates"]:
