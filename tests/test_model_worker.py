@@ -133,3 +133,11 @@ def test_main_process_never_imports_torch_or_user_code(tmp_path, flags):
         assert marker.exists() and "GL106" in completed.stdout  # the worker imported it, not us
     else:
         assert not marker.exists()
+
+
+def test_model_named_without_its_arguments_says_to_give_kwargs(tmp_path):
+    (tmp_path / "fac.py").write_text(HEADER + "def build(depth):\n    return nn.Sequential(*[nn.Linear(4, 4) for _ in range(depth)])\n")
+    completed = run_gradlint("--no-probe", "--no-cache", "--model", "fac.py:build", "fac.py", cwd=tmp_path)
+    line = next(l for l in completed.stdout.splitlines() if " GL002 " in l)
+    assert "missing 1 required positional argument: 'depth'" in line
+    assert 'give its arguments as kwargs in the [[tool.gradlint.models]] entry for "fac.py:build"' in line

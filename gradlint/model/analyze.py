@@ -56,6 +56,9 @@ def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
     elif stage == "build" and candidate.kind in ("class", "factory"):
         hint = (f"add [[tool.gradlint.models]] entry = \"{candidate.shown}:{candidate.callable}\" with kwargs, "
                 "or a zero-argument build() factory")
+    elif stage == "build" and "argument" in str(result.get("reason", "")):
+        # a configured or --model entry whose constructor wants arguments it was not given
+        hint = f"give its arguments as kwargs in the [[tool.gradlint.models]] entry for \"{candidate.shown}:{candidate.callable}\""
     else:
         hint = "fix the model code, or select it away with --ignore GL002"
     return f"{message}; {hint}"
