@@ -13,21 +13,12 @@ import pytest
 from gradlint.config import Settings
 from gradlint.model.analyze import collect, judge
 from gradlint.registry import all_rules, code_blocks
+from rule_case_support import cases_of_scope
 
 RULES = [rule for rule in all_rules().values() if rule.scope == "model"]
 
 
-def _all_cases():
-    for rule in RULES:
-        for kind in ("valid", "invalid"):
-            for index, case in enumerate(getattr(rule, kind)):
-                yield f"{rule.code}_{kind}_{index}", rule, case.code, case.line, case.options
-        for kind, section in (("example", "Example"), ("better", "Use instead")):
-            for index, block in enumerate(code_blocks(rule.section(section))):
-                yield f"{rule.code}_{kind}_{index}", rule, block, None, ()
-
-
-CASES = {name: (rule, source, line, options) for name, rule, source, line, options in _all_cases()}
+CASES = cases_of_scope("model")
 
 
 @pytest.fixture(scope="session")

@@ -12,22 +12,13 @@ pytest.importorskip("torch")
 
 from gradlint.config import Settings  # noqa: E402
 from gradlint.model.analyze import collect, judge  # noqa: E402
-from gradlint.registry import all_rules, code_blocks  # noqa: E402
+from gradlint.registry import all_rules  # noqa: E402
+from rule_case_support import cases_of_scope  # noqa: E402
 
 RULES = [rule for rule in all_rules().values() if rule.scope == "probe"]
 
 
-def _all_cases():
-    for rule in RULES:
-        for kind in ("valid", "invalid"):
-            for index, case in enumerate(getattr(rule, kind)):
-                yield f"{rule.code}_{kind}_{index}", rule, case.code, case.line, case.options
-        for kind, section in (("example", "Example"), ("better", "Use instead")):
-            for index, block in enumerate(code_blocks(rule.section(section))):
-                yield f"{rule.code}_{kind}_{index}", rule, block, None, ()
-
-
-CASES = {name: (rule, source, line, options) for name, rule, source, line, options in _all_cases()}
+CASES = cases_of_scope("probe")
 
 
 def _settings(folder: Path, code: str = "ALL") -> Settings:
