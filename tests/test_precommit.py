@@ -95,7 +95,7 @@ def test_local_hook_blocks_the_commit_then_lets_the_fix_through(tmp_path):
 
 def test_published_hook_through_try_repo(tmp_path):
     """The light hook exactly as users get it: pre-commit builds its own virtualenv and
-    pip-installs this checkout into it (needs the package registry for libcst)."""
+    pip-installs this checkout into it (needs the package registry for the build backend)."""
     if not (ROOT / ".git").exists():
         pytest.skip("try-repo needs this checkout to be a git repository")
     repo, env = _repository(tmp_path)

@@ -1,8 +1,8 @@
 """SourceUnit: one user file, read and parsed once, shared by every source rule.
 
 Detection runs on Python's own ``ast`` (about 0.2x the cost of a libcst parse, and
-it carries exact start and end positions); libcst is brought in only where it earns
-its cost: fixes that must keep the user's formatting. See README, "Performance".
+it carries exact start and end positions). Fixes are text edits at those positions, so
+everything outside an edit keeps the user's formatting. See README, "Performance".
 """
 
 from __future__ import annotations
