@@ -36,7 +36,9 @@ import torch
 from torch import nn
 
 from gradlint.probe.inputs import InputError, ProbeInput, resolve_input
-from gradlint.probe.measure import Recorder, activation_kind, activations_from_graph, first_tensor, weight_layer_names
+from gradlint.probe.measure import (
+    Recorder, activation_kind, activations_from_graph, first_tensor, trainable_params, weight_layer_names,
+)
 
 AUTOCAST = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 DEFAULT_LR = 0.01
@@ -81,10 +83,32 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def seed_everything(seed: int) -> torch.Generator:
+def seed_everything(seed: int, device: Optional[torch.device] = None) -> torch.Generator:
+    """Seeds Python, the CPU and every CUDA device; with ``device``, only the CPU and that
+    device's kind: what the probe can draw from, without ``torch.manual_seed``'s walk over
+    every backend (CUDA, MPS, XPU, MTIA and custom devices), which a small model's GPU
+    step notices."""
     random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    if device is None:
+        torch.manual_seed(seed)
+    else:
+        torch.default_generator.manual_seed(seed)
+        if device.type == "cuda":
+            torch.cuda.manual_seed_all(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def _place(model: nn.Module, modules: list[nn.Module], device: torch.device) -> None:
+    """``model.to(device)`` and ``model.train()``, skipped when already so: each walks
+    every module again, which is a noticeable part of a small model's GPU step."""
+    wanted = device
+    if device.type == "cuda" and device.index is None:
+        wanted = torch.device("cuda", torch.cuda.current_device())
+    if any(t is not None and t.device != wanted for m in modules
+           for t in (*m._parameters.values(), *m._buffers.values())):
+        model.to(device)
+    if not all(m.training for m in modules):
+        model.train()
 
 
 def _layer_names(model: nn.Module, graph: dict) -> list[str]:
@@ -225,29 +249,30 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
     budget = float(settings.get("time-budget", 30.0))
     batch = max(1, int(settings.get("batch-size", 8)))
     seed = int(settings.get("seed", 0))
-    generator = seed_everything(seed)
+    generator = seed_everything(seed, device)
 
+    modules = dict(model.named_modules())  # the one walk: names, parameters, device, mode
     layer_names = _layer_names(model, graph)
-    first = next(((n, m) for n, m in model.named_modules() if n == layer_names[0]), None) if layer_names else None
+    first_module = modules.get(layer_names[0]) if layer_names else None
+    first = (layer_names[0], first_module) if first_module is not None else None
     data = resolve_input(model, candidate, module_globals, first, batch, generator)
-    model.to(device)
-    model.train()
+    _place(model, list(modules.values()), device)
     data = data.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = trainable_params(modules.values())
     if not params:
         raise ProbeFailure("the model has no trainable parameters, so there are no gradients to measure")
     optimizer, optimizer_label = build_optimizer(params, optimizer_spec(candidate, settings), steps)
     activations = _activation_entries(model, graph_module, graph)
 
-    recorder = Recorder(model, layer_names, activations)
-    last_layer = dict(model.named_modules()).get(layer_names[-1]) if layer_names else None
+    recorder = Recorder(model, layer_names, activations, modules, params)
+    last_layer = modules.get(layer_names[-1]) if layer_names else None
     loss_maker = LossMaker(generator, last_layer)
     recorder.install_layer_hooks()
     instrumented = recorder.instrumented(graph_module)
     recorder.install_activation_module_hooks(skip=recorder.observed_in_graph)
 
-    per_step: list[torch.Tensor] = []
-    first_grads = weights = last_grads = None
+    step_grads: list[list[torch.Tensor]] = []
+    weights: list[torch.Tensor] = []
     steps_run = 0
     for step in range(steps):
         if step and time.perf_counter() - started > budget:
@@ -260,7 +285,7 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
                 output = None
             if output is None:  # measure on the model itself: module activations only
                 recorder.remove_hooks()
-                recorder = Recorder(model, layer_names, activations)
+                recorder = Recorder(model, layer_names, activations, modules, params)
                 recorder.install_layer_hooks()
                 recorder.install_activation_module_hooks()
                 instrumented = None
@@ -270,20 +295,17 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
         loss = loss_maker(output)
         recorder.record_loss(loss)
         loss.backward()
-        norms = recorder.grad_norms()
-        per_step.append(norms.pow(2).sum().sqrt())
+        norms = recorder.grad_norms(with_weights=step == 0)
         if step == 0:
             recorder.remove_hooks()
-            first_grads, weights = norms, recorder.weight_norms()
-        else:
-            last_grads = norms
+            norms, weights = norms[:len(params)], norms[len(params):]
+        step_grads.append(norms)
         steps_run += 1
         if step + 1 < steps:  # nothing measures an update after the last step
             optimizer.step()
     optimizer.zero_grad(set_to_none=True)  # free the gradients: the worker keeps the model
 
-    assert first_grads is not None and weights is not None
-    tables = recorder.collect(first_grads, weights, last_grads, per_step)
+    tables = recorder.collect(weights, step_grads)
     if not graph.get("layers"):  # no graph order: the order the layers ran in
         order = {name: i for i, name in enumerate(tables["call_order"])}
         tables["layers"].sort(key=lambda layer: order.get(layer["name"], len(order)))

@@ -12,8 +12,10 @@ training step itself (MEASURED.md, "Probe cost"):
   node after each activation; without a graph only module activations are seen.
 
 Every number stays on the device as a 0-d tensor until :meth:`Recorder.collect`, which
-stacks them, together with every parameter's gradient norm from one
-``torch._foreach_norm`` call, and moves them to the host in one transfer.
+stacks them, together with every step's parameter gradient norms (one
+``torch._foreach_norm`` call a step), and moves them to the host in one transfer. On a
+GPU a small model's step is bound by kernel launches and Python work, so each statistic
+is kept to as few kernels as it needs, and sums of squares are done on the host.
 """
 
 from __future__ import annotations
@@ -70,25 +72,42 @@ class _Slots:
     entries: list[tuple[int, int]] = field(default_factory=list)  # (value index, element count)
 
 
+def trainable_params(modules: Any) -> list[nn.Parameter]:
+    """``[p for p in model.parameters() if p.requires_grad]``, in the same order, from
+    modules already walked (``model.named_modules()``'s values): no second walk."""
+    seen: set[int] = set()
+    found = []
+    for module in modules:
+        for param in module._parameters.values():
+            if param is not None and id(param) not in seen:
+                seen.add(id(param))
+                if param.requires_grad:
+                    found.append(param)
+    return found
+
+
 class Recorder:
     """Hooks for one measured pass, then one transfer of everything it recorded."""
 
-    def __init__(self, model: nn.Module, layer_names: list[str], activations: list[dict]) -> None:
+    def __init__(self, model: nn.Module, layer_names: list[str], activations: list[dict],
+                 modules: Optional[dict[str, nn.Module]] = None, params: Optional[list[nn.Parameter]] = None) -> None:
         self.model = model
         self.layer_names = layer_names
+        modules = modules if modules is not None else dict(model.named_modules())
         # a layer is a module (hooked) or, for a functional linear/conv, a parameter path
         self.layers: list[Optional[nn.Module]] = []
         layer_params: list[list[nn.Parameter]] = []
         for name in layer_names:
-            try:
-                module = model.get_submodule(name)
+            module = modules.get(name)
+            if module is not None:
                 self.layers.append(module)
                 layer_params.append(_layer_params(module))
-            except AttributeError:
+            else:
                 self.layers.append(None)
                 layer_params.append([model.get_parameter(name)])
         self.activations = activations
-        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.params = params if params is not None else trainable_params(modules.values())
+        self.modules = modules
         index = {id(p): i for i, p in enumerate(self.params)}
         self.layer_params = [[index[id(p)] for p in params if id(p) in index] for params in layer_params]
         self.values: list[torch.Tensor] = []
@@ -104,7 +123,9 @@ class Recorder:
     # ----- hooks -------------------------------------------------------------
     def _record(self, value: torch.Tensor, count: int, slots: _Slots) -> None:
         slots.entries.append((len(self.values), count))
-        self.values.append(value.reshape(()).to(torch.float32))
+        if value.dim() or value.dtype != torch.float32:  # the norms and sums below are 0-d float32 already
+            value = value.reshape(()).to(torch.float32)
+        self.values.append(value)
 
     def record_loss(self, loss: torch.Tensor) -> None:
         self._record(loss.detach(), 1, self.losses)
@@ -120,11 +141,17 @@ class Recorder:
             if out is None or not out.is_floating_point() or out.numel() == 0:
                 return
             self.call_order.setdefault(position, len(self.call_order))
-            self._record(torch.linalg.vector_norm(out.detach(), dtype=torch.float32), out.numel(), self.forward[position])
+            count = out.numel()
+            self.forward[position].entries.append((len(self.values), count))
+            self.values.append(torch.linalg.vector_norm(out.detach(), dtype=torch.float32))
             if out.requires_grad:
-                count = out.numel()
-                out.register_hook(lambda grad: self._record(
-                    torch.linalg.vector_norm(grad.detach(), dtype=torch.float32), count, self.backward[position]))
+                out.register_hook(backward_hook)
+
+        backward_slots = self.backward[position]
+
+        def backward_hook(grad: torch.Tensor) -> None:
+            backward_slots.entries.append((len(self.values), grad.numel()))
+            self.values.append(torch.linalg.vector_norm(grad.detach(), dtype=torch.float32))
         return hook
 
     def observe_activation(self, x: Any, index: int) -> Any:
@@ -140,8 +167,11 @@ class Recorder:
             mask = values.abs() > 1 - SATURATION_MARGIN
             self._record(mask.sum(dtype=torch.float32), values.numel(), self.saturated[index])
         elif kind == "relu" and values.dim() >= 2:
-            alive = (values > 0).reshape(values.shape[0], -1).any(dim=0)
-            self._record((~alive).sum(dtype=torch.float32), alive.numel(), self.dead[index])
+            # alive: positive for some sample; counted on the device, dead = units - alive on
+            # the host (a NaN unit is not alive, as before). amax first: a reduced tensor,
+            # not a full-size mask, and one kernel fewer than compare/any/not/sum.
+            best = values.reshape(values.shape[0], -1).amax(dim=0)
+            self._record((best > 0).sum(dtype=torch.float32), best.numel(), self.dead[index])
         return x
 
     def install_activation_module_hooks(self, skip: frozenset[int] = frozenset()) -> None:
@@ -176,8 +206,9 @@ class Recorder:
         GPU, while interpreting costs a few microseconds a node, for one forward only."""
         if graph_module is None or not isinstance(graph_module, torch.fx.GraphModule):
             return None
-        mine = {id(p) for p in self.model.parameters()}
-        if any(id(p) not in mine for p in graph_module.parameters()):
+        mine = {id(p) for m in self.modules.values() for p in m._parameters.values() if p is not None}
+        graph_modules = dict(graph_module.named_modules())
+        if any(p is not None and id(p) not in mine for m in graph_modules.values() for p in m._parameters.values()):
             return None  # traced on another copy (e.g. the meta device): cannot share weights
         waiting: dict[str, list[int]] = {}  # entries in forward order, matched to nodes in order
         for index, entry in enumerate(self.activations):
@@ -188,7 +219,7 @@ class Recorder:
             if node.op in ("call_module", "call_function", "call_method") and waiting.get(key):
                 observed[node.name] = waiting[key].pop(0)
         self.observed_in_graph = frozenset(observed.values())
-        return _ObservingRunner(graph_module, observed, self)
+        return _ObservingRunner(graph_module, observed, self, graph_modules)
 
     def remove_hooks(self) -> None:
         for handle in self.handles:
@@ -196,36 +227,40 @@ class Recorder:
         self.handles.clear()
 
     # ----- gradients and the one transfer ------------------------------------
-    def grad_norms(self) -> torch.Tensor:
-        """Every parameter's gradient norm, one foreach call, stacked on the device."""
+    def grad_norms(self, with_weights: bool = False) -> list[torch.Tensor]:
+        """Every parameter's gradient norm as 0-d tensors on the device, then, with
+        ``with_weights``, every parameter's own norm: one foreach call, nothing stacked
+        or summed here (:meth:`collect` stacks every step at once)."""
         if not self.params:
-            return torch.zeros(0)
-        zero = torch.zeros((), device=self.params[0].device)
-        grads = [p.grad if p.grad is not None else zero for p in self.params]
-        return torch.stack(torch._foreach_norm(grads)).to(torch.float32)
+            return []
+        grads = [p.grad for p in self.params]
+        if any(g is None for g in grads):
+            zero = torch.zeros((), device=self.params[0].device)
+            grads = [zero if g is None else g for g in grads]
+        with torch.no_grad():
+            return list(torch._foreach_norm(grads + self.params if with_weights else grads))
 
-    def weight_norms(self) -> torch.Tensor:
-        if not self.params:
-            return torch.zeros(0)
-        return torch.stack(torch._foreach_norm([p.detach() for p in self.params])).to(torch.float32)
-
-    def collect(self, first_grads: torch.Tensor, weights: torch.Tensor, last_grads: Optional[torch.Tensor],
-                per_step: list[torch.Tensor]) -> dict[str, Any]:
-        parts = [first_grads, weights]
-        if last_grads is not None:
-            parts.append(last_grads)
-        parts.append(torch.stack(per_step) if per_step else first_grads.new_zeros(0))
-        if self.values:
-            parts.append(torch.stack(self.values).to(first_grads.device))
-        flat = torch.cat([p.reshape(-1).to(first_grads.device) for p in parts]).cpu().tolist()  # the one transfer
+    def collect(self, weights: list[torch.Tensor], step_grads: list[list[torch.Tensor]]) -> dict[str, Any]:
+        """``step_grads``: each step's :meth:`grad_norms`. The first step's are the
+        per-layer gradient norms, the last step's (with several) ``grad_norm_last``;
+        every step's global norm is summed on the host from its per-parameter norms."""
+        pieces = [*weights, *(norm for step in step_grads for norm in step), *self.values]
+        flat: list[float] = []
+        if pieces:
+            device = pieces[0].device
+            pieces = [t if t.dtype == torch.float32 and t.device == device else t.to(device, torch.float32)
+                      for t in pieces]
+            flat = torch.stack(pieces).cpu().tolist()  # the one transfer
         count = len(self.params)
-        grads, flat = flat[:count], flat[count:]
         weight_values, flat = flat[:count], flat[count:]
-        last = None
-        if last_grads is not None:
-            last, flat = flat[:count], flat[count:]
-        steps, values = flat[: len(per_step)], flat[len(per_step):]
-        return self._tables(grads, weight_values, last, steps, values)
+        steps: list[list[float]] = []
+        for _ in step_grads:
+            steps.append(flat[:count])
+            flat = flat[count:]
+        first = steps[0] if steps else [math.nan] * count
+        last = steps[-1] if len(steps) > 1 else None
+        step_norms = [math.sqrt(sum(g * g for g in norms)) for norms in steps]
+        return self._tables(first, weight_values, last, step_norms, flat)
 
     def _tables(self, grads: list[float], weights: list[float], last: Optional[list[float]],
                 steps: list[float], values: list[float]) -> dict[str, Any]:
@@ -240,10 +275,12 @@ class Recorder:
             squares = sum(values[i] ** 2 for i, _ in slots.entries)
             return math.sqrt(squares / sum(n for _, n in slots.entries))
 
-        def worst_fraction(slots: _Slots) -> Optional[float]:
-            if not slots.entries:
+        def worst_fraction(slots: _Slots, counted_the_rest: bool = False) -> Optional[float]:
+            """The largest fraction over the calls; ``counted_the_rest``: the device counted
+            the complement (alive units for the dead fraction)."""
+            if not slots.entries or not any(n for _, n in slots.entries):
                 return None
-            return max(values[i] / n for i, n in slots.entries if n) if any(n for _, n in slots.entries) else None
+            return max(((n - values[i]) if counted_the_rest else values[i]) / n for i, n in slots.entries if n)
 
         losses = [values[i] for i, _ in self.losses.entries]
         nonfinite = sorted({self._param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
@@ -267,7 +304,7 @@ class Recorder:
             activations.append({
                 "name": entry["name"], "type": entry.get("type"), "family": entry.get("family"),
                 "saturated": worst_fraction(self.saturated[index]),
-                "dead": worst_fraction(self.dead[index]),
+                "dead": worst_fraction(self.dead[index], counted_the_rest=True),
                 "calls": len(self.saturated[index].entries) + len(self.dead[index].entries),
             })
         finite = [g for g in grads if math.isfinite(g)]
@@ -294,11 +331,12 @@ class _ObservingRunner:
     the recorder. A lean loop rather than ``torch.fx.Interpreter``: the interpreter's
     per-node bookkeeping cost more than a whole forward of a small model on a GPU."""
 
-    def __init__(self, graph_module: Any, observed: dict[str, int], recorder: Recorder) -> None:
+    def __init__(self, graph_module: Any, observed: dict[str, int], recorder: Recorder,
+                 modules: dict[str, nn.Module]) -> None:
         self.observed, self.recorder = observed, recorder
         self.nodes = list(graph_module.graph.nodes)
         self.placeholders = [n for n in self.nodes if n.op == "placeholder"]
-        self.modules = dict(graph_module.named_modules())
+        self.modules = modules
         self.attributes = {n: _fetch(graph_module, n.target) for n in self.nodes if n.op == "get_attr"}
         last_use: dict[Any, Any] = {}
         for node in self.nodes:
