@@ -292,6 +292,8 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
                 output = _forward(model, data, device, dtype)
         else:
             output = _forward(model, data, device, dtype)
+        if step == 0:
+            recorder.flush_activations()  # before backward: the ReLU maxima need not live through it
         loss = loss_maker(output)
         recorder.record_loss(loss)
         loss.backward()

@@ -111,6 +111,7 @@ class Recorder:
         index = {id(p): i for i, p in enumerate(self.params)}
         self.layer_params = [[index[id(p)] for p in params if id(p) in index] for params in layer_params]
         self.values: list[torch.Tensor] = []
+        self.pending_alive: list[tuple[torch.Tensor, int]] = []  # (per-unit max over the batch, value slot)
         self.forward = [_Slots() for _ in self.layers]
         self.backward = [_Slots() for _ in self.layers]
         self.saturated = [_Slots() for _ in activations]
@@ -170,9 +171,25 @@ class Recorder:
             # alive: positive for some sample; counted on the device, dead = units - alive on
             # the host (a NaN unit is not alive, as before). amax first: a reduced tensor,
             # not a full-size mask, and one kernel fewer than compare/any/not/sum.
+            # The compare and count wait for flush_activations (after the forward), where
+            # activations of one size share them: on a GPU a small model pays per launch.
             best = values.reshape(values.shape[0], -1).amax(dim=0)
-            self._record((best > 0).sum(dtype=torch.float32), best.numel(), self.dead[index])
+            self.dead[index].entries.append((len(self.values), best.numel()))
+            self.pending_alive.append((best, len(self.values)))
+            self.values.append(best)  # replaced by its alive count in flush_activations
         return x
+
+    def flush_activations(self) -> None:
+        """Alive counts of the ReLU outputs seen since the last flush: per size, one
+        stack, one compare and one row sum for all of them (0-d views of the sums)."""
+        by_size: dict[int, list[tuple[torch.Tensor, int]]] = {}
+        for best, slot in self.pending_alive:
+            by_size.setdefault(best.numel(), []).append((best, slot))
+        self.pending_alive = []
+        for group in by_size.values():
+            alive = torch.stack([best for best, _ in group]).gt_(0).sum(dim=1, dtype=torch.float32)
+            for row, (_, slot) in enumerate(group):
+                self.values[slot] = alive[row]
 
     def install_activation_module_hooks(self, skip: frozenset[int] = frozenset()) -> None:
         """Hooks on activation modules not observed in the fx graph (no graph, or inside a
@@ -244,13 +261,13 @@ class Recorder:
         """``step_grads``: each step's :meth:`grad_norms`. The first step's are the
         per-layer gradient norms, the last step's (with several) ``grad_norm_last``;
         every step's global norm is summed on the host from its per-parameter norms."""
+        self.flush_activations()
         pieces = [*weights, *(norm for step in step_grads for norm in step), *self.values]
         flat: list[float] = []
         if pieces:
             device = pieces[0].device
-            pieces = [t if t.dtype == torch.float32 and t.device == device else t.to(device, torch.float32)
-                      for t in pieces]
-            flat = torch.stack(pieces).cpu().tolist()  # the one transfer
+            pieces = [t if t.device == device else t.to(device) for t in pieces]
+            flat = torch.stack(pieces).cpu().tolist()  # the one transfer; stack promotes to float32 or wider
         count = len(self.params)
         weight_values, flat = flat[:count], flat[count:]
         steps: list[list[float]] = []
