@@ -162,9 +162,13 @@ def test_source_only_run_never_imports_torch(tmp_path):
 def test_python_dash_m_and_console_script_agree(tmp_path):
     import shutil
     import subprocess
+    import sys
+    from pathlib import Path
 
     write(tmp_path, "train.py", NO_ZERO_GRAD)
-    script = shutil.which("gradlint")
+    # The script installed beside this interpreter, even when its bin/ is not on PATH.
+    beside = Path(sys.executable).parent / "gradlint"
+    script = str(beside) if beside.exists() else shutil.which("gradlint")
     assert script, "console script not installed"
     direct = subprocess.run([script, "train.py"], cwd=tmp_path, capture_output=True, text=True, env={"NO_COLOR": "1", "PATH": ""})
     module = run_gradlint("train.py", cwd=tmp_path)
