@@ -87,6 +87,17 @@ def test_fix_keeps_crlf_encoding_and_permissions(tmp_path, gradlint):
     assert [p.name for p in tmp_path.iterdir()] == ["train.py"]  # no temporary file left behind
 
 
+def test_fix_and_diff_count_lines_as_the_parser_does(tmp_path, gradlint):
+    # a form feed and a U+2028 inside a string are not line breaks for Python
+    source = "import torch\n\x0c# page two\nnote = 'a\u2028b'\n" + MISSING_ZERO_GRAD.replace("import torch\n", "")
+    path = tmp_path / "train.py"
+    path.write_text(source, encoding="utf-8")
+    diff = gradlint("--diff", "--no-cache", "train.py", cwd=tmp_path)
+    assert "@@ -5,3 +5,4 @@" in diff.stdout, diff.stdout
+    assert gradlint("--fix", "--no-cache", "train.py", cwd=tmp_path).returncode == 0
+    assert path.read_text(encoding="utf-8") == source + "    optimizer.zero_grad()\n"
+
+
 def test_fix_keeps_byte_order_mark(tmp_path, gradlint):
     path = tmp_path / "train.py"
     path.write_bytes(b"\xef\xbb\xbf" + MISSING_ZERO_GRAD.encode())

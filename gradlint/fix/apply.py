@@ -23,10 +23,9 @@ from typing import Optional, Sequence, TextIO
 from gradlint.config import Settings
 from gradlint.findings import Edit, Fix
 from gradlint.runner import active_rules, discover, lint_unit
-from gradlint.source.unit import SourceUnit
+from gradlint.source.unit import LINE_BREAK, SourceUnit
 
 MAX_ROUNDS = 10
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -39,7 +38,7 @@ class FixOutcome:
 
 def _line_starts(text: str) -> list[int]:
     starts = [0]
-    starts += [match.end() for match in _LINE_BREAK.finditer(text)]
+    starts += [match.end() for match in LINE_BREAK.finditer(text)]
     return starts
 
 
@@ -51,7 +50,7 @@ def _offset(starts: list[int], text: str, line: int, column: int) -> int:
 
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply the fixes whose edits touch no other applied fix; how many were applied."""
-    newline = m.group(0) if (m := _LINE_BREAK.search(text)) else "\n"
+    newline = m.group(0) if (m := LINE_BREAK.search(text)) else "\n"
     starts = _line_starts(text)
     taken: list[tuple[int, int]] = []
     chosen: list[tuple[int, int, str]] = []
@@ -130,11 +129,19 @@ def _encode(text: str, encoding: str, original: bytes) -> bytes:
     return data
 
 
+_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _keepends(text: str) -> list[str]:
+    # the parser's line breaks only, so hunk headers give the lines findings name
+    return _LINE_WITH_END.findall(text)
+
+
 def _unified_diff(shown: str, old: str, new: str) -> str:
     # git's a/ b/ prefixes for relative paths; an absolute path is printed as given
     # (``a//tmp/x.py`` would name no file)
     before, after = (shown, shown) if os.path.isabs(shown) else (f"a/{shown}", f"b/{shown}")
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True), fromfile=before, tofile=after)
+    lines = difflib.unified_diff(_keepends(old), _keepends(new), fromfile=before, tofile=after)
     return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

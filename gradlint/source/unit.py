@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ class SourceUnit:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = source_lines(self.text)
         return self._lines
 
     def line_text(self, line: int) -> str:
@@ -107,6 +108,22 @@ class SourceUnit:
         text = self.line_text(line)
         start = self._char_col(line, node.col_offset)
         return Span(line, start + 1, line, len(text.rstrip()) + 1)
+
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(text: str) -> list[str]:
+    """``text`` split into lines the way Python's parser counts them.
+
+    ``str.splitlines`` also breaks at form feeds, ``\\x1c``-``\\x1e``, ``\\x85`` and
+    ``\\u2028``, which may sit inside a string or a comment; that would shift every
+    line after them against the parser's line numbers.
+    """
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def _short(exc: BaseException) -> str:
