@@ -175,10 +175,12 @@ def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: flo
 
 
 def _kill(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
+    # the whole session, even after the worker exited: processes the model code forked
+    # (it runs with start_new_session) must not outlive the run
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        if process.poll() is None:
             process.kill()
     try:
         process.wait(timeout=10)
@@ -239,7 +241,11 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
                 deadline = started + timeout
             elif kind == "stage":
                 stage = event["stage"]
-            elif kind == "result":
+            elif kind in ("result", "crashed"):
+                if kind == "crashed":  # the worker's child for one file died in this model
+                    reason = _crash_reason(event["returncode"], _stderr_tail(stderr), memory_limit)
+                    event["result"] = {"status": "error", "stage": stage if event["index"] == current else "import",
+                                       "seconds": time.monotonic() - started, "reason": reason}
                 results[event["index"]] = event["result"]
                 current = None
                 started = time.monotonic()

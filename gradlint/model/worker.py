@@ -5,8 +5,10 @@ JSON line each, to the file descriptor named by ``GRADLINT_RESULT_FD``; the user
 prints go to stdout/stderr, which the parent discards, so they cannot corrupt results.
 
 Events: ``ready`` (torch imported) or ``no-torch``; per candidate ``start``, ``stage``
-(import, build, trace, analyse, probe) and ``result``; ``done``. The parent enforces
-the time limit per model and restarts the worker after a crash (see ``pool``).
+(import, build, trace, analyse, probe) and ``result`` (or ``crashed``, when the forked
+child analysing the file died in that model); ``done``. On Linux each file is analysed
+in a child forked after torch is imported (see ``_run_file_forked``). The parent
+enforces the time limit per model and restarts the worker after a hang (see ``pool``).
 """
 
 from __future__ import annotations
@@ -250,6 +252,95 @@ def _limit_memory(megabytes: int, probe: dict[str, Any]) -> None:
         pass  # not on Linux: no limit
 
 
+def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any,
+              progress: Optional[int] = None) -> None:
+    """Analyse one file's candidates in order; ``progress`` (a pipe to the forking
+    parent) hears which candidate is running, so a crash can be pinned on it."""
+    for candidate in candidates:
+        if progress is not None:
+            os.write(progress, f"{candidate['index']}\n".encode())
+        channel.send({"event": "start", "index": candidate["index"]})
+        result = analyse(candidate, job, channel, is_user)
+        channel.send({"event": "result", "index": candidate["index"], "result": result})
+        if progress is not None:
+            os.write(progress, b"done\n")
+
+
+def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any) -> None:
+    """Each file in a child forked from this torch-ready process: what one file's code does
+    to the process (monkeypatching torch, closing stdout, sys.setrecursionlimit, leaked
+    memory, a crash) cannot reach another file's models, and a crash costs no new worker.
+    A child that dies mid-model reports the model as ``crashed``; the models after it
+    get a fresh child."""
+    left = list(candidates)
+    while left:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 0
+            try:
+                os.close(read_end)
+                _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
+                _run_file(left, job, channel, is_user, progress=write_end)
+            except BaseException:  # noqa: BLE001 - never return into the parent's loop
+                code = 70
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        lines, status = _wait_for_child(pid, read_end)
+        position, crashed = 0, None  # models of `left` the child finished; the one it died in
+        for line in lines:
+            if line == "done":
+                position, crashed = position + 1, None
+            else:
+                crashed = int(line)
+        if crashed is None and position < len(left):
+            crashed = left[position]["index"]  # died before naming it: still make progress
+        if crashed is not None:
+            channel.send({"event": "crashed", "index": crashed, "returncode": _exit_code(status)})
+            position += 1
+        left = left[position:]
+
+
+def _wait_for_child(pid: int, progress: int) -> tuple[list[str], int]:
+    """The child's progress lines and its exit status. Reads while waiting (a full pipe
+    would block the child) and never waits for EOF: a process the model code forked may
+    hold the pipe open long after the child is gone."""
+    import select
+
+    data = b""
+    try:
+        while True:
+            readable, _, _ = select.select([progress], [], [], 0.05)
+            if readable:
+                chunk = os.read(progress, 65536)
+                data += chunk
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                while select.select([progress], [], [], 0)[0]:
+                    chunk = os.read(progress, 65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                return data.decode().split(), status
+            if readable and not chunk:  # EOF but not reaped yet
+                _, status = os.waitpid(pid, 0)
+                return data.decode().split(), status
+    finally:
+        os.close(progress)
+
+
+def _exit_code(status: int) -> int:
+    """``os.waitstatus_to_exitcode`` (3.9+): negative for a signal, as Popen.returncode."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def _can_fork() -> bool:
+    # Linux only: fork after importing torch is safe there (no thread pool has started,
+    # CUDA is never touched in this parent); macOS frameworks are not fork-safe.
+    return hasattr(os, "fork") and sys.platform.startswith("linux") and os.environ.get("GRADLINT_NO_FORK") != "1"
+
+
 def main() -> None:
     channel = Channel(int(os.environ["GRADLINT_RESULT_FD"]))
     job = json.loads(sys.stdin.read())
@@ -264,15 +355,21 @@ def main() -> None:
 
     if job.get("threads") and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(int(job["threads"]))  # the same in every worker of a run (see pool)
-    _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
+    forking = _can_fork()
+    if not forking:
+        _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
     folders = job.get("user_folders") or sorted({os.path.dirname(c["file"]) for c in job["candidates"]})
     is_user = UserFiles([job["root"]] + list(folders))
     install_creation_hook(is_user)
     channel.send({"event": "ready", "torch": torch.__version__})
+    by_file: dict[str, list[dict[str, Any]]] = {}
     for candidate in job["candidates"]:
-        channel.send({"event": "start", "index": candidate["index"]})
-        result = analyse(candidate, job, channel, is_user)
-        channel.send({"event": "result", "index": candidate["index"], "result": result})
+        by_file.setdefault(candidate["file"], []).append(candidate)
+    for candidates in by_file.values():
+        if forking:
+            _run_file_forked(candidates, job, channel, is_user)
+        else:
+            _run_file(candidates, job, channel, is_user)
     channel.send({"event": "done"})
     os._exit(0)  # threads the model code started must not keep the worker alive
 
