@@ -159,6 +159,24 @@ INVALID = [
 """,
         line=7,
     ),
+    Invalid(  # reported once, in the epoch helper's loop, not again at its call site
+        """
+import torch
+
+def train_one_epoch(model, loader, optimizer, scaler):
+    for x, y in loader:
+        optimizer.zero_grad()
+        scaler.scale(loss_fn(model(x), y)).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+
+def main():
+    for epoch in range(90):
+        train_one_epoch(model, loader, optimizer, torch.amp.GradScaler("cuda"))
+""",
+        line=8,
+    ),
 ]
 
 

@@ -3,8 +3,9 @@
 A *scope* is one iteration of training: a ``for``/``while`` loop whose body (with
 nested loops flattened and local helper functions inlined) both computes gradients
 and steps an optimiser, or a step function that does so and is not called from a
-loop of the same file. Rules read the events of a scope in execution order; they
-never walk the tree themselves.
+loop of the same file. A loop that only calls a helper running its own training loop
+(``for epoch ...: train_one_epoch(...)``) is not a scope: the helper's loop is.
+Rules read the events of a scope in execution order; they never walk the tree themselves.
 """
 
 from __future__ import annotations
@@ -282,7 +283,7 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
         if any(isinstance(s.node, _LOOPS) and _contains(function, s.node) for s in scopes):
             continue  # its own loop already is the scope
         events = collector.collect(function.body, frozenset({function.name}))
-        if _is_training(events):
+        if _is_training(events) and not _trained_in_helper_loop(function, events, helpers):
             scopes.append(Scope("function", function, events))
     scopes.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
     return TrainingSummary(unit, names, scopes)
@@ -302,6 +303,8 @@ def _find_scopes(body, collector, scopes, outer_events, called_from_loops) -> No
             _find_scopes(loop.body, collector, scopes, outer_events + [events], called_from_loops)
             if len(scopes) > nested_before or not _is_training(events):
                 continue
+            if _trained_in_helper_loop(loop, events, collector.helpers):
+                continue  # `for epoch: train_one_epoch(...)`: the helper's own loop is the scope
             for event in events:
                 if event.via is not None:
                     called_from_loops.add(_function_key(event.via.func))
@@ -310,6 +313,25 @@ def _find_scopes(body, collector, scopes, outer_events, called_from_loops) -> No
             ]
             kind = "while" if isinstance(loop, ast.While) else "for"
             scopes.append(Scope(kind, loop, events, outer_zero))
+
+
+def _trained_in_helper_loop(
+    outer: Union[Loop, FunctionNode], events: list[Event], helpers: dict[str, FunctionNode]
+) -> bool:
+    """Every backward() and step() comes from a loop inside a helper that ``outer`` calls
+    (``for epoch in ...: train_one_epoch(...)``). That inner loop is a scope of its own;
+    counting the epoch loop (or ``main``) too would report each problem twice."""
+    training = [e for e in events if e.kind in (BACKWARD, STEP)]
+    if not training or any(e.via is None for e in training):
+        return False
+    helper_loops = [
+        inner
+        for function in helpers.values()
+        if function is not outer and not _contains(function, outer)
+        for inner in ast.walk(function)
+        if isinstance(inner, _LOOPS)
+    ]
+    return all(any(_contains(inner, e.node) for inner in helper_loops) for e in training)
 
 
 def _loops_at_top(stmt: ast.stmt) -> Iterator[Loop]:
