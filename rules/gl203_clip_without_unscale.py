@@ -1,7 +1,9 @@
 """## What it does
 Checks loops that train with a `GradScaler` (`scaler.scale(loss).backward()`) and
 clip gradients with `torch.nn.utils.clip_grad_norm_`/`clip_grad_value_`: the clip must
-come after `scaler.unscale_(optimizer)` in the same iteration.
+come after `scaler.unscale_(optimizer)` in the same iteration. Branches are followed:
+a clip on the path without the scaler (`if use_amp: ... else: loss.backward()`), or one
+that every scaled path reaches after its `unscale_`, is not flagged.
 `accelerator.clip_grad_norm_`, Lightning's `clip_gradients` and Fabric unscale by
 themselves and are not flagged.
 
@@ -52,6 +54,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_before, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.branches import exclusive
 from gradlint.source.loops import (
     BACKWARD, CLIP, CLIP_FUNCTIONS, SCALE, SCALER_UPDATE, STEP, UNSCALE, Event, Scope, TrainingSummary,
 )
@@ -116,6 +119,39 @@ for x, y in loader:
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     scaler.step(optimizer)
     scaler.update()
+"""
+    ),
+    Valid(  # sentence-transformers: the clip without unscale_ is on the path without the scaler
+        _SETUP
+        + """for x, y in loader:
+    if use_amp:
+        scaler.scale(loss_fn(model(x), y)).backward()
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss_fn(model(x), y).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    optimizer.zero_grad()
+"""
+    ),
+    Valid(  # torchrl's Dreamer: one clip after either path, each path ready for it
+        _SETUP
+        + """for batch in loader:
+    optimizer.zero_grad()
+    if use_amp:
+        scaler.scale(loss_fn(model(batch))).backward()
+        scaler.unscale_(optimizer)
+    else:
+        loss_fn(model(batch)).backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    if use_amp:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
 """
     ),
 ]
@@ -190,7 +226,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 continue
             earlier = scope.events[:index]
             last_backward = max((i for i, e in enumerate(earlier) if e.kind == BACKWARD), default=-1)
-            if any(e.kind == UNSCALE for e in earlier[last_backward + 1 :]):
+            if not _scaled_on_its_path(scope, index):
                 continue
             scaler = sorted(scalers)[0]
             optimizers = sorted({e.receiver for e in scope.of(STEP) if e.receiver})
@@ -201,6 +237,22 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 f"call {scaler}.unscale_({optimizer}) before clipping",
                 fix=_fix(summary, scope, event, scalers, index, last_backward),
             )
+
+
+def _scaled_on_its_path(scope: Scope, index: int) -> bool:
+    """Whether the clip at ``index`` can see gradients a ``scaler.scale`` made with no
+    ``unscale_`` of the same path in between. Branches that exclude each other
+    (``if amp: ... scale, unscale_ ... else: loss.backward()``) are separate paths."""
+    clip = scope.events[index]
+    earlier = [e for e in scope.events[:index] if not exclusive(e, clip)]
+    scales = [i for i, e in enumerate(earlier) if e.kind == SCALE]
+    if not any(e.kind == SCALE for e in scope.events):
+        # the scaler is known only from step()/update(): the last backward stands in for scale()
+        scales = [max((i for i, e in enumerate(earlier) if e.kind == BACKWARD), default=-1)]
+    return any(
+        not any(e.kind == UNSCALE and (start < 0 or not exclusive(e, earlier[start])) for e in earlier[start + 1 :])
+        for start in scales
+    )
 
 
 def _is_torch_clip(summary: TrainingSummary, event: Event) -> bool:
