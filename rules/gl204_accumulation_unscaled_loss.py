@@ -3,11 +3,13 @@ Checks loops that accumulate gradients (`backward()` on every micro-batch, the
 optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == 0`, a counter
 reaching `k`, or after an inner `for micro_step in range(k)` loop as in nanoGPT) and
 flags a loss that reaches `backward()` without being divided by the number of
-micro-batches. Every spelling of the division counts: `loss = loss / k`,
-`loss /= k`, `loss = criterion(...) / k`, `(loss / k).backward()`,
-`scaler.scale(loss / k)`. Loops under `accelerator.accumulate(model)`, and
-`accelerator.backward` with `Accelerator(gradient_accumulation_steps=k)`, are left
-alone: Accelerate divides the loss itself.
+micro-batches. Every spelling of the division counts: `loss = loss / k`, `loss /= k`,
+`loss = criterion(...) / k`, `(loss / k).backward()`, `scaler.scale(loss / k)`,
+`amp.scale_loss(loss / k, ...)`, and so does rescaling the gradients before the step
+(`p.grad /= k`, torchtune's `scale_grads(model, 1 / num_tokens)`). Loops under
+`accelerator.accumulate(model)`, and `accelerator.backward` with
+`Accelerator(gradient_accumulation_steps=k)`, are left alone: Accelerate divides the
+loss itself.
 
 ## Why is this bad?
 Gradients add up in `.grad` across the k backward calls, so without the division
@@ -151,6 +153,34 @@ for x, y in loader:
     for task in range(num_tasks):
         criterion(model(x, task), y[task]).backward()
     optimizer.step()
+"""
+    ),
+    Valid(  # ignite: typing.cast around the scaled loss; apex's scale_loss names it anew
+        """
+from typing import cast
+for i, (x, y) in enumerate(loader):
+    loss = loss_fn(model(x), y) / k
+    if scaler:
+        cast(torch.Tensor, scaler.scale(loss)).backward()
+    else:
+        with apex_amp.scale_loss(loss, optimizer) as scaled_loss:
+            scaled_loss.backward()
+    if (i + 1) % k == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # torchtune: the gradients are divided before the step instead of the loss
+        """
+for idx, batch in enumerate(loader):
+    num_tokens += (batch["labels"] != -100).sum()
+    loss = loss_fn(model(batch))
+    loss.backward()
+    if (idx + 1) % accum == 0:
+        training.scale_grads(model, 1 / num_tokens)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        num_tokens = 0
 """
     ),
 ]

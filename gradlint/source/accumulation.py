@@ -12,6 +12,7 @@ Accumulation is an optimiser ``step()`` that runs only every k micro-batches whi
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -147,9 +148,19 @@ def backward_loss(event: Event) -> Optional[ast.expr]:
         loss = call.args[0]  # accelerator.backward(loss), self.manual_backward(loss)
     else:
         return None
+    if _is_cast(loss):
+        loss = loss.args[1]  # typing.cast(torch.Tensor, scaler.scale(loss))
     if isinstance(loss, ast.Call) and isinstance(loss.func, ast.Attribute) and loss.func.attr == "scale" and loss.args:
         loss = loss.args[0]  # scaler.scale(loss)
     return loss
+
+
+def _is_cast(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and (dotted(node.func) or "").rsplit(".", 1)[-1] == "cast"
+        and len(node.args) == 2
+    )
 
 
 def is_scaled(node: ast.AST) -> bool:
@@ -184,10 +195,21 @@ def loss_is_divided(scope: Scope, event: Event, tree: ast.Module, helpers_divide
     ``div_``, or a local helper that divides counts (a false alarm costs more than a miss).
     """
     loss = backward_loss(event)
-    if loss is None:
+    if loss is None or scales_gradients(scope):
         return True
     if is_scaled(loss):
         return True
+    name = dotted(loss)
+    if name is None:
+        return _calls_dividing_helper(loss, helpers_divide)
+    source = _context_source(scope, name)
+    if source is not None:
+        # `with amp.scale_loss(loss, optimizer) as scaled_loss: scaled_loss.backward()`
+        return is_scaled(source) or _is_divided_name(scope, source, event, tree, helpers_divide)
+    return _is_divided_name(scope, loss, event, tree, helpers_divide)
+
+
+def _is_divided_name(scope: Scope, loss: ast.expr, event: Event, tree: ast.Module, helpers_divide: set[str]) -> bool:
     name = dotted(loss)
     if name is None:
         return _calls_dividing_helper(loss, helpers_divide)
@@ -200,6 +222,36 @@ def loss_is_divided(scope: Scope, event: Event, tree: ast.Module, helpers_divide
     for node in ast.walk(scope.node):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("div_", "mul_"):
             if dotted(node.func.value) == name:
+                return True
+    return False
+
+
+def _context_source(scope: Scope, name: str) -> Optional[ast.expr]:
+    """The loss a ``with wrapper(loss, ...) as name`` hands on under a new name."""
+    for node in ast.walk(scope.node):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                call = item.context_expr
+                if dotted(item.optional_vars) == name and isinstance(call, ast.Call) and call.args:
+                    return call.args[0]
+    return None
+
+
+_GRAD_SCALING = re.compile(r"(scale|div|divide|mul|multiply|normali[sz]e)_?grad", re.IGNORECASE)
+
+
+def scales_gradients(scope: Scope) -> bool:
+    """Whether the scope rescales the accumulated gradients before the step instead of the
+    loss: ``training.scale_grads(model, 1 / num_tokens)`` (torchtune), ``p.grad.div_(k)``,
+    ``p.grad /= k``."""
+    for node in ast.walk(scope.node):
+        if isinstance(node, ast.Call):
+            name = dotted(node.func) or ""
+            last = name.rsplit(".", 1)[-1]
+            if _GRAD_SCALING.search(last) or (last in ("div_", "mul_") and ".grad" in f".{name}"):
+                return True
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Div, ast.Mult)):
+            if (dotted(node.target) or "").endswith(".grad"):
                 return True
     return False
 
