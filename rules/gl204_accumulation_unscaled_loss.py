@@ -1,9 +1,10 @@
 """## What it does
 Checks loops that accumulate gradients (`backward()` on every micro-batch, the
-optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == 0`, a counter
-reaching `k`, or after an inner `for micro_step in range(k)` loop as in nanoGPT) and
-flags a loss that reaches `backward()` without being divided by the number of
-micro-batches. Every spelling of the division counts: `loss = loss / k`, `loss /= k`,
+optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == k - 1`, after
+`if (i + 1) % k != 0: continue`, a counter reaching `k`, or after an inner
+`for micro_step in range(k)` loop as in nanoGPT) and flags a loss that reaches
+`backward()` without being divided by the number of micro-batches. Every spelling of
+the division before `backward()` counts: `loss = loss / k`, `loss /= k`,
 `loss = criterion(...) / k`, `(loss / k).backward()`, `scaler.scale(loss / k)`,
 `amp.scale_loss(loss / k, ...)`, and so does rescaling the gradients before the step
 (`p.grad /= k`, torchtune's `scale_grads(model, 1 / num_tokens)`). Loops under
@@ -276,6 +277,40 @@ while True:
     scaler.update()
     optimizer.zero_grad(set_to_none=True)
 """,
+    ),
+    Invalid(  # the step comes after `continue` skips the other micro-batches
+        """
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    if (i + 1) % k != 0:
+        continue
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        line=4,
+    ),
+    Invalid(  # the last micro-batch of each window: step % accum == accum - 1
+        """
+for step, (x, y) in enumerate(loader):
+    criterion(model(x), y).backward()
+    if step % accum == accum - 1:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        line=3,
+    ),
+    Invalid(  # divided only after backward(), for logging
+        """
+for i, (x, y) in enumerate(loader):
+    loss = criterion(model(x), y)
+    loss.backward()
+    loss = loss / accum
+    if (i + 1) % accum == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        line=4,
     ),
 ]
 

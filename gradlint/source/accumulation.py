@@ -2,7 +2,8 @@
 
 Accumulation is an optimiser ``step()`` that runs only every k micro-batches while
 ``backward()`` runs on every one: a step under ``if (i + 1) % k == 0``,
-``if step % k == 0``, ``if not is_accumulating`` or a counter test
+``if step % k == k - 1``, after ``if (i + 1) % k != 0: continue``,
+``if not is_accumulating`` or a counter test
 (``if count == k`` / ``>= k``), or a loop body under ``accelerator.accumulate(model)``
 (which scales the loss itself). The loss is followed from the backward call
 (``loss.backward()``, ``scaler.scale(loss).backward()``, ``accelerator.backward(loss)``,
@@ -49,11 +50,30 @@ def find_accumulation(scope: Scope) -> Optional[Accumulation]:
             if found is not None and not _is_one(found[1]):
                 window = Accumulation(found[0], step, found[1], guard)
         if window is None:
+            window = _skipped_until_window(scope, step, backwards)
+        if window is None:
             window = _micro_batch_loop(scope, step, backwards)
         if window is None:
             return None  # an optimiser steps every iteration (an EMA or second optimiser aside): no accumulation
         windows.append(window)
     return windows[0]
+
+
+def _skipped_until_window(scope: Scope, step: Event, backwards: list[Event]) -> Optional[Accumulation]:
+    """``if (i + 1) % k != 0: continue`` between the backward and the step: the step runs
+    only on the iterations that get past the ``continue``."""
+    body = getattr(scope.node, "body", [])
+    if step.stmt not in body:
+        return None
+    for stmt in body[: body.index(step.stmt)]:
+        if not (isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Continue)):
+            continue
+        if any(_within(event.via or event.node, stmt) for event in backwards):
+            continue
+        found = _window(stmt.test, scope.node, True)
+        if found is not None and not _is_one(found[1]):
+            return Accumulation(found[0], step, found[1], stmt.test)
+    return None
 
 
 def _micro_batch_loop(scope: Scope, step: Event, backwards: list[Event]) -> Optional[Accumulation]:
@@ -99,7 +119,8 @@ def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tupl
     left, op, right = test.left, test.ops[0], test.comparators[0]
     if _is_zero(left):
         left, right = right, left
-    if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mod) and _is_zero(right):
+    if isinstance(left, ast.BinOp) and isinstance(left.op, ast.Mod) and isinstance(op, (ast.Eq, ast.NotEq)):
+        # `i % k == 0`, and `step % k == k - 1` (the last micro-batch of each window)
         if isinstance(op, ast.Eq) != negated:
             return "modulo", left.right
         return None
@@ -213,7 +234,10 @@ def _is_divided_name(scope: Scope, loss: ast.expr, event: Event, tree: ast.Modul
     name = dotted(loss)
     if name is None:
         return _calls_dividing_helper(loss, helpers_divide)
+    # a division written after backward() (`loss = loss / k` for logging) comes too late
     for stmt in loss_assignments(scope, name, event, tree):
+        if event.via is None and stmt.lineno > event.node.lineno:
+            continue
         if isinstance(stmt, ast.AugAssign):
             if isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv)):
                 return True
