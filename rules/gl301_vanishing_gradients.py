@@ -9,7 +9,9 @@ gradient is its layer's input times the backward signal, and in a deep plain ReL
 with Xavier init the two shrink in opposite directions, so weight-gradient norms stay
 level across layers (MEASURED.md: first/last ratio about 1.1 at depth 50) while the
 signal the early layers receive has collapsed by orders of magnitude. A layer that
-was deliberately zero-initialised (a classifier head) is left out for the first step.
+was deliberately zero-initialised (a classifier head, a residual branch's last layer or
+its normalisation weight, as torchvision's `zero_init_residual`) blocks the first step's
+gradient to the layers before it: then layers with no signal are left out.
 
 ## Why is this bad?
 The early layers receive almost no gradient, so they barely learn: saturating

@@ -301,6 +301,11 @@ class Recorder:
 
         losses = [values[i] for i, _ in self.losses.entries]
         nonfinite = sorted({self._param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
+        # deliberately zero-initialised weights, normalisation layers' included (a residual
+        # branch's last BatchNorm with gamma 0, torchvision's zero_init_residual): they block
+        # the first step's gradient to the layers before them, as a zero weight layer does
+        zero_weights = sorted(name for name in (self._param_name(i) for i, w in enumerate(weights) if w == 0)
+                              if name.rsplit(".", 1)[-1] == "weight")
         layers = []
         for position, name in enumerate(self.layer_names):
             grad = combined(grads, self.layer_params[position])
@@ -331,6 +336,7 @@ class Recorder:
             "global_grad_norm": math.sqrt(sum(g * g for g in finite)) if len(finite) == len(grads) else None,
             "grad_norm_per_step": [s if math.isfinite(s) else None for s in steps],
             "nonfinite": nonfinite,
+            "zero_weights": zero_weights,
             "loss_per_step": [v if math.isfinite(v) else None for v in losses],
             "call_order": [self.layer_names[p] for p, _ in sorted(self.call_order.items(), key=lambda kv: kv[1])],
         }

@@ -102,6 +102,7 @@ class ProbeSummary:
     global_grad_norm: Optional[float] = None
     grad_norm_per_step: list[Optional[float]] = field(default_factory=list)
     nonfinite: list[str] = field(default_factory=list)
+    zero_weights: list[str] = field(default_factory=list)
     loss: str = ""
     dtype: str = "float32"
     device: str = "cpu"
@@ -110,8 +111,9 @@ class ProbeSummary:
     @property
     def has_zero_layer(self) -> bool:
         """A deliberately zero-initialised layer (a classifier head, a residual branch's
-        last layer) blocks the gradient for the first step only."""
-        return any(layer.weight_norm == 0 for layer in self.layers)
+        last layer, or its last normalisation layer's weight, as torchvision's
+        ``zero_init_residual``) blocks the gradient for the first step only."""
+        return bool(self.zero_weights) or any(layer.weight_norm == 0 for layer in self.layers)
 
     def signal_layers(self, attribute: str) -> list[LayerMeasure]:
         found = [l for l in self.layers if getattr(l, attribute) is not None]
@@ -187,7 +189,7 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
     return ProbeSummary(
         model=graph.get("name", "model"), place=model_place, layers=layers, activations=activations,
         global_grad_norm=probe.get("global_grad_norm"), grad_norm_per_step=list(probe.get("grad_norm_per_step") or []),
-        nonfinite=list(probe.get("nonfinite") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),
+        nonfinite=list(probe.get("nonfinite") or []), zero_weights=list(probe.get("zero_weights") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),
         device=probe.get("device", "cpu"), raw=probe,
     )
 

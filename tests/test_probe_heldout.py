@@ -1,0 +1,45 @@
+"""Regressions found by a held-out evaluation of the probe rules (GL301-GL305): models
+written apart from the fixtures, with ground truth measured by an independent script."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from probe_support import measured_codes, probe  # noqa: E402
+
+
+class ZeroGammaBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(channels)
+        self.c2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(channels)
+        nn.init.zeros_(self.b2.weight)  # torchvision's zero_init_residual
+
+    def forward(self, x):
+        return torch.relu(x + self.b2(self.c2(torch.relu(self.b1(self.c1(x))))))
+
+
+class ZeroGammaNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks = nn.Sequential(*[ZeroGammaBlock(8) for _ in range(3)])
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(self.blocks(x).mean((2, 3)))
+
+
+def test_zero_initialised_norm_weight_is_deliberate_not_vanishing():
+    torch.manual_seed(0)
+    result = probe(ZeroGammaNet(), input="float32[8,8,8,8]")
+    first = result["layers"][0]
+    # measured: the first step's gradient never reaches the branch convs (gamma 0 blocks it)...
+    assert first["name"] == "blocks.0.c1" and first["backward_signal"] == 0.0
+    assert result["zero_weights"] == ["blocks.0.b2.weight", "blocks.1.b2.weight", "blocks.2.b2.weight"]
+    # ...which is the standard zero-init residual recipe, not vanishing gradients
+    assert "GL301" not in measured_codes(result)
