@@ -4,7 +4,8 @@ layer's output, falls below `min-ratio` (default 1e-3) or rises above `max-ratio
 (default 1e3) times the first weight layer's at some deeper weight layer. The finding
 points at the layer where it is farthest from the first's. (Not simply the deepest:
 an output head's own bias puts a floor under its output that hides the collapse
-in the layers before it.)
+in the layers before it.) A layer called several times (a block reused in a loop) is
+judged by each call's output, not their RMS together, which the first call dominates.
 
 The forward signal shows what weight-gradient norms hide: with Xavier init in a deep
 ReLU net every layer halves the variance, so the output scale collapses (about 1e-3
@@ -128,9 +129,12 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     fix = ("use init that keeps the variance (Kaiming for ReLU, Xavier for tanh) or add normalisation"
            if ratio < 1 else "scale the init down (Kaiming/Xavier) or add normalisation")
     place = extreme.place
+    reference = first.first_forward or 0.0
+    span = extreme.forward_signal_span
+    calls = f", one of its {int(span[3])} calls" if span else ""
     message = (
-        f"measured: the forward signal {what} from '{first.name}' to '{extreme.name}' ({extreme.type}): output "
-        f"scale {fmt(extreme.forward_signal)} vs {fmt(first.forward_signal)}, a ratio of {fmt(ratio)}; {fix}"
+        f"measured: the forward signal {what} from '{first.name}' to '{extreme.name}' ({extreme.type}{calls}): "
+        f"output scale {fmt(ratio * reference)} vs {fmt(reference)}, a ratio of {fmt(ratio)}; {fix}"
     )
     yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
                  extra={"model": summary.model, "path": place.path, "ratio": ratio})

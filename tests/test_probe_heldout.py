@@ -43,3 +43,35 @@ def test_zero_initialised_norm_weight_is_deliberate_not_vanishing():
     assert result["zero_weights"] == ["blocks.0.b2.weight", "blocks.1.b2.weight", "blocks.2.b2.weight"]
     # ...which is the standard zero-init residual recipe, not vanishing gradients
     assert "GL301" not in measured_codes(result)
+
+
+class Looped(nn.Module):
+    """One small-init Linear reused twelve times: the signal collapses call by call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp = nn.Linear(32, 64)
+        self.core = nn.Linear(64, 64)
+        nn.init.normal_(self.core.weight, std=0.01)
+        nn.init.zeros_(self.core.bias)
+        self.out = nn.Linear(64, 5)
+
+    def forward(self, x):
+        x = torch.relu(self.inp(x))
+        for _ in range(12):
+            x = torch.relu(self.core(x))
+        return self.out(x)
+
+
+def test_a_reused_layer_is_judged_by_each_call_for_signal_collapse():
+    torch.manual_seed(0)
+    result = probe(Looped())
+    layers = {layer["name"]: layer for layer in result["layers"]}
+    first, smallest, largest, calls = layers["core"]["forward_signal_span"]
+    assert calls == 12 and first == largest  # the first call is the largest
+    ratio = smallest / layers["inp"]["forward_signal"]
+    assert ratio < 1e-12  # measured: the twelfth call's output, against the first layer's
+    # the RMS over all twelve calls together is the first call's, well within 1e-3
+    assert layers["core"]["forward_signal"] / layers["inp"]["forward_signal"] > 1e-3
+    (message,) = measured_codes(result)["GL305"]
+    assert "to 'core' (Linear, one of its 12 calls)" in message and f"a ratio of {ratio:.2e}" in message

@@ -292,6 +292,15 @@ class Recorder:
             squares = sum(values[i] ** 2 for i, _ in slots.entries)
             return math.sqrt(squares / sum(n for _, n in slots.entries))
 
+        def span(slots: _Slots) -> Optional[list[float]]:
+            """A layer called more than once (a block reused in a loop): its first call's
+            RMS, the smallest and largest of one call, and the number of calls. The RMS
+            over all calls hides a collapse in the later ones behind the first."""
+            if len(slots.entries) < 2:
+                return None
+            calls = [math.sqrt(values[i] ** 2 / n) if n else 0.0 for i, n in slots.entries]
+            return [calls[0], min(calls), max(calls), len(calls)]
+
         def worst_fraction(slots: _Slots, counted_the_rest: bool = False) -> Optional[float]:
             """The largest fraction over the calls; ``counted_the_rest``: the device counted
             the complement (alive units for the dead fraction)."""
@@ -318,6 +327,7 @@ class Recorder:
                 "grad_weight_ratio": grad / weight if grad is not None and weight else None,
                 "backward_signal": rms(self.backward[position]),
                 "forward_signal": rms(self.forward[position]),
+                "forward_signal_span": span(self.forward[position]),
                 "grad_norm_last": combined(last, self.layer_params[position]) if last is not None else None,
                 "called": position in self.call_order,
             })

@@ -79,6 +79,16 @@ class LayerMeasure:
     backward_signal: Optional[float] = None
     forward_signal: Optional[float] = None
     grad_norm_last: Optional[float] = None
+    forward_signal_span: Optional[list] = None  # called more than once: [first, min, max, calls]
+
+    @property
+    def first_forward(self) -> Optional[float]:
+        """The forward signal of the layer's first call."""
+        return self.forward_signal_span[0] if self.forward_signal_span else self.forward_signal
+
+    def forward_values(self) -> tuple:
+        """One value, or a reused layer's smallest and largest of one call."""
+        return tuple(self.forward_signal_span[1:3]) if self.forward_signal_span else (self.forward_signal,)
 
 
 @dataclass
@@ -145,14 +155,17 @@ class ProbeSummary:
         Not simply the deepest: an output head's own bias sets a floor under its output
         that hides a collapse in the layers before it."""
         layers = self.signal_layers("forward_signal")
-        if len(layers) < 2 or not layers[0].forward_signal:
+        if len(layers) < 2 or not layers[0].first_forward:
             return None
         first = layers[0]
-        rest = [l for l in layers[1:] if l.forward_signal]
-        if not rest:
+        reference = first.first_forward
+        # every call counts: a block reused in a loop collapses in its later calls
+        candidates = [(value, layer) for layer in layers for value in layer.forward_values()
+                      if value and (layer is not first or layer.forward_signal_span)]
+        if not candidates:
             return 0.0, first, layers[-1]
-        extreme = max(rest, key=lambda l: abs(math.log(l.forward_signal / first.forward_signal)))
-        return extreme.forward_signal / first.forward_signal, first, extreme
+        value, extreme = max(candidates, key=lambda c: abs(math.log(c[0] / reference)))
+        return value / reference, first, extreme
 
     def growth_across_steps(self) -> Optional[float]:
         norms = self.grad_norm_per_step
@@ -174,7 +187,7 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
             name=measured.get("name", "?"), type=info.get("type") or measured.get("type", "?"),
             place=Place.of(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
             **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
-                                            "forward_signal", "grad_norm_last")},
+                                            "forward_signal", "grad_norm_last", "forward_signal_span")},
         ))
     graph_acts = graph.get("activations") or []
     activations = []
