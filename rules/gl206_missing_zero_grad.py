@@ -1,7 +1,9 @@
 """## What it does
 Checks training loops (and step functions) that call `backward()` and an
 optimiser's `step()` but never clear the gradients with `zero_grad()` (or
-`p.grad = None`) inside the loop. With several optimisers (a GAN), it also flags
+`p.grad = None`) inside the loop. A closure handed to `optimizer.step(closure)`
+(LBFGS) is part of the iteration: it must clear the gradients itself, since `step()`
+evaluates it several times. With several optimisers (a GAN), it also flags
 one whose model no `zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves
 the generator's gradients to pile up).
 
@@ -39,14 +41,13 @@ None.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
-from gradlint.fix.edits import insert_after, make_fix, standalone
+from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.loops import STEP, ZERO_GRAD, Event, Scope, TrainingSummary
-from gradlint.source.names import dotted
+from gradlint.source.clearing import calls_clearing_helper, closure_of, uncleared_optimizer
+from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 
 CODE = "GL206"
 NAME = "missing-zero-grad"
@@ -160,6 +161,18 @@ for x in loader:
     loss_fn(model(x), x).backward()
     enc_opt.step()
     dec_opt.step()
+"""
+    ),
+    Valid(  # LBFGS: the closure clears before its backward
+        """
+optimizer = torch.optim.LBFGS(model.parameters())
+for epoch in range(50):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
 """
     ),
 ]
@@ -277,13 +290,35 @@ for data in loader:
 """,
         line=9,
     ),
+    Invalid(  # LBFGS: the closure runs several times per step() and never clears
+        """
+optimizer = torch.optim.LBFGS(model.parameters())
+for epoch in range(50):
+    def closure():
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+""",
+        line=3,
+        fixed="""
+optimizer = torch.optim.LBFGS(model.parameters())
+for epoch in range(50):
+    def closure():
+        optimizer.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+""",
+    ),
 ]
 
 
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     for scope in summary.scopes:
         if scope.first(ZERO_GRAD) is not None:
-            uncleared = _uncleared_optimizer(summary, scope)
+            uncleared = uncleared_optimizer(summary, scope)
             if uncleared is not None:
                 step, model, cleared = uncleared
                 yield Report(
@@ -295,7 +330,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             continue
         if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
             continue  # who clears is decided by a caller we cannot see
-        if _calls_clearing_helper(scope):
+        if calls_clearing_helper(scope):
             continue  # utils.reset_grads(optimizer): a helper of another module that says it clears
         steps = scope.of(STEP)
         optimizer = steps[0].receiver or "optimizer"
@@ -306,59 +341,9 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         if scope.outer_zero_grads:
             outer = scope.outer_zero_grads[0].node.lineno
             message += f" (zero_grad() on line {outer} runs only once per outer loop)"
-        message += f"; call {optimizer}.zero_grad() at the start of each iteration"
+        where = "the closure" if closure_of(scope, steps[0]) is not None else "each iteration"
+        message += f"; call {optimizer}.zero_grad() at the start of {where}"
         yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
-
-
-_CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
-
-
-def _calls_clearing_helper(scope: Scope) -> bool:
-    return any(
-        isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1])
-        for node in ast.walk(scope.node)
-    )
-
-
-def _uncleared_optimizer(summary: TrainingSummary, scope: Scope) -> Optional[tuple[Event, str, set[str]]]:
-    """With several optimisers (a GAN), the step of one whose model no zero_grad() clears.
-    Only when every clear and that optimiser's parameters are known to belong to one
-    model each; a clear of unknown reach (``p.grad = None``, an unbound optimiser) counts
-    as clearing everything."""
-    steps = scope.of(STEP)
-    if len({event.receiver for event in steps}) < 2:
-        return None
-    cleared: set[str] = set()
-    for event in scope.of(ZERO_GRAD):
-        call = event.node
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "zero_grad"):
-            return None
-        kind = summary.names.kind_of(event.receiver)
-        model = _parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
-        if model is None or kind in ("scaler", "scheduler", "accelerator"):
-            return None
-        cleared.add(model)
-    for step in steps:
-        model = _parameters_owner(summary, step.receiver)
-        if model is not None and not any(_overlaps(model, other) for other in cleared):
-            return step, model, cleared
-    return None
-
-
-def _parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Optional[str]:
-    """``netG`` for ``optimizer = Adam(netG.parameters())``: one model's parameters only."""
-    binding = summary.names.bindings.get(optimizer or "")
-    if binding is None or binding.kind != "optimizer" or not isinstance(binding.node, ast.Call) or not binding.node.args:
-        return None
-    owners = [
-        node for node in ast.walk(binding.node.args[0])
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("parameters", "named_parameters")
-    ]
-    return binding.params_of if len(owners) == 1 else None
-
-
-def _overlaps(one: str, other: str) -> bool:
-    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
 def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
@@ -368,6 +353,15 @@ def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
     if len(steps) != 1 or None in optimizers or steps[0].via is not None:
         return None
     step = steps[0]
+    closure = closure_of(scope, step)
+    if closure is not None:
+        # LBFGS re-evaluates the closure inside step(): clear at the closure's start
+        if not isinstance(closure, (ast.FunctionDef, ast.AsyncFunctionDef)) or not standalone(summary.unit, closure.body[0]):
+            return None
+        return make_fix(
+            f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
+            insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
+        )
     if not standalone(summary.unit, step.own):
         return None
     return make_fix(

@@ -105,6 +105,11 @@ class _EventCollector:
     def __init__(self, names: Names, helpers: dict[str, FunctionNode]) -> None:
         self.names = names
         self.helpers = helpers
+        self.local_defs: dict[str, FunctionNode] = {}  # functions defined in the scope so far (closures)
+
+    def collect_scope(self, body: list[ast.stmt], inlining: frozenset = frozenset()) -> list[Event]:
+        self.local_defs = {}
+        return self.collect(body, inlining)
 
     def collect(self, body: list[ast.stmt], _inlining: frozenset = frozenset()) -> list[Event]:
         events: list[Event] = []
@@ -115,6 +120,8 @@ class _EventCollector:
     def _statement(self, stmt, top, events, guards, contexts, depth, via, inlining) -> None:
         self._own = stmt  # header expressions of compound statements belong to them
         if isinstance(stmt, _FUNCTIONS + (ast.ClassDef,)):
+            if isinstance(stmt, _FUNCTIONS):
+                self.local_defs[stmt.name] = stmt
             return  # definitions run later, if at all
         if isinstance(stmt, ast.If):
             self._expression(stmt.test, top, events, guards, contexts, depth, via, inlining)
@@ -208,6 +215,13 @@ class _EventCollector:
             if receiver_kind == "scaler" and call.args:
                 add(STEP, dotted(call.args[0]))  # scaler.step(optimizer) steps the optimizer
             elif receiver_kind == "optimizer":
+                closure = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "closure"), None)
+                name = closure.id if isinstance(closure, ast.Name) else None
+                local = self.local_defs.get(name or "")
+                function = local or (self.helpers.get(name) if name else None)
+                if function is not None and function.name not in inlining:
+                    # LBFGS: step(closure) runs the closure's zero_grad/backward first
+                    self._inline(function, call, top, events, guards, contexts, depth, via if local else via or call, inlining)
                 add(STEP, receiver)
             elif receiver_kind == "scheduler":
                 add(SCHEDULER_STEP, receiver)
@@ -216,16 +230,20 @@ class _EventCollector:
         else:
             helper = self._helper(func)
             if helper is not None and helper.name not in inlining:
-                for event in self.collect(helper.body, inlining | {helper.name}):
-                    event.stmt = top
-                    event.guards = guards + event.guards
-                    event.contexts = contexts + event.contexts
-                    event.loop_depth += depth
-                    event.via = via or call
-                    events.append(event)
-                self._own = own
+                self._inline(helper, call, top, events, guards, contexts, depth, via or call, inlining)
             elif self._is_model_call(func):
                 add(FORWARD, dotted(func))
+
+    def _inline(self, function, call, top, events, guards, contexts, depth, via, inlining) -> None:
+        own = self._own
+        for event in self.collect(function.body, inlining | {function.name}):
+            event.stmt = top
+            event.guards = guards + event.guards
+            event.contexts = contexts + event.contexts
+            event.loop_depth += depth
+            event.via = via
+            events.append(event)
+        self._own = own
 
     def _helper(self, func: ast.AST) -> Optional[FunctionNode]:
         name = dotted(func)
@@ -282,7 +300,7 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
             continue
         if any(isinstance(s.node, _LOOPS) and _contains(function, s.node) for s in scopes):
             continue  # its own loop already is the scope
-        events = collector.collect(function.body, frozenset({function.name}))
+        events = collector.collect_scope(function.body, frozenset({function.name}))
         if _is_training(events) and not _trained_in_helper_loop(function, events, helpers):
             scopes.append(Scope("function", function, events))
     scopes.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
@@ -298,7 +316,7 @@ def _find_scopes(body, collector, scopes, outer_events, called_from_loops) -> No
     """Pick, in each loop nest, the innermost loops that hold a whole training step."""
     for stmt in body:
         for loop in _loops_at_top(stmt):
-            events = collector.collect(loop.body)
+            events = collector.collect_scope(loop.body)
             nested_before = len(scopes)
             _find_scopes(loop.body, collector, scopes, outer_events + [events], called_from_loops)
             if len(scopes) > nested_before or not _is_training(events):
