@@ -175,6 +175,16 @@ for epoch in range(50):
     optimizer.step(closure)
 """
     ),
+    Valid(  # MXNet Gluon (d2l): gradients are overwritten, not accumulated; not PyTorch
+        """
+from mxnet import autograd, gluon
+for batch in loader:
+    with autograd.record():
+        loss = model.training_step(batch)
+    loss.backward()
+    optim.step(1)
+"""
+    ),
 ]
 INVALID = [
     Invalid(

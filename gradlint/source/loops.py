@@ -5,6 +5,7 @@ nested loops flattened and local helper functions inlined) both computes gradien
 and steps an optimiser, or a step function that does so and is not called from a
 loop of the same file. A loop that only calls a helper running its own training loop
 (``for epoch ...: train_one_epoch(...)``) is not a scope: the helper's loop is.
+A file that imports MXNet, TensorFlow or JAX and nothing of torch has no scopes.
 Rules read the events of a scope in execution order; they never walk the tree themselves.
 """
 
@@ -15,7 +16,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Optional, Union
 
-from gradlint.source.names import Names, dotted
+from gradlint.source.names import Names, dotted, other_framework
 from gradlint.source.unit import SourceUnit
 
 if TYPE_CHECKING:
@@ -293,6 +294,8 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
     collector = _EventCollector(names, helpers)
 
     scopes: list[Scope] = []
+    if other_framework(names.aliases):
+        return TrainingSummary(unit, names, scopes)  # MXNet, TensorFlow, JAX: not PyTorch's training semantics
     called_from_loops: set[str] = set()
     _find_scopes(unit.tree.body, collector, scopes, [], called_from_loops)
     for function in _all_functions(unit.tree):

@@ -50,6 +50,17 @@ def collect_aliases(tree: ast.Module) -> dict[str, str]:
     return aliases
 
 
+# Deep-learning frameworks whose backward()/step() are not PyTorch's: MXNet's Gluon
+# overwrites gradients by default, TensorFlow and JAX have no .grad to accumulate into.
+_OTHER_FRAMEWORKS = {"mxnet", "tensorflow", "keras", "jax", "flax", "paddle", "mindspore", "oneflow"}
+
+
+def other_framework(aliases: dict[str, str]) -> bool:
+    """Whether the file imports another framework and nothing of torch: not ours to read."""
+    roots = {full.split(".", 1)[0] for full in aliases.values()}
+    return bool(roots & _OTHER_FRAMEWORKS) and not any(root == "torch" or "torch" in root or "lightning" in root for root in roots)
+
+
 # What an object is, guessed from what built it (most specific first).
 _KIND_PATTERNS = (
     ("scaler", re.compile(r"(^|\.)(GradScaler|ShardedGradScaler)$")),
