@@ -5,7 +5,9 @@ its gradients. Clipping counts in any spelling: `torch.nn.utils.clip_grad_norm_`
 `clip_grad_value_` under any alias, `accelerator.clip_grad_norm_`, Lightning's
 `self.clip_gradients`, `Trainer(gradient_clip_val=...)` or
 `configure_gradient_clipping`, and Hugging Face `TrainingArguments(max_grad_norm=...)`
-(on by default, so an HF `Trainer` is clipped unless `max_grad_norm=0`).
+(on by default, so an HF `Trainer` is clipped unless `max_grad_norm=0`). A loop whose
+model is built beside it from non-recurrent layers only (`net = nn.Sequential(nn.Linear(5, 1))`)
+is not flagged, even in a file that defines an RNN elsewhere.
 
 ## Why is this bad?
 Backpropagation through time multiplies the gradient by the recurrent Jacobian once
@@ -57,6 +59,7 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.accumulation import uses_scaler
 from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary
 from gradlint.source.names import dotted
+from gradlint.source.recurrent import local_model_is_plain
 
 CODE = "GL201"
 NAME = "rnn-without-clipping"
@@ -281,6 +284,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         owner = _module_class(summary, scope)
         if owner is not None and owner.name not in facts.recurrent_names and _builds_layers(summary, owner):
             continue  # the step of another module of this file, which builds its own non-recurrent layers
+        if _trains_plain_local_model(summary, scope):
+            continue  # `net = nn.Sequential(nn.Linear(5, 1))` built beside the loop: not the file's RNN
         step = scope.first(STEP)
         assert step is not None
         yield Report(
@@ -310,6 +315,22 @@ def _module_class(summary: TrainingSummary, scope: Scope) -> Optional[ast.ClassD
             if any((summary.names.qualify(base) or "").endswith("Module") for base in node.bases):
                 return node
     return None
+
+
+def _trains_plain_local_model(summary: TrainingSummary, scope: Scope) -> bool:
+    step = scope.first(STEP)
+    model = _model(summary, scope, step.receiver) if step is not None and step.receiver else None
+    tree = summary.unit.tree
+    functions = [
+        node for node in ast.walk(tree)  # type: ignore[arg-type]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.lineno <= scope.node.lineno <= (node.end_lineno or node.lineno)
+    ]
+    if model is None or "." in model:
+        return False
+    where = functions[-1] if functions else tree
+    local_classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}  # type: ignore[union-attr]
+    return local_model_is_plain(where, model, summary.names.aliases, summary.facts.recurrent_names, local_classes)
 
 
 def _builds_layers(summary: TrainingSummary, owner: ast.ClassDef) -> bool:

@@ -160,3 +160,31 @@ def find_recurrent(
         if name in local_definitions:
             return evidence  # a recurrent model defined in the training script itself
     return _builds_recurrent(tree, aliases, known, script)
+
+
+
+def local_model_is_plain(
+    function: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence], local_classes: set[str]
+) -> bool:
+    """Whether ``model`` is built inside ``function`` from known non-recurrent parts only
+    (``net = nn.Sequential(nn.Linear(5, 1)).to(device)``): torch.nn layers other than
+    the recurrent ones, and classes of the file that build no recurrent layer."""
+    values = [
+        node.value
+        for node in ast.walk(function)
+        if isinstance(node, ast.Assign) and any(dotted(t) == model for t in node.targets)
+    ]
+    if not values:
+        return False
+    for value in values:
+        if not isinstance(value, ast.Call):
+            return False
+        for call in (sub for sub in ast.walk(value) if isinstance(sub, ast.Call)):
+            if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+                continue  # .to(device), .double(): a method of the model just built
+            qualified, local = _qualify(call.func, aliases) or "", dotted(call.func) or ""
+            if qualified in _RECURRENT_QUALIFIED or local in known:
+                return False
+            if not (qualified.startswith("torch.nn.") or local in local_classes):
+                return False  # built by something we cannot see into
+    return True
