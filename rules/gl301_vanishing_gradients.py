@@ -1,12 +1,17 @@
 '''## What it does
-Measured by the probe: flags a model whose backward signal, the RMS of the gradient
-reaching a weight layer's output, is at the earliest weight layer smaller than
-`min-ratio` (default 1e-4) times its largest value at any weight layer. The finding
-points at the earliest layer, where the gradient has vanished.
+Measured by the probe: flags a model whose backward norm, the norm of the gradient
+reaching a weight layer's output (the batch's positions together; JSON `backward_norm`),
+is at the earliest weight layer smaller than `min-ratio` (default 1e-4) times its
+largest value at any weight layer. The finding points at the earliest layer, where the
+gradient has vanished. The norm, not the RMS per element (the table's backward
+signal): a mean pool over P positions (a CNN's global average pool, a classifier
+averaging 4096 tokens) divides each element's gradient by P, so the RMS before it
+falls by P in a healthy model while the norm falls by sqrt(P) and the weight
+gradient, summed over the positions, not at all.
 
-The backward signal is the right quantity, not the weight-gradient norm: a weight's
-gradient is its layer's input times the backward signal, and in a deep plain ReLU net
-with Xavier init the two shrink in opposite directions, so weight-gradient norms stay
+The gradient at the layer's output is the right quantity, not the weight-gradient
+norm: a weight's gradient is its layer's input times that gradient, and in a deep
+plain ReLU net with Xavier init the two shrink in opposite directions, so weight-gradient norms stay
 level across layers (MEASURED.md: first/last ratio about 1.1 at depth 50) while the
 signal the early layers receive has collapsed by orders of magnitude. A layer that
 was deliberately zero-initialised (a classifier head, a residual branch's last layer or
@@ -45,7 +50,7 @@ def build():
 ```
 
 ## Options
-- `min-ratio` (float, default 1e-4): the smallest allowed earliest/largest backward-signal ratio.
+- `min-ratio` (float, default 1e-4): the smallest allowed earliest/largest backward-norm ratio.
 
 ## References
 - Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward neural networks.
@@ -130,7 +135,8 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     place = earliest.place
     message = (
         f"measured: the gradient reaching '{earliest.name}' ({earliest.type}) is {fmt(ratio)} of the largest "
-        f"(at '{largest.name}'; backward signal {fmt(earliest.backward_signal)} vs {fmt(largest.backward_signal)}, "
+        f"(at '{largest.name}'; gradient norm at the output {fmt(getattr(earliest, summary.backward_attribute))} vs "
+        f"{fmt(getattr(largest, summary.backward_attribute))}, "
         f"weight-gradient norm {fmt(earliest.grad_norm)}), so the early layers barely learn; use init that fits "
         f"the activation (Kaiming for ReLU, Xavier for tanh), normalisation or residual connections"
     )

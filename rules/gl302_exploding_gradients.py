@@ -1,7 +1,8 @@
 '''## What it does
 Measured by the probe: flags a model whose gradients are non-finite, whose global
 gradient norm (all parameters, one `torch._foreach_norm`) is above `max-global-norm`
-(default 1e3), whose backward signal grows by more than `max-backward-growth`
+(default 1e3), whose backward norm (the norm of the gradient reaching a weight
+layer's output, as GL301 reads it) grows by more than `max-backward-growth`
 (default 1e3) from the deepest weight layer back to the earliest, or, with
 `--probe-steps` of 2 or more, whose global norm grows by more than `max-step-growth`
 (default 10) across the probe steps.
@@ -46,7 +47,7 @@ def build():
 
 ## Options
 - `max-global-norm` (float, default 1e3): the largest allowed global gradient norm.
-- `max-backward-growth` (float, default 1e3): the largest allowed earliest/deepest backward-signal ratio.
+- `max-backward-growth` (float, default 1e3): the largest allowed earliest/deepest backward-norm ratio.
 - `max-step-growth` (float, default 10.0): the largest allowed last/first global norm across probe steps.
 
 ## References
@@ -148,7 +149,8 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
         ratio, earliest, deepest = growth
         yield _report(earliest.place,
                       f"measured: the gradient grows {fmt(ratio)}x from '{deepest.name}' back to '{earliest.name}' "
-                      f"(backward signal {fmt(earliest.backward_signal)} vs {fmt(deepest.backward_signal)}); "
+                      f"(gradient norm at the output {fmt(getattr(earliest, summary.backward_attribute))} vs "
+                      f"{fmt(getattr(deepest, summary.backward_attribute))}); "
                       f"scale the init down (Kaiming/Xavier) and {CLIP}", summary, ratio=ratio)
         return
     steps = summary.growth_across_steps()

@@ -36,7 +36,7 @@ class ZeroGammaNet(nn.Module):
 
 def test_zero_initialised_norm_weight_is_deliberate_not_vanishing():
     torch.manual_seed(0)
-    result = probe(ZeroGammaNet(), input="float32[8,8,8,8]")
+    result = probe(ZeroGammaNet(), candidate={"input": "float32[8,8,8,8]"})
     first = result["layers"][0]
     # measured: the first step's gradient never reaches the branch convs (gamma 0 blocks it)...
     assert first["name"] == "blocks.0.c1" and first["backward_signal"] == 0.0
@@ -75,3 +75,31 @@ def test_a_reused_layer_is_judged_by_each_call_for_signal_collapse():
     assert layers["core"]["forward_signal"] / layers["inp"]["forward_signal"] > 1e-3
     (message,) = measured_codes(result)["GL305"]
     assert "to 'core' (Linear, one of its 12 calls)" in message and f"a ratio of {ratio:.2e}" in message
+
+
+class MeanPooledTokens(nn.Module):
+    """A healthy pre-LN classifier that averages 4096 token positions before its head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(64, 16)
+        self.ln1, self.fc1, self.fc2 = nn.LayerNorm(16), nn.Linear(16, 32), nn.Linear(32, 16)
+        self.ln2, self.cls = nn.LayerNorm(16), nn.Linear(16, 4)
+
+    def forward(self, ids):
+        x = self.emb(ids)
+        x = x + self.fc2(torch.relu(self.fc1(self.ln1(x))))
+        return self.cls(self.ln2(x).mean(1))
+
+
+def test_mean_pooling_over_positions_is_not_vanishing():
+    torch.manual_seed(0)
+    result = probe(MeanPooledTokens(), candidate={"input": "int64[2,4096](0,64)"})
+    layers = {layer["name"]: layer for layer in result["layers"]}
+    # measured: per element, the gradient at the embedding is 1/4096-ish of the head's...
+    rms_ratio = layers["emb"]["backward_signal"] / layers["cls"]["backward_signal"]
+    assert rms_ratio == pytest.approx(6.76e-5, rel=0.01)  # below GL301's 1e-4
+    # ...but the gradient as a whole (its norm, which GL301 reads) is not
+    norm_ratio = layers["emb"]["backward_norm"] / max(layer["backward_norm"] for layer in layers.values())
+    assert norm_ratio == pytest.approx(8.66e-3, rel=0.01)
+    assert "GL301" not in measured_codes(result)

@@ -7,8 +7,8 @@ measured its consequence, which is a looser bar than a GL3xx finding (those flag
 model that will not train as is):
 
 - GL101 (saturating stack): some non-head sigmoid/tanh is more than 30% saturated, or
-  the backward signal fell by 100x or more from the largest layer to the earliest;
-- GL102-GL105 (init, depth, plainness, no normalisation): the backward signal fell
+  the backward norm (GL301's) fell by 100x or more from the largest layer to the earliest;
+- GL102-GL105 (init, depth, plainness, no normalisation): the backward norm fell
   (or grew) by 100x or more, or the forward signal did;
 - GL106 (vanilla RNN) and any other GL1xx: any GL3xx rule fired on the model, or the
   signals moved by 100x;
@@ -102,6 +102,7 @@ def probe_table(summary: ProbeSummary) -> dict[str, Any]:
             {"name": l.name, "type": l.type, "path": l.place.path, "line": l.place.line, "depth": l.depth,
              "grad_norm": l.grad_norm, "weight_norm": l.weight_norm, "grad_weight_ratio": l.grad_weight_ratio,
              "backward_signal": l.backward_signal, "forward_signal": l.forward_signal,
+             **({"backward_norm": l.backward_norm} if l.backward_norm is not None else {}),
              **({"grad_norm_last": l.grad_norm_last} if l.grad_norm_last is not None else {})}
             for l in summary.layers
         ],

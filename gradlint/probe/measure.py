@@ -3,8 +3,8 @@ training step itself (MEASURED.md, "Probe cost"):
 
 - per weight layer: the forward signal (RMS of its output), the backward signal (RMS
   of the gradient reaching its output, from a tensor hook on that output: tensor hooks
-  survive in-place activations, which full backward hooks do not), its weight norm and
-  weight-gradient norm;
+  survive in-place activations, which full backward hooks do not) and that gradient's
+  norm (what GL301/GL302 compare: see summary.py), its weight norm and weight-gradient norm;
 - per activation, module or functional: the saturated fraction (sigmoid/tanh family:
   outputs within 0.01 of the asymptotes) and the dead fraction (ReLU: units, i.e. the
   positions of one sample, that are not positive for any sample of the batch).
@@ -292,6 +292,12 @@ class Recorder:
             squares = sum(values[i] ** 2 for i, _ in slots.entries)
             return math.sqrt(squares / sum(n for _, n in slots.entries))
 
+        def per_call_norm(slots: _Slots) -> Optional[float]:
+            """The L2 norm of one call's values (all the batch's positions together), RMS over calls."""
+            if not slots.entries:
+                return None
+            return math.sqrt(sum(values[i] ** 2 for i, _ in slots.entries) / len(slots.entries))
+
         def span(slots: _Slots) -> Optional[list[float]]:
             """A layer called more than once (a block reused in a loop): its first call's
             RMS, the smallest and largest of one call, and the number of calls. The RMS
@@ -326,6 +332,7 @@ class Recorder:
                 "weight_norm": weight,
                 "grad_weight_ratio": grad / weight if grad is not None and weight else None,
                 "backward_signal": rms(self.backward[position]),
+                "backward_norm": per_call_norm(self.backward[position]),
                 "forward_signal": rms(self.forward[position]),
                 "forward_signal_span": span(self.forward[position]),
                 "grad_norm_last": combined(last, self.layer_params[position]) if last is not None else None,

@@ -4,9 +4,13 @@ the main process builds it from plain data.
 
 The two derived quantities the vanishing/collapse rules use, and why:
 
-- ``backward_ratio``: the backward signal (RMS of the gradient reaching a layer's
-  output) at the earliest weight layer over its largest value at any weight layer.
-  This is the quantity that vanishes. Weight-gradient norms can hide it: a weight
+- ``backward_ratio``: the gradient reaching a weight layer's output, as its norm over
+  the batch's positions together (``backward_norm``), at the earliest weight layer over
+  its largest value at any weight layer. This is the quantity that vanishes. The norm,
+  not the RMS per element (``backward_signal``): a mean pool over P positions divides
+  each element's gradient by P, so the RMS before the pool falls by P in a healthy
+  model (a classifier mean-pooling 4096 tokens: 5e-5), the norm by sqrt(P) only, and
+  the weight gradient, summed over the positions, not at all. Weight-gradient norms can hide it: a weight
   gradient is the layer's input times the backward signal, and in a deep plain ReLU
   net with Xavier init both shrink, in opposite directions, so the weight-gradient
   norms stay level across layers while the signals collapse (MEASURED.md: g ≈ 1.1
@@ -78,6 +82,7 @@ class LayerMeasure:
     grad_weight_ratio: Optional[float] = None
     backward_signal: Optional[float] = None
     forward_signal: Optional[float] = None
+    backward_norm: Optional[float] = None
     grad_norm_last: Optional[float] = None
     forward_signal_span: Optional[list] = None  # called more than once: [first, min, max, calls]
 
@@ -131,23 +136,30 @@ class ProbeSummary:
             found = [l for l in found if getattr(l, attribute) > 0 and l.weight_norm != 0]
         return found
 
+    @property
+    def backward_attribute(self) -> str:
+        """``backward_norm``; ``backward_signal`` for a probe result that predates it."""
+        return "backward_norm" if any(l.backward_norm is not None for l in self.layers) else "backward_signal"
+
     def backward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
-        """(earliest / largest backward signal, the earliest layer, the largest one)."""
-        layers = self.signal_layers("backward_signal")
+        """(earliest / largest backward norm, the earliest layer, the largest one)."""
+        attribute = self.backward_attribute
+        layers = self.signal_layers(attribute)
         if len(layers) < 2:
             return None
-        earliest, largest = layers[0], max(layers, key=lambda l: l.backward_signal)
-        if not largest.backward_signal:
+        earliest, largest = layers[0], max(layers, key=lambda l: getattr(l, attribute))
+        if not getattr(largest, attribute):
             return None
-        return earliest.backward_signal / largest.backward_signal, earliest, largest
+        return getattr(earliest, attribute) / getattr(largest, attribute), earliest, largest
 
     def backward_growth(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
-        """(earliest / deepest backward signal, earliest, deepest): above 1 the gradient
+        """(earliest / deepest backward norm, earliest, deepest): above 1 the gradient
         grows on its way back to the input."""
-        layers = self.signal_layers("backward_signal")
-        if len(layers) < 2 or not layers[-1].backward_signal:
+        attribute = self.backward_attribute
+        layers = self.signal_layers(attribute)
+        if len(layers) < 2 or not getattr(layers[-1], attribute):
             return None
-        return layers[0].backward_signal / layers[-1].backward_signal, layers[0], layers[-1]
+        return getattr(layers[0], attribute) / getattr(layers[-1], attribute), layers[0], layers[-1]
 
     def forward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
         """(extreme / first forward signal, the first layer, the extreme one): the layer
@@ -187,7 +199,8 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
             name=measured.get("name", "?"), type=info.get("type") or measured.get("type", "?"),
             place=Place.of(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
             **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
-                                            "forward_signal", "grad_norm_last", "forward_signal_span")},
+                                            "forward_signal", "grad_norm_last", "forward_signal_span",
+                                            "backward_norm")},
         ))
     graph_acts = graph.get("activations") or []
     activations = []
