@@ -3,8 +3,8 @@ Finds three or more sigmoid/tanh-family activations on one forward path of a mod
 with no normalisation layer and no residual merge between them. It reads the traced
 graph, so activation modules (`nn.Sigmoid()`), functions (`torch.sigmoid`, `F.tanh`)
 and methods (`x.tanh()`) all count. A sigmoid at the output head (no weight layer
-after it), sigmoids that only gate a product (`x * torch.sigmoid(g)`) and the gates
-inside `nn.LSTM`/`nn.GRU` do not count.
+after it), sigmoids that only gate a product (`x * torch.sigmoid(g)`, a highway
+layer's `h * t + x * (1 - t)`) and the gates inside `nn.LSTM`/`nn.GRU` do not count.
 
 ## Why is this bad?
 The derivative of the sigmoid is at most 0.25 and that of tanh at most 1, and both

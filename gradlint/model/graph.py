@@ -5,7 +5,9 @@ The graph is a list of nodes in topological order, each ``[kind, ref, inputs]``:
 ``kind`` is ``in``, ``layer`` (ref into ``layers``), ``act`` (into ``activations``),
 ``norm`` (into ``norms``), ``join`` (an add or concatenation, ref into ``joins``),
 ``mul``, ``op`` or ``out``; ``inputs`` are indices of earlier nodes. One forward pass
-over it (linear in its size) gives every fact below.
+over it (linear in its size) gives every fact below. A product with a gate (a sigmoid or
+tanh whose every use scales another signal) follows its other factor: the gate's branch
+adds no depth, so ``h * t + x * (1 - t)`` is a merge of paths of different depth.
 """
 
 from __future__ import annotations
@@ -69,17 +71,55 @@ def _pick(runs: list[Run], merge: bool) -> Run:
     return max(runs, key=lambda r: r.count)
 
 
+def _gates(nodes: list[list], consumers: list[list[int]], activations: list[dict]) -> set[int]:
+    """Saturating activations whose every use ends in a product with another signal
+    (``x * sigmoid(g)``, ``h * t + x * (1 - t)``), through elementwise ops on the way."""
+    gates: set[int] = set()
+    for index, (kind, ref, _) in enumerate(nodes):
+        if kind != "act" or activations[ref]["family"] != "saturating" or not consumers[index]:
+            continue
+        frontier, seen, gate = list(consumers[index]), set(), True
+        while frontier and gate:
+            node = frontier.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            node_kind, _, node_inputs = nodes[node]
+            if node_kind == "mul" and len(node_inputs) >= 2:
+                continue  # gates a product: this use ends here
+            if node_kind in ("op", "mul") and consumers[node] and len(seen) < 64:
+                frontier.extend(consumers[node])  # 1 - t, t.view(...), t * 2: follow the value
+            else:
+                gate = False
+        if gate:
+            gates.add(ref)
+    return gates
+
+
 def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -> PathFacts:
     count = len(nodes)
     consumers: list[list[int]] = [[] for _ in range(count)]
     for index, (_, _, inputs) in enumerate(nodes):
         for source in inputs:
             consumers[source].append(index)
+    gates = _gates(nodes, consumers, activations)
+    # a value computed from a gate: the product it scales follows its other factor, so a
+    # gate branch (squeeze-excitation, highway's transform gate) adds no depth to the path
+    gated = [False] * count
+    for index, (kind, ref, inputs) in enumerate(nodes):
+        gated[index] = (kind == "act" and ref in gates) or (
+            kind in ("op", "mul") and len(inputs) == 1 and gated[inputs[0]]
+        ) or (kind == "op" and any(gated[i] for i in inputs))
+    paths = [list(inputs) for _, _, inputs in nodes]  # the inputs that carry the path into each node
+    for index, (kind, _, inputs) in enumerate(nodes):
+        if kind == "mul" and len(inputs) >= 2 and not all(gated[i] for i in inputs):
+            paths[index] = [i for i in inputs if not gated[i]]
     weight_depth = [0] * count
     layer_depth: dict[int, int] = {}
     merge_joins: list[int] = []
     is_merge = [False] * count
-    for index, (kind, ref, inputs) in enumerate(nodes):
+    for index, (kind, ref, _) in enumerate(nodes):
+        inputs = paths[index]
         depth = max((weight_depth[i] for i in inputs), default=0)
         if kind == "layer":
             depth += int(layers[ref].get("stack", 1))
@@ -94,11 +134,6 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
     for index in range(count - 1, -1, -1):
         has_layer_after[index] = any(nodes[c][0] == "layer" or has_layer_after[c] for c in consumers[index])
     heads = {ref for i, (kind, ref, _) in enumerate(nodes) if kind == "act" and not has_layer_after[i]}
-    gates = {
-        ref for i, (kind, ref, _) in enumerate(nodes)
-        if kind == "act" and activations[ref]["family"] == "saturating"
-        and consumers[i] and all(nodes[c][0] == "mul" for c in consumers[i])
-    }
 
     following = _following_activations(nodes, consumers)
 
@@ -109,10 +144,10 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
 
     best = {"saturating": Run(), "default_init": Run(), "plain": Run(), "xavier_relu": Run(), "kaiming_saturating": Run()}
     runs: list[dict[str, Run]] = []
-    for index, (kind, ref, inputs) in enumerate(nodes):
+    for index, (kind, ref, _) in enumerate(nodes):
         here: dict[str, Run] = {}
         for key in best:
-            run = _pick([runs[i][key] for i in inputs], is_merge[index])
+            run = _pick([runs[i][key] for i in paths[index]], is_merge[index])
             if kind == "norm" and key != "plain":
                 run = Run()
             elif kind == "act" and key == "saturating" and activations[ref]["family"] == "saturating" \
