@@ -43,11 +43,77 @@ class HighwayNet(nn.Module):
         return self.out(x)
 """
 
+MOBILENET = """\
+import torch.nn as nn
+
+
+class Inverted(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.use_res = cin == cout
+        self.conv = nn.Sequential(
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(),
+            nn.Conv2d(cout, cout, 3, padding=1, groups=cout, bias=False), nn.BatchNorm2d(cout), nn.ReLU6(),
+            nn.Conv2d(cout, cout, 1, bias=False), nn.BatchNorm2d(cout),
+        )
+
+    def forward(self, x):
+        if self.use_res:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+class MobileNetLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        blocks, cin = [nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU6()], 8
+        for cout in (8, 12, 16, 20, 24, 28, 32):
+            blocks += [Inverted(cin, cout), Inverted(cout, cout)]
+            cin = cout
+        self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc(self.features(x))
+"""
+
+PLAIN_THEN_RESIDUAL = """\
+import torch.nn as nn
+
+
+class Res(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+
+    def forward(self, x):
+        return x + self.fc(x).relu()
+
+
+class PlainThenResidual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.plain = nn.Sequential(*[nn.Sequential(nn.Linear(16, 16), nn.ReLU()) for _ in range(13)])
+        self.res = nn.Sequential(Res(), Res())
+
+    def forward(self, x):
+        return self.res(self.plain(x))
+"""
+
 # file -> {(code, line, part of the message)}: exactly these findings
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
     # carry path, so the add is a residual merge: no GL101/GL102/GL104, only GL105 (no norm)
     "highway.py": (HIGHWAY, {("GL105", 18, "14 weight layers on its longest path and no normalisation")}),
+    # residual blocks throughout, 21 layers in the 3-layer stage transitions that have no
+    # shortcut: GL104 counts the layers between residual merges (at most 6 here)
+    "mobilenet.py": (MOBILENET, set()),
+    # a plain stack is still reported when residual blocks come after it
+    "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
+        ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),
+        ("GL105", 13, "15 weight layers on its longest path"),
+        ("GL102", 16, "14 Linear/Conv layers on one path keep PyTorch's default init"),
+    }),
 }
 
 

@@ -55,7 +55,7 @@ class PathFacts:
     merge_joins: list[int]  # join indices that join paths of different weight depth
     saturating: Run  # saturating activations with no norm/residual between (heads and gates excluded)
     default_init: Run  # default-init Linear/Conv layers with no norm/residual between
-    plain: Run  # weight layers with no residual merge between
+    plain: Run  # weight layers with no residual merge between (reset at each merge)
     xavier_relu: Run  # Xavier-initialised layers feeding the ReLU family, no norm/residual between
     kaiming_saturating: Run  # Kaiming-initialised layers feeding sigmoid/tanh, no norm/residual between
     heads: set[int] = field(default_factory=set)  # activations with no weight layer after them
@@ -148,8 +148,8 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
         here: dict[str, Run] = {}
         for key in best:
             run = _pick([runs[i][key] for i in paths[index]], is_merge[index])
-            if kind == "norm" and key != "plain":
-                run = Run()
+            if kind == "norm" and key != "plain" or is_merge[index] and key == "plain":
+                run = Run()  # GL104 counts the weight layers between residual merges
             elif kind == "act" and key == "saturating" and activations[ref]["family"] == "saturating" \
                     and ref not in heads and ref not in gates:
                 run = Run(run.count + 1, (ref, run.chain))
