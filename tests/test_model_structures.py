@@ -100,6 +100,40 @@ class PlainThenResidual(nn.Module):
         return self.res(self.plain(x))
 """
 
+TORCH_TRANSFORMERS = """\
+import torch
+import torch.nn as nn
+
+
+class EncoderClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 32)
+        layer = nn.TransformerEncoderLayer(32, 4, dim_feedforward=64, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=8, enable_nested_tensor=False)
+        self.fc = nn.Linear(32, 4)
+
+    def forward(self, tokens):
+        return self.fc(self.encoder(self.embed(tokens)).mean(dim=1))
+
+
+class Seq2SeqTransformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.src = nn.Embedding(100, 32)
+        self.tgt = nn.Embedding(100, 32)
+        self.core = nn.Transformer(32, 4, num_encoder_layers=4, num_decoder_layers=4, dim_feedforward=64,
+                                   batch_first=True)
+        self.out = nn.Linear(32, 100)
+
+    def forward(self, src, tgt):
+        return self.out(self.core(self.src(src), self.tgt(tgt)))
+
+
+def example_inputs():
+    return torch.randint(0, 100, (2, 7)), torch.randint(0, 100, (2, 5))
+"""
+
 # file -> {(code, line, part of the message)}: exactly these findings
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
@@ -108,6 +142,9 @@ CASES = {
     # residual blocks throughout, 21 layers in the 3-layer stage transitions that have no
     # shortcut: GL104 counts the layers between residual merges (at most 6 here)
     "mobilenet.py": (MOBILENET, set()),
+    # torch's transformer modules are fx leaves: expanded with their residual adds, not
+    # as one 25-layer chain (GL104); pre- and post-norm, encoder and encoder-decoder
+    "torch_transformers.py": (TORCH_TRANSFORMERS, set()),
     # a plain stack is still reported when residual blocks come after it
     "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
         ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),

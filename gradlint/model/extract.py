@@ -38,7 +38,11 @@ _MUL_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
 _MUL_METHODS = {"mul", "mul_", "__mul__"}
 _WEIGHT_FUNCTIONS = {F.linear: "linear", F.conv1d: "conv1d", F.conv2d: "conv2d", F.conv3d: "conv3d", F.embedding: "embedding", torch.matmul: "matmul", operator.matmul: "matmul"}
 _SHAPE_METHODS = {"size", "dim", "numel", "ndimension"}
-# torch blocks that carry their own residual connections when kept whole (fx leaves)
+# torch's transformer modules (fx leaves): expanded sublayer by sublayer, residuals included
+TORCH_TRANSFORMERS: tuple[type, ...] = (
+    nn.Transformer, nn.TransformerEncoder, nn.TransformerDecoder, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer,
+)
+# other blocks by these names carry their own residual connections when kept whole
 RESIDUAL_TYPES = ("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer")
 _INDISTINCT = math.log(1.03)  # closer scales are within ~3 sigma of a 4096-value std estimate
 _SAMPLE = 4096  # std within ~2%, and small enough to stay on one thread (no OpenMP start-up)
@@ -190,7 +194,9 @@ class GraphBuilder:
 
     def expand(self, path: str, module: nn.Module, inputs: list[int]) -> int:
         """A leaf module that is not itself a layer: its parts in registration order,
-        as one chain (a residual merge around it for torch's transformer blocks)."""
+        as one chain (a residual merge around it for other transformer blocks)."""
+        if isinstance(module, TORCH_TRANSFORMERS):
+            return self.transformer(path, module, inputs)
         current = inputs
         start = inputs
         for kind, sub_path, sub in walk_tree(module, path):
@@ -204,6 +210,44 @@ class GraphBuilder:
             self.joins.append(self._place({"name": path, "op": "residual"}, self.module_location(path)))
             return self.add_node("join", len(self.joins) - 1, start + current)
         return self.add_node("op", -1, current)
+
+    def transformer(self, path: str, module: nn.Module, inputs: list[int]) -> int:
+        """torch's transformer modules as they compute: each encoder/decoder layer is
+        attention and feed-forward sublayers, each with its residual add and its norm
+        before (``norm_first``) or after the add; stacks chain their layers."""
+        if isinstance(module, nn.Transformer):
+            memory = self.transformer(f"{path}.encoder", module.encoder, inputs)
+            return self.transformer(f"{path}.decoder", module.decoder, inputs + [memory])
+        if isinstance(module, (nn.TransformerEncoder, nn.TransformerDecoder)):
+            current = inputs
+            for index, layer in enumerate(module.layers):
+                current = [self.transformer(f"{path}.layers.{index}", layer, current)]
+            if module.norm is not None:
+                current = [self.norm(f"{path}.norm", type(module.norm).__name__, self.module_location(f"{path}.norm"), current)]
+            return self.add_node("op", -1, current)
+        sublayers = [["self_attn"], ["multihead_attn"], ["linear1", "activation", "linear2"]]
+        if not isinstance(module, nn.TransformerDecoderLayer):
+            del sublayers[1]
+        current = inputs
+        for number, names in enumerate(sublayers, 1):
+            norm_path = f"{path}.norm{number}"
+            norm = getattr(module, f"norm{number}", None)
+            branch = current
+            if module.norm_first and norm is not None:
+                branch = [self.norm(norm_path, type(norm).__name__, self.module_location(norm_path), branch)]
+            for name in names:
+                part = getattr(module, name)
+                if name == "activation":
+                    kind = getattr(part, "__name__", type(part).__name__)
+                    branch = [self.activation(f"{path}.activation", kind.lower(), isinstance(part, nn.Module),
+                                              self.module_location(path), branch)]
+                else:
+                    branch = [self.layer(f"{path}.{name}", part, branch)]
+            self.joins.append(self._place({"name": f"{path}.{names[0]}", "op": "residual"}, self.module_location(path)))
+            current = [self.add_node("join", len(self.joins) - 1, current + branch)]
+            if not module.norm_first and norm is not None:
+                current = [self.norm(norm_path, type(norm).__name__, self.module_location(norm_path), current)]
+        return current[0]
 
     def result(self) -> dict[str, Any]:
         facts = path_facts(self.nodes, self.layers, self.activations)
