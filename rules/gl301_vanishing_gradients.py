@@ -3,7 +3,8 @@ Measured by the probe: flags a model whose backward norm, the norm of the gradie
 reaching a weight layer's output (the batch's positions together; JSON `backward_norm`),
 is at the earliest weight layer smaller than `min-ratio` (default 1e-4) times its
 largest value at any weight layer. The finding points at the earliest layer, where the
-gradient has vanished. The norm, not the RMS per element (the table's backward
+gradient has vanished. A layer reused in a loop counts with each call, its first
+being the earliest. The norm, not the RMS per element (the table's backward
 signal): a mean pool over P positions (a CNN's global average pool, a classifier
 averaging 4096 tokens) divides each element's gradient by P, so the RMS before it
 falls by P in a healthy model while the norm falls by sqrt(P) and the weight
@@ -133,10 +134,12 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     if ratio >= float(options["min-ratio"]):
         return
     place = earliest.place
+    span = earliest.backward_norm_span
+    calls = f", the first of its {int(span[3])} calls" if span else ""
     message = (
-        f"measured: the gradient reaching '{earliest.name}' ({earliest.type}) is {fmt(ratio)} of the largest "
-        f"(at '{largest.name}'; gradient norm at the output {fmt(getattr(earliest, summary.backward_attribute))} vs "
-        f"{fmt(getattr(largest, summary.backward_attribute))}, "
+        f"measured: the gradient reaching '{earliest.name}' ({earliest.type}{calls}) is {fmt(ratio)} of the largest "
+        f"(at '{largest.name}'; gradient norm at the output {fmt(summary.backward_value(earliest, 'first'))} vs "
+        f"{fmt(summary.backward_value(largest, 'peak'))}, "
         f"weight-gradient norm {fmt(earliest.grad_norm)}), so the early layers barely learn; use init that fits "
         f"the activation (Kaiming for ReLU, Xavier for tanh), normalisation or residual connections"
     )

@@ -103,3 +103,32 @@ def test_mean_pooling_over_positions_is_not_vanishing():
     norm_ratio = layers["emb"]["backward_norm"] / max(layer["backward_norm"] for layer in layers.values())
     assert norm_ratio == pytest.approx(8.66e-3, rel=0.01)
     assert "GL301" not in measured_codes(result)
+
+
+class TiedLoop(nn.Module):
+    """The first weight layer itself reused ten times: its first call is the earliest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.core = nn.Linear(48, 48)
+        nn.init.normal_(self.core.weight, std=0.01)
+        nn.init.zeros_(self.core.bias)
+        self.out = nn.Linear(48, 6)
+
+    def forward(self, x):
+        for _ in range(10):
+            x = torch.relu(self.core(x))
+        return self.out(x)
+
+
+def test_a_reused_first_layer_is_judged_by_its_first_call_for_vanishing():
+    torch.manual_seed(0)
+    result = probe(TiedLoop())
+    core, out = result["layers"]
+    first, smallest, largest, calls = core["backward_norm_span"]
+    assert core["name"] == "core" and calls == 10 and first == smallest  # the first call gets the least
+    ratio = first / max(largest, out["backward_norm"])
+    assert ratio == pytest.approx(4.15e-13, rel=0.1)  # measured at the first call
+    assert core["backward_norm"] / out["backward_norm"] > 1e-4  # all ten calls together hide it
+    (message,) = measured_codes(result)["GL301"]
+    assert message.startswith(f"measured: the gradient reaching 'core' (Linear, the first of its 10 calls) is {ratio:.2e}")

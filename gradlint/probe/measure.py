@@ -70,6 +70,7 @@ class _Slots:
     """Where one layer's or activation's numbers sit in the recorded values."""
 
     entries: list[tuple[int, int]] = field(default_factory=list)  # (value index, element count)
+    calls: list[int] = field(default_factory=list)  # backward entries: the forward call each belongs to
 
 
 def trainable_params(modules: Any) -> list[nn.Parameter]:
@@ -143,15 +144,17 @@ class Recorder:
                 return
             self.call_order.setdefault(position, len(self.call_order))
             count = out.numel()
+            call = len(self.forward[position].entries)
             self.forward[position].entries.append((len(self.values), count))
             self.values.append(torch.linalg.vector_norm(out.detach(), dtype=torch.float32))
             if out.requires_grad:
-                out.register_hook(backward_hook)
+                out.register_hook(lambda grad: backward_hook(grad, call))
 
         backward_slots = self.backward[position]
 
-        def backward_hook(grad: torch.Tensor) -> None:
+        def backward_hook(grad: torch.Tensor, call: int) -> None:
             backward_slots.entries.append((len(self.values), grad.numel()))
+            backward_slots.calls.append(call)
             self.values.append(torch.linalg.vector_norm(grad.detach(), dtype=torch.float32))
         return hook
 
@@ -298,6 +301,16 @@ class Recorder:
                 return None
             return math.sqrt(sum(values[i] ** 2 for i, _ in slots.entries) / len(slots.entries))
 
+        def backward_span(slots: _Slots) -> Optional[list[float]]:
+            """A layer called more than once: the gradient norm at its first call's output
+            (the earliest in depth; backward reaches it last), the smallest and largest of
+            one call, and the number of calls."""
+            if len(slots.entries) < 2:
+                return None
+            norms = [values[i] for i, _ in slots.entries]
+            first = norms[slots.calls.index(min(slots.calls))] if slots.calls else norms[-1]
+            return [first, min(norms), max(norms), len(norms)]
+
         def span(slots: _Slots) -> Optional[list[float]]:
             """A layer called more than once (a block reused in a loop): its first call's
             RMS, the smallest and largest of one call, and the number of calls. The RMS
@@ -333,6 +346,7 @@ class Recorder:
                 "grad_weight_ratio": grad / weight if grad is not None and weight else None,
                 "backward_signal": rms(self.backward[position]),
                 "backward_norm": per_call_norm(self.backward[position]),
+                "backward_norm_span": backward_span(self.backward[position]),
                 "forward_signal": rms(self.forward[position]),
                 "forward_signal_span": span(self.forward[position]),
                 "grad_norm_last": combined(last, self.layer_params[position]) if last is not None else None,

@@ -83,6 +83,7 @@ class LayerMeasure:
     backward_signal: Optional[float] = None
     forward_signal: Optional[float] = None
     backward_norm: Optional[float] = None
+    backward_norm_span: Optional[list] = None  # called more than once: [first call, min, max, calls]
     grad_norm_last: Optional[float] = None
     forward_signal_span: Optional[list] = None  # called more than once: [first, min, max, calls]
 
@@ -141,16 +142,25 @@ class ProbeSummary:
         """``backward_norm``; ``backward_signal`` for a probe result that predates it."""
         return "backward_norm" if any(l.backward_norm is not None for l in self.layers) else "backward_signal"
 
+    def backward_value(self, layer: LayerMeasure, which: str = "all") -> float:
+        """A layer's backward norm: ``first`` (a reused layer's first call, the earliest in
+        depth), ``peak`` (its largest call) or ``all`` (every call together)."""
+        span = layer.backward_norm_span if self.backward_attribute == "backward_norm" else None
+        if span and which in ("first", "peak"):
+            return span[0] if which == "first" else span[2]
+        return getattr(layer, self.backward_attribute)
+
     def backward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
-        """(earliest / largest backward norm, the earliest layer, the largest one)."""
-        attribute = self.backward_attribute
-        layers = self.signal_layers(attribute)
+        """(earliest / largest backward norm, the earliest layer, the largest one); a
+        layer reused in a loop counts with each call (its first is the earliest)."""
+        layers = self.signal_layers(self.backward_attribute)
         if len(layers) < 2:
             return None
-        earliest, largest = layers[0], max(layers, key=lambda l: getattr(l, attribute))
-        if not getattr(largest, attribute):
+        earliest, largest = layers[0], max(layers, key=lambda l: self.backward_value(l, "peak"))
+        peak = self.backward_value(largest, "peak")
+        if not peak:
             return None
-        return getattr(earliest, attribute) / getattr(largest, attribute), earliest, largest
+        return self.backward_value(earliest, "first") / peak, earliest, largest
 
     def backward_growth(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
         """(earliest / deepest backward norm, earliest, deepest): above 1 the gradient
@@ -159,7 +169,7 @@ class ProbeSummary:
         layers = self.signal_layers(attribute)
         if len(layers) < 2 or not getattr(layers[-1], attribute):
             return None
-        return getattr(layers[0], attribute) / getattr(layers[-1], attribute), layers[0], layers[-1]
+        return self.backward_value(layers[0], "first") / getattr(layers[-1], attribute), layers[0], layers[-1]
 
     def forward_ratio(self) -> Optional[tuple[float, LayerMeasure, LayerMeasure]]:
         """(extreme / first forward signal, the first layer, the extreme one): the layer
@@ -200,7 +210,7 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
             place=Place.of(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
             **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
                                             "forward_signal", "grad_norm_last", "forward_signal_span",
-                                            "backward_norm")},
+                                            "backward_norm", "backward_norm_span")},
         ))
     graph_acts = graph.get("activations") or []
     activations = []
