@@ -3,6 +3,7 @@ Finds a model with 12 or more weight layers on one forward path and no residual 
 skip connection along it (an add or concatenation joining paths of different depth):
 the weight layers between two residual merges count, so residual blocks joined by
 short stage transitions without a shortcut (MobileNetV2, EfficientNet) are not reported.
+A recurrent cell (`nn.GRUCell`...) stepped in a loop is one layer: its steps are time.
 When the model normalises (BatchNorm, LayerNorm...) the threshold is 20: VGG-19 with
 BatchNorm trains, a 34-layer plain network does not train as well as a shallower one.
 

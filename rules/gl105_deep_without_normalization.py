@@ -1,7 +1,8 @@
 """## What it does
 Finds a model with 12 or more weight layers on its longest forward path and no
 normalisation layer at all (BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm,
-a hand-written `*Norm` module or `F.layer_norm`-style call).
+a hand-written `*Norm` module or `F.layer_norm`-style call). A recurrent cell
+(`nn.GRUCell`...) stepped in a loop is one layer: its steps are time, not depth.
 
 ## Why is this bad?
 Without normalisation nothing keeps the scale of activations and gradients in check

@@ -134,6 +134,39 @@ def example_inputs():
     return torch.randint(0, 100, (2, 7)), torch.randint(0, 100, (2, 5))
 """
 
+GRU_CELL_STEPS = """\
+import torch.nn as nn
+
+
+class Refiner(nn.Module):
+    def __init__(self, steps=16):
+        super().__init__()
+        self.steps = steps
+        self.inp = nn.Linear(32, 64)
+        self.cell = nn.GRUCell(64, 64)
+        self.out = nn.Linear(64, 10)
+
+    def forward(self, x):
+        e = self.inp(x)
+        h = e
+        for _ in range(self.steps):
+            h = self.cell(e, h)
+        return self.out(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self, steps=20):
+        super().__init__()
+        self.steps = steps
+        self.cell = nn.RNNCell(8, 8)
+
+    def forward(self, x):
+        h = x
+        for _ in range(self.steps):
+            h = self.cell(x, h)
+        return h
+"""
+
 # file -> {(code, line, part of the message)}: exactly these findings
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
@@ -145,6 +178,9 @@ CASES = {
     # torch's transformer modules are fx leaves: expanded with their residual adds, not
     # as one 25-layer chain (GL104); pre- and post-norm, encoder and encoder-decoder
     "torch_transformers.py": (TORCH_TRANSFORMERS, set()),
+    # a recurrent cell stepped 16 or 20 times is a recurrence, not 18 layers of depth
+    # (GL104/GL105); the vanilla one is still GL106
+    "cell_steps.py": (GRU_CELL_STEPS, {("GL106", 24, "'cell' is a vanilla nn.RNNCell")}),
     # a plain stack is still reported when residual blocks come after it
     "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
         ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),

@@ -177,6 +177,10 @@ class GraphBuilder:
                      "fan_in": fan_in, "fan_out": fan_out, "stack": stack}
             self.layers.append(self._place(entry, location or self.module_location(path)))
             ref = self.layer_index[path] = len(self.layers) - 1
+        elif isinstance(module, nn.RNNCellBase):
+            # the same cell stepped again is the recurrence through time (GL106, GL201),
+            # not one more layer of depth
+            return self.add_node("op", -1, inputs)
         return self.add_node("layer", ref, inputs)
 
     def activation(self, name: str, type_name: str, module: bool, location: Location, inputs: list[int], owner: str = "") -> int:
