@@ -3,11 +3,14 @@ written apart from the fixtures, with ground truth measured by an independent sc
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
+from gradlint.probe.entry import probe_model  # noqa: E402
 from probe_support import measured_codes, probe  # noqa: E402
 
 
@@ -132,3 +135,46 @@ def test_a_reused_first_layer_is_judged_by_its_first_call_for_vanishing():
     assert core["backward_norm"] / out["backward_norm"] > 1e-4  # all ten calls together hide it
     (message,) = measured_codes(result)["GL301"]
     assert message.startswith(f"measured: the gradient reaching 'core' (Linear, the first of its 10 calls) is {ratio:.2e}")
+
+
+ENCODER_MODEL = '''import torch
+import torch.nn as nn
+
+
+class DeadFFN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(16, 32)
+        self.layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, activation="relu", batch_first=True)
+        nn.init.constant_(self.layer.linear1.bias, -6.0)
+        self.out = nn.Linear(32, 3)
+
+    def forward(self, x):
+        return self.out(self.layer(self.inp(x)).mean(1))
+
+
+def example_input():
+    return torch.randn(8, 10, 16)
+'''
+
+
+def test_the_relu_inside_torchs_transformer_layer_is_measured(tmp_path, gradlint):
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\n")
+    (tmp_path / "model.py").write_text(ENCODER_MODEL)
+    done = gradlint("model.py", "--no-cache", "--device", "cpu", "--output-format", "json", cwd=tmp_path)
+    report = json.loads(done.stdout)
+    (model,) = report["models"]
+    (activation,) = model["probe"]["activations"]
+    # F.relu is the layer's attribute, called inside a module fx keeps whole: it was never measured
+    assert activation["name"] == "layer.activation" and activation["dead"] == 1.0
+    (finding,) = [f for f in report["findings"] if f["code"] == "GL304"]
+    assert "100% of the units of relu 'layer.activation' are never active" in finding["message"]
+    # in this process: the wrapper is gone after the probe, torch's own F.relu is back
+    namespace: dict = {}
+    exec(ENCODER_MODEL, namespace)
+    torch.manual_seed(0)
+    dead_ffn = namespace["DeadFFN"]()
+    graph = {"activations": [{"name": "layer.activation", "type": "relu", "module": False}]}
+    result = probe_model(dead_ffn, None, graph, {"input": "float32[8,10,16]"}, None, {"device": "cpu", "seed": 0})
+    assert result["activations"][0]["dead"] == 1.0
+    assert dead_ffn.layer.activation is torch.nn.functional.relu

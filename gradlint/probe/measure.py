@@ -9,7 +9,9 @@ training step itself (MEASURED.md, "Probe cost"):
   outputs within 0.01 of the asymptotes) and the dead fraction (ReLU: units, i.e. the
   positions of one sample, that are not positive for any sample of the batch).
   Functional activations are seen by running a copy of the fx graph with an observer
-  node after each activation; without a graph only module activations are seen.
+  node after each activation; without a graph only module activations are seen, and
+  a function kept as a module attribute inside a leaf module (torch's transformer
+  layers' ``activation``) is wrapped on that instance for the pass.
 
 Every number stays on the device as a 0-d tensor until :meth:`Recorder.collect`, which
 stacks them, together with every step's parameter gradient norms (one
@@ -27,14 +29,11 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
-from gradlint.probe.summary import activation_kind
+from gradlint.probe.observe import ObservingRunner, Restore, activations_from_graph  # noqa: F401 - re-exported
+from gradlint.probe.summary import activation_kind  # noqa: F401 - re-exported
 
 SATURATION_MARGIN = 0.01  # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
 _NORM_TYPES = ("Norm", "LayerNorm", "GroupNorm", "RMSNorm")
-ACTIVATION_FUNCTIONS = {
-    "relu", "relu_", "relu6", "sigmoid", "sigmoid_", "tanh", "tanh_", "hardtanh", "hardtanh_",
-    "hardsigmoid", "gelu", "silu", "elu", "leaky_relu", "softsign", "softplus", "mish", "selu", "celu",
-}
 
 
 def first_tensor(value: Any) -> Optional[torch.Tensor]:
@@ -198,15 +197,41 @@ class Recorder:
         """Hooks on activation modules not observed in the fx graph (no graph, or inside a
         leaf module); a module called in several places feeds its entries in call order."""
         by_module: dict[str, list[int]] = {}
+        by_attribute: dict[str, list[int]] = {}
         for index, entry in enumerate(self.activations):
-            if entry.get("module") and index not in skip:
-                by_module.setdefault(entry["name"], []).append(index)
+            if index not in skip:
+                (by_module if entry.get("module") else by_attribute).setdefault(entry["name"], []).append(index)
         for name, indices in by_module.items():
             try:
                 module = self.model.get_submodule(name)
             except (AttributeError, TypeError):
                 continue
             self.handles.append(module.register_forward_hook(self._activation_hook(indices)))
+        for name, indices in by_attribute.items():
+            self._wrap_function_attribute(name, indices)
+
+    def _wrap_function_attribute(self, name: str, indices: list[int]) -> None:
+        """A function kept as a module's attribute and called inside a leaf module the fx
+        graph does not enter (``TransformerEncoderLayer.activation = F.relu``): wrapped on
+        that instance for the measured pass, restored by :meth:`remove_hooks`."""
+        owner_name, _, attribute = name.rpartition(".")
+        if not owner_name:
+            return  # a function node of the graph itself, not an attribute
+        try:
+            owner = self.model.get_submodule(owner_name)
+        except (AttributeError, TypeError):
+            return
+        function = owner.__dict__.get(attribute)
+        if function is None or isinstance(function, nn.Module) or not callable(function):
+            return
+        observe = self._activation_hook(indices)
+
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            output = function(*args, **kwargs)
+            observe(owner, args, output)
+            return output
+        owner.__dict__[attribute] = wrapped
+        self.handles.append(Restore(owner, attribute, function))
 
     def _activation_hook(self, indices: list[int]) -> Callable:
         calls = [0]
@@ -239,7 +264,7 @@ class Recorder:
             if node.op in ("call_module", "call_function", "call_method") and waiting.get(key):
                 observed[node.name] = waiting[key].pop(0)
         self.observed_in_graph = frozenset(observed.values())
-        return _ObservingRunner(graph_module, observed, self, graph_modules)
+        return ObservingRunner(graph_module, observed, self, graph_modules)
 
     def remove_hooks(self) -> None:
         for handle in self.handles:
@@ -378,91 +403,3 @@ class Recorder:
             if param is target:
                 return name
         return f"parameter {index}"
-
-
-class _ObservingRunner:
-    """Runs a traced graph node by node and hands each observed activation's output to
-    the recorder. A lean loop rather than ``torch.fx.Interpreter``: the interpreter's
-    per-node bookkeeping cost more than a whole forward of a small model on a GPU."""
-
-    def __init__(self, graph_module: Any, observed: dict[str, int], recorder: Recorder,
-                 modules: dict[str, nn.Module]) -> None:
-        self.observed, self.recorder = observed, recorder
-        self.nodes = list(graph_module.graph.nodes)
-        self.placeholders = [n for n in self.nodes if n.op == "placeholder"]
-        self.modules = modules
-        self.attributes = {n: _fetch(graph_module, n.target) for n in self.nodes if n.op == "get_attr"}
-        last_use: dict[Any, Any] = {}
-        for node in self.nodes:
-            for used in node.all_input_nodes:
-                last_use[used] = node
-        self.release: dict[Any, list[Any]] = {}
-        for used, user in last_use.items():  # free values after their last use, as the interpreter does
-            self.release.setdefault(user, []).append(used)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # placeholders in order: positional arguments first, then keywords by name, then defaults
-        values = list(args)
-        for node in self.placeholders[len(args):]:
-            name = str(node.target).lstrip("*")
-            values.append(kwargs[name] if name in kwargs else (node.args[0] if node.args else None))
-        return self.run(values)
-
-    def run(self, values: list[Any]) -> Any:
-        env: dict[Any, Any] = {}
-        fetch = env.__getitem__
-        inputs = iter(values)
-        for node in self.nodes:
-            op = node.op
-            if op == "placeholder":
-                result = next(inputs)
-            elif op == "get_attr":
-                result = self.attributes[node]
-            elif op == "output":
-                return torch.fx.node.map_arg(node.args[0], fetch)
-            else:
-                args = torch.fx.node.map_arg(node.args, fetch)
-                kwargs = torch.fx.node.map_arg(node.kwargs, fetch)
-                if op == "call_function":
-                    result = node.target(*args, **kwargs)
-                elif op == "call_method":
-                    result = getattr(args[0], node.target)(*args[1:], **kwargs)
-                else:  # call_module: the model's own module, so its hooks fire
-                    result = self.modules[node.target](*args, **kwargs)
-            index = self.observed.get(node.name)
-            env[node] = result if index is None else self.recorder.observe_activation(result, index)
-            for used in self.release.get(node, ()):
-                env.pop(used, None)
-        return None
-
-
-def _fetch(graph_module: Any, target: str) -> Any:
-    value = graph_module
-    for part in target.split("."):
-        value = getattr(value, part)
-    return value
-
-
-def activations_from_graph(graph_module: Any, model: nn.Module) -> list[dict]:
-    """Activation entries found in the fx graph itself, when the worker gave none."""
-    found: list[dict] = []
-    if graph_module is None or not isinstance(graph_module, torch.fx.GraphModule):
-        for name, module in model.named_modules():
-            kind = activation_kind(type(module).__name__)
-            if name and kind:
-                found.append({"name": name, "type": type(module).__name__, "module": True, "kind": kind})
-        return found
-    for node in graph_module.graph.nodes:
-        if node.op == "call_module":
-            type_name = type(graph_module.get_submodule(str(node.target))).__name__
-        elif node.op in ("call_function", "call_method"):
-            type_name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
-            if type_name.lower() not in ACTIVATION_FUNCTIONS:
-                continue
-        else:
-            continue
-        kind = activation_kind(type_name)
-        if kind:
-            name = str(node.target) if node.op == "call_module" else node.name
-            found.append({"name": name, "type": type_name, "module": node.op == "call_module", "kind": kind})
-    return found
