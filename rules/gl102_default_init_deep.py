@@ -3,7 +3,8 @@ Finds 8 or more `Linear`/`Conv` layers on one forward path that still carry PyTo
 default initialisation, with no normalisation layer or residual merge between them.
 gradlint reads the built model's weights: the default (`kaiming_uniform_` with
 `a=sqrt(5)`) is uniform within `1/sqrt(fan_in)`, standard deviation `1/sqrt(3*fan_in)`,
-which it recognises exactly.
+which it recognises exactly. Layers under spectral norm do not count: the norm, not
+the init, sets their scale.
 
 ## Why is this bad?
 The default keeps only about 1/6 of the variance a ReLU layer needs (std 0.41x

@@ -167,6 +167,23 @@ class Decoder(nn.Module):
         return h
 """
 
+SPECTRAL = """\
+import torch.nn as nn
+from torch.nn.utils import parametrizations, spectral_norm
+
+
+class SNDiscriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(*[
+            m for i in range(8) for m in (spectral_norm(nn.Conv2d(3 if i == 0 else 16, 16, 3, padding=1)), nn.LeakyReLU(0.1))
+        ])
+        self.linear = parametrizations.spectral_norm(nn.Linear(16, 1))
+
+    def forward(self, x):
+        return self.linear(self.main(x).mean((2, 3)))
+"""
+
 # file -> {(code, line, part of the message)}: exactly these findings
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
@@ -181,6 +198,8 @@ CASES = {
     # a recurrent cell stepped 16 or 20 times is a recurrence, not 18 layers of depth
     # (GL104/GL105); the vanilla one is still GL106
     "cell_steps.py": (GRU_CELL_STEPS, {("GL106", 24, "'cell' is a vanilla nn.RNNCell")}),
+    # spectral norm sets the weights' scale: their default init is not GL102's concern
+    "spectral.py": (SPECTRAL, set()),
     # a plain stack is still reported when residual blocks come after it
     "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
         ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),
