@@ -4,7 +4,8 @@ activation, 8 or more on one path with no normalisation or residual between them
 The initialisation is read from the built model's weights (Xavier: std
 `sqrt(2/(fan_in+fan_out))`; Kaiming: `sqrt(2/fan_in)`). With the option
 `kaiming-with-saturating` it also reports Kaiming-initialised layers feeding
-sigmoid/tanh. PyTorch's default init is GL102's.
+sigmoid/tanh. PyTorch's default init is GL102's. SELU is left alone: its prescribed
+init, LeCun normal (std `1/sqrt(fan_in)`), is Xavier's on a square layer.
 
 ## Why is this bad?
 Xavier keeps the variance for activations symmetric around zero (tanh); ReLU drops

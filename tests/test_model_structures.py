@@ -184,6 +184,40 @@ class SNDiscriminator(nn.Module):
         return self.linear(self.main(x).mean((2, 3)))
 """
 
+SELU = """\
+import math
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.ModuleList([nn.Linear(128, 128) for _ in range(9)])
+        for layer in self.hidden:
+            nn.init.normal_(layer.weight, std=1.0 / math.sqrt(128))
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        for layer in self.hidden[:5]:
+            x = nn.functional.alpha_dropout(F.selu(layer(x)), 0.05, self.training)
+        for layer in self.hidden[5:]:
+            x = F.selu(layer(x))
+        return self.head(x)
+
+
+class XavierElu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Sequential(*[nn.Sequential(nn.Linear(128, 128), nn.ELU()) for _ in range(9)])
+        for block in self.hidden:
+            nn.init.xavier_normal_(block[0].weight)
+        self.head = nn.Linear(128, 10)
+
+    def forward(self, x):
+        return self.head(self.hidden(x))
+"""
+
 # file -> {(code, line, part of the message)}: exactly these findings
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
@@ -200,6 +234,9 @@ CASES = {
     "cell_steps.py": (GRU_CELL_STEPS, {("GL106", 24, "'cell' is a vanilla nn.RNNCell")}),
     # spectral norm sets the weights' scale: their default init is not GL102's concern
     "spectral.py": (SPECTRAL, set()),
+    # a self-normalising network: SELU with LeCun-normal init (Xavier's scale on square
+    # layers) is what SELU prescribes, not GL103's mismatch; ELU with Xavier still is
+    "selu.py": (SELU, {("GL103", 25, "9 layers initialised with Xavier/Glorot feed ReLU-family activations (ELU)")}),
     # a plain stack is still reported when residual blocks come after it
     "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
         ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),

@@ -23,6 +23,10 @@ DEFAULT_INIT_TYPES = frozenset({
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
 })
 
+# activations whose prescribed init has Xavier's scale: SELU wants LeCun normal,
+# std 1/sqrt(fan_in), which is Xavier's on a square layer (Klambauer et al. 2017)
+XAVIER_SCALED = frozenset({"selu"})
+
 # A chain is a linked list (item, previous) so that extending it costs O(1).
 Chain = Optional[tuple[int, Any]]
 
@@ -140,7 +144,7 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
     def mismatch(ref: int, init: str, family: str) -> bool:
         act = following.get(ref)
         return layers[ref].get("init") == init and act is not None and act not in heads \
-            and activations[act]["family"] == family
+            and activations[act]["family"] == family and str(activations[act]["type"]).lower() not in XAVIER_SCALED
 
     best = {"saturating": Run(), "default_init": Run(), "plain": Run(), "xavier_relu": Run(), "kaiming_saturating": Run()}
     runs: list[dict[str, Run]] = []
