@@ -357,8 +357,10 @@ class Recorder:
         # deliberately zero-initialised weights, normalisation layers' included (a residual
         # branch's last BatchNorm with gamma 0, torchvision's zero_init_residual): they block
         # the first step's gradient to the layers before them, as a zero weight layer does
-        zero_weights = sorted(name for name in (self._param_name(i) for i, w in enumerate(weights) if w == 0)
-                              if name.rsplit(".", 1)[-1] == "weight")
+        # (one walk for the names: zero-initialised biases are common and many)
+        zeros = {id(self.params[i]) for i, w in enumerate(weights) if w == 0}
+        zero_weights = sorted(name for name, p in self.model.named_parameters()
+                              if id(p) in zeros and name.rsplit(".", 1)[-1] == "weight") if zeros else []
         layers = []
         for position, name in enumerate(self.layer_names):
             grad = combined(grads, self.layer_params[position])
