@@ -165,6 +165,46 @@ def test_input_inferred_from_the_first_layer(layer, expected):
     assert result["input"].startswith(expected + " (inferred from the first layer first")
 
 
+class LeNet(nn.Module):
+    """LeNet-5 for MNIST: its classifier is sized for 28x28 images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc = nn.Linear(16 * 4 * 4, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        return self.fc(x.flatten(1))
+
+
+class PatchMixer(nn.Module):
+    """A Mixer-style model: 16x16 patches of a 224x224 image, mixed over its 196 tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 16, stride=16)
+        self.tokens = nn.Linear(196, 196)
+        self.head = nn.Linear(8, 5)
+
+    def forward(self, x):
+        x = self.stem(x).flatten(2)  # [B, 8, 196]
+        return self.head(self.tokens(x).mean(-1))
+
+
+@pytest.mark.parametrize("model_class,expected", [(LeNet, "float32[32,1,28,28]"), (PatchMixer, "float32[32,3,224,224]")])
+def test_conv_input_size_is_the_first_the_whole_model_accepts(model_class, expected):
+    model = model_class()
+    model.train()
+    result = probe(model)
+    assert "error" not in result, result
+    assert result["input"] == expected + " (inferred from the first layer " + ("conv1" if model_class is LeNet else "stem") + ": Conv2d)"
+    assert all(module.training for module in model.modules())  # the size search leaves train mode on
+    assert result["global_grad_norm"] > 0
+
+
 def test_no_input_says_what_to_add():
     class Opaque(nn.Module):
         def __init__(self) -> None:

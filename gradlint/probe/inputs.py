@@ -7,7 +7,8 @@
    (a tensor, a tuple/list of tensors passed positionally, or a dict passed as keywords);
 3. PyTorch Lightning's ``example_input_array`` (on the model or in the module);
 4. inferred from the first weight layer: Linear → ``float32[B, in_features]``,
-   Conv1d/2d/3d → in_channels and a small spatial size, Embedding → integer ids below
+   Conv1d/2d/3d → in_channels and the first of a few common spatial sizes the whole
+   model accepts (32×32, 28×28, 64×64, 224×224 for 2-d), Embedding → integer ids below
    ``num_embeddings``, RNN/LSTM/GRU → ``[B, 16, input_size]`` (time first unless
    ``batch_first``).
 
@@ -32,7 +33,12 @@ DTYPES = {
     "bool": torch.bool,
 }
 SEQUENCE_LENGTH = 16
-SPATIAL = {1: (64,), 2: (32, 32), 3: (8, 8, 8)}
+# spatial sizes a conv-first model is tried with, most common first (the first is the default)
+SPATIAL_TRIES = {
+    1: ((64,), (128,), (1024,), (16000,)),
+    2: ((32, 32), (28, 28), (64, 64), (224, 224)),
+    3: ((8, 8, 8), (16, 16, 16), (32, 32, 32)),
+}
 
 
 class InputError(Exception):
@@ -130,7 +136,7 @@ def resolve_input(
         if value is not None:
             return _as_input(value, "example_input_array")
     if first_layer is not None:
-        inferred = infer_from_layer(first_layer[1], batch_size, generator)
+        inferred = infer_from_layer(first_layer[1], batch_size, generator, _spatial_size(model, first_layer[1]))
         if inferred is not None:
             inferred.described += f" (inferred from the first layer {first_layer[0]}: {type(first_layer[1]).__name__})"
             return inferred
@@ -140,14 +146,47 @@ def resolve_input(
     )
 
 
-def infer_from_layer(layer: nn.Module, batch: int, generator: torch.Generator) -> Optional[ProbeInput]:
+def _is_conv(layer: nn.Module) -> bool:
+    return isinstance(layer, nn.modules.conv._ConvNd) and not isinstance(layer, nn.modules.lazy.LazyModuleMixin)
+
+
+def _spatial_size(model: nn.Module, layer: nn.Module) -> Optional[tuple[int, ...]]:
+    """The first spatial size, of SPATIAL_TRIES, that the whole model accepts behind a conv
+    first layer: a classifier head sized for 28x28 (LeNet on MNIST) or 224x224 (ImageNet
+    patch embeddings) rejects the default. One sample, no gradients, eval mode (batch
+    statistics of one sample would fail), modes restored; None when none fits."""
+    if not _is_conv(layer):
+        return None
+    dims = len(layer.kernel_size)
+    tries = SPATIAL_TRIES.get(dims, ((16,) * dims,))
+    modes = [(module, module.training) for module in model.modules()]
+    trial_generator = torch.Generator().manual_seed(0)  # the probe's own stream stays as it was
+    model.eval()
+    try:
+        for size in tries:
+            trial = torch.randn(1, layer.in_channels, *size, generator=trial_generator)
+            try:
+                with torch.no_grad():
+                    model(trial)
+            except Exception:  # noqa: BLE001 - a shape error says: try the next size
+                continue
+            return size
+        return None
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
+def infer_from_layer(layer: nn.Module, batch: int, generator: torch.Generator,
+                     spatial: Optional[tuple[int, ...]] = None) -> Optional[ProbeInput]:
     """A synthetic input the first weight layer accepts, or None when its type says nothing."""
     tensor: Optional[torch.Tensor] = None
     if isinstance(layer, nn.Linear) and not isinstance(layer, nn.LazyLinear):
         tensor = torch.randn(batch, layer.in_features, generator=generator)
-    elif isinstance(layer, nn.modules.conv._ConvNd) and not isinstance(layer, nn.modules.lazy.LazyModuleMixin):
+    elif _is_conv(layer):
         dims = len(layer.kernel_size)
-        tensor = torch.randn(batch, layer.in_channels, *SPATIAL.get(dims, (16,) * dims), generator=generator)
+        size = spatial or SPATIAL_TRIES.get(dims, ((16,) * dims,))[0]
+        tensor = torch.randn(batch, layer.in_channels, *size, generator=generator)
     elif isinstance(layer, (nn.Embedding, nn.EmbeddingBag)):
         tensor = torch.randint(0, layer.num_embeddings, (batch, SEQUENCE_LENGTH), generator=generator)
     elif isinstance(layer, nn.RNNBase):
