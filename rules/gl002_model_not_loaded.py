@@ -3,7 +3,8 @@ Reports a model that gradlint found (or was told about) but could not import, bu
 trace or feed an input: an exception, a time-out, `sys.exit()`, a crash of the
 worker process, a memory limit, or torch missing from the environment. The message
 says why, how long it took, and what to add (a `[[tool.gradlint.models]]` entry with
-`kwargs`, an `example_input()` function, or a larger `timeout`).
+`kwargs`, an `example_input()` function, or a larger `timeout`). A file that cannot
+be imported is reported once, naming all of its models.
 
 ## Why is this bad?
 A model that is not loaded is not checked: none of the structure rules (GL1xx) and

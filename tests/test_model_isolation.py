@@ -83,3 +83,25 @@ def test_without_fork_the_worker_still_isolates_crashes(tmp_path):
     assert [(f["path"], f["code"]) for f in report["findings"]] == [("a_exit.py", "GL002")]
     assert "exited with code 4" in report["findings"][0]["message"]
     assert [m["name"] for m in report["models"] if m.get("probe")] == ["Fine"]
+
+
+THREE_MODELS = "".join(TAIL.format(name=name) + "\n\n" for name in ("First", "Second", "Third"))
+
+
+@pytest.mark.parametrize("module_code, reason", [
+    ("import not_installed_xyz\n\n", "could not be imported: ModuleNotFoundError: No module named 'not_installed_xyz'"),
+    ("while True:\n    pass\n\n", "could not be imported: timed out after 3 s"),
+    ("os._exit(5)\n\n", "could not be imported: the process exited with code 5"),
+])
+def test_a_file_that_cannot_be_imported_is_one_finding_for_all_its_models(tmp_path, module_code, reason):
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\ntimeout = 3\n")
+    (tmp_path / "models.py").write_text(HEADER + module_code + THREE_MODELS)
+    (tmp_path / "other.py").write_text(HEADER + TAIL.format(name="Other"))
+    completed = run_gradlint("--jobs", "1", "--no-cache", "--output-format", "json", ".", cwd=tmp_path, timeout=60)
+    report = json.loads(completed.stdout)
+    first_class_line = (HEADER + module_code).count("\n") + 1
+    assert [(f["path"], f["code"], f["line"]) for f in report["findings"]] == [("models.py", "GL002", first_class_line)]
+    message = report["findings"][0]["message"]
+    assert message.startswith("3 models ('First', 'Second', 'Third') " + reason), message
+    assert sorted(m["name"] for m in report["models"] if m.get("status") == "failed") == ["First", "Second", "Third"]
+    assert [m["name"] for m in report["models"] if m.get("probe")] == ["Other"]

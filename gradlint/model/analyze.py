@@ -43,10 +43,16 @@ def _candidate_span(candidate: Candidate) -> Span:
     return Span(candidate.line, candidate.column, candidate.line, candidate.column + len(candidate.callable))
 
 
-def _failure_message(candidate: Candidate, result: dict[str, Any]) -> str:
+def _failure_message(candidate: Candidate, result: dict[str, Any], others: Sequence[Candidate] = ()) -> str:
     stage = result.get("stage", "import")
     seconds = float(result.get("seconds", 0.0))
-    message = f"model '{candidate.name}' could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')}"
+    if others:  # the same import failure for every model of the file: said once
+        names = [f"'{c.name}'" for c in (candidate, *others)]
+        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        subject = f"{len(names)} models ({listed})"
+    else:
+        subject = f"model '{candidate.name}'"
+    message = f"{subject} could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')}"
     if not result.get("timeout"):  # a time-out's reason already says how long
         message += f" ({_duration(seconds)})"
     if result.get("timeout"):
@@ -110,6 +116,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
             "install torch (pip install 'gradlint[torch]') or run with --no-exec", None))
     used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
     model_rules = [rule for rule in rules if rule.scope == "model"]
+    same_import_failure = _same_import_failure(candidates, results)
     for candidate in candidates:
         result = results[candidate.index]
         status = result.get("status")
@@ -118,7 +125,11 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
         if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
             continue  # a block of another model of this run: reported with its root
         if status != "ok":
-            findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), _failure_message(candidate, result), candidate.name))
+            group = same_import_failure.get(candidate.file)
+            if group is None or group[0] is candidate:
+                others = group[1:] if group else ()
+                message = _failure_message(candidate, result, others)
+                findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name))
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
                            "status": "failed", "error": result.get("reason")})
             continue
@@ -126,6 +137,20 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
         findings.extend(model_findings)
         models.append(summary)
     return findings, models
+
+
+def _same_import_failure(candidates: Sequence[Candidate], results: dict[int, dict[str, Any]]) -> dict[str, list[Candidate]]:
+    """Files whose every model failed to import for one and the same reason: one GL002
+    for the file (a missing dependency would otherwise repeat for each of its models)."""
+    by_file: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_file.setdefault(candidate.file, []).append(candidate)
+    groups = {}
+    for file, group in by_file.items():
+        reasons = {(results[c.index].get("status"), results[c.index].get("stage"), results[c.index].get("reason")) for c in group}
+        if len(group) > 1 and len(reasons) == 1 and next(iter(reasons))[:2] == ("error", "import"):
+            groups[file] = group
+    return groups
 
 
 def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: Sequence[Rule],

@@ -167,7 +167,7 @@ def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: flo
             process.stdin.close()
         except OSError:
             pass  # it died at once: reported below
-        return _read_events(process, read_fd, timeout, results, stderr, memory_limit)
+        return _read_events(process, read_fd, timeout, results, stderr, memory_limit, pending)
     finally:
         _kill(process)
         os.close(read_fd)
@@ -189,7 +189,7 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, results: dict[int, dict[str, Any]],
-                 stderr: Any, memory_limit: int) -> Optional[dict[str, Any]]:
+                 stderr: Any, memory_limit: int, pending: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
     buffer = b""
     current: Optional[int] = None
     stage = "import"
@@ -205,6 +205,11 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
                         "reason": f"the worker did not start within {STARTUP_LIMIT + timeout:.0f} s"}
             results[current] = {"status": "error", "stage": stage, "seconds": now - started, "timeout": True,
                                 "reason": f"timed out after {timeout:g} s"}
+            if stage == "import":  # the file's other models would wait for the same import
+                file = next(c["file"] for c in pending if c["index"] == current)
+                for candidate in pending:
+                    if candidate["file"] == file:
+                        results.setdefault(candidate["index"], results[current])
             return None
         readable, _, _ = select.select([read_fd], [], [], min(deadline - now, 0.5))
         chunk = os.read(read_fd, 1 << 20) if readable else None

@@ -22,7 +22,8 @@ import time
 import traceback
 from typing import Any, Optional
 
-_loaded: dict[str, Any] = {}
+_loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
+_import_done: Optional[int] = None  # pipe to the forking parent: one line once a file's import ended
 
 
 class Channel:
@@ -64,20 +65,30 @@ def load_user_module(path: str, root: str) -> Any:
     """Import the user's file once, with the project root (and its folder) on sys.path,
     under its package name when it has one (so relative imports work)."""
     _use_folder(os.path.dirname(path), root)
-    if path in _loaded:
-        return _loaded[path]
+    if path not in _loaded:
+        try:
+            _loaded[path] = _import(path, root)
+        except BaseException as error:  # noqa: BLE001 - the file's other models get the same answer
+            _loaded[path] = error
+        if _import_done is not None:
+            os.write(_import_done, b"imported\n")
+    found = _loaded[path]
+    if isinstance(found, BaseException):
+        raise found
+    return found
+
+
+def _import(path: str, root: str) -> Any:
     name = _package_name(path, root)
     if name is not None:
-        module = importlib.import_module(name)
-    else:
-        name = f"gradlint_user_{len(_loaded)}_{os.path.splitext(os.path.basename(path))[0]}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    _loaded[path] = module
+        return importlib.import_module(name)
+    name = f"gradlint_user_{len(_loaded)}_{os.path.splitext(os.path.basename(path))[0]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
     return module
 
 
@@ -272,12 +283,13 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
     memory, a crash) cannot reach another file's models, and a crash costs no new worker.
     A child that dies mid-model reports the model as ``crashed``; the models after it
     get a fresh child."""
+    global _import_done
     left = list(candidates)
     while left:
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child
-            code = 0
+            code, _import_done = 0, write_end
             try:
                 os.close(read_end)
                 _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
@@ -288,11 +300,15 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
                 os._exit(code)
         os.close(write_end)
         lines, status = _wait_for_child(pid, read_end)
+        if "imported" not in lines and left:  # the import itself crashed: it would for every model
+            for candidate in left:
+                channel.send({"event": "crashed", "index": candidate["index"], "returncode": _exit_code(status)})
+            return
         position, crashed = 0, None  # models of `left` the child finished; the one it died in
         for line in lines:
             if line == "done":
                 position, crashed = position + 1, None
-            else:
+            elif line != "imported":
                 crashed = int(line)
         if crashed is None and position < len(left):
             crashed = left[position]["index"]  # died before naming it: still make progress
