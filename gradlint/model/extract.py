@@ -14,7 +14,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from gradlint.model.graph import path_facts
 from gradlint.model.initialisation import classify_init
 from gradlint.model.locate import Location, UserFiles, created_at, stack_location
 
@@ -85,13 +84,25 @@ class GraphBuilder:
         self.joins: list[dict] = []
         self._init_cache: dict[int, tuple[str, int, int]] = {}
         self._norm_index: dict[str, int] = {}
+        # one walk of the module tree instead of a get_submodule() walk per node
+        self._modules = dict(model.named_modules(remove_duplicate=False))
+        self._locations: dict[str, Location] = {}
+
+    def submodule(self, path: str) -> nn.Module:
+        found = self._modules.get(path)
+        return found if found is not None else self.model.get_submodule(path)
 
     # -- locations -------------------------------------------------------------------
     def module_location(self, path: str) -> Location:
         """Where the user created the module at ``path`` (else its nearest created parent)."""
+        if path not in self._locations:
+            self._locations[path] = self._find_location(path)
+        return self._locations[path]
+
+    def _find_location(self, path: str) -> Location:
         while True:
             try:
-                found = created_at(self.model.get_submodule(path))
+                found = created_at(self.submodule(path))
             except AttributeError:
                 found = None
             if found is not None:
@@ -200,14 +211,10 @@ class GraphBuilder:
         return current[0]
 
     def result(self) -> dict[str, Any]:
-        facts = path_facts(self.nodes, self.layers, self.activations)
-        for ref, depth in facts.layer_depth.items():
-            self.layers[ref]["depth"] = depth
-        return {
-            "layers": self.layers, "activations": self.activations, "norms": self.norms,
-            "joins": self.joins, "merges": [self.joins[i] for i in facts.merge_joins],
-            "nodes": self.nodes, "longest_path": facts.longest_path,
-        }
+        # the path facts (depths, merges, runs) are computed once, by ModelGraph in the
+        # main process, from these nodes
+        return {"layers": self.layers, "activations": self.activations, "norms": self.norms,
+                "joins": self.joins, "nodes": self.nodes}
 
 
 def from_module_tree(model: nn.Module, is_user: UserFiles, fallback: Location) -> dict[str, Any]:
@@ -269,7 +276,7 @@ def _emit(builder: GraphBuilder, node: Any, inputs: list[int], from_data: list[b
     if op == "output":
         return builder.add_node("out", -1, inputs)
     if op == "call_module":
-        module = builder.model.get_submodule(target)
+        module = builder.submodule(target)
         kind = module_kind(module)
         type_name = type(module).__name__
         if kind == "layer":
@@ -308,7 +315,7 @@ def _emit(builder: GraphBuilder, node: Any, inputs: list[int], from_data: list[b
             if weight is not None:
                 path, parameter = weight
                 owner = path.rpartition(".")[0]
-                module = builder.model.get_submodule(owner)
+                module = builder.submodule(owner)
                 return builder.layer(path, module, inputs, type_name=type(module).__name__, weight=parameter,
                                      location=builder.module_location(owner))
     return builder.add_node("op", -1, inputs)

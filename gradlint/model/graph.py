@@ -226,6 +226,8 @@ class ModelGraph:
         self.norms: list[dict] = data.get("norms", [])
         self.joins: list[dict] = data.get("joins", [])
         self.facts = path_facts(data.get("nodes", []), self.layers, self.activations)
+        for ref, depth in self.facts.layer_depth.items():
+            self.layers[ref]["depth"] = depth  # shown in the JSON models list and by the probe
 
     @property
     def longest_path(self) -> int:
