@@ -219,6 +219,34 @@ class XavierElu(nn.Module):
 """
 
 # file -> {(code, line, part of the message)}: exactly these findings
+CUSTOM_ENCODER_LAYER = """\
+import torch.nn as nn
+
+
+class MyLayer(nn.Module):
+    def __init__(self, d=32):
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(d, 4, batch_first=True)
+        self.ff = nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, x, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        h = self.self_attn(x, x, x, need_weights=False)[0]
+        return self.norm(x + self.ff(h))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 32)
+        self.encoder = nn.TransformerEncoder(MyLayer(), num_layers=2, enable_nested_tensor=False)
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.head(self.encoder(self.embed(x)).mean(1))
+"""
+
+
 CASES = {
     # sigmoid transform gates reach their products through `1 - t`; `x * (1 - t)` is the
     # carry path, so the add is a residual merge: no GL101/GL102/GL104, only GL105 (no norm)
@@ -237,6 +265,8 @@ CASES = {
     # a self-normalising network: SELU with LeCun-normal init (Xavier's scale on square
     # layers) is what SELU prescribes, not GL103's mismatch; ELU with Xavier still is
     "selu.py": (SELU, {("GL103", 25, "9 layers initialised with Xavier/Glorot feed ReLU-family activations (ELU)")}),
+    # nn.TransformerEncoder takes any layer module: the user's own is read generically
+    "custom_encoder_layer.py": (CUSTOM_ENCODER_LAYER, set()),
     # a plain stack is still reported when residual blocks come after it
     "plain_then_residual.py": (PLAIN_THEN_RESIDUAL, {
         ("GL104", 13, "14 weight layers on one path with no residual/skip connection ('plain.0.0' to 'res.0.fc')"),

@@ -176,13 +176,15 @@ class GraphBuilder:
         """torch's transformer modules as they compute: each encoder/decoder layer is
         attention and feed-forward sublayers, each with its residual add and its norm
         before (``norm_first``) or after the add; stacks chain their layers."""
+        # a stack's layers (and nn.Transformer's custom_encoder/decoder) may be the user's
+        # own modules: expand() reads torch's as below and anything else generically
         if isinstance(module, nn.Transformer):
-            memory = self.transformer(f"{path}.encoder", module.encoder, inputs)
-            return self.transformer(f"{path}.decoder", module.decoder, inputs + [memory])
+            memory = self.expand(f"{path}.encoder", module.encoder, inputs)
+            return self.expand(f"{path}.decoder", module.decoder, inputs + [memory])
         if isinstance(module, (nn.TransformerEncoder, nn.TransformerDecoder)):
             current = inputs
             for index, layer in enumerate(module.layers):
-                current = [self.transformer(f"{path}.layers.{index}", layer, current)]
+                current = [self.expand(f"{path}.layers.{index}", layer, current)]
             if module.norm is not None:
                 current = [self.norm(f"{path}.norm", type(module.norm).__name__, self.module_location(f"{path}.norm"), current)]
             return self.add_node("op", -1, current)
