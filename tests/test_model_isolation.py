@@ -109,3 +109,18 @@ def test_a_file_that_cannot_be_imported_is_one_finding_for_all_its_models(tmp_pa
     assert message.startswith("3 models ('First', 'Second', 'Third') " + reason), message
     assert sorted(m["name"] for m in report["models"] if m.get("status") == "failed") == ["First", "Second", "Third"]
     assert [m["name"] for m in report["models"] if m.get("probe")] == ["Other"]
+
+
+@needs_fork
+def test_half_an_event_from_a_dying_model_does_not_reach_the_user(tmp_path):
+    # the model writes the start of an event on the worker's result pipe and dies, as a
+    # child killed in the middle of sending a large result would leave it
+    dying = "os.write(int(os.environ['GRADLINT_RESULT_FD']), b'{\"event\": \"result\", \"ind')\nos._exit(1)\n\n"
+    (tmp_path / "a_dies_mid_write.py").write_text(HEADER + dying + TAIL.format(name="Dies"))
+    (tmp_path / "b_fine.py").write_text(HEADER + TAIL.format(name="Fine"))
+    completed = run_gradlint("--jobs", "1", "--no-cache", "--output-format", "json", ".", cwd=tmp_path)
+    assert "Traceback" not in completed.stderr, completed.stderr
+    report = json.loads(completed.stdout)
+    assert [(f["path"], f["code"]) for f in report["findings"]] == [("a_dies_mid_write.py", "GL002")]
+    assert "exited with code 1" in report["findings"][0]["message"]
+    assert [m["name"] for m in report["models"] if m.get("probe")] == ["Fine"]

@@ -234,8 +234,12 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
         buffer += chunk
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
-            event = json.loads(line)
-            kind = event["event"]
+            try:
+                event = json.loads(line)
+                kind = event["event"]
+            except (ValueError, TypeError, KeyError):
+                # the tail of an event a child was killed in the middle of writing
+                continue
             if kind == "no-torch":
                 return {"status": "no-torch", "reason": event.get("message", "")}
             if kind == "ready":

@@ -30,8 +30,9 @@ class Channel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, event: dict[str, Any]) -> None:
-        data = (json.dumps(event, default=str) + "\n").encode("utf-8")
+    def send(self, event: dict[str, Any], fresh_line: bool = False) -> None:
+        # fresh_line: a child that died may have left half an event on the line
+        data = (("\n" if fresh_line else "") + json.dumps(event, default=str) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
@@ -302,7 +303,8 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
         lines, status = _wait_for_child(pid, read_end)
         if "imported" not in lines and left:  # the import itself crashed: it would for every model
             for candidate in left:
-                channel.send({"event": "crashed", "index": candidate["index"], "returncode": _exit_code(status)})
+                channel.send({"event": "crashed", "index": candidate["index"], "returncode": _exit_code(status)},
+                             fresh_line=True)
             return
         position, crashed = 0, None  # models of `left` the child finished; the one it died in
         for line in lines:
@@ -313,7 +315,7 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
         if crashed is None and position < len(left):
             crashed = left[position]["index"]  # died before naming it: still make progress
         if crashed is not None:
-            channel.send({"event": "crashed", "index": crashed, "returncode": _exit_code(status)})
+            channel.send({"event": "crashed", "index": crashed, "returncode": _exit_code(status)}, fresh_line=True)
             position += 1
         left = left[position:]
 
