@@ -1,7 +1,8 @@
 """## What it does
 Checks loops that accumulate gradients (`backward()` on every micro-batch, the
 optimiser `step()` only under `if (i + 1) % k == 0`, `if step % k == k - 1`, after
-`if (i + 1) % k != 0: continue`, a counter reaching `k`, or after an inner
+`if (i + 1) % k != 0: continue` placed after every `backward()` (a `continue` ahead of
+the backward skips batches instead), a counter reaching `k`, or after an inner
 `for micro_step in range(k)` loop as in nanoGPT) and flags a loss that reaches
 `backward()` without being divided by the number of micro-batches. Every spelling of
 the division before `backward()` counts: `loss = loss / k`, `loss /= k`,
@@ -169,6 +170,17 @@ for i, (x, y) in enumerate(loader):
     if (i + 1) % k == 0:
         optimizer.step()
         optimizer.zero_grad()
+"""
+    ),
+    Valid(  # `continue` before the forward pass subsamples the batches: nothing accumulates
+        """
+for i, (x, y) in enumerate(loader):
+    if i % 2 != 0:
+        continue
+    loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
 """
     ),
     Valid(  # torchtune: the gradients are divided before the step instead of the loss

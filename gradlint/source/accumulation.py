@@ -61,14 +61,17 @@ def find_accumulation(scope: Scope) -> Optional[Accumulation]:
 
 def _skipped_until_window(scope: Scope, step: Event, backwards: list[Event]) -> Optional[Accumulation]:
     """``if (i + 1) % k != 0: continue`` between the backward and the step: the step runs
-    only on the iterations that get past the ``continue``."""
+    only on the iterations that get past the ``continue``. Every backward must come before
+    the ``continue``: one after it (``if i % 2: continue`` ahead of the forward pass)
+    subsamples the batches, and nothing accumulates."""
     body = getattr(scope.node, "body", [])
     if step.stmt not in body:
         return None
     for stmt in body[: body.index(step.stmt)]:
         if not (isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Continue)):
             continue
-        if any(_within(event.via or event.node, stmt) for event in backwards):
+        position = body.index(stmt)
+        if not all(event.stmt in body and body.index(event.stmt) < position for event in backwards):
             continue
         found = _window(stmt.test, scope.node, True)
         if found is not None and not _is_one(found[1]):
