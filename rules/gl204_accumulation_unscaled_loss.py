@@ -7,8 +7,11 @@ the backward skips batches instead), a counter reaching `k`, or after an inner
 `backward()` without being divided by the number of micro-batches. Every spelling of
 the division before `backward()` counts: `loss = loss / k`, `loss /= k`,
 `loss = criterion(...) / k`, `(loss / k).backward()`, `scaler.scale(loss / k)`,
-`amp.scale_loss(loss / k, ...)`, and so does rescaling the gradients before the step
-(`p.grad /= k`, torchtune's `scale_grads(model, 1 / num_tokens)`). Loops under
+`amp.scale_loss(loss / k, ...)`. A division written after `backward()` comes too late
+unless nothing in the loop body assigns the loss ahead of `backward()`: then the one at
+the body's end (a prefetch loop) or before the loop is the loss backpropagated.
+Rescaling the gradients before the step counts too (`p.grad /= k`, torchtune's
+`scale_grads(model, 1 / num_tokens)`). Loops under
 `accelerator.accumulate(model)`, and `accelerator.backward` with
 `Accelerator(gradient_accumulation_steps=k)`, are left alone: Accelerate divides the
 loss itself.
@@ -181,6 +184,17 @@ for i, (x, y) in enumerate(loader):
     loss.backward()
     optimizer.step()
     optimizer.zero_grad()
+"""
+    ),
+    Valid(  # prefetch: the loss divided at the body's end (and before the loop) reaches the next backward
+        """
+loss = criterion(model(x0), y0) / k
+for i, (x, y) in enumerate(loader):
+    loss.backward()
+    if (i + 1) % k == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+    loss = criterion(model(x), y) / k
 """
     ),
     Valid(  # torchtune: the gradients are divided before the step instead of the loss

@@ -237,20 +237,55 @@ def _is_divided_name(scope: Scope, loss: ast.expr, event: Event, tree: ast.Modul
     name = dotted(loss)
     if name is None:
         return _calls_dividing_helper(loss, helpers_divide)
-    # a division written after backward() (`loss = loss / k` for logging) comes too late
-    for stmt in loss_assignments(scope, name, event, tree):
-        if event.via is None and stmt.lineno > event.node.lineno:
-            continue
-        if isinstance(stmt, ast.AugAssign):
-            if isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv)):
-                return True
-        elif stmt.value is not None and (is_scaled(stmt.value) or _calls_dividing_helper(stmt.value, helpers_divide)):
+    assignments = loss_assignments(scope, name, event, tree)
+    if event.via is None:
+        before = [stmt for stmt in assignments if stmt.lineno <= event.node.lineno]
+        if before or not isinstance(scope.node, (ast.For, ast.AsyncFor, ast.While)):
+            # a division written after backward() (`loss = loss / k` for logging) comes too late
+            assignments = before
+        else:
+            # nothing in the body assigns the loss ahead of backward(): the assignment at the
+            # body's end (a prefetch loop) reaches it on the next iteration, one before the loop on the first
+            assignments = assignments + _assigned_before(tree, scope.node, name)
+    for stmt in assignments:
+        if _divides_value(stmt, helpers_divide):
             return True
     for node in ast.walk(scope.node):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("div_", "mul_"):
             if dotted(node.func.value) == name:
                 return True
     return False
+
+
+def _divides_value(stmt: ast.stmt, helpers_divide: set[str]) -> bool:
+    if isinstance(stmt, ast.AugAssign):
+        return isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv))
+    value = getattr(stmt, "value", None)
+    return value is not None and (is_scaled(value) or _calls_dividing_helper(value, helpers_divide))
+
+
+def _assigned_before(tree: ast.Module, loop: ast.AST, name: str) -> list[ast.stmt]:
+    """Assignments of ``name`` ahead of ``loop`` in the function (or module) that holds it,
+    outside nested definitions."""
+    holder: ast.AST = tree
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _within(loop, node) and node is not loop:
+            if holder is tree or node.lineno > holder.lineno:
+                holder = node
+    found: list[ast.stmt] = []
+    pending = list(ast.iter_child_nodes(holder))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if getattr(node, "lineno", 0) >= loop.lineno:  # type: ignore[attr-defined]
+            continue
+        if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
+            found.append(node)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and dotted(node.target) == name:
+            found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _context_source(scope: Scope, name: str) -> Optional[ast.expr]:
