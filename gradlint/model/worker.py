@@ -7,7 +7,7 @@ prints go to stdout/stderr, which the parent discards, so they cannot corrupt re
 Events: ``ready`` (torch imported) or ``no-torch``; per candidate ``start``, ``stage``
 (import, build, trace, analyse, probe) and ``result`` (or ``crashed``, when the forked
 child analysing the file died in that model); ``done``. On Linux each file is analysed
-in a child forked after torch is imported (see ``_run_file_forked``). The parent
+in a child forked after torch is imported (see ``forking``). The parent
 enforces the time limit per model and restarts the worker after a hang (see ``pool``).
 """
 
@@ -21,6 +21,8 @@ import sys
 import time
 import traceback
 from typing import Any, Optional
+
+from gradlint.model.forking import can_fork, run_file_forked
 
 _loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
 _import_done: Optional[int] = None  # pipe to the forking parent: one line once a file's import ended
@@ -279,84 +281,16 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
 
 
 def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any) -> None:
-    """Each file in a child forked from this torch-ready process: what one file's code does
-    to the process (monkeypatching torch, closing stdout, sys.setrecursionlimit, leaked
-    memory, a crash) cannot reach another file's models, and a crash costs no new worker.
-    A child that dies mid-model reports the model as ``crashed``; the models after it
-    get a fresh child."""
-    global _import_done
-    left = list(candidates)
-    while left:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child
-            code, _import_done = 0, write_end
-            try:
-                os.close(read_end)
-                _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
-                _run_file(left, job, channel, is_user, progress=write_end)
-            except BaseException:  # noqa: BLE001 - never return into the parent's loop
-                code = 70
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        lines, status = _wait_for_child(pid, read_end)
-        if "imported" not in lines and left:  # the import itself crashed: it would for every model
-            for candidate in left:
-                channel.send({"event": "crashed", "index": candidate["index"], "returncode": _exit_code(status)},
-                             fresh_line=True)
-            return
-        position, crashed = 0, None  # models of `left` the child finished; the one it died in
-        for line in lines:
-            if line == "done":
-                position, crashed = position + 1, None
-            elif line != "imported":
-                crashed = int(line)
-        if crashed is None and position < len(left):
-            crashed = left[position]["index"]  # died before naming it: still make progress
-        if crashed is not None:
-            channel.send({"event": "crashed", "index": crashed, "returncode": _exit_code(status)}, fresh_line=True)
-            position += 1
-        left = left[position:]
+    def in_child(left: list[dict[str, Any]], progress: int) -> None:
+        global _import_done
+        _import_done = progress
+        _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
+        _run_file(left, job, channel, is_user, progress=progress)
 
+    def crashed(index: int, returncode: int) -> None:
+        channel.send({"event": "crashed", "index": index, "returncode": returncode}, fresh_line=True)
 
-def _wait_for_child(pid: int, progress: int) -> tuple[list[str], int]:
-    """The child's progress lines and its exit status. Reads while waiting (a full pipe
-    would block the child) and never waits for EOF: a process the model code forked may
-    hold the pipe open long after the child is gone."""
-    import select
-
-    data = b""
-    try:
-        while True:
-            readable, _, _ = select.select([progress], [], [], 0.05)
-            if readable:
-                chunk = os.read(progress, 65536)
-                data += chunk
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                while select.select([progress], [], [], 0)[0]:
-                    chunk = os.read(progress, 65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                return data.decode().split(), status
-            if readable and not chunk:  # EOF but not reaped yet
-                _, status = os.waitpid(pid, 0)
-                return data.decode().split(), status
-    finally:
-        os.close(progress)
-
-
-def _exit_code(status: int) -> int:
-    """``os.waitstatus_to_exitcode`` (3.9+): negative for a signal, as Popen.returncode."""
-    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-
-
-def _can_fork() -> bool:
-    # Linux only: fork after importing torch is safe there (no thread pool has started,
-    # CUDA is never touched in this parent); macOS frameworks are not fork-safe.
-    return hasattr(os, "fork") and sys.platform.startswith("linux") and os.environ.get("GRADLINT_NO_FORK") != "1"
+    run_file_forked(candidates, in_child, crashed)
 
 
 def main() -> None:
@@ -373,7 +307,7 @@ def main() -> None:
 
     if job.get("threads") and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(int(job["threads"]))  # the same in every worker of a run (see pool)
-    forking = _can_fork()
+    forking = can_fork()
     if not forking:
         _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
     folders = job.get("user_folders") or sorted({os.path.dirname(c["file"]) for c in job["candidates"]})
