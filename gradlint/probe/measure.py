@@ -23,13 +23,13 @@ is kept to as few kernels as it needs, and sums of squares are done on the host.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
 from gradlint.probe.observe import ObservingRunner, Restore, activations_from_graph  # noqa: F401 - re-exported
+from gradlint.probe.slots import Slots, backward_span, combined, per_call_norm, rms, span, worst_fraction
 from gradlint.probe.summary import activation_kind  # noqa: F401 - re-exported
 
 SATURATION_MARGIN = 0.01  # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
@@ -62,14 +62,6 @@ def _layer_params(module: nn.Module) -> list[nn.Parameter]:
     own = list(module.named_parameters(recurse=False))
     weights = [p for name, p in own if "weight" in name]
     return weights or [p for _, p in own]
-
-
-@dataclass
-class _Slots:
-    """Where one layer's or activation's numbers sit in the recorded values."""
-
-    entries: list[tuple[int, int]] = field(default_factory=list)  # (value index, element count)
-    calls: list[int] = field(default_factory=list)  # backward entries: the forward call each belongs to
 
 
 def trainable_params(modules: Any) -> list[nn.Parameter]:
@@ -112,17 +104,17 @@ class Recorder:
         self.layer_params = [[index[id(p)] for p in params if id(p) in index] for params in layer_params]
         self.values: list[torch.Tensor] = []
         self.pending_alive: list[tuple[torch.Tensor, int]] = []  # (per-unit max over the batch, value slot)
-        self.forward = [_Slots() for _ in self.layers]
-        self.backward = [_Slots() for _ in self.layers]
-        self.saturated = [_Slots() for _ in activations]
-        self.dead = [_Slots() for _ in activations]
-        self.losses = _Slots()
+        self.forward = [Slots() for _ in self.layers]
+        self.backward = [Slots() for _ in self.layers]
+        self.saturated = [Slots() for _ in activations]
+        self.dead = [Slots() for _ in activations]
+        self.losses = Slots()
         self.call_order: dict[int, int] = {}
         self.handles: list[Any] = []
         self.observed_in_graph: frozenset[int] = frozenset()
 
     # ----- hooks -------------------------------------------------------------
-    def _record(self, value: torch.Tensor, count: int, slots: _Slots) -> None:
+    def _record(self, value: torch.Tensor, count: int, slots: Slots) -> None:
         slots.entries.append((len(self.values), count))
         if value.dim() or value.dtype != torch.float32:  # the norms and sums below are 0-d float32 already
             value = value.reshape(()).to(torch.float32)
@@ -309,49 +301,6 @@ class Recorder:
 
     def _tables(self, grads: list[float], weights: list[float], last: Optional[list[float]],
                 steps: list[float], values: list[float]) -> dict[str, Any]:
-        def combined(norms: list[float], indices: list[int]) -> Optional[float]:
-            if not indices:
-                return None
-            return math.sqrt(sum(norms[i] ** 2 for i in indices))
-
-        def rms(slots: _Slots) -> Optional[float]:
-            if not slots.entries:
-                return None
-            squares = sum(values[i] ** 2 for i, _ in slots.entries)
-            return math.sqrt(squares / sum(n for _, n in slots.entries))
-
-        def per_call_norm(slots: _Slots) -> Optional[float]:
-            """The L2 norm of one call's values (all the batch's positions together), RMS over calls."""
-            if not slots.entries:
-                return None
-            return math.sqrt(sum(values[i] ** 2 for i, _ in slots.entries) / len(slots.entries))
-
-        def backward_span(slots: _Slots) -> Optional[list[float]]:
-            """A layer called more than once: the gradient norm at its first call's output
-            (the earliest in depth; backward reaches it last), the smallest and largest of
-            one call, and the number of calls."""
-            if len(slots.entries) < 2:
-                return None
-            norms = [values[i] for i, _ in slots.entries]
-            first = norms[slots.calls.index(min(slots.calls))] if slots.calls else norms[-1]
-            return [first, min(norms), max(norms), len(norms)]
-
-        def span(slots: _Slots) -> Optional[list[float]]:
-            """A layer called more than once (a block reused in a loop): its first call's
-            RMS, the smallest and largest of one call, and the number of calls. The RMS
-            over all calls hides a collapse in the later ones behind the first."""
-            if len(slots.entries) < 2:
-                return None
-            calls = [math.sqrt(values[i] ** 2 / n) if n else 0.0 for i, n in slots.entries]
-            return [calls[0], min(calls), max(calls), len(calls)]
-
-        def worst_fraction(slots: _Slots, counted_the_rest: bool = False) -> Optional[float]:
-            """The largest fraction over the calls; ``counted_the_rest``: the device counted
-            the complement (alive units for the dead fraction)."""
-            if not slots.entries or not any(n for _, n in slots.entries):
-                return None
-            return max(((n - values[i]) if counted_the_rest else values[i]) / n for i, n in slots.entries if n)
-
         losses = [values[i] for i, _ in self.losses.entries]
         nonfinite = sorted({self._param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
         # deliberately zero-initialised weights, normalisation layers' included (a residual
@@ -371,11 +320,11 @@ class Recorder:
                 "grad_norm": grad,
                 "weight_norm": weight,
                 "grad_weight_ratio": grad / weight if grad is not None and weight else None,
-                "backward_signal": rms(self.backward[position]),
-                "backward_norm": per_call_norm(self.backward[position]),
-                "backward_norm_span": backward_span(self.backward[position]),
-                "forward_signal": rms(self.forward[position]),
-                "forward_signal_span": span(self.forward[position]),
+                "backward_signal": rms(values, self.backward[position]),
+                "backward_norm": per_call_norm(values, self.backward[position]),
+                "backward_norm_span": backward_span(values, self.backward[position]),
+                "forward_signal": rms(values, self.forward[position]),
+                "forward_signal_span": span(values, self.forward[position]),
                 "grad_norm_last": combined(last, self.layer_params[position]) if last is not None else None,
                 "called": position in self.call_order,
             })
@@ -383,8 +332,8 @@ class Recorder:
         for index, entry in enumerate(self.activations):
             activations.append({
                 "name": entry["name"], "type": entry.get("type"), "family": entry.get("family"),
-                "saturated": worst_fraction(self.saturated[index]),
-                "dead": worst_fraction(self.dead[index], counted_the_rest=True),
+                "saturated": worst_fraction(values, self.saturated[index]),
+                "dead": worst_fraction(values, self.dead[index], counted_the_rest=True),
                 "calls": len(self.saturated[index].entries) + len(self.dead[index].entries),
             })
         finite = [g for g in grads if math.isfinite(g)]
