@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from gradlint.config import Settings
-from gradlint.findings import Edit, Fix
+from gradlint.findings import Fix
 from gradlint.runner import active_rules, discover, lint_unit
 from gradlint.source.unit import LINE_BREAK, SourceUnit
 
