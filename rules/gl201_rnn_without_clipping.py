@@ -7,7 +7,8 @@ its gradients. Clipping counts in any spelling: `torch.nn.utils.clip_grad_norm_`
 `configure_gradient_clipping`, and Hugging Face `TrainingArguments(max_grad_norm=...)`
 (on by default, so an HF `Trainer` is clipped unless `max_grad_norm=0`). A loop whose
 model is built beside it from non-recurrent layers only (`net = nn.Sequential(nn.Linear(5, 1))`)
-is not flagged, even in a file that defines an RNN elsewhere.
+is not flagged, even in a file that defines an RNN elsewhere; a wrapper of a model handed
+in (`nn.DataParallel(model)`, `nn.Sequential(encoder)`) is not known to be plain.
 
 ## Why is this bad?
 Backpropagation through time multiplies the gradient by the recurrent Jacobian once
@@ -59,7 +60,7 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.accumulation import uses_scaler
 from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary
 from gradlint.source.names import dotted
-from gradlint.source.recurrent import local_model_is_plain
+from gradlint.source.recurrent import builds_layers, trains_plain_local_model
 
 CODE = "GL201"
 NAME = "rnn-without-clipping"
@@ -262,6 +263,23 @@ class Wrapper(L.LightningModule):
 """,
         line=18,
     ),
+    Invalid(  # nn.DataParallel(model) wraps the model handed in, which may be the LSTM
+        """
+import torch
+from torch import nn
+
+rnn = nn.LSTM(10, 20)
+
+def train(model, loader):
+    model = nn.DataParallel(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+""",
+        line=13,
+    ),
 ]
 
 
@@ -280,9 +298,10 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     if evidence is None:
         return
     layer = f"nn.{evidence.layer}"
+    local_classes = {n.name for n in summary.unit.tree.body if isinstance(n, ast.ClassDef)}  # type: ignore[union-attr]
     for scope in unclipped:
         owner = _module_class(summary, scope)
-        if owner is not None and owner.name not in facts.recurrent_names and _builds_layers(summary, owner):
+        if owner is not None and owner.name not in facts.recurrent_names and builds_layers(owner, summary.names.qualify, local_classes):
             continue  # the step of another module of this file, which builds its own non-recurrent layers
         if _trains_plain_local_model(summary, scope):
             continue  # `net = nn.Sequential(nn.Linear(5, 1))` built beside the loop: not the file's RNN
@@ -320,28 +339,8 @@ def _module_class(summary: TrainingSummary, scope: Scope) -> Optional[ast.ClassD
 def _trains_plain_local_model(summary: TrainingSummary, scope: Scope) -> bool:
     step = scope.first(STEP)
     model = _model(summary, scope, step.receiver) if step is not None and step.receiver else None
-    tree = summary.unit.tree
-    functions = [
-        node for node in ast.walk(tree)  # type: ignore[arg-type]
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.lineno <= scope.node.lineno <= (node.end_lineno or node.lineno)
-    ]
-    if model is None or "." in model:
-        return False
-    where = functions[-1] if functions else tree
-    local_classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}  # type: ignore[union-attr]
-    return local_model_is_plain(where, model, summary.names.aliases, summary.facts.recurrent_names, local_classes)
-
-
-def _builds_layers(summary: TrainingSummary, owner: ast.ClassDef) -> bool:
-    """Whether the class builds its network itself (a wrapper handed its model may train an RNN)."""
-    local_classes = {n.name for n in summary.unit.tree.body if isinstance(n, ast.ClassDef)}  # type: ignore[union-attr]
-    for node in ast.walk(owner):
-        if isinstance(node, ast.Call):
-            callee = summary.names.qualify(node.func) or ""
-            if callee.startswith("torch.nn.") or callee in local_classes:
-                return True
-    return False
+    tree, facts = summary.unit.tree, summary.facts
+    return model is not None and trains_plain_local_model(tree, scope.node, model, summary.names.aliases, facts.recurrent_names)  # type: ignore[arg-type]
 
 
 def _clips(scope: Scope) -> bool:

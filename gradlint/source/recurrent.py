@@ -13,7 +13,7 @@ import ast
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 from gradlint.source.names import collect_aliases, dotted
 
@@ -162,29 +162,115 @@ def find_recurrent(
     return _builds_recurrent(tree, aliases, known, script)
 
 
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")  # torch.nn callables built from modules
 
-def local_model_is_plain(
-    function: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence], local_classes: set[str]
+
+def trains_plain_local_model(
+    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
 ) -> bool:
-    """Whether ``model`` is built inside ``function`` from known non-recurrent parts only
+    """Whether ``model``, trained in ``scope``, is built beside it (in the function that
+    holds the scope, else at module level) from known non-recurrent parts only
     (``net = nn.Sequential(nn.Linear(5, 1)).to(device)``): torch.nn layers other than
-    the recurrent ones, and classes of the file that build no recurrent layer."""
-    values = [
-        node.value
-        for node in ast.walk(function)
-        if isinstance(node, ast.Assign) and any(dotted(t) == model for t in node.targets)
-    ]
-    if not values:
+    the recurrent ones, and classes of the file that build no recurrent layer. A wrapper
+    or container handed another model (``nn.DataParallel(model)``, ``nn.Sequential(encoder)``),
+    or a class of the file handed a name, is plain only when what it is handed is known
+    plain itself (or a plain value such as ``hidden = 64``)."""
+    if "." in model:
         return False
-    for value in values:
-        if not isinstance(value, ast.Call):
+    functions = [
+        node for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _inside(scope, node)
+    ]
+    where: ast.AST = functions[-1] if functions else tree
+    local_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    return _Plain(tree, where, aliases, known, local_classes).model(model, frozenset())
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
+
+
+class _Plain:
+    def __init__(self, tree, where, aliases, known, local_classes) -> None:
+        self.tree, self.where, self.aliases, self.known, self.local_classes = tree, where, aliases, known, local_classes
+
+    def values(self, name: str) -> Optional[list[ast.expr]]:
+        """What ``name`` is assigned where the model is built, else at module level; None
+        for a parameter of that function (whatever the caller hands in)."""
+        arguments = getattr(self.where, "args", None)
+        if arguments is not None:
+            every = arguments.posonlyargs + arguments.args + arguments.kwonlyargs + [arguments.vararg, arguments.kwarg]
+            if any(a is not None and a.arg == name for a in every):
+                return None
+        local = _assigned(ast.walk(self.where), name)
+        if local or self.where is self.tree:
+            return local
+        return _assigned(_module_level(self.tree), name)
+
+    def model(self, name: str, seen: frozenset) -> bool:
+        if name in seen:
+            return True  # `net = nn.DataParallel(net)`: the name's other assignments decide
+        values = self.values(name)
+        if not values:
             return False
-        for call in (sub for sub in ast.walk(value) if isinstance(sub, ast.Call)):
-            if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
-                continue  # .to(device), .double(): a method of the model just built
-            qualified, local = _qualify(call.func, aliases) or "", dotted(call.func) or ""
-            if qualified in _RECURRENT_QUALIFIED or local in known:
+        if all(any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(v)) for v in values):
+            return False  # only ever rebuilt from itself: where it first comes from is not seen
+        for value in values:
+            if not isinstance(value, ast.Call):
                 return False
-            if not (qualified.startswith("torch.nn.") or local in local_classes):
-                return False  # built by something we cannot see into
-    return True
+            for call in (sub for sub in ast.walk(value) if isinstance(sub, ast.Call)):
+                if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+                    continue  # .to(device), .double(): a method of the model just built
+                qualified, local = _qualify(call.func, self.aliases) or "", dotted(call.func) or ""
+                if qualified in _RECURRENT_QUALIFIED or local in self.known:
+                    return False
+                if not (qualified.startswith("torch.nn.") or local in self.local_classes):
+                    return False  # built by something we cannot see into
+                for argument in _module_arguments(call, qualified, local in self.local_classes):
+                    handed = argument.value if isinstance(argument, ast.Starred) else argument
+                    if isinstance(handed, ast.Name) and not self.is_value(handed.id) and not self.model(
+                        handed.id, seen | {name}
+                    ):
+                        return False  # handed a model we do not know to be plain
+        return True
+
+    def is_value(self, name: str) -> bool:
+        """``name`` holds a plain value (``hidden = 64``): assigned, never from a call."""
+        values = self.values(name)
+        return bool(values) and not any(isinstance(sub, ast.Call) for v in values for sub in ast.walk(v))
+
+
+def _assigned(nodes: Iterator[ast.AST], name: str) -> list[ast.expr]:
+    return [node.value for node in nodes if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets)]
+
+
+def _module_level(tree: ast.Module) -> Iterator[ast.AST]:
+    """The module's own statements (in ``if``/``with``/loops too), not those of its functions and classes."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            yield node
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def _module_arguments(call: ast.Call, qualified: str, local_class: bool) -> list[ast.expr]:
+    """The arguments of ``call`` that may be modules: all of them for a class of the file,
+    the wrapped module of ``nn.DataParallel``/``nn.parallel.*``, the parts of a container;
+    none for a layer built from sizes (``nn.Linear(hidden, 1)``)."""
+    last = qualified.rsplit(".", 1)[-1]
+    if local_class or last in _CONTAINERS:
+        return list(call.args) + [keyword.value for keyword in call.keywords]
+    if last.endswith("DataParallel") or qualified.startswith("torch.nn.parallel."):
+        return call.args[:1] + [keyword.value for keyword in call.keywords if keyword.arg == "module"]
+    return []
+
+
+def builds_layers(owner: ast.ClassDef, qualify: Callable[[ast.AST], Optional[str]], local_classes: set[str]) -> bool:
+    """Whether the class builds its network itself (a wrapper handed its model may train an RNN)."""
+    for node in ast.walk(owner):
+        if isinstance(node, ast.Call):
+            callee = qualify(node.func) or ""
+            if callee.startswith("torch.nn.") or callee in local_classes:
+                return True
+    return False
