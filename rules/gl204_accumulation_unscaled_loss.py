@@ -10,8 +10,10 @@ the division before `backward()` counts: `loss = loss / k`, `loss /= k`,
 `amp.scale_loss(loss / k, ...)`. A division written after `backward()` comes too late
 unless nothing in the loop body assigns the loss ahead of `backward()`: then the one at
 the body's end (a prefetch loop) or before the loop is the loss backpropagated.
-Rescaling the gradients before the step counts too (`p.grad /= k`, torchtune's
-`scale_grads(model, 1 / num_tokens)`). Loops under
+Rescaling the gradients between `backward()` and the step counts too: `/=`, `*=`,
+`div_` or `mul_` on a name ending in `.grad` (`p.grad /= k`, `p.grad.data.div_(k)`), or
+a call whose whole name is `scale_grads`, `div_grads`, `scale_gradients` and the like
+(torchtune's `scale_grads(model, 1 / num_tokens)`). Loops under
 `accelerator.accumulate(model)`, and `accelerator.backward` with
 `Accelerator(gradient_accumulation_steps=k)`, are left alone: Accelerate divides the
 loss itself.
@@ -325,6 +327,20 @@ for step, (x, y) in enumerate(loader):
         optimizer.zero_grad()
 """,
         line=3,
+    ),
+    Invalid(  # none of these divides the gradients between backward() and the step
+        """
+for i, (x, y) in enumerate(loader):
+    normalize_gradients(model)
+    criterion(model(x), y).backward()
+    log_scale_grad_hist(model)
+    if (i + 1) % k == 0:
+        grad_norm.div_(k)
+        unscale_grads(model)
+        optimizer.step()
+        optimizer.zero_grad()
+""",
+        line=4,
     ),
     Invalid(  # divided only after backward(), for logging
         """

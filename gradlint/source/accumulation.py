@@ -219,7 +219,7 @@ def loss_is_divided(scope: Scope, event: Event, tree: ast.Module, helpers_divide
     ``div_``, or a local helper that divides counts (a false alarm costs more than a miss).
     """
     loss = backward_loss(event)
-    if loss is None or scales_gradients(scope):
+    if loss is None or scales_gradients(scope, event):
         return True
     if is_scaled(loss):
         return True
@@ -299,23 +299,48 @@ def _context_source(scope: Scope, name: str) -> Optional[ast.expr]:
     return None
 
 
-_GRAD_SCALING = re.compile(r"(scale|div|divide|mul|multiply|normali[sz]e)_?grad", re.IGNORECASE)
+# a helper named for rescaling the gradients, as a whole name: torchtune's `scale_grads`,
+# `div_grads`, `scale_gradients`; not `unscale_grads`, `log_scale_grad_hist`, `divide_grad_norm`
+_GRAD_SCALING = re.compile(r"(scale|div|divide|mul|multiply|normali[sz]e)_?grad(s|ient|ients)?_?", re.IGNORECASE)
 
 
-def scales_gradients(scope: Scope) -> bool:
+def scales_gradients(scope: Scope, backward: Optional[Event] = None) -> bool:
     """Whether the scope rescales the accumulated gradients before the step instead of the
-    loss: ``training.scale_grads(model, 1 / num_tokens)`` (torchtune), ``p.grad.div_(k)``,
-    ``p.grad /= k``."""
+    loss, between ``backward`` and the step: ``training.scale_grads(model, 1 / num_tokens)``
+    (torchtune), ``p.grad.div_(k)``, ``p.grad.data.mul_(w)``, ``p.grad /= k``."""
+    start = _position(backward.via or backward.node) if backward is not None else None
+    stops = [_position(step.via or step.node) for step in scope.of(STEP)]
     for node in ast.walk(scope.node):
-        if isinstance(node, ast.Call):
-            name = dotted(node.func) or ""
-            last = name.rsplit(".", 1)[-1]
-            if _GRAD_SCALING.search(last) or (last in ("div_", "mul_") and ".grad" in f".{name}"):
-                return True
-        elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Div, ast.Mult)):
-            if (dotted(node.target) or "").endswith(".grad"):
-                return True
+        if _rescales_gradients(node) and any(_between(start, _position(node), stop) for stop in stops):
+            return True
     return False
+
+
+def _rescales_gradients(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call):
+        name = dotted(node.func) or ""
+        receiver, _, last = name.rpartition(".")
+        if _GRAD_SCALING.fullmatch(last):
+            return True
+        return last in ("div_", "mul_") and _is_grad(receiver)
+    if isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Div, ast.Mult)):
+        return _is_grad(dotted(node.target) or "")
+    return False
+
+
+def _is_grad(name: str) -> bool:
+    return name.endswith(".grad") or name.endswith(".grad.data")
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _between(start: Optional[tuple[int, int]], where: tuple[int, int], stop: tuple[int, int]) -> bool:
+    """``where`` runs after ``start`` and before ``stop`` (around the loop when the step comes first)."""
+    if start is None:
+        return where < stop
+    return start < where < stop if start < stop else (where > start or where < stop)
 
 
 def _calls_dividing_helper(node: ast.AST, helpers_divide: set[str]) -> bool:
