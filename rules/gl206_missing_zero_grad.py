@@ -3,7 +3,8 @@ Checks training loops (and step functions) that call `backward()` and an
 optimiser's `step()` but never clear the gradients with `zero_grad()` (or
 `p.grad = None`) inside the loop. A closure handed to `optimizer.step(closure)`
 (LBFGS) is part of the iteration: it must clear the gradients itself, since `step()`
-evaluates it several times. With several optimisers (a GAN), it also flags
+evaluates it several times. A closure is a lambda or a name bound to a `def` (in the
+loop, a function around it or the module); `step(closure=None)` is a plain step. With several optimisers (a GAN), it also flags
 one whose model no `zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves
 the generator's gradients to pile up).
 
@@ -300,6 +301,20 @@ for data in loader:
 """,
         line=9,
     ),
+    Invalid(  # step(closure=None) is handed no closure: clear in the loop
+        """
+for x, y in loader:
+    loss_fn(model(x), y).backward()
+    optimizer.step(closure=None)
+""",
+        line=2,
+        fixed="""
+for x, y in loader:
+    loss_fn(model(x), y).backward()
+    optimizer.step(closure=None)
+    optimizer.zero_grad()
+""",
+    ),
     Invalid(  # LBFGS: the closure runs several times per step() and never clears
         """
 optimizer = torch.optim.LBFGS(model.parameters())
@@ -351,7 +366,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         if scope.outer_zero_grads:
             outer = scope.outer_zero_grads[0].node.lineno
             message += f" (zero_grad() on line {outer} runs only once per outer loop)"
-        where = "the closure" if closure_of(scope, steps[0]) is not None else "each iteration"
+        where = "the closure" if closure_of(scope, steps[0], summary.unit.tree) is not None else "each iteration"
         message += f"; call {optimizer}.zero_grad() at the start of {where}"
         yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
 
@@ -363,7 +378,7 @@ def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
     if len(steps) != 1 or None in optimizers or steps[0].via is not None:
         return None
     step = steps[0]
-    closure = closure_of(scope, step)
+    closure = closure_of(scope, step, summary.unit.tree)
     if closure is not None:
         # LBFGS re-evaluates the closure inside step(): clear at the closure's start
         if not isinstance(closure, (ast.FunctionDef, ast.AsyncFunctionDef)) or not standalone(summary.unit, closure.body[0]):

@@ -16,6 +16,8 @@ from typing import Optional, Union
 from gradlint.source.loops import STEP, ZERO_GRAD, Event, Scope, TrainingSummary
 from gradlint.source.names import dotted
 
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+Closure = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 _CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
 
 
@@ -67,18 +69,27 @@ def _overlaps(one: str, other: str) -> bool:
     return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
-def closure_of(scope: Scope, step: Event) -> Optional[Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.expr]]:
-    """The closure ``optimizer.step(closure)`` is given: its ``def`` in the scope when
-    there is one, else the argument; None for a plain ``step()`` or ``scaler.step(opt)``."""
+def closure_of(scope: Scope, step: Event, tree: Optional[ast.Module] = None) -> Optional[Closure]:
+    """The closure ``optimizer.step(closure)`` is given: a lambda, or the ``def`` a name
+    resolves to (in the scope, in a function around it, or at module level); None for a
+    plain ``step()``, ``scaler.step(opt)``, ``step(closure=None)`` and any other argument."""
     call = step.node
     if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
         return None
     if dotted(call.func.value) != step.receiver:
         return None  # scaler.step(optimizer)
     closure = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "closure"), None)
-    if closure is None:
+    if isinstance(closure, ast.Lambda):
+        return closure
+    if not isinstance(closure, ast.Name):
         return None
-    for node in ast.walk(scope.node):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == dotted(closure):
-            return node
-    return closure
+    candidates = [node for node in ast.walk(scope.node) if isinstance(node, _DEFS)]
+    if tree is not None:
+        around = [node for node in ast.walk(tree) if isinstance(node, _DEFS) and _within(scope.node, node)]
+        for holder in reversed(around + [tree]):  # innermost first
+            candidates += [node for node in holder.body if isinstance(node, _DEFS)]  # type: ignore[attr-defined]
+    return next((node for node in candidates if node.name == closure.id), None)
+
+
+def _within(node: ast.AST, outer: ast.AST) -> bool:
+    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
