@@ -2,9 +2,11 @@
 Checks training loops (and step functions) that call `backward()` and an
 optimiser's `step()` but never clear the gradients with `zero_grad()` (or
 `p.grad = None`) inside the loop. A closure handed to `optimizer.step(closure)`
-(LBFGS) is part of the iteration: it must clear the gradients itself, since `step()`
-evaluates it several times. A closure is a lambda or a name bound to a `def` (in the
-loop, a function around it or the module); `step(closure=None)` is a plain step. With several optimisers (a GAN), it also flags
+(LBFGS) is part of the iteration: a lambda, or a name bound to a `def` in the loop, a
+function around it or the module (`step(closure=None)` is a plain step).
+`torch.optim.LBFGS` evaluates its closure several times per `step()`, so a closure
+that calls `backward()` must clear the gradients itself even when the loop clears them
+outside it; other optimisers evaluate it once, and a clear outside it suffices. With several optimisers (a GAN), it also flags
 one whose model no `zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves
 the generator's gradients to pile up).
 
@@ -41,13 +43,12 @@ None.
 
 from __future__ import annotations
 
-import ast
-from typing import Iterator, Optional
+from typing import Iterator
 
-from gradlint.findings import Fix
-from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.clearing import calls_clearing_helper, closure_of, uncleared_optimizer
+from gradlint.source.clearing import (
+    calls_clearing_helper, clear_fix, closure_of, closure_without_clear, uncleared_optimizer,
+)
 from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 
 CODE = "GL206"
@@ -337,59 +338,65 @@ for epoch in range(50):
     optimizer.step(closure)
 """,
     ),
+    Invalid(  # LBFGS: a clear outside the closure runs once per step(), not once per evaluation
+        """
+optimizer = torch.optim.LBFGS(model.parameters())
+for epoch in range(50):
+    optimizer.zero_grad()
+    def closure():
+        return loss_fn(model(X), Y).backward()
+    optimizer.step(closure)
+""",
+        line=5,
+        fixed="""
+optimizer = torch.optim.LBFGS(model.parameters())
+for epoch in range(50):
+    optimizer.zero_grad()
+    def closure():
+        optimizer.zero_grad()
+        return loss_fn(model(X), Y).backward()
+    optimizer.step(closure)
+""",
+    ),
 ]
 
 
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     for scope in summary.scopes:
-        if scope.first(ZERO_GRAD) is not None:
-            uncleared = uncleared_optimizer(summary, scope)
-            if uncleared is not None:
-                step, model, cleared = uncleared
-                yield Report(
-                    summary.unit.span(step.via or step.node),
-                    f"{scope.label} steps {step.receiver} but never clears {model}'s gradients "
-                    f"(zero_grad() clears {', '.join(sorted(cleared))} only), so they accumulate across "
-                    f"iterations; call {step.receiver}.zero_grad() at the start of each iteration",
-                )
-            continue
-        if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
-            continue  # who clears is decided by a caller we cannot see
-        if calls_clearing_helper(scope):
-            continue  # utils.reset_grads(optimizer): a helper of another module that says it clears
-        steps = scope.of(STEP)
-        optimizer = steps[0].receiver or "optimizer"
-        message = (
-            f"{scope.label} calls backward() and {optimizer}.step() but never clears "
-            f"gradients, so they accumulate across iterations"
-        )
-        if scope.outer_zero_grads:
-            outer = scope.outer_zero_grads[0].node.lineno
-            message += f" (zero_grad() on line {outer} runs only once per outer loop)"
-        where = "the closure" if closure_of(scope, steps[0], summary.unit.tree) is not None else "each iteration"
-        message += f"; call {optimizer}.zero_grad() at the start of {where}"
-        yield Report(summary.unit.header_span(scope.node), message, fix=_fix(summary, scope))
+        reports = list(_missing_clear(summary, scope))
+        unclearing = None if reports else closure_without_clear(scope, summary.names, summary.unit.tree)  # type: ignore[arg-type]
+        if unclearing is not None:  # LBFGS, and a clear outside the closure only
+            step, closure = unclearing
+            reports.append(Report(summary.unit.header_span(closure), (
+                f"{closure.name}() calls backward() but never clears gradients, and LBFGS evaluates it several "
+                f"times per {step.receiver}.step(closure), so they accumulate across evaluations (a clear outside "
+                f"the closure runs once per step); call {step.receiver}.zero_grad() at the start of {closure.name}()"
+            ), fix=clear_fix(summary, scope)))
+        yield from reports
 
 
-def _fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
-    """Clear right after the (single) step: correct with and without accumulation."""
+def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
+    if scope.first(ZERO_GRAD) is not None:
+        uncleared = uncleared_optimizer(summary, scope)
+        if uncleared is not None:
+            step, model, cleared = uncleared
+            yield Report(
+                summary.unit.span(step.via or step.node),
+                f"{scope.label} steps {step.receiver} but never clears {model}'s gradients "
+                f"(zero_grad() clears {', '.join(sorted(cleared))} only), so they accumulate across "
+                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration",
+            )
+        return
+    if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
+        return  # who clears is decided by a caller we cannot see
+    if calls_clearing_helper(scope):
+        return  # utils.reset_grads(optimizer): a helper of another module that says it clears
     steps = scope.of(STEP)
-    optimizers = {event.receiver for event in steps}
-    if len(steps) != 1 or None in optimizers or steps[0].via is not None:
-        return None
-    step = steps[0]
-    closure = closure_of(scope, step, summary.unit.tree)
-    if closure is not None:
-        # LBFGS re-evaluates the closure inside step(): clear at the closure's start
-        if not isinstance(closure, (ast.FunctionDef, ast.AsyncFunctionDef)) or not standalone(summary.unit, closure.body[0]):
-            return None
-        return make_fix(
-            f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
-            insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
-        )
-    if not standalone(summary.unit, step.own):
-        return None
-    return make_fix(
-        f"call {step.receiver}.zero_grad() after {step.receiver}.step()",
-        insert_after(summary.unit, step.own, [f"{step.receiver}.zero_grad()"]),
-    )
+    optimizer = steps[0].receiver or "optimizer"
+    message = f"{scope.label} calls backward() and {optimizer}.step() but never clears gradients, so they accumulate across iterations"
+    if scope.outer_zero_grads:
+        message += f" (zero_grad() on line {scope.outer_zero_grads[0].node.lineno} runs only once per outer loop)"
+    where = "the closure" if closure_of(scope, steps[0], summary.unit.tree) is not None else "each iteration"
+    message += f"; call {optimizer}.zero_grad() at the start of {where}"
+    yield Report(summary.unit.header_span(scope.node), message, fix=clear_fix(summary, scope))
+

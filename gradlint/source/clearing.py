@@ -2,9 +2,9 @@
 
 A clear is ``zero_grad()`` on an optimiser or a module, ``p.grad = None``, or a call to
 a helper of another module whose name says it clears (``reset_grads(optimizer)``).
-With several optimisers (a GAN) each stepped optimiser's model must be cleared. An
-LBFGS-style ``optimizer.step(closure)`` re-evaluates the closure, so the clear belongs
-at the start of the closure.
+With several optimisers (a GAN) each stepped optimiser's model must be cleared. LBFGS's
+``optimizer.step(closure)`` re-evaluates the closure, so a closure that runs backward()
+must clear at its own start, whatever is cleared outside it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ import ast
 import re
 from typing import Optional, Union
 
-from gradlint.source.loops import STEP, ZERO_GRAD, Event, Scope, TrainingSummary
-from gradlint.source.names import dotted
+from gradlint.findings import Fix
+from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
+from gradlint.source.loops import BACKWARD, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
+from gradlint.source.names import Names, dotted
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 Closure = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
@@ -91,5 +93,56 @@ def closure_of(scope: Scope, step: Event, tree: Optional[ast.Module] = None) -> 
     return next((node for node in candidates if node.name == closure.id), None)
 
 
+def closure_without_clear(scope: Scope, names: Names, tree: Optional[ast.Module] = None) -> Optional[tuple[Event, Closure]]:
+    """An LBFGS step whose closure (a ``def``) calls backward() and never clears the
+    gradients itself: LBFGS evaluates the closure several times per step(), and a clear
+    outside it runs once per step, so the evaluations add up. Only LBFGS: the other
+    torch.optim optimisers evaluate the closure once, and SAM-style ones clear between
+    their evaluations themselves."""
+    for step in scope.of(STEP):
+        binding = names.bindings.get(step.receiver or "")
+        if binding is None or not (binding.call or "").endswith("LBFGS"):
+            continue
+        closure = closure_of(scope, step, tree)
+        if not isinstance(closure, _DEFS):
+            continue
+
+        def inside(event: Event) -> bool:
+            return _within(event.node, closure) or (event.via is not None and _within(event.via, closure))
+
+        if not any(event.kind == BACKWARD and inside(event) for event in scope.events):
+            continue
+        if any(event.kind == ZERO_GRAD and inside(event) for event in scope.events):
+            continue
+        if any(isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1]) for node in ast.walk(closure)):
+            continue
+        return step, closure
+    return None
+
+
 def _within(node: ast.AST, outer: ast.AST) -> bool:
     return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
+
+
+def clear_fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
+    """GL206's fix: clear right after the (single) step, correct with and without
+    accumulation; for a ``def`` closure, at the closure's start (LBFGS re-evaluates it in step())."""
+    steps = scope.of(STEP)
+    optimizers = {event.receiver for event in steps}
+    if len(steps) != 1 or None in optimizers or steps[0].via is not None:
+        return None
+    step = steps[0]
+    closure = closure_of(scope, step, summary.unit.tree)
+    if closure is not None:
+        if not isinstance(closure, _DEFS) or not standalone(summary.unit, closure.body[0]):
+            return None
+        return make_fix(
+            f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
+            insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
+        )
+    if not standalone(summary.unit, step.own):
+        return None
+    return make_fix(
+        f"call {step.receiver}.zero_grad() after {step.receiver}.step()",
+        insert_after(summary.unit, step.own, [f"{step.receiver}.zero_grad()"]),
+    )
