@@ -7,7 +7,7 @@ the backward skips batches instead), a counter reaching `k`, or after an inner
 `backward()` without being divided by the number of micro-batches. Every spelling of
 the division before `backward()` counts: `loss = loss / k`, `loss /= k`,
 `loss = criterion(...) / k`, `(loss / k).backward()`, `scaler.scale(loss / k)`,
-`amp.scale_loss(loss / k, ...)`. A division written after `backward()` comes too late
+`amp.scale_loss(loss / k, ...)`, `loss.div_(k)`. A division written after `backward()` comes too late
 unless nothing in the loop body assigns the loss ahead of `backward()`: then the one at
 the body's end (a prefetch loop) or before the loop is the loss backpropagated.
 Rescaling the gradients between `backward()` and the step counts too: `/=`, `*=`,

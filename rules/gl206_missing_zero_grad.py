@@ -1,14 +1,16 @@
 """## What it does
-Checks training loops (and step functions) that call `backward()` and an
-optimiser's `step()` but never clear the gradients with `zero_grad()` (or
-`p.grad = None`) inside the loop. A closure handed to `optimizer.step(closure)`
-(LBFGS) is part of the iteration: a lambda, or a name bound to a `def` in the loop, a
-function around it or the module (`step(closure=None)` is a plain step).
-`torch.optim.LBFGS` evaluates its closure several times per `step()`, so a closure
-that calls `backward()` must clear the gradients itself even when the loop clears them
-outside it; other optimisers evaluate it once, and a clear outside it suffices. With several optimisers (a GAN), it also flags
-one whose model no `zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves
-the generator's gradients to pile up).
+Checks training loops (and step functions) that call `backward()` and an optimiser's
+`step()` but never clear the gradients inside the loop. A clear is `zero_grad()` on an
+optimiser or a module, `p.grad = None`, `p.grad.zero_()`, or a call whose name says it
+clears (`reset_grads(optimizer)`, `clear_grad`). A closure handed to
+`optimizer.step(closure)` is part of the iteration: a lambda, or a name bound to a `def`
+in the loop, a function around it or the module (`step(closure=None)` is a plain step).
+`torch.optim.LBFGS` evaluates its closure several times per `step()`, so a closure that
+calls `backward()` must clear the gradients itself even when the loop clears them
+outside it (reported at the closure); other optimisers evaluate it once, and a clear
+outside it suffices. With several optimisers (a GAN), it also flags one whose model no
+`zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves the generator's
+gradients to pile up).
 
 ## Why is this bad?
 PyTorch *adds* each `backward()` into `.grad`. Without clearing, every step uses
@@ -380,12 +382,10 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
         uncleared = uncleared_optimizer(summary, scope)
         if uncleared is not None:
             step, model, cleared = uncleared
-            yield Report(
-                summary.unit.span(step.via or step.node),
+            yield Report(summary.unit.span(step.via or step.node), (
                 f"{scope.label} steps {step.receiver} but never clears {model}'s gradients "
                 f"(zero_grad() clears {', '.join(sorted(cleared))} only), so they accumulate across "
-                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration",
-            )
+                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration"))
         return
     if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
         return  # who clears is decided by a caller we cannot see
