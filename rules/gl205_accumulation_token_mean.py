@@ -2,7 +2,9 @@
 Checks gradient-accumulation loops (a step every k micro-batches, or
 `accelerator.accumulate(model)`) of sequence models whose loss is a *token-level
 mean* per micro-batch: `cross_entropy`/`CrossEntropyLoss` with the default
-`reduction="mean"` and an `ignore_index` for padding, or the `.loss` a Hugging Face
+`reduction="mean"` and an `ignore_index` for padding (`-100`, a padding id, or in a
+file that speaks of tokens, embeddings, RNNs or transformers; segmentation's void
+label over pixels is not flagged), or the `.loss` a Hugging Face
 language model (`...ForCausalLM`, `...LMHeadModel`, `...ForMaskedLM`,
 `...ForConditionalGeneration`, `...ForTokenClassification`) returns. A loss summed
 with `reduction="sum"` and divided by the window's token count is accepted.
@@ -70,6 +72,11 @@ OPTIONS: dict = {}
 _LANGUAGE_MODEL = re.compile(r"For(CausalLM|MaskedLM|Seq2SeqLM|ConditionalGeneration|TokenClassification)\b|LMHeadModel\b")
 # the loss is already normalised over the window (transformers' own spelling of the fix)
 _WINDOW_NORMALISED = re.compile(r"num_items_in_batch|num_tokens_in_window|tokens_in_window")
+# what tells a sequence model's training code from, say, segmentation with a void label
+# (ignore_index=255 over pixels), where the counted elements vary far less
+_SEQUENCE_HINTS = re.compile(
+    r"Embedding|input_ids|attention_mask|\b(LSTM|GRU|RNN)(Cell)?\b|Transformer|[Tt]oken|[Vv]ocab|\bseq(uence)?_?len|\bpad"
+)
 
 VALID = [
     Valid(  # classification: every micro-batch holds the same number of examples
@@ -90,6 +97,18 @@ for i, batch in enumerate(loader):
     logits = model(batch["input_ids"])
     loss = F.cross_entropy(logits.flatten(0, 1), batch["labels"].flatten(), ignore_index=-100, reduction="sum")
     (loss / window_tokens).backward()
+    if (i + 1) % 4 == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # segmentation with a void label: pixels, not a sequence model's tokens
+        """
+import torch.nn.functional as F
+model = nn.Conv2d(3, 21, 1)
+for i, (images, masks) in enumerate(loader):
+    loss = F.cross_entropy(model(images), masks, ignore_index=255)
+    (loss / 4).backward()
     if (i + 1) % 4 == 0:
         optimizer.step()
         optimizer.zero_grad()
@@ -188,7 +207,17 @@ def _is_token_mean_criterion(summary: TrainingSummary, call: ast.Call) -> bool:
         keywords = {k.arg: k.value for k in binding.node.keywords}  # type: ignore[attr-defined]
     reduction = keywords.get("reduction")
     mean = reduction is None or (isinstance(reduction, ast.Constant) and reduction.value == "mean")
-    return "ignore_index" in keywords and mean
+    return "ignore_index" in keywords and mean and _sequence_model(summary, keywords["ignore_index"])
+
+
+def _sequence_model(summary: TrainingSummary, ignore_index: ast.AST) -> bool:
+    """-100 (the token convention of Hugging Face and torch's default), a padding id, or
+    a file that speaks of tokens, embeddings, recurrent layers or transformers."""
+    if isinstance(ignore_index, ast.UnaryOp) and isinstance(ignore_index.operand, ast.Constant):
+        return ignore_index.operand.value == 100
+    if "pad" in (dotted(ignore_index) or "").lower():
+        return True
+    return bool(_SEQUENCE_HINTS.search(summary.unit.text))
 
 
 def _reweights(stmt: ast.stmt) -> bool:
