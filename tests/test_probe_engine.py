@@ -293,6 +293,10 @@ def test_apply_probe_confirms_refutes_and_reports_not_probed():
     refuted = [static("GL102")]
     apply_probe({"graph": graph, "probe": good}, refuted, Settings())
     assert refuted[0].confirmation.status == "refuted"
+    quiet_rnn = [static("GL106")]  # the risk is through time, which the probe does not measure
+    apply_probe({"graph": graph, "probe": good}, quiet_rnn, Settings())
+    assert quiet_rnn[0].confirmation.status == "not-probed"
+    assert "not through time" in quiet_rnn[0].confirmation.evidence["reason"]
     unprobed = [static("GL104")]
     assert apply_probe({"graph": graph, "probe": {"error": {"kind": "no-input", "message": "add it"}}}, unprobed, Settings()) == []
     assert unprobed[0].confirmation.status == "not-probed" and unprobed[0].confirmation.evidence == {"reason": "add it"}

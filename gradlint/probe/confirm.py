@@ -12,7 +12,10 @@ model that will not train as is):
   (or grew) by 100x or more, or the forward signal did;
 - GL106 (vanilla RNN) and any other GL1xx: any GL3xx rule fired on the model, or the
   signals moved by 100x;
-otherwise *refuted*. A model the probe could not run gets *not-probed* with the reason.
+otherwise *refuted*, except GL106: its risk runs through time inside the recurrent
+layer, which the probe's short sequence does not measure, so quiet numbers leave it
+*not-probed* with that reason. A model the probe could not run gets *not-probed* with
+the reason.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from gradlint.probe.summary import ProbeSummary, build_summary
 from gradlint.registry import Rule, all_rules, is_selected
 
 CONFIRM_FACTOR = 1e-2  # a 100x change of a signal across the model
+TIME_NOT_MEASURED = ("the probe measures across layers on a short sequence, not through time: "
+                     "nothing it measured confirms or rules out vanishing over long sequences")
 SATURATION_CONFIRM = 0.3
 
 
@@ -87,6 +92,10 @@ def confirmation_for(code: str, summary: ProbeSummary, measured_codes: set[str])
         hit = _signals_moved(summary)
     else:
         hit = bool(measured_codes) or _signals_moved(summary)
+    if code == "GL106" and not hit:
+        # GL106's risk runs through time inside the recurrent layer; the probe compares
+        # layers over a short synthetic sequence, so quiet numbers do not refute it
+        return Confirmation("not-probed", {**numbers, "reason": TIME_NOT_MEASURED})
     return Confirmation("confirmed" if hit else "refuted", numbers)
 
 
