@@ -8,9 +8,11 @@ in the loop, a function around it or the module (`step(closure=None)` is a plain
 `torch.optim.LBFGS` evaluates its closure several times per `step()`, so a closure that
 calls `backward()` must clear the gradients itself even when the loop clears them
 outside it (reported at the closure); other optimisers evaluate it once, and a clear
-outside it suffices. With several optimisers (a GAN), it also flags one whose model no
-`zero_grad()` in the loop clears (`netD.zero_grad()` alone leaves the generator's
-gradients to pile up).
+outside it suffices. With several optimisers (a GAN), it also flags one that no clear in
+the loop covers, wherever the clear sits (`netD.zero_grad()`, alone or in the critic's
+inner loop, leaves the generator's gradients to pile up). `opt.zero_grad()` covers `opt`
+and the model it optimises; `model.zero_grad()` covers that model, and any optimiser
+whose model is unknown (optimisers passed in as parameters).
 
 ## Why is this bad?
 PyTorch *adds* each `backward()` into `.grad`. Without clearing, every step uses
@@ -49,7 +51,8 @@ from typing import Iterator
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.clearing import (
-    calls_clearing_helper, clear_fix, closure_of, closure_without_clear, uncleared_optimizer,
+    calls_clearing_helper, clear_fix, closure_message, closure_of, closure_without_clear, outer_loops,
+    uncleared_optimizer,
 )
 from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 
@@ -165,6 +168,42 @@ for x in loader:
     loss_fn(model(x), x).backward()
     enc_opt.step()
     dec_opt.step()
+"""
+    ),
+    Valid(  # WGAN: the critic trains in an inner loop, the generator is cleared after it
+        """
+optimizerD = torch.optim.Adam(netD.parameters())
+optimizerG = torch.optim.Adam(netG.parameters())
+for data in loader:
+    for _ in range(n_critic):
+        netD.zero_grad()
+        critic_loss(netD, netG, data).backward()
+        optimizerD.step()
+    optimizerG.zero_grad()
+    (-netD(netG(noise)).mean()).backward()
+    optimizerG.step()
+"""
+    ),
+    Valid(  # optimisers passed in: each cleared by name
+        """
+def train(gen, critic, loader, opt_g, opt_c):
+    for real in loader:
+        opt_c.zero_grad()
+        critic_loss(critic, gen, real).backward()
+        opt_c.step()
+        opt_g.zero_grad()
+        (-critic(gen(noise)).mean()).backward()
+        opt_g.step()
+"""
+    ),
+    Valid(  # optimisers passed in, over parts of one model: clearing the model may clear both
+        """
+def train(model, loader, enc_opt, dec_opt):
+    for x in loader:
+        model.zero_grad()
+        loss_fn(model(x), x).backward()
+        enc_opt.step()
+        dec_opt.step()
 """
     ),
     Valid(  # LBFGS: the closure clears before its backward
@@ -304,6 +343,32 @@ for data in loader:
 """,
         line=9,
     ),
+    Invalid(  # WGAN: the critic's inner loop clears netD only; the generator's gradients pile up
+        """
+optimizerD = torch.optim.Adam(netD.parameters())
+optimizerG = torch.optim.Adam(netG.parameters())
+for data in loader:
+    for _ in range(n_critic):
+        netD.zero_grad()
+        critic_loss(netD, netG, data).backward()
+        optimizerD.step()
+    (-netD(netG(noise)).mean()).backward()
+    optimizerG.step()
+""",
+        line=10,
+    ),
+    Invalid(  # optimisers passed in: opt_g is never cleared
+        """
+def train(gen, critic, loader, opt_g, opt_c):
+    for real in loader:
+        opt_c.zero_grad()
+        critic_loss(critic, gen, real).backward()
+        opt_c.step()
+        (-critic(gen(noise)).mean()).backward()
+        opt_g.step()
+""",
+        line=8,
+    ),
     Invalid(  # step(closure=None) is handed no closure: clear in the loop
         """
 for x, y in loader:
@@ -369,23 +434,21 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         unclearing = None if reports else closure_without_clear(scope, summary.names, summary.unit.tree)  # type: ignore[arg-type]
         if unclearing is not None:  # LBFGS, and a clear outside the closure only
             step, closure = unclearing
-            reports.append(Report(summary.unit.header_span(closure), (
-                f"{closure.name}() calls backward() but never clears gradients, and LBFGS evaluates it several "
-                f"times per {step.receiver}.step(closure), so they accumulate across evaluations (a clear outside "
-                f"the closure runs once per step); call {step.receiver}.zero_grad() at the start of {closure.name}()"
-            ), fix=clear_fix(summary, scope)))
+            reports.append(Report(summary.unit.header_span(closure), closure_message(step, closure), fix=clear_fix(summary, scope)))
         yield from reports
+    for scope in outer_loops(summary):  # WGAN: the generator steps after the critic's inner loop
+        yield from _uncleared(summary, scope, outer=True)
+
+
+def _uncleared(summary: TrainingSummary, scope: Scope, outer: bool = False) -> Iterator[Report]:
+    uncleared = uncleared_optimizer(summary, scope, outer)
+    if uncleared is not None:
+        yield Report(summary.unit.span(uncleared[0].via or uncleared[0].node), uncleared[1])
 
 
 def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
     if scope.first(ZERO_GRAD) is not None:
-        uncleared = uncleared_optimizer(summary, scope)
-        if uncleared is not None:
-            step, model, cleared = uncleared
-            yield Report(summary.unit.span(step.via or step.node), (
-                f"{scope.label} steps {step.receiver} but never clears {model}'s gradients "
-                f"(zero_grad() clears {', '.join(sorted(cleared))} only), so they accumulate across "
-                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration"))
+        yield from _uncleared(summary, scope)
         return
     if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
         return  # who clears is decided by a caller we cannot see

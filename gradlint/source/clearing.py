@@ -16,6 +16,7 @@ from typing import Optional, Union
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.source.loops import BACKWARD, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
+from gradlint.source.loops import _LOOPS, _EventCollector, _helpers  # outer loops are not scopes
 from gradlint.source.names import Names, dotted
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -30,29 +31,64 @@ def calls_clearing_helper(scope: Scope) -> bool:
     )
 
 
-def uncleared_optimizer(summary: TrainingSummary, scope: Scope) -> Optional[tuple[Event, str, set[str]]]:
-    """With several optimisers (a GAN), the step of one whose model no zero_grad() clears.
-    Only when every clear and that optimiser's parameters are known to belong to one
-    model each; a clear of unknown reach (``p.grad = None``, an unbound optimiser) counts
-    as clearing everything."""
+def uncleared_optimizer(
+    summary: TrainingSummary, scope: Scope, outer: bool = False
+) -> Optional[tuple[Event, str]]:
+    """With several optimisers (a GAN), the step (and GL206's message) of one whose gradients no zero_grad()
+    clears, wherever in the loop that clear sits. ``opt.zero_grad()`` clears ``opt`` and,
+    when known, the model whose parameters it takes; ``model.zero_grad()`` clears that
+    model, and every optimiser whose model is not known. A clear of unknown reach
+    (``p.grad = None``, a scaler's) counts as clearing everything. ``outer``: a loop
+    around a scope, whose own steps (outside its nested loops) only are checked."""
     steps = scope.of(STEP)
     if len({event.receiver for event in steps}) < 2:
         return None
-    cleared: set[str] = set()
+    optimizers: set[str] = set()  # cleared by name
+    models: set[str] = set()  # cleared models (and models of cleared optimizers)
+    modules = unknown = False  # a module-level clear; a cleared optimiser of unknown model
+    shown: set[str] = set()
     for event in scope.of(ZERO_GRAD):
         call = event.node
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "zero_grad"):
             return None
         kind = summary.names.kind_of(event.receiver)
-        model = _parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
-        if model is None or kind in ("scaler", "scheduler", "accelerator"):
+        if event.receiver is None or kind in ("scaler", "scheduler", "accelerator"):
             return None
-        cleared.add(model)
+        model = _parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
+        if kind == "optimizer":
+            optimizers.add(event.receiver)
+            unknown = unknown or model is None
+        modules = modules or kind != "optimizer"
+        models.update([model] if model else [])
+        shown.add(model or event.receiver)
     for step in steps:
+        if (outer and step.loop_depth) or step.receiver is None or step.receiver in optimizers:
+            continue
         model = _parameters_owner(summary, step.receiver)
-        if model is not None and not any(_overlaps(model, other) for other in cleared):
-            return step, model, cleared
+        if (model is not None and not unknown and not any(_overlaps(model, other) for other in models)) or (
+            model is None and not modules  # def train(gen, critic, opt_g, opt_c): only opt_c is cleared
+        ):
+            return step, (
+                f"{scope.label} steps {step.receiver} but never clears {model or step.receiver}'s gradients "
+                f"(zero_grad() clears {', '.join(sorted(shown))} only), so they accumulate across "
+                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration")
     return None
+
+
+def outer_loops(summary: TrainingSummary) -> list[Scope]:
+    """Loops around a scope's loop that step an optimiser outside it (a WGAN: the critic
+    trains in an inner loop, the generator after it), with all their events."""
+    inner = [scope.node for scope in summary.scopes if scope.kind != "function"]
+    collector = _EventCollector(summary.names, _helpers(summary.unit.tree))  # type: ignore[arg-type]
+    found = []
+    for loop in ast.walk(summary.unit.tree):  # type: ignore[arg-type]
+        if not isinstance(loop, _LOOPS) or loop in inner or not any(_within(node, loop) for node in inner):
+            continue
+        events = collector.collect_scope(loop.body)
+        own = {event.kind for event in events if event.loop_depth == 0}
+        if {BACKWARD, STEP} <= own and any(event.kind == ZERO_GRAD for event in events):
+            found.append(Scope("while" if isinstance(loop, ast.While) else "for", loop, events))
+    return found
 
 
 def _parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Optional[str]:
@@ -118,6 +154,14 @@ def closure_without_clear(scope: Scope, names: Names, tree: Optional[ast.Module]
             continue
         return step, closure
     return None
+
+
+def closure_message(step: Event, closure: Closure) -> str:
+    name = getattr(closure, "name", "the closure")
+    return (
+        f"{name}() calls backward() but never clears gradients, and LBFGS evaluates it several "
+        f"times per {step.receiver}.step(closure), so they accumulate across evaluations (a clear outside "
+        f"the closure runs once per step); call {step.receiver}.zero_grad() at the start of {name}()")
 
 
 def _within(node: ast.AST, outer: ast.AST) -> bool:
