@@ -16,7 +16,7 @@ from typing import Optional, Union
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.source.loops import BACKWARD, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
-from gradlint.source.loops import _LOOPS, _EventCollector, _helpers  # outer loops are not scopes
+from gradlint.source.loops import LOOP_NODES, EventCollector, helper_functions  # outer loops are not scopes
 from gradlint.source.names import Names, dotted
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -79,10 +79,10 @@ def outer_loops(summary: TrainingSummary) -> list[Scope]:
     """Loops around a scope's loop that step an optimiser outside it (a WGAN: the critic
     trains in an inner loop, the generator after it), with all their events."""
     inner = [scope.node for scope in summary.scopes if scope.kind != "function"]
-    collector = _EventCollector(summary.names, _helpers(summary.unit.tree))  # type: ignore[arg-type]
+    collector = EventCollector(summary.names, helper_functions(summary.unit.tree))  # type: ignore[arg-type]
     found = []
     for loop in ast.walk(summary.unit.tree):  # type: ignore[arg-type]
-        if not isinstance(loop, _LOOPS) or loop in inner or not any(_within(node, loop) for node in inner):
+        if not isinstance(loop, LOOP_NODES) or loop in inner or not any(_within(node, loop) for node in inner):
             continue
         events = collector.collect_scope(loop.body)
         own = {event.kind for event in events if event.loop_depth == 0}

@@ -48,7 +48,7 @@ BACKWARD_METHODS = {"backward", "manual_backward"}
 
 Loop = Union[ast.For, ast.AsyncFor, ast.While]
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -100,7 +100,7 @@ class TrainingSummary:
         return file_facts(self.unit, self.names)
 
 
-class _EventCollector:
+class EventCollector:
     """Walks statements in execution order and records events."""
 
     def __init__(self, names: Names, helpers: dict[str, FunctionNode]) -> None:
@@ -142,7 +142,7 @@ class _EventCollector:
             for child in stmt.body:
                 self._statement(child, top, events, guards, inner, depth, via, inlining)
             return
-        if isinstance(stmt, _LOOPS):
+        if isinstance(stmt, LOOP_NODES):
             head = stmt.iter if isinstance(stmt, (ast.For, ast.AsyncFor)) else stmt.test
             self._expression(head, top, events, guards, contexts, depth, via, inlining)
             for child in stmt.body + stmt.orelse:
@@ -290,8 +290,8 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
     """Build the training-loop summary of a parsed file."""
     assert unit.tree is not None
     names = Names(unit.tree)
-    helpers = _helpers(unit.tree)
-    collector = _EventCollector(names, helpers)
+    helpers = helper_functions(unit.tree)
+    collector = EventCollector(names, helpers)
 
     scopes: list[Scope] = []
     if other_framework(names.aliases):
@@ -301,7 +301,7 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
     for function in _all_functions(unit.tree):
         if _function_key(function) in called_from_loops:
             continue
-        if any(isinstance(s.node, _LOOPS) and _contains(function, s.node) for s in scopes):
+        if any(isinstance(s.node, LOOP_NODES) and _contains(function, s.node) for s in scopes):
             continue  # its own loop already is the scope
         events = collector.collect_scope(function.body, frozenset({function.name}))
         if _is_training(events) and not _trained_in_helper_loop(function, events, helpers):
@@ -350,14 +350,14 @@ def _trained_in_helper_loop(
         for function in helpers.values()
         if function is not outer and not _contains(function, outer)
         for inner in ast.walk(function)
-        if isinstance(inner, _LOOPS)
+        if isinstance(inner, LOOP_NODES)
     ]
     return all(any(_contains(inner, e.node) for inner in helper_loops) for e in training)
 
 
 def _loops_at_top(stmt: ast.stmt) -> Iterator[Loop]:
     """Loops in ``stmt`` that are not inside another loop of ``stmt``."""
-    if isinstance(stmt, _LOOPS):
+    if isinstance(stmt, LOOP_NODES):
         yield stmt
         return
     for child in ast.iter_child_nodes(stmt):
@@ -365,7 +365,7 @@ def _loops_at_top(stmt: ast.stmt) -> Iterator[Loop]:
             yield from _loops_at_top(child)
 
 
-def _helpers(tree: ast.Module) -> dict[str, FunctionNode]:
+def helper_functions(tree: ast.Module) -> dict[str, FunctionNode]:
     """Functions a loop may call by name: module-level ones and ``self.`` methods."""
     helpers: dict[str, FunctionNode] = {}
     for node in tree.body:
