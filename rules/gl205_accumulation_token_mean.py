@@ -75,7 +75,7 @@ _WINDOW_NORMALISED = re.compile(r"num_items_in_batch|num_tokens_in_window|tokens
 # what tells a sequence model's training code from, say, segmentation with a void label
 # (ignore_index=255 over pixels), where the counted elements vary far less
 _SEQUENCE_HINTS = re.compile(
-    r"Embedding|input_ids|attention_mask|\b(LSTM|GRU|RNN)(Cell)?\b|Transformer|[Tt]oken|[Vv]ocab|\bseq(uence)?_?len|\bpad"
+    r"Embedding|input_ids|attention_mask|\b(LSTM|GRU|RNN)(Cell)?\b|Transformer|[Tt]oken|[Vv]ocab|\bseq(uence)?_?len|\bpad(_?(id|idx|index|token|token_id))?\b"
 )
 
 VALID = [
@@ -105,7 +105,7 @@ for i, batch in enumerate(loader):
     Valid(  # segmentation with a void label: pixels, not a sequence model's tokens
         """
 import torch.nn.functional as F
-model = nn.Conv2d(3, 21, 1)
+model = nn.Conv2d(3, 21, 3, padding=1)
 for i, (images, masks) in enumerate(loader):
     loss = F.cross_entropy(model(images), masks, ignore_index=255)
     (loss / 4).backward()
