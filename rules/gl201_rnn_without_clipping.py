@@ -58,7 +58,7 @@ from gradlint.findings import Fix
 from gradlint.fix.edits import clip_function, insert_before, make_fix, source, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.accumulation import uses_scaler
-from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary
+from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary, contains
 from gradlint.source.names import dotted
 from gradlint.source.recurrent import builds_layers, trains_plain_local_model
 
@@ -330,7 +330,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
 def _module_class(summary: TrainingSummary, scope: Scope) -> Optional[ast.ClassDef]:
     """The module class (``nn.Module``/``LightningModule``) whose method holds the scope."""
     for node in summary.unit.tree.body:  # type: ignore[union-attr]
-        if isinstance(node, ast.ClassDef) and node.lineno <= scope.node.lineno <= (node.end_lineno or node.lineno):
+        if isinstance(node, ast.ClassDef) and contains(node, scope.node):
             if any((summary.names.qualify(base) or "").endswith("Module") for base in node.bases):
                 return node
     return None

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope
+from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope, contains
 from gradlint.source.names import dotted
 
 ACCELERATE = "accelerate"
@@ -90,15 +90,12 @@ def _micro_batch_loop(scope: Scope, step: Event, backwards: list[Event]) -> Opti
             continue
         count = loop.iter.args[-1]
         words = " ".join(filter(None, (dotted(count), dotted(loop.target)))).lower()
-        if ("accum" not in words and "micro" not in words) or _is_one(count) or _within(step.via or step.node, loop):
+        if ("accum" not in words and "micro" not in words) or _is_one(count) or contains(loop, step.via or step.node):
             continue
-        if all(_within(event.via or event.node, loop) for event in backwards):
+        if all(contains(loop, event.via or event.node) for event in backwards):
             return Accumulation("loop", step, count, None)
     return None
 
-
-def _within(node: ast.AST, outer: ast.AST) -> bool:
-    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)
 
 
 def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tuple[str, ast.expr]]:
@@ -201,7 +198,7 @@ def loss_assignments(scope: Scope, name: str, event: Event, tree: ast.Module) ->
             node
             for node in ast.walk(tree)
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and node.lineno <= event.node.lineno <= (node.end_lineno or node.lineno)
+            and contains(node, event.node)
         ]
     for root in roots:
         for node in ast.walk(root):
@@ -269,7 +266,7 @@ def _assigned_before(tree: ast.Module, loop: ast.AST, name: str) -> list[ast.stm
     outside nested definitions."""
     holder: ast.AST = tree
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _within(loop, node) and node is not loop:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, loop) and node is not loop:
             if holder is tree or node.lineno > holder.lineno:
                 holder = node
     found: list[ast.stmt] = []

@@ -16,7 +16,7 @@ from typing import Optional, Union
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.source.loops import BACKWARD, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
-from gradlint.source.loops import LOOP_NODES, EventCollector, helper_functions  # outer loops are not scopes
+from gradlint.source.loops import LOOP_NODES, EventCollector, contains, helper_functions  # outer loops are not scopes
 from gradlint.source.names import Names, dotted
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -25,9 +25,14 @@ _CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
 
 
 def calls_clearing_helper(scope: Scope) -> bool:
+    return _calls_clearing(scope.node)
+
+
+def _calls_clearing(tree: ast.AST) -> bool:
+    """A call named to clear gradients (``reset_grads(optimizer)``) anywhere in ``tree``."""
     return any(
         isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1])
-        for node in ast.walk(scope.node)
+        for node in ast.walk(tree)
     )
 
 
@@ -82,7 +87,7 @@ def outer_loops(summary: TrainingSummary) -> list[Scope]:
     collector = EventCollector(summary.names, helper_functions(summary.unit.tree))  # type: ignore[arg-type]
     found = []
     for loop in ast.walk(summary.unit.tree):  # type: ignore[arg-type]
-        if not isinstance(loop, LOOP_NODES) or loop in inner or not any(_within(node, loop) for node in inner):
+        if not isinstance(loop, LOOP_NODES) or loop in inner or not any(contains(loop, node) for node in inner):
             continue
         events = collector.collect_scope(loop.body)
         own = {event.kind for event in events if event.loop_depth == 0}
@@ -123,7 +128,7 @@ def closure_of(scope: Scope, step: Event, tree: Optional[ast.Module] = None) -> 
         return None
     candidates = [node for node in ast.walk(scope.node) if isinstance(node, _DEFS)]
     if tree is not None:
-        around = [node for node in ast.walk(tree) if isinstance(node, _DEFS) and _within(scope.node, node)]
+        around = [node for node in ast.walk(tree) if isinstance(node, _DEFS) and contains(node, scope.node)]
         for holder in reversed(around + [tree]):  # innermost first
             candidates += [node for node in holder.body if isinstance(node, _DEFS)]  # type: ignore[attr-defined]
     return next((node for node in candidates if node.name == closure.id), None)
@@ -144,13 +149,13 @@ def closure_without_clear(scope: Scope, names: Names, tree: Optional[ast.Module]
             continue
 
         def inside(event: Event) -> bool:
-            return _within(event.node, closure) or (event.via is not None and _within(event.via, closure))
+            return contains(closure, event.node) or (event.via is not None and contains(closure, event.via))
 
         if not any(event.kind == BACKWARD and inside(event) for event in scope.events):
             continue
         if any(event.kind == ZERO_GRAD and inside(event) for event in scope.events):
             continue
-        if any(isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1]) for node in ast.walk(closure)):
+        if _calls_clearing(closure):
             continue
         return step, closure
     return None
@@ -163,9 +168,6 @@ def closure_message(step: Event, closure: Closure) -> str:
         f"times per {step.receiver}.step(closure), so they accumulate across evaluations (a clear outside "
         f"the closure runs once per step); call {step.receiver}.zero_grad() at the start of {name}()")
 
-
-def _within(node: ast.AST, outer: ast.AST) -> bool:
-    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
 
 
 def clear_fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:

@@ -301,7 +301,7 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
     for function in _all_functions(unit.tree):
         if _function_key(function) in called_from_loops:
             continue
-        if any(isinstance(s.node, LOOP_NODES) and _contains(function, s.node) for s in scopes):
+        if any(isinstance(s.node, LOOP_NODES) and contains(function, s.node) for s in scopes):
             continue  # its own loop already is the scope
         events = collector.collect_scope(function.body, frozenset({function.name}))
         if _is_training(events) and not _trained_in_helper_loop(function, events, helpers):
@@ -348,11 +348,11 @@ def _trained_in_helper_loop(
     helper_loops = [
         inner
         for function in helpers.values()
-        if function is not outer and not _contains(function, outer)
+        if function is not outer and not contains(function, outer)
         for inner in ast.walk(function)
         if isinstance(inner, LOOP_NODES)
     ]
-    return all(any(_contains(inner, e.node) for inner in helper_loops) for e in training)
+    return all(any(contains(inner, e.node) for inner in helper_loops) for e in training)
 
 
 def _loops_at_top(stmt: ast.stmt) -> Iterator[Loop]:
@@ -391,5 +391,5 @@ def _function_key(node: ast.AST) -> str:
     return (dotted(node) or "").rsplit(".", 1)[-1]
 
 
-def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+def contains(outer: ast.AST, inner: ast.AST) -> bool:
     return outer.lineno <= inner.lineno <= (outer.end_lineno or outer.lineno)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
+from gradlint.source.loops import contains
 from gradlint.source.names import collect_aliases, dotted
 
 RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
@@ -179,15 +180,11 @@ def trains_plain_local_model(
         return False
     functions = [
         node for node in ast.walk(tree)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _inside(scope, node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, scope)
     ]
     where: ast.AST = functions[-1] if functions else tree
     local_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
     return _Plain(tree, where, aliases, known, local_classes).model(model, frozenset())
-
-
-def _inside(node: ast.AST, outer: ast.AST) -> bool:
-    return outer.lineno <= node.lineno <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
 
 
 class _Plain:
