@@ -109,7 +109,9 @@ def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> li
 
             unit.syntax_error = SyntaxProblem("cannot analyse the file: expressions nested too deeply", 1, 1)
             reports = [(r, rep) for r in rules if r.scope == "file" for rep in r.check(unit, r.options)]
-    findings = [to_finding(rule, report, unit.path) for rule, report in reports]
+    # a statement inside a helper that several loops call is one finding, at the statement
+    unique = {(rule.code, r.span.line, r.span.column): (rule, r) for rule, r in reversed(reports)}
+    findings = [to_finding(rule, report, unit.path) for rule, report in reversed(unique.values())]
     return filter_findings(findings, unit, settings)
 
 

@@ -308,7 +308,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         step = scope.first(STEP)
         assert step is not None
         yield Report(
-            summary.unit.span(step.via or step.node),
+            summary.unit.span(step.node),
             f"{scope.label} trains a recurrent model ({layer}) without gradient clipping; "
             f"clip the gradient norm between backward() and step()",
             fix=_fix(summary, scope, float(options["max-norm"])),

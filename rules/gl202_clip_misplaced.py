@@ -45,6 +45,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import make_fix, move_before, standalone
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.clearing import Closure, closure_of
 from gradlint.source.loops import BACKWARD, CLIP, STEP, Event, Scope, TrainingSummary
 
 CODE = "GL202"
@@ -183,13 +184,26 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 where = "after step()"
             else:
                 continue
-            span = summary.unit.span(event.via or event.node)
+            span = summary.unit.span(event.node)
+            closure = _closure_step(summary, scope)
+            advice = "move it between backward() and step()" if closure is None else (
+                f"move it into {getattr(closure, 'name', 'the closure')}(), after backward(): "
+                "step(closure) runs the backward pass itself")
             yield Report(
                 span,
-                f"gradient clipping runs {where}, so the optimiser steps on unclipped "
-                f"gradients; move it between backward() and step()",
-                fix=_fix(summary, scope, event),
+                f"gradient clipping runs {where}, so the optimiser steps on unclipped gradients; {advice}",
+                fix=None if closure is not None else _fix(summary, scope, event),
             )
+
+
+def _closure_step(summary: TrainingSummary, scope: Scope) -> Optional[Closure]:
+    """The closure of an ``optimizer.step(closure)`` (LBFGS): moving a clip before that
+    step would move it before the backward pass the closure runs."""
+    for step in scope.of(STEP):
+        closure = closure_of(scope, step, summary.unit.tree)
+        if closure is not None:
+            return closure
+    return None
 
 
 def _fix(summary: TrainingSummary, scope: Scope, clip: Event) -> Optional[Fix]:

@@ -213,6 +213,31 @@ def main():
 """,
         line=8,
     ),
+    Invalid(  # a helper's clip, called from a training and an evaluation epoch: once, at the clip
+        """
+import torch
+class Trainer:
+    def _run_batch(self, x, y, train=True):
+        loss = self.model(x, y)
+        if train:
+            self.optimizer.zero_grad()
+            self.scaler.scale(loss).backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+
+    def _run_epoch(self, loader, train=True):
+        for x, y in loader:
+            self._run_batch(x, y, train)
+
+    def fit(self):
+        self.scaler = torch.amp.GradScaler()
+        for epoch in range(10):
+            self._run_epoch(self.train_loader, train=True)
+            self._run_epoch(self.test_loader, train=False)
+""",
+        line=9,
+    ),
 ]
 
 
@@ -232,7 +257,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             optimizers = sorted({e.receiver for e in scope.of(STEP) if e.receiver})
             optimizer = optimizers[0] if len(optimizers) == 1 else "optimizer"
             yield Report(
-                summary.unit.span(event.via or event.node),
+                summary.unit.span(event.node),
                 f"gradients are clipped while still multiplied by {scaler}'s scale factor; "
                 f"call {scaler}.unscale_({optimizer}) before clipping",
                 fix=_fix(summary, scope, event, scalers, index, last_backward),
@@ -267,6 +292,8 @@ def _fix(summary: TrainingSummary, scope: Scope, clip: Event, scalers: set, inde
         return None  # the clip is misplaced (GL202) or the loop shape is not clear
     if clip.via is not None or any(e.kind == UNSCALE for e in scope.events[index + 1 :]):
         return None  # moving a later unscale_ is a judgement call; leave it to the user
+    if any(e.kind == CLIP and not exclusive(e, clip) for e in scope.events[last_backward + 1 : index]):
+        return None  # the earlier clip's fix unscales for this one too; a second unscale_ raises
     if not standalone(summary.unit, clip.own):
         return None
     (scaler,), (optimizer,) = scalers, optimizers

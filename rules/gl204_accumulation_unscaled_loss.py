@@ -370,7 +370,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 continue
             count = source(summary.unit, window.count) if window.count is not None else "k"
             yield Report(
-                summary.unit.span(event.via or event.node),
+                summary.unit.span(event.node),
                 f"gradients accumulate over {count} micro-batches (step on line {window.step.node.lineno}) "
                 f"but the loss passed to backward() is not divided by {count}: each update is "
                 f"{count} times too large; divide the loss by {count}",

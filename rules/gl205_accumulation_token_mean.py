@@ -7,7 +7,12 @@ file that speaks of tokens, embeddings, RNNs or transformers; segmentation's voi
 label over pixels is not flagged), or the `.loss` a Hugging Face
 language model (`...ForCausalLM`, `...LMHeadModel`, `...ForMaskedLM`,
 `...ForConditionalGeneration`, `...ForTokenClassification`) returns. A loss summed
-with `reduction="sum"` and divided by the window's token count is accepted.
+with `reduction="sum"` and divided by the window's token count is accepted. Only where
+the token count can vary between micro-batches: the file pads (a padding collator,
+`pad_sequence`, `padding=True`), masks (`attention_mask`, a padding id) or ignores
+labels (`ignore_index`, `-100`). Texts packed into fixed blocks (`group_texts` with
+`default_data_collator`, as `run_clm` does) give every micro-batch the same count, and
+the per-micro-batch mean is then exact.
 
 ## Why is this bad?
 Each micro-batch's mean divides by *its own* number of real tokens. Averaging those
@@ -72,6 +77,14 @@ OPTIONS: dict = {}
 _LANGUAGE_MODEL = re.compile(r"For(CausalLM|MaskedLM|Seq2SeqLM|ConditionalGeneration|TokenClassification)\b|LMHeadModel\b")
 # the loss is already normalised over the window (transformers' own spelling of the fix)
 _WINDOW_NORMALISED = re.compile(r"num_items_in_batch|num_tokens_in_window|tokens_in_window")
+# evidence that the token count varies between micro-batches: padding, masks, ignored labels
+_PADDING = re.compile(
+    r"pad_sequence|DataCollatorWithPadding|DataCollatorFor(Seq2Seq|TokenClassification|LanguageModeling)"
+    r"|\bpadding\s*=\s*(True|[\"'](longest|max_length))"
+)
+_VARYING_COUNTS = re.compile(_PADDING.pattern + r"|pad_token_id|\bpad_(id|idx|index)\b|attention_mask|ignore_index|-100")
+# texts concatenated and cut into fixed blocks (run_clm's group_texts + default_data_collator)
+_PACKED_BLOCKS = re.compile(r"default_data_collator|\bgroup_texts\b")
 # what tells a sequence model's training code from, say, segmentation with a void label
 # (ignore_index=255 over pixels), where the counted elements vary far less
 _SEQUENCE_HINTS = re.compile(
@@ -79,6 +92,32 @@ _SEQUENCE_HINTS = re.compile(
 )
 
 VALID = [
+    Valid(  # texts packed into fixed blocks: every micro-batch holds block_size tokens
+        """
+from transformers import AutoModelForCausalLM, default_data_collator
+model = AutoModelForCausalLM.from_pretrained("gpt2")
+blocks = tokenized.map(group_texts, batched=True)
+loader = DataLoader(blocks, batch_size=4, collate_fn=default_data_collator)
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # nothing says the token count varies: no padding, mask or ignored label
+        """
+from transformers import AutoModelForCausalLM
+model = AutoModelForCausalLM.from_pretrained("gpt2")
+for batch in loader:
+    with accelerator.accumulate(model):
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
     Valid(  # classification: every micro-batch holds the same number of examples
         """
 import torch.nn.functional as F
@@ -129,8 +168,9 @@ for batch in loader:
 INVALID = [
     Invalid(
         """
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, DataCollatorWithPadding
 model = AutoModelForCausalLM.from_pretrained("gpt2")
+loader = DataLoader(texts, batch_size=4, collate_fn=DataCollatorWithPadding(tokenizer))
 for batch in loader:
     with accelerator.accumulate(model):
         outputs = model(**batch)
@@ -139,7 +179,7 @@ for batch in loader:
         optimizer.step()
         optimizer.zero_grad()
 """,
-        line=7,
+        line=8,
     ),
     Invalid(
         """
@@ -159,8 +199,11 @@ for step, (src, tgt) in enumerate(loader):
 
 
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
-    if _WINDOW_NORMALISED.search(summary.unit.text):
+    text = summary.unit.text
+    if _WINDOW_NORMALISED.search(text) or not _VARYING_COUNTS.search(text):
         return
+    if _PACKED_BLOCKS.search(text) and not _PADDING.search(text):
+        return  # texts packed into fixed blocks: every micro-batch has the same token count
     for scope in summary.scopes:
         if find_accumulation(scope) is None:
             continue
@@ -169,7 +212,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if found is not None:
                 node, what = found
                 yield Report(
-                    summary.unit.span(event.via or node),
+                    summary.unit.span(node),
                     f"{what} is a mean over each micro-batch's own tokens, accumulated over the window: "
                     f"tokens in short micro-batches weigh more; sum the loss (reduction=\"sum\") and "
                     f"divide by the number of tokens in the whole accumulation window",

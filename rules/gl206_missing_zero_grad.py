@@ -228,6 +228,43 @@ for batch in loader:
     optim.step(1)
 """
     ),
+    Valid(  # distributed autograd: each context holds its own gradients, none in .grad
+        """
+import torch.distributed.autograd as dist_autograd
+from torch.distributed.optim import DistributedOptimizer
+opt = DistributedOptimizer(torch.optim.SGD, model.parameter_rrefs(), lr=0.05)
+for inputs, targets in loader:
+    with dist_autograd.context() as context_id:
+        loss = criterion(model(inputs), targets)
+        dist_autograd.backward(context_id, [loss])
+        opt.step(context_id)
+"""
+    ),
+    Valid(  # a clearing function of another module, given the parameters, inside a helper
+        """
+from .fp16 import zero_grad
+class Trainer:
+    def forward_backward(self, batch):
+        zero_grad(self.params)
+        self.model(batch).mean().backward()
+
+    def run(self):
+        for batch in self.loader:
+            self.forward_backward(batch)
+            self.opt.step()
+"""
+    ),
+    Valid(  # a clear bound with functools.partial
+        """
+import functools
+clear = functools.partial(optimizer.zero_grad, set_to_none=True)
+for batch in loader:
+    clear()
+    loss = model(batch).mean()
+    loss.backward()
+    optimizer.step()
+"""
+    ),
 ]
 INVALID = [
     Invalid(
@@ -443,7 +480,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
 def _uncleared(summary: TrainingSummary, scope: Scope, outer: bool = False) -> Iterator[Report]:
     uncleared = uncleared_optimizer(summary, scope, outer)
     if uncleared is not None:
-        yield Report(summary.unit.span(uncleared[0].via or uncleared[0].node), uncleared[1])
+        yield Report(summary.unit.span(uncleared[0].node), uncleared[1])
 
 
 def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:

@@ -10,18 +10,16 @@ must clear at its own start, whatever is cleared outside it.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Optional, Union
 
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
-from gradlint.source.loops import BACKWARD, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
+from gradlint.source.loops import BACKWARD, CLEARING_NAME, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
 from gradlint.source.loops import LOOP_NODES, EventCollector, contains, helper_functions  # outer loops are not scopes
 from gradlint.source.names import Names, dotted
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 Closure = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
-_CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
 
 
 def calls_clearing_helper(scope: Scope) -> bool:
@@ -31,7 +29,7 @@ def calls_clearing_helper(scope: Scope) -> bool:
 def _calls_clearing(tree: ast.AST) -> bool:
     """A call named to clear gradients (``reset_grads(optimizer)``) anywhere in ``tree``."""
     return any(
-        isinstance(node, ast.Call) and _CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1])
+        isinstance(node, ast.Call) and CLEARING_NAME.search((dotted(node.func) or "").rsplit(".", 1)[-1])
         for node in ast.walk(tree)
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Optional, Union
 
@@ -45,6 +46,8 @@ CLIP_FUNCTIONS = {
 }
 CLIP_METHODS = {"clip_grad_norm_", "clip_grad_value_", "clip_gradients"}
 BACKWARD_METHODS = {"backward", "manual_backward"}
+# a call whose name says it clears gradients: reset_grads(optimizer), zero_grad(params)
+CLEARING_NAME = re.compile(r"(zero|clear|reset)_?grad", re.IGNORECASE)
 
 Loop = Union[ast.For, ast.AsyncFor, ast.While]
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -194,8 +197,10 @@ class EventCollector:
         def add(kind: str, receiver: Optional[str] = None) -> None:
             events.append(Event(kind, call, top, receiver, guards, contexts, depth, via, own))
 
-        func = call.func
+        func = self._partial_target(call.func)
         qualified = self.names.qualify(func) or ""
+        if qualified.startswith("torch.distributed.autograd."):
+            return  # dist_autograd keeps gradients per context, never in .grad: nothing to clear or clip
         method = func.attr if isinstance(func, ast.Attribute) else None
         receiver = dotted(func.value) if isinstance(func, ast.Attribute) else None
         receiver_kind = self.names.kind_of(receiver)
@@ -234,6 +239,17 @@ class EventCollector:
                 self._inline(helper, call, top, events, guards, contexts, depth, via or call, inlining)
             elif self._is_model_call(func):
                 add(FORWARD, dotted(func))
+            elif CLEARING_NAME.search((dotted(func) or "").rsplit(".", 1)[-1]):
+                add(ZERO_GRAD)  # zero_grad(params) from another module: a clear of unknown reach
+
+    def _partial_target(self, func: ast.expr) -> ast.expr:
+        """``clear = functools.partial(optimizer.zero_grad, set_to_none=True)``: a call of
+        ``clear()`` is a call of ``optimizer.zero_grad``."""
+        binding = self.names.bindings.get(dotted(func) or "")
+        if binding is not None and binding.call == "functools.partial" and isinstance(binding.node, ast.Call):
+            if binding.node.args:
+                return binding.node.args[0]
+        return func
 
     def _inline(self, function, call, top, events, guards, contexts, depth, via, inlining) -> None:
         own = self._own
@@ -306,8 +322,24 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
         events = collector.collect_scope(function.body, frozenset({function.name}))
         if _is_training(events) and not _trained_in_helper_loop(function, events, helpers):
             scopes.append(Scope("function", function, events))
+    scopes = [scope for scope in scopes if not _trains_through_scopes(scope, scopes, collector)]
     scopes.sort(key=lambda s: (s.node.lineno, s.node.col_offset))
     return TrainingSummary(unit, names, scopes)
+
+
+def _trains_through_scopes(scope: Scope, scopes: list[Scope], collector: EventCollector) -> bool:
+    """Every backward() and step() of ``scope`` is reached through a call of a helper that
+    holds another scope (``for epoch: self._run_epoch(...)``, whose own loop calls
+    ``self._run_batch``): that inner scope is the iteration, and this one would report
+    each of its problems again at each call site."""
+    training = [e for e in scope.events if e.kind in (BACKWARD, STEP)]
+    if not training or any(e.via is None for e in training):
+        return False
+    for event in training:
+        helper = collector._helper(event.via.func) if isinstance(event.via, ast.Call) else None
+        if helper is None or not any(other is not scope and contains(helper, other.node) for other in scopes):
+            return False
+    return True
 
 
 def _is_training(events: list[Event]) -> bool:

@@ -86,7 +86,9 @@ class _Resolver:
                     continue
                 exported = self.recurrent_names(target, depth + 1)
                 for alias in node.names:
-                    if alias.name in exported:
+                    if alias.name == "*":  # from model import *: every public name it defines
+                        known.update((k, v) for k, v in exported.items() if not k.startswith("_") and "." not in k)
+                    elif alias.name in exported:
                         known[alias.asname or alias.name] = exported[alias.name]
                     elif self.module_file(alias.name, 0, target.parent) is not None and target.name == "__init__.py":
                         sub = self.module_file(alias.name, 0, target.parent)
