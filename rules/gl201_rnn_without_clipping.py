@@ -57,10 +57,11 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import clip_function, insert_before, make_fix, source, standalone
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.clearing import closure_of
 from gradlint.source.accumulation import uses_scaler
 from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary, contains
 from gradlint.source.names import dotted
-from gradlint.source.recurrent import builds_layers, trains_plain_local_model
+from gradlint.source.recurrent import builds_layers, handed_model_unknown, trains_plain_local_model
 
 CODE = "GL201"
 NAME = "rnn-without-clipping"
@@ -277,6 +278,8 @@ def train(model, loader):
         optimizer.zero_grad()
         model(x).sum().backward()
         optimizer.step()
+
+train(rnn, loader)
 """,
         line=13,
     ),
@@ -339,8 +342,11 @@ def _module_class(summary: TrainingSummary, scope: Scope) -> Optional[ast.ClassD
 def _trains_plain_local_model(summary: TrainingSummary, scope: Scope) -> bool:
     step = scope.first(STEP)
     model = _model(summary, scope, step.receiver) if step is not None and step.receiver else None
-    tree, facts = summary.unit.tree, summary.facts
-    return model is not None and trains_plain_local_model(tree, scope.node, model, summary.names.aliases, facts.recurrent_names)  # type: ignore[arg-type]
+    tree, facts, aliases = summary.unit.tree, summary.facts, summary.names.aliases
+    return model is not None and (
+        trains_plain_local_model(tree, scope.node, model, aliases, facts.recurrent_names)  # type: ignore[arg-type]
+        or handed_model_unknown(tree, scope.node, model, aliases, facts.recurrent_names)  # type: ignore[arg-type]
+    )
 
 
 def _clips(scope: Scope) -> bool:
@@ -360,6 +366,8 @@ def _fix(summary: TrainingSummary, scope: Scope, max_norm: float) -> Optional[Fi
     step = steps[0]
     if not standalone(summary.unit, step.own) or step.receiver is None:
         return None
+    if closure_of(scope, step, summary.unit.tree) is not None:
+        return None  # step(closure) runs backward() itself: a clip before it would come first
     optimizer = step.receiver
     backward = backwards[-1]
     lines = []

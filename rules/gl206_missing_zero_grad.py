@@ -47,7 +47,8 @@ None.
 
 from __future__ import annotations
 
-from typing import Iterator
+import ast
+from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.clearing import (
@@ -55,6 +56,7 @@ from gradlint.source.clearing import (
     uncleared_optimizer,
 )
 from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
+from gradlint.source.names import dotted
 
 CODE = "GL206"
 NAME = "missing-zero-grad"
@@ -492,6 +494,8 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
     if calls_clearing_helper(scope):
         return  # utils.reset_grads(optimizer): a helper of another module that says it clears
     steps = scope.of(STEP)
+    if all(_built_in(summary, scope, step.receiver) for step in steps):
+        return  # a new optimiser over fresh tensors each iteration (latent guidance): nothing carries over
     optimizer = steps[0].receiver or "optimizer"
     message = f"{scope.label} calls backward() and {optimizer}.step() but never clears gradients, so they accumulate across iterations"
     if scope.outer_zero_grads:
@@ -500,3 +504,13 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
     message += f"; call {optimizer}.zero_grad() at the start of {where}"
     yield Report(summary.unit.header_span(scope.node), message, fix=clear_fix(summary, scope))
 
+
+
+def _built_in(summary: TrainingSummary, scope: Scope, optimizer: Optional[str]) -> bool:
+    """Whether the loop itself builds ``optimizer`` with a torch.optim class (``opt = SGD([x_in])`` each iteration)."""
+    return optimizer is not None and not isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        and (summary.names.qualify(node.value.func) or "").startswith("torch.optim.")
+        and any(dotted(t) == optimizer for t in node.targets)
+        for node in ast.walk(scope.node)
+    )

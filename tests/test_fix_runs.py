@@ -132,3 +132,23 @@ for i in range(3):
     [finding] = [f for f in _findings(path, tmp_path) if f.code == "GL202"]
     assert finding.line == 17 and finding.fix is None
     assert "move it into closure(), after backward()" in finding.message
+
+
+def test_lbfgs_rnn_gets_no_clip_fix_before_its_closure(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text("""\
+import torch
+from torch import nn
+cell = nn.LSTMCell(1, 16)
+optimizer = torch.optim.LBFGS(cell.parameters())
+for i in range(3):
+    def closure():
+        optimizer.zero_grad()
+        h, c = cell(inputs)
+        loss = h.pow(2).mean()
+        loss.backward()
+        return loss
+    optimizer.step(closure)
+""")
+    [finding] = [f for f in _findings(path, tmp_path) if f.code == "GL201"]
+    assert finding.line == 12 and finding.fix is None

@@ -235,6 +235,8 @@ def _is_divided_name(scope: Scope, loss: ast.expr, event: Event, tree: ast.Modul
     if name is None:
         return _calls_dividing_helper(loss, helpers_divide)
     assignments = loss_assignments(scope, name, event, tree)
+    if not assignments and _handed_in(tree, event, name):
+        return True  # `def backward_pass(engine, loss)`: the caller made the loss, maybe divided
     if event.via is None:
         before = [stmt for stmt in assignments if stmt.lineno <= event.node.lineno]
         if before or not isinstance(scope.node, (ast.For, ast.AsyncFor, ast.While)):
@@ -369,3 +371,12 @@ def uses_scaler(scope: Scope) -> Optional[str]:
     for event in scope.of(SCALE):
         return event.receiver
     return None
+
+
+def _handed_in(tree: ast.Module, event: Event, name: str) -> bool:
+    """Whether ``name`` is a parameter of the function the backward() is written in."""
+    holders = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, event.node)]
+    if not holders:
+        return False
+    arguments = holders[-1].args
+    return name in {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}

@@ -106,9 +106,10 @@ class TrainingSummary:
 class EventCollector:
     """Walks statements in execution order and records events."""
 
-    def __init__(self, names: Names, helpers: dict[str, FunctionNode]) -> None:
+    def __init__(self, names: Names, helpers: dict[str, FunctionNode], tree: Optional[ast.Module] = None) -> None:
         self.names = names
         self.helpers = helpers
+        self.tree = tree  # to find closures defined in the function around a loop
         self.local_defs: dict[str, FunctionNode] = {}  # functions defined in the scope so far (closures)
 
     def collect_scope(self, body: list[ast.stmt], inlining: frozenset = frozenset()) -> list[Event]:
@@ -222,12 +223,21 @@ class EventCollector:
                 add(STEP, dotted(call.args[0]))  # scaler.step(optimizer) steps the optimizer
             elif receiver_kind == "optimizer":
                 closure = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "closure"), None)
+                partial = closure if isinstance(closure, ast.Name) else None
+                if partial is not None and isinstance(self._partial_target(partial), ast.Name):
+                    closure = self._partial_target(partial)  # fn = functools.partial(fn_base, optimizer_c, ...)
                 name = closure.id if isinstance(closure, ast.Name) else None
                 local = self.local_defs.get(name or "")
-                function = local or (self.helpers.get(name) if name else None)
+                function = local or (self.helpers.get(name) if name else None) or self._enclosing_def(name, call)
+                bound = self._partial_arguments(partial, function) if partial is not None and function else {}
                 if function is not None and function.name not in inlining:
                     # LBFGS: step(closure) runs the closure's zero_grad/backward first
+                    start = len(events)
                     self._inline(function, call, top, events, guards, contexts, depth, via if local else via or call, inlining)
+                    for event in events[start:]:
+                        root, dot, rest = (event.receiver or "").partition(".")
+                        if root in bound:
+                            event.receiver = bound[root] + dot + rest
                 add(STEP, receiver)
             elif receiver_kind == "scheduler":
                 add(SCHEDULER_STEP, receiver)
@@ -241,6 +251,26 @@ class EventCollector:
                 add(FORWARD, dotted(func))
             elif CLEARING_NAME.search((dotted(func) or "").rsplit(".", 1)[-1]):
                 add(ZERO_GRAD)  # zero_grad(params) from another module: a clear of unknown reach
+
+    def _enclosing_def(self, name: Optional[str], call: ast.Call) -> Optional[FunctionNode]:
+        """``def closure()`` written in the function around the loop that calls ``step(closure)``."""
+        if name is None or self.tree is None:
+            return None
+        around = [f for f in ast.walk(self.tree) if isinstance(f, _FUNCTIONS) and contains(f, call)]
+        for holder in reversed(around):
+            found = [d for d in holder.body if isinstance(d, _FUNCTIONS) and d.name == name and d.lineno < call.lineno]
+            if found:
+                return found[-1]
+        return None
+
+    def _partial_arguments(self, func: ast.expr, function: FunctionNode) -> dict[str, str]:
+        """The parameters of ``function`` that ``func = functools.partial(function, a, b)`` binds, to the names handed."""
+        binding = self.names.bindings.get(dotted(func) or "")
+        if binding is None or binding.call != "functools.partial" or not isinstance(binding.node, ast.Call):
+            return {}
+        params = [a.arg for a in function.args.posonlyargs + function.args.args]
+        handed = [dotted(arg) for arg in binding.node.args[1:]]
+        return {param: name for param, name in zip(params, handed) if name is not None}
 
     def _partial_target(self, func: ast.expr) -> ast.expr:
         """``clear = functools.partial(optimizer.zero_grad, set_to_none=True)``: a call of
@@ -307,7 +337,7 @@ def summarize(unit: SourceUnit) -> TrainingSummary:
     assert unit.tree is not None
     names = Names(unit.tree)
     helpers = helper_functions(unit.tree)
-    collector = EventCollector(names, helpers)
+    collector = EventCollector(names, helpers, unit.tree)
 
     scopes: list[Scope] = []
     if other_framework(names.aliases):

@@ -10,6 +10,7 @@ module is only a file that exists under the script's own folders.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,5 +272,46 @@ def builds_layers(owner: ast.ClassDef, qualify: Callable[[ast.AST], Optional[str
         if isinstance(node, ast.Call):
             callee = qualify(node.func) or ""
             if callee.startswith("torch.nn.") or callee in local_classes:
+                return True
+    return False
+
+
+# a function or parameter name that says the model is a sequence model
+_SEQUENCE_WORDS = re.compile(r"rnn|lstm|gru|recurr|seq|lang|char|text|token", re.IGNORECASE)
+
+
+def handed_model_unknown(
+    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
+) -> bool:
+    """Whether the loop trains a parameter of its function (``def train_ch6(net, ...)``)
+    that no call in the file hands a recurrent model, in a function whose names say
+    nothing of sequences: a generic training helper of a file that also defines an RNN
+    trains whatever its callers pass, and nothing here says that is the RNN."""
+    holders = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, scope)]
+    if not holders:
+        return False
+    function = holders[-1]
+    params = [a.arg for a in function.args.posonlyargs + function.args.args]
+    params = params[1:] if params[:1] in (["self"], ["cls"]) else params
+    keyword_only = [a.arg for a in function.args.kwonlyargs]
+    if model not in params + keyword_only or _SEQUENCE_WORDS.search(function.name) or _SEQUENCE_WORDS.search(model):
+        return False
+    for call in ast.walk(tree):
+        if not (isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == function.name):
+            continue
+        handed = [k.value for k in call.keywords if k.arg == model]
+        if model in params and params.index(model) < len(call.args):
+            handed.append(call.args[params.index(model)])
+        if any(_recurrent_value(value, tree, aliases, known) for value in handed):
+            return False
+    return True
+
+
+def _recurrent_value(value: ast.expr, tree: ast.Module, aliases: dict[str, str], known: dict[str, RecurrentEvidence]) -> bool:
+    """A recurrent layer or model: built right there, or a name assigned one anywhere in the file."""
+    values = _assigned(ast.walk(tree), value.id) if isinstance(value, ast.Name) else [value]
+    for candidate in values:
+        for call in (node for node in ast.walk(candidate) if isinstance(node, ast.Call)):
+            if (_qualify(call.func, aliases) or "") in _RECURRENT_QUALIFIED or (dotted(call.func) or "") in known:
                 return True
     return False
