@@ -6,7 +6,13 @@
 2. a module-level ``example_input()`` / ``example_inputs()`` in the user's file
    (a tensor, a tuple/list of tensors passed positionally, or a dict passed as keywords);
 3. PyTorch Lightning's ``example_input_array`` (on the model or in the module);
-4. inferred from the first weight layer: Linear → ``float32[B, in_features]``,
+4. the input size the model declares: timm's ``pretrained_cfg["input_size"]`` (or
+   ``default_cfg``), a Hugging Face ``config`` (``image_size``/``num_channels`` → pixel
+   values; ``vocab_size`` and ``max_position_embeddings`` → token ids), torchvision's
+   ``VisionTransformer.image_size`` and the 224×224 (299×299 for Inception v3) that
+   torchvision's ImageNet classifiers are trained at. A model probed at a size it was
+   not made for reads as unhealthy (an ImageNet stem collapses a 32×32 image to 1×1);
+5. inferred from the first weight layer: Linear → ``float32[B, in_features]``,
    Conv1d/2d/3d → in_channels and the first of a few common spatial sizes the whole
    model accepts (32×32, 28×28, 64×64, 224×224 for 2-d), Embedding → integer ids below
    ``num_embeddings``, RNN/LSTM/GRU → ``[B, 16, input_size]`` (time first unless
@@ -135,6 +141,9 @@ def resolve_input(
         value = holder.get("example_input_array") if isinstance(holder, dict) else getattr(holder, "example_input_array", None)
         if value is not None:
             return _as_input(value, "example_input_array")
+    declared = declared_input(model, batch_size, generator)
+    if declared is not None:
+        return declared
     if first_layer is not None:
         inferred = infer_from_layer(first_layer[1], batch_size, generator, _spatial_size(model, first_layer[1]))
         if inferred is not None:
@@ -205,3 +214,43 @@ def infer_from_layer(layer: nn.Module, batch: int, generator: torch.Generator,
     if tensor is None:
         return None
     return ProbeInput((tensor,), {}, "inferred", describe(tensor))
+
+
+# torchvision's ImageNet classifiers, by module: the size their weights' metadata names
+_TORCHVISION_CLASSIFIERS = {
+    "alexnet": 224, "convnext": 224, "densenet": 224, "efficientnet": 224, "googlenet": 224, "inception": 299,
+    "maxvit": 224, "mnasnet": 224, "mobilenetv2": 224, "mobilenetv3": 224, "regnet": 224, "resnet": 224,
+    "shufflenetv2": 224, "squeezenet": 224, "swin_transformer": 224, "vgg": 224, "vision_transformer": 224,
+}
+# token sequences longer than this add cost and no information for the probe
+MAX_DECLARED_SEQUENCE = 128
+
+
+def declared_input(model: nn.Module, batch: int, generator: torch.Generator) -> Optional[ProbeInput]:
+    """The input the model says it takes (timm, Hugging Face, torchvision), or None."""
+    cfg = getattr(model, "pretrained_cfg", None) or getattr(model, "default_cfg", None)
+    if isinstance(cfg, dict) and isinstance(cfg.get("input_size"), (tuple, list)) and len(cfg["input_size"]) == 3:
+        tensor = torch.randn(batch, *(int(s) for s in cfg["input_size"]), generator=generator)
+        return ProbeInput((tensor,), {}, "declared", f"{describe(tensor)} (declared: pretrained_cfg input_size)")
+    config = getattr(model, "config", None)
+    if config is not None and not isinstance(config, dict):
+        image_size = getattr(config, "image_size", None)
+        if isinstance(image_size, int) or (isinstance(image_size, (tuple, list)) and len(image_size) == 2):
+            height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
+            channels = int(getattr(config, "num_channels", 3) or 3)
+            tensor = torch.randn(batch, channels, int(height), int(width), generator=generator)
+            return ProbeInput((), {"pixel_values": tensor}, "declared",
+                              f"pixel_values={describe(tensor)} (declared: config.image_size)")
+        vocab, positions = getattr(config, "vocab_size", None), getattr(config, "max_position_embeddings", None)
+        if isinstance(vocab, int) and isinstance(positions, int) and vocab > 0 and positions > 0:
+            length = min(positions, MAX_DECLARED_SEQUENCE)
+            ids = torch.randint(0, vocab, (batch, length), generator=generator)
+            return ProbeInput((), {"input_ids": ids}, "declared",
+                              f"input_ids={describe(ids)} (declared: config.vocab_size, max_position_embeddings)")
+    module = type(model).__module__
+    if module.startswith("torchvision.models.") and module.count(".") == 2:
+        size = getattr(model, "image_size", None) or _TORCHVISION_CLASSIFIERS.get(module.rsplit(".", 1)[-1])
+        if isinstance(size, int):
+            tensor = torch.randn(batch, 3, size, size, generator=generator)
+            return ProbeInput((tensor,), {}, "declared", f"{describe(tensor)} (declared: torchvision's ImageNet size)")
+    return None

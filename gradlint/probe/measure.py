@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from gradlint.probe.observe import ObservingRunner, Restore, activations_from_graph  # noqa: F401 - re-exported
-from gradlint.probe.slots import Slots, backward_span, combined, per_call_norm, rms, span, worst_fraction
+from gradlint.probe.slots import Slots, backward_span, combined, dead_fraction, per_call_norm, rms, span, worst_fraction
 from gradlint.probe.summary import activation_kind  # noqa: F401 - re-exported
 
 SATURATION_MARGIN = 0.01  # sigmoid within 0.01 of 0 or 1, tanh within 0.01 of ±1
@@ -108,6 +108,7 @@ class Recorder:
         self.backward = [Slots() for _ in self.layers]
         self.saturated = [Slots() for _ in activations]
         self.dead = [Slots() for _ in activations]
+        self.always_active = [Slots() for _ in activations]
         self.losses = Slots()
         self.call_order: dict[int, int] = {}
         self.handles: list[Any] = []
@@ -167,10 +168,17 @@ class Recorder:
             # not a full-size mask, and one kernel fewer than compare/any/not/sum.
             # The compare and count wait for flush_activations (after the forward), where
             # activations of one size share them: on a GPU a small model pays per launch.
-            best = values.reshape(values.shape[0], -1).amax(dim=0)
+            flat = values.reshape(values.shape[0], -1)
+            best = flat.amax(dim=0)
             self.dead[index].entries.append((len(self.values), best.numel()))
             self.pending_alive.append((best, len(self.values)))
             self.values.append(best)  # replaced by its alive count in flush_activations
+            # units positive for every sample: with the never-active ones, they tell a batch
+            # that does not vary at this layer (globally pooled noise) from a dead layer
+            least = flat.amin(dim=0)
+            self.always_active[index].entries.append((len(self.values), least.numel()))
+            self.pending_alive.append((least, len(self.values)))
+            self.values.append(least)
         return x
 
     def flush_activations(self) -> None:
@@ -333,7 +341,7 @@ class Recorder:
             activations.append({
                 "name": entry["name"], "type": entry.get("type"), "family": entry.get("family"),
                 "saturated": worst_fraction(values, self.saturated[index]),
-                "dead": worst_fraction(values, self.dead[index], counted_the_rest=True),
+                "dead": dead_fraction(values, self.dead[index], self.always_active[index]),
                 "calls": len(self.saturated[index].entries) + len(self.dead[index].entries),
             })
         finite = [g for g in grads if math.isfinite(g)]

@@ -69,3 +69,26 @@ def worst_fraction(values: list[float], slots: Slots, counted_the_rest: bool = F
     if not slots.entries or not any(n for _, n in slots.entries):
         return None
     return max(((n - values[i]) if counted_the_rest else values[i]) / n for i, n in slots.entries if n)
+
+
+# a healthy unit fed a varied batch is on for some samples and off for others; when most
+# of a layer's live units are on for every sample, the batch does not vary there (SE
+# blocks see globally pooled noise, nearly the same vector for every sample), each unit
+# is on for all samples or for none, and "never active" reads chance (about half the
+# units), not a dead layer
+MAX_ALWAYS_ON_SHARE = 0.5
+
+
+def dead_fraction(values: list[float], alive: Slots, always: Slots) -> Optional[float]:
+    """The largest dead fraction over the calls that the batch exercises: a call whose
+    live units are mostly on for every sample is not judged. A call where every unit is
+    off stays judged (dead)."""
+    fractions = []
+    for (alive_slot, units), (always_slot, _) in zip(alive.entries, always.entries):
+        if not units:
+            continue
+        live, on = values[alive_slot], values[always_slot]
+        if live and on / live > MAX_ALWAYS_ON_SHARE:
+            continue
+        fractions.append((units - live) / units)
+    return max(fractions) if fractions else None
