@@ -4,6 +4,7 @@ listed (code, user line, a part of the message), nothing else."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -300,3 +301,22 @@ def test_findings_are_exactly_the_expected_ones(result, name):
     for code, line, part in expected:
         message = next(f.message for f in found if (f.code, f.line) == (code, line))
         assert part in message, message
+
+
+def test_a_helper_shared_by_model_variants_is_one_finding_naming_them(tmp_path, gradlint):
+    (tmp_path / "zoo.py").write_text(
+        "from torch import nn\n"
+        "\n"
+        "def sigmoid_stack(width):\n"
+        "    return [m for _ in range(4) for m in (nn.Linear(width, width), nn.Sigmoid())]\n"
+        "\n"
+        "def build_small() -> nn.Module:\n"
+        "    return nn.Sequential(*sigmoid_stack(16), nn.Linear(16, 2))\n"
+        "\n"
+        "def build_large() -> nn.Module:\n"
+        "    return nn.Sequential(*sigmoid_stack(64), nn.Linear(64, 2))\n"
+    )
+    done = gradlint("--no-cache", "--no-probe", "--select", "GL101", "--output-format", "json", "zoo.py", cwd=tmp_path)
+    findings = json.loads(done.stdout)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("GL101", 4)]
+    assert "(in 2 models: 'build_small', 'build_large')" in findings[0]["message"]

@@ -74,7 +74,25 @@ def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], set
                    cli_models: Sequence[str] = (), cli_input: Any = None,
                    jobs: Optional[int] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """Findings and JSON ``models`` entries for every model of the run (unsuppressed)."""
-    return judge(collect(files, settings, cli_models, cli_input, jobs), rules, settings)
+    findings, models = judge(collect(files, settings, cli_models, cli_input, jobs), rules, settings)
+    return merge_across_models(findings), models
+
+
+def merge_across_models(findings: list[Finding]) -> list[Finding]:
+    """One finding per cause: the same rule on the same line for several models (a helper
+    block shared by a model zoo's 26 variants) is reported once, naming the models."""
+    groups: dict[tuple, list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault((finding.code, finding.path, finding.line, finding.column), []).append(finding)
+    merged = []
+    for group in groups.values():
+        first = group[0]
+        models = list(dict.fromkeys(f.model for f in group if f.model))
+        if len(models) > 1:
+            listed = ", ".join(f"'{m}'" for m in models[:3]) + (f" and {len(models) - 3} more" if len(models) > 3 else "")
+            first.message += f" (in {len(models)} models: {listed})"
+        merged.append(first)
+    return merged
 
 
 def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
