@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where the probe runs (default: auto, CUDA when available)")
     parser.add_argument("--probe-dtype", choices=("float32", "bfloat16", "float16"), help="probe precision; bfloat16/float16 run the forward under autocast")
     parser.add_argument("--probe-steps", type=_positive_int, metavar="N", help="training steps the probe runs (default: 1)")
+    parser.add_argument("--show-probe", action="store_true", help="draw the probe chart under every probed model, not only those with findings")
     parser.add_argument("--report", type=Path, metavar="FILE.html", help="also write a self-contained HTML page with the probe's per-layer charts and tables")
     return parser
 
@@ -182,7 +183,11 @@ def _cmd_check(argv: list[str]) -> int:
 
         render_statistics(result, settings.output_format, sys.stdout)
     else:
-        render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
+        render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout),
+               show_probe=args.show_probe)
+    if settings.output_format != "github" or args.statistics:  # github prints them as ::notice:: lines
+        for notice in result.notices:
+            sys.stderr.write(f"gradlint: notice: {notice}\n")
     sys.stdout.flush()
     if args.report is not None:  # probe pictures as one self-contained page
         from gradlint.probe.chart import write_report

@@ -30,7 +30,8 @@ def project(tmp_path: Path) -> Path:
 def test_json_has_documented_shape(project):
     result = run_gradlint("src", "--output-format", "json", cwd=project)
     data = json.loads(result.stdout)
-    assert set(data) == {"version", "gradlint_version", "findings", "models"}
+    assert set(data) == {"version", "gradlint_version", "findings", "models", "notices"}
+    assert data["notices"] == []
     assert data["version"] == 1
     first = data["findings"][0]
     assert set(first) == {"code", "name", "severity", "path", "line", "column", "end_line",
