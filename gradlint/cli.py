@@ -13,7 +13,7 @@ from gradlint import __version__
 from gradlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_pyproject, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "server", "clean")
+COMMANDS = ("check", "rules", "explain", "rule", "server", "clean")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradlint",
         description="Find the causes of vanishing and exploding gradients in PyTorch code.",
-        epilog="Commands: check (default), rules, explain CODE, server, clean. Exit: 0 clean, 1 findings, 2 error.",
+        epilog="Commands: check (default), rules, explain CODE|NAME (or rule CODE), server, clean. Exit: 0 clean, 1 findings, 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"gradlint {__version__}")
     parser.add_argument("paths", nargs="*", default=None, help="files or folders to check (default: .)")
@@ -86,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if argv and argv[0] == "rules":
             return _cmd_rules(sys.stdout)
-        if argv and argv[0] == "explain":
+        if argv and argv[0] in ("explain", "rule"):  # `rule` is ruff's spelling
             return _cmd_explain(argv[1:], sys.stdout)
         if argv and argv[0] == "server":
             return _cmd_server(argv[1:])
@@ -253,11 +253,16 @@ def _cmd_explain(argv: list[str], stream: TextIO) -> int:
     from gradlint.registry import all_rules, get_rule
 
     if len(argv) != 1:
-        return _error("usage: gradlint explain CODE (e.g. gradlint explain GL206)")
-    rule = get_rule(argv[0])
+        return _error("usage: gradlint explain CODE|NAME (e.g. gradlint explain GL206, gradlint explain missing-zero-grad)")
+    rules = all_rules()
+    wanted = argv[0].strip()
+    rule = get_rule(wanted) or next((r for r in rules.values() if r.name == wanted.lower()), None)
     if rule is None:
-        known = ", ".join(all_rules())
-        return _error(f"unknown rule code '{argv[0]}' (known: {known})")
+        import difflib
+
+        close = difflib.get_close_matches(wanted.lower(), [r.name for r in rules.values()], n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return _error(f"unknown rule '{wanted}': {hint}`gradlint rules` lists every code and name")
     stream.write(f"# {rule.code}: {rule.name}\n\n")
     stream.write(f"Severity: {rule.severity.value}. Fixable: {'yes' if rule.fixable else 'no'}.\n")
     if rule.options:

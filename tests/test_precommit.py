@@ -81,6 +81,7 @@ def test_local_hook_blocks_the_commit_then_lets_the_fix_through(tmp_path):
     assert blocked.returncode != 0
     assert "gradlint" in output and "Failed" in output
     assert "train.py:1:1: GL206" in output and "training loop calls backward() and optimizer.step()" in output
+    assert "[*] 1 fixable: add `args: [--fix]` to the gradlint hook" in output  # says where the flag goes
     assert "notes.txt" not in output
     assert _run(["git", "rev-parse", "--verify", "HEAD"], repo, env).returncode != 0  # nothing committed
 

@@ -136,3 +136,27 @@ def test_without_torch_training_findings_still_fail_the_run(tmp_path):
     assert done.returncode == 1
     assert done.stdout.splitlines()[0].startswith("train.py:1:1: GL206 ")
     assert " GL002 " not in done.stdout and done.stderr.count("gradlint: notice:") == 1
+
+
+@pytest.mark.parametrize("argv", [["explain", "missing-zero-grad"], ["rule", "GL206"], ["rule", "missing-zero-grad"],
+                                  ["explain", "gl206"]])
+def test_explain_by_name_and_ruffs_rule_spelling(argv):
+    done = run_gradlint(*argv)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# GL206: missing-zero-grad\n")
+
+
+def test_explain_unknown_name_suggests_the_close_one():
+    done = run_gradlint("explain", "missing-zero-gard")
+    assert done.returncode == 2
+    assert done.stderr == ("gradlint: error: unknown rule 'missing-zero-gard': did you mean 'missing-zero-grad'? "
+                           "`gradlint rules` lists every code and name\n")
+
+
+def test_fixable_line_says_where_the_flag_goes_under_pre_commit(tmp_path):
+    project = _project(tmp_path, {"train.py": NO_ZERO_GRAD})
+    plain = run_gradlint("--no-exec", cwd=project)
+    assert plain.stdout.splitlines()[-1] == "[*] 1 fixable with the `--fix` option."
+    hooked = run_gradlint("--no-exec", cwd=project, env={"PRE_COMMIT": "1"})
+    assert hooked.stdout.splitlines()[-1] == ("[*] 1 fixable: add `args: [--fix]` to the gradlint hook in "
+                                              ".pre-commit-config.yaml, or run `gradlint --fix` on these files.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from gradlint.config import Settings
@@ -55,7 +56,16 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
     stream.write(summary_line(result) + "\n")
     fixable = sum(1 for f in result.findings if f.fix)
     if fixable:
-        stream.write(f"[*] {fixable} fixable with the `--fix` option.\n")
+        stream.write(fixable_line(fixable) + "\n")
+
+
+def fixable_line(count: int) -> str:
+    """ruff's line; under pre-commit (which sets PRE_COMMIT=1 for its hooks) a flag on a
+    command the user never typed cannot be acted on, so it says where the flag goes."""
+    if os.environ.get("PRE_COMMIT") == "1":
+        return (f"[*] {count} fixable: add `args: [--fix]` to the gradlint hook in .pre-commit-config.yaml, "
+                "or run `gradlint --fix` on these files.")
+    return f"[*] {count} fixable with the `--fix` option."
 
 
 _NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info finding", "info findings")}
