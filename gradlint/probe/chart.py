@@ -25,20 +25,45 @@ def _logs(values: Sequence[Optional[float]]) -> tuple[float, float]:
 
 
 def _bar(value: Optional[float], low: float, high: float, width: int = BAR_WIDTH) -> str:
-    if not value:
-        return " " * width
+    if value is None:
+        return "(not measured)".center(width)
+    if value == 0:  # e.g. a layer before a zero-initialised residual branch: no bar to draw
+        return "(zero gradient)".center(width)
     eighths = round((math.log10(value) - low) / (high - low) * width * 8)
     eighths = max(1, min(width * 8, eighths))
     full, part = divmod(eighths, 8)
     return ("█" * full + (BLOCKS[part] if part else "")).ljust(width)
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd, …"""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{({1: 'st', 2: 'nd', 3: 'rd'}).get(number % 10, 'th')}"
+
+
+def layer_kind(layer: dict) -> tuple[str, str]:
+    """What a layer is in its model, ignoring which copy: its type and its name with the
+    indices dropped (``h.3.attn.c_proj`` and ``h.7.attn.c_proj`` are one kind,
+    ``h.3.mlp.c_proj`` another)."""
+    parts = ["".join(ch for ch in part if not ch.isdigit()) for part in str(layer.get("name") or "").split(".")]
+    return str(layer.get("type", "")), ".".join(part for part in parts if part)
+
+
 def _rows(layers: list[dict]) -> list[dict]:
+    """Every layer, or for a long model every n-th, the last, and the first layer of each
+    kind the stride would skip (a sampled chart must not hide a whole kind of layer)."""
     if len(layers) <= MAX_ROWS:
         return layers
     step = math.ceil(len(layers) / MAX_ROWS)
-    picked = layers[::step]
-    return picked if picked[-1] is layers[-1] else picked + [layers[-1]]
+    picked = set(range(0, len(layers), step)) | {len(layers) - 1}
+    seen = {layer_kind(layers[i]) for i in picked}
+    for index, layer in enumerate(layers):
+        kind = layer_kind(layer)
+        if kind not in seen:
+            seen.add(kind)
+            picked.add(index)
+    return [layers[i] for i in sorted(picked)]
 
 
 def text_chart(model: dict[str, Any]) -> str:
@@ -51,13 +76,16 @@ def text_chart(model: dict[str, Any]) -> str:
     rows = _rows(layers)
     names = [f"{l['name'] or '(model)'} {l.get('type', '')}".strip() for l in rows]
     width = min(max(len(n) for n in names), 36)
+    title = f"gradient norm by layer (log scale, {fmt(10 ** low)} to {fmt(10 ** high)})"
     lines = [
         f"  probe: {probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {probe.get('loss')} loss, "
         f"{probe.get('steps')} step(s); global gradient norm {fmt(probe.get('global_grad_norm'))}",
-        f"  {'gradient norm by layer (log scale)'.ljust(width + BAR_WIDTH + 3)}  grad norm  backward signal",
+        f"  {title.ljust(width + BAR_WIDTH + 3)}  grad norm  backward signal",
     ]
     if len(rows) < len(layers):
-        lines.append(f"  (every {math.ceil(len(layers) / MAX_ROWS)}th of {len(layers)} layers)")
+        step = math.ceil(len(layers) / MAX_ROWS)
+        lines.append(f"  ({len(rows)} of {len(layers)} layers: every {ordinal(step)}, the last, "
+                     "and the first of each kind of layer)")
     for name, layer in zip(names, rows):
         short = name if len(name) <= width else "…" + name[-(width - 1):]
         lines.append(f"  {short.ljust(width)} |{_bar(layer.get('grad_norm'), low, high)}| "
