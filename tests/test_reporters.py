@@ -83,7 +83,7 @@ def test_github_workflow_commands(project):
     assert lines[1] == (
         "::error title=GL206 missing-zero-grad,file=src/train.py,line=5,endLine=5,col=1,endColumn=19::"
         "GL206 training loop calls backward() and optimizer.step() but never clears gradients, so they "
-        "accumulate across iterations; call optimizer.zero_grad() at the start of each iteration"
+        "accumulate across iterations; call optimizer.zero_grad() after optimizer.step(), so each iteration starts from clear gradients"
     )
 
 
