@@ -202,14 +202,14 @@ def _cmd_check(argv: list[str]) -> int:
 
 def _cmd_server(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
-        sys.stdout.write("usage: gradlint server [--stdio]\n\nStart the language server (LSP over stdio); needs 'gradlint[server]'.\n")
+        sys.stdout.write("usage: gradlint server [--stdio]\n\nStart the language server (LSP over stdio); needs the server extra: pip install 'torch-gradlint[server]'.\n")
         return EXIT_OK
     if argv and argv[0] not in ("--stdio",):
         return _error("usage: gradlint server [--stdio] (the language server speaks LSP over stdio)")
     try:
         from gradlint.server.server import serve
     except ImportError as exc:
-        return _error(f"the language server needs pygls ({exc}); install it with: pip install 'gradlint[server]'")
+        return _error(f"the language server needs pygls ({exc}); install the server extra: pip install 'torch-gradlint[server]' (from a checkout: pip install '.[server]')")
     serve()
     return EXIT_OK
 
