@@ -190,10 +190,12 @@ def _cmd_check(argv: list[str]) -> int:
             sys.stderr.write(f"gradlint: notice: {notice}\n")
     sys.stdout.flush()
     if args.report is not None:  # probe pictures as one self-contained page
-        from gradlint.probe.chart import write_report
+        import shlex
+
+        from gradlint.report.html import write_report
 
         try:
-            write_report(args.report, result)
+            write_report(args.report, result, "gradlint " + " ".join(shlex.quote(a) for a in argv))
         except OSError as exc:
             return _error(f"{args.report}: cannot write the report: {exc.strerror or exc}")
     failing = [f for f in result.findings if f.severity.rank >= settings.fail_on.rank]
