@@ -119,16 +119,15 @@ class GradlintServer(LanguageServer):
         unit.parse()
         return lint_unit(unit, active_rules(settings), settings)
 
-    def lint_saved(self, path: str) -> list[Finding]:
-        """The full check of a saved file (model analysis in the worker included)."""
+    def lint_saved(self, path: str) -> tuple[list[Finding], list[str]]:
+        """The full check of a saved file (model analysis in the worker included): its
+        findings, and the run's notices (no torch). Runs in a thread: sends nothing."""
         from gradlint.runner import RunOptions, run
 
         settings = self.settings_for(path)
         result = run([path], settings, RunOptions())
-        for notice in result.notices:  # no torch: said once, as the CLI does, never a diagnostic
-            self._show_error_once(f"gradlint: {notice}", types.MessageType.Warning)
         target = Path(path).resolve()
-        return [f for f in result.findings if Path(f.path).resolve() == target]
+        return [f for f in result.findings if Path(f.path).resolve() == target], list(result.notices)
 
     def publish(self, uri: str) -> None:
         state = self.documents.get(uri)
@@ -169,15 +168,20 @@ class GradlintServer(LanguageServer):
             return
         saved_lines = list(document.lines)  # the text the check reads from disk
         try:
-            findings = await asyncio.to_thread(self.lint_saved, document.path)
+            findings, notices = await asyncio.to_thread(self.lint_saved, document.path)
         except Exception as exc:  # noqa: BLE001
             log.exception("gradlint failed on save of %s", uri)
             self._show_error_once(f"gradlint: check on save failed for {uri}: {exc}")
             return
+        for notice in notices:  # no torch: said once, as the CLI does, never a diagnostic
+            self._show_error_once(f"gradlint: {notice}", types.MessageType.Warning)
         state = self.documents.setdefault(uri, DocumentState())
         state.model = [f for f in findings if _scope(f.code) in ("model", "probe")]
         state.saved_lines = saved_lines
         state.source = [f for f in findings if _scope(f.code) not in ("model", "probe")]
+        current = self.workspace.get_text_document(uri)
+        if list(current.lines) != saved_lines:  # edited while the check ran: the source rules on what is there now
+            state.source = self.lint_source(current)
         self.publish(uri)
 
     def findings_at(self, uri: str, line: int) -> list[Finding]:

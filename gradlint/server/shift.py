@@ -30,7 +30,7 @@ def line_map(saved: Sequence[str], current: Sequence[str]) -> dict[int, int]:
 def shift(findings: Sequence[Finding], saved: Sequence[str], current: Sequence[str]) -> list[Finding]:
     """``findings`` (positions in ``saved``) moved onto ``current``; those touching an
     edited line are left out."""
-    if list(saved) == list(current):
+    if not findings or list(saved) == list(current):
         return list(findings)
     mapping = line_map(saved, current)
     moved = []
