@@ -66,7 +66,8 @@ def test_healthy_model_costs_one_line_and_show_probe_draws_its_chart(tmp_path):
     assert plain.stdout.splitlines() == ["All checks passed! (1 model analysed, 1 probed; --show-probe draws their charts)"]
     shown = run_gradlint("--no-cache", "--device", "cpu", "--show-probe", cwd=project, env=ENV)
     lines = shown.stdout.splitlines()
-    assert lines[0] == "model build:" and "gradient norm by layer (log scale)" in shown.stdout
+    assert lines[0] == "model build:" and "gradient norm by layer (log scale, " in shown.stdout
+    assert lines[-1] == "All checks passed! (1 model analysed, 1 probed)"
     assert [l.split()[:2] for l in lines if "|" in l] == [["0", "Linear"], ["2", "Linear"]]
 
 

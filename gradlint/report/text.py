@@ -53,7 +53,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
                 _write_probe_chart(result, entry.get("name"), stream)
     if quiet:
         return
-    stream.write(summary_line(result) + "\n")
+    stream.write(summary_line(result, show_probe) + "\n")
     fixable = sum(1 for f in result.findings if f.fix)
     if fixable:
         stream.write(fixable_line(fixable) + "\n")
@@ -71,7 +71,7 @@ def fixable_line(count: int) -> str:
 _NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info finding", "info findings")}
 
 
-def summary_line(result: RunResult) -> str:
+def summary_line(result: RunResult, show_probe: bool = False) -> str:
     """"Found 2 errors." when every finding has one severity, else "Found 3 findings
     (2 errors, 1 warning)."; with no finding, "All checks passed!" and what was probed."""
     count = len(result.findings)
@@ -80,7 +80,8 @@ def summary_line(result: RunResult) -> str:
         analysed = sum(1 for m in result.models if m.get("status") == "analysed")
         if not analysed:
             return "All checks passed!"
-        probe_note = f", {probed} probed; --show-probe draws their charts" if probed else ""
+        hint = "" if show_probe else "; --show-probe draws their charts"
+        probe_note = f", {probed} probed{hint}" if probed else ""
         return f"All checks passed! ({analysed} model{'s' if analysed != 1 else ''} analysed{probe_note})"
     by_severity: dict[str, int] = {}
     for finding in result.findings:
