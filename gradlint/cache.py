@@ -304,7 +304,8 @@ def cached_models(
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """``compute()``'s (findings, models), answered from the cache when ``key`` is there.
 
-    A run where some model failed (GL002: a missing package, a timeout) is not stored:
+    A run where some model failed (GL002: a missing package, a timeout) or was not
+    analysed (no torch) is not stored:
     its cause lies outside the files the key covers, and the next run should retry.
     """
     if cache is not None:
@@ -315,7 +316,8 @@ def cached_models(
             except (KeyError, TypeError, ValueError):
                 pass
     findings, models = compute()
-    if cache is not None and not any(f.code == "GL002" for f in findings):
+    unanalysed = any(m.get("status") == "not-analysed" for m in models)  # no torch: retry next time
+    if cache is not None and not unanalysed and not any(f.code == "GL002" for f in findings):
         try:
             json.dumps(models)
         except (TypeError, ValueError):

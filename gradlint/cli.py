@@ -13,7 +13,7 @@ from gradlint import __version__
 from gradlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_pyproject, load
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "rules", "explain", "server", "clean")
+COMMANDS = ("check", "rules", "explain", "rule", "server", "clean")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gradlint",
         description="Find the causes of vanishing and exploding gradients in PyTorch code.",
-        epilog="Commands: check (default), rules, explain CODE, server, clean. Exit: 0 clean, 1 findings, 2 error.",
+        epilog="Commands: check (default), rules, explain CODE|NAME (or rule CODE), server, clean. Exit: 0 clean, 1 findings, 2 error.",
     )
     parser.add_argument("--version", action="version", version=f"gradlint {__version__}")
     parser.add_argument("paths", nargs="*", default=None, help="files or folders to check (default: .)")
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where the probe runs (default: auto, CUDA when available)")
     parser.add_argument("--probe-dtype", choices=("float32", "bfloat16", "float16"), help="probe precision; bfloat16/float16 run the forward under autocast")
     parser.add_argument("--probe-steps", type=_positive_int, metavar="N", help="training steps the probe runs (default: 1)")
+    parser.add_argument("--show-probe", action="store_true", help="draw the probe chart under every probed model, not only those with findings")
     parser.add_argument("--report", type=Path, metavar="FILE.html", help="also write a self-contained HTML page with the probe's per-layer charts and tables")
     return parser
 
@@ -85,7 +86,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if argv and argv[0] == "rules":
             return _cmd_rules(sys.stdout)
-        if argv and argv[0] == "explain":
+        if argv and argv[0] in ("explain", "rule"):  # `rule` is ruff's spelling
             return _cmd_explain(argv[1:], sys.stdout)
         if argv and argv[0] == "server":
             return _cmd_server(argv[1:])
@@ -182,13 +183,19 @@ def _cmd_check(argv: list[str]) -> int:
 
         render_statistics(result, settings.output_format, sys.stdout)
     else:
-        render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout))
+        render(result, settings.output_format, settings, sys.stdout, quiet=args.quiet, color=_use_color(sys.stdout),
+               show_probe=args.show_probe)
+    if settings.output_format != "github" or args.statistics:  # github prints them as ::notice:: lines
+        for notice in result.notices:
+            sys.stderr.write(f"gradlint: notice: {notice}\n")
     sys.stdout.flush()
     if args.report is not None:  # probe pictures as one self-contained page
-        from gradlint.probe.chart import write_report
+        import shlex
+
+        from gradlint.report.html import write_report
 
         try:
-            write_report(args.report, result)
+            write_report(args.report, result, "gradlint " + " ".join(shlex.quote(a) for a in argv))
         except OSError as exc:
             return _error(f"{args.report}: cannot write the report: {exc.strerror or exc}")
     failing = [f for f in result.findings if f.severity.rank >= settings.fail_on.rank]
@@ -197,14 +204,14 @@ def _cmd_check(argv: list[str]) -> int:
 
 def _cmd_server(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
-        sys.stdout.write("usage: gradlint server [--stdio]\n\nStart the language server (LSP over stdio); needs 'gradlint[server]'.\n")
+        sys.stdout.write("usage: gradlint server [--stdio]\n\nStart the language server (LSP over stdio); needs the server extra: pip install 'torch-gradlint[server]'.\n")
         return EXIT_OK
     if argv and argv[0] not in ("--stdio",):
         return _error("usage: gradlint server [--stdio] (the language server speaks LSP over stdio)")
     try:
         from gradlint.server.server import serve
     except ImportError as exc:
-        return _error(f"the language server needs pygls ({exc}); install it with: pip install 'gradlint[server]'")
+        return _error(f"the language server needs pygls ({exc}); install the server extra: pip install 'torch-gradlint[server]' (from a checkout: pip install '.[server]')")
     serve()
     return EXIT_OK
 
@@ -248,11 +255,16 @@ def _cmd_explain(argv: list[str], stream: TextIO) -> int:
     from gradlint.registry import all_rules, get_rule
 
     if len(argv) != 1:
-        return _error("usage: gradlint explain CODE (e.g. gradlint explain GL206)")
-    rule = get_rule(argv[0])
+        return _error("usage: gradlint explain CODE|NAME (e.g. gradlint explain GL206, gradlint explain missing-zero-grad)")
+    rules = all_rules()
+    wanted = argv[0].strip()
+    rule = get_rule(wanted) or next((r for r in rules.values() if r.name == wanted.lower()), None)
     if rule is None:
-        known = ", ".join(all_rules())
-        return _error(f"unknown rule code '{argv[0]}' (known: {known})")
+        import difflib
+
+        close = difflib.get_close_matches(wanted.lower(), [r.name for r in rules.values()], n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return _error(f"unknown rule '{wanted}': {hint}`gradlint rules` lists every code and name")
     stream.write(f"# {rule.code}: {rule.name}\n\n")
     stream.write(f"Severity: {rule.severity.value}. Fixable: {'yes' if rule.fixable else 'no'}.\n")
     if rule.options:

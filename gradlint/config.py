@@ -56,6 +56,9 @@ class Settings:
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     output_format: str = "text"
     fail_on: Severity = Severity.WARNING
+    # a static finding the probe refuted: "info" reports it as info with the evidence
+    # (so it no longer fails the run), "keep" keeps the rule's severity
+    refuted: str = "info"
     jobs: Optional[int] = None
     timeout: float = 60.0  # seconds per model in the worker
     memory_limit: int = 4096  # MiB per worker process
@@ -80,6 +83,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "rules": ("rule_options", "table of tables"),
     "output-format": ("output_format", "string"),
     "fail-on": ("fail_on", "string"),
+    "refuted": ("refuted", "string"),
     "jobs": ("jobs", "integer"),
     "timeout": ("timeout", "number"),
     "memory-limit": ("memory_limit", "integer"),
@@ -87,6 +91,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "models": ("models", "array of tables"),
 }
 OUTPUT_FORMATS = ("text", "json", "sarif", "github")
+REFUTED_POLICIES = ("info", "keep")
 MODEL_KEYS = {"entry": str, "kwargs": dict, "input": (str, list), "name": str}
 
 
@@ -141,6 +146,8 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
         setattr(settings, attribute, _check(key, value, expected, where))
     if settings.output_format not in OUTPUT_FORMATS:
         raise ConfigError(f"{where}: 'output-format' must be one of {', '.join(OUTPUT_FORMATS)}")
+    if settings.refuted not in REFUTED_POLICIES:
+        raise ConfigError(f"{where}: 'refuted' must be one of {', '.join(REFUTED_POLICIES)}")
     if isinstance(settings.fail_on, str):
         try:
             settings.fail_on = Severity(settings.fail_on)

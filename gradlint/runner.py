@@ -40,6 +40,8 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     models: list[dict[str, Any]] = field(default_factory=list)
+    # problems of the environment, not of the user's code (no torch): said once, never a finding
+    notices: list[str] = field(default_factory=list)
 
 
 def active_rules(settings: Settings) -> list[Rule]:
@@ -173,7 +175,7 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
     result.findings.extend(lint_files(files, rules, settings, options))
     # model analysis and the probe (worker process) plug in here, unless options.no_exec
     if not options.no_exec:
-        from gradlint.model.analyze import analyze_models, suppress, wants_models
+        from gradlint.model.analyze import analyze_models, model_notices, suppress, wants_models
 
         if wants_models(rules):
             from gradlint.cache import Cache, cached_models, models_key
@@ -185,7 +187,10 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
             cache = Cache(settings.root) if options.use_cache else None
             key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input]) if cache else ""
             model_findings, result.models = cached_models(cache, key, analyse)
-            result.findings.extend(suppress(model_findings, settings))
+            from gradlint.probe.confirm import apply_refuted_policy
+
+            result.findings.extend(apply_refuted_policy(suppress(model_findings, settings), settings.refuted))
+            result.notices.extend(model_notices(result.models))
     result.findings.sort(key=Finding.sort_key)
     return result
 

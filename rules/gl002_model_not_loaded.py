@@ -1,7 +1,8 @@
 """## What it does
 Reports a model that gradlint found (or was told about) but could not import, build,
 trace or feed an input: an exception, a time-out, `sys.exit()`, a crash of the
-worker process, a memory limit, or torch missing from the environment. The message
+worker process or a memory limit (torch missing from the environment is not a
+finding about your code: the run prints one notice instead). The message
 says why, how long it took, and what to add (a `[[tool.gradlint.models]]` entry with
 `kwargs`, an `example_input()` function, or a larger `timeout`). A file that cannot
 be imported is reported once, naming all of its models.

@@ -500,8 +500,10 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
     message = f"{scope.label} calls backward() and {optimizer}.step() but never clears gradients, so they accumulate across iterations"
     if scope.outer_zero_grads:
         message += f" (zero_grad() on line {scope.outer_zero_grads[0].node.lineno} runs only once per outer loop)"
-    where = "the closure" if closure_of(scope, steps[0], summary.unit.tree) is not None else "each iteration"
-    message += f"; call {optimizer}.zero_grad() at the start of {where}"
+    if closure_of(scope, steps[0], summary.unit.tree) is not None:
+        message += f"; call {optimizer}.zero_grad() at the start of the closure"
+    else:  # the words of the fix (source/clearing.py clear_fix), which inserts it after the step
+        message += f"; call {optimizer}.zero_grad() after {optimizer}.step(), so each iteration starts from clear gradients"
     yield Report(summary.unit.header_span(scope.node), message, fix=clear_fix(summary, scope))
 
 

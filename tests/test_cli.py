@@ -137,7 +137,7 @@ def test_explain_prints_the_rule_module_doc():
     assert result.stdout.startswith("# GL206: missing-zero-grad")
     assert get_rule("GL206").doc in result.stdout
     missing = run_gradlint("explain", "GL999")
-    assert missing.returncode == 2 and "unknown rule code 'GL999'" in missing.stderr
+    assert missing.returncode == 2 and "unknown rule 'GL999'" in missing.stderr
 
 
 def test_source_only_run_never_imports_torch(tmp_path):

@@ -4,6 +4,7 @@ git repository."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,7 @@ def test_local_hook_blocks_the_commit_then_lets_the_fix_through(tmp_path):
     assert blocked.returncode != 0
     assert "gradlint" in output and "Failed" in output
     assert "train.py:1:1: GL206" in output and "training loop calls backward() and optimizer.step()" in output
+    assert "[*] 1 fixable: add `args: [--fix]` to the gradlint hook" in output  # says where the flag goes
     assert "notes.txt" not in output
     assert _run(["git", "rev-parse", "--verify", "HEAD"], repo, env).returncode != 0  # nothing committed
 
@@ -108,3 +110,37 @@ def test_published_hook_through_try_repo(tmp_path):
     assert "train.py:1:1: GL206" in output
     assert "clean.py" not in output
     assert "Found 1 error." in output
+
+
+def test_readme_rev_advice_autoupdate_pins_a_commit_sha(tmp_path):
+    """The README says: write `rev: main`, run `pre-commit autoupdate`; with no release
+    tag it must pin the full SHA of the newest commit (pre-commit needs an immutable rev)."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("autoupdate needs this checkout to be a git repository")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "    rev: main    # then run `pre-commit autoupdate`" in readme
+    repo, env = _repository(tmp_path)
+    config = repo / ".pre-commit-config.yaml"
+    config.write_text(f"repos:\n  - repo: {ROOT}\n    rev: main\n    hooks:\n      - id: gradlint\n")
+    updated = _run([PRE_COMMIT, "autoupdate"], repo, env, timeout=120)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    head = _run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], repo, env).stdout.strip()
+    tags = _run(["git", "-C", str(ROOT), "tag", "--list"], repo, env).stdout.split()
+    rev = re.search(r"rev: (\S+)", config.read_text()).group(1)
+    assert rev == head or rev in tags, config.read_text()
+    assert tags or re.fullmatch(r"[0-9a-f]{40}", rev)
+
+
+def test_readme_pre_commit_configs_validate_and_the_probe_hook_is_verbose(tmp_path):
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if b.lstrip().startswith(("repos:", "# .pre-commit"))]
+    assert len(blocks) == 2
+    for index, block in enumerate(blocks):
+        path = tmp_path / f"config{index}.yaml"
+        path.write_text(block)
+        checked = _run([PRE_COMMIT, "validate-config", str(path)], tmp_path, dict(os.environ))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    hooks = {h["id"]: h for repo in yaml.safe_load(blocks[1])["repos"] for h in repo["hooks"]}
+    assert hooks["gradlint-probe"]["stages"] == ["manual"] and hooks["gradlint-probe"]["verbose"] is True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -303,7 +304,8 @@ def test_apply_probe_confirms_refutes_and_reports_not_probed():
 
 
 def test_text_chart_and_html_report():
-    from gradlint.probe.chart import html_report, text_chart
+    from gradlint.probe.chart import text_chart
+    from gradlint.report.html import html_report
     from gradlint.probe.confirm import probe_table
 
     table = probe_table(summarize(probe(mlp(20, "default"))))
@@ -314,7 +316,8 @@ def test_text_chart_and_html_report():
     assert len(bars[-1]) > len(bars[0])  # log scale: the vanished first layer has the shortest bar
     page = html_report([{"name": "m", "path": "m.py", "line": 1, "probe": table}], [])
     assert page.count("<svg") == 1 and page.count("<rect") > 20 and "<table>" in page
-    assert "src=" not in page and "<link" not in page and "href" not in page  # self-contained
+    assert "src=" not in page and "<link" not in page and 'href="#' in page  # self-contained: in-page links only
+    assert re.search(r'href="(?!#)', page) is None
 
 
 def test_float16_overflow_is_exploding_gradients_on_cpu_autocast():

@@ -30,7 +30,8 @@ def project(tmp_path: Path) -> Path:
 def test_json_has_documented_shape(project):
     result = run_gradlint("src", "--output-format", "json", cwd=project)
     data = json.loads(result.stdout)
-    assert set(data) == {"version", "gradlint_version", "findings", "models"}
+    assert set(data) == {"version", "gradlint_version", "findings", "models", "notices"}
+    assert data["notices"] == []
     assert data["version"] == 1
     first = data["findings"][0]
     assert set(first) == {"code", "name", "severity", "path", "line", "column", "end_line",
@@ -82,7 +83,7 @@ def test_github_workflow_commands(project):
     assert lines[1] == (
         "::error title=GL206 missing-zero-grad,file=src/train.py,line=5,endLine=5,col=1,endColumn=19::"
         "GL206 training loop calls backward() and optimizer.step() but never clears gradients, so they "
-        "accumulate across iterations; call optimizer.zero_grad() at the start of each iteration"
+        "accumulate across iterations; call optimizer.zero_grad() after optimizer.step(), so each iteration starts from clear gradients"
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -165,3 +166,85 @@ async def test_save_runs_the_full_check(client: LanguageClient, tmp_path: Path):
     await client.wait_for_notification(PUBLISH)
     # the saved file on disk carries the noqa: the check on save reads the file
     assert list(client.diagnostics[path.as_uri()]) == []
+
+
+DEEP_MODEL = """\
+import torch.nn as nn
+
+
+def build():
+    layers = []
+    for _ in range(10):
+        layers += [nn.Linear(32, 32), nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(32, 4))
+"""
+
+
+async def _save(client: LanguageClient, path: Path, text: str) -> list[types.Diagnostic]:
+    path.write_text(text)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri())))
+    await client.wait_for_notification(PUBLISH)
+    return list(client.diagnostics[path.as_uri()])
+
+
+async def _edit(client: LanguageClient, path: Path, version: int, line: int, character: int, end_line: int,
+                end_character: int, text: str) -> list[types.Diagnostic]:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=character),
+                                  end=types.Position(line=end_line, character=end_character)),
+                text=text)],
+        )
+    )
+    await client.wait_for_notification(PUBLISH)
+    return list(client.diagnostics[path.as_uri()])
+
+
+@pytest.mark.asyncio
+async def test_model_diagnostics_move_with_edits_and_hide_on_edited_lines(client: LanguageClient, tmp_path: Path):
+    pytest.importorskip("torch")
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\n[tool.gradlint.probe]\nenabled = false\n")
+    path = tmp_path / "model.py"
+    await _open(client, path, DEEP_MODEL)
+    saved = await _save(client, path, DEEP_MODEL)
+    assert [(d.code, d.range.start.line) for d in saved] == [("GL102", 6)]  # the nn.Linear line
+    # a line inserted above: the finding of the last save moves down with its line
+    moved = await _edit(client, path, 2, 0, 0, 0, 0, "# a comment\n")
+    assert [(d.code, d.range.start.line, d.range.start.character) for d in moved] == [("GL102", 7, saved[0].range.start.character)]
+    # an edit on the reported line: hidden until the next save says whether it still holds
+    hidden = await _edit(client, path, 3, 7, 32, 7, 33, "4")
+    assert [d.code for d in hidden] == []
+    text = "# a comment\n" + DEEP_MODEL.replace("nn.Linear(32, 32), nn.ReLU()", "nn.Linear(32, 34), nn.ReLU()")
+    assert [(d.code, d.range.start.line) for d in await _save(client, path, text)] == [("GL102", 7)]
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_request_gets_an_invalid_params_error(client: LanguageClient, tmp_path: Path):
+    from pygls.exceptions import JsonRpcException
+
+    path = tmp_path / "train.py"
+    await _open(client, path, LOOP)
+    # sent as raw JSON (the client's own types would refuse it): a hover with no position
+    answer: asyncio.Future = asyncio.get_running_loop().create_future()
+    client.protocol._request_futures["malformed-1"] = answer
+    client.protocol._send_data({"jsonrpc": "2.0", "id": "malformed-1", "method": types.TEXT_DOCUMENT_HOVER,
+                                "params": {"textDocument": {"uri": path.as_uri()}}})
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(answer, timeout=10)
+    assert raised.value.code == -32602 and "textDocument/hover" in raised.value.message
+    hover = await client.text_document_hover_async(  # and the server goes on answering
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=path.as_uri()), position=types.Position(line=2, character=4)))
+    assert hover is not None and "GL206" in hover.contents.value
+
+
+@pytest.mark.asyncio
+async def test_gl206_message_and_fix_title_say_the_same(client: LanguageClient, tmp_path: Path):
+    path = tmp_path / "train.py"
+    diagnostic = (await _open(client, path, LOOP))[0]
+    fix = next(a for a in await _actions(client, path, diagnostic) if "noqa" not in a.title)
+    assert fix.title == "GL206: call optimizer.zero_grad() after optimizer.step()"
+    assert "call optimizer.zero_grad() after optimizer.step()" in diagnostic.message
+    fixed = _apply(LOOP, fix.edit.changes[path.as_uri()])
+    assert fixed.splitlines()[-1] == "    optimizer.zero_grad()" and fixed.splitlines()[-2] == "    optimizer.step()"

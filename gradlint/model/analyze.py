@@ -21,6 +21,18 @@ _STAGE_WORDS = {
 }
 
 
+NOT_ANALYSED = "not-analysed"
+
+
+def model_notices(models: Sequence[dict[str, Any]]) -> list[str]:
+    """One line for the models the environment could not analyse (no torch), or none."""
+    skipped = [m for m in models if m.get("status") == NOT_ANALYSED]
+    if not skipped:
+        return []
+    return [f"{skipped[0].get('reason')}: {len(skipped)} model(s) not analysed, only the source rules ran; "
+            "install torch in this environment for model analysis and the probe, or pass --no-exec to skip models"]
+
+
 def wants_models(rules: Sequence[Rule]) -> bool:
     return any(rule.scope in MODEL_SCOPES for rule in rules)
 
@@ -124,14 +136,12 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     results = {c.index: r for c, r in collected}
     findings: list[Finding] = []
     models: list[dict[str, Any]] = []
-    no_torch = [c for c in candidates if results.get(c.index, {}).get("status") == "no-torch"]
-    if no_torch:
-        first = no_torch[0]
-        reason = results[first.index].get("reason", "")
-        findings.append(_finding(
-            "GL002", first.shown, _candidate_span(first),
-            f"torch is not installed here ({reason}): {len(no_torch)} model(s) not analysed; "
-            "install torch (pip install 'gradlint[torch]') or run with --no-exec", None))
+    # no torch is a fact about this environment, not about the user's code: no finding,
+    # a "not-analysed" models entry each, and one notice for the run (model_notices)
+    for candidate in candidates:
+        if results.get(candidate.index, {}).get("status") == "no-torch":
+            models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
+                           "status": NOT_ANALYSED, "reason": f"torch is not installed here ({results[candidate.index].get('reason', '')})"})
     used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
     model_rules = [rule for rule in rules if rule.scope == "model"]
     same_import_failure = _same_import_failure(candidates, results)

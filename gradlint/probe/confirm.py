@@ -16,6 +16,11 @@ otherwise *refuted*, except GL106: its risk runs through time inside the recurre
 layer, which the probe's short sequence does not measure, so quiet numbers leave it
 *not-probed* with that reason. A model the probe could not run gets *not-probed* with
 the reason.
+
+Severity of a refuted finding (``[tool.gradlint] refuted``): by default ("info") a static
+finding the probe refuted is reported as info with its evidence, so it no longer fails
+the run; "keep" keeps the rule's severity. Applied once in the runner, so every output
+format and the language server see the same severity.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from gradlint.config import Settings
-from gradlint.findings import Confirmation, Finding
+from gradlint.findings import Confirmation, Finding, Severity
 from gradlint.probe.summary import ProbeSummary, build_summary
 from gradlint.registry import Rule, all_rules, is_selected
 
@@ -159,3 +164,14 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
         model_result["summary"]["probe"] = table
     return findings  # the caller (model.analyze) applies suppressions to every model finding
 
+
+
+def apply_refuted_policy(findings: list[Finding], policy: str) -> list[Finding]:
+    """``findings`` with every refuted static finding lowered to info when ``policy`` is
+    "info" (the default); unchanged with "keep"."""
+    if policy != "info":
+        return findings
+    for finding in findings:
+        if finding.confirmation is not None and finding.confirmation.status == "refuted":
+            finding.severity = Severity.INFO
+    return findings

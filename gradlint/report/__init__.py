@@ -8,7 +8,8 @@ from gradlint.config import Settings
 from gradlint.runner import RunResult
 
 
-def render(result: RunResult, output_format: str, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False) -> None:
+def render(result: RunResult, output_format: str, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False,
+           show_probe: bool = False) -> None:
     if output_format == "json":
         from gradlint.report.json_report import render_json as render_format
     elif output_format == "sarif":
@@ -18,6 +19,6 @@ def render(result: RunResult, output_format: str, settings: Settings, stream: Te
     else:
         from gradlint.report.text import render_text
 
-        render_text(result, settings, stream, quiet=quiet, color=color)
+        render_text(result, settings, stream, quiet=quiet, color=color, show_probe=show_probe)
         return
     render_format(result, settings, stream)

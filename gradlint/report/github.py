@@ -19,6 +19,8 @@ def escape_property(text: str) -> str:
 
 
 def render_github(result: RunResult, settings: Settings, stream: TextIO) -> None:
+    for notice in result.notices:  # about the environment: no file, no line
+        stream.write(f"::notice title=gradlint::{escape_data(notice)}\n")
     for f in result.findings:
         properties = {
             "title": f"{f.code} {f.name}",

@@ -18,6 +18,7 @@ def to_json(result: RunResult) -> dict:
         "gradlint_version": __version__,
         "findings": [finding.to_dict() for finding in result.findings],
         "models": result.models,
+        "notices": list(result.notices),
     }
 
 

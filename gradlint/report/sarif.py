@@ -134,6 +134,13 @@ def to_sarif(result: RunResult, settings: Settings) -> dict[str, Any]:
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": base.as_uri() + "/"}},
                 "columnKind": "unicodeCodePoints",
+                # environment notices (no torch) are about the run, not a result in a file
+                "invocations": [{
+                    "executionSuccessful": True,
+                    "toolExecutionNotifications": [
+                        {"level": "note", "message": {"text": notice}} for notice in result.notices
+                    ],
+                }],
                 "results": results,
             }
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from gradlint.config import Settings
@@ -22,11 +23,15 @@ def format_finding(finding, color: bool = False) -> str:
     if confirmation is not None and confirmation.status != "not-probed":
         evidence = ", ".join(f"{k}={v}" for k, v in confirmation.evidence.items())
         line += f"\n  probe: {confirmation.status}" + (f" ({evidence})" if evidence else "")
+        if confirmation.status == "refuted" and finding.severity.value == "info":
+            line += "; reported as info ([tool.gradlint] refuted = \"keep\" keeps the rule's severity)"
     return line
 
 
-def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False) -> None:
-    # findings of a model are grouped under the model's name, after the file-level ones
+def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet: bool = False, color: bool = False,
+                show_probe: bool = False) -> None:
+    """Findings, then each model's findings under its name with the probe chart. A model
+    with no finding costs no line unless ``show_probe`` (a clean CI log stays short)."""
     by_model: dict[str, list] = {}
     for finding in result.findings:
         if finding.model is None:
@@ -41,21 +46,50 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
             stream.write(format_finding(finding, color) + "\n")
         if not quiet:
             _write_probe_chart(result, model, stream)
-    if not quiet:  # probed models without findings still get their chart
+    if show_probe and not quiet:
         for entry in result.models:
             if entry.get("name") not in by_model and (entry.get("probe") or {}).get("layers"):
                 stream.write(f"model {entry.get('name')}:\n")
                 _write_probe_chart(result, entry.get("name"), stream)
     if quiet:
         return
-    count = len(result.findings)
-    if count == 0:
-        stream.write("All checks passed!\n")
-        return
-    stream.write(f"Found {count} error{'s' if count != 1 else ''}.\n")
+    stream.write(summary_line(result, show_probe) + "\n")
     fixable = sum(1 for f in result.findings if f.fix)
     if fixable:
-        stream.write(f"[*] {fixable} fixable with the `--fix` option.\n")
+        stream.write(fixable_line(fixable) + "\n")
+
+
+def fixable_line(count: int) -> str:
+    """ruff's line; under pre-commit (which sets PRE_COMMIT=1 for its hooks) a flag on a
+    command the user never typed cannot be acted on, so it says where the flag goes."""
+    if os.environ.get("PRE_COMMIT") == "1":
+        return (f"[*] {count} fixable: add `args: [--fix]` to the gradlint hook in .pre-commit-config.yaml, "
+                "or run `gradlint --fix` on these files.")
+    return f"[*] {count} fixable with the `--fix` option."
+
+
+_NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info finding", "info findings")}
+
+
+def summary_line(result: RunResult, show_probe: bool = False) -> str:
+    """"Found 2 errors." when every finding has one severity, else "Found 3 findings
+    (2 errors, 1 warning)."; with no finding, "All checks passed!" and what was probed."""
+    count = len(result.findings)
+    if count == 0:
+        probed = sum(1 for m in result.models if (m.get("probe") or {}).get("layers"))
+        analysed = sum(1 for m in result.models if m.get("status") == "analysed")
+        if not analysed:
+            return "All checks passed!"
+        hint = "" if show_probe else "; --show-probe draws their charts"
+        probe_note = f", {probed} probed{hint}" if probed else ""
+        return f"All checks passed! ({analysed} model{'s' if analysed != 1 else ''} analysed{probe_note})"
+    by_severity: dict[str, int] = {}
+    for finding in result.findings:
+        by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+    parts = [f"{n} {_NOUNS[s][n != 1]}" for s in ("error", "warning", "info") if (n := by_severity.get(s))]
+    if len(parts) == 1:
+        return f"Found {parts[0]}."
+    return f"Found {count} findings ({', '.join(parts)})."
 
 
 def _write_probe_chart(result: RunResult, model: str, stream: TextIO) -> None:

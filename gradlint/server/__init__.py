@@ -1,4 +1,4 @@
-"""The language server (``gradlint server``; needs the ``gradlint[server]`` extra)."""
+"""The language server (``gradlint server``; needs the ``server`` extra of the ``torch-gradlint`` distribution)."""
 
 from __future__ import annotations
 

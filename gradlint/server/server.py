@@ -4,7 +4,11 @@
   (debounced, so typing does not lint every keystroke);
 - save: the whole check of the saved file through :func:`gradlint.runner.run`, which
   is where model analysis runs (in the worker process: user code never runs in the
-  server); its model findings stay until the next save;
+  server); its model findings stay until the next save, moved with the edits made
+  since (and hidden on edited lines: gradlint.server.shift);
+- every request gets a response: one whose parameters do not parse gets an LSP
+  "invalid params" error (pygls alone would only show a message and leave the client
+  waiting);
 - hover on a diagnostic: the rule's documentation; code actions: the rule's fix and
   ``# noqa: CODE``;
 - settings: ``[tool.gradlint]`` of the pyproject.toml nearest each file, re-read
@@ -22,7 +26,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.workspace import TextDocument
 
 from gradlint import __version__
@@ -30,6 +36,7 @@ from gradlint.config import ConfigError, Settings, find_pyproject, load
 from gradlint.findings import Finding
 from gradlint.registry import get_rule
 from gradlint.server.convert import fix_action, hover_text, noqa_action, to_diagnostic
+from gradlint.server.shift import shift
 
 log = logging.getLogger(__name__)
 DEFAULT_DEBOUNCE = 0.3  # seconds of quiet after a change before linting
@@ -38,13 +45,39 @@ DEFAULT_DEBOUNCE = 0.3  # seconds of quiet after a change before linting
 @dataclass
 class DocumentState:
     source: list[Finding] = field(default_factory=list)  # from the editor's text
-    model: list[Finding] = field(default_factory=list)  # from the last save
+    model: list[Finding] = field(default_factory=list)  # from the last save, at its lines
+    saved_lines: list[str] = field(default_factory=list)  # the text the model findings belong to
     pending: Optional[asyncio.Task] = None
+
+
+_ANSWERED = object()  # a request already answered with an error while it was parsed
+
+
+class GradlintProtocol(LanguageServerProtocol):
+    """pygls's protocol, except that a request whose parameters do not parse gets an
+    "invalid params" error response, as JSON-RPC requires, instead of none."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            is_request = isinstance(data, dict) and "id" in data and "method" in data and "error" not in data
+            if not is_request:
+                raise
+            cause = str(error.__cause__ or error).splitlines()[0]
+            reply = JsonRpcInvalidParams(f"invalid params for {data['method']}: {cause}")
+            self._send_response(data["id"], None, reply.to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message: Any) -> None:
+        if message is not _ANSWERED:
+            super().handle_message(message)
 
 
 class GradlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("gradlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("gradlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=GradlintProtocol)
         self.debounce = DEFAULT_DEBOUNCE
         self.lint_on_save = True
         self.documents: dict[str, DocumentState] = {}
@@ -70,10 +103,10 @@ class GradlintServer(LanguageServer):
         self._settings[pyproject] = (stamp, settings)
         return settings
 
-    def _show_error_once(self, message: str) -> None:
+    def _show_error_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
         if message not in self._reported_errors:
             self._reported_errors.add(message)
-            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
+            self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     # linting ---------------------------------------------------------------------
 
@@ -86,21 +119,23 @@ class GradlintServer(LanguageServer):
         unit.parse()
         return lint_unit(unit, active_rules(settings), settings)
 
-    def lint_saved(self, path: str) -> list[Finding]:
-        """The full check of a saved file (model analysis in the worker included)."""
+    def lint_saved(self, path: str) -> tuple[list[Finding], list[str]]:
+        """The full check of a saved file (model analysis in the worker included): its
+        findings, and the run's notices (no torch). Runs in a thread: sends nothing."""
         from gradlint.runner import RunOptions, run
 
         settings = self.settings_for(path)
         result = run([path], settings, RunOptions())
         target = Path(path).resolve()
-        return [f for f in result.findings if Path(f.path).resolve() == target]
+        return [f for f in result.findings if Path(f.path).resolve() == target], list(result.notices)
 
     def publish(self, uri: str) -> None:
         state = self.documents.get(uri)
         document = self.workspace.get_text_document(uri)
         if state is None:
             return
-        findings = sorted(state.source + state.model, key=Finding.sort_key)
+        model = shift(state.model, state.saved_lines, document.lines)
+        findings = sorted(state.source + model, key=Finding.sort_key)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, version=document.version, diagnostics=[to_diagnostic(document, f) for f in findings]
@@ -131,15 +166,22 @@ class GradlintServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         if not self.lint_on_save or document.path is None:
             return
+        saved_lines = list(document.lines)  # the text the check reads from disk
         try:
-            findings = await asyncio.to_thread(self.lint_saved, document.path)
+            findings, notices = await asyncio.to_thread(self.lint_saved, document.path)
         except Exception as exc:  # noqa: BLE001
             log.exception("gradlint failed on save of %s", uri)
             self._show_error_once(f"gradlint: check on save failed for {uri}: {exc}")
             return
+        for notice in notices:  # no torch: said once, as the CLI does, never a diagnostic
+            self._show_error_once(f"gradlint: {notice}", types.MessageType.Warning)
         state = self.documents.setdefault(uri, DocumentState())
         state.model = [f for f in findings if _scope(f.code) in ("model", "probe")]
+        state.saved_lines = saved_lines
         state.source = [f for f in findings if _scope(f.code) not in ("model", "probe")]
+        current = self.workspace.get_text_document(uri)
+        if list(current.lines) != saved_lines:  # edited while the check ran: the source rules on what is there now
+            state.source = self.lint_source(current)
         self.publish(uri)
 
     def findings_at(self, uri: str, line: int) -> list[Finding]:
@@ -147,7 +189,9 @@ class GradlintServer(LanguageServer):
         state = self.documents.get(uri)
         if state is None:
             return []
-        return [f for f in state.source + state.model if f.line - 1 <= line <= f.end_line - 1]
+        document = self.workspace.get_text_document(uri)
+        findings = state.source + shift(state.model, state.saved_lines, document.lines)
+        return [f for f in findings if f.line - 1 <= line <= f.end_line - 1]
 
 
 def _scope(code: str) -> str:
