@@ -52,6 +52,7 @@ for x, y in loader:
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -61,7 +62,7 @@ from gradlint.source.clearing import closure_of
 from gradlint.source.accumulation import uses_scaler
 from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary, contains
 from gradlint.source.names import dotted
-from gradlint.source.recurrent import builds_layers, handed_model_unknown, trains_plain_local_model
+from gradlint.source.recurrent import builds_layers, handed_model_unknown, imported_project_names, trains_plain_local_model
 
 CODE = "GL201"
 NAME = "rnn-without-clipping"
@@ -344,7 +345,8 @@ def _trains_plain_local_model(summary: TrainingSummary, scope: Scope) -> bool:
     model = _model(summary, scope, step.receiver) if step is not None and step.receiver else None
     tree, facts, aliases = summary.unit.tree, summary.facts, summary.names.aliases
     return model is not None and (
-        trains_plain_local_model(tree, scope.node, model, aliases, facts.recurrent_names)  # type: ignore[arg-type]
+        trains_plain_local_model(tree, scope.node, model, aliases, facts.recurrent_names,  # type: ignore[arg-type]
+                                 frozenset(imported_project_names(tree, Path(summary.unit.path))))  # type: ignore[arg-type]
         or handed_model_unknown(tree, scope.node, model, aliases, facts.recurrent_names)  # type: ignore[arg-type]
     )
 

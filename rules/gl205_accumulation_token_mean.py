@@ -11,7 +11,7 @@ with `reduction="sum"` and divided by the window's token count is accepted. Only
 the token count can vary between micro-batches: the file pads (a padding collator,
 `pad_sequence`, `padding=True`), masks (`attention_mask`, a padding id) or ignores
 labels (`ignore_index`, `-100`). Texts packed into fixed blocks (`group_texts` with
-`default_data_collator`, as `run_clm` does) give every micro-batch the same count, and
+`default_data_collator`, as `run_clm` does, or a `PackedDataset`) give every micro-batch the same count, and
 the per-micro-batch mean is then exact.
 
 ## Why is this bad?
@@ -84,7 +84,7 @@ _PADDING = re.compile(
 )
 _VARYING_COUNTS = re.compile(_PADDING.pattern + r"|pad_token_id|\bpad_(id|idx|index)\b|attention_mask|ignore_index|-100")
 # texts concatenated and cut into fixed blocks (run_clm's group_texts + default_data_collator)
-_PACKED_BLOCKS = re.compile(r"default_data_collator|\bgroup_texts\b")
+_PACKED_BLOCKS = re.compile(r"default_data_collator|\bgroup_texts\b|\bPacked\w*Dataset\b")
 # what tells a sequence model's training code from, say, segmentation with a void label
 # (ignore_index=255 over pixels), where the counted elements vary far less
 _SEQUENCE_HINTS = re.compile(
@@ -102,6 +102,19 @@ for batch in loader:
     with accelerator.accumulate(model):
         loss = model(**batch).loss
         accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
+    Valid(  # a packed dataset: the -1 label is defensive, every block is full
+        """
+import torch.nn.functional as F
+data = PackedDataset(shards, block_size=2048)
+for i, batch in enumerate(loader):
+    logits = model(batch[:, :-1])
+    loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten(), ignore_index=-1)
+    (loss / 4).backward()
+    if (i + 1) % 4 == 0:
         optimizer.step()
         optimizer.zero_grad()
 """
@@ -257,7 +270,8 @@ def _sequence_model(summary: TrainingSummary, ignore_index: ast.AST) -> bool:
     """-100 (the token convention of Hugging Face and torch's default), a padding id, or
     a file that speaks of tokens, embeddings, recurrent layers or transformers."""
     if isinstance(ignore_index, ast.UnaryOp) and isinstance(ignore_index.operand, ast.Constant):
-        return ignore_index.operand.value == 100
+        if ignore_index.operand.value == 100:
+            return True  # a negative label of its own (-1: nanoGPT and lit-llama) says padding only with the hints
     if "pad" in (dotted(ignore_index) or "").lower():
         return True
     return bool(_SEQUENCE_HINTS.search(summary.unit.text))

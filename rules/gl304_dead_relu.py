@@ -2,13 +2,20 @@
 Measured by the probe: flags a ReLU (module or `F.relu`/`torch.relu`) more than
 `max-fraction` (default 0.5) of whose units are never active across the probe batch. A
 unit is one output position of a sample; it is dead when it is zero for every sample.
+A call whose live units are mostly on for *every* sample is not judged: the batch does
+not vary there (a squeeze-excitation block pools noise images to nearly one vector), so
+each unit is on for all samples or for none and "never active" reads chance. A layer
+whose every unit is off is still judged.
 
 ## Why is this bad?
 A dead ReLU passes no gradient, so the weights feeding it never change again: large
 negative biases, a too-large learning rate or an input scale far off push units into
 the negative region for good. AUTOTRAINER treats a zero-gradient fraction above 0.7 as
 dying ReLU during training; before training, half of the units dead is already a
-problem.
+problem. Calibration (`python bench/probe_zoo.py`, 24 models known to train: timm at
+224x224, transformers at small configs, pytorch-cifar at 32x32, batch 8): the largest
+dead fraction was 0.39 (MobileNetV3-small) outside squeeze-excitation blocks, whose
+ReLUs read 0.50-0.75 before they were left unjudged (27 findings on one timm helper line).
 
 ## Example
 ```python

@@ -9,7 +9,8 @@ snapshots under $GRADLINT_REALREPOS (default ~/.cache/gradlint-realcode/repos), 
 gradlint on each source (the source rules over ``static`` paths with ``--no-exec``,
 model analysis and the probe over ``models``), and compares every finding with the
 judged list in ``verdicts/<CODE>.tsv`` (``source, path, line, verdict, reason``; verdict
-``true``, ``false`` or ``debatable``).
+``true``, ``false`` or ``debatable``); ``misses.tsv`` lists problems a reviewer found
+that no rule reported (recall work).
 
 It prints, per rule: findings, judged true/false/debatable, precision
 (true / (true + false); debatable findings are shown, not counted) and the findings not
@@ -106,6 +107,13 @@ def gradlint(root: Path, args: list[str]) -> tuple[list[dict], list[dict], float
     return data["findings"], data.get("models", []), elapsed
 
 
+def _rows(file: Path) -> list[dict[str, str]]:
+    if not file.exists():
+        return []
+    with file.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
 def load_verdicts() -> dict[Key, tuple[str, str]]:
     verdicts: dict[Key, tuple[str, str]] = {}
     for file in sorted(VERDICTS.glob("GL*.tsv")):
@@ -187,6 +195,13 @@ def main() -> int:
             print(f"{key.code}\t{key.source}\t{key.path}\t{key.line}\t{reason}")
     if gone:
         print(f"\nJudged false/debatable and no longer reported: {len(gone)}")
+    misses = [row for row in _rows(HERE / "misses.tsv") if row["source"] in ran]
+    if misses:
+        caught = [row for row in misses if Key(row["code"], row["source"], row["path"], int(row["line"])) in found]
+        print(f"\nKnown misses (a reviewer expected a finding there): {len(misses)}, now found: {len(caught)}")
+        for row in misses:
+            if row not in caught:
+                print(f"  {row['code']}\t{row['source']}\t{row['path']}\t{row['line']}\t{row['reason'][:100]}")
     probed = [(s, m) for s, m in models_seen if m.get("probe")]
     if models_seen:
         print(f"\nModels: {len(models_seen)} analysed, {len(probed)} probed")

@@ -169,8 +169,22 @@ def find_recurrent(
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")  # torch.nn callables built from modules
 
 
+def imported_project_names(tree: ast.Module, script: Path) -> set[str]:
+    """Names imported from the project's own modules (``from x_transformers import
+    TransformerWrapper`` beside its source): the resolver read them, so one that is not
+    among the recurrent names builds no recurrent layer."""
+    resolver = _Resolver(script)
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            if resolver.module_file(node.module or "", node.level, script.resolve().parent) is not None:
+                names.update(alias.asname or alias.name for alias in node.names if alias.name != "*")
+    return names
+
+
 def trains_plain_local_model(
-    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
+    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence],
+    project_classes: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``model``, trained in ``scope``, is built beside it (in the function that
     holds the scope, else at module level) from known non-recurrent parts only
@@ -186,7 +200,7 @@ def trains_plain_local_model(
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, scope)
     ]
     where: ast.AST = functions[-1] if functions else tree
-    local_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    local_classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)} | (project_classes - set(known))
     return _Plain(tree, where, aliases, known, local_classes).model(model, frozenset())
 
 
