@@ -46,6 +46,27 @@ def caller_location(is_user: UserFiles) -> Optional[Location]:
     return None
 
 
+def assignment_location(value: Any, is_user: UserFiles) -> Optional[Location]:
+    """Where a user's function on the stack assigned ``value`` to a local name
+    (``optimizer = torch.optim.AdamW(...)``): the last such assignment before the line
+    the frame is at, in the innermost frame that holds it."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if is_user(code.co_filename) and not os.path.realpath(code.co_filename).startswith(_PACKAGE):
+            names = [name for name, local in frame.f_locals.items() if local is value]
+            for number in range(frame.f_lineno, code.co_firstlineno - 1, -1):
+                text = linecache.getline(code.co_filename, number)
+                stripped = text.strip()
+                for name in names:
+                    if stripped.startswith(name) and stripped[len(name):].lstrip().startswith("=") \
+                            and not stripped[len(name):].lstrip().startswith("=="):
+                        start = len(text) - len(text.lstrip())
+                        return (os.path.realpath(code.co_filename), number, start + 1, number, len(text.rstrip()) + 1)
+        frame = frame.f_back
+    return None
+
+
 def _parse(filename: str, cache: dict[str, Optional[ast.Module]]) -> Optional[ast.Module]:
     if filename not in cache:
         try:

@@ -23,7 +23,7 @@ from gradlint.inprocess.batch import check_devices, loss_function, model_input
 from gradlint.inprocess.collect import StepMeasure, build_summary, optimizer_location, place_of
 from gradlint.inprocess.errors import PreflightError
 from gradlint.inprocess.facts import PreflightSummary
-from gradlint.inprocess.places import Locator, caller_location, user_files
+from gradlint.inprocess.places import Locator, assignment_location, caller_location, user_files
 from gradlint.inprocess.report import PreflightReport
 from gradlint.inprocess.state import SavedState
 from gradlint.model.locate import ATTRIBUTE, Location
@@ -63,8 +63,9 @@ def _model_device(model: nn.Module) -> Optional[torch.device]:
 
 
 def _wanted_device(device: Any, model_device: Optional[torch.device]) -> Optional[torch.device]:
+    """The device the batch is moved to: only one asked for (None: the batch stays put)."""
     if device is None:
-        return model_device
+        return None
     wanted = torch.device(device)
     if wanted.type == "cuda" and wanted.index is None and torch.cuda.is_available():
         wanted = torch.device("cuda", torch.cuda.current_device())
@@ -117,6 +118,7 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
         pass
     fallback: Location = caller or ("<preflight>", 1, 1, 1, 2)
     locator = Locator(model, is_user, fallback, scripts)
+    built_at = assignment_location(optimizer, is_user) if optimizer is not None else None
     stepping = optimizer is not None and steps >= 1
     saved = SavedState(model, optimizer, copy_params=stepping)
     eval_modules = [name for (name, module), mode in zip(model.named_modules(), saved.modes)
@@ -164,7 +166,7 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
             module.__dict__.pop(ATTRIBUTE, None)
         saved.restore()
     summary = build_summary(model, optimizer, locator, measure, (probe or {}).get("call_order") or [],
-                            steps if stepping else 0, optimizer_location(optimizer, locator))
+                            steps if stepping else 0, built_at or optimizer_location(optimizer, locator))
     return _report(model, graph, probe, summary, locator, eval_modules)
 
 
