@@ -76,7 +76,10 @@ def _wanted_device(device: Any, model_device: Optional[torch.device]) -> Optiona
 
 
 def run_preflight(model: Any, batch: Any, loss_fn: Optional[Callable[[Any, Any], Any]] = None, optimizer: Any = None,
-                  steps: int = 1, device: Any = None, raise_on: Optional[str] = None) -> PreflightReport:
+                  steps: int = 1, device: Any = None, raise_on: Optional[str] = None,
+                  check_eval_mode: bool = True) -> PreflightReport:
+    """``gradlint.preflight``; ``check_eval_mode=False`` for a caller that puts the model
+    in train mode itself (the transformers Trainer)."""
     if raise_on is not None and raise_on not in RAISE_ON:
         raise PreflightError(f"raise_on={raise_on!r}: use None, 'warning' or 'error'")
     if not isinstance(model, nn.Module):
@@ -92,7 +95,7 @@ def run_preflight(model: Any, batch: Any, loss_fn: Optional[Callable[[Any, Any],
     model_device = _model_device(model)
     data = model_input(batch, _wanted_device(device, model_device))
     check_devices(data, model_device)
-    report = _measure(model, batch, data, loss_fn, optimizer, steps)
+    report = _measure(model, batch, data, loss_fn, optimizer, steps, check_eval_mode)
     report.rank = rank
     if raise_on is not None and report.at_least(raise_on):
         found = report.at_least(raise_on)
@@ -102,7 +105,8 @@ def run_preflight(model: Any, batch: Any, loss_fn: Optional[Callable[[Any, Any],
     return report
 
 
-def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: Any, steps: int) -> PreflightReport:
+def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: Any, steps: int,
+             check_eval_mode: bool) -> PreflightReport:
     from gradlint.model import extract
     from gradlint.model.trace import trace_model
     from gradlint.probe.entry import Given, LossMaker, ProbeFailure, run_probe
@@ -122,7 +126,7 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
     stepping = optimizer is not None and steps >= 1
     saved = SavedState(model, optimizer, copy_params=stepping)
     eval_modules = [name for (name, module), mode in zip(model.named_modules(), saved.modes)
-                    if not mode and _trains_differently(name, module)]
+                    if check_eval_mode and not mode and _trains_differently(name, module)]
     marked = _mark_creation_places(model, locator)
     loss = loss_function(loss_fn, batch)
     probe: Optional[dict] = None
