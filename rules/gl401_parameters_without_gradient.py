@@ -176,10 +176,10 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     for group in by_line.values():
         place, entries = group[0]
         module = entries[0].get("module") or ""
-        names = [str(e.get("name")) for e in entries]
+        names = [str(e.get("name")) for _, more_entries in group for e in more_entries]
         shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
         what = f"{entries[0].get('type')} '{module}'" if module else f"model '{summary.model}'"
-        more = f" (and {len(group) - 1} more module(s) made on this line)" if len(group) > 1 else ""
+        more = f" (and {len(group) - 1} more module(s) reported at this line)" if len(group) > 1 else ""
         message = (
             f"measured: {len(names)} trainable parameter(s) of {what}{more} get no gradient ({shown}): "
             f"{_cause(entries[0])}; they will never learn. Connect them to the loss, or call "

@@ -20,6 +20,7 @@ import inspect
 import linecache
 import os
 import sys
+from types import FrameType
 from typing import Any, Optional
 
 from gradlint.model.locate import Location, UserFiles
@@ -35,7 +36,7 @@ def user_files() -> UserFiles:
 def caller_location(is_user: UserFiles) -> Optional[Location]:
     """The innermost frame of the user's own code on the stack (the preflight call, or
     the ``trainer.fit(...)`` line under a callback)."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not os.path.realpath(filename).startswith(_PACKAGE) and is_user(filename):
@@ -50,7 +51,7 @@ def assignment_location(value: Any, is_user: UserFiles) -> Optional[Location]:
     """Where a user's function on the stack assigned ``value`` to a local name
     (``optimizer = torch.optim.AdamW(...)``): the last such assignment before the line
     the frame is at, in the innermost frame that holds it."""
-    frame = sys._getframe(1)
+    frame: Optional[FrameType] = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         if is_user(code.co_filename) and not os.path.realpath(code.co_filename).startswith(_PACKAGE):
@@ -93,7 +94,7 @@ def _span(filename: str, node: ast.AST) -> Location:
     return (os.path.realpath(filename), line, column + 1, end_line, end_column + 1)
 
 
-def _assignments(tree: ast.Module) -> list[tuple[str, ast.AST, bool]]:
+def _assignments(tree: ast.AST) -> list[tuple[str, ast.AST, bool]]:
     """(target's dotted text, assigned value, inside a class) of every attribute assignment."""
     found: list[tuple[str, ast.AST, bool]] = []
 

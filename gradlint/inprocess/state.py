@@ -57,18 +57,18 @@ class SavedState:
 
     def restore(self) -> None:
         with torch.no_grad():
-            for module, name, param in self.slots:
-                module._parameters[name] = param
-            for module, name, buffer in self.buffer_slots:
-                module._buffers[name] = buffer
+            for owner, slot, original in self.slots:
+                owner._parameters[slot] = original
+            for owner, slot, kept in self.buffer_slots:
+                owner._buffers[slot] = kept
             for buffer, value in self.buffers:
                 buffer.copy_(value)
-            for param, value in self.values:
-                param.copy_(value)
-        for param, grad in self.grads:
-            param.grad = grad
-        for param, flag in self.requires:
-            param.requires_grad_(flag)
+            for tensor, saved in self.values:
+                tensor.copy_(saved)
+        for tensor, grad in self.grads:
+            tensor.grad = grad
+        for tensor, flag in self.requires:
+            tensor.requires_grad_(flag)
         for module, mode in zip(self.modules, self.modes):
             module.training = mode
         if self.optimizer_saved is not None:

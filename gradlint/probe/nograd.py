@@ -13,7 +13,7 @@ from torch import nn
 def reachable_parameters(output: Any) -> set[int]:
     """The ids of the leaf tensors (parameters) any tensor of ``output`` depends on,
     from the autograd graph's nodes (still walkable after backward freed its buffers)."""
-    roots = [t.grad_fn for t in all_tensors(output) if t.grad_fn is not None]
+    roots: list[Any] = [t.grad_fn for t in all_tensors(output) if t.grad_fn is not None]
     seen: set[int] = set()
     found: set[int] = set()
     while roots:
@@ -51,7 +51,7 @@ def no_grad_entries(recorder: Any, grads: list[float], weights: list[float]) -> 
         flagged.update({i: "zero" for i, g in enumerate(grads) if g == 0 and i not in recorder.missing})
     if not flagged:
         return []
-    owners = {}
+    owners: dict[int, tuple[str, str, nn.Module]] = {}
     for name, module in recorder.modules.items():
         for own, param in module._parameters.items():
             if param is not None:
