@@ -153,7 +153,8 @@ class Net(nn.Module):
 
 def _cause(entry: dict) -> str:
     if entry.get("grad") == "zero":
-        return "their gradient is exactly zero on this batch"
+        return ("their gradient is exactly zero on this batch (what they compute reaches the loss only through "
+                "values it discards, such as the patch tokens of a model pooled at x[:, 0])")
     if entry.get("called") is False:
         return "forward never calls this module"
     if not entry.get("reaches_output", True):
