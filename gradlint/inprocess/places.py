@@ -120,6 +120,7 @@ class Locator:
         self.trees: dict[str, Optional[ast.Module]] = {}
         self.scripts = [s for s in dict.fromkeys(scripts) if s and is_user(s)]
         self.cache: dict[str, Location] = {}
+        self.classes: dict[type, dict[str, Location]] = {}
         self._assigned: Optional[list[tuple[str, str, ast.AST]]] = None
 
     def root(self) -> Location:
@@ -167,16 +168,24 @@ class Locator:
 
     def _in_class(self, cls: type, name: str) -> Optional[Location]:
         for klass in cls.__mro__:  # the attribute may be set in a base class's __init__
+            found = self._class_assignments(klass).get(name)
+            if found is not None:
+                return found
+        return None
+
+    def _class_assignments(self, klass: type) -> dict[str, Location]:
+        """``self.<name> = value`` places of one user class, read once per class."""
+        if klass not in self.classes:
+            found: dict[str, Location] = {}
             try:
                 filename = inspect.getsourcefile(klass)
             except (TypeError, OSError):
-                continue
-            if not filename or not self.is_user(filename):
-                continue
-            tree = _parse(filename, self.trees)
-            for node in ast.walk(tree) if tree else ():
+                filename = None
+            tree = _parse(filename, self.trees) if filename and self.is_user(filename) else None
+            for node in ast.walk(tree) if tree and filename else ():
                 if isinstance(node, ast.ClassDef) and node.name == klass.__name__:
                     for target, value, _ in _assignments(node):
-                        if target == f"self.{name}":
-                            return _span(filename, value)
-        return None
+                        if target.startswith("self.") and target.count(".") == 1:
+                            found.setdefault(target[5:], _span(filename, value))  # type: ignore[arg-type]
+            self.classes[klass] = found
+        return self.classes[klass]
