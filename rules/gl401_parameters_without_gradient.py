@@ -82,7 +82,7 @@ FIXABLE = False
 OPTIONS: dict = {}
 
 # the loss is the user's own: a parameter that feeds an output the loss ignores is reported too
-USER_LOSSES = ("your loss_fn", "the model's own loss")
+USER_LOSSES = ("loss_fn(output, batch)", "the model's own loss")
 
 VALID = [
     # a second output the synthetic loss does not read: not reported by the CLI probe

@@ -114,7 +114,7 @@ def test_healthy_adamw_param_groups_report_nothing_and_restore_everything(batch)
     random.seed(7)
     report = run(model, optimizer, batch)
     assert report.findings == [], [f.message for f in report.findings]
-    assert report.models and report.models[0]["probe"]["loss"] == "your loss_fn"
+    assert report.models and report.models[0]["probe"]["loss"] == "loss_fn(output, batch)"
 
 
 def test_only_batchnorm_trainable_is_gl403(batch):

@@ -51,7 +51,7 @@ def test_lightning_callback_reports_on_the_first_batch():
     assert set(found) == {"GL401", "GL405"}, [f.message for f in callback.report.findings]
     assert found["GL401"].line == line_of("# LIGHTNING_UNUSED") and "unused.weight" in found["GL401"].message
     assert "learning rate is 0" in found["GL405"].message
-    assert callback.report.models[0]["probe"]["loss"] == "your loss_fn"
+    assert callback.report.models[0]["probe"]["loss"] == "loss_fn(output, batch)"
     assert trainer.global_step == 3  # no stop asked for: training went on
 
 

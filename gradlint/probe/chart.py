@@ -16,11 +16,6 @@ BAR_WIDTH = 32
 MAX_ROWS = 40
 
 
-def loss_words(kind: object) -> str:
-    """'cross-entropy loss', 'the model's own loss', 'your loss_fn' (no 'loss loss')."""
-    text = str(kind or "unknown")
-    return text if "loss" in text else f"{text} loss"
-
 def _logs(values: Sequence[Optional[float]]) -> tuple[float, float]:
     logs = [math.log10(v) for v in values if v]
     if not logs:
@@ -57,7 +52,7 @@ def text_chart(model: dict[str, Any]) -> str:
     names = [f"{l['name'] or '(model)'} {l.get('type', '')}".strip() for l in rows]
     width = min(max(len(n) for n in names), 36)
     lines = [
-        f"  probe: {probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {loss_words(probe.get('loss'))}, "
+        f"  probe: {probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {probe.get('loss')} loss, "
         f"{probe.get('steps')} step(s); global gradient norm {fmt(probe.get('global_grad_norm'))}",
         f"  {'gradient norm by layer (log scale)'.ljust(width + BAR_WIDTH + 3)}  grad norm  backward signal",
     ]
@@ -140,7 +135,7 @@ def html_report(models: list[dict], findings: list[Any]) -> str:
         )
         body = f"<ul>{items}</ul>" if items else "<p>No findings.</p>"
         if probe and probe.get("layers"):
-            facts = (f"{probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {loss_words(probe.get('loss'))}, "
+            facts = (f"{probe.get('device')} {probe.get('dtype')}, input {probe.get('input')}, {probe.get('loss')} loss, "
                      f"{probe.get('steps')} step(s), global gradient norm {fmt(probe.get('global_grad_norm'))}")
             body += (f"<p>{html.escape(facts)}</p>" + svg_chart(probe["layers"])
                      + _table(probe["layers"], ("name", "type", "line", "grad_norm", "weight_norm", "grad_weight_ratio",

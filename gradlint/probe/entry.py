@@ -59,7 +59,7 @@ class Given:
     data: ProbeInput
     device: torch.device
     loss: Optional[Callable[[Any], torch.Tensor]] = None
-    loss_label: str = "your loss_fn"
+    loss_label: str = "loss_fn(output, batch)"
     after_backward: Optional[Callable[[Any], None]] = None
 
 
