@@ -293,7 +293,7 @@ def test_print_and_json_are_the_clis(batch):
     report.print(stream)
     text = stream.getvalue()
     assert "model Net:" in text and " GL401 measured: 2 trainable parameter(s)" in text
-    assert "gradient norm by layer" in text and text.rstrip().endswith("Found 1 error.")
+    assert "gradient norm by layer" in text and text.rstrip().splitlines()[-1].startswith("Found 1 ")
     data = json.loads(json.dumps(report.to_json()))
     assert data["version"] == 1 and [f["code"] for f in data["findings"]] == ["GL401"]
     assert data["findings"][0]["line"] == line_of("# AUX_LINE")
