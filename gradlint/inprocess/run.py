@@ -240,7 +240,7 @@ def eval_mode_findings(summary: PreflightSummary, eval_modules: list[str], locat
         return []
     if "" in eval_modules:
         place = summary.place
-        message = (f"model '{summary.model}' is in eval mode when training starts (preflight ran on it so): "
+        message = (f"model '{summary.model}' is in eval mode just before training (when preflight ran): "
                    "dropout is off and normalisation layers use their running statistics; call model.train() "
                    "before the first training step")
     else:
