@@ -299,6 +299,21 @@ def test_print_and_json_are_the_clis(batch):
     assert data["findings"][0]["line"] == line_of("# AUX_LINE")
 
 
+def test_an_untraceable_forward_is_a_notice_not_a_finding(batch):
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(8, 4)
+
+        def forward(self, x):
+            rows = [self.fc(row) for row in x]  # iterating over a tensor: torch.fx cannot trace it
+            return torch.stack(rows)
+
+    torch.manual_seed(0)
+    report = run(Branchy(), None, batch)
+    assert report.findings == [] and "could not be traced with torch.fx" in report.notices[0]
+
+
 def test_sharded_models_get_a_notice():
     class FullyShardedDataParallel(nn.Module):  # what torch's FSDP wrapper is called
         def __init__(self):

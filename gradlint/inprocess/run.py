@@ -212,9 +212,12 @@ def _report(model: nn.Module, graph: dict, probe: Optional[dict], summary: Prefl
     for rule in (r for r in rules if r.scope == "preflight"):
         findings.extend(_preflight_findings(rule, summary, settings))
     findings.extend(eval_mode_findings(summary, eval_modules, locator))
-    findings = suppress(findings, settings)
+    # GL003 (fx could not trace forward) asks for a traceable forward to get GL101/GL104;
+    # preflight measured the real forward regardless, so it is a notice here, not a finding
+    notices = [f"{f.message} (GL003)" for f in findings if f.code == "GL003"]
+    findings = suppress([f for f in findings if f.code != "GL003"], settings)
     findings.sort(key=Finding.sort_key)
-    return PreflightReport(findings=findings, models=models, eval_modules=eval_modules)
+    return PreflightReport(findings=findings, models=models, eval_modules=eval_modules, notices=notices)
 
 
 def _preflight_findings(rule: Rule, summary: PreflightSummary, settings: Settings) -> list[Finding]:
