@@ -4,7 +4,8 @@ A rule module defines, at module level:
 
 - ``CODE``, ``NAME`` (kebab-case), ``SEVERITY`` ("info" | "warning" | "error"),
   ``SUMMARY`` (one line), ``SCOPE`` (which summary its predicate reads: "file",
-  "loop", "model" or "probe"), ``FIXABLE`` and ``OPTIONS`` (name -> default);
+  "loop", "model", "probe", or "preflight": the real model and optimiser in the user's
+  own process, ``gradlint.preflight``), ``FIXABLE`` and ``OPTIONS`` (name -> default);
 - its documentation as the module docstring, in ruff's sections;
 - ``VALID`` and ``INVALID`` lists of :class:`Case`;
 - ``check(summary, options)`` yielding :class:`Report` objects.
@@ -27,7 +28,7 @@ from gradlint.findings import Fix, Severity
 # A rule's page is its own module: the docstring is the documentation.
 DOCS_URL = "https://github.com/gradlint/gradlint/blob/main/rules/{module}.py"
 _CODE_RE = re.compile(r"^GL\d{3}$")
-SCOPES = ("file", "loop", "model", "probe")
+SCOPES = ("file", "loop", "model", "probe", "preflight")
 
 
 @dataclass(frozen=True)

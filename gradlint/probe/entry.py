@@ -30,7 +30,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
@@ -48,6 +49,20 @@ class ProbeFailure(Exception):
     """A problem the user can fix; the message says how."""
 
 
+@dataclass
+class Given:
+    """What the user's own process hands the probe (``gradlint.preflight``): the real
+    batch on the model's own device, and the real loss, instead of the synthetic ones.
+    ``after_backward(output)`` runs once after the measured backward, while the
+    gradients still exist (preflight reads them and steps the real optimiser there)."""
+
+    data: ProbeInput
+    device: torch.device
+    loss: Optional[Callable[[Any], torch.Tensor]] = None
+    loss_label: str = "loss_fn(output, batch)"
+    after_backward: Optional[Callable[[Any], None]] = None
+
+
 def _error(kind: str, message: str) -> dict[str, Any]:
     return {"error": {"kind": kind, "message": " ".join(message.split())}}
 
@@ -61,7 +76,7 @@ def probe_model(model: Any, graph_module: Any, graph: Optional[dict], candidate:
                 module_globals: Optional[dict], probe_settings: Optional[dict]) -> dict[str, Any]:
     """Measure one model; a dict of measurements, or ``{"error": {...}}``. Never raises."""
     try:
-        return _probe(model, graph_module, graph or {}, candidate or {}, module_globals or {}, dict(probe_settings or {}))
+        return run_probe(model, graph_module, graph or {}, candidate or {}, module_globals or {}, dict(probe_settings or {}))
     except InputError as exc:
         return _error("no-input", str(exc))
     except ProbeFailure as exc:
@@ -238,14 +253,16 @@ def _forward(module: nn.Module, data: ProbeInput, device: torch.device, dtype: s
         return module(*data.args, **data.kwargs)
 
 
-def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_globals: dict,
-           settings: dict) -> dict[str, Any]:
+def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_globals: dict,
+              settings: dict, given: Optional[Given] = None) -> dict[str, Any]:
+    """:func:`probe_model`'s work; raises what went wrong (preflight turns it into its
+    own error). With ``given``: one measured step on the user's batch, loss and device."""
     started = time.perf_counter()
     if not isinstance(model, nn.Module):
         raise ProbeFailure(f"the model is a {type(model).__name__}, not a torch.nn.Module")
-    device = resolve_device(str(settings.get("device", "auto")))
+    device = given.device if given else resolve_device(str(settings.get("device", "auto")))
     dtype = str(settings.get("dtype", "float32"))
-    steps = max(1, int(settings.get("steps", 1)))
+    steps = 1 if given else max(1, int(settings.get("steps", 1)))
     budget = float(settings.get("time-budget", 30.0))
     batch = max(1, int(settings.get("batch-size", 8)))
     seed = int(settings.get("seed", 0))
@@ -255,9 +272,14 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
     layer_names = _layer_names(model, graph)
     first_module = modules.get(layer_names[0]) if layer_names else None
     first = (layer_names[0], first_module) if first_module is not None else None
-    data = resolve_input(model, candidate, module_globals, first, batch, generator)
-    _place(model, list(modules.values()), device)
-    data = data.to(device)
+    if given is None:
+        data = resolve_input(model, candidate, module_globals, first, batch, generator)
+        _place(model, list(modules.values()), device)
+        data = data.to(device)
+    else:  # the user's batch on the user's device: nothing is moved
+        data = given.data
+        if not all(m.training for m in modules.values()):
+            model.train()
     params = trainable_params(modules.values())
     if not params:
         raise ProbeFailure("the model has no trainable parameters, so there are no gradients to measure")
@@ -274,37 +296,43 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
     step_grads: list[list[torch.Tensor]] = []
     weights: list[torch.Tensor] = []
     steps_run = 0
-    for step in range(steps):
-        if step and time.perf_counter() - started > budget:
-            break
-        optimizer.zero_grad(set_to_none=True)
-        if step == 0 and instrumented is not None:
-            try:
-                output = _forward(instrumented, data, device, dtype)
-            except Exception:  # noqa: BLE001 - the traced graph may not run as the model does
-                output = None
-            if output is None:  # measure on the model itself: module activations only
-                recorder.remove_hooks()
-                recorder = Recorder(model, layer_names, activations, modules, params)
-                recorder.install_layer_hooks()
-                recorder.install_activation_module_hooks()
-                instrumented = None
+    try:
+        for step in range(steps):
+            if step and time.perf_counter() - started > budget:
+                break
+            optimizer.zero_grad(set_to_none=True)
+            if step == 0 and instrumented is not None:
+                try:
+                    output = _forward(instrumented, data, device, dtype)
+                except Exception:  # noqa: BLE001 - the traced graph may not run as the model does
+                    output = None
+                if output is None:  # measure on the model itself: module activations only
+                    recorder.remove_hooks()
+                    recorder = Recorder(model, layer_names, activations, modules, params)
+                    recorder.install_layer_hooks()
+                    recorder.install_activation_module_hooks()
+                    instrumented = None
+                    output = _forward(model, data, device, dtype)
+            else:
                 output = _forward(model, data, device, dtype)
-        else:
-            output = _forward(model, data, device, dtype)
-        if step == 0:
-            recorder.flush_activations()  # before backward: the ReLU maxima need not live through it
-        loss = loss_maker(output)
-        recorder.record_loss(loss)
-        loss.backward()
-        norms = recorder.grad_norms(with_weights=step == 0)
-        if step == 0:
-            recorder.remove_hooks()
-            norms, weights = norms[:len(params)], norms[len(params):]
-        step_grads.append(norms)
-        steps_run += 1
-        if step + 1 < steps:  # nothing measures an update after the last step
-            optimizer.step()
+            if step == 0:
+                recorder.flush_activations()  # before backward: the ReLU maxima need not live through it
+            loss = given.loss(output) if given and given.loss else loss_maker(output)
+            recorder.record_loss(loss)
+            loss.backward()
+            norms = recorder.grad_norms(with_weights=step == 0)
+            if step == 0:
+                recorder.note_missing(output)
+                if given and given.after_backward:
+                    given.after_backward(output)
+                recorder.remove_hooks()
+                norms, weights = norms[:len(params)], norms[len(params):]
+            step_grads.append(norms)
+            steps_run += 1
+            if step + 1 < steps:  # nothing measures an update after the last step
+                optimizer.step()
+    finally:  # a failing user forward or loss must not leave hooks on the user's model
+        recorder.remove_hooks()
     optimizer.zero_grad(set_to_none=True)  # free the gradients: the worker keeps the model
 
     tables = recorder.collect(weights, step_grads)
@@ -321,7 +349,7 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module_g
         "seed": seed,
         "input": data.described,
         "input_source": data.source,
-        "loss": loss_maker.kind,
+        "loss": given.loss_label if given and given.loss else loss_maker.kind,
         "optimizer": optimizer_label,
         "functional_activations_seen": instrumented is not None,
         **tables,

@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
+from gradlint.probe.nograd import no_grad_entries
 from gradlint.probe.observe import ObservingRunner, Restore, activations_from_graph  # noqa: F401 - re-exported
 from gradlint.probe.slots import Slots, backward_span, combined, dead_fraction, per_call_norm, rms, span, worst_fraction
 from gradlint.probe.summary import activation_kind  # noqa: F401 - re-exported
@@ -113,6 +114,7 @@ class Recorder:
         self.call_order: dict[int, int] = {}
         self.handles: list[Any] = []
         self.observed_in_graph: frozenset[int] = frozenset()
+        self.missing: dict[int, bool] = {}  # parameter index with no gradient -> whether an output depends on it
 
     # ----- hooks -------------------------------------------------------------
     def _record(self, value: torch.Tensor, count: int, slots: Slots) -> None:
@@ -285,6 +287,17 @@ class Recorder:
         with torch.no_grad():
             return list(torch._foreach_norm(grads + self.params if with_weights else grads))
 
+    def note_missing(self, output: Any) -> None:
+        """After the first backward: the trainable parameters whose ``.grad`` is None, and
+        for each whether some output tensor depends on it at all (a walk of the autograd
+        graph, done only when a gradient is missing: no second backward)."""
+        missing = [i for i, p in enumerate(self.params) if p.grad is None]
+        if missing:
+            from gradlint.probe.nograd import reachable_parameters
+
+            reached = reachable_parameters(output)
+            self.missing = {i: id(self.params[i]) in reached for i in missing}
+
     def collect(self, weights: list[torch.Tensor], step_grads: list[list[torch.Tensor]]) -> dict[str, Any]:
         """``step_grads``: each step's :meth:`grad_norms`. The first step's are the
         per-layer gradient norms, the last step's (with several) ``grad_norm_last``;
@@ -310,7 +323,7 @@ class Recorder:
     def _tables(self, grads: list[float], weights: list[float], last: Optional[list[float]],
                 steps: list[float], values: list[float]) -> dict[str, Any]:
         losses = [values[i] for i, _ in self.losses.entries]
-        nonfinite = sorted({self._param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
+        nonfinite = sorted({self.param_name(i) for i, g in enumerate(grads) if not math.isfinite(g)})
         # deliberately zero-initialised weights, normalisation layers' included (a residual
         # branch's last BatchNorm with gamma 0, torchvision's zero_init_residual): they block
         # the first step's gradient to the layers before them, as a zero weight layer does
@@ -348,6 +361,7 @@ class Recorder:
         return {
             "layers": layers,
             "activations": activations,
+            "no_grad": no_grad_entries(self, grads, weights),
             "global_grad_norm": math.sqrt(sum(g * g for g in finite)) if len(finite) == len(grads) else None,
             "grad_norm_per_step": [s if math.isfinite(s) else None for s in steps],
             "nonfinite": nonfinite,
@@ -356,7 +370,7 @@ class Recorder:
             "call_order": [self.layer_names[p] for p, _ in sorted(self.call_order.items(), key=lambda kv: kv[1])],
         }
 
-    def _param_name(self, index: int) -> str:
+    def param_name(self, index: int) -> str:
         target = self.params[index]
         for name, param in self.model.named_parameters():
             if param is target:

@@ -119,6 +119,7 @@ class ProbeSummary:
     grad_norm_per_step: list[Optional[float]] = field(default_factory=list)
     nonfinite: list[str] = field(default_factory=list)
     zero_weights: list[str] = field(default_factory=list)
+    no_grad: list[dict[str, Any]] = field(default_factory=list)  # GL401: parameters left without a gradient
     loss: str = ""
     dtype: str = "float32"
     device: str = "cpu"
@@ -225,7 +226,8 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
     return ProbeSummary(
         model=graph.get("name", "model"), place=model_place, layers=layers, activations=activations,
         global_grad_norm=probe.get("global_grad_norm"), grad_norm_per_step=list(probe.get("grad_norm_per_step") or []),
-        nonfinite=list(probe.get("nonfinite") or []), zero_weights=list(probe.get("zero_weights") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),
+        nonfinite=list(probe.get("nonfinite") or []), zero_weights=list(probe.get("zero_weights") or []),
+        no_grad=list(probe.get("no_grad") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),
         device=probe.get("device", "cpu"), raw=probe,
     )
 

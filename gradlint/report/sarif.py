@@ -41,7 +41,8 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def _category(code: str) -> str:
-    return {"0": "gradlint", "1": "model-structure", "2": "training-code", "3": "measured"}[code[2]]
+    return {"0": "gradlint", "1": "model-structure", "2": "training-code", "3": "measured",
+            "4": "parameters-and-optimizer"}.get(code[2], "gradlint")
 
 
 def find_repo_root(start: Path) -> Optional[Path]:
