@@ -1,0 +1,263 @@
+"""## What it does
+Checks training loops that backpropagate a loss scaled by a `GradScaler`
+(`scaler.scale(loss).backward()`) and then call `optimizer.step()` directly instead of
+`scaler.step(optimizer)`. The step is paired with the last `backward()` before it on the
+same path: in a GAN whose generator steps through the scaler, a discriminator stepped
+directly after its own scaled backward is flagged alone; a plain `loss.backward()` on
+the other branch of `if use_amp:` is not. When `scaler.unscale_(optimizer)` came first
+the magnitudes are right but the inf/NaN check is still lost, and that is flagged too.
+
+## Why is this bad?
+`scaler.scale(loss)` multiplies the loss, and so every gradient, by the scale factor
+(65536 at the start). `scaler.step(optimizer)` divides it out and skips the step when a
+gradient overflowed to inf/NaN; `optimizer.step()` does neither. The update is made
+with gradients 65536 times too large (plain SGD diverges at once; Adam's normalisation
+hides most of it, but its epsilon and weight decay are off by the same factor), and an
+overflowed step writes inf/NaN into the weights. `scaler.update()` then fails or keeps
+a scale that nothing checks. The PyTorch AMP recipe steps through the scaler.
+
+## Example
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    with torch.autocast("cuda", dtype=torch.float16):
+        loss = criterion(model(x), y)
+    scaler.scale(loss).backward()
+    optimizer.step()
+```
+
+## Use instead
+```python
+for x, y in loader:
+    optimizer.zero_grad()
+    with torch.autocast("cuda", dtype=torch.float16):
+        loss = criterion(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+```
+
+## Options
+None.
+
+## References
+- [PyTorch AMP examples: typical mixed precision training](https://pytorch.org/docs/stable/notes/amp_examples.html#typical-mixed-precision-training)
+- [`torch.amp.GradScaler.step`](https://pytorch.org/docs/stable/amp.html#torch.amp.GradScaler.step)
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional
+
+from gradlint.findings import Fix
+from gradlint.fix.edits import insert_after, make_fix, replace, standalone
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.branches import exclusive
+from gradlint.source.loops import BACKWARD, SCALE, SCALER_UPDATE, STEP, UNSCALE, Event, Scope, TrainingSummary
+from gradlint.source.names import dotted
+
+CODE = "GL210"
+NAME = "scaled-gradients-stepped"
+SEVERITY = "warning"
+SUMMARY = "optimizer.step() on gradients scaled by a GradScaler, instead of scaler.step(optimizer)"
+SCOPE = "loop"
+FIXABLE = True
+OPTIONS: dict = {}
+
+VALID = [
+    Valid(
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(criterion(model(x), y)).backward()
+    scaler.step(optimizer)
+    scaler.update()
+"""
+    ),
+    Valid(  # the plain path steps directly; the scaled one through the scaler
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x), y)
+    if use_amp:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+"""
+    ),
+    Valid(  # Lightning and Accelerate scale and step for you
+        """
+class Lit(LightningModule):
+    def training_step(self, batch, batch_idx):
+        opt = self.optimizers()
+        opt.zero_grad()
+        self.manual_backward(self.loss(batch))
+        opt.step()
+"""
+    ),
+    Valid(  # bf16 autocast needs no scaler
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        loss = criterion(model(x), y)
+    loss.backward()
+    optimizer.step()
+"""
+    ),
+    Valid(  # a second optimiser stepped after a plain backward of its own
+        """
+for x, y in loader:
+    opt.zero_grad()
+    scaler.scale(criterion(model(x), y)).backward()
+    scaler.step(opt)
+    scaler.update()
+    aux_opt.zero_grad()
+    aux_loss(model).backward()
+    aux_opt.step()
+"""
+    ),
+]
+INVALID = [
+    Invalid(
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(criterion(model(x), y)).backward()
+    optimizer.step()  # update
+""",
+        line=5,
+        fixed="""
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(criterion(model(x), y)).backward()
+    scaler.step(optimizer)  # update
+    scaler.update()
+""",
+    ),
+    Invalid(  # a GAN: the discriminator bypasses the scaler; one update() at the end serves both
+        """
+for real in loader:
+    opt_d.zero_grad()
+    scaler.scale(d_loss(real)).backward()
+    opt_d.step()
+    opt_g.zero_grad()
+    scaler.scale(g_loss()).backward()
+    scaler.step(opt_g)
+    scaler.update()
+""",
+        line=5,
+        fixed="""
+for real in loader:
+    opt_d.zero_grad()
+    scaler.scale(d_loss(real)).backward()
+    scaler.step(opt_d)
+    opt_g.zero_grad()
+    scaler.scale(g_loss()).backward()
+    scaler.step(opt_g)
+    scaler.update()
+""",
+    ),
+    Invalid(  # unscaled first: right magnitudes, but an inf/NaN step is not skipped
+        """
+for x, y in loader:
+    optimizer.zero_grad()
+    scaled = scaler.scale(criterion(model(x), y))
+    scaled.backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    scaler.update()
+""",
+        line=8,
+        fixed="""
+for x, y in loader:
+    optimizer.zero_grad()
+    scaled = scaler.scale(criterion(model(x), y))
+    scaled.backward()
+    scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    scaler.step(optimizer)
+    scaler.update()
+""",
+    ),
+]
+
+
+def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
+    reported: set[int] = set()
+    for scope in summary.scopes:
+        for index, step in enumerate(scope.events):
+            if step.kind != STEP or not _direct(step) or id(step.node) in reported:
+                continue
+            scale = _scaled_backward(scope, index)
+            if scale is None:
+                continue
+            reported.add(id(step.node))
+            # scale and step in one helper (a train_step called from the loop): its own line is the place
+            inside = step.via is not None and scale.via is step.via
+            scaler = scale.receiver or "scaler"
+            unscaled = any(
+                e.kind == UNSCALE and not exclusive(e, step) and dotted(_first_arg(e)) == step.receiver
+                for e in scope.events[scope.events.index(scale) : index]
+            )
+            why = (
+                "the gradients were unscaled, but a step with inf/NaN gradients is not skipped"
+                if unscaled
+                else f"the update uses gradients multiplied by {scaler}'s scale factor (65536 at the start) "
+                "and inf/NaN steps are not skipped"
+            )
+            yield Report(
+                summary.unit.span(step.node if inside else step.via or step.node),
+                f"{step.receiver}.step() steps on gradients scaled by {scaler}.scale(): {why}; "
+                f"call {scaler}.step({step.receiver}) and then {scaler}.update()",
+                fix=_fix(summary, scope, index, scaler, inside),
+            )
+
+
+def _direct(step: Event) -> bool:
+    """``optimizer.step()`` itself, not ``scaler.step(optimizer)``."""
+    call = step.node
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and dotted(call.func.value) == step.receiver
+
+
+def _first_arg(event: Event) -> ast.AST:
+    call = event.node
+    return call.args[0] if isinstance(call, ast.Call) and call.args else ast.Constant(None)
+
+
+def _scaled_backward(scope: Scope, index: int) -> Optional[Event]:
+    """The ``scaler.scale`` event behind the last backward on the step's path, if that backward was scaled."""
+    step = scope.events[index]
+    earlier = [e for e in scope.events[:index] if not exclusive(e, step)]
+    backwards = [i for i, e in enumerate(earlier) if e.kind == BACKWARD]
+    if not backwards:
+        return None
+    last = backwards[-1]
+    previous = backwards[-2] if len(backwards) > 1 else -1
+    boundary = max([previous] + [i for i, e in enumerate(earlier[:last]) if e.kind == STEP])
+    scales = [e for e in earlier[boundary + 1 : last] if e.kind == SCALE and not exclusive(e, earlier[last])]
+    return scales[-1] if scales else None
+
+
+def _fix(summary: TrainingSummary, scope: Scope, index: int, scaler: str, inside: bool) -> Optional[Fix]:
+    step = scope.events[index]
+    call = step.node
+    if (step.via is not None and not inside) or not isinstance(call, ast.Call) or call.args or call.keywords:
+        return None
+    if not standalone(summary.unit, step.own) or not (isinstance(step.own, ast.Expr) and step.own.value is call):
+        return None
+    scalers = {e.receiver for e in scope.events if e.kind in (SCALE, SCALER_UPDATE)}
+    if len(scalers) != 1:
+        return None
+    edits = [replace(summary.unit, call, f"{scaler}.step({step.receiver})")]
+    updates = [e for e in scope.events if e.kind == SCALER_UPDATE and not exclusive(e, step)]
+    if any(scope.events.index(e) < index for e in updates) and not any(scope.events.index(e) > index for e in updates):
+        return None  # an update() ahead of the step: where it belongs is not clear
+    if not updates:
+        edits.append(insert_after(summary.unit, step.own, [f"{scaler}.update()"]))
+    return make_fix(f"step through {scaler}.step({step.receiver})", *edits)
