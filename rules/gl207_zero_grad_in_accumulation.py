@@ -233,6 +233,27 @@ class Lit(LightningModule):
             opt.zero_grad()
 """,
     ),
+    Invalid(  # two optimisers stepped in one branch: the clear moves after both steps
+        """
+for i, (x, y) in enumerate(loader):
+    opt_enc.zero_grad()
+    (recon_loss(dec(enc(x)), x) / k).backward()
+    if (i + 1) % k == 0:
+        opt_enc.step()
+        opt_dec.step()
+        opt_dec.zero_grad()
+""",
+        line=3,
+        fixed="""
+for i, (x, y) in enumerate(loader):
+    (recon_loss(dec(enc(x)), x) / k).backward()
+    if (i + 1) % k == 0:
+        opt_enc.step()
+        opt_dec.step()
+        opt_enc.zero_grad()
+        opt_dec.zero_grad()
+""",
+    ),
     Invalid(  # a clear in a helper: reported at the call, no fix
         """
 def reset(opt):
@@ -285,10 +306,11 @@ def _message(summary: TrainingSummary, scope: Scope, window: Accumulation, clear
         e.kind == BACKWARD for e in scope.events[index + 1 :] if e.kind == BACKWARD
     )
     lost = "every micro-batch's gradient" if after_backward else f"all but the last of the {count} micro-batches"
-    step = window.step.receiver or "optimizer"
+    stepped = next((e for e in scope.of(STEP) if e.receiver == clear.receiver), window.step)
+    step = stepped.receiver or "optimizer"
     return (
         f"`{what}` clears the gradients on every micro-batch, but {step} steps only every {count} "
-        f"micro-batches (line {window.step.node.lineno}): the step loses {lost}; "
+        f"micro-batches (line {stepped.node.lineno}): the step loses {lost}; "
         f"clear them once per window, after {step}.step()"
     )
 
@@ -307,15 +329,32 @@ def _fix(summary: TrainingSummary, scope: Scope, window: Accumulation, clear: Ev
         return None  # `p.grad = None` inside a loop over parameters: moving one line would break it
     block = step_block(scope, window)
     steps = [e for e in scope.of(STEP) if e.own is not None and any(s is e.own for s in (block or []))]
-    if block is None or len(steps) != 1 or own in block:
+    if block is None or not steps or own in block:
         return None
-    anchor = _after_step(scope, block, steps[0])
-    if any(e.kind == ZERO_GRAD and any(s is e.own for s in block) for e in scope.events):
+    last = max(steps, key=lambda e: next(i for i, s in enumerate(block) if s is e.own))
+    anchor = _after_step(scope, block, last)  # after every step of the branch (a GAN's two optimisers)
+    if _branch_clears(summary, scope, block, clear):
         return make_fix("remove the clear that runs on every micro-batch (the step branch clears)", delete(summary.unit, own))
     moved = move_after(summary.unit, own, anchor)
     if moved is None:
         return None
-    return make_fix(f"move the clear into the step branch, after {steps[0].receiver}.step()", *moved)
+    return make_fix(f"move the clear into the step branch, after {last.receiver}.step()", *moved)
+
+
+def _branch_clears(summary: TrainingSummary, scope: Scope, block: list[ast.stmt], clear: Event) -> bool:
+    """Whether the step branch already clears what ``clear`` clears: the same receiver, or
+    (for ``model.zero_grad()``) the optimiser of that model, or the only optimiser."""
+    cleared = {e.receiver for e in scope.of(ZERO_GRAD) if any(s is e.own for s in block)}
+    if clear.receiver in cleared:
+        return True
+    if summary.names.kind_of(clear.receiver) == "optimizer":
+        return False
+    stepped = {e.receiver for e in scope.of(STEP)}
+    for name in cleared:
+        binding = summary.names.bindings.get(name or "")
+        if (binding is not None and binding.params_of == clear.receiver) or stepped == {name}:
+            return True
+    return False
 
 
 def _after_step(scope: Scope, block: list[ast.stmt], step: Event) -> ast.stmt:

@@ -3,8 +3,11 @@ Checks loops that accumulate gradients (the optimiser `step()` only every k > 1
 micro-batches, as GL207 reads them) and flags gradient clipping
 (`torch.nn.utils.clip_grad_norm_`/`clip_grad_value_`, a model's or Lightning's
 `clip_gradients`) that runs on every micro-batch instead of once, right before the step.
-A clip inside the step branch, or under a test of its own, is not flagged; neither are
-loops under `accelerator.accumulate(model)`.
+A clip inside the step branch, or under a test that follows the iteration
+(`if accelerator.sync_gradients:`, `if is_last_micro_batch:`), is not flagged; a test of a
+setting that no iteration changes (`if clip_grad:`, `if args.max_grad_norm > 0:`) does not
+stop the clip from running on every micro-batch, and is flagged (without a fix). Loops
+under `accelerator.accumulate(model)` are left alone.
 
 ## Why is this bad?
 During accumulation `.grad` holds a partial sum. Clipping it after each micro-batch
@@ -109,6 +112,17 @@ while True:
     optimizer.zero_grad(set_to_none=True)
 """
     ),
+    Valid(  # a test that follows the window (a flag set by the accumulation wrapper), not a setting
+        """
+for i, batch in enumerate(loader):
+    accelerator.backward(model(**batch).loss / k)
+    if accelerator.sync_gradients:
+        accelerator.clip_grad_norm_(model.parameters(), 1.0)
+    if (i + 1) % k == 0:
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+    ),
     Valid(  # after `continue` skips the micro-batches that only accumulate
         """
 for i, (x, y) in enumerate(loader):
@@ -208,6 +222,20 @@ class Lit(LightningModule):
             opt.zero_grad()
 """,
     ),
+    Invalid(  # under a setting that no iteration changes: still every micro-batch (no fix: the test stays)
+        """
+for step, (x, y) in enumerate(loader):
+    scaler.scale(criterion(model(x), y) / accum).backward()
+    if clip_grad:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+    if step % accum == 0:
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+""",
+        line=6,
+    ),
     Invalid(  # a counter window; the clip's result is used, so it is reported without a fix
         """
 micro = 0
@@ -232,7 +260,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         if window is None:
             continue
         for clip in scope.of(CLIP):
-            if not per_micro_batch(scope, window, clip):
+            if not per_micro_batch(scope, window, clip, flags=True):
                 continue
             count = source(summary.unit, window.count) if window.count is not None else "k"
             step = window.step.receiver or "optimizer"

@@ -12,19 +12,24 @@ backward() call stands between it and the micro-batch: no window test, no other 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradlint.source.accumulation import ACCELERATE, Accumulation
 from gradlint.source.loops import BACKWARD, LOOP_NODES, Event, Scope, contains
+from gradlint.source.names import dotted
 
 
-def per_micro_batch(scope: Scope, window: Accumulation, event: Event) -> bool:
-    """Whether ``event`` runs on every micro-batch of ``window`` (not once per window)."""
+def per_micro_batch(scope: Scope, window: Accumulation, event: Event, flags: bool = False) -> bool:
+    """Whether ``event`` runs on every micro-batch of ``window`` (not once per window).
+    ``flags``: a test of a setting that no iteration changes (``if clip_grad:``,
+    ``if args.max_grad_norm > 0:``) does not stop it."""
     if window.kind == ACCELERATE:
         return False
     backward_guards = {id(guard) for other in scope.of(BACKWARD) for guard in other.guards}
-    if any(id(guard) not in backward_guards for guard in event.guards):
-        return False  # under the window test, or under a test of its own
+    for guard in event.guards:
+        if id(guard) not in backward_guards and not (flags and is_setting(scope, guard)):
+            return False  # under the window test, or under a test of its own
     where = event.via or event.node
     if window.kind == "loop":
         loop = micro_batch_loop(scope, window)
@@ -34,6 +39,40 @@ def per_micro_batch(scope: Scope, window: Accumulation, event: Event) -> bool:
     # `if (i + 1) % k != 0: continue` ahead of the step: the event must come before the `continue`
     skip = _skipping_statement(scope, window)
     return skip is not None and event.stmt in _body(scope) and _body(scope).index(event.stmt) < _body(scope).index(skip)
+
+
+# words that say a test follows the window, not a setting: `sync_gradients`, `is_last_micro`
+_WINDOW_WORDS = re.compile(r"sync|accum|step|last|update|micro|boundary|iter|batch|count|epoch", re.IGNORECASE)
+
+
+def is_setting(scope: Scope, test: ast.expr) -> bool:
+    """A test of names the loop never assigns, none named for the window (``clip_grad``,
+    ``args.max_grad_norm > 0``, ``scaler is not None``)."""
+    assigned = {
+        dotted(target)
+        for node in ast.walk(scope.node)
+        for target in _targets(node)
+    }
+    chains = [dotted(node) for node in ast.walk(test) if isinstance(node, (ast.Name, ast.Attribute))]
+    if any(chain is None for chain in chains) or any(isinstance(n, ast.Call) for n in ast.walk(test)):
+        return False
+    return all(
+        chain.split(".", 1)[0] not in assigned and chain not in assigned and not _WINDOW_WORDS.search(chain)
+        for chain in chains
+        if chain is not None
+    )
+
+
+def _targets(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Assign):
+        return [sub for target in node.targets for sub in ast.walk(target)]
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+        return list(ast.walk(node.target))
+    if isinstance(node, ast.NamedExpr):
+        return [node.target]
+    if isinstance(node, ast.withitem) and node.optional_vars is not None:
+        return list(ast.walk(node.optional_vars))
+    return []
 
 
 def micro_batch_loop(scope: Scope, window: Accumulation) -> Optional[ast.AST]:
