@@ -17,7 +17,9 @@ the last micro-batch of each window (or all of them, when it runs between the la
 `backward()` and the step): the step sees the gradient of one micro-batch, scaled down
 by 1/k when the loss is divided by k. Training looks normal but uses a k times smaller
 batch and learning rate, so the accumulation the run was configured for never happens.
-The PyTorch AMP examples clear the gradients only on the iterations that step.
+The PyTorch AMP examples clear the gradients only on the iterations that step. Measured
+on a CPU loop with k = 4: the gradient at the step is 0.25 of one micro-batch's instead of
+the window's (`tests/test_accumulation_order_rules.py`).
 
 ## Example
 ```python
@@ -46,6 +48,7 @@ None.
 - [PyTorch AMP examples: gradient accumulation](https://pytorch.org/docs/stable/notes/amp_examples.html#gradient-accumulation)
 - [PyTorch: Zeroing out gradients](https://pytorch.org/tutorials/recipes/recipes/zeroing_out_gradients.html)
 - [Hugging Face Accelerate: gradient accumulation](https://huggingface.co/docs/accelerate/usage_guides/gradient_accumulation)
+- [bytetriper/RAE#67: zero_grad is called per microbatch, breaking gradient accumulation](https://github.com/bytetriper/RAE/issues/67)
 """
 
 from __future__ import annotations

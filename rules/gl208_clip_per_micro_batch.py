@@ -12,12 +12,13 @@ under `accelerator.accumulate(model)` are left alone.
 ## Why is this bad?
 During accumulation `.grad` holds a partial sum. Clipping it after each micro-batch
 rescales the micro-batches seen so far, so the first micro-batches of a window are
-shrunk again and again and the last one counts the most; the clipped total is not the
-clipped gradient of the window, and the threshold no longer means what it says
-(with `clip_grad_norm_` every partial sum is held to `max_norm`, so a window of k
-micro-batches can reach up to k times it). It also costs a norm over every parameter
-per micro-batch. The PyTorch AMP examples clip once per window, after `unscale_`, on the
-iterations that step.
+shrunk again and again and the last one counts the most: the step follows a re-weighted
+gradient, not the window's. On a window of four micro-batches that each push a different
+weight equally (`max_norm=0.1`), the update's cosine with the window's gradient is 0.52
+instead of 1.0 (measured in `tests/test_accumulation_order_rules.py`). It also costs a
+norm over every parameter per micro-batch. The PyTorch AMP examples unscale and clip
+once per window, on the iterations that step; the pytorch-transformers examples had
+this bug (huggingface/transformers#986, #1563).
 
 ## Example
 ```python
@@ -45,6 +46,7 @@ None.
 ## References
 - [PyTorch AMP examples: gradient accumulation](https://pytorch.org/docs/stable/notes/amp_examples.html#gradient-accumulation) (unscale and clip once per window)
 - [`torch.nn.utils.clip_grad_norm_`](https://pytorch.org/docs/stable/generated/torch.nn.utils.clip_grad_norm_.html)
+- [huggingface/transformers#1563: grad clipping is not correct when gradient accumulation is enabled](https://github.com/huggingface/transformers/issues/1563)
 """
 
 from __future__ import annotations
