@@ -6,6 +6,9 @@ same path: in a GAN whose generator steps through the scaler, a discriminator st
 directly after its own scaled backward is flagged alone; a plain `loss.backward()` on
 the other branch of `if use_amp:` is not. When `scaler.unscale_(optimizer)` came first
 the magnitudes are right but the inf/NaN check is still lost, and that is flagged too.
+Only `torch.amp.GradScaler` (built in the file, or passed in) is read: another
+library's loss scaler (fairseq's `DynamicLossScaler`), or gradients divided by hand
+before the step (`p.grad.div_(scale)`), is left alone.
 
 ## Why is this bad?
 `scaler.scale(loss)` multiplies the loss, and so every gradient, by the scale factor
@@ -53,6 +56,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, replace, standalone
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.accumulation import scales_gradients
 from gradlint.source.branches import exclusive
 from gradlint.source.loops import BACKWARD, SCALE, SCALER_UPDATE, STEP, UNSCALE, Event, Scope, TrainingSummary
 from gradlint.source.names import dotted
@@ -106,6 +110,17 @@ for x, y in loader:
     with torch.autocast("cuda", dtype=torch.bfloat16):
         loss = criterion(model(x), y)
     loss.backward()
+    optimizer.step()
+"""
+    ),
+    Valid(  # a loss scaler of another kind, whose gradients are unscaled by hand before the step
+        """
+scaler = DynamicLossScaler(init_scale=2.0 ** 15)
+for x, y in loader:
+    optimizer.zero_grad()
+    scaler.scale(criterion(model(x), y)).backward()
+    for p in model.parameters():
+        p.grad.div_(scaler.loss_scale)
     optimizer.step()
 """
     ),
@@ -195,8 +210,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if step.kind != STEP or not _direct(step) or id(step.node) in reported:
                 continue
             scale = _scaled_backward(scope, index)
-            if scale is None:
-                continue
+            if scale is None or not _grad_scaler(summary, scale.receiver) or scales_gradients(scope):
+                continue  # another library's loss scaler, or the gradients are unscaled by hand
             reported.add(id(step.node))
             # scale and step in one helper (a train_step called from the loop): its own line is the place
             inside = step.via is not None and scale.via is step.via
@@ -217,6 +232,15 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 f"call {scaler}.step({step.receiver}) and then {scaler}.update()",
                 fix=_fix(summary, scope, index, scaler, inside),
             )
+
+
+def _grad_scaler(summary: TrainingSummary, name: Optional[str]) -> bool:
+    """A ``torch.amp.GradScaler`` (or one passed in): not fairseq's or apex's own loss
+    scalers, whose optimisers unscale the gradients themselves."""
+    binding = summary.names.bindings.get(name or "")
+    if binding is None or binding.call is None:
+        return True
+    return binding.kind == "scaler" or binding.call.rsplit(".", 1)[-1] in ("get_grad_scaler", "GradScaler")
 
 
 def _direct(step: Event) -> bool:
