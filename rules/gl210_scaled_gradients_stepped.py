@@ -8,7 +8,8 @@ the other branch of `if use_amp:` is not. When `scaler.unscale_(optimizer)` came
 the magnitudes are right but the inf/NaN check is still lost, and that is flagged too.
 Only `torch.amp.GradScaler` (built in the file, or passed in) is read: another
 library's loss scaler (fairseq's `DynamicLossScaler`), or gradients divided by hand
-before the step (`p.grad.div_(scale)`), is left alone.
+before the step (`p.grad.div_(scale)`), is left alone, and so is an optimiser passed
+through `accelerator.prepare(...)`, whose `step()` goes through the accelerator's scaler.
 
 ## Why is this bad?
 `scaler.scale(loss)` multiplies the loss, and so every gradient, by the scale factor
@@ -124,6 +125,16 @@ for x, y in loader:
     optimizer.step()
 """
     ),
+    Valid(  # Accelerate's prepared optimiser steps through the accelerator's scaler
+        """
+model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+scaler = accelerator.scaler
+for batch in loader:
+    optimizer.zero_grad()
+    scaler.scale(model(**batch).loss).backward()
+    optimizer.step()
+"""
+    ),
     Valid(  # a second optimiser stepped after a plain backward of its own
         """
 for x, y in loader:
@@ -212,6 +223,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             scale = _scaled_backward(scope, index)
             if scale is None or not _grad_scaler(summary, scale.receiver) or scales_gradients(scope):
                 continue  # another library's loss scaler, or the gradients are unscaled by hand
+            if _accelerate_steps(summary, step.receiver, scale.receiver):
+                continue  # an Accelerate-prepared optimiser's step() goes through its scaler
             reported.add(id(step.node))
             # scale and step in one helper (a train_step called from the loop): its own line is the place
             inside = step.via is not None and scale.via is step.via
@@ -241,6 +254,21 @@ def _grad_scaler(summary: TrainingSummary, name: Optional[str]) -> bool:
     if binding is None or binding.call is None:
         return True
     return binding.kind == "scaler" or binding.call.rsplit(".", 1)[-1] in ("get_grad_scaler", "GradScaler")
+
+
+def _accelerate_steps(summary: TrainingSummary, optimizer: Optional[str], scaler: Optional[str]) -> bool:
+    """``accelerator.prepare(..., optimizer, ...)`` wraps the optimiser so that its ``step()``
+    calls the accelerator's scaler; ``scaler = accelerator.scaler`` is that scaler."""
+    for node in ast.walk(summary.unit.tree):  # type: ignore[arg-type]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "prepare":
+            if summary.names.kind_of(dotted(node.func.value)) == "accelerator" and any(
+                dotted(arg) == optimizer for arg in node.args
+            ):
+                return True
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute) and node.value.attr == "scaler":
+            if any(dotted(target) == scaler for target in node.targets):
+                return summary.names.kind_of(dotted(node.value.value)) == "accelerator"
+    return False
 
 
 def _direct(step: Event) -> bool:
