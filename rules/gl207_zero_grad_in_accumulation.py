@@ -294,8 +294,10 @@ def _clears_accumulated(summary: TrainingSummary, clear: Event, stepped: set) ->
         return False
     if kind == "optimizer":
         return clear.receiver in stepped or clear.via is not None  # a helper's parameter: unknown which
-    models = {summary.names.bindings[name].params_of for name in stepped if name in summary.names.bindings}
-    models.discard(None)
+    models = {
+        model for name in stepped if name in summary.names.bindings
+        for model in [summary.names.bindings[name].params_of] if model is not None
+    }
     if not models or clear.receiver is None:
         return True
     return any(clear.receiver == model or model.startswith(f"{clear.receiver}.") for model in models)
@@ -313,7 +315,7 @@ def _message(summary: TrainingSummary, scope: Scope, window: Accumulation, clear
     step = stepped.receiver or "optimizer"
     return (
         f"`{what}` clears the gradients on every micro-batch, but {step} steps only every {count} "
-        f"micro-batches (line {stepped.node.lineno}): the step loses {lost}; "
+        f"micro-batches (line {getattr(stepped.node, 'lineno', 0)}): the step loses {lost}; "
         f"clear them once per window, after {step}.step()"
     )
 

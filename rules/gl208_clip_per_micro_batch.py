@@ -269,7 +269,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             yield Report(
                 summary.unit.span(clip.via or clip.node),
                 f"gradients are clipped on every micro-batch, but {step} steps only every {count} "
-                f"micro-batches (line {window.step.node.lineno}): each clip rescales a partial sum; "
+                f"micro-batches (line {getattr(window.step.node, 'lineno', 0)}): each clip rescales a partial sum; "
                 f"clip once per window, right before the step",
                 fix=_fix(summary, scope, window, clip),
             )

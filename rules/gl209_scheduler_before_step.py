@@ -237,7 +237,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
 def _message(event: Event, step: Event, where: str) -> str:
     optimizer = step.receiver or "optimizer"
     return (
-        f"{event.receiver}.step() runs before {optimizer}.step() (line {step.node.lineno}) {where}: "
+        f"{event.receiver}.step() runs before {optimizer}.step() (line {getattr(step.node, 'lineno', 0)}) {where}: "
         f"the schedule's first learning rate is skipped and each update uses the next one; "
         f"call {event.receiver}.step() after {optimizer}.step()"
     )
