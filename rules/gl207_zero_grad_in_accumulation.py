@@ -121,6 +121,17 @@ for i, (x, y) in enumerate(loader):
         optimizer.zero_grad()
 """
     ),
+    Valid(  # two optimisers take turns, one step per iteration: nothing accumulates
+        """
+for i, (real, z) in enumerate(loader):
+    optimizer.zero_grad()
+    gan_loss(netD, netG, real, z, i).backward()
+    if i % 2 == 0:
+        opt_d.step()
+    if i % 2 == 1:
+        opt_g.step()
+"""
+    ),
     Valid(  # the discriminator's gradients are cleared, not the accumulating generator's
         """
 optG = torch.optim.Adam(netG.parameters())

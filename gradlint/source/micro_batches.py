@@ -16,7 +16,7 @@ import re
 from typing import Optional
 
 from gradlint.source.accumulation import ACCELERATE, Accumulation
-from gradlint.source.loops import BACKWARD, LOOP_NODES, Event, Scope, contains
+from gradlint.source.loops import BACKWARD, LOOP_NODES, STEP, Event, Scope, contains
 from gradlint.source.names import dotted
 
 
@@ -24,7 +24,7 @@ def per_micro_batch(scope: Scope, window: Accumulation, event: Event, flags: boo
     """Whether ``event`` runs on every micro-batch of ``window`` (not once per window).
     ``flags``: a test of a setting that no iteration changes (``if clip_grad:``,
     ``if args.max_grad_norm > 0:``) does not stop it."""
-    if window.kind == ACCELERATE:
+    if window.kind == ACCELERATE or _alternating(scope):
         return False
     backward_guards = {id(guard) for other in scope.of(BACKWARD) for guard in other.guards}
     for guard in event.guards:
@@ -73,6 +73,17 @@ def _targets(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.withitem) and node.optional_vars is not None:
         return list(ast.walk(node.optional_vars))
     return []
+
+
+def _alternating(scope: Scope) -> bool:
+    """Optimisers that take turns (``if i % 2 == 0: opt_d.step()`` / ``if i % 2 == 1:
+    opt_g.step()``): every iteration steps one of them, nothing accumulates."""
+    steps = [event for event in scope.of(STEP) if event.guards]
+    return any(
+        one.receiver != other.receiver and ast.dump(one.guards[-1]) != ast.dump(other.guards[-1])
+        for one in steps
+        for other in steps
+    )
 
 
 def micro_batch_loop(scope: Scope, window: Accumulation) -> Optional[ast.AST]:
