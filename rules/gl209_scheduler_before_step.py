@@ -54,8 +54,7 @@ from gradlint.fix.edits import make_fix, move_after, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.branches import exclusive
 from gradlint.source.loops import (
-    LOOP_NODES, SCALER_UPDATE, SCHEDULER_STEP, STEP, Event, EventCollector, Scope, TrainingSummary, contains,
-    helper_functions,
+    LOOP_NODES, SCALER_UPDATE, SCHEDULER_STEP, STEP, Event, EventCollector, Scope, TrainingSummary, helper_functions,
 )
 from gradlint.source.micro_batches import parent_block
 from gradlint.source.names import dotted
