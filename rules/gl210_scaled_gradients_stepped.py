@@ -59,7 +59,7 @@ from gradlint.fix.edits import insert_after, make_fix, replace, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.accumulation import scales_gradients
 from gradlint.source.branches import exclusive
-from gradlint.source.loops import BACKWARD, SCALE, SCALER_UPDATE, STEP, UNSCALE, Event, Scope, TrainingSummary
+from gradlint.source.loops import BACKWARD, SCALE, SCALER_UPDATE, STEP, UNSCALE, Event, Scope, TrainingSummary, contains
 from gradlint.source.names import dotted
 
 CODE = "GL210"
@@ -135,6 +135,21 @@ for batch in loader:
     optimizer.step()
 """
     ),
+    Valid(  # a method's loop: the optimiser was prepared in __init__
+        """
+class Fitter:
+    def __init__(self, accelerator, model, optimizer):
+        self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        self.scaler = torch.amp.GradScaler("cuda")
+        self.accelerator = accelerator
+
+    def fit(self, loader):
+        for batch in loader:
+            self.optimizer.zero_grad()
+            self.scaler.scale(self.model(**batch).loss).backward()
+            self.optimizer.step()
+"""
+    ),
     Valid(  # a second optimiser stepped after a plain backward of its own
         """
 for x, y in loader:
@@ -188,6 +203,30 @@ for real in loader:
     scaler.update()
 """,
     ),
+    Invalid(  # another function prepares an optimiser of the same name: not this one
+        """
+def baseline(model, optimizer, loader, scaler):
+    for batch in loader:
+        scaler.scale(model(**batch).loss).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+
+def integration(accelerator, model, optimizer, loader):
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+""",
+        line=5,
+        fixed="""
+def baseline(model, optimizer, loader, scaler):
+    for batch in loader:
+        scaler.scale(model(**batch).loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        optimizer.zero_grad()
+
+def integration(accelerator, model, optimizer, loader):
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
+""",
+    ),
     Invalid(  # unscaled first: right magnitudes, but an inf/NaN step is not skipped
         """
 for x, y in loader:
@@ -223,7 +262,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             scale = _scaled_backward(scope, index)
             if scale is None or not _grad_scaler(summary, scale.receiver) or scales_gradients(scope):
                 continue  # another library's loss scaler, or the gradients are unscaled by hand
-            if _accelerate_steps(summary, step.receiver, scale.receiver):
+            if _accelerate_steps(summary, scope, step.receiver, scale.receiver):
                 continue  # an Accelerate-prepared optimiser's step() goes through its scaler
             reported.add(id(step.node))
             # scale and step in one helper (a train_step called from the loop): its own line is the place
@@ -256,19 +295,36 @@ def _grad_scaler(summary: TrainingSummary, name: Optional[str]) -> bool:
     return binding.kind == "scaler" or binding.call.rsplit(".", 1)[-1] in ("get_grad_scaler", "GradScaler")
 
 
-def _accelerate_steps(summary: TrainingSummary, optimizer: Optional[str], scaler: Optional[str]) -> bool:
+def _accelerate_steps(summary: TrainingSummary, scope: Scope, optimizer: Optional[str], scaler: Optional[str]) -> bool:
     """``accelerator.prepare(..., optimizer, ...)`` wraps the optimiser so that its ``step()``
-    calls the accelerator's scaler; ``scaler = accelerator.scaler`` is that scaler."""
-    for node in ast.walk(summary.unit.tree):  # type: ignore[arg-type]
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "prepare":
-            if summary.names.kind_of(dotted(node.func.value)) == "accelerator" and any(
-                dotted(arg) == optimizer for arg in node.args
-            ):
-                return True
+    calls the accelerator's scaler; ``scaler = accelerator.scaler`` is that scaler. Read in
+    the function around the loop (the class, for ``self.`` names): another function's
+    prepared optimiser of the same name is another object."""
+    for node in ast.walk(_region(summary, scope, optimizer)):
+        if isinstance(node, ast.Assign) and _is_prepare(summary, node.value):
+            if any(dotted(sub) == optimizer for target in node.targets for sub in ast.walk(target)):
+                return True  # self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        if _is_prepare(summary, node) and any(dotted(arg) == optimizer for arg in node.args):  # type: ignore[attr-defined]
+            return True
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute) and node.value.attr == "scaler":
             if any(dotted(target) == scaler for target in node.targets):
                 return summary.names.kind_of(dotted(node.value.value)) == "accelerator"
     return False
+
+
+def _is_prepare(summary: TrainingSummary, node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "prepare"
+        and summary.names.kind_of(dotted(node.func.value)) == "accelerator"
+    )
+
+
+def _region(summary: TrainingSummary, scope: Scope, name: Optional[str]) -> ast.AST:
+    tree = summary.unit.tree
+    assert tree is not None
+    kinds: tuple[type, ...] = (ast.ClassDef,) if (name or "").startswith("self.") else (ast.FunctionDef, ast.AsyncFunctionDef)
+    around = [node for node in ast.walk(tree) if isinstance(node, kinds) and contains(node, scope.node)]
+    return max(around, key=lambda node: getattr(node, "lineno", 0)) if around else tree
 
 
 def _direct(step: Event) -> bool:
