@@ -10,8 +10,9 @@ from gradlint.runner import RunResult
 _BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
 
 
-def format_finding(finding, color: bool = False) -> str:
-    fixable = " [*]" if finding.fix else ""
+def format_finding(finding, color: bool = False, unsafe_fixes: bool = False) -> str:
+    # as ruff: [*] only where --fix (with --unsafe-fixes when given) would apply the fix
+    fixable = " [*]" if finding.fix and (unsafe_fixes or not finding.fix.unsafe) else ""
     location = f"{finding.path}:{finding.line}:{finding.column}:"
     code = finding.code
     if color:
@@ -30,7 +31,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
     by_model: dict[str, list] = {}
     for finding in result.findings:
         if finding.model is None:
-            stream.write(format_finding(finding, color) + "\n")
+            stream.write(format_finding(finding, color, settings.unsafe_fixes) + "\n")
         else:
             by_model.setdefault(finding.model, []).append(finding)
     for model, findings in by_model.items():
@@ -38,7 +39,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
             header = f"model {model}:"
             stream.write((f"{_BOLD}{_CYAN}{header}{_RESET}" if color else header) + "\n")
         for finding in findings:
-            stream.write(format_finding(finding, color) + "\n")
+            stream.write(format_finding(finding, color, settings.unsafe_fixes) + "\n")
         if not quiet:
             _write_probe_chart(result, model, stream)
     if not quiet:  # probed models without findings still get their chart
@@ -53,9 +54,13 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
         stream.write("All checks passed!\n")
         return
     stream.write(f"Found {count} error{'s' if count != 1 else ''}.\n")
-    fixable = sum(1 for f in result.findings if f.fix)
+    fixable = sum(1 for f in result.findings if f.fix and (settings.unsafe_fixes or not f.fix.unsafe))
+    hidden = sum(1 for f in result.findings if f.fix and f.fix.unsafe and not settings.unsafe_fixes)
+    more = f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)" if hidden else ""
     if fixable:
-        stream.write(f"[*] {fixable} fixable with the `--fix` option.\n")
+        stream.write(f"[*] {fixable} fixable with the `--fix` option{more}.\n")
+    elif hidden:
+        stream.write(f"No fixes available{more}.\n")
 
 
 def _write_probe_chart(result: RunResult, model: str, stream: TextIO) -> None:
