@@ -3,13 +3,15 @@ Finds normalisation layers built with a large `eps` (0.01 or more, a literal):
 `nn.BatchNorm1d/2d/3d`, `nn.SyncBatchNorm`, `nn.InstanceNorm1d/2d/3d` and their `Lazy`
 forms, `nn.GroupNorm`, `nn.LayerNorm`, `nn.RMSNorm`, and the functional
 `F.batch_norm`/`instance_norm`/`group_norm`/`layer_norm`/`rms_norm`. Above all it catches a
-Keras habit: `nn.BatchNorm2d(128, 0.8)`. Keras' `BatchNormalization(momentum=0.8)` takes
-momentum first; PyTorch's second positional argument is `eps`, so that layer normalises
-with `eps=0.8`. Each layer's signature is read as PyTorch defines it: `eps` is the second
+slip of Keras ports: Keras code writes `BatchNormalization(momentum=0.8)`, and ported as
+`nn.BatchNorm2d(128, 0.8)` the number lands in PyTorch's second parameter, which is
+`eps`: that layer normalises with `eps=0.8` and the default momentum. Each layer's signature is read as PyTorch defines it: `eps` is the second
 argument of BatchNorm/InstanceNorm/LayerNorm/RMSNorm, the third of
 `GroupNorm(num_groups, num_channels, eps)` and the first of the `Lazy` forms.
 
-An `eps` that comes from a variable or a config is not flagged, nor one whose line (or
+It also flags a layer's size repeated in the `eps` place
+(`nn.BatchNorm2d(c * 2, c * 2)`), whatever its value: eps is then a channel count.
+Any other `eps` that comes from a variable or a config is not flagged, nor one whose line (or
 the line above) carries a comment about it (`# eps=0.1 on purpose: fp16 variance`).
 
 ## Why is this bad?
@@ -54,7 +56,7 @@ generator = nn.Sequential(
 - `min-eps` (default `0.01`): the smallest literal `eps` reported.
 
 ## References
-- [`torch.nn.BatchNorm2d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html): `BatchNorm2d(num_features, eps=1e-05, momentum=0.1, ...)`, and the note that its momentum differs from the optimiser's and Keras' convention
+- [`torch.nn.BatchNorm2d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html): `BatchNorm2d(num_features, eps=1e-05, momentum=0.1, ...)`, and its note on the momentum update of the running statistics, `(1 - momentum) * running + momentum * batch`
 - [`torch.nn.GroupNorm`](https://pytorch.org/docs/stable/generated/torch.nn.GroupNorm.html), [`torch.nn.LayerNorm`](https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html)
 - [Keras `BatchNormalization`](https://keras.io/api/layers/normalization_layers/batch_normalization/): `momentum=0.99`, `epsilon=0.001`
 - Ioffe & Szegedy, [Batch Normalization](https://arxiv.org/abs/1502.03167), 2015
@@ -62,11 +64,12 @@ generator = nn.Sequential(
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
-from gradlint.fix.edits import make_fix, replace
+from gradlint.fix.edits import make_fix, replace, source
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.torch_calls import TorchCall, comments_near, literal_number, torch_calls
 from gradlint.source.unit import SourceUnit
@@ -97,7 +100,7 @@ EPS_POSITION: dict[str, int] = {
     "layer_norm": 4,  # (input, normalized_shape, weight, bias, eps)
     "rms_norm": 3,  # (input, normalized_shape, weight, eps)
 }
-# layers whose next positional parameter after eps is momentum (Keras' first argument)
+# layers with a momentum parameter (what a Keras port's misplaced number meant)
 WITH_MOMENTUM = {name for name in EPS_POSITION if "BatchNorm" in name or "InstanceNorm" in name}
 # a comment that says the author chose eps: "eps", "epsilon", "on purpose", ...
 _DELIBERATE = re.compile(r"\beps|epsilon|deliberate|intentional|on purpose", re.I)
@@ -113,6 +116,9 @@ VALID = [
     Valid(  # eps from a variable: the caller decides
         "import torch.nn as nn\ndef block(c, bn_eps):\n    return nn.BatchNorm2d(c, bn_eps)\n"
     ),
+    Valid(  # a different expression: eps from the config
+        "import torch.nn as nn\ndef up(cfg):\n    return nn.BatchNorm2d(cfg.width, cfg.eps)\n"
+    ),
     Valid(  # documented on the line above
         "import torch.nn as nn\n# eps=0.1: the variance of these fp16 features is tiny, keep the step bounded\nnorm = nn.LayerNorm(64, eps=0.1)\n"
     ),
@@ -122,8 +128,8 @@ VALID = [
     Valid(  # not torch: a local class of the same name
         "import torch.nn as nn\nclass LayerNorm(nn.Module):\n    def __init__(self, d, eps):\n        super().__init__()\n\nnorm = LayerNorm(64, 0.5)\n"
     ),
-    Valid(  # not torch: Keras' BatchNormalization takes momentum first
-        "from tensorflow import keras\nbn = keras.layers.BatchNormalization(0.8)\n"
+    Valid(  # not torch: Keras' own layer
+        "from tensorflow import keras\nbn = keras.layers.BatchNormalization(momentum=0.8)\n"
     ),
 ]
 INVALID = [
@@ -168,6 +174,10 @@ def block(in_feat, out_feat):
         line=2,
         fixed="import torch.nn as nn\nbn = nn.LazyBatchNorm2d(momentum=0.1)\n",
     ),
+    Invalid(  # the channel count repeated: eps = num_features, whatever its value
+        "import torch.nn as nn\ndef up(cfg):\n    return nn.BatchNorm2d(cfg.width * 2, cfg.width * 2)\n",
+        line=3,
+    ),
     Invalid(  # functional: eps is batch_norm's eighth argument
         "import torch.nn.functional as F\ndef norm(x, m, v):\n    return F.batch_norm(x, m, v, None, None, True, 0.1, 0.5)\n",
         line=3,
@@ -181,12 +191,35 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         position = EPS_POSITION[call.short]
         eps_node = call.argument(position, "eps")
         eps = literal_number(eps_node)
-        if eps_node is None or eps is None or eps < threshold:
-            continue
-        if any(_DELIBERATE.search(comment) for comment in comments_near(unit, call.node)):
+        if eps_node is None or any(_DELIBERATE.search(comment) for comment in comments_near(unit, call.node)):
             continue
         positional = eps_node in call.node.args
+        if eps is None:
+            size = _size_repeated_as_eps(unit, call, eps_node) if positional else None
+            if size is not None:
+                yield Report(
+                    unit.span(call.node),
+                    f"{call.short}'s {_ordinal(EPS_POSITION[call.short])} argument is eps, and it gets {source(unit, eps_node)}, "
+                    f"the same value as {size}: eps is a channel count, so the layer divides by sqrt(var + that count) "
+                    "and hardly normalises; drop the repeated argument",
+                )
+            continue
+        if eps < threshold:
+            continue
         yield Report(unit.span(call.node), _message(call, eps, positional), fix=_fix(unit, call, eps, positional))
+
+
+# the size parameter a repeated eps copies: BatchNorm2d(c, c), GroupNorm(g, c, c)
+_SIZE_PARAMETER = {"GroupNorm": (1, "num_channels"), "LayerNorm": (0, "normalized_shape"), "RMSNorm": (0, "normalized_shape")}
+
+
+def _size_repeated_as_eps(unit: SourceUnit, call: TorchCall, eps_node: ast.expr) -> Optional[str]:
+    """``BatchNorm2d(c * 2, c * 2)``: the positional eps is the layer's own size expression."""
+    if EPS_POSITION[call.short] == 0 or (call.short not in _SIZE_PARAMETER and call.short not in WITH_MOMENTUM):
+        return None  # Lazy forms have no size; functional forms take tensors first
+    index, name = _SIZE_PARAMETER.get(call.short, (0, "num_features"))
+    size = call.node.args[index]
+    return name if ast.dump(size) == ast.dump(eps_node) else None
 
 
 def _keras_momentum(call: TorchCall, eps: float, positional: bool) -> Optional[float]:
@@ -210,7 +243,7 @@ def _message(call: TorchCall, eps: float, positional: bool) -> str:
     momentum = _keras_momentum(call, eps, positional)
     if momentum is not None:
         return (
-            f"{layer}'s {_ordinal(EPS_POSITION[layer])} argument is eps, not momentum as in Keras: eps={shown} {effect}; "
+            f"{layer}'s {_ordinal(EPS_POSITION[layer])} argument is eps, not momentum: eps={shown} {effect}; "
             f"for Keras' momentum={shown} write momentum={_shown(momentum)} (PyTorch's momentum is 1 - Keras'), "
             "or say in a comment why eps is large"
         )
