@@ -3,7 +3,8 @@ Finds `F.dropout(x, p)` (and `F.dropout1d/2d/3d`) called in a method of an `nn.M
 (its `forward`, or a helper it calls) without a `training` argument. Not flagged: a call
 that passes `training` (by keyword or as the third argument), one under a test of the
 training mode (`if self.training: x = F.dropout(x, p)`, or after
-`if not self.training: return x`), a literal `p` of 0, and calls outside a module's
+`if not self.training: return x`), a method that only runs while training
+(`training_step`, `forward_train`), a literal `p` of 0, and calls outside a module's
 methods (a function that takes `training` as a parameter decides it for itself).
 `F.alpha_dropout` and `F.feature_alpha_dropout` default to `training=False` and are not
 this rule's concern.
@@ -115,6 +116,9 @@ VALID = [
         "import torch\nimport torch.nn.functional as F\nclass Drop(torch.autograd.Function):\n"
         "    @staticmethod\n    def forward(ctx, x):\n        return F.dropout(x, 0.1)\n"
     ),
+    Valid(  # a method that only runs in training (Lightning's training_step, mmdet's forward_train)
+        _MODULE + "\n    def training_step(self, batch, batch_idx):\n        return F.dropout(self.fc(batch), self.p).sum()\n"
+    ),
     Valid(  # p = 0: no dropout at all
         _MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), 0.0)\n"
     ),
@@ -155,6 +159,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             continue  # outside a module's methods, or arguments we cannot see
         if call.argument(_TRAINING_POSITION, "training") is not None or decided_by_training(call):
             continue
+        if "train" in call.method.name.lower():
+            continue  # training_step, forward_train: run only while training, where dropout belongs
         p = literal_number(call.argument(1, "p"))
         if p is not None and p <= 0:
             continue
