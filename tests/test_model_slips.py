@@ -183,3 +183,24 @@ def test_a_broken_file_is_not_a_crash(tmp_path):
     path.write_text("import torch.nn as nn\nlayer = nn.BatchNorm2d(8, 0.8\n")
     assert [f.code for f in _lint(path, ["GL001", "GL107", "GL108", "GL109"])] == ["GL001"]
 
+
+
+def test_gl215_doc_example_measures_the_shrunken_gradient_it_describes():
+    """The rule's Example trains softmax outputs with CrossEntropyLoss; its "Use instead"
+    returns the logits. Measured at the logits, the first gets about a tenth of the gradient."""
+    from gradlint.registry import code_blocks, get_rule
+
+    rule = get_rule("GL215")
+    assert rule is not None
+    (example,), (better,) = code_blocks(rule.section("Example")), code_blocks(rule.section("Use instead"))
+    torch.manual_seed(0)
+    x, y = torch.randn(256, 784), torch.randint(0, 10, (256,))
+    norms = []
+    for text in (example, better):
+        module = _build(text)
+        model = module.model
+        logits = {}
+        model.fc.register_forward_hook(lambda _m, _i, out: logits.setdefault("z", out.retain_grad() or out))
+        module.train_step(x, y)
+        norms.append(logits["z"].grad.norm().item())
+    assert norms[0] / norms[1] == pytest.approx(0.1, abs=0.04)
