@@ -132,6 +132,11 @@ VALID = [
         "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\nmodel = Net()\n"
         "def step(x, y):\n    F.nll_loss(model(x), y).backward()\n"
     ),
+    Valid(  # one name, two models: which one the loss sees is not clear from the source
+        _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
+        "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
+        "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n"
+    ),
     Valid(  # the softmax model is not the one the loss gets
         _MLP + "\npolicy = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=-1))\nclassifier = nn.Linear(8, 4)\n"
         "criterion = nn.CrossEntropyLoss()\ndef step(x, y):\n    probs = policy(x)\n    criterion(classifier(x), y).backward()\n"

@@ -63,6 +63,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     by_class = {name: act for name, cls in classes.items() if (act := _class_activation(name, cls, names))}
     models: dict[str, FinalActivation] = {}  # bound name (model, self.net) -> its final activation
     losses: dict[str, str] = {}  # bound name (criterion) -> loss
+    other_models: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             value = _unwrap_moves(node.value)
@@ -75,6 +76,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 models[target] = FinalActivation(target, ending[0], ending[1])
             elif names.get(id(value)) in LOSSES:
                 losses[target] = LOSSES[names[id(value)]]
+            elif callee in classes or names.get(id(value)) == "torch.nn.Sequential":
+                other_models.add(target)  # the name also holds a model without that ending
+    for name in other_models:
+        models.pop(name, None)
     found = []
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         assigned = _model_outputs(function, models)
