@@ -4,7 +4,8 @@ Finds `F.dropout(x, p)` (and `F.dropout1d/2d/3d`) called in a method of an `nn.M
 that passes `training` (by keyword or as the third argument), one under a test of the
 training mode (`if self.training: x = F.dropout(x, p)`, or after
 `if not self.training: return x`), a method that only runs while training
-(`training_step`, `forward_train`), a literal `p` of 0, and calls outside a module's
+(`training_step`, `forward_train`), one whose comment (on its line or the line above)
+says it stays on by design (`# always on, also at inference`), a literal `p` of 0, and calls outside a module's
 methods (a function that takes `training` as a parameter decides it for itself).
 `F.alpha_dropout` and `F.feature_alpha_dropout` default to `training=False` and are not
 this rule's concern.
@@ -61,12 +62,13 @@ None.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.torch_calls import TorchCall, decided_by_training, literal_number, torch_calls
+from gradlint.source.torch_calls import TorchCall, comments_near, decided_by_training, literal_number, torch_calls
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL109"
@@ -80,6 +82,8 @@ OPTIONS: dict = {}
 # the functional dropouts whose ``training`` parameter defaults to True (the third)
 ALWAYS_ON = ("dropout", "dropout1d", "dropout2d", "dropout3d")
 _TRAINING_POSITION = 2
+# a comment that says dropout stays on by design (Tacotron 2's prenet, Monte Carlo dropout)
+_DELIBERATE = re.compile(r"always|inference|\beval|deliberate|intentional|on purpose|monte.?carlo|\bmc\b", re.I)
 
 _MODULE = """import torch.nn as nn
 import torch.nn.functional as F
@@ -118,6 +122,10 @@ VALID = [
     ),
     Valid(  # a method that only runs in training (Lightning's training_step, mmdet's forward_train)
         _MODULE + "\n    def training_step(self, batch, batch_idx):\n        return F.dropout(self.fc(batch), self.p).sum()\n"
+    ),
+    Valid(  # documented as on by design, on the line or the line above
+        _MODULE + "\n    def forward(self, x):\n        # keep sampling noise at inference too (Monte Carlo estimate)\n"
+        "        y = F.dropout(self.fc(x), self.p)\n        return F.dropout(y, self.p)  # on in eval as well, on purpose\n"
     ),
     Valid(  # p = 0: no dropout at all
         _MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), 0.0)\n"
@@ -161,6 +169,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             continue
         if "train" in call.method.name.lower():
             continue  # training_step, forward_train: run only while training, where dropout belongs
+        if any(_DELIBERATE.search(comment) for comment in comments_near(unit, call.node)):
+            continue
         p = literal_number(call.argument(1, "p"))
         if p is not None and p <= 0:
             continue
