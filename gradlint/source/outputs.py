@@ -54,9 +54,11 @@ class LossOfModel:
 def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     """Every loss call of the file whose first argument is the output of a model of this
     file that ends in softmax or sigmoid."""
-    if unit.tree is None:
+    if unit.tree is None or not any(word in unit.text for word in ("oftmax", "igmoid", "expit")):
         return []
     calls = torch_calls(unit)
+    if not any(call.name in LOSSES for call in calls.calls):
+        return []  # no loss of the table in this file: nothing to link
     names = {id(c.node): c.name for c in calls.calls}
     tree = unit.tree
     classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}

@@ -154,17 +154,19 @@ def _leaves(body: list[ast.stmt]) -> bool:
 class _Collector:
     def __init__(self, unit: SourceUnit, tree: ast.Module) -> None:
         self.unit = unit
-        self.aliases = collect_aliases(tree)
+        nodes = list(ast.walk(tree))  # one walk; the facts below are filters over it
+        imports: list[ast.stmt] = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
+        self.aliases = collect_aliases(ast.Module(body=imports, type_ignores=[]))
         self.imports_torch = any(full.split(".")[0] == "torch" for full in self.aliases.values())
         self.star_torch = any(
             isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch") and any(a.name == "*" for a in node.names)
-            for node in ast.walk(tree)
+            for node in imports
         )
-        self.local = {
-            node.name for node in ast.walk(tree) if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        }
-        self.module_classes = _module_classes(tree, self)
+        classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
+        self.local = {n.name for n in nodes if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+        self.module_classes = _module_classes(classes, self)
         self.result = TorchCalls(unit)
+        self.stack: list[ast.AST] = []  # the ancestors of the node being visited
 
     def torch_name(self, func: ast.AST) -> Optional[str]:
         name = dotted(func)
@@ -182,29 +184,31 @@ class _Collector:
             return f"torch.nn.{name}"  # from torch.nn import *: judged by the rules' own name lists
         return None
 
-    def visit(self, node: ast.AST, ancestors: tuple[ast.AST, ...], method: Optional[Function], self_name: Optional[str]) -> None:
+    def visit(self, node: ast.AST, method: Optional[Function], self_name: Optional[str]) -> None:
+        if isinstance(node, ast.Call):
+            name = self.torch_name(node.func)
+            if name is not None:
+                self.result.calls.append(TorchCall(node, name, tuple(self.stack), method, self_name))
+        self.stack.append(node)
         if isinstance(node, ast.ClassDef):
             is_module = node in self.module_classes
             for child in node.body:
                 if is_module and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_instance_method(child):
                     first = child.args.posonlyargs + child.args.args
-                    self.visit(child, ancestors + (node,), child, first[0].arg)
+                    self.visit(child, child, first[0].arg)
                 else:
-                    self.visit(child, ancestors + (node,), None, None)
+                    self.visit(child, None, None)
             extras: list[ast.AST] = [*node.bases, *node.keywords, *node.decorator_list]
             for extra in extras:
-                self.visit(extra, ancestors + (node,), method, self_name)
-            return
-        if isinstance(node, ast.Call):
-            name = self.torch_name(node.func)
-            if name is not None:
-                self.result.calls.append(TorchCall(node, name, ancestors, method, self_name))
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and method is not None and node is not method:
-            shadowed = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
-            if self_name in shadowed:  # a nested function with its own ``self``
-                method, self_name = None, None
-        for sub in ast.iter_child_nodes(node):
-            self.visit(sub, ancestors + (node,), method, self_name)
+                self.visit(extra, method, self_name)
+        else:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and method is not None and node is not method:
+                shadowed = {a.arg for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs}
+                if self_name in shadowed:  # a nested function with its own ``self``
+                    method, self_name = None, None
+            for sub in ast.iter_child_nodes(node):
+                self.visit(sub, method, self_name)
+        self.stack.pop()
 
 
 def _is_instance_method(function: Function) -> bool:
@@ -216,10 +220,9 @@ def _is_instance_method(function: Function) -> bool:
     return not decorators & {"staticmethod", "classmethod"}
 
 
-def _module_classes(tree: ast.Module, collector: _Collector) -> set[ast.ClassDef]:
+def _module_classes(classes: list[ast.ClassDef], collector: _Collector) -> set[ast.ClassDef]:
     """Classes of the file that are ``nn.Module``s: a torch.nn/Lightning base, a module class
     of this file, or an imported base we cannot see into when the class defines ``forward``."""
-    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
     by_name = {c.name: c for c in classes}
     modules: set[ast.ClassDef] = set()
     changed = True
@@ -252,11 +255,11 @@ def _is_module(cls: ast.ClassDef, by_name: dict[str, ast.ClassDef], modules: set
 
 
 def _collect(unit: SourceUnit) -> TorchCalls:
-    if unit.tree is None:
-        return TorchCalls(unit)
+    if unit.tree is None or "torch" not in unit.text:
+        return TorchCalls(unit)  # no torch import, no torch call: most files of a mixed project
     collector = _Collector(unit, unit.tree)
     try:
-        collector.visit(unit.tree, (), None, None)
+        collector.visit(unit.tree, None, None)
     except RecursionError:
         pass  # nesting deeper than the interpreter's stack: the calls found so far
     return collector.result
