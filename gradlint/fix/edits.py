@@ -122,7 +122,7 @@ def clip_function(names: Names) -> Optional[str]:
     return None
 
 
-def make_fix(message: str, *edits: Optional[Edit]) -> Optional[Fix]:
+def make_fix(message: str, *edits: Optional[Edit], unsafe: bool = False) -> Optional[Fix]:
     if not edits or any(edit is None for edit in edits):
         return None
-    return Fix(message, tuple(edits))  # type: ignore[arg-type]
+    return Fix(message, tuple(edits), unsafe)  # type: ignore[arg-type]
