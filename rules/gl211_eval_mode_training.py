@@ -185,6 +185,35 @@ while True:
     optimizer.zero_grad(set_to_none=True)
 """
     ),
+    Valid(  # only the EMA copy is put in eval mode
+        """
+for epoch in range(epochs):
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+        ema.update(model)
+    ema.module.eval()
+    score = evaluate(ema.module, val_loader)
+"""
+    ),
+    Valid(  # samples from both nets through a loop variable; train() on the real name each step
+        """
+class Trainer:
+    def step(self):
+        self.net.train()
+        self.loss_fn(self.net(next(self.data))).backward()
+        self.opt.step()
+        self.opt.zero_grad()
+        for model in (self.ema_net, self.net):
+            model.eval()
+            save_samples(model(next(self.data)))
+
+    def run(self):
+        while self.steps < self.total:
+            self.step()
+"""
+    ),
     Valid(  # Lightning sets the mode itself
         """
 import lightning as L

@@ -87,6 +87,21 @@ class ViT(nn.Module):
         self.head.weight.requires_grad = False
 """
     ),
+    Valid(  # an item of a ParameterDict is a parameter
+        """
+import torch
+from torch import nn
+
+class Adapter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.ranks = nn.ParameterDict()
+
+    def add(self, name):
+        self.ranks[name] = nn.Parameter(torch.ones(1))
+        self.ranks[name].requires_grad = False
+"""
+    ),
     Valid(  # a name of unknown kind: not reported
         """
 encoder = build_encoder(cfg)

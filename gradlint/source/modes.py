@@ -38,7 +38,7 @@ PRETRAINED = "pretrained"  # model = AutoModel.from_pretrained(...): eval mode f
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_MODEL_NAMES = {"model", "net", "network", "module", "self"}
+_MODEL_NAMES = {"model", "net", "network", "self"}
 _MAY_SET_MODE = re.compile(r"train|(^|_)mode($|_)", re.IGNORECASE)
 
 
@@ -141,7 +141,7 @@ def _check(context: _Context, events: list[Event], cyclic: bool, leaks: dict[int
         for position, later in enumerate(order):
             if exclusive(event, later):
                 continue
-            if later.kind == TRAIN and _covers(_resolve(later, context.helpers), model):
+            if later.kind == TRAIN and _covers(_resolve(later, context.helpers), model, context.trained[0]):
                 break
             if later.kind != BACKWARD:
                 continue
@@ -203,13 +203,25 @@ def _trained_models(summary: TrainingSummary) -> tuple[set[str], bool]:
 
 def _is_trained(model: str, trained: tuple[set[str], bool]) -> bool:
     owners, unknown = trained
-    if any(_related(model, owner) for owner in owners):
+    return _owned(model, owners) or (unknown and _named_like_model(model))
+
+
+def _owned(model: Optional[str], owners: set[str]) -> bool:
+    return model is not None and any(_related(model, owner) for owner in owners)
+
+
+def _named_like_model(model: str) -> bool:
+    """``model``, ``self.net``, ``model.module`` (DDP), not ``model_ema.module`` or ``teacher``."""
+    if model.endswith(".module"):
+        model = model[: -len(".module")]
+    return model.rsplit(".", 1)[-1] in _MODEL_NAMES
+
+
+def _covers(train: Optional[str], model: str, owners: set[str]) -> bool:
+    """A train call restores ``model`` unless both are known, different trained models (a GAN's two nets)."""
+    if train is None or _related(train, model) or "self" in (train, model):
         return True
-    return unknown and model.rsplit(".", 1)[-1] in _MODEL_NAMES
-
-
-def _covers(train: Optional[str], model: str) -> bool:
-    return train is None or _related(train, model) or train == "self" or model == "self"
+    return not (_owned(train, owners) and _owned(model, owners))
 
 
 def _related(one: str, other: str) -> bool:

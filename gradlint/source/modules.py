@@ -28,6 +28,7 @@ from gradlint.source.names import Names, dotted
 
 MODULE = "module"
 TENSOR = "tensor"
+PARAMETERS = "parameters"  # nn.ParameterList / ParameterDict: a module whose items are tensors
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -179,8 +180,11 @@ class ModuleKinds:
         if isinstance(expr, ast.Attribute):
             return self._attribute_kind(expr, at)
         if isinstance(expr, ast.Subscript):
-            # an item of a ModuleList/Sequential is a module
-            return MODULE if self.kind(expr.value, at) == MODULE and not isinstance(expr.slice, ast.Slice) else None
+            # an item of a ModuleList/Sequential is a module, of a ParameterList a tensor
+            container = self.kind(expr.value, at)
+            if isinstance(expr.slice, ast.Slice):
+                return None
+            return {MODULE: MODULE, PARAMETERS: TENSOR}.get(container or "")
         return None
 
     def _attribute_kind(self, expr: ast.Attribute, at: ast.AST) -> Optional[str]:
@@ -243,6 +247,8 @@ def constructor_kind(callee: str, module_classes: set[str]) -> Optional[str]:
     if callee.startswith("torch.nn.") and last[:1].isupper():
         if callee.startswith("torch.nn.functional.") or callee.startswith("torch.nn.init."):
             return None
+        if last in ("ParameterList", "ParameterDict"):
+            return PARAMETERS
         return TENSOR if last in _TENSOR_CLASSES else MODULE
     if _TENSOR_FACTORIES.match(callee):
         return TENSOR
