@@ -63,7 +63,8 @@ import ast
 from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.frames import MOVE_METHODS, FileFrames, Frame, Move, Rebind, Training, Wrap, file_frames
+from gradlint.source.frames import MOVE_METHODS, FileFrames, Frame, Move, Rebind, Training, Wrap, file_frames, quiet_when_too_deep
+from gradlint.source.loops import contains
 from gradlint.source.modules import MODULE
 from gradlint.source.names import dotted
 from gradlint.source.unit import SourceUnit
@@ -129,6 +130,10 @@ INVALID = [
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
+    return quiet_when_too_deep(_check(unit))
+
+
+def _check(unit: SourceUnit) -> Iterator[Report]:
     if unit.tree is None or "DistributedDataParallel" not in unit.text:
         return
     frames = file_frames(unit)
@@ -201,13 +206,9 @@ def _training_follows(frames: FileFrames, frame: Frame, index: int, move: Move) 
     for position, fact in enumerate(frame.facts):
         if not isinstance(fact, Training):
             continue
-        if position > index or (loop is not None and _inside(fact.node, loop)):
+        if position > index or (loop is not None and contains(loop, fact.node)):
             return True
     return False
-
-
-def _inside(node: ast.AST, loop: ast.AST) -> bool:
-    return loop.lineno <= node.lineno <= (loop.end_lineno or loop.lineno)
 
 
 def _message(move: Move, wrap: Wrap) -> str:

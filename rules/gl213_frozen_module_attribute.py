@@ -52,7 +52,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import make_fix, replace, source, standalone
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.frames import FileFrames, RequiresGradSet, file_frames
+from gradlint.source.frames import FileFrames, RequiresGradSet, file_frames, quiet_when_too_deep
 from gradlint.source.modules import MODULE
 from gradlint.source.unit import SourceUnit
 
@@ -214,6 +214,10 @@ class Teacher(nn.Module):
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
+    return quiet_when_too_deep(_check(unit))
+
+
+def _check(unit: SourceUnit) -> Iterator[Report]:
     if unit.tree is None or "requires_grad" not in unit.text:
         return
     frames = file_frames(unit)

@@ -54,7 +54,8 @@ import re
 from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.frames import FileFrames, Frame, OptimizerBuilt, ParamGroupAdded, SubmoduleSet, file_frames
+from gradlint.source.frames import FileFrames, Frame, OptimizerBuilt, ParamGroupAdded, SubmoduleSet, file_frames, quiet_when_too_deep
+from gradlint.source.loops import contains
 from gradlint.source.modules import MODULE
 from gradlint.source.unit import SourceUnit
 
@@ -169,6 +170,10 @@ net.add_module("out", nn.Linear(8, 1))
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
+    return quiet_when_too_deep(_check(unit))
+
+
+def _check(unit: SourceUnit) -> Iterator[Report]:
     if unit.tree is None or "parameters()" not in unit.text:
         return
     frames = file_frames(unit)
@@ -191,7 +196,7 @@ def _added_after(frames: FileFrames, frame: Frame, index: int, built: OptimizerB
         if any(_registers(other, built) for other in later[position + 1 :]):
             continue
         loop = frames.innermost_loop(fact.node, frame.node)
-        if loop is not None and any(_rebuilds(other, built) and _inside(other.node, loop) for other in frame.facts):
+        if loop is not None and any(_rebuilds(other, built) and contains(loop, other.node) for other in frame.facts):
             continue  # a loop that builds the optimiser anew each time round
         return Report(frames.unit.span(fact.stmt), _message(fact, built))
     return None
@@ -205,10 +210,6 @@ def _registers(fact: object, built: OptimizerBuilt) -> bool:
 
 def _rebuilds(fact: object, built: OptimizerBuilt) -> bool:
     return isinstance(fact, OptimizerBuilt) and (fact.name == built.name or fact.owner == built.owner)
-
-
-def _inside(node: ast.AST, loop: ast.AST) -> bool:
-    return loop.lineno <= node.lineno <= (loop.end_lineno or loop.lineno)
 
 
 def _has_parameters(frames: FileFrames, value: ast.expr, at: ast.AST) -> bool:

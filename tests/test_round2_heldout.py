@@ -77,3 +77,21 @@ def test_fixed_script_parses_is_clean_and_runs(tmp_path, name, code, printed, be
     assert _lint(script, [code]) == set()
     assert fix_text(str(script), fixed, settings) == (fixed, 0)
     assert f"{printed}={after}" in _run(script)
+
+
+def test_nesting_deeper_than_the_analysis_ends_quietly():
+    from gradlint.runner import lint_unit
+    from gradlint.source.unit import SourceUnit
+
+    chain = b".to(device)" * 300
+    data = b"import torch\nopt = torch.optim.SGD(model.parameters())\nmodel.fc = layer" + chain + b"\nmodel.fc.requires_grad = False\n"
+    unit = SourceUnit.from_bytes("deep.py", data)
+    assert unit.tree is not None
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)
+    try:
+        settings = Settings(select=["GL212", "GL213", "GL214"])
+        findings = lint_unit(unit, active_rules(settings), settings)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert findings == []

@@ -24,12 +24,13 @@ import ast
 import re
 import weakref
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Iterator, Optional, TypeVar, Union
 
 from gradlint.source.modules import ModuleKinds, frame_nodes
 from gradlint.source.names import Names, classify, dotted
 from gradlint.source.unit import SourceUnit
 
+T = TypeVar("T")
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -270,6 +271,15 @@ def _destination(method: str, call: ast.Call, names: Names) -> tuple[Optional[st
 
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
+
+
+def quiet_when_too_deep(reports: Iterator[T]) -> Iterator[T]:
+    """A file rule's reports, ending quietly where the code nests deeper than the analysis's
+    stack (the loop summary reports such a file as GL001 already)."""
+    try:
+        yield from reports
+    except RecursionError:
+        return
 
 
 _CACHE: "weakref.WeakKeyDictionary[ast.Module, FileFrames]" = weakref.WeakKeyDictionary()

@@ -83,18 +83,19 @@ class ModuleKinds:
                         break
         return found
 
-    def _index(self, node: ast.AST, function: Optional[FunctionNode], cls: Optional[ast.ClassDef]) -> None:
-        """Record, for every node, the function and class it sits in."""
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _FUNCTIONS):
+    def _index(self, root: ast.AST, function: Optional[FunctionNode], cls: Optional[ast.ClassDef]) -> None:
+        """Record, for every node, the function and class it sits in (iteratively: no depth limit)."""
+        stack: list[tuple[ast.AST, Optional[FunctionNode], Optional[ast.ClassDef]]] = [(root, function, cls)]
+        while stack:
+            node, function, cls = stack.pop()
+            for child in ast.iter_child_nodes(node):
                 self.enclosing[child] = (function, cls)
-                self._index(child, child, cls)
-            elif isinstance(child, ast.ClassDef):
-                self.enclosing[child] = (function, cls)
-                self._index(child, None, child)
-            else:
-                self.enclosing[child] = (function, cls)
-                self._index(child, function, cls)
+                if isinstance(child, _FUNCTIONS):
+                    stack.append((child, child, cls))
+                elif isinstance(child, ast.ClassDef):
+                    stack.append((child, None, child))
+                else:
+                    stack.append((child, function, cls))
 
     def frame_of(self, node: ast.AST) -> Optional[FunctionNode]:
         return self.enclosing.get(node, (None, None))[0]
@@ -133,8 +134,8 @@ class ModuleKinds:
                         kind = self.kind(value, node)
                         kinds[target.id] = kind if kinds.get(target.id, kind) == kind else None
                 if isinstance(node, (ast.For, ast.AsyncFor)):
-                    for target, kind in self._loop_targets(node):
-                        kinds[target] = kind if kinds.get(target, kind) == kind else None
+                    for name, kind in self._loop_targets(node):
+                        kinds[name] = kind if kinds.get(name, kind) == kind else None
         return self._frame_names[frame]
 
     def _loop_targets(self, loop: Union[ast.For, ast.AsyncFor]) -> Iterator[tuple[str, Optional[str]]]:
