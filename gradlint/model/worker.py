@@ -22,6 +22,7 @@ import time
 import traceback
 from typing import Any, Optional
 
+from gradlint.model import scratch
 from gradlint.model.forking import can_fork, run_file_forked
 
 _loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
@@ -51,6 +52,9 @@ def _user_frame(error: BaseException, is_user: Any) -> str:
 
 def describe(error: BaseException, is_user: Any, memory_limit: int) -> str:
     """One line: what went wrong, where in the user's code."""
+    hosts = getattr(error, "gradlint_hosts", None) or list(scratch.attempted)
+    if hosts:  # whatever the library wrapped the refused connection in
+        return scratch.download_reason(hosts) + _user_frame(error, is_user)
     if isinstance(error, SystemExit):
         return f"the model code called sys.exit({error.code!r}){_user_frame(error, is_user)}"
     if isinstance(error, KeyboardInterrupt):
@@ -72,6 +76,10 @@ def load_user_module(path: str, root: str) -> Any:
         try:
             _loaded[path] = _import(path, root)
         except BaseException as error:  # noqa: BLE001 - the file's other models get the same answer
+            try:  # the hosts its import tried: the file's other models get the same reason
+                error.gradlint_hosts = list(scratch.attempted)  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
             _loaded[path] = error
         if _import_done is not None:
             os.write(_import_done, b"imported\n")
@@ -168,6 +176,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         return time.perf_counter()
 
     started = time.perf_counter()
+    scratch.attempted.clear()
     try:
         mark = enter("import")
         module = load_user_module(candidate["file"], job["root"])
@@ -217,8 +226,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         return {"status": "error", "stage": stage, "seconds": time.perf_counter() - started,
                 "reason": describe(error, is_user, job.get("memory_limit", 0))}
     finally:
-        try:
-            os.chdir(job["root"])  # the model may have changed the working directory
+        try:  # the model may have changed the working directory
+            os.chdir(job.get("scratch") or job["root"])
         except OSError:
             pass
 
@@ -296,6 +305,7 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
 def main() -> None:
     channel = Channel(int(os.environ["GRADLINT_RESULT_FD"]))
     job = json.loads(sys.stdin.read())
+    scratch.block_network()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # user code that reads stdin gets EOF, not our job
     try:
