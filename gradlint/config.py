@@ -87,7 +87,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "models": ("models", "array of tables"),
 }
 OUTPUT_FORMATS = ("text", "json", "sarif", "github")
-MODEL_KEYS = {"entry": str, "kwargs": dict, "input": (str, list), "name": str}
+MODEL_KEYS = {"entry": str, "kwargs": dict, "input": (str, list), "name": str, "config": dict}
 
 
 def find_pyproject(start: Path) -> Optional[Path]:

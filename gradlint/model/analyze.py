@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from gradlint.config import Settings
-from gradlint.findings import Finding
+from gradlint.findings import Finding, Severity
+from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
 from gradlint.model.graph import ModelGraph
 from gradlint.registry import Report, Rule, Span, all_rules
@@ -82,8 +83,10 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    unbuildable = [(c, {"status": "needs-arguments"}) for c in candidates if c.needs]
+    candidates = [c for c in candidates if not c.needs]
     if not candidates:
-        return []
+        return unbuildable
     from gradlint.model.pool import run_workers
 
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
@@ -96,7 +99,8 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
     results = run_workers(sent, job, float(settings.timeout), jobs)
     missing = {"status": "error", "stage": "start", "reason": "no result"}
-    return [(c, results.get(c.index, missing)) for c in candidates]
+    collected = [(c, results.get(c.index, missing)) for c in candidates] + unbuildable
+    return sorted(collected, key=lambda item: item[0].index)
 
 
 def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence[Rule],
@@ -117,19 +121,31 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
     model_rules = [rule for rule in rules if rule.scope == "model"]
     same_import_failure = _same_import_failure(candidates, results)
+    missing_packages = environment.missing_packages(candidates, results, settings.root)
+    findings.extend(environment.package_notices(missing_packages))
     for candidate in candidates:
         result = results[candidate.index]
         status = result.get("status")
-        if status in ("no-torch", "skipped"):
+        if status == "no-torch":
             continue
         if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
             continue  # a block of another model of this run: reported with its root
+        if status in ("skipped", "needs-arguments"):
+            models.append(environment.not_built_entry(candidate, result, settings.root))
+            continue
+        if status != "ok" and candidate.index in missing_packages.get("indices", {}):
+            models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
+                           "status": "not analysed", "reason": result.get("reason")})
+            continue
         if status != "ok":
             group = same_import_failure.get(candidate.file)
             if group is None or group[0] is candidate:
                 others = group[1:] if group else ()
                 message = _failure_message(candidate, result, others)
-                findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name))
+                finding = _finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name)
+                if environment.is_environment(str(result.get("reason", ""))):
+                    finding.severity = Severity.INFO  # not the code's fault: a notice (README)
+                findings.append(finding)
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
                            "status": "failed", "error": result.get("reason")})
             continue

@@ -59,6 +59,18 @@ def module_kind(module: nn.Module) -> Optional[str]:
     return None
 
 
+def has_weight_layer(model: nn.Module) -> bool:
+    """A weight layer anywhere in the model (a module of a weight type, or a parameter of
+    two or more dimensions that is not a normalisation's)."""
+    for module in model.modules():
+        kind = module_kind(module)
+        if kind == "layer":
+            return True
+        if kind != "norm" and any(p.dim() >= 2 for p in module.parameters(recurse=False)):
+            return True
+    return False
+
+
 def walk_tree(module: nn.Module, prefix: str) -> Iterator[tuple[str, str, nn.Module]]:
     """(kind, path, module) of the layers, norms and activations below ``module`` in
     registration order, not descending into what is already one of them."""

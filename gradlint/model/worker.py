@@ -189,7 +189,9 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
                     "reason": f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'"}
         # the same seed as the probe: weights, init verdicts and measurements repeat run to run
         torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
-        model = factory(**candidate.get("kwargs", {}))
+        arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
+        _use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
+        model = factory(*candidate.get("args", []), **arguments)
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
@@ -197,6 +199,10 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             # a container of layers (no forward of its own) is not a model to run
             return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{type(model).__name__} defines no forward()"}
+        if not extract.has_weight_layer(model):
+            # an activation, a norm, a post-processor: a part of a model, not one to check
+            return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
+                    "reason": f"{type(model).__name__} has no weight layer: a part of a model, not a model"}
         timings["build"] = time.perf_counter() - mark
         mark = enter("trace")
         graph_module, note = trace_model(model, is_user)
@@ -230,6 +236,27 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             os.chdir(job.get("scratch") or job["root"])
         except OSError:
             pass
+
+
+def build_arguments(value: Any, root: str) -> Any:
+    """Config kwargs as the constructor takes them: a table with ``__class__ =
+    "file.py:Class"`` is that class built with the table's other keys (nanoGPT's
+    ``GPT(GPTConfig(n_layer=4))``), at any depth."""
+    if isinstance(value, list):
+        return [build_arguments(v, root) for v in value]
+    if not isinstance(value, dict):
+        return value
+    fields = {k: build_arguments(v, root) for k, v in value.items() if k != "__class__"}
+    if "__class__" not in value:
+        return fields
+    target = value["__class__"]
+    if not isinstance(target, str) or ":" not in target:
+        raise ValueError("'config' was given but gradlint found no config class for this constructor; write "
+                         "kwargs = { <parameter> = { __class__ = \"file.py:ConfigClass\", ... } } instead")
+    file_part, _, name = target.rpartition(":")
+    path = os.path.realpath(os.path.join(root, file_part))
+    holder = load_user_module(path, root)
+    return _resolve(holder, name)(**fields)
 
 
 def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: Any, settings: dict, is_user: Any, job: dict) -> Optional[dict]:

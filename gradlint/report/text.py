@@ -48,9 +48,15 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
                 _write_probe_chart(result, entry.get("name"), stream)
     if quiet:
         return
+    from gradlint.model.environment import not_analysed, overview_lines
+
+    for line in overview_lines(result.models):  # what was found, analysed and not, and why
+        stream.write(line + "\n")
     count = len(result.findings)
     if count == 0:
-        stream.write("All checks passed!\n")
+        left = not_analysed(result.models)
+        stream.write(f"All checks passed for what was analysed; {left} model(s) were not analysed (see above).\n"
+                     if left else "All checks passed!\n")
         return
     stream.write(f"Found {count} error{'s' if count != 1 else ''}.\n")
     fixable = sum(1 for f in result.findings if f.fix)
