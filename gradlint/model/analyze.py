@@ -183,9 +183,9 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
     if not graph.traced:
         findings.append(_finding(
             "GL003", candidate.shown, _candidate_span(candidate),
-            f"model '{candidate.name}' could not be traced with torch.fx ({graph.trace_note}); analysed its module "
-            "tree in registration order instead, so GL101 and GL104 were skipped; make forward traceable "
-            "(no branches on tensor values) to get the full analysis", candidate.name))
+            f"model '{candidate.name}' could not be traced with torch.fx nor recorded ({graph.trace_note}); analysed its module "
+            "tree in registration order instead, so GL101 and GL104 were skipped; give its input "
+            "(input = \"dtype[shape]\" in [[tool.gradlint.models]], or example_input()) to get the full analysis", candidate.name))
     probe = result.get("probe")
     if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
         error = probe["error"]

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from gradlint.model.entries import Candidate, name_candidates, with_config  # noqa: F401 - Candidate re-exported
-from gradlint.model.constructors import config_class_for, defaulted_classes, examples, returned_class
+from gradlint.model.constructors import config_class_for, defaulted_classes, returned_class
+from gradlint.model.examples import add_examples
 from gradlint.source.names import collect_aliases, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
@@ -189,6 +190,15 @@ def _trains(node: ast.AST) -> bool:
     return False
 
 
+def _library_model(qualified: str) -> bool:
+    """A model class or builder of a model library (``transformers.GPT2LMHeadModel``,
+    ``timm.create_model``, ``torchvision.models.resnet18``)."""
+    head, _, last = qualified.rpartition(".")
+    if head.startswith("transformers") or head.startswith("diffusers"):
+        return last[:1].isupper() and ("Model" in last or "For" in last or "Transformer" in last)
+    return qualified == "timm.create_model" or head.startswith(("timm.models", "torchvision.models"))
+
+
 def _init_needs(info: _ClassInfo, modules: dict[str, tuple[_FileFacts, _ClassInfo]],
                 seen: frozenset = frozenset()) -> Optional[tuple[list[str], Optional[str]]]:
     """The required parameters of the class's effective ``__init__`` and the annotation
@@ -240,7 +250,7 @@ def _file_candidates(file: _FileFacts, modules: dict[str, tuple[_FileFacts, _Cla
         if not name:
             return None
         last = name.rpartition(".")[2]
-        return last if last in modules or _is_torch_module_base(name) else None
+        return last if last in modules or _is_torch_module_base(name) or _library_model(name) else None
 
     found: list[Candidate] = []
     factories: dict[str, str] = {}  # zero-argument factory -> the class it returns
@@ -282,41 +292,8 @@ def _file_candidates(file: _FileFacts, modules: dict[str, tuple[_FileFacts, _Cla
                                    kwargs={required[0]: {"__class__": f"{relative}:{config}"}}))
         elif info.name not in covered:
             found.append(Candidate(real, file.shown, info.name, "class", info.line, info.column, needs=required))
-    _add_examples(file, found, factories, is_module)
+    add_examples(file, found, factories)
     return found
-
-
-def _add_examples(file: _FileFacts, found: list[Candidate], factories: dict[str, str], is_module: Any) -> None:
-    """Models that a zero-argument function builds from literals and calls on a literal
-    tensor: the input joins the candidate built the same way, else a new candidate."""
-    real = str(file.path.resolve())
-
-    def maker(node: ast.AST) -> Optional[str]:
-        if isinstance(node, ast.Name) and (node.id in factories or (node.id in file.module_classes)):
-            return node.id
-        return None
-
-    def torch_name(node: ast.AST) -> Optional[str]:
-        return file.qualify(node)
-
-    for function in file.functions.values():
-        if not _zero_arg(function, method=False) or function.name in factories or _trains(function):
-            continue
-        for example in examples(function, maker, torch_name):
-            same = next((c for c in found if c.callable == example.constructor and c.args == example.args
-                         and c.kwargs == example.kwargs and not c.needs), None)
-            if same is not None:
-                if same.input is None and example.spec:
-                    same.input = example.spec
-                continue
-            if example.constructor in factories and (example.args or example.kwargs):
-                continue  # a zero-argument factory given arguments: not ours to guess
-            definition = file.classes.get(example.constructor) or file.functions.get(example.constructor)
-            line = int(getattr(definition, "line", None) or getattr(definition, "lineno", None) or example.line)
-            column = int(getattr(definition, "column", None) or getattr(definition, "col_offset", 0) + 1)
-            found[:] = [c for c in found if not (c.callable == example.constructor and c.needs)]
-            found.append(Candidate(real, file.shown, example.constructor, "example", line, column,
-                                   args=example.args, kwargs=example.kwargs, input=example.spec))
 
 
 def discover_candidates(

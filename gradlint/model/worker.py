@@ -209,14 +209,16 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         timings["trace"] = time.perf_counter() - mark
         mark = enter("analyse")
         fallback = (candidate["file"], candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]))
+        structure = "fx"
         if graph_module is not None:
             graph = extract.from_fx(model, graph_module, is_user, fallback)
         else:
-            graph = extract.from_module_tree(model, is_user, fallback)
+            graph, structure, note = _executed_or_tree(model, candidate, module, job, is_user, fallback, note)
         timings["analyse"] = time.perf_counter() - mark
         graph.update({
             "name": candidate["name"], "file": candidate["file"], "line": candidate["line"],
-            "column": candidate.get("column", 1), "traced": graph_module is not None, "trace_note": note,
+            "column": candidate.get("column", 1), "traced": structure != "module tree", "structure": structure,
+            "trace_note": note,
             "parameters": sum(p.numel() for p in model.parameters()),
             "submodule_classes": _submodule_classes(model, is_user),
         })
@@ -236,6 +238,29 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             os.chdir(job.get("scratch") or job["root"])
         except OSError:
             pass
+
+
+def _executed_or_tree(model: Any, candidate: dict, module: Any, job: dict, is_user: Any, fallback: tuple,
+                      note: Optional[str]) -> tuple[dict, str, str]:
+    """When torch.fx cannot trace exactly: the graph recorded from one real forward on the
+    probe's input ("executed"), else the module tree in registration order."""
+    import torch
+
+    from gradlint.model import extract
+    from gradlint.model.executed import record_executed
+
+    try:
+        from gradlint.probe.inputs import resolve_input
+
+        settings = job.get("probe") or {}
+        generator = torch.Generator().manual_seed(int(settings.get("seed", 0)))
+        first = next(((path, layer) for kind, path, layer in extract.walk_tree(model, "") if kind == "layer"), None)
+        data = resolve_input(model, candidate, module.__dict__, first, max(1, int(settings.get("batch-size", 8))), generator)
+        graph = record_executed(model, data.args, data.kwargs, is_user, fallback)
+        return graph, "executed", f"recorded as executed for this input, {data.described.split(' (')[0]} (torch.fx: {note})"
+    except Exception as error:  # noqa: BLE001 - user code ran: fall back, say why
+        reason = describe(error, is_user, job.get("memory_limit", 0))
+        return extract.from_module_tree(model, is_user, fallback), "module tree", f"{note}; running the forward to record it failed too: {reason}"
 
 
 def build_arguments(value: Any, root: str) -> Any:
