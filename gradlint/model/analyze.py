@@ -5,6 +5,7 @@ JSON ``models`` entry. Never imports torch or user code: that is the worker's jo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -196,8 +197,12 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
             candidate.name))
     findings = _dedupe(findings)
     summary = graph.summary()
-    # no wall-clock numbers here: the same tree and seed must give byte-identical JSON
+    # no wall-clock numbers by default: the same tree and seed must give byte-identical JSON
     summary.update({"status": "analysed"})
+    if os.environ.get("GRADLINT_COST") == "1":  # per-model time and memory, for budgets (README)
+        summary["cost"] = {"seconds": round(float(result.get("seconds", 0.0)), 2),
+                           "stages": {k: round(float(v), 2) for k, v in (result.get("timings") or {}).items()},
+                           **(result.get("memory") or {})}
     try:
         from gradlint.probe.confirm import apply_probe
     except ImportError:

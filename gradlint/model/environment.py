@@ -110,6 +110,9 @@ def overview_lines(models: Sequence[dict[str, Any]]) -> list[str]:
         line += f", {len(needs)} need constructor arguments"
     if parts:
         line += f"; {len(parts)} module(s) without weight layers skipped as parts"
+    large = [m for m in analysed if m.get("probe_skipped")]
+    if large:
+        line += f"; {len(large)} above the probe's parameter budget analysed for structure only"
     lines = [line + "."]
     for model in needs[:TEXT_LIMIT]:
         lines.append(f"  {model['path']}:{model['line']}: '{model['name']}' {model['reason']}; to analyse it, add:")

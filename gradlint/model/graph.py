@@ -298,4 +298,4 @@ class ModelGraph:
             "activations": len(self.activations),
             "init": self.init_verdict,
             "parameters": self.data.get("parameters"),
-        }
+        } | ({"probe_skipped": self.data["probe_skipped"]} if self.data.get("probe_skipped") else {})

@@ -163,6 +163,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
     import torch.nn as nn
 
     from gradlint.model import extract
+    from gradlint.model.budget import build_within_budget
     from gradlint.model.trace import trace_model
 
     index = candidate["index"]
@@ -191,7 +192,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
         arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
         _use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
-        model = factory(*candidate.get("args", []), **arguments)
+        model, too_large = build_within_budget(factory, candidate.get("args", []), arguments,
+                                               int((job.get("probe") or {}).get("seed", 0)))
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
@@ -222,13 +224,16 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             "parameters": sum(p.numel() for p in model.parameters()),
             "submodule_classes": _submodule_classes(model, is_user),
         })
+        if too_large:
+            graph["probe_skipped"] = too_large
         result: dict[str, Any] = {"status": "ok", "graph": graph, "timings": timings}
         probe_settings = job.get("probe") or {}
-        if probe_settings.get("enabled"):
+        if probe_settings.get("enabled") and not too_large:
             mark = enter("probe")
             result["probe"] = _probe(model, graph_module, graph, candidate, module, probe_settings, is_user, job)
             timings["probe"] = time.perf_counter() - mark
         result["seconds"] = time.perf_counter() - started
+        result["memory"] = _memory_mb()
         return result
     except BaseException as error:  # noqa: BLE001 - user code: SystemExit included
         return {"status": "error", "stage": stage, "seconds": time.perf_counter() - started,
@@ -247,6 +252,7 @@ def _executed_or_tree(model: Any, candidate: dict, module: Any, job: dict, is_us
     import torch
 
     from gradlint.model import extract
+    from gradlint.model.budget import on_meta
     from gradlint.model.executed import record_executed
 
     try:
@@ -256,6 +262,8 @@ def _executed_or_tree(model: Any, candidate: dict, module: Any, job: dict, is_us
         generator = torch.Generator().manual_seed(int(settings.get("seed", 0)))
         first = next(((path, layer) for kind, path, layer in extract.walk_tree(model, "") if kind == "layer"), None)
         data = resolve_input(model, candidate, module.__dict__, first, max(1, int(settings.get("batch-size", 8))), generator)
+        if on_meta(model):  # a model above the probe's budget: shapes flow on meta tensors
+            data = data.to(torch.device("meta"))
         graph = record_executed(model, data.args, data.kwargs, is_user, fallback)
         return graph, "executed", f"recorded as executed for this input, {data.described.split(' (')[0]} (torch.fx: {note})"
     except Exception as error:  # noqa: BLE001 - user code ran: fall back, say why
@@ -293,6 +301,18 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: 
         return probe_model(model, graph_module, graph, candidate, module.__dict__, settings)
     except BaseException as error:  # noqa: BLE001 - the probe runs user code too
         return {"error": {"kind": "failed", "message": describe(error, is_user, job.get("memory_limit", 0))}}
+
+
+def _memory_mb() -> dict[str, float]:
+    """This process's resident memory now (the model still alive) and its peak so far, MiB."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return {"rss_mb": round(resident, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    except (ImportError, OSError, ValueError, IndexError):
+        return {}
 
 
 def _submodule_classes(model: Any, is_user: Any) -> list[str]:
