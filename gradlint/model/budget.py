@@ -3,8 +3,10 @@
 A model file of a zoo builds dozens of variants, some with hundreds of millions of
 parameters: building and probing those for real costs seconds and gigabytes each. Each
 model is therefore first built on the ``meta`` device (shapes only: no memory, no
-initialisation work) to count its parameters. Above :data:`LARGE_MODEL_PARAMETERS` the
-meta model is kept: its structure is analysed (torch.fx, or a forward recorded on meta
+initialisation work) to count its parameters. When its weights and their gradients
+(8 bytes a parameter in float32) would take more than a quarter of the worker's
+``memory-limit`` (4096 MiB by default: about 134M parameters, so GPT-2 small is still
+probed), the meta model is kept: its structure is analysed (torch.fx, or a forward recorded on meta
 tensors), its init is unknown and it is not probed, which the report says. A model
 whose construction does not work on meta (it loads a checkpoint, calls ``.to()``) is
 built for real as before.
@@ -17,11 +19,23 @@ from typing import Any, Callable, Optional
 import torch
 import torch.nn as nn
 
-LARGE_MODEL_PARAMETERS = 30_000_000  # about ResNet-50 size and a bit more: probed in ~1 s on a CPU core
+BYTES_PER_PARAMETER = 8  # a float32 weight and its gradient
+MEMORY_SHARE = 4  # weights and gradients may take a quarter of the memory limit; activations, torch the rest
 
 
-def build_within_budget(factory: Callable[..., Any], args: list, kwargs: dict, seed: int) -> tuple[Any, Optional[str]]:
+def parameter_budget(memory_limit_mb: int) -> Optional[int]:
+    """The most parameters a model may have to be built for real and probed; None: no limit."""
+    if memory_limit_mb <= 0:
+        return None
+    return memory_limit_mb * 2**20 // MEMORY_SHARE // BYTES_PER_PARAMETER
+
+
+def build_within_budget(factory: Callable[..., Any], args: list, kwargs: dict, seed: int,
+                        memory_limit_mb: int) -> tuple[Any, Optional[str]]:
     """(the model, None) or (its meta-device twin, why it is not probed)."""
+    budget = parameter_budget(memory_limit_mb)
+    if budget is None:
+        return factory(*args, **kwargs), None
     count: Optional[int] = None
     try:
         with torch.device("meta"):
@@ -30,9 +44,10 @@ def build_within_budget(factory: Callable[..., Any], args: list, kwargs: dict, s
             count = sum(p.numel() for p in twin.parameters())
     except Exception:  # noqa: BLE001 - not buildable on meta: build it for real
         twin = None
-    if count is not None and count > LARGE_MODEL_PARAMETERS:
-        return twin, (f"{count / 1e6:.0f}M parameters, above the {LARGE_MODEL_PARAMETERS / 1e6:.0f}M the probe "
-                      "measures: its structure was analysed on the meta device and it was not probed")
+    if count is not None and count > budget:
+        return twin, (f"{count / 1e6:.0f}M parameters, above the {budget / 1e6:.0f}M that a quarter of memory-limit "
+                      f"({memory_limit_mb} MiB) holds with gradients: its structure was analysed on the meta device "
+                      "and it was not probed (raise [tool.gradlint] memory-limit to probe it)")
     del twin
     torch.manual_seed(seed)  # the meta build drew nothing, but its code may have
     return factory(*args, **kwargs), None
