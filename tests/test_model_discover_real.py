@@ -161,7 +161,8 @@ def test_end_to_end_config_objects_parts_and_needs_arguments(tmp_path):
     assert layers == {"GPT(config=GPTConfig(n_layer=3))": 4, "GPT(config=GPTConfig(n_layer=4))": 5,
                       "build": 1, "Stack3": 3, "Plain": 1}
     assert models["Swish"]["status"] == "skipped" and "no weight layer" in models["Swish"]["reason"]
-    assert models["Plain"]["probe"]["input"].startswith("float32[2,8]")
+    # test()'s tensor has 2 samples: the probe keeps its shape and takes its own batch of 8
+    assert models["Plain"]["probe"]["input"].startswith("float32[8,8]")
     assert models["Wide"]["status"] == "needs arguments"
     assert models["Wide"]["add"] == '[[tool.gradlint.models]]\nentry = "zoo.py:Wide"\nkwargs = { width = ..., depth = ... }'
     text = run_gradlint("--no-cache", "--select", "GL0", ".", cwd=tmp_path).stdout

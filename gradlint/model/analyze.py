@@ -13,6 +13,7 @@ from gradlint.config import Settings
 from gradlint.findings import Finding, Severity
 from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
+from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
 from gradlint.registry import Report, Rule, Span, all_rules
 
@@ -84,6 +85,10 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    batch = int(settings.probe.get("batch-size", 8))
+    for candidate in candidates:
+        if candidate.example_input and isinstance(candidate.input, str):
+            candidate.input = with_batch(candidate.input, batch)
     unbuildable = [(c, {"status": "needs-arguments"}) for c in candidates if c.needs]
     candidates = [c for c in candidates if not c.needs]
     if not candidates:

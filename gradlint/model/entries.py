@@ -23,6 +23,7 @@ class Candidate:
     index: int = 0
     args: list[Any] = field(default_factory=list)  # positional literals (from an example call)
     needs: list[str] = field(default_factory=list)  # required parameters nothing supplies: not built
+    example_input: bool = False  # ``input`` is the literal tensor of an example call (its batch may be 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

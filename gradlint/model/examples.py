@@ -11,6 +11,17 @@ from gradlint.model.constructors import examples
 from gradlint.model.entries import Candidate
 
 
+def with_batch(spec: str, batch: int) -> str:
+    """An example's input spec with at least ``batch`` samples: ``test()`` calls a model on
+    one or two images, and a ReLU unit is "dead" on such a batch half the time."""
+    dtype, _, rest = spec.partition("[")
+    shape, _, tail = rest.partition("]")
+    dims = shape.split(",")
+    if dims and dims[0].strip().isdigit() and int(dims[0]) < batch:
+        dims[0] = str(batch)
+    return f"{dtype}[{','.join(dims)}]{tail}"
+
+
 def zero_arg(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     args = function.args
     required = len(args.posonlyargs + args.args) - len(args.defaults)
@@ -51,7 +62,7 @@ def add_examples(file: Any, found: list[Candidate], factories: dict[str, str]) -
                          and c.kwargs == example.kwargs and not c.needs), None)
             if same is not None:
                 if same.input is None and example.spec:
-                    same.input = example.spec
+                    same.input, same.example_input = example.spec, True
                 continue
             if example.constructor in factories and (example.args or example.kwargs):
                 continue  # a zero-argument factory given arguments: not ours to guess
@@ -60,4 +71,5 @@ def add_examples(file: Any, found: list[Candidate], factories: dict[str, str]) -
             column = int(getattr(definition, "column", None) or getattr(definition, "col_offset", 0) + 1)
             found[:] = [c for c in found if not (c.callable == example.constructor and c.needs)]
             found.append(Candidate(real, file.shown, example.constructor, "example", line, column,
-                                   args=example.args, kwargs=example.kwargs, input=example.spec))
+                                   args=example.args, kwargs=example.kwargs, input=example.spec,
+                                   example_input=example.spec is not None))
