@@ -7,7 +7,8 @@ process tree (gradlint, its workers and their forked children) every 0.1 s.
 
     python bench/realmodel_cost.py ~/.cache/gradlint-realcode/src/timm-1.0.31 timm/models/resnet.py
 
-Prints the wall time, the peak of the summed resident memory, how many models were
+Prints the wall time, the CPU time of the whole tree (what the wall time would be on
+two idle cores, the run being mostly one worker), the peak of the summed resident memory, how many models were
 found and analysed, and the five slowest models. timm imports torchvision, whose PyPI
 wheel does not import with the CPU build of torch; ``--torchvision-stand-in`` puts
 ``bench/shims`` first on PYTHONPATH (see its docstring).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -71,8 +73,13 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str]) -> dict:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     stdout, stderr = process.communicate()
     seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of gradlint and every process it waited for: on a machine shared with
+    # other jobs the wall time grows with the load, the CPU time hardly does
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
     report = json.loads(stdout) if stdout.strip().startswith("{") else {"models": [], "findings": [], "error": stderr[-2000:]}
@@ -80,7 +87,8 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str]) -> dict:
     analysed = [m for m in models if m.get("status") == "analysed"]
     slowest = sorted(analysed, key=lambda m: -(m.get("cost") or {}).get("seconds", 0))[:5]
     return {
-        "target": target, "seconds": round(seconds, 1), "peak_rss_mb": round(peak),
+        "target": target, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+        "load_average": os.getloadavg()[0], "peak_rss_mb": round(peak),
         "models": len(models), "analysed": len(analysed),
         "not_analysed": [(m["name"], m.get("status"), m.get("error") or m.get("reason")) for m in models if m.get("status") != "analysed"][:10],
         "findings": {code: sum(1 for f in report.get("findings", []) if f["code"] == code)

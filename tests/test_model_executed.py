@@ -135,3 +135,15 @@ def test_a_model_above_the_parameter_budget_is_analysed_on_meta_and_not_probed(t
     assert model["cost"]["rss_mb"] < 600  # 576 MB of weights were never allocated
     text = run_gradlint("--no-cache", ".", cwd=tmp_path).stdout
     assert "Models: 1 found, 1 analysed; 1 above the probe's parameter budget analysed for structure only." in text
+
+
+def test_a_zoo_file_shares_the_probe_budget():
+    pytest.importorskip("torch")
+    from gradlint.model.budget import parameter_budget
+
+    # a quarter of 4096 MiB at 8 bytes a parameter (weight and gradient): GPT-2 small's 124M fits
+    assert parameter_budget(4096) == 134_217_728
+    assert parameter_budget(4096, 8) == 134_217_728
+    # timm's resnet.py (80 variants): a tenth each, so ResNet-18 (11.7M) is probed, ResNet-50 (25.6M) is not
+    assert parameter_budget(4096, 80) == 13_421_772
+    assert parameter_budget(0, 80) is None  # no memory limit, no budget

@@ -96,7 +96,10 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     from gradlint.model.pool import run_workers
 
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
-    sent = [c.to_dict() for c in candidates]
+    per_file: dict[str, int] = {}
+    for candidate in candidates:  # a zoo's file shares the probe's parameter budget (model/budget.py)
+        per_file[candidate.file] = per_file.get(candidate.file, 0) + 1
+    sent = [{**c.to_dict(), "models_in_file": per_file[c.file]} for c in candidates]
     if settings.probe.get("enabled"):
         from gradlint.probe.optimizer_source import optimizers_for
 

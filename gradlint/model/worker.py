@@ -193,7 +193,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
         _use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
         model, too_large = build_within_budget(factory, candidate.get("args", []), arguments,
-                                               int((job.get("probe") or {}).get("seed", 0)), int(job.get("memory_limit", 0)))
+                                               int((job.get("probe") or {}).get("seed", 0)), int(job.get("memory_limit", 0)),
+                                               int(candidate.get("models_in_file", 1)))
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
@@ -357,6 +358,9 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
         channel.send({"event": "start", "index": candidate["index"]})
         result = analyse(candidate, job, channel, is_user)
         channel.send({"event": "result", "index": candidate["index"], "result": result})
+        from gradlint.model.budget import release_memory  # torch is imported by now
+
+        release_memory()
         if progress is not None:
             os.write(progress, b"done\n")
 
