@@ -7,6 +7,14 @@ process tree (gradlint, its workers and their forked children) every 0.1 s.
 
     python bench/realmodel_cost.py ~/.cache/gradlint-realcode/src/timm-1.0.31 timm/models/resnet.py
 
+Measured 2026-11-28 (timm 1.0.31 resnet.py, 80 variants, CPU torch 2.13.0, on a 2-core
+machine shared with other jobs, load average ~11): 78 analysed (2 need a data file the
+sdist lacks), 8 of them probed whole and the rest (above the file's shared budget of
+13M parameters) analysed on meta; 68.6 CPU-seconds for the whole process tree (wall
+242 s under that load), peak summed RSS 767 MB. Before the shared budget and the
+malloc_trim between models: 194 CPU-s and 2289 MB; before the meta builds, issue 13
+reports 133 s and ~4 GB.
+
 Prints the wall time, the CPU time of the whole tree (what the wall time would be on
 two idle cores, the run being mostly one worker), the peak of the summed resident memory, how many models were
 found and analysed, and the five slowest models. timm imports torchvision, whose PyPI
