@@ -9,8 +9,8 @@ process tree (gradlint, its workers and their forked children) every 0.1 s.
 
 Measured 2026-11-28 (timm 1.0.31 resnet.py, 80 variants, CPU torch 2.13.0, on a 2-core
 machine shared with other jobs, load average ~11): 78 analysed (2 need a data file the
-sdist lacks), 8 of them probed whole and the rest (above the file's shared budget of
-13M parameters) analysed on meta; 68.6 CPU-seconds for the whole process tree (wall
+sdist lacks), those up to the file's shared budget of 13M parameters probed, the rest
+analysed on meta; 68.6 CPU-seconds for the whole process tree (wall
 242 s under that load), peak summed RSS 767 MB. Before the shared budget and the
 malloc_trim between models: 194 CPU-s and 2289 MB; before the meta builds, issue 13
 reports 133 s and ~4 GB.
