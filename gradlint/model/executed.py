@@ -20,7 +20,7 @@ tiny GPT-2 (transformers, 2 layers, CPU, 1 thread): see MEASURED.md and
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import torch
 import torch.nn as nn
@@ -172,3 +172,26 @@ def record_executed(model: nn.Module, args: tuple, kwargs: dict, is_user: UserFi
             handle.remove()
     builder.add_node("out", -1, recording.inputs(output))
     return builder.result()
+
+
+def executed_or_tree(model: Any, candidate: dict, module_globals: dict, job: dict, is_user: Any, fallback: Any,
+                     note: Optional[str], describe: Callable[[BaseException], str]) -> tuple[dict, str, str]:
+    """When torch.fx cannot trace exactly: the graph recorded from one real forward on the
+    probe's input ("executed"), else the module tree in registration order."""
+    from gradlint.model import extract
+    from gradlint.model.budget import on_meta
+
+    try:
+        from gradlint.probe.inputs import resolve_input
+
+        settings = job.get("probe") or {}
+        generator = torch.Generator().manual_seed(int(settings.get("seed", 0)))
+        first = next(((path, layer) for kind, path, layer in extract.walk_tree(model, "") if kind == "layer"), None)
+        data = resolve_input(model, candidate, module_globals, first, max(1, int(settings.get("batch-size", 8))), generator)
+        if on_meta(model):  # a model above the probe's budget: shapes flow on meta tensors
+            data = data.to(torch.device("meta"))
+        graph = record_executed(model, data.args, data.kwargs, is_user, fallback)
+        return graph, "executed", f"recorded as executed for this input, {data.described.split(' (')[0]} (torch.fx: {note})"
+    except Exception as error:  # noqa: BLE001 - user code ran: fall back, say why
+        reason = describe(error)
+        return extract.from_module_tree(model, is_user, fallback), "module tree", f"{note}; running the forward to record it failed too: {reason}"

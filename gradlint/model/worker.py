@@ -164,6 +164,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
 
     from gradlint.model import extract
     from gradlint.model.budget import build_within_budget
+    from gradlint.model.executed import executed_or_tree
     from gradlint.model.trace import trace_model
 
     index = candidate["index"]
@@ -216,7 +217,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         if graph_module is not None:
             graph = extract.from_fx(model, graph_module, is_user, fallback)
         else:
-            graph, structure, note = _executed_or_tree(model, candidate, module, job, is_user, fallback, note)
+            graph, structure, note = executed_or_tree(model, candidate, module.__dict__, job, is_user, fallback, note,
+                                                      lambda error: describe(error, is_user, job.get("memory_limit", 0)))
         timings["analyse"] = time.perf_counter() - mark
         graph.update({
             "name": candidate["name"], "file": candidate["file"], "line": candidate["line"],
@@ -244,32 +246,6 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             os.chdir(job.get("scratch") or job["root"])
         except OSError:
             pass
-
-
-def _executed_or_tree(model: Any, candidate: dict, module: Any, job: dict, is_user: Any, fallback: tuple,
-                      note: Optional[str]) -> tuple[dict, str, str]:
-    """When torch.fx cannot trace exactly: the graph recorded from one real forward on the
-    probe's input ("executed"), else the module tree in registration order."""
-    import torch
-
-    from gradlint.model import extract
-    from gradlint.model.budget import on_meta
-    from gradlint.model.executed import record_executed
-
-    try:
-        from gradlint.probe.inputs import resolve_input
-
-        settings = job.get("probe") or {}
-        generator = torch.Generator().manual_seed(int(settings.get("seed", 0)))
-        first = next(((path, layer) for kind, path, layer in extract.walk_tree(model, "") if kind == "layer"), None)
-        data = resolve_input(model, candidate, module.__dict__, first, max(1, int(settings.get("batch-size", 8))), generator)
-        if on_meta(model):  # a model above the probe's budget: shapes flow on meta tensors
-            data = data.to(torch.device("meta"))
-        graph = record_executed(model, data.args, data.kwargs, is_user, fallback)
-        return graph, "executed", f"recorded as executed for this input, {data.described.split(' (')[0]} (torch.fx: {note})"
-    except Exception as error:  # noqa: BLE001 - user code ran: fall back, say why
-        reason = describe(error, is_user, job.get("memory_limit", 0))
-        return extract.from_module_tree(model, is_user, fallback), "module tree", f"{note}; running the forward to record it failed too: {reason}"
 
 
 def build_arguments(value: Any, root: str) -> Any:
