@@ -187,4 +187,4 @@ def test_a_missing_package_is_one_notice_that_does_not_fail_the_run(tmp_path):
     assert [m["status"] for m in report["models"]] == ["not analysed", "not analysed"]
     failing = run_gradlint("--no-cache", "--fail-on", "info", ".", cwd=tmp_path)
     assert failing.returncode == 1
-    assert "Models: 2 found, 0 analysed, 2 could not be loaded (GL002 above)." in failing.stdout
+    assert "Models: 2 found, 0 analysed, 2 not analysed in this environment (see above)." in failing.stdout

@@ -96,21 +96,24 @@ def not_built_entry(candidate: Candidate, result: dict[str, Any], root: Path) ->
 def overview_lines(models: Sequence[dict[str, Any]]) -> list[str]:
     """The text report's account of the models: how many were found and analysed, and
     each one that was not, with what to do. Empty when the run had no models."""
-    if not models:
-        return []
     analysed = [m for m in models if m.get("status") == "analysed"]
-    failed = [m for m in models if m.get("status") in ("failed", "not analysed")]
+    failed = [m for m in models if m.get("status") == "failed"]
+    unloaded = [m for m in models if m.get("status") == "not analysed"]
     needs = [m for m in models if m.get("status") == "needs arguments"]
     parts = [m for m in models if m.get("status") == "skipped"]
-    found = len(analysed) + len(failed) + len(needs)
+    large = [m for m in analysed if m.get("probe_skipped")]
+    if not (failed or unloaded or needs or large):
+        return []  # every model analysed: the summary line says so (a clean run costs one line)
+    found = len(analysed) + len(failed) + len(unloaded) + len(needs)
     line = f"Models: {found} found, {len(analysed)} analysed"
     if failed:
         line += f", {len(failed)} could not be loaded (GL002 above)"
+    if unloaded:
+        line += f", {len(unloaded)} not analysed in this environment (see above)"
     if needs:
         line += f", {len(needs)} need constructor arguments"
     if parts:
         line += f"; {len(parts)} module(s) without weight layers skipped as parts"
-    large = [m for m in analysed if m.get("probe_skipped")]
     if large:
         line += f"; {len(large)} above the probe's parameter budget analysed for structure only"
     lines = [line + "."]
