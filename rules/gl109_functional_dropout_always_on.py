@@ -62,6 +62,8 @@ None.
 
 from __future__ import annotations
 
+import ast
+
 import re
 from typing import Iterator, Optional
 
@@ -96,6 +98,19 @@ class Net(nn.Module):
 """
 
 VALID = [
+    Valid(  # the rate comes from the caller, which passes 0.0 outside training
+        """
+import torch.nn.functional as F
+from torch import nn
+class Attention(nn.Module):
+    def attend(self, q, k, v, dropout_p):
+        weights = F.dropout(F.softmax(q @ k.transpose(-1, -2), dim=-1), p=dropout_p)
+        return weights @ v
+
+    def forward(self, q, k, v):
+        return self.attend(q, k, v, dropout_p=0.1 if self.training else 0.0)
+"""
+    ),
     Valid(_MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), self.p, training=self.training)\n"),
     Valid(_MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), self.p, self.training)\n"),
     Valid(  # guarded by the mode
@@ -174,6 +189,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         p = literal_number(call.argument(1, "p"))
         if p is not None and p <= 0:
             continue
+        if _rate_from_caller(call):
+            continue  # p=dropout_p handed in: the caller passes 0.0 when not training
         yield Report(
             unit.span(call.node),
             f"F.{call.short} defaults to training=True and ignores model.eval(): dropout stays on at evaluation "
@@ -192,3 +209,12 @@ def _fix(unit: SourceUnit, call: TorchCall) -> Optional[Fix]:
     end = unit.span(last)
     text = f", training={call.self_name}.training"
     return make_fix(f"pass training={call.self_name}.training", Edit(end.end_line, end.end_column, end.end_line, end.end_column, text))
+
+
+def _rate_from_caller(call: TorchCall) -> bool:
+    """The rate is a parameter of the method (``F.dropout(w, p=dropout_p)``): its caller decides it."""
+    method = call.method
+    rate = call.argument(1, "p")
+    if method is None or not isinstance(rate, ast.Name):
+        return False
+    return rate.id in {a.arg for a in method.args.posonlyargs + method.args.args + method.args.kwonlyargs}

@@ -365,6 +365,8 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             continue
         if helpers is None:
             helpers = dividing_helpers(summary.unit.tree)  # type: ignore[arg-type]
+        if _gradients_divided_by(summary, window.count):
+            continue  # bucket.buffer().div_(accumulation_steps) in a DDP communication hook
         for event in scope.of(BACKWARD):
             if _accelerate_divides(summary, event) or loss_is_divided(scope, event, summary.unit.tree, helpers):  # type: ignore[arg-type]
                 continue
@@ -376,6 +378,19 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 f"{count} times too large; divide the loss by {count}",
                 fix=_fix(summary, event, window),
             )
+
+
+def _gradients_divided_by(summary: TrainingSummary, count: Optional[ast.expr]) -> bool:
+    """Something in the file divides in place by the window's count (``.div_(k)``): the
+    gradients are rescaled outside the loop, in an all-reduce hook or a helper."""
+    if count is None:
+        return False
+    wanted = ast.dump(count)
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "div_"
+        and len(node.args) == 1 and ast.dump(node.args[0]) == wanted
+        for node in ast.walk(summary.unit.tree)  # type: ignore[arg-type]
+    )
 
 
 def _accelerate_divides(summary: TrainingSummary, event: Event) -> bool:

@@ -260,7 +260,13 @@ def _divides_value(stmt: ast.stmt, helpers_divide: set[str]) -> bool:
     if isinstance(stmt, ast.AugAssign):
         return isinstance(stmt.op, (ast.Div, ast.Mult, ast.FloorDiv))
     value = getattr(stmt, "value", None)
-    return value is not None and (is_scaled(value) or _calls_dividing_helper(value, helpers_divide))
+    return value is not None and (is_scaled(value) or _calls_dividing_helper(value, helpers_divide) or _is_sum(value))
+
+
+def _is_sum(value: ast.expr) -> bool:
+    """``loss = losses.sum()`` / ``torch.sum(losses)``: a summed loss, whose micro-batch sums
+    add up to the window's sum; there is no per-micro-batch mean to divide."""
+    return isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "sum" and not value.keywords
 
 
 def _assigned_before(tree: ast.Module, loop: ast.AST, name: str) -> list[ast.stmt]:

@@ -136,6 +136,8 @@ def _check(context: _Context, events: list[Event], cyclic: bool, leaks: dict[int
         model = _resolve(event, context.helpers)
         if model is None or not _is_trained(model, context.trained):
             continue
+        if any(e.kind == TRAIN and exclusive(event, e) for e in events):
+            continue  # `if freeze: model.eval() else: model.train()`: the mode is chosen on purpose
         order = events[index + 1 :] + (events[:index] if cyclic else [])
         wrapped_at = len(events) - index - 1
         for position, later in enumerate(order):
