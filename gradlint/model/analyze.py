@@ -10,9 +10,12 @@ from typing import Any, Optional, Sequence
 
 from gradlint.config import Settings
 from gradlint.findings import Finding
+from gradlint.lint import filter_findings
 from gradlint.model.discover import Candidate, discover_candidates
 from gradlint.model.graph import ModelGraph
+from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
+from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe")
 _STAGE_WORDS = {
@@ -114,8 +117,6 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
     if not candidates:
         return []
-    from gradlint.model.pool import run_workers
-
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
     sent = [c.to_dict() for c in candidates]
     if settings.probe.get("enabled"):
@@ -241,9 +242,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
     """Inline ``# noqa`` on the reported line and per-file ignores, as for source rules."""
-    from gradlint.runner import filter_findings
-    from gradlint.source.unit import SourceUnit
-
     kept: list[Finding] = []
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:

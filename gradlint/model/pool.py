@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.jobs import default_jobs
+
 STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
@@ -61,8 +63,6 @@ def _crash_reason(returncode: Optional[int], stderr_tail: str, memory_limit: int
 
 
 def _cores() -> int:
-    from gradlint.jobs import default_jobs
-
     return default_jobs()
 
 

@@ -15,13 +15,12 @@ import ast
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Optional, Union
+from typing import Iterator, Optional, Union
 
+from gradlint.source.facts import FileFacts, file_facts
 from gradlint.source.names import Names, dotted, other_framework
+from gradlint.source.nodes import contains  # re-exported: rules import it from here
 from gradlint.source.unit import SourceUnit
-
-if TYPE_CHECKING:
-    from gradlint.source.facts import FileFacts
 
 # Event kinds, in the vocabulary of a training step.
 ZERO_GRAD = "zero_grad"
@@ -96,10 +95,8 @@ class TrainingSummary:
     scopes: list[Scope]
 
     @functools.cached_property
-    def facts(self) -> "FileFacts":
+    def facts(self) -> FileFacts:
         """File-level facts (frameworks, clipping settings, recurrent models), built on demand."""
-        from gradlint.source.facts import file_facts
-
         return file_facts(self.unit, self.names)
 
 
@@ -451,7 +448,3 @@ def _function_key(node: ast.AST) -> str:
     if isinstance(node, _FUNCTIONS):
         return node.name
     return (dotted(node) or "").rsplit(".", 1)[-1]
-
-
-def contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return outer.lineno <= inner.lineno <= (outer.end_lineno or outer.lineno)

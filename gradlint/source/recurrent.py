@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from gradlint.source.loops import contains
 from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.nodes import contains
 
 RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
 _RECURRENT_QUALIFIED = {
