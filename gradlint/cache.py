@@ -180,7 +180,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         end_line=data["end_line"],
         end_column=data["end_column"],
         message=data["message"],
-        fix=Fix(fix["message"], tuple(Edit(**edit) for edit in fix["edits"])) if fix else None,
+        fix=Fix(fix["message"], tuple(Edit(**edit) for edit in fix["edits"]), fix.get("unsafe", False)) if fix else None,
         confirmation=Confirmation(**confirmation) if confirmation else None,
         model=data.get("model"),
     )

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-filename", help="lint the text on stdin as this file (also: the path '-')")
     parser.add_argument("--fix", action="store_true", help="apply the fixes of fixable findings ([*]) to the files")
     parser.add_argument("--diff", action="store_true", help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
+    parser.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff, also apply the fixes marked unsafe (they may change what the code means)")
     parser.add_argument("--model", action="append", default=[], type=_model_spec, metavar="FILE:CALLABLE",
                         help="analyse this model (a class or factory in FILE; repeatable)")
     parser.add_argument("--input", metavar="SPEC", help="input for the models of this run, e.g. float32[8,3,32,32]")
@@ -143,6 +144,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         from gradlint.findings import Severity
 
         settings.fail_on = Severity(args.fail_on)
+    settings.unsafe_fixes = getattr(args, "unsafe_fixes", False)
     if getattr(args, "probe", None) is not None:
         settings.probe["enabled"] = args.probe
     for flag, key in (("device", "device"), ("probe_dtype", "dtype"), ("probe_steps", "steps")):

@@ -66,6 +66,7 @@ class Settings:
     models: list[dict[str, Any]] = field(default_factory=list)
     source: Optional[Path] = None  # the file the settings came from
     root: Path = field(default_factory=Path.cwd)  # the project root paths are shown from
+    unsafe_fixes: bool = False  # --unsafe-fixes: --fix/--diff also apply fixes marked unsafe
 
     def options_for(self, code: str, defaults: dict[str, Any]) -> dict[str, Any]:
         return {**defaults, **self.rule_options.get(code, {})}

@@ -32,10 +32,13 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """A suggested change that removes the finding."""
+    """A suggested change that removes the finding. An ``unsafe`` fix may change what the
+    code means beyond the finding (ruff's convention): it is shown, but ``--fix`` applies
+    it only with ``--unsafe-fixes``."""
 
     message: str
     edits: tuple[Edit, ...]
+    unsafe: bool = False
 
 
 @dataclass

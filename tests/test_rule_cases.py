@@ -73,7 +73,8 @@ def test_invalid_case_fix_gives_fixed_text(tmp_path, code, case):
     from gradlint.fix.apply import fix_text
 
     lint_case(tmp_path, code, case.code, case.files, case.options)  # writes the case and its files
-    settings = Settings(select=[code], root=tmp_path)
+    # the expected text is what --fix gives, with --unsafe-fixes for rules whose fix is unsafe
+    settings = Settings(select=[code], root=tmp_path, unsafe_fixes=True)
     settings.rule_options[code] = dict(case.options)
     path = str(tmp_path / "case.py")
     fixed, count = fix_text(path, case.code, settings)

@@ -70,6 +70,11 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     return text, applied
 
 
+def applicable(fix: Fix, settings: Settings) -> bool:
+    """Whether ``--fix`` applies ``fix``: a safe one always, an unsafe one with ``--unsafe-fixes``."""
+    return not fix.unsafe or settings.unsafe_fixes
+
+
 def fix_text(path: str, text: str, settings: Settings) -> tuple[str, int]:
     """The text with every applicable fix applied, and the number of findings fixed."""
     rules = active_rules(settings)
@@ -80,7 +85,7 @@ def fix_text(path: str, text: str, settings: Settings) -> tuple[str, int]:
         if unit.tree is None:
             break
         findings = lint_unit(unit, rules, settings)
-        fixes = [f.fix for f in sorted(findings, key=lambda f: f.sort_key()) if f.fix is not None]
+        fixes = [f.fix for f in sorted(findings, key=lambda f: f.sort_key()) if f.fix is not None and applicable(f.fix, settings)]
         if not fixes:
             break
         candidate, applied = apply_fixes(text, fixes)

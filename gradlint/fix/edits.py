@@ -65,6 +65,31 @@ def move_before(unit: SourceUnit, moved: ast.stmt, anchor: ast.stmt) -> Optional
     return delete, Edit(anchor.lineno, 1, anchor.lineno, 1, text)
 
 
+def move_after(unit: SourceUnit, moved: ast.stmt, anchor: ast.stmt) -> Optional[tuple[Edit, Edit]]:
+    """Delete ``moved``'s lines and insert them, re-indented, after ``anchor``'s last line."""
+    first, last = moved.lineno, moved.end_lineno or moved.lineno
+    end = anchor.end_lineno or anchor.lineno
+    if first <= end and anchor.lineno <= last:
+        return None
+    old_indent, new_indent = indent_of(unit, moved), indent_of(unit, anchor)
+    body = unit.lines[first - 1 : last]
+    if any(line.strip() and not line.startswith(old_indent) for line in body) or last >= len(unit.lines):
+        return None
+    text = "".join(f"\n{new_indent}{line[len(old_indent):]}" if line.strip() else "\n" for line in body)
+    column = len(unit.line_text(end)) + 1
+    return Edit(first, 1, last + 1, 1, ""), Edit(end, column, end, column, text)
+
+
+def delete(unit: SourceUnit, stmt: ast.stmt) -> Optional[Edit]:
+    """Delete ``stmt``'s whole lines."""
+    first, last = stmt.lineno, stmt.end_lineno or stmt.lineno
+    if last < len(unit.lines):
+        return Edit(first, 1, last + 1, 1, "")
+    if first > 1:
+        return Edit(first - 1, len(unit.line_text(first - 1)) + 1, last, len(unit.line_text(last)) + 1, "")
+    return None
+
+
 def replace(unit: SourceUnit, node: ast.AST, text: str) -> Edit:
     span = unit.span(node)
     return Edit(span.line, span.column, span.end_line, span.end_column, text)
@@ -97,7 +122,7 @@ def clip_function(names: Names) -> Optional[str]:
     return None
 
 
-def make_fix(message: str, *edits: Optional[Edit]) -> Optional[Fix]:
+def make_fix(message: str, *edits: Optional[Edit], unsafe: bool = False) -> Optional[Fix]:
     if not edits or any(edit is None for edit in edits):
         return None
-    return Fix(message, tuple(edits))  # type: ignore[arg-type]
+    return Fix(message, tuple(edits), unsafe)  # type: ignore[arg-type]

@@ -11,8 +11,9 @@ from gradlint.runner import RunResult
 _BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
 
 
-def format_finding(finding, color: bool = False) -> str:
-    fixable = " [*]" if finding.fix else ""
+def format_finding(finding, color: bool = False, unsafe_fixes: bool = False) -> str:
+    # as ruff: [*] only where --fix (with --unsafe-fixes when given) would apply the fix
+    fixable = " [*]" if finding.fix and (unsafe_fixes or not finding.fix.unsafe) else ""
     location = f"{finding.path}:{finding.line}:{finding.column}:"
     code = finding.code
     if color:
@@ -35,7 +36,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
     by_model: dict[str, list] = {}
     for finding in result.findings:
         if finding.model is None:
-            stream.write(format_finding(finding, color) + "\n")
+            stream.write(format_finding(finding, color, settings.unsafe_fixes) + "\n")
         else:
             by_model.setdefault(finding.model, []).append(finding)
     for model, findings in by_model.items():
@@ -43,7 +44,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
             header = f"model {model}:"
             stream.write((f"{_BOLD}{_CYAN}{header}{_RESET}" if color else header) + "\n")
         for finding in findings:
-            stream.write(format_finding(finding, color) + "\n")
+            stream.write(format_finding(finding, color, settings.unsafe_fixes) + "\n")
         if not quiet:
             _write_probe_chart(result, model, stream)
     if show_probe and not quiet:
@@ -54,18 +55,22 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
     if quiet:
         return
     stream.write(summary_line(result, show_probe) + "\n")
-    fixable = sum(1 for f in result.findings if f.fix)
+    fixable = sum(1 for f in result.findings if f.fix and (settings.unsafe_fixes or not f.fix.unsafe))
+    hidden = sum(1 for f in result.findings if f.fix and f.fix.unsafe and not settings.unsafe_fixes)
+    more = f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)" if hidden else ""
     if fixable:
-        stream.write(fixable_line(fixable) + "\n")
+        stream.write(fixable_line(fixable, more) + "\n")
+    elif hidden:
+        stream.write(f"No fixes available{more}.\n")
 
 
-def fixable_line(count: int) -> str:
+def fixable_line(count: int, more: str = "") -> str:
     """ruff's line; under pre-commit (which sets PRE_COMMIT=1 for its hooks) a flag on a
     command the user never typed cannot be acted on, so it says where the flag goes."""
     if os.environ.get("PRE_COMMIT") == "1":
         return (f"[*] {count} fixable: add `args: [--fix]` to the gradlint hook in .pre-commit-config.yaml, "
-                "or run `gradlint --fix` on these files.")
-    return f"[*] {count} fixable with the `--fix` option."
+                f"or run `gradlint --fix` on these files{more}.")
+    return f"[*] {count} fixable with the `--fix` option{more}."
 
 
 _NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info finding", "info findings")}

@@ -102,6 +102,11 @@ class _Resolver:
                         local = alias.asname or alias.name
                         for name, evidence in self.recurrent_names(target, depth + 1).items():
                             known[f"{local}.{name}"] = evidence
+        for node in tree.body:  # RNN_TYPES = {"lstm": nn.LSTM, ...}: a module-level table of classes
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                evidence = _builds_recurrent(node.value, aliases, {}, path)
+                if evidence is not None:
+                    known.update((dotted(t) or "", evidence) for t in node.targets if dotted(t))
         definitions = {
             node.name: node
             for node in tree.body
@@ -135,6 +140,13 @@ def _builds_recurrent(
     node: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path
 ) -> Optional[RecurrentEvidence]:
     for sub in ast.walk(node):
+        for chosen in _chosen_classes(sub):
+            # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built
+            qualified = _qualify(chosen, aliases)
+            if qualified in _RECURRENT_QUALIFIED:
+                return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
+        if isinstance(sub, ast.Subscript) and dotted(sub.value) in known:
+            return known[dotted(sub.value)]  # RNN_TYPES[name]: a table of recurrent classes
         if isinstance(sub, ast.Call):
             qualified = _qualify(sub.func, aliases)
             if qualified in _RECURRENT_QUALIFIED:
@@ -143,6 +155,18 @@ def _builds_recurrent(
             if local in known:
                 return known[local]
     return None
+
+
+def _chosen_classes(node: ast.AST) -> list[ast.expr]:
+    """Classes named as values, not called: a dict's values, an assignment's or a
+    conditional's branches (an isinstance() test names a class without choosing it)."""
+    if isinstance(node, ast.Dict):
+        return [v for v in node.values if isinstance(v, (ast.Name, ast.Attribute))]
+    if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return [v for v in (node.body, node.orelse) if isinstance(v, (ast.Name, ast.Attribute))]
+    return []
 
 
 def recurrent_names(tree: ast.Module, script: Path) -> dict[str, RecurrentEvidence]:

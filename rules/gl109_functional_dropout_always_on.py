@@ -1,0 +1,194 @@
+"""## What it does
+Finds `F.dropout(x, p)` (and `F.dropout1d/2d/3d`) called in a method of an `nn.Module`
+(its `forward`, or a helper it calls) without a `training` argument. Not flagged: a call
+that passes `training` (by keyword or as the third argument), one under a test of the
+training mode (`if self.training: x = F.dropout(x, p)`, or after
+`if not self.training: return x`), a method that only runs while training
+(`training_step`, `forward_train`), one whose comment (on its line or the line above)
+says it stays on by design (`# always on, also at inference`), a literal `p` of 0, and calls outside a module's
+methods (a function that takes `training` as a parameter decides it for itself).
+`F.alpha_dropout` and `F.feature_alpha_dropout` default to `training=False` and are not
+this rule's concern.
+
+## Why is this bad?
+Unlike the `nn.Dropout` module, which reads the module's mode, the functional
+`F.dropout` has `training=True` as its default: it knows nothing of `model.eval()`. So
+dropout stays on at evaluation and inference: predictions are random, validation scores
+are worse than the model is and change from run to run, and an exported model drops
+activations in production. The fix passes the module's own mode, `training=self.training`.
+
+## Example
+```python
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(784, 256)
+        self.out = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = F.relu(self.hidden(x))
+        x = F.dropout(x, 0.5)
+        return self.out(x)
+```
+
+## Use instead
+```python
+import torch.nn as nn
+import torch.nn.functional as F
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(784, 256)
+        self.out = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = F.relu(self.hidden(x))
+        x = F.dropout(x, 0.5, training=self.training)
+        return self.out(x)
+```
+
+## Options
+None.
+
+## References
+- [`torch.nn.functional.dropout`](https://pytorch.org/docs/stable/generated/torch.nn.functional.dropout.html): `dropout(input, p=0.5, training=True, inplace=False)`
+- [`torch.nn.Module.eval`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval): it sets `self.training`, which only modules read
+- Srivastava et al., [Dropout: A Simple Way to Prevent Neural Networks from Overfitting](https://jmlr.org/papers/v15/srivastava14a.html), 2014
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator, Optional
+
+from gradlint.findings import Edit, Fix
+from gradlint.fix.edits import make_fix
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.torch_calls import TorchCall, comments_near, decided_by_training, literal_number, torch_calls
+from gradlint.source.unit import SourceUnit
+
+CODE = "GL109"
+NAME = "functional-dropout-always-on"
+SEVERITY = "warning"
+SUMMARY = "F.dropout in a module's forward without training=self.training stays on in eval()"
+SCOPE = "file"
+FIXABLE = True
+OPTIONS: dict = {}
+
+# the functional dropouts whose ``training`` parameter defaults to True (the third)
+ALWAYS_ON = ("dropout", "dropout1d", "dropout2d", "dropout3d")
+_TRAINING_POSITION = 2
+# a comment that says dropout stays on by design (Tacotron 2's prenet, Monte Carlo dropout)
+_DELIBERATE = re.compile(r"always|inference|\beval|deliberate|intentional|on purpose|monte.?carlo|\bmc\b", re.I)
+
+_MODULE = """import torch.nn as nn
+import torch.nn.functional as F
+
+class Net(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+        self.p = p
+"""
+
+VALID = [
+    Valid(_MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), self.p, training=self.training)\n"),
+    Valid(_MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), self.p, self.training)\n"),
+    Valid(  # guarded by the mode
+        _MODULE + "\n    def forward(self, x):\n        x = self.fc(x)\n        if self.training and self.p > 0:\n"
+        "            x = F.dropout(x, p=self.p)\n        return x\n"
+    ),
+    Valid(  # an early return in eval mode (DropPath style)
+        _MODULE + "\n    def forward(self, x):\n        if not self.training or self.p == 0:\n            return x\n"
+        "        return F.dropout(x, self.p)\n"
+    ),
+    Valid(  # a plain function: its caller passes the mode
+        "import torch.nn.functional as F\ndef mlp(x, w, training):\n    return F.dropout(x @ w, 0.1, training)\n\n"
+        "def head(x, w):\n    return F.dropout(x @ w, 0.1)\n"
+    ),
+    Valid(  # alpha_dropout defaults to training=False
+        _MODULE + "\n    def forward(self, x):\n        return F.alpha_dropout(self.fc(x), self.p)\n"
+    ),
+    Valid(  # MC dropout, on purpose
+        _MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), self.p, training=True)\n"
+    ),
+    Valid(  # not a module: an autograd Function's forward
+        "import torch\nimport torch.nn.functional as F\nclass Drop(torch.autograd.Function):\n"
+        "    @staticmethod\n    def forward(ctx, x):\n        return F.dropout(x, 0.1)\n"
+    ),
+    Valid(  # a method that only runs in training (Lightning's training_step, mmdet's forward_train)
+        _MODULE + "\n    def training_step(self, batch, batch_idx):\n        return F.dropout(self.fc(batch), self.p).sum()\n"
+    ),
+    Valid(  # documented as on by design, on the line or the line above
+        _MODULE + "\n    def forward(self, x):\n        # keep sampling noise at inference too (Monte Carlo estimate)\n"
+        "        y = F.dropout(self.fc(x), self.p)\n        return F.dropout(y, self.p)  # on in eval as well, on purpose\n"
+    ),
+    Valid(  # p = 0: no dropout at all
+        _MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), 0.0)\n"
+    ),
+]
+INVALID = [
+    Invalid(
+        _MODULE + "\n    def forward(self, x):\n        x = F.dropout(self.fc(x), self.p)\n        return x\n",
+        line=11,
+        fixed=_MODULE + "\n    def forward(self, x):\n        x = F.dropout(self.fc(x), self.p, training=self.training)\n        return x\n",
+    ),
+    Invalid(  # a helper method forward calls; p by keyword and a trailing comma over several lines
+        _MODULE
+        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p,\n        )\n",
+        line=11,
+        fixed=_MODULE
+        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p, training=self.training,\n        )\n",
+    ),
+    Invalid(  # a module of this file's own base class; dropout2d
+        _MODULE
+        + "\nclass Conv(Net):\n    def forward(self, x):\n        return F.dropout2d(x, 0.2, inplace=True)\n",
+        line=12,
+        fixed=_MODULE
+        + "\nclass Conv(Net):\n    def forward(self, x):\n        return F.dropout2d(x, 0.2, inplace=True, training=self.training)\n",
+    ),
+    Invalid(  # a test of something else does not decide it
+        _MODULE + "\n    def forward(self, x, mask=None):\n        if mask is not None:\n            x = x * mask\n"
+        "        return F.dropout(x, 0.1)\n",
+        line=13,
+        fixed=_MODULE + "\n    def forward(self, x, mask=None):\n        if mask is not None:\n            x = x * mask\n"
+        "        return F.dropout(x, 0.1, training=self.training)\n",
+    ),
+]
+
+
+def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
+    for call in torch_calls(unit).named(*ALWAYS_ON):
+        if call.method is None or call.opaque or not call.node.args:
+            continue  # outside a module's methods, or arguments we cannot see
+        if call.argument(_TRAINING_POSITION, "training") is not None or decided_by_training(call):
+            continue
+        if "train" in call.method.name.lower():
+            continue  # training_step, forward_train: run only while training, where dropout belongs
+        if any(_DELIBERATE.search(comment) for comment in comments_near(unit, call.node)):
+            continue
+        p = literal_number(call.argument(1, "p"))
+        if p is not None and p <= 0:
+            continue
+        yield Report(
+            unit.span(call.node),
+            f"F.{call.short} defaults to training=True and ignores model.eval(): dropout stays on at evaluation "
+            f"and inference in {call.method.name}(); pass training={call.self_name}.training",
+            fix=_fix(unit, call),
+        )
+
+
+def _fix(unit: SourceUnit, call: TorchCall) -> Optional[Fix]:
+    method = call.method
+    assert method is not None
+    params = {a.arg for a in method.args.posonlyargs + method.args.args + method.args.kwonlyargs}
+    if any("train" in name for name in params):
+        return None  # the method takes the mode as a parameter: which one to pass is the author's call
+    last = max(list(call.node.args) + [k.value for k in call.node.keywords], key=lambda n: (n.end_lineno or 0, n.end_col_offset or 0))
+    end = unit.span(last)
+    text = f", training={call.self_name}.training"
+    return make_fix(f"pass training={call.self_name}.training", Edit(end.end_line, end.end_column, end.end_line, end.end_column, text))
