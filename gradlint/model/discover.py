@@ -199,7 +199,7 @@ def discover_candidates(
                 found[(real, info.name)] = Candidate(real, file.shown, info.name, "class", info.line, info.column)
         for name, function in file.functions.items():
             returns = file.qualify(function.returns) if function.returns is not None else None
-            returns_module = bool(returns) and (_is_torch_module_base(returns) or returns.rpartition(".")[2] in modules)
+            returns_module = returns is not None and (_is_torch_module_base(returns) or returns.rpartition(".")[2] in modules)
             if (name in FACTORY_NAMES or returns_module) and _zero_arg(function, method=False):
                 found[(real, name)] = Candidate(real, file.shown, name, "factory", function.lineno, function.col_offset + 1)
     shown_by_real = {str(f.path.resolve()): f.shown for f in facts}

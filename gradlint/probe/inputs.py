@@ -79,6 +79,7 @@ def tensor_from_spec(spec: str, generator: torch.Generator) -> torch.Tensor:
     if problem:
         raise InputError(problem)
     match = SPEC_RE.match(spec)
+    assert match is not None  # spec_problem() accepted it
     dtype = DTYPES[match.group(1).lower()]
     shape = tuple(int(s) for s in match.group(2).replace(" ", "").split(",") if s)
     low, high = match.group(3), match.group(4)
