@@ -158,10 +158,10 @@ class EventCollector:
                 for child in case.body:
                     self._statement(child, top, events, guards, contexts, depth, via, inlining)
             return
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.expr):
+        for part in ast.iter_child_nodes(stmt):
+            if isinstance(part, ast.expr):
                 self._own = stmt
-                self._expression(child, top, events, guards, contexts, depth, via, inlining)
+                self._expression(part, top, events, guards, contexts, depth, via, inlining)
         self._own = stmt
         self._assignment_events(stmt, top, events, guards, contexts, depth, via)
 
