@@ -233,7 +233,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 break
 
 
-def _token_mean(summary: TrainingSummary, scope: Scope, event) -> Optional[tuple[ast.AST, str]]:
+def _token_mean(summary: TrainingSummary, scope: Scope, event) -> Optional[tuple[ast.expr, str]]:
     loss = backward_loss(event)
     if loss is None:
         return None

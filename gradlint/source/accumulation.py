@@ -15,10 +15,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope, contains
 from gradlint.source.names import dotted
+from gradlint.source.nodes import Located
 
 ACCELERATE = "accelerate"
 
@@ -263,13 +264,13 @@ def _divides_value(stmt: ast.stmt, helpers_divide: set[str]) -> bool:
     return value is not None and (is_scaled(value) or _calls_dividing_helper(value, helpers_divide))
 
 
-def _assigned_before(tree: ast.Module, loop: ast.AST, name: str) -> list[ast.stmt]:
+def _assigned_before(tree: ast.Module, loop: Located, name: str) -> list[ast.stmt]:
     """Assignments of ``name`` ahead of ``loop`` in the function (or module) that holds it,
     outside nested definitions."""
-    holder: ast.AST = tree
+    holder: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef] = tree
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, loop) and node is not loop:
-            if holder is tree or node.lineno > holder.lineno:
+            if isinstance(holder, ast.Module) or node.lineno > holder.lineno:
                 holder = node
     found: list[ast.stmt] = []
     pending = list(ast.iter_child_nodes(holder))

@@ -57,7 +57,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 @dataclass
 class Event:
     kind: str
-    node: ast.AST  # the call or statement that is the event
+    node: Union[ast.stmt, ast.expr]  # the call or statement that is the event
     stmt: ast.stmt  # the statement in the scope's own code that contains it
     receiver: Optional[str] = None  # "optimizer" in optimizer.step()
     guards: tuple[ast.expr, ...] = ()  # tests of the enclosing ifs, innermost last
@@ -166,7 +166,7 @@ class EventCollector:
         self._assignment_events(stmt, top, events, guards, contexts, depth, via)
 
     def _assignment_events(self, stmt, top, events, guards, contexts, depth, via) -> None:
-        def add(kind: str, node: ast.AST, receiver: Optional[str] = None) -> None:
+        def add(kind: str, node: Union[ast.stmt, ast.expr], receiver: Optional[str] = None) -> None:
             events.append(Event(kind, node, top, receiver, guards, contexts, depth, via, stmt))
 
         if isinstance(stmt, ast.Assign):

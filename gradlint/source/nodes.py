@@ -3,9 +3,19 @@ recurrent-model reader (which must not import the loop summary: it builds on the
 
 from __future__ import annotations
 
-import ast
+from typing import Optional, Protocol
 
 
-def contains(outer: ast.AST, inner: ast.AST) -> bool:
+class Located(Protocol):
+    """An ast node with a place in the source: a statement, an expression, an argument...
+    (``ast.AST`` as such has none: a module does not)."""
+
+    lineno: int
+    col_offset: int
+    end_lineno: Optional[int]
+    end_col_offset: Optional[int]
+
+
+def contains(outer: Located, inner: Located) -> bool:
     """Whether ``inner`` starts on a line inside ``outer``."""
     return outer.lineno <= inner.lineno <= (outer.end_lineno or outer.lineno)

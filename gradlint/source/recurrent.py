@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from gradlint.source.names import collect_aliases, dotted
-from gradlint.source.nodes import contains
+from gradlint.source.nodes import Located, contains
 
 RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
 _RECURRENT_QUALIFIED = {
@@ -206,7 +206,7 @@ def imported_project_names(tree: ast.Module, script: Path) -> set[str]:
 
 
 def trains_plain_local_model(
-    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence],
+    tree: ast.Module, scope: Located, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence],
     project_classes: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``model``, trained in ``scope``, is built beside it (in the function that
@@ -319,7 +319,7 @@ _SEQUENCE_WORDS = re.compile(r"rnn|lstm|gru|recurr|seq|lang|char|text|token", re
 
 
 def handed_model_unknown(
-    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
+    tree: ast.Module, scope: Located, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
 ) -> bool:
     """Whether the loop trains a parameter of its function (``def train_ch6(net, ...)``)
     that no call in the file hands a recurrent model, in a function whose names say
