@@ -316,7 +316,7 @@ def cached_models(
             except (KeyError, TypeError, ValueError):
                 pass
     findings, models = compute()
-    unanalysed = any(m.get("status") == "not-analysed" for m in models)  # no torch: retry next time
+    unanalysed = any(m.get("status") == "not analysed" for m in models)  # no torch: retry next time
     if cache is not None and not unanalysed and not any(f.code == "GL002" for f in findings):
         try:
             json.dumps(models)

@@ -1,15 +1,19 @@
 """## What it does
-Reports a model whose `forward` `torch.fx` could not trace, even after gradlint's
-fallbacks (conditions on traced values assumed true, failing submodules kept whole).
-The model is then analysed as its module tree in registration order: weight layers,
-activation modules and normalisation layers are still checked, but rules that need
-the real data flow (GL101 saturating stacks, GL104 residual connections) are skipped.
+Reports a model whose structure gradlint could not see: `torch.fx` could not trace its
+`forward` exactly, and running the real `forward` once on the probe's input to record
+it as executed failed too (usually: no input could be built for it). The model is then
+analysed as its module tree in registration order: weight layers, activation modules
+and normalisation layers are still checked, but rules that need the real data flow
+(GL101 saturating stacks, GL104 residual connections) are skipped. A model fx cannot
+trace but whose forward runs (a loop over a tensor's rows, a Hugging Face transformer)
+is not reported: its graph is the one recorded, "as executed for this input".
 
 ## Why is this bad?
 It is not a gradient problem itself: it says the analysis of this model is partial,
 so a missing GL101/GL104 finding means "not checked", not "fine". Branches on tensor
-values (`if x.mean() > 0:`) and Python loops over tensor contents are what usually
-stop tracing.
+values (`if x.mean() > 0:`) stop tracing; a second input the probe cannot infer
+(a `lengths` tensor) stops the recording. Give the input in the config
+(`input = ["float32[8,4]", "int64[8](1,4)"]`) or an `example_input()` function.
 
 ## Example
 ```python
@@ -20,24 +24,27 @@ class Gate(nn.Module):
         super().__init__()
         self.fc = nn.Linear(4, 4)
 
-    def forward(self, x):
-        for row in x:
+    def forward(self, x, lengths):
+        for _ in range(int(lengths.max())):
             x = self.fc(x)
         return x
 ```
 
 ## Use instead
 ```python
+import torch
 import torch.nn as nn
 
+def example_input():
+    return torch.randn(8, 4), torch.full((8,), 3)
+
 class Gate(nn.Module):
-    def __init__(self, steps=4):
+    def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 4)
-        self.steps = steps
 
-    def forward(self, x):
-        for _ in range(self.steps):
+    def forward(self, x, lengths):
+        for _ in range(int(lengths.max())):
             x = self.fc(x)
         return x
 ```
@@ -58,7 +65,7 @@ from gradlint.registry import Invalid, Report, Valid
 CODE = "GL003"
 NAME = "not-traceable"
 SEVERITY = "info"
-SUMMARY = "torch.fx could not trace the model; analysis fell back to the module tree"
+SUMMARY = "Neither torch.fx nor a recorded forward gave the model's graph; analysis fell back to the module tree"
 SCOPE = "model"
 FIXABLE = False
 OPTIONS: dict = {}
@@ -78,6 +85,19 @@ class Net(nn.Module):
         return self.fc(x)
 """
     ),
+    Valid(
+        """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x[: int(x.abs().sum()) + 1])
+"""
+    ),
 ]
 
 INVALID = [
@@ -90,8 +110,8 @@ class Net(nn.Module):
         super().__init__()
         self.fc = nn.Linear(4, 4)
 
-    def forward(self, x):
-        return self.fc(x[: int(x.sum())])
+    def forward(self, x, lengths):
+        return self.fc(x[: int(lengths.max())])
 """,
         line=4,
     ),

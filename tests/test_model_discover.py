@@ -32,9 +32,11 @@ def test_subclasses_through_aliases_local_bases_and_lightning(tmp_path):
             "def needs(x):\n    return Net()\n"
         ),
     }
+    # Base is the base of other models (a part); Net is what build_model() returns built
+    # without arguments, so the factory is the one model (helper() builds it the same way);
+    # NeedsArgs is listed as needing its width
     assert _found(tmp_path, files) == {
-        ("base.py", "Base", "class", 3), ("net.py", "Net", "class", 4),
-        ("net.py", "Lit", "class", 11), ("net.py", "build_model", "factory", 18),
+        ("net.py", "NeedsArgs", "class", 7), ("net.py", "Lit", "class", 11), ("net.py", "build_model", "factory", 18),
     }
 
 
@@ -150,5 +152,7 @@ def test_scripts_that_train_on_import_and_containers_are_not_built(tmp_path):
     result = run_gradlint("--output-format", "json", "--no-cache", "--no-probe", "--select", "GL0,GL1", ".", cwd=tmp_path)
     report = json.loads(result.stdout)
     assert [(f["path"], f["code"]) for f in report["findings"]] == [("model.py", "GL106")]
-    assert [m["name"] for m in report["models"]] == ["Real"]
+    # a container is listed as skipped, with why, and never as a finding
+    assert [(m["name"], m["status"]) for m in report["models"]] == [("Real", "analysed"), ("Parts", "skipped")]
+    assert report["models"][1]["reason"] == "Parts defines no forward()"
     assert not (tmp_path / "trained.txt").exists()

@@ -71,8 +71,8 @@ def _collect(project: Path, jobs: int, monkeypatch) -> tuple[list, list[list[str
 
 
 def _comparable(result: dict) -> dict:
-    """A result less its wall-clock times."""
-    kept = {k: v for k, v in result.items() if k not in ("seconds", "timings")}
+    """A result less its wall-clock times and memory."""
+    kept = {k: v for k, v in result.items() if k not in ("seconds", "timings", "memory")}
     if isinstance(kept.get("probe"), dict):
         kept["probe"] = {k: v for k, v in kept["probe"].items() if k != "seconds"}
     return kept

@@ -120,12 +120,15 @@ def test_without_torch_a_model_file_alone_is_one_notice_and_exit_0(tmp_path):
     project, env = _no_torch_project(tmp_path, {"healthy.py": HEALTHY})
     done = run_gradlint("--no-cache", cwd=project, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.splitlines() == ["All checks passed!"]
+    assert done.stdout.splitlines() == [
+        "Models: 1 found, 0 analysed, 1 not analysed in this environment (see above).",
+        "All checks passed for what was analysed; 1 model(s) were not analysed (see above).",
+    ]  # never a bare "All checks passed!" over a model that was not analysed (issue 13)
     notices = done.stderr.splitlines()
     assert len(notices) == 1 and notices[0].startswith("gradlint: notice: torch is not installed here (ImportError")
     assert "1 model(s) not analysed" in notices[0]
     data = json.loads(run_gradlint("--no-cache", "--output-format", "json", cwd=project, env=env).stdout)
-    assert data["findings"] == [] and data["models"][0]["status"] == "not-analysed"
+    assert data["findings"] == [] and data["models"][0]["status"] == "not analysed"
     assert len(data["notices"]) == 1 and "torch is not installed" in data["notices"][0]
     github = run_gradlint("--no-cache", "--output-format", "github", cwd=project, env=env)
     assert github.returncode == 0 and github.stdout.startswith("::notice title=gradlint::torch is not installed here")

@@ -5,13 +5,16 @@ JSON ``models`` entry. Never imports torch or user code: that is the worker's jo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from gradlint.config import Settings
-from gradlint.findings import Finding
+from gradlint.findings import Finding, Severity
 from gradlint.lint import filter_findings
+from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
+from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
 from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
@@ -24,7 +27,7 @@ _STAGE_WORDS = {
 }
 
 
-NOT_ANALYSED = "not-analysed"
+NOT_ANALYSED = "not analysed"
 
 
 def model_notices(models: Sequence[dict[str, Any]]) -> list[str]:
@@ -115,10 +118,19 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    batch = int(settings.probe.get("batch-size", 8))
+    for candidate in candidates:
+        if candidate.example_input and isinstance(candidate.input, str):
+            candidate.input = with_batch(candidate.input, batch)
+    unbuildable = [(c, {"status": "needs-arguments"}) for c in candidates if c.needs]
+    candidates = [c for c in candidates if not c.needs]
     if not candidates:
-        return []
+        return unbuildable
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
-    sent = [c.to_dict() for c in candidates]
+    per_file: dict[str, int] = {}
+    for candidate in candidates:  # a zoo's file shares the probe's parameter budget (model/budget.py)
+        per_file[candidate.file] = per_file.get(candidate.file, 0) + 1
+    sent = [{**c.to_dict(), "models_in_file": per_file[c.file]} for c in candidates]
     if settings.probe.get("enabled"):
         from gradlint.probe.optimizer_source import optimizers_for
 
@@ -127,7 +139,8 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
     results = run_workers(sent, job, float(settings.timeout), jobs)
     missing = {"status": "error", "stage": "start", "reason": "no result"}
-    return [(c, results.get(c.index, missing)) for c in candidates]
+    collected = [(c, results.get(c.index, missing)) for c in candidates] + unbuildable
+    return sorted(collected, key=lambda item: item[0].index)
 
 
 def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence[Rule],
@@ -138,7 +151,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     findings: list[Finding] = []
     models: list[dict[str, Any]] = []
     # no torch is a fact about this environment, not about the user's code: no finding,
-    # a "not-analysed" models entry each, and one notice for the run (model_notices)
+    # a "not analysed" models entry each, and one notice for the run (model_notices)
     for candidate in candidates:
         if results.get(candidate.index, {}).get("status") == "no-torch":
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
@@ -146,19 +159,31 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
     model_rules = [rule for rule in rules if rule.scope == "model"]
     same_import_failure = _same_import_failure(candidates, results)
+    missing_packages = environment.missing_packages(candidates, results, settings.root)
+    findings.extend(environment.package_notices(missing_packages))
     for candidate in candidates:
         result = results[candidate.index]
         status = result.get("status")
-        if status in ("no-torch", "skipped"):
+        if status == "no-torch":
             continue
         if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
             continue  # a block of another model of this run: reported with its root
+        if status in ("skipped", "needs-arguments"):
+            models.append(environment.not_built_entry(candidate, result, settings.root))
+            continue
+        if status != "ok" and candidate.index in missing_packages.get("indices", {}):
+            models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
+                           "status": NOT_ANALYSED, "reason": result.get("reason")})
+            continue
         if status != "ok":
             group = same_import_failure.get(candidate.file)
             if group is None or group[0] is candidate:
                 others = group[1:] if group else ()
                 message = _failure_message(candidate, result, others)
-                findings.append(_finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name))
+                finding = _finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name)
+                if environment.is_environment(str(result.get("reason", ""))):
+                    finding.severity = Severity.INFO  # not the code's fault: a notice (README)
+                findings.append(finding)
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
                            "status": "failed", "error": result.get("reason")})
             continue
@@ -196,9 +221,9 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
     if not graph.traced:
         findings.append(_finding(
             "GL003", candidate.shown, _candidate_span(candidate),
-            f"model '{candidate.name}' could not be traced with torch.fx ({graph.trace_note}); analysed its module "
-            "tree in registration order instead, so GL101 and GL104 were skipped; make forward traceable "
-            "(no branches on tensor values) to get the full analysis", candidate.name))
+            f"model '{candidate.name}' could not be traced with torch.fx nor recorded ({graph.trace_note}); analysed its module "
+            "tree in registration order instead, so GL101 and GL104 were skipped; give its input "
+            "(input = \"dtype[shape]\" in [[tool.gradlint.models]], or example_input()) to get the full analysis", candidate.name))
     probe = result.get("probe")
     if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
         error = probe["error"]
@@ -209,8 +234,12 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
             candidate.name))
     findings = _dedupe(findings)
     summary = graph.summary()
-    # no wall-clock numbers here: the same tree and seed must give byte-identical JSON
+    # no wall-clock numbers by default: the same tree and seed must give byte-identical JSON
     summary.update({"status": "analysed"})
+    if os.environ.get("GRADLINT_COST") == "1":  # per-model time and memory, for budgets (README)
+        summary["cost"] = {"seconds": round(float(result.get("seconds", 0.0)), 2),
+                           "stages": {k: round(float(v), 2) for k, v in (result.get("timings") or {}).items()},
+                           **(result.get("memory") or {})}
     try:
         from gradlint.probe.confirm import apply_probe
     except ImportError:

@@ -1,22 +1,39 @@
 """Model candidates, found without running anything.
 
 Python's ``ast`` (not libcst: about a fifth of the cost, and it carries positions) finds
-in each file the ``nn.Module`` subclasses (directly or through project-local bases,
-under any import alias; ``LightningModule`` too) whose constructor needs no argument,
-and the module-level zero-argument factories (``build``, ``build_model``, ``get_model``,
-``create_model``, ``make_model`` or a ``-> nn.Module`` annotation). Config entries
-(``[[tool.gradlint.models]]``) and ``--model FILE:CALLABLE`` add models that need
-arguments. Nothing here imports user code.
+in each file what a person would call its models:
+
+- ``nn.Module`` subclasses (directly or through project-local bases, under any import
+  alias; ``LightningModule`` too) whose constructor needs no argument, or only a config
+  object whose class has a default for every field (``GPT(GPTConfig())``, see
+  ``constructors``);
+- module-level functions that need no argument and return a module (by their return
+  statements, whatever their name, or a ``-> nn.Module`` annotation, or the names
+  ``build``, ``build_model``, ...);
+- the model a zero-argument function such as ``test()`` builds from literals and calls
+  on a literal tensor, with that tensor as its input.
+
+A module built inside another module class, handed to a constructor (``ResNet(BasicBlock,
+...)``) or subclassed is a part, not a model; a class and the zero-argument factory that
+returns it built without arguments are one model (the factory's). A class that needs
+arguments nothing supplies is kept with ``needs`` set, for the report to say which
+``[[tool.gradlint.models]]`` entry to add. Config entries and ``--model FILE:CALLABLE``
+replace what was found for their callable. Nothing here imports user code.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.model.entries import Candidate, name_candidates, with_config  # noqa: F401 - Candidate re-exported
+from gradlint.model.constructors import config_class_for, defaulted_classes, returned_class
+from gradlint.model.examples import add_examples
 from gradlint.source.names import collect_aliases, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
@@ -24,31 +41,10 @@ FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", 
 _ZERO_ARG_TORCH_BASES = frozenset({"Module", "Sequential", "ModuleList", "ModuleDict", "LightningModule"})
 _NOT_MODULES = frozenset({"Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer"})
 _LIGHTNING = ("pytorch_lightning", "lightning", "lightning.pytorch", "lightning.pytorch.core")
+_INSPECTING_BUILTINS = frozenset({"super", "isinstance", "issubclass", "type", "print", "repr", "str", "id",
+                                  "hasattr", "getattr", "setattr", "vars", "dir"})
 # a file can define a model only if one of these appears in it
 _MARKERS = ("Module", "nn.", "torch", "def build", "def get_model", "def create_model", "def make_model")
-
-
-@dataclass
-class Candidate:
-    """One model to build: ``callable`` in ``file`` (a class or a factory)."""
-
-    file: str  # absolute path
-    shown: str  # the path shown to the user
-    callable: str
-    kind: str  # class | factory | config | cli
-    line: int
-    column: int = 1
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    input: Any = None  # an input spec string or list, or None
-    name: str = ""  # display name
-    index: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.file, self.callable)
 
 
 @dataclass
@@ -58,6 +54,9 @@ class _ClassInfo:
     column: int
     bases: list[str]  # qualified names
     init_zero_arg: Optional[bool]  # None: no own __init__
+    required: list[str] = field(default_factory=list)  # required __init__ parameters
+    annotation: Optional[str] = None  # the annotation of the one required parameter
+    forwards: bool = False  # __init__ takes *args or **kwargs (handed on to a base, usually)
 
 
 def _zero_arg(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
@@ -68,6 +67,25 @@ def _zero_arg(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) ->
     required = len(positional) - len(args.defaults)
     required_kw = sum(1 for default in args.kw_defaults if default is None)
     return required <= 0 and required_kw == 0
+
+
+def _required(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The parameters of a method that have no default (``self`` left out)."""
+    args = function.args
+    positional = (args.posonlyargs + args.args)[1:]
+    names = [a.arg for a in positional[:len(positional) - len(args.defaults)]]
+    return names + [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+
+
+def _annotation(function: ast.FunctionDef | ast.AsyncFunctionDef, facts: "_FileFacts") -> Optional[str]:
+    required = _required(function)
+    if len(required) != 1:
+        return None
+    argument = next(a for a in function.args.posonlyargs + function.args.args + function.args.kwonlyargs if a.arg == required[0])
+    note = argument.annotation
+    if isinstance(note, ast.Constant) and isinstance(note.value, str):
+        return note.value
+    return facts.qualify(note) if note is not None else None
 
 
 def _is_torch_module_base(qualified: str) -> bool:
@@ -86,7 +104,9 @@ class _FileFacts:
         self.classes: dict[str, _ClassInfo] = {}
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.aliases = aliases
+        self.tree = tree
         self.module_classes: set[str] = set()
+        self.defaulted = defaulted_classes(tree)
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
                 bases = [self.qualify(base) for base in node.bases]
@@ -97,6 +117,9 @@ class _FileFacts:
                 self.classes[node.name] = _ClassInfo(
                     node.name, node.lineno, node.col_offset + 1, [b for b in bases if b],
                     None if init is None else _zero_arg(init, method=True),
+                    _required(init) if init is not None else [],
+                    _annotation(init, self) if init is not None else None,
+                    init is not None and (init.args.vararg is not None or init.args.kwarg is not None),
                 )
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node
@@ -167,16 +190,110 @@ def _trains(node: ast.AST) -> bool:
     return False
 
 
-def _constructible(info: _ClassInfo, modules: dict[str, tuple[_FileFacts, _ClassInfo]], seen: frozenset = frozenset()) -> bool:
-    if info.init_zero_arg is not None:
-        return info.init_zero_arg
-    for base in info.bases:
+def _library_model(qualified: str) -> bool:
+    """A model class or builder of a model library (``transformers.GPT2LMHeadModel``,
+    ``timm.create_model``, ``torchvision.models.resnet18``)."""
+    head, _, last = qualified.rpartition(".")
+    if head.startswith("transformers") or head.startswith("diffusers"):
+        return last[:1].isupper() and ("Model" in last or "For" in last or "Transformer" in last)
+    return qualified == "timm.create_model" or head.startswith(("timm.models", "torchvision.models"))
+
+
+def _init_needs(info: _ClassInfo, modules: dict[str, tuple[_FileFacts, _ClassInfo]],
+                seen: frozenset = frozenset()) -> Optional[tuple[list[str], Optional[str]]]:
+    """The required parameters of the class's effective ``__init__`` and the annotation
+    of a lone one; None when unknown (a torch layer subclassed without an own __init__)."""
+    if info.init_zero_arg is not None and not (info.forwards and info.init_zero_arg):
+        return info.required, info.annotation
+    for base in info.bases:  # no own __init__, or one that hands *args/**kwargs to its base
         last = base.rpartition(".")[2]
         if _is_torch_module_base(base):
-            return last in _ZERO_ARG_TORCH_BASES
+            return ([], None) if last in _ZERO_ARG_TORCH_BASES else None
         if last in modules and last not in seen:
-            return _constructible(modules[last][1], modules, seen | {info.name})
-    return False
+            return _init_needs(modules[last][1], modules, seen | {info.name})
+    return (info.required, info.annotation) if info.init_zero_arg is not None else None
+
+
+def _run_parts(facts: list[_FileFacts], modules: dict[str, tuple[_FileFacts, _ClassInfo]]) -> set[str]:
+    """Module classes that are parts of others: built inside another module class, or
+    a base class of one (an abstract base is no model of its own)."""
+    parts: set[str] = set()
+    for file in facts:
+        for call in (n for n in ast.walk(file.tree) if isinstance(n, ast.Call)):
+            if isinstance(call.func, ast.Name) and call.func.id in _INSPECTING_BUILTINS:
+                continue  # super(Net, self), isinstance(m, Net): the class is not handed on
+            # a block class handed to a constructor: ResNet(BasicBlock, [2, 2, 2, 2]), norm_layer=FrozenBN
+            for value in [*call.args, *(k.value for k in call.keywords)]:
+                name = file.qualify(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
+                if name and name.rpartition(".")[2] in modules:
+                    parts.add(name.rpartition(".")[2])
+        for node in file.tree.body:
+            if not isinstance(node, ast.ClassDef) or node.name not in file.module_classes:
+                continue
+            for base in file.classes[node.name].bases:
+                parts.add(base.rpartition(".")[2])
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call):
+                    name = file.qualify(sub.func)
+                    last = name.rpartition(".")[2] if name else None
+                    if last in modules and last != node.name:
+                        parts.add(last)
+    return parts
+
+
+def _file_candidates(file: _FileFacts, modules: dict[str, tuple[_FileFacts, _ClassInfo]], parts: set[str],
+                     defaulted: dict[str, tuple[_FileFacts, int]], base: Path) -> list[Candidate]:
+    real = str(file.path.resolve())
+
+    def is_module(node: ast.AST) -> Optional[str]:
+        name = file.qualify(node)
+        if not name:
+            return None
+        last = name.rpartition(".")[2]
+        return last if last in modules or _is_torch_module_base(name) or _library_model(name) else None
+
+    found: list[Candidate] = []
+    factories: dict[str, str] = {}  # zero-argument factory -> the class it returns
+    bare_returns: set[str] = set()  # classes some factory returns built without arguments
+    for name, function in file.functions.items():
+        if not _zero_arg(function, method=False) or _trains(function):
+            continue
+        built = returned_class(function, is_module)
+        returns = file.qualify(function.returns) if function.returns is not None else None
+        annotated = returns is not None and (_is_torch_module_base(returns) or returns.rpartition(".")[2] in modules)
+        if built is None and not (annotated or name in FACTORY_NAMES):
+            continue
+        if built and built[1] and built[0] in bare_returns:
+            continue  # a second factory building the same class the same way: one model, one report
+        factories[name] = built[0] if built else (returns or "").rpartition(".")[2]
+        if built and built[1]:
+            bare_returns.add(built[0])
+        found.append(Candidate(real, file.shown, name, "factory", function.lineno, function.col_offset + 1))
+    covered = set(factories.values())
+    for info in file.classes.values():
+        if info.name not in file.module_classes or info.name in parts:
+            continue
+        needs = _init_needs(info, modules)
+        if needs is None:
+            continue
+        required, annotation = needs
+        if not required:
+            if info.name not in bare_returns:  # else the factory that returns it is the model
+                found.append(Candidate(real, file.shown, info.name, "class", info.line, info.column))
+            continue
+        settings = {n: l for n, l in file.defaulted.items() if n not in modules}
+        if annotation is not None:  # an annotated config class may live in another file of the run
+            settings = {**{n: 0 for n in defaulted}, **settings}
+        config = config_class_for(info.name, required[0], annotation, settings) if len(required) == 1 else None
+        if config is not None:
+            where, _ = defaulted[config] if config not in file.defaulted and config in defaulted else (file, 0)
+            relative = os.path.relpath(str(where.path.resolve()), str(base.resolve())).replace(os.sep, "/")
+            found.append(Candidate(real, file.shown, info.name, "class", info.line, info.column,
+                                   kwargs={required[0]: {"__class__": f"{relative}:{config}"}}))
+        elif info.name not in covered:
+            found.append(Candidate(real, file.shown, info.name, "class", info.line, info.column, needs=required))
+    add_examples(file, found, factories)
+    return found
 
 
 def discover_candidates(
@@ -186,51 +303,48 @@ def discover_candidates(
     cli_input: Any = None,
     root: Optional[Path] = None,
 ) -> list[Candidate]:
-    """The models of a run, in file order; config and --model entries override found ones."""
+    """The models of a run, in file order; config and --model entries replace found ones.
+    Candidates with ``needs`` set are models that cannot be built without arguments:
+    reported, never sent to the worker."""
     facts = [f for f in (_facts(path, shown) for path, shown in files) if f is not None]
     modules = _module_classes(facts)
-    found: dict[tuple[str, str], Candidate] = {}
-    for file in facts:
-        if file.trains_on_import:
-            continue  # only a config entry or --model builds a model from such a script
-        real = str(file.path.resolve())
-        for info in file.classes.values():
-            if info.name in file.module_classes and _constructible(info, modules):
-                found[(real, info.name)] = Candidate(real, file.shown, info.name, "class", info.line, info.column)
-        for name, function in file.functions.items():
-            returns = file.qualify(function.returns) if function.returns is not None else None
-            returns_module = returns is not None and (_is_torch_module_base(returns) or returns.rpartition(".")[2] in modules)
-            if (name in FACTORY_NAMES or returns_module) and _zero_arg(function, method=False):
-                found[(real, name)] = Candidate(real, file.shown, name, "factory", function.lineno, function.col_offset + 1)
+    base = root or Path.cwd()
+    parts = _run_parts(facts, modules)
+    defaulted = {name: (f, line) for f in facts for name, line in f.defaulted.items() if name not in modules}
+    found = [c for file in facts if not file.trains_on_import
+             for c in _file_candidates(file, modules, parts, defaulted, base)]
     shown_by_real = {str(f.path.resolve()): f.shown for f in facts}
     shown_by_real.update({str(p.resolve()): s for p, s in files})
-    base = root or Path.cwd()
+    explicit: list[Candidate] = []
     for entry in config_models:
         file_part, _, name = entry["entry"].rpartition(":")
         real = str((base / file_part).resolve())
         if real not in shown_by_real:
             continue  # configured for a file outside this run
-        found[(real, name)] = _explicit(real, shown_by_real[real], name, "config", found.get((real, name)), entry)
+        known = next((c for c in found if c.key == (real, name)), None)
+        explicit.append(_explicit(real, shown_by_real[real], name, "config", known, with_config(entry, known)))
     for spec in cli_models:
         file_part, _, name = spec.rpartition(":")
         path = Path(file_part)
         real = str(path.resolve())
         shown = shown_by_real.get(real, _shown(path))
         entry = {"input": cli_input} if cli_input is not None else {}
-        found[(real, name)] = _explicit(real, shown, name, "cli", found.get((real, name)), entry)
-    candidates = list(found.values())
+        known = next((c for c in found if c.key == (real, name)), None)
+        explicit.append(_explicit(real, shown, name, "cli", known, entry))
+    replaced = {c.key for c in explicit}
+    candidates = [c for c in found if c.key not in replaced]
+    seen: set[str] = set()
+    for candidate in explicit:  # entries are distinct by name, arguments and input
+        identity = json.dumps([candidate.key, candidate.name, candidate.args, candidate.kwargs, candidate.input],
+                              sort_keys=True, default=str)
+        if identity not in seen:
+            seen.add(identity)
+            candidates.append(candidate)
     if cli_input is not None:
         for candidate in candidates:
             if candidate.input is None:
                 candidate.input = cli_input
-    counts: dict[str, int] = {}
-    for candidate in candidates:
-        counts[candidate.name or candidate.callable] = counts.get(candidate.name or candidate.callable, 0) + 1
-    for index, candidate in enumerate(candidates):
-        candidate.index = index
-        if not candidate.name:
-            plain = candidate.callable
-            candidate.name = plain if counts[plain] == 1 else f"{candidate.shown}:{plain}"
+    name_candidates(candidates)
     return candidates
 
 
@@ -239,6 +353,7 @@ def _explicit(real: str, shown: str, name: str, kind: str, known: Optional[Candi
     return Candidate(
         real, shown, name, kind, line, column,
         kwargs=dict(entry.get("kwargs", {})), input=entry.get("input"), name=entry.get("name", ""),
+        args=list(entry.get("args", [])),
     )
 
 

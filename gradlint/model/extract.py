@@ -46,17 +46,51 @@ RESIDUAL_TYPES = ("TransformerEncoderLayer", "TransformerDecoderLayer", "Transfo
 
 
 def activation_family(name: str) -> Optional[str]:
-    return _FAMILY_OF.get(name.lower().rstrip("_"))
+    lowered = name.lower().rstrip("_")
+    if lowered not in _FAMILY_OF and lowered.endswith("activation"):
+        found = named_activation(lowered)  # NewGELUActivation: the function it computes
+        return _FAMILY_OF[found] if found else None
+    return _FAMILY_OF.get(lowered)
+
+
+def _weight_leaf(module: nn.Module) -> bool:
+    """A module of no known type that holds a weight matrix and no submodule: Hugging
+    Face's ``Conv1D`` (a transposed linear, weight (in, out)) and other custom layers."""
+    weight = module._parameters.get("weight")
+    return weight is not None and weight.dim() >= 2 and not module._modules and "Norm" not in type(module).__name__
+
+
+def named_activation(name: str) -> Optional[str]:
+    """The activation a parameter-free module's class name spells out (Hugging Face's
+    ``NewGELUActivation``, ``QuickGELUActivation``, ``SiLUActivation``): the longest known
+    name inside it, so ``gelu`` wins over ``elu``."""
+    lowered = name.lower()
+    found = [known for known in _FAMILY_OF if known in lowered]
+    return max(found, key=len) if found else None
 
 
 def module_kind(module: nn.Module) -> Optional[str]:
-    if isinstance(module, WEIGHT_TYPES):
+    if isinstance(module, WEIGHT_TYPES) or _weight_leaf(module):
         return "layer"
     if isinstance(module, NORM_TYPES) or "Norm" in type(module).__name__:
         return "norm"
-    if activation_family(type(module).__name__):
+    name = type(module).__name__
+    if activation_family(name) or (not module._modules and not module._parameters and named_activation(name)):
+        # an activation computed inside such a module (GELU's tanh) is not one of its own
         return "act"
     return None
+
+
+def has_weight_layer(model: nn.Module) -> bool:
+    """A weight layer anywhere in the model (a module of a weight type, or a parameter of
+    two or more dimensions that is not a normalisation's)."""
+    for module in model.modules():
+        kind = module_kind(module)
+        if kind == "layer":
+            return True
+        if kind != "norm" and any(p.dim() >= 2 for p in module.parameters(recurse=False)):
+            return True
+    return False
 
 
 def walk_tree(module: nn.Module, prefix: str) -> Iterator[tuple[str, str, nn.Module]]:

@@ -284,6 +284,8 @@ class ModelGraph:
             "line": self.line,
             "traced": self.traced,
             "trace_note": self.trace_note,
+            # fx (traced exactly) | executed (recorded from one real forward on the probe input) | module tree
+            "structure": self.data.get("structure", "fx" if self.traced else "module tree"),
             "layers": [
                 {k: layer.get(k) for k in ("name", "type", "line", "depth", "init", "fan_in", "fan_out")}
                 | {"path": layer.get("shown", layer.get("file"))}
@@ -296,4 +298,4 @@ class ModelGraph:
             "activations": len(self.activations),
             "init": self.init_verdict,
             "parameters": self.data.get("parameters"),
-        }
+        } | ({"probe_skipped": self.data["probe_skipped"]} if self.data.get("probe_skipped") else {})

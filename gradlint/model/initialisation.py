@@ -11,6 +11,8 @@ import torch.nn as nn
 
 from gradlint.model.graph import DEFAULT_INIT_TYPES
 
+# layers whose weight is stored (in_features, out_features): Hugging Face's GPT-2 Conv1D
+TRANSPOSED_LINEAR = frozenset({"Conv1D"})
 _INDISTINCT = math.log(1.03)  # closer scales are within ~3 sigma of a 4096-value std estimate
 _SAMPLE = 4096  # std within ~2%, and small enough to stay on one thread (no OpenMP start-up)
 
@@ -44,6 +46,8 @@ def classify_init(module: nn.Module, weight: Optional[torch.Tensor] = None) -> t
     if weight is None or weight.is_meta or isinstance(weight, nn.parameter.UninitializedParameter):
         return "other", 0, 0
     fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(weight)
+    if type(module).__name__ in TRANSPOSED_LINEAR:  # weight (in, out): x @ W, not x @ W.T
+        fan_in, fan_out = fan_out, fan_in
     flat = weight.detach().reshape(-1)
     if flat.numel() > _SAMPLE:
         flat = flat[:: flat.numel() // _SAMPLE][:_SAMPLE]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from gradlint.jobs import default_jobs
+from gradlint.model.scratch import make_scratch, remove_scratch, scratch_env
 
 STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
@@ -142,7 +143,11 @@ def run_worker(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: f
 
 def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: float, results: dict[int, dict[str, Any]]) -> Optional[dict[str, Any]]:
     read_fd, write_fd = os.pipe()
-    env = dict(os.environ)
+    # user code runs in a scratch directory with scratch cache homes (see scratch)
+    scratch_root = make_scratch()
+    work = os.path.join(scratch_root, "work")
+    job = {**job, "scratch": work}
+    env = scratch_env(dict(os.environ), scratch_root)
     env["GRADLINT_RESULT_FD"] = str(write_fd)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
     env.setdefault("PYTHONWARNINGS", "ignore")
@@ -152,12 +157,13 @@ def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: flo
         process = subprocess.Popen(
             [sys.executable, "-m", "gradlint.model.worker"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
-            pass_fds=(write_fd,), env=env, cwd=job["root"], start_new_session=True,
+            pass_fds=(write_fd,), env=env, cwd=work, start_new_session=True,
         )
     except OSError as error:
         os.close(read_fd)
         os.close(write_fd)
         stderr.close()
+        remove_scratch(scratch_root)
         return {"status": "error", "stage": "start", "seconds": 0.0, "reason": f"cannot start the worker: {error}"}
     os.close(write_fd)
     try:
@@ -172,6 +178,7 @@ def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: flo
         _kill(process)
         os.close(read_fd)
         stderr.close()
+        remove_scratch(scratch_root)
 
 
 def _kill(process: subprocess.Popen) -> None:

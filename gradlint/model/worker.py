@@ -22,6 +22,7 @@ import time
 import traceback
 from typing import Any, Optional
 
+from gradlint.model import scratch
 from gradlint.model.forking import can_fork, run_file_forked
 
 _loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
@@ -51,6 +52,9 @@ def _user_frame(error: BaseException, is_user: Any) -> str:
 
 def describe(error: BaseException, is_user: Any, memory_limit: int) -> str:
     """One line: what went wrong, where in the user's code."""
+    hosts = getattr(error, "gradlint_hosts", None) or list(scratch.attempted)
+    if hosts:  # whatever the library wrapped the refused connection in
+        return scratch.download_reason(hosts) + _user_frame(error, is_user)
     if isinstance(error, SystemExit):
         return f"the model code called sys.exit({error.code!r}){_user_frame(error, is_user)}"
     if isinstance(error, KeyboardInterrupt):
@@ -72,6 +76,10 @@ def load_user_module(path: str, root: str) -> Any:
         try:
             _loaded[path] = _import(path, root)
         except BaseException as error:  # noqa: BLE001 - the file's other models get the same answer
+            try:  # the hosts its import tried: the file's other models get the same reason
+                error.gradlint_hosts = list(scratch.attempted)  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
             _loaded[path] = error
         if _import_done is not None:
             os.write(_import_done, b"imported\n")
@@ -155,6 +163,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
     import torch.nn as nn
 
     from gradlint.model import extract
+    from gradlint.model.budget import build_within_budget
+    from gradlint.model.executed import executed_or_tree
     from gradlint.model.trace import trace_model
 
     index = candidate["index"]
@@ -168,6 +178,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         return time.perf_counter()
 
     started = time.perf_counter()
+    scratch.attempted.clear()
     try:
         mark = enter("import")
         module = load_user_module(candidate["file"], job["root"])
@@ -180,7 +191,11 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
                     "reason": f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'"}
         # the same seed as the probe: weights, init verdicts and measurements repeat run to run
         torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
-        model = factory(**candidate.get("kwargs", {}))
+        arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
+        _use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
+        model, too_large = build_within_budget(factory, candidate.get("args", []), arguments,
+                                               int((job.get("probe") or {}).get("seed", 0)), int(job.get("memory_limit", 0)),
+                                               int(candidate.get("models_in_file", 1)))
         if not isinstance(model, nn.Module):
             return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
@@ -188,39 +203,70 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
             # a container of layers (no forward of its own) is not a model to run
             return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
                     "reason": f"{type(model).__name__} defines no forward()"}
+        if not extract.has_weight_layer(model):
+            # an activation, a norm, a post-processor: a part of a model, not one to check
+            return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
+                    "reason": f"{type(model).__name__} has no weight layer: a part of a model, not a model"}
         timings["build"] = time.perf_counter() - mark
         mark = enter("trace")
         graph_module, note = trace_model(model, is_user)
         timings["trace"] = time.perf_counter() - mark
         mark = enter("analyse")
         fallback = (candidate["file"], candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]))
+        structure = "fx"
         if graph_module is not None:
             graph = extract.from_fx(model, graph_module, is_user, fallback)
         else:
-            graph = extract.from_module_tree(model, is_user, fallback)
+            graph, structure, note = executed_or_tree(model, candidate, module.__dict__, job, is_user, fallback, note,
+                                                      lambda error: describe(error, is_user, job.get("memory_limit", 0)))
         timings["analyse"] = time.perf_counter() - mark
         graph.update({
             "name": candidate["name"], "file": candidate["file"], "line": candidate["line"],
-            "column": candidate.get("column", 1), "traced": graph_module is not None, "trace_note": note,
+            "column": candidate.get("column", 1), "traced": structure != "module tree", "structure": structure,
+            "trace_note": note,
             "parameters": sum(p.numel() for p in model.parameters()),
             "submodule_classes": _submodule_classes(model, is_user),
         })
+        if too_large:
+            graph["probe_skipped"] = too_large
         result: dict[str, Any] = {"status": "ok", "graph": graph, "timings": timings}
         probe_settings = job.get("probe") or {}
-        if probe_settings.get("enabled"):
+        if probe_settings.get("enabled") and not too_large:
             mark = enter("probe")
             result["probe"] = _probe(model, graph_module, graph, candidate, module, probe_settings, is_user, job)
             timings["probe"] = time.perf_counter() - mark
         result["seconds"] = time.perf_counter() - started
+        result["memory"] = _memory_mb()
         return result
     except BaseException as error:  # noqa: BLE001 - user code: SystemExit included
         return {"status": "error", "stage": stage, "seconds": time.perf_counter() - started,
                 "reason": describe(error, is_user, job.get("memory_limit", 0))}
     finally:
-        try:
-            os.chdir(job["root"])  # the model may have changed the working directory
+        try:  # the model may have changed the working directory
+            os.chdir(job.get("scratch") or job["root"])
         except OSError:
             pass
+
+
+def build_arguments(value: Any, root: str) -> Any:
+    """Config kwargs as the constructor takes them: a table with ``__class__ =
+    "file.py:Class"`` is that class built with the table's other keys (nanoGPT's
+    ``GPT(GPTConfig(n_layer=4))``), at any depth."""
+    if isinstance(value, list):
+        return [build_arguments(v, root) for v in value]
+    if not isinstance(value, dict):
+        return value
+    fields = {k: build_arguments(v, root) for k, v in value.items() if k != "__class__"}
+    if "__class__" not in value:
+        return fields
+    target = value["__class__"]
+    if not isinstance(target, str) or ":" not in target:
+        raise ValueError("'config' was given but gradlint found no config class for this constructor; write "
+                         "kwargs = { <parameter> = { __class__ = \"file.py:ConfigClass\", ... } } instead")
+    file_part, _, name = target.rpartition(":")
+    path = os.path.realpath(os.path.join(root, file_part))
+    holder = load_user_module(path, root)
+    return _resolve(holder, name)(**fields)
 
 
 def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: Any, settings: dict, is_user: Any, job: dict) -> Optional[dict]:
@@ -232,6 +278,18 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: 
         return probe_model(model, graph_module, graph, candidate, module.__dict__, settings)
     except BaseException as error:  # noqa: BLE001 - the probe runs user code too
         return {"error": {"kind": "failed", "message": describe(error, is_user, job.get("memory_limit", 0))}}
+
+
+def _memory_mb() -> dict[str, float]:
+    """This process's resident memory now (the model still alive) and its peak so far, MiB."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return {"rss_mb": round(resident, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    except (ImportError, OSError, ValueError, IndexError):
+        return {}
 
 
 def _submodule_classes(model: Any, is_user: Any) -> list[str]:
@@ -276,6 +334,9 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
         channel.send({"event": "start", "index": candidate["index"]})
         result = analyse(candidate, job, channel, is_user)
         channel.send({"event": "result", "index": candidate["index"], "result": result})
+        from gradlint.model.budget import release_memory  # torch is imported by now
+
+        release_memory()
         if progress is not None:
             os.write(progress, b"done\n")
 
@@ -296,6 +357,7 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
 def main() -> None:
     channel = Channel(int(os.environ["GRADLINT_RESULT_FD"]))
     job = json.loads(sys.stdin.read())
+    scratch.block_network()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # user code that reads stdin gets EOF, not our job
     try:

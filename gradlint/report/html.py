@@ -114,7 +114,7 @@ def _status(finding: Any) -> str:
 def _model_status(model: dict) -> str:
     if model.get("status") == "failed":
         return f"not loaded: {model.get('error') or 'see GL002'}"
-    if model.get("status") == "not-analysed":
+    if model.get("status") == "not analysed":
         return f"not analysed: {model.get('reason', '')}"
     probe = model.get("probe") or {}
     return "analysed and probed" if probe.get("layers") else "analysed, not probed"

@@ -54,6 +54,10 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
                 _write_probe_chart(result, str(entry.get("name")), stream)
     if quiet:
         return
+    from gradlint.model.environment import overview_lines
+
+    for line in overview_lines(result.models):  # what was found, analysed and not, and why
+        stream.write(line + "\n")
     stream.write(summary_line(result, show_probe) + "\n")
     fixable = sum(1 for f in result.findings if f.fix and (settings.unsafe_fixes or not f.fix.unsafe))
     hidden = sum(1 for f in result.findings if f.fix and f.fix.unsafe and not settings.unsafe_fixes)
@@ -83,6 +87,11 @@ def summary_line(result: RunResult, show_probe: bool = False) -> str:
     if count == 0:
         probed = sum(1 for m in result.models if (m.get("probe") or {}).get("layers"))
         analysed = sum(1 for m in result.models if m.get("status") == "analysed")
+        from gradlint.model.environment import not_analysed
+
+        left = not_analysed(result.models)
+        if left:
+            return f"All checks passed for what was analysed; {left} model(s) were not analysed (see above)."
         if not analysed:
             return "All checks passed!"
         hint = "" if show_probe else "; --show-probe draws their charts"
