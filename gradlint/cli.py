@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import NoReturn, Optional, Sequence, TextIO
 
 from gradlint import __version__
 from gradlint.config import OUTPUT_FORMATS, ConfigError, Settings, find_pyproject, load
@@ -17,7 +17,7 @@ COMMANDS = ("check", "rules", "explain", "rule", "server", "clean")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as ruff does
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as ruff does
         self.exit(EXIT_ERROR, f"gradlint: error: {message}\n")
 
 

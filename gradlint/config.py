@@ -93,7 +93,7 @@ _KEYS: dict[str, tuple[str, str]] = {
 }
 OUTPUT_FORMATS = ("text", "json", "sarif", "github")
 REFUTED_POLICIES = ("info", "keep")
-MODEL_KEYS = {"entry": str, "kwargs": dict, "input": (str, list), "name": str, "config": dict}
+MODEL_KEYS: dict[str, type | tuple[type, ...]] = {"entry": str, "kwargs": dict, "input": (str, list), "name": str, "config": dict}
 
 
 def find_pyproject(start: Path) -> Optional[Path]:

@@ -19,7 +19,9 @@ from typing import Optional, Sequence
 from gradlint.cache import Cache, settings_stamp, source_key
 from gradlint.config import Settings
 from gradlint.findings import Finding
+from gradlint.lint import lint_file, lint_unit
 from gradlint.registry import Rule, all_rules
+from gradlint.source.unit import SourceUnit
 
 # Below this many files to lint a pool costs more than it saves: parsing and checking
 # one file takes ~1-3 ms, starting a worker ~10-20 ms (bench/jobs_speed.py).
@@ -64,9 +66,6 @@ class _Linter:
         return self.cache.get_findings(source_key(data, shown, self.stamp))
 
     def lint(self, path: Path, shown: str) -> list[Finding]:
-        from gradlint.runner import lint_file, lint_unit
-        from gradlint.source.unit import SourceUnit
-
         try:
             data = path.read_bytes()
         except OSError:

@@ -370,6 +370,8 @@ def _fix(summary: TrainingSummary, scope: Scope, max_norm: float) -> Optional[Fi
         return None
     if closure_of(scope, step, summary.unit.tree) is not None:
         return None  # step(closure) runs backward() itself: a clip before it would come first
+    if step.own is None:
+        return None  # no statement of its own to put the clip before
     optimizer = step.receiver
     backward = backwards[-1]
     lines = []

@@ -214,7 +214,7 @@ def _fix(summary: TrainingSummary, scope: Scope, clip: Event) -> Optional[Fix]:
     step = steps[0]
     if clip.via is not None or step.via is not None or scope.events.index(step) < scope.events.index(backwards[-1]):
         return None
-    if not (standalone(summary.unit, clip.own) and standalone(summary.unit, step.own)):
+    if clip.own is None or step.own is None or not (standalone(summary.unit, clip.own) and standalone(summary.unit, step.own)):
         return None
     if clip.own is step.own:
         return None

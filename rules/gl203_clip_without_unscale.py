@@ -49,6 +49,7 @@ None.
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -282,7 +283,7 @@ def _scaled_on_its_path(scope: Scope, index: int) -> bool:
 
 def _is_torch_clip(summary: TrainingSummary, event: Event) -> bool:
     """torch's own clip functions; frameworks' clip methods unscale by themselves."""
-    return summary.names.qualify(event.node.func) in CLIP_FUNCTIONS  # type: ignore[attr-defined]
+    return isinstance(event.node, ast.Call) and summary.names.qualify(event.node.func) in CLIP_FUNCTIONS
 
 
 def _fix(summary: TrainingSummary, scope: Scope, clip: Event, scalers: set, index: int, last_backward: int) -> Optional[Fix]:
@@ -294,7 +295,7 @@ def _fix(summary: TrainingSummary, scope: Scope, clip: Event, scalers: set, inde
         return None  # moving a later unscale_ is a judgement call; leave it to the user
     if any(e.kind == CLIP and not exclusive(e, clip) for e in scope.events[last_backward + 1 : index]):
         return None  # the earlier clip's fix unscales for this one too; a second unscale_ raises
-    if not standalone(summary.unit, clip.own):
+    if clip.own is None or not standalone(summary.unit, clip.own):
         return None
     (scaler,), (optimizer,) = scalers, optimizers
     return make_fix(f"call {scaler}.unscale_({optimizer}) before clipping", insert_before(summary.unit, clip.own, [f"{scaler}.unscale_({optimizer})"]))

@@ -233,7 +233,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 break
 
 
-def _token_mean(summary: TrainingSummary, scope: Scope, event) -> Optional[tuple[ast.AST, str]]:
+def _token_mean(summary: TrainingSummary, scope: Scope, event) -> Optional[tuple[ast.expr, str]]:
     loss = backward_loss(event)
     if loss is None:
         return None
@@ -242,7 +242,8 @@ def _token_mean(summary: TrainingSummary, scope: Scope, event) -> Optional[tuple
         assignments = loss_assignments(scope, name, event, summary.unit.tree)  # type: ignore[arg-type]
         if any(_reweights(stmt) for stmt in assignments):
             return None  # multiplied by a count: normalised by hand
-        sources += [stmt.value for stmt in assignments if getattr(stmt, "value", None) is not None]
+        sources += [stmt.value for stmt in assignments
+                    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and stmt.value is not None]
     for expr in sources:
         for node in ast.walk(expr):
             if isinstance(node, ast.Call) and _is_token_mean_criterion(summary, node):

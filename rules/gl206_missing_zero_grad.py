@@ -489,7 +489,7 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
     if scope.first(ZERO_GRAD) is not None:
         yield from _uncleared(summary, scope)
         return
-    if scope.kind == "function" and scope.node.name not in ITERATION_FUNCTIONS:
+    if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)) and scope.node.name not in ITERATION_FUNCTIONS:
         return  # who clears is decided by a caller we cannot see
     if calls_clearing_helper(scope):
         return  # utils.reset_grads(optimizer): a helper of another module that says it clears

@@ -322,7 +322,7 @@ def _is_prepare(summary: TrainingSummary, node: ast.AST) -> bool:
 def _region(summary: TrainingSummary, scope: Scope, name: Optional[str]) -> ast.AST:
     tree = summary.unit.tree
     assert tree is not None
-    kinds: tuple[type, ...] = (ast.ClassDef,) if (name or "").startswith("self.") else (ast.FunctionDef, ast.AsyncFunctionDef)
+    kinds: tuple[type[ast.stmt], ...] = (ast.ClassDef,) if (name or "").startswith("self.") else (ast.FunctionDef, ast.AsyncFunctionDef)
     around = [node for node in ast.walk(tree) if isinstance(node, kinds) and contains(node, scope.node)]
     return max(around, key=lambda node: getattr(node, "lineno", 0)) if around else tree
 

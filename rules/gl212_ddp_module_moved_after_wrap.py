@@ -174,7 +174,8 @@ def _placement_at_wrap(frames: FileFrames, frame: Frame, index: int, wrap: Wrap)
     """Where the wrapped parameters are when DDP takes them: ("cpu" | "device" | None, dtype or None)."""
     device: Optional[str] = "device" if wrap.device_ids else None
     dtype: Optional[str] = None
-    inner = wrap.node.args[0]  # type: ignore[attr-defined]
+    assert isinstance(wrap.node, ast.Call)  # a Wrap is recorded only for a DDP(...) call
+    inner = wrap.node.args[0]
     moves = [f for f in frame.facts[:index] if isinstance(f, Move) and f.receiver == wrap.wrapped]
     moves += [f for f in frame.facts if isinstance(f, Move) and f.node in _calls_in(inner)]
     for move in moves:

@@ -124,7 +124,7 @@ def example_input():
 
 def _worst_layer(summary: ProbeSummary) -> Optional[LayerMeasure]:
     rated = [l for l in summary.layers if l.grad_weight_ratio is not None]
-    return max(rated, key=lambda l: l.grad_weight_ratio) if rated else None
+    return max(rated, key=lambda l: l.grad_weight_ratio if l.grad_weight_ratio is not None else 0.0) if rated else None
 
 
 def _report(place: Place, message: str, summary: ProbeSummary, **extra: object) -> Report:

@@ -14,6 +14,7 @@ from typing import Optional
 
 from gradlint.findings import Edit, Fix
 from gradlint.source.names import Names
+from gradlint.source.nodes import Located
 from gradlint.source.unit import SourceUnit
 
 _TRAILER = re.compile(r"\s*(#.*)?$")
@@ -28,7 +29,7 @@ def standalone(unit: SourceUnit, stmt: Optional[ast.AST]) -> bool:
     return not first[: span.column - 1].strip() and bool(_TRAILER.fullmatch(last[span.end_column - 1 :]))
 
 
-def indent_of(unit: SourceUnit, stmt: ast.AST) -> str:
+def indent_of(unit: SourceUnit, stmt: Located) -> str:
     line = unit.line_text(stmt.lineno)
     return line[: len(line) - len(line.lstrip())]
 
@@ -90,7 +91,7 @@ def delete(unit: SourceUnit, stmt: ast.stmt) -> Optional[Edit]:
     return None
 
 
-def replace(unit: SourceUnit, node: ast.AST, text: str) -> Edit:
+def replace(unit: SourceUnit, node: Located, text: str) -> Edit:
     span = unit.span(node)
     return Edit(span.line, span.column, span.end_line, span.end_column, text)
 

@@ -11,11 +11,14 @@ from typing import Any, Optional, Sequence
 
 from gradlint.config import Settings
 from gradlint.findings import Finding, Severity
+from gradlint.lint import filter_findings
 from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
 from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
+from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
+from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe")
 _STAGE_WORDS = {
@@ -123,8 +126,6 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     candidates = [c for c in candidates if not c.needs]
     if not candidates:
         return unbuildable
-    from gradlint.model.pool import run_workers
-
     job = {"root": str(settings.root.resolve()), "probe": dict(settings.probe), "memory_limit": settings.memory_limit}
     per_file: dict[str, int] = {}
     for candidate in candidates:  # a zoo's file shares the probe's parameter budget (model/budget.py)
@@ -270,9 +271,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
     """Inline ``# noqa`` on the reported line and per-file ignores, as for source rules."""
-    from gradlint.runner import filter_findings
-    from gradlint.source.unit import SourceUnit
-
     kept: list[Finding] = []
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:

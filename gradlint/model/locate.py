@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import sysconfig
+from types import FrameType
 from typing import Any, Callable, Optional
 
 ATTRIBUTE = "_gradlint_created"  # kept in the module's __dict__: deepcopy carries it to clones
@@ -91,7 +92,7 @@ def install_creation_hook(is_user: UserFiles) -> Callable[[], None]:
         original(self, *args, **kwargs)
         if ATTRIBUTE in self.__dict__:
             return
-        frame = sys._getframe(1)
+        frame: Optional[FrameType] = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_name in ("__init__", "__new__") and frame.f_locals.get("self") is self:
                 frame = frame.f_back  # the module's own constructor chain

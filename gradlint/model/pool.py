@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.jobs import default_jobs
 from gradlint.model.scratch import make_scratch, remove_scratch, scratch_env
 
 STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
@@ -63,8 +64,6 @@ def _crash_reason(returncode: Optional[int], stderr_tail: str, memory_limit: int
 
 
 def _cores() -> int:
-    from gradlint.jobs import default_jobs
-
     return default_jobs()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from types import FrameType
 from typing import Any, Callable, Optional
 
 import torch
@@ -35,7 +36,7 @@ class _Tracer(torch.fx.Tracer):
         if self.is_user is not None:
             from gradlint.model.locate import frame_location
 
-            frame = sys._getframe(1)
+            frame: Optional[FrameType] = sys._getframe(1)
             while frame is not None:
                 if self.is_user(frame.f_code.co_filename):
                     node.meta["user_location"] = frame_location(frame)

@@ -247,7 +247,8 @@ class LossMaker:
             self.target = torch.randn(tuple(scores.shape), generator=self.generator)
 
 
-def _forward(module: nn.Module, data: ProbeInput, device: torch.device, dtype: str) -> Any:
+def _forward(module: Callable[..., Any], data: ProbeInput, device: torch.device, dtype: str) -> Any:
+    """One forward pass of the model, or of its instrumented fx graph, under the probe's autocast."""
     autocast = AUTOCAST.get(dtype)
     with torch.autocast(device_type=device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
         return module(*data.args, **data.kwargs)

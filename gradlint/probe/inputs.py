@@ -25,12 +25,15 @@ the same on every device.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import torch
 from torch import nn
 
 from gradlint.probe.spec import SPEC_RE, spec_problem, split_specs  # split_specs: re-exported
+
+if TYPE_CHECKING:
+    from typing import TypeGuard  # 3.10+; only read by the type checker here
 
 DTYPES = {
     "float32": torch.float32, "float": torch.float32, "float64": torch.float64, "double": torch.float64,
@@ -79,6 +82,7 @@ def tensor_from_spec(spec: str, generator: torch.Generator) -> torch.Tensor:
     if problem:
         raise InputError(problem)
     match = SPEC_RE.match(spec)
+    assert match is not None  # spec_problem() accepted it
     dtype = DTYPES[match.group(1).lower()]
     shape = tuple(int(s) for s in match.group(2).replace(" ", "").split(",") if s)
     low, high = match.group(3), match.group(4)
@@ -155,7 +159,7 @@ def resolve_input(
     )
 
 
-def _is_conv(layer: nn.Module) -> bool:
+def _is_conv(layer: nn.Module) -> TypeGuard[nn.modules.conv._ConvNd]:
     return isinstance(layer, nn.modules.conv._ConvNd) and not isinstance(layer, nn.modules.lazy.LazyModuleMixin)
 
 

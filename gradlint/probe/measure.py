@@ -280,12 +280,12 @@ class Recorder:
         or summed here (:meth:`collect` stacks every step at once)."""
         if not self.params:
             return []
-        grads = [p.grad for p in self.params]
-        if any(g is None for g in grads):
+        grads: list[torch.Tensor] = [p.grad for p in self.params if p.grad is not None]
+        if len(grads) < len(self.params):
             zero = torch.zeros((), device=self.params[0].device)
-            grads = [zero if g is None else g for g in grads]
+            grads = [zero if p.grad is None else p.grad for p in self.params]
         with torch.no_grad():
-            return list(torch._foreach_norm(grads + self.params if with_weights else grads))
+            return list(torch._foreach_norm([*grads, *self.params] if with_weights else grads))
 
     def note_missing(self, output: Any) -> None:
         """After the first backward: the trainable parameters whose ``.grad`` is None, and

@@ -32,7 +32,7 @@ TORCH_OPTIMIZERS = frozenset({"SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Ada
                               "ASGD", "Rprop"})
 # keyword arguments worth carrying over when they are literals (all plain hyper-parameters)
 _KEPT_KEYWORDS = ("lr", "momentum", "weight_decay", "betas", "eps", "alpha", "nesterov", "dampening", "amsgrad")
-DEFAULT = {"name": "SGD", "options": {"lr": 0.01}, "source": "default"}
+DEFAULT: dict[str, Any] = {"name": "SGD", "options": {"lr": 0.01}, "source": "default"}
 
 
 @dataclass

@@ -51,7 +51,7 @@ def render_text(result: RunResult, settings: Settings, stream: TextIO, *, quiet:
         for entry in result.models:
             if entry.get("name") not in by_model and (entry.get("probe") or {}).get("layers"):
                 stream.write(f"model {entry.get('name')}:\n")
-                _write_probe_chart(result, entry.get("name"), stream)
+                _write_probe_chart(result, str(entry.get("name")), stream)
     if quiet:
         return
     from gradlint.model.environment import overview_lines

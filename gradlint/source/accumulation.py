@@ -15,10 +15,11 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope, contains
 from gradlint.source.names import dotted
+from gradlint.source.nodes import Located
 
 ACCELERATE = "accelerate"
 
@@ -110,8 +111,8 @@ def _window(test: ast.expr, scope_node: ast.AST, negated: bool) -> Optional[tupl
                 return found
         return None
     if isinstance(test, ast.Name):
-        value = _assigned_in(scope_node, test.id)
-        return _window(value, scope_node, negated) if value is not None else None
+        assigned = _assigned_in(scope_node, test.id)
+        return _window(assigned, scope_node, negated) if assigned is not None else None
     if isinstance(test, ast.BinOp) and isinstance(test.op, ast.Mod) and negated:
         return "modulo", test.right  # `not i % k`
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
@@ -169,7 +170,7 @@ def backward_loss(event: Event) -> Optional[ast.expr]:
         loss = call.args[0]  # accelerator.backward(loss), self.manual_backward(loss)
     else:
         return None
-    if _is_cast(loss):
+    if isinstance(loss, ast.Call) and _is_cast(loss):
         loss = loss.args[1]  # typing.cast(torch.Tensor, scaler.scale(loss))
     if isinstance(loss, ast.Call) and isinstance(loss.func, ast.Attribute) and loss.func.attr == "scale" and loss.args:
         loss = loss.args[0]  # scaler.scale(loss)
@@ -191,7 +192,7 @@ def is_scaled(node: ast.AST) -> bool:
 
 def loss_assignments(scope: Scope, name: str, event: Event, tree: ast.Module) -> list[ast.stmt]:
     """Statements that assign ``name`` in the scope's code, or in the helper ``event`` was inlined from."""
-    found = []
+    found: list[ast.stmt] = []
     roots: list[ast.AST] = [scope.node]
     if event.via is not None:
         roots += [
@@ -269,13 +270,13 @@ def _is_sum(value: ast.expr) -> bool:
     return isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] == "sum" and not value.keywords
 
 
-def _assigned_before(tree: ast.Module, loop: ast.AST, name: str) -> list[ast.stmt]:
+def _assigned_before(tree: ast.Module, loop: Located, name: str) -> list[ast.stmt]:
     """Assignments of ``name`` ahead of ``loop`` in the function (or module) that holds it,
     outside nested definitions."""
-    holder: ast.AST = tree
+    holder: Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef] = tree
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and contains(node, loop) and node is not loop:
-            if holder is tree or node.lineno > holder.lineno:
+            if isinstance(holder, ast.Module) or node.lineno > holder.lineno:
                 holder = node
     found: list[ast.stmt] = []
     pending = list(ast.iter_child_nodes(holder))
@@ -299,7 +300,7 @@ def _context_source(scope: Scope, name: str) -> Optional[ast.expr]:
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 call = item.context_expr
-                if dotted(item.optional_vars) == name and isinstance(call, ast.Call) and call.args:
+                if item.optional_vars is not None and dotted(item.optional_vars) == name and isinstance(call, ast.Call) and call.args:
                     return call.args[0]
     return None
 

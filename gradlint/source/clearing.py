@@ -184,7 +184,7 @@ def clear_fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
             f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
             insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
         )
-    if not standalone(summary.unit, step.own):
+    if step.own is None or not standalone(summary.unit, step.own):
         return None
     return make_fix(
         f"call {step.receiver}.zero_grad() after {step.receiver}.step()",

@@ -50,7 +50,7 @@ _TRAINING_CALL = re.compile(r"(^|_)(train|fit)", re.IGNORECASE)
 
 @dataclass
 class Fact:
-    node: ast.AST  # the call or statement
+    node: Union[ast.stmt, ast.expr]  # the call or statement
     stmt: ast.stmt  # the statement of the frame that holds it
 
 
@@ -210,7 +210,7 @@ class FileFrames:
             node = parent
         return False
 
-    def innermost_loop(self, node: ast.AST, frame: ast.AST) -> Optional[ast.AST]:
+    def innermost_loop(self, node: ast.AST, frame: ast.AST) -> Optional[ast.stmt]:
         while node in self.parents and node is not frame:
             node = self.parents[node]
             if isinstance(node, _LOOPS):

@@ -15,13 +15,12 @@ import ast
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Optional, Union
+from typing import Iterator, Optional, Union
 
+from gradlint.source.facts import FileFacts, file_facts
 from gradlint.source.names import Names, dotted, other_framework
+from gradlint.source.nodes import contains  # re-exported: rules import it from here
 from gradlint.source.unit import SourceUnit
-
-if TYPE_CHECKING:
-    from gradlint.source.facts import FileFacts
 
 # Event kinds, in the vocabulary of a training step.
 ZERO_GRAD = "zero_grad"
@@ -58,7 +57,7 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 @dataclass
 class Event:
     kind: str
-    node: ast.AST  # the call or statement that is the event
+    node: Union[ast.stmt, ast.expr]  # the call or statement that is the event
     stmt: ast.stmt  # the statement in the scope's own code that contains it
     receiver: Optional[str] = None  # "optimizer" in optimizer.step()
     guards: tuple[ast.expr, ...] = ()  # tests of the enclosing ifs, innermost last
@@ -96,10 +95,8 @@ class TrainingSummary:
     scopes: list[Scope]
 
     @functools.cached_property
-    def facts(self) -> "FileFacts":
+    def facts(self) -> FileFacts:
         """File-level facts (frameworks, clipping settings, recurrent models), built on demand."""
-        from gradlint.source.facts import file_facts
-
         return file_facts(self.unit, self.names)
 
 
@@ -161,15 +158,15 @@ class EventCollector:
                 for child in case.body:
                     self._statement(child, top, events, guards, contexts, depth, via, inlining)
             return
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.expr):
+        for part in ast.iter_child_nodes(stmt):
+            if isinstance(part, ast.expr):
                 self._own = stmt
-                self._expression(child, top, events, guards, contexts, depth, via, inlining)
+                self._expression(part, top, events, guards, contexts, depth, via, inlining)
         self._own = stmt
         self._assignment_events(stmt, top, events, guards, contexts, depth, via)
 
     def _assignment_events(self, stmt, top, events, guards, contexts, depth, via) -> None:
-        def add(kind: str, node: ast.AST, receiver: Optional[str] = None) -> None:
+        def add(kind: str, node: Union[ast.stmt, ast.expr], receiver: Optional[str] = None) -> None:
             events.append(Event(kind, node, top, receiver, guards, contexts, depth, via, stmt))
 
         if isinstance(stmt, ast.Assign):
@@ -451,7 +448,3 @@ def _function_key(node: ast.AST) -> str:
     if isinstance(node, _FUNCTIONS):
         return node.name
     return (dotted(node) or "").rsplit(".", 1)[-1]
-
-
-def contains(outer: ast.AST, inner: ast.AST) -> bool:
-    return outer.lineno <= inner.lineno <= (outer.end_lineno or outer.lineno)

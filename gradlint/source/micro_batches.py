@@ -86,7 +86,7 @@ def _alternating(scope: Scope) -> bool:
     )
 
 
-def micro_batch_loop(scope: Scope, window: Accumulation) -> Optional[ast.AST]:
+def micro_batch_loop(scope: Scope, window: Accumulation) -> Optional[ast.For]:
     """nanoGPT's ``for micro_step in range(k)``: the loop whose bound is the window's count."""
     if window.kind != "loop":
         return None

@@ -158,7 +158,7 @@ def _check(context: _Context, events: list[Event], cyclic: bool, leaks: dict[int
             break
 
 
-def _site(event: Event) -> ast.AST:
+def _site(event: Event) -> Union[ast.stmt, ast.expr]:
     return event.via or event.node
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from gradlint.source.names import dotted
 from gradlint.source.torch_calls import torch_calls
@@ -39,7 +39,7 @@ class FinalActivation:
 
     model: str  # the class name, or the name a Sequential is bound to
     kind: str  # softmax | sigmoid
-    node: ast.AST  # where it is applied: the returned expression or the layer in the Sequential
+    node: Union[ast.stmt, ast.expr]  # where it is applied: the returned expression or the layer in the Sequential
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _class_activation(name: str, cls: ast.ClassDef, names: dict[int, str]) -> Op
     returns = [node for node in _own_nodes(forward) if isinstance(node, ast.Return)]
     if not returns or any(node.value is None for node in returns):
         return None
-    kinds: list[tuple[str, ast.AST]] = []
+    kinds: list[tuple[str, ast.expr]] = []
     for node in returns:
         value = _last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
         kind = _activation(value, names, layers)
@@ -180,7 +180,7 @@ def _class_activation(name: str, cls: ast.ClassDef, names: dict[int, str]) -> Op
     return FinalActivation(name, kinds[0][0], kinds[-1][1])
 
 
-def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.AST]:
+def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
     """The value last assigned to ``name`` before it is returned, when it is assigned once."""
     values = [
         node.value for node in _own_nodes(function)
@@ -221,7 +221,7 @@ def _activation(node: Optional[ast.AST], names: dict[int, str], layers: dict[str
     return None
 
 
-def _sequential_activation(call: ast.Call, names: dict[int, str]) -> Optional[tuple[str, ast.AST]]:
+def _sequential_activation(call: ast.Call, names: dict[int, str]) -> Optional[tuple[str, ast.expr]]:
     if names.get(id(call)) != "torch.nn.Sequential" or not call.args:
         return None
     last = call.args[-1]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from gradlint.source.loops import contains
 from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.nodes import Located, contains
 
 RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
 _RECURRENT_QUALIFIED = {
@@ -91,8 +91,7 @@ class _Resolver:
                         known.update((k, v) for k, v in exported.items() if not k.startswith("_") and "." not in k)
                     elif alias.name in exported:
                         known[alias.asname or alias.name] = exported[alias.name]
-                    elif self.module_file(alias.name, 0, target.parent) is not None and target.name == "__init__.py":
-                        sub = self.module_file(alias.name, 0, target.parent)
+                    elif (sub := self.module_file(alias.name, 0, target.parent)) is not None and target.name == "__init__.py":
                         for name, evidence in self.recurrent_names(sub, depth + 1).items():
                             known[f"{alias.asname or alias.name}.{name}"] = evidence
             elif isinstance(node, ast.Import):
@@ -104,9 +103,9 @@ class _Resolver:
                             known[f"{local}.{name}"] = evidence
         for node in tree.body:  # RNN_TYPES = {"lstm": nn.LSTM, ...}: a module-level table of classes
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
-                evidence = _builds_recurrent(node.value, aliases, {}, path)
-                if evidence is not None:
-                    known.update((dotted(t) or "", evidence) for t in node.targets if dotted(t))
+                table_evidence = _builds_recurrent(node.value, aliases, {}, path)
+                if table_evidence is not None:
+                    known.update((dotted(t) or "", table_evidence) for t in node.targets if dotted(t))
         definitions = {
             node.name: node
             for node in tree.body
@@ -117,9 +116,9 @@ class _Resolver:
             changed = False
             for name, node in definitions.items():
                 if name not in known:
-                    evidence = _builds_recurrent(node, aliases, known, path)
-                    if evidence is not None:
-                        known[name] = evidence
+                    built = _builds_recurrent(node, aliases, known, path)
+                    if built is not None:
+                        known[name] = built
                         changed = True
         return known
 
@@ -145,8 +144,8 @@ def _builds_recurrent(
             qualified = _qualify(chosen, aliases)
             if qualified in _RECURRENT_QUALIFIED:
                 return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
-        if isinstance(sub, ast.Subscript) and dotted(sub.value) in known:
-            return known[dotted(sub.value)]  # RNN_TYPES[name]: a table of recurrent classes
+        if isinstance(sub, ast.Subscript) and (table := dotted(sub.value)) is not None and table in known:
+            return known[table]  # RNN_TYPES[name]: a table of recurrent classes
         if isinstance(sub, ast.Call):
             qualified = _qualify(sub.func, aliases)
             if qualified in _RECURRENT_QUALIFIED:
@@ -198,7 +197,7 @@ def imported_project_names(tree: ast.Module, script: Path) -> set[str]:
     TransformerWrapper`` beside its source): the resolver read them, so one that is not
     among the recurrent names builds no recurrent layer."""
     resolver = _Resolver(script)
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
             if resolver.module_file(node.module or "", node.level, script.resolve().parent) is not None:
@@ -207,7 +206,7 @@ def imported_project_names(tree: ast.Module, script: Path) -> set[str]:
 
 
 def trains_plain_local_model(
-    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence],
+    tree: ast.Module, scope: Located, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence],
     project_classes: frozenset[str] = frozenset(),
 ) -> bool:
     """Whether ``model``, trained in ``scope``, is built beside it (in the function that
@@ -275,7 +274,8 @@ class _Plain:
     def is_value(self, name: str) -> bool:
         """``name`` holds a plain value (``hidden = 64``): assigned, never from a call."""
         values = self.values(name)
-        return bool(values) and not any(isinstance(sub, ast.Call) for v in values for sub in ast.walk(v))
+        return values is not None and bool(values) and not any(
+            isinstance(sub, ast.Call) for v in values for sub in ast.walk(v))
 
 
 def _assigned(nodes: Iterator[ast.AST], name: str) -> list[ast.expr]:
@@ -319,7 +319,7 @@ _SEQUENCE_WORDS = re.compile(r"rnn|lstm|gru|recurr|seq|lang|char|text|token", re
 
 
 def handed_model_unknown(
-    tree: ast.Module, scope: ast.AST, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
+    tree: ast.Module, scope: Located, model: str, aliases: dict[str, str], known: dict[str, RecurrentEvidence]
 ) -> bool:
     """Whether the loop trains a parameter of its function (``def train_ch6(net, ...)``)
     that no call in the file hands a recurrent model, in a function whose names say

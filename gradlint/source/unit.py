@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.registry import Span
+from gradlint.source.nodes import Located
 
 
 @dataclass
@@ -88,7 +89,7 @@ class SourceUnit:
             return byte_col
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
-    def span(self, node: ast.AST, end: Optional[ast.AST] = None) -> Span:
+    def span(self, node: Located, end: Optional[Located] = None) -> Span:
         """The span of ``node`` (through ``end`` when given), 1-based, exclusive end."""
         last = end or node
         return Span(
@@ -98,7 +99,7 @@ class SourceUnit:
             self._char_col(last.end_lineno or node.lineno, last.end_col_offset or 0) + 1,
         )
 
-    def header_span(self, node: ast.AST) -> Span:
+    def header_span(self, node: Located) -> Span:
         """The first line of a compound statement: ``for x in y``, ``def f(...)``."""
         if isinstance(node, (ast.For, ast.AsyncFor)):
             return self.span(node, node.iter)

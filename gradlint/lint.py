@@ -1,0 +1,93 @@
+"""The per-file lint core: the source rules over one file, their reports turned into
+findings, and inline and per-file suppression. The runner, the job pool and model
+analysis all import it; it imports none of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from gradlint.config import Settings
+from gradlint.findings import Finding
+from gradlint.registry import Report, Rule, all_rules, is_selected
+from gradlint.source.unit import SourceUnit, SyntaxProblem
+from gradlint.suppression import is_suppressed_inline, per_file_ignored
+
+# A file can hold a training loop only if one of these appears in it; the rest
+# are never summarised (most files of a model zoo are models, not loops).
+_LOOP_MARKERS = ("backward", "Trainer", "TrainingArguments", "gradient_clip")
+
+
+def active_rules(settings: Settings) -> list[Rule]:
+    select = settings.select + settings.extend_select
+    return [rule for code, rule in all_rules().items() if is_selected(code, select, settings.ignore)]
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> list[Finding]:
+    """Every finding of the source rules on one file, after inline and per-file suppression."""
+    reports: list[tuple[Rule, Report]] = []
+    for rule in rules:
+        if rule.scope == "file":
+            reports += [(rule, r) for r in rule.check(unit, settings.options_for(rule.code, rule.options))]
+    loop_rules = [rule for rule in rules if rule.scope == "loop"]
+    if unit.tree is not None and loop_rules and any(m in unit.text for m in _LOOP_MARKERS):
+        from gradlint.source.loops import summarize
+
+        try:
+            summary = summarize(unit)
+            for rule in loop_rules:
+                options = settings.options_for(rule.code, rule.options)
+                reports += [(rule, r) for r in rule.check(summary, options)]
+        except RecursionError:
+            # nesting within a hair of the parser's own limit: say so, as the compiler would
+            unit.syntax_error = SyntaxProblem("cannot analyse the file: expressions nested too deeply", 1, 1)
+            reports = [(r, rep) for r in rules if r.scope == "file" for rep in r.check(unit, r.options)]
+    # a statement inside a helper that several loops call is one finding, at the statement
+    unique = {(rule.code, r.span.line, r.span.column): (rule, r) for rule, r in reversed(reports)}
+    findings = [to_finding(rule, report, unit.path) for rule, report in reversed(unique.values())]
+    return filter_findings(findings, unit, settings)
+
+
+def to_finding(rule: Rule, report: Report, path: str) -> Finding:
+    span = report.span
+    return Finding(
+        code=rule.code,
+        name=rule.name,
+        severity=rule.severity,
+        path=path,
+        line=span.line,
+        column=span.column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+        message=report.message,
+        fix=report.fix,
+        model=report.extra.get("model"),
+    )
+
+
+def filter_findings(findings: list[Finding], unit: Optional[SourceUnit], settings: Settings) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        ignored = per_file_ignored(relative_to_root(Path(finding.path), settings.root), settings.per_file_ignores)
+        if ignored and is_selected(finding.code, ignored, []):
+            continue
+        if unit is not None and is_suppressed_inline(finding, unit.line_text(finding.line)):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def lint_file(path: Path, shown: str, rules: Sequence[Rule], settings: Settings) -> list[Finding]:
+    try:
+        unit = SourceUnit.from_path(path, shown)
+    except OSError as exc:
+        unit = SourceUnit(shown, "")
+        unit.syntax_error = SyntaxProblem(f"cannot read the file: {exc.strerror or exc}", 1, 1)
+    return lint_unit(unit, rules, settings)
