@@ -64,6 +64,7 @@ from gradlint.source.accumulation import (
     ACCELERATE, Accumulation, backward_loss, dividing_helpers, find_accumulation, loss_is_divided,
 )
 from gradlint.source.loops import BACKWARD, Event, TrainingSummary
+from gradlint.source.names import dotted
 
 CODE = "GL204"
 NAME = "accumulation-unscaled-loss"
@@ -359,13 +360,16 @@ for i, (x, y) in enumerate(loader):
 
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     helpers = None
+    divisors: Optional[set[str]] = None
     for scope in summary.scopes:
         window = find_accumulation(scope)
         if window is None or window.kind == ACCELERATE:
             continue
         if helpers is None:
             helpers = dividing_helpers(summary.unit.tree)  # type: ignore[arg-type]
-        if _gradients_divided_by(summary, window.count):
+        if divisors is None:
+            divisors = _in_place_divisors(summary)
+        if window.count is not None and ast.dump(window.count) in divisors:
             continue  # bucket.buffer().div_(accumulation_steps) in a DDP communication hook
         for event in scope.of(BACKWARD):
             if _accelerate_divides(summary, event) or loss_is_divided(scope, event, summary.unit.tree, helpers):  # type: ignore[arg-type]
@@ -380,17 +384,23 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             )
 
 
-def _gradients_divided_by(summary: TrainingSummary, count: Optional[ast.expr]) -> bool:
-    """Something in the file divides in place by the window's count (``.div_(k)``): the
-    gradients are rescaled outside the loop, in an all-reduce hook or a helper."""
-    if count is None:
-        return False
-    wanted = ast.dump(count)
-    return any(
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "div_"
-        and len(node.args) == 1 and ast.dump(node.args[0]) == wanted
+def _in_place_divisors(summary: TrainingSummary) -> set[str]:
+    """What the file divides by in place (``.div_(k)``), once per file: gradients rescaled
+    outside the loop, in an all-reduce hook or a helper, by the window's count."""
+    return {
+        ast.dump(node.args[0])
         for node in ast.walk(summary.unit.tree)  # type: ignore[arg-type]
-    )
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "div_"
+        and len(node.args) == 1 and _is_gradient_buffer(node.func.value)
+    }
+
+
+def _is_gradient_buffer(receiver: ast.expr) -> bool:
+    """``bucket.buffer()`` (a DDP communication hook's gradients) or ``p.grad``; not a
+    logged ``grad_norm``."""
+    if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Attribute):
+        return receiver.func.attr == "buffer"
+    return (dotted(receiver) or "").endswith(".grad")
 
 
 def _accelerate_divides(summary: TrainingSummary, event: Event) -> bool:
