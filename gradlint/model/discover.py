@@ -33,7 +33,7 @@ from typing import Any, Optional, Sequence
 
 from gradlint.model.entries import Candidate, name_candidates, with_config  # noqa: F401 - Candidate re-exported
 from gradlint.model.constructors import config_class_for, defaulted_classes, returned_class
-from gradlint.model.examples import add_examples
+from gradlint.model.examples import add_examples, trains
 from gradlint.source.names import collect_aliases, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
@@ -125,7 +125,7 @@ class _FileFacts:
                 self.functions[node.name] = node
         # a script that trains when imported (module-level backward(), trainer.fit()):
         # importing it to build a model would start the training run itself
-        self.trains_on_import = any(_trains(node) for node in tree.body if not _is_definition_or_main(node))
+        self.trains_on_import = any(trains(node) for node in tree.body if not _is_definition_or_main(node))
 
     def qualify(self, node: ast.AST) -> Optional[str]:
         return qualify(node, self.aliases)
@@ -176,18 +176,6 @@ def _is_definition_or_main(node: ast.stmt) -> bool:
     return (
         isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
     )
-
-
-def _trains(node: ast.AST) -> bool:
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute):
-            method = sub.func.attr
-            if method in ("backward", "manual_backward"):
-                return True
-            receiver = ast.unparse(sub.func.value).lower() if method in ("fit", "train") else ""
-            if "trainer" in receiver:
-                return True
-    return False
 
 
 def _library_model(qualified: str) -> bool:
@@ -256,7 +244,7 @@ def _file_candidates(file: _FileFacts, modules: dict[str, tuple[_FileFacts, _Cla
     factories: dict[str, str] = {}  # zero-argument factory -> the class it returns
     bare_returns: set[str] = set()  # classes some factory returns built without arguments
     for name, function in file.functions.items():
-        if not _zero_arg(function, method=False) or _trains(function):
+        if not _zero_arg(function, method=False) or trains(function):
             continue
         built = returned_class(function, is_module)
         returns = file.qualify(function.returns) if function.returns is not None else None
