@@ -17,7 +17,6 @@ measured as in probe_cost.py (CUDA allocator peak; on the CPU the sampled peak R
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
-from probe_cost import MODELS, measure  # noqa: E402
+from probe_cost import MODELS, interleaved_medians  # noqa: E402
 
 from gradlint.probe.entry import LossMaker  # noqa: E402
 from gradlint.probe.inputs import split_specs, tensor_from_spec  # noqa: E402
@@ -72,15 +71,7 @@ def main() -> int:
             torch.cuda.synchronize()
         first = time.perf_counter() - start
         plain()
-        times: dict[str, list[float]] = {"plain": [], "preflight": []}
-        memory: dict[str, list[int]] = {"plain": [], "preflight": []}
-        for _ in range(args.runs):
-            for label, run in (("plain", plain), ("preflight", checked)):
-                seconds, peak = measure(run, device)
-                times[label].append(seconds)
-                memory[label].append(peak)
-        plain_s, checked_s = statistics.median(times["plain"]), statistics.median(times["preflight"])
-        plain_m, checked_m = statistics.median(memory["plain"]), statistics.median(memory["preflight"])
+        (plain_s, plain_m), (checked_s, checked_m) = interleaved_medians([plain, checked], args.runs, device)
         ratio = checked_s / plain_s
         mem_ratio = checked_m / plain_m if plain_m > 0 else float("nan")
         worst_time = max(worst_time, ratio)

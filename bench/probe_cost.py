@@ -129,6 +129,19 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def interleaved_medians(runs: list, count: int, device) -> list[tuple[float, float]]:
+    """Median seconds and peak memory of each callable, timed in turns (``count`` rounds)
+    so that drift in the machine's load falls on all of them alike."""
+    times: list[list[float]] = [[] for _ in runs]
+    memory: list[list[int]] = [[] for _ in runs]
+    for _ in range(count):
+        for index, run in enumerate(runs):
+            seconds, peak = measure(run, device)
+            times[index].append(seconds)
+            memory[index].append(peak)
+    return [(statistics.median(t), statistics.median(m)) for t, m in zip(times, memory)]
+
+
 def measure(run: Callable[[], None], device: torch.device) -> tuple[float, int]:
     """(seconds, peak bytes above the start) of one call."""
     if device.type == "cuda":
@@ -183,15 +196,7 @@ def main() -> int:
         plain = lambda: plain_steps(model, spec, args.steps, device)  # noqa: E731
         probed = lambda: probe_steps(model, graph, spec, args.steps, device)  # noqa: E731
         plain(), probed()  # warm-up: first-call costs on both sides
-        times: dict[str, list[float]] = {"plain": [], "probe": []}
-        memory: dict[str, list[int]] = {"plain": [], "probe": []}
-        for _ in range(args.runs):
-            for label, run in (("plain", plain), ("probe", probed)):
-                seconds, peak = measure(run, device)
-                times[label].append(seconds)
-                memory[label].append(peak)
-        plain_s, probe_s = statistics.median(times["plain"]), statistics.median(times["probe"])
-        plain_m, probe_m = statistics.median(memory["plain"]), statistics.median(memory["probe"])
+        (plain_s, plain_m), (probe_s, probe_m) = interleaved_medians([plain, probed], args.runs, device)
         ratio = probe_s / plain_s
         worst = max(worst, ratio)
         mem_ratio = probe_m / plain_m if plain_m > 0 else float("nan")
