@@ -1,8 +1,9 @@
 """## What it does
-Links a model defined in the file to the loss its output is fed to in the same file, and
-flags a loss that applies the model's final activation a second time:
+Links a model to the loss its output is fed to, and flags a loss that applies the
+model's final activation a second time:
 - a model whose `forward` ends in softmax (every `return` is `F.softmax(...)`,
-  `logits.softmax(-1)`, or `self.act(x)` with `self.act = nn.Softmax(...)`), or an
+  `logits.softmax(-1)`, or `self.act(x)` with `self.act = nn.Softmax(...)` or a
+  `Sequential` ending in one, also built with `add_module`), or an
   `nn.Sequential` ending in `nn.Softmax`, trained with `nn.CrossEntropyLoss` /
   `F.cross_entropy` (they apply log-softmax themselves) or `nn.NLLLoss` / `F.nll_loss`
   (they expect log-probabilities);
@@ -10,7 +11,14 @@ flags a loss that applies the model's final activation a second time:
   `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself).
 
 The link is the loss's first argument: `criterion(model(x), y)`, or `out = model(x)`
-first. A `forward` that returns logits on some path (`if self.training: return logits`)
+first; one element of a tuple the model returns (`validity, label = disc(x)`,
+`out[1]`) when that element is the activation's; `self(x)` inside the model's own class
+(a LightningModule's `training_step`); and a loss handed to the model
+(`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
+model's own output). The model may be a class of the file or one it imports from a
+module of the project (`from model import *`): then the finding is on the line of this
+file that links the two, and names the line of the model's file.
+A `forward` that returns logits on some path (`if self.training: return logits`)
 is not flagged, nor a softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
 own: those expect probabilities. Report only: dropping the activation changes what
 the model returns to every other caller.
@@ -79,7 +87,7 @@ None.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.outputs import losses_of_models
@@ -141,6 +149,22 @@ VALID = [
         _MLP + "\npolicy = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=-1))\nclassifier = nn.Linear(8, 4)\n"
         "criterion = nn.CrossEntropyLoss()\ndef step(x, y):\n    probs = policy(x)\n    criterion(classifier(x), y).backward()\n"
     ),
+    Valid(  # a two-headed model: the loss gets the logits element, not the probabilities
+        _MLP + "\nclass TwoHeads(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        logits = self.fc(x)\n        return logits, logits.softmax(-1)\n\n"
+        "net = TwoHeads()\nce = nn.CrossEntropyLoss()\ndef step(x, y):\n    logits, probs = net(x)\n    ce(logits, y).backward()\n"
+    ),
+    Valid(  # a loss handed to the model that matches its output (sigmoid into BCELoss)
+        _MLP + "\nclass Scorer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 1)\n\n"
+        "    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n\n    def use_loss(self, fn):\n        self.fn = fn\n\n"
+        "    def fit(self, x, y):\n        self.fn(self(x), y).backward()\n\nscorer = Scorer()\nscorer.use_loss(nn.BCELoss())\n"
+    ),
+    Valid(  # an imported model that returns logits
+        "import torch.nn as nn\nfrom nets import Plain\n\nmodel = Plain()\ncriterion = nn.CrossEntropyLoss()\n"
+        "def step(x, y):\n    criterion(model(x), y).backward()\n",
+        files=(("nets.py", "import torch.nn as nn\nclass Plain(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                "        self.fc = nn.Linear(8, 4)\n    def forward(self, x):\n        return self.fc(x)\n"),),
+    ),
 ]
 INVALID = [
     Invalid(
@@ -176,20 +200,65 @@ INVALID = [
         "def step(x, y):\n    nn.NLLLoss()(net(x), y).backward()\n",
         line=11,
     ),
+    Invalid(  # one element of a returned tuple: the class head ends in Softmax, the pair is unpacked
+        _MLP + "\nclass Critic(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(8, 16)\n"
+        "        self.real = nn.Sequential(nn.Linear(16, 1), nn.Sigmoid())\n        self.label = nn.Sequential(nn.Linear(16, 3), nn.Softmax(dim=1))\n\n"
+        "    def forward(self, x):\n        h = self.body(x)\n        real = self.real(h)\n        label = self.label(h)\n        return real, label\n\n"
+        "critic = Critic()\nbce, ce = nn.BCELoss(), nn.CrossEntropyLoss()\nlabel_loss = nn.CrossEntropyLoss()\n"
+        "def step(x, y, is_real):\n    real, label = critic(x)\n    (bce(real, is_real) + label_loss(label, y)).backward()\n",
+        line=15,
+    ),
+    Invalid(  # a head built with add_module from a nested Sequential name; the loss reads element 0 by index
+        _MLP + "\nclass Fusion(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.classes = nn.Sequential()\n"
+        "        self.classes.add_module('fc', nn.Linear(8, 2))\n        self.classes.add_module('probs', nn.Softmax(dim=1))\n\n"
+        "    def forward(self, x):\n        return self.classes(x), x.mean(1)\n\n"
+        "net = Fusion()\nloss_fn = nn.CrossEntropyLoss()\ndef step(x, y):\n    out = net(x)\n    loss_fn(out[0], y).backward()\n",
+        line=13,
+    ),
+    Invalid(  # the model lives in another module of the project: reported at the loss call of this file
+        "import torch.nn as nn\nfrom nets import *\n\nmodel = Classifier(10)\ncriterion = nn.CrossEntropyLoss()\n"
+        "def step(x, y):\n    out = model(x)\n    criterion(out, y).backward()\n",
+        line=8,
+        files=(("nets.py", "import torch.nn as nn\nclass Classifier(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
+                "        last = nn.Sequential(nn.Linear(8, n), nn.Softmax())\n        self.layers = nn.Sequential(nn.Linear(8, 8), last)\n"
+                "    def forward(self, x):\n        return self.layers(x)\n"),),
+    ),
+    Invalid(  # the script hands the loss to the model, whose own method calls it on self(x)
+        "import torch.nn as nn\nimport nets\n\nmodel = nets.Tagger()\nnll = nn.NLLLoss()\nmodel.set_loss(nll)\n",
+        line=6,
+        files=(("nets.py", "import torch.nn as nn\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                "        self.fc = nn.Linear(8, 4)\n        self.soft = nn.Softmax(dim=-1)\n    def forward(self, x):\n"
+                "        return self.soft(self.fc(x))\n    def set_loss(self, loss):\n        self.loss = loss\n"
+                "    def epoch(self, batches):\n        for x, y in batches:\n            pred = self.__call__(x)\n"
+                "            self.loss(pred, y).backward()\n"),),
+    ),
+    Invalid(  # inside the model's own class (a LightningModule's training_step): self(x) into cross_entropy
+        _MLP + "\nclass Lit(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n"
+        "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return F.cross_entropy(self(x), y)\n",
+        line=11,
+    ),
 ]
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
-    reported: set[int] = set()
+    reported: set[tuple[Optional[str], int]] = set()
     for link in losses_of_models(unit):
         activation = link.activation
         what = MISMATCH.get((activation.kind, link.loss))
-        if what is None or id(activation.node) in reported:
+        key = (activation.path, id(activation.node))
+        if what is None or key in reported:
             continue
-        reported.add(id(activation.node))
+        reported.add(key)
+        if activation.path is None and not link.handed:  # the model is in this file: point at its activation
+            span, fed = unit.span(activation.node), f"line {link.call.lineno} feeds it to {link.loss}"
+        else:  # point at the line of this file that links the two
+            span = unit.span(link.call)
+            fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
+                   else f"this line feeds it to {link.loss}")
+        where = f" ({activation.path}:{activation.node.lineno})" if activation.path else ""
         yield Report(
-            unit.span(activation.node),
-            f"{activation.model}'s output is {activation.kind} probabilities, and line {link.call.lineno} feeds it to "
-            f"{link.loss}, which {what}: the loss cannot reach zero and the gradient reaching the logits shrinks "
-            f"(about 0.1x with 10 classes); {_INSTEAD[activation.kind]}",
+            span,
+            f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "
+            f"reach zero and the gradient reaching the logits shrinks (about 0.1x with 10 classes); {_INSTEAD[activation.kind]}",
         )

@@ -37,6 +37,28 @@ class RecurrentEvidence:
     line: int
 
 
+
+def module_file(module: str, level: int, base: Path, script: Path) -> Optional[Path]:
+    """The project-local file for ``module`` imported (with ``level`` leading dots) from a
+    file in folder ``base``, by a script at ``script``; None outside the project."""
+    return _module_file(module, level, base, script.resolve().parent)
+
+
+def _module_file(module: str, level: int, base: Path, script_dir: Path) -> Optional[Path]:
+    parts = module.split(".") if module else []
+    if level:
+        if level - 2 >= len(base.parents):
+            return None
+        roots = [base.parents[level - 2] if level > 1 else base]
+    else:
+        roots = [base, script_dir, *list(script_dir.parents)[:_PARENTS]]
+    for root in dict.fromkeys(roots):
+        candidate = root.joinpath(*parts) if parts else root
+        for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
+            if path is not None and path.is_file() and "site-packages" not in path.parts:
+                return path
+    return None
+
 class _Resolver:
     def __init__(self, script: Path) -> None:
         self.script_dir = script.resolve().parent
@@ -45,17 +67,7 @@ class _Resolver:
 
     def module_file(self, module: str, level: int, base: Path) -> Optional[Path]:
         """The local file for ``module`` imported from a file in ``base``."""
-        parts = module.split(".") if module else []
-        if level:
-            roots = [base.parents[level - 2] if level > 1 else base]
-        else:
-            roots = [base, self.script_dir, *list(self.script_dir.parents)[:_PARENTS]]
-        for root in dict.fromkeys(roots):
-            candidate = root.joinpath(*parts) if parts else root
-            for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
-                if path is not None and path.is_file() and "site-packages" not in path.parts:
-                    return path
-        return None
+        return _module_file(module, level, base, self.script_dir)
 
     def recurrent_names(self, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
         """Names defined (or re-exported) by a local module that build a recurrent layer."""

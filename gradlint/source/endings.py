@@ -1,0 +1,271 @@
+"""How a model ends (GL215): which of its outputs is a softmax or sigmoid.
+
+Read from ``ast`` only: a class whose ``forward`` returns, on every path, a softmax or
+sigmoid (``F.softmax``, ``x.sigmoid()``, ``self.act(x)`` with ``self.act = nn.Softmax(...)``,
+a ``Sequential`` attribute whose last layer is one, also when built with ``add_module``),
+or a tuple some of whose elements are (``return validity, label``); an ``nn.Sequential``
+whose last layer is one. Classes of the file itself, and classes it imports from a
+project-local module (read from disk, once per file and change).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from gradlint.source.names import dotted
+from gradlint.source.torch_calls import torch_calls
+from gradlint.source.unit import SourceUnit
+
+_FUNCTIONS = {
+    "torch.softmax": "softmax", "torch.nn.functional.softmax": "softmax", "torch.special.softmax": "softmax",
+    "torch.sigmoid": "sigmoid", "torch.nn.functional.sigmoid": "sigmoid", "torch.special.expit": "sigmoid",
+}
+_LAYERS = {"torch.nn.Softmax": "softmax", "torch.nn.Sigmoid": "sigmoid"}
+_METHODS = {"softmax": "softmax", "sigmoid": "sigmoid"}  # tensor methods: x.softmax(-1)
+_WORDS = ("oftmax", "igmoid", "expit")  # a file without these defines no such model
+
+
+@dataclass(frozen=True)
+class FinalActivation:
+    """One output of a model that is an activation's."""
+
+    model: str  # the class name, or the name a Sequential is bound to
+    kind: str  # softmax | sigmoid
+    node: Union[ast.stmt, ast.expr]  # where it is applied: the returned expression or the layer in the Sequential
+    position: Optional[int] = None  # the element of the tuple forward returns; None: the whole output
+    path: Optional[str] = None  # the file that defines the model, when it is not the file being linted
+
+    @property
+    def what(self) -> str:
+        """``Net's output`` or ``Net's output 1 (of the tuple its forward returns)``."""
+        if self.position is None:
+            return f"{self.model}'s output"
+        return f"element {self.position} of the tuple {self.model}'s forward returns"
+
+
+# a model's activations: None for its whole output, an index for an element of its tuple
+Ending = dict[Optional[int], FinalActivation]
+
+
+def file_endings(unit: SourceUnit, names: dict[int, str]) -> tuple[dict[str, Ending], dict[str, ast.ClassDef]]:
+    """The classes of ``unit`` that end in an activation, and every class of it by name."""
+    assert unit.tree is not None
+    classes = {node.name: node for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef)}
+    if not any(word in unit.text for word in _WORDS):
+        return {}, classes
+    endings = {name: ending for name, cls in classes.items() if (ending := class_ending(name, cls, names))}
+    return endings, classes
+
+
+def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Optional[str] = None) -> Ending:
+    forward = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "forward"), None)
+    if forward is None:
+        return {}
+    layers = _layer_attributes(cls, names)
+    returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
+    if not returns or any(node.value is None for node in returns):
+        return {}
+    shapes: list[list[Optional[ast.expr]]] = []
+    for node in returns:
+        value = _last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
+        shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
+    if len({len(shape) for shape in shapes}) != 1:
+        return {}
+    tuple_output = isinstance(_resolved(forward, returns[0].value), ast.Tuple)
+    ending: Ending = {}
+    for index in range(len(shapes[0])):
+        found: list[tuple[str, ast.expr]] = []
+        for shape in shapes:
+            element = shape[index]
+            value = _last_assigned(forward, element) if isinstance(element, ast.Name) else element
+            kind = _activation(value, names, layers)
+            if kind is None or value is None:
+                break  # a path that returns something else here (logits in training)
+            found.append((kind, value))
+        if len(found) == len(shapes) and len({kind for kind, _ in found}) == 1:
+            position = index if tuple_output else None
+            ending[position] = FinalActivation(name, found[0][0], found[-1][1], position, path)
+    return ending
+
+
+def _resolved(function: ast.FunctionDef, value: Optional[ast.expr]) -> Optional[ast.expr]:
+    return _last_assigned(function, value) if isinstance(value, ast.Name) else value
+
+
+def own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function (or module) outside its nested functions and classes."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
+    """The value assigned to ``name`` before it is returned, when it is assigned once."""
+    values = [
+        node.value for node in own_nodes(function)
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+        and any(isinstance(t, ast.Name) and t.id == name.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
+    ]
+    return values[0] if len(values) == 1 else None
+
+
+def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
+    """``self.act = nn.Softmax(dim=1)``, ``self.head = nn.Sequential(..., nn.Sigmoid())`` and
+    ``self.head.add_module('soft', nn.Softmax(dim=1))`` as the last module added -> attribute: kind."""
+    layers: dict[str, str] = {}
+    local = _local_layers(cls, names)
+    added: dict[str, list[str]] = {}  # attribute -> what each add_module call adds, in order
+    nodes = sorted((n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.Call))), key=lambda n: (n.lineno, n.col_offset))
+    for node in nodes:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
+            target = dotted(node.targets[0]) or ""
+            if not target.startswith("self."):
+                continue
+            sequential = sequential_activation(node.value, names, local)
+            kind = _LAYERS.get(names.get(id(node.value), "")) or (sequential[0] if sequential else "")
+            attribute = target[len("self."):]
+            # an attribute assigned anything else as well is not trusted
+            layers[attribute] = kind if layers.get(attribute, kind) == kind else ""
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_module"
+              and len(node.args) == 2 and (owner := dotted(node.func.value) or "").startswith("self.")):
+            module = node.args[1]
+            added.setdefault(owner[len("self."):], []).append(
+                _LAYERS.get(names.get(id(module), ""), "") if isinstance(module, ast.Call) else "")
+    for attribute, kinds in added.items():
+        if attribute in layers or names.get(id(_assigned_value(cls, attribute))) == "torch.nn.Sequential":
+            layers[attribute] = kinds[-1]  # the module added last runs last
+    return {name: kind for name, kind in layers.items() if kind}
+
+
+def _assigned_value(cls: ast.ClassDef, attribute: str) -> Optional[ast.expr]:
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}":
+            return node.value
+    return None
+
+
+def _activation(node: Optional[ast.AST], names: dict[int, str], layers: dict[str, str]) -> Optional[str]:
+    """softmax/sigmoid when ``node`` applies one: ``F.softmax(z, 1)``, ``z.sigmoid()``, ``self.act(z)``."""
+    if not isinstance(node, ast.Call):
+        return None
+    qualified = names.get(id(node))
+    if qualified is not None:
+        return _FUNCTIONS.get(qualified)
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        if dotted(func.value) == "self":
+            return layers.get(func.attr)
+        return _METHODS.get(func.attr)  # a tensor method: logits.softmax(-1), self.fc(x).sigmoid()
+    return None
+
+
+def sequential_activation(call: ast.Call, names: dict[int, str],
+                          local: Optional[dict[str, str]] = None) -> Optional[tuple[str, ast.expr]]:
+    """``nn.Sequential(..., nn.Softmax())``, or one whose last item is a name ``local`` knows
+    (``head = nn.Sequential(nn.Linear(h, n), nn.Softmax())`` built first)."""
+    if names.get(id(call)) != "torch.nn.Sequential" or not call.args:
+        return None
+    last = call.args[-1]
+    if isinstance(last, ast.Call):
+        kind = _LAYERS.get(names.get(id(last), ""))
+    else:
+        kind = (local or {}).get(last.id) if isinstance(last, ast.Name) else None
+    return (kind, last) if kind else None
+
+
+def _local_layers(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
+    """Plain names the class's methods bind, once, to an activation layer or a Sequential ending in one."""
+    kinds: dict[str, list[str]] = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            kind = ""
+            if isinstance(value, ast.Call):
+                sequential = sequential_activation(value, names)
+                kind = _LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
+            kinds.setdefault(node.targets[0].id, []).append(kind)
+    return {name: found[0] for name, found in kinds.items() if len(found) == 1 and found[0]}
+
+
+# --- classes a script imports from its own project ------------------------------------
+
+@dataclass(frozen=True)
+class ImportedClass:
+    """A class defined in a project-local module the script imports."""
+
+    name: str  # as the script spells it: Net, models.Net
+    cls: ast.ClassDef
+    ending: Ending
+    path: str
+
+
+def imported_classes(tree: ast.Module, script: Path) -> dict[str, ImportedClass]:
+    """Classes the script imports from project-local modules, by the name it uses."""
+    from gradlint.source.recurrent import module_file  # the resolver GL201 follows imports with
+
+    base = script.resolve().parent
+    found: dict[str, ImportedClass] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            target = module_file(node.module or "", node.level, base, script)
+            if target is None:
+                continue
+            defined = _module_classes(str(target), _stamp(target), str(base))
+            for alias in node.names:
+                if alias.name == "*":
+                    found.update((name, item) for name, item in defined.items() if not name.startswith("_"))
+                elif alias.name in defined:
+                    found[alias.asname or alias.name] = defined[alias.name]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                target = module_file(alias.name, 0, base, script)
+                if target is not None:
+                    local = alias.asname or alias.name
+                    found.update((f"{local}.{name}", item) for name, item in _module_classes(str(target), _stamp(target), str(base)).items())
+    return found
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_classes(path: str, stamp: tuple[int, int], script_dir: str) -> dict[str, ImportedClass]:
+    """The classes of one module file with their endings (read once per change)."""
+    try:
+        unit = SourceUnit.from_path(Path(path), path)
+    except OSError:
+        return {}
+    if unit.tree is None:
+        return {}
+    names = {id(c.node): c.name for c in torch_calls(unit).calls}
+    endings, classes = file_endings(unit, names)
+    shown = _shown(Path(path), script_dir)
+    return {
+        name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown)
+        for name, cls in classes.items() if cls in unit.tree.body
+    }
+
+
+def _moved(activation: FinalActivation, path: str) -> FinalActivation:
+    return FinalActivation(activation.model, activation.kind, activation.node, activation.position, path)
+
+
+def _shown(path: Path, script_dir: str) -> str:
+    """The module's path as seen from the script's folder: ``model.py``, ``../nets/cnn.py``."""
+    return os.path.relpath(path.resolve(), script_dir)
