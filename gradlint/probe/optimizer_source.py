@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.probe.optimizer_params import read_selection
 from gradlint.source.names import Names, dotted
 
 # config spelling -> torch.optim class
@@ -44,6 +45,8 @@ class Built:
     shown: str
     line: int
     model_call: Optional[str] = None  # the qualified callee that built the model it optimises
+    span: tuple[int, int, int, int] = (0, 1, 0, 2)  # line, column, end line, end column (1-based, end exclusive)
+    selection: Optional[dict[str, Any]] = None  # its param groups and freezes (optimizer_params), when read
 
 
 @dataclass
@@ -87,6 +90,11 @@ def optimizers_for(candidates: Sequence[Any], files: Sequence[tuple[Path, str]],
             if lr is not None:
                 options["lr"] = float(lr)
             answers[candidate.index] = {"name": built.name, "options": options, "source": f"{built.shown}:{built.line}"}
+            if len(tied) == 1 and tied[0].selection is not None:
+                # the script's own param groups for this model: the measured GL402-GL405
+                answers[candidate.index]["selection"] = {
+                    **tied[0].selection, "optimizer": tied[0].name, "options": tied[0].options,
+                    "shown": tied[0].shown, "span": list(tied[0].span)}
     return answers
 
 
@@ -119,7 +127,12 @@ def _read(path: Path, shown: str) -> Optional[_Script]:
         owner = _params_owner(node.args[0]) if node.args else None
         binding = names.bindings.get(owner) if owner else None
         model_call = binding.call if binding is not None and binding.kind is None else None
-        script.built.append(Built(last, _literal_options(node, constants), shown, node.lineno, model_call))
+        selection = read_selection(tree, node, lambda value: _literal(value, constants))
+        if selection is not None:  # read in the optimiser's own function: what built that model there
+            model_call = names.qualify(ast.parse(selection["constructor"], mode="eval").body) or selection["constructor"]
+        span = (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno, (node.end_col_offset or 0) + 1)
+        script.built.append(Built(last, _literal_options(node, constants), shown, node.lineno, model_call, span,
+                                  selection))
     script.built.sort(key=lambda b: b.line)
     return script
 
