@@ -120,7 +120,7 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
-    if summary.optimizer is None:
+    if not summary.measured or summary.optimizer is None:
         return
     left_out = [p for p in summary.params if p.trainable and p.got_grad and p.group is None]
     for group in by_module_place(left_out):

@@ -131,6 +131,8 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
+    if not summary.measured:
+        return  # facts read from the source know no requires_grad
     trainable = [p for p in summary.params if p.trainable]
     place = summary.place
     if summary.params and not trainable:

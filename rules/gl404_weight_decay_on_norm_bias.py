@@ -108,6 +108,17 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
         covered = [p for p in summary.params if p.group == group.index and p.trainable and p.kind in dict(KINDS)]
         if not covered:
             continue
+        if not summary.measured:  # read from the source: which layers, not how many parameters
+            layers = list(dict.fromkeys(p.module for p in covered if p.module))
+            kinds = " and ".join(label for kind, label in (("norm", "normalisation layers"), ("embedding", "embeddings"))
+                                 if any(p.kind == kind for p in covered))
+            message = (
+                f"{summary.optimizer} applies weight_decay={group.weight_decay:g} to every parameter of "
+                f"'{summary.model}', including its {kinds}" + (f" ({listed(layers)})" if layers else "")
+                + "; put normalisation weights, biases and embeddings in a group with weight_decay=0.0"
+            )
+            yield Report(Span(*span_of(place)), message, extra={"model": summary.model, "path": place.path})
+            continue
         counts = ", ".join(f"{sum(1 for p in covered if p.kind == kind)} {label}" for kind, label in KINDS
                            if any(p.kind == kind for p in covered))
         message = (

@@ -89,7 +89,7 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
-    if summary.optimizer is None or summary.steps < 1:
+    if not summary.measured or summary.optimizer is None or summary.steps < 1:
         return
     place = summary.optimizer_place or summary.place
     for group in summary.groups:

@@ -1,5 +1,5 @@
 """GL402-GL405 in the CLI probe: the training script's optimiser read statically
-(gradlint/probe/optimizer_params.py, no torch), rebuilt on the probed model in the
+(gradlint/source/optimizer_params.py, no torch), rebuilt on the probed model in the
 worker (optimizer_facts.py) and judged by the preflight rules (optimizer_checks.py);
 the held-out scripts in tests/data/optimizer_scripts scored end to end."""
 
@@ -15,8 +15,7 @@ from typing import Any, Optional
 
 import pytest
 
-from gradlint.probe.optimizer_params import read_selection
-from gradlint.probe.optimizer_source import _literal
+from gradlint.source.optimizer_params import literal, read_selection
 
 SCRIPTS = Path(__file__).parent / "data" / "optimizer_scripts"
 
@@ -27,7 +26,7 @@ def selection(body: str) -> Optional[dict[str, Any]]:
     tree = ast.parse(text)
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and (ast.unparse(n.func)).startswith("torch.optim.")]
     assert len(calls) == 1
-    return read_selection(tree, calls[0], lambda node: _literal(node, {}))
+    return read_selection(tree, calls[0], lambda node: literal(node, {}))
 
 
 def test_groups_freezes_and_filters_are_read():
@@ -154,5 +153,75 @@ def test_held_out_training_scripts(tmp_path, gradlint):
         messages[("GL403", "s04_only_norms_train.py")]
     assert "the output layer 'out' (Linear) is frozen" in messages[("GL403", "s05_frozen_output.py")]
     assert "changed none of the 2 parameter(s) of param group 1" in messages[("GL405", "s06_group_lr_zero.py")]
-    assert "weight_decay=0.0005 to 2 normalisation weight(s)" in messages[("GL404", "s09_decay_on_batchnorm.py")]
-    assert "1 embedding(s)" in messages[("GL404", "s14_decay_on_embeddings.py")]
+    # the model's class in the optimiser's file: read statically; imported: measured by the probe
+    assert "every parameter of 'DecayNet', including its normalisation layers (bn)" in \
+        messages[("GL404", "s09_decay_on_batchnorm.py")]
+    assert "including its normalisation layers and embeddings (embed, norm)" in \
+        messages[("GL404", "s14_decay_on_embeddings.py")]
+    assert "weight_decay=0.05 to 2 normalisation weight(s), 2 bias(es) (proj.bias, norm.weight, norm.bias, head.bias)" \
+        in messages[("GL404", "s15_decay_imported_model.py")]
+
+
+STATIC = """\
+import torch
+import torch.nn as nn
+import torchvision
+import timm
+from transformers import AutoModelForSequenceClassification
+
+WD = 5e-4
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(8, 8, 3)
+        self.bn = nn.BatchNorm2d(8)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.Sequential(Block(), Block())
+        self.embed = nn.Embedding(10, 8)
+
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.ln = nn.LayerNorm(8, elementwise_affine=False)
+
+
+model = Net().cuda()
+opt = torch.optim.SGD(model.parameters(), lr=0.1, weight_decay=WD)
+plain = Plain()
+opt2 = torch.optim.SGD(plain.parameters(), lr=0.1, weight_decay=WD)
+
+
+def vision(args):
+    net = torchvision.models.resnet50(weights=None)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
+    vgg = torchvision.models.vgg16()
+    opt2 = torch.optim.SGD(vgg.parameters(), lr=1e-3, weight_decay=0.05)
+    t = timm.create_model("vit_base_patch16_224")
+    opt3 = torch.optim.AdamW(filter(lambda p: p.requires_grad, t.parameters()), weight_decay=0.05)
+    bert = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased")
+    opt4 = torch.optim.AdamW(bert.parameters(), lr=2e-5)
+    opt5 = torch.optim.AdamW(bert.parameters(), lr=2e-5, weight_decay=args.wd)
+    opt6 = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
+"""
+
+
+def test_gl404_read_statically_where_the_model_is_known(tmp_path, gradlint):
+    (tmp_path / "train.py").write_text(STATIC)
+    done = gradlint("train.py", "--no-exec", "--select", "GL404", "--no-cache", "--output-format", "json", cwd=tmp_path)
+    findings = json.loads(done.stdout)["findings"]
+    # line 32: a class of the file with BatchNorm in a nested block and an embedding;
+    # 39: torchvision's resnet50; 43: timm. Not: no affine norm (34), vgg16 without BN (41),
+    # AdamW's default decay (45), a decay from the command line (46), decay 0 (47)
+    assert [(f["code"], f["line"]) for f in findings] == [("GL404", 32), ("GL404", 39), ("GL404", 43)]
+    assert findings[0]["severity"] == "info"
+    assert "SGD applies weight_decay=0.0005 to every parameter of 'Net', including its normalisation layers " \
+           "and embeddings (blocks.bn, embed)" in findings[0]["message"]
+    assert "of 'resnet50', including its normalisation layers;" in findings[1]["message"]

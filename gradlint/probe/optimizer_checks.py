@@ -51,6 +51,8 @@ def optimizer_findings(summary: ProbeSummary, probe: dict[str, Any], settings: S
     for code, rule in all_rules().items():
         if rule.scope != "preflight" or not is_selected(code, select, settings.ignore):
             continue
+        if code == "GL404" and facts.get("model_in_file"):
+            continue  # the model's class is in the optimiser's file: the static pass reports it (lint.py)
         for report in rule.check(preflight, settings.options_for(code, rule.options)):
             span = report.span
             numbers = {k: v for k, v in report.extra.items() if k not in ("model", "path")}

@@ -1,5 +1,5 @@
 """Worker side of the training script's optimiser (torch): the param groups and
-``requires_grad`` changes read statically (:mod:`gradlint.probe.optimizer_params`)
+``requires_grad`` changes read statically (:mod:`gradlint.source.optimizer_params`)
 rebuilt on the model the probe built, and what the probe measured on them: which
 parameters got a gradient, which group holds each, and, when the probe steps the
 optimiser, which the first step changed. The JSON ``optimizer_facts`` entry this makes
@@ -159,5 +159,5 @@ class ScriptOptimizer:
         ran = sorted((l for l in layers.values() if l["name"] in order), key=lambda l: order[l["name"]])
         return {
             "optimizer": selection.get("optimizer"), "shown": selection.get("shown"), "span": selection.get("span"),
-            "steps": self.steps, "groups": groups, "params": params, "layers": ran or list(layers.values()),
+            "model_in_file": bool(selection.get("model_in_file")), "steps": self.steps, "groups": groups, "params": params, "layers": ran or list(layers.values()),
         }

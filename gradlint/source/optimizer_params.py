@@ -336,3 +336,29 @@ def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST]
     if freeze is None:
         return None
     return {"model": model, "constructor": constructor, "groups": groups, "freeze": [list(op) for op in freeze]}
+
+
+def module_constants(tree: ast.Module) -> dict[str, Any]:
+    """``LR = 3e-4`` at module level: names a literal keyword may be spelled with."""
+    constants: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = literal(node.value, {})
+            if value is not None:
+                constants[node.targets[0].id] = value
+    return constants
+
+
+def literal(node: ast.AST, constants: dict[str, Any]) -> Any:
+    """A number, a bool or a tuple of numbers written in the source (or a module constant), else None."""
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    if isinstance(value, bool) or isinstance(value, (int, float)):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return list(value)  # JSON-safe; torch accepts a list for betas
+    return None
