@@ -3,6 +3,15 @@ Checked by `gradlint.preflight` on your real optimiser: reports a param group wi
 `weight_decay > 0` that holds normalisation weights, biases or embeddings, as one
 group over `model.parameters()` does. Information only.
 
+The CLI reads the same from the training script without running it: an optimiser built
+with a literal `weight_decay > 0` over every parameter of a model whose normalisation
+layers or embeddings the file shows (a class of that file, or a torchvision, timm or
+transformers model), and, for a model imported from another file, on the model the
+probe builds. Param groups that already split decay from no decay are not reported. An
+optimiser's own default is not counted: AdamW's `weight_decay=0.01` applies when the
+script names none, but the script did not choose it (and BERT-style recipes that split
+groups set it explicitly), so only a value written in the call is reported.
+
 ## Why is this bad?
 Weight decay pulls every parameter it covers towards zero. For a LayerNorm/BatchNorm
 scale that means shrinking the normalised signal, for a bias shifting it towards zero,

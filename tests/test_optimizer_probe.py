@@ -225,3 +225,24 @@ def test_gl404_read_statically_where_the_model_is_known(tmp_path, gradlint):
     assert "SGD applies weight_decay=0.0005 to every parameter of 'Net', including its normalisation layers " \
            "and embeddings (blocks.bn, embed)" in findings[0]["message"]
     assert "of 'resnet50', including its normalisation layers;" in findings[1]["message"]
+
+
+def test_a_module_level_model_unfrozen_in_a_function_gives_no_selection():
+    text = textwrap.dedent("""\
+        import torch
+        model = Net()
+        for p in model.parameters():
+            p.requires_grad = False
+        opt = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+
+        def unfreeze():
+            for p in model.head.parameters():
+                p.requires_grad = True
+        """)
+    tree = ast.parse(text)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "torch.optim.SGD")
+    assert read_selection(tree, call, lambda node: literal(node, {})) is None
+    # the same freeze with no function touching the model: read (a function's body is not the module's)
+    kept = ast.parse(text.replace("model.head.parameters()", "other.parameters()").replace("unfreeze():", "f(other):"))
+    call = next(n for n in ast.walk(kept) if isinstance(n, ast.Call) and ast.unparse(n.func) == "torch.optim.SGD")
+    assert read_selection(kept, call, lambda node: literal(node, {}))["freeze"] == [["", False]]

@@ -45,6 +45,7 @@ _SAFE_CALLS = frozenset({
 })
 _WRAPPERS = frozenset({"DistributedDataParallel", "DataParallel", "DDP", "compile"})
 _PARAMS = ("parameters", "named_parameters")
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def enclosing_scope(tree: ast.Module, target: ast.AST) -> Scope:
@@ -60,13 +61,11 @@ def enclosing_scope(tree: ast.Module, target: ast.AST) -> Scope:
 def _own_nodes(scope: Scope) -> list[ast.AST]:
     """The nodes of ``scope`` outside the functions and classes it defines."""
     found: list[ast.AST] = []
-    stack: list[ast.AST] = list(scope.body)
+    stack: list[ast.AST] = [node for node in scope.body if not isinstance(node, _DEFINITIONS)]
     while stack:
         node = stack.pop()
         found.append(node)
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                stack.append(child)
+        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _DEFINITIONS))
     return found
 
 
@@ -89,9 +88,18 @@ def model_constructor(scope: Scope, name: str, before: int) -> Optional[str]:
     for node in _own_nodes(scope):
         if not isinstance(node, ast.Assign) or node.lineno >= before:
             continue
-        if not any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        value: Optional[ast.AST] = None
+        for target in node.targets:
+            if isinstance(target, ast.Name) and target.id == name:
+                value = node.value
+            elif isinstance(target, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == name for e in target.elts):
+                # model, data = model.to(device), data.to(device)
+                if not isinstance(node.value, ast.Tuple) or len(node.value.elts) != len(target.elts):
+                    return None
+                value = next(v for e, v in zip(target.elts, node.value.elts) if isinstance(e, ast.Name) and e.id == name)
+        if value is None:
             continue
-        call = _constructor(node.value)
+        call = _constructor(value)
         callee = dotted(call.func) if call is not None else None
         if callee is None:
             return None
@@ -281,6 +289,8 @@ class _Reader:
         if any(line > self.call.lineno for line, _, _ in ops):
             return False  # a later unfreezing: the first step's state is not the run's
         self.selectors_in_call()
+        if isinstance(self.scope, ast.Module) and self._global_model_changed():
+            return False
         for node in _own_nodes(self.scope):
             if isinstance(node, ast.Attribute) and node.attr in ("requires_grad", "requires_grad_") \
                     and id(node) not in self.used:
@@ -303,6 +313,20 @@ class _Reader:
                 if hands and callee.rpartition(".")[2] not in _SAFE_CALLS:
                     return False  # freeze(model), setup(model): may change it
         return True
+
+    def _global_model_changed(self) -> bool:
+        """A module-level model whose requires_grad a function of the file changes (a later
+        unfreezing, a freeze in a setup function): when it runs is not read here."""
+        for node in ast.walk(self.scope):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inside = list(ast.walk(node))
+                writes = any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                                                                for t in n.targets)
+                             or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                             and n.func.attr == "requires_grad_" for n in inside)
+                if writes and any(isinstance(n, ast.Name) and n.id == self.model for n in inside):
+                    return True
+        return False
 
     def selectors_in_call(self) -> None:
         """Mark the ``requires_grad`` tests of the optimiser's own argument as read."""

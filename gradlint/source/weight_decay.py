@@ -5,10 +5,10 @@ For ``opt = torch.optim.X(model.parameters(), weight_decay=5e-4)`` (one param gr
 the whole model, as :mod:`gradlint.source.optimizer_params` reads it, with no freeze
 before it), the model's kind is known when ``model`` is built in the same function from
 
-- a class of this file whose ``__init__`` (or a class of this file it builds, a few
-  levels deep) assigns a normalisation layer with parameters (``nn.BatchNorm2d(c)``,
-  ``nn.LayerNorm(d)``; not ``affine=False`` / ``elementwise_affine=False``) or an
-  embedding to ``self.<name>``;
+- a class of this file that builds (or a class of this file it builds, a few levels
+  deep) a normalisation layer with parameters (``nn.BatchNorm2d(c)``, ``nn.LayerNorm(d)``;
+  not ``affine=False`` / ``elementwise_affine=False``) or an embedding: assigned to
+  ``self.<name>``, appended to a ``ModuleList``, or assigned to a local first;
 - or a known library model: a torchvision classification builder with normalisation
   layers (``resnet50``, ``vgg16_bn``, ``convnext_tiny``...), ``timm.create_model``, or a
   transformers ``...Model``/``...For...`` class's ``from_pretrained``.
@@ -56,23 +56,33 @@ class _Classes:
         if cls is None or depth > _DEPTH:
             return []
         found: list[tuple[str, str, str]] = []
-        for node in ast.walk(cls):
-            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-                continue
-            target = dotted(node.targets[0]) or ""
-            if not target.startswith("self.") or target.count(".") != 1:
-                continue
-            attribute = target[5:]
-            for call in (n for n in ast.walk(node.value) if isinstance(n, ast.Call)):
+        for node, attribute in self._built(cls):
+            for call in (n for n in ast.walk(node) if isinstance(n, ast.Call)):
                 callee = (dotted(call.func) or "").rpartition(".")[2]
                 if _NORM.search(callee) and not self._no_affine(call):
                     found.append((attribute, callee, "norm"))
                 elif _EMBEDDING.match(callee):
                     found.append((attribute, callee, "embedding"))
                 elif callee in self.classes and callee != name:
-                    found += [(f"{attribute}.{sub}", kind_type, kind)
+                    found += [(".".join(part for part in (attribute, sub) if part), kind_type, kind)
                               for sub, kind_type, kind in self.layers(callee, depth + 1)]
         return list(dict.fromkeys(found))
+
+    @staticmethod
+    def _built(cls: ast.ClassDef) -> list[tuple[ast.AST, str]]:
+        """What the class builds and under which attribute: ``self.bn = nn.BatchNorm2d(c)``,
+        ``self.norms.append(nn.LayerNorm(d))``, and a local ``norm = ...`` ("": not named)."""
+        found: list[tuple[ast.AST, str]] = []
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = dotted(node.targets[0]) or ""
+                named = target.startswith("self.") and target.count(".") == 1
+                found.append((node.value, target[5:] if named else ""))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("append", "extend", "add_module"):
+                owner = dotted(node.func.value) or ""
+                found += [(arg, owner[5:] if owner.startswith("self.") else "") for arg in node.args]
+        return found
 
     @staticmethod
     def _no_affine(call: ast.Call) -> bool:
