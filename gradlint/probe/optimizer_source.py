@@ -173,6 +173,8 @@ def _imports_file(script: _Script, model_file: Path) -> bool:
         wanted = tuple(module.split("."))
         if parts[-len(wanted):] == wanted:
             return True
+        if parts[:-1][-len(wanted):] == wanted:
+            return True  # the model file's package (``from models import *`` re-exporting it)
     return False
 
 
