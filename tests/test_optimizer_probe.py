@@ -246,3 +246,32 @@ def test_a_module_level_model_unfrozen_in_a_function_gives_no_selection():
     kept = ast.parse(text.replace("model.head.parameters()", "other.parameters()").replace("unfreeze():", "f(other):"))
     call = next(n for n in ast.walk(kept) if isinstance(n, ast.Call) and ast.unparse(n.func) == "torch.optim.SGD")
     assert read_selection(kept, call, lambda node: literal(node, {}))["freeze"] == [["", False]]
+
+
+@pytest.mark.parametrize("second", [
+    "dense = apex.optimizers.FusedSGD(mlp_params)",  # the other parameters, not read
+    "other = torch.optim.SGD(model.head.parameters(), lr=0.1)",  # the same model again
+])
+def test_a_second_optimiser_over_the_model_gives_no_selection(second):
+    # the DLRM pattern: a sparse optimiser over the embeddings, a dense one over the rest
+    body = "model = Net()\nmlp_params = [p for n, p in model.named_parameters() if 'emb' not in n]\n" + second + "\n"
+    text = "import torch\n\ndef train():\n" + textwrap.indent(body, "    ") + \
+        "    sparse = torch.optim.SparseAdam(list(model.embeddings.parameters()))\n"
+    tree = ast.parse(text)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "torch.optim.SparseAdam")
+    assert read_selection(tree, call, lambda node: literal(node, {})) is None
+
+
+def test_a_gan_s_two_optimisers_over_two_models_are_each_read():
+    text = textwrap.dedent("""\
+        import torch
+        def train():
+            G = Generator()
+            D = Discriminator()
+            opt_g = torch.optim.Adam(G.parameters(), lr=2e-4)
+            opt_d = torch.optim.Adam(D.parameters(), lr=2e-4)
+        """)
+    tree = ast.parse(text)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "torch.optim.Adam"]
+    found = [read_selection(tree, c, lambda node: literal(node, {})) for c in calls]
+    assert [f["constructor"] if f else None for f in found] == ["Generator", "Discriminator"]

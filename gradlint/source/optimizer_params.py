@@ -24,9 +24,10 @@ assigned on the model (``model.fc = nn.Linear(...)``: the probe's model would di
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any, Callable, Optional, Union
 
-from gradlint.source.names import dotted
+from gradlint.source.names import classify, dotted
 
 Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]
 Selector = dict[str, Any]  # {"path": "head", "trainable_only": False}
@@ -45,6 +46,8 @@ _SAFE_CALLS = frozenset({
 })
 _WRAPPERS = frozenset({"DistributedDataParallel", "DataParallel", "DDP", "compile"})
 _PARAMS = ("parameters", "named_parameters")
+_OPTIMIZER_NAME = re.compile(r"(SGD|Adam\w*|Lamb|LAMB|LARS|Lars|Lion|Adafactor|RMSprop|Adagrad|Adadelta|Optimizer|Shampoo|"
+                             r"Sophia|Muon)$")
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
@@ -333,22 +336,39 @@ class _Reader:
         self.groups()
 
 
-def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST], Any]) -> Optional[dict[str, Any]]:
-    """The model variable, its constructor, the param groups and the freezes for one
-    optimiser construction, or None when any of it is not read with certainty."""
-    scope = enclosing_scope(tree, call)
-    looked_up = _Reader(scope, "", call, literal)
-    reads: list[ast.AST] = [call]  # the call, and what the names it takes were assigned (params = [...])
+def _owners(reader: "_Reader", call: ast.Call) -> set[str]:
+    """The roots whose ``.parameters()`` the call takes, also through the names it is given."""
+    reads: list[ast.AST] = [call]
     for sub in ast.walk(call):
-        value = looked_up._assigned_once(sub.id) if isinstance(sub, ast.Name) else None
+        value = reader._assigned_once(sub.id) if isinstance(sub, ast.Name) else None
         if value is not None:
             reads.append(value)
     owners = {_root(dotted(sub.func.value)) for node in reads for sub in ast.walk(node)
               if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in _PARAMS}
     owners.discard("")
+    return owners
+
+
+def _is_optimizer(call: ast.Call) -> bool:
+    """Any optimiser's construction (torch.optim, apex, bitsandbytes, a project's own), by its name."""
+    callee = dotted(call.func) or ""
+    return classify(callee) == "optimizer" or bool(_OPTIMIZER_NAME.search(callee.rpartition(".")[2]))
+
+
+def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST], Any]) -> Optional[dict[str, Any]]:
+    """The model variable, its constructor, the param groups and the freezes for one
+    optimiser construction, or None when any of it is not read with certainty."""
+    scope = enclosing_scope(tree, call)
+    looked_up = _Reader(scope, "", call, literal)
+    owners = _owners(looked_up, call)
     if len(owners) != 1:
         return None
     model = owners.pop()
+    for other in _own_nodes(scope):
+        if other is not call and isinstance(other, ast.Call) and _is_optimizer(other):
+            others = _owners(looked_up, other)
+            if len(others) != 1 or model in others:
+                return None  # a second optimiser over this model, or over what is not read: which holds what is unknown
     constructor = model_constructor(scope, model, call.lineno)
     if constructor is None:
         return None
