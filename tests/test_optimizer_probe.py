@@ -36,6 +36,7 @@ def test_groups_freezes_and_filters_are_read():
             p.requires_grad = False
         model.stem.requires_grad_(False)
         model.fc.bias.requires_grad = True
+        print(sum(p.numel() for p in model.parameters() if p.requires_grad))  # a read changes nothing
         head = [p for p in model.head.parameters() if p.requires_grad]
         opt = torch.optim.AdamW([{"params": head, "lr": 0.0},
                                  {"params": list(model.neck.parameters()) + list(model.fc.parameters()),

@@ -295,9 +295,8 @@ class _Reader:
         if isinstance(self.scope, ast.Module) and self._global_model_changed():
             return False
         for node in _own_nodes(self.scope):
-            if isinstance(node, ast.Attribute) and node.attr in ("requires_grad", "requires_grad_") \
-                    and id(node) not in self.used:
-                return False
+            if _writes_requires_grad(node) and id(node) not in self.used:
+                return False  # a requires_grad change not read here (reads, as in counting, change nothing)
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
@@ -323,17 +322,22 @@ class _Reader:
         for node in ast.walk(self.scope):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 inside = list(ast.walk(node))
-                writes = any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
-                                                                for t in n.targets)
-                             or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                             and n.func.attr == "requires_grad_" for n in inside)
-                if writes and any(isinstance(n, ast.Name) and n.id == self.model for n in inside):
+                if any(_writes_requires_grad(n) for n in inside) and any(isinstance(n, ast.Name) and n.id == self.model for n in inside):
                     return True
         return False
 
     def selectors_in_call(self) -> None:
         """Mark the ``requires_grad`` tests of the optimiser's own argument as read."""
         self.groups()
+
+
+def _writes_requires_grad(node: ast.AST) -> bool:
+    """``x.requires_grad = ...`` (the target) or ``x.requires_grad_`` (the called attribute)."""
+    if not isinstance(node, ast.Attribute):
+        return False
+    if node.attr == "requires_grad_":
+        return True
+    return node.attr == "requires_grad" and isinstance(node.ctx, (ast.Store, ast.Del))
 
 
 def _owners(reader: "_Reader", call: ast.Call) -> set[str]:
