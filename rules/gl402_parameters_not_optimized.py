@@ -1,6 +1,8 @@
 '''## What it does
-Measured by `gradlint.preflight` on your real model and optimiser: flags trainable
-parameters that receive a gradient but are in no param group of the optimiser. It is
+Measured by `gradlint.preflight` on your real model and optimiser, and by the CLI's
+probe on the optimiser your training script builds (its param groups rebuilt on the
+probed model, when they can be read with certainty): flags trainable parameters that
+receive a gradient but are in no param group of the optimiser. It is
 reported where their module is created (a head replaced after the optimiser was built
 is reported at the replacement).
 

@@ -47,7 +47,7 @@ def test_groups_freezes_and_filters_are_read():
         "groups": [{"select": [{"path": "head", "trainable_only": True}], "options": {"lr": 0.0}},
                    {"select": [{"path": "neck", "trainable_only": False}, {"path": "fc", "trainable_only": False}],
                     "options": {"weight_decay": None}}],
-        "freeze": [["backbone", False], ["stem", False], ["fc.bias", True]],
+        "freeze": [["backbone", False], ["stem", False], ["fc.bias", True]], "scheduled": False,
     }
     chained = selection("""
         model = Net()
@@ -114,6 +114,10 @@ def test_worker_rebuilds_groups_and_measures_a_zero_rate_group():
     no_op = list(gl405.check(summary, {}))
     assert [(r.span.line, r.extra["group"]) for r in no_op] == [(7, 0)]
     assert "its learning rate is 0" in no_op[0].message
+    # the same group under a scheduler of the script (OneCycleLR sets the rate itself): not reported
+    scheduled = preflight_summary({**facts, "groups": [{**g, "scheduled": True} for g in facts["groups"]]},
+                                  "Sequential", Place("net.py", 3))
+    assert list(gl405.check(scheduled, {})) == []
 
 
 def test_a_path_the_probed_model_lacks_gives_no_facts():

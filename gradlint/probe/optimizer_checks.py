@@ -27,7 +27,9 @@ def preflight_summary(facts: dict[str, Any], model: str, place: Place) -> Prefli
         kind=str(p.get("kind", "other")), numel=int(p.get("numel") or 0), trainable=bool(p.get("trainable")),
         got_grad=p.get("got_grad"), group=p.get("group"), changed=p.get("changed"), place=Place.of(p, place),
     ) for p in facts.get("params") or []]
-    groups = [GroupFact(index=int(g["index"]), lr=g.get("lr"), weight_decay=float(g.get("weight_decay") or 0.0))
+    # lr 0 under a scheduler of the script: the scheduler sets the rate (GL405's warm-up exemption)
+    groups = [GroupFact(index=int(g["index"]), lr=g.get("lr"), weight_decay=float(g.get("weight_decay") or 0.0),
+                        warmup_from_zero=bool(g.get("scheduled")) and g.get("lr") == 0)
               for g in facts.get("groups") or []]
     layers = [LayerFact(str(l.get("name")), str(l.get("type")), bool(l.get("trainable")), int(l.get("numel") or 0),
                         Place.of(l, place)) for l in facts.get("layers") or []]

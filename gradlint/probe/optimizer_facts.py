@@ -124,7 +124,8 @@ class ScriptOptimizer:
             own = spec.get("options") or {}
             lr = own["lr"] if "lr" in own else options.get("lr")
             decay = own["weight_decay"] if "weight_decay" in own else options.get("weight_decay")
-            groups.append({"index": index, "lr": lr, "weight_decay": decay if isinstance(decay, (int, float)) else 0.0})
+            groups.append({"index": index, "lr": lr, "weight_decay": decay if isinstance(decay, (int, float)) else 0.0,
+                           "scheduled": bool(selection.get("scheduled"))})
         places: dict[str, dict[str, Any]] = {}
 
         def place(path: str) -> dict[str, Any]:

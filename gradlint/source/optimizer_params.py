@@ -383,7 +383,10 @@ def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST]
     freeze = reader.freeze_ops()
     if freeze is None:
         return None
-    return {"model": model, "constructor": constructor, "groups": groups, "freeze": [list(op) for op in freeze]}
+    # a scheduler sets the rate itself (OneCycleLR's max_lr, a warm-up): a literal lr 0 is not the run's rate
+    scheduled = any(isinstance(n, ast.Call) and classify(dotted(n.func)) == "scheduler" for n in _own_nodes(scope))
+    return {"model": model, "constructor": constructor, "groups": groups, "freeze": [list(op) for op in freeze],
+            "scheduled": scheduled}
 
 
 def module_constants(tree: ast.Module) -> dict[str, Any]:
