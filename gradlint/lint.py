@@ -49,6 +49,13 @@ def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> li
             # nesting within a hair of the parser's own limit: say so, as the compiler would
             unit.syntax_error = SyntaxProblem("cannot analyse the file: expressions nested too deeply", 1, 1)
             reports = [(r, rep) for r in rules if r.scope == "file" for rep in r.check(unit, r.options)]
+    preflight_rules = [rule for rule in rules if rule.scope == "preflight"]
+    if unit.tree is not None and preflight_rules and "weight_decay" in unit.text:
+        from gradlint.source.weight_decay import static_summaries
+
+        for static in static_summaries(unit):  # GL404 read from the source: facts, nothing measured
+            reports += [(rule, r) for rule in preflight_rules
+                        for r in rule.check(static, settings.options_for(rule.code, rule.options))]
     # a statement inside a helper that several loops call is one finding, at the statement
     unique = {(rule.code, r.span.line, r.span.column): (rule, r) for rule, r in reversed(reports)}
     findings = [to_finding(rule, report, unit.path) for rule, report in reversed(unique.values())]

@@ -1,6 +1,8 @@
 '''## What it does
-Measured by `gradlint.preflight` on your real model and optimiser: flags trainable
-parameters that receive a gradient but are in no param group of the optimiser. It is
+Measured by `gradlint.preflight` on your real model and optimiser, and by the CLI's
+probe on the optimiser your training script builds (its param groups rebuilt on the
+probed model, when they can be read with certainty): flags trainable parameters that
+receive a gradient but are in no param group of the optimiser. It is
 reported where their module is created (a head replaced after the optimiser was built
 is reported at the replacement).
 
@@ -120,7 +122,7 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
-    if summary.optimizer is None:
+    if not summary.measured or summary.optimizer is None:
         return
     left_out = [p for p in summary.params if p.trainable and p.got_grad and p.group is None]
     for group in by_module_place(left_out):

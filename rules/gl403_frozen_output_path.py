@@ -1,5 +1,7 @@
 '''## What it does
-Checked by `gradlint.preflight` on your real model: flags a model in which
+Checked by `gradlint.preflight` on your real model, and by the CLI's probe with the
+`requires_grad` changes your training script makes before it builds the optimiser
+(`for p in model.backbone.parameters(): p.requires_grad = False`): flags a model in which
 
 - no parameter is trainable at all (`requires_grad=False` everywhere);
 - no weight layer (Linear, Conv, Embedding, RNN, attention) is trainable and only
@@ -131,6 +133,8 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
+    if not summary.measured:
+        return  # facts read from the source know no requires_grad
     trainable = [p for p in summary.params if p.trainable]
     place = summary.place
     if summary.params and not trainable:

@@ -3,6 +3,15 @@ Checked by `gradlint.preflight` on your real optimiser: reports a param group wi
 `weight_decay > 0` that holds normalisation weights, biases or embeddings, as one
 group over `model.parameters()` does. Information only.
 
+The CLI reads the same from the training script without running it: an optimiser built
+with a literal `weight_decay > 0` over every parameter of a model whose normalisation
+layers or embeddings the file shows (a class of that file, or a torchvision, timm or
+transformers model), and, for a model imported from another file, on the model the
+probe builds. Param groups that already split decay from no decay are not reported. An
+optimiser's own default is not counted: AdamW's `weight_decay=0.01` applies when the
+script names none, but the script did not choose it (and BERT-style recipes that split
+groups set it explicitly), so only a value written in the call is reported.
+
 ## Why is this bad?
 Weight decay pulls every parameter it covers towards zero. For a LayerNorm/BatchNorm
 scale that means shrinking the normalised signal, for a bias shifting it towards zero,
@@ -107,6 +116,17 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
             continue
         covered = [p for p in summary.params if p.group == group.index and p.trainable and p.kind in dict(KINDS)]
         if not covered:
+            continue
+        if not summary.measured:  # read from the source: which layers, not how many parameters
+            layers = list(dict.fromkeys(p.module for p in covered if p.module))
+            kinds = " and ".join(label for kind, label in (("norm", "normalisation layers"), ("embedding", "embeddings"))
+                                 if any(p.kind == kind for p in covered))
+            message = (
+                f"{summary.optimizer} applies weight_decay={group.weight_decay:g} to every parameter of "
+                f"'{summary.model}', including its {kinds}" + (f" ({listed(layers)})" if layers else "")
+                + "; put normalisation weights, biases and embeddings in a group with weight_decay=0.0"
+            )
+            yield Report(Span(*span_of(place)), message, extra={"model": summary.model, "path": place.path})
             continue
         counts = ", ".join(f"{sum(1 for p in covered if p.kind == kind)} {label}" for kind, label in KINDS
                            if any(p.kind == kind for p in covered))

@@ -1,6 +1,8 @@
 '''## What it does
-Measured by `gradlint.preflight` with `steps >= 1`: runs the real optimiser's `step()`
-on the measured gradients (then restores everything) and flags a param group whose
+Measured by `gradlint.preflight` with `steps >= 1`, and by the CLI's probe with
+`--probe-steps 2` or more on the optimiser and param groups your training script builds:
+runs the optimiser's `step()` on the measured gradients (preflight then restores
+everything) and flags a param group whose
 parameters have non-zero gradients but none of which the step changed: a learning rate
 of 0, an update below the parameters' precision, or a step that skips them. A group at
 lr 0 whose scheduler starts a warm-up from a higher `initial_lr` is not reported.
@@ -89,7 +91,7 @@ def preflight_case():
 
 
 def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
-    if summary.optimizer is None or summary.steps < 1:
+    if not summary.measured or summary.optimizer is None or summary.steps < 1:
         return
     place = summary.optimizer_place or summary.place
     for group in summary.groups:

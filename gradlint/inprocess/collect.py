@@ -64,7 +64,8 @@ class StepMeasure:
         self.changed = {id(p): bool(m) for (p, _), m in zip(self.saved_values, moved)}
 
 
-def _kind(module: nn.Module, own_name: str) -> str:
+def param_kind(module: nn.Module, own_name: str) -> str:
+    """weight | bias | norm | embedding | other: what GL403 and GL404 tell apart."""
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         return "embedding"
     if module_kind(module) == "norm":
@@ -99,7 +100,7 @@ def build_summary(model: nn.Module, optimizer: Any, locator: Locator, measure: O
             place = place_of(locator.of(module_name))
             params.append(ParamFact(
                 name=f"{module_name}.{own}" if module_name else own, module=module_name,
-                module_type=type(module).__name__, kind=_kind(module, own), numel=param.numel(),
+                module_type=type(module).__name__, kind=param_kind(module, own), numel=param.numel(),
                 trainable=param.requires_grad,
                 got_grad=measure.got_grad.get(id(param)) if measure and measure.got_grad else None,
                 group=groups.get(id(param)), changed=measure.changed.get(id(param)) if measure and measure.changed else None,

@@ -53,6 +53,7 @@ class PreflightSummary:
     optimizer: Optional[str] = None  # class name of the real optimiser, None when none was given
     optimizer_place: Optional[Place] = None
     steps: int = 0  # optimiser steps measured
+    measured: bool = True  # False: read from the source (GL404's static form): no gradients, no counts
 
 
 def listed(names: list[str], limit: int = 4) -> str:

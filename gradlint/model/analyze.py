@@ -20,7 +20,7 @@ from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
 from gradlint.source.unit import SourceUnit
 
-MODEL_SCOPES = ("model", "probe")
+MODEL_SCOPES = ("model", "probe", "preflight")  # preflight: GL402-GL405 on the script's optimiser
 _STAGE_WORDS = {
     "import": "imported", "build": "built", "trace": "traced", "analyse": "analysed",
     "probe": "probed", "start": "loaded",

@@ -159,6 +159,9 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
     measured = {f.code for f in findings}
     for finding in static:
         finding.confirmation = confirmation_for(finding.code, summary, measured)
+    from gradlint.probe.optimizer_checks import optimizer_findings
+
+    findings += optimizer_findings(summary, probe, settings)  # the script's optimiser: GL402-GL405
     table = probe_table(summary)
     if isinstance(model_result.get("summary"), dict):
         model_result["summary"]["probe"] = table

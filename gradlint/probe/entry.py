@@ -181,24 +181,29 @@ def optimizer_spec(candidate: dict, settings: dict) -> dict[str, Any]:
     return dict(DEFAULT)
 
 
-def build_optimizer(params: list[nn.Parameter], spec: dict[str, Any], steps: int) -> tuple[Any, str]:
+def build_optimizer(params: list[nn.Parameter], spec: dict[str, Any], steps: int,
+                    groups: Optional[list[dict[str, Any]]] = None) -> tuple[Any, str]:
     """The optimiser for ``steps`` steps and its label for the report. SGD with only a
     learning rate, and any optimiser of a one-step probe (which never steps), is
-    :class:`PlainSGD`, so ``torch.optim`` is imported only when an update is measured."""
+    :class:`PlainSGD`, so ``torch.optim`` is imported only when an update is measured.
+    ``groups``: the training script's param groups (their own lr and weight decay),
+    stepped with ``torch.optim`` instead of ``params``."""
     from gradlint.probe.optimizer_source import label
 
     name = str(spec.get("name", "SGD"))
     options = dict(spec.get("options") or {})
     text = label({**spec, "name": name, "options": options})
-    if steps <= 1 or (name == "SGD" and set(options) <= {"lr"}):
+    if steps <= 1 or (name == "SGD" and set(options) <= {"lr"} and groups is None):
         return PlainSGD(params, float(options.get("lr", DEFAULT_LR))), text
+    if groups == []:  # the script's optimiser holds none of the probe's parameters: its steps change nothing
+        return PlainSGD(params, 0.0), text
     factory = getattr(torch.optim, name, None)
     if not isinstance(factory, type) or not issubclass(factory, torch.optim.Optimizer):
         raise ProbeFailure(f"unknown optimiser '{name}' for the probe (use a torch.optim class name)")
     if isinstance(options.get("betas"), list):
         options["betas"] = tuple(options["betas"])
     try:
-        return factory(params, **options), text
+        return factory(params if groups is None else groups, **options), text
     except (TypeError, ValueError) as exc:
         raise ProbeFailure(f"cannot build {text} for the probe: {_one_line(exc)}; "
                            "set [tool.gradlint.probe] optimizer and lr") from None
@@ -284,7 +289,13 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
     params = trainable_params(modules.values())
     if not params:
         raise ProbeFailure("the model has no trainable parameters, so there are no gradients to measure")
-    optimizer, optimizer_label = build_optimizer(params, optimizer_spec(candidate, settings), steps)
+    spec = optimizer_spec(candidate, settings)
+    script = None  # the training script's own param groups for this model (GL402-GL405)
+    if given is None and isinstance(spec.get("selection"), dict):
+        from gradlint.probe.optimizer_facts import ScriptOptimizer
+
+        script = ScriptOptimizer.build(model, modules, spec["selection"])
+    optimizer, optimizer_label = build_optimizer(params, spec, steps, script.param_groups(params) if script else None)
     activations = _activation_entries(model, graph_module, graph)
 
     recorder = Recorder(model, layer_names, activations, modules, params)
@@ -324,6 +335,8 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
             norms = recorder.grad_norms(with_weights=step == 0)
             if step == 0:
                 recorder.note_missing(output)
+                if script is not None:
+                    script.note_grads()
                 if given and given.after_backward:
                     given.after_backward(output)
                 recorder.remove_hooks()
@@ -331,7 +344,7 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
             step_grads.append(norms)
             steps_run += 1
             if step + 1 < steps:  # nothing measures an update after the last step
-                optimizer.step()
+                script.step(optimizer) if script is not None else optimizer.step()
     finally:  # a failing user forward or loss must not leave hooks on the user's model
         recorder.remove_hooks()
     optimizer.zero_grad(set_to_none=True)  # free the gradients: the worker keeps the model
@@ -354,6 +367,7 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
         "optimizer": optimizer_label,
         "functional_activations_seen": instrumented is not None,
         **tables,
+        **({"optimizer_facts": script.facts(modules, tables["call_order"])} if script is not None else {}),
     })
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.source.optimizer_params import literal, module_constants, read_selection
 from gradlint.source.names import Names, dotted
 
 # config spelling -> torch.optim class
@@ -44,6 +45,8 @@ class Built:
     shown: str
     line: int
     model_call: Optional[str] = None  # the qualified callee that built the model it optimises
+    span: tuple[int, int, int, int] = (0, 1, 0, 2)  # line, column, end line, end column (1-based, end exclusive)
+    selection: Optional[dict[str, Any]] = None  # its param groups and freezes (optimizer_params), when read
 
 
 @dataclass
@@ -87,6 +90,11 @@ def optimizers_for(candidates: Sequence[Any], files: Sequence[tuple[Path, str]],
             if lr is not None:
                 options["lr"] = float(lr)
             answers[candidate.index] = {"name": built.name, "options": options, "source": f"{built.shown}:{built.line}"}
+            if len(tied) == 1 and tied[0].selection is not None:
+                # the script's own param groups for this model: the measured GL402-GL405
+                answers[candidate.index]["selection"] = {
+                    **tied[0].selection, "optimizer": tied[0].name, "options": tied[0].options,
+                    "shown": tied[0].shown, "span": list(tied[0].span)}
     return answers
 
 
@@ -108,7 +116,7 @@ def _read(path: Path, shown: str) -> Optional[_Script]:
         return None
     script = _Script(path, shown, _imports_of(tree))
     names = Names(tree)
-    constants = _module_constants(tree)
+    constants = module_constants(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -119,7 +127,15 @@ def _read(path: Path, shown: str) -> Optional[_Script]:
         owner = _params_owner(node.args[0]) if node.args else None
         binding = names.bindings.get(owner) if owner else None
         model_call = binding.call if binding is not None and binding.kind is None else None
-        script.built.append(Built(last, _literal_options(node, constants), shown, node.lineno, model_call))
+        selection = read_selection(tree, node, lambda value: literal(value, constants))
+        if selection is not None:  # read in the optimiser's own function: what built that model there
+            # a class of this file: GL404 reads its norm layers statically (source/weight_decay.py)
+            selection["model_in_file"] = any(isinstance(n, ast.ClassDef) and n.name == selection["constructor"]
+                                             for n in tree.body)
+            model_call = names.qualify(ast.parse(selection["constructor"], mode="eval").body) or selection["constructor"]
+        span = (node.lineno, node.col_offset + 1, node.end_lineno or node.lineno, (node.end_col_offset or 0) + 1)
+        script.built.append(Built(last, _literal_options(node, constants), shown, node.lineno, model_call, span,
+                                  selection))
     script.built.sort(key=lambda b: b.line)
     return script
 
@@ -157,6 +173,8 @@ def _imports_file(script: _Script, model_file: Path) -> bool:
         wanted = tuple(module.split("."))
         if parts[-len(wanted):] == wanted:
             return True
+        if parts[:-1][-len(wanted):] == wanted:
+            return True  # the model file's package (``from models import *`` re-exporting it)
     return False
 
 
@@ -168,40 +186,15 @@ def _params_owner(node: ast.AST) -> Optional[str]:
     return None
 
 
-def _module_constants(tree: ast.Module) -> dict[str, Any]:
-    """``LR = 3e-4`` at module level: names a literal keyword may be spelled with."""
-    constants: dict[str, Any] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = _literal(node.value, {})
-            if value is not None:
-                constants[node.targets[0].id] = value
-    return constants
-
-
 def _literal_options(call: ast.Call, constants: dict[str, Any]) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if len(call.args) > 1:  # SGD(params, 0.1): lr is the second positional argument everywhere
-        value = _literal(call.args[1], constants)
+        value = literal(call.args[1], constants)
         if value is not None:
             options["lr"] = value
     for keyword in call.keywords:
         if keyword.arg in _KEPT_KEYWORDS:
-            value = _literal(keyword.value, constants)
+            value = literal(keyword.value, constants)
             if value is not None:
                 options[keyword.arg] = value
     return options
-
-
-def _literal(node: ast.AST, constants: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Name):
-        return constants.get(node.id)
-    try:
-        value = ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return None
-    if isinstance(value, bool) or isinstance(value, (int, float)):
-        return value
-    if isinstance(value, tuple) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        return list(value)  # JSON-safe; torch accepts a list for betas
-    return None
