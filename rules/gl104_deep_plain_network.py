@@ -55,6 +55,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.model.graph import ModelGraph
+from gradlint.model.runs import MERGE, RunSpec, Step
+from gradlint.probe.verdicts import confirm_when_signals_moved
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL104"
@@ -64,6 +66,19 @@ SUMMARY = "12 or more weight layers on one path with no residual/skip connection
 SCOPE = "model"
 FIXABLE = False
 OPTIONS = {"min-depth": 12, "min-depth-normalized": 20}
+
+
+def _weight_layers(step: Step) -> int:
+    return int(step.layer.get("stack", 1)) if step.kind == "layer" else 0  # a 2-layer nn.LSTM counts 2
+
+
+# weight layers between residual merges; normalisation does not end a run
+PLAIN = RunSpec(counts=_weight_layers, resets=frozenset({MERGE}))
+RUNS = (PLAIN,)
+
+# the probe confirms it when the backward norm fell (or grew) by 100x or more across the
+# model, or the forward signal did
+confirm = confirm_when_signals_moved
 
 VALID = [
     Valid(
@@ -102,7 +117,7 @@ class Plain(nn.Module):
 def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     if not summary.traced:
         return  # residual merges are only seen in the graph; GL003 says it was skipped
-    run = summary.facts.plain
+    run = summary.run(PLAIN)
     normalised = bool(summary.norms)
     limit = options["min-depth-normalized"] if normalised else options["min-depth"]
     if run.count < limit:
