@@ -161,3 +161,14 @@ def test_scripts_that_train_on_import_and_containers_are_not_built(tmp_path):
     assert [(m["name"], m["status"]) for m in report["models"]] == [("Real", "analysed"), ("Parts", "skipped")]
     assert report["models"][1]["reason"] == "Parts defines no forward()"
     assert not (tmp_path / "trained.txt").exists()
+
+
+def test_a_concat_is_a_merge_when_one_input_already_holds_a_weight_free_branch():
+    layers = [_layer() for _ in range(4)]
+    # in -> l0 ; in -> pool ; pool + l1(in) ; cat([l0, pool + l1]) -> l2 -> l3: both inputs
+    # of the concat are one weight layer deep at most, but the second is also zero deep
+    nodes = [["in", -1, []], ["layer", 0, [0]], ["op", -1, [0]], ["layer", 1, [0]],
+             ["join", 0, [2, 3]], ["join", 1, [1, 4]], ["layer", 2, [5]], ["layer", 3, [6]], ["out", -1, [7]]]
+    facts = path_facts(nodes, layers, [])
+    assert facts.merge_joins == [0, 1]
+    assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 2  # l2 l3 after the concat, not l0 l2 l3

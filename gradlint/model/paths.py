@@ -25,7 +25,7 @@ class PathFacts:
     weight_depth: list[int]  # per node: weight layers on the longest path into it
     longest_path: int
     layer_depth: dict[int, int]  # layer index -> its weight depth
-    merge_joins: list[int]  # join indices that join paths of different weight depth
+    merge_joins: list[int]  # join indices that join paths of different weight depth (longest or shortest)
     heads: set[int] = field(default_factory=set)  # activations with no weight layer after them
     gates: set[int] = field(default_factory=set)  # saturating activations that only gate a product
     following: dict[int, int] = field(default_factory=dict)  # layer -> the activation its output feeds
@@ -75,19 +75,28 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
         if kind == "mul" and len(inputs) >= 2 and not all(gated[i] for i in inputs):
             paths[index] = [i for i in inputs if not gated[i]]
     weight_depth = [0] * count
+    # per node: weight layers on the shortest path into it. A join whose inputs agree on
+    # the longest path can still join paths of different depth: cat([b1, b2]) where b2
+    # already holds a weight-free branch (b2 = max_pool(x) + conv(x)) gives the gradient
+    # a shorter way back than b1 does
+    shortest = [0] * count
     layer_depth: dict[int, int] = {}
     merge_joins: list[int] = []
     is_merge = [False] * count
     for index, (kind, ref, _) in enumerate(nodes):
         inputs = paths[index]
         depth = max((weight_depth[i] for i in inputs), default=0)
+        short = min((shortest[i] for i in inputs), default=0)
         if kind == "layer":
-            depth += int(layers[ref].get("stack", 1))
+            stack = int(layers[ref].get("stack", 1))
+            depth += stack
+            short += stack
             layer_depth.setdefault(ref, depth)
-        elif kind == "join" and len({weight_depth[i] for i in inputs}) > 1:
+        elif kind == "join" and (len({weight_depth[i] for i in inputs}) > 1 or len({shortest[i] for i in inputs}) > 1):
             is_merge[index] = True
             merge_joins.append(ref)
         weight_depth[index] = depth
+        shortest[index] = short
 
     # activations with no weight layer downstream are output heads (reverse pass)
     has_layer_after = [False] * count
