@@ -5,6 +5,8 @@ graph, so activation modules (`nn.Sigmoid()`), functions (`torch.sigmoid`, `F.ta
 and methods (`x.tanh()`) all count. A sigmoid at the output head (no weight layer
 after it), sigmoids that only gate a product (`x * torch.sigmoid(g)`, a highway
 layer's `h * t + x * (1 - t)`) and the gates inside `nn.LSTM`/`nn.GRU` do not count.
+With the probe, the finding is confirmed when a hidden sigmoid/tanh is more than 30%
+saturated or the backward norm falls by 100x from the largest layer to the earliest.
 
 ## Why is this bad?
 The derivative of the sigmoid is at most 0.25 and that of tanh at most 1, and both

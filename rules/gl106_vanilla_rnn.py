@@ -1,5 +1,8 @@
 """## What it does
 Finds `nn.RNN` and `nn.RNNCell` layers (the plain Elman recurrence) in a model.
+With the probe, the finding is confirmed when a measured rule fired on the model or
+its signals moved by 100x; quiet numbers leave it not probed, never refuted, since the
+probe measures across layers on a short sequence and the risk runs through time.
 
 ## Why is this bad?
 Backpropagation through time multiplies the gradient by the recurrent weight matrix
