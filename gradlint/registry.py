@@ -10,6 +10,22 @@ A rule module defines, at module level:
 - ``VALID`` and ``INVALID`` lists of :class:`Case`;
 - ``check(summary, options)`` yielding :class:`Report` objects.
 
+and, when it needs them:
+
+- ``RUNS``: the "longest run between resets" a structure rule reads from a model graph,
+  a tuple of ``gradlint.model.runs.RunSpec`` (what a node counts, what resets the run,
+  which run a merge passes on, which activations are excluded). Every model graph walks
+  the selected rules' specs together in one pass; the rule reads its own with
+  ``graph.run(SPEC)`` and keeps its threshold and message;
+- ``confirm(probe, measured) -> Confirmation``: which probe measurements confirm or
+  refute a static finding of the rule on a probed model (``probe`` is the model's
+  ``ProbeSummary``, ``measured`` the codes of its GL3xx findings). Helpers and the default
+  (any GL3xx finding, or the signals moved by 100x) are in ``gradlint.probe.verdicts``;
+  the hook is looked up by code, so a rule of any static scope can carry one;
+- ``READS = "outcome"``: for a model rule about the analysis itself (GL002, GL003), whose
+  ``check`` reads the ``gradlint.model.outcome.ModelOutcome`` of every model (failed to
+  load or probe, or not recorded) instead of its graph.
+
 Everything users see about a rule (``gradlint rules``, ``explain``, SARIF help,
 editor hovers) is read from that one module, so nothing can drift.
 """
@@ -23,7 +39,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Optional
 
-from gradlint.findings import Fix, Severity
+from gradlint.findings import Confirmation, Fix, Severity
 
 # A rule's page is its own module: the docstring is the documentation.
 DOCS_URL = "https://github.com/gradlint/gradlint/blob/main/rules/{module}.py"
@@ -89,6 +105,9 @@ class Rule:
     invalid: tuple[Case, ...]
     check: Callable[..., Iterable[Report]]
     module: str
+    runs: tuple[Any, ...] = ()  # RunSpecs (gradlint.model.runs); typed loosely to keep the registry torch- and model-free
+    confirm: Optional[Callable[..., Confirmation]] = None
+    reads: str = ""  # "outcome": check() reads a ModelOutcome, not the scope's summary
 
     @property
     def url(self) -> str:
@@ -128,6 +147,9 @@ def _load(module: ModuleType) -> Rule:
             invalid=tuple(getattr(module, "INVALID", ())),
             check=module.check,
             module=module.__name__,
+            runs=tuple(getattr(module, "RUNS", ())),
+            confirm=getattr(module, "confirm", None),
+            reads=str(getattr(module, "READS", "")),
         )
     except AttributeError as exc:
         raise RuleError(f"{module.__name__}: {exc}") from None

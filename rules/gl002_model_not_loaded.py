@@ -45,8 +45,9 @@ memory limit of the worker is `memory-limit` (MiB).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
+from gradlint.model.outcome import LoadFailure, ModelOutcome, duration
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL002"
@@ -56,6 +57,12 @@ SUMMARY = "A model could not be imported, built, traced or fed an input"
 SCOPE = "model"
 FIXABLE = False
 OPTIONS: dict = {}
+READS = "outcome"  # the analysis's outcome for every model, not its graph
+
+_STAGE_WORDS = {
+    "import": "imported", "build": "built", "trace": "traced", "analyse": "analysed",
+    "probe": "probed", "start": "loaded",
+}
 
 VALID = [
     Valid(
@@ -98,6 +105,37 @@ def build():
 ]
 
 
-def check(summary: Any, options: dict) -> Iterator[Report]:
-    """Failures are found by the worker and reported by gradlint.model.analyze."""
-    return iter(())
+def check(summary: ModelOutcome, options: dict) -> Iterator[Report]:
+    failure = summary.load_failure
+    if failure is not None and failure.same_as is None:  # a file's shared import failure: said once
+        yield summary.report(_load_message(summary, failure))
+    probe = summary.probe_failure
+    if probe is not None:
+        yield summary.report(f"model '{summary.name}' could not be probed ({probe.kind}, "
+                             f"{duration(probe.seconds)}): {probe.message}")
+
+
+def _load_message(outcome: ModelOutcome, failure: LoadFailure) -> str:
+    if failure.others:  # the same import failure for every model of the file
+        names = [f"'{name}'" for name in (outcome.name, *failure.others)]
+        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        subject = f"{len(names)} models ({listed})"
+    else:
+        subject = f"model '{outcome.name}'"
+    message = f"{subject} could not be {_STAGE_WORDS.get(failure.stage, failure.stage)}: {failure.reason}"
+    if not failure.timeout:  # a time-out's reason already says how long
+        message += f" ({duration(failure.seconds)})"
+    entry = f"{outcome.path}:{outcome.entry}"
+    if failure.timeout:
+        hint = "raise [tool.gradlint] timeout, or move slow module-level code under `if __name__ == \"__main__\":`"
+    elif failure.stage == "import":
+        hint = "fix the import, or exclude the file from model analysis with --no-exec"
+    elif failure.stage == "build" and outcome.entry_kind in ("class", "factory"):
+        hint = (f"add [[tool.gradlint.models]] entry = \"{entry}\" with kwargs, "
+                "or a zero-argument build() factory")
+    elif failure.stage == "build" and "argument" in failure.reason:
+        # a configured or --model entry whose constructor wants arguments it was not given
+        hint = f"give its arguments as kwargs in the [[tool.gradlint.models]] entry for \"{entry}\""
+    else:
+        hint = "fix the model code, or select it away with --ignore GL002"
+    return f"{message}; {hint}"

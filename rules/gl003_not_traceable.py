@@ -58,8 +58,9 @@ None.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
+from gradlint.model.outcome import ModelOutcome
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL003"
@@ -69,6 +70,7 @@ SUMMARY = "Neither torch.fx nor a recorded forward gave the model's graph; analy
 SCOPE = "model"
 FIXABLE = False
 OPTIONS: dict = {}
+READS = "outcome"  # the analysis's outcome for every model, not its graph
 
 VALID = [
     Valid(
@@ -118,6 +120,10 @@ class Net(nn.Module):
 ]
 
 
-def check(summary: Any, options: dict) -> Iterator[Report]:
-    """Set by gradlint.model.analyze when the worker could not trace the model."""
-    return iter(())
+def check(summary: ModelOutcome, options: dict) -> Iterator[Report]:
+    if summary.load_failure is not None or summary.recorded:
+        return  # a model that failed to load is GL002's
+    yield summary.report(
+        f"model '{summary.name}' could not be traced with torch.fx nor recorded ({summary.trace_note}); analysed its "
+        "module tree in registration order instead, so GL101 and GL104 were skipped; give its input "
+        "(input = \"dtype[shape]\" in [[tool.gradlint.models]], or example_input()) to get the full analysis")

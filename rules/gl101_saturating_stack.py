@@ -5,6 +5,8 @@ graph, so activation modules (`nn.Sigmoid()`), functions (`torch.sigmoid`, `F.ta
 and methods (`x.tanh()`) all count. A sigmoid at the output head (no weight layer
 after it), sigmoids that only gate a product (`x * torch.sigmoid(g)`, a highway
 layer's `h * t + x * (1 - t)`) and the gates inside `nn.LSTM`/`nn.GRU` do not count.
+With the probe, the finding is confirmed when a hidden sigmoid/tanh is more than 30%
+saturated or the backward norm falls by 100x from the largest layer to the earliest.
 
 ## Why is this bad?
 The derivative of the sigmoid is at most 0.25 and that of tanh at most 1, and both
@@ -62,6 +64,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.model.graph import ModelGraph
+from gradlint.findings import Confirmation
+from gradlint.model.runs import GATES, HEADS, NORM, RunSpec, Step
+from gradlint.probe.summary import ProbeSummary
+from gradlint.probe.verdicts import backward_fell, evidence, verdict
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL101"
@@ -71,6 +77,17 @@ SUMMARY = "Three or more sigmoid/tanh activations on one path with no normalisat
 SCOPE = "model"
 FIXABLE = False
 OPTIONS = {"min-count": 3}
+
+
+def _saturating(step: Step) -> int:
+    return int(step.kind == "act" and step.activation["family"] == "saturating")
+
+
+# sigmoid/tanh activations with no normalisation between them; at a residual merge the
+# gradient takes the skip path, whose run is the shorter
+SATURATING = RunSpec(counts=_saturating, resets=frozenset({NORM}), excluded=frozenset({HEADS, GATES}))
+RUNS = (SATURATING,)
+SATURATION_CONFIRM = 0.3  # the probe confirms a stack when a hidden sigmoid/tanh is this saturated
 
 VALID = [
     Valid(
@@ -168,7 +185,7 @@ def build():
 def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     if not summary.traced:
         return  # needs the data flow; GL003 says it was skipped
-    run = summary.facts.saturating
+    run = summary.run(SATURATING)
     if run.count < options["min-count"]:
         return
     items = [summary.activations[i] for i in run.items]
@@ -180,3 +197,10 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
         f"residual between them: {names}; gradients shrink at each one. Use ReLU/GELU in hidden layers, "
         "or add LayerNorm/BatchNorm or skip connections between them",
     )
+
+
+def confirm(probe: ProbeSummary, measured: frozenset[str]) -> Confirmation:
+    """Confirmed when some non-head sigmoid/tanh is more than 30% saturated, or the
+    backward norm (GL301's) fell by 100x or more from the largest layer to the earliest."""
+    saturated = evidence(probe).get("max_saturated_fraction") or 0.0
+    return verdict(saturated > SATURATION_CONFIRM or backward_fell(probe), probe)

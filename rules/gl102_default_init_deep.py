@@ -53,7 +53,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.model.graph import ModelGraph
+from gradlint.model.graph import DEFAULT_INIT_TYPES, ModelGraph
+from gradlint.model.runs import NORM, RunSpec, Step
+from gradlint.probe.verdicts import confirm_when_signals_moved
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL102"
@@ -63,6 +65,20 @@ SUMMARY = "8 or more Linear/Conv layers on one path keep PyTorch's default init"
 SCOPE = "model"
 FIXABLE = False
 OPTIONS = {"min-depth": 8}
+
+
+def _default_init(step: Step) -> int:
+    return int(step.kind == "layer" and step.layer.get("init") == "default" and step.layer["type"] in DEFAULT_INIT_TYPES)
+
+
+# default-initialised Linear/Conv layers with no normalisation between them (the skip
+# path's run at a residual merge)
+DEFAULT_INIT = RunSpec(counts=_default_init, resets=frozenset({NORM}))
+RUNS = (DEFAULT_INIT,)
+
+# the probe confirms it when the backward norm fell (or grew) by 100x or more across the
+# model, or the forward signal did
+confirm = confirm_when_signals_moved
 
 VALID = [
     Valid(
@@ -109,7 +125,7 @@ class Deep(nn.Module):
 
 
 def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
-    run = summary.facts.default_init
+    run = summary.run(DEFAULT_INIT)
     if run.count < options["min-depth"]:
         return
     layers = [summary.layers[i] for i in run.items]

@@ -53,9 +53,11 @@ def build():
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from gradlint.model.graph import ModelGraph
+from gradlint.model.runs import NORM, RunSpec, Step
+from gradlint.probe.verdicts import confirm_when_signals_moved
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL103"
@@ -65,6 +67,32 @@ SUMMARY = "Xavier init feeding ReLU (or Kaiming feeding tanh/sigmoid) through a 
 SCOPE = "model"
 FIXABLE = False
 OPTIONS = {"min-depth": 8, "kaiming-with-saturating": False}
+
+# activations whose prescribed init has Xavier's scale: SELU wants LeCun normal,
+# std 1/sqrt(fan_in), which is Xavier's on a square layer (Klambauer et al. 2017)
+XAVIER_SCALED = frozenset({"selu"})
+
+
+def _feeds(init: str, family: str) -> Callable[[Step], int]:
+    """Counts a layer initialised with ``init`` whose output feeds a ``family`` activation
+    (not an output head, not one whose prescribed init is Xavier's)."""
+
+    def counts(step: Step) -> int:
+        act = step.following
+        return int(step.kind == "layer" and step.layer.get("init") == init and act is not None
+                   and act["family"] == family and str(act["type"]).lower() not in XAVIER_SCALED)
+
+    return counts
+
+
+# mismatched layers with no normalisation between them (the skip path's run at a merge)
+XAVIER_RELU = RunSpec(counts=_feeds("xavier", "relu"), resets=frozenset({NORM}))
+KAIMING_SATURATING = RunSpec(counts=_feeds("kaiming", "saturating"), resets=frozenset({NORM}))
+RUNS = (XAVIER_RELU, KAIMING_SATURATING)
+
+# the probe confirms it when the backward norm fell (or grew) by 100x or more across the
+# model, or the forward signal did
+confirm = confirm_when_signals_moved
 
 VALID = [
     Valid(
@@ -135,10 +163,10 @@ def build():
 
 
 def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
-    runs = [(summary.facts.xavier_relu, "Xavier/Glorot", "ReLU-family",
+    runs = [(summary.run(XAVIER_RELU), "Xavier/Glorot", "ReLU-family",
              "nn.init.kaiming_normal_(w, nonlinearity='relu')")]
     if options["kaiming-with-saturating"]:
-        runs.append((summary.facts.kaiming_saturating, "Kaiming", "sigmoid/tanh",
+        runs.append((summary.run(KAIMING_SATURATING), "Kaiming", "sigmoid/tanh",
                      "nn.init.xavier_normal_(w, gain=nn.init.calculate_gain('tanh'))"))
     for run, init, family, fix in runs:
         if run.count < options["min-depth"]:

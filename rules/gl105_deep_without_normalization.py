@@ -45,6 +45,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.model.graph import ModelGraph
+from gradlint.probe.verdicts import confirm_when_signals_moved
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL105"
@@ -54,6 +55,10 @@ SUMMARY = "12 or more weight layers on the longest path and no normalisation lay
 SCOPE = "model"
 FIXABLE = False
 OPTIONS = {"min-depth": 12}
+
+# the probe confirms it when the backward norm fell (or grew) by 100x or more across the
+# model, or the forward signal did
+confirm = confirm_when_signals_moved
 
 VALID = [
     Valid(

@@ -1,5 +1,8 @@
 """## What it does
 Finds `nn.RNN` and `nn.RNNCell` layers (the plain Elman recurrence) in a model.
+With the probe, the finding is confirmed when a measured rule fired on the model or
+its signals moved by 100x; quiet numbers leave it not probed, never refuted, since the
+probe measures across layers on a short sequence and the risk runs through time.
 
 ## Why is this bad?
 Backpropagation through time multiplies the gradient by the recurrent weight matrix
@@ -51,7 +54,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from gradlint.findings import Confirmation
 from gradlint.model.graph import ModelGraph
+from gradlint.probe.summary import ProbeSummary
+from gradlint.probe.verdicts import evidence, signals_moved
 from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL106"
@@ -61,6 +67,8 @@ SUMMARY = "nn.RNN/nn.RNNCell: gradients vanish or explode over long sequences; u
 SCOPE = "model"
 FIXABLE = False
 OPTIONS: dict = {}
+TIME_NOT_MEASURED = ("the probe measures across layers on a short sequence, not through time: "
+                     "nothing it measured confirms or rules out vanishing over long sequences")
 
 VALID = [
     Valid(
@@ -114,3 +122,13 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
                 "recurrent weights at every step and vanishes or explodes over long sequences; use nn.LSTM or "
                 "nn.GRU (or clip gradients by norm)",
             )
+
+
+def confirm(probe: ProbeSummary, measured: frozenset[str]) -> Confirmation:
+    """Confirmed when any GL3xx rule fired on the model or the signals moved by 100x.
+    Quiet numbers leave it not-probed, not refuted: its risk runs through time inside the
+    recurrent layer, and the probe compares layers over a short synthetic sequence."""
+    numbers = evidence(probe)
+    if measured or signals_moved(probe):
+        return Confirmation("confirmed", numbers)
+    return Confirmation("not-probed", {**numbers, "reason": TIME_NOT_MEASURED})

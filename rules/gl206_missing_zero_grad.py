@@ -50,10 +50,12 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
+from gradlint.findings import Fix
+from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.clearing import (
-    calls_clearing_helper, clear_fix, closure_message, closure_of, closure_without_clear, outer_loops,
-    uncleared_optimizer,
+    LbfgsClosure, calls_clearing_helper, clears_found, closure_of, lbfgs_closures, outer_loops, overlaps,
+    parameters_owner,
 )
 from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 from gradlint.source.names import dotted
@@ -470,19 +472,80 @@ for epoch in range(50):
 def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
     for scope in summary.scopes:
         reports = list(_missing_clear(summary, scope))
-        unclearing = None if reports else closure_without_clear(scope, summary.names, summary.unit.tree)  # type: ignore[arg-type]
+        unclearing = None if reports else _unclearing_closure(scope, summary)
         if unclearing is not None:  # LBFGS, and a clear outside the closure only
-            step, closure = unclearing
-            reports.append(Report(summary.unit.header_span(closure), closure_message(step, closure), fix=clear_fix(summary, scope)))
+            reports.append(Report(summary.unit.header_span(unclearing.closure), _closure_message(unclearing),
+                                  fix=_clear_fix(summary, scope)))
         yield from reports
     for scope in outer_loops(summary):  # WGAN: the generator steps after the critic's inner loop
         yield from _uncleared(summary, scope, outer=True)
 
 
 def _uncleared(summary: TrainingSummary, scope: Scope, outer: bool = False) -> Iterator[Report]:
-    uncleared = uncleared_optimizer(summary, scope, outer)
-    if uncleared is not None:
-        yield Report(summary.unit.span(uncleared[0].node), uncleared[1])
+    """With several optimisers (a GAN), the step of one whose gradients no zero_grad()
+    clears, wherever in the loop that clear sits. A clear of unknown reach counts as
+    clearing everything; ``model.zero_grad()`` clears every optimiser whose model is not
+    known. ``outer``: a loop around a scope, whose own steps (outside its nested loops)
+    only are checked."""
+    steps = scope.of(STEP)
+    if len({event.receiver for event in steps}) < 2:
+        return
+    clears = clears_found(summary, scope)
+    if clears is None:
+        return
+    for step in steps:
+        if (outer and step.loop_depth) or step.receiver is None or step.receiver in clears.optimizers:
+            continue
+        model = parameters_owner(summary, step.receiver)
+        if (model is not None and not clears.unknown and not any(overlaps(model, other) for other in clears.models)) or (
+            model is None and not clears.modules  # def train(gen, critic, opt_g, opt_c): only opt_c is cleared
+        ):
+            yield Report(summary.unit.span(step.node), (
+                f"{scope.label} steps {step.receiver} but never clears {model or step.receiver}'s gradients "
+                f"(zero_grad() clears {', '.join(clears.named)} only), so they accumulate across "
+                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration"))
+            return
+
+
+def _unclearing_closure(scope: Scope, summary: TrainingSummary) -> Optional[LbfgsClosure]:
+    """An LBFGS closure that calls backward() and never clears the gradients itself: LBFGS
+    evaluates the closure several times per step(), and a clear outside it runs once per
+    step, so the evaluations add up. Only LBFGS: the other torch.optim optimisers evaluate
+    the closure once, and SAM-style ones clear between their evaluations themselves."""
+    closures = lbfgs_closures(scope, summary.names, summary.unit.tree)
+    return next((found for found in closures if found.runs_backward and not found.clears), None)
+
+
+def _closure_message(found: LbfgsClosure) -> str:
+    name, optimizer = found.closure.name, found.step.receiver
+    return (
+        f"{name}() calls backward() but never clears gradients, and LBFGS evaluates it several "
+        f"times per {optimizer}.step(closure), so they accumulate across evaluations (a clear outside "
+        f"the closure runs once per step); call {optimizer}.zero_grad() at the start of {name}()")
+
+
+def _clear_fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
+    """Clear right after the (single) step, correct with and without accumulation; for a
+    ``def`` closure, at the closure's start (LBFGS re-evaluates it in step())."""
+    steps = scope.of(STEP)
+    optimizers = {event.receiver for event in steps}
+    if len(steps) != 1 or None in optimizers or steps[0].via is not None:
+        return None
+    step = steps[0]
+    closure = closure_of(scope, step, summary.unit.tree)
+    if closure is not None:
+        if not isinstance(closure, (ast.FunctionDef, ast.AsyncFunctionDef)) or not standalone(summary.unit, closure.body[0]):
+            return None
+        return make_fix(
+            f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
+            insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
+        )
+    if step.own is None or not standalone(summary.unit, step.own):
+        return None
+    return make_fix(
+        f"call {step.receiver}.zero_grad() after {step.receiver}.step()",
+        insert_after(summary.unit, step.own, [f"{step.receiver}.zero_grad()"]),
+    )
 
 
 def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
@@ -502,9 +565,9 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
         message += f" (zero_grad() on line {scope.outer_zero_grads[0].node.lineno} runs only once per outer loop)"
     if closure_of(scope, steps[0], summary.unit.tree) is not None:
         message += f"; call {optimizer}.zero_grad() at the start of the closure"
-    else:  # the words of the fix (source/clearing.py clear_fix), which inserts it after the step
+    else:  # the words of the fix (_clear_fix), which inserts it after the step
         message += f"; call {optimizer}.zero_grad() after {optimizer}.step(), so each iteration starts from clear gradients"
-    yield Report(summary.unit.header_span(scope.node), message, fix=clear_fix(summary, scope))
+    yield Report(summary.unit.header_span(scope.node), message, fix=_clear_fix(summary, scope))
 
 
 

@@ -7,7 +7,11 @@ import math
 import pytest
 
 from gradlint.model.discover import discover_candidates
-from gradlint.model.graph import ModelGraph, path_facts
+from gradlint.model.graph import ModelGraph
+from gradlint.model.paths import path_facts
+from gradlint.model.runs import walk
+from gradlint.rules.gl101_saturating_stack import SATURATING
+from gradlint.rules.gl104_deep_plain_network import PLAIN
 
 
 def _found(tmp_path, files: dict[str, str], **kwargs) -> set[tuple[str, str, str, int]]:
@@ -76,7 +80,7 @@ def test_residual_merge_keeps_the_skip_path_short():
     facts = path_facts(nodes, layers, [])
     assert facts.longest_path == 4 and facts.merge_joins == [0]
     assert facts.layer_depth == {0: 1, 1: 2, 2: 3, 3: 4}
-    assert facts.plain.count == 3  # l0 l1 l2 inside the branch; after the merge: l0 + l3 = 2
+    assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 3  # l0 l1 l2 inside the branch; after the merge: l0 + l3 = 2
 
 
 def test_saturating_chain_skips_heads_gates_and_resets_at_norms():
@@ -88,12 +92,13 @@ def test_saturating_chain_skips_heads_gates_and_resets_at_norms():
              ["layer", 3, [7]], ["act", 3, [8]], ["out", -1, [9]]]
     facts = path_facts(nodes, layers, acts)
     assert facts.gates == {2} and facts.heads == {3}
-    assert facts.saturating.count == 2 and facts.saturating.items == [0, 1]
+    saturating = walk(facts, layers, acts, [SATURATING])[SATURATING]
+    assert saturating.count == 2 and saturating.items == [0, 1]
     normed = [["in", -1, []],
               ["layer", 0, [0]], ["act", 0, [1]], ["norm", 0, [2]],
               ["layer", 1, [3]], ["act", 1, [4]], ["layer", 2, [5]], ["act", 2, [6]], ["mul", -1, [7, 5]],
               ["layer", 3, [8]], ["act", 3, [9]], ["out", -1, [10]]]
-    assert path_facts(normed, layers, acts).saturating.count == 1  # was 2 without the norm
+    assert walk(path_facts(normed, layers, acts), layers, acts, [SATURATING])[SATURATING].count == 1  # was 2 without the norm
 
 
 def test_model_graph_summary_and_report_location():
@@ -156,3 +161,14 @@ def test_scripts_that_train_on_import_and_containers_are_not_built(tmp_path):
     assert [(m["name"], m["status"]) for m in report["models"]] == [("Real", "analysed"), ("Parts", "skipped")]
     assert report["models"][1]["reason"] == "Parts defines no forward()"
     assert not (tmp_path / "trained.txt").exists()
+
+
+def test_a_concat_is_a_merge_when_one_input_already_holds_a_weight_free_branch():
+    layers = [_layer() for _ in range(4)]
+    # in -> l0 ; in -> pool ; pool + l1(in) ; cat([l0, pool + l1]) -> l2 -> l3: both inputs
+    # of the concat are one weight layer deep at most, but the second is also zero deep
+    nodes = [["in", -1, []], ["layer", 0, [0]], ["op", -1, [0]], ["layer", 1, [0]],
+             ["join", 0, [2, 3]], ["join", 1, [1, 4]], ["layer", 2, [5]], ["layer", 3, [6]], ["out", -1, [7]]]
+    facts = path_facts(nodes, layers, [])
+    assert facts.merge_joins == [0, 1]
+    assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 2  # l2 l3 after the concat, not l0 l2 l3

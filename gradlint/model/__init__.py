@@ -5,6 +5,8 @@ plain-data ModelGraph the worker sends back.
 - ``discover``: candidates from the files' syntax trees (``ast``), config and ``--model``;
 - ``worker``: the subprocess: import, build, trace, extract, probe;
 - ``pool``: the main-process side of the worker: time limits, crashes, restarts;
-- ``graph``: the ModelGraph and its path facts (no torch);
+- ``graph``: the ModelGraph (no torch), with ``paths`` (its generic path facts) and
+  ``runs`` (the "longest run between resets" walker the structure rules configure);
+- ``outcome``: how far each model's analysis got, for GL002/GL003;
 - ``analyze``: what the runner calls.
 """

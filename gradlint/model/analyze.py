@@ -16,17 +16,12 @@ from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
 from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
+from gradlint.model.outcome import LoadFailure, ModelOutcome, ProbeFailure
 from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
 from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe", "preflight")  # preflight: GL402-GL405 on the script's optimiser
-_STAGE_WORDS = {
-    "import": "imported", "build": "built", "trace": "traced", "analyse": "analysed",
-    "probe": "probed", "start": "loaded",
-}
-
-
 NOT_ANALYSED = "not analysed"
 
 
@@ -61,31 +56,32 @@ def _candidate_span(candidate: Candidate) -> Span:
     return Span(candidate.line, candidate.column, candidate.line, candidate.column + len(candidate.callable))
 
 
-def _failure_message(candidate: Candidate, result: dict[str, Any], others: Sequence[Candidate] = ()) -> str:
-    stage = result.get("stage", "import")
-    seconds = float(result.get("seconds", 0.0))
-    if others:  # the same import failure for every model of the file: said once
-        names = [f"'{c.name}'" for c in (candidate, *others)]
-        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        subject = f"{len(names)} models ({listed})"
-    else:
-        subject = f"model '{candidate.name}'"
-    message = f"{subject} could not be {_STAGE_WORDS.get(stage, stage)}: {result.get('reason', 'unknown error')}"
-    if not result.get("timeout"):  # a time-out's reason already says how long
-        message += f" ({_duration(seconds)})"
-    if result.get("timeout"):
-        hint = "raise [tool.gradlint] timeout, or move slow module-level code under `if __name__ == \"__main__\":`"
-    elif stage == "import":
-        hint = "fix the import, or exclude the file from model analysis with --no-exec"
-    elif stage == "build" and candidate.kind in ("class", "factory"):
-        hint = (f"add [[tool.gradlint.models]] entry = \"{candidate.shown}:{candidate.callable}\" with kwargs, "
-                "or a zero-argument build() factory")
-    elif stage == "build" and "argument" in str(result.get("reason", "")):
-        # a configured or --model entry whose constructor wants arguments it was not given
-        hint = f"give its arguments as kwargs in the [[tool.gradlint.models]] entry for \"{candidate.shown}:{candidate.callable}\""
-    else:
-        hint = "fix the model code, or select it away with --ignore GL002"
-    return f"{message}; {hint}"
+def _outcome(candidate: Candidate, **facts: Any) -> ModelOutcome:
+    return ModelOutcome(name=candidate.name, path=candidate.shown, span=_candidate_span(candidate),
+                        entry_kind=candidate.kind, entry=candidate.callable, **facts)
+
+
+def _load_failure(result: dict[str, Any], others: Sequence[Candidate] = (), same_as: Optional[Candidate] = None) -> LoadFailure:
+    reason = str(result.get("reason", "unknown error"))
+    return LoadFailure(stage=str(result.get("stage", "import")), reason=reason,
+                       seconds=float(result.get("seconds", 0.0)), timeout=bool(result.get("timeout")),
+                       environment=environment.is_environment(reason),
+                       others=tuple(c.name for c in others), same_as=same_as.name if same_as else None)
+
+
+def _outcome_findings(outcome: ModelOutcome, settings: Settings) -> list[Finding]:
+    """The findings of the rules about the analysis itself (GL002, GL003). They run
+    whatever the selection, as the analysis's own notices always have."""
+    findings = []
+    for rule in all_rules().values():
+        if rule.scope != "model" or rule.reads != "outcome":
+            continue
+        for report in rule.check(outcome, settings.options_for(rule.code, rule.options)):
+            finding = _finding(rule.code, outcome.path, report.span, report.message, outcome.name)
+            if outcome.load_failure is not None and outcome.load_failure.environment:
+                finding.severity = Severity.INFO  # not the code's fault: a notice (README)
+            findings.append(finding)
+    return findings
 
 
 def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings,
@@ -157,7 +153,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
                            "status": NOT_ANALYSED, "reason": f"torch is not installed here ({results[candidate.index].get('reason', '')})"})
     used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
-    model_rules = [rule for rule in rules if rule.scope == "model"]
+    model_rules = [rule for rule in rules if rule.scope == "model" and rule.reads != "outcome"]
     same_import_failure = _same_import_failure(candidates, results)
     missing_packages = environment.missing_packages(candidates, results, settings.root)
     findings.extend(environment.package_notices(missing_packages))
@@ -177,13 +173,9 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
             continue
         if status != "ok":
             group = same_import_failure.get(candidate.file)
-            if group is None or group[0] is candidate:
-                others = group[1:] if group else ()
-                message = _failure_message(candidate, result, others)
-                finding = _finding("GL002", candidate.shown, _candidate_span(candidate), message, candidate.name)
-                if environment.is_environment(str(result.get("reason", ""))):
-                    finding.severity = Severity.INFO  # not the code's fault: a notice (README)
-                findings.append(finding)
+            first = group is None or group[0] is candidate
+            failure = _load_failure(result, (group or [])[1:] if first else (), None if first or group is None else group[0])
+            findings.extend(_outcome_findings(_outcome(candidate, load_failure=failure), settings))
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
                            "status": "failed", "error": result.get("reason")})
             continue
@@ -213,25 +205,19 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
     graph_data["shown"] = candidate.shown
     for item in graph_data.get("layers", []):
         item["shown"] = _shown(item["file"])
-    graph = ModelGraph(graph_data)
+    graph = ModelGraph(graph_data, runs=[spec for rule in model_rules for spec in rule.runs])
     findings: list[Finding] = []
     for rule in model_rules:
         for report in rule.check(graph, settings.options_for(rule.code, rule.options)):
             findings.append(_report_finding(rule, report, candidate))
-    if not graph.traced:
-        findings.append(_finding(
-            "GL003", candidate.shown, _candidate_span(candidate),
-            f"model '{candidate.name}' could not be traced with torch.fx nor recorded ({graph.trace_note}); analysed its module "
-            "tree in registration order instead, so GL101 and GL104 were skipped; give its input "
-            "(input = \"dtype[shape]\" in [[tool.gradlint.models]], or example_input()) to get the full analysis", candidate.name))
     probe = result.get("probe")
+    probe_failure = None
     if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
         error = probe["error"]
-        findings.append(_finding(
-            "GL002", candidate.shown, _candidate_span(candidate),
-            f"model '{candidate.name}' could not be probed ({error.get('kind', 'failed')}, "
-            f"{_duration(float((result.get('timings') or {}).get('probe', 0.0)))}): {error.get('message', '')}",
-            candidate.name))
+        probe_failure = ProbeFailure(kind=str(error.get("kind", "failed")), message=str(error.get("message", "")),
+                                     seconds=float((result.get("timings") or {}).get("probe", 0.0)))
+    findings.extend(_outcome_findings(_outcome(candidate, probe_failure=probe_failure, recorded=graph.traced,
+                                               trace_note=graph.trace_note), settings))
     findings = _dedupe(findings)
     summary = graph.summary()
     # no wall-clock numbers by default: the same tree and seed must give byte-identical JSON
@@ -282,8 +268,3 @@ def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
             text = ""
         kept.extend(filter_findings(group, SourceUnit(path, text), settings))
     return kept
-
-
-def _duration(seconds: float) -> str:
-    """Whole seconds, so that the message repeats run to run (timeouts say their limit)."""
-    return "under 1 s" if seconds < 1 else f"{seconds:.0f} s"

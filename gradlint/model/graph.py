@@ -1,20 +1,14 @@
-"""The ModelGraph: the plain-data graph a worker sends back, and the path facts the
-GL1xx rules read. No torch here: the main process builds it from JSON.
-
-The graph is a list of nodes in topological order, each ``[kind, ref, inputs]``:
-``kind`` is ``in``, ``layer`` (ref into ``layers``), ``act`` (into ``activations``),
-``norm`` (into ``norms``), ``join`` (an add or concatenation, ref into ``joins``),
-``mul``, ``op`` or ``out``; ``inputs`` are indices of earlier nodes. One forward pass
-over it (linear in its size) gives every fact below. A product with a gate (a sigmoid or
-tanh whose every use scales another signal) follows its other factor: the gate's branch
-adds no depth, so ``h * t + x * (1 - t)`` is a merge of paths of different depth.
+"""The ModelGraph: the plain-data graph a worker sends back, with its path facts
+(``paths.py``) and the runs the structure rules declare (``runs.py``). No torch here:
+the main process builds it from JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
+from gradlint.model.paths import PathFacts, path_facts
+from gradlint.model.runs import Run, RunSpec, walk
 from gradlint.registry import Report, Span
 
 # weight layers whose PyTorch default is kaiming_uniform(a=sqrt(5)): the too-small one
@@ -23,197 +17,13 @@ DEFAULT_INIT_TYPES = frozenset({
     "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
 })
 
-# activations whose prescribed init has Xavier's scale: SELU wants LeCun normal,
-# std 1/sqrt(fan_in), which is Xavier's on a square layer (Klambauer et al. 2017)
-XAVIER_SCALED = frozenset({"selu"})
-
-# A chain is a linked list (item, previous) so that extending it costs O(1).
-Chain = Optional[tuple[int, Any]]
-
-
-def chain_items(chain: Chain) -> list[int]:
-    items: list[int] = []
-    while chain is not None:
-        items.append(chain[0])
-        chain = chain[1]
-    return items[::-1]
-
-
-@dataclass
-class Run:
-    """The longest run of something along one path: how many, and which items."""
-
-    count: int = 0
-    chain: Chain = None
-
-    @property
-    def items(self) -> list[int]:
-        return chain_items(self.chain)
-
-
-@dataclass
-class PathFacts:
-    weight_depth: list[int]  # per node: weight layers on the longest path into it
-    longest_path: int
-    layer_depth: dict[int, int]  # layer index -> its weight depth
-    merge_joins: list[int]  # join indices that join paths of different weight depth
-    saturating: Run  # saturating activations with no norm/residual between (heads and gates excluded)
-    default_init: Run  # default-init Linear/Conv layers with no norm/residual between
-    plain: Run  # weight layers with no residual merge between (reset at each merge)
-    xavier_relu: Run  # Xavier-initialised layers feeding the ReLU family, no norm/residual between
-    kaiming_saturating: Run  # Kaiming-initialised layers feeding sigmoid/tanh, no norm/residual between
-    heads: set[int] = field(default_factory=set)  # activations with no weight layer after them
-    gates: set[int] = field(default_factory=set)  # saturating activations that only gate a product
-    following: dict[int, int] = field(default_factory=dict)  # layer -> the activation its output feeds
-
-
-def _pick(runs: list[Run], merge: bool) -> Run:
-    if not runs:
-        return Run()
-    if merge:  # the gradient takes the skip path: the shortest run counts
-        return min(runs, key=lambda r: r.count)
-    return max(runs, key=lambda r: r.count)
-
-
-def _gates(nodes: list[list], consumers: list[list[int]], activations: list[dict]) -> set[int]:
-    """Saturating activations whose every use ends in a product with another signal
-    (``x * sigmoid(g)``, ``h * t + x * (1 - t)``), through elementwise ops on the way."""
-    gates: set[int] = set()
-    for index, (kind, ref, _) in enumerate(nodes):
-        if kind != "act" or activations[ref]["family"] != "saturating" or not consumers[index]:
-            continue
-        frontier, seen, gate = list(consumers[index]), set(), True
-        while frontier and gate:
-            node = frontier.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            node_kind, _, node_inputs = nodes[node]
-            if node_kind == "mul" and len(node_inputs) >= 2:
-                continue  # gates a product: this use ends here
-            if node_kind in ("op", "mul") and consumers[node] and len(seen) < 64:
-                frontier.extend(consumers[node])  # 1 - t, t.view(...), t * 2: follow the value
-            else:
-                gate = False
-        if gate:
-            gates.add(ref)
-    return gates
-
-
-def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -> PathFacts:
-    count = len(nodes)
-    consumers: list[list[int]] = [[] for _ in range(count)]
-    for index, (_, _, inputs) in enumerate(nodes):
-        for source in inputs:
-            consumers[source].append(index)
-    gates = _gates(nodes, consumers, activations)
-    # a value computed from a gate: the product it scales follows its other factor, so a
-    # gate branch (squeeze-excitation, highway's transform gate) adds no depth to the path
-    gated = [False] * count
-    for index, (kind, ref, inputs) in enumerate(nodes):
-        gated[index] = (kind == "act" and ref in gates) or (
-            kind in ("op", "mul") and len(inputs) == 1 and gated[inputs[0]]
-        ) or (kind == "op" and any(gated[i] for i in inputs))
-    paths = [list(inputs) for _, _, inputs in nodes]  # the inputs that carry the path into each node
-    for index, (kind, _, inputs) in enumerate(nodes):
-        if kind == "mul" and len(inputs) >= 2 and not all(gated[i] for i in inputs):
-            paths[index] = [i for i in inputs if not gated[i]]
-    weight_depth = [0] * count
-    layer_depth: dict[int, int] = {}
-    merge_joins: list[int] = []
-    is_merge = [False] * count
-    for index, (kind, ref, _) in enumerate(nodes):
-        inputs = paths[index]
-        depth = max((weight_depth[i] for i in inputs), default=0)
-        if kind == "layer":
-            depth += int(layers[ref].get("stack", 1))
-            layer_depth.setdefault(ref, depth)
-        elif kind == "join" and len({weight_depth[i] for i in inputs}) > 1:
-            is_merge[index] = True
-            merge_joins.append(ref)
-        weight_depth[index] = depth
-
-    # activations with no weight layer downstream are output heads (reverse pass)
-    has_layer_after = [False] * count
-    for index in range(count - 1, -1, -1):
-        has_layer_after[index] = any(nodes[c][0] == "layer" or has_layer_after[c] for c in consumers[index])
-    heads = {ref for i, (kind, ref, _) in enumerate(nodes) if kind == "act" and not has_layer_after[i]}
-
-    following = _following_activations(nodes, consumers)
-
-    def mismatch(ref: int, init: str, family: str) -> bool:
-        act = following.get(ref)
-        return layers[ref].get("init") == init and act is not None and act not in heads \
-            and activations[act]["family"] == family and str(activations[act]["type"]).lower() not in XAVIER_SCALED
-
-    best = {"saturating": Run(), "default_init": Run(), "plain": Run(), "xavier_relu": Run(), "kaiming_saturating": Run()}
-    runs: list[dict[str, Run]] = []
-    for index, (kind, ref, _) in enumerate(nodes):
-        here: dict[str, Run] = {}
-        for key in best:
-            run = _pick([runs[i][key] for i in paths[index]], is_merge[index])
-            if kind == "norm" and key != "plain" or is_merge[index] and key == "plain":
-                run = Run()  # GL104 counts the weight layers between residual merges
-            elif kind == "act" and key == "saturating" and activations[ref]["family"] == "saturating" \
-                    and ref not in heads and ref not in gates:
-                run = Run(run.count + 1, (ref, run.chain))
-            elif kind == "layer" and key == "plain":
-                run = Run(run.count + int(layers[ref].get("stack", 1)), (ref, run.chain))
-            elif kind == "layer" and key == "default_init" and layers[ref].get("init") == "default" \
-                    and layers[ref]["type"] in DEFAULT_INIT_TYPES:
-                run = Run(run.count + 1, (ref, run.chain))
-            elif kind == "layer" and key == "xavier_relu" and mismatch(ref, "xavier", "relu"):
-                run = Run(run.count + 1, (ref, run.chain))
-            elif kind == "layer" and key == "kaiming_saturating" and mismatch(ref, "kaiming", "saturating"):
-                run = Run(run.count + 1, (ref, run.chain))
-            here[key] = run
-            if run.count > best[key].count:
-                best[key] = run
-        runs.append(here)
-
-    return PathFacts(
-        weight_depth=weight_depth,
-        longest_path=max(weight_depth, default=0),
-        layer_depth=layer_depth,
-        merge_joins=merge_joins,
-        saturating=best["saturating"],
-        default_init=best["default_init"],
-        plain=best["plain"],
-        xavier_relu=best["xavier_relu"],
-        kaiming_saturating=best["kaiming_saturating"],
-        heads=heads,
-        gates=gates,
-        following=following,
-    )
-
-
-def _following_activations(nodes: list[list], consumers: list[list[int]], limit: int = 64) -> dict[int, int]:
-    """For each layer, the first activation its output reaches before another weight
-    layer, a normalisation or a merge (where init scale stops mattering)."""
-    following: dict[int, int] = {}
-    for index, (kind, ref, _) in enumerate(nodes):
-        if kind != "layer" or ref in following:
-            continue
-        frontier, seen, steps = list(consumers[index]), set(), 0
-        while frontier and steps < limit:
-            node = frontier.pop(0)
-            steps += 1
-            if node in seen:
-                continue
-            seen.add(node)
-            node_kind, node_ref, _ = nodes[node]
-            if node_kind == "act":
-                following[ref] = node_ref
-                break
-            if node_kind in ("op", "mul"):
-                frontier.extend(consumers[node])
-    return following
+__all__ = ["DEFAULT_INIT_TYPES", "ModelGraph", "PathFacts", "Run", "RunSpec"]
 
 
 class ModelGraph:
     """What the GL1xx rules read: one analysed model, its layers and path facts."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], runs: Sequence[RunSpec] = ()) -> None:
         self.data = data
         self.name: str = data.get("name", "model")
         self.file: str = data.get("file", "")
@@ -225,9 +35,17 @@ class ModelGraph:
         self.activations: list[dict] = data.get("activations", [])
         self.norms: list[dict] = data.get("norms", [])
         self.joins: list[dict] = data.get("joins", [])
-        self.facts = path_facts(data.get("nodes", []), self.layers, self.activations)
+        self.facts: PathFacts = path_facts(data.get("nodes", []), self.layers, self.activations)
+        self._runs: dict[RunSpec, Run] = walk(self.facts, self.layers, self.activations, runs)
         for ref, depth in self.facts.layer_depth.items():
             self.layers[ref]["depth"] = depth  # shown in the JSON models list and by the probe
+
+    def run(self, spec: RunSpec) -> Run:
+        """The longest run of ``spec`` on this graph. The specs the graph was built with
+        were walked together; one asked for later is walked on its own, once."""
+        if spec not in self._runs:
+            self._runs.update(walk(self.facts, self.layers, self.activations, [spec]))
+        return self._runs[spec]
 
     @property
     def longest_path(self) -> int:

@@ -2,20 +2,12 @@
 measurements, and mark every static GL1xx finding on that model confirmed, refuted or
 not-probed, with the numbers as evidence.
 
-Confirmation policy: a static finding names a risk; it is *confirmed* when the probe
-measured its consequence, which is a looser bar than a GL3xx finding (those flag a
-model that will not train as is):
-
-- GL101 (saturating stack): some non-head sigmoid/tanh is more than 30% saturated, or
-  the backward norm (GL301's) fell by 100x or more from the largest layer to the earliest;
-- GL102-GL105 (init, depth, plainness, no normalisation): the backward norm fell
-  (or grew) by 100x or more, or the forward signal did;
-- GL106 (vanilla RNN) and any other GL1xx: any GL3xx rule fired on the model, or the
-  signals moved by 100x;
-otherwise *refuted*, except GL106: its risk runs through time inside the recurrent
-layer, which the probe's short sequence does not measure, so quiet numbers leave it
-*not-probed* with that reason. A model the probe could not run gets *not-probed* with
-the reason.
+Confirmation policy: each static rule declares which measurements confirm or refute
+it, with an optional ``confirm(probe, measured)`` hook in its module (contract in
+``gradlint/registry.py``, helpers and the default policy in ``probe/verdicts.py``): a
+rule without one is confirmed when any GL3xx rule fired on the model or the signals
+moved by 100x, refuted otherwise. A model the probe could not run gets *not-probed*
+with the reason.
 
 Severity of a refuted finding (``[tool.gradlint] refuted``): by default ("info") a static
 finding the probe refuted is reported as info with its evidence, so it no longer fails
@@ -25,17 +17,15 @@ format and the language server see the same severity.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Finding, Severity
 from gradlint.probe.summary import ProbeSummary, build_summary
+from gradlint.probe.verdicts import default_confirm, rounded
 from gradlint.registry import Rule, all_rules, is_selected
 
-CONFIRM_FACTOR = 1e-2  # a 100x change of a signal across the model
-TIME_NOT_MEASURED = ("the probe measures across layers on a short sequence, not through time: "
-                     "nothing it measured confirms or rules out vanishing over long sequences")
-SATURATION_CONFIRM = 0.3
+_round = rounded  # the measured findings' evidence is rounded the same way
 
 
 def _probe_rules(settings: Settings) -> list[Rule]:
@@ -49,59 +39,12 @@ def _heads(model_result: dict) -> frozenset[int]:
     return frozenset(getattr(facts, "heads", ()) or ())
 
 
-def evidence(summary: ProbeSummary) -> dict[str, Any]:
-    """The numbers a confirmation carries (rounded, JSON-safe)."""
-    found: dict[str, Any] = {}
-    backward = summary.backward_ratio()
-    if backward:
-        found["backward_signal_ratio"] = _round(backward[0])
-    forward = summary.forward_ratio()
-    if forward:
-        found["forward_signal_ratio"] = _round(forward[0])
-    grads = [l.grad_norm for l in summary.layers if l.grad_norm]
-    if len(grads) >= 2:
-        found["weight_grad_ratio"] = _round(summary.layers[0].grad_norm / max(grads)) if summary.layers[0].grad_norm else 0.0
-    saturated = [a.saturated for a in summary.activations if a.saturated is not None and not a.head]
-    if saturated:
-        found["max_saturated_fraction"] = _round(max(saturated))
-    dead = [a.dead for a in summary.activations if a.dead is not None]
-    if dead:
-        found["max_dead_fraction"] = _round(max(dead))
-    found["global_grad_norm"] = _round(summary.global_grad_norm) if summary.global_grad_norm is not None else None
-    if summary.nonfinite:
-        found["nonfinite"] = len(summary.nonfinite)
-    return found
-
-
-def _round(value: Optional[float]) -> Optional[float]:
-    return None if value is None else float(f"{value:.3g}")
-
-
-def _signals_moved(summary: ProbeSummary) -> bool:
-    backward, forward, growth = summary.backward_ratio(), summary.forward_ratio(), summary.backward_growth()
-    return bool(
-        (backward and backward[0] < CONFIRM_FACTOR)
-        or (forward and not CONFIRM_FACTOR <= forward[0] <= 1 / CONFIRM_FACTOR)
-        or (growth and growth[0] > 1 / CONFIRM_FACTOR)
-        or summary.nonfinite
-    )
-
-
 def confirmation_for(code: str, summary: ProbeSummary, measured_codes: set[str]) -> Confirmation:
-    numbers = evidence(summary)
-    if code == "GL101":
-        saturated = numbers.get("max_saturated_fraction") or 0.0
-        backward = summary.backward_ratio()
-        hit = saturated > SATURATION_CONFIRM or bool(backward and backward[0] < CONFIRM_FACTOR)
-    elif code in ("GL102", "GL103", "GL104", "GL105"):
-        hit = _signals_moved(summary)
-    else:
-        hit = bool(measured_codes) or _signals_moved(summary)
-    if code == "GL106" and not hit:
-        # GL106's risk runs through time inside the recurrent layer; the probe compares
-        # layers over a short synthetic sequence, so quiet numbers do not refute it
-        return Confirmation("not-probed", {**numbers, "reason": TIME_NOT_MEASURED})
-    return Confirmation("confirmed" if hit else "refuted", numbers)
+    """What the probe says about one static finding: the rule's own ``confirm`` hook, or
+    the default policy."""
+    rule = all_rules().get(code)
+    confirm = rule.confirm if rule is not None and rule.confirm is not None else default_confirm
+    return confirm(summary, frozenset(measured_codes))
 
 
 def probe_table(summary: ProbeSummary) -> dict[str, Any]:

@@ -1,19 +1,20 @@
-"""Which gradients a training scope clears, for GL206.
+"""Which gradients a training scope clears: facts for GL206, which decides and words.
 
 A clear is ``zero_grad()`` on an optimiser or a module, ``p.grad = None``, or a call to
 a helper of another module whose name says it clears (``reset_grads(optimizer)``).
-With several optimisers (a GAN) each stepped optimiser's model must be cleared. LBFGS's
-``optimizer.step(closure)`` re-evaluates the closure, so a closure that runs backward()
-must clear at its own start, whatever is cleared outside it.
+The facts: which optimisers and models a scope's clears reach (``clears_found``), whose
+parameters an optimiser takes (``parameters_owner``), the loops around a scope that step
+an optimiser of their own (``outer_loops``), the closure an ``optimizer.step(closure)``
+is given (``closure_of``) and, for an LBFGS step, whether that closure runs backward()
+and clears (``lbfgs_closures``).
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Optional, Union
 
-from gradlint.findings import Fix
-from gradlint.fix.edits import insert_after, insert_before, make_fix, standalone
 from gradlint.source.loops import BACKWARD, CLEARING_NAME, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
 from gradlint.source.loops import LOOP_NODES, EventCollector, contains, helper_functions  # outer loops are not scopes
 from gradlint.source.names import Names, dotted
@@ -34,22 +35,26 @@ def _calls_clearing(tree: ast.AST) -> bool:
     )
 
 
-def uncleared_optimizer(
-    summary: TrainingSummary, scope: Scope, outer: bool = False
-) -> Optional[tuple[Event, str]]:
-    """With several optimisers (a GAN), the step (and GL206's message) of one whose gradients no zero_grad()
-    clears, wherever in the loop that clear sits. ``opt.zero_grad()`` clears ``opt`` and,
-    when known, the model whose parameters it takes; ``model.zero_grad()`` clears that
-    model, and every optimiser whose model is not known. A clear of unknown reach
-    (``p.grad = None``, a scaler's) counts as clearing everything. ``outer``: a loop
-    around a scope, whose own steps (outside its nested loops) only are checked."""
-    steps = scope.of(STEP)
-    if len({event.receiver for event in steps}) < 2:
-        return None
-    optimizers: set[str] = set()  # cleared by name
-    models: set[str] = set()  # cleared models (and models of cleared optimizers)
-    modules = unknown = False  # a module-level clear; a cleared optimiser of unknown model
-    shown: set[str] = set()
+@dataclass(frozen=True)
+class ClearsFound:
+    """What a scope's ``zero_grad()`` calls clear. ``opt.zero_grad()`` clears ``opt`` and,
+    when known, the model whose parameters it takes; ``model.zero_grad()`` clears that model."""
+
+    optimizers: frozenset[str]  # optimisers cleared by name
+    models: frozenset[str]  # models cleared, and the models of cleared optimisers
+    modules: bool  # some clear is a module's (model.zero_grad())
+    unknown: bool  # some cleared optimiser's model is not known
+    named: tuple[str, ...]  # what the clears name (a cleared optimiser by its model when known), sorted
+
+
+def clears_found(summary: TrainingSummary, scope: Scope) -> Optional[ClearsFound]:
+    """The reach of the scope's ``zero_grad()`` calls; None when one has a reach that
+    cannot be told by name (``p.grad = None``, a scaler's, a scheduler's, an accelerator's,
+    one on an unknown receiver): that clear may clear everything."""
+    optimizers: set[str] = set()
+    models: set[str] = set()
+    modules = unknown = False
+    named: set[str] = set()
     for event in scope.of(ZERO_GRAD):
         call = event.node
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "zero_grad"):
@@ -57,25 +62,14 @@ def uncleared_optimizer(
         kind = summary.names.kind_of(event.receiver)
         if event.receiver is None or kind in ("scaler", "scheduler", "accelerator"):
             return None
-        model = _parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
+        model = parameters_owner(summary, event.receiver) if kind == "optimizer" else event.receiver
         if kind == "optimizer":
             optimizers.add(event.receiver)
             unknown = unknown or model is None
         modules = modules or kind != "optimizer"
         models.update([model] if model else [])
-        shown.add(model or event.receiver)
-    for step in steps:
-        if (outer and step.loop_depth) or step.receiver is None or step.receiver in optimizers:
-            continue
-        model = _parameters_owner(summary, step.receiver)
-        if (model is not None and not unknown and not any(_overlaps(model, other) for other in models)) or (
-            model is None and not modules  # def train(gen, critic, opt_g, opt_c): only opt_c is cleared
-        ):
-            return step, (
-                f"{scope.label} steps {step.receiver} but never clears {model or step.receiver}'s gradients "
-                f"(zero_grad() clears {', '.join(sorted(shown))} only), so they accumulate across "
-                f"iterations; call {step.receiver}.zero_grad() at the start of each iteration")
-    return None
+        named.add(model or event.receiver)
+    return ClearsFound(frozenset(optimizers), frozenset(models), modules, unknown, tuple(sorted(named)))
 
 
 def outer_loops(summary: TrainingSummary) -> list[Scope]:
@@ -94,7 +88,7 @@ def outer_loops(summary: TrainingSummary) -> list[Scope]:
     return found
 
 
-def _parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Optional[str]:
+def parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Optional[str]:
     """``netG`` for ``optimizer = Adam(netG.parameters())``: one model's parameters only."""
     binding = summary.names.bindings.get(optimizer or "")
     if binding is None or binding.kind != "optimizer" or not isinstance(binding.node, ast.Call) or not binding.node.args:
@@ -106,7 +100,8 @@ def _parameters_owner(summary: TrainingSummary, optimizer: Optional[str]) -> Opt
     return binding.params_of if len(owners) == 1 else None
 
 
-def _overlaps(one: str, other: str) -> bool:
+def overlaps(one: str, other: str) -> bool:
+    """One model is the other or a part of it (``model`` and ``model.encoder``)."""
     return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
@@ -132,12 +127,20 @@ def closure_of(scope: Scope, step: Event, tree: Optional[ast.Module] = None) -> 
     return next((node for node in candidates if node.name == closure.id), None)
 
 
-def closure_without_clear(scope: Scope, names: Names, tree: Optional[ast.Module] = None) -> Optional[tuple[Event, Closure]]:
-    """An LBFGS step whose closure (a ``def``) calls backward() and never clears the
-    gradients itself: LBFGS evaluates the closure several times per step(), and a clear
-    outside it runs once per step, so the evaluations add up. Only LBFGS: the other
-    torch.optim optimisers evaluate the closure once, and SAM-style ones clear between
-    their evaluations themselves."""
+@dataclass(frozen=True)
+class LbfgsClosure:
+    """An LBFGS ``step(closure)`` given a ``def``: LBFGS evaluates the closure several times
+    per step() (the other torch.optim optimisers once)."""
+
+    step: Event
+    closure: Union[ast.FunctionDef, ast.AsyncFunctionDef]
+    runs_backward: bool  # backward() runs inside the closure
+    clears: bool  # the closure clears gradients itself (zero_grad(), a clearing helper)
+
+
+def lbfgs_closures(scope: Scope, names: Names, tree: Optional[ast.Module] = None) -> list[LbfgsClosure]:
+    """The scope's LBFGS steps whose closure is a ``def``, with what the closure does."""
+    found = []
     for step in scope.of(STEP):
         binding = names.bindings.get(step.receiver or "")
         if binding is None or not (binding.call or "").endswith("LBFGS"):
@@ -149,44 +152,7 @@ def closure_without_clear(scope: Scope, names: Names, tree: Optional[ast.Module]
         def inside(event: Event) -> bool:
             return contains(closure, event.node) or (event.via is not None and contains(closure, event.via))
 
-        if not any(event.kind == BACKWARD and inside(event) for event in scope.events):
-            continue
-        if any(event.kind == ZERO_GRAD and inside(event) for event in scope.events):
-            continue
-        if _calls_clearing(closure):
-            continue
-        return step, closure
-    return None
-
-
-def closure_message(step: Event, closure: Closure) -> str:
-    name = getattr(closure, "name", "the closure")
-    return (
-        f"{name}() calls backward() but never clears gradients, and LBFGS evaluates it several "
-        f"times per {step.receiver}.step(closure), so they accumulate across evaluations (a clear outside "
-        f"the closure runs once per step); call {step.receiver}.zero_grad() at the start of {name}()")
-
-
-
-def clear_fix(summary: TrainingSummary, scope: Scope) -> Optional[Fix]:
-    """GL206's fix: clear right after the (single) step, correct with and without
-    accumulation; for a ``def`` closure, at the closure's start (LBFGS re-evaluates it in step())."""
-    steps = scope.of(STEP)
-    optimizers = {event.receiver for event in steps}
-    if len(steps) != 1 or None in optimizers or steps[0].via is not None:
-        return None
-    step = steps[0]
-    closure = closure_of(scope, step, summary.unit.tree)
-    if closure is not None:
-        if not isinstance(closure, _DEFS) or not standalone(summary.unit, closure.body[0]):
-            return None
-        return make_fix(
-            f"call {step.receiver}.zero_grad() at the start of {closure.name}()",
-            insert_before(summary.unit, closure.body[0], [f"{step.receiver}.zero_grad()"]),
-        )
-    if step.own is None or not standalone(summary.unit, step.own):
-        return None
-    return make_fix(
-        f"call {step.receiver}.zero_grad() after {step.receiver}.step()",
-        insert_after(summary.unit, step.own, [f"{step.receiver}.zero_grad()"]),
-    )
+        runs_backward = any(event.kind == BACKWARD and inside(event) for event in scope.events)
+        clears = any(event.kind == ZERO_GRAD and inside(event) for event in scope.events) or _calls_clearing(closure)
+        found.append(LbfgsClosure(step, closure, runs_backward, clears))
+    return found
