@@ -23,7 +23,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Optional
 
-from gradlint.findings import Fix, Severity
+# Span is part of a rule's vocabulary: rules import it from here with Report and Case
+from gradlint.findings import Fix, Severity, Span
+
+__all__ = ["Case", "Invalid", "Report", "Rule", "RuleError", "Span", "Valid", "all_rules", "get_rule",
+           "is_known_selector", "is_selected"]
 
 # A rule's page is its own module: the docstring is the documentation.
 DOCS_URL = "https://github.com/gradlint/gradlint/blob/main/rules/{module}.py"
@@ -31,24 +35,24 @@ _CODE_RE = re.compile(r"^GL\d{3}$")
 SCOPES = ("file", "loop", "model", "probe", "preflight")
 
 
-@dataclass(frozen=True)
-class Span:
-    """1-based lines, 1-based columns in characters, exclusive end column."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+Evidence = dict[str, Optional[float]]  # a measured finding's numbers, by name (ints are floats here)
 
 
 @dataclass
 class Report:
-    """What a rule's predicate yields: where, what, and optionally how to fix it."""
+    """What a rule's predicate yields: where, what, and optionally how to fix it.
+
+    ``path`` is the file as shown to the user when the report is not in the summary's
+    own file (a model's layer, a probe measurement); ``model`` names the model of a
+    model, probe or preflight report; ``evidence`` holds a measured report's numbers,
+    which become its confirmation (gradlint.apply)."""
 
     span: Span
     message: str
     fix: Optional[Fix] = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    path: Optional[str] = None
+    model: Optional[str] = None
+    evidence: Evidence = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

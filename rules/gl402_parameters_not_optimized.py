@@ -65,8 +65,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.inprocess.facts import PreflightSummary, by_module_place, listed, span_of
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.inprocess.facts import PreflightSummary, by_module_place, listed
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL402"
 NAME = "parameters-not-optimized"
@@ -136,5 +136,5 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
             "build the optimiser after the model's last change (a replaced head), or add them with "
             "optimizer.add_param_group({'params': ...})"
         )
-        yield Report(Span(*span_of(place)), message,
-                     extra={"model": summary.model, "path": place.path, "parameters": len(group)})
+        yield Report(place.filled(), message,
+                     path=place.path, model=summary.model, evidence={"parameters": len(group)})

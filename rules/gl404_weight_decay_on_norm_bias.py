@@ -48,8 +48,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.inprocess.facts import PreflightSummary, listed, span_of
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.inprocess.facts import PreflightSummary, listed
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL404"
 NAME = "weight-decay-on-norm-bias"
@@ -115,5 +115,5 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
             f"{counts} ({listed([p.name for p in covered])}); put normalisation weights, biases and embeddings "
             "in a group with weight_decay=0.0"
         )
-        yield Report(Span(*span_of(place)), message,
-                     extra={"model": summary.model, "path": place.path, "group": group.index})
+        yield Report(place.filled(), message,
+                     path=place.path, model=summary.model, evidence={"group": group.index})

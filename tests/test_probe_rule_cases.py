@@ -43,8 +43,8 @@ def findings_for(analysed, name: str) -> list:
     rule, _, _, options = CASES[name]
     path = str((folder / f"case_{name.lower()}.py").resolve())
     collected = [item for file, item in results.items() if file == path]
-    assert collected and collected[0][1].get("status") == "ok", collected
-    assert "error" not in (collected[0][1].get("probe") or {}), collected[0][1].get("probe")
+    assert collected and collected[0][1].status == "ok", collected
+    assert "error" not in (collected[0][1].probe or {}), collected[0][1].probe
     settings = _settings(folder, rule.code)
     if options:
         settings.rule_options[rule.code] = dict(options)
