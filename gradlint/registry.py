@@ -59,13 +59,16 @@ class Report:
 class Case:
     """An example a rule carries for its own tests (Fixit-style).
 
-    ``line`` is the 1-based line an INVALID case must be reported on; ``fixed`` is
-    the expected text after ``--fix`` for fixable rules; ``files`` are extra
+    ``line`` is the 1-based line an INVALID case must be reported on, ``column`` (when
+    given) its 1-based column and ``message`` (when given) a part of its message;
+    ``fixed`` is the expected text after ``--fix`` for fixable rules; ``files`` are extra
     project files (name -> source) the case needs, e.g. a local module it imports.
     """
 
     code: str
     line: Optional[int] = None
+    column: Optional[int] = None
+    message: Optional[str] = None
     fixed: Optional[str] = None
     files: tuple[tuple[str, str], ...] = ()
     options: tuple[tuple[str, Any], ...] = ()

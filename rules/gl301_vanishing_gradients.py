@@ -110,6 +110,8 @@ def build():
     return nn.Sequential(*layers, nn.Linear(32, 4))
 """,
         line=7,
+        column=20,
+        message="measured: the gradient reaching '0' (Linear) is",
     ),
     Invalid(
         """

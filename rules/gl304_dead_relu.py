@@ -87,6 +87,8 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 """,
         line=13,
+        column=25,
+        message="of the units of relu 'relu' are never active on the probe batch (threshold 50%)",
     ),
 ]
 

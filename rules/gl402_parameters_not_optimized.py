@@ -115,6 +115,8 @@ def preflight_case():
     return dict(model=model, batch=torch.randn(4, 8), optimizer=optimizer)
 """,
         line=9,
+        column=22,
+        message="measured: 2 parameter(s) of Linear 'extra' get gradients but are in no param group",
     ),
 ]
 

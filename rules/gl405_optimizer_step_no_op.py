@@ -84,6 +84,8 @@ def preflight_case():
     return dict(model=model, batch=torch.randn(4, 8), optimizer=optimizer, steps=1)
 """,
         line=8,
+        column=29,
+        message="changed none of the 2 parameter(s) of param group 1 although they have non-zero gradients",
     ),
 ]
 
