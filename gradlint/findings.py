@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Optional
 
 
@@ -17,6 +18,35 @@ class Severity(str, enum.Enum):
     @property
     def rank(self) -> int:
         return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where something is in the user's code, the one position type of every stage.
+
+    1-based lines, 1-based columns in characters, exclusive end column (SARIF's
+    convention); an end of 0 means not known (``filled`` gives it one character).
+    ``path`` is the file: empty when the context names it (a source rule's report is
+    in the file being linted), the real path on the worker side, the path shown to the
+    user in a finding or a probe summary."""
+
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+    path: str = ""
+
+    def filled(self) -> "Span":
+        """The same span with a missing end made one character long."""
+        return Span(self.line, self.column, self.end_line or self.line, self.end_column or self.column + 1, self.path)
+
+
+def shown_path(file: str) -> str:
+    """A file as shown to the user: relative to the working directory when inside it."""
+    try:
+        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return Path(file).as_posix()
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
+from gradlint.apply import apply_rules, findings_of
 from gradlint.config import Settings
 from gradlint.findings import Finding
-from gradlint.registry import Report, Rule, all_rules, is_selected
+from gradlint.registry import Rule, all_rules, is_selected
 from gradlint.source.unit import SourceUnit, SyntaxProblem
 from gradlint.suppression import is_suppressed_inline, per_file_ignored
 
@@ -32,51 +33,26 @@ def relative_to_root(path: Path, root: Path) -> str:
 
 def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> list[Finding]:
     """Every finding of the source rules on one file, after inline and per-file suppression."""
-    reports: list[tuple[Rule, Report]] = []
-    for rule in rules:
-        if rule.scope == "file":
-            reports += [(rule, r) for r in rule.check(unit, settings.options_for(rule.code, rule.options))]
+    findings = apply_rules([rule for rule in rules if rule.scope == "file"], unit, settings, unit.path)
     loop_rules = [rule for rule in rules if rule.scope == "loop"]
     if unit.tree is not None and loop_rules and any(m in unit.text for m in _LOOP_MARKERS):
         from gradlint.source.loops import summarize
 
         try:
-            summary = summarize(unit)
-            for rule in loop_rules:
-                options = settings.options_for(rule.code, rule.options)
-                reports += [(rule, r) for r in rule.check(summary, options)]
+            findings += apply_rules(loop_rules, summarize(unit), settings, unit.path)
         except RecursionError:
             # nesting within a hair of the parser's own limit: say so, as the compiler would
             unit.syntax_error = SyntaxProblem("cannot analyse the file: expressions nested too deeply", 1, 1)
-            reports = [(r, rep) for r in rules if r.scope == "file" for rep in r.check(unit, r.options)]
+            findings = [f for r in rules if r.scope == "file" for f in findings_of(r, r.check(unit, r.options), unit.path)]
     preflight_rules = [rule for rule in rules if rule.scope == "preflight"]
     if unit.tree is not None and preflight_rules and "weight_decay" in unit.text:
         from gradlint.source.weight_decay import static_summaries
 
         for static in static_summaries(unit):  # GL404 read from the source: facts, nothing measured
-            reports += [(rule, r) for rule in preflight_rules
-                        for r in rule.check(static, settings.options_for(rule.code, rule.options))]
+            findings += apply_rules(preflight_rules, static, settings, unit.path)
     # a statement inside a helper that several loops call is one finding, at the statement
-    unique = {(rule.code, r.span.line, r.span.column): (rule, r) for rule, r in reversed(reports)}
-    findings = [to_finding(rule, report, unit.path) for rule, report in reversed(unique.values())]
-    return filter_findings(findings, unit, settings)
-
-
-def to_finding(rule: Rule, report: Report, path: str) -> Finding:
-    span = report.span
-    return Finding(
-        code=rule.code,
-        name=rule.name,
-        severity=rule.severity,
-        path=path,
-        line=span.line,
-        column=span.column,
-        end_line=span.end_line,
-        end_column=span.end_column,
-        message=report.message,
-        fix=report.fix,
-        model=report.extra.get("model"),
-    )
+    unique = {(f.code, f.line, f.column): f for f in reversed(findings)}
+    return filter_findings(list(reversed(unique.values())), unit, settings)
 
 
 def filter_findings(findings: list[Finding], unit: Optional[SourceUnit], settings: Settings) -> list[Finding]:

@@ -39,7 +39,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Optional
 
-from gradlint.findings import Confirmation, Fix, Severity
+from gradlint.findings import Confirmation, Fix, Severity, Span
+
+__all__ = ["Case", "Invalid", "Report", "Rule", "RuleError", "Span", "Valid", "all_rules", "get_rule",
+           "is_known_selector", "is_selected"]
 
 # A rule's page is its own module: the docstring is the documentation.
 DOCS_URL = "https://github.com/gradlint/gradlint/blob/main/rules/{module}.py"
@@ -47,37 +50,40 @@ _CODE_RE = re.compile(r"^GL\d{3}$")
 SCOPES = ("file", "loop", "model", "probe", "preflight")
 
 
-@dataclass(frozen=True)
-class Span:
-    """1-based lines, 1-based columns in characters, exclusive end column."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+Evidence = dict[str, Optional[float]]  # a measured finding's numbers, by name (ints are floats here)
 
 
 @dataclass
 class Report:
-    """What a rule's predicate yields: where, what, and optionally how to fix it."""
+    """What a rule's predicate yields: where, what, and optionally how to fix it.
+
+    ``path`` is the file as shown to the user when the report is not in the summary's
+    own file (a model's layer, a probe measurement); ``model`` names the model of a
+    model, probe or preflight report; ``evidence`` holds a measured report's numbers,
+    which become its confirmation (gradlint.apply)."""
 
     span: Span
     message: str
     fix: Optional[Fix] = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    path: Optional[str] = None
+    model: Optional[str] = None
+    evidence: Evidence = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Case:
     """An example a rule carries for its own tests (Fixit-style).
 
-    ``line`` is the 1-based line an INVALID case must be reported on; ``fixed`` is
-    the expected text after ``--fix`` for fixable rules; ``files`` are extra
+    ``line`` is the 1-based line an INVALID case must be reported on, ``column`` (when
+    given) its 1-based column and ``message`` (when given) a part of its message;
+    ``fixed`` is the expected text after ``--fix`` for fixable rules; ``files`` are extra
     project files (name -> source) the case needs, e.g. a local module it imports.
     """
 
     code: str
     line: Optional[int] = None
+    column: Optional[int] = None
+    message: Optional[str] = None
     fixed: Optional[str] = None
     files: tuple[tuple[str, str], ...] = ()
     options: tuple[tuple[str, Any], ...] = ()

@@ -13,12 +13,12 @@ from gradlint.config import Settings
 from gradlint.findings import Finding
 # the per-file lint core lives in gradlint.lint (jobs and model analysis import it
 # without the runner); its names stay importable from here
-from gradlint.lint import active_rules, filter_findings, lint_file, lint_unit, relative_to_root, to_finding
+from gradlint.lint import active_rules, filter_findings, lint_file, lint_unit, relative_to_root
 from gradlint.registry import Rule
 from gradlint.source.unit import SourceUnit
 
 __all__ = ["RunOptions", "RunResult", "UsageError", "active_rules", "discover", "filter_findings", "lint_file",
-           "lint_files", "lint_unit", "run", "run_source", "to_finding"]
+           "lint_files", "lint_unit", "run", "run_source"]
 
 
 class UsageError(Exception):

@@ -166,6 +166,8 @@ class Net(nn.Module):
         return self.fc4(x)
 """,
         line=15,
+        column=13,
+        message="3 saturating activations (sigmoid/tanh) on one forward path",
     ),
     Invalid(
         """

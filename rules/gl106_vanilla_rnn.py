@@ -109,6 +109,8 @@ class Loop(nn.Module):
         return h
 """,
         line=8,
+        column=21,
+        message="'cell' is a vanilla nn.RNNCell",
     ),
 ]
 

@@ -155,6 +155,8 @@ def block(in_feat, out_feat):
     Invalid(  # keywords after the misplaced momentum stay; Keras' default 0.99 becomes 0.01
         "import torch\nnorm = torch.nn.InstanceNorm2d(32, 0.99, affine=True)\n",
         line=2,
+        column=8,
+        message="InstanceNorm2d's second argument is eps, not momentum: eps=0.99",
         fixed="import torch\nnorm = torch.nn.InstanceNorm2d(32, momentum=0.01, affine=True)\n",
     ),
     Invalid(  # GroupNorm's eps is its third argument

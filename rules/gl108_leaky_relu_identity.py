@@ -114,6 +114,8 @@ class Discriminator(nn.Module):
     Invalid(  # functional: the slope is the second argument; the fix drops it
         "import torch.nn.functional as F\ndef act(x):\n    return F.leaky_relu(x, True)\n",
         line=3,
+        column=12,
+        message="leaky_relu's negative_slope is True, i.e. 1",
         fixed="import torch.nn.functional as F\ndef act(x):\n    return F.leaky_relu(x)\n",
     ),
     Invalid(  # inplace given as well: keep it

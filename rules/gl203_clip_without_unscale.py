@@ -170,6 +170,8 @@ INVALID = [
     scaler.update()
 """,
         line=10,
+        column=5,
+        message="call scaler.unscale_(optimizer) before clipping",
         fixed=_SETUP
         + """for x, y in loader:
     optimizer.zero_grad()

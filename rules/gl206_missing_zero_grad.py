@@ -280,6 +280,8 @@ for x, y in loader:
     log(loss)
 """,
         line=2,
+        column=1,
+        message="calls backward() and optimizer.step() but never clears gradients",
         fixed="""
 for x, y in loader:
     loss = loss_fn(model(x), y)

@@ -146,6 +146,8 @@ for x, y in loader:
     optimizer.step()
 """,
         line=7,
+        column=5,
+        message="scheduler.step() runs before optimizer.step() (line 8)",
         fixed="""
 import torch
 scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)

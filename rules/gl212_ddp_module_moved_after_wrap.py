@@ -109,6 +109,8 @@ INVALID = [
     Invalid(  # pytorch#104336: CUDA -> CPU -> CUDA
         _IMPORT + "def run(rank, model, loader, opt):\n    model = DDP(model.to(rank), device_ids=[rank])\n    model.cpu()\n    model.to(rank)\n" + _LOOP,
         line=5,
+        column=5,
+        message="model.cpu() moves the parameters of a model already wrapped in DistributedDataParallel (line 4)",
     ),
     Invalid(  # a dtype conversion of the wrapped module
         _IMPORT + "def run(rank, model, loader, opt):\n    ddp = DDP(model.to(rank), device_ids=[rank])\n    ddp.module.half()\n"

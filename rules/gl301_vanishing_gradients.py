@@ -64,7 +64,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.probe.summary import ProbeSummary, fmt
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL301"
 NAME = "vanishing-gradients"
@@ -110,6 +110,8 @@ def build():
     return nn.Sequential(*layers, nn.Linear(32, 4))
 """,
         line=7,
+        column=20,
+        message="measured: the gradient reaching '0' (Linear) is",
     ),
     Invalid(
         """
@@ -143,5 +145,5 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
         f"weight-gradient norm {fmt(earliest.grad_norm)}), so the early layers barely learn; use init that fits "
         f"the activation (Kaiming for ReLU, Xavier for tanh), normalisation or residual connections"
     )
-    yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                 extra={"model": summary.model, "path": place.path, "ratio": ratio})
+    yield Report(place, message,
+                 path=place.path, model=summary.model, evidence={"ratio": ratio})

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from gradlint.probe.summary import LayerMeasure, Place, ProbeSummary, fmt
+from gradlint.probe.summary import LayerMeasure, ProbeSummary, fmt
 from gradlint.registry import Invalid, Report, Span, Valid
 
 CODE = "GL302"
@@ -127,9 +127,9 @@ def _worst_layer(summary: ProbeSummary) -> Optional[LayerMeasure]:
     return max(rated, key=lambda l: l.grad_weight_ratio if l.grad_weight_ratio is not None else 0.0) if rated else None
 
 
-def _report(place: Place, message: str, summary: ProbeSummary, **extra: object) -> Report:
-    return Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                  extra={"model": summary.model, "path": place.path, **extra})
+def _report(place: Span, message: str, summary: ProbeSummary, **evidence: float) -> Report:
+    return Report(place, message,
+                  path=place.path, model=summary.model, evidence=dict(evidence))
 
 
 def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:

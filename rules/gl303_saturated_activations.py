@@ -49,7 +49,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.probe.summary import ProbeSummary, fmt
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL303"
 NAME = "saturated-activations"
@@ -105,5 +105,5 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
             f"(threshold {fmt(100 * limit)}%), so little gradient passes; use Xavier init for the layer before it, "
             f"add normalisation before the activation, or a non-saturating activation"
         )
-        yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                     extra={"model": summary.model, "path": place.path, "fraction": act.saturated})
+        yield Report(place, message,
+                     path=place.path, model=summary.model, evidence={"fraction": act.saturated})

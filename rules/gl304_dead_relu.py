@@ -50,7 +50,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.probe.summary import ProbeSummary, fmt
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL304"
 NAME = "dead-relu"
@@ -87,6 +87,8 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.fc1(x)))
 """,
         line=13,
+        column=25,
+        message="of the units of relu 'relu' are never active on the probe batch (threshold 50%)",
     ),
 ]
 
@@ -106,5 +108,5 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
             f"probe batch{more} (threshold {fmt(100 * limit)}%), so their weights get no gradient; check the biases and "
             f"init of the layer before it, or use LeakyReLU/GELU"
         )
-        yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                     extra={"model": summary.model, "path": place.path, "fraction": act.dead})
+        yield Report(place, message,
+                     path=place.path, model=summary.model, evidence={"fraction": act.dead})

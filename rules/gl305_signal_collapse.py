@@ -59,7 +59,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from gradlint.probe.summary import ProbeSummary, fmt
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL305"
 NAME = "signal-collapse"
@@ -136,5 +136,5 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
         f"measured: the forward signal {what} from '{first.name}' to '{extreme.name}' ({extreme.type}{calls}): "
         f"output scale {fmt(ratio * reference)} vs {fmt(reference)}, a ratio of {fmt(ratio)}; {fix}"
     )
-    yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                 extra={"model": summary.model, "path": place.path, "ratio": ratio})
+    yield Report(place, message,
+                 path=place.path, model=summary.model, evidence={"ratio": ratio})

@@ -70,7 +70,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.probe.summary import Place, ProbeSummary
+from gradlint.probe.summary import ProbeSummary, entry_place
 from gradlint.registry import Invalid, Report, Span, Valid
 
 CODE = "GL401"
@@ -170,9 +170,9 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
     by_module: dict[str, list[dict]] = {}
     for entry in flagged:
         by_module.setdefault(str(entry.get("module", "")), []).append(entry)
-    by_line: dict[tuple, list[tuple[Place, list[dict]]]] = {}
+    by_line: dict[tuple, list[tuple[Span, list[dict]]]] = {}
     for entries in by_module.values():  # modules made in one loop share a line: one finding
-        place = Place.of(entries[0], summary.place)
+        place = entry_place(entries[0], summary.place)
         by_line.setdefault((place.path, place.line), []).append((place, entries))
     for group in by_line.values():
         place, entries = group[0]
@@ -186,5 +186,5 @@ def check(summary: ProbeSummary, options: dict) -> Iterator[Report]:
             f"{_cause(entries[0])}; they will never learn. Connect them to the loss, or call "
             f"requires_grad_(False) on the module if it is meant to stay frozen"
         )
-        yield Report(Span(place.line, place.column, place.end_line, place.end_column), message,
-                     extra={"model": summary.model, "path": place.path, "parameters": len(names)})
+        yield Report(place, message,
+                     path=place.path, model=summary.model, evidence={"parameters": len(names)})

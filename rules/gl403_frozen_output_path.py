@@ -61,8 +61,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.inprocess.facts import PreflightSummary, listed, span_of
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.inprocess.facts import PreflightSummary, listed
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL403"
 NAME = "frozen-output-path"
@@ -138,27 +138,27 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
     trainable = [p for p in summary.params if p.trainable]
     place = summary.place
     if summary.params and not trainable:
-        yield Report(Span(*span_of(place)), (
+        yield Report(place.filled(), (
             f"no parameter of model '{summary.model}' is trainable (requires_grad is False for all "
             f"{len(summary.params)}): nothing will learn; unfreeze the layers meant to train"),
-            extra={"model": summary.model, "path": place.path})
+            path=place.path, model=summary.model)
         return
     if not trainable or not summary.layers:
         return
     if all(p.kind in ("norm", "bias") for p in trainable):
-        yield Report(Span(*span_of(place)), (
+        yield Report(place.filled(), (
             f"no weight layer of model '{summary.model}' is trainable: only {len(trainable)} normalisation/bias "
             f"parameter(s) train ({listed([p.name for p in trainable])}), which can rescale features but not "
             f"learn new ones; unfreeze the head (and the layers meant to train)"),
-            extra={"model": summary.model, "path": place.path, "trainable": len(trainable)})
+            path=place.path, model=summary.model, evidence={"trainable": len(trainable)})
         return
     output, earlier = summary.layers[-1], summary.layers[:-1]
     total = sum(l.numel for l in earlier)
     training = sum(l.numel for l in earlier if l.trainable)
     if not output.trainable and total and training / total >= float(options["min-training-fraction"]):
         where = output.place
-        yield Report(Span(*span_of(where)), (
+        yield Report(where.filled(), (
             f"the output layer '{output.name}' ({output.type}) is frozen while "
             f"{sum(1 for l in earlier if l.trainable)} earlier weight layer(s) train: the features can change but "
             f"not how they map to the output; make it trainable (requires_grad_(True)) and give it to the optimiser"),
-            extra={"model": summary.model, "path": where.path, "training_fraction": training / total})
+            path=where.path, model=summary.model, evidence={"training_fraction": training / total})

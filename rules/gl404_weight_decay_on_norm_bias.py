@@ -57,8 +57,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.inprocess.facts import PreflightSummary, listed, span_of
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.inprocess.facts import PreflightSummary, listed
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL404"
 NAME = "weight-decay-on-norm-bias"
@@ -126,7 +126,7 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
                 f"'{summary.model}', including its {kinds}" + (f" ({listed(layers)})" if layers else "")
                 + "; put normalisation weights, biases and embeddings in a group with weight_decay=0.0"
             )
-            yield Report(Span(*span_of(place)), message, extra={"model": summary.model, "path": place.path})
+            yield Report(place.filled(), message, path=place.path, model=summary.model)
             continue
         counts = ", ".join(f"{sum(1 for p in covered if p.kind == kind)} {label}" for kind, label in KINDS
                            if any(p.kind == kind for p in covered))
@@ -135,5 +135,5 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
             f"{counts} ({listed([p.name for p in covered])}); put normalisation weights, biases and embeddings "
             "in a group with weight_decay=0.0"
         )
-        yield Report(Span(*span_of(place)), message,
-                     extra={"model": summary.model, "path": place.path, "group": group.index})
+        yield Report(place.filled(), message,
+                     path=place.path, model=summary.model, evidence={"group": group.index})

@@ -47,8 +47,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradlint.inprocess.facts import PreflightSummary, span_of
-from gradlint.registry import Invalid, Report, Span, Valid
+from gradlint.inprocess.facts import PreflightSummary
+from gradlint.registry import Invalid, Report, Valid
 
 CODE = "GL405"
 NAME = "optimizer-step-no-op"
@@ -86,6 +86,8 @@ def preflight_case():
     return dict(model=model, batch=torch.randn(4, 8), optimizer=optimizer, steps=1)
 """,
         line=8,
+        column=29,
+        message="changed none of the 2 parameter(s) of param group 1 although they have non-zero gradients",
     ),
 ]
 
@@ -104,5 +106,5 @@ def check(summary: PreflightSummary, options: dict) -> Iterator[Report]:
             f"measured: {summary.optimizer}.step() changed none of the {len(members)} parameter(s) of param group "
             f"{group.index} although they have non-zero gradients: {cause}; nothing in this group will learn"
         )
-        yield Report(Span(*span_of(place)), message,
-                     extra={"model": summary.model, "path": place.path, "group": group.index, "lr": group.lr})
+        yield Report(place.filled(), message,
+                     path=place.path, model=summary.model, evidence={"group": group.index, "lr": group.lr})

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gradlint.registry import all_rules, code_blocks
+from gradlint.findings import Finding
+from gradlint.registry import Case, all_rules, code_blocks
 
 
 def cases_of_scope(scope: str) -> dict[str, tuple[Any, str, Any, tuple]]:
@@ -20,3 +21,17 @@ def cases_of_scope(scope: str) -> dict[str, tuple[Any, str, Any, tuple]]:
             for index, block in enumerate(code_blocks(rule.section(section))):
                 cases[f"{rule.code}_{kind}_{index}"] = (rule, block, None, ())
     return cases
+
+
+def invalid_cases(scope: str) -> dict[str, Case]:
+    """name (as in cases_of_scope) -> the INVALID case itself, for its column and message."""
+    return {f"{rule.code}_invalid_{index}": case
+            for rule in all_rules().values() if rule.scope == scope for index, case in enumerate(rule.invalid)}
+
+
+def assert_column_and_message(case: Case, finding: Finding) -> None:
+    """A case that states its expected column or a part of its message is held to them."""
+    if case.column is not None:
+        assert finding.column == case.column, f"column {finding.column}, expected {case.column}: {finding.message}"
+    if case.message is not None:
+        assert case.message in finding.message, f"{case.message!r} not in {finding.message!r}"

@@ -108,7 +108,7 @@ def test_model_graph_summary_and_report_location():
     graph = ModelGraph(data)
     assert graph.summary()["init"] == "kaiming" and graph.summary()["longest_path"] == 1
     report = graph.report(graph.layers[0], "m")
-    assert (report.span.line, report.span.column, report.span.end_column, report.extra["file"]) == (7, 5, 20, "f.py")
+    assert (report.span.line, report.span.column, report.span.end_column, report.path, report.model) == (7, 5, 20, "f.py", "Net")
 
 
 # -- init recognition, measured on real weights ----------------------------------------

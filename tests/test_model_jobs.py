@@ -70,9 +70,9 @@ def _collect(project: Path, jobs: int, monkeypatch) -> tuple[list, list[list[str
     return collected, calls
 
 
-def _comparable(result: dict) -> dict:
+def _comparable(result) -> dict:
     """A result less its wall-clock times and memory."""
-    kept = {k: v for k, v in result.items() if k not in ("seconds", "timings", "memory")}
+    kept = {k: v for k, v in result.to_dict().items() if k not in ("seconds", "timings", "memory")}
     if isinstance(kept.get("probe"), dict):
         kept["probe"] = {k: v for k, v in kept["probe"].items() if k != "seconds"}
     return kept
@@ -85,9 +85,9 @@ def test_models_spread_over_workers_give_the_one_worker_results(project, monkeyp
     assert serial_calls[0] == ["m0.py", "m1.py", "m2.py", "m3.py"]
     # two workers, each with whole files; the crash restarts only its own worker
     assert sorted(spread_calls[:2]) == [["m0.py", "m2.py"], ["m1.py", "m3.py"]]
-    statuses = [(c.callable, r["status"]) for c, r in spread]
+    statuses = [(c.callable, r.status) for c, r in spread]
     assert statuses == [("Net0", "ok"), ("Net1", "ok"), ("Net2", "ok"), ("Crash", "error")]
-    assert "exited with code 7" in spread[3][1]["reason"]
+    assert "exited with code 7" in spread[3][1].reason
     assert [(c.index, _comparable(r)) for c, r in serial] == [(c.index, _comparable(r)) for c, r in spread]
 
 
@@ -105,5 +105,5 @@ def test_a_files_folder_does_not_shadow_a_later_files_package(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     files = [(local / "models.py", "train/cnn/models.py"), (tmp_path / "train" / "mlp.py", "train/mlp.py")]
     collected = collect(files, Settings(root=tmp_path), jobs=1)
-    assert [(c.callable, r["status"], r.get("reason")) for c, r in collected] == [
+    assert [(c.callable, r.status, getattr(r, "reason", None)) for c, r in collected] == [
         ("SmallCNN", "ok", None), ("MLP", "ok", None)]

@@ -13,12 +13,13 @@ import pytest
 from gradlint.config import Settings
 from gradlint.model.analyze import collect, judge
 from gradlint.registry import all_rules, code_blocks
-from rule_case_support import cases_of_scope
+from rule_case_support import assert_column_and_message, cases_of_scope, invalid_cases
 
 RULES = [rule for rule in all_rules().values() if rule.scope == "model"]
 
 
 CASES = cases_of_scope("model")
+INVALID = invalid_cases("model")
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +60,7 @@ def test_valid_case_is_clean(analysed, name):
 def test_invalid_case_fires_at_its_line(analysed, name):
     findings = findings_for(analysed, name)
     assert [f.line for f in findings] == [CASES[name][2]], [f.message for f in findings]
+    assert_column_and_message(INVALID[name], findings[0])
 
 
 @pytest.mark.parametrize("name", _names("example"))

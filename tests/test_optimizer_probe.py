@@ -86,7 +86,7 @@ def test_worker_rebuilds_groups_and_measures_a_zero_rate_group():
     torch = pytest.importorskip("torch")
     from gradlint.probe.entry import probe_model
     from gradlint.probe.optimizer_checks import preflight_summary
-    from gradlint.probe.summary import Place
+    from gradlint.findings import Span
     from rules import gl402_parameters_not_optimized as gl402, gl405_optimizer_step_no_op as gl405
 
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 16),
@@ -108,15 +108,15 @@ def test_worker_rebuilds_groups_and_measures_a_zero_rate_group():
     # the freezes are facts, not changes to the model; the zero-rate group kept its values
     assert all(p.requires_grad for p in model.parameters())
     assert torch.equal(model[2].weight, before[2])
-    summary = preflight_summary(facts, "Sequential", Place("net.py", 3))
+    summary = preflight_summary(facts, "Sequential", Span(3, path="net.py"))
     not_optimized = list(gl402.check(summary, {}))
     assert len(not_optimized) == 1 and "'4'" in not_optimized[0].message and "4.weight, 4.bias" in not_optimized[0].message
     no_op = list(gl405.check(summary, {}))
-    assert [(r.span.line, r.extra["group"]) for r in no_op] == [(7, 0)]
+    assert [(r.span.line, r.evidence["group"]) for r in no_op] == [(7, 0)]
     assert "its learning rate is 0" in no_op[0].message
     # the same group under a scheduler of the script (OneCycleLR sets the rate itself): not reported
     scheduled = preflight_summary({**facts, "groups": [{**g, "scheduled": True} for g in facts["groups"]]},
-                                  "Sequential", Place("net.py", 3))
+                                  "Sequential", Span(3, path="net.py"))
     assert list(gl405.check(scheduled, {})) == []
 
 

@@ -12,9 +12,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rule_case_support import cases_of_scope  # noqa: E402
+from rule_case_support import assert_column_and_message, cases_of_scope, invalid_cases  # noqa: E402
 
 CASES = cases_of_scope("preflight")
+INVALID = invalid_cases("preflight")
 # appended to each case, so that preflight is called from the case's own file, as a
 # training script calls it (its optimiser is found there)
 CALL = """
@@ -52,6 +53,7 @@ def test_valid_case_is_clean(tmp_path, name):
 def test_invalid_case_fires_at_its_line(tmp_path, name):
     findings, path = run_case(tmp_path, name)
     assert [f.line for f in findings] == [CASES[name][2]], [f.message for f in findings]
+    assert_column_and_message(INVALID[name], findings[0])
     assert Path(findings[0].path).name == path.name
 
 

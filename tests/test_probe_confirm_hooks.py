@@ -4,16 +4,17 @@ its module); a rule without one gets the default policy. Hand-made probe summari
 from __future__ import annotations
 
 from gradlint.probe.confirm import confirmation_for
-from gradlint.probe.summary import ActivationMeasure, Place, ProbeSummary
+from gradlint.findings import Span
+from gradlint.probe.summary import ActivationMeasure, ProbeSummary
 from gradlint.probe.verdicts import default_confirm
 from gradlint.registry import all_rules
 
-QUIET = ProbeSummary(model="m", place=Place("m.py", 1))  # nothing measured moved
+QUIET = ProbeSummary(model="m", place=Span(1, path="m.py"))  # nothing measured moved
 
 
 def _saturated(fraction: float) -> ProbeSummary:
-    tanh = ActivationMeasure(name="act", type="Tanh", family="saturating", kind="tanh", place=Place("m.py", 2), saturated=fraction)
-    return ProbeSummary(model="m", place=Place("m.py", 1), activations=[tanh])
+    tanh = ActivationMeasure(name="act", type="Tanh", family="saturating", kind="tanh", place=Span(2, path="m.py"), saturated=fraction)
+    return ProbeSummary(model="m", place=Span(1, path="m.py"), activations=[tanh])
 
 
 def test_the_hooks_are_read_from_the_rule_modules():

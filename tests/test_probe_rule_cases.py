@@ -13,12 +13,13 @@ pytest.importorskip("torch")
 from gradlint.config import Settings  # noqa: E402
 from gradlint.model.analyze import collect, judge  # noqa: E402
 from gradlint.registry import all_rules  # noqa: E402
-from rule_case_support import cases_of_scope  # noqa: E402
+from rule_case_support import assert_column_and_message, cases_of_scope, invalid_cases  # noqa: E402
 
 RULES = [rule for rule in all_rules().values() if rule.scope == "probe"]
 
 
 CASES = cases_of_scope("probe")
+INVALID = invalid_cases("probe")
 
 
 def _settings(folder: Path, code: str = "ALL") -> Settings:
@@ -43,8 +44,8 @@ def findings_for(analysed, name: str) -> list:
     rule, _, _, options = CASES[name]
     path = str((folder / f"case_{name.lower()}.py").resolve())
     collected = [item for file, item in results.items() if file == path]
-    assert collected and collected[0][1].get("status") == "ok", collected
-    assert "error" not in (collected[0][1].get("probe") or {}), collected[0][1].get("probe")
+    assert collected and collected[0][1].status == "ok", collected
+    assert "error" not in (collected[0][1].probe or {}), collected[0][1].probe
     settings = _settings(folder, rule.code)
     if options:
         settings.rule_options[rule.code] = dict(options)
@@ -65,6 +66,7 @@ def test_valid_case_is_clean(analysed, name):
 def test_invalid_case_fires_at_its_line(analysed, name):
     findings = findings_for(analysed, name)
     assert [f.line for f in findings] == [CASES[name][2]], [f.message for f in findings]
+    assert_column_and_message(INVALID[name], findings[0])
     assert findings[0].message.startswith("measured: ")
     assert findings[0].confirmation.status == "confirmed"
 

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from gradlint.config import Settings
+from gradlint.findings import Finding
 from gradlint.registry import all_rules, code_blocks
 from gradlint.runner import lint_file
+from rule_case_support import assert_column_and_message
 
 SOURCE_SCOPES = ("file", "loop")
 RULES = [rule for rule in all_rules().values() if rule.scope in SOURCE_SCOPES]
@@ -42,6 +44,7 @@ def test_valid_case_is_clean(tmp_path, code, case):
 def test_invalid_case_fires_at_its_line(tmp_path, code, case):
     findings = lint_case(tmp_path, code, case.code, case.files, case.options)
     assert [f.line for f in findings] == [case.line], [f.message for f in findings]
+    assert_column_and_message(case, findings[0])
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
@@ -51,6 +54,18 @@ def test_doc_example_fires_and_use_instead_does_not(tmp_path, rule):
     assert example and better, f"{rule.code} doc needs ```python blocks under Example and Use instead"
     assert any(lint_case(tmp_path, rule.code, block) for block in example)
     assert all(lint_case(tmp_path, rule.code, block) == [] for block in better)
+
+
+def test_case_column_and_message_are_checked():
+    from gradlint.findings import Severity
+    from gradlint.registry import Case
+
+    finding = Finding("GL206", "missing-zero-grad", Severity.WARNING, "case.py", 5, 9, 5, 26, "gradients accumulate")
+    assert_column_and_message(Case("", line=5, column=9, message="accumulate"), finding)
+    with pytest.raises(AssertionError, match="column 9, expected 8"):
+        assert_column_and_message(Case("", line=5, column=8), finding)
+    with pytest.raises(AssertionError, match="not in"):
+        assert_column_and_message(Case("", line=5, message="vanish"), finding)
 
 
 @pytest.mark.parametrize("rule", list(all_rules().values()), ids=lambda r: r.code)

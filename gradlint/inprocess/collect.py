@@ -4,21 +4,21 @@ optimiser's step changed them. Each is one foreach call and one host transfer.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
+from gradlint.findings import Span, shown_path
 from gradlint.inprocess.facts import GroupFact, LayerFact, ParamFact, PreflightSummary
 from gradlint.inprocess.places import Locator
 from gradlint.model.extract import module_kind
-from gradlint.model.locate import Location
-from gradlint.probe.summary import Place, shown_path
 
 
-def place_of(location: Location) -> Place:
-    file, line, column, end_line, end_column = location
-    return Place(shown_path(file), line, column, end_line, end_column)
+def place_of(location: Span) -> Span:
+    """A worker-side place (real file) as the user is shown it."""
+    return replace(location, path=shown_path(location.path))
 
 
 def nonzero(tensors: list[Optional[torch.Tensor]]) -> list[bool]:
@@ -76,7 +76,7 @@ def param_kind(module: nn.Module, own_name: str) -> str:
 
 
 def build_summary(model: nn.Module, optimizer: Any, locator: Locator, measure: Optional[StepMeasure],
-                  call_order: list[str], steps_run: int, optimizer_place: Optional[Location]) -> PreflightSummary:
+                  call_order: list[str], steps_run: int, optimizer_place: Optional[Span]) -> PreflightSummary:
     groups: dict[int, int] = {}
     group_facts: list[GroupFact] = []
     for index, group in enumerate(getattr(optimizer, "param_groups", None) or []):
@@ -119,7 +119,7 @@ def build_summary(model: nn.Module, optimizer: Any, locator: Locator, measure: O
     )
 
 
-def optimizer_location(optimizer: Any, locator: Locator) -> Optional[Location]:
+def optimizer_location(optimizer: Any, locator: Locator) -> Optional[Span]:
     """The line of the scripts that builds this optimiser's class (``AdamW(``), if any."""
     if optimizer is None:
         return None
@@ -131,5 +131,5 @@ def optimizer_location(optimizer: Any, locator: Locator) -> Optional[Location]:
         for number, text in enumerate(linecache.getlines(filename), start=1):
             match = pattern.search(text)
             if match and not text.lstrip().startswith(("#", "import", "from")):
-                return (filename, number, match.start() + 1, number, len(text.rstrip()) + 1)
+                return Span(number, match.start() + 1, number, len(text.rstrip()) + 1, filename)
     return None

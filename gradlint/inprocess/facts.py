@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from gradlint.probe.summary import Place
+from gradlint.findings import Span
 
 
 @dataclass
@@ -21,7 +21,7 @@ class ParamFact:
     got_grad: Optional[bool] = None  # a non-zero gradient from the measured backward (None: not measured)
     group: Optional[int] = None  # the optimiser's param group holding it
     changed: Optional[bool] = None  # the measured optimiser step(s) changed it (None: no step)
-    place: Optional[Place] = None  # where its module is created
+    place: Optional[Span] = None  # where its module is created
 
 
 @dataclass
@@ -40,18 +40,18 @@ class LayerFact:
     type: str
     trainable: bool
     numel: int
-    place: Place
+    place: Span
 
 
 @dataclass
 class PreflightSummary:
     model: str
-    place: Place  # the model's class statement, else the preflight call
+    place: Span  # the model's class statement, else the preflight call
     params: list[ParamFact] = field(default_factory=list)
     groups: list[GroupFact] = field(default_factory=list)
     layers: list[LayerFact] = field(default_factory=list)  # weight layers in the order they ran
     optimizer: Optional[str] = None  # class name of the real optimiser, None when none was given
-    optimizer_place: Optional[Place] = None
+    optimizer_place: Optional[Span] = None
     steps: int = 0  # optimiser steps measured
     measured: bool = True  # False: read from the source (GL404's static form): no gradients, no counts
 
@@ -74,6 +74,3 @@ def by_module_place(params: list[ParamFact]) -> list[list[ParamFact]]:
         lines.setdefault(key, []).extend(group)
     return list(lines.values())
 
-
-def span_of(place: Place) -> tuple[int, int, int, int]:
-    return place.line, place.column, place.end_line or place.line, place.end_column or place.column + 1

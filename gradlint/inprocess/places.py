@@ -23,7 +23,8 @@ import sys
 from types import FrameType
 from typing import Any, Optional
 
-from gradlint.model.locate import Location, UserFiles
+from gradlint.findings import Span
+from gradlint.model.locate import UserFiles
 
 _PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(__file__))), "")
 
@@ -33,7 +34,7 @@ def user_files() -> UserFiles:
     return UserFiles([os.sep])
 
 
-def caller_location(is_user: UserFiles) -> Optional[Location]:
+def caller_location(is_user: UserFiles) -> Optional[Span]:
     """The innermost frame of the user's own code on the stack (the preflight call, or
     the ``trainer.fit(...)`` line under a callback)."""
     frame: Optional[FrameType] = sys._getframe(1)
@@ -47,7 +48,7 @@ def caller_location(is_user: UserFiles) -> Optional[Location]:
     return None
 
 
-def assignment_location(value: Any, is_user: UserFiles) -> Optional[Location]:
+def assignment_location(value: Any, is_user: UserFiles) -> Optional[Span]:
     """Where a user's function on the stack assigned ``value`` to a local name
     (``optimizer = torch.optim.AdamW(...)``): the last such assignment before the line
     the frame is at, in the innermost frame that holds it."""
@@ -63,7 +64,7 @@ def assignment_location(value: Any, is_user: UserFiles) -> Optional[Location]:
                     if stripped.startswith(name) and stripped[len(name):].lstrip().startswith("=") \
                             and not stripped[len(name):].lstrip().startswith("=="):
                         start = len(text) - len(text.lstrip())
-                        return (os.path.realpath(code.co_filename), number, start + 1, number, len(text.rstrip()) + 1)
+                        return Span(number, start + 1, number, len(text.rstrip()) + 1, os.path.realpath(code.co_filename))
         frame = frame.f_back
     return None
 
@@ -87,11 +88,11 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def _span(filename: str, node: ast.AST) -> Location:
+def _span(filename: str, node: ast.AST) -> Span:
     line, column = getattr(node, "lineno", 1), getattr(node, "col_offset", 0)
     end_line = getattr(node, "end_lineno", None) or line
     end_column = getattr(node, "end_col_offset", None) or column + 1
-    return (os.path.realpath(filename), line, column + 1, end_line, end_column + 1)
+    return Span(line, column + 1, end_line, end_column + 1, os.path.realpath(filename))
 
 
 def _assignments(tree: ast.AST) -> list[tuple[str, ast.AST, bool]]:
@@ -114,16 +115,16 @@ def _assignments(tree: ast.AST) -> list[tuple[str, ast.AST, bool]]:
 class Locator:
     """Places of the modules of one model (cached per path)."""
 
-    def __init__(self, model: Any, is_user: UserFiles, fallback: Location, scripts: list[str]) -> None:
+    def __init__(self, model: Any, is_user: UserFiles, fallback: Span, scripts: list[str]) -> None:
         self.model, self.is_user, self.fallback = model, is_user, fallback
         self.modules = dict(model.named_modules())
         self.trees: dict[str, Optional[ast.Module]] = {}
         self.scripts = [s for s in dict.fromkeys(scripts) if s and is_user(s)]
-        self.cache: dict[str, Location] = {}
-        self.classes: dict[type, dict[str, Location]] = {}
+        self.cache: dict[str, Span] = {}
+        self.classes: dict[type, dict[str, Span]] = {}
         self._assigned: Optional[list[tuple[str, str, ast.AST]]] = None
 
-    def root(self) -> Location:
+    def root(self) -> Span:
         cls = type(self.model)
         try:
             filename = inspect.getsourcefile(cls)
@@ -131,13 +132,13 @@ class Locator:
                 tree = _parse(filename, self.trees)
                 for node in ast.walk(tree) if tree else ():
                     if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
-                        return (os.path.realpath(filename), node.lineno, node.col_offset + 1, node.lineno,
-                                node.col_offset + 7 + len(node.name))
+                        return Span(node.lineno, node.col_offset + 1, node.lineno, node.col_offset + 7 + len(node.name),
+                                    os.path.realpath(filename))
         except (TypeError, OSError):
             pass
         return self.fallback
 
-    def of(self, path: str) -> Location:
+    def of(self, path: str) -> Span:
         if path not in self.cache:
             self.cache[path] = self._find(path)
         return self.cache[path]
@@ -152,7 +153,7 @@ class Locator:
                         self._assigned.append((filename, target, value))
         return self._assigned
 
-    def _find(self, path: str) -> Location:
+    def _find(self, path: str) -> Span:
         if not path:
             return self.root()
         for filename, target, value in self._outside_assignments():
@@ -166,17 +167,17 @@ class Locator:
                 return found
         return self.of(parent_path)
 
-    def _in_class(self, cls: type, name: str) -> Optional[Location]:
+    def _in_class(self, cls: type, name: str) -> Optional[Span]:
         for klass in cls.__mro__:  # the attribute may be set in a base class's __init__
             found = self._class_assignments(klass).get(name)
             if found is not None:
                 return found
         return None
 
-    def _class_assignments(self, klass: type) -> dict[str, Location]:
+    def _class_assignments(self, klass: type) -> dict[str, Span]:
         """``self.<name> = value`` places of one user class, read once per class."""
         if klass not in self.classes:
-            found: dict[str, Location] = {}
+            found: dict[str, Span] = {}
             try:
                 filename = inspect.getsourcefile(klass)
             except (TypeError, OSError):

@@ -17,8 +17,9 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
+from gradlint.apply import apply_rules, engine_finding
 from gradlint.config import Settings
-from gradlint.findings import Confirmation, Finding, Severity
+from gradlint.findings import Finding, Span
 from gradlint.inprocess.batch import check_devices, loss_function, model_input
 from gradlint.inprocess.collect import StepMeasure, build_summary, optimizer_location, place_of
 from gradlint.inprocess.errors import PreflightError
@@ -26,8 +27,8 @@ from gradlint.inprocess.facts import PreflightSummary
 from gradlint.inprocess.places import Locator, assignment_location, caller_location, user_files
 from gradlint.inprocess.report import PreflightReport
 from gradlint.inprocess.state import SavedState
-from gradlint.model.locate import ATTRIBUTE, Location
-from gradlint.registry import Rule, all_rules, get_rule, is_selected
+from gradlint.model.locate import ATTRIBUTE
+from gradlint.registry import all_rules, get_rule, is_selected
 
 SHARDED = ("FullyShardedDataParallel", "FSDPModule", "DeepSpeedEngine")
 RAISE_ON = ("info", "warning", "error")
@@ -113,14 +114,14 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
 
     is_user = user_files()
     caller = caller_location(is_user)
-    scripts = [caller[0]] if caller else []
+    scripts = [caller.path] if caller else []
     try:
         import inspect
 
         scripts.append(inspect.getsourcefile(type(model)) or "")
     except (TypeError, OSError):
         pass
-    fallback: Location = caller or ("<preflight>", 1, 1, 1, 2)
+    fallback = caller or Span(1, 1, 1, 2, "<preflight>")
     locator = Locator(model, is_user, fallback, scripts)
     built_at = assignment_location(optimizer, is_user) if optimizer is not None else None
     stepping = optimizer is not None and steps >= 1
@@ -142,7 +143,7 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
                 graph = extract.from_fx(model, graph_module, is_user, root)
             else:
                 graph = extract.from_module_tree(model, is_user, root)
-            graph.update({"name": type(model).__name__, "file": root[0], "line": root[1], "column": root[2],
+            graph.update({"name": type(model).__name__, "file": root.path, "line": root.line, "column": root.column,
                           "traced": graph_module is not None, "trace_note": note,
                           "parameters": sum(p.numel() for p in saved.params), "submodule_classes": []})
             extra_steps = LossMaker(torch.Generator().manual_seed(0), None)
@@ -199,6 +200,7 @@ def _report(model: nn.Module, graph: dict, probe: Optional[dict], summary: Prefl
             eval_modules: list[str]) -> PreflightReport:
     from gradlint.model.analyze import judge, suppress
     from gradlint.model.discover import Candidate
+    from gradlint.model.messages import Analysed
 
     settings = Settings(root=Path.cwd())
     rules = [r for code, r in all_rules().items() if is_selected(code, settings.select, settings.ignore)]
@@ -208,9 +210,9 @@ def _report(model: nn.Module, graph: dict, probe: Optional[dict], summary: Prefl
         root = summary.place
         candidate = Candidate(file=graph["file"], shown=root.path, callable=summary.model, kind="preflight",
                               line=root.line, column=root.column, name=summary.model)
-        findings, models = judge([(candidate, {"status": "ok", "graph": graph, "probe": probe})], rules, settings)
-    for rule in (r for r in rules if r.scope == "preflight"):
-        findings.extend(_preflight_findings(rule, summary, settings))
+        findings, models = judge([(candidate, Analysed(graph, probe=probe))], rules, settings)
+    findings.extend(apply_rules([r for r in rules if r.scope == "preflight"], summary, settings, summary.place.path,
+                                summary.model))
     findings.extend(eval_mode_findings(summary, eval_modules, locator))
     # GL003 (fx could not trace forward) asks for a traceable forward to get GL101/GL104;
     # preflight measured the real forward regardless, so it is a notice here, not a finding
@@ -218,20 +220,6 @@ def _report(model: nn.Module, graph: dict, probe: Optional[dict], summary: Prefl
     findings = suppress([f for f in findings if f.code != "GL003"], settings)
     findings.sort(key=Finding.sort_key)
     return PreflightReport(findings=findings, models=models, eval_modules=eval_modules, notices=notices)
-
-
-def _preflight_findings(rule: Rule, summary: PreflightSummary, settings: Settings) -> list[Finding]:
-    found = []
-    for report in rule.check(summary, settings.options_for(rule.code, rule.options)):
-        span = report.span
-        numbers = {k: v for k, v in report.extra.items() if k not in ("model", "path")}
-        found.append(Finding(
-            code=rule.code, name=rule.name, severity=rule.severity,
-            path=str(report.extra.get("path") or summary.place.path), line=span.line, column=span.column,
-            end_line=span.end_line, end_column=span.end_column, message=report.message, model=summary.model,
-            confirmation=Confirmation("confirmed", numbers) if report.message.startswith("measured") else None,
-        ))
-    return found
 
 
 def eval_mode_findings(summary: PreflightSummary, eval_modules: list[str], locator: Locator) -> list[Finding]:
@@ -252,6 +240,4 @@ def eval_mode_findings(summary: PreflightSummary, eval_modules: list[str], locat
         message = (f"{len(eval_modules)} dropout/normalisation submodule(s) of '{summary.model}' are in eval mode "
                    f"when training starts ({shown}); call model.train() before the first training step, or freeze "
                    "them on purpose with requires_grad_(False)")
-    return [Finding(code=rule.code, name=rule.name, severity=Severity(rule.severity), path=place.path,
-                    line=place.line, column=place.column, end_line=place.end_line, end_column=place.end_column,
-                    message=message, model=summary.model)]
+    return [engine_finding(rule, place, message, place.path, summary.model)]

@@ -9,16 +9,18 @@ import os
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.apply import apply_rules, engine_finding
 from gradlint.config import Settings
-from gradlint.findings import Finding, Severity
+from gradlint.findings import Finding, Severity, Span, shown_path
 from gradlint.lint import filter_findings
 from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
 from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
+from gradlint.model.messages import Analysed, Failed, ModelResult, NeedsArguments, NoTorch, Skipped
 from gradlint.model.outcome import LoadFailure, ModelOutcome, ProbeFailure
 from gradlint.model.pool import run_workers
-from gradlint.registry import Report, Rule, Span, all_rules
+from gradlint.registry import Rule, all_rules
 from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe", "preflight")  # preflight: GL402-GL405 on the script's optimiser
@@ -38,20 +40,6 @@ def wants_models(rules: Sequence[Rule]) -> bool:
     return any(rule.scope in MODEL_SCOPES for rule in rules)
 
 
-def _shown(file: str) -> str:
-    try:
-        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return Path(file).as_posix()
-
-
-def _finding(code: str, path: str, span: Span, message: str, model: Optional[str]) -> Finding:
-    rule = all_rules()[code]
-    return Finding(code=rule.code, name=rule.name, severity=rule.severity, path=path, line=span.line,
-                   column=span.column, end_line=span.end_line, end_column=span.end_column,
-                   message=message, model=model)
-
-
 def _candidate_span(candidate: Candidate) -> Span:
     return Span(candidate.line, candidate.column, candidate.line, candidate.column + len(candidate.callable))
 
@@ -61,26 +49,24 @@ def _outcome(candidate: Candidate, **facts: Any) -> ModelOutcome:
                         entry_kind=candidate.kind, entry=candidate.callable, **facts)
 
 
-def _load_failure(result: dict[str, Any], others: Sequence[Candidate] = (), same_as: Optional[Candidate] = None) -> LoadFailure:
-    reason = str(result.get("reason", "unknown error"))
-    return LoadFailure(stage=str(result.get("stage", "import")), reason=reason,
-                       seconds=float(result.get("seconds", 0.0)), timeout=bool(result.get("timeout")),
-                       environment=environment.is_environment(reason),
+def _load_failure(result: Failed, others: Sequence[Candidate] = (), same_as: Optional[Candidate] = None) -> LoadFailure:
+    return LoadFailure(stage=result.stage, reason=result.reason, seconds=float(result.seconds), timeout=bool(result.timeout),
+                       environment=environment.is_environment(result.reason),
                        others=tuple(c.name for c in others), same_as=same_as.name if same_as else None)
 
 
 def _outcome_findings(outcome: ModelOutcome, settings: Settings) -> list[Finding]:
     """The findings of the rules about the analysis itself (GL002, GL003). They run
     whatever the selection, as the analysis's own notices always have."""
+    # a failure of this machine, not of the code, is a notice (README)
+    environment_only = outcome.load_failure is not None and outcome.load_failure.environment
     findings = []
     for rule in all_rules().values():
         if rule.scope != "model" or rule.reads != "outcome":
             continue
         for report in rule.check(outcome, settings.options_for(rule.code, rule.options)):
-            finding = _finding(rule.code, outcome.path, report.span, report.message, outcome.name)
-            if outcome.load_failure is not None and outcome.load_failure.environment:
-                finding.severity = Severity.INFO  # not the code's fault: a notice (README)
-            findings.append(finding)
+            findings.append(engine_finding(rule, report.span, report.message, outcome.path, outcome.name,
+                                           Severity.INFO if environment_only else None))
     return findings
 
 
@@ -110,7 +96,7 @@ def merge_across_models(findings: list[Finding]) -> list[Finding]:
 
 
 def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
-            cli_input: Any = None, jobs: Optional[int] = None) -> list[tuple[Candidate, dict[str, Any]]]:
+            cli_input: Any = None, jobs: Optional[int] = None) -> list[tuple[Candidate, ModelResult]]:
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
     candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
@@ -118,7 +104,7 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
     for candidate in candidates:
         if candidate.example_input and isinstance(candidate.input, str):
             candidate.input = with_batch(candidate.input, batch)
-    unbuildable = [(c, {"status": "needs-arguments"}) for c in candidates if c.needs]
+    unbuildable: list[tuple[Candidate, ModelResult]] = [(c, NeedsArguments()) for c in candidates if c.needs]
     candidates = [c for c in candidates if not c.needs]
     if not candidates:
         return unbuildable
@@ -134,12 +120,12 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         specs = optimizers_for(candidates, files, settings.probe)
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
     results = run_workers(sent, job, float(settings.timeout), jobs)
-    missing = {"status": "error", "stage": "start", "reason": "no result"}
+    missing = Failed("start", "no result")
     collected = [(c, results.get(c.index, missing)) for c in candidates] + unbuildable
     return sorted(collected, key=lambda item: item[0].index)
 
 
-def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence[Rule],
+def judge(collected: Sequence[tuple[Candidate, ModelResult]], rules: Sequence[Rule],
           settings: Settings) -> tuple[list[Finding], list[dict[str, Any]]]:
     """The rules over the worker's results: findings and JSON ``models`` entries."""
     candidates = [c for c, _ in collected]
@@ -149,35 +135,35 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     # no torch is a fact about this environment, not about the user's code: no finding,
     # a "not analysed" models entry each, and one notice for the run (model_notices)
     for candidate in candidates:
-        if results.get(candidate.index, {}).get("status") == "no-torch":
+        no_torch = results.get(candidate.index)
+        if isinstance(no_torch, NoTorch):
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
-                           "status": NOT_ANALYSED, "reason": f"torch is not installed here ({results[candidate.index].get('reason', '')})"})
-    used_inside = {key for r in results.values() if r.get("status") == "ok" for key in r["graph"].get("submodule_classes", ())}
+                           "status": NOT_ANALYSED, "reason": f"torch is not installed here ({no_torch.reason})"})
+    used_inside = {key for r in results.values() if isinstance(r, Analysed) for key in r.graph.get("submodule_classes", ())}
     model_rules = [rule for rule in rules if rule.scope == "model" and rule.reads != "outcome"]
     same_import_failure = _same_import_failure(candidates, results)
     missing_packages = environment.missing_packages(candidates, results, settings.root)
     findings.extend(environment.package_notices(missing_packages))
     for candidate in candidates:
         result = results[candidate.index]
-        status = result.get("status")
-        if status == "no-torch":
+        if isinstance(result, NoTorch):
             continue
         if candidate.kind == "class" and f"{candidate.file}::{candidate.callable}" in used_inside:
             continue  # a block of another model of this run: reported with its root
-        if status in ("skipped", "needs-arguments"):
+        if isinstance(result, (Skipped, NeedsArguments)):
             models.append(environment.not_built_entry(candidate, result, settings.root))
             continue
-        if status != "ok" and candidate.index in missing_packages.get("indices", {}):
+        if isinstance(result, Failed) and candidate.index in missing_packages.get("indices", {}):
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
-                           "status": NOT_ANALYSED, "reason": result.get("reason")})
+                           "status": NOT_ANALYSED, "reason": result.reason})
             continue
-        if status != "ok":
+        if isinstance(result, Failed):
             group = same_import_failure.get(candidate.file)
             first = group is None or group[0] is candidate
             failure = _load_failure(result, (group or [])[1:] if first else (), None if first or group is None else group[0])
             findings.extend(_outcome_findings(_outcome(candidate, load_failure=failure), settings))
             models.append({"name": candidate.name, "path": candidate.shown, "line": candidate.line,
-                           "status": "failed", "error": result.get("reason")})
+                           "status": "failed", "error": result.reason})
             continue
         model_findings, summary = _model_findings(candidate, result, model_rules, settings)
         findings.extend(model_findings)
@@ -185,7 +171,7 @@ def judge(collected: Sequence[tuple[Candidate, dict[str, Any]]], rules: Sequence
     return findings, models
 
 
-def _same_import_failure(candidates: Sequence[Candidate], results: dict[int, dict[str, Any]]) -> dict[str, list[Candidate]]:
+def _same_import_failure(candidates: Sequence[Candidate], results: dict[int, ModelResult]) -> dict[str, list[Candidate]]:
     """Files whose every model failed to import for one and the same reason: one GL002
     for the file (a missing dependency would otherwise repeat for each of its models)."""
     by_file: dict[str, list[Candidate]] = {}
@@ -193,29 +179,26 @@ def _same_import_failure(candidates: Sequence[Candidate], results: dict[int, dic
         by_file.setdefault(candidate.file, []).append(candidate)
     groups = {}
     for file, group in by_file.items():
-        reasons = {(results[c.index].get("status"), results[c.index].get("stage"), results[c.index].get("reason")) for c in group}
-        if len(group) > 1 and len(reasons) == 1 and next(iter(reasons))[:2] == ("error", "import"):
+        reasons = {(r.stage, r.reason) if isinstance(r, Failed) else None for r in (results[c.index] for c in group)}
+        only = next(iter(reasons))
+        if len(group) > 1 and len(reasons) == 1 and only is not None and only[0] == "import":
             groups[file] = group
     return groups
 
 
-def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: Sequence[Rule],
+def _model_findings(candidate: Candidate, result: Analysed, model_rules: Sequence[Rule],
                     settings: Settings) -> tuple[list[Finding], dict[str, Any]]:
-    graph_data = dict(result["graph"])
+    graph_data = dict(result.graph)
     graph_data["shown"] = candidate.shown
     for item in graph_data.get("layers", []):
-        item["shown"] = _shown(item["file"])
+        item["shown"] = shown_path(item["file"])
     graph = ModelGraph(graph_data, runs=[spec for rule in model_rules for spec in rule.runs])
-    findings: list[Finding] = []
-    for rule in model_rules:
-        for report in rule.check(graph, settings.options_for(rule.code, rule.options)):
-            findings.append(_report_finding(rule, report, candidate))
-    probe = result.get("probe")
+    findings = apply_rules(model_rules, graph, settings, candidate.shown, candidate.name)
+    error = result.probe_error
     probe_failure = None
-    if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
-        error = probe["error"]
-        probe_failure = ProbeFailure(kind=str(error.get("kind", "failed")), message=str(error.get("message", "")),
-                                     seconds=float((result.get("timings") or {}).get("probe", 0.0)))
+    if error is not None:
+        probe_failure = ProbeFailure(kind=error.kind, message=error.message,
+                                     seconds=float(result.timings.get("probe", 0.0)))
     findings.extend(_outcome_findings(_outcome(candidate, probe_failure=probe_failure, recorded=graph.traced,
                                                trace_note=graph.trace_note), settings))
     findings = _dedupe(findings)
@@ -223,24 +206,17 @@ def _model_findings(candidate: Candidate, result: dict[str, Any], model_rules: S
     # no wall-clock numbers by default: the same tree and seed must give byte-identical JSON
     summary.update({"status": "analysed"})
     if os.environ.get("GRADLINT_COST") == "1":  # per-model time and memory, for budgets (README)
-        summary["cost"] = {"seconds": round(float(result.get("seconds", 0.0)), 2),
-                           "stages": {k: round(float(v), 2) for k, v in (result.get("timings") or {}).items()},
-                           **(result.get("memory") or {})}
+        summary["cost"] = {"seconds": round(result.seconds, 2),
+                           "stages": {k: round(float(v), 2) for k, v in result.timings.items()},
+                           **result.memory}
     try:
         from gradlint.probe.confirm import apply_probe
     except ImportError:
         return findings, summary
-    model_result = {"candidate": candidate.to_dict(), "graph": graph_data, "probe": probe, "summary": summary,
+    model_result = {"candidate": candidate.to_dict(), "graph": graph_data, "probe": result.probe, "summary": summary,
                     "model_graph": graph}
     extra = apply_probe(model_result, findings, settings) or []
     return findings + list(extra), summary
-
-
-def _report_finding(rule: Rule, report: Report, candidate: Candidate) -> Finding:
-    file = report.extra.get("file") or candidate.file
-    finding = _finding(rule.code, _shown(file), report.span, report.message, candidate.name)
-    finding.fix = report.fix
-    return finding
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Sequence, Union
 
-from gradlint.findings import Finding, Severity
+from gradlint.apply import engine_finding
+from gradlint.findings import Finding, Severity, Span
 from gradlint.model.discover import Candidate
+from gradlint.model.messages import Failed, ModelResult, NeedsArguments, Skipped
 from gradlint.registry import all_rules
 
 _MISSING = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'")
@@ -41,14 +43,14 @@ def _project_module(name: str, root: Path, file: str) -> bool:
     return False
 
 
-def missing_packages(candidates: Sequence[Candidate], results: dict[int, dict[str, Any]], root: Path) -> dict[str, dict]:
+def missing_packages(candidates: Sequence[Candidate], results: dict[int, ModelResult], root: Path) -> dict[str, dict]:
     """``{"indices": {candidate index: package}, "packages": {package: [candidates]}}``
     for the models that failed only because a package outside the project is missing."""
     indices: dict[int, str] = {}
     packages: dict[str, list[Candidate]] = {}
     for candidate in candidates:
-        result = results.get(candidate.index, {})
-        match = _MISSING.match(str(result.get("reason", ""))) if result.get("status") == "error" else None
+        result = results.get(candidate.index)
+        match = _MISSING.match(result.reason) if isinstance(result, Failed) else None
         if match is None:
             continue
         package = match.group(1).split(".")[0]
@@ -69,9 +71,9 @@ def package_notices(missing: dict[str, dict]) -> list[Finding]:
         listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         message = (f"package '{package}' is not installed here: {len(group)} model(s) in {files} file(s) were not "
                    f"analysed ({listed}); install it (pip install {package}) to analyse them")
-        notices.append(Finding(code=rule.code, name=rule.name, severity=Severity.INFO, path=first.shown,
-                               line=first.line, column=first.column, end_line=first.line,
-                               end_column=first.column + len(first.callable), message=message))
+        span = Span(first.line, first.column, first.line, first.column + len(first.callable))
+        # not the code's fault: a notice (README)
+        notices.append(engine_finding(rule, span, message, first.shown, severity=Severity.INFO))
     return notices
 
 
@@ -82,14 +84,14 @@ def entry_text(candidate: Candidate, root: Path) -> str:
     return f'[[tool.gradlint.models]]\nentry = "{relative}:{candidate.callable}"\nkwargs = {{ {values} }}'
 
 
-def not_built_entry(candidate: Candidate, result: dict[str, Any], root: Path) -> dict[str, Any]:
+def not_built_entry(candidate: Candidate, result: Union[Skipped, NeedsArguments], root: Path) -> dict[str, Any]:
     """The JSON ``models`` entry of a model that was not built or not analysed."""
     entry: dict[str, Any] = {"name": candidate.name, "path": candidate.shown, "line": candidate.line}
-    if result.get("status") == "needs-arguments":
+    if isinstance(result, NeedsArguments):
         entry.update({"status": "needs arguments", "reason": "its constructor needs " + ", ".join(candidate.needs),
                       "add": entry_text(candidate, root)})
     else:
-        entry.update({"status": "skipped", "reason": result.get("reason", "")})
+        entry.update({"status": "skipped", "reason": result.reason})
     return entry
 
 

@@ -26,8 +26,9 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
+from gradlint.findings import Span
 from gradlint.model.extract import GraphBuilder, activation_family, module_kind
-from gradlint.model.locate import Location, UserFiles, frame_location
+from gradlint.model.locate import UserFiles, frame_location
 
 _JOINS = {"add", "add_", "__add__", "__radd__", "__iadd__", "cat", "concat", "concatenate"}
 _MULS = {"mul", "mul_", "__mul__", "__rmul__", "__imul__"}
@@ -81,7 +82,7 @@ class _Recording(TorchFunctionMode):
                 found.append(node)
         return found
 
-    def location(self) -> Optional[Location]:
+    def location(self) -> Optional[Span]:
         frame: Any = sys._getframe(2)
         while frame is not None:
             if self.is_user(frame.f_code.co_filename):
@@ -152,7 +153,7 @@ class _Recording(TorchFunctionMode):
         return [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
 
 
-def record_executed(model: nn.Module, args: tuple, kwargs: dict, is_user: UserFiles, fallback: Location) -> dict[str, Any]:
+def record_executed(model: nn.Module, args: tuple, kwargs: dict, is_user: UserFiles, fallback: Span) -> dict[str, Any]:
     """The graph dict of one forward pass of ``model`` on this input, as executed."""
     builder = GraphBuilder(model, is_user, fallback)
     recording = _Recording(model, builder, is_user)

@@ -14,8 +14,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gradlint.findings import Span
 from gradlint.model.initialisation import classify_init
-from gradlint.model.locate import Location, UserFiles, created_at, stack_location
+from gradlint.model.locate import UserFiles, created_at, stack_location
 
 WEIGHT_TYPES: tuple[type, ...] = (
     nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.Embedding, nn.EmbeddingBag,
@@ -108,7 +109,7 @@ def walk_tree(module: nn.Module, prefix: str) -> Iterator[tuple[str, str, nn.Mod
 class GraphBuilder:
     """Collects layers, activations, norms, joins and nodes into the graph dict."""
 
-    def __init__(self, model: nn.Module, is_user: UserFiles, fallback: Location) -> None:
+    def __init__(self, model: nn.Module, is_user: UserFiles, fallback: Span) -> None:
         self.model, self.is_user, self.fallback = model, is_user, fallback
         self.nodes: list[list] = []
         self.layers: list[dict] = []
@@ -120,20 +121,20 @@ class GraphBuilder:
         self._norm_index: dict[str, int] = {}
         # one walk of the module tree instead of a get_submodule() walk per node
         self._modules = dict(model.named_modules(remove_duplicate=False))
-        self._locations: dict[str, Location] = {}
+        self._locations: dict[str, Span] = {}
 
     def submodule(self, path: str) -> nn.Module:
         found = self._modules.get(path)
         return found if found is not None else self.model.get_submodule(path)
 
     # -- locations -------------------------------------------------------------------
-    def module_location(self, path: str) -> Location:
+    def module_location(self, path: str) -> Span:
         """Where the user created the module at ``path`` (else its nearest created parent)."""
         if path not in self._locations:
             self._locations[path] = self._find_location(path)
         return self._locations[path]
 
-    def _find_location(self, path: str) -> Location:
+    def _find_location(self, path: str) -> Span:
         while True:
             try:
                 found = created_at(self.submodule(path))
@@ -146,8 +147,9 @@ class GraphBuilder:
             path = path.rpartition(".")[0]
 
     @staticmethod
-    def _place(entry: dict, location: Location) -> dict:
-        entry["file"], entry["line"], entry["column"], entry["end_line"], entry["end_column"] = location
+    def _place(entry: dict, location: Span) -> dict:
+        entry.update(file=location.path, line=location.line, column=location.column, end_line=location.end_line,
+                     end_column=location.end_column)
         return entry
 
     # -- items -----------------------------------------------------------------------
@@ -156,7 +158,7 @@ class GraphBuilder:
         return len(self.nodes) - 1
 
     def layer(self, path: str, module: nn.Module, inputs: list[int], type_name: Optional[str] = None,
-              weight: Optional[torch.Tensor] = None, location: Optional[Location] = None) -> int:
+              weight: Optional[torch.Tensor] = None, location: Optional[Span] = None) -> int:
         ref = self.layer_index.get(path)
         if ref is None:
             key = id(weight) if weight is not None else id(module)
@@ -174,13 +176,13 @@ class GraphBuilder:
             return self.add_node("op", -1, inputs)
         return self.add_node("layer", ref, inputs)
 
-    def activation(self, name: str, type_name: str, module: bool, location: Location, inputs: list[int], owner: str = "") -> int:
+    def activation(self, name: str, type_name: str, module: bool, location: Span, inputs: list[int], owner: str = "") -> int:
         entry = {"name": name, "type": type_name, "family": activation_family(type_name) or "other",
                  "module": module, "owner": owner}
         self.activations.append(self._place(entry, location))
         return self.add_node("act", len(self.activations) - 1, inputs)
 
-    def norm(self, name: str, type_name: str, location: Location, inputs: list[int]) -> int:
+    def norm(self, name: str, type_name: str, location: Span, inputs: list[int]) -> int:
         ref = self._norm_index.get(name)
         if ref is None:
             self.norms.append(self._place({"name": name, "type": type_name}, location))
@@ -253,7 +255,7 @@ class GraphBuilder:
                 "joins": self.joins, "nodes": self.nodes}
 
 
-def from_module_tree(model: nn.Module, is_user: UserFiles, fallback: Location) -> dict[str, Any]:
+def from_module_tree(model: nn.Module, is_user: UserFiles, fallback: Span) -> dict[str, Any]:
     """The fallback when fx cannot trace: the module tree in registration order, as a chain."""
     builder = GraphBuilder(model, is_user, fallback)
     current = builder.add_node("in", -1, [])
@@ -265,7 +267,7 @@ def from_module_tree(model: nn.Module, is_user: UserFiles, fallback: Location) -
     return builder.result()
 
 
-def from_fx(model: nn.Module, graph_module: Any, is_user: UserFiles, fallback: Location) -> dict[str, Any]:
+def from_fx(model: nn.Module, graph_module: Any, is_user: UserFiles, fallback: Span) -> dict[str, Any]:
     builder = GraphBuilder(model, is_user, fallback)
     index: dict[Any, int] = {}
     data: dict[Any, bool] = {}  # depends on the input values (not only on shapes or parameters)
@@ -296,7 +298,7 @@ def _owner(node: Any) -> str:
     return value[0] if isinstance(value, tuple) else str(value)
 
 
-def _function_location(builder: GraphBuilder, node: Any, needle: Optional[str]) -> Location:
+def _function_location(builder: GraphBuilder, node: Any, needle: Optional[str]) -> Span:
     found = node.meta.get("user_location")
     if found is None:
         found = stack_location(node.meta.get("stack_trace"), builder.is_user, needle)

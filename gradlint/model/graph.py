@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from gradlint.findings import Span, shown_path
 from gradlint.model.paths import PathFacts, path_facts
 from gradlint.model.runs import Run, RunSpec, walk
-from gradlint.registry import Report, Span
+from gradlint.registry import Report
 
 # weight layers whose PyTorch default is kaiming_uniform(a=sqrt(5)): the too-small one
 DEFAULT_INIT_TYPES = frozenset({
@@ -71,10 +72,12 @@ class ModelGraph:
         """A report at a layer's or activation's line in the user's code, or at the model's."""
         if item is None:
             span = Span(self.line, self.column, self.line, self.column + len(self.name))
-            return Report(span, message, extra={"file": self.file, "model": self.name})
-        line = int(item["line"])
-        span = Span(line, int(item.get("column", 1)), int(item.get("end_line", line)), int(item.get("end_column", 1)))
-        return Report(span, message, extra={"file": item.get("file", self.file), "model": self.name})
+            file = self.file
+        else:
+            line = int(item["line"])
+            span = Span(line, int(item.get("column", 1)), int(item.get("end_line", line)), int(item.get("end_column", 1)))
+            file = item.get("file") or self.file
+        return Report(span, message, path=shown_path(file) if file else None, model=self.name)
 
     @staticmethod
     def label(item: dict) -> str:

@@ -16,10 +16,12 @@ import sysconfig
 from types import FrameType
 from typing import Any, Callable, Optional
 
+from gradlint.findings import Span
+
 ATTRIBUTE = "_gradlint_created"  # kept in the module's __dict__: deepcopy carries it to clones
 _STACK_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
 
-Location = tuple[str, int, int, int, int]  # file, line, column, end line, end column (1-based, exclusive end)
+# a place is a gradlint.findings.Span whose path is the real file (the main process shows it)
 
 
 class UserFiles:
@@ -47,7 +49,7 @@ class UserFiles:
 _positions_cache: dict[Any, list] = {}
 
 
-def frame_location(frame: Any) -> Location:
+def frame_location(frame: Any) -> Span:
     """The span of the call the frame is executing (Python 3.11+), else its line."""
     code = frame.f_code
     filename = os.path.realpath(code.co_filename)
@@ -59,20 +61,20 @@ def frame_location(frame: Any) -> Location:
         if 0 <= index < len(positions):
             line, end_line, column, end_column = positions[index]
             if line and column is not None:
-                return (filename, line, char_column(filename, line, column) + 1,
-                        end_line or line, char_column(filename, end_line or line, end_column or column) + 1)
+                return Span(line, char_column(filename, line, column) + 1,
+                            end_line or line, char_column(filename, end_line or line, end_column or column) + 1, filename)
     return line_location(filename, frame.f_lineno)
 
 
-def line_location(filename: str, line: int, needle: Optional[str] = None) -> Location:
+def line_location(filename: str, line: int, needle: Optional[str] = None) -> Span:
     """A whole line (from its first non-blank character), or the first ``needle`` in it."""
     text = linecache.getline(filename, line).rstrip("\n")
     start = len(text) - len(text.lstrip())
     if needle:
         match = re.search(needle, text)
         if match:
-            return (filename, line, match.start() + 1, line, match.end() + 1)
-    return (filename, line, start + 1, line, max(len(text.rstrip()), start) + 1)
+            return Span(line, match.start() + 1, line, match.end() + 1, filename)
+    return Span(line, start + 1, line, max(len(text.rstrip()), start) + 1, filename)
 
 
 def char_column(filename: str, line: int, byte_column: int) -> int:
@@ -110,11 +112,11 @@ def install_creation_hook(is_user: UserFiles) -> Callable[[], None]:
     return undo
 
 
-def created_at(module: Any) -> Optional[Location]:
+def created_at(module: Any) -> Optional[Span]:
     return module.__dict__.get(ATTRIBUTE)
 
 
-def stack_location(stack_trace: Optional[str], is_user: UserFiles, needle: Optional[str] = None) -> Optional[Location]:
+def stack_location(stack_trace: Optional[str], is_user: UserFiles, needle: Optional[str] = None) -> Optional[Span]:
     """The innermost user frame of an fx node's recorded stack trace."""
     if not stack_trace:
         return None

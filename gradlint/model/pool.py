@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from gradlint.jobs import default_jobs
+from gradlint.model.messages import Event, Failed, ModelResult, NoTorch
 from gradlint.model.scratch import make_scratch, remove_scratch, scratch_env
 
 STARTUP_LIMIT = 120.0  # seconds for the worker to import torch
@@ -102,7 +103,7 @@ def plan_workers(candidates: Sequence[dict[str, Any]], jobs: Optional[int]) -> l
 
 
 def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float,
-                jobs: Optional[int] = None) -> dict[int, dict[str, Any]]:
+                jobs: Optional[int] = None) -> dict[int, ModelResult]:
     """:func:`run_worker` over :func:`plan_workers`'s groups at once (each group keeps its
     own time limits, crash isolation and restarts); one result per candidate index."""
     groups = plan_workers(candidates, jobs)
@@ -113,7 +114,7 @@ def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: 
         return run_worker(candidates, job, timeout)
     from concurrent.futures import ThreadPoolExecutor
 
-    results: dict[int, dict[str, Any]] = {}
+    results: dict[int, ModelResult] = {}
     # threads suffice: each only waits on its worker process's pipe
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
         for found in pool.map(lambda group: run_worker(group, job, timeout), groups):
@@ -121,27 +122,27 @@ def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: 
     return results
 
 
-def run_worker(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float) -> dict[int, dict[str, Any]]:
-    """Analyse every candidate; a result per candidate index (status ok | error | no-torch)."""
-    results: dict[int, dict[str, Any]] = {}
+def run_worker(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float) -> dict[int, ModelResult]:
+    """Analyse every candidate; a result per candidate index (Analysed, Skipped, Failed or NoTorch)."""
+    results: dict[int, ModelResult] = {}
     pending = list(candidates)
     while pending:
         stop = _one_worker(pending, job, timeout, results)
         if stop is not None:  # the worker cannot start at all: the same answer for every model
             for candidate in pending:
-                results.setdefault(candidate["index"], dict(stop))
+                results.setdefault(candidate["index"], stop)
             break
         left = [c for c in pending if c["index"] not in results]
         if len(left) == len(pending):  # no progress: never loop forever
             for candidate in left:
-                results[candidate["index"]] = {"status": "error", "stage": "start", "seconds": 0.0,
-                                               "reason": "the worker made no progress"}
+                results[candidate["index"]] = Failed("start", "the worker made no progress")
             break
         pending = left
     return results
 
 
-def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: float, results: dict[int, dict[str, Any]]) -> Optional[dict[str, Any]]:
+def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: float,
+                results: dict[int, ModelResult]) -> Optional[ModelResult]:
     read_fd, write_fd = os.pipe()
     # user code runs in a scratch directory with scratch cache homes (see scratch)
     scratch_root = make_scratch()
@@ -164,7 +165,7 @@ def _one_worker(pending: list[dict[str, Any]], job: dict[str, Any], timeout: flo
         os.close(write_fd)
         stderr.close()
         remove_scratch(scratch_root)
-        return {"status": "error", "stage": "start", "seconds": 0.0, "reason": f"cannot start the worker: {error}"}
+        return Failed("start", f"cannot start the worker: {error}")
     os.close(write_fd)
     try:
         try:
@@ -195,8 +196,8 @@ def _kill(process: subprocess.Popen) -> None:
         pass
 
 
-def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, results: dict[int, dict[str, Any]],
-                 stderr: Any, memory_limit: int, pending: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, results: dict[int, ModelResult],
+                 stderr: Any, memory_limit: int, pending: list[dict[str, Any]]) -> Optional[ModelResult]:
     buffer = b""
     current: Optional[int] = None
     stage = "import"
@@ -208,10 +209,8 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
         if now >= deadline:
             _kill(process)
             if current is None:
-                return {"status": "error", "stage": "start", "seconds": now - started,
-                        "reason": f"the worker did not start within {STARTUP_LIMIT + timeout:.0f} s"}
-            results[current] = {"status": "error", "stage": stage, "seconds": now - started, "timeout": True,
-                                "reason": f"timed out after {timeout:g} s"}
+                return Failed("start", f"the worker did not start within {STARTUP_LIMIT + timeout:.0f} s", now - started)
+            results[current] = Failed(stage, f"timed out after {timeout:g} s", now - started, timeout=True)
             if stage == "import":  # the file's other models would wait for the same import
                 file = next(c["file"] for c in pending if c["index"] == current)
                 for candidate in pending:
@@ -230,11 +229,11 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
                     continue
             reason = _crash_reason(process.returncode, _stderr_tail(stderr), memory_limit)
             if current is not None:
-                results[current] = {"status": "error", "stage": stage, "seconds": time.monotonic() - started, "reason": reason}
+                results[current] = Failed(stage, reason, time.monotonic() - started)
                 return None
             if not ready:
-                return {"status": "error", "stage": "start", "seconds": time.monotonic() - started,
-                        "reason": f"the worker could not start: {reason}; {_stderr_tail(stderr)}".rstrip("; ")}
+                return Failed("start", f"the worker could not start: {reason}; {_stderr_tail(stderr)}".rstrip("; "),
+                              time.monotonic() - started)
             return None
         if chunk is None:
             continue
@@ -242,27 +241,27 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
         *lines, buffer = buffer.split(b"\n")
         for line in lines:
             try:
-                event = json.loads(line)
-                kind = event["event"]
-            except (ValueError, TypeError, KeyError):
+                event = Event.from_dict(json.loads(line))
+            except (ValueError, TypeError, KeyError, AttributeError):
                 # the tail of an event a child was killed in the middle of writing
                 continue
+            kind = event.event
             if kind == "no-torch":
-                return {"status": "no-torch", "reason": event.get("message", "")}
+                return NoTorch(event.message or "")
             if kind == "ready":
                 ready = True
-            elif kind == "start":
-                current, stage = event["index"], "import"
+            elif kind == "start" and event.index is not None:
+                current, stage = event.index, "import"
                 started = time.monotonic()
                 deadline = started + timeout
-            elif kind == "stage":
-                stage = event["stage"]
-            elif kind in ("result", "crashed"):
-                if kind == "crashed":  # the worker's child for one file died in this model
-                    reason = _crash_reason(event["returncode"], _stderr_tail(stderr), memory_limit)
-                    event["result"] = {"status": "error", "stage": stage if event["index"] == current else "import",
-                                       "seconds": time.monotonic() - started, "reason": reason}
-                results[event["index"]] = event["result"]
+            elif kind == "stage" and event.stage is not None:
+                stage = event.stage
+            elif kind in ("result", "crashed") and event.index is not None:
+                result = event.result
+                if kind == "crashed" or result is None:  # the worker's child for one file died in this model
+                    reason = _crash_reason(event.returncode, _stderr_tail(stderr), memory_limit)
+                    result = Failed(stage if event.index == current else "import", reason, time.monotonic() - started)
+                results[event.index] = result
                 current = None
                 started = time.monotonic()
                 deadline = started + timeout  # until the next start

@@ -22,8 +22,10 @@ import time
 import traceback
 from typing import Any, Optional
 
+from gradlint.findings import Span
 from gradlint.model import scratch
 from gradlint.model.forking import can_fork, run_file_forked
+from gradlint.model.messages import Analysed, Event, Failed, ModelResult, ProbeError, Skipped
 
 _loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
 _import_done: Optional[int] = None  # pipe to the forking parent: one line once a file's import ended
@@ -33,9 +35,9 @@ class Channel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, event: dict[str, Any], fresh_line: bool = False) -> None:
+    def send(self, event: Event, fresh_line: bool = False) -> None:
         # fresh_line: a child that died may have left half an event on the line
-        data = (("\n" if fresh_line else "") + json.dumps(event, default=str) + "\n").encode("utf-8")
+        data = (("\n" if fresh_line else "") + json.dumps(event.to_dict(), default=str) + "\n").encode("utf-8")
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
@@ -158,7 +160,7 @@ def _resolve(module: Any, dotted: str) -> Any:
     return target
 
 
-def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is_user: Any) -> dict[str, Any]:
+def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is_user: Any) -> ModelResult:
     import torch
     import torch.nn as nn
 
@@ -174,7 +176,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
     def enter(name: str) -> float:
         nonlocal stage
         stage = name
-        channel.send({"event": "stage", "index": index, "stage": name})
+        channel.send(Event("stage", index=index, stage=name))
         return time.perf_counter()
 
     started = time.perf_counter()
@@ -187,8 +189,8 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         try:
             factory = _resolve(module, candidate["callable"])
         except AttributeError:
-            return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
-                    "reason": f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'"}
+            return Failed("build", f"{os.path.basename(candidate['file'])} defines no '{candidate['callable']}'",
+                          time.perf_counter() - started)
         # the same seed as the probe: weights, init verdicts and measurements repeat run to run
         torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
         arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
@@ -197,22 +199,22 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
                                                int((job.get("probe") or {}).get("seed", 0)), int(job.get("memory_limit", 0)),
                                                int(candidate.get("models_in_file", 1)))
         if not isinstance(model, nn.Module):
-            return {"status": "error", "stage": "build", "seconds": time.perf_counter() - started,
-                    "reason": f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module"}
+            return Failed("build", f"{candidate['callable']}() returned a {type(model).__name__}, not an nn.Module",
+                          time.perf_counter() - started)
         if type(model).forward is nn.Module.forward:
             # a container of layers (no forward of its own) is not a model to run
-            return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
-                    "reason": f"{type(model).__name__} defines no forward()"}
+            return Skipped(f"{type(model).__name__} defines no forward()", "build", time.perf_counter() - started)
         if not extract.has_weight_layer(model):
             # an activation, a norm, a post-processor: a part of a model, not one to check
-            return {"status": "skipped", "stage": "build", "seconds": time.perf_counter() - started,
-                    "reason": f"{type(model).__name__} has no weight layer: a part of a model, not a model"}
+            return Skipped(f"{type(model).__name__} has no weight layer: a part of a model, not a model", "build",
+                           time.perf_counter() - started)
         timings["build"] = time.perf_counter() - mark
         mark = enter("trace")
         graph_module, note = trace_model(model, is_user)
         timings["trace"] = time.perf_counter() - mark
         mark = enter("analyse")
-        fallback = (candidate["file"], candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]))
+        fallback = Span(candidate["line"], candidate.get("column", 1), candidate["line"], candidate.get("column", 1) + len(candidate["callable"]),
+                        candidate["file"])
         structure = "fx"
         if graph_module is not None:
             graph = extract.from_fx(model, graph_module, is_user, fallback)
@@ -229,18 +231,15 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         })
         if too_large:
             graph["probe_skipped"] = too_large
-        result: dict[str, Any] = {"status": "ok", "graph": graph, "timings": timings}
         probe_settings = job.get("probe") or {}
+        probe = None
         if probe_settings.get("enabled") and not too_large:
             mark = enter("probe")
-            result["probe"] = _probe(model, graph_module, graph, candidate, module, probe_settings, is_user, job)
+            probe = _probe(model, graph_module, graph, candidate, module, probe_settings, is_user, job)
             timings["probe"] = time.perf_counter() - mark
-        result["seconds"] = time.perf_counter() - started
-        result["memory"] = _memory_mb()
-        return result
+        return Analysed(graph, timings, probe, time.perf_counter() - started, _memory_mb())
     except BaseException as error:  # noqa: BLE001 - user code: SystemExit included
-        return {"status": "error", "stage": stage, "seconds": time.perf_counter() - started,
-                "reason": describe(error, is_user, job.get("memory_limit", 0))}
+        return Failed(stage, describe(error, is_user, job.get("memory_limit", 0)), time.perf_counter() - started)
     finally:
         try:  # the model may have changed the working directory
             os.chdir(job.get("scratch") or job["root"])
@@ -277,7 +276,7 @@ def _probe(model: Any, graph_module: Any, graph: dict, candidate: dict, module: 
     try:
         return probe_model(model, graph_module, graph, candidate, module.__dict__, settings)
     except BaseException as error:  # noqa: BLE001 - the probe runs user code too
-        return {"error": {"kind": "failed", "message": describe(error, is_user, job.get("memory_limit", 0))}}
+        return {"error": ProbeError("failed", describe(error, is_user, job.get("memory_limit", 0))).to_dict()}
 
 
 def _memory_mb() -> dict[str, float]:
@@ -331,9 +330,9 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
     for candidate in candidates:
         if progress is not None:
             os.write(progress, f"{candidate['index']}\n".encode())
-        channel.send({"event": "start", "index": candidate["index"]})
+        channel.send(Event("start", index=candidate["index"]))
         result = analyse(candidate, job, channel, is_user)
-        channel.send({"event": "result", "index": candidate["index"], "result": result})
+        channel.send(Event("result", index=candidate["index"], result=result))
         from gradlint.model.budget import release_memory  # torch is imported by now
 
         release_memory()
@@ -349,7 +348,7 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
         _run_file(left, job, channel, is_user, progress=progress)
 
     def crashed(index: int, returncode: int) -> None:
-        channel.send({"event": "crashed", "index": index, "returncode": returncode}, fresh_line=True)
+        channel.send(Event("crashed", index=index, returncode=returncode), fresh_line=True)
 
     run_file_forked(candidates, in_child, crashed)
 
@@ -363,7 +362,7 @@ def main() -> None:
     try:
         import torch  # noqa: F401
     except BaseException as error:  # noqa: BLE001 - a broken torch install is "no torch" too
-        channel.send({"event": "no-torch", "message": f"{type(error).__name__}: {error}".splitlines()[0]})
+        channel.send(Event("no-torch", message=f"{type(error).__name__}: {error}".splitlines()[0]))
         os._exit(0)
     from gradlint.model.locate import UserFiles, install_creation_hook
 
@@ -375,7 +374,7 @@ def main() -> None:
     folders = job.get("user_folders") or sorted({os.path.dirname(c["file"]) for c in job["candidates"]})
     is_user = UserFiles([job["root"]] + list(folders))
     install_creation_hook(is_user)
-    channel.send({"event": "ready", "torch": torch.__version__})
+    channel.send(Event("ready", torch=torch.__version__))
     by_file: dict[str, list[dict[str, Any]]] = {}
     for candidate in job["candidates"]:
         by_file.setdefault(candidate["file"], []).append(candidate)
@@ -384,7 +383,7 @@ def main() -> None:
             _run_file_forked(candidates, job, channel, is_user)
         else:
             _run_file(candidates, job, channel, is_user)
-    channel.send({"event": "done"})
+    channel.send(Event("done"))
     os._exit(0)  # threads the model code started must not keep the worker alive
 
 

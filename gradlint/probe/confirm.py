@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gradlint.apply import apply_rules
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Finding, Severity
 from gradlint.probe.summary import ProbeSummary, build_summary
@@ -87,18 +88,8 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
             finding.confirmation = Confirmation("not-probed", {"reason": reason})
         return []
     summary = build_summary(graph, probe, _heads(model_result))
-    findings: list[Finding] = []
-    for rule in _probe_rules(settings):
-        for report in rule.check(summary, settings.options_for(rule.code, rule.options)):
-            span = report.span
-            findings.append(Finding(
-                code=rule.code, name=rule.name, severity=rule.severity,
-                path=str(report.extra.get("path") or summary.place.path), line=span.line, column=span.column,
-                end_line=span.end_line, end_column=span.end_column, message=report.message, model=summary.model,
-                # a measured finding is its own evidence
-                confirmation=Confirmation("confirmed", {k: _round(v) if isinstance(v, float) else v
-                                                        for k, v in report.extra.items() if k not in ("model", "path")}),
-            ))
+    # a measured finding is its own evidence (gradlint.apply confirms it with its numbers)
+    findings = apply_rules(_probe_rules(settings), summary, settings, summary.place.path, summary.model)
     measured = {f.code for f in findings}
     for finding in static:
         finding.confirmation = confirmation_for(finding.code, summary, measured)

@@ -9,6 +9,8 @@ from typing import Any, Optional
 import torch
 from torch import nn
 
+from gradlint.findings import Span
+
 
 def reachable_parameters(output: Any) -> set[int]:
     """The ids of the leaf tensors (parameters) any tensor of ``output`` depends on,
@@ -67,12 +69,13 @@ def no_grad_entries(recorder: Any, grads: list[float], weights: list[float]) -> 
         }
         location = created_location(recorder.modules, module_name)
         if location:
-            entry.update(zip(("file", "line", "column", "end_line", "end_column"), location))
+            entry.update(file=location.path, line=location.line, column=location.column, end_line=location.end_line,
+                         end_column=location.end_column)
         found.append(entry)
     return found
 
 
-def created_location(modules: dict[str, nn.Module], path: str) -> Optional[tuple]:
+def created_location(modules: dict[str, nn.Module], path: str) -> Optional[Span]:
     """Where the user created the module at ``path``, else its nearest created parent."""
     from gradlint.model.locate import created_at
 

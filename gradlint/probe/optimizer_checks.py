@@ -14,29 +14,31 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from gradlint.config import Settings
-from gradlint.findings import Confirmation, Finding
+from gradlint.apply import findings_of
+from gradlint.findings import Finding, Span
 from gradlint.inprocess.facts import GroupFact, LayerFact, ParamFact, PreflightSummary
-from gradlint.probe.summary import Place, ProbeSummary
+from gradlint.probe.summary import ProbeSummary, entry_place
 from gradlint.registry import all_rules, is_selected
 
 
-def preflight_summary(facts: dict[str, Any], model: str, place: Place) -> PreflightSummary:
+def preflight_summary(facts: dict[str, Any], model: str, place: Span) -> PreflightSummary:
     """The preflight rules' summary from the worker's ``optimizer_facts``."""
     params = [ParamFact(
         name=str(p.get("name")), module=str(p.get("module", "")), module_type=str(p.get("type", "")),
         kind=str(p.get("kind", "other")), numel=int(p.get("numel") or 0), trainable=bool(p.get("trainable")),
-        got_grad=p.get("got_grad"), group=p.get("group"), changed=p.get("changed"), place=Place.of(p, place),
+        got_grad=p.get("got_grad"), group=p.get("group"), changed=p.get("changed"), place=entry_place(p, place),
     ) for p in facts.get("params") or []]
     # lr 0 under a scheduler of the script: the scheduler sets the rate (GL405's warm-up exemption)
     groups = [GroupFact(index=int(g["index"]), lr=g.get("lr"), weight_decay=float(g.get("weight_decay") or 0.0),
                         warmup_from_zero=bool(g.get("scheduled")) and g.get("lr") == 0)
               for g in facts.get("groups") or []]
     layers = [LayerFact(str(l.get("name")), str(l.get("type")), bool(l.get("trainable")), int(l.get("numel") or 0),
-                        Place.of(l, place)) for l in facts.get("layers") or []]
+                        entry_place(l, place)) for l in facts.get("layers") or []]
     span = facts.get("span") or []
-    optimizer_place: Optional[Place] = None
+    optimizer_place: Optional[Span] = None
     if facts.get("shown") and len(span) == 4:
-        optimizer_place = Place(str(facts["shown"]), *(int(v) for v in span))
+        line, column, end_line, end_column = (int(v) for v in span)
+        optimizer_place = Span(line, column, end_line, end_column, str(facts["shown"]))
     return PreflightSummary(model=model, place=place, params=params, groups=groups, layers=layers,
                             optimizer=facts.get("optimizer"), optimizer_place=optimizer_place,
                             steps=int(facts.get("steps") or 0))
@@ -55,13 +57,6 @@ def optimizer_findings(summary: ProbeSummary, probe: dict[str, Any], settings: S
             continue
         if code == "GL404" and facts.get("model_in_file"):
             continue  # the model's class is in the optimiser's file: the static pass reports it (lint.py)
-        for report in rule.check(preflight, settings.options_for(code, rule.options)):
-            span = report.span
-            numbers = {k: v for k, v in report.extra.items() if k not in ("model", "path")}
-            found.append(Finding(
-                code=code, name=rule.name, severity=rule.severity,
-                path=str(report.extra.get("path") or summary.place.path), line=span.line, column=span.column,
-                end_line=span.end_line, end_column=span.end_column, message=report.message, model=summary.model,
-                confirmation=Confirmation("confirmed", numbers) if report.message.startswith("measured") else None,
-            ))
+        found += findings_of(rule, rule.check(preflight, settings.options_for(code, rule.options)),
+                             summary.place.path, summary.model)
     return found

@@ -19,7 +19,6 @@ from torch import nn
 
 from gradlint.model.extract import module_kind
 
-_WHERE = ("file", "line", "column", "end_line", "end_column")
 
 
 def _parameters_at(model: nn.Module, modules: dict[str, nn.Module], path: str) -> Optional[list[nn.Parameter]]:
@@ -131,7 +130,8 @@ class ScriptOptimizer:
         def place(path: str) -> dict[str, Any]:
             if path not in places:
                 location = created_location(modules, path)
-                places[path] = dict(zip(_WHERE, location)) if location else {}
+                places[path] = ({"file": location.path, "line": location.line, "column": location.column,
+                                 "end_line": location.end_line, "end_column": location.end_column} if location else {})
             return places[path]
 
         params = []

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
+
+from gradlint.findings import Span, shown_path
 
 
 def activation_kind(type_name: str) -> Optional[str]:
@@ -41,40 +42,24 @@ def activation_kind(type_name: str) -> Optional[str]:
     return None
 
 
-def shown_path(file: str) -> str:
-    try:
-        return Path(file).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
-        return Path(file).as_posix()
-
-
-@dataclass
-class Place:
-    """Where something is in the user's code (1-based, exclusive end column)."""
-
-    path: str
-    line: int
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
-
-    @classmethod
-    def of(cls, entry: dict, fallback: "Place") -> "Place":
-        file, line = entry.get("shown") or entry.get("file"), entry.get("line")
-        if not file or not line:
-            return fallback
-        path = entry.get("shown") or shown_path(file)
-        column = int(entry.get("column") or 1)
-        end_line = int(entry.get("end_line") or line)
-        end_column = int(entry.get("end_column") or column + 1)
-        return cls(path, int(line), column, end_line, end_column)
+def entry_place(entry: dict, fallback: Span) -> Span:
+    """Where a graph entry (layer, activation) is, as shown to the user; ``fallback``
+    (the model's place) when the worker found none."""
+    file, line = entry.get("shown") or entry.get("file"), entry.get("line")
+    if not file or not line:
+        return fallback
+    path = entry.get("shown") or shown_path(file)
+    column = int(entry.get("column") or 1)
+    end_line = int(entry.get("end_line") or line)
+    end_column = int(entry.get("end_column") or column + 1)
+    return Span(int(line), column, end_line, end_column, path)
 
 
 @dataclass
 class LayerMeasure:
     name: str
     type: str
-    place: Place
+    place: Span
     depth: int = 0
     init: str = ""
     grad_norm: Optional[float] = None
@@ -103,7 +88,7 @@ class ActivationMeasure:
     type: str
     family: str
     kind: Optional[str]
-    place: Place
+    place: Span
     saturated: Optional[float] = None
     dead: Optional[float] = None
     head: bool = False  # no weight layer after it: an output head
@@ -112,7 +97,7 @@ class ActivationMeasure:
 @dataclass
 class ProbeSummary:
     model: str
-    place: Place
+    place: Span
     layers: list[LayerMeasure] = field(default_factory=list)
     activations: list[ActivationMeasure] = field(default_factory=list)
     global_grad_norm: Optional[float] = None
@@ -199,16 +184,15 @@ class ProbeSummary:
 
 def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset()) -> ProbeSummary:
     """Join the worker's probe dict to the graph's layers/activations by name and order."""
-    model_place = Place(graph.get("shown") or shown_path(graph.get("file", "")) or "?", int(graph.get("line") or 1),
-                        int(graph.get("column") or 1))
-    model_place.end_line, model_place.end_column = model_place.line, model_place.column + 1
+    line, column = int(graph.get("line") or 1), int(graph.get("column") or 1)
+    model_place = Span(line, column, line, column + 1, graph.get("shown") or shown_path(graph.get("file", "")) or "?")
     graph_layers = {layer.get("name"): layer for layer in graph.get("layers") or []}
     layers = []
     for measured in probe.get("layers") or []:
         info = graph_layers.get(measured.get("name"), {})
         layers.append(LayerMeasure(
             name=measured.get("name", "?"), type=info.get("type") or measured.get("type", "?"),
-            place=Place.of(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
+            place=entry_place(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
             **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
                                             "forward_signal", "grad_norm_last", "forward_signal_span",
                                             "backward_norm", "backward_norm_span")},
@@ -220,7 +204,7 @@ def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset())
         type_name = str(info.get("type") or measured.get("type") or "")
         activations.append(ActivationMeasure(
             name=measured.get("name", "?"), type=type_name, family=info.get("family") or measured.get("family") or "",
-            kind=activation_kind(type_name), place=Place.of(info, model_place),
+            kind=activation_kind(type_name), place=entry_place(info, model_place),
             saturated=measured.get("saturated"), dead=measured.get("dead"), head=index in heads,
         ))
     return ProbeSummary(

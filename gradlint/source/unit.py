@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from gradlint.registry import Span
+from gradlint.findings import Span
 from gradlint.source.nodes import Located
 
 

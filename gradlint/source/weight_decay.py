@@ -27,7 +27,7 @@ from typing import Any, Iterator, Optional
 
 from gradlint.inprocess.facts import GroupFact, ParamFact, PreflightSummary
 from gradlint.source.optimizer_params import literal, module_constants, read_selection
-from gradlint.probe.summary import Place
+from gradlint.findings import Span
 from gradlint.source.names import Names, dotted
 from gradlint.source.unit import SourceUnit
 
@@ -133,8 +133,8 @@ def static_summaries(unit: SourceUnit) -> Iterator[PreflightSummary]:
 
 def _summary(unit: SourceUnit, call: ast.Call, optimizer: str, decay: float, constructor: str, names: Names,
              classes: _Classes, constants: dict[str, Any]) -> Optional[PreflightSummary]:
-    span = Place(unit.path, call.lineno, call.col_offset + 1, call.end_lineno or call.lineno,
-                 (call.end_col_offset or call.col_offset) + 1)
+    span = Span(call.lineno, call.col_offset + 1, call.end_lineno or call.lineno,
+                (call.end_col_offset or call.col_offset) + 1, unit.path)
     lr = next((literal(k.value, constants) for k in call.keywords if k.arg == "lr"), None)
     group = GroupFact(index=0, lr=lr if isinstance(lr, (int, float)) else None, weight_decay=decay)
     if constructor in classes.classes:
@@ -144,7 +144,7 @@ def _summary(unit: SourceUnit, call: ast.Call, optimizer: str, decay: float, con
             return None
         params = [ParamFact(name=attribute, module=attribute, module_type=layer_type, kind=kind, numel=0,
                             trainable=True, group=0) for attribute, layer_type, kind in layers]
-        place = Place(unit.path, cls.lineno, cls.col_offset + 1, cls.lineno, cls.col_offset + 7 + len(cls.name))
+        place = Span(cls.lineno, cls.col_offset + 1, cls.lineno, cls.col_offset + 7 + len(cls.name), unit.path)
         return PreflightSummary(model=constructor, place=place, params=params, groups=[group], optimizer=optimizer,
                                 optimizer_place=span, measured=False)
     library = _library_model(names.qualify(ast.parse(constructor, mode="eval").body) or constructor)
