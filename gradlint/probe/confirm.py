@@ -23,10 +23,9 @@ from gradlint.apply import apply_rules
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Finding, Severity
 from gradlint.probe.summary import ProbeSummary, build_summary
-from gradlint.probe.verdicts import default_confirm, rounded
+from gradlint.probe.verdicts import default_confirm
 from gradlint.registry import Rule, all_rules, is_selected
 
-_round = rounded  # the measured findings' evidence is rounded the same way
 
 
 def _probe_rules(settings: Settings) -> list[Rule]:

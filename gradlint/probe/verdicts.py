@@ -15,16 +15,13 @@ signals moved by 100x (:func:`signals_moved`), refuted otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
+from gradlint.apply import round_evidence
 from gradlint.findings import Confirmation
 from gradlint.probe.summary import ProbeSummary
 
 CONFIRM_FACTOR = 1e-2  # a 100x change of a signal across the model
-
-
-def rounded(value: Optional[float]) -> Optional[float]:
-    return None if value is None else float(f"{value:.3g}")
 
 
 def evidence(summary: ProbeSummary) -> dict[str, Any]:
@@ -32,20 +29,20 @@ def evidence(summary: ProbeSummary) -> dict[str, Any]:
     found: dict[str, Any] = {}
     backward = summary.backward_ratio()
     if backward:
-        found["backward_signal_ratio"] = rounded(backward[0])
+        found["backward_signal_ratio"] = round_evidence(backward[0])
     forward = summary.forward_ratio()
     if forward:
-        found["forward_signal_ratio"] = rounded(forward[0])
+        found["forward_signal_ratio"] = round_evidence(forward[0])
     grads = [l.grad_norm for l in summary.layers if l.grad_norm]
     if len(grads) >= 2:
-        found["weight_grad_ratio"] = rounded(summary.layers[0].grad_norm / max(grads)) if summary.layers[0].grad_norm else 0.0
+        found["weight_grad_ratio"] = round_evidence(summary.layers[0].grad_norm / max(grads)) if summary.layers[0].grad_norm else 0.0
     saturated = [a.saturated for a in summary.activations if a.saturated is not None and not a.head]
     if saturated:
-        found["max_saturated_fraction"] = rounded(max(saturated))
+        found["max_saturated_fraction"] = round_evidence(max(saturated))
     dead = [a.dead for a in summary.activations if a.dead is not None]
     if dead:
-        found["max_dead_fraction"] = rounded(max(dead))
-    found["global_grad_norm"] = rounded(summary.global_grad_norm) if summary.global_grad_norm is not None else None
+        found["max_dead_fraction"] = round_evidence(max(dead))
+    found["global_grad_norm"] = round_evidence(summary.global_grad_norm) if summary.global_grad_norm is not None else None
     if summary.nonfinite:
         found["nonfinite"] = len(summary.nonfinite)
     return found
