@@ -130,3 +130,15 @@ def test_half_an_event_from_a_dying_model_does_not_reach_the_user(tmp_path):
     assert [(f["path"], f["code"]) for f in report["findings"]] == [("a_dies_mid_write.py", "GL002")]
     assert "exited with code 1" in report["findings"][0]["message"]
     assert [m["name"] for m in report["models"] if m.get("probe")] == ["Fine"]
+
+
+def test_ignore_gl002_by_name_silences_a_build_failure_but_a_narrow_select_does_not(tmp_path):
+    (tmp_path / "broken.py").write_text(
+        HEADER + "class Broken(nn.Module):\n    def __init__(self):\n        super().__init__()\n        raise ValueError('no config')\n"
+    )
+    plain = json.loads(run_gradlint("--no-cache", "--output-format", "json", "--select", "GL1", "broken.py", cwd=tmp_path).stdout)
+    assert [(f["code"], f["line"]) for f in plain["findings"]] == [("GL002", 5)]
+    assert "ValueError: no config" in plain["findings"][0]["message"]
+    ignored = json.loads(run_gradlint("--no-cache", "--output-format", "json", "--ignore", "GL002", "broken.py", cwd=tmp_path).stdout)
+    assert ignored["findings"] == []
+    assert [m["status"] for m in ignored["models"]] == ["failed"]  # still said in the models summary

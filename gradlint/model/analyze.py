@@ -20,7 +20,7 @@ from gradlint.model.graph import ModelGraph
 from gradlint.model.messages import Analysed, Failed, ModelResult, NeedsArguments, NoTorch, Skipped
 from gradlint.model.outcome import LoadFailure, ModelOutcome, ProbeFailure
 from gradlint.model.pool import run_workers
-from gradlint.registry import Rule, all_rules
+from gradlint.registry import Rule, all_rules, is_selected
 from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe", "preflight")  # preflight: GL402-GL405 on the script's optimiser
@@ -57,12 +57,13 @@ def _load_failure(result: Failed, others: Sequence[Candidate] = (), same_as: Opt
 
 def _outcome_findings(outcome: ModelOutcome, settings: Settings) -> list[Finding]:
     """The findings of the rules about the analysis itself (GL002, GL003). They run
-    whatever the selection, as the analysis's own notices always have."""
+    whatever the selection (a run selecting only GL1 still says which model it could
+    not analyse), unless ignored by name (``--ignore GL002``, as GL002's hint says)."""
     # a failure of this machine, not of the code, is a notice (README)
     environment_only = outcome.load_failure is not None and outcome.load_failure.environment
     findings = []
     for rule in all_rules().values():
-        if rule.scope != "model" or rule.reads != "outcome":
+        if rule.scope != "model" or rule.reads != "outcome" or not is_selected(rule.code, ["ALL"], settings.ignore):
             continue
         for report in rule.check(outcome, settings.options_for(rule.code, rule.options)):
             findings.append(engine_finding(rule, report.span, report.message, outcome.path, outcome.name,
