@@ -18,6 +18,7 @@ from gradlint.model.examples import with_batch
 from gradlint.model.graph import ModelGraph
 from gradlint.model.pool import run_workers
 from gradlint.registry import Report, Rule, Span, all_rules
+from gradlint.source.index import FileIndex, decode_source
 from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe")
@@ -90,9 +91,10 @@ def _failure_message(candidate: Candidate, result: dict[str, Any], others: Seque
 
 def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings,
                    cli_models: Sequence[str] = (), cli_input: Any = None,
-                   jobs: Optional[int] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Findings and JSON ``models`` entries for every model of the run (unsuppressed)."""
-    findings, models = judge(collect(files, settings, cli_models, cli_input, jobs), rules, settings)
+                   jobs: Optional[int] = None, index: Optional[FileIndex] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Findings and JSON ``models`` entries for every model of the run (unsuppressed);
+    ``index``: the run's files as already read (for the cache key), else read here."""
+    findings, models = judge(collect(files, settings, cli_models, cli_input, jobs, index), rules, settings)
     return merge_across_models(findings), models
 
 
@@ -114,10 +116,12 @@ def merge_across_models(findings: list[Finding]) -> list[Finding]:
 
 
 def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
-            cli_input: Any = None, jobs: Optional[int] = None) -> list[tuple[Candidate, dict[str, Any]]]:
+            cli_input: Any = None, jobs: Optional[int] = None,
+            index: Optional[FileIndex] = None) -> list[tuple[Candidate, dict[str, Any]]]:
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
-    candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    index = index if index is not None else FileIndex(settings.root)
+    candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root, index)
     batch = int(settings.probe.get("batch-size", 8))
     for candidate in candidates:
         if candidate.example_input and isinstance(candidate.input, str):
@@ -135,7 +139,7 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         from gradlint.probe.optimizer_source import optimizers_for
 
         # which optimiser a --probe-steps run uses, read statically from the run's files
-        specs = optimizers_for(candidates, files, settings.probe)
+        specs = optimizers_for(candidates, files, settings.probe, index)
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
     results = run_workers(sent, job, float(settings.timeout), jobs)
     missing = {"status": "error", "stage": "start", "reason": "no result"}
@@ -277,7 +281,7 @@ def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
         by_path.setdefault(finding.path, []).append(finding)
     for path, group in by_path.items():
         try:
-            text = Path(path).read_bytes().decode("utf-8", errors="replace")
+            text = decode_source(Path(path).read_bytes())[0]  # as the linter decodes it
         except OSError:
             text = ""
         kept.extend(filter_findings(group, SourceUnit(path, text), settings))
