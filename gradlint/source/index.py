@@ -102,10 +102,14 @@ class FileIndex:
         self._files: dict[Path, IndexedFile] = {}
         self._is_file: dict[Path, bool] = {}
         self._is_dir: dict[Path, bool] = {}
+        self._real: dict[Path, Path] = {}
+        # (importing folder, module, level, entry folder) -> file: a folder's files import alike
+        self._resolved: dict[tuple[Path, str, int, Optional[Path]], Optional[Path]] = {}
+        self._folders: dict[tuple[Path, Optional[Path]], list[Path]] = {}
 
     def read(self, path: Path) -> IndexedFile:
         """The file at ``path``, read and decoded on first use."""
-        real = Path(path).resolve()
+        real = self._resolve(Path(path))
         found = self._files.get(real)
         if found is None:
             found = self._files[real] = _read(real)
@@ -129,10 +133,16 @@ class FileIndex:
         """The project file ``from_file`` gets by importing ``module`` (``level`` leading
         dots), or None when it is not a project file (torch, site-packages, missing).
         ``entry``: the script that runs, whose folder Python puts on ``sys.path``."""
-        origin = Path(from_file).resolve()
+        folder = self._resolve(Path(from_file)).parent
+        key = (folder, module, level, self._resolve(Path(entry)).parent if entry is not None else None)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve_in(folder, module, level, key[3])
+        return self._resolved[key]
+
+    def _resolve_in(self, folder: Path, module: str, level: int, entry_folder: Optional[Path]) -> Optional[Path]:
         parts = [p for p in module.split(".") if p] if module else []
         if level:
-            base = origin.parent
+            base = folder
             for _ in range(level - 1):
                 if base.parent == base:
                     return None
@@ -140,20 +150,25 @@ class FileIndex:
             return self._module_at(base, parts)
         if not parts:
             return None
-        for folder in self.search_folders(origin, entry):
-            found = self._module_at(folder, parts)
+        for place in self._search(folder, entry_folder):
+            found = self._module_at(place, parts)
             if found is not None:
                 return found
         return None
 
     def search_folders(self, from_file: Path, entry: Optional[Path] = None) -> list[Path]:
         """Where an absolute import of ``from_file`` is looked for, in order."""
-        chain = self._folders_above(Path(from_file).resolve().parent)
-        if entry is not None:
-            chain += self._folders_above(Path(entry).resolve().parent)
-        plain = list(dict.fromkeys(chain))
-        sources = [folder / "src" for folder in plain if self._dir(folder / "src")]
-        return list(dict.fromkeys(plain + sources))
+        entry_folder = self._resolve(Path(entry)).parent if entry is not None else None
+        return list(self._search(self._resolve(Path(from_file)).parent, entry_folder))
+
+    def _search(self, folder: Path, entry_folder: Optional[Path]) -> list[Path]:
+        key = (folder, entry_folder)
+        if key not in self._folders:
+            chain = self._folders_above(folder) + (self._folders_above(entry_folder) if entry_folder else [])
+            plain = list(dict.fromkeys(chain))
+            sources = [place / "src" for place in plain if self._dir(place / "src")]
+            self._folders[key] = list(dict.fromkeys(plain + sources))
+        return self._folders[key]
 
     def within_project(self, path: Path) -> bool:
         if _INSTALLED.intersection(path.parts):
@@ -175,9 +190,15 @@ class FileIndex:
         candidates = (stem.with_suffix(".py"), stem / "__init__.py") if parts else (stem / "__init__.py",)
         for candidate in candidates:
             if self._file(candidate):
-                found = candidate.resolve()
+                found = self._resolve(candidate)
                 return found if self.within_project(found) else None
         return None
+
+    def _resolve(self, path: Path) -> Path:
+        known = self._real.get(path)
+        if known is None:
+            known = self._real[path] = path.resolve()
+        return known
 
     def _file(self, path: Path) -> bool:
         known = self._is_file.get(path)
