@@ -6,8 +6,11 @@ the batch loop that steps the optimiser. Only schedulers from `torch.optim.lr_sc
 and their kind (a `...LR` class, `get_*_schedule*` factories such as transformers'
 `get_linear_schedule_with_warmup`, a scheduler passed in as a parameter) are read, and
 only a bare `step()`: `step(epoch)` or `step(metric)` sets its value explicitly, and
-schedulers of other libraries (timm's `step(epoch)`, a class of the file that is not an
-`LRScheduler`) have their own contract. A scheduler stepped under `if epoch > 0:` /
+schedulers of other libraries (timm's `step(epoch)`, a class of the project that is not an
+`LRScheduler`) have their own contract. A scheduler class of the project's own modules
+(`from utils.schedules import WarmupCosine`) is read through its imports: it counts when
+it subclasses `LRScheduler`/`_LRScheduler` (or a `...LR` class), directly or through
+other project classes. A scheduler stepped under `if epoch > 0:` /
 `if i > 0:` is deferred on purpose and not flagged.
 
 ## Why is this bad?
@@ -47,6 +50,7 @@ None.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -58,6 +62,7 @@ from gradlint.source.loops import (
 )
 from gradlint.source.micro_batches import parent_block
 from gradlint.source.names import dotted
+from gradlint.source.project_classes import ProjectClass, base_names, project_class
 
 CODE = "GL209"
 NAME = "scheduler-before-step"
@@ -116,6 +121,24 @@ for x, y in loader:
     criterion(model(x), y).backward()
     optimizer.step()
 """
+    ),
+    Valid(  # a class of a project module that is no LRScheduler, whatever its name
+        """
+from utils.schedules import LinearWarmupLR
+
+schedule = LinearWarmupLR(optimizer, warmup=500)
+for x, y in loader:
+    schedule.step()
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+""",
+        files=(
+            ("utils/__init__.py", ""),
+            ("utils/schedules.py", "class LinearWarmupLR:\n    def __init__(self, optimizer, warmup):\n"
+                                   "        self.optimizer, self.warmup = optimizer, warmup\n"
+                                   "    def step(self):\n        pass\n"),
+        ),
     ),
     Valid(  # the generator's scheduler after the generator's step, in a GAN
         """
@@ -190,6 +213,37 @@ for epoch in range(90):
 """,
         line=5,
     ),
+    Invalid(  # a scheduler class of the project's own package, an LRScheduler through its base
+        """
+from utils.schedules import WarmupCosine
+
+scheduler = WarmupCosine(optimizer, warmup=500)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    scheduler.step()
+    optimizer.step()
+""",
+        line=8,
+        files=(
+            ("utils/__init__.py", ""),
+            ("utils/base.py", "from torch.optim.lr_scheduler import _LRScheduler\n\n"
+                              "class CosineBase(_LRScheduler):\n    pass\n"),
+            ("utils/schedules.py", "from .base import CosineBase\n\nclass WarmupCosine(CosineBase):\n"
+                                   "    def __init__(self, optimizer, warmup):\n"
+                                   "        self.warmup = warmup\n        super().__init__(optimizer)\n"),
+        ),
+        fixed="""
+from utils.schedules import WarmupCosine
+
+scheduler = WarmupCosine(optimizer, warmup=500)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+    scheduler.step()
+""",
+    ),
     Invalid(  # the same, with the batch loop in a helper
         """
 import torch
@@ -254,9 +308,10 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
         return True  # passed in: a torch scheduler unless it says otherwise
     callee = binding.call
     last = callee.rsplit(".", 1)[-1]
-    local = _local_class(summary, last) if "." not in callee else None
-    if local is not None:
-        return any((dotted(base) or "").rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in local.bases)
+    found = _project_class(summary, binding.node, callee)
+    if found is not None:  # a class of this file or of a project module: its bases say what it is
+        files = summary.facts.project_files
+        return any(base.rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in base_names(found, files))
     return (
         "lr_scheduler" in callee
         or last.endswith("LR")
@@ -264,10 +319,19 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
     )
 
 
-def _local_class(summary: TrainingSummary, name: str) -> Optional[ast.ClassDef]:
+def _project_class(summary: TrainingSummary, built: ast.AST, callee: str) -> Optional[ProjectClass]:
+    """The class the scheduler was built from when it is the project's own: defined in
+    this file (at any depth), or imported from a project module."""
     tree = summary.unit.tree
     assert tree is not None
-    return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
+    path = Path(summary.unit.path)
+    if "." not in callee:
+        local = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == callee), None)
+        if local is not None:
+            return ProjectClass(local, tree, path)
+    if not isinstance(built, ast.Call):
+        return None
+    return project_class(built.func, tree, path, summary.facts.project_files)
 
 
 def _deferred(guard: ast.expr) -> bool:
