@@ -10,7 +10,8 @@ schedulers of other libraries (timm's `step(epoch)`, a class of the project that
 `LRScheduler`) have their own contract. A scheduler class of the project's own modules
 (`from utils.schedules import WarmupCosine`) is read through its imports: it counts when
 it subclasses `LRScheduler`/`_LRScheduler` (or a `...LR` class), directly or through
-other project classes. A scheduler stepped under `if epoch > 0:` /
+other project classes, and keeps the base's `step()` (one of its own, which sets the coming
+update's rate from the optimiser's count, has its own contract). A scheduler stepped under `if epoch > 0:` /
 `if i > 0:` is deferred on purpose and not flagged.
 
 ## Why is this bad?
@@ -62,7 +63,7 @@ from gradlint.source.loops import (
 )
 from gradlint.source.micro_batches import parent_block
 from gradlint.source.names import dotted
-from gradlint.source.project_classes import ProjectClass, base_names, project_class
+from gradlint.source.project_classes import base_names, built_class, lineage
 
 CODE = "GL209"
 NAME = "scheduler-before-step"
@@ -139,6 +140,20 @@ for x, y in loader:
                                    "        self.optimizer, self.warmup = optimizer, warmup\n"
                                    "    def step(self):\n        pass\n"),
         ),
+    ),
+    Valid(  # an LRScheduler of the project whose own step() sets the coming update's rate
+        """
+from schedules import WarmupPoly
+
+scheduler = WarmupPoly(optimizer, warmup=0.01)
+for x, y in loader:
+    criterion(model(x), y).backward()
+    scheduler.step()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        files=(("schedules.py", "from torch.optim.lr_scheduler import _LRScheduler\n\nclass WarmupPoly(_LRScheduler):\n"
+                "    def step(self, epoch=None):\n        self.last_epoch = self.optimizer.state_steps + 1\n"),),
     ),
     Valid(  # the generator's scheduler after the generator's step, in a GAN
         """
@@ -308,10 +323,13 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
         return True  # passed in: a torch scheduler unless it says otherwise
     callee = binding.call
     last = callee.rsplit(".", 1)[-1]
-    found = _project_class(summary, binding.node, callee)
+    assert summary.unit.tree is not None
+    found = built_class(binding.node, callee, summary.unit.tree, Path(summary.unit.path), summary.facts.project_files)
     if found is not None:  # a class of this file or of a project module: its bases say what it is
-        files = summary.facts.project_files
-        return any(base.rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in base_names(found, files))
+        chain = lineage(found, summary.facts.project_files)
+        if any(_own_step(c.node) for c in chain):
+            return False  # its own step() (the next update's rate from the optimiser's count): its own contract
+        return any(base.rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in base_names(chain))
     return (
         "lr_scheduler" in callee
         or last.endswith("LR")
@@ -319,19 +337,15 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
     )
 
 
-def _project_class(summary: TrainingSummary, built: ast.AST, callee: str) -> Optional[ProjectClass]:
-    """The class the scheduler was built from when it is the project's own: defined in
-    this file (at any depth), or imported from a project module."""
-    tree = summary.unit.tree
-    assert tree is not None
-    path = Path(summary.unit.path)
-    if "." not in callee:
-        local = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == callee), None)
-        if local is not None:
-            return ProjectClass(local, tree, path)
-    if not isinstance(built, ast.Call):
-        return None
-    return project_class(built.func, tree, path, summary.facts.project_files)
+def _own_step(cls: ast.ClassDef) -> bool:
+    """The class defines ``step()`` without handing on to the base's (``super().step()``)."""
+    for method in cls.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "step":
+            return not any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step"
+                and isinstance(n.func.value, (ast.Call, ast.Name)) for n in ast.walk(method)
+            )
+    return False
 
 
 def _deferred(guard: ast.expr) -> bool:

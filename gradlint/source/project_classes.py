@@ -62,18 +62,38 @@ def project_class(callee: ast.expr, tree: ast.Module, path: Path, index: FileInd
     return None
 
 
-def base_names(found: ProjectClass, index: FileIndex, entry: Optional[Path] = None, depth: int = 0) -> list[str]:
-    """The qualified names of the class's bases, and of their bases through project
-    classes (``Warmup(CosineBase)``, ``CosineBase(_LRScheduler)`` -> both), nearest first."""
-    aliases = collect_aliases(found.tree)
+def built_class(built: ast.AST, callee: str, tree: ast.Module, path: Path, index: FileIndex) -> Optional[ProjectClass]:
+    """The class a name was built from (``built``: the call, ``callee``: its qualified
+    name) when it is the project's own: a class of the file (at any depth), or one
+    imported from a project module."""
+    if "." not in callee:
+        local = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == callee), None)
+        if local is not None:
+            return ProjectClass(local, tree, path)
+    return project_class(built.func, tree, path, index) if isinstance(built, ast.Call) else None
+
+
+def lineage(found: ProjectClass, index: FileIndex, entry: Optional[Path] = None) -> list[ProjectClass]:
+    """The class and the project classes it derives from (``Warmup(CosineBase)``,
+    ``CosineBase(_LRScheduler)`` -> both), nearest first; library bases end the walk."""
+    chain = [found]
+    pending = [found]
+    while pending and len(chain) <= _MAX_DEPTH:
+        current = pending.pop(0)
+        for base in current.node.bases:
+            parent = project_class(base, current.tree, current.path, index, entry, 1)
+            if parent is not None and all(parent.node is not known.node for known in chain):
+                chain.append(parent)
+                pending.append(parent)
+    return chain
+
+
+def base_names(chain: list[ProjectClass]) -> list[str]:
+    """The qualified names of the bases of every class of ``chain`` (see ``lineage``)."""
     names: list[str] = []
-    for base in found.node.bases:
-        qualified = qualify(base, aliases)
-        if qualified:
-            names.append(qualified)
-        parent = project_class(base, found.tree, found.path, index, entry, depth + 1)
-        if parent is not None and parent.node is not found.node and depth < _MAX_DEPTH:
-            names += base_names(parent, index, entry, depth + 1)
+    for found in chain:
+        aliases = collect_aliases(found.tree)
+        names += [name for name in (qualify(base, aliases) for base in found.node.bases) if name]
     return names
 
 
