@@ -28,6 +28,7 @@ from typing import Any, Iterable, Optional, Sequence
 from gradlint import __version__
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Edit, Finding, Fix, Severity
+from gradlint.source.index import FileIndex
 
 CACHE_DIR_NAME = ".gradlint_cache"
 # https://bford.info/cachedir/ : backup tools skip folders holding this file
@@ -205,17 +206,17 @@ _IMPORT_RE = re.compile(
 )
 
 
-def local_imports(files: Iterable[Path], root: Path) -> list[Path]:
+def local_imports(files: Iterable[Path], root: Path, index: Optional[FileIndex] = None) -> list[Path]:
     """``files`` and every project-local module they import, transitively.
 
-    Import statements are found by a regular expression, not by importing or parsing
-    (this runs on every file of a warm run): ``import a.b``, ``from a import b`` (``b``
-    may be a module), parenthesised lists and relative imports, resolved against the
-    project root and the importing file's folder (scripts import siblings by bare
-    name). An import inside a string may be followed too: that only widens the key.
-    Modules outside ``root`` (torch, site-packages) are not followed.
+    Import statements are found by a regular expression, not by parsing (this runs on
+    every file of a warm run): ``import a.b``, ``from a import b`` (``b`` may be a
+    module), parenthesised lists and relative imports, resolved by the index's one
+    import resolver (the importing file's folder, the folders up to the project root,
+    a ``src/`` layout). An import inside a string may be followed too: that only
+    widens the key. Modules outside ``root`` (torch, site-packages) are not followed.
     """
-    root = root.resolve()
+    index = index if index is not None else FileIndex(root)
     seen: dict[Path, None] = {}
     pending = [Path(f).resolve() for f in files]
     while pending:
@@ -223,19 +224,13 @@ def local_imports(files: Iterable[Path], root: Path) -> list[Path]:
         if path in seen:
             continue
         seen[path] = None
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for name, level in _imported_names(text):
-            if level == 0:
-                bases = [path.parent, root]
-            else:
-                bases = [path.parents[level - 1]] if level <= len(path.parents) else []
-            for base in bases:
-                found = _module_file(base, name)
-                if found is not None and (found == root or root in found.parents):
-                    pending.append(found)
+        file = index.read(path)
+        if file.digest is None:
+            continue  # unreadable: hashed as such by the caller
+        for name, level in _imported_names(file.text):
+            found = index.resolve_import(path, name, level)
+            if found is not None:
+                pending.append(found)
     return sorted(seen)
 
 
@@ -257,17 +252,6 @@ def _imported_names(text: str) -> Iterable[tuple[str, int]]:
                 yield (f"{module}.{name}" if module else name), level
 
 
-def _module_file(base: Path, dotted: str) -> Optional[Path]:
-    parts = [p for p in dotted.split(".") if p]
-    if not parts:
-        return None
-    stem = base.joinpath(*parts)
-    for candidate in (stem.with_suffix(".py"), stem / "__init__.py"):
-        if candidate.is_file():
-            return candidate.resolve()
-    return None
-
-
 def _torch_version() -> str:
     """The installed torch's version string ("2.13.0+cpu") without importing torch."""
     try:
@@ -278,19 +262,16 @@ def _torch_version() -> str:
         return "not installed"
 
 
-def models_key(files: Sequence[Path], settings: Settings, rule_codes: Sequence[str], extra: Any = None) -> str:
+def models_key(files: Sequence[Path], settings: Settings, rule_codes: Sequence[str], extra: Any = None,
+               index: Optional[FileIndex] = None) -> str:
     """The key of a run's model results: the content of every linted file, of the model
     entry files in the config, and of every project-local module any of them imports;
     the settings the worker and the model rules read; gradlint's code; the torch
     version and the visible devices."""
     entries = [settings.root / str(m.get("entry", "")).split(":", 1)[0] for m in settings.models]
-    sources = local_imports([*files, *(e for e in entries if e.is_file())], settings.root)
-    hashes = []
-    for path in sources:
-        try:
-            hashes.append((str(path), content_hash(path.read_bytes())))
-        except OSError:
-            hashes.append((str(path), "unreadable"))
+    index = index if index is not None else FileIndex(settings.root)
+    sources = local_imports([*files, *(e for e in entries if e.is_file())], settings.root, index)
+    hashes = [(str(path), index.read(path).digest or "unreadable") for path in sources]
     return _digest(
         "models", code_stamp(), hashes, list(rule_codes), settings.models, settings.probe,
         settings.rule_options, settings.per_file_ignores, settings.timeout, settings.memory_limit,

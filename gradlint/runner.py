@@ -102,12 +102,17 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
         if wants_models(rules):
             from gradlint.cache import Cache, cached_models, models_key
 
+            from gradlint.source.index import FileIndex
+
+            index = FileIndex(settings.root)  # the run's files, read once for the key and the models
+
             def analyse() -> tuple[list[Finding], list[dict[str, Any]]]:
                 return analyze_models(files, rules, settings, options.models, options.input,
-                                      jobs=options.jobs or settings.jobs)
+                                      jobs=options.jobs or settings.jobs, index=index)
 
             cache = Cache(settings.root) if options.use_cache else None
-            key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input]) if cache else ""
+            key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input],
+                             index) if cache else ""
             model_findings, result.models = cached_models(cache, key, analyse)
             from gradlint.probe.confirm import apply_refuted_policy
 

@@ -346,7 +346,7 @@ def _trains_plain_local_model(summary: TrainingSummary, scope: Scope) -> bool:
     tree, facts, aliases = summary.unit.tree, summary.facts, summary.names.aliases
     return model is not None and (
         trains_plain_local_model(tree, scope.node, model, aliases, facts.recurrent_names,  # type: ignore[arg-type]
-                                 frozenset(imported_project_names(tree, Path(summary.unit.path))))  # type: ignore[arg-type]
+                                 frozenset(imported_project_names(tree, Path(summary.unit.path), facts.project_files)))  # type: ignore[arg-type]
         or handed_model_unknown(tree, scope.node, model, aliases, facts.recurrent_names)  # type: ignore[arg-type]
     )
 

@@ -6,8 +6,12 @@ the batch loop that steps the optimiser. Only schedulers from `torch.optim.lr_sc
 and their kind (a `...LR` class, `get_*_schedule*` factories such as transformers'
 `get_linear_schedule_with_warmup`, a scheduler passed in as a parameter) are read, and
 only a bare `step()`: `step(epoch)` or `step(metric)` sets its value explicitly, and
-schedulers of other libraries (timm's `step(epoch)`, a class of the file that is not an
-`LRScheduler`) have their own contract. A scheduler stepped under `if epoch > 0:` /
+schedulers of other libraries (timm's `step(epoch)`, a class of the project that is not an
+`LRScheduler`) have their own contract. A scheduler class of the project's own modules
+(`from utils.schedules import WarmupCosine`) is read through its imports: it counts when
+it subclasses `LRScheduler`/`_LRScheduler` (or a `...LR` class), directly or through
+other project classes, and keeps the base's `step()` (one of its own, which sets the coming
+update's rate from the optimiser's count, has its own contract). A scheduler stepped under `if epoch > 0:` /
 `if i > 0:` is deferred on purpose and not flagged.
 
 ## Why is this bad?
@@ -47,6 +51,7 @@ None.
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -58,6 +63,7 @@ from gradlint.source.loops import (
 )
 from gradlint.source.micro_batches import parent_block
 from gradlint.source.names import dotted
+from gradlint.source.project_classes import base_names, built_class, lineage
 
 CODE = "GL209"
 NAME = "scheduler-before-step"
@@ -116,6 +122,38 @@ for x, y in loader:
     criterion(model(x), y).backward()
     optimizer.step()
 """
+    ),
+    Valid(  # a class of a project module that is no LRScheduler, whatever its name
+        """
+from utils.schedules import LinearWarmupLR
+
+schedule = LinearWarmupLR(optimizer, warmup=500)
+for x, y in loader:
+    schedule.step()
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+""",
+        files=(
+            ("utils/__init__.py", ""),
+            ("utils/schedules.py", "class LinearWarmupLR:\n    def __init__(self, optimizer, warmup):\n"
+                                   "        self.optimizer, self.warmup = optimizer, warmup\n"
+                                   "    def step(self):\n        pass\n"),
+        ),
+    ),
+    Valid(  # an LRScheduler of the project whose own step() sets the coming update's rate
+        """
+from schedules import WarmupPoly
+
+scheduler = WarmupPoly(optimizer, warmup=0.01)
+for x, y in loader:
+    criterion(model(x), y).backward()
+    scheduler.step()
+    optimizer.step()
+    optimizer.zero_grad()
+""",
+        files=(("schedules.py", "from torch.optim.lr_scheduler import _LRScheduler\n\nclass WarmupPoly(_LRScheduler):\n"
+                "    def step(self, epoch=None):\n        self.last_epoch = self.optimizer.state_steps + 1\n"),),
     ),
     Valid(  # the generator's scheduler after the generator's step, in a GAN
         """
@@ -192,6 +230,37 @@ for epoch in range(90):
 """,
         line=5,
     ),
+    Invalid(  # a scheduler class of the project's own package, an LRScheduler through its base
+        """
+from utils.schedules import WarmupCosine
+
+scheduler = WarmupCosine(optimizer, warmup=500)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    scheduler.step()
+    optimizer.step()
+""",
+        line=8,
+        files=(
+            ("utils/__init__.py", ""),
+            ("utils/base.py", "from torch.optim.lr_scheduler import _LRScheduler\n\n"
+                              "class CosineBase(_LRScheduler):\n    pass\n"),
+            ("utils/schedules.py", "from .base import CosineBase\n\nclass WarmupCosine(CosineBase):\n"
+                                   "    def __init__(self, optimizer, warmup):\n"
+                                   "        self.warmup = warmup\n        super().__init__(optimizer)\n"),
+        ),
+        fixed="""
+from utils.schedules import WarmupCosine
+
+scheduler = WarmupCosine(optimizer, warmup=500)
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+    scheduler.step()
+""",
+    ),
     Invalid(  # the same, with the batch loop in a helper
         """
 import torch
@@ -256,9 +325,13 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
         return True  # passed in: a torch scheduler unless it says otherwise
     callee = binding.call
     last = callee.rsplit(".", 1)[-1]
-    local = _local_class(summary, last) if "." not in callee else None
-    if local is not None:
-        return any((dotted(base) or "").rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in local.bases)
+    assert summary.unit.tree is not None
+    found = built_class(binding.node, callee, summary.unit.tree, Path(summary.unit.path), summary.facts.project_files)
+    if found is not None:  # a class of this file or of a project module: its bases say what it is
+        chain = lineage(found, summary.facts.project_files)
+        if any(_own_step(c.node) for c in chain):
+            return False  # its own step() (the next update's rate from the optimiser's count): its own contract
+        return any(base.rsplit(".", 1)[-1].endswith(("LR", "LRScheduler")) for base in base_names(chain))
     return (
         "lr_scheduler" in callee
         or last.endswith("LR")
@@ -266,10 +339,15 @@ def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
     )
 
 
-def _local_class(summary: TrainingSummary, name: str) -> Optional[ast.ClassDef]:
-    tree = summary.unit.tree
-    assert tree is not None
-    return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == name), None)
+def _own_step(cls: ast.ClassDef) -> bool:
+    """The class defines ``step()`` without handing on to the base's (``super().step()``)."""
+    for method in cls.body:
+        if isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) and method.name == "step":
+            return not any(
+                isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "step"
+                and isinstance(n.func.value, (ast.Call, ast.Name)) for n in ast.walk(method)
+            )
+    return False
 
 
 def _deferred(guard: ast.expr) -> bool:

@@ -155,3 +155,24 @@ def test_fix_leaves_a_read_only_file_alone(tmp_path, gradlint):
     assert path.read_text() == MISSING_ZERO_GRAD
     assert "train.py: read-only; not written" in result.stderr
     assert result.returncode == 1 and "GL206" in result.stdout
+
+
+SCHEDULER_FIRST = (
+    "import torch\n"
+    "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)\n"
+    "for x, y in loader:\n"
+    "    optimizer.zero_grad()\n"
+    "    loss_fn(model(x), y).backward()\n"
+    "    scheduler.step()\n"
+    "    optimizer.step()\n"
+)
+
+
+def test_fix_summary_names_the_severity_it_fixed(tmp_path, gradlint):
+    # GL209 is informational: "Fixed 1 error." would overstate it
+    (tmp_path / "train.py").write_text(SCHEDULER_FIRST)
+    result = gradlint("--fix", "--no-cache", "--no-exec", "train.py", cwd=tmp_path)
+    assert "Fixed 1 info finding in 1 file." in result.stderr, result.stderr
+    (tmp_path / "both.py").write_text(SCHEDULER_FIRST.replace("    optimizer.zero_grad()\n", ""))
+    both = gradlint("--diff", "--no-cache", "--no-exec", "both.py", cwd=tmp_path)
+    assert "Would fix 1 error and 1 info finding." in both.stderr, both.stderr

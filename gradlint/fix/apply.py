@@ -31,6 +31,7 @@ MAX_ROUNDS = 10
 @dataclass
 class FixOutcome:
     fixed: int = 0  # findings removed by fixes
+    by_severity: dict[str, int] = field(default_factory=dict)  # the same, per severity ("error": 2)
     changed: list[str] = field(default_factory=list)  # files whose text changed
     skipped: list[str] = field(default_factory=list)  # "path: why" for files left alone
     diff: str = ""
@@ -50,12 +51,18 @@ def _offset(starts: list[int], text: str, line: int, column: int) -> int:
 
 def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
     """Apply the fixes whose edits touch no other applied fix; how many were applied."""
+    new_text, applied = _apply(text, fixes)
+    return new_text, len(applied)
+
+
+def _apply(text: str, fixes: Sequence[Fix]) -> tuple[str, list[int]]:
+    """``apply_fixes``, telling which of ``fixes`` (by position) were applied."""
     newline = m.group(0) if (m := LINE_BREAK.search(text)) else "\n"
     starts = _line_starts(text)
     taken: list[tuple[int, int]] = []
     chosen: list[tuple[int, int, str]] = []
-    applied = 0
-    for fix in fixes:
+    applied: list[int] = []
+    for position, fix in enumerate(fixes):
         ranges = [
             (_offset(starts, text, e.line, e.column), _offset(starts, text, e.end_line, e.end_column), e.content)
             for e in fix.edits
@@ -64,7 +71,7 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, int]:
             continue  # touches another fix: it gets its turn in the next round
         taken += [(start, end) for start, end, _ in ranges]
         chosen += ranges
-        applied += 1
+        applied.append(position)
     for start, end, content in sorted(chosen, key=lambda r: (r[0], r[1]), reverse=True):
         text = text[:start] + content.replace("\n", newline) + text[end:]
     return text, applied
@@ -77,23 +84,32 @@ def applicable(fix: Fix, settings: Settings) -> bool:
 
 def fix_text(path: str, text: str, settings: Settings) -> tuple[str, int]:
     """The text with every applicable fix applied, and the number of findings fixed."""
+    new_text, fixed = fix_text_by_severity(path, text, settings)
+    return new_text, sum(fixed.values())
+
+
+def fix_text_by_severity(path: str, text: str, settings: Settings) -> tuple[str, dict[str, int]]:
+    """``fix_text`` with the findings fixed counted per severity (``{"error": 1}``)."""
     rules = active_rules(settings)
-    fixed = 0
+    fixed: dict[str, int] = {}
     for _ in range(MAX_ROUNDS):
         unit = SourceUnit(path, text)
         unit.parse()
         if unit.tree is None:
             break
         findings = lint_unit(unit, rules, settings)
-        fixes = [f.fix for f in sorted(findings, key=lambda f: f.sort_key()) if f.fix is not None and applicable(f.fix, settings)]
-        if not fixes:
+        fixable = [f for f in sorted(findings, key=lambda f: f.sort_key()) if f.fix is not None and applicable(f.fix, settings)]
+        if not fixable:
             break
-        candidate, applied = apply_fixes(text, fixes)
+        candidate, applied = _apply(text, [f.fix for f in fixable if f.fix is not None])
         check = SourceUnit(path, candidate)
         check.parse()
-        if applied == 0 or check.tree is None or candidate == text:
+        if not applied or check.tree is None or candidate == text:
             break  # a fix that would break the file is never written
-        text, fixed = candidate, fixed + applied
+        text = candidate
+        for position in applied:
+            severity = fixable[position].severity.value
+            fixed[severity] = fixed.get(severity, 0) + 1
     return text, fixed
 
 
@@ -110,10 +126,13 @@ def fix_paths(paths: Sequence[str], settings: Settings, *, write: bool) -> FixOu
         unit = SourceUnit.from_bytes(shown, original)
         if unit.tree is None:
             continue
-        new_text, fixed = fix_text(shown, unit.text, settings)
+        new_text, by_severity = fix_text_by_severity(shown, unit.text, settings)
         if new_text == unit.text:
             continue
+        fixed = sum(by_severity.values())
         outcome.fixed += fixed
+        for severity, count in by_severity.items():
+            outcome.by_severity[severity] = outcome.by_severity.get(severity, 0) + count
         outcome.changed.append(shown)
         diffs.append(_unified_diff(shown, unit.text, new_text))
         if write:
@@ -122,6 +141,8 @@ def fix_paths(paths: Sequence[str], settings: Settings, *, write: bool) -> FixOu
                 outcome.skipped.append(f"{shown}: {problem}")
                 outcome.changed.remove(shown)
                 outcome.fixed -= fixed
+                for severity, count in by_severity.items():
+                    outcome.by_severity[severity] -= count
     outcome.diff = "".join(diffs)
     return outcome
 
@@ -185,8 +206,25 @@ def run_fix(paths: Sequence[str], settings: Settings, *, diff_only: bool, stdout
         stdout.write(outcome.diff)
         stdout.flush()
         if not quiet:
-            stderr.write(f"Would fix {outcome.fixed} error{'s' if outcome.fixed != 1 else ''}.\n")
+            stderr.write(f"Would fix {counted(outcome.by_severity)}.\n")
         return 1 if outcome.changed else 0
     if not quiet and outcome.fixed:
-        stderr.write(f"Fixed {outcome.fixed} error{'s' if outcome.fixed != 1 else ''} in {len(outcome.changed)} file{'s' if len(outcome.changed) != 1 else ''}.\n")
+        files = len(outcome.changed)
+        stderr.write(f"Fixed {counted(outcome.by_severity)} in {files} file{'s' if files != 1 else ''}.\n")
     return None
+
+
+_NOUNS = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info finding", "info findings")}
+
+
+def counted(by_severity: dict[str, int]) -> str:
+    """``1 error``, ``2 warnings``, ``2 errors and 1 info finding``; ``0 findings`` for none:
+    the fixed findings named by their severity, most serious first."""
+    parts = [
+        f"{count} {_NOUNS[severity][count != 1]}"
+        for severity in ("error", "warning", "info")
+        if (count := by_severity.get(severity, 0))
+    ]
+    if not parts:
+        return "0 findings"
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"

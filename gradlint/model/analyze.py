@@ -21,6 +21,7 @@ from gradlint.model.messages import Analysed, Failed, ModelResult, NeedsArgument
 from gradlint.model.outcome import LoadFailure, ModelOutcome, ProbeFailure
 from gradlint.model.pool import run_workers
 from gradlint.registry import Rule, all_rules, is_selected
+from gradlint.source.index import FileIndex, decode_source
 from gradlint.source.unit import SourceUnit
 
 MODEL_SCOPES = ("model", "probe", "preflight")  # preflight: GL402-GL405 on the script's optimiser
@@ -73,9 +74,10 @@ def _outcome_findings(outcome: ModelOutcome, settings: Settings) -> list[Finding
 
 def analyze_models(files: Sequence[tuple[Path, str]], rules: Sequence[Rule], settings: Settings,
                    cli_models: Sequence[str] = (), cli_input: Any = None,
-                   jobs: Optional[int] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """Findings and JSON ``models`` entries for every model of the run (unsuppressed)."""
-    findings, models = judge(collect(files, settings, cli_models, cli_input, jobs), rules, settings)
+                   jobs: Optional[int] = None, index: Optional[FileIndex] = None) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """Findings and JSON ``models`` entries for every model of the run (unsuppressed);
+    ``index``: the run's files as already read (for the cache key), else read here."""
+    findings, models = judge(collect(files, settings, cli_models, cli_input, jobs, index), rules, settings)
     return merge_across_models(findings), models
 
 
@@ -97,10 +99,12 @@ def merge_across_models(findings: list[Finding]) -> list[Finding]:
 
 
 def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: Sequence[str] = (),
-            cli_input: Any = None, jobs: Optional[int] = None) -> list[tuple[Candidate, ModelResult]]:
+            cli_input: Any = None, jobs: Optional[int] = None,
+            index: Optional[FileIndex] = None) -> list[tuple[Candidate, ModelResult]]:
     """Every model candidate of the run with the worker's result for it; the model files
     spread over up to ``jobs`` worker processes (None: the cores)."""
-    candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root)
+    index = index if index is not None else FileIndex(settings.root)
+    candidates = discover_candidates(files, settings.models, cli_models, cli_input, settings.root, index)
     batch = int(settings.probe.get("batch-size", 8))
     for candidate in candidates:
         if candidate.example_input and isinstance(candidate.input, str):
@@ -118,7 +122,7 @@ def collect(files: Sequence[tuple[Path, str]], settings: Settings, cli_models: S
         from gradlint.probe.optimizer_source import optimizers_for
 
         # which optimiser a --probe-steps run uses, read statically from the run's files
-        specs = optimizers_for(candidates, files, settings.probe)
+        specs = optimizers_for(candidates, files, settings.probe, index)
         sent = [{**item, "optimizer": specs[item["index"]]} for item in sent]
     results = run_workers(sent, job, float(settings.timeout), jobs)
     missing = Failed("start", "no result")
@@ -240,7 +244,7 @@ def suppress(findings: list[Finding], settings: Settings) -> list[Finding]:
         by_path.setdefault(finding.path, []).append(finding)
     for path, group in by_path.items():
         try:
-            text = Path(path).read_bytes().decode("utf-8", errors="replace")
+            text = decode_source(Path(path).read_bytes())[0]  # as the linter decodes it
         except OSError:
             text = ""
         kept.extend(filter_findings(group, SourceUnit(path, text), settings))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -34,6 +33,7 @@ from typing import Any, Optional, Sequence
 from gradlint.model.entries import Candidate, name_candidates, with_config  # noqa: F401 - Candidate re-exported
 from gradlint.model.constructors import config_class_for, defaulted_classes, returned_class
 from gradlint.model.examples import add_examples, trains
+from gradlint.source.index import FileIndex
 from gradlint.source.names import collect_aliases, qualify
 
 FACTORY_NAMES = frozenset({"build", "build_model", "get_model", "create_model", "make_model"})
@@ -131,19 +131,11 @@ class _FileFacts:
         return qualify(node, self.aliases)
 
 
-def _parse(path: Path) -> Optional[ast.Module]:
-    try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    if not any(marker in text for marker in _MARKERS):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # GL001 reports it
+def _parse(path: Path, index: FileIndex) -> Optional[ast.Module]:
+    file = index.read(path)
+    if file.error is not None or not any(marker in file.text for marker in _MARKERS):
+        return None  # unreadable or undecodable: GL001 names the file
+    return index.tree(path)  # None on a syntax error: GL001 reports it
 
 
 def _module_classes(facts: list[_FileFacts]) -> dict[str, tuple[_FileFacts, _ClassInfo]]:
@@ -290,11 +282,13 @@ def discover_candidates(
     cli_models: Sequence[str] = (),
     cli_input: Any = None,
     root: Optional[Path] = None,
+    index: Optional[FileIndex] = None,
 ) -> list[Candidate]:
     """The models of a run, in file order; config and --model entries replace found ones.
     Candidates with ``needs`` set are models that cannot be built without arguments:
-    reported, never sent to the worker."""
-    facts = [f for f in (_facts(path, shown) for path, shown in files) if f is not None]
+    reported, never sent to the worker. ``index``: the run's files, read once."""
+    index = index if index is not None else FileIndex(root)
+    facts = [f for f in (_facts(path, shown, index) for path, shown in files) if f is not None]
     modules = _module_classes(facts)
     base = root or Path.cwd()
     parts = _run_parts(facts, modules)
@@ -310,7 +304,7 @@ def discover_candidates(
         if real not in shown_by_real:
             continue  # configured for a file outside this run
         known = next((c for c in found if c.key == (real, name)), None)
-        explicit.append(_explicit(real, shown_by_real[real], name, "config", known, with_config(entry, known)))
+        explicit.append(_explicit(real, shown_by_real[real], name, "config", known, with_config(entry, known), index))
     for spec in cli_models:
         file_part, _, name = spec.rpartition(":")
         path = Path(file_part)
@@ -318,7 +312,7 @@ def discover_candidates(
         shown = shown_by_real.get(real, _shown(path))
         entry = {"input": cli_input} if cli_input is not None else {}
         known = next((c for c in found if c.key == (real, name)), None)
-        explicit.append(_explicit(real, shown, name, "cli", known, entry))
+        explicit.append(_explicit(real, shown, name, "cli", known, entry, index))
     replaced = {c.key for c in explicit}
     candidates = [c for c in found if c.key not in replaced]
     seen: set[str] = set()
@@ -336,8 +330,9 @@ def discover_candidates(
     return candidates
 
 
-def _explicit(real: str, shown: str, name: str, kind: str, known: Optional[Candidate], entry: dict[str, Any]) -> Candidate:
-    line, column = (known.line, known.column) if known else _definition_line(Path(real), name)
+def _explicit(real: str, shown: str, name: str, kind: str, known: Optional[Candidate], entry: dict[str, Any],
+              index: FileIndex) -> Candidate:
+    line, column = (known.line, known.column) if known else _definition_line(Path(real), name, index)
     return Candidate(
         real, shown, name, kind, line, column,
         kwargs=dict(entry.get("kwargs", {})), input=entry.get("input"), name=entry.get("name", ""),
@@ -345,9 +340,9 @@ def _explicit(real: str, shown: str, name: str, kind: str, known: Optional[Candi
     )
 
 
-def _definition_line(path: Path, name: str) -> tuple[int, int]:
+def _definition_line(path: Path, name: str, index: FileIndex) -> tuple[int, int]:
     """Where ``name`` (possibly ``Outer.inner``) is defined in ``path``; (1, 1) if unknown."""
-    tree = _parse(path)
+    tree = _parse(path, index)
     head = name.split(".")[0]
     for node in tree.body if tree else []:
         if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == head:
@@ -357,8 +352,8 @@ def _definition_line(path: Path, name: str) -> tuple[int, int]:
     return 1, 1
 
 
-def _facts(path: Path, shown: str) -> Optional[_FileFacts]:
-    tree = _parse(path)
+def _facts(path: Path, shown: str, index: FileIndex) -> Optional[_FileFacts]:
+    tree = _parse(path, index)
     return _FileFacts(path, shown, tree) if tree is not None else None
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from gradlint.source.index import FileIndex
 from gradlint.source.optimizer_params import literal, module_constants, read_selection
 from gradlint.source.names import Names, dotted
 
@@ -65,8 +66,10 @@ def label(spec: dict[str, Any]) -> str:
     return f"{text} from {source}" if source not in ("default", "config") else f"{text} ({source})"
 
 
-def optimizers_for(candidates: Sequence[Any], files: Sequence[tuple[Path, str]], probe: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    """The optimiser spec (name, options, source) per candidate index."""
+def optimizers_for(candidates: Sequence[Any], files: Sequence[tuple[Path, str]], probe: dict[str, Any],
+                   index: Optional[FileIndex] = None) -> dict[int, dict[str, Any]]:
+    """The optimiser spec (name, options, source) per candidate index; ``index``: the
+    run's files as already read (by model discovery), else read here."""
     chosen = str(probe.get("optimizer", "auto"))
     lr = probe.get("lr")
     if chosen != "auto":
@@ -75,12 +78,13 @@ def optimizers_for(candidates: Sequence[Any], files: Sequence[tuple[Path, str]],
             options = dict(DEFAULT["options"])  # torch's SGD has no useful default rate
         spec = {"name": CONFIG_NAMES[chosen], "options": options, "source": "config"}
         return {c.index: spec for c in candidates}
-    scripts = [s for s in (_read(path, shown) for path, shown in files) if s is not None]
+    index = index if index is not None else FileIndex()
+    scripts = [s for s in (_read(path, shown, index) for path, shown in files) if s is not None]
     everywhere = [b for s in scripts for b in s.built]
     answers: dict[int, dict[str, Any]] = {}
     for candidate in candidates:
-        model_file = Path(candidate.file)
-        near = [s for s in scripts if s.path.resolve() == model_file or _imports_file(s, model_file)]
+        model_file = Path(candidate.file).resolve()
+        near = [s for s in scripts if s.path.resolve() == model_file or _imports_file(s, model_file, index)]
         tied = [b for s in near for b in s.built if b.model_call and b.model_call.rpartition(".")[2] == candidate.callable]
         built = _one_kind(tied) or _one_kind([b for s in near for b in s.built]) or _one_kind(everywhere)
         if built is None:
@@ -103,16 +107,12 @@ def _one_kind(built: list[Built]) -> Optional[Built]:
     return built[0] if built and len({b.name for b in built}) == 1 else None
 
 
-def _read(path: Path, shown: str) -> Optional[_Script]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if "optim" not in text:
-        return None  # builds no optimiser: nothing to associate (and no parse to pay)
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+def _read(path: Path, shown: str, index: FileIndex) -> Optional[_Script]:
+    file = index.read(path)
+    if file.error is not None or "optim" not in file.text:
+        return None  # unreadable (GL001 names it), or builds no optimiser: nothing to associate, no parse to pay
+    tree = index.tree(path)
+    if tree is None:
         return None
     script = _Script(path, shown, _imports_of(tree))
     names = Names(tree)
@@ -153,28 +153,15 @@ def _imports_of(tree: ast.Module) -> list[tuple[int, str]]:
     return found
 
 
-def _imports_file(script: _Script, model_file: Path) -> bool:
-    """Whether ``script`` imports ``model_file`` (as a module path that ends its dotted path,
-    or relative to the script's own folder)."""
-    target = model_file.with_suffix("")
-    if target.name == "__init__":
-        target = target.parent
-    parts = target.parts
+def _imports_file(script: _Script, model_file: Path, index: FileIndex) -> bool:
+    """Whether ``script`` imports ``model_file``, or the package that holds it (``from
+    models import *`` re-exporting it), by the index's one import resolver."""
     for level, module in script.imports:
-        if not module:
+        if not (module or level):
             continue
-        if level:
-            base = script.path.resolve().parent
-            for _ in range(level - 1):
-                base = base.parent
-            if base.joinpath(*module.split(".")) == target:
-                return True
-            continue
-        wanted = tuple(module.split("."))
-        if parts[-len(wanted):] == wanted:
+        found = index.resolve_import(script.path, module, level)
+        if found is not None and (found == model_file or (found.name == "__init__.py" and found.parent == model_file.parent)):
             return True
-        if parts[:-1][-len(wanted):] == wanted:
-            return True  # the model file's package (``from models import *`` re-exporting it)
     return False
 
 

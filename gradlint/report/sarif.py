@@ -13,6 +13,7 @@ from gradlint.config import Settings
 from gradlint.findings import Finding
 from gradlint.registry import Rule, all_rules
 from gradlint.runner import RunResult
+from gradlint.source.index import decode_source
 from gradlint.source.unit import source_lines
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -73,7 +74,7 @@ def fingerprint(finding: Finding, line_text: str, uri: str = "", occurrence: int
 def _line_text(path: str, line: int, cache: dict[str, list[str]]) -> str:
     if path not in cache:
         try:
-            cache[path] = source_lines(Path(path).read_text(encoding="utf-8", errors="replace"))
+            cache[path] = source_lines(decode_source(Path(path).read_bytes())[0])  # as the linter decoded it
         except OSError:
             cache[path] = []
     lines = cache[path]

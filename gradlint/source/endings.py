@@ -212,13 +212,14 @@ class ImportedClass:
 
 def imported_classes(tree: ast.Module, script: Path) -> dict[str, ImportedClass]:
     """Classes the script imports from project-local modules, by the name it uses."""
-    from gradlint.source.recurrent import module_file  # the resolver GL201 follows imports with
+    from gradlint.source.index import FileIndex  # the one import resolver of the run's files
 
+    index = FileIndex()
     base = script.resolve().parent
     found: dict[str, ImportedClass] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = module_file(node.module or "", node.level, base, script)
+            target = index.resolve_import(script, node.module or "", node.level, entry=script)
             if target is None:
                 continue
             defined = _module_classes(str(target), _stamp(target), str(base))
@@ -229,7 +230,7 @@ def imported_classes(tree: ast.Module, script: Path) -> dict[str, ImportedClass]
                     found[alias.asname or alias.name] = defined[alias.name]
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                target = module_file(alias.name, 0, base, script)
+                target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
                     local = alias.asname or alias.name
                     found.update((f"{local}.{name}", item) for name, item in _module_classes(str(target), _stamp(target), str(base)).items())

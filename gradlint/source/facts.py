@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.index import FileIndex
 from gradlint.source.names import Names
 from gradlint.source.recurrent import RecurrentEvidence, find_recurrent, recurrent_names
 from gradlint.source.unit import SourceUnit
@@ -46,10 +47,15 @@ class FileFacts:
     accelerators: list[FrameworkCall] = field(default_factory=list)
 
     @functools.cached_property
+    def project_files(self) -> FileIndex:
+        """The project modules this file imports, each read once for every rule that asks."""
+        return FileIndex()
+
+    @functools.cached_property
     def recurrent_names(self) -> dict[str, RecurrentEvidence]:
         """Classes and functions (defined here or imported locally) that build a recurrent layer."""
         assert self.unit.tree is not None
-        return recurrent_names(self.unit.tree, Path(self.unit.path))
+        return recurrent_names(self.unit.tree, Path(self.unit.path), self.project_files)
 
     @functools.cached_property
     def recurrent(self) -> Optional[RecurrentEvidence]:

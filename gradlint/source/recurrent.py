@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
+from gradlint.source.index import FileIndex
 from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.nodes import Located, contains
 
@@ -25,7 +25,6 @@ _RECURRENT_QUALIFIED = {
 }
 _MAX_DEPTH = 3  # how many local imports deep to follow
 _MAX_FILES = 30  # and how many local files at most per script
-_PARENTS = 3  # folders above the script searched for local packages
 
 
 @dataclass
@@ -38,36 +37,16 @@ class RecurrentEvidence:
 
 
 
-def module_file(module: str, level: int, base: Path, script: Path) -> Optional[Path]:
-    """The project-local file for ``module`` imported (with ``level`` leading dots) from a
-    file in folder ``base``, by a script at ``script``; None outside the project."""
-    return _module_file(module, level, base, script.resolve().parent)
-
-
-def _module_file(module: str, level: int, base: Path, script_dir: Path) -> Optional[Path]:
-    parts = module.split(".") if module else []
-    if level:
-        if level - 2 >= len(base.parents):
-            return None
-        roots = [base.parents[level - 2] if level > 1 else base]
-    else:
-        roots = [base, script_dir, *list(script_dir.parents)[:_PARENTS]]
-    for root in dict.fromkeys(roots):
-        candidate = root.joinpath(*parts) if parts else root
-        for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
-            if path is not None and path.is_file() and "site-packages" not in path.parts:
-                return path
-    return None
-
 class _Resolver:
-    def __init__(self, script: Path) -> None:
-        self.script_dir = script.resolve().parent
+    def __init__(self, script: Path, index: Optional[FileIndex] = None) -> None:
+        self.script = script.resolve()
+        self.index = index if index is not None else FileIndex()
         self.cache: dict[Path, dict[str, RecurrentEvidence]] = {}
         self.read = 0
 
-    def module_file(self, module: str, level: int, base: Path) -> Optional[Path]:
-        """The local file for ``module`` imported from a file in ``base``."""
-        return _module_file(module, level, base, self.script_dir)
+    def module_file(self, module: str, level: int, importer: Path) -> Optional[Path]:
+        """The local file for ``module`` imported by the file ``importer``."""
+        return self.index.resolve_import(importer, module, level, entry=self.script)
 
     def recurrent_names(self, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
         """Names defined (or re-exported) by a local module that build a recurrent layer."""
@@ -78,12 +57,9 @@ class _Resolver:
         if depth > _MAX_DEPTH or self.read >= _MAX_FILES:
             return {}
         self.read += 1
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a SyntaxWarning in the user's module is not ours to print
-                tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (OSError, SyntaxError, ValueError, RecursionError):
-            return {}
+        tree = self.index.tree(path)
+        if tree is None:
+            return {}  # unreadable or broken: nothing known from it
         found = self.analyse(tree, path, depth)
         self.cache[path] = found
         return found
@@ -94,7 +70,7 @@ class _Resolver:
         known: dict[str, RecurrentEvidence] = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-                target = self.module_file(node.module or "", node.level, path.parent)
+                target = self.module_file(node.module or "", node.level, path)
                 if target is None:
                     continue
                 exported = self.recurrent_names(target, depth + 1)
@@ -103,12 +79,12 @@ class _Resolver:
                         known.update((k, v) for k, v in exported.items() if not k.startswith("_") and "." not in k)
                     elif alias.name in exported:
                         known[alias.asname or alias.name] = exported[alias.name]
-                    elif (sub := self.module_file(alias.name, 0, target.parent)) is not None and target.name == "__init__.py":
+                    elif target.name == "__init__.py" and (sub := self.module_file(alias.name, 1, target)) is not None:
                         for name, evidence in self.recurrent_names(sub, depth + 1).items():
                             known[f"{alias.asname or alias.name}.{name}"] = evidence
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    target = self.module_file(alias.name, 0, path.parent)
+                    target = self.module_file(alias.name, 0, path)
                     if target is not None:
                         local = alias.asname or alias.name
                         for name, evidence in self.recurrent_names(target, depth + 1).items():
@@ -180,9 +156,9 @@ def _chosen_classes(node: ast.AST) -> list[ast.expr]:
     return []
 
 
-def recurrent_names(tree: ast.Module, script: Path) -> dict[str, RecurrentEvidence]:
+def recurrent_names(tree: ast.Module, script: Path, index: Optional[FileIndex] = None) -> dict[str, RecurrentEvidence]:
     """The script's own and imported names (classes, functions) that build a recurrent layer."""
-    return _Resolver(script).analyse(tree, script.resolve(), 0)
+    return _Resolver(script, index).analyse(tree, script.resolve(), 0)
 
 
 def find_recurrent(
@@ -204,15 +180,15 @@ def find_recurrent(
 _CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")  # torch.nn callables built from modules
 
 
-def imported_project_names(tree: ast.Module, script: Path) -> set[str]:
+def imported_project_names(tree: ast.Module, script: Path, index: Optional[FileIndex] = None) -> set[str]:
     """Names imported from the project's own modules (``from x_transformers import
     TransformerWrapper`` beside its source): the resolver read them, so one that is not
     among the recurrent names builds no recurrent layer."""
-    resolver = _Resolver(script)
+    resolver = _Resolver(script, index)
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            if resolver.module_file(node.module or "", node.level, script.resolve().parent) is not None:
+            if resolver.module_file(node.module or "", node.level, resolver.script) is not None:
                 names.update(alias.asname or alias.name for alias in node.names if alias.name != "*")
     return names
 

@@ -8,15 +8,13 @@ everything outside an edit keeps the user's formatting. See README, "Performance
 from __future__ import annotations
 
 import ast
-import io
 import re
-import tokenize
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from gradlint.findings import Span
+from gradlint.source.index import decode_source, parse_source, short_error
 from gradlint.source.nodes import Located
 
 
@@ -40,19 +38,11 @@ class SourceUnit:
 
     @classmethod
     def from_bytes(cls, path: str, data: bytes) -> "SourceUnit":
-        try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-            text = data.decode(encoding)
-        except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-            line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
-            unit = cls(path, data.decode("utf-8", errors="replace"))
-            unit.syntax_error = SyntaxProblem(
-                f"cannot decode the file ({_short(exc)}); save it as UTF-8", line, 1
-            )
-            return unit
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text, encoding, problem = decode_source(data)  # the same decoding as every other reader
         unit = cls(path, text, encoding)
+        if problem is not None:
+            unit.syntax_error = SyntaxProblem(problem.message, problem.line, 1)
+            return unit
         unit.parse()
         return unit
 
@@ -62,16 +52,14 @@ class SourceUnit:
 
     def parse(self) -> None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SyntaxWarning on odd escapes is not ours
-                self.tree = ast.parse(self.text, filename=self.path)
+            self.tree = parse_source(self.text, self.path)
         except SyntaxError as exc:
             self.syntax_error = SyntaxProblem(
                 f"{type(exc).__name__}: {exc.msg}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
         except (ValueError, RecursionError, MemoryError) as exc:
             # null bytes, or nesting deeper than the parser's stack
-            self.syntax_error = SyntaxProblem(f"cannot parse the file: {_short(exc)}", 1, 1)
+            self.syntax_error = SyntaxProblem(f"cannot parse the file: {short_error(exc)}", 1, 1)
 
     @property
     def lines(self) -> list[str]:
@@ -125,7 +113,3 @@ def source_lines(text: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
-
-
-def _short(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,223 @@
+"""The project's files, each read, decoded and parsed at most once per run, and the one
+import resolver that turns ``from .x import Y`` / ``import pkg.mod`` into a project file.
+
+Model discovery, the optimiser reader, recurrent-model resolution and the cache key all
+read through a :class:`FileIndex`, so a file is decoded one way everywhere: by its PEP 263
+coding line (or BOM), as Python itself would, and as :class:`~gradlint.source.unit.SourceUnit`
+does for the linter. A file that cannot be read or decoded is an :class:`IndexedFile` with
+``error`` set (one line, for the caller to show with the file's name), never an exception.
+
+Import resolution, one set of rules for every reader:
+
+- ``from . import x`` / ``from ..pkg import y``: against the importing file's package
+  folder, ``level - 1`` folders up;
+- ``import a.b`` / ``from a.b import c``: the first of ``a/b.py`` and ``a/b/__init__.py``
+  found in the importing file's folder (a script imports its siblings), in the folders
+  above it up to the project root (or the first three, without one), in the entry
+  script's folders likewise (``sys.path[0]`` when it runs), and in a ``src/`` folder
+  of any of them (the src layout);
+- a file under ``site-packages``/``dist-packages``, or outside the project root when one
+  is set, is never a project file.
+
+Nothing here imports user code.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+_PARENTS = 3  # folders above a file searched for packages when there is no project root
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
+@dataclass
+class DecodeProblem:
+    message: str  # one line, without the file's name
+    line: int
+
+
+def decode_source(data: bytes) -> tuple[str, str, Optional[DecodeProblem]]:
+    """``data`` decoded as Python decodes source (PEP 263 coding line, BOM): (text,
+    encoding, problem). When it cannot be decoded the text is UTF-8 with replacement
+    characters and the problem says why and where."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
+        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
+        problem = DecodeProblem(f"cannot decode the file ({short_error(exc)}); save it as UTF-8", line)
+        return data.decode("utf-8", errors="replace"), "utf-8", problem
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, encoding, None
+
+
+def short_error(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def parse_source(text: str, filename: str) -> ast.Module:
+    """``ast.parse`` without printing the user's SyntaxWarnings (odd escapes are not ours)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=filename)
+
+
+@dataclass
+class IndexedFile:
+    """One file as read: its text (decoded), encoding, content digest and, on demand, tree."""
+
+    path: Path  # resolved
+    text: str = ""
+    encoding: str = "utf-8"
+    digest: Optional[str] = None  # sha256 of the bytes; None when unreadable
+    error: Optional[str] = None  # why it cannot be read or decoded (one line)
+    tree: Optional[ast.Module] = None
+    parse_error: Optional[str] = None
+    parsed: bool = False
+
+    @property
+    def problem(self) -> Optional[str]:
+        """``path: why`` when the file cannot be read, decoded or parsed, else None."""
+        why = self.error or self.parse_error
+        return f"{self.path}: {why}" if why else None
+
+
+class FileIndex:
+    """Files read once per run, by resolved path, and the import resolver over them.
+
+    An index lives for one run (a linter process, one ``gradlint check``): it never
+    looks again at a file it has read, so a long-lived caller makes a new one per run.
+    """
+
+    def __init__(self, root: Optional[Path] = None) -> None:
+        self.root = root.resolve() if root is not None else None
+        self._files: dict[Path, IndexedFile] = {}
+        self._is_file: dict[Path, bool] = {}
+        self._is_dir: dict[Path, bool] = {}
+        self._real: dict[Path, Path] = {}
+        # (importing folder, module, level, entry folder) -> file: a folder's files import alike
+        self._resolved: dict[tuple[Path, str, int, Optional[Path]], Optional[Path]] = {}
+        self._folders: dict[tuple[Path, Optional[Path]], list[Path]] = {}
+
+    def read(self, path: Path) -> IndexedFile:
+        """The file at ``path``, read and decoded on first use."""
+        real = self._resolve(Path(path))
+        found = self._files.get(real)
+        if found is None:
+            found = self._files[real] = _read(real)
+        return found
+
+    def tree(self, path: Path) -> Optional[ast.Module]:
+        """The parsed module, or None when the file cannot be read, decoded or parsed."""
+        file = self.read(path)
+        if not file.parsed:
+            file.parsed = True
+            if file.error is None:
+                try:
+                    file.tree = parse_source(file.text, str(file.path))
+                except SyntaxError as exc:
+                    file.parse_error = f"{type(exc).__name__}: {exc.msg} (line {exc.lineno or 1})"
+                except (ValueError, RecursionError, MemoryError) as exc:
+                    file.parse_error = f"cannot parse the file: {short_error(exc)}"
+        return file.tree
+
+    def resolve_import(self, from_file: Path, module: str, level: int = 0, entry: Optional[Path] = None) -> Optional[Path]:
+        """The project file ``from_file`` gets by importing ``module`` (``level`` leading
+        dots), or None when it is not a project file (torch, site-packages, missing).
+        ``entry``: the script that runs, whose folder Python puts on ``sys.path``."""
+        folder = self._resolve(Path(from_file)).parent
+        key = (folder, module, level, self._resolve(Path(entry)).parent if entry is not None else None)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve_in(folder, module, level, key[3])
+        return self._resolved[key]
+
+    def _resolve_in(self, folder: Path, module: str, level: int, entry_folder: Optional[Path]) -> Optional[Path]:
+        parts = [p for p in module.split(".") if p] if module else []
+        if level:
+            base = folder
+            for _ in range(level - 1):
+                if base.parent == base:
+                    return None
+                base = base.parent
+            return self._module_at(base, parts)
+        if not parts:
+            return None
+        for place in self._search(folder, entry_folder):
+            found = self._module_at(place, parts)
+            if found is not None:
+                return found
+        return None
+
+    def search_folders(self, from_file: Path, entry: Optional[Path] = None) -> list[Path]:
+        """Where an absolute import of ``from_file`` is looked for, in order."""
+        entry_folder = self._resolve(Path(entry)).parent if entry is not None else None
+        return list(self._search(self._resolve(Path(from_file)).parent, entry_folder))
+
+    def _search(self, folder: Path, entry_folder: Optional[Path]) -> list[Path]:
+        key = (folder, entry_folder)
+        if key not in self._folders:
+            chain = self._folders_above(folder) + (self._folders_above(entry_folder) if entry_folder else [])
+            plain = list(dict.fromkeys(chain))
+            sources = [place / "src" for place in plain if self._dir(place / "src")]
+            self._folders[key] = list(dict.fromkeys(plain + sources))
+        return self._folders[key]
+
+    def within_project(self, path: Path) -> bool:
+        if _INSTALLED.intersection(path.parts):
+            return False
+        return self.root is None or path == self.root or self.root in path.parents
+
+    def _folders_above(self, folder: Path) -> list[Path]:
+        """``folder`` and the folders above it up to the project root (the first three
+        without a root, or when ``folder`` lies outside it)."""
+        if self.root is not None and (folder == self.root or self.root in folder.parents):
+            chain = [folder]
+            while chain[-1] != self.root:
+                chain.append(chain[-1].parent)
+            return chain
+        return [folder, *list(folder.parents)[:_PARENTS]]
+
+    def _module_at(self, base: Path, parts: list[str]) -> Optional[Path]:
+        stem = base.joinpath(*parts)
+        candidates = (stem.with_suffix(".py"), stem / "__init__.py") if parts else (stem / "__init__.py",)
+        for candidate in candidates:
+            if self._file(candidate):
+                found = self._resolve(candidate)
+                return found if self.within_project(found) else None
+        return None
+
+    def _resolve(self, path: Path) -> Path:
+        known = self._real.get(path)
+        if known is None:
+            known = self._real[path] = path.resolve()
+        return known
+
+    def _file(self, path: Path) -> bool:
+        known = self._is_file.get(path)
+        if known is None:
+            known = self._is_file[path] = path.is_file()
+        return known
+
+    def _dir(self, path: Path) -> bool:
+        known = self._is_dir.get(path)
+        if known is None:
+            known = self._is_dir[path] = path.is_dir()
+        return known
+
+
+def _read(path: Path) -> IndexedFile:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return IndexedFile(path, error=f"cannot read the file: {exc.strerror or short_error(exc)}")
+    text, encoding, problem = decode_source(data)
+    return IndexedFile(path, text, encoding, hashlib.sha256(data).hexdigest(),
+                       error=problem.message if problem else None)
