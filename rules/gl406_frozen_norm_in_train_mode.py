@@ -10,8 +10,11 @@ a model holding it runs with no `X.eval()` after it before training resumes.
 `nn.Sequential` or a module class of the file that builds one, a torchvision or timm
 model of a BatchNorm family (ResNet, ResNeXt, DenseNet, EfficientNet, MobileNet, RegNet,
 Inception, VGG-BN...), or a submodule of those (`model.backbone` assigned one in the
-class, also through an `__init__` argument). A model of unknown make (built in another
-file), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
+class, also through an `__init__` argument), or a class imported from a project module
+next to the script that builds BatchNorm (read, never imported). A train call inside a
+helper counts for the model the file passes it (`run_epoch(model)` with
+`net.train()`), and `net.train() if training else net.eval()` puts it in train mode for
+training. A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
 an `if`), a module unfrozen again later in the file, and a file that switches its
 BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a loop over
 `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`) are not
@@ -287,6 +290,38 @@ optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
 """ + _LOOP,
         line=8,
     ),
+    Invalid(  # the encoder class is in a project module; train mode is set in a helper given the model
+        """
+import torch
+from torch import nn
+from encoders import ConvEncoder
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = ConvEncoder()
+        self.fc = nn.Linear(16, 10)
+
+def run_epoch(net, loader, optimizer=None):
+    net.train() if optimizer is not None else net.eval()
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(net(x), y)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+model = Probe()
+model.encoder.requires_grad_(False)
+optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)
+for epoch in range(10):
+    run_epoch(model, train_loader, optimizer)
+    run_epoch(model, val_loader)
+""",
+        line=22,
+        files=(("encoders.py", "from torch import nn\nclass ConvEncoder(nn.Module):\n    def __init__(self):\n"
+                "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n        self.bn = nn.BatchNorm2d(16)\n"),),
+    ),
 ]
 
 
@@ -367,8 +402,26 @@ def _put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
             continue
         if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
             continue
+        if _opposite_branches(frames.parents, other.call, train.call):
+            continue
         if next_training is None or other.call.lineno <= next_training:
             return True
+    return False
+
+
+def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
+    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
+    node = one
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            side = node is parent.body
+            inner = other
+            while inner in parents and parents[inner] is not parent:
+                inner = parents[inner]
+            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
+                return True
+        node = parent
     return False
 
 
@@ -376,11 +429,12 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     unit = norms.frames.unit
     train = left[0]
     how = _HOW[freeze.how].format(part=f"`{freeze.except_}`")
+    via = f" (`{train.receiver}` is `{train.target}` there)" if train.written else ""
     message = (
-        f"`{target}` has BatchNorm layers and {how}, but `{train.target}.train()` on line {train.call.lineno} puts it "
+        f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` on line {train.call.lineno}{via} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
-        f"features drift under the head and differ at evaluation; call `{target}.eval()` after each "
-        f"`{train.target}.train()` (or override train() to keep it in eval mode)"
+        f"features drift under the head and differ at evaluation; call `{_local(train, target)}.eval()` after each "
+        f"`{train.receiver}.train()` (or override train() to keep it in eval mode)"
     )
     return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
                   message, fix=_fix(norms, target, left))
@@ -392,8 +446,14 @@ def _header(loop: ast.For) -> ast.expr:
 
 def _fix(norms: FileNorms, target: str, left: list[ModeCall]) -> Optional[Fix]:
     unit = norms.frames.unit
-    if target.startswith("self.") or any(t.target == target or not isinstance(t.stmt, ast.Expr)
+    # not inside a helper reached through its parameter: other callers may pass other models
+    if target.startswith("self.") or any(t.target == target or t.written or not isinstance(t.stmt, ast.Expr)
                                          or not standalone(unit, t.stmt) for t in left):
         return None
-    edits = [insert_after(unit, t.stmt, [f"{target}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]
-    return make_fix(f"call {target}.eval() after {left[0].target}.train()", *edits)
+    edits = [insert_after(unit, t.stmt, [f"{_local(t, target)}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]
+    return make_fix(f"call {_local(left[0], target)}.eval() after {left[0].receiver}.train()", *edits)
+
+
+def _local(train: ModeCall, target: str) -> str:
+    """The frozen module's name where the train call is (``net.f`` for ``model.f``)."""
+    return train.receiver + target[len(train.target):]

@@ -34,7 +34,7 @@ _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 _BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
 # torchvision builders (torchvision.models.<name>) whose networks normalise with BatchNorm
 _TV_BN = re.compile(
-    r"^torchvision\.models\.(segmentation\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
+    r"^torchvision\.models\.(\w+\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
     r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
     r"deeplabv3_\w+|fcn_resnet\w+)$"
 )
@@ -63,6 +63,11 @@ class ModeCall:
     call: ast.Call
     stmt: ast.stmt
     frame: ast.AST
+    written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
+
+    @property
+    def receiver(self) -> str:
+        return self.written or self.target
 
 
 @dataclass
@@ -94,6 +99,22 @@ class NormKnowledge:
                     if name is not None:
                         self.bindings.setdefault(name, []).append(node.value)
         self._busy: set[str] = set()
+        self._local: Optional[set[str]] = None
+
+    def local_bn_names(self) -> set[str]:
+        """Names the file imports from project-local modules (next to it or a few folders up)
+        that build a BatchNorm or a torchvision BatchNorm model; read lazily, never imported."""
+        if self._local is None:
+            from pathlib import Path
+
+            from gradlint.source.recurrent import local_names_building
+
+            tree = self.frames.unit.tree
+            assert tree is not None
+            path = Path(self.frames.unit.path)
+            found = local_names_building(tree, path, _builds_bn) if path.is_file() else {}
+            self._local = {name for name in found if name not in self.classes}
+        return self._local
 
     def has_batchnorm(self, name: str, cls: Optional[ast.ClassDef] = None) -> bool:
         return self._name(name, cls, 0)
@@ -119,6 +140,8 @@ class NormKnowledge:
 
     def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool:
         value = _unwrap(value)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):  # Model().encoder
+            return self._value_path(value.value, [value.attr, *rest], depth + 1)
         if isinstance(value, ast.Name) or isinstance(value, ast.Attribute):
             name = dotted(value)
             return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
@@ -126,6 +149,10 @@ class NormKnowledge:
             return False
         callee = self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
+        if (dotted(value.func) or "") in self.local_bn_names():
+            # a project class of another file that builds BatchNorm: its parts are taken to hold it
+            # too, except a classifier head
+            return not rest or rest[0] not in _HEAD_NAMES
         if short in self.classes and short in self.frames.kinds.module_classes:
             cls = self.classes[short]
             if not rest:
@@ -182,6 +209,10 @@ class NormKnowledge:
                 for arg in [_argument(node, index, keyword)] if arg is not None]
 
 
+def _builds_bn(qualified: str) -> bool:
+    return bool(_BN_CLASS.match(qualified) or _TV_BN.match(qualified))
+
+
 def _argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
     for kw in call.keywords:
         if kw.arg == keyword:
@@ -219,7 +250,32 @@ class _Collector:
             if isinstance(node, ast.FunctionDef) and node.name == "train" and _calls_eval(node):
                 self.norms.bn_kept_in_eval = True
         self._optimisers()
+        self._through_helpers()
         return self.norms
+
+    def _through_helpers(self) -> None:
+        """``def train_epoch(net): net.train()`` called as ``train_epoch(model)``: the mode
+        call counts for ``model`` too (positional or keyword argument)."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        calls: dict[str, list[ast.Call]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                calls.setdefault(node.func.id, []).append(node)
+        for mode in list(self.norms.modes):
+            frame = mode.frame
+            if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            root, _, rest = mode.target.partition(".")
+            params = [a.arg for a in frame.args.args]
+            if root not in params:
+                continue
+            for call in calls.get(frame.name, []):
+                argument = _argument(call, params.index(root), root)
+                name = dotted(argument) if argument is not None else None
+                if name and name != root:
+                    target = f"{name}.{rest}" if rest else name
+                    self.norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target))
 
     def _frame(self, scope: ast.AST) -> None:
         from gradlint.source.modules import frame_nodes
