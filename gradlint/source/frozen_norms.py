@@ -43,6 +43,7 @@ _TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficient
                       r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
                       r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn)")
 # attributes of those models that hold no BatchNorm (their classifier heads)
+_WRAPPERS = {"DataParallel", "DistributedDataParallel"}
 _HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
@@ -149,6 +150,10 @@ class NormKnowledge:
             return False
         callee = self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
+        if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
+            if not rest:
+                return self._value_path(value.args[0], [], depth + 1)
+            return rest[0] == "module" and self._value_path(value.args[0], rest[1:], depth + 1)
         if (dotted(value.func) or "") in self.local_bn_names():
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
@@ -391,12 +396,19 @@ def _calls_eval(node: ast.AST) -> bool:
                for sub in ast.walk(node))
 
 
+def unwrapped(name: str) -> str:
+    """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model."""
+    return ".".join(part for part in name.split(".") if part != "module")
+
+
 def related(one: str, other: str) -> bool:
     """``one`` is ``other``, inside it, or holds it (``model`` and ``model.backbone``)."""
+    one, other = unwrapped(one), unwrapped(other)
     return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
 def holds(outer: str, inner: str) -> bool:
+    outer, inner = unwrapped(outer), unwrapped(inner)
     return inner == outer or inner.startswith(outer + ".")
 
 
