@@ -69,6 +69,10 @@ def train_step(x, y):
 ```
 
 ## Confirmation
+The CLI's probe runs the model of the file and, when its output comes from a
+softmax/sigmoid, measures the gradient norm at the pre-activation logits under the loss
+the finding names (on a random target) with and without the activation; the finding is
+matched to the probed model of the same file defined nearest above it.
 `gradlint.preflight` measures it on the real model, batch and loss: when the model's
 output comes from a softmax/sigmoid and the node of the loss that takes it applies the
 activation again, it computes the gradient norm at the pre-activation logits with the
@@ -106,8 +110,8 @@ OPTIONS: dict = {}
 # fraction of the gradient the loss on the logits gives them (0.11x measured with 10
 # classes on random logits; a mismatch that costs less than half is left refuted)
 CONFIRM_RATIO = 0.5
-NOT_MEASURED = ("the gradient at the logits was not measured: gradlint.preflight measures it on the real model "
-                "and loss; the CLI's probe does not run the script's loss")
+NOT_MEASURED = ("the gradient at the logits was not measured: the probe did not run the model (or --no-exec); "
+                "gradlint.preflight measures it on the real model and loss")
 
 # the activation a loss must not receive -> what the loss does with its input
 MISMATCH = {
@@ -217,5 +221,6 @@ def confirm(measurement: Optional[dict]) -> Confirmation:
     ratio = (measurement or {}).get("logit_grad_ratio")
     if ratio is None:
         return Confirmation("not-probed", {"reason": (measurement or {}).get("reason", NOT_MEASURED)})
-    evidence = {k: float(f"{v:.3g}") for k, v in (measurement or {}).items() if isinstance(v, float)}
+    evidence = {k: float(f"{v:.3g}") if isinstance(v, float) else v for k, v in (measurement or {}).items()
+                if isinstance(v, (float, str))}
     return Confirmation("confirmed" if ratio <= CONFIRM_RATIO else "refuted", evidence)
