@@ -127,6 +127,22 @@ def train_epoch(loader):
 """
 
 VALID = [
+    Valid(  # two functions, two local models: the frozen one is of unknown make, the trained one is not frozen
+        """
+import timm
+import torch
+
+def check_freeze(name):
+    model = timm.create_model(name)
+    model.requires_grad_(False)
+    assert not any(p.requires_grad for p in model.parameters())
+
+def check_train_step():
+    model = timm.create_model("resnet18")
+    model.train()
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+"""
+    ),
     Valid(  # the frozen backbone goes back to eval after each train()
         """
 import torch
@@ -378,8 +394,11 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if freeze.how == "optimizer" and ("*" in norms.optimised
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
         return False
-    cls = norms.frames.kinds.class_of(freeze.node) if target.startswith("self.") else None
-    return norms.knowledge.has_batchnorm(target, cls)
+    if target.startswith("self."):
+        return norms.knowledge.has_batchnorm(target, norms.frames.kinds.class_of(freeze.node))
+    # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
+    at = None if freeze.target.startswith("self.") else freeze.node
+    return norms.knowledge.has_batchnorm(target, None, at)
 
 
 def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]:
@@ -387,7 +406,12 @@ def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall
     if target.startswith("self."):  # self.train() only in the freezing class
         cls = norms.frames.kinds.class_of(freeze.node)
         calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
-    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not norms.frames.frames[0].node]
+    module = norms.frames.frames[0].node
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    if frame is not None and not freeze.target.startswith("self."):
+        # a model local to a function: its train() is in that function, or in a helper it is passed to
+        calls = [m for m in calls if m.frame is frame or m.written]
+    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
 
 
 def _put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:

@@ -89,16 +89,21 @@ class NormKnowledge:
         self.frames = frames
         self.names = frames.names
         self.classes = frames.kinds.classes
-        self.bindings: dict[str, list[ast.expr]] = {}
+        self.bindings: dict[str, list[ast.expr]] = {}  # every binding of the file (instances_of)
+        # per function (None: the module): a local name is read in its own function only
+        self.scoped: dict[Optional[ast.AST], dict[str, list[ast.expr]]] = {}
         tree = frames.unit.tree
         assert tree is not None
         for node in ast.walk(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                frame = frames.kinds.frame_of(node)
                 for target in targets:
                     name = dotted(target)
                     if name is not None:
                         self.bindings.setdefault(name, []).append(node.value)
+                        self.scoped.setdefault(frame, {}).setdefault(name, []).append(node.value)
+        self._scope: Optional[ast.AST] = None
         self._busy: set[str] = set()
         self._local: Optional[set[str]] = None
 
@@ -117,8 +122,14 @@ class NormKnowledge:
             self._local = {name for name in found if name not in self.classes}
         return self._local
 
-    def has_batchnorm(self, name: str, cls: Optional[ast.ClassDef] = None) -> bool:
+    def has_batchnorm(self, name: str, cls: Optional[ast.ClassDef] = None, at: Optional[ast.AST] = None) -> bool:
+        """``name`` as bound in the function holding ``at`` (else at module level)."""
+        self._scope = self.frames.kinds.frame_of(at) if at is not None else None
         return self._name(name, cls, 0)
+
+    def _bound(self, name: str) -> Optional[list[ast.expr]]:
+        local = self.scoped.get(self._scope, {}).get(name) if self._scope is not None else None
+        return local or self.scoped.get(None, {}).get(name)
 
     def _name(self, name: str, cls: Optional[ast.ClassDef], depth: int) -> bool:
         if depth > 6 or name in self._busy:
@@ -129,7 +140,7 @@ class NormKnowledge:
                 return self._path(self._class_attr_values(cls, name.split(".")[1]), name.split(".")[2:], depth)
             parts = name.split(".")
             for cut in range(len(parts), 0, -1):
-                values = self.bindings.get(".".join(parts[:cut]))
+                values = self._bound(".".join(parts[:cut]))
                 if values:
                     return self._path(values, parts[cut:], depth)
             return False
