@@ -21,7 +21,10 @@ and, when it needs them:
   refute a static finding of the rule on a probed model (``probe`` is the model's
   ``ProbeSummary``, ``measured`` the codes of its GL3xx findings). Helpers and the default
   (any GL3xx finding, or the signals moved by 100x) are in ``gradlint.probe.verdicts``;
-  the hook is looked up by code, so a rule of any static scope can carry one;
+  the hook is looked up by code, so a rule of any static scope can carry one. A source
+  rule whose consequence the probe measures itself takes that measurement instead:
+  GL215's ``confirm(measurement)`` reads the gradient ratio at the logits (a dict, or
+  None when nothing was measured), called by the probe and preflight code that measured it;
 - ``READS = "outcome"``: for a model rule about the analysis itself (GL002, GL003), whose
   ``check`` reads the ``gradlint.model.outcome.ModelOutcome`` of every model (failed to
   load or probe, or not recorded) instead of its graph.

@@ -118,6 +118,9 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
 
             result.findings.extend(apply_refuted_policy(suppress(model_findings, settings), settings.refuted))
             result.notices.extend(model_notices(result.models))
+    from gradlint.probe.loss_link import confirm_loss_findings
+
+    confirm_loss_findings(result.findings, result.models)  # GL215: the probe's gradient at the logits, or why not
     result.findings.sort(key=Finding.sort_key)
     return result
 

@@ -89,6 +89,22 @@ _TRAIN_BATCHES = """    for x, y in train_loader:
 """
 
 VALID = [
+    Valid(  # the mode follows a flag in one conditional expression at the start of the helper
+        """
+def run_epoch(net, loader, optimizer=None):
+    net.train() if optimizer is not None else net.eval()
+    for x, y in loader:
+        loss = loss_fn(net(x), y)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+for epoch in range(10):
+    run_epoch(model, train_loader, optimizer)
+    run_epoch(model, val_loader)
+"""
+    ),
     Valid(  # validate() restores train mode before returning
         """
 def validate(model, loader):

@@ -24,6 +24,7 @@ from gradlint.inprocess.batch import check_devices, loss_function, model_input
 from gradlint.inprocess.collect import StepMeasure, build_summary, optimizer_location, place_of
 from gradlint.inprocess.errors import PreflightError
 from gradlint.inprocess.facts import PreflightSummary
+from gradlint.inprocess.measured import NormDrift, OutputLoss, OutputWatch, measured_findings, norm_drift, output_loss
 from gradlint.inprocess.places import Locator, assignment_location, caller_location, user_files
 from gradlint.inprocess.report import PreflightReport
 from gradlint.inprocess.state import SavedState
@@ -133,6 +134,9 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
     probe: Optional[dict] = None
     graph: dict[str, Any] = {}
     measure: Optional[StepMeasure] = None
+    drift: list[NormDrift] = []
+    mismatch: Optional[OutputLoss] = None
+    watch: Optional[OutputWatch] = None
     try:
         saved.take_grads()
         if any(p.requires_grad for p in saved.params):
@@ -156,7 +160,9 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
             given = Given(data=data, device=_model_device(model) or torch.device("cpu"), loss=loss,
                           after_backward=measure)
             # the model's own forward, not the traced graph: a torch.no_grad() block is kept
+            watch = OutputWatch(model)
             probe = run_probe(model, None, graph, {}, {}, {"seed": 0, "steps": 1}, given=given)
+            drift, mismatch = norm_drift(model, saved, optimizer), output_loss(watch, loss)  # before the restore
     except PreflightError:
         raise
     except ProbeFailure as exc:
@@ -167,12 +173,22 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
             "what model(...) takes: a tensor, a tuple/list whose first element is the input, or a dict of keyword "
             "arguments, and a loss_fn(output, batch) when the output is not the loss") from None
     finally:
+        if watch is not None:
+            watch.remove()
         for module in marked:
             module.__dict__.pop(ATTRIBUTE, None)
         saved.restore()
     summary = build_summary(model, optimizer, locator, measure, (probe or {}).get("call_order") or [],
                             steps if stepping else 0, built_at or optimizer_location(optimizer, locator))
-    return _report(model, graph, probe, summary, locator, eval_modules)
+    report = _report(model, graph, probe, summary, locator, eval_modules)
+    settings = Settings(root=Path.cwd())
+    from gradlint.model.analyze import suppress
+
+    report.findings.extend(suppress(measured_findings(summary.model, summary.place, drift, mismatch, locator,
+                                                      lambda code: is_selected(code, settings.select, settings.ignore)),
+                                    settings))
+    report.findings.sort(key=Finding.sort_key)
+    return report
 
 
 def _trains_differently(name: str, module: nn.Module) -> bool:

@@ -52,7 +52,7 @@ def probe_table(summary: ProbeSummary) -> dict[str, Any]:
     raw = summary.raw
     # no wall-clock time: the same tree and seed must give byte-identical output
     keep = ("device", "dtype", "steps", "seed", "input", "input_source", "loss", "optimizer",
-            "global_grad_norm", "grad_norm_per_step", "loss_per_step", "nonfinite")
+            "global_grad_norm", "grad_norm_per_step", "loss_per_step", "nonfinite", "output_activation")
     return {
         **{k: raw.get(k) for k in keep},
         "layers": [

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from gradlint.probe.inputs import InputError, ProbeInput, resolve_input
+from gradlint.probe.output_activation import probe_output_activation
 from gradlint.probe.measure import (
     Recorder, activation_kind, activations_from_graph, first_tensor, trainable_params, weight_layer_names,
 )
@@ -307,6 +308,7 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
 
     step_grads: list[list[torch.Tensor]] = []
     weights: list[torch.Tensor] = []
+    output_activation: Optional[dict[str, Any]] = None
     steps_run = 0
     try:
         for step in range(steps):
@@ -329,6 +331,8 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
                 output = _forward(model, data, device, dtype)
             if step == 0:
                 recorder.flush_activations()  # before backward: the ReLU maxima need not live through it
+                if given is None:
+                    output_activation = probe_output_activation(output, seed)  # GL215's confirmation
             loss = given.loss(output) if given and given.loss else loss_maker(output)
             recorder.record_loss(loss)
             loss.backward()
@@ -366,6 +370,7 @@ def run_probe(model: Any, graph_module: Any, graph: dict, candidate: dict, modul
         "loss": given.loss_label if given and given.loss else loss_maker.kind,
         "optimizer": optimizer_label,
         "functional_activations_seen": instrumented is not None,
+        **({"output_activation": output_activation} if output_activation else {}),
         **tables,
         **({"optimizer_facts": script.facts(modules, tables["call_order"])} if script is not None else {}),
     })

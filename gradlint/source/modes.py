@@ -45,9 +45,13 @@ _MAY_SET_MODE = re.compile(r"train|(^|_)mode($|_)", re.IGNORECASE)
 class ModeCollector(EventCollector):
     """The loop events, with ``.train()``/``.eval()`` calls on a module as events."""
 
+    flag_choices: set[int] = set()  # ids of the eval() calls that _flag_choices found
+
     def _call(self, call: ast.Call, top, events, guards, contexts, depth, via, inlining) -> None:  # type: ignore[override]
         func = call.func
         kind = _mode_kind(call) if self._helper(func) is None else None
+        if kind == EVAL and id(call) in self.flag_choices:
+            kind = TRAIN  # net.train() if training else net.eval(): the mode follows a flag, like train(flag)
         if kind is None and self._helper(func) is None and _may_set_mode(call):
             kind = TRAIN  # utils.set_train_mode(model): unknown, counts for the code
             events.append(Event(kind, call, top, None, guards, contexts, depth, via, self._own))
@@ -89,6 +93,7 @@ def eval_leaks(summary: TrainingSummary, kinds: ModuleKinds) -> list[EvalLeak]:
     assert tree is not None
     helpers = helper_functions(tree)
     collector = ModeCollector(summary.names, helpers)
+    collector.flag_choices = _flag_choices(tree)
     excluded = _framework_classes(summary)
     context = _Context(summary, kinds, helpers, _trained_models(summary), excluded)
     leaks: dict[int, EvalLeak] = {}
@@ -105,6 +110,17 @@ def eval_leaks(summary: TrainingSummary, kinds: ModuleKinds) -> list[EvalLeak]:
             events.insert(next((i for i, e in enumerate(events) if _line(e) > node.lineno), len(events)), event)
         _check(context, events, False, leaks)
     return sorted(leaks.values(), key=lambda leak: leak.scope.node.lineno)
+
+
+def _flag_choices(tree: ast.Module) -> set[int]:
+    """The ``eval()`` calls of ``m.train() if flag else m.eval()`` (either order)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.IfExp):
+            kinds = [(_mode_kind(b), b) if isinstance(b, ast.Call) else (None, b) for b in (node.body, node.orelse)]
+            if {k for k, _ in kinds} == {EVAL, TRAIN}:
+                found.update(id(b) for k, b in kinds if k == EVAL)
+    return found
 
 
 @dataclass

@@ -36,9 +36,10 @@ class RecurrentEvidence:
     line: int
 
 
-
 class _Resolver:
-    def __init__(self, script: Path, index: Optional[FileIndex] = None) -> None:
+    def __init__(self, script: Path, index: Optional[FileIndex] = None,
+                 matches: Callable[[str], bool] = _RECURRENT_QUALIFIED.__contains__) -> None:
+        self.matches = matches  # which qualified constructors count (recurrent layers by default)
         self.script = script.resolve()
         self.index = index if index is not None else FileIndex()
         self.cache: dict[Path, dict[str, RecurrentEvidence]] = {}
@@ -91,7 +92,7 @@ class _Resolver:
                             known[f"{local}.{name}"] = evidence
         for node in tree.body:  # RNN_TYPES = {"lstm": nn.LSTM, ...}: a module-level table of classes
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
-                table_evidence = _builds_recurrent(node.value, aliases, {}, path)
+                table_evidence = _builds_recurrent(node.value, aliases, {}, path, self.matches)
                 if table_evidence is not None:
                     known.update((dotted(t) or "", table_evidence) for t in node.targets if dotted(t))
         definitions = {
@@ -104,7 +105,7 @@ class _Resolver:
             changed = False
             for name, node in definitions.items():
                 if name not in known:
-                    built = _builds_recurrent(node, aliases, known, path)
+                    built = _builds_recurrent(node, aliases, known, path, self.matches)
                     if built is not None:
                         known[name] = built
                         changed = True
@@ -124,19 +125,20 @@ def _qualify(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
 
 
 def _builds_recurrent(
-    node: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path
+    node: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path,
+    matches: Callable[[str], bool] = _RECURRENT_QUALIFIED.__contains__,
 ) -> Optional[RecurrentEvidence]:
     for sub in ast.walk(node):
         for chosen in _chosen_classes(sub):
             # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built
             qualified = _qualify(chosen, aliases)
-            if qualified in _RECURRENT_QUALIFIED:
+            if qualified and matches(qualified):
                 return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
         if isinstance(sub, ast.Subscript) and (table := dotted(sub.value)) is not None and table in known:
             return known[table]  # RNN_TYPES[name]: a table of recurrent classes
         if isinstance(sub, ast.Call):
             qualified = _qualify(sub.func, aliases)
-            if qualified in _RECURRENT_QUALIFIED:
+            if qualified and matches(qualified):
                 return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
             local = dotted(sub.func)
             if local in known:
@@ -159,6 +161,12 @@ def _chosen_classes(node: ast.AST) -> list[ast.expr]:
 def recurrent_names(tree: ast.Module, script: Path, index: Optional[FileIndex] = None) -> dict[str, RecurrentEvidence]:
     """The script's own and imported names (classes, functions) that build a recurrent layer."""
     return _Resolver(script, index).analyse(tree, script.resolve(), 0)
+
+
+def local_names_building(tree: ast.Module, script: Path, matches: Callable[[str], bool]) -> dict[str, RecurrentEvidence]:
+    """The script's own and imported project-local names that build a layer ``matches``
+    accepts (by qualified constructor name), e.g. a BatchNorm for GL406."""
+    return _Resolver(script, matches=matches).analyse(tree, script.resolve(), 0)
 
 
 def find_recurrent(

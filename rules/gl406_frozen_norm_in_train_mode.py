@@ -1,0 +1,483 @@
+"""## What it does
+Checks training scripts that freeze a submodule containing BatchNorm and then put it
+back in train mode: the submodule is frozen with
+`for p in X.parameters(): p.requires_grad = False`, `X.requires_grad_(False)`, a call
+`X(...)` inside `torch.no_grad()` (when no optimiser takes its parameters), or by
+handing only `X.head.parameters()` to the optimiser; and `X.train()` or a `.train()` of
+a model holding it runs with no `X.eval()` after it before training resumes.
+
+`X` counts as having BatchNorm when it is built in the file from `nn.BatchNorm*`, an
+`nn.Sequential` or a module class of the file that builds one, a torchvision or timm
+model of a BatchNorm family (ResNet, ResNeXt, DenseNet, EfficientNet, MobileNet, RegNet,
+Inception, VGG-BN...), or a submodule of those (`model.backbone` assigned one in the
+class, also through an `__init__` argument), or a class imported from a project module
+next to the script that builds BatchNorm (read, never imported). A train call inside a
+helper counts for the model the file passes it (`run_epoch(model)` with
+`net.train()`), and `net.train() if training else net.eval()` puts it in train mode for
+training. A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
+an `if`), a module unfrozen again later in the file, and a file that switches its
+BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a loop over
+`modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`) are not
+reported.
+
+`gradlint.preflight` measures the same thing on the real model: a module whose
+parameters are all frozen but whose BatchNorm running statistics changed on the probe
+batch.
+
+## Why is this bad?
+Freezing a module's parameters does not freeze its BatchNorm layers: in train mode
+each of them normalises with the statistics of the current batch and overwrites its
+running mean and variance with every forward pass (`track_running_stats`), with or
+without gradients and with or without the optimiser. The "frozen" pretrained features
+change under the head during training, small or unbalanced fine-tuning batches make
+them noisy, and at evaluation time the layers use running statistics that no longer
+match what the head was trained on. `model.train()` puts every submodule back in train
+mode, so a single `backbone.eval()` before the loop is undone at the next epoch.
+
+## Example
+```python
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    model.layer4.eval()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+```
+
+The fix inserts `X.eval()` after each `.train()` of a model holding `X` (it also turns
+off dropout inside `X`, which a frozen feature extractor does not want either). When the
+frozen module is the trained model itself (`net.requires_grad_(False)` then a new
+`net.fc`) there is no safe edit: call `.eval()` on its BatchNorm layers after
+`net.train()`, or override `train()`.
+
+## Options
+None.
+
+## References
+- [`torch.nn.BatchNorm2d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html): "during training this layer keeps running estimates of its computed mean and variance" (`track_running_stats`, `momentum`)
+- [`torch.nn.Module.eval`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval) and [`train`](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.train): the mode applies to every submodule
+- [PyTorch: Autograd mechanics, locally disabling gradient computation](https://pytorch.org/docs/stable/notes/autograd.html#locally-disabling-gradient-computation): `requires_grad` and `no_grad` do not change the module's mode
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional
+
+from gradlint.findings import Fix
+from gradlint.fix.edits import insert_after, make_fix, standalone
+from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.frames import Training, quiet_when_too_deep
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, file_norms, holds, instances_of, related
+from gradlint.source.unit import SourceUnit
+
+CODE = "GL406"
+NAME = "frozen-norm-in-train-mode"
+SEVERITY = "warning"
+SUMMARY = "A frozen submodule with BatchNorm is put in train mode: its running statistics keep changing"
+SCOPE = "file"
+FIXABLE = True
+OPTIONS: dict = {}
+
+_HOW = {
+    "requires_grad": "its parameters are frozen here",
+    "requires_grad_": "it is frozen here",
+    "no_grad": "it runs under torch.no_grad() here and no optimiser takes its parameters",
+    "optimizer": "only {part} is optimised here, so the rest never changes",
+}
+
+_LOOP = """
+def train_epoch(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+VALID = [
+    Valid(  # two functions, two local models: the frozen one is of unknown make, the trained one is not frozen
+        """
+import timm
+import torch
+
+def check_freeze(name):
+    model = timm.create_model(name)
+    model.requires_grad_(False)
+    assert not any(p.requires_grad for p in model.parameters())
+
+def check_train_step():
+    model = timm.create_model("resnet18")
+    model.train()
+    model(torch.randn(2, 3, 32, 32)).sum().backward()
+"""
+    ),
+    Valid(  # the frozen backbone goes back to eval after each train()
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet50(weights="DEFAULT")
+model.layer1.requires_grad_(False)
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    model.layer1.eval()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+    ),
+    Valid(  # LayerNorm only: train mode changes nothing in the frozen part
+        """
+import timm
+import torch
+from torch import nn
+
+model = timm.create_model("vit_small_patch16_224", pretrained=True)
+model.blocks.requires_grad_(False)
+optimizer = torch.optim.AdamW(model.head.parameters())
+""" + _LOOP
+    ),
+    Valid(  # a backbone from another file: unknown make, nothing said
+        """
+import torch
+from torch import nn
+from mypackage import build_backbone
+
+model = build_backbone()
+for p in model.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD(model.head.parameters(), lr=0.1)
+""" + _LOOP
+    ),
+    Valid(  # frozen for a few epochs, then unfrozen: a warm-up of the head
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18()
+model.layer1.requires_grad_(False)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""" + _LOOP + """
+def unfreeze():
+    model.layer1.requires_grad_(True)
+"""
+    ),
+    Valid(  # BatchNorm layers switched to eval by a helper after train()
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+def set_bn_eval(m):
+    if isinstance(m, nn.BatchNorm2d):
+        m.eval()
+
+model = models.resnet18()
+model.layer1.requires_grad_(False)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+def train_epoch(loader):
+    model.train()
+    model.apply(set_bn_eval)
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+    ),
+    Valid(  # a no_grad evaluation of the trained model is not a freeze
+        """
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.LazyLinear(10))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""" + _LOOP + """
+def evaluate(loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x, _ in loader]
+"""
+    ),
+]
+INVALID = [
+    Invalid(
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+""" + _LOOP,
+        line=8,
+        fixed="""
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    model.layer4.eval()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+""",
+    ),
+    Invalid(  # a module class of the file, frozen in __init__, its instance trained in train mode
+        """
+import torch
+from torch import nn
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.norm = nn.BatchNorm2d(8)
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.encoder.requires_grad_(False)
+        self.head = nn.LazyLinear(10)
+
+model = Classifier()
+optimizer = torch.optim.Adam(model.head.parameters())
+""" + _LOOP,
+        line=15,
+    ),
+    Invalid(  # only the classifier is optimised; the whole net is trained in train mode (no safe edit)
+        """
+import torch
+from torch import nn
+import torchvision
+
+model = torchvision.models.mobilenet_v2(weights="DEFAULT")
+model.classifier = nn.Linear(1280, 4)
+optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
+""" + _LOOP,
+        line=8,
+    ),
+    Invalid(  # the encoder class is in a project module; train mode is set in a helper given the model
+        """
+import torch
+from torch import nn
+from encoders import ConvEncoder
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = ConvEncoder()
+        self.fc = nn.Linear(16, 10)
+
+def run_epoch(net, loader, optimizer=None):
+    net.train() if optimizer is not None else net.eval()
+    for x, y in loader:
+        loss = nn.functional.cross_entropy(net(x), y)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+model = Probe()
+model.encoder.requires_grad_(False)
+optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)
+for epoch in range(10):
+    run_epoch(model, train_loader, optimizer)
+    run_epoch(model, val_loader)
+""",
+        line=22,
+        files=(("encoders.py", "from torch import nn\nclass ConvEncoder(nn.Module):\n    def __init__(self):\n"
+                "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n        self.bn = nn.BatchNorm2d(16)\n"),),
+    ),
+]
+
+
+def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
+    return quiet_when_too_deep(_check(unit))
+
+
+def _check(unit: SourceUnit) -> Iterator[Report]:
+    if unit.tree is None or "train" not in unit.text:
+        return
+    norms = file_norms(unit)
+    if norms.bn_kept_in_eval or not any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts):
+        return
+    found: list[tuple[Freeze, str, list[ModeCall]]] = []
+    for freeze in norms.freezes:
+        for target in _targets(norms, freeze):
+            if not _frozen(norms, freeze, target):
+                continue
+            left = [t for t in _train_calls(norms, freeze, target) if not _put_back(norms, t, target)]
+            if left:
+                found.append((freeze, target, left))
+                break
+    # one finding per frozen module: the most specific name (``model.backbone`` frozen and
+    # only ``model.head`` optimised are one problem), at its first freeze
+    reported: list[str] = []
+    for freeze, target, left in found:
+        if any(related(target, r) for r in reported):
+            continue
+        if any(t != target and holds(target, t) for _, t, _ in found):
+            continue
+        reported.append(target)
+        yield _report(norms, freeze, target, left)
+
+
+def _targets(norms: FileNorms, freeze: Freeze) -> list[str]:
+    """The frozen module's names: ``self.backbone`` in a class is ``model.backbone`` for
+    each ``model = Cls(...)`` of the file (and stays ``self.backbone`` for ``self.train()``)."""
+    if not freeze.target.startswith("self."):
+        return [freeze.target]
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if cls is None or norms.knowledge is None:
+        return []
+    rest = freeze.target[len("self"):]
+    return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
+
+
+def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
+    assert norms.knowledge is not None
+    if any(related(u, target) for u in norms.unfrozen):
+        return False
+    if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
+                                    or any(related(o, target) for o in norms.optimised)):
+        return False
+    if freeze.how == "optimizer" and ("*" in norms.optimised
+                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
+        return False
+    if target.startswith("self."):
+        return norms.knowledge.has_batchnorm(target, norms.frames.kinds.class_of(freeze.node))
+    # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
+    at = None if freeze.target.startswith("self.") else freeze.node
+    return norms.knowledge.has_batchnorm(target, None, at)
+
+
+def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]:
+    calls = [m for m in norms.modes if m.train and holds(m.target, target)]
+    if target.startswith("self."):  # self.train() only in the freezing class
+        cls = norms.frames.kinds.class_of(freeze.node)
+        calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
+    module = norms.frames.frames[0].node
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    if frame is not None and not freeze.target.startswith("self."):
+        # a model local to a function: its train() is in that function, or in a helper it is passed to
+        calls = [m for m in calls if m.frame is frame or m.written]
+    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
+
+
+def _put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
+    """An eval of the frozen module (or of what holds it, or of part of it) follows the
+    train call in its function before the next training statement."""
+    frames = norms.frames
+    frame = next((f for f in frames.frames if f.node is train.frame), None)
+    next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
+                         and f.node.lineno > train.call.lineno), default=None)
+    for other in norms.modes:
+        if other.train or other.frame is not train.frame or not related(other.target, target):
+            continue
+        if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
+            continue
+        if _opposite_branches(frames.parents, other.call, train.call):
+            continue
+        if next_training is None or other.call.lineno <= next_training:
+            return True
+    return False
+
+
+def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
+    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
+    node = one
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            side = node is parent.body
+            inner = other
+            while inner in parents and parents[inner] is not parent:
+                inner = parents[inner]
+            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
+                return True
+        node = parent
+    return False
+
+
+def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
+    unit = norms.frames.unit
+    train = left[0]
+    how = _HOW[freeze.how].format(part=f"`{freeze.except_}`")
+    via = f" (`{train.receiver}` is `{train.target}` there)" if train.written else ""
+    message = (
+        f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` on line {train.call.lineno}{via} puts it "
+        f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
+        f"features drift under the head and differ at evaluation; call `{_local(train, target)}.eval()` after each "
+        f"`{train.receiver}.train()` (or override train() to keep it in eval mode)"
+    )
+    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
+                  message, fix=_fix(norms, target, left))
+
+
+def _header(loop: ast.For) -> ast.expr:
+    return loop.iter  # the `for` line, not the whole loop body
+
+
+def _fix(norms: FileNorms, target: str, left: list[ModeCall]) -> Optional[Fix]:
+    unit = norms.frames.unit
+    # not inside a helper reached through its parameter: other callers may pass other models
+    if target.startswith("self.") or any(t.target == target or t.written or not isinstance(t.stmt, ast.Expr)
+                                         or not standalone(unit, t.stmt) for t in left):
+        return None
+    edits = [insert_after(unit, t.stmt, [f"{_local(t, target)}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]
+    return make_fix(f"call {_local(left[0], target)}.eval() after {left[0].receiver}.train()", *edits)
+
+
+def _local(train: ModeCall, target: str) -> str:
+    """The frozen module's name where the train call is (``net.f`` for ``model.f``)."""
+    return train.receiver + target[len(train.target):]
