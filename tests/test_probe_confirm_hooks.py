@@ -19,7 +19,9 @@ def _saturated(fraction: float) -> ProbeSummary:
 
 def test_the_hooks_are_read_from_the_rule_modules():
     hooked = sorted(code for code, rule in all_rules().items() if rule.confirm is not None)
-    assert hooked == ["GL101", "GL102", "GL103", "GL104", "GL105", "GL106"]
+    # GL215's hook takes the gradient ratio its own measurement gives (registry docstring)
+    assert hooked == ["GL101", "GL102", "GL103", "GL104", "GL105", "GL106", "GL215"]
+    assert all_rules()["GL215"].confirm({"logit_grad_ratio": 0.1}).status == "confirmed"
     assert all_rules()["GL107"].confirm is None  # the default policy
 
 
