@@ -179,6 +179,11 @@ VALID = [
         "    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n\n    def use_loss(self, fn):\n        self.fn = fn\n\n"
         "    def fit(self, x, y):\n        self.fn(self(x), y).backward()\n\nscorer = Scorer()\nscorer.use_loss(nn.BCELoss())\n"
     ),
+    Valid(  # the name is turned into probabilities only outside training: the loss gets logits
+        _MLP + "\nclass Gated(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        x = self.fc(x)\n        if not self.training:\n            x = x.softmax(-1)\n        return x\n\n"
+        "net = Gated()\nce = nn.CrossEntropyLoss()\ndef step(x, y):\n    ce(net(x), y).backward()\n"
+    ),
     Valid(  # an imported model that returns logits
         "import torch.nn as nn\nfrom nets import Plain\n\nmodel = Plain()\ncriterion = nn.CrossEntropyLoss()\n"
         "def step(x, y):\n    criterion(model(x), y).backward()\n",
@@ -251,6 +256,13 @@ INVALID = [
                 "        return self.soft(self.fc(x))\n    def set_loss(self, loss):\n        self.loss = loss\n"
                 "    def epoch(self, batches):\n        for x, y in batches:\n            pred = self.__call__(x)\n"
                 "            self.loss(pred, y).backward()\n"),),
+    ),
+    Invalid(  # a name reassigned to its own softmax just before the tuple is returned
+        _MLP + "\nclass Aux(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.cls = nn.Linear(8, 3)\n"
+        "        self.src = nn.Linear(8, 1)\n        self.soft = nn.Softmax(dim=1)\n\n"
+        "    def forward(self, x):\n        c = self.cls(x)\n        c = self.soft(c)\n        s = self.src(x).sigmoid()\n        return s, c\n\n"
+        "disc = Aux()\nnll = nn.NLLLoss()\ndef step(x, y):\n    s, c = disc(x)\n    nll(c, y).backward()\n",
+        line=14,
     ),
     Invalid(  # inside the model's own class (a LightningModule's training_step): self(x) into cross_entropy
         _MLP + "\nclass Lit(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"

@@ -111,13 +111,43 @@ def own_nodes(function: ast.AST) -> list[ast.AST]:
 
 
 def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
-    """The value assigned to ``name`` before it is returned, when it is assigned once."""
-    values = [
-        node.value for node in own_nodes(function)
+    """The value ``name`` holds where it is read: the one value assigned to it, or, when it
+    is assigned several times (``c = self.fc(x); c = self.softmax(c)``), the last plain
+    assignment before the read in the same block, with nothing after it in that block
+    that could change it."""
+    assignments = [
+        node for node in own_nodes(function)
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
         and any(isinstance(t, ast.Name) and t.id == name.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
     ]
-    return values[0] if len(values) == 1 else None
+    if len(assignments) == 1:
+        return assignments[0].value
+    block = _block_before(function, name)
+    for statement in reversed(block):
+        if statement in assignments:
+            return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
+        if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
+            return None  # a branch or loop of the block assigns it too
+    return None
+
+
+def _block_before(function: ast.FunctionDef, name: ast.Name) -> list[ast.stmt]:
+    """The statements before the one that reads ``name``, in the block holding it."""
+    stack: list[list[ast.stmt]] = [function.body]
+    while stack:
+        body = stack.pop()
+        for index, statement in enumerate(body):
+            if any(node is name for node in ast.walk(statement)):
+                if isinstance(statement, (ast.Return, ast.Assign, ast.Expr)):
+                    return body[:index]
+                for field in ("body", "orelse", "finalbody"):
+                    inner = getattr(statement, field, None)
+                    if isinstance(inner, list):
+                        stack.append(inner)
+                for handler in getattr(statement, "handlers", []):
+                    stack.append(handler.body)
+                break
+    return []
 
 
 def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
