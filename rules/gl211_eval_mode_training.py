@@ -89,6 +89,14 @@ _TRAIN_BATCHES = """    for x, y in train_loader:
 """
 
 VALID = [
+    Valid(  # a linear probe: the training function puts the model in eval() itself, before its own loop
+        "import torch\nimport torch.nn.functional as F\n\n"
+        "def fit_head(model, loader, opt):\n    model.eval()  # frozen features: BatchNorm statistics stay put\n"
+        "    for x, y in loader:\n        opt.zero_grad()\n        F.cross_entropy(model(x), y).backward()\n        opt.step()\n\n"
+        "def score(model, loader):\n    model.eval()\n    with torch.no_grad():\n        return sum(float(model(x).sum()) for x, _ in loader)\n\n"
+        "def main(model, train_loader, val_loader, opt):\n    for epoch in range(5):\n        fit_head(model, train_loader, opt)\n"
+        "        score(model, val_loader)\n"
+    ),
     Valid(  # the mode follows a flag in one conditional expression at the start of the helper
         """
 def run_epoch(net, loader, optimizer=None):

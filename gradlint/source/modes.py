@@ -168,6 +168,8 @@ def _check(context: _Context, events: list[Event], cyclic: bool, leaks: dict[int
                 break
             if cyclic and position < wrapped_at and contains(scope.node, _site(event)):
                 break  # eval right before the training code of the same iteration: deliberate
+            if later.via is not None and any(e.kind == EVAL and e.via is later.via for e in (event, *order[:position])):
+                break  # the training function calls eval() itself before its own loop (a linear probe): deliberate
             if id(scope) not in leaks:
                 same_frame = context.kinds.frame_of(_site(event)) is context.kinds.frame_of(scope.node)
                 leaks[id(scope)] = EvalLeak(scope, model, _line(event), not cyclic, same_frame)
