@@ -13,7 +13,11 @@ sdist lacks), those up to the file's shared budget of 13M parameters probed, the
 analysed on meta; 68.6 CPU-seconds for the whole process tree (wall
 242 s under that load), peak summed RSS 767 MB. Before the shared budget and the
 malloc_trim between models: 194 CPU-s and 2289 MB; before the meta builds, issue 13
-reports 133 s and ~4 GB.
+reports 133 s and ~4 GB. Re-measured 2026-11-29 on the idle machine (load average 1.2):
+wall 75.6 s, 73.7 CPU-seconds, peak 1126 MB, 78 of 80 analysed. The run is one process
+after the import (4.9 s); about 12 s go to the five models probed at 224x224 and the rest
+to building and tracing the other 73 on the meta device (~0.75 s each), so the next step
+for the 60 s target is to spread one file's models over forked children after its import.
 
 Prints the wall time, the CPU time of the whole tree (what the wall time would be on
 two idle cores, the run being mostly one worker), the peak of the summed resident memory, how many models were
