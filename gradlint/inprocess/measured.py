@@ -25,9 +25,9 @@ from gradlint.findings import Confirmation, Finding, Span
 from gradlint.inprocess.collect import place_of
 from gradlint.inprocess.places import Locator
 from gradlint.inprocess.state import SavedState
+from gradlint.probe.output_activation import logits_of
 from gradlint.registry import Rule, get_rule
 
-_ACTIVATIONS = {"SoftmaxBackward0": "softmax", "SigmoidBackward0": "sigmoid"}
 # the loss node that takes the activation's output -> the loss that applies it again
 _AGAIN = {
     ("softmax", "LogSoftmaxBackward0"): "cross-entropy (it applies log-softmax itself)",
@@ -140,20 +140,12 @@ def output_loss(watch: OutputWatch, loss: Optional[Callable[[Any], torch.Tensor]
     """The GL215 measurement, or None when the output is no softmax/sigmoid, the loss is
     unknown (the model returns its own), or the loss does not apply the activation again."""
     output = watch.output
-    if loss is None or not isinstance(output, torch.Tensor) or output.grad_fn is None:
+    if loss is None or not isinstance(output, torch.Tensor):
         return None
-    activation = _ACTIVATIONS.get(output.grad_fn.name())
-    if activation is None:
+    found = logits_of(output)  # the same reading of the output as the CLI probe's
+    if found is None:
         return None
-    dim = int(getattr(output.grad_fn, "_saved_dim", -1)) if activation == "softmax" else 0
-    if dim >= 2 ** 63:
-        dim -= 2 ** 64  # autograd exposes a negative dim as an unsigned 64-bit number
-    probs = output.detach().float()
-    tiny = torch.finfo(probs.dtype).tiny
-    # logits that give exactly these probabilities: softmax is shift-invariant, so log p works
-    logits = probs.clamp_min(tiny).log()
-    if activation == "sigmoid":
-        logits = logits - (1 - probs).clamp_min(tiny).log()
+    activation, dim, logits = found
 
     def activate(z: torch.Tensor) -> torch.Tensor:
         return torch.softmax(z, dim) if activation == "softmax" else torch.sigmoid(z)
