@@ -109,6 +109,15 @@ def test_without_torch_one_notice_no_finding_and_source_rules_still_run(tmp_path
     assert "Traceback" not in completed.stderr
 
 
+def test_a_missing_package_is_not_told_to_install_torch(tmp_path):
+    (tmp_path / "net.py").write_text(HEADER + "import seqlib_not_installed\n\nclass Net(nn.Module):\n"
+                                     "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 2)\n")
+    completed = run_gradlint("--no-probe", "--no-cache", ".", cwd=tmp_path)
+    assert "seqlib_not_installed" in completed.stdout + completed.stderr
+    assert "install torch" not in completed.stderr, completed.stderr  # torch is here; the package is not
+    assert "Traceback" not in completed.stderr
+
+
 CHECK_MAIN_PROCESS = textwrap.dedent(
     """
     import sys

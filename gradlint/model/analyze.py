@@ -30,7 +30,9 @@ NOT_ANALYSED = "not analysed"
 
 def model_notices(models: Sequence[dict[str, Any]]) -> list[str]:
     """One line for the models the environment could not analyse (no torch), or none."""
-    skipped = [m for m in models if m.get("status") == NOT_ANALYSED]
+    # only torch missing: a missing package of the project's has its own GL002 notice, naming it
+    skipped = [m for m in models if m.get("status") == NOT_ANALYSED
+               and str(m.get("reason", "")).startswith("torch is not installed")]
     if not skipped:
         return []
     return [f"{skipped[0].get('reason')}: {len(skipped)} model(s) not analysed, only the source rules ran; "
