@@ -1,0 +1,206 @@
+"""Which names of a file hold a module with BatchNorm (GL406), read from ``ast`` only.
+
+A ``torch.nn`` BatchNorm, a torchvision/timm model family built with BatchNorm (ResNet,
+DenseNet, EfficientNet, MobileNet, RegNet, Inception, VGG-BN...), an ``nn.Sequential`` or a
+module class of the file that builds one, an attribute of those (``resnet.layer4``,
+``self.backbone`` assigned one, also through an ``__init__`` argument), a class or function
+imported from a project module that builds one, and a function (of the file or imported)
+that returns such a model. Anything else is unknown: ``False``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Iterator, Optional
+
+from gradlint.source.frames import FileFrames
+from gradlint.source.names import dotted
+
+BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
+# torchvision builders (torchvision.models.<name>) whose networks normalise with BatchNorm
+_TV_BN = re.compile(
+    r"^torchvision\.models\.(\w+\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
+    r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
+    r"deeplabv3_\w+|fcn_resnet\w+)$"
+)
+# timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
+_TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
+                      r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
+                      r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn)")
+# attributes of those models that hold no BatchNorm (their classifier heads)
+_WRAPPERS = {"DataParallel", "DistributedDataParallel"}
+HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
+
+
+class NormKnowledge:
+    """Which dotted names of a file hold a module with BatchNorm."""
+
+    def __init__(self, frames: FileFrames) -> None:
+        self.frames = frames
+        self.names = frames.names
+        self.classes = frames.kinds.classes
+        self.bindings: dict[str, list[ast.expr]] = {}  # every binding of the file (instances_of)
+        # per function (None: the module): a local name is read in its own function only
+        self.scoped: dict[Optional[ast.AST], dict[str, list[ast.expr]]] = {}
+        tree = frames.unit.tree
+        assert tree is not None
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                frame = frames.kinds.frame_of(node)
+                for target in targets:
+                    name = dotted(target)
+                    if name is not None:
+                        self.bindings.setdefault(name, []).append(node.value)
+                        self.scoped.setdefault(frame, {}).setdefault(name, []).append(node.value)
+        self._scope: Optional[ast.AST] = None
+        self._busy: set[str] = set()
+        self._local: Optional[set[str]] = None
+
+    def local_bn_names(self) -> set[str]:
+        """Names the file imports from project-local modules (next to it or a few folders up)
+        that build a BatchNorm or a torchvision BatchNorm model; read lazily, never imported."""
+        if self._local is None:
+            from pathlib import Path
+
+            from gradlint.source.recurrent import local_names_building
+
+            tree = self.frames.unit.tree
+            assert tree is not None
+            path = Path(self.frames.unit.path)
+            found = local_names_building(tree, path, _builds_bn) if path.is_file() else {}
+            self._local = {name for name in found if name not in self.classes}
+        return self._local
+
+    def has_batchnorm(self, name: str, cls: Optional[ast.ClassDef] = None, at: Optional[ast.AST] = None) -> bool:
+        """``name`` as bound in the function holding ``at`` (else at module level)."""
+        self._scope = self.frames.kinds.frame_of(at) if at is not None else None
+        return self._name(name, cls, 0)
+
+    def _bound(self, name: str) -> Optional[list[ast.expr]]:
+        local = self.scoped.get(self._scope, {}).get(name) if self._scope is not None else None
+        return local or self.scoped.get(None, {}).get(name)
+
+    def _name(self, name: str, cls: Optional[ast.ClassDef], depth: int) -> bool:
+        if depth > 6 or name in self._busy:
+            return False
+        self._busy.add(name)
+        try:
+            if cls is not None and name.startswith("self."):
+                return self._path(self._class_attr_values(cls, name.split(".")[1]), name.split(".")[2:], depth)
+            parts = name.split(".")
+            for cut in range(len(parts), 0, -1):
+                values = self._bound(".".join(parts[:cut]))
+                if values:
+                    return self._path(values, parts[cut:], depth)
+            return False
+        finally:
+            self._busy.discard(name)
+
+    def _path(self, values: list[ast.expr], rest: list[str], depth: int) -> bool:
+        return any(self._value_path(value, rest, depth) for value in values)
+
+    def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool:
+        value = unwrap(value)
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):  # Model().encoder
+            return self._value_path(value.value, [value.attr, *rest], depth + 1)
+        if isinstance(value, ast.Name) or isinstance(value, ast.Attribute):
+            name = dotted(value)
+            return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
+        if not isinstance(value, ast.Call):
+            return False
+        callee = self.names.qualify(value.func) or ""
+        short = callee.rsplit(".", 1)[-1]
+        if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
+            if not rest:
+                return self._value_path(value.args[0], [], depth + 1)
+            return rest[0] == "module" and self._value_path(value.args[0], rest[1:], depth + 1)
+        if (dotted(value.func) or "") in self.local_bn_names():
+            # a project class of another file that builds BatchNorm: its parts are taken to hold it
+            # too, except a classifier head
+            return not rest or rest[0] not in HEAD_NAMES
+        if short in self.classes and short in self.frames.kinds.module_classes:
+            cls = self.classes[short]
+            if not rest:
+                return self._class_has_bn(cls, value, depth)
+            values = self._class_attr_values(cls, rest[0], value)
+            return self._path(values, rest[1:], depth + 1)
+        if rest and rest[0] in HEAD_NAMES:
+            return False
+        if BN_CLASS.match(callee) or _TV_BN.match(callee):
+            return True
+        if callee in ("timm.create_model", "timm.models.create_model") and value.args:
+            first = value.args[0]
+            return isinstance(first, ast.Constant) and isinstance(first.value, str) and bool(_TIMM_BN.match(first.value))
+        if callee == "torch.nn.Sequential" and not rest:
+            return any(self._value_path(arg, [], depth + 1) for arg in value.args)
+        return False
+
+    def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Call) and node is not built and self._value_path(node, [], depth + 1):
+                return True
+        return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
+                   for attr in self._self_attrs(cls))
+
+    def _self_attrs(self, cls: ast.ClassDef) -> set[str]:
+        return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) for target in node.targets
+                if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}
+
+    def _class_attr_values(self, cls: ast.ClassDef, attr: str, built: Optional[ast.Call] = None) -> list[ast.expr]:
+        """What ``self.attr`` is assigned in ``cls``; an ``__init__`` argument is read from ``built``."""
+        found: list[ast.expr] = []
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        params = [a.arg for a in init.args.args[1:]] if init else []
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.Assign):
+                continue
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
+                    value = unwrap(node.value)
+                    if isinstance(value, ast.Name) and value.id in params:
+                        passed = argument(built, params.index(value.id), value.id) if built is not None else None
+                        found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)
+                                     if passed is None else [passed])
+                    else:
+                        found.append(node.value)
+        return found
+
+    def _arguments_anywhere(self, cls: ast.ClassDef, index: int, keyword: str) -> list[ast.expr]:
+        """The argument every ``Cls(...)`` of the file passes for one ``__init__`` parameter."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        return [arg for node in ast.walk(tree) if isinstance(node, ast.Call)
+                and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
+                for arg in [argument(node, index, keyword)] if arg is not None]
+
+
+def _builds_bn(qualified: str) -> bool:
+    return bool(BN_CLASS.match(qualified) or _TV_BN.match(qualified))
+
+
+def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
+    for kw in call.keywords:
+        if kw.arg == keyword:
+            return kw.value
+    return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
+
+
+def unwrap(value: ast.expr) -> ast.expr:
+    """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself."""
+    while (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+           and value.func.attr in ("to", "cuda", "cpu", "eval", "train", "requires_grad_", "float", "half")):
+        value = value.func.value
+    return value
+
+
+
+def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
+    """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
+    for name, values in knowledge.bindings.items():
+        for value in values:
+            value = unwrap(value)
+            if isinstance(value, ast.Call) and (knowledge.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name:
+                yield name
+                break
