@@ -13,8 +13,12 @@ Inception, VGG-BN...), or a submodule of those (`model.backbone` assigned one in
 class, also through an `__init__` argument), or a class imported from a project module
 next to the script that builds BatchNorm (read, never imported). A train call inside a
 helper counts for the model the file passes it (`run_epoch(model)` with
-`net.train()`), and `net.train() if training else net.eval()` puts it in train mode for
-training. A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
+`net.train()`), also a training function imported from a project module (`from engine
+import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
+it), and `net.train() if training else net.eval()` puts it in train mode for training.
+A function of the file or of a project module that freezes the model it builds and
+returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
+freezes `model`: the finding is on that line and names the freeze. A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
 an `if`), a module unfrozen again later in the file, and a file that switches its
 BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a loop over
 `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`) are not
@@ -99,7 +103,9 @@ from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.frames import Training, quiet_when_too_deep
-from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, file_norms, holds, instances_of, related
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related
+from gradlint.source.norm_links import file_norms
+from gradlint.source.norm_knowledge import instances_of
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL406"
@@ -115,6 +121,7 @@ _HOW = {
     "requires_grad_": "it is frozen here",
     "no_grad": "it runs under torch.no_grad() here and no optimiser takes its parameters",
     "optimizer": "only {part} is optimised here, so the rest never changes",
+    "factory": "`{function}` ({where}) returns it with its parameters frozen",
 }
 
 _LOOP = """
@@ -346,17 +353,19 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
 
 
 def _check(unit: SourceUnit) -> Iterator[Report]:
-    if unit.tree is None or "train" not in unit.text:
+    if unit.tree is None:
         return
     norms = file_norms(unit)
-    if norms.bn_kept_in_eval or not any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts):
+    trains = any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts)
+    if norms.bn_kept_in_eval or not (trains or any(m.via for m in norms.modes)):
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []
     for freeze in norms.freezes:
         for target in _targets(norms, freeze):
             if not _frozen(norms, freeze, target):
                 continue
-            left = [t for t in _train_calls(norms, freeze, target) if not _put_back(norms, t, target)]
+            # a training function of another file was read there: nothing here puts it back
+            left = [t for t in _train_calls(norms, freeze, target) if t.via or not put_back(norms, t, target)]
             if left:
                 found.append((freeze, target, left))
                 break
@@ -414,48 +423,19 @@ def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
 
 
-def _put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
-    """An eval of the frozen module (or of what holds it, or of part of it) follows the
-    train call in its function before the next training statement."""
-    frames = norms.frames
-    frame = next((f for f in frames.frames if f.node is train.frame), None)
-    next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
-                         and f.node.lineno > train.call.lineno), default=None)
-    for other in norms.modes:
-        if other.train or other.frame is not train.frame or not related(other.target, target):
-            continue
-        if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
-            continue
-        if _opposite_branches(frames.parents, other.call, train.call):
-            continue
-        if next_training is None or other.call.lineno <= next_training:
-            return True
-    return False
-
-
-def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
-    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
-    node = one
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.IfExp) and node is not parent.test:
-            side = node is parent.body
-            inner = other
-            while inner in parents and parents[inner] is not parent:
-                inner = parents[inner]
-            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
-                return True
-        node = parent
-    return False
-
-
 def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
     unit = norms.frames.unit
     train = left[0]
-    how = _HOW[freeze.how].format(part=f"`{freeze.except_}`")
-    via = f" (`{train.receiver}` is `{train.target}` there)" if train.written else ""
+    made = freeze.via
+    how = _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
+                                  where=made.where if made else "")
+    if train.via is not None:
+        where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
+                 f"with `{train.target}`,")
+    else:
+        where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)" if train.written else "")
     message = (
-        f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` on line {train.call.lineno}{via} puts it "
+        f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` {where} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
         f"features drift under the head and differ at evaluation; call `{_local(train, target)}.eval()` after each "
         f"`{train.receiver}.train()` (or override train() to keep it in eval mode)"

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import ast
 import re
-import weakref
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from gradlint.source.frames import FileFrames, file_frames, parameters_owner
+from gradlint.source.frames import FileFrames, Training, file_frames, parameters_owner
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, argument, instances_of, unwrap
 from gradlint.source.unit import SourceUnit
@@ -32,12 +31,27 @@ _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|ba
                         re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """The function a freeze or a train call happens in, with its line and file."""
+
+    function: str
+    line: int
+    path: Optional[str] = None  # as seen from the linted file's folder; None: the linted file
+
+    @property
+    def where(self) -> str:
+        """``models/pretrained.py:16`` or ``line 16``."""
+        return f"{self.path}:{self.line}" if self.path else f"line {self.line}"
+
+
 @dataclass
 class Freeze:
     target: str  # the frozen module, as written (``model.backbone``)
     how: str  # "requires_grad" | "requires_grad_" | "no_grad" | "optimizer"
     node: Union[ast.stmt, ast.expr]  # where it is reported
     except_: Optional[str] = None  # for "optimizer": the only part that is optimised (``model.fc``)
+    via: Optional[Elsewhere] = None  # for "factory": the function that freezes it (norm_links)
 
 
 @dataclass
@@ -48,6 +62,7 @@ class ModeCall:
     stmt: ast.stmt
     frame: ast.AST
     written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
+    via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
 
     @property
     def receiver(self) -> str:
@@ -245,14 +260,45 @@ def holds(outer: str, inner: str) -> bool:
     return inner == outer or inner.startswith(outer + ".")
 
 
-_CACHE: "weakref.WeakKeyDictionary[ast.Module, FileNorms]" = weakref.WeakKeyDictionary()
+def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
+    """An eval of the frozen module (or of what holds it, or of part of it) follows the
+    train call in its function before the next training statement."""
+    frames = norms.frames
+    frame = next((f for f in frames.frames if f.node is train.frame), None)
+    next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
+                         and f.node.lineno > train.call.lineno), default=None)
+    for other in norms.modes:
+        if other.train or other.frame is not train.frame or not related(other.target, target):
+            continue
+        if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
+            continue
+        if _opposite_branches(frames.parents, other.call, train.call):
+            continue
+        if next_training is None or other.call.lineno <= next_training:
+            return True
+    return False
 
 
-def file_norms(unit: SourceUnit) -> FileNorms:
+def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
+    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
+    node = one
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            side = node is parent.body
+            inner = other
+            while inner in parents and parents[inner] is not parent:
+                inner = parents[inner]
+            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
+                return True
+        node = parent
+    return False
+
+
+def own_norms(unit: SourceUnit) -> FileNorms:
+    """The file's facts without following its factories and imports; the rule reads
+    :func:`gradlint.source.norm_links.file_norms`."""
     assert unit.tree is not None
-    found = _CACHE.get(unit.tree)
-    if found is None:
-        found = _CACHE[unit.tree] = _Collector(file_frames(unit)).collect()
-    return found
+    return _Collector(file_frames(unit)).collect()
 
 

@@ -57,6 +57,7 @@ class NormKnowledge:
         self._scope: Optional[ast.AST] = None
         self._busy: set[str] = set()
         self._local: Optional[set[str]] = None
+        self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
 
     def local_bn_names(self) -> set[str]:
         """Names the file imports from project-local modules (next to it or a few folders up)
@@ -77,6 +78,12 @@ class NormKnowledge:
         """``name`` as bound in the function holding ``at`` (else at module level)."""
         self._scope = self.frames.kinds.frame_of(at) if at is not None else None
         return self._name(name, cls, 0)
+
+    def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
+        """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
+        (``.backbone``), holds BatchNorm."""
+        self._scope = self.frames.kinds.frame_of(at)
+        return self._value_path(value, [part for part in rest.split(".") if part], 0)
 
     def _bound(self, name: str) -> Optional[list[ast.expr]]:
         local = self.scoped.get(self._scope, {}).get(name) if self._scope is not None else None
@@ -116,7 +123,7 @@ class NormKnowledge:
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)
             return rest[0] == "module" and self._value_path(value.args[0], rest[1:], depth + 1)
-        if (dotted(value.func) or "") in self.local_bn_names():
+        if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES

@@ -1,0 +1,208 @@
+"""GL406 facts that cross a function or a file: a model frozen inside the function that
+builds it, and a model put in train mode inside the function that trains it.
+
+- A *freezing factory* is a module-level function that freezes (part of) a local model
+  with BatchNorm and returns it (``def get_model(): m = resnet50(); for p in
+  m.parameters(): p.requires_grad = False; ...; return m``). ``model = get_model()`` in
+  the file, or in a script importing it from a project module, is a freeze of ``model``.
+- A *training function* is a module-level function of a project module that trains
+  (backward/step) and calls ``net.train()`` on one of its parameters with no ``net.eval()``
+  after it before the next training statement. ``fit(model, ...)`` in a script importing it
+  is a train call of ``model`` whose put-back was already decided in ``fit``'s file.
+
+Same-file training helpers are :meth:`frozen_norms._Collector._through_helpers`. Imported
+modules are read from disk (never imported), once per file and change.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from gradlint.source.frames import Training
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.unit import SourceUnit
+
+
+@dataclass(frozen=True)
+class FreezingFactory:
+    function: str
+    rest: str  # the frozen part of what it returns: "" (all of it) or ".backbone"
+    line: int  # the freeze
+    how: str  # the freeze's Freeze.how
+
+
+@dataclass(frozen=True)
+class TrainingFunction:
+    function: str
+    index: int  # the parameter put in train mode
+    parameter: str
+    rest: str  # "" or ".backbone" when it is ``net.backbone.train()``
+    line: int  # the train call
+
+
+_CACHE: "weakref.WeakKeyDictionary[ast.Module, FileNorms]" = weakref.WeakKeyDictionary()
+
+
+def file_norms(unit: SourceUnit) -> FileNorms:
+    """GL406's facts of one file, its factories and imported training functions followed."""
+    assert unit.tree is not None
+    found = _CACHE.get(unit.tree)
+    if found is None:
+        found = _CACHE[unit.tree] = own_norms(unit)
+        link(found)
+    return found
+
+
+def link(norms: FileNorms) -> None:
+    """Add the freezes and train calls of ``norms``' file that go through factories (its own
+    or imported) and imported training functions."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    factories: dict[str, tuple[FreezingFactory, Optional[str]]] = {f.function: (f, None) for f in freezing_factories(norms)}
+    trainers: dict[str, tuple[TrainingFunction, Optional[str]]] = {}
+    path = Path(norms.frames.unit.path)
+    if path.is_file():
+        for local, (module, name) in _project_imports(tree, path).items():
+            stamp = _stamp(module)
+            for factory in _module_factories(str(module), stamp):
+                if factory.function == name:
+                    factories[local] = (factory, _shown(module, path))
+            for trainer in _module_trainers(str(module), stamp):
+                if trainer.function == name:
+                    trainers[local] = (trainer, _shown(module, path))
+    if not factories and not trainers:
+        return
+    frames = norms.frames
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
+            value = unwrap(node.value)
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in factories:
+                factory, shown = factories[value.func.id]
+                norms.knowledge.bn_functions.add(value.func.id)
+                via = Elsewhere(factory.function, factory.line, shown)
+                norms.freezes.append(Freeze(target + factory.rest, "factory", value, via=via))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers:
+            trainer, shown = trainers[node.func.id]
+            passed = argument(node, trainer.index, trainer.parameter)
+            model = dotted(passed) if passed is not None else None
+            if model:
+                scope = frames.kinds.frame_of(node) or tree
+                norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
+                                            trainer.parameter + trainer.rest,
+                                            via=Elsewhere(trainer.function, trainer.line, shown)))
+    norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))  # a module's first freeze is reported
+
+
+def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
+    """The file's module-level functions that freeze a local model with BatchNorm and return it."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    found: list[FreezingFactory] = []
+    for freeze in norms.freezes:
+        if freeze.how not in ("requires_grad", "requires_grad_") or freeze.via is not None:
+            continue
+        function = norms.frames.kinds.frame_of(freeze.node)
+        if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
+            continue
+        root, dot, rest = freeze.target.partition(".")
+        built = _bound_before(function, root, freeze.node.lineno)
+        if (root not in _returned(function) or any(related(u, freeze.target) for u in norms.unfrozen)
+                or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
+            continue
+        if all(f.function != function.name for f in found):
+            found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how))
+    return found
+
+
+def training_functions(norms: FileNorms) -> list[TrainingFunction]:
+    """The file's module-level functions that train and leave a parameter in train mode."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
+    found: list[TrainingFunction] = []
+    for mode in norms.modes:
+        frame = mode.frame
+        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or frame not in tree.body
+                or id(frame) not in trains):
+            continue
+        root, dot, rest = mode.target.partition(".")
+        params = [a.arg for a in frame.args.args]
+        if root in params and not put_back(norms, mode, mode.target):
+            if all(t.function != frame.name for t in found):
+                found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
+    return found
+
+
+def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:
+    """What ``name`` was last assigned before ``line`` (the branch a freeze is in builds it
+    there: ``if arch == "vgg16": m = vgg16() ... elif ...: m = resnet50()``)."""
+    values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
+              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return max(values, key=lambda node: node.lineno).value if values else None
+
+
+def _returned(function: ast.FunctionDef) -> set[str]:
+    names = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = unwrap(node.value)
+            if isinstance(value, ast.Name):
+                names.add(value.id)
+    return names
+
+
+def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
+    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")}."""
+    from gradlint.source.index import FileIndex  # the one import resolver of the run's files
+
+    index = FileIndex()
+    found: dict[str, tuple[Path, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            target = index.resolve_import(script, node.module or "", node.level, entry=script)
+            if target is not None:
+                found.update((alias.asname or alias.name, (target, alias.name)) for alias in node.names if alias.name != "*")
+    return found
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _module_norms(path: str) -> Optional[FileNorms]:
+    try:
+        unit = SourceUnit.from_path(Path(path), path)
+    except OSError:
+        return None
+    if unit.tree is None or "train" not in unit.text and "requires_grad" not in unit.text:
+        return None
+    return own_norms(unit)
+
+
+@functools.lru_cache(maxsize=256)
+def _module_factories(path: str, stamp: tuple[int, int]) -> tuple[FreezingFactory, ...]:
+    norms = _module_norms(path)
+    return tuple(freezing_factories(norms)) if norms is not None else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _module_trainers(path: str, stamp: tuple[int, int]) -> tuple[TrainingFunction, ...]:
+    norms = _module_norms(path)
+    return tuple(training_functions(norms)) if norms is not None else ()
+
+
+def _shown(module: Path, script: Path) -> str:
+    return os.path.relpath(module.resolve(), script.resolve().parent)

@@ -1,0 +1,138 @@
+"""GL406 across functions and files: a model frozen by the function that builds it (in the
+script or a project module) and put back in train mode by a training function imported
+from another module. The projects are written here, in the layout held-out round 2 found
+(a factory in ``models/``, a training function in its own module, a script wiring them)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+from gradlint.config import Settings
+from gradlint.runner import active_rules, lint_file
+
+FACTORY = """\
+    from torch import nn
+    from torchvision import models
+
+
+    def build_backbone(arch, classes):
+        if arch == "vgg":
+            net = models.vgg16(weights=None)
+            for p in net.parameters():
+                p.requires_grad = False
+            net.classifier[6] = nn.Linear(4096, classes)
+        else:
+            net = models.resnet34(weights=None)
+            for p in net.parameters():
+                p.requires_grad = False
+            net.fc = nn.Linear(512, classes)
+        return net
+"""
+
+TRAINER = """\
+    import torch
+
+
+    def fit(net, batches, optimizer, criterion, epochs=3):
+        for epoch in range(epochs):
+            net.train()
+            for x, y in batches:
+                optimizer.zero_grad()
+                criterion(net(x), y).backward()
+                optimizer.step()
+            net.eval()
+            with torch.no_grad():
+                for x, y in batches:
+                    criterion(net(x), y)
+"""
+
+SCRIPT = """\
+    import torch
+    from torch import nn
+
+    from engine import fit
+    from nets.build import build_backbone
+
+    model = build_backbone("resnet", 5)
+    optimizer = torch.optim.Adam(model.fc.parameters(), lr=1e-3)
+    fit(model, [], optimizer, nn.CrossEntropyLoss())
+"""
+
+
+def _project(tmp_path: Path, factory: str = FACTORY, trainer: str = TRAINER, script: str = SCRIPT) -> Path:
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "__init__.py").write_text("")
+    (tmp_path / "nets" / "build.py").write_text(textwrap.dedent(factory))
+    (tmp_path / "engine.py").write_text(textwrap.dedent(trainer))
+    (tmp_path / "run.py").write_text(textwrap.dedent(script))
+    return tmp_path / "run.py"
+
+
+def _lint(path: Path) -> list:
+    settings = Settings(select=["GL406"], root=path.parent)
+    return lint_file(path, str(path), active_rules(settings), settings)
+
+
+def test_factory_and_training_function_in_other_files(tmp_path: Path) -> None:
+    (finding,) = _lint(_project(tmp_path))
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert "`build_backbone` (nets/build.py:13) returns it with its parameters frozen" in finding.message
+    assert "`net.train()` in `fit` (engine.py:6), called on line 9 with `model`, puts it back" in finding.message
+    assert finding.fix is None  # the train call is in another file, which other scripts may share
+
+
+def test_training_function_that_puts_the_model_back_in_eval_is_quiet(tmp_path: Path) -> None:
+    trainer = TRAINER.replace("            net.train()\n", "            net.train()\n            net.eval()\n")
+    assert _lint(_project(tmp_path, trainer=trainer)) == []
+
+
+def test_factory_branch_without_batchnorm_is_quiet(tmp_path: Path) -> None:
+    script = SCRIPT.replace('build_backbone("resnet", 5)', 'build_backbone("vgg", 5)')
+    factory = FACTORY.replace("models.resnet34(weights=None)", "models.vgg11(weights=None)")
+    assert _lint(_project(tmp_path, factory=factory, script=script)) == []
+
+
+def test_script_that_unfreezes_the_model_is_quiet(tmp_path: Path) -> None:
+    script = SCRIPT.replace("optimizer =", "for p in model.parameters():\n        p.requires_grad = True\n    optimizer =")
+    assert _lint(_project(tmp_path, script=script)) == []
+
+
+def test_edited_training_function_is_read_again(tmp_path: Path) -> None:
+    path = _project(tmp_path)
+    assert len(_lint(path)) == 1
+    engine = tmp_path / "engine.py"
+    engine.write_text(engine.read_text().replace("        net.train()\n", "        net.train()\n        net.eval()\n"))
+    os.utime(engine, ns=(1, 1))  # a new stamp even within the file system's time resolution
+    assert _lint(path) == []
+
+
+def test_factory_in_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "finetune.py"
+    path.write_text(textwrap.dedent("""\
+        import torch
+        from torch import nn
+        from torchvision import models
+
+
+        def frozen_resnet(classes):
+            m = models.resnet18(weights=None)
+            m.requires_grad_(False)
+            m.fc = nn.Linear(512, classes)
+            return m
+
+
+        model = frozen_resnet(3)
+        optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)
+        for epoch in range(2):
+            model.train()
+            for x, y in []:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+    """))
+    (finding,) = _lint(path)
+    assert finding.line == 13
+    assert "`frozen_resnet` (line 8) returns it with its parameters frozen" in finding.message
+    assert "`model.train()` on line 16 puts it back" in finding.message
