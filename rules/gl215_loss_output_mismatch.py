@@ -16,8 +16,13 @@ first; one element of a tuple the model returns (`validity, label = disc(x)`,
 (a LightningModule's `training_step`); and a loss handed to the model
 (`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
 model's own output). The model may be a class of the file or one it imports from a
-module of the project (`from model import *`): then the finding is on the line of this
-file that links the two, and names the line of the model's file.
+module of the project (`from model import *`), or a project function that can build one
+(`model = models.setup(opt)` where `setup` returns `CapsuleNet(opt)` on one of its
+branches): then the finding is on the line of this file that links the two, and names the
+line of the model's file. A loss bound to a name (`loss_fn = F.cross_entropy`) counts.
+A `forward` whose softmax `return` is the one reached with its default arguments
+(`if not reconstruct: return probs` with `reconstruct=False`) is flagged where the call
+passes only the required arguments, and the message says so.
 A `forward` that returns logits on some path (`if self.training: return logits`)
 is not flagged, nor a softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
 own: those expect probabilities. Report only: dropping the activation changes what
@@ -141,6 +146,12 @@ import torch.nn.functional as F
 """
 
 VALID = [
+    Valid(  # the probabilities come only with the default flag; this call asks for the other path
+        _MLP + "\nclass Caps(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x, with_image=False):\n        p = F.softmax(self.fc(x), dim=1)\n        if not with_image:\n"
+        "            return p\n        return p, x\n\nnet = Caps()\nprobs, image = net(x, with_image=True)\n"
+        "loss = F.cross_entropy(net(x, True)[1], y)\n"
+    ),
     Valid(  # softmax probabilities into KLDivLoss (it expects probabilities as target, log-probs as input)
         _MLP + "\nteacher = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\nkl = nn.KLDivLoss(reduction='batchmean')\n"
         "def distil(x, student_logits):\n    return kl(F.log_softmax(student_logits, 1), teacher(x))\n"
@@ -192,6 +203,13 @@ VALID = [
     ),
 ]
 INVALID = [
+    Invalid(  # softmax on the path a call with the default flag takes; the other path returns a tuple
+        _MLP + "\nclass Caps(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x, y=None, with_image=False):\n        p = self.fc(x)\n        p = F.softmax(p, dim=1)\n"
+        "        if not with_image:\n            return p\n        return p, x\n\nnet = Caps()\nloss_fn = F.cross_entropy\n"
+        "loss = loss_fn(net(x), y)\n",
+        line=12, message="Caps's output (called without `with_image`) is softmax probabilities, and line 19 feeds it to F.cross_entropy",
+    ),
     Invalid(
         _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n"
         "        self.out = nn.Softmax(dim=1)\n\n    def forward(self, x):\n        x = self.out(self.fc(x))\n        return x\n\n"
@@ -288,7 +306,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             span = unit.span(link.call)
             fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
                    else f"this line feeds it to {link.loss}")
-        where = f" ({activation.path}:{activation.node.lineno})" if activation.path else ""
+        notes = ([f"{activation.path}:{activation.node.lineno}"] if activation.path else []) + activation.notes
+        where = f" ({'; '.join(notes)})" if notes else ""
         yield Report(
             span,
             f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "

@@ -49,3 +49,74 @@ def test_an_edited_model_file_is_read_again(tmp_path: Path) -> None:
     assert [f.line for f in _lint(tmp_path, script)] == [6]
     (tmp_path / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)  # logits now"))
     assert _lint(tmp_path, script) == []
+
+
+FACTORY = """from models.caps import Caps
+from models.plain import Plain
+
+
+def setup(opt):
+    if opt.model == "plain":
+        model = Plain()
+    elif opt.model == "caps":
+        model = Caps()
+    return model
+"""
+
+CAPS = """import torch.nn as nn
+import torch.nn.functional as F
+class Caps(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+    def forward(self, x, reconstruct=False):
+        p = F.softmax(self.fc(x), dim=-1)
+        if not reconstruct:
+            return p
+        return p, x
+"""
+
+PLAIN = """import torch.nn as nn
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+TRAIN_WITH_FACTORY = """import torch.nn.functional as F
+import models
+
+def train(opt, batches):
+    model = models.setup(opt)
+    loss_fn = F.cross_entropy
+    for x, y in batches:
+        out = model(x)
+        loss_fn(out, y).backward()
+"""
+
+
+def _factory_project(folder: Path, caps: str = CAPS) -> None:
+    (folder / "models").mkdir()
+    (folder / "models" / "__init__.py").write_text(FACTORY)
+    (folder / "models" / "caps.py").write_text(caps)
+    (folder / "models" / "plain.py").write_text(PLAIN)
+
+
+def test_a_project_factory_that_can_build_a_softmax_model(tmp_path: Path) -> None:
+    _factory_project(tmp_path)
+    (finding,) = _lint(tmp_path, TRAIN_WITH_FACTORY)
+    assert (finding.code, finding.line) == ("GL215", 9)
+    assert ("Caps's output (models/caps.py:8; `models.setup` can build a Caps; called without `reconstruct`) "
+            "is softmax probabilities, and this line feeds it to F.cross_entropy") in finding.message
+
+
+def test_a_call_that_passes_the_flag_takes_the_other_path(tmp_path: Path) -> None:
+    _factory_project(tmp_path)
+    assert _lint(tmp_path, TRAIN_WITH_FACTORY.replace("model(x)", "model(x, reconstruct=True)[1]")) == []
+
+
+def test_a_factory_whose_models_return_logits_is_quiet(tmp_path: Path) -> None:
+    _factory_project(tmp_path, caps=CAPS.replace("F.softmax(self.fc(x), dim=-1)", "self.fc(x)"))
+    assert _lint(tmp_path, TRAIN_WITH_FACTORY) == []

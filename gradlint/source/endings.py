@@ -13,10 +13,12 @@ from __future__ import annotations
 import ast
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Union
 
+from gradlint.source.default_paths import returns_with_defaults
+from gradlint.source.model_factories import returned_classes
 from gradlint.source.names import dotted
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
@@ -39,13 +41,25 @@ class FinalActivation:
     node: Union[ast.stmt, ast.expr]  # where it is applied: the returned expression or the layer in the Sequential
     position: Optional[int] = None  # the element of the tuple forward returns; None: the whole output
     path: Optional[str] = None  # the file that defines the model, when it is not the file being linted
+    # forward's parameters (index after self, name) whose default value leads to this return:
+    # a call that passes one of them may take another path
+    unless: tuple[tuple[int, str], ...] = ()
+    via: Optional[str] = None  # the project function that builds the model (``models.setup``)
 
     @property
     def what(self) -> str:
-        """``Net's output`` or ``Net's output 1 (of the tuple its forward returns)``."""
+        """``Net's output`` or ``element 1 of the tuple Net's forward returns``."""
         if self.position is None:
             return f"{self.model}'s output"
         return f"element {self.position} of the tuple {self.model}'s forward returns"
+
+    @property
+    def notes(self) -> list[str]:
+        """How the model is built and called, when the ending depends on it."""
+        notes = [f"`{self.via}` can build a {self.model}"] if self.via else []
+        if self.unless:
+            notes.append("called without " + " or ".join(f"`{name}`" for _, name in self.unless))
+        return notes
 
 
 # a model's activations: None for its whole output, an index for an element of its tuple
@@ -68,6 +82,21 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
         return {}
     layers = _layer_attributes(cls, names)
     returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
+    ending = _returns_ending(name, forward, returns, names, layers, path)
+    if ending:
+        return ending
+    # ``if not reconstruct: return F.softmax(c)`` with ``reconstruct=False``: the path a call
+    # passing only the required arguments takes
+    reached, decided = returns_with_defaults(forward)
+    if not decided or len(reached) == len(returns):
+        return {}
+    return {key: replace(activation, unless=decided)
+            for key, activation in _returns_ending(name, forward, reached, names, layers, path).items()}
+
+
+def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Return], names: dict[int, str],
+                    layers: dict[str, str], path: Optional[str]) -> Ending:
+    """The outputs that are an activation on every one of ``returns``."""
     if not returns or any(node.value is None for node in returns):
         return {}
     shapes: list[list[Optional[ast.expr]]] = []
@@ -122,8 +151,7 @@ def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.ex
     ]
     if len(assignments) == 1:
         return assignments[0].value
-    block = _block_before(function, name)
-    for statement in reversed(block):
+    for statement in reversed(_statements_before(function, name)):
         if statement in assignments:
             return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
         if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
@@ -131,15 +159,19 @@ def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.ex
     return None
 
 
-def _block_before(function: ast.FunctionDef, name: ast.Name) -> list[ast.stmt]:
-    """The statements before the one that reads ``name``, in the block holding it."""
+def _statements_before(function: ast.FunctionDef, name: ast.Name) -> list[ast.stmt]:
+    """The statements that run before the one reading ``name``: those before it in its
+    block, after those before the block's own statement in the enclosing block, and so on
+    out to the function's body (``c = softmax(c)`` then ``if not flag: return c``)."""
+    before: list[ast.stmt] = []
     stack: list[list[ast.stmt]] = [function.body]
     while stack:
         body = stack.pop()
         for index, statement in enumerate(body):
             if any(node is name for node in ast.walk(statement)):
+                before.extend(body[:index])
                 if isinstance(statement, (ast.Return, ast.Assign, ast.Expr)):
-                    return body[:index]
+                    return before
                 for field in ("body", "orelse", "finalbody"):
                     inner = getattr(statement, field, None)
                     if isinstance(inner, list):
@@ -232,38 +264,51 @@ def _local_layers(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ImportedClass:
-    """A class defined in a project-local module the script imports."""
+    """A class defined in a project-local module the script imports, or a function of one
+    that can return such a class (``models.setup(opt)``: ``cls`` is the class)."""
 
-    name: str  # as the script spells it: Net, models.Net
+    name: str  # as the script spells it: Net, models.Net, models.setup
     cls: ast.ClassDef
     ending: Ending
     path: str
+    factory: bool = False
 
 
-def imported_classes(tree: ast.Module, script: Path) -> dict[str, ImportedClass]:
-    """Classes the script imports from project-local modules, by the name it uses."""
+def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None,
+                     follow: bool = True) -> dict[str, ImportedClass]:
+    """Classes (and class-returning functions) the script imports from project-local
+    modules, by the name it uses. ``follow``: read the imports of those modules too, once."""
     from gradlint.source.index import FileIndex  # the one import resolver of the run's files
 
     index = FileIndex()
-    base = script.resolve().parent
+    base = base or script.resolve().parent
     found: dict[str, ImportedClass] = {}
+
+    def add(spelled: str, item: ImportedClass) -> None:
+        if item.factory:  # the script's own spelling of the function names it in messages
+            item = replace(item, name=spelled, ending={k: replace(v, via=spelled) for k, v in item.ending.items()})
+        found[spelled] = item
+
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
             target = index.resolve_import(script, node.module or "", node.level, entry=script)
             if target is None:
                 continue
-            defined = _module_classes(str(target), _stamp(target), str(base))
+            defined = _module_classes(str(target), _stamp(target), str(base), follow)
             for alias in node.names:
                 if alias.name == "*":
-                    found.update((name, item) for name, item in defined.items() if not name.startswith("_"))
+                    for name, item in defined.items():
+                        if not name.startswith("_"):
+                            add(name, item)
                 elif alias.name in defined:
-                    found[alias.asname or alias.name] = defined[alias.name]
+                    add(alias.asname or alias.name, defined[alias.name])
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
                     local = alias.asname or alias.name
-                    found.update((f"{local}.{name}", item) for name, item in _module_classes(str(target), _stamp(target), str(base)).items())
+                    for name, item in _module_classes(str(target), _stamp(target), str(base), follow).items():
+                        add(f"{local}.{name}", item)
     return found
 
 
@@ -276,8 +321,9 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=256)
-def _module_classes(path: str, stamp: tuple[int, int], script_dir: str) -> dict[str, ImportedClass]:
-    """The classes of one module file with their endings (read once per change)."""
+def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: bool = False) -> dict[str, ImportedClass]:
+    """The classes of one module file with their endings (read once per change) and, with
+    ``follow``, its functions that can return one of its own or imported classes."""
     try:
         unit = SourceUnit.from_path(Path(path), path)
     except OSError:
@@ -287,14 +333,22 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str) -> dict[
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
     endings, classes = file_endings(unit, names)
     shown = _shown(Path(path), script_dir)
-    return {
+    found = {
         name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown)
         for name, cls in classes.items() if cls in unit.tree.body
     }
+    if follow:
+        known = {**imported_classes(unit.tree, Path(path), Path(script_dir), follow=False), **found}
+        for function in unit.tree.body:
+            if isinstance(function, ast.FunctionDef) and function.name not in found:
+                built = [known[name] for name in returned_classes(function, set(known)) if known[name].ending]
+                if built:
+                    found[function.name] = replace(built[0], name=function.name, factory=True)
+    return found
 
 
 def _moved(activation: FinalActivation, path: str) -> FinalActivation:
-    return FinalActivation(activation.model, activation.kind, activation.node, activation.position, path)
+    return replace(activation, path=path)
 
 
 def _shown(path: Path, script_dir: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.endings import Ending, FinalActivation, file_endings, imported_classes, own_nodes, sequential_activation
-from gradlint.source.names import dotted
+from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -51,10 +51,12 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if unit.tree is None:
         return []
     calls = torch_calls(unit)
-    if not any(call.name in LOSSES for call in calls.calls):
-        return []  # no loss of the table in this file: nothing to link
+    if not any(call.name in LOSSES for call in calls.calls) and not any(
+            name.rsplit(".", 1)[-1] in unit.text for name in LOSSES):
+        return []  # no loss of the table in this file (called or bound to a name): nothing to link
     names = {id(c.node): c.name for c in calls.calls}
     tree = unit.tree
+    aliases = collect_aliases(tree)
     by_class, classes = file_endings(unit, names)
     imported = {name: item for name, item in imported_classes(tree, Path(unit.path)).items() if name not in classes}
     by_class.update((name, item.ending) for name, item in imported.items() if item.ending)
@@ -66,6 +68,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             value = _unwrap_moves(node.value)
+            if isinstance(value, (ast.Name, ast.Attribute)) and qualify(value, aliases) in LOSSES:
+                losses[target] = LOSSES[str(qualify(value, aliases))]  # loss_fn = F.cross_entropy
+                continue
             if not isinstance(value, ast.Call):
                 continue
             callee = dotted(value.func) or ""
@@ -184,13 +189,26 @@ def _output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Out
     if isinstance(node, ast.Call):
         callee = dotted(node.func)
         if callee in models:
-            return models[callee], None
+            return _called(models[callee], node), None
         if not isinstance(node.func, ast.Attribute):
             return None
         return _output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
     if isinstance(node, ast.Name):
         return assigned.get(node.id)
     return None
+
+
+def _called(ending: Ending, call: ast.Call) -> Ending:
+    """The outputs a call takes: an output read on the path of default arguments is dropped
+    when the call passes one of them (``model(x, reconstruct=True)``)."""
+    keywords = {k.arg for k in call.keywords}
+    unpacked = None in keywords or any(isinstance(arg, ast.Starred) for arg in call.args)
+
+    def passed(index: int, name: str) -> bool:
+        return unpacked or name in keywords or len(call.args) > index
+
+    return {key: activation for key, activation in ending.items()
+            if not any(passed(index, name) for index, name in activation.unless)}
 
 
 def _model_outputs(function: ast.AST, models: dict[str, Ending]) -> dict[str, Output]:

@@ -1,0 +1,40 @@
+"""Which classes a project function can return: ``def setup(opt): if opt.model == "cnn":
+model = CNN(opt) elif ...: model = CapsuleNet(opt); return model`` can return ``CNN`` and
+``CapsuleNet``. Read from ``ast``; a value that is not a call of a known class is skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from gradlint.source.names import dotted
+
+_MOVES = {"to", "cuda", "cpu", "float", "double", "half", "train", "eval"}
+
+
+def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:
+    """The names in ``known`` the function returns an instance of, in source order."""
+    found: list[str] = []
+    assigned: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    assigned.setdefault(target.id, []).append(node.value)
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = _unmoved(node.value)
+        values = assigned.get(value.id, []) if isinstance(value, ast.Name) else [value]
+        for candidate in values:
+            candidate = _unmoved(candidate)
+            if isinstance(candidate, ast.Call) and (name := dotted(candidate.func)) in known and name not in found:
+                found.append(name)
+    return found
+
+
+def _unmoved(node: ast.expr) -> ast.expr:
+    """``Net(opt).to(device)`` -> ``Net(opt)``."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MOVES:
+        node = node.func.value
+    return node
