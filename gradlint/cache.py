@@ -88,8 +88,11 @@ def settings_stamp(settings: Settings, rule_codes: Sequence[str]) -> str:
     )
 
 
-def source_key(data: bytes, shown: str, stamp: str) -> str:
-    return _digest("source", content_hash(data), shown, stamp)
+def source_key(data: bytes, shown: str, stamp: str, imported: Iterable[str] = ()) -> str:
+    """The key of one file's source findings: its bytes, how it is shown, the settings, and
+    the digests of the project modules it imports (``imported``): GL215, GL406, GL201 and
+    GL209 read those modules, so an edit there must lint the file again."""
+    return _digest("source", content_hash(data), shown, stamp, sorted(imported))
 
 
 def model_key(
@@ -232,6 +235,35 @@ def local_imports(files: Iterable[Path], root: Path, index: Optional[FileIndex] 
             if found is not None:
                 pending.append(found)
     return sorted(seen)
+
+
+class ImportDigests:
+    """The digests of the project modules one file imports, ``depth`` levels deep (the
+    source rules follow at most three: a factory's module, the modules it imports), found
+    as :func:`local_imports` finds them. One per linting process: each module is read and
+    scanned once."""
+
+    def __init__(self, root: Path, depth: int = 4) -> None:
+        self.index = FileIndex(root)
+        self.depth = depth
+        self._edges: dict[Path, list[Path]] = {}
+
+    def of(self, path: Path) -> list[str]:
+        start = path.resolve()
+        seen = {start}
+        level = [start]
+        for _ in range(self.depth):
+            level = [found for module in level for found in self._imports(module) if found not in seen]
+            seen.update(level)
+        return sorted(f"{p}:{self.index.read(p).digest}" for p in seen if p != start)
+
+    def _imports(self, path: Path) -> list[Path]:
+        if path not in self._edges:
+            file = self.index.read(path)
+            names = _imported_names(file.text) if file.digest is not None else ()
+            self._edges[path] = [found for name, level in names
+                                 if (found := self.index.resolve_import(path, name, level)) is not None]
+        return self._edges[path]
 
 
 def _imported_names(text: str) -> Iterable[tuple[str, int]]:

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Optional, Sequence
 
-from gradlint.cache import Cache, settings_stamp, source_key
+from gradlint.cache import Cache, ImportDigests, settings_stamp, source_key
 from gradlint.config import Settings
 from gradlint.findings import Finding
 from gradlint.lint import lint_file, lint_unit
@@ -55,6 +55,11 @@ class _Linter:
         self.settings = settings
         self.cache: Optional[Cache] = Cache(settings.root) if use_cache else None
         self.stamp = settings_stamp(settings, rule_codes) if use_cache else ""
+        self.imports = ImportDigests(settings.root) if use_cache else None
+
+    def _key(self, path: Path, data: bytes, shown: str) -> str:
+        assert self.imports is not None
+        return source_key(data, shown, self.stamp, self.imports.of(path))
 
     def cached(self, path: Path, shown: str) -> Optional[list[Finding]]:
         if self.cache is None:
@@ -63,7 +68,7 @@ class _Linter:
             data = path.read_bytes()
         except OSError:
             return None
-        return self.cache.get_findings(source_key(data, shown, self.stamp))
+        return self.cache.get_findings(self._key(path, data, shown))
 
     def lint(self, path: Path, shown: str) -> list[Finding]:
         try:
@@ -73,7 +78,7 @@ class _Linter:
         findings = lint_unit(SourceUnit.from_bytes(shown, data), self.rules, self.settings)
         if self.cache is not None:
             # keyed by the bytes that were linted, even if the file changed since lookup
-            self.cache.put_findings(source_key(data, shown, self.stamp), findings)
+            self.cache.put_findings(self._key(path, data, shown), findings)
         return findings
 
 

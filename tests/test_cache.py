@@ -217,3 +217,27 @@ def test_failed_models_are_not_cached(tmp_path):
     result = run_gradlint("model.py", "--no-probe", cwd=root)
     assert "GL002" in result.stdout
     assert _model_entries(root) == []
+
+
+NETS = """import torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 4)
+    def forward(self, x):
+        return nn.functional.softmax(self.fc(x), dim=1)
+"""
+
+
+def test_an_edited_imported_module_lints_the_importing_file_again(tmp_path):
+    # GL215 reads the model's class in nets.py: a cache keyed on train.py alone would keep
+    # the finding after the softmax is gone
+    (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\n")
+    (tmp_path / "nets.py").write_text(NETS)
+    (tmp_path / "train.py").write_text("import torch.nn as nn\nfrom nets import Net\n\nnet = Net()\n"
+                                       "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\n")
+    first = run_gradlint("train.py", "--select", "GL215", "--no-exec", cwd=tmp_path)
+    assert "train.py:6:8: GL215" in first.stdout
+    (tmp_path / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    second = run_gradlint("train.py", "--select", "GL215", "--no-exec", cwd=tmp_path)
+    assert second.returncode == 0 and "GL215" not in second.stdout
