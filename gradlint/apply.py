@@ -5,14 +5,14 @@ finding's severity, options, place, model and evidence are decided in one place.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence, Union
 
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Finding, Severity, Span
 from gradlint.registry import Report, Rule
 
 
-def round_evidence(value: Optional[float]) -> Optional[float]:
+def round_evidence(value: Union[float, str, None]) -> Union[float, str, None]:
     """A measured float to 3 significant figures (the same tree and seed must give the
     same JSON, and no reader needs more); ints and None pass unchanged."""
     if isinstance(value, float):
@@ -63,4 +63,14 @@ def engine_finding(rule: Rule, span: Span, message: str, path: str, model: Optio
     finding = finding_of(rule, Report(span, message, path=path, model=model), path, model)
     if severity is not None:
         finding.severity = severity
+    return finding
+
+
+def measured_finding(rule: Rule, report: Report, path: str, model: Optional[str] = None) -> Finding:
+    """A finding of a rule's measured form (its ``measured`` hook, run by preflight): the
+    measurement is its confirmation, judged by the rule's ``confirm(evidence)`` when the
+    rule has one (GL215's gradient ratio), else confirmed."""
+    finding = finding_of(rule, report, path, model)
+    evidence: dict[str, Any] = {name: round_evidence(value) for name, value in report.evidence.items()}
+    finding.confirmation = rule.confirm(evidence) if rule.confirm is not None else Confirmation("confirmed", evidence)
     return finding

@@ -25,6 +25,10 @@ and, when it needs them:
   rule whose consequence the probe measures itself takes that measurement instead:
   GL215's ``confirm(measurement)`` reads the gradient ratio at the logits (a dict, or
   None when nothing was measured), called by the probe and preflight code that measured it;
+- ``measured(slips) -> Iterable[Report]``: the rule's form measured by
+  ``gradlint.preflight`` on the live model (GL406's drifting BatchNorm statistics, GL215's
+  gradient at the logits), reading ``gradlint.inprocess.slips.MeasuredSlips``; each
+  report's ``evidence`` becomes its confirmation (``gradlint.apply.measured_finding``);
 - ``READS = "outcome"``: for a model rule about the analysis itself (GL002, GL003), whose
   ``check`` reads the ``gradlint.model.outcome.ModelOutcome`` of every model (failed to
   load or probe, or not recorded) instead of its graph.
@@ -40,7 +44,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Iterable, Optional
+from typing import Union, Any, Callable, Iterable, Optional
 
 from gradlint.findings import Confirmation, Fix, Severity, Span
 
@@ -53,7 +57,7 @@ _CODE_RE = re.compile(r"^GL\d{3}$")
 SCOPES = ("file", "loop", "model", "probe", "preflight")
 
 
-Evidence = dict[str, Optional[float]]  # a measured finding's numbers, by name (ints are floats here)
+Evidence = dict[str, Union[float, str, None]]  # a measured finding's numbers (ints are floats here) and names
 
 
 @dataclass
@@ -116,6 +120,7 @@ class Rule:
     module: str
     runs: tuple[Any, ...] = ()  # RunSpecs (gradlint.model.runs); typed loosely to keep the registry torch- and model-free
     confirm: Optional[Callable[..., Confirmation]] = None
+    measured: Optional[Callable[..., Iterable[Report]]] = None  # the form preflight measures
     reads: str = ""  # "outcome": check() reads a ModelOutcome, not the scope's summary
 
     @property
@@ -158,6 +163,7 @@ def _load(module: ModuleType) -> Rule:
             module=module.__name__,
             runs=tuple(getattr(module, "RUNS", ())),
             confirm=getattr(module, "confirm", None),
+            measured=getattr(module, "measured", None),
             reads=str(getattr(module, "READS", "")),
         )
     except AttributeError as exc:

@@ -109,6 +109,7 @@ from typing import Iterator, Optional
 
 from gradlint.findings import Confirmation
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.outputs import losses_of_models
 from gradlint.source.unit import SourceUnit
 
@@ -313,6 +314,25 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "
             f"reach zero and the gradient reaching the logits shrinks (about 0.1x with 10 classes); {_INSTEAD[activation.kind]}",
         )
+
+
+def measured(slips: MeasuredSlips) -> Iterator[Report]:
+    """The form ``gradlint.preflight`` measures: the model returns probabilities and the
+    user's loss applies the activation again; the gradient ratio at the logits is the
+    evidence :func:`confirm` judges."""
+    mismatch = slips.mismatch
+    if mismatch is None:
+        return
+    place = slips.place_of(mismatch.module) if mismatch.module else slips.model_place
+    yield Report(
+        place,
+        f"measured: '{slips.model}' returns {mismatch.activation} probabilities and the loss is {mismatch.loss}: "
+        f"the gradient reaching the logits is {mismatch.ratio:.3g}x of what the logits alone get; return the "
+        f"logits and apply {mismatch.activation} only at inference",
+        path=place.path, model=slips.model,
+        evidence={"logit_grad_ratio": mismatch.ratio, "grad_with_activation": mismatch.grad_with_activation,
+                  "grad_without_activation": mismatch.grad_without_activation},
+    )
 
 
 def confirm(measurement: Optional[dict]) -> Confirmation:

@@ -102,6 +102,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related
 from gradlint.source.norm_links import file_norms
@@ -346,6 +347,20 @@ for epoch in range(10):
                 "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n        self.bn = nn.BatchNorm2d(16)\n"),),
     ),
 ]
+
+
+def measured(slips: MeasuredSlips) -> Iterator[Report]:
+    """The form ``gradlint.preflight`` measures: a frozen module whose BatchNorm running
+    statistics the probe batch changed."""
+    for entry in slips.drift:
+        place = slips.place_of(entry.module)
+        message = (f"measured: '{entry.module}' ({entry.type}) has all {entry.parameters} parameters frozen, but "
+                   f"{len(entry.layers)} BatchNorm layer(s) in it are in train mode and the probe batch changed "
+                   f"their running statistics (an element by up to {entry.max_change:.3g}): they drift with "
+                   f"every training batch; call model.{entry.module}.eval() after each model.train()")
+        yield Report(place, message, path=place.path, model=slips.model,
+                     evidence={"module": entry.module, "batchnorm_layers": float(len(entry.layers)),
+                               "max_change": entry.max_change})
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:

@@ -10,23 +10,24 @@
   the output). The gradient norm at the pre-activation logits is measured with the
   user's loss on the activation's output and on the logits themselves (log-softmax of
   them for NLL); the ratio goes to the rule's ``confirm()``.
+
+The facts are :mod:`gradlint.inprocess.slips`; each rule words and decides its own
+finding in its ``measured`` hook.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import torch
 from torch import nn
 
-from gradlint.apply import engine_finding
-from gradlint.findings import Confirmation, Finding, Span
-from gradlint.inprocess.collect import place_of
-from gradlint.inprocess.places import Locator
+from gradlint.apply import measured_finding
+from gradlint.findings import Finding
+from gradlint.inprocess.slips import MeasuredSlips, NormDrift, OutputLoss
 from gradlint.inprocess.state import SavedState
 from gradlint.probe.output_activation import logits_of
-from gradlint.registry import Rule, get_rule
+from gradlint.registry import Rule
 
 # the loss node that takes the activation's output -> the loss that applies it again
 _AGAIN = {
@@ -40,28 +41,6 @@ _VIEWS = {"ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0", "SqueezeBa
           "UnsqueezeBackward0", "ReshapeAliasBackward0", "TransposeBackward0", "PermuteBackward0",
           "SelectBackward0", "SliceBackward0", "CloneBackward0", "ToCopyBackward0", "ExpandBackward0",
           "AsStridedBackward0", "TBackward0"}
-
-
-@dataclass
-class NormDrift:
-    module: str  # the frozen module's path
-    type: str
-    parameters: int
-    layers: list[str]  # its BatchNorm layers whose running statistics moved
-    max_change: float
-
-
-@dataclass
-class OutputLoss:
-    activation: str  # softmax | sigmoid
-    loss: str  # what applies it again
-    module: Optional[str]  # the nn.Softmax/nn.Sigmoid submodule that made the output (None: functional)
-    grad_with_activation: float
-    grad_without_activation: float
-
-    @property
-    def ratio(self) -> float:
-        return self.grad_with_activation / self.grad_without_activation if self.grad_without_activation else 0.0
 
 
 class OutputWatch:
@@ -192,39 +171,8 @@ def _takes(node: Any, target: Any) -> bool:
     return False
 
 
-def measured_findings(model_name: str, model_place: Span, drift: list[NormDrift], mismatch: Optional[OutputLoss],
-                      locator: Locator, selected: Callable[[str], bool]) -> list[Finding]:
-    """GL406 and GL215 as measured by preflight (each only when its rule is selected)."""
-    found: list[Finding] = []
-    rule = get_rule("GL406")
-    if rule is not None and selected(rule.code):
-        for entry in drift:
-            place = place_of(locator.of(entry.module))
-            message = (f"measured: '{entry.module}' ({entry.type}) has all {entry.parameters} parameters frozen, but "
-                       f"{len(entry.layers)} BatchNorm layer(s) in it are in train mode and the probe batch changed "
-                       f"their running statistics (an element by up to {entry.max_change:.3g}): they drift with "
-                       f"every training batch; call model.{entry.module}.eval() after each model.train()")
-            evidence = {"module": entry.module, "batchnorm_layers": len(entry.layers),
-                        "max_change": float(f"{entry.max_change:.3g}")}
-            found.append(_finding(rule, place, message, model_name, Confirmation("confirmed", evidence)))
-    rule = get_rule("GL215")
-    if rule is not None and selected(rule.code) and mismatch is not None:
-        import importlib
-
-        confirm = getattr(importlib.import_module(rule.module), "confirm")  # the rule's confirmation policy
-        place = place_of(locator.of(mismatch.module)) if mismatch.module else model_place
-        confirmation = confirm({"logit_grad_ratio": mismatch.ratio,
-                                      "grad_with_activation": mismatch.grad_with_activation,
-                                      "grad_without_activation": mismatch.grad_without_activation})
-        message = (f"measured: '{model_name}' returns {mismatch.activation} probabilities and the loss is "
-                   f"{mismatch.loss}: the gradient reaching the logits is {mismatch.ratio:.3g}x of what the logits "
-                   f"alone get; return the logits and apply {mismatch.activation} only at inference")
-        found.append(_finding(rule, place, message, model_name, confirmation))
-    return found
-
-
-def _finding(rule: Rule, place: Span, message: str, model: str, confirmation: Confirmation) -> Finding:
-    """A measured finding, built as every finding is (gradlint.apply), with its measurement."""
-    finding = engine_finding(rule, place.filled(), message, place.path, model)
-    finding.confirmation = confirmation
-    return finding
+def measured_findings(slips: MeasuredSlips, rules: list[Rule]) -> list[Finding]:
+    """The findings of every rule's measured form (its ``measured`` hook) over what
+    preflight measured."""
+    return [measured_finding(rule, report, slips.model_place.path or "", slips.model)
+            for rule in rules if rule.measured is not None for report in rule.measured(slips)]

@@ -24,9 +24,10 @@ from gradlint.inprocess.batch import check_devices, loss_function, model_input
 from gradlint.inprocess.collect import StepMeasure, build_summary, optimizer_location, place_of
 from gradlint.inprocess.errors import PreflightError
 from gradlint.inprocess.facts import PreflightSummary
-from gradlint.inprocess.measured import NormDrift, OutputLoss, OutputWatch, measured_findings, norm_drift, output_loss
+from gradlint.inprocess.measured import OutputWatch, measured_findings, norm_drift, output_loss
 from gradlint.inprocess.places import Locator, assignment_location, caller_location, user_files
 from gradlint.inprocess.report import PreflightReport
+from gradlint.inprocess.slips import MeasuredSlips, NormDrift, OutputLoss
 from gradlint.inprocess.state import SavedState
 from gradlint.model.locate import ATTRIBUTE
 from gradlint.registry import all_rules, get_rule, is_selected
@@ -184,9 +185,9 @@ def _measure(model: nn.Module, batch: Any, data: Any, loss_fn: Any, optimizer: A
     settings = Settings(root=Path.cwd())
     from gradlint.model.analyze import suppress
 
-    report.findings.extend(suppress(measured_findings(summary.model, summary.place, drift, mismatch, locator,
-                                                      lambda code: is_selected(code, settings.select, settings.ignore)),
-                                    settings))
+    slips = MeasuredSlips(summary.model, summary.place, drift, mismatch, lambda module: place_of(locator.of(module)))
+    rules = [rule for rule in all_rules().values() if is_selected(rule.code, settings.select, settings.ignore)]
+    report.findings.extend(suppress(measured_findings(slips, rules), settings))
     report.findings.sort(key=Finding.sort_key)
     return report
 
