@@ -103,7 +103,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             if activation is not None:
                 found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
-    return found
+    return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
 def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[str, ast.ClassDef],
