@@ -105,7 +105,7 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related
-from gradlint.source.norm_links import file_norms
+from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import instances_of
 from gradlint.source.unit import SourceUnit
 
@@ -368,7 +368,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
 
 
 def _check(unit: SourceUnit) -> Iterator[Report]:
-    if unit.tree is None:
+    if unit.tree is None or not worth_reading(unit):
         return
     norms = file_norms(unit)
     trains = any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts)

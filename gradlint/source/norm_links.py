@@ -61,23 +61,57 @@ def file_norms(unit: SourceUnit) -> FileNorms:
     return found
 
 
+_FREEZE_WORDS = ("requires_grad", "no_grad", "inference_mode")
+Linked = tuple[dict[str, tuple[FreezingFactory, Optional[str]]], dict[str, tuple[TrainingFunction, Optional[str]]]]
+_IMPORTED: "weakref.WeakKeyDictionary[ast.Module, Linked]" = weakref.WeakKeyDictionary()
+
+
+def worth_reading(unit: SourceUnit) -> bool:
+    """A cheap look (the text, the imported functions it calls) at whether the file can
+    freeze a model and put it in train mode; reading its frames costs far more."""
+    text = unit.text
+    freezes = any(word in text for word in _FREEZE_WORDS) or ("parameters()" in text and "optim" in text)
+    trains = ".train(" in text
+    if freezes and trains:
+        return True
+    factories, trainers = _imported(unit)
+    return (freezes or bool(factories)) and (trains or bool(trainers))
+
+
+def _imported(unit: SourceUnit) -> Linked:
+    """The freezing factories and training functions the file imports from project modules
+    and calls, by the name it uses."""
+    tree = unit.tree
+    assert tree is not None
+    found = _IMPORTED.get(tree)
+    if found is not None:
+        return found
+    factories: dict[str, tuple[FreezingFactory, Optional[str]]] = {}
+    trainers: dict[str, tuple[TrainingFunction, Optional[str]]] = {}
+    path = Path(unit.path)
+    if path.is_file():
+        for local, (module, name) in _project_imports(tree, path).items():
+            if f"{local}(" not in unit.text:
+                continue  # most imports are of something the file does not call
+            module_factories, module_trainers = _module_facts(str(module), _stamp(module))
+            for factory in module_factories:
+                if factory.function == name:
+                    factories[local] = (factory, _shown(module, path))
+            for trainer in module_trainers:
+                if trainer.function == name:
+                    trainers[local] = (trainer, _shown(module, path))
+    _IMPORTED[tree] = (factories, trainers)
+    return factories, trainers
+
+
 def link(norms: FileNorms) -> None:
     """Add the freezes and train calls of ``norms``' file that go through factories (its own
     or imported) and imported training functions."""
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    factories: dict[str, tuple[FreezingFactory, Optional[str]]] = {f.function: (f, None) for f in freezing_factories(norms)}
-    trainers: dict[str, tuple[TrainingFunction, Optional[str]]] = {}
-    path = Path(norms.frames.unit.path)
-    if path.is_file():
-        for local, (module, name) in _project_imports(tree, path).items():
-            stamp = _stamp(module)
-            for factory in _module_factories(str(module), stamp):
-                if factory.function == name:
-                    factories[local] = (factory, _shown(module, path))
-            for trainer in _module_trainers(str(module), stamp):
-                if trainer.function == name:
-                    trainers[local] = (trainer, _shown(module, path))
+    imported_factories, imported_trainers = _imported(norms.frames.unit)
+    factories = {**imported_factories, **{f.function: (f, None) for f in freezing_factories(norms)}}
+    trainers = dict(imported_trainers)
     if not factories and not trainers:
         return
     frames = norms.frames
@@ -182,26 +216,26 @@ def _stamp(path: Path) -> tuple[int, int]:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def _module_norms(path: str) -> Optional[FileNorms]:
+@functools.lru_cache(maxsize=1024)
+def _module_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
+    """An imported module's freezing factories and training functions (read once per change;
+    a module that freezes nothing and calls no ``.train(`` is not parsed)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return (), ()
+    freezes, trains = "requires_grad" in text, ".train(" in text
+    if not (freezes or trains):
+        return (), ()
     try:
         unit = SourceUnit.from_path(Path(path), path)
     except OSError:
-        return None
-    if unit.tree is None or "train" not in unit.text and "requires_grad" not in unit.text:
-        return None
-    return own_norms(unit)
-
-
-@functools.lru_cache(maxsize=256)
-def _module_factories(path: str, stamp: tuple[int, int]) -> tuple[FreezingFactory, ...]:
-    norms = _module_norms(path)
-    return tuple(freezing_factories(norms)) if norms is not None else ()
-
-
-@functools.lru_cache(maxsize=256)
-def _module_trainers(path: str, stamp: tuple[int, int]) -> tuple[TrainingFunction, ...]:
-    norms = _module_norms(path)
-    return tuple(training_functions(norms)) if norms is not None else ()
+        return (), ()
+    if unit.tree is None:
+        return (), ()
+    norms = own_norms(unit)
+    return (tuple(freezing_factories(norms)) if freezes else (),
+            tuple(training_functions(norms)) if trains else ())
 
 
 def _shown(module: Path, script: Path) -> str:
