@@ -97,6 +97,7 @@ None.
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -104,9 +105,9 @@ from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
-from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related, unwrapped
 from gradlint.source.norm_links import file_norms, worth_reading
-from gradlint.source.norm_knowledge import instances_of
+from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL406"
@@ -117,6 +118,7 @@ SCOPE = "file"
 FIXABLE = True
 OPTIONS: dict = {}
 
+_STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 _HOW = {
     "requires_grad": "its parameters are frozen here",
     "requires_grad_": "it is frozen here",
@@ -376,6 +378,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []
     for freeze in norms.freezes:
+        if freeze.guard is not None:
+            continue  # frozen only when a parameter of its function is true: read where that function is called
         for target in _targets(norms, freeze):
             if not _frozen(norms, freeze, target):
                 continue
@@ -410,8 +414,12 @@ def _targets(norms: FileNorms, freeze: Freeze) -> list[str]:
 
 def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     assert norms.knowledge is not None
-    if any(related(u, target) for u in norms.unfrozen):
-        return False
+    # an instance's part (``model.backbone``) is also unfrozen as ``self.backbone`` in its class
+    forms = {target, freeze.target}
+    if any(holds(u, form) for u in norms.unfrozen for form in forms):
+        return False  # trainable again, all of it
+    if any(not _head_or_late_stage(u, form) for form in forms for u in _unfrozen_parts(norms, form)):
+        return False  # some other part is trainable again: what stays frozen is unknown
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
                                     or any(related(o, target) for o in norms.optimised)):
         return False
@@ -419,10 +427,23 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
         return False
     if target.startswith("self."):
-        return norms.knowledge.has_batchnorm(target, norms.frames.kinds.class_of(freeze.node))
+        return norms.knowledge.has_batchnorm(target, norms.frames.kinds.class_of(freeze.node), freeze.node)
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at)
+
+
+def _unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
+    """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``)."""
+    return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
+
+
+def _head_or_late_stage(part: str, target: str) -> bool:
+    """The fine-tuning recipe "freeze all, train the last block and the head": a part
+    named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
+    stages, with their BatchNorm, frozen."""
+    first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
+    return first.split("[")[0] in HEAD_NAMES or bool(_STAGE.fullmatch(first))
 
 
 def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]:
@@ -449,6 +470,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
                  f"with `{train.target}`,")
     else:
         where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)" if train.written else "")
+    parts = _unfrozen_parts(norms, target) + _unfrozen_parts(norms, freeze.target) * (freeze.target != target)
+    if parts:
+        how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
     message = (
         f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` {where} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "

@@ -136,3 +136,142 @@ def test_factory_in_the_same_file(tmp_path: Path) -> None:
     assert finding.line == 13
     assert "`frozen_resnet` (line 8) returns it with its parameters frozen" in finding.message
     assert "`model.train()` on line 16 puts it back" in finding.message
+
+
+# held-out round 3 (/work/heldout20) shaped the cases below: the fine-tuning tutorial's
+# flag-guarded freezing helper, "freeze all, train the last block", a freeze in __init__
+
+HELPER_MODULE = """\
+    from torch import nn
+    from torchvision import models
+
+
+    def freeze_all(net, extracting):
+        if extracting:
+            for p in net.parameters():
+                p.requires_grad = False
+
+
+    def make_model(classes, extracting=False):
+        net = models.resnet50(weights=None)
+        freeze_all(net, extracting)
+        net.fc = nn.Linear(2048, classes)
+        return net
+"""
+
+HELPER_SCRIPT = """\
+    import torch
+    from torch import nn
+
+    from zoo import *
+
+
+    def main(batches):
+        extracting = {flag}
+        model = make_model(7, extracting)
+        optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+        for epoch in range(3):
+            model.train()
+            for x, y in batches:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+"""
+
+
+def _helper_project(tmp_path: Path, flag: str) -> Path:
+    (tmp_path / "zoo.py").write_text(textwrap.dedent(HELPER_MODULE))
+    path = tmp_path / "finetune.py"
+    path.write_text(textwrap.dedent(HELPER_SCRIPT.format(flag=flag)))
+    return path
+
+
+def test_flag_guarded_freezing_helper_through_a_star_imported_factory(tmp_path: Path) -> None:
+    (finding,) = _lint(_helper_project(tmp_path, "True"))
+    assert finding.line == 9
+    assert "`make_model` (zoo.py:13) returns it with its parameters frozen" in finding.message
+
+
+def test_flag_set_false_freezes_nothing(tmp_path: Path) -> None:
+    assert _lint(_helper_project(tmp_path, "False")) == []
+
+
+def test_flag_left_at_its_false_default_freezes_nothing(tmp_path: Path) -> None:
+    path = _helper_project(tmp_path, "True")
+    path.write_text(path.read_text().replace("make_model(7, extracting)", "make_model(7)"))
+    assert _lint(path) == []
+
+
+PARTIAL = """\
+    import torch
+    from torch import nn
+    import torchvision
+
+    model = torchvision.models.resnet34(weights=None)
+    model.fc = nn.Linear(512, 9)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for p in model.{part}.parameters():
+        p.requires_grad_(True)
+    for p in model.fc.parameters():
+        p.requires_grad_(True)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+    for epoch in range(2):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_freeze_all_then_train_the_last_block_and_the_head(tmp_path: Path) -> None:
+    path = tmp_path / "partial.py"
+    path.write_text(textwrap.dedent(PARTIAL.format(part="layer4[2]")))
+    (finding,) = _lint(path)
+    assert finding.line == 7
+    assert "(`model.fc`, `model.layer4[2]` trainable again; the rest stays frozen)" in finding.message
+
+
+def test_unfreezing_an_early_part_leaves_what_stays_frozen_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "partial.py"
+    path.write_text(textwrap.dedent(PARTIAL.format(part="conv1")))
+    assert _lint(path) == []
+
+
+def test_freeze_of_a_local_model_kept_as_an_attribute_in_init(tmp_path: Path) -> None:
+    path = tmp_path / "wrapped.py"
+    path.write_text(textwrap.dedent("""\
+        import torch
+        from torch import nn
+        from torchvision import models
+
+
+        class Wrapped(nn.Module):
+            def __init__(self, classes):
+                super().__init__()
+                base = models.densenet121(weights=None)
+                for p in base.parameters():
+                    p.requires_grad = False
+                base.classifier = nn.Linear(1024, classes)
+                self.base = base
+
+            def forward(self, x):
+                return self.base(x)
+
+
+        def fit(net, batches, optimizer):
+            for epoch in range(2):
+                net.train()
+                for x, y in batches:
+                    optimizer.zero_grad()
+                    nn.functional.cross_entropy(net(x), y).backward()
+                    optimizer.step()
+
+
+        clf = Wrapped(4)
+        fit(clf, [], torch.optim.SGD(clf.base.classifier.parameters(), lr=0.1))
+    """))
+    (finding,) = _lint(path)
+    assert finding.line == 10
+    assert finding.message.startswith("`clf.base` has BatchNorm layers and its parameters are frozen here")

@@ -51,7 +51,8 @@ class Freeze:
     how: str  # "requires_grad" | "requires_grad_" | "no_grad" | "optimizer"
     node: Union[ast.stmt, ast.expr]  # where it is reported
     except_: Optional[str] = None  # for "optimizer": the only part that is optimised (``model.fc``)
-    via: Optional[Elsewhere] = None  # for "factory": the function that freezes it (norm_links)
+    via: Optional[Elsewhere] = None  # "factory": the function that freezes it; else a helper called here
+    guard: Optional[str] = None  # a parameter of the enclosing function the freeze needs to be true
 
 
 @dataclass
@@ -104,7 +105,53 @@ class _Collector:
                 self.norms.bn_kept_in_eval = True
         self._optimisers()
         self._through_helpers()
+        self._through_freezing_helpers()
+        self._through_self_attributes()
         return self.norms
+
+    def _through_freezing_helpers(self) -> None:
+        """``def set_requires_grad(model, feature_extracting): if feature_extracting: for p in
+        model.parameters(): p.requires_grad = False`` called as ``set_requires_grad(net, True)``
+        (or with a flag the caller set to True, or with one of the caller's own parameters,
+        which then guards the new freeze): a freeze of ``net`` at the call."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        calls: dict[str, list[ast.Call]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                calls.setdefault(node.func.id, []).append(node)
+        kinds = self.frames.kinds
+        for freeze in list(self.norms.freezes):
+            helper = kinds.frame_of(freeze.node)
+            if freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(helper, ast.FunctionDef):
+                continue
+            root, dot, rest = freeze.target.partition(".")
+            params = [a.arg for a in helper.args.args]
+            guard = guard_of(freeze.node, helper, self.frames.parents)
+            if root not in params:
+                continue
+            for call in calls.get(helper.name, []):
+                passed = argument(call, params.index(root), root)
+                model = dotted(passed) if passed is not None else None
+                flag = flag_at(call, helper, guard, kinds.frame_of(call), tree) if guard is not None else True
+                if model and flag is not False and flag is not None:
+                    self.norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
+                                                     via=Elsewhere(helper.name, freeze.node.lineno),
+                                                     guard=flag if isinstance(flag, str) else None))
+
+    def _through_self_attributes(self) -> None:
+        """``model = resnet18(); for p in model.parameters(): ...; self.model = model`` in a
+        method: the freeze is of ``self.model``."""
+        kinds = self.frames.kinds
+        for freeze in list(self.norms.freezes):
+            root, dot, rest = freeze.target.partition(".")
+            method = kinds.frame_of(freeze.node)
+            if root == "self" or method is None or kinds.class_of(freeze.node) is None:
+                continue
+            for node in ast.walk(method):
+                if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == root
+                        and len(node.targets) == 1 and (target := dotted(node.targets[0]) or "").startswith("self.")):
+                    self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_))
 
     def _through_helpers(self) -> None:
         """``def train_epoch(net): net.train()`` called as ``train_epoch(model)``: the mode
@@ -146,7 +193,7 @@ class _Collector:
         it = loop.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)):
             return
-        owner = dotted(it.func.value)
+        owner = dotted(it.func.value) or part_name(it.func.value)
         if owner is None:
             return
         if it.func.attr in ("modules", "children", "named_modules", "named_children") and _calls_eval(loop):
@@ -182,7 +229,7 @@ class _Collector:
             if _BN_HELPER.search(name.rsplit(".", 1)[-1]):
                 self.norms.bn_kept_in_eval = True
             return
-        receiver = dotted(func.value)
+        receiver = dotted(func.value) or part_name(func.value)
         if func.attr == "apply" and call.args and _BN_HELPER.search(dotted(call.args[0]) or ""):
             self.norms.bn_kept_in_eval = True
         if _BN_HELPER.search(func.attr):
@@ -242,6 +289,62 @@ def _calls_eval(node: ast.AST) -> bool:
     return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
                and (sub.func.attr == "eval" or (sub.func.attr == "train" and sub.args and _false(sub.args[0])))
                for sub in ast.walk(node))
+
+
+def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
+    """The parameter of ``function`` a statement of it runs under as a flag
+    (``if feature_extracting:``), or None. Other conditions (``if arch == "vgg16":``) are
+    branches the call may take, as a freeze under ``if args.freeze:`` in a script is."""
+    params = {a.arg for a in function.args.args}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if (isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name)
+                and parent.test.id in params):
+            return parent.test.id
+        child = parent
+    return None
+
+
+def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],
+            tree: ast.Module) -> Union[None, bool, str]:
+    """The value ``call`` gives ``function``'s ``parameter``: see :func:`flag_value`."""
+    params = [a.arg for a in function.args.args]
+    index = params.index(parameter)
+    passed = argument(call, index, parameter)
+    if passed is None:
+        defaults = function.args.defaults
+        first = len(params) - len(defaults)
+        passed = defaults[index - first] if index >= first else None
+    return flag_value(passed, caller, tree)
+
+
+def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:
+    """True/False when ``passed`` is a constant or a name the caller (else the module) sets
+    once to one; the caller's own parameter name when it passes that on; else None (unknown)."""
+    if isinstance(passed, ast.Constant):
+        return bool(passed.value)
+    if not isinstance(passed, ast.Name):
+        return None
+    if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) and passed.id in {a.arg for a in caller.args.args}:
+        return passed.id
+    for scope in ([caller] if caller is not None else []) + [tree]:
+        values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == passed.id for t in node.targets)]
+        if values:
+            return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
+    return None
+
+
+def part_name(node: ast.AST) -> Optional[str]:
+    """``model.layer4[2]`` (attributes and constant indexes), or None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        inner = dotted(node.value) or part_name(node.value)
+        return f"{inner}[{node.slice.value}]" if inner else None
+    if isinstance(node, ast.Attribute):
+        inner = part_name(node.value)
+        return f"{inner}.{node.attr}" if inner else None
+    return None
 
 
 def unwrapped(name: str) -> str:

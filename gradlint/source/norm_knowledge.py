@@ -170,6 +170,9 @@ class NormKnowledge:
                         passed = argument(built, params.index(value.id), value.id) if built is not None else None
                         found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)
                                      if passed is None else [passed])
+                    elif isinstance(value, ast.Name) and (method := self.frames.kinds.frame_of(node)) is not None:
+                        # ``self.model = model`` with a local ``model = resnet18()`` of the method
+                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [node.value])
                     else:
                         found.append(node.value)
         return found

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
+from gradlint.source.frozen_norms import (Elsewhere, FileNorms, Freeze, ModeCall, flag_value, guard_of, own_norms,
+                                         put_back, related)
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.unit import SourceUnit
@@ -37,6 +38,8 @@ class FreezingFactory:
     rest: str  # the frozen part of what it returns: "" (all of it) or ".backbone"
     line: int  # the freeze
     how: str  # the freeze's Freeze.how
+    # a parameter that must be true for it to freeze: (index, name, its constant default or None)
+    guard: Optional[tuple[int, str, Optional[bool]]] = None
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,15 @@ def _imported(unit: SourceUnit) -> Linked:
     path = Path(unit.path)
     if path.is_file():
         for local, (module, name) in _project_imports(tree, path).items():
-            if f"{local}(" not in unit.text:
+            if name != "*" and f"{local}(" not in unit.text:
                 continue  # most imports are of something the file does not call
             module_factories, module_trainers = _module_facts(str(module), _stamp(module))
             for factory in module_factories:
-                if factory.function == name:
-                    factories[local] = (factory, _shown(module, path))
+                if factory.function == name or name == "*" and f"{factory.function}(" in unit.text:
+                    factories[local if name != "*" else factory.function] = (factory, _shown(module, path))
             for trainer in module_trainers:
-                if trainer.function == name:
-                    trainers[local] = (trainer, _shown(module, path))
+                if trainer.function == name or name == "*" and f"{trainer.function}(" in unit.text:
+                    trainers[local if name != "*" else trainer.function] = (trainer, _shown(module, path))
     _IMPORTED[tree] = (factories, trainers)
     return factories, trainers
 
@@ -120,6 +123,8 @@ def link(norms: FileNorms) -> None:
             value = unwrap(node.value)
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in factories:
                 factory, shown = factories[value.func.id]
+                if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
+                    continue  # it freezes only when asked to, and this call does not (or may not)
                 norms.knowledge.bn_functions.add(value.func.id)
                 via = Elsewhere(factory.function, factory.line, shown)
                 norms.freezes.append(Freeze(target + factory.rest, "factory", value, via=via))
@@ -142,7 +147,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
     functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
     found: list[FreezingFactory] = []
     for freeze in norms.freezes:
-        if freeze.how not in ("requires_grad", "requires_grad_") or freeze.via is not None:
+        if freeze.how not in ("requires_grad", "requires_grad_"):
             continue
         function = norms.frames.kinds.frame_of(freeze.node)
         if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
@@ -152,8 +157,11 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         if (root not in _returned(function) or any(related(u, freeze.target) for u in norms.unfrozen)
                 or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
             continue
-        if all(f.function != function.name for f in found):
-            found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how))
+        guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
+        if any(f.function == function.name for f in found):
+            continue
+        found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
+                                     _parameter(function, guard) if guard is not None else None))
     return found
 
 
@@ -174,6 +182,27 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
             if all(t.function != frame.name for t in found):
                 found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
     return found
+
+
+def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
+    params = [a.arg for a in function.args.args]
+    index = params.index(name)
+    defaults = function.args.defaults
+    first = len(params) - len(defaults)
+    default = defaults[index - first] if index >= first else None
+    return index, name, bool(default.value) if isinstance(default, ast.Constant) else None
+
+
+def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNorms) -> Optional[bool]:
+    """The value a factory call gives the parameter its freeze depends on."""
+    index, name, default = guard
+    passed = argument(call, index, name)
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    if passed is None:
+        return default
+    value = flag_value(passed, norms.frames.kinds.frame_of(call), tree)
+    return value if isinstance(value, bool) else None
 
 
 def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:
@@ -204,7 +233,9 @@ def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, st
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
             target = index.resolve_import(script, node.module or "", node.level, entry=script)
             if target is not None:
-                found.update((alias.asname or alias.name, (target, alias.name)) for alias in node.names if alias.name != "*")
+                # ``from model import *``: every function of it, by its own name
+                found.update((alias.asname or alias.name, (target, alias.name)) if alias.name != "*"
+                             else (f"*{target}", (target, "*")) for alias in node.names)
     return found
 
 
