@@ -172,3 +172,22 @@ def test_a_concat_is_a_merge_when_one_input_already_holds_a_weight_free_branch()
     facts = path_facts(nodes, layers, [])
     assert facts.merge_joins == [0, 1]
     assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 2  # l2 l3 after the concat, not l0 l2 l3
+
+
+def test_a_missing_module_of_the_project_is_not_taken_for_a_missing_package(tmp_path):
+    from gradlint.model.entries import Candidate
+    from gradlint.model.environment import missing_packages
+    from gradlint.model.messages import Failed
+
+    (tmp_path / "src" / "nets").mkdir(parents=True)
+    (tmp_path / "src" / "helpers").mkdir()
+    (tmp_path / "src" / "helpers" / "__init__.py").write_text("")
+    model_file = tmp_path / "src" / "nets" / "cnn.py"
+    model_file.write_text("")
+    candidates = [Candidate(str(model_file), "src/nets/cnn.py", name, "class", 1, index=i, name=name)
+                  for i, name in enumerate(["A", "B"])]
+    results = {0: Failed("import", "ModuleNotFoundError: No module named 'helpers.io'"),
+               1: Failed("import", "ModuleNotFoundError: No module named 'einops'")}
+    missing = missing_packages(candidates, results, tmp_path)
+    # helpers is the project's own package (found by the import resolver from src/nets): a bug, not an install
+    assert missing["indices"] == {1: "einops"} and list(missing["packages"]) == ["einops"]

@@ -23,6 +23,7 @@ from gradlint.findings import Finding, Severity, Span
 from gradlint.model.discover import Candidate
 from gradlint.model.messages import Failed, ModelResult, NeedsArguments, Skipped
 from gradlint.registry import all_rules
+from gradlint.source.index import FileIndex
 
 _MISSING = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'")
 _ENVIRONMENT = ("tried to download from", "ran out of memory", "likely out of memory")
@@ -34,27 +35,19 @@ def is_environment(reason: str) -> bool:
     return any(words in reason for words in _ENVIRONMENT) or bool(_MISSING.match(reason))
 
 
-def _project_module(name: str, root: Path, file: str) -> bool:
-    """Whether ``name`` would be a module of the project itself (then it is a bug, not a
-    missing package): a file or folder of that name at the root or beside the file."""
-    for folder in (str(root), os.path.dirname(file)):
-        if os.path.exists(os.path.join(folder, name + ".py")) or os.path.isdir(os.path.join(folder, name)):
-            return True
-    return False
-
-
 def missing_packages(candidates: Sequence[Candidate], results: dict[int, ModelResult], root: Path) -> dict[str, dict]:
     """``{"indices": {candidate index: package}, "packages": {package: [candidates]}}``
     for the models that failed only because a package outside the project is missing."""
     indices: dict[int, str] = {}
     packages: dict[str, list[Candidate]] = {}
+    index = FileIndex(root)  # the one import resolver: a name of the project is a bug, not a missing package
     for candidate in candidates:
         result = results.get(candidate.index)
         match = _MISSING.match(result.reason) if isinstance(result, Failed) else None
         if match is None:
             continue
         package = match.group(1).split(".")[0]
-        if _project_module(package, root, candidate.file):
+        if index.resolve_import(Path(candidate.file), package) is not None:
             continue
         indices[candidate.index] = package
         packages.setdefault(package, []).append(candidate)
