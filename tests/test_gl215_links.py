@@ -120,3 +120,32 @@ def test_a_call_that_passes_the_flag_takes_the_other_path(tmp_path: Path) -> Non
 def test_a_factory_whose_models_return_logits_is_quiet(tmp_path: Path) -> None:
     _factory_project(tmp_path, caps=CAPS.replace("F.softmax(self.fc(x), dim=-1)", "self.fc(x)"))
     assert _lint(tmp_path, TRAIN_WITH_FACTORY) == []
+
+
+TWO_DISCRIMINATORS = """import torch.nn as nn
+class Small(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.aux = nn.Linear(8, 3)
+        self.soft = nn.Softmax(dim=1)
+    def forward(self, x):
+        return x.sigmoid(), self.soft(self.aux(x))
+class Large(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.aux = nn.Linear(8, 3)
+        self.soft = nn.Softmax(dim=1)
+    def forward(self, x):
+        c = self.aux(x)
+        c = self.soft(c)
+        return x.sigmoid(), c
+"""
+
+
+def test_a_name_bound_to_either_of_two_classes_names_both(tmp_path: Path) -> None:
+    # held-out round 2 (ACGAN): the discriminator class is picked by the data set
+    (tmp_path / "nets.py").write_text(TWO_DISCRIMINATORS)
+    findings = _lint(tmp_path, "import torch.nn as nn\nfrom nets import Small, Large\n\nif big:\n    d = Large()\n"
+                               "else:\n    d = Small()\naux = nn.NLLLoss()\nreal, cls = d(x)\nloss = aux(cls, y)\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
+    assert "element 1 of the tuple Large's forward returns (nets.py:16; Small's too, nets.py:8)" in findings[0].message

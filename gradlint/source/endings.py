@@ -45,6 +45,8 @@ class FinalActivation:
     # a call that passes one of them may take another path
     unless: tuple[tuple[int, str], ...] = ()
     via: Optional[str] = None  # the project function that builds the model (``models.setup``)
+    # other classes the same name may hold (``netD = A() if imagenet else B()``), ending alike
+    also: tuple["FinalActivation", ...] = ()
 
     @property
     def what(self) -> str:
@@ -57,6 +59,8 @@ class FinalActivation:
     def notes(self) -> list[str]:
         """How the model is built and called, when the ending depends on it."""
         notes = [f"`{self.via}` can build a {self.model}"] if self.via else []
+        notes += [f"{other.model}'s too" + (f", {other.path}:{other.node.lineno}" if other.path else f", line {other.node.lineno}")
+                  for other in self.also]
         if self.unless:
             notes.append("called without " + " or ".join(f"`{name}`" for _, name in self.unless))
         return notes

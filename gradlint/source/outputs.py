@@ -12,7 +12,7 @@ on ``self(x)``) links at the setter call.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -77,7 +77,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             if callee in class_nodes:
                 instances[target] = callee if instances.get(target, callee) == callee else ""
             if callee in by_class:
-                models[target] = by_class[callee]
+                models[target] = _alike(models.get(target), by_class[callee])
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
             elif names.get(id(value)) in LOSSES:
@@ -196,6 +196,21 @@ def _output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Out
     if isinstance(node, ast.Name):
         return assigned.get(node.id)
     return None
+
+
+def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
+    """The ending of a name bound to two classes (in two branches): the outputs both end
+    in, each naming the other class; only the new class's when the name had no ending."""
+    if not bound:
+        return ending
+    merged: Ending = {}
+    for position, first in bound.items():
+        other = ending.get(position)
+        if other is None or other.kind != first.kind:
+            continue
+        known = {(a.model, a.path) for a in (first, *first.also)}
+        merged[position] = first if (other.model, other.path) in known else replace(first, also=(*first.also, other))
+    return merged
 
 
 def _called(ending: Ending, call: ast.Call) -> Ending:
