@@ -204,6 +204,12 @@ VALID = [
     ),
 ]
 INVALID = [
+    Invalid(  # layers assigned together: self.fc, self.out = nn.Linear(...), nn.Softmax(...)
+        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc, self.out = nn.Linear(8, 4), nn.Softmax(dim=1)\n\n    def forward(self, x):\n"
+        "        return self.out(self.fc(x))\n\nnet = Net()\nloss = nn.CrossEntropyLoss()(net(x), y)\n",
+        line=11,
+    ),
     Invalid(  # softmax on the path a call with the default flag takes; the other path returns a tuple
         _MLP + "\nclass Caps(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
         "    def forward(self, x, y=None, with_image=False):\n        p = self.fc(x)\n        p = F.softmax(p, dim=1)\n"

@@ -194,15 +194,16 @@ def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str
     added: dict[str, list[str]] = {}  # attribute -> what each add_module call adds, in order
     nodes = sorted((n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.Call))), key=lambda n: (n.lineno, n.col_offset))
     for node in nodes:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
-            target = dotted(node.targets[0]) or ""
-            if not target.startswith("self."):
-                continue
-            sequential = sequential_activation(node.value, names, local)
-            kind = _LAYERS.get(names.get(id(node.value), "")) or (sequential[0] if sequential else "")
-            attribute = target[len("self."):]
-            # an attribute assigned anything else as well is not trusted
-            layers[attribute] = kind if layers.get(attribute, kind) == kind else ""
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            for target_node, value in _pairs(node.targets[0], node.value):  # also self.a, self.b = A(), B()
+                target = dotted(target_node) or ""
+                if not target.startswith("self.") or not isinstance(value, ast.Call):
+                    continue
+                sequential = sequential_activation(value, names, local)
+                kind = _LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
+                attribute = target[len("self."):]
+                # an attribute assigned anything else as well is not trusted
+                layers[attribute] = kind if layers.get(attribute, kind) == kind else ""
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_module"
               and len(node.args) == 2 and (owner := dotted(node.func.value) or "").startswith("self.")):
             module = node.args[1]
@@ -212,6 +213,13 @@ def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str
         if attribute in layers or names.get(id(_assigned_value(cls, attribute))) == "torch.nn.Sequential":
             layers[attribute] = kinds[-1]  # the module added last runs last
     return {name: kind for name, kind in layers.items() if kind}
+
+
+def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
+    """``a, b = x, y`` -> [(a, x), (b, y)]; ``a = x`` -> [(a, x)]."""
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+        return list(zip(target.elts, value.elts))
+    return [(target, value)]
 
 
 def _assigned_value(cls: ast.ClassDef, attribute: str) -> Optional[ast.expr]:
