@@ -384,7 +384,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             if not _frozen(norms, freeze, target):
                 continue
             # a training function of another file was read there: nothing here puts it back
-            left = [t for t in _train_calls(norms, freeze, target) if t.via or not put_back(norms, t, target)]
+            left = [t for t in _train_calls(norms, freeze, target)
+                    if t.via or not (put_back(norms, t, target) or _mode_chosen_with_freeze(norms, freeze, t, target))]
             if left:
                 found.append((freeze, target, left))
                 break
@@ -431,6 +432,30 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at)
+
+
+def _mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:
+    """``if args.weights == "freeze": model.requires_grad_(False)`` and later ``if
+    args.weights == "finetune": model.train() elif args.weights == "freeze": model.eval()``:
+    the branch that trains is not the one that froze (the same expression decides both)."""
+    frames = norms.frames
+    tested = _tested(frames.parents, freeze.node)
+    if not tested:
+        return False
+    return any(not other.train and other.frame is train.frame and related(other.target, target)
+               and frames.exclusive(other.call, train.call) and tested & _tested(frames.parents, train.call)
+               for other in norms.modes)
+
+
+def _tested(parents: dict, node: ast.AST) -> set[str]:
+    """The expressions the ``if`` statements around ``node`` compare (``args.weights``)."""
+    found: set[str] = set()
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node is not parent.test and isinstance(parent.test, ast.Compare):
+            found.add(ast.unparse(parent.test.left))
+        node = parent
+    return found
 
 
 def _unfrozen_parts(norms: FileNorms, target: str) -> list[str]:

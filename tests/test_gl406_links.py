@@ -275,3 +275,35 @@ def test_freeze_of_a_local_model_kept_as_an_attribute_in_init(tmp_path: Path) ->
     (finding,) = _lint(path)
     assert finding.line == 10
     assert finding.message.startswith("`clf.base` has BatchNorm layers and its parameters are frozen here")
+
+
+def test_train_mode_chosen_by_the_flag_that_chose_the_freeze(tmp_path: Path) -> None:
+    # a linear-evaluation script: frozen features in one mode, full fine-tuning in the other;
+    # the loop calls train() only when fine-tuning and eval() when frozen (found on real
+    # code after partial unfreezes were reported: the head is made trainable again)
+    path = tmp_path / "linear_eval.py"
+    path.write_text(textwrap.dedent("""\
+        import torch
+        from torchvision import models
+
+
+        def main(args, loader):
+            net = models.resnet50()
+            if args.mode == "linear":
+                net.requires_grad_(False)
+                net.fc.requires_grad_(True)
+            optimizer = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1)
+            for epoch in range(args.epochs):
+                if args.mode == "finetune":
+                    net.train()
+                elif args.mode == "linear":
+                    net.eval()
+                for x, y in loader:
+                    optimizer.zero_grad()
+                    torch.nn.functional.cross_entropy(net(x), y).backward()
+                    optimizer.step()
+    """))
+    assert _lint(path) == []
+    path.write_text(path.read_text().replace('        elif args.mode == "linear":\n            net.eval()\n', ""))
+    (finding,) = _lint(path)
+    assert finding.line == 8 and "(`net.fc` trainable again; the rest stays frozen)" in finding.message
