@@ -9,11 +9,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
-import gradlint.rules
 from gradlint.findings import Finding
 from gradlint.registry import Case, Rule, all_rules, code_blocks
 
-CASES_FOLDER = Path(gradlint.rules.__path__[0]) / "cases"
+# test data of the repository, not installed with the package
+CASES_FOLDER = Path(__file__).resolve().parent.parent / "rules" / "cases"
 
 
 @lru_cache(maxsize=None)
