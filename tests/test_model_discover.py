@@ -120,6 +120,23 @@ def test_model_graph_summary_and_report_location():
     assert (report.span.line, report.span.column, report.span.end_column, report.path, report.model) == (7, 5, 20, "f.py", "Net")
 
 
+def test_model_graph_reads_typed_records_and_writes_the_wire_fields_back():
+    wire = _layer("xavier") | {"fan_in": 16, "fan_out": 8, "stack": 2, "depth": 0, "column": 5, "end_line": 7,
+                               "end_column": 20, "line": 7}
+    act = _act("saturating") | {"module": False, "owner": "block", "line": 9}
+    data = {"name": "Net", "file": "/p/m.py", "line": 3, "layers": [wire, dict(wire, name="m")], "activations": [act],
+            "nodes": [["in", -1, []], ["layer", 0, [0]], ["act", 0, [1]], ["layer", 1, [2]]]}
+    graph = ModelGraph(data)
+    first, second = graph.layers
+    assert (first.init, first.stack, first.depth, second.depth) == ("xavier", 2, 2, 4)  # an nn.LSTM(num_layers=2) is 2 deep
+    with pytest.raises(AttributeError):
+        first.depth = 0  # type: ignore[misc]  # records are frozen: built once from the wire
+    assert graph.summary()["layers"][1] == {"name": "m", "type": "Linear", "line": 7, "depth": 4, "init": "xavier",
+                                            "fan_in": 16, "fan_out": 8, "path": "f.py"}
+    assert graph.label(graph.activations[0]) == "sigmoid() in block.forward, line 9"
+    assert data["layers"][0]["depth"] == 0  # the wire dict is read, not written
+
+
 # -- init recognition, measured on real weights ----------------------------------------
 @pytest.mark.parametrize("init,expected", [
     (None, "default"),
