@@ -80,7 +80,8 @@ OPTIONS = {"min-count": 3}
 
 
 def _saturating(step: Step) -> int:
-    return int(step.kind == "act" and step.activation["family"] == "saturating")
+    activation = step.activation
+    return int(activation is not None and activation.family == "saturating")
 
 
 # sigmoid/tanh activations with no normalisation between them; at a residual merge the
@@ -192,7 +193,7 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
         return
     items = [summary.activations[i] for i in run.items]
     names = summary.labels(items)
-    kinds = "/".join(sorted({a["type"].lower() for a in items}))
+    kinds = "/".join(sorted({a.type.lower() for a in items}))
     yield summary.report(
         items[0],
         f"{run.count} saturating activations ({kinds}) on one forward path with no normalisation or "

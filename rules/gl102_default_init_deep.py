@@ -68,7 +68,8 @@ OPTIONS = {"min-depth": 8}
 
 
 def _default_init(step: Step) -> int:
-    return int(step.kind == "layer" and step.layer.get("init") == "default" and step.layer["type"] in DEFAULT_INIT_TYPES)
+    layer = step.layer
+    return int(layer is not None and layer.init == "default" and layer.type in DEFAULT_INIT_TYPES)
 
 
 # default-initialised Linear/Conv layers with no normalisation between them (the skip

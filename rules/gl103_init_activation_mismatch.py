@@ -78,9 +78,9 @@ def _feeds(init: str, family: str) -> Callable[[Step], int]:
     (not an output head, not one whose prescribed init is Xavier's)."""
 
     def counts(step: Step) -> int:
-        act = step.following
-        return int(step.kind == "layer" and step.layer.get("init") == init and act is not None
-                   and act["family"] == family and str(act["type"]).lower() not in XAVIER_SCALED)
+        layer, act = step.layer, step.following
+        return int(layer is not None and layer.init == init and act is not None
+                   and act.family == family and act.type.lower() not in XAVIER_SCALED)
 
     return counts
 
@@ -175,7 +175,7 @@ def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
         act = summary.activations[summary.facts.following[run.items[0]]]
         yield summary.report(
             layers[0],
-            f"{run.count} layers initialised with {init} feed {family} activations ({act['type']}) on one path "
+            f"{run.count} layers initialised with {init} feed {family} activations ({act.type}) on one path "
             f"with no normalisation or residual between them, from {summary.label(layers[0])} to {summary.label(layers[-1])}: "
             f"the signal scale drifts at every layer; initialise them with {fix}",
         )

@@ -71,7 +71,8 @@ OPTIONS = {"min-depth": 12, "min-depth-normalized": 20}
 
 
 def _weight_layers(step: Step) -> int:
-    return int(step.layer.get("stack", 1)) if step.kind == "layer" else 0  # a 2-layer nn.LSTM counts 2
+    layer = step.layer
+    return layer.stack if layer is not None else 0  # a 2-layer nn.LSTM counts 2
 
 
 # weight layers between residual merges; normalisation does not end a run

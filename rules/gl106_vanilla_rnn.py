@@ -117,10 +117,10 @@ class Loop(nn.Module):
 
 def check(summary: ModelGraph, options: dict) -> Iterator[Report]:
     for layer in summary.layers:
-        if layer["type"] in ("RNN", "RNNCell"):
+        if layer.type in ("RNN", "RNNCell"):
             yield summary.report(
                 layer,
-                f"{summary.label(layer)} is a vanilla nn.{layer['type']}: its gradient through time is multiplied by the "
+                f"{summary.label(layer)} is a vanilla nn.{layer.type}: its gradient through time is multiplied by the "
                 "recurrent weights at every step and vanishes or explodes over long sequences; use nn.LSTM or "
                 "nn.GRU (or clip gradients by norm)",
             )

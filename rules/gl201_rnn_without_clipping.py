@@ -136,38 +136,6 @@ for x, y in loader:
 """,
         files=(("convnet.py", "from torch import nn\nclass ConvNet(nn.Module):\n    pass\nclass Other(nn.Module):\n    def __init__(self):\n        self.rnn = nn.LSTM(3, 4)\n"),),
     ),
-    Valid(  # a non-recurrent module beside a clipped recurrent one: each trains itself
-        """
-import torch
-import lightning as L
-from torch import nn
-
-class Tagger(L.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.lstm = nn.LSTM(32, 64)
-        self.automatic_optimization = False
-
-    def training_step(self, batch, batch_idx):
-        opt = self.optimizers()
-        opt.zero_grad()
-        self.manual_backward(self.loss(batch))
-        self.clip_gradients(opt, gradient_clip_val=0.5)
-        opt.step()
-
-class Classifier(L.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.head = nn.Linear(64, 10)
-        self.automatic_optimization = False
-
-    def training_step(self, batch, batch_idx):
-        opt = self.optimizers()
-        opt.zero_grad()
-        self.manual_backward(self.loss(batch))
-        opt.step()
-"""
-    ),
 ]
 INVALID = [
     Invalid(
@@ -242,28 +210,6 @@ class Tagger(pl.LightningModule):
 trainer = pl.Trainer(max_epochs=10)
 """,
         line=10,
-    ),
-    Invalid(  # a wrapper handed its (recurrent) model trains that model
-        """
-import torch
-import lightning as L
-from torch import nn
-
-encoder = nn.GRU(16, 32)
-
-class Wrapper(L.LightningModule):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-        self.automatic_optimization = False
-
-    def training_step(self, batch, batch_idx):
-        opt = self.optimizers()
-        opt.zero_grad()
-        self.manual_backward(self.model(batch).sum())
-        opt.step()
-""",
-        line=18,
     ),
     Invalid(  # nn.DataParallel(model) wraps the model handed in, which may be the LSTM
         """

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from gradlint.config import Settings
+from gradlint.model.graph import ModelGraph
 from gradlint.probe.summary import ProbeSummary, build_summary
 from gradlint.registry import all_rules
 
@@ -23,7 +24,7 @@ def probe(model: Any, trace: bool = True, candidate: Optional[dict] = None, modu
 
 def summarize(result: dict) -> ProbeSummary:
     assert "error" not in result, result
-    return build_summary({"name": "m", "file": "m.py", "line": 1}, result)
+    return build_summary(ModelGraph({"name": "m", "file": "m.py", "line": 1}), result)
 
 
 def measured_codes(result: dict, settings: Optional[Settings] = None) -> dict[str, list[str]]:

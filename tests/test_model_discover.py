@@ -9,6 +9,7 @@ import pytest
 from gradlint.model.discover import discover_candidates
 from gradlint.model.graph import ModelGraph
 from gradlint.model.paths import path_facts
+from gradlint.model.records import activation_from_wire, layer_from_wire, node_from_wire
 from gradlint.model.runs import walk
 from gradlint.rules.gl101_saturating_stack import SATURATING
 from gradlint.rules.gl104_deep_plain_network import PLAIN
@@ -72,25 +73,33 @@ def _act(family):
     return {"name": "a", "type": "sigmoid" if family == "saturating" else "relu", "family": family, "file": "f.py", "line": 1}
 
 
+def _layers(count):
+    return [layer_from_wire(_layer()) for _ in range(count)]
+
+
+def _nodes(nodes):
+    return [node_from_wire(node) for node in nodes]
+
+
 def test_residual_merge_keeps_the_skip_path_short():
-    layers = [_layer() for _ in range(4)]
+    layers = _layers(4)
     # in -> l0 -> l1 -> l2 -> (+ l0 output) -> l3
     nodes = [["in", -1, []], ["layer", 0, [0]], ["layer", 1, [1]], ["layer", 2, [2]],
              ["join", 0, [1, 3]], ["layer", 3, [4]], ["out", -1, [5]]]
-    facts = path_facts(nodes, layers, [])
+    facts = path_facts(_nodes(nodes), layers, [])
     assert facts.longest_path == 4 and facts.merge_joins == [0]
     assert facts.layer_depth == {0: 1, 1: 2, 2: 3, 3: 4}
     assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 3  # l0 l1 l2 inside the branch; after the merge: l0 + l3 = 2
 
 
 def test_saturating_chain_skips_heads_gates_and_resets_at_norms():
-    acts = [_act("saturating") for _ in range(4)]
-    layers = [_layer() for _ in range(4)]
+    acts = [activation_from_wire(_act("saturating")) for _ in range(4)]
+    layers = _layers(4)
     nodes = [["in", -1, []],
              ["layer", 0, [0]], ["act", 0, [1]],
              ["layer", 1, [2]], ["act", 1, [3]], ["layer", 2, [4]], ["act", 2, [5]], ["mul", -1, [6, 4]],
              ["layer", 3, [7]], ["act", 3, [8]], ["out", -1, [9]]]
-    facts = path_facts(nodes, layers, acts)
+    facts = path_facts(_nodes(nodes), layers, acts)
     assert facts.gates == {2} and facts.heads == {3}
     saturating = walk(facts, layers, acts, [SATURATING])[SATURATING]
     assert saturating.count == 2 and saturating.items == [0, 1]
@@ -98,7 +107,7 @@ def test_saturating_chain_skips_heads_gates_and_resets_at_norms():
               ["layer", 0, [0]], ["act", 0, [1]], ["norm", 0, [2]],
               ["layer", 1, [3]], ["act", 1, [4]], ["layer", 2, [5]], ["act", 2, [6]], ["mul", -1, [7, 5]],
               ["layer", 3, [8]], ["act", 3, [9]], ["out", -1, [10]]]
-    assert walk(path_facts(normed, layers, acts), layers, acts, [SATURATING])[SATURATING].count == 1  # was 2 without the norm
+    assert walk(path_facts(_nodes(normed), layers, acts), layers, acts, [SATURATING])[SATURATING].count == 1  # was 2 without the norm
 
 
 def test_model_graph_summary_and_report_location():
@@ -109,6 +118,23 @@ def test_model_graph_summary_and_report_location():
     assert graph.summary()["init"] == "kaiming" and graph.summary()["longest_path"] == 1
     report = graph.report(graph.layers[0], "m")
     assert (report.span.line, report.span.column, report.span.end_column, report.path, report.model) == (7, 5, 20, "f.py", "Net")
+
+
+def test_model_graph_reads_typed_records_and_writes_the_wire_fields_back():
+    wire = _layer("xavier") | {"fan_in": 16, "fan_out": 8, "stack": 2, "depth": 0, "column": 5, "end_line": 7,
+                               "end_column": 20, "line": 7}
+    act = _act("saturating") | {"module": False, "owner": "block", "line": 9}
+    data = {"name": "Net", "file": "/p/m.py", "line": 3, "layers": [wire, dict(wire, name="m")], "activations": [act],
+            "nodes": [["in", -1, []], ["layer", 0, [0]], ["act", 0, [1]], ["layer", 1, [2]]]}
+    graph = ModelGraph(data)
+    first, second = graph.layers
+    assert (first.init, first.stack, first.depth, second.depth) == ("xavier", 2, 2, 4)  # an nn.LSTM(num_layers=2) is 2 deep
+    with pytest.raises(AttributeError):
+        first.depth = 0  # type: ignore[misc]  # records are frozen: built once from the wire
+    assert graph.summary()["layers"][1] == {"name": "m", "type": "Linear", "line": 7, "depth": 4, "init": "xavier",
+                                            "fan_in": 16, "fan_out": 8, "path": "f.py"}
+    assert graph.label(graph.activations[0]) == "sigmoid() in block.forward, line 9"
+    assert data["layers"][0]["depth"] == 0  # the wire dict is read, not written
 
 
 # -- init recognition, measured on real weights ----------------------------------------
@@ -164,12 +190,12 @@ def test_scripts_that_train_on_import_and_containers_are_not_built(tmp_path):
 
 
 def test_a_concat_is_a_merge_when_one_input_already_holds_a_weight_free_branch():
-    layers = [_layer() for _ in range(4)]
+    layers = _layers(4)
     # in -> l0 ; in -> pool ; pool + l1(in) ; cat([l0, pool + l1]) -> l2 -> l3: both inputs
     # of the concat are one weight layer deep at most, but the second is also zero deep
     nodes = [["in", -1, []], ["layer", 0, [0]], ["op", -1, [0]], ["layer", 1, [0]],
              ["join", 0, [2, 3]], ["join", 1, [1, 4]], ["layer", 2, [5]], ["layer", 3, [6]], ["out", -1, [7]]]
-    facts = path_facts(nodes, layers, [])
+    facts = path_facts(_nodes(nodes), layers, [])
     assert facts.merge_joins == [0, 1]
     assert walk(facts, layers, [], [PLAIN])[PLAIN].count == 2  # l2 l3 after the concat, not l0 l2 l3
 

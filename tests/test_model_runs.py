@@ -7,6 +7,7 @@ import pytest
 
 from gradlint.model.graph import ModelGraph
 from gradlint.model.paths import path_facts
+from gradlint.model.records import layer_from_wire, node_from_wire
 from gradlint.model.runs import LONGEST, MERGE, NORM, RunSpec, Step, walk
 from gradlint.registry import all_rules
 
@@ -16,7 +17,7 @@ def _layer(name: str, init: str = "kaiming", stack: int = 1) -> dict:
 
 
 def _xavier(step: Step) -> int:
-    return int(step.kind == "layer" and step.layer["init"] == "xavier")
+    return int(step.layer is not None and step.layer.init == "xavier")
 
 
 # a quantity no rule counts today: Xavier-initialised layers, whatever they feed
@@ -31,7 +32,9 @@ NODES = [["in", -1, []], ["layer", 0, [0]], ["layer", 1, [1]], ["layer", 2, [2]]
 
 
 def test_a_new_quantity_is_one_spec_walked_with_the_others_in_one_pass():
-    runs = walk(path_facts(NODES, LAYERS, []), LAYERS, [], [XAVIER_SHORTEST, XAVIER_LONGEST, XAVIER_MERGES])
+    layers = [layer_from_wire(layer) for layer in LAYERS]
+    runs = walk(path_facts([node_from_wire(n) for n in NODES], layers, []), layers, [],
+                [XAVIER_SHORTEST, XAVIER_LONGEST, XAVIER_MERGES])
     # inside the residual branch a, b, c run unbroken; after the merge the skip path's
     # run (a) goes on to e, through d which does not count
     assert (runs[XAVIER_SHORTEST].count, runs[XAVIER_SHORTEST].items) == (3, [0, 1, 2])
@@ -50,8 +53,8 @@ def test_a_model_graph_walks_the_specs_it_is_given_and_any_other_on_demand():
 
 
 def test_a_norm_resets_only_the_specs_that_say_so():
-    layers = [_layer("a", "xavier"), _layer("b", "xavier")]
-    nodes = [["in", -1, []], ["layer", 0, [0]], ["norm", 0, [1]], ["layer", 1, [2]], ["out", -1, [3]]]
+    layers = [layer_from_wire(_layer("a", "xavier")), layer_from_wire(_layer("b", "xavier"))]
+    nodes = [node_from_wire(n) for n in [["in", -1, []], ["layer", 0, [0]], ["norm", 0, [1]], ["layer", 1, [2]], ["out", -1, [3]]]]
     runs = walk(path_facts(nodes, layers, []), layers, [], [XAVIER_SHORTEST, XAVIER_MERGES])
     assert runs[XAVIER_SHORTEST].count == 1 and runs[XAVIER_MERGES].count == 2
 

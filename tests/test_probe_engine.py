@@ -277,29 +277,30 @@ def test_zero_initialised_head_is_not_vanishing():
 
 
 def test_apply_probe_confirms_refutes_and_reports_not_probed():
+    from gradlint.model.graph import ModelGraph
     from gradlint.probe.confirm import apply_probe
 
     def static(code: str) -> Finding:
         return Finding(code, "x", Severity.WARNING, "m.py", 3, 1, 3, 2, "risk", model="m")
 
-    graph = {"name": "m", "file": "m.py", "line": 1, "layers": [], "activations": []}
+    graph = ModelGraph({"name": "m", "file": "m.py", "line": 1, "layers": [], "activations": []})
     bad, good = probe(mlp(20, "default", activation="tanh")), probe(mlp(4, "kaiming", width=16))
     findings = [static("GL102"), static("GL101")]
     summary: dict = {}
-    measured = apply_probe({"graph": graph, "probe": bad, "summary": summary}, findings, Settings())
+    measured = apply_probe(graph, bad, summary, findings, Settings())
     assert [f.code for f in measured] == ["GL301"] and measured[0].confirmation.status == "confirmed"
     assert findings[0].confirmation.status == "confirmed"
     assert findings[0].confirmation.evidence["backward_signal_ratio"] < 1e-4
     assert [layer["name"] for layer in summary["probe"]["layers"]][:2] == ["0", "2"]
     refuted = [static("GL102")]
-    apply_probe({"graph": graph, "probe": good}, refuted, Settings())
+    apply_probe(graph, good, {}, refuted, Settings())
     assert refuted[0].confirmation.status == "refuted"
     quiet_rnn = [static("GL106")]  # the risk is through time, which the probe does not measure
-    apply_probe({"graph": graph, "probe": good}, quiet_rnn, Settings())
+    apply_probe(graph, good, {}, quiet_rnn, Settings())
     assert quiet_rnn[0].confirmation.status == "not-probed"
     assert "not through time" in quiet_rnn[0].confirmation.evidence["reason"]
     unprobed = [static("GL104")]
-    assert apply_probe({"graph": graph, "probe": {"error": {"kind": "no-input", "message": "add it"}}}, unprobed, Settings()) == []
+    assert apply_probe(graph, {"error": {"kind": "no-input", "message": "add it"}}, {}, unprobed, Settings()) == []
     assert unprobed[0].confirmation.status == "not-probed" and unprobed[0].confirmation.evidence == {"reason": "add it"}
 
 

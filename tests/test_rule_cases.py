@@ -10,7 +10,7 @@ from gradlint.config import Settings
 from gradlint.findings import Finding
 from gradlint.registry import all_rules, code_blocks
 from gradlint.runner import lint_file
-from rule_case_support import assert_column_and_message
+from rule_case_support import CASES_FOLDER, assert_column_and_message, cases_module, rule_cases
 
 SOURCE_SCOPES = ("file", "loop")
 RULES = [rule for rule in all_rules().values() if rule.scope in SOURCE_SCOPES]
@@ -31,7 +31,7 @@ def lint_case(tmp_path: Path, code: str, source: str, files=(), options=()) -> l
 
 def _cases(kind: str):
     for rule in RULES:
-        for index, case in enumerate(getattr(rule, kind)):
+        for index, case in enumerate(rule_cases(rule, kind)):
             yield pytest.param(rule.code, case, id=f"{rule.code}-{kind}-{index}")
 
 
@@ -78,7 +78,7 @@ def test_rule_doc_has_ruff_sections(rule):
 
 def _fixed_cases():
     for rule in RULES:
-        for index, case in enumerate(rule.invalid):
+        for index, case in enumerate(rule_cases(rule, "invalid")):
             if case.fixed is not None:
                 yield pytest.param(rule.code, case, id=f"{rule.code}-fixed-{index}")
 
@@ -97,3 +97,19 @@ def test_invalid_case_fix_gives_fixed_text(tmp_path, code, case):
     assert count >= 1
     assert fix_text(path, fixed, settings) == (fixed, 0)  # idempotent
     assert lint_case(tmp_path, code, fixed, case.files, case.options) == []
+
+
+def test_every_cases_module_belongs_to_a_rule_and_holds_only_cases():
+    """rules/cases/<module>.py is named as its rule's module and holds VALID/INVALID
+    lists of Case; a misnamed one would never run."""
+    from gradlint.registry import Case
+
+    modules = {rule.module.rsplit(".", 1)[-1]: rule for rule in all_rules().values()}
+    files = sorted(p.stem for p in CASES_FOLDER.glob("*.py") if p.stem != "__init__")
+    assert files, "no rules/cases modules"
+    for stem in files:
+        assert stem in modules, f"rules/cases/{stem}.py names no rule module"
+        module = cases_module(modules[stem].module)
+        lists = {name: getattr(module, name) for name in ("VALID", "INVALID") if hasattr(module, name)}
+        assert lists and all(isinstance(case, Case) for cases in lists.values() for case in cases), stem
+        assert all(case.line is not None for case in lists.get("INVALID", ())), stem

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 
 from gradlint.apply import apply_rules, engine_finding
 from gradlint.config import Settings
-from gradlint.findings import Finding, Severity, Span, shown_path
+from gradlint.findings import Finding, Severity, Span
 from gradlint.lint import filter_findings
 from gradlint.model import environment
 from gradlint.model.discover import Candidate, discover_candidates
@@ -195,11 +195,7 @@ def _same_import_failure(candidates: Sequence[Candidate], results: dict[int, Mod
 
 def _model_findings(candidate: Candidate, result: Analysed, model_rules: Sequence[Rule],
                     settings: Settings) -> tuple[list[Finding], dict[str, Any]]:
-    graph_data = dict(result.graph)
-    graph_data["shown"] = candidate.shown
-    for item in graph_data.get("layers", []):
-        item["shown"] = shown_path(item["file"])
-    graph = ModelGraph(graph_data, runs=[spec for rule in model_rules for spec in rule.runs])
+    graph = ModelGraph({**result.graph, "shown": candidate.shown}, runs=[spec for rule in model_rules for spec in rule.runs])
     findings = apply_rules(model_rules, graph, settings, candidate.shown, candidate.name)
     error = result.probe_error
     probe_failure = None
@@ -220,9 +216,7 @@ def _model_findings(candidate: Candidate, result: Analysed, model_rules: Sequenc
         from gradlint.probe.confirm import apply_probe
     except ImportError:
         return findings, summary
-    model_result = {"candidate": candidate.to_dict(), "graph": graph_data, "probe": result.probe, "summary": summary,
-                    "model_graph": graph}
-    extra = apply_probe(model_result, findings, settings) or []
+    extra = apply_probe(graph, result.probe, summary, findings, settings)
     return findings + list(extra), summary
 
 

@@ -5,10 +5,16 @@ the main process builds it from JSON.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from dataclasses import replace
+from typing import Any, Optional, Sequence, Union
 
 from gradlint.findings import Span, shown_path
 from gradlint.model.paths import PathFacts, path_facts
+from gradlint.model.records import (
+    Activation, Entry, Join, Layer, Norm, activation_from_wire, join_from_wire, layer_from_wire, node_from_wire,
+    norm_from_wire,
+)
+from gradlint.model.records import label as entry_label
 from gradlint.model.runs import Run, RunSpec, walk
 from gradlint.registry import Report
 
@@ -22,24 +28,34 @@ __all__ = ["DEFAULT_INIT_TYPES", "ModelGraph", "PathFacts", "Run", "RunSpec"]
 
 
 class ModelGraph:
-    """What the GL1xx rules read: one analysed model, its layers and path facts."""
+    """What the GL1xx rules read: one analysed model, its layers and path facts.
+
+    Built once from the graph dict the worker sends (its JSON on the wire): every list
+    becomes typed records (``records.py``) here, and nothing keeps the dict."""
 
     def __init__(self, data: dict[str, Any], runs: Sequence[RunSpec] = ()) -> None:
-        self.data = data
         self.name: str = data.get("name", "model")
         self.file: str = data.get("file", "")
+        self.shown: Optional[str] = data.get("shown")  # the model's file as shown, when the caller knows it
         self.line: int = int(data.get("line", 1))
         self.column: int = int(data.get("column", 1))
         self.traced: bool = bool(data.get("traced", False))
         self.trace_note: Optional[str] = data.get("trace_note")
-        self.layers: list[dict] = data.get("layers", [])
-        self.activations: list[dict] = data.get("activations", [])
-        self.norms: list[dict] = data.get("norms", [])
-        self.joins: list[dict] = data.get("joins", [])
-        self.facts: PathFacts = path_facts(data.get("nodes", []), self.layers, self.activations)
+        # fx (traced exactly) | executed (recorded from one real forward on the probe input) | module tree
+        self.structure: str = data.get("structure", "fx" if self.traced else "module tree")
+        self.parameters: Optional[int] = data.get("parameters")
+        self.probe_skipped: Optional[str] = data.get("probe_skipped")
+        nodes = [node_from_wire(n) for n in data.get("nodes", [])]
+        layers = [layer_from_wire(layer) for layer in data.get("layers", [])]
+        self.activations: tuple[Activation, ...] = tuple(activation_from_wire(a) for a in data.get("activations", []))
+        self.norms: tuple[Norm, ...] = tuple(norm_from_wire(n) for n in data.get("norms", []))
+        self.joins: tuple[Join, ...] = tuple(join_from_wire(j) for j in data.get("joins", []))
+        self.facts: PathFacts = path_facts(nodes, layers, self.activations)
+        # a layer's depth is a path fact: known once the paths are
+        depth = self.facts.layer_depth
+        self.layers: tuple[Layer, ...] = tuple(replace(layer, depth=depth[ref]) if ref in depth else layer
+                                               for ref, layer in enumerate(layers))
         self._runs: dict[RunSpec, Run] = walk(self.facts, self.layers, self.activations, runs)
-        for ref, depth in self.facts.layer_depth.items():
-            self.layers[ref]["depth"] = depth  # shown in the JSON models list and by the probe
 
     def run(self, spec: RunSpec) -> Run:
         """The longest run of ``spec`` on this graph. The specs the graph was built with
@@ -53,7 +69,7 @@ class ModelGraph:
         return self.facts.longest_path
 
     @property
-    def merges(self) -> list[dict]:
+    def merges(self) -> list[Join]:
         return [self.joins[i] for i in self.facts.merge_joins]
 
     @property
@@ -62,33 +78,28 @@ class ModelGraph:
         if not self.layers:
             return "none"
         # "other" layers (undecidable from their values) do not vote
-        kinds = [layer.get("init", "other") for layer in self.layers if layer.get("init", "other") != "other"]
+        kinds = [layer.init for layer in self.layers if layer.init != "other"]
         if not kinds:
             return "other"
         top = max(set(kinds), key=lambda k: (kinds.count(k), k))
         return top if kinds.count(top) * 4 >= len(kinds) * 3 else "mixed"
 
-    def report(self, item: Optional[dict], message: str) -> Report:
+    def report(self, item: Optional[Union[Layer, Activation]], message: str) -> Report:
         """A report at a layer's or activation's line in the user's code, or at the model's."""
-        if item is None:
+        if item is None or not item.span.line:
             span = Span(self.line, self.column, self.line, self.column + len(self.name))
-            file = self.file
+            shown = shown_path(self.file) if self.file else None
         else:
-            line = int(item["line"])
-            span = Span(line, int(item.get("column", 1)), int(item.get("end_line", line)), int(item.get("end_column", 1)))
-            file = item.get("file") or self.file
-        return Report(span, message, path=shown_path(file) if file else None, model=self.name)
+            span = Span(item.span.line, item.span.column, item.span.end_line, item.span.end_column)
+            shown = item.shown or (shown_path(self.file) if self.file else None)
+        return Report(span, message, path=shown, model=self.name)
 
     @staticmethod
-    def label(item: dict) -> str:
+    def label(item: Entry) -> str:
         """How a message names a layer or activation: its module path, or the call in forward."""
-        if item.get("module", True):
-            return f"'{item['name']}'" if item["name"] else "the model itself"
-        owner = item.get("owner")
-        where = f"{owner}.forward, line {item.get('line')}" if owner else f"forward, line {item.get('line')}"
-        return f"{item['type']}() in {where}"
+        return entry_label(item)
 
-    def labels(self, items: list[dict], limit: int = 6) -> str:
+    def labels(self, items: Sequence[Union[Layer, Activation]], limit: int = 6) -> str:
         """Distinct labels in order, a repeated one counted (``tanh() in forward, line 16 (x6)``)."""
         counts: dict[str, int] = {}
         for item in items:
@@ -101,15 +112,14 @@ class ModelGraph:
         """The JSON ``models`` entry (issue 5 adds ``probe``)."""
         return {
             "name": self.name,
-            "path": self.data.get("shown", self.file),
+            "path": self.shown if self.shown is not None else self.file,
             "line": self.line,
             "traced": self.traced,
             "trace_note": self.trace_note,
-            # fx (traced exactly) | executed (recorded from one real forward on the probe input) | module tree
-            "structure": self.data.get("structure", "fx" if self.traced else "module tree"),
+            "structure": self.structure,
             "layers": [
-                {k: layer.get(k) for k in ("name", "type", "line", "depth", "init", "fan_in", "fan_out")}
-                | {"path": layer.get("shown", layer.get("file"))}
+                {"name": layer.name, "type": layer.type, "line": layer.span.line, "depth": layer.depth,
+                 "init": layer.init, "fan_in": layer.fan_in, "fan_out": layer.fan_out, "path": layer.shown}
                 for layer in self.layers
             ],
             "depth": len(self.layers),
@@ -118,5 +128,5 @@ class ModelGraph:
             "normalization_layers": len(self.norms),
             "activations": len(self.activations),
             "init": self.init_verdict,
-            "parameters": self.data.get("parameters"),
-        } | ({"probe_skipped": self.data["probe_skipped"]} if self.data.get("probe_skipped") else {})
+            "parameters": self.parameters,
+        } | ({"probe_skipped": self.probe_skipped} if self.probe_skipped else {})

@@ -3,7 +3,7 @@ longest path, residual merges, output heads, gates and which activation each lay
 feeds. The structure rules read these, and the run walker (``runs.py``) walks the
 paths they define. No torch here.
 
-The graph is a list of nodes in topological order, each ``[kind, ref, inputs]``:
+The graph is a list of nodes (``records.Node``) in topological order, each ``(kind, ref, inputs)``:
 ``kind`` is ``in``, ``layer`` (ref into ``layers``), ``act`` (into ``activations``),
 ``norm`` (into ``norms``), ``join`` (an add or concatenation, ref into ``joins``),
 ``mul``, ``op`` or ``out``; ``inputs`` are indices of earlier nodes. One forward pass
@@ -15,11 +15,14 @@ adds no depth, so ``h * t + x * (1 - t)`` is a merge of paths of different depth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
+
+from gradlint.model.records import Activation, Layer, Node
 
 
 @dataclass
 class PathFacts:
-    nodes: list[list]  # the graph's nodes, [kind, ref, inputs]
+    nodes: Sequence[Node]  # the graph's nodes
     paths: list[list[int]]  # per node: the inputs that carry the path into it (a gate's branch does not)
     is_merge: list[bool]  # per node: a join of paths of different weight depth (a residual/skip merge)
     weight_depth: list[int]  # per node: weight layers on the longest path into it
@@ -31,12 +34,12 @@ class PathFacts:
     following: dict[int, int] = field(default_factory=dict)  # layer -> the activation its output feeds
 
 
-def _gates(nodes: list[list], consumers: list[list[int]], activations: list[dict]) -> set[int]:
+def _gates(nodes: Sequence[Node], consumers: list[list[int]], activations: Sequence[Activation]) -> set[int]:
     """Saturating activations whose every use ends in a product with another signal
     (``x * sigmoid(g)``, ``h * t + x * (1 - t)``), through elementwise ops on the way."""
     gates: set[int] = set()
     for index, (kind, ref, _) in enumerate(nodes):
-        if kind != "act" or activations[ref]["family"] != "saturating" or not consumers[index]:
+        if kind != "act" or activations[ref].family != "saturating" or not consumers[index]:
             continue
         frontier, seen, gate = list(consumers[index]), set(), True
         while frontier and gate:
@@ -56,7 +59,7 @@ def _gates(nodes: list[list], consumers: list[list[int]], activations: list[dict
     return gates
 
 
-def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -> PathFacts:
+def path_facts(nodes: Sequence[Node], layers: Sequence[Layer], activations: Sequence[Activation]) -> PathFacts:
     count = len(nodes)
     consumers: list[list[int]] = [[] for _ in range(count)]
     for index, (_, _, inputs) in enumerate(nodes):
@@ -84,15 +87,15 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
     merge_joins: list[int] = []
     is_merge = [False] * count
     for index, (kind, ref, _) in enumerate(nodes):
-        inputs = paths[index]
-        depth = max((weight_depth[i] for i in inputs), default=0)
-        short = min((shortest[i] for i in inputs), default=0)
+        carried = paths[index]
+        depth = max((weight_depth[i] for i in carried), default=0)
+        short = min((shortest[i] for i in carried), default=0)
         if kind == "layer":
-            stack = int(layers[ref].get("stack", 1))
+            stack = layers[ref].stack
             depth += stack
             short += stack
             layer_depth.setdefault(ref, depth)
-        elif kind == "join" and (len({weight_depth[i] for i in inputs}) > 1 or len({shortest[i] for i in inputs}) > 1):
+        elif kind == "join" and (len({weight_depth[i] for i in carried}) > 1 or len({shortest[i] for i in carried}) > 1):
             is_merge[index] = True
             merge_joins.append(ref)
         weight_depth[index] = depth
@@ -118,7 +121,7 @@ def path_facts(nodes: list[list], layers: list[dict], activations: list[dict]) -
     )
 
 
-def _following_activations(nodes: list[list], consumers: list[list[int]], limit: int = 64) -> dict[int, int]:
+def _following_activations(nodes: Sequence[Node], consumers: list[list[int]], limit: int = 64) -> dict[int, int]:
     """For each layer, the first activation its output reaches before another weight
     layer, a normalisation or a merge (where init scale stops mattering)."""
     following: dict[int, int] = {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 from gradlint.model.paths import PathFacts
+from gradlint.model.records import Activation, Layer
 
 NORM, MERGE = "norm", "merge"  # what resets a run
 SHORTEST, LONGEST = "shortest", "longest"  # which run a merge passes on
@@ -59,7 +60,8 @@ class Step:
 
     __slots__ = ("kind", "ref", "_facts", "_layers", "_activations")
 
-    def __init__(self, kind: str, ref: int, facts: PathFacts, layers: list[dict], activations: list[dict]) -> None:
+    def __init__(self, kind: str, ref: int, facts: PathFacts, layers: Sequence[Layer],
+                 activations: Sequence[Activation]) -> None:
         self.kind = kind
         self.ref = ref
         self._facts = facts
@@ -67,14 +69,14 @@ class Step:
         self._activations = activations
 
     @property
-    def layer(self) -> dict:
-        """The weight layer of a ``layer`` node (empty for other kinds)."""
-        return self._layers[self.ref] if self.kind == "layer" else {}
+    def layer(self) -> Optional[Layer]:
+        """The weight layer of a ``layer`` node (None for other kinds)."""
+        return self._layers[self.ref] if self.kind == "layer" else None
 
     @property
-    def activation(self) -> dict:
-        """The activation of an ``act`` node (empty for other kinds)."""
-        return self._activations[self.ref] if self.kind == "act" else {}
+    def activation(self) -> Optional[Activation]:
+        """The activation of an ``act`` node (None for other kinds)."""
+        return self._activations[self.ref] if self.kind == "act" else None
 
     @property
     def is_head(self) -> bool:
@@ -85,7 +87,7 @@ class Step:
         return self.kind == "act" and self.ref in self._facts.gates
 
     @property
-    def following(self) -> Optional[dict]:
+    def following(self) -> Optional[Activation]:
         """For a layer: the activation its output feeds, unless that one is an output head."""
         act = self._facts.following.get(self.ref) if self.kind == "layer" else None
         if act is None or act in self._facts.heads:
@@ -109,7 +111,7 @@ class RunSpec:
                              f"excluded {set(self.excluded)}")
 
 
-def walk(facts: PathFacts, layers: list[dict], activations: list[dict],
+def walk(facts: PathFacts, layers: Sequence[Layer], activations: Sequence[Activation],
          specs: Sequence[RunSpec]) -> dict[RunSpec, Run]:
     """The longest run of each spec over the graph, all in one forward pass."""
     best = [Run() for _ in specs]

@@ -17,11 +17,12 @@ format and the language server see the same severity.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from gradlint.apply import apply_rules
 from gradlint.config import Settings
 from gradlint.findings import Confirmation, Finding, Severity
+from gradlint.model.graph import ModelGraph
 from gradlint.probe.summary import ProbeSummary, build_summary
 from gradlint.probe.verdicts import default_confirm
 from gradlint.registry import Rule, all_rules, is_selected
@@ -31,12 +32,6 @@ from gradlint.registry import Rule, all_rules, is_selected
 def _probe_rules(settings: Settings) -> list[Rule]:
     select = settings.select + settings.extend_select
     return [r for code, r in all_rules().items() if r.scope == "probe" and is_selected(code, select, settings.ignore)]
-
-
-def _heads(model_result: dict) -> frozenset[int]:
-    graph = model_result.get("model_graph")
-    facts = getattr(graph, "facts", None)
-    return frozenset(getattr(facts, "heads", ()) or ())
 
 
 def confirmation_for(code: str, summary: ProbeSummary, measured_codes: set[str]) -> Confirmation:
@@ -71,10 +66,10 @@ def probe_table(summary: ProbeSummary) -> dict[str, Any]:
     }
 
 
-def apply_probe(model_result: dict, model_findings: list[Finding], settings: Settings) -> list[Finding]:
-    """GL3xx findings for one model, and a confirmation on each of its GL1xx findings."""
-    graph = model_result.get("graph") or {}
-    probe = model_result.get("probe")
+def apply_probe(graph: ModelGraph, probe: Optional[dict[str, Any]], model_summary: dict[str, Any],
+                model_findings: list[Finding], settings: Settings) -> list[Finding]:
+    """GL3xx findings for one model, and a confirmation on each of its GL1xx findings;
+    the per-layer table goes into the model's JSON entry (``model_summary``)."""
     static = [f for f in model_findings if f.code.startswith("GL1")]
     if not isinstance(probe, dict) or "error" in probe or not probe.get("layers"):
         if isinstance(probe, dict) and isinstance(probe.get("error"), dict):
@@ -86,7 +81,7 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
         for finding in static:
             finding.confirmation = Confirmation("not-probed", {"reason": reason})
         return []
-    summary = build_summary(graph, probe, _heads(model_result))
+    summary = build_summary(graph, probe)
     # a measured finding is its own evidence (gradlint.apply confirms it with its numbers)
     findings = apply_rules(_probe_rules(settings), summary, settings, summary.place.path, summary.model)
     measured = {f.code for f in findings}
@@ -95,9 +90,7 @@ def apply_probe(model_result: dict, model_findings: list[Finding], settings: Set
     from gradlint.probe.optimizer_checks import optimizer_findings
 
     findings += optimizer_findings(summary, probe, settings)  # the script's optimiser: GL402-GL405
-    table = probe_table(summary)
-    if isinstance(model_result.get("summary"), dict):
-        model_result["summary"]["probe"] = table
+    model_summary["probe"] = probe_table(summary)
     return findings  # the caller (model.analyze) applies suppressions to every model finding
 
 

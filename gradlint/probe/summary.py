@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from gradlint.findings import Span, shown_path
+from gradlint.model.graph import ModelGraph
 
 
 def activation_kind(type_name: str) -> Optional[str]:
@@ -182,33 +183,33 @@ class ProbeSummary:
         return norms[-1] / norms[0]
 
 
-def build_summary(graph: dict, probe: dict, heads: frozenset[int] = frozenset()) -> ProbeSummary:
+def build_summary(graph: ModelGraph, probe: dict) -> ProbeSummary:
     """Join the worker's probe dict to the graph's layers/activations by name and order."""
-    line, column = int(graph.get("line") or 1), int(graph.get("column") or 1)
-    model_place = Span(line, column, line, column + 1, graph.get("shown") or shown_path(graph.get("file", "")) or "?")
-    graph_layers = {layer.get("name"): layer for layer in graph.get("layers") or []}
+    model_place = Span(graph.line, graph.column, graph.line, graph.column + 1, graph.shown or shown_path(graph.file) or "?")
+    graph_layers = {layer.name: layer for layer in graph.layers}
     layers = []
     for measured in probe.get("layers") or []:
-        info = graph_layers.get(measured.get("name"), {})
+        layer = graph_layers.get(measured.get("name"))
         layers.append(LayerMeasure(
-            name=measured.get("name", "?"), type=info.get("type") or measured.get("type", "?"),
-            place=entry_place(info, model_place), depth=int(info.get("depth") or 0), init=info.get("init", ""),
+            name=measured.get("name", "?"), type=(layer.type if layer else "") or measured.get("type", "?"),
+            place=layer.place(model_place) if layer else model_place, depth=layer.depth if layer else 0,
+            init=layer.init if layer else "",
             **{k: measured.get(k) for k in ("grad_norm", "weight_norm", "grad_weight_ratio", "backward_signal",
                                             "forward_signal", "grad_norm_last", "forward_signal_span",
                                             "backward_norm", "backward_norm_span")},
         ))
-    graph_acts = graph.get("activations") or []
+    graph_acts = graph.activations
     activations = []
     for index, measured in enumerate(probe.get("activations") or []):
-        info = graph_acts[index] if index < len(graph_acts) and graph_acts[index].get("name") == measured.get("name") else {}
-        type_name = str(info.get("type") or measured.get("type") or "")
+        act = graph_acts[index] if index < len(graph_acts) and graph_acts[index].name == measured.get("name") else None
+        type_name = str((act.type if act else "") or measured.get("type") or "")
         activations.append(ActivationMeasure(
-            name=measured.get("name", "?"), type=type_name, family=info.get("family") or measured.get("family") or "",
-            kind=activation_kind(type_name), place=entry_place(info, model_place),
-            saturated=measured.get("saturated"), dead=measured.get("dead"), head=index in heads,
+            name=measured.get("name", "?"), type=type_name, family=(act.family if act else "") or measured.get("family") or "",
+            kind=activation_kind(type_name), place=act.place(model_place) if act else model_place,
+            saturated=measured.get("saturated"), dead=measured.get("dead"), head=index in graph.facts.heads,
         ))
     return ProbeSummary(
-        model=graph.get("name", "model"), place=model_place, layers=layers, activations=activations,
+        model=graph.name, place=model_place, layers=layers, activations=activations,
         global_grad_norm=probe.get("global_grad_norm"), grad_norm_per_step=list(probe.get("grad_norm_per_step") or []),
         nonfinite=list(probe.get("nonfinite") or []), zero_weights=list(probe.get("zero_weights") or []),
         no_grad=list(probe.get("no_grad") or []), loss=probe.get("loss", ""), dtype=probe.get("dtype", "float32"),

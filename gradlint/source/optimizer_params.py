@@ -8,7 +8,7 @@ builds the model (``model = Net(...)``), the selection is:
 - ``groups``: one entry per param group, each a list of selectors (a module or parameter
   path under the model, ``""`` for the whole model, and whether only parameters with
   ``requires_grad`` are taken, as ``filter(lambda p: p.requires_grad, ...)`` does) and the
-  group's literal ``lr`` / ``weight_decay``;
+  group's literal ``lr`` / ``weight_decay`` (the params argument is read by ``param_selectors``);
 - ``freeze``: the ``requires_grad`` changes made before the optimiser is built, in order
   (``for p in model.backbone.parameters(): p.requires_grad = False``,
   ``model.encoder.requires_grad_(False)``, ``model.fc.weight.requires_grad = False``).
@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional
 
 from gradlint.source.names import classify, dotted
-
-Scope = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]
-Selector = dict[str, Any]  # {"path": "head", "trainable_only": False}
+from gradlint.source.param_selectors import PARAMS_METHODS, ParamsReader, Scope, own_nodes, root
 
 # methods of a module that leave its parameters and their requires_grad as they are
 _SAFE_METHODS = frozenset({
@@ -45,10 +43,8 @@ _SAFE_CALLS = frozenset({
     "DataParallel", "DDP", "compile", "info", "debug", "warning", "log", "summary",
 })
 _WRAPPERS = frozenset({"DistributedDataParallel", "DataParallel", "DDP", "compile"})
-_PARAMS = ("parameters", "named_parameters")
 _OPTIMIZER_NAME = re.compile(r"(SGD|Adam\w*|Lamb|LAMB|LARS|Lars|Lion|Adafactor|RMSprop|Adagrad|Adadelta|Optimizer|Shampoo|"
                              r"Sophia|Muon)$")
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def enclosing_scope(tree: ast.Module, target: ast.AST) -> Scope:
@@ -59,21 +55,6 @@ def enclosing_scope(tree: ast.Module, target: ast.AST) -> Scope:
             if any(sub is target for sub in ast.walk(node)):  # a nested function starts after its parent
                 best = node
     return best
-
-
-def _own_nodes(scope: Scope) -> list[ast.AST]:
-    """The nodes of ``scope`` outside the functions and classes it defines."""
-    found: list[ast.AST] = []
-    stack: list[ast.AST] = [node for node in scope.body if not isinstance(node, _DEFINITIONS)]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(child for child in ast.iter_child_nodes(node) if not isinstance(child, _DEFINITIONS))
-    return found
-
-
-def _root(name: Optional[str]) -> str:
-    return (name or "").split(".", 1)[0]
 
 
 def _constructor(value: ast.AST) -> Optional[ast.Call]:
@@ -88,7 +69,7 @@ def model_constructor(scope: Scope, name: str, before: int) -> Optional[str]:
     """The dotted callee that built ``name`` in ``scope`` (its one plain assignment before
     line ``before``; ``model = model.to(device)`` and DDP wrapping keep it), else None."""
     found: Optional[str] = None
-    for node in _own_nodes(scope):
+    for node in own_nodes(scope):
         if not isinstance(node, ast.Assign) or node.lineno >= before:
             continue
         value: Optional[ast.AST] = None
@@ -106,7 +87,7 @@ def model_constructor(scope: Scope, name: str, before: int) -> Optional[str]:
         callee = dotted(call.func) if call is not None else None
         if callee is None:
             return None
-        if _root(callee) == name or callee.rpartition(".")[2] in _WRAPPERS:
+        if root(callee) == name or callee.rpartition(".")[2] in _WRAPPERS:
             continue  # model = model.to(device), model = DDP(model)
         if found is not None:
             return None  # built twice: which one the optimiser sees is not read here
@@ -114,133 +95,15 @@ def model_constructor(scope: Scope, name: str, before: int) -> Optional[str]:
     return found
 
 
-class _Reader:
-    def __init__(self, scope: Scope, model: str, call: ast.Call, literal: Callable[[ast.AST], Any]) -> None:
-        self.scope, self.model, self.call, self.literal = scope, model, call, literal
-        self.used: set[int] = set()  # ids of requires_grad nodes read as part of the selection
-
-    # ----- the params argument ---------------------------------------------
-    def selectors(self, node: ast.AST, depth: int = 0) -> Optional[list[Selector]]:
-        """The selectors one iterable of parameters stands for, else None."""
-        if depth > 6:
-            return None
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _PARAMS and not node.args:
-                if any(k.arg != "recurse" for k in node.keywords):
-                    return None
-                path = dotted(func.value)
-                if path is None or _root(path) != self.model:
-                    return None
-                return [{"path": path.partition(".")[2], "trainable_only": False}]
-            name = dotted(func) or ""
-            last = name.rpartition(".")[2]
-            if last in ("list", "tuple", "iter") and len(node.args) == 1 and not node.keywords:
-                return self.selectors(node.args[0], depth + 1)
-            if last == "chain" and not node.keywords:
-                return self._all([self.selectors(a, depth + 1) for a in node.args])
-            if last == "filter" and len(node.args) == 2 and self._is_requires_grad_test(node.args[0]):
-                inner = self.selectors(node.args[1], depth + 1)
-                return [{**s, "trainable_only": True} for s in inner] if inner is not None else None
-            return None
-        if isinstance(node, (ast.List, ast.Tuple)):
-            parts: list[Optional[list[Selector]]] = []
-            for element in node.elts:
-                parts.append(self.selectors(element.value if isinstance(element, ast.Starred) else element, depth + 1))
-            return self._all(parts)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self._all([self.selectors(node.left, depth + 1), self.selectors(node.right, depth + 1)])
-        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
-            generator = node.generators[0]
-            if not (isinstance(node.elt, ast.Name) and isinstance(generator.target, ast.Name)
-                    and generator.target.id == node.elt.id) or generator.is_async:
-                return None
-            inner = self.selectors(generator.iter, depth + 1)
-            if inner is None or len(generator.ifs) > 1:
-                return None
-            if generator.ifs:
-                if not self._requires_grad_of(generator.ifs[0], node.elt.id):
-                    return None
-                return [{**s, "trainable_only": True} for s in inner]
-            return inner
-        if isinstance(node, ast.Name):
-            value = self._assigned_once(node.id)
-            return self.selectors(value, depth + 1) if value is not None else None
-        return None
-
-    @staticmethod
-    def _all(parts: list[Optional[list[Selector]]]) -> Optional[list[Selector]]:
-        if any(p is None for p in parts):
-            return None
-        return [s for p in parts if p is not None for s in p]
-
-    def _is_requires_grad_test(self, node: ast.AST) -> bool:
-        return (isinstance(node, ast.Lambda) and len(node.args.args) == 1
-                and self._requires_grad_of(node.body, node.args.args[0].arg))
-
-    def _requires_grad_of(self, node: ast.AST, name: str) -> bool:
-        if isinstance(node, ast.Attribute) and node.attr == "requires_grad" and dotted(node.value) == name:
-            self.used.add(id(node))
-            return True
-        return False
-
-    def _assigned_once(self, name: str) -> Optional[ast.AST]:
-        """The value of ``name``'s one assignment in the scope before the optimiser, when
-        nothing else binds or extends it (``params.append(...)``, ``params += ...``)."""
-        values = []
-        for node in _own_nodes(self.scope):
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-                values.append(node)
-            elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.With, ast.comprehension)) and \
-                    any(isinstance(t, ast.Name) and t.id == name for t in ast.walk(getattr(node, "target", node))):
-                return None
-            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    dotted(node.func.value) == name:
-                return None  # params.append / extend / a dict's update: built up elsewhere
-        if len(values) != 1 or values[0].lineno >= self.call.lineno:
-            return None
-        return values[0].value
-
-    def groups(self) -> Optional[list[dict[str, Any]]]:
-        params: Optional[ast.AST] = self.call.args[0] if self.call.args else None
-        for keyword in self.call.keywords:
-            if keyword.arg == "params":
-                params = keyword.value
-        if params is None:
-            return None
-        if isinstance(params, ast.Name):
-            value = self._assigned_once(params.id)
-            if isinstance(value, (ast.List, ast.Tuple)) and value.elts and all(isinstance(e, ast.Dict) for e in value.elts):
-                params = value
-        if isinstance(params, (ast.List, ast.Tuple)) and params.elts and all(isinstance(e, ast.Dict) for e in params.elts):
-            found = []
-            for entry in params.elts:
-                group = self._group(entry)  # type: ignore[arg-type]
-                if group is None:
-                    return None
-                found.append(group)
-            return found
-        selectors = self.selectors(params)
-        return [{"select": selectors, "options": {}}] if selectors is not None else None
-
-    def _group(self, entry: ast.Dict) -> Optional[dict[str, Any]]:
-        selectors: Optional[list[Selector]] = None
-        options: dict[str, Any] = {}
-        for key, value in zip(entry.keys, entry.values):
-            if not isinstance(key, ast.Constant) or not isinstance(key.value, str):
-                return None  # **other_group: unknown keys
-            if key.value == "params":
-                selectors = self.selectors(value)
-            elif key.value in ("lr", "weight_decay"):
-                options[key.value] = self.literal(value)  # None: not a literal (the rules then assume nothing)
-        return {"select": selectors, "options": options} if selectors is not None else None
+class _Reader(ParamsReader):
+    """The params argument (``ParamsReader``) and what else the scope does to the model."""
 
     # ----- what else the scope does to the model ------------------------------
     def freeze_ops(self) -> Optional[list[tuple[str, bool]]]:
         """``requires_grad`` changes before the optimiser, in order; None when the scope
         changes the model in a way not read here."""
         ops: list[tuple[int, str, bool]] = []
-        for node in _own_nodes(self.scope):
+        for node in own_nodes(self.scope):
             if isinstance(node, ast.For):
                 op = self._freeze_loop(node)
                 if op is not None:
@@ -249,7 +112,7 @@ class _Reader:
                     isinstance(node.targets[0], ast.Attribute) and node.targets[0].attr == "requires_grad":
                 path = dotted(node.targets[0].value)
                 flag = node.value.value if isinstance(node.value, ast.Constant) else None
-                if path and _root(path) == self.model and isinstance(flag, bool):
+                if path and root(path) == self.model and isinstance(flag, bool):
                     self.used.add(id(node.targets[0]))
                     ops.append((node.lineno, path.partition(".")[2], flag))
             elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
@@ -257,7 +120,7 @@ class _Reader:
                 path = dotted(node.value.func.value)
                 args = node.value.args
                 flag = args[0].value if len(args) == 1 and isinstance(args[0], ast.Constant) else (True if not args else None)
-                if path and _root(path) == self.model and isinstance(flag, bool):
+                if path and root(path) == self.model and isinstance(flag, bool):
                     self.used.add(id(node.value.func))
                     ops.append((node.lineno, path.partition(".")[2], flag))
         if not self._nothing_else(ops):
@@ -294,18 +157,18 @@ class _Reader:
         self.selectors_in_call()
         if isinstance(self.scope, ast.Module) and self._global_model_changed():
             return False
-        for node in _own_nodes(self.scope):
+        for node in own_nodes(self.scope):
             if _writes_requires_grad(node) and id(node) not in self.used:
                 return False  # a requires_grad change not read here (reads, as in counting, change nothing)
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     text = dotted(target) if isinstance(target, ast.Attribute) else None
-                    if text and _root(text) == self.model and not text.endswith(".requires_grad"):
+                    if text and root(text) == self.model and not text.endswith(".requires_grad"):
                         return False  # model.fc = nn.Linear(...): the probe's model is not the script's
             if isinstance(node, ast.Call) and node.lineno < self.call.lineno:
                 callee = dotted(node.func) or ""
-                if _root(callee) == self.model and "." in callee:
+                if root(callee) == self.model and "." in callee:
                     if callee.rpartition(".")[2] not in _SAFE_METHODS | {"requires_grad_", "apply"}:
                         return False  # model.freeze_backbone(), model.add_module(...)
                     if callee.rpartition(".")[2] == "apply":
@@ -344,11 +207,11 @@ def _owners(reader: "_Reader", call: ast.Call) -> set[str]:
     """The roots whose ``.parameters()`` the call takes, also through the names it is given."""
     reads: list[ast.AST] = [call]
     for sub in ast.walk(call):
-        value = reader._assigned_once(sub.id) if isinstance(sub, ast.Name) else None
+        value = reader.assigned_once(sub.id) if isinstance(sub, ast.Name) else None
         if value is not None:
             reads.append(value)
-    owners = {_root(dotted(sub.func.value)) for node in reads for sub in ast.walk(node)
-              if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in _PARAMS}
+    owners = {root(dotted(sub.func.value)) for node in reads for sub in ast.walk(node)
+              if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in PARAMS_METHODS}
     owners.discard("")
     return owners
 
@@ -368,7 +231,7 @@ def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST]
     if len(owners) != 1:
         return None
     model = owners.pop()
-    for other in _own_nodes(scope):
+    for other in own_nodes(scope):
         if other is not call and isinstance(other, ast.Call) and _is_optimizer(other):
             others = _owners(looked_up, other)
             if len(others) != 1 or model in others:
@@ -384,7 +247,7 @@ def read_selection(tree: ast.Module, call: ast.Call, literal: Callable[[ast.AST]
     if freeze is None:
         return None
     # a scheduler sets the rate itself (OneCycleLR's max_lr, a warm-up): a literal lr 0 is not the run's rate
-    scheduled = any(isinstance(n, ast.Call) and classify(dotted(n.func)) == "scheduler" for n in _own_nodes(scope))
+    scheduled = any(isinstance(n, ast.Call) and classify(dotted(n.func)) == "scheduler" for n in own_nodes(scope))
     return {"model": model, "constructor": constructor, "groups": groups, "freeze": [list(op) for op in freeze],
             "scheduled": scheduled}
 
