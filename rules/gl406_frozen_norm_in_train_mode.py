@@ -137,22 +137,6 @@ def train_epoch(loader):
 """
 
 VALID = [
-    Valid(  # two functions, two local models: the frozen one is of unknown make, the trained one is not frozen
-        """
-import timm
-import torch
-
-def check_freeze(name):
-    model = timm.create_model(name)
-    model.requires_grad_(False)
-    assert not any(p.requires_grad for p in model.parameters())
-
-def check_train_step():
-    model = timm.create_model("resnet18")
-    model.train()
-    model(torch.randn(2, 3, 32, 32)).sum().backward()
-"""
-    ),
     Valid(  # the frozen backbone goes back to eval after each train()
         """
 import torch
@@ -183,18 +167,6 @@ model.blocks.requires_grad_(False)
 optimizer = torch.optim.AdamW(model.head.parameters())
 """ + _LOOP
     ),
-    Valid(  # a backbone from another file: unknown make, nothing said
-        """
-import torch
-from torch import nn
-from mypackage import build_backbone
-
-model = build_backbone()
-for p in model.parameters():
-    p.requires_grad = False
-optimizer = torch.optim.SGD(model.head.parameters(), lr=0.1)
-""" + _LOOP
-    ),
     Valid(  # frozen for a few epochs, then unfrozen: a warm-up of the head
         """
 import torch
@@ -207,43 +179,6 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 """ + _LOOP + """
 def unfreeze():
     model.layer1.requires_grad_(True)
-"""
-    ),
-    Valid(  # BatchNorm layers switched to eval by a helper after train()
-        """
-import torch
-from torch import nn
-from torchvision import models
-
-def set_bn_eval(m):
-    if isinstance(m, nn.BatchNorm2d):
-        m.eval()
-
-model = models.resnet18()
-model.layer1.requires_grad_(False)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-
-def train_epoch(loader):
-    model.train()
-    model.apply(set_bn_eval)
-    for x, y in loader:
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-"""
-    ),
-    Valid(  # a no_grad evaluation of the trained model is not a freeze
-        """
-import torch
-from torch import nn
-
-model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Flatten(), nn.LazyLinear(10))
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-""" + _LOOP + """
-def evaluate(loader):
-    model.eval()
-    with torch.no_grad():
-        return [model(x) for x, _ in loader]
 """
     ),
 ]
@@ -303,50 +238,6 @@ model = Classifier()
 optimizer = torch.optim.Adam(model.head.parameters())
 """ + _LOOP,
         line=15,
-    ),
-    Invalid(  # only the classifier is optimised; the whole net is trained in train mode (no safe edit)
-        """
-import torch
-from torch import nn
-import torchvision
-
-model = torchvision.models.mobilenet_v2(weights="DEFAULT")
-model.classifier = nn.Linear(1280, 4)
-optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
-""" + _LOOP,
-        line=8,
-    ),
-    Invalid(  # the encoder class is in a project module; train mode is set in a helper given the model
-        """
-import torch
-from torch import nn
-from encoders import ConvEncoder
-
-class Probe(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = ConvEncoder()
-        self.fc = nn.Linear(16, 10)
-
-def run_epoch(net, loader, optimizer=None):
-    net.train() if optimizer is not None else net.eval()
-    for x, y in loader:
-        loss = nn.functional.cross_entropy(net(x), y)
-        if optimizer is not None:
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-model = Probe()
-model.encoder.requires_grad_(False)
-optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)
-for epoch in range(10):
-    run_epoch(model, train_loader, optimizer)
-    run_epoch(model, val_loader)
-""",
-        line=22,
-        files=(("encoders.py", "from torch import nn\nclass ConvEncoder(nn.Module):\n    def __init__(self):\n"
-                "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n        self.bn = nn.BatchNorm2d(16)\n"),),
     ),
 ]
 
