@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from gradlint.source.frames import FileFrames, Training, file_frames, parameters_owner
+from gradlint.source.call_flags import flag_at, guard_of
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, argument, instances_of, unwrap
 from gradlint.source.unit import SourceUnit
@@ -289,51 +290,6 @@ def _calls_eval(node: ast.AST) -> bool:
     return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
                and (sub.func.attr == "eval" or (sub.func.attr == "train" and sub.args and _false(sub.args[0])))
                for sub in ast.walk(node))
-
-
-def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
-    """The parameter of ``function`` a statement of it runs under as a flag
-    (``if feature_extracting:``), or None. Other conditions (``if arch == "vgg16":``) are
-    branches the call may take, as a freeze under ``if args.freeze:`` in a script is."""
-    params = {a.arg for a in function.args.args}
-    child = node
-    while child in parents and child is not function:
-        parent = parents[child]
-        if (isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name)
-                and parent.test.id in params):
-            return parent.test.id
-        child = parent
-    return None
-
-
-def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],
-            tree: ast.Module) -> Union[None, bool, str]:
-    """The value ``call`` gives ``function``'s ``parameter``: see :func:`flag_value`."""
-    params = [a.arg for a in function.args.args]
-    index = params.index(parameter)
-    passed = argument(call, index, parameter)
-    if passed is None:
-        defaults = function.args.defaults
-        first = len(params) - len(defaults)
-        passed = defaults[index - first] if index >= first else None
-    return flag_value(passed, caller, tree)
-
-
-def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:
-    """True/False when ``passed`` is a constant or a name the caller (else the module) sets
-    once to one; the caller's own parameter name when it passes that on; else None (unknown)."""
-    if isinstance(passed, ast.Constant):
-        return bool(passed.value)
-    if not isinstance(passed, ast.Name):
-        return None
-    if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) and passed.id in {a.arg for a in caller.args.args}:
-        return passed.id
-    for scope in ([caller] if caller is not None else []) + [tree]:
-        values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == passed.id for t in node.targets)]
-        if values:
-            return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
-    return None
 
 
 def part_name(node: ast.AST) -> Optional[str]:

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.frozen_norms import (Elsewhere, FileNorms, Freeze, ModeCall, flag_value, guard_of, own_norms,
-                                         put_back, related)
+from gradlint.source.call_flags import flag_value, guard_of
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.unit import SourceUnit

@@ -1,0 +1,55 @@
+"""Whether a statement runs, read from the flags a call passes: ``def freeze(net, on): if
+on: ...`` called as ``freeze(model, True)``, ``freeze(model, flag)`` with ``flag = True``
+set once, or with the caller's own parameter (decided where the caller is called)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Union
+
+from gradlint.source.norm_knowledge import argument
+
+
+def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
+    """The parameter of ``function`` a statement of it runs under as a flag
+    (``if feature_extracting:``), or None. Other conditions (``if arch == "vgg16":``) are
+    branches the call may take, as a freeze under ``if args.freeze:`` in a script is."""
+    params = {a.arg for a in function.args.args}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if (isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name)
+                and parent.test.id in params):
+            return parent.test.id
+        child = parent
+    return None
+
+
+def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],
+            tree: ast.Module) -> Union[None, bool, str]:
+    """The value ``call`` gives ``function``'s ``parameter``: see :func:`flag_value`."""
+    params = [a.arg for a in function.args.args]
+    index = params.index(parameter)
+    passed = argument(call, index, parameter)
+    if passed is None:
+        defaults = function.args.defaults
+        first = len(params) - len(defaults)
+        passed = defaults[index - first] if index >= first else None
+    return flag_value(passed, caller, tree)
+
+
+def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:
+    """True/False when ``passed`` is a constant or a name the caller (else the module) sets
+    once to one; the caller's own parameter name when it passes that on; else None (unknown)."""
+    if isinstance(passed, ast.Constant):
+        return bool(passed.value)
+    if not isinstance(passed, ast.Name):
+        return None
+    if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) and passed.id in {a.arg for a in caller.args.args}:
+        return passed.id
+    for scope in ([caller] if caller is not None else []) + [tree]:
+        values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == passed.id for t in node.targets)]
+        if values:
+            return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
+    return None
