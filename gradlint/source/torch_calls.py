@@ -79,6 +79,21 @@ def torch_calls(unit: SourceUnit) -> TorchCalls:
     return cached  # type: ignore[no-any-return]
 
 
+def _binds(tree: ast.Module, name: str) -> bool:
+    """Whether the file binds ``name`` anywhere (or may: a star import): an import, an
+    assignment, a parameter, a def."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, ast.alias) and (node.asname or node.name.split(".")[0]) in (name, "*"):
+            return True  # imported as such, or possibly by a star import
+        if isinstance(node, ast.arg) and node.arg == name:
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+    return False
+
+
 def literal_number(node: Optional[ast.AST]) -> Optional[float]:
     """The value of a numeric literal (``0.8``, ``-1``, ``1e-2``, ``True``), else None."""
     sign = 1.0
@@ -152,11 +167,11 @@ def _leaves(body: list[ast.stmt]) -> bool:
 
 
 class _Collector:
-    def __init__(self, unit: SourceUnit, tree: ast.Module) -> None:
+    def __init__(self, unit: SourceUnit, tree: ast.Module, assumed: Optional[dict[str, str]] = None) -> None:
         self.unit = unit
         nodes = list(ast.walk(tree))  # one walk; the facts below are filters over it
         imports: list[ast.stmt] = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
-        self.aliases = collect_aliases(ast.Module(body=imports, type_ignores=[]))
+        self.aliases = {**(assumed or {}), **collect_aliases(ast.Module(body=imports, type_ignores=[]))}
         self.imports_torch = any(full.split(".")[0] == "torch" for full in self.aliases.values())
         self.star_torch = any(
             isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch") and any(a.name == "*" for a in node.names)
@@ -255,9 +270,16 @@ def _is_module(cls: ast.ClassDef, by_name: dict[str, ast.ClassDef], modules: set
 
 
 def _collect(unit: SourceUnit) -> TorchCalls:
-    if unit.tree is None or "torch" not in unit.text:
-        return TorchCalls(unit)  # no torch import, no torch call: most files of a mixed project
-    collector = _Collector(unit, unit.tree)
+    if unit.tree is None:
+        return TorchCalls(unit)
+    assumed = {}
+    if "torch" not in unit.text:
+        if "nn." not in unit.text or _binds(unit.tree, "nn"):
+            return TorchCalls(unit)  # no torch import, no torch call: most files of a mixed project
+        # a file that uses nn.BatchNorm2d without importing anything named nn (a part cut out
+        # of a larger script): nothing but torch.nn can be meant
+        assumed = {"nn": "torch.nn"}
+    collector = _Collector(unit, unit.tree, assumed)
     try:
         collector.visit(unit.tree, None, None)
     except RecursionError:
