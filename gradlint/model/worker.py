@@ -26,9 +26,11 @@ from gradlint.findings import Span
 from gradlint.model import scratch
 from gradlint.model.forking import can_fork, run_file_forked
 from gradlint.model.messages import Analysed, Event, Failed, ModelResult, ProbeError, Skipped
+from gradlint.model.splitting import run_split, write_line
 
 _loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
 _import_done: Optional[int] = None  # pipe to the forking parent: one line once a file's import ended
+_import_seconds: dict[int, float] = {}  # model index -> its file's import, done before the split
 
 
 class Channel:
@@ -37,7 +39,9 @@ class Channel:
 
     def send(self, event: Event, fresh_line: bool = False) -> None:
         # fresh_line: a child that died may have left half an event on the line
-        data = (("\n" if fresh_line else "") + json.dumps(event.to_dict(), default=str) + "\n").encode("utf-8")
+        self.write((("\n" if fresh_line else "") + json.dumps(event.to_dict(), default=str) + "\n").encode("utf-8"))
+
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
@@ -84,7 +88,7 @@ def load_user_module(path: str, root: str) -> Any:
                 pass
             _loaded[path] = error
         if _import_done is not None:
-            os.write(_import_done, b"imported\n")
+            write_line(_import_done, "imported")
     found = _loaded[path]
     if isinstance(found, BaseException):
         raise found
@@ -184,7 +188,9 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
     try:
         mark = enter("import")
         module = load_user_module(candidate["file"], job["root"])
-        timings["import"] = time.perf_counter() - mark
+        imported_before = _import_seconds.pop(index, 0.0)  # by the split, for this model
+        started -= imported_before
+        timings["import"] = time.perf_counter() - mark + imported_before
         mark = enter("build")
         try:
             factory = _resolve(module, candidate["callable"])
@@ -326,10 +332,10 @@ def _limit_memory(megabytes: int, probe: dict[str, Any]) -> None:
 def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any,
               progress: Optional[int] = None) -> None:
     """Analyse one file's candidates in order; ``progress`` (a pipe to the forking
-    parent) hears which candidate is running, so a crash can be pinned on it."""
+    parent) hears ``start``/``done`` per candidate, so a crash can be pinned on it."""
     for candidate in candidates:
         if progress is not None:
-            os.write(progress, f"{candidate['index']}\n".encode())
+            write_line(progress, f"start {candidate['index']}")
         channel.send(Event("start", index=candidate["index"]))
         result = analyse(candidate, job, channel, is_user)
         channel.send(Event("result", index=candidate["index"], result=result))
@@ -337,7 +343,7 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
 
         release_memory()
         if progress is not None:
-            os.write(progress, b"done\n")
+            write_line(progress, f"done {candidate['index']}")
 
 
 def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any) -> None:
@@ -345,12 +351,54 @@ def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], chan
         global _import_done
         _import_done = progress
         _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
-        _run_file(left, job, channel, is_user, progress=progress)
+        processes = min(int(job.get("file_processes") or 1), len(left))
+        if processes > 1 and os.environ.get("GRADLINT_NO_SPLIT") != "1" and _import_first(left[0], job, channel):
+            _run_split(left, processes, job, channel, is_user, progress)
+        else:
+            _run_file(left, job, channel, is_user, progress=progress)
 
     def crashed(index: int, returncode: int) -> None:
         channel.send(Event("crashed", index=index, returncode=returncode), fresh_line=True)
 
     run_file_forked(candidates, in_child, crashed)
+
+
+def _import_first(first: dict[str, Any], job: dict[str, Any], channel: Channel) -> bool:
+    """Import the file before splitting it, under its first model's name (so the parent
+    times the import as that model's, as without the split); False when it failed (the
+    models then run in turn, each told why at once)."""
+    channel.send(Event("start", index=first["index"]))
+    channel.send(Event("stage", index=first["index"], stage="import"))
+    scratch.attempted.clear()
+    mark = time.perf_counter()
+    try:
+        load_user_module(first["file"], job["root"])
+    except BaseException:  # noqa: BLE001 - told to every model by its own analysis
+        return False
+    finally:
+        try:
+            os.chdir(job.get("scratch") or job["root"])
+        except OSError:
+            pass
+    _import_seconds[first["index"]] = time.perf_counter() - mark
+    return True
+
+
+def _run_split(left: list[dict[str, Any]], processes: int, job: dict[str, Any], channel: Channel, is_user: Any,
+               progress: int) -> None:
+    def run_one(candidate: dict[str, Any], events: int) -> None:  # in a grandchild
+        global _import_done
+        _import_done = None
+        _run_file([candidate], job, Channel(events), is_user, progress=events)
+
+    def forward(line: bytes) -> None:
+        channel.write(line + b"\n")
+
+    def crashed(index: int, returncode: int) -> None:
+        channel.send(Event("crashed", index=index, returncode=returncode))
+
+    channel.write(b"\n")  # the file's code may have left half a line on the pipe at import
+    run_split(left, processes, run_one, forward, progress, crashed)
 
 
 def main() -> None:
