@@ -79,15 +79,18 @@ def _by_file(candidates: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, A
 
 
 def torch_threads(candidates: Sequence[dict[str, Any]]) -> Optional[int]:
-    """torch's intra-op threads per worker: None (torch's default) for one model file, else
-    cores // min(cores, model files). It must not depend on --jobs: the thread count
-    changes how reductions are split, so the measured norms would differ in their last
-    bits; and it keeps N workers (N <= cores) from oversubscribing the cores."""
-    files = len(_by_file(candidates))
-    if files <= 1:
+    """torch's intra-op threads per process: None (torch's default) for a single model,
+    else cores // min(cores, the processes the run can use at most): one per model file,
+    or per model of its largest file (a worker spreads a file's models over processes,
+    see ``file_processes``). It must not depend on --jobs: the thread count changes how
+    reductions are split, so the measured norms would differ in their last bits; and
+    it keeps N processes (N <= cores) from oversubscribing the cores."""
+    by_file = _by_file(candidates)
+    processes = max([len(by_file)] + [len(group) for group in by_file.values()])
+    if processes <= 1:
         return None
     cores = _cores()
-    return max(1, cores // min(cores, files))
+    return max(1, cores // min(cores, processes))
 
 
 def plan_workers(candidates: Sequence[dict[str, Any]], jobs: Optional[int]) -> list[list[dict[str, Any]]]:

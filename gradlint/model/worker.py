@@ -398,6 +398,11 @@ def _run_split(left: list[dict[str, Any]], processes: int, job: dict[str, Any], 
         channel.send(Event("crashed", index=index, returncode=returncode))
 
     channel.write(b"\n")  # the file's code may have left half a line on the pipe at import
+    import gc
+
+    # what torch and the file's import created stays shared: the collector, scanning it
+    # from each grandchild, would copy its pages into every one of them
+    gc.freeze()
     run_split(left, processes, run_one, forward, progress, crashed)
 
 
