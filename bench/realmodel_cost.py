@@ -2,10 +2,10 @@
 
 Runs ``gradlint --no-cache --output-format json FILE`` in a subprocess pinned to two
 cores (``taskset -c 0,1`` when available), with ``GRADLINT_COST=1`` so that each model's
-JSON entry carries its time and memory, and samples the resident memory of the whole
-process tree (gradlint, its workers and their forked children) every 0.1 s.
+JSON entry carries its time and memory, and samples the memory of the whole process
+tree (gradlint, its workers, their forked children and grandchildren) every 0.1 s.
 
-    python bench/realmodel_cost.py ~/.cache/gradlint-realcode/src/timm-1.0.31 timm/models/resnet.py
+    python bench/realmodel_cost.py ~/.cache/gradlint-realcode/src/timm-1.0.31 timm/models/resnet.py --torchvision-stand-in
 
 Measured 2026-11-28 (timm 1.0.31 resnet.py, 80 variants, CPU torch 2.13.0, on a 2-core
 machine shared with other jobs, load average ~11): 78 analysed (2 need a data file the
@@ -14,16 +14,40 @@ analysed on meta; 68.6 CPU-seconds for the whole process tree (wall
 242 s under that load), peak summed RSS 767 MB. Before the shared budget and the
 malloc_trim between models: 194 CPU-s and 2289 MB; before the meta builds, issue 13
 reports 133 s and ~4 GB. Re-measured 2026-11-29 on the idle machine (load average 1.2):
-wall 75.6 s, 73.7 CPU-seconds, peak 1126 MB, 78 of 80 analysed. The run is one process
-after the import (4.9 s); about 12 s go to the five models probed at 224x224 and the rest
-to building and tracing the other 73 on the meta device (~0.75 s each), so the next step
-for the 60 s target is to spread one file's models over forked children after its import.
+wall 75.6 s, 73.7 CPU-seconds, peak 1126 MB, 78 of 80 analysed: one process after the
+import (4.9 s), ~12 s for the models probed at 224x224, ~0.75 s for each of the other 73
+built and traced on meta.
 
-Prints the wall time, the CPU time of the whole tree (what the wall time would be on
-two idle cores, the run being mostly one worker), the peak of the summed resident memory, how many models were
-found and analysed, and the five slowest models. timm imports torchvision, whose PyPI
-wheel does not import with the CPU build of torch; ``--torchvision-stand-in`` puts
-``bench/shims`` first on PYTHONPATH (see its docstring).
+Then (2026-11-29, same machine, shared by three agents, load average 4-8 throughout,
+so the wall times are loaded ones): the gc.collect() after each model no longer scans
+torch's and the file's ~335k objects (frozen after the import), meta builds skip random
+fills and the fx trace no longer resolves a real path per node, so a meta model costs
+~0.2 CPU-s; and when ``--jobs`` leaves spare processes (a one-file run on 2 cores) the
+worker spreads the file's models over two processes forked after its import
+(``gradlint/model/splitting.py``). Same findings and models list as before (costs and
+failure durations aside), 78 of 80 analysed:
+
+    run (this script, 2 cores)            wall    CPU-s   peak RSS sum   peak PSS sum
+    main before (ae2e792), load 5.6->4.9  126.3 s  74.6    1230 MB        1040 MB
+    split, load 4.4->6.9                  79.5 s   45.7    1998 MB        1267 MB
+    GRADLINT_NO_SPLIT=1, load 6.9->6.4    73.4 s   41.9    1212 MB        1034 MB
+
+The split does not shorten a loaded run: the kernel shares the CPU between sessions
+(autogroup), not processes, so a second process gets the worker's session no more CPU.
+On idle cores it can: the run is ~9 s of serial start (torch, then the file's import)
+and ~35 CPU-s of models, so about 45 s in one process and 27 s over two (estimates
+from the CPU time above, not measured: the machine was never idle that day).
+
+Memory: the RSS sum counts a page shared by forked processes (torch, timm, the imported
+module) once per process, an upper bound that grows with every process forked; the PSS
+sum (``/proc/PID/smaps_rollup``) divides each shared page among its sharers, so it is
+what the tree holds. Both are printed; the issue's 2 GB budget holds for both.
+
+Prints the wall time, the CPU time of the whole tree (every process is waited for, so
+its time is counted), the load average before and after, the peaks of the summed RSS
+and PSS, how many models were found and analysed, and the five slowest models. timm
+imports torchvision, whose PyPI wheel does not import with the CPU build of torch;
+``--torchvision-stand-in`` puts ``bench/shims`` first on PYTHONPATH (see its docstring).
 """
 
 from __future__ import annotations
@@ -38,12 +62,17 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 HERE = Path(__file__).resolve().parent
 
 
-def _tree_rss_mb(root_pid: int) -> float:
-    """Summed RSS of ``root_pid`` and every descendant (from /proc)."""
+def _tree_memory_mb(root_pid: int) -> tuple[float, float]:
+    """(summed RSS, summed PSS) of ``root_pid`` and every descendant, MiB (from /proc).
+
+    Summed RSS counts a page shared by forked processes once per process: an upper bound
+    once a worker forks children after importing torch and the user's file. PSS divides
+    each shared page among the processes sharing it, so its sum is what the tree holds."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -57,30 +86,41 @@ def _tree_rss_mb(root_pid: int) -> float:
             continue
         children.setdefault(parent, []).append(int(entry))
         rss[int(entry)] = pages
-    total, stack = 0, [root_pid]
+    total, proportional, stack = 0, 0, [root_pid]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        proportional += _pss_kb(pid)
         stack.extend(children.get(pid, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20, proportional / 1024
 
 
-def measure(root: Path, target: str, stand_in: bool, extra: list[str]) -> dict:
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            return next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
+    except (OSError, ValueError, IndexError):
+        return 0  # gone, or not Linux >= 4.14
+
+
+def measure(root: Path, target: str, stand_in: bool, extra: list[str], save: Optional[Path] = None) -> dict:
     env = {**os.environ, "GRADLINT_COST": "1", "OMP_NUM_THREADS": "1", "NO_COLOR": "1"}
     paths = [str(HERE.parent)] + ([str(HERE / "shims")] if stand_in else []) + [str(root)]
     env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     command = [sys.executable, "-m", "gradlint", "--no-cache", "--output-format", "json", *extra, target]
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0,1", *command]
-    peak = 0.0
+    peak, peak_pss = 0.0, 0.0
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss_mb(process.pid))
+            rss, pss = _tree_memory_mb(process.pid)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -94,13 +134,15 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str]) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
+    if save is not None:
+        save.write_text(stdout)
     report = json.loads(stdout) if stdout.strip().startswith("{") else {"models": [], "findings": [], "error": stderr[-2000:]}
     models = report.get("models", [])
     analysed = [m for m in models if m.get("status") == "analysed"]
     slowest = sorted(analysed, key=lambda m: -(m.get("cost") or {}).get("seconds", 0))[:5]
     return {
         "target": target, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
-        "load_average": os.getloadavg()[0], "peak_rss_mb": round(peak),
+        "load_average": [load_before, os.getloadavg()[0]], "peak_rss_mb": round(peak), "peak_pss_mb": round(peak_pss),
         "models": len(models), "analysed": len(analysed),
         "not_analysed": [(m["name"], m.get("status"), m.get("error") or m.get("reason")) for m in models if m.get("status") != "analysed"][:10],
         "findings": {code: sum(1 for f in report.get("findings", []) if f["code"] == code)
@@ -115,10 +157,11 @@ def main() -> None:
     parser.add_argument("root", type=Path, help="the project root (cwd of the run)")
     parser.add_argument("target", help="the file or folder to lint, relative to the root")
     parser.add_argument("--torchvision-stand-in", action="store_true")
+    parser.add_argument("--save-json", type=Path, help="also write gradlint's JSON report here (to compare runs)")
     parser.add_argument("gradlint_args", nargs="*", help="more gradlint arguments (after --)")
     args = parser.parse_args()
     print(json.dumps(measure(args.root.expanduser().resolve(), args.target, args.torchvision_stand_in,
-                             args.gradlint_args), indent=1))
+                             args.gradlint_args, args.save_json), indent=1))
 
 
 if __name__ == "__main__":
