@@ -27,25 +27,28 @@ worker spreads the file's models over two processes forked after its import
 (``gradlint/model/splitting.py``). Same findings and models list as before (costs and
 failure durations aside), 78 of 80 analysed:
 
-    run (this script, 2 cores)            wall    CPU-s   peak RSS sum   peak PSS sum
-    main before (ae2e792), load 5.6->4.9  126.3 s  74.6    1230 MB        1040 MB
-    split, load 4.4->6.9                  79.5 s   45.7    1998 MB        1267 MB
-    GRADLINT_NO_SPLIT=1, load 6.9->6.4    73.4 s   41.9    1212 MB        1034 MB
+    run (this script, 2 cores)       load      wall     CPU-s  longest chain  RSS sum  PSS sum
+    main before (ae2e792)            5.6->4.9  166.0 s  75.9   75.8 s         1206 MB  1032 MB
+    now, split over 2 processes      4.7->6.9  104.4 s  45.9   28.0 s         1990 MB  1260 MB
+    now, GRADLINT_NO_SPLIT=1         6.9->5.9   75.6 s  46.8   46.6 s         1231 MB  1042 MB
 
-The split does not shorten a loaded run: the kernel shares the CPU between sessions
-(autogroup), not processes, so a second process gets the worker's session no more CPU.
-On idle cores it can: the run is ~9 s of serial start (torch, then the file's import)
-and ~35 CPU-s of models, so about 45 s in one process and 27 s over two (estimates
-from the CPU time above, not measured: the machine was never idle that day).
+"Longest chain" is the most CPU time along one chain of the process tree (gradlint, its
+worker, the file's child, the busier grandchild; /proc/PID/stat): the wall time on idle
+cores, where no process waits for a CPU. The loaded wall times say nothing about the
+split: the kernel shares the CPU between sessions (autogroup), not processes, so under
+load a second process gets the worker's session no more CPU (the loaded split runs took
+79-110 s, the unsplit ones 73-87 s). The two grandchildren ran 18.0 and 18.3 CPU-s: the
+split costs ~2 CPU-s in all (each warms its own caches).
 
 Memory: the RSS sum counts a page shared by forked processes (torch, timm, the imported
 module) once per process, an upper bound that grows with every process forked; the PSS
 sum (``/proc/PID/smaps_rollup``) divides each shared page among its sharers, so it is
-what the tree holds. Both are printed; the issue's 2 GB budget holds for both.
+what the tree holds. Both are printed (MiB). With the split, the RSS sum sat at
+1960-2010 MiB over seven runs, just under the issue's 2 GiB; the PSS sum at 1190-1420.
 
 Prints the wall time, the CPU time of the whole tree (every process is waited for, so
-its time is counted), the load average before and after, the peaks of the summed RSS
-and PSS, how many models were found and analysed, and the five slowest models. timm
+its time is counted), the longest chain, the load average before and after, the peaks
+of the summed RSS and PSS, how many models were found and analysed, and the five slowest models. timm
 imports torchvision, whose PyPI wheel does not import with the CPU build of torch;
 ``--torchvision-stand-in`` puts ``bench/shims`` first on PYTHONPATH (see its docstring).
 """
@@ -67,14 +70,17 @@ from typing import Optional
 HERE = Path(__file__).resolve().parent
 
 
-def _tree_memory_mb(root_pid: int) -> tuple[float, float]:
-    """(summed RSS, summed PSS) of ``root_pid`` and every descendant, MiB (from /proc).
+def _tree_memory_mb(root_pid: int, cpu: dict[int, tuple[int, float]]) -> tuple[float, float]:
+    """(summed RSS, summed PSS) of ``root_pid`` and every descendant, MiB (from /proc);
+    records each one's (parent, CPU seconds so far) in ``cpu``.
 
     Summed RSS counts a page shared by forked processes once per process: an upper bound
     once a worker forks children after importing torch and the user's file. PSS divides
     each shared page among the processes sharing it, so its sum is what the tree holds."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    seconds: dict[int, tuple[int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -82,6 +88,7 @@ def _tree_memory_mb(root_pid: int) -> tuple[float, float]:
             with open(f"/proc/{entry}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
             parent, pages = int(fields[1]), int(fields[21])
+            seconds[int(entry)] = (parent, (int(fields[11]) + int(fields[12])) / tick)
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(parent, []).append(int(entry))
@@ -91,8 +98,25 @@ def _tree_memory_mb(root_pid: int) -> tuple[float, float]:
         pid = stack.pop()
         total += rss.get(pid, 0)
         proportional += _pss_kb(pid)
+        if pid in seconds:
+            cpu[pid] = seconds[pid]
         stack.extend(children.get(pid, []))
     return total * os.sysconf("SC_PAGE_SIZE") / 2**20, proportional / 1024
+
+
+def _longest_cpu_chain(cpu: dict[int, tuple[int, float]], root_pid: int) -> float:
+    """The most CPU seconds along one chain of the tree (gradlint, a worker, a file's
+    child, one of its grandchildren): about the wall time on idle cores, where no process
+    waits for a CPU. Siblings count as parallel (a child restarted after a crash ran after
+    its sibling: then this is low), and the last 0.1 s of a process may be missed."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in cpu.items():
+        children.setdefault(parent, []).append(pid)
+
+    def longest(pid: int) -> float:
+        return cpu.get(pid, (0, 0.0))[1] + max((longest(child) for child in children.get(pid, [])), default=0.0)
+
+    return longest(root_pid)
 
 
 def _pss_kb(pid: int) -> int:
@@ -111,6 +135,7 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str], save: Opt
     if shutil.which("taskset"):
         command = ["taskset", "-c", "0,1", *command]
     peak, peak_pss = 0.0, 0.0
+    cpu: dict[int, tuple[int, float]] = {}
     load_before = os.getloadavg()[0]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -119,7 +144,7 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str], save: Opt
     def sample() -> None:
         nonlocal peak, peak_pss
         while not done.is_set():
-            rss, pss = _tree_memory_mb(process.pid)
+            rss, pss = _tree_memory_mb(process.pid, cpu)
             peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             time.sleep(0.1)
 
@@ -131,7 +156,7 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str], save: Opt
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU seconds of gradlint and every process it waited for: on a machine shared with
     # other jobs the wall time grows with the load, the CPU time hardly does
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu_total = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
     if save is not None:
@@ -141,7 +166,8 @@ def measure(root: Path, target: str, stand_in: bool, extra: list[str], save: Opt
     analysed = [m for m in models if m.get("status") == "analysed"]
     slowest = sorted(analysed, key=lambda m: -(m.get("cost") or {}).get("seconds", 0))[:5]
     return {
-        "target": target, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+        "target": target, "seconds": round(seconds, 1), "cpu_seconds": round(cpu_total, 1),
+        "cpu_longest_chain_seconds": round(_longest_cpu_chain(cpu, process.pid), 1),
         "load_average": [load_before, os.getloadavg()[0]], "peak_rss_mb": round(peak), "peak_pss_mb": round(peak_pss),
         "models": len(models), "analysed": len(analysed),
         "not_analysed": [(m["name"], m.get("status"), m.get("error") or m.get("reason")) for m in models if m.get("status") != "analysed"][:10],
