@@ -44,7 +44,7 @@ Memory: the RSS sum counts a page shared by forked processes (torch, timm, the i
 module) once per process, an upper bound that grows with every process forked; the PSS
 sum (``/proc/PID/smaps_rollup``) divides each shared page among its sharers, so it is
 what the tree holds. Both are printed (MiB). With the split, the RSS sum sat at
-1960-2010 MiB over seven runs, just under the issue's 2 GiB; the PSS sum at 1190-1420.
+1960-2010 MiB over eight runs, just under the issue's 2 GiB; the PSS sum at 1190-1420.
 
 Prints the wall time, the CPU time of the whole tree (every process is waited for, so
 its time is counted), the longest chain, the load average before and after, the peaks
