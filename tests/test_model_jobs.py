@@ -33,7 +33,8 @@ def test_plan_keeps_a_file_in_one_worker_and_balances_the_rest():
 
 def test_torch_threads_depend_on_cores_and_model_files_never_on_jobs(monkeypatch):
     monkeypatch.setattr(pool, "_cores", lambda: 16)
-    assert pool.torch_threads(candidates(["a.py", "a.py"])) is None  # one file: torch's default
+    assert pool.torch_threads(candidates(["a.py"])) is None  # one model: torch's default
+    assert pool.torch_threads(candidates(["a.py", "a.py"])) == 8  # one file, its two models in two processes
     assert pool.torch_threads(candidates(["a.py", "b.py", "c.py"])) == 5
     assert pool.torch_threads(candidates([f"{i}.py" for i in range(40)])) == 1
     monkeypatch.setattr(pool, "_cores", lambda: 2)

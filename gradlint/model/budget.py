@@ -19,6 +19,8 @@ from typing import Any, Callable, Optional
 import torch
 import torch.nn as nn
 
+from gradlint.model.meta_fills import MetaFills
+
 BYTES_PER_PARAMETER = 8  # a float32 weight and its gradient
 MEMORY_SHARE = 4  # weights and gradients may take a quarter of the memory limit; activations, torch the rest
 
@@ -46,7 +48,7 @@ def build_within_budget(factory: Callable[..., Any], args: list, kwargs: dict, s
         return factory(*args, **kwargs), None
     count: Optional[int] = None
     try:
-        with torch.device("meta"):
+        with torch.device("meta"), MetaFills():  # a fill of a meta tensor is a no-op: skip its cost
             twin = factory(*args, **kwargs)
         if isinstance(twin, nn.Module):
             count = sum(p.numel() for p in twin.parameters())

@@ -3,10 +3,11 @@
 What one file's code does to the process (monkeypatching torch, closing stdout,
 ``sys.setrecursionlimit``, leaked memory, a crash) cannot reach another file's models,
 and a crash costs no second torch import. The child tells its parent, over a private
-pipe, which model it is running (the candidate's index), ``imported`` once the file's
-import ended and ``done`` after each model; from that the parent pins a crash on the
-model it happened in and gives the models after it a fresh child. A crash before the
-import ended would repeat for every model, so all of them get it.
+pipe, ``imported`` once the file's import ended, then ``start <index>`` and ``done
+<index>`` per model (one short line each, atomic on a pipe, in any order when the child
+spreads the file's models over grandchildren, see ``splitting``); from that the parent
+pins a crash on the model it happened in and gives the models left a fresh child. A
+crash before the import ended would repeat for every model, so all of them get it.
 """
 
 from __future__ import annotations
@@ -46,18 +47,21 @@ def run_file_forked(candidates: list[dict[str, Any]], in_child: Callable[[list[d
             for candidate in left:
                 crashed(candidate["index"], os.waitstatus_to_exitcode(status))
             return
-        position, running = 0, None  # models of `left` the child finished; the one it died in
+        started, finished = [], set()  # models the child (or its grandchildren) began, ended
         for line in lines:
-            if line == "done":
-                position, running = position + 1, None
-            elif line != "imported":
-                running = int(line)
-        if running is None and position < len(left):
-            running = left[position]["index"]  # died before naming it: still make progress
-        if running is not None:
-            crashed(running, os.waitstatus_to_exitcode(status))
-            position += 1
-        left = left[position:]
+            kind, _, value = line.partition(" ")
+            if kind == "start":
+                started.append(int(value))
+            elif kind == "done":
+                finished.add(int(value))
+        # the models it died in: one when it ran them in turn; every one running when a
+        # child that split the file over grandchildren (see splitting) was killed itself
+        dead_in = list(dict.fromkeys(i for i in started if i not in finished))
+        if not dead_in:
+            dead_in = [c["index"] for c in left if c["index"] not in finished][:1]  # died before naming it: still make progress
+        for index in dead_in:
+            crashed(index, os.waitstatus_to_exitcode(status))
+        left = [c for c in left if c["index"] not in finished and c["index"] not in dead_in]
 
 
 def _wait_for_child(pid: int, progress: int) -> tuple[list[str], int]:
@@ -78,10 +82,10 @@ def _wait_for_child(pid: int, progress: int) -> tuple[list[str], int]:
                     if not chunk:
                         break
                     data += chunk
-                return data.decode().split(), status
+                return data.decode().splitlines(), status
             if readable and not chunk:  # EOF but not reaped yet
                 _, status = os.waitpid(pid, 0)
-                return data.decode().split(), status
+                return data.decode().splitlines(), status
     finally:
         os.close(progress)
 

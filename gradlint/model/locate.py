@@ -47,12 +47,24 @@ class UserFiles:
 
 
 _positions_cache: dict[Any, list] = {}
+_real_paths: dict[str, str] = {}  # absolute file name -> its real path
+
+
+def _real_path(filename: str) -> str:
+    # a symlink walk per traced node and per created module was 14% of a meta model's
+    # analysis (bench/realmodel_cost.py); a relative name depends on the working directory
+    real = _real_paths.get(filename)
+    if real is None:
+        real = os.path.realpath(filename)
+        if os.path.isabs(filename):
+            _real_paths[filename] = real
+    return real
 
 
 def frame_location(frame: Any) -> Span:
     """The span of the call the frame is executing (Python 3.11+), else its line."""
     code = frame.f_code
-    filename = os.path.realpath(code.co_filename)
+    filename = _real_path(code.co_filename)
     if hasattr(code, "co_positions"):
         positions = _positions_cache.get(code)
         if positions is None:

@@ -4,8 +4,10 @@ models that are left. Whatever the model code does, this returns one result per 
 
 With ``--jobs N`` and several model files, :func:`run_workers` spreads the files over up
 to N such workers (a file's models stay together, so it is imported once; each worker
-pays one torch import, so one model file never gets more than one worker). Results are
-keyed by candidate index, so the output does not depend on N.
+pays one torch import, so one model file never gets more than one worker). When N
+exceeds the workers, a worker spreads each file's models over forked processes after
+the file's import (``file_processes``, ``splitting``), so it may analyse several models
+at once. Results are keyed by candidate index, so the output does not depend on N.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -76,15 +79,18 @@ def _by_file(candidates: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, A
 
 
 def torch_threads(candidates: Sequence[dict[str, Any]]) -> Optional[int]:
-    """torch's intra-op threads per worker: None (torch's default) for one model file, else
-    cores // min(cores, model files). It must not depend on --jobs: the thread count
-    changes how reductions are split, so the measured norms would differ in their last
-    bits; and it keeps N workers (N <= cores) from oversubscribing the cores."""
-    files = len(_by_file(candidates))
-    if files <= 1:
+    """torch's intra-op threads per process: None (torch's default) for a single model,
+    else cores // min(cores, the processes the run can use at most): one per model file,
+    or per model of its largest file (a worker spreads a file's models over processes,
+    see ``file_processes``). It must not depend on --jobs: the thread count changes how
+    reductions are split, so the measured norms would differ in their last bits; and
+    it keeps N processes (N <= cores) from oversubscribing the cores."""
+    by_file = _by_file(candidates)
+    processes = max([len(by_file)] + [len(group) for group in by_file.values()])
+    if processes <= 1:
         return None
     cores = _cores()
-    return max(1, cores // min(cores, files))
+    return max(1, cores // min(cores, processes))
 
 
 def plan_workers(candidates: Sequence[dict[str, Any]], jobs: Optional[int]) -> list[list[dict[str, Any]]]:
@@ -102,6 +108,13 @@ def plan_workers(candidates: Sequence[dict[str, Any]], jobs: Optional[int]) -> l
     return [sorted(bucket, key=lambda c: c["index"]) for bucket in buckets]
 
 
+def file_processes(workers: int, jobs: Optional[int]) -> int:
+    """How many processes a worker may spread one file's models over (see splitting):
+    the processes ``--jobs`` allows beyond one per worker, shared evenly (a one-file run
+    on 2 cores: 2). Never more busy processes than ``jobs``; the output is the same."""
+    return max(1, (jobs or _cores()) // max(1, workers))
+
+
 def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: float,
                 jobs: Optional[int] = None) -> dict[int, ModelResult]:
     """:func:`run_worker` over :func:`plan_workers`'s groups at once (each group keeps its
@@ -109,7 +122,8 @@ def run_workers(candidates: list[dict[str, Any]], job: dict[str, Any], timeout: 
     groups = plan_workers(candidates, jobs)
     # what a worker sees must not depend on which models it was given
     job = {**job, "threads": torch_threads(candidates),
-           "user_folders": sorted({os.path.dirname(str(c["file"])) for c in candidates})}
+           "user_folders": sorted({os.path.dirname(str(c["file"])) for c in candidates}),
+           "file_processes": file_processes(len(groups), jobs)}
     if len(groups) <= 1:
         return run_worker(candidates, job, timeout)
     from concurrent.futures import ThreadPoolExecutor
@@ -196,27 +210,37 @@ def _kill(process: subprocess.Popen) -> None:
         pass
 
 
+@dataclass
+class _Running:
+    """A model the worker is analysing now (several at once when it split a file)."""
+
+    stage: str
+    started: float
+
+
 def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, results: dict[int, ModelResult],
                  stderr: Any, memory_limit: int, pending: list[dict[str, Any]]) -> Optional[ModelResult]:
     buffer = b""
-    current: Optional[int] = None
-    stage = "import"
+    running: dict[int, _Running] = {}  # index -> its stage and start
     started = time.monotonic()
-    deadline = started + STARTUP_LIMIT + timeout
+    idle_deadline = started + STARTUP_LIMIT + timeout  # when no model runs: until the next start
     ready = False
     while True:
         now = time.monotonic()
+        deadline = min([r.started + timeout for r in running.values()], default=idle_deadline)
         if now >= deadline:
             _kill(process)
-            if current is None:
+            late = min(running, key=lambda i: running[i].started, default=None)
+            if late is None:
                 return Failed("start", f"the worker did not start within {STARTUP_LIMIT + timeout:.0f} s", now - started)
-            results[current] = Failed(stage, f"timed out after {timeout:g} s", now - started, timeout=True)
+            stage = running[late].stage
+            results[late] = Failed(stage, f"timed out after {timeout:g} s", now - running[late].started, timeout=True)
             if stage == "import":  # the file's other models would wait for the same import
-                file = next(c["file"] for c in pending if c["index"] == current)
+                file = next(c["file"] for c in pending if c["index"] == late)
                 for candidate in pending:
                     if candidate["file"] == file:
-                        results.setdefault(candidate["index"], results[current])
-            return None
+                        results.setdefault(candidate["index"], results[late])
+            return None  # the models running beside it get a fresh worker
         readable, _, _ = select.select([read_fd], [], [], min(deadline - now, 0.5))
         chunk = os.read(read_fd, 1 << 20) if readable else None
         if chunk == b"" or (chunk is None and process.poll() is not None):
@@ -228,8 +252,9 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
                     buffer += chunk
                     continue
             reason = _crash_reason(process.returncode, _stderr_tail(stderr), memory_limit)
-            if current is not None:
-                results[current] = Failed(stage, reason, time.monotonic() - started)
+            if running:  # the worker died with them
+                for index, model in running.items():
+                    results[index] = Failed(model.stage, reason, time.monotonic() - model.started)
                 return None
             if not ready:
                 return Failed("start", f"the worker could not start: {reason}; {_stderr_tail(stderr)}".rstrip("; "),
@@ -251,19 +276,18 @@ def _read_events(process: subprocess.Popen, read_fd: int, timeout: float, result
             if kind == "ready":
                 ready = True
             elif kind == "start" and event.index is not None:
-                current, stage = event.index, "import"
-                started = time.monotonic()
-                deadline = started + timeout
-            elif kind == "stage" and event.stage is not None:
-                stage = event.stage
+                # started again: a split file's first model, imported under its name first
+                running.setdefault(event.index, _Running("import", time.monotonic())).stage = "import"
+            elif kind == "stage" and event.stage is not None and event.index in running:
+                running[event.index].stage = event.stage
             elif kind in ("result", "crashed") and event.index is not None:
+                ended: Optional[_Running] = running.pop(event.index, None)
                 result = event.result
                 if kind == "crashed" or result is None:  # the worker's child for one file died in this model
                     reason = _crash_reason(event.returncode, _stderr_tail(stderr), memory_limit)
-                    result = Failed(stage if event.index == current else "import", reason, time.monotonic() - started)
+                    result = Failed(ended.stage if ended else "import", reason,
+                                    time.monotonic() - (ended.started if ended else started))
                 results[event.index] = result
-                current = None
-                started = time.monotonic()
-                deadline = started + timeout  # until the next start
+                idle_deadline = time.monotonic() + timeout  # until the next start
             elif kind == "done":
                 return None

@@ -13,8 +13,6 @@ enforces the time limit per model and restarts the worker after a hang (see ``po
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import sys
@@ -23,12 +21,13 @@ import traceback
 from typing import Any, Optional
 
 from gradlint.findings import Span
-from gradlint.model import scratch
+from gradlint.model import scratch, user_import
 from gradlint.model.forking import can_fork, run_file_forked
 from gradlint.model.messages import Analysed, Event, Failed, ModelResult, ProbeError, Skipped
+from gradlint.model.splitting import run_split, write_line
+from gradlint.model.user_import import load_user_module, use_folder
 
-_loaded: dict[str, Any] = {}  # path -> the imported module, or the exception its import raised
-_import_done: Optional[int] = None  # pipe to the forking parent: one line once a file's import ended
+_import_seconds: dict[int, float] = {}  # model index -> its file's import, done before the split
 
 
 class Channel:
@@ -37,7 +36,9 @@ class Channel:
 
     def send(self, event: Event, fresh_line: bool = False) -> None:
         # fresh_line: a child that died may have left half an event on the line
-        data = (("\n" if fresh_line else "") + json.dumps(event.to_dict(), default=str) + "\n").encode("utf-8")
+        self.write((("\n" if fresh_line else "") + json.dumps(event.to_dict(), default=str) + "\n").encode("utf-8"))
+
+    def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
             written = os.write(self.fd, view)
@@ -68,89 +69,6 @@ def describe(error: BaseException, is_user: Any, memory_limit: int) -> str:
     if len(first) > 300:
         first = first[:297] + "..."
     return f"{type(error).__name__}: {first}".rstrip(": ") + _user_frame(error, is_user)
-
-
-def load_user_module(path: str, root: str) -> Any:
-    """Import the user's file once, with the project root (and its folder) on sys.path,
-    under its package name when it has one (so relative imports work)."""
-    _use_folder(os.path.dirname(path), root)
-    if path not in _loaded:
-        try:
-            _loaded[path] = _import(path, root)
-        except BaseException as error:  # noqa: BLE001 - the file's other models get the same answer
-            try:  # the hosts its import tried: the file's other models get the same reason
-                error.gradlint_hosts = list(scratch.attempted)  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
-            _loaded[path] = error
-        if _import_done is not None:
-            os.write(_import_done, b"imported\n")
-    found = _loaded[path]
-    if isinstance(found, BaseException):
-        raise found
-    return found
-
-
-def _import(path: str, root: str) -> Any:
-    name = _package_name(path, root)
-    if name is not None:
-        return importlib.import_module(name)
-    name = f"gradlint_user_{len(_loaded)}_{os.path.splitext(os.path.basename(path))[0]}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_folder_on_path: list[str] = []  # the folder put on sys.path for the file now analysed
-
-
-def _use_folder(folder: str, root: str) -> None:
-    """Put the file's folder first on sys.path, as ``python file.py`` would, and take the
-    previous file's folder off: else its modules (a sibling ``train.py``) would shadow the
-    imports of every later file, and a file's result would depend on which files the same
-    worker analysed before it (and so on --jobs)."""
-    for entry in _folder_on_path:
-        if entry in sys.path:
-            sys.path.remove(entry)
-    _folder_on_path.clear()
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-        _folder_on_path.append(folder)
-
-
-def _package_name(path: str, root: str) -> Optional[str]:
-    relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
-    if relative.startswith("..") or not relative.endswith(".py"):
-        return None
-    parts = relative[:-3].split(os.sep)
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    if not parts or not all(p.isidentifier() for p in parts):
-        return None
-    existing = sys.modules.get(".".join(parts))
-    if existing is not None:
-        return ".".join(parts) if os.path.realpath(getattr(existing, "__file__", "") or "") == os.path.realpath(path) else None
-    try:
-        spec = importlib.util.find_spec(parts[0])
-    except (ImportError, ValueError):
-        return None
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if spec and spec.origin and spec.origin not in ("namespace", "built-in", "frozen"):
-        locations.append(os.path.dirname(spec.origin))
-    top = os.path.join(os.path.realpath(root), "")
-    # the name must reach this very file from the root: a file's folder comes first on
-    # sys.path, and a sibling train.py there must not pass for the root's train/ package
-    if len(parts) == 1:
-        expected_here = bool(spec and spec.origin and os.path.realpath(spec.origin) == os.path.realpath(path))
-    else:
-        expected_here = os.path.join(top, parts[0]) in {os.path.realpath(l) for l in spec.submodule_search_locations or []} if spec else False
-    return ".".join(parts) if expected_here and locations and all(os.path.realpath(l).startswith(top) or os.path.realpath(l) == top[:-1] for l in locations) else None
 
 
 def _resolve(module: Any, dotted: str) -> Any:
@@ -184,7 +102,9 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
     try:
         mark = enter("import")
         module = load_user_module(candidate["file"], job["root"])
-        timings["import"] = time.perf_counter() - mark
+        imported_before = _import_seconds.pop(index, 0.0)  # by the split, for this model
+        started -= imported_before
+        timings["import"] = time.perf_counter() - mark + imported_before
         mark = enter("build")
         try:
             factory = _resolve(module, candidate["callable"])
@@ -194,7 +114,7 @@ def analyse(candidate: dict[str, Any], job: dict[str, Any], channel: Channel, is
         # the same seed as the probe: weights, init verdicts and measurements repeat run to run
         torch.manual_seed(int((job.get("probe") or {}).get("seed", 0)))
         arguments = build_arguments(candidate.get("kwargs", {}), job["root"])
-        _use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
+        use_folder(os.path.dirname(candidate["file"]), job["root"])  # a config class's file may have moved it
         model, too_large = build_within_budget(factory, candidate.get("args", []), arguments,
                                                int((job.get("probe") or {}).get("seed", 0)), int(job.get("memory_limit", 0)),
                                                int(candidate.get("models_in_file", 1)))
@@ -326,10 +246,10 @@ def _limit_memory(megabytes: int, probe: dict[str, Any]) -> None:
 def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any,
               progress: Optional[int] = None) -> None:
     """Analyse one file's candidates in order; ``progress`` (a pipe to the forking
-    parent) hears which candidate is running, so a crash can be pinned on it."""
+    parent) hears ``start``/``done`` per candidate, so a crash can be pinned on it."""
     for candidate in candidates:
         if progress is not None:
-            os.write(progress, f"{candidate['index']}\n".encode())
+            write_line(progress, f"start {candidate['index']}")
         channel.send(Event("start", index=candidate["index"]))
         result = analyse(candidate, job, channel, is_user)
         channel.send(Event("result", index=candidate["index"], result=result))
@@ -337,20 +257,60 @@ def _run_file(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Ch
 
         release_memory()
         if progress is not None:
-            os.write(progress, b"done\n")
+            write_line(progress, f"done {candidate['index']}")
 
 
 def _run_file_forked(candidates: list[dict[str, Any]], job: dict[str, Any], channel: Channel, is_user: Any) -> None:
     def in_child(left: list[dict[str, Any]], progress: int) -> None:
-        global _import_done
-        _import_done = progress
+        user_import.import_done = progress
         _limit_memory(int(job.get("memory_limit", 0)), job.get("probe") or {})
-        _run_file(left, job, channel, is_user, progress=progress)
+        processes = min(int(job.get("file_processes") or 1), len(left))
+        if processes > 1 and os.environ.get("GRADLINT_NO_SPLIT") != "1" and _import_first(left[0], job, channel):
+            _run_split(left, processes, job, channel, is_user, progress)
+        else:
+            _run_file(left, job, channel, is_user, progress=progress)
 
     def crashed(index: int, returncode: int) -> None:
         channel.send(Event("crashed", index=index, returncode=returncode), fresh_line=True)
 
     run_file_forked(candidates, in_child, crashed)
+
+
+def _import_first(first: dict[str, Any], job: dict[str, Any], channel: Channel) -> bool:
+    """Import the file before splitting it, under its first model's name (so the parent
+    times the import as that model's, as without the split); False when it failed (the
+    models then run in turn, each told why at once)."""
+    channel.send(Event("start", index=first["index"]))
+    channel.send(Event("stage", index=first["index"], stage="import"))
+    scratch.attempted.clear()
+    mark = time.perf_counter()
+    try:
+        load_user_module(first["file"], job["root"])
+    except BaseException:  # noqa: BLE001 - told to every model by its own analysis
+        return False
+    finally:
+        try:
+            os.chdir(job.get("scratch") or job["root"])
+        except OSError:
+            pass
+    _import_seconds[first["index"]] = time.perf_counter() - mark
+    return True
+
+
+def _run_split(left: list[dict[str, Any]], processes: int, job: dict[str, Any], channel: Channel, is_user: Any,
+               progress: int) -> None:
+    def run_one(candidate: dict[str, Any], events: int) -> None:  # in a grandchild
+        user_import.import_done = None
+        _run_file([candidate], job, Channel(events), is_user, progress=events)
+
+    def forward(line: bytes) -> None:
+        channel.write(line + b"\n")
+
+    def crashed(index: int, returncode: int) -> None:
+        channel.send(Event("crashed", index=index, returncode=returncode))
+
+    channel.write(b"\n")  # the file's code may have left half a line on the pipe at import
+    run_split(left, processes, run_one, forward, progress, crashed)
 
 
 def main() -> None:
