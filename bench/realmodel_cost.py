@@ -32,6 +32,11 @@ failure durations aside), 78 of 80 analysed:
     now, split over 2 processes      4.7->6.9  104.4 s  45.9   28.0 s         1990 MB  1260 MB
     now, GRADLINT_NO_SPLIT=1         6.9->5.9   75.6 s  46.8   46.6 s         1231 MB  1042 MB
 
+Re-measured on the idle machine (load average 1.4, only this run), 2026-11-29:
+
+    now, split over 2 processes      1.4->1.5   30.3 s  42.5   27.4 s         1758 MB  1163 MB
+    now, GRADLINT_NO_SPLIT=1         1.4->1.3   46.6 s  46.2   46.0 s         1129 MB  1007 MB
+
 "Longest chain" is the most CPU time along one chain of the process tree (gradlint, its
 worker, the file's child, the busier grandchild; /proc/PID/stat): the wall time on idle
 cores, where no process waits for a CPU. The loaded wall times say nothing about the
