@@ -19,6 +19,7 @@ from typing import Optional, Union
 
 from gradlint.source.default_paths import returns_with_defaults
 from gradlint.source.model_factories import returned_classes
+from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
@@ -290,8 +291,6 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
                      follow: bool = True) -> dict[str, ImportedClass]:
     """Classes (and class-returning functions) the script imports from project-local
     modules, by the name it uses. ``follow``: read the imports of those modules too, once."""
-    from gradlint.source.index import FileIndex  # the one import resolver of the run's files
-
     index = FileIndex()
     base = base or script.resolve().parent
     found: dict[str, ImportedClass] = {}
@@ -306,7 +305,7 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
             target = index.resolve_import(script, node.module or "", node.level, entry=script)
             if target is None:
                 continue
-            defined = _module_classes(str(target), _stamp(target), str(base), follow)
+            defined = _module_classes(str(target), file_stamp(target), str(base), follow)
             for alias in node.names:
                 if alias.name == "*":
                     for name, item in defined.items():
@@ -319,17 +318,9 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
                 target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
                     local = alias.asname or alias.name
-                    for name, item in _module_classes(str(target), _stamp(target), str(base), follow).items():
+                    for name, item in _module_classes(str(target), file_stamp(target), str(base), follow).items():
                         add(f"{local}.{name}", item)
     return found
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=256)

@@ -110,6 +110,16 @@ class _Collector:
         self._through_self_attributes()
         return self.norms
 
+    def _calls_by_name(self) -> dict[str, list[ast.Call]]:
+        """``helper(...)`` calls of the file, by the plain name called."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        calls: dict[str, list[ast.Call]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                calls.setdefault(node.func.id, []).append(node)
+        return calls
+
     def _through_freezing_helpers(self) -> None:
         """``def set_requires_grad(model, feature_extracting): if feature_extracting: for p in
         model.parameters(): p.requires_grad = False`` called as ``set_requires_grad(net, True)``
@@ -117,10 +127,7 @@ class _Collector:
         which then guards the new freeze): a freeze of ``net`` at the call."""
         tree = self.frames.unit.tree
         assert tree is not None
-        calls: dict[str, list[ast.Call]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                calls.setdefault(node.func.id, []).append(node)
+        calls = self._calls_by_name()
         kinds = self.frames.kinds
         for freeze in list(self.norms.freezes):
             helper = kinds.frame_of(freeze.node)
@@ -159,10 +166,7 @@ class _Collector:
         call counts for ``model`` too (positional or keyword argument)."""
         tree = self.frames.unit.tree
         assert tree is not None
-        calls: dict[str, list[ast.Call]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                calls.setdefault(node.func.id, []).append(node)
+        calls = self._calls_by_name()
         for mode in list(self.norms.modes):
             frame = mode.frame
             if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -221,3 +221,13 @@ def _read(path: Path) -> IndexedFile:
     text, encoding, problem = decode_source(data)
     return IndexedFile(path, text, encoding, hashlib.sha256(data).hexdigest(),
                        error=problem.message if problem else None)
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """(mtime in ns, size): what a cache of a file's facts is keyed by, across runs of a
+    long-lived process (the editor's server); (0, 0) when it cannot be read."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)

@@ -27,6 +27,7 @@ from typing import Optional
 from gradlint.source.frames import Training
 from gradlint.source.call_flags import flag_value, guard_of
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
+from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.unit import SourceUnit
@@ -96,7 +97,7 @@ def _imported(unit: SourceUnit) -> Linked:
         for local, (module, name) in _project_imports(tree, path).items():
             if name != "*" and f"{local}(" not in unit.text:
                 continue  # most imports are of something the file does not call
-            module_factories, module_trainers = _module_facts(str(module), _stamp(module))
+            module_factories, module_trainers = _module_facts(str(module), file_stamp(module))
             for factory in module_factories:
                 if factory.function == name or name == "*" and f"{factory.function}(" in unit.text:
                     factories[local if name != "*" else factory.function] = (factory, _shown(module, path))
@@ -225,8 +226,6 @@ def _returned(function: ast.FunctionDef) -> set[str]:
 
 def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
     """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")}."""
-    from gradlint.source.index import FileIndex  # the one import resolver of the run's files
-
     index = FileIndex()
     found: dict[str, tuple[Path, str]] = {}
     for node in tree.body:
@@ -237,14 +236,6 @@ def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, st
                 found.update((alias.asname or alias.name, (target, alias.name)) if alias.name != "*"
                              else (f"*{target}", (target, "*")) for alias in node.names)
     return found
-
-
-def _stamp(path: Path) -> tuple[int, int]:
-    try:
-        stat = path.stat()
-    except OSError:
-        return (0, 0)
-    return (stat.st_mtime_ns, stat.st_size)
 
 
 @functools.lru_cache(maxsize=1024)
