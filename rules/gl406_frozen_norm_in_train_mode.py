@@ -318,8 +318,11 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if freeze.how == "optimizer" and ("*" in norms.optimised
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
         return False
+    cls = norms.frames.kinds.class_of(freeze.node)
     if target.startswith("self."):
-        return norms.knowledge.has_batchnorm(target, norms.frames.kinds.class_of(freeze.node), freeze.node)
+        return norms.knowledge.has_batchnorm(target, cls, freeze.node)
+    if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
+        return True  # what the class's own attribute holds (its instance may be bound in a function)
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at)

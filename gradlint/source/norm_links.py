@@ -166,6 +166,31 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
     return found
 
 
+def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
+    """The file's module classes whose ``__init__`` freezes a part with BatchNorm
+    (``self.backbone = resnet18(); for p in self.backbone.parameters(): ...``): building
+    one, ``model = Cls(...)`` in a script importing it, freezes ``model.backbone``."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    found: list[FreezingFactory] = []
+    kinds = norms.frames.kinds
+    for freeze in norms.freezes:
+        init = kinds.frame_of(freeze.node)
+        cls = kinds.class_of(freeze.node)
+        if (freeze.how not in ("requires_grad", "requires_grad_") or not freeze.target.startswith("self.")
+                or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef) or init.name != "__init__"
+                or any(related(u, freeze.target) for u in norms.unfrozen)
+                or not norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
+                or any(f.function == cls.name for f in found)):
+            continue
+        guard = guard_of(freeze.node, init, norms.frames.parents)
+        flag = _parameter(init, guard) if guard is not None else None
+        # the call passes no self: its arguments sit one place earlier than __init__'s parameters
+        found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
+                                     (flag[0] - 1, flag[1], flag[2]) if flag else None))
+    return found
+
+
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
     """The file's module-level functions that train and leave a parameter in train mode."""
     tree = norms.frames.unit.tree
@@ -256,7 +281,7 @@ def _module_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFact
     if unit.tree is None:
         return (), ()
     norms = own_norms(unit)
-    return (tuple(freezing_factories(norms)) if freezes else (),
+    return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms)) if trains else ())
 
 
