@@ -77,6 +77,7 @@ def _median(function, repeat: int = 5) -> tuple[float, object]:
 def main() -> None:
     import torch  # noqa: F401 - imported once, as in the worker
 
+    from gradlint.findings import Span
     from gradlint.model import extract
     from gradlint.model.graph import ModelGraph
     from gradlint.model.locate import UserFiles, install_creation_hook
@@ -102,7 +103,7 @@ def main() -> None:
         imported = time.perf_counter() - started
         built, model = _median(lambda: getattr(module, name)(**kwargs), repeat=3)
         traced, (graph_module, _) = _median(lambda: trace_model(model, is_user))
-        fallback = (str(file), 1, 1, 1, 1)
+        fallback = Span(1, 1, 1, 1, str(file))
 
         def analyse():
             graph = ModelGraph(extract.from_fx(model, graph_module, is_user, fallback))

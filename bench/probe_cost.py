@@ -91,6 +91,7 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], str]] = {
 def graph_for(model: nn.Module) -> tuple[Any, Any]:
     """What the worker hands the probe: the fx graph module and the graph dict."""
     try:
+        from gradlint.findings import Span
         from gradlint.model import extract
         from gradlint.model.locate import UserFiles
         from gradlint.model.trace import trace_model
@@ -99,7 +100,7 @@ def graph_for(model: nn.Module) -> tuple[Any, Any]:
         if graph_module is None:
             return None, None
         here = str(Path(__file__).resolve())
-        return graph_module, extract.from_fx(model, graph_module, UserFiles([str(Path(here).parent)]), (here, 1, 1, 1, 2))
+        return graph_module, extract.from_fx(model, graph_module, UserFiles([str(Path(here).parent)]), Span(1, 1, 1, 2, here))
     except Exception as exc:  # noqa: BLE001 - the bench still runs without the worker's extraction
         print(f"  (no graph: {type(exc).__name__}: {exc})")
         return None, None
