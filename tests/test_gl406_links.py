@@ -361,3 +361,17 @@ def test_class_freezing_its_backbone_imported_from_a_project_module(tmp_path: Pa
     (finding,) = _lint(path)
     assert finding.line == 8
     assert "`Classifier` (nets.py:10) returns it with its parameters frozen" in finding.message
+
+
+def test_a_function_returning_an_imported_freezing_class(tmp_path: Path) -> None:
+    # held-out round 4: get_model_by_name (one module) returns the class of another module
+    # whose __init__ freezes its backbone
+    (tmp_path / "nets.py").write_text(textwrap.dedent(CLASSIFIER))
+    (tmp_path / "zoo.py").write_text("from nets import *\n\n\ndef by_name(name):\n"
+                                     "    if name == 'mobile':\n        return Classifier(5)\n    raise KeyError(name)\n")
+    path = tmp_path / "run.py"
+    path.write_text("import torch\nfrom torch import nn\n\nfrom zoo import by_name\n"
+                    + textwrap.dedent(FIT_LOCAL).replace("Classifier(5)", "by_name('mobile')"))
+    (finding,) = _lint(path)
+    assert finding.line == 8
+    assert "`clf.features` has BatchNorm layers and `by_name` (zoo.py:6) returns it" in finding.message

@@ -264,25 +264,87 @@ def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, st
 
 
 @functools.lru_cache(maxsize=1024)
-def _module_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
-    """An imported module's freezing factories and training functions (read once per change;
-    a module that freezes nothing and calls no ``.train(`` is not parsed)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return (), ()
+def _module_facts(path: str, stamp: tuple[int, int],
+                  depth: int = 0) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
+    """An imported module's freezing factories and training functions (read once per change).
+    At ``depth`` 0 its functions that return what a freezing factory or class of a module
+    it imports builds count too (``get_model_by_name`` returning ``EfficientNet_B0(...)``)."""
+    factories, trainers = _own_facts(path, stamp)
+    if depth == 0:
+        known = {f.function for f in factories}
+        factories += tuple(f for f in _chained_factories(path) if f.function not in known)
+    return factories, trainers
+
+
+@functools.lru_cache(maxsize=1024)
+def _own_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
+    """The module's own factories, classes and training functions; a module that freezes
+    nothing and calls no ``.train(`` is not parsed."""
+    text = _text(path)
     freezes, trains = "requires_grad" in text, ".train(" in text
     if not (freezes or trains):
         return (), ()
-    try:
-        unit = SourceUnit.from_path(Path(path), path)
-    except OSError:
-        return (), ()
-    if unit.tree is None:
+    unit = _unit(path)
+    if unit is None:
         return (), ()
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms)) if trains else ())
+
+
+def _chained_factories(path: str) -> list[FreezingFactory]:
+    """Module-level functions that return what a freezing factory or class of another
+    project module builds (one level more; a factory that freezes only on a flag is left
+    out). The module is parsed only when one of its imports offers one."""
+    text = _text(path)
+    if "import" not in text:
+        return []
+    imports = "\n".join(line for line in text.splitlines() if line.startswith(("from ", "import ")))
+    try:
+        heads = ast.parse(imports)
+    except SyntaxError:  # an import over several lines: read the whole module
+        unit = _unit(path)
+        heads = unit.tree if unit is not None and unit.tree is not None else ast.Module(body=[], type_ignores=[])
+    imported: dict[str, FreezingFactory] = {}
+    for local, (module, name) in _project_imports(heads, Path(path)).items():
+        if name != "*" and f"{local}(" not in text or "requires_grad" not in _text(str(module)):
+            continue  # not called here, or freezes nothing
+        for factory in _own_facts(str(module), file_stamp(module))[0]:
+            if factory.guard is None and (factory.function == name or name == "*" and f"{factory.function}(" in text):
+                imported[local if name != "*" else factory.function] = factory
+    unit = _unit(path) if imported else None
+    if unit is None or unit.tree is None:
+        return []
+    found: list[FreezingFactory] = []
+    for function in unit.tree.body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            value = unwrap(node.value)
+            if isinstance(value, ast.Name):
+                value = unwrap(_bound_before(function, value.id, node.lineno) or value)
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in imported:
+                built = imported[value.func.id]
+                found.append(FreezingFactory(function.name, built.rest, node.lineno, built.how))
+                break
+    return found
+
+
+def _text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _unit(path: str) -> Optional[SourceUnit]:
+    try:
+        unit = SourceUnit.from_path(Path(path), path)
+    except OSError:
+        return None
+    return unit if unit.tree is not None else None
 
 
 def _shown(module: Path, script: Path) -> str:
