@@ -28,14 +28,18 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
 def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],
             tree: ast.Module) -> Union[None, bool, str]:
     """The value ``call`` gives ``function``'s ``parameter``: see :func:`flag_value`."""
+    index, default = parameter_default(function, parameter)
+    passed = argument(call, index, parameter)
+    return flag_value(default if passed is None else passed, caller, tree)
+
+
+def parameter_default(function: ast.FunctionDef, parameter: str) -> tuple[int, Optional[ast.expr]]:
+    """The position of a positional parameter (``self`` counted) and its default, if any."""
     params = [a.arg for a in function.args.args]
     index = params.index(parameter)
-    passed = argument(call, index, parameter)
-    if passed is None:
-        defaults = function.args.defaults
-        first = len(params) - len(defaults)
-        passed = defaults[index - first] if index >= first else None
-    return flag_value(passed, caller, tree)
+    defaults = function.args.defaults
+    first = len(params) - len(defaults)
+    return index, defaults[index - first] if index >= first else None
 
 
 def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import ast
 
 from gradlint.source.names import dotted
-
-_MOVES = {"to", "cuda", "cpu", "float", "double", "half", "train", "eval"}
+from gradlint.source.norm_knowledge import unwrap
 
 
 def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:
@@ -24,17 +23,10 @@ def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:
     for node in ast.walk(function):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
-        value = _unmoved(node.value)
+        value = unwrap(node.value)
         values = assigned.get(value.id, []) if isinstance(value, ast.Name) else [value]
         for candidate in values:
-            candidate = _unmoved(candidate)
+            candidate = unwrap(candidate)
             if isinstance(candidate, ast.Call) and (name := dotted(candidate.func)) in known and name not in found:
                 found.append(name)
     return found
-
-
-def _unmoved(node: ast.expr) -> ast.expr:
-    """``Net(opt).to(device)`` -> ``Net(opt)``."""
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MOVES:
-        node = node.func.value
-    return node

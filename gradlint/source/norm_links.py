@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.call_flags import flag_value, guard_of
+from gradlint.source.call_flags import flag_value, guard_of, parameter_default
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
@@ -211,11 +211,7 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
 
 
 def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
-    params = [a.arg for a in function.args.args]
-    index = params.index(name)
-    defaults = function.args.defaults
-    first = len(params) - len(defaults)
-    default = defaults[index - first] if index >= first else None
+    index, default = parameter_default(function, name)
     return index, name, bool(default.value) if isinstance(default, ast.Constant) else None
 
 
