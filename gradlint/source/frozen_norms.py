@@ -39,11 +39,13 @@ class Elsewhere:
     function: str
     line: int
     path: Optional[str] = None  # as seen from the linted file's folder; None: the linted file
+    inner: Optional["Elsewhere"] = None  # a function passing it on: where the freeze or the train call is
 
     @property
     def where(self) -> str:
-        """``models/pretrained.py:16`` or ``line 16``."""
-        return f"{self.path}:{self.line}" if self.path else f"line {self.line}"
+        """``models/pretrained.py:16`` or ``line 16`` (``, through `f` at nets.py:8``)."""
+        here = f"{self.path}:{self.line}" if self.path else f"line {self.line}"
+        return here + (f", through `{self.inner.function}` at {self.inner.where}" if self.inner else "")
 
 
 @dataclass

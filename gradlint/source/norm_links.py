@@ -20,36 +20,17 @@ import ast
 import functools
 import os
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.call_flags import flag_value, guard_of, parameter_default
+from gradlint.source.norm_chains import FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.unit import SourceUnit
-
-
-@dataclass(frozen=True)
-class FreezingFactory:
-    function: str
-    rest: str  # the frozen part of what it returns: "" (all of it) or ".backbone"
-    line: int  # the freeze
-    how: str  # the freeze's Freeze.how
-    # a parameter that must be true for it to freeze: (index, name, its constant default or None)
-    guard: Optional[tuple[int, str, Optional[bool]]] = None
-
-
-@dataclass(frozen=True)
-class TrainingFunction:
-    function: str
-    index: int  # the parameter put in train mode
-    parameter: str
-    rest: str  # "" or ".backbone" when it is ``net.backbone.train()``
-    line: int  # the train call
 
 
 _CACHE: "weakref.WeakKeyDictionary[ast.Module, FileNorms]" = weakref.WeakKeyDictionary()
@@ -66,8 +47,9 @@ def file_norms(unit: SourceUnit) -> FileNorms:
 
 
 _FREEZE_WORDS = ("requires_grad", "no_grad", "inference_mode")
-Linked = tuple[dict[str, tuple[FreezingFactory, Optional[str]]], dict[str, tuple[TrainingFunction, Optional[str]]]]
+Linked = tuple[Known, KnownTrainers]
 _IMPORTED: "weakref.WeakKeyDictionary[ast.Module, Linked]" = weakref.WeakKeyDictionary()
+_DEPTH = 3  # project modules followed below the linted file: factory -> dispatch -> script
 
 
 def worth_reading(unit: SourceUnit) -> bool:
@@ -84,61 +66,88 @@ def worth_reading(unit: SourceUnit) -> bool:
 
 def _imported(unit: SourceUnit) -> Linked:
     """The freezing factories and training functions the file imports from project modules
-    and calls, by the name it uses."""
+    and calls, by the name it calls them, with the module they are in."""
     tree = unit.tree
     assert tree is not None
     found = _IMPORTED.get(tree)
-    if found is not None:
-        return found
-    factories: dict[str, tuple[FreezingFactory, Optional[str]]] = {}
-    trainers: dict[str, tuple[TrainingFunction, Optional[str]]] = {}
-    path = Path(unit.path)
-    if path.is_file():
-        for local, (module, name) in _project_imports(tree, path).items():
-            if name != "*" and f"{local}(" not in unit.text:
-                continue  # most imports are of something the file does not call
-            module_factories, module_trainers = _module_facts(str(module), file_stamp(module))
-            for factory in module_factories:
-                if factory.function == name or name == "*" and f"{factory.function}(" in unit.text:
-                    factories[local if name != "*" else factory.function] = (factory, _shown(module, path))
-            for trainer in module_trainers:
-                if trainer.function == name or name == "*" and f"{trainer.function}(" in unit.text:
-                    trainers[local if name != "*" else trainer.function] = (trainer, _shown(module, path))
-    _IMPORTED[tree] = (factories, trainers)
+    if found is None:
+        path = Path(unit.path)
+        found = _IMPORTED[tree] = _called_facts(tree, path, unit.text, 0) if path.is_file() else ({}, {})
+    return found
+
+
+def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked:
+    """What ``tree``'s imports of project modules offer that it calls: ``fit`` from
+    ``from engine import fit`` (or ``*``), ``engine.fit`` from ``import engine``."""
+    factories: Known = {}
+    trainers: KnownTrainers = {}
+    for local, (module, name) in _project_imports(tree, path).items():
+        if name not in ("*", ".") and f"{local}(" not in text or name == "." and f"{local}." not in text:
+            continue  # most imports are of something the file does not call
+        module_factories, module_trainers = _module_facts(str(module), depth)
+        for factory in module_factories:
+            if (spelled := _spelled(factory.function, local, name, text)) is not None:
+                factories[spelled] = (factory, str(module))
+        for trainer in module_trainers:
+            if (spelled := _spelled(trainer.function, local, name, text)) is not None:
+                trainers[spelled] = (trainer, str(module))
     return factories, trainers
+
+
+def _spelled(function: str, local: str, imported: str, text: str) -> Optional[str]:
+    """How the file calls an imported module's ``function``, if it calls it."""
+    spelled = (function if imported == "*" else f"{local}.{function}" if imported == "." else
+               local if function == imported else None)
+    return spelled if spelled is not None and f"{spelled}(" in text else None
 
 
 def link(norms: FileNorms) -> None:
     """Add the freezes and train calls of ``norms``' file that go through factories (its own
-    or imported) and imported training functions."""
-    tree = norms.frames.unit.tree
+    or imported) and imported training functions, and through its own functions that pass
+    either on."""
+    unit = norms.frames.unit
+    tree = unit.tree
     assert tree is not None and norms.knowledge is not None
-    imported_factories, imported_trainers = _imported(norms.frames.unit)
-    factories = {**imported_factories, **{f.function: (f, None) for f in freezing_factories(norms)}}
+    imported_factories, imported_trainers = _imported(unit)
+    own_factories = freezing_factories(norms)
+    factories = {**imported_factories, **{f.function: (f, unit.path) for f in own_factories}}
     trainers = dict(imported_trainers)
     if not factories and not trainers:
         return
+    known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
+    own_trainers = {t.function: (t, unit.path) for t in training_functions(norms)}
+    chained_factories, chained_trainers = chain(tree, unit.path, {**known_classes, **factories}, {**own_trainers, **trainers})
+    factories.update((f.function, (f, unit.path)) for f in chained_factories)
+    trainers.update((t.function, (t, unit.path)) for t in chained_trainers)
     frames = norms.frames
+    script = Path(unit.path)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             value = unwrap(node.value)
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in factories:
-                factory, shown = factories[value.func.id]
+            if isinstance(value, ast.Call) and (callee := dotted(value.func)) in factories:
+                factory, module = factories[callee]
                 if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
                     continue  # it freezes only when asked to, and this call does not (or may not)
-                norms.knowledge.bn_functions.add(value.func.id)
-                via = Elsewhere(factory.function, factory.line, shown)
+                norms.knowledge.bn_functions.add(callee)
+                via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
                 norms.freezes.append(Freeze(target + factory.rest, "factory", value, via=via))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in trainers:
-            trainer, shown = trainers[node.func.id]
+        elif isinstance(node, ast.Call) and (callee := dotted(node.func)) in trainers:
+            trainer, module = trainers[callee]
             passed = argument(node, trainer.index, trainer.parameter)
             model = dotted(passed) if passed is not None else None
             if model:
                 scope = frames.kinds.frame_of(node) or tree
                 norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
                                             trainer.parameter + trainer.rest,
-                                            via=Elsewhere(trainer.function, trainer.line, shown)))
+                                            via=_elsewhere(trainer.function, trainer.line, module, trainer.origin, script)))
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))  # a module's first freeze is reported
+
+
+def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], script: Path) -> Elsewhere:
+    shown = None if Path(module) == script else _shown(Path(module), script)
+    inner = (Elsewhere(origin.function, origin.line, None if Path(origin.path) == script else _shown(Path(origin.path), script))
+             if origin is not None else None)
+    return Elsewhere(function, line, shown, inner)
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
@@ -246,30 +255,72 @@ def _returned(function: ast.FunctionDef) -> set[str]:
 
 
 def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
-    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")}."""
+    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")};
+    ``from models import *`` -> {"*models.py": (models.py, "*")}; ``import engine`` -> {"engine": (engine.py, ".")}."""
     index = FileIndex()
     found: dict[str, tuple[Path, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
             target = index.resolve_import(script, node.module or "", node.level, entry=script)
             if target is not None:
-                # ``from model import *``: every function of it, by its own name
                 found.update((alias.asname or alias.name, (target, alias.name)) if alias.name != "*"
                              else (f"*{target}", (target, "*")) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                target = index.resolve_import(script, alias.name, 0, entry=script)
+                if target is not None:
+                    found[alias.asname or alias.name] = (target, ".")
     return found
 
 
-@functools.lru_cache(maxsize=1024)
-def _module_facts(path: str, stamp: tuple[int, int],
-                  depth: int = 0) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
-    """An imported module's freezing factories and training functions (read once per change).
-    At ``depth`` 0 its functions that return what a freezing factory or class of a module
-    it imports builds count too (``get_model_by_name`` returning ``EfficientNet_B0(...)``)."""
-    factories, trainers = _own_facts(path, stamp)
-    if depth == 0:
-        known = {f.function for f in factories}
-        factories += tuple(f for f in _chained_factories(path) if f.function not in known)
-    return factories, trainers
+Facts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]
+# (module, depth) -> the files its facts were read from, with their stamps, and the facts
+_FACTS: dict[tuple[str, int], tuple[tuple[tuple[str, tuple[int, int]], ...], Facts]] = {}
+
+
+def _module_facts(path: str, depth: int = 0) -> Facts:
+    """An imported module's freezing factories and training functions, with its functions
+    that pass on those of its own or of the project modules it imports
+    (:func:`norm_chains.chain`), ``_DEPTH`` modules down; read again when any of the
+    files it was read from changes (the editor's server lives across edits)."""
+    cached = _FACTS.get((path, depth))
+    if cached is not None and all(file_stamp(Path(p)) == stamp for p, stamp in cached[0]):
+        return cached[1]
+    read = {path: file_stamp(Path(path))}
+    facts = _read_module_facts(path, depth, read)
+    _FACTS[(path, depth)] = (tuple(read.items()), facts)
+    return facts
+
+
+def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) -> Facts:
+    factories, trainers = _own_facts(path, read[path])
+    if depth >= _DEPTH:
+        return factories, trainers
+    text = _text(path)
+    known_factories, known_trainers = _called_facts(_import_heads(path, text), Path(path), text, depth + 1)
+    for module in {module for _, module in [*known_factories.values(), *known_trainers.values()]}:
+        read.update(_FACTS[(module, depth + 1)][0])
+    for fact in factories:
+        known_factories.setdefault(fact.function, (fact, path))
+    for trainer in trainers:
+        known_trainers.setdefault(trainer.function, (trainer, path))
+    # a function of this module must call one of them: ``name(`` beyond its own ``def name(``
+    called = [name for name in [*known_factories, *known_trainers] if text.count(f"{name}(") > text.count(f"def {name}(")]
+    unit = _unit(path) if called else None
+    if unit is None or unit.tree is None:
+        return factories, trainers
+    more_factories, more_trainers = chain(unit.tree, path, known_factories, known_trainers)
+    return factories + tuple(more_factories), trainers + tuple(more_trainers)
+
+
+def _import_heads(path: str, text: str) -> ast.Module:
+    """The module's top-level imports, parsed without the rest of it when they allow."""
+    imports = "\n".join(line for line in text.splitlines() if line.startswith(("from ", "import ")))
+    try:
+        return ast.parse(imports)
+    except SyntaxError:  # an import over several lines: read the whole module
+        unit = _unit(path)
+        return unit.tree if unit is not None and unit.tree is not None else ast.Module(body=[], type_ignores=[])
 
 
 @functools.lru_cache(maxsize=1024)
@@ -286,46 +337,6 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFactory
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms)) if trains else ())
-
-
-def _chained_factories(path: str) -> list[FreezingFactory]:
-    """Module-level functions that return what a freezing factory or class of another
-    project module builds (one level more; a factory that freezes only on a flag is left
-    out). The module is parsed only when one of its imports offers one."""
-    text = _text(path)
-    if "import" not in text:
-        return []
-    imports = "\n".join(line for line in text.splitlines() if line.startswith(("from ", "import ")))
-    try:
-        heads = ast.parse(imports)
-    except SyntaxError:  # an import over several lines: read the whole module
-        unit = _unit(path)
-        heads = unit.tree if unit is not None and unit.tree is not None else ast.Module(body=[], type_ignores=[])
-    imported: dict[str, FreezingFactory] = {}
-    for local, (module, name) in _project_imports(heads, Path(path)).items():
-        if name != "*" and f"{local}(" not in text or "requires_grad" not in _text(str(module)):
-            continue  # not called here, or freezes nothing
-        for factory in _own_facts(str(module), file_stamp(module))[0]:
-            if factory.guard is None and (factory.function == name or name == "*" and f"{factory.function}(" in text):
-                imported[local if name != "*" else factory.function] = factory
-    unit = _unit(path) if imported else None
-    if unit is None or unit.tree is None:
-        return []
-    found: list[FreezingFactory] = []
-    for function in unit.tree.body:
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        for node in ast.walk(function):
-            if not isinstance(node, ast.Return) or node.value is None:
-                continue
-            value = unwrap(node.value)
-            if isinstance(value, ast.Name):
-                value = unwrap(_bound_before(function, value.id, node.lineno) or value)
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in imported:
-                built = imported[value.func.id]
-                found.append(FreezingFactory(function.name, built.rest, node.lineno, built.how))
-                break
-    return found
 
 
 def _text(path: str) -> str:

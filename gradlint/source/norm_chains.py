@@ -1,0 +1,140 @@
+"""GL406 facts followed through functions that only pass a model on.
+
+Real projects rarely freeze and train in the function the script calls: a name dispatch
+(``define_model("DENSENET121_TRANS")``) returns what a freezing factory builds, and an
+epoch loop (``validate_steps(model, ...)``) hands its model to the function that calls
+``model.train()``. Given the freezing factories and training functions a module can call
+(its own and those it imports, by the name it calls them), :func:`chain` finds the
+module-level functions that return what one of them builds, or pass one of their
+parameters to one, and repeats until nothing new turns up (a chain inside the module).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Optional
+
+from gradlint.source.call_flags import flag_value, parameter_default
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import argument, unwrap
+
+# a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
+Guard = tuple[int, str, Optional[bool]]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a chained fact really happens: the freeze, or the train call."""
+
+    function: str
+    path: str  # absolute; shown relative to the linted file's folder
+    line: int
+
+
+@dataclass(frozen=True)
+class FreezingFactory:
+    function: str
+    rest: str  # the frozen part of what it returns: "" (all of it) or ".backbone"
+    line: int  # the freeze (for a chained factory: the line that returns the inner one's model)
+    how: str  # the freeze's Freeze.how
+    guard: Optional[Guard] = None
+    origin: Optional[Origin] = None  # a chained factory: the freeze it passes on
+
+
+@dataclass(frozen=True)
+class TrainingFunction:
+    function: str
+    index: int  # the parameter put in train mode
+    parameter: str
+    rest: str  # "" or ".backbone" when it is ``net.backbone.train()``
+    line: int  # the train call (for a chained function: the call handing the model on)
+    origin: Optional[Origin] = None  # a chained function: the train call it leads to
+
+
+# what a module can call, by the name it calls it (``fit``, ``engine.fit``), with the file it is in
+Known = dict[str, tuple[FreezingFactory, str]]
+KnownTrainers = dict[str, tuple[TrainingFunction, str]]
+
+_ROUNDS = 4  # functions of one module calling each other: a few levels at most
+
+
+def chain(tree: ast.Module, path: str, factories: Known,
+          trainers: KnownTrainers) -> tuple[list[FreezingFactory], list[TrainingFunction]]:
+    """The module-level functions of ``tree`` (the file at ``path``) that pass on what a
+    known factory builds or hand a parameter to a known training function."""
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    factories, trainers = dict(factories), dict(trainers)
+    new_factories: list[FreezingFactory] = []
+    new_trainers: list[TrainingFunction] = []
+    for _ in range(_ROUNDS):
+        grew = False
+        for function in functions:
+            if function.name not in factories:
+                factory = _passed_on_factory(function, factories, tree)
+                if factory is not None:
+                    factories[function.name] = (factory, path)
+                    new_factories.append(factory)
+                    grew = True
+            if function.name not in trainers:
+                trainer = _passing_trainer(function, trainers)
+                if trainer is not None:
+                    trainers[function.name] = (trainer, path)
+                    new_trainers.append(trainer)
+                    grew = True
+        if not grew:
+            break
+    return new_factories, new_trainers
+
+
+def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Module) -> Optional[FreezingFactory]:
+    """``def define_model(name): ... model = densenet121_trans() ... return model``: any
+    branch returning the frozen model makes the function a factory of it (the branch is
+    the caller's choice, as in a script)."""
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = unwrap(node.value)
+        values = _assigned(function, value.id) if isinstance(value, ast.Name) else [(value, node.lineno)]
+        for built, line in values:
+            built = unwrap(built)
+            if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
+                continue
+            inner, inner_path = factories[callee]
+            guard: Optional[Guard] = None
+            if inner.guard is not None:
+                index, name, default = inner.guard
+                passed = argument(built, index, name)
+                flag = default if passed is None else flag_value(passed, function, tree)
+                if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
+                    at, its_default = parameter_default(function, flag)
+                    guard = (at, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
+                elif flag is not True:
+                    continue  # this call does not ask it to freeze (or may not)
+            return FreezingFactory(function.name, inner.rest, line, inner.how, guard,
+                                   inner.origin or Origin(inner.function, inner_path, inner.line))
+    return None
+
+
+def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Optional[TrainingFunction]:
+    """``def validate_steps(epochs, loader, model, ...): train_with_steps(loader, model, ...)``:
+    a parameter handed to a training function is put in train mode by it, whatever the
+    function does after (the next call puts it back in train mode)."""
+    params = [a.arg for a in function.args.args]
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call) or (callee := dotted(node.func)) not in trainers:
+            continue
+        inner, inner_path = trainers[callee]
+        passed = argument(node, inner.index, inner.parameter)
+        name = dotted(passed) if passed is not None else None
+        root, dot, rest = (name or "").partition(".")
+        if root in params:
+            return TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest, node.lineno,
+                                    inner.origin or Origin(inner.function, inner_path, inner.line))
+    return None
+
+
+def _assigned(function: ast.FunctionDef, name: str) -> list[tuple[ast.expr, int]]:
+    return [(node.value, node.lineno) for node in ast.walk(function) if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+
