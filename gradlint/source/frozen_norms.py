@@ -23,6 +23,7 @@ from typing import Optional, Union
 
 from gradlint.source.frames import FileFrames, Training, file_frames, parameters_owner
 from gradlint.source.call_flags import flag_at, guard_of
+from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, argument, instances_of, unwrap
 from gradlint.source.unit import SourceUnit
@@ -206,6 +207,9 @@ class _Collector:
         if it.func.attr in ("modules", "children", "named_modules", "named_children") and _calls_eval(loop):
             self.norms.bn_kept_in_eval = True  # for m in model.modules(): if BN: m.eval()
             return
+        if it.func.attr == "named_parameters":
+            self._named_parameter_loop(loop, owner)
+            return
         if it.func.attr != "parameters" or not isinstance(loop.target, ast.Name):
             return
         var = loop.target.id
@@ -215,6 +219,39 @@ class _Collector:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
                 self.norms.unfrozen.add(owner)
+
+    def _named_parameter_loop(self, loop: ast.For | ast.AsyncFor, owner: str) -> None:
+        """``for name, p in model.named_parameters(): if "fc" not in name: p.requires_grad = False``:
+        the backbone is frozen when the test on ``name`` freezes its stem (see :mod:`name_filters`)."""
+        target = loop.target
+        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+                and all(isinstance(e, ast.Name) for e in target.elts)):
+            return
+        name, var = (e.id for e in target.elts if isinstance(e, ast.Name))
+        heads: Optional[list[str]] = None
+        skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` before the freeze
+        for stmt in loop.body:
+            value = _requires_grad_value(stmt, var)
+            if value is False:
+                heads = frozen_by_name(skip, name, False) if skip is not None else []
+            elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
+                  and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
+                heads = frozen_by_name(stmt.value, name, False)  # p.requires_grad = "fc" in name
+            elif isinstance(stmt, ast.If):
+                inside = {_requires_grad_value(s, var) for s in stmt.body}
+                otherwise = {_requires_grad_value(s, var) for s in stmt.orelse}
+                if any(isinstance(s, ast.Continue) for s in stmt.body):
+                    skip = stmt.test
+                elif False in inside:
+                    heads = frozen_by_name(stmt.test, name, True)
+                elif False in otherwise:
+                    heads = frozen_by_name(stmt.test, name, False)
+            if heads is not None:
+                break
+        if heads is None:
+            return
+        self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
+        self.norms.unfrozen.update(f"{owner}.{head}" for head in heads)
 
     def _no_grad(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.With, ast.AsyncWith))

@@ -119,4 +119,33 @@ for epoch in range(10):
         files=(("encoders.py", "from torch import nn\nclass ConvEncoder(nn.Module):\n    def __init__(self):\n"
                 "        super().__init__()\n        self.conv = nn.Conv2d(3, 16, 3)\n        self.bn = nn.BatchNorm2d(16)\n"),),
     ),
+    Invalid(  # frozen by name: everything but the head, skipped with continue
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet50(weights="DEFAULT")
+for name, param in model.named_parameters():
+    if name.split(".")[0] in ("fc",):
+        continue
+    param.requires_grad = False
+model.fc = nn.Linear(2048, 10)
+optimizer = torch.optim.Adam(model.fc.parameters(), lr=1e-3)
+""" + _LOOP,
+        line=7,
+    ),
+    Invalid(  # the flag is the test itself: only parameters named like the classifier train
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.efficientnet_b0(weights="DEFAULT")
+for n, p in model.named_parameters():
+    p.requires_grad = any(key in n for key in ["classifier"])
+optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
+""" + _LOOP,
+        line=7,
+    ),
 ]

@@ -1,0 +1,114 @@
+"""Which parameters a freeze by name reaches (GL406): ``for name, p in model.named_parameters():
+if "fc" not in name: p.requires_grad = False``.
+
+The test on ``name`` is evaluated, without running anything, on the parameter names the
+common backbone families give their stem and their head. A test this reads (``in``,
+``not in``, ``==``, ``startswith``/``endswith``, ``split(".")[0]``, ``not``/``and``/
+``or``, ``any(...)`` over constants) on which every stem name of one family is frozen
+freezes the backbone, with its BatchNorm; the head names it leaves trainable are named.
+Any other test leaves the frozen part unknown (no finding).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable, Optional, Union
+
+# stem parameters (conv and BatchNorm) of the families fine-tuning code freezes by name
+_STEMS = (
+    ("conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer1.0.bn1.weight", "layer2.0.bn1.bias"),  # ResNet
+    ("features.0.0.weight", "features.0.1.weight", "features.1.0.block.0.1.weight"),  # MobileNet, EfficientNet
+    ("features.conv0.weight", "features.norm0.weight", "features.denseblock1.denselayer1.norm1.weight"),  # DenseNet
+    ("conv_stem.weight", "bn1.weight", "blocks.0.0.bn1.weight"),  # timm EfficientNet
+    ("stem.0.weight", "stem.1.weight", "stages.0.blocks.0.norm.weight"),  # ConvNeXt-like, RegNet
+)
+_HEADS = {"fc": "fc.weight", "classifier": "classifier.weight", "classifier[1]": "classifier.1.weight",
+          "head": "head.weight", "head.fc": "head.fc.weight", "last_linear": "last_linear.weight"}
+
+Value = Union[str, bool, tuple, None]
+
+
+def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[list[str]]:
+    """The heads left trainable when ``test`` (on the parameter name ``name``) being
+    ``frozen_when`` freezes every stem parameter of some family; None when it does not, or
+    when the test cannot be read."""
+    def frozen(sample: str) -> Optional[bool]:
+        value = _evaluate(test, {name: sample})
+        return None if not isinstance(value, bool) else value == frozen_when
+
+    for stem in _STEMS:
+        verdicts = [frozen(sample) for sample in stem]
+        if all(verdicts):
+            return [head for head, sample in _HEADS.items() if frozen(sample) is False]
+    return None
+
+
+def _evaluate(node: ast.expr, names: dict[str, str]) -> Value:
+    """The value of a small expression over string constants and ``names``; None: unknown."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        items = tuple(_evaluate(e, names) for e in node.elts)
+        return items if all(isinstance(i, str) for i in items) else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _evaluate(node.operand, names)
+        return (not inner) if isinstance(inner, bool) else None
+    if isinstance(node, ast.BoolOp):
+        values = [_evaluate(v, names) for v in node.values]
+        if not all(isinstance(v, bool) for v in values):
+            return None
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        return _compare(node.ops[0], _evaluate(node.left, names), _evaluate(node.comparators[0], names))
+    if isinstance(node, ast.Call):
+        return _call(node, names)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        parts = _evaluate(node.value, names)  # name.split(".")[0]
+        index = node.slice.value
+        return parts[index] if isinstance(parts, tuple) and -len(parts) <= index < len(parts) else None
+    return None
+
+
+def _compare(op: ast.cmpop, left: Value, right: Value) -> Value:
+    if left is None or right is None:
+        return None
+    operations: dict[type, Callable[[Value, Value], bool]] = {
+        ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b,
+        ast.In: lambda a, b: a in b,  # type: ignore[operator]
+        ast.NotIn: lambda a, b: a not in b,  # type: ignore[operator]
+    }
+    operation = operations.get(type(op))
+    if operation is None or isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, (str, tuple)):
+        return None
+    if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, str) and not isinstance(left, str):
+        return None
+    return operation(left, right)
+
+
+def _call(node: ast.Call, names: dict[str, str]) -> Value:
+    func = node.func
+    if isinstance(func, ast.Name) and func.id in ("any", "all") and len(node.args) == 1:
+        generator = node.args[0]
+        if not (isinstance(generator, ast.GeneratorExp) and len(generator.generators) == 1):
+            return None
+        loop = generator.generators[0]
+        items = _evaluate(loop.iter, names)
+        if not isinstance(loop.target, ast.Name) or not isinstance(items, tuple) or loop.ifs:
+            return None
+        values = [_evaluate(generator.elt, {**names, loop.target.id: item}) for item in items]
+        if not all(isinstance(v, bool) for v in values):
+            return None
+        return any(values) if func.id == "any" else all(values)
+    if not isinstance(func, ast.Attribute):
+        return None
+    receiver = _evaluate(func.value, names)
+    arguments = [_evaluate(a, names) for a in node.args]
+    if not isinstance(receiver, str) or node.keywords or not all(isinstance(a, (str, tuple)) for a in arguments):
+        return None
+    if func.attr in ("startswith", "endswith") and len(arguments) == 1:
+        return getattr(receiver, func.attr)(arguments[0])
+    if func.attr == "split" and len(arguments) == 1 and isinstance(arguments[0], str) and arguments[0]:
+        return tuple(receiver.split(arguments[0]))
+    return None
