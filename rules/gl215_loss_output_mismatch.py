@@ -110,6 +110,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Confirmation
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
+from gradlint.source.names import dotted
 from gradlint.source.outputs import losses_of_models
 from gradlint.source.unit import SourceUnit
 
@@ -201,6 +202,12 @@ VALID = [
         "def step(x, y):\n    criterion(model(x), y).backward()\n",
         files=(("nets.py", "import torch.nn as nn\nclass Plain(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                 "        self.fc = nn.Linear(8, 4)\n    def forward(self, x):\n        return self.fc(x)\n"),),
+    ),
+    Valid(  # a helper that calls its loss on the model's output, handed the matching NLLLoss for log_softmax
+        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\n"
+        "def fit(loader, net, loss_fn):\n    for x, y in loader:\n        loss_fn(net(x), y).backward()\n\n"
+        "fit([], Net(), nn.NLLLoss())\n"
     ),
 ]
 INVALID = [
@@ -295,6 +302,14 @@ INVALID = [
         "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return F.cross_entropy(self(x), y)\n",
         line=11,
     ),
+    Invalid(  # the model and the loss meet inside a training helper the script hands them to
+        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n\n"
+        "def fit(loader, net, loss_fn, optimizer):\n    for x, y in loader:\n        pred = net(x)\n"
+        "        loss = loss_fn(pred, y)\n        loss.backward()\n\n"
+        "model = Net()\ncriterion = nn.CrossEntropyLoss()\nfit([], model, criterion, None)\n",
+        line=21,
+    ),
 ]
 
 
@@ -311,13 +326,19 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         if what is None or key in reported:
             continue
         reported.add(key)
-        if activation.path is None and not link.handed:  # the model is in this file: point at its activation
+        if link.through is not None:  # point at the call that hands the model to the helper
+            span = unit.span(link.call)
+            fed = (f"this line hands it to `{dotted(link.call.func)}` ({link.through.where}), which feeds it to "
+                   f"{link.loss}")
+        elif activation.path is None and not link.handed:  # the model is in this file: point at its activation
             span, fed = unit.span(activation.node), f"line {link.call.lineno} feeds it to {link.loss}"
         else:  # point at the line of this file that links the two
             span = unit.span(link.call)
             fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
                    else f"this line feeds it to {link.loss}")
-        notes = ([f"{activation.path}:{activation.node.lineno}"] if activation.path else []) + activation.notes
+        shown = (f"{activation.path}:{activation.node.lineno}" if activation.path
+                 else f"line {activation.node.lineno}" if link.through is not None else None)
+        notes = ([shown] if shown else []) + activation.notes
         where = f" ({'; '.join(notes)})" if notes else ""
         yield Report(
             span,

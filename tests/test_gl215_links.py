@@ -149,3 +149,46 @@ def test_a_name_bound_to_either_of_two_classes_names_both(tmp_path: Path) -> Non
                                "else:\n    d = Small()\naux = nn.NLLLoss()\nreal, cls = d(x)\nloss = aux(cls, y)\n")
     assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
     assert "element 1 of the tuple Large's forward returns (nets.py:16; Small's too, nets.py:8)" in findings[0].message
+
+
+# held-out round 4 (/work/heldout21, a course's CNN tutorial) shaped these: the script hands
+# the model and the loss to a training helper of the model's own module, which links them
+
+HELPER = """
+
+class Probs(nn.Module):
+    def forward(self, x):
+        return x.softmax(-1)
+
+
+def train(loader, model, loss_fn, optimizer):
+    for x, y in loader:
+        pred = model(x)
+        loss = loss_fn(pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def evaluate(loader, model):
+    criterion = nn.NLLLoss()
+    return sum(criterion(model(x)[0], y) for x, y in loader)
+"""
+
+
+def test_a_helper_of_an_imported_module_that_calls_the_loss_on_the_model(tmp_path: Path) -> None:
+    (tmp_path / "nets.py").write_text(NETS + HELPER)
+    findings = _lint(tmp_path, "import torch\nimport torch.nn as nn\nimport nets\n\nmodel = nets.Probs()\n"
+                               "loss_fn = nn.CrossEntropyLoss()\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+                               "nets.train([], model, loss_fn, opt)\nnets.evaluate([], nets.Net())\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 8), ("GL215", 9)]
+    assert ("this line hands it to `nets.train` (nets.py:19), which feeds it to CrossEntropyLoss"
+            in findings[0].message)
+    assert "hands it to `nets.evaluate` (nets.py:27), which feeds it to NLLLoss" in findings[1].message
+
+
+def test_a_helper_handed_a_loss_that_expects_probabilities_is_quiet(tmp_path: Path) -> None:
+    (tmp_path / "nets.py").write_text(NETS + HELPER)
+    findings = _lint(tmp_path, "import torch.nn as nn\nfrom nets import Net, train\n\n"
+                               "train([], Net(), nn.KLDivLoss(), None)\n")
+    assert findings == []

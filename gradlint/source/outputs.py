@@ -16,23 +16,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.endings import Ending, FinalActivation, file_endings, imported_classes, own_nodes, sequential_activation
+from gradlint.source.endings import Ending, FinalActivation, file_endings, imported_classes, sequential_activation
+from gradlint.source.loss_helpers import LossHelper, argument, file_helpers, imported_helpers
+from gradlint.source.output_flow import (LOSSES, MOVES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
+                                         own_calls)
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
-
-# qualified loss -> what it expects of its first argument
-LOSSES = {
-    "torch.nn.CrossEntropyLoss": "CrossEntropyLoss", "torch.nn.functional.cross_entropy": "F.cross_entropy",
-    "torch.nn.NLLLoss": "NLLLoss", "torch.nn.functional.nll_loss": "F.nll_loss",
-    "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
-    "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
-}
-_MOVES = {"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_"}
-_SELF_CALLS = ("", ".forward", ".__call__")  # self(x), self.forward(x), self.__call__(x)
-
-# what a name or expression holds: a model's ending and which of its outputs (None: all)
-Output = tuple[Ending, Optional[int]]
 
 
 @dataclass
@@ -43,6 +33,7 @@ class LossOfModel:
     loss: str  # e.g. CrossEntropyLoss
     call: ast.Call
     handed: bool = False  # the call hands the loss to the model, which calls it on its output
+    through: Optional[LossHelper] = None  # the call hands the model (and the loss) to a helper that links them
 
 
 def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
@@ -93,16 +84,18 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         owner = owners.get(id(function))
         if owner is not None and owner.name in by_class and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             own = function.args.args[0].arg if function.args.args else "self"
-            visible.update((own + suffix, by_class[owner.name]) for suffix in _SELF_CALLS)
-        assigned = _model_outputs(function, visible)
-        for call in _own_calls(function):
-            loss = _loss_of(call, names, losses)
+            visible.update((own + suffix, by_class[owner.name]) for suffix in SELF_CALLS)
+        assigned = model_outputs(function, visible)
+        for call in own_calls(function):
+            loss = loss_of(call, names, losses)
             if loss is None or not call.args:
                 continue
-            activation = _activation_of(_output_of(call.args[0], visible, assigned))
+            activation = activation_of(output_of(call.args[0], visible, assigned))
             if activation is not None:
                 found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
+    if models or by_class:
+        found.extend(_through_helpers(unit, models, by_class, names, losses))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
@@ -130,6 +123,50 @@ def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[st
     return found
 
 
+def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
+                     names: dict[int, str], losses: dict[str, str]) -> list[LossOfModel]:
+    """``train(loader, model, criterion, opt)`` where ``train`` (of the file or a project
+    module) calls its loss parameter on its model parameter's output."""
+    tree = unit.tree
+    assert tree is not None
+    helpers = file_helpers(tree, names)
+    if Path(unit.path).is_file():
+        helpers.update((name, h) for name, h in imported_helpers(tree, unit.text, Path(unit.path)).items() if name not in helpers)
+    if not helpers:
+        return []
+    aliases = collect_aliases(tree)
+    found = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        helper = helpers.get(dotted(call.func) or "")
+        if helper is None:
+            continue
+        passed = argument(call, helper.model)
+        if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
+            ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
+        else:
+            ending = models.get(dotted(passed) or "") if passed is not None else None
+        activation = ending.get(helper.position) if ending else None
+        if activation is None:
+            continue
+        if isinstance(helper.loss, str):
+            loss: Optional[str] = helper.loss
+        else:
+            loss = _loss_passed(argument(call, helper.loss), names, losses, aliases)
+        if loss is not None:
+            found.append(LossOfModel(activation, loss, call, through=helper))
+    return found
+
+
+def _loss_passed(given: Optional[ast.expr], names: dict[int, str], losses: dict[str, str],
+                 aliases: dict[str, str]) -> Optional[str]:
+    """The loss an argument is: ``nn.CrossEntropyLoss()``, ``criterion``, ``F.cross_entropy``."""
+    if given is None:
+        return None
+    if isinstance(given, ast.Call):
+        return LOSSES.get(names.get(id(given), ""))
+    return losses.get(dotted(given) or "") or LOSSES.get(str(qualify(given, aliases)))
+
+
 def _setter_attribute(cls: ast.ClassDef, method: str) -> Optional[str]:
     """The attribute ``method`` stores its one parameter in: ``self.loss_op = loss_op``."""
     function = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == method), None)
@@ -150,52 +187,15 @@ def _fed_outputs(cls: ast.ClassDef, ending: Ending) -> dict[str, FinalActivation
         if not isinstance(function, ast.FunctionDef) or not function.args.args:
             continue
         own = function.args.args[0].arg
-        visible = {own + suffix: ending for suffix in _SELF_CALLS}
-        assigned = _model_outputs(function, visible)
-        for call in _own_calls(function):
+        visible = {own + suffix: ending for suffix in SELF_CALLS}
+        assigned = model_outputs(function, visible)
+        for call in own_calls(function):
             callee = dotted(call.func) or ""
             if callee.startswith(own + ".") and call.args:
-                activation = _activation_of(_output_of(call.args[0], visible, assigned))
+                activation = activation_of(output_of(call.args[0], visible, assigned))
                 if activation is not None:
                     fed.setdefault(callee[len(own) + 1:], activation)
     return fed
-
-
-def _activation_of(output: Optional[Output]) -> Optional[FinalActivation]:
-    if output is None:
-        return None
-    ending, position = output
-    return ending.get(position)
-
-
-def _loss_of(call: ast.Call, names: dict[int, str], losses: dict[str, str]) -> Optional[str]:
-    qualified = names.get(id(call))
-    if qualified in LOSSES:
-        return LOSSES[qualified]
-    if isinstance(call.func, ast.Call) and names.get(id(call.func)) in LOSSES:  # nn.CrossEntropyLoss()(out, y)
-        return LOSSES[names[id(call.func)]]
-    name = dotted(call.func)
-    return losses.get(name) if name else None
-
-
-def _output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Output]) -> Optional[Output]:
-    """The model output ``node`` is: ``model(x)``, ``model(x).squeeze(1)``, ``model(x)[1]``,
-    or a name assigned one."""
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
-        inner = _output_of(node.value, models, assigned)
-        if inner is None or inner[1] is not None:
-            return None
-        return inner[0], node.slice.value
-    if isinstance(node, ast.Call):
-        callee = dotted(node.func)
-        if callee in models:
-            return _called(models[callee], node), None
-        if not isinstance(node.func, ast.Attribute):
-            return None
-        return _output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
-    if isinstance(node, ast.Name):
-        return assigned.get(node.id)
-    return None
 
 
 def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
@@ -213,50 +213,8 @@ def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
     return merged
 
 
-def _called(ending: Ending, call: ast.Call) -> Ending:
-    """The outputs a call takes: an output read on the path of default arguments is dropped
-    when the call passes one of them (``model(x, reconstruct=True)``)."""
-    keywords = {k.arg for k in call.keywords}
-    unpacked = None in keywords or any(isinstance(arg, ast.Starred) for arg in call.args)
-
-    def passed(index: int, name: str) -> bool:
-        return unpacked or name in keywords or len(call.args) > index
-
-    return {key: activation for key, activation in ending.items()
-            if not any(passed(index, name) for index, name in activation.unless)}
-
-
-def _model_outputs(function: ast.AST, models: dict[str, Ending]) -> dict[str, Output]:
-    """Names this function (or module) assigns a model's output (or one element of it) to, and only that."""
-    outputs: dict[str, Output] = {}
-    other: set[str] = set()
-    for node in own_nodes(function):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            output = _output_of(node.value, models, {})
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    if output is None:
-                        other.add(target.id)
-                    else:
-                        outputs[target.id] = output
-                elif isinstance(target, ast.Tuple):  # validity, label = disc(x)
-                    for index, element in enumerate(target.elts):
-                        if not isinstance(element, ast.Name):
-                            continue
-                        if output is None or output[1] is not None or any(isinstance(e, ast.Starred) for e in target.elts):
-                            other.add(element.id)
-                        else:
-                            outputs[element.id] = (output[0], index)
-    return {name: out for name, out in outputs.items() if name not in other}
-
-
-def _own_calls(function: ast.AST) -> list[ast.Call]:
-    return [node for node in own_nodes(function) if isinstance(node, ast.Call)]
-
-
 def _unwrap_moves(node: ast.AST) -> ast.AST:
     """``Net().to(device).float()`` -> ``Net()``."""
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MOVES:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MOVES:
         node = node.func.value
     return node

@@ -1,0 +1,105 @@
+"""How a model's output flows to a loss inside one function (GL215): the names that hold
+an output (``out = model(x)``, ``validity, label = disc(x)``), the output an expression is
+(``model(x).squeeze(1)``, ``out[1]``), and the loss a call is. Shared by the links a file
+makes itself (:mod:`gradlint.source.outputs`) and those it makes through a helper function
+(:mod:`gradlint.source.loss_helpers`)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.endings import Ending, FinalActivation, own_nodes
+from gradlint.source.names import dotted
+
+# qualified loss -> what it expects of its first argument
+LOSSES = {
+    "torch.nn.CrossEntropyLoss": "CrossEntropyLoss", "torch.nn.functional.cross_entropy": "F.cross_entropy",
+    "torch.nn.NLLLoss": "NLLLoss", "torch.nn.functional.nll_loss": "F.nll_loss",
+    "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
+    "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
+}
+MOVES = {"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_"}
+SELF_CALLS = ("", ".forward", ".__call__")  # self(x), self.forward(x), self.__call__(x)
+
+# what a name or expression holds: a model's ending and which of its outputs (None: all)
+Output = tuple[Ending, Optional[int]]
+
+
+def activation_of(output: Optional[Output]) -> Optional[FinalActivation]:
+    if output is None:
+        return None
+    ending, position = output
+    return ending.get(position)
+
+
+def loss_of(call: ast.Call, names: dict[int, str], losses: dict[str, str]) -> Optional[str]:
+    qualified = names.get(id(call))
+    if qualified in LOSSES:
+        return LOSSES[qualified]
+    if isinstance(call.func, ast.Call) and names.get(id(call.func)) in LOSSES:  # nn.CrossEntropyLoss()(out, y)
+        return LOSSES[names[id(call.func)]]
+    name = dotted(call.func)
+    return losses.get(name) if name else None
+
+
+def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Output]) -> Optional[Output]:
+    """The model output ``node`` is: ``model(x)``, ``model(x).squeeze(1)``, ``model(x)[1]``,
+    or a name assigned one."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
+        inner = output_of(node.value, models, assigned)
+        if inner is None or inner[1] is not None:
+            return None
+        return inner[0], node.slice.value
+    if isinstance(node, ast.Call):
+        callee = dotted(node.func)
+        if callee in models:
+            return called(models[callee], node), None
+        if not isinstance(node.func, ast.Attribute):
+            return None
+        return output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
+    if isinstance(node, ast.Name):
+        return assigned.get(node.id)
+    return None
+
+
+def called(ending: Ending, call: ast.Call) -> Ending:
+    """The outputs a call takes: an output read on the path of default arguments is dropped
+    when the call passes one of them (``model(x, reconstruct=True)``)."""
+    keywords = {k.arg for k in call.keywords}
+    unpacked = None in keywords or any(isinstance(arg, ast.Starred) for arg in call.args)
+
+    def passed(index: int, name: str) -> bool:
+        return unpacked or name in keywords or len(call.args) > index
+
+    return {key: activation for key, activation in ending.items()
+            if not any(passed(index, name) for index, name in activation.unless)}
+
+
+def model_outputs(function: ast.AST, models: dict[str, Ending]) -> dict[str, Output]:
+    """Names this function (or module) assigns a model's output (or one element of it) to, and only that."""
+    outputs: dict[str, Output] = {}
+    other: set[str] = set()
+    for node in own_nodes(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            output = output_of(node.value, models, {})
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    if output is None:
+                        other.add(target.id)
+                    else:
+                        outputs[target.id] = output
+                elif isinstance(target, ast.Tuple):  # validity, label = disc(x)
+                    for index, element in enumerate(target.elts):
+                        if not isinstance(element, ast.Name):
+                            continue
+                        if output is None or output[1] is not None or any(isinstance(e, ast.Starred) for e in target.elts):
+                            other.add(element.id)
+                        else:
+                            outputs[element.id] = (output[0], index)
+    return {name: out for name, out in outputs.items() if name not in other}
+
+
+def own_calls(function: ast.AST) -> list[ast.Call]:
+    return [node for node in own_nodes(function) if isinstance(node, ast.Call)]
