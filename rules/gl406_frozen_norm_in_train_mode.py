@@ -388,7 +388,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
     else:
-        where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)" if train.written else "")
+        where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
+                                                  if train.written and train.written != train.target else "")
     parts = _unfrozen_parts(norms, target) + _unfrozen_parts(norms, freeze.target) * (freeze.target != target)
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"

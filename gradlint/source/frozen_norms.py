@@ -98,6 +98,7 @@ class _Collector:
     def __init__(self, frames: FileFrames) -> None:
         self.frames = frames
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
+        self.unfrozen_at: dict[str, list[ast.AST]] = {}  # where each target was made trainable
 
     def collect(self) -> FileNorms:
         for frame in self.frames.frames:
@@ -111,7 +112,24 @@ class _Collector:
         self._through_helpers()
         self._through_freezing_helpers()
         self._through_self_attributes()
+        self._drop_unfreezes_before_freezes()
         return self.norms
+
+    def _drop_unfreezes_before_freezes(self) -> None:
+        """``for p in model.parameters(): p.requires_grad = True`` and then, in the same
+        function, ``for p in model.backbone.parameters(): p.requires_grad = False``: a reset
+        before the freeze, not a freeze undone."""
+        kinds = self.frames.kinds
+        for target, nodes in self.unfrozen_at.items():
+            freezes = [f for f in self.norms.freezes
+                       if related(f.target, target) and f.how in ("requires_grad", "requires_grad_")]
+            if freezes and all(kinds.frame_of(n) is kinds.frame_of(f.node) and getattr(n, "lineno", 0) < f.node.lineno
+                               for n in nodes for f in freezes):
+                self.norms.unfrozen.discard(target)
+
+    def _unfreeze(self, target: str, node: ast.AST) -> None:
+        self.norms.unfrozen.add(target)
+        self.unfrozen_at.setdefault(target, []).append(node)
 
     def _calls_by_name(self) -> dict[str, list[ast.Call]]:
         """``helper(...)`` calls of the file, by the plain name called."""
@@ -181,7 +199,7 @@ class _Collector:
             for call in calls.get(frame.name, []):
                 passed = argument(call, params.index(root), root)
                 name = dotted(passed) if passed is not None else None
-                if name and name != root:
+                if name:  # also under the same name: the helper's own frame is not the caller's
                     target = f"{name}.{rest}" if rest else name
                     self.norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target))
 
@@ -218,7 +236,7 @@ class _Collector:
             if value is False:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
-                self.norms.unfrozen.add(owner)
+                self._unfreeze(owner, loop)
 
     def _named_parameter_loop(self, loop: ast.For | ast.AsyncFor, owner: str) -> None:
         """``for name, p in model.named_parameters(): if "fc" not in name: p.requires_grad = False``:
@@ -251,7 +269,8 @@ class _Collector:
         if heads is None:
             return
         self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
-        self.norms.unfrozen.update(f"{owner}.{head}" for head in heads)
+        for head in heads:
+            self._unfreeze(f"{owner}.{head}", loop)
 
     def _no_grad(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.With, ast.AsyncWith))
@@ -285,7 +304,7 @@ class _Collector:
             if _false(flag):
                 self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             elif flag is None or _true(flag):
-                self.norms.unfrozen.add(receiver)
+                self._unfreeze(receiver, call)
         elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1:
             train = func.attr == "train" and not _false(flag)
             if func.attr == "eval" and call.args:

@@ -148,4 +148,20 @@ optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
 """ + _LOOP,
         line=7,
     ),
+    Invalid(  # every parameter made trainable first, then the backbone frozen behind a flag (held-out round 5)
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.segmentation.deeplabv3_resnet50(weights=None, num_classes=3)
+for p in model.parameters():
+    p.requires_grad = True
+if args.freeze_backbone:
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+""" + _LOOP.replace("model(x)", "model(x)['out']"),
+        line=10,
+    ),
 ]
