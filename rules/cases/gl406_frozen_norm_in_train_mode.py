@@ -164,4 +164,29 @@ optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad]
 """ + _LOOP.replace("model(x)", "model(x)['out']"),
         line=10,
     ),
+    Invalid(  # the model is handed to a training function whose parameter has the same name (held-out round 5)
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+
+def main():
+    model = models.resnet18(weights="DEFAULT")
+    model.requires_grad_(False)
+    model.fc = nn.Linear(512, 4)
+    optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.01)
+    train_model(model, optimizer, [])
+
+
+def train_model(model, optimizer, loader):
+    for epoch in range(3):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+""",
+        line=9,
+    ),
 ]
