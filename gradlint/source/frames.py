@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, TypeVar, Union
 
 from gradlint.source.modules import ModuleKinds, frame_nodes
+from gradlint.source.star_imports import star_aliases
 from gradlint.source.names import Names, classify, dotted
 from gradlint.source.unit import SourceUnit
 
@@ -114,7 +115,7 @@ class FileFrames:
     def __init__(self, unit: SourceUnit) -> None:
         assert unit.tree is not None
         self.unit = unit
-        self.names = Names(unit.tree)
+        self.names = Names(unit.tree, star_aliases(unit.tree, unit.path))
         self.kinds = ModuleKinds(unit.tree, self.names)
         self.parents: dict[ast.AST, ast.AST] = {
             child: parent for parent in ast.walk(unit.tree) for child in ast.iter_child_nodes(parent)

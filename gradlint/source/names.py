@@ -92,8 +92,9 @@ def classify(callee: Optional[str]) -> Optional[str]:
 class Names:
     """Resolves names of one file: import aliases and assignment bindings."""
 
-    def __init__(self, tree: ast.Module) -> None:
-        self.aliases = collect_aliases(tree)
+    def __init__(self, tree: ast.Module, inherited: Optional[dict[str, str]] = None) -> None:
+        # inherited: what star imports of project modules bind (see source/star_imports.py)
+        self.aliases = {**(inherited or {}), **collect_aliases(tree)}
         self.bindings: dict[str, Binding] = {}
         for node in ast.walk(tree):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
