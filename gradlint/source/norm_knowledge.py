@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from gradlint.source.frames import FileFrames
 from gradlint.source.names import dotted
@@ -49,15 +49,17 @@ class NormKnowledge:
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 frame = frames.kinds.frame_of(node)
-                for target in targets:
+                for target, value in _pairs(targets, node.value):
                     name = dotted(target)
                     if name is not None:
-                        self.bindings.setdefault(name, []).append(node.value)
-                        self.scoped.setdefault(frame, {}).setdefault(name, []).append(node.value)
+                        self.bindings.setdefault(name, []).append(value)
+                        self.scoped.setdefault(frame, {}).setdefault(name, []).append(value)
         self._scope: Optional[ast.AST] = None
         self._busy: set[str] = set()
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
+        self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
+        self._assigned_in: dict[int, ast.AST] = {}  # a class attribute's value -> the method assigning it
 
     def local_bn_names(self) -> set[str]:
         """Names the file imports from project-local modules (next to it or a few folders up)
@@ -101,15 +103,37 @@ class NormKnowledge:
                 values = self._bound(".".join(parts[:cut]))
                 if values:
                     return self._path(values, parts[cut:], depth)
+                if ".".join(parts[:cut]) in self.imported_bn:  # built in the module it is imported from
+                    return cut == len(parts) or parts[cut] not in HEAD_NAMES
             return False
         finally:
             self._busy.discard(name)
 
     def _path(self, values: list[ast.expr], rest: list[str], depth: int) -> bool:
-        return any(self._value_path(value, rest, depth) for value in values)
+        return any(self._scoped_value_path(value, rest, depth) for value in values)
+
+    def _scoped_value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool:
+        """A class attribute's value is read in the method that assigns it (``modules`` in
+        ``self.trunk = nn.Sequential(*modules)`` is a local of ``__init__``)."""
+        method = self._assigned_in.get(id(value))
+        if method is None:
+            return self._value_path(value, rest, depth)
+        scope, self._scope = self._scope, method
+        try:
+            return self._value_path(value, rest, depth)
+        finally:
+            self._scope = scope
 
     def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool:
         value = unwrap(value)
+        if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice) and not rest:
+            # model.features[:10], list(m.children())[:-1]
+            return self._value_path(value.value, [], depth + 1)
+        if (isinstance(value, ast.Call) and not rest and (
+                isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1
+                or isinstance(value.func, ast.Attribute) and value.func.attr in ("children", "modules"))):
+            # list(resnet.children()): the layers of a model with BatchNorm hold it
+            return self._value_path(value.args[0] if isinstance(value.func, ast.Name) else value.func.value, [], depth + 1)
         if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):  # Model().encoder
             return self._value_path(value.value, [value.attr, *rest], depth + 1)
         if isinstance(value, ast.Name) or isinstance(value, ast.Attribute):
@@ -140,8 +164,13 @@ class NormKnowledge:
         if callee in ("timm.create_model", "timm.models.create_model") and value.args:
             first = value.args[0]
             return isinstance(first, ast.Constant) and isinstance(first.value, str) and bool(_TIMM_BN.match(first.value))
+        if callee == "torch.hub.load" and len(value.args) >= 2:  # torch.hub.load("pytorch/vision", "resnet50")
+            repo, model = (arg.value if isinstance(arg, ast.Constant) else None for arg in value.args[:2])
+            return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
+                    and bool(_TV_BN.match(f"torchvision.models.{model}")))
         if callee == "torch.nn.Sequential" and not rest:
-            return any(self._value_path(arg, [], depth + 1) for arg in value.args)
+            return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
+                       for arg in value.args)
         return False
 
     def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
@@ -163,9 +192,9 @@ class NormKnowledge:
         for node in ast.walk(cls):
             if not isinstance(node, ast.Assign):
                 continue
-            for target in node.targets:
+            for target, assigned in _pairs(node.targets, node.value):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
-                    value = unwrap(node.value)
+                    value = unwrap(assigned)
                     if isinstance(value, ast.Name) and value.id in params:
                         passed = argument(built, params.index(value.id), value.id) if built is not None else None
                         found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)
@@ -174,7 +203,10 @@ class NormKnowledge:
                         # ``self.model = model`` with a local ``model = resnet18()`` of the method
                         found.extend(self.scoped.get(method, {}).get(value.id, []) or [node.value])
                     else:
-                        found.append(node.value)
+                        found.append(assigned)
+                        method = self.frames.kinds.frame_of(node)
+                        if method is not None:
+                            self._assigned_in[id(assigned)] = method
         return found
 
     def _arguments_anywhere(self, cls: ast.ClassDef, index: int, keyword: str) -> list[ast.expr]:
@@ -184,6 +216,21 @@ class NormKnowledge:
         return [arg for node in ast.walk(tree) if isinstance(node, ast.Call)
                 and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
                 for arg in [argument(node, index, keyword)] if arg is not None]
+
+
+def _pairs(targets: Sequence[ast.expr], value: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
+    """Each name an assignment binds, with what it gets: ``a, b = x, y`` pairs them; ``model,
+    size = build()`` gives each the call (the model is one of its results)."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    for target in targets:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+                pairs.extend(zip(target.elts, value.elts))
+            elif isinstance(value, ast.Call):
+                pairs.extend((element, value) for element in target.elts)
+        else:
+            pairs.append((target, value))
+    return pairs
 
 
 def _builds_bn(qualified: str) -> bool:
