@@ -105,6 +105,7 @@ from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
+from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related, unwrapped
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
@@ -125,6 +126,8 @@ _HOW = {
     "no_grad": "it runs under torch.no_grad() here and no optimiser takes its parameters",
     "optimizer": "only {part} is optimised here, so the rest never changes",
     "factory": "`{function}` ({where}) returns it with its parameters frozen",
+    "imported": "it is frozen where it is built ({where}) and imported here",
+    "factory_no_grad": "`{function}` builds it and runs it under torch.no_grad() in forward ({where})",
 }
 
 _LOOP = """
@@ -277,19 +280,36 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             # a training function of another file was read there: nothing here puts it back
             left = [t for t in _train_calls(norms, freeze, target)
                     if t.via or not (put_back(norms, t, target) or _mode_chosen_with_freeze(norms, freeze, t, target))]
+            if not left and freeze.how in ("requires_grad", "requires_grad_", "no_grad"):
+                used = run_in_default_mode(norms, target)
+                if used is not None:  # never put in eval mode: it is in train mode since it was built
+                    left = [ModeCall(target, True, used, norms.frames._statement_of(used),
+                                     norms.frames.kinds.frame_of(used) or norms.frames.frames[0].node, implicit=True)]
             if left:
                 found.append((freeze, target, left))
                 break
     # one finding per frozen module: the most specific name (``model.backbone`` frozen and
     # only ``model.head`` optimised are one problem), at its first freeze
-    reported: list[str] = []
+    # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
+    # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
+    reported: list[tuple[str, Optional[str]]] = []
     for freeze, target, left in found:
-        if any(related(target, r) for r in reported):
+        source = _factory(freeze)
+        if any(related(target, r) and _same_model(source, s) for r, s in reported):
             continue
-        if any(t != target and holds(target, t) for _, t, _ in found):
+        if any(t != target and holds(target, t) and _same_model(_factory(f), source) for f, t, _ in found):
             continue
-        reported.append(target)
+        reported.append((target, source))
         yield _report(norms, freeze, target, left)
+
+
+def _same_model(factory: Optional[str], other: Optional[str]) -> bool:
+    """Two freezes of one name freeze the same model unless two factories built it."""
+    return factory is None or other is None or factory == other
+
+
+def _factory(freeze: Freeze) -> Optional[str]:
+    return freeze.via.function if freeze.how.startswith("factory") and freeze.via else None
 
 
 def _targets(norms: FileNorms, freeze: Freeze) -> list[str]:
@@ -384,6 +404,12 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     made = freeze.via
     how = _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                   where=made.where if made else "")
+    if train.implicit:
+        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
+                      f"`{target}` has BatchNorm layers and {how}, but nothing puts it in eval mode: a module is built "
+                      f"in train mode, so running it on line {train.call.lineno} in the training loop updates its running "
+                      f"mean/variance with every batch and the frozen features drift; call `{target}.eval()` once it is "
+                      f"built (and again after any `train()` of a model holding it)")
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")

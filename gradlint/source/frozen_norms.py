@@ -68,6 +68,7 @@ class ModeCall:
     frame: ast.AST
     written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
     via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
+    implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
 
     @property
     def receiver(self) -> str:
@@ -105,8 +106,9 @@ class _Collector:
             self._frame(frame.node)
         tree = self.frames.unit.tree
         assert tree is not None
-        for node in ast.walk(tree):  # a train() override that puts (part of) the model in eval mode
-            if isinstance(node, ast.FunctionDef) and node.name == "train" and _calls_eval(node):
+        for cls in ast.walk(tree):  # a train() override that puts (part of) the model in eval mode
+            if isinstance(cls, ast.ClassDef) and any(isinstance(node, ast.FunctionDef) and node.name == "train"
+                                                     and _calls_eval(node) for node in cls.body):
                 self.norms.bn_kept_in_eval = True
         self._optimisers()
         self._through_helpers()
@@ -178,9 +180,13 @@ class _Collector:
             if root == "self" or method is None or kinds.class_of(freeze.node) is None:
                 continue
             for node in ast.walk(method):
-                if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == root
-                        and len(node.targets) == 1 and (target := dotted(node.targets[0]) or "").startswith("self.")):
-                    self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_))
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and (target := dotted(node.targets[0]) or "").startswith("self.")):
+                    if isinstance(node.value, ast.Name) and node.value.id == root:
+                        self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_))
+                    elif not rest and node.lineno > freeze.node.lineno and _layers_of(node.value, root, method):
+                        # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
+                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_))
 
     def _through_helpers(self) -> None:
         """``def train_epoch(net): net.train()`` called as ``train_epoch(model)``: the mode
@@ -305,12 +311,21 @@ class _Collector:
                 self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             elif flag is None or _true(flag):
                 self._unfreeze(receiver, call)
-        elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1:
+        elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1 and not self._plain_object(receiver):
             train = func.attr == "train" and not _false(flag)
             if func.attr == "eval" and call.args:
                 return
             stmt = self.frames._statement_of(call)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
+
+    def _plain_object(self, name: str) -> bool:
+        """``trainer.train()`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of
+        the file that is no ``nn.Module``: a method of its own, not a mode switch."""
+        kinds = self.frames.kinds
+        assert self.norms.knowledge is not None
+        values = [unwrap(v) for v in self.norms.knowledge.bindings.get(name, [])]
+        return bool(values) and all(isinstance(v, ast.Call) and (short := (dotted(v.func) or "").rsplit(".", 1)[-1])
+                                    in kinds.classes and short not in kinds.module_classes for v in values)
 
     def _optimisers(self) -> None:
         for frame in self.frames.frames:
@@ -332,6 +347,31 @@ def _only_parameters_of(call: ast.Call, owner: str) -> bool:
     first = call.args[0] if call.args else None
     return (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
             and first.func.attr == "parameters" and dotted(first.func.value) == owner)
+
+
+def _layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bool:
+    """Whether ``value`` is built from ``root``'s own layers: ``nn.Sequential(*list(
+    root.children())[:-1])``, also through a name of ``method`` bound to the list."""
+    if depth > 8:
+        return False
+    if isinstance(value, ast.Starred):
+        return _layers_of(value.value, root, method, depth + 1)
+    if isinstance(value, ast.Subscript):
+        return _layers_of(value.value, root, method, depth + 1)
+    if isinstance(value, ast.Name):
+        bound = [node.value for node in ast.walk(method) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)]
+        return len(bound) == 1 and _layers_of(bound[0], root, method, depth + 1)
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr in ("children", "modules") and dotted(func.value) == root:
+        return True
+    if isinstance(func, ast.Name) and func.id in ("list", "tuple") and len(value.args) == 1:
+        return _layers_of(value.args[0], root, method, depth + 1)
+    if (dotted(func) or "").endswith("Sequential") and value.args:
+        return all(_layers_of(arg, root, method, depth + 1) for arg in value.args)
+    return False
 
 
 def _requires_grad_value(stmt: ast.stmt, var: str) -> Optional[bool]:

@@ -40,6 +40,17 @@ class FreezingFactory:
     how: str  # the freeze's Freeze.how
     guard: Optional[Guard] = None
     origin: Optional[Origin] = None  # a chained factory: the freeze it passes on
+    position: Optional[int] = None  # ``return model, size``: the element of the tuple it returns
+
+
+@dataclass(frozen=True)
+class FrozenInstance:
+    """A module-level model of a project module, frozen there (``model = densenet121(...)``,
+    ``for p in model.parameters(): ...``), which a script imports and trains."""
+
+    name: str
+    rest: str  # the frozen part: "" or ".features"
+    line: int  # the freeze
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,8 @@ def chain(tree: ast.Module, path: str, factories: Known,
     """The module-level functions of ``tree`` (the file at ``path``) that pass on what a
     known factory builds or hand a parameter to a known training function."""
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+    inits = {node.name: init for node in tree.body if isinstance(node, ast.ClassDef)
+             for init in node.body if isinstance(init, ast.FunctionDef) and init.name == "__init__"}
     factories, trainers = dict(factories), dict(trainers)
     new_factories: list[FreezingFactory] = []
     new_trainers: list[TrainingFunction] = []
@@ -82,9 +95,33 @@ def chain(tree: ast.Module, path: str, factories: Known,
                     trainers[function.name] = (trainer, path)
                     new_trainers.append(trainer)
                     grew = True
+        for name, init in inits.items():
+            if name not in factories:
+                factory = _holding_class(name, init, factories)
+                if factory is not None:
+                    factories[name] = (factory, path)
+                    new_factories.append(factory)
+                    grew = True
         if not grew:
             break
     return new_factories, new_trainers
+
+
+def _holding_class(name: str, init: ast.FunctionDef, factories: Known) -> Optional[FreezingFactory]:
+    """``class Captioner(nn.Module): def __init__(self): self.encoder = FrozenEncoder()``: a
+    class whose ``__init__`` keeps what a freezing class or factory builds freezes that part."""
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and (target := dotted(node.targets[0]) or "").startswith("self.") and target.count(".") == 1):
+            continue
+        built = unwrap(node.value)
+        if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
+            continue
+        inner, inner_path = factories[callee]
+        if inner.guard is None and inner.position is None:
+            return FreezingFactory(name, target[len("self"):] + inner.rest, node.lineno, inner.how, None,
+                                   inner.origin or Origin(inner.function, inner_path, inner.line))
+    return None
 
 
 def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Module) -> Optional[FreezingFactory]:
@@ -94,25 +131,44 @@ def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Mo
     for node in ast.walk(function):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
-        value = unwrap(node.value)
-        values = _assigned(function, value.id) if isinstance(value, ast.Name) else [(value, node.lineno)]
-        for built, line in values:
-            built = unwrap(built)
-            if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
-                continue
-            inner, inner_path = factories[callee]
-            guard: Optional[Guard] = None
-            if inner.guard is not None:
-                index, name, default = inner.guard
-                passed = argument(built, index, name)
-                flag = default if passed is None else flag_value(passed, function, tree)
-                if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
-                    at, its_default = parameter_default(function, flag)
-                    guard = (at, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
-                elif flag is not True:
-                    continue  # this call does not ask it to freeze (or may not)
-            return FreezingFactory(function.name, inner.rest, line, inner.how, guard,
-                                   inner.origin or Origin(inner.function, inner_path, inner.line))
+        for position, returned in returned_elements(node.value):
+            factory = _factory_of(function, returned, position, node.lineno, factories, tree)
+            if factory is not None:
+                return factory
+    return None
+
+
+def returned_elements(value: ast.expr) -> list[tuple[Optional[int], ast.expr]]:
+    """``return model`` -> [(None, model)]; ``return model, size`` -> [(0, model), (1, size)]."""
+    value = unwrap(value)
+    if isinstance(value, ast.Tuple):
+        return [(index, unwrap(element)) for index, element in enumerate(value.elts)]
+    return [(None, value)]
+
+
+def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[int], line: int, factories: Known,
+                tree: ast.Module) -> Optional[FreezingFactory]:
+    """The factory ``function`` is when it returns ``value`` (at ``position`` of its tuple)."""
+    values = _assigned(function, value.id) if isinstance(value, ast.Name) else [(value, line)]
+    for built, at in values:
+        built = unwrap(built)
+        if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
+            continue
+        inner, inner_path = factories[callee]
+        if inner.position is not None:
+            continue  # a tuple element of a tuple: not followed
+        guard: Optional[Guard] = None
+        if inner.guard is not None:
+            index, name, default = inner.guard
+            passed = argument(built, index, name)
+            flag = default if passed is None else flag_value(passed, function, tree)
+            if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
+                place, its_default = parameter_default(function, flag)
+                guard = (place, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
+            elif flag is not True:
+                continue  # this call does not ask it to freeze (or may not)
+        return FreezingFactory(function.name, inner.rest, at, inner.how, guard,
+                               inner.origin or Origin(inner.function, inner_path, inner.line), position)
     return None
 
 

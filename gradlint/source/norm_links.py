@@ -19,13 +19,15 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import re
 import weakref
 from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.call_flags import flag_value, guard_of, parameter_default
-from gradlint.source.norm_chains import FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
+from gradlint.source.norm_chains import (FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction, chain,
+                                         returned_elements)
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
@@ -57,11 +59,16 @@ def worth_reading(unit: SourceUnit) -> bool:
     freeze a model and put it in train mode; reading its frames costs far more."""
     text = unit.text
     freezes = any(word in text for word in _FREEZE_WORDS) or ("parameters()" in text and "optim" in text)
-    trains = ".train(" in text
+    trains = ".train(" in text or ".backward(" in text  # a model never put in eval is in train mode too
     if freezes and trains:
         return True
     factories, trainers = _imported(unit)
-    return (freezes or bool(factories)) and (trains or bool(trainers))
+    if (freezes or bool(factories)) and (trains or bool(trainers)):
+        return True
+    tree = unit.tree
+    return trains and tree is not None and Path(unit.path).is_file() and any(
+        _own_facts(str(module), file_stamp(module))[2] for module, _ in _project_imports(tree, Path(unit.path)).values()
+        if "requires_grad" in _text(str(module)))
 
 
 def _imported(unit: SourceUnit) -> Linked:
@@ -112,7 +119,10 @@ def link(norms: FileNorms) -> None:
     own_factories = freezing_factories(norms)
     factories = {**imported_factories, **{f.function: (f, unit.path) for f in own_factories}}
     trainers = dict(imported_trainers)
+    if Path(unit.path).is_file():
+        _link_instances(norms, Path(unit.path))
     if not factories and not trainers:
+        norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
         return
     known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
     own_trainers = {t.function: (t, unit.path) for t in training_functions(norms)}
@@ -122,15 +132,19 @@ def link(norms: FileNorms) -> None:
     frames = norms.frames
     script = Path(unit.path)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
             value = unwrap(node.value)
-            if isinstance(value, ast.Call) and (callee := dotted(value.func)) in factories:
-                factory, module = factories[callee]
+            if not isinstance(value, ast.Call) or (callee := dotted(value.func)) not in factories:
+                continue
+            factory, module = factories[callee]
+            target = _target(node.targets[0], factory.position)
+            if target:
                 if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
                     continue  # it freezes only when asked to, and this call does not (or may not)
                 norms.knowledge.bn_functions.add(callee)
                 via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
-                norms.freezes.append(Freeze(target + factory.rest, "factory", value, via=via))
+                how = "factory_no_grad" if factory.how == "no_grad" else "factory"
+                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via))
         elif isinstance(node, ast.Call) and (callee := dotted(node.func)) in trainers:
             trainer, module = trainers[callee]
             passed = argument(node, trainer.index, trainer.parameter)
@@ -141,6 +155,16 @@ def link(norms: FileNorms) -> None:
                                             trainer.parameter + trainer.rest,
                                             via=_elsewhere(trainer.function, trainer.line, module, trainer.origin, script)))
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))  # a module's first freeze is reported
+
+
+def _target(target: ast.expr, position: Optional[int]) -> Optional[str]:
+    """The name a factory's model is bound to: ``model = f()``, or ``model, size = f()``
+    for a factory returning ``model, size``."""
+    if position is None:
+        return dotted(target)
+    if isinstance(target, (ast.Tuple, ast.List)) and position < len(target.elts):
+        return dotted(target.elts[position])
+    return None
 
 
 def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], script: Path) -> Elsewhere:
@@ -164,14 +188,16 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             continue
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
-        if (root not in _returned(function) or any(related(u, freeze.target) for u in norms.unfrozen)
+        returned = _returned(function)
+        if (root not in returned or any(related(u, freeze.target) for u in norms.unfrozen)
                 or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
         if any(f.function == function.name for f in found):
             continue
         found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
-                                     _parameter(function, guard) if guard is not None else None))
+                                     _parameter(function, guard) if guard is not None else None,
+                                     position=returned[root]))
     return found
 
 
@@ -186,8 +212,11 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
     for freeze in norms.freezes:
         init = kinds.frame_of(freeze.node)
         cls = kinds.class_of(freeze.node)
-        if (freeze.how not in ("requires_grad", "requires_grad_") or not freeze.target.startswith("self.")
-                or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef) or init.name != "__init__"
+        # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are
+        in_forward = freeze.how == "no_grad" and isinstance(init, ast.FunctionDef) and init.name == "forward"
+        if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward or not freeze.target.startswith("self.")
+                or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
+                or init.name != "__init__" and not in_forward
                 or any(related(u, freeze.target) for u in norms.unfrozen)
                 or not norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
                 or any(f.function == cls.name for f in found)):
@@ -244,13 +273,15 @@ def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[a
     return max(values, key=lambda node: node.lineno).value if values else None
 
 
-def _returned(function: ast.FunctionDef) -> set[str]:
-    names = set()
+def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:
+    """The names ``function`` returns: ``return model`` -> {"model": None}, ``return model,
+    size`` -> {"model": 0, "size": 1}."""
+    names: dict[str, Optional[int]] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Return) and node.value is not None:
-            value = unwrap(node.value)
-            if isinstance(value, ast.Name):
-                names.add(value.id)
+            for position, value in returned_elements(node.value):
+                if isinstance(value, ast.Name):
+                    names.setdefault(value.id, position)
     return names
 
 
@@ -293,7 +324,7 @@ def _module_facts(path: str, depth: int = 0) -> Facts:
 
 
 def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) -> Facts:
-    factories, trainers = _own_facts(path, read[path])
+    factories, trainers, _ = _own_facts(path, read[path])
     if depth >= _DEPTH:
         return factories, trainers
     text = _text(path)
@@ -323,20 +354,71 @@ def _import_heads(path: str, text: str) -> ast.Module:
         return unit.tree if unit is not None and unit.tree is not None else ast.Module(body=[], type_ignores=[])
 
 
+OwnFacts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...], tuple[FrozenInstance, ...]]
+
+
 @functools.lru_cache(maxsize=1024)
-def _own_facts(path: str, stamp: tuple[int, int]) -> tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]:
-    """The module's own factories, classes and training functions; a module that freezes
-    nothing and calls no ``.train(`` is not parsed."""
+def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
+    """The module's own factories, classes, training functions and frozen module-level
+    models; a module that freezes nothing and calls no ``.train(`` is not parsed."""
     text = _text(path)
-    freezes, trains = "requires_grad" in text, ".train(" in text
+    freezes, trains = "requires_grad" in text or "no_grad" in text, ".train(" in text
     if not (freezes or trains):
-        return (), ()
+        return (), (), ()
     unit = _unit(path)
     if unit is None:
-        return (), ()
+        return (), (), ()
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
-            tuple(training_functions(norms)) if trains else ())
+            tuple(training_functions(norms)) if trains else (),
+            tuple(frozen_instances(norms)) if freezes else ())
+
+
+def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
+    """The file's module-level models with BatchNorm frozen at module level."""
+    assert norms.knowledge is not None
+    found: list[FrozenInstance] = []
+    for freeze in norms.freezes:
+        root, dot, rest = freeze.target.partition(".")
+        if (freeze.how in ("requires_grad", "requires_grad_") and norms.frames.kinds.frame_of(freeze.node) is None
+                and not any(related(u, freeze.target) for u in norms.unfrozen)
+                and norms.knowledge.has_batchnorm(freeze.target, None, None)
+                and all(i.name != root for i in found)):
+            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno))
+    return found
+
+
+def _link_instances(norms: FileNorms, script: Path) -> None:
+    """``from model import *`` (or ``import model``) of a module that builds and freezes a
+    module-level ``model``: a freeze of ``model`` (``model.model``) at the import."""
+    tree = norms.frames.unit.tree
+    text = norms.frames.unit.text
+    assert tree is not None and norms.knowledge is not None
+    index = FileIndex()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            target = index.resolve_import(script, node.module or "", node.level, entry=script)
+            names = [(alias.asname or alias.name, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import) and len(node.names) == 1:
+            target = index.resolve_import(script, node.names[0].name, 0, entry=script)
+            names = [(node.names[0].asname or node.names[0].name, ".")]
+        else:
+            continue
+        if target is None or "requires_grad" not in _text(str(target)):
+            continue
+        for instance in _own_facts(str(target), file_stamp(target))[2]:
+            for local, imported in names:
+                spelled = (instance.name if imported == "*" else local if imported == instance.name
+                           else f"{local}.{instance.name}" if imported == "." else None)
+                if spelled is None or not re.search(rf"(?<![\w.]){re.escape(spelled)}\b", text.replace(_line(text, node), "")):
+                    continue
+                norms.knowledge.imported_bn.add(spelled)
+                via = Elsewhere(instance.name, instance.line, _shown(target, script))
+                norms.freezes.append(Freeze(spelled + instance.rest, "imported", node, via=via))
+
+
+def _line(text: str, node: ast.stmt) -> str:
+    return "\n".join(text.splitlines()[node.lineno - 1:(node.end_lineno or node.lineno)])
 
 
 def _text(path: str) -> str:

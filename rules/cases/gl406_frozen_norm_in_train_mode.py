@@ -189,4 +189,37 @@ def train_model(model, optimizer, loader):
 """,
         line=9,
     ),
+    Invalid(  # features extracted under no_grad by a backbone nobody puts in eval mode (held-out round 5)
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+backbone = models.resnet18(weights="DEFAULT")
+backbone.fc = nn.Identity()
+print(backbone)
+head = nn.Linear(512, 10)
+optimizer = torch.optim.Adam(head.parameters(), lr=1e-3)
+for x, y in []:
+    with torch.no_grad():
+        feats = backbone(x)
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(head(feats), y).backward()
+    optimizer.step()
+""",
+        line=13,
+    ),
+    Invalid(  # a torchvision model from torch.hub, its features frozen (held-out round 5)
+        """
+import torch
+from torch import nn
+
+model = torch.hub.load("pytorch/vision:v0.10.0", "mobilenet_v2", weights=None)
+for p in model.features.parameters():
+    p.requires_grad = False
+model.classifier[1] = nn.Linear(1280, 5)
+optimizer = torch.optim.SGD(model.classifier.parameters(), lr=0.01)
+""" + _LOOP,
+        line=6,
+    ),
 ]
