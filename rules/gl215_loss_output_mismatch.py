@@ -20,6 +20,12 @@ module of the project (`from model import *`), or a project function that can bu
 (`model = models.setup(opt)` where `setup` returns `CapsuleNet(opt)` on one of its
 branches): then the finding is on the line of this file that links the two, and names the
 line of the model's file. A loss bound to a name (`loss_fn = F.cross_entropy`) counts.
+A training helper links them too: `train(loader, model, criterion, optimizer)` where
+`train` (of the file or a project module, or a function it hands both to) calls
+`criterion(model(x), y)` and `backward()`, or builds the loss itself; a helper that only
+evaluates (no `backward()`) does not. A name bound to the softmax model on one branch of
+an `if` and to another model on the other is flagged, naming that branch: the
+configuration that picks it trains with the mismatch.
 A `forward` whose softmax `return` is the one reached with its default arguments
 (`if not reconstruct: return probs` with `reconstruct=False`) is flagged where the call
 passes only the required arguments, and the message says so.
@@ -173,10 +179,10 @@ VALID = [
         "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\nmodel = Net()\n"
         "def step(x, y):\n    F.nll_loss(model(x), y).backward()\n"
     ),
-    Valid(  # one name, two models: which one the loss sees is not clear from the source
-        _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
-        "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
-        "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n"
+    Valid(  # the softmax model is replaced by one without it before the loss sees it
+        _MLP + "\nclass Wrapper(nn.Module):\n    def __init__(self, inner):\n        super().__init__()\n        self.inner = inner\n\n"
+        "model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\nmodel = Wrapper(model)\ncriterion = nn.CrossEntropyLoss()\n"
+        "loss = criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n"
     ),
     Valid(  # the softmax model is not the one the loss gets
         _MLP + "\npolicy = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=-1))\nclassifier = nn.Linear(8, 4)\n"
@@ -309,6 +315,12 @@ INVALID = [
         "        loss = loss_fn(pred, y)\n        loss.backward()\n\n"
         "model = Net()\ncriterion = nn.CrossEntropyLoss()\nfit([], model, criterion, None)\n",
         line=21,
+    ),
+    Invalid(  # one branch of an if builds the softmax model: the configuration that picks it is broken
+        _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
+        "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
+        "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n",
+        line=7,
     ),
 ]
 

@@ -48,6 +48,7 @@ class FinalActivation:
     via: Optional[str] = None  # the project function that builds the model (``models.setup``)
     # other classes the same name may hold (``netD = A() if imagenet else B()``), ending alike
     also: tuple["FinalActivation", ...] = ()
+    branch: Optional[str] = None  # "when `net` is the UNet3Plus of line 181": one branch binds the name
 
     @property
     def what(self) -> str:
@@ -64,6 +65,8 @@ class FinalActivation:
                   for other in self.also]
         if self.unless:
             notes.append("called without " + " or ".join(f"`{name}`" for _, name in self.unless))
+        if self.branch:
+            notes.append(self.branch)
         return notes
 
 
@@ -341,7 +344,10 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
         for name, cls in classes.items() if cls in unit.tree.body
     }
     if follow:
-        known = {**imported_classes(unit.tree, Path(path), Path(script_dir), follow=False), **found}
+        reexported = imported_classes(unit.tree, Path(path), Path(script_dir), follow=False)
+        known = {**reexported, **found}
+        # a package's __init__ re-exports what it imports: ``from unet import UNet3Plus``
+        found.update((name, item) for name, item in reexported.items() if "." not in name and name not in found)
         for function in unit.tree.body:
             if isinstance(function, ast.FunctionDef) and function.name not in found:
                 built = [known[name] for name in returned_classes(function, set(known)) if known[name].ending]

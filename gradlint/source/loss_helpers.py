@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Union
 
@@ -35,24 +35,67 @@ class LossHelper:
     loss: Union[Parameter, str]  # the parameter holding the loss, or the loss it builds itself
     line: int  # the loss call
     path: Optional[str] = None  # its module as seen from the linted file's folder; None: that file
+    trains: bool = True  # it (or the helper it hands the model to) calls backward(): not an evaluation
 
     @property
     def where(self) -> str:
         return f"{self.path}:{self.line}" if self.path else f"line {self.line}"
 
 
-def file_helpers(tree: ast.Module, names: dict[int, str]) -> dict[str, LossHelper]:
+Helpers = dict[str, tuple[LossHelper, ...]]  # by the name the file calls the function
+
+
+def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
     """The module-level functions of ``tree`` that call a loss on a model parameter's output
     (``names``: the qualified torch name of each call, by node id)."""
     aliases = collect_aliases(tree)
     module_losses = _bound_losses(tree.body, names, aliases)
-    found: dict[str, LossHelper] = {}
-    for function in tree.body:
-        if isinstance(function, ast.FunctionDef) and function.args.args:
-            helper = _helper(function, names, aliases, module_losses)
-            if helper is not None:
-                found[function.name] = helper
+    functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.args.args]
+    found: Helpers = {}
+    for function in functions:
+        helpers = _helpers(function, names, aliases, module_losses)
+        if helpers:
+            found[function.name] = helpers
+    for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
+        passing = {f.name: helpers for f in functions if f.name not in found
+                   and (helpers := _passing_helpers(f, found))}
+        if not passing:
+            break
+        found.update(passing)
     return found
+
+
+_ROUNDS = 3
+
+
+def _passing_helpers(function: ast.FunctionDef, helpers: Helpers) -> tuple[LossHelper, ...]:
+    """A function handing its own model parameter (and loss parameter) to a loss helper."""
+    params = [a.arg for a in function.args.args]
+    found: list[LossHelper] = []
+    calls = sorted(own_calls(function), key=lambda c: (c.lineno, c.col_offset))
+    for call, inner in ((call, inner) for call in calls for inner in helpers.get(dotted(call.func) or "", ())):
+        model = argument(call, inner.model)
+        if not (isinstance(model, ast.Name) and model.id in params):
+            continue
+        loss: Union[Parameter, str]
+        if isinstance(inner.loss, str):
+            loss = inner.loss
+        else:
+            given = argument(call, inner.loss)
+            if not (isinstance(given, ast.Name) and given.id in params):
+                continue
+            loss = (params.index(given.id), given.id)
+        found.append(LossHelper(function.name, (params.index(model.id), model.id), inner.position, loss, call.lineno,
+                                trains=inner.trains or _calls_backward(function)))
+    return _distinct(found)
+
+
+def _distinct(helpers: list[LossHelper]) -> tuple[LossHelper, ...]:
+    """One helper per (model, output element, loss), at its first line."""
+    seen: dict[tuple, LossHelper] = {}
+    for helper in helpers:
+        seen.setdefault((helper.model, helper.position, helper.loss), helper)
+    return tuple(seen.values())
 
 
 def _bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: dict[str, str]) -> dict[str, str]:
@@ -68,14 +111,15 @@ def _bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: di
     return losses
 
 
-def _helper(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str, str],
-            module_losses: dict[str, str]) -> Optional[LossHelper]:
+def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str, str],
+             module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
     params = [a.arg for a in function.args.args]
     # each parameter stands for a model whose output is itself; the loss call tells which it is
     stand_ins: dict[str, Ending] = {name: {None: FinalActivation(name, "parameter", function)} for name in params}
     losses = {**module_losses, **{name: f"@{name}" for name in params}, **_bound_losses(function.body, names, aliases)}
     assigned = model_outputs(function, stand_ins)
-    for call in own_calls(function):
+    found: list[LossHelper] = []
+    for call in sorted(own_calls(function), key=lambda c: (c.lineno, c.col_offset)):
         loss = loss_of(call, names, losses)
         if loss is None or not call.args:
             continue
@@ -85,15 +129,20 @@ def _helper(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str,
         model = output[0][None].model
         held = (params.index(loss[1:]), loss[1:]) if loss.startswith("@") else loss
         if held != (params.index(model), model):
-            return LossHelper(function.name, (params.index(model), model), output[1], held, call.lineno)
-    return None
+            found.append(LossHelper(function.name, (params.index(model), model), output[1], held, call.lineno,
+                                    trains=_calls_backward(function)))
+    return _distinct(found)
 
 
-def imported_helpers(tree: ast.Module, text: str, script: Path) -> dict[str, LossHelper]:
+def _calls_backward(function: ast.FunctionDef) -> bool:
+    return any(isinstance(call.func, ast.Attribute) and call.func.attr == "backward" for call in own_calls(function))
+
+
+def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
     """The loss helpers of project modules the file imports and calls, by the name it calls
     them: ``train`` (``from engine import train``) or ``engine.train`` (``import engine``)."""
     index = FileIndex()
-    found: dict[str, LossHelper] = {}
+    found: Helpers = {}
     base = str(script.resolve().parent)
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
@@ -103,9 +152,9 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> dict[str, Los
             for alias in node.names:
                 local = alias.asname or alias.name
                 if alias.name == "*" or f"{local}(" in text:
-                    for name, helper in _module_helpers(str(target), file_stamp(target), base).items():
+                    for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
                         if alias.name in ("*", name) and f"{local if alias.name != '*' else name}(" in text:
-                            found[local if alias.name != "*" else name] = helper
+                            found[local if alias.name != "*" else name] = helpers
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name
@@ -113,14 +162,14 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> dict[str, Los
                     continue
                 target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
-                    for name, helper in _module_helpers(str(target), file_stamp(target), base).items():
+                    for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
                         if f"{local}.{name}(" in text:
-                            found[f"{local}.{name}"] = helper
+                            found[f"{local}.{name}"] = helpers
     return found
 
 
 @functools.lru_cache(maxsize=256)
-def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> dict[str, LossHelper]:
+def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> Helpers:
     try:
         unit = SourceUnit.from_path(Path(path), path)
     except OSError:
@@ -129,8 +178,7 @@ def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> dict[
         return {}
     shown = os.path.relpath(Path(path).resolve(), script_dir)
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
-    return {name: LossHelper(h.function, h.model, h.position, h.loss, h.line, shown)
-            for name, h in file_helpers(unit.tree, names).items()}
+    return {name: tuple(replace(h, path=shown) for h in helpers) for name, helpers in file_helpers(unit.tree, names).items()}
 
 
 def argument(call: ast.Call, parameter: Parameter) -> Optional[ast.expr]:

@@ -43,8 +43,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         return []
     calls = torch_calls(unit)
     if not any(call.name in LOSSES for call in calls.calls) and not any(
-            name.rsplit(".", 1)[-1] in unit.text for name in LOSSES):
-        return []  # no loss of the table in this file (called or bound to a name): nothing to link
+            name.rsplit(".", 1)[-1] in unit.text for name in LOSSES) and not _imports_loss_helper(unit):
+        return []  # no loss of the table in this file or a helper it calls: nothing to link
     names = {id(c.node): c.name for c in calls.calls}
     tree = unit.tree
     aliases = collect_aliases(tree)
@@ -55,7 +55,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     models: dict[str, Ending] = {}  # bound name (model, self.net) -> its ending
     instances: dict[str, str] = {}  # bound name -> the class it holds
     losses: dict[str, str] = {}  # bound name (criterion) -> loss
-    other_models: set[str] = set()
+    other_models: dict[str, list[ast.Assign]] = {}  # bound name -> its bindings to models without the ending
+    ending_bindings: dict[str, list[ast.Assign]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             value = _unwrap_moves(node.value)
@@ -69,14 +70,16 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 instances[target] = callee if instances.get(target, callee) == callee else ""
             if callee in by_class:
                 models[target] = _alike(models.get(target), by_class[callee])
+                ending_bindings.setdefault(target, []).append(node)
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
+                ending_bindings.setdefault(target, []).append(node)
             elif names.get(id(value)) in LOSSES:
                 losses[target] = LOSSES[names[id(value)]]
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
-                other_models.add(target)  # the name also holds a model without that ending
-    for name in other_models:
-        models.pop(name, None)
+                other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
+    if other_models:
+        _keep_branch_endings(tree, models, ending_bindings, other_models)
     found = []
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
@@ -137,24 +140,71 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
     aliases = collect_aliases(tree)
     found = []
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-        helper = helpers.get(dotted(call.func) or "")
-        if helper is None:
-            continue
-        passed = argument(call, helper.model)
-        if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
-            ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
-        else:
-            ending = models.get(dotted(passed) or "") if passed is not None else None
-        activation = ending.get(helper.position) if ending else None
-        if activation is None:
-            continue
-        if isinstance(helper.loss, str):
-            loss: Optional[str] = helper.loss
-        else:
-            loss = _loss_passed(argument(call, helper.loss), names, losses, aliases)
-        if loss is not None:
-            found.append(LossOfModel(activation, loss, call, through=helper))
+        for helper in helpers.get(dotted(call.func) or "", ()):
+            if not helper.trains:
+                continue  # a helper that only evaluates (no backward)
+            passed = argument(call, helper.model)
+            if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
+                ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
+            else:
+                ending = models.get(dotted(passed) or "") if passed is not None else None
+            activation = ending.get(helper.position) if ending else None
+            if activation is None:
+                continue
+            loss = (helper.loss if isinstance(helper.loss, str)
+                    else _loss_passed(argument(call, helper.loss), names, losses, aliases))
+            if loss is not None:
+                found.append(LossOfModel(activation, loss, call, through=helper))
+                break
     return found
+
+
+def _keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
+                         others: dict[str, list[ast.Assign]]) -> None:
+    """A name bound to a model ending in an activation and to one without it: linked when
+    the two are branches of one ``if`` (``if kind == "v3": net = UNet3Plus() else: net =
+    UNet()``: the configuration that picks the first is broken), noted as that branch;
+    dropped when one replaces the other (``model = Net(); model = Wrapper(model)``)."""
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    for name, plain in others.items():
+        bound = endings.get(name, [])
+        if name not in models or not bound or not all(_exclusive(a, b, parents) for a in bound for b in plain):
+            models.pop(name, None)
+            continue
+        first = bound[0]
+        value = _unwrap_moves(first.value)
+        callee = dotted(value.func) if isinstance(value, ast.Call) else None
+        branch = f"when `{name}` is the {callee or 'model'} of line {first.lineno}"
+        models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
+
+
+def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``a`` and ``b`` lie in different arms of one ``if`` (an ``elif`` is an ``if`` in the
+    ``else`` arm)."""
+    arms: dict[int, str] = {}
+    node = a
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If):
+            arms[id(parent)] = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
+        node = parent
+    node = b
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and id(parent) in arms:
+            arm = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
+            return arm != arms[id(parent)] and "test" not in (arm, arms[id(parent)])
+        node = parent
+    return False
+
+
+def _imports_loss_helper(unit: SourceUnit) -> bool:
+    """The file calls a helper of a project module that builds its own loss of the table
+    (``train(args, generator, discriminator, ...)`` applying CrossEntropyLoss inside)."""
+    assert unit.tree is not None
+    return Path(unit.path).is_file() and any(
+        isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
+        for h in helpers)
 
 
 def _loss_passed(given: Optional[ast.expr], names: dict[int, str], losses: dict[str, str],
