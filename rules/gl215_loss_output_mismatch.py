@@ -209,12 +209,6 @@ VALID = [
         files=(("nets.py", "import torch.nn as nn\nclass Plain(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                 "        self.fc = nn.Linear(8, 4)\n    def forward(self, x):\n        return self.fc(x)\n"),),
     ),
-    Valid(  # a helper that calls its loss on the model's output, handed the matching NLLLoss for log_softmax
-        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
-        "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\n"
-        "def fit(loader, net, loss_fn):\n    for x, y in loader:\n        loss_fn(net(x), y).backward()\n\n"
-        "fit([], Net(), nn.NLLLoss())\n"
-    ),
 ]
 INVALID = [
     Invalid(  # layers assigned together: self.fc, self.out = nn.Linear(...), nn.Softmax(...)
@@ -307,20 +301,6 @@ INVALID = [
         "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n"
         "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return F.cross_entropy(self(x), y)\n",
         line=11,
-    ),
-    Invalid(  # the model and the loss meet inside a training helper the script hands them to
-        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
-        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n\n"
-        "def fit(loader, net, loss_fn, optimizer):\n    for x, y in loader:\n        pred = net(x)\n"
-        "        loss = loss_fn(pred, y)\n        loss.backward()\n\n"
-        "model = Net()\ncriterion = nn.CrossEntropyLoss()\nfit([], model, criterion, None)\n",
-        line=21,
-    ),
-    Invalid(  # one branch of an if builds the softmax model: the configuration that picks it is broken
-        _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
-        "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
-        "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n",
-        line=7,
     ),
 ]
 

@@ -237,3 +237,52 @@ def test_a_trunk_run_under_no_grad_in_forward(tmp_path: Path) -> None:
     assert finding.line == 4
     assert "`Trunk` builds it and runs it under torch.no_grad() in forward (trunk.py:15)" in finding.message
     assert finding.message.startswith("`encoder.body` has BatchNorm layers")
+
+
+TRAINER_CLASS = """\
+    class Trainer:
+        def __init__(self, model, optimizer, loader):
+            self.net = model
+            self.optimizer = optimizer
+            self.loader = loader
+
+        def fit(self, epochs):
+            for _ in range(epochs):
+                self.net.train()
+                for x, y in self.loader:
+                    self.optimizer.zero_grad()
+                    self.net(x).logsumexp(1).mean().backward()
+                    self.optimizer.step()
+"""
+
+
+def test_a_trainer_class_of_a_project_module_built_with_the_frozen_model(tmp_path: Path) -> None:
+    _write(tmp_path, {"engine/__init__.py": "", "engine/trainer.py": TRAINER_CLASS, "run.py": """\
+        import torch
+        from torchvision import models
+        from engine.trainer import Trainer
+
+        model = models.efficientnet_b0(weights=None)
+        model.features.requires_grad_(False)
+        optimizer = torch.optim.Adam(model.classifier.parameters())
+        Trainer(model, optimizer, []).fit(10)
+        """})
+    (finding,) = _lint(tmp_path / "run.py")
+    assert finding.line == 6
+    assert ("`self.net.train()` in `Trainer` (engine/trainer.py:9), called on line 8 with `model`, puts it back"
+            in finding.message)
+
+
+def test_a_trainer_class_that_puts_the_model_back_in_eval_is_quiet(tmp_path: Path) -> None:
+    trainer = TRAINER_CLASS.replace("self.net.train()\n", "self.net.train()\n                self.net.features.eval()\n")
+    _write(tmp_path, {"trainer.py": trainer, "run.py": """\
+        import torch
+        from torchvision import models
+        from trainer import Trainer
+
+        model = models.efficientnet_b0(weights=None)
+        model.features.requires_grad_(False)
+        Trainer(model, torch.optim.Adam(model.classifier.parameters()), []).fit(10)
+        """})
+    assert "self.net.features.eval()" in (tmp_path / "trainer.py").read_text()
+    assert _lint(tmp_path / "run.py") == []

@@ -56,6 +56,10 @@ def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
         helpers = _helpers(function, names, aliases, module_losses)
         if helpers:
             found[function.name] = helpers
+    for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
+        helpers = _class_helpers(cls, names, aliases, module_losses)
+        if helpers:
+            found[cls.name] = helpers
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
         passing = {f.name: helpers for f in functions if f.name not in found
                    and (helpers := _passing_helpers(f, found))}
@@ -104,19 +108,26 @@ def _bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: di
     for statement in statements:
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = node.value
-                qualified = names.get(id(value)) if isinstance(value, ast.Call) else qualify(value, aliases)
-                if qualified in LOSSES:
-                    losses[node.targets[0].id] = LOSSES[qualified]
+                if (kind := _loss_built(node.value, names, aliases)) is not None:
+                    losses[node.targets[0].id] = kind
     return losses
 
 
 def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str, str],
              module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
     params = [a.arg for a in function.args.args]
-    # each parameter stands for a model whose output is itself; the loss call tells which it is
-    stand_ins: dict[str, Ending] = {name: {None: FinalActivation(name, "parameter", function)} for name in params}
-    losses = {**module_losses, **{name: f"@{name}" for name in params}, **_bound_losses(function.body, names, aliases)}
+    held = {name: (index, name) for index, name in enumerate(params)}
+    local = _bound_losses(function.body, names, aliases)
+    return _helpers_in(function, function.name, held, {**module_losses, **local}, names, _calls_backward(function))
+
+
+def _helpers_in(function: ast.FunctionDef, owner: str, held: dict[str, Parameter], losses: dict[str, str],
+                names: dict[int, str], trains: bool) -> tuple[LossHelper, ...]:
+    """The loss calls of ``function`` on the output of a name ``held`` for a parameter of
+    ``owner`` (``net`` of ``train(net, ...)``, ``self.model`` set from ``Trainer(model, ...)``)."""
+    # each such name stands for a model whose output is itself; the loss call tells which it is
+    stand_ins: dict[str, Ending] = {name: {None: FinalActivation(name, "parameter", function)} for name in held}
+    losses = {**losses, **{name: f"@{name}" for name in held if name not in losses}}
     assigned = model_outputs(function, stand_ins)
     found: list[LossHelper] = []
     for call in sorted(own_calls(function), key=lambda c: (c.lineno, c.col_offset)):
@@ -126,12 +137,42 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
         output = output_of(call.args[0], stand_ins, assigned)
         if output is None or None not in output[0]:
             continue
-        model = output[0][None].model
-        held = (params.index(loss[1:]), loss[1:]) if loss.startswith("@") else loss
-        if held != (params.index(model), model):
-            found.append(LossHelper(function.name, (params.index(model), model), output[1], held, call.lineno,
-                                    trains=_calls_backward(function)))
+        model = held[output[0][None].model]
+        given = held[loss[1:]] if loss.startswith("@") else loss
+        if given != model:
+            found.append(LossHelper(owner, model, output[1], given, call.lineno, trains=trains))
     return _distinct(found)
+
+
+def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str],
+                   module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
+    """``class Trainer: def __init__(self, model, criterion): self.model = model; ...`` and a
+    method calling ``self.criterion(self.model(x), y)``: building ``Trainer(net, nn.CrossEntropyLoss())``
+    links the two (the loss may also be built in ``__init__``)."""
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is None or len(init.args.args) < 2:
+        return ()
+    params = [a.arg for a in init.args.args[1:]]  # the call passes no self
+    held: dict[str, Parameter] = {}
+    losses: dict[str, str] = dict(module_losses)
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
+            if not target.startswith("self.") or target.count(".") != 1:
+                continue
+            if isinstance(node.value, ast.Name) and node.value.id in params:
+                held[target] = (params.index(node.value.id), node.value.id)
+            elif (kind := _loss_built(node.value, names, aliases)) is not None:
+                losses[target] = kind
+    if not held:
+        return ()
+    trains = any(_calls_backward(f) for f in cls.body if isinstance(f, ast.FunctionDef))
+    return _distinct([helper for method in cls.body if isinstance(method, ast.FunctionDef) and method is not init
+                      for helper in _helpers_in(method, cls.name, held, losses, names, trains)])
+
+
+def _loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
+    qualified = names.get(id(value)) if isinstance(value, ast.Call) else qualify(value, aliases)
+    return LOSSES.get(qualified or "")
 
 
 def _calls_backward(function: ast.FunctionDef) -> bool:

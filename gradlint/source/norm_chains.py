@@ -61,6 +61,7 @@ class TrainingFunction:
     rest: str  # "" or ".backbone" when it is ``net.backbone.train()``
     line: int  # the train call (for a chained function: the call handing the model on)
     origin: Optional[Origin] = None  # a chained function: the train call it leads to
+    written: str = ""  # how the train call names the model when not by the parameter (``self.model``)
 
 
 # what a module can call, by the name it calls it (``fit``, ``engine.fit``), with the file it is in

@@ -118,7 +118,7 @@ def link(norms: FileNorms) -> None:
     imported_factories, imported_trainers = _imported(unit)
     own_factories = freezing_factories(norms)
     factories = {**imported_factories, **{f.function: (f, unit.path) for f in own_factories}}
-    trainers = dict(imported_trainers)
+    trainers = {**imported_trainers, **{t.function: (t, unit.path) for t in training_classes(norms)}}
     if Path(unit.path).is_file():
         _link_instances(norms, Path(unit.path))
     if not factories and not trainers:
@@ -152,7 +152,7 @@ def link(norms: FileNorms) -> None:
             if model:
                 scope = frames.kinds.frame_of(node) or tree
                 norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
-                                            trainer.parameter + trainer.rest,
+                                            (trainer.written or trainer.parameter) + trainer.rest,
                                             via=_elsewhere(trainer.function, trainer.line, module, trainer.origin, script)))
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))  # a module's first freeze is reported
 
@@ -246,6 +246,40 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
             if all(t.function != frame.name for t in found):
                 found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
     return found
+
+
+def training_classes(norms: FileNorms) -> list[TrainingFunction]:
+    """The file's module-level classes that keep a model given to ``__init__`` and train it
+    in train mode in a method (``Trainer(model, opt)`` with ``self.model.train()``): building
+    one is a train call of the model passed (the call passes no ``self``)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    kinds = norms.frames.kinds
+    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
+    found: list[TrainingFunction] = []
+    for mode in norms.modes:
+        cls = kinds.class_of(mode.call)
+        if not mode.train or mode.written or cls is None or cls not in tree.body or not mode.target.startswith("self."):
+            continue
+        if not any(id(method) in trains for method in cls.body) or put_back(norms, mode, mode.target):
+            continue
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        attribute, dot, rest = mode.target[len("self."):].partition(".")
+        kept = _kept_parameter(init, attribute) if init is not None else None
+        if kept is not None and all(t.function != cls.name for t in found):
+            found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
+                                          written=f"self.{attribute}"))
+    return found
+
+
+def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
+    """The ``__init__`` parameter ``self.<attribute> = <parameter>`` keeps (position counting self)."""
+    params = [a.arg for a in init.args.args]
+    for node in ast.walk(init):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
+                and isinstance(node.value, ast.Name) and node.value.id in params[1:]):
+            return params.index(node.value.id), node.value.id
+    return None
 
 
 def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
@@ -370,7 +404,7 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
         return (), (), ()
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
-            tuple(training_functions(norms)) if trains else (),
+            tuple(training_functions(norms) + training_classes(norms)) if trains else (),
             tuple(frozen_instances(norms)) if freezes else ())
 
 

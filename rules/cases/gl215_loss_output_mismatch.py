@@ -1,0 +1,61 @@
+"""More cases of GL215 (gl215_loss_output_mismatch.py keeps a representative set): run by the
+tests with the module's own, see rules/cases/__init__.py. Mostly links through helpers and
+trainer classes, which held-out rounds 4 and 5 taught it."""
+
+from __future__ import annotations
+
+from gradlint.registry import Invalid, Valid
+from gradlint.rules.gl215_loss_output_mismatch import _MLP
+
+_SOFTMAX_NET = (_MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                "        self.fc = nn.Linear(8, 4)\n\n    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n")
+
+_TRAINER = """
+class Trainer:
+    def __init__(self, model, optimizer, criterion):
+        self.model = model
+        self.optimizer = optimizer
+        self.criterion = criterion
+
+    def step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.model(x), y)
+        loss.backward()
+        self.optimizer.step()
+"""
+
+VALID = [
+    Valid(  # a helper that calls its loss on the model's output, handed the matching NLLLoss for log_softmax
+        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        return F.log_softmax(self.fc(x), dim=1)\n\n"
+        "def fit(loader, net, loss_fn):\n    for x, y in loader:\n        loss_fn(net(x), y).backward()\n\n"
+        "fit([], Net(), nn.NLLLoss())\n"
+    ),
+    Valid(  # a trainer class handed the loss that expects probabilities
+        _SOFTMAX_NET + _TRAINER + "\nmodel = Net()\ntrainer = Trainer(model, None, nn.KLDivLoss())\n"
+    ),
+    Valid(  # a trainer class that only evaluates (no backward)
+        _SOFTMAX_NET + _TRAINER.replace("        loss.backward()\n", "") + "\ntrainer = Trainer(Net(), None, nn.CrossEntropyLoss())\n"
+    ),
+]
+INVALID = [
+    Invalid(  # the model and the loss meet inside a training helper the script hands them to
+        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
+        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=1)\n\n"
+        "def fit(loader, net, loss_fn, optimizer):\n    for x, y in loader:\n        pred = net(x)\n"
+        "        loss = loss_fn(pred, y)\n        loss.backward()\n\n"
+        "model = Net()\ncriterion = nn.CrossEntropyLoss()\nfit([], model, criterion, None)\n",
+        line=21,
+    ),
+    Invalid(  # one branch of an if builds the softmax model: the configuration that picks it is broken
+        _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
+        "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
+        "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n",
+        line=7,
+    ),
+    Invalid(  # a trainer class keeps the model and the loss it is built with (held-out round 5)
+        _SOFTMAX_NET + _TRAINER + "\nmodel = Net()\ntrainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), "
+        "nn.CrossEntropyLoss())\n",
+        line=26,
+    ),
+]
