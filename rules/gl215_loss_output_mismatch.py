@@ -318,9 +318,16 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         if what is None or key in reported:
             continue
         reported.add(key)
-        if link.through is not None:  # point at the call that hands the model to the helper
+        helper = link.through
+        if helper is not None and helper.path is None and activation.path is None:  # all in this file: the activation
+            span = unit.span(activation.node)
+            fed = f"line {link.call.lineno} hands it to `{dotted(link.call.func)}`, which feeds it to {link.loss} (line {helper.node.lineno if helper.node else helper.line})"
+        elif helper is not None and helper.path is None and helper.node is not None:  # the loss call of this file's helper
+            span = unit.span(helper.node)
+            fed = f"line {link.call.lineno} hands it to `{dotted(link.call.func)}`, and this line feeds it to {link.loss}"
+        elif helper is not None:  # point at the call that hands the model to the helper
             span = unit.span(link.call)
-            fed = (f"this line hands it to `{dotted(link.call.func)}` ({link.through.where}), which feeds it to "
+            fed = (f"this line hands it to `{dotted(link.call.func)}` ({helper.where}), which feeds it to "
                    f"{link.loss}")
         elif activation.path is None and not link.handed:  # the model is in this file: point at its activation
             span, fed = unit.span(activation.node), f"line {link.call.lineno} feeds it to {link.loss}"
@@ -329,7 +336,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
                    else f"this line feeds it to {link.loss}")
         shown = (f"{activation.path}:{activation.node.lineno}" if activation.path
-                 else f"line {activation.node.lineno}" if link.through is not None else None)
+                 else f"line {activation.node.lineno}" if helper is not None and helper.path is not None else None)
         notes = ([shown] if shown else []) + activation.notes
         where = f" ({'; '.join(notes)})" if notes else ""
         yield Report(

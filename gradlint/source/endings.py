@@ -49,10 +49,13 @@ class FinalActivation:
     # other classes the same name may hold (``netD = A() if imagenet else B()``), ending alike
     also: tuple["FinalActivation", ...] = ()
     branch: Optional[str] = None  # "when `net` is the UNet3Plus of line 181": one branch binds the name
+    inline: bool = False  # applied at the loss's input, not by a model (``criterion(torch.sigmoid(out), y)``)
 
     @property
     def what(self) -> str:
         """``Net's output`` or ``element 1 of the tuple Net's forward returns``."""
+        if self.inline:
+            return f"`{self.model}`"
         if self.position is None:
             return f"{self.model}'s output"
         return f"element {self.position} of the tuple {self.model}'s forward returns"
@@ -246,6 +249,35 @@ def _activation(node: Optional[ast.AST], names: dict[int, str], layers: dict[str
             return layers.get(func.attr)
         return _METHODS.get(func.attr)  # a tensor method: logits.softmax(-1), self.fc(x).sigmoid()
     return None
+
+
+def applied_activation(node: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> Optional[str]:
+    """softmax/sigmoid when ``node`` applies one to a tensor right there: ``torch.sigmoid(z)``,
+    ``z.softmax(-1)``, ``nn.Sigmoid()(z)``, or ``act(z)`` with ``act = nn.Sigmoid()`` (``layer_names``)."""
+    if not isinstance(node, ast.Call) or not (node.args or isinstance(node.func, ast.Attribute)):
+        return None
+    if isinstance(node.func, ast.Call):
+        return _LAYERS.get(names.get(id(node.func), ""))
+    if isinstance(node.func, ast.Name) and node.func.id in layer_names:
+        return layer_names[node.func.id]
+    if isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+        return None  # a layer of a class: the class's ending says
+    return _activation(node, names, {})
+
+
+def activation_layers(tree: ast.AST, names: dict[int, str]) -> dict[str, str]:
+    """Plain names bound to an activation layer anywhere in ``tree`` (``sigmoid = nn.Sigmoid()``)."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)):
+            value = node.value
+            while isinstance(value.func, ast.Attribute) and value.func.attr in ("cuda", "to") and isinstance(value.func.value, ast.Call):
+                value = value.func.value  # nn.Sigmoid().cuda()
+            kind = _LAYERS.get(names.get(id(value), ""))
+            if kind:
+                found[node.targets[0].id] = kind
+    return found
 
 
 def sequential_activation(call: ast.Call, names: dict[int, str],

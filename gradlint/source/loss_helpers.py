@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
 
@@ -36,6 +36,8 @@ class LossHelper:
     line: int  # the loss call
     path: Optional[str] = None  # its module as seen from the linted file's folder; None: that file
     trains: bool = True  # it (or the helper it hands the model to) calls backward(): not an evaluation
+    # the loss call itself (the innermost helper's), where the output meets the loss
+    node: Optional[ast.Call] = field(default=None, compare=False, hash=False)
 
     @property
     def where(self) -> str:
@@ -90,7 +92,7 @@ def _passing_helpers(function: ast.FunctionDef, helpers: Helpers) -> tuple[LossH
                 continue
             loss = (params.index(given.id), given.id)
         found.append(LossHelper(function.name, (params.index(model.id), model.id), inner.position, loss, call.lineno,
-                                trains=inner.trains or _calls_backward(function)))
+                                trains=inner.trains or _calls_backward(function), node=inner.node))
     return _distinct(found)
 
 
@@ -140,7 +142,7 @@ def _helpers_in(function: ast.FunctionDef, owner: str, held: dict[str, Parameter
         model = held[output[0][None].model]
         given = held[loss[1:]] if loss.startswith("@") else loss
         if given != model:
-            found.append(LossHelper(owner, model, output[1], given, call.lineno, trains=trains))
+            found.append(LossHelper(owner, model, output[1], given, call.lineno, trains=trains, node=call))
     return _distinct(found)
 
 

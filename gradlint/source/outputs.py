@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.endings import Ending, FinalActivation, file_endings, imported_classes, sequential_activation
+from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
+                                     imported_classes, own_nodes, sequential_activation)
 from gradlint.source.loss_helpers import LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, MOVES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
                                          own_calls)
@@ -81,6 +82,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if other_models:
         _keep_branch_endings(tree, models, ending_bindings, other_models)
     found = []
+    layer_names = activation_layers(tree, names)
+    evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
+    losses.update(_loss_wrappers(tree, names, losses))
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         visible = dict(models)
@@ -89,11 +93,14 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             own = function.args.args[0].arg if function.args.args else "self"
             visible.update((own + suffix, by_class[owner.name]) for suffix in SELF_CALLS)
         assigned = model_outputs(function, visible)
+        applied = _applied_here(function, names, layer_names)
         for call in own_calls(function):
             loss = loss_of(call, names, losses)
-            if loss is None or not call.args:
+            if loss is None or not call.args or id(call) in evaluated:
                 continue
-            activation = activation_of(output_of(call.args[0], visible, assigned))
+            activation = activation_of(output_of(call.args[0], visible, assigned)) or applied.get(_name_of(call.args[0]))
+            if activation is None and (kind := applied_activation(call.args[0], names, layer_names)):
+                activation = FinalActivation(_short(call.args[0]), kind, call.args[0], inline=True)
             if activation is not None:
                 found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
@@ -156,6 +163,63 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
             if loss is not None:
                 found.append(LossOfModel(activation, loss, call, through=helper))
                 break
+    return found
+
+
+_NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
+
+
+def _under_no_grad(tree: ast.Module, names: dict[int, str]) -> set[int]:
+    """Ids of the nodes inside ``with torch.no_grad():`` (or ``inference_mode``) blocks."""
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
+                                              and names.get(id(item.context_expr)) in _NO_GRAD for item in node.items):
+            inside.update(id(sub) for statement in node.body for sub in ast.walk(statement))
+    return inside
+
+
+def _applied_here(function: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> dict[str, FinalActivation]:
+    """Names this function binds once, to an activation applied right there: ``probs = torch.sigmoid(out)``."""
+    bound: dict[str, list[ast.expr]] = {}
+    for node in own_nodes(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound.setdefault(node.targets[0].id, []).append(node.value)
+    found = {}
+    for name, values in bound.items():
+        if len(values) == 1 and (kind := applied_activation(values[0], names, layer_names)):
+            found[name] = FinalActivation(f"{name} = {_short(values[0])}", kind, values[0], inline=True)
+    return found
+
+
+def _name_of(node: ast.AST) -> str:
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str]) -> dict[str, str]:
+    """Functions and methods that return a loss of the table applied to their first
+    argument (``def adversarial_loss(self, y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)``),
+    by the name they are called: ``adversarial_loss`` or ``self.adversarial_loss``."""
+    found: dict[str, str] = {}
+    classes = {id(item) for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef) for item in cls.body}
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        method = id(function) in classes
+        params = [a.arg for a in function.args.args][1 if method else 0:]
+        if not params:
+            continue
+        for node in own_nodes(function):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call) and node.value.args:
+                first = node.value.args[0]
+                loss = loss_of(node.value, names, losses)
+                if loss is not None and isinstance(first, ast.Name) and first.id == params[0]:
+                    found[f"self.{function.name}" if method else function.name] = loss
     return found
 
 
