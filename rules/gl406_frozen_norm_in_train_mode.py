@@ -118,7 +118,8 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, holds, put_back, related, unwrapped
+from gradlint.source.freeze_forms import holds, related, unwrapped
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, put_back
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
@@ -237,9 +238,12 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     if norms.bn_kept_in_eval or not (trains or any(m.via for m in norms.modes)):
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []
+    assert norms.knowledge is not None
     for freeze in norms.freezes:
         if freeze.guard is not None:
             continue  # frozen only when a parameter of its function is true: read where that function is called
+        if any(related(freeze.target, kept) for kept in norms.knowledge.eval_kept):
+            continue  # an instance of a class whose train() override keeps its BatchNorm in eval
         for target in _targets(norms, freeze):
             if not _frozen(norms, freeze, target):
                 continue

@@ -286,3 +286,20 @@ def test_a_trainer_class_that_puts_the_model_back_in_eval_is_quiet(tmp_path: Pat
         """})
     assert "self.net.features.eval()" in (tmp_path / "trainer.py").read_text()
     assert _lint(tmp_path / "run.py") == []
+
+
+def test_a_class_whose_train_override_puts_its_frozen_part_back_in_eval_is_quiet(tmp_path: Path) -> None:
+    # held-out round 6 (a video captioning project): the override lives in the encoder's own module
+    encoder = CAPTIONER.replace("""        def forward(self, images):
+            return self.cnn(images)
+""", """        def forward(self, images):
+            return self.cnn(images)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.cnn.eval()
+            return self
+""")
+    _write(tmp_path, {"nets.py": encoder, "run.py": CAPTION_SCRIPT})
+    assert "self.cnn.eval()" in (tmp_path / "nets.py").read_text()
+    assert _lint(tmp_path / "run.py") == []

@@ -12,7 +12,8 @@ import ast
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.frozen_norms import FileNorms, holds, related
+from gradlint.source.freeze_forms import holds, related
+from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import unwrap
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from gradlint.source.frames import FileFrames, Training, file_frames, parameters_owner
+from gradlint.source.freeze_forms import (calls_eval, holds, is_false, is_true, keeps_bn_in_eval, layers_of,
+                                          only_parameters_of, part_name, related, requires_grad_value)
 from gradlint.source.call_flags import flag_at, guard_of
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import dotted
@@ -86,15 +88,6 @@ class FileNorms:
     knowledge: Optional[NormKnowledge] = None
 
 
-
-def _false(node: Optional[ast.AST]) -> bool:
-    return isinstance(node, ast.Constant) and node.value is False
-
-
-def _true(node: Optional[ast.AST]) -> bool:
-    return isinstance(node, ast.Constant) and node.value is True
-
-
 class _Collector:
     def __init__(self, frames: FileFrames) -> None:
         self.frames = frames
@@ -107,8 +100,7 @@ class _Collector:
         tree = self.frames.unit.tree
         assert tree is not None
         for cls in ast.walk(tree):  # a train() override that puts (part of) the model in eval mode
-            if isinstance(cls, ast.ClassDef) and any(isinstance(node, ast.FunctionDef) and node.name == "train"
-                                                     and _calls_eval(node) for node in cls.body):
+            if isinstance(cls, ast.ClassDef) and keeps_bn_in_eval(cls):
                 self.norms.bn_kept_in_eval = True
         self._optimisers()
         self._through_helpers()
@@ -184,7 +176,7 @@ class _Collector:
                         and (target := dotted(node.targets[0]) or "").startswith("self.")):
                     if isinstance(node.value, ast.Name) and node.value.id == root:
                         self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_))
-                    elif not rest and node.lineno > freeze.node.lineno and _layers_of(node.value, root, method):
+                    elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
                         # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
                         self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_))
 
@@ -228,7 +220,7 @@ class _Collector:
         owner = dotted(it.func.value) or part_name(it.func.value)
         if owner is None:
             return
-        if it.func.attr in ("modules", "children", "named_modules", "named_children") and _calls_eval(loop):
+        if it.func.attr in ("modules", "children", "named_modules", "named_children") and calls_eval(loop):
             self.norms.bn_kept_in_eval = True  # for m in model.modules(): if BN: m.eval()
             return
         if it.func.attr == "named_parameters":
@@ -238,7 +230,7 @@ class _Collector:
             return
         var = loop.target.id
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
-            value = _requires_grad_value(stmt, var)
+            value = requires_grad_value(stmt, var)
             if value is False:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
@@ -255,15 +247,15 @@ class _Collector:
         heads: Optional[list[str]] = None
         skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` before the freeze
         for stmt in loop.body:
-            value = _requires_grad_value(stmt, var)
+            value = requires_grad_value(stmt, var)
             if value is False:
                 heads = frozen_by_name(skip, name, False) if skip is not None else []
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
                   and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
                 heads = frozen_by_name(stmt.value, name, False)  # p.requires_grad = "fc" in name
             elif isinstance(stmt, ast.If):
-                inside = {_requires_grad_value(s, var) for s in stmt.body}
-                otherwise = {_requires_grad_value(s, var) for s in stmt.orelse}
+                inside = {requires_grad_value(s, var) for s in stmt.body}
+                otherwise = {requires_grad_value(s, var) for s in stmt.orelse}
                 if any(isinstance(s, ast.Continue) for s in stmt.body):
                     skip = stmt.test
                 elif False in inside:
@@ -307,12 +299,12 @@ class _Collector:
             return
         flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
         if func.attr == "requires_grad_":
-            if _false(flag):
+            if is_false(flag):
                 self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
-            elif flag is None or _true(flag):
+            elif flag is None or is_true(flag):
                 self._unfreeze(receiver, call)
         elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1 and not self._plain_object(receiver):
-            train = func.attr == "train" and not _false(flag)
+            train = func.attr == "train" and not is_false(flag)
             if func.attr == "eval" and call.args:
                 return
             stmt = self.frames._statement_of(call)
@@ -335,90 +327,11 @@ class _Collector:
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
                     owners = {parameters_owner(arg) for arg in node.args[:1]} | {owner}
                     self.norms.optimised.update(o for o in owners if o)
-                    if owner and "." in owner and _only_parameters_of(node, owner):
+                    if owner and "." in owner and only_parameters_of(node, owner):
                         self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
             for fact in frame.facts:
                 if type(fact).__name__ == "ParamGroupAdded":
                     self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
-
-
-def _only_parameters_of(call: ast.Call, owner: str) -> bool:
-    """The optimiser takes ``owner.parameters()`` and nothing else (no other group)."""
-    first = call.args[0] if call.args else None
-    return (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
-            and first.func.attr == "parameters" and dotted(first.func.value) == owner)
-
-
-def _layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bool:
-    """Whether ``value`` is built from ``root``'s own layers: ``nn.Sequential(*list(
-    root.children())[:-1])``, also through a name of ``method`` bound to the list."""
-    if depth > 8:
-        return False
-    if isinstance(value, ast.Starred):
-        return _layers_of(value.value, root, method, depth + 1)
-    if isinstance(value, ast.Subscript):
-        return _layers_of(value.value, root, method, depth + 1)
-    if isinstance(value, ast.Name):
-        bound = [node.value for node in ast.walk(method) if isinstance(node, ast.Assign)
-                 and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)]
-        return len(bound) == 1 and _layers_of(bound[0], root, method, depth + 1)
-    if not isinstance(value, ast.Call):
-        return False
-    func = value.func
-    if isinstance(func, ast.Attribute) and func.attr in ("children", "modules") and dotted(func.value) == root:
-        return True
-    if isinstance(func, ast.Name) and func.id in ("list", "tuple") and len(value.args) == 1:
-        return _layers_of(value.args[0], root, method, depth + 1)
-    if (dotted(func) or "").endswith("Sequential") and value.args:
-        return all(_layers_of(arg, root, method, depth + 1) for arg in value.args)
-    return False
-
-
-def _requires_grad_value(stmt: ast.stmt, var: str) -> Optional[bool]:
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        if (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and dotted(target.value) == var
-                and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, bool)):
-            return stmt.value.value
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        call = stmt.value
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and dotted(call.func.value) == var:
-            flag = call.args[0] if call.args else None
-            return False if _false(flag) else True
-    return None
-
-
-def _calls_eval(node: ast.AST) -> bool:
-    return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-               and (sub.func.attr == "eval" or (sub.func.attr == "train" and sub.args and _false(sub.args[0])))
-               for sub in ast.walk(node))
-
-
-def part_name(node: ast.AST) -> Optional[str]:
-    """``model.layer4[2]`` (attributes and constant indexes), or None."""
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
-        inner = dotted(node.value) or part_name(node.value)
-        return f"{inner}[{node.slice.value}]" if inner else None
-    if isinstance(node, ast.Attribute):
-        inner = part_name(node.value)
-        return f"{inner}.{node.attr}" if inner else None
-    return None
-
-
-def unwrapped(name: str) -> str:
-    """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model."""
-    return ".".join(part for part in name.split(".") if part != "module")
-
-
-def related(one: str, other: str) -> bool:
-    """``one`` is ``other``, inside it, or holds it (``model`` and ``model.backbone``)."""
-    one, other = unwrapped(one), unwrapped(other)
-    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
-
-
-def holds(outer: str, inner: str) -> bool:
-    outer, inner = unwrapped(outer), unwrapped(inner)
-    return inner == outer or inner.startswith(outer + ".")
 
 
 def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gradlint.source.call_flags import flag_value, parameter_default
+from gradlint.source.freeze_forms import keeps_bn_in_eval
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 
@@ -76,7 +77,7 @@ def chain(tree: ast.Module, path: str, factories: Known,
     """The module-level functions of ``tree`` (the file at ``path``) that pass on what a
     known factory builds or hand a parameter to a known training function."""
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-    inits = {node.name: init for node in tree.body if isinstance(node, ast.ClassDef)
+    inits = {node.name: init for node in tree.body if isinstance(node, ast.ClassDef) and not keeps_bn_in_eval(node)
              for init in node.body if isinstance(init, ast.FunctionDef) and init.name == "__init__"}
     factories, trainers = dict(factories), dict(trainers)
     new_factories: list[FreezingFactory] = []

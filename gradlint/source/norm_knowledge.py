@@ -59,6 +59,7 @@ class NormKnowledge:
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
         self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
+        self.eval_kept: set[str] = set()  # instances of project classes whose train() override keeps BN in eval
         self._assigned_in: dict[int, ast.AST] = {}  # a class attribute's value -> the method assigning it
 
     def local_bn_names(self) -> set[str]:

@@ -24,14 +24,15 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.frames import Training
-from gradlint.source.call_flags import flag_value, guard_of, parameter_default
-from gradlint.source.norm_chains import (FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction, chain,
-                                         returned_elements)
-from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms, put_back, related
+from gradlint.source.call_flags import flag_value
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
+from gradlint.source.norm_chains import (FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
+                                         chain)
 from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, frozen_instances,
+                                         training_classes, training_functions)
 from gradlint.source.unit import SourceUnit
 
 
@@ -174,119 +175,6 @@ def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], 
     return Elsewhere(function, line, shown, inner)
 
 
-def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
-    """The file's module-level functions that freeze a local model with BatchNorm and return it."""
-    tree = norms.frames.unit.tree
-    assert tree is not None and norms.knowledge is not None
-    functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    found: list[FreezingFactory] = []
-    for freeze in norms.freezes:
-        if freeze.how not in ("requires_grad", "requires_grad_"):
-            continue
-        function = norms.frames.kinds.frame_of(freeze.node)
-        if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
-            continue
-        root, dot, rest = freeze.target.partition(".")
-        built = _bound_before(function, root, freeze.node.lineno)
-        returned = _returned(function)
-        if (root not in returned or any(related(u, freeze.target) for u in norms.unfrozen)
-                or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
-            continue
-        guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
-        if any(f.function == function.name for f in found):
-            continue
-        found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
-                                     _parameter(function, guard) if guard is not None else None,
-                                     position=returned[root]))
-    return found
-
-
-def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
-    """The file's module classes whose ``__init__`` freezes a part with BatchNorm
-    (``self.backbone = resnet18(); for p in self.backbone.parameters(): ...``): building
-    one, ``model = Cls(...)`` in a script importing it, freezes ``model.backbone``."""
-    tree = norms.frames.unit.tree
-    assert tree is not None and norms.knowledge is not None
-    found: list[FreezingFactory] = []
-    kinds = norms.frames.kinds
-    for freeze in norms.freezes:
-        init = kinds.frame_of(freeze.node)
-        cls = kinds.class_of(freeze.node)
-        # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are
-        in_forward = freeze.how == "no_grad" and isinstance(init, ast.FunctionDef) and init.name == "forward"
-        if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward or not freeze.target.startswith("self.")
-                or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
-                or init.name != "__init__" and not in_forward
-                or any(related(u, freeze.target) for u in norms.unfrozen)
-                or not norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
-                or any(f.function == cls.name for f in found)):
-            continue
-        guard = guard_of(freeze.node, init, norms.frames.parents)
-        flag = _parameter(init, guard) if guard is not None else None
-        # the call passes no self: its arguments sit one place earlier than __init__'s parameters
-        found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
-                                     (flag[0] - 1, flag[1], flag[2]) if flag else None))
-    return found
-
-
-def training_functions(norms: FileNorms) -> list[TrainingFunction]:
-    """The file's module-level functions that train and leave a parameter in train mode."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
-    found: list[TrainingFunction] = []
-    for mode in norms.modes:
-        frame = mode.frame
-        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or frame not in tree.body
-                or id(frame) not in trains):
-            continue
-        root, dot, rest = mode.target.partition(".")
-        params = [a.arg for a in frame.args.args]
-        if root in params and not put_back(norms, mode, mode.target):
-            if all(t.function != frame.name for t in found):
-                found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
-    return found
-
-
-def training_classes(norms: FileNorms) -> list[TrainingFunction]:
-    """The file's module-level classes that keep a model given to ``__init__`` and train it
-    in train mode in a method (``Trainer(model, opt)`` with ``self.model.train()``): building
-    one is a train call of the model passed (the call passes no ``self``)."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    kinds = norms.frames.kinds
-    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
-    found: list[TrainingFunction] = []
-    for mode in norms.modes:
-        cls = kinds.class_of(mode.call)
-        if not mode.train or mode.written or cls is None or cls not in tree.body or not mode.target.startswith("self."):
-            continue
-        if not any(id(method) in trains for method in cls.body) or put_back(norms, mode, mode.target):
-            continue
-        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-        attribute, dot, rest = mode.target[len("self."):].partition(".")
-        kept = _kept_parameter(init, attribute) if init is not None else None
-        if kept is not None and all(t.function != cls.name for t in found):
-            found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
-                                          written=f"self.{attribute}"))
-    return found
-
-
-def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
-    """The ``__init__`` parameter ``self.<attribute> = <parameter>`` keeps (position counting self)."""
-    params = [a.arg for a in init.args.args]
-    for node in ast.walk(init):
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
-                and isinstance(node.value, ast.Name) and node.value.id in params[1:]):
-            return params.index(node.value.id), node.value.id
-    return None
-
-
-def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
-    index, default = parameter_default(function, name)
-    return index, name, bool(default.value) if isinstance(default, ast.Constant) else None
-
-
 def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNorms) -> Optional[bool]:
     """The value a factory call gives the parameter its freeze depends on."""
     index, name, default = guard
@@ -297,26 +185,6 @@ def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNor
         return default
     value = flag_value(passed, norms.frames.kinds.frame_of(call), tree)
     return value if isinstance(value, bool) else None
-
-
-def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:
-    """What ``name`` was last assigned before ``line`` (the branch a freeze is in builds it
-    there: ``if arch == "vgg16": m = vgg16() ... elif ...: m = resnet50()``)."""
-    values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
-              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-    return max(values, key=lambda node: node.lineno).value if values else None
-
-
-def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:
-    """The names ``function`` returns: ``return model`` -> {"model": None}, ``return model,
-    size`` -> {"model": 0, "size": 1}."""
-    names: dict[str, Optional[int]] = {}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Return) and node.value is not None:
-            for position, value in returned_elements(node.value):
-                if isinstance(value, ast.Name):
-                    names.setdefault(value.id, position)
-    return names
 
 
 def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
@@ -358,7 +226,7 @@ def _module_facts(path: str, depth: int = 0) -> Facts:
 
 
 def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) -> Facts:
-    factories, trainers, _ = _own_facts(path, read[path])
+    factories, trainers, _, _ = _own_facts(path, read[path])
     if depth >= _DEPTH:
         return factories, trainers
     text = _text(path)
@@ -388,7 +256,9 @@ def _import_heads(path: str, text: str) -> ast.Module:
         return unit.tree if unit is not None and unit.tree is not None else ast.Module(body=[], type_ignores=[])
 
 
-OwnFacts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...], tuple[FrozenInstance, ...]]
+# factories and classes, training functions and classes, frozen module-level models, and
+# classes that keep (a part's) BatchNorm in eval mode through a train() override
+OwnFacts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...], tuple[FrozenInstance, ...], tuple[str, ...]]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -398,28 +268,15 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
     text = _text(path)
     freezes, trains = "requires_grad" in text or "no_grad" in text, ".train(" in text
     if not (freezes or trains):
-        return (), (), ()
+        return (), (), (), ()
     unit = _unit(path)
-    if unit is None:
-        return (), (), ()
+    if unit is None or unit.tree is None:
+        return (), (), (), ()
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms) + training_classes(norms)) if trains else (),
-            tuple(frozen_instances(norms)) if freezes else ())
-
-
-def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
-    """The file's module-level models with BatchNorm frozen at module level."""
-    assert norms.knowledge is not None
-    found: list[FrozenInstance] = []
-    for freeze in norms.freezes:
-        root, dot, rest = freeze.target.partition(".")
-        if (freeze.how in ("requires_grad", "requires_grad_") and norms.frames.kinds.frame_of(freeze.node) is None
-                and not any(related(u, freeze.target) for u in norms.unfrozen)
-                and norms.knowledge.has_batchnorm(freeze.target, None, None)
-                and all(i.name != root for i in found)):
-            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno))
-    return found
+            tuple(frozen_instances(norms)) if freezes else (),
+            tuple(eval_keeping_classes(unit.tree)) if trains else ())
 
 
 def _link_instances(norms: FileNorms, script: Path) -> None:
@@ -438,7 +295,7 @@ def _link_instances(norms: FileNorms, script: Path) -> None:
             names = [(node.names[0].asname or node.names[0].name, ".")]
         else:
             continue
-        if target is None or "requires_grad" not in _text(str(target)):
+        if target is None or not any(word in _text(str(target)) for word in ("requires_grad", "def train(")):
             continue
         for instance in _own_facts(str(target), file_stamp(target))[2]:
             for local, imported in names:
@@ -449,6 +306,20 @@ def _link_instances(norms: FileNorms, script: Path) -> None:
                 norms.knowledge.imported_bn.add(spelled)
                 via = Elsewhere(instance.name, instance.line, _shown(target, script))
                 norms.freezes.append(Freeze(spelled + instance.rest, "imported", node, via=via))
+        keepers = _own_facts(str(target), file_stamp(target))[3]
+        spelled_keepers = {local if imported != "." else f"{local}.{name}" for local, imported in names
+                           for name in keepers if imported in (name, "*", ".")}
+        if spelled_keepers:
+            _mark_eval_kept(norms, spelled_keepers)
+
+
+def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:
+    """Names of the file bound to an instance of a class that keeps its frozen part's
+    BatchNorm in eval mode itself (a ``train()`` override in its module)."""
+    assert norms.knowledge is not None
+    for name, values in norms.knowledge.bindings.items():
+        if any(isinstance(v := unwrap(value), ast.Call) and dotted(v.func) in classes for value in values):
+            norms.knowledge.eval_kept.add(name)
 
 
 def _line(text: str, node: ast.stmt) -> str:

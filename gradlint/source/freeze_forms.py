@@ -1,0 +1,103 @@
+"""The small readings GL406's collector makes of single expressions and statements: a
+``requires_grad`` flag, a layer list built from a model's children, a train() override
+that puts BatchNorm back in eval, and how two module names relate (``model`` holds
+``model.backbone``)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.names import dotted
+
+
+def is_false(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def is_true(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def only_parameters_of(call: ast.Call, owner: str) -> bool:
+    """The optimiser takes ``owner.parameters()`` and nothing else (no other group)."""
+    first = call.args[0] if call.args else None
+    return (isinstance(first, ast.Call) and isinstance(first.func, ast.Attribute)
+            and first.func.attr == "parameters" and dotted(first.func.value) == owner)
+
+
+def layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bool:
+    """Whether ``value`` is built from ``root``'s own layers: ``nn.Sequential(*list(
+    root.children())[:-1])``, also through a name of ``method`` bound to the list."""
+    if depth > 8:
+        return False
+    if isinstance(value, ast.Starred):
+        return layers_of(value.value, root, method, depth + 1)
+    if isinstance(value, ast.Subscript):
+        return layers_of(value.value, root, method, depth + 1)
+    if isinstance(value, ast.Name):
+        bound = [node.value for node in ast.walk(method) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)]
+        return len(bound) == 1 and layers_of(bound[0], root, method, depth + 1)
+    if not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    if isinstance(func, ast.Attribute) and func.attr in ("children", "modules") and dotted(func.value) == root:
+        return True
+    if isinstance(func, ast.Name) and func.id in ("list", "tuple") and len(value.args) == 1:
+        return layers_of(value.args[0], root, method, depth + 1)
+    if (dotted(func) or "").endswith("Sequential") and value.args:
+        return all(layers_of(arg, root, method, depth + 1) for arg in value.args)
+    return False
+
+
+def requires_grad_value(stmt: ast.stmt, var: str) -> Optional[bool]:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        if (isinstance(target, ast.Attribute) and target.attr == "requires_grad" and dotted(target.value) == var
+                and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, bool)):
+            return stmt.value.value
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and dotted(call.func.value) == var:
+            flag = call.args[0] if call.args else None
+            return False if is_false(flag) else True
+    return None
+
+
+def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
+    """The class overrides ``train()`` and puts (part of) itself back in eval mode there."""
+    return any(isinstance(node, ast.FunctionDef) and node.name == "train" and calls_eval(node) for node in cls.body)
+
+
+def calls_eval(node: ast.AST) -> bool:
+    return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+               and (sub.func.attr == "eval" or (sub.func.attr == "train" and sub.args and is_false(sub.args[0])))
+               for sub in ast.walk(node))
+
+
+def part_name(node: ast.AST) -> Optional[str]:
+    """``model.layer4[2]`` (attributes and constant indexes), or None."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+        inner = dotted(node.value) or part_name(node.value)
+        return f"{inner}[{node.slice.value}]" if inner else None
+    if isinstance(node, ast.Attribute):
+        inner = part_name(node.value)
+        return f"{inner}.{node.attr}" if inner else None
+    return None
+
+
+def unwrapped(name: str) -> str:
+    """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model."""
+    return ".".join(part for part in name.split(".") if part != "module")
+
+
+def related(one: str, other: str) -> bool:
+    """``one`` is ``other``, inside it, or holds it (``model`` and ``model.backbone``)."""
+    one, other = unwrapped(one), unwrapped(other)
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
+
+
+def holds(outer: str, inner: str) -> bool:
+    outer, inner = unwrapped(outer), unwrapped(inner)
+    return inner == outer or inner.startswith(outer + ".")

@@ -1,0 +1,181 @@
+"""What one file offers GL406 across files: its freezing factories and classes (a
+function or ``__init__`` that freezes a part with BatchNorm of the model it builds), its
+training functions and classes (a function or class that puts a model it is given in
+train mode while training), and its module-level models frozen at module level.
+:mod:`gradlint.source.norm_links` reads them from the modules a script imports."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.call_flags import guard_of, parameter_default
+from gradlint.source.frames import Training
+from gradlint.source.freeze_forms import keeps_bn_in_eval, related
+from gradlint.source.frozen_norms import FileNorms, put_back
+from gradlint.source.names import dotted
+from gradlint.source.norm_chains import FreezingFactory, FrozenInstance, TrainingFunction, returned_elements
+
+
+def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
+    """The file's module-level functions that freeze a local model with BatchNorm and return it."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    found: list[FreezingFactory] = []
+    for freeze in norms.freezes:
+        if freeze.how not in ("requires_grad", "requires_grad_"):
+            continue
+        function = norms.frames.kinds.frame_of(freeze.node)
+        if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
+            continue
+        root, dot, rest = freeze.target.partition(".")
+        built = _bound_before(function, root, freeze.node.lineno)
+        returned = _returned(function)
+        if (root not in returned or any(related(u, freeze.target) for u in norms.unfrozen)
+                or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
+            continue
+        guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
+        if any(f.function == function.name for f in found):
+            continue
+        found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
+                                     _parameter(function, guard) if guard is not None else None,
+                                     position=returned[root]))
+    return found
+
+
+def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
+    """The file's module classes whose ``__init__`` freezes a part with BatchNorm
+    (``self.backbone = resnet18(); for p in self.backbone.parameters(): ...``): building
+    one, ``model = Cls(...)`` in a script importing it, freezes ``model.backbone``."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    found: list[FreezingFactory] = []
+    kinds = norms.frames.kinds
+    for freeze in norms.freezes:
+        init = kinds.frame_of(freeze.node)
+        cls = kinds.class_of(freeze.node)
+        if cls is not None and keeps_bn_in_eval(cls):
+            continue  # its train() override puts the frozen part back in eval mode
+        # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are
+        in_forward = freeze.how == "no_grad" and isinstance(init, ast.FunctionDef) and init.name == "forward"
+        if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward or not freeze.target.startswith("self.")
+                or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
+                or init.name != "__init__" and not in_forward
+                or any(related(u, freeze.target) for u in norms.unfrozen)
+                or not norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
+                or any(f.function == cls.name for f in found)):
+            continue
+        guard = guard_of(freeze.node, init, norms.frames.parents)
+        flag = _parameter(init, guard) if guard is not None else None
+        # the call passes no self: its arguments sit one place earlier than __init__'s parameters
+        found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
+                                     (flag[0] - 1, flag[1], flag[2]) if flag else None))
+    return found
+
+
+def training_functions(norms: FileNorms) -> list[TrainingFunction]:
+    """The file's module-level functions that train and leave a parameter in train mode."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
+    found: list[TrainingFunction] = []
+    for mode in norms.modes:
+        frame = mode.frame
+        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or frame not in tree.body
+                or id(frame) not in trains):
+            continue
+        root, dot, rest = mode.target.partition(".")
+        params = [a.arg for a in frame.args.args]
+        if root in params and not put_back(norms, mode, mode.target):
+            if all(t.function != frame.name for t in found):
+                found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
+    return found
+
+
+def training_classes(norms: FileNorms) -> list[TrainingFunction]:
+    """The file's module-level classes that keep a model given to ``__init__`` and train it
+    in train mode in a method (``Trainer(model, opt)`` with ``self.model.train()``): building
+    one is a train call of the model passed (the call passes no ``self``)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    kinds = norms.frames.kinds
+    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
+    found: list[TrainingFunction] = []
+    for mode in norms.modes:
+        cls = kinds.class_of(mode.call)
+        if not mode.train or mode.written or cls is None or cls not in tree.body or not mode.target.startswith("self."):
+            continue
+        if not any(id(method) in trains for method in cls.body) or put_back(norms, mode, mode.target):
+            continue
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        attribute, dot, rest = mode.target[len("self."):].partition(".")
+        kept = _kept_parameter(init, attribute) if init is not None else None
+        if kept is not None and all(t.function != cls.name for t in found):
+            found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
+                                          written=f"self.{attribute}"))
+    return found
+
+
+def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
+    """The ``__init__`` parameter ``self.<attribute> = <parameter>`` keeps (position counting self)."""
+    params = [a.arg for a in init.args.args]
+    for node in ast.walk(init):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
+                and isinstance(node.value, ast.Name) and node.value.id in params[1:]):
+            return params.index(node.value.id), node.value.id
+    return None
+
+
+def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
+    index, default = parameter_default(function, name)
+    return index, name, bool(default.value) if isinstance(default, ast.Constant) else None
+
+
+def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:
+    """What ``name`` was last assigned before ``line`` (the branch a freeze is in builds it
+    there: ``if arch == "vgg16": m = vgg16() ... elif ...: m = resnet50()``)."""
+    values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
+              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return max(values, key=lambda node: node.lineno).value if values else None
+
+
+def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:
+    """The names ``function`` returns: ``return model`` -> {"model": None}, ``return model,
+    size`` -> {"model": 0, "size": 1}."""
+    names: dict[str, Optional[int]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            for position, value in returned_elements(node.value):
+                if isinstance(value, ast.Name):
+                    names.setdefault(value.id, position)
+    return names
+
+
+def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
+    """The file's module-level models with BatchNorm frozen at module level."""
+    assert norms.knowledge is not None
+    found: list[FrozenInstance] = []
+    for freeze in norms.freezes:
+        root, dot, rest = freeze.target.partition(".")
+        if (freeze.how in ("requires_grad", "requires_grad_") and norms.frames.kinds.frame_of(freeze.node) is None
+                and not any(related(u, freeze.target) for u in norms.unfrozen)
+                and norms.knowledge.has_batchnorm(freeze.target, None, None)
+                and all(i.name != root for i in found)):
+            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno))
+    return found
+
+
+def eval_keeping_classes(tree: ast.Module) -> list[str]:
+    """The module's classes whose ``train()`` override puts (part of) them back in eval
+    mode, and the classes that keep one of those (``self.encoder = Encoder()``)."""
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    found = [cls.name for cls in classes if keeps_bn_in_eval(cls)]
+    for _ in range(3):
+        more = [cls.name for cls in classes if cls.name not in found and any(
+            isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and dotted(node.value.func) in found
+            for node in ast.walk(cls))]
+        if not more:
+            break
+        found += more
+    return found
