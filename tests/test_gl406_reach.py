@@ -303,3 +303,80 @@ def test_a_class_whose_train_override_puts_its_frozen_part_back_in_eval_is_quiet
     _write(tmp_path, {"nets.py": encoder, "run.py": CAPTION_SCRIPT})
     assert "self.cnn.eval()" in (tmp_path / "nets.py").read_text()
     assert _lint(tmp_path / "run.py") == []
+
+
+def test_a_sequential_subclass_that_freezes_itself_kept_by_a_detector(tmp_path: Path) -> None:
+    # held-out round 6 (a Faster R-CNN course project): the backbone class freezes all of itself
+    _write(tmp_path, {
+        "backbone.py": """\
+            from torch import nn
+            from torchvision.models import resnet50
+
+
+            class Backbone(nn.Sequential):
+                def __init__(self):
+                    super().__init__()
+                    for layer in list(resnet50(weights=None).children())[:-2]:
+                        self.append(layer)
+                    for p in self.parameters():
+                        p.requires_grad = False
+            """,
+        "detector.py": """\
+            from torch import nn
+            from backbone import Backbone
+
+
+            class Detector(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = Backbone()
+                    self.head = nn.Conv2d(2048, 9, 1)
+            """,
+        "run.py": """\
+            import torch
+            from detector import Detector
+            from trainer import Trainer
+
+            model = Detector()
+            Trainer(model, torch.optim.SGD(model.head.parameters(), lr=0.01), []).fit(2)
+            """,
+        "trainer.py": TRAINER_CLASS})
+    (finding,) = _lint(tmp_path / "run.py")
+    assert finding.line == 5
+    assert ("`model.backbone` has BatchNorm layers and `Detector` (detector.py:8, through `Backbone` at backbone.py:10)"
+            in finding.message)
+
+
+def test_requires_grad_set_in_forward_with_the_head_left_trainable(tmp_path: Path) -> None:
+    # held-out round 6 (an image-captioning tutorial copy): forward freezes all but the fc by name
+    _write(tmp_path, {"enc.py": """\
+        from torch import nn
+        import torchvision
+
+
+        class Encoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.cnn = torchvision.models.inception_v3(weights=None, aux_logits=False)
+
+            def forward(self, x):
+                for name, p in self.cnn.named_parameters():
+                    if "fc." in name:
+                        p.requires_grad = True
+                    else:
+                        p.requires_grad = False
+                return self.cnn(x)
+        """, "run.py": """\
+        import torch
+        from enc import Encoder
+
+        model = Encoder()
+        optimizer = torch.optim.Adam(model.parameters())
+        model.train()
+        for x in []:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        """})
+    (finding,) = _lint(tmp_path / "run.py")
+    assert finding.line == 4 and finding.message.startswith("`model.cnn` has BatchNorm layers and `Encoder` (enc.py:11)")

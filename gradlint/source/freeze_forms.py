@@ -101,3 +101,17 @@ def related(one: str, other: str) -> bool:
 def holds(outer: str, inner: str) -> bool:
     outer, inner = unwrapped(outer), unwrapped(inner)
     return inner == outer or inner.startswith(outer + ".")
+
+
+_HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
+
+
+def undone(unfrozen: set[str], target: str) -> bool:
+    """Whether making ``unfrozen`` trainable again undoes the freeze of ``target`` beyond its
+    head: all of it, or a part that is not a classifier head (``model.fc`` leaves the rest frozen)."""
+    for part in unfrozen:
+        if holds(part, target):
+            return True
+        if holds(target, part) and unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0].split("[")[0] not in _HEADS:
+            return True
+    return False

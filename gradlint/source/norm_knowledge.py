@@ -174,6 +174,11 @@ class NormKnowledge:
                        for arg in value.args)
         return False
 
+    def class_has_batchnorm(self, cls: ast.ClassDef) -> bool:
+        """Whether a module class of the file builds BatchNorm (itself or in an attribute)."""
+        self._scope = None
+        return self._class_has_bn(cls, None, 0)
+
     def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
         for node in ast.walk(cls):
             if isinstance(node, ast.Call) and node is not built and self._value_path(node, [], depth + 1):

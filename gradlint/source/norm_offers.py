@@ -11,7 +11,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_of, parameter_default
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import keeps_bn_in_eval, related
+from gradlint.source.freeze_forms import keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms, put_back
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingFactory, FrozenInstance, TrainingFunction, returned_elements
@@ -32,7 +32,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
-        if (root not in returned or any(related(u, freeze.target) for u in norms.unfrozen)
+        if (root not in returned or undone(norms.unfrozen, freeze.target)
                 or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
@@ -57,13 +57,17 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         cls = kinds.class_of(freeze.node)
         if cls is not None and keeps_bn_in_eval(cls):
             continue  # its train() override puts the frozen part back in eval mode
-        # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are
-        in_forward = freeze.how == "no_grad" and isinstance(init, ast.FunctionDef) and init.name == "forward"
-        if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward or not freeze.target.startswith("self.")
+        # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are;
+        # requires_grad set in forward holds from the first batch on
+        in_forward = isinstance(init, ast.FunctionDef) and init.name == "forward"
+        whole = freeze.target == "self"  # class Backbone(nn.Sequential): ... for p in self.parameters(): ...
+        if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
+                or not (freeze.target.startswith("self.") or whole and not in_forward)
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
                 or init.name != "__init__" and not in_forward
-                or any(related(u, freeze.target) for u in norms.unfrozen)
-                or not norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
+                or undone(norms.unfrozen, freeze.target)
+                or not (norms.knowledge.class_has_batchnorm(cls) if whole
+                        else norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
                 or any(f.function == cls.name for f in found)):
             continue
         guard = guard_of(freeze.node, init, norms.frames.parents)
@@ -159,7 +163,7 @@ def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
     for freeze in norms.freezes:
         root, dot, rest = freeze.target.partition(".")
         if (freeze.how in ("requires_grad", "requires_grad_") and norms.frames.kinds.frame_of(freeze.node) is None
-                and not any(related(u, freeze.target) for u in norms.unfrozen)
+                and not undone(norms.unfrozen, freeze.target)
                 and norms.knowledge.has_batchnorm(freeze.target, None, None)
                 and all(i.name != root for i in found)):
             found.append(FrozenInstance(root, dot + rest, freeze.node.lineno))
