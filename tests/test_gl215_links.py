@@ -241,3 +241,45 @@ def test_a_class_re_exported_by_a_package_and_picked_on_one_branch(tmp_path: Pat
                                "criterion = nn.BCEWithLogitsLoss()\nloss = criterion(net(x), y)\n")
     assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
     assert "Plus's output (unet/plus.py:7; when `net` is the Plus of line 6) is sigmoid probabilities" in findings[0].message
+
+
+LOCAL_UPDATE = """import copy
+import torch
+import torch.nn as nn
+
+
+class LocalUpdate:
+    def __init__(self, loader, criterion=None):
+        self.loader = loader
+        self.criterion = criterion
+        self.nll = nn.NLLLoss().to("cpu")
+
+    def update_weights(self, model, rounds):
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+        for x, y in self.loader:
+            opt.zero_grad()
+            out = model(x)
+            loss = self.nll(out, y)
+            loss.backward()
+            opt.step()
+
+    def fit(self, model):
+        for x, y in self.loader:
+            self.criterion(model(x), y).backward()
+"""
+
+
+def test_a_method_given_the_model_with_the_loss_its_class_builds_or_was_built_with(tmp_path: Path) -> None:
+    # held-out round 6 (a federated-learning project): local.update_weights(model=copy.deepcopy(global_model))
+    (tmp_path / "nets.py").write_text(NETS + HELPER)
+    (tmp_path / "update.py").write_text(LOCAL_UPDATE)
+    head = "import copy\nimport torch.nn as nn\nfrom nets import Probs\nfrom update import LocalUpdate\n\n"
+    findings = _lint(tmp_path, head + "net = Probs()\nlocal = LocalUpdate([])\n"
+                                      "local.update_weights(model=copy.deepcopy(net), rounds=1)\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 8)]
+    assert "hands it to `local.update_weights` (update.py:17), which feeds it to NLLLoss" in findings[0].message
+    findings = _lint(tmp_path, head + "net = Probs()\nlocal = LocalUpdate([], criterion=nn.CrossEntropyLoss())\nlocal.fit(net)\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 8)]
+    assert "hands it to `local.fit` (update.py:23), which feeds it to CrossEntropyLoss" in findings[0].message
+    findings = _lint(tmp_path, head + "net = Probs()\nlocal = LocalUpdate([], criterion=nn.KLDivLoss())\nlocal.fit(net)\n")
+    assert findings == []

@@ -18,7 +18,7 @@ from typing import Optional, Union
 from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import collect_aliases, dotted, qualify
-from gradlint.source.output_flow import LOSSES, loss_of, model_outputs, output_of, own_calls
+from gradlint.source.output_flow import LOSSES, MOVES, loss_of, model_outputs, output_of, own_calls
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -36,6 +36,8 @@ class LossHelper:
     line: int  # the loss call
     path: Optional[str] = None  # its module as seen from the linted file's folder; None: that file
     trains: bool = True  # it (or the helper it hands the model to) calls backward(): not an evaluation
+    # a method whose loss its class was built with: the constructor's parameter (``Trainer(loss_func=...)``)
+    loss_at_init: Optional[Parameter] = None
     # the loss call itself (the innermost helper's), where the output meets the loss
     node: Optional[ast.Call] = field(default=None, compare=False, hash=False)
 
@@ -59,9 +61,8 @@ def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
         if helpers:
             found[function.name] = helpers
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
-        helpers = _class_helpers(cls, names, aliases, module_losses)
-        if helpers:
-            found[cls.name] = helpers
+        for helper in _class_helpers(cls, names, aliases, module_losses):  # by Trainer or Trainer.fit
+            found[helper.function] = (*found.get(helper.function, ()), helper)
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
         passing = {f.name: helpers for f in functions if f.name not in found
                    and (helpers := _passing_helpers(f, found))}
@@ -152,12 +153,10 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
     method calling ``self.criterion(self.model(x), y)``: building ``Trainer(net, nn.CrossEntropyLoss())``
     links the two (the loss may also be built in ``__init__``)."""
     init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-    if init is None or len(init.args.args) < 2:
-        return ()
-    params = [a.arg for a in init.args.args[1:]]  # the call passes no self
+    params = [a.arg for a in init.args.args[1:]] if init is not None else []  # the call passes no self
     held: dict[str, Parameter] = {}
     losses: dict[str, str] = dict(module_losses)
-    for node in ast.walk(init):
+    for node in ast.walk(init) if init is not None else ():
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             if not target.startswith("self.") or target.count(".") != 1:
                 continue
@@ -165,14 +164,27 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
                 held[target] = (params.index(node.value.id), node.value.id)
             elif (kind := _loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
-    if not held:
-        return ()
     trains = any(_calls_backward(f) for f in cls.body if isinstance(f, ast.FunctionDef))
-    return _distinct([helper for method in cls.body if isinstance(method, ast.FunctionDef) and method is not init
-                      for helper in _helpers_in(method, cls.name, held, losses, names, trains)])
+    methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
+    found = [helper for method in methods if held for helper in _helpers_in(method, cls.name, held, losses, names, trains)]
+    # ``trainer.update_weights(model, ...)``: a method given the model, and the loss the method is
+    # given, its class builds, or its class was built with (marked by a negative position here)
+    at_init = {name: (-1 - index, param) for name, (index, param) in held.items()}
+    for method in methods:
+        own = {name: (index, name) for index, name in enumerate(a.arg for a in method.args.args[1:])}
+        for helper in _helpers_in(method, f"{cls.name}.{method.name}", {**at_init, **own}, losses, names, trains):
+            if helper.model[0] < 0:
+                continue  # the class's own model: the constructor links it (above)
+            if isinstance(helper.loss, tuple) and helper.loss[0] < 0:
+                found.append(replace(helper, loss="", loss_at_init=(-1 - helper.loss[0], helper.loss[1])))
+            else:
+                found.append(helper)
+    return _distinct(found)
 
 
 def _loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MOVES:
+        value = value.func.value  # nn.NLLLoss().to(device)
     qualified = names.get(id(value)) if isinstance(value, ast.Call) else qualify(value, aliases)
     return LOSSES.get(qualified or "")
 
@@ -196,8 +208,10 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
                 local = alias.asname or alias.name
                 if alias.name == "*" or f"{local}(" in text:
                     for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
-                        if alias.name in ("*", name) and f"{local if alias.name != '*' else name}(" in text:
-                            found[local if alias.name != "*" else name] = helpers
+                        owner, dot, method = name.partition(".")  # Trainer.fit: a method of an imported class
+                        spelled = (name if alias.name == "*" else local + dot + method if owner == alias.name else None)
+                        if spelled is not None and f"{spelled.split('.')[0]}(" in text:
+                            found[spelled] = helpers
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name
@@ -206,7 +220,7 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
                 target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
                     for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
-                        if f"{local}.{name}(" in text:
+                        if f"{local}.{name.split('.')[0]}(" in text:
                             found[f"{local}.{name}"] = helpers
     return found
 

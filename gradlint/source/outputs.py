@@ -105,7 +105,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
-        found.extend(_through_helpers(unit, models, by_class, names, losses))
+        found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
@@ -134,7 +134,7 @@ def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[st
 
 
 def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
-                     names: dict[int, str], losses: dict[str, str]) -> list[LossOfModel]:
+                     names: dict[int, str], losses: dict[str, str], instances: dict[str, str]) -> list[LossOfModel]:
     """``train(loader, model, criterion, opt)`` where ``train`` (of the file or a project
     module) calls its loss parameter on its model parameter's output."""
     tree = unit.tree
@@ -145,12 +145,16 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
     if not helpers:
         return []
     aliases = collect_aliases(tree)
+    built = _constructions(tree, instances)
     found = []
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-        for helper in helpers.get(dotted(call.func) or "", ()):
+        callee = dotted(call.func) or ""
+        receiver, _, method = callee.rpartition(".")
+        key = f"{instances[receiver]}.{method}" if instances.get(receiver) else callee  # trainer.fit -> Trainer.fit
+        for helper in helpers.get(key, ()):
             if not helper.trains:
                 continue  # a helper that only evaluates (no backward)
-            passed = argument(call, helper.model)
+            passed = _unwrap_copy(argument(call, helper.model))
             if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
                 ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
             else:
@@ -158,8 +162,13 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
             activation = ending.get(helper.position) if ending else None
             if activation is None:
                 continue
-            loss = (helper.loss if isinstance(helper.loss, str)
-                    else _loss_passed(argument(call, helper.loss), names, losses, aliases))
+            if helper.loss_at_init is not None:  # the loss the receiver was built with
+                construction = built.get(receiver)
+                given = argument(construction, helper.loss_at_init) if construction is not None else None
+                loss = _loss_passed(given, names, losses, aliases)
+            else:
+                loss = (helper.loss if isinstance(helper.loss, str)
+                        else _loss_passed(argument(call, helper.loss), names, losses, aliases))
             if loss is not None:
                 found.append(LossOfModel(activation, loss, call, through=helper))
                 break
@@ -269,6 +278,23 @@ def _imports_loss_helper(unit: SourceUnit) -> bool:
     return Path(unit.path).is_file() and any(
         isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
         for h in helpers)
+
+
+def _constructions(tree: ast.Module, instances: dict[str, str]) -> dict[str, ast.Call]:
+    """The call that built each instance of a project class the file binds (the last one)."""
+    found: dict[str, ast.Call] = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and (name := dotted(node.targets[0])) in instances
+                and isinstance(value := _unwrap_moves(node.value), ast.Call)):
+            found[name] = value
+    return found
+
+
+def _unwrap_copy(node: Optional[ast.expr]) -> Optional[ast.expr]:
+    """``copy.deepcopy(model)`` is that model, with the same output."""
+    if isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("deepcopy") and node.args:
+        return node.args[0]
+    return node
 
 
 def _loss_passed(given: Optional[ast.expr], names: dict[int, str], losses: dict[str, str],
