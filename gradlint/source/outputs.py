@@ -98,7 +98,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             loss = loss_of(call, names, losses)
             if loss is None or not call.args or id(call) in evaluated:
                 continue
-            activation = activation_of(output_of(call.args[0], visible, assigned)) or applied.get(_name_of(call.args[0]))
+            activation = activation_of(output_of(call.args[0], visible, assigned))
+            if activation is None and (bound := applied.get(_name_of(call.args[0]))) and bound.node.lineno < call.lineno:
+                activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
             if activation is None and (kind := applied_activation(call.args[0], names, layer_names)):
                 activation = FinalActivation(_short(call.args[0]), kind, call.args[0], inline=True)
             if activation is not None:
@@ -191,12 +193,13 @@ def _under_no_grad(tree: ast.Module, names: dict[int, str]) -> set[int]:
 def _applied_here(function: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> dict[str, FinalActivation]:
     """Names this function binds once, to an activation applied right there: ``probs = torch.sigmoid(out)``."""
     bound: dict[str, list[ast.expr]] = {}
+    params = {a.arg for a in function.args.args} if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
     for node in own_nodes(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             bound.setdefault(node.targets[0].id, []).append(node.value)
     found = {}
-    for name, values in bound.items():
-        if len(values) == 1 and (kind := applied_activation(values[0], names, layer_names)):
+    for name, values in bound.items():  # a parameter rebound holds the caller's value before that
+        if len(values) == 1 and name not in params and (kind := applied_activation(values[0], names, layer_names)):
             found[name] = FinalActivation(f"{name} = {_short(values[0])}", kind, values[0], inline=True)
     return found
 

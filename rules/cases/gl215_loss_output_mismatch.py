@@ -45,6 +45,11 @@ VALID = [
         _MLP + "\nmodel = nn.Linear(8, 4)\n"
         "def step(x, y):\n    F.nll_loss(torch.log(F.softmax(model(x), dim=1)), y).backward()\n"
     ),
+    Valid(  # the logits are fed to the loss first; the name is rebound to probabilities after it (yolov7's blur loss)
+        _MLP + "\nclass BlurLoss(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.bce = nn.BCEWithLogitsLoss(reduction='none')\n\n    def forward(self, pred, true):\n"
+        "        loss = self.bce(pred, true)\n        pred = torch.sigmoid(pred)\n        return (loss * (1 - (pred - true))).mean()\n"
+    ),
 ]
 INVALID = [
     Invalid(  # the model and the loss meet inside a training helper the script hands them to
