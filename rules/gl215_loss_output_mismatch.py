@@ -22,10 +22,16 @@ branches): then the finding is on the line of this file that links the two, and 
 line of the model's file. A loss bound to a name (`loss_fn = F.cross_entropy`) counts.
 A training helper links them too: `train(loader, model, criterion, optimizer)` where
 `train` (of the file or a project module, or a function it hands both to) calls
-`criterion(model(x), y)` and `backward()`, or builds the loss itself; a helper that only
-evaluates (no `backward()`) does not. A name bound to the softmax model on one branch of
-an `if` and to another model on the other is flagged, naming that branch: the
-configuration that picks it trains with the mismatch.
+`criterion(model(x), y)` and `backward()`, or builds the loss itself; a trainer class
+built with the model and the loss (`Trainer(model, opt, nn.CrossEntropyLoss()).fit()`),
+or a method given the model whose class holds the loss (`local.update_weights(model)`);
+a helper that only evaluates (no `backward()`) does not, nor a loss under
+`torch.no_grad()`. A method or function that wraps a loss (`def adversarial_loss(self,
+y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)`) counts as that loss. An
+activation applied right at the loss's input (`criterion(torch.sigmoid(out), y)`, or
+`probs = out.softmax(-1)` just before) is flagged whatever the model. A name bound to the
+softmax model on one branch of an `if` and to another model on the other is flagged,
+naming that branch: the configuration that picks it trains with the mismatch.
 A `forward` whose softmax `return` is the one reached with its default arguments
 (`if not reconstruct: return probs` with `reconstruct=False`) is flagged where the call
 passes only the required arguments, and the message says so.
