@@ -318,7 +318,7 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return True  # what the class's own attribute holds (its instance may be bound in a function)
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
-    return norms.knowledge.has_batchnorm(target, None, at)
+    return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
 
 
 def _mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:
@@ -367,7 +367,9 @@ def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall
     frame = norms.frames.kinds.frame_of(freeze.node)
     if frame is not None and not freeze.target.startswith("self."):
         # a model local to a function: its train() is in that function, or in a helper it is passed to
-        calls = [m for m in calls if m.frame is frame or m.written]
+        # (a call of another file's training function or class is in the caller's frame: the same name
+        # in another function is another model)
+        calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
 
 
@@ -386,6 +388,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
+    elif train.by:  # trainer.fit(model): Lightning calls model.train() every epoch
+        where = f"(which `{train.by}` on line {train.call.lineno} calls every training epoch)"
     else:
         where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
                                                   if train.written and train.written != train.target else "")
@@ -395,8 +399,11 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     message = (
         f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` {where} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
-        f"features drift under the head and differ at evaluation; call `{_local(train, target)}.eval()` after each "
-        f"`{train.receiver}.train()` (or override train() to keep it in eval mode)"
+        f"features drift under the head and differ at evaluation; " + (
+            f"call `{freeze.target if freeze.target.startswith('self.') else target}.eval()` in the LightningModule's "
+            f"`on_train_epoch_start` (or override train() to keep it in eval mode)" if train.by else
+            f"call `{_local(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
+            f"it in eval mode)")
     )
     return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
                   message, fix=_fix(norms, target, left))
@@ -409,7 +416,7 @@ def _header(loop: ast.For) -> ast.expr:
 def _fix(norms: FileNorms, target: str, left: list[ModeCall]) -> Optional[Fix]:
     unit = norms.frames.unit
     # not inside a helper reached through its parameter: other callers may pass other models
-    if target.startswith("self.") or any(t.target == target or t.written or not isinstance(t.stmt, ast.Expr)
+    if target.startswith("self.") or any(t.target == target or t.written or t.by or not isinstance(t.stmt, ast.Expr)
                                          or not standalone(unit, t.stmt) for t in left):
         return None
     edits = [insert_after(unit, t.stmt, [f"{_local(t, target)}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]

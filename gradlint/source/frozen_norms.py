@@ -31,6 +31,7 @@ from gradlint.source.norm_knowledge import NormKnowledge, argument, instances_of
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
+_LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer$")
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
 
@@ -71,6 +72,7 @@ class ModeCall:
     written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
     via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
     implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
+    by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
 
     @property
     def receiver(self) -> str:
@@ -295,6 +297,8 @@ class _Collector:
             self.norms.bn_kept_in_eval = True
         if _BN_HELPER.search(func.attr):
             self.norms.bn_kept_in_eval = True
+        if func.attr == "fit" and self._lightning_trainer(func.value):
+            self._lightning_fit(call, scope)
         if receiver is None:
             return
         flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
@@ -309,6 +313,25 @@ class _Collector:
                 return
             stmt = self.frames._statement_of(call)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
+
+    def _lightning_trainer(self, node: ast.expr) -> bool:
+        """``trainer`` bound to ``pl.Trainer(...)`` (or that call itself)."""
+        names = self.frames.names
+        if isinstance(node, ast.Call):
+            qualified = names.qualify(node.func) or ""
+        else:
+            binding = names.bindings.get(dotted(node) or "")
+            qualified = binding.call or "" if binding is not None else ""
+        return bool(_LIGHTNING_TRAINER.search(qualified))
+
+    def _lightning_fit(self, call: ast.Call, scope: ast.AST) -> None:
+        """``trainer.fit(model)``: Lightning puts the whole model in train mode at every
+        training epoch (and back in eval only for validation)."""
+        model = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "model"), None)
+        name = dotted(model) if model is not None else None
+        if name:
+            stmt = self.frames._statement_of(call)
+            self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{dotted(call.func)}({name})"))
 
     def _plain_object(self, name: str) -> bool:
         """``trainer.train()`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of

@@ -22,7 +22,7 @@ BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|Sync
 _TV_BN = re.compile(
     r"^torchvision\.models\.(\w+\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
     r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
-    r"deeplabv3_\w+|fcn_resnet\w+)$"
+    r"deeplabv3_\w+|fcn_resnet\w+|lraspp_mobilenet_v3_large|r3d_18|mc3_18|r2plus1d_18|s3d)$"
 )
 # timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
 _TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
@@ -81,6 +81,25 @@ class NormKnowledge:
         """``name`` as bound in the function holding ``at`` (else at module level)."""
         self._scope = self.frames.kinds.frame_of(at) if at is not None else None
         return self._name(name, cls, 0)
+
+    def has_batchnorm_there(self, name: str, at: ast.AST) -> bool:
+        """``name`` as last bound before ``at`` in its function: the branch a freeze is in
+        built it there (``if m == "vivit": model = Vivit() ... else: model = r3d_18()``)."""
+        frame = self.frames.kinds.frame_of(at)
+        root, _, rest = name.partition(".")
+        line = getattr(at, "lineno", 0)
+        scope = frame or self.frames.unit.tree
+        assert scope is not None
+        earlier = [node for node in ast.walk(scope)
+                   if isinstance(node, ast.Assign) and node.lineno < line and self.frames.kinds.frame_of(node) is frame
+                   and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)]
+        if not earlier:
+            return self.has_batchnorm(name, None, at)
+        last = max(earlier, key=lambda node: node.lineno)
+        value = unwrap(last.value)
+        if isinstance(value, ast.Name) and value.id == root:  # model = model.to(device): read all of them
+            return self.has_batchnorm(name, None, at)
+        return self.value_has_batchnorm(last.value, rest, at)
 
     def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
         """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
@@ -253,7 +272,7 @@ def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
 def unwrap(value: ast.expr) -> ast.expr:
     """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself."""
     while (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-           and value.func.attr in ("to", "cuda", "cpu", "eval", "train", "requires_grad_", "float", "half")):
+           and value.func.attr in ("to", "cuda", "cpu", "eval", "train", "requires_grad_", "float", "half", "apply")):
         value = value.func.value
     return value
 

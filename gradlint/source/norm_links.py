@@ -60,7 +60,8 @@ def worth_reading(unit: SourceUnit) -> bool:
     freeze a model and put it in train mode; reading its frames costs far more."""
     text = unit.text
     freezes = any(word in text for word in _FREEZE_WORDS) or ("parameters()" in text and "optim" in text)
-    trains = ".train(" in text or ".backward(" in text  # a model never put in eval is in train mode too
+    # a model never put in eval is in train mode too; Lightning's trainer.fit(model) sets it each epoch
+    trains = any(word in text for word in (".train(", ".backward(", ".fit("))
     if freezes and trains:
         return True
     factories, trainers = _imported(unit)

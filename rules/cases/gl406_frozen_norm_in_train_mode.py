@@ -270,4 +270,29 @@ optimizer = torch.optim.SGD(model.classifier.parameters(), lr=0.01)
 """ + _LOOP,
         line=6,
     ),
+    Invalid(  # a LightningModule's frozen backbone: trainer.fit(model) calls model.train() every epoch (held-out round 7)
+        """
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchvision import models
+
+
+class Probe(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.encoder = models.resnet18(weights=None)
+        self.encoder.requires_grad_(False)
+        self.head = nn.Linear(1000, 10)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return nn.functional.cross_entropy(self.head(self.encoder(x)), y)
+
+
+probe = Probe()
+pl.Trainer(max_epochs=5).fit(probe, [])
+""",
+        line=12,
+    ),
 ]
