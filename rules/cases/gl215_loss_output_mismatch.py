@@ -88,4 +88,9 @@ INVALID = [
         "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return self.adversarial_loss(self.disc(x), y)\n",
         line=8,  # the Sequential ending in the sigmoid
     ),
+    Invalid(  # the discriminator built with .apply(weights_init), which returns it (held-out round 7)
+        _SOFTMAX_NET + "\ndef init(m):\n    pass\n\nmodel = Net().apply(init)\n"
+        "def step(x, y):\n    F.cross_entropy(model(x), y).backward()\n",
+        line=11,
+    ),
 ]
