@@ -112,7 +112,7 @@ class NormKnowledge:
         return local or self.scoped.get(None, {}).get(name)
 
     def _name(self, name: str, cls: Optional[ast.ClassDef], depth: int) -> bool:
-        if depth > 6 or name in self._busy:
+        if depth > 12 or name in self._busy:  # a Sequential of a sliced children list is ~8 steps deep
             return False
         self._busy.add(name)
         try:

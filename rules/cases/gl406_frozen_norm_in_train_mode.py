@@ -295,4 +295,27 @@ pl.Trainer(max_epochs=5).fit(probe, [])
 """,
         line=12,
     ),
+    Invalid(  # a backbone cut from a ResNet's children, sliced again, frozen and never put in eval (held-out round 5)
+        """
+import torch
+from torch import nn
+from torchvision.models import resnet50
+
+
+def main(loader):
+    resnet = resnet50()
+    backbone = nn.Sequential(*list(resnet.children())[:-1])
+    backbone = backbone[:-1]
+    for p in backbone.parameters():
+        p.requires_grad = False
+    head = nn.Linear(2048, 10)
+    optimizer = torch.optim.Adam(head.parameters())
+    for x, y in loader:
+        feats = backbone(x).mean((2, 3))
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(head(feats), y).backward()
+        optimizer.step()
+""",
+        line=12,
+    ),
 ]
