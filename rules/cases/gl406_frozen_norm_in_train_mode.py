@@ -316,6 +316,6 @@ def main(loader):
         nn.functional.cross_entropy(head(feats), y).backward()
         optimizer.step()
 """,
-        line=12,
+        line=11,
     ),
 ]
