@@ -22,26 +22,6 @@ Findings are compared with EXPECTED.tsv (source, path, line, code, note):
            are counted as duplicates, not false positives.
 Per rule it prints TP, FP (reported, not expected), misses (expected, not reported), precision
 and recall, then lists every mismatch, and flags any finding that hits a NEGATIVES.tsv row.
-"""Score gradlint's GL107/GL108/GL109/GL215/GL406 on the held-out repositories in this folder.
-
-usage: python score.py [CHECKOUT] [--no-exec] [--raw-dir DIR]
-
-CHECKOUT  a gradlint checkout with a .venv (default /work/main); its .venv/bin/gradlint is run,
-          from inside the checkout, on every <owner>+<name> folder listed in COMMITS.txt:
-            gradlint check <repo> --select GL107,GL108,GL109,GL215,GL406 --output-format json
-                                  --no-probe --no-cache --exit-zero [--no-exec]
---no-exec pass --no-exec to gradlint (static only).
---raw-dir write each repository's JSON output there (default: nothing written).
-
-Findings are compared with EXPECTED.tsv (source, path, line, code, note):
-  strict:  a finding matches an expected row on path + line + code;
-  lenient: GL215 rows may name other acceptable locations in their note as
-           "alt=path:line,path:line" (the softmax layer, the loss call, ...); ALT_POSTHOC.tsv adds
-           a few more, each with the reason it was added after the first run. A finding on the
-           row's line or any alt location matches the row, and further findings on the same row
-           are counted as duplicates, not false positives.
-Per rule it prints TP, FP (reported, not expected), misses (expected, not reported), precision
-and recall, then lists every mismatch, and flags any finding that hits a NEGATIVES.tsv row.
 """
 import csv
 import json

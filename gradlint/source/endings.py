@@ -362,11 +362,8 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
 def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: bool = False) -> dict[str, ImportedClass]:
     """The classes of one module file with their endings (read once per change) and, with
     ``follow``, its functions that can return one of its own or imported classes."""
-    try:
-        unit = SourceUnit.from_path(Path(path), path)
-    except OSError:
-        return {}
-    if unit.tree is None:
+    unit = SourceUnit.read_parsed(path)
+    if unit is None or unit.tree is None:
         return {}
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
     endings, classes = file_endings(unit, names)

@@ -227,11 +227,8 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
 
 @functools.lru_cache(maxsize=256)
 def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> Helpers:
-    try:
-        unit = SourceUnit.from_path(Path(path), path)
-    except OSError:
-        return {}
-    if unit.tree is None:
+    unit = SourceUnit.read_parsed(path)
+    if unit is None or unit.tree is None:
         return {}
     shown = os.path.relpath(Path(path).resolve(), script_dir)
     names = {id(c.node): c.name for c in torch_calls(unit).calls}

@@ -335,11 +335,7 @@ def _text(path: str) -> str:
 
 
 def _unit(path: str) -> Optional[SourceUnit]:
-    try:
-        unit = SourceUnit.from_path(Path(path), path)
-    except OSError:
-        return None
-    return unit if unit.tree is not None else None
+    return SourceUnit.read_parsed(path)
 
 
 def _shown(module: Path, script: Path) -> str:

@@ -50,6 +50,15 @@ class SourceUnit:
     def from_path(cls, path: Path, shown_as: str) -> "SourceUnit":
         return cls.from_bytes(shown_as, path.read_bytes())
 
+    @classmethod
+    def read_parsed(cls, path: str) -> Optional["SourceUnit"]:
+        """A project module read to learn from (never imported): None when it cannot be read or parsed."""
+        try:
+            unit = cls.from_path(Path(path), path)
+        except OSError:
+            return None
+        return unit if unit.tree is not None else None
+
     def parse(self) -> None:
         try:
             self.tree = parse_source(self.text, self.path)
