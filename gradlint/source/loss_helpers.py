@@ -225,8 +225,20 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
     return found
 
 
+_TRAINS = (".backward(", "manual_backward(")
+LOSS_WORDS = tuple(name.rsplit(".", 1)[-1] for name in LOSSES)
+
+
 @functools.lru_cache(maxsize=256)
 def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> Helpers:
+    """The loss helpers of one project module; one that never calls backward() holds none
+    that train, and is not parsed."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    if not any(word in text for word in _TRAINS):
+        return {}
     unit = SourceUnit.read_parsed(path)
     if unit is None or unit.tree is None:
         return {}

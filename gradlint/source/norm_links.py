@@ -50,6 +50,11 @@ def file_norms(unit: SourceUnit) -> FileNorms:
 
 
 _FREEZE_WORDS = ("requires_grad", "no_grad", "inference_mode")
+# what a module that freezes a model says (a decorator @torch.no_grad() on an init function does not)
+# (an attribute set or a method call; ``nn.Parameter(x, requires_grad=False)`` freezes no model)
+_TRAINING_WORDS = (".backward(", "manual_backward(", ".step(")
+_REQUIRES_GRAD = re.compile(r"\.requires_grad\s*=\s*(?!True\b)\S|\.requires_grad_\(\s*(?!True\b|\))")
+_FREEZING = re.compile(_REQUIRES_GRAD.pattern + r"|with torch\.no_grad\(\)|torch\.inference_mode\(\)")
 Linked = tuple[Known, KnownTrainers]
 _IMPORTED: "weakref.WeakKeyDictionary[ast.Module, Linked]" = weakref.WeakKeyDictionary()
 _DEPTH = 3  # project modules followed below the linted file: factory -> dispatch -> script
@@ -59,9 +64,11 @@ def worth_reading(unit: SourceUnit) -> bool:
     """A cheap look (the text, the imported functions it calls) at whether the file can
     freeze a model and put it in train mode; reading its frames costs far more."""
     text = unit.text
-    freezes = any(word in text for word in _FREEZE_WORDS) or ("parameters()" in text and "optim" in text)
+    # (``nn.Parameter(x, requires_grad=False)`` and ``self.head.train(self.training)`` in a model
+    # library freeze and train nothing: most files of a library stop here)
+    freezes = bool(_FREEZING.search(text)) or ("parameters()" in text and "optim" in text)
     # a model never put in eval is in train mode too; Lightning's trainer.fit(model) sets it each epoch
-    trains = any(word in text for word in (".train(", ".backward(", ".fit("))
+    trains = any(word in text for word in (*_TRAINING_WORDS, ".fit(", "training_step"))
     if freezes and trains:
         return True
     factories, trainers = _imported(unit)
@@ -267,17 +274,30 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
     """The module's own factories, classes, training functions and frozen module-level
     models; a module that freezes nothing and calls no ``.train(`` is not parsed."""
     text = _text(path)
-    freezes, trains = "requires_grad" in text or "no_grad" in text, ".train(" in text
-    if not (freezes or trains):
-        return (), (), (), ()
+    # a training function or class trains (backward) and calls .train(); a model's own
+    # ``self.head.train(self.training)`` in a library module is neither
+    freezes, trains = bool(_FREEZING.search(text)), ".train(" in text and any(w in text for w in _TRAINING_WORDS)
+    overrides = "def train(" in text  # a class that keeps its BatchNorm in eval mode through train()
+    if not (freezes or trains or overrides):
+        return (), (), (), ()  # most modules: nothing here can freeze a model or put one in train mode
     unit = _unit(path)
     if unit is None or unit.tree is None:
         return (), (), (), ()
+    if not (trains or overrides) and not _REQUIRES_GRAD.search(text) and not _no_grad_in_forward(unit.tree):
+        return (), (), (), ()  # only no_grad blocks outside forward (weight init, a library's utilities)
     norms = own_norms(unit)
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms) + training_classes(norms)) if trains else (),
             tuple(frozen_instances(norms)) if freezes else (),
-            tuple(eval_keeping_classes(unit.tree)) if trains else ())
+            tuple(eval_keeping_classes(unit.tree)) if overrides else ())
+
+
+def _no_grad_in_forward(tree: ast.Module) -> bool:
+    """A class's ``forward`` has a ``with torch.no_grad():`` block (a part it never trains)."""
+    return any(isinstance(method, ast.FunctionDef) and method.name == "forward"
+               and any(isinstance(node, ast.With) and "no_grad" in ast.unparse(node.items[0].context_expr)
+                       for node in ast.walk(method))
+               for cls in tree.body if isinstance(cls, ast.ClassDef) for method in cls.body)
 
 
 def _link_instances(norms: FileNorms, script: Path) -> None:

@@ -18,7 +18,8 @@ from typing import Optional
 
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
-from gradlint.source.loss_helpers import LossHelper, argument, file_helpers, imported_helpers
+from gradlint.source.index import FileIndex
+from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, MOVES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
                                          own_calls)
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -278,9 +279,32 @@ def _imports_loss_helper(unit: SourceUnit) -> bool:
     """The file calls a helper of a project module that builds its own loss of the table
     (``train(args, generator, discriminator, ...)`` applying CrossEntropyLoss inside)."""
     assert unit.tree is not None
-    return Path(unit.path).is_file() and any(
-        isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
-        for h in helpers)
+    if not Path(unit.path).is_file() or not _imports_a_module_naming_a_loss(unit):
+        return False
+    return any(isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
+               for h in helpers)
+
+
+def _imports_a_module_naming_a_loss(unit: SourceUnit) -> bool:
+    """A cheap look first: a project module the file imports names a loss of the table."""
+    assert unit.tree is not None
+    index = FileIndex()
+    script = Path(unit.path)
+    for node in unit.tree.body:
+        modules = ([(node.module or "", node.level)] if isinstance(node, ast.ImportFrom) and (node.level or node.module)
+                   else [(alias.name, 0) for alias in node.names] if isinstance(node, ast.Import) else [])
+        for module, level in modules:
+            target = index.resolve_import(script, module, level, entry=script)
+            if target is not None and any(word in _read(target) for word in LOSS_WORDS):
+                return True
+    return False
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _constructions(tree: ast.Module, instances: dict[str, str]) -> dict[str, ast.Call]:
