@@ -223,6 +223,14 @@ def _read(path: Path) -> IndexedFile:
                        error=problem.message if problem else None)
 
 
+def read_text(path: Path) -> str:
+    """A project module's text, to look into before parsing it; "" when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def file_stamp(path: Path) -> tuple[int, int]:
     """(mtime in ns, size): what a cache of a file's facts is keyed by, across runs of a
     long-lived process (the editor's server); (0, 0) when it cannot be read."""

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.endings import Ending, FinalActivation
-from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
-from gradlint.source.output_flow import LOSSES, MOVES, loss_of, model_outputs, output_of, own_calls
+from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.output_flow import LOSSES, loss_of, model_outputs, output_of, own_calls
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -183,8 +184,7 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
 
 
 def _loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MOVES:
-        value = value.func.value  # nn.NLLLoss().to(device)
+    value = unwrap(value)  # nn.NLLLoss().to(device)
     qualified = names.get(id(value)) if isinstance(value, ast.Call) else qualify(value, aliases)
     return LOSSES.get(qualified or "")
 
@@ -233,11 +233,7 @@ LOSS_WORDS = tuple(name.rsplit(".", 1)[-1] for name in LOSSES)
 def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> Helpers:
     """The loss helpers of one project module; one that never calls backward() holds none
     that train, and is not parsed."""
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
-    if not any(word in text for word in _TRAINS):
+    if not any(word in read_text(Path(path)) for word in _TRAINS):
         return {}
     unit = SourceUnit.read_parsed(path)
     if unit is None or unit.tree is None:

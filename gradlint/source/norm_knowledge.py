@@ -269,10 +269,14 @@ def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
     return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
 
 
+# methods of a module that return the module itself
+MODULE_RETURNING = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"})
+
+
 def unwrap(value: ast.expr) -> ast.expr:
     """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself."""
     while (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-           and value.func.attr in ("to", "cuda", "cpu", "eval", "train", "requires_grad_", "float", "half", "apply")):
+           and value.func.attr in MODULE_RETURNING):
         value = value.func.value
     return value
 

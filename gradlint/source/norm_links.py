@@ -26,7 +26,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import flag_value
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
-from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import (FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
                                          chain)
@@ -49,7 +49,6 @@ def file_norms(unit: SourceUnit) -> FileNorms:
     return found
 
 
-_FREEZE_WORDS = ("requires_grad", "no_grad", "inference_mode")
 # what a module that freezes a model says (a decorator @torch.no_grad() on an init function does not)
 # (an attribute set or a method call; ``nn.Parameter(x, requires_grad=False)`` freezes no model)
 _TRAINING_WORDS = (".backward(", "manual_backward(", ".step(")
@@ -348,10 +347,7 @@ def _line(text: str, node: ast.stmt) -> str:
 
 
 def _text(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+    return read_text(Path(path))
 
 
 def _unit(path: str) -> Optional[SourceUnit]:

@@ -19,7 +19,6 @@ LOSSES = {
     "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
     "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
 }
-MOVES = {"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"}  # each returns the module
 SELF_CALLS = ("", ".forward", ".__call__")  # self(x), self.forward(x), self.__call__(x)
 
 # what a name or expression holds: a model's ending and which of its outputs (None: all)

@@ -18,11 +18,12 @@ from typing import Optional
 
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
-from gradlint.source.index import FileIndex
+from gradlint.source.index import FileIndex, read_text
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
-from gradlint.source.output_flow import (LOSSES, MOVES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
                                          own_calls)
 from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -61,7 +62,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     ending_bindings: dict[str, list[ast.Assign]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
-            value = _unwrap_moves(node.value)
+            value = unwrap(node.value)
             if isinstance(value, (ast.Name, ast.Attribute)) and qualify(value, aliases) in LOSSES:
                 losses[target] = LOSSES[str(qualify(value, aliases))]  # loss_fn = F.cross_entropy
                 continue
@@ -249,7 +250,7 @@ def _keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: d
             models.pop(name, None)
             continue
         first = bound[0]
-        value = _unwrap_moves(first.value)
+        value = unwrap(first.value)
         callee = dotted(value.func) if isinstance(value, ast.Call) else None
         branch = f"when `{name}` is the {callee or 'model'} of line {first.lineno}"
         models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
@@ -295,16 +296,10 @@ def _imports_a_module_naming_a_loss(unit: SourceUnit) -> bool:
                    else [(alias.name, 0) for alias in node.names] if isinstance(node, ast.Import) else [])
         for module, level in modules:
             target = index.resolve_import(script, module, level, entry=script)
-            if target is not None and any(word in _read(target) for word in LOSS_WORDS):
+            if target is not None and any(word in read_text(target) for word in LOSS_WORDS):
                 return True
     return False
 
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def _constructions(tree: ast.Module, instances: dict[str, str]) -> dict[str, ast.Call]:
@@ -312,7 +307,7 @@ def _constructions(tree: ast.Module, instances: dict[str, str]) -> dict[str, ast
     found: dict[str, ast.Call] = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and (name := dotted(node.targets[0])) in instances
-                and isinstance(value := _unwrap_moves(node.value), ast.Call)):
+                and isinstance(value := unwrap(node.value), ast.Call)):
             found[name] = value
     return found
 
@@ -378,10 +373,3 @@ def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
         known = {(a.model, a.path) for a in (first, *first.also)}
         merged[position] = first if (other.model, other.path) in known else replace(first, also=(*first.also, other))
     return merged
-
-
-def _unwrap_moves(node: ast.AST) -> ast.AST:
-    """``Net().to(device).float()`` -> ``Net()``."""
-    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in MOVES:
-        node = node.func.value
-    return node

@@ -9,7 +9,7 @@ import ast
 import functools
 from pathlib import Path
 
-from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases
 
 _DEPTH = 3
@@ -37,9 +37,8 @@ def _stars(tree: ast.Module, script: Path, depth: int) -> dict[str, str]:
 
 @functools.lru_cache(maxsize=512)
 def _module_aliases(path: str, stamp: tuple[int, int], depth: int) -> dict[str, str]:
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_text(Path(path))
+    if not text:
         return {}
     heads = "\n".join(line for line in text.splitlines() if line.startswith(("from ", "import ")))
     try:
