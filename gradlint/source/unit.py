@@ -8,13 +8,14 @@ everything outside an edit keeps the user's formatting. See README, "Performance
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from gradlint.findings import Span
-from gradlint.source.index import decode_source, parse_source, short_error
+from gradlint.source.index import decode_source, file_stamp, parse_source, short_error
 from gradlint.source.nodes import Located
 
 
@@ -52,12 +53,10 @@ class SourceUnit:
 
     @classmethod
     def read_parsed(cls, path: str) -> Optional["SourceUnit"]:
-        """A project module read to learn from (never imported): None when it cannot be read or parsed."""
-        try:
-            unit = cls.from_path(Path(path), path)
-        except OSError:
-            return None
-        return unit if unit.tree is not None else None
+        """A project module read to learn from (never imported): None when it cannot be read
+        or parsed. Parsed once per change of the file, whichever rule asks (GL215's endings
+        and helpers and GL406's links read the same modules)."""
+        return _read_parsed(path, file_stamp(Path(path)))
 
     def parse(self) -> None:
         try:
@@ -122,3 +121,12 @@ def source_lines(text: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+@functools.lru_cache(maxsize=256)
+def _read_parsed(path: str, stamp: tuple[int, int]) -> Optional[SourceUnit]:
+    try:
+        unit = SourceUnit.from_path(Path(path), path)
+    except OSError:
+        return None
+    return unit if unit.tree is not None else None
