@@ -250,11 +250,12 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             # a training function of another file was read there: nothing here puts it back
             left = [t for t in _train_calls(norms, freeze, target)
                     if t.via or not (put_back(norms, t, target) or _mode_chosen_with_freeze(norms, freeze, t, target))]
-            if not left and freeze.how in ("requires_grad", "requires_grad_", "no_grad"):
-                used = run_in_default_mode(norms, target)
-                if used is not None:  # never put in eval mode: it is in train mode since it was built
-                    left = [ModeCall(target, True, used, norms.frames._statement_of(used),
-                                     norms.frames.kinds.frame_of(used) or norms.frames.frames[0].node, implicit=True)]
+            if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
+                run = run_in_default_mode(norms, target, freeze.built_by)
+                if run is not None:  # never put in eval mode: it is in train mode since it was built
+                    left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
+                                     norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
+                                     implicit=True, runner=run.runner)]
             if left:
                 found.append((freeze, target, left))
                 break
@@ -380,11 +381,13 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     how = _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                   where=made.where if made else "")
     if train.implicit:
+        ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
+               else f"running it on line {train.call.lineno} in the training loop")
         return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
                       f"`{target}` has BatchNorm layers and {how}, but nothing puts it in eval mode: a module is built "
-                      f"in train mode, so running it on line {train.call.lineno} in the training loop updates its running "
-                      f"mean/variance with every batch and the frozen features drift; call `{target}.eval()` once it is "
-                      f"built (and again after any `train()` of a model holding it)")
+                      f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
+                      f"features drift; call `{target}.eval()` once it is built (and again after any `train()` of a "
+                      f"model holding it)")
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")

@@ -4,75 +4,161 @@ built in train mode, so a frozen backbone that only runs (``with torch.no_grad()
 BatchNorm statistics on every batch although nobody calls ``train()``.
 
 Only for a model the file builds itself (a torchvision/timm constructor, a Sequential of
-its layers) and never hands to another function or class, which may switch its mode."""
+its layers, or a project factory or class that never puts it in eval mode) and hands to no
+other function or class, which may switch its mode, but a helper that only runs it
+(:mod:`gradlint.source.module_runners`)."""
 
 from __future__ import annotations
 
 import ast
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.names import dotted
+from gradlint.source.module_runners import LOOKS, PLAIN_USES, Scope, handed_on, parameter_of, runs_parameter
 from gradlint.source.norm_knowledge import unwrap
-
-# what may be done with the model without changing or hiding its mode
-_PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_grad_", "state_dict",
-               "load_state_dict", "float", "half", "double", "children", "modules"}
-_LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary"}
+from gradlint.source.norm_links import project_imports
+from gradlint.source.unit import SourceUnit
 
 
-def run_in_default_mode(norms: FileNorms, target: str) -> Optional[ast.Call]:
-    """The first call of ``target`` (``backbone(x)``) in a training function when the file
-    never sets its mode (nor a parent's or a part's) and builds it itself; else None."""
-    if "." in target or any(related(m.target, target) or holds(target, m.target) for m in norms.modes):
+def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None) -> Optional[DefaultRun]:
+    """The first run of ``target`` (``backbone(x)`` in a training function, or handing it
+    to a helper that only runs it) when the file never sets its mode (nor a parent's or a
+    part's) and builds it itself (or ``built_by``, a factory that never puts it in eval
+    mode, does); else None. ``model.backbone`` runs when ``model`` does."""
+    if "." in target and built_by is None:
+        return None
+    root = target.split(".")[0]
+    if any(related(m.target, target) or holds(target, m.target) or related(m.target, root) for m in norms.modes):
         return None
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    if not _built_here(norms, target):
+    if not _built_here(norms, root, built_by):
         return None
     training = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
     kinds = norms.frames.kinds
     parents = norms.frames.parents
-    used: Optional[ast.Call] = None
+    used: Optional[DefaultRun] = None
+    binding = _binding_frames(norms, root)
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Name) and node.id == target and isinstance(node.ctx, ast.Load)):
+        if not (isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load)):
             continue
+        if not _reads_built(norms, node, binding):
+            continue  # another function's own ``backbone`` (a parameter, a local)
         parent = parents.get(node)
+        run: Optional[DefaultRun] = None
         if isinstance(parent, ast.Call) and parent.func is node:
             frame = kinds.frame_of(parent) or tree
-            if id(frame) in training and (used is None or parent.lineno < used.lineno):
-                used = parent
+            run = DefaultRun(parent) if id(frame) in training else None
         elif isinstance(parent, ast.Attribute):
             grandparent = parents.get(parent)
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
-            if called and parent.attr not in _PLAIN_USES:
+            if called and parent.attr not in PLAIN_USES:
                 return None  # backbone.freeze(), backbone.apply(fn): may set its mode
             continue  # backbone.fc = nn.Identity(), backbone.fc.in_features
         elif isinstance(parent, (ast.Subscript, ast.Assign)):
             continue  # backbone = backbone[:-1]
-        elif isinstance(parent, ast.Call) and dotted(parent.func) in _LOOKS:
+        elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS:
             continue  # print(backbone)
         else:
-            return None  # handed to something else (a wrapper, a helper): its mode is not known here
+            call = parents.get(parent) if isinstance(parent, ast.keyword) else parent
+            if not isinstance(call, ast.Call):
+                return None
+            run = _handed_to_runner(norms, call, node)
+            if run is None:
+                return None  # handed to something else (a wrapper, a helper): its mode is not known here
+        if run is not None and (used is None or run.call.lineno < used.call.lineno):
+            used = run
     return used
 
 
-def _built_here(norms: FileNorms, name: str) -> bool:
+def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:
+    """The functions (and the module, as 0) that assign ``name`` themselves, and those that
+    have it as a parameter (another model, whatever their callers pass)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    assigned: set[int] = set()
+    parameters: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
+            frame = norms.frames.kinds.frame_of(node)
+            assigned.add(id(frame) if frame is not None else 0)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and any(
+                a.arg == name for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)):
+            parameters.add(id(node))
+    return assigned, parameters
+
+
+def _reads_built(norms: FileNorms, node: ast.Name, binding: tuple[set[int], set[int]]) -> bool:
+    """The use ``node`` reads the model the file builds: its own function's, or the
+    module's in a function with no ``name`` of its own."""
+    assigned, parameters = binding
+    frame = norms.frames.kinds.frame_of(node)
+    here = id(frame) if frame is not None else 0
+    if here in parameters:
+        return False
+    return here in assigned or 0 in assigned
+
+
+@dataclass(frozen=True)
+class DefaultRun:
+    call: ast.Call  # the run, or the call handing it to a helper that runs it
+    runner: str = ""  # that helper, with where it runs it: "`extract` (feats.py:12)"
+
+
+def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optional[DefaultRun]:
+    """``extract(backbone, loader)`` of a function of the file, a method of its class, or a
+    function imported from a project module, that only runs what it is handed."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    scope = Scope.of(tree, norms.frames.kinds.class_of(call))
+    line = handed_on(call, node, scope)
+    if line is not None:
+        return DefaultRun(call, f"`{dotted(call.func)}` (line {line})")
+    name = dotted(call.func) or ""
+    path = Path(norms.frames.unit.path)
+    if not path.is_file():
+        return None
+    head, _, tail = name.partition(".")
+    for local, (module, imported) in project_imports(tree, path).items():
+        wanted = (tail if local == head and imported == "." else name if imported == "*" and not tail
+                  else imported if local == name else None)
+        unit = SourceUnit.read_parsed(str(module)) if wanted else None
+        if unit is None or unit.tree is None:
+            continue
+        other = Scope.of(unit.tree, None)
+        function = other.functions.get(wanted or "")
+        parameter = parameter_of(call, node, function, False) if function is not None else None
+        line = runs_parameter(function, parameter, other) if function is not None and parameter else None
+        if line is not None:
+            shown = os.path.relpath(module.resolve(), path.resolve().parent)
+            return DefaultRun(call, f"`{name}` ({shown}:{line})")
+    return None
+
+
+def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     """Every binding of ``name`` builds the model in this file (no project function or
-    class of another file, which may put it in eval mode)."""
+    class of another file, which may put it in eval mode), or is ``built_by`` (a factory
+    known to leave its mode alone), or None (``backbone = None`` before it is built)."""
     assert norms.knowledge is not None
     foreign = norms.knowledge.local_bn_names() | norms.knowledge.bn_functions
     values = norms.knowledge.bindings.get(name, [])
     if not values:
         return False
+    built = False
     for value in values:
         value = unwrap(value)
         while isinstance(value, ast.Subscript):
             value = value.value
-        if isinstance(value, ast.Name) and value.id == name:
+        if isinstance(value, ast.Name) and value.id == name or isinstance(value, ast.Constant) and value.value is None:
             continue
-        if not isinstance(value, ast.Call) or (dotted(value.func) or "") in foreign:
+        callee = dotted(value.func) if isinstance(value, ast.Call) else None
+        if callee is None or callee in foreign and callee != built_by:
             return False
-    return True
+        built = True
+    return built

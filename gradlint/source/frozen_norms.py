@@ -60,6 +60,7 @@ class Freeze:
     except_: Optional[str] = None  # for "optimizer": the only part that is optimised (``model.fc``)
     via: Optional[Elsewhere] = None  # "factory": the function that freezes it; else a helper called here
     guard: Optional[str] = None  # a parameter of the enclosing function the freeze needs to be true
+    built_by: Optional[str] = None  # "factory": the call that built it, when that never puts it in eval mode
 
 
 @dataclass
@@ -73,6 +74,7 @@ class ModeCall:
     via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
     implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
     by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
+    runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
 
     @property
     def receiver(self) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gradlint.source.call_flags import flag_value, parameter_default
-from gradlint.source.freeze_forms import keeps_bn_in_eval
+from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
 
@@ -42,6 +42,7 @@ class FreezingFactory:
     guard: Optional[Guard] = None
     origin: Optional[Origin] = None  # a chained factory: the freeze it passes on
     position: Optional[int] = None  # ``return model, size``: the element of the tuple it returns
+    puts_in_eval: bool = False  # it (or what it calls of the model) may put the model in eval mode
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known) -> Option
         inner, inner_path = factories[callee]
         if inner.guard is None and inner.position is None:
             return FreezingFactory(name, target[len("self"):] + inner.rest, node.lineno, inner.how, None,
-                                   inner.origin or Origin(inner.function, inner_path, inner.line))
+                                   inner.origin or Origin(inner.function, inner_path, inner.line),
+                                   puts_in_eval=inner.puts_in_eval or calls_eval(init))
     return None
 
 
@@ -170,7 +172,8 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
             elif flag is not True:
                 continue  # this call does not ask it to freeze (or may not)
         return FreezingFactory(function.name, inner.rest, at, inner.how, guard,
-                               inner.origin or Origin(inner.function, inner_path, inner.line), position)
+                               inner.origin or Origin(inner.function, inner_path, inner.line), position,
+                               inner.puts_in_eval or calls_eval(function))
     return None
 
 

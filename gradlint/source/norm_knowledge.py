@@ -92,7 +92,8 @@ class NormKnowledge:
         assert scope is not None
         earlier = [node for node in ast.walk(scope)
                    if isinstance(node, ast.Assign) and node.lineno < line and self.frames.kinds.frame_of(node) is frame
-                   and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)]
+                   and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)
+                   and not (isinstance(node.value, ast.Constant) and node.value.value is None)]  # ``model = None`` first
         if not earlier:
             return self.has_batchnorm(name, None, at)
         last = max(earlier, key=lambda node: node.lineno)

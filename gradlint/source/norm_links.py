@@ -75,7 +75,7 @@ def worth_reading(unit: SourceUnit) -> bool:
         return True
     tree = unit.tree
     return trains and tree is not None and Path(unit.path).is_file() and any(
-        _own_facts(str(module), file_stamp(module))[2] for module, _ in _project_imports(tree, Path(unit.path)).values()
+        _own_facts(str(module), file_stamp(module))[2] for module, _ in project_imports(tree, Path(unit.path)).values()
         if "requires_grad" in _text(str(module)))
 
 
@@ -96,7 +96,7 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     ``from engine import fit`` (or ``*``), ``engine.fit`` from ``import engine``."""
     factories: Known = {}
     trainers: KnownTrainers = {}
-    for local, (module, name) in _project_imports(tree, path).items():
+    for local, (module, name) in project_imports(tree, path).items():
         if name not in ("*", ".") and f"{local}(" not in text or name == "." and f"{local}." not in text:
             continue  # most imports are of something the file does not call
         module_factories, module_trainers = _module_facts(str(module), depth)
@@ -152,7 +152,8 @@ def link(norms: FileNorms) -> None:
                 norms.knowledge.bn_functions.add(callee)
                 via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
-                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via))
+                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via,
+                                            built_by=None if factory.puts_in_eval else callee))
         elif isinstance(node, ast.Call) and (callee := dotted(node.func)) in trainers:
             trainer, module = trainers[callee]
             passed = argument(node, trainer.index, trainer.parameter)
@@ -194,7 +195,7 @@ def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNor
     return value if isinstance(value, bool) else None
 
 
-def _project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
+def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
     """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")};
     ``from models import *`` -> {"*models.py": (models.py, "*")}; ``import engine`` -> {"engine": (engine.py, ".")}."""
     index = FileIndex()

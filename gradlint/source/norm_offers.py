@@ -11,7 +11,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_of, parameter_default
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import keeps_bn_in_eval, undone
+from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms, put_back
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingFactory, FrozenInstance, TrainingFunction, returned_elements
@@ -40,7 +40,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             continue
         found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
                                      _parameter(function, guard) if guard is not None else None,
-                                     position=returned[root]))
+                                     position=returned[root], puts_in_eval=calls_eval(function)))
     return found
 
 
@@ -74,7 +74,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         flag = _parameter(init, guard) if guard is not None else None
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
-                                     (flag[0] - 1, flag[1], flag[2]) if flag else None))
+                                     (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls)))
     return found
 
 

@@ -1,0 +1,115 @@
+"""GL406: functions that only run a module they are handed.
+
+A frozen feature extractor is often built in a script and handed to a helper that runs it
+over the data (``feats = extract(backbone, loader)``, or a method chain
+``self.train_one_epoch(backbone=backbone)`` -> ``self.step(batch, backbone)`` ->
+``backbone(x)``). Such a helper neither puts the module in eval mode nor keeps it: what it
+does to the module is to run it, in whatever mode it came in. :func:`runs_parameter`
+says where a function runs the parameter a call hands it, when that is all it does."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Optional
+
+from gradlint.source.names import dotted
+
+# what may be done with a module without changing or hiding its mode
+PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_grad_", "state_dict",
+              "load_state_dict", "float", "half", "double", "children", "modules"}
+LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary"}
+_DEPTH = 3  # helpers calling helpers: a few levels at most
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a bare or ``self.`` call inside a function can reach: the module's functions
+    and the methods of the function's class."""
+
+    functions: dict[str, ast.FunctionDef]
+    methods: dict[str, ast.FunctionDef]
+
+    @staticmethod
+    def of(tree: ast.Module, cls: Optional[ast.ClassDef]) -> "Scope":
+        functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+        methods = {node.name: node for node in cls.body if isinstance(node, ast.FunctionDef)} if cls else {}
+        return Scope(functions, methods)
+
+    def callee(self, call: ast.Call) -> Optional[tuple[ast.FunctionDef, bool]]:
+        """The function ``call`` calls, and whether it is bound (``self.m``: no ``self`` passed)."""
+        name = dotted(call.func) or ""
+        if name.startswith("self.") and name.count(".") == 1 and name[5:] in self.methods:
+            return self.methods[name[5:]], True
+        if name in self.functions:
+            return self.functions[name], False
+        return None
+
+
+def parameter_of(call: ast.Call, node: ast.expr, function: ast.FunctionDef, bound: bool) -> Optional[str]:
+    """The parameter of ``function`` that ``node``, an argument of ``call``, binds."""
+    params = [a.arg for a in function.args.posonlyargs + function.args.args]
+    if bound:
+        params = params[1:]
+    for index, argument in enumerate(call.args):
+        if argument is node:
+            return params[index] if index < len(params) else None
+    for keyword in call.keywords:
+        if keyword.value is node and keyword.arg is not None:
+            known = params + [a.arg for a in function.args.kwonlyargs]
+            return keyword.arg if keyword.arg in known else None
+    return None
+
+
+def runs_parameter(function: ast.FunctionDef, parameter: str, scope: Scope, depth: int = 0) -> Optional[int]:
+    """The first line where ``function`` runs ``parameter`` (``parameter(x)``, itself or in a
+    helper it hands it to) when it does nothing else with it that could change or hide its
+    mode (``.eval()``, keeping it, handing it to an unknown function); else None."""
+    if depth > _DEPTH:
+        return None
+    parents = {child: parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+    runs: list[int] = []
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Name) and node.id == parameter):
+            continue
+        if not isinstance(node.ctx, ast.Load):
+            return None  # bound to something else in between
+        parent = parents.get(node)
+        if isinstance(parent, ast.Call) and parent.func is node:
+            runs.append(parent.lineno)
+        elif isinstance(parent, ast.Attribute):
+            grandparent = parents.get(parent)
+            if isinstance(grandparent, ast.Call) and grandparent.func is parent and parent.attr not in PLAIN_USES:
+                return None  # backbone.eval(), backbone.head(x): not only run
+        elif isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node or isinstance(
+                parent, (ast.BoolOp, ast.UnaryOp, ast.Compare)):
+            continue  # ``if backbone:``, ``backbone is not None``
+        elif (call := _call_handed(node, parent, parents)) is not None:
+            if dotted(call.func) in LOOKS:
+                continue
+            line = handed_on(call, node, scope, depth)
+            if line is None:
+                return None
+            runs.append(line)
+        else:
+            return None  # kept, returned, put in a list: what happens to it is not known here
+    return min(runs) if runs else None
+
+
+def _call_handed(node: ast.expr, parent: Optional[ast.AST], parents: dict) -> Optional[ast.Call]:
+    """The call ``node`` is an argument of (``f(node)``, ``f(x=node)``)."""
+    if isinstance(parent, ast.keyword):
+        parent = parents.get(parent)
+        return parent if isinstance(parent, ast.Call) else None
+    return parent if isinstance(parent, ast.Call) and node in parent.args else None
+
+
+def handed_on(call: ast.Call, node: ast.expr, scope: Scope, depth: int = 0) -> Optional[int]:
+    """Where the function ``call`` calls runs ``node``, the argument it is handed, when that
+    function is in ``scope`` and only runs it."""
+    found = scope.callee(call)
+    if found is None:
+        return None
+    function, bound = found
+    parameter = parameter_of(call, node, function, bound)
+    return runs_parameter(function, parameter, scope, depth + 1) if parameter else None

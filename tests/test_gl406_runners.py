@@ -1,0 +1,148 @@
+"""GL406 for a frozen backbone nobody puts in eval mode that a helper runs: the script
+builds it (with a project class that freezes itself) and hands it to a function, or a
+method chain, that only runs it. Held-out round 6 (/work/heldout24, a detection project
+precomputing features) showed the shape; the projects here are our own."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from gradlint.config import Settings
+from gradlint.runner import active_rules, lint_file
+
+BACKBONE = """\
+    from torch import nn
+    from torchvision.models import resnet50
+
+
+    class Trunk(nn.Sequential):
+        def __init__(self):
+            super().__init__()
+            for layer in list(resnet50(weights=None).children())[:-2]:
+                self.append(layer)
+            for p in self.parameters():
+                p.requires_grad = False
+"""
+
+FEATURES = """\
+    def precompute(trunk, dataset):
+        out = []
+        for image, target in dataset:
+            out.append((trunk(image), target))
+        return out
+
+
+    def precompute_in_eval(trunk, dataset):
+        trunk.eval()
+        return [(trunk(image), target) for image, target in dataset]
+
+
+    def keep(trunk, store):
+        store.append(trunk)
+"""
+
+SCRIPT = """\
+    import torch
+    from backbone import Trunk
+    from features import {helper}
+
+    trunk = Trunk()
+    rows = {helper}(trunk, [])
+    head = torch.nn.Linear(2048, 5)
+    optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+    for feats, y in rows:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(head(feats.mean((2, 3))), y).backward()
+        optimizer.step()
+"""
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text))
+
+
+def _lint(path: Path) -> list:
+    settings = Settings(select=["GL406"], root=path.parent)
+    return lint_file(path, str(path), active_rules(settings), settings)
+
+
+def test_a_frozen_trunk_handed_to_a_helper_that_runs_it_is_reported(tmp_path: Path) -> None:
+    _write(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
+                      "train.py": SCRIPT.format(helper="precompute")})
+    [finding] = _lint(tmp_path / "train.py")
+    assert (finding.code, finding.line) == ("GL406", 5)
+    assert "nothing puts it in eval mode" in finding.message
+    assert "handing it on line 6 to `precompute` (features.py:4), which runs it" in finding.message
+
+
+def test_a_helper_that_puts_it_in_eval_mode_or_keeps_it_is_not_reported(tmp_path: Path) -> None:
+    _write(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
+                      "train.py": SCRIPT.format(helper="precompute_in_eval"),
+                      "keep.py": SCRIPT.format(helper="keep")})
+    assert _lint(tmp_path / "train.py") == []
+    assert _lint(tmp_path / "keep.py") == []
+
+
+def test_a_class_that_puts_itself_in_eval_mode_is_not_reported(tmp_path: Path) -> None:
+    evaluating = BACKBONE + "        self.eval()\n"
+    _write(tmp_path, {"backbone.py": evaluating, "features.py": FEATURES,
+                      "train.py": SCRIPT.format(helper="precompute")})
+    assert _lint(tmp_path / "train.py") == []
+
+
+HEAD = """\
+    import torch
+    from torch import nn
+    from backbone import Trunk
+
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2048, 5)
+
+        def forward(self, feats):
+            return self.fc(feats.mean((2, 3)))
+
+        def fit(self, loader, epochs):
+            trunk = None
+            if USE_TRUNK:
+                trunk = Trunk()
+            for epoch in range(epochs):
+                self.train(True)
+                self.one_epoch(loader, trunk=trunk)
+                self.eval()
+
+        def one_epoch(self, loader, trunk=None):
+            optimizer = torch.optim.Adam(self.parameters())
+            for batch in loader:
+                optimizer.zero_grad()
+                loss = self.step(batch, trunk)
+                loss.backward()
+                optimizer.step()
+
+        def step(self, batch, trunk):
+            images, labels = batch
+            if trunk is not None:
+                images = trunk(images)
+            return nn.functional.cross_entropy(self(images), labels)
+
+
+    USE_TRUNK = True
+"""
+
+
+def test_a_method_chain_that_only_runs_the_trunk_is_followed(tmp_path: Path) -> None:
+    _write(tmp_path, {"backbone.py": BACKBONE, "head.py": HEAD})
+    [finding] = _lint(tmp_path / "head.py")
+    assert (finding.code, finding.line) == ("GL406", 17)
+    assert "handing it on line 20 to `self.one_epoch` (line 34), which runs it" in finding.message
+
+
+def test_a_method_that_stores_the_trunk_stops_the_chain(tmp_path: Path) -> None:
+    keeping = HEAD.replace("            images, labels = batch\n",
+                           "            images, labels = batch\n            self.kept = trunk\n")
+    _write(tmp_path, {"backbone.py": BACKBONE, "head.py": keeping})
+    assert _lint(tmp_path / "head.py") == []
