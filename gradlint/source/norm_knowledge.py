@@ -14,6 +14,7 @@ import ast
 import re
 from typing import Iterator, Optional, Sequence
 
+from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.names import dotted
 
@@ -168,6 +169,11 @@ class NormKnowledge:
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)
             return rest[0] == "module" and self._value_path(value.args[0], rest[1:], depth + 1)
+        tree = self.frames.unit.tree
+        assert tree is not None
+        picked = picked_builder(value, self._scope, tree, self.names.qualify)
+        if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
+            return (not rest or rest[0] not in HEAD_NAMES) and bool(_TV_BN.match(picked))
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
@@ -183,8 +189,8 @@ class NormKnowledge:
         if BN_CLASS.match(callee) or _TV_BN.match(callee):
             return True
         if callee in ("timm.create_model", "timm.models.create_model") and value.args:
-            first = value.args[0]
-            return isinstance(first, ast.Constant) and isinstance(first.value, str) and bool(_TIMM_BN.match(first.value))
+            name = chosen_string(value.args[0], self._scope, tree)
+            return name is not None and bool(_TIMM_BN.match(name))
         if callee == "torch.hub.load" and len(value.args) >= 2:  # torch.hub.load("pytorch/vision", "resnet50")
             repo, model = (arg.value if isinstance(arg, ast.Constant) else None for arg in value.args[:2])
             return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)

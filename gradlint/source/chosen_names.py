@@ -1,0 +1,86 @@
+"""The string a model is picked by, when the code says which: ``getattr(models,
+args.arch)(weights=...)`` with ``parser.add_argument("--arch", default="resnet50")``,
+``models.__dict__[arch]()`` after ``arch = "densenet121"``, or ``timm.create_model(name)``
+with ``name`` a command-line option.
+
+Only what the file itself fixes: a constant, a name bound once to one, or a command-line
+option's default. A value a caller passes (a parameter) is unknown (None): a rule then
+stays silent rather than guess the architecture."""
+
+from __future__ import annotations
+
+import ast
+import weakref
+from typing import Callable, Optional
+
+from gradlint.source.names import dotted
+
+_OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) -> Optional[str]:
+    """The string ``expr`` holds where it is read (in ``frame``, a function, or the module)."""
+    if isinstance(expr, ast.Constant):
+        return expr.value if isinstance(expr.value, str) else None
+    if isinstance(expr, ast.Name):
+        if isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) and expr.id in _parameters(frame):
+            return None  # what the caller passes
+        for scope in ([frame] if frame is not None else []) + [tree]:
+            values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+                      and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)]
+            if values:
+                return chosen_string(values[0], None, tree) if len(values) == 1 else None
+        return None
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        return option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
+    return None
+
+
+def option_defaults(tree: ast.Module) -> dict[str, str]:
+    """``--arch`` -> its string default, for each ``add_argument`` (and ``set_defaults``) of the file."""
+    found = _OPTIONS.get(tree)
+    if found is not None:
+        return found
+    found = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        if node.func.attr == "set_defaults":
+            found.update((name, value.value) for name, value in keywords.items()
+                         if isinstance(value, ast.Constant) and isinstance(value.value, str))
+        elif node.func.attr == "add_argument":
+            flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            default = keywords.get("default")
+            if not flags or not (isinstance(default, ast.Constant) and isinstance(default.value, str)):
+                continue
+            dest = keywords.get("dest")
+            longest = max(flags, key=lambda flag: (flag.startswith("--"), len(flag)))
+            name = dest.value if isinstance(dest, ast.Constant) else longest.lstrip("-").replace("-", "_")
+            if isinstance(name, str):
+                found[name] = default.value
+    _OPTIONS[tree] = found
+    return found
+
+
+def picked_builder(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module,
+                   qualify: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
+    """``torchvision.models.resnet50`` for ``getattr(models, args.arch)(...)`` or
+    ``models.__dict__[args.arch](...)`` when the string is known; else None."""
+    func = call.func
+    owner: Optional[ast.expr] = None
+    picked: Optional[ast.expr] = None
+    if isinstance(func, ast.Call) and dotted(func.func) == "getattr" and len(func.args) >= 2:
+        owner, picked = func.args[0], func.args[1]
+    elif isinstance(func, ast.Subscript) and isinstance(func.value, ast.Attribute) and func.value.attr == "__dict__":
+        owner, picked = func.value.value, func.slice
+    if owner is None or picked is None:
+        return None
+    module = qualify(owner)
+    name = chosen_string(picked, frame, tree)
+    return f"{module}.{name}" if module and name else None
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    args = function.args
+    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
