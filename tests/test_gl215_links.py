@@ -283,3 +283,36 @@ def test_a_method_given_the_model_with_the_loss_its_class_builds_or_was_built_wi
     assert "hands it to `local.fit` (update.py:23), which feeds it to CrossEntropyLoss" in findings[0].message
     findings = _lint(tmp_path, head + "net = Probs()\nlocal = LocalUpdate([], criterion=nn.KLDivLoss())\nlocal.fit(net)\n")
     assert findings == []
+
+
+LOSSES_MODULE = """import torch.nn as nn
+adversarial = nn.BCELoss()
+classification = nn.NLLLoss()
+
+
+def both_losses(validity, real, label_probs, labels):
+    return adversarial(validity, real), classification(label_probs, labels)
+
+
+def class_loss(label_probs, labels):
+    return classification(label_probs, labels)
+"""
+
+
+def test_an_imported_function_returning_two_losses_feeds_each_its_argument(tmp_path: Path) -> None:
+    (tmp_path / "nets.py").write_text(NETS)
+    (tmp_path / "losses.py").write_text(LOSSES_MODULE)
+    findings = _lint(tmp_path, "from nets import Net\nfrom losses import both_losses\n\nnet = Net()\n"
+                               "probs, logits = net(x)\nreal_loss, class_loss = both_losses(logits, y, probs, y)\n"
+                               "(real_loss + class_loss).backward()\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 6)]
+    assert "element 0 of the tuple Net's forward returns (nets.py:7) is softmax probabilities" in findings[0].message
+    assert "NLLLoss" in findings[0].message
+
+
+def test_the_wrapper_argument_that_gets_no_loss_is_not_linked(tmp_path: Path) -> None:
+    (tmp_path / "nets.py").write_text(NETS)
+    (tmp_path / "losses.py").write_text(LOSSES_MODULE)
+    # class_loss gets the logits element, not the softmax one: nothing of the table to report
+    assert _lint(tmp_path, "from nets import Net\nfrom losses import class_loss\n\nnet = Net()\n"
+                           "probs, logits = net(x)\nclass_loss(logits, y).backward()\n") == []

@@ -54,7 +54,7 @@ def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
     """The module-level functions of ``tree`` that call a loss on a model parameter's output
     (``names``: the qualified torch name of each call, by node id)."""
     aliases = collect_aliases(tree)
-    module_losses = _bound_losses(tree.body, names, aliases)
+    module_losses = bound_losses(tree.body, names, aliases)
     functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.args.args]
     found: Helpers = {}
     for function in functions:
@@ -106,7 +106,7 @@ def _distinct(helpers: list[LossHelper]) -> tuple[LossHelper, ...]:
     return tuple(seen.values())
 
 
-def _bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: dict[str, str]) -> dict[str, str]:
+def bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: dict[str, str]) -> dict[str, str]:
     """``criterion = nn.CrossEntropyLoss()``, ``loss_fn = F.cross_entropy`` -> {name: loss}."""
     losses = {}
     for statement in statements:
@@ -121,7 +121,7 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
              module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
     params = [a.arg for a in function.args.args]
     held = {name: (index, name) for index, name in enumerate(params)}
-    local = _bound_losses(function.body, names, aliases)
+    local = bound_losses(function.body, names, aliases)
     return _helpers_in(function, function.name, held, {**module_losses, **local}, names, _calls_backward(function))
 
 

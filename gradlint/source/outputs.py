@@ -19,6 +19,7 @@ from typing import Optional
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
 from gradlint.source.index import FileIndex, read_text
+from gradlint.source.loss_wrappers import fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
                                          own_calls)
@@ -86,7 +87,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     found = []
     layer_names = activation_layers(tree, names)
     evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
-    losses.update(_loss_wrappers(tree, names, losses))
+    wrappers = loss_wrappers(tree, names, losses)
+    if Path(unit.path).is_file():
+        wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
+    losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         visible = dict(models)
@@ -97,16 +101,16 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         assigned = model_outputs(function, visible)
         applied = _applied_here(function, names, layer_names)
         for call in own_calls(function):
-            loss = loss_of(call, names, losses)
-            if loss is None or not call.args or id(call) in evaluated:
+            if id(call) in evaluated:
                 continue
-            activation = activation_of(output_of(call.args[0], visible, assigned))
-            if activation is None and (bound := applied.get(_name_of(call.args[0]))) and bound.node.lineno < call.lineno:
-                activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
-            if activation is None and (kind := applied_activation(call.args[0], names, layer_names)):
-                activation = FinalActivation(_short(call.args[0]), kind, call.args[0], inline=True)
-            if activation is not None:
-                found.append(LossOfModel(activation, loss, call))
+            for loss, fed in fed_losses(call, names, losses, wrappers):
+                activation = activation_of(output_of(fed, visible, assigned))
+                if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
+                    activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
+                if activation is None and (kind := applied_activation(fed, names, layer_names)):
+                    activation = FinalActivation(_short(fed), kind, fed, inline=True)
+                if activation is not None:
+                    found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
@@ -215,28 +219,6 @@ def _short(node: ast.AST) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str]) -> dict[str, str]:
-    """Functions and methods that return a loss of the table applied to their first
-    argument (``def adversarial_loss(self, y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)``),
-    by the name they are called: ``adversarial_loss`` or ``self.adversarial_loss``."""
-    found: dict[str, str] = {}
-    classes = {id(item) for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef) for item in cls.body}
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        method = id(function) in classes
-        params = [a.arg for a in function.args.args][1 if method else 0:]
-        if not params:
-            continue
-        for node in own_nodes(function):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call) and node.value.args:
-                first = node.value.args[0]
-                loss = loss_of(node.value, names, losses)
-                if loss is not None and isinstance(first, ast.Name) and first.id == params[0]:
-                    found[f"self.{function.name}" if method else function.name] = loss
-    return found
-
-
 def _keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
                          others: dict[str, list[ast.Assign]]) -> None:
     """A name bound to a model ending in an activation and to one without it: linked when
@@ -278,12 +260,13 @@ def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
 
 def _imports_loss_helper(unit: SourceUnit) -> bool:
     """The file calls a helper of a project module that builds its own loss of the table
-    (``train(args, generator, discriminator, ...)`` applying CrossEntropyLoss inside)."""
+    (``train(args, generator, discriminator, ...)`` applying CrossEntropyLoss inside), or
+    one that returns such a loss of an argument (``eval_loss(validity, real, label_pred, y)``)."""
     assert unit.tree is not None
     if not Path(unit.path).is_file() or not _imports_a_module_naming_a_loss(unit):
         return False
     return any(isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
-               for h in helpers)
+               for h in helpers) or bool(imported_wrappers(unit.tree, unit.text, Path(unit.path)))
 
 
 def _imports_a_module_naming_a_loss(unit: SourceUnit) -> bool:

@@ -1,0 +1,84 @@
+"""Functions that compute a loss from an argument they are given (GL215): ``def
+compute_loss(out, y): return criterion(out, y)``, or a tuple of losses (``def
+eval_loss(validity, real, label_pred, label): return bce(validity, real), nll(label_pred,
+label)``), in the linted file or imported from a project module. ``compute_loss(model(x),
+y)`` feeds the model's output to that loss as ``criterion(model(x), y)`` would."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+from gradlint.source.endings import own_nodes
+from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.loss_helpers import bound_losses
+from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.output_flow import loss_of
+from gradlint.source.torch_calls import torch_calls
+from gradlint.source.unit import SourceUnit
+
+Wrappers = dict[str, list[tuple[str, int]]]  # by the name it is called: (loss, the argument it gets) of each loss
+
+
+def loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str]) -> Wrappers:
+    """Functions and methods that return a loss of the table applied to one of their
+    arguments (``def adversarial_loss(self, y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)``),
+    or a tuple of such losses (``return bce(validity, real), nll(label_pred, label)``), by the
+    name they are called: ``adversarial_loss`` or ``self.adversarial_loss``."""
+    found: Wrappers = {}
+    classes = {id(item) for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef) for item in cls.body}
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        method = id(function) in classes
+        params = [a.arg for a in function.args.args][1 if method else 0:]
+        if not params:
+            continue
+        for node in own_nodes(function):
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            returned = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
+            pairs = [(loss, params.index(first.id)) for value in returned
+                     if isinstance(value, ast.Call) and value.args and isinstance(first := value.args[0], ast.Name)
+                     and first.id in params and (loss := loss_of(value, names, losses)) is not None]
+            if pairs:
+                found[f"self.{function.name}" if method else function.name] = pairs
+    return found
+
+
+def fed_losses(call: ast.Call, names: dict[int, str], losses: dict[str, str], wrappers: Wrappers) -> list[tuple[str, ast.expr]]:
+    """Each loss ``call`` computes with what it is fed: ``criterion(out, y)`` -> [(CE, out)],
+    ``both_losses(v, real, label_pred, y)`` -> [(BCE, v), (NLLLoss, label_pred)]."""
+    loss = loss_of(call, names, losses)
+    if loss is not None:
+        return [(loss, call.args[0])] if call.args else []
+    pairs = wrappers.get(dotted(call.func) or "", [])
+    return [(loss, call.args[index]) for loss, index in pairs if index < len(call.args)]
+
+
+def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:
+    """The loss wrappers of project modules the file imports by name and calls
+    (``from acgan import eval_loss``)."""
+    index = FileIndex()
+    found: Wrappers = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.ImportFrom) and (node.level or node.module)):
+            continue
+        called = [alias for alias in node.names if f"{alias.asname or alias.name}(" in text]
+        target = index.resolve_import(script, node.module or "", node.level, entry=script) if called else None
+        if target is None:
+            continue
+        wrappers = _module_wrappers(str(target), file_stamp(target))
+        found.update((alias.asname or alias.name, wrappers[alias.name]) for alias in called if alias.name in wrappers)
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _module_wrappers(path: str, stamp: tuple[int, int]) -> Wrappers:
+    unit = SourceUnit.read_parsed(path)
+    if unit is None or unit.tree is None or "return" not in unit.text:
+        return {}
+    names = {id(c.node): c.name for c in torch_calls(unit).calls}
+    losses = bound_losses(unit.tree.body, names, collect_aliases(unit.tree))
+    return {name: pairs for name, pairs in loss_wrappers(unit.tree, names, losses).items() if "." not in name}
