@@ -316,3 +316,15 @@ def test_the_wrapper_argument_that_gets_no_loss_is_not_linked(tmp_path: Path) ->
     # class_loss gets the logits element, not the softmax one: nothing of the table to report
     assert _lint(tmp_path, "from nets import Net\nfrom losses import class_loss\n\nnet = Net()\n"
                            "probs, logits = net(x)\nclass_loss(logits, y).backward()\n") == []
+
+
+def test_a_loss_name_rebound_later_is_read_at_each_call(tmp_path: Path) -> None:
+    # held-out round 8 (/work/heldout29): a debugging script feeds softmax to MSELoss, then rebinds
+    # the name to CrossEntropyLoss for the logits; only a call after the rebinding gets CE
+    script = ("import torch.nn as nn\nimport torch.nn.functional as F\n\nmodel = nn.Linear(10, 3)\n"
+              "logits = model(x)\nloss_fn = nn.MSELoss()\nloss = loss_fn(F.softmax(logits, dim=1), y)\n"
+              "loss_fn = nn.CrossEntropyLoss()\nloss = loss_fn(logits, y)\n"
+              "loss = loss_fn(F.softmax(logits, dim=1), y)\n")
+    findings = _lint(tmp_path, script)
+    assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
+    assert "CrossEntropyLoss" in findings[0].message

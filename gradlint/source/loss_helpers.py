@@ -112,7 +112,7 @@ def bound_losses(statements: list[ast.stmt], names: dict[int, str], aliases: dic
     for statement in statements:
         for node in ast.walk(statement):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                if (kind := _loss_built(node.value, names, aliases)) is not None:
+                if (kind := loss_built(node.value, names, aliases)) is not None:
                     losses[node.targets[0].id] = kind
     return losses
 
@@ -163,7 +163,7 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
                 continue
             if isinstance(node.value, ast.Name) and node.value.id in params:
                 held[target] = (params.index(node.value.id), node.value.id)
-            elif (kind := _loss_built(node.value, names, aliases)) is not None:
+            elif (kind := loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
     trains = any(_calls_backward(f) for f in cls.body if isinstance(f, ast.FunctionDef))
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
@@ -183,7 +183,7 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
     return _distinct(found)
 
 
-def _loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
+def loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
     value = unwrap(value)  # nn.NLLLoss().to(device)
     qualified = names.get(id(value)) if isinstance(value, ast.Call) else qualify(value, aliases)
     return LOSSES.get(qualified or "")

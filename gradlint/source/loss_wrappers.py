@@ -9,10 +9,11 @@ from __future__ import annotations
 import ast
 import functools
 from pathlib import Path
+from typing import Optional
 
 from gradlint.source.endings import own_nodes
 from gradlint.source.index import FileIndex, file_stamp
-from gradlint.source.loss_helpers import bound_losses
+from gradlint.source.loss_helpers import bound_losses, loss_built
 from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.output_flow import loss_of
 from gradlint.source.torch_calls import torch_calls
@@ -47,14 +48,49 @@ def loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str
     return found
 
 
-def fed_losses(call: ast.Call, names: dict[int, str], losses: dict[str, str], wrappers: Wrappers) -> list[tuple[str, ast.expr]]:
+def fed_losses(call: ast.Call, names: dict[int, str], losses: dict[str, str], wrappers: Wrappers,
+               rebound: Optional["Rebound"] = None, frame: Optional[ast.AST] = None) -> list[tuple[str, ast.expr]]:
     """Each loss ``call`` computes with what it is fed: ``criterion(out, y)`` -> [(CE, out)],
-    ``both_losses(v, real, label_pred, y)`` -> [(BCE, v), (NLLLoss, label_pred)]."""
+    ``both_losses(v, real, label_pred, y)`` -> [(BCE, v), (NLLLoss, label_pred)]. A name bound
+    to several losses is read from its binding before the call (``rebound``, in ``frame``)."""
     loss = loss_of(call, names, losses)
+    if loss is not None and rebound is not None and frame is not None:
+        loss = rebound.loss_at(dotted(call.func) or "", call.lineno, frame, loss)
     if loss is not None:
         return [(loss, call.args[0])] if call.args else []
     pairs = wrappers.get(dotted(call.func) or "", [])
     return [(loss, call.args[index]) for loss, index in pairs if index < len(call.args)]
+
+
+class Rebound:
+    """Names of a file bound to a loss of the table and to something else (another loss,
+    ``nn.MSELoss()``): ``loss_fn = nn.MSELoss(); loss_fn(F.softmax(logits, 1), y); ...;
+    loss_fn = nn.CrossEntropyLoss()`` feeds the probabilities to MSELoss, not to the later loss."""
+
+    def __init__(self, tree: ast.Module, names: dict[int, str], losses: dict[str, str]) -> None:
+        aliases = collect_aliases(tree)
+        found: dict[str, list[tuple[int, int, Optional[str]]]] = {}  # name -> (frame, line, loss or None)
+        frames = [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+        for frame in frames:
+            for node in own_nodes(frame):
+                if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                        and (name := dotted(node.targets[0])) in losses):
+                    found.setdefault(name, []).append((id(frame), node.lineno, loss_built(node.value, names, aliases)))
+        self.tree = tree
+        self.bindings = {name: sorted(bound, key=lambda b: b[1]) for name, bound in found.items()
+                         if len({kind for _, _, kind in bound}) > 1}
+
+    def loss_at(self, name: str, line: int, frame: ast.AST, loss: str) -> Optional[str]:
+        """The loss ``name`` holds on ``line`` of ``frame``: its last binding before the line
+        there, else the module's last; ``loss`` when it is bound one way only."""
+        bound = self.bindings.get(name)
+        if bound is None:
+            return loss
+        here = [kind for where, at, kind in bound if where == id(frame) and at < line]
+        if here:
+            return here[-1]
+        module = [kind for where, at, kind in bound if where == id(self.tree) and (frame is not self.tree or at < line)]
+        return module[-1] if module else loss
 
 
 def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:

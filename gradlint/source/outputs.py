@@ -19,7 +19,7 @@ from typing import Optional
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
 from gradlint.source.index import FileIndex, read_text
-from gradlint.source.loss_wrappers import fed_losses, imported_wrappers, loss_wrappers
+from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
                                          own_calls)
@@ -88,6 +88,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     layer_names = activation_layers(tree, names)
     evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
     wrappers = loss_wrappers(tree, names, losses)
+    rebound = Rebound(tree, names, losses)
     if Path(unit.path).is_file():
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
@@ -103,7 +104,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         for call in own_calls(function):
             if id(call) in evaluated:
                 continue
-            for loss, fed in fed_losses(call, names, losses, wrappers):
+            for loss, fed in fed_losses(call, names, losses, wrappers, rebound, function):
                 activation = activation_of(output_of(fed, visible, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
