@@ -26,6 +26,7 @@ and recall, then lists every mismatch, and flags any finding that hits a NEGATIV
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -37,7 +38,16 @@ CODES = ["GL107", "GL108", "GL109", "GL215", "GL406"]
 
 def read_tsv(name):
     with open(os.path.join(HERE, name), newline="") as f:
-        return list(csv.DictReader(f, delimiter="\t"))
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:  # a set whose rows put the source text in `code` and start `note` with the code
+        note = row.get("note") or ""
+        if not re.fullmatch(r"GL\d{3}", row.get("code") or "") and re.match(r"GL\d{3}\b", note):
+            row["code"], row["note"] = note[:5], note[5:].strip()
+    codes = {row["code"] for row in rows if re.fullmatch(r"GL\d{3}", row.get("code") or "")}
+    for row in rows:  # a row with no code at all ("[hard] ..."): the code of every other row of the set
+        if not re.fullmatch(r"GL\d{3}", row.get("code") or "") and len(codes) == 1:
+            row["code"] = next(iter(codes))
+    return rows
 
 
 def repos():
