@@ -8,7 +8,11 @@ model's final activation a second time:
   `F.cross_entropy` (they apply log-softmax themselves) or `nn.NLLLoss` / `F.nll_loss`
   (they expect log-probabilities);
 - a model ending in sigmoid trained with `nn.BCEWithLogitsLoss` /
-  `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself).
+  `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself);
+- the other way round, raw logits into a loss that expects probabilities: an
+  `nn.Sequential` ending in `nn.Linear`, or a class whose `forward` returns an
+  `nn.Linear` attribute's output on every path, trained with `nn.BCELoss` /
+  `F.binary_cross_entropy` (reported at the loss call: the loss is what to change).
 
 The link is the loss's first argument: `criterion(model(x), y)`, or `out = model(x)`
 first; one element of a tuple the model returns (`validity, label = disc(x)`,
@@ -148,6 +152,8 @@ MISMATCH = {
     ("softmax", "F.nll_loss"): "expects log-probabilities (log_softmax), not probabilities",
     ("sigmoid", "BCEWithLogitsLoss"): "applies the sigmoid itself",
     ("sigmoid", "F.binary_cross_entropy_with_logits"): "applies the sigmoid itself",
+    ("logits", "BCELoss"): "expects probabilities in [0, 1] and applies no sigmoid",
+    ("logits", "F.binary_cross_entropy"): "expects probabilities in [0, 1] and applies no sigmoid",
 }
 _INSTEAD = {
     "softmax": "return the logits from forward and apply softmax only at inference",
@@ -179,6 +185,11 @@ VALID = [
     Valid(  # sigmoid into BCELoss is the matching pair
         _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())\ncriterion = nn.BCELoss()\n"
         "def step(x, y):\n    criterion(model(x), y).backward()\n"
+    ),
+    Valid(  # raw logits into BCEWithLogitsLoss, or through a sigmoid into BCELoss: the matching pairs
+        _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))\n"
+        "def step(x, y):\n    out = model(x)\n    probs = torch.sigmoid(out)\n"
+        "    (nn.BCEWithLogitsLoss()(out, y) + nn.BCELoss()(probs, y) + F.binary_cross_entropy(out.sigmoid(), y)).backward()\n"
     ),
     Valid(  # log_softmax into NLLLoss is the matching pair
         _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
@@ -217,6 +228,17 @@ VALID = [
     ),
 ]
 INVALID = [
+    Invalid(  # raw logits (a Sequential ending in Linear) into BCELoss, which expects probabilities
+        _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))\nloss_fn = nn.BCELoss()\n"
+        "def step(x, y):\n    out = model(x).squeeze()\n    loss = loss_fn(out, y)\n    loss.backward()\n",
+        line=9, message="model's output (line 5) is raw logits (its last layer is nn.Linear), and this line feeds it to BCELoss",
+    ),
+    Invalid(  # a class returning its Linear head's output into F.binary_cross_entropy
+        _MLP + "\nclass Scorer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(8, 16)\n"
+        "        self.out = nn.Linear(16, 1)\n\n    def forward(self, x):\n        x = self.body(x).relu()\n        x = self.out(x)\n"
+        "        return x.squeeze(1)\n\nscorer = Scorer()\ndef step(x, y):\n    F.binary_cross_entropy(scorer(x), y).backward()\n",
+        line=18, message="Scorer's output (line 13) is raw logits",
+    ),
     Invalid(  # layers assigned together: self.fc, self.out = nn.Linear(...), nn.Softmax(...)
         _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.fc, self.out = nn.Linear(8, 4), nn.Softmax(dim=1)\n\n    def forward(self, x):\n"
@@ -335,6 +357,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             span = unit.span(link.call)
             fed = (f"this line hands it to `{dotted(link.call.func)}` ({helper.where}), which feeds it to "
                    f"{link.loss}")
+        elif activation.kind == "logits" and not link.handed:  # the loss is what to change: point at it
+            span, fed = unit.span(link.call), f"this line feeds it to {link.loss}"
         elif activation.path is None and not link.handed:  # the model is in this file: point at its activation
             span, fed = unit.span(activation.node), f"line {link.call.lineno} feeds it to {link.loss}"
         else:  # point at the line of this file that links the two
@@ -342,9 +366,16 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
                    else f"this line feeds it to {link.loss}")
         shown = (f"{activation.path}:{activation.node.lineno}" if activation.path
-                 else f"line {activation.node.lineno}" if helper is not None and helper.path is not None else None)
+                 else f"line {activation.node.lineno}" if helper is not None and helper.path is not None
+                 or activation.kind == "logits" else None)
         notes = ([shown] if shown else []) + activation.notes
         where = f" ({'; '.join(notes)})" if notes else ""
+        if activation.kind == "logits":
+            yield Report(span, f"{activation.what}{where} is raw logits (its last layer is nn.Linear), and {fed}, which "
+                               f"{what}: logits outside [0, 1] stop training with a RuntimeError (a device-side assert "
+                               f"on the GPU); use nn.BCEWithLogitsLoss, which applies the sigmoid itself and is stable, "
+                               f"or end the model in nn.Sigmoid")
+            continue
         yield Report(
             span,
             f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "

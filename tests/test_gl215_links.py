@@ -328,3 +328,34 @@ def test_a_loss_name_rebound_later_is_read_at_each_call(tmp_path: Path) -> None:
     findings = _lint(tmp_path, script)
     assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
     assert "CrossEntropyLoss" in findings[0].message
+
+
+def test_a_trainer_method_reading_its_model_and_loss_through_local_names(tmp_path: Path) -> None:
+    # held-out round 8 (/work/heldout29): ``model, criterion = self.model, self.criterion`` in the
+    # trainer's run method, the loss built by the script and handed to the trainer
+    (tmp_path / "nets.py").write_text(NETS.replace("return probs, self.fc(x)", "return probs"))
+    (tmp_path / "trainer.py").write_text(
+        "class Trainer:\n    def __init__(self, model, optimizer, criterion):\n        self.model = model\n"
+        "        self.optimizer = optimizer\n        self.criterion = criterion\n\n    def run(self, loader):\n"
+        "        model, criterion = self.model, self.criterion\n        for x, y in loader:\n"
+        "            loss = criterion(model(x), y)\n            loss.backward()\n            self.optimizer.step()\n")
+    findings = _lint(tmp_path, "import torch\nfrom nets import Net\nfrom trainer import Trainer\n\nnet = Net()\n"
+                               "trainer = Trainer(net, torch.optim.SGD(net.parameters(), 0.1), torch.nn.CrossEntropyLoss())\n"
+                               "trainer.run([])\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 6)]
+    assert "hands it to `Trainer` (trainer.py:10)" in findings[0].message
+
+
+def test_a_model_renamed_by_to_device_keeps_its_ending(tmp_path: Path) -> None:
+    (tmp_path / "nets.py").write_text(NETS.replace("return probs, self.fc(x)", "return probs"))
+    findings = _lint(tmp_path, "import torch\nfrom nets import Net\n\nclassifier = Net()\n"
+                               "model = classifier.to('cpu')\nloss_func = torch.nn.CrossEntropyLoss()\n"
+                               "for x, y in []:\n    loss = loss_func(model(x), y)\n    loss.backward()\n")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 8)]
+
+
+def test_a_loss_moved_to_a_device_is_still_that_loss(tmp_path: Path) -> None:
+    # held-out round 7 (an ACGAN): ``aux_loss = aux_loss.cuda()`` rebinds the name to the same loss
+    script = ("import torch.nn as nn\n\nhead = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
+              "aux_loss = nn.CrossEntropyLoss()\naux_loss = aux_loss.cuda()\nloss = aux_loss(head(x), y)\n")
+    assert [(f.code, f.line) for f in _lint(tmp_path, script)] == [("GL215", 3)]

@@ -45,6 +45,9 @@ def _measurement(finding: Finding, models: list[dict[str, Any]]) -> dict[str, An
     probe = model.get("probe")
     if not isinstance(probe, dict):
         return {"reason": f"model '{model.get('name')}' was not probed, so the gradient at its logits was not measured"}
+    if "is raw logits" in finding.message:
+        return {"reason": "raw logits into a loss that expects probabilities fail at run time (values outside "
+                          "[0, 1]); there is no gradient ratio to measure, the finding is read from the source"}
     measured = probe.get("output_activation")
     match = _FED_TO.search(finding.message)
     loss = _LOSSES.get(match.group(1)) if match else None

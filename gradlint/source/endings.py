@@ -112,7 +112,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         return {}
     shapes: list[list[Optional[ast.expr]]] = []
     for node in returns:
-        value = _last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
+        value = last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
         shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
     if len({len(shape) for shape in shapes}) != 1:
         return {}
@@ -122,7 +122,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         found: list[tuple[str, ast.expr]] = []
         for shape in shapes:
             element = shape[index]
-            value = _last_assigned(forward, element) if isinstance(element, ast.Name) else element
+            value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
             kind = _activation(value, names, layers)
             if kind is None or value is None:
                 break  # a path that returns something else here (logits in training)
@@ -134,7 +134,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
 
 
 def _resolved(function: ast.FunctionDef, value: Optional[ast.expr]) -> Optional[ast.expr]:
-    return _last_assigned(function, value) if isinstance(value, ast.Name) else value
+    return last_assigned(function, value) if isinstance(value, ast.Name) else value
 
 
 def own_nodes(function: ast.AST) -> list[ast.AST]:
@@ -150,7 +150,7 @@ def own_nodes(function: ast.AST) -> list[ast.AST]:
     return found
 
 
-def _last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
+def last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
     """The value ``name`` holds where it is read: the one value assigned to it, or, when it
     is assigned several times (``c = self.fc(x); c = self.softmax(c)``), the last plain
     assignment before the read in the same block, with nothing after it in that block

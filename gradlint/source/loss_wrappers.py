@@ -15,6 +15,7 @@ from gradlint.source.endings import own_nodes
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.loss_helpers import bound_losses, loss_built
 from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import loss_of
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
@@ -74,7 +75,8 @@ class Rebound:
         for frame in frames:
             for node in own_nodes(frame):
                 if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                        and (name := dotted(node.targets[0])) in losses):
+                        and (name := dotted(node.targets[0])) in losses
+                        and dotted(unwrap(node.value)) != name):  # loss_fn = loss_fn.cuda() keeps what it holds
                     found.setdefault(name, []).append((id(frame), node.lineno, loss_built(node.value, names, aliases)))
         self.tree = tree
         self.bindings = {name: sorted(bound, key=lambda b: b[1]) for name, bound in found.items()

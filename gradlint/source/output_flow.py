@@ -18,6 +18,7 @@ LOSSES = {
     "torch.nn.NLLLoss": "NLLLoss", "torch.nn.functional.nll_loss": "F.nll_loss",
     "torch.nn.BCEWithLogitsLoss": "BCEWithLogitsLoss",
     "torch.nn.functional.binary_cross_entropy_with_logits": "F.binary_cross_entropy_with_logits",
+    "torch.nn.BCELoss": "BCELoss", "torch.nn.functional.binary_cross_entropy": "F.binary_cross_entropy",
 }
 SELF_CALLS = ("", ".forward", ".__call__")  # self(x), self.forward(x), self.__call__(x)
 

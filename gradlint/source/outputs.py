@@ -19,6 +19,7 @@ from typing import Optional
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
 from gradlint.source.index import FileIndex, read_text
+from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
@@ -82,6 +83,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 losses[target] = LOSSES[names[id(value)]]
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
+    _aliases(tree, models, other_models)
     if other_models:
         _keep_branch_endings(tree, models, ending_bindings, other_models)
     found = []
@@ -93,6 +95,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
+    logits = logit_models(tree, names) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
+        LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
+    logit_outputs: dict[int, dict] = {}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         visible = dict(models)
         owner = owners.get(id(function))
@@ -110,6 +115,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
                 if activation is None and (kind := applied_activation(fed, names, layer_names)):
                     activation = FinalActivation(_short(fed), kind, fed, inline=True)
+                if activation is None and loss in PROBABILITY_LOSSES and logits:  # raw logits into BCELoss
+                    if id(function) not in logit_outputs:
+                        logit_outputs[id(function)] = model_outputs(function, logits)
+                    activation = activation_of(output_of(fed, logits, logit_outputs[id(function)]))
                 if activation is not None:
                     found.append(LossOfModel(activation, loss, call))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
@@ -178,9 +187,8 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
             else:
                 loss = (helper.loss if isinstance(helper.loss, str)
                         else _loss_passed(argument(call, helper.loss), names, losses, aliases))
-            if loss is not None:
+            if loss is not None:  # every loss the helper applies (BCELoss on one element, CE on the other)
                 found.append(LossOfModel(activation, loss, call, through=helper))
-                break
     return found
 
 
@@ -218,6 +226,18 @@ def _name_of(node: ast.AST) -> str:
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _aliases(tree: ast.Module, models: dict[str, Ending], others: dict[str, list[ast.Assign]]) -> None:
+    """``model = classifier.to(device)`` (or ``net = model``) names the model ``classifier``
+    holds, when nothing else binds ``model``."""
+    for _ in range(2):  # an alias of an alias
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
+                continue
+            source = dotted(unwrap(node.value))
+            if source in models and target not in models and target not in others and target != source:
+                models[target] = models[source]
 
 
 def _keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
