@@ -84,3 +84,52 @@ def test_a_model_picked_by_the_arch_option_default_is_read(tmp_path: Path) -> No
 
 def test_a_default_without_batchnorm_is_not_reported(tmp_path: Path) -> None:
     assert _lint(tmp_path, SCRIPT.format(arch="vgg16", build="models.__dict__[args.arch]")) == []
+
+
+FINETUNE = """\
+import torch
+from torchvision import models
+
+
+def set_requires_grad(model, feature_extracting):
+    if feature_extracting:
+        for param in model.parameters():
+            param.requires_grad = False
+
+
+def initialize_model(model_name, num_classes, feature_extract):
+    if model_name == "resnet":
+        model_ft = models.resnet18(weights=None)
+        set_requires_grad(model_ft, feature_extract)
+        model_ft.fc = torch.nn.Linear(512, num_classes)
+    elif model_name == "alexnet":
+        model_ft = models.alexnet(weights=None)
+        set_requires_grad(model_ft, feature_extract)
+        model_ft.classifier[6] = torch.nn.Linear(4096, num_classes)
+    elif model_name == "vgg":
+        model_ft = models.vgg11_bn(weights=None)
+        set_requires_grad(model_ft, feature_extract)
+        model_ft.classifier[6] = torch.nn.Linear(4096, num_classes)
+    return model_ft
+
+
+def main():
+    model_name = "{name}"
+    model_ft = initialize_model(model_name, 2, True)
+    optimizer = torch.optim.SGD([p for p in model_ft.parameters() if p.requires_grad], lr=0.01)
+    for epoch in range(3):
+        model_ft.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model_ft(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_factory_branch_picked_by_a_known_name_decides_the_batchnorm(tmp_path: Path) -> None:
+    # held-out round 8 (/work/heldout28): the fine-tuning tutorial's initialize_model called with
+    # "alexnet" (no BatchNorm) was reported; with "vgg" (vgg11_bn) it is a real finding
+    assert _lint(tmp_path, FINETUNE.replace("{name}", "alexnet")) == []
+    [finding] = _lint(tmp_path, FINETUNE.replace("{name}", "vgg"))
+    assert (finding.code, finding.line) == ("GL406", 29)
+    assert "`initialize_model`" in finding.message and "`model_ft.train()` on line 32" in finding.message

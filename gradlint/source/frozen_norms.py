@@ -284,6 +284,8 @@ class _Collector:
             for sub in ast.walk(stmt):
                 if isinstance(sub, ast.Call) and not isinstance(sub.func, ast.Call):
                     name = dotted(sub.func)
+                    if name and name.endswith((".forward", ".__call__")):
+                        name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if name and (name.startswith("self.") or "." not in name) and name != "self":
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 

@@ -22,6 +22,9 @@ from gradlint.source.norm_knowledge import argument, unwrap
 
 # a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
 Guard = tuple[int, str, Optional[bool]]
+# a string parameter that picks the model (``if model_name == "resnet": ...``): (index, name,
+# the values whose branch freezes a model with BatchNorm)
+Choice = tuple[int, str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class FreezingFactory:
     origin: Optional[Origin] = None  # a chained factory: the freeze it passes on
     position: Optional[int] = None  # ``return model, size``: the element of the tuple it returns
     puts_in_eval: bool = False  # it (or what it calls of the model) may put the model in eval mode
+    choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
 
 
 @dataclass(frozen=True)

@@ -84,15 +84,16 @@ class NormKnowledge:
         return self._name(name, cls, 0)
 
     def has_batchnorm_there(self, name: str, at: ast.AST) -> bool:
-        """``name`` as last bound before ``at`` in its function: the branch a freeze is in
-        built it there (``if m == "vivit": model = Vivit() ... else: model = r3d_18()``)."""
+        """``name`` as last bound before ``at`` in its function (or by ``at``'s own line:
+        ``model = FrozenNet()``): the branch a freeze is in built it there (``if m ==
+        "vivit": model = Vivit() ... else: model = r3d_18()``)."""
         frame = self.frames.kinds.frame_of(at)
         root, _, rest = name.partition(".")
         line = getattr(at, "lineno", 0)
         scope = frame or self.frames.unit.tree
         assert scope is not None
         earlier = [node for node in ast.walk(scope)
-                   if isinstance(node, ast.Assign) and node.lineno < line and self.frames.kinds.frame_of(node) is frame
+                   if isinstance(node, ast.Assign) and node.lineno <= line and self.frames.kinds.frame_of(node) is frame
                    and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)
                    and not (isinstance(node.value, ast.Constant) and node.value.value is None)]  # ``model = None`` first
         if not earlier:

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_flags import flag_value
+from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import dotted
-from gradlint.source.norm_chains import (FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
+from gradlint.source.norm_chains import (Choice, FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
                                          chain)
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, frozen_instances,
@@ -149,6 +150,8 @@ def link(norms: FileNorms) -> None:
             if target:
                 if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
                     continue  # it freezes only when asked to, and this call does not (or may not)
+                if factory.choice is not None and _picks_other(value, factory.choice, norms):
+                    continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
                 norms.knowledge.bn_functions.add(callee)
                 via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
@@ -193,6 +196,16 @@ def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNor
         return default
     value = flag_value(passed, norms.frames.kinds.frame_of(call), tree)
     return value if isinstance(value, bool) else None
+
+
+def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms) -> bool:
+    """The call passes a known string that picks a branch not among ``choice``'s values."""
+    index, name, values = choice
+    passed = argument(call, index, name)
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    picked = chosen_string(passed, norms.frames.kinds.frame_of(call), tree) if passed is not None else None
+    return picked is not None and picked not in values
 
 
 def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:

@@ -7,6 +7,7 @@ train mode while training), and its module-level models frozen at module level.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.call_flags import guard_of, parameter_default
@@ -22,7 +23,8 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    found: list[FreezingFactory] = []
+    found: dict[str, FreezingFactory] = {}
+    picked: dict[str, list[Optional[tuple[str, str]]]] = {}  # each freeze's branch: (parameter, value) or None
     for freeze in norms.freezes:
         if freeze.how not in ("requires_grad", "requires_grad_"):
             continue
@@ -35,13 +37,42 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         if (root not in returned or undone(norms.unfrozen, freeze.target)
                 or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
             continue
-        guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
-        if any(f.function == function.name for f in found):
+        picked.setdefault(function.name, []).append(_branch_value(freeze.node, function, norms.frames.parents))
+        if function.name in found:
             continue
-        found.append(FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
-                                     _parameter(function, guard) if guard is not None else None,
-                                     position=returned[root], puts_in_eval=calls_eval(function)))
-    return found
+        guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
+        found[function.name] = FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
+                                               _parameter(function, guard) if guard is not None else None,
+                                               position=returned[root], puts_in_eval=calls_eval(function))
+    for name, factory in found.items():
+        branches = picked[name]
+        parameters = {branch[0] for branch in branches if branch is not None}
+        if None not in branches and len(parameters) == 1:  # every freeze sits in a branch of one string parameter
+            parameter = parameters.pop()
+            index, _ = parameter_default(functions_by_name(tree)[name], parameter)
+            found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)))
+    return list(found.values())
+
+
+def functions_by_name(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _branch_value(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[tuple[str, str]]:
+    """``("model_name", "resnet")`` when ``node`` runs only under ``if model_name == "resnet":``
+    (or an ``elif`` of it) with ``model_name`` a parameter of ``function``."""
+    params = {a.arg for a in function.args.args}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child in parent.body:
+            test = parent.test
+            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.left, ast.Name) and test.left.id in params
+                    and isinstance(value := test.comparators[0], ast.Constant) and isinstance(value.value, str)):
+                return test.left.id, value.value
+        child = parent
+    return None
 
 
 def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
