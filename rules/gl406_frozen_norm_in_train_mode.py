@@ -187,7 +187,7 @@ for p in model.layer4.parameters():
     p.requires_grad = False
 optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
 """ + _LOOP,
-        line=8,
+        line=9,
         fixed="""
 import torch
 from torch import nn
@@ -412,7 +412,17 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
                   message, fix=_fix(norms, target, left))
 
 
-def _header(loop: ast.For) -> ast.expr:
+def _header(loop: ast.For) -> ast.AST:
+    """A freeze loop is reported at the statement that freezes (``p.requires_grad = False``),
+    where a reader looks for it; the ``for`` line when no single statement does."""
+    for node in sorted(ast.walk(loop), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                                                 for t in node.targets)
+                and not (isinstance(node.value, ast.Constant) and node.value.value is True)):
+            return node
+        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute)
+                and node.value.func.attr == "requires_grad_"):
+            return node
     return loop.iter  # the `for` line, not the whole loop body
 
 

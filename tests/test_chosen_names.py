@@ -78,7 +78,7 @@ def _lint(tmp_path: Path, text: str) -> list:
 def test_a_model_picked_by_the_arch_option_default_is_read(tmp_path: Path) -> None:
     for build in ("models.__dict__[args.arch]", "getattr(models, args.arch)"):
         [finding] = _lint(tmp_path, SCRIPT.format(arch="resnet50", build=build))
-        assert (finding.code, finding.line) == ("GL406", 10)
+        assert (finding.code, finding.line) == ("GL406", 12)
         assert "`model.train()` on line 14 puts it back in train mode" in finding.message
 
 

@@ -229,7 +229,7 @@ def test_freeze_all_then_train_the_last_block_and_the_head(tmp_path: Path) -> No
     path = tmp_path / "partial.py"
     path.write_text(textwrap.dedent(PARTIAL.format(part="layer4[2]")))
     (finding,) = _lint(path)
-    assert finding.line == 7
+    assert finding.line == 8
     assert "(`model.fc`, `model.layer4[2]` trainable again; the rest stays frozen)" in finding.message
 
 
@@ -273,7 +273,7 @@ def test_freeze_of_a_local_model_kept_as_an_attribute_in_init(tmp_path: Path) ->
         fit(clf, [], torch.optim.SGD(clf.base.classifier.parameters(), lr=0.1))
     """))
     (finding,) = _lint(path)
-    assert finding.line == 10
+    assert finding.line == 11
     assert finding.message.startswith("`clf.base` has BatchNorm layers and its parameters are frozen here")
 
 
@@ -349,7 +349,7 @@ def test_class_freezing_its_backbone_in_init_with_the_instance_in_a_function(tmp
     path = tmp_path / "one_file.py"
     path.write_text(textwrap.dedent(CLASSIFIER) + textwrap.dedent(FIT_LOCAL))
     (finding,) = _lint(path)
-    assert finding.line == 10
+    assert finding.line == 11
     assert finding.message.startswith("`clf.features` has BatchNorm layers and its parameters are frozen here")
     assert "`clf.train()` on line 22 puts it back" in finding.message
 

@@ -181,7 +181,7 @@ for name, param in model.named_parameters():
 model.fc = nn.Linear(2048, 10)
 optimizer = torch.optim.Adam(model.fc.parameters(), lr=1e-3)
 """ + _LOOP,
-        line=7,
+        line=10,
     ),
     Invalid(  # the flag is the test itself: only parameters named like the classifier train
         """
@@ -194,7 +194,7 @@ for n, p in model.named_parameters():
     p.requires_grad = any(key in n for key in ["classifier"])
 optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
 """ + _LOOP,
-        line=7,
+        line=8,
     ),
     Invalid(  # every parameter made trainable first, then the backbone frozen behind a flag (held-out round 5)
         """
@@ -210,7 +210,7 @@ if args.freeze_backbone:
         p.requires_grad = False
 optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
 """ + _LOOP.replace("model(x)", "model(x)['out']"),
-        line=10,
+        line=11,
     ),
     Invalid(  # the model is handed to a training function whose parameter has the same name (held-out round 5)
         """
@@ -268,7 +268,7 @@ for p in model.features.parameters():
 model.classifier[1] = nn.Linear(1280, 5)
 optimizer = torch.optim.SGD(model.classifier.parameters(), lr=0.01)
 """ + _LOOP,
-        line=6,
+        line=7,
     ),
     Invalid(  # a LightningModule's frozen backbone: trainer.fit(model) calls model.train() every epoch (held-out round 7)
         """
@@ -316,6 +316,6 @@ def main(loader):
         nn.functional.cross_entropy(head(feats), y).backward()
         optimizer.step()
 """,
-        line=11,
+        line=12,
     ),
 ]

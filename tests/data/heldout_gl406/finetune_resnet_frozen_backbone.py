@@ -1,4 +1,4 @@
-# expect: GL406 21
+# expect: GL406 22
 # A frozen torchvision ResNet used as a feature extractor; the whole model goes back
 # to train mode every epoch, so the backbone's BatchNorm statistics drift.
 import torch
