@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -17,6 +18,20 @@ from typing import Optional
 from gradlint.findings import Span
 from gradlint.source.index import decode_source, file_stamp, parse_source, short_error
 from gradlint.source.nodes import Located
+
+
+def newer_syntax_hint(exc: SyntaxError, text: str) -> str:
+    """A note when the error may be an f-string that Python 3.12 accepts (PEP 701: quotes,
+    backslashes and line breaks inside the braces) and gradlint runs on an older Python."""
+    if sys.version_info >= (3, 12):
+        return ""
+    lines = text.splitlines()
+    line = lines[exc.lineno - 1] if exc.lineno and 0 < exc.lineno <= len(lines) else ""
+    if "f-string" in (exc.msg or "") or ((exc.msg or "").startswith("unterminated string literal")
+                                          and re.search(r"\b[fF][rR]?['\"]", line)):
+        return (f" (Python 3.12 accepts this f-string; gradlint parses with the Python it runs on, "
+                f"{sys.version_info.major}.{sys.version_info.minor}: run it with Python 3.12 or newer)")
+    return ""
 
 
 @dataclass
@@ -63,7 +78,8 @@ class SourceUnit:
             self.tree = parse_source(self.text, self.path)
         except SyntaxError as exc:
             self.syntax_error = SyntaxProblem(
-                f"{type(exc).__name__}: {exc.msg}", exc.lineno or 1, max(exc.offset or 1, 1)
+                f"{type(exc).__name__}: {exc.msg}{newer_syntax_hint(exc, self.text)}", exc.lineno or 1,
+                max(exc.offset or 1, 1)
             )
         except (ValueError, RecursionError, MemoryError) as exc:
             # null bytes, or nesting deeper than the parser's stack
