@@ -119,7 +119,8 @@ from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import holds, related, unwrapped
-from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall, put_back
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.mode_restores import hook_keeps_eval, mode_chosen_with_freeze, put_back, train_calls
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
@@ -248,8 +249,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             if not _frozen(norms, freeze, target):
                 continue
             # a training function of another file was read there: nothing here puts it back
-            left = [t for t in _train_calls(norms, freeze, target)
-                    if t.via or not (put_back(norms, t, target) or _mode_chosen_with_freeze(norms, freeze, t, target))]
+            left = [t for t in train_calls(norms, freeze, target)
+                    if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
+                                     or t.by and hook_keeps_eval(norms, freeze, t, target))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 run = run_in_default_mode(norms, target, freeze.built_by)
                 if run is not None:  # never put in eval mode: it is in train mode since it was built
@@ -307,7 +309,7 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if any(not _head_or_late_stage(u, form) for form in forms for u in _unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
-                                    or any(related(o, target) for o in norms.optimised)):
+                                    or any(related(o, form) for o in norms.optimised for form in forms)):
         return False
     if freeze.how == "optimizer" and ("*" in norms.optimised
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
@@ -322,30 +324,6 @@ def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
 
 
-def _mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:
-    """``if args.weights == "freeze": model.requires_grad_(False)`` and later ``if
-    args.weights == "finetune": model.train() elif args.weights == "freeze": model.eval()``:
-    the branch that trains is not the one that froze (the same expression decides both)."""
-    frames = norms.frames
-    tested = _tested(frames.parents, freeze.node)
-    if not tested:
-        return False
-    return any(not other.train and other.frame is train.frame and related(other.target, target)
-               and frames.exclusive(other.call, train.call) and tested & _tested(frames.parents, train.call)
-               for other in norms.modes)
-
-
-def _tested(parents: dict, node: ast.AST) -> set[str]:
-    """The expressions the ``if`` statements around ``node`` compare (``args.weights``)."""
-    found: set[str] = set()
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.If) and node is not parent.test and isinstance(parent.test, ast.Compare):
-            found.add(ast.unparse(parent.test.left))
-        node = parent
-    return found
-
-
 def _unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
     """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``)."""
     return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
@@ -357,21 +335,6 @@ def _head_or_late_stage(part: str, target: str) -> bool:
     stages, with their BatchNorm, frozen."""
     first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
     return first.split("[")[0] in HEAD_NAMES or bool(_STAGE.fullmatch(first))
-
-
-def _train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]:
-    calls = [m for m in norms.modes if m.train and holds(m.target, target)]
-    if target.startswith("self."):  # self.train() only in the freezing class
-        cls = norms.frames.kinds.class_of(freeze.node)
-        calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
-    module = norms.frames.frames[0].node
-    frame = norms.frames.kinds.frame_of(freeze.node)
-    if frame is not None and not freeze.target.startswith("self."):
-        # a model local to a function: its train() is in that function, or in a helper it is passed to
-        # (a call of another file's training function or class is in the caller's frame: the same name
-        # in another function is another model)
-        calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
-    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
 
 
 def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
@@ -412,10 +375,11 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
                   message, fix=_fix(norms, target, left))
 
 
-def _header(loop: ast.For) -> ast.AST:
+def _header(loop: ast.For) -> ast.stmt | ast.expr:
     """A freeze loop is reported at the statement that freezes (``p.requires_grad = False``),
     where a reader looks for it; the ``for`` line when no single statement does."""
-    for node in sorted(ast.walk(loop), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+    for node in sorted((n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.Expr))),
+                       key=lambda n: (n.lineno, n.col_offset)):
         if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
                                                  for t in node.targets)
                 and not (isinstance(node.value, ast.Constant) and node.value.value is True)):

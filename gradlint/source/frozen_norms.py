@@ -21,13 +21,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
-from gradlint.source.frames import FileFrames, Training, file_frames, parameters_owner
-from gradlint.source.freeze_forms import (calls_eval, holds, is_false, is_true, keeps_bn_in_eval, layers_of,
+from gradlint.source.frames import FileFrames, file_frames, parameters_owner
+from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_value)
 from gradlint.source.call_flags import flag_at, guard_of
 from gradlint.source.name_filters import frozen_by_name
-from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import NormKnowledge, argument, instances_of, unwrap
+from gradlint.source.names import classify, dotted
+from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
@@ -90,6 +90,9 @@ class FileNorms:
     optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
     bn_kept_in_eval: bool = False
     knowledge: Optional[NormKnowledge] = None
+    # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
+    # mode by a LightningModule hook after Lightning's own ``train()``
+    hook_evals: set[str] = field(default_factory=set)
 
 
 class _Collector:
@@ -106,6 +109,8 @@ class _Collector:
         for cls in ast.walk(tree):  # a train() override that puts (part of) the model in eval mode
             if isinstance(cls, ast.ClassDef) and keeps_bn_in_eval(cls):
                 self.norms.bn_kept_in_eval = True
+            if isinstance(cls, ast.ClassDef):
+                self.norms.hook_evals.update(_hook_evals(cls))
         self._optimisers()
         self._through_helpers()
         self._through_freezing_helpers()
@@ -335,7 +340,8 @@ class _Collector:
         name = dotted(model) if model is not None else None
         if name:
             stmt = self.frames._statement_of(call)
-            self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{dotted(call.func)}({name})"))
+            fit = dotted(call.func) or "Trainer(...).fit"  # pl.Trainer(max_epochs=3).fit(model)
+            self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{fit}({name})"))
 
     def _plain_object(self, name: str) -> bool:
         """``trainer.train()`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of
@@ -359,41 +365,31 @@ class _Collector:
             for fact in frame.facts:
                 if type(fact).__name__ == "ParamGroupAdded":
                     self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
+        tree = self.frames.unit.tree
+        assert tree is not None
+        for returned in ast.walk(tree):  # ``return Adam(self.student.parameters())`` in configure_optimizers
+            if (isinstance(returned, ast.Return) and isinstance(call := returned.value, ast.Call) and call.args
+                    and classify(self.frames.names.qualify(call.func)) == "optimizer"
+                    and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
+                self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
 
 
-def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
-    """An eval of the frozen module (or of what holds it, or of part of it) follows the
-    train call in its function before the next training statement."""
-    frames = norms.frames
-    frame = next((f for f in frames.frames if f.node is train.frame), None)
-    next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
-                         and f.node.lineno > train.call.lineno), default=None)
-    for other in norms.modes:
-        if other.train or other.frame is not train.frame or not related(other.target, target):
-            continue
-        if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
-            continue
-        if _opposite_branches(frames.parents, other.call, train.call):
-            continue
-        if next_training is None or other.call.lineno <= next_training:
-            return True
-    return False
+# Lightning calls ``train()`` on the module before each training epoch (and after validation);
+# these hooks run after it
+_TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
 
 
-def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
-    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
-    node = one
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.IfExp) and node is not parent.test:
-            side = node is parent.body
-            inner = other
-            while inner in parents and parents[inner] is not parent:
-                inner = parents[inner]
-            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
-                return True
-        node = parent
-    return False
+def _hook_evals(cls: ast.ClassDef) -> set[str]:
+    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for ``self.eval()``)."""
+    found: set[str] = set()
+    for method in cls.body:
+        if isinstance(method, ast.FunctionDef) and method.name in _TRAIN_HOOKS:
+            for node in ast.walk(method):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and (node.func.attr == "eval" or node.func.attr == "train" and node.args and is_false(node.args[0]))
+                        and (name := dotted(node.func.value) or part_name(node.func.value))):
+                    found.add(name)
+    return found
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:
@@ -401,5 +397,3 @@ def own_norms(unit: SourceUnit) -> FileNorms:
     :func:`gradlint.source.norm_links.file_norms`."""
     assert unit.tree is not None
     return _Collector(file_frames(unit)).collect()
-
-

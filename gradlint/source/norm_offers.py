@@ -13,7 +13,8 @@ from typing import Optional
 from gradlint.source.call_flags import guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
-from gradlint.source.frozen_norms import FileNorms, put_back
+from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingFactory, FrozenInstance, TrainingFunction, returned_elements
 

@@ -22,7 +22,7 @@ from gradlint.source.index import FileIndex, read_text
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
-from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, loss_of, model_outputs, output_of,
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, model_outputs, output_of,
                                          own_calls)
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.norm_knowledge import unwrap

@@ -1,0 +1,96 @@
+"""GL406 facts about the train calls that reach a frozen module: which ``train()`` calls
+hold it (:func:`train_calls`), and which of them something puts back in eval mode
+(:func:`put_back`: an ``eval()`` after it before the next training statement;
+:func:`mode_chosen_with_freeze`: the ``if`` that froze it also picks ``eval()``;
+:func:`hook_keeps_eval`: a LightningModule hook after Lightning's own ``train()``)."""
+
+from __future__ import annotations
+
+import ast
+
+from gradlint.source.frames import Training
+from gradlint.source.freeze_forms import holds, related
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+
+
+def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
+    """An eval of the frozen module (or of what holds it, or of part of it) follows the
+    train call in its function before the next training statement."""
+    frames = norms.frames
+    frame = next((f for f in frames.frames if f.node is train.frame), None)
+    next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
+                         and f.node.lineno > train.call.lineno), default=None)
+    for other in norms.modes:
+        if other.train or other.frame is not train.frame or not related(other.target, target):
+            continue
+        if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
+            continue
+        if _opposite_branches(frames.parents, other.call, train.call):
+            continue
+        if next_training is None or other.call.lineno <= next_training:
+            return True
+    return False
+
+
+def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
+    """``net.train() if training else net.eval()``: one conditional expression, two branches."""
+    node = one
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.IfExp) and node is not parent.test:
+            side = node is parent.body
+            inner = other
+            while inner in parents and parents[inner] is not parent:
+                inner = parents[inner]
+            if inner in parents and inner is not parent.test and (inner is parent.body) != side:
+                return True
+        node = parent
+    return False
+
+
+def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]:
+    calls = [m for m in norms.modes if m.train and holds(m.target, target)]
+    if target.startswith("self."):  # self.train() only in the freezing class
+        cls = norms.frames.kinds.class_of(freeze.node)
+        calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
+    module = norms.frames.frames[0].node
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    if frame is not None and not freeze.target.startswith("self."):
+        # a model local to a function: its train() is in that function, or in a helper it is passed to
+        # (a call of another file's training function or class is in the caller's frame: the same name
+        # in another function is another model)
+        calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
+    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
+
+
+def mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:
+    """``if args.weights == "freeze": model.requires_grad_(False)`` and later ``if
+    args.weights == "finetune": model.train() elif args.weights == "freeze": model.eval()``:
+    the branch that trains is not the one that froze (the same expression decides both)."""
+    frames = norms.frames
+    tested = _tested(frames.parents, freeze.node)
+    if not tested:
+        return False
+    return any(not other.train and other.frame is train.frame and related(other.target, target)
+               and frames.exclusive(other.call, train.call) and tested & _tested(frames.parents, train.call)
+               for other in norms.modes)
+
+
+def _tested(parents: dict, node: ast.AST) -> set[str]:
+    """The expressions the ``if`` statements around ``node`` compare (``args.weights``)."""
+    found: set[str] = set()
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node is not parent.test and isinstance(parent.test, ast.Compare):
+            found.add(ast.unparse(parent.test.left))
+        node = parent
+    return found
+
+
+def hook_keeps_eval(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:
+    """``trainer.fit(lit)`` puts ``lit.teacher`` in train mode each epoch, and the module's
+    ``on_train_epoch_start`` puts ``self.teacher`` back in eval mode."""
+    forms = {freeze.target} if freeze.target.startswith("self.") else set()
+    if target.startswith(train.target + "."):
+        forms.add("self" + target[len(train.target):])
+    return any(holds(kept, form) for kept in norms.hook_evals for form in forms)
