@@ -258,7 +258,7 @@ INVALID = [
         "model = Net().to('cpu')\ncriterion = nn.CrossEntropyLoss()\n\n"
         "def train(loader, optimizer):\n    for x, y in loader:\n        out = model(x)\n        loss = criterion(out, y)\n"
         "        loss.backward()\n        optimizer.step()\n",
-        line=12,
+        line=9,
     ),
     Invalid(  # a Sequential ending in Softmax, functional cross_entropy
         _MLP + "\nmodel = nn.Sequential(\n    nn.Linear(8, 4),\n    nn.Softmax(dim=1),\n)\n"
@@ -277,7 +277,7 @@ INVALID = [
         "    def forward(self, x):\n        h = self.body(x).relu()\n        return self.head(h)\n\n"
         "tagger = Tagger(5)\nce = torch.nn.CrossEntropyLoss()\n"
         "def step(x, y, z):\n    total = (ce(tagger(x), y) + ce(tagger(z), y)) / 2\n    total.backward()\n",
-        line=13,
+        line=9,
     ),
     Invalid(  # softmax probabilities into NLLLoss
         _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
@@ -291,7 +291,7 @@ INVALID = [
         "    def forward(self, x):\n        h = self.body(x)\n        real = self.real(h)\n        label = self.label(h)\n        return real, label\n\n"
         "critic = Critic()\nbce, ce = nn.BCELoss(), nn.CrossEntropyLoss()\nlabel_loss = nn.CrossEntropyLoss()\n"
         "def step(x, y, is_real):\n    real, label = critic(x)\n    (bce(real, is_real) + label_loss(label, y)).backward()\n",
-        line=15,
+        line=10,
     ),
     Invalid(  # a head built with add_module from a nested Sequential name; the loss reads element 0 by index
         _MLP + "\nclass Fusion(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.classes = nn.Sequential()\n"
@@ -322,7 +322,7 @@ INVALID = [
         "        self.src = nn.Linear(8, 1)\n        self.soft = nn.Softmax(dim=1)\n\n"
         "    def forward(self, x):\n        c = self.cls(x)\n        c = self.soft(c)\n        s = self.src(x).sigmoid()\n        return s, c\n\n"
         "disc = Aux()\nnll = nn.NLLLoss()\ndef step(x, y):\n    s, c = disc(x)\n    nll(c, y).backward()\n",
-        line=14,
+        line=10,
     ),
     Invalid(  # inside the model's own class (a LightningModule's training_step): self(x) into cross_entropy
         _MLP + "\nclass Lit(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"

@@ -118,9 +118,9 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import holds, related, unwrapped
+from gradlint.source.freeze_forms import calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
-from gradlint.source.mode_restores import hook_keeps_eval, mode_chosen_with_freeze, put_back, train_calls
+from gradlint.source.mode_restores import eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back, train_calls
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
@@ -249,11 +249,13 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             if not _frozen(norms, freeze, target):
                 continue
             # a training function of another file was read there: nothing here puts it back
+            if eval_under_freeze_flag(norms, freeze, target):
+                continue  # the flag that freezes it also puts it in eval mode
             left = [t for t in train_calls(norms, freeze, target)
                     if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
-                run = run_in_default_mode(norms, target, freeze.built_by)
+                run = run_in_default_mode(norms, target, freeze.built_by or _own_class(norms, freeze, target))
                 if run is not None:  # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
                                      norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
@@ -277,6 +279,15 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             continue
         reported.append((target, source))
         yield _report(norms, freeze, target, left)
+
+
+def _own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
+    """The file's class that freezes ``self.backbone`` in ``__init__`` and never puts
+    anything in eval mode: ``model = Cls()`` builds ``model.backbone`` frozen, in train mode."""
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if not freeze.target.startswith("self.") or target == freeze.target or cls is None or calls_eval(cls):
+        return None
+    return cls.name
 
 
 def _same_model(factory: Optional[str], other: Optional[str]) -> bool:

@@ -20,7 +20,8 @@ from typing import Optional, Union
 from gradlint.source.default_paths import returns_with_defaults
 from gradlint.source.model_factories import returned_classes
 from gradlint.source.index import FileIndex, file_stamp
-from gradlint.source.names import dotted
+from gradlint.source.model_heads import head_attributes
+from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -83,26 +84,72 @@ def file_endings(unit: SourceUnit, names: dict[int, str]) -> tuple[dict[str, End
     classes = {node.name: node for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef)}
     if not any(word in unit.text for word in _WORDS):
         return {}, classes
-    endings = {name: ending for name, cls in classes.items() if (ending := class_ending(name, cls, names))}
+    aliases = collect_aliases(unit.tree)
+    endings = {name: ending for name, cls in classes.items()
+               if (ending := class_ending(name, cls, names, aliases=aliases, tree=unit.tree))}
     return endings, classes
 
 
-def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Optional[str] = None) -> Ending:
+def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Optional[str] = None,
+                 aliases: Optional[dict[str, str]] = None, tree: Optional[ast.Module] = None) -> Ending:
     forward = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "forward"), None)
     if forward is None:
         return {}
     layers = _layer_attributes(cls, names)
+    if aliases is not None and tree is not None:
+        layers.update(_replaced_heads(cls, layers, aliases, tree))
     returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
     ending = _returns_ending(name, forward, returns, names, layers, path)
     if ending:
-        return ending
+        return _at_layers(ending, cls, names)
     # ``if not reconstruct: return F.softmax(c)`` with ``reconstruct=False``: the path a call
     # passing only the required arguments takes
     reached, decided = returns_with_defaults(forward)
     if not decided or len(reached) == len(returns):
         return {}
     return {key: replace(activation, unless=decided)
-            for key, activation in _returns_ending(name, forward, reached, names, layers, path).items()}
+            for key, activation in _at_layers(_returns_ending(name, forward, reached, names, layers, path), cls,
+                                              names).items()}
+
+
+def _at_layers(ending: Ending, cls: ast.ClassDef, names: dict[int, str]) -> Ending:
+    """An output that ``self.head(x)`` makes a softmax is placed at the layer that does it
+    (``self.head = nn.Sequential(nn.Linear(h, n), nn.Softmax())`` in ``__init__``): the
+    line to change, and the one a reader names."""
+    placed: Ending = {}
+    for key, activation in ending.items():
+        node = activation.node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+            layer = _activation_layer(_assigned_value(cls, node.func.attr), names) or next(
+                (found for head in ("fc", "classifier", "head", "heads")
+                 if (found := _activation_layer(_assigned_value(cls, f"{node.func.attr}.{head}"), names))), None)
+            if layer is not None:
+                activation = replace(activation, node=layer)
+        placed[key] = activation
+    return placed
+
+
+def _replaced_heads(cls: ast.ClassDef, layers: dict[str, str], aliases: dict[str, str],
+                    tree: ast.Module) -> dict[str, str]:
+    """``self.backbone = timm.create_model("resnet50")`` and ``self.backbone.fc =
+    nn.Sequential(..., nn.Softmax(dim=1))``: ``self.backbone(x)`` ends in softmax."""
+    found: dict[str, str] = {}
+    for attribute, kind in layers.items():
+        owner, _, head = attribute.rpartition(".")
+        built = _assigned_value(cls, owner) if owner and "." not in owner and owner not in layers else None
+        if isinstance(built, ast.Call) and head in head_attributes(built, qualify(built.func, aliases), None, tree):
+            found[owner] = kind
+    return found
+
+
+def _activation_layer(value: Optional[ast.expr], names: dict[int, str]) -> Optional[ast.expr]:
+    """The ``nn.Softmax()``/``nn.Sigmoid()`` call ``value`` is or ends its ``Sequential`` with."""
+    if not isinstance(value, ast.Call):
+        return None
+    if names.get(id(value)) in _LAYERS:
+        return value
+    last = value.args[-1] if names.get(id(value)) == "torch.nn.Sequential" and value.args else None
+    return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
 
 
 def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Return], names: dict[int, str],

@@ -76,6 +76,27 @@ def mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, t
                for other in norms.modes)
 
 
+def eval_under_freeze_flag(norms: FileNorms, freeze: Freeze, target: str) -> bool:
+    """``if args.linear_eval: <freeze all but fc>`` and, in the training function, ``if
+    args.linear_eval: model.eval()``: the flag that freezes also keeps the model in eval
+    mode; a train() elsewhere belongs to the configuration that does not freeze."""
+    parents = norms.frames.parents
+    flags = _flags(parents, freeze.node)
+    return bool(flags) and any(not other.train and related(other.target, target) and flags & _flags(parents, other.call)
+                               for other in norms.modes)
+
+
+def _flags(parents: dict, node: ast.AST) -> set[str]:
+    """The plain flags (``args.linear_eval``, ``freeze``) whose ``if`` body ``node`` is in."""
+    found: set[str] = set()
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node in parent.body and isinstance(parent.test, (ast.Name, ast.Attribute)):
+            found.add(ast.unparse(parent.test))
+        node = parent
+    return found
+
+
 def _tested(parents: dict, node: ast.AST) -> set[str]:
     """The expressions the ``if`` statements around ``node`` compare (``args.weights``)."""
     found: set[str] = set()

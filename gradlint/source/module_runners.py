@@ -18,7 +18,9 @@ from gradlint.source.names import dotted
 # what may be done with a module without changing or hiding its mode
 PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_grad_", "state_dict",
               "load_state_dict", "float", "half", "double", "children", "modules"}
-LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary"}
+LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary",
+         # exported or saved as it is: its mode is not changed
+         "torch.jit.script", "torch.jit.trace", "torch.save", "torch.onnx.export"}
 _DEPTH = 3  # helpers calling helpers: a few levels at most
 
 

@@ -28,7 +28,8 @@ _TV_BN = re.compile(
 # timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
 _TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
                       r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
-                      r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn)")
+                      r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn|visformer|levit|repvgg|mobilevit|vovnet|"
+                      r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
 # attributes of those models that hold no BatchNorm (their classifier heads)
 _WRAPPERS = {"DataParallel", "DistributedDataParallel"}
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}

@@ -19,6 +19,7 @@ from typing import Optional
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      imported_classes, own_nodes, sequential_activation)
 from gradlint.source.index import FileIndex, read_text
+from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
@@ -83,6 +84,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 losses[target] = LOSSES[names[id(value)]]
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
+    _replaced_heads(tree, models, aliases)
     _aliases(tree, models, other_models)
     if other_models:
         _keep_branch_endings(tree, models, ending_bindings, other_models)
@@ -226,6 +228,20 @@ def _name_of(node: ast.AST) -> str:
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _replaced_heads(tree: ast.Module, models: dict[str, Ending], aliases: dict[str, str]) -> None:
+    """``model = models.resnet50(weights=...)`` then ``model.fc = nn.Sequential(..., nn.Softmax(1))``:
+    ``model`` ends in softmax (its head is its last layer)."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
+            continue
+        value = unwrap(node.value)
+        if isinstance(value, ast.Call) and target not in models:
+            heads = head_attributes(value, qualify(value.func, aliases), None, tree)
+            replaced = [models[f"{target}.{head}"] for head in heads if f"{target}.{head}" in models]
+            if replaced and None in replaced[0]:
+                models[target] = {None: replace(replaced[0][None], model=target)}
 
 
 def _aliases(tree: ast.Module, models: dict[str, Ending], others: dict[str, list[ast.Assign]]) -> None:
