@@ -267,17 +267,18 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     # only ``model.head`` optimised are one problem), at its first freeze
     # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
     # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
-    reported: list[tuple[str, Optional[str]]] = []
+    reported: list[tuple[str, Optional[str], ast.AST]] = []
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
     for freeze, target, left in found:
         source = _factory(freeze)
-        if any(related(target, r) and _same_model(source, s) for r, s in reported):
-            continue
+        if any(related(target, r) and _same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
+               for r, s, at in reported):
+            continue  # (a freeze in another branch of an ``if``/``match`` freezes another model: its own finding)
         if any(t != target and holds(target, t) and _same_model(_factory(f), source) and f.how != "factory_no_grad"
                for f, t, _ in found):
             continue
-        reported.append((target, source))
+        reported.append((target, source, freeze.node))
         yield _report(norms, freeze, target, left)
 
 

@@ -194,19 +194,25 @@ class FileFrames:
 
     # -- questions the rules ask -------------------------------------------------
     def exclusive(self, one: ast.AST, other: ast.AST) -> bool:
-        """``one`` and ``other`` sit in opposite branches of one ``if`` (never both run)."""
-        sides = {}
+        """``one`` and ``other`` sit in opposite branches of one ``if`` (or in two cases of
+        one ``match``): never both run."""
+        sides: dict[ast.AST, object] = {}
         node = one
         while node in self.parents:
             parent = self.parents[node]
             if isinstance(parent, ast.If):
                 sides[parent] = node in parent.body
+            elif isinstance(parent, ast.Match) and isinstance(node, ast.match_case):
+                sides[parent] = id(node)
             node = parent
         node = other
         while node in self.parents:
             parent = self.parents[node]
             if isinstance(parent, ast.If) and parent in sides and node is not parent.test:
                 if sides[parent] != (node in parent.body):
+                    return True
+            elif isinstance(parent, ast.Match) and parent in sides and isinstance(node, ast.match_case):
+                if sides[parent] != id(node):
                     return True
             node = parent
         return False

@@ -16,6 +16,7 @@ from typing import Iterator, Optional, Sequence
 
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
+from gradlint.source.picked_builds import picked_build
 from gradlint.source.names import dotted
 
 BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
@@ -153,6 +154,14 @@ class NormKnowledge:
         if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice) and not rest:
             # model.features[:10], list(m.children())[:-1]
             return self._value_path(value.value, [], depth + 1)
+        if isinstance(value, ast.Subscript) and (table := self._table(value.value)) is not None:
+            # archs = {"densenet201": models.densenet201(), ...}; model = archs[args.arch]
+            tree = self.frames.unit.tree
+            assert tree is not None
+            key = chosen_string(value.slice, self._scope, tree)
+            entries = [v for k, v in zip(table.keys, table.values)
+                       if key is None or isinstance(k, ast.Constant) and k.value == key]
+            return bool(entries) and all(self._value_path(v, rest, depth + 1) for v in entries)
         if (isinstance(value, ast.Call) and not rest and (
                 isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1
                 or isinstance(value.func, ast.Attribute) and value.func.attr in ("children", "modules"))):
@@ -176,6 +185,9 @@ class NormKnowledge:
         picked = picked_builder(value, self._scope, tree, self.names.qualify)
         if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
             return (not rest or rest[0] not in HEAD_NAMES) and bool(_TV_BN.match(picked))
+        chosen = picked_build(value, self._scope, tree, self.frames.unit.path, _torchvision_bn)
+        if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
+            return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
@@ -201,6 +213,13 @@ class NormKnowledge:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _table(self, node: ast.expr) -> Optional[ast.Dict]:
+        """The dict literal a name is bound to once (a table of models by name)."""
+        if isinstance(node, ast.Dict):
+            return node
+        bound = self._bound(node.id) if isinstance(node, ast.Name) else None
+        return bound[0] if bound and len(bound) == 1 and isinstance(bound[0], ast.Dict) else None
 
     def class_has_batchnorm(self, cls: ast.ClassDef) -> bool:
         """Whether a module class of the file builds BatchNorm (itself or in an attribute)."""
@@ -289,6 +308,13 @@ def unwrap(value: ast.expr) -> ast.expr:
         value = value.func.value
     return value
 
+
+
+def _torchvision_bn(qualified: str) -> Optional[bool]:
+    """Whether a torchvision builder makes a model with BatchNorm; None for anything else."""
+    if not qualified.startswith("torchvision.models."):
+        return None
+    return bool(_TV_BN.match(qualified))
 
 
 def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:

@@ -1,0 +1,122 @@
+"""Which model a builder function returns for the string a call passes it (GL406):
+``def build_model(arch): if arch == "vgg19": model = models.vgg19() elif arch ==
+"resnet18": model = models.resnet18() ... return model`` called as ``build_model(arch)``
+with ``--arch`` defaulting to ``vgg19`` builds a VGG, which has no BatchNorm.
+
+Only a function of the file or of a project module it imports by name, whose returned
+name is bound in the branches of ``if <parameter> == "<string>"`` tests; anything else is
+unknown (None) and the caller keeps its own answer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Callable, Optional
+
+from gradlint.source.chosen_names import chosen_string
+from gradlint.source.index import FileIndex
+from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.unit import SourceUnit
+
+Builds = Callable[[str], Optional[bool]]  # qualified constructor -> has BatchNorm (None: not a known model)
+
+
+def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, path: str,
+                 builds_bn: Builds) -> Optional[bool]:
+    """Whether the model ``call`` gets from a string-picking builder has BatchNorm."""
+    found = _function(call, tree, path)
+    if found is None:
+        return None
+    function, module_tree = found
+    returned = _returned_name(function)
+    if returned is None:
+        return None
+    branches = _branches(function, returned)
+    if branches is None:
+        return None
+    parameter, picks, otherwise = branches
+    passed = _argument(call, function, parameter)
+    picked = chosen_string(passed, frame, tree) if passed is not None else None
+    if picked is None:
+        return None
+    values = picks.get(picked, otherwise)
+    if not values:
+        return None
+    aliases = collect_aliases(module_tree)
+    answers = [builds_bn(qualify(value.func, aliases) or "") if isinstance(value, ast.Call) else None
+               for value in values]
+    return None if None in answers else any(answers)
+
+
+def _function(call: ast.Call, tree: ast.Module, path: str) -> Optional[tuple[ast.FunctionDef, ast.Module]]:
+    name = dotted(call.func)
+    if name is None or "." in name:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return node, tree
+    script = Path(path)
+    if not script.is_file():
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    target = FileIndex().resolve_import(script, node.module or "", node.level, entry=script)
+                    unit = SourceUnit.read_parsed(str(target)) if target is not None else None
+                    if unit is not None and unit.tree is not None:
+                        for item in unit.tree.body:
+                            if isinstance(item, ast.FunctionDef) and item.name == alias.name:
+                                return item, unit.tree
+    return None
+
+
+def _returned_name(function: ast.FunctionDef) -> Optional[str]:
+    names = {node.value.id for node in ast.walk(function)
+             if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+    return names.pop() if len(names) == 1 else None
+
+
+def _branches(function: ast.FunctionDef,
+              name: str) -> Optional[tuple[str, dict[str, list[ast.expr]], list[ast.expr]]]:
+    """``(parameter, {"vgg19": [models.vgg19(...)], ...}, [the else branch's values])`` for
+    an ``if parameter == "vgg19": name = ... elif ...: ... else: ...`` chain."""
+    params = {a.arg for a in function.args.args}
+    for statement in function.body:
+        if not isinstance(statement, ast.If):
+            continue
+        picks: dict[str, list[ast.expr]] = {}
+        parameter: Optional[str] = None
+        node: Optional[ast.If] = statement
+        otherwise: list[ast.expr] = []
+        while node is not None:
+            test = node.test
+            if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.left, ast.Name) and test.left.id in params
+                    and isinstance(value := test.comparators[0], ast.Constant) and isinstance(value.value, str)
+                    and parameter in (None, test.left.id)):
+                break
+            parameter = test.left.id
+            picks[value.value] = _bound(node.body, name)
+            if len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+                node = node.orelse[0]
+            else:
+                otherwise = _bound(node.orelse, name)
+                node = None
+        if parameter is not None and node is None and all(picks.values()):
+            return parameter, picks, otherwise
+    return None
+
+
+def _bound(body: list[ast.stmt], name: str) -> list[ast.expr]:
+    return [node.value for statement in body for node in ast.walk(statement) if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+
+
+def _argument(call: ast.Call, function: ast.FunctionDef, parameter: str) -> Optional[ast.expr]:
+    for keyword in call.keywords:
+        if keyword.arg == parameter:
+            return keyword.value
+    params = [a.arg for a in function.args.args]
+    index = params.index(parameter)
+    return call.args[index] if index < len(call.args) else None
