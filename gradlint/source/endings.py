@@ -120,7 +120,8 @@ def _at_layers(ending: Ending, cls: ast.ClassDef, names: dict[int, str]) -> Endi
     for key, activation in ending.items():
         node = activation.node
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
-            layer = _activation_layer(_assigned_value(cls, node.func.attr), names) or next(
+            layer = _activation_layer(_assigned_value(cls, node.func.attr), names) or _added_last(
+                cls, node.func.attr, names) or next(
                 (found for head in ("fc", "classifier", "head", "heads")
                  if (found := _activation_layer(_assigned_value(cls, f"{node.func.attr}.{head}"), names))), None)
             if layer is not None:
@@ -140,6 +141,14 @@ def _replaced_heads(cls: ast.ClassDef, layers: dict[str, str], aliases: dict[str
         if isinstance(built, ast.Call) and head in head_attributes(built, qualify(built.func, aliases), None, tree):
             found[owner] = kind
     return found
+
+
+def _added_last(cls: ast.ClassDef, attribute: str, names: dict[int, str]) -> Optional[ast.expr]:
+    """The activation layer ``self.head.add_module("soft", nn.Softmax(dim=1))`` adds last."""
+    added = [node.args[1] for node in ast.walk(cls) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "add_module" and len(node.args) == 2 and dotted(node.func.value) == f"self.{attribute}"]
+    last = max(added, key=lambda node: (node.lineno, node.col_offset)) if added else None
+    return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
 
 
 def _activation_layer(value: Optional[ast.expr], names: dict[int, str]) -> Optional[ast.expr]:
