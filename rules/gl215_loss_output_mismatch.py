@@ -298,7 +298,7 @@ INVALID = [
         "        self.classes.add_module('fc', nn.Linear(8, 2))\n        self.classes.add_module('probs', nn.Softmax(dim=1))\n\n"
         "    def forward(self, x):\n        return self.classes(x), x.mean(1)\n\n"
         "net = Fusion()\nloss_fn = nn.CrossEntropyLoss()\ndef step(x, y):\n    out = net(x)\n    loss_fn(out[0], y).backward()\n",
-        line=13,
+        line=10,
     ),
     Invalid(  # the model lives in another module of the project: reported at the loss call of this file
         "import torch.nn as nn\nfrom nets import *\n\nmodel = Classifier(10)\ncriterion = nn.CrossEntropyLoss()\n"
