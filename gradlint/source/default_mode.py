@@ -54,7 +54,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
         run: Optional[DefaultRun] = None
         if isinstance(parent, ast.Call) and parent.func is node:
             frame = kinds.frame_of(parent) or tree
-            run = DefaultRun(parent) if id(frame) in training else None
+            run = DefaultRun(parent) if id(frame) in training and _in_training_loop(norms, parent, frame) else None
         elif isinstance(parent, ast.Attribute):
             grandparent = parents.get(parent)
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
@@ -75,6 +75,20 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
         if run is not None and (used is None or run.call.lineno < used.call.lineno):
             used = run
     return used
+
+
+def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:
+    """A run in a training function counts; at module level, only inside a loop that trains
+    (a tutorial script that runs the frozen model once, between other examples, does not)."""
+    tree = norms.frames.unit.tree
+    if frame is not tree:
+        return True
+    loop = norms.frames.innermost_loop(call, frame)
+    if loop is None:
+        return False
+    facts = next((f.facts for f in norms.frames.frames if f.node is frame), [])
+    end = loop.end_lineno or loop.lineno
+    return any(isinstance(fact, Training) and loop.lineno <= fact.node.lineno <= end for fact in facts)
 
 
 def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:

@@ -77,7 +77,9 @@ class Rebound:
                 if (isinstance(node, ast.Assign) and len(node.targets) == 1
                         and (name := dotted(node.targets[0])) in losses
                         and dotted(unwrap(node.value)) != name):  # loss_fn = loss_fn.cuda() keeps what it holds
-                    found.setdefault(name, []).append((id(frame), node.lineno, loss_built(node.value, names, aliases)))
+                    kind = loss_built(node.value, names, aliases) or _other_loss(node.value, names)
+                    if kind is not None:  # (``loss = self.criterion``: what it holds is not known here)
+                        found.setdefault(name, []).append((id(frame), node.lineno, kind))
         self.tree = tree
         self.bindings = {name: sorted(bound, key=lambda b: b[1]) for name, bound in found.items()
                          if len({kind for _, _, kind in bound}) > 1}
@@ -89,10 +91,20 @@ class Rebound:
         if bound is None:
             return loss
         here = [kind for where, at, kind in bound if where == id(frame) and at < line]
-        if here:
-            return here[-1]
         module = [kind for where, at, kind in bound if where == id(self.tree) and (frame is not self.tree or at < line)]
-        return module[-1] if module else loss
+        kind = here[-1] if here else module[-1] if module else loss
+        return None if kind == _OTHER else kind
+
+
+_OTHER = "another loss"
+
+
+def _other_loss(value: ast.expr, names: dict[int, str]) -> Optional[str]:
+    """``nn.MSELoss()`` or ``F.l1_loss``: a torch loss outside GL215's table."""
+    value = unwrap(value)
+    qualified = names.get(id(value), "") if isinstance(value, ast.Call) else ""
+    short = qualified.rsplit(".", 1)[-1]
+    return _OTHER if qualified.startswith("torch.nn.") and (short.endswith("Loss") or short.endswith("_loss")) else None
 
 
 def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:
