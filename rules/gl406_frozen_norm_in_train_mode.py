@@ -27,11 +27,18 @@ module level of a module the script imports (`from model import *`), and a train
 built with the model that calls `self.model.train()`. A freeze by parameter name
 (`for n, p in model.named_parameters(): if "fc" not in n: ...`) counts when the test,
 read on the names of common backbones, freezes the stem. A frozen backbone nothing ever
-puts in eval mode is in train mode since it was built: running it in the training loop
-is flagged too. Each factory that can build the model is its own finding.
+puts in eval mode is in train mode since it was built: running it in the training loop,
+or handing it to a helper that only runs it (`feats = precompute(backbone, loader)`), is
+flagged too. An architecture picked by a string the file fixes counts by that string
+(`models.__dict__[args.arch]` with an `--arch` default, a dict of models, a builder with
+`if arch == "vgg19":` branches); a LightningModule's `configure_optimizers` counts as its
+optimiser, and an `on_train_epoch_start` hook putting the part back in eval mode is the
+fix. Each factory that can build the model, and each branch of an `if`/`match` that
+freezes one, is its own finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
-file, a model handed to something whose mode handling is unknown, and a file that
+file, a model handed to something whose mode handling is unknown, a freeze whose own flag
+also puts the model in eval mode (`if args.linear_eval: model.eval()`), and a file that
 switches its BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a
 loop over `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`)
 are not reported.
