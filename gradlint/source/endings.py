@@ -4,25 +4,21 @@ Read from ``ast`` only: a class whose ``forward`` returns, on every path, a soft
 sigmoid (``F.softmax``, ``x.sigmoid()``, ``self.act(x)`` with ``self.act = nn.Softmax(...)``,
 a ``Sequential`` attribute whose last layer is one, also when built with ``add_module``),
 or a tuple some of whose elements are (``return validity, label``); an ``nn.Sequential``
-whose last layer is one. Classes of the file itself, and classes it imports from a
-project-local module (read from disk, once per file and change).
+whose last layer is one; a class whose torchvision/timm attribute has its head replaced by
+one (:mod:`gradlint.source.model_heads`). Classes of the file itself here; classes it
+imports from a project module in :mod:`gradlint.source.imported_endings`.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.default_paths import returns_with_defaults
-from gradlint.source.model_factories import returned_classes
-from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
-from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
 _FUNCTIONS = {
@@ -362,89 +358,3 @@ def _local_layers(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
                 kind = _LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
             kinds.setdefault(node.targets[0].id, []).append(kind)
     return {name: found[0] for name, found in kinds.items() if len(found) == 1 and found[0]}
-
-
-# --- classes a script imports from its own project ------------------------------------
-
-@dataclass(frozen=True)
-class ImportedClass:
-    """A class defined in a project-local module the script imports, or a function of one
-    that can return such a class (``models.setup(opt)``: ``cls`` is the class)."""
-
-    name: str  # as the script spells it: Net, models.Net, models.setup
-    cls: ast.ClassDef
-    ending: Ending
-    path: str
-    factory: bool = False
-
-
-def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None,
-                     follow: bool = True) -> dict[str, ImportedClass]:
-    """Classes (and class-returning functions) the script imports from project-local
-    modules, by the name it uses. ``follow``: read the imports of those modules too, once."""
-    index = FileIndex()
-    base = base or script.resolve().parent
-    found: dict[str, ImportedClass] = {}
-
-    def add(spelled: str, item: ImportedClass) -> None:
-        if item.factory:  # the script's own spelling of the function names it in messages
-            item = replace(item, name=spelled, ending={k: replace(v, via=spelled) for k, v in item.ending.items()})
-        found[spelled] = item
-
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            if target is None:
-                continue
-            defined = _module_classes(str(target), file_stamp(target), str(base), follow)
-            for alias in node.names:
-                if alias.name == "*":
-                    for name, item in defined.items():
-                        if not name.startswith("_"):
-                            add(name, item)
-                elif alias.name in defined:
-                    add(alias.asname or alias.name, defined[alias.name])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                target = index.resolve_import(script, alias.name, 0, entry=script)
-                if target is not None:
-                    local = alias.asname or alias.name
-                    for name, item in _module_classes(str(target), file_stamp(target), str(base), follow).items():
-                        add(f"{local}.{name}", item)
-    return found
-
-
-@functools.lru_cache(maxsize=256)
-def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: bool = False) -> dict[str, ImportedClass]:
-    """The classes of one module file with their endings (read once per change) and, with
-    ``follow``, its functions that can return one of its own or imported classes."""
-    unit = SourceUnit.read_parsed(path)
-    if unit is None or unit.tree is None:
-        return {}
-    names = {id(c.node): c.name for c in torch_calls(unit).calls}
-    endings, classes = file_endings(unit, names)
-    shown = _shown(Path(path), script_dir)
-    found = {
-        name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown)
-        for name, cls in classes.items() if cls in unit.tree.body
-    }
-    if follow:
-        reexported = imported_classes(unit.tree, Path(path), Path(script_dir), follow=False)
-        known = {**reexported, **found}
-        # a package's __init__ re-exports what it imports: ``from unet import UNet3Plus``
-        found.update((name, item) for name, item in reexported.items() if "." not in name and name not in found)
-        for function in unit.tree.body:
-            if isinstance(function, ast.FunctionDef) and function.name not in found:
-                built = [known[name] for name in returned_classes(function, set(known)) if known[name].ending]
-                if built:
-                    found[function.name] = replace(built[0], name=function.name, factory=True)
-    return found
-
-
-def _moved(activation: FinalActivation, path: str) -> FinalActivation:
-    return replace(activation, path=path)
-
-
-def _shown(path: Path, script_dir: str) -> str:
-    """The module's path as seen from the script's folder: ``model.py``, ``../nets/cnn.py``."""
-    return os.path.relpath(path.resolve(), script_dir)

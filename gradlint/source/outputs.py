@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
-                                     imported_classes, own_nodes, sequential_activation)
+                                     own_nodes, sequential_activation)
+from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
