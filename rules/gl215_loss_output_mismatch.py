@@ -19,11 +19,17 @@ first; one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
 (a LightningModule's `training_step`); and a loss handed to the model
 (`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
-model's own output). The model may be a class of the file or one it imports from a
+model's own output). A model of the file is reported where it applies the activation
+(the `nn.Softmax()` layer of `self.head = nn.Sequential(...)`, or forward's
+`F.softmax(...)`): the line to change. A torchvision/timm model whose head is replaced
+(`model.fc = nn.Sequential(nn.Linear(...), nn.Softmax(dim=1))`) ends in that head. The
+model may be a class of the file or one it imports from a
 module of the project (`from model import *`), or a project function that can build one
 (`model = models.setup(opt)` where `setup` returns `CapsuleNet(opt)` on one of its
 branches): then the finding is on the line of this file that links the two, and names the
-line of the model's file. A loss bound to a name (`loss_fn = F.cross_entropy`) counts.
+line of the model's file. A loss bound to a name (`loss_fn = F.cross_entropy`) counts, as
+the binding before each call (`loss_fn = nn.MSELoss()` there, `nn.CrossEntropyLoss()`
+later); so does a function returning a loss of its argument, or a tuple of them.
 A training helper links them too: `train(loader, model, criterion, optimizer)` where
 `train` (of the file or a project module, or a function it hands both to) calls
 `criterion(model(x), y)` and `backward()`, or builds the loss itself; a trainer class
