@@ -146,3 +146,40 @@ def test_a_method_that_stores_the_trunk_stops_the_chain(tmp_path: Path) -> None:
                            "            images, labels = batch\n            self.kept = trunk\n")
     _write(tmp_path, {"backbone.py": BACKBONE, "head.py": keeping})
     assert _lint(tmp_path / "head.py") == []
+
+
+def test_a_model_built_in_one_module_frozen_in_another_and_trained_in_a_third(tmp_path: Path) -> None:
+    # held-out round 9 (/work/heldout30, a course's lab split into load / freeze / train scripts)
+    _write(tmp_path, {
+        "load_model.py": """\
+            from torch import hub
+
+            model = hub.load("pytorch/vision", "mobilenet_v3_large", weights=None)
+            """,
+        "freeze_model.py": """\
+            from torch import nn
+            from load_model import model
+
+            model.classifier[-1] = nn.Linear(1280, 2)
+            for param in model.parameters():
+                param.requires_grad = False
+            for param in model.classifier[-1].parameters():
+                param.requires_grad = True
+            """,
+        "train.py": """\
+            import torch
+            from freeze_model import model
+
+            optimizer = torch.optim.SGD(model.classifier[-1].parameters(), lr=0.01)
+            for epoch in range(3):
+                model.train()
+                for x, y in []:
+                    optimizer.zero_grad()
+                    torch.nn.functional.cross_entropy(model(x), y).backward()
+                    optimizer.step()
+            """,
+    })
+    [finding] = _lint(tmp_path / "train.py")
+    assert (finding.code, finding.line) == ("GL406", 2)
+    assert "it is frozen where it is built (freeze_model.py:5) and imported here" in finding.message
+    assert _lint(tmp_path / "freeze_model.py") == []  # nothing trains there

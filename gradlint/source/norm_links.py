@@ -27,6 +27,7 @@ from typing import Optional
 from gradlint.source.call_flags import flag_value
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
+from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import (Choice, FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
@@ -129,6 +130,7 @@ def link(norms: FileNorms) -> None:
     factories = {**imported_factories, **{f.function: (f, unit.path) for f in own_factories}}
     trainers = {**imported_trainers, **{t.function: (t, unit.path) for t in training_classes(norms)}}
     if Path(unit.path).is_file():
+        mark_imported_models(norms, Path(unit.path))
         _link_instances(norms, Path(unit.path))
     if not factories and not trainers:
         norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
@@ -299,6 +301,7 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
     if not (trains or overrides) and not _REQUIRES_GRAD.search(text) and not _no_grad_in_forward(unit.tree):
         return (), (), (), ()  # only no_grad blocks outside forward (weight init, a library's utilities)
     norms = own_norms(unit)
+    mark_imported_models(norms, Path(path))  # ``from load_model import model``, frozen here
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms) + training_classes(norms)) if trains else (),
             tuple(frozen_instances(norms)) if freezes else (),
