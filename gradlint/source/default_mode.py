@@ -22,8 +22,7 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.names import dotted
 from gradlint.source.module_runners import LOOKS, PLAIN_USES, Scope, handed_on, parameter_of, runs_parameter
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.norm_links import project_imports
-from gradlint.source.unit import SourceUnit
+from gradlint.source.project_functions import project_function
 
 
 def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None) -> Optional[DefaultRun]:
@@ -136,23 +135,17 @@ def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optio
         return DefaultRun(call, f"`{dotted(call.func)}` (line {line})")
     name = dotted(call.func) or ""
     path = Path(norms.frames.unit.path)
-    if not path.is_file():
+    found = project_function(name, tree, path)
+    module = found[2] if found is not None else None
+    if found is None or module is None:
+        return None  # (a function of this file was read above, through the scope)
+    function, module_tree, _ = found
+    other = Scope.of(module_tree, None)
+    parameter = parameter_of(call, node, function, False)
+    line = runs_parameter(function, parameter, other) if parameter else None
+    if line is None:
         return None
-    head, _, tail = name.partition(".")
-    for local, (module, imported) in project_imports(tree, path).items():
-        wanted = (tail if local == head and imported == "." else name if imported == "*" and not tail
-                  else imported if local == name else None)
-        unit = SourceUnit.read_parsed(str(module)) if wanted else None
-        if unit is None or unit.tree is None:
-            continue
-        other = Scope.of(unit.tree, None)
-        function = other.functions.get(wanted or "")
-        parameter = parameter_of(call, node, function, False) if function is not None else None
-        line = runs_parameter(function, parameter, other) if function is not None and parameter else None
-        if line is not None:
-            shown = os.path.relpath(module.resolve(), path.resolve().parent)
-            return DefaultRun(call, f"`{name}` ({shown}:{line})")
-    return None
+    return DefaultRun(call, f"`{name}` ({os.path.relpath(module.resolve(), path.resolve().parent)}:{line})")
 
 
 def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.default_paths import returns_with_defaults
-from gradlint.source.model_heads import head_attributes
+from gradlint.source.model_heads import HEADS, head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.unit import SourceUnit
 
@@ -118,7 +118,7 @@ def _at_layers(ending: Ending, cls: ast.ClassDef, names: dict[int, str]) -> Endi
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
             layer = _activation_layer(_assigned_value(cls, node.func.attr), names) or _added_last(
                 cls, node.func.attr, names) or next(
-                (found for head in ("fc", "classifier", "head", "heads")
+                (found for head in sorted(HEADS)
                  if (found := _activation_layer(_assigned_value(cls, f"{node.func.attr}.{head}"), names))), None)
             if layer is not None:
                 activation = replace(activation, node=layer)
@@ -134,7 +134,7 @@ def _replaced_heads(cls: ast.ClassDef, layers: dict[str, str], aliases: dict[str
     for attribute, kind in layers.items():
         owner, _, head = attribute.rpartition(".")
         built = _assigned_value(cls, owner) if owner and "." not in owner and owner not in layers else None
-        if isinstance(built, ast.Call) and head in head_attributes(built, qualify(built.func, aliases), None, tree):
+        if isinstance(built, ast.Call) and head in head_attributes(built, qualify(built.func, aliases), tree):
             found[owner] = kind
     return found
 

@@ -88,22 +88,23 @@ def eval_under_freeze_flag(norms: FileNorms, freeze: Freeze, target: str) -> boo
 
 def _flags(parents: dict, node: ast.AST) -> set[str]:
     """The plain flags (``args.linear_eval``, ``freeze``) whose ``if`` body ``node`` is in."""
-    found: set[str] = set()
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.If) and node in parent.body and isinstance(parent.test, (ast.Name, ast.Attribute)):
-            found.add(ast.unparse(parent.test))
-        node = parent
-    return found
+    return {ast.unparse(test) for test, in_body in _enclosing_tests(parents, node)
+            if in_body and isinstance(test, (ast.Name, ast.Attribute))}
 
 
 def _tested(parents: dict, node: ast.AST) -> set[str]:
     """The expressions the ``if`` statements around ``node`` compare (``args.weights``)."""
-    found: set[str] = set()
+    return {ast.unparse(test.left) for test, _ in _enclosing_tests(parents, node) if isinstance(test, ast.Compare)}
+
+
+def _enclosing_tests(parents: dict, node: ast.AST) -> list[tuple[ast.expr, bool]]:
+    """The test of each ``if`` around ``node`` (``node`` not in a test itself), and whether
+    ``node`` is in its body (else in its ``else``)."""
+    found = []
     while node in parents:
         parent = parents[node]
-        if isinstance(parent, ast.If) and node is not parent.test and isinstance(parent.test, ast.Compare):
-            found.add(ast.unparse(parent.test.left))
+        if isinstance(parent, ast.If) and node is not parent.test:
+            found.append((parent.test, node in parent.body))
         node = parent
     return found
 

@@ -23,8 +23,11 @@ _FAMILIES = (
 )
 
 
-def head_attributes(call: ast.Call, qualified: Optional[str], frame: Optional[ast.AST],
-                    tree: ast.Module) -> frozenset[str]:
+# every head attribute of those families
+HEADS = frozenset().union(*(heads for _, heads in _FAMILIES))
+
+
+def head_attributes(call: ast.Call, qualified: Optional[str], tree: ast.Module) -> frozenset[str]:
     """The head attribute names of the model ``call`` builds (``qualified``: its callee,
     ``torchvision.models.resnet50`` or ``timm.create_model``); empty when unknown."""
     if not qualified:
@@ -32,7 +35,7 @@ def head_attributes(call: ast.Call, qualified: Optional[str], frame: Optional[as
     if qualified.startswith("torchvision.models."):
         name: Optional[str] = qualified.rsplit(".", 1)[-1]
     elif qualified in ("timm.create_model", "timm.models.create_model") and call.args:
-        name = chosen_string(call.args[0], frame, tree)
+        name = chosen_string(call.args[0], None, tree)
     else:
         return frozenset()
     for pattern, heads in _FAMILIES:

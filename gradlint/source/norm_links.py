@@ -33,6 +33,7 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_chains import (Choice, FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
                                          chain)
 from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.project_functions import project_imports
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, frozen_instances,
                                          training_classes, training_functions)
 from gradlint.source.unit import SourceUnit
@@ -208,25 +209,6 @@ def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms) -> bool:
     assert tree is not None
     picked = chosen_string(passed, norms.frames.kinds.frame_of(call), tree) if passed is not None else None
     return picked is not None and picked not in values
-
-
-def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
-    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")};
-    ``from models import *`` -> {"*models.py": (models.py, "*")}; ``import engine`` -> {"engine": (engine.py, ".")}."""
-    index = FileIndex()
-    found: dict[str, tuple[Path, str]] = {}
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            if target is not None:
-                found.update((alias.asname or alias.name, (target, alias.name)) if alias.name != "*"
-                             else (f"*{target}", (target, "*")) for alias in node.names)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                target = index.resolve_import(script, alias.name, 0, entry=script)
-                if target is not None:
-                    found[alias.asname or alias.name] = (target, ".")
-    return found
 
 
 Facts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]

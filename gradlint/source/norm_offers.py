@@ -24,6 +24,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    by_name = {node.name: node for node in functions.values()}
     found: dict[str, FreezingFactory] = {}
     picked: dict[str, list[Optional[tuple[str, str]]]] = {}  # each freeze's branch: (parameter, value) or None
     for freeze in norms.freezes:
@@ -50,13 +51,9 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         parameters = {branch[0] for branch in branches if branch is not None}
         if None not in branches and len(parameters) == 1:  # every freeze sits in a branch of one string parameter
             parameter = parameters.pop()
-            index, _ = parameter_default(functions_by_name(tree)[name], parameter)
+            index, _ = parameter_default(by_name[name], parameter)
             found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)))
     return list(found.values())
-
-
-def functions_by_name(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def _branch_value(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[tuple[str, str]]:

@@ -239,7 +239,7 @@ def _replaced_heads(tree: ast.Module, models: dict[str, Ending], aliases: dict[s
             continue
         value = unwrap(node.value)
         if isinstance(value, ast.Call) and target not in models:
-            heads = head_attributes(value, qualify(value.func, aliases), None, tree)
+            heads = head_attributes(value, qualify(value.func, aliases), tree)
             replaced = [models[f"{target}.{head}"] for head in heads if f"{target}.{head}" in models]
             if replaced and None in replaced[0]:
                 models[target] = {None: replace(replaced[0][None], model=target)}

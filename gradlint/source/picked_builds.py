@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from gradlint.source.chosen_names import chosen_string
-from gradlint.source.index import FileIndex
 from gradlint.source.names import collect_aliases, dotted, qualify
-from gradlint.source.unit import SourceUnit
+from gradlint.source.project_functions import project_function
 
 Builds = Callable[[str], Optional[bool]]  # qualified constructor -> has BatchNorm (None: not a known model)
 
@@ -50,25 +49,8 @@ def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, pat
 
 def _function(call: ast.Call, tree: ast.Module, path: str) -> Optional[tuple[ast.FunctionDef, ast.Module]]:
     name = dotted(call.func)
-    if name is None or "." in name:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return node, tree
-    script = Path(path)
-    if not script.is_file():
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            for alias in node.names:
-                if (alias.asname or alias.name) == name:
-                    target = FileIndex().resolve_import(script, node.module or "", node.level, entry=script)
-                    unit = SourceUnit.read_parsed(str(target)) if target is not None else None
-                    if unit is not None and unit.tree is not None:
-                        for item in unit.tree.body:
-                            if isinstance(item, ast.FunctionDef) and item.name == alias.name:
-                                return item, unit.tree
-    return None
+    found = project_function(name, tree, Path(path)) if name and "." not in name else None
+    return (found[0], found[1]) if found is not None else None
 
 
 def _returned_name(function: ast.FunctionDef) -> Optional[str]:
