@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,20 @@ def run_gradlint(*args: str, cwd: Path | str | None = None, input: str | None = 
 @pytest.fixture
 def gradlint():
     return run_gradlint
+
+
+def write_project(folder: Path, files: dict[str, str]) -> None:
+    """Write a small project: each file's text, dedented, folders made as needed."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def lint_in_process(path: Path, *codes: str) -> list:
+    """The findings of ``codes`` on one file, linted in this process with the file's folder as root."""
+    from gradlint.config import Settings
+    from gradlint.runner import active_rules, lint_file
+
+    settings = Settings(select=list(codes), root=path.parent)
+    return lint_file(path, str(path), active_rules(settings), settings)

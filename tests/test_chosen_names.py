@@ -9,8 +9,7 @@ import ast
 import textwrap
 from pathlib import Path
 
-from gradlint.config import Settings
-from gradlint.runner import active_rules, lint_file
+from conftest import lint_in_process
 from gradlint.source.chosen_names import chosen_string, option_defaults
 
 OPTIONS = """\
@@ -71,8 +70,7 @@ for x, y in []:
 def _lint(tmp_path: Path, text: str) -> list:
     path = tmp_path / "train.py"
     path.write_text(text)
-    settings = Settings(select=["GL406"], root=tmp_path)
-    return lint_file(path, str(path), active_rules(settings), settings)
+    return lint_in_process(path, "GL406")
 
 
 def test_a_model_picked_by_the_arch_option_default_is_read(tmp_path: Path) -> None:
@@ -135,6 +133,16 @@ def test_a_factory_branch_picked_by_a_known_name_decides_the_batchnorm(tmp_path:
     assert "`initialize_model`" in finding.message and "`model_ft.train()` on line 32" in finding.message
 
 
+# the head-only training every script below ends with
+_CLASSIFIER_TRAINING = """\
+optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
+model.train()
+for x, y in []:
+    optimizer.zero_grad()
+    torch.nn.functional.nll_loss(model(x), y).backward()
+    optimizer.step()
+"""
+
 BUILDER = """\
 from torchvision import models
 
@@ -161,13 +169,7 @@ parser.add_argument("--arch", dest="arch", default="{arch}")
 results = parser.parse_args()
 arch = results.arch
 model = build_model(arch, 512)
-optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
-model.train()
-for x, y in []:
-    optimizer.zero_grad()
-    torch.nn.functional.nll_loss(model(x), y).backward()
-    optimizer.step()
-"""
+""" + _CLASSIFIER_TRAINING
 
 
 def test_a_builder_picking_the_architecture_by_a_known_string(tmp_path: Path) -> None:
@@ -193,13 +195,7 @@ archs = {{"densenet201": models.densenet201(weights=None), "vgg16": models.vgg16
 model = archs[args.arch]
 for param in model.parameters():
     param.requires_grad = False
-optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
-model.train()
-for x, y in []:
-    optimizer.zero_grad()
-    torch.nn.functional.nll_loss(model(x), y).backward()
-    optimizer.step()
-"""
+""" + _CLASSIFIER_TRAINING
 
 
 def test_a_model_picked_from_a_table_by_a_known_key(tmp_path: Path) -> None:
@@ -224,13 +220,7 @@ def build(arch):
             model = models.efficientnet_v2_s(weights=None)
             for param in model.parameters():
                 param.requires_grad = False
-    optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
-    model.train()
-    for x, y in []:
-        optimizer.zero_grad()
-        torch.nn.functional.nll_loss(model(x), y).backward()
-        optimizer.step()
-"""
+""" + textwrap.indent(_CLASSIFIER_TRAINING, "    ")
 
 
 def test_each_case_of_a_match_freezes_its_own_model(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradlint.config import Settings
-from gradlint.runner import active_rules, lint_file
+from conftest import lint_in_process
 
 DISTILLER = """\
 import torch
@@ -48,8 +47,7 @@ HOOK = """
 def _lint(tmp_path: Path, text: str) -> list:
     path = tmp_path / "distil.py"
     path.write_text(text)
-    settings = Settings(select=["GL406"], root=tmp_path)
-    return lint_file(path, str(path), active_rules(settings), settings)
+    return lint_in_process(path, "GL406")
 
 
 def test_a_teacher_left_out_of_configure_optimizers_drifts_in_train_mode(tmp_path: Path) -> None:

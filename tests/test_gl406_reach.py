@@ -6,23 +6,9 @@ are written here, in our own words."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from gradlint.config import Settings
-from gradlint.runner import active_rules, lint_file
-
-
-def _write(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
-def _lint(path: Path) -> list:
-    settings = Settings(select=["GL406"], root=path.parent)
-    return lint_file(path, str(path), active_rules(settings), settings)
+from conftest import lint_in_process, write_project
 
 
 BACKBONES = """\
@@ -87,8 +73,8 @@ TRAINER = """\
 
 
 def test_tuple_returning_factories_into_an_attribute_each_found_once(tmp_path: Path) -> None:
-    _write(tmp_path, {"backbones.py": BACKBONES, "run.py": TRAINER})
-    findings = _lint(tmp_path / "run.py")
+    write_project(tmp_path, {"backbones.py": BACKBONES, "run.py": TRAINER})
+    findings = lint_in_process(tmp_path / "run.py", "GL406")
     # the VGG has no BatchNorm; each factory with one is its own finding
     assert [f.line for f in findings] == [10, 14]
     assert findings[0].message.startswith("`self.model` has BatchNorm layers and `frozen_resnet` (backbones.py:7)")
@@ -127,8 +113,8 @@ MODULE_LEVEL = {
 
 def test_a_model_frozen_at_module_level_of_a_star_imported_module(tmp_path: Path) -> None:
     # model.py knows `models` only through its own star import of setup.py
-    _write(tmp_path, MODULE_LEVEL)
-    (finding,) = _lint(tmp_path / "main.py")
+    write_project(tmp_path, MODULE_LEVEL)
+    (finding,) = lint_in_process(tmp_path / "main.py", "GL406")
     assert finding.line == 1
     assert "it is frozen where it is built (model.py:4) and imported here" in finding.message
     assert "`model.train()` on line 9 puts it back" in finding.message
@@ -136,8 +122,8 @@ def test_a_model_frozen_at_module_level_of_a_star_imported_module(tmp_path: Path
 
 def test_a_module_level_model_put_back_in_eval_is_quiet(tmp_path: Path) -> None:
     files = dict(MODULE_LEVEL, **{"main.py": MODULE_LEVEL["main.py"].replace("model.train()", "model.eval()")})
-    _write(tmp_path, files)
-    assert _lint(tmp_path / "main.py") == []
+    write_project(tmp_path, files)
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []
 
 
 CAPTIONER = """\
@@ -192,8 +178,8 @@ CAPTION_SCRIPT = """\
 
 def test_a_frozen_encoder_kept_by_another_class(tmp_path: Path) -> None:
     # also: a module-level function named train that calls eval is no train() override
-    _write(tmp_path, {"nets.py": CAPTIONER, "run.py": CAPTION_SCRIPT})
-    (finding,) = _lint(tmp_path / "run.py")
+    write_project(tmp_path, {"nets.py": CAPTIONER, "run.py": CAPTION_SCRIPT})
+    (finding,) = lint_in_process(tmp_path / "run.py", "GL406")
     assert finding.line == 6
     assert ("`model.encoder.cnn` has BatchNorm layers and `Captioner` (nets.py:22, through `Encoder` at nets.py:10)"
             in finding.message)
@@ -220,7 +206,7 @@ TRUNK = """\
 
 
 def test_a_trunk_run_under_no_grad_in_forward(tmp_path: Path) -> None:
-    _write(tmp_path, {"trunk.py": TRUNK, "run.py": """\
+    write_project(tmp_path, {"trunk.py": TRUNK, "run.py": """\
         import torch
         from trunk import Trunk
 
@@ -233,7 +219,7 @@ def test_a_trunk_run_under_no_grad_in_forward(tmp_path: Path) -> None:
                 encoder(x).pow(2).mean().backward()
                 optimizer.step()
         """})
-    (finding,) = _lint(tmp_path / "run.py")
+    (finding,) = lint_in_process(tmp_path / "run.py", "GL406")
     assert finding.line == 4
     assert "`Trunk` builds it and runs it under torch.no_grad() in forward (trunk.py:15)" in finding.message
     assert finding.message.startswith("`encoder.body` has BatchNorm layers")
@@ -257,7 +243,7 @@ TRAINER_CLASS = """\
 
 
 def test_a_trainer_class_of_a_project_module_built_with_the_frozen_model(tmp_path: Path) -> None:
-    _write(tmp_path, {"engine/__init__.py": "", "engine/trainer.py": TRAINER_CLASS, "run.py": """\
+    write_project(tmp_path, {"engine/__init__.py": "", "engine/trainer.py": TRAINER_CLASS, "run.py": """\
         import torch
         from torchvision import models
         from engine.trainer import Trainer
@@ -267,7 +253,7 @@ def test_a_trainer_class_of_a_project_module_built_with_the_frozen_model(tmp_pat
         optimizer = torch.optim.Adam(model.classifier.parameters())
         Trainer(model, optimizer, []).fit(10)
         """})
-    (finding,) = _lint(tmp_path / "run.py")
+    (finding,) = lint_in_process(tmp_path / "run.py", "GL406")
     assert finding.line == 6
     assert ("`self.net.train()` in `Trainer` (engine/trainer.py:9), called on line 8 with `model`, puts it back"
             in finding.message)
@@ -275,7 +261,7 @@ def test_a_trainer_class_of_a_project_module_built_with_the_frozen_model(tmp_pat
 
 def test_a_trainer_class_that_puts_the_model_back_in_eval_is_quiet(tmp_path: Path) -> None:
     trainer = TRAINER_CLASS.replace("self.net.train()\n", "self.net.train()\n                self.net.features.eval()\n")
-    _write(tmp_path, {"trainer.py": trainer, "run.py": """\
+    write_project(tmp_path, {"trainer.py": trainer, "run.py": """\
         import torch
         from torchvision import models
         from trainer import Trainer
@@ -285,7 +271,7 @@ def test_a_trainer_class_that_puts_the_model_back_in_eval_is_quiet(tmp_path: Pat
         Trainer(model, torch.optim.Adam(model.classifier.parameters()), []).fit(10)
         """})
     assert "self.net.features.eval()" in (tmp_path / "trainer.py").read_text()
-    assert _lint(tmp_path / "run.py") == []
+    assert lint_in_process(tmp_path / "run.py", "GL406") == []
 
 
 def test_a_class_whose_train_override_puts_its_frozen_part_back_in_eval_is_quiet(tmp_path: Path) -> None:
@@ -300,14 +286,14 @@ def test_a_class_whose_train_override_puts_its_frozen_part_back_in_eval_is_quiet
             self.cnn.eval()
             return self
 """)
-    _write(tmp_path, {"nets.py": encoder, "run.py": CAPTION_SCRIPT})
+    write_project(tmp_path, {"nets.py": encoder, "run.py": CAPTION_SCRIPT})
     assert "self.cnn.eval()" in (tmp_path / "nets.py").read_text()
-    assert _lint(tmp_path / "run.py") == []
+    assert lint_in_process(tmp_path / "run.py", "GL406") == []
 
 
 def test_a_sequential_subclass_that_freezes_itself_kept_by_a_detector(tmp_path: Path) -> None:
     # held-out round 6 (a Faster R-CNN course project): the backbone class freezes all of itself
-    _write(tmp_path, {
+    write_project(tmp_path, {
         "backbone.py": """\
             from torch import nn
             from torchvision.models import resnet50
@@ -341,7 +327,7 @@ def test_a_sequential_subclass_that_freezes_itself_kept_by_a_detector(tmp_path: 
             Trainer(model, torch.optim.SGD(model.head.parameters(), lr=0.01), []).fit(2)
             """,
         "trainer.py": TRAINER_CLASS})
-    (finding,) = _lint(tmp_path / "run.py")
+    (finding,) = lint_in_process(tmp_path / "run.py", "GL406")
     assert finding.line == 5
     assert ("`model.backbone` has BatchNorm layers and `Detector` (detector.py:8, through `Backbone` at backbone.py:10)"
             in finding.message)
@@ -349,7 +335,7 @@ def test_a_sequential_subclass_that_freezes_itself_kept_by_a_detector(tmp_path: 
 
 def test_requires_grad_set_in_forward_with_the_head_left_trainable(tmp_path: Path) -> None:
     # held-out round 6 (an image-captioning tutorial copy): forward freezes all but the fc by name
-    _write(tmp_path, {"enc.py": """\
+    write_project(tmp_path, {"enc.py": """\
         from torch import nn
         import torchvision
 
@@ -378,5 +364,5 @@ def test_requires_grad_set_in_forward_with_the_head_left_trainable(tmp_path: Pat
             model(x).sum().backward()
             optimizer.step()
         """})
-    (finding,) = _lint(tmp_path / "run.py")
+    (finding,) = lint_in_process(tmp_path / "run.py", "GL406")
     assert finding.line == 4 and finding.message.startswith("`model.cnn` has BatchNorm layers and `Encoder` (enc.py:11)")

@@ -5,11 +5,9 @@ precomputing features) showed the shape; the projects here are our own."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from gradlint.config import Settings
-from gradlint.runner import active_rules, lint_file
+from conftest import lint_in_process, write_project
 
 BACKBONE = """\
     from torch import nn
@@ -58,38 +56,28 @@ SCRIPT = """\
 """
 
 
-def _write(folder: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (folder / name).write_text(textwrap.dedent(text))
-
-
-def _lint(path: Path) -> list:
-    settings = Settings(select=["GL406"], root=path.parent)
-    return lint_file(path, str(path), active_rules(settings), settings)
-
-
 def test_a_frozen_trunk_handed_to_a_helper_that_runs_it_is_reported(tmp_path: Path) -> None:
-    _write(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
+    write_project(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
                       "train.py": SCRIPT.format(helper="precompute")})
-    [finding] = _lint(tmp_path / "train.py")
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 5)
     assert "nothing puts it in eval mode" in finding.message
     assert "handing it on line 6 to `precompute` (features.py:4), which runs it" in finding.message
 
 
 def test_a_helper_that_puts_it_in_eval_mode_or_keeps_it_is_not_reported(tmp_path: Path) -> None:
-    _write(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
+    write_project(tmp_path, {"backbone.py": BACKBONE, "features.py": FEATURES,
                       "train.py": SCRIPT.format(helper="precompute_in_eval"),
                       "keep.py": SCRIPT.format(helper="keep")})
-    assert _lint(tmp_path / "train.py") == []
-    assert _lint(tmp_path / "keep.py") == []
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+    assert lint_in_process(tmp_path / "keep.py", "GL406") == []
 
 
 def test_a_class_that_puts_itself_in_eval_mode_is_not_reported(tmp_path: Path) -> None:
     evaluating = BACKBONE + "        self.eval()\n"
-    _write(tmp_path, {"backbone.py": evaluating, "features.py": FEATURES,
+    write_project(tmp_path, {"backbone.py": evaluating, "features.py": FEATURES,
                       "train.py": SCRIPT.format(helper="precompute")})
-    assert _lint(tmp_path / "train.py") == []
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
 
 
 HEAD = """\
@@ -135,8 +123,8 @@ HEAD = """\
 
 
 def test_a_method_chain_that_only_runs_the_trunk_is_followed(tmp_path: Path) -> None:
-    _write(tmp_path, {"backbone.py": BACKBONE, "head.py": HEAD})
-    [finding] = _lint(tmp_path / "head.py")
+    write_project(tmp_path, {"backbone.py": BACKBONE, "head.py": HEAD})
+    [finding] = lint_in_process(tmp_path / "head.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 17)
     assert "handing it on line 20 to `self.one_epoch` (line 34), which runs it" in finding.message
 
@@ -144,13 +132,13 @@ def test_a_method_chain_that_only_runs_the_trunk_is_followed(tmp_path: Path) -> 
 def test_a_method_that_stores_the_trunk_stops_the_chain(tmp_path: Path) -> None:
     keeping = HEAD.replace("            images, labels = batch\n",
                            "            images, labels = batch\n            self.kept = trunk\n")
-    _write(tmp_path, {"backbone.py": BACKBONE, "head.py": keeping})
-    assert _lint(tmp_path / "head.py") == []
+    write_project(tmp_path, {"backbone.py": BACKBONE, "head.py": keeping})
+    assert lint_in_process(tmp_path / "head.py", "GL406") == []
 
 
 def test_a_model_built_in_one_module_frozen_in_another_and_trained_in_a_third(tmp_path: Path) -> None:
     # held-out round 9 (/work/heldout30, a course's lab split into load / freeze / train scripts)
-    _write(tmp_path, {
+    write_project(tmp_path, {
         "load_model.py": """\
             from torch import hub
 
@@ -179,7 +167,7 @@ def test_a_model_built_in_one_module_frozen_in_another_and_trained_in_a_third(tm
                     optimizer.step()
             """,
     })
-    [finding] = _lint(tmp_path / "train.py")
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 2)
     assert "it is frozen where it is built (freeze_model.py:5) and imported here" in finding.message
-    assert _lint(tmp_path / "freeze_model.py") == []  # nothing trains there
+    assert lint_in_process(tmp_path / "freeze_model.py", "GL406") == []  # nothing trains there
