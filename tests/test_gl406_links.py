@@ -9,6 +9,8 @@ import os
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from gradlint.config import Settings
 from gradlint.runner import active_rules, lint_file
 
@@ -199,6 +201,35 @@ def test_flag_set_false_freezes_nothing(tmp_path: Path) -> None:
 def test_flag_left_at_its_false_default_freezes_nothing(tmp_path: Path) -> None:
     path = _helper_project(tmp_path, "True")
     path.write_text(path.read_text().replace("make_model(7, extracting)", "make_model(7)"))
+    assert _lint(path) == []
+
+
+def _negated_helper_project(tmp_path: Path, test: str, flag: str) -> Path:
+    """The helper freezes when its flag is false: ``if not finetune:`` or the ``else`` of
+    ``if finetune:`` (held-out round 8's ``get_model(finetune=False)``)."""
+    body = ("if not finetune:\n            for p in net.parameters():" if test == "not" else
+            "if finetune:\n            pass\n        else:\n            for p in net.parameters():")
+    module = (HELPER_MODULE.replace("extracting", "finetune")
+              .replace("if finetune:\n            for p in net.parameters():", body)
+              .replace("finetune=False", "finetune=True"))
+    path = _helper_project(tmp_path, flag)
+    (tmp_path / "zoo.py").write_text(textwrap.dedent(module))
+    path.write_text(path.read_text().replace("extracting", "finetune"))
+    return path
+
+
+@pytest.mark.parametrize("test", ["not", "else"])
+def test_a_helper_freezing_when_its_flag_is_false(tmp_path: Path, test: str) -> None:
+    (finding,) = _lint(_negated_helper_project(tmp_path, test, "False"))
+    assert finding.line == 9
+    assert "`make_model` (zoo.py:" in finding.message
+
+
+@pytest.mark.parametrize("test", ["not", "else"])
+def test_a_helper_freezing_when_its_flag_is_false_is_quiet_when_it_is_true(tmp_path: Path, test: str) -> None:
+    assert _lint(_negated_helper_project(tmp_path, test, "True")) == []
+    path = _negated_helper_project(tmp_path, test, "False")
+    path.write_text(path.read_text().replace("make_model(7, finetune)", "make_model(7)"))  # default True
     assert _lint(path) == []
 
 
@@ -469,3 +500,4 @@ def test_a_flag_passed_through_a_chained_factory(tmp_path: Path) -> None:
     assert finding.line == 9 and "`pick` (menu.py:5, through `make_model` at zoo.py:" in finding.message
     path.write_text(template.format(flag="False"))
     assert _lint(path) == []
+

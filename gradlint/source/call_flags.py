@@ -11,18 +11,39 @@ from gradlint.source.norm_knowledge import argument
 
 
 def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
-    """The parameter of ``function`` a statement of it runs under as a flag
-    (``if feature_extracting:``), or None. Other conditions (``if arch == "vgg16":``) are
-    branches the call may take, as a freeze under ``if args.freeze:`` in a script is."""
+    """The parameter of ``function`` a statement of it runs under as a flag: ``"freeze"``
+    under ``if freeze:``, ``"not finetune"`` under ``if not finetune:`` (or in the ``else`` of
+    ``if finetune:``), or None. Other conditions (``if arch == "vgg16":``) are branches the
+    call may take, as a freeze under ``if args.freeze:`` in a script is."""
     params = {a.arg for a in function.args.args}
     child = node
     while child in parents and child is not function:
         parent = parents[child]
-        if (isinstance(parent, ast.If) and child in parent.body and isinstance(parent.test, ast.Name)
-                and parent.test.id in params):
-            return parent.test.id
+        if isinstance(parent, ast.If) and (child in parent.body or child in parent.orelse):
+            test, negated = parent.test, child in parent.orelse
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negated = test.operand, not negated
+            if isinstance(test, ast.Name) and test.id in params:
+                return f"not {test.id}" if negated else test.id
         child = parent
     return None
+
+
+def guard_name(guard: str) -> tuple[str, bool]:
+    """``"not finetune"`` -> ``("finetune", True)``: the parameter and whether the guarded
+    statement runs when it is false."""
+    return (guard[len("not "):], True) if guard.startswith("not ") else (guard, False)
+
+
+def guarded(value: Union[None, bool, str], negated: bool) -> Union[None, bool, str]:
+    """Whether a statement guarded by a parameter runs, given the parameter's value (a
+    caller's parameter name passed on keeps the negation: ``"not freeze"``)."""
+    if not negated or value is None:
+        return value
+    if isinstance(value, bool):
+        return not value
+    name, already = guard_name(value)
+    return name if already else f"not {value}"
 
 
 def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],

@@ -24,7 +24,7 @@ from typing import Optional, Union
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
 from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_value)
-from gradlint.source.call_flags import flag_at, guard_of
+from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
@@ -165,7 +165,8 @@ class _Collector:
             for call in calls.get(helper.name, []):
                 passed = argument(call, params.index(root), root)
                 model = dotted(passed) if passed is not None else None
-                flag = flag_at(call, helper, guard, kinds.frame_of(call), tree) if guard is not None else True
+                flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
+                        if guard is not None else True)
                 if model and flag is not False and flag is not None:
                     self.norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
                                                      via=Elsewhere(helper.name, freeze.node.lineno),

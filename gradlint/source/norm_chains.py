@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass
 from typing import Optional
 
-from gradlint.source.call_flags import flag_value, parameter_default
+from gradlint.source.call_flags import flag_value, guard_name, guarded, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
@@ -168,10 +168,11 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         guard: Optional[Guard] = None
         if inner.guard is not None:
             index, name, default = inner.guard
-            passed = argument(built, index, name)
-            flag = default if passed is None else flag_value(passed, function, tree)
+            parameter, negated = guard_name(name)
+            passed = argument(built, index, parameter)
+            flag = guarded(default if passed is None else flag_value(passed, function, tree), negated)
             if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
-                place, its_default = parameter_default(function, flag)
+                place, its_default = parameter_default(function, guard_name(flag)[0])
                 guard = (place, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
             elif flag is not True:
                 continue  # this call does not ask it to freeze (or may not)

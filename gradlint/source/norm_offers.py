@@ -10,7 +10,7 @@ import ast
 from dataclasses import replace
 from typing import Optional
 
-from gradlint.source.call_flags import guard_of, parameter_default
+from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms
@@ -160,9 +160,10 @@ def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int
     return None
 
 
-def _parameter(function: ast.FunctionDef, name: str) -> tuple[int, str, Optional[bool]]:
-    index, default = parameter_default(function, name)
-    return index, name, bool(default.value) if isinstance(default, ast.Constant) else None
+def _parameter(function: ast.FunctionDef, guard: str) -> tuple[int, str, Optional[bool]]:
+    """The guard's parameter position, the guard (``"not finetune"``) and the parameter's default."""
+    index, default = parameter_default(function, guard_name(guard)[0])
+    return index, guard, bool(default.value) if isinstance(default, ast.Constant) else None
 
 
 def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:
