@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.endings import Ending, FinalActivation, file_endings
-from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.index import file_stamp
 from gradlint.source.model_factories import returned_classes
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -34,7 +35,6 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
                      follow: bool = True) -> dict[str, ImportedClass]:
     """Classes (and class-returning functions) the script imports from project-local
     modules, by the name it uses. ``follow``: read the imports of those modules too, once."""
-    index = FileIndex()
     base = base or script.resolve().parent
     found: dict[str, ImportedClass] = {}
 
@@ -43,26 +43,17 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
             item = replace(item, name=spelled, ending={k: replace(v, via=spelled) for k, v in item.ending.items()})
         found[spelled] = item
 
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            if target is None:
-                continue
-            defined = _module_classes(str(target), file_stamp(target), str(base), follow)
-            for alias in node.names:
-                if alias.name == "*":
-                    for name, item in defined.items():
-                        if not name.startswith("_"):
-                            add(name, item)
-                elif alias.name in defined:
-                    add(alias.asname or alias.name, defined[alias.name])
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                target = index.resolve_import(script, alias.name, 0, entry=script)
-                if target is not None:
-                    local = alias.asname or alias.name
-                    for name, item in _module_classes(str(target), file_stamp(target), str(base), follow).items():
-                        add(f"{local}.{name}", item)
+    for item in project_import_list(tree, script):
+        defined = _module_classes(str(item.path), file_stamp(item.path), str(base), follow)
+        if item.name == "*":
+            for name, found_class in defined.items():
+                if not name.startswith("_"):
+                    add(name, found_class)
+        elif item.name == ".":
+            for name, found_class in defined.items():
+                add(f"{item.local}.{name}", found_class)
+        elif item.name in defined:
+            add(item.local, defined[item.name])
     return found
 
 

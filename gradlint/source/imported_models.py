@@ -6,13 +6,13 @@ module that builds it (never imported)."""
 
 from __future__ import annotations
 
-import ast
 import functools
 import re
 from pathlib import Path
 
 from gradlint.source.frozen_norms import FileNorms, own_norms
-from gradlint.source.index import FileIndex, file_stamp, read_text
+from gradlint.source.index import file_stamp, read_text
+from gradlint.source.project_functions import ProjectImport, project_import_list
 from gradlint.source.unit import SourceUnit
 
 _BUILDS = ("torchvision", "timm", "hub.load", "BatchNorm", "models.")  # a module without these builds none
@@ -23,20 +23,17 @@ def mark_imported_models(norms: FileNorms, script: Path) -> None:
     BatchNorm there to ``norms.knowledge.imported_bn``."""
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    index = FileIndex()
-    for node in tree.body:
-        if not (isinstance(node, ast.ImportFrom) and (node.level or node.module)):
-            continue
-        target = index.resolve_import(script, node.module or "", node.level, entry=script)
-        if target is None:
-            continue
+    by_module: dict[Path, list[ProjectImport]] = {}
+    for item in project_import_list(tree, script):
+        if item.name not in (".", "*"):
+            by_module.setdefault(item.path, []).append(item)
+    for target, items in by_module.items():
         text = read_text(target)
-        wanted = tuple(sorted(alias.name for alias in node.names
-                              if re.search(rf"^{re.escape(alias.name)}\s*=", text, re.M)))
+        wanted = tuple(sorted({item.name for item in items if re.search(rf"^{re.escape(item.name)}\s*=", text, re.M)}))
         if not wanted or not any(word in text for word in _BUILDS):
             continue
         built = _models_with_batchnorm(str(target), file_stamp(target), wanted)
-        norms.knowledge.imported_bn.update(alias.asname or alias.name for alias in node.names if alias.name in built)
+        norms.knowledge.imported_bn.update(item.local for item in items if item.name in built)
 
 
 @functools.lru_cache(maxsize=256)

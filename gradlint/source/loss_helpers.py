@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.endings import Ending, FinalActivation, own_nodes
-from gradlint.source.index import FileIndex, file_stamp, read_text
+from gradlint.source.index import file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import LOSSES, loss_of, model_outputs, output_of, own_calls
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -216,32 +217,18 @@ def _calls_backward(function: ast.FunctionDef) -> bool:
 def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
     """The loss helpers of project modules the file imports and calls, by the name it calls
     them: ``train`` (``from engine import train``) or ``engine.train`` (``import engine``)."""
-    index = FileIndex()
     found: Helpers = {}
     base = str(script.resolve().parent)
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            if target is None:
-                continue
-            for alias in node.names:
-                local = alias.asname or alias.name
-                if alias.name == "*" or f"{local}(" in text:
-                    for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
-                        owner, dot, method = name.partition(".")  # Trainer.fit: a method of an imported class
-                        spelled = (name if alias.name == "*" else local + dot + method if owner == alias.name else None)
-                        if spelled is not None and f"{spelled.split('.')[0]}(" in text:
-                            found[spelled] = helpers
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                local = alias.asname or alias.name
-                if f"{local}." not in text:
-                    continue
-                target = index.resolve_import(script, alias.name, 0, entry=script)
-                if target is not None:
-                    for name, helpers in _module_helpers(str(target), file_stamp(target), base).items():
-                        if f"{local}.{name.split('.')[0]}(" in text:
-                            found[f"{local}.{name}"] = helpers
+    for item in project_import_list(tree, script):
+        if item.name == "." and f"{item.local}." not in text or item.name not in ".*" and f"{item.local}(" not in text:
+            continue  # most imports are of something the file does not call
+        for name, helpers in _module_helpers(str(item.path), file_stamp(item.path), base).items():
+            owner, dot, method = name.partition(".")  # Trainer.fit: a method of an imported class
+            spelled = (name if item.name == "*" else f"{item.local}.{name}" if item.name == "."
+                       else item.local + dot + method if owner == item.name else None)
+            called = f"{item.local}.{owner}(" if item.name == "." else f"{(spelled or '').split('.')[0]}("
+            if spelled is not None and called in text:
+                found[spelled] = helpers
     return found
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.endings import own_nodes
-from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.index import file_stamp
 from gradlint.source.loss_helpers import bound_losses, loss_built
 from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import loss_of
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -110,17 +111,13 @@ def _other_loss(value: ast.expr, names: dict[int, str]) -> Optional[str]:
 def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:
     """The loss wrappers of project modules the file imports by name and calls
     (``from acgan import eval_loss``)."""
-    index = FileIndex()
     found: Wrappers = {}
-    for node in tree.body:
-        if not (isinstance(node, ast.ImportFrom) and (node.level or node.module)):
+    for item in project_import_list(tree, script):
+        if item.name in ".*" or f"{item.local}(" not in text:
             continue
-        called = [alias for alias in node.names if f"{alias.asname or alias.name}(" in text]
-        target = index.resolve_import(script, node.module or "", node.level, entry=script) if called else None
-        if target is None:
-            continue
-        wrappers = _module_wrappers(str(target), file_stamp(target))
-        found.update((alias.asname or alias.name, wrappers[alias.name]) for alias in called if alias.name in wrappers)
+        wrappers = _module_wrappers(str(item.path), file_stamp(item.path))
+        if item.name in wrappers:
+            found[item.local] = wrappers[item.name]
     return found
 
 

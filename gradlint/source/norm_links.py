@@ -28,12 +28,12 @@ from gradlint.source.call_flags import flag_value, guard_name, guarded
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.imported_models import mark_imported_models
-from gradlint.source.index import FileIndex, file_stamp, read_text
+from gradlint.source.index import file_stamp, read_text
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import (Choice, FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
                                          chain)
 from gradlint.source.norm_knowledge import argument, unwrap
-from gradlint.source.project_functions import project_imports
+from gradlint.source.project_functions import project_import_list, project_imports
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, frozen_instances,
                                          training_classes, training_functions)
 from gradlint.source.unit import SourceUnit
@@ -304,29 +304,20 @@ def _link_instances(norms: FileNorms, script: Path) -> None:
     tree = norms.frames.unit.tree
     text = norms.frames.unit.text
     assert tree is not None and norms.knowledge is not None
-    index = FileIndex()
-    for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
-            target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            names = [(alias.asname or alias.name, alias.name) for alias in node.names]
-        elif isinstance(node, ast.Import) and len(node.names) == 1:
-            target = index.resolve_import(script, node.names[0].name, 0, entry=script)
-            names = [(node.names[0].asname or node.names[0].name, ".")]
-        else:
-            continue
-        if target is None or not any(word in _text(str(target)) for word in ("requires_grad", "def train(")):
+    for item in project_import_list(tree, script):
+        target, local, imported = item.path, item.local, item.name
+        if not any(word in _text(str(target)) for word in ("requires_grad", "def train(")):
             continue
         for instance in _own_facts(str(target), file_stamp(target))[2]:
-            for local, imported in names:
-                spelled = (instance.name if imported == "*" else local if imported == instance.name
-                           else f"{local}.{instance.name}" if imported == "." else None)
-                if spelled is None or not re.search(rf"(?<![\w.]){re.escape(spelled)}\b", text.replace(_line(text, node), "")):
-                    continue
-                norms.knowledge.imported_bn.add(spelled)
-                via = Elsewhere(instance.name, instance.line, _shown(target, script))
-                norms.freezes.append(Freeze(spelled + instance.rest, "imported", node, via=via))
+            spelled = (instance.name if imported == "*" else local if imported == instance.name
+                       else f"{local}.{instance.name}" if imported == "." else None)
+            if spelled is None or not re.search(rf"(?<![\w.]){re.escape(spelled)}\b", text.replace(_line(text, item.node), "")):
+                continue
+            norms.knowledge.imported_bn.add(spelled)
+            via = Elsewhere(instance.name, instance.line, _shown(target, script))
+            norms.freezes.append(Freeze(spelled + instance.rest, "imported", item.node, via=via))
         keepers = _own_facts(str(target), file_stamp(target))[3]
-        spelled_keepers = {local if imported != "." else f"{local}.{name}" for local, imported in names
+        spelled_keepers = {f"{local}.{name}" if imported == "." else name if imported == "*" else local
                            for name in keepers if imported in (name, "*", ".")}
         if spelled_keepers:
             _mark_eval_kept(norms, spelled_keepers)

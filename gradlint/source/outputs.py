@@ -19,7 +19,7 @@ from typing import Optional
 from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
                                      own_nodes, sequential_activation)
 from gradlint.source.imported_endings import imported_classes
-from gradlint.source.index import FileIndex, read_text
+from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
@@ -27,6 +27,7 @@ from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, model_outputs, output_of,
                                          own_calls)
 from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
@@ -310,16 +311,8 @@ def _imports_loss_helper(unit: SourceUnit) -> bool:
 def _imports_a_module_naming_a_loss(unit: SourceUnit) -> bool:
     """A cheap look first: a project module the file imports names a loss of the table."""
     assert unit.tree is not None
-    index = FileIndex()
-    script = Path(unit.path)
-    for node in unit.tree.body:
-        modules = ([(node.module or "", node.level)] if isinstance(node, ast.ImportFrom) and (node.level or node.module)
-                   else [(alias.name, 0) for alias in node.names] if isinstance(node, ast.Import) else [])
-        for module, level in modules:
-            target = index.resolve_import(script, module, level, entry=script)
-            if target is not None and any(word in read_text(target) for word in LOSS_WORDS):
-                return True
-    return False
+    targets = {item.path for item in project_import_list(unit.tree, Path(unit.path))}
+    return any(word in read_text(target) for target in targets for word in LOSS_WORDS)
 
 
 

@@ -6,30 +6,84 @@ import extract``, ``import feats; feats.extract(...)``, ``from feats import *``)
 from __future__ import annotations
 
 import ast
+import re
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.index import FileIndex
+from gradlint.source.index import FileIndex, read_text
 from gradlint.source.unit import SourceUnit
 
 
-def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
-    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")};
-    ``from models import *`` -> {"*models.py": (models.py, "*")}; ``import engine`` -> {"engine": (engine.py, ".")}."""
+@dataclass(frozen=True)
+class ProjectImport:
+    """One name an import statement binds to a project module (never torch or site-packages)."""
+
+    local: str  # as the file spells it: ``g``, ``engine``, ``models.pretrained``, ``*models.py`` for a star
+    path: Path  # the project module the name leads to
+    name: str  # the imported name in that module; "." the module itself, "*" a star import
+    node: ast.stmt  # the import statement
+
+
+_IMPORTS: "weakref.WeakKeyDictionary[ast.Module, tuple[Path, tuple[ProjectImport, ...]]]" = weakref.WeakKeyDictionary()
+
+
+def project_import_list(tree: ast.Module, script: Path) -> tuple[ProjectImport, ...]:
+    """Every import of a project module in the file, module level first, then those inside
+    ``if __name__ == "__main__":``, functions and ``try`` blocks (a linter reads all of them:
+    a name bound twice keeps its module-level meaning). ``from models import resnet`` binds
+    the submodule ``models/resnet.py`` when that file exists and ``models/__init__.py`` does
+    not define ``resnet`` itself, as Python's import does for a plain package."""
+    known = _IMPORTS.get(tree)
+    if known is not None and known[0] == script:
+        return known[1]
     index = FileIndex()
-    found: dict[str, tuple[Path, str]] = {}
-    for node in tree.body:
+    found: dict[str, ProjectImport] = {}
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.level or node.module):
             target = index.resolve_import(script, node.module or "", node.level, entry=script)
-            if target is not None:
-                found.update((alias.asname or alias.name, (target, alias.name)) if alias.name != "*"
-                             else (f"*{target}", (target, "*")) for alias in node.names)
+            for alias in node.names:
+                if alias.name == "*":
+                    if target is not None:
+                        found.setdefault(f"*{target}", ProjectImport(f"*{target}", target, "*", node))
+                    continue
+                local = alias.asname or alias.name
+                sub = _submodule(index, script, node, alias.name, target)
+                if sub is not None:
+                    found.setdefault(local, ProjectImport(local, sub, ".", node))
+                elif target is not None:
+                    found.setdefault(local, ProjectImport(local, target, alias.name, node))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 target = index.resolve_import(script, alias.name, 0, entry=script)
                 if target is not None:
-                    found[alias.asname or alias.name] = (target, ".")
-    return found
+                    local = alias.asname or alias.name
+                    found.setdefault(local, ProjectImport(local, target, ".", node))
+    imports = tuple(found.values())
+    _IMPORTS[tree] = (script, imports)
+    return imports
+
+
+def _submodule(index: FileIndex, script: Path, node: ast.ImportFrom, name: str,
+               package: Optional[Path]) -> Optional[Path]:
+    """The module file ``from package import name`` binds, when ``name`` is a submodule."""
+    module = f"{node.module}.{name}" if node.module else name
+    sub = index.resolve_import(script, module, node.level, entry=script)
+    if sub is None or sub == package:
+        return None
+    if package is not None and package.name == "__init__.py" and re.search(
+            rf"^\s*(?:def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*[:=]|"
+            rf"^\s*from\s+\.\w[\w.]*\s+import\b[^\n]*\b{re.escape(name)}\b", read_text(package), re.M):
+        return None  # the package's __init__ binds the name to something of its own
+    return sub
+
+
+def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
+    """``from models.pretrained import get_model as g`` -> {"g": (models/pretrained.py, "get_model")};
+    ``from models import *`` -> {"*models.py": (models.py, "*")}; ``import engine`` -> {"engine": (engine.py, ".")};
+    ``from models import resnet`` (a submodule) -> {"resnet": (models/resnet.py, ".")}."""
+    return {item.local: (item.path, item.name) for item in project_import_list(tree, script)}
 
 
 def project_function(name: str, tree: ast.Module,

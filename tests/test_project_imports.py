@@ -1,0 +1,129 @@
+"""One map of the project modules a file imports (``source/project_functions.py``), shared by
+GL215's and GL406's cross-module readers: submodules imported from a package
+(``from models import resnet_ft``) and imports inside ``if __name__ == "__main__":`` or a
+function count, as in the held-out round-8 repository that builds its frozen ResNet with
+``resnet50_finetune.get_model()`` under the main guard."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+from gradlint.source.project_functions import project_import_list
+
+FACTORY = """\
+    from torchvision.models import resnet50
+    import torch.nn as nn
+
+    def get_model(num_classes=43, finetune=False):
+        model = resnet50(weights="DEFAULT")
+        if not finetune:
+            for param in model.parameters():
+                param.requires_grad = False
+        model.fc = nn.Linear(model.fc.in_features, num_classes)
+        return model
+"""
+
+TRAIN_UNDER_MAIN = """\
+    import torch
+    import torch.nn.functional as F
+
+    def fit(model, loader):
+        optimizer = torch.optim.Adam(model.parameters())
+        for epoch in range(3):
+            model.train()
+            for x, y in loader:
+                optimizer.zero_grad()
+                F.cross_entropy(model(x), y).backward()
+                optimizer.step()
+
+    if __name__ == "__main__":
+        from models import resnet_ft
+        model = resnet_ft.get_model({finetune})
+        fit(model, [])
+"""
+
+
+def _imports(folder: Path, name: str) -> dict[str, tuple[str, str]]:
+    path = folder / name
+    return {item.local: (item.path.relative_to(folder.resolve()).as_posix(), item.name)
+            for item in project_import_list(ast.parse(path.read_text()), path)}
+
+
+def test_a_submodule_of_a_plain_package_is_the_module_itself(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/resnet_ft.py": FACTORY, "models/helpers.py": "def scale(): ...\n",
+                             "train.py": "from models import resnet_ft, helpers as h\nimport models.helpers\n"})
+    assert _imports(tmp_path, "train.py") == {"resnet_ft": ("models/resnet_ft.py", "."),
+                                              "h": ("models/helpers.py", "."),
+                                              "models.helpers": ("models/helpers.py", ".")}
+
+
+def test_a_name_the_package_init_defines_is_that_name_not_the_submodule(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/__init__.py": "from .resnet_ft import get_model as resnet_ft\n",
+                             "models/resnet_ft.py": FACTORY, "models/other.py": "",
+                             "train.py": "from models import resnet_ft, other\n"})
+    assert _imports(tmp_path, "train.py") == {"resnet_ft": ("models/__init__.py", "resnet_ft"),
+                                              "other": ("models/other.py", ".")}
+
+
+def test_imports_under_the_main_guard_and_in_functions_count_module_level_first(tmp_path: Path) -> None:
+    write_project(tmp_path, {"a.py": "", "b.py": "",
+                             "train.py": """\
+                                 import a as mod
+
+                                 def main():
+                                     import b as mod
+                                     import b
+
+                                 if __name__ == "__main__":
+                                     from a import thing
+                             """})
+    assert _imports(tmp_path, "train.py") == {"mod": ("a.py", "."), "b": ("b.py", "."), "thing": ("a.py", "thing")}
+
+
+def test_gl406_follows_a_factory_module_imported_from_a_package_under_the_main_guard(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/resnet_ft.py": FACTORY, "train.py": TRAIN_UNDER_MAIN.format(finetune="")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 15)
+    assert "`get_model` (models/resnet_ft.py:7) returns it with its parameters frozen" in finding.message
+    assert "`model.train()` on line 7" in finding.message
+
+
+def test_gl406_is_silent_when_the_call_turns_the_freeze_off(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/resnet_ft.py": FACTORY,
+                             "train.py": TRAIN_UNDER_MAIN.format(finetune="finetune=True")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_gl215_reads_a_model_class_from_a_package_submodule_imported_in_a_function(tmp_path: Path) -> None:
+    write_project(tmp_path, {"nets/classifier.py": """\
+                                 import torch.nn as nn
+
+                                 class Net(nn.Module):
+                                     def __init__(self):
+                                         super().__init__()
+                                         self.fc = nn.Linear(10, 3)
+
+                                     def forward(self, x):
+                                         return nn.functional.softmax(self.fc(x), dim=1)
+                             """,
+                             "train.py": """\
+                                 import torch
+                                 import torch.nn as nn
+
+                                 def main():
+                                     from nets import classifier
+                                     model = classifier.Net()
+                                     criterion = nn.CrossEntropyLoss()
+                                     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+                                     for x, y in []:
+                                         optimizer.zero_grad()
+                                         loss = criterion(model(x), y)
+                                         loss.backward()
+                                         optimizer.step()
+                             """})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL215")
+    assert (finding.code, finding.line) == ("GL215", 11)
+    assert "Net's output (nets/classifier.py:9) is softmax probabilities" in finding.message
