@@ -501,3 +501,44 @@ def test_a_flag_passed_through_a_chained_factory(tmp_path: Path) -> None:
     path.write_text(template.format(flag="False"))
     assert _lint(path) == []
 
+
+# held-out round 8 (xXBricksquadXx): the freeze flag is a command-line option's default
+OPTION_SCRIPT = """\
+    import argparse
+
+    import torch
+    from torch import nn
+
+    from zoo import make_model
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--extract", {option})
+    args = parser.parse_args()
+    model = make_model(7, extracting=bool(args.extract))
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    for epoch in range(3):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("option", ["type=int, default=1", "action='store_false'"])
+def test_a_freeze_flag_from_a_command_line_option_on_by_default(tmp_path: Path, option: str) -> None:
+    (tmp_path / "zoo.py").write_text(textwrap.dedent(HELPER_MODULE))
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(OPTION_SCRIPT.format(option=option)))
+    (finding,) = _lint(path)
+    assert finding.line == 11
+    assert "`make_model` (zoo.py:13) returns it with its parameters frozen" in finding.message
+
+
+@pytest.mark.parametrize("option", ["type=int, default=0", "action='store_true'", "type=int"])
+def test_a_freeze_flag_from_a_command_line_option_off_or_unknown_is_quiet(tmp_path: Path, option: str) -> None:
+    (tmp_path / "zoo.py").write_text(textwrap.dedent(HELPER_MODULE))
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent(OPTION_SCRIPT.format(option=option)))
+    assert _lint(path) == []
+

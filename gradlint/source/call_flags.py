@@ -5,9 +5,30 @@ set once, or with the caller's own parameter (decided where the caller is called
 from __future__ import annotations
 
 import ast
+import weakref
 from typing import Optional, Union
 
+from gradlint.source.chosen_names import option_values
+from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument
+
+# the names scripts give parsed command-line options (``args = parser.parse_args()``)
+_OPTION_HOLDERS = frozenset({"args", "opt", "opts", "options", "flags", "hparams", "cli_args"})
+_UNKNOWN = object()
+_PARSED: "weakref.WeakKeyDictionary[ast.Module, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def _parsed_names(tree: ast.Module) -> set[str]:
+    """Names the file binds to ``parser.parse_args()`` (or ``parse_known_args()[0]``)."""
+    found = _PARSED.get(tree)
+    if found is None:
+        found = _PARSED[tree] = {
+            target.id for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                                                    and call.func.attr in ("parse_args", "parse_known_args")
+                                                    for call in ast.walk(node.value))
+            for target in node.targets if isinstance(target, ast.Name)}
+    return found
 
 
 def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
@@ -65,9 +86,18 @@ def parameter_default(function: ast.FunctionDef, parameter: str) -> tuple[int, O
 
 def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:
     """True/False when ``passed`` is a constant or a name the caller (else the module) sets
-    once to one; the caller's own parameter name when it passes that on; else None (unknown)."""
+    once to one; the caller's own parameter name when it passes that on; a command-line
+    option's default (``args.freeze`` with ``add_argument("--freeze", action="store_true")``);
+    else None (unknown)."""
+    if isinstance(passed, ast.Call) and dotted(passed.func) == "bool" and len(passed.args) == 1:
+        passed = passed.args[0]
     if isinstance(passed, ast.Constant):
         return bool(passed.value)
+    if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
+        value = option_values(tree).get(passed.attr, _UNKNOWN)
+        holder = passed.value.id
+        known = value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree))
+        return bool(value) if known else None
     if not isinstance(passed, ast.Name):
         return None
     if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) and passed.id in {a.arg for a in caller.args.args}:

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from gradlint.source.names import dotted
 
-_OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, str]]" = weakref.WeakKeyDictionary()
+_OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, object]]" = weakref.WeakKeyDictionary()
 
 
 def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) -> Optional[str]:
@@ -38,6 +38,12 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) ->
 
 def option_defaults(tree: ast.Module) -> dict[str, str]:
     """``--arch`` -> its string default, for each ``add_argument`` (and ``set_defaults``) of the file."""
+    return {name: value for name, value in option_values(tree).items() if isinstance(value, str)}
+
+
+def option_values(tree: ast.Module) -> dict[str, object]:
+    """Each command-line option's default, by its ``dest``: a constant ``default=`` (or
+    ``set_defaults``), else ``False`` for ``action="store_true"`` and ``True`` for ``store_false``."""
     found = _OPTIONS.get(tree)
     if found is not None:
         return found
@@ -47,18 +53,23 @@ def option_defaults(tree: ast.Module) -> dict[str, str]:
             continue
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
         if node.func.attr == "set_defaults":
-            found.update((name, value.value) for name, value in keywords.items()
-                         if isinstance(value, ast.Constant) and isinstance(value.value, str))
+            found.update((name, value.value) for name, value in keywords.items() if isinstance(value, ast.Constant))
         elif node.func.attr == "add_argument":
             flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            default = keywords.get("default")
-            if not flags or not (isinstance(default, ast.Constant) and isinstance(default.value, str)):
+            default, action = keywords.get("default"), keywords.get("action")
+            if isinstance(default, ast.Constant):
+                value = default.value
+            elif isinstance(action, ast.Constant) and action.value in ("store_true", "store_false"):
+                value = action.value == "store_false"
+            else:
+                continue
+            if not flags:
                 continue
             dest = keywords.get("dest")
             longest = max(flags, key=lambda flag: (flag.startswith("--"), len(flag)))
             name = dest.value if isinstance(dest, ast.Constant) else longest.lstrip("-").replace("-", "_")
             if isinstance(name, str):
-                found[name] = default.value
+                found[name] = value
     _OPTIONS[tree] = found
     return found
 
