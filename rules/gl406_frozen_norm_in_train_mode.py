@@ -126,7 +126,7 @@ from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import calls_eval, holds, related, unwrapped
-from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.mode_restores import eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back, train_calls
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
@@ -274,7 +274,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     # only ``model.head`` optimised are one problem), at its first freeze
     # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
     # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
-    reported: list[tuple[str, Optional[str], ast.AST]] = []
+    reported: list[tuple[str, frozenset[str], ast.AST]] = []
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
     for freeze, target, left in found:
@@ -298,13 +298,23 @@ def _own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
     return cls.name
 
 
-def _same_model(factory: Optional[str], other: Optional[str]) -> bool:
-    """Two freezes of one name freeze the same model unless two factories built it."""
-    return factory is None or other is None or factory == other
+def _same_model(factory: frozenset[str], other: frozenset[str]) -> bool:
+    """Two freezes of one name freeze the same model unless two factories built it (a
+    factory passing on another's frozen model is the same one: ``FasterRCNN()`` holding
+    the frozen ``BackboneNetwork()`` of its ``__init__``)."""
+    return not factory or not other or bool(factory & other)
 
 
-def _factory(freeze: Freeze) -> Optional[str]:
-    return freeze.via.function if freeze.how.startswith("factory") and freeze.via else None
+def _factory(freeze: Freeze) -> frozenset[str]:
+    """The factories a freeze comes through, outermost first: none for a freeze in the file."""
+    if not (freeze.how.startswith("factory") and freeze.via):
+        return frozenset()
+    chain: list[str] = []
+    via: Optional[Elsewhere] = freeze.via
+    while via is not None:
+        chain.append(via.function)
+        via = via.inner
+    return frozenset(chain)
 
 
 def _targets(norms: FileNorms, freeze: Freeze) -> list[str]:

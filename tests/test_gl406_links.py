@@ -542,3 +542,66 @@ def test_a_freeze_flag_from_a_command_line_option_off_or_unknown_is_quiet(tmp_pa
     path.write_text(textwrap.dedent(OPTION_SCRIPT.format(option=option)))
     assert _lint(path) == []
 
+
+# held-out round 5 (osowatzke): a class of the script holds a frozen part built by a class of
+# another module, and the script's main block builds it and hands it to a trainer class
+# imported there: one model, one finding
+BACKBONE_CLASS = """\
+    from torch import nn
+    from torchvision.models import resnet50
+
+
+    class Backbone(nn.Sequential):
+        def __init__(self):
+            super().__init__(*list(resnet50(weights=None).children())[:-2])
+            for param in self.parameters():
+                param.requires_grad = False
+"""
+
+TRAINER_CLASS = """\
+    import torch
+
+
+    class Trainer:
+        def __init__(self, model):
+            self.model = model
+            self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+        def train(self, batches):
+            self.model.train()
+            for x, y in batches:
+                self.optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+"""
+
+HOLDER_SCRIPT = """\
+    from torch import nn
+
+    from backbone import Backbone
+
+
+    class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = Backbone()
+            self.head = nn.Linear(2048, 2)
+
+        def forward(self, x):
+            return self.head(self.backbone(x).mean((2, 3)))
+
+
+    if __name__ == "__main__":
+        from trainer import Trainer
+
+        model = Detector()
+        Trainer(model).train([])
+"""
+
+
+def test_a_class_holding_a_frozen_part_built_and_trained_in_the_same_file_is_one_finding(tmp_path: Path) -> None:
+    for name, text in {"backbone.py": BACKBONE_CLASS, "trainer.py": TRAINER_CLASS, "detect.py": HOLDER_SCRIPT}.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    (finding,) = _lint(tmp_path / "detect.py")
+    assert finding.line == 9
+    assert "`model.backbone` has BatchNorm layers and `Backbone` (backbone.py:" in finding.message
