@@ -41,9 +41,10 @@ def train(loader):
 '''
 
 
-def _finding(line: int, loss: str = "CrossEntropyLoss") -> Finding:
+def _finding(line: int, loss: str = "CrossEntropyLoss", activation: str = "line 13") -> Finding:
     return Finding("GL215", "loss-output-mismatch", Severity.ERROR, "train.py", line, 1, line, 2,
-                   f"Classifier's output is softmax probabilities, and line 24 feeds it to {loss}, which applies ...")
+                   f"Classifier's output ({activation}) is softmax probabilities, and this line feeds it to {loss}, "
+                   "which applies ...")
 
 
 def test_probe_confirms_softmax_into_cross_entropy_with_a_measured_ratio(tmp_path: Path, monkeypatch):
@@ -53,7 +54,7 @@ def test_probe_confirms_softmax_into_cross_entropy_with_a_measured_ratio(tmp_pat
     settings = Settings(select=["GL215", "GL301"], root=tmp_path)  # a probe rule: the models are analysed
     result = run(["train.py"], settings, RunOptions(use_cache=False))
     (finding,) = [f for f in result.findings if f.code == "GL215"]
-    assert finding.line == 13
+    assert finding.line == 24
     assert finding.confirmation is not None and finding.confirmation.status == "confirmed"
     # 10 classes: about a tenth of the gradient the logits get without the extra softmax
     assert 0.05 < finding.confirmation.evidence["logit_grad_ratio"] < 0.2
@@ -70,13 +71,13 @@ def test_no_exec_leaves_it_not_probed_with_the_reason(tmp_path: Path, monkeypatc
 
 def test_not_probed_keeps_the_reason():
     models = [{"name": "Classifier", "path": "train.py", "line": 6, "probe": {"loss": "cross-entropy"}}]
-    unmatched, plain_output, other_file = _finding(13), _finding(13), _finding(3)
+    unmatched, plain_output, other_file = _finding(24), _finding(24), _finding(24, activation="nets.py:3")
     confirm_loss_findings([unmatched], [])
     assert unmatched.confirmation.status == "not-probed"
     assert "no model defined in this file was probed" in unmatched.confirmation.evidence["reason"]
     confirm_loss_findings([plain_output], models)
     assert "was not a softmax/sigmoid tensor" in plain_output.confirmation.evidence["reason"]
-    confirm_loss_findings([other_file], models)  # the model starts below the finding: not this one
+    confirm_loss_findings([other_file], models)  # the model of another file: not this file's Classifier
     assert other_file.confirmation.status == "not-probed"
 
 
@@ -87,3 +88,14 @@ def test_measured_ratio_picks_the_findings_loss():
     confirm_loss_findings([ce, nll], models)
     assert (ce.confirmation.status, ce.confirmation.evidence["logit_grad_ratio"]) == ("confirmed", 0.1)
     assert (nll.confirmation.status, nll.confirmation.evidence["logit_grad_ratio"]) == ("refuted", 0.8)
+
+
+def test_the_model_the_message_names_is_the_one_measured_not_the_last_one_above_the_loss_call():
+    # the finding sits on the loss call, below every class of the file: the message's model is the one
+    softmax = {"activation": "softmax", "logit_grad_ratio": {"CrossEntropyLoss": 0.1}}
+    other = {"activation": "softmax", "logit_grad_ratio": {"CrossEntropyLoss": 0.9}}
+    models = [{"name": "Classifier", "path": "train.py", "line": 6, "probe": {"output_activation": softmax}},
+              {"name": "Critic", "path": "train.py", "line": 16, "probe": {"output_activation": other}}]
+    finding = _finding(40)
+    confirm_loss_findings([finding], models)
+    assert finding.confirmation.evidence == {"logit_grad_ratio": 0.1, "model": "Classifier", "loss": "CrossEntropyLoss"}

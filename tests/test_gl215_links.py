@@ -358,7 +358,7 @@ def test_a_loss_moved_to_a_device_is_still_that_loss(tmp_path: Path) -> None:
     # held-out round 7 (an ACGAN): ``aux_loss = aux_loss.cuda()`` rebinds the name to the same loss
     script = ("import torch.nn as nn\n\nhead = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
               "aux_loss = nn.CrossEntropyLoss()\naux_loss = aux_loss.cuda()\nloss = aux_loss(head(x), y)\n")
-    assert [(f.code, f.line) for f in _lint(tmp_path, script)] == [("GL215", 3)]
+    assert [(f.code, f.line) for f in _lint(tmp_path, script)] == [("GL215", 6)]
 
 
 HEAD_SCRIPT = """import torch
@@ -378,8 +378,8 @@ def test_a_replaced_classifier_head_ending_in_softmax_makes_the_model_end_in_it(
     # Sequential(Linear, Softmax), trained with CrossEntropyLoss
     for arch, head in (("resnet18", "fc"), ("densenet121", "classifier")):
         findings = _lint(tmp_path, HEAD_SCRIPT.format(arch=arch, head=head))
-        assert [(f.code, f.line) for f in findings] == [("GL215", 6)], arch
-        assert "model's output is softmax probabilities, and line 9 feeds it to CrossEntropyLoss" in findings[0].message
+        assert [(f.code, f.line) for f in findings] == [("GL215", 9)], arch
+        assert "model's output (line 6) is softmax probabilities, and this line feeds it to CrossEntropyLoss" in findings[0].message
     # a ResNet's forward never runs an attribute called classifier
     assert _lint(tmp_path, HEAD_SCRIPT.format(arch="resnet18", head="classifier")) == []
 
@@ -391,5 +391,5 @@ def test_a_wrapper_class_whose_backbone_head_ends_in_softmax(tmp_path: Path) -> 
               "        )\n\n    def forward(self, x):\n        return self.backbone(x)\n\n\nnet = Wrapper()\n"
               "loss_fn = nn.CrossEntropyLoss()\nloss = loss_fn(net(x), y)\n")
     findings = _lint(tmp_path, script)
-    assert [(f.code, f.line) for f in findings] == [("GL215", 12)]
-    assert "Wrapper's output is softmax probabilities, and line 21 feeds it to CrossEntropyLoss" in findings[0].message
+    assert [(f.code, f.line) for f in findings] == [("GL215", 21)]
+    assert "Wrapper's output (line 12) is softmax probabilities, and this line feeds it to CrossEntropyLoss" in findings[0].message

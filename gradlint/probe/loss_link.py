@@ -23,6 +23,9 @@ _LOSSES = {"CrossEntropyLoss": "CrossEntropyLoss", "F.cross_entropy": "CrossEntr
            "F.nll_loss": "NLLLoss", "BCEWithLogitsLoss": "BCEWithLogitsLoss",
            "F.binary_cross_entropy_with_logits": "BCEWithLogitsLoss"}
 _FED_TO = re.compile(r"feeds it to (\S+), which")
+_NAMED = re.compile(r"(\w+)'s (?:output|forward)")  # the model class the message names
+_ACTIVATION_LINE = re.compile(r"'s (?:output|forward returns) \(line (\d+)")  # its activation, in this file
+_ACTIVATION_ELSEWHERE = re.compile(r"'s (?:output|forward returns) \([^)\s]+\.py:\d+")  # in another file
 
 
 def confirm_loss_findings(findings: list[Finding], models: list[dict[str, Any]]) -> None:
@@ -62,6 +65,17 @@ def _measurement(finding: Finding, models: list[dict[str, Any]]) -> dict[str, An
 
 
 def _model_of(finding: Finding, models: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
-    above = [m for m in models if m.get("path") == finding.path and isinstance(m.get("line"), int)
-             and m["line"] <= finding.line]
+    """The probed model of the finding's file the message names (``Classifier's output (line
+    11)``), else the one defined last above the activation's line (the finding's own line
+    when the message names none)."""
+    here = [m for m in models if m.get("path") == finding.path and isinstance(m.get("line"), int)]
+    at = _ACTIVATION_LINE.search(finding.message)
+    if at is None and _ACTIVATION_ELSEWHERE.search(finding.message):
+        return None  # the model is another file's: this file's probed models are not it
+    named = _NAMED.search(finding.message)
+    by_name = [m for m in here if named and m.get("name") == named.group(1)]
+    if len(by_name) == 1:
+        return by_name[0]
+    line = int(at.group(1)) if at else finding.line
+    above = [m for m in here if m["line"] <= line]
     return max(above, key=lambda m: m["line"]) if above else None

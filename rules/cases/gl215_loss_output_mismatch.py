@@ -58,18 +58,18 @@ INVALID = [
         "def fit(loader, net, loss_fn, optimizer):\n    for x, y in loader:\n        pred = net(x)\n"
         "        loss = loss_fn(pred, y)\n        loss.backward()\n\n"
         "model = Net()\ncriterion = nn.CrossEntropyLoss()\nfit([], model, criterion, None)\n",
-        line=11,  # all in one file: at the softmax, naming the call and the loss line
+        line=16,  # all in one file: at the softmax, naming the call and the loss line
     ),
     Invalid(  # one branch of an if builds the softmax model: the configuration that picks it is broken
         _MLP + "\ndef build(kind):\n    if kind == 'probs':\n        model = nn.Sequential(nn.Linear(8, 4), nn.Softmax(dim=1))\n"
         "    else:\n        model = nn.Sequential(nn.Linear(8, 4))\n    criterion = nn.CrossEntropyLoss()\n"
         "    return criterion(model(torch.ones(2, 8)), torch.zeros(2, dtype=torch.long))\n",
-        line=7,
+        line=11,
     ),
     Invalid(  # a trainer class keeps the model and the loss it is built with (held-out round 5)
         _SOFTMAX_NET + _TRAINER + "\nmodel = Net()\ntrainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), "
         "nn.CrossEntropyLoss())\n",
-        line=11,
+        line=21,
     ),
     Invalid(  # the sigmoid applied in the training loop, right at the input of BCEWithLogitsLoss (held-out round 6)
         _MLP + "\nmodel = nn.Linear(8, 1)\ncriterion = nn.BCEWithLogitsLoss()\nsigmoid = nn.Sigmoid()\n"
@@ -79,18 +79,18 @@ INVALID = [
     Invalid(  # a name bound to softmax probabilities just before the loss
         _MLP + "\nmodel = nn.Linear(8, 4)\n"
         "def step(x, y):\n    probs = model(x).softmax(dim=-1)\n    F.cross_entropy(probs, y).backward()\n",
-        line=7,  # the softmax that bound the name
+        line=8,  # the softmax that bound the name
     ),
     Invalid(  # a LightningModule method wrapping the loss, fed a discriminator ending in sigmoid (held-out round 6)
         _MLP + "\nclass GAN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.disc = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())\n\n"
         "    def adversarial_loss(self, y_hat, y):\n        return F.binary_cross_entropy_with_logits(y_hat, y)\n\n"
         "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return self.adversarial_loss(self.disc(x), y)\n",
-        line=8,  # the Sequential ending in the sigmoid
+        line=15,  # the Sequential ending in the sigmoid
     ),
     Invalid(  # the discriminator built with .apply(weights_init), which returns it (held-out round 7)
         _SOFTMAX_NET + "\ndef init(m):\n    pass\n\nmodel = Net().apply(init)\n"
         "def step(x, y):\n    F.cross_entropy(model(x), y).backward()\n",
-        line=11,
+        line=18,
     ),
 ]
