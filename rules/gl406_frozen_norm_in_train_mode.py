@@ -16,6 +16,8 @@ helper counts for the model the file passes it (`run_epoch(model)` with
 `net.train()`), also a training function imported from a project module (`from engine
 import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
 it), and `net.train() if training else net.eval()` puts it in train mode for training.
+A freezing helper of a project module counts at its call (`freeze_backbone(model)`, or
+`model.freeze_backbone()`, a method of the imported class `model` is built from).
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
 freezes `model`: the finding is on that line and names the freeze. The same holds
@@ -370,8 +372,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     unit = norms.frames.unit
     train = left[0]
     made = freeze.via
-    how = _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
-                                  where=made.where if made else "")
+    how = (f"`{made.function}` ({made.where}) freezes its parameters here" if made and freeze.how.startswith("requires_grad")
+           else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
+                                        where=made.where if made else ""))
     if train.implicit:
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in the training loop")

@@ -87,6 +87,7 @@ class FileNorms:
     freezes: list[Freeze] = field(default_factory=list)
     modes: list[ModeCall] = field(default_factory=list)
     unfrozen: set[str] = field(default_factory=set)  # targets set back to requires_grad True
+    unfrozen_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # where each target was made trainable
     optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
     bn_kept_in_eval: bool = False
     knowledge: Optional[NormKnowledge] = None
@@ -99,7 +100,7 @@ class _Collector:
     def __init__(self, frames: FileFrames) -> None:
         self.frames = frames
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
-        self.unfrozen_at: dict[str, list[ast.AST]] = {}  # where each target was made trainable
+        self.unfrozen_at = self.norms.unfrozen_at
 
     def collect(self) -> FileNorms:
         for frame in self.frames.frames:

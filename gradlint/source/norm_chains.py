@@ -60,6 +60,20 @@ class FrozenInstance:
 
 
 @dataclass(frozen=True)
+class FreezingHelper:
+    """A module-level function that freezes (part of) a model it is handed: ``def
+    freeze_backbone(model): for p in model.features.parameters(): p.requires_grad = False``."""
+
+    function: str
+    index: int  # the position of the parameter it freezes
+    parameter: str
+    rest: str  # "" (all of it) or ".features"
+    line: int  # the freeze
+    how: str  # the freeze's Freeze.how; "unfreeze": it makes the part trainable again (``unfreeze_all``)
+    guard: Optional[Guard] = None  # the flag parameter the freeze runs under
+
+
+@dataclass(frozen=True)
 class TrainingFunction:
     function: str
     index: int  # the parameter put in train mode

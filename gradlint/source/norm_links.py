@@ -22,20 +22,21 @@ import os
 import re
 import weakref
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from gradlint.source.call_flags import flag_value, guard_name, guarded
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import file_stamp, read_text
+from gradlint.source.freeze_forms import related
 from gradlint.source.names import dotted
-from gradlint.source.norm_chains import (Choice, FreezingFactory, FrozenInstance, Known, KnownTrainers, Origin, TrainingFunction,
-                                         chain)
+from gradlint.source.norm_chains import (Choice, FreezingFactory, FreezingHelper, FrozenInstance, Known, KnownTrainers, Origin,
+                                         TrainingFunction, chain)
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.project_functions import project_import_list, project_imports
-from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, frozen_instances,
-                                         training_classes, training_functions)
+from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
+                                         frozen_instances, training_classes, training_functions)
 from gradlint.source.unit import SourceUnit
 
 
@@ -133,6 +134,7 @@ def link(norms: FileNorms) -> None:
     if Path(unit.path).is_file():
         mark_imported_models(norms, Path(unit.path))
         _link_instances(norms, Path(unit.path))
+        _link_freezing_helpers(norms, Path(unit.path))
     if not factories and not trainers:
         norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
         return
@@ -231,7 +233,7 @@ def _module_facts(path: str, depth: int = 0) -> Facts:
 
 
 def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) -> Facts:
-    factories, trainers, _, _ = _own_facts(path, read[path])
+    factories, trainers = _own_facts(path, read[path])[:2]
     if depth >= _DEPTH:
         return factories, trainers
     text = _text(path)
@@ -263,7 +265,8 @@ def _import_heads(path: str, text: str) -> ast.Module:
 
 # factories and classes, training functions and classes, frozen module-level models, and
 # classes that keep (a part's) BatchNorm in eval mode through a train() override
-OwnFacts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...], tuple[FrozenInstance, ...], tuple[str, ...]]
+OwnFacts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...], tuple[FrozenInstance, ...], tuple[str, ...],
+                 tuple[FreezingHelper, ...]]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -276,18 +279,19 @@ def _own_facts(path: str, stamp: tuple[int, int]) -> OwnFacts:
     freezes, trains = bool(_FREEZING.search(text)), ".train(" in text and any(w in text for w in _TRAINING_WORDS)
     overrides = "def train(" in text  # a class that keeps its BatchNorm in eval mode through train()
     if not (freezes or trains or overrides):
-        return (), (), (), ()  # most modules: nothing here can freeze a model or put one in train mode
+        return (), (), (), (), ()  # most modules: nothing here can freeze a model or put one in train mode
     unit = _unit(path)
     if unit is None or unit.tree is None:
-        return (), (), (), ()
+        return (), (), (), (), ()
     if not (trains or overrides) and not _REQUIRES_GRAD.search(text) and not _no_grad_in_forward(unit.tree):
-        return (), (), (), ()  # only no_grad blocks outside forward (weight init, a library's utilities)
+        return (), (), (), (), ()  # only no_grad blocks outside forward (weight init, a library's utilities)
     norms = own_norms(unit)
     mark_imported_models(norms, Path(path))  # ``from load_model import model``, frozen here
     return (tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
             tuple(training_functions(norms) + training_classes(norms)) if trains else (),
             tuple(frozen_instances(norms)) if freezes else (),
-            tuple(eval_keeping_classes(unit.tree)) if overrides else ())
+            tuple(eval_keeping_classes(unit.tree)) if overrides else (),
+            tuple(freezing_helpers(norms)) if freezes else ())
 
 
 def _no_grad_in_forward(tree: ast.Module) -> bool:
@@ -321,6 +325,69 @@ def _link_instances(norms: FileNorms, script: Path) -> None:
                            for name in keepers if imported in (name, "*", ".")}
         if spelled_keepers:
             _mark_eval_kept(norms, spelled_keepers)
+
+
+def _link_freezing_helpers(norms: FileNorms, script: Path) -> None:
+    """``freeze_backbone(model)`` with ``from model import freeze_backbone`` (or ``import
+    model``), a project function that freezes a part of the model it is handed, or
+    ``model.freeze_backbone()``, a method of the imported class ``model`` was built from: a
+    freeze of ``model.features`` at the call (when its flag, if any, asks for one). A helper
+    that makes the part trainable again (``model.unfreeze_all()``) undoes it."""
+    tree = norms.frames.unit.tree
+    text = norms.frames.unit.text
+    assert tree is not None
+    spelled: dict[str, tuple[FreezingHelper, Path]] = {}
+    for item in project_import_list(tree, script):
+        if item.name not in ("*", ".") and f"{item.local}(" not in text or item.name == "." and f"{item.local}." not in text:
+            continue
+        for helper in _own_facts(str(item.path), file_stamp(item.path))[4]:
+            owner, _, method = helper.function.rpartition(".")  # a method: ``PlantNet.freeze_backbone``
+            first = owner or helper.function
+            name = (first if item.name == "*" else f"{item.local}.{first}" if item.name == "."
+                    else item.local if item.name == first else None)
+            if name is not None:
+                spelled[f"{name}.{method}" if owner else name] = (helper, item.path)
+    if not spelled:
+        return
+    assert norms.knowledge is not None
+    # ``model.freeze_backbone()``: the method of the class ``model`` was built from
+    methods: dict[str, tuple[str, str]] = {}  # "model.freeze_backbone" -> ("model", "PlantNet.freeze_backbone")
+    for bound, values in norms.knowledge.bindings.items():
+        for bound_value in values:
+            built = unwrap(bound_value)
+            class_name = dotted(built.func) if isinstance(built, ast.Call) else None
+            for key in spelled:
+                owner, _, method = key.rpartition(".")
+                if class_name and owner == class_name:
+                    methods[f"{bound}.{method}"] = (bound, key)
+    unfreezes: list[tuple[str, ast.Call]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (called := dotted(node.func)) is None:
+            continue
+        receiver: Optional[str]
+        receiver, callee = methods.get(called, (None, called))
+        if callee not in spelled:
+            continue
+        helper, module = spelled[callee]
+        passed = argument(node, helper.index, helper.parameter) if receiver is None else None
+        model = receiver or (dotted(passed) if passed is not None else None)
+        runs: Union[None, bool, str] = True
+        if helper.guard is not None:
+            index, name, default = helper.guard
+            parameter, negated = guard_name(name)
+            flag = argument(node, index, parameter)
+            runs = guarded(default if flag is None else flag_value(flag, norms.frames.kinds.frame_of(node), tree), negated)
+        if model and helper.how == "unfreeze":
+            unfreezes.append((model + helper.rest, node))
+        elif model and runs is not False and runs is not None:
+            norms.freezes.append(Freeze(model + helper.rest, helper.how, node,
+                                        via=Elsewhere(helper.function, helper.line, _shown(module, script)),
+                                        guard=runs if isinstance(runs, str) else None))
+    kinds = norms.frames.kinds
+    for target, node in unfreezes:  # made trainable again, unless before every freeze of it in its function
+        if not any(related(f.target, target) and kinds.frame_of(f.node) is kinds.frame_of(node)
+                   and f.node.lineno > node.lineno for f in norms.freezes):
+            norms.unfrozen.add(target)
 
 
 def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:

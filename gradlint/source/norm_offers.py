@@ -16,7 +16,8 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
-from gradlint.source.norm_chains import FreezingFactory, FrozenInstance, TrainingFunction, returned_elements
+from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
+                                         returned_elements)
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
@@ -53,6 +54,48 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             parameter = parameters.pop()
             index, _ = parameter_default(by_name[name], parameter)
             found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)))
+    return list(found.values())
+
+
+def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
+    """The file's module-level functions that freeze (part of) a model they are handed, for
+    the scripts that import them (the file's own calls are read by ``frozen_norms``)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    # module-level functions by name, and methods other than __init__ of module-level classes
+    # (``model.freeze_backbone()`` freezing ``self.model.features``) as ``PlantNet.freeze_backbone``
+    functions = {id(node): node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    functions.update((id(method), f"{cls.name}.{method.name}") for cls in tree.body if isinstance(cls, ast.ClassDef)
+                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    found: dict[str, FreezingHelper] = {}
+    for freeze in norms.freezes:
+        function = norms.frames.kinds.frame_of(freeze.node)
+        if (freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(function, ast.FunctionDef)
+                or (name := functions.get(id(function))) is None or name in found):
+            continue
+        root, dot, rest = freeze.target.partition(".")
+        params = [a.arg for a in function.args.args]
+        method = "." in name
+        # what the function itself makes trainable again (another method's unfreeze is another call)
+        unfrozen = {target for target, nodes in norms.unfrozen_at.items()
+                    if any(norms.frames.kinds.frame_of(node) is function for node in nodes)}
+        if root not in params or method and root != params[0] or undone(unfrozen, freeze.target):
+            continue
+        guard = guard_of(freeze.node, function, norms.frames.parents)
+        flag = _parameter(function, guard) if guard is not None else None
+        if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
+            flag = (flag[0] - 1, flag[1], flag[2])
+        found[name] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag)
+    for target, nodes in norms.unfrozen_at.items():  # ``def unfreeze_all(self): ...requires_grad = True``
+        function = norms.frames.kinds.frame_of(nodes[0])
+        root, dot, rest = target.partition(".")
+        if not isinstance(function, ast.FunctionDef) or (name := functions.get(id(function))) is None or name in found:
+            continue
+        params = [a.arg for a in function.args.args]
+        if (root in params and (root == params[0] or "." not in name)
+                and guard_of(nodes[0], function, norms.frames.parents) is None):
+            found[name] = FreezingHelper(name, params.index(root), root, dot + rest,
+                                         getattr(nodes[0], "lineno", function.lineno), "unfreeze")
     return list(found.values())
 
 
