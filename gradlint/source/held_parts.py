@@ -1,0 +1,94 @@
+"""A frozen module handed to a model that holds it (GL406): ``encoder = CNNEncoder(freeze=True)``
+and then ``model = Captioner(encoder, decoder)``, whose ``__init__`` keeps ``self.encoder =
+encoder``, or plainly ``model = encoder``. The freeze of ``encoder.resnet`` is then a freeze of
+``model.encoder.resnet``, and ``model.train()`` puts it back in train mode. The holder class
+is the file's own or a project module's (read, never imported)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from pathlib import Path
+from typing import Optional
+
+from gradlint.source.freeze_forms import related
+from gradlint.source.frozen_norms import FileNorms, Freeze
+from gradlint.source.index import FileIndex
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.project_classes import project_class
+
+
+def link_holders(norms: FileNorms, script: Path) -> None:
+    """Add, for each frozen name handed on to a holder in the function that froze it, the
+    freeze of the holder's part."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    kinds = norms.frames.kinds
+    by_root: dict[str, list[Freeze]] = {}
+    for freeze in norms.freezes:
+        by_root.setdefault(freeze.target.partition(".")[0], []).append(freeze)
+    if not by_root:
+        return
+    # a class of the file freezing ``self.resnet`` in ``__init__``: ``encoder = CNNEncoder()`` freezes ``encoder.resnet``
+    for freeze in by_root.pop("self", []):
+        cls = kinds.class_of(freeze.node)
+        method = kinds.frame_of(freeze.node)
+        if cls is None or not isinstance(method, ast.FunctionDef) or method.name != "__init__":
+            continue
+        for name, values in norms.knowledge.bindings.items():
+            if "." not in name and any(isinstance(v := unwrap(value), ast.Call) and dotted(v.func) == cls.name
+                                       for value in values):
+                by_root.setdefault(name, []).append(replace(freeze, target=name + freeze.target[len("self"):]))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        for root, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
+            if any(not mode.train and related(mode.target, root) for mode in norms.modes):
+                continue  # ``encoder.eval()`` by its own name: the holder's train() may be undone there
+            for freeze in by_root[root]:
+                if freeze.target.startswith(root + ".") and kinds.class_of(freeze.node) is None and (
+                        kinds.frame_of(freeze.node) is not kinds.frame_of(node) or freeze.node.lineno > node.lineno):
+                    continue  # frozen elsewhere, or only after it was handed on (a class's freeze came with the instance)
+                target = place + freeze.target[len(root):]
+                if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node):
+                    norms.knowledge.imported_bn.add(target)  # the holder's part is the frozen module itself
+                norms.freezes.append(replace(freeze, target=target))
+
+
+def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,
+            script: Path) -> list[tuple[str, str]]:
+    """(frozen name, the holder's part it becomes) for ``holder = value``."""
+    if isinstance(value, ast.Name):
+        return [(value.id, holder)] if value.id in frozen and value.id != holder else []
+    if not isinstance(value, ast.Call):
+        return []
+    passed = [(index, None, arg) for index, arg in enumerate(value.args)] + [(None, k.arg, k.value) for k in value.keywords]
+    if not any(isinstance(arg, ast.Name) and arg.id in frozen for _, _, arg in passed):
+        return []
+    kept = _kept_parameters(value.func, tree, script)
+    if kept is None:
+        return []
+    params, attributes = kept
+    found = []
+    for index, keyword, arg in passed:
+        parameter = keyword if keyword is not None else params[index] if index is not None and index < len(params) else None
+        if isinstance(arg, ast.Name) and arg.id in frozen and parameter in attributes:
+            found.append((arg.id, f"{holder}.{attributes[parameter]}"))
+    return found
+
+
+def _kept_parameters(callee: ast.expr, tree: ast.Module, script: Path) -> Optional[tuple[list[str], dict[str, str]]]:
+    """The ``__init__`` parameters (without ``self``) of the project class ``callee`` names,
+    and which of them it keeps as an attribute (``self.encoder = encoder``)."""
+    found = project_class(callee, tree, script, FileIndex(), entry=script)
+    init = next((node for node in found.node.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
+                None) if found is not None else None
+    if init is None:
+        return None
+    params = [a.arg for a in init.args.args][1:]
+    attributes = {node.value.id: node.targets[0].attr for node in ast.walk(init)
+                  if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                  and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"
+                  and isinstance(node.value, ast.Name) and node.value.id in params}
+    return params, attributes

@@ -1,0 +1,122 @@
+"""GL406's freezes that come from what a script imports of a project module: a model frozen
+at the module level there (``from model import *``), a freezing helper called here
+(``freeze_backbone(model)``, ``model.freeze_backbone()``), and instances of classes that keep
+their BatchNorm in eval mode themselves."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Optional, Union
+
+from gradlint.source.call_flags import flag_value, guard_name, guarded
+from gradlint.source.freeze_forms import related
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
+from gradlint.source.index import file_stamp, read_text
+from gradlint.source.module_offers import module_offers, shown_path
+from gradlint.source.names import dotted
+from gradlint.source.norm_chains import FreezingHelper
+from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.project_functions import project_import_list
+
+
+def link_instances(norms: FileNorms, script: Path) -> None:
+    """``from model import *`` (or ``import model``) of a module that builds and freezes a
+    module-level ``model``: a freeze of ``model`` (``model.model``) at the import."""
+    tree = norms.frames.unit.tree
+    text = norms.frames.unit.text
+    assert tree is not None and norms.knowledge is not None
+    for item in project_import_list(tree, script):
+        target, local, imported = item.path, item.local, item.name
+        if not any(word in read_text(target) for word in ("requires_grad", "def train(")):
+            continue
+        for instance in module_offers(str(target), file_stamp(target)).instances:
+            spelled = (instance.name if imported == "*" else local if imported == instance.name
+                       else f"{local}.{instance.name}" if imported == "." else None)
+            if spelled is None or not re.search(rf"(?<![\w.]){re.escape(spelled)}\b", text.replace(_line(text, item.node), "")):
+                continue
+            norms.knowledge.imported_bn.add(spelled)
+            via = Elsewhere(instance.name, instance.line, shown_path(target, script))
+            norms.freezes.append(Freeze(spelled + instance.rest, "imported", item.node, via=via))
+        keepers = module_offers(str(target), file_stamp(target)).eval_keepers
+        spelled_keepers = {f"{local}.{name}" if imported == "." else name if imported == "*" else local
+                           for name in keepers if imported in (name, "*", ".")}
+        if spelled_keepers:
+            _mark_eval_kept(norms, spelled_keepers)
+
+
+def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
+    """``freeze_backbone(model)`` with ``from model import freeze_backbone`` (or ``import
+    model``), a project function that freezes a part of the model it is handed, or
+    ``model.freeze_backbone()``, a method of the imported class ``model`` was built from: a
+    freeze of ``model.features`` at the call (when its flag, if any, asks for one). A helper
+    that makes the part trainable again (``model.unfreeze_all()``) undoes it."""
+    tree = norms.frames.unit.tree
+    text = norms.frames.unit.text
+    assert tree is not None
+    spelled: dict[str, tuple[FreezingHelper, Path]] = {}
+    for item in project_import_list(tree, script):
+        if item.name not in ("*", ".") and f"{item.local}(" not in text or item.name == "." and f"{item.local}." not in text:
+            continue
+        for helper in module_offers(str(item.path), file_stamp(item.path)).helpers:
+            owner, _, method = helper.function.rpartition(".")  # a method: ``PlantNet.freeze_backbone``
+            first = owner or helper.function
+            name = (first if item.name == "*" else f"{item.local}.{first}" if item.name == "."
+                    else item.local if item.name == first else None)
+            if name is not None:
+                spelled[f"{name}.{method}" if owner else name] = (helper, item.path)
+    if not spelled:
+        return
+    assert norms.knowledge is not None
+    # ``model.freeze_backbone()``: the method of the class ``model`` was built from
+    methods: dict[str, tuple[str, str]] = {}  # "model.freeze_backbone" -> ("model", "PlantNet.freeze_backbone")
+    for bound, values in norms.knowledge.bindings.items():
+        for bound_value in values:
+            built = unwrap(bound_value)
+            class_name = dotted(built.func) if isinstance(built, ast.Call) else None
+            for key in spelled:
+                owner, _, method = key.rpartition(".")
+                if class_name and owner == class_name:
+                    methods[f"{bound}.{method}"] = (bound, key)
+    unfreezes: list[tuple[str, ast.Call]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (called := dotted(node.func)) is None:
+            continue
+        receiver: Optional[str]
+        receiver, callee = methods.get(called, (None, called))
+        if callee not in spelled:
+            continue
+        helper, module = spelled[callee]
+        passed = argument(node, helper.index, helper.parameter) if receiver is None else None
+        model = receiver or (dotted(passed) if passed is not None else None)
+        runs: Union[None, bool, str] = True
+        if helper.guard is not None:
+            index, name, default = helper.guard
+            parameter, negated = guard_name(name)
+            flag = argument(node, index, parameter)
+            runs = guarded(default if flag is None else flag_value(flag, norms.frames.kinds.frame_of(node), tree), negated)
+        if model and helper.how == "unfreeze":
+            unfreezes.append((model + helper.rest, node))
+        elif model and runs is not False and runs is not None:
+            norms.freezes.append(Freeze(model + helper.rest, helper.how, node,
+                                        via=Elsewhere(helper.function, helper.line, shown_path(module, script)),
+                                        guard=runs if isinstance(runs, str) else None))
+    kinds = norms.frames.kinds
+    for target, node in unfreezes:  # made trainable again, unless before every freeze of it in its function
+        if not any(related(f.target, target) and kinds.frame_of(f.node) is kinds.frame_of(node)
+                   and f.node.lineno > node.lineno for f in norms.freezes):
+            norms.unfrozen.add(target)
+
+
+def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:
+    """Names of the file bound to an instance of a class that keeps its frozen part's
+    BatchNorm in eval mode itself (a ``train()`` override in its module)."""
+    assert norms.knowledge is not None
+    for name, values in norms.knowledge.bindings.items():
+        if any(isinstance(v := unwrap(value), ast.Call) and dotted(v.func) in classes for value in values):
+            norms.knowledge.eval_kept.add(name)
+
+
+def _line(text: str, node: ast.stmt) -> str:
+    return "\n".join(text.splitlines()[node.lineno - 1:(node.end_lineno or node.lineno)])

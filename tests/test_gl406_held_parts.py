@@ -1,0 +1,98 @@
+"""GL406 through a model that holds the frozen module (``source/held_parts.py``): a frozen
+encoder handed to a captioning model's constructor (``model = Captioner(encoder, decoder)``,
+kept as ``self.encoder``) or renamed (``model = encoder``), then trained with
+``model.train()``. Held-out round 10 (/work/heldout32, an image-captioning project) shaped it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+ENCODER = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Encoder(nn.Module):
+        def __init__(self, freeze=True):
+            super().__init__()
+            resnet = models.resnet50(weights=None)
+            self.trunk = nn.Sequential(*list(resnet.children())[:-1])
+            if freeze:
+                for p in self.trunk.parameters():
+                    p.requires_grad = False
+
+        def forward(self, x):
+            return self.trunk(x).flatten(1)
+
+
+    class Captioner(nn.Module):
+        def __init__(self, encoder, decoder):
+            super().__init__()
+            self.encoder = encoder
+            self.decoder = decoder
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+
+    class Head(nn.Module):
+        def __init__(self, encoder):  # reads the encoder, keeps none of it
+            super().__init__()
+            self.fc = nn.Linear(encoder.trunk[-1].output_size[0] * 2048, 10)
+
+        def forward(self, x):
+            return self.fc(x)
+"""
+
+SCRIPT = """\
+    import torch
+    from torch import nn
+
+    from nets import Captioner, Encoder
+
+
+    def train_one_epoch(model, loader, optimizer):
+        model.train()
+        {restore}
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+    encoder = Encoder({flag})
+    model = {holder}
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+    for epoch in range(3):
+        train_one_epoch(model, [], optimizer)
+"""
+
+
+def _lint(tmp_path: Path, holder: str, flag: str = "", restore: str = "pass") -> list:
+    write_project(tmp_path, {"nets.py": ENCODER,
+                             "train.py": SCRIPT.format(holder=holder, flag=flag, restore=restore)})
+    return lint_in_process(tmp_path / "train.py", "GL406")
+
+
+def test_a_frozen_encoder_kept_by_the_model_it_is_handed_to(tmp_path: Path) -> None:
+    [finding] = _lint(tmp_path, "Captioner(encoder, nn.Linear(2048, 10))")
+    assert (finding.code, finding.line) == ("GL406", 16)
+    assert finding.message.startswith("`model.encoder.trunk` has BatchNorm layers and `Encoder` (nets.py:11) returns "
+                                      "it with its parameters frozen, but `model.train()` on line 8")
+
+
+def test_a_frozen_encoder_renamed(tmp_path: Path) -> None:
+    [finding] = _lint(tmp_path, "encoder")
+    assert (finding.code, finding.line) == ("GL406", 16)
+    assert finding.message.startswith("`model.trunk` has BatchNorm layers")
+
+
+def test_an_unfrozen_encoder_or_one_put_back_in_eval_by_its_own_name_is_quiet(tmp_path: Path) -> None:
+    assert _lint(tmp_path, "Captioner(encoder, nn.Linear(2048, 10))", flag="freeze=False") == []
+    assert _lint(tmp_path, "Captioner(encoder, nn.Linear(2048, 10))", restore="encoder.eval()") == []
+
+
+def test_a_holder_that_does_not_keep_the_module_holds_nothing(tmp_path: Path) -> None:
+    assert _lint(tmp_path, "Head(encoder)") == []
