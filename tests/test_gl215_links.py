@@ -393,3 +393,46 @@ def test_a_wrapper_class_whose_backbone_head_ends_in_softmax(tmp_path: Path) -> 
     findings = _lint(tmp_path, script)
     assert [(f.code, f.line) for f in findings] == [("GL215", 21)]
     assert "Wrapper's output (line 12) is softmax probabilities, and this line feeds it to CrossEntropyLoss" in findings[0].message
+
+
+# held-out round 10 (/work/heldout33, Sam-Armstrong): the model class borrows layers from a
+# pretrained model it binds to a local ``model`` in ``__init__``; the script's module-level
+# ``model`` is the softmax-ending class, trained with CrossEntropyLoss
+BORROWING = """import torch
+from torch import nn
+from pretrained import Pretrained
+
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        model = Pretrained()
+        self.trunk = model.trunk
+        self.fc = nn.Linear(8, 3)
+        self.softmax = nn.Softmax(dim=-1)
+
+    def forward(self, x):
+        return self.softmax(self.fc(self.trunk(x)))
+
+
+{binding}
+loss_f = nn.CrossEntropyLoss()
+for x, y in []:
+    loss = loss_f(model(x), y)
+    loss.backward()
+
+
+def evaluate():
+    model = Pretrained()
+    return loss_f(model(x), y)
+"""
+
+
+def test_a_local_of_another_function_with_the_models_name_is_another_model(tmp_path: Path) -> None:
+    (tmp_path / "pretrained.py").write_text(
+        "from torch import nn\n\n\nclass Pretrained(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.trunk = nn.Linear(4, 8)\n\n    def forward(self, x):\n        return self.trunk(x)\n")
+    for binding in ("model = Head().to('cpu')", "model = Head()"):
+        findings = _lint(tmp_path, BORROWING.format(binding=binding))
+        assert [(f.code, f.line) for f in findings] == [("GL215", 21)], binding  # not evaluate()'s own model
+        assert "Head's output (line 12) is softmax probabilities" in findings[0].message

@@ -26,6 +26,7 @@ from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, model_outputs, output_of,
                                          own_calls)
+from gradlint.source.model_bindings import alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -87,9 +88,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
     _replaced_heads(tree, models, aliases)
-    _aliases(tree, models, other_models)
-    if other_models:
-        _keep_branch_endings(tree, models, ending_bindings, other_models)
+    alias_models(tree, models, other_models)
+    shadowed = keep_branch_endings(tree, models, ending_bindings, other_models) if other_models else {}
     found = []
     layer_names = activation_layers(tree, names)
     evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
@@ -103,7 +103,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
     logit_outputs: dict[int, dict] = {}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
-        visible = dict(models)
+        visible = {name: ending for name, ending in models.items()
+                   if name not in shadowed.get(None if function is tree else function, ())}
         owner = owners.get(id(function))
         if owner is not None and owner.name in by_class and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             own = function.args.args[0].arg if function.args.args else "self"
@@ -244,57 +245,6 @@ def _replaced_heads(tree: ast.Module, models: dict[str, Ending], aliases: dict[s
             replaced = [models[f"{target}.{head}"] for head in heads if f"{target}.{head}" in models]
             if replaced and None in replaced[0]:
                 models[target] = {None: replace(replaced[0][None], model=target)}
-
-
-def _aliases(tree: ast.Module, models: dict[str, Ending], others: dict[str, list[ast.Assign]]) -> None:
-    """``model = classifier.to(device)`` (or ``net = model``) names the model ``classifier``
-    holds, when nothing else binds ``model``."""
-    for _ in range(2):  # an alias of an alias
-        for node in ast.walk(tree):
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
-                continue
-            source = dotted(unwrap(node.value))
-            if source in models and target not in models and target not in others and target != source:
-                models[target] = models[source]
-
-
-def _keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
-                         others: dict[str, list[ast.Assign]]) -> None:
-    """A name bound to a model ending in an activation and to one without it: linked when
-    the two are branches of one ``if`` (``if kind == "v3": net = UNet3Plus() else: net =
-    UNet()``: the configuration that picks the first is broken), noted as that branch;
-    dropped when one replaces the other (``model = Net(); model = Wrapper(model)``)."""
-    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    for name, plain in others.items():
-        bound = endings.get(name, [])
-        if name not in models or not bound or not all(_exclusive(a, b, parents) for a in bound for b in plain):
-            models.pop(name, None)
-            continue
-        first = bound[0]
-        value = unwrap(first.value)
-        callee = dotted(value.func) if isinstance(value, ast.Call) else None
-        branch = f"when `{name}` is the {callee or 'model'} of line {first.lineno}"
-        models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
-
-
-def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
-    """``a`` and ``b`` lie in different arms of one ``if`` (an ``elif`` is an ``if`` in the
-    ``else`` arm)."""
-    arms: dict[int, str] = {}
-    node = a
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.If):
-            arms[id(parent)] = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
-        node = parent
-    node = b
-    while node in parents:
-        parent = parents[node]
-        if isinstance(parent, ast.If) and id(parent) in arms:
-            arm = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
-            return arm != arms[id(parent)] and "test" not in (arm, arms[id(parent)])
-        node = parent
-    return False
 
 
 def _imports_loss_helper(unit: SourceUnit) -> bool:

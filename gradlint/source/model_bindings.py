@@ -1,0 +1,85 @@
+"""Which model a name holds where GL215 reads its output, when the file binds it more than
+once: ``model = classifier.to(device)`` (an alias), ``if kind == "v3": net = UNet3Plus()
+else: net = UNet()`` (branches), ``model = Net(); model = Wrapper(model)`` (a replacement),
+or a local of another function with the same name."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import Optional
+
+from gradlint.source.endings import Ending
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import unwrap
+
+
+def alias_models(tree: ast.Module, models: dict[str, Ending], others: dict[str, list[ast.Assign]]) -> None:
+    """``model = classifier.to(device)`` (or ``net = model``) names the model ``classifier``
+    holds, when nothing else binds ``model``."""
+    for _ in range(2):  # an alias of an alias
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
+                continue
+            source = dotted(unwrap(node.value))
+            if source in models and target not in models and target not in others and target != source:
+                models[target] = models[source]
+
+
+def keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
+                         others: dict[str, list[ast.Assign]]) -> dict[Optional[ast.AST], set[str]]:
+    """A name bound to a model ending in an activation and to one without it: linked when
+    the two are branches of one ``if`` (``if kind == "v3": net = UNet3Plus() else: net =
+    UNet()``: the configuration that picks the first is broken), noted as that branch;
+    dropped when one replaces the other (``model = Net(); model = Wrapper(model)``). A
+    binding in another function (``model = Pretrained()`` inside an ``__init__``) is a local
+    there: the name is left out of that function only, as returned (function -> names)."""
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    shadowed: dict[Optional[ast.AST], set[str]] = {}
+    for name, plain in others.items():
+        bound = endings.get(name, [])
+        scopes = {_scope(b, parents) for b in bound}
+        for node in plain:
+            if bound and _scope(node, parents) not in scopes:
+                shadowed.setdefault(_scope(node, parents), set()).add(name)
+        plain = [node for node in plain if not bound or _scope(node, parents) in scopes]
+        if not plain:
+            continue
+        if name not in models or not bound or not all(_exclusive(a, b, parents) for a in bound for b in plain):
+            models.pop(name, None)
+            continue
+        first = bound[0]
+        value = unwrap(first.value)
+        callee = dotted(value.func) if isinstance(value, ast.Call) else None
+        branch = f"when `{name}` is the {callee or 'model'} of line {first.lineno}"
+        models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
+    return shadowed
+
+
+def _scope(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Optional[ast.AST]:
+    """The function a binding is in (None: the module)."""
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            return node
+    return None
+
+
+def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``a`` and ``b`` lie in different arms of one ``if`` (an ``elif`` is an ``if`` in the
+    ``else`` arm)."""
+    arms: dict[int, str] = {}
+    node = a
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If):
+            arms[id(parent)] = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
+        node = parent
+    node = b
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and id(parent) in arms:
+            arm = "body" if node in parent.body else "orelse" if node in parent.orelse else "test"
+            return arm != arms[id(parent)] and "test" not in (arm, arms[id(parent)])
+        node = parent
+    return False
