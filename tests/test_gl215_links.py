@@ -436,3 +436,58 @@ def test_a_local_of_another_function_with_the_models_name_is_another_model(tmp_p
         findings = _lint(tmp_path, BORROWING.format(binding=binding))
         assert [(f.code, f.line) for f in findings] == [("GL215", 21)], binding  # not evaluate()'s own model
         assert "Head's output (line 12) is softmax probabilities" in findings[0].message
+
+
+# held-out round 10 (/work/heldout33): a text generator trained in a helper that, after the
+# training loop, samples with ``output = output[-1]``; and a model built by a function
+# returning ``nn.Sequential(..., nn.Softmax())``
+GENERATOR = """import torch
+from torch import nn
+
+
+class Gen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 5)
+        self.softmax = nn.Softmax(dim=-1)
+
+    def forward(self, x):
+        return self.softmax(self.fc(x))
+
+
+model = Gen()
+criterion = nn.CrossEntropyLoss()
+
+
+def train(model):
+    for x, y in []:
+        output = model(x)
+        {between}
+        loss = criterion(output.view(-1, 5), y)
+        loss.backward()
+    with torch.no_grad():
+        output = model(x)
+        output = output[-1]
+        print(output.argmax())
+
+
+train(model)
+"""
+
+
+def test_a_name_rebound_after_the_training_loop_is_the_models_output_at_the_loss(tmp_path: Path) -> None:
+    findings = _lint(tmp_path, GENERATOR.format(between="pass"))
+    assert [(f.code, f.line) for f in findings] == [("GL215", 23)]
+    assert "Gen's output (line 9) is softmax probabilities" in findings[0].message
+    # rebound before the loss: what reaches it is no longer the probabilities
+    assert _lint(tmp_path, GENERATOR.format(between="output = output.log()")) == []
+
+
+def test_a_function_returning_a_sequential_that_ends_in_softmax(tmp_path: Path) -> None:
+    script = ("import torch\nfrom torch import nn\n\n\ndef mixer(dim, classes=10):\n    return nn.Sequential(\n"
+              "        nn.Linear(dim, classes),\n        nn.Softmax(),\n    )\n\n\nmodel = mixer(28).to('cpu')\n"
+              "loss_f = nn.CrossEntropyLoss()\nfor x, y in []:\n    loss = loss_f(model(x), y)\n    loss.backward()\n")
+    findings = _lint(tmp_path, script)
+    assert [(f.code, f.line) for f in findings] == [("GL215", 15)]
+    assert "mixer's output (line 8) is softmax probabilities" in findings[0].message
+    assert _lint(tmp_path, script.replace("        nn.Softmax(),\n", "")) == []

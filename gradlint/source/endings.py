@@ -83,6 +83,13 @@ def file_endings(unit: SourceUnit, names: dict[int, str]) -> tuple[dict[str, End
     aliases = collect_aliases(unit.tree)
     endings = {name: ending for name, cls in classes.items()
                if (ending := class_ending(name, cls, names, aliases=aliases, tree=unit.tree))}
+    for function in unit.tree.body:  # ``def ConvMixer(...): return nn.Sequential(..., nn.Softmax())``
+        if isinstance(function, ast.FunctionDef) and function.name not in endings:
+            returned = [node.value for node in own_nodes(function) if isinstance(node, ast.Return)]
+            built = [sequential_activation(value, names) if isinstance(value, ast.Call) else None for value in returned]
+            if built and all(built) and len({kind for kind, _ in filter(None, built)}) == 1:
+                kind, layer = built[0] or ("", function)
+                endings[function.name] = {None: FinalActivation(function.name, kind, layer)}
     return endings, classes
 
 

@@ -78,27 +78,57 @@ def called(ending: Ending, call: ast.Call) -> Ending:
 
 def model_outputs(function: ast.AST, models: dict[str, Ending]) -> dict[str, Output]:
     """Names this function (or module) assigns a model's output (or one element of it) to, and only that."""
-    outputs: dict[str, Output] = {}
-    other: set[str] = set()
-    for node in own_nodes(function):
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            output = output_of(node.value, models, {})
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    if output is None:
-                        other.add(target.id)
-                    else:
-                        outputs[target.id] = output
-                elif isinstance(target, ast.Tuple):  # validity, label = disc(x)
-                    for index, element in enumerate(target.elts):
-                        if not isinstance(element, ast.Name):
-                            continue
-                        if output is None or output[1] is not None or any(isinstance(e, ast.Starred) for e in target.elts):
-                            other.add(element.id)
-                        else:
-                            outputs[element.id] = (output[0], index)
-    return {name: out for name, out in outputs.items() if name not in other}
+    return OutputBindings(function, models).everywhere()
+
+
+class OutputBindings:
+    """The names a function (or module) binds, each binding a model's output or not, read
+    where a name is used: ``output = model(x)`` right before ``criterion(output, y)`` is the
+    model's output there even when the function rebinds ``output`` later (``output =
+    output[-1]`` in a sampling loop after training)."""
+
+    def __init__(self, function: ast.AST, models: dict[str, Ending]) -> None:
+        self.bindings: dict[str, list[tuple[int, Optional[Output]]]] = {}
+        self.loops = [node for node in own_nodes(function) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))]
+        for node in own_nodes(function):
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                output = output_of(node.value, models, {})
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self._bind(target.id, node.lineno, output)
+                    elif isinstance(target, ast.Tuple):  # validity, label = disc(x)
+                        whole = output is None or output[1] is not None or any(isinstance(e, ast.Starred) for e in target.elts)
+                        for index, element in enumerate(target.elts):
+                            if isinstance(element, ast.Name):
+                                self._bind(element.id, node.lineno, None if whole or output is None else (output[0], index))
+
+    def _bind(self, name: str, line: int, output: Optional[Output]) -> None:
+        self.bindings.setdefault(name, []).append((line, output))
+
+    def everywhere(self) -> dict[str, Output]:
+        """Names bound to a model's output and to nothing else."""
+        return {name: binds[-1][1] for name, binds in self.bindings.items()
+                if binds[-1][1] is not None and all(output is not None for _, output in binds)}
+
+    def at(self, use: ast.AST) -> dict[str, Output]:
+        """Names holding a model's output where ``use`` reads them: the last binding before
+        it, unless a loop around ``use`` binds the name again after it."""
+        line = getattr(use, "lineno", 0)
+        found = self.everywhere()
+        for name, binds in self.bindings.items():
+            if name in found:
+                continue
+            before = [(at, output) for at, output in binds if at < line]
+            if not before or (last := max(before, key=lambda bind: bind[0]))[1] is None:
+                continue
+            if any(loop.lineno <= line <= (loop.end_lineno or loop.lineno) and
+                   any(line < at <= (loop.end_lineno or loop.lineno) for at, _ in binds) for loop in self.loops):
+                continue  # the next pass of the loop may read the later binding
+            output = last[1]
+            assert output is not None
+            found[name] = output
+        return found
 
 
 def own_calls(function: ast.AST) -> list[ast.Call]:

@@ -24,7 +24,7 @@ from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
-from gradlint.source.output_flow import (LOSSES, SELF_CALLS, activation_of, model_outputs, output_of,
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_of, model_outputs, output_of,
                                          own_calls)
 from gradlint.source.model_bindings import alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -109,11 +109,12 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         if owner is not None and owner.name in by_class and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             own = function.args.args[0].arg if function.args.args else "self"
             visible.update((own + suffix, by_class[owner.name]) for suffix in SELF_CALLS)
-        assigned = model_outputs(function, visible)
+        bindings = OutputBindings(function, visible)
         applied = _applied_here(function, names, layer_names)
         for call in own_calls(function):
             if id(call) in evaluated:
                 continue
+            assigned = bindings.at(call)
             for loss, fed in fed_losses(call, names, losses, wrappers, rebound, function):
                 activation = activation_of(output_of(fed, visible, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
