@@ -96,3 +96,24 @@ def test_an_unfrozen_encoder_or_one_put_back_in_eval_by_its_own_name_is_quiet(tm
 
 def test_a_holder_that_does_not_keep_the_module_holds_nothing(tmp_path: Path) -> None:
     assert _lint(tmp_path, "Head(encoder)") == []
+
+
+def test_a_function_returning_the_holder_it_built(tmp_path: Path) -> None:
+    # the captioning project's ``build_model``: the frozen encoder never has a name in the script
+    script = SCRIPT.replace("    encoder = Encoder({flag})\n    model = {holder}\n",
+                            "    def build():\n        encoder = Encoder()\n        return Captioner(encoder, nn.Linear(2048, 10))\n\n\n"
+                            "    model = build().to('cpu')\n")
+    write_project(tmp_path, {"nets.py": ENCODER, "train.py": script.format(restore="pass")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 21)
+    assert "`model.encoder.trunk` has BatchNorm layers and `build` (line 17) returns it" in finding.message
+
+
+def test_classes_reexported_by_a_package_init(tmp_path: Path) -> None:
+    write_project(tmp_path, {"nets/__init__.py": "from .parts import Captioner, Encoder\n",
+                             "nets/parts.py": ENCODER,
+                             "train.py": SCRIPT.format(holder="Captioner(encoder, nn.Linear(2048, 10))", flag="",
+                                                       restore="pass")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 16)
+    assert "`Encoder` (nets/parts.py:11) returns it with its parameters frozen" in finding.message

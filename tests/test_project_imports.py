@@ -64,7 +64,7 @@ def test_a_name_the_package_init_defines_is_that_name_not_the_submodule(tmp_path
     write_project(tmp_path, {"models/__init__.py": "from .resnet_ft import get_model as resnet_ft\n",
                              "models/resnet_ft.py": FACTORY, "models/other.py": "",
                              "train.py": "from models import resnet_ft, other\n"})
-    assert _imports(tmp_path, "train.py") == {"resnet_ft": ("models/__init__.py", "resnet_ft"),
+    assert _imports(tmp_path, "train.py") == {"resnet_ft": ("models/resnet_ft.py", "get_model"),
                                               "other": ("models/other.py", ".")}
 
 
@@ -127,3 +127,12 @@ def test_gl215_reads_a_model_class_from_a_package_submodule_imported_in_a_functi
     [finding] = lint_in_process(tmp_path / "train.py", "GL215")
     assert (finding.code, finding.line) == ("GL215", 11)
     assert "Net's output (nets/classifier.py:9) is softmax probabilities" in finding.message
+
+
+def test_a_name_a_package_init_reexports_is_read_where_it_is_defined(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/__init__.py": "from .encoders import Encoder as Enc\nfrom .heads import *\n",
+                             "models/encoders.py": "class Encoder: ...\n", "models/heads.py": "def head(): ...\n",
+                             "train.py": "from models import Enc, head, missing\n"})
+    assert _imports(tmp_path, "train.py") == {"Enc": ("models/encoders.py", "Encoder"),
+                                              "head": ("models/heads.py", "head"),
+                                              "missing": ("models/__init__.py", "missing")}

@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.freeze_forms import related
-from gradlint.source.frozen_norms import FileNorms, Freeze
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import project_class
+
+_RETURNED = "<returned>"  # stands for the value a function returns
 
 
 def link_holders(norms: FileNorms, script: Path) -> None:
@@ -40,8 +42,24 @@ def link_holders(norms: FileNorms, script: Path) -> None:
             if "." not in name and any(isinstance(v := unwrap(value), ast.Call) and dotted(v.func) == cls.name
                                        for value in values):
                 by_root.setdefault(name, []).append(replace(freeze, target=name + freeze.target[len("self"):]))
+    returned: dict[str, list[Freeze]] = {}  # a function of the file returning a holder it built: its freezes
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Return) and node.value is not None and isinstance(
+                function := kinds.frame_of(node), ast.FunctionDef) and kinds.class_of(node) is None:
+            for root, place in _handed(_RETURNED, unwrap(node.value), by_root, tree, script):
+                returned.setdefault(function.name, []).extend(
+                    replace(freeze, target=place + freeze.target[len(root):], how="factory",
+                            via=Elsewhere(function.name, freeze.node.lineno)) for freeze in by_root[root]
+                    if kinds.frame_of(freeze.node) is function or kinds.class_of(freeze.node) is not None)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            continue
+        built = unwrap(node.value)
+        if isinstance(built, ast.Call) and (callee := dotted(built.func)) in returned:  # ``model = build_model(...)``
+            for freeze in returned[callee]:
+                target = node.targets[0].id + freeze.target[len(_RETURNED):]
+                norms.knowledge.imported_bn.add(target)
+                norms.freezes.append(replace(freeze, target=target, node=built))
             continue
         for root, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
             if any(not mode.train and related(mode.target, root) for mode in norms.modes):

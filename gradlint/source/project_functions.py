@@ -53,7 +53,8 @@ def project_import_list(tree: ast.Module, script: Path) -> tuple[ProjectImport, 
                 if sub is not None:
                     found.setdefault(local, ProjectImport(local, sub, ".", node))
                 elif target is not None:
-                    found.setdefault(local, ProjectImport(local, target, alias.name, node))
+                    source, name = _reexported(index, target, alias.name, script)
+                    found.setdefault(local, ProjectImport(local, source, name, node))
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 target = index.resolve_import(script, alias.name, 0, entry=script)
@@ -77,6 +78,30 @@ def _submodule(index: FileIndex, script: Path, node: ast.ImportFrom, name: str,
             rf"^\s*from\s+\.\w[\w.]*\s+import\b[^\n]*\b{re.escape(name)}\b", read_text(package), re.M):
         return None  # the package's __init__ binds the name to something of its own
     return sub
+
+
+def _reexported(index: FileIndex, module: Path, name: str, script: Path, depth: int = 0) -> tuple[Path, str]:
+    """Where a package's ``__init__`` gets ``name`` from (``from .cnn_encoder import CNNEncoder``
+    or ``from .resnet import *``), followed a few packages down; else ``(module, name)``."""
+    if module.name != "__init__.py" or depth > 2:
+        return module, name
+    unit = SourceUnit.read_parsed(str(module))
+    if unit is None or unit.tree is None:
+        return module, name
+    for node in unit.tree.body:
+        if not (isinstance(node, ast.ImportFrom) and (node.level or node.module)):
+            continue
+        for alias in node.names:
+            if (alias.asname or alias.name) == name or alias.name == "*":
+                source = index.resolve_import(module, node.module or "", node.level, entry=script)
+                if source is None or source == module:
+                    continue
+                wanted = name if alias.name == "*" else alias.name
+                if alias.name == "*" and not re.search(rf"^(?:class|def)\s+{re.escape(wanted)}\b|^{re.escape(wanted)}\s*=",
+                                                      read_text(source), re.M):
+                    continue
+                return _reexported(index, source, wanted, script, depth + 1)
+    return module, name
 
 
 def project_imports(tree: ast.Module, script: Path) -> dict[str, tuple[Path, str]]:
