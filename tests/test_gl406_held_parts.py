@@ -117,3 +117,19 @@ def test_classes_reexported_by_a_package_init(tmp_path: Path) -> None:
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 16)
     assert "`Encoder` (nets/parts.py:11) returns it with its parameters frozen" in finding.message
+
+
+def test_a_module_level_freeze_wrapped_for_tpu_and_trained_in_a_function(tmp_path: Path) -> None:
+    # held-out round 10 (a Kaggle TPU notebook): ``MX = xmp.MpModelWrapper(net)``, and in the
+    # spawned function ``model = MX.to(device)`` is the frozen net itself
+    script = ("import torch\nimport torchvision\nimport torch_xla.distributed.xla_multiprocessing as xmp\n\n"
+              "net = torchvision.models.resnet18(weights=None)\nfor param in net.parameters():\n"
+              "    param.requires_grad = False\nnet.fc = torch.nn.Linear(512, 5)\nMX = xmp.MpModelWrapper(net)\n\n\n"
+              "def train_loop_fn(loader, model, optimizer):\n    model.train()\n    for x, y in loader:\n"
+              "        optimizer.zero_grad()\n        torch.nn.functional.cross_entropy(model(x), y).backward()\n"
+              "        optimizer.step()\n\n\ndef run(index):\n    model = MX.to('xla')\n"
+              "    optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)\n    train_loop_fn([], model, optimizer)\n")
+    write_project(tmp_path, {"exp.py": script})
+    [finding] = lint_in_process(tmp_path / "exp.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert "`model.train()` on line 13" in finding.message

@@ -19,6 +19,8 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import project_class
 
 _RETURNED = "<returned>"  # stands for the value a function returns
+# wrappers whose ``.to(device)`` is the wrapped module itself (torch_xla's multiprocess wrapper)
+_TRANSPARENT = frozenset({"MpModelWrapper"})
 
 
 def link_holders(norms: FileNorms, script: Path) -> None:
@@ -51,9 +53,10 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                     replace(freeze, target=place + freeze.target[len(root):], how="factory",
                             via=Elsewhere(function.name, freeze.node.lineno)) for freeze in by_root[root]
                     if kinds.frame_of(freeze.node) is function or kinds.class_of(freeze.node) is not None)
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            continue
+    assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                      and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
+    for node in assigns:  # in line order: a holder of a holder (``MX = Wrapper(net)``; ``model = MX.to(device)``)
+        assert isinstance(node.targets[0], ast.Name)
         built = unwrap(node.value)
         if isinstance(built, ast.Call) and (callee := dotted(built.func)) in returned:  # ``model = build_model(...)``
             for freeze in returned[callee]:
@@ -64,14 +67,18 @@ def link_holders(norms: FileNorms, script: Path) -> None:
         for root, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
             if any(not mode.train and related(mode.target, root) for mode in norms.modes):
                 continue  # ``encoder.eval()`` by its own name: the holder's train() may be undone there
-            for freeze in by_root[root]:
-                if freeze.target.startswith(root + ".") and kinds.class_of(freeze.node) is None and (
-                        kinds.frame_of(freeze.node) is not kinds.frame_of(node) or freeze.node.lineno > node.lineno):
-                    continue  # frozen elsewhere, or only after it was handed on (a class's freeze came with the instance)
+            for freeze in list(by_root[root]):
+                frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)
+                before = frozen_in is handed_in and freeze.node.lineno <= node.lineno
+                # a class's freeze came with the instance; a module-level one holds in every function
+                if kinds.class_of(freeze.node) is None and not before and not (frozen_in is None and handed_in is not None):
+                    continue  # frozen elsewhere, or only after it was handed on
                 target = place + freeze.target[len(root):]
-                if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node):
+                if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
                     norms.knowledge.imported_bn.add(target)  # the holder's part is the frozen module itself
-                norms.freezes.append(replace(freeze, target=target))
+                held = replace(freeze, target=target)
+                norms.freezes.append(held)
+                by_root.setdefault(node.targets[0].id, []).append(held)
 
 
 def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,
@@ -81,6 +88,8 @@ def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree:
         return [(value.id, holder)] if value.id in frozen and value.id != holder else []
     if not isinstance(value, ast.Call):
         return []
+    if (dotted(value.func) or "").rpartition(".")[2] in _TRANSPARENT and value.args and isinstance(value.args[0], ast.Name):
+        return [(value.args[0].id, holder)] if value.args[0].id in frozen else []
     passed = [(index, None, arg) for index, arg in enumerate(value.args)] + [(None, k.arg, k.value) for k in value.keywords]
     if not any(isinstance(arg, ast.Name) and arg.id in frozen for _, _, arg in passed):
         return []
