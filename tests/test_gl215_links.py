@@ -491,3 +491,19 @@ def test_a_function_returning_a_sequential_that_ends_in_softmax(tmp_path: Path) 
     assert [(f.code, f.line) for f in findings] == [("GL215", 15)]
     assert "mixer's output (line 8) is softmax probabilities" in findings[0].message
     assert _lint(tmp_path, script.replace("        nn.Softmax(),\n", "")) == []
+
+
+def test_a_name_rebound_later_in_the_same_pass_is_still_the_output_at_the_loss(tmp_path: Path) -> None:
+    # held-out round 10 (ffjmmm): ``_, out = cnn(data)``, the loss, then ``out = out.cpu()`` for metrics
+    loop = ("for x, y in []:\n        _, out = model(x)\n        loss = criterion(out, y)\n        loss.backward()\n"
+            "        out = out.cpu()\n")
+    script = GENERATOR.replace("def forward(self, x):\n        return self.softmax(self.fc(x))",
+                               "def forward(self, x):\n        return x, self.softmax(self.fc(x))")
+    script = script.replace("for x, y in []:\n        output = model(x)\n        {between}\n"
+                            "        loss = criterion(output.view(-1, 5), y)\n        loss.backward()\n", loop)
+    findings = _lint(tmp_path, script)
+    assert [(f.code, f.line) for f in findings] == [("GL215", 22)]
+    assert "element 1 of the tuple Gen's forward returns (line 9)" in findings[0].message
+    # bound once before the loop and rebound inside it: the next pass reads the rebinding
+    before = script.replace("    for x, y in []:\n        _, out = model(x)\n", "    _, out = model(x)\n    for x, y in []:\n")
+    assert _lint(tmp_path, before) == []

@@ -113,7 +113,8 @@ class OutputBindings:
 
     def at(self, use: ast.AST) -> dict[str, Output]:
         """Names holding a model's output where ``use`` reads them: the last binding before
-        it, unless a loop around ``use`` binds the name again after it."""
+        it, unless that binding is outside a loop around ``use`` that binds the name again
+        after it (a binding earlier in the same pass is read again on every pass)."""
         line = getattr(use, "lineno", 0)
         found = self.everywhere()
         for name, binds in self.bindings.items():
@@ -122,9 +123,9 @@ class OutputBindings:
             before = [(at, output) for at, output in binds if at < line]
             if not before or (last := max(before, key=lambda bind: bind[0]))[1] is None:
                 continue
-            if any(loop.lineno <= line <= (loop.end_lineno or loop.lineno) and
+            if any(loop.lineno <= line <= (loop.end_lineno or loop.lineno) and last[0] < loop.lineno and
                    any(line < at <= (loop.end_lineno or loop.lineno) for at, _ in binds) for loop in self.loops):
-                continue  # the next pass of the loop may read the later binding
+                continue  # bound before the loop: its next pass may read the later binding instead
             output = last[1]
             assert output is not None
             found[name] = output
