@@ -133,3 +133,15 @@ def test_a_module_level_freeze_wrapped_for_tpu_and_trained_in_a_function(tmp_pat
     [finding] = lint_in_process(tmp_path / "exp.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 7)
     assert "`model.train()` on line 13" in finding.message
+
+
+def test_a_function_returning_the_model_it_trained_and_validated_under_no_grad_freezes_nothing(tmp_path: Path) -> None:
+    # held-out round 8 (lauraibnz): ``train(...)`` fits a model, validates it under no_grad and returns it
+    script = ("import torch\nfrom torchvision import models\n\n\ndef train(loader):\n"
+              "    model = models.resnet18(weights=None)\n    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+              "    for x, y in loader:\n        model.train()\n        optimizer.zero_grad()\n"
+              "        torch.nn.functional.cross_entropy(model(x), y).backward()\n        optimizer.step()\n"
+              "        model.eval()\n        with torch.no_grad():\n            model(x)\n    return model\n\n\n"
+              "model = train([])\nmodel.train()\n")
+    write_project(tmp_path, {"fit.py": script})
+    assert lint_in_process(tmp_path / "fit.py", "GL406") == []

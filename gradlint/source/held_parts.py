@@ -21,6 +21,8 @@ from gradlint.source.project_classes import project_class
 _RETURNED = "<returned>"  # stands for the value a function returns
 # wrappers whose ``.to(device)`` is the wrapped module itself (torch_xla's multiprocess wrapper)
 _TRANSPARENT = frozenset({"MpModelWrapper"})
+# freezes that make a part frozen for good (a run under no_grad or a left-out part is not one a factory passes on)
+_FREEZES = ("requires_grad", "requires_grad_", "factory")
 
 
 def link_holders(norms: FileNorms, script: Path) -> None:
@@ -46,13 +48,15 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 by_root.setdefault(name, []).append(replace(freeze, target=name + freeze.target[len("self"):]))
     returned: dict[str, list[Freeze]] = {}  # a function of the file returning a holder it built: its freezes
     for node in ast.walk(tree):
-        if isinstance(node, ast.Return) and node.value is not None and isinstance(
-                function := kinds.frame_of(node), ast.FunctionDef) and kinds.class_of(node) is None:
-            for root, place in _handed(_RETURNED, unwrap(node.value), by_root, tree, script):
+        # (``return model`` of a frozen model is a freezing factory, read by norm_offers)
+        if isinstance(node, ast.Return) and isinstance(value := unwrap(node.value) if node.value else None, ast.Call) \
+                and isinstance(function := kinds.frame_of(node), ast.FunctionDef) and kinds.class_of(node) is None:
+            for root, place in _handed(_RETURNED, value, by_root, tree, script):
                 returned.setdefault(function.name, []).extend(
                     replace(freeze, target=place + freeze.target[len(root):], how="factory",
                             via=Elsewhere(function.name, freeze.node.lineno)) for freeze in by_root[root]
-                    if kinds.frame_of(freeze.node) is function or kinds.class_of(freeze.node) is not None)
+                    if freeze.how in _FREEZES and (kinds.frame_of(freeze.node) is function
+                                                   or kinds.class_of(freeze.node) is not None))
     assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
     for node in assigns:  # in line order: a holder of a holder (``MX = Wrapper(net)``; ``model = MX.to(device)``)
