@@ -17,7 +17,10 @@ helper counts for the model the file passes it (`run_epoch(model)` with
 import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
 it), and `net.train() if training else net.eval()` puts it in train mode for training.
 A freezing helper of a project module counts at its call (`freeze_backbone(model)`, or
-`model.freeze_backbone()`, a method of the imported class `model` is built from).
+`model.freeze_backbone()`, a method of the imported class `model` is built from), and a
+frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
+`self.encoder = encoder`, `model = encoder`, or a function returning such a holder) is
+that model's part.
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
 freezes `model`: the finding is on that line and names the freeze. The same holds
