@@ -378,6 +378,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     how = (f"`{made.function}` ({made.where}) freezes its parameters here" if made and freeze.how.startswith("requires_grad")
            else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                         where=made.where if made else ""))
+    if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
+        how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
     if train.implicit:
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in the training loop")

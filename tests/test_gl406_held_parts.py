@@ -80,13 +80,15 @@ def test_a_frozen_encoder_kept_by_the_model_it_is_handed_to(tmp_path: Path) -> N
     [finding] = _lint(tmp_path, "Captioner(encoder, nn.Linear(2048, 10))")
     assert (finding.code, finding.line) == ("GL406", 16)
     assert finding.message.startswith("`model.encoder.trunk` has BatchNorm layers and `Encoder` (nets.py:11) returns "
-                                      "it with its parameters frozen, but `model.train()` on line 8")
+                                      "it with its parameters frozen as `encoder.trunk`, which `model` holds (line 17), "
+                                      "but `model.train()` on line 8")
 
 
 def test_a_frozen_encoder_renamed(tmp_path: Path) -> None:
     [finding] = _lint(tmp_path, "encoder")
     assert (finding.code, finding.line) == ("GL406", 16)
-    assert finding.message.startswith("`model.trunk` has BatchNorm layers")
+    assert finding.message.startswith("`model.trunk` has BatchNorm layers and `Encoder` (nets.py:11) returns it with "
+                                      "its parameters frozen as `encoder.trunk`, which `model` holds (line 17)")
 
 
 def test_an_unfrozen_encoder_or_one_put_back_in_eval_by_its_own_name_is_quiet(tmp_path: Path) -> None:

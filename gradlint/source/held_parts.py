@@ -80,7 +80,7 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 target = place + freeze.target[len(root):]
                 if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
                     norms.knowledge.imported_bn.add(target)  # the holder's part is the frozen module itself
-                held = replace(freeze, target=target)
+                held = replace(freeze, target=target, held=((freeze.held or (freeze.target, 0))[0], node.lineno))
                 norms.freezes.append(held)
                 by_root.setdefault(node.targets[0].id, []).append(held)
 
