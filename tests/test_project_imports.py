@@ -136,3 +136,13 @@ def test_a_name_a_package_init_reexports_is_read_where_it_is_defined(tmp_path: P
     assert _imports(tmp_path, "train.py") == {"Enc": ("models/encoders.py", "Encoder"),
                                               "head": ("models/heads.py", "head"),
                                               "missing": ("models/__init__.py", "missing")}
+
+
+def test_a_dotted_import_naming_the_scripts_own_folders_is_found_however_deep(tmp_path: Path) -> None:
+    # held-out round 11 (byougert): pytorch/tutorial/vision/transfer/main.py imports
+    # ``from pytorch.tutorial.vision.transfer.model import train``, run from the repository root
+    write_project(tmp_path, {"pytorch/tutorial/vision/transfer/model.py": "def train(model): ...\n",
+                             "pytorch/tutorial/vision/transfer/main.py":
+                                 "from pytorch.tutorial.vision.transfer.model import train\nfrom elsewhere.model import x\n"})
+    assert _imports(tmp_path, "pytorch/tutorial/vision/transfer/main.py") == {
+        "train": ("pytorch/tutorial/vision/transfer/model.py", "train")}

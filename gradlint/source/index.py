@@ -150,10 +150,18 @@ class FileIndex:
             return self._module_at(base, parts)
         if not parts:
             return None
-        for place in self._search(folder, entry_folder):
+        searched = self._search(folder, entry_folder)
+        for place in searched:
             found = self._module_at(place, parts)
             if found is not None:
                 return found
+        if len(parts) >= 2 and parts[0] in folder.parts:
+            # ``from pytorch.tutorial.vision.model import train`` in pytorch/tutorial/vision/main.py,
+            # run from the folder that holds ``pytorch/`` however deep the script sits: a dotted path
+            # naming one of the script's own folders is looked for above them all
+            for place in folder.parents:
+                if place not in searched and (found := self._module_at(place, parts)) is not None:
+                    return found
         return None
 
     def search_folders(self, from_file: Path, entry: Optional[Path] = None) -> list[Path]:
