@@ -147,3 +147,19 @@ def test_a_function_returning_the_model_it_trained_and_validated_under_no_grad_f
               "model = train([])\nmodel.train()\n")
     write_project(tmp_path, {"fit.py": script})
     assert lint_in_process(tmp_path / "fit.py", "GL406") == []
+
+
+def test_a_name_rebound_after_its_freeze_hands_on_a_new_model(tmp_path: Path) -> None:
+    # held-out round 11 (arunsivakumar5): ``model`` frozen, kept as ``model_cur``; then ``model``
+    # is a fresh, unfrozen network kept as ``model_plain`` and trained: that one is not frozen
+    script = ("import torch\nimport torchvision\n\n\ndef fit(model, loader):\n    model.train()\n"
+              "    for x, y in loader:\n        torch.nn.functional.cross_entropy(model(x), y).backward()\n\n\n"
+              "def main():\n    model = torchvision.models.resnet18(weights=None)\n    for p in model.parameters():\n"
+              "        p.requires_grad = False\n    model_cur = model.to('cpu')\n"
+              "    model = torchvision.models.resnet18(weights=None)\n    model_plain = model.to('cpu')\n"
+              "    fit({trained}, [])\n")
+    write_project(tmp_path, {"run.py": script.format(trained="model_plain")})
+    assert lint_in_process(tmp_path / "run.py", "GL406") == []
+    write_project(tmp_path, {"run.py": script.format(trained="model_cur")})
+    [finding] = lint_in_process(tmp_path / "run.py", "GL406")
+    assert (finding.line, "which `model_cur` holds (line 15)" in finding.message) == (14, True)

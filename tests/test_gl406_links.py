@@ -605,3 +605,89 @@ def test_a_class_holding_a_frozen_part_built_and_trained_in_the_same_file_is_one
     (finding,) = _lint(tmp_path / "detect.py")
     assert finding.line == 9
     assert "`model.backbone` has BatchNorm layers and `Backbone` (backbone.py:" in finding.message
+
+
+# held-out round 11 (arunsivakumar5): ``if freeze==True:`` in a model class, training
+# functions that replace the model they are given, and branches of one ``if``/``elif``
+ROUND11_MODELS = """\
+    import torchvision
+    from torch import nn
+
+
+    class Transfer18(nn.Module):
+        def __init__(self, freeze=True, num_classes=2):
+            super().__init__()
+            self.model = torchvision.models.resnet18(weights=None)
+            if freeze==True:
+                for param in self.model.parameters():
+                    param.requires_grad = False
+            self.model.fc = nn.Linear(512, num_classes)
+
+        def forward(self, x):
+            return self.model(x)
+"""
+
+ROUND11_TRAIN = """\
+    import torch
+    import torchvision
+
+
+    def fit(model, loader):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in loader:
+            model.train()
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+    def fit_fresh(model, loader):
+        fresh = torchvision.models.resnet18(weights=None)
+        model = fresh
+        model = model.to("cpu")
+        fit(model, loader)
+"""
+
+ROUND11_SCRIPT = """\
+    import sys
+
+    import models
+    from train import {function}
+
+    if sys.argv[1] == "a":
+        model = models.Transfer18({flag})
+    elif sys.argv[1] == "b":
+        model = models.Transfer18(freeze=False)
+        {function}(model, [])
+"""
+
+
+def _round11(tmp_path: Path, function: str, flag: str) -> list:
+    (tmp_path / "models.py").write_text(textwrap.dedent(ROUND11_MODELS))
+    (tmp_path / "train.py").write_text(textwrap.dedent(ROUND11_TRAIN))
+    path = tmp_path / "run.py"
+    path.write_text(textwrap.dedent(ROUND11_SCRIPT.format(function=function, flag=flag)))
+    return _lint(path)
+
+
+def test_a_freeze_under_flag_equals_true_follows_the_flag(tmp_path: Path) -> None:
+    path = tmp_path / "one.py"
+    (tmp_path / "models.py").write_text(textwrap.dedent(ROUND11_MODELS))
+    (tmp_path / "train.py").write_text(textwrap.dedent(ROUND11_TRAIN))
+    path.write_text("import models\nfrom train import fit\n\nmodel = models.Transfer18({})\nfit(model, [])\n")
+    for flag, expected in (("", [4]), ("freeze=True", [4]), ("freeze=False", []), ("False", [])):
+        path.write_text(f"import models\nfrom train import fit\n\nmodel = models.Transfer18({flag})\nfit(model, [])\n")
+        assert [f.line for f in _lint(path)] == expected, flag
+
+
+def test_a_training_function_that_replaces_the_model_it_is_given_trains_another(tmp_path: Path) -> None:
+    path = tmp_path / "one.py"
+    (tmp_path / "models.py").write_text(textwrap.dedent(ROUND11_MODELS))
+    (tmp_path / "train.py").write_text(textwrap.dedent(ROUND11_TRAIN))
+    path.write_text("import models\nfrom train import fit_fresh\n\nmodel = models.Transfer18()\nfit_fresh(model, [])\n")
+    assert _lint(path) == []
+
+
+def test_a_train_call_in_another_branch_of_the_if_trains_another_model(tmp_path: Path) -> None:
+    # branch "a" freezes and trains nothing; branch "b" trains an unfrozen model
+    assert _round11(tmp_path, "fit", "") == []

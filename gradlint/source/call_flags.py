@@ -44,6 +44,12 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
             test, negated = parent.test, child in parent.orelse
             if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
                 test, negated = test.operand, not negated
+            # ``if freeze == True:`` / ``if freeze is False:`` / ``if freeze != True:``
+            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant)
+                    and isinstance(test.comparators[0].value, bool)
+                    and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.NotEq, ast.IsNot))):
+                negated ^= (test.comparators[0].value is False) ^ isinstance(test.ops[0], (ast.NotEq, ast.IsNot))
+                test = test.left
             if isinstance(test, ast.Name) and test.id in params:
                 return f"not {test.id}" if negated else test.id
         child = parent

@@ -60,6 +60,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         # (a call of another file's training function or class is in the caller's frame: the same name
         # in another function is another model)
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
+    # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
+    calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
 
 

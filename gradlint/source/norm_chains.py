@@ -208,7 +208,7 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
         passed = argument(node, inner.index, inner.parameter)
         name = dotted(passed) if passed is not None else None
         root, dot, rest = (name or "").partition(".")
-        if root in params:
+        if root in params and not parameter_replaced(function, root, node.lineno):
             return TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest, node.lineno,
                                     inner.origin or Origin(inner.function, inner_path, inner.line))
     return None
@@ -218,3 +218,12 @@ def _assigned(function: ast.FunctionDef, name: str) -> list[tuple[ast.expr, int]
     return [(node.value, node.lineno) for node in ast.walk(function) if isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
 
+
+def parameter_replaced(function: ast.FunctionDef, parameter: str, line: int) -> bool:
+    """The function binds ``parameter`` to a model of its own before ``line`` (``model =
+    model_new``, with ``model_new`` built there): the model it was given is not the one trained.
+    ``model = model.to(device)`` keeps it."""
+    return any(isinstance(node, ast.Assign) and node.lineno < line
+               and any(isinstance(t, ast.Name) and t.id == parameter for t in node.targets)
+               and not any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(node.value))
+               for node in ast.walk(function))
