@@ -691,3 +691,20 @@ def test_a_training_function_that_replaces_the_model_it_is_given_trains_another(
 def test_a_train_call_in_another_branch_of_the_if_trains_another_model(tmp_path: Path) -> None:
     # branch "a" freezes and trains nothing; branch "b" trains an unfrozen model
     assert _round11(tmp_path, "fit", "") == []
+
+
+def test_a_notebook_cell_file_using_a_builder_imported_in_another_cell(tmp_path: Path) -> None:
+    # held-out round 11 (Davron18): the notebook's cells split into files; ``efficientnet_b0``
+    # is imported in the first one, never bound in this one
+    cell = ("import torch.nn as nn, torch.optim as optim\n\nmodel = efficientnet_b0(weights=None)\n"
+            "for param in model.features.parameters():\n    param.requires_grad = False\n"
+            "optimizer = optim.SGD(model.classifier.parameters(), lr=0.1)\n\n\ndef train_head(loader):\n"
+            "    model.train()\n    for x, y in loader:\n        optimizer.zero_grad()\n"
+            "        nn.functional.cross_entropy(model(x), y).backward()\n        optimizer.step()\n")
+    path = tmp_path / "head_only.py"
+    path.write_text(cell)
+    assert [f.line for f in _lint(path)] == [5]
+    # a function of the file with that name is the file's own, not torchvision's
+    path.write_text(cell.replace("model = efficientnet_b0", "def efficientnet_b0(weights=None):\n"
+                                 "    return nn.Sequential(nn.Linear(4, 4))\n\n\nmodel = efficientnet_b0"))
+    assert _lint(path) == []

@@ -59,6 +59,7 @@ class NormKnowledge:
                         self.scoped.setdefault(frame, {}).setdefault(name, []).append(value)
         self._scope: Optional[ast.AST] = None
         self._busy: set[str] = set()
+        self._bound_names: Optional[set[str]] = None  # every name the file binds, read once (_unbound)
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
         self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
@@ -202,6 +203,8 @@ class NormKnowledge:
             return False
         if BN_CLASS.match(callee) or _TV_BN.match(callee):
             return True
+        if "." not in callee and _TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
+            return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
         if callee in ("timm.create_model", "timm.models.create_model") and value.args:
             name = chosen_string(value.args[0], self._scope, tree)
             return name is not None and bool(_TIMM_BN.match(name))
@@ -213,6 +216,22 @@ class NormKnowledge:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _unbound(self, name: str) -> bool:
+        """The file never binds ``name`` (no import, def, class or assignment of it)."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        if self._bound_names is None:
+            bound: set[str] = set()
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    bound.add(node.name)
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    bound.add(node.id)
+            self._bound_names = bound
+        return name not in self._bound_names
 
     def _table(self, node: ast.expr) -> Optional[ast.Dict]:
         """The dict literal a name is bound to once (a table of models by name)."""
