@@ -15,7 +15,7 @@ import importlib
 import re
 from typing import Any, Optional
 
-from gradlint.findings import Confirmation, Finding
+from gradlint.findings import Finding
 from gradlint.registry import get_rule
 
 # the loss as GL215's message names it -> the probe's key

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.default_paths import returns_with_defaults
