@@ -73,6 +73,17 @@ def guarded(value: Union[None, bool, str], negated: bool) -> Union[None, bool, s
     return name if already else f"not {value}"
 
 
+def guard_at(call: ast.Call, guard: tuple[int, str, Optional[bool]], caller: Optional[ast.AST],
+             tree: ast.Module) -> Union[None, bool, str]:
+    """Whether a statement guarded by ``guard`` (the parameter's position, the guard as
+    :func:`guard_of` writes it, the parameter's default) runs for ``call``: True/False, the
+    caller's own parameter that decides it (``"not freeze"``), or None (unknown)."""
+    index, name, default = guard
+    parameter, negated = guard_name(name)
+    passed = argument(call, index, parameter)
+    return guarded(default if passed is None else flag_value(passed, caller, tree), negated)
+
+
 def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: Optional[ast.AST],
             tree: ast.Module) -> Union[None, bool, str]:
     """The value ``call`` gives ``function``'s ``parameter``: see :func:`flag_value`."""

@@ -15,6 +15,7 @@ from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
+from gradlint.source.norm_chains import rebound
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import project_class
 
@@ -75,7 +76,7 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)
                 before = (frozen_in is handed_in and freeze.node.lineno <= node.lineno
                           and not norms.frames.exclusive(freeze.node, node)
-                          and not _rebound(root, frozen_in or tree, freeze.node.lineno, node.lineno))
+                          and not rebound(frozen_in or tree, root, freeze.node.lineno, node.lineno))
                 # a class's freeze came with the instance; a module-level one holds in every function
                 if kinds.class_of(freeze.node) is None and not before and not (frozen_in is None and handed_in is not None):
                     continue  # frozen elsewhere, or only after it was handed on
@@ -85,16 +86,6 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 held = replace(freeze, target=target, held=((freeze.held or (freeze.target, 0))[0], node.lineno))
                 norms.freezes.append(held)
                 by_root.setdefault(node.targets[0].id, []).append(held)
-
-
-def _rebound(name: str, scope: ast.AST, after: int, before: int) -> bool:
-    """``name`` is bound to something new between two lines of ``scope`` (``model =
-    resnet18()`` again): a freeze before it froze another object. ``model = model.to(device)``
-    keeps it."""
-    return any(isinstance(node, ast.Assign) and after < node.lineno < before
-               and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-               and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
-               for node in ast.walk(scope))
 
 
 def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
-from gradlint.source.call_flags import flag_value, guard_name, guarded
+from gradlint.source.call_flags import guard_at
 from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import file_stamp, read_text
@@ -90,12 +90,8 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
         helper, module = spelled[callee]
         passed = argument(node, helper.index, helper.parameter) if receiver is None else None
         model = receiver or (dotted(passed) if passed is not None else None)
-        runs: Union[None, bool, str] = True
-        if helper.guard is not None:
-            index, name, default = helper.guard
-            parameter, negated = guard_name(name)
-            flag = argument(node, index, parameter)
-            runs = guarded(default if flag is None else flag_value(flag, norms.frames.kinds.frame_of(node), tree), negated)
+        runs: Union[None, bool, str] = (True if helper.guard is None
+                                         else guard_at(node, helper.guard, norms.frames.kinds.frame_of(node), tree))
         if model and helper.how == "unfreeze":
             unfreezes.append((model + helper.rest, node))
         elif model and runs is not False and runs is not None:

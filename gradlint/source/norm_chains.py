@@ -15,7 +15,7 @@ import ast
 from dataclasses import dataclass
 from typing import Optional
 
-from gradlint.source.call_flags import flag_value, guard_name, guarded, parameter_default
+from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import argument, unwrap
@@ -181,10 +181,7 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
             continue  # a tuple element of a tuple: not followed
         guard: Optional[Guard] = None
         if inner.guard is not None:
-            index, name, default = inner.guard
-            parameter, negated = guard_name(name)
-            passed = argument(built, index, parameter)
-            flag = guarded(default if passed is None else flag_value(passed, function, tree), negated)
+            flag = guard_at(built, inner.guard, function, tree)
             if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
                 place, its_default = parameter_default(function, guard_name(flag)[0])
                 guard = (place, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
@@ -208,7 +205,7 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
         passed = argument(node, inner.index, inner.parameter)
         name = dotted(passed) if passed is not None else None
         root, dot, rest = (name or "").partition(".")
-        if root in params and not parameter_replaced(function, root, node.lineno):
+        if root in params and not rebound(function, root, 0, node.lineno):
             return TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest, node.lineno,
                                     inner.origin or Origin(inner.function, inner_path, inner.line))
     return None
@@ -219,11 +216,11 @@ def _assigned(function: ast.FunctionDef, name: str) -> list[tuple[ast.expr, int]
             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
 
 
-def parameter_replaced(function: ast.FunctionDef, parameter: str, line: int) -> bool:
-    """The function binds ``parameter`` to a model of its own before ``line`` (``model =
-    model_new``, with ``model_new`` built there): the model it was given is not the one trained.
-    ``model = model.to(device)`` keeps it."""
-    return any(isinstance(node, ast.Assign) and node.lineno < line
-               and any(isinstance(t, ast.Name) and t.id == parameter for t in node.targets)
-               and not any(isinstance(n, ast.Name) and n.id == parameter for n in ast.walk(node.value))
-               for node in ast.walk(function))
+def rebound(scope: ast.AST, name: str, after: int, before: int) -> bool:
+    """``name`` is bound to something new between two lines of ``scope``: ``model = model_new``
+    (a network the function built) before it trains ``model``, or ``model = resnet18()`` again
+    after a freeze of the old one. ``model = model.to(device)`` keeps it."""
+    return any(isinstance(node, ast.Assign) and after < node.lineno < before
+               and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+               and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
+               for node in ast.walk(scope))

@@ -24,7 +24,7 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.call_flags import flag_value, guard_name, guarded
+from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders
@@ -195,13 +195,9 @@ def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], 
 
 def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNorms) -> Optional[bool]:
     """The value a factory call gives the parameter its freeze depends on."""
-    index, name, default = guard
-    parameter, negated = guard_name(name)
-    passed = argument(call, index, parameter)
     tree = norms.frames.unit.tree
     assert tree is not None
-    value = default if passed is None else flag_value(passed, norms.frames.kinds.frame_of(call), tree)
-    runs = guarded(value, negated)
+    runs = guard_at(call, guard, norms.frames.kinds.frame_of(call), tree)
     return runs if isinstance(runs, bool) else None
 
 

@@ -17,7 +17,7 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
-                                         parameter_replaced, returned_elements)
+                                         rebound, returned_elements)
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
@@ -163,7 +163,7 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
             continue
         root, dot, rest = mode.target.partition(".")
         params = [a.arg for a in frame.args.args]
-        if root in params and not put_back(norms, mode, mode.target) and not parameter_replaced(frame, root, mode.call.lineno):
+        if root in params and not put_back(norms, mode, mode.target) and not rebound(frame, root, 0, mode.call.lineno):
             if all(t.function != frame.name for t in found):
                 found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
     return found
