@@ -243,8 +243,10 @@ class ImportDigests:
     as :func:`local_imports` finds them. One per linting process: each module is read and
     scanned once."""
 
-    def __init__(self, root: Path, depth: int = 4) -> None:
-        self.index = FileIndex(root)
+    def __init__(self, depth: int = 4) -> None:
+        # no root: the source rules look for a script's modules beside it and a few folders
+        # up (:class:`FileIndex` without a root), wherever the run's root is
+        self.index = FileIndex()
         self.depth = depth
         self._edges: dict[Path, list[Path]] = {}
 

@@ -55,7 +55,7 @@ class _Linter:
         self.settings = settings
         self.cache: Optional[Cache] = Cache(settings.root) if use_cache else None
         self.stamp = settings_stamp(settings, rule_codes) if use_cache else ""
-        self.imports = ImportDigests(settings.root) if use_cache else None
+        self.imports = ImportDigests() if use_cache else None
 
     def _key(self, path: Path, data: bytes, shown: str) -> str:
         assert self.imports is not None

@@ -241,3 +241,19 @@ def test_an_edited_imported_module_lints_the_importing_file_again(tmp_path):
     (tmp_path / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)"))
     second = run_gradlint("train.py", "--select", "GL215", "--no-exec", cwd=tmp_path)
     assert second.returncode == 0 and "GL215" not in second.stdout
+
+
+def test_an_edited_imported_module_outside_the_root_lints_the_importing_file_again(tmp_path):
+    # ``gradlint check ../other/project`` from a folder with no config: the root is the
+    # working folder, but the rules still read nets.py beside train.py, so the key must too
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / "nets.py").write_text(NETS)
+    (project / "train.py").write_text("import torch.nn as nn\nfrom nets import Net\n\nnet = Net()\n"
+                                      "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\n")
+    first = run_gradlint(str(project / "train.py"), "--select", "GL215", "--no-exec", cwd=elsewhere)
+    assert "train.py:6:8: GL215" in first.stdout
+    (project / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)"))
+    second = run_gradlint(str(project / "train.py"), "--select", "GL215", "--no-exec", cwd=elsewhere)
+    assert second.returncode == 0 and "GL215" not in second.stdout
