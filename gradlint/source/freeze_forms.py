@@ -60,8 +60,26 @@ def requires_grad_value(stmt: ast.stmt, var: str) -> Optional[bool]:
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
         call = stmt.value
         if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and dotted(call.func.value) == var:
-            flag = call.args[0] if call.args else None
-            return False if is_false(flag) else True
+            flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
+            return None if flag is not None and not isinstance(flag, ast.Constant) else not is_false(flag)
+    return None
+
+
+def requires_grad_flag(stmt: ast.stmt, var: str) -> Optional[tuple[ast.expr, bool]]:
+    """``p.requires_grad = train_cnn`` (or ``p.requires_grad_(not freeze)``): the expression
+    that decides the flag, and whether it is negated (``not freeze``); None for a constant."""
+    value: Optional[ast.expr] = None
+    if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
+            and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
+        value = stmt.value
+    elif (isinstance(stmt, ast.Expr) and isinstance(call := stmt.value, ast.Call) and isinstance(call.func, ast.Attribute)
+          and call.func.attr == "requires_grad_" and dotted(call.func.value) == var):
+        value = call.args[0] if call.args else next((k.value for k in call.keywords), None)
+    negated = False
+    while isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
+        value, negated = value.operand, not negated
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        return value, negated
     return None
 
 

@@ -5,7 +5,8 @@ Facts, all by the dotted name of the module in the source (``model.backbone``):
 - ``Freeze``: ``for p in X.parameters(): p.requires_grad = False`` (or
   ``p.requires_grad_(False)``), ``X.requires_grad_(False)``, a call ``X(...)`` inside
   ``with torch.no_grad()`` / ``torch.inference_mode()``, and an optimiser built on
-  ``X.head.parameters()`` alone (``X`` minus its head never changes);
+  ``X.head.parameters()`` alone (``X`` minus its head never changes); a flag in place of
+  ``False`` (``p.requires_grad = train_cnn``) where :mod:`method_freezes` can decide it;
 - ``ModeCall``: ``X.train()`` / ``X.train(True)`` and ``X.eval()`` / ``X.train(False)``;
 - whether ``X`` has BatchNorm: :class:`gradlint.source.norm_knowledge.NormKnowledge`;
   unknown is ``False``, and GL406 says nothing about it.
@@ -18,13 +19,15 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
+from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
-                                          only_parameters_of, part_name, related, requires_grad_value)
+                                          only_parameters_of, part_name, related, requires_grad_flag,
+                                          requires_grad_value)
 from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.method_freezes import flag_freeze, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
@@ -34,67 +37,6 @@ _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 _LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer$")
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Elsewhere:
-    """The function a freeze or a train call happens in, with its line and file."""
-
-    function: str
-    line: int
-    path: Optional[str] = None  # as seen from the linted file's folder; None: the linted file
-    inner: Optional["Elsewhere"] = None  # a function passing it on: where the freeze or the train call is
-
-    @property
-    def where(self) -> str:
-        """``models/pretrained.py:16`` or ``line 16`` (``, through `f` at nets.py:8``)."""
-        here = f"{self.path}:{self.line}" if self.path else f"line {self.line}"
-        return here + (f", through `{self.inner.function}` at {self.inner.where}" if self.inner else "")
-
-
-@dataclass
-class Freeze:
-    target: str  # the frozen module, as written (``model.backbone``)
-    how: str  # "requires_grad" | "requires_grad_" | "no_grad" | "optimizer"
-    node: Union[ast.stmt, ast.expr]  # where it is reported
-    except_: Optional[str] = None  # for "optimizer": the only part that is optimised (``model.fc``)
-    via: Optional[Elsewhere] = None  # "factory": the function that freezes it; else a helper called here
-    guard: Optional[str] = None  # a parameter of the enclosing function the freeze needs to be true
-    built_by: Optional[str] = None  # "factory": the call that built it, when that never puts it in eval mode
-    held: Optional[tuple[str, int]] = None  # frozen as another name, then held by this one: (that name, hand-off line)
-
-
-@dataclass
-class ModeCall:
-    target: str
-    train: bool  # True: train mode; False: eval mode
-    call: ast.Call
-    stmt: ast.stmt
-    frame: ast.AST
-    written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
-    via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
-    implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
-    by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
-    runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
-
-    @property
-    def receiver(self) -> str:
-        return self.written or self.target
-
-
-@dataclass
-class FileNorms:
-    frames: FileFrames
-    freezes: list[Freeze] = field(default_factory=list)
-    modes: list[ModeCall] = field(default_factory=list)
-    unfrozen: set[str] = field(default_factory=set)  # targets set back to requires_grad True
-    unfrozen_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # where each target was made trainable
-    optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
-    bn_kept_in_eval: bool = False
-    knowledge: Optional[NormKnowledge] = None
-    # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
-    # mode by a LightningModule hook after Lightning's own ``train()``
-    hook_evals: set[str] = field(default_factory=set)
 
 
 class _Collector:
@@ -116,6 +58,7 @@ class _Collector:
         self._optimisers()
         self._through_helpers()
         self._through_freezing_helpers()
+        self.norms.freezes.extend(method_call_freezes(self.norms))
         self._through_self_attributes()
         self._drop_unfreezes_before_freezes()
         return self.norms
@@ -133,8 +76,7 @@ class _Collector:
                 self.norms.unfrozen.discard(target)
 
     def _unfreeze(self, target: str, node: ast.AST) -> None:
-        self.norms.unfrozen.add(target)
-        self.unfrozen_at.setdefault(target, []).append(node)
+        self.norms.unfreeze(target, node)
 
     def _calls_by_name(self) -> dict[str, list[ast.Call]]:
         """``helper(...)`` calls of the file, by the plain name called."""
@@ -161,7 +103,7 @@ class _Collector:
                 continue
             root, dot, rest = freeze.target.partition(".")
             params = [a.arg for a in helper.args.args]
-            guard = guard_of(freeze.node, helper, self.frames.parents)
+            guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, self.frames.parents)
             if root not in params:
                 continue
             for call in calls.get(helper.name, []):
@@ -187,10 +129,11 @@ class _Collector:
                 if (isinstance(node, ast.Assign) and len(node.targets) == 1
                         and (target := dotted(node.targets[0]) or "").startswith("self.")):
                     if isinstance(node.value, ast.Name) and node.value.id == root:
-                        self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_))
+                        self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
+                                                         guard=freeze.guard))
                     elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
                         # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
-                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_))
+                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard))
 
     def _through_helpers(self) -> None:
         """``def train_epoch(net): net.train()`` called as ``train_epoch(model)``: the mode
@@ -247,6 +190,8 @@ class _Collector:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
                 self._unfreeze(owner, loop)
+            elif (flag := requires_grad_flag(stmt, var)) is not None:
+                flag_freeze(self.norms, owner, loop, *flag)
 
     def _named_parameter_loop(self, loop: ast.For | ast.AsyncFor, owner: str) -> None:
         """``for name, p in model.named_parameters(): if "fc" not in name: p.requires_grad = False``:
@@ -319,6 +264,8 @@ class _Collector:
                 self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             elif flag is None or is_true(flag):
                 self._unfreeze(receiver, call)
+            elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:
+                flag_freeze(self.norms, receiver, call, *decided)  # backbone.requires_grad_(train_backbone)
         elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1 and not self._plain_object(receiver):
             train = func.attr == "train" and not is_false(flag)
             if func.attr == "eval" and call.args:

@@ -118,7 +118,7 @@ def chain(tree: ast.Module, path: str, factories: Known,
                     grew = True
         for name, init in inits.items():
             if name not in factories:
-                factory = _holding_class(name, init, factories)
+                factory = _holding_class(name, init, factories, tree)
                 if factory is not None:
                     factories[name] = (factory, path)
                     new_factories.append(factory)
@@ -128,9 +128,11 @@ def chain(tree: ast.Module, path: str, factories: Known,
     return new_factories, new_trainers
 
 
-def _holding_class(name: str, init: ast.FunctionDef, factories: Known) -> Optional[FreezingFactory]:
+def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast.Module) -> Optional[FreezingFactory]:
     """``class Captioner(nn.Module): def __init__(self): self.encoder = FrozenEncoder()``: a
-    class whose ``__init__`` keeps what a freezing class or factory builds freezes that part."""
+    class whose ``__init__`` keeps what a freezing class or factory builds freezes that part
+    (one whose freeze a flag decides: where the call asks for it, or passes on one of
+    ``__init__``'s own parameters, which then decides it where the class is built)."""
     for node in ast.walk(init):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and (target := dotted(node.targets[0]) or "").startswith("self.") and target.count(".") == 1):
@@ -139,10 +141,14 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known) -> Option
         if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
             continue
         inner, inner_path = factories[callee]
-        if inner.guard is None and inner.position is None:
-            return FreezingFactory(name, target[len("self"):] + inner.rest, node.lineno, inner.how, None,
-                                   inner.origin or Origin(inner.function, inner_path, inner.line),
-                                   puts_in_eval=inner.puts_in_eval or calls_eval(init))
+        if inner.position is not None:
+            continue
+        asks, guard = _passed_guard(built, inner, init, tree, offset=1)  # the call passes no self
+        if not asks:
+            continue
+        return FreezingFactory(name, target[len("self"):] + inner.rest, node.lineno, inner.how, guard,
+                               inner.origin or Origin(inner.function, inner_path, inner.line),
+                               puts_in_eval=inner.puts_in_eval or calls_eval(init))
     return None
 
 
@@ -179,18 +185,28 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         inner, inner_path = factories[callee]
         if inner.position is not None:
             continue  # a tuple element of a tuple: not followed
-        guard: Optional[Guard] = None
-        if inner.guard is not None:
-            flag = guard_at(built, inner.guard, function, tree)
-            if isinstance(flag, str):  # the caller's own parameter decides: so does its caller
-                place, its_default = parameter_default(function, guard_name(flag)[0])
-                guard = (place, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
-            elif flag is not True:
-                continue  # this call does not ask it to freeze (or may not)
+        asks, guard = _passed_guard(built, inner, function, tree)
+        if not asks:
+            continue  # this call does not ask it to freeze (or may not)
         return FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
                                inner.puts_in_eval or calls_eval(function))
     return None
+
+
+def _passed_guard(built: ast.Call, inner: FreezingFactory, function: ast.FunctionDef, tree: ast.Module,
+                  offset: int = 0) -> tuple[bool, Optional[Guard]]:
+    """Whether ``built`` (a call of ``inner`` in ``function``) asks it to freeze, and the
+    guard that passes on: None, or ``function``'s own parameter when the call hands that
+    on (its caller decides; ``offset`` 1 when ``function`` is an ``__init__``, whose callers
+    pass no self)."""
+    if inner.guard is None:
+        return True, None
+    flag = guard_at(built, inner.guard, function, tree)
+    if isinstance(flag, str):
+        place, its_default = parameter_default(function, guard_name(flag)[0])
+        return True, (place - offset, flag, bool(its_default.value) if isinstance(its_default, ast.Constant) else None)
+    return flag is True, None
 
 
 def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Optional[TrainingFunction]:

@@ -81,7 +81,7 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
                     if any(norms.frames.kinds.frame_of(node) is function for node in nodes)}
         if root not in params or method and root != params[0] or undone(unfrozen, freeze.target):
             continue
-        guard = guard_of(freeze.node, function, norms.frames.parents)
+        guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, function, norms.frames.parents)
         flag = _parameter(function, guard) if guard is not None else None
         if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
             flag = (flag[0] - 1, flag[1], flag[2])
@@ -124,7 +124,9 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
     assert tree is not None and norms.knowledge is not None
     found: list[FreezingFactory] = []
     kinds = norms.frames.kinds
-    for freeze in norms.freezes:
+    # one reading per class: a freeze that always happens before one a flag decides
+    # (``requires_grad = train_cnn``, and ``forward`` running the part under no_grad)
+    for freeze in sorted(norms.freezes, key=lambda f: f.guard is not None):
         init = kinds.frame_of(freeze.node)
         cls = kinds.class_of(freeze.node)
         if cls is not None and keeps_bn_in_eval(cls):
@@ -142,7 +144,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                         else norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
                 or any(f.function == cls.name for f in found)):
             continue
-        guard = guard_of(freeze.node, init, norms.frames.parents)
+        guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
         flag = _parameter(init, guard) if guard is not None else None
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,

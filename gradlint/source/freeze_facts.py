@@ -1,0 +1,78 @@
+"""The facts GL406's collector records, shared by the modules that read them: a freeze
+(``Freeze``), a train/eval call (``ModeCall``), the function either happens in when it is
+not the linted file's own code (``Elsewhere``), and a file's collection (``FileNorms``)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from gradlint.source.frames import FileFrames
+from gradlint.source.norm_knowledge import NormKnowledge
+
+
+@dataclass(frozen=True)
+class Elsewhere:
+    """The function a freeze or a train call happens in, with its line and file."""
+
+    function: str
+    line: int
+    path: Optional[str] = None  # as seen from the linted file's folder; None: the linted file
+    inner: Optional["Elsewhere"] = None  # a function passing it on: where the freeze or the train call is
+
+    @property
+    def where(self) -> str:
+        """``models/pretrained.py:16`` or ``line 16`` (``, through `f` at nets.py:8``)."""
+        here = f"{self.path}:{self.line}" if self.path else f"line {self.line}"
+        return here + (f", through `{self.inner.function}` at {self.inner.where}" if self.inner else "")
+
+
+@dataclass
+class Freeze:
+    target: str  # the frozen module, as written (``model.backbone``)
+    how: str  # "requires_grad" | "requires_grad_" | "no_grad" | "optimizer"
+    node: Union[ast.stmt, ast.expr]  # where it is reported
+    except_: Optional[str] = None  # for "optimizer": the only part that is optimised (``model.fc``)
+    via: Optional[Elsewhere] = None  # "factory": the function that freezes it; else a helper called here
+    guard: Optional[str] = None  # a parameter of the enclosing function the freeze needs to be true
+    built_by: Optional[str] = None  # "factory": the call that built it, when that never puts it in eval mode
+    held: Optional[tuple[str, int]] = None  # frozen as another name, then held by this one: (that name, hand-off line)
+
+
+@dataclass
+class ModeCall:
+    target: str
+    train: bool  # True: train mode; False: eval mode
+    call: ast.Call
+    stmt: ast.stmt
+    frame: ast.AST
+    written: str = ""  # the receiver as written (``net`` in a helper called with ``model``)
+    via: Optional[Elsewhere] = None  # a training function of another file, which left it in train mode
+    implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
+    by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
+    runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
+
+    @property
+    def receiver(self) -> str:
+        return self.written or self.target
+
+
+@dataclass
+class FileNorms:
+    frames: FileFrames
+    freezes: list[Freeze] = field(default_factory=list)
+    modes: list[ModeCall] = field(default_factory=list)
+    unfrozen: set[str] = field(default_factory=set)  # targets set back to requires_grad True
+    unfrozen_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # where each target was made trainable
+    optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
+    bn_kept_in_eval: bool = False
+    knowledge: Optional[NormKnowledge] = None
+    # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
+    # mode by a LightningModule hook after Lightning's own ``train()``
+    hook_evals: set[str] = field(default_factory=set)
+
+    def unfreeze(self, target: str, node: ast.AST) -> None:
+        """Record ``target`` made trainable again at ``node``."""
+        self.unfrozen.add(target)
+        self.unfrozen_at.setdefault(target, []).append(node)

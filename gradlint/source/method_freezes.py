@@ -1,0 +1,82 @@
+"""Freezes decided by a flag rather than written as ``False``: ``p.requires_grad =
+train_cnn`` (a constant the file sets, a command-line option's default, or a parameter of
+the enclosing function, decided where it is called), and a method of the file's class that
+freezes by such a flag, decided at each call (``encoder.fine_tune(False)``)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Union
+
+from gradlint.source.call_flags import flag_value, guard_at, guard_name, parameter_default
+from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze
+from gradlint.source.names import dotted
+
+
+def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], flag: ast.expr, negated: bool) -> None:
+    """``p.requires_grad = flag`` (``not flag`` when ``negated``) for the parameters of
+    ``owner``: a freeze where the flag is false. A constant the file sets (or an option's
+    default) decides it here; a parameter of the enclosing function (also kept first as
+    ``self.train_cnn = train_cnn``) makes it a freeze guarded by that parameter; else unknown,
+    and nothing is recorded."""
+    frame = norms.frames.kinds.frame_of(node)
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    if isinstance(flag, ast.Attribute) and dotted(flag.value) == "self" and frame is not None:
+        kept = [n.value for n in ast.walk(frame) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                and dotted(n.targets[0]) == f"self.{flag.attr}" and n.lineno < getattr(node, "lineno", 0)]
+        if len(kept) != 1:
+            return
+        flag = kept[0]
+    value = flag_value(flag, frame, tree)
+    if isinstance(value, bool):
+        if value is negated:  # requires_grad = False
+            norms.freezes.append(Freeze(owner, "requires_grad", node))
+        else:
+            norms.unfreeze(owner, node)
+    elif isinstance(value, str):
+        norms.freezes.append(Freeze(owner, "requires_grad", node,
+                                    guard=value if negated else f"not {value}"))
+
+
+def method_call_freezes(norms: FileNorms) -> list[Freeze]:
+    """``def fine_tune(self, fine_tune=True): for p in self.resnet.parameters():
+    p.requires_grad = fine_tune`` in a class of the file: ``encoder.fine_tune(False)`` freezes
+    ``encoder.resnet`` at the call, ``self.fine_tune()`` in ``__init__`` freezes nothing (the
+    default), and ``self.fine_tune(tune)`` there is a freeze guarded by ``__init__``'s own
+    parameter. A method name two classes of the file define is not read."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    kinds = norms.frames.kinds
+    owners: dict[str, list[ast.ClassDef]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, ast.FunctionDef):
+                    owners.setdefault(member.name, []).append(node)
+    calls: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in owners:
+            calls.setdefault(node.func.attr, []).append(node)
+    found: list[Freeze] = []
+    for freeze in norms.freezes:
+        method, cls = kinds.frame_of(freeze.node), kinds.class_of(freeze.node)
+        if (freeze.guard is None or cls is None or not isinstance(method, ast.FunctionDef)
+                or method.name == "__init__" or owners.get(method.name) != [cls]
+                or not (freeze.target == "self" or freeze.target.startswith("self."))):
+            continue
+        parameter, _ = guard_name(freeze.guard)
+        index, default = parameter_default(method, parameter)
+        guard = (index - 1, freeze.guard, bool(default.value) if isinstance(default, ast.Constant) else None)
+        for call in calls.get(method.name, []):
+            assert isinstance(call.func, ast.Attribute)
+            receiver = dotted(call.func.value)
+            if receiver is None or receiver == "self" and kinds.class_of(call) is not cls:
+                continue
+            runs = guard_at(call, guard, kinds.frame_of(call), tree)
+            if runs is None or runs is False:
+                continue
+            found.append(Freeze(receiver + freeze.target[len("self"):], freeze.how, call,
+                                via=Elsewhere(f"{cls.name}.{method.name}", getattr(freeze.node, "lineno", 0)),
+                                guard=runs if isinstance(runs, str) else None))
+    return found
