@@ -58,6 +58,9 @@ class NormKnowledge:
                         self.bindings.setdefault(name, []).append(value)
                         self.scoped.setdefault(frame, {}).setdefault(name, []).append(value)
         self._scope: Optional[ast.AST] = None
+        # (function, parameter, its string default) a BatchNorm answer took the default of:
+        # a call passing another string may build another model
+        self.defaults_read: set[tuple[ast.AST, str, str]] = set()
         self._busy: set[str] = set()
         self._bound_names: Optional[set[str]] = None  # every name the file binds, read once (_unbound)
         self._local: Optional[set[str]] = None
@@ -209,13 +212,29 @@ class NormKnowledge:
             name = chosen_string(value.args[0], self._scope, tree)
             return name is not None and bool(_TIMM_BN.match(name))
         if callee == "torch.hub.load" and len(value.args) >= 2:  # torch.hub.load("pytorch/vision", "resnet50")
-            repo, model = (arg.value if isinstance(arg, ast.Constant) else None for arg in value.args[:2])
+            repo, model = (self._string(arg) for arg in value.args[:2])
             return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
                     and bool(_TV_BN.match(f"torchvision.models.{model}")))
         if callee == "torch.nn.Sequential" and not rest:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _string(self, expr: ast.expr) -> Optional[str]:
+        """The string ``expr`` holds (see :func:`chosen_string`), or the string default of the
+        enclosing function's parameter it names: ``torch.hub.load(repo, resnet_model)`` in
+        ``def __init__(self, resnet_model="resnet18")`` builds a resnet18 unless told otherwise."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        found = chosen_string(expr, self._scope, tree)
+        scope = self._scope
+        if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = scope.args.args[len(scope.args.args) - len(scope.args.defaults):]
+            for parameter, default in zip(arguments, scope.args.defaults):
+                if parameter.arg == expr.id and isinstance(default, ast.Constant) and isinstance(default.value, str):
+                    self.defaults_read.add((scope, parameter.arg, default.value))
+                    return default.value
+        return found
 
     def _unbound(self, name: str) -> bool:
         """The file never binds ``name`` (no import, def, class or assignment of it)."""

@@ -146,9 +146,17 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
             continue
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
         flag = _parameter(init, guard) if guard is not None else None
+        # the BatchNorm model is the one a string parameter's default names (``torch.hub.load(repo,
+        # resnet_model)``): a call passing another name builds another model
+        defaults = [(name, value) for scope, name, value in norms.knowledge.defaults_read if scope is init]
+        choice = None
+        if len(defaults) == 1:
+            index, _ = parameter_default(init, defaults[0][0])
+            choice = (index - 1, defaults[0][0], frozenset({defaults[0][1]}))
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
-                                     (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls)))
+                                     (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
+                                     choice=choice))
     return found
 
 
