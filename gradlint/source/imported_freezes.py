@@ -36,6 +36,8 @@ def link_instances(norms: FileNorms, script: Path) -> None:
                        else f"{local}.{instance.name}" if imported == "." else None)
             if spelled is None or not re.search(rf"(?<![\w.]){re.escape(spelled)}\b", text.replace(_line(text, item.node), "")):
                 continue
+            if instance.unfrozen_by and _unfrozen_where_used(norms, spelled, instance.unfrozen_by):
+                continue
             norms.knowledge.imported_bn.add(spelled)
             via = Elsewhere(instance.name, instance.line, shown_path(target, script))
             norms.freezes.append(Freeze(spelled + instance.rest, "imported", item.node, via=via))
@@ -44,6 +46,23 @@ def link_instances(norms: FileNorms, script: Path) -> None:
                            for name in keepers if imported in (name, "*", ".")}
         if spelled_keepers:
             _mark_eval_kept(norms, spelled_keepers)
+
+
+def _unfrozen_where_used(norms: FileNorms, spelled: str, functions: tuple[str, ...]) -> bool:
+    """The script calls one of ``functions`` (which unfreeze the imported model) other than
+    in the opposite branch of an ``if`` from its first use of ``spelled``: ``model =
+    pretrained_model`` under ``if args.model == "":`` and ``model = load_and_unfreeze(path)``
+    under ``else:`` train two models, and the first stays frozen."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    uses = [node for node in ast.walk(tree) if isinstance(node, (ast.Name, ast.Attribute))
+            and isinstance(node.ctx, ast.Load) and dotted(node) == spelled]
+    if not uses:
+        return False
+    first = min(uses, key=lambda node: (node.lineno, node.col_offset))
+    return any(isinstance(node, ast.Call) and (name := dotted(node.func)) is not None
+               and name.rpartition(".")[2] in functions and not norms.frames.exclusive(node, first)
+               for node in ast.walk(tree))
 
 
 def link_freezing_helpers(norms: FileNorms, script: Path) -> None:

@@ -57,6 +57,9 @@ class FrozenInstance:
     name: str
     rest: str  # the frozen part: "" or ".features"
     line: int  # the freeze
+    # the module's functions that make it trainable again (``def load_and_unfreeze(path):``):
+    # a script calling one, where it also uses the model, trains an unfrozen one
+    unfrozen_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

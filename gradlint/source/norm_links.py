@@ -102,6 +102,9 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
         for factory in module_factories:
             if (spelled := _spelled(factory.function, local, name, text)) is not None:
                 factories[spelled] = (factory, str(module))
+            owner, _, method = factory.function.rpartition(".")
+            if owner and (spelled := _spelled(owner, local, name, text)) is not None:
+                factories[f"{spelled}.{method}"] = (factory, str(module))  # ImageClassifier().pretrained()
         for trainer in module_trainers:
             if (spelled := _spelled(trainer.function, local, name, text)) is not None:
                 trainers[spelled] = (trainer, str(module))
@@ -143,7 +146,12 @@ def link(norms: FileNorms) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
             value = unwrap(node.value)
-            if not isinstance(value, ast.Call) or (callee := dotted(value.func)) not in factories:
+            if not isinstance(value, ast.Call):
+                continue
+            callee = dotted(value.func)
+            if callee not in factories:
+                callee = _method_of_instance(value, norms)
+            if callee is None or callee not in factories:
                 continue
             factory, module = factories[callee]
             target = _target(node.targets[0], factory.position)
@@ -153,6 +161,7 @@ def link(norms: FileNorms) -> None:
                 if factory.choice is not None and _picks_other(value, factory.choice, norms):
                     continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
                 norms.knowledge.bn_functions.add(callee)
+                norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
                 via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
                 norms.freezes.append(Freeze(target + factory.rest, how, value, via=via,
@@ -167,6 +176,23 @@ def link(norms: FileNorms) -> None:
                                             (trainer.written or trainer.parameter) + trainer.rest,
                                             via=_elsewhere(trainer.function, trainer.line, module, trainer.origin, script)))
     _finish(norms)
+
+
+def _method_of_instance(call: ast.Call, norms: FileNorms) -> Optional[str]:
+    """``ImageClassifier.pretrained`` for ``builder.pretrained()`` with ``builder`` bound
+    only to ``ImageClassifier(...)`` (or for ``ImageClassifier().pretrained()``)."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return None
+    receiver = unwrap(func.value)
+    if isinstance(receiver, ast.Call):
+        cls = dotted(receiver.func)
+    else:
+        assert norms.knowledge is not None
+        values = [unwrap(v) for v in norms.knowledge.bindings.get(dotted(receiver) or "", [])]
+        classes = {dotted(v.func) if isinstance(v, ast.Call) else None for v in values}
+        cls = classes.pop() if len(classes) == 1 else None
+    return f"{cls}.{func.attr}" if cls else None
 
 
 def _finish(norms: FileNorms) -> None:

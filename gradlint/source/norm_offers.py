@@ -21,11 +21,16 @@ from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, Frozen
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
-    """The file's module-level functions that freeze a local model with BatchNorm and return it."""
+    """The file's module-level functions that freeze a local model with BatchNorm and return
+    it, and such methods of its module-level classes (``def pretrained(self): model =
+    resnet18(); ...; return model``, named ``ImageClassifier.pretrained``)."""
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    functions = {id(node): node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    by_name = {node.name: node for node in functions.values()}
+    # id -> (name, whether the callers pass no self: a method)
+    functions = {id(node): (node.name, False) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    functions.update((id(method), (f"{cls.name}.{method.name}", True)) for cls in tree.body if isinstance(cls, ast.ClassDef)
+                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    by_name: dict[str, ast.FunctionDef] = {}
     found: dict[str, FreezingFactory] = {}
     picked: dict[str, list[Optional[tuple[str, str]]]] = {}  # each freeze's branch: (parameter, value) or None
     for freeze in norms.freezes:
@@ -34,25 +39,29 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         function = norms.frames.kinds.frame_of(freeze.node)
         if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
             continue
+        name, method = functions[id(function)]
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
-        if (root not in returned or undone(norms.unfrozen, freeze.target)
+        if (root not in returned or root == "self" or undone(norms.unfrozen, freeze.target)
                 or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
             continue
-        picked.setdefault(function.name, []).append(_branch_value(freeze.node, function, norms.frames.parents))
-        if function.name in found:
+        by_name[name] = function
+        picked.setdefault(name, []).append(_branch_value(freeze.node, function, norms.frames.parents))
+        if name in found:
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
-        found[function.name] = FreezingFactory(function.name, dot + rest, freeze.node.lineno, freeze.how,
-                                               _parameter(function, guard) if guard is not None else None,
-                                               position=returned[root], puts_in_eval=calls_eval(function))
+        flag = _parameter(function, guard) if guard is not None else None
+        found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
+                                      (flag[0] - method, flag[1], flag[2]) if flag else None,
+                                      position=returned[root], puts_in_eval=calls_eval(function))
     for name, factory in found.items():
         branches = picked[name]
         parameters = {branch[0] for branch in branches if branch is not None}
         if None not in branches and len(parameters) == 1:  # every freeze sits in a branch of one string parameter
             parameter = parameters.pop()
             index, _ = parameter_default(by_name[name], parameter)
+            index -= functions[id(by_name[name])][1]
             found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)))
     return list(found.values())
 
@@ -240,16 +249,22 @@ def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:
 
 
 def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
-    """The file's module-level models with BatchNorm frozen at module level."""
+    """The file's module-level models with BatchNorm frozen at module level (and not made
+    trainable again there), with the functions of the file that unfreeze them."""
     assert norms.knowledge is not None
+    kinds = norms.frames.kinds
+    at_module = {target for target, nodes in norms.unfrozen_at.items() if any(kinds.frame_of(n) is None for n in nodes)}
+    unfreezing = [(target, function.name) for target, nodes in norms.unfrozen_at.items() for node in nodes
+                  if isinstance(function := kinds.frame_of(node), ast.FunctionDef)]
     found: list[FrozenInstance] = []
     for freeze in norms.freezes:
         root, dot, rest = freeze.target.partition(".")
-        if (freeze.how in ("requires_grad", "requires_grad_") and norms.frames.kinds.frame_of(freeze.node) is None
-                and not undone(norms.unfrozen, freeze.target)
+        if (freeze.how in ("requires_grad", "requires_grad_") and kinds.frame_of(freeze.node) is None
+                and not undone(at_module, freeze.target)
                 and norms.knowledge.has_batchnorm(freeze.target, None, None)
                 and all(i.name != root for i in found)):
-            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno))
+            by = tuple(dict.fromkeys(name for target, name in unfreezing if undone({target}, freeze.target)))
+            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno, by))
     return found
 
 
