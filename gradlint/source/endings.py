@@ -153,13 +153,26 @@ def _added_last(cls: ast.ClassDef, attribute: str, names: dict[int, str]) -> Opt
     return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
 
 
+def sequential_last(call: ast.Call) -> Optional[ast.expr]:
+    """The last layer a ``Sequential`` call is given: its last argument, or the last pair's
+    layer of ``nn.Sequential(OrderedDict([("fc", nn.Linear(84, 10)), ("softmax", nn.Softmax(1))]))``."""
+    if not call.args:
+        return None
+    last = call.args[-1]
+    if (len(call.args) == 1 and isinstance(last, ast.Call) and (dotted(last.func) or "").endswith("OrderedDict")
+            and len(last.args) == 1 and isinstance(pairs := last.args[0], (ast.List, ast.Tuple)) and pairs.elts):
+        pair = pairs.elts[-1]
+        return pair.elts[1] if isinstance(pair, ast.Tuple) and len(pair.elts) == 2 else None
+    return last
+
+
 def _activation_layer(value: Optional[ast.expr], names: dict[int, str]) -> Optional[ast.expr]:
     """The ``nn.Softmax()``/``nn.Sigmoid()`` call ``value`` is or ends its ``Sequential`` with."""
     if not isinstance(value, ast.Call):
         return None
     if names.get(id(value)) in _LAYERS:
         return value
-    last = value.args[-1] if names.get(id(value)) == "torch.nn.Sequential" and value.args else None
+    last = sequential_last(value) if names.get(id(value)) == "torch.nn.Sequential" else None
     return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
 
 
@@ -342,9 +355,9 @@ def sequential_activation(call: ast.Call, names: dict[int, str],
                           local: Optional[dict[str, str]] = None) -> Optional[tuple[str, ast.expr]]:
     """``nn.Sequential(..., nn.Softmax())``, or one whose last item is a name ``local`` knows
     (``head = nn.Sequential(nn.Linear(h, n), nn.Softmax())`` built first)."""
-    if names.get(id(call)) != "torch.nn.Sequential" or not call.args:
+    last = sequential_last(call) if names.get(id(call)) == "torch.nn.Sequential" else None
+    if last is None:
         return None
-    last = call.args[-1]
     if isinstance(last, ast.Call):
         kind = _LAYERS.get(names.get(id(last), ""))
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradlint.source.endings import Ending, FinalActivation, last_assigned, own_nodes
+from gradlint.source.endings import Ending, FinalActivation, last_assigned, own_nodes, sequential_last
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import unwrap
 
@@ -93,7 +93,5 @@ def _linear_attributes(cls: ast.ClassDef, names: dict[int, str]) -> set[str]:
 
 
 def _ends_in_linear(call: ast.Call, names: dict[int, str]) -> bool:
-    if names.get(id(call)) != "torch.nn.Sequential" or not call.args:
-        return False
-    last = call.args[-1]
+    last = sequential_last(call) if names.get(id(call)) == "torch.nn.Sequential" else None
     return isinstance(last, ast.Call) and names.get(id(last)) == _LINEAR
