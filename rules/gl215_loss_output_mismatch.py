@@ -8,7 +8,8 @@ model's final activation a second time:
   `F.cross_entropy` (they apply log-softmax themselves) or `nn.NLLLoss` / `F.nll_loss`
   (they expect log-probabilities);
 - a model ending in sigmoid trained with `nn.BCEWithLogitsLoss` /
-  `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself);
+  `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself), or with
+  `nn.CrossEntropyLoss` / `F.cross_entropy` (one class per sample, from logits);
 - the other way round, raw logits into a loss that expects probabilities: an
   `nn.Sequential` ending in `nn.Linear`, or a class whose `forward` returns an
   `nn.Linear` attribute's output on every path, trained with `nn.BCELoss` /
@@ -58,7 +59,9 @@ values that are already in [0, 1]: with 10 classes the loss can never go below 1
 for a perfect prediction, and the gradient reaching the logits is about a tenth of what
 the plain logits get (0.11x measured on random logits, 0.07x on confident ones, and
 less as the model grows confident), so training crawls and stalls. A sigmoid before
-`BCEWithLogitsLoss` does the same for binary targets (0.11x). The fix is to return the
+`BCEWithLogitsLoss` does the same for binary targets (0.11x), and before
+`CrossEntropyLoss` it leaves the loss a nearly uniform softmax of values in (0, 1)
+(0.2x). The fix is to return the
 logits from `forward` and apply softmax/sigmoid only where probabilities are needed
 (at inference), or to keep the activation and use the loss that expects it (`NLLLoss` on
 `log_softmax`, `BCELoss` on a sigmoid, less stable in half precision).
@@ -160,6 +163,8 @@ MISMATCH = {
     ("softmax", "F.nll_loss"): "expects log-probabilities (log_softmax), not probabilities",
     ("sigmoid", "BCEWithLogitsLoss"): "applies the sigmoid itself",
     ("sigmoid", "F.binary_cross_entropy_with_logits"): "applies the sigmoid itself",
+    ("sigmoid", "CrossEntropyLoss"): "applies log-softmax to it as if it were logits",
+    ("sigmoid", "F.cross_entropy"): "applies log-softmax to it as if it were logits",
     ("logits", "BCELoss"): "expects probabilities in [0, 1] and applies no sigmoid",
     ("logits", "F.binary_cross_entropy"): "expects probabilities in [0, 1] and applies no sigmoid",
 }
@@ -240,6 +245,11 @@ INVALID = [
         _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))\nloss_fn = nn.BCELoss()\n"
         "def step(x, y):\n    out = model(x).squeeze()\n    loss = loss_fn(out, y)\n    loss.backward()\n",
         line=9, message="model's output (line 5) is raw logits (its last layer is nn.Linear), and this line feeds it to BCELoss",
+    ),
+    Invalid(  # ten class scores squashed by a sigmoid into CrossEntropyLoss, which wants logits
+        _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 10), nn.Sigmoid())\n"
+        "criterion = nn.CrossEntropyLoss()\ndef step(x, y):\n    criterion(model(x), y).backward()\n",
+        line=8, message="is sigmoid probabilities, and this line feeds it to CrossEntropyLoss, which applies log-softmax",
     ),
     Invalid(  # a class returning its Linear head's output into F.binary_cross_entropy
         _MLP + "\nclass Scorer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(8, 16)\n"
@@ -341,8 +351,9 @@ INVALID = [
 ]
 
 
-# measured on random logits (see "Why is this bad?")
-_SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for binary targets"}
+# measured on random logits (see "Why is this bad?"); a sigmoid into cross-entropy: its own
+_SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for binary targets",
+           "sigmoid-ce": "about 0.2x with 10 classes"}
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
@@ -378,10 +389,14 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
                                f"on the GPU); use nn.BCEWithLogitsLoss, which applies the sigmoid itself and is stable, "
                                f"or end the model in nn.Sigmoid")
             continue
+        if activation.kind == "sigmoid" and what == MISMATCH[("sigmoid", "CrossEntropyLoss")]:
+            shrink, instead = _SHRINK["sigmoid-ce"], "return the logits from forward and apply softmax only at inference"
+        else:
+            shrink, instead = _SHRINK[activation.kind], _INSTEAD[activation.kind]
         yield Report(
             span,
             f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "
-            f"reach zero and the gradient reaching the logits shrinks ({_SHRINK[activation.kind]}); {_INSTEAD[activation.kind]}",
+            f"reach zero and the gradient reaching the logits shrinks ({shrink}); {instead}",
         )
 
 

@@ -61,6 +61,20 @@ def test_probe_confirms_softmax_into_cross_entropy_with_a_measured_ratio(tmp_pat
     assert finding.confirmation.evidence["loss"] == "CrossEntropyLoss"
 
 
+def test_probe_confirms_a_sigmoid_into_cross_entropy_with_a_measured_ratio(tmp_path: Path, monkeypatch):
+    # held-out round 12: ten class scores squashed by nn.Sigmoid, trained with CrossEntropyLoss
+    pytest.importorskip("torch")
+    (tmp_path / "train.py").write_text(SCRIPT.replace("return F.softmax(self.fc2(torch.relu(self.fc1(x))), dim=1)",
+                                                      "return torch.sigmoid(self.fc2(torch.relu(self.fc1(x))))"))
+    monkeypatch.chdir(tmp_path)
+    result = run(["train.py"], Settings(select=["GL215", "GL301"], root=tmp_path), RunOptions(use_cache=False))
+    (finding,) = [f for f in result.findings if f.code == "GL215"]
+    assert finding.line == 24 and "is sigmoid probabilities, and this line feeds it to CrossEntropyLoss" in finding.message
+    assert finding.confirmation is not None and finding.confirmation.status == "confirmed"
+    # the sigmoid's slope (at most 0.25) times a nearly flat softmax: about a fifth
+    assert 0.1 < finding.confirmation.evidence["logit_grad_ratio"] < 0.3
+
+
 def test_no_exec_leaves_it_not_probed_with_the_reason(tmp_path: Path, monkeypatch):
     (tmp_path / "train.py").write_text(SCRIPT)
     monkeypatch.chdir(tmp_path)

@@ -71,6 +71,14 @@ def probe_output_activation(output: Any, seed: int) -> Optional[dict[str, Any]]:
     else:
         binary = torch.randint(0, 2, tuple(logits.shape), generator=generator).float().to(logits.device)
         losses = {"BCEWithLogitsLoss": (lambda x: F.binary_cross_entropy_with_logits(x, binary), False)}
+        if logits.shape[1] >= 2:  # class scores along dim 1, as cross-entropy reads them
+            scores = logits.shape[1]
+            labels = torch.randint(0, scores, (logits.numel() // scores,), generator=generator).to(logits.device)
+
+            def by_class(x: torch.Tensor) -> torch.Tensor:
+                return x.movedim(1, -1).reshape(-1, scores)
+
+            losses["CrossEntropyLoss"] = (lambda x: F.cross_entropy(by_class(x), labels), False)
     for name, (loss, log_softmax) in losses.items():
         with_activation, without = gradient_ratio(activation, dim, logits, loss, log_softmax)
         ratios[name] = with_activation / without if without else 0.0
