@@ -378,6 +378,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     how = (f"`{made.function}` ({made.where}) freezes its parameters here" if made and freeze.how.startswith("requires_grad")
            else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                         where=made.where if made else ""))
+    if freeze.part and not made:  # for child in list(model.children())[:7]: ...
+        how = f"{freeze.part} are frozen here"
     if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
         how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
     if train.implicit:
@@ -386,8 +388,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
         return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
                       f"`{target}` has BatchNorm layers and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
-                      f"features drift; call `{target}.eval()` once it is built (and again after any `train()` of a "
-                      f"model holding it)")
+                      f"features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
+                                             f"call `{target}.eval()`") + " once it is built (and again after any "
+                      f"`train()` of a model holding it)")
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
@@ -405,6 +408,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
         f"features drift under the head and differ at evaluation; " + (
             f"call `{freeze.target if freeze.target.startswith('self.') else target}.eval()` in the LightningModule's "
             f"`on_train_epoch_start` (or override train() to keep it in eval mode)" if train.by else
+            f"call `.eval()` on the frozen layers after each `{train.receiver}.train()` (or override train() to keep "
+            f"them in eval mode)" if freeze.part else
             f"call `{_local(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
             f"it in eval mode)")
     )

@@ -38,6 +38,7 @@ class Freeze:
     guard: Optional[str] = None  # a parameter of the enclosing function the freeze needs to be true
     built_by: Optional[str] = None  # "factory": the call that built it, when that never puts it in eval mode
     held: Optional[tuple[str, int]] = None  # frozen as another name, then held by this one: (that name, hand-off line)
+    part: str = ""  # a freeze that stops part-way: which part ("its first 7 child modules")
 
 
 @dataclass

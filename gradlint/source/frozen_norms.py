@@ -30,6 +30,7 @@ from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import classify, dotted
+from gradlint.source.partial_freezes import layer_listing, partial_freeze
 from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -169,6 +170,13 @@ class _Collector:
 
     def _parameter_loop(self, loop: ast.AST) -> None:
         assert isinstance(loop, (ast.For, ast.AsyncFor))
+        partial = partial_freeze(loop)
+        if partial is not None:  # for p in list(model.parameters())[:-10]: ...
+            self.norms.freezes.append(Freeze(partial[0], "requires_grad", loop, part=partial[1]))
+            return
+        if layer_listing(loop.iter) is not None and calls_eval(loop):
+            self.norms.bn_kept_in_eval = True  # for child in list(model.children())[:7]: child.eval()
+            return
         it = loop.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)):
             return

@@ -1,0 +1,151 @@
+"""Freeze loops that stop part-way through a model: the recipe "freeze the first layers,
+train the rest". Each leaves the stem of a CNN (its first convolution and BatchNorm, and
+the first stages) frozen while ``model.train()`` keeps updating their running statistics.
+
+- ``for p in list(model.parameters())[:-10]: p.requires_grad = False`` (or ``[:100]``);
+- ``for child in list(model.children())[:7]: for p in child.parameters(): ...`` (also a
+  slice of a ``Sequential``, ``model.features[:10]``, and ``child.requires_grad_(False)``);
+- ``for i, p in enumerate(model.parameters()): if i < 100: p.requires_grad = False``;
+- ``for child in model.children(): ct += 1; if ct < 7: <freeze child>``.
+
+Too short a prefix may hold no BatchNorm (a ResNet's first parameter is ``conv1.weight``, its
+first child ``conv1``): a prefix of fewer than three parameters or two children is not read.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Union
+
+from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.names import dotted
+
+Loop = Union[ast.For, ast.AsyncFor]
+_SHORTEST = {"parameters": 3, "children": 2}
+_NOUNS = {"parameters": "parameter tensors", "children": "child modules"}
+
+
+def partial_freeze(loop: Loop) -> Optional[tuple[str, str]]:
+    """(the model, which part of it is frozen: ``"its first 7 child modules"``) or None."""
+    it = loop.iter
+    if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
+        return _sliced(loop, it)
+    if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
+        return _enumerated(loop, it.args[0])
+    listing = _listing(it)
+    if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
+        return _counted(loop, listing[1], loop.target.id)
+    return None
+
+
+def _listing(node: ast.expr) -> Optional[tuple[str, str]]:
+    """``list(model.parameters())`` -> ("parameters", "model"); ``model.children()`` and
+    ``model.features`` (a Sequential iterated layer by layer) -> ("children", ...)."""
+    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
+        owner = dotted(node.func.value)
+        kind = {"parameters": "parameters", "children": "children"}.get(node.func.attr)
+        return (kind, owner) if kind and owner else None
+    owner = dotted(node) if isinstance(node, ast.Attribute) else None
+    return ("children", owner) if owner else None
+
+
+def layer_listing(node: ast.expr) -> Optional[str]:
+    """The model whose layers ``node`` lists: ``list(model.children())[:7]``,
+    ``model.modules()``, ``model.features[:10]``; else None."""
+    while isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        node = node.value
+    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
+        node = node.args[0]
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("children", "modules", "named_children", "named_modules")):
+        return dotted(node.func.value)
+    return None
+
+
+def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
+    listing = _listing(it.value)
+    bound = it.slice
+    assert isinstance(bound, ast.Slice)
+    if listing is None or bound.lower is not None or bound.step is not None or not isinstance(loop.target, ast.Name):
+        return None
+    kind, owner = listing
+    end = _integer(bound.upper)
+    if end is None or not _freezes(loop.body, loop.target.id, kind):
+        return None
+    if end < 0:
+        return owner, f"all but its last {-end} {_NOUNS[kind]}"
+    return (owner, f"its first {end} {_NOUNS[kind]}") if end >= _SHORTEST[kind] else None
+
+
+def _enumerated(loop: Loop, listed: ast.expr) -> Optional[tuple[str, str]]:
+    """``for i, p in enumerate(model.parameters()): if i < 100: <freeze p>``."""
+    listing = _listing(listed)
+    target = loop.target
+    if (listing is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
+            or not all(isinstance(e, ast.Name) for e in target.elts)):
+        return None
+    kind, owner = listing
+    index, item = (e.id for e in target.elts if isinstance(e, ast.Name))
+    for stmt in loop.body:
+        if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, item, kind):
+            count = _below(stmt.test, index)
+            if count is not None and count >= _SHORTEST[kind]:
+                return owner, f"its first {count} {_NOUNS[kind]}"
+    return None
+
+
+def _counted(loop: Loop, owner: str, child: str) -> Optional[tuple[str, str]]:
+    """``ct = 0; for child in model.children(): ct += 1; if ct < 7: <freeze child>``: the
+    counter counts the children before the test (1 for the first), or after it (0)."""
+    counted_before: Optional[str] = None
+    for stmt in loop.body:
+        if (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name)
+                and isinstance(stmt.value, ast.Constant) and stmt.value.value == 1):
+            counted_before = stmt.target.id
+        elif isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
+            names = [n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)]
+            counter = counted_before or (names[0] if names else None)
+            below = _below(stmt.test, counter) if counter else None
+            if below is None:
+                return None
+            count = below - 1 if counted_before else below
+            return (owner, f"its first {count} {_NOUNS['children']}") if count >= _SHORTEST["children"] else None
+    return None
+
+
+def _below(test: ast.expr, name: Optional[str]) -> Optional[int]:
+    """How many values from 0 pass ``name < N`` (``N``) or ``name <= N`` (``N + 1``)."""
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
+            and test.left.id == name and (bound := _integer(test.comparators[0])) is not None):
+        if isinstance(test.ops[0], ast.Lt):
+            return bound
+        if isinstance(test.ops[0], ast.LtE):
+            return bound + 1
+    return None
+
+
+def _freezes(body: list[ast.stmt], item: str, kind: str) -> bool:
+    """The statements freeze ``item`` (a parameter; or a child module, through its own
+    parameters or ``requires_grad_(False)``)."""
+    for stmt in body:
+        if kind == "parameters" and requires_grad_value(stmt, item) is False:
+            return True
+        if kind == "children":
+            if requires_grad_value(stmt, item) is False:  # child.requires_grad_(False)
+                return True
+            if (isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name)
+                    and _listing(stmt.iter) == ("parameters", item)
+                    and any(requires_grad_value(s, stmt.target.id) is False for s in stmt.body)):
+                return True
+    return False
+
+
+def _integer(node: Optional[ast.expr]) -> Optional[int]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        return -value if isinstance(value, int) and not isinstance(value, bool) else None
+    return None
