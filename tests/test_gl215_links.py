@@ -504,6 +504,8 @@ def test_a_name_rebound_later_in_the_same_pass_is_still_the_output_at_the_loss(t
     findings = _lint(tmp_path, script)
     assert [(f.code, f.line) for f in findings] == [("GL215", 22)]
     assert "element 1 of the tuple Gen's forward returns (line 9)" in findings[0].message
-    # bound once before the loop and rebound inside it: the next pass reads the rebinding
+    # bound once before the loop and rebound inside it to something else (``out.cpu()`` is
+    # still the output; ``out.argmax(1)`` is not): the next pass reads the rebinding
     before = script.replace("    for x, y in []:\n        _, out = model(x)\n", "    _, out = model(x)\n    for x, y in []:\n")
+    before = before.replace("out = out.cpu()", "out = out.argmax(1)")
     assert _lint(tmp_path, before) == []

@@ -43,6 +43,15 @@ def loss_of(call: ast.Call, names: dict[int, str], losses: dict[str, str]) -> Op
     return losses.get(name) if name else None
 
 
+# tensor methods that keep what the values are (probabilities stay probabilities): shape,
+# dtype, device, copies, a mean over crops, a clamp away from zero
+_KEEPS_VALUES = frozenset({
+    "view", "reshape", "view_as", "reshape_as", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "t",
+    "contiguous", "to", "float", "double", "half", "bfloat16", "type", "type_as", "cpu", "cuda", "detach", "clone",
+    "mean", "expand", "expand_as", "narrow", "select", "clamp", "clamp_min", "clip", "squeeze_", "unsqueeze_",
+})
+
+
 def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Output]) -> Optional[Output]:
     """The model output ``node`` is: ``model(x)``, ``model(x).squeeze(1)``, ``model(x)[1]``,
     or a name assigned one."""
@@ -55,8 +64,8 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         callee = dotted(node.func)
         if callee in models:
             return called(models[callee], node), None
-        if not isinstance(node.func, ast.Attribute):
-            return None
+        if not isinstance(node.func, ast.Attribute) or node.func.attr not in _KEEPS_VALUES:
+            return None  # out.log() is log-probabilities, not the output
         return output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
     if isinstance(node, ast.Name):
         return assigned.get(node.id)
@@ -90,10 +99,13 @@ class OutputBindings:
     def __init__(self, function: ast.AST, models: dict[str, Ending]) -> None:
         self.bindings: dict[str, list[tuple[int, Optional[Output]]]] = {}
         self.loops = [node for node in own_nodes(function) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))]
-        for node in own_nodes(function):
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+        assignments = sorted((node for node in own_nodes(function) if isinstance(node, (ast.Assign, ast.AnnAssign))),
+                             key=lambda node: (node.lineno, node.col_offset))
+        for node in assignments:
+            if node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                output = output_of(node.value, models, {})
+                # ``mean = outputs.view(b, crops, -1).mean(1)``: an output read through a name bound before
+                output = output_of(node.value, models, self._last())
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._bind(target.id, node.lineno, output)
@@ -102,6 +114,10 @@ class OutputBindings:
                         for index, element in enumerate(target.elts):
                             if isinstance(element, ast.Name):
                                 self._bind(element.id, node.lineno, None if whole or output is None else (output[0], index))
+
+    def _last(self) -> dict[str, Output]:
+        """Each name's latest binding so far, where that is a model's output."""
+        return {name: binds[-1][1] for name, binds in self.bindings.items() if binds[-1][1] is not None}
 
     def _bind(self, name: str, line: int, output: Optional[Output]) -> None:
         self.bindings.setdefault(name, []).append((line, output))
