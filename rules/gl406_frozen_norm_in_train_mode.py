@@ -132,8 +132,10 @@ from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.mode_restores import eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back, train_calls
+from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
+                                          train_calls, trained_only_when_optimised)
 from gradlint.source.norm_links import file_norms, worth_reading
+from gradlint.source.norm_chains import rebound
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
 
@@ -265,6 +267,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                 continue  # the flag that freezes it also puts it in eval mode
             left = [t for t in train_calls(norms, freeze, target)
                     if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
+                                     or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 run = run_in_default_mode(norms, target, freeze.built_by or _own_class(norms, freeze, target))
@@ -285,13 +288,25 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     for freeze, target, left in found:
         source = _factory(freeze)
         if any(related(target, r) and _same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
-               for r, s, at in reported):
-            continue  # (a freeze in another branch of an ``if``/``match`` freezes another model: its own finding)
+               and not _rebuilt_between(norms, target, at, freeze.node) for r, s, at in reported):
+            continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
         if any(t != target and holds(target, t) and _same_model(_factory(f), source) and f.how != "factory_no_grad"
                for f, t, _ in found):
             continue
         reported.append((target, source, freeze.node))
         yield _report(norms, freeze, target, left)
+
+
+def _rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
+    """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
+    notebook's module): the second freeze is of another model."""
+    kinds = norms.frames.kinds
+    scope = kinds.frame_of(later)
+    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
+        return False
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    return rebound(scope or tree, target.split(".")[0], first.lineno, later.lineno)
 
 
 def _own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
@@ -414,7 +429,7 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
             f"it in eval mode)")
     )
     return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
-                  message, fix=_fix(norms, target, left))
+                  message, fix=None if freeze.part else _fix(norms, target, left))
 
 
 def _header(loop: ast.For) -> ast.stmt | ast.expr:

@@ -37,6 +37,9 @@ FREEZES = {
                         "all but its last 10 parameter tensors"),
     "indexed parameters": ("for i, param in enumerate(model.parameters()):\n        if i < 100:\n"
                            "            param.requires_grad = False", 8, "its first 100 parameter tensors"),
+    "children counted from one": ("numchild = 1\n    for child in model.children():\n        if numchild < 10:\n"
+                                  "            for param in child.parameters():\n                param.requires_grad = False\n"
+                                  "        numchild += 1", 10, "its first 9 child modules"),
     "counted children": ("ct = 0\n    for child in model.children():\n        ct += 1\n        if ct < 7:\n"
                          "            child.requires_grad_(False)", 10, "its first 6 child modules"),
 }

@@ -28,11 +28,26 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) ->
         for scope in ([frame] if frame is not None else []) + [tree]:
             values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
                       and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)]
-            if values:
+            loops = [node.iter for node in ast.walk(scope) if isinstance(node, (ast.For, ast.AsyncFor))
+                     and isinstance(node.target, ast.Name) and node.target.id == expr.id]
+            if values and not loops:
                 return chosen_string(values[0], None, tree) if len(values) == 1 else None
+            if loops and not values:  # for model_name in ["AlexNet"]: the one name a list of one gives
+                return _only_item(loops[0], tree) if len(loops) == 1 else None
         return None
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
         return option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
+    return None
+
+
+def _only_item(iterated: ast.expr, tree: ast.Module) -> Optional[str]:
+    """The string of a one-item list or tuple literal (also through a module name bound once to one)."""
+    if isinstance(iterated, ast.Name):
+        bound = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == iterated.id for t in node.targets)]
+        iterated = bound[0] if len(bound) == 1 else iterated
+    if isinstance(iterated, (ast.List, ast.Tuple)) and len(iterated.elts) == 1:
+        return chosen_string(iterated.elts[0], None, tree)
     return None
 
 

@@ -35,7 +35,9 @@ from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
-_LIGHTNING_TRAINER = re.compile(r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer$")
+# the Trainer class, or its classmethod constructor (``Trainer.from_argparse_args(args)``)
+_LIGHTNING_TRAINER = re.compile(
+    r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer(\.from_argparse_args)?$")
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
 
@@ -137,11 +139,17 @@ class _Collector:
                         self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard))
 
     def _through_helpers(self) -> None:
-        """``def train_epoch(net): net.train()`` called as ``train_epoch(model)``: the mode
-        call counts for ``model`` too (positional or keyword argument)."""
+        """``def train_epoch(net): net.train()`` called as ``train_epoch(model)`` (or a method
+        called as ``self.train_epoch(model)`` in its class): the mode call counts for
+        ``model`` too (positional or keyword argument)."""
         tree = self.frames.unit.tree
         assert tree is not None
         calls = self._calls_by_name()
+        kinds = self.frames.kinds
+        self_calls: dict[str, list[ast.Call]] = {}  # self.train_fold(model, ...) in a method of the class
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+                self_calls.setdefault(node.func.attr, []).append(node)
         for mode in list(self.norms.modes):
             frame = mode.frame
             if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -150,8 +158,11 @@ class _Collector:
             params = [a.arg for a in frame.args.args]
             if root not in params:
                 continue
-            for call in calls.get(frame.name, []):
-                passed = argument(call, params.index(root), root)
+            cls = kinds.class_of(mode.call)
+            from_methods = ([(c, 1) for c in self_calls.get(frame.name, []) if kinds.class_of(c) is cls]
+                            if cls is not None and params[0] == "self" and root != "self" else [])
+            for call, offset in [(c, 0) for c in calls.get(frame.name, [])] + from_methods:
+                passed = argument(call, params.index(root) - offset, root)
                 name = dotted(passed) if passed is not None else None
                 if name:  # also under the same name: the helper's own frame is not the caller's
                     target = f"{name}.{rest}" if rest else name
@@ -170,7 +181,7 @@ class _Collector:
 
     def _parameter_loop(self, loop: ast.AST) -> None:
         assert isinstance(loop, (ast.For, ast.AsyncFor))
-        partial = partial_freeze(loop)
+        partial = partial_freeze(loop, self.frames.parents)
         if partial is not None:  # for p in list(model.parameters())[:-10]: ...
             self.norms.freezes.append(Freeze(partial[0], "requires_grad", loop, part=partial[1]))
             return

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import re
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -63,11 +64,28 @@ def short_error(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
+# an IPython shell escape or magic at the start of a line (``!pip install ...``,
+# ``%matplotlib inline``, ``%%time``): a notebook exported to .py (Colab's "Download .py") keeps them
+_MAGIC_LINE = re.compile(r"^([ \t]*)[!%].*$", re.MULTILINE)
+
+
 def parse_source(text: str, filename: str) -> ast.Module:
-    """``ast.parse`` without printing the user's SyntaxWarnings (odd escapes are not ours)."""
+    """``ast.parse`` without printing the user's SyntaxWarnings (odd escapes are not ours).
+    A file that does not parse only because of notebook magics is read with each of those
+    lines as ``pass`` (line numbers kept); any other syntax error is raised as it was."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text, filename=filename)
+        try:
+            return ast.parse(text, filename=filename)
+        except SyntaxError:
+            without = _MAGIC_LINE.sub(r"\1pass", text)
+            if without == text:
+                raise
+            try:
+                return ast.parse(without, filename=filename)
+            except SyntaxError:
+                pass
+            raise
 
 
 @dataclass

@@ -44,7 +44,9 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
     p.requires_grad = fine_tune`` in a class of the file: ``encoder.fine_tune(False)`` freezes
     ``encoder.resnet`` at the call, ``self.fine_tune()`` in ``__init__`` freezes nothing (the
     default), and ``self.fine_tune(tune)`` there is a freeze guarded by ``__init__``'s own
-    parameter. A method name two classes of the file define is not read."""
+    parameter. A method that always freezes is a freeze of the class where ``__init__``
+    calls it (``self.fine_tune(fine_tune)`` freezing the whole trunk before re-enabling the
+    last blocks). A method name two classes of the file define is not read."""
     tree = norms.frames.unit.tree
     assert tree is not None
     kinds = norms.frames.kinds
@@ -61,19 +63,26 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
     found: list[Freeze] = []
     for freeze in norms.freezes:
         method, cls = kinds.frame_of(freeze.node), kinds.class_of(freeze.node)
-        if (freeze.guard is None or cls is None or not isinstance(method, ast.FunctionDef)
-                or method.name == "__init__" or owners.get(method.name) != [cls]
+        if (freeze.how not in ("requires_grad", "requires_grad_") or cls is None
+                or not isinstance(method, ast.FunctionDef) or method.name == "__init__"
+                or owners.get(method.name) != [cls]
                 or not (freeze.target == "self" or freeze.target.startswith("self."))):
             continue
-        parameter, _ = guard_name(freeze.guard)
-        index, default = parameter_default(method, parameter)
-        guard = (index - 1, freeze.guard, bool(default.value) if isinstance(default, ast.Constant) else None)
+        guard = None
+        if freeze.guard is not None:
+            parameter, _ = guard_name(freeze.guard)
+            index, default = parameter_default(method, parameter)
+            guard = (index - 1, freeze.guard, bool(default.value) if isinstance(default, ast.Constant) else None)
         for call in calls.get(method.name, []):
             assert isinstance(call.func, ast.Attribute)
             receiver = dotted(call.func.value)
+            caller = kinds.frame_of(call)
             if receiver is None or receiver == "self" and kinds.class_of(call) is not cls:
                 continue
-            runs = guard_at(call, guard, kinds.frame_of(call), tree)
+            if guard is None and not (receiver == "self" and isinstance(caller, ast.FunctionDef)
+                                      and caller.name == "__init__"):
+                continue  # an unconditional freeze is read where it is (its instances are the class's)
+            runs = guard_at(call, guard, caller, tree) if guard is not None else True
             if runs is None or runs is False:
                 continue
             found.append(Freeze(receiver + freeze.target[len("self"):], freeze.how, call,

@@ -11,6 +11,7 @@ import ast
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.names import dotted
 
 
 def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
@@ -25,11 +26,32 @@ def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
             continue
         if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
             continue
-        if _opposite_branches(frames.parents, other.call, train.call):
+        if _opposite_branches(frames.parents, other.call, train.call) or _other_cases(frames.parents, other.call, train.call):
             continue
         if next_training is None or other.call.lineno <= next_training:
             return True
     return False
+
+
+def _other_cases(parents: dict, one: ast.AST, other: ast.AST) -> bool:
+    """``if phase == "train": model.train()`` and ``if phase == "val": model.eval()``: two
+    ``if`` statements testing one name against two different constants never both run."""
+    mine, theirs = _cases(parents, one), _cases(parents, other)
+    return any(name in theirs and theirs[name] != value for name, value in mine.items())
+
+
+def _cases(parents: dict, node: ast.AST) -> dict[str, object]:
+    """The ``name == constant`` tests of the ``if`` statements ``node`` runs in the body of."""
+    found: dict[str, object] = {}
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node in parent.body:
+            test = parent.test
+            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.comparators[0], ast.Constant) and (name := dotted(test.left))):
+                found.setdefault(name, test.comparators[0].value)
+        node = parent
+    return found
 
 
 def _opposite_branches(parents: dict, one: ast.AST, other: ast.AST) -> bool:
@@ -118,3 +140,22 @@ def hook_keeps_eval(norms: FileNorms, freeze: Freeze, train: ModeCall, target: s
     if target.startswith(train.target + "."):
         forms.add("self" + target[len(train.target):])
     return any(holds(kept, form) for kept in norms.hook_evals for form in forms)
+
+
+def trained_only_when_optimised(norms: FileNorms, train: ModeCall) -> bool:
+    """``if encoder_optimizer: encoder.train() else: encoder.eval()``: the module is put in
+    train mode only when an optimiser is given for it (fine-tuning it), and in eval mode
+    when it is frozen: the train call is not the frozen configuration's."""
+    parents = norms.frames.parents
+    child: ast.AST = train.call
+    while child in parents:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child in parent.body and parent.orelse:
+            tested = {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(parent.test)
+                      if isinstance(n, (ast.Name, ast.Attribute))}
+            if any("optim" in name.lower() for name in tested) and not isinstance(parent.test, ast.UnaryOp):
+                return any(not other.train and other.frame is train.frame and related(other.target, train.target)
+                           and any(other.call is n for s in parent.orelse for n in ast.walk(s))
+                           for other in norms.modes)
+        child = parent
+    return False

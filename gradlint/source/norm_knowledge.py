@@ -26,6 +26,8 @@ _TV_BN = re.compile(
     r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
     r"deeplabv3_\w+|fcn_resnet\w+|lraspp_mobilenet_v3_large|r3d_18|mc3_18|r2plus1d_18|s3d)$"
 )
+# other libraries' CNN builders with BatchNorm (lukemelas' efficientnet_pytorch)
+_LIBRARY_BN = re.compile(r"^efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?$")
 # timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
 _TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
                       r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
@@ -204,7 +206,7 @@ class NormKnowledge:
             return self._path(values, rest[1:], depth + 1)
         if rest and rest[0] in HEAD_NAMES:
             return False
-        if BN_CLASS.match(callee) or _TV_BN.match(callee):
+        if BN_CLASS.match(callee) or _TV_BN.match(callee) or _LIBRARY_BN.match(callee):
             return True
         if "." not in callee and _TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell

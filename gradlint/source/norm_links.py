@@ -108,6 +108,9 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
         for trainer in module_trainers:
             if (spelled := _spelled(trainer.function, local, name, text)) is not None:
                 trainers[spelled] = (trainer, str(module))
+            owner, _, method = trainer.function.rpartition(".")
+            if owner and (spelled := _spelled(owner, local, name, text)) is not None:
+                trainers[f"{spelled}.{method}"] = (trainer, str(module))  # trainer.train(model)
     return factories, trainers
 
 
@@ -166,7 +169,9 @@ def link(norms: FileNorms) -> None:
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
                 norms.freezes.append(Freeze(target + factory.rest, how, value, via=via,
                                             built_by=None if factory.puts_in_eval else callee))
-        elif isinstance(node, ast.Call) and (callee := dotted(node.func)) in trainers:
+        elif isinstance(node, ast.Call) and ((callee := dotted(node.func)) in trainers
+                                             or (callee := _method_of_instance(node, norms)) in trainers):
+            assert callee is not None
             trainer, module = trainers[callee]
             passed = argument(node, trainer.index, trainer.parameter)
             model = dotted(passed) if passed is not None else None
@@ -180,13 +185,17 @@ def link(norms: FileNorms) -> None:
 
 def _method_of_instance(call: ast.Call, norms: FileNorms) -> Optional[str]:
     """``ImageClassifier.pretrained`` for ``builder.pretrained()`` with ``builder`` bound
-    only to ``ImageClassifier(...)`` (or for ``ImageClassifier().pretrained()``)."""
+    only to ``ImageClassifier(...)`` (or for ``ImageClassifier().pretrained()``, and for
+    ``self.pretrained()`` in a method of the class)."""
     func = call.func
     if not isinstance(func, ast.Attribute):
         return None
     receiver = unwrap(func.value)
     if isinstance(receiver, ast.Call):
         cls = dotted(receiver.func)
+    elif isinstance(receiver, ast.Name) and receiver.id == "self":  # self.create_model() in a method
+        owner = norms.frames.kinds.class_of(call)
+        cls = owner.name if owner is not None else None
     else:
         assert norms.knowledge is not None
         values = [unwrap(v) for v in norms.knowledge.bindings.get(dotted(receiver) or "", [])]

@@ -170,21 +170,28 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
 
 
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
-    """The file's module-level functions that train and leave a parameter in train mode."""
+    """The file's module-level functions that train and leave a parameter in train mode,
+    and such methods of its module-level classes (``def train(self, model):
+    model.train() ...``, named ``Trainer.train``; the call passes no self)."""
     tree = norms.frames.unit.tree
     assert tree is not None
     trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
+    functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    functions.update((id(method), (f"{cls.name}.{method.name}", 1)) for cls in tree.body if isinstance(cls, ast.ClassDef)
+                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
     found: list[TrainingFunction] = []
     for mode in norms.modes:
         frame = mode.frame
-        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or frame not in tree.body
+        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or id(frame) not in functions
                 or id(frame) not in trains):
             continue
+        name, offset = functions[id(frame)]
         root, dot, rest = mode.target.partition(".")
         params = [a.arg for a in frame.args.args]
-        if root in params and not put_back(norms, mode, mode.target) and not rebound(frame, root, 0, mode.call.lineno):
-            if all(t.function != frame.name for t in found):
-                found.append(TrainingFunction(frame.name, params.index(root), root, dot + rest, mode.call.lineno))
+        if (root in params and root != "self" and not put_back(norms, mode, mode.target)
+                and not rebound(frame, root, 0, mode.call.lineno)):
+            if all(t.function != name for t in found):
+                found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno))
     return found
 
 
@@ -260,12 +267,33 @@ def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
     for freeze in norms.freezes:
         root, dot, rest = freeze.target.partition(".")
         if (freeze.how in ("requires_grad", "requires_grad_") and kinds.frame_of(freeze.node) is None
+                and _runs_on_import(freeze.node, norms.frames.parents)
                 and not undone(at_module, freeze.target)
                 and norms.knowledge.has_batchnorm(freeze.target, None, None)
                 and all(i.name != root for i in found)):
             by = tuple(dict.fromkeys(name for target, name in unfreezing if undone({target}, freeze.target)))
             found.append(FrozenInstance(root, dot + rest, freeze.node.lineno, by))
     return found
+
+
+def _runs_on_import(node: ast.AST, parents: dict) -> bool:
+    """A module-level statement runs when a script imports the module: not under ``if
+    __name__ == "__main__":`` (nor under ``if __name__ != "model.model":``, which a script
+    importing ``model.model`` skips); ``__name__ != "__main__"`` and the ``else`` of ``==
+    "__main__"`` do run."""
+    child = node
+    while child in parents:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and any(isinstance(n, ast.Name) and n.id == "__name__" for n in ast.walk(parent.test)):
+            test = parent.test
+            runs = (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant)
+                    and test.comparators[0].value == "__main__"
+                    and (isinstance(test.ops[0], ast.NotEq) and child in parent.body
+                         or isinstance(test.ops[0], ast.Eq) and child in parent.orelse))
+            if not runs:
+                return False
+        child = parent
+    return True
 
 
 def eval_keeping_classes(tree: ast.Module) -> list[str]:

@@ -25,8 +25,9 @@ _SHORTEST = {"parameters": 3, "children": 2}
 _NOUNS = {"parameters": "parameter tensors", "children": "child modules"}
 
 
-def partial_freeze(loop: Loop) -> Optional[tuple[str, str]]:
-    """(the model, which part of it is frozen: ``"its first 7 child modules"``) or None."""
+def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple[str, str]]:
+    """(the model, which part of it is frozen: ``"its first 7 child modules"``) or None.
+    ``parents`` (node -> parent) lets a counter's starting value be read (``ct = 1``)."""
     it = loop.iter
     if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
         return _sliced(loop, it)
@@ -34,7 +35,7 @@ def partial_freeze(loop: Loop) -> Optional[tuple[str, str]]:
         return _enumerated(loop, it.args[0])
     listing = _listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
-        return _counted(loop, listing[1], loop.target.id)
+        return _counted(loop, listing[1], loop.target.id, parents or {})
     return None
 
 
@@ -96,9 +97,9 @@ def _enumerated(loop: Loop, listed: ast.expr) -> Optional[tuple[str, str]]:
     return None
 
 
-def _counted(loop: Loop, owner: str, child: str) -> Optional[tuple[str, str]]:
+def _counted(loop: Loop, owner: str, child: str, parents: dict) -> Optional[tuple[str, str]]:
     """``ct = 0; for child in model.children(): ct += 1; if ct < 7: <freeze child>``: the
-    counter counts the children before the test (1 for the first), or after it (0)."""
+    counter counts the children before the test (its start + 1 for the first), or after it."""
     counted_before: Optional[str] = None
     for stmt in loop.body:
         if (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name)
@@ -110,9 +111,22 @@ def _counted(loop: Loop, owner: str, child: str) -> Optional[tuple[str, str]]:
             below = _below(stmt.test, counter) if counter else None
             if below is None:
                 return None
-            count = below - 1 if counted_before else below
+            count = below - _start(loop, counter, parents) - (1 if counted_before else 0)
             return (owner, f"its first {count} {_NOUNS['children']}") if count >= _SHORTEST["children"] else None
     return None
+
+
+def _start(loop: Loop, counter: Optional[str], parents: dict) -> int:
+    """The value ``counter`` is given last before ``loop`` in the statements around it (0
+    when none is seen)."""
+    body = getattr(parents.get(loop), "body", None)
+    if not isinstance(body, list) or loop not in body:
+        return 0
+    for stmt in reversed(body[:body.index(loop)]):
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == counter):
+            return _integer(stmt.value) or 0
+    return 0
 
 
 def _below(test: ast.expr, name: Optional[str]) -> Optional[int]:
