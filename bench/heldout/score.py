@@ -41,8 +41,9 @@ def read_tsv(name):
         rows = list(csv.DictReader(f, delimiter="\t"))
     for row in rows:  # a set whose rows put the source text in `code` and start `note` with the code
         note = row.get("note") or ""
-        if not re.fullmatch(r"GL\d{3}", row.get("code") or "") and re.match(r"GL\d{3}\b", note):
-            row["code"], row["note"] = note[:5], note[5:].strip()
+        match = re.match(r"(\[hard\]\s*)?(GL\d{3})\b", note)  # also "[hard] GL406 ..."
+        if not re.fullmatch(r"GL\d{3}", row.get("code") or "") and match:
+            row["code"], row["note"] = match.group(2), ((match.group(1) or "") + note[match.end():].strip()).strip()
     codes = {row["code"] for row in rows if re.fullmatch(r"GL\d{3}", row.get("code") or "")}
     for row in rows:  # a row with no code at all ("[hard] ..."): the code of every other row of the set
         if not re.fullmatch(r"GL\d{3}", row.get("code") or "") and len(codes) == 1:
