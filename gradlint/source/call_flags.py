@@ -10,6 +10,7 @@ from typing import Optional, Union
 
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
+from gradlint.source.project_constants import UNKNOWN, constant_attribute
 from gradlint.source.norm_knowledge import argument
 
 # the names scripts give parsed command-line options (``args = parser.parse_args()``)
@@ -105,6 +106,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     """True/False when ``passed`` is a constant or a name the caller (else the module) sets
     once to one; the caller's own parameter name when it passes that on; a command-line
     option's default (``args.freeze`` with ``add_argument("--freeze", action="store_true")``);
+    a configuration class's attribute or a module's constant (``Config.encoder_finetune``);
     else None (unknown)."""
     if isinstance(passed, ast.Call) and dotted(passed.func) == "bool" and len(passed.args) == 1:
         passed = passed.args[0]
@@ -113,8 +115,10 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, _UNKNOWN)
         holder = passed.value.id
-        known = value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree))
-        return bool(value) if known else None
+        if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+            return bool(value)
+        constant = constant_attribute(tree, holder, passed.attr)  # Config.encoder_finetune = False
+        return None if constant is UNKNOWN else bool(constant)
     if not isinstance(passed, ast.Name):
         return None
     if isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)) and passed.id in {a.arg for a in caller.args.args}:

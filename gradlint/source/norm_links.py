@@ -36,6 +36,7 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_chains import Choice, FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
 from gradlint.source.norm_knowledge import argument, unwrap
 from gradlint.source.norm_offers import freezing_classes, freezing_factories, training_classes, training_functions
+from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports
 from gradlint.source.unit import SourceUnit
 
@@ -48,6 +49,7 @@ def file_norms(unit: SourceUnit) -> FileNorms:
     assert unit.tree is not None
     found = _CACHE.get(unit.tree)
     if found is None:
+        remember_script(unit.tree, Path(unit.path))
         found = _CACHE[unit.tree] = own_norms(unit)
         link(found)
     return found
