@@ -38,12 +38,24 @@ flagged too. An architecture picked by a string the file fixes counts by that st
 (`models.__dict__[args.arch]` with an `--arch` default, a dict of models, a builder with
 `if arch == "vgg19":` branches); a LightningModule's `configure_optimizers` counts as its
 optimiser, and an `on_train_epoch_start` hook putting the part back in eval mode is the
-fix. Each factory that can build the model, and each branch of an `if`/`match` that
-freezes one, is its own finding; a freeze loop is reported at its `requires_grad` line.
+fix. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
+counts where the flag is known: a constant of the file, an option's default, a
+configuration class's attribute or module constant, or a parameter's default at the call.
+A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
+a counter over the children) counts for the frozen layers, and the message asks for
+`.eval()` on them only. Methods count like functions: a trainer class's method that builds
+and returns the frozen model (`self.create_model()`, `trainer.build_model()`), one that
+trains the model it is given (`self.train_fold(model)`, `trainer.train(model)`), and one
+`__init__` calls to freeze its part. Each factory that can build the model, each branch
+of an `if`/`match` that freezes one, and each new model bound to the same name is its own
+finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
 file, a model handed to something whose mode handling is unknown, a freeze whose own flag
-also puts the model in eval mode (`if args.linear_eval: model.eval()`), and a file that
+also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train() taken
+only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
+else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
+__name__ != ...`), and a file that
 switches its BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a
 loop over `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`)
 are not reported.
