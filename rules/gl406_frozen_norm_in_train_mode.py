@@ -133,7 +133,6 @@ None.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Fix
@@ -142,7 +141,7 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import calls_eval, holds, related, unwrapped
+from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
                                           train_calls, trained_only_when_optimised)
@@ -159,7 +158,6 @@ SCOPE = "file"
 FIXABLE = True
 OPTIONS: dict = {}
 
-_STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 _HOW = {
     "requires_grad": "its parameters are frozen here",
     "requires_grad_": "it is frozen here",
@@ -395,7 +393,7 @@ def _head_or_late_stage(part: str, target: str) -> bool:
     named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
     stages, with their BatchNorm, frozen."""
     first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-    return first.split("[")[0] in HEAD_NAMES or bool(_STAGE.fullmatch(first))
+    return first.split("[")[0] in HEAD_NAMES or bool(STAGE.fullmatch(first))
 
 
 def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
@@ -415,9 +413,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
         return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
                       f"`{target}` has BatchNorm layers and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
-                      f"features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
-                                             f"call `{target}.eval()`") + " once it is built (and again after any "
-                      f"`train()` of a model holding it)")
+                      "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
+                                            f"call `{target}.eval()`") + " once it is built (and again after any "
+                      "`train()` of a model holding it)")
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")

@@ -6,6 +6,7 @@ that puts BatchNorm back in eval, and how two module names relate (``model`` hol
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradlint.source.names import dotted
@@ -122,14 +123,19 @@ def holds(outer: str, inner: str) -> bool:
 
 
 _HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
+# a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
+# all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
+STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 
 
 def undone(unfrozen: set[str], target: str) -> bool:
     """Whether making ``unfrozen`` trainable again undoes the freeze of ``target`` beyond its
-    head: all of it, or a part that is not a classifier head (``model.fc`` leaves the rest frozen)."""
+    head and a stage: all of it, or a part that is neither a classifier head nor a stage
+    (``model.fc`` and ``model.layer4`` leave the rest frozen)."""
     for part in unfrozen:
         if holds(part, target):
             return True
-        if holds(target, part) and unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0].split("[")[0] not in _HEADS:
+        first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
+        if holds(target, part) and first.split("[")[0] not in _HEADS and not STAGE.fullmatch(first):
             return True
     return False

@@ -26,7 +26,7 @@ from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_flag,
                                           requires_grad_value)
-from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.call_flags import flag_at, flag_value, guard_name, guard_of, guarded
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import classify, dotted
@@ -223,15 +223,15 @@ class _Collector:
         heads: Optional[list[str]] = None
         skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` before the freeze
         for stmt in loop.body:
-            value = requires_grad_value(stmt, var)
+            value = self._decided(stmt, var, loop)
             if value is False:
                 heads = frozen_by_name(skip, name, False) if skip is not None else []
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
                   and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
                 heads = frozen_by_name(stmt.value, name, False)  # p.requires_grad = "fc" in name
             elif isinstance(stmt, ast.If):
-                inside = {requires_grad_value(s, var) for s in stmt.body}
-                otherwise = {requires_grad_value(s, var) for s in stmt.orelse}
+                inside = {self._decided(s, var, loop) for s in stmt.body}
+                otherwise = {self._decided(s, var, loop) for s in stmt.orelse}
                 if any(isinstance(s, ast.Continue) for s in stmt.body):
                     skip = stmt.test
                 elif False in inside:
@@ -245,6 +245,19 @@ class _Collector:
         self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
         for head in heads:
             self._unfreeze(f"{owner}.{head}", loop)
+
+    def _decided(self, stmt: ast.stmt, var: str, loop: ast.AST) -> Optional[bool]:
+        """``p.requires_grad = False`` -> False; ``p.requires_grad = train_cnn`` with a
+        flag the file fixes (``train_cnn = False``) -> that value; else None."""
+        value = requires_grad_value(stmt, var)
+        flag = requires_grad_flag(stmt, var) if value is None else None
+        if flag is not None:
+            tree = self.frames.unit.tree
+            assert tree is not None
+            decided = flag_value(flag[0], self.frames.kinds.frame_of(loop), tree)
+            if isinstance(decided, bool):
+                return decided is not flag[1]
+        return value
 
     def _no_grad(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.With, ast.AsyncWith))

@@ -7,6 +7,7 @@ hold it (:func:`train_calls`), and which of them something puts back in eval mod
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
@@ -21,7 +22,12 @@ def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
     frame = next((f for f in frames.frames if f.node is train.frame), None)
     next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
                          and f.node.lineno > train.call.lineno), default=None)
+    # a train call inside the loop that trains is put back only by an eval inside that loop
+    # (an eval after the loop, for the test set, leaves every training step in train mode)
+    loop = _training_loop(norms, train, [f.node for f in (frame.facts if frame else []) if isinstance(f, Training)])
     for other in norms.modes:
+        if loop is not None and not loop.lineno <= other.call.lineno <= (loop.end_lineno or loop.lineno):
+            continue
         if other.train or other.frame is not train.frame or not related(other.target, target):
             continue
         if other.call.lineno < train.call.lineno or frames.exclusive(other.call, train.call):
@@ -31,6 +37,20 @@ def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
         if next_training is None or other.call.lineno <= next_training:
             return True
     return False
+
+
+def _training_loop(norms: FileNorms, train: ModeCall, trainings: list[ast.AST]) -> Optional[ast.stmt]:
+    """The outermost loop around ``train``'s call that also holds a training statement."""
+    found: Optional[ast.stmt] = None
+    child: ast.AST = train.call
+    parents = norms.frames.parents
+    while child in parents and child is not train.frame:
+        parent = parents[child]
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and any(
+                parent.lineno <= getattr(t, "lineno", 0) <= (parent.end_lineno or parent.lineno) for t in trainings):
+            found = parent
+        child = parent
+    return found
 
 
 def _other_cases(parents: dict, one: ast.AST, other: ast.AST) -> bool:

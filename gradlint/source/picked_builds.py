@@ -54,8 +54,14 @@ def _function(call: ast.Call, tree: ast.Module, path: str) -> Optional[tuple[ast
 
 
 def _returned_name(function: ast.FunctionDef) -> Optional[str]:
-    names = {node.value.id for node in ast.walk(function)
-             if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+    """The one name ``function`` returns (``return model``), also as the first element of
+    a tuple (``return model_ft, input_size``, the fine-tuning tutorial's builder)."""
+    names = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
+            if isinstance(value, ast.Name):
+                names.add(value.id)
     return names.pop() if len(names) == 1 else None
 
 
