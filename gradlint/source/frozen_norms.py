@@ -26,8 +26,8 @@ from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_flag,
                                           requires_grad_value)
-from gradlint.source.call_flags import flag_at, flag_value, guard_name, guard_of, guarded
-from gradlint.source.method_freezes import flag_freeze, method_call_freezes
+from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.names import classify, dotted
 from gradlint.source.partial_freezes import layer_listing, partial_freeze
@@ -252,11 +252,8 @@ class _Collector:
         value = requires_grad_value(stmt, var)
         flag = requires_grad_flag(stmt, var) if value is None else None
         if flag is not None:
-            tree = self.frames.unit.tree
-            assert tree is not None
-            decided = flag_value(flag[0], self.frames.kinds.frame_of(loop), tree)
-            if isinstance(decided, bool):
-                return decided is not flag[1]
+            decided = flag_requires_grad(self.norms, loop, *flag)
+            return decided if isinstance(decided, bool) else None
         return value
 
     def _no_grad(self, node: ast.AST) -> None:

@@ -13,12 +13,12 @@ from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze
 from gradlint.source.names import dotted
 
 
-def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], flag: ast.expr, negated: bool) -> None:
-    """``p.requires_grad = flag`` (``not flag`` when ``negated``) for the parameters of
-    ``owner``: a freeze where the flag is false. A constant the file sets (or an option's
-    default) decides it here; a parameter of the enclosing function (also kept first as
-    ``self.train_cnn = train_cnn``) makes it a freeze guarded by that parameter; else unknown,
-    and nothing is recorded."""
+def flag_requires_grad(norms: FileNorms, node: ast.AST, flag: ast.expr, negated: bool) -> Union[None, bool, str]:
+    """What ``p.requires_grad = flag`` (``not flag`` when ``negated``) at ``node`` sets: True
+    or False where a constant the file sets (or an option's default, a configuration
+    constant) decides it; the guard a freeze then needs (``"not train_cnn"``) where a
+    parameter of the enclosing function decides it (also kept first as ``self.train_cnn =
+    train_cnn``); else None (unknown)."""
     frame = norms.frames.kinds.frame_of(node)
     tree = norms.frames.unit.tree
     assert tree is not None
@@ -26,17 +26,27 @@ def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], f
         kept = [n.value for n in ast.walk(frame) if isinstance(n, ast.Assign) and len(n.targets) == 1
                 and dotted(n.targets[0]) == f"self.{flag.attr}" and n.lineno < getattr(node, "lineno", 0)]
         if len(kept) != 1:
-            return
+            return None
         flag = kept[0]
     value = flag_value(flag, frame, tree)
     if isinstance(value, bool):
-        if value is negated:  # requires_grad = False
-            norms.freezes.append(Freeze(owner, "requires_grad", node))
-        else:
-            norms.unfreeze(owner, node)
+        return value is not negated
+    if isinstance(value, str):
+        return value if negated else f"not {value}"
+    return None
+
+
+def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], flag: ast.expr, negated: bool) -> None:
+    """``p.requires_grad = flag`` for the parameters of ``owner``: a freeze where it sets
+    False, an unfreeze where it sets True, a guarded freeze where a parameter decides it,
+    nothing where it is unknown (see :func:`flag_requires_grad`)."""
+    value = flag_requires_grad(norms, node, flag, negated)
+    if value is False:
+        norms.freezes.append(Freeze(owner, "requires_grad", node))
+    elif value is True:
+        norms.unfreeze(owner, node)
     elif isinstance(value, str):
-        norms.freezes.append(Freeze(owner, "requires_grad", node,
-                                    guard=value if negated else f"not {value}"))
+        norms.freezes.append(Freeze(owner, "requires_grad", node, guard=value))
 
 
 def method_call_freezes(norms: FileNorms) -> list[Freeze]:

@@ -20,16 +20,23 @@ from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, Frozen
                                          rebound, returned_elements)
 
 
+def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
+    """id -> (name, how many arguments a call passes before the first parameter) of the
+    module's functions (``fit``, 0) and of its classes' methods other than ``__init__``
+    (``Trainer.train``, 1: the call passes no self)."""
+    functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
+    functions.update((id(method), (f"{cls.name}.{method.name}", 1)) for cls in tree.body if isinstance(cls, ast.ClassDef)
+                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    return functions
+
+
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
     """The file's module-level functions that freeze a local model with BatchNorm and return
     it, and such methods of its module-level classes (``def pretrained(self): model =
     resnet18(); ...; return model``, named ``ImageClassifier.pretrained``)."""
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    # id -> (name, whether the callers pass no self: a method)
-    functions = {id(node): (node.name, False) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), (f"{cls.name}.{method.name}", True)) for cls in tree.body if isinstance(cls, ast.ClassDef)
-                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    functions = module_functions(tree)
     by_name: dict[str, ast.FunctionDef] = {}
     found: dict[str, FreezingFactory] = {}
     picked: dict[str, list[Optional[tuple[str, str]]]] = {}  # each freeze's branch: (parameter, value) or None
@@ -39,7 +46,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         function = norms.frames.kinds.frame_of(freeze.node)
         if not isinstance(function, ast.FunctionDef) or id(function) not in functions:
             continue
-        name, method = functions[id(function)]
+        name, offset = functions[id(function)]
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
@@ -53,7 +60,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
         flag = _parameter(function, guard) if guard is not None else None
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
-                                      (flag[0] - method, flag[1], flag[2]) if flag else None,
+                                      (flag[0] - offset, flag[1], flag[2]) if flag else None,
                                       position=returned[root], puts_in_eval=calls_eval(function))
     for name, factory in found.items():
         branches = picked[name]
@@ -71,11 +78,8 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
     the scripts that import them (the file's own calls are read by ``frozen_norms``)."""
     tree = norms.frames.unit.tree
     assert tree is not None
-    # module-level functions by name, and methods other than __init__ of module-level classes
-    # (``model.freeze_backbone()`` freezing ``self.model.features``) as ``PlantNet.freeze_backbone``
-    functions = {id(node): node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), f"{cls.name}.{method.name}") for cls in tree.body if isinstance(cls, ast.ClassDef)
-                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    # (``model.freeze_backbone()`` freezing ``self.model.features`` is ``PlantNet.freeze_backbone``)
+    functions = {key: name for key, (name, _) in module_functions(tree).items()}
     found: dict[str, FreezingHelper] = {}
     for freeze in norms.freezes:
         function = norms.frames.kinds.frame_of(freeze.node)
@@ -176,9 +180,7 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
     tree = norms.frames.unit.tree
     assert tree is not None
     trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
-    functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), (f"{cls.name}.{method.name}", 1)) for cls in tree.body if isinstance(cls, ast.ClassDef)
-                     for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
+    functions = module_functions(tree)
     found: list[TrainingFunction] = []
     for mode in norms.modes:
         frame = mode.frame
