@@ -16,7 +16,7 @@ from typing import Iterator, Optional, Sequence
 
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
-from gradlint.source.picked_builds import picked_build
+from gradlint.source.picked_builds import called_with, picked_build
 from gradlint.source.names import dotted
 
 BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
@@ -102,15 +102,32 @@ class NormKnowledge:
         assert scope is not None
         earlier = [node for node in ast.walk(scope)
                    if isinstance(node, ast.Assign) and node.lineno <= line and self.frames.kinds.frame_of(node) is frame
-                   and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)
-                   and not (isinstance(node.value, ast.Constant) and node.value.value is None)]  # ``model = None`` first
+                   and (bound := bound_value(node, root)) is not None
+                   and not (isinstance(bound, ast.Constant) and bound.value is None)  # ``model = None`` first
+                   and not _passes(bound, root)]  # ``model, opt = build_classifier(model, ...)``: the same model
         if not earlier:
             return self.has_batchnorm(name, None, at)
         last = max(earlier, key=lambda node: node.lineno)
-        value = unwrap(last.value)
+        if isinstance(frame, ast.FunctionDef) and (picked := self._branch_called(frame, root, last, line)) is not None:
+            return any(self.value_has_batchnorm(value, rest, at) for value in picked)
+        built = bound_value(last, root)
+        assert built is not None
+        value = unwrap(built)
         if isinstance(value, ast.Name) and value.id == root:  # model = model.to(device): read all of them
             return self.has_batchnorm(name, None, at)
-        return self.value_has_batchnorm(last.value, rest, at)
+        return self.value_has_batchnorm(built, rest, at)
+
+    def _branch_called(self, function: ast.FunctionDef, root: str, last: ast.Assign,
+                       line: int) -> Optional[list[ast.expr]]:
+        """What ``root`` holds after an ``if arch == "vgg16": ... else: ...`` chain of
+        ``function`` that ended before ``line``, for the strings the file's calls pass."""
+        chain = next((statement for statement in function.body
+                      if statement.lineno <= last.lineno <= (statement.end_lineno or 0)), None)
+        if not isinstance(chain, ast.If) or (chain.end_lineno or line) >= line:
+            return None
+        tree = self.frames.unit.tree
+        assert tree is not None
+        return called_with(function, root, tree, self.frames.kinds.frame_of)
 
     def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
         """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
@@ -180,7 +197,7 @@ class NormKnowledge:
             return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
         if not isinstance(value, ast.Call):
             return False
-        callee = self.names.qualify(value.func) or ""
+        callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
         if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
             if not rest:
@@ -221,6 +238,14 @@ class NormKnowledge:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _aliased(self, func: ast.expr) -> str:
+        """The builder a local name is bound to once (``vgg16bn_model = models.vgg16_bn``
+        then ``vgg16bn_model(weights)``), qualified; else ``""``."""
+        bound = self._bound(func.id) if isinstance(func, ast.Name) else None
+        if bound and len(bound) == 1 and isinstance(bound[0], (ast.Name, ast.Attribute)):
+            return self.names.qualify(bound[0]) or ""
+        return ""
 
     def _string(self, expr: ast.expr) -> Optional[str]:
         """The string ``expr`` holds (see :func:`chosen_string`), or the string default of the
@@ -324,6 +349,20 @@ def _pairs(targets: Sequence[ast.expr], value: ast.expr) -> list[tuple[ast.expr,
         else:
             pairs.append((target, value))
     return pairs
+
+
+def bound_value(node: ast.Assign, name: str) -> Optional[ast.expr]:
+    """What ``node`` binds the plain name ``name`` to (``model, size = build()`` binds
+    ``model`` to the call), or None when it does not bind it."""
+    return next((value for target, value in _pairs(node.targets, node.value)
+                 if isinstance(target, ast.Name) and target.id == name), None)
+
+
+def _passes(value: ast.expr, name: str) -> bool:
+    """``value`` is a call handed the name itself (``prepare(model, lr)``), which a helper
+    returns again (its frozen or wrapped self)."""
+    return isinstance(value, ast.Call) and any(isinstance(arg, ast.Name) and arg.id == name
+                                               for arg in [*value.args, *(k.value for k in value.keywords)])
 
 
 def _builds_bn(qualified: str) -> bool:

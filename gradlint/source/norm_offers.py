@@ -16,6 +16,7 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import bound_value
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
                                          rebound, returned_elements)
 
@@ -241,8 +242,8 @@ def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[a
     """What ``name`` was last assigned before ``line`` (the branch a freeze is in builds it
     there: ``if arch == "vgg16": m = vgg16() ... elif ...: m = resnet50()``)."""
     values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
-              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-    return max(values, key=lambda node: node.lineno).value if values else None
+              and bound_value(node, name) is not None]
+    return bound_value(max(values, key=lambda node: node.lineno), name) if values else None
 
 
 def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:

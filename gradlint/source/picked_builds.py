@@ -47,6 +47,28 @@ def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, pat
     return None if None in answers else any(answers)
 
 
+def called_with(function: ast.FunctionDef, name: str, tree: ast.Module,
+                frame_of: Callable[[ast.AST], Optional[ast.AST]]) -> Optional[list[ast.expr]]:
+    """What ``name`` is bound to inside ``function`` (of ``tree``) for the strings the file's
+    calls of it pass: ``def create_model(arch): if arch == "vgg16": model = vgg16() else:
+    model = resnet152()`` called as ``create_model(args.arch)`` with ``--arch`` defaulting to
+    ``vgg16`` binds a VGG. None when the branches are not picked by a string parameter, or no
+    call's string is known."""
+    branches = _branches(function, name)
+    if branches is None:
+        return None
+    parameter, picks, otherwise = branches
+    values: list[ast.expr] = []
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and dotted(call.func) == function.name:
+            passed = _argument(call, function, parameter)
+            picked = chosen_string(passed, frame_of(call), tree) if passed is not None else None
+            if picked is None:
+                return None  # one call the file cannot read: any branch may be taken
+            values.extend(picks.get(picked, otherwise))
+    return values or None
+
+
 def _function(call: ast.Call, tree: ast.Module, path: str) -> Optional[tuple[ast.FunctionDef, ast.Module]]:
     name = dotted(call.func)
     found = project_function(name, tree, Path(path)) if name and "." not in name else None
