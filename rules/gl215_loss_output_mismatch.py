@@ -303,51 +303,6 @@ INVALID = [
         "def step(x, y):\n    nn.NLLLoss()(net(x), y).backward()\n",
         line=15,
     ),
-    Invalid(  # one element of a returned tuple: the class head ends in Softmax, the pair is unpacked
-        _MLP + "\nclass Critic(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(8, 16)\n"
-        "        self.real = nn.Sequential(nn.Linear(16, 1), nn.Sigmoid())\n        self.label = nn.Sequential(nn.Linear(16, 3), nn.Softmax(dim=1))\n\n"
-        "    def forward(self, x):\n        h = self.body(x)\n        real = self.real(h)\n        label = self.label(h)\n        return real, label\n\n"
-        "critic = Critic()\nbce, ce = nn.BCELoss(), nn.CrossEntropyLoss()\nlabel_loss = nn.CrossEntropyLoss()\n"
-        "def step(x, y, is_real):\n    real, label = critic(x)\n    (bce(real, is_real) + label_loss(label, y)).backward()\n",
-        line=23,
-    ),
-    Invalid(  # a head built with add_module from a nested Sequential name; the loss reads element 0 by index
-        _MLP + "\nclass Fusion(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.classes = nn.Sequential()\n"
-        "        self.classes.add_module('fc', nn.Linear(8, 2))\n        self.classes.add_module('probs', nn.Softmax(dim=1))\n\n"
-        "    def forward(self, x):\n        return self.classes(x), x.mean(1)\n\n"
-        "net = Fusion()\nloss_fn = nn.CrossEntropyLoss()\ndef step(x, y):\n    out = net(x)\n    loss_fn(out[0], y).backward()\n",
-        line=19,
-    ),
-    Invalid(  # the model lives in another module of the project: reported at the loss call of this file
-        "import torch.nn as nn\nfrom nets import *\n\nmodel = Classifier(10)\ncriterion = nn.CrossEntropyLoss()\n"
-        "def step(x, y):\n    out = model(x)\n    criterion(out, y).backward()\n",
-        line=8,
-        files=(("nets.py", "import torch.nn as nn\nclass Classifier(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
-                "        last = nn.Sequential(nn.Linear(8, n), nn.Softmax())\n        self.layers = nn.Sequential(nn.Linear(8, 8), last)\n"
-                "    def forward(self, x):\n        return self.layers(x)\n"),),
-    ),
-    Invalid(  # the script hands the loss to the model, whose own method calls it on self(x)
-        "import torch.nn as nn\nimport nets\n\nmodel = nets.Tagger()\nnll = nn.NLLLoss()\nmodel.set_loss(nll)\n",
-        line=6,
-        files=(("nets.py", "import torch.nn as nn\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-                "        self.fc = nn.Linear(8, 4)\n        self.soft = nn.Softmax(dim=-1)\n    def forward(self, x):\n"
-                "        return self.soft(self.fc(x))\n    def set_loss(self, loss):\n        self.loss = loss\n"
-                "    def epoch(self, batches):\n        for x, y in batches:\n            pred = self.__call__(x)\n"
-                "            self.loss(pred, y).backward()\n"),),
-    ),
-    Invalid(  # a name reassigned to its own softmax just before the tuple is returned
-        _MLP + "\nclass Aux(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.cls = nn.Linear(8, 3)\n"
-        "        self.src = nn.Linear(8, 1)\n        self.soft = nn.Softmax(dim=1)\n\n"
-        "    def forward(self, x):\n        c = self.cls(x)\n        c = self.soft(c)\n        s = self.src(x).sigmoid()\n        return s, c\n\n"
-        "disc = Aux()\nnll = nn.NLLLoss()\ndef step(x, y):\n    s, c = disc(x)\n    nll(c, y).backward()\n",
-        line=22,
-    ),
-    Invalid(  # inside the model's own class (a LightningModule's training_step): self(x) into cross_entropy
-        _MLP + "\nclass Lit(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
-        "    def forward(self, x):\n        return F.softmax(self.fc(x), dim=-1)\n\n"
-        "    def training_step(self, batch, batch_idx):\n        x, y = batch\n        return F.cross_entropy(self(x), y)\n",
-        line=15,
-    ),
 ]
 
 

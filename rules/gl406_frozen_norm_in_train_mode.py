@@ -141,14 +141,15 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
-from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.freeze_forms import holds, related
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
                                           train_calls, trained_only_when_optimised)
 from gradlint.source.norm_links import file_norms, worth_reading
-from gradlint.source.norm_chains import rebound
-from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
 from gradlint.source.unit import SourceUnit
+
+from .support.frozen_targets import (factories_of, frozen_targets, own_class, rebuilt_between, same_model, stays_frozen,
+                                     unfrozen_parts)
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -269,8 +270,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             continue  # frozen only when a parameter of its function is true: read where that function is called
         if any(related(freeze.target, kept) for kept in norms.knowledge.eval_kept):
             continue  # an instance of a class whose train() override keeps its BatchNorm in eval
-        for target in _targets(norms, freeze):
-            if not _frozen(norms, freeze, target):
+        for target in frozen_targets(norms, freeze):
+            if not stays_frozen(norms, freeze, target):
                 continue
             # a training function of another file was read there: nothing here puts it back
             if eval_under_freeze_flag(norms, freeze, target):
@@ -280,7 +281,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
-                run = run_in_default_mode(norms, target, freeze.built_by or _own_class(norms, freeze, target))
+                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target))
                 if run is not None:  # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
                                      norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
@@ -296,104 +297,15 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
     for freeze, target, left in found:
-        source = _factory(freeze)
-        if any(related(target, r) and _same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
-               and not _rebuilt_between(norms, target, at, freeze.node) for r, s, at in reported):
+        source = factories_of(freeze)
+        if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
+               and not rebuilt_between(norms, target, at, freeze.node) for r, s, at in reported):
             continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
-        if any(t != target and holds(target, t) and _same_model(_factory(f), source) and f.how != "factory_no_grad"
+        if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
                for f, t, _ in found):
             continue
         reported.append((target, source, freeze.node))
         yield _report(norms, freeze, target, left)
-
-
-def _rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
-    """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
-    notebook's module): the second freeze is of another model."""
-    kinds = norms.frames.kinds
-    scope = kinds.frame_of(later)
-    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
-        return False
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    return rebound(scope or tree, target.split(".")[0], first.lineno, later.lineno)
-
-
-def _own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
-    """The file's class that freezes ``self.backbone`` in ``__init__`` and never puts
-    anything in eval mode: ``model = Cls()`` builds ``model.backbone`` frozen, in train mode."""
-    cls = norms.frames.kinds.class_of(freeze.node)
-    if not freeze.target.startswith("self.") or target == freeze.target or cls is None or calls_eval(cls):
-        return None
-    return cls.name
-
-
-def _same_model(factory: frozenset[str], other: frozenset[str]) -> bool:
-    """Two freezes of one name freeze the same model unless two factories built it (a
-    factory passing on another's frozen model is the same one: ``FasterRCNN()`` holding
-    the frozen ``BackboneNetwork()`` of its ``__init__``)."""
-    return not factory or not other or bool(factory & other)
-
-
-def _factory(freeze: Freeze) -> frozenset[str]:
-    """The factories a freeze comes through, outermost first: none for a freeze in the file."""
-    if not (freeze.how.startswith("factory") and freeze.via):
-        return frozenset()
-    chain: list[str] = []
-    via: Optional[Elsewhere] = freeze.via
-    while via is not None:
-        chain.append(via.function)
-        via = via.inner
-    return frozenset(chain)
-
-
-def _targets(norms: FileNorms, freeze: Freeze) -> list[str]:
-    """The frozen module's names: ``self.backbone`` in a class is ``model.backbone`` for
-    each ``model = Cls(...)`` of the file (and stays ``self.backbone`` for ``self.train()``)."""
-    if not freeze.target.startswith("self."):
-        return [freeze.target]
-    cls = norms.frames.kinds.class_of(freeze.node)
-    if cls is None or norms.knowledge is None:
-        return []
-    rest = freeze.target[len("self"):]
-    return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
-
-
-def _frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
-    assert norms.knowledge is not None
-    # an instance's part (``model.backbone``) is also unfrozen as ``self.backbone`` in its class
-    forms = {target, freeze.target}
-    if any(holds(u, form) for u in norms.unfrozen for form in forms):
-        return False  # trainable again, all of it
-    if any(not _head_or_late_stage(u, form) for form in forms for u in _unfrozen_parts(norms, form)):
-        return False  # some other part is trainable again: what stays frozen is unknown
-    if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
-                                    or any(related(o, form) for o in norms.optimised for form in forms)):
-        return False
-    if freeze.how == "optimizer" and ("*" in norms.optimised
-                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
-        return False
-    cls = norms.frames.kinds.class_of(freeze.node)
-    if target.startswith("self."):
-        return norms.knowledge.has_batchnorm(target, cls, freeze.node)
-    if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
-        return True  # what the class's own attribute holds (its instance may be bound in a function)
-    # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
-    at = None if freeze.target.startswith("self.") else freeze.node
-    return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
-
-
-def _unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
-    """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``)."""
-    return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
-
-
-def _head_or_late_stage(part: str, target: str) -> bool:
-    """The fine-tuning recipe "freeze all, train the last block and the head": a part
-    named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
-    stages, with their BatchNorm, frozen."""
-    first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-    return first.split("[")[0] in HEAD_NAMES or bool(STAGE.fullmatch(first))
 
 
 def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
@@ -424,7 +336,7 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     else:
         where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
                                                   if train.written and train.written != train.target else "")
-    parts = _unfrozen_parts(norms, target) + _unfrozen_parts(norms, freeze.target) * (freeze.target != target)
+    parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
     message = (

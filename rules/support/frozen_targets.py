@@ -1,0 +1,102 @@
+"""Which module a GL406 freeze leaves frozen, and whether two freezes are one finding:
+the names a class's ``self.backbone`` freeze has in the file, the parts trained again
+(a head or a late stage keeps the stem frozen), the optimiser and BatchNorm checks."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
+from gradlint.source.norm_chains import rebound
+from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
+
+
+def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
+    """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
+    notebook's module): the second freeze is of another model."""
+    kinds = norms.frames.kinds
+    scope = kinds.frame_of(later)
+    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
+        return False
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    return rebound(scope or tree, target.split(".")[0], first.lineno, later.lineno)
+
+
+def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
+    """The file's class that freezes ``self.backbone`` in ``__init__`` and never puts
+    anything in eval mode: ``model = Cls()`` builds ``model.backbone`` frozen, in train mode."""
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if not freeze.target.startswith("self.") or target == freeze.target or cls is None or calls_eval(cls):
+        return None
+    return cls.name
+
+
+def same_model(factory: frozenset[str], other: frozenset[str]) -> bool:
+    """Two freezes of one name freeze the same model unless two factories built it (a
+    factory passing on another's frozen model is the same one: ``FasterRCNN()`` holding
+    the frozen ``BackboneNetwork()`` of its ``__init__``)."""
+    return not factory or not other or bool(factory & other)
+
+
+def factories_of(freeze: Freeze) -> frozenset[str]:
+    """The factories a freeze comes through, outermost first: none for a freeze in the file."""
+    if not (freeze.how.startswith("factory") and freeze.via):
+        return frozenset()
+    chain: list[str] = []
+    via: Optional[Elsewhere] = freeze.via
+    while via is not None:
+        chain.append(via.function)
+        via = via.inner
+    return frozenset(chain)
+
+
+def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
+    """The frozen module's names: ``self.backbone`` in a class is ``model.backbone`` for
+    each ``model = Cls(...)`` of the file (and stays ``self.backbone`` for ``self.train()``)."""
+    if not freeze.target.startswith("self."):
+        return [freeze.target]
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if cls is None or norms.knowledge is None:
+        return []
+    rest = freeze.target[len("self"):]
+    return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
+
+
+def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
+    assert norms.knowledge is not None
+    # an instance's part (``model.backbone``) is also unfrozen as ``self.backbone`` in its class
+    forms = {target, freeze.target}
+    if any(holds(u, form) for u in norms.unfrozen for form in forms):
+        return False  # trainable again, all of it
+    if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
+        return False  # some other part is trainable again: what stays frozen is unknown
+    if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
+                                    or any(related(o, form) for o in norms.optimised for form in forms)):
+        return False
+    if freeze.how == "optimizer" and ("*" in norms.optimised
+                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
+        return False
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if target.startswith("self."):
+        return norms.knowledge.has_batchnorm(target, cls, freeze.node)
+    if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
+        return True  # what the class's own attribute holds (its instance may be bound in a function)
+    # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
+    at = None if freeze.target.startswith("self.") else freeze.node
+    return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
+    """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``)."""
+    return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
+
+
+def head_or_late_stage(part: str, target: str) -> bool:
+    """The fine-tuning recipe "freeze all, train the last block and the head": a part
+    named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
+    stages, with their BatchNorm, frozen."""
+    first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
+    return first.split("[")[0] in HEAD_NAMES or bool(STAGE.fullmatch(first))
