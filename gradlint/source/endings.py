@@ -26,6 +26,9 @@ _FUNCTIONS = {
 }
 _LAYERS = {"torch.nn.Softmax": "softmax", "torch.nn.Sigmoid": "sigmoid"}
 _METHODS = {"softmax": "softmax", "sigmoid": "sigmoid"}  # tensor methods: x.softmax(-1)
+# tensor methods that change only the shape or type: ``F.softmax(z).view(-1, n)`` is still probabilities
+_RESHAPES = frozenset({"view", "reshape", "view_as", "reshape_as", "squeeze", "unsqueeze", "flatten", "permute",
+                       "transpose", "contiguous", "float", "double", "to", "type_as"})
 _WORDS = ("oftmax", "igmoid", "expit")  # a file without these defines no such model
 
 
@@ -59,7 +62,8 @@ class FinalActivation:
     @property
     def notes(self) -> list[str]:
         """How the model is built and called, when the ending depends on it."""
-        notes = [f"`{self.via}` can build a {self.model}"] if self.via else []
+        article = "an" if self.model[:1].lower() in "aeiou" else "a"
+        notes = [f"`{self.via}` can build {article} {self.model}"] if self.via else []
         notes += [f"{other.model}'s too" + (f", {other.path}:{other.node.lineno}" if other.path else f", line {other.node.lineno}")
                   for other in self.also]
         if self.unless:
@@ -73,15 +77,19 @@ class FinalActivation:
 Ending = dict[Optional[int], FinalActivation]
 
 
-def file_endings(unit: SourceUnit, names: dict[int, str]) -> tuple[dict[str, Ending], dict[str, ast.ClassDef]]:
-    """The classes of ``unit`` that end in an activation, and every class of it by name."""
+def file_endings(unit: SourceUnit, names: dict[int, str],
+                 imported: Optional[dict[str, Ending]] = None) -> tuple[dict[str, Ending], dict[str, ast.ClassDef]]:
+    """The classes of ``unit`` that end in an activation, and every class of it by name.
+    ``imported``: the endings of classes the file imports, for a class whose forward
+    returns what its part, an instance of one, returns."""
     assert unit.tree is not None
     classes = {node.name: node for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef)}
-    if not any(word in unit.text for word in _WORDS):
+    if not any(word in unit.text for word in _WORDS) and not imported:
         return {}, classes
     aliases = collect_aliases(unit.tree)
     endings = {name: ending for name, cls in classes.items()
                if (ending := class_ending(name, cls, names, aliases=aliases, tree=unit.tree))}
+    _through_parts(classes, endings, imported or {}, names, aliases, unit.tree)
     for function in unit.tree.body:  # ``def ConvMixer(...): return nn.Sequential(..., nn.Softmax())``
         if isinstance(function, ast.FunctionDef) and function.name not in endings:
             returned = [node.value for node in own_nodes(function) if isinstance(node, ast.Return)]
@@ -92,12 +100,56 @@ def file_endings(unit: SourceUnit, names: dict[int, str]) -> tuple[dict[str, End
     return endings, classes
 
 
+def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending], imported: dict[str, Ending],
+                   names: dict[int, str], aliases: dict[str, str], tree: ast.Module) -> None:
+    """A class whose forward returns what a part of it returns, the part an instance of a
+    class (of the file, or imported) ending in an activation: ``self.fc = Classifier(n)``
+    and ``return self.fc(x)``. Its ending is placed where the part's class applies it."""
+    for _ in range(2):  # a part of a part
+        known = {**imported, **endings}
+        for name, cls in classes.items():
+            if name in endings:
+                continue
+            parts: dict[str, FinalActivation] = {}
+            for attribute, values in _attribute_values(cls).items():
+                whole = [known.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None for value in values]
+                kinds = {ending[None].kind if ending and None in ending else None for ending in whole}
+                if len(kinds) == 1 and None not in kinds:
+                    parts[attribute] = (whole[0] or {})[None]
+            if not parts:
+                continue
+            ending = class_ending(name, cls, names, aliases=aliases, tree=tree,
+                                  parts={attribute: part.kind for attribute, part in parts.items()})
+            placed: Ending = {}
+            for key, activation in ending.items():
+                node = activation.node
+                part = parts.get(node.func.attr) if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                                     and dotted(node.func.value) == "self") else None
+                placed[key] = replace(activation, node=part.node, path=part.path) if part is not None else activation
+            if placed:
+                endings[name] = placed
+
+
+def _attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
+    """``self.<attribute>`` -> every value a method of ``cls`` assigns it."""
+    found: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = dotted(node.targets[0]) or ""
+            if target.startswith("self.") and target.count(".") == 1:
+                found.setdefault(target[len("self."):], []).append(node.value)
+    return found
+
+
 def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Optional[str] = None,
-                 aliases: Optional[dict[str, str]] = None, tree: Optional[ast.Module] = None) -> Ending:
+                 aliases: Optional[dict[str, str]] = None, tree: Optional[ast.Module] = None,
+                 parts: Optional[dict[str, str]] = None) -> Ending:
+    """How ``cls``'s forward ends; ``parts``: attributes holding a module known to end in
+    an activation (attribute -> softmax/sigmoid)."""
     forward = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "forward"), None)
     if forward is None:
         return {}
-    layers = _layer_attributes(cls, names)
+    layers = {**(parts or {}), **_layer_attributes(cls, names)}
     if aliases is not None and tree is not None:
         layers.update(_replaced_heads(cls, layers, aliases, tree))
     returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
@@ -318,6 +370,8 @@ def _activation(node: Optional[ast.AST], names: dict[int, str], layers: dict[str
     if isinstance(func, ast.Attribute):
         if dotted(func.value) == "self":
             return layers.get(func.attr)
+        if func.attr in _RESHAPES and isinstance(func.value, ast.Call):
+            return _activation(func.value, names, layers)
         return _METHODS.get(func.attr)  # a tensor method: logits.softmax(-1), self.fc(x).sigmoid()
     return None
 

@@ -139,3 +139,21 @@ def undone(unfrozen: set[str], target: str) -> bool:
         if holds(target, part) and first.split("[")[0] not in _HEADS and not STAGE.fullmatch(first):
             return True
     return False
+
+
+def in_one_loop(parents: dict, first: ast.AST, second: ast.AST) -> bool:
+    """Both nodes repeat in one loop (a GAN's or ADDA's alternating steps: unfreeze the
+    discriminator, freeze it again; a notebook's epoch loop calling ``model.train()``
+    before the step that freezes): neither comes first."""
+    loops = set()
+    node = first
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            loops.add(id(node))
+    node = second
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and id(node) in loops:
+            return True
+    return False

@@ -23,7 +23,7 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import (calls_eval, is_false, is_true, keeps_bn_in_eval, layers_of,
+from gradlint.source.freeze_forms import (calls_eval, in_one_loop, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
@@ -35,6 +35,10 @@ from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
+# nn.Module methods that do not run the module: ``self.model.eval()`` under no_grad runs nothing
+_MODULE_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "buffers", "named_buffers", "modules",
+                             "named_modules", "children", "named_children", "state_dict", "load_state_dict", "to",
+                             "cuda", "cpu", "float", "half", "double", "zero_grad", "apply", "requires_grad_"})
 # the Trainer class, or its classmethod constructor (``Trainer.from_argparse_args(args)``)
 _LIGHTNING_TRAINER = re.compile(
     r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer(\.from_argparse_args)?$")
@@ -75,7 +79,7 @@ class _Collector:
             freezes = [f for f in self.norms.freezes
                        if related(f.target, target) and f.how in ("requires_grad", "requires_grad_")]
             if freezes and all(kinds.frame_of(n) is kinds.frame_of(f.node) and getattr(n, "lineno", 0) < f.node.lineno
-                               for n in nodes for f in freezes):
+                               and not in_one_loop(self.frames.parents, n, f.node) for n in nodes for f in freezes):
                 self.norms.unfrozen.discard(target)
 
     def _unfreeze(self, target: str, node: ast.AST) -> None:
@@ -114,7 +118,10 @@ class _Collector:
                 model = dotted(passed) if passed is not None else None
                 flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
                         if guard is not None else True)
-                if model and flag is not False and flag is not None:
+                if model and flag is False and freeze.guard is not None:
+                    # ``p.requires_grad = requires_grad`` called with True: trainable again
+                    self._unfreeze(model + dot + rest, call)
+                elif model and flag is not None and flag is not False:
                     self.norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
                                                      via=Elsewhere(helper.name, freeze.node.lineno),
                                                      guard=flag if isinstance(flag, str) else None))
@@ -268,7 +275,8 @@ class _Collector:
                     name = dotted(sub.func)
                     if name and name.endswith((".forward", ".__call__")):
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
-                    if name and (name.startswith("self.") or "." not in name) and name != "self":
+                    if (name and (name.startswith("self.") or "." not in name) and name != "self"
+                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 
     def _call(self, call: ast.Call, scope: ast.AST) -> None:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from gradlint.source.endings import Ending, FinalActivation, file_endings
 from gradlint.source.index import file_stamp
-from gradlint.source.model_factories import returned_classes
+from gradlint.source.model_factories import returned_classes, returned_tuple_classes
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
@@ -40,7 +40,8 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
 
     def add(spelled: str, item: ImportedClass) -> None:
         if item.factory:  # the script's own spelling of the function names it in messages
-            item = replace(item, name=spelled, ending={k: replace(v, via=spelled) for k, v in item.ending.items()})
+            shown = spelled.split("[")[0]  # ``models.ACGAN[1]``, a part of the tuple it returns, is ``models.ACGAN``
+            item = replace(item, name=shown, ending={k: replace(v, via=shown) for k, v in item.ending.items()})
         found[spelled] = item
 
     for item in project_import_list(tree, script):
@@ -52,8 +53,10 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
         elif item.name == ".":
             for name, found_class in defined.items():
                 add(f"{item.local}.{name}", found_class)
-        elif item.name in defined:
-            add(item.local, defined[item.name])
+        else:
+            for name, found_class in defined.items():
+                if name == item.name or name.startswith(f"{item.name}["):  # a function and its tuple's parts
+                    add(item.local + name[len(item.name):], found_class)
     return found
 
 
@@ -65,14 +68,14 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
     if unit is None or unit.tree is None:
         return {}
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
-    endings, classes = file_endings(unit, names)
+    reexported = imported_classes(unit.tree, Path(path), Path(script_dir), follow=False) if follow else {}
+    endings, classes = file_endings(unit, names, {name: item.ending for name, item in reexported.items() if item.ending})
     shown = _shown(Path(path), script_dir)
     found = {
         name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown)
         for name, cls in classes.items() if cls in unit.tree.body
     }
     if follow:
-        reexported = imported_classes(unit.tree, Path(path), Path(script_dir), follow=False)
         known = {**reexported, **found}
         # a package's __init__ re-exports what it imports: ``from unet import UNet3Plus``
         found.update((name, item) for name, item in reexported.items() if "." not in name and name not in found)
@@ -81,11 +84,16 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
                 built = [known[name] for name in returned_classes(function, set(known)) if known[name].ending]
                 if built:
                     found[function.name] = replace(built[0], name=function.name, factory=True)
+                # ``def ACGAN(args): ...; return netG, netD``: ``ACGAN[1]`` is the discriminator
+                for index, name in returned_tuple_classes(function, set(known)).items():
+                    if known[name].ending:
+                        found[f"{function.name}[{index}]"] = replace(known[name], name=function.name, factory=True)
     return found
 
 
 def _moved(activation: FinalActivation, path: str) -> FinalActivation:
-    return replace(activation, path=path)
+    """An ending placed in the module (one placed in a module it imports keeps that place)."""
+    return activation if activation.path is not None else replace(activation, path=path)
 
 
 def _shown(path: Path, script_dir: str) -> str:

@@ -10,7 +10,7 @@ import ast
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import holds, related
+from gradlint.source.freeze_forms import holds, in_one_loop, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
 
@@ -104,7 +104,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
-    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module]
+    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
+            or in_one_loop(norms.frames.parents, m.call, freeze.node)]
 
 
 def mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:

@@ -381,11 +381,15 @@ MODULE_RETURNING = frozenset({"to", "cuda", "cpu", "float", "double", "half", "t
 
 
 def unwrap(value: ast.expr) -> ast.expr:
-    """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself."""
-    while (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
-           and value.func.attr in MODULE_RETURNING):
-        value = value.func.value
-    return value
+    """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself, as is
+    ``CNN().cuda() if use_cuda else CNN()`` (the same module either way)."""
+    while True:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MODULE_RETURNING:
+            value = value.func.value
+        elif isinstance(value, ast.IfExp) and ast.dump(unwrap(value.body)) == ast.dump(unwrap(value.orelse)):
+            value = value.orelse
+        else:
+            return value
 
 
 

@@ -57,8 +57,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     names = {id(c.node): c.name for c in calls.calls}
     tree = unit.tree
     aliases = collect_aliases(tree)
-    by_class, classes = file_endings(unit, names)
-    imported = {name: item for name, item in imported_classes(tree, Path(unit.path)).items() if name not in classes}
+    imported = imported_classes(tree, Path(unit.path))
+    by_class, classes = file_endings(unit, names, {name: item.ending for name, item in imported.items() if item.ending})
+    imported = {name: item for name, item in imported.items() if name not in classes}
     by_class.update((name, item.ending) for name, item in imported.items() if item.ending)
     class_nodes = {**{name: item.cls for name, item in imported.items()}, **classes}
     models: dict[str, Ending] = {}  # bound name (model, self.net) -> its ending
@@ -67,8 +68,17 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     other_models: dict[str, list[ast.Assign]] = {}  # bound name -> its bindings to models without the ending
     ending_bindings: dict[str, list[ast.Assign]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
-            value = unwrap(node.value)
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
+                and isinstance(node.value, ast.Call)):  # netG, netD = models.ACGAN(args)
+            callee = dotted(node.value.func) or ""
+            for index, element in enumerate(node.targets[0].elts):
+                if f"{callee}[{index}]" in by_class and (target := dotted(element)):
+                    models[target] = _alike(models.get(target), by_class[f"{callee}[{index}]"])
+                    ending_bindings.setdefault(target, []).append(node)
+        if not isinstance(node, ast.Assign):
+            continue
+        for target, bound_value in _bound_pairs(node):
+            value = unwrap(bound_value)
             if isinstance(value, (ast.Name, ast.Attribute)) and qualify(value, aliases) in LOSSES:
                 losses[target] = LOSSES[str(qualify(value, aliases))]  # loss_fn = F.cross_entropy
                 continue
@@ -131,6 +141,18 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
+
+
+def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
+    """The names an assignment binds with their values: ``criterion = nn.NLLLoss()``, and
+    each pair of ``bce, aux = nn.BCELoss(), nn.CrossEntropyLoss()``."""
+    if len(node.targets) != 1:
+        return []
+    target = node.targets[0]
+    if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and len(target.elts) == len(node.value.elts):
+        return [(name, value) for element, value in zip(target.elts, node.value.elts) if (name := dotted(element))]
+    name = dotted(target)
+    return [(name, node.value)] if name else []
 
 
 def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[str, ast.ClassDef],

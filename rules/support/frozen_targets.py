@@ -5,12 +5,16 @@ the names a class's ``self.backbone`` freeze has in the file, the parts trained 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Optional
 
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.norm_chains import rebound
-from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of
+from gradlint.source.index import FileIndex
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of, unwrap
+from gradlint.source.project_classes import built_class
 
 
 def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
@@ -77,7 +81,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                     or any(related(o, form) for o in norms.optimised for form in forms)):
         return False
     if freeze.how == "optimizer" and ("*" in norms.optimised
-                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)):
+                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)
+                                      or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
     if target.startswith("self."):
@@ -100,3 +105,29 @@ def head_or_late_stage(part: str, target: str) -> bool:
     stages, with their BatchNorm, frozen."""
     first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
     return first.split("[")[0] in HEAD_NAMES or bool(STAGE.fullmatch(first))
+
+
+def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
+    """The optimised ``part`` (``self.model.fc``) is the only module the class of
+    ``target`` holds (``class CNN: self.fc = Classifier(n)``): nothing is left out."""
+    assert norms.knowledge is not None
+    if part is None or not part.startswith(target + ".") or "." in part[len(target) + 1:]:
+        return False
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    values = [unwrap(value) for value in norms.knowledge.bindings.get(target, [])]
+    if not values or not all(isinstance(value, ast.Call) for value in values):
+        return False
+    index = FileIndex()
+    for value in values:
+        assert isinstance(value, ast.Call)
+        found = built_class(value, dotted(value.func) or "", tree, Path(norms.frames.unit.path), index)
+        if found is None or _module_attributes(found.node) != {part[len(target) + 1:]}:
+            return False
+    return True
+
+
+def _module_attributes(cls: ast.ClassDef) -> set[str]:
+    """The ``self.<name>`` attributes a class assigns a call (its layers and parts)."""
+    return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            for target in node.targets if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}

@@ -1,0 +1,134 @@
+"""GL406 on shapes held-out round 15 (/work/heldout43) showed it reading wrongly; each
+project is written here in our own words:
+- adversarial domain adaptation (ADDA) alternating two steps in one loop with a
+  ``set_requires_grad(net, flag)`` helper: frozen for one step, trainable for the other;
+- ``with torch.no_grad(): self.model.eval()``: switching the mode runs no module;
+- an optimiser on ``self.model.fc`` where ``fc`` is all the model holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+ADDA = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    def set_requires_grad(model, requires_grad=True):
+        for param in model.parameters():
+            param.requires_grad = requires_grad
+
+
+    def adapt(loader):
+        target_encoder = models.resnet18(weights=None)
+        critic = nn.Sequential(nn.Linear(1000, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Linear(64, 1))
+        critic_optim = torch.optim.Adam(critic.parameters())
+        encoder_optim = torch.optim.Adam(target_encoder.parameters())
+        bce = nn.BCEWithLogitsLoss()
+        for epoch in range(10):
+            target_encoder.train(), critic.train()
+            for x, domain in loader:
+                set_requires_grad(target_encoder, requires_grad=False)
+                set_requires_grad(critic, requires_grad=True)
+                critic_optim.zero_grad()
+                bce(critic(target_encoder(x)), domain).backward()
+                critic_optim.step()
+                set_requires_grad(target_encoder, requires_grad={encoder_back})
+                set_requires_grad(critic, requires_grad=False)
+                encoder_optim.zero_grad()
+                bce(critic(target_encoder(x)), 1 - domain).backward()
+                encoder_optim.step()
+"""
+
+
+def test_alternating_steps_freeze_and_unfreeze_in_one_loop(tmp_path: Path) -> None:
+    write_project(tmp_path, {"adda.py": ADDA.format(encoder_back="True")})
+    assert lint_in_process(tmp_path / "adda.py", "GL406") == []
+
+
+def test_an_encoder_never_made_trainable_again_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"adda.py": ADDA.format(encoder_back="False")})
+    [finding] = lint_in_process(tmp_path / "adda.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 20)
+    assert finding.message.startswith("`target_encoder` has BatchNorm layers and `set_requires_grad` (line 7) freezes")
+
+
+HEAD_ONLY = """\
+    import torch
+    from torch import nn
+
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Sequential(nn.Linear(512, 256), nn.BatchNorm1d(256), nn.ReLU(), nn.Linear(256, 11))
+
+        def forward(self, x):
+            return self.fc(x)
+
+
+    class Trainer:
+        def __init__(self, cuda):
+            self.model = Head().cuda() if cuda else Head()
+            self.optimizer = torch.optim.Adam(self.model.fc.parameters())
+
+        def train(self, loader):
+            for epoch in range(3):
+                self.model.train()
+                for x, y in loader:
+                    self.optimizer.zero_grad()
+                    nn.functional.cross_entropy(self.model(x), y).backward()
+                    self.optimizer.step()
+                self.valid(loader)
+
+        def valid(self, loader):
+            with torch.no_grad():
+                self.model.eval()
+                for x, y in loader:
+                    self.model(x)
+"""
+
+
+def test_an_optimiser_on_the_only_part_leaves_nothing_out(tmp_path: Path) -> None:
+    write_project(tmp_path, {"trainer.py": HEAD_ONLY})
+    assert lint_in_process(tmp_path / "trainer.py", "GL406") == []
+
+
+def test_an_optimiser_on_one_of_two_parts_leaves_the_other_frozen(tmp_path: Path) -> None:
+    two = HEAD_ONLY.replace("            self.fc = nn.Sequential(",
+                            "            self.stem = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))\n"
+                            "            self.fc = nn.Sequential(")
+    write_project(tmp_path, {"trainer.py": two})
+    [finding] = lint_in_process(tmp_path / "trainer.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 18)
+    assert finding.message.startswith("`self.model` has BatchNorm layers and only `self.model.fc` is optimised here")
+
+
+NOTEBOOK = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+    encoder = models.resnet18(weights=None)
+    head = nn.Linear(1000, 2)
+    optimizer = torch.optim.Adam(head.parameters())
+    for epoch in range(10):
+        encoder.train()
+        for x, y in []:
+            encoder.requires_grad_(False)
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(head(encoder(x)), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_notebooks_train_call_before_the_freeze_in_one_loop(tmp_path: Path) -> None:
+    # module-level code runs once, in order, except inside a loop: the epoch loop calls
+    # encoder.train() again after the freeze of the first step
+    write_project(tmp_path, {"notebook.py": NOTEBOOK})
+    [finding] = lint_in_process(tmp_path / "notebook.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 11)
+    assert "`encoder.train()` on line 9" in finding.message
