@@ -319,11 +319,16 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
         how = f"{freeze.part} are frozen here"
     if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
         how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
+    # only some configurations of an ``if arch == ...`` chain build the BatchNorm: say which
+    branch = made.branch if made else norms.knowledge.bn_branch(target, freeze.node) if norms.knowledge else None
+    has = f"`{target}` has BatchNorm layers" + (f" {branch}" if branch and not made else "")
+    if branch and made:
+        how += f" {branch}"
     if train.implicit:
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in the training loop")
         return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
-                      f"`{target}` has BatchNorm layers and {how}, but nothing puts it in eval mode: a module is built "
+                      f"{has} and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
                       "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
                                             f"call `{target}.eval()`") + " once it is built (and again after any "
@@ -340,7 +345,7 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
     message = (
-        f"`{target}` has BatchNorm layers and {how}, but `{train.receiver}.train()` {where} puts it "
+        f"{has} and {how}, but `{train.receiver}.train()` {where} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
         f"features drift under the head and differ at evaluation; " + (
             f"call `{freeze.target if freeze.target.startswith('self.') else target}.eval()` in the LightningModule's "

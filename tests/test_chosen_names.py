@@ -172,15 +172,23 @@ model = build_model(arch, 512)
 """ + _CLASSIFIER_TRAINING
 
 
-def test_a_builder_picking_the_architecture_by_a_known_string(tmp_path: Path) -> None:
-    # held-out round 9 (/work/heldout30): build_dl_model(arch) with --arch defaulting to vgg19 was
-    # read as "a function that can build a ResNet"; the branch the default takes has no BatchNorm
+def test_a_builder_picking_the_architecture_by_a_string_written_in_the_code(tmp_path: Path) -> None:
+    # a string written in the script picks the arm: build_model("vgg19") builds no BatchNorm
     (tmp_path / "builders.py").write_text(BUILDER)
-    assert _lint(tmp_path, BUILDER_SCRIPT.format(arch="vgg19")) == []
-    assert _lint(tmp_path, BUILDER_SCRIPT.format(arch="alexnet")) == []  # the else branch: vgg16
-    [finding] = _lint(tmp_path, BUILDER_SCRIPT.format(arch="densenet121"))
+    written = BUILDER_SCRIPT.replace("model = build_model(arch, 512)", 'model = build_model("{arch}", 512)')
+    assert _lint(tmp_path, written.format(arch="vgg19")) == []
+    assert _lint(tmp_path, written.format(arch="alexnet")) == []  # the else branch: vgg16
+    [finding] = _lint(tmp_path, written.format(arch="densenet121"))
     assert (finding.code, finding.line) == ("GL406", 10)
     assert "only `model.classifier` is optimised here" in finding.message
+
+
+def test_a_command_line_default_is_one_configuration_of_the_builder(tmp_path: Path) -> None:
+    # held-out rounds 9 and 15 (/work/heldout30, /work/heldout42): --arch defaulting to vgg19
+    # picks one arm; `--arch densenet121` trains a frozen DenseNet in train mode all the same
+    (tmp_path / "builders.py").write_text(BUILDER)
+    [finding] = _lint(tmp_path, BUILDER_SCRIPT.format(arch="vgg19"))
+    assert (finding.code, finding.line) == ("GL406", 10)
 
 
 TABLE_SCRIPT = """\

@@ -48,20 +48,19 @@ SCRIPT = """\
 """
 
 
-def test_the_default_branch_without_batchnorm_is_quiet(tmp_path: Path) -> None:
+def test_the_arm_with_batchnorm_is_reported_whatever_the_default(tmp_path: Path) -> None:
+    # held-out round 15: `--arch resnet152` is a configuration the script offers
     write_project(tmp_path, {"train.py": SCRIPT.format(default="vgg16", passed="arch")})
-    assert lint_in_process(tmp_path / "train.py", "GL406") == []
-
-
-def test_the_default_branch_with_batchnorm_is_reported_at_the_freeze(tmp_path: Path) -> None:
-    write_project(tmp_path, {"train.py": SCRIPT.format(default="resnet152", passed="arch")})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 14)
-    assert finding.message.startswith("`model` has BatchNorm layers and its parameters are frozen here")
+    assert finding.message.startswith("`model` has BatchNorm layers in the `else` branch (line 12) and its "
+                                      "parameters are frozen here")
     assert "`model.train()` on line 22" in finding.message
 
 
-def test_a_constant_string_picks_the_branch_too(tmp_path: Path) -> None:
+def test_a_string_written_in_the_code_picks_the_arm(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": SCRIPT.format(default="vgg16", passed='"vgg16"')})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
     write_project(tmp_path, {"train.py": SCRIPT.format(default="vgg16", passed='"resnet"')})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 14
@@ -228,4 +227,57 @@ def test_a_builder_aliased_to_a_local_name_is_read(tmp_path: Path) -> None:
 def test_aliased_builders_without_batchnorm_are_quiet(tmp_path: Path) -> None:
     source = ALIASED.format(second="vgg16").replace("models.densenet161", "models.alexnet")
     write_project(tmp_path, {"train.py": source})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+# a course project's utils module: the builder freezes whichever network the string picks
+UTILS = """\
+    from torchvision import models
+
+
+    def get_arch_model(arch):
+        if arch == "densenet":
+            model = models.densenet161(weights=None)
+            size = model.classifier.in_features
+        else:
+            model = models.vgg16(weights=None)
+            size = model.classifier[0].in_features
+        for param in model.parameters():
+            param.requires_grad = False
+        return model, size
+"""
+
+UTILS_SCRIPT = """\
+    import argparse
+
+    import torch
+    from torch import nn
+
+    from utils import get_arch_model
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arch", default="vgg", choices=["vgg", "densenet"])
+    args = parser.parse_args()
+    model, size = get_arch_model(args.arch)
+    model.classifier = nn.Linear(size, 102)
+    optimizer = torch.optim.Adam(model.classifier.parameters())
+    for epoch in range(3):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_freezing_builder_names_the_arm_that_builds_batchnorm(tmp_path: Path) -> None:
+    write_project(tmp_path, {"utils.py": UTILS, "train.py": UTILS_SCRIPT})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 11)
+    assert finding.message.startswith("`model` has BatchNorm layers and `get_arch_model` (utils.py:11) returns it "
+                                      "with its parameters frozen when `arch == 'densenet'` (utils.py:6), but")
+
+
+def test_a_freezing_builder_without_batchnorm_in_any_arm_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"utils.py": UTILS.replace("densenet161", "vgg19"), "train.py": UTILS_SCRIPT})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []

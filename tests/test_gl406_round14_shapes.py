@@ -119,8 +119,17 @@ def test_a_builder_returning_a_tuple_picked_by_the_arch_default(tmp_path: Path) 
     assert "but `model.train()` on line 28 puts it back in train mode" in finding.message
 
 
-def test_the_same_course_script_with_an_architecture_without_batchnorm_is_quiet(tmp_path: Path) -> None:
+def test_another_default_is_one_configuration_of_several(tmp_path: Path) -> None:
+    # held-out round 15: a command-line default picks one configuration; `--arch densenet`
+    # still freezes a DenseNet and trains it in train mode
     write_project(tmp_path, {"create_classifier.py": BUILDER, "train.py": COURSE.format(arch="alexnet")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 14)
+
+
+def test_a_builder_without_batchnorm_in_any_arm_is_quiet(tmp_path: Path) -> None:
+    builder = BUILDER.replace("models.densenet121(weights=None)", "models.vgg11(weights=None)")
+    write_project(tmp_path, {"create_classifier.py": builder, "train.py": COURSE.format(arch="densenet")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
 
 

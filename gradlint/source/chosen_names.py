@@ -18,8 +18,9 @@ from gradlint.source.names import dotted
 _OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, object]]" = weakref.WeakKeyDictionary()
 
 
-def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) -> Optional[str]:
-    """The string ``expr`` holds where it is read (in ``frame``, a function, or the module)."""
+def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module, options: bool = True) -> Optional[str]:
+    """The string ``expr`` holds where it is read (in ``frame``, a function, or the module);
+    ``options``: a command-line option's default counts too."""
     if isinstance(expr, ast.Constant):
         return expr.value if isinstance(expr.value, str) else None
     if isinstance(expr, ast.Name):
@@ -31,11 +32,11 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module) ->
             loops = [node.iter for node in ast.walk(scope) if isinstance(node, (ast.For, ast.AsyncFor))
                      and isinstance(node.target, ast.Name) and node.target.id == expr.id]
             if values and not loops:
-                return chosen_string(values[0], None, tree) if len(values) == 1 else None
+                return chosen_string(values[0], None, tree, options) if len(values) == 1 else None
             if loops and not values:  # for model_name in ["AlexNet"]: the one name a list of one gives
                 return _only_item(loops[0], tree) if len(loops) == 1 else None
         return None
-    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and options:
         return option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
     return None
 

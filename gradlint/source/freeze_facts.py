@@ -20,6 +20,7 @@ class Elsewhere:
     line: int
     path: Optional[str] = None  # as seen from the linted file's folder; None: the linted file
     inner: Optional["Elsewhere"] = None  # a function passing it on: where the freeze or the train call is
+    branch: Optional[str] = None  # ``when `arch == 'densenet'` (line 127)``: the arm that builds the BatchNorm
 
     @property
     def where(self) -> str:

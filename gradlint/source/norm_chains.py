@@ -47,6 +47,7 @@ class FreezingFactory:
     position: Optional[int] = None  # ``return model, size``: the element of the tuple it returns
     puts_in_eval: bool = False  # it (or what it calls of the model) may put the model in eval mode
     choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
+    branch: Optional[str] = None  # the arm of an ``if arch == ...`` chain that builds the BatchNorm (bn_branch)
 
 
 @dataclass(frozen=True)

@@ -94,9 +94,49 @@ class NormKnowledge:
     def has_batchnorm_there(self, name: str, at: ast.AST) -> bool:
         """``name`` as last bound before ``at`` in its function (or by ``at``'s own line:
         ``model = FrozenNet()``): the branch a freeze is in built it there (``if m ==
-        "vivit": model = Vivit() ... else: model = r3d_18()``)."""
+        "vivit": model = Vivit() ... else: model = r3d_18()``). After an ``if``/``elif``
+        chain that bound it in each arm, any arm building BatchNorm counts: that
+        configuration of the code trains a frozen BatchNorm (see :meth:`bn_branch`)."""
+        choices = self._choices(name, at)
+        if choices is None:
+            return self.has_batchnorm(name, None, at)
+        _, rest = name.split(".", 1) if "." in name else (name, "")
+        return any(self.value_has_batchnorm(value, rest, at) for _, value in choices)
+
+    def bn_branch(self, name: str, at: ast.AST) -> Optional[str]:
+        """Where ``name`` gets BatchNorm when only some arms of the chain before ``at``
+        build it: ``when `args.arch == 'densenet121'` (line 22)``; None otherwise."""
+        choices = self._choices(name, at)
+        if choices is None or len(choices) < 2:
+            return None
+        _, rest = name.split(".", 1) if "." in name else (name, "")
+        with_bn = [node for node, value in choices if self.value_has_batchnorm(value, rest, at)]
+        if not with_bn or len(with_bn) == len(choices):
+            return None
+        return " or ".join(self._arm(node) for node in with_bn[:3])
+
+    def _arm(self, node: ast.AST) -> str:
+        """``when `arch == 'densenet'` (line 12)`` for the innermost ``if``/``elif`` whose
+        body holds ``node``; ``in the `else` branch (line 14)`` for one in an ``else``."""
+        parents = self.frames.parents
+        line = getattr(node, "lineno", 0)
+        child = node
+        while child in parents:
+            parent = parents[child]
+            if isinstance(parent, ast.If) and child in parent.body:
+                return f"when `{ast.unparse(parent.test)}` (line {line})"
+            if isinstance(parent, ast.If) and child in parent.orelse:
+                return f"in the `else` branch (line {line})"
+            child = parent
+        return f"as built on line {line}"
+
+    def _choices(self, name: str, at: ast.AST) -> Optional[list[tuple[ast.Assign, ast.expr]]]:
+        """The bindings of ``name``'s root that reach ``at``: the last one before it in its
+        function (or module), or every arm's of an ``if`` chain that ended before it; None
+        when the function binds it nowhere before ``at`` (or rebinds the model itself:
+        ``model = model.to(device)``), where every binding of the file is read instead."""
         frame = self.frames.kinds.frame_of(at)
-        root, _, rest = name.partition(".")
+        root = name.partition(".")[0]
         line = getattr(at, "lineno", 0)
         scope = frame or self.frames.unit.tree
         assert scope is not None
@@ -106,28 +146,31 @@ class NormKnowledge:
                    and not (isinstance(bound, ast.Constant) and bound.value is None)  # ``model = None`` first
                    and not _passes(bound, root)]  # ``model, opt = build_classifier(model, ...)``: the same model
         if not earlier:
-            return self.has_batchnorm(name, None, at)
-        last = max(earlier, key=lambda node: node.lineno)
-        if isinstance(frame, ast.FunctionDef) and (picked := self._branch_called(frame, root, last, line)) is not None:
-            return any(self.value_has_batchnorm(value, rest, at) for value in picked)
-        built = bound_value(last, root)
-        assert built is not None
-        value = unwrap(built)
-        if isinstance(value, ast.Name) and value.id == root:  # model = model.to(device): read all of them
-            return self.has_batchnorm(name, None, at)
-        return self.value_has_batchnorm(built, rest, at)
-
-    def _branch_called(self, function: ast.FunctionDef, root: str, last: ast.Assign,
-                       line: int) -> Optional[list[ast.expr]]:
-        """What ``root`` holds after an ``if arch == "vgg16": ... else: ...`` chain of
-        ``function`` that ended before ``line``, for the strings the file's calls pass."""
-        chain = next((statement for statement in function.body
-                      if statement.lineno <= last.lineno <= (statement.end_lineno or 0)), None)
-        if not isinstance(chain, ast.If) or (chain.end_lineno or line) >= line:
             return None
-        tree = self.frames.unit.tree
-        assert tree is not None
-        return called_with(function, root, tree, self.frames.kinds.frame_of)
+        last = max(earlier, key=lambda node: node.lineno)
+        chain = self._chain_before(last, line, frame)
+        arms = [node for node in earlier if chain is not None and _inside(node, chain)] or [last]
+        if chain is not None and isinstance(frame, ast.FunctionDef):  # create_model("vgg16"): that arm only
+            tree = self.frames.unit.tree
+            assert tree is not None
+            written = called_with(frame, root, tree, self.frames.kinds.frame_of)
+            if written is not None:
+                arms = [node for node in arms if any(node.value is value for value in written)] or arms
+        choices = [(node, value) for node in arms if (value := bound_value(node, root)) is not None]
+        if any(isinstance(plain := unwrap(value), ast.Name) and plain.id == root for _, value in choices):
+            return None  # model = model.to(device): read all of them
+        return choices
+
+    def _chain_before(self, node: ast.AST, line: int, frame: Optional[ast.AST]) -> Optional[ast.If]:
+        """The outermost ``if`` of ``frame`` holding ``node`` that ended before ``line``."""
+        parents = self.frames.parents
+        found: Optional[ast.If] = None
+        child = node
+        while child in parents and parents[child] is not frame:
+            child = parents[child]
+            if isinstance(child, ast.If) and (child.end_lineno or line) < line:
+                found = child
+        return found
 
     def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
         """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
@@ -356,6 +399,11 @@ def bound_value(node: ast.Assign, name: str) -> Optional[ast.expr]:
     ``model`` to the call), or None when it does not bind it."""
     return next((value for target, value in _pairs(node.targets, node.value)
                  if isinstance(target, ast.Name) and target.id == name), None)
+
+
+def _inside(node: ast.AST, outer: ast.AST) -> bool:
+    return (getattr(outer, "lineno", 0) <= getattr(node, "lineno", -1)
+            and getattr(node, "end_lineno", 0) <= (getattr(outer, "end_lineno", 0) or 0))
 
 
 def _passes(value: ast.expr, name: str) -> bool:

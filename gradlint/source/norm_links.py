@@ -20,6 +20,8 @@ file and change); module-level models and freezing helpers it offers are linked 
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import replace
 import weakref
 from pathlib import Path
 from typing import Optional
@@ -168,6 +170,10 @@ def link(norms: FileNorms) -> None:
                 norms.knowledge.bn_functions.add(callee)
                 norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
                 via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
+                if factory.branch:  # "(line 6)" of the factory's module is "(utils.py:6)" here
+                    branch = factory.branch if via.path is None else re.sub(r"\(line (\d+)\)", rf"({via.path}:\1)",
+                                                                            factory.branch)
+                    via = replace(via, branch=branch)
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
                 norms.freezes.append(Freeze(target + factory.rest, how, value, via=via,
                                             built_by=None if factory.puts_in_eval else callee))
@@ -239,12 +245,14 @@ def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNor
 
 
 def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms) -> bool:
-    """The call passes a known string that picks a branch not among ``choice``'s values."""
+    """The call passes a string written in the code that picks a branch not among
+    ``choice``'s values (a command-line option's default is one configuration of several)."""
     index, name, values = choice
     passed = argument(call, index, name)
     tree = norms.frames.unit.tree
     assert tree is not None
-    picked = chosen_string(passed, norms.frames.kinds.frame_of(call), tree) if passed is not None else None
+    picked = (chosen_string(passed, norms.frames.kinds.frame_of(call), tree, options=False)
+              if passed is not None else None)
     return picked is not None and picked not in values
 
 

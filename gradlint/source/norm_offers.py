@@ -52,7 +52,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
         if (root not in returned or root == "self" or undone(norms.unfrozen, freeze.target)
-                or built is None or not norms.knowledge.value_has_batchnorm(built, rest, freeze.node)):
+                or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
         by_name[name] = function
         picked.setdefault(name, []).append(_branch_value(freeze.node, function, norms.frames.parents))
@@ -62,7 +62,8 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         flag = _parameter(function, guard) if guard is not None else None
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
-                                      position=returned[root], puts_in_eval=calls_eval(function))
+                                      position=returned[root], puts_in_eval=calls_eval(function),
+                                      branch=norms.knowledge.bn_branch(freeze.target, freeze.node))
     for name, factory in found.items():
         branches = picked[name]
         parameters = {branch[0] for branch in branches if branch is not None}

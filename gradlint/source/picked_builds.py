@@ -1,7 +1,8 @@
 """Which model a builder function returns for the string a call passes it (GL406):
 ``def build_model(arch): if arch == "vgg19": model = models.vgg19() elif arch ==
-"resnet18": model = models.resnet18() ... return model`` called as ``build_model(arch)``
-with ``--arch`` defaulting to ``vgg19`` builds a VGG, which has no BatchNorm.
+"resnet18": model = models.resnet18() ... return model`` called as ``build_model("vgg19")``
+builds a VGG, which has no BatchNorm. A command-line option's default is not such a
+string: the other choices are configurations of the code too.
 
 Only a function of the file or of a project module it imports by name, whose returned
 name is bound in the branches of ``if <parameter> == "<string>"`` tests; anything else is
@@ -35,7 +36,9 @@ def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, pat
         return None
     parameter, picks, otherwise = branches
     passed = _argument(call, function, parameter)
-    picked = chosen_string(passed, frame, tree) if passed is not None else None
+    # a string written in the code; a command-line option's default is one configuration of
+    # several, and each the builder offers is read (the rule reports the one with BatchNorm)
+    picked = chosen_string(passed, frame, tree, options=False) if passed is not None else None
     if picked is None:
         return None
     values = picks.get(picked, otherwise)
@@ -49,11 +52,11 @@ def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, pat
 
 def called_with(function: ast.FunctionDef, name: str, tree: ast.Module,
                 frame_of: Callable[[ast.AST], Optional[ast.AST]]) -> Optional[list[ast.expr]]:
-    """What ``name`` is bound to inside ``function`` (of ``tree``) for the strings the file's
-    calls of it pass: ``def create_model(arch): if arch == "vgg16": model = vgg16() else:
-    model = resnet152()`` called as ``create_model(args.arch)`` with ``--arch`` defaulting to
-    ``vgg16`` binds a VGG. None when the branches are not picked by a string parameter, or no
-    call's string is known."""
+    """What ``name`` is bound to inside ``function`` (of ``tree``) for the strings the
+    file's calls of it write: ``def create_model(arch): if arch == "vgg16": model = vgg16()
+    else: model = resnet152()`` called only as ``create_model("vgg16")`` binds a VGG. None
+    when the branches are not picked by a string parameter, or a call passes anything else
+    (a command-line option: each arm is a configuration)."""
     branches = _branches(function, name)
     if branches is None:
         return None
@@ -62,7 +65,7 @@ def called_with(function: ast.FunctionDef, name: str, tree: ast.Module,
     for call in ast.walk(tree):
         if isinstance(call, ast.Call) and dotted(call.func) == function.name:
             passed = _argument(call, function, parameter)
-            picked = chosen_string(passed, frame_of(call), tree) if passed is not None else None
+            picked = chosen_string(passed, frame_of(call), tree, options=False) if passed is not None else None
             if picked is None:
                 return None  # one call the file cannot read: any branch may be taken
             values.extend(picks.get(picked, otherwise))
