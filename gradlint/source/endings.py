@@ -5,7 +5,8 @@ sigmoid (``F.softmax``, ``x.sigmoid()``, ``self.act(x)`` with ``self.act = nn.So
 a ``Sequential`` attribute whose last layer is one, also when built with ``add_module``),
 or a tuple some of whose elements are (``return validity, label``); an ``nn.Sequential``
 whose last layer is one; a class whose torchvision/timm attribute has its head replaced by
-one (:mod:`gradlint.source.model_heads`). Classes of the file itself here; classes it
+one (:mod:`gradlint.source.model_heads`); what applies an activation is read by
+:mod:`gradlint.source.activations`. Classes of the file itself here; classes it
 imports from a project module in :mod:`gradlint.source.imported_endings`.
 """
 
@@ -15,20 +16,12 @@ import ast
 from dataclasses import dataclass, replace
 from typing import Optional, Union
 
+from gradlint.source.activations import LAYERS, activation_kind, activation_layer, local_layers, sequential_activation
 from gradlint.source.default_paths import returns_with_defaults
 from gradlint.source.model_heads import HEADS, head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.unit import SourceUnit
 
-_FUNCTIONS = {
-    "torch.softmax": "softmax", "torch.nn.functional.softmax": "softmax", "torch.special.softmax": "softmax",
-    "torch.sigmoid": "sigmoid", "torch.nn.functional.sigmoid": "sigmoid", "torch.special.expit": "sigmoid",
-}
-_LAYERS = {"torch.nn.Softmax": "softmax", "torch.nn.Sigmoid": "sigmoid"}
-_METHODS = {"softmax": "softmax", "sigmoid": "sigmoid"}  # tensor methods: x.softmax(-1)
-# tensor methods that change only the shape or type: ``F.softmax(z).view(-1, n)`` is still probabilities
-_RESHAPES = frozenset({"view", "reshape", "view_as", "reshape_as", "squeeze", "unsqueeze", "flatten", "permute",
-                       "transpose", "contiguous", "float", "double", "to", "type_as"})
 _WORDS = ("oftmax", "igmoid", "expit")  # a file without these defines no such model
 
 
@@ -174,10 +167,10 @@ def _at_layers(ending: Ending, cls: ast.ClassDef, names: dict[int, str]) -> Endi
     for key, activation in ending.items():
         node = activation.node
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
-            layer = _activation_layer(_assigned_value(cls, node.func.attr), names) or _added_last(
+            layer = activation_layer(_assigned_value(cls, node.func.attr), names) or _added_last(
                 cls, node.func.attr, names) or next(
                 (found for head in sorted(HEADS)
-                 if (found := _activation_layer(_assigned_value(cls, f"{node.func.attr}.{head}"), names))), None)
+                 if (found := activation_layer(_assigned_value(cls, f"{node.func.attr}.{head}"), names))), None)
             if layer is not None:
                 activation = replace(activation, node=layer)
         placed[key] = activation
@@ -202,30 +195,7 @@ def _added_last(cls: ast.ClassDef, attribute: str, names: dict[int, str]) -> Opt
     added = [node.args[1] for node in ast.walk(cls) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
              and node.func.attr == "add_module" and len(node.args) == 2 and dotted(node.func.value) == f"self.{attribute}"]
     last = max(added, key=lambda node: (node.lineno, node.col_offset)) if added else None
-    return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
-
-
-def sequential_last(call: ast.Call) -> Optional[ast.expr]:
-    """The last layer a ``Sequential`` call is given: its last argument, or the last pair's
-    layer of ``nn.Sequential(OrderedDict([("fc", nn.Linear(84, 10)), ("softmax", nn.Softmax(1))]))``."""
-    if not call.args:
-        return None
-    last = call.args[-1]
-    if (len(call.args) == 1 and isinstance(last, ast.Call) and (dotted(last.func) or "").endswith("OrderedDict")
-            and len(last.args) == 1 and isinstance(pairs := last.args[0], (ast.List, ast.Tuple)) and pairs.elts):
-        pair = pairs.elts[-1]
-        return pair.elts[1] if isinstance(pair, ast.Tuple) and len(pair.elts) == 2 else None
-    return last
-
-
-def _activation_layer(value: Optional[ast.expr], names: dict[int, str]) -> Optional[ast.expr]:
-    """The ``nn.Softmax()``/``nn.Sigmoid()`` call ``value`` is or ends its ``Sequential`` with."""
-    if not isinstance(value, ast.Call):
-        return None
-    if names.get(id(value)) in _LAYERS:
-        return value
-    last = sequential_last(value) if names.get(id(value)) == "torch.nn.Sequential" else None
-    return last if isinstance(last, ast.Call) and names.get(id(last)) in _LAYERS else None
+    return last if isinstance(last, ast.Call) and names.get(id(last)) in LAYERS else None
 
 
 def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Return], names: dict[int, str],
@@ -246,7 +216,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         for shape in shapes:
             element = shape[index]
             value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
-            kind = _activation(value, names, layers)
+            kind = activation_kind(value, names, layers)
             if kind is None or value is None:
                 break  # a path that returns something else here (logits in training)
             found.append((kind, value))
@@ -320,7 +290,7 @@ def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str
     """``self.act = nn.Softmax(dim=1)``, ``self.head = nn.Sequential(..., nn.Sigmoid())`` and
     ``self.head.add_module('soft', nn.Softmax(dim=1))`` as the last module added -> attribute: kind."""
     layers: dict[str, str] = {}
-    local = _local_layers(cls, names)
+    local = local_layers(cls, names)
     added: dict[str, list[str]] = {}  # attribute -> what each add_module call adds, in order
     nodes = sorted((n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.Call))), key=lambda n: (n.lineno, n.col_offset))
     for node in nodes:
@@ -330,7 +300,7 @@ def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str
                 if not target.startswith("self.") or not isinstance(value, ast.Call):
                     continue
                 sequential = sequential_activation(value, names, local)
-                kind = _LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
+                kind = LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
                 attribute = target[len("self."):]
                 # an attribute assigned anything else as well is not trusted
                 layers[attribute] = kind if layers.get(attribute, kind) == kind else ""
@@ -338,7 +308,7 @@ def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str
               and len(node.args) == 2 and (owner := dotted(node.func.value) or "").startswith("self.")):
             module = node.args[1]
             added.setdefault(owner[len("self."):], []).append(
-                _LAYERS.get(names.get(id(module), ""), "") if isinstance(module, ast.Call) else "")
+                LAYERS.get(names.get(id(module), ""), "") if isinstance(module, ast.Call) else "")
     for attribute, kinds in added.items():
         if attribute in layers or names.get(id(_assigned_value(cls, attribute))) == "torch.nn.Sequential":
             layers[attribute] = kinds[-1]  # the module added last runs last
@@ -359,75 +329,3 @@ def _assigned_value(cls: ast.ClassDef, attribute: str) -> Optional[ast.expr]:
     return None
 
 
-def _activation(node: Optional[ast.AST], names: dict[int, str], layers: dict[str, str]) -> Optional[str]:
-    """softmax/sigmoid when ``node`` applies one: ``F.softmax(z, 1)``, ``z.sigmoid()``, ``self.act(z)``."""
-    if not isinstance(node, ast.Call):
-        return None
-    qualified = names.get(id(node))
-    if qualified is not None:
-        return _FUNCTIONS.get(qualified)
-    func = node.func
-    if isinstance(func, ast.Attribute):
-        if dotted(func.value) == "self":
-            return layers.get(func.attr)
-        if func.attr in _RESHAPES and isinstance(func.value, ast.Call):
-            return _activation(func.value, names, layers)
-        return _METHODS.get(func.attr)  # a tensor method: logits.softmax(-1), self.fc(x).sigmoid()
-    return None
-
-
-def applied_activation(node: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> Optional[str]:
-    """softmax/sigmoid when ``node`` applies one to a tensor right there: ``torch.sigmoid(z)``,
-    ``z.softmax(-1)``, ``nn.Sigmoid()(z)``, or ``act(z)`` with ``act = nn.Sigmoid()`` (``layer_names``)."""
-    if not isinstance(node, ast.Call) or not (node.args or isinstance(node.func, ast.Attribute)):
-        return None
-    if isinstance(node.func, ast.Call):
-        return _LAYERS.get(names.get(id(node.func), ""))
-    if isinstance(node.func, ast.Name) and node.func.id in layer_names:
-        return layer_names[node.func.id]
-    if isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
-        return None  # a layer of a class: the class's ending says
-    return _activation(node, names, {})
-
-
-def activation_layers(tree: ast.AST, names: dict[int, str]) -> dict[str, str]:
-    """Plain names bound to an activation layer anywhere in ``tree`` (``sigmoid = nn.Sigmoid()``)."""
-    found: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and isinstance(node.value, ast.Call)):
-            value = node.value
-            while isinstance(value.func, ast.Attribute) and value.func.attr in ("cuda", "to") and isinstance(value.func.value, ast.Call):
-                value = value.func.value  # nn.Sigmoid().cuda()
-            kind = _LAYERS.get(names.get(id(value), ""))
-            if kind:
-                found[node.targets[0].id] = kind
-    return found
-
-
-def sequential_activation(call: ast.Call, names: dict[int, str],
-                          local: Optional[dict[str, str]] = None) -> Optional[tuple[str, ast.expr]]:
-    """``nn.Sequential(..., nn.Softmax())``, or one whose last item is a name ``local`` knows
-    (``head = nn.Sequential(nn.Linear(h, n), nn.Softmax())`` built first)."""
-    last = sequential_last(call) if names.get(id(call)) == "torch.nn.Sequential" else None
-    if last is None:
-        return None
-    if isinstance(last, ast.Call):
-        kind = _LAYERS.get(names.get(id(last), ""))
-    else:
-        kind = (local or {}).get(last.id) if isinstance(last, ast.Name) else None
-    return (kind, last) if kind else None
-
-
-def _local_layers(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
-    """Plain names the class's methods bind, once, to an activation layer or a Sequential ending in one."""
-    kinds: dict[str, list[str]] = {}
-    for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            value = node.value
-            kind = ""
-            if isinstance(value, ast.Call):
-                sequential = sequential_activation(value, names)
-                kind = _LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
-            kinds.setdefault(node.targets[0].id, []).append(kind)
-    return {name: found[0] for name, found in kinds.items() if len(found) == 1 and found[0]}

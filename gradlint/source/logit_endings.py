@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradlint.source.endings import Ending, FinalActivation, last_assigned, own_nodes, sequential_last
+from gradlint.source.activations import sequential_last
+from gradlint.source.endings import Ending, FinalActivation, last_assigned, own_nodes
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import unwrap
 

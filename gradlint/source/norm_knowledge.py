@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator, Optional, Sequence
+from typing import Iterator, Optional
 
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
-from gradlint.source.picked_builds import called_with, picked_build
+from gradlint.source.picked_builds import picked_build
+from gradlint.source.reaching_bindings import arm_text, assignment_pairs, reaching_choices
+from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import dotted
 
 BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
@@ -54,7 +56,7 @@ class NormKnowledge:
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 frame = frames.kinds.frame_of(node)
-                for target, value in _pairs(targets, node.value):
+                for target, value in assignment_pairs(targets, node.value):
                     name = dotted(target)
                     if name is not None:
                         self.bindings.setdefault(name, []).append(value)
@@ -97,7 +99,7 @@ class NormKnowledge:
         "vivit": model = Vivit() ... else: model = r3d_18()``). After an ``if``/``elif``
         chain that bound it in each arm, any arm building BatchNorm counts: that
         configuration of the code trains a frozen BatchNorm (see :meth:`bn_branch`)."""
-        choices = self._choices(name, at)
+        choices = reaching_choices(self.frames, name, at)
         if choices is None:
             return self.has_batchnorm(name, None, at)
         _, rest = name.split(".", 1) if "." in name else (name, "")
@@ -106,71 +108,14 @@ class NormKnowledge:
     def bn_branch(self, name: str, at: ast.AST) -> Optional[str]:
         """Where ``name`` gets BatchNorm when only some arms of the chain before ``at``
         build it: ``when `args.arch == 'densenet121'` (line 22)``; None otherwise."""
-        choices = self._choices(name, at)
+        choices = reaching_choices(self.frames, name, at)
         if choices is None or len(choices) < 2:
             return None
         _, rest = name.split(".", 1) if "." in name else (name, "")
         with_bn = [node for node, value in choices if self.value_has_batchnorm(value, rest, at)]
         if not with_bn or len(with_bn) == len(choices):
             return None
-        return " or ".join(self._arm(node) for node in with_bn[:3])
-
-    def _arm(self, node: ast.AST) -> str:
-        """``when `arch == 'densenet'` (line 12)`` for the innermost ``if``/``elif`` whose
-        body holds ``node``; ``in the `else` branch (line 14)`` for one in an ``else``."""
-        parents = self.frames.parents
-        line = getattr(node, "lineno", 0)
-        child = node
-        while child in parents:
-            parent = parents[child]
-            if isinstance(parent, ast.If) and child in parent.body:
-                return f"when `{ast.unparse(parent.test)}` (line {line})"
-            if isinstance(parent, ast.If) and child in parent.orelse:
-                return f"in the `else` branch (line {line})"
-            child = parent
-        return f"as built on line {line}"
-
-    def _choices(self, name: str, at: ast.AST) -> Optional[list[tuple[ast.Assign, ast.expr]]]:
-        """The bindings of ``name``'s root that reach ``at``: the last one before it in its
-        function (or module), or every arm's of an ``if`` chain that ended before it; None
-        when the function binds it nowhere before ``at`` (or rebinds the model itself:
-        ``model = model.to(device)``), where every binding of the file is read instead."""
-        frame = self.frames.kinds.frame_of(at)
-        root = name.partition(".")[0]
-        line = getattr(at, "lineno", 0)
-        scope = frame or self.frames.unit.tree
-        assert scope is not None
-        earlier = [node for node in ast.walk(scope)
-                   if isinstance(node, ast.Assign) and node.lineno <= line and self.frames.kinds.frame_of(node) is frame
-                   and (bound := bound_value(node, root)) is not None
-                   and not (isinstance(bound, ast.Constant) and bound.value is None)  # ``model = None`` first
-                   and not _passes(bound, root)]  # ``model, opt = build_classifier(model, ...)``: the same model
-        if not earlier:
-            return None
-        last = max(earlier, key=lambda node: node.lineno)
-        chain = self._chain_before(last, line, frame)
-        arms = [node for node in earlier if chain is not None and _inside(node, chain)] or [last]
-        if chain is not None and isinstance(frame, ast.FunctionDef):  # create_model("vgg16"): that arm only
-            tree = self.frames.unit.tree
-            assert tree is not None
-            written = called_with(frame, root, tree, self.frames.kinds.frame_of)
-            if written is not None:
-                arms = [node for node in arms if any(node.value is value for value in written)] or arms
-        choices = [(node, value) for node in arms if (value := bound_value(node, root)) is not None]
-        if any(isinstance(plain := unwrap(value), ast.Name) and plain.id == root for _, value in choices):
-            return None  # model = model.to(device): read all of them
-        return choices
-
-    def _chain_before(self, node: ast.AST, line: int, frame: Optional[ast.AST]) -> Optional[ast.If]:
-        """The outermost ``if`` of ``frame`` holding ``node`` that ended before ``line``."""
-        parents = self.frames.parents
-        found: Optional[ast.If] = None
-        child = node
-        while child in parents and parents[child] is not frame:
-            child = parents[child]
-            if isinstance(child, ast.If) and (child.end_lineno or line) < line:
-                found = child
-        return found
+        return " or ".join(arm_text(self.frames.parents, node) for node in with_bn[:3])
 
     def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
         """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
@@ -353,7 +298,7 @@ class NormKnowledge:
         for node in ast.walk(cls):
             if not isinstance(node, ast.Assign):
                 continue
-            for target, assigned in _pairs(node.targets, node.value):
+            for target, assigned in assignment_pairs(node.targets, node.value):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
                     value = unwrap(assigned)
                     if isinstance(value, ast.Name) and value.id in params:
@@ -379,40 +324,6 @@ class NormKnowledge:
                 for arg in [argument(node, index, keyword)] if arg is not None]
 
 
-def _pairs(targets: Sequence[ast.expr], value: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
-    """Each name an assignment binds, with what it gets: ``a, b = x, y`` pairs them; ``model,
-    size = build()`` gives each the call (the model is one of its results)."""
-    pairs: list[tuple[ast.expr, ast.expr]] = []
-    for target in targets:
-        if isinstance(target, (ast.Tuple, ast.List)):
-            if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
-                pairs.extend(zip(target.elts, value.elts))
-            elif isinstance(value, ast.Call):
-                pairs.extend((element, value) for element in target.elts)
-        else:
-            pairs.append((target, value))
-    return pairs
-
-
-def bound_value(node: ast.Assign, name: str) -> Optional[ast.expr]:
-    """What ``node`` binds the plain name ``name`` to (``model, size = build()`` binds
-    ``model`` to the call), or None when it does not bind it."""
-    return next((value for target, value in _pairs(node.targets, node.value)
-                 if isinstance(target, ast.Name) and target.id == name), None)
-
-
-def _inside(node: ast.AST, outer: ast.AST) -> bool:
-    return (getattr(outer, "lineno", 0) <= getattr(node, "lineno", -1)
-            and getattr(node, "end_lineno", 0) <= (getattr(outer, "end_lineno", 0) or 0))
-
-
-def _passes(value: ast.expr, name: str) -> bool:
-    """``value`` is a call handed the name itself (``prepare(model, lr)``), which a helper
-    returns again (its frozen or wrapped self)."""
-    return isinstance(value, ast.Call) and any(isinstance(arg, ast.Name) and arg.id == name
-                                               for arg in [*value.args, *(k.value for k in value.keywords)])
-
-
 def _builds_bn(qualified: str) -> bool:
     return bool(BN_CLASS.match(qualified) or _TV_BN.match(qualified))
 
@@ -422,23 +333,6 @@ def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
         if kw.arg == keyword:
             return kw.value
     return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
-
-
-# methods of a module that return the module itself
-MODULE_RETURNING = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"})
-
-
-def unwrap(value: ast.expr) -> ast.expr:
-    """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself, as is
-    ``CNN().cuda() if use_cuda else CNN()`` (the same module either way)."""
-    while True:
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MODULE_RETURNING:
-            value = value.func.value
-        elif isinstance(value, ast.IfExp) and ast.dump(unwrap(value.body)) == ast.dump(unwrap(value.orelse)):
-            value = value.orelse
-        else:
-            return value
-
 
 
 def _torchvision_bn(qualified: str) -> Optional[bool]:

@@ -16,7 +16,7 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import bound_value
+from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
                                          rebound, returned_elements)
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.endings import (Ending, FinalActivation, activation_layers, applied_activation, file_endings,
-                                     own_nodes, sequential_activation)
+from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
+from gradlint.source.endings import Ending, FinalActivation, file_endings, own_nodes
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
