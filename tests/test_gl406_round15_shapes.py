@@ -132,3 +132,47 @@ def test_a_notebooks_train_call_before_the_freeze_in_one_loop(tmp_path: Path) ->
     [finding] = lint_in_process(tmp_path / "notebook.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 11)
     assert "`encoder.train()` on line 9" in finding.message
+
+
+NEGATED_FLAG = """\
+    import argparse
+
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    def set_freeze(model, freeze):
+        if freeze:
+            for param in model.parameters():
+                param.requires_grad = False
+
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--no_freeze", action="store_true")
+    args = parser.parse_args()
+    freeze = {flag}
+    net = models.resnet50(weights=None)
+    set_freeze(net, freeze)
+    net.fc = nn.Linear(2048, 65)
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, net.parameters()), lr=0.1)
+    for epoch in range(3):
+        net.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_flag_set_to_the_negation_of_an_option(tmp_path: Path) -> None:
+    # held-out round 15 (m1stborn): freeze = not args.no_freeze, so frozen by default
+    write_project(tmp_path, {"train.py": NEGATED_FLAG.format(flag="not args.no_freeze")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 19)
+    assert finding.message.startswith("`net` has BatchNorm layers and `set_freeze` (line 10) freezes")
+
+
+def test_a_flag_set_to_an_option_that_is_off_by_default(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": NEGATED_FLAG.format(flag="args.no_freeze")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

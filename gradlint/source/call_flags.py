@@ -110,6 +110,8 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     else None (unknown)."""
     if isinstance(passed, ast.Call) and dotted(passed.func) == "bool" and len(passed.args) == 1:
         passed = passed.args[0]
+    if isinstance(passed, ast.UnaryOp) and isinstance(passed.op, ast.Not):  # freeze = not args.no_freeze
+        return guarded(flag_value(passed.operand, caller, tree), True)
     if isinstance(passed, ast.Constant):
         return bool(passed.value)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
@@ -127,5 +129,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
                   and any(isinstance(t, ast.Name) and t.id == passed.id for t in node.targets)]
         if values:
+            if len(values) == 1 and isinstance(values[0], ast.UnaryOp) and isinstance(values[0].op, ast.Not):
+                return flag_value(values[0], None, tree)  # freeze = not args.no_freeze, set once
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     return None
