@@ -176,3 +176,52 @@ def test_a_flag_set_to_the_negation_of_an_option(tmp_path: Path) -> None:
 def test_a_flag_set_to_an_option_that_is_off_by_default(tmp_path: Path) -> None:
     write_project(tmp_path, {"train.py": NEGATED_FLAG.format(flag="args.no_freeze")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+FEATURES_MODULE = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+    resnet50 = models.resnet50(weights=None)
+    resnet50 = nn.Sequential(*list(resnet50.children())[:-1])
+    for p in resnet50.parameters():
+        p.requires_grad = False{evals}
+"""
+
+VIDEO_SCRIPT = """\
+    import torch
+    from torch import nn
+
+    from model import resnet50
+
+    rnn = nn.LSTM(2048, 64)
+    head = nn.Linear(64, 11)
+    optimizer = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()))
+    for epoch in range(10):
+        for video, labels in []:
+            loss = 0
+            for frame, label in zip(video, labels):
+                features = resnet50(frame.unsqueeze(0))
+                out, _ = rnn(features.view(1, 1, -1))
+                loss = loss + nn.functional.cross_entropy(head(out[0]), label)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+def test_an_imported_frozen_model_run_per_frame_in_train_mode(tmp_path: Path) -> None:
+    # held-out round 15 (CheNgH826): a module-level frozen ResNet imported by the script,
+    # run on each frame inside the loop over videos that steps, never put in eval mode
+    write_project(tmp_path, {"model.py": FEATURES_MODULE.format(evals=""), "train.py": VIDEO_SCRIPT})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)
+    assert finding.message.startswith("`resnet50` has BatchNorm layers and it is frozen where it is built (model.py:7) "
+                                      "and imported here, but nothing puts it in eval mode")
+    assert "running it on line 13 in the training loop" in finding.message
+
+
+def test_an_imported_frozen_model_the_module_puts_in_eval_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": FEATURES_MODULE.format(evals="\nresnet50.eval()"), "train.py": VIDEO_SCRIPT})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

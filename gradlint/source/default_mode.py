@@ -82,12 +82,14 @@ def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:
     tree = norms.frames.unit.tree
     if frame is not tree:
         return True
-    loop = norms.frames.innermost_loop(call, frame)
-    if loop is None:
-        return False
     facts = next((f.facts for f in norms.frames.frames if f.node is frame), [])
-    end = loop.end_lineno or loop.lineno
-    return any(isinstance(fact, Training) and loop.lineno <= fact.node.lineno <= end for fact in facts)
+    loop = norms.frames.innermost_loop(call, frame)
+    while loop is not None:  # the loop over frames inside the loop over videos that steps
+        end = loop.end_lineno or loop.lineno
+        if any(isinstance(fact, Training) and loop.lineno <= fact.node.lineno <= end for fact in facts):
+            return True
+        loop = norms.frames.innermost_loop(loop, frame)
+    return False
 
 
 def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:
@@ -104,6 +106,10 @@ def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and any(
                 a.arg == name for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)):
             parameters.add(id(node))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                (alias.asname or alias.name) == name for alias in node.names):  # from model import resnet50
+            frame = norms.frames.kinds.frame_of(node)
+            assigned.add(id(frame) if frame is not None else 0)
     return assigned, parameters
 
 
@@ -155,8 +161,8 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     assert norms.knowledge is not None
     foreign = norms.knowledge.local_bn_names() | norms.knowledge.bn_functions
     values = norms.knowledge.bindings.get(name, [])
-    if not values:
-        return False
+    if not values:  # a model frozen at module level of the module it is imported from
+        return built_by == name and name in norms.knowledge.imported_bn
     built = False
     for value in values:
         value = unwrap(value)

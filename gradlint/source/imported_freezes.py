@@ -40,7 +40,9 @@ def link_instances(norms: FileNorms, script: Path) -> None:
                 continue
             norms.knowledge.imported_bn.add(spelled)
             via = Elsewhere(instance.name, instance.line, shown_path(target, script))
-            norms.freezes.append(Freeze(spelled + instance.rest, "imported", item.node, via=via))
+            # a plain name the module never puts in eval mode is in train mode when it is imported
+            built_by = spelled if "." not in spelled and not instance.puts_in_eval else None
+            norms.freezes.append(Freeze(spelled + instance.rest, "imported", item.node, via=via, built_by=built_by))
         keepers = module_offers(str(target), file_stamp(target)).eval_keepers
         spelled_keepers = {f"{local}.{name}" if imported == "." else name if imported == "*" else local
                            for name in keepers if imported in (name, "*", ".")}

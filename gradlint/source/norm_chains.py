@@ -61,6 +61,7 @@ class FrozenInstance:
     # the module's functions that make it trainable again (``def load_and_unfreeze(path):``):
     # a script calling one, where it also uses the model, trains an unfrozen one
     unfrozen_by: tuple[str, ...] = ()
+    puts_in_eval: bool = False  # the module calls ``.eval()`` on it (a script running it may rely on that)
 
 
 @dataclass(frozen=True)

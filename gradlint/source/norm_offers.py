@@ -12,7 +12,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, undone
+from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
@@ -276,7 +276,8 @@ def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:
                 and norms.knowledge.has_batchnorm(freeze.target, None, None)
                 and all(i.name != root for i in found)):
             by = tuple(dict.fromkeys(name for target, name in unfreezing if undone({target}, freeze.target)))
-            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno, by))
+            evals = any(not mode.train and related(mode.target, root) for mode in norms.modes)
+            found.append(FrozenInstance(root, dot + rest, freeze.node.lineno, by, puts_in_eval=evals))
     return found
 
 
