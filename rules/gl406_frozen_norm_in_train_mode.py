@@ -317,6 +317,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
                                         where=made.where if made else ""))
     if freeze.part and not made:  # for child in list(model.children())[:7]: ...
         how = f"{freeze.part} are frozen here"
+    elif freeze.part and made and freeze.how == "factory":
+        how = f"`{made.function}` ({made.where}) returns it with {freeze.part} frozen"
     if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
         how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
     # only some configurations of an ``if arch == ...`` chain build the BatchNorm: say which

@@ -225,3 +225,65 @@ def test_an_imported_frozen_model_run_per_frame_in_train_mode(tmp_path: Path) ->
 def test_an_imported_frozen_model_the_module_puts_in_eval_is_quiet(tmp_path: Path) -> None:
     write_project(tmp_path, {"model.py": FEATURES_MODULE.format(evals="\nresnet50.eval()"), "train.py": VIDEO_SCRIPT})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+NAMED_CHILDREN = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    class PretrainedResnet(nn.Module):
+        def __init__(self, classes=50):
+            super().__init__()
+            model = models.resnet50(weights=None)
+            for name, child in model.named_children():
+                if {test}:
+                    for param in child.parameters():
+                        param.requires_grad = False
+            self.features = nn.Sequential(*list(model.children())[:-1])
+            self.classifier = nn.Linear(2048, classes)
+
+        def forward(self, x):
+            return self.classifier(self.features(x).flatten(1))
+
+
+    net = PretrainedResnet()
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, net.parameters()), lr=0.1)
+    for epoch in range(3):
+        net.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_children_frozen_by_name_but_the_last_stages(tmp_path: Path) -> None:
+    # held-out round 15 (m1stborn HW1): the stem, layer1 and layer2 frozen, trained in train mode
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(test='name not in ["layer3", "layer4"]')})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 13)
+    assert finding.message.startswith("`net.features` has BatchNorm layers and its child modules other than `layer3`, "
+                                      "`layer4` are frozen here, but `net.train()` on line 24")
+    assert finding.fix is None  # part of the features trains: an eval() of all of them is not the fix
+
+
+def test_an_imported_class_freezing_children_by_name(tmp_path: Path) -> None:
+    source = NAMED_CHILDREN.format(test='name not in ["layer3", "layer4"]')
+    model, script = source.split("    net = PretrainedResnet()")
+    write_project(tmp_path, {"model_p1/__init__.py": "", "model_p1/resnet.py": model,
+                             "train.py": "    import torch\n    from torch import nn\n\n"
+                                         "    from model_p1.resnet import PretrainedResnet\n\n"
+                                         "    net = PretrainedResnet()" + script})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 6)
+    assert finding.message.startswith("`net.features` has BatchNorm layers and `PretrainedResnet` "
+                                      "(model_p1/resnet.py:10) returns it with its child modules other than `layer3`, "
+                                      "`layer4` frozen, but")
+    assert finding.fix is None
+
+
+def test_children_frozen_by_name_sparing_the_stem_are_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(test='name in ["layer4", "fc"]')})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -140,10 +140,11 @@ class _Collector:
                         and (target := dotted(node.targets[0]) or "").startswith("self.")):
                     if isinstance(node.value, ast.Name) and node.value.id == root:
                         self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
-                                                         guard=freeze.guard))
+                                                         guard=freeze.guard, part=freeze.part))
                     elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
                         # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
-                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard))
+                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
+                                                         part=freeze.part))
 
     def _through_helpers(self) -> None:
         """``def train_epoch(net): net.train()`` called as ``train_epoch(model)`` (or a method

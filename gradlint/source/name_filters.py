@@ -26,6 +26,12 @@ _HEADS = {"fc": "fc.weight", "classifier": "classifier.weight", "classifier[1]":
           "head": "head.weight", "head.fc": "head.fc.weight", "last_linear": "last_linear.weight"}
 
 Value = Union[str, bool, tuple, None]
+# the child modules of the families fine-tuning code freezes child by child (named_children),
+# the first ones the stem (with BatchNorm); pooling and activations hold no parameters
+_CHILDREN = (
+    (("conv1", "bn1"), ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")),  # ResNet
+    (("features",), ("features", "classifier")),  # DenseNet, VGG-BN, MobileNet, EfficientNet
+)
 
 
 def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[list[str]]:
@@ -40,6 +46,20 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[lis
         verdicts = [frozen(sample) for sample in stem]
         if all(verdicts):
             return [head for head, sample in _HEADS.items() if frozen(sample) is False]
+    return None
+
+
+def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[list[str]]:
+    """The children left trainable when ``test`` (on a child's name from
+    ``named_children()``) being ``frozen_when`` freezes the stem children of some family:
+    ``if name not in ["layer3", "layer4"]`` -> ``["layer3", "layer4", "fc"]``... None when it
+    does not, or the test cannot be read."""
+    for stem, children in _CHILDREN:
+        verdicts = {child: _evaluate(test, {name: child}) for child in children}
+        if not all(isinstance(v, bool) for v in verdicts.values()):
+            continue
+        if all(verdicts[child] == frozen_when for child in stem):
+            return [child for child in children if verdicts[child] != frozen_when]
     return None
 
 

@@ -48,6 +48,7 @@ class FreezingFactory:
     puts_in_eval: bool = False  # it (or what it calls of the model) may put the model in eval mode
     choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
     branch: Optional[str] = None  # the arm of an ``if arch == ...`` chain that builds the BatchNorm (bn_branch)
+    part: str = ""  # only part of it is frozen: "its first 7 child modules" (Freeze.part)
 
 
 @dataclass(frozen=True)

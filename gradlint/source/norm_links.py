@@ -175,7 +175,7 @@ def link(norms: FileNorms) -> None:
                                                                             factory.branch)
                     via = replace(via, branch=branch)
                 how = "factory_no_grad" if factory.how == "no_grad" else "factory"
-                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via,
+                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
                                             built_by=None if factory.puts_in_eval else callee))
         elif isinstance(node, ast.Call) and ((callee := dotted(node.func)) in trainers
                                              or (callee := _method_of_instance(node, norms)) in trainers):

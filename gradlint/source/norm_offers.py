@@ -63,7 +63,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
                                       position=returned[root], puts_in_eval=calls_eval(function),
-                                      branch=norms.knowledge.bn_branch(freeze.target, freeze.node))
+                                      branch=norms.knowledge.bn_branch(freeze.target, freeze.node), part=freeze.part)
     for name, factory in found.items():
         branches = picked[name]
         parameters = {branch[0] for branch in branches if branch is not None}
@@ -171,7 +171,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
-                                     choice=choice))
+                                     choice=choice, part=freeze.part))
     return found
 
 

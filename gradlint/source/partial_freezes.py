@@ -18,6 +18,7 @@ import ast
 from typing import Optional, Union
 
 from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.names import dotted
 
 Loop = Union[ast.For, ast.AsyncFor]
@@ -33,9 +34,29 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
         return _sliced(loop, it)
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
         return _enumerated(loop, it.args[0])
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_children":
+        return _named(loop, dotted(it.func.value))
     listing = _listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
         return _counted(loop, listing[1], loop.target.id, parents or {})
+    return None
+
+
+def _named(loop: Loop, owner: Optional[str]) -> Optional[tuple[str, str]]:
+    """``for name, child in model.named_children(): if name not in ["layer3", "layer4"]:
+    <freeze child>``: the stem and the early stages frozen, the children the test spares
+    trainable (read on the child names of the common families)."""
+    target = loop.target
+    if (owner is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
+            or not all(isinstance(e, ast.Name) for e in target.elts)):
+        return None
+    name, child = (e.id for e in target.elts if isinstance(e, ast.Name))
+    for stmt in loop.body:
+        if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
+            kept = frozen_children_by_name(stmt.test, name, True)
+            if kept is not None:
+                spared = ", ".join(f"`{k}`" for k in kept)
+                return owner, f"its child modules other than {spared}" if kept else "all its child modules"
     return None
 
 
