@@ -132,6 +132,7 @@ None.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator, Optional
 
 from gradlint.findings import Confirmation
@@ -313,7 +314,12 @@ _SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for b
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
     reported: set[tuple[Optional[str], int]] = set()
-    for link in losses_of_models(unit):
+    # a name that holds one of two models ending alike (``if kind == "cnn": model = CNN()
+    # else: model = FFNN()``): each model is its own fix, and its own finding
+    # (the second model's finding sits at the output the call is given: one finding per place)
+    links = [(replace(link, activation=replace(one, also=())), index) for link in losses_of_models(unit)
+             for index, one in enumerate((link.activation, *link.activation.also))]
+    for link, index in links:
         activation = link.activation
         what = MISMATCH.get((activation.kind, link.loss))
         key = (activation.path, id(activation.node))
@@ -332,7 +338,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             fed = (f"this line hands it to `{dotted(link.call.func)}` ({helper.where}), which feeds it to "
                    f"{link.loss}")
         else:
-            span = unit.span(link.call)
+            span = unit.span(link.call.args[0] if index and link.call.args else link.call)
             fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
                    else f"this line feeds it to {link.loss}")
         shown = f"{activation.path}:{activation.node.lineno}" if activation.path else f"line {activation.node.lineno}"

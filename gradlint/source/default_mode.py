@@ -19,9 +19,11 @@ from typing import Optional
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.module_runners import LOOKS, PLAIN_USES, Scope, handed_on, parameter_of, runs_parameter
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
 
 
@@ -69,11 +71,35 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             if not isinstance(call, ast.Call):
                 return None
             run = _handed_to_runner(norms, call, node)
+            if run is None and _mode_neutral(norms, call):
+                continue  # early_stop(loss, model): a project helper that never sets a mode (saves a checkpoint)
             if run is None:
                 return None  # handed to something else (a wrapper, a helper): its mode is not known here
         if run is not None and (used is None or run.call.lineno < used.call.lineno):
             used = run
     return used
+
+
+# what a helper that may change a module's mode (or freeze it) says
+_MODE_WORDS = (".train(", ".eval(", "requires_grad", ".apply(", ".modules(", ".children(")
+
+
+def _mode_neutral(norms: FileNorms, call: ast.Call) -> bool:
+    """``call`` is a project function, or an instance of a project class (its ``__call__``
+    and every other method), whose source never sets a module's mode: ``EarlyStopping``
+    handed the model to save a checkpoint."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    path = Path(norms.frames.unit.path)
+    name = dotted(call.func) or ""
+    found = project_function(name, tree, path) if name else None
+    source: Optional[ast.AST] = found[0] if found is not None else None
+    if source is None and name and "." not in name:  # early_stop = EarlyStopping(patience=7)
+        values = [unwrap(value) for value in norms.knowledge.bindings.get(name, [])]
+        if len(values) == 1 and isinstance(built := values[0], ast.Call):
+            cls = built_class(built, dotted(built.func) or "", tree, path, FileIndex())
+            source = cls.node if cls is not None else None
+    return source is not None and not any(word in ast.unparse(source) for word in _MODE_WORDS)
 
 
 def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:

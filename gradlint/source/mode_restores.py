@@ -101,11 +101,28 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         # a model local to a function: its train() is in that function, or in a helper it is passed to
         # (a call of another file's training function or class is in the caller's frame: the same name
         # in another function is another model)
-        calls = [m for m in calls if m.frame is frame or m.written and m.via is None]
+        calls = [m for m in calls if m.frame is frame or m.written and m.via is None
+                 or _closure_of(norms, m.frame, frame, target.split(".")[0])]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
             or in_one_loop(norms.frames.parents, m.call, freeze.node)]
+
+
+def _closure_of(norms: FileNorms, inner: ast.AST, outer: ast.AST, name: str) -> bool:
+    """``inner`` is a function defined inside ``outer`` that reads ``outer``'s ``name`` (a
+    ``def train_one_epoch(): model.train()`` inside ``main``): it neither takes nor binds it."""
+    if not isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) or inner is outer:
+        return False
+    node: ast.AST = inner
+    while node in norms.frames.parents and node is not outer:
+        node = norms.frames.parents[node]
+    if node is not outer:
+        return False
+    args = inner.args
+    if any(a.arg == name for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)):
+        return False
+    return not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(inner))
 
 
 def mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, target: str) -> bool:

@@ -319,9 +319,14 @@ class NormKnowledge:
         """The argument every ``Cls(...)`` of the file passes for one ``__init__`` parameter."""
         tree = self.frames.unit.tree
         assert tree is not None
-        return [arg for node in ast.walk(tree) if isinstance(node, ast.Call)
-                and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
-                for arg in [argument(node, index, keyword)] if arg is not None]
+        found = [(arg, node) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
+                 for arg in [argument(node, index, keyword)] if arg is not None]
+        for arg, call in found:  # read where it is passed: ``Linear(model.encoder)`` in ``main``
+            caller = self.frames.kinds.frame_of(call)
+            if caller is not None:
+                self._assigned_in.setdefault(id(arg), caller)
+        return [arg for arg, _ in found]
 
 
 def _builds_bn(qualified: str) -> bool:

@@ -16,7 +16,7 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, 
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
-from gradlint.source.reaching_bindings import bound_value
+from gradlint.source.reaching_bindings import bound_value, unwrap
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
                                          rebound, returned_elements)
 
@@ -228,8 +228,8 @@ def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int
     params = [a.arg for a in init.args.args]
     for node in ast.walk(init):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
-                and isinstance(node.value, ast.Name) and node.value.id in params[1:]):
-            return params.index(node.value.id), node.value.id
+                and isinstance(kept := unwrap(node.value), ast.Name) and kept.id in params[1:]):
+            return params.index(kept.id), kept.id  # also self.model = model.to(device)
     return None
 
 
