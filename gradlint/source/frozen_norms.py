@@ -138,8 +138,13 @@ class _Collector:
             for node in ast.walk(method):
                 if (isinstance(node, ast.Assign) and len(node.targets) == 1
                         and (target := dotted(node.targets[0]) or "").startswith("self.")):
+                    kept = dotted(node.value) or ""
                     if isinstance(node.value, ast.Name) and node.value.id == root:
                         self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
+                                                         guard=freeze.guard, part=freeze.part))
+                    elif "." in kept and (kept == freeze.target or kept.startswith(freeze.target + ".")):
+                        # self.features = model.features, frozen as model.features (or with all of model)
+                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_,
                                                          guard=freeze.guard, part=freeze.part))
                     elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
                         # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from gradlint.source.endings import Ending, FinalActivation, own_nodes
-from gradlint.source.index import file_stamp, read_text
+from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import LOSSES, loss_of, model_outputs, output_of, own_calls
@@ -229,6 +229,30 @@ def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
             called = f"{item.local}.{owner}(" if item.name == "." else f"{(spelled or '').split('.')[0]}("
             if spelled is not None and called in text:
                 found[spelled] = helpers
+        if item.name == "*":  # from utils import *: the package's __init__ re-exports its modules' helpers
+            for name, helpers in _reexported_helpers(item.path, base).items():
+                if f"{name}(" in text:
+                    found.setdefault(name, helpers)
+    return found
+
+
+def _reexported_helpers(module: Path, base: str) -> Helpers:
+    """The loss helpers a module imports from project modules by name (``from .forward
+    import epoch_controler`` in a package's ``__init__``), by the name it binds."""
+    unit = SourceUnit.read_parsed(str(module))
+    found: Helpers = {}
+    if unit is None or unit.tree is None:
+        return found
+    index = FileIndex()
+    for node in unit.tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+            source = index.resolve_import(module, node.module or "", node.level)
+            if source is None:
+                continue
+            helpers = _module_helpers(str(source), file_stamp(source), base)
+            for alias in node.names:
+                if alias.name in helpers:
+                    found[alias.asname or alias.name] = helpers[alias.name]
     return found
 
 

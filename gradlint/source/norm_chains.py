@@ -225,7 +225,7 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
             continue
         inner, inner_path = trainers[callee]
         passed = argument(node, inner.index, inner.parameter)
-        name = dotted(passed) if passed is not None else None
+        name = dotted(unwrap(passed)) if passed is not None else None  # also train_step(model=model.to(device))
         root, dot, rest = (name or "").partition(".")
         if root in params and not rebound(function, root, 0, node.lineno):
             return TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest, node.lineno,
