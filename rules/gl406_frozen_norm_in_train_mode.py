@@ -35,14 +35,17 @@ read on the names of common backbones, freezes the stem. A frozen backbone nothi
 puts in eval mode is in train mode since it was built: running it in the training loop,
 or handing it to a helper that only runs it (`feats = precompute(backbone, loader)`), is
 flagged too. An architecture picked by a string the file fixes counts by that string
-(`models.__dict__[args.arch]` with an `--arch` default, a dict of models, a builder with
-`if arch == "vgg19":` branches); a LightningModule's `configure_optimizers` counts as its
+(`models.__dict__[args.arch]` with an `--arch` default, a dict of models). Each arm of an
+`if arch == "vgg19": ... elif ...` chain is a configuration of the code: the arm that builds
+BatchNorm is flagged, and named in the message, whatever an option's default picks; only a
+string written in the code (`build_model("vgg19")`) picks one arm. A LightningModule's
+`configure_optimizers` counts as its
 optimiser, and an `on_train_epoch_start` hook putting the part back in eval mode is the
 fix. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
 counts where the flag is known: a constant of the file, an option's default, a
 configuration class's attribute or module constant, or a parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
-a counter over the children) counts for the frozen layers, and the message asks for
+a counter over the children, children frozen by name from `named_children()`) counts for the frozen layers, and the message asks for
 `.eval()` on them only. Methods count like functions: a trainer class's method that builds
 and returns the frozen model (`self.create_model()`, `trainer.build_model()`), one that
 trains the model it is given (`self.train_fold(model)`, `trainer.train(model)`), and one

@@ -104,7 +104,7 @@ def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending],
             if name in endings:
                 continue
             parts: dict[str, FinalActivation] = {}
-            for attribute, values in _attribute_values(cls).items():
+            for attribute, values in self_attribute_values(cls).items():
                 whole = [known.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None for value in values]
                 kinds = {ending[None].kind if ending and None in ending else None for ending in whole}
                 if len(kinds) == 1 and None not in kinds:
@@ -123,7 +123,7 @@ def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending],
                 endings[name] = placed
 
 
-def _attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
+def self_attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
     """``self.<attribute>`` -> every value a method of ``cls`` assigns it."""
     found: dict[str, list[ast.expr]] = {}
     for node in ast.walk(cls):

@@ -11,6 +11,7 @@ from typing import Optional
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.norm_chains import rebound
+from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of, unwrap
@@ -129,5 +130,5 @@ def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
 
 def _module_attributes(cls: ast.ClassDef) -> set[str]:
     """The ``self.<name>`` attributes a class assigns a call (its layers and parts)."""
-    return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-            for target in node.targets if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}
+    return {name for name, values in self_attribute_values(cls).items()
+            if any(isinstance(value, ast.Call) for value in values)}
