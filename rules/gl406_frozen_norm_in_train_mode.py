@@ -264,7 +264,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
         return
     norms = file_norms(unit)
     trains = any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts)
-    if norms.bn_kept_in_eval or not (trains or any(m.via for m in norms.modes)):
+    # a file that trains nothing here may still hand a frozen model to a class that trains with it
+    trains = trains or any(m.via for m in norms.modes)
+    if norms.bn_kept_in_eval or not (trains or norms.freezes):
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []
     assert norms.knowledge is not None
@@ -279,13 +281,14 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             # a training function of another file was read there: nothing here puts it back
             if eval_under_freeze_flag(norms, freeze, target):
                 continue  # the flag that freezes it also puts it in eval mode
-            left = [t for t in train_calls(norms, freeze, target)
+            left = [t for t in (train_calls(norms, freeze, target) if trains else [])
                     if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target))
-                if run is not None:  # never put in eval mode: it is in train mode since it was built
+                if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)
+                    # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
                                      norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
                                      implicit=True, runner=run.runner)]

@@ -21,7 +21,8 @@ from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
-from gradlint.source.module_runners import LOOKS, PLAIN_USES, Scope, handed_on, parameter_of, runs_parameter
+from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs_parameter, handed_on, parameter_of,
+                                           runs_parameter)
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
@@ -35,8 +36,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
     if "." in target and built_by is None:
         return None
     root = target.split(".")[0]
-    if any(related(m.target, target) or holds(target, m.target) or related(m.target, root) for m in norms.modes):
-        return None
+    setting = [m for m in norms.modes if related(m.target, target) or holds(target, m.target) or related(m.target, root)]
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     if not _built_here(norms, root, built_by):
@@ -59,6 +59,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
         elif isinstance(parent, ast.Attribute):
             grandparent = parents.get(parent)
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
+            if called and parent.attr in ("train", "eval"):
+                continue  # one of the mode calls read above
             if called and parent.attr not in PLAIN_USES:
                 return None  # backbone.freeze(), backbone.apply(fn): may set its mode
             continue  # backbone.fc = nn.Identity(), backbone.fc.in_features
@@ -77,6 +79,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                 return None  # handed to something else (a wrapper, a helper): its mode is not known here
         if run is not None and (used is None or run.call.lineno < used.call.lineno):
             used = run
+    if used is not None and any(not norms.frames.exclusive(m.call, used.call) for m in setting):
+        return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
 
 
@@ -154,6 +158,7 @@ def _reads_built(norms: FileNorms, node: ast.Name, binding: tuple[set[int], set[
 class DefaultRun:
     call: ast.Call  # the run, or the call handing it to a helper that runs it
     runner: str = ""  # that helper, with where it runs it: "`extract` (feats.py:12)"
+    trains: bool = False  # the helper is a class that trains with it (its methods call backward())
 
 
 def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optional[DefaultRun]:
@@ -169,6 +174,8 @@ def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optio
     path = Path(norms.frames.unit.path)
     found = project_function(name, tree, path)
     module = found[2] if found is not None else None
+    if found is None and name:
+        return _built_runner(call, node, name, tree, path)
     if found is None or module is None:
         return None  # (a function of this file was read above, through the scope)
     function, module_tree, _ = found
@@ -201,3 +208,19 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
             return False
         built = True
     return built
+
+
+def _built_runner(call: ast.Call, node: ast.expr, name: str, tree: ast.Module, path: Path) -> Optional[DefaultRun]:
+    """``Trainer(encoder, decoder, loader)``: a project class that keeps the module and
+    only runs it in its training methods (:func:`class_runs_parameter`)."""
+    cls = built_class(call, name, tree, path, FileIndex())
+    init = next((f for f in cls.node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) \
+        if cls is not None else None
+    if cls is None or init is None:
+        return None
+    parameter = parameter_of(call, node, init, True)
+    line = class_runs_parameter(cls.node, parameter) if parameter else None
+    if line is None:
+        return None
+    where = os.path.relpath(cls.path.resolve(), path.resolve().parent)
+    return DefaultRun(call, f"`{name}` ({where}:{line})" if cls.path != path else f"`{name}` (line {line})", True)

@@ -11,10 +11,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from gradlint.source.frozen_norms import own_norms
 from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import read_text
+from gradlint.source.module_runners import class_runs_parameter
 from gradlint.source.norm_chains import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
                                          frozen_instances, training_classes, training_functions)
@@ -36,6 +38,7 @@ class ModuleOffers:
     instances: tuple[FrozenInstance, ...] = ()  # module-level models frozen there
     eval_keepers: tuple[str, ...] = ()  # classes that keep (a part's) BatchNorm in eval mode through train()
     helpers: tuple[FreezingHelper, ...] = ()  # functions and methods that freeze a model they are handed
+    runners: tuple[str, ...] = ()  # classes that keep a model they are handed and train with it, never setting its mode
 
 
 @functools.lru_cache(maxsize=1024)
@@ -46,11 +49,15 @@ def module_offers(path: str, stamp: tuple[int, int]) -> ModuleOffers:
     # ``self.head.train(self.training)`` in a library module is neither
     freezes, trains = bool(FREEZING.search(text)), ".train(" in text and any(w in text for w in TRAINING_WORDS)
     overrides = "def train(" in text  # a class that keeps its BatchNorm in eval mode through train()
-    if not (freezes or trains or overrides):
+    runs = "class " in text and ".backward(" in text  # ``class Trainer:`` running the model it keeps
+    if not (freezes or trains or overrides or runs):
         return ModuleOffers()  # most modules: nothing here can freeze a model or put one in train mode
     unit = SourceUnit.read_parsed(path)
     if unit is None or unit.tree is None:
         return ModuleOffers()
+    runners = tuple(_runner_classes(unit.tree)) if runs else ()
+    if not (freezes or trains or overrides):
+        return ModuleOffers(runners=runners)
     if not (trains or overrides) and not REQUIRES_GRAD.search(text) and not _no_grad_in_forward(unit.tree):
         return ModuleOffers()  # only no_grad blocks outside forward (weight init, a library's utilities)
     norms = own_norms(unit)
@@ -59,7 +66,16 @@ def module_offers(path: str, stamp: tuple[int, int]) -> ModuleOffers:
                         tuple(training_functions(norms) + training_classes(norms)) if trains else (),
                         tuple(frozen_instances(norms)) if freezes else (),
                         tuple(eval_keeping_classes(unit.tree)) if overrides else (),
-                        tuple(freezing_helpers(norms)) if freezes else ())
+                        tuple(freezing_helpers(norms)) if freezes else (), runners)
+
+
+def _runner_classes(tree: ast.Module) -> Iterator[str]:
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+        if init is not None and any(class_runs_parameter(cls, a.arg) is not None for a in init.args.args[1:]):
+            yield cls.name
 
 
 def _no_grad_in_forward(tree: ast.Module) -> bool:

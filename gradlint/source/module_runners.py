@@ -17,7 +17,7 @@ from gradlint.source.names import dotted
 
 # what may be done with a module without changing or hiding its mode
 PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_grad_", "state_dict",
-              "load_state_dict", "float", "half", "double", "children", "modules"}
+              "load_state_dict", "float", "half", "double", "children", "modules", "zero_grad"}
 LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary",
          # exported or saved as it is: its mode is not changed
          "torch.jit.script", "torch.jit.trace", "torch.save", "torch.onnx.export"}
@@ -115,3 +115,64 @@ def handed_on(call: ast.Call, node: ast.expr, scope: Scope, depth: int = 0) -> O
     function, bound = found
     parameter = parameter_of(call, node, function, bound)
     return runs_parameter(function, parameter, scope, depth + 1) if parameter else None
+
+
+# a class that subclasses one of these switches its submodules' modes with its own
+_MODULE_BASES = ("Module", "LightningModule")
+
+
+def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
+    """The first line where a training class (``Trainer(encoder, decoder, loader)`` whose
+    methods step an optimiser) runs what its ``__init__`` keeps from ``parameter``
+    (``self.encoder = encoder.to(device)`` ... ``self.encoder(images)``), when no method does
+    anything else with it that could change its mode; else None. A module subclass is not
+    such a runner: its own ``train()`` reaches what it holds."""
+    if any((dotted(base) or "").split(".")[-1] in _MODULE_BASES for base in cls.bases):
+        return None
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is None or parameter not in [a.arg for a in init.args.args[1:]]:
+        return None
+    kept = _kept_as(init, parameter)
+    if kept is None or ".backward(" not in ast.unparse(cls):
+        return None
+    runs: list[int] = []
+    for method in cls.body:
+        if not isinstance(method, ast.FunctionDef):
+            continue
+        parents = {child: parent for parent in ast.walk(method) for child in ast.iter_child_nodes(parent)}
+        for node in ast.walk(method):
+            if dotted(node) != kept or not isinstance(node, ast.Attribute):
+                continue
+            parent = parents.get(node)
+            if isinstance(parent, ast.Call) and parent.func is node:
+                runs.append(parent.lineno)
+            elif isinstance(parent, ast.Attribute) and isinstance(call := parents.get(parent), ast.Call) \
+                    and call.func is parent and parent.attr in PLAIN_USES:
+                continue
+            elif isinstance(parent, ast.Assign) and method is init:
+                continue  # the keeping itself
+            elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS:
+                continue
+            else:
+                return None  # its mode set, handed on, kept elsewhere: not only run
+        if method is not init and _calls_own_mode(method):
+            return None
+    return min(runs) if runs else None
+
+
+def _kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
+    """``self.encoder`` for ``self.encoder = encoder`` (or ``encoder.to(device)``) in ``init``."""
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):
+            value = node.value
+            while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in (
+                    "to", "cuda", "cpu", "float"):
+                value = value.func.value
+            target = dotted(node.targets[0]) or ""
+            if isinstance(value, ast.Name) and value.id == parameter and target.startswith("self."):
+                return target
+    return None
+
+
+def _calls_own_mode(method: ast.FunctionDef) -> bool:
+    return any(isinstance(n, ast.Call) and dotted(n.func) in ("self.train", "self.eval") for n in ast.walk(method))

@@ -12,7 +12,7 @@ parameters to one, and repeats until nothing new turns up (a chain inside the mo
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
@@ -88,6 +88,24 @@ class TrainingFunction:
     line: int  # the train call (for a chained function: the call handing the model on)
     origin: Optional[Origin] = None  # a chained function: the train call it leads to
     written: str = ""  # how the train call names the model when not by the parameter (``self.model``)
+    # the other parameters the same function puts in train mode (``decoder.train(); encoder.train()``)
+    also: tuple["TrainingFunction", ...] = ()
+
+    def each(self) -> tuple["TrainingFunction", ...]:
+        """This parameter and every other one the function puts in train mode."""
+        return (replace(self, also=()), *self.also)
+
+
+def folded(trainers: list[TrainingFunction]) -> list[TrainingFunction]:
+    """One entry per function, the later parameters it trains kept in ``also``."""
+    first: dict[str, TrainingFunction] = {}
+    for trainer in trainers:
+        known = first.get(trainer.function)
+        if known is None:
+            first[trainer.function] = trainer
+        elif all(t.index != trainer.index or t.rest != trainer.rest for t in known.each()):
+            first[trainer.function] = replace(known, also=(*known.also, trainer))
+    return list(first.values())
 
 
 # what a module can call, by the name it calls it (``fit``, ``engine.fit``), with the file it is in
@@ -220,17 +238,19 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
     a parameter handed to a training function is put in train mode by it, whatever the
     function does after (the next call puts it back in train mode)."""
     params = [a.arg for a in function.args.args]
+    found: list[TrainingFunction] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or (callee := dotted(node.func)) not in trainers:
             continue
-        inner, inner_path = trainers[callee]
-        passed = argument(node, inner.index, inner.parameter)
-        name = dotted(unwrap(passed)) if passed is not None else None  # also train_step(model=model.to(device))
-        root, dot, rest = (name or "").partition(".")
-        if root in params and not rebound(function, root, 0, node.lineno):
-            return TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest, node.lineno,
-                                    inner.origin or Origin(inner.function, inner_path, inner.line))
-    return None
+        known, inner_path = trainers[callee]
+        for inner in known.each():
+            passed = argument(node, inner.index, inner.parameter)
+            name = dotted(unwrap(passed)) if passed is not None else None  # also train_step(model=model.to(device))
+            root, dot, rest = (name or "").partition(".")
+            if root in params and not rebound(function, root, 0, node.lineno):
+                found.append(TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest,
+                                              node.lineno, inner.origin or Origin(inner.function, inner_path, inner.line)))
+    return folded(found)[0] if found else None
 
 
 def _assigned(function: ast.FunctionDef, name: str) -> list[tuple[ast.expr, int]]:

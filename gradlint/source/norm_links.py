@@ -77,9 +77,15 @@ def worth_reading(unit: SourceUnit) -> bool:
     if (freezes or bool(factories)) and (trains or bool(trainers)):
         return True
     tree = unit.tree
-    return trains and tree is not None and Path(unit.path).is_file() and any(
-        module_offers(str(module), file_stamp(module)).instances for module, _ in project_imports(tree, Path(unit.path)).values()
-        if "requires_grad" in read_text(module))
+    if tree is None or not Path(unit.path).is_file():
+        return False
+    imports = project_imports(tree, Path(unit.path))
+    if (freezes or factories) and any(  # Trainer(model, ...).train(): a class of another file trains it
+            f"{runner}(" in text for module, _ in imports.values()
+            for runner in module_offers(str(module), file_stamp(module)).runners):
+        return True
+    return trains and any(module_offers(str(module), file_stamp(module)).instances for module, _ in imports.values()
+                          if "requires_grad" in read_text(module))
 
 
 def _imported(unit: SourceUnit) -> Linked:
@@ -180,14 +186,16 @@ def link(norms: FileNorms) -> None:
         elif isinstance(node, ast.Call) and ((callee := dotted(node.func)) in trainers
                                              or (callee := _method_of_instance(node, norms)) in trainers):
             assert callee is not None
-            trainer, module = trainers[callee]
-            passed = argument(node, trainer.index, trainer.parameter)
-            model = dotted(passed) if passed is not None else None
-            if model:
-                scope = frames.kinds.frame_of(node) or tree
-                norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
-                                            (trainer.written or trainer.parameter) + trainer.rest,
-                                            via=_elsewhere(trainer.function, trainer.line, module, trainer.origin, script)))
+            known, module = trainers[callee]
+            for trainer in known.each():
+                passed = argument(node, trainer.index, trainer.parameter)
+                model = dotted(passed) if passed is not None else None
+                if model:
+                    scope = frames.kinds.frame_of(node) or tree
+                    norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
+                                                (trainer.written or trainer.parameter) + trainer.rest,
+                                                via=_elsewhere(trainer.function, trainer.line, module, trainer.origin,
+                                                               script)))
     _finish(norms)
 
 

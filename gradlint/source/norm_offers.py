@@ -17,7 +17,7 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import bound_value, unwrap
-from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction,
+from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
                                          rebound, returned_elements)
 
 
@@ -194,9 +194,8 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
         params = [a.arg for a in frame.args.args]
         if (root in params and root != "self" and not put_back(norms, mode, mode.target)
                 and not rebound(frame, root, 0, mode.call.lineno)):
-            if all(t.function != name for t in found):
-                found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno))
-    return found
+            found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno))
+    return folded(found)
 
 
 def training_classes(norms: FileNorms) -> list[TrainingFunction]:
@@ -217,10 +216,10 @@ def training_classes(norms: FileNorms) -> list[TrainingFunction]:
         init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
         attribute, dot, rest = mode.target[len("self."):].partition(".")
         kept = _kept_parameter(init, attribute) if init is not None else None
-        if kept is not None and all(t.function != cls.name for t in found):
+        if kept is not None:
             found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
                                           written=f"self.{attribute}"))
-    return found
+    return folded(found)
 
 
 def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
