@@ -151,8 +151,8 @@ from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_ev
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
-from .support.frozen_targets import (factories_of, frozen_targets, own_class, rebuilt_between, same_model, stays_frozen,
-                                     unfrozen_parts)
+from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, own_class, rebuilt_between,
+                                     same_model, stays_frozen, unfrozen_parts)
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -284,7 +284,10 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             left = [t for t in (train_calls(norms, freeze, target) if trains else [])
                     if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or trained_only_when_optimised(norms, t)
-                                     or t.by and hook_keeps_eval(norms, freeze, t, target))]
+                                     or t.by and hook_keeps_eval(norms, freeze, t, target)
+                                     or t.site is not None and freeze.held is None
+                                     and rebuilt_between(norms, target, freeze.node, t.site)
+                                     or another_model_there(norms, freeze, t))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target))
                 if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)

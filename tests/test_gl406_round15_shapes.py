@@ -284,6 +284,13 @@ def test_an_imported_class_freezing_children_by_name(tmp_path: Path) -> None:
     assert finding.fix is None
 
 
-def test_children_frozen_by_name_sparing_the_stem_are_quiet(tmp_path: Path) -> None:
-    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(test='name in ["layer4", "fc"]')})
+def test_only_the_head_frozen_by_name_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(test='name in ["avgpool", "fc"]')})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_late_stage_frozen_by_name_holds_batchnorm_too(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(test='name in ["layer4", "fc"]')})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 13)
+    assert "its child modules other than `conv1`, `bn1`, `layer1`, `layer2`, `layer3`" in finding.message

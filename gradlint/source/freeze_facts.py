@@ -54,6 +54,7 @@ class ModeCall:
     implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
     by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
     runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
+    site: Optional[ast.Call] = None  # written: the call handing the model to the helper (``fit(model)``)
 
     @property
     def receiver(self) -> str:
@@ -69,6 +70,7 @@ class FileNorms:
     unfrozen_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # where each target was made trainable
     optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
     bn_kept_in_eval: bool = False
+    moving: set[str] = field(default_factory=set)  # momentum (EMA) copies the file updates: ``self.target``
     knowledge: Optional[NormKnowledge] = None
     # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
     # mode by a LightningModule hook after Lightning's own ``train()``

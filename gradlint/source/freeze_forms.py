@@ -157,3 +157,10 @@ def in_one_loop(parents: dict, first: ast.AST, second: ast.AST) -> bool:
         if isinstance(node, (ast.For, ast.AsyncFor, ast.While)) and id(node) in loops:
             return True
     return False
+
+
+def takes_parameter(frame: object, name: str) -> bool:
+    """``frame`` is a function with a parameter ``name`` (``def train(encoder, ...)``): its
+    ``name`` is whatever its callers pass, not a model of the same name elsewhere."""
+    return isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        a.arg == name for a in (*frame.args.posonlyargs, *frame.args.args, *frame.args.kwonlyargs))

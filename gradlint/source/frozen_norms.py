@@ -23,12 +23,13 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import (calls_eval, in_one_loop, is_false, is_true, keeps_bn_in_eval, layers_of,
+from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, layers_of,
                                           only_parameters_of, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
+from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
 from gradlint.source.partial_freezes import layer_listing, partial_freeze
 from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
@@ -68,6 +69,8 @@ class _Collector:
         self.norms.freezes.extend(method_call_freezes(self.norms))
         self._through_self_attributes()
         self._drop_unfreezes_before_freezes()
+        self.norms.moving = moving = momentum_targets(tree)  # BYOL's target network, DINO's teacher: in train mode
+        self.norms.freezes = [f for f in self.norms.freezes if not any(holds(m, f.target) for m in moving)]
         return self.norms
 
     def _drop_unfreezes_before_freezes(self) -> None:
@@ -179,7 +182,8 @@ class _Collector:
                 name = dotted(passed) if passed is not None else None
                 if name:  # also under the same name: the helper's own frame is not the caller's
                     target = f"{name}.{rest}" if rest else name
-                    self.norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target))
+                    self.norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
+                                                     site=call))
 
     def _frame(self, scope: ast.AST) -> None:
         from gradlint.source.modules import frame_nodes
@@ -275,6 +279,11 @@ class _Collector:
         if not any(isinstance(item.context_expr, ast.Call) and (names.qualify(item.context_expr.func) or "") in _NO_GRAD
                    for item in node.items):
             return
+        frame = self.frames.kinds.frame_of(node)
+        # an evaluation function (``model.eval()`` then ``with torch.no_grad(): model(x)``) freezes nothing
+        evaluated = {dotted(call.func.value) for call in ast.walk(frame) if isinstance(call, ast.Call)
+                     and isinstance(call.func, ast.Attribute) and call.func.attr == "eval" and call.lineno < node.lineno
+                     } if isinstance(frame, ast.FunctionDef) else set()
         for stmt in node.body:
             for sub in ast.walk(stmt):
                 if isinstance(sub, ast.Call) and not isinstance(sub.func, ast.Call):
@@ -282,7 +291,7 @@ class _Collector:
                     if name and name.endswith((".forward", ".__call__")):
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if (name and (name.startswith("self.") or "." not in name) and name != "self"
-                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS):
+                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS and name not in evaluated):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 
     def _call(self, call: ast.Call, scope: ast.AST) -> None:

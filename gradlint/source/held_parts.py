@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.freeze_forms import related
+from gradlint.source.freeze_forms import related, takes_parameter
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
@@ -70,7 +70,10 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 norms.freezes.append(replace(freeze, target=target, node=built))
             continue
         for root, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
-            if any(not mode.train and related(mode.target, root) for mode in norms.modes):
+            here = kinds.frame_of(node) or tree  # (the eval of another function's own ``encoder`` is not this one)
+            if any(not mode.train and related(mode.target, root)
+                   and (mode.site is None and not takes_parameter(mode.frame, root)
+                        or mode.site is not None and (kinds.frame_of(mode.site) or tree) is here) for mode in norms.modes):
                 continue  # ``encoder.eval()`` by its own name: the holder's train() may be undone there
             for freeze in list(by_root[root]):
                 frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)

@@ -10,7 +10,7 @@ import ast
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import holds, in_one_loop, related
+from gradlint.source.freeze_forms import holds, in_one_loop, related, takes_parameter
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
 
@@ -97,12 +97,20 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
     module = norms.frames.frames[0].node
     frame = norms.frames.kinds.frame_of(freeze.node)
+    # ``def train_simclr(encoder, ...): encoder.train()`` trains its parameter: the model of a call of it
+    # is read through that call (a copy of the mode call with ``written`` set), not by the name alone
+    calls = [m for m in calls if m.written or m.frame is frame or m.target.startswith("self.")
+             or not takes_parameter(m.frame, m.target.split(".")[0])]
     if frame is not None and not freeze.target.startswith("self."):
         # a model local to a function: its train() is in that function, or in a helper it is passed to
         # (a call of another file's training function or class is in the caller's frame: the same name
         # in another function is another model)
-        calls = [m for m in calls if m.frame is frame or m.written and m.via is None
-                 or _closure_of(norms, m.frame, frame, target.split(".")[0])]
+        root = target.split(".")[0]
+        # (a parameter of a helper, ``def freeze_encoder(encoder)``, is whatever its callers pass: the
+        # freeze is read at those calls, not linked to a caller's model of the same name)
+        handed = takes_parameter(frame, root)
+        calls = [m for m in calls if m.frame is frame or m.written and m.via is None and not handed
+                 or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module

@@ -27,9 +27,9 @@ _HEADS = {"fc": "fc.weight", "classifier": "classifier.weight", "classifier[1]":
 
 Value = Union[str, bool, tuple, None]
 # the child modules of the families fine-tuning code freezes child by child (named_children),
-# the first ones the stem (with BatchNorm); pooling and activations hold no parameters
+# the first ones those holding BatchNorm; pooling and activations hold no parameters
 _CHILDREN = (
-    (("conv1", "bn1"), ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")),  # ResNet
+    (("bn1", "layer1", "layer2", "layer3", "layer4"), ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc")),
     (("features",), ("features", "classifier")),  # DenseNet, VGG-BN, MobileNet, EfficientNet
 )
 
@@ -49,21 +49,23 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[lis
     return None
 
 
-def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[list[str]]:
+def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool,
+                            constants: Optional[dict[str, ast.expr]] = None) -> Optional[list[str]]:
     """The children left trainable when ``test`` (on a child's name from
-    ``named_children()``) being ``frozen_when`` freezes the stem children of some family:
-    ``if name not in ["layer3", "layer4"]`` -> ``["layer3", "layer4", "fc"]``... None when it
-    does not, or the test cannot be read."""
-    for stem, children in _CHILDREN:
-        verdicts = {child: _evaluate(test, {name: child}) for child in children}
-        if not all(isinstance(v, bool) for v in verdicts.values()):
-            continue
-        if all(verdicts[child] == frozen_when for child in stem):
-            return [child for child in children if verdicts[child] != frozen_when]
+    ``named_children()``) being ``frozen_when`` freezes a child holding BatchNorm in some
+    family: ``if name not in ["layer3", "layer4"]`` -> ``["layer3", "layer4", "fc"]``,
+    ``if isinstance(child, nn.Conv2d) or name in {"layer1", ...}`` -> ``["bn1", "fc"]``
+    (``conv1``, unknown here, is left out). None when it freezes none, or the test cannot
+    be read. ``constants``: names bound to a literal list of strings where the test is."""
+    known: dict[str, Value] = {key: _evaluate(value, {}) for key, value in (constants or {}).items()}
+    for with_bn, children in _CHILDREN:
+        verdicts = {child: _evaluate(test, {**known, name: child}) for child in children}
+        if any(verdicts[child] is frozen_when for child in with_bn):
+            return [child for child in children if isinstance(verdicts[child], bool) and verdicts[child] != frozen_when]
     return None
 
 
-def _evaluate(node: ast.expr, names: dict[str, str]) -> Value:
+def _evaluate(node: ast.expr, names: dict[str, Value]) -> Value:
     """The value of a small expression over string constants and ``names``; None: unknown."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
         return node.value
@@ -75,11 +77,12 @@ def _evaluate(node: ast.expr, names: dict[str, str]) -> Value:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = _evaluate(node.operand, names)
         return (not inner) if isinstance(inner, bool) else None
-    if isinstance(node, ast.BoolOp):
+    if isinstance(node, ast.BoolOp):  # three-valued: ``unknown or True`` is True, ``unknown and False`` False
         values = [_evaluate(v, names) for v in node.values]
-        if not all(isinstance(v, bool) for v in values):
-            return None
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        decisive = isinstance(node.op, ast.Or)
+        if any(v is decisive for v in values):
+            return decisive
+        return None if not all(isinstance(v, bool) for v in values) else not decisive
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         return _compare(node.ops[0], _evaluate(node.left, names), _evaluate(node.comparators[0], names))
     if isinstance(node, ast.Call):
@@ -107,7 +110,7 @@ def _compare(op: ast.cmpop, left: Value, right: Value) -> Value:
     return operation(left, right)
 
 
-def _call(node: ast.Call, names: dict[str, str]) -> Value:
+def _call(node: ast.Call, names: dict[str, Value]) -> Value:
     func = node.func
     if isinstance(func, ast.Name) and func.id in ("any", "all") and len(node.args) == 1:
         generator = node.args[0]

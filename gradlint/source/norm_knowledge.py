@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
+from gradlint.source.index import FileIndex
 from gradlint.source.picked_builds import picked_build
+from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.reaching_bindings import arm_text, assignment_pairs, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import dotted
@@ -72,13 +75,12 @@ class NormKnowledge:
         self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
         self.eval_kept: set[str] = set()  # instances of project classes whose train() override keeps BN in eval
         self._assigned_in: dict[int, ast.AST] = {}  # a class attribute's value -> the method assigning it
+        self._called: Optional[set[Optional[str]]] = None  # the names the file calls (read once)
 
     def local_bn_names(self) -> set[str]:
         """Names the file imports from project-local modules (next to it or a few folders up)
         that build a BatchNorm or a torchvision BatchNorm model; read lazily, never imported."""
         if self._local is None:
-            from pathlib import Path
-
             from gradlint.source.recurrent import local_names_building
 
             tree = self.frames.unit.tree
@@ -125,7 +127,17 @@ class NormKnowledge:
 
     def _bound(self, name: str) -> Optional[list[ast.expr]]:
         local = self.scoped.get(self._scope, {}).get(name) if self._scope is not None else None
+        if local is None and self._passes_it(name):
+            return None  # a module-level function's parameter is what its callers pass (:meth:`_passed_for`)
         return local or self.scoped.get(None, {}).get(name)
+
+    def _passes_it(self, name: str) -> bool:
+        scope, tree = self._scope, self.frames.unit.tree
+        if not isinstance(scope, ast.FunctionDef) or tree is None or not any(a.arg == name for a in scope.args.args):
+            return False
+        if self._called is None:
+            self._called = {dotted(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+        return scope.name in self._called and scope in tree.body
 
     def _name(self, name: str, cls: Optional[ast.ClassDef], depth: int) -> bool:
         if depth > 12 or name in self._busy:  # a Sequential of a sliced children list is ~8 steps deep
@@ -141,7 +153,7 @@ class NormKnowledge:
                     return self._path(values, parts[cut:], depth)
                 if ".".join(parts[:cut]) in self.imported_bn:  # built in the module it is imported from
                     return cut == len(parts) or parts[cut] not in HEAD_NAMES
-            return False
+            return self._path(self._passed_for(parts[0]), parts[1:], depth)
         finally:
             self._busy.discard(name)
 
@@ -209,6 +221,9 @@ class NormKnowledge:
                 return self._class_has_bn(cls, value, depth)
             values = self._class_attr_values(cls, rest[0], value)
             return self._path(values, rest[1:], depth + 1)
+        if rest and (kept := self._kept_argument(value, callee, rest[0])) is not None:
+            # Encoder(resnet) of another file keeping ``self.cnn = nn.Sequential(*list(resnet.children())[:-2])``
+            return self._value_path(kept[0], [*kept[1], *rest[1:]], depth + 1)
         if rest and rest[0] in HEAD_NAMES:
             return False
         if BN_CLASS.match(callee) or _TV_BN.match(callee) or _LIBRARY_BN.match(callee):
@@ -226,6 +241,32 @@ class NormKnowledge:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _passed_for(self, name: str) -> list[ast.expr]:
+        """``encoder``, a parameter of the module-level function being read: what each call of
+        that function in the file passes for it (``run_experiment(resnet_encoder(), ...)``)."""
+        scope, tree = self._scope, self.frames.unit.tree
+        if not isinstance(scope, ast.FunctionDef) or tree is None or scope not in tree.body:
+            return []
+        params = [a.arg for a in scope.args.args]
+        if name not in params:
+            return []
+        found = [(arg, node) for node in ast.walk(tree) if isinstance(node, ast.Call) and dotted(node.func) == scope.name
+                 for arg in [argument(node, params.index(name), name)] if arg is not None]
+        for arg, call in found:  # read where it is passed
+            self._assigned_in.setdefault(id(arg), self.frames.kinds.frame_of(call) or tree)
+        return [arg for arg, _ in found]
+
+    def _kept_argument(self, built: ast.Call, callee: str, attr: str) -> Optional[tuple[ast.expr, list[str]]]:
+        """The argument of ``built`` (a project class, of the file or imported) that its
+        ``self.<attr>`` keeps (or a part of it), and that part's path."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        found = built_class(built, callee.rsplit(".", 1)[-1] if callee in self.classes else dotted(built.func) or "",
+                            tree, Path(self.frames.unit.path), FileIndex())
+        kept = kept_from_parameter(found.node, attr) if found is not None else None
+        passed = argument(built, kept[0], kept[1]) if kept is not None else None
+        return (passed, kept[2]) if passed is not None and kept is not None else None
 
     def _aliased(self, func: ast.expr) -> str:
         """The builder a local name is bound to once (``vgg16bn_model = models.vgg16_bn``

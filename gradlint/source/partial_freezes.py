@@ -35,14 +35,14 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
         return _enumerated(loop, it.args[0])
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_children":
-        return _named(loop, dotted(it.func.value))
+        return _named(loop, dotted(it.func.value), parents or {})
     listing = _listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
         return _counted(loop, listing[1], loop.target.id, parents or {})
     return None
 
 
-def _named(loop: Loop, owner: Optional[str]) -> Optional[tuple[str, str]]:
+def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[str, str]]:
     """``for name, child in model.named_children(): if name not in ["layer3", "layer4"]:
     <freeze child>``: the stem and the early stages frozen, the children the test spares
     trainable (read on the child names of the common families)."""
@@ -53,11 +53,28 @@ def _named(loop: Loop, owner: Optional[str]) -> Optional[tuple[str, str]]:
     name, child = (e.id for e in target.elts if isinstance(e, ast.Name))
     for stmt in loop.body:
         if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
-            kept = frozen_children_by_name(stmt.test, name, True)
+            kept = frozen_children_by_name(stmt.test, name, True, _string_lists(loop, parents))
             if kept is not None:
                 spared = ", ".join(f"`{k}`" for k in kept)
                 return owner, f"its child modules other than {spared}" if kept else "all its child modules"
     return None
+
+
+def _string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
+    """The names the function holding ``loop`` binds once, before it, to a literal list, tuple
+    or set (``frozen = {"layer1", "layer2"}``), by name."""
+    scope: Optional[ast.AST] = loop
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = parents.get(scope)
+    if scope is None:
+        return {}
+    bound: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            bound.setdefault(node.targets[0].id, []).append(node.value)
+    return {name: values[0] for name, values in bound.items()
+            if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple, ast.Set))
+            and getattr(values[0], "lineno", 0) < loop.lineno}
 
 
 def _listing(node: ast.expr) -> Optional[tuple[str, str]]:

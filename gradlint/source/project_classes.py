@@ -109,3 +109,36 @@ def _class_in(path: Optional[Path], name: str, index: FileIndex, entry: Optional
     if tree is None:
         return None
     return project_class(ast.Name(id=name, ctx=ast.Load()), tree, path, index, entry, depth + 1)
+
+
+def kept_from_parameter(cls: ast.ClassDef, attr: str) -> Optional[tuple[int, str, list[str]]]:
+    """The ``__init__`` parameter ``self.<attr>`` is made of, by position (not counting
+    ``self``) and name, and the part of it kept: ``self.cnn = backbone`` -> ``[]``,
+    ``self.cnn = backbone.features`` -> ``["features"]``, and the layers of it
+    (``nn.Sequential(*list(backbone.children())[:-2])``) -> ``[]``; else None."""
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if init is None:
+        return None
+    params = [a.arg for a in init.args.args[1:]]
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and dotted(node.targets[0]) == f"self.{attr}"):
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and (dotted(value.func) or "").endswith("Sequential") and len(value.args) == 1 \
+                and isinstance(value.args[0], ast.Starred):
+            value = value.args[0].value
+            while isinstance(value, ast.Subscript):
+                value = value.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "list" and value.args:
+                value = value.args[0]
+            if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                    and value.func.attr in ("children", "modules")):
+                return None
+            value = value.func.value
+        name = dotted(value) or ""
+        root, *parts = name.split(".") if name else [""]
+        if root in params:
+            return params.index(root), root, parts
+        return None
+    return None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
-from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.norm_chains import rebound
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
@@ -81,7 +81,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
                                     or any(related(o, form) for o in norms.optimised for form in forms)):
         return False
-    if freeze.how == "optimizer" and ("*" in norms.optimised
+    if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)
                                       or _only_part(norms, target, freeze.except_)):
         return False
@@ -132,3 +132,20 @@ def _module_attributes(cls: ast.ClassDef) -> set[str]:
     """The ``self.<name>`` attributes a class assigns a call (its layers and parts)."""
     return {name for name, values in self_attribute_values(cls).items()
             if any(isinstance(value, ast.Call) for value in values)}
+
+
+def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bool:
+    """A class freezing ``self.enc`` (read as ``model.enc`` for each ``model = FrozenNet(...)``)
+    and a ``model.train()`` in a function that binds ``model`` only to something else
+    (``model = FullNet(enc)``): that call trains another model."""
+    cls = norms.frames.kinds.class_of(freeze.node)
+    frame = train.site and norms.frames.kinds.frame_of(train.site) or train.frame
+    if cls is None or not freeze.target.startswith("self.") or not isinstance(frame, ast.FunctionDef):
+        return False
+    root = train.target.split(".")[0]
+    assert norms.knowledge is not None
+    values = [unwrap(node.value) for node in ast.walk(frame) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)]
+    return bool(values) and not any(
+        isinstance(v, ast.Call) and (norms.knowledge.names.qualify(v.func) or "").rsplit(".", 1)[-1] == cls.name
+        for v in values)
