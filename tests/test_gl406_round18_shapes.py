@@ -303,3 +303,24 @@ def test_a_one_time_copy_is_not_a_momentum_update(tmp_path: Path) -> None:
     [finding] = lint_in_process(tmp_path / "byol.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 29)
     assert "only `model.online` is optimised here" in finding.message
+
+
+def test_the_train_call_of_a_same_named_model_of_the_script_is_not_the_probes(tmp_path: Path) -> None:
+    supervised = """\
+    def train_one_epoch(model, loader, optimizer):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+"""
+    source = PROBE.replace("    def freeze_encoder(encoder):", supervised + "    def freeze_encoder(encoder):")
+    source = source.replace("        run_experiment(", "        model = resnet_encoder()\n"
+                            "        train_one_epoch(model, [], torch.optim.Adam(model.parameters()))\n"
+                            "        run_experiment(")
+    write_project(tmp_path, {"probe.py": source.format(passed="resnet_encoder()")})
+    [finding] = lint_in_process(tmp_path / "probe.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 59)
+    assert "`model.train()` on line 45" in finding.message

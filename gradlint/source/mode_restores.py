@@ -110,11 +110,18 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         # freeze is read at those calls, not linked to a caller's model of the same name)
         handed = takes_parameter(frame, root)
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None and not handed
+                 and (m.site is None or norms.frames.kinds.frame_of(m.site) is frame or _returns(frame, root))
                  or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
             or in_one_loop(norms.frames.parents, m.call, freeze.node)]
+
+
+def _returns(frame: ast.AST, name: str) -> bool:
+    """``frame`` hands ``name`` back (``return model``): its callers' model of that name may be it."""
+    return any(isinstance(node, ast.Return) and node.value is not None
+               and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)) for node in ast.walk(frame))
 
 
 def _closure_of(norms: FileNorms, inner: ast.AST, outer: ast.AST, name: str) -> bool:
