@@ -19,8 +19,8 @@ it), and `net.train() if training else net.eval()` puts it in train mode for tra
 A freezing helper of a project module counts at its call (`freeze_backbone(model)`, or
 `model.freeze_backbone()`, a method of the imported class `model` is built from), and a
 frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
-`self.encoder = encoder`, `model = encoder`, or a function returning such a holder) is
-that model's part.
+`self.encoder = encoder`, `model = encoder`, `model_train = model.train()`,
+`nn.DataParallel(model)`, or a function returning such a holder) is that model's part.
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
 freezes `model`: the finding is on that line and names the freeze. The same holds
@@ -54,7 +54,13 @@ of an `if`/`match` that freezes one, and each new model bound to the same name i
 finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
-file, a model handed to something whose mode handling is unknown, a freeze whose own flag
+file (unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
+Freeze_Epoch: <unfreeze>` with `Freeze_Epoch` a number of at least 10 written in the file,
+as detection code trains its head for tens of epochs on a frozen backbone; a short warm-up
+before fine-tuning everything is the common recipe and is not reported), a model handed to
+something whose mode handling is unknown, a momentum (EMA) copy of
+the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
+is meant to run in train mode), a freeze whose own flag
 also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train() taken
 only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
 else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
@@ -151,6 +157,7 @@ from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_ev
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
+from .support.frozen_phases import frozen_phase_end
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, own_class, rebuilt_between,
                                      same_model, stays_frozen, unfrozen_parts)
 
@@ -355,6 +362,11 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
+    forms = [target, freeze.target] + ([freeze.held[0]] if freeze.held else [])
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
+    end = frozen_phase_end(norms, freeze, undone) if undone else None
+    if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
+        how += f" for the epochs before line {end} makes it trainable again"
     message = (
         f"{has} and {how}, but `{train.receiver}.train()` {where} puts it "
         f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "

