@@ -64,6 +64,8 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         callee = dotted(node.func)
         if callee in models:
             return called(models[callee], node), None
+        if callee is not None and callee.startswith("torch.") and callee[6:] in _KEEPS_VALUES and node.args:
+            return output_of(node.args[0], models, assigned)  # torch.squeeze(out), torch.flatten(out, 1)
         if not isinstance(node.func, ast.Attribute) or node.func.attr not in _KEEPS_VALUES:
             return None  # out.log() is log-probabilities, not the output
         return output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
