@@ -159,7 +159,7 @@ from gradlint.source.unit import SourceUnit
 
 from .support.frozen_phases import frozen_phase_end
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, own_class, rebuilt_between,
-                                     same_model, stays_frozen, unfrozen_parts)
+                                     rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -293,7 +293,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target)
                                      or t.site is not None and freeze.held is None
-                                     and rebuilt_between(norms, target, freeze.node, t.site)
+                                     and rebuilt_on_the_way(norms, target, freeze.node, t.site)
                                      or another_model_there(norms, freeze, t))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target))

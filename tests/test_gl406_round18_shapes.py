@@ -324,3 +324,71 @@ def test_the_train_call_of_a_same_named_model_of_the_script_is_not_the_probes(tm
     [finding] = lint_in_process(tmp_path / "probe.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 59)
     assert "`model.train()` on line 45" in finding.message
+
+
+
+CHECKPOINT_OR_NEW = """\
+    import torch
+    import torchvision
+    from torch import nn
+
+
+    def run_epoch(model, loader, optimizer):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+    def train_phase(model, loader, optimizer, epochs):
+        for epoch in range(epochs):
+            run_epoch(model, loader, optimizer)
+
+
+    def main(checkpoint=None):
+        if checkpoint is None:
+            model = torchvision.models.efficientnet_b0(weights=None)
+            for p in model.features.parameters():
+                p.requires_grad = False
+        else:
+            model = torch.load(checkpoint)
+        optimizer = torch.optim.Adam(p for p in model.parameters() if p.requires_grad)
+        train_phase(model, [], optimizer, 5)
+"""
+
+
+def test_a_model_loaded_in_the_other_branch_and_a_two_level_training_chain(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": CHECKPOINT_OR_NEW})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 23)
+    assert "`model.train()` on line 7" in finding.message
+
+
+CONFIGURED = """\
+    import torch
+    import torchvision
+    from torch import nn
+
+
+    def build(train_cnn=False):
+        model = torchvision.models.resnet18(weights=None)
+        if not train_cnn:
+            for p in model.parameters():
+                p.requires_grad = False
+        model.fc = nn.Linear(512, 10)
+        return model
+
+
+    cfg = {{}}
+    model = build(train_cnn=cfg.get("train_cnn", {default}))
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+""" + _LOOP.format(model="model")
+
+
+def test_a_configuration_read_counts_with_its_default(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": CONFIGURED.format(default="False")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 16)
+    write_project(tmp_path, {"train.py": CONFIGURED.format(default="True")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -107,13 +107,16 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     once to one; the caller's own parameter name when it passes that on; a command-line
     option's default (``args.freeze`` with ``add_argument("--freeze", action="store_true")``);
     a configuration class's attribute or a module's constant (``Config.encoder_finetune``);
-    else None (unknown)."""
+    the default of a configuration read (``cfg.get("train_cnn", False)``); else None (unknown)."""
     if isinstance(passed, ast.Call) and dotted(passed.func) == "bool" and len(passed.args) == 1:
         passed = passed.args[0]
     if isinstance(passed, ast.UnaryOp) and isinstance(passed.op, ast.Not):  # freeze = not args.no_freeze
         return guarded(flag_value(passed.operand, caller, tree), True)
     if isinstance(passed, ast.Constant):
         return bool(passed.value)
+    if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
+            and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
+        return bool(passed.args[1].value)  # cfg.get("train_cnn", False): a configuration's default, like an option's
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, _UNKNOWN)
         holder = passed.value.id

@@ -110,7 +110,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         # freeze is read at those calls, not linked to a caller's model of the same name)
         handed = takes_parameter(frame, root)
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None and not handed
-                 and (m.site is None or norms.frames.kinds.frame_of(m.site) is frame or _returns(frame, root))
+                 and (m.site is None or (site := norms.frames.kinds.frame_of(m.site)) is frame
+                      or takes_parameter(site, root) or _returns(frame, root))
                  or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]

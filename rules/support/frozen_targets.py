@@ -32,6 +32,26 @@ def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AS
     return rebound(scope or tree, target.split(".")[0], first.lineno, later.lineno)
 
 
+def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast.AST) -> bool:
+    """The frozen name is bound to a new model between the freeze and ``site`` (the call
+    handing it to a training helper) on a path that runs both: ``encoder = random_encoder()``
+    frozen, then ``encoder = resnet_encoder()`` trained. A binding in the other branch of an
+    ``if`` (``if checkpoint is None: <build, freeze> else: encoder = checkpoint["encoder"]``)
+    is another path."""
+    kinds = norms.frames.kinds
+    scope = kinds.frame_of(site)
+    if scope is not kinds.frame_of(freeze) or not hasattr(freeze, "lineno") or not hasattr(site, "lineno"):
+        return False
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    root = target.split(".")[0]
+    return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
+               and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)
+               and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
+               and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
+               for node in ast.walk(scope or tree))
+
+
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
     """The file's class that freezes ``self.backbone`` in ``__init__`` and never puts
     anything in eval mode: ``model = Cls()`` builds ``model.backbone`` frozen, in train mode."""
