@@ -23,13 +23,8 @@ from .frozen_phases import frozen_phase_end
 def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
     """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
     notebook's module): the second freeze is of another model."""
-    kinds = norms.frames.kinds
-    scope = kinds.frame_of(later)
-    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
-        return False
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    return rebound(scope or tree, target.split(".")[0], first.lineno, later.lineno)
+    scope = _shared_scope(norms, first, later)
+    return scope is not None and rebound(scope, target.split(".")[0], first.lineno, later.lineno)  # type: ignore[attr-defined]
 
 
 def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast.AST) -> bool:
@@ -38,18 +33,24 @@ def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast
     frozen, then ``encoder = resnet_encoder()`` trained. A binding in the other branch of an
     ``if`` (``if checkpoint is None: <build, freeze> else: encoder = checkpoint["encoder"]``)
     is another path."""
-    kinds = norms.frames.kinds
-    scope = kinds.frame_of(site)
-    if scope is not kinds.frame_of(freeze) or not hasattr(freeze, "lineno") or not hasattr(site, "lineno"):
+    scope = _shared_scope(norms, freeze, site)
+    if scope is None:
         return False
-    tree = norms.frames.unit.tree
-    assert tree is not None
     root = target.split(".")[0]
     return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
                and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)
                and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
                and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
-               for node in ast.walk(scope or tree))
+               for node in ast.walk(scope))
+
+
+def _shared_scope(norms: FileNorms, first: ast.AST, later: ast.AST) -> Optional[ast.AST]:
+    """The function (or module) holding both nodes, if one does."""
+    kinds = norms.frames.kinds
+    scope = kinds.frame_of(later)
+    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
+        return None
+    return scope or norms.frames.unit.tree
 
 
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
