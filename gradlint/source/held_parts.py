@@ -78,7 +78,8 @@ def link_holders(norms: FileNorms, script: Path) -> None:
             for freeze in list(by_root[root]):
                 frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)
                 # the same module under another name (``model_train = model.train()``) is frozen whenever it is
-                alias = place == node.targets[0].id
+                alias = place == node.targets[0].id and freeze.how in ("requires_grad", "requires_grad_")
+                # (a factory's freeze builds a new model: an alias bound before it names the old one)
                 first, last = sorted((freeze.node.lineno, node.lineno))
                 before = (frozen_in is handed_in and (freeze.node.lineno <= node.lineno or alias)
                           and not norms.frames.exclusive(freeze.node, node)
