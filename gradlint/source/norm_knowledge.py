@@ -11,33 +11,20 @@ that returns such a model. Anything else is unknown: ``False``.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 from typing import Iterator, Optional
 
+from gradlint.source.bn_builders import BN_CLASS, LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.index import FileIndex
 from gradlint.source.picked_builds import picked_build
 from gradlint.source.project_classes import built_class, kept_from_parameter
+from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import arm_text, assignment_pairs, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import dotted
 
-BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
-# torchvision builders (torchvision.models.<name>) whose networks normalise with BatchNorm
-_TV_BN = re.compile(
-    r"^torchvision\.models\.(\w+\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
-    r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
-    r"deeplabv3_\w+|fcn_resnet\w+|lraspp_mobilenet_v3_large|r3d_18|mc3_18|r2plus1d_18|s3d)$"
-)
-# other libraries' CNN builders with BatchNorm (lukemelas' efficientnet_pytorch)
-_LIBRARY_BN = re.compile(r"^efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?$")
-# timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
-_TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
-                      r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
-                      r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn|visformer|levit|repvgg|mobilevit|vovnet|"
-                      r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
 # attributes of those models that hold no BatchNorm (their classifier heads)
 _WRAPPERS = {"DataParallel", "DistributedDataParallel"}
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
@@ -86,7 +73,7 @@ class NormKnowledge:
             tree = self.frames.unit.tree
             assert tree is not None
             path = Path(self.frames.unit.path)
-            found = local_names_building(tree, path, _builds_bn) if path.is_file() else {}
+            found = local_names_building(tree, path, builds_bn) if path.is_file() else {}
             self._local = {name for name in found if name not in self.classes}
         return self._local
 
@@ -209,11 +196,14 @@ class NormKnowledge:
         assert tree is not None
         picked = picked_builder(value, self._scope, tree, self.names.qualify)
         if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
-            return (not rest or rest[0] not in HEAD_NAMES) and bool(_TV_BN.match(picked))
-        chosen = picked_build(value, self._scope, tree, self.frames.unit.path, _torchvision_bn)
+            return (not rest or rest[0] not in HEAD_NAMES) and bool(TV_BN.match(picked))
+        chosen = picked_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
         if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
             return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
+            handed = self._handed_back(value)
+            if handed is not None:  # model = layer_modification(model): the same model, given a new head
+                return self._value_path(handed, rest, depth + 1)
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
@@ -228,21 +218,36 @@ class NormKnowledge:
             return self._value_path(kept[0], [*kept[1], *rest[1:]], depth + 1)
         if rest and rest[0] in HEAD_NAMES:
             return False
-        if BN_CLASS.match(callee) or _TV_BN.match(callee) or _LIBRARY_BN.match(callee):
+        if BN_CLASS.match(callee) or TV_BN.match(callee) or LIBRARY_BN.match(callee):
             return True
-        if "." not in callee and _TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
+        if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
         if callee in ("timm.create_model", "timm.models.create_model") and value.args:
             name = chosen_string(value.args[0], self._scope, tree)
-            return name is not None and bool(_TIMM_BN.match(name))
+            return name is not None and bool(TIMM_BN.match(name))
         if callee == "torch.hub.load" and len(value.args) >= 2:  # torch.hub.load("pytorch/vision", "resnet50")
             repo, model = (self._string(arg) for arg in value.args[:2])
             return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
-                    and bool(_TV_BN.match(f"torchvision.models.{model}")))
+                    and bool(TV_BN.match(f"torchvision.models.{model}")))
         if callee == "torch.nn.Sequential" and not rest:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
         return False
+
+    def _handed_back(self, call: ast.Call) -> Optional[ast.expr]:
+        """The argument a project function returns as it got it (``def layer_modification(model):
+        ...; return model``): the BatchNorm it builds goes into a part it adds (a new head)."""
+        tree = self.frames.unit.tree
+        found = project_function(dotted(call.func) or "", tree, Path(self.frames.unit.path)) if tree is not None else None
+        if found is None:
+            return None
+        function = found[0]
+        params = [a.arg for a in function.args.args]
+        returned = {node.value.id for node in ast.walk(function) if isinstance(node, ast.Return)
+                    and isinstance(node.value, ast.Name)}
+        if len(returned) != 1 or (name := returned.pop()) not in params:
+            return None
+        return argument(call, params.index(name), name)
 
     def _passed_for(self, name: str) -> list[ast.expr]:
         """``encoder``, a parameter of the module-level function being read: what each call of
@@ -372,22 +377,11 @@ class NormKnowledge:
         return [arg for arg, _ in found]
 
 
-def _builds_bn(qualified: str) -> bool:
-    return bool(BN_CLASS.match(qualified) or _TV_BN.match(qualified))
-
-
 def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
     for kw in call.keywords:
         if kw.arg == keyword:
             return kw.value
     return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
-
-
-def _torchvision_bn(qualified: str) -> Optional[bool]:
-    """Whether a torchvision builder makes a model with BatchNorm; None for anything else."""
-    if not qualified.startswith("torchvision.models."):
-        return None
-    return bool(_TV_BN.match(qualified))
 
 
 def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:

@@ -1,0 +1,32 @@
+"""The builders GL406 knows to make BatchNorm: torch's BatchNorm classes, torchvision and
+timm model families, and other libraries' CNN builders, by qualified name."""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
+# torchvision builders (torchvision.models.<name>) whose networks normalise with BatchNorm
+TV_BN = re.compile(
+    r"^torchvision\.models\.(\w+\.)?(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet_v[23]\w*|"
+    r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
+    r"deeplabv3_\w+|fcn_resnet\w+|lraspp_mobilenet_v3_large|r3d_18|mc3_18|r2plus1d_18|s3d)$"
+)
+# other libraries' CNN builders with BatchNorm (lukemelas' efficientnet_pytorch)
+LIBRARY_BN = re.compile(r"^efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?$")
+# timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
+TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
+                     r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
+                     r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn|visformer|levit|repvgg|mobilevit|vovnet|"
+                     r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
+
+def builds_bn(qualified: str) -> bool:
+    return bool(BN_CLASS.match(qualified) or TV_BN.match(qualified))
+
+
+def torchvision_bn(qualified: str) -> Optional[bool]:
+    """Whether a torchvision builder makes a model with BatchNorm; None for anything else."""
+    if not qualified.startswith("torchvision.models."):
+        return None
+    return bool(TV_BN.match(qualified))

@@ -1,0 +1,84 @@
+"""GL406 on a shape held-out round 20 (/work/heldout52) found it reading wrongly, in our own
+words: ``model = layer_modification(model)``, a helper of another module that freezes the
+model it is handed, gives it a new head with ``BatchNorm1d`` and returns it. The BatchNorm
+it builds is in the new, trainable head; whether the frozen trunk has any is the model's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+HELPER = """\
+    from torch import nn
+
+
+    def layer_modification(model):
+        for param in model.trunk.parameters():
+            param.requires_grad = False
+        model.head = nn.Sequential(nn.BatchNorm1d(768), nn.Linear(768, 10))
+        return model
+"""
+
+TRAIN = """\
+    import timm
+    import torch
+    from torch import nn
+
+    from layers import layer_modification
+
+
+    class Wrapper(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = timm.create_model("{name}", num_classes=0)
+            self.head = nn.Identity()
+
+        def forward(self, x):
+            return self.head(self.trunk(x))
+
+
+    class Trainer:
+        def __init__(self, model, optimizer):
+            self.model = model
+            self.optimizer = optimizer
+
+        def train(self, loader):
+            self.model.train()
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                nn.functional.cross_entropy(self.model(x), y).backward()
+                self.optimizer.step()
+
+
+    model = Wrapper()
+    model = layer_modification(model)
+    trainer = Trainer(model, torch.optim.Adam(p for p in model.parameters() if p.requires_grad))
+    trainer.train([])
+"""
+
+
+def test_a_helper_adding_a_batchnorm_head_to_a_layernorm_trunk_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"layers.py": HELPER, "train.py": TRAIN.format(name="vit_base_patch16_224")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_the_same_helper_over_a_resnet_trunk_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"layers.py": HELPER, "train.py": TRAIN.format(name="resnet50")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 32)
+    assert finding.message.startswith("`model.trunk` has BatchNorm layers")
+
+
+def test_the_model_a_helper_hands_back_is_read_for_batchnorm_not_the_helper(tmp_path: Path) -> None:
+    from gradlint.source.norm_links import file_norms
+    from gradlint.source.unit import SourceUnit
+
+    for name, expected in (("vit_base_patch16_224", False), ("resnet50", True)):
+        write_project(tmp_path, {"layers.py": HELPER, "train.py": TRAIN.format(name=name)})
+        path = tmp_path / "train.py"
+        unit = SourceUnit.from_path(path, str(path))
+        unit.parse()
+        knowledge = file_norms(unit).knowledge
+        assert knowledge is not None
+        assert knowledge.has_batchnorm("model.trunk") is expected, name
