@@ -82,3 +82,44 @@ def test_the_model_a_helper_hands_back_is_read_for_batchnorm_not_the_helper(tmp_
         knowledge = file_norms(unit).knowledge
         assert knowledge is not None
         assert knowledge.has_batchnorm("model.trunk") is expected, name
+
+
+OPTIONS = """\
+    import argparse
+
+    import torch
+    import torchvision
+    from torch import nn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fine-tune", dest="fine_tune", action="{action}")
+    args = vars(parser.parse_args())
+
+
+    def build_model(fine_tune=True):
+        model = torchvision.models.mobilenet_v3_large(weights=None)
+        if not fine_tune:
+            for params in model.parameters():
+                params.requires_grad = False
+        model.classifier[3] = nn.Linear(1280, 43)
+        return model
+
+
+    model = build_model(fine_tune=args["fine_tune"])
+    optimizer = torch.optim.Adam(p for p in model.parameters() if p.requires_grad)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_an_option_read_from_the_dict_of_parsed_arguments(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": OPTIONS.format(action="store_true")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 21)
+    assert "`build_model` (line 15) returns it with its parameters frozen" in finding.message
+    write_project(tmp_path, {"train.py": OPTIONS.format(action="store_false")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

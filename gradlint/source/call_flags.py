@@ -117,6 +117,11 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
             and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
         return bool(passed.args[1].value)  # cfg.get("train_cnn", False): a configuration's default, like an option's
+    if (isinstance(passed, ast.Subscript) and isinstance(passed.value, ast.Name) and isinstance(passed.slice, ast.Constant)
+            and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
+        value = option_values(tree).get(passed.slice.value, _UNKNOWN)
+        holder = passed.value.id
+        return bool(value) if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)) else None
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, _UNKNOWN)
         holder = passed.value.id
