@@ -123,3 +123,25 @@ def test_an_option_read_from_the_dict_of_parsed_arguments(tmp_path: Path) -> Non
     assert "`build_model` (line 15) returns it with its parameters frozen" in finding.message
     write_project(tmp_path, {"train.py": OPTIONS.format(action="store_false")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_factory_reusing_its_parameter_name_builds_its_own_model(tmp_path: Path) -> None:
+    from gradlint.source.norm_links import file_norms
+    from gradlint.source.unit import SourceUnit
+
+    zoo = """\
+    import torchvision
+
+
+    def get_pretrained_model(model, n_classes):
+        if model == "resnet50":
+            model = torchvision.models.resnet50(weights=None)
+        return model
+"""
+    write_project(tmp_path, {"zoo.py": zoo, "train.py": "    from zoo import get_pretrained_model\n\n"
+                                                         "    net = get_pretrained_model('resnet50', 10)\n"})
+    path = tmp_path / "train.py"
+    unit = SourceUnit.from_path(path, str(path))
+    unit.parse()
+    knowledge = file_norms(unit).knowledge
+    assert knowledge is not None and knowledge.has_batchnorm("net") is True

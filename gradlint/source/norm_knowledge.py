@@ -245,8 +245,10 @@ class NormKnowledge:
         params = [a.arg for a in function.args.args]
         returned = {node.value.id for node in ast.walk(function) if isinstance(node, ast.Return)
                     and isinstance(node.value, ast.Name)}
-        if len(returned) != 1 or (name := returned.pop()) not in params:
-            return None
+        if len(returned) != 1 or (name := returned.pop()) not in params or any(
+                isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+                for node in ast.walk(function)):
+            return None  # (``def get_model(model, n): model = resnet50(); ...; return model`` builds its own)
         return argument(call, params.index(name), name)
 
     def _passed_for(self, name: str) -> list[ast.expr]:
