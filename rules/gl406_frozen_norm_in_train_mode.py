@@ -158,8 +158,8 @@ from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_phases import frozen_phase_end
-from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, own_class, rebuilt_between,
-                                     rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
+from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class,
+                                     rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -296,7 +296,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                                      and rebuilt_on_the_way(norms, target, freeze.node, t.site)
                                      or another_model_there(norms, freeze, t))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
-                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target))
+                owner, methods = method_owner(norms, freeze)
+                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner,
+                                          methods)
                 if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)
                     # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),

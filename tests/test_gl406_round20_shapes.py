@@ -145,3 +145,59 @@ def test_a_factory_reusing_its_parameter_name_builds_its_own_model(tmp_path: Pat
     unit.parse()
     knowledge = file_norms(unit).knowledge
     assert knowledge is not None and knowledge.has_batchnorm("net") is True
+
+
+AUDIO_MODELS = """\
+    import torchvision
+    from torch import nn
+
+
+    class DenseNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = torchvision.models.densenet201(weights=None)
+            self.model.classifier = nn.Linear(1920, 10)
+
+        def freeze_layers(self, keep_unfrozen=["", "classifier"]):
+            for name, layer in self.model.named_modules():
+                if not (name in keep_unfrozen):
+                    layer.requires_grad_(False)
+
+        def forward(self, x):
+            return self.model(x)
+{extra}"""
+
+AUDIO_TRAIN = """\
+    import torch
+    from torch import nn
+
+    from models import DenseNet
+
+    model = DenseNet()
+    model.freeze_layers()
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(100):
+        for audio, labels in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(audio), labels).backward()
+            optimizer.step()
+"""
+
+
+def test_modules_frozen_by_a_default_list_of_names_and_never_put_in_eval(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": AUDIO_MODELS.format(extra=""), "train.py": AUDIO_TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert finding.message.startswith("`model.model` has BatchNorm layers and `DenseNet.freeze_layers` (models.py:12)")
+    assert "running it on line 12 in the training loop" in finding.message
+
+
+def test_a_class_that_switches_its_own_mode_is_quiet(tmp_path: Path) -> None:
+    extra = """
+        def train(self, mode=True):
+            super().train(mode)
+            self.model.features.eval()
+            return self
+"""
+    write_project(tmp_path, {"models.py": AUDIO_MODELS.format(extra=extra), "train.py": AUDIO_TRAIN})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

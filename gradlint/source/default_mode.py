@@ -28,11 +28,13 @@ from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
 
 
-def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None) -> Optional[DefaultRun]:
+def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None,
+                        neutral: frozenset[str] = frozenset()) -> Optional[DefaultRun]:
     """The first run of ``target`` (``backbone(x)`` in a training function, or handing it
     to a helper that only runs it) when the file never sets its mode (nor a parent's or a
     part's) and builds it itself (or ``built_by``, a factory that never puts it in eval
-    mode, does); else None. ``model.backbone`` runs when ``model`` does."""
+    mode, does); else None. ``model.backbone`` runs when ``model`` does. ``neutral``: the
+    model's methods known to leave its mode alone (``model.freeze_layers()``)."""
     if "." in target and built_by is None:
         return None
     root = target.split(".")[0]
@@ -61,7 +63,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
             if called and parent.attr in ("train", "eval"):
                 continue  # one of the mode calls read above
-            if called and parent.attr not in PLAIN_USES:
+            if called and parent.attr not in PLAIN_USES and parent.attr not in neutral:
                 return None  # backbone.freeze(), backbone.apply(fn): may set its mode
             continue  # backbone.fc = nn.Identity(), backbone.fc.in_features
         elif isinstance(parent, (ast.Subscript, ast.Assign)):

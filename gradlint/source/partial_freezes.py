@@ -34,7 +34,9 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
         return _sliced(loop, it)
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
         return _enumerated(loop, it.args[0])
-    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_children":
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children",
+                                                                                            "named_modules"):
+        # (a test that freezes a top-level child by name in ``named_modules()`` freezes it whole)
         return _named(loop, dotted(it.func.value), parents or {})
     listing = _listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
@@ -62,13 +64,17 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
 
 def _string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
     """The names the function holding ``loop`` binds once, before it, to a literal list, tuple
-    or set (``frozen = {"layer1", "layer2"}``), by name."""
+    or set (``frozen = {"layer1", "layer2"}``, or a parameter's default), by name."""
     scope: Optional[ast.AST] = loop
     while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
         scope = parents.get(scope)
     if scope is None:
         return {}
     bound: dict[str, list[ast.expr]] = {}
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):  # def freeze(self, keep=["", "classifier"])
+        arguments = scope.args.args[len(scope.args.args) - len(scope.args.defaults):]
+        for parameter, default in zip(arguments, scope.args.defaults):
+            bound.setdefault(parameter.arg, []).append(default)
     for node in ast.walk(scope):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             bound.setdefault(node.targets[0].id, []).append(node.value)

@@ -174,3 +174,26 @@ def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bo
         isinstance(v, ast.Call) and (norms.knowledge.names.qualify(v.func) or "").rsplit(".", 1)[-1] == cls.name
         for v in values)
 
+
+
+def method_owner(norms: FileNorms, freeze: Freeze) -> tuple[Optional[str], frozenset[str]]:
+    """The class whose method froze the instance (``model.freeze_layers()`` of ``DenseNet``),
+    with its methods, when none of them switches a mode: ``model = DenseNet()`` is then in
+    train mode since it was built, whatever it is frozen by; else (None, no methods)."""
+    via = freeze.via
+    if via is None or freeze.how not in ("requires_grad", "requires_grad_") or via.function.count(".") != 1:
+        return None, frozenset()
+    name = via.function.split(".")[0]
+    script = Path(norms.frames.unit.path)
+    path = (script.parent / via.path) if via.path else script
+    tree = norms.frames.unit.tree if via.path is None else None
+    if tree is None:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            return None, frozenset()
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
+    if cls is None or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("eval", "train")
+                          for n in ast.walk(cls)):
+        return None, frozenset()
+    return name, frozenset(n.name for n in cls.body if isinstance(n, ast.FunctionDef))
