@@ -133,7 +133,8 @@ def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
     if init is None or parameter not in [a.arg for a in init.args.args[1:]]:
         return None
     kept = _kept_as(init, parameter)
-    if kept is None or ".backward(" not in ast.unparse(cls):
+    if kept is None or not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                               and n.func.attr == "backward" for n in ast.walk(cls)):
         return None
     runs: list[int] = []
     for method in cls.body:

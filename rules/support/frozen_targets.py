@@ -16,6 +16,7 @@ from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of, unwrap
 from gradlint.source.project_classes import built_class
+from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end
 
@@ -184,14 +185,13 @@ def method_owner(norms: FileNorms, freeze: Freeze) -> tuple[Optional[str], froze
     if via is None or freeze.how not in ("requires_grad", "requires_grad_") or via.function.count(".") != 1:
         return None, frozenset()
     name = via.function.split(".")[0]
-    script = Path(norms.frames.unit.path)
-    path = (script.parent / via.path) if via.path else script
-    tree = norms.frames.unit.tree if via.path is None else None
+    if via.path is None:
+        tree = norms.frames.unit.tree
+    else:  # the module the method is in, parsed once for every rule that reads it
+        module = SourceUnit.read_parsed(str(Path(norms.frames.unit.path).parent / via.path))
+        tree = module.tree if module is not None else None
     if tree is None:
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError, ValueError):
-            return None, frozenset()
+        return None, frozenset()
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name), None)
     if cls is None or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("eval", "train")
                           for n in ast.walk(cls)):
