@@ -40,8 +40,11 @@ flagged too. An architecture picked by a string the file fixes counts by that st
 BatchNorm is flagged, and named in the message, whatever an option's default picks; only a
 string written in the code (`build_model("vgg19")`) picks one arm. A LightningModule's
 `configure_optimizers` counts as its
-optimiser, and an `on_train_epoch_start` hook putting the part back in eval mode is the
-fix. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
+optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step` or
+`forward`) putting the part back in eval mode is the fix. A LightningModule that defines
+`training_step` is trained in train mode by Lightning's Trainer even when no linted file
+calls `trainer.fit` (a notebook does): its freeze is reported in its own file, and a
+script fitting it, imported from there, does not report it again. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
 counts where the flag is known: a constant of the file, an option's default, a
 configuration class's attribute or module constant, or a parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
@@ -152,6 +155,7 @@ from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
                                           train_calls, trained_only_when_optimised)
 from gradlint.source.norm_links import file_norms, worth_reading
@@ -272,7 +276,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     norms = file_norms(unit)
     trains = any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts)
     # a file that trains nothing here may still hand a frozen model to a class that trains with it
-    trains = trains or any(m.via for m in norms.modes)
+    trains = trains or any(m.via or m.by for m in norms.modes)
     if norms.bn_kept_in_eval or not (trains or norms.freezes):
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []
@@ -304,6 +308,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
                                      norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
                                      implicit=True, runner=run.runner)]
+            if left and freeze.via is not None and all(t.by and t.by != LIGHTNING_TRAINER for t in left) \
+                    and trained_where_defined(unit.path, freeze.via):
+                break  # the LightningModule's own file reports it at the freeze
             if left:
                 found.append((freeze, target, left))
                 break
@@ -356,6 +363,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
+    elif train.by == LIGHTNING_TRAINER:  # a LightningModule with a training_step; no fit call here
+        where = (f"(which {LIGHTNING_TRAINER} calls before every training epoch of `training_step`, line "
+                 f"{getattr(train.frame, 'lineno', train.call.lineno)})")
     elif train.by:  # trainer.fit(model): Lightning calls model.train() every epoch
         where = f"(which `{train.by}` on line {train.call.lineno} calls every training epoch)"
     else:

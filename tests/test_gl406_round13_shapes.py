@@ -76,13 +76,14 @@ def test_a_lightning_trainer_made_from_argparse_args(tmp_path: Path) -> None:
               "        self.head = nn.Linear(1000, 10)\n\n    def training_step(self, batch, index):\n"
               "        x, y = batch\n        return nn.functional.cross_entropy(self.head(self.cnn(x)), y)\n\n"
               "    def configure_optimizers(self):\n        return torch.optim.Adam(self.head.parameters())\n")
-    script = ("from argparse import ArgumentParser\n\nfrom pytorch_lightning import Trainer\n\nfrom model import Captioner\n\n"
+    script = ("from argparse import ArgumentParser\n\nfrom pytorch_lightning import Trainer\n\n"
               "args = ArgumentParser().parse_args()\nmodel = Captioner()\ntrainer = Trainer.from_argparse_args(args)\n"
               "trainer.fit(model)\n")
-    write_project(tmp_path, {"model.py": module, "train.py": script})
+    # (in one file: with the module in another, that module reports it, see test_gl406_lightning_steps)
+    write_project(tmp_path, {"train.py": module + script})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
-    assert (finding.code, finding.line) == ("GL406", 8)
-    assert "`model.train()` (which `trainer.fit(model)` on line 10 calls every training epoch)" in finding.message
+    assert (finding.code, finding.line) == ("GL406", 11)
+    assert "`model.train()` (which `trainer.fit(model)` on line 27 calls every training epoch)" in finding.message
 
 
 NOTEBOOK = """\

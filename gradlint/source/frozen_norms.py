@@ -29,6 +29,7 @@ from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_fal
 from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
+from gradlint.source.lightning_steps import lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
 from gradlint.source.partial_freezes import layer_listing, partial_freeze
@@ -63,6 +64,8 @@ class _Collector:
                 self.norms.bn_kept_in_eval = True
             if isinstance(cls, ast.ClassDef):
                 self.norms.hook_evals.update(_hook_evals(cls))
+        if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
+            self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
         self._through_helpers()
         self._through_freezing_helpers()

@@ -99,7 +99,7 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     frame = norms.frames.kinds.frame_of(freeze.node)
     # ``def train_simclr(encoder, ...): encoder.train()`` trains its parameter: the model of a call of it
     # is read through that call (a copy of the mode call with ``written`` set), not by the name alone
-    calls = [m for m in calls if m.written or m.frame is frame or m.target.startswith("self.")
+    calls = [m for m in calls if m.written or m.frame is frame or m.target.startswith("self.") or m.target == "self"
              or not takes_parameter(m.frame, m.target.split(".")[0])]
     if frame is not None and not freeze.target.startswith("self."):
         # a model local to a function: its train() is in that function, or in a helper it is passed to

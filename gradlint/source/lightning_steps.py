@@ -1,0 +1,72 @@
+"""A LightningModule that defines ``training_step`` is trained in train mode by Lightning's
+Trainer, whether or not ``trainer.fit(...)`` is in the linted files (it is often in a
+notebook or a launcher script of another project): the Trainer calls ``train()`` on the
+whole module before every training epoch.
+
+Read only when the file calls no Lightning ``fit`` itself (that call is the better place
+to report, and names the model): the mode call is then pinned on the first call inside
+``training_step``, so that it belongs to the class and follows the freeze in ``__init__``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Callable, Optional
+
+from gradlint.source.freeze_facts import Elsewhere, ModeCall
+from gradlint.source.names import Names
+from gradlint.source.unit import SourceUnit
+
+# the text ``_report`` of GL406 recognises: no call of the file put it in train mode
+LIGHTNING_TRAINER = "Lightning's Trainer"
+_FIT = re.compile(r"\.fit\(")
+
+
+def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[[ast.AST], ast.stmt]) -> list[ModeCall]:
+    """One train-mode call per LightningModule class of the file with a ``training_step``."""
+    modes: list[ModeCall] = []
+    for cls in ast.walk(tree):
+        if not isinstance(cls, ast.ClassDef) or not any(
+                (names.qualify(base) or "").endswith("LightningModule") for base in cls.bases):
+            continue
+        step = next((item for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and item.name == "training_step"), None)
+        first = next((node for node in ast.walk(step) if isinstance(node, ast.Call)), None) if step else None
+        if step is not None and first is not None and not _evals_each_step(cls):
+            modes.append(ModeCall("self", True, first, statement_of(first), step, by=LIGHTNING_TRAINER))
+    return modes
+
+
+def _evals_each_step(cls: ast.ClassDef) -> bool:
+    """``self.backbone.eval()`` in ``training_step`` or ``forward``: put back in eval mode
+    at every step, after the Trainer's ``train()``."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "eval"
+               for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and item.name in ("training_step", "forward") for node in ast.walk(item))
+
+
+def trained_where_defined(linted: str, via: Elsewhere) -> bool:
+    """The freeze was followed into a LightningModule class of another project file
+    (``via`` or a function it passes through) that defines ``training_step``, in a file
+    that calls no Lightning ``fit``: that file reports it (:func:`lightning_step_modes`),
+    so the script fitting the model does not again."""
+    level: Optional[Elsewhere] = via
+    while level is not None:
+        if level.path is not None and _lightning_class_at(Path(linted).parent / level.path, level.line):
+            return True
+        level = level.inner
+    return False
+
+
+def _lightning_class_at(path: Path, line: int) -> bool:
+    unit = SourceUnit.read_parsed(str(path))
+    if unit is None or unit.tree is None or _FIT.search(unit.text):
+        return False
+    names = Names(unit.tree)
+    return any(isinstance(cls, ast.ClassDef) and cls.lineno <= line <= (cls.end_lineno or cls.lineno)
+               and any((names.qualify(base) or "").endswith("LightningModule") for base in cls.bases)
+               and any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "training_step"
+                       for item in cls.body)
+               for cls in ast.walk(unit.tree))
