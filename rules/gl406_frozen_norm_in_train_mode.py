@@ -319,12 +319,15 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
     # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
     reported: list[tuple[str, frozenset[str], ast.AST]] = []
+    class_of = norms.frames.kinds.class_of
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
     for freeze, target, left in found:
         source = factories_of(freeze)
         if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
-               and not rebuilt_between(norms, target, at, freeze.node) for r, s, at in reported):
+               and not rebuilt_between(norms, target, at, freeze.node)
+               and not (target.startswith("self.") and class_of(freeze.node) is not class_of(at))
+               for r, s, at in reported):
             continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
         if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
                for f, t, _ in found):

@@ -95,3 +95,59 @@ def test_an_eval_in_forward_or_in_the_training_step_is_quiet(tmp_path: Path) -> 
     write_project(tmp_path, {"forward.py": in_forward, "step.py": in_step})
     assert lint_in_process(tmp_path / "forward.py", "GL406") == []
     assert lint_in_process(tmp_path / "step.py", "GL406") == []
+
+
+INHERITED = """\
+    import pytorch_lightning as pl
+    import torch
+    from torchvision.models import resnet18, resnet50
+
+
+    class Base(pl.LightningModule):
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            return torch.nn.functional.cross_entropy(self(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+    class Small(Base):
+        def __init__(self):
+            super().__init__()
+            self.model = resnet18()
+            for param in self.model.parameters():
+                param.requires_grad = False
+            self.model.fc = torch.nn.Linear(512, 3)
+
+        def forward(self, x):
+            return self.model(x)
+
+
+    class Large(Base):
+        def __init__(self):
+            super().__init__()
+            self.model = resnet50()
+            for param in self.model.parameters():
+                param.requires_grad = False
+            self.model.fc = torch.nn.Linear(2048, 3)
+
+        def forward(self, x):
+            return self.model(x)
+
+
+    class Tuned(Base):
+        def __init__(self):
+            super().__init__()
+            self.model = resnet50()
+
+        def forward(self, x):
+            return self.model(x)
+"""
+
+
+def test_a_training_step_inherited_from_a_base_class_of_the_file_counts_for_each_subclass(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": INHERITED})
+    findings = lint_in_process(tmp_path / "models.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 20), ("GL406", 32)]
+    assert all("before every training epoch of `training_step`, line 7" in f.message for f in findings)

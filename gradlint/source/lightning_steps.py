@@ -25,18 +25,36 @@ _FIT = re.compile(r"\.fit\(")
 
 
 def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[[ast.AST], ast.stmt]) -> list[ModeCall]:
-    """One train-mode call per LightningModule class of the file with a ``training_step``."""
+    """One train-mode call per LightningModule class of the file with a ``training_step``
+    (its own or one of a base class of the file: ``class Transfer(LightningBase)``)."""
+    classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     modes: list[ModeCall] = []
-    for cls in ast.walk(tree):
-        if not isinstance(cls, ast.ClassDef) or not any(
-                (names.qualify(base) or "").endswith("LightningModule") for base in cls.bases):
+    for cls in classes.values():
+        lineage = _lineage(cls, classes)
+        if not any((names.qualify(base) or "").endswith("LightningModule") for c in lineage for base in c.bases):
             continue
-        step = next((item for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        step = next((item for c in lineage for item in c.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
                      and item.name == "training_step"), None)
-        first = next((node for node in ast.walk(step) if isinstance(node, ast.Call)), None) if step else None
-        if step is not None and first is not None and not _evals_each_step(cls):
-            modes.append(ModeCall("self", True, first, statement_of(first), step, by=LIGHTNING_TRAINER))
+        if step is None or any(_evals_each_step(c) for c in lineage):
+            continue
+        # pinned on a call of the class itself (a mode call belongs to the class it is in): the
+        # first of its own training_step, else its last one
+        own = [node for node in ast.walk(step) if isinstance(node, ast.Call)] if step in cls.body else sorted(
+            (node for node in ast.walk(cls) if isinstance(node, ast.Call)), key=lambda n: (n.lineno, n.col_offset))[-1:]
+        if own:
+            modes.append(ModeCall("self", True, own[0], statement_of(own[0]), step, by=LIGHTNING_TRAINER))
     return modes
+
+
+def _lineage(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[ast.ClassDef]:
+    """The class and its base classes defined in the same file, nearest first."""
+    found = [cls]
+    for klass in found:
+        for base in klass.bases:
+            parent = classes.get(base.id if isinstance(base, ast.Name) else "")
+            if parent is not None and parent not in found:
+                found.append(parent)
+    return found
 
 
 def _evals_each_step(cls: ast.ClassDef) -> bool:
