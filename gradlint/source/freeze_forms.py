@@ -85,8 +85,18 @@ def requires_grad_flag(stmt: ast.stmt, var: str) -> Optional[tuple[ast.expr, boo
 
 
 def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
-    """The class overrides ``train()`` and puts (part of) itself back in eval mode there."""
-    return any(isinstance(node, ast.FunctionDef) and node.name == "train" and calls_eval(node) for node in cls.body)
+    """The class overrides ``train()`` and puts (part of) itself back in eval mode there.
+    ``def train(self, num_epochs)`` of a trainer class is a training routine, not the
+    override of ``nn.Module.train(mode=True)``: its ``model.eval()`` is for validation."""
+    return any(isinstance(node, ast.FunctionDef) and node.name == "train" and _module_train_signature(node)
+               and calls_eval(node) for node in cls.body)
+
+
+def _module_train_signature(method: ast.FunctionDef) -> bool:
+    """``train(self)``, ``train(self, mode=True)``, ``train(self, mode)``."""
+    args = method.args
+    params = [*args.posonlyargs, *args.args][1:]
+    return not args.kwonlyargs and len(params) <= 1 and (not params or params[0].arg == "mode" or bool(args.defaults))
 
 
 def calls_eval(node: ast.AST) -> bool:

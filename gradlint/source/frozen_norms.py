@@ -29,7 +29,7 @@ from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_fal
 from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
-from gradlint.source.lightning_steps import lightning_step_modes
+from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
 from gradlint.source.partial_freezes import layer_listing, partial_freeze
@@ -63,7 +63,7 @@ class _Collector:
             if isinstance(cls, ast.ClassDef) and keeps_bn_in_eval(cls):
                 self.norms.bn_kept_in_eval = True
             if isinstance(cls, ast.ClassDef):
-                self.norms.hook_evals.update(_hook_evals(cls))
+                self.norms.hook_evals.update(hook_evals(cls))
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
@@ -303,10 +303,16 @@ class _Collector:
             name = dotted(func) or ""
             if _BN_HELPER.search(name.rsplit(".", 1)[-1]):
                 self.norms.bn_kept_in_eval = True
+                # ``freeze_backbone_bn(model)``: an eval of the model's BatchNorm, read by a script
+                # that imports this function too (its model.train() is put back)
+                if call.args and (handed := dotted(call.args[0])):
+                    self._bn_eval(handed, call, scope)
             return
         receiver = dotted(func.value) or part_name(func.value)
         if func.attr == "apply" and call.args and _BN_HELPER.search(dotted(call.args[0]) or ""):
             self.norms.bn_kept_in_eval = True
+            if receiver:
+                self._bn_eval(receiver, call, scope)  # model.apply(set_bn_eval)
         if _BN_HELPER.search(func.attr):
             self.norms.bn_kept_in_eval = True
         if func.attr == "fit" and self._lightning_trainer(func.value):
@@ -327,6 +333,9 @@ class _Collector:
                 return
             stmt = self.frames._statement_of(call)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
+
+    def _bn_eval(self, target: str, call: ast.Call, scope: ast.AST) -> None:
+        self.norms.modes.append(ModeCall(target, False, call, self.frames._statement_of(call), scope))
 
     def _lightning_trainer(self, node: ast.expr) -> bool:
         """``trainer`` bound to ``pl.Trainer(...)`` (or that call itself)."""
@@ -377,24 +386,6 @@ class _Collector:
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
                     and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
                 self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
-
-
-# Lightning calls ``train()`` on the module before each training epoch (and after validation);
-# these hooks run after it
-_TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
-
-
-def _hook_evals(cls: ast.ClassDef) -> set[str]:
-    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for ``self.eval()``)."""
-    found: set[str] = set()
-    for method in cls.body:
-        if isinstance(method, ast.FunctionDef) and method.name in _TRAIN_HOOKS:
-            for node in ast.walk(method):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and (node.func.attr == "eval" or node.func.attr == "train" and node.args and is_false(node.args[0]))
-                        and (name := dotted(node.func.value) or part_name(node.func.value))):
-                    found.add(name)
-    return found
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from gradlint.source.freeze_facts import Elsewhere, ModeCall
-from gradlint.source.names import Names
+from gradlint.source.freeze_forms import is_false, part_name
+from gradlint.source.names import Names, dotted
 from gradlint.source.unit import SourceUnit
 
 # the text ``_report`` of GL406 recognises: no call of the file put it in train mode
@@ -88,3 +89,21 @@ def _lightning_class_at(path: Path, line: int) -> bool:
                and any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "training_step"
                        for item in cls.body)
                for cls in ast.walk(unit.tree))
+
+
+# Lightning calls ``train()`` on the module before each training epoch (and after validation);
+# these hooks run after it
+_TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
+
+
+def hook_evals(cls: ast.ClassDef) -> set[str]:
+    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for ``self.eval()``)."""
+    found: set[str] = set()
+    for method in cls.body:
+        if isinstance(method, ast.FunctionDef) and method.name in _TRAIN_HOOKS:
+            for node in ast.walk(method):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and (node.func.attr == "eval" or node.func.attr == "train" and node.args and is_false(node.args[0]))
+                        and (name := dotted(node.func.value) or part_name(node.func.value))):
+                    found.add(name)
+    return found

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.source.bn_builders import BN_CLASS, LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
+from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.index import FileIndex
@@ -56,6 +57,7 @@ class NormKnowledge:
         # a call passing another string may build another model
         self.defaults_read: set[tuple[ast.AST, str, str]] = set()
         self._busy: set[str] = set()
+        self._arms: dict[int, dict[str, set[object]]] = {}  # per class: see constructed_arms
         self._bound_names: Optional[set[str]] = None  # every name the file binds, read once (_unbound)
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
@@ -345,8 +347,12 @@ class NormKnowledge:
         found: list[ast.expr] = []
         init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
         params = [a.arg for a in init.args.args[1:]] if init else []
+        assert self.frames.unit.tree is not None
+        if id(cls) not in self._arms:  # FineTuning(root, "vgg"): only the "vgg" arm is built
+            self._arms[id(cls)] = arms_not_taken(cls, self.frames.unit.tree)
+        seen = self._arms[id(cls)]
         for node in ast.walk(cls):
-            if not isinstance(node, ast.Assign):
+            if not isinstance(node, ast.Assign) or seen and in_arm_not_taken(node, self.frames.parents, seen):
                 continue
             for target, assigned in assignment_pairs(node.targets, node.value):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":

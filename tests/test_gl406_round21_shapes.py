@@ -1,0 +1,147 @@
+"""GL406 on shapes held-out round 21 (/work/heldout54, /work/heldout55) found it reading
+wrongly, in our own words:
+
+- a training function of another module that calls ``freeze_backbone_bn(model)`` right
+  after ``model.train()``: the helper puts the frozen BatchNorm back in eval (a false alarm);
+- a trainer class that is no ``nn.Module`` with ``def train(self, num_epochs)`` calling
+  ``self.model.eval()`` for validation: a training routine, not a ``train()`` override
+  keeping BatchNorm in eval, so the whole file was wrongly quiet;
+- that class's ``if self.model_name == "resnet": ... elif "vgg"`` chain: a file building it
+  with ``"vgg"`` (a VGG without BatchNorm) only takes that arm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+TRAINER = """\
+    import torch
+
+
+    def freeze_backbone_bn(model):
+        for m in model.backbone.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+
+    def fit(loader, model, optimizer, epochs):
+        for epoch in range(epochs):
+            model.train()
+            {after_train}
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+"""
+
+SCRIPT = """\
+    import torch
+    from torch import nn
+    from torchvision.models import resnet50
+
+    from engine import fit
+
+
+    class Adapted(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = resnet50()
+            self.head = nn.Linear(1000, 5)
+
+        def forward(self, x):
+            return self.head(self.backbone(x))
+
+
+    model = Adapted()
+    for p in model.backbone.parameters():
+        p.requires_grad = False
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.01)
+    fit([], model, optimizer, epochs=30)
+"""
+
+
+def test_a_batchnorm_eval_helper_after_train_in_an_imported_training_function_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"engine.py": TRAINER.format(after_train="freeze_backbone_bn(model)"), "train.py": SCRIPT})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_without_the_helper_the_imported_training_function_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"engine.py": TRAINER.format(after_train="pass"), "train.py": SCRIPT})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 20)
+    assert "`model.train()` in `fit` (engine.py:12), called on line 22" in finding.message
+
+
+FINE_TUNING = """\
+    import copy
+
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    class FineTuning:
+        def __init__(self, model_name, classes, feature_extract=True):
+            self.model_name = model_name
+            self.classes = classes
+            self.feature_extract = feature_extract
+            self._initialize_model()
+
+        def _initialize_model(self):
+            self.model = None
+            if self.model_name == "resnet":
+                self.model = models.resnet18(weights=None)
+                self._set_parameter_requires_grad()
+                self.model.fc = nn.Linear(512, self.classes)
+            elif self.model_name == "vgg":
+                self.model = models.vgg16(weights=None)
+                self._set_parameter_requires_grad()
+                self.model.classifier[6] = nn.Linear(4096, self.classes)
+
+        def _set_parameter_requires_grad(self):
+            if self.feature_extract:
+                for param in self.model.parameters():
+                    param.requires_grad = False
+
+        def train(self, num_epochs, loaders, optimizer):
+            best = copy.deepcopy(self.model.state_dict())
+            for epoch in range(num_epochs):
+                for phase in ["train", "val"]:
+                    if phase == "train":
+                        self.model.train()
+                    else:
+                        self.model.eval()
+                    for x, y in loaders[phase]:
+                        optimizer.zero_grad()
+                        loss = nn.functional.cross_entropy(self.model(x), y)
+                        if phase == "train":
+                            loss.backward()
+                            optimizer.step()
+            return best
+"""
+
+
+def test_a_trainer_class_train_routine_with_a_validation_eval_is_no_batchnorm_override(tmp_path: Path) -> None:
+    write_project(tmp_path, {"finetuning.py": FINE_TUNING})
+    [finding] = lint_in_process(tmp_path / "finetuning.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 29)
+    assert "`self.model.train()` on line 36 puts it back in train mode" in finding.message
+
+
+def test_a_real_train_override_keeping_batchnorm_in_eval_still_quiets_the_file(tmp_path: Path) -> None:
+    override = FINE_TUNING.replace("class FineTuning:", "class FineTuning(nn.Module):").replace(
+        "        def train(self, num_epochs, loaders, optimizer):",
+        "        def train(self, mode=True):\n            super().train(mode)\n            self.model.eval()\n"
+        "            return self\n\n        def fit(self, num_epochs, loaders, optimizer):")
+    write_project(tmp_path, {"finetuning.py": override})
+    assert lint_in_process(tmp_path / "finetuning.py", "GL406") == []
+
+
+def test_the_arm_a_construction_in_the_file_picks_decides(tmp_path: Path) -> None:
+    run = "\n\n    tuner = FineTuning({name!r}, 120)\n    tuner.train(15, {{'train': [], 'val': []}}, None)\n"
+    write_project(tmp_path, {"vgg.py": FINE_TUNING + run.format(name="vgg"),
+                             "resnet.py": FINE_TUNING + run.format(name="resnet")})
+    assert lint_in_process(tmp_path / "vgg.py", "GL406") == []
+    assert [f.line for f in lint_in_process(tmp_path / "resnet.py", "GL406")] == [29]
