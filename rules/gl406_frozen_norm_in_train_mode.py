@@ -20,7 +20,9 @@ A freezing helper of a project module counts at its call (`freeze_backbone(model
 `model.freeze_backbone()`, a method of the imported class `model` is built from), and a
 frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
 `self.encoder = encoder`, `model = encoder`, `model_train = model.train()`,
-`nn.DataParallel(model)`, or a function returning such a holder) is that model's part.
+`nn.DataParallel(model)`, or a function returning such a holder) is that model's part,
+and a freeze of `model_without_ddp.backbone` (`model_without_ddp = model.module`) is one of
+`model.backbone`.
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
 freezes `model`: the finding is on that line and names the freeze. The same holds
@@ -38,7 +40,8 @@ flagged too. An architecture picked by a string the file fixes counts by that st
 (`models.__dict__[args.arch]` with an `--arch` default, a dict of models). Each arm of an
 `if arch == "vgg19": ... elif ...` chain is a configuration of the code: the arm that builds
 BatchNorm is flagged, and named in the message, whatever an option's default picks; only a
-string written in the code (`build_model("vgg19")`) picks one arm. A LightningModule's
+string written in the code (`build_model("vgg19")`, or `FineTuning("vgg")` for a class
+testing `self.model_name == "vgg"`) picks one arm. A LightningModule's
 `configure_optimizers` counts as its
 optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step` or
 `forward`) putting the part back in eval mode is the fix. A LightningModule that defines
@@ -58,9 +61,11 @@ finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
 file (unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
-Freeze_Epoch: <unfreeze>` with `Freeze_Epoch` a number of at least 10 written in the file,
-as detection code trains its head for tens of epochs on a frozen backbone; a short warm-up
-before fine-tuning everything is the common recipe and is not reported), a model handed to
+Freeze_Epoch: <unfreeze>`, or a first loop `for epoch in range(Freeze_Epoch)` that trains
+before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the file or an
+option's default, as detection code trains its head for tens of epochs on a frozen
+backbone; a short warm-up before fine-tuning everything is the common recipe and is not
+reported), a model handed to
 something whose mode handling is unknown, a momentum (EMA) copy of
 the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
 is meant to run in train mode), a freeze whose own flag
@@ -68,9 +73,11 @@ also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train(
 only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
 else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
 __name__ != ...`), and a file that
-switches its BatchNorm layers to eval itself (a `train()` override calling `.eval()`, a
-loop over `modules()` calling `m.eval()`, a helper named like `freeze_bn`/`set_bn_eval`)
-are not reported.
+switches its BatchNorm layers to eval itself (a `train(mode=True)` override calling
+`.eval()`, a loop over `modules()` calling `m.eval()`, a helper named like
+`freeze_bn`/`set_bn_eval`, also called after `model.train()` in an imported training
+function) are not reported; a trainer class's `def train(self, num_epochs)` with a
+validation `model.eval()` is a training routine, not such an override.
 
 `gradlint.preflight` measures the same thing on the real model: a module whose
 parameters are all frozen but whose BatchNorm running statistics changed on the probe
@@ -338,7 +345,11 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
 
 def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
     unit = norms.frames.unit
-    train = left[0]
+    forms = [target, freeze.target] + ([freeze.held[0]] if freeze.held else [])
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
+    end = frozen_phase_end(norms, freeze, undone) if undone else None
+    # a frozen phase: name a train call of that phase, not one of the fine-tuning after it
+    train = next((t for t in left if end is not None and t.call.lineno < end), left[0])
     made = freeze.via
     how = (f"`{made.function}` ({made.where}) freezes its parameters here" if made and freeze.how.startswith("requires_grad")
            else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
@@ -377,9 +388,6 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
-    forms = [target, freeze.target] + ([freeze.held[0]] if freeze.held else [])
-    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
-    end = frozen_phase_end(norms, freeze, undone) if undone else None
     if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
         how += f" for the epochs before line {end} makes it trainable again"
     message = (

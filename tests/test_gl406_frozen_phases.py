@@ -128,3 +128,63 @@ def test_a_sequential_warm_up_then_fine_tuning_is_quiet(tmp_path: Path) -> None:
 """
     write_project(tmp_path, {"utils_fit.py": FIT, "train.py": source})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+SEQUENTIAL = """\
+    import argparse
+
+    import torch
+    import torchvision
+
+    from utils_fit import fit_one_epoch
+
+
+    def main(args):
+        model = torchvision.models.resnet50(weights=None)
+        model_without_ddp = model
+        if args.distributed:
+            model = torch.nn.parallel.DistributedDataParallel(model)
+            model_without_ddp = model.module
+        if args.Freeze_Epoch != 0:
+            for param in {frozen}.parameters():
+                param.requires_grad = False
+            optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+            for epoch in range(args.Init_Epoch + 1, args.Freeze_Epoch + 1):
+                fit_one_epoch(model, [], optimizer)
+        for param in {frozen}.parameters():
+            param.requires_grad = True
+        optimizer = torch.optim.Adam(model.parameters())
+        for epoch in range(args.Freeze_Epoch + 1, 100):
+            fit_one_epoch(model, [], optimizer)
+
+
+    if __name__ == "__main__":
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--Init_Epoch", type=int, default=0)
+        parser.add_argument("--Freeze_Epoch", type=int, default={epochs})
+        parser.add_argument("--distributed", action="store_true")
+        main(parser.parse_args())
+"""
+
+
+def test_a_long_frozen_phase_in_a_loop_of_its_own_before_fine_tuning_is_reported(tmp_path: Path) -> None:
+    """Held-out round 21a (HDTX-code): a first loop of ``Freeze_Epoch`` epochs (an option's
+    default, 12) on the frozen backbone, then the unfreeze and a second loop."""
+    write_project(tmp_path, {"utils_fit.py": FIT, "train.py": SEQUENTIAL.format(frozen="model.layer1", epochs=12)})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 17)
+    assert "for the epochs before line 21 makes it trainable again" in finding.message
+    assert "`model_train.train()` in `fit_one_epoch` (utils_fit.py:2), called on line 20 with `model`" in finding.message
+    write_project(tmp_path, {"train.py": SEQUENTIAL.format(frozen="model.layer1", epochs=4)})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_freeze_through_the_unwrapped_alias_of_a_ddp_model(tmp_path: Path) -> None:
+    """``model_without_ddp = model.module`` is the trained model (torchvision's reference scripts)."""
+    write_project(tmp_path, {"utils_fit.py": FIT,
+                             "train.py": SEQUENTIAL.format(frozen="model_without_ddp.layer1", epochs=24)})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 17)
+    assert finding.message.startswith("`model.layer1` has BatchNorm layers and its parameters are frozen here as "
+                                      "`model_without_ddp.layer1`, which `model` holds (line 14) for the epochs before "
+                                      "line 21 makes it trainable again")

@@ -60,6 +60,7 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                                                    or kinds.class_of(freeze.node) is not None))
     assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
+    _through_unwrapped_aliases(norms, assigns, by_root)
     for node in assigns:  # in line order: a holder of a holder (``MX = Wrapper(net)``; ``model = MX.to(device)``)
         assert isinstance(node.targets[0], ast.Name)
         built = unwrap(node.value)
@@ -133,3 +134,29 @@ def _kept_parameters(callee: ast.expr, tree: ast.Module, script: Path) -> Option
                   and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"
                   and isinstance(node.value, ast.Name) and node.value.id in params}
     return params, attributes
+
+
+def _through_unwrapped_aliases(norms: FileNorms, assigns: list[ast.Assign], by_root: dict[str, list[Freeze]]) -> None:
+    """``model_without_ddp = model.module`` (or ``= model``), then a freeze of
+    ``model_without_ddp.backbone``: the same module, so ``model.backbone`` is frozen and
+    ``train_one_epoch(model, ...)`` trains it (the torchvision reference scripts' shape)."""
+    kinds = norms.frames.kinds
+    for node in assigns:
+        alias, value = node.targets[0], node.value
+        if isinstance(value, ast.Attribute) and value.attr == "module":
+            value = value.value
+        if not isinstance(value, ast.Name) or not isinstance(alias, ast.Name) or value.id == alias.id:
+            continue
+        for freeze in list(by_root.get(alias.id, [])):
+            frame = kinds.frame_of(freeze.node)
+            if (freeze.how in ("requires_grad", "requires_grad_") and frame is kinds.frame_of(node)
+                    and node.lineno < freeze.node.lineno and not rebound(frame or node, alias.id, node.lineno,
+                                                                         freeze.node.lineno)
+                    and not any(f.node is freeze.node and f.target.partition(".")[0] == value.id
+                                for f in by_root.get(value.id, []))):
+                target = value.id + freeze.target[len(alias.id):]
+                if norms.knowledge is not None and norms.knowledge.has_batchnorm(freeze.target, None, freeze.node):
+                    norms.knowledge.imported_bn.add(target)
+                moved = replace(freeze, target=target, held=(freeze.target, node.lineno))
+                norms.freezes.append(moved)
+                by_root.setdefault(value.id, []).append(moved)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.chosen_names import option_values
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
 
@@ -35,9 +36,10 @@ def frozen_phase_end(norms: FileNorms, freeze: Freeze, undone: list[str]) -> Opt
         if kinds.frame_of(node) is not frame or getattr(node, "lineno", 0) <= freeze.node.lineno:
             return None  # undone elsewhere, or before the freeze: not a phase this reading can see
         loop = frames.innermost_loop(node, frame or frames.frames[0].node)
-        if not isinstance(loop, ast.For) or _within(freeze.node, loop) or not any(_within(p, loop) for p in trains):
-            return None
-        epochs = _frozen_epochs(frames.parents, node, loop, norms)
+        if isinstance(loop, ast.For) and not _within(freeze.node, loop) and any(_within(p, loop) for p in trains):
+            epochs = _frozen_epochs(frames.parents, node, loop, norms)
+        else:  # freeze; ``for epoch in range(Freeze_Epoch): train``; unfreeze; a second loop
+            epochs = _phase_before(frame or frames.frames[0].node, freeze.node, node, trains, norms)
         if epochs is None or epochs < LONG_PHASE:
             return None
         ends.append(node.lineno)  # type: ignore[attr-defined]
@@ -64,11 +66,38 @@ def _frozen_epochs(parents: dict, node: ast.AST, loop: ast.For, norms: FileNorms
     return None
 
 
+def _phase_before(frame: ast.AST, freeze: ast.AST, unfreeze: ast.AST, trains: list[ast.AST],
+                  norms: FileNorms) -> Optional[int]:
+    """The epochs of a training loop run between the freeze and the unfreeze, in their
+    function, that counts them: ``for epoch in range(start, Freeze_Epoch + 1)``."""
+    freeze_line, unfreeze_line = getattr(freeze, "lineno", 0), getattr(unfreeze, "lineno", 0)
+    for loop in ast.walk(frame):
+        if (isinstance(loop, ast.For) and freeze_line < loop.lineno and (loop.end_lineno or 0) < unfreeze_line
+                and norms.frames.kinds.frame_of(loop) is norms.frames.kinds.frame_of(freeze)
+                and any(_within(p, loop) for p in trains) and isinstance(call := loop.iter, ast.Call)
+                and dotted(call.func) == "range" and 1 <= len(call.args) <= 2 and not call.keywords):
+            stop = _integer(call.args[-1], norms)
+            start = _integer(call.args[0], norms) if len(call.args) == 2 else 0
+            if stop is not None:
+                return stop - (start or 0)  # an unknown start (``args.Init_Epoch + 1``) counts as the first
+    return None
+
+
 def _integer(node: ast.expr, norms: FileNorms) -> Optional[int]:
+    """An integer written in the file: a constant, a name set once, an option's default
+    (``args.Freeze_Epoch``), plus or minus a constant (``args.Freeze_Epoch + 1``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
-    name = dotted(node)
     tree = norms.frames.unit.tree
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(node.right, ast.Constant):
+        left, right = _integer(node.left, norms), node.right.value
+        if left is None or not isinstance(right, int):
+            return None
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and tree is not None:
+        value = option_values(tree).get(node.attr)  # parser.add_argument("--Freeze_Epoch", default=50)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    name = dotted(node)
     if name is None or tree is None:
         return None
     values = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
