@@ -145,3 +145,103 @@ def test_the_arm_a_construction_in_the_file_picks_decides(tmp_path: Path) -> Non
                              "resnet.py": FINE_TUNING + run.format(name="resnet")})
     assert lint_in_process(tmp_path / "vgg.py", "GL406") == []
     assert [f.line for f in lint_in_process(tmp_path / "resnet.py", "GL406")] == [29]
+
+
+HEAD_NET = """\
+    import torch
+    from torch import nn
+    from torchvision.models import mobilenet_v2
+
+
+    class HeadNet(nn.Module):
+        def __init__(self, classes=101):
+            super().__init__()
+            self.encoder = mobilenet_v2().features
+            self.head = nn.Linear(1280, classes)
+
+        def forward(self, x):
+            with torch.no_grad():
+                feats = self.encoder(x)
+            return self.head(feats.mean((2, 3)))
+"""
+
+INLINE = """\
+    import torch
+    from torch import nn
+
+    from models import HeadNet
+    {import_fit}
+
+    def fit(model, loader, epochs=3):
+        optimizer = torch.optim.Adam(model.parameters())
+        for epoch in range(epochs):
+            model.train()
+            for x, y in loader:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+        return model
+
+
+    net = {call}(HeadNet(), [])
+"""
+
+
+def test_a_model_built_inside_the_call_of_a_training_function_is_that_function_s_model(tmp_path: Path) -> None:
+    """Synthetic held-out set /work/heldout56 (food-features-head): ``net = train(FeatureHeadNet())``."""
+    write_project(tmp_path, {"models.py": HEAD_NET, "train.py": INLINE.format(import_fit="", call="fit")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 18)
+    assert finding.message.startswith("`HeadNet().encoder` has BatchNorm layers and `HeadNet` builds it and runs it "
+                                      "under torch.no_grad() in forward (models.py:14)")
+    assert "call `model.encoder.eval()` after each `model.train()`" in finding.message
+
+
+def test_the_same_with_a_training_function_of_another_module(tmp_path: Path) -> None:
+    engine = INLINE.format(import_fit="", call="fit").split("\n\n\n    net =")[0].replace("from models import HeadNet\n", "")
+    write_project(tmp_path, {"models.py": HEAD_NET, "engine.py": engine,
+                             "train.py": "from engine import fit\nfrom models import HeadNet\n\nnet = fit(HeadNet(), [])\n"})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)
+    assert "`model.train()` in `fit` (engine.py:9), called on line 4 with `HeadNet()`" in finding.message
+
+
+KAGGLE = """\
+    import timm
+    import torch
+    from torch import nn
+
+
+    class CFG:
+        model_name = "{name}"
+        epochs = 10
+
+
+    def build_model():
+        model = timm.create_model(CFG.model_name, pretrained=False, num_classes=5)
+        for p in model.parameters():
+            p.requires_grad = False
+        for p in model.get_classifier().parameters():
+            p.requires_grad = True
+        return model
+
+
+    model = build_model()
+    optimizer = torch.optim.Adam(model.get_classifier().parameters())
+    for epoch in range(CFG.epochs):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_timm_name_held_by_a_configuration_class_attribute(tmp_path: Path) -> None:
+    """Synthetic held-out set /work/heldout56 (timm-effnet-kaggle): ``class CFG: model_name = ...``."""
+    write_project(tmp_path, {"effnet.py": KAGGLE.format(name="tf_efficientnet_b3_ns"),
+                             "vit.py": KAGGLE.format(name="vit_base_patch16_224")})
+    [finding] = lint_in_process(tmp_path / "effnet.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 20)
+    assert finding.message.startswith("`model` has BatchNorm layers and `build_model` (line 13) returns it")
+    assert lint_in_process(tmp_path / "vit.py", "GL406") == []

@@ -14,6 +14,7 @@ import weakref
 from typing import Callable, Optional
 
 from gradlint.source.names import dotted
+from gradlint.source.project_constants import constant_attribute
 
 _OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, object]]" = weakref.WeakKeyDictionary()
 
@@ -37,7 +38,11 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module, op
                 return _only_item(loops[0], tree) if len(loops) == 1 else None
         return None
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and options:
-        return option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
+        found = option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
+        if found is None:  # class CFG: model_name = "tf_efficientnet_b3_ns" (or a module constant)
+            constant = constant_attribute(tree, expr.value.id, expr.attr)
+            found = constant if isinstance(constant, str) else None
+        return found
     return None
 
 

@@ -116,7 +116,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
-            or in_one_loop(norms.frames.parents, m.call, freeze.node)]
+            or in_one_loop(norms.frames.parents, m.call, freeze.node)
+            or any(arg is freeze.node for arg in m.call.args)]  # train(FeatureHeadNet()): built in the call
 
 
 def _returns(frame: ast.AST, name: str) -> bool:

@@ -166,30 +166,27 @@ def link(norms: FileNorms) -> None:
                 callee = _method_of_instance(value, norms)
             if callee is None or callee not in factories:
                 continue
-            factory, module = factories[callee]
-            target = _target(node.targets[0], factory.position)
+            target = _target(node.targets[0], factories[callee][0].position)
             if target:
-                if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
-                    continue  # it freezes only when asked to, and this call does not (or may not)
-                if factory.choice is not None and _picks_other(value, factory.choice, norms):
-                    continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
-                norms.knowledge.bn_functions.add(callee)
-                norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
-                via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
-                if factory.branch:  # "(line 6)" of the factory's module is "(utils.py:6)" here
-                    branch = factory.branch if via.path is None else re.sub(r"\(line (\d+)\)", rf"({via.path}:\1)",
-                                                                            factory.branch)
-                    via = replace(via, branch=branch)
-                how = "factory_no_grad" if factory.how == "no_grad" else "factory"
-                norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
-                                            built_by=None if factory.puts_in_eval else callee))
+                _built_frozen(norms, value, callee, target, factories[callee], script)
         elif isinstance(node, ast.Call) and ((callee := dotted(node.func)) in trainers
-                                             or (callee := _method_of_instance(node, norms)) in trainers):
+                                             or (callee := _method_of_instance(node, norms)) in trainers
+                                             or (callee := dotted(node.func)) in own_trainers):
             assert callee is not None
-            known, module = trainers[callee]
+            # (a model named at a call of the file's own training function is read by frozen_norms)
+            own = callee not in trainers
+            known, module = trainers[callee] if not own else own_trainers[callee]
             for trainer in known.each():
                 passed = argument(node, trainer.index, trainer.parameter)
-                model = dotted(passed) if passed is not None else None
+                model = dotted(passed) if passed is not None and not own else None
+                built = unwrap(passed) if passed is not None else None
+                if (model is None and isinstance(built, ast.Call) and (made := dotted(built.func)) in factories
+                        and factories[made][0].position is None):  # train(FeatureHeadNet()): built in the call
+                    model = f"{made}()"
+                    if not _built_frozen(norms, built, made, model, factories[made], script):
+                        model = None
+                    else:  # what it holds is read from the call, as for ``model = FeatureHeadNet()``
+                        norms.knowledge.scoped.setdefault(None, {}).setdefault(model, []).append(built)
                 if model:
                     scope = frames.kinds.frame_of(node) or tree
                     norms.modes.append(ModeCall(model + trainer.rest, True, node, frames._statement_of(node), scope,
@@ -225,6 +222,28 @@ def _finish(norms: FileNorms) -> None:
     if Path(norms.frames.unit.path).is_file():
         link_holders(norms, Path(norms.frames.unit.path))
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
+
+
+def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
+                  factory_in: tuple[FreezingFactory, str], script: Path) -> bool:
+    """The freeze of ``target``, built by ``value``, a call of the freezing factory
+    ``callee``; False when this call does not freeze (its flag or its choice says so)."""
+    factory, module = factory_in
+    assert norms.knowledge is not None
+    if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
+        return False  # it freezes only when asked to, and this call does not (or may not)
+    if factory.choice is not None and _picks_other(value, factory.choice, norms):
+        return False  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
+    norms.knowledge.bn_functions.add(callee)
+    norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
+    via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
+    if factory.branch:  # "(line 6)" of the factory's module is "(utils.py:6)" here
+        branch = factory.branch if via.path is None else re.sub(r"\(line (\d+)\)", rf"({via.path}:\1)", factory.branch)
+        via = replace(via, branch=branch)
+    how = "factory_no_grad" if factory.how == "no_grad" else "factory"
+    norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
+                                built_by=None if factory.puts_in_eval else callee))
+    return True
 
 
 def _target(target: ast.expr, position: Optional[int]) -> Optional[str]:
