@@ -13,6 +13,7 @@ from typing import Optional
 
 from gradlint.source.endings import Ending, FinalActivation, file_endings
 from gradlint.source.index import file_stamp
+from gradlint.source.logit_endings import class_logits
 from gradlint.source.model_factories import returned_classes, returned_tuple_classes
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
@@ -29,6 +30,7 @@ class ImportedClass:
     ending: Ending
     path: str
     factory: bool = False
+    logits: Optional[Ending] = None  # its forward returns an nn.Linear attribute's output (logit_endings)
 
 
 def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None,
@@ -72,7 +74,8 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
     endings, classes = file_endings(unit, names, {name: item.ending for name, item in reexported.items() if item.ending})
     shown = _shown(Path(path), script_dir)
     found = {
-        name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown)
+        name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown,
+                            logits={k: _moved(v, shown) for k, v in class_logits(name, cls, names).items()} or None)
         for name, cls in classes.items() if cls in unit.tree.body
     }
     if follow:

@@ -24,11 +24,13 @@ _SHAPE_METHODS = {"squeeze", "view", "reshape", "flatten", "unsqueeze"}  # x.squ
 PROBABILITY_LOSSES = {"BCELoss", "F.binary_cross_entropy"}
 
 
-def logit_models(tree: ast.Module, names: dict[int, str]) -> dict[str, Ending]:
+def logit_models(tree: ast.Module, names: dict[int, str], imported: Optional[dict[str, Ending]] = None) -> dict[str, Ending]:
     """Names every binding of which is a model ending in ``nn.Linear`` (``model =
-    nn.Sequential(..., nn.Linear(64, 1))``, ``net = Scorer().to(device)``)."""
+    nn.Sequential(..., nn.Linear(64, 1))``, ``net = Scorer().to(device)``, also a class of a
+    project module, ``imported``: its logits by the name the file uses)."""
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    by_class = {name: logits for name, cls in classes.items() if (logits := class_logits(name, cls, names))}
+    by_class = {**(imported or {}),
+                **{name: logits for name, cls in classes.items() if (logits := class_logits(name, cls, names))}}
     found: dict[str, Ending] = {}
     others: set[str] = set()
     for node in ast.walk(tree):

@@ -60,6 +60,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     imported = imported_classes(tree, Path(unit.path))
     by_class, classes = file_endings(unit, names, {name: item.ending for name, item in imported.items() if item.ending})
     imported = {name: item for name, item in imported.items() if name not in classes}
+    imported_logits = {name: item for name, item in imported.items() if not item.factory}
     by_class.update((name, item.ending) for name, item in imported.items() if item.ending)
     class_nodes = {**{name: item.cls for name, item in imported.items()}, **classes}
     models: dict[str, Ending] = {}  # bound name (model, self.net) -> its ending
@@ -109,7 +110,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
-    logits = logit_models(tree, names) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
+    logits = logit_models(tree, names, {name: item.logits for name, item in imported_logits.items() if item.logits}) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
     logit_outputs: dict[int, dict] = {}
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
