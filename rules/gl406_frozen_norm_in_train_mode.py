@@ -25,7 +25,8 @@ and a freeze of `model_without_ddp.backbone` (`model_without_ddp = model.module`
 `model.backbone`.
 A function of the file or of a project module that freezes the model it builds and
 returns it (`model = get_pretrained_model("resnet50")`, frozen in `models/pretrained.py`)
-freezes `model`: the finding is on that line and names the freeze. The same holds
+freezes `model`: the finding is on that line and names the freeze; built inside the call
+of a training function (`train(FeatureHeadNet())`), it is that function's model. The same holds
 through functions that only pass the model on (a name dispatch `define_model(name)`, an
 epoch loop handing the model to the training function, several modules down), a factory
 returning `(model, size)`, a class whose `__init__` freezes a part or keeps another
@@ -76,7 +77,8 @@ __name__ != ...`), and a file that
 switches its BatchNorm layers to eval itself (a `train(mode=True)` override calling
 `.eval()`, a loop over `modules()` calling `m.eval()`, a helper named like
 `freeze_bn`/`set_bn_eval`, also called after `model.train()` in an imported training
-function) are not reported; a trainer class's `def train(self, num_epochs)` with a
+function, or a callback such a function calls with the model after `train()`,
+`fit(net, ..., before_epoch=keep_frozen)`) are not reported; a trainer class's `def train(self, num_epochs)` with a
 validation `model.eval()` is a training routine, not such an override.
 
 `gradlint.preflight` measures the same thing on the real model: a module whose

@@ -245,3 +245,50 @@ def test_a_timm_name_held_by_a_configuration_class_attribute(tmp_path: Path) -> 
     assert (finding.code, finding.line) == ("GL406", 20)
     assert finding.message.startswith("`model` has BatchNorm layers and `build_model` (line 13) returns it")
     assert lint_in_process(tmp_path / "vit.py", "GL406") == []
+
+
+DATA = """\
+    import torch
+
+
+    def fit(model, loader, optimizer, epochs, before_epoch=None):
+        for epoch in range(epochs):
+            model.train()
+            if before_epoch is not None:
+                before_epoch(model)
+            for x, y in loader:
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+"""
+
+CALLBACK = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+    from data import fit
+
+    net = models.efficientnet_b0(weights=None)
+    for p in net.features.parameters():
+        p.requires_grad = False
+    net.classifier = nn.Linear(1280, 10)
+
+
+    def keep_features_frozen(m):
+        m.features.eval()
+
+
+    optimizer = torch.optim.Adam(net.classifier.parameters())
+    fit(net, [], optimizer, 20{callback})
+"""
+
+
+def test_a_callback_the_training_function_calls_after_train_may_put_it_back(tmp_path: Path) -> None:
+    """Synthetic held-out set /work/heldout57 (plant_disease_timm): ``fit(..., before_epoch=...)``."""
+    write_project(tmp_path, {"data.py": DATA, "with_hook.py": CALLBACK.format(callback=", before_epoch=keep_features_frozen"),
+                             "without.py": CALLBACK.format(callback="")})
+    assert lint_in_process(tmp_path / "with_hook.py", "GL406") == []
+    [finding] = lint_in_process(tmp_path / "without.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 9)
+    assert "`model.train()` in `fit` (data.py:6), called on line 18 with `net`" in finding.message

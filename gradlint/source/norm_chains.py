@@ -90,6 +90,9 @@ class TrainingFunction:
     written: str = ""  # how the train call names the model when not by the parameter (``self.model``)
     # the other parameters the same function puts in train mode (``decoder.train(); encoder.train()``)
     also: tuple["TrainingFunction", ...] = ()
+    # a callable parameter it calls with the model after train() (``before_epoch(model)``):
+    # (its position, its name); what a caller passes there may put the model back in eval
+    hook: Optional[tuple[int, str]] = None
 
     def each(self) -> tuple["TrainingFunction", ...]:
         """This parameter and every other one the function puts in train mode."""

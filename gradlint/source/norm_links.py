@@ -177,6 +177,8 @@ def link(norms: FileNorms) -> None:
             own = callee not in trainers
             known, module = trainers[callee] if not own else own_trainers[callee]
             for trainer in known.each():
+                if trainer.hook is not None and not _none(argument(node, *trainer.hook)):
+                    continue  # fit(net, ..., before_epoch=keep_frozen): the callback may put it back in eval
                 passed = argument(node, trainer.index, trainer.parameter)
                 model = dotted(passed) if passed is not None and not own else None
                 built = unwrap(passed) if passed is not None else None
@@ -222,6 +224,10 @@ def _finish(norms: FileNorms) -> None:
     if Path(norms.frames.unit.path).is_file():
         link_holders(norms, Path(norms.frames.unit.path))
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
+
+
+def _none(passed: Optional[ast.expr]) -> bool:
+    return passed is None or isinstance(passed, ast.Constant) and passed.value is None
 
 
 def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,

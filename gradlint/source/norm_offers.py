@@ -194,8 +194,20 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
         params = [a.arg for a in frame.args.args]
         if (root in params and root != "self" and not put_back(norms, mode, mode.target)
                 and not rebound(frame, root, 0, mode.call.lineno)):
-            found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno))
+            found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno,
+                                          hook=_hook_after(frame, params, root, mode.call.lineno, offset)))
     return folded(found)
+
+
+def _hook_after(frame: ast.FunctionDef, params: list[str], root: str, line: int,
+                offset: int) -> Optional[tuple[int, str]]:
+    """A parameter of ``frame`` it calls with ``root`` after ``line`` (``before_epoch(model)``)."""
+    for node in ast.walk(frame):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in params
+                and node.func.id != root and node.lineno >= line
+                and any(isinstance(arg, ast.Name) and arg.id == root for arg in node.args)):
+            return params.index(node.func.id) - offset, node.func.id
+    return None
 
 
 def training_classes(norms: FileNorms) -> list[TrainingFunction]:
