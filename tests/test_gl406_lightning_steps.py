@@ -151,3 +151,19 @@ def test_a_training_step_inherited_from_a_base_class_of_the_file_counts_for_each
     findings = lint_in_process(tmp_path / "models.py", "GL406")
     assert [(f.code, f.line) for f in findings] == [("GL406", 20), ("GL406", 32)]
     assert all("before every training epoch of `training_step`, line 7" in f.message for f in findings)
+
+
+def test_a_script_fitting_a_module_that_evals_its_part_each_step_is_quiet(tmp_path: Path) -> None:
+    module = MODULE.format(arch="resnet18", hook="").replace("        x, y = batch",
+                                                             "        self.net.eval()\n        x, y = batch")
+    write_project(tmp_path, {"model.py": module, "train.py": FIT})
+    assert lint_in_process(tmp_path / "model.py", "GL406") == []
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_script_fitting_a_module_whose_training_step_is_inherited_reports_nothing_twice(tmp_path: Path) -> None:
+    script = "import pytorch_lightning as pl\n\nfrom models import Small\n\npl.Trainer().fit(Small(), [])\nmodel = Small()\n" \
+             "trainer = pl.Trainer(max_epochs=3)\ntrainer.fit(model, [])\n"
+    write_project(tmp_path, {"models.py": INHERITED, "train.py": script})
+    assert [f.line for f in lint_in_process(tmp_path / "models.py", "GL406")] == [20, 32]
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

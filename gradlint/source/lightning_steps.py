@@ -31,12 +31,8 @@ def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[
     classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     modes: list[ModeCall] = []
     for cls in classes.values():
-        lineage = _lineage(cls, classes)
-        if not any((names.qualify(base) or "").endswith("LightningModule") for c in lineage for base in c.bases):
-            continue
-        step = next((item for c in lineage for item in c.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-                     and item.name == "training_step"), None)
-        if step is None or any(_evals_each_step(c) for c in lineage):
+        step = _training_step(cls, classes, names)
+        if step is None or any(_evals_each_step(c) for c in _lineage(cls, classes)):
             continue
         # pinned on a call of the class itself (a mode call belongs to the class it is in): the
         # first of its own training_step, else its last one
@@ -45,6 +41,15 @@ def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[
         if own:
             modes.append(ModeCall("self", True, own[0], statement_of(own[0]), step, by=LIGHTNING_TRAINER))
     return modes
+
+
+def _training_step(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], names: Names) -> Optional[ast.AST]:
+    """The ``training_step`` of a LightningModule class (its own or a base class's of the file)."""
+    lineage = _lineage(cls, classes)
+    if not any((names.qualify(base) or "").endswith("LightningModule") for c in lineage for base in c.bases):
+        return None
+    return next((item for c in lineage for item in c.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and item.name == "training_step"), None)
 
 
 def _lineage(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[ast.ClassDef]:
@@ -80,15 +85,15 @@ def trained_where_defined(linted: str, via: Elsewhere) -> bool:
 
 
 def _lightning_class_at(path: Path, line: int) -> bool:
+    """A LightningModule class with a ``training_step`` holds ``line`` of ``path``, a file
+    calling no ``fit``: that file reports the freeze, or its class keeps it in eval."""
     unit = SourceUnit.read_parsed(str(path))
     if unit is None or unit.tree is None or _FIT.search(unit.text):
         return False
     names = Names(unit.tree)
-    return any(isinstance(cls, ast.ClassDef) and cls.lineno <= line <= (cls.end_lineno or cls.lineno)
-               and any((names.qualify(base) or "").endswith("LightningModule") for base in cls.bases)
-               and any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "training_step"
-                       for item in cls.body)
-               for cls in ast.walk(unit.tree))
+    classes = {node.name: node for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef)}
+    return any(cls.lineno <= line <= (cls.end_lineno or cls.lineno) and _training_step(cls, classes, names) is not None
+               for cls in classes.values())
 
 
 # Lightning calls ``train()`` on the module before each training epoch (and after validation);
