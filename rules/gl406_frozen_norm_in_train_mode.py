@@ -52,7 +52,8 @@ script fitting it, imported from there, does not report it again. A freeze writt
 counts where the flag is known: a constant of the file, an option's default, a
 configuration class's attribute or module constant, or a parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
-a counter over the children, children frozen by name from `named_children()`) counts for the frozen layers, and the message asks for
+a counter over the children, children frozen by name from `named_children()` or with
+`getattr(model, name)` for a list of names, also in a helper of the file given the list) counts for the frozen layers, and the message asks for
 `.eval()` on them only. Methods count like functions: a trainer class's method that builds
 and returns the frozen model (`self.create_model()`, `trainer.build_model()`), one that
 trains the model it is given (`self.train_fold(model)`, `trainer.train(model)`), and one
@@ -353,7 +354,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     # a frozen phase: name a train call of that phase, not one of the fine-tuning after it
     train = next((t for t in left if end is not None and t.call.lineno < end), left[0])
     made = freeze.via
-    how = (f"`{made.function}` ({made.where}) freezes its parameters here" if made and freeze.how.startswith("requires_grad")
+    how = (f"`{made.function}` ({made.where}) freezes {freeze.part or 'its parameters'} here"
+           if made and freeze.how.startswith("requires_grad")
            else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                         where=made.where if made else ""))
     if freeze.part and not made:  # for child in list(model.children())[:7]: ...

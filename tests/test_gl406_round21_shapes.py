@@ -292,3 +292,44 @@ def test_a_callback_the_training_function_calls_after_train_may_put_it_back(tmp_
     [finding] = lint_in_process(tmp_path / "without.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 9)
     assert "`model.train()` in `fit` (data.py:6), called on line 18 with `net`" in finding.message
+
+
+NAMED = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    def freeze_layers(model, names):
+        for name in names:
+            for p in getattr(model, name).parameters():
+                p.requires_grad = False
+
+
+    net = models.resnet101(weights=None)
+    net.fc = nn.Linear(2048, 120)
+    {freeze}
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, net.parameters()), lr=0.01)
+    for epoch in range(30):
+        net.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(net(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_children_frozen_by_name_through_getattr(tmp_path: Path) -> None:
+    """Synthetic held-out set /work/heldout56 (stem-freeze-finetune), in the file's own helper and inline."""
+    write_project(tmp_path, {
+        "helper.py": NAMED.format(freeze='freeze_layers(net, ["conv1", "bn1", "layer1", "layer2"])'),
+        "inline.py": NAMED.format(freeze='for name in ("bn1", "layer1"):\n        getattr(net, name).requires_grad_(False)'),
+        "heads.py": NAMED.format(freeze='freeze_layers(net, ["conv1", "fc"])')})
+    [helper] = lint_in_process(tmp_path / "helper.py", "GL406")
+    assert (helper.code, helper.line) == ("GL406", 14)
+    assert ("`freeze_layers` (line 7) freezes `net.conv1`, `net.bn1`, `net.layer1` and `net.layer2` here, but "
+            "`net.train()` on line 17") in helper.message
+    [inline] = lint_in_process(tmp_path / "inline.py", "GL406")
+    assert inline.line == 15
+    assert "`net.bn1` and `net.layer1` are frozen here" in inline.message
+    assert lint_in_process(tmp_path / "heads.py", "GL406") == []

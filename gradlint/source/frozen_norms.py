@@ -32,7 +32,8 @@ from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
-from gradlint.source.partial_freezes import layer_listing, partial_freeze
+from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_at_calls, named_part
+from gradlint.source.partial_freezes import layer_listing, partial_freeze, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -53,6 +54,8 @@ class _Collector:
         self.frames = frames
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
         self.unfrozen_at = self.norms.unfrozen_at
+        # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
+        self.named_by_parameter: list[tuple[ast.AST, str, str]] = []
 
     def collect(self) -> FileNorms:
         for frame in self.frames.frames:
@@ -131,6 +134,8 @@ class _Collector:
                     self.norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
                                                      via=Elsewhere(helper.name, freeze.node.lineno),
                                                      guard=flag if isinstance(flag, str) else None))
+        # freeze_layers(net, ["conv1", "bn1", "layer1"]): the names at each call
+        self.norms.freezes.extend(named_at_calls(self.named_by_parameter, kinds, calls))
 
     def _through_self_attributes(self) -> None:
         """``model = resnet18(); for p in model.parameters(): ...; self.model = model`` in a
@@ -201,6 +206,13 @@ class _Collector:
 
     def _parameter_loop(self, loop: ast.AST) -> None:
         assert isinstance(loop, (ast.For, ast.AsyncFor))
+        if (named := getattr_freeze(loop)) is not None:  # for name in ["bn1", "layer1"]: getattr(model, name)...
+            names = listed_names(named[1], string_lists(loop, self.frames.parents))
+            if names is not None and (part := named_part(named[0], names)):
+                self.norms.freezes.append(Freeze(named[0], "requires_grad", loop, part=part))
+            elif names is None and isinstance(named[1], ast.Name):  # the helper's parameter: read at its calls
+                self.named_by_parameter.append((loop, named[0], named[1].id))
+            return
         partial = partial_freeze(loop, self.frames.parents)
         if partial is not None:  # for p in list(model.parameters())[:-10]: ...
             self.norms.freezes.append(Freeze(partial[0], "requires_grad", loop, part=partial[1]))

@@ -55,14 +55,14 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
     name, child = (e.id for e in target.elts if isinstance(e, ast.Name))
     for stmt in loop.body:
         if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
-            kept = frozen_children_by_name(stmt.test, name, True, _string_lists(loop, parents))
+            kept = frozen_children_by_name(stmt.test, name, True, string_lists(loop, parents))
             if kept is not None:
                 spared = ", ".join(f"`{k}`" for k in kept)
                 return owner, f"its child modules other than {spared}" if kept else "all its child modules"
     return None
 
 
-def _string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
+def string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
     """The names the function holding ``loop`` binds once, before it, to a literal list, tuple
     or set (``frozen = {"layer1", "layer2"}``, or a parameter's default), by name."""
     scope: Optional[ast.AST] = loop

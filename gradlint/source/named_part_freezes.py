@@ -1,0 +1,98 @@
+"""Freezes of a model's children named in a list: the stem and the early stages frozen by
+name, ``for name in ["conv1", "bn1", "layer1", "layer2"]: for p in getattr(net,
+name).parameters(): p.requires_grad = False``, also inside a helper that takes the names
+(``freeze_layers(net, ["conv1", "bn1", "layer1"])``), read at each call.
+
+The frozen part holds BatchNorm when one of the names is more than a head or a single
+convolution (``bn1``, ``layer1``, ``features``); a list naming only ``fc`` or ``conv1`` is
+not read.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Optional
+
+from gradlint.source.freeze_facts import Elsewhere, Freeze
+from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.modules import ModuleKinds
+from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import argument
+
+# children that hold no BatchNorm in the common families: heads, a lone convolution or pooling
+_PLAIN = re.compile(r"(fc|classifier|head|last_linear|linear|dropout|avgpool|maxpool|global_pool|pool|conv)\d*$")
+
+
+def getattr_freeze(loop: ast.For | ast.AsyncFor) -> Optional[tuple[str, ast.expr]]:
+    """(the model, the names iterated) for ``for name in NAMES: <freeze getattr(model, name)>``."""
+    if not isinstance(loop.target, ast.Name):
+        return None
+    var = loop.target.id
+    for stmt in loop.body:
+        owner = _frozen_getattr(stmt, var)
+        if owner is not None:
+            return owner, loop.iter
+    return None
+
+
+def _frozen_getattr(stmt: ast.stmt, var: str) -> Optional[str]:
+    """``model`` when ``stmt`` freezes ``getattr(model, var)``: through its parameters, or
+    with ``requires_grad_(False)``."""
+    if isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name):
+        it = stmt.iter
+        if (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "parameters"
+                and (owner := _getattr_of(it.func.value, var)) is not None
+                and any(requires_grad_value(s, stmt.target.id) is False for s in stmt.body)):
+            return owner
+    if (isinstance(stmt, ast.Expr) and isinstance(call := stmt.value, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "requires_grad_" and call.args and isinstance(call.args[0], ast.Constant)
+            and call.args[0].value is False):
+        return _getattr_of(call.func.value, var)
+    return None
+
+
+def _getattr_of(node: ast.expr, var: str) -> Optional[str]:
+    if (isinstance(node, ast.Call) and dotted(node.func) == "getattr" and len(node.args) == 2
+            and isinstance(node.args[1], ast.Name) and node.args[1].id == var):
+        return dotted(node.args[0])
+    return None
+
+
+def listed_names(node: Optional[ast.expr], bound: dict[str, ast.expr]) -> Optional[list[str]]:
+    """The strings of a literal list, tuple or set (or of a name ``bound`` to one)."""
+    if isinstance(node, ast.Name):
+        node = bound.get(node.id)
+    if not isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return None
+    names = [e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return names if len(names) == len(node.elts) else None
+
+
+def named_part(owner: str, names: list[str]) -> Optional[str]:
+    """``"`net.bn1`, `net.layer1` and `net.layer2`"`` when a named child can hold BatchNorm."""
+    if not any(not _PLAIN.match(name) for name in names):
+        return None
+    shown = [f"`{owner}.{name}`" for name in names]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
+
+
+def named_at_calls(by_parameter: list[tuple[ast.AST, str, str]], kinds: ModuleKinds,
+                   calls: dict[str, list[ast.Call]]) -> list[Freeze]:
+    """For each helper loop ``(loop, model parameter, names parameter)``, the freeze at each
+    call of the helper that passes a model and a literal list of names."""
+    found: list[Freeze] = []
+    for loop, owner, parameter in by_parameter:
+        helper = kinds.frame_of(loop)
+        params = [a.arg for a in helper.args.args] if isinstance(helper, ast.FunctionDef) else []
+        root, dot, rest = owner.partition(".")
+        if not isinstance(helper, ast.FunctionDef) or root not in params or parameter not in params:
+            continue
+        for call in calls.get(helper.name, []):
+            passed = argument(call, params.index(root), root)
+            model = dotted(passed) if passed is not None else None
+            names = listed_names(argument(call, params.index(parameter), parameter), {})
+            if model and names and (part := named_part(model + dot + rest, names)):
+                found.append(Freeze(model + dot + rest, "requires_grad", call, part=part,
+                                    via=Elsewhere(helper.name, getattr(loop, "lineno", call.lineno))))
+    return found
