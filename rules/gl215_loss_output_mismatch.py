@@ -15,7 +15,8 @@ model's final activation a second time:
   `nn.Linear` attribute's output on every path, trained with `nn.BCELoss` /
   `F.binary_cross_entropy`.
 
-The link is the loss's first argument: `criterion(model(x), y)`, or `out = model(x)`
+The link is the loss's first argument: `criterion(model(x), y)` (also a loss taken from a
+dict by a constant key, `losses["nll"](out, y)`), or `out = model(x)`
 first; one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
 (a LightningModule's `training_step`); and a loss handed to the model

@@ -39,8 +39,26 @@ def loss_of(call: ast.Call, names: dict[int, str], losses: dict[str, str]) -> Op
         return LOSSES[qualified]
     if isinstance(call.func, ast.Call) and names.get(id(call.func)) in LOSSES:  # nn.CrossEntropyLoss()(out, y)
         return LOSSES[names[id(call.func)]]
-    name = dotted(call.func)
+    name = dotted(call.func) or _keyed(call.func)
     return losses.get(name) if name else None
+
+
+def _keyed(func: ast.expr) -> Optional[str]:
+    """``losses["nll"]`` for a loss taken from a dict by a constant key (see ``dict_losses``)."""
+    if (isinstance(func, ast.Subscript) and (holder := dotted(func.value)) and isinstance(func.slice, ast.Constant)
+            and isinstance(func.slice.value, str)):
+        return f'{holder}["{func.slice.value}"]'
+    return None
+
+
+def dict_losses(holder: str, value: ast.expr, names: dict[int, str]) -> dict[str, str]:
+    """``losses = {"nll": nn.NLLLoss(), "ce": nn.CrossEntropyLoss()}``: each loss of the
+    table by the key it is taken with (``losses["nll"]``)."""
+    if not isinstance(value, ast.Dict):
+        return {}
+    return {f'{holder}["{key.value}"]': LOSSES[names[id(item)]] for key, item in zip(value.keys, value.values)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(item, ast.Call)
+            and names.get(id(item)) in LOSSES}
 
 
 # tensor methods that keep what the values are (probabilities stay probabilities): shape,

@@ -24,8 +24,8 @@ from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
-from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_of, model_outputs, output_of,
-                                         own_calls)
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_of, dict_losses, model_outputs,
+                                         output_of, own_calls)
 from gradlint.source.model_bindings import alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
@@ -83,6 +83,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             if isinstance(value, (ast.Name, ast.Attribute)) and qualify(value, aliases) in LOSSES:
                 losses[target] = LOSSES[str(qualify(value, aliases))]  # loss_fn = F.cross_entropy
                 continue
+            losses.update(dict_losses(target, value, names))  # losses = {"nll": nn.NLLLoss(), ...}
             if not isinstance(value, ast.Call):
                 continue
             callee = dotted(value.func) or ""
