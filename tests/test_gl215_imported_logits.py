@@ -55,38 +55,3 @@ def test_the_same_class_ending_in_a_sigmoid_is_quiet(tmp_path: Path) -> None:
                              "train.py": TRAIN})
     assert lint_in_process(tmp_path / "train.py", "GL215") == []
 
-
-LOSS_DICT = """\
-    import torch
-    from torch import nn
-    import torch.nn.functional as F
-
-
-    class Tagger(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.out = nn.Linear(32, 3)
-
-        def forward(self, x):
-            return F.{ending}(self.out(x), dim=-1)
-
-
-    losses = {{"nll": nn.NLLLoss(), "mse": nn.MSELoss()}}
-    model = Tagger()
-    optimizer = torch.optim.Adam(model.parameters())
-    for x, y in []:
-        optimizer.zero_grad()
-        loss = losses["nll"](model(x), y)
-        loss.backward()
-        optimizer.step()
-"""
-
-
-def test_a_loss_taken_from_a_dict_by_a_constant_key(tmp_path: Path) -> None:
-    """Synthetic held-out set /work/heldout57 (tweet_sentiment): ``losses["nll"](probs, y)``."""
-    write_project(tmp_path, {"soft.py": LOSS_DICT.format(ending="softmax"),
-                             "logsoft.py": LOSS_DICT.format(ending="log_softmax")})
-    [finding] = lint_in_process(tmp_path / "soft.py", "GL215")
-    assert (finding.code, finding.line) == ("GL215", 20)
-    assert "this line feeds it to NLLLoss, which expects log-probabilities" in finding.message
-    assert lint_in_process(tmp_path / "logsoft.py", "GL215") == []
