@@ -333,3 +333,11 @@ def test_children_frozen_by_name_through_getattr(tmp_path: Path) -> None:
     assert inline.line == 15
     assert "`net.bn1` and `net.layer1` are frozen here" in inline.message
     assert lint_in_process(tmp_path / "heads.py", "GL406") == []
+
+
+def test_a_model_built_in_a_keyword_argument_of_the_training_function(tmp_path: Path) -> None:
+    source = INLINE.format(import_fit="", call="fit").replace("net = fit(HeadNet(), [])", "net = fit(loader=[], model=HeadNet())")
+    write_project(tmp_path, {"models.py": HEAD_NET, "train.py": source})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 18)
+    assert finding.message.startswith("`HeadNet().encoder` has BatchNorm layers")

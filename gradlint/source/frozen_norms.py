@@ -55,7 +55,7 @@ class _Collector:
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
         self.unfrozen_at = self.norms.unfrozen_at
         # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
-        self.named_by_parameter: list[tuple[ast.AST, str, str]] = []
+        self.named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = []
 
     def collect(self) -> FileNorms:
         for frame in self.frames.frames:

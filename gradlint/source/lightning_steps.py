@@ -31,8 +31,9 @@ def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[
     classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     modes: list[ModeCall] = []
     for cls in classes.values():
-        step = _training_step(cls, classes, names)
-        if step is None or any(_evals_each_step(c) for c in _lineage(cls, classes)):
+        lineage = _lineage(cls, classes)
+        step = _training_step(lineage, names)
+        if step is None or any(_evals_each_step(c) for c in lineage):
             continue
         # pinned on a call of the class itself (a mode call belongs to the class it is in): the
         # first of its own training_step, else its last one
@@ -43,9 +44,9 @@ def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[
     return modes
 
 
-def _training_step(cls: ast.ClassDef, classes: dict[str, ast.ClassDef], names: Names) -> Optional[ast.AST]:
-    """The ``training_step`` of a LightningModule class (its own or a base class's of the file)."""
-    lineage = _lineage(cls, classes)
+def _training_step(lineage: list[ast.ClassDef], names: Names) -> Optional[ast.AST]:
+    """The ``training_step`` of a LightningModule class (its own or a base class's of the
+    file), given the class and its bases (:func:`_lineage`)."""
     if not any((names.qualify(base) or "").endswith("LightningModule") for c in lineage for base in c.bases):
         return None
     return next((item for c in lineage for item in c.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -92,7 +93,7 @@ def _lightning_class_at(path: Path, line: int) -> bool:
         return False
     names = Names(unit.tree)
     classes = {node.name: node for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef)}
-    return any(cls.lineno <= line <= (cls.end_lineno or cls.lineno) and _training_step(cls, classes, names) is not None
+    return any(cls.lineno <= line <= (cls.end_lineno or cls.lineno) and _training_step(_lineage(cls, classes), names) is not None
                for cls in classes.values())
 
 

@@ -117,7 +117,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
             or in_one_loop(norms.frames.parents, m.call, freeze.node)
-            or any(arg is freeze.node for arg in m.call.args)]  # train(FeatureHeadNet()): built in the call
+            or any(arg is freeze.node for arg in (*m.call.args, *(k.value for k in m.call.keywords)))]
+    # (the last: ``train(FeatureHeadNet())``, the model built in the call that trains it)
 
 
 def _returns(frame: ast.AST, name: str) -> bool:

@@ -77,7 +77,7 @@ def named_part(owner: str, names: list[str]) -> Optional[str]:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
 
 
-def named_at_calls(by_parameter: list[tuple[ast.AST, str, str]], kinds: ModuleKinds,
+def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], kinds: ModuleKinds,
                    calls: dict[str, list[ast.Call]]) -> list[Freeze]:
     """For each helper loop ``(loop, model parameter, names parameter)``, the freeze at each
     call of the helper that passes a model and a literal list of names."""
@@ -94,5 +94,5 @@ def named_at_calls(by_parameter: list[tuple[ast.AST, str, str]], kinds: ModuleKi
             names = listed_names(argument(call, params.index(parameter), parameter), {})
             if model and names and (part := named_part(model + dot + rest, names)):
                 found.append(Freeze(model + dot + rest, "requires_grad", call, part=part,
-                                    via=Elsewhere(helper.name, getattr(loop, "lineno", call.lineno))))
+                                    via=Elsewhere(helper.name, loop.lineno)))
     return found
