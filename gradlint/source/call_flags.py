@@ -11,7 +11,7 @@ from typing import Optional, Union
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
-from gradlint.source.norm_knowledge import argument
+from gradlint.source.call_arguments import argument
 
 # the names scripts give parsed command-line options (``args = parser.parse_args()``)
 _OPTION_HOLDERS = frozenset({"args", "opt", "opts", "options", "flags", "hparams", "cli_args"})

@@ -23,18 +23,18 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, layers_of,
+from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval,
                                           only_parameters_of, part_name, related, requires_grad_flag,
                                           requires_grad_value)
-from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
-from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_at_calls, named_part
+from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.partial_freezes import layer_listing, partial_freeze, string_lists
-from gradlint.source.norm_knowledge import NormKnowledge, argument, unwrap
+from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
@@ -70,10 +70,10 @@ class _Collector:
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
-        self._through_helpers()
-        self._through_freezing_helpers()
+        through_helpers(self.frames, self.norms)
+        through_freezing_helpers(self.frames, self.norms, self.named_by_parameter)
         self.norms.freezes.extend(method_call_freezes(self.norms))
-        self._through_self_attributes()
+        through_self_attributes(self.frames, self.norms)
         self._drop_unfreezes_before_freezes()
         self.norms.moving = moving = momentum_targets(tree)  # BYOL's target network, DINO's teacher: in train mode
         self.norms.freezes = [f for f in self.norms.freezes if not any(holds(m, f.target) for m in moving)]
@@ -93,105 +93,6 @@ class _Collector:
 
     def _unfreeze(self, target: str, node: ast.AST) -> None:
         self.norms.unfreeze(target, node)
-
-    def _calls_by_name(self) -> dict[str, list[ast.Call]]:
-        """``helper(...)`` calls of the file, by the plain name called."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        calls: dict[str, list[ast.Call]] = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                calls.setdefault(node.func.id, []).append(node)
-        return calls
-
-    def _through_freezing_helpers(self) -> None:
-        """``def set_requires_grad(model, feature_extracting): if feature_extracting: for p in
-        model.parameters(): p.requires_grad = False`` called as ``set_requires_grad(net, True)``
-        (or with a flag the caller set to True, or with one of the caller's own parameters,
-        which then guards the new freeze): a freeze of ``net`` at the call."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        calls = self._calls_by_name()
-        kinds = self.frames.kinds
-        for freeze in list(self.norms.freezes):
-            helper = kinds.frame_of(freeze.node)
-            if freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(helper, ast.FunctionDef):
-                continue
-            root, dot, rest = freeze.target.partition(".")
-            params = [a.arg for a in helper.args.args]
-            guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, self.frames.parents)
-            if root not in params:
-                continue
-            for call in calls.get(helper.name, []):
-                passed = argument(call, params.index(root), root)
-                model = dotted(passed) if passed is not None else None
-                flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
-                        if guard is not None else True)
-                if model and flag is False and freeze.guard is not None:
-                    # ``p.requires_grad = requires_grad`` called with True: trainable again
-                    self._unfreeze(model + dot + rest, call)
-                elif model and flag is not None and flag is not False:
-                    self.norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
-                                                     via=Elsewhere(helper.name, freeze.node.lineno),
-                                                     guard=flag if isinstance(flag, str) else None))
-        # freeze_layers(net, ["conv1", "bn1", "layer1"]): the names at each call
-        self.norms.freezes.extend(named_at_calls(self.named_by_parameter, kinds, calls))
-
-    def _through_self_attributes(self) -> None:
-        """``model = resnet18(); for p in model.parameters(): ...; self.model = model`` in a
-        method: the freeze is of ``self.model``."""
-        kinds = self.frames.kinds
-        for freeze in list(self.norms.freezes):
-            root, dot, rest = freeze.target.partition(".")
-            method = kinds.frame_of(freeze.node)
-            if root == "self" or method is None or kinds.class_of(freeze.node) is None:
-                continue
-            for node in ast.walk(method):
-                if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                        and (target := dotted(node.targets[0]) or "").startswith("self.")):
-                    kept = dotted(node.value) or ""
-                    if isinstance(node.value, ast.Name) and node.value.id == root:
-                        self.norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
-                                                         guard=freeze.guard, part=freeze.part))
-                    elif "." in kept and (kept == freeze.target or kept.startswith(freeze.target + ".")):
-                        # self.features = model.features, frozen as model.features (or with all of model)
-                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_,
-                                                         guard=freeze.guard, part=freeze.part))
-                    elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
-                        # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
-                        self.norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
-                                                         part=freeze.part))
-
-    def _through_helpers(self) -> None:
-        """``def train_epoch(net): net.train()`` called as ``train_epoch(model)`` (or a method
-        called as ``self.train_epoch(model)`` in its class): the mode call counts for
-        ``model`` too (positional or keyword argument)."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        calls = self._calls_by_name()
-        kinds = self.frames.kinds
-        self_calls: dict[str, list[ast.Call]] = {}  # self.train_fold(model, ...) in a method of the class
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
-                self_calls.setdefault(node.func.attr, []).append(node)
-        for mode in list(self.norms.modes):
-            frame = mode.frame
-            if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            root, _, rest = mode.target.partition(".")
-            params = [a.arg for a in frame.args.args]
-            if root not in params:
-                continue
-            cls = kinds.class_of(mode.call)
-            from_methods = ([(c, 1) for c in self_calls.get(frame.name, []) if kinds.class_of(c) is cls]
-                            if cls is not None and params[0] == "self" and root != "self" else [])
-            for call, offset in [(c, 0) for c in calls.get(frame.name, [])] + from_methods:
-                passed = argument(call, params.index(root) - offset, root)
-                name = dotted(passed) if passed is not None else None
-                if name:  # also under the same name: the helper's own frame is not the caller's
-                    target = f"{name}.{rest}" if rest else name
-                    self.norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
-                                                     site=call))
 
     def _frame(self, scope: ast.AST) -> None:
         from gradlint.source.modules import frame_nodes

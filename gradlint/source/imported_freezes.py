@@ -17,7 +17,8 @@ from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_offers import module_offers, shown_path
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingHelper
-from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.call_arguments import argument
+from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_functions import project_import_list
 
 

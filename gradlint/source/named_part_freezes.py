@@ -18,7 +18,7 @@ from gradlint.source.freeze_facts import Elsewhere, Freeze
 from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.modules import ModuleKinds
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import argument
+from gradlint.source.call_arguments import argument
 
 # children that hold no BatchNorm in the common families: heads, a lone convolution or pooling
 _PLAIN = re.compile(r"(fc|classifier|head|last_linear|linear|dropout|avgpool|maxpool|global_pool|pool|conv)\d*$")

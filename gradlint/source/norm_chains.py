@@ -18,7 +18,8 @@ from typing import Optional
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.call_arguments import argument
+from gradlint.source.norm_knowledge import unwrap
 
 # a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
 Guard = tuple[int, str, Optional[bool]]

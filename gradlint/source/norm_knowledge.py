@@ -14,6 +14,7 @@ import ast
 from pathlib import Path
 from typing import Iterator, Optional
 
+from gradlint.source.call_arguments import argument
 from gradlint.source.bn_builders import BN_CLASS, LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
@@ -383,13 +384,6 @@ class NormKnowledge:
             if caller is not None:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
-
-
-def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
-    for kw in call.keywords:
-        if kw.arg == keyword:
-            return kw.value
-    return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
 
 
 def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:

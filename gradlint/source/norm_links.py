@@ -36,7 +36,8 @@ from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import Choice, FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
-from gradlint.source.norm_knowledge import argument, unwrap
+from gradlint.source.call_arguments import argument
+from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.norm_offers import freezing_classes, freezing_factories, training_classes, training_functions
 from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports

@@ -1,0 +1,120 @@
+"""Freezes and mode calls carried across a file: through the helpers that freeze or
+switch the model they are handed, and through ``self.<name> = model`` in a method.
+
+These passes run after :mod:`frozen_norms` has read every frame of the file.
+"""
+from __future__ import annotations
+
+import ast
+
+from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.frames import FileFrames
+from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.freeze_forms import layers_of
+from gradlint.source.named_part_freezes import named_at_calls
+from gradlint.source.names import dotted
+from gradlint.source.call_arguments import argument
+
+
+def calls_by_name(frames: FileFrames) -> dict[str, list[ast.Call]]:
+    """``helper(...)`` calls of the file, by the plain name called."""
+    tree = frames.unit.tree
+    assert tree is not None
+    calls: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            calls.setdefault(node.func.id, []).append(node)
+    return calls
+
+
+def through_freezing_helpers(frames: FileFrames, norms: FileNorms,
+                             named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]]) -> None:
+    """``def set_requires_grad(model, feature_extracting): if feature_extracting: for p in
+    model.parameters(): p.requires_grad = False`` called as ``set_requires_grad(net, True)``
+    (or with a flag the caller set to True, or with one of the caller's own parameters,
+    which then guards the new freeze): a freeze of ``net`` at the call."""
+    tree = frames.unit.tree
+    assert tree is not None
+    calls = calls_by_name(frames)
+    kinds = frames.kinds
+    for freeze in list(norms.freezes):
+        helper = kinds.frame_of(freeze.node)
+        if freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(helper, ast.FunctionDef):
+            continue
+        root, dot, rest = freeze.target.partition(".")
+        params = [a.arg for a in helper.args.args]
+        guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, frames.parents)
+        if root not in params:
+            continue
+        for call in calls.get(helper.name, []):
+            passed = argument(call, params.index(root), root)
+            model = dotted(passed) if passed is not None else None
+            flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
+                    if guard is not None else True)
+            if model and flag is False and freeze.guard is not None:
+                # ``p.requires_grad = requires_grad`` called with True: trainable again
+                norms.unfreeze(model + dot + rest, call)
+            elif model and flag is not None and flag is not False:
+                norms.freezes.append(Freeze(model + dot + rest, freeze.how, call,
+                                                 via=Elsewhere(helper.name, freeze.node.lineno),
+                                                 guard=flag if isinstance(flag, str) else None))
+    # freeze_layers(net, ["conv1", "bn1", "layer1"]): the names at each call
+    norms.freezes.extend(named_at_calls(named_by_parameter, kinds, calls))
+
+
+def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:
+    """``model = resnet18(); for p in model.parameters(): ...; self.model = model`` in a
+    method: the freeze is of ``self.model``."""
+    kinds = frames.kinds
+    for freeze in list(norms.freezes):
+        root, dot, rest = freeze.target.partition(".")
+        method = kinds.frame_of(freeze.node)
+        if root == "self" or method is None or kinds.class_of(freeze.node) is None:
+            continue
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and (target := dotted(node.targets[0]) or "").startswith("self.")):
+                kept = dotted(node.value) or ""
+                if isinstance(node.value, ast.Name) and node.value.id == root:
+                    norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
+                                                     guard=freeze.guard, part=freeze.part))
+                elif "." in kept and (kept == freeze.target or kept.startswith(freeze.target + ".")):
+                    # self.features = model.features, frozen as model.features (or with all of model)
+                    norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_,
+                                                     guard=freeze.guard, part=freeze.part))
+                elif not rest and node.lineno > freeze.node.lineno and layers_of(node.value, root, method):
+                    # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
+                    norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
+                                                     part=freeze.part))
+
+
+def through_helpers(frames: FileFrames, norms: FileNorms) -> None:
+    """``def train_epoch(net): net.train()`` called as ``train_epoch(model)`` (or a method
+    called as ``self.train_epoch(model)`` in its class): the mode call counts for
+    ``model`` too (positional or keyword argument)."""
+    tree = frames.unit.tree
+    assert tree is not None
+    calls = calls_by_name(frames)
+    kinds = frames.kinds
+    self_calls: dict[str, list[ast.Call]] = {}  # self.train_fold(model, ...) in a method of the class
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
+            self_calls.setdefault(node.func.attr, []).append(node)
+    for mode in list(norms.modes):
+        frame = mode.frame
+        if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        root, _, rest = mode.target.partition(".")
+        params = [a.arg for a in frame.args.args]
+        if root not in params:
+            continue
+        cls = kinds.class_of(mode.call)
+        from_methods = ([(c, 1) for c in self_calls.get(frame.name, []) if kinds.class_of(c) is cls]
+                        if cls is not None and params[0] == "self" and root != "self" else [])
+        for call, offset in [(c, 0) for c in calls.get(frame.name, [])] + from_methods:
+            passed = argument(call, params.index(root) - offset, root)
+            name = dotted(passed) if passed is not None else None
+            if name:  # also under the same name: the helper's own frame is not the caller's
+                target = f"{name}.{rest}" if rest else name
+                norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
+                                                 site=call))
