@@ -75,6 +75,8 @@ class FileNorms:
     # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
     # mode by a LightningModule hook after Lightning's own ``train()``
     hook_evals: set[str] = field(default_factory=set)
+    # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
+    named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = field(default_factory=list)
 
     def unfreeze(self, target: str, node: ast.AST) -> None:
         """Record ``target`` made trainable again at ``node``."""

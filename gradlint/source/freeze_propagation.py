@@ -27,8 +27,7 @@ def calls_by_name(frames: FileFrames) -> dict[str, list[ast.Call]]:
     return calls
 
 
-def through_freezing_helpers(frames: FileFrames, norms: FileNorms,
-                             named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]]) -> None:
+def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
     """``def set_requires_grad(model, feature_extracting): if feature_extracting: for p in
     model.parameters(): p.requires_grad = False`` called as ``set_requires_grad(net, True)``
     (or with a flag the caller set to True, or with one of the caller's own parameters,
@@ -59,7 +58,7 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms,
                                                  via=Elsewhere(helper.name, freeze.node.lineno),
                                                  guard=flag if isinstance(flag, str) else None))
     # freeze_layers(net, ["conv1", "bn1", "layer1"]): the names at each call
-    norms.freezes.extend(named_at_calls(named_by_parameter, kinds, calls))
+    norms.freezes.extend(named_at_calls(norms.named_by_parameter, kinds, calls, frames.parents))
 
 
 def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:

@@ -54,8 +54,6 @@ class _Collector:
         self.frames = frames
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
         self.unfrozen_at = self.norms.unfrozen_at
-        # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
-        self.named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = []
 
     def collect(self) -> FileNorms:
         for frame in self.frames.frames:
@@ -71,7 +69,7 @@ class _Collector:
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
         through_helpers(self.frames, self.norms)
-        through_freezing_helpers(self.frames, self.norms, self.named_by_parameter)
+        through_freezing_helpers(self.frames, self.norms)
         self.norms.freezes.extend(method_call_freezes(self.norms))
         through_self_attributes(self.frames, self.norms)
         self._drop_unfreezes_before_freezes()
@@ -112,7 +110,7 @@ class _Collector:
             if names is not None and (part := named_part(named[0], names)):
                 self.norms.freezes.append(Freeze(named[0], "requires_grad", loop, part=part))
             elif names is None and isinstance(named[1], ast.Name):  # the helper's parameter: read at its calls
-                self.named_by_parameter.append((loop, named[0], named[1].id))
+                self.norms.named_by_parameter.append((loop, named[0], named[1].id))
             return
         partial = partial_freeze(loop, self.frames.parents)
         if partial is not None:  # for p in list(model.parameters())[:-10]: ...

@@ -15,10 +15,12 @@ from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_offers import module_offers, shown_path
+from gradlint.source.named_part_freezes import listed_names, named_part
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingHelper
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.partial_freezes import string_lists
 from gradlint.source.project_functions import project_import_list
 
 
@@ -114,7 +116,13 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
         model = receiver or (dotted(passed) if passed is not None else None)
         runs: Union[None, bool, str] = (True if helper.guard is None
                                          else guard_at(node, helper.guard, norms.frames.kinds.frame_of(node), tree))
-        if model and helper.how == "unfreeze":
+        if model and helper.names is not None:  # freeze_layers(net, ["conv1", "bn1", "layer1"])
+            listed = argument(node, *helper.names)
+            names = listed_names(listed, string_lists(node, norms.frames.parents)) if listed is not None else None
+            if names and (part := named_part(model + helper.rest, names)):
+                norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=part,
+                                            via=Elsewhere(helper.function, helper.line, shown_path(module, script))))
+        elif model and helper.how == "unfreeze":
             unfreezes.append((model + helper.rest, node))
         elif model and runs is not False and runs is not None:
             norms.freezes.append(Freeze(model + helper.rest, helper.how, node,

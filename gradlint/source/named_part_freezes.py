@@ -18,6 +18,7 @@ from gradlint.source.freeze_facts import Elsewhere, Freeze
 from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.modules import ModuleKinds
 from gradlint.source.names import dotted
+from gradlint.source.partial_freezes import string_lists
 from gradlint.source.call_arguments import argument
 
 # children that hold no BatchNorm in the common families: heads, a lone convolution or pooling
@@ -78,7 +79,7 @@ def named_part(owner: str, names: list[str]) -> Optional[str]:
 
 
 def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], kinds: ModuleKinds,
-                   calls: dict[str, list[ast.Call]]) -> list[Freeze]:
+                   calls: dict[str, list[ast.Call]], parents: dict) -> list[Freeze]:
     """For each helper loop ``(loop, model parameter, names parameter)``, the freeze at each
     call of the helper that passes a model and a literal list of names."""
     found: list[Freeze] = []
@@ -91,7 +92,7 @@ def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], 
         for call in calls.get(helper.name, []):
             passed = argument(call, params.index(root), root)
             model = dotted(passed) if passed is not None else None
-            names = listed_names(argument(call, params.index(parameter), parameter), {})
+            names = listed_names(argument(call, params.index(parameter), parameter), string_lists(call, parents))
             if model and names and (part := named_part(model + dot + rest, names)):
                 found.append(Freeze(model + dot + rest, "requires_grad", call, part=part,
                                     via=Elsewhere(helper.name, loop.lineno)))

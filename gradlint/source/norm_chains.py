@@ -78,6 +78,8 @@ class FreezingHelper:
     line: int  # the freeze
     how: str  # the freeze's Freeze.how; "unfreeze": it makes the part trainable again (``unfreeze_all``)
     guard: Optional[Guard] = None  # the flag parameter the freeze runs under
+    # (position, name) of the parameter listing the children frozen by name: ``freeze_layers(net, names)``
+    names: Optional[tuple[int, str]] = None
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,14 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
             flag = (flag[0] - 1, flag[1], flag[2])
         found[name] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag)
+    for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
+        function = norms.frames.kinds.frame_of(loop)
+        root, dot, rest = owner.partition(".")
+        params = [a.arg for a in function.args.args] if isinstance(function, ast.FunctionDef) else []
+        name = functions.get(id(function))
+        if name is not None and "." not in name and name not in found and root in params and listing in params:
+            found[name] = FreezingHelper(name, params.index(root), root, dot + rest, loop.lineno, "requires_grad",
+                                         names=(params.index(listing), listing))
     for target, nodes in norms.unfrozen_at.items():  # ``def unfreeze_all(self): ...requires_grad = True``
         function = norms.frames.kinds.frame_of(nodes[0])
         root, dot, rest = target.partition(".")

@@ -62,9 +62,9 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
     return None
 
 
-def string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
-    """The names the function holding ``loop`` binds once, before it, to a literal list, tuple
-    or set (``frozen = {"layer1", "layer2"}``, or a parameter's default), by name."""
+def string_lists(loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
+    """The names the function holding ``loop`` (or a call) binds once, before it, to a literal
+    list, tuple or set (``frozen = {"layer1", "layer2"}``, or a parameter's default), by name."""
     scope: Optional[ast.AST] = loop
     while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
         scope = parents.get(scope)
@@ -80,7 +80,7 @@ def string_lists(loop: Loop, parents: dict) -> dict[str, ast.expr]:
             bound.setdefault(node.targets[0].id, []).append(node.value)
     return {name: values[0] for name, values in bound.items()
             if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple, ast.Set))
-            and getattr(values[0], "lineno", 0) < loop.lineno}
+            and getattr(values[0], "lineno", 0) < getattr(loop, "lineno", 0)}
 
 
 def _listing(node: ast.expr) -> Optional[tuple[str, str]]:
