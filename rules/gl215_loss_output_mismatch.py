@@ -22,7 +22,8 @@ first; one element of a tuple the model returns (`validity, label = disc(x)`,
 (a LightningModule's `training_step`); and a loss handed to the model
 (`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
 model's own output). The finding is on the loss call that takes the output (one per
-activation), where the two meet and where a `# noqa` belongs;
+activation), where the two meet and where a `# noqa` belongs (a loss handed to the model:
+on the line that builds it, else the handing call, naming the method that calls it);
 the message names the line of the activation (the `nn.Softmax()` layer of
 `self.head = nn.Sequential(...)`, or forward's `F.softmax(...)`), the one to change
 when the loss is right. A torchvision/timm model whose head is replaced
@@ -338,10 +339,16 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             span = unit.span(link.call)
             fed = (f"this line hands it to `{dotted(link.call.func)}` ({helper.where}), which feeds it to "
                    f"{link.loss}")
+        elif link.handed and link.built is not None:  # the loss built here: the line to change with the activation
+            span = unit.span(link.built)
+            fed = (f"{link.loss}, built here and handed to the model on line {link.call.lineno}, is called on it "
+                   f"in {link.called_in}")
+        elif link.handed:
+            span = unit.span(link.call)
+            fed = f"{link.loss}, handed to the model here, is called on it in {link.called_in}"
         else:
             span = unit.span(link.call.args[0] if index and link.call.args else link.call)
-            fed = (f"{link.loss}, handed to the model here, is called on it" if link.handed
-                   else f"this line feeds it to {link.loss}")
+            fed = f"this line feeds it to {link.loss}"
         shown = f"{activation.path}:{activation.node.lineno}" if activation.path else f"line {activation.node.lineno}"
         notes = [shown, *activation.notes]
         where = f" ({'; '.join(notes)})" if notes else ""

@@ -42,6 +42,10 @@ class LossOfModel:
     loss: str  # e.g. CrossEntropyLoss
     call: ast.Call
     handed: bool = False  # the call hands the loss to the model, which calls it on its output
+    # a handed loss: where the model calls it (``run_epoch`` (model.py:76)), and the loss's
+    # construction when the call hands a name bound to one
+    called_in: Optional[str] = None
+    built: Optional[ast.stmt] = None
     through: Optional[LossHelper] = None  # the call hands the model (and the loss) to a helper that links them
 
 
@@ -177,8 +181,22 @@ def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[st
         attribute = _setter_attribute(classes[cls_name], call.func.attr)
         fed = _fed_outputs(classes[cls_name], by_class[cls_name]).get(attribute or "")
         if fed is not None:
-            found.append(LossOfModel(fed, loss, call, handed=True))
+            activation, method, inner = fed
+            where = f"{activation.path}:{inner.lineno}" if activation.path else f"line {inner.lineno}"
+            found.append(LossOfModel(activation, loss, call, handed=True, called_in=f"`{method}` ({where})",
+                                     built=_built_once(tree, argument, call)))
     return found
+
+
+def _built_once(tree: ast.Module, argument: ast.expr, before: ast.Call) -> Optional[ast.stmt]:
+    """The one ``name = nn.NLLLoss()`` before ``before`` that the handed name holds."""
+    if not isinstance(argument, ast.Name):
+        return None
+    bound = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+             and isinstance(node.targets[0], ast.Name) and node.targets[0].id == argument.id]
+    if len(bound) == 1 and isinstance(bound[0].value, ast.Call) and bound[0].lineno < before.lineno:
+        return bound[0]
+    return None
 
 
 def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
@@ -331,9 +349,10 @@ def _setter_attribute(cls: ast.ClassDef, method: str) -> Optional[str]:
     return None
 
 
-def _fed_outputs(cls: ast.ClassDef, ending: Ending) -> dict[str, FinalActivation]:
-    """Attributes of the class called on its own output: ``self.loss_op(self(x), y)``."""
-    fed: dict[str, FinalActivation] = {}
+def _fed_outputs(cls: ast.ClassDef, ending: Ending) -> dict[str, tuple[FinalActivation, str, ast.Call]]:
+    """Attributes of the class called on its own output: ``self.loss_op(self(x), y)``, with
+    the method and the call."""
+    fed: dict[str, tuple[FinalActivation, str, ast.Call]] = {}
     for function in cls.body:
         if not isinstance(function, ast.FunctionDef) or not function.args.args:
             continue
@@ -345,7 +364,7 @@ def _fed_outputs(cls: ast.ClassDef, ending: Ending) -> dict[str, FinalActivation
             if callee.startswith(own + ".") and call.args:
                 activation = activation_of(output_of(call.args[0], visible, assigned))
                 if activation is not None:
-                    fed.setdefault(callee[len(own) + 1:], activation)
+                    fed.setdefault(callee[len(own) + 1:], (activation, function.name, call))
     return fed
 
 

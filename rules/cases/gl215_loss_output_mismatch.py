@@ -116,9 +116,19 @@ INVALID = [
                 "        last = nn.Sequential(nn.Linear(8, n), nn.Softmax())\n        self.layers = nn.Sequential(nn.Linear(8, 8), last)\n"
                 "    def forward(self, x):\n        return self.layers(x)\n"),),
     ),
-    Invalid(  # the script hands the loss to the model, whose own method calls it on self(x)
+    Invalid(  # the script builds the loss and hands it to the model, whose own method calls it on self(x):
+        # reported at the loss built here, the line to change (with the activation)
         "import torch.nn as nn\nimport nets\n\nmodel = nets.Tagger()\nnll = nn.NLLLoss()\nmodel.set_loss(nll)\n",
-        line=6,
+        line=5, message="NLLLoss, built here and handed to the model on line 6, is called on it in `epoch` (nets.py:14)",
+        files=(("nets.py", "import torch.nn as nn\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                "        self.fc = nn.Linear(8, 4)\n        self.soft = nn.Softmax(dim=-1)\n    def forward(self, x):\n"
+                "        return self.soft(self.fc(x))\n    def set_loss(self, loss):\n        self.loss = loss\n"
+                "    def epoch(self, batches):\n        for x, y in batches:\n            pred = self.__call__(x)\n"
+                "            self.loss(pred, y).backward()\n"),),
+    ),
+    Invalid(  # the loss built inside the handing call: reported there
+        "import torch.nn as nn\nimport nets\n\nmodel = nets.Tagger()\nmodel.set_loss(nn.NLLLoss())\n",
+        line=5, message="NLLLoss, handed to the model here, is called on it in `epoch` (nets.py:14)",
         files=(("nets.py", "import torch.nn as nn\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
                 "        self.fc = nn.Linear(8, 4)\n        self.soft = nn.Softmax(dim=-1)\n    def forward(self, x):\n"
                 "        return self.soft(self.fc(x))\n    def set_loss(self, loss):\n        self.loss = loss\n"
