@@ -172,7 +172,7 @@ from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_phases import frozen_phase_end
-from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class,
+from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
                                      rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
 
 CODE = "GL406"
@@ -311,8 +311,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                                      or another_model_there(norms, freeze, t))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)
-                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner,
-                                          methods)
+                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner
+                                          or quiet_project_class(norms, target), methods)
                 if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)
                     # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),

@@ -13,6 +13,9 @@ TV_BN = re.compile(
     r"efficientnet_\w+|regnet_\w+|inception_v3|googlenet|vgg\d+_bn|shufflenet_v2\w*|mnasnet\w+|"
     r"deeplabv3_\w+|fcn_resnet\w+|lraspp_mobilenet_v3_large|r3d_18|mc3_18|r2plus1d_18|s3d)$"
 )
+# torchvision's model classes with BatchNorm, built directly or subclassed (``class Net(models.Inception3)``)
+TV_BN_CLASS = re.compile(r"^torchvision\.models\.(\w+\.)?(ResNet|Inception3|DenseNet|MobileNetV2|MobileNetV3|"
+                         r"EfficientNet|GoogLeNet|ShuffleNetV2|MNASNet|RegNet)$")
 # other libraries' CNN builders with BatchNorm (lukemelas' efficientnet_pytorch)
 LIBRARY_BN = re.compile(r"^efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?$")
 # timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
@@ -22,7 +25,8 @@ TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientn
                      r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
 
 def builds_bn(qualified: str) -> bool:
-    return bool(BN_CLASS.match(qualified) or TV_BN.match(qualified))
+    """Calling (or subclassing) ``qualified`` builds BatchNorm."""
+    return bool(BN_CLASS.match(qualified) or TV_BN.match(qualified) or TV_BN_CLASS.match(qualified))
 
 
 def torchvision_bn(qualified: str) -> Optional[bool]:

@@ -153,6 +153,7 @@ class _Collector:
         name, var = (e.id for e in target.elts if isinstance(e, ast.Name))
         heads: Optional[list[str]] = None
         skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` before the freeze
+        reopened = False  # every parameter set again, some trainable, by a test this cannot read
         for stmt in loop.body:
             value = self._decided(stmt, var, loop)
             if value is False:
@@ -169,9 +170,13 @@ class _Collector:
                     heads = frozen_by_name(stmt.test, name, True)
                 elif False in otherwise:
                     heads = frozen_by_name(stmt.test, name, False)
+                # both arms decide: the loop sets every parameter again, some trainable
+                reopened = reopened or {True, False} <= inside | otherwise
             if heads is not None:
                 break
         if heads is None:
+            if reopened:  # ``if split_name in ["0", "1"]: ...False else: ...True``: an earlier freeze ends here
+                self._unfreeze(owner, loop)
             return
         self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
         for head in heads:

@@ -48,7 +48,8 @@ _PARAMETER_NAME = re.compile(
 )
 _MODULE_RETURNING = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "eval", "train", "requires_grad_", "type"}
 _MODULE_ITERATORS = {"modules", "children", "named_modules", "named_children"}
-_MODULE_BASES = re.compile(r"(^|\.)(Module|LightningModule|PreTrainedModel|ModelMixin)$")
+# (every class torchvision.models exports, ResNet to VisionTransformer, is an nn.Module)
+_MODULE_BASES = re.compile(r"(^|\.)(Module|LightningModule|PreTrainedModel|ModelMixin)$|^torchvision\.models\.(\w+\.)*[A-Z]\w*$")
 
 
 class ModuleKinds:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.bn_builders import BN_CLASS, LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
+from gradlint.source.bn_builders import LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
@@ -221,7 +221,7 @@ class NormKnowledge:
             return self._value_path(kept[0], [*kept[1], *rest[1:]], depth + 1)
         if rest and rest[0] in HEAD_NAMES:
             return False
-        if BN_CLASS.match(callee) or TV_BN.match(callee) or LIBRARY_BN.match(callee):
+        if builds_bn(callee) or LIBRARY_BN.match(callee):
             return True
         if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
@@ -333,6 +333,8 @@ class NormKnowledge:
         return self._class_has_bn(cls, None, 0)
 
     def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
+        if any(builds_bn(self.names.qualify(base) or "") for base in cls.bases):  # class Net(models.ResNet)
+            return True
         for node in ast.walk(cls):
             if isinstance(node, ast.Call) and node is not built and self._value_path(node, [], depth + 1):
                 return True

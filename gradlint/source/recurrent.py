@@ -128,6 +128,10 @@ def _builds_recurrent(
     node: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path,
     matches: Callable[[str], bool] = _RECURRENT_QUALIFIED.__contains__,
 ) -> Optional[RecurrentEvidence]:
+    for base in node.bases if isinstance(node, ast.ClassDef) else ():  # class Net(models.Inception3)
+        qualified = _qualify(base, aliases)
+        if qualified and matches(qualified):
+            return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), base.lineno)
     for sub in ast.walk(node):
         for chosen in _chosen_classes(sub):
             # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built

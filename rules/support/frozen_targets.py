@@ -197,3 +197,28 @@ def method_owner(norms: FileNorms, freeze: Freeze) -> tuple[Optional[str], froze
                           for n in ast.walk(cls)):
         return None, frozenset()
     return name, frozenset(n.name for n in cls.body if isinstance(n, ast.FunctionDef))
+
+
+# a module source that may switch a mode: then a model it builds may leave it in eval mode
+_MODE_SWITCHES = (".eval(", ".train(", "def train(")
+
+
+def quiet_project_class(norms: FileNorms, target: str) -> Optional[str]:
+    """The project class of another module every binding of ``target``'s root is built
+    from (``model = CNNtoRNN(...)``) when that module never switches a mode: the frozen
+    ``model.encoder.cnn`` is then in train mode since it was built; else None."""
+    root = target.split(".")[0]
+    assert norms.knowledge is not None
+    values = [unwrap(value) for value in norms.knowledge.bindings.get(root, [])]
+    callees = {dotted(value.func) for value in values if isinstance(value, ast.Call)}
+    if "." not in target or not values or len(callees) != 1 or len(values) != sum(isinstance(v, ast.Call) for v in values):
+        return None
+    callee = next(iter(callees))
+    tree = norms.frames.unit.tree
+    path = Path(norms.frames.unit.path)
+    if not callee or tree is None or not path.is_file():
+        return None
+    cls = built_class(values[0], callee, tree, path, FileIndex())
+    if cls is None or cls.path == path or any(word in cls.path.read_text(errors="replace") for word in _MODE_SWITCHES):
+        return None
+    return callee
