@@ -50,8 +50,11 @@ def lint_unit(unit: SourceUnit, rules: Sequence[Rule], settings: Settings) -> li
 
         for static in static_summaries(unit):  # GL404 read from the source: facts, nothing measured
             findings += apply_rules(preflight_rules, static, settings, unit.path)
-    # a statement inside a helper that several loops call is one finding, at the statement
-    unique = {(f.code, f.line, f.column): f for f in reversed(findings)}
+    # a statement inside a helper that several loops call is one finding, at the statement;
+    # a file rule's two findings at one place are two problems (two frozen encoders one
+    # call builds), each with its own message
+    per_file = {rule.code for rule in rules if rule.scope == "file"}
+    unique = {(f.code, f.line, f.column, f.message if f.code in per_file else ""): f for f in reversed(findings)}
     return filter_findings(list(reversed(unique.values())), unit, settings)
 
 

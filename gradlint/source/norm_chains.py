@@ -50,6 +50,25 @@ class FreezingFactory:
     choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
     branch: Optional[str] = None  # the arm of an ``if arch == ...`` chain that builds the BatchNorm (bn_branch)
     part: str = ""  # only part of it is frozen: "its first 7 child modules" (Freeze.part)
+    # the other parts a class freezes (``self.video`` and ``self.audio`` encoders): each its own finding
+    also: tuple["FreezingFactory", ...] = ()
+
+    def each(self) -> tuple["FreezingFactory", ...]:
+        """This frozen part and every other one."""
+        return (replace(self, also=()), *self.also)
+
+
+def folded_factories(factories: list[FreezingFactory]) -> list[FreezingFactory]:
+    """One entry per function or class, its other frozen parts kept in ``also``."""
+    first: dict[str, FreezingFactory] = {}
+    for factory in factories:
+        known = first.get(factory.function)
+        if known is None:
+            first[factory.function] = factory
+        elif all(not (f.rest + ".").startswith(factory.rest + ".") and not (factory.rest + ".").startswith(f.rest + ".")
+                 for f in known.each()):
+            first[factory.function] = replace(known, also=(*known.also, factory))
+    return list(first.values())
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,9 @@ class TrainingFunction:
     # a callable parameter it calls with the model after train() (``before_epoch(model)``):
     # (its position, its name); what a caller passes there may put the model back in eval
     hook: Optional[tuple[int, str]] = None
+    # a class: the methods that lead to the train call (``train_epoch``, ``fit`` calling it); an
+    # instance only ever asked for others (``trainer.log_metrics(...)``) trains nothing
+    entries: tuple[str, ...] = ()
 
     def each(self) -> tuple["TrainingFunction", ...]:
         """This parameter and every other one the function puts in train mode."""
@@ -162,7 +184,9 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
     """``class Captioner(nn.Module): def __init__(self): self.encoder = FrozenEncoder()``: a
     class whose ``__init__`` keeps what a freezing class or factory builds freezes that part
     (one whose freeze a flag decides: where the call asks for it, or passes on one of
-    ``__init__``'s own parameters, which then decides it where the class is built)."""
+    ``__init__``'s own parameters, which then decides it where the class is built). Each
+    attribute so kept is a frozen part (``self.video``, ``self.audio``)."""
+    found: list[FreezingFactory] = []
     for node in ast.walk(init):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and (target := dotted(node.targets[0]) or "").startswith("self.") and target.count(".") == 1):
@@ -173,13 +197,13 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
         inner, inner_path = factories[callee]
         if inner.position is not None:
             continue
-        asks, guard = _passed_guard(built, inner, init, tree, offset=1)  # the call passes no self
-        if not asks:
-            continue
-        return FreezingFactory(name, target[len("self"):] + inner.rest, node.lineno, inner.how, guard,
-                               inner.origin or Origin(inner.function, inner_path, inner.line),
-                               puts_in_eval=inner.puts_in_eval or calls_eval(init))
-    return None
+        for part in inner.each():
+            asks, guard = _passed_guard(built, part, init, tree, offset=1)  # the call passes no self
+            if asks:
+                found.append(FreezingFactory(name, target[len("self"):] + part.rest, node.lineno, part.how, guard,
+                                             part.origin or Origin(part.function, inner_path, part.line),
+                                             puts_in_eval=part.puts_in_eval or calls_eval(init)))
+    return folded_factories(found)[0] if found else None
 
 
 def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Module) -> Optional[FreezingFactory]:

@@ -28,6 +28,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
+from gradlint.source.frames import FileFrames
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
@@ -180,6 +181,8 @@ def link(norms: FileNorms) -> None:
             for trainer in known.each():
                 if trainer.hook is not None and not _none(argument(node, *trainer.hook)):
                     continue  # fit(net, ..., before_epoch=keep_frozen): the callback may put it back in eval
+                if trainer.entries and never_asked_to_train(node, trainer.entries, frames):
+                    continue  # trainer = Trainer(model, ...); trainer.log_metrics(...): nothing trains
                 passed = argument(node, trainer.index, trainer.parameter)
                 model = dotted(passed) if passed is not None and not own else None
                 built = unwrap(passed) if passed is not None else None
@@ -197,6 +200,32 @@ def link(norms: FileNorms) -> None:
                                                 via=_elsewhere(trainer.function, trainer.line, module, trainer.origin,
                                                                script)))
     _finish(norms)
+
+
+_LOOKS = {"hasattr", "getattr", "setattr", "isinstance", "print", "type", "repr", "str", "id"}
+
+
+def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frames: FileFrames) -> bool:
+    """``trainer = Trainer(model, ...)`` whose every use reads or calls another attribute
+    than the methods leading to the train call (``trainer.log_metrics(...)`` in a test of
+    the logging): the model is never trained through it. Handed on, returned or called
+    itself, it may be."""
+    statement = frames._statement_of(construction)
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and statement.value is construction):
+        return False
+    name = statement.targets[0].id
+    scope = frames.kinds.frame_of(construction) or frames.unit.tree
+    assert scope is not None
+    for use in ast.walk(scope):
+        if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
+            continue
+        parent = frames.parents.get(use)
+        if isinstance(parent, ast.Call) and dotted(parent.func) in _LOOKS and use in parent.args:
+            continue  # hasattr(trainer, "current_epoch")
+        if not isinstance(parent, ast.Attribute) or parent.attr in entries:
+            return False  # handed on, returned, called itself, or asked to train
+    return True
 
 
 def _method_of_instance(call: ast.Call, norms: FileNorms) -> Optional[str]:
@@ -235,22 +264,25 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
                   factory_in: tuple[FreezingFactory, str], script: Path) -> bool:
     """The freeze of ``target``, built by ``value``, a call of the freezing factory
     ``callee``; False when this call does not freeze (its flag or its choice says so)."""
-    factory, module = factory_in
+    parts, module = factory_in
     assert norms.knowledge is not None
-    if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
-        return False  # it freezes only when asked to, and this call does not (or may not)
-    if factory.choice is not None and _picks_other(value, factory.choice, norms):
-        return False  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
-    norms.knowledge.bn_functions.add(callee)
-    norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
-    via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
-    if factory.branch:  # "(line 6)" of the factory's module is "(utils.py:6)" here
-        branch = factory.branch if via.path is None else re.sub(r"\(line (\d+)\)", rf"({via.path}:\1)", factory.branch)
-        via = replace(via, branch=branch)
-    how = "factory_no_grad" if factory.how == "no_grad" else "factory"
-    norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
-                                built_by=None if factory.puts_in_eval else callee))
-    return True
+    frozen = False
+    for factory in parts.each():  # each part the factory freezes (a video and an audio encoder)
+        if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
+            continue  # it freezes only when asked to, and this call does not (or may not)
+        if factory.choice is not None and _picks_other(value, factory.choice, norms):
+            continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
+        norms.knowledge.bn_functions.add(callee)
+        norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
+        via = _elsewhere(factory.function, factory.line, module, factory.origin, script)
+        if factory.branch:  # "(line 6)" of the factory's module is "(utils.py:6)" here
+            branch = factory.branch if via.path is None else re.sub(r"\(line (\d+)\)", rf"({via.path}:\1)", factory.branch)
+            via = replace(via, branch=branch)
+        how = "factory_no_grad" if factory.how == "no_grad" else "factory"
+        norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
+                                    built_by=None if factory.puts_in_eval else callee))
+        frozen = True
+    return frozen
 
 
 def _target(target: ast.expr, position: Optional[int]) -> Optional[str]:

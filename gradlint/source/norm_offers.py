@@ -18,6 +18,7 @@ from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import bound_value, unwrap
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
+                                         folded_factories,
                                          rebound, returned_elements)
 
 
@@ -165,7 +166,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 or undone(norms.unfrozen, freeze.target)
                 or not (norms.knowledge.class_has_batchnorm(cls) if whole
                         else norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
-                or any(f.function == cls.name for f in found)):
+                or any(f.function == cls.name and related("self" + f.rest, freeze.target) for f in found)):
             continue
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
         flag = _parameter(init, guard) if guard is not None else None
@@ -180,7 +181,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
                                      choice=choice, part=freeze.part))
-    return found
+    return folded_factories(found)
 
 
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
@@ -238,8 +239,25 @@ def training_classes(norms: FileNorms) -> list[TrainingFunction]:
         kept = _kept_parameter(init, attribute) if init is not None else None
         if kept is not None:
             found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
-                                          written=f"self.{attribute}"))
+                                          written=f"self.{attribute}", entries=_reaching(cls, kinds.frame_of(mode.call))))
     return folded(found)
+
+
+def _reaching(cls: ast.ClassDef, method: Optional[ast.AST]) -> tuple[str, ...]:
+    """The methods of ``cls`` that run ``method``: itself, and those calling it through
+    ``self.<name>(...)`` (a few levels)."""
+    if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return ()
+    methods = [f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    reaching = {method.name}
+    for _ in range(len(methods)):
+        more = {f.name for f in methods if f.name not in reaching and any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in reaching
+            and dotted(n.func.value) == "self" for n in ast.walk(f))}
+        if not more:
+            break
+        reaching |= more
+    return tuple(sorted(reaching))
 
 
 def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
