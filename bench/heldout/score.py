@@ -161,20 +161,20 @@ def main():
         rows = [e for e in expected if e["code"] == c]
         matched_rows = set()
         fp, dup = [], []
-        for k, f in found_keys.items():
+        # every finding, two at one line included (two frozen encoders one call builds): each
+        # takes the first row it matches that no finding has taken yet
+        for f in findings:
+            k = (f[0], f[1], f[2], f[3])
             if k[3] != c:
                 continue
-            hit = None
-            for i, e in enumerate(rows):
-                if e["source"] == k[0] and (k[1], k[2]) in alt_locations(e):
-                    hit = i
-                    break
-            if hit is None:
+            hits = [i for i, e in enumerate(rows) if e["source"] == k[0] and (k[1], k[2]) in alt_locations(e)]
+            free = [i for i in hits if i not in matched_rows]
+            if not hits:
                 fp.append(k)
-            elif hit in matched_rows:
+            elif not free:
                 dup.append(k)
             else:
-                matched_rows.add(hit)
+                matched_rows.add(free[0])
         miss = [rows[i] for i in range(len(rows)) if i not in matched_rows]
         lenient[c] = (len(matched_rows), fp, miss, dup)
 
