@@ -113,3 +113,51 @@ def test_a_trainer_only_asked_to_log_trains_nothing(tmp_path: Path) -> None:
                              "steps.py": SCRIPT.format(use="trainer.train_epoch()")})
     assert lint_in_process(tmp_path / "logs.py", "GL406") == []
     assert len(lint_in_process(tmp_path / "steps.py", "GL406")) == 2
+
+
+PHASED = """\
+import torch
+from torch import nn
+from torchvision import models
+
+
+def unfreeze_layers(model, layer_names):
+    for name, param in model.named_parameters():
+        if any(part in name for part in layer_names):
+            param.requires_grad = True
+            print("unfroze", name)
+
+
+def train_phase(model, loader, epochs):
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+model = models.resnet101(weights=None)
+model.fc = nn.Linear(2048, 10)
+for param in model.parameters():
+    param.requires_grad = False
+for param in model.fc.parameters():
+    param.requires_grad = True
+train_phase(model, [], 15)
+unfreeze_layers(model, ["layer4", "fc"])
+train_phase(model, [], 20)
+{last}
+"""
+
+
+def test_phases_that_end_with_the_stem_trainable_again_are_quiet(tmp_path: Path) -> None:
+    """HarshilMaks' EuroSAT phases (round 23, a look-alike): classifier only, then layer4, then everything."""
+    write_project(tmp_path, {
+        "phased.py": PHASED.format(last='unfreeze_layers(model, ["conv1", "bn1", "layer1", "layer2", "layer3"])\n'
+                                        'train_phase(model, [], 15)'),
+        "stuck.py": PHASED.format(last="")})
+    assert lint_in_process(tmp_path / "phased.py", "GL406") == []
+    [stuck] = lint_in_process(tmp_path / "stuck.py", "GL406")
+    assert (stuck.code, stuck.line) == ("GL406", 26)
+    assert "(`model.fc`, `model.layer4` trainable again; the rest stays frozen)" in stuck.message

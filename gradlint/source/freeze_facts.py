@@ -77,6 +77,8 @@ class FileNorms:
     hook_evals: set[str] = field(default_factory=set)
     # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
     named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = field(default_factory=list)
+    # helpers making the parameters of the names they are given trainable again, the same way
+    unfrozen_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = field(default_factory=list)
 
     def unfreeze(self, target: str, node: ast.AST) -> None:
         """Record ``target`` made trainable again at ``node``."""

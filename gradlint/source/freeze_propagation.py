@@ -11,7 +11,7 @@ from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import layers_of
-from gradlint.source.named_part_freezes import named_at_calls
+from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
 
@@ -59,6 +59,9 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
                                                  guard=flag if isinstance(flag, str) else None))
     # freeze_layers(net, ["conv1", "bn1", "layer1"]): the names at each call
     norms.freezes.extend(named_at_calls(norms.named_by_parameter, kinds, calls, frames.parents))
+    # unfreeze_layers(net, ["layer1", "bn1"]): those parts trainable again at each call
+    for part, call in unfrozen_at_calls(norms.unfrozen_by_parameter, kinds, calls, frames.parents):
+        norms.unfreeze(part, call)
 
 
 def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:

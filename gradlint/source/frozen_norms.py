@@ -32,7 +32,7 @@ from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import classify, dotted
-from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
+from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.partial_freezes import layer_listing, partial_freeze, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
@@ -172,6 +172,8 @@ class _Collector:
                     heads = frozen_by_name(stmt.test, name, False)
                 # both arms decide: the loop sets every parameter again, some trainable
                 reopened = reopened or {True, False} <= inside | otherwise
+                if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True
+                    self._unfrozen_by_name(loop, owner, stmt.test, name)
             if heads is not None:
                 break
         if heads is None:
@@ -181,6 +183,18 @@ class _Collector:
         self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
         for head in heads:
             self._unfreeze(f"{owner}.{head}", loop)
+
+    def _unfrozen_by_name(self, loop: ast.For | ast.AsyncFor, owner: str, test: ast.expr, name: str) -> None:
+        """The parts a test on the parameter name makes trainable: those of a literal list
+        (or a name bound to one), or, in a helper, those its callers list."""
+        listing = listing_tested(test, name)
+        names = listed_names(listing, string_lists(loop, self.frames.parents)) if listing is not None else None
+        for part in names or ():
+            self._unfreeze(f"{owner}.{part}", loop)
+        helper = self.frames.kinds.frame_of(loop)
+        if (names is None and isinstance(listing, ast.Name) and isinstance(helper, ast.FunctionDef)
+                and listing.id in {a.arg for a in helper.args.args}):
+            self.norms.unfrozen_by_parameter.append((loop, owner, listing.id))
 
     def _decided(self, stmt: ast.stmt, var: str, loop: ast.AST) -> Optional[bool]:
         """``p.requires_grad = False`` -> False; ``p.requires_grad = train_cnn`` with a

@@ -1,7 +1,9 @@
 """Freezes of a model's children named in a list: the stem and the early stages frozen by
 name, ``for name in ["conv1", "bn1", "layer1", "layer2"]: for p in getattr(net,
 name).parameters(): p.requires_grad = False``, also inside a helper that takes the names
-(``freeze_layers(net, ["conv1", "bn1", "layer1"])``), read at each call.
+(``freeze_layers(net, ["conv1", "bn1", "layer1"])``), read at each call. And the parts made
+trainable again by name, ``for name, p in net.named_parameters(): if any(n in name for n
+in names): p.requires_grad = True`` (``unfreeze_layers(net, ["layer1", "bn1"])``).
 
 The frozen part holds BatchNorm when one of the names is more than a head or a single
 convolution (``bn1``, ``layer1``, ``features``); a list naming only ``fc`` or ``conv1`` is
@@ -96,4 +98,44 @@ def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], 
             if model and names and (part := named_part(model + dot + rest, names)):
                 found.append(Freeze(model + dot + rest, "requires_grad", call, part=part,
                                     via=Elsewhere(helper.name, loop.lineno)))
+    return found
+
+
+def listing_tested(test: ast.expr, name: str) -> Optional[ast.expr]:
+    """The collection of names a test on the parameter name ``name`` looks up:
+    ``any(n in name for n in C)``, ``any(name.startswith(n) for n in C)``,
+    ``name.startswith(tuple(C))`` and ``name in C`` (also ``name.split(".")[0] in C``)."""
+    def mentions(node: ast.expr) -> bool:
+        return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+    if (isinstance(test, ast.Call) and dotted(test.func) == "any" and len(test.args) == 1
+            and isinstance(gen := test.args[0], ast.GeneratorExp) and len(gen.generators) == 1 and mentions(gen.elt)):
+        return gen.generators[0].iter
+    if (isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr == "startswith"
+            and mentions(test.func.value) and len(test.args) == 1):
+        listed = test.args[0]
+        return listed.args[0] if isinstance(listed, ast.Call) and dotted(listed.func) == "tuple" and listed.args else listed
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In)
+            and mentions(test.left)):
+        return test.comparators[0]
+    return None
+
+
+def unfrozen_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], kinds: ModuleKinds,
+                      calls: dict[str, list[ast.Call]], parents: dict) -> list[tuple[str, ast.Call]]:
+    """For each helper loop making the parameters of the names it is given trainable
+    ``(loop, model parameter, names parameter)``: ``(model.<name>, call)`` for each name of
+    each call passing a model and a literal list."""
+    found: list[tuple[str, ast.Call]] = []
+    for loop, owner, parameter in by_parameter:
+        helper = kinds.frame_of(loop)
+        params = [a.arg for a in helper.args.args] if isinstance(helper, ast.FunctionDef) else []
+        root, dot, rest = owner.partition(".")
+        if not isinstance(helper, ast.FunctionDef) or root not in params or parameter not in params:
+            continue
+        for call in calls.get(helper.name, []):
+            passed = argument(call, params.index(root), root)
+            model = dotted(passed) if passed is not None else None
+            names = listed_names(argument(call, params.index(parameter), parameter), string_lists(call, parents))
+            found.extend((f"{model}{dot}{rest}.{name}", call) for name in names or () if model)
     return found
