@@ -163,7 +163,7 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import holds, related
+from gradlint.source.freeze_forms import after_exit, holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
@@ -294,6 +294,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     for freeze in norms.freezes:
         if freeze.guard is not None:
             continue  # frozen only when a parameter of its function is true: read where that function is called
+        if after_exit(freeze.node, norms.frames.parents):
+            continue  # left-over code after ``exit(1)``: it never runs
         if any(related(freeze.target, kept) for kept in norms.knowledge.eval_kept):
             continue  # an instance of a class whose train() override keeps its BatchNorm in eval
         for target in frozen_targets(norms, freeze):

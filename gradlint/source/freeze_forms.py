@@ -124,12 +124,12 @@ def unwrapped(name: str) -> str:
 def related(one: str, other: str) -> bool:
     """``one`` is ``other``, inside it, or holds it (``model`` and ``model.backbone``)."""
     one, other = unwrapped(one), unwrapped(other)
-    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
+    return one == other or one.startswith((other + ".", other + "[")) or other.startswith((one + ".", one + "["))
 
 
 def holds(outer: str, inner: str) -> bool:
     outer, inner = unwrapped(outer), unwrapped(inner)
-    return inner == outer or inner.startswith(outer + ".")
+    return inner == outer or inner.startswith((outer + ".", outer + "["))
 
 
 _HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
@@ -174,3 +174,23 @@ def takes_parameter(frame: object, name: str) -> bool:
     ``name`` is whatever its callers pass, not a model of the same name elsewhere."""
     return isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
         a.arg == name for a in (*frame.args.posonlyargs, *frame.args.args, *frame.args.kwonlyargs))
+
+
+_EXITS = {"exit", "quit", "sys.exit", "os._exit"}
+
+
+def after_exit(node: ast.AST, parents: dict) -> bool:
+    """``node`` sits after an unconditional ``exit(1)`` (``sys.exit``, ``raise``) of a block
+    that holds it: left-over code that never runs."""
+    child = node
+    while child in parents:
+        parent = parents[child]
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field, None)
+            if isinstance(block, list) and child in block:
+                for stmt in block[:block.index(child)]:
+                    if isinstance(stmt, ast.Raise) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                                                       and dotted(stmt.value.func) in _EXITS):
+                        return True
+        child = parent
+    return False

@@ -103,10 +103,15 @@ _TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
 
 
 def hook_evals(cls: ast.ClassDef) -> set[str]:
-    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for ``self.eval()``)."""
+    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for
+    ``self.eval()``). ``on_train_start`` runs once, after Lightning's first ``train()``: it
+    holds for the whole fit when the class has no ``validation_step``, whose loop ends in
+    ``train()`` again (PatchCore's memory-bank "training")."""
     found: set[str] = set()
+    methods = {m.name for m in cls.body if isinstance(m, ast.FunctionDef)}
+    hooks = _TRAIN_HOOKS + (("on_train_start",) if "validation_step" not in methods else ())
     for method in cls.body:
-        if isinstance(method, ast.FunctionDef) and method.name in _TRAIN_HOOKS:
+        if isinstance(method, ast.FunctionDef) and method.name in hooks:
             for node in ast.walk(method):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                         and (node.func.attr == "eval" or node.func.attr == "train" and node.args and is_false(node.args[0]))

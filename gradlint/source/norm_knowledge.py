@@ -11,8 +11,9 @@ that returns such a model. Anything else is unknown: ``False``.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 from gradlint.source.call_arguments import argument
 from gradlint.source.bn_builders import LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
@@ -137,6 +138,10 @@ class NormKnowledge:
             if cls is not None and name.startswith("self."):
                 return self._path(self._class_attr_values(cls, name.split(".")[1]), name.split(".")[2:], depth)
             parts = name.split(".")
+            if (layer := re.fullmatch(r"(\w+)\[(\d+)\]", parts[0])) is not None:  # model[0] of nn.Sequential(A(), B())
+                held = [arg for v in self._bound(layer[1]) or [] if isinstance(call := unwrap(v), ast.Call)
+                        and int(layer[2]) < len(call.args) for arg in [call.args[int(layer[2])]]]
+                return self._path(held, parts[1:], depth)
             for cut in range(len(parts), 0, -1):
                 values = self._bound(".".join(parts[:cut]))
                 if values:
@@ -386,13 +391,3 @@ class NormKnowledge:
             if caller is not None:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
-
-
-def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
-    """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
-    for name, values in knowledge.bindings.items():
-        for value in values:
-            value = unwrap(value)
-            if isinstance(value, ast.Call) and (knowledge.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name:
-                yield name
-                break

@@ -166,6 +166,8 @@ def link(norms: FileNorms) -> None:
             callee = dotted(value.func)
             if callee not in factories:
                 callee = _method_of_instance(value, norms)
+            if (callee is None or callee not in factories) and (name := dotted(node.targets[0])):
+                _in_sequential(norms, value, name, factories, script)  # nn.Sequential(FrozenEncoder(), Decoder())
             if callee is None or callee not in factories:
                 continue
             target = _target(node.targets[0], factories[callee][0].position)
@@ -283,6 +285,19 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
                                     built_by=None if factory.puts_in_eval else callee))
         frozen = True
     return frozen
+
+
+def _in_sequential(norms: FileNorms, value: ast.Call, name: str, factories: Known, script: Path) -> None:
+    """``model = nn.Sequential(CNNEncoder(), RNNDecoder())``: a freezing factory's model
+    built as one of its layers is ``model[0]``."""
+    assert norms.knowledge is not None
+    if (norms.knowledge.names.qualify(value.func) or "") != "torch.nn.Sequential" or value.keywords:
+        return
+    for index, layer in enumerate(value.args):
+        layer = unwrap(layer)
+        if isinstance(layer, ast.Call) and (callee := dotted(layer.func)) in factories and \
+                factories[callee][0].position is None:
+            _built_frozen(norms, layer, callee, f"{name}[{index}]", factories[callee], script)
 
 
 def _target(target: ast.expr, position: Optional[int]) -> Optional[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
@@ -14,11 +14,21 @@ from gradlint.source.norm_chains import rebound
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import HEAD_NAMES, instances_of, unwrap
+from gradlint.source.norm_knowledge import HEAD_NAMES, NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end
+
+
+def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
+    """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
+    for name, values in knowledge.bindings.items():
+        for value in values:
+            value = unwrap(value)
+            if isinstance(value, ast.Call) and (knowledge.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name:
+                yield name
+                break
 
 
 def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
