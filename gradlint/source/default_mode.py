@@ -18,7 +18,7 @@ from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
-from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.frozen_norms import FileNorms, ModeCall
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs_parameter, handed_on, parameter_of,
@@ -53,6 +53,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             continue
         if not _reads_built(norms, node, binding):
             continue  # another function's own ``backbone`` (a parameter, a local)
+        if _after_training(norms, node):
+            continue  # ``evaluate(extractor, ...)`` once the training loop is over
         parent = parents.get(node)
         run: Optional[DefaultRun] = None
         if isinstance(parent, ast.Call) and parent.func is node:
@@ -81,9 +83,39 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                 return None  # handed to something else (a wrapper, a helper): its mode is not known here
         if run is not None and (used is None or run.call.lineno < used.call.lineno):
             used = run
-    if used is not None and any(not norms.frames.exclusive(m.call, used.call) for m in setting):
+    if used is not None and any(not norms.frames.exclusive(m.call, used.call) and not _after_loop(norms, m, used.call)
+                                for m in setting):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
+
+
+def _after_training(norms: FileNorms, node: ast.AST) -> bool:
+    """``node`` comes after every loop of its function that trains (a backward or step in it)."""
+    frame = norms.frames.kinds.frame_of(node) or norms.frames.unit.tree
+    assert frame is not None
+    facts = next((f.facts for f in norms.frames.frames if f.node is frame), [])
+    ends = [loop.end_lineno or loop.lineno for fact in facts if isinstance(fact, Training)
+            if (loop := _outermost_loop(norms, fact.node, frame)) is not None]
+    return bool(ends) and getattr(node, "lineno", 0) > max(ends)
+
+
+def _outermost_loop(norms: FileNorms, node: ast.AST, frame: ast.AST) -> Optional[ast.stmt]:
+    outer = None
+    while (node := norms.frames.innermost_loop(node, frame)) is not None:  # type: ignore[assignment]
+        outer = node
+    return outer
+
+
+def _after_loop(norms: FileNorms, mode: ModeCall, run: ast.Call) -> bool:
+    """``mode`` (its call, or the call handing the model to the helper making it) comes after
+    the outermost loop of the function that runs the model: ``extractor.eval()`` once the
+    fine-tuning is over sets nothing for it."""
+    frame = norms.frames.kinds.frame_of(run) or norms.frames.unit.tree
+    assert frame is not None
+    outer = _outermost_loop(norms, run, frame)
+    place = mode.site or mode.call
+    return (outer is not None and (norms.frames.kinds.frame_of(place) or norms.frames.unit.tree) is frame
+            and place.lineno > (outer.end_lineno or outer.lineno))
 
 
 # what a helper that may change a module's mode (or freeze it) says

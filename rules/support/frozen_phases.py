@@ -76,16 +76,19 @@ def _phase_before(frame: ast.AST, freeze: ast.AST, unfreeze: ast.AST, trains: li
                 and norms.frames.kinds.frame_of(loop) is norms.frames.kinds.frame_of(freeze)
                 and any(_within(p, loop) for p in trains) and isinstance(call := loop.iter, ast.Call)
                 and dotted(call.func) == "range" and 1 <= len(call.args) <= 2 and not call.keywords):
-            stop = _integer(call.args[-1], norms)
-            start = _integer(call.args[0], norms) if len(call.args) == 2 else 0
+            stop = _integer(call.args[-1], norms, loop.lineno)
+            start = _integer(call.args[0], norms, loop.lineno) if len(call.args) == 2 else 0
             if stop is not None:
                 return stop - (start or 0)  # an unknown start (``args.Init_Epoch + 1``) counts as the first
     return None
 
 
-def _integer(node: ast.expr, norms: FileNorms) -> Optional[int]:
+def _integer(node: ast.expr, norms: FileNorms, before: Optional[int] = None) -> Optional[int]:
     """An integer written in the file: a constant, a name set once, an option's default
-    (``args.Freeze_Epoch``), plus or minus a constant (``args.Freeze_Epoch + 1``)."""
+    (``args.Freeze_Epoch``), plus or minus a constant (``args.Freeze_Epoch + 1``). With
+    ``before`` (a line), a name set more than once is read at its last setting above it in
+    the same scope (``end_epoch = Freeze_Epoch`` for the frozen loop, ``end_epoch =
+    UnFreeze_Epoch`` for the next one)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
     tree = norms.frames.unit.tree
@@ -100,10 +103,16 @@ def _integer(node: ast.expr, norms: FileNorms) -> Optional[int]:
     name = dotted(node)
     if name is None or tree is None:
         return None
-    values = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign)
-              and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
-    if len(values) == 1 and isinstance(values[0], ast.Constant) and isinstance(values[0].value, int):
-        return values[0].value
+    assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == name for t in n.targets)]
+    if len(assigns) > 1 and before is not None and isinstance(node, ast.Name):
+        kinds = norms.frames.kinds
+        here = [n for n in assigns if n.lineno < before and kinds.frame_of(n) is kinds.frame_of(node)]
+        if here:  # the last setting above the loop: a name set again reads what it holds now
+            last = max(here, key=lambda n: n.lineno)
+            return _integer(last.value, norms, last.lineno) if last.value is not node else None
+    if len(assigns) == 1 and isinstance(assigns[0].value, ast.Constant) and isinstance(assigns[0].value.value, int):
+        return assigns[0].value.value
     return None
 
 

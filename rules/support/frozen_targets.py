@@ -216,12 +216,13 @@ _MODE_SWITCHES = (".eval(", ".train(", "def train(")
 def quiet_project_class(norms: FileNorms, target: str) -> Optional[str]:
     """The project class of another module every binding of ``target``'s root is built
     from (``model = CNNtoRNN(...)``) when that module never switches a mode: the frozen
-    ``model.encoder.cnn`` is then in train mode since it was built; else None."""
+    ``model.encoder.cnn`` (or ``extractor = FeatureExtractor()`` itself) is then in train
+    mode since it was built; else None."""
     root = target.split(".")[0]
     assert norms.knowledge is not None
     values = [unwrap(value) for value in norms.knowledge.bindings.get(root, [])]
     callees = {dotted(value.func) for value in values if isinstance(value, ast.Call)}
-    if "." not in target or not values or len(callees) != 1 or len(values) != sum(isinstance(v, ast.Call) for v in values):
+    if not values or len(callees) != 1 or len(values) != sum(isinstance(v, ast.Call) for v in values):
         return None
     callee = next(iter(callees))
     tree = norms.frames.unit.tree
