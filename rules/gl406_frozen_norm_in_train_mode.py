@@ -155,10 +155,8 @@ None.
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional
+from typing import Iterator
 
-from gradlint.findings import Fix
-from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import Training, quiet_when_too_deep
@@ -172,6 +170,7 @@ from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_phases import frozen_phase_end
+from .support.frozen_reports import HOW, fix_after_train, local_name, report_line
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
                                      rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
 
@@ -183,15 +182,6 @@ SCOPE = "file"
 FIXABLE = True
 OPTIONS: dict = {}
 
-_HOW = {
-    "requires_grad": "its parameters are frozen here",
-    "requires_grad_": "it is frozen here",
-    "no_grad": "it runs under torch.no_grad() here and no optimiser takes its parameters",
-    "optimizer": "only {part} is optimised here, so the rest never changes",
-    "factory": "`{function}` ({where}) returns it with its parameters frozen",
-    "imported": "it is frozen where it is built ({where}) and imported here",
-    "factory_no_grad": "`{function}` builds it and runs it under torch.no_grad() in forward ({where})",
-}
 
 _LOOP = """
 def train_epoch(loader):
@@ -358,7 +348,9 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     made = freeze.via
     how = (f"`{made.function}` ({made.where}) freezes {freeze.part or 'its parameters'} here"
            if made and freeze.how.startswith("requires_grad")
-           else _HOW[freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
+           else HOW["no_grad_optimised" if freeze.how == "no_grad" and any(related(o, t) for o in norms.optimised
+                                                                              for t in (target, freeze.target))
+                     else freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                         where=made.where if made else ""))
     if freeze.part and not made:  # for child in list(model.children())[:7]: ...
         how = f"{freeze.part} are frozen here"
@@ -374,7 +366,7 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
     if train.implicit:
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in the training loop")
-        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
+        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
                       f"{has} and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
                       "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
@@ -404,38 +396,8 @@ def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall])
             f"`on_train_epoch_start` (or override train() to keep it in eval mode)" if train.by else
             f"call `.eval()` on the frozen layers after each `{train.receiver}.train()` (or override train() to keep "
             f"them in eval mode)" if freeze.part else
-            f"call `{_local(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
+            f"call `{local_name(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
             f"it in eval mode)")
     )
-    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else _header(freeze.node)),
-                  message, fix=None if freeze.part else _fix(norms, target, left))
-
-
-def _header(loop: ast.For) -> ast.stmt | ast.expr:
-    """A freeze loop is reported at the statement that freezes (``p.requires_grad = False``),
-    where a reader looks for it; the ``for`` line when no single statement does."""
-    for node in sorted((n for n in ast.walk(loop) if isinstance(n, (ast.Assign, ast.Expr))),
-                       key=lambda n: (n.lineno, n.col_offset)):
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
-                                                 for t in node.targets)
-                and not (isinstance(node.value, ast.Constant) and node.value.value is True)):
-            return node
-        if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute)
-                and node.value.func.attr == "requires_grad_"):
-            return node
-    return loop.iter  # the `for` line, not the whole loop body
-
-
-def _fix(norms: FileNorms, target: str, left: list[ModeCall]) -> Optional[Fix]:
-    unit = norms.frames.unit
-    # not inside a helper reached through its parameter: other callers may pass other models
-    if target.startswith("self.") or any(t.target == target or t.written or t.by or not isinstance(t.stmt, ast.Expr)
-                                         or not standalone(unit, t.stmt) for t in left):
-        return None
-    edits = [insert_after(unit, t.stmt, [f"{_local(t, target)}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]
-    return make_fix(f"call {_local(left[0], target)}.eval() after {left[0].receiver}.train()", *edits)
-
-
-def _local(train: ModeCall, target: str) -> str:
-    """The frozen module's name where the train call is (``net.f`` for ``model.f``)."""
-    return train.receiver + target[len(train.target):]
+    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
+                  message, fix=None if freeze.part else fix_after_train(norms, target, left))

@@ -62,5 +62,23 @@ def test_the_hook_that_puts_the_teacher_back_in_eval_mode_is_the_fix(tmp_path: P
     assert _lint(tmp_path, DISTILLER.format(hook=HOOK, optimised="self.student")) == []
 
 
+def test_a_teacher_in_the_optimiser_but_only_run_under_no_grad_is_frozen_all_the_same(tmp_path: Path) -> None:
+    """No gradient ever reaches it, so the optimiser leaves it as it is (round 22, metastacy)."""
+    [finding] = _lint(tmp_path, DISTILLER.format(hook="", optimised="self"))
+    assert (finding.code, finding.line) == ("GL406", 16)
+    assert ("`lit.teacher` has BatchNorm layers and it only ever runs under torch.no_grad(), here, so its parameters "
+            "get no gradient") in finding.message
+
+
+MUTUAL = """
+    def on_after_backward(self):
+        pass
+
+    def mutual_step(self, x):
+        return self.teacher(x).mean()
+"""
+
+
 def test_a_teacher_the_optimiser_trains_is_not_frozen(tmp_path: Path) -> None:
-    assert _lint(tmp_path, DISTILLER.format(hook="", optimised="self")) == []
+    """Run with gradients somewhere in its class (mutual learning): the optimiser trains it."""
+    assert _lint(tmp_path, DISTILLER.format(hook=MUTUAL, optimised="self")) == []

@@ -173,3 +173,67 @@ def test_a_class_of_the_file_deriving_from_a_torchvision_model_class_has_batchno
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 15)
     assert "`model.train()` on line 20 puts it back in train mode" in finding.message
+
+
+DISTILLER = """\
+import timm
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Distiller(nn.Module):
+    def __init__(self, student, teacher):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+
+    def train(self, mode=True):
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        self.teacher.eval()
+        return self
+
+
+class LogitKD(Distiller):
+    def __init__(self, student, teacher):
+        super().__init__(student, teacher)
+        self.temperature = 4.0
+
+    def forward_train(self, x, y):
+        logits = self.student(x)
+        with torch.no_grad():
+            soft = self.teacher(x)
+        return F.cross_entropy(logits, y) + F.kl_div(F.log_softmax(logits / 4, 1), F.softmax(soft / 4, 1))
+
+
+teacher = timm.create_model("resnet50", pretrained=True)
+student = timm.create_model("mobilenetv2_100", num_classes=100)
+distiller = LogitKD(student, teacher)
+optimizer = torch.optim.Adam(distiller.parameters(), lr=1e-3)
+
+
+def fit(loader, epochs):
+    {switch}
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = distiller.forward_train(x, y)
+            loss.backward()
+            optimizer.step()
+"""
+
+
+def test_a_distiller_whose_train_override_never_runs_leaves_its_teacher_in_train_mode(tmp_path: Path) -> None:
+    """metastacy's decoupled distillation (round 22): only the student is switched to train
+    mode; the distiller's override that would put the teacher in eval mode never runs."""
+    write_project(tmp_path, {"student_only.py": DISTILLER.format(switch="student.train()"),
+                             "override_runs.py": DISTILLER.format(switch="distiller.train()")})
+    [finding] = lint_in_process(tmp_path / "student_only.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 29)
+    assert finding.message.startswith("`distiller.teacher` has BatchNorm layers and it only ever runs under "
+                                      "torch.no_grad(), here, so its parameters get no gradient, but nothing puts it "
+                                      "in eval mode")
+    assert "running it on line 44 in the training loop" in finding.message
+    assert lint_in_process(tmp_path / "override_runs.py", "GL406") == []

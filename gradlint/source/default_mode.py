@@ -48,6 +48,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
     parents = norms.frames.parents
     used: Optional[DefaultRun] = None
     binding = _binding_frames(norms, root)
+    running = _running_methods(norms, built_by) if "." in target else set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load)):
             continue
@@ -65,6 +66,14 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
             if called and parent.attr in ("train", "eval"):
                 continue  # one of the mode calls read above
+            if called and parent.attr in running and isinstance(grandparent, ast.Call):
+                # distiller.forward_train(x, y): a method of the class that runs its teacher
+                frame = kinds.frame_of(grandparent) or tree
+                if id(frame) in training and norms.frames.innermost_loop(grandparent, frame) is not None:
+                    run = DefaultRun(grandparent)
+                    if used is None or run.call.lineno < used.call.lineno:
+                        used = run
+                continue
             if called and parent.attr not in PLAIN_USES and parent.attr not in neutral:
                 return None  # backbone.freeze(), backbone.apply(fn): may set its mode
             continue  # backbone.fc = nn.Identity(), backbone.fc.in_features
@@ -87,6 +96,20 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                                 for m in setting):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
+
+
+def _running_methods(norms: FileNorms, built_by: Optional[str]) -> set[str]:
+    """The methods of ``built_by``, a class of the file, and of its bases in the file, that
+    set no mode (``forward_train``): calling one runs the model's parts."""
+    classes = norms.frames.kinds.classes
+    pending = [classes[built_by]] if built_by in classes else []
+    found: set[str] = set()
+    while pending:
+        cls = pending.pop()
+        found |= {f.name for f in cls.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("__")
+                  and not any(word in ast.unparse(f) for word in _MODE_WORDS)}
+        pending += [classes[name] for base in cls.bases if (name := dotted(base) or "") in classes and classes[name] is not cls]
+    return found
 
 
 def _after_training(norms: FileNorms, node: ast.AST) -> bool:

@@ -31,6 +31,7 @@ from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, meth
 from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
+from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.partial_freezes import layer_listing, partial_freeze, string_lists
@@ -61,7 +62,8 @@ class _Collector:
         tree = self.frames.unit.tree
         assert tree is not None
         for cls in ast.walk(tree):  # a train() override that puts (part of) the model in eval mode
-            if isinstance(cls, ast.ClassDef) and keeps_bn_in_eval(cls):
+            if (isinstance(cls, ast.ClassDef) and keeps_bn_in_eval(cls)
+                    and not override_never_runs(cls, tree, self.frames.parents)):
                 self.norms.bn_kept_in_eval = True
             if isinstance(cls, ast.ClassDef):
                 self.norms.hook_evals.update(hook_evals(cls))

@@ -21,6 +21,7 @@ from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.index import FileIndex
+from gradlint.source.inherited_inits import base_inits
 from gradlint.source.picked_builds import picked_build
 from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
@@ -377,6 +378,12 @@ class NormKnowledge:
                         method = self.frames.kinds.frame_of(node)
                         if method is not None:
                             self._assigned_in[id(assigned)] = method
+        for base, passed in base_inits(cls, self.classes, built) if not found and cls.name not in self._busy else ():
+            self._busy.add(cls.name)  # class DKD(Distiller): ``self.teacher`` kept by Distiller.__init__
+            try:
+                found.extend(self._class_attr_values(base, attr, passed))
+            finally:
+                self._busy.discard(cls.name)
         return found
 
     def _arguments_anywhere(self, cls: ast.ClassDef, index: int, keyword: str) -> list[ast.expr]:

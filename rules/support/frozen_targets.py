@@ -114,7 +114,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
-                                    or any(related(o, form) for o in norms.optimised for form in forms)):
+                                    or any(related(o, form) for o in norms.optimised for form in forms)) \
+            and not _only_run_without_grad(norms, freeze):
         return False
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
                                       or any(related(o, target) for o in norms.optimised if o != freeze.except_)
@@ -128,6 +129,17 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
+    """Every call of the frozen module in its class (``self.teacher(x)``) is under
+    ``torch.no_grad()``: in the optimiser or not, it never gets a gradient."""
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if cls is None or not freeze.target.startswith("self."):
+        return False
+    calls = [node for node in ast.walk(cls) if isinstance(node, ast.Call) and dotted(node.func) == freeze.target]
+    under = {id(f.node) for f in norms.freezes if f.how == "no_grad" and f.target == freeze.target}
+    return bool(calls) and all(id(call) in under for call in calls)
 
 
 def unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
