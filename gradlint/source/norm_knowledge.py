@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
+from gradlint.source.appended_layers import appended
 from gradlint.source.bn_builders import LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
@@ -378,6 +379,9 @@ class NormKnowledge:
                         method = self.frames.kinds.frame_of(node)
                         if method is not None:
                             self._assigned_in[id(assigned)] = method
+        for added in appended(cls, attr):  # self.blocks = nn.ModuleList(); self.blocks.append(features[:12])
+            found.append(added)
+            self._assigned_in[id(added)] = self.frames.kinds.frame_of(added) or cls
         for base, passed in base_inits(cls, self.classes, built) if not found and cls.name not in self._busy else ():
             self._busy.add(cls.name)  # class DKD(Distiller): ``self.teacher`` kept by Distiller.__init__
             try:
