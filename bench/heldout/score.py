@@ -202,6 +202,11 @@ def main():
     print(f"all            {alltp:3d} {allfp:3d} {allmiss:4d}  {p:4.2f}  {r:5.2f}  |"
           f"          {ltp:3d} {lfp:3d} {lmiss:4d}        {lp:4.2f}  {lr:5.2f}")
 
+    # the rows the evaluators did not mark [hard] (reachable by reading the project)
+    print("\nrows not [hard], lenient: " + ", ".join(
+        f"{c} {len(easy) - sum(e in easy for e in lenient[c][2])}/{len(easy)}" for c in CODES
+        if (easy := [e for e in expected if e["code"] == c and not e["note"].lstrip().startswith("[hard]")])))
+
     print("\n== strict mismatches")
     for c in CODES:
         tp, fp, miss = strict[c]
