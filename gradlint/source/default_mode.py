@@ -131,14 +131,11 @@ def _outermost_loop(norms: FileNorms, node: ast.AST, frame: ast.AST) -> Optional
 
 def _after_loop(norms: FileNorms, mode: ModeCall, run: ast.Call) -> bool:
     """``mode`` (its call, or the call handing the model to the helper making it) comes after
-    the outermost loop of the function that runs the model: ``extractor.eval()`` once the
+    the training loops of the function that runs the model: ``extractor.eval()`` once the
     fine-tuning is over sets nothing for it."""
-    frame = norms.frames.kinds.frame_of(run) or norms.frames.unit.tree
-    assert frame is not None
-    outer = _outermost_loop(norms, run, frame)
     place = mode.site or mode.call
-    return (outer is not None and (norms.frames.kinds.frame_of(place) or norms.frames.unit.tree) is frame
-            and place.lineno > (outer.end_lineno or outer.lineno))
+    kinds = norms.frames.kinds
+    return kinds.frame_of(place) is kinds.frame_of(run) and _after_training(norms, place)
 
 
 # what a helper that may change a module's mode (or freeze it) says

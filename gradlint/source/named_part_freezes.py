@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional
+from typing import Iterator, Optional
 
 from gradlint.source.freeze_facts import Elsewhere, Freeze
 from gradlint.source.freeze_forms import requires_grad_value
@@ -80,11 +80,13 @@ def named_part(owner: str, names: list[str]) -> Optional[str]:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + f" and {shown[-1]}"
 
 
-def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], kinds: ModuleKinds,
-                   calls: dict[str, list[ast.Call]], parents: dict) -> list[Freeze]:
-    """For each helper loop ``(loop, model parameter, names parameter)``, the freeze at each
-    call of the helper that passes a model and a literal list of names."""
-    found: list[Freeze] = []
+Helpers = list[tuple[ast.For | ast.AsyncFor, str, str]]  # (the loop, model parameter, names parameter)
+
+
+def _listed_at_calls(by_parameter: Helpers, kinds: ModuleKinds, calls: dict[str, list[ast.Call]],
+                     parents: dict) -> Iterator[tuple[ast.For | ast.AsyncFor, str, str, list[str], ast.Call]]:
+    """(the loop, its helper, the model part named at the call, the listed names, the call)
+    for each call of each helper that passes a model and a literal list of names."""
     for loop, owner, parameter in by_parameter:
         helper = kinds.frame_of(loop)
         params = [a.arg for a in helper.args.args] if isinstance(helper, ast.FunctionDef) else []
@@ -95,10 +97,16 @@ def named_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], 
             passed = argument(call, params.index(root), root)
             model = dotted(passed) if passed is not None else None
             names = listed_names(argument(call, params.index(parameter), parameter), string_lists(call, parents))
-            if model and names and (part := named_part(model + dot + rest, names)):
-                found.append(Freeze(model + dot + rest, "requires_grad", call, part=part,
-                                    via=Elsewhere(helper.name, loop.lineno)))
-    return found
+            if model and names:
+                yield loop, helper.name, model + dot + rest, names, call
+
+
+def named_at_calls(by_parameter: Helpers, kinds: ModuleKinds, calls: dict[str, list[ast.Call]],
+                   parents: dict) -> list[Freeze]:
+    """For each helper freezing the children it is given, the freeze at each call."""
+    return [Freeze(model, "requires_grad", call, part=part, via=Elsewhere(helper, loop.lineno))
+            for loop, helper, model, names, call in _listed_at_calls(by_parameter, kinds, calls, parents)
+            if (part := named_part(model, names))]
 
 
 def listing_tested(test: ast.expr, name: str) -> Optional[ast.expr]:
@@ -121,21 +129,9 @@ def listing_tested(test: ast.expr, name: str) -> Optional[ast.expr]:
     return None
 
 
-def unfrozen_at_calls(by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]], kinds: ModuleKinds,
-                      calls: dict[str, list[ast.Call]], parents: dict) -> list[tuple[str, ast.Call]]:
-    """For each helper loop making the parameters of the names it is given trainable
-    ``(loop, model parameter, names parameter)``: ``(model.<name>, call)`` for each name of
-    each call passing a model and a literal list."""
-    found: list[tuple[str, ast.Call]] = []
-    for loop, owner, parameter in by_parameter:
-        helper = kinds.frame_of(loop)
-        params = [a.arg for a in helper.args.args] if isinstance(helper, ast.FunctionDef) else []
-        root, dot, rest = owner.partition(".")
-        if not isinstance(helper, ast.FunctionDef) or root not in params or parameter not in params:
-            continue
-        for call in calls.get(helper.name, []):
-            passed = argument(call, params.index(root), root)
-            model = dotted(passed) if passed is not None else None
-            names = listed_names(argument(call, params.index(parameter), parameter), string_lists(call, parents))
-            found.extend((f"{model}{dot}{rest}.{name}", call) for name in names or () if model)
-    return found
+def unfrozen_at_calls(by_parameter: Helpers, kinds: ModuleKinds, calls: dict[str, list[ast.Call]],
+                      parents: dict) -> list[tuple[str, ast.Call]]:
+    """For each helper making the parameters of the names it is given trainable again:
+    ``(model.<name>, call)`` for each name of each call."""
+    return [(f"{model}.{name}", call) for _, _, model, names, call in _listed_at_calls(by_parameter, kinds, calls, parents)
+            for name in names]

@@ -34,6 +34,7 @@ from gradlint.source.held_parts import link_holders
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
 from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import file_stamp, read_text
+from gradlint.source.module_runners import LOOKS
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import Choice, FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
@@ -204,7 +205,7 @@ def link(norms: FileNorms) -> None:
     _finish(norms)
 
 
-_LOOKS = {"hasattr", "getattr", "setattr", "isinstance", "print", "type", "repr", "str", "id"}
+_ATTRIBUTE_LOOKS = {"hasattr", "getattr", "setattr"}
 
 
 def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frames: FileFrames) -> bool:
@@ -223,7 +224,7 @@ def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frame
         if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
             continue
         parent = frames.parents.get(use)
-        if isinstance(parent, ast.Call) and dotted(parent.func) in _LOOKS and use in parent.args:
+        if isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS | _ATTRIBUTE_LOOKS and use in parent.args:
             continue  # hasattr(trainer, "current_epoch")
         if not isinstance(parent, ast.Attribute) or parent.attr in entries:
             return False  # handed on, returned, called itself, or asked to train

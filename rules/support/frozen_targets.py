@@ -12,7 +12,7 @@ from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwr
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.norm_chains import rebound
 from gradlint.source.endings import self_attribute_values
-from gradlint.source.index import FileIndex
+from gradlint.source.index import FileIndex, read_text
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import HEAD_NAMES, NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
@@ -242,6 +242,6 @@ def quiet_project_class(norms: FileNorms, target: str) -> Optional[str]:
     if not callee or tree is None or not path.is_file():
         return None
     cls = built_class(values[0], callee, tree, path, FileIndex())
-    if cls is None or cls.path == path or any(word in cls.path.read_text(errors="replace") for word in _MODE_SWITCHES):
+    if cls is None or cls.path == path or any(word in read_text(cls.path) for word in _MODE_SWITCHES):
         return None
     return callee
