@@ -6,7 +6,9 @@ model's final activation a second time:
   `Sequential` ending in one, also built with `add_module`), or an
   `nn.Sequential` ending in `nn.Softmax`, trained with `nn.CrossEntropyLoss` /
   `F.cross_entropy` (they apply log-softmax themselves) or `nn.NLLLoss` / `F.nll_loss`
-  (they expect log-probabilities);
+  (they expect log-probabilities), or with `nn.BCEWithLogitsLoss` /
+  `F.binary_cross_entropy_with_logits` (one-hot targets: it applies a sigmoid to each
+  probability as if it were a logit);
 - a model ending in sigmoid trained with `nn.BCEWithLogitsLoss` /
   `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself), or with
   `nn.CrossEntropyLoss` / `F.cross_entropy` (one class per sample, from logits);
@@ -63,7 +65,8 @@ the plain logits get (0.11x measured on random logits, 0.07x on confident ones, 
 less as the model grows confident), so training crawls and stalls. A sigmoid before
 `BCEWithLogitsLoss` does the same for binary targets (0.11x), and before
 `CrossEntropyLoss` it leaves the loss a nearly uniform softmax of values in (0, 1)
-(0.2x). The fix is to return the
+(0.2x), and a softmax before `BCEWithLogitsLoss` squeezes every class score into
+sigmoid((0, 1)) = (0.5, 0.73) (0.06x with 10 classes and one-hot targets). The fix is to return the
 logits from `forward` and apply softmax/sigmoid only where probabilities are needed
 (at inference), or to keep the activation and use the loss that expects it (`NLLLoss` on
 `log_softmax`, `BCELoss` on a sigmoid, less stable in half precision).
@@ -164,6 +167,8 @@ MISMATCH = {
     ("softmax", "F.cross_entropy"): "applies log-softmax itself",
     ("softmax", "NLLLoss"): "expects log-probabilities (log_softmax), not probabilities",
     ("softmax", "F.nll_loss"): "expects log-probabilities (log_softmax), not probabilities",
+    ("softmax", "BCEWithLogitsLoss"): "applies a sigmoid to each probability as if it were a logit",
+    ("softmax", "F.binary_cross_entropy_with_logits"): "applies a sigmoid to each probability as if it were a logit",
     ("sigmoid", "BCEWithLogitsLoss"): "applies the sigmoid itself",
     ("sigmoid", "F.binary_cross_entropy_with_logits"): "applies the sigmoid itself",
     ("sigmoid", "CrossEntropyLoss"): "applies log-softmax to it as if it were logits",
@@ -254,6 +259,12 @@ INVALID = [
         "criterion = nn.CrossEntropyLoss()\ndef step(x, y):\n    criterion(model(x), y).backward()\n",
         line=8, message="is sigmoid probabilities, and this line feeds it to CrossEntropyLoss, which applies log-softmax",
     ),
+    Invalid(  # softmax over the classes into BCEWithLogitsLoss on one-hot targets: a sigmoid of probabilities
+        _MLP + "\nclass Tagger(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 5)\n\n"
+        "    def forward(self, x):\n        return torch.softmax(self.fc(x), dim=1)\n\ntagger = Tagger()\n"
+        "criterion = nn.BCEWithLogitsLoss()\ndef step(x, onehot):\n    loss = criterion(tagger(x), onehot)\n    loss.backward()\n",
+        line=16, message="feeds it to BCEWithLogitsLoss, which applies a sigmoid to each probability as if it were a logit",
+    ),
     Invalid(  # a class returning its Linear head's output into F.binary_cross_entropy
         _MLP + "\nclass Scorer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.body = nn.Linear(8, 16)\n"
         "        self.out = nn.Linear(16, 1)\n\n    def forward(self, x):\n        x = self.body(x).relu()\n        x = self.out(x)\n"
@@ -311,7 +322,7 @@ INVALID = [
 
 # measured on random logits (see "Why is this bad?"); a sigmoid into cross-entropy: its own
 _SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for binary targets",
-           "sigmoid-ce": "about 0.2x with 10 classes"}
+           "sigmoid-ce": "about 0.2x with 10 classes", "softmax-bce": "about 0.06x with 10 classes"}
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
@@ -360,6 +371,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             continue
         if activation.kind == "sigmoid" and what == MISMATCH[("sigmoid", "CrossEntropyLoss")]:
             shrink, instead = _SHRINK["sigmoid-ce"], "return the logits from forward and apply softmax only at inference"
+        elif activation.kind == "softmax" and link.loss in ("BCEWithLogitsLoss", "F.binary_cross_entropy_with_logits"):
+            shrink, instead = _SHRINK["softmax-bce"], _INSTEAD["softmax"]
         else:
             shrink, instead = _SHRINK[activation.kind], _INSTEAD[activation.kind]
         yield Report(

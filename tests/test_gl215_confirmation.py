@@ -75,6 +75,21 @@ def test_probe_confirms_a_sigmoid_into_cross_entropy_with_a_measured_ratio(tmp_p
     assert 0.1 < finding.confirmation.evidence["logit_grad_ratio"] < 0.3
 
 
+def test_probe_confirms_softmax_into_bce_with_logits_with_a_measured_ratio(tmp_path: Path, monkeypatch):
+    pytest.importorskip("torch")
+    script = SCRIPT.replace("criterion = nn.CrossEntropyLoss()", "criterion = nn.BCEWithLogitsLoss()").replace(
+        "criterion(model(x), y)", "criterion(model(x), F.one_hot(y, 10).float())")
+    (tmp_path / "train.py").write_text(script)
+    monkeypatch.chdir(tmp_path)
+    result = run(["train.py"], Settings(select=["GL215", "GL301"], root=tmp_path), RunOptions(use_cache=False))
+    (finding,) = [f for f in result.findings if f.code == "GL215"]
+    assert finding.line == 24 and "feeds it to BCEWithLogitsLoss, which applies a sigmoid to each probability" in finding.message
+    assert "(about 0.06x with 10 classes)" in finding.message
+    assert finding.confirmation is not None and finding.confirmation.status == "confirmed"
+    assert 0.01 < finding.confirmation.evidence["logit_grad_ratio"] < 0.15
+    assert finding.confirmation.evidence["loss"] == "BCEWithLogitsLoss"
+
+
 def test_no_exec_leaves_it_not_probed_with_the_reason(tmp_path: Path, monkeypatch):
     (tmp_path / "train.py").write_text(SCRIPT)
     monkeypatch.chdir(tmp_path)

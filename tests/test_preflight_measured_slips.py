@@ -155,6 +155,20 @@ def test_sigmoid_into_bce_with_logits_is_measured_and_bce_is_not():
     assert "GL215" not in plain.codes
 
 
+def test_softmax_into_bce_with_logits_on_one_hot_targets_is_measured():
+    # held-out round 25: class probabilities fed to BCEWithLogitsLoss, which squeezes each into (0.5, 0.73)
+    torch.manual_seed(0)
+    model = Finetune("softmax")
+    x, y = _batch(1)
+    report = gradlint.preflight(model, (x, F.one_hot(y, 10).float()),
+                                loss_fn=lambda out, b: F.binary_cross_entropy_with_logits(out, b[1]))
+    found = [f for f in report.findings if f.code == "GL215"]
+    assert [f.line for f in found] == [line_of("# FINAL")]
+    assert "BCE-with-logits (it applies a sigmoid to each probability)" in found[0].message
+    # 10 classes: a few hundredths of the gradient the logits get alone
+    assert found[0].confirmation.status == "confirmed" and 0.01 < found[0].confirmation.evidence["logit_grad_ratio"] < 0.15
+
+
 def test_logits_into_cross_entropy_and_softmax_into_kl_div_are_not_reported():
     model, optimizer = _frozen_backbone()
     assert "GL215" not in gradlint.preflight(model, _batch(1), loss_fn=_ce, optimizer=optimizer).codes

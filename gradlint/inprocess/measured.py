@@ -35,6 +35,7 @@ _AGAIN = {
     ("softmax", "NllLossBackward0"): "NLL loss (it expects log-probabilities)",
     ("softmax", "NllLoss2DBackward0"): "NLL loss (it expects log-probabilities)",
     ("sigmoid", "BinaryCrossEntropyWithLogitsBackward0"): "BCE-with-logits (it applies the sigmoid itself)",
+    ("softmax", "BinaryCrossEntropyWithLogitsBackward0"): "BCE-with-logits (it applies a sigmoid to each probability)",
 }
 # nodes between the output and the loss that only reshape it
 _VIEWS = {"ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0", "SqueezeBackward1", "SqueezeBackward2",

@@ -66,8 +66,10 @@ def probe_output_activation(output: Any, seed: int) -> Optional[dict[str, Any]]:
         def flat(x: torch.Tensor) -> torch.Tensor:
             return x.movedim(dim, -1).reshape(-1, classes)
 
+        onehot = F.one_hot(target, classes).float()
         losses = {"CrossEntropyLoss": (lambda x: F.cross_entropy(flat(x), target), False),
-                  "NLLLoss": (lambda x: F.nll_loss(flat(x), target), True)}
+                  "NLLLoss": (lambda x: F.nll_loss(flat(x), target), True),
+                  "BCEWithLogitsLoss": (lambda x: F.binary_cross_entropy_with_logits(flat(x), onehot), False)}
     else:
         binary = torch.randint(0, 2, tuple(logits.shape), generator=generator).float().to(logits.device)
         losses = {"BCEWithLogitsLoss": (lambda x: F.binary_cross_entropy_with_logits(x, binary), False)}
