@@ -80,6 +80,8 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         return inner[0], node.slice.value
     if isinstance(node, ast.Call):
         callee = dotted(node.func)
+        if callee is not None and callee.endswith(".forward") and callee[:-len(".forward")] in models:
+            callee = callee[:-len(".forward")]  # model.forward(x) runs what model(x) runs (without its hooks)
         if callee in models:
             return called(models[callee], node), None
         if callee is not None and callee.startswith("torch.") and callee[6:] in _KEEPS_VALUES and node.args:

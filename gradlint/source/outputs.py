@@ -18,6 +18,7 @@ from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
 from gradlint.source.endings import Ending, FinalActivation, file_endings, own_nodes
+from gradlint.source.head_factories import head_factories, imported_head_factories
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
@@ -66,6 +67,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     imported = {name: item for name, item in imported.items() if name not in classes}
     imported_logits = {name: item for name, item in imported.items() if not item.factory}
     by_class.update((name, item.ending) for name, item in imported.items() if item.ending)
+    # ``model, size = resnet101()``: a function returning a torchvision model whose head it replaced
+    factories = {**imported_head_factories(tree, Path(unit.path)), **head_factories(tree, names)}
+    by_class.update((name, ending) for name, ending in factories.items() if name not in by_class)
     class_nodes = {**{name: item.cls for name, item in imported.items()}, **classes}
     models: dict[str, Ending] = {}  # bound name (model, self.net) -> its ending
     instances: dict[str, str] = {}  # bound name -> the class it holds

@@ -1,0 +1,105 @@
+"""Project functions that build a torchvision/timm model, replace its head with one ending
+in softmax or sigmoid, and return it, alone or in a tuple (GL215)::
+
+    def resnet101(nclass=None):
+        model = torchvision.models.resnet101(pretrained=True)
+        model.fc = nn.Sequential(nn.Linear(2048, nclass), nn.Softmax(dim=-1))
+        return model, (224, 224)
+
+``model, size = resnet101()`` in a script importing it (or in the same file) binds a model
+ending in that softmax: the key ``resnet101[0]`` (an element of the tuple) or ``resnet101``
+(the model itself), as :mod:`gradlint.source.outputs` reads class-returning functions.
+Read from ``ast``, never imported; one reading per module and change."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from gradlint.source.activations import LAYERS, activation_layer
+from gradlint.source.endings import Ending, FinalActivation
+from gradlint.source.index import file_stamp
+from gradlint.source.model_heads import head_attributes
+from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.project_functions import project_import_list
+from gradlint.source.torch_calls import torch_calls
+from gradlint.source.unit import SourceUnit
+
+
+def head_factories(tree: ast.Module, names: dict[int, str]) -> dict[str, Ending]:
+    """The file's module-level functions returning a model whose replaced head ends in an
+    activation, by the key a call's binding is read with (``f`` or ``f[index]``)."""
+    aliases = collect_aliases(tree)
+    found: dict[str, Ending] = {}
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        endings = _endings(function, names, aliases, tree)
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Return) or node.value is None:
+                continue
+            if isinstance(node.value, ast.Name) and node.value.id in endings:
+                found[function.name] = {None: endings[node.value.id]}
+            elif isinstance(node.value, ast.Tuple):
+                for index, element in enumerate(node.value.elts):
+                    if isinstance(element, ast.Name) and element.id in endings:
+                        found[f"{function.name}[{index}]"] = {None: endings[element.id]}
+    return found
+
+
+def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str, str],
+             tree: ast.Module) -> dict[str, FinalActivation]:
+    """The locals of ``function`` holding a torchvision/timm model whose last head
+    assignment ends in an activation (a later plain head assignment ends none)."""
+    built: dict[str, frozenset[str]] = {}  # local -> its model's head attributes
+    endings: dict[str, FinalActivation] = {}
+    assigns = sorted((node for node in ast.walk(function) if isinstance(node, ast.Assign) and len(node.targets) == 1),
+                     key=lambda node: node.lineno)
+    for node in assigns:
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
+            heads = head_attributes(node.value, qualify(node.value.func, aliases), tree)
+            if heads:
+                built[target.id] = heads
+                endings.pop(target.id, None)
+        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+              and target.attr in built.get(target.value.id, frozenset())):
+            layer = activation_layer(node.value, names)
+            if layer is None:
+                endings.pop(target.value.id, None)
+            else:
+                kind = LAYERS[names[id(layer)]]
+                endings[target.value.id] = FinalActivation(function.name, kind, layer)
+    return endings
+
+
+def imported_head_factories(tree: ast.Module, script: Path) -> dict[str, Ending]:
+    """:func:`head_factories` of the project modules the script imports, by the name it calls
+    them (``resnet101[0]``, ``models.resnet101``), each placed in its module."""
+    script_dir = str(script.resolve().parent)
+    found: dict[str, Ending] = {}
+    for item in project_import_list(tree, script):
+        offered = _module_factories(str(item.path), file_stamp(item.path), script_dir)
+        for key, ending in offered.items():
+            name = key.split("[")[0]
+            if item.name == "*" and not name.startswith("_"):
+                found[key] = ending
+            elif item.name == ".":
+                found[f"{item.local}.{key}"] = ending
+            elif name == item.name:
+                found[item.local + key[len(name):]] = ending
+    return found
+
+
+@functools.lru_cache(maxsize=256)
+def _module_factories(path: str, stamp: tuple[int, int], script_dir: str) -> dict[str, Ending]:
+    unit = SourceUnit.read_parsed(path)
+    if unit is None or unit.tree is None:
+        return {}
+    names = {id(c.node): c.name for c in torch_calls(unit).calls}
+    shown = os.path.relpath(Path(path).resolve(), script_dir)
+    return {key: {k: replace(v, path=shown) for k, v in ending.items()}
+            for key, ending in head_factories(unit.tree, names).items()}
