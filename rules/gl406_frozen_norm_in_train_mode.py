@@ -169,10 +169,9 @@ from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_ev
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.unit import SourceUnit
 
-from .support.frozen_phases import frozen_phase_end
-from .support.frozen_reports import HOW, fix_after_train, local_name, report_line
+from .support.frozen_reports import fold_siblings, frozen_report
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
-                                     rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen, unfrozen_parts)
+                                     rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen)
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -309,7 +308,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                     # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
                                      norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
-                                     implicit=True, runner=run.runner)]
+                                     implicit=True, runner=run.runner,
+                                     within=f"`{run.within[0]}`, which the training loop calls on line "
+                                            f"{run.within[1].lineno}" if run.within else "")]
             if left and freeze.via is not None and all(t.by and t.by != LIGHTNING_TRAINER for t in left) \
                     and trained_where_defined(unit.path, freeze.via):
                 break  # the LightningModule's own file reports it at the freeze
@@ -324,6 +325,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     class_of = norms.frames.kinds.class_of
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
+    kept: list[tuple[Freeze, str, list[ModeCall]]] = []
     for freeze, target, left in found:
         source = factories_of(freeze)
         if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
@@ -335,69 +337,6 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                for f, t, _ in found):
             continue
         reported.append((target, source, freeze.node))
-        yield _report(norms, freeze, target, left)
-
-
-def _report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
-    unit = norms.frames.unit
-    forms = [target, freeze.target] + ([freeze.held[0]] if freeze.held else [])
-    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
-    end = frozen_phase_end(norms, freeze, undone) if undone else None
-    # a frozen phase: name a train call of that phase, not one of the fine-tuning after it
-    train = next((t for t in left if end is not None and t.call.lineno < end), left[0])
-    made = freeze.via
-    how = (f"`{made.function}` ({made.where}) freezes {freeze.part or 'its parameters'} here"
-           if made and freeze.how.startswith("requires_grad")
-           else HOW["no_grad_optimised" if freeze.how == "no_grad" and any(related(o, t) for o in norms.optimised
-                                                                              for t in (target, freeze.target))
-                     else freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
-                                        where=made.where if made else ""))
-    if freeze.part and not made:  # for child in list(model.children())[:7]: ...
-        how = f"{freeze.part} are frozen here"
-    elif freeze.part and made and freeze.how == "factory":
-        how = f"`{made.function}` ({made.where}) returns it with {freeze.part} frozen"
-    if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
-        how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
-    # only some configurations of an ``if arch == ...`` chain build the BatchNorm: say which
-    branch = made.branch if made else norms.knowledge.bn_branch(target, freeze.node) if norms.knowledge else None
-    has = f"`{target}` has BatchNorm layers" + (f" {branch}" if branch and not made else "")
-    if branch and made:
-        how += f" {branch}"
-    if train.implicit:
-        ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
-               else f"running it on line {train.call.lineno} in the training loop")
-        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
-                      f"{has} and {how}, but nothing puts it in eval mode: a module is built "
-                      f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
-                      "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
-                                            f"call `{target}.eval()`") + " once it is built (and again after any "
-                      "`train()` of a model holding it)")
-    if train.via is not None:
-        where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
-                 f"with `{train.target}`,")
-    elif train.by == LIGHTNING_TRAINER:  # a LightningModule with a training_step; no fit call here
-        where = (f"(which {LIGHTNING_TRAINER} calls before every training epoch of `training_step`, line "
-                 f"{getattr(train.frame, 'lineno', train.call.lineno)})")
-    elif train.by:  # trainer.fit(model): Lightning calls model.train() every epoch
-        where = f"(which `{train.by}` on line {train.call.lineno} calls every training epoch)"
-    else:
-        where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
-                                                  if train.written and train.written != train.target else "")
-    parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
-    if parts:
-        how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
-    if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
-        how += f" for the epochs before line {end} makes it trainable again"
-    message = (
-        f"{has} and {how}, but `{train.receiver}.train()` {where} puts it "
-        f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
-        f"features drift under the head and differ at evaluation; " + (
-            f"call `{freeze.target if freeze.target.startswith('self.') else target}.eval()` in the LightningModule's "
-            f"`on_train_epoch_start` (or override train() to keep it in eval mode)" if train.by else
-            f"call `.eval()` on the frozen layers after each `{train.receiver}.train()` (or override train() to keep "
-            f"them in eval mode)" if freeze.part else
-            f"call `{local_name(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
-            f"it in eval mode)")
-    )
-    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
-                  message, fix=None if freeze.part else fix_after_train(norms, target, left))
+        kept.append((freeze, target, left))
+    for freeze, target, left in fold_siblings(kept):
+        yield frozen_report(norms, freeze, target, left)

@@ -60,7 +60,11 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
         run: Optional[DefaultRun] = None
         if isinstance(parent, ast.Call) and parent.func is node:
             frame = kinds.frame_of(parent) or tree
-            run = DefaultRun(parent) if id(frame) in training and _in_training_loop(norms, parent, frame) else None
+            if id(frame) in training:
+                run = DefaultRun(parent) if _in_training_loop(norms, parent, frame) else None
+            else:  # ``def sync_loss(g): return expert(g)``, called in the training loop
+                caller = _called_in_training_loop(norms, frame, training)
+                run = DefaultRun(parent, within=(getattr(frame, "name", ""), caller)) if caller is not None else None
         elif isinstance(parent, ast.Attribute):
             grandparent = parents.get(parent)
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
@@ -213,6 +217,32 @@ class DefaultRun:
     call: ast.Call  # the run, or the call handing it to a helper that runs it
     runner: str = ""  # that helper, with where it runs it: "`extract` (feats.py:12)"
     trains: bool = False  # the helper is a class that trains with it (its methods call backward())
+    within: Optional[tuple[str, ast.Call]] = None  # the run is in this function of the file, called there in a training loop
+
+
+def _called_in_training_loop(norms: FileNorms, function: ast.AST, training: set[int],
+                             depth: int = 0) -> Optional[ast.Call]:
+    """The first call of ``function``, a module-level function of the file, inside a training
+    loop (one that steps, directly or through one more such function): a loss helper that
+    runs a frozen network (``get_sync_loss``) runs it on every batch."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    if not isinstance(function, ast.FunctionDef) or function not in tree.body or depth > 1:
+        return None
+    kinds = norms.frames.kinds
+    found: Optional[ast.Call] = None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name):
+            continue
+        frame = kinds.frame_of(node) or tree
+        if id(frame) in training:
+            inside = norms.frames.innermost_loop(node, frame) is not None and _in_training_loop(norms, node, frame)
+            call = node if inside else None
+        else:
+            call = node if _called_in_training_loop(norms, frame, training, depth + 1) is not None else None
+        if call is not None and (found is None or call.lineno < found.lineno):
+            found = call
+    return found
 
 
 def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optional[DefaultRun]:

@@ -54,6 +54,7 @@ class ModeCall:
     implicit: bool = False  # no call: the module was built in train mode and nothing changed it; ``call`` runs it
     by: str = ""  # a library call that runs ``train()`` on it: ``trainer.fit(model)``
     runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
+    within: str = ""  # implicit: the function of the file ``call`` runs it in, and where a training loop calls it
     site: Optional[ast.Call] = None  # written: the call handing the model to the helper (``fit(model)``)
 
     @property

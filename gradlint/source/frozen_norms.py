@@ -34,7 +34,7 @@ from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
-from gradlint.source.partial_freezes import layer_listing, partial_freeze, string_lists
+from gradlint.source.partial_freezes import layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -48,6 +48,9 @@ _LIGHTNING_TRAINER = re.compile(
     r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer(\.from_argparse_args)?$")
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
+
+
+_CHAINED = frozenset({"to", "cuda", "cpu", "half", "float", "double"})  # methods returning the module
 
 
 class _Collector:
@@ -136,9 +139,14 @@ class _Collector:
         if it.func.attr != "parameters" or not isinstance(loop.target, ast.Name):
             return
         var = loop.target.id
+        tree = self.frames.unit.tree
+        assert tree is not None
+        view = sequential_view(loop, owner, tree, self.frames.kinds.frame_of) if "." not in owner else None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
-            if value is False:
+            if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])
+                self.norms.freezes.append(Freeze(view[0], "requires_grad", loop, part=view[1] or ""))
+            elif value is False:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
                 self._unfreeze(owner, loop)
@@ -215,10 +223,11 @@ class _Collector:
                    for item in node.items):
             return
         frame = self.frames.kinds.frame_of(node)
-        # an evaluation function (``model.eval()`` then ``with torch.no_grad(): model(x)``) freezes nothing
-        evaluated = {dotted(call.func.value) for call in ast.walk(frame) if isinstance(call, ast.Call)
-                     and isinstance(call.func, ast.Attribute) and call.func.attr == "eval" and call.lineno < node.lineno
-                     } if isinstance(frame, ast.FunctionDef) else set()
+        # an evaluation function (``model.eval()`` then ``with torch.no_grad(): model(x)``, or the
+        # eval first inside the block) freezes nothing
+        evaluated = [(dotted(call.func.value), call.lineno) for call in ast.walk(frame) if isinstance(call, ast.Call)
+                     and isinstance(call.func, ast.Attribute) and call.func.attr == "eval"
+                     ] if isinstance(frame, ast.FunctionDef) else []
         for stmt in node.body:
             for sub in ast.walk(stmt):
                 if isinstance(sub, ast.Call) and not isinstance(sub.func, ast.Call):
@@ -226,7 +235,8 @@ class _Collector:
                     if name and name.endswith((".forward", ".__call__")):
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if (name and (name.startswith("self.") or "." not in name) and name != "self"
-                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS and name not in evaluated):
+                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS
+                            and not any(name == put and line < sub.lineno for put, line in evaluated)):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 
     def _call(self, call: ast.Call, scope: ast.AST) -> None:
@@ -249,6 +259,8 @@ class _Collector:
             self.norms.bn_kept_in_eval = True
         if func.attr == "fit" and self._lightning_trainer(func.value):
             self._lightning_fit(call, scope)
+        if receiver is None and func.attr in ("train", "eval"):
+            receiver = self._bound_by(call)  # objective = AffectObjective(path).eval()
         if receiver is None:
             return
         flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
@@ -265,6 +277,18 @@ class _Collector:
                 return
             stmt = self.frames._statement_of(call)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
+
+    def _bound_by(self, call: ast.Call) -> Optional[str]:
+        """The name ``call`` (``Net().eval()``, maybe followed by ``.to(device)``) is assigned to."""
+        node: ast.AST = call
+        parents = self.frames.parents
+        while (isinstance(attribute := parents.get(node), ast.Attribute) and attribute.attr in _CHAINED
+               and isinstance(outer := parents.get(attribute), ast.Call) and outer.func is attribute):
+            node = outer
+        bound = parents.get(node)
+        if isinstance(bound, ast.Assign) and len(bound.targets) == 1 and bound.value is node:
+            return dotted(bound.targets[0])
+        return None
 
     def _bn_eval(self, target: str, call: ast.Call, scope: ast.AST) -> None:
         self.norms.modes.append(ModeCall(target, False, call, self.frames._statement_of(call), scope))

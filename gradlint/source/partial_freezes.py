@@ -15,7 +15,7 @@ first child ``conv1``): a prefix of fewer than three parameters or two children 
 from __future__ import annotations
 
 import ast
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.name_filters import frozen_children_by_name
@@ -107,6 +107,39 @@ def layer_listing(node: ast.expr) -> Optional[str]:
             and node.func.attr in ("children", "modules", "named_children", "named_modules")):
         return dotted(node.func.value)
     return None
+
+
+def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[ast.AST], Optional[ast.AST]]
+                    ) -> Optional[tuple[str, Optional[str]]]:
+    """``trunk = nn.Sequential(*list(model.children())[:-3])``, then ``for p in
+    trunk.parameters(): <freeze p>``: the Sequential holds ``model``'s own children, so the
+    loop freezes those of ``model`` -> (``model``, which part: None for all of them). Only
+    when ``trunk`` is used for nothing else: a Sequential of another model's layers that is
+    itself run (``self.encoder = nn.Sequential(*list(resnet.children())[:-1])``) is the model."""
+    binds = [node for node in ast.walk(scope) if isinstance(node, ast.Assign) and len(node.targets) == 1
+             and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name and frame_of(node) is frame_of(loop)]
+    if len(binds) != 1 or binds[0].lineno >= loop.lineno:
+        return None
+    value = binds[0].value
+    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
+            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Starred)):
+        return None
+    listed, part = value.args[0].value, None
+    if isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
+        bound = listed.slice
+        end = _integer(bound.upper) if bound.lower is None and bound.step is None else None
+        if end is None or 0 <= end < _SHORTEST["children"]:
+            return None
+        part = f"all but its last {-end} {_NOUNS['children']}" if end < 0 else f"its first {end} {_NOUNS['children']}"
+        listed = listed.value
+    listing = _listing(listed)
+    if listing is None or listing[0] != "children" or isinstance(listed, ast.Attribute):
+        return None
+    uses = [node for node in ast.walk(scope) if isinstance(node, ast.Name) and node.id == name
+            and isinstance(node.ctx, ast.Load) and frame_of(node) is frame_of(loop)]
+    if any(not (loop.iter.lineno <= use.lineno <= (loop.iter.end_lineno or loop.iter.lineno)) for use in uses):
+        return None
+    return listing[1], part
 
 
 def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:

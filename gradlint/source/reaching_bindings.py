@@ -10,6 +10,7 @@ import ast
 from typing import Optional, Sequence
 
 from gradlint.source.frames import FileFrames
+from gradlint.source.names import dotted
 from gradlint.source.picked_builds import called_with
 
 
@@ -109,12 +110,20 @@ def _passes(value: ast.expr, name: str) -> bool:
 MODULE_RETURNING = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"})
 
 
+_PARALLEL = frozenset({"DataParallel", "DistributedDataParallel"})
+
+
 def unwrap(value: ast.expr) -> ast.expr:
     """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself, as is
-    ``CNN().cuda() if use_cuda else CNN()`` (the same module either way)."""
+    ``CNN().cuda() if use_cuda else CNN()`` (the same module either way), and a model built
+    inside its data-parallel wrapper, ``nn.DataParallel(Net())`` (its mode and parameters
+    are the model's)."""
     while True:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MODULE_RETURNING:
             value = value.func.value
+        elif (isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Call)
+              and (dotted(value.func) or "").rpartition(".")[2] in _PARALLEL):
+            value = value.args[0]
         elif isinstance(value, ast.IfExp) and ast.dump(unwrap(value.body)) == ast.dump(unwrap(value.orelse)):
             value = value.orelse
         else:

@@ -1,14 +1,23 @@
-"""GL406's message parts and fix: how each kind of freeze is said, the line a freeze loop
-is reported at, and the ``.eval()`` inserted after each train call."""
+"""GL406's findings: how each kind of freeze is said, the line a freeze loop is reported at,
+sibling parts folded into one finding, the message, and the ``.eval()`` inserted after each
+train call."""
 
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Optional
 
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
-from gradlint.source.frozen_norms import FileNorms, ModeCall
+from gradlint.registry import Report
+from gradlint.source.freeze_forms import holds, related
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.lightning_steps import LIGHTNING_TRAINER
+from gradlint.source.names import dotted
+
+from .frozen_phases import frozen_phase_end
+from .frozen_targets import unfrozen_parts
 
 HOW = {
     "requires_grad": "its parameters are frozen here",
@@ -44,10 +53,121 @@ def fix_after_train(norms: FileNorms, target: str, left: list[ModeCall]) -> Opti
     if target.startswith("self.") or any(t.target == target or t.written or t.by or not isinstance(t.stmt, ast.Expr)
                                          or not standalone(unit, t.stmt) for t in left):
         return None
+    if any(_parallel_wrapped(norms, t.receiver.split(".")[0]) for t in left):
+        return None  # ``model = nn.DataParallel(model)``: ``model.backbone`` is ``model.module.backbone`` there, maybe
     edits = [insert_after(unit, t.stmt, [f"{local_name(t, target)}.eval()"]) for t in {id(t.stmt): t for t in left}.values()]
     return make_fix(f"call {local_name(left[0], target)}.eval() after {left[0].receiver}.train()", *edits)
+
+
+_PARALLEL = ("DataParallel", "DistributedDataParallel")
+
+
+def _parallel_wrapped(norms: FileNorms, name: str) -> bool:
+    """Some binding of ``name`` in the file is a data-parallel wrapper (whose submodules sit
+    under ``.module``)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+               and any(isinstance(call, ast.Call) and (dotted(call.func) or "").endswith(_PARALLEL)
+                       for call in ast.walk(node.value)) for node in ast.walk(tree))
 
 
 def local_name(train: ModeCall, target: str) -> str:
     """The frozen module's name where the train call is (``net.f`` for ``model.f``)."""
     return train.receiver + target[len(train.target):]
+
+
+Found = tuple[Freeze, str, list[ModeCall]]  # a freeze, the frozen name, the train calls that undo it
+
+
+def fold_siblings(found: list[Found]) -> list[Found]:
+    """Sibling parts frozen one by one and put back in train mode by the same call
+    (``for p in model.layer0.parameters(): ...`` up to ``model.layer4``) are one finding, on
+    their parent, at the first freeze: one fix, and a stem ``conv1`` among them is no
+    BatchNorm of its own."""
+    groups: dict[tuple[str, int, str, Optional[str]], list[Found]] = {}
+    folded: list[Found] = []
+    for item in found:
+        freeze, target, left = item
+        parent = target.rpartition(".")[0]
+        if not parent or freeze.part:
+            folded.append(item)
+            continue
+        groups.setdefault((parent, id(left[0].call), freeze.how, freeze.via.function if freeze.via else None),
+                          []).append(item)
+    for (parent, *_), items in groups.items():
+        if len(items) < 2:
+            folded.extend(items)
+            continue
+        items.sort(key=lambda item: item[0].node.lineno)
+        shown = [f"`{target}`" for _, target, _ in items]
+        first, _, left = items[0]
+        folded.append((replace(first, part=", ".join(shown[:-1]) + f" and {shown[-1]}"), parent, left))
+    return folded
+
+
+def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
+    """The finding for ``target``, frozen by ``freeze`` and put back in train mode by ``left``."""
+    unit = norms.frames.unit
+    forms = [target, freeze.target] + ([freeze.held[0]] if freeze.held else [])
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
+    end = frozen_phase_end(norms, freeze, undone) if undone else None
+    # a frozen phase: name a train call of that phase, not one of the fine-tuning after it
+    train = next((t for t in left if end is not None and t.call.lineno < end), left[0])
+    made = freeze.via
+    how = (f"`{made.function}` ({made.where}) freezes {freeze.part or 'its parameters'} here"
+           if made and freeze.how.startswith("requires_grad")
+           else HOW["no_grad_optimised" if freeze.how == "no_grad" and any(related(o, t) for o in norms.optimised
+                                                                              for t in (target, freeze.target))
+                     else freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
+                                        where=made.where if made else ""))
+    if freeze.part and not made:  # for child in list(model.children())[:7]: ...
+        how = f"{freeze.part} are frozen here"
+    elif freeze.part and made and freeze.how == "factory":
+        how = f"`{made.function}` ({made.where}) returns it with {freeze.part} frozen"
+    if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
+        how += f" as `{freeze.held[0]}`, which `{target.split('.')[0]}` holds (line {freeze.held[1]})"
+    # only some configurations of an ``if arch == ...`` chain build the BatchNorm: say which
+    branch = made.branch if made else norms.knowledge.bn_branch(target, freeze.node) if norms.knowledge else None
+    has = f"`{target}` has BatchNorm layers" + (f" {branch}" if branch and not made else "")
+    if branch and made:
+        how += f" {branch}"
+    if train.implicit:
+        ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
+               else f"running it on line {train.call.lineno} in {train.within}," if train.within
+               else f"running it on line {train.call.lineno} in the training loop")
+        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
+                      f"{has} and {how}, but nothing puts it in eval mode: a module is built "
+                      f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
+                      "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
+                                            f"call `{target}.eval()`") + " once it is built (and again after any "
+                      "`train()` of a model holding it)")
+    if train.via is not None:
+        where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
+                 f"with `{train.target}`,")
+    elif train.by == LIGHTNING_TRAINER:  # a LightningModule with a training_step; no fit call here
+        where = (f"(which {LIGHTNING_TRAINER} calls before every training epoch of `training_step`, line "
+                 f"{getattr(train.frame, 'lineno', train.call.lineno)})")
+    elif train.by:  # trainer.fit(model): Lightning calls model.train() every epoch
+        where = f"(which `{train.by}` on line {train.call.lineno} calls every training epoch)"
+    else:
+        where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
+                                                  if train.written and train.written != train.target else "")
+    parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
+    if parts:
+        how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
+    if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
+        how += f" for the epochs before line {end} makes it trainable again"
+    message = (
+        f"{has} and {how}, but `{train.receiver}.train()` {where} puts it "
+        f"back in train mode: its running mean/variance keep changing with every training batch, so the frozen "
+        f"features drift under the head and differ at evaluation; " + (
+            f"call `{freeze.target if freeze.target.startswith('self.') else target}.eval()` in the LightningModule's "
+            f"`on_train_epoch_start` (or override train() to keep it in eval mode)" if train.by else
+            f"call `.eval()` on the frozen layers after each `{train.receiver}.train()` (or override train() to keep "
+            f"them in eval mode)" if freeze.part else
+            f"call `{local_name(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
+            f"it in eval mode)")
+    )
+    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
+                  message, fix=None if freeze.part else fix_after_train(norms, target, left))

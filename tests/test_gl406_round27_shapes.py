@@ -1,0 +1,93 @@
+"""GL406 shapes from held-out round 27 (real code, ``bench/heldout/round27``):
+
+- a frozen expert network built at module level, never put in eval mode, and run by a loss
+  helper that the training loop calls (the lip-sync trainers: ``get_sync_loss`` runs the
+  frozen SyncNet on every batch);
+- the same expert built with ``.eval()`` on the construction (``objective =
+  Objective(...).eval()``) is in eval mode: a look-alike.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+PROJECT = {
+    "models/__init__.py": "from .expert import Expert as ExpertNet\n",
+    "models/blocks.py": """\
+        import torch.nn as nn
+
+
+        class ConvBlock(nn.Module):
+            def __init__(self, cin, cout):
+                super().__init__()
+                self.block = nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout))
+
+            def forward(self, x):
+                return self.block(x).relu()
+        """,
+    "models/expert.py": """\
+        import torch.nn as nn
+        from .blocks import ConvBlock
+
+
+        class Expert(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.enc = nn.Sequential(ConvBlock(3, 8), ConvBlock(8, 8))
+
+            def forward(self, x):
+                return self.enc(x).mean()
+        """,
+}
+
+TRAIN = """\
+import torch
+import torch.nn as nn
+from models import ExpertNet as Expert
+
+expert = Expert(){chained}
+for p in expert.parameters():
+    p.requires_grad = False
+
+
+def expert_loss(g):
+    return expert(g)
+
+
+def train(model, loader, optimizer):
+    for x in loader:
+        model.train()
+        optimizer.zero_grad()
+        loss = expert_loss(model(x))
+        loss.backward()
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    net = nn.Conv2d(3, 3, 1)
+    train(net, [], torch.optim.Adam(net.parameters()))
+"""
+
+
+def test_a_frozen_expert_run_by_a_loss_helper_of_the_training_loop_is_in_train_mode(tmp_path: Path) -> None:
+    write_project(tmp_path, {**PROJECT, "train.py": TRAIN.format(chained="")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert ("nothing puts it in eval mode: a module is built in train mode, so running it on line 11 in "
+            "`expert_loss`, which the training loop calls on line 18,") in finding.message
+
+
+def test_an_expert_built_with_eval_chained_on_its_construction_is_in_eval_mode(tmp_path: Path) -> None:
+    write_project(tmp_path, {**PROJECT, "train.py": TRAIN.format(chained=".eval().to('cpu')")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_helper_nobody_calls_in_the_training_loop_runs_nothing_there(tmp_path: Path) -> None:
+    # the helper is only called once the training is over (a report): no run in train mode
+    script = TRAIN.format(chained="").replace("        loss = expert_loss(model(x))\n", "        loss = model(x).mean()\n")
+    script = script.replace('    train(net, [], torch.optim.Adam(net.parameters()))\n',
+                            '    train(net, [], torch.optim.Adam(net.parameters()))\n    print(expert_loss(torch.zeros(1, 3, 8, 8)))\n')
+    write_project(tmp_path, {**PROJECT, "train.py": script})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
