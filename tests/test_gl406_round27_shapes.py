@@ -91,3 +91,52 @@ def test_a_helper_nobody_calls_in_the_training_loop_runs_nothing_there(tmp_path:
                             '    train(net, [], torch.optim.Adam(net.parameters()))\n    print(expert_loss(torch.zeros(1, 3, 8, 8)))\n')
     write_project(tmp_path, {**PROJECT, "train.py": script})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+LIGHTNING = """\
+import torch
+import pytorch_lightning as pl
+from torchvision.models import resnet18
+
+
+class Expert(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = resnet18()
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Student(pl.LightningModule):
+    def __init__(self, path):
+        super().__init__()
+        self.teacher = {built}
+        self.teacher.freeze()
+        self.head = torch.nn.Linear(1000, 10)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return torch.nn.functional.cross_entropy(self.head(self.teacher(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.head.parameters())
+"""
+
+
+def test_lightning_freeze_of_a_loaded_teacher_is_undone_by_the_trainers_train(tmp_path: Path) -> None:
+    # LightningModule.freeze() is requires_grad_(False) and eval(); the Trainer's train() of the
+    # student puts the teacher back in train mode (a progressive lip-sync trainer, round 27)
+    write_project(tmp_path, {"student.py": LIGHTNING.format(built="Expert.load_from_checkpoint(path)")})
+    [finding] = lint_in_process(tmp_path / "student.py", "GL406")
+    assert finding.line == 19
+    assert "`self.teacher` has BatchNorm layers and it is frozen here, but `self.train()`" in finding.message
+
+
+def test_a_freeze_method_of_the_users_own_is_not_lightnings(tmp_path: Path) -> None:
+    # a class of the file with its own freeze(): what it does is not known here
+    script = LIGHTNING.format(built="Expert()").replace(
+        "    def forward(self, x):\n        return self.net(x)\n\n\nclass Student",
+        "    def forward(self, x):\n        return self.net(x)\n\n    def freeze(self):\n        pass\n\n\nclass Student")
+    write_project(tmp_path, {"student.py": script})
+    assert lint_in_process(tmp_path / "student.py", "GL406") == []

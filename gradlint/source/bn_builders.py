@@ -3,8 +3,9 @@ timm model families, and other libraries' CNN builders, by qualified name."""
 
 from __future__ import annotations
 
+import ast
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 BN_CLASS = re.compile(r"^torch\.nn\.(modules\.batchnorm\.)?(BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
 # torchvision builders (torchvision.models.<name>) whose networks normalise with BatchNorm
@@ -34,3 +35,19 @@ def torchvision_bn(qualified: str) -> Optional[bool]:
     if not qualified.startswith("torchvision.models."):
         return None
     return bool(TV_BN.match(qualified))
+
+
+def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr], Optional[str]]) -> Optional[bool]:
+    """Whether the library call ``value`` (to ``callee``, qualified) builds a BatchNorm
+    model: a builder above, ``timm.create_model("resnet50")``, ``torch.hub.load("pytorch/vision",
+    "resnet50")``; None when ``callee`` is none of them. ``string``: the string an argument holds."""
+    if builds_bn(callee) or LIBRARY_BN.match(callee):
+        return True
+    if callee in ("timm.create_model", "timm.models.create_model") and value.args:
+        name = string(value.args[0])
+        return name is not None and bool(TIMM_BN.match(name))
+    if callee == "torch.hub.load" and len(value.args) >= 2:
+        repo, model = (string(arg) for arg in value.args[:2])
+        return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
+                and bool(TV_BN.match(f"torchvision.models.{model}")))
+    return None

@@ -271,6 +271,10 @@ class _Collector:
                 self._unfreeze(receiver, call)
             elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:
                 flag_freeze(self.norms, receiver, call, *decided)  # backbone.requires_grad_(train_backbone)
+        elif func.attr == "freeze" and not call.args and not call.keywords and self._lightning_module(receiver):
+            # LightningModule.freeze(): requires_grad_(False) and eval(), which the trainer's train() undoes
+            self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
+            self.norms.modes.append(ModeCall(receiver, False, call, self.frames._statement_of(call), scope))
         elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1 and not self._plain_object(receiver):
             train = func.attr == "train" and not is_false(flag)
             if func.attr == "eval" and call.args:
@@ -312,6 +316,25 @@ class _Collector:
             stmt = self.frames._statement_of(call)
             fit = dotted(call.func) or "Trainer(...).fit"  # pl.Trainer(max_epochs=3).fit(model)
             self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{fit}({name})"))
+
+    def _lightning_module(self, name: str) -> bool:
+        """``name`` holds a LightningModule whose ``freeze()`` is Lightning's: it is loaded with
+        ``Cls.load_from_checkpoint(...)``, or built from a class of the file deriving
+        ``LightningModule`` that defines no ``freeze`` of its own."""
+        assert self.norms.knowledge is not None
+        classes = self.frames.kinds.classes
+        values = [unwrap(v) for v in self.norms.knowledge.bindings.get(name, [])]
+
+        def lightning(value: ast.expr) -> bool:
+            if not isinstance(value, ast.Call):
+                return False
+            if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
+                return True
+            cls = classes.get((dotted(value.func) or "").rsplit(".", 1)[-1])
+            return (cls is not None and any((dotted(b) or "").endswith("LightningModule") for b in cls.bases)
+                    and not any(isinstance(f, ast.FunctionDef) and f.name == "freeze" for f in cls.body))
+
+        return bool(values) and all(lightning(v) for v in values)
 
     def _plain_object(self, name: str) -> bool:
         """``trainer.train()`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of

@@ -152,3 +152,16 @@ def _params_owner(node: ast.AST) -> Optional[str]:
         ):
             return dotted(sub.func.value)
     return None
+
+
+def bound_names(tree: ast.Module) -> set[str]:
+    """Every name the file binds: imports (their first part), defs, classes, assignments."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+    return bound

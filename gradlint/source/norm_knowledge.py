@@ -17,7 +17,7 @@ from typing import Optional
 
 from gradlint.source.call_arguments import argument
 from gradlint.source.appended_layers import appended
-from gradlint.source.bn_builders import LIBRARY_BN, TIMM_BN, TV_BN, builds_bn, torchvision_bn
+from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
@@ -28,7 +28,7 @@ from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import arm_text, assignment_pairs, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
-from gradlint.source.names import dotted
+from gradlint.source.names import bound_names, dotted
 
 # attributes of those models that hold no BatchNorm (their classifier heads)
 _WRAPPERS = {"DataParallel", "DistributedDataParallel"}
@@ -194,6 +194,9 @@ class NormKnowledge:
             return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
         if not isinstance(value, ast.Call):
             return False
+        if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
+            # Encoder.load_from_checkpoint(path): a Lightning class method building an Encoder
+            return self._value_path(ast.copy_location(ast.Call(value.func.value, [], []), value), rest, depth + 1)
         callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
         if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
@@ -228,17 +231,11 @@ class NormKnowledge:
             return self._value_path(kept[0], [*kept[1], *rest[1:]], depth + 1)
         if rest and rest[0] in HEAD_NAMES:
             return False
-        if builds_bn(callee) or LIBRARY_BN.match(callee):
-            return True
         if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
-        if callee in ("timm.create_model", "timm.models.create_model") and value.args:
-            name = chosen_string(value.args[0], self._scope, tree)
-            return name is not None and bool(TIMM_BN.match(name))
-        if callee == "torch.hub.load" and len(value.args) >= 2:  # torch.hub.load("pytorch/vision", "resnet50")
-            repo, model = (self._string(arg) for arg in value.args[:2])
-            return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
-                    and bool(TV_BN.match(f"torchvision.models.{model}")))
+        library = library_builds_bn(callee, value, self._string)
+        if library is not None:
+            return library
         if callee == "torch.nn.Sequential" and not rest:
             return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
                        for arg in value.args)
@@ -316,15 +313,7 @@ class NormKnowledge:
         tree = self.frames.unit.tree
         assert tree is not None
         if self._bound_names is None:
-            bound: set[str] = set()
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    bound.add(node.name)
-                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    bound.add(node.id)
-            self._bound_names = bound
+            self._bound_names = bound_names(tree)
         return name not in self._bound_names
 
     def _table(self, node: ast.expr) -> Optional[ast.Dict]:
