@@ -29,7 +29,9 @@ on the line that builds it, else the handing call, naming the method that calls 
 the message names the line of the activation (the `nn.Softmax()` layer of
 `self.head = nn.Sequential(...)`, or forward's `F.softmax(...)`), the one to change
 when the loss is right. A torchvision/timm model whose head is replaced
-(`model.fc = nn.Sequential(nn.Linear(...), nn.Softmax(dim=1))`) ends in that head. The
+(`model.fc = nn.Sequential(nn.Linear(...), nn.Softmax(dim=1))`) ends in that head, also
+when a project function does it and returns the model (`model, size = resnet101()`), and
+`model.forward(x)` is the model's output as `model(x)` is. The
 model may be a class of the file or one it imports from a
 module of the project (`from model import *`), or a project function that can build one
 (`model = models.setup(opt)` where `setup` returns `CapsuleNet(opt)` on one of its

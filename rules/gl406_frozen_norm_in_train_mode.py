@@ -36,8 +36,10 @@ built with the model that calls `self.model.train()`. A freeze by parameter name
 (`for n, p in model.named_parameters(): if "fc" not in n: ...`) counts when the test,
 read on the names of common backbones, freezes the stem. A frozen backbone nothing ever
 puts in eval mode is in train mode since it was built: running it in the training loop,
-or handing it to a helper that only runs it (`feats = precompute(backbone, loader)`), is
-flagged too. An architecture picked by a string the file fixes counts by that string
+in a function of the file the training loop calls (a loss helper running a frozen expert
+network, `sync_loss = get_sync_loss(out)`), or handing it to a helper that only runs it
+(`feats = precompute(backbone, loader)`), is flagged too; `expert = Expert().eval()` at the
+binding is an eval. An architecture picked by a string the file fixes counts by that string
 (`models.__dict__[args.arch]` with an `--arch` default, a dict of models). Each arm of an
 `if arch == "vgg19": ... elif ...` chain is a configuration of the code: the arm that builds
 BatchNorm is flagged, and named in the message, whatever an option's default picks; only a
@@ -53,8 +55,11 @@ counts where the flag is known: a constant of the file, an option's default, a
 configuration class's attribute or module constant, or a parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
 a counter over the children, children frozen by name from `named_children()` or with
-`getattr(model, name)` for a list of names, also in a helper of the file given the list) counts for the frozen layers, and the message asks for
-`.eval()` on them only. Methods count like functions: a trainer class's method that builds
+`getattr(model, name)` for a list of names, also in a helper of the file given the list,
+an `nn.Sequential(*list(model.children())[:-3])` built only to be frozen) counts for the
+frozen layers, and the message asks for `.eval()` on them only; so do parts of one module
+frozen one loop each and put back by the same `train()` (`model.layer0` ... `model.layer4`),
+one finding on the module. Methods count like functions: a trainer class's method that builds
 and returns the frozen model (`self.create_model()`, `trainer.build_model()`), one that
 trains the model it is given (`self.train_fold(model)`, `trainer.train(model)`), and one
 `__init__` calls to freeze its part. Each factory that can build the model, each branch
@@ -138,7 +143,9 @@ def train_epoch(loader):
 ```
 
 The fix inserts `X.eval()` after each `.train()` of a model holding `X` (it also turns
-off dropout inside `X`, which a frozen feature extractor does not want either). When the
+off dropout inside `X`, which a frozen feature extractor does not want either). A model
+built inside `nn.DataParallel(Net())` is `Net` for the check, but no fix is offered when the
+name is ever bound to a data-parallel wrapper: its parts sit under `.module` there. When the
 frozen module is the trained model itself (`net.requires_grad_(False)` then a new
 `net.fc`) there is no safe edit: call `.eval()` on its BatchNorm layers after
 `net.train()`, or override `train()`.
