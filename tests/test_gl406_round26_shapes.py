@@ -162,3 +162,27 @@ def test_an_eval_first_inside_the_no_grad_block_freezes_nothing(tmp_path: Path) 
     [finding] = lint_in_process(tmp_path / "main.py", "GL406")
     # the real finding, on the frozen resnet; not one on `model` "run under torch.no_grad()" at line 22
     assert finding.line == 7 and "`net` has BatchNorm layers and its parameters are frozen here" in finding.message
+
+
+def test_a_parameter_list_sliced_from_zero_is_a_prefix(tmp_path: Path) -> None:
+    # ``list(self.model.parameters())[0:100]``: the same first hundred as ``[:100]``
+    write_project(tmp_path, {"model.py": """\
+        import torch.nn as nn
+        from torchvision import models
+
+
+        class Densenet(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = models.densenet201(weights=None)
+                for params in list(self.model.parameters())[0:100]:
+                    params.requires_grad = False
+                self.model.classifier = nn.Linear(1920, 20)
+
+            def forward(self, x):
+                return self.model(x)
+        """, "main.py": SCRIPT.replace("from nets import resnet101\n\nmodel, size = resnet101()",
+                                       "from model import Densenet\n\nmodel = Densenet()")})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL406")
+    assert finding.line == 4
+    assert "`model.model` has BatchNorm layers and `Densenet` (model.py:9) returns it with its first 100 parameter" in finding.message

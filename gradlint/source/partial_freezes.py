@@ -127,7 +127,7 @@ def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[a
     listed, part = value.args[0].value, None
     if isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
         bound = listed.slice
-        end = _integer(bound.upper) if bound.lower is None and bound.step is None else None
+        end = _integer(bound.upper) if _from_start(bound) else None
         if end is None or 0 <= end < _SHORTEST["children"]:
             return None
         part = f"all but its last {-end} {_NOUNS['children']}" if end < 0 else f"its first {end} {_NOUNS['children']}"
@@ -142,11 +142,16 @@ def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[a
     return listing[1], part
 
 
+def _from_start(bound: ast.Slice) -> bool:
+    """``[:n]`` or ``[0:n]``, step 1."""
+    return (bound.lower is None or _integer(bound.lower) == 0) and bound.step is None
+
+
 def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
     listing = _listing(it.value)
     bound = it.slice
     assert isinstance(bound, ast.Slice)
-    if listing is None or bound.lower is not None or bound.step is not None or not isinstance(loop.target, ast.Name):
+    if listing is None or not _from_start(bound) or not isinstance(loop.target, ast.Name):
         return None
     kind, owner = listing
     end = _integer(bound.upper)
