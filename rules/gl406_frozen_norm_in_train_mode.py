@@ -15,7 +15,11 @@ next to the script that builds BatchNorm (read, never imported). A train call in
 helper counts for the model the file passes it (`run_epoch(model)` with
 `net.train()`), also a training function imported from a project module (`from engine
 import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
-it), and `net.train() if training else net.eval()` puts it in train mode for training.
+it), and `net.train() if training else net.eval()` puts it in train mode for training. A
+training function gradlint cannot read (imported from a module outside the project, such
+as a course helper downloaded at run time) counts as putting the model in train mode when
+its name says it trains (`train`, `fit`, `train_model`, `train_step`...) and it is handed the
+model and an optimiser: `engine.train(model=model, optimizer=optimizer, ...)`.
 A freezing helper of a project module counts at its call (`freeze_backbone(model)`, or
 `model.freeze_backbone()`, a method of the imported class `model` is built from), and a
 frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
@@ -282,7 +286,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     norms = file_norms(unit)
     trains = any(isinstance(f, Training) for fr in norms.frames.frames for f in fr.facts)
     # a file that trains nothing here may still hand a frozen model to a class that trains with it
-    trains = trains or any(m.via or m.by for m in norms.modes)
+    trains = trains or any(m.via or m.by or m.unread for m in norms.modes)
     if norms.bn_kept_in_eval or not (trains or norms.freezes):
         return
     found: list[tuple[Freeze, str, list[ModeCall]]] = []

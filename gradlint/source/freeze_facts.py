@@ -56,6 +56,7 @@ class ModeCall:
     runner: str = ""  # implicit: the helper ``call`` hands it to, which runs it (``extract`` (feats.py:12))
     within: str = ""  # implicit: the function of the file ``call`` runs it in, and where a training loop calls it
     site: Optional[ast.Call] = None  # written: the call handing the model to the helper (``fit(model)``)
+    unread: str = ""  # a training function gradlint cannot read, handed the model: ``engine.train``
 
     @property
     def receiver(self) -> str:

@@ -34,6 +34,7 @@ from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
+from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.partial_freezes import layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
@@ -73,6 +74,7 @@ class _Collector:
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
+        self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)
         through_freezing_helpers(self.frames, self.norms)
         self.norms.freezes.extend(method_call_freezes(self.norms))

@@ -19,6 +19,8 @@ def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
     """An eval of the frozen module (or of what holds it, or of part of it) follows the
     train call in its function before the next training statement."""
     frames = norms.frames
+    if train.by or train.unread:
+        return False  # trainer.fit(model) trains inside the call: an eval after it comes once training is over
     frame = next((f for f in frames.frames if f.node is train.frame), None)
     next_training = min((f.node.lineno for f in (frame.facts if frame else []) if isinstance(f, Training)
                          and f.node.lineno > train.call.lineno), default=None)

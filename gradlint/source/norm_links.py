@@ -44,6 +44,7 @@ from gradlint.source.norm_offers import freezing_classes, freezing_factories, tr
 from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports
 from gradlint.source.unit import SourceUnit
+from gradlint.source.unread_trainers import CALLS_TRAINER
 
 
 _CACHE: "weakref.WeakKeyDictionary[ast.Module, FileNorms]" = weakref.WeakKeyDictionary()
@@ -73,7 +74,7 @@ def worth_reading(unit: SourceUnit) -> bool:
     # library freeze and train nothing: most files of a library stop here)
     freezes = bool(FREEZING.search(text)) or ("parameters()" in text and "optim" in text)
     # a model never put in eval is in train mode too; Lightning's trainer.fit(model) sets it each epoch
-    trains = any(word in text for word in (*TRAINING_WORDS, ".fit(", "training_step"))
+    trains = any(word in text for word in (*TRAINING_WORDS, ".fit(", "training_step")) or bool(CALLS_TRAINER.search(text))
     if freezes and trains:
         return True
     factories, trainers = _imported(unit)

@@ -50,7 +50,7 @@ def report_line(loop: ast.For) -> ast.stmt | ast.expr:
 def fix_after_train(norms: FileNorms, target: str, left: list[ModeCall]) -> Optional[Fix]:
     unit = norms.frames.unit
     # not inside a helper reached through its parameter: other callers may pass other models
-    if target.startswith("self.") or any(t.target == target or t.written or t.by or not isinstance(t.stmt, ast.Expr)
+    if target.startswith("self.") or any(t.target == target or t.written or t.by or t.unread or not isinstance(t.stmt, ast.Expr)
                                          or not standalone(unit, t.stmt) for t in left):
         return None
     if any(_parallel_wrapped(norms, t.receiver.split(".")[0]) for t in left):
@@ -148,6 +148,10 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     elif train.by == LIGHTNING_TRAINER:  # a LightningModule with a training_step; no fit call here
         where = (f"(which {LIGHTNING_TRAINER} calls before every training epoch of `training_step`, line "
                  f"{getattr(train.frame, 'lineno', train.call.lineno)})")
+    elif train.unread:  # engine.train(model=model, ...) of a module outside the project
+        where = (f"(which `{train.unread}`, handed it on line {train.call.lineno}, a training function outside "
+                 f"the project that gradlint cannot read, calls before it trains, unless it also calls `.eval()` "
+                 f"on it)")
     elif train.by:  # trainer.fit(model): Lightning calls model.train() every epoch
         where = f"(which `{train.by}` on line {train.call.lineno} calls every training epoch)"
     else:

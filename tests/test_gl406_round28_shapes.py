@@ -1,0 +1,139 @@
+"""GL406 shapes from held-out round 28 (real code, ``bench/heldout/round28``):
+
+- the course recipe that freezes ``model.features`` of a torchvision EfficientNet and trains
+  it with ``engine.train(model=model, optimizer=optimizer, ...)`` from a helper module that
+  is not in the repository (downloaded at run time): a training function gradlint cannot
+  read, which puts the model in train mode;
+- a model built and frozen once, then bound anew by ``model, transforms = factory()``
+  before it is trained: the first freeze is not the one trained.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+SCRIPT = """\
+import torch
+import torchvision
+from torch import nn
+from going_modular import engine
+
+model = torchvision.models.efficientnet_b0(weights=None)
+for param in model.features.parameters():
+    param.requires_grad = False
+model.classifier = nn.Linear(1280, 3)
+optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+results = engine.train(model=model, train_dataloader=None, test_dataloader=None,
+                       optimizer=optimizer, loss_fn=nn.CrossEntropyLoss(), epochs=5, device="cpu")
+"""
+
+
+def test_a_frozen_part_handed_to_a_training_function_outside_the_project(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": SCRIPT})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 8)
+    assert ("`model.features` has BatchNorm layers and its parameters are frozen here, but `model.train()` (which "
+            "`engine.train`, handed it on line 11, a training function outside the project") in finding.message
+    assert finding.fix is None  # an eval after the call would come once the training is over
+
+
+def test_no_fix_is_offered_after_the_call_of_a_function_outside_the_project(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": SCRIPT.replace("results = engine.train(", "engine.train(").replace(
+        "                       optimizer=", "             optimizer=")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.fix is None
+
+
+def test_a_project_training_function_is_read_not_guessed(tmp_path: Path) -> None:
+    # the same call, but engine.py is in the project and keeps the frozen part in eval mode
+    write_project(tmp_path, {"train.py": SCRIPT, "going_modular/__init__.py": "", "going_modular/engine.py": """\
+        def train(model, train_dataloader, test_dataloader, optimizer, loss_fn, epochs, device):
+            for epoch in range(epochs):
+                model.train()
+                model.features.eval()
+                for x, y in train_dataloader:
+                    optimizer.zero_grad()
+                    loss_fn(model(x), y).backward()
+                    optimizer.step()
+        """})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_call_handed_no_optimiser_is_no_training_function(tmp_path: Path) -> None:
+    script = SCRIPT.replace("optimizer=optimizer, ", "")
+    write_project(tmp_path, {"train.py": script})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+REBOUND = """\
+import torch
+import torchvision
+from torch import nn
+from going_modular import engine
+
+
+def create_model():
+    model = torchvision.models.efficientnet_b2(weights=None)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.classifier = nn.Linear(1408, 3)
+    return model, None
+
+
+effnet = torchvision.models.efficientnet_b2(weights=None)
+for param in effnet.parameters():
+    param.requires_grad = False
+effnet, transforms = create_model()
+optimizer = torch.optim.Adam(effnet.parameters(), lr=0.001)
+engine.train(model=effnet.to("cpu"), optimizer=optimizer, epochs=5)
+"""
+
+
+def test_a_model_bound_anew_by_a_tuple_is_the_one_trained(tmp_path: Path) -> None:
+    write_project(tmp_path, {"deploy.py": REBOUND})
+    [finding] = lint_in_process(tmp_path / "deploy.py", "GL406")
+    # the factory's model, trained at line 20; not the first `effnet`, frozen at line 17 and replaced
+    assert finding.line == 18 and "`create_model` (line 9) returns it with its parameters frozen" in finding.message
+
+
+LIGHTNING_PROBE = """\
+import torch
+import pytorch_lightning as pl
+import torchvision.models.resnet as resnet
+
+
+class Probe(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.model = resnet.resnet18()
+        self.model.fc = torch.nn.Identity()
+        self.model.eval()
+        for param in self.model.parameters():
+            param.requires_grad = False
+        self.fc = torch.nn.Linear(512, 2)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return torch.nn.functional.cross_entropy(self.fc(self.model(x)), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.fc.parameters())
+
+
+def main():
+    trainer = pl.Trainer(max_epochs=10)
+    model = Probe()
+    trainer.fit(model)
+    model.eval()
+"""
+
+
+def test_an_eval_after_trainer_fit_comes_once_the_training_is_over(tmp_path: Path) -> None:
+    # a linear probe whose encoder is put in eval only in __init__ (undone by the Trainer's train()),
+    # evaluated after fit: the eval after fit does not cover the training (round 28, ssl-ijcb)
+    write_project(tmp_path, {"linear_eval.py": LIGHTNING_PROBE})
+    [finding] = lint_in_process(tmp_path / "linear_eval.py", "GL406")
+    assert finding.line == 13
+    assert "`trainer.fit(model)` on line 27" in finding.message
