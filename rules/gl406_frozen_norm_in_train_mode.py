@@ -308,8 +308,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                     if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target)
-                                     or t.site is not None and freeze.held is None
-                                     and rebuilt_on_the_way(norms, target, freeze.node, t.site)
+                                     or freeze.held is None
+                                     and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call)
                                      or another_model_there(norms, freeze, t))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)

@@ -137,3 +137,30 @@ def test_an_eval_after_trainer_fit_comes_once_the_training_is_over(tmp_path: Pat
     [finding] = lint_in_process(tmp_path / "linear_eval.py", "GL406")
     assert finding.line == 13
     assert "`trainer.fit(model)` on line 27" in finding.message
+
+
+def test_a_frozen_model_built_anew_before_the_train_call_is_not_the_one_trained(tmp_path: Path) -> None:
+    # a notebook export: a first densenet frozen to show the idea, then a new one built, frozen and trained
+    write_project(tmp_path, {"cats.py": """\
+        import torch
+        from torch import nn
+        from torchvision import models
+
+        model = models.densenet121(weights=None)
+        for param in model.parameters():
+            param.requires_grad = False
+
+        model = models.densenet121(weights=None)
+        for param in model.parameters():
+            param.requires_grad = False
+        model.classifier = nn.Linear(1024, 2)
+        optimizer = torch.optim.Adam(model.classifier.parameters())
+        for epoch in range(3):
+            model.train()
+            for x, y in []:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+        """})
+    [finding] = lint_in_process(tmp_path / "cats.py", "GL406")
+    assert finding.line == 11  # the second model's freeze, not the first one's (line 7)
