@@ -73,3 +73,42 @@ def test_a_model_run_through_forward_is_its_output(tmp_path: Path) -> None:
     write_project(tmp_path, {"nets.py": NETS, "main.py": script})
     [finding] = lint_in_process(tmp_path / "main.py", "GL215")
     assert finding.line == 14 and "resnet101's output (nets.py:9) is softmax probabilities" in finding.message
+
+
+def test_a_method_building_the_model_with_a_softmax_head_named_first(tmp_path: Path) -> None:
+    # round 28: ``classifier = nn.Sequential(OrderedDict([..., ("output", nn.Softmax(dim=1))]))`` built
+    # first, then ``model.classifier = classifier`` in ``init_model``; ``self.model = self.init_model()``
+    write_project(tmp_path, {"trainer.py": """\
+        from collections import OrderedDict
+
+        import torch
+        from torch import nn
+        from torchvision import models
+
+
+        class Trainer:
+            def __init__(self):
+                self.model = self.init_model()
+                self.loss_func = nn.CrossEntropyLoss()
+                self.optimizer = torch.optim.Adam(self.model.classifier.parameters())
+
+            def init_model(self):
+                model = models.densenet121(weights=None)
+                classifier = nn.Sequential(OrderedDict([
+                    ("fc", nn.Linear(1024, 2)),
+                    ("output", nn.Softmax(dim=1)),
+                ]))
+                model.classifier = classifier
+                return model
+
+            def train_model(self, loader):
+                for x, y in loader:
+                    output = self.model(x)
+                    loss = self.loss_func(output, y)
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    self.optimizer.step()
+        """})
+    [finding] = lint_in_process(tmp_path / "trainer.py", "GL215")
+    assert finding.line == 26
+    assert "init_model's output (line 18) is softmax probabilities, and this line feeds it to CrossEntropyLoss" in finding.message

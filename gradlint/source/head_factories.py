@@ -7,7 +7,8 @@ in softmax or sigmoid, and return it, alone or in a tuple (GL215)::
         return model, (224, 224)
 
 ``model, size = resnet101()`` in a script importing it (or in the same file) binds a model
-ending in that softmax: the key ``resnet101[0]`` (an element of the tuple) or ``resnet101``
+ending in that softmax, and so does ``self.model = self.init_model()`` for a method of a
+class of the file: the key ``resnet101[0]`` (an element of the tuple) or ``resnet101``
 (the model itself), as :mod:`gradlint.source.outputs` reads class-returning functions.
 Read from ``ast``, never imported; one reading per module and change."""
 
@@ -34,19 +35,21 @@ def head_factories(tree: ast.Module, names: dict[int, str]) -> dict[str, Ending]
     activation, by the key a call's binding is read with (``f`` or ``f[index]``)."""
     aliases = collect_aliases(tree)
     found: dict[str, Ending] = {}
-    for function in tree.body:
-        if not isinstance(function, ast.FunctionDef):
-            continue
+    # module-level functions, and methods by the name their class calls them (``self.init_model``)
+    functions = [(function, function.name) for function in tree.body if isinstance(function, ast.FunctionDef)]
+    functions += [(method, f"self.{method.name}") for cls in tree.body if isinstance(cls, ast.ClassDef)
+                  for method in cls.body if isinstance(method, ast.FunctionDef)]
+    for function, key in functions:
         endings = _endings(function, names, aliases, tree)
         for node in ast.walk(function):
             if not isinstance(node, ast.Return) or node.value is None:
                 continue
             if isinstance(node.value, ast.Name) and node.value.id in endings:
-                found[function.name] = {None: endings[node.value.id]}
+                found[key] = {None: endings[node.value.id]}
             elif isinstance(node.value, ast.Tuple):
                 for index, element in enumerate(node.value.elts):
                     if isinstance(element, ast.Name) and element.id in endings:
-                        found[f"{function.name}[{index}]"] = {None: endings[element.id]}
+                        found[f"{key}[{index}]"] = {None: endings[element.id]}
     return found
 
 
@@ -56,18 +59,22 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     assignment ends in an activation (a later plain head assignment ends none)."""
     built: dict[str, frozenset[str]] = {}  # local -> its model's head attributes
     endings: dict[str, FinalActivation] = {}
+    heads: dict[str, ast.expr] = {}  # local -> the head built first (``classifier = nn.Sequential(...)``)
     assigns = sorted((node for node in ast.walk(function) if isinstance(node, ast.Assign) and len(node.targets) == 1),
                      key=lambda node: node.lineno)
     for node in assigns:
         target = node.targets[0]
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
-            heads = head_attributes(node.value, qualify(node.value.func, aliases), tree)
-            if heads:
-                built[target.id] = heads
+            attributes = head_attributes(node.value, qualify(node.value.func, aliases), tree)
+            if attributes:
+                built[target.id] = attributes
                 endings.pop(target.id, None)
+            else:
+                heads[target.id] = node.value
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.attr in built.get(target.value.id, frozenset())):
-            layer = activation_layer(node.value, names)
+            value = heads.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
+            layer = activation_layer(value, names)
             if layer is None:
                 endings.pop(target.value.id, None)
             else:
@@ -102,4 +109,4 @@ def _module_factories(path: str, stamp: tuple[int, int], script_dir: str) -> dic
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
     shown = os.path.relpath(Path(path).resolve(), script_dir)
     return {key: {k: replace(v, path=shown) for k, v in ending.items()}
-            for key, ending in head_factories(unit.tree, names).items()}
+            for key, ending in head_factories(unit.tree, names).items() if not key.startswith("self.")}
