@@ -164,3 +164,63 @@ def test_a_frozen_model_built_anew_before_the_train_call_is_not_the_one_trained(
         """})
     [finding] = lint_in_process(tmp_path / "cats.py", "GL406")
     assert finding.line == 11  # the second model's freeze, not the first one's (line 7)
+
+
+PERCEPTUAL = """\
+import torch
+import torchvision
+
+
+class PerceptualLoss(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        blocks = []
+        net = torchvision.models.{arch}(weights=None)
+        blocks.append(torch.nn.Sequential(*list(net.children())[:4]).eval())
+        blocks.append(torch.nn.Sequential(*list(net.children())[4:6]).eval())
+        for bl in blocks:
+            for p in bl.parameters():
+                p.requires_grad = False
+        self.blocks = torch.nn.ModuleList(blocks)
+
+    def forward(self, x, y):
+        loss = 0.0
+        for block in self.blocks:
+            x, y = block(x), block(y)
+            loss = loss + torch.nn.functional.l1_loss(x, y)
+        return loss
+"""
+
+SEGMENTER = """\
+import torch
+import pytorch_lightning as pl
+from perceptual import PerceptualLoss
+
+
+class Segmenter(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Conv2d(3, 3, 3, padding=1)
+        self.pl = PerceptualLoss()
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return self.pl(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.net.parameters())
+"""
+
+
+def test_a_perceptual_loss_freezing_the_blocks_it_keeps_in_a_module_list(tmp_path: Path) -> None:
+    # a resnet's blocks frozen one by one in a local list, kept as nn.ModuleList(blocks), put in eval
+    # only at construction; the LightningModule holding it is put in train mode by the Trainer
+    write_project(tmp_path, {"perceptual.py": PERCEPTUAL.format(arch="resnet18"), "module.py": SEGMENTER})
+    [finding] = lint_in_process(tmp_path / "module.py", "GL406")
+    assert finding.line == 10
+    assert "`self.pl.blocks` has BatchNorm layers and `PerceptualLoss` (perceptual.py:13) returns it" in finding.message
+
+
+def test_the_same_loss_over_vgg_without_batchnorm_is_fine(tmp_path: Path) -> None:
+    write_project(tmp_path, {"perceptual.py": PERCEPTUAL.format(arch="vgg16"), "module.py": SEGMENTER})
+    assert lint_in_process(tmp_path / "module.py", "GL406") == []

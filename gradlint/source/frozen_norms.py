@@ -35,7 +35,7 @@ from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
-from gradlint.source.partial_freezes import layer_listing, partial_freeze, sequential_view, string_lists
+from gradlint.source.partial_freezes import kept_list_owner, layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -144,6 +144,9 @@ class _Collector:
         tree = self.frames.unit.tree
         assert tree is not None
         view = sequential_view(loop, owner, tree, self.frames.kinds.frame_of) if "." not in owner else None
+        if "." not in owner and (kept := kept_list_owner(loop, owner, self.frames.parents, self.frames.kinds.frame_of,
+                                                          tree)) is not None:
+            owner = kept  # for bl in blocks: <freeze bl>; self.blocks = nn.ModuleList(blocks)
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
             if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])

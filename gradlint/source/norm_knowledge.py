@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.appended_layers import appended
+from gradlint.source.appended_layers import appended, appended_to
 from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
@@ -236,9 +236,11 @@ class NormKnowledge:
         library = library_builds_bn(callee, value, self._string)
         if library is not None:
             return library
-        if callee == "torch.nn.Sequential" and not rest:
-            return any(self._value_path(arg.value if isinstance(arg, ast.Starred) else arg, [], depth + 1)
-                       for arg in value.args)
+        if callee in ("torch.nn.Sequential", "torch.nn.ModuleList") and not rest:
+            args = [arg.value if isinstance(arg, ast.Starred) else arg for arg in value.args]
+            if len(args) == 1 and isinstance(args[0], ast.Name):  # nn.ModuleList(blocks), blocks.append(...) before
+                args += appended_to(self.frames.kinds.frame_of(value) or tree, args[0].id)
+            return any(self._value_path(arg, [], depth + 1) for arg in args)
         return False
 
     def _handed_back(self, call: ast.Call) -> Optional[ast.expr]:

@@ -245,3 +245,28 @@ def _integer(node: Optional[ast.expr]) -> Optional[int]:
         value = node.operand.value
         return -value if isinstance(value, int) and not isinstance(value, bool) else None
     return None
+
+
+def kept_list_owner(loop: Loop, owner: str, parents: dict, frame_of: Callable[[ast.AST], Optional[ast.AST]],
+                    tree: ast.Module) -> Optional[str]:
+    """``for bl in blocks: for p in bl.parameters(): <freeze p>`` with ``self.blocks =
+    nn.ModuleList(blocks)`` (or ``nn.Sequential(*blocks)``) in the same function: the loop
+    freezes every module ``self.blocks`` holds, so it freezes ``self.blocks``."""
+    outer = parents.get(loop)
+    while outer is not None and not isinstance(outer, (ast.For, ast.AsyncFor, ast.FunctionDef, ast.Module)):
+        outer = parents.get(outer)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name)
+            and outer.target.id == owner and isinstance(outer.iter, ast.Name)):
+        return None
+    listed = outer.iter.id
+    scope = frame_of(outer) or tree
+    for node in ast.walk(scope):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)
+                and (dotted(node.value.func) or "").rpartition(".")[2] in ("ModuleList", "Sequential")
+                and len(node.value.args) == 1 and frame_of(node) is frame_of(outer)):
+            continue
+        arg = node.value.args[0]
+        arg = arg.value if isinstance(arg, ast.Starred) else arg
+        if isinstance(arg, ast.Name) and arg.id == listed and (kept := dotted(node.targets[0])):
+            return kept
+    return None
