@@ -224,3 +224,33 @@ def test_a_perceptual_loss_freezing_the_blocks_it_keeps_in_a_module_list(tmp_pat
 def test_the_same_loss_over_vgg_without_batchnorm_is_fine(tmp_path: Path) -> None:
     write_project(tmp_path, {"perceptual.py": PERCEPTUAL.format(arch="vgg16"), "module.py": SEGMENTER})
     assert lint_in_process(tmp_path / "module.py", "GL406") == []
+
+
+def test_layers_made_trainable_again_by_a_loop_over_their_names_are_named(tmp_path: Path) -> None:
+    # a head phase on a frozen resnet, then `for layer in [...]: if layer in name: p.requires_grad = True`:
+    # the stem stays frozen in train mode through both phases (a bone-fracture classifier, round 28)
+    write_project(tmp_path, {"search.py": """\
+        import torch
+        from torch import nn
+        from torchvision import models
+
+        model = models.resnet50(weights=None)
+        for param in model.parameters():
+            param.requires_grad = False
+        model.fc = nn.Linear(2048, 2)
+        layers_to_unfreeze = ["layer3", "layer4", "fc"]
+        for name, param in model.named_parameters():
+            for layer_name in layers_to_unfreeze:
+                if layer_name in name:
+                    param.requires_grad = True
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
+        for epoch in range(15):
+            model.train()
+            for x, y in []:
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+        """})
+    [finding] = lint_in_process(tmp_path / "search.py", "GL406")
+    assert finding.line == 7
+    assert "(`model.fc`, `model.layer3`, `model.layer4` trainable again; the rest stays frozen)" in finding.message

@@ -189,6 +189,12 @@ class _Collector:
                 reopened = reopened or {True, False} <= inside | otherwise
                 if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True
                     self._unfrozen_by_name(loop, owner, stmt.test, name)
+            elif (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and len(stmt.body) == 1
+                  and isinstance(test := stmt.body[0], ast.If) and not test.orelse
+                  and {self._decided(s, var, loop) for s in test.body} == {True}):
+                # for layer in ["layer3", "layer4"]: if layer in name: p.requires_grad = True
+                each = ast.GeneratorExp(test.test, [ast.comprehension(stmt.target, stmt.iter, [], 0)])
+                self._unfrozen_by_name(loop, owner, ast.Call(ast.Name("any", ast.Load()), [each], []), name)
             if heads is not None:
                 break
         if heads is None:
