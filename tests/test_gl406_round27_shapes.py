@@ -140,3 +140,42 @@ def test_a_freeze_method_of_the_users_own_is_not_lightnings(tmp_path: Path) -> N
         "    def forward(self, x):\n        return self.net(x)\n\n    def freeze(self):\n        pass\n\n\nclass Student")
     write_project(tmp_path, {"student.py": script})
     assert lint_in_process(tmp_path / "student.py", "GL406") == []
+
+
+def test_a_class_behind_a_circular_package_import_is_read_as_python_reads_it(tmp_path: Path) -> None:
+    # models/__init__.py imports .blocks first, then .expert, which imports ConvNet back from
+    # ``models``: Python sees the names bound so far, and so does gradlint (round 27, Dongnamu)
+    write_project(tmp_path, {
+        "models/__init__.py": "from .blocks import ConvNet\nfrom .expert import Expert\n",
+        "models/blocks.py": """\
+            import torch.nn as nn
+
+
+            class ConvNet(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.body = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+
+                def forward(self, x):
+                    return self.body(x)
+            """,
+        "models/expert.py": """\
+            import pytorch_lightning as pl
+            from models import ConvNet
+
+
+            class Expert(pl.LightningModule):
+                def __init__(self):
+                    super().__init__()
+                    self.net = ConvNet()
+
+                def forward(self, x):
+                    return self.net(x)
+            """,
+        "student.py": LIGHTNING.replace("from torchvision.models import resnet18\n", "from models import Expert\n").replace(
+            "class Expert(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.net = resnet18()\n\n    def forward(self, x):\n        return self.net(x)\n\n\n", "").format(
+            built="Expert.load_from_checkpoint(path)"),
+    })
+    [finding] = lint_in_process(tmp_path / "student.py", "GL406")
+    assert finding.line == 10 and "`self.teacher` has BatchNorm layers and it is frozen here" in finding.message

@@ -54,21 +54,24 @@ class _Resolver:
         path = path.resolve()
         if path in self.cache:
             return self.cache[path]
-        self.cache[path] = {}  # import cycles end here
+        # an import cycle back to this module sees what it has bound so far, as Python's does
+        # (``models/__init__.py`` imports ``.model``, then ``.trainer``, which imports from ``models``)
+        found: dict[str, RecurrentEvidence] = {}
+        self.cache[path] = found
         if depth > _MAX_DEPTH or self.read >= _MAX_FILES:
-            return {}
+            return found
         self.read += 1
         tree = self.index.tree(path)
         if tree is None:
-            return {}  # unreadable or broken: nothing known from it
-        found = self.analyse(tree, path, depth)
-        self.cache[path] = found
-        return found
+            return found  # unreadable or broken: nothing known from it
+        return self.analyse(tree, path, depth, found)
 
-    def analyse(self, tree: ast.Module, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
-        """Recurrent names of one module: its own classes/functions and what it imports."""
+    def analyse(self, tree: ast.Module, path: Path, depth: int,
+                known: Optional[dict[str, RecurrentEvidence]] = None) -> dict[str, RecurrentEvidence]:
+        """Recurrent names of one module: its own classes/functions and what it imports
+        (into ``known``, filled as the module is read)."""
         aliases = collect_aliases(tree)
-        known: dict[str, RecurrentEvidence] = {}
+        known = {} if known is None else known
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or node.module):
                 target = self.module_file(node.module or "", node.level, path)
