@@ -270,3 +270,16 @@ def kept_list_owner(loop: Loop, owner: str, parents: dict, frame_of: Callable[[a
         if isinstance(arg, ast.Name) and arg.id == listed and (kept := dotted(node.targets[0])):
             return kept
     return None
+
+
+def children_view_of(value: ast.expr) -> Optional[str]:
+    """The module whose own children ``value`` holds: ``nn.Sequential(*list(model.children())[:-2])``
+    -> ``model`` (the Sequential shares its layers and so its parameters)."""
+    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
+            and len(value.args) == 1 and isinstance(value.args[0], ast.Starred)):
+        return None
+    listed = value.args[0].value
+    while isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
+        listed = listed.value
+    listing = _listing(listed) if not isinstance(listed, ast.Attribute) else None
+    return listing[1] if listing is not None and listing[0] == "children" else None

@@ -14,6 +14,7 @@ from gradlint.source.norm_chains import binds, rebound
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.names import dotted
+from gradlint.source.partial_freezes import children_view_of
 from gradlint.source.norm_knowledge import HEAD_NAMES, NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
@@ -113,6 +114,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
     if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
+    if freeze.how == "no_grad" and any(related(o, view) for o in norms.optimised for view in _viewed(norms, freeze)):
+        return False  # a Sequential of an optimised model's own children: its parameters train through that model
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
                                     or any(related(o, form) for o in norms.optimised for form in forms)) \
             and not _only_run_without_grad(norms, freeze):
@@ -129,6 +132,19 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _viewed(norms: FileNorms, freeze: Freeze) -> list[str]:
+    """The models whose children the frozen name holds (``self.feature_map =
+    nn.Sequential(*list(self.model.children())[:-2])``)."""
+    assert norms.knowledge is not None
+    name = freeze.target
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if name.startswith("self.") and name.count(".") == 1 and cls is not None:
+        values = self_attribute_values(cls).get(name[len("self."):], [])
+    else:
+        values = norms.knowledge.bindings.get(name, [])
+    return [view for value in values if (view := children_view_of(unwrap(value))) is not None]
 
 
 def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:

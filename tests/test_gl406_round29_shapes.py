@@ -1,0 +1,56 @@
+"""GL406 shapes from held-out round 29 (real code, ``bench/heldout/round29``):
+
+- a LightningModule keeps ``self.feature_map = nn.Sequential(*list(self.model.children())[:-2])``
+  for class-activation maps and runs it only under ``torch.no_grad()`` in an inference
+  helper, while ``self.model`` itself is optimised and trained: the Sequential shares the
+  model's layers, so nothing is frozen (a false alarm on a pneumonia classifier).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+PNEUMONIA = """\
+import torch
+import torchvision
+import pytorch_lightning as pl
+
+
+class PneumoniaModel(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.model = torchvision.models.resnet18()
+        self.model.fc = torch.nn.Linear(512, 1)
+        self.feature_map = torch.nn.Sequential(*list({viewed}.children())[:-2])
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4)
+        self.loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def forward(self, x):
+        return self.model(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return self.loss_fn(self(x)[:, 0], y.float())
+
+    def configure_optimizers(self):
+        return [self.optimizer]
+
+    def calc_feature_map(self, x):
+        with torch.no_grad():
+            return self.feature_map(x)
+"""
+
+
+def test_a_sequential_of_a_trained_models_children_run_under_no_grad_is_not_frozen(tmp_path: Path) -> None:
+    write_project(tmp_path, {"pneumonia_model.py": PNEUMONIA.format(viewed="self.model")})
+    assert lint_in_process(tmp_path / "pneumonia_model.py", "GL406") == []
+
+
+def test_a_sequential_of_another_models_children_is_still_frozen_by_no_grad(tmp_path: Path) -> None:
+    # the same shape over a second resnet nobody optimises: run only under no_grad, in train mode
+    script = PNEUMONIA.format(viewed="torchvision.models.resnet50()")
+    write_project(tmp_path, {"pneumonia_model.py": script})
+    [finding] = lint_in_process(tmp_path / "pneumonia_model.py", "GL406")
+    assert finding.line == 27 and "`self.feature_map` has BatchNorm layers and it runs under torch.no_grad()" in finding.message
