@@ -54,3 +54,39 @@ def test_a_sequential_of_another_models_children_is_still_frozen_by_no_grad(tmp_
     write_project(tmp_path, {"pneumonia_model.py": script})
     [finding] = lint_in_process(tmp_path / "pneumonia_model.py", "GL406")
     assert finding.line == 27 and "`self.feature_map` has BatchNorm layers and it runs under torch.no_grad()" in finding.message
+
+
+def test_a_factory_returning_its_frozen_model_through_typing_cast(tmp_path: Path) -> None:
+    # ``return cast(nn.Module, model)``: the frozen model itself (a typed pneumonia classifier, round 29)
+    write_project(tmp_path, {
+        "models.py": """\
+            from typing import cast
+
+            import torch.nn as nn
+            from torchvision import models
+
+
+            def create_model(num_classes: int = 2) -> nn.Module:
+                model = models.resnet18(weights=None)
+                for param in model.parameters():
+                    param.requires_grad = False
+                model.fc = nn.Linear(512, num_classes)
+                return cast(nn.Module, model)
+            """,
+        "train.py": """\
+            import torch
+            from torch import nn
+            from models import create_model
+
+            model = create_model()
+            optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+            for epoch in range(10):
+                model.train()
+                for x, y in []:
+                    optimizer.zero_grad()
+                    nn.functional.cross_entropy(model(x), y).backward()
+                    optimizer.step()
+            """,
+    })
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 5 and "`create_model` (models.py:9) returns it with its parameters frozen" in finding.message
