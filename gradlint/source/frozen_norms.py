@@ -286,7 +286,9 @@ class _Collector:
             # LightningModule.freeze(): requires_grad_(False) and eval(), which the trainer's train() undoes
             self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             self.norms.modes.append(ModeCall(receiver, False, call, self.frames._statement_of(call), scope))
-        elif func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1 and not self._plain_object(receiver):
+        elif (func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1
+              and all(k.arg == "mode" for k in call.keywords)  # trainer.train(rounds=10): a method of its own
+              and not self._plain_object(receiver)):
             train = func.attr == "train" and not is_false(flag)
             if func.attr == "eval" and call.args:
                 return
