@@ -22,6 +22,7 @@ from pathlib import Path
 
 from gradlint.source.activations import LAYERS, activation_layer
 from gradlint.source.endings import Ending, FinalActivation
+from gradlint.source.imported_endings import spelled_name
 from gradlint.source.index import file_stamp
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -90,14 +91,8 @@ def imported_head_factories(tree: ast.Module, script: Path) -> dict[str, Ending]
     found: dict[str, Ending] = {}
     for item in project_import_list(tree, script):
         offered = _module_factories(str(item.path), file_stamp(item.path), script_dir)
-        for key, ending in offered.items():
-            name = key.split("[")[0]
-            if item.name == "*" and not name.startswith("_"):
-                found[key] = ending
-            elif item.name == ".":
-                found[f"{item.local}.{key}"] = ending
-            elif name == item.name:
-                found[item.local + key[len(name):]] = ending
+        found.update((spelled, ending) for key, ending in offered.items()
+                     if (spelled := spelled_name(item, key)) is not None)
     return found
 
 

@@ -15,7 +15,7 @@ from gradlint.source.endings import Ending, FinalActivation, file_endings
 from gradlint.source.index import file_stamp
 from gradlint.source.logit_endings import class_logits
 from gradlint.source.model_factories import returned_classes, returned_tuple_classes
-from gradlint.source.project_functions import project_import_list
+from gradlint.source.project_functions import ProjectImport, project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -48,18 +48,22 @@ def imported_classes(tree: ast.Module, script: Path, base: Optional[Path] = None
 
     for item in project_import_list(tree, script):
         defined = _module_classes(str(item.path), file_stamp(item.path), str(base), follow)
-        if item.name == "*":
-            for name, found_class in defined.items():
-                if not name.startswith("_"):
-                    add(name, found_class)
-        elif item.name == ".":
-            for name, found_class in defined.items():
-                add(f"{item.local}.{name}", found_class)
-        else:
-            for name, found_class in defined.items():
-                if name == item.name or name.startswith(f"{item.name}["):  # a function and its tuple's parts
-                    add(item.local + name[len(item.name):], found_class)
+        for name, found_class in defined.items():
+            if (spelled := spelled_name(item, name)) is not None:
+                add(spelled, found_class)
     return found
+
+
+def spelled_name(item: ProjectImport, name: str) -> Optional[str]:
+    """How a script importing ``item`` spells ``name``, one the module offers (``f[1]`` is
+    element 1 of the tuple ``f`` returns), or None when the import does not bring it in."""
+    if item.name == "*":
+        return None if name.startswith("_") else name
+    if item.name == ".":
+        return f"{item.local}.{name}"
+    if name == item.name or name.startswith(f"{item.name}["):  # a function and its tuple's parts
+        return item.local + name[len(item.name):]
+    return None
 
 
 @functools.lru_cache(maxsize=256)

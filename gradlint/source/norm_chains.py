@@ -20,6 +20,7 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.reaching_bindings import bound_value
 
 # a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
 Guard = tuple[int, str, Optional[bool]]
@@ -288,18 +289,11 @@ def _assigned(function: ast.FunctionDef, name: str) -> list[tuple[ast.expr, int]
             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
 
 
-def binds(target: ast.expr, name: str) -> bool:
-    """The assignment target ``target`` binds ``name``: ``name = ...`` or ``name, size = ...``."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return any(binds(element, name) for element in target.elts)
-    return isinstance(target, ast.Name) and target.id == name
-
-
 def rebound(scope: ast.AST, name: str, after: int, before: int) -> bool:
     """``name`` is bound to something new between two lines of ``scope``: ``model = model_new``
     (a network the function built) before it trains ``model``, or ``model = resnet18()`` again
     after a freeze of the old one. ``model = model.to(device)`` keeps it."""
     return any(isinstance(node, ast.Assign) and after < node.lineno < before
-               and any(binds(t, name) for t in node.targets)
+               and bound_value(node, name) is not None
                and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
                for node in ast.walk(scope))

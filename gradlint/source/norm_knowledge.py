@@ -26,12 +26,11 @@ from gradlint.source.inherited_inits import base_inits
 from gradlint.source.picked_builds import picked_build
 from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
-from gradlint.source.reaching_bindings import arm_text, assignment_pairs, reaching_choices
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import bound_names, dotted
 
 # attributes of those models that hold no BatchNorm (their classifier heads)
-_WRAPPERS = {"DataParallel", "DistributedDataParallel"}
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
 
 
@@ -199,7 +198,7 @@ class NormKnowledge:
             return self._value_path(ast.copy_location(ast.Call(value.func.value, [], []), value), rest, depth + 1)
         callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
-        if short in _WRAPPERS and value.args:  # DataParallel(model).module is the model
+        if short in PARALLEL_WRAPPERS and value.args:  # DataParallel(model).module is the model
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)
             # (``model_train.backbone`` for ``model_train = DataParallel(model)``: the name GL406 gives the

@@ -118,28 +118,33 @@ def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[a
     itself run (``self.encoder = nn.Sequential(*list(resnet.children())[:-1])``) is the model."""
     binds = [node for node in ast.walk(scope) if isinstance(node, ast.Assign) and len(node.targets) == 1
              and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name and frame_of(node) is frame_of(loop)]
-    if len(binds) != 1 or binds[0].lineno >= loop.lineno:
+    if len(binds) != 1 or binds[0].lineno >= loop.lineno or (view := _children_sequential(binds[0].value)) is None:
         return None
-    value = binds[0].value
-    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
-            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Starred)):
-        return None
-    listed, part = value.args[0].value, None
-    if isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
-        bound = listed.slice
+    owner, bound, part = *view, None
+    if bound is not None:
         end = _integer(bound.upper) if _from_start(bound) else None
         if end is None or 0 <= end < _SHORTEST["children"]:
             return None
         part = f"all but its last {-end} {_NOUNS['children']}" if end < 0 else f"its first {end} {_NOUNS['children']}"
-        listed = listed.value
-    listing = _listing(listed)
-    if listing is None or listing[0] != "children" or isinstance(listed, ast.Attribute):
-        return None
     uses = [node for node in ast.walk(scope) if isinstance(node, ast.Name) and node.id == name
             and isinstance(node.ctx, ast.Load) and frame_of(node) is frame_of(loop)]
     if any(not (loop.iter.lineno <= use.lineno <= (loop.iter.end_lineno or loop.iter.lineno)) for use in uses):
         return None
-    return listing[1], part
+    return owner, part
+
+
+def _children_sequential(value: ast.expr) -> Optional[tuple[str, Optional[ast.Slice]]]:
+    """``nn.Sequential(*list(model.children())[:-3])`` -> (``model``, its slice; None: all children)."""
+    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
+            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Starred)):
+        return None
+    listed = value.args[0].value
+    bound: Optional[ast.Slice] = None
+    if isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
+        bound = listed.slice
+        listed = listed.value
+    listing = _listing(listed) if not isinstance(listed, ast.Attribute) else None
+    return (listing[1], bound) if listing is not None and listing[0] == "children" else None
 
 
 def _from_start(bound: ast.Slice) -> bool:
@@ -275,11 +280,5 @@ def kept_list_owner(loop: Loop, owner: str, parents: dict, frame_of: Callable[[a
 def children_view_of(value: ast.expr) -> Optional[str]:
     """The module whose own children ``value`` holds: ``nn.Sequential(*list(model.children())[:-2])``
     -> ``model`` (the Sequential shares its layers and so its parameters)."""
-    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
-            and len(value.args) == 1 and isinstance(value.args[0], ast.Starred)):
-        return None
-    listed = value.args[0].value
-    while isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
-        listed = listed.value
-    listing = _listing(listed) if not isinstance(listed, ast.Attribute) else None
-    return listing[1] if listing is not None and listing[0] == "children" else None
+    view = _children_sequential(value)
+    return view[0] if view is not None else None

@@ -110,7 +110,7 @@ def _passes(value: ast.expr, name: str) -> bool:
 MODULE_RETURNING = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"})
 
 
-_PARALLEL = frozenset({"DataParallel", "DistributedDataParallel"})
+PARALLEL_WRAPPERS = frozenset({"DataParallel", "DistributedDataParallel"})  # their .module is the model
 
 
 def unwrap(value: ast.expr) -> ast.expr:
@@ -122,7 +122,7 @@ def unwrap(value: ast.expr) -> ast.expr:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MODULE_RETURNING:
             value = value.func.value
         elif (isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Call)
-              and (dotted(value.func) or "").rpartition(".")[2] in _PARALLEL):
+              and (dotted(value.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS):
             value = value.args[0]
         elif (isinstance(value, ast.Call) and len(value.args) == 2 and not value.keywords
               and dotted(value.func) in ("cast", "typing.cast")):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import ModeCall
-from gradlint.source.names import dotted
+from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.project_functions import project_imports
 from gradlint.source.reaching_bindings import unwrap
 
@@ -29,7 +29,9 @@ def unread_trainer_modes(frames: FileFrames) -> list[ModeCall]:
     """A train-mode call of the model for each such call of an unreadable training function."""
     tree = frames.unit.tree
     assert tree is not None
-    imported = _imported_names(tree)
+    # names imported from anything but torch and Lightning (whose trainers are read elsewhere)
+    imported = {local for local, qualified in collect_aliases(tree).items()
+                if not qualified.startswith(("torch", "lightning", "pytorch_lightning"))}
     if not imported:
         return []
     project = project_imports(tree, Path(frames.unit.path)) if Path(frames.unit.path).is_file() else {}
@@ -47,17 +49,6 @@ def unread_trainer_modes(frames: FileFrames) -> list[ModeCall]:
         frame = frames.kinds.frame_of(node) or tree
         found.append(ModeCall(model, True, node, frames._statement_of(node), frame, site=node, unread=name))
     return found
-
-
-def _imported_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and not (node.module or "").startswith(("torch", "lightning", "pytorch_lightning")):
-            names.update(alias.asname or alias.name for alias in node.names)
-        elif isinstance(node, ast.Import):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names
-                         if not alias.name.startswith(("torch", "lightning", "pytorch_lightning")))
-    return names
 
 
 def _model_argument(call: ast.Call) -> str | None:

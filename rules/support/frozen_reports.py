@@ -15,6 +15,7 @@ from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER
 from gradlint.source.names import dotted
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 
 from .frozen_phases import frozen_phase_end
 from .frozen_targets import unfrozen_parts
@@ -59,17 +60,12 @@ def fix_after_train(norms: FileNorms, target: str, left: list[ModeCall]) -> Opti
     return make_fix(f"call {local_name(left[0], target)}.eval() after {left[0].receiver}.train()", *edits)
 
 
-_PARALLEL = ("DataParallel", "DistributedDataParallel")
-
-
 def _parallel_wrapped(norms: FileNorms, name: str) -> bool:
     """Some binding of ``name`` in the file is a data-parallel wrapper (whose submodules sit
     under ``.module``)."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-               and any(isinstance(call, ast.Call) and (dotted(call.func) or "").endswith(_PARALLEL)
-                       for call in ast.walk(node.value)) for node in ast.walk(tree))
+    assert norms.knowledge is not None
+    return any(isinstance(call, ast.Call) and (dotted(call.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS
+               for value in norms.knowledge.bindings.get(name, []) for call in ast.walk(value))
 
 
 def local_name(train: ModeCall, target: str) -> str:

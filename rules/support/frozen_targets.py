@@ -10,7 +10,8 @@ from typing import Iterator, Optional
 
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.norm_chains import binds, rebound
+from gradlint.source.norm_chains import rebound
+from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.names import dotted
@@ -50,7 +51,7 @@ def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast
         return False
     root = target.split(".")[0]
     return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
-               and any(binds(t, root) for t in node.targets)
+               and bound_value(node, root) is not None
                and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
                and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
                for node in ast.walk(scope))
