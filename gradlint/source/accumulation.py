@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional, Union
 
+from gradlint.source.function_values import own_nodes
 from gradlint.source.loops import BACKWARD, SCALE, STEP, Event, Scope, contains
 from gradlint.source.names import dotted
 from gradlint.source.nodes import Located
@@ -279,18 +280,13 @@ def _assigned_before(tree: ast.Module, loop: Located, name: str) -> list[ast.stm
             if isinstance(holder, ast.Module) or node.lineno > holder.lineno:
                 holder = node
     found: list[ast.stmt] = []
-    pending = list(ast.iter_child_nodes(holder))
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
+    for node in own_nodes(holder):
         if getattr(node, "lineno", 0) >= loop.lineno:  # type: ignore[attr-defined]
             continue
         if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
             found.append(node)
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and dotted(node.target) == name:
             found.append(node)
-        pending.extend(ast.iter_child_nodes(node))
     return found
 
 

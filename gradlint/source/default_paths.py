@@ -6,6 +6,9 @@ return probs, image`` reaches only ``return probs`` when called as ``model(x)``.
 decided when it is a parameter with a constant default, ``not`` of one, or ``param is
 None`` / ``is not None``; any other test keeps both branches. Statements after a decided
 branch that always returns are not reached.
+
+A loss trains the model in training mode, so ``self.training`` is decided too (true):
+``if self.training: return probs`` / ``return probs.argmax(1)`` reaches ``return probs``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ from typing import Optional
 _UNKNOWN = object()
 
 
+TRAINING = "self.training"  # what ``decided`` names when the training mode decided a test
+
+
 def returns_with_defaults(function: ast.FunctionDef) -> tuple[list[ast.Return], tuple[tuple[int, str], ...]]:
-    """The returns reached, and the parameters (index after ``self``, name) whose defaults
-    decided a test on the way (empty: no test was decided)."""
+    """The returns reached in training mode, and what decided a test on the way: the
+    parameters (index after ``self``, name) whose defaults did, and ``(-1, TRAINING)``
+    when ``self.training`` did (empty: no test was decided)."""
     defaults = _defaults(function)
     reached: list[ast.Return] = []
     decided: dict[str, int] = {}
@@ -43,7 +50,8 @@ def returns_with_defaults(function: ast.FunctionDef) -> tuple[list[ast.Return], 
 
     run(function.body)
     params = [arg.arg for arg in function.args.args[1:]]
-    order = {name: params.index(name) if name in params else len(params) + 1000 for name in decided}
+    order = {name: -1 if name == TRAINING else params.index(name) if name in params else len(params) + 1000
+             for name in decided}
     return reached, tuple(sorted(((order[name], name) for name in decided), key=lambda item: item[0]))
 
 
@@ -65,6 +73,10 @@ def _decide(test: ast.expr, defaults: dict[str, object], decided: dict[str, int]
 
 
 def _value(test: ast.expr, defaults: dict[str, object], decided: dict[str, int]) -> object:
+    if isinstance(test, ast.Attribute) and test.attr == "training" and isinstance(test.value, ast.Name) \
+            and test.value.id == "self":
+        decided[TRAINING] = 0
+        return True
     if isinstance(test, ast.Name) and test.id in defaults:
         decided[test.id] = 0
         return defaults[test.id]

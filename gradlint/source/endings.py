@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 from gradlint.source.activations import LAYERS, activation_kind, activation_layer, local_layers, sequential_activation
-from gradlint.source.default_paths import returns_with_defaults
+from gradlint.source.container_outputs import EACH, container_activation
+from gradlint.source.default_paths import TRAINING, returns_with_defaults
+from gradlint.source.function_values import last_assigned, own_nodes
 from gradlint.source.model_heads import HEADS, head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.unit import SourceUnit
@@ -50,6 +52,8 @@ class FinalActivation:
             return f"`{self.model}`"
         if self.position is None:
             return f"{self.model}'s output"
+        if self.position == EACH:
+            return f"every element of the container {self.model}'s forward returns"
         return f"element {self.position} of the tuple {self.model}'s forward returns"
 
     @property
@@ -66,7 +70,8 @@ class FinalActivation:
         return notes
 
 
-# a model's activations: None for its whole output, an index for an element of its tuple
+# a model's activations: None for its whole output, an index for an element of its tuple,
+# EACH for every element of the dict or list it returns
 Ending = dict[Optional[int], FinalActivation]
 
 
@@ -150,11 +155,13 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
     if ending:
         return _at_layers(ending, cls, names)
     # ``if not reconstruct: return F.softmax(c)`` with ``reconstruct=False``: the path a call
-    # passing only the required arguments takes
+    # passing only the required arguments takes, in training mode (``if self.training: return probs``)
     reached, decided = returns_with_defaults(forward)
     if not decided or len(reached) == len(returns):
         return {}
-    return {key: replace(activation, unless=decided)
+    unless = tuple(parameter for parameter in decided if parameter[1] != TRAINING)
+    branch = "in training mode (`self.training`)" if len(unless) < len(decided) else None
+    return {key: replace(activation, unless=unless, branch=branch)
             for key, activation in _at_layers(_returns_ending(name, forward, reached, names, layers, path), cls,
                                               names).items()}
 
@@ -223,67 +230,16 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         if len(found) == len(shapes) and len({kind for kind, _ in found}) == 1:
             position = index if tuple_output else None
             ending[position] = FinalActivation(name, found[0][0], found[-1][1], position, path)
+    if not ending and not tuple_output:  # one softmax per head, in a dict or list
+        each = [container_activation(forward, node.value, names, layers) for node in returns]
+        if all(each) and len({kind for kind, _ in filter(None, each)}) == 1:
+            kind, applied = each[-1] or ("", forward)
+            ending[EACH] = FinalActivation(name, kind, applied, EACH, path)
     return ending
 
 
 def _resolved(function: ast.FunctionDef, value: Optional[ast.expr]) -> Optional[ast.expr]:
     return last_assigned(function, value) if isinstance(value, ast.Name) else value
-
-
-def own_nodes(function: ast.AST) -> list[ast.AST]:
-    """The nodes of a function (or module) outside its nested functions and classes."""
-    found: list[ast.AST] = []
-    stack = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
-def last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
-    """The value ``name`` holds where it is read: the one value assigned to it, or, when it
-    is assigned several times (``c = self.fc(x); c = self.softmax(c)``), the last plain
-    assignment before the read in the same block, with nothing after it in that block
-    that could change it."""
-    assignments = [
-        node for node in own_nodes(function)
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-        and any(isinstance(t, ast.Name) and t.id == name.id for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
-    ]
-    if len(assignments) == 1:
-        return assignments[0].value
-    for statement in reversed(_statements_before(function, name)):
-        if statement in assignments:
-            return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
-        if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
-            return None  # a branch or loop of the block assigns it too
-    return None
-
-
-def _statements_before(function: ast.FunctionDef, name: ast.Name) -> list[ast.stmt]:
-    """The statements that run before the one reading ``name``: those before it in its
-    block, after those before the block's own statement in the enclosing block, and so on
-    out to the function's body (``c = softmax(c)`` then ``if not flag: return c``)."""
-    before: list[ast.stmt] = []
-    stack: list[list[ast.stmt]] = [function.body]
-    while stack:
-        body = stack.pop()
-        for index, statement in enumerate(body):
-            if any(node is name for node in ast.walk(statement)):
-                before.extend(body[:index])
-                if isinstance(statement, (ast.Return, ast.Assign, ast.Expr)):
-                    return before
-                for field in ("body", "orelse", "finalbody"):
-                    inner = getattr(statement, field, None)
-                    if isinstance(inner, list):
-                        stack.append(inner)
-                for handler in getattr(statement, "handlers", []):
-                    stack.append(handler.body)
-                break
-    return []
 
 
 def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:

@@ -14,7 +14,8 @@ import ast
 from typing import Optional
 
 from gradlint.source.activations import sequential_last
-from gradlint.source.endings import Ending, FinalActivation, last_assigned, own_nodes
+from gradlint.source.endings import Ending, FinalActivation
+from gradlint.source.function_values import last_assigned, own_nodes
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import unwrap
 

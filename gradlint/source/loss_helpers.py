@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
 
-from gradlint.source.endings import Ending, FinalActivation, own_nodes
+from gradlint.source.endings import Ending, FinalActivation
+from gradlint.source.function_values import own_nodes
 from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.norm_knowledge import unwrap
@@ -182,8 +183,9 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
             if not target.startswith("self.") or target.count(".") != 1:
                 continue
-            if isinstance(node.value, ast.Name) and node.value.id in params:
-                held[target] = (params.index(node.value.id), node.value.id)
+            held_value = unwrap(node.value)  # self.model = model.to(device)
+            if isinstance(held_value, ast.Name) and held_value.id in params:
+                held[target] = (params.index(held_value.id), held_value.id)
             elif (kind := loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
     trains = any(_calls_backward(f) for f in cls.body if isinstance(f, ast.FunctionDef))

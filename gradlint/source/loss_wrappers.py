@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.endings import own_nodes
+from gradlint.source.function_values import own_nodes
 from gradlint.source.index import file_stamp
 from gradlint.source.loss_helpers import bound_losses, loss_built
 from gradlint.source.names import collect_aliases, dotted

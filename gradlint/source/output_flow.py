@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradlint.source.endings import Ending, FinalActivation, own_nodes
+from gradlint.source.container_outputs import EACH
+from gradlint.source.endings import Ending, FinalActivation
+from gradlint.source.function_values import own_nodes
 from gradlint.source.names import dotted
 
 # qualified loss -> what it expects of its first argument
@@ -30,7 +32,16 @@ def activation_of(output: Optional[Output]) -> Optional[FinalActivation]:
     if output is None:
         return None
     ending, position = output
-    return ending.get(position)
+    return activation_at(ending, position)
+
+
+def activation_at(ending: Ending, position: Optional[int]) -> Optional[FinalActivation]:
+    """The activation of one output of a model: ``out[0]`` of a model returning a list of
+    softmaxes is one of them."""
+    found = ending.get(position)
+    if found is None and position is not None and position >= 0:
+        found = ending.get(EACH)
+    return found
 
 
 def loss_of(call: ast.Call, names: dict[int, str], losses: dict[str, str]) -> Optional[str]:
@@ -78,6 +89,9 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         if inner is None or inner[1] is not None:
             return None
         return inner[0], node.slice.value
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Name, ast.Constant, ast.Attribute)):
+        inner = output_of(node.value, models, assigned)  # outputs[head]: one element of a dict or list
+        return (inner[0], EACH) if inner is not None and inner[1] is None else None
     if isinstance(node, ast.Call):
         callee = dotted(node.func)
         if callee is not None and callee.endswith(".forward") and callee[:-len(".forward")] in models:
@@ -121,10 +135,15 @@ class OutputBindings:
     def __init__(self, function: ast.AST, models: dict[str, Ending]) -> None:
         self.bindings: dict[str, list[tuple[int, Optional[Output]]]] = {}
         self.loops = [node for node in own_nodes(function) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))]
-        assignments = sorted((node for node in own_nodes(function) if isinstance(node, (ast.Assign, ast.AnnAssign))),
-                             key=lambda node: (node.lineno, node.col_offset))
-        for node in assignments:
-            if node.value is not None:
+        bindings = sorted((node for node in own_nodes(function) if isinstance(node, _BINDS)),
+                          key=lambda node: (node.lineno, node.col_offset))
+        for node in bindings:
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+                # a comprehension's names are bound before the expression on its own line reads them
+                line = node.lineno if isinstance(node, (ast.For, ast.AsyncFor)) else node.lineno - 1
+                for target, iterable in _loops_over(node):
+                    self._bind_each(target, iterable, line, models)
+            elif node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 # ``mean = outputs.view(b, crops, -1).mean(1)``: an output read through a name bound before
                 output = output_of(node.value, models, self._last())
@@ -136,6 +155,22 @@ class OutputBindings:
                         for index, element in enumerate(target.elts):
                             if isinstance(element, ast.Name):
                                 self._bind(element.id, node.lineno, None if whole or output is None else (output[0], index))
+
+    def _bind_each(self, target: ast.expr, iterable: ast.expr, line: int, models: dict[str, Ending]) -> None:
+        """``for out in outputs``, ``enumerate(outputs)``, ``outputs.values()``/``.items()``:
+        the loop's name holds one element of the dict or list a model returned."""
+        element: Optional[ast.expr] = target
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Name) and iterable.func.id == "enumerate" \
+                and iterable.args:
+            iterable, element = iterable.args[0], _second(target)
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and not iterable.args \
+                and iterable.func.attr in ("values", "items"):
+            element = element if iterable.func.attr == "values" else _second(element) if element is not None else None
+            iterable = iterable.func.value
+        if not isinstance(element, ast.Name):
+            return
+        output = output_of(iterable, models, self._last())
+        self._bind(element.id, line, (output[0], EACH) if output is not None and output[1] is None else None)
 
     def _last(self) -> dict[str, Output]:
         """Each name's latest binding so far, where that is a model's output."""
@@ -168,6 +203,20 @@ class OutputBindings:
             assert output is not None
             found[name] = output
         return found
+
+
+_BINDS = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _loops_over(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
+    """(target, iterable) of a ``for`` loop or of each ``for`` of a comprehension."""
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [(node.target, node.iter)]
+    return [(generator.target, generator.iter) for generator in getattr(node, "generators", [])]
+
+
+def _second(target: ast.expr) -> Optional[ast.expr]:
+    return target.elts[1] if isinstance(target, ast.Tuple) and len(target.elts) == 2 else None
 
 
 def own_calls(function: ast.AST) -> list[ast.Call]:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
-from gradlint.source.endings import Ending, FinalActivation, file_endings, own_nodes
+from gradlint.source.endings import Ending, FinalActivation, file_endings
+from gradlint.source.function_values import own_nodes
 from gradlint.source.head_factories import head_factories, imported_head_factories
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
@@ -25,8 +26,8 @@ from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
-from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_of, dict_losses, model_outputs,
-                                         output_of, own_calls)
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
+                                         model_outputs, output_of, own_calls)
 from gradlint.source.model_bindings import alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
@@ -229,7 +230,7 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
                 ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
             else:
                 ending = models.get(dotted(passed) or "") if passed is not None else None
-            activation = ending.get(helper.position) if ending else None
+            activation = activation_at(ending, helper.position) if ending else None
             if activation is None:
                 continue
             if helper.loss_at_init is not None:  # the loss the receiver was built with
