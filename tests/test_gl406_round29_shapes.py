@@ -3,7 +3,10 @@
 - a LightningModule keeps ``self.feature_map = nn.Sequential(*list(self.model.children())[:-2])``
   for class-activation maps and runs it only under ``torch.no_grad()`` in an inference
   helper, while ``self.model`` itself is optimised and trained: the Sequential shares the
-  model's layers, so nothing is frozen (a false alarm on a pneumonia classifier).
+  model's layers, so nothing is frozen (a false alarm on a pneumonia classifier);
+- a factory freezes a local torchvision backbone under ``if not fine_tune:`` (an option off
+  by default), wraps it in a project class that keeps it as ``self.backbone``, and returns
+  the wrapper, which an imported ``train_step`` puts in train mode (a fundus classifier).
 """
 
 from __future__ import annotations
@@ -137,4 +140,90 @@ def test_a_train_method_called_with_other_keywords_is_no_mode_switch(tmp_path: P
             history = federated_trainer.train(rounds=10)
             """,
     })
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []
+
+
+DUAL = """\
+import torch
+import torchvision
+from torch import nn
+
+
+class Dual(nn.Module):
+    def __init__(self, backbone, n_in, n_out):
+        super().__init__()
+        self.backbone = backbone
+        self.classifier = nn.Linear(n_in * 2, n_out)
+{train}
+    def forward(self, a, b):
+        return self.classifier(torch.cat((self.backbone(a), self.backbone(b)), dim=1))
+
+
+def create(version=0, fine_tune=False):
+    backbone = torchvision.models.resnet50(weights=None)
+    if not fine_tune:
+        for param in backbone.parameters():
+            param.requires_grad = False
+    n_in = backbone.fc.in_features
+    backbone.fc = nn.Identity()
+    if version == 0:
+        model = Dual(backbone=backbone, n_in=n_in, n_out=8)
+    else:
+        model = Dual(backbone, n_in, 4)
+    return model
+"""
+
+ENGINE = """\
+def train_step(model, loader, loss_fn, optimizer):
+    model.train()
+    for a, b, y in loader:
+        loss = loss_fn(model(a, b), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+SCRIPT = """\
+import argparse
+import torch
+from models import create
+from engine import train_step
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--fine_tune", action="store_true")
+parser.add_argument("--version", type=int, default=0)
+opt = parser.parse_args()
+if opt.version == 0:
+    model = create({passed})
+else:
+    model = create(version=1, {passed})
+loss_fn = torch.nn.BCEWithLogitsLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(10):
+    train_step(model, [], loss_fn, optimizer)
+"""
+
+KEEPS_EVAL = """
+    def train(self, mode=True):
+        super().train(mode)
+        self.backbone.eval()
+        return self
+"""
+
+
+def test_a_factory_wrapping_its_frozen_backbone_in_a_project_class(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": DUAL.format(train=""), "engine.py": ENGINE,
+                             "main.py": SCRIPT.format(passed="fine_tune=opt.fine_tune")})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 11)  # one finding for both arms of the if
+    assert "`model.backbone` has BatchNorm layers and `create` (models.py:19) returns it" in finding.message
+    assert "`model.train()` in `train_step` (engine.py:2)" in finding.message
+
+
+def test_the_wrapped_backbone_fine_tuned_or_kept_in_eval_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": DUAL.format(train=""), "engine.py": ENGINE,
+                             "main.py": SCRIPT.format(passed="fine_tune=True")})
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []
+    write_project(tmp_path, {"models.py": DUAL.format(train=KEEPS_EVAL),
+                             "main.py": SCRIPT.format(passed="fine_tune=opt.fine_tune")})
     assert lint_in_process(tmp_path / "main.py", "GL406") == []

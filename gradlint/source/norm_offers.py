@@ -52,6 +52,9 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
+        holder = _returned_holder(function, root, returned, tree) if root not in returned else None
+        if holder is not None:  # ``model = Dual(backbone=backbone)``; ``return model``: its .backbone is frozen
+            root, dot, rest = holder[0], ".", holder[1] + dot + rest
         if (root not in returned or root == "self" or undone(norms.unfrozen, freeze.target)
                 or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
@@ -282,6 +285,41 @@ def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[a
     values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
               and bound_value(node, name) is not None]
     return bound_value(max(values, key=lambda node: node.lineno), name) if values else None
+
+
+def _returned_holder(function: ast.FunctionDef, name: str, returned: dict[str, Optional[int]],
+                     tree: ast.Module) -> Optional[tuple[str, str]]:
+    """(the returned name, the attribute) when ``function`` returns an instance of a class of
+    the module built with ``name`` (``model = Dual(backbone=backbone, ...)``) and the class's
+    ``__init__`` keeps that argument as ``self.<attribute>``; every such construction agrees.
+    None when the class's ``train()`` puts a part back in eval."""
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in returned and isinstance(node.value, ast.Call)):
+            continue
+        cls = classes.get(dotted(node.value.func) or "")
+        init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"),
+                    None) if cls is not None else None
+        if cls is not None and keeps_bn_in_eval(cls):
+            return None  # its train() puts the part back in eval
+        params = [a.arg for a in init.args.args[1:]] if init is not None else []
+        passed = [params[index] for index, arg in enumerate(node.value.args)
+                  if index < len(params) and isinstance(arg, ast.Name) and arg.id == name]
+        passed += [k.arg for k in node.value.keywords if k.arg in params and isinstance(k.value, ast.Name)
+                   and k.value.id == name]
+        kept = [attribute for parameter in passed for attribute in _kept_as(init, parameter)] if init else []
+        if len(kept) == 1:
+            found.add((node.targets[0].id, kept[0]))
+    return found.pop() if len(found) == 1 else None
+
+
+def _kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
+    """The attributes ``__init__`` sets to the parameter itself (``self.backbone = backbone``)."""
+    return [target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.value, ast.Name) and node.value.id == parameter
+            and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
 
 
 def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:

@@ -92,10 +92,15 @@ def fold_siblings(found: list[Found]) -> list[Found]:
         groups.setdefault((parent, id(left[0].call), freeze.how, freeze.via.function if freeze.via else None),
                           []).append(item)
     for (parent, *_), items in groups.items():
+        items.sort(key=lambda item: item[0].node.lineno)
+        # the same part frozen by each arm of ``if arch == ...: model = make(...)``: one finding, at the first
+        firsts: dict[str, Found] = {}
+        for item in items:
+            firsts.setdefault(item[1], item)
+        items = list(firsts.values())
         if len(items) < 2:
             folded.extend(items)
             continue
-        items.sort(key=lambda item: item[0].node.lineno)
         shown = [f"`{target}`" for _, target, _ in items]
         first, _, left = items[0]
         folded.append((replace(first, part=", ".join(shown[:-1]) + f" and {shown[-1]}"), parent, left))
