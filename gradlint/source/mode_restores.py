@@ -10,9 +10,10 @@ import ast
 from typing import Optional
 
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import holds, in_one_loop, related, takes_parameter
+from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, related, takes_parameter
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
+from gradlint.source.unit import SourceUnit
 
 
 def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
@@ -97,7 +98,6 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     if target.startswith("self."):  # self.train() only in the freezing class
         cls = norms.frames.kinds.class_of(freeze.node)
         calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
-    module = norms.frames.frames[0].node
     frame = norms.frames.kinds.frame_of(freeze.node)
     # ``def train_simclr(encoder, ...): encoder.train()`` trains its parameter: the model of a call of it
     # is read through that call (a copy of the mode call with ``written`` set), not by the name alone
@@ -117,10 +117,22 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
                  or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
-    return [m for m in calls if m.call.lineno > freeze.node.lineno or m.frame is not module
-            or in_one_loop(norms.frames.parents, m.call, freeze.node)
-            or any(arg is freeze.node for arg in (*m.call.args, *(k.value for k in m.call.keywords)))]
-    # (the last: ``train(FeatureHeadNet())``, the model built in the call that trains it)
+    return [m for m in calls if _after_freeze(norms, m, freeze, frame)]
+
+
+def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Optional[ast.AST]) -> bool:
+    """``train`` may run after ``freeze``: later in the module, in a function (called at any
+    time), in one loop with it, or given the model the freeze builds (``train(FeatureHeadNet())``).
+    A helper handed the model in the freeze's own function (``frame``; None: the module)
+    trains it where it is handed:
+    ``teacher = train_supervised(teacher)`` before the teacher is frozen trains it unfrozen."""
+    parents = norms.frames.parents
+    site = train.site
+    if site is not None and site is not train.call and norms.frames.kinds.frame_of(site) is frame:
+        return site.lineno > freeze.node.lineno or in_one_loop(parents, site, freeze.node)
+    return (train.call.lineno > freeze.node.lineno or train.frame is not norms.frames.frames[0].node
+            or in_one_loop(parents, train.call, freeze.node)
+            or any(arg is freeze.node for arg in (*train.call.args, *(k.value for k in train.call.keywords))))
 
 
 def _returns(frame: ast.AST, name: str) -> bool:
@@ -217,3 +229,23 @@ def trained_only_when_optimised(norms: FileNorms, train: ModeCall) -> bool:
                            for other in norms.modes)
         child = parent
     return False
+
+
+def hook_never_evals(norms: FileNorms, hook: Optional[ast.expr], module: str) -> bool:
+    """The callable handed to a training function as a hook cannot put the model in eval
+    mode: a function, or an instance of a class (``EarlyStopping(patience=4)``), defined in
+    the file or in the training function's module, with no ``eval()`` in it."""
+    assert norms.knowledge is not None
+    name = dotted(hook) if hook is not None else None
+    if name is None:
+        return False
+    bound = norms.knowledge.bindings.get(name, [])
+    built = {dotted(value.func) if isinstance(value, ast.Call) else None for value in bound}
+    if len(built) > 1:
+        return False  # (each ``early_stopping = EarlyStopping(...)`` of the script builds the same class)
+    defined = built.pop() if bound else name
+    trees = [norms.frames.unit.tree, *([unit.tree] if (unit := SourceUnit.read_parsed(module)) is not None else [])]
+    found = [node for tree in trees if tree is not None for node in tree.body
+             if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == defined]
+    return len(found) == 1 and isinstance(found[0], ast.ClassDef if bound else ast.FunctionDef) \
+        and not calls_eval(found[0])

@@ -36,6 +36,7 @@ from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_runners import LOOKS
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
+from gradlint.source.mode_restores import hook_never_evals
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import Choice, FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
 from gradlint.source.call_arguments import argument
@@ -183,7 +184,8 @@ def link(norms: FileNorms) -> None:
             own = callee not in trainers
             known, module = trainers[callee] if not own else own_trainers[callee]
             for trainer in known.each():
-                if trainer.hook is not None and not _none(argument(node, *trainer.hook)):
+                if trainer.hook is not None and not _none(hook := argument(node, *trainer.hook)) \
+                        and not hook_never_evals(norms, hook, module):
                     continue  # fit(net, ..., before_epoch=keep_frozen): the callback may put it back in eval
                 if trainer.entries and never_asked_to_train(node, trainer.entries, frames):
                     continue  # trainer = Trainer(model, ...); trainer.log_metrics(...): nothing trains

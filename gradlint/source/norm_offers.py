@@ -162,13 +162,18 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         # requires_grad set in forward holds from the first batch on
         in_forward = isinstance(init, ast.FunctionDef) and init.name == "forward"
         whole = freeze.target == "self"  # class Backbone(nn.Sequential): ... for p in self.parameters(): ...
+        held = False  # resnet = resnet50(); (its freeze); self.resnet = Extractor(resnet)
+        if isinstance(init, ast.FunctionDef) and init.name == "__init__" and not freeze.target.startswith("self"):
+            kept = _kept_in_self(init, freeze.target)
+            if kept is not None and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):
+                freeze, held = replace(freeze, target=kept), True
         if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
                 or not (freeze.target.startswith("self.") or whole and not in_forward)
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
                 or init.name != "__init__" and not in_forward
                 or undone(norms.unfrozen, freeze.target)
-                or not (norms.knowledge.class_has_batchnorm(cls) if whole
-                        else norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
+                or not (held or norms.knowledge.class_has_batchnorm(cls) if whole
+                        else held or norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
                 or any(f.function == cls.name and related("self" + f.rest, freeze.target) for f in found)):
             continue
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
@@ -185,6 +190,25 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
                                      choice=choice, part=freeze.part))
     return folded_factories(found)
+
+
+def _kept_in_self(init: ast.FunctionDef, target: str) -> Optional[str]:
+    """``self.resnet`` (and the rest of ``target``) when ``__init__`` keeps the local model
+    ``target`` names as an attribute, itself (``self.resnet = resnet``) or wrapped in a
+    module built with it (``self.resnet = FeatureExtractor(resnet, "avgpool")``); None
+    unless exactly one attribute keeps it."""
+    root, dot, rest = target.partition(".")
+    kept = []
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and dotted(node.targets[0].value) == "self"):
+            continue
+        value = unwrap(node.value)
+        given = [value] if isinstance(value, ast.Name) else [*value.args, *(k.value for k in value.keywords)] if (
+            isinstance(value, ast.Call) and not (dotted(value.func) or "").startswith(("torch.", "nn."))) else []
+        if any(isinstance(arg, ast.Name) and arg.id == root for arg in given):
+            kept.append(f"self.{node.targets[0].attr}")
+    return kept[0] + dot + rest if len(kept) == 1 else None
 
 
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
