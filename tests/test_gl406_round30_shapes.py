@@ -220,3 +220,16 @@ def test_a_wrapped_backbone_without_batchnorm_is_not_reported(tmp_path: Path) ->
     write_project(tmp_path, {"feature_extractors.py": EXTRACTOR, "engine.py": ENGINE, "main.py": FOOD_SCRIPT,
                              "foodnet.py": FOODNET.format(backbone="alex2", builder="alexnet")})
     assert lint_in_process(tmp_path / "main.py", "GL406") == []
+
+
+def test_a_teacher_trained_by_an_imported_helper_before_it_is_frozen_is_not_reported(tmp_path: Path) -> None:
+    helpers = DISTIL.split("def run_fold")[0]
+    ablate = ("import torchvision\nfrom kd import distill, train_supervised\n\n\ndef run_fold(loader):\n"
+              "    teacher = torchvision.models.resnet50(weights=None)\n{order}\n"
+              "    student = torchvision.models.resnet18(weights=None)\n    return distill(student, teacher, loader, 10)\n")
+    write_project(tmp_path, {"kd.py": helpers, "ablate.py": ablate.format(order=TRAIN_THEN_FREEZE)})
+    assert lint_in_process(tmp_path / "ablate.py", "GL406") == []
+    write_project(tmp_path, {"ablate.py": ablate.format(order=FREEZE_THEN_TRAIN)})
+    [finding] = lint_in_process(tmp_path / "ablate.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 8)
+    assert "`model.train()` in `train_supervised` (kd.py:10), called on line 9 with `teacher`" in finding.message

@@ -121,18 +121,17 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
 
 
 def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Optional[ast.AST]) -> bool:
-    """``train`` may run after ``freeze``: later in the module, in a function (called at any
-    time), in one loop with it, or given the model the freeze builds (``train(FeatureHeadNet())``).
-    A helper handed the model in the freeze's own function (``frame``; None: the module)
-    trains it where it is handed:
+    """``train`` may run after ``freeze``: in another function (called at any time), or in
+    the freeze's own function (``frame``; None: the module) later, in one loop with it, or
+    given the model the freeze builds (``train(FeatureHeadNet())``). A helper handed the
+    model trains it where it is handed:
     ``teacher = train_supervised(teacher)`` before the teacher is frozen trains it unfrozen."""
     parents = norms.frames.parents
-    site = train.site
-    if site is not None and site is not train.call and norms.frames.kinds.frame_of(site) is frame:
-        return site.lineno > freeze.node.lineno or in_one_loop(parents, site, freeze.node)
-    return (train.call.lineno > freeze.node.lineno or train.frame is not norms.frames.frames[0].node
-            or in_one_loop(parents, train.call, freeze.node)
-            or any(arg is freeze.node for arg in (*train.call.args, *(k.value for k in train.call.keywords))))
+    where = train.site if train.site is not None else train.call
+    if norms.frames.kinds.frame_of(where) is not frame:
+        return True  # in another function, called at any time
+    return (where.lineno > freeze.node.lineno or in_one_loop(parents, where, freeze.node)
+            or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords))))
 
 
 def _returns(frame: ast.AST, name: str) -> bool:
