@@ -2,16 +2,25 @@
 ``model = hub.load("pytorch/vision", "mobilenet_v3_large")`` in ``load_model.py`` and
 ``from load_model import model`` in the file that freezes it. Course projects split one
 script into such steps (load, freeze, train); the BatchNorm of ``model`` is read in the
-module that builds it (never imported)."""
+module that builds it (never imported).
+
+Also the momentum (EMA) copies an imported class keeps: ``model = BYOL()`` of a project
+module whose ``update_target`` moves ``self.target`` toward ``self.online`` holds a
+``model.target`` that is meant to run in train mode (:mod:`momentum_copies`)."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from pathlib import Path
 
+from gradlint.source.freeze_forms import holds
 from gradlint.source.frozen_norms import FileNorms, own_norms
 from gradlint.source.index import file_stamp, read_text
+from gradlint.source.momentum_copies import momentum_targets
+from gradlint.source.names import dotted
+from gradlint.source.reaching_bindings import unwrap
 from gradlint.source.project_functions import ProjectImport, project_import_list
 from gradlint.source.unit import SourceUnit
 
@@ -45,3 +54,34 @@ def _models_with_batchnorm(path: str, stamp: tuple[int, int], names: tuple[str, 
     knowledge = own_norms(unit).knowledge
     assert knowledge is not None
     return frozenset(name for name in names if knowledge.has_batchnorm(name, None, None))
+
+
+def mark_imported_momentum(norms: FileNorms, script: Path) -> None:
+    """Add ``model.target`` to ``norms.moving`` for each ``model = Cls(...)`` of ``script``
+    whose class, imported from a project module, updates ``self.target`` as a moving
+    average of another of its modules."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    classes = {item.local: item for item in project_import_list(tree, script) if item.name not in (".", "*")}
+    if not classes:
+        return
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
+            continue
+        value = unwrap(node.value)
+        item = classes.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None
+        if item is not None and "zip(" in read_text(item.path):
+            norms.moving.update(f"{target}.{attribute}" for attribute in
+                                _class_momentum(str(item.path), file_stamp(item.path), item.name))
+    norms.freezes = [f for f in norms.freezes if not any(holds(moved, f.target) for moved in norms.moving)]
+
+
+@functools.lru_cache(maxsize=256)
+def _class_momentum(path: str, stamp: tuple[int, int], name: str) -> frozenset[str]:
+    """The attributes (``target``) class ``name`` of ``path`` moves as momentum copies."""
+    unit = SourceUnit.read_parsed(path)
+    cls = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == name),
+               None) if unit is not None and unit.tree is not None else None
+    if cls is None:
+        return frozenset()
+    return frozenset(moved[len("self."):] for moved in momentum_targets(cls) if moved.startswith("self."))

@@ -22,7 +22,7 @@ from gradlint.source.names import dotted
 _BLENDS = ("mul_", "lerp_", "add_", "sub_")
 
 
-def momentum_targets(tree: ast.Module) -> set[str]:
+def momentum_targets(tree: ast.AST) -> set[str]:
     """The modules (``self.teacher_head``, ``model_k``) whose parameters some loop of the file
     updates as a moving average of another module's parameters."""
     found: set[str] = set()

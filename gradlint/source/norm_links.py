@@ -32,7 +32,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
-from gradlint.source.imported_models import mark_imported_models
+from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_runners import LOOKS
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
@@ -149,6 +149,7 @@ def link(norms: FileNorms) -> None:
     trainers = {**imported_trainers, **{t.function: (t, unit.path) for t in training_classes(norms)}}
     if Path(unit.path).is_file():
         mark_imported_models(norms, Path(unit.path))
+        mark_imported_momentum(norms, Path(unit.path))
         link_instances(norms, Path(unit.path))
         link_freezing_helpers(norms, Path(unit.path))
     if not factories and not trainers:
