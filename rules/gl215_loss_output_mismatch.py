@@ -54,9 +54,14 @@ naming that branch: the configuration that picks it trains with the mismatch.
 A `forward` whose softmax `return` is the one reached with its default arguments
 (`if not reconstruct: return probs` with `reconstruct=False`) is flagged where the call
 passes only the required arguments, and the message says so.
-A `forward` that returns logits on some path (`if self.training: return logits`)
-is not flagged, nor a softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
-own: those expect probabilities. Report only: dropping the activation changes what
+A `forward` is read in training mode, the mode a loss trains it in: `if self.training:
+return probs` (with `argmax` at evaluation) is flagged, and the message says so; one that
+returns logits while training (`if self.training: return logits`) is not. A multi-head
+model whose `forward` fills a dict or list with one softmax per head
+(`outputs[head] = F.softmax(...)`, a comprehension, a literal) and returns it ends in
+softmax in every element: `criterion(outputs[head], y)`, and a loop over the container,
+feed one of them. A softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
+own is not flagged: those expect probabilities. Report only: dropping the activation changes what
 the model returns to every other caller.
 
 ## Why is this bad?

@@ -24,7 +24,8 @@ A freezing helper of a project module counts at its call (`freeze_backbone(model
 `model.freeze_backbone()`, a method of the imported class `model` is built from), and a
 frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
 `self.encoder = encoder`, `model = encoder`, `model_train = model.train()`,
-`nn.DataParallel(model)`, or a function returning such a holder) is that model's part,
+`nn.DataParallel(model)`, or a function returning such a holder, or an `__init__` keeping
+a local it froze, `self.resnet = FeatureExtractor(resnet)`) is that model's part,
 and a freeze of `model_without_ddp.backbone` (`model_without_ddp = model.module`) is one of
 `model.backbone`.
 A function of the file or of a project module that freezes the model it builds and
@@ -88,7 +89,10 @@ switches its BatchNorm layers to eval itself (a `train(mode=True)` override call
 `.eval()`, a loop over `modules()` calling `m.eval()`, a helper named like
 `freeze_bn`/`set_bn_eval`, also called after `model.train()` in an imported training
 function, or a callback such a function calls with the model after `train()`,
-`fit(net, ..., before_epoch=keep_frozen)`) are not reported; a trainer class's `def train(self, num_epochs)` with a
+`fit(net, ..., before_epoch=keep_frozen)`; a callback of the script or of that function's
+module with no `eval()` in it, such as an `EarlyStopping` that saves checkpoints, does not
+count) are not reported; a model a training helper is handed before it is frozen
+(`teacher = train_supervised(teacher)`, then frozen for distillation) trained unfrozen; a trainer class's `def train(self, num_epochs)` with a
 validation `model.eval()` is a training routine, not such an override.
 
 `gradlint.preflight` measures the same thing on the real model: a module whose
