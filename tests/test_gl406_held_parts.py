@@ -108,7 +108,8 @@ def test_a_function_returning_the_holder_it_built(tmp_path: Path) -> None:
     write_project(tmp_path, {"nets.py": ENCODER, "train.py": script.format(restore="pass")})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 21)
-    assert "`model.encoder.trunk` has BatchNorm layers and `build` (line 17) returns it" in finding.message
+    assert "`model.encoder.trunk` has BatchNorm layers and `build` (line 18, through `Encoder` at nets.py:11) returns it" \
+        in finding.message
 
 
 def test_classes_reexported_by_a_package_init(tmp_path: Path) -> None:

@@ -91,6 +91,12 @@ def file_endings(unit: SourceUnit, names: dict[int, str],
     for function in unit.tree.body:  # ``def ConvMixer(...): return nn.Sequential(..., nn.Softmax())``
         if isinstance(function, ast.FunctionDef) and function.name not in endings:
             returned = [node.value for node in own_nodes(function) if isinstance(node, ast.Return)]
+            built_classes = {dotted(value.func) if isinstance(value, ast.Call) else None for value in returned}
+            if len(built_classes) == 1 and (maker := built_classes.pop()) in endings and maker in classes:
+                # ``def ResNet18(): return ResNet(BasicBlock, [2, 2, 2, 2])``: the class's ending
+                endings[function.name] = {key: replace(activation, via=function.name)
+                                          for key, activation in endings[maker].items()}
+                continue
             built = [sequential_activation(value, names) if isinstance(value, ast.Call) else None for value in returned]
             if built and all(built) and len({kind for kind, _ in filter(None, built)}) == 1:
                 kind, layer = built[0] or ("", function)

@@ -97,6 +97,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     calls = [m for m in norms.modes if m.train and holds(m.target, target)]
     if target.startswith("self."):  # self.train() only in the freezing class
         cls = norms.frames.kinds.class_of(freeze.node)
+        if not holds(freeze.target, target):  # an instance another class keeps (``self.model = Encoder()``)
+            cls = _holding_class(norms, target) or cls
         calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
     frame = norms.frames.kinds.frame_of(freeze.node)
     # ``def train_simclr(encoder, ...): encoder.train()`` trains its parameter: the model of a call of it
@@ -132,6 +134,18 @@ def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Opti
         return True  # in another function, called at any time
     return (where.lineno > freeze.node.lineno or in_one_loop(parents, where, freeze.node)
             or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords))))
+
+
+def _holding_class(norms: FileNorms, target: str) -> Optional[ast.ClassDef]:
+    """The class whose methods bind the ``self.model`` of ``self.model.resnet``, when one does."""
+    assert norms.knowledge is not None
+    parts = target.split(".")
+    for end in range(len(parts), 1, -1):
+        values = norms.knowledge.bindings.get(".".join(parts[:end]), [])
+        classes = {id(cls): cls for value in values if (cls := norms.frames.kinds.class_of(value)) is not None}
+        if len(classes) == 1:
+            return next(iter(classes.values()))
+    return None
 
 
 def _returns(frame: ast.AST, name: str) -> bool:

@@ -152,10 +152,11 @@ def link(norms: FileNorms) -> None:
         mark_imported_momentum(norms, Path(unit.path))
         link_instances(norms, Path(unit.path))
         link_freezing_helpers(norms, Path(unit.path))
-    if not factories and not trainers:
+    # (the file's own freezing classes: a method returning an instance, ``self.model = self.build()``)
+    known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
+    if not factories and not trainers and not known_classes:
         _finish(norms)
         return
-    known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
     own_trainers = {t.function: (t, unit.path) for t in training_functions(norms)}
     chained_factories, chained_trainers = chain(tree, unit.path, {**known_classes, **factories}, {**own_trainers, **trainers})
     factories.update((f.function, (f, unit.path)) for f in chained_factories)

@@ -12,8 +12,10 @@ import ast
 import io
 import tokenize
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator, Optional, Union
 
+from gradlint.source.index import read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.unit import SourceUnit
 
@@ -166,13 +168,27 @@ def _leaves(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
+def _star_of_torch_module(imports: list[ast.stmt], path: str) -> bool:
+    """``from model import *`` of a project module that imports torch: its ``nn``/``F``/
+    ``torch`` names come with the star (a module without ``__all__`` exports its imports)."""
+    folder = Path(path).parent
+    for node in imports:
+        if isinstance(node, ast.ImportFrom) and node.module and any(a.name == "*" for a in node.names):
+            base = folder / Path(*node.module.split("."))
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file() and "import torch" in read_text(candidate):
+                    return True
+    return False
+
+
 class _Collector:
     def __init__(self, unit: SourceUnit, tree: ast.Module, assumed: Optional[dict[str, str]] = None) -> None:
         self.unit = unit
         nodes = list(ast.walk(tree))  # one walk; the facts below are filters over it
         imports: list[ast.stmt] = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
         self.aliases = {**(assumed or {}), **collect_aliases(ast.Module(body=imports, type_ignores=[]))}
-        self.imports_torch = any(full.split(".")[0] == "torch" for full in self.aliases.values())
+        self.imports_torch = any(full.split(".")[0] == "torch" for full in self.aliases.values()) or _star_of_torch_module(
+            imports, unit.path)
         self.star_torch = any(
             isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch") and any(a.name == "*" for a in node.names)
             for node in imports

@@ -126,6 +126,10 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                       or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
+    if target.startswith("self.") and holds(freeze.target, target):
+        return norms.knowledge.has_batchnorm(target, cls, freeze.node)
+    if target.startswith("self.") and freeze.target.startswith("self."):  # kept by another class: self.model.resnet
+        return norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)
     if target.startswith("self."):
         return norms.knowledge.has_batchnorm(target, cls, freeze.node)
     if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
