@@ -37,10 +37,12 @@ def activation_of(output: Optional[Output]) -> Optional[FinalActivation]:
 
 def activation_at(ending: Ending, position: Optional[int]) -> Optional[FinalActivation]:
     """The activation of one output of a model: ``out[0]`` of a model returning a list of
-    softmaxes is one of them."""
+    softmaxes is one of them, and ``out[idx]`` of a model returning one tensor is rows of it."""
     found = ending.get(position)
     if found is None and position is not None and position >= 0:
         found = ending.get(EACH)
+    if found is None and position == EACH:
+        found = ending.get(None)
     return found
 
 
@@ -89,9 +91,15 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         if inner is None or inner[1] is not None:
             return None
         return inner[0], node.slice.value
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Name, ast.Constant, ast.Attribute)):
-        inner = output_of(node.value, models, assigned)  # outputs[head]: one element of a dict or list
-        return (inner[0], EACH) if inner is not None and inner[1] is None else None
+    if isinstance(node, ast.Subscript) and not (isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
+        inner = output_of(node.value, models, assigned)
+        if inner is None or inner[1] is not None:
+            return None
+        # outputs[head]: one element of the dict or list a multi-head model returns, or
+        # y_hat[train_idx]: rows of the probabilities (see activation_at)
+        if isinstance(node.slice, (ast.Name, ast.Constant, ast.Attribute)):
+            return inner[0], EACH
+        return inner if None in inner[0] else None  # out[:, 0], y_hat[:n]: rows or columns of the probabilities
     if isinstance(node, ast.Call):
         callee = dotted(node.func)
         if callee is not None and callee.endswith(".forward") and callee[:-len(".forward")] in models:

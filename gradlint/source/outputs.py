@@ -325,10 +325,11 @@ def _constructions(tree: ast.Module, instances: dict[str, str]) -> dict[str, ast
 
 
 def _unwrap_copy(node: Optional[ast.expr]) -> Optional[ast.expr]:
-    """``copy.deepcopy(model)`` is that model, with the same output."""
+    """``copy.deepcopy(model)`` is that model, with the same output, as are ``model.float()``
+    and ``model.to(device)``."""
     if isinstance(node, ast.Call) and (dotted(node.func) or "").endswith("deepcopy") and node.args:
         return node.args[0]
-    return node
+    return unwrap(node) if node is not None else None
 
 
 def _loss_passed(given: Optional[ast.expr], names: dict[int, str], losses: dict[str, str],
