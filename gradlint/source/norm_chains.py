@@ -18,6 +18,7 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
+from gradlint.source.held_locals import kept_as
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
@@ -287,9 +288,7 @@ def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Kno
     for parameter, arg in passed:
         values = _assigned(function, arg.id) if isinstance(arg, ast.Name) else []
         made = unwrap(values[0][0]) if len(values) == 1 else None
-        attributes = [target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and len(node.targets) == 1
-                      and isinstance(node.value, ast.Name) and node.value.id == parameter
-                      and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
+        attributes = kept_as(init, parameter)
         if isinstance(made, ast.Call) and dotted(made.func) in factories and len(attributes) == 1:
             return f".{attributes[0]}", made
     return "", built

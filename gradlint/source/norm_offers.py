@@ -14,6 +14,7 @@ from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
 from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.held_locals import kept_in_self, returned_holder
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import bound_value, unwrap
@@ -52,7 +53,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
         returned = _returned(function)
-        holder = _returned_holder(function, root, returned, tree) if root not in returned else None
+        holder = returned_holder(function, root, returned, tree) if root not in returned else None
         if holder is not None:  # ``model = Dual(backbone=backbone)``; ``return model``: its .backbone is frozen
             root, dot, rest = holder[0], ".", holder[1] + dot + rest
         if (root not in returned or root == "self" or undone(norms.unfrozen, freeze.target)
@@ -164,7 +165,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         whole = freeze.target == "self"  # class Backbone(nn.Sequential): ... for p in self.parameters(): ...
         held = False  # resnet = resnet50(); (its freeze); self.resnet = Extractor(resnet)
         if isinstance(init, ast.FunctionDef) and init.name == "__init__" and not freeze.target.startswith("self"):
-            kept = _kept_in_self(init, freeze.target)
+            kept = kept_in_self(init, freeze.target)
             if kept is not None and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):
                 freeze, held = replace(freeze, target=kept), True
         if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
@@ -190,25 +191,6 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
                                      choice=choice, part=freeze.part))
     return folded_factories(found)
-
-
-def _kept_in_self(init: ast.FunctionDef, target: str) -> Optional[str]:
-    """``self.resnet`` (and the rest of ``target``) when ``__init__`` keeps the local model
-    ``target`` names as an attribute, itself (``self.resnet = resnet``) or wrapped in a
-    module built with it (``self.resnet = FeatureExtractor(resnet, "avgpool")``); None
-    unless exactly one attribute keeps it."""
-    root, dot, rest = target.partition(".")
-    kept = []
-    for node in ast.walk(init):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
-                and dotted(node.targets[0].value) == "self"):
-            continue
-        value = unwrap(node.value)
-        given = [value] if isinstance(value, ast.Name) else [*value.args, *(k.value for k in value.keywords)] if (
-            isinstance(value, ast.Call) and not (dotted(value.func) or "").startswith(("torch.", "nn."))) else []
-        if any(isinstance(arg, ast.Name) and arg.id == root for arg in given):
-            kept.append(f"self.{node.targets[0].attr}")
-    return kept[0] + dot + rest if len(kept) == 1 else None
 
 
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
@@ -309,41 +291,6 @@ def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[a
     values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
               and bound_value(node, name) is not None]
     return bound_value(max(values, key=lambda node: node.lineno), name) if values else None
-
-
-def _returned_holder(function: ast.FunctionDef, name: str, returned: dict[str, Optional[int]],
-                     tree: ast.Module) -> Optional[tuple[str, str]]:
-    """(the returned name, the attribute) when ``function`` returns an instance of a class of
-    the module built with ``name`` (``model = Dual(backbone=backbone, ...)``) and the class's
-    ``__init__`` keeps that argument as ``self.<attribute>``; every such construction agrees.
-    None when the class's ``train()`` puts a part back in eval."""
-    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    found: set[tuple[str, str]] = set()
-    for node in ast.walk(function):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id in returned and isinstance(node.value, ast.Call)):
-            continue
-        cls = classes.get(dotted(node.value.func) or "")
-        init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"),
-                    None) if cls is not None else None
-        if cls is not None and keeps_bn_in_eval(cls):
-            return None  # its train() puts the part back in eval
-        params = [a.arg for a in init.args.args[1:]] if init is not None else []
-        passed = [params[index] for index, arg in enumerate(node.value.args)
-                  if index < len(params) and isinstance(arg, ast.Name) and arg.id == name]
-        passed += [k.arg for k in node.value.keywords if k.arg in params and isinstance(k.value, ast.Name)
-                   and k.value.id == name]
-        kept = [attribute for parameter in passed for attribute in _kept_as(init, parameter)] if init else []
-        if len(kept) == 1:
-            found.add((node.targets[0].id, kept[0]))
-    return found.pop() if len(found) == 1 else None
-
-
-def _kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
-    """The attributes ``__init__`` sets to the parameter itself (``self.backbone = backbone``)."""
-    return [target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and len(node.targets) == 1
-            and isinstance(node.value, ast.Name) and node.value.id == parameter
-            and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
 
 
 def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:

@@ -1,0 +1,67 @@
+"""A local model a function or ``__init__`` froze and then kept in a module it builds or
+returns (GL406): ``self.google = FeatureExtractor(google, "avgpool")`` in ``__init__``, or
+``model = Dual(backbone=backbone)`` returned by a factory. The frozen part is the
+attribute that keeps it (``.google``, ``.backbone``)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.freeze_forms import keeps_bn_in_eval
+from gradlint.source.names import dotted
+from gradlint.source.reaching_bindings import unwrap
+
+
+def kept_in_self(init: ast.FunctionDef, target: str) -> Optional[str]:
+    """``self.resnet`` (and the rest of ``target``) when ``__init__`` keeps the local model
+    ``target`` names as an attribute, itself (``self.resnet = resnet``) or wrapped in a
+    module built with it (``self.resnet = FeatureExtractor(resnet, "avgpool")``); None
+    unless exactly one attribute keeps it."""
+    root, dot, rest = target.partition(".")
+    kept = []
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and dotted(node.targets[0].value) == "self"):
+            continue
+        value = unwrap(node.value)
+        given = [value] if isinstance(value, ast.Name) else [*value.args, *(k.value for k in value.keywords)] if (
+            isinstance(value, ast.Call) and not (dotted(value.func) or "").startswith(("torch.", "nn."))) else []
+        if any(isinstance(arg, ast.Name) and arg.id == root for arg in given):
+            kept.append(f"self.{node.targets[0].attr}")
+    return kept[0] + dot + rest if len(kept) == 1 else None
+
+
+def returned_holder(function: ast.FunctionDef, name: str, returned: dict[str, Optional[int]],
+                     tree: ast.Module) -> Optional[tuple[str, str]]:
+    """(the returned name, the attribute) when ``function`` returns an instance of a class of
+    the module built with ``name`` (``model = Dual(backbone=backbone, ...)``) and the class's
+    ``__init__`` keeps that argument as ``self.<attribute>``; every such construction agrees.
+    None when the class's ``train()`` puts a part back in eval."""
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    found: set[tuple[str, str]] = set()
+    for node in ast.walk(function):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in returned and isinstance(node.value, ast.Call)):
+            continue
+        cls = classes.get(dotted(node.value.func) or "")
+        init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"),
+                    None) if cls is not None else None
+        if cls is not None and keeps_bn_in_eval(cls):
+            return None  # its train() puts the part back in eval
+        params = [a.arg for a in init.args.args[1:]] if init is not None else []
+        passed = [params[index] for index, arg in enumerate(node.value.args)
+                  if index < len(params) and isinstance(arg, ast.Name) and arg.id == name]
+        passed += [k.arg for k in node.value.keywords if k.arg in params and isinstance(k.value, ast.Name)
+                   and k.value.id == name]
+        kept = [attribute for parameter in passed for attribute in kept_as(init, parameter)] if init else []
+        if len(kept) == 1:
+            found.add((node.targets[0].id, kept[0]))
+    return found.pop() if len(found) == 1 else None
+
+
+def kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
+    """The attributes ``__init__`` sets to the parameter itself (``self.backbone = backbone``)."""
+    return [target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.value, ast.Name) and node.value.id == parameter
+            and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
