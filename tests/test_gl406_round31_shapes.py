@@ -96,3 +96,64 @@ def test_the_captioner_keeping_its_encoder_in_eval_is_not_reported(tmp_path: Pat
     write_project(tmp_path, {"encoder_cnn.py": ENCODER, "image_captioner.py": keeps,
                              "trainer.py": TRAINER.format(built="self.__get_init_model()")})
     assert lint_in_process(tmp_path / "trainer.py", "GL406") == []
+
+
+# round 32 (bench/heldout/round32): a freezing helper of another module counting the
+# children of ``named_children()`` against a parameter's default, and a holder keeping the model
+HELPERS = """\
+import torch.nn as nn
+
+
+def set_parameter_requires_grad(model, feature_extracting=True, n_layer=6):
+    if feature_extracting:
+        ct = 0
+        for name, child in model.named_children():
+            ct += 1
+            if ct < n_layer:
+                for name2, params in child.named_parameters():
+                    params.requires_grad = False
+
+
+class MyResnet(nn.Module):
+    def __init__(self, my_pretrained_model):
+        super().__init__()
+        self.pretrained = my_pretrained_model
+        self.pretrained.fc = nn.Linear(self.pretrained.fc.in_features, 20)
+
+    def forward(self, x):
+        return self.pretrained(x)
+"""
+
+BIRDS = """\
+import torch
+import torch.nn as nn
+import torchvision.models as models
+from model import MyResnet, set_parameter_requires_grad
+
+pretrained_resnet = models.resnet50(weights=None)
+set_parameter_requires_grad(pretrained_resnet{passed})
+model = MyResnet(my_pretrained_model=pretrained_resnet)
+optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+
+
+def train(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_helper_of_another_module_freezing_the_first_children_by_a_counter(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": HELPERS, "main.py": BIRDS.format(passed="")})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert ("`set_parameter_requires_grad` (model.py:7) freezes its first 5 child modules here as `pretrained_resnet`"
+            in finding.message)
+
+
+@pytest.mark.parametrize("passed", [", feature_extracting=False", ", n_layer=1"])
+def test_the_helper_asked_not_to_freeze_or_to_freeze_too_little(tmp_path: Path, passed: str) -> None:
+    write_project(tmp_path, {"model.py": HELPERS, "main.py": BIRDS.format(passed=passed)})
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []

@@ -13,6 +13,7 @@ from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import layers_of
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
+from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.call_arguments import argument
 
 
@@ -45,9 +46,12 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, frames.parents)
         if root not in params:
             continue
+        extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
         for call in calls.get(helper.name, []):
             passed = argument(call, params.index(root), root)
             model = dotted(passed) if passed is not None else None
+            if extent is not None and argument(call, params.index(extent), extent) is not None:
+                continue  # freeze_first(model, n=k): another part than the default's
             flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
                     if guard is not None else True)
             if model and flag is False and freeze.guard is not None:

@@ -124,8 +124,10 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
                                             via=Elsewhere(helper.function, helper.line, shown_path(module, script))))
         elif model and helper.how == "unfreeze":
             unfreezes.append((model + helper.rest, node))
+        elif model and helper.extent is not None and argument(node, *helper.extent) is not None:
+            continue  # set_parameter_requires_grad(model, n_layer=k): another part than the default's
         elif model and runs is not False and runs is not None:
-            norms.freezes.append(Freeze(model + helper.rest, helper.how, node,
+            norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=helper.part,
                                         via=Elsewhere(helper.function, helper.line, shown_path(module, script)),
                                         guard=runs if isinstance(runs, str) else None))
     kinds = norms.frames.kinds

@@ -104,6 +104,10 @@ class FreezingHelper:
     guard: Optional[Guard] = None  # the flag parameter the freeze runs under
     # (position, name) of the parameter listing the children frozen by name: ``freeze_layers(net, names)``
     names: Optional[tuple[int, str]] = None
+    part: str = ""  # only part of it is frozen: "its first 5 child modules" (Freeze.part)
+    # (position, name) of the parameter whose default sets how much is frozen (``n_layer=6``):
+    # a call passing it freezes an unknown part
+    extent: Optional[tuple[int, str]] = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, 
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, returned_holder
 from gradlint.source.mode_restores import put_back
+from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import bound_value, unwrap
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
@@ -105,7 +106,9 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         flag = _parameter(function, guard) if guard is not None else None
         if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
             flag = (flag[0] - 1, flag[1], flag[2])
-        found[name] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag)
+        extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
+        found[name] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
+                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")

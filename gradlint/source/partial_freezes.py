@@ -37,7 +37,12 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children",
                                                                                             "named_modules"):
         # (a test that freezes a top-level child by name in ``named_modules()`` freezes it whole)
-        return _named(loop, dotted(it.func.value), parents or {})
+        found = _named(loop, dotted(it.func.value), parents or {})
+        target = loop.target
+        if (found is None and it.func.attr == "named_children" and (owner := dotted(it.func.value))
+                and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name)):
+            return _counted(loop, owner, target.elts[1].id, parents or {})  # ct += 1; if ct < 6: <freeze child>
+        return found
     listing = _listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
         return _counted(loop, listing[1], loop.target.id, parents or {})
@@ -195,7 +200,7 @@ def _counted(loop: Loop, owner: str, child: str, parents: dict) -> Optional[tupl
         elif isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
             names = [n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)]
             counter = counted_before or (names[0] if names else None)
-            below = _below(stmt.test, counter) if counter else None
+            below = _below(stmt.test, counter, _defaults_around(loop, parents)) if counter else None
             if below is None:
                 return None
             count = below - _start(loop, counter, parents) - (1 if counted_before else 0)
@@ -216,10 +221,42 @@ def _start(loop: Loop, counter: Optional[str], parents: dict) -> int:
     return 0
 
 
-def _below(test: ast.expr, name: Optional[str]) -> Optional[int]:
-    """How many values from 0 pass ``name < N`` (``N``) or ``name <= N`` (``N + 1``)."""
+def extent_parameter(loop: ast.AST, parents: dict) -> Optional[str]:
+    """The parameter whose default says how many children ``loop`` freezes (``if ct <
+    n_layer:`` with ``n_layer=6``): a call passing it freezes another number of them."""
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return None
+    defaults = _defaults_around(loop, parents)
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Compare) and node.comparators and isinstance(bound := node.comparators[0], ast.Name) \
+                and bound.id in defaults:
+            return bound.id
+    return None
+
+
+def _defaults_around(loop: Loop, parents: dict) -> dict[str, int]:
+    """The integer defaults of the parameters of the function around ``loop``
+    (``def set_parameter_requires_grad(model, n_layer=6)``)."""
+    node: Optional[ast.AST] = loop
+    while node is not None and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        node = parents.get(node)
+    if node is None:
+        return {}
+    args = node.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None]
+    stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {arg.arg: value for arg, default in pairs if (value := _integer(default)) is not None and arg.arg not in stored}
+
+
+def _below(test: ast.expr, name: Optional[str], defaults: Optional[dict[str, int]] = None) -> Optional[int]:
+    """How many values from 0 pass ``name < N`` (``N``) or ``name <= N`` (``N + 1``); ``N``
+    may be a parameter with an integer default (``defaults``)."""
+    bound_node = test.comparators[0] if isinstance(test, ast.Compare) and test.comparators else None
+    bound = _integer(bound_node) if not isinstance(bound_node, ast.Name) else (defaults or {}).get(bound_node.id)
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
-            and test.left.id == name and (bound := _integer(test.comparators[0])) is not None):
+            and test.left.id == name and bound is not None):
         if isinstance(test.ops[0], ast.Lt):
             return bound
         if isinstance(test.ops[0], ast.LtE):
@@ -240,6 +277,12 @@ def _freezes(body: list[ast.stmt], item: str, kind: str) -> bool:
                     and _listing(stmt.iter) == ("parameters", item)
                     and any(requires_grad_value(s, stmt.target.id) is False for s in stmt.body)):
                 return True
+            if (isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Tuple)
+                    and len(stmt.target.elts) == 2 and isinstance(param := stmt.target.elts[1], ast.Name)
+                    and isinstance(stmt.iter, ast.Call) and isinstance(stmt.iter.func, ast.Attribute)
+                    and stmt.iter.func.attr == "named_parameters" and dotted(stmt.iter.func.value) == item
+                    and any(requires_grad_value(s, param.id) is False for s in stmt.body)):
+                return True  # for name, p in child.named_parameters(): p.requires_grad = False
     return False
 
 
