@@ -12,12 +12,14 @@ from typing import Optional
 
 from gradlint.source.activations import activation_kind
 from gradlint.source.function_values import last_assigned, own_nodes
+from gradlint.source.names import dotted
 
 # the position, in an ending, of "every element of the container forward returns"
 EACH = -1
 
 _EMPTY = ("dict", "list", "OrderedDict", "collections.OrderedDict")
 _FILLS = ("append", "insert", "__setitem__")
+_OTHER_FILLS = ("extend", "update", "setdefault", "__iadd__")  # what they add is not read
 
 
 def container_activation(forward: ast.FunctionDef, value: Optional[ast.expr], names: dict[int, str],
@@ -49,21 +51,11 @@ def _elements(forward: ast.FunctionDef, value: Optional[ast.expr]) -> list[ast.e
     if not isinstance(value, ast.Name):
         return []
     start = last_assigned(forward, value)
-    if isinstance(start, (ast.Dict, ast.List, ast.ListComp, ast.DictComp)) and (
-            getattr(start, "keys", None) or getattr(start, "elts", None) or not isinstance(start, (ast.Dict, ast.List))):
-        return _elements(forward, start)
     empty = (isinstance(start, ast.Dict) and not start.keys) or (isinstance(start, ast.List) and not start.elts) or (
-        isinstance(start, ast.Call) and not start.args and not start.keywords and _called(start) in _EMPTY)
-    return _stored(forward, value.id) if empty else []
-
-
-def _called(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return f"{func.value.id}.{func.attr}"
-    return ""
+        isinstance(start, ast.Call) and not start.args and not start.keywords and dotted(start.func) in _EMPTY)
+    if empty:
+        return _stored(forward, value.id)  # outputs = {}; outputs[head] = ...
+    return _elements(forward, start) if isinstance(start, (ast.Dict, ast.List, ast.ListComp, ast.DictComp)) else []
 
 
 def _stored(forward: ast.FunctionDef, name: str) -> list[ast.expr]:
@@ -77,11 +69,10 @@ def _stored(forward: ast.FunctionDef, name: str) -> list[ast.expr]:
                     stored.append(node.value)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) \
                 and node.func.value.id == name:
-            if node.func.attr not in _FILLS or not node.args:
-                if node.func.attr in ("extend", "update", "setdefault", "__iadd__"):
-                    return []
-                continue
-            stored.append(node.args[-1])
+            if node.func.attr in _FILLS and node.args:
+                stored.append(node.args[-1])
+            elif node.func.attr in _OTHER_FILLS:
+                return []
         elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
             return []
     return stored

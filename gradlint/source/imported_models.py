@@ -65,14 +65,13 @@ def mark_imported_momentum(norms: FileNorms, script: Path) -> None:
     classes = {item.local: item for item in project_import_list(tree, script) if item.name not in (".", "*")}
     if not classes:
         return
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
-            continue
-        value = unwrap(node.value)
-        item = classes.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None
-        if item is not None and "zip(" in read_text(item.path):
-            norms.moving.update(f"{target}.{attribute}" for attribute in
-                                _class_momentum(str(item.path), file_stamp(item.path), item.name))
+    assert norms.knowledge is not None
+    for target, values in norms.knowledge.bindings.items():
+        for value in map(unwrap, values):
+            item = classes.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None
+            if item is not None and "zip(" in read_text(item.path):
+                norms.moving.update(f"{target}.{attribute}" for attribute in
+                                    _class_momentum(str(item.path), file_stamp(item.path), item.name))
     norms.freezes = [f for f in norms.freezes if not any(holds(moved, f.target) for moved in norms.moving)]
 
 

@@ -18,13 +18,13 @@ from typing import Optional
 
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
+from gradlint.source.index import FileIndex
 from gradlint.source.held_locals import kept_as
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.project_functions import project_import_list
+from gradlint.source.project_classes import project_class
 from gradlint.source.reaching_bindings import bound_value
-from gradlint.source.unit import SourceUnit
 
 # a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
 Guard = tuple[int, str, Optional[bool]]
@@ -158,7 +158,6 @@ def chain(tree: ast.Module, path: str, factories: Known,
     known factory builds (also its classes' methods) or hand a parameter to a known
     training function."""
     functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-    classes = module_classes(tree, Path(path))
     # methods returning what a known factory builds: ``self.model = self.build()`` (``Trainer.build``)
     methods = {f"{cls.name}.{method.name}": method for cls in tree.body if isinstance(cls, ast.ClassDef)
                for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__"}
@@ -171,7 +170,7 @@ def chain(tree: ast.Module, path: str, factories: Known,
         grew = False
         for function in functions:
             if function.name not in factories:
-                factory = _passed_on_factory(function, factories, tree, classes)
+                factory = _passed_on_factory(function, factories, tree, path)
                 if factory is not None:
                     factories[function.name] = (factory, path)
                     new_factories.append(factory)
@@ -183,7 +182,7 @@ def chain(tree: ast.Module, path: str, factories: Known,
                     new_trainers.append(trainer)
                     grew = True
         for name, method in methods.items():
-            if name not in factories and (factory := _passed_on_factory(method, factories, tree, classes)) is not None:
+            if name not in factories and (factory := _passed_on_factory(method, factories, tree, path)) is not None:
                 factory = replace(factory, function=name)
                 factories[name] = (factory, path)
                 new_factories.append(factory)
@@ -227,7 +226,7 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
 
 
 def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Module,
-                       classes: Optional[dict[str, ast.ClassDef]] = None) -> Optional[FreezingFactory]:
+                       path: str = "") -> Optional[FreezingFactory]:
     """``def define_model(name): ... model = densenet121_trans() ... return model``: any
     branch returning the frozen model makes the function a factory of it (the branch is
     the caller's choice, as in a script)."""
@@ -235,7 +234,7 @@ def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Mo
         if not isinstance(node, ast.Return) or node.value is None:
             continue
         for position, returned in returned_elements(node.value):
-            factory = _factory_of(function, returned, position, node.lineno, factories, tree, classes or {})
+            factory = _factory_of(function, returned, position, node.lineno, factories, tree, path)
             if factory is not None:
                 return factory
     return None
@@ -250,7 +249,7 @@ def returned_elements(value: ast.expr) -> list[tuple[Optional[int], ast.expr]]:
 
 
 def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[int], line: int, factories: Known,
-                tree: ast.Module, classes: dict[str, ast.ClassDef]) -> Optional[FreezingFactory]:
+                tree: ast.Module, path: str) -> Optional[FreezingFactory]:
     """The factory ``function`` is when it returns ``value`` (at ``position`` of its tuple)."""
     values = _assigned(function, value.id) if isinstance(value, ast.Name) else [(value, line)]
     for built, at in values:
@@ -258,7 +257,7 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         kept = ""
         if isinstance(built, ast.Call) and dotted(built.func) not in factories:
             # ``model = Captioner(encoder, decoder)`` with ``encoder = FrozenEncoder()``: its ``.encoder`` is frozen
-            kept, built = _holder_of_frozen(function, built, factories, classes)
+            kept, built = _holder_of_frozen(function, built, factories, tree, path)
         if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
             continue
         inner, inner_path = factories[callee]
@@ -275,13 +274,14 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
     return None
 
 
-def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Known,
-                      classes: dict[str, ast.ClassDef]) -> tuple[str, ast.expr]:
-    """(``.encoder``, the ``FrozenEncoder()`` call) when ``built`` constructs a class of
-    ``classes`` (the module's and those it imports from the project) whose ``__init__``
-    keeps an argument as ``self.encoder`` and that argument is a local of ``function``
-    bound once to a known factory's call; ("", ``built``) otherwise."""
-    cls = classes.get(dotted(built.func) or "")
+def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module,
+                      path: str) -> tuple[str, ast.expr]:
+    """(``.encoder``, the ``FrozenEncoder()`` call) when ``built`` constructs a class of the
+    project (of the module at ``path`` or one it imports) whose ``__init__`` keeps an
+    argument as ``self.encoder`` and that argument is a local of ``function`` bound once to
+    a known factory's call; ("", ``built``) otherwise."""
+    found = project_class(built.func, tree, Path(path), FileIndex(), entry=Path(path)) if path else None
+    cls = found.node if found is not None else None
     init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"),
                 None) if cls is not None and not keeps_bn_in_eval(cls) else None
     if init is None:
@@ -296,20 +296,6 @@ def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Kno
         if isinstance(made, ast.Call) and dotted(made.func) in factories and len(attributes) == 1:
             return f".{attributes[0]}", made
     return "", built
-
-
-def module_classes(tree: ast.Module, path: Path) -> dict[str, ast.ClassDef]:
-    """The classes of a module and those it imports by name from project modules (read, never imported)."""
-    found = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    if not path.is_file():
-        return found
-    for item in project_import_list(tree, path):
-        unit = SourceUnit.read_parsed(str(item.path)) if item.local not in found and item.name not in (".", "*") else None
-        cls = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == item.name),
-                   None) if unit is not None and unit.tree is not None else None
-        if cls is not None:
-            found[item.local] = cls
-    return found
 
 
 def _passed_guard(built: ast.Call, inner: FreezingFactory, function: ast.FunctionDef, tree: ast.Module,

@@ -17,6 +17,7 @@ from typing import Iterator, Optional, Union
 
 from gradlint.source.index import read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.unit import SourceUnit
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -168,17 +169,11 @@ def _leaves(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise, ast.Continue, ast.Break))
 
 
-def _star_of_torch_module(imports: list[ast.stmt], path: str) -> bool:
+def _star_of_torch_module(tree: ast.Module, path: str) -> bool:
     """``from model import *`` of a project module that imports torch: its ``nn``/``F``/
     ``torch`` names come with the star (a module without ``__all__`` exports its imports)."""
-    folder = Path(path).parent
-    for node in imports:
-        if isinstance(node, ast.ImportFrom) and node.module and any(a.name == "*" for a in node.names):
-            base = folder / Path(*node.module.split("."))
-            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                if candidate.is_file() and "import torch" in read_text(candidate):
-                    return True
-    return False
+    return Path(path).is_file() and any(item.name == "*" and "import torch" in read_text(item.path)
+                                        for item in project_import_list(tree, Path(path)))
 
 
 class _Collector:
@@ -188,7 +183,7 @@ class _Collector:
         imports: list[ast.stmt] = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
         self.aliases = {**(assumed or {}), **collect_aliases(ast.Module(body=imports, type_ignores=[]))}
         self.imports_torch = any(full.split(".")[0] == "torch" for full in self.aliases.values()) or _star_of_torch_module(
-            imports, unit.path)
+            tree, unit.path)
         self.star_torch = any(
             isinstance(node, ast.ImportFrom) and (node.module or "").startswith("torch") and any(a.name == "*" for a in node.names)
             for node in imports
