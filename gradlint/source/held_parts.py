@@ -52,12 +52,13 @@ def link_holders(norms: FileNorms, script: Path) -> None:
         # (``return model`` of a frozen model is a freezing factory, read by norm_offers)
         if isinstance(node, ast.Return) and isinstance(value := unwrap(node.value) if node.value else None, ast.Call) \
                 and isinstance(function := kinds.frame_of(node), ast.FunctionDef) and kinds.class_of(node) is None:
-            for root, place in _handed(_RETURNED, value, by_root, tree, script):
+            for handed, place in _handed(_RETURNED, value, by_root, tree, script):
                 returned.setdefault(function.name, []).extend(
-                    replace(freeze, target=place + freeze.target[len(root):], how="factory",
-                            via=Elsewhere(function.name, freeze.node.lineno)) for freeze in by_root[root]
+                    replace(freeze, target=target, how="factory",
+                            via=Elsewhere(function.name, freeze.node.lineno)) for freeze in by_root[handed.partition(".")[0]]
                     if freeze.how in _FREEZES and (kinds.frame_of(freeze.node) is function
-                                                   or kinds.class_of(freeze.node) is not None))
+                                                   or kinds.class_of(freeze.node) is not None)
+                    and (target := held_target(freeze.target, handed, place)) is not None)
     assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
     _through_unwrapped_aliases(norms, assigns, by_root)
@@ -70,7 +71,8 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 norms.knowledge.imported_bn.add(target)
                 norms.freezes.append(replace(freeze, target=target, node=built))
             continue
-        for root, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
+        for handed, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
+            root = handed.partition(".")[0]
             here = kinds.frame_of(node) or tree  # (the eval of another function's own ``encoder`` is not this one)
             if any(not mode.train and related(mode.target, root)
                    and (mode.site is None and not takes_parameter(mode.frame, root)
@@ -88,7 +90,9 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 # a class's freeze came with the instance; a module-level one holds in every function
                 if kinds.class_of(freeze.node) is None and not before and not (frozen_in is None and handed_in is not None):
                     continue  # frozen elsewhere, or only after it was handed on
-                target = place + freeze.target[len(root):]
+                target = held_target(freeze.target, handed, place)
+                if target is None:
+                    continue  # another part of the frozen model than the one the holder keeps
                 if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
                     norms.knowledge.imported_bn.add(target)  # the holder's part is the frozen module itself
                 held = replace(freeze, target=target, held=((freeze.held or (freeze.target, 0))[0], node.lineno))
@@ -98,7 +102,8 @@ def link_holders(norms: FileNorms, script: Path) -> None:
 
 def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,
             script: Path) -> list[tuple[str, str]]:
-    """(frozen name, the holder's part it becomes) for ``holder = value``."""
+    """(frozen name, the holder's part it becomes) for ``holder = value``; the frozen name is
+    dotted where the holder keeps a part of it (``self.base = old_net.base``)."""
     if isinstance(value, ast.Name):
         return [(value.id, holder)] if value.id in frozen and value.id != holder else []
     if not isinstance(value, ast.Call):
@@ -116,24 +121,42 @@ def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree:
     for index, keyword, arg in passed:
         parameter = keyword if keyword is not None else params[index] if index is not None and index < len(params) else None
         if isinstance(arg, ast.Name) and arg.id in frozen and parameter in attributes:
-            found.append((arg.id, f"{holder}.{attributes[parameter]}"))
+            found += [(arg.id + part, f"{holder}.{attribute}") for attribute, part in attributes[parameter]]
     return found
 
 
-def _kept_parameters(callee: ast.expr, tree: ast.Module, script: Path) -> Optional[tuple[list[str], dict[str, str]]]:
+def held_target(frozen: str, handed: str, place: str) -> Optional[str]:
+    """What a freeze of ``frozen`` freezes in the holder that keeps ``handed`` as ``place``:
+    ``saved_model`` frozen whole, kept as ``model.base = saved_model.base`` -> ``model.base``;
+    ``saved_model.g`` frozen -> None (the holder keeps another part)."""
+    if frozen == handed or frozen.startswith(handed + "."):
+        return place + frozen[len(handed):]
+    return place if handed.startswith(frozen + ".") else None
+
+
+def _kept_parameters(callee: ast.expr, tree: ast.Module,
+                     script: Path) -> Optional[tuple[list[str], dict[str, list[tuple[str, str]]]]]:
     """The ``__init__`` parameters (without ``self``) of the project class ``callee`` names,
-    and which of them it keeps as an attribute (``self.encoder = encoder``)."""
+    and which of them (or which part of them) it keeps as an attribute: ``self.encoder =
+    encoder`` -> {"encoder": [("encoder", "")]}, ``self.base = old_net.base`` ->
+    {"old_net": [("base", ".base")]}."""
     found = project_class(callee, tree, script, FileIndex(), entry=script)
     init = next((node for node in found.node.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
                 None) if found is not None else None
     if init is None:
         return None
     params = [a.arg for a in init.args.args][1:]
-    attributes = {node.value.id: node.targets[0].attr for node in ast.walk(init)
-                  if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
-                  and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"
-                  and isinstance(node.value, ast.Name) and node.value.id in params}
-    return params, attributes
+    attributes: dict[str, list[tuple[str, str]]] = {}
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute) \
+                and dotted(node.targets[0].value) == "self":
+            kept = dotted(node.value) or ""
+            root, _, part = kept.partition(".")
+            if root in params:
+                attributes.setdefault(root, []).append((node.targets[0].attr, "." + part if part else ""))
+    # kept whole: the last attribute keeping it (one holder part), else each part it keeps
+    return params, {parameter: [next(k for k in reversed(kept) if not k[1])] if any(not part for _, part in kept) else kept
+                    for parameter, kept in attributes.items()}
 
 
 def _through_unwrapped_aliases(norms: FileNorms, assigns: list[ast.Assign], by_root: dict[str, list[Freeze]]) -> None:

@@ -14,17 +14,23 @@ from gradlint.source.norm_knowledge import unwrap
 def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:
     """The names in ``known`` the function returns an instance of, in source order."""
     found: list[str] = []
+    for candidate in returned_values(function):
+        if isinstance(candidate, ast.Call) and (name := dotted(candidate.func)) in known and name not in found:
+            found.append(name)
+    return found
+
+
+def returned_values(function: ast.FunctionDef) -> list[ast.expr]:
+    """What the function returns, a returned name read as the values assigned to it
+    (``model = ResNet(...); ...; return model`` -> the call), in source order."""
+    values: list[ast.expr] = []
     assigned = _assigned(function)
     for node in ast.walk(function):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
         value = unwrap(node.value)
-        values = assigned.get(value.id, []) if isinstance(value, ast.Name) else [value]
-        for candidate in values:
-            candidate = unwrap(candidate)
-            if isinstance(candidate, ast.Call) and (name := dotted(candidate.func)) in known and name not in found:
-                found.append(name)
-    return found
+        values += [unwrap(v) for v in assigned.get(value.id, [])] if isinstance(value, ast.Name) else [value]
+    return values
 
 
 def returned_tuple_classes(function: ast.FunctionDef, known: set[str]) -> dict[int, str]:

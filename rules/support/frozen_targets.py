@@ -14,10 +14,12 @@ from gradlint.source.norm_chains import rebound
 from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex, read_text
+from gradlint.source.model_factories import returned_values
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import children_view_of
 from gradlint.source.norm_knowledge import HEAD_NAMES, NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
+from gradlint.source.project_functions import project_function
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end
@@ -263,6 +265,33 @@ def quiet_project_class(norms: FileNorms, target: str) -> Optional[str]:
     if not callee or tree is None or not path.is_file():
         return None
     cls = built_class(values[0], callee, tree, path, FileIndex())
-    if cls is None or cls.path == path or any(word in read_text(cls.path) for word in _MODE_SWITCHES):
+    if cls is None:  # ``model = resnet50(num_classes=n)``: a factory of a project module
+        return callee if _quiet_factory(callee, tree, path) else None
+    if cls.path == path or any(word in read_text(cls.path) for word in _MODE_SWITCHES):
         return None
     return callee
+
+
+def _quiet_factory(callee: str, tree: ast.Module, path: Path) -> bool:
+    """``callee`` is a function of another project module that never switches a mode and
+    returns, through that module's own functions (``resnet50`` -> ``_resnet`` ->
+    ``ResNet(...)``), only instances of that module's classes."""
+    found = project_function(callee, tree, path)
+    if found is None or found[2] is None or any(word in read_text(found[2]) for word in _MODE_SWITCHES):
+        return False
+    module = found[1]
+    functions = {n.name: n for n in module.body if isinstance(n, ast.FunctionDef)}
+    classes = {n.name for n in module.body if isinstance(n, ast.ClassDef)}
+    pending, seen = [found[0]], set()
+    while pending:
+        function = pending.pop()
+        if function.name in seen:
+            continue
+        seen.add(function.name)
+        for value in returned_values(function) or [ast.Constant(None)]:
+            name = dotted(value.func) if isinstance(value, ast.Call) else None
+            if name in functions:
+                pending.append(functions[name])
+            elif name not in classes:
+                return False  # a model of elsewhere (or a local built step by step): not followed
+    return bool(seen) and len(seen) <= 4
