@@ -86,6 +86,9 @@ ALWAYS_ON = ("dropout", "dropout1d", "dropout2d", "dropout3d")
 _TRAINING_POSITION = 2
 # a comment that says dropout stays on by design (Tacotron 2's prenet, Monte Carlo dropout)
 _DELIBERATE = re.compile(r"always|inference|\beval|deliberate|intentional|on purpose|monte.?carlo|\bmc\b", re.I)
+# ... unless it says the author believes it is off there ("dropout, disabled when evaluating"): the slip itself
+_BELIEVED_OFF = re.compile(r"\b(disabled?|off|inactive|skipped|turned off|not applied)\b.{0,24}\b(eval|infer|test)"
+                           r"|\bonly (during|in|when|while|for) train", re.I)
 
 _MODULE = """import torch.nn as nn
 import torch.nn.functional as F
@@ -173,6 +176,12 @@ INVALID = [
         fixed=_MODULE + "\n    def forward(self, x, mask=None):\n        if mask is not None:\n            x = x * mask\n"
         "        return F.dropout(x, 0.1, training=self.training)\n",
     ),
+    Invalid(  # a comment believing it off at evaluation is the slip, not a reason
+        _MODULE + "\n    def forward(self, x):\n        return F.dropout(x, p=0.5)  # dropout, disabled when evaluating\n",
+        line=11,
+        fixed=_MODULE + "\n    def forward(self, x):\n        return F.dropout(x, p=0.5, training=self.training)  "
+        "# dropout, disabled when evaluating\n",
+    ),
 ]
 
 
@@ -184,8 +193,11 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             continue
         if "train" in call.method.name.lower():
             continue  # training_step, forward_train: run only while training, where dropout belongs
-        if any(_DELIBERATE.search(comment) for comment in comments_near(unit, call.node)):
+        comments = comments_near(unit, call.node)
+        if any(_DELIBERATE.search(comment) and not _BELIEVED_OFF.search(comment) for comment in comments):
             continue
+        believed = " (the comment beside it says it is off there; it is not)" if any(
+            _BELIEVED_OFF.search(comment) for comment in comments) else ""
         p = literal_number(call.argument(1, "p"))
         if p is not None and p <= 0:
             continue
@@ -194,7 +206,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         yield Report(
             unit.span(call.node),
             f"F.{call.short} defaults to training=True and ignores model.eval(): dropout stays on at evaluation "
-            f"and inference in {call.method.name}(); pass training={call.self_name}.training",
+            f"and inference in {call.method.name}(){believed}; pass training={call.self_name}.training",
             fix=_fix(unit, call),
         )
 
