@@ -123,8 +123,18 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
              module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
     params = [a.arg for a in function.args.args]
     held = {name: (index, name) for index, name in enumerate(params)}
-    local = bound_losses(function.body, names, aliases)
-    return _helpers_in(function, function.name, held, {**module_losses, **local}, names, _calls_backward(function))
+    local = {**module_losses, **bound_losses(function.body, names, aliases)}
+    found = _helpers_in(function, function.name, held, local, names, _calls_backward(function))
+    # ``def run(config, model, ...): def train(data, label): ... F.cross_entropy(model(x), y)``:
+    # a closure the helper calls runs the model it was given
+    called = {dotted(call.func) for call in own_calls(function)}
+    for closure in _closures(function):
+        if closure.name in called:
+            shadowed = {a.arg for a in closure.args.args} | {n.id for n in own_nodes(closure)
+                                                             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            kept = {name: parameter for name, parameter in held.items() if name not in shadowed}
+            found += _helpers_in(closure, function.name, kept, local, names, _calls_backward(closure))
+    return _distinct(list(found))
 
 
 def _helpers_in(function: ast.FunctionDef, owner: str, held: dict[str, Parameter], losses: dict[str, str],
@@ -149,6 +159,12 @@ def _helpers_in(function: ast.FunctionDef, owner: str, held: dict[str, Parameter
         if given != model:
             found.append(LossHelper(owner, model, output[1], given, call.lineno, trains=trains, node=call))
     return _distinct(found)
+
+
+def _closures(function: ast.FunctionDef) -> list[ast.FunctionDef]:
+    """The functions defined in ``function``'s own body (not in those functions)."""
+    return [node for parent in [function, *own_nodes(function)] for node in ast.iter_child_nodes(parent)
+            if isinstance(node, ast.FunctionDef)]
 
 
 def _local_aliases(function: ast.FunctionDef, held: dict[str, Parameter]) -> dict[str, Parameter]:
