@@ -182,6 +182,7 @@ from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_def
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
                                           train_calls, trained_only_when_optimised)
 from gradlint.source.norm_links import file_norms, worth_reading
+from gradlint.source.returned_uses import only_run_in, returned_only_to_inference
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report
@@ -300,6 +301,10 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             continue  # frozen only when a parameter of its function is true: read where that function is called
         if after_exit(freeze.node, norms.frames.parents):
             continue  # left-over code after ``exit(1)``: it never runs
+        frame, root = norms.frames.kinds.frame_of(freeze.node), freeze.target.split(".")[0]
+        if returned_only_to_inference(norms, frame, root) or freeze.how.startswith("factory") and frame is not None \
+                and only_run_in(norms, [(frame, root)]):
+            continue  # a loader that freezes and returns the model to code that only runs it
         if any(related(freeze.target, kept) for kept in norms.knowledge.eval_kept):
             continue  # an instance of a class whose train() override keeps its BatchNorm in eval
         for target in frozen_targets(norms, freeze):

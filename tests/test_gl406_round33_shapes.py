@@ -152,3 +152,157 @@ def test_a_frozen_part_the_classifier_does_not_keep_is_not_reported(tmp_path: Pa
     # only the projection head is frozen; the classifier keeps the (trainable) base
     write_project(tmp_path, {"models.py": MODELS, "linear_eval.py": LINEAR_EVAL.format(frozen="encoder.projection")})
     assert lint_in_process(tmp_path / "linear_eval.py", "GL406") == []
+
+
+# round 33/c (and round 32/a's look-alike): the arms of a model choice that fail on the
+# line reading the head, before any training, are not configurations that train
+CHOICE = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+def freeze(model):
+    for param in model.parameters():
+        param.requires_grad = False
+
+
+def get_model(arch):
+    if arch == "{bn_arch}":
+        return models.{bn_arch}(weights=None)
+    return models.vgg11(weights=None)
+
+
+def fit(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.nll_loss(model(x), y).backward()
+        optimizer.step()
+
+
+def train_and_save(arch, loader):
+    model = get_model(arch)
+    freeze(model)
+    {head}
+    optimizer = torch.optim.Adam(model.classifier.parameters())
+    fit(model, loader, optimizer)
+"""
+
+_SEQUENTIAL_HEAD = "model.classifier = nn.Sequential(nn.Linear(model.classifier[0].in_features, 10), nn.LogSoftmax(1))"
+
+
+@pytest.mark.parametrize(("bn_arch", "head"), [
+    ("densenet121", _SEQUENTIAL_HEAD),  # DenseNet's classifier is one Linear: [0] raises
+    ("densenet121", "model.classifier[6] = nn.Linear(4096, 10)"),
+    ("resnet50", _SEQUENTIAL_HEAD),  # a ResNet has no classifier at all
+])
+def test_a_batchnorm_arm_failing_on_the_head_read_is_not_reported(tmp_path: Path, bn_arch: str, head: str) -> None:
+    write_project(tmp_path, {"train.py": CHOICE.format(bn_arch=bn_arch, head=head)})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+@pytest.mark.parametrize(("bn_arch", "head"), [
+    ("vgg16_bn", _SEQUENTIAL_HEAD),  # a Sequential classifier: the arm trains its frozen BatchNorm
+    ("densenet121", "model.classifier = nn.Linear(model.classifier.in_features, 10)"),  # DenseNet's own head read
+])
+def test_a_batchnorm_arm_whose_head_fits_is_reported(tmp_path: Path, bn_arch: str, head: str) -> None:
+    write_project(tmp_path, {"train.py": CHOICE.format(bn_arch=bn_arch, head=head)})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.code == "GL406" and finding.line == 27
+    assert "`model` has BatchNorm layers and `freeze` (line 7) freezes its parameters here" in finding.message
+
+
+NETWORK = """\
+import torch.nn as nn
+from torchvision import models
+
+
+def setup_network(structure="vgg16"):
+    if structure == "vgg16":
+        model = models.vgg16(weights=None)
+    elif structure == "densenet121":
+        model = models.densenet121(weights=None)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.classifier = nn.Sequential(nn.Linear(model.classifier[0].in_features, 102), nn.LogSoftmax(dim=1))
+    model = model.to("cpu")
+    return model, nn.NLLLoss()
+"""
+
+NETWORK_SCRIPT = """\
+import torch
+import network
+
+
+def main(loader, arch):
+    model, criterion = network.setup_network(arch)
+    optimizer = torch.optim.Adam(model.classifier.parameters())
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_an_imported_builder_whose_batchnorm_arm_fails_on_the_head_read(tmp_path: Path) -> None:
+    write_project(tmp_path, {"network.py": NETWORK, "main.py": NETWORK_SCRIPT})
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []
+    assert lint_in_process(tmp_path / "network.py", "GL406") == []
+    # the DenseNet arm reading its own head instead trains its frozen BatchNorm
+    fitting = NETWORK.replace("model.classifier[0].in_features", "model.classifier.in_features").replace(
+        'if structure == "vgg16"', 'if structure == "vgg16_unused"')
+    write_project(tmp_path, {"network.py": fitting.replace("models.vgg16(", "models.densenet161("), "main.py": NETWORK_SCRIPT})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL406")
+    assert finding.code == "GL406" and "`model` has BatchNorm layers" in finding.message
+
+
+# round 33/c: a loader that freezes the model it rebuilds from a checkpoint, for prediction only
+LOADER = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+def fit(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+def load_checkpoint(path):
+    model = models.resnet18(weights=None)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.load_state_dict(torch.load(path))
+    return model
+
+
+def predict(image, model):
+    model.eval()
+    with torch.no_grad():
+        scores = model(image)
+    model.train()
+    return scores.topk(5)
+
+
+def make_prediction(image, path):
+    model = load_checkpoint(path)
+    return predict(image, model)
+"""
+
+
+def test_a_frozen_model_loaded_only_for_prediction_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"predict.py": LOADER})
+    assert lint_in_process(tmp_path / "predict.py", "GL406") == []
+
+
+def test_the_loaded_frozen_model_handed_to_training_is_reported(tmp_path: Path) -> None:
+    script = LOADER + "\n\ndef fine_tune(path, loader):\n    model = load_checkpoint(path)\n" \
+                      "    fit(model, loader, torch.optim.SGD(model.fc.parameters(), lr=0.1))\n"
+    write_project(tmp_path, {"predict.py": script})
+    findings = lint_in_process(tmp_path / "predict.py", "GL406")
+    assert [f.code for f in findings] == ["GL406"] and "`model` has BatchNorm layers" in findings[0].message

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.reaching_bindings import unwrap
 
 
 def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:

@@ -21,6 +21,7 @@ from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, tor
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
+from gradlint.source.head_reads import bn_arms_crash, builder_bn_arms_crash, setup_head_reads, top_end, torchvision_arms
 from gradlint.source.index import FileIndex
 from gradlint.source.inherited_inits import base_inits
 from gradlint.source.picked_builds import picked_build
@@ -97,7 +98,22 @@ class NormKnowledge:
         if choices is None:
             return self.has_batchnorm(name, None, at)
         _, rest = name.split(".", 1) if "." in name else (name, "")
-        return any(self.value_has_batchnorm(value, rest, at) for _, value in choices)
+        return any(self.value_has_batchnorm(value, rest, at) and not self._bn_arms_crash(node, value, name)
+                   for node, value in choices)
+
+    def _builder_crashes(self, call: ast.Call) -> bool:
+        tree = self.frames.unit.tree
+        found = project_function(dotted(call.func) or "", tree, Path(self.frames.unit.path)) if tree is not None else None
+        return found is not None and builder_bn_arms_crash(found[0], found[1])
+
+    def _bn_arms_crash(self, binding: ast.Assign, value: ast.expr, name: str) -> bool:
+        """Every torchvision architecture with BatchNorm ``value`` may build fails on a read
+        of its head before training (DenseNet's ``model.classifier[0]``): see :mod:`head_reads`."""
+        tree = self.frames.unit.tree
+        scope = self.frames.kinds.frame_of(binding) or tree
+        assert tree is not None and scope is not None
+        reads = setup_head_reads(scope, name.partition(".")[0], top_end(scope, binding))
+        return bool(reads) and bn_arms_crash(torchvision_arms(value, self.names.qualify, tree), reads)
 
     def bn_branch(self, name: str, at: ast.AST) -> Optional[str]:
         """Where ``name`` gets BatchNorm when only some arms of the chain before ``at``
@@ -213,6 +229,8 @@ class NormKnowledge:
         if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
             return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
+            if self._builder_crashes(value):
+                return False  # only its BatchNorm architectures, which fail before training
             handed = self._handed_back(value)
             if handed is not None:  # model = layer_modification(model): the same model, given a new head
                 return self._value_path(handed, rest, depth + 1)
@@ -392,3 +410,4 @@ class NormKnowledge:
             if caller is not None:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
+
