@@ -21,6 +21,7 @@ from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, tor
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
+from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import bn_arms_crash, builder_bn_arms_crash, setup_head_reads, top_end, torchvision_arms
 from gradlint.source.index import FileIndex
 from gradlint.source.inherited_inits import base_inits
@@ -209,6 +210,11 @@ class NormKnowledge:
             return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
         if not isinstance(value, ast.Call):
             return False
+        if isinstance(value.func, ast.Subscript) and self.frames.unit.tree is not None:
+            # model_map[args.model](n): the classes of the table the key may pick
+            tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree)
+            return any(self._value_path(ast.copy_location(ast.Call(_dotted_expr(name), value.args, value.keywords), value),
+                                        rest, depth + 1) for name in tabled)
         if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
             # Encoder.load_from_checkpoint(path): a Lightning class method building an Encoder
             return self._value_path(ast.copy_location(ast.Call(value.func.value, [], []), value), rest, depth + 1)
@@ -411,3 +417,11 @@ class NormKnowledge:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
 
+
+def _dotted_expr(name: str) -> ast.expr:
+    """``models.ResNet`` as the expression that names it."""
+    head, *rest = name.split(".")
+    node: ast.expr = ast.Name(head, ast.Load())
+    for part in rest:
+        node = ast.Attribute(node, part, ast.Load())
+    return node

@@ -26,6 +26,8 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.dead_branches import never_taken
+from gradlint.source.table_calls import table_callees
 from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frames import FileFrames
@@ -58,6 +60,8 @@ def file_norms(unit: SourceUnit) -> FileNorms:
     if found is None:
         remember_script(unit.tree, Path(unit.path))
         found = _CACHE[unit.tree] = own_norms(unit)
+        # ``WEIGHTS_FREEZING = False`` ... ``if WEIGHTS_FREEZING: <freeze>``: that freeze never runs
+        found.freezes = [f for f in found.freezes if not never_taken(f.node, found.frames.parents, unit.tree)]
         link(found)
     return found
 
@@ -110,12 +114,16 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     ``from engine import fit`` (or ``*``), ``engine.fit`` from ``import engine``."""
     factories: Known = {}
     trainers: KnownTrainers = {}
+    # ``{"resnet50": ResNet50Model, ...}[args.model](...)``: a class in a table is called through it
+    tabled = {name for node in ast.walk(tree) if isinstance(node, ast.Dict) for value in node.values
+              if (name := dotted(value)) is not None} if "](" in text else set()
     for local, (module, name) in project_imports(tree, path).items():
-        if name not in ("*", ".") and f"{local}(" not in text or name == "." and f"{local}." not in text:
+        if name not in ("*", ".") and f"{local}(" not in text and local not in tabled \
+                or name == "." and f"{local}." not in text:
             continue  # most imports are of something the file does not call
         module_factories, module_trainers = _module_facts(str(module), depth)
         for factory in module_factories:
-            if (spelled := _spelled(factory.function, local, name, text)) is not None:
+            if (spelled := _spelled(factory.function, local, name, text, tabled)) is not None:
                 factories[spelled] = (factory, str(module))
             owner, _, method = factory.function.rpartition(".")
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
@@ -129,11 +137,13 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     return factories, trainers
 
 
-def _spelled(function: str, local: str, imported: str, text: str) -> Optional[str]:
-    """How the file calls an imported module's ``function``, if it calls it."""
+def _spelled(function: str, local: str, imported: str, text: str, tabled: frozenset[str] | set[str] = frozenset()
+             ) -> Optional[str]:
+    """How the file calls an imported module's ``function``, if it calls it (or puts it in a
+    table of models, ``tabled``)."""
     spelled = (function if imported == "*" else f"{local}.{function}" if imported == "." else
                local if function == imported else None)
-    return spelled if spelled is not None and f"{spelled}(" in text else None
+    return spelled if spelled is not None and (f"{spelled}(" in text or spelled in tabled) else None
 
 
 def link(norms: FileNorms) -> None:
@@ -169,6 +179,10 @@ def link(norms: FileNorms) -> None:
             if not isinstance(value, ast.Call):
                 continue
             callee = dotted(value.func)
+            if callee is None:  # model_map[args.model](...): the classes its key may pick
+                picked = [name for name in table_callees(value, frames.parents, frames.kinds.frame_of(value), tree)
+                          if name in factories]
+                callee = picked[0] if picked else None
             if callee not in factories:
                 callee = _method_of_instance(value, norms)
             if (callee is None or callee not in factories) and (name := dotted(node.targets[0])):

@@ -1,0 +1,87 @@
+"""Branches a constant switch of the file never takes: ``WEIGHTS_FREEZING = False`` at
+the top of ``main`` (or of the module), then ``if WEIGHTS_FREEZING: <freeze>``. The
+switch is a name bound once, to a literal, in the function the branch is in or at module
+level (and never declared ``global`` or rebound elsewhere); the code under the branch
+its value rules out does not run."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.function_values import own_nodes
+
+_UNKNOWN = object()
+
+
+def never_taken(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
+    """``node`` sits in the body of an ``if`` whose test is false (or the ``else`` of one
+    that is true) by a constant switch of the file."""
+    child = node
+    while child in parents:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child is not parent.test:
+            value = _truth(parent.test, parent, parents, tree)
+            if value is not None and (child in parent.body) != value:
+                return True
+        child = parent
+    return False
+
+
+def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Optional[bool]:
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _truth(test.operand, at, parents, tree)
+        return None if inner is None else not inner
+    if not isinstance(test, ast.Name):
+        return None
+    value = _switch(test.id, at, parents, tree)
+    return None if value is _UNKNOWN else bool(value)
+
+
+def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
+    """The literal ``name`` holds at ``at``: bound once in ``at``'s function, or (not bound
+    there) once at module level and nowhere else; else _UNKNOWN."""
+    function = at
+    while function in parents and not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        function = parents[function]
+    scopes: list[ast.AST] = []
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if any(a.arg == name for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)):
+            return _UNKNOWN  # what the callers pass
+        scopes.append(function)
+    for scope in [*scopes, tree]:
+        bound = [value for node in own_nodes(scope) for value in _bound(node, name)]
+        if not bound:
+            continue
+        if len(bound) != 1 or not isinstance(bound[0], ast.Constant) or isinstance(bound[0].value, str):
+            return _UNKNOWN
+        if scope is tree and any(_bound(node, name) or isinstance(node, ast.Global) and name in node.names
+                                 for node in ast.walk(tree) if not _at_module(node, parents, tree)):
+            return _UNKNOWN  # set again in a function
+        return bound[0].value
+    return _UNKNOWN
+
+
+def _bound(node: ast.AST, name: str) -> list[ast.expr]:
+    """The values ``node`` binds to ``name`` (a tuple target or an augmented one: unknown)."""
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return [node.value] if node.value is not None else [ast.Name(name)]
+        if any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t)):
+            return [ast.Name(name)]
+    if isinstance(node, (ast.AugAssign, ast.For, ast.With, ast.NamedExpr, ast.Import, ast.ImportFrom)):
+        names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.asname or alias.name for alias in node.names]
+        if name in names:
+            return [ast.Name(name)]
+    return []
+
+
+def _at_module(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            return False
+    return True
