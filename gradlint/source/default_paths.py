@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.names import dotted
+
 _UNKNOWN = object()
 
 
@@ -37,7 +39,7 @@ def returns_with_defaults(function: ast.FunctionDef) -> tuple[list[ast.Return], 
                 reached.append(statement)
                 return True
             if isinstance(statement, ast.If):
-                value = _decide(statement.test, defaults, decided)
+                value = decide(statement.test, defaults, decided)
                 if value is None:
                     taken_body, taken_else = run(statement.body), run(statement.orelse)
                     if taken_body and taken_else:
@@ -67,7 +69,9 @@ def _defaults(function: ast.FunctionDef) -> dict[str, object]:
     return {arg.arg: default.value for arg, default in pairs if isinstance(default, ast.Constant) and arg.arg not in stored}
 
 
-def _decide(test: ast.expr, defaults: dict[str, object], decided: dict[str, int]) -> Optional[bool]:
+def decide(test: ast.expr, defaults: dict[str, object], decided: dict[str, int]) -> Optional[bool]:
+    """The value of an ``if`` test when ``defaults`` (name -> value) decides it; the names
+    that did are added to ``decided``."""
     value = _value(test, defaults, decided)
     return None if value is _UNKNOWN else bool(value)
 
@@ -77,9 +81,9 @@ def _value(test: ast.expr, defaults: dict[str, object], decided: dict[str, int])
             and test.value.id == "self":
         decided[TRAINING] = 0
         return True
-    if isinstance(test, ast.Name) and test.id in defaults:
-        decided[test.id] = 0
-        return defaults[test.id]
+    if isinstance(test, (ast.Name, ast.Attribute)) and (name := dotted(test)) in defaults:
+        decided[name] = 0  # (``self.softmax`` too, for a class's constructor flag: see init_flags)
+        return defaults[name]
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _value(test.operand, defaults, decided)
         return _UNKNOWN if inner is _UNKNOWN else not inner

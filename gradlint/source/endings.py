@@ -19,6 +19,7 @@ from typing import Optional, Union
 from gradlint.source.activations import LAYERS, activation_kind, activation_layer, local_layers, sequential_activation
 from gradlint.source.container_outputs import EACH, container_activation
 from gradlint.source.default_paths import TRAINING, returns_with_defaults
+from gradlint.source.init_flags import Flag, constructed, flag_forward, init_flags
 from gradlint.source.function_values import last_assigned, own_nodes
 from gradlint.source.model_heads import HEADS, head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -44,6 +45,9 @@ class FinalActivation:
     also: tuple["FinalActivation", ...] = ()
     branch: Optional[str] = None  # "when `net` is the UNet3Plus of line 181": one branch binds the name
     inline: bool = False  # applied at the loss's input, not by a model (``criterion(torch.sigmoid(out), y)``)
+    # constructor flags (index after self, name, default) whose defaults lead here: a
+    # construction passing another value takes another path (:func:`built_by`)
+    built_with: tuple[Flag, ...] = ()
 
     @property
     def what(self) -> str:
@@ -67,7 +71,14 @@ class FinalActivation:
             notes.append("called without " + " or ".join(f"`{name}`" for _, name in self.unless))
         if self.branch:
             notes.append(self.branch)
+        notes += [f"built with `{name}` at its default, {default!r}" for _, name, default in self.built_with]
         return notes
+
+
+def built_by(ending: Ending, call: ast.Call) -> Ending:
+    """The outputs a construction of the model takes: one a constructor flag's default
+    leads to is dropped when ``call`` passes another value (``TestCNN(softmax=False)``)."""
+    return {key: activation for key, activation in ending.items() if constructed(activation.built_with, call)}
 
 
 # a model's activations: None for its whole output, an index for an element of its tuple,
@@ -94,8 +105,12 @@ def file_endings(unit: SourceUnit, names: dict[int, str],
             built_classes = {dotted(value.func) if isinstance(value, ast.Call) else None for value in returned}
             if len(built_classes) == 1 and (maker := built_classes.pop()) in endings and maker in classes:
                 # ``def ResNet18(): return ResNet(BasicBlock, [2, 2, 2, 2])``: the class's ending
-                endings[function.name] = {key: replace(activation, via=function.name)
-                                          for key, activation in endings[maker].items()}
+                taken = endings[maker]
+                for value in returned:
+                    taken = built_by(taken, value) if isinstance(value, ast.Call) else taken
+                if taken:
+                    endings[function.name] = {key: replace(activation, via=function.name, built_with=())
+                                              for key, activation in taken.items()}
                 continue
             built = [sequential_activation(value, names) if isinstance(value, ast.Call) else None for value in returned]
             if built and all(built) and len({kind for kind, _ in filter(None, built)}) == 1:
@@ -116,7 +131,8 @@ def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending],
                 continue
             parts: dict[str, FinalActivation] = {}
             for attribute, values in self_attribute_values(cls).items():
-                whole = [known.get(dotted(value.func) or "") if isinstance(value, ast.Call) else None for value in values]
+                whole = [built_by(known.get(dotted(value.func) or "", {}), value) if isinstance(value, ast.Call) else None
+                         for value in values]
                 kinds = {ending[None].kind if ending and None in ending else None for ending in whole}
                 if len(kinds) == 1 and None not in kinds:
                     parts[attribute] = (whole[0] or {})[None]
@@ -164,7 +180,13 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
     # passing only the required arguments takes, in training mode (``if self.training: return probs``)
     reached, decided = returns_with_defaults(forward)
     if not decided or len(reached) == len(returns):
-        return {}
+        # ``if self.softmax: x = F.softmax(x, dim=1)`` with ``softmax=True`` kept by __init__
+        flagged, flags = flag_forward(forward, init_flags(cls))
+        if flagged is None:
+            return {}
+        taken = [node for node in own_nodes(flagged) if isinstance(node, ast.Return)]
+        return {key: replace(activation, built_with=flags) for key, activation in
+                _at_layers(_returns_ending(name, flagged, taken, names, layers, path), cls, names).items()}
     unless = tuple(parameter for parameter in decided if parameter[1] != TRAINING)
     branch = "in training mode (`self.training`)" if len(unless) < len(decided) else None
     return {key: replace(activation, unless=unless, branch=branch)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
-from gradlint.source.endings import Ending, FinalActivation, file_endings
+from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings
 from gradlint.source.function_values import own_nodes
 from gradlint.source.head_factories import head_factories, imported_head_factories
 from gradlint.source.imported_endings import imported_classes
@@ -98,8 +98,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             callee = dotted(value.func) or ""
             if callee in class_nodes:
                 instances[target] = callee if instances.get(target, callee) == callee else ""
-            if callee in by_class:
-                models[target] = _alike(models.get(target), by_class[callee])
+            if callee in by_class and (taken := built_by(by_class[callee], value)):
+                models[target] = _alike(models.get(target), taken)
                 ending_bindings.setdefault(target, []).append(node)
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
@@ -129,7 +129,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         owner = owners.get(id(function))
         if owner is not None and owner.name in by_class and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             own = function.args.args[0].arg if function.args.args else "self"
-            visible.update((own + suffix, by_class[owner.name]) for suffix in SELF_CALLS)
+            # (an ending a constructor flag's default leads to is not known inside the class: its instances may pass another)
+            unflagged = {key: activation for key, activation in by_class[owner.name].items() if not activation.built_with}
+            visible.update((own + suffix, unflagged) for suffix in SELF_CALLS if unflagged)
         bindings = OutputBindings(function, visible)
         applied = _applied_here(function, names, layer_names)
         for call in own_calls(function):
@@ -227,7 +229,7 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
                 continue  # a helper that only evaluates (no backward)
             passed = _unwrap_copy(argument(call, helper.model))
             if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
-                ending: Optional[Ending] = by_class[str(dotted(passed.func))]  # train(Net(), ...)
+                ending: Optional[Ending] = built_by(by_class[str(dotted(passed.func))], passed)  # train(Net(), ...)
             else:
                 ending = models.get(dotted(passed) or "") if passed is not None else None
             activation = activation_at(ending, helper.position) if ending else None
