@@ -210,9 +210,9 @@ class NormKnowledge:
             return bool(name) and self._name(".".join([str(name), *rest]), None, depth + 1)
         if not isinstance(value, ast.Call):
             return False
-        if isinstance(value.func, ast.Subscript) and self.frames.unit.tree is not None:
-            # model_map[args.model](n): the classes of the table the key may pick
-            tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree)
+        tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree) \
+            if isinstance(value.func, ast.Subscript) and self.frames.unit.tree is not None else []
+        if tabled:  # model_map[args.model](n): the classes of the table the key may pick
             return any(self._value_path(ast.copy_location(ast.Call(_dotted_expr(name), value.args, value.keywords), value),
                                         rest, depth + 1) for name in tabled)
         if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
