@@ -86,8 +86,11 @@ def requires_grad_flag(stmt: ast.stmt, var: str) -> Optional[tuple[ast.expr, boo
 
 def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
     """The class overrides ``train()`` and puts (part of) itself back in eval mode there.
-    ``def train(self, num_epochs)`` of a trainer class is a training routine, not the
-    override of ``nn.Module.train(mode=True)``: its ``model.eval()`` is for validation."""
+    ``def train(self, num_epochs)`` of a trainer class, or any ``train`` of a class with no
+    base, is a training routine, not the override of ``nn.Module.train(mode=True)``: its
+    ``model.eval()`` is for validation."""
+    if not [base for base in cls.bases if dotted(base) != "object"]:
+        return False  # a plain class (``class Trainer:``) is no module: its train() runs the training
     return any(isinstance(node, ast.FunctionDef) and node.name == "train" and _module_train_signature(node)
                and calls_eval(node) for node in cls.body)
 

@@ -59,6 +59,7 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                     if freeze.how in _FREEZES and (kinds.frame_of(freeze.node) is function
                                                    or kinds.class_of(freeze.node) is not None)
                     and (target := held_target(freeze.target, handed, place)) is not None)
+    _kept_by_self(norms, by_root)
     assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
     _through_unwrapped_aliases(norms, assigns, by_root)
@@ -98,6 +99,33 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 held = replace(freeze, target=target, held=((freeze.held or (freeze.target, 0))[0], node.lineno))
                 norms.freezes.append(held)
                 by_root.setdefault(node.targets[0].id, []).append(held)
+
+
+def _kept_by_self(norms: FileNorms, by_root: dict[str, list[Freeze]]) -> None:
+    """``encoder = Encoder(cfg); encoder.fine_tune(False); self.encoder = encoder`` in a
+    method other than ``__init__`` (read by norm_offers): the freeze is of ``self.encoder``,
+    which the class's other methods train."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    kinds = norms.frames.kinds
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
+                and node.value.id in by_root and isinstance(target := node.targets[0], ast.Attribute)
+                and dotted(target.value) == "self"):
+            continue
+        method = kinds.frame_of(node)
+        if kinds.class_of(node) is None or not isinstance(method, ast.FunctionDef) or method.name == "__init__":
+            continue
+        root = node.value.id
+        for freeze in list(by_root[root]):
+            if kinds.frame_of(freeze.node) is not method or freeze.node.lineno > node.lineno \
+                    or freeze.how not in _FREEZES or norms.frames.exclusive(freeze.node, node) \
+                    or rebound(method, root, freeze.node.lineno, node.lineno):
+                continue
+            held = f"self.{target.attr}" + freeze.target[len(root):]
+            if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
+                norms.knowledge.imported_bn.add(held)
+            norms.freezes.append(replace(freeze, target=held, held=((freeze.held or (freeze.target, 0))[0], node.lineno)))
 
 
 def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,

@@ -64,7 +64,11 @@ def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool,
     (``conv1``, unknown here, is left out). None when it freezes none, or the test cannot
     be read. ``constants``: names bound to a literal list of strings where the test is."""
     known: dict[str, Value] = {key: _evaluate(value, {}) for key, value in (constants or {}).items()}
-    for with_bn, children in _CHILDREN:
+    named = {node.value for tree in (test, *(constants or {}).values()) for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    # the families whose child names the test mentions (``name in ["classifier"]``: an EfficientNet's), if any
+    mentioned = [family for family in _CHILDREN if named & set(family[1])]
+    for with_bn, children in mentioned or _CHILDREN:
         verdicts = {child: _evaluate(test, {**known, name: child}) for child in children}
         if any(verdicts[child] is frozen_when for child in with_bn):
             return [child for child in children if isinstance(verdicts[child], bool) and verdicts[child] != frozen_when]

@@ -59,8 +59,12 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
         return None
     name, child = (e.id for e in target.elts if isinstance(e, ast.Name))
     for stmt in loop.body:
-        if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, child, "children"):
-            kept = frozen_children_by_name(stmt.test, name, True, string_lists(loop, parents))
+        if not isinstance(stmt, ast.If):
+            continue
+        # ``if name in ["classifier"]: <unfreeze> else: <freeze child>`` freezes when the test is false
+        in_body, in_else = _freezes(stmt.body, child, "children"), _freezes(stmt.orelse, child, "children")
+        if in_body != in_else:
+            kept = frozen_children_by_name(stmt.test, name, in_body, string_lists(loop, parents))
             if kept is not None:
                 spared = ", ".join(f"`{k}`" for k in kept)
                 return owner, f"its child modules other than {spared}" if kept else "all its child modules"
