@@ -68,8 +68,8 @@ def applied_activation(node: ast.AST, names: dict[int, str], layer_names: dict[s
         return None
     if isinstance(node.func, ast.Call):
         return LAYERS.get(names.get(id(node.func), ""))
-    if isinstance(node.func, ast.Name) and node.func.id in layer_names:
-        return layer_names[node.func.id]
+    if (name := dotted(node.func)) in layer_names:  # act(z), or self.act(z) where the caller knows the class's layers
+        return layer_names[str(name)]
     if isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
         return None  # a layer of a class: the class's ending says
     return activation_kind(node, names, {})

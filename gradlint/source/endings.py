@@ -169,7 +169,7 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
     forward = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "forward"), None)
     if forward is None:
         return {}
-    layers = {**(parts or {}), **_layer_attributes(cls, names)}
+    layers = {**(parts or {}), **layer_attributes(cls, names)}
     if aliases is not None and tree is not None:
         layers.update(_replaced_heads(cls, layers, aliases, tree))
     returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
@@ -270,7 +270,7 @@ def _resolved(function: ast.FunctionDef, value: Optional[ast.expr]) -> Optional[
     return last_assigned(function, value) if isinstance(value, ast.Name) else value
 
 
-def _layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
+def layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
     """``self.act = nn.Softmax(dim=1)``, ``self.head = nn.Sequential(..., nn.Sigmoid())`` and
     ``self.head.add_module('soft', nn.Softmax(dim=1))`` as the last module added -> attribute: kind."""
     layers: dict[str, str] = {}
