@@ -136,3 +136,13 @@ def test_a_module_whose_train_override_keeps_the_encoder_in_eval_is_not_reported
     # the same ``train(self)`` in an nn.Module is an override of Module.train: it may keep BatchNorm in eval
     write_project(tmp_path, {"models.py": ENCODER, "trainer.py": TRAINER.format(header="BaseTrainer(nn.Module)")})
     assert lint_in_process(tmp_path / "trainer.py", "GL406") == []
+
+
+def test_a_mixin_overriding_module_train_still_keeps_batchnorm_in_eval(tmp_path: Path) -> None:
+    # a class with no base whose train(mode) calls super().train(mode) is a Module.train override (a mixin)
+    mixin = ("class KeepNormsFrozen:\n    def train(self, mode=True):\n        super().train(mode)\n"
+             "        for m in self.modules():\n            if isinstance(m, nn.BatchNorm2d):\n"
+             "                m.eval()\n        return self\n\n\n")
+    trainer = TRAINER.format(header="BaseTrainer").replace("class BaseTrainer:", mixin + "class BaseTrainer:")
+    write_project(tmp_path, {"models.py": ENCODER, "trainer.py": trainer})
+    assert lint_in_process(tmp_path / "trainer.py", "GL406") == []

@@ -89,10 +89,18 @@ def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
     ``def train(self, num_epochs)`` of a trainer class, or any ``train`` of a class with no
     base, is a training routine, not the override of ``nn.Module.train(mode=True)``: its
     ``model.eval()`` is for validation."""
-    if not [base for base in cls.bases if dotted(base) != "object"]:
-        return False  # a plain class (``class Trainer:``) is no module: its train() runs the training
+    plain = not [base for base in cls.bases if dotted(base) != "object"]
+    # a plain class (``class Trainer:``) is no module: its train() runs the training, unless it
+    # is a mixin overriding Module.train (``def train(self, mode=True): super().train(mode)``)
     return any(isinstance(node, ast.FunctionDef) and node.name == "train" and _module_train_signature(node)
-               and calls_eval(node) for node in cls.body)
+               and calls_eval(node) and (not plain or _overrides_module_train(node)) for node in cls.body)
+
+
+def _overrides_module_train(method: ast.FunctionDef) -> bool:
+    params = [a.arg for a in [*method.args.posonlyargs, *method.args.args][1:]]
+    return params == ["mode"] or any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                                     and node.func.attr == "train" and isinstance(node.func.value, ast.Call)
+                                     and dotted(node.func.value.func) == "super" for node in ast.walk(method))
 
 
 def _module_train_signature(method: ast.FunctionDef) -> bool:
