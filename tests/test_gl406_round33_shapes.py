@@ -306,3 +306,13 @@ def test_the_loaded_frozen_model_handed_to_training_is_reported(tmp_path: Path) 
     write_project(tmp_path, {"predict.py": script})
     findings = lint_in_process(tmp_path / "predict.py", "GL406")
     assert [f.code for f in findings] == ["GL406"] and "`model` has BatchNorm layers" in findings[0].message
+
+
+def test_a_frozen_model_returned_in_a_dict_for_training_is_still_reported(tmp_path: Path) -> None:
+    # (round 20/b's thanatlap, kept by the regression: the model leaves the function that builds it)
+    script = LOADER + ("\n\ndef prepare(path):\n    model = load_checkpoint(path)\n    return {\"model\": model}\n\n\n"
+                       "def main(path, loader):\n    fit(optimizer=torch.optim.SGD([torch.zeros(1)], lr=0.1), loader=loader,"
+                       " **prepare(path))\n")
+    write_project(tmp_path, {"predict.py": script})
+    findings = lint_in_process(tmp_path / "predict.py", "GL406")
+    assert [f.code for f in findings] == ["GL406"] and "`model` has BatchNorm layers" in findings[0].message

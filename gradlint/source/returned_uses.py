@@ -59,7 +59,7 @@ def only_run_in(norms: FileNorms, holders: list[tuple[ast.AST, str]]) -> bool:
             if id(holder) in seen:
                 continue
             seen.add(id(holder))
-            if id(holder) in training:
+            if id(holder) in training or _escapes(holder, held):
                 return False
             for call in (n for n in own_nodes(holder) if isinstance(n, ast.Call)):
                 passed = [(index, arg) for index, arg in enumerate(call.args)] + [(k.arg, k.value) for k in call.keywords]
@@ -80,6 +80,19 @@ def only_run_in(norms: FileNorms, holders: list[tuple[ast.AST, str]]) -> bool:
         if not handed:
             return True
         holders = handed
+    return False
+
+
+def _escapes(function: ast.AST, name: str) -> bool:
+    """``name`` leaves ``function`` other than as an argument: returned or yielded, or bound
+    to another name, an attribute or an item, alone or in a literal container."""
+    for node in own_nodes(function):
+        if not isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom, ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        parts = list(ast.iter_child_nodes(value)) if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Set)) else [value]
+        if any(isinstance(part, ast.Name) and part.id == name for part in parts):
+            return True
     return False
 
 
