@@ -141,32 +141,3 @@ def test_a_freezing_class_picked_from_a_table_by_the_branch_s_key(tmp_path: Path
 def test_a_table_pick_that_builds_nothing_frozen(tmp_path: Path, key: str, pretrained: str) -> None:
     assert lint_in_process(_table_project(tmp_path, key, pretrained), "GL406") == []
 
-
-# round 34/a (FelixSoderstrom, debatable): a freeze by name that keeps named norm layers
-# trainable (every block's ``_bn1``) leaves it unknown which BatchNorm layers stay frozen
-BY_NAME = """\
-import torch
-import torch.nn as nn
-from torchvision.models import resnet50
-
-
-def main(loader):
-    model = resnet50(weights=None)
-    for name, param in model.named_parameters():
-        if not any(x in name for x in {kept}):
-            param.requires_grad = False
-    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
-    model.train()
-    for x, y in loader:
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-"""
-
-
-def test_a_freeze_by_name_keeping_norm_layers_trainable_is_not_read(tmp_path: Path) -> None:
-    write_project(tmp_path, {"train.py": BY_NAME.format(kept='["fc", "layer4", "bn1"]')})
-    assert lint_in_process(tmp_path / "train.py", "GL406") == []
-    write_project(tmp_path, {"train.py": BY_NAME.format(kept='["fc", "layer4"]')})
-    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
-    assert finding.code == "GL406" and finding.line == 10 and "`model` has BatchNorm layers" in finding.message

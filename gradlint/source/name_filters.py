@@ -12,7 +12,6 @@ Any other test leaves the frozen part unknown (no finding).
 from __future__ import annotations
 
 import ast
-import re
 from typing import Callable, Optional, Union
 
 # stem parameters (conv and BatchNorm) of the families fine-tuning code freezes by name
@@ -27,8 +26,6 @@ _HEADS = {"fc": "fc.weight", "classifier": "classifier.weight", "classifier[1]":
           "head": "head.weight", "head.fc": "head.fc.weight", "last_linear": "last_linear.weight"}
 
 Value = Union[str, bool, tuple, None]
-# a name part that names normalization layers (``bn1``, ``_bn0``, ``norm``, ``downsample.1`` is not one)
-_NORM_NAME = re.compile(r"(^|[._])_?(bn\d*|norm\w*|batchnorm\w*)($|[._])|^_?bn\d*$", re.I)
 # the child modules of the families fine-tuning code freezes child by child (named_children),
 # the first ones those holding BatchNorm; pooling and activations hold no parameters
 _CHILDREN = (
@@ -45,9 +42,6 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[lis
         value = _evaluate(test, {name: sample})
         return None if not isinstance(value, bool) else value == frozen_when
 
-    if any(isinstance(node, ast.Constant) and isinstance(node.value, str) and _NORM_NAME.search(node.value)
-           for node in ast.walk(test)):
-        return None  # ``"_bn1" in name``: the test picks norm layers by name, which ones stay frozen is unknown
     for stem in _STEMS:
         verdicts = [frozen(sample) for sample in stem]
         if all(verdicts):
