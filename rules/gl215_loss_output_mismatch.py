@@ -60,7 +60,14 @@ returns logits while training (`if self.training: return logits`) is not. A mult
 model whose `forward` fills a dict or list with one softmax per head
 (`outputs[head] = F.softmax(...)`, a comprehension, a literal) and returns it ends in
 softmax in every element: `criterion(outputs[head], y)`, and a loop over the container,
-feed one of them. A softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
+feed one of them. A `forward` ending by a flag its constructor keeps (`self.softmax =
+softmax` with `softmax=True`; `if self.softmax: x = F.softmax(x, dim=1)`) ends in softmax
+for a construction that leaves the flag at its default, and the message says so; one
+passing `softmax=False` is not flagged, nor the class's own methods, which cannot know the
+flag. A training helper that runs the model in a closure it defines and calls (`def
+train(data, label): F.cross_entropy(model(x), y)`) links them, and a buffer a method fills
+with its softmax layer row by row (`preds[i] = self.softmax(...)`) is probabilities.
+A softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
 own is not flagged: those expect probabilities. Report only: dropping the activation changes what
 the model returns to every other caller.
 

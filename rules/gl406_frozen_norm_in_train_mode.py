@@ -25,7 +25,9 @@ A freezing helper of a project module counts at its call (`freeze_backbone(model
 frozen module handed to a model that keeps it (`model = Captioner(encoder, decoder)` with
 `self.encoder = encoder`, `model = encoder`, `model_train = model.train()`,
 `nn.DataParallel(model)`, or a function returning such a holder, or an `__init__` keeping
-a local it froze, `self.resnet = FeatureExtractor(resnet)`) is that model's part,
+a local it froze, `self.resnet = FeatureExtractor(resnet)`, or another method keeping it,
+`self.encoder = encoder`) is that model's part, as is the part of it a holder keeps
+(`self.base = old_net.base`),
 and a freeze of `model_without_ddp.backbone` (`model_without_ddp = model.module`) is one of
 `model.backbone`.
 A function of the file or of a project module that freezes the model it builds and
@@ -49,7 +51,15 @@ binding is an eval. An architecture picked by a string the file fixes counts by 
 `if arch == "vgg19": ... elif ...` chain is a configuration of the code: the arm that builds
 BatchNorm is flagged, and named in the message, whatever an option's default picks; only a
 string written in the code (`build_model("vgg19")`, or `FineTuning("vgg")` for a class
-testing `self.model_name == "vgg"`) picks one arm. A LightningModule's
+testing `self.model_name == "vgg"`) picks one arm. An arm that fails on the line reading
+the model's head before it trains (a DenseNet, whose `classifier` is one `nn.Linear`,
+given `model.classifier[0].in_features`; a ResNet given `model.classifier`) is not a
+configuration that trains. A class picked from a dict of classes and built in the same call
+(`model_map[args.model](pretrained=True)`) is read as the class the `if` around it (or a
+constant key) names, and a freeze under a constant switch that is off (`WEIGHTS_FREEZING =
+False`, then `if WEIGHTS_FREEZING:`) never runs. A model a function freezes and returns
+only to code that runs it (a checkpoint loader for prediction: no backward, no step) is not
+trained. A LightningModule's
 `configure_optimizers` counts as its
 optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step` or
 `forward`) putting the part back in eval mode is the fix. A LightningModule that defines
