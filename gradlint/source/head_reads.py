@@ -118,6 +118,14 @@ def bn_arms_crash(arms: Optional[list[str]], reads: list[tuple[str, str]]) -> bo
     return bool(with_bn) and all(crashes_before_training(arch, reads) for arch in with_bn)
 
 
+def arms_crash_at(scope: ast.AST, binding: ast.Assign, value: ast.expr, name: str, qualify_name: Qualify,
+                  tree: ast.Module) -> bool:
+    """Every torchvision architecture with BatchNorm that ``binding`` (in ``scope``) may bind
+    ``name``'s root to fails on a read of its head after the binding's statement."""
+    reads = setup_head_reads(scope, name.partition(".")[0], top_end(scope, binding))
+    return bool(reads) and bn_arms_crash(torchvision_arms(value, qualify_name, tree), reads)
+
+
 def builder_bn_arms_crash(function: ast.FunctionDef, tree: ast.Module) -> bool:
     """``function`` (of ``tree``) returns a model it binds to torchvision architectures
     (``return model`` or ``return model, criterion``), and each architecture with BatchNorm

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 from typing import Optional
 
+from gradlint.source.frames import FileFrames
 from gradlint.source.names import dotted
 
 # what may be done with a module without changing or hiding its mode
@@ -177,3 +178,29 @@ def _kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
 
 def _calls_own_mode(method: ast.FunctionDef) -> bool:
     return any(isinstance(n, ast.Call) and dotted(n.func) in ("self.train", "self.eval") for n in ast.walk(method))
+
+
+_ATTRIBUTE_LOOKS = {"hasattr", "getattr", "setattr"}
+
+
+def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frames: FileFrames) -> bool:
+    """``trainer = Trainer(model, ...)`` whose every use reads or calls another attribute
+    than the methods leading to the train call (``trainer.log_metrics(...)`` in a test of
+    the logging): the model is never trained through it. Handed on, returned or called
+    itself, it may be."""
+    statement = frames._statement_of(construction)
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and statement.value is construction):
+        return False
+    name = statement.targets[0].id
+    scope = frames.kinds.frame_of(construction) or frames.unit.tree
+    assert scope is not None
+    for use in ast.walk(scope):
+        if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
+            continue
+        parent = frames.parents.get(use)
+        if isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS | _ATTRIBUTE_LOOKS and use in parent.args:
+            continue  # hasattr(trainer, "current_epoch")
+        if not isinstance(parent, ast.Attribute) or parent.attr in entries:
+            return False  # handed on, returned, called itself, or asked to train
+    return True

@@ -20,6 +20,15 @@ def dotted(node: ast.AST) -> Optional[str]:
     return None
 
 
+def name_expression(name: str) -> ast.expr:
+    """``models.ResNet`` as the expression that names it (the inverse of :func:`dotted`)."""
+    head, *rest = name.split(".")
+    node: ast.expr = ast.Name(head, ast.Load())
+    for part in rest:
+        node = ast.Attribute(node, part, ast.Load())
+    return node
+
+
 def qualify(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
     """``nn.Linear`` -> ``torch.nn.Linear`` when the file did ``import torch.nn as nn``."""
     name = dotted(node)

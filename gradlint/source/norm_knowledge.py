@@ -22,7 +22,7 @@ from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
-from gradlint.source.head_reads import bn_arms_crash, builder_bn_arms_crash, setup_head_reads, top_end, torchvision_arms
+from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
 from gradlint.source.inherited_inits import base_inits
 from gradlint.source.picked_builds import picked_build
@@ -30,7 +30,7 @@ from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
-from gradlint.source.names import bound_names, dotted
+from gradlint.source.names import bound_names, dotted, name_expression
 
 # attributes of those models that hold no BatchNorm (their classifier heads)
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
@@ -108,13 +108,9 @@ class NormKnowledge:
         return found is not None and builder_bn_arms_crash(found[0], found[1])
 
     def _bn_arms_crash(self, binding: ast.Assign, value: ast.expr, name: str) -> bool:
-        """Every torchvision architecture with BatchNorm ``value`` may build fails on a read
-        of its head before training (DenseNet's ``model.classifier[0]``): see :mod:`head_reads`."""
         tree = self.frames.unit.tree
-        scope = self.frames.kinds.frame_of(binding) or tree
-        assert tree is not None and scope is not None
-        reads = setup_head_reads(scope, name.partition(".")[0], top_end(scope, binding))
-        return bool(reads) and bn_arms_crash(torchvision_arms(value, self.names.qualify, tree), reads)
+        assert tree is not None
+        return arms_crash_at(self.frames.kinds.frame_of(binding) or tree, binding, value, name, self.names.qualify, tree)
 
     def bn_branch(self, name: str, at: ast.AST) -> Optional[str]:
         """Where ``name`` gets BatchNorm when only some arms of the chain before ``at``
@@ -213,7 +209,7 @@ class NormKnowledge:
         tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree) \
             if isinstance(value.func, ast.Subscript) and self.frames.unit.tree is not None else []
         if tabled:  # model_map[args.model](n): the classes of the table the key may pick
-            return any(self._value_path(ast.copy_location(ast.Call(_dotted_expr(name), value.args, value.keywords), value),
+            return any(self._value_path(ast.copy_location(ast.Call(name_expression(name), value.args, value.keywords), value),
                                         rest, depth + 1) for name in tabled)
         if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
             # Encoder.load_from_checkpoint(path): a Lightning class method building an Encoder
@@ -417,11 +413,3 @@ class NormKnowledge:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
 
-
-def _dotted_expr(name: str) -> ast.expr:
-    """``models.ResNet`` as the expression that names it."""
-    head, *rest = name.split(".")
-    node: ast.expr = ast.Name(head, ast.Load())
-    for part in rest:
-        node = ast.Attribute(node, part, ast.Load())
-    return node

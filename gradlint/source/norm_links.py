@@ -30,13 +30,12 @@ from gradlint.source.dead_branches import never_taken
 from gradlint.source.table_calls import table_callees
 from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
-from gradlint.source.frames import FileFrames
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
 from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
-from gradlint.source.module_runners import LOOKS
+from gradlint.source.module_runners import never_asked_to_train
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
 from gradlint.source.mode_restores import hook_never_evals
 from gradlint.source.names import dotted
@@ -222,32 +221,6 @@ def link(norms: FileNorms) -> None:
                                                 via=_elsewhere(trainer.function, trainer.line, module, trainer.origin,
                                                                script)))
     _finish(norms)
-
-
-_ATTRIBUTE_LOOKS = {"hasattr", "getattr", "setattr"}
-
-
-def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frames: FileFrames) -> bool:
-    """``trainer = Trainer(model, ...)`` whose every use reads or calls another attribute
-    than the methods leading to the train call (``trainer.log_metrics(...)`` in a test of
-    the logging): the model is never trained through it. Handed on, returned or called
-    itself, it may be."""
-    statement = frames._statement_of(construction)
-    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name) and statement.value is construction):
-        return False
-    name = statement.targets[0].id
-    scope = frames.kinds.frame_of(construction) or frames.unit.tree
-    assert scope is not None
-    for use in ast.walk(scope):
-        if not (isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load)):
-            continue
-        parent = frames.parents.get(use)
-        if isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS | _ATTRIBUTE_LOOKS and use in parent.args:
-            continue  # hasattr(trainer, "current_epoch")
-        if not isinstance(parent, ast.Attribute) or parent.attr in entries:
-            return False  # handed on, returned, called itself, or asked to train
-    return True
 
 
 def _method_of_instance(call: ast.Call, norms: FileNorms) -> Optional[str]:

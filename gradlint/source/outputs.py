@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
+from gradlint.source.applied_names import applied_names, short_text
 from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings, layer_attributes
-from gradlint.source.function_values import own_nodes
 from gradlint.source.head_factories import head_factories, imported_head_factories
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
@@ -135,7 +135,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         bindings = OutputBindings(function, visible)
         own_layers = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()} \
             if owner is not None else {}
-        applied = _applied_here(function, names, {**layer_names, **own_layers})
+        applied = applied_names(function, names, {**layer_names, **own_layers})
         for call in own_calls(function):
             if id(call) in evaluated:
                 continue
@@ -145,7 +145,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
                 if activation is None and (kind := applied_activation(fed, names, layer_names)):
-                    activation = FinalActivation(_short(fed), kind, fed, inline=True)
+                    activation = FinalActivation(short_text(fed), kind, fed, inline=True)
                 if activation is None and loss in PROBABILITY_LOSSES and logits:  # raw logits into BCELoss
                     if id(function) not in logit_outputs:
                         logit_outputs[id(function)] = model_outputs(function, logits)
@@ -262,49 +262,8 @@ def _under_no_grad(tree: ast.Module, names: dict[int, str]) -> set[int]:
     return inside
 
 
-def _applied_here(function: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> dict[str, FinalActivation]:
-    """Names this function binds once, to an activation applied right there: ``probs = torch.sigmoid(out)``."""
-    bound: dict[str, list[ast.expr]] = {}
-    filled: dict[str, list[ast.expr]] = {}  # preds[i] = self.softmax(...): a buffer of probabilities
-    params = {a.arg for a in function.args.args} if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else set()
-    for node in own_nodes(function):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            bound.setdefault(node.targets[0].id, []).append(node.value)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) \
-                and isinstance(node.targets[0].value, ast.Name):
-            filled.setdefault(node.targets[0].value.id, []).append(node.value)
-    found = {}
-    for name, values in bound.items():  # a parameter rebound holds the caller's value before that
-        if len(values) == 1 and name not in params and (kind := applied_activation(values[0], names, layer_names)):
-            found[name] = FinalActivation(f"{name} = {_short(values[0])}", kind, values[0], inline=True)
-        elif len(values) == 1 and name not in params and names.get(id(values[0])) in _EMPTY and name in filled:
-            # ``total = torch.zeros(n, 3)``, then each row a softmax (or a constant row): probabilities
-            kinds = {applied_activation(value, names, layer_names) for value in filled[name]
-                     if not _constant_row(value, names)}
-            applied = [value for value in filled[name] if applied_activation(value, names, layer_names)]
-            if len(kinds) == 1 and None not in kinds and applied:
-                found[name] = FinalActivation(f"{name}[...] = {_short(applied[0])}", kinds.pop() or "", applied[0],
-                                              inline=True)
-    return found
-
-
-_EMPTY = {"torch.zeros", "torch.empty", "torch.ones", "torch.zeros_like", "torch.empty_like"}
-
-
-def _constant_row(value: ast.expr, names: dict[int, str]) -> bool:
-    """``torch.tensor([0, 0, 1])``: a row written out as numbers."""
-    rows = value.args if isinstance(value, ast.Call) else []
-    return names.get(id(value)) == "torch.tensor" and bool(rows) and isinstance(rows[0], ast.List) \
-        and all(isinstance(e, ast.Constant) for e in rows[0].elts)
-
-
 def _name_of(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else ""
-
-
-def _short(node: ast.AST) -> str:
-    text = ast.unparse(node)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _replaced_heads(tree: ast.Module, models: dict[str, Ending], aliases: dict[str, str]) -> None:
