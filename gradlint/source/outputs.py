@@ -120,6 +120,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
+    class_layers: dict[int, dict[str, str]] = {}  # a class's activation layers, as ``self.<attribute>``, read once
     logits = logit_models(tree, names, {name: item.logits for name, item in imported_logits.items() if item.logits}) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
     logit_outputs: dict[int, dict] = {}
@@ -133,9 +134,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             unflagged = {key: activation for key, activation in by_class[owner.name].items() if not activation.built_with}
             visible.update((own + suffix, unflagged) for suffix in SELF_CALLS if unflagged)
         bindings = OutputBindings(function, visible)
-        own_layers = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()} \
-            if owner is not None else {}
-        applied = applied_names(function, names, {**layer_names, **own_layers})
+        if owner is not None and id(owner) not in class_layers:
+            class_layers[id(owner)] = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()}
+        applied = applied_names(function, names, {**layer_names, **(class_layers[id(owner)] if owner is not None else {})})
         for call in own_calls(function):
             if id(call) in evaluated:
                 continue
