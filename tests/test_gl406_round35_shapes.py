@@ -5,14 +5,14 @@
 - a captioning trainer (a plain class) whose ``init_model`` builds an encoder that freezes
   its ResNet's first children, keeps it as ``self.encoder`` and whose own ``train(self)``
   loop calls ``self.encoder.train()`` (and ``.eval()`` for validation): that ``train`` is
-  the training loop, not an override keeping BatchNorm in eval (khs0415p).
+  the training loop, not an override keeping BatchNorm in eval (khs0415p);
+- ``model_ref, head, n = ARCHITECTURES[arch]`` from ``dict(vgg19=(models.vgg19_bn, ...))``,
+  then ``model = model_ref(pretrained=True)`` frozen whole in a factory (benvenutto).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-import pytest
 
 from conftest import lint_in_process, write_project
 
@@ -146,3 +146,49 @@ def test_a_mixin_overriding_module_train_still_keeps_batchnorm_in_eval(tmp_path:
     trainer = TRAINER.format(header="BaseTrainer").replace("class BaseTrainer:", mixin + "class BaseTrainer:")
     write_project(tmp_path, {"models.py": ENCODER, "trainer.py": trainer})
     assert lint_in_process(tmp_path / "trainer.py", "GL406") == []
+
+
+TABLED = """\
+import torch.nn as nn
+import torchvision.models as models
+
+ARCHITECTURES = dict(vgg19=({first}, "classifier", 25088),
+                     alexnet=(models.alexnet, "classifier", 9216))
+
+
+def make_model(arch, n_out):
+    model_ref, head_name, n_in = ARCHITECTURES[arch]
+    model = model_ref(pretrained=True)
+    for param in model.parameters():
+        param.requires_grad = False
+    setattr(model, head_name, nn.Linear(n_in, n_out))
+    return model
+
+
+def fit(model, loader, criterion, optimiser):
+    model.train()
+    for x, y in loader:
+        optimiser.zero_grad()
+        criterion(model(x), y).backward()
+        optimiser.step()
+"""
+
+TABLED_MAIN = """\
+import torch
+import net
+
+model = net.make_model("vgg19", 102)
+optimiser = torch.optim.Adam(model.classifier.parameters())
+net.fit(model, [], torch.nn.CrossEntropyLoss(), optimiser)
+"""
+
+
+def test_a_constructor_unpacked_from_a_table_of_tuples(tmp_path: Path) -> None:
+    write_project(tmp_path, {"net.py": TABLED.format(first="models.vgg19_bn"), "main.py": TABLED_MAIN})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL406")
+    assert finding.line == 4 and "`make_model` (net.py:11) returns it with its parameters frozen" in finding.message
+
+
+def test_a_table_of_constructors_without_batchnorm_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"net.py": TABLED.format(first="models.vgg19"), "main.py": TABLED_MAIN})
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []

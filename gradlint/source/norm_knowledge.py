@@ -207,8 +207,8 @@ class NormKnowledge:
         if not isinstance(value, ast.Call):
             return False
         tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree) \
-            if isinstance(value.func, ast.Subscript) and self.frames.unit.tree is not None else []
-        if tabled:  # model_map[args.model](n): the classes of the table the key may pick
+            if isinstance(value.func, (ast.Subscript, ast.Name)) and self.frames.unit.tree is not None else []
+        if tabled:  # model_map[args.model](n), or model_ref(...) unpacked from a table: the classes the key may pick
             return any(self._value_path(ast.copy_location(ast.Call(name_expression(name), value.args, value.keywords), value),
                                         rest, depth + 1) for name in tabled)
         if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":

@@ -2,7 +2,9 @@
 ``model_map = {"resnet50": ResNet50Model, "vgg16": VGGModel}`` and, under ``if args.model
 in ["resnet50"]:``, ``model = model_map[args.model](num_classes=n, pretrained=True)``.
 The classes the call may build are the entries its enclosing tests name, else the one a
-constant key (an option's default) names, else every entry (each a configuration)."""
+constant key (an option's default) names, else every entry (each a configuration).
+A table of tuples unpacked first counts too: ``model_ref, head, n = ARCHITECTURES[arch]`` and
+``model = model_ref(pretrained=True)`` (``ARCHITECTURES = dict(vgg19=(models.vgg19_bn, ...))``)."""
 
 from __future__ import annotations
 
@@ -15,30 +17,64 @@ from gradlint.source.names import dotted
 
 def table_callees(call: ast.Call, parents: dict, frame: Optional[ast.AST], tree: ast.Module) -> list[str]:
     """The dotted names of the classes (or functions) ``call`` may call; [] when its callee
-    is not an entry of a dict literal bound once."""
+    is not an entry of a dict literal bound once (or a name unpacked from one)."""
     func = call.func
-    if not (isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name)):
+    if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
+        picked, position = func, None
+    elif isinstance(func, ast.Name) and (unpacked := _unpacked_from_table(func.id, frame)) is not None:
+        picked, position = unpacked
+    else:
         return []
-    table = _table(func.value.id, frame, tree)
+    assert isinstance(picked.value, ast.Name)
+    table = _table(picked.value.id, frame, tree)
     if table is None:
         return []
-    entries = {key.value: name for key, value in zip(table.keys, table.values)
-               if isinstance(key, ast.Constant) and isinstance(key.value, str) and (name := dotted(value))}
-    if len(entries) != len(table.keys):
+    entries = {key: name for key, value in table
+               if (element := value if position is None else _element(value, position)) is not None
+               and (name := dotted(element))}
+    if len(entries) != len(table):
         return []
-    named = _named_by_tests(call, func.slice, parents)
+    named = _named_by_tests(call, picked.slice, parents)
     if named is None:
-        chosen = chosen_string(func.slice, frame, tree)
+        chosen = chosen_string(picked.slice, frame, tree)
         named = {chosen} if chosen in entries else None
     return [name for key, name in entries.items() if named is None or key in named]
 
 
-def _table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optional[ast.Dict]:
+def _unpacked_from_table(name: str, frame: Optional[ast.AST]) -> Optional[tuple[ast.Subscript, int]]:
+    """``(TABLE[key], i)`` when ``name`` is bound once in ``frame``, as the i-th name of
+    ``a, b, c = TABLE[key]``."""
+    if frame is None:
+        return None
+    bound = [(node.value, target.elts.index(element)) for node in ast.walk(frame) if isinstance(node, ast.Assign)
+             for target in node.targets for element in getattr(target, "elts", [])
+             if isinstance(target, ast.Tuple) and isinstance(element, ast.Name) and element.id == name]
+    if len(bound) != 1 or not isinstance(value := bound[0][0], ast.Subscript) or not isinstance(value.value, ast.Name):
+        return None
+    return value, bound[0][1]
+
+
+def _element(value: ast.expr, position: int) -> Optional[ast.expr]:
+    return value.elts[position] if isinstance(value, ast.Tuple) and position < len(value.elts) else None
+
+
+def _table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optional[list[tuple[str, ast.expr]]]:
+    """The (key, value) entries of the dict ``name`` is bound to once: a literal with string
+    keys or ``dict(key=value, ...)``; None otherwise."""
     for scope in ([frame] if frame is not None else []) + [tree]:
         bound = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
                  and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-        if bound:
-            return bound[0] if len(bound) == 1 and isinstance(bound[0], ast.Dict) else None
+        if not bound:
+            continue
+        if len(bound) != 1:
+            return None
+        value = bound[0]
+        if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
+            return [(str(k.value), v) for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" \
+                and not value.args and all(k.arg for k in value.keywords):
+            return [(str(k.arg), k.value) for k in value.keywords]
+        return None
     return None
 
 
