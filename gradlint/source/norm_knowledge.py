@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.appended_layers import appended, appended_to
+from gradlint.source.class_attribute_values import ClassAttributeValues
+from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, torchvision_bn
-from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
-from gradlint.source.inherited_inits import base_inits
 from gradlint.source.picked_builds import picked_build
 from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
@@ -36,7 +35,7 @@ from gradlint.source.names import bound_names, dotted, name_expression
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
 
 
-class NormKnowledge:
+class NormKnowledge(ClassAttributeValues):
     """Which dotted names of a file hold a module with BatchNorm."""
 
     def __init__(self, frames: FileFrames) -> None:
@@ -357,59 +356,3 @@ class NormKnowledge:
                 return True
         return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
                    for attr in self._self_attrs(cls))
-
-    def _self_attrs(self, cls: ast.ClassDef) -> set[str]:
-        return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) for target in node.targets
-                if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}
-
-    def _class_attr_values(self, cls: ast.ClassDef, attr: str, built: Optional[ast.Call] = None) -> list[ast.expr]:
-        """What ``self.attr`` is assigned in ``cls``; an ``__init__`` argument is read from ``built``."""
-        found: list[ast.expr] = []
-        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-        params = [a.arg for a in init.args.args[1:]] if init else []
-        assert self.frames.unit.tree is not None
-        if id(cls) not in self._arms:  # FineTuning(root, "vgg"): only the "vgg" arm is built
-            self._arms[id(cls)] = arms_not_taken(cls, self.frames.unit.tree)
-        seen = self._arms[id(cls)]
-        for node in ast.walk(cls):
-            if not isinstance(node, ast.Assign) or seen and in_arm_not_taken(node, self.frames.parents, seen):
-                continue
-            for target, assigned in assignment_pairs(node.targets, node.value):
-                if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
-                    value = unwrap(assigned)
-                    if isinstance(value, ast.Name) and value.id in params:
-                        passed = argument(built, params.index(value.id), value.id) if built is not None else None
-                        found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)
-                                     if passed is None else [passed])
-                    elif isinstance(value, ast.Name) and (method := self.frames.kinds.frame_of(node)) is not None:
-                        # ``self.model = model`` with a local ``model = resnet18()`` of the method
-                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [node.value])
-                    else:
-                        found.append(assigned)
-                        method = self.frames.kinds.frame_of(node)
-                        if method is not None:
-                            self._assigned_in[id(assigned)] = method
-        for added in appended(cls, attr):  # self.blocks = nn.ModuleList(); self.blocks.append(features[:12])
-            found.append(added)
-            self._assigned_in[id(added)] = self.frames.kinds.frame_of(added) or cls
-        for base, passed in base_inits(cls, self.classes, built) if not found and cls.name not in self._busy else ():
-            self._busy.add(cls.name)  # class DKD(Distiller): ``self.teacher`` kept by Distiller.__init__
-            try:
-                found.extend(self._class_attr_values(base, attr, passed))
-            finally:
-                self._busy.discard(cls.name)
-        return found
-
-    def _arguments_anywhere(self, cls: ast.ClassDef, index: int, keyword: str) -> list[ast.expr]:
-        """The argument every ``Cls(...)`` of the file passes for one ``__init__`` parameter."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        found = [(arg, node) for node in ast.walk(tree) if isinstance(node, ast.Call)
-                 and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
-                 for arg in [argument(node, index, keyword)] if arg is not None]
-        for arg, call in found:  # read where it is passed: ``Linear(model.encoder)`` in ``main``
-            caller = self.frames.kinds.frame_of(call)
-            if caller is not None:
-                self._assigned_in.setdefault(id(arg), caller)
-        return [arg for arg, _ in found]
-

@@ -1,0 +1,85 @@
+"""What a module class of the file assigns to ``self.attr`` (GL406's BatchNorm reading), mixed
+into :class:`~gradlint.source.norm_knowledge.NormKnowledge`: the values of ``self.backbone = ...``
+in any method, an ``__init__`` argument read from the call building the class (or every call
+of the file), layers appended later, and what a base class's ``__init__`` keeps."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.appended_layers import appended
+from gradlint.source.call_arguments import argument
+from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
+from gradlint.source.frames import FileFrames
+from gradlint.source.inherited_inits import base_inits
+from gradlint.source.names import Names, dotted
+from gradlint.source.reaching_bindings import assignment_pairs, unwrap
+
+
+class ClassAttributeValues:
+    """The state it reads is NormKnowledge's (built in its ``__init__``)."""
+
+    frames: FileFrames
+    names: Names
+    classes: dict[str, ast.ClassDef]
+    scoped: dict[Optional[ast.AST], dict[str, list[ast.expr]]]
+    _busy: set[str]
+    _arms: dict[int, dict[str, set[object]]]
+    _assigned_in: dict[int, ast.AST]  # a class attribute's value -> the method assigning it
+
+    def _self_attrs(self, cls: ast.ClassDef) -> set[str]:
+        return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) for target in node.targets
+                if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}
+
+    def _class_attr_values(self, cls: ast.ClassDef, attr: str, built: Optional[ast.Call] = None) -> list[ast.expr]:
+        """What ``self.attr`` is assigned in ``cls``; an ``__init__`` argument is read from ``built``."""
+        found: list[ast.expr] = []
+        init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        params = [a.arg for a in init.args.args[1:]] if init else []
+        assert self.frames.unit.tree is not None
+        if id(cls) not in self._arms:  # FineTuning(root, "vgg"): only the "vgg" arm is built
+            self._arms[id(cls)] = arms_not_taken(cls, self.frames.unit.tree)
+        seen = self._arms[id(cls)]
+        for node in ast.walk(cls):
+            if not isinstance(node, ast.Assign) or seen and in_arm_not_taken(node, self.frames.parents, seen):
+                continue
+            for target, assigned in assignment_pairs(node.targets, node.value):
+                if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
+                    value = unwrap(assigned)
+                    if isinstance(value, ast.Name) and value.id in params:
+                        passed = argument(built, params.index(value.id), value.id) if built is not None else None
+                        found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)
+                                     if passed is None else [passed])
+                    elif isinstance(value, ast.Name) and (method := self.frames.kinds.frame_of(node)) is not None:
+                        # ``self.model = model`` with a local ``model = resnet18()`` of the method
+                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [node.value])
+                    else:
+                        found.append(assigned)
+                        method = self.frames.kinds.frame_of(node)
+                        if method is not None:
+                            self._assigned_in[id(assigned)] = method
+        for added in appended(cls, attr):  # self.blocks = nn.ModuleList(); self.blocks.append(features[:12])
+            found.append(added)
+            self._assigned_in[id(added)] = self.frames.kinds.frame_of(added) or cls
+        for base, passed in base_inits(cls, self.classes, built) if not found and cls.name not in self._busy else ():
+            self._busy.add(cls.name)  # class DKD(Distiller): ``self.teacher`` kept by Distiller.__init__
+            try:
+                found.extend(self._class_attr_values(base, attr, passed))
+            finally:
+                self._busy.discard(cls.name)
+        return found
+
+    def _arguments_anywhere(self, cls: ast.ClassDef, index: int, keyword: str) -> list[ast.expr]:
+        """The argument every ``Cls(...)`` of the file passes for one ``__init__`` parameter."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        found = [(arg, node) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 and (self.names.qualify(node.func) or "").rsplit(".", 1)[-1] == cls.name
+                 for arg in [argument(node, index, keyword)] if arg is not None]
+        for arg, call in found:  # read where it is passed: ``Linear(model.encoder)`` in ``main``
+            caller = self.frames.kinds.frame_of(call)
+            if caller is not None:
+                self._assigned_in.setdefault(id(arg), caller)
+        return [arg for arg, _ in found]
+
