@@ -17,8 +17,9 @@ model's final activation a second time:
   `nn.Linear` attribute's output on every path, trained with `nn.BCELoss` /
   `F.binary_cross_entropy`.
 
-The link is the loss's first argument: `criterion(model(x), y)` (also a loss taken from a
-dict by a constant key, `losses["nll"](out, y)`), or `out = model(x)`
+The link is the loss's first argument (or `input=`): `criterion(model(x), y)` (also a loss
+taken from a dict by a constant key, `losses["nll"](out, y)`, or a function of the project
+applying the loss to an argument, `loss.multiloss(output_cls=out, ...)`), or `out = model(x)`
 first; one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
 (a LightningModule's `training_step`); and a loss handed to the model
@@ -373,7 +374,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             fed = f"{link.loss}, handed to the model here, is called on it in {link.called_in}"
         else:
             span = unit.span(link.call.args[0] if index and link.call.args else link.call)
-            fed = f"this line feeds it to {link.loss}"
+            fed = f"this line hands it to `{link.wrapper}`, which feeds it to {link.loss}" if link.wrapper \
+                else f"this line feeds it to {link.loss}"
         shown = f"{activation.path}:{activation.node.lineno}" if activation.path else f"line {activation.node.lineno}"
         notes = [shown, *activation.notes]
         where = f" ({'; '.join(notes)})" if notes else ""

@@ -21,14 +21,17 @@ from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
-Wrappers = dict[str, list[tuple[str, int]]]  # by the name it is called: (loss, the argument it gets) of each loss
+# by the name it is called: (loss, the argument's position, the parameter's name) of each loss
+Wrappers = dict[str, list[tuple[str, int, str]]]
 
 
 def loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str]) -> Wrappers:
-    """Functions and methods that return a loss of the table applied to one of their
-    arguments (``def adversarial_loss(self, y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)``),
-    or a tuple of such losses (``return bce(validity, real), nll(label_pred, label)``), by the
-    name they are called: ``adversarial_loss`` or ``self.adversarial_loss``."""
+    """Functions and methods that apply a loss of the table to one of their arguments
+    (``def adversarial_loss(self, y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)``,
+    also ``cls_loss = F.binary_cross_entropy_with_logits(input=out_cls.squeeze(), ...)`` in a
+    function summing several losses), or several such losses (``return bce(validity, real),
+    nll(label_pred, label)``), by the name they are called: ``adversarial_loss`` or
+    ``self.adversarial_loss``."""
     found: Wrappers = {}
     classes = {id(item) for cls in ast.walk(tree) if isinstance(cls, ast.ClassDef) for item in cls.body}
     for function in ast.walk(tree):
@@ -38,30 +41,57 @@ def loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str
         params = [a.arg for a in function.args.args][1 if method else 0:]
         if not params:
             continue
-        for node in own_nodes(function):
-            if not isinstance(node, ast.Return) or node.value is None:
-                continue
-            returned = node.value.elts if isinstance(node.value, ast.Tuple) else [node.value]
-            pairs = [(loss, params.index(first.id)) for value in returned
-                     if isinstance(value, ast.Call) and value.args and isinstance(first := value.args[0], ast.Name)
-                     and first.id in params and (loss := loss_of(value, names, losses)) is not None]
-            if pairs:
-                found[f"self.{function.name}" if method else function.name] = pairs
+        calls = sorted((node for node in own_nodes(function) if isinstance(node, ast.Call)),
+                       key=lambda node: (node.lineno, node.col_offset))
+        pairs: list[tuple[str, int, str]] = []
+        for call in calls:
+            first = _fed_name(loss_input(call))
+            if first is not None and first in params and (loss := loss_of(call, names, losses)) is not None \
+                    and (loss, params.index(first), first) not in pairs:
+                pairs.append((loss, params.index(first), first))
+        if pairs:
+            found[f"self.{function.name}" if method else function.name] = pairs
     return found
+
+
+# methods that reshape or retype a tensor and keep what its values are
+_RESHAPES = {"squeeze", "unsqueeze", "view", "reshape", "flatten", "float", "double", "contiguous", "to", "cuda"}
+
+
+def loss_input(call: ast.Call) -> Optional[ast.expr]:
+    """What a loss call is fed: its first argument, or ``input=``."""
+    if call.args:
+        return call.args[0]
+    return next((k.value for k in call.keywords if k.arg == "input"), None)
+
+
+def _fed_name(value: Optional[ast.expr]) -> Optional[str]:
+    """The parameter a loss input is: ``out``, ``out.squeeze()``, ``out.view(-1)``."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _RESHAPES:
+        value = value.func.value
+    return value.id if isinstance(value, ast.Name) else None
 
 
 def fed_losses(call: ast.Call, names: dict[int, str], losses: dict[str, str], wrappers: Wrappers,
                rebound: Optional["Rebound"] = None, frame: Optional[ast.AST] = None) -> list[tuple[str, ast.expr]]:
     """Each loss ``call`` computes with what it is fed: ``criterion(out, y)`` -> [(CE, out)],
-    ``both_losses(v, real, label_pred, y)`` -> [(BCE, v), (NLLLoss, label_pred)]. A name bound
-    to several losses is read from its binding before the call (``rebound``, in ``frame``)."""
-    loss = loss_of(call, names, losses)
+    ``both_losses(v, real, label_pred, y)`` -> [(BCE, v), (NLLLoss, label_pred)], also by
+    keyword (``multiloss(output_cls=probs, ...)``). A name bound to several losses is read
+    from its binding before the call (``rebound``, in ``frame``)."""
+    wrapped = wrappers.get(dotted(call.func) or "", [])
+    loss = loss_of(call, names, losses) if not wrapped else None
     if loss is not None and rebound is not None and frame is not None:
         loss = rebound.loss_at(dotted(call.func) or "", call.lineno, frame, loss)
     if loss is not None:
-        return [(loss, call.args[0])] if call.args else []
-    pairs = wrappers.get(dotted(call.func) or "", [])
-    return [(loss, call.args[index]) for loss, index in pairs if index < len(call.args)]
+        fed = loss_input(call)
+        return [(loss, fed)] if fed is not None else []
+    found = []
+    for loss, index, parameter in wrapped:
+        given = call.args[index] if index < len(call.args) else \
+            next((k.value for k in call.keywords if k.arg == parameter), None)
+        if given is not None:
+            found.append((loss, given))
+    return found
 
 
 class Rebound:
@@ -109,10 +139,16 @@ def _other_loss(value: ast.expr, names: dict[int, str]) -> Optional[str]:
 
 
 def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:
-    """The loss wrappers of project modules the file imports by name and calls
-    (``from acgan import eval_loss``)."""
+    """The loss wrappers of project modules the file imports and calls: by name (``from
+    acgan import eval_loss``) or through the module (``from pipeline import loss`` and
+    ``loss.multiloss(...)``)."""
     found: Wrappers = {}
     for item in project_import_list(tree, script):
+        if item.name == "." and f"{item.local}." in text:
+            wrappers = _module_wrappers(str(item.path), file_stamp(item.path))
+            found.update((f"{item.local}.{name}", pairs) for name, pairs in wrappers.items()
+                         if f"{item.local}.{name}(" in text)
+            continue
         if item.name in ".*" or f"{item.local}(" not in text:
             continue
         wrappers = _module_wrappers(str(item.path), file_stamp(item.path))

@@ -49,6 +49,7 @@ class LossOfModel:
     called_in: Optional[str] = None
     built: Optional[ast.stmt] = None
     through: Optional[LossHelper] = None  # the call hands the model (and the loss) to a helper that links them
+    wrapper: Optional[str] = None  # the call is to a function applying the loss to what it is given
 
 
 def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
@@ -118,7 +119,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     rebound = Rebound(tree, names, losses)
     if Path(unit.path).is_file():
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
-    losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i in pairs] == [0])
+    losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     class_layers: dict[int, dict[str, str]] = {}  # a class's activation layers, as ``self.<attribute>``, read once
     logits = logit_models(tree, names, {name: item.logits for name, item in imported_logits.items() if item.logits}) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
@@ -152,7 +153,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                         logit_outputs[id(function)] = model_outputs(function, logits)
                     activation = activation_of(output_of(fed, logits, logit_outputs[id(function)]))
                 if activation is not None:
-                    found.append(LossOfModel(activation, loss, call))
+                    wrapper = dotted(call.func) if dotted(call.func) in wrappers else None
+                    found.append(LossOfModel(activation, loss, call, wrapper=wrapper))
     found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
