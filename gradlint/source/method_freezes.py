@@ -56,7 +56,8 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
     default), and ``self.fine_tune(tune)`` there is a freeze guarded by ``__init__``'s own
     parameter. A method that always freezes is a freeze of the class where ``__init__``
     calls it (``self.fine_tune(fine_tune)`` freezing the whole trunk before re-enabling the
-    last blocks). A method name two classes of the file define is not read."""
+    last blocks), also where a subclass's ``__init__`` calls the method it inherits. A
+    method name two classes of the file define is not read."""
     tree = norms.frames.unit.tree
     assert tree is not None
     kinds = norms.frames.kinds
@@ -87,7 +88,7 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
             assert isinstance(call.func, ast.Attribute)
             receiver = dotted(call.func.value)
             caller = kinds.frame_of(call)
-            if receiver is None or receiver == "self" and kinds.class_of(call) is not cls:
+            if receiver is None or receiver == "self" and not _same_or_subclass(kinds.class_of(call), cls):
                 continue
             if guard is None and not (receiver == "self" and isinstance(caller, ast.FunctionDef)
                                       and caller.name == "__init__"):
@@ -99,3 +100,9 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
                                 via=Elsewhere(f"{cls.name}.{method.name}", getattr(freeze.node, "lineno", 0)),
                                 guard=runs if isinstance(runs, str) else None))
     return found
+
+
+def _same_or_subclass(cls: "ast.ClassDef | None", base: ast.ClassDef) -> bool:
+    """``cls`` is ``base`` or a class of the file deriving from it (``class Adaptive_Encoder(CNN_Encoder)``
+    whose ``__init__`` calls the inherited ``self.fine_tune()``)."""
+    return cls is base or cls is not None and any(dotted(b) == base.name for b in cls.bases)
