@@ -45,13 +45,16 @@ def activation_layer(value: Optional[ast.expr], names: dict[int, str]) -> Option
 
 
 def activation_kind(node: Optional[ast.AST], names: dict[int, str], layers: dict[str, str]) -> Optional[str]:
-    """softmax/sigmoid when ``node`` applies one: ``F.softmax(z, 1)``, ``z.sigmoid()``, ``self.act(z)``."""
+    """softmax/sigmoid when ``node`` applies one: ``F.softmax(z, 1)``, ``z.sigmoid()``, ``self.act(z)``,
+    ``nn.Softmax(dim=1)(z)`` (a layer built and applied at once)."""
     if not isinstance(node, ast.Call):
         return None
     qualified = names.get(id(node))
     if qualified is not None:
         return FUNCTIONS.get(qualified)
     func = node.func
+    if isinstance(func, ast.Call):
+        return LAYERS.get(names.get(id(func), "")) if node.args else None
     if isinstance(func, ast.Attribute):
         if dotted(func.value) == "self":
             return layers.get(func.attr)
