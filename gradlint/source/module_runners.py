@@ -18,7 +18,8 @@ from gradlint.source.names import dotted
 
 # what may be done with a module without changing or hiding its mode
 PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_grad_", "state_dict",
-              "load_state_dict", "float", "half", "double", "children", "modules", "zero_grad"}
+              "load_state_dict", "float", "half", "double", "children", "named_children", "modules",
+              "named_modules", "named_buffers", "buffers", "zero_grad"}
 LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary",
          # exported or saved as it is: its mode is not changed
          "torch.jit.script", "torch.jit.trace", "torch.save", "torch.onnx.export"}
