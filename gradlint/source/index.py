@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Optional
 
 _PARENTS = 3  # folders above a file searched for packages when there is no project root
+_NOT_SOURCES = {"node_modules", "site-packages", "venv", "env", "build", "dist", "__pycache__"}
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 
 
@@ -124,6 +125,7 @@ class FileIndex:
         # (importing folder, module, level, entry folder) -> file: a folder's files import alike
         self._resolved: dict[tuple[Path, str, int, Optional[Path]], Optional[Path]] = {}
         self._folders: dict[tuple[Path, Optional[Path]], list[Path]] = {}
+        self._installables: dict[Path, list[Path]] = {}
 
     def read(self, path: Path) -> IndexedFile:
         """The file at ``path``, read and decoded on first use."""
@@ -193,8 +195,25 @@ class FileIndex:
             chain = self._folders_above(folder) + (self._folders_above(entry_folder) if entry_folder else [])
             plain = list(dict.fromkeys(chain))
             sources = [place / "src" for place in plain if self._dir(place / "src")]
-            self._folders[key] = list(dict.fromkeys(plain + sources))
+            # a package the repository installs from a folder of its own (``pip install -e MGR``
+            # with ``MGR/setup.py`` and ``MGR/mgr/``): scripts beside that folder import ``mgr``
+            within = [place for place in plain if self.root is not None and (place == self.root or self.root in place.parents)]
+            installed = [sub for place in (within if self.root is not None else plain[:2]) for sub in self._installable(place)]
+            self._folders[key] = list(dict.fromkeys(plain + sources + installed))
         return self._folders[key]
+
+    def _installable(self, place: Path) -> list[Path]:
+        """The folders directly in ``place`` holding a ``setup.py`` or ``pyproject.toml``."""
+        known = self._installables.get(place)
+        if known is None:
+            try:
+                children = sorted(child for child in place.iterdir() if not child.name.startswith(".")
+                                  and child.name not in _NOT_SOURCES and child.is_dir())
+            except OSError:
+                children = []
+            known = self._installables[place] = [child for child in children
+                                                 if self._file(child / "setup.py") or self._file(child / "pyproject.toml")]
+        return known
 
     def within_project(self, path: Path) -> bool:
         if _INSTALLED.intersection(path.parts):
