@@ -1,7 +1,8 @@
 """GL215 shapes from held-out round 37 (real code, ``bench/heldout/round37``): a textbook
 classifier whose ``forward`` builds its softmax layer and applies it at once
 (``x = nn.Softmax(dim=1)(x)``), trained with ``nn.CrossEntropyLoss`` (round 37/b, a book's
-chapter 12 and a learner's copy of it)."""
+chapter 12 and a learner's copy of it), and a network handed to a LightningModule through a
+function of a package the repository installs from a folder of its own (round 37/a)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,80 @@ def test_the_inline_softmax_into_kl_divergence_is_not_reported(tmp_path: Path) -
 def test_the_hidden_sigmoid_layer_is_not_the_output(tmp_path: Path) -> None:
     write_project(tmp_path, {"iris.py": IRIS.format(ending="return x", loss="CrossEntropyLoss")})
     assert lint_in_process(tmp_path / "iris.py", "GL215") == []
+
+
+# round 37/a, AlbertoSaretto: the project installs its package from a folder of its own
+# (``MGR/setup.py``, ``MGR/mgr/``); a script beside it hands its softmax network to
+# ``main_train``, which wraps it in a LightningModule imported inside the function, whose
+# ``training_step`` applies ``F.cross_entropy`` to ``self.net(x)``
+PACKAGE = {
+    "MGR/setup.py": "from setuptools import setup\nsetup(name='mgr', packages=['mgr'])\n",
+    "MGR/mgr/__init__.py": "",
+    "MGR/mgr/models.py": """\
+import lightning.pytorch as pl
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim import Adam
+
+
+class LitNet(pl.LightningModule):
+    def __init__(self, model_net):
+        super().__init__()
+        self.net = model_net
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx=None):
+        x_batch, label_batch = batch
+        out = self.net(x_batch)
+        loss = F.cross_entropy(out, label_batch)
+        return loss
+
+    def configure_optimizers(self):
+        return Adam(self.parameters())
+
+
+class GenreNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Sequential(nn.Linear(64, 8){ending})
+
+    def forward(self, x):
+        return self.fc(x)
+""",
+    "MGR/mgr/training.py": """\
+import lightning.pytorch as pl
+
+
+def main_train(model_net, loaders, max_epochs=10):
+    from mgr.models import LitNet
+
+    trainer = pl.Trainer(max_epochs=max_epochs)
+    model = LitNet(model_net)
+    trainer.fit(model, *loaders)
+    return model
+""",
+    "CNN/train_genres.py": """\
+from mgr.models import GenreNet
+from mgr.training import main_train
+
+if __name__ == "__main__":
+    main_train(model_net=GenreNet(), loaders=([], []))
+""",
+}
+
+
+def test_a_network_handed_to_a_lightning_module_of_an_installed_package(tmp_path: Path) -> None:
+    files = {**PACKAGE, "MGR/mgr/models.py": PACKAGE["MGR/mgr/models.py"].replace("{ending}", ", nn.Softmax(dim=1)")}
+    write_project(tmp_path, files)
+    [finding] = lint_in_process(tmp_path / "CNN" / "train_genres.py", "GL215")
+    assert finding.line == 5
+    assert ("GenreNet's output (../MGR/mgr/models.py:28) is softmax probabilities, and this line hands it to "
+            "`main_train` (../MGR/mgr/training.py:8), which feeds it to F.cross_entropy") in finding.message
+
+
+def test_the_logits_network_handed_to_the_lightning_module_is_not_reported(tmp_path: Path) -> None:
+    files = {**PACKAGE, "MGR/mgr/models.py": PACKAGE["MGR/mgr/models.py"].replace("{ending}", "")}
+    write_project(tmp_path, files)
+    assert lint_in_process(tmp_path / "CNN" / "train_genres.py", "GL215") == []

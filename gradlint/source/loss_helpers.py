@@ -52,9 +52,10 @@ class LossHelper:
 Helpers = dict[str, tuple[LossHelper, ...]]  # by the name the file calls the function
 
 
-def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
+def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Helpers] = None) -> Helpers:
     """The module-level functions of ``tree`` that call a loss on a model parameter's output
-    (``names``: the qualified torch name of each call, by node id)."""
+    (``names``: the qualified torch name of each call, by node id), also by handing it to a
+    helper of the file or to one of ``imported`` (those of the project modules it imports)."""
     aliases = collect_aliases(tree)
     module_losses = bound_losses(tree.body, names, aliases)
     functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.args.args]
@@ -67,8 +68,9 @@ def file_helpers(tree: ast.Module, names: dict[int, str]) -> Helpers:
         for helper in _class_helpers(cls, names, aliases, module_losses):  # by Trainer or Trainer.fit
             found[helper.function] = (*found.get(helper.function, ()), helper)
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
+        known = {**(imported or {}), **found}
         passing = {f.name: helpers for f in functions if f.name not in found
-                   and (helpers := _passing_helpers(f, found))}
+                   and (helpers := _passing_helpers(f, known))}
         if not passing:
             break
         found.update(passing)
@@ -204,7 +206,8 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
                 held[target] = (params.index(held_value.id), held_value.id)
             elif (kind := loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
-    trains = any(_calls_backward(f) for f in cls.body if isinstance(f, ast.FunctionDef))
+    # (Lightning calls backward() on what a LightningModule's ``training_step`` returns)
+    trains = any(_calls_backward(f) or f.name == "training_step" for f in cls.body if isinstance(f, ast.FunctionDef))
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
     found = [helper for method in methods if held for helper in _helpers_in(method, cls.name, held, losses, names, trains)]
     # ``trainer.update_weights(model, ...)``: a method given the model, and the loss the method is
@@ -232,15 +235,18 @@ def _calls_backward(function: ast.FunctionDef) -> bool:
     return any(isinstance(call.func, ast.Attribute) and call.func.attr == "backward" for call in own_calls(function))
 
 
-def imported_helpers(tree: ast.Module, text: str, script: Path) -> Helpers:
+def imported_helpers(tree: ast.Module, text: str, script: Path, base: Optional[str] = None,
+                     depth: int = 0) -> Helpers:
     """The loss helpers of project modules the file imports and calls, by the name it calls
-    them: ``train`` (``from engine import train``) or ``engine.train`` (``import engine``)."""
+    them: ``train`` (``from engine import train``) or ``engine.train`` (``import engine``).
+    ``base``: the folder the helpers' paths are shown from (the linted file's); ``depth``: how
+    many modules away from it ``tree`` is."""
     found: Helpers = {}
-    base = str(script.resolve().parent)
+    base = base or str(script.resolve().parent)
     for item in project_import_list(tree, script):
         if item.name == "." and f"{item.local}." not in text or item.name not in ".*" and f"{item.local}(" not in text:
             continue  # most imports are of something the file does not call
-        for name, helpers in _module_helpers(str(item.path), file_stamp(item.path), base).items():
+        for name, helpers in _module_helpers(str(item.path), file_stamp(item.path), base, depth).items():
             owner, dot, method = name.partition(".")  # Trainer.fit: a method of an imported class
             spelled = (name if item.name == "*" else f"{item.local}.{name}" if item.name == "."
                        else item.local + dot + method if owner == item.name else None)
@@ -274,22 +280,30 @@ def _reexported_helpers(module: Path, base: str) -> Helpers:
     return found
 
 
-_TRAINS = (".backward(", "manual_backward(")
+_TRAINS = (".backward(", "manual_backward(", "def training_step(")
 LOSS_WORDS = tuple(name.rsplit(".", 1)[-1] for name in LOSSES)
+_NESTED = 1  # a module's helpers may hand the model to those of the modules it imports, one level on
 
 
 @functools.lru_cache(maxsize=256)
-def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str) -> Helpers:
-    """The loss helpers of one project module; one that never calls backward() holds none
-    that train, and is not parsed."""
-    if not any(word in read_text(Path(path)) for word in _TRAINS):
+def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str, depth: int = 0) -> Helpers:
+    """The loss helpers of one project module (``depth`` modules away from the linted file);
+    one that never calls backward() nor hands its model to a module that does holds none
+    that train, and is read no further."""
+    trains_here = any(word in read_text(Path(path)) for word in _TRAINS)
+    if not trains_here and depth >= _NESTED:
         return {}
     unit = SourceUnit.read_parsed(path)
     if unit is None or unit.tree is None:
         return {}
+    # ``def main_train(model_net, ...): model = LitNet(model_net)`` with ``from mgr.models import LitNet``
+    imported = imported_helpers(unit.tree, unit.text, Path(path), script_dir, depth + 1) if depth < _NESTED else {}
+    if not trains_here and not imported:
+        return {}
     shown = os.path.relpath(Path(path).resolve(), script_dir)
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
-    return {name: tuple(replace(h, path=shown) for h in helpers) for name, helpers in file_helpers(unit.tree, names).items()}
+    return {name: tuple(h if h.path else replace(h, path=shown) for h in helpers)
+            for name, helpers in file_helpers(unit.tree, names, imported).items() if name not in imported}
 
 
 def argument(call: ast.Call, parameter: Parameter) -> Optional[ast.expr]:
