@@ -2,7 +2,11 @@
 script that prints the children of a torchvision ResNet-50 (``for name, module in
 resnet.named_children(): print(name)``), wraps them in its own module under the same name
 (``resnet = Resnet()``), freezes it and optimises an image through it with LBFGS, never
-putting it in eval (round 37/c, GunhoChoi). Listing a module's children leaves its mode alone."""
+putting it in eval (round 37/c, GunhoChoi). Listing a module's children leaves its mode alone.
+
+And a multimodal model of another module (round 37/a, ramizallahverdiyev): each part of the
+imported class is read where the class keeps it, so a frozen transformer text encoder beside
+a BatchNorm CNN is no finding, and a frozen CNN is one, at its freeze."""
 
 from __future__ import annotations
 
@@ -66,3 +70,76 @@ def test_a_frozen_network_renamed_after_listing_its_children(tmp_path: Path) -> 
 def test_the_network_put_in_eval_is_not_reported(tmp_path: Path) -> None:
     write_project(tmp_path, {"style.py": STYLE.format(kept="\nresnet.eval()")})
     assert lint_in_process(tmp_path / "style.py", "GL406") == []
+
+
+MULTIMODAL = {
+    "models/encoders.py": """\
+import torch.nn as nn
+import torchvision
+from transformers import AutoModel
+
+
+class VisionEncoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = torchvision.models.resnet18(weights=None)
+        self.backbone.fc = nn.Identity()
+
+    def forward(self, x):
+        return self.backbone(x)
+
+
+class TextEncoder(nn.Module):
+    def __init__(self, name="distilbert-base-uncased"):
+        super().__init__()
+        self.encoder = AutoModel.from_pretrained(name)
+        self.proj = nn.Linear(768, 256)
+
+    def forward(self, ids, mask):
+        return self.proj(self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state.mean(1))
+""",
+    "models/fusion.py": """\
+import torch
+import torch.nn as nn
+from models.encoders import TextEncoder, VisionEncoder
+
+
+class FusionModel(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.vision = VisionEncoder()
+        self.text = TextEncoder()
+        self.head = nn.Linear(512 + 256, num_classes)
+
+    def forward(self, image, ids, mask):
+        return self.head(torch.cat([self.vision(image), self.text(ids, mask)], dim=1))
+""",
+    "train.py": """\
+import torch
+from models.fusion import FusionModel
+
+
+def main(loader, epochs=10):
+    model = FusionModel(num_classes=5)
+    for p in model.{frozen}.parameters():
+        p.requires_grad = False
+    optimizer = torch.optim.AdamW(filter(lambda p: p.requires_grad, model.parameters()))
+    for epoch in range(epochs):
+        model.train()
+        for image, ids, mask, y in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(image, ids, mask), y).backward()
+            optimizer.step()
+""",
+}
+
+
+def test_a_frozen_cnn_of_an_imported_multimodal_model(tmp_path: Path) -> None:
+    write_project(tmp_path, {**MULTIMODAL, "train.py": MULTIMODAL["train.py"].replace("{frozen}", "vision")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 8 and "`model.vision` has BatchNorm layers and its parameters are frozen here" in finding.message
+
+
+def test_a_frozen_text_encoder_of_an_imported_multimodal_model_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {**MULTIMODAL, "train.py": MULTIMODAL["train.py"].replace("{frozen}", "text")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.class_attribute_values import ClassAttributeValues
+from gradlint.source.imported_parts import ImportedParts
 from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
@@ -35,7 +35,7 @@ from gradlint.source.names import bound_names, dotted, name_expression
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
 
 
-class NormKnowledge(ClassAttributeValues):
+class NormKnowledge(ImportedParts):
     """Which dotted names of a file hold a module with BatchNorm."""
 
     def __init__(self, frames: FileFrames) -> None:
@@ -235,6 +235,8 @@ class NormKnowledge(ClassAttributeValues):
             handed = self._handed_back(value)
             if handed is not None:  # model = layer_modification(model): the same model, given a new head
                 return self._value_path(handed, rest, depth + 1)
+            if rest and (part := self._imported_part(value, rest[0])) is not None:
+                return part  # ``model.text`` of a multimodal model: read where the class keeps it
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
@@ -356,3 +358,4 @@ class NormKnowledge(ClassAttributeValues):
                 return True
         return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
                    for attr in self._self_attrs(cls))
+

@@ -1,0 +1,93 @@
+"""The parts of a project class of another file (GL406's BatchNorm reading), mixed into
+:class:`~gradlint.source.norm_knowledge.NormKnowledge`: ``model.text`` of ``model =
+FusionModel()`` imported from ``models/fusion.py`` is read where ``FusionModel`` keeps it
+(``self.text = TextEncoder()``), so a frozen transformer text encoder beside a BatchNorm CNN
+is told apart from the CNN."""
+
+from __future__ import annotations
+
+import ast
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Optional
+
+from gradlint.source.bn_builders import builds_bn
+from gradlint.source.class_attribute_values import ClassAttributeValues
+from gradlint.source.frames import FileFrames, file_frames
+from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.names import dotted
+from gradlint.source.project_classes import built_class
+from gradlint.source.reaching_bindings import unwrap
+from gradlint.source.unit import SourceUnit
+
+
+class ImportedParts(ClassAttributeValues, ABC):
+    """The state it reads, its constructor and its reading of a value are NormKnowledge's."""
+
+    _scope: Optional[ast.AST]
+
+    @abstractmethod
+    def __init__(self, frames: FileFrames) -> None: ...
+
+    @abstractmethod
+    def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool: ...
+
+    def _imported_part(self, built: ast.Call, attribute: str) -> Optional[bool]:
+        """Whether ``attribute`` of the project class of another file ``built`` makes holds
+        BatchNorm, read in the class's module where every value it is assigned is built by a
+        project class (``self.text = TextEncoder(...)`` wrapping a transformer holds none);
+        None where that is not known."""
+        tree = self.frames.unit.tree
+        path = Path(self.frames.unit.path)
+        if tree is None or not path.is_file():
+            return None
+        found = built_class(built, dotted(built.func) or "", tree, path, FileIndex())
+        if found is None or found.path == path:
+            return None
+        key = (str(found.path), file_stamp(found.path), found.node.name, attribute)
+        if key not in _READ:
+            if key in _READING:
+                return None  # (an import cycle back to a class being read)
+            unit = SourceUnit.read_parsed(key[0])
+            if unit is None or unit.tree is None:
+                return None
+            _READING.add(key)
+            try:
+                if len(_READ) > 512:
+                    _READ.clear()
+                _READ[key] = type(self)(file_frames(unit)).part_has_batchnorm(found.node.name, attribute)
+            finally:
+                _READING.discard(key)
+        return _READ[key]
+
+    def part_has_batchnorm(self, class_name: str, attribute: str) -> Optional[bool]:
+        """Whether ``self.attribute`` of the file's class holds BatchNorm, when each value it is
+        assigned builds a project class (its own or imported): whether one of those builds a
+        BatchNorm (as :meth:`local_bn_names` reads them) or is handed a module that has one
+        (``FeatureExtractor(resnet, "avgpool")``); None otherwise."""
+        cls = self.classes.get(class_name)
+        tree = self.frames.unit.tree
+        path = Path(self.frames.unit.path)
+        if cls is None or tree is None or not path.is_file():
+            return None
+        assigned = self._class_attr_values(cls, attribute)
+        values = [unwrap(value) for value in assigned]
+        calls = [value for value in values if isinstance(value, ast.Call)]
+        if not values or len(calls) != len(values) or not all(
+                built_class(call, dotted(call.func) or "", tree, path, FileIndex()) for call in calls):
+            return None
+        from gradlint.source.recurrent import local_names_building
+
+        if any((dotted(call.func) or "") in local_names_building(tree, path, builds_bn) for call in calls):
+            return True
+        for original, call in zip(assigned, calls):
+            self._scope = self._assigned_in.get(id(original))
+            if any(self._value_path(arg, [], 1) for arg in [*call.args, *(k.value for k in call.keywords)]):
+                return True
+        return False
+
+
+
+# (module, its stamp, class, attribute) -> the answer, read once; those being read (an import cycle)
+_READ: dict[tuple[str, tuple[int, int], str, str], Optional[bool]] = {}
+_READING: set[tuple[str, tuple[int, int], str, str]] = set()
