@@ -9,6 +9,7 @@ import ast
 from typing import Optional
 
 from gradlint.source.names import dotted
+from gradlint.source.starred_layers import starred_last
 
 FUNCTIONS = {
     "torch.softmax": "softmax", "torch.nn.functional.softmax": "softmax", "torch.special.softmax": "softmax",
@@ -27,6 +28,8 @@ def sequential_last(call: ast.Call) -> Optional[ast.expr]:
     if not call.args:
         return None
     last = call.args[-1]
+    if isinstance(last, ast.Starred):  # nn.Sequential(*layers): the list's last item, where it is known
+        return starred_last(call)
     if (len(call.args) == 1 and isinstance(last, ast.Call) and (dotted(last.func) or "").endswith("OrderedDict")
             and len(last.args) == 1 and isinstance(pairs := last.args[0], (ast.List, ast.Tuple)) and pairs.elts):
         pair = pairs.elts[-1]

@@ -32,7 +32,7 @@ def last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.exp
     ]
     if len(assignments) == 1:
         return assignments[0].value
-    for statement in reversed(_statements_before(function, name)):
+    for statement in reversed(statements_before(function, name)):
         if statement in assignments:
             return statement.value if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
         if any(isinstance(n, ast.Name) and n.id == name.id and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
@@ -40,12 +40,12 @@ def last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.exp
     return None
 
 
-def _statements_before(function: ast.FunctionDef, name: ast.Name) -> list[ast.stmt]:
+def statements_before(function: ast.AST, name: ast.Name) -> list[ast.stmt]:
     """The statements that run before the one reading ``name``: those before it in its
     block, after those before the block's own statement in the enclosing block, and so on
     out to the function's body (``c = softmax(c)`` then ``if not flag: return c``)."""
     before: list[ast.stmt] = []
-    stack: list[list[ast.stmt]] = [function.body]
+    stack: list[list[ast.stmt]] = [getattr(function, "body", [])]
     while stack:
         body = stack.pop()
         for index, statement in enumerate(body):

@@ -18,6 +18,7 @@ from typing import Iterator, Optional, Union
 from gradlint.source.index import read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
+from gradlint.source.starred_layers import note_starred_sequentials
 from gradlint.source.unit import SourceUnit
 
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -295,4 +296,5 @@ def _collect(unit: SourceUnit) -> TorchCalls:
         collector.visit(unit.tree, None, None)
     except RecursionError:
         pass  # nesting deeper than the interpreter's stack: the calls found so far
+    note_starred_sequentials(unit.tree, [c.node for c in collector.result.calls if c.name == "torch.nn.Sequential"])
     return collector.result
