@@ -136,3 +136,103 @@ def test_the_logits_network_handed_to_the_lightning_module_is_not_reported(tmp_p
     files = {**PACKAGE, "MGR/mgr/models.py": PACKAGE["MGR/mgr/models.py"].replace("{ending}", "")}
     write_project(tmp_path, files)
     assert lint_in_process(tmp_path / "CNN" / "train_genres.py", "GL215") == []
+
+
+# round 37/b, a book's chapters exported as scripts: chapter 12 first fits a linear regression
+# with ``def model(xb)`` and ``def loss_fn``, then rebinds both names (``model = Model(...)``,
+# ``loss_fn = nn.CrossEntropyLoss()``); chapter 13 builds an MLP from a list ending in an
+# appended ``nn.Softmax`` and hands it to PyTorch-Ignite's ``create_supervised_trainer``
+CHAPTER = """\
+import torch
+import torch.nn as nn
+
+weight = torch.randn(1, requires_grad=True)
+bias = torch.zeros(1, requires_grad=True)
+
+
+def loss_fn(input, target):
+    return (input - target).pow(2).mean()
+
+
+def model(xb):
+    return xb @ weight + bias
+
+
+for epoch in range(10):
+    for x_batch, y_batch in []:
+        pred = model(x_batch)
+        loss = loss_fn(pred, y_batch)
+        loss.backward()
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return nn.Softmax(dim=1)(self.layer(x))
+
+
+model = Model()
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    for x_batch, y_batch in []:
+        pred = model(x_batch)
+        loss = loss_fn(pred, y_batch.long())
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+"""
+
+
+def test_a_chapter_rebinding_model_and_loss_names_is_reported_at_the_classifier(tmp_path: Path) -> None:
+    write_project(tmp_path, {"chapter.py": CHAPTER})
+    [finding] = lint_in_process(tmp_path / "chapter.py", "GL215")
+    assert finding.line == 38 and "Model's output (line 29) is softmax probabilities" in finding.message
+
+
+IGNITE = """\
+import torch
+import torch.nn as nn
+from ignite.engine import create_supervised_trainer
+
+
+def get_model(hidden_units=(32, 16)):
+    input_size = 784
+    all_layers = [nn.Flatten()]
+    for hidden_unit in hidden_units:
+        all_layers.append(nn.Linear(input_size, hidden_unit))
+        all_layers.append(nn.ReLU())
+        input_size = hidden_unit
+    all_layers.append(nn.Linear(hidden_units[-1], 10)){ending}
+    model = nn.Sequential(*all_layers)
+    return model
+
+
+model = get_model()
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+trainer = create_supervised_trainer(model, optimizer, loss_fn, device="cpu")
+trainer.run([], max_epochs=5)
+"""
+
+
+def test_a_list_built_mlp_ending_in_an_appended_softmax_handed_to_ignite(tmp_path: Path) -> None:
+    write_project(tmp_path, {"mlp.py": IGNITE.format(ending="\n    all_layers.append(nn.Softmax(dim=1))")})
+    [finding] = lint_in_process(tmp_path / "mlp.py", "GL215")
+    assert finding.line == 22
+    assert ("model's output (line 14) is softmax probabilities, and this line hands it to `create_supervised_trainer` "
+            "(PyTorch-Ignite), which feeds it to CrossEntropyLoss") in finding.message
+
+
+def test_a_list_built_mlp_ending_in_its_linear_layer_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"mlp.py": IGNITE.format(ending="")})
+    assert lint_in_process(tmp_path / "mlp.py", "GL215") == []
+
+
+def test_a_softmax_appended_inside_a_loop_is_not_taken_for_the_last_layer(tmp_path: Path) -> None:
+    looped = IGNITE.format(ending="").replace("        all_layers.append(nn.ReLU())", "        all_layers.append(nn.Softmax(dim=1))")
+    write_project(tmp_path, {"mlp.py": looped})
+    assert lint_in_process(tmp_path / "mlp.py", "GL215") == []

@@ -46,6 +46,8 @@ class LossHelper:
 
     @property
     def where(self) -> str:
+        if not self.line:  # a library's training function
+            return str(self.path)
         return f"{self.path}:{self.line}" if self.path else f"line {self.line}"
 
 
@@ -233,6 +235,22 @@ def loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) 
 
 def _calls_backward(function: ast.FunctionDef) -> bool:
     return any(isinstance(call.func, ast.Attribute) and call.func.attr == "backward" for call in own_calls(function))
+
+
+# training functions of libraries that apply the loss they are given to the model they are given
+_LIBRARY_HELPERS = {
+    "ignite.engine.create_supervised_trainer":
+        LossHelper("create_supervised_trainer", (0, "model"), None, (2, "loss_fn"), 0, path="PyTorch-Ignite"),
+}
+
+
+def library_helpers(tree: ast.Module) -> Helpers:
+    """The library training functions of :data:`_LIBRARY_HELPERS` the file calls, by the name
+    it calls them (``create_supervised_trainer(model, optimizer, loss_fn)``)."""
+    aliases = collect_aliases(tree)
+    return {spelled: (_LIBRARY_HELPERS[qualified],) for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and (qualified := qualify(node.func, aliases) or "") in _LIBRARY_HELPERS
+            and (spelled := dotted(node.func))}
 
 
 def imported_helpers(tree: ast.Module, text: str, script: Path, base: Optional[str] = None,

@@ -83,3 +83,36 @@ def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
             return arm != arms[id(parent)] and "test" not in (arm, arms[id(parent)])
         node = parent
     return False
+
+
+class ModuleDefinitions:
+    """The module-level bindings of a notebook-style script, by the name they bind, each a
+    ``def``/``class`` or not: a loss call of the module's own code at a line where ``model`` (or
+    ``loss_fn``) still names a function defined earlier does not reach the model bound to
+    that name further down (a book chapter's linear-regression ``def model(xb)`` and ``def
+    loss_fn``, then ``model = Model(...)`` and ``loss_fn = nn.CrossEntropyLoss()``)."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.bindings: dict[str, list[tuple[int, bool]]] = {}  # name -> (line, a definition) in order
+        for statement in tree.body:
+            for name, defined in _bound_at_top(statement):
+                self.bindings.setdefault(name, []).append((statement.lineno, defined))
+
+    def defined_there(self, name: str, line: int) -> bool:
+        """``name``'s last module-level binding before ``line`` is a def or class, or the
+        module binds it only after ``line``."""
+        bound = self.bindings.get(name.split(".")[0])
+        if not bound:
+            return False
+        before = [defined for at, defined in bound if at < line]
+        return not before or before[-1]
+
+
+def _bound_at_top(statement: ast.stmt) -> list[tuple[str, bool]]:
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return [(statement.name, True)]
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return [((alias.asname or alias.name).split(".")[0], False) for alias in statement.names]
+    if isinstance(statement, ast.Assign):
+        return [(target.id, False) for target in statement.targets if isinstance(target, ast.Name)]
+    return []

@@ -25,10 +25,11 @@ from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
-from gradlint.source.loss_helpers import LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers
+from gradlint.source.loss_helpers import (LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers,
+                                         library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls)
-from gradlint.source.model_bindings import alias_models, keep_branch_endings
+from gradlint.source.model_bindings import ModuleDefinitions, alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -125,6 +126,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     logits = logit_models(tree, names, {name: item.logits for name, item in imported_logits.items() if item.logits}) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
     logit_outputs: dict[int, dict] = {}
+    definitions = ModuleDefinitions(tree)
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         visible = {name: ending for name, ending in models.items()
                    if name not in shadowed.get(None if function is tree else function, ())}
@@ -143,6 +145,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 continue
             assigned = bindings.at(call)
             for loss, fed in fed_losses(call, names, losses, wrappers, rebound, function):
+                if function is tree and _not_yet_bound(definitions, tree, fed, call, losses):
+                    continue  # ``def model(xb)`` still: the model of that name is built further down
                 activation = activation_of(output_of(fed, visible, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
@@ -159,6 +163,28 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
+
+
+def _not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
+                   losses: dict[str, str]) -> bool:
+    """At this module-level loss call, the loss's name, or the name of the model whose output
+    it is fed (``model(x)``, or ``pred`` bound to ``model(x)`` before), is still a function
+    the module defined earlier, or is bound only further down."""
+    loss = dotted(call.func)
+    if loss in losses and definitions.defined_there(loss, call.lineno):
+        return True
+    value: Optional[ast.expr] = fed
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Call):
+        value = value.func.value  # model(x).squeeze(1)
+    line = call.lineno
+    if isinstance(value, ast.Name):
+        bound = [node for node in tree.body if isinstance(node, ast.Assign) and node.lineno < line
+                 and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)]
+        if not bound:
+            return False
+        value, line = bound[-1].value, bound[-1].lineno
+    model = dotted(value.func) if isinstance(value, ast.Call) else None
+    return model is not None and definitions.defined_there(model, line)
 
 
 def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
@@ -217,7 +243,7 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
     module) calls its loss parameter on its model parameter's output."""
     tree = unit.tree
     assert tree is not None
-    helpers = file_helpers(tree, names)
+    helpers = {**library_helpers(tree), **file_helpers(tree, names)}
     if Path(unit.path).is_file():
         helpers.update((name, h) for name, h in imported_helpers(tree, unit.text, Path(unit.path)).items() if name not in helpers)
     if not helpers:
