@@ -146,3 +146,13 @@ def test_a_dotted_import_naming_the_scripts_own_folders_is_found_however_deep(tm
                                  "from pytorch.tutorial.vision.transfer.model import train\nfrom elsewhere.model import x\n"})
     assert _imports(tmp_path, "pytorch/tutorial/vision/transfer/main.py") == {
         "train": ("pytorch/tutorial/vision/transfer/model.py", "train")}
+
+
+def test_a_package_installed_from_a_folder_of_the_repository_is_found_beside_it(tmp_path: Path) -> None:
+    # held-out round 37 (AlbertoSaretto): ``MGR/setup.py`` installs ``MGR/mgr/``; the scripts in
+    # ``CNN2D/`` import ``mgr.models``. A folder without setup.py or pyproject.toml is not a package root
+    write_project(tmp_path, {"MGR/setup.py": "from setuptools import setup\nsetup(name='mgr')\n",
+                             "MGR/mgr/__init__.py": "", "MGR/mgr/models.py": "class Net: ...\n",
+                             "Other/lib/__init__.py": "", "Other/lib/tools.py": "def fit(model): ...\n",
+                             "CNN2D/train.py": "from mgr.models import Net\nfrom lib.tools import fit\n"})
+    assert _imports(tmp_path, "CNN2D/train.py") == {"Net": ("MGR/mgr/models.py", "Net")}

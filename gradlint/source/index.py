@@ -206,13 +206,7 @@ class FileIndex:
         """The folders directly in ``place`` holding a ``setup.py`` or ``pyproject.toml``."""
         known = self._installables.get(place)
         if known is None:
-            try:
-                children = sorted(child for child in place.iterdir() if not child.name.startswith(".")
-                                  and child.name not in _NOT_SOURCES and child.is_dir())
-            except OSError:
-                children = []
-            known = self._installables[place] = [child for child in children
-                                                 if self._file(child / "setup.py") or self._file(child / "pyproject.toml")]
+            known = self._installables[place] = _installable_folders(place)
         return known
 
     def within_project(self, path: Path) -> bool:
@@ -284,3 +278,27 @@ def file_stamp(path: Path) -> tuple[int, int]:
     except OSError:
         return (0, 0)
     return (stat.st_mtime_ns, stat.st_size)
+
+
+# folder -> (its mtime, the folders in it holding a setup.py or pyproject.toml): indexes are
+# made per run, and often, so what a folder holds is listed once while it stays unchanged
+_INSTALLABLE: dict[Path, tuple[int, list[Path]]] = {}
+
+
+def _installable_folders(place: Path) -> list[Path]:
+    try:
+        stamp = place.stat().st_mtime_ns
+    except OSError:
+        return []
+    known = _INSTALLABLE.get(place)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    try:
+        children = sorted(child for child in place.iterdir() if not child.name.startswith(".")
+                          and child.name not in _NOT_SOURCES and child.is_dir())
+    except OSError:
+        children = []
+    found = [child for child in children if (child / "setup.py").is_file() or (child / "pyproject.toml").is_file()]
+    _INSTALLABLE[place] = (stamp, found)
+    return found
+
