@@ -236,3 +236,13 @@ def test_a_softmax_appended_inside_a_loop_is_not_taken_for_the_last_layer(tmp_pa
     looped = IGNITE.format(ending="").replace("        all_layers.append(nn.ReLU())", "        all_layers.append(nn.Softmax(dim=1))")
     write_project(tmp_path, {"mlp.py": looped})
     assert lint_in_process(tmp_path / "mlp.py", "GL215") == []
+
+
+def test_a_loop_over_an_earlier_model_function_is_not_linked_to_the_later_classifier(tmp_path: Path) -> None:
+    # the loss bound once at the top: only the model's name tells the two loops apart
+    chapter = CHAPTER.replace("def loss_fn(input, target):\n    return (input - target).pow(2).mean()\n",
+                              "loss_fn = nn.CrossEntropyLoss()\n").replace("model = Model()\nloss_fn = nn.CrossEntropyLoss()\n",
+                                                                          "model = Model()\n")
+    write_project(tmp_path, {"chapter.py": chapter})
+    [finding] = lint_in_process(tmp_path / "chapter.py", "GL215")
+    assert "Model's output" in finding.message and finding.line == 36

@@ -19,6 +19,7 @@ from typing import Optional
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
 from gradlint.source.applied_names import applied_names, short_text
 from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings, layer_attributes
+from gradlint.source.function_values import own_nodes
 from gradlint.source.head_factories import head_factories, imported_head_factories
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
@@ -178,8 +179,9 @@ def _not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.ex
         value = value.func.value  # model(x).squeeze(1)
     line = call.lineno
     if isinstance(value, ast.Name):
-        bound = [node for node in tree.body if isinstance(node, ast.Assign) and node.lineno < line
-                 and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)]
+        bound = sorted((node for node in own_nodes(tree) if isinstance(node, ast.Assign) and node.lineno < line
+                        and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)),
+                       key=lambda node: node.lineno)
         if not bound:
             return False
         value, line = bound[-1].value, bound[-1].lineno
