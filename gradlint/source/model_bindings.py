@@ -99,10 +99,11 @@ class ModuleDefinitions:
                 self.bindings.setdefault(name, []).append((statement.lineno, defined))
 
     def defined_there(self, name: str, line: int) -> bool:
-        """``name``'s last module-level binding before ``line`` is a def or class, or the
-        module binds it only after ``line``."""
+        """``name`` is bound both by a def or class and by an assignment at module level, and
+        its last binding before ``line`` is a def or class, or it is bound only after ``line``
+        (a name only ever defined is the function itself: ``def loss_fn(pred, label)``)."""
         bound = self.bindings.get(name.split(".")[0])
-        if not bound:
+        if not bound or all(defined for _, defined in bound) or not any(defined for _, defined in bound):
             return False
         before = [defined for at, defined in bound if at < line]
         return not before or before[-1]
