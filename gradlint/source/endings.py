@@ -276,6 +276,9 @@ def layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]
     layers: dict[str, str] = {}
     local = local_layers(cls, names)
     added: dict[str, list[str]] = {}  # attribute -> what each add_module call adds, in order
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    straight = set(init.body) if init is not None else set()  # __init__'s own statements, run in order
+    assigned: dict[str, list[ast.AST]] = {}
     nodes = sorted((n for n in ast.walk(cls) if isinstance(n, (ast.Assign, ast.Call))), key=lambda n: (n.lineno, n.col_offset))
     for node in nodes:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -286,8 +289,14 @@ def layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]
                 sequential = sequential_activation(value, names, local)
                 kind = LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
                 attribute = target[len("self."):]
-                # an attribute assigned anything else as well is not trusted
-                layers[attribute] = kind if layers.get(attribute, kind) == kind else ""
+                # an attribute assigned anything else as well is not trusted, unless each of its
+                # assignments is a statement of ``__init__``'s own body: the last one stays
+                # (``self.out = nn.Linear(h, n)`` then ``self.out = nn.Softmax(dim=1)``)
+                if attribute in layers and layers[attribute] != kind and not (
+                        node in straight and all(n in straight for n in assigned.get(attribute, []))):
+                    kind = ""
+                layers[attribute] = kind
+                assigned.setdefault(attribute, []).append(node)
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_module"
               and len(node.args) == 2 and (owner := dotted(node.func.value) or "").startswith("self.")):
             module = node.args[1]
