@@ -289,14 +289,14 @@ INVALID = [
     Invalid(  # layers assigned together: self.fc, self.out = nn.Linear(...), nn.Softmax(...)
         _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "        self.fc, self.out = nn.Linear(8, 4), nn.Softmax(dim=1)\n\n    def forward(self, x):\n"
-        "        return self.out(self.fc(x))\n\nnet = Net()\nloss = nn.CrossEntropyLoss()(net(x), y)\n",
+        "        return self.out(self.fc(x))\n\nnet = Net()\nloss = nn.CrossEntropyLoss()(net(x), y)\nloss.backward()\n",
         line=14,
     ),
     Invalid(  # softmax on the path a call with the default flag takes; the other path returns a tuple
         _MLP + "\nclass Caps(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
         "    def forward(self, x, y=None, with_image=False):\n        p = self.fc(x)\n        p = F.softmax(p, dim=1)\n"
         "        if not with_image:\n            return p\n        return p, x\n\nnet = Caps()\nloss_fn = F.cross_entropy\n"
-        "loss = loss_fn(net(x), y)\n",
+        "loss = loss_fn(net(x), y)\nloss.backward()\n",
         line=19, message="Caps's output (line 12; called without `with_image`) is softmax probabilities, and this line feeds it to F.cross_entropy",
     ),
     Invalid(

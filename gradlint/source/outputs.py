@@ -128,6 +128,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
     logit_outputs: dict[int, dict] = {}
     definitions = ModuleDefinitions(tree)
+    backpropagates = any(word in unit.text for word in _TRAINING_WORDS)
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
         visible = {name: ending for name, ending in models.items()
                    if name not in shadowed.get(None if function is tree else function, ())}
@@ -146,8 +147,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 continue
             assigned = bindings.at(call)
             for loss, fed in fed_losses(call, names, losses, wrappers, rebound, function):
-                if function is tree and _not_yet_bound(definitions, tree, fed, call, losses):
-                    continue  # ``def model(xb)`` still: the model of that name is built further down
+                if function is tree and (not backpropagates or _not_yet_bound(definitions, tree, fed, call, losses)):
+                    # a script computing a loss once and never calling backward() trains nothing; and
+                    # ``def model(xb)`` still: the model of that name is built further down
+                    continue
                 activation = activation_of(output_of(fed, visible, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
@@ -164,6 +167,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
+
+
+# what a file training a model says somewhere (a backward pass, Lightning's step, a library trainer)
+_TRAINING_WORDS = ("backward(", "training_step", "create_supervised_trainer", ".fit(")
 
 
 def _not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
