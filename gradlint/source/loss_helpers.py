@@ -208,16 +208,17 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
                 held[target] = (params.index(held_value.id), held_value.id)
             elif (kind := loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
-    # (Lightning calls backward() on what a LightningModule's ``training_step`` returns)
-    trains = any(_calls_backward(f) or f.name == "training_step" for f in cls.body if isinstance(f, ast.FunctionDef))
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
-    found = [helper for method in methods if held for helper in _helpers_in(method, cls.name, held, losses, names, trains)]
+    training = _training_methods(cls)
+    found = [helper for method in methods if held
+             for helper in _helpers_in(method, cls.name, held, losses, names, method.name in training)]
     # ``trainer.update_weights(model, ...)``: a method given the model, and the loss the method is
     # given, its class builds, or its class was built with (marked by a negative position here)
     at_init = {name: (-1 - index, param) for name, (index, param) in held.items()}
     for method in methods:
         own = {name: (index, name) for index, name in enumerate(a.arg for a in method.args.args[1:])}
-        for helper in _helpers_in(method, f"{cls.name}.{method.name}", {**at_init, **own}, losses, names, trains):
+        for helper in _helpers_in(method, f"{cls.name}.{method.name}", {**at_init, **own}, losses, names,
+                                  method.name in training):
             if helper.model[0] < 0:
                 continue  # the class's own model: the constructor links it (above)
             if isinstance(helper.loss, tuple) and helper.loss[0] < 0:
@@ -225,6 +226,21 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
             else:
                 found.append(helper)
     return _distinct(found)
+
+
+def _training_methods(cls: ast.ClassDef) -> set[str]:
+    """The methods of ``cls`` that train: those calling backward() (Lightning calls it on what
+    ``training_step`` returns), and those such a method calls as ``self.<name>(...)`` (a
+    ``compute_loss`` its training loop uses); an evaluation method no training method
+    calls is not one."""
+    methods = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
+    training = {m.name for m in methods if _calls_backward(m) or m.name == "training_step"}
+    for method in methods:
+        if method.name in training and method.args.args:
+            own = method.args.args[0].arg
+            training |= {name[len(own) + 1:] for call in own_calls(method)
+                         if (name := dotted(call.func) or "").startswith(own + ".") and "." not in name[len(own) + 1:]}
+    return training
 
 
 def loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) -> Optional[str]:
