@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.norm_chains import rebound
 from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.endings import self_attribute_values
@@ -117,6 +118,9 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
     if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
+    heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target)}
+    if heads and norms_only_in_heads(norms.knowledge, target, freeze.node, heads):
+        return False  # the BatchNorm is the trainable head's own (MAE's linear probe)
     if freeze.how == "no_grad" and any(related(o, view) for o in norms.optimised for view in _viewed(norms, freeze)):
         return False  # a Sequential of an optimised model's own children: its parameters train through that model
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised

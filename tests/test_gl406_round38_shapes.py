@@ -1,0 +1,59 @@
+"""GL406 shapes from held-out round 38 (real code, ``bench/heldout/round38``): MAE's linear
+probe (round 38/c, 117XinyuLi): a factory of another module builds a ViT and puts the only
+BatchNorm in its head (``model.head = nn.Sequential(nn.BatchNorm1d(d, affine=False),
+model.head)``); the script freezes everything but ``model.head`` and trains in train mode,
+as MAE means it to. The same recipe on a ResNet (BatchNorm in the trunk) is a finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+LOADER = """\
+import timm
+import torch
+import torchvision
+
+
+def load_probe_model(num_classes):
+    model = {builder}
+    model.{head} = torch.nn.Sequential(torch.nn.BatchNorm1d(model.{head}.in_features, affine=False, eps=1e-6),
+                                      model.{head})
+    return model
+"""
+
+PROBE = """\
+import torch
+from util.load_model import *
+
+
+def main(loader, epochs=100):
+    model = load_probe_model(num_classes=10)
+    for p in model.parameters():
+        p.requires_grad = False
+    for p in model.{head}.parameters():
+        p.requires_grad = True
+    optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4)
+    for epoch in range(epochs):
+        model.train()
+        for data, target in loader:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(data), target).backward()
+            optimizer.step()
+"""
+
+
+def _probe(tmp_path: Path, builder: str, head: str) -> list:
+    write_project(tmp_path, {"util/__init__.py": "", "util/load_model.py": LOADER.format(builder=builder, head=head),
+                             "main_linprobe.py": PROBE.format(head=head)})
+    return lint_in_process(tmp_path / "main_linprobe.py", "GL406")
+
+
+def test_a_vit_whose_only_batchnorm_is_its_trainable_head_is_not_reported(tmp_path: Path) -> None:
+    assert _probe(tmp_path, 'timm.create_model("vit_base_patch16_224", num_classes=num_classes)', "head") == []
+
+
+def test_a_resnet_probed_the_same_way_keeps_its_trunk_batchnorm_frozen(tmp_path: Path) -> None:
+    [finding] = _probe(tmp_path, "torchvision.models.resnet50(num_classes=num_classes)", "fc")
+    assert finding.line == 8 and "`model` has BatchNorm layers" in finding.message
