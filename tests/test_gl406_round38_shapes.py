@@ -57,3 +57,40 @@ def test_a_vit_whose_only_batchnorm_is_its_trainable_head_is_not_reported(tmp_pa
 def test_a_resnet_probed_the_same_way_keeps_its_trunk_batchnorm_frozen(tmp_path: Path) -> None:
     [finding] = _probe(tmp_path, "torchvision.models.resnet50(num_classes=num_classes)", "fc")
     assert finding.line == 8 and "`model` has BatchNorm layers" in finding.message
+
+
+# round 38/a, renjie3: a SimCLR training function runs its model without gradients for a
+# clustering pass between the steps it hands to ``train_batch`` (backward and step there);
+# the optimiser built by the caller holds the model
+SIMCLR = """\
+import torch
+import torchvision
+
+
+def train_batch(net, x, optimizer):
+    optimizer.zero_grad()
+    net(x).pow(2).mean().backward()
+    optimizer.step()
+
+
+def train(net, loader, optimizer, epochs):
+    for epoch in range(epochs):
+        net.train()
+        features = []
+        with torch.no_grad():
+            for x, _ in loader:
+                features.append(net(x))
+        for x, _ in loader:
+            {step}
+
+
+def main(loader):
+    model = torchvision.models.resnet18(num_classes=128)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train(model, loader, optimizer, epochs=10)
+"""
+
+
+def test_a_training_functions_model_run_without_gradients_between_steps_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"main.py": SIMCLR.format(step="train_batch(net, x, optimizer)")})
+    assert lint_in_process(tmp_path / "main.py", "GL406") == []

@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 from typing import Iterator, Optional
 
+from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
@@ -123,6 +124,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return False  # the BatchNorm is the trainable head's own (MAE's linear probe)
     if freeze.how == "no_grad" and any(related(o, view) for o in norms.optimised for view in _viewed(norms, freeze)):
         return False  # a Sequential of an optimised model's own children: its parameters train through that model
+    if freeze.how == "no_grad" and _handed_to_training(norms, freeze):
+        return False  # a training function's model, run without gradients for a feature pass between steps
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
                                     or any(related(o, form) for o in norms.optimised for form in forms)) \
             and not _only_run_without_grad(norms, freeze):
@@ -156,6 +159,21 @@ def _viewed(norms: FileNorms, freeze: Freeze) -> list[str]:
     else:
         values = norms.knowledge.bindings.get(name, [])
     return [view for value in values if (view := children_view_of(unwrap(value))) is not None]
+
+
+def _handed_to_training(norms: FileNorms, freeze: Freeze) -> bool:
+    """The module run under ``torch.no_grad()`` is a parameter of its function (``net``) that
+    the same function hands to a function of the file that trains (backward or step): the
+    caller's optimiser holds it (a SimCLR loop's clustering pass between its training steps)."""
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    root = freeze.target.split(".")[0]
+    if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) or root not in {a.arg for a in frame.args.args}:
+        return False
+    training = {f.node.name for f in norms.frames.frames if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and any(isinstance(fact, Training) for fact in f.facts)}
+    return any(isinstance(node, ast.Call) and dotted(node.func) in training
+               and any(dotted(arg) == root for arg in [*node.args, *(k.value for k in node.keywords)])
+               for node in ast.walk(frame))
 
 
 def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
