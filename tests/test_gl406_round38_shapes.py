@@ -94,3 +94,37 @@ def main(loader):
 def test_a_training_functions_model_run_without_gradients_between_steps_is_not_reported(tmp_path: Path) -> None:
     write_project(tmp_path, {"main.py": SIMCLR.format(step="train_batch(net, x, optimizer)")})
     assert lint_in_process(tmp_path / "main.py", "GL406") == []
+
+
+# round 38/c, SebinSong: the model, its loss and its optimiser come from one factory; the
+# training function runs a test pass under ``torch.no_grad()`` after each epoch
+WINE = """\
+import torch
+from torch import nn
+
+
+def create_model(lr=1e-3):
+    m = nn.Sequential(nn.Linear(11, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 1))
+    o = torch.optim.Adam(m.parameters(), lr=lr)
+    return m, nn.BCEWithLogitsLoss(), o
+
+
+def train_model(train_loader, test_x, epochs=100):
+    model, loss_func, optimizer = create_model()
+    for epoch in range(epochs):
+        model.train()
+        for batch_x, batch_y in train_loader:
+            loss = loss_func(model(batch_x), batch_y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        model.train()
+        with torch.no_grad():
+            test_pred = (model(test_x) > 0).float()
+    return model
+"""
+
+
+def test_a_model_trained_in_the_function_that_tests_it_without_gradients_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"wine.py": WINE})
+    assert lint_in_process(tmp_path / "wine.py", "GL406") == []

@@ -124,7 +124,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return False  # the BatchNorm is the trainable head's own (MAE's linear probe)
     if freeze.how == "no_grad" and any(related(o, view) for o in norms.optimised for view in _viewed(norms, freeze)):
         return False  # a Sequential of an optimised model's own children: its parameters train through that model
-    if freeze.how == "no_grad" and _handed_to_training(norms, freeze):
+    if freeze.how == "no_grad" and (_handed_to_training(norms, freeze) or _trained_there(norms, freeze)):
         return False  # a training function's model, run without gradients for a feature pass between steps
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
                                     or any(related(o, form) for o in norms.optimised for form in forms)) \
@@ -174,6 +174,19 @@ def _handed_to_training(norms: FileNorms, freeze: Freeze) -> bool:
     return any(isinstance(node, ast.Call) and dotted(node.func) in training
                and any(dotted(arg) == root for arg in [*node.args, *(k.value for k in node.keywords)])
                for node in ast.walk(frame))
+
+
+def _trained_there(norms: FileNorms, freeze: Freeze) -> bool:
+    """The function running the module under ``torch.no_grad()`` (a test pass at the end of
+    each epoch) also runs it with gradients and trains (backward, step): its optimiser is
+    built elsewhere (``model, loss_func, optimizer = create_model()``)."""
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    if frame is None or not any(f.node is frame and any(isinstance(fact, Training) for fact in f.facts)
+                                for f in norms.frames.frames):
+        return False
+    under = {id(f.node) for f in norms.freezes if f.how == "no_grad" and f.target == freeze.target}
+    return any(isinstance(node, ast.Call) and dotted(node.func) == freeze.target and id(node) not in under
+               for node in ast.walk(frame) if norms.frames.kinds.frame_of(node) is frame)
 
 
 def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
