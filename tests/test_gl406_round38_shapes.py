@@ -128,3 +128,61 @@ def train_model(train_loader, test_x, epochs=100):
 def test_a_model_trained_in_the_function_that_tests_it_without_gradients_is_not_reported(tmp_path: Path) -> None:
     write_project(tmp_path, {"wine.py": WINE})
     assert lint_in_process(tmp_path / "wine.py", "GL406") == []
+
+
+# round 38/a, SafwanH28 (an image-classifier course project): ``setup_network`` builds a VGG16
+# or a DenseNet-121, freezes it and gives it a classifier taking VGG's 25088 features; the
+# DenseNet arm (the one with BatchNorm) fails on its first batch and never trains
+NETWORK = """\
+from collections import OrderedDict
+
+import torch
+from torch import nn
+from torchvision import models
+
+
+def setup_network(structure="vgg16", lr=0.001):
+    if structure == "vgg16":
+        model = models.vgg16(weights=None)
+    elif structure == "densenet121":
+        model = models.densenet121(weights=None)
+    for param in model.parameters():
+        param.requires_grad = False
+    model.classifier = nn.Sequential(OrderedDict([
+        ("1", nn.Linear({features}, 256)),
+        ("relu", nn.ReLU()),
+        ("2", nn.Linear(256, 102)),
+        ("output", nn.LogSoftmax(dim=1)),
+    ]))
+    return model, nn.NLLLoss()
+"""
+
+SCRIPT = """\
+import argparse
+
+import torch
+import fmodel
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--arch", default="vgg16")
+args = parser.parse_args()
+model, criterion = fmodel.setup_network(args.arch)
+optimizer = torch.optim.Adam(model.classifier.parameters())
+for epoch in range(5):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_batchnorm_arm_whose_new_head_takes_the_wrong_number_of_features_never_trains(tmp_path: Path) -> None:
+    write_project(tmp_path, {"fmodel.py": NETWORK.format(features=25088), "train.py": SCRIPT})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_the_batchnorm_arm_with_a_head_that_fits_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"fmodel.py": NETWORK.format(features=1024), "train.py": SCRIPT})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 9 and "when `structure == 'densenet121'`" in finding.message

@@ -6,13 +6,15 @@ raise on the line that reads the head; only the arms whose head fits are configu
 that reach training.
 
 Read from torchvision's layouts: the families whose ``classifier`` is an ``nn.Sequential``,
-DenseNet's ``nn.Linear`` classifier, and the families with an ``fc`` head."""
+DenseNet's ``nn.Linear`` classifier, and the families with an ``fc`` head. Also the arms
+whose new head takes another number of features than the architecture gives it (a
+DenseNet-121 given VGG's ``nn.Linear(25088, ...)`` classifier fails on its first batch)."""
 
 from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from gradlint.source.function_values import own_nodes
 from gradlint.source.model_factories import returned_values
@@ -72,6 +74,61 @@ def setup_head_reads(scope: ast.AST, root: str, bound_at: int) -> list[tuple[str
     return reads
 
 
+# the features torchvision's architectures hand their head (``classifier`` or ``fc``): a new
+# head whose first ``nn.Linear`` takes another number fails on the first batch
+_HEAD_INPUTS = {
+    **{f"vgg{n}{bn}": ("classifier", 25088) for n in (11, 13, 16, 19) for bn in ("", "_bn")},
+    "alexnet": ("classifier", 9216), "densenet121": ("classifier", 1024), "densenet161": ("classifier", 2208),
+    "densenet169": ("classifier", 1664), "densenet201": ("classifier", 1920),
+    "resnet18": ("fc", 512), "resnet34": ("fc", 512), "resnet50": ("fc", 2048), "resnet101": ("fc", 2048),
+    "resnet152": ("fc", 2048), "resnext50_32x4d": ("fc", 2048), "resnext101_32x8d": ("fc", 2048),
+    "wide_resnet50_2": ("fc", 2048), "wide_resnet101_2": ("fc", 2048), "inception_v3": ("fc", 2048),
+    "googlenet": ("fc", 1024),
+}
+
+
+def setup_head_inputs(scope: ast.AST, root: str, bound_at: int) -> list[tuple[str, int]]:
+    """The heads ``root`` is given in the plain statements of ``scope``'s own body after
+    line ``bound_at`` and before a loop that trains, with the number of features their
+    first ``nn.Linear`` takes when it is a literal: ``model.classifier =
+    nn.Sequential(OrderedDict([("1", nn.Linear(25088, 2048)), ...]))`` -> ("classifier", 25088)."""
+    found: list[tuple[str, int]] = []
+    for statement in getattr(scope, "body", []):
+        if statement.lineno <= bound_at:
+            continue
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) and _steps(statement):
+            break
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(target := statement.targets[0], ast.Attribute) and dotted(target.value) == root \
+                and target.attr in ("classifier", "fc") and (features := _first_linear_input(statement.value)):
+            found.append((target.attr, features))
+    return found
+
+
+def _first_linear_input(value: ast.expr) -> Optional[int]:
+    """The literal ``in_features`` of the first ``nn.Linear`` a head is or starts with."""
+    while isinstance(value, ast.Call):
+        name = (dotted(value.func) or "").rsplit(".", 1)[-1]
+        if name == "Linear":
+            first = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "in_features"), None)
+            return first.value if isinstance(first, ast.Constant) and type(first.value) is int else None
+        if name == "Sequential" and value.args:
+            value = value.args[0]
+        elif name == "OrderedDict" and value.args and isinstance(pairs := value.args[0], (ast.List, ast.Tuple)) \
+                and pairs.elts and isinstance(pair := pairs.elts[0], ast.Tuple) and len(pair.elts) == 2:
+            value = pair.elts[1]
+        else:
+            return None
+    return None
+
+
+def head_input_fits(arch: str, given: tuple[str, int]) -> bool:
+    """Whether torchvision's ``arch`` runs with the head ``given`` (an architecture or head
+    outside the table fits)."""
+    known = _HEAD_INPUTS.get(arch)
+    return known is None or known[0] != given[0] or known[1] == given[1]
+
+
 def _steps(loop: ast.stmt) -> bool:
     return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                and node.func.attr in ("backward", "step") for node in ast.walk(loop))
@@ -108,22 +165,26 @@ def torchvision_arms(value: ast.expr, qualify: Qualify, tree: ast.Module) -> Opt
     return arms or None
 
 
-def crashes_before_training(arch: str, reads: list[tuple[str, str]]) -> bool:
-    return any(not head_fits(arch, read) for read in reads)
+def crashes_before_training(arch: str, reads: list[tuple[str, str]], inputs: Sequence[tuple[str, int]] = ()) -> bool:
+    return any(not head_fits(arch, read) for read in reads) or any(not head_input_fits(arch, given) for given in inputs)
 
 
-def bn_arms_crash(arms: Optional[list[str]], reads: list[tuple[str, str]]) -> bool:
-    """Some of ``arms`` build BatchNorm, and each of those fails on one of ``reads``."""
+def bn_arms_crash(arms: Optional[list[str]], reads: list[tuple[str, str]],
+                  inputs: Sequence[tuple[str, int]] = ()) -> bool:
+    """Some of ``arms`` build BatchNorm, and each of those fails on one of ``reads`` or on
+    the first batch through one of the heads ``inputs`` gives it."""
     with_bn = [arch for arch in arms or [] if TV_BN.match(f"torchvision.models.{arch}")]
-    return bool(with_bn) and all(crashes_before_training(arch, reads) for arch in with_bn)
+    return bool(with_bn) and all(crashes_before_training(arch, reads, inputs) for arch in with_bn)
 
 
 def arms_crash_at(scope: ast.AST, binding: ast.Assign, value: ast.expr, name: str, qualify_name: Qualify,
                   tree: ast.Module) -> bool:
     """Every torchvision architecture with BatchNorm that ``binding`` (in ``scope``) may bind
-    ``name``'s root to fails on a read of its head after the binding's statement."""
-    reads = setup_head_reads(scope, name.partition(".")[0], top_end(scope, binding))
-    return bool(reads) and bn_arms_crash(torchvision_arms(value, qualify_name, tree), reads)
+    ``name``'s root to fails on a read of its head after the binding's statement, or on the
+    first batch through the head given to it there."""
+    root, end = name.partition(".")[0], top_end(scope, binding)
+    reads, inputs = setup_head_reads(scope, root, end), setup_head_inputs(scope, root, end)
+    return bool(reads or inputs) and bn_arms_crash(torchvision_arms(value, qualify_name, tree), reads, inputs)
 
 
 def builder_bn_arms_crash(function: ast.FunctionDef, tree: ast.Module) -> bool:
@@ -146,7 +207,8 @@ def builder_bn_arms_crash(function: ast.FunctionDef, tree: ast.Module) -> bool:
             return False
         arms += built
     last = max((top_end(function, binding) for binding in bindings), default=None)
-    return last is not None and bn_arms_crash(arms, setup_head_reads(function, name, last))
+    return last is not None and bn_arms_crash(arms, setup_head_reads(function, name, last),
+                                              setup_head_inputs(function, name, last))
 
 
 def _same_model(name: str) -> set[str]:
