@@ -116,6 +116,7 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     # ``{"resnet50": ResNet50Model, ...}[args.model](...)``: a class in a table is called through it
     tabled = {name for node in ast.walk(tree) if isinstance(node, ast.Dict) for value in node.values
               if (name := dotted(value)) is not None} if "](" in text else set()
+    tabled |= {match[2] for match in _ALIAS.finditer(text)}  # a package's ``train = func.train.train``
     for local, (module, name) in project_imports(tree, path).items():
         if name not in ("*", ".") and f"{local}(" not in text and local not in tabled \
                 or name == "." and f"{local}." not in text:
@@ -128,7 +129,7 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
                 factories[f"{spelled}.{method}"] = (factory, str(module))  # ImageClassifier().pretrained()
         for trainer in module_trainers:
-            if (spelled := _spelled(trainer.function, local, name, text)) is not None:
+            if (spelled := _spelled(trainer.function, local, name, text, tabled)) is not None:
                 trainers[spelled] = (trainer, str(module))
             owner, _, method = trainer.function.rpartition(".")
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
@@ -335,6 +336,9 @@ Facts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]
 _FACTS: dict[tuple[str, int], tuple[tuple[tuple[str, tuple[int, int]], ...], Facts]] = {}
 
 
+_ALIAS = re.compile(r"^(\w+)\s*=\s*(\w+(?:\.\w+)+)\s*$", re.M)  # a module-level name for another module's function
+
+
 def _module_facts(path: str, depth: int = 0) -> Facts:
     """An imported module's freezing factories and training functions, with its functions
     that pass on those of its own or of the project modules it imports
@@ -364,6 +368,16 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
         known_trainers.setdefault(trainer.function, (trainer, path))
     # a function of this module must call one of them: ``name(`` beyond its own ``def name(``
     called = [name for name in [*known_factories, *known_trainers] if text.count(f"{name}(") > text.count(f"def {name}(")]
+    # a package's ``__init__`` naming a function of a module it imports: ``train = func.train.train``
+    aliased = [(match[1], match[2], text.count("\n", 0, match.start()) + 1) for match in _ALIAS.finditer(text)
+               if match[2] in known_factories or match[2] in known_trainers]
+    factories += tuple(replace(fact, function=alias, line=line,
+                               origin=fact.origin or Origin(fact.function, where, fact.line))
+                       for alias, source, line in aliased if source in known_factories
+                       for fact, where in [known_factories[source]])
+    trainers += tuple(replace(fact, function=alias, line=line, origin=fact.origin or Origin(fact.function, where, fact.line))
+                      for alias, source, line in aliased if source in known_trainers
+                      for fact, where in [known_trainers[source]])
     unit = SourceUnit.read_parsed(path) if called else None
     if unit is None or unit.tree is None:
         return factories, trainers
