@@ -180,7 +180,7 @@ None.
 from __future__ import annotations
 
 import ast
-from typing import Iterator
+from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
@@ -351,7 +351,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     # only ``model.head`` optimised are one problem), at its first freeze
     # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
     # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
-    reported: list[tuple[str, frozenset[str], ast.AST]] = []
+    reported: list[tuple[str, frozenset[str], ast.AST, Optional[int]]] = []
     class_of = norms.frames.kinds.class_of
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     found.sort(key=lambda item: item[0].how == "factory_no_grad")
@@ -359,14 +359,15 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     for freeze, target, left in found:
         source = factories_of(freeze)
         if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
-               and not rebuilt_between(norms, target, at, freeze.node)
+               and not rebuilt_between(norms, target, at, freeze.node, since)
                and not (target.startswith("self.") and class_of(freeze.node) is not class_of(at))
-               for r, s, at in reported):
+               for r, s, at, since in reported):
             continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
         if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
                for f, t, _ in found):
             continue
-        reported.append((target, source, freeze.node))
+        # (frozen as ``transfer_model`` and held by ``net = transfer_model.to(device)``: ``net`` is that model from there on)
+        reported.append((target, source, freeze.node, freeze.held[1] if freeze.held else None))
         kept.append((freeze, target, left))
     for freeze, target, left in fold_siblings(kept):
         yield frozen_report(norms, freeze, target, left)

@@ -186,3 +186,45 @@ def test_the_batchnorm_arm_with_a_head_that_fits_is_reported(tmp_path: Path) -> 
     write_project(tmp_path, {"fmodel.py": NETWORK.format(features=1024), "train.py": SCRIPT})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 9 and "when `structure == 'densenet121'`" in finding.message
+
+
+# round 38/c, 1224667889 (a Kaggle cats-vs-dogs project): the package ``func`` names its
+# modules' functions in ``__init__`` (``train = func.train.train``); the script freezes a
+# ResNet-18 as ``transfer_model``, trains it as ``net = transfer_model.to(device)`` with only
+# ``net.fc`` optimised: one model, one finding
+PACKAGE = {
+    "func/__init__.py": "import func.train\nimport func.validate\n\ntrain = func.train.train\nvalidate = func.validate.validate\n",
+    "func/train.py": """\
+def train(net, optimizer, criterion, loader):
+    net.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        criterion(net(x), y).backward()
+        optimizer.step()
+""",
+    "func/validate.py": "def validate(net, loader):\n    net.eval()\n",
+    "train.py": """\
+import torch
+from torch import nn
+from torchvision import models
+import func as f
+
+transfer_model = models.resnet18(weights=None)
+for param in transfer_model.parameters():
+    param.requires_grad = False
+transfer_model.fc = nn.Linear(transfer_model.fc.in_features, 2)
+net = transfer_model.to("cpu")
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(net.fc.parameters(), lr=1e-3)
+for epoch in range(10):
+    f.train(net, optimizer, criterion, [])
+    f.validate(net, [])
+""",
+}
+
+
+def test_a_training_function_a_package_names_in_its_init(tmp_path: Path) -> None:
+    write_project(tmp_path, PACKAGE)
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 8
+    assert "`net.train()` in `train` (func/__init__.py:4, through `train` at func/train.py:2)" in finding.message

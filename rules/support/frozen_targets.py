@@ -37,11 +37,13 @@ def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
                 break
 
 
-def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST) -> bool:
+def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST, since: Optional[int] = None) -> bool:
     """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
-    notebook's module): the second freeze is of another model."""
+    notebook's module): the second freeze is of another model. ``since``: the line from which
+    the name holds the first freeze's model (``net = transfer_model.to(device)``)."""
     scope = _shared_scope(norms, first, later)
-    return scope is not None and rebound(scope, target.split(".")[0], first.lineno, later.lineno)  # type: ignore[attr-defined]
+    start = max(first.lineno, since or 0)  # type: ignore[attr-defined]
+    return scope is not None and rebound(scope, target.split(".")[0], start, later.lineno)  # type: ignore[attr-defined]
 
 
 def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast.AST) -> bool:
