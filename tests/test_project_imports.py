@@ -156,3 +156,11 @@ def test_a_package_installed_from_a_folder_of_the_repository_is_found_beside_it(
                              "Other/lib/__init__.py": "", "Other/lib/tools.py": "def fit(model): ...\n",
                              "CNN2D/train.py": "from mgr.models import Net\nfrom lib.tools import fit\n"})
     assert _imports(tmp_path, "CNN2D/train.py") == {"Net": ("MGR/mgr/models.py", "Net")}
+
+
+def test_a_folder_the_script_puts_on_sys_path_is_searched(tmp_path: Path) -> None:
+    # held-out round 38 (sagecodes): ``sys.path.insert(0, './models')`` then ``from resnet50 import ...``
+    write_project(tmp_path, {"models/resnet50.py": "class Net: ...\n", "helpers/tools.py": "def fit(model): ...\n",
+                             "train.py": "import sys\nsys.path.insert(0, './models')\nsys.path.append('helpers')\n"
+                                         "from resnet50 import Net\nfrom tools import fit\nfrom elsewhere import thing\n"})
+    assert _imports(tmp_path, "train.py") == {"Net": ("models/resnet50.py", "Net"), "fit": ("helpers/tools.py", "fit")}

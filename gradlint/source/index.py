@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Optional
 
 _PARENTS = 3  # folders above a file searched for packages when there is no project root
+_SYS_PATH = re.compile(r"""sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*r?["']([^"']+)["']\s*\)""")
 _NOT_SOURCES = {"node_modules", "site-packages", "venv", "env", "build", "dist", "__pycache__"}
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 
@@ -126,6 +127,7 @@ class FileIndex:
         self._resolved: dict[tuple[Path, str, int, Optional[Path]], Optional[Path]] = {}
         self._folders: dict[tuple[Path, Optional[Path]], list[Path]] = {}
         self._installables: dict[Path, list[Path]] = {}
+        self._sys_paths: dict[Path, list[Path]] = {}
 
     def read(self, path: Path) -> IndexedFile:
         """The file at ``path``, read and decoded on first use."""
@@ -157,7 +159,22 @@ class FileIndex:
         key = (folder, module, level, self._resolve(Path(entry)).parent if entry is not None else None)
         if key not in self._resolved:
             self._resolved[key] = self._resolve_in(folder, module, level, key[3])
-        return self._resolved[key]
+        found = self._resolved[key]
+        if found is None and entry is not None and not level and module:
+            # ``sys.path.insert(0, './models')`` in the script, then ``from resnet50 import Net``
+            parts = module.split(".")
+            found = next((hit for place in self._sys_path(self._resolve(Path(entry)))
+                          if (hit := self._module_at(place, parts)) is not None), None)
+        return found
+
+    def _sys_path(self, entry: Path) -> list[Path]:
+        """The folders the script puts on ``sys.path`` with a literal path (``sys.path.insert(0,
+        './helpers')``, ``sys.path.append("models")``), taken from its own folder."""
+        known = self._sys_paths.get(entry)
+        if known is None:
+            known = self._sys_paths[entry] = [
+                place for literal in _SYS_PATH.findall(read_text(entry)) if self._dir(place := (entry.parent / literal))]
+        return known
 
     def _resolve_in(self, folder: Path, module: str, level: int, entry_folder: Optional[Path]) -> Optional[Path]:
         parts = [p for p in module.split(".") if p] if module else []
