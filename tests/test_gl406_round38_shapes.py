@@ -228,3 +228,58 @@ def test_a_training_function_a_package_names_in_its_init(tmp_path: Path) -> None
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 8
     assert "`net.train()` in `train` (func/__init__.py:4, through `train` at func/train.py:2)" in finding.message
+
+
+# round 38/a, sagecodes: the script puts its folders on ``sys.path`` (``sys.path.insert(0,
+# './models')``) and imports a plain class keeping a frozen ResNet-50 as ``self.model``; it
+# trains that part under a name of its own (``train_model = model.model``)
+STARTER = {
+    "models/resnet50.py": """\
+import torch.nn as nn
+import torchvision.models as models
+
+
+class Resnet50_pretrained:
+    def __init__(self, num_classes):
+        self.model = models.resnet50(weights=None)
+        for param in self.model.parameters():
+            param.requires_grad = False
+        self.model.fc = nn.Linear(2048, num_classes)
+""",
+    "helpers/model_helpers.py": """\
+def train(model, n_epochs, loader, optimizer, criterion):
+    for epoch in range(n_epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+""",
+    "train.py": """\
+import sys
+import torch.nn as nn
+import torch.optim as optim
+
+sys.path.insert(0, './helpers')
+sys.path.insert(0, './models')
+
+from resnet50 import Resnet50_pretrained
+from model_helpers import train
+
+
+def load_train(model_type="resnet50", num_classes=3):
+    if model_type == "resnet50":
+        model = Resnet50_pretrained(num_classes)
+        optimizer = optim.SGD(model.model.fc.parameters(), lr=0.01)
+        train_model = model.model
+    train(train_model, 10, [], optimizer, nn.CrossEntropyLoss())
+""",
+}
+
+
+def test_a_module_found_through_sys_path_and_its_frozen_part_trained_under_its_own_name(tmp_path: Path) -> None:
+    write_project(tmp_path, STARTER)
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 14
+    assert "`train_model` has BatchNorm layers and `Resnet50_pretrained` (models/resnet50.py:" in finding.message
+    assert "frozen as `model.model`, which `train_model` holds (line 16)" in finding.message

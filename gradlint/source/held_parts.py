@@ -134,6 +134,9 @@ def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree:
     dotted where the holder keeps a part of it (``self.base = old_net.base``)."""
     if isinstance(value, ast.Name):
         return [(value.id, holder)] if value.id in frozen and value.id != holder else []
+    if isinstance(value, ast.Attribute) and (name := dotted(value)) and name.partition(".")[0] in frozen \
+            and name.partition(".")[0] != holder:
+        return [(name, holder)]  # ``train_model = model.model``: the part under a name of its own
     if not isinstance(value, ast.Call):
         return []
     if (dotted(value.func) or "").rpartition(".")[2] in _TRANSPARENT and value.args and isinstance(value.args[0], ast.Name):
