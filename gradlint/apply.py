@@ -5,6 +5,7 @@ finding's severity, options, place, model and evidence are decided in one place.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from gradlint.config import Settings
@@ -51,7 +52,15 @@ def apply_rules(rules: Sequence[Rule], summary: object, settings: Settings, path
     """Every rule's predicate over one summary with the options the settings give it."""
     findings: list[Finding] = []
     for rule in rules:
-        findings += findings_of(rule, rule.check(summary, settings.options_for(rule.code, rule.options)), path, model)
+        try:
+            findings += findings_of(rule, rule.check(summary, settings.options_for(rule.code, rule.options)), path, model)
+        except Exception as error:  # (RecursionError too) one rule failing on one file: say so there, run the rest
+            if os.environ.get("GRADLINT_DEBUG"):
+                raise
+            findings.append(engine_finding(
+                rule, Span(1, 1, 1, 1), f"{rule.code} could not finish on this file (internal error: "
+                f"{type(error).__name__}: {str(error)[:120]}); the other rules ran. Please report it "
+                f"(GRADLINT_DEBUG=1 shows where)", path, model, severity=Severity.INFO))
     return findings
 
 

@@ -235,7 +235,7 @@ def test_an_edited_imported_module_lints_the_importing_file_again(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.gradlint]\n")
     (tmp_path / "nets.py").write_text(NETS)
     (tmp_path / "train.py").write_text("import torch.nn as nn\nfrom nets import Net\n\nnet = Net()\n"
-                                       "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\n")
+                                       "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\nloss.backward()\n")
     first = run_gradlint("train.py", "--select", "GL215", "--no-exec", cwd=tmp_path)
     assert "train.py:6:8: GL215" in first.stdout
     (tmp_path / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)"))
@@ -251,7 +251,7 @@ def test_an_edited_imported_module_outside_the_root_lints_the_importing_file_aga
     elsewhere.mkdir()
     (project / "nets.py").write_text(NETS)
     (project / "train.py").write_text("import torch.nn as nn\nfrom nets import Net\n\nnet = Net()\n"
-                                      "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\n")
+                                      "ce = nn.CrossEntropyLoss()\nloss = ce(net(x), y)\nloss.backward()\n")
     first = run_gradlint(str(project / "train.py"), "--select", "GL215", "--no-exec", cwd=elsewhere)
     assert "train.py:6:8: GL215" in first.stdout
     (project / "nets.py").write_text(NETS.replace("nn.functional.softmax(self.fc(x), dim=1)", "self.fc(x)"))

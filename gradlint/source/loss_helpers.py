@@ -288,13 +288,13 @@ def imported_helpers(tree: ast.Module, text: str, script: Path, base: Optional[s
             if spelled is not None and called in text:
                 found[spelled] = helpers
         if item.name == "*":  # from utils import *: the package's __init__ re-exports its modules' helpers
-            for name, helpers in _reexported_helpers(item.path, base).items():
+            for name, helpers in _reexported_helpers(item.path, base, depth).items():
                 if f"{name}(" in text:
                     found.setdefault(name, helpers)
     return found
 
 
-def _reexported_helpers(module: Path, base: str) -> Helpers:
+def _reexported_helpers(module: Path, base: str, depth: int = 0) -> Helpers:
     """The loss helpers a module imports from project modules by name (``from .forward
     import epoch_controler`` in a package's ``__init__``), by the name it binds."""
     unit = SourceUnit.read_parsed(str(module))
@@ -307,7 +307,7 @@ def _reexported_helpers(module: Path, base: str) -> Helpers:
             source = index.resolve_import(module, node.module or "", node.level)
             if source is None:
                 continue
-            helpers = _module_helpers(str(source), file_stamp(source), base)
+            helpers = _module_helpers(str(source), file_stamp(source), base, depth)
             for alias in node.names:
                 if alias.name in helpers:
                     found[alias.asname or alias.name] = helpers[alias.name]
