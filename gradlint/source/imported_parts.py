@@ -73,8 +73,8 @@ class ImportedParts(ClassAttributeValues, ABC):
         assigned = self._class_attr_values(cls, attribute)
         values = [unwrap(value) for value in assigned]
         calls = [value for value in values if isinstance(value, ast.Call)]
-        if not values or len(calls) != len(values) or not all(
-                built_class(call, dotted(call.func) or "", tree, path, FileIndex()) for call in calls):
+        classes = [built_class(call, dotted(call.func) or "", tree, path, FileIndex()) for call in calls]
+        if not values or len(calls) != len(values) or not all(classes):
             return None
         from gradlint.source.recurrent import local_names_building
 
@@ -84,6 +84,14 @@ class ImportedParts(ClassAttributeValues, ABC):
             self._scope = self._assigned_in.get(id(original))
             if any(self._value_path(arg, [], 1) for arg in [*call.args, *(k.value for k in call.keywords)]):
                 return True
+        # no BatchNorm only where each class's own module builds none (a text encoder wrapping a
+        # transformer); a module building BatchNorm somewhere leaves the class unknown
+        for found in classes:
+            assert found is not None
+            module = SourceUnit.read_parsed(str(found.path))
+            if module is None or module.tree is None or "BatchNorm" in module.text \
+                    or local_names_building(module.tree, Path(found.path), builds_bn):
+                return None
         return False
 
 
