@@ -45,8 +45,10 @@ A training helper links them too: `train(loader, model, criterion, optimizer)` w
 `criterion(model(x), y)` and `backward()`, or builds the loss itself; a trainer class
 built with the model and the loss (`Trainer(model, opt, nn.CrossEntropyLoss()).fit()`),
 or a method given the model whose class holds the loss (`local.update_weights(model)`);
-a helper that only evaluates (no `backward()`) does not, nor a loss under
-`torch.no_grad()`. A method or function that wraps a loss (`def adversarial_loss(self,
+a LightningModule's `training_step`, or PyTorch-Ignite's
+`create_supervised_trainer(model, optimizer, loss_fn)`; a helper that only evaluates (no
+`backward()`) does not, nor a loss under `torch.no_grad()`, nor a loss a script computes
+at module level when it never backpropagates anything. A method or function that wraps a loss (`def adversarial_loss(self,
 y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)`) counts as that loss. An
 activation applied right at the loss's input (`criterion(torch.sigmoid(out), y)`, or
 `probs = out.softmax(-1)` just before) is flagged whatever the model. A name bound to the
