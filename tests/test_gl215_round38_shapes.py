@@ -119,3 +119,79 @@ def test_the_same_method_called_by_the_training_loop_is_one(tmp_path: Path) -> N
     write_project(tmp_path, {"trainer.py": TRAINER.format(call=call), "main.py": MAIN})
     [finding] = lint_in_process(tmp_path / "main.py", "GL215")
     assert finding.line == 7 and "which feeds it to BCEWithLogitsLoss" in finding.message
+
+
+# round 38/c, kutalekj: a sigmoid discriminator trained through pix2pix's ``GANLoss``, a loss
+# class of the project whose ``__call__`` applies ``BCEWithLogitsLoss`` for ``gan_mode='vanilla'``
+GAN = {
+    "models.py": """\
+import torch
+import torch.nn as nn
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features_to_prob = nn.Sequential(nn.Linear(64, 1), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.features_to_prob(x)
+
+
+class GANLoss(nn.Module):
+    def __init__(self, gan_mode="vanilla", real_label=1.0, fake_label=0.0):
+        super().__init__()
+        self.register_buffer("real_label", torch.tensor(real_label))
+        self.register_buffer("fake_label", torch.tensor(fake_label))
+        if gan_mode == "vanilla":
+            self.loss = nn.BCEWithLogitsLoss()
+        elif gan_mode == "lsgan":
+            self.loss = nn.MSELoss()
+
+    def get_labels(self, preds, target_is_real):
+        return (self.real_label if target_is_real else self.fake_label).expand_as(preds)
+
+    def __call__(self, preds, target_is_real):
+        labels = self.get_labels(preds, target_is_real)
+        return self.loss(preds, labels)
+""",
+    "training.py": """\
+import models
+
+
+class Trainer:
+    def __init__(self, discriminator, optimizer):
+        self.D = discriminator
+        self.D_opt = optimizer
+        self.gan_criterion = models.GANLoss(gan_mode="{mode}")
+
+    def train(self, loader):
+        for x in loader:
+            self.D_opt.zero_grad()
+            loss = self.gan_criterion(self.D(x), True)
+            loss.backward()
+            self.D_opt.step()
+""",
+    "main.py": """\
+import torch
+from models import Discriminator
+from training import Trainer
+
+discriminator = Discriminator()
+trainer = Trainer(discriminator, torch.optim.Adam(discriminator.parameters()))
+trainer.train([])
+""",
+}
+
+
+def test_a_loss_class_of_the_project_applying_bce_with_logits(tmp_path: Path) -> None:
+    write_project(tmp_path, {**GAN, "training.py": GAN["training.py"].replace("{mode}", "vanilla")})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL215")
+    assert finding.line == 6
+    assert ("Discriminator's output (models.py:8) is sigmoid probabilities, and this line hands it to `Trainer` "
+            "(training.py:13), which feeds it to BCEWithLogitsLoss") in finding.message
+
+
+def test_the_same_loss_class_in_its_least_squares_mode_is_not_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {**GAN, "training.py": GAN["training.py"].replace("{mode}", "lsgan")})
+    assert lint_in_process(tmp_path / "main.py", "GL215") == []

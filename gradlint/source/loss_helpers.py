@@ -17,6 +17,7 @@ from typing import Optional, Union
 
 from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.function_values import own_nodes
+from gradlint.source.loss_classes import LossClass, project_loss_classes
 from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.norm_knowledge import unwrap
@@ -54,7 +55,8 @@ class LossHelper:
 Helpers = dict[str, tuple[LossHelper, ...]]  # by the name the file calls the function
 
 
-def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Helpers] = None) -> Helpers:
+def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Helpers] = None,
+                 classes: Optional[dict[str, LossClass]] = None) -> Helpers:
     """The module-level functions of ``tree`` that call a loss on a model parameter's output
     (``names``: the qualified torch name of each call, by node id), also by handing it to a
     helper of the file or to one of ``imported`` (those of the project modules it imports)."""
@@ -67,7 +69,7 @@ def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Hel
         if helpers:
             found[function.name] = helpers
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
-        for helper in _class_helpers(cls, names, aliases, module_losses):  # by Trainer or Trainer.fit
+        for helper in _class_helpers(cls, names, aliases, module_losses, classes or {}):  # by Trainer or Trainer.fit
             found[helper.function] = (*found.get(helper.function, ()), helper)
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
         known = {**(imported or {}), **found}
@@ -191,7 +193,7 @@ def _local_aliases(function: ast.FunctionDef, held: dict[str, Parameter]) -> dic
 
 
 def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str],
-                   module_losses: dict[str, str]) -> tuple[LossHelper, ...]:
+                   module_losses: dict[str, str], classes: dict[str, LossClass]) -> tuple[LossHelper, ...]:
     """``class Trainer: def __init__(self, model, criterion): self.model = model; ...`` and a
     method calling ``self.criterion(self.model(x), y)``: building ``Trainer(net, nn.CrossEntropyLoss())``
     links the two (the loss may also be built in ``__init__``)."""
@@ -208,6 +210,9 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
                 held[target] = (params.index(held_value.id), held_value.id)
             elif (kind := loss_built(node.value, names, aliases)) is not None:
                 losses[target] = kind
+            elif isinstance(held_value, ast.Call) and (made := classes.get(dotted(held_value.func) or "")) \
+                    and (kind := made.built(held_value)) is not None:
+                losses[target] = kind  # self.gan_criterion = GANLoss(gan_mode="vanilla"): a loss class of the project
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
     training = _training_methods(cls)
     found = [helper for method in methods if held
@@ -337,7 +342,8 @@ def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str, depth: i
     shown = os.path.relpath(Path(path).resolve(), script_dir)
     names = {id(c.node): c.name for c in torch_calls(unit).calls}
     return {name: tuple(h if h.path else replace(h, path=shown) for h in helpers)
-            for name, helpers in file_helpers(unit.tree, names, imported).items() if name not in imported}
+            for name, helpers in file_helpers(unit.tree, names, imported, project_loss_classes(unit.tree, Path(path))).items()
+            if name not in imported}
 
 
 def argument(call: ast.Call, parameter: Parameter) -> Optional[ast.expr]:
