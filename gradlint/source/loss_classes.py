@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
+from gradlint.source.call_flags import parameter_default
 from gradlint.source.index import file_stamp
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.output_flow import LOSSES
@@ -113,12 +114,10 @@ def _loss_class(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str
             kinds[choice] = kind
     if not kinds:
         return None
-    params = [a.arg for a in init.args.args[1:]]
     if switch is None:
         return LossClass(tuple(kinds.items())) if None in kinds else None
-    if switch not in params:
+    if switch not in {a.arg for a in init.args.args[1:]}:
         return None
-    defaults = dict(zip(params[len(params) - len(init.args.defaults):], init.args.defaults))
-    default = defaults.get(switch)
-    return LossClass(tuple(kinds.items()), (params.index(switch), switch),
+    index, default = parameter_default(init, switch)  # (``self`` counted; a call passes none)
+    return LossClass(tuple(kinds.items()), (index - 1, switch),
                      default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None)

@@ -11,6 +11,7 @@ import functools
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.activations import RESHAPES
 from gradlint.source.function_values import own_nodes
 from gradlint.source.index import file_stamp
 from gradlint.source.loss_helpers import bound_losses, loss_built
@@ -54,8 +55,7 @@ def loss_wrappers(tree: ast.Module, names: dict[int, str], losses: dict[str, str
     return found
 
 
-# methods that reshape or retype a tensor and keep what its values are
-_RESHAPES = {"squeeze", "unsqueeze", "view", "reshape", "flatten", "float", "double", "contiguous", "to", "cuda"}
+_RESHAPES = RESHAPES | {"cuda"}  # (a tensor moved or reshaped keeps what its values are)
 
 
 def loss_input(call: ast.Call) -> Optional[ast.expr]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.source.frames import Training
+from gradlint.source.function_values import own_nodes
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
@@ -171,8 +172,7 @@ def _handed_to_training(norms: FileNorms, freeze: Freeze) -> bool:
     root = freeze.target.split(".")[0]
     if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)) or root not in {a.arg for a in frame.args.args}:
         return False
-    training = {f.node.name for f in norms.frames.frames if isinstance(f.node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                and any(isinstance(fact, Training) for fact in f.facts)}
+    training = {node.name for node in _training_frames(norms) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
     return any(isinstance(node, ast.Call) and dotted(node.func) in training
                and any(dotted(arg) == root for arg in [*node.args, *(k.value for k in node.keywords)])
                for node in ast.walk(frame))
@@ -183,12 +183,16 @@ def _trained_there(norms: FileNorms, freeze: Freeze) -> bool:
     each epoch) also runs it with gradients and trains (backward, step): its optimiser is
     built elsewhere (``model, loss_func, optimizer = create_model()``)."""
     frame = norms.frames.kinds.frame_of(freeze.node)
-    if frame is None or not any(f.node is frame and any(isinstance(fact, Training) for fact in f.facts)
-                                for f in norms.frames.frames):
+    if frame is None or not any(node is frame for node in _training_frames(norms)):
         return False
     under = {id(f.node) for f in norms.freezes if f.how == "no_grad" and f.target == freeze.target}
     return any(isinstance(node, ast.Call) and dotted(node.func) == freeze.target and id(node) not in under
-               for node in ast.walk(frame) if norms.frames.kinds.frame_of(node) is frame)
+               for node in own_nodes(frame))
+
+
+def _training_frames(norms: FileNorms) -> list[ast.AST]:
+    """The functions (and module) of the file that train: a backward or a step in them."""
+    return [f.node for f in norms.frames.frames if any(isinstance(fact, Training) for fact in f.facts)]
 
 
 def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
