@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Callable, Optional, Sequence
+from typing import AbstractSet, Callable, Optional, Sequence
 
 from gradlint.source.function_values import own_nodes
 from gradlint.source.model_factories import returned_values
@@ -65,7 +65,7 @@ def setup_head_reads(scope: ast.AST, root: str, bound_at: int) -> list[tuple[str
                 break  # the training loop: reads after it come once it has trained
             continue
         for node in own_nodes(statement):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == root \
+            if isinstance(node, ast.Attribute) and dotted(node.value) == root \
                     and node.attr in ("classifier", "fc") and isinstance(node.ctx, ast.Load) \
                     and node.attr not in replaced:
                 reads.append((node.attr, _use(node, statement)))
@@ -105,6 +105,41 @@ def setup_head_inputs(scope: ast.AST, root: str, bound_at: int) -> list[tuple[st
     return found
 
 
+def heads_given_frozen(scope: ast.AST, root: str, bound_at: int) -> set[str]:
+    """The heads (``classifier``/``fc``) ``root`` is given in the plain statements of
+    ``scope``'s own body after line ``bound_at``, once all its parameters are frozen there
+    (``for p in model.parameters(): p.requires_grad = False``) and before a loop that
+    trains. A ResNet given a ``classifier`` this way never calls it: nothing its loss
+    depends on needs a gradient, and ``backward()`` fails on the first batch."""
+    given: set[str] = set()
+    frozen = False
+    for statement in getattr(scope, "body", []):
+        if statement.lineno <= bound_at:
+            continue
+        if isinstance(statement, (ast.For, ast.AsyncFor, ast.While)) and _steps(statement):
+            break
+        frozen = frozen or _freezes_all(statement, root)
+        if frozen and isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(target := statement.targets[0], ast.Attribute) and dotted(target.value) == root \
+                and target.attr in ("classifier", "fc"):
+            given.add(target.attr)
+    return given
+
+
+def _freezes_all(statement: ast.stmt, root: str) -> bool:
+    """``for p in root.parameters(): p.requires_grad = False`` or ``root.requires_grad_(False)``."""
+    if isinstance(statement, ast.For) and isinstance(statement.iter, ast.Call) \
+            and dotted(statement.iter.func) == f"{root}.parameters" and isinstance(statement.target, ast.Name):
+        variable = statement.target.id
+        return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                                                        and dotted(t.value) == variable for t in node.targets)
+                   and isinstance(node.value, ast.Constant) and node.value.value is False
+                   for node in ast.walk(statement))
+    call = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(call, ast.Call) and dotted(call.func) == f"{root}.requires_grad_" \
+        and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is False
+
+
 def _first_linear_input(value: ast.expr) -> Optional[int]:
     """The literal ``in_features`` of the first ``nn.Linear`` a head is or starts with."""
     while isinstance(value, ast.Call):
@@ -120,6 +155,12 @@ def _first_linear_input(value: ast.expr) -> Optional[int]:
         else:
             return None
     return None
+
+
+def _own_head(arch: str) -> Optional[str]:
+    if _FC.match(arch):
+        return "fc"
+    return "classifier" if _SEQUENTIAL_CLASSIFIER.match(arch) or _LINEAR_CLASSIFIER.match(arch) else None
 
 
 def head_input_fits(arch: str, given: tuple[str, int]) -> bool:
@@ -165,16 +206,20 @@ def torchvision_arms(value: ast.expr, qualify: Qualify, tree: ast.Module) -> Opt
     return arms or None
 
 
-def crashes_before_training(arch: str, reads: list[tuple[str, str]], inputs: Sequence[tuple[str, int]] = ()) -> bool:
-    return any(not head_fits(arch, read) for read in reads) or any(not head_input_fits(arch, given) for given in inputs)
+def crashes_before_training(arch: str, reads: list[tuple[str, str]], inputs: Sequence[tuple[str, int]] = (),
+                            frozen_heads: AbstractSet[str] = frozenset()) -> bool:
+    own = _own_head(arch)
+    return any(not head_fits(arch, read) for read in reads) or any(not head_input_fits(arch, given) for given in inputs) \
+        or (bool(frozen_heads) and own is not None and own not in frozen_heads)
 
 
 def bn_arms_crash(arms: Optional[list[str]], reads: list[tuple[str, str]],
-                  inputs: Sequence[tuple[str, int]] = ()) -> bool:
-    """Some of ``arms`` build BatchNorm, and each of those fails on one of ``reads`` or on
-    the first batch through one of the heads ``inputs`` gives it."""
+                  inputs: Sequence[tuple[str, int]] = (), frozen_heads: AbstractSet[str] = frozenset()) -> bool:
+    """Some of ``arms`` build BatchNorm, and each of those fails on one of ``reads``, on
+    the first batch through one of the heads ``inputs`` gives it, or on its first
+    ``backward()`` when the only heads given after freezing it are ones it never calls."""
     with_bn = [arch for arch in arms or [] if TV_BN.match(f"torchvision.models.{arch}")]
-    return bool(with_bn) and all(crashes_before_training(arch, reads, inputs) for arch in with_bn)
+    return bool(with_bn) and all(crashes_before_training(arch, reads, inputs, frozen_heads) for arch in with_bn)
 
 
 def arms_crash_at(scope: ast.AST, binding: ast.Assign, value: ast.expr, name: str, qualify_name: Qualify,
@@ -182,9 +227,14 @@ def arms_crash_at(scope: ast.AST, binding: ast.Assign, value: ast.expr, name: st
     """Every torchvision architecture with BatchNorm that ``binding`` (in ``scope``) may bind
     ``name``'s root to fails on a read of its head after the binding's statement, or on the
     first batch through the head given to it there."""
-    root, end = name.partition(".")[0], top_end(scope, binding)
+    # the bound name itself (``self._model``) is the root the head reads start from
+    bound = dotted(binding.targets[0]) if len(binding.targets) == 1 else None
+    root = bound if bound and (name == bound or name.startswith(bound + ".")) else name.partition(".")[0]
+    end = top_end(scope, binding)
     reads, inputs = setup_head_reads(scope, root, end), setup_head_inputs(scope, root, end)
-    return bool(reads or inputs) and bn_arms_crash(torchvision_arms(value, qualify_name, tree), reads, inputs)
+    heads = heads_given_frozen(scope, root, end)
+    return bool(reads or inputs or heads) \
+        and bn_arms_crash(torchvision_arms(value, qualify_name, tree), reads, inputs, heads)
 
 
 def builder_bn_arms_crash(function: ast.FunctionDef, tree: ast.Module) -> bool:
@@ -208,7 +258,8 @@ def builder_bn_arms_crash(function: ast.FunctionDef, tree: ast.Module) -> bool:
         arms += built
     last = max((top_end(function, binding) for binding in bindings), default=None)
     return last is not None and bn_arms_crash(arms, setup_head_reads(function, name, last),
-                                              setup_head_inputs(function, name, last))
+                                              setup_head_inputs(function, name, last),
+                                              heads_given_frozen(function, name, last))
 
 
 def _same_model(name: str) -> set[str]:

@@ -344,5 +344,5 @@ def rebound(scope: ast.AST, name: str, after: int, before: int) -> bool:
     after a freeze of the old one. ``model = model.to(device)`` keeps it."""
     return any(isinstance(node, ast.Assign) and after < node.lineno < before
                and bound_value(node, name) is not None
-               and not any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value))
+               and not any(dotted(n) == name for n in ast.walk(node.value))
                for node in ast.walk(scope))

@@ -27,7 +27,7 @@ from gradlint.source.index import FileIndex
 from gradlint.source.picked_builds import picked_build
 from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
-from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, reaching_choices
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import bound_names, dotted, name_expression
 
@@ -97,7 +97,7 @@ class NormKnowledge(ImportedParts):
         choices = reaching_choices(self.frames, name, at)
         if choices is None:
             return self.has_batchnorm(name, None, at)
-        _, rest = name.split(".", 1) if "." in name else (name, "")
+        rest = name[len(binding_root(name)) + 1:]
         return any(self.value_has_batchnorm(value, rest, at) and not self._bn_arms_crash(node, value, name)
                    for node, value in choices)
 
@@ -117,7 +117,7 @@ class NormKnowledge(ImportedParts):
         choices = reaching_choices(self.frames, name, at)
         if choices is None or len(choices) < 2:
             return None
-        _, rest = name.split(".", 1) if "." in name else (name, "")
+        rest = name[len(binding_root(name)) + 1:]
         with_bn = [node for node, value in choices if self.value_has_batchnorm(value, rest, at)]
         if not with_bn or len(with_bn) == len(choices):
             return None

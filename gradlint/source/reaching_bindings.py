@@ -20,7 +20,7 @@ def reaching_choices(frames: FileFrames, name: str, at: ast.AST) -> Optional[lis
     when the function binds it nowhere before ``at`` (or rebinds the model itself:
     ``model = model.to(device)``), where every binding of the file is read instead."""
     frame = frames.kinds.frame_of(at)
-    root = name.partition(".")[0]
+    root = binding_root(name)
     line = getattr(at, "lineno", 0)
     scope = frame or frames.unit.tree
     assert scope is not None
@@ -41,7 +41,7 @@ def reaching_choices(frames: FileFrames, name: str, at: ast.AST) -> Optional[lis
         if written is not None:
             arms = [node for node in arms if any(node.value is value for value in written)] or arms
     choices = [(node, value) for node in arms if (value := bound_value(node, root)) is not None]
-    if any(isinstance(plain := unwrap(value), ast.Name) and plain.id == root for _, value in choices):
+    if any(dotted(unwrap(value)) == root for _, value in choices):
         return None  # model = model.to(device): read all of them
     return choices
 
@@ -87,11 +87,18 @@ def assignment_pairs(targets: Sequence[ast.expr], value: ast.expr) -> list[tuple
     return pairs
 
 
+def binding_root(name: str) -> str:
+    """The part of ``name`` an assignment binds: ``model`` of ``model.backbone``,
+    ``self._model`` of ``self._model.features`` (an attribute a method builds)."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0] == "self" and len(parts) > 1 else parts[0]
+
+
 def bound_value(node: ast.Assign, name: str) -> Optional[ast.expr]:
-    """What ``node`` binds the plain name ``name`` to (``model, size = build()`` binds
-    ``model`` to the call), or None when it does not bind it."""
+    """What ``node`` binds the name ``name`` (``model``, ``self._model``) to (``model, size
+    = build()`` binds ``model`` to the call), or None when it does not bind it."""
     return next((value for target, value in assignment_pairs(node.targets, node.value)
-                 if isinstance(target, ast.Name) and target.id == name), None)
+                 if isinstance(target, (ast.Name, ast.Attribute)) and dotted(target) == name), None)
 
 
 def _inside(node: ast.AST, outer: ast.AST) -> bool:
@@ -102,7 +109,7 @@ def _inside(node: ast.AST, outer: ast.AST) -> bool:
 def _passes(value: ast.expr, name: str) -> bool:
     """``value`` is a call handed the name itself (``prepare(model, lr)``), which a helper
     returns again (its frozen or wrapped self)."""
-    return isinstance(value, ast.Call) and any(isinstance(arg, ast.Name) and arg.id == name
+    return isinstance(value, ast.Call) and any(dotted(arg) == name
                                                for arg in [*value.args, *(k.value for k in value.keywords)])
 
 

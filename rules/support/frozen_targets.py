@@ -14,7 +14,7 @@ from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwr
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.norm_chains import rebound
-from gradlint.source.reaching_bindings import bound_value
+from gradlint.source.reaching_bindings import bound_value, reaching_choices
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.model_factories import returned_values
@@ -138,6 +138,9 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                       or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
+    built = _built_and_frozen(norms, freeze, target)
+    if built:  # a method built it and froze it: read the arms it may bind (an arm that crashes never trains)
+        return any(norms.knowledge.has_batchnorm_there(inner.target, inner.node) for inner in built)
     if target.startswith("self.") and holds(freeze.target, target):
         return norms.knowledge.has_batchnorm(target, cls, freeze.node)
     if target.startswith("self.") and freeze.target.startswith("self."):  # kept by another class: self.model.resnet
@@ -149,6 +152,28 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _built_and_frozen(norms: FileNorms, freeze: Freeze, target: str) -> list[Freeze]:
+    """The freezes of the class's attribute ``target`` in methods that build it first
+    (``create_model``: ``if arch == ...: self._model = models.resnet50() ...`` then ``for p in
+    self._model.parameters(): p.requires_grad = False``), read for the freezes of that
+    attribute elsewhere in the class too (the optimiser of ``train_model``, the call
+    ``self.create_model(arch)`` freezing through it)."""
+    via = freeze.via
+    if via is not None:
+        if via.path is not None or via.inner is not None or "." not in via.function:
+            return []
+        inner = next((f for f in norms.freezes if f.via is None and f.node.lineno == via.line
+                      and f.target.startswith("self.")), None)
+        if inner is None:
+            return []
+        target, freeze = inner.target, inner
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if not target.startswith("self.") or cls is None:
+        return []
+    return [f for f in norms.freezes if f.via is None and f.target == target and f.how.startswith("requires_grad")
+            and norms.frames.kinds.class_of(f.node) is cls and reaching_choices(norms.frames, target, f.node)]
 
 
 def _viewed(norms: FileNorms, freeze: Freeze) -> list[str]:
