@@ -22,7 +22,8 @@ PLAIN_USES = {"to", "cuda", "cpu", "parameters", "named_parameters", "requires_g
               "named_modules", "named_buffers", "buffers", "zero_grad"}
 LOOKS = {"print", "len", "str", "repr", "type", "id", "isinstance", "summary",
          # exported or saved as it is: its mode is not changed
-         "torch.jit.script", "torch.jit.trace", "torch.save", "torch.onnx.export"}
+         "torch.jit.script", "torch.jit.trace", "torch.save", "torch.onnx.export", "pickle.dump", "pickle.dumps",
+         "joblib.dump", "dill.dump", "wandb.watch"}
 _DEPTH = 3  # helpers calling helpers: a few levels at most
 
 

@@ -115,13 +115,31 @@ class NormKnowledge(ImportedParts):
         """Where ``name`` gets BatchNorm when only some arms of the chain before ``at``
         build it: ``when `args.arch == 'densenet121'` (line 22)``; None otherwise."""
         choices = reaching_choices(self.frames, name, at)
+        rest = name[len(binding_root(name)) + 1:]
+        if choices is not None and len(choices) == 1:
+            return self._table_branch(choices[0][1], rest, at)
         if choices is None or len(choices) < 2:
             return None
-        rest = name[len(binding_root(name)) + 1:]
         with_bn = [node for node, value in choices if self.value_has_batchnorm(value, rest, at)]
         if not with_bn or len(with_bn) == len(choices):
             return None
         return " or ".join(arm_text(self.frames.parents, node) for node in with_bn[:3])
+
+    def _table_branch(self, value: ast.expr, rest: str, at: ast.AST) -> Optional[str]:
+        """``for the 'vgg19_bn' entry of `arch_dict` (line 37)`` when ``value`` picks a model
+        from a table by a key the file does not fix and only some entries hold BatchNorm."""
+        value = unwrap(value)
+        table = self._table(value.value) if isinstance(value, ast.Subscript) else None
+        if table is None:
+            return None
+        self._scope = self.frames.kinds.frame_of(at)
+        keyed = [(k, v) for k, v in zip(table.keys, table.values) if isinstance(k, ast.Constant)]
+        with_bn = [(k, v) for k, v in keyed if self._value_path(v, [part for part in rest.split(".") if part], 0)]
+        if not with_bn or len(with_bn) == len(keyed):
+            return None
+        assert isinstance(value, ast.Subscript)
+        entries = " or ".join(repr(k.value) for k, _ in with_bn[:3])
+        return f"for the {entries} entry of `{ast.unparse(value.value)}` (line {with_bn[0][1].lineno})"
 
     def value_has_batchnorm(self, value: ast.expr, rest: str, at: ast.AST) -> bool:
         """Whether ``value`` (bound in the function holding ``at``), or its part ``rest``
@@ -192,7 +210,9 @@ class NormKnowledge(ImportedParts):
             key = chosen_string(value.slice, self._scope, tree)
             entries = [v for k, v in zip(table.keys, table.values)
                        if key is None or isinstance(k, ast.Constant) and k.value == key]
-            return bool(entries) and all(self._value_path(v, rest, depth + 1) for v in entries)
+            # a key the file does not fix: each entry is a configuration the command line offers
+            pick = all if key is not None else any
+            return bool(entries) and pick(self._value_path(v, rest, depth + 1) for v in entries)
         if (isinstance(value, ast.Call) and not rest and (
                 isinstance(value.func, ast.Name) and value.func.id in ("list", "tuple") and len(value.args) == 1
                 or isinstance(value.func, ast.Attribute) and value.func.attr in ("children", "modules"))):

@@ -92,6 +92,10 @@ def worth_reading(unit: SourceUnit) -> bool:
             f"{runner}(" in text for module, _ in imports.values()
             for runner in module_offers(str(module), file_stamp(module)).runners):
         return True
+    if (trains or trainers) and any(  # freeze_layers(model, arch) of another module, then train_network(model, ...)
+            f"{helper.function.rpartition('.')[2]}(" in text for module, _ in imports.values()
+            for helper in module_offers(str(module), file_stamp(module)).helpers if helper.how != "unfreeze"):
+        return True
     return trains and any(module_offers(str(module), file_stamp(module)).instances for module, _ in imports.values()
                           if "requires_grad" in read_text(module))
 

@@ -1,0 +1,178 @@
+"""GL406 shapes from held-out round 39 (real code, ``bench/heldout/round39``), in our own
+words: a frozen wrapper class whose training script pickles the model once trained
+(Arnoochka), a script whose only freeze and only ``train()`` are calls of a helper
+module it star-imports (george-studenko), and a model picked from a table of instances
+by a command-line key the file does not fix (blowe615, judithagara)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+WRAPPER = """\
+import torch.nn as nn
+import torchvision.models as models
+
+
+class ResNet18(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.resnet = models.resnet18(weights=None)
+        for param in self.resnet.parameters():
+            param.requires_grad = False
+        self.resnet.fc = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        return self.resnet(x)
+"""
+
+PICKLING = """\
+import pickle
+
+import torch
+from torch import nn, optim
+from net import ResNet18 as Net
+
+
+def train(net, loader, optimizer, epochs):
+    loss_function = nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            loss = loss_function(net(inputs), labels)
+            loss.backward()
+            optimizer.step()
+
+
+def main(loader):
+    net = Net(10)
+    optimizer = optim.SGD(net.parameters(), lr=0.01)
+    train(net, loader, optimizer, 5)
+    with open("model.pkl", "wb") as f:
+        {saving}(net, f)
+"""
+
+
+def test_a_model_pickled_after_training_is_still_run_in_train_mode(tmp_path: Path) -> None:
+    write_project(tmp_path, {"net.py": WRAPPER, "train.py": PICKLING.format(saving="pickle.dump")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 19 and "`net.resnet` has BatchNorm layers" in finding.message
+    assert "handing it on line 21 to `train`" in finding.message
+
+
+def test_a_model_handed_to_an_unknown_helper_after_training_is_not_read(tmp_path: Path) -> None:
+    # a helper of another library may put it in eval mode: nothing is said
+    write_project(tmp_path, {"net.py": WRAPPER, "train.py": PICKLING.format(saving="exporter.export")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+NETWORK = """\
+import torch
+from torch import nn, optim
+from torchvision import models
+
+
+def get_pretrained_network(arch):
+    if arch == "densenet":
+        model = models.densenet161(weights=None)
+    else:
+        model = models.vgg19(weights=None)
+    return model
+
+
+def freeze_layers(model, arch):
+    if arch == "densenet":
+        for param in model.parameters():
+            param.requires_grad = False
+    return model
+
+
+def get_optimizer(model):
+    return optim.Adam(model.classifier.parameters(), lr=0.001)
+
+
+def train_network(model, loader, epochs, optimizer):
+    criterion = nn.NLLLoss()
+    for epoch in range(epochs):
+        model.train()
+        for inputs, y in loader:
+            optimizer.zero_grad()
+            criterion(model(inputs), y).backward()
+            optimizer.step()
+    return model
+"""
+
+STARRED = """\
+from network import *
+
+
+def main(loader):
+    model = get_pretrained_network("densenet")
+    model = freeze_layers(model, "densenet")
+    optimizer = get_optimizer(model)
+    model = train_network(model, loader, 5, optimizer)
+"""
+
+
+def test_a_freeze_and_a_train_call_both_made_by_star_imported_helpers(tmp_path: Path) -> None:
+    write_project(tmp_path, {"network.py": NETWORK, "train.py": STARRED})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 6 and "`freeze_layers` (network.py:16) freezes its parameters here" in finding.message
+    assert "`model.train()` in `train_network` (network.py:28)" in finding.message
+
+
+TABLE = """\
+import argparse
+
+import torch
+from torch import nn
+from torchvision import models
+
+from options import train_parser
+from loops import train
+
+args = train_parser()
+arch_dict = {{"{first}": models.{first}(weights=None), "alexnet": models.alexnet(weights=None)}}
+model = arch_dict[args["arch"]]
+for param in model.parameters():
+    param.requires_grad = False
+model.classifier = nn.Sequential(nn.Linear(25088, 102), nn.LogSoftmax(dim=1))
+optimizer = torch.optim.Adam(model.classifier.parameters())
+train(model, [], nn.NLLLoss(), optimizer, 3)
+"""
+
+OPTIONS = """\
+import argparse
+
+
+def train_parser():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--arch", default="alexnet")
+    return vars(parser.parse_args())
+"""
+
+LOOPS = """\
+def train(model, loader, criterion, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def _table(tmp_path: Path, first: str) -> list:
+    write_project(tmp_path, {"options.py": OPTIONS, "loops.py": LOOPS, "train.py": TABLE.format(first=first)})
+    return lint_in_process(tmp_path / "train.py", "GL406")
+
+
+def test_a_table_entry_with_batchnorm_picked_by_an_unread_key_is_a_configuration(tmp_path: Path) -> None:
+    [finding] = _table(tmp_path, "vgg19_bn")
+    assert finding.line == 14
+    assert finding.message.startswith("`model` has BatchNorm layers for the 'vgg19_bn' entry of `arch_dict` (line 11)")
+
+
+def test_a_table_without_batchnorm_entries_is_quiet(tmp_path: Path) -> None:
+    assert _table(tmp_path, "vgg19") == []
