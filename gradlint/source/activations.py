@@ -22,6 +22,20 @@ RESHAPES = frozenset({"view", "reshape", "view_as", "reshape_as", "squeeze", "un
                        "transpose", "contiguous", "float", "double", "to", "type_as"})
 
 
+# the spellings of torch's modules a file uses for a function kept as an attribute
+_SPELLINGS = {"F": "torch.nn.functional", "nn": "torch.nn", "functional": "torch.nn.functional"}
+
+
+def function_kind(value: ast.expr) -> Optional[str]:
+    """softmax/sigmoid when ``value`` names the function itself, kept to be applied later:
+    ``self.activation = torch.softmax`` (then ``self.activation(x, dim=1)``)."""
+    name = dotted(value)
+    if name is None:
+        return None
+    head, dot, rest = name.partition(".")
+    return FUNCTIONS.get(_SPELLINGS.get(head, head) + dot + rest)
+
+
 def sequential_last(call: ast.Call) -> Optional[ast.expr]:
     """The last layer a ``Sequential`` call is given: its last argument, or the last pair's
     layer of ``nn.Sequential(OrderedDict([("fc", nn.Linear(84, 10)), ("softmax", nn.Softmax(1))]))``."""

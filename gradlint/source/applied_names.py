@@ -6,10 +6,11 @@ constant one-hot row for an empty input), then fed to the loss."""
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradlint.source.activations import applied_activation
 from gradlint.source.endings import FinalActivation
-from gradlint.source.function_values import own_nodes
+from gradlint.source.function_values import last_assigned, own_nodes
 
 
 def applied_names(function: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> dict[str, FinalActivation]:
@@ -36,6 +37,18 @@ def applied_names(function: ast.AST, names: dict[int, str], layer_names: dict[st
                 found[name] = FinalActivation(f"{name}[...] = {short_text(applied[0])}", kinds.pop() or "", applied[0],
                                               inline=True)
     return found
+
+
+def rebound_activation(function: ast.AST, fed: ast.expr, call: ast.Call, names: dict[int, str],
+                        layers: dict[str, str]) -> Optional[FinalActivation]:
+    """The activation a name bound several times holds where ``call`` reads it, when its
+    last binding before the call applies one (not a parameter's value, nor one bound after)."""
+    if not isinstance(fed, ast.Name) or not isinstance(function, ast.FunctionDef) \
+            or fed.id in {a.arg for a in function.args.args}:
+        return None
+    value = last_assigned(function, fed)
+    kind = applied_activation(value, names, layers) if isinstance(value, ast.Call) and value.lineno < call.lineno else None
+    return FinalActivation(f"{fed.id} = {short_text(value)}", kind, value, inline=True) if kind and value else None
 
 
 _EMPTY = {"torch.zeros", "torch.empty", "torch.ones", "torch.zeros_like", "torch.empty_like"}

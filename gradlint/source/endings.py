@@ -16,7 +16,8 @@ import ast
 from dataclasses import dataclass, replace
 from typing import Optional, Union
 
-from gradlint.source.activations import LAYERS, activation_kind, activation_layer, local_layers, sequential_activation
+from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, function_kind, local_layers,
+                                         sequential_activation)
 from gradlint.source.container_outputs import EACH, container_activation
 from gradlint.source.default_paths import TRAINING, returns_with_defaults
 from gradlint.source.init_flags import Flag, constructed, flag_forward, init_flags
@@ -284,10 +285,13 @@ def layer_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             for target_node, value in _pairs(node.targets[0], node.value):  # also self.a, self.b = A(), B()
                 target = dotted(target_node) or ""
-                if not target.startswith("self.") or not isinstance(value, ast.Call):
+                if not target.startswith("self."):
                     continue
-                sequential = sequential_activation(value, names, local)
-                kind = LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
+                if isinstance(value, ast.Call):
+                    sequential = sequential_activation(value, names, local)
+                    kind = LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
+                elif (kind := function_kind(value) or "") == "":  # self.activation = torch.softmax
+                    continue
                 attribute = target[len("self."):]
                 # an attribute assigned anything else as well is not trusted, unless each of its
                 # assignments is a statement of ``__init__``'s own body: the last one stays

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
-from gradlint.source.applied_names import applied_names, short_text
+from gradlint.source.applied_names import applied_names, rebound_activation, short_text
 from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings, layer_attributes
 from gradlint.source.function_values import own_nodes
 from gradlint.source.head_factories import head_factories, imported_head_factories
@@ -141,7 +141,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         bindings = OutputBindings(function, visible)
         if owner is not None and id(owner) not in class_layers:
             class_layers[id(owner)] = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()}
-        applied = applied_names(function, names, {**layer_names, **(class_layers[id(owner)] if owner is not None else {})})
+        known_layers = {**layer_names, **(class_layers[id(owner)] if owner is not None else {})}
+        applied = applied_names(function, names, known_layers)
         for call in own_calls(function):
             if id(call) in evaluated:
                 continue
@@ -154,6 +155,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 activation = activation_of(output_of(fed, visible, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
+                if activation is None and (rebound_value := rebound_activation(function, fed, call, names, known_layers)):
+                    activation = rebound_value  # y = self.linear(x); y = self.activation(y, dim=1): what the loss reads
                 if activation is None and (kind := applied_activation(fed, names, layer_names)):
                     activation = FinalActivation(short_text(fed), kind, fed, inline=True)
                 if activation is None and loss in PROBABILITY_LOSSES and logits:  # raw logits into BCELoss

@@ -1,0 +1,79 @@
+"""GL215 shapes from held-out round 39 (real code, ``bench/heldout/round39``), in our own
+words: course exercises (round 39/b, a cohort's shared homework repository) whose model
+keeps the activation *function* as an attribute (``self.activation = torch.softmax``, then
+``self.activation(x, dim=1)``), computes its own loss in ``forward`` when given labels,
+and rebinds one name through the layers (``y_pred = self.linear(x)``; ``y_pred =
+self.activation(y_pred, dim=1)``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+HOMEWORK = """\
+import torch
+import torch.nn as nn
+
+
+class TorchModel(nn.Module):
+    def __init__(self, input_size):
+        super().__init__()
+        self.linear = nn.Linear(input_size, 3)
+        self.activation = {activation}
+        self.loss = {loss}
+
+    def forward(self, x, y=None):
+        y_pred = self.linear(x)
+        {applied}
+        if y is not None:
+            return self.loss(y_pred, y)
+        return {returned}
+
+
+def main(batches):
+    model = TorchModel(5)
+    optim = torch.optim.Adam(model.parameters(), lr=0.001)
+    for epoch in range(20):
+        model.train()
+        for x, y in batches:
+            loss = model(x, y)
+            loss.backward()
+            optim.step()
+            optim.zero_grad()
+"""
+
+APPLIED = "y_pred = self.activation(y_pred, dim=1)"
+
+
+def _lint(tmp_path: Path, activation: str, loss: str = "nn.CrossEntropyLoss()", applied: str = APPLIED,
+          returned: str = "y_pred") -> list:
+    source = HOMEWORK.format(activation=activation, loss=loss, applied=applied, returned=returned)
+    write_project(tmp_path, {"homework.py": source})
+    return lint_in_process(tmp_path / "homework.py", "GL215")
+
+
+def test_a_softmax_function_kept_as_an_attribute_and_the_loss_in_forward(tmp_path: Path) -> None:
+    [finding] = _lint(tmp_path, "torch.softmax")
+    assert finding.line == 16
+    assert finding.message.startswith("`y_pred = self.activation(y_pred, dim=1)` (line 14) is softmax probabilities")
+    assert "feeds it to CrossEntropyLoss" in finding.message
+
+
+def test_the_functional_spellings_and_a_functional_loss(tmp_path: Path) -> None:
+    [finding] = _lint(tmp_path, "nn.functional.softmax", loss="nn.functional.cross_entropy")
+    assert finding.line == 16 and "feeds it to F.cross_entropy" in finding.message
+
+
+def test_a_sigmoid_function_into_cross_entropy(tmp_path: Path) -> None:
+    [finding] = _lint(tmp_path, "torch.sigmoid", applied="y_pred = self.activation(y_pred)")
+    assert finding.line == 16 and "is sigmoid probabilities" in finding.message
+
+
+def test_softmax_applied_only_to_the_prediction_is_quiet(tmp_path: Path) -> None:
+    # the labels' branch gets the logits; only the prediction is a softmax
+    assert _lint(tmp_path, "torch.softmax", applied="pass", returned="self.activation(y_pred, dim=1)") == []
+
+
+def test_another_function_kept_as_an_attribute_is_quiet(tmp_path: Path) -> None:
+    assert _lint(tmp_path, "torch.log_softmax") == []
