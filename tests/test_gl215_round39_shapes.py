@@ -77,3 +77,44 @@ def test_softmax_applied_only_to_the_prediction_is_quiet(tmp_path: Path) -> None
 
 def test_another_function_kept_as_an_attribute_is_quiet(tmp_path: Path) -> None:
     assert _lint(tmp_path, "torch.log_softmax") == []
+
+
+REBOUND_PARAMETER = """\
+import torch
+import torch.nn as nn
+
+
+class MultiClassModel(nn.Module):
+    def __init__(self, input_dim, n_class):
+        super().__init__()
+        self.linear = nn.Linear(input_dim, n_class)
+        self.softmax = nn.Softmax(dim=1)
+        self.ce = nn.CrossEntropyLoss()
+
+    def forward(self, x, y=None, probabilities=False):
+        x = self.linear(x)
+        {softmax}
+        if y is not None:
+            return self.ce(x, y)
+        return x
+
+
+model = MultiClassModel(5, 5)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for x, y in []:
+    loss = model(x, y)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def test_a_parameter_rebound_to_probabilities_before_the_loss(tmp_path: Path) -> None:
+    write_project(tmp_path, {"home_work.py": REBOUND_PARAMETER.format(softmax="x = self.softmax(x)")})
+    [finding] = lint_in_process(tmp_path / "home_work.py", "GL215")
+    assert finding.line == 16 and finding.message.startswith("`x = self.softmax(x)` (line 14) is softmax probabilities")
+
+
+def test_a_softmax_only_in_a_branch_before_the_loss_is_not_read(tmp_path: Path) -> None:
+    source = REBOUND_PARAMETER.format(softmax="if probabilities:\n            x = self.softmax(x)")
+    write_project(tmp_path, {"home_work.py": source})
+    assert lint_in_process(tmp_path / "home_work.py", "GL215") == []

@@ -10,7 +10,7 @@ from typing import Optional
 
 from gradlint.source.activations import applied_activation
 from gradlint.source.endings import FinalActivation
-from gradlint.source.function_values import last_assigned, own_nodes
+from gradlint.source.function_values import last_assigned, own_nodes, statements_before
 
 
 def applied_names(function: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> dict[str, FinalActivation]:
@@ -40,15 +40,18 @@ def applied_names(function: ast.AST, names: dict[int, str], layer_names: dict[st
 
 
 def rebound_activation(function: ast.AST, fed: ast.expr, call: ast.Call, names: dict[int, str],
-                        layers: dict[str, str]) -> Optional[FinalActivation]:
-    """The activation a name bound several times holds where ``call`` reads it, when its
-    last binding before the call applies one (not a parameter's value, nor one bound after)."""
-    if not isinstance(fed, ast.Name) or not isinstance(function, ast.FunctionDef) \
-            or fed.id in {a.arg for a in function.args.args}:
+                       layers: dict[str, str]) -> Optional[FinalActivation]:
+    """The activation a name (also a parameter) holds where ``call`` reads it, when its last
+    binding among the statements that run before the call applies one: ``x =
+    self.linear(x)``; ``x = self.softmax(x)``; ``return self.ce(x, y)``."""
+    if not isinstance(fed, ast.Name) or not isinstance(function, ast.FunctionDef):
         return None
     value = last_assigned(function, fed)
-    kind = applied_activation(value, names, layers) if isinstance(value, ast.Call) and value.lineno < call.lineno else None
-    return FinalActivation(f"{fed.id} = {short_text(value)}", kind, value, inline=True) if kind and value else None
+    if not isinstance(value, ast.Call) or not any(isinstance(statement, ast.Assign) and statement.value is value
+                                                  for statement in statements_before(function, fed)):
+        return None  # bound after the read, or only in a branch
+    kind = applied_activation(value, names, layers)
+    return FinalActivation(f"{fed.id} = {short_text(value)}", kind, value, inline=True) if kind else None
 
 
 _EMPTY = {"torch.zeros", "torch.empty", "torch.ones", "torch.zeros_like", "torch.empty_like"}
