@@ -118,3 +118,58 @@ def test_a_softmax_only_in_a_branch_before_the_loss_is_not_read(tmp_path: Path) 
     source = REBOUND_PARAMETER.format(softmax="if probabilities:\n            x = self.softmax(x)")
     write_project(tmp_path, {"home_work.py": source})
     assert lint_in_process(tmp_path / "home_work.py", "GL215") == []
+
+
+# round 39/c (zjw511, an InfoGAN): the discriminator returns three elements when it has
+# discrete codes (the middle one from a softmax head) and two otherwise; the trainer unpacks
+# three and feeds the middle one to CrossEntropyLoss
+INFOGAN = """\
+import torch
+import torch.nn as nn
+
+
+class Discriminator(nn.Module):
+    def __init__(self, n_codes):
+        super().__init__()
+        self.n_codes = n_codes
+        self.body = nn.Linear(64, 128)
+        self.validity = nn.Linear(128, 1)
+        self.codes = nn.Sequential(nn.Linear(128, 10), nn.Softmax(dim=1))
+        self.mu = nn.Linear(128, 2)
+
+    def forward(self, x):
+        h = self.body(x)
+        if self.n_codes != 0:
+            return self.validity(h), self.codes(h), self.mu(h)
+        return self.validity(h), self.mu(h)
+
+
+D = Discriminator(1)
+optimizer = torch.optim.Adam(D.parameters())
+categorical_loss = nn.CrossEntropyLoss()
+for x, label in []:
+    optimizer.zero_grad()
+    {unpacked} = D(x)
+    loss = categorical_loss({fed}, label)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def _infogan(tmp_path: Path, unpacked: str, fed: str) -> list:
+    write_project(tmp_path, {"infogan.py": INFOGAN.format(unpacked=unpacked, fed=fed)})
+    return lint_in_process(tmp_path / "infogan.py", "GL215")
+
+
+def test_an_element_of_the_longer_tuple_unpacked_into_as_many_names(tmp_path: Path) -> None:
+    [finding] = _infogan(tmp_path, "validity, codes, mu", "codes")
+    assert finding.line == 27
+    assert finding.message.startswith("element 1 of the 3-element tuple Discriminator's forward returns (line 11)")
+
+
+def test_the_shorter_tuples_element_at_that_position_is_not_the_softmax(tmp_path: Path) -> None:
+    assert _infogan(tmp_path, "validity, mu", "mu") == []
+
+
+def test_an_indexed_element_may_come_from_either_return(tmp_path: Path) -> None:
+    assert _infogan(tmp_path, "out", "out[1]") == []

@@ -49,6 +49,10 @@ class FinalActivation:
     # constructor flags (index after self, name, default) whose defaults lead here: a
     # construction passing another value takes another path (:func:`built_by`)
     built_with: tuple[Flag, ...] = ()
+    # the length of the tuple forward returns on the paths this comes from, when its returns
+    # differ in length (``return p, c, mu`` with discrete codes, ``return p, mu`` without):
+    # only an unpacking into that many names reads it
+    arity: Optional[int] = None
 
     @property
     def what(self) -> str:
@@ -59,7 +63,8 @@ class FinalActivation:
             return f"{self.model}'s output"
         if self.position == EACH:
             return f"every element of the container {self.model}'s forward returns"
-        return f"element {self.position} of the tuple {self.model}'s forward returns"
+        size = f" {self.arity}-element" if self.arity else ""
+        return f"element {self.position} of the{size} tuple {self.model}'s forward returns"
 
     @property
     def notes(self) -> list[str]:
@@ -244,26 +249,50 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         value = last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
         shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
     if len({len(shape) for shape in shapes}) != 1:
-        return {}
+        return _ending_by_length(name, forward, returns, shapes, names, layers, path)
     tuple_output = isinstance(_resolved(forward, returns[0].value), ast.Tuple)
     ending: Ending = {}
     for index in range(len(shapes[0])):
-        found: list[tuple[str, ast.expr]] = []
-        for shape in shapes:
-            element = shape[index]
-            value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
-            kind = activation_kind(value, names, layers)
-            if kind is None or value is None:
-                break  # a path that returns something else here (logits in training)
-            found.append((kind, value))
-        if len(found) == len(shapes) and len({kind for kind, _ in found}) == 1:
+        found = _alike_at(forward, shapes, index, names, layers)
+        if found is not None:
             position = index if tuple_output else None
-            ending[position] = FinalActivation(name, found[0][0], found[-1][1], position, path)
+            ending[position] = FinalActivation(name, found[0], found[1], position, path)
     if not ending and not tuple_output:  # one softmax per head, in a dict or list
         each = [container_activation(forward, node.value, names, layers) for node in returns]
         if all(each) and len({kind for kind, _ in filter(None, each)}) == 1:
             kind, applied = each[-1] or ("", forward)
             ending[EACH] = FinalActivation(name, kind, applied, EACH, path)
+    return ending
+
+
+def _alike_at(forward: ast.FunctionDef, shapes: list[list[Optional[ast.expr]]], index: int, names: dict[int, str],
+              layers: dict[str, str]) -> Optional[tuple[str, ast.expr]]:
+    """(kind, where) when element ``index`` of every returned shape is the same activation."""
+    found: list[tuple[str, ast.expr]] = []
+    for shape in shapes:
+        element = shape[index]
+        value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
+        kind = activation_kind(value, names, layers)
+        if kind is None or value is None:
+            return None  # a path that returns something else here (logits in training)
+        found.append((kind, value))
+    return (found[0][0], found[-1][1]) if len({kind for kind, _ in found}) == 1 else None
+
+
+def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Return],
+                      shapes: list[list[Optional[ast.expr]]], names: dict[int, str], layers: dict[str, str],
+                      path: Optional[str]) -> Ending:
+    """Returns of several lengths, all tuples: each length's activations, kept for an
+    unpacking into that many names (``validity, label, code = D(x)``)."""
+    if not all(isinstance(_resolved(forward, node.value), ast.Tuple) for node in returns):
+        return {}
+    ending: Ending = {}
+    for length in sorted({len(shape) for shape in shapes}):
+        alike = [shape for shape in shapes if len(shape) == length]
+        for index in range(length):
+            found = _alike_at(forward, alike, index, names, layers)
+            if found is not None and index not in ending:
+                ending[index] = FinalActivation(name, found[0], found[1], index, path, arity=length)
     return ending
 
 

@@ -35,6 +35,12 @@ def activation_of(output: Optional[Output]) -> Optional[FinalActivation]:
     return activation_at(ending, position)
 
 
+def unpacked_into(ending: Ending, count: Optional[int]) -> Ending:
+    """The outputs an unpacking into ``count`` names reads: those of every return, and
+    those of the returns of that length (None: read otherwise, ``out[1]``: every return's only)."""
+    return {position: activation for position, activation in ending.items() if activation.arity in (None, count)}
+
+
 def activation_at(ending: Ending, position: Optional[int]) -> Optional[FinalActivation]:
     """The activation of one output of a model: ``out[0]`` of a model returning a list of
     softmaxes is one of them, and ``out[idx]`` of a model returning one tensor is rows of it."""
@@ -90,7 +96,7 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         inner = output_of(node.value, models, assigned)
         if inner is None or inner[1] is not None:
             return None
-        return inner[0], node.slice.value
+        return unpacked_into(inner[0], None), node.slice.value
     if isinstance(node, ast.Subscript) and not (isinstance(node.slice, ast.Constant) and type(node.slice.value) is int):
         inner = output_of(node.value, models, assigned)
         if inner is None or inner[1] is not None:
@@ -160,9 +166,10 @@ class OutputBindings:
                         self._bind(target.id, node.lineno, output)
                     elif isinstance(target, ast.Tuple):  # validity, label = disc(x)
                         whole = output is None or output[1] is not None or any(isinstance(e, ast.Starred) for e in target.elts)
+                        unpacked = unpacked_into(output[0], len(target.elts)) if output is not None else {}
                         for index, element in enumerate(target.elts):
                             if isinstance(element, ast.Name):
-                                self._bind(element.id, node.lineno, None if whole or output is None else (output[0], index))
+                                self._bind(element.id, node.lineno, None if whole or output is None else (unpacked, index))
 
     def _bind_each(self, target: ast.expr, iterable: ast.expr, line: int, models: dict[str, Ending]) -> None:
         """``for out in outputs``, ``enumerate(outputs)``, ``outputs.values()``/``.items()``:

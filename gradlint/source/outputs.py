@@ -29,7 +29,7 @@ from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers
 from gradlint.source.loss_helpers import (LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers,
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
-                                         model_outputs, output_of, own_calls)
+                                         model_outputs, output_of, own_calls, unpacked_into)
 from gradlint.source.model_bindings import ModuleDefinitions, alias_models, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
@@ -275,7 +275,7 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
                 ending: Optional[Ending] = built_by(by_class[str(dotted(passed.func))], passed)  # train(Net(), ...)
             else:
                 ending = models.get(dotted(passed) or "") if passed is not None else None
-            activation = activation_at(ending, helper.position) if ending else None
+            activation = activation_at(unpacked_into(ending, None), helper.position) if ending else None
             if activation is None:
                 continue
             if helper.loss_at_init is not None:  # the loss the receiver was built with
