@@ -50,6 +50,9 @@ _LIGHTNING_TRAINER = re.compile(
 _BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
                         re.IGNORECASE)
 
+# a module's own parameters: freezing one (``bnneck.bias``) freezes no module
+_TENSOR_NAMES = frozenset({"weight", "bias"})
+
 
 _CHAINED = frozenset({"to", "cuda", "cpu", "half", "float", "double"})  # methods returning the module
 
@@ -276,7 +279,9 @@ class _Collector:
             return
         flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
         if func.attr == "requires_grad_":
-            if is_false(flag):
+            if is_false(flag) and receiver.rpartition(".")[2] in _TENSOR_NAMES:
+                pass  # self.bnneck.bias.requires_grad_(False): one parameter (BNNeck's), not a module
+            elif is_false(flag):
                 self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             elif flag is None or is_true(flag):
                 self._unfreeze(receiver, call)
