@@ -121,3 +121,20 @@ def _loss_class(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str
     index, default = parameter_default(init, switch)  # (``self`` counted; a call passes none)
     return LossClass(tuple(kinds.items()), (index - 1, switch),
                      default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None)
+
+
+def held_losses(instances: dict[str, str], classes: dict[str, ast.ClassDef], names: dict[int, str]) -> dict[str, str]:
+    """The losses an instance of a class of the file holds as attributes, by the name they
+    are called through: ``self.training_config = TrainingConfig(model)`` whose ``__init__``
+    sets ``self.loss_fn = nn.CrossEntropyLoss()`` -> ``self.training_config.loss_fn``."""
+    found: dict[str, str] = {}
+    for target, class_name in instances.items():
+        cls = classes.get(class_name)
+        if cls is None:
+            continue
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                    and (held := dotted(node.targets[0]) or "").startswith("self.") and held.count(".") == 1 \
+                    and isinstance(node.value, ast.Call) and names.get(id(node.value)) in LOSSES:
+                found.setdefault(f"{target}{held[len('self'):]}", LOSSES[names[id(node.value)]])
+    return found

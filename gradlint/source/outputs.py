@@ -25,6 +25,7 @@ from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
+from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
 from gradlint.source.loss_helpers import (LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers,
                                          library_helpers)
@@ -111,6 +112,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 losses[target] = LOSSES[names[id(value)]]
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
+    for name, loss in held_losses(instances, classes, names).items():  # self.training_config.loss_fn
+        losses.setdefault(name, loss)
     _replaced_heads(tree, models, aliases)
     alias_models(tree, models, other_models)
     shadowed = keep_branch_endings(tree, models, ending_bindings, other_models) if other_models else {}
