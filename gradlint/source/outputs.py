@@ -6,13 +6,13 @@ the link is the loss call's first argument: ``criterion(model(x), y)``, ``out =
 model(x)`` first, one element of a tuple (``validity, label = disc(x)``, ``out[1]``),
 or, inside the model's own class, ``self(x)``. A loss handed to the model by a setter
 (``model.add_loss_op(nn.NLLLoss())`` storing it in ``self.loss_op``, which a method calls
-on ``self(x)``) links at the setter call.
+on ``self(x)``) links at the setter call (:mod:`gradlint.source.handed_losses`).
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -25,9 +25,10 @@ from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
 from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
+from gradlint.source.handed_losses import LossOfModel as LossOfModel, handed_losses
 from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
-from gradlint.source.loss_helpers import (LOSS_WORDS, LossHelper, argument, file_helpers, imported_helpers,
+from gradlint.source.loss_helpers import (LOSS_WORDS, argument, file_helpers, imported_helpers,
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls, unpacked_into)
@@ -37,22 +38,6 @@ from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
-
-
-@dataclass
-class LossOfModel:
-    """A loss call fed with a model's output (or the call handing the loss to the model)."""
-
-    activation: FinalActivation
-    loss: str  # e.g. CrossEntropyLoss
-    call: ast.Call
-    handed: bool = False  # the call hands the loss to the model, which calls it on its output
-    # a handed loss: where the model calls it (``run_epoch`` (model.py:76)), and the loss's
-    # construction when the call hands a name bound to one
-    called_in: Optional[str] = None
-    built: Optional[ast.stmt] = None
-    through: Optional[LossHelper] = None  # the call hands the model (and the loss) to a helper that links them
-    wrapper: Optional[str] = None  # the call is to a function applying the loss to what it is given
 
 
 def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
@@ -169,7 +154,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 if activation is not None:
                     wrapper = dotted(call.func) if dotted(call.func) in wrappers else None
                     found.append(LossOfModel(activation, loss, call, wrapper=wrapper))
-    found.extend(_handed_losses(tree, instances, class_nodes, by_class, names, losses))
+    found.extend(handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
@@ -212,44 +197,6 @@ def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
         return [(name, value) for element, value in zip(target.elts, node.value.elts) if (name := dotted(element))]
     name = dotted(target)
     return [(name, node.value)] if name else []
-
-
-def _handed_losses(tree: ast.Module, instances: dict[str, str], classes: dict[str, ast.ClassDef],
-                   by_class: dict[str, Ending], names: dict[int, str], losses: dict[str, str]) -> list[LossOfModel]:
-    """``model.add_loss_op(nn.NLLLoss())`` where the class stores the loss in an attribute
-    and calls it on its own output."""
-    found = []
-    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
-        if not (isinstance(call.func, ast.Attribute) and len(call.args) == 1 and not call.keywords):
-            continue
-        holder = dotted(call.func.value)
-        cls_name = instances.get(holder or "")
-        if not cls_name or cls_name not in by_class:
-            continue
-        argument = call.args[0]
-        loss = (LOSSES.get(names.get(id(argument), "")) if isinstance(argument, ast.Call)
-                else losses.get(dotted(argument) or ""))
-        if loss is None:
-            continue
-        attribute = _setter_attribute(classes[cls_name], call.func.attr)
-        fed = _fed_outputs(classes[cls_name], by_class[cls_name]).get(attribute or "")
-        if fed is not None:
-            activation, method, inner = fed
-            where = f"{activation.path}:{inner.lineno}" if activation.path else f"line {inner.lineno}"
-            found.append(LossOfModel(activation, loss, call, handed=True, called_in=f"`{method}` ({where})",
-                                     built=_built_once(tree, argument, call)))
-    return found
-
-
-def _built_once(tree: ast.Module, argument: ast.expr, before: ast.Call) -> Optional[ast.stmt]:
-    """The one ``name = nn.NLLLoss()`` before ``before`` that the handed name holds."""
-    if not isinstance(argument, ast.Name):
-        return None
-    bound = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
-             and isinstance(node.targets[0], ast.Name) and node.targets[0].id == argument.id]
-    if len(bound) == 1 and isinstance(bound[0].value, ast.Call) and bound[0].lineno < before.lineno:
-        return bound[0]
-    return None
 
 
 def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
@@ -369,38 +316,6 @@ def _loss_passed(given: Optional[ast.expr], names: dict[int, str], losses: dict[
     if isinstance(given, ast.Call):
         return LOSSES.get(names.get(id(given), ""))
     return losses.get(dotted(given) or "") or LOSSES.get(str(qualify(given, aliases)))
-
-
-def _setter_attribute(cls: ast.ClassDef, method: str) -> Optional[str]:
-    """The attribute ``method`` stores its one parameter in: ``self.loss_op = loss_op``."""
-    function = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == method), None)
-    if function is None or len(function.args.args) != 2:
-        return None
-    own, parameter = function.args.args[0].arg, function.args.args[1].arg
-    for node in function.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
-                and node.value.id == parameter and (target := dotted(node.targets[0]) or "").startswith(own + ".")):
-            return target[len(own) + 1:]
-    return None
-
-
-def _fed_outputs(cls: ast.ClassDef, ending: Ending) -> dict[str, tuple[FinalActivation, str, ast.Call]]:
-    """Attributes of the class called on its own output: ``self.loss_op(self(x), y)``, with
-    the method and the call."""
-    fed: dict[str, tuple[FinalActivation, str, ast.Call]] = {}
-    for function in cls.body:
-        if not isinstance(function, ast.FunctionDef) or not function.args.args:
-            continue
-        own = function.args.args[0].arg
-        visible = {own + suffix: ending for suffix in SELF_CALLS}
-        assigned = model_outputs(function, visible)
-        for call in own_calls(function):
-            callee = dotted(call.func) or ""
-            if callee.startswith(own + ".") and call.args:
-                activation = activation_of(output_of(call.args[0], visible, assigned))
-                if activation is not None:
-                    fed.setdefault(callee[len(own) + 1:], (activation, function.name, call))
-    return fed
 
 
 def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
