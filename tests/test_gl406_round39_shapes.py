@@ -176,3 +176,75 @@ def test_a_table_entry_with_batchnorm_picked_by_an_unread_key_is_a_configuration
 
 def test_a_table_without_batchnorm_entries_is_quiet(tmp_path: Path) -> None:
     assert _table(tmp_path, "vgg19") == []
+
+
+# round 39/a (Git-juYoung, judged debatable): a builder freezes every parameter, then makes
+# trainable again the children after a stage named in a YAML file (a flag the loop sets
+# when it passes that name); which children stay frozen is unknown
+CHILDREN_AFTER = """\
+import torch
+from torch import nn
+from torchvision import models
+
+
+def build_resnet50(freeze_until):
+    model = models.resnet50(weights=None)
+    for p in model.parameters():
+        p.requires_grad = False
+    unfreeze = False
+    for name, module in model.named_children():
+        {test}
+            unfreeze = True
+        if unfreeze:
+            for p in module.parameters():
+                p.requires_grad = True
+    return model
+
+
+student = build_resnet50(freeze_until="layer2")
+optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, student.parameters()), lr=0.01)
+student.train()
+for x, y in []:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(student(x), y).backward()
+    optimizer.step()
+"""
+
+
+def test_children_made_trainable_by_a_flag_the_loop_sets_leave_the_frozen_part_unknown(tmp_path: Path) -> None:
+    source = CHILDREN_AFTER.format(test="if name == freeze_until:")
+    write_project(tmp_path, {"train.py": source})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+NAMED_CHILDREN = """\
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet50(weights=None)
+for p in model.parameters():
+    p.requires_grad = False
+for name, module in model.named_children():
+    if name in {names}:
+        for p in module.parameters():
+            p.requires_grad = True
+optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.01)
+model.train()
+for x, y in []:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+"""
+
+
+def test_children_made_trainable_by_name_leave_the_stem_frozen(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(names='["layer4", "fc"]')})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 7 and "(`model.fc`, `model.layer4` trainable again; the rest stays frozen)" in finding.message
+
+
+def test_every_child_made_trainable_by_name_is_quiet(tmp_path: Path) -> None:
+    names = '["conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"]'
+    write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(names=names)})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -1,0 +1,37 @@
+"""Children made trainable again by a loop over them (GL406): ``for name, module in
+model.named_children(): if name in ["layer4", "fc"]: for p in module.parameters():
+p.requires_grad = True``. Which children a test on the name picks is read where
+:mod:`gradlint.source.name_filters` can; otherwise some are, which ones unknown."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from gradlint.source.name_filters import frozen_children_by_name
+from gradlint.source.names import dotted
+
+_CHILD_LISTINGS = frozenset({"children", "named_children", "modules", "named_modules"})
+
+
+def unfrozen_children(parents: dict, loop: ast.AST, owner: str) -> Optional[list[str]]:
+    """The children of ``model`` made trainable again when ``owner`` is the variable of a
+    loop around ``loop`` over them: ``for name, module in model.named_children(): if name
+    in ["layer4", "fc"]: for p in module.parameters(): p.requires_grad = True`` gives
+    ``model.layer4`` and ``model.fc``; a test not read (``if unfreeze:``, a flag the loop
+    sets on the way) gives ``model.<children>``, some of them, which ones unknown."""
+    tests: list[ast.expr] = []
+    node = parents.get(loop)
+    while node is not None and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        if isinstance(node, ast.If):
+            tests.append(node.test)
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(it := node.iter, ast.Call) \
+                and isinstance(it.func, ast.Attribute) and it.func.attr in _CHILD_LISTINGS \
+                and (variable := node.target.elts[-1] if isinstance(node.target, ast.Tuple) else node.target) \
+                and isinstance(variable, ast.Name) and variable.id == owner and (model := dotted(it.func.value)):
+            name = node.target.elts[0] if isinstance(node.target, ast.Tuple) else None
+            named = frozen_children_by_name(tests[0], name.id, False) \
+                if len(tests) == 1 and isinstance(name, ast.Name) and it.func.attr == "named_children" else None
+            return [f"{model}.{child}" for child in named] if named else [f"{model}.<children>"]
+        node = parents.get(node)
+    return None
