@@ -17,6 +17,8 @@ from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.names import dotted
 from gradlint.source.project_classes import built_class
+from gradlint.source.project_functions import project_function
+from gradlint.source.switched_builders import unguarded_batchnorm
 from gradlint.source.reaching_bindings import unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -73,7 +75,8 @@ class ImportedParts(ClassAttributeValues, ABC):
         assigned = self._class_attr_values(cls, attribute)
         values = [unwrap(value) for value in assigned]
         calls = [value for value in values if isinstance(value, ast.Call)]
-        classes = [built_class(call, dotted(call.func) or "", tree, path, FileIndex()) for call in calls]
+        # the class (or builder function: ``self.vgg = VGG16(pretrained)``) of another file each call makes
+        classes = [_definition(call, tree, path) for call in calls]
         if not values or len(calls) != len(values) or not all(classes):
             return None
         from gradlint.source.recurrent import local_names_building
@@ -88,11 +91,21 @@ class ImportedParts(ClassAttributeValues, ABC):
         # transformer); a module building BatchNorm somewhere leaves the class unknown
         for found in classes:
             assert found is not None
-            module = SourceUnit.read_parsed(str(found.path))
-            if module is None or module.tree is None or "BatchNorm" in module.text \
-                    or local_names_building(module.tree, Path(found.path), builds_bn):
+            module = SourceUnit.read_parsed(str(found[1]))
+            if module is None or module.tree is None or unguarded_batchnorm(module.tree) \
+                    or found[0] in local_names_building(module.tree, found[1], builds_bn):
                 return None
         return False
+
+
+def _definition(call: ast.Call, tree: ast.Module, path: Path) -> Optional[tuple[str, Path]]:
+    """(name, module path) of the project class or function ``call`` builds with."""
+    callee = dotted(call.func) or ""
+    found = built_class(call, callee, tree, path, FileIndex())
+    if found is not None:
+        return found.node.name, Path(found.path)
+    function = project_function(callee, tree, path) if callee else None
+    return (function[0].name, Path(function[2])) if function is not None and function[2] is not None else None
 
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from gradlint.source.index import FileIndex
+from gradlint.source.switched_builders import Switch, switch_guarded, switched_on
 from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.nodes import Located, contains
 
@@ -34,6 +35,7 @@ class RecurrentEvidence:
     layer: str
     path: str
     line: int
+    switch: Optional[Switch] = None  # a builder making it only when this parameter is passed on
 
 
 class _Resolver:
@@ -135,25 +137,39 @@ def _builds_recurrent(
         qualified = _qualify(base, aliases)
         if qualified and matches(qualified):
             return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), base.lineno)
+    guarded = switch_guarded(node)
+    switched: Optional[RecurrentEvidence] = None  # found only under ``if batch_norm:`` (off by default)
     for sub in ast.walk(node):
-        for chosen in _chosen_classes(sub):
-            # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built
-            qualified = _qualify(chosen, aliases)
-            if qualified and matches(qualified):
-                return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
-        if isinstance(sub, ast.Subscript) and (table := dotted(sub.value)) is not None and table in known:
-            return known[table]  # RNN_TYPES[name]: a table of recurrent classes
-        if isinstance(sub, (ast.List, ast.Tuple)):  # [resnet18, resnet50][phi](pretrained): builders picked by index
-            listed = [known[name] for elt in sub.elts if (name := dotted(elt)) is not None and name in known]
-            if listed:
-                return listed[0]
-        if isinstance(sub, ast.Call):
-            qualified = _qualify(sub.func, aliases)
-            if qualified and matches(qualified):
-                return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
-            local = dotted(sub.func)
-            if local in known:
-                return known[local]
+        found = _built_at(sub, aliases, known, path, matches)
+        if found is not None and id(sub) in guarded:
+            switched = switched or RecurrentEvidence(found.layer, found.path, found.line, guarded[id(sub)])
+        elif found is not None:
+            return found
+    return switched
+
+
+def _built_at(sub: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path,
+              matches: Callable[[str], bool]) -> Optional[RecurrentEvidence]:
+    """What ``sub`` itself builds: a layer ``matches`` accepts, or a known builder's (called
+    with its switch on)."""
+    for chosen in _chosen_classes(sub):
+        # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built
+        qualified = _qualify(chosen, aliases)
+        if qualified and matches(qualified):
+            return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), chosen.lineno)
+    if isinstance(sub, ast.Subscript) and (table := dotted(sub.value)) is not None and table in known:
+        return known[table]  # RNN_TYPES[name]: a table of recurrent classes
+    if isinstance(sub, (ast.List, ast.Tuple)):  # [resnet18, resnet50][phi](pretrained): builders picked by index
+        listed = [known[name] for elt in sub.elts if (name := dotted(elt)) is not None and name in known]
+        if listed:
+            return listed[0]
+    if isinstance(sub, ast.Call):
+        qualified = _qualify(sub.func, aliases)
+        if qualified and matches(qualified):
+            return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
+        local = dotted(sub.func)
+        if local in known and switched_on(sub, known[local].switch):
+            return replace(known[local], switch=None)  # (a builder calling it with the switch on builds it)
     return None
 
 
