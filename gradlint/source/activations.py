@@ -67,6 +67,9 @@ def activation_kind(node: Optional[ast.AST], names: dict[int, str], layers: dict
     if not isinstance(node, ast.Call):
         return None
     qualified = names.get(id(node))
+    if qualified == "torch.nn.parallel.data_parallel" and node.args and isinstance(node.args[0], ast.Attribute) \
+            and dotted(node.args[0].value) == "self":
+        return layers.get(node.args[0].attr)  # data_parallel(self.aux, h, range(ngpu)) runs self.aux(h)
     if qualified is not None:
         return FUNCTIONS.get(qualified)
     func = node.func

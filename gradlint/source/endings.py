@@ -272,11 +272,24 @@ def _alike_at(forward: ast.FunctionDef, shapes: list[list[Optional[ast.expr]]], 
     for shape in shapes:
         element = shape[index]
         value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
+        if value is None and isinstance(element, ast.Name):
+            value = _alike_everywhere(forward, element.id, names, layers)
         kind = activation_kind(value, names, layers)
         if kind is None or value is None:
             return None  # a path that returns something else here (logits in training)
         found.append((kind, value))
     return (found[0][0], found[-1][1]) if len({kind for kind, _ in found}) == 1 else None
+
+
+def _alike_everywhere(forward: ast.FunctionDef, name: str, names: dict[int, str],
+                      layers: dict[str, str]) -> Optional[ast.expr]:
+    """The last value of ``name`` when each assignment of it applies the same activation:
+    ``if ngpu > 1: aux = data_parallel(self.aux, h, ...) else: aux = self.aux(h)``."""
+    values = sorted((node.value for node in own_nodes(forward) if isinstance(node, ast.Assign)
+                     and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name),
+                    key=lambda value: value.lineno)
+    kinds = {activation_kind(value, names, layers) for value in values}
+    return values[-1] if values and len(kinds) == 1 and None not in kinds else None
 
 
 def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Return],
