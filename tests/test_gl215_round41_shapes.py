@@ -60,3 +60,52 @@ def test_a_head_run_through_data_parallel_on_one_path_and_directly_on_the_other(
 
 def test_the_same_head_ending_in_log_softmax_is_quiet(tmp_path: Path) -> None:
     assert _lint(tmp_path, "nn.LogSoftmax(dim=1)") == []
+
+
+# round 41/b (murumura): the discriminator class of another module keeps its own class loss
+# (``self.class_loss = torch.nn.CrossEntropyLoss()``) and returns softmax class scores; the
+# trainer calls ``net.class_loss(label, y)`` on them
+HELD_MODELS = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Discriminator(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.body = nn.Linear(64, 128)
+        self.adv = nn.Linear(128, 1)
+        self.cls = nn.Linear(128, classes)
+        self.class_loss = torch.nn.{loss}()
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.adv(h), F.softmax(self.cls(h), dim=1)
+"""
+
+HELD_TRAIN = """\
+import torch
+from models import Discriminator as InfoD
+
+net = InfoD()
+optimizer = torch.optim.Adam(net.parameters())
+for x, y in []:
+    optimizer.zero_grad()
+    validity, label = net(x)
+    loss = net.class_loss(label, y)
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def test_a_loss_an_imported_model_class_keeps(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": HELD_MODELS.format(loss="CrossEntropyLoss"), "train.py": HELD_TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL215")
+    assert finding.line == 9 and finding.message.startswith(
+        "element 1 of the tuple Discriminator's forward returns (models.py:16) is softmax probabilities")
+
+
+def test_a_kept_loss_that_expects_probabilities_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": HELD_MODELS.format(loss="KLDivLoss"), "train.py": HELD_TRAIN})
+    assert lint_in_process(tmp_path / "train.py", "GL215") == []

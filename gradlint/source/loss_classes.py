@@ -123,18 +123,33 @@ def _loss_class(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str
                      default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None)
 
 
-def held_losses(instances: dict[str, str], classes: dict[str, ast.ClassDef], names: dict[int, str]) -> dict[str, str]:
-    """The losses an instance of a class of the file holds as attributes, by the name they
-    are called through: ``self.training_config = TrainingConfig(model)`` whose ``__init__``
-    sets ``self.loss_fn = nn.CrossEntropyLoss()`` -> ``self.training_config.loss_fn``."""
+def held_losses(tree: ast.Module, classes: dict[str, ast.ClassDef], names: dict[int, str]) -> dict[str, str]:
+    """The losses an instance of a project class (of the file, or imported) holds as
+    attributes, by the name they are called through: ``self.training_config =
+    TrainingConfig(model)`` whose ``__init__`` sets ``self.loss_fn = nn.CrossEntropyLoss()``
+    -> ``self.training_config.loss_fn``; ``self.NetD = InfoGANDiscriminator(...)`` setting
+    ``self.class_loss`` -> ``self.NetD.class_loss`` (a name bound to several classes holds
+    the attributes each of them sets)."""
     found: dict[str, str] = {}
-    for target, class_name in instances.items():
-        cls = classes.get(class_name)
-        if cls is None:
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)
+                and (target := dotted(node.targets[0])) and (cls := classes.get(dotted(node.value.func) or ""))):
             continue
-        for node in ast.walk(cls):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                    and (held := dotted(node.targets[0]) or "").startswith("self.") and held.count(".") == 1 \
-                    and isinstance(node.value, ast.Call) and names.get(id(node.value)) in LOSSES:
-                found.setdefault(f"{target}{held[len('self'):]}", LOSSES[names[id(node.value)]])
+        for held, loss in _loss_attributes(cls, names).items():
+            found.setdefault(f"{target}.{held}", loss)
+    return found
+
+
+def _loss_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
+    """``self.<attribute> = nn.CrossEntropyLoss()`` in ``cls`` -> {attribute: loss}; a class of
+    another file is read by its spelling (``torch.nn.X``, ``nn.X``)."""
+    found: dict[str, str] = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and (held := dotted(node.targets[0]) or "").startswith("self.") and held.count(".") == 1 \
+                and isinstance(node.value, ast.Call):
+            spelled = dotted(node.value.func) or ""
+            qualified = names.get(id(node.value)) or ("torch." + spelled if spelled.startswith("nn.") else spelled)
+            if qualified in LOSSES:
+                found.setdefault(held[len("self."):], LOSSES[qualified])
     return found

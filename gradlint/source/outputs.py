@@ -12,6 +12,7 @@ on ``self(x)``) links at the setter call (:mod:`gradlint.source.handed_losses`).
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -97,7 +98,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 losses[target] = LOSSES[names[id(value)]]
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
-    for name, loss in held_losses(instances, classes, names).items():  # self.training_config.loss_fn
+    for name, loss in held_losses(tree, class_nodes, names).items():  # self.training_config.loss_fn
         losses.setdefault(name, loss)
     _replaced_heads(tree, models, aliases)
     alias_models(tree, models, other_models)
@@ -278,8 +279,13 @@ def _imports_loss_helper(unit: SourceUnit) -> bool:
     assert unit.tree is not None
     if not Path(unit.path).is_file() or not _imports_a_module_naming_a_loss(unit):
         return False
+    if "backward(" in unit.text and _HELD_LOSS_CALL.search(unit.text):
+        return True  # net.class_loss(label, y): a loss an imported class keeps (see held_losses)
     return any(isinstance(h.loss, str) for helpers in imported_helpers(unit.tree, unit.text, Path(unit.path)).values()
                for h in helpers) or bool(imported_wrappers(unit.tree, unit.text, Path(unit.path)))
+
+
+_HELD_LOSS_CALL = re.compile(r"\.\w*(loss|criterion)\w*\(", re.IGNORECASE)
 
 
 def _imports_a_module_naming_a_loss(unit: SourceUnit) -> bool:
