@@ -248,3 +248,47 @@ def test_every_child_made_trainable_by_name_is_quiet(tmp_path: Path) -> None:
     names = '["conv1", "bn1", "layer1", "layer2", "layer3", "layer4", "fc"]'
     write_project(tmp_path, {"train.py": NAMED_CHILDREN.format(names=names)})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+# round 37/a (ishxn-s11): the class freezes its backbone in one method and a second method,
+# called with a stage from the configuration, makes the named modules trainable again; that
+# second method alone says nothing about what stays frozen, so the freeze is still read
+STAGE_METHOD = """\
+import torch
+from torch import nn
+from torchvision import models
+
+
+class Encoder(nn.Module):
+    def __init__(self, stage="none"):
+        super().__init__()
+        self.backbone = models.resnet18(weights=None)
+        for p in self.backbone.parameters():
+            p.requires_grad = False
+        self.unfreeze_stage(stage)
+
+    def unfreeze_stage(self, stage):
+        target = {"stage4": ["layer4"]}.get(stage, [])
+        for name, module in self.backbone.named_modules():
+            if name in target:
+                for p in module.parameters():
+                    p.requires_grad = True
+
+    def forward(self, x):
+        return self.backbone(x)
+
+
+model = Encoder()
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+model.train()
+for x, y in []:
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+"""
+
+
+def test_a_separate_unfreezing_method_leaves_the_freeze_read(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": STAGE_METHOD})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 11 and "`model.backbone` has BatchNorm layers" in finding.message

@@ -6,9 +6,10 @@ p.requires_grad = True``. Which children a test on the name picks is read where
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 from gradlint.source.name_filters import frozen_children_by_name
+from gradlint.source.freeze_facts import Freeze
 from gradlint.source.names import dotted
 
 _CHILD_LISTINGS = frozenset({"children", "named_children", "modules", "named_modules"})
@@ -35,3 +36,14 @@ def unfrozen_children(parents: dict, loop: ast.AST, owner: str) -> Optional[list
             return [f"{model}.{child}" for child in named] if named else [f"{model}.<children>"]
         node = parents.get(node)
     return None
+
+
+def children_after_freeze(frame_of: Callable[[ast.AST], Optional[ast.AST]], parents: dict, freezes: Sequence[Freeze],
+                          loop: ast.AST, owner: str) -> Optional[list[str]]:
+    """The children :func:`unfrozen_children` reads, where the function holding ``loop`` froze
+    their model first (the recipe "freeze all, then the last blocks"); a method doing it alone
+    (``unfreeze_stage(stage)``) depends on how it is called, and is not read."""
+    children = unfrozen_children(parents, loop, owner)
+    frame = frame_of(loop)
+    models = {child.rpartition(".")[0] for child in children or []}
+    return children if any(f.target in models and frame_of(f.node) is frame for f in freezes) else None

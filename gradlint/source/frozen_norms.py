@@ -29,7 +29,7 @@ from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_fal
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
 from gradlint.source.name_filters import frozen_by_name
-from gradlint.source.child_unfreezes import unfrozen_children
+from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.override_runs import override_never_runs
@@ -158,7 +158,8 @@ class _Collector:
             elif value is False:
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             elif value is True:
-                for part in unfrozen_children(self.frames.parents, loop, owner) or [owner]:
+                for part in children_after_freeze(self.frames.kinds.frame_of, self.frames.parents, self.norms.freezes,
+                                                  loop, owner) or [owner]:
                     self._unfreeze(part, loop)
             elif (flag := requires_grad_flag(stmt, var)) is not None:
                 flag_freeze(self.norms, owner, loop, *flag)
