@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from gradlint.source.names import dotted
+from gradlint.source.names import dotted, torch_spelled
 from gradlint.source.starred_layers import starred_last
 
 FUNCTIONS = {
@@ -22,18 +22,11 @@ RESHAPES = frozenset({"view", "reshape", "view_as", "reshape_as", "squeeze", "un
                        "transpose", "contiguous", "float", "double", "to", "type_as"})
 
 
-# the spellings of torch's modules a file uses for a function kept as an attribute
-_SPELLINGS = {"F": "torch.nn.functional", "nn": "torch.nn", "functional": "torch.nn.functional"}
-
-
 def function_kind(value: ast.expr) -> Optional[str]:
     """softmax/sigmoid when ``value`` names the function itself, kept to be applied later:
     ``self.activation = torch.softmax`` (then ``self.activation(x, dim=1)``)."""
     name = dotted(value)
-    if name is None:
-        return None
-    head, dot, rest = name.partition(".")
-    return FUNCTIONS.get(_SPELLINGS.get(head, head) + dot + rest)
+    return FUNCTIONS.get(torch_spelled(name)) if name is not None else None
 
 
 def sequential_last(call: ast.Call) -> Optional[ast.expr]:

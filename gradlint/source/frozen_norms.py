@@ -282,10 +282,10 @@ class _Collector:
             return
         flag = call.args[0] if call.args else next((k.value for k in call.keywords), None)
         if func.attr == "requires_grad_":
-            if is_false(flag) and receiver.rpartition(".")[2] in _TENSOR_NAMES:
-                pass  # self.bnneck.bias.requires_grad_(False): one parameter (BNNeck's), not a module
-            elif is_false(flag):
-                self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
+            if is_false(flag):
+                # (``self.bnneck.bias.requires_grad_(False)`` freezes one parameter, BNNeck's, not a module)
+                if receiver.rpartition(".")[2] not in _TENSOR_NAMES:
+                    self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             elif flag is None or is_true(flag):
                 self._unfreeze(receiver, call)
             elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:

@@ -16,6 +16,7 @@ import ast
 import re
 from typing import AbstractSet, Callable, Optional, Sequence
 
+from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.function_values import own_nodes
 from gradlint.source.model_factories import returned_values
 from gradlint.source.bn_builders import TV_BN
@@ -130,14 +131,8 @@ def _freezes_all(statement: ast.stmt, root: str) -> bool:
     """``for p in root.parameters(): p.requires_grad = False`` or ``root.requires_grad_(False)``."""
     if isinstance(statement, ast.For) and isinstance(statement.iter, ast.Call) \
             and dotted(statement.iter.func) == f"{root}.parameters" and isinstance(statement.target, ast.Name):
-        variable = statement.target.id
-        return any(isinstance(node, ast.Assign) and any(isinstance(t, ast.Attribute) and t.attr == "requires_grad"
-                                                        and dotted(t.value) == variable for t in node.targets)
-                   and isinstance(node.value, ast.Constant) and node.value.value is False
-                   for node in ast.walk(statement))
-    call = statement.value if isinstance(statement, ast.Expr) else None
-    return isinstance(call, ast.Call) and dotted(call.func) == f"{root}.requires_grad_" \
-        and len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and call.args[0].value is False
+        return any(requires_grad_value(inner, statement.target.id) is False for inner in statement.body)
+    return requires_grad_value(statement, root) is False
 
 
 def _first_linear_input(value: ast.expr) -> Optional[int]:

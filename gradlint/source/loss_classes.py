@@ -14,7 +14,7 @@ from typing import Optional
 from gradlint.source.call_arguments import argument
 from gradlint.source.call_flags import parameter_default
 from gradlint.source.index import file_stamp
-from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.names import collect_aliases, dotted, qualify, torch_spelled
 from gradlint.source.output_flow import LOSSES
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.reaching_bindings import unwrap
@@ -148,8 +148,7 @@ def _loss_attributes(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]
         if isinstance(node, ast.Assign) and len(node.targets) == 1 \
                 and (held := dotted(node.targets[0]) or "").startswith("self.") and held.count(".") == 1 \
                 and isinstance(node.value, ast.Call):
-            spelled = dotted(node.value.func) or ""
-            qualified = names.get(id(node.value)) or ("torch." + spelled if spelled.startswith("nn.") else spelled)
+            qualified = names.get(id(node.value)) or torch_spelled(dotted(node.value.func) or "")
             if qualified in LOSSES:
                 found.setdefault(held[len("self."):], LOSSES[qualified])
     return found

@@ -41,6 +41,18 @@ def qualify(node: ast.AST, aliases: dict[str, str]) -> Optional[str]:
     return name
 
 
+# how code spells torch's modules without importing them by that name here (a class of
+# another file read alone, a function kept as an attribute)
+_TORCH_SPELLINGS = {"nn": "torch.nn", "F": "torch.nn.functional", "functional": "torch.nn.functional"}
+
+
+def torch_spelled(name: str) -> str:
+    """``nn.CrossEntropyLoss`` -> ``torch.nn.CrossEntropyLoss``, ``F.softmax`` ->
+    ``torch.nn.functional.softmax``; any other name as it is."""
+    head, dot, rest = name.partition(".")
+    return _TORCH_SPELLINGS[head] + dot + rest if dot and head in _TORCH_SPELLINGS else name
+
+
 def collect_aliases(tree: ast.Module) -> dict[str, str]:
     """Local name -> fully qualified name, for every import in the file."""
     aliases: dict[str, str] = {}
