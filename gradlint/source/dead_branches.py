@@ -1,6 +1,7 @@
 """Branches a constant switch of the file never takes: ``WEIGHTS_FREEZING = False`` at
 the top of ``main`` (or of the module), then ``if WEIGHTS_FREEZING: <freeze>``. The
-switch is a name bound once, to a literal, in the function the branch is in or at module
+switch is a name bound once, to a literal (a string only where the test compares it:
+``MODEL = 'densenet161'``, then ``if MODEL == 'densenet161': ... else: ...``), in the function the branch is in or at module
 level (and never declared ``global`` or rebound elsewhere); the code under the branch
 its value rules out does not run."""
 
@@ -32,10 +33,14 @@ def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Opti
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _truth(test.operand, at, parents, tree)
         return None if inner is None else not inner
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))
+            and isinstance(test.left, ast.Name) and isinstance(right := test.comparators[0], ast.Constant)):
+        value = _switch(test.left.id, at, parents, tree)  # ``MODEL == 'densenet161'``
+        return None if value is _UNKNOWN else (value == right.value) == isinstance(test.ops[0], ast.Eq)
     if not isinstance(test, ast.Name):
         return None
     value = _switch(test.id, at, parents, tree)
-    return None if value is _UNKNOWN else bool(value)
+    return None if value is _UNKNOWN or isinstance(value, str) else bool(value)
 
 
 def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
@@ -53,7 +58,7 @@ def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
         bound = [value for node in own_nodes(scope) for value in _bound(node, name)]
         if not bound:
             continue
-        if len(bound) != 1 or not isinstance(bound[0], ast.Constant) or isinstance(bound[0].value, str):
+        if len(bound) != 1 or not isinstance(bound[0], ast.Constant):
             return _UNKNOWN
         if scope is tree and any(_bound(node, name) or isinstance(node, ast.Global) and name in node.names
                                  for node in ast.walk(tree) if not _at_module(node, parents, tree)):

@@ -71,6 +71,7 @@ class FileNorms:
     unfrozen: set[str] = field(default_factory=set)  # targets set back to requires_grad True
     unfrozen_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # where each target was made trainable
     optimised: set[str] = field(default_factory=set)  # owners of every optimiser's parameters
+    optimised_at: dict[str, list[ast.AST]] = field(default_factory=dict)  # the optimisers built for each owner
     bn_kept_in_eval: bool = False
     moving: set[str] = field(default_factory=set)  # momentum (EMA) copies the file updates: ``self.target``
     knowledge: Optional[NormKnowledge] = None

@@ -374,6 +374,9 @@ class _Collector:
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
                     owners = {parameters_owner(arg) for arg in node.args[:1]} | {owner}
                     self.norms.optimised.update(o for o in owners if o)
+                    for o in owners:
+                        if o:
+                            self.norms.optimised_at.setdefault(o, []).append(node)
                     if owner and "." in owner and only_parameters_of(node, owner):
                         self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
             for fact in frame.facts:

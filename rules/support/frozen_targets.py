@@ -134,7 +134,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
             and not _only_run_without_grad(norms, freeze):
         return False
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
-                                      or any(related(o, target) for o in norms.optimised if o != freeze.except_)
+                                      or any(related(o, target) for o in _optimised_with(norms, freeze) if o != freeze.except_)
                                       or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
@@ -152,6 +152,14 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _optimised_with(norms: FileNorms, freeze: Freeze) -> set[str]:
+    """The owners optimised where the optimiser ``freeze`` is: not those of an optimiser in
+    another arm of the same choice (``if MODEL == 'densenet161': SGD(model.classifier...)``
+    ``else: SGD(model.fc...)``), which never runs with it."""
+    return {o for o in norms.optimised
+            if not (sites := norms.optimised_at.get(o)) or not all(norms.frames.exclusive(freeze.node, at) for at in sites)}
 
 
 def _built_and_frozen(norms: FileNorms, freeze: Freeze, target: str) -> list[Freeze]:
