@@ -48,12 +48,35 @@ def keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: di
         if name not in models or not bound or not all(_exclusive(a, b, parents) for a in bound for b in plain):
             models.pop(name, None)
             continue
-        first = bound[0]
-        value = unwrap(first.value)
-        callee = dotted(value.func) if isinstance(value, ast.Call) else None
-        branch = f"when `{name}` is the {callee or 'model'} of line {first.lineno}"
+        branch = _arm(name, bound[0])
         models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
     return shadowed
+
+
+def branch_union(name: str, bound: Ending, earlier: list[ast.Assign], ending: Ending, node: ast.Assign,
+                 parents: dict[ast.AST, ast.AST]) -> Optional[Ending]:
+    """A name bound to two classes with different endings in different arms of one ``if``
+    (``if self.name == 'cgan': self.NetD = Discriminator(...)`` ``elif ... 'infogan':
+    self.NetD = InfoDiscriminator(...)``, one returning a probability, the other a
+    ``(validity, label, code)`` triple): each output only one of them has is kept, noted as
+    that arm (the unpacking of the call picks it by its length). None when the bindings are
+    not arms of one choice."""
+    if not earlier or not all(_exclusive(a, node, parents) for a in earlier):
+        return None
+    merged: Ending = {}
+    for position, activation in bound.items():
+        if position not in ending:
+            merged[position] = activation if activation.branch else replace(activation, branch=_arm(name, earlier[0]))
+    for position, activation in ending.items():
+        if position not in bound:
+            merged[position] = replace(activation, branch=_arm(name, node))
+    return merged
+
+
+def _arm(name: str, binding: ast.Assign) -> str:
+    value = unwrap(binding.value)
+    callee = dotted(value.func) if isinstance(value, ast.Call) else None
+    return f"when `{name}` is the {callee or 'model'} of line {binding.lineno}"
 
 
 def _scope(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> Optional[ast.AST]:

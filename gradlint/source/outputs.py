@@ -33,7 +33,7 @@ from gradlint.source.loss_helpers import (LOSS_WORDS, argument, file_helpers, im
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls, unpacked_into)
-from gradlint.source.model_bindings import ModuleDefinitions, alias_models, keep_branch_endings
+from gradlint.source.model_bindings import ModuleDefinitions, alias_models, branch_union, keep_branch_endings
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -67,6 +67,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     losses: dict[str, str] = {}  # bound name (criterion) -> loss
     other_models: dict[str, list[ast.Assign]] = {}  # bound name -> its bindings to models without the ending
     ending_bindings: dict[str, list[ast.Assign]] = {}
+    parents: dict[ast.AST, ast.AST] = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
                 and isinstance(node.value, ast.Call)):  # netG, netD = models.ACGAN(args)
@@ -89,7 +90,11 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             if callee in class_nodes:
                 instances[target] = callee if instances.get(target, callee) == callee else ""
             if callee in by_class and (taken := built_by(by_class[callee], value)):
-                models[target] = _alike(models.get(target), taken)
+                if target in models:  # parents read only for a name bound twice
+                    parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+                arms = branch_union(target, models[target], ending_bindings.get(target, []), taken, node, parents) \
+                    if target in models else None
+                models[target] = _alike(models.get(target), taken) | (arms or {})
                 ending_bindings.setdefault(target, []).append(node)
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
