@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Optional, Union
 
+from gradlint.source.attribute_branches import takes_arm
 from gradlint.source.call_flags import guard_at
 from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
@@ -79,7 +80,7 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
     tree = norms.frames.unit.tree
     text = norms.frames.unit.text
     assert tree is not None
-    spelled: dict[str, tuple[FreezingHelper, Path]] = {}
+    spelled: dict[str, list[tuple[FreezingHelper, Path]]] = {}
     for item in project_import_list(tree, script):
         if item.name not in ("*", ".") and f"{item.local}(" not in text or item.name == "." and f"{item.local}." not in text:
             continue
@@ -89,12 +90,13 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
             name = (first if item.name == "*" else f"{item.local}.{first}" if item.name == "."
                     else item.local if item.name == first else None)
             if name is not None:
-                spelled[f"{name}.{method}" if owner else name] = (helper, item.path)
+                spelled.setdefault(f"{name}.{method}" if owner else name, []).append((helper, item.path))
     if not spelled:
         return
     assert norms.knowledge is not None
     # ``model.freeze_backbone()``: the method of the class ``model`` was built from
     methods: dict[str, tuple[str, str]] = {}  # "model.freeze_backbone" -> ("model", "PlantNet.freeze_backbone")
+    builds: dict[str, ast.expr] = {}  # "model" -> the call that built it (``Unet(..., backbone=backbone)``)
     for bound, values in norms.knowledge.bindings.items():
         for bound_value in values:
             built = unwrap(bound_value)
@@ -103,38 +105,49 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
                 owner, _, method = key.rpartition(".")
                 if class_name and owner == class_name:
                     methods[f"{bound}.{method}"] = (bound, key)
+                    builds[bound] = built
     unfreezes: list[tuple[str, ast.Call]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or (called := dotted(node.func)) is None:
             continue
         receiver: Optional[str]
         receiver, callee = methods.get(called, (None, called))
-        if callee not in spelled:
-            continue
-        helper, module = spelled[callee]
-        passed = argument(node, helper.index, helper.parameter) if receiver is None else None
-        model = receiver or (dotted(passed) if passed is not None else None)
-        runs: Union[None, bool, str] = (True if helper.guard is None
-                                         else guard_at(node, helper.guard, norms.frames.kinds.frame_of(node), tree))
-        if model and helper.names is not None:  # freeze_layers(net, ["conv1", "bn1", "layer1"])
-            listed = argument(node, *helper.names)
-            names = listed_names(listed, string_lists(node, norms.frames.parents)) if listed is not None else None
-            if names and (part := named_part(model + helper.rest, names)):
-                norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=part,
-                                            via=Elsewhere(helper.function, helper.line, shown_path(module, script))))
-        elif model and helper.how == "unfreeze":
-            unfreezes.append((model + helper.rest, node))
-        elif model and helper.extent is not None and argument(node, *helper.extent) is not None:
-            continue  # set_parameter_requires_grad(model, n_layer=k): another part than the default's
-        elif model and runs is not False and runs is not None:
-            norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=helper.part,
-                                        via=Elsewhere(helper.function, helper.line, shown_path(module, script)),
-                                        guard=runs if isinstance(runs, str) else None))
+        for helper, module in spelled.get(callee, []):
+            instance = builds.get(receiver) if receiver else None
+            if helper.arm is not None and not (instance is not None and takes_arm(
+                    helper.arm, instance, norms.frames.kinds.frame_of(instance), tree)):
+                continue  # the arm of ``if self.backbone == "resnet50":`` this instance does not take
+            _link_call(norms, node, receiver, helper, module, script, unfreezes)
     kinds = norms.frames.kinds
     for target, node in unfreezes:  # made trainable again, unless before every freeze of it in its function
         if not any(related(f.target, target) and kinds.frame_of(f.node) is kinds.frame_of(node)
                    and f.node.lineno > node.lineno for f in norms.freezes):
             norms.unfreeze(target, node)
+
+
+def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper: FreezingHelper, module: Path,
+               script: Path, unfreezes: list[tuple[str, ast.Call]]) -> None:
+    """The freeze (or unfreeze) one call of a freezing helper makes."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    passed = argument(node, helper.index, helper.parameter) if receiver is None else None
+    model = receiver or (dotted(passed) if passed is not None else None)
+    runs: Union[None, bool, str] = (True if helper.guard is None
+                                     else guard_at(node, helper.guard, norms.frames.kinds.frame_of(node), tree))
+    if model and helper.names is not None:  # freeze_layers(net, ["conv1", "bn1", "layer1"])
+        listed = argument(node, *helper.names)
+        names = listed_names(listed, string_lists(node, norms.frames.parents)) if listed is not None else None
+        if names and (part := named_part(model + helper.rest, names)):
+            norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=part,
+                                        via=Elsewhere(helper.function, helper.line, shown_path(module, script))))
+    elif model and helper.how == "unfreeze":
+        unfreezes.append((model + helper.rest, node))
+    elif model and helper.extent is not None and argument(node, *helper.extent) is not None:
+        return  # set_parameter_requires_grad(model, n_layer=k): another part than the default's
+    elif model and runs is not False and runs is not None:
+        norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=helper.part,
+                                    via=Elsewhere(helper.function, helper.line, shown_path(module, script)),
+                                    guard=runs if isinstance(runs, str) else None))
 
 
 def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:

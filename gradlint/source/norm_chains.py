@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.attribute_branches import AttributeArm
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.index import FileIndex
@@ -108,6 +109,9 @@ class FreezingHelper:
     # (position, name) of the parameter whose default sets how much is frozen (``n_layer=6``):
     # a call passing it freezes an unknown part
     extent: Optional[tuple[int, str]] = None
+    # a method freezing under ``if self.backbone == "resnet50":``: the instance's constructor
+    # argument that arm needs (:mod:`gradlint.source.attribute_branches`)
+    arm: Optional[AttributeArm] = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import ast
 from dataclasses import replace
 from typing import Optional
 
+from gradlint.source.attribute_branches import attribute_arm
 from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
@@ -92,11 +93,17 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
     for freeze in norms.freezes:
         function = norms.frames.kinds.frame_of(freeze.node)
         if (freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(function, ast.FunctionDef)
-                or (name := functions.get(id(function))) is None or name in found):
+                or (name := functions.get(id(function))) is None):
+            continue
+        method = "." in name
+        # each arm of ``if self.backbone == "vgg": ... elif self.backbone == "resnet50": ...`` is a freeze of its own
+        arm = attribute_arm(freeze.node, function, norms.frames.kinds.class_of(function), norms.frames.parents) \
+            if method else None
+        key = f"{name}#{arm[2]}" if arm else name
+        if key in found:
             continue
         root, dot, rest = freeze.target.partition(".")
         params = [a.arg for a in function.args.args]
-        method = "." in name
         # what the function itself makes trainable again (another method's unfreeze is another call)
         unfrozen = {target for target, nodes in norms.unfrozen_at.items()
                     if any(norms.frames.kinds.frame_of(node) is function for node in nodes)}
@@ -107,8 +114,8 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
             flag = (flag[0] - 1, flag[1], flag[2])
         extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
-        found[name] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
-                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None)
+        found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
+                                    part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")
@@ -120,13 +127,16 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
     for target, nodes in norms.unfrozen_at.items():  # ``def unfreeze_all(self): ...requires_grad = True``
         function = norms.frames.kinds.frame_of(nodes[0])
         root, dot, rest = target.partition(".")
-        if not isinstance(function, ast.FunctionDef) or (name := functions.get(id(function))) is None or name in found:
+        if not isinstance(function, ast.FunctionDef) or (name := functions.get(id(function))) is None:
             continue
+        arm = attribute_arm(nodes[0], function, norms.frames.kinds.class_of(function), norms.frames.parents) \
+            if "." in name else None
+        key = f"{name}#{arm[2]}" if arm else name
         params = [a.arg for a in function.args.args]
-        if (root in params and (root == params[0] or "." not in name)
+        if (key not in found and root in params and (root == params[0] or "." not in name)
                 and guard_of(nodes[0], function, norms.frames.parents) is None):
-            found[name] = FreezingHelper(name, params.index(root), root, dot + rest,
-                                         getattr(nodes[0], "lineno", function.lineno), "unfreeze")
+            found[key] = FreezingHelper(name, params.index(root), root, dot + rest,
+                                        getattr(nodes[0], "lineno", function.lineno), "unfreeze", arm=arm)
     return list(found.values())
 
 
