@@ -14,16 +14,20 @@ from __future__ import annotations
 import ast
 from typing import Callable, Optional, Union
 
-# stem parameters (conv and BatchNorm) of the families fine-tuning code freezes by name
-_STEMS = (
-    ("conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer1.0.bn1.weight", "layer2.0.bn1.bias"),  # ResNet
-    ("features.0.0.weight", "features.0.1.weight", "features.1.0.block.0.1.weight"),  # MobileNet, EfficientNet
-    ("features.conv0.weight", "features.norm0.weight", "features.denseblock1.denselayer1.norm1.weight"),  # DenseNet
-    ("conv_stem.weight", "bn1.weight", "blocks.0.0.bn1.weight"),  # timm EfficientNet
-    ("stem.0.weight", "stem.1.weight", "stages.0.blocks.0.norm.weight"),  # ConvNeXt-like, RegNet
+# stem parameters (conv and BatchNorm) of the families fine-tuning code freezes by name, each
+# with its heads (a child module: the parameter name it starts)
+_FAMILIES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
+    (("conv1.weight", "bn1.weight", "layer1.0.conv1.weight", "layer1.0.bn1.weight", "layer2.0.bn1.bias"),  # ResNet
+     {"fc": "fc.weight", "last_linear": "last_linear.weight"}),
+    (("features.0.0.weight", "features.0.1.weight", "features.1.0.block.0.1.weight"),  # MobileNet, EfficientNet
+     {"classifier": "classifier.1.weight", "classifier[1]": "classifier.1.weight", "classifier[3]": "classifier.3.weight"}),
+    (("features.conv0.weight", "features.norm0.weight", "features.denseblock1.denselayer1.norm1.weight"),  # DenseNet
+     {"classifier": "classifier.weight"}),
+    (("conv_stem.weight", "bn1.weight", "blocks.0.0.bn1.weight"),  # timm EfficientNet
+     {"classifier": "classifier.weight"}),
+    (("stem.0.weight", "stem.1.weight", "stages.0.blocks.0.norm.weight"),  # ConvNeXt-like, RegNet
+     {"head": "head.weight", "head.fc": "head.fc.weight", "fc": "fc.weight"}),
 )
-_HEADS = {"fc": "fc.weight", "classifier": "classifier.weight", "classifier[1]": "classifier.1.weight",
-          "head": "head.weight", "head.fc": "head.fc.weight", "last_linear": "last_linear.weight"}
 
 Value = Union[str, bool, tuple, None]
 # the child modules of the families fine-tuning code freezes child by child (named_children),
@@ -42,11 +46,17 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[lis
         value = _evaluate(test, {name: sample})
         return None if not isinstance(value, bool) else value == frozen_when
 
-    for stem in _STEMS:
-        verdicts = [frozen(sample) for sample in stem]
-        if all(verdicts):
-            return [head for head, sample in _HEADS.items() if frozen(sample) is False]
-    return None
+    found: Optional[list[str]] = None
+    for stem, heads in _FAMILIES:
+        if all(frozen(sample) for sample in stem):
+            # the first family whose stem it freezes and whose head it spares (``"fc" not in
+            # name`` spares a ResNet's ``fc``, ``"classifier" not in name`` a DenseNet's)
+            spared = [head for head, sample in heads.items() if frozen(sample) is False]
+            spared = [head for head in spared if not any(head.startswith((other + "[", other + ".")) for other in spared)]
+            if spared:
+                return spared
+            found = [] if found is None else found
+    return found
 
 
 def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool,
