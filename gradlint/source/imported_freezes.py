@@ -23,6 +23,7 @@ from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.partial_freezes import string_lists
 from gradlint.source.project_functions import project_import_list
+from gradlint.source.unit import call_spelling
 
 
 def link_instances(norms: FileNorms, script: Path) -> None:
@@ -78,7 +79,7 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
     freeze of ``model.features`` at the call (when its flag, if any, asks for one). A helper
     that makes the part trainable again (``model.unfreeze_all()``) undoes it."""
     tree = norms.frames.unit.tree
-    text = norms.frames.unit.text
+    text = call_spelling(norms.frames.unit.text)
     assert tree is not None
     spelled: dict[str, list[tuple[FreezingHelper, Path]]] = {}
     for item in project_import_list(tree, script):

@@ -24,7 +24,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import LOSSES, loss_of, model_outputs, output_of, own_calls
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
-from gradlint.source.unit import SourceUnit
+from gradlint.source.unit import SourceUnit, call_spelling
 
 Parameter = tuple[int, str]  # position, name
 
@@ -280,6 +280,7 @@ def imported_helpers(tree: ast.Module, text: str, script: Path, base: Optional[s
     them: ``train`` (``from engine import train``) or ``engine.train`` (``import engine``).
     ``base``: the folder the helpers' paths are shown from (the linted file's); ``depth``: how
     many modules away from it ``tree`` is."""
+    text = call_spelling(text)
     found: Helpers = {}
     base = base or str(script.resolve().parent)
     for item in project_import_list(tree, script):

@@ -20,7 +20,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.output_flow import loss_of
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
-from gradlint.source.unit import SourceUnit
+from gradlint.source.unit import SourceUnit, call_spelling
 
 # by the name it is called: (loss, the argument's position, the parameter's name) of each loss
 Wrappers = dict[str, list[tuple[str, int, str]]]
@@ -142,6 +142,7 @@ def imported_wrappers(tree: ast.Module, text: str, script: Path) -> Wrappers:
     """The loss wrappers of project modules the file imports and calls: by name (``from
     acgan import eval_loss``) or through the module (``from pipeline import loss`` and
     ``loss.multiloss(...)``)."""
+    text = call_spelling(text)
     found: Wrappers = {}
     for item in project_import_list(tree, script):
         if item.name == "." and f"{item.local}." in text:

@@ -45,7 +45,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.norm_offers import freezing_classes, freezing_factories, training_classes, training_functions
 from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports
-from gradlint.source.unit import SourceUnit
+from gradlint.source.unit import SourceUnit, call_spelling
 from gradlint.source.unread_trainers import CALLS_TRAINER
 
 
@@ -73,7 +73,7 @@ _DEPTH = 3  # project modules followed below the linted file: factory -> dispatc
 def worth_reading(unit: SourceUnit) -> bool:
     """A cheap look (the text, the imported functions it calls) at whether the file can
     freeze a model and put it in train mode; reading its frames costs far more."""
-    text = unit.text
+    text = call_spelling(unit.text)
     # (``nn.Parameter(x, requires_grad=False)`` and ``self.head.train(self.training)`` in a model
     # library freeze and train nothing: most files of a library stop here)
     freezes = bool(FREEZING.search(text)) or ("parameters()" in text and "optim" in text)
@@ -115,6 +115,7 @@ def _imported(unit: SourceUnit) -> Linked:
 def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked:
     """What ``tree``'s imports of project modules offer that it calls: ``fit`` from
     ``from engine import fit`` (or ``*``), ``engine.fit`` from ``import engine``."""
+    text = call_spelling(text)
     factories: Known = {}
     trainers: KnownTrainers = {}
     # ``{"resnet50": ResNet50Model, ...}[args.model](...)``: a class in a table is called through it
@@ -371,7 +372,8 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
     for trainer in trainers:
         known_trainers.setdefault(trainer.function, (trainer, path))
     # a function of this module must call one of them: ``name(`` beyond its own ``def name(``
-    called = [name for name in [*known_factories, *known_trainers] if text.count(f"{name}(") > text.count(f"def {name}(")]
+    calls = call_spelling(text)
+    called = [name for name in [*known_factories, *known_trainers] if calls.count(f"{name}(") > calls.count(f"def {name}(")]
     # a package's ``__init__`` naming a function of a module it imports: ``train = func.train.train``
     aliased = [(match[1], match[2], text.count("\n", 0, match.start()) + 1) for match in _ALIAS.finditer(text)
                if match[2] in known_factories or match[2] in known_trainers]
