@@ -21,7 +21,7 @@ from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, ModeCall
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
-from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs_parameter, handed_on, parameter_of,
+from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs_parameter, handed_on, init_of, parameter_of,
                                            runs_parameter)
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
@@ -47,7 +47,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
     kinds = norms.frames.kinds
     parents = norms.frames.parents
     used: Optional[DefaultRun] = None
-    binding = _binding_frames(norms, root)
+    binding = _binding_frames(norms, root, built_by)
     running = _running_methods(norms, built_by) if "." in target else set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Name) and node.id == root and isinstance(node.ctx, ast.Load)):
@@ -180,14 +180,21 @@ def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:
     return False
 
 
-def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:
+def _binding_frames(norms: FileNorms, name: str, built_by: Optional[str] = None) -> tuple[set[int], set[int]]:
     """The functions (and the module, as 0) that assign ``name`` themselves, and those that
-    have it as a parameter (another model, whatever their callers pass)."""
+    have it as a parameter (another model, whatever their callers pass). With ``built_by``,
+    only the functions building it with that call when some do (a trainer's own ``loss =
+    loss0 + loss2`` is another name)."""
     tree = norms.frames.unit.tree
     assert tree is not None
     assigned: set[int] = set()
+    building: set[int] = set()
     parameters: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and built_by is not None and isinstance(value := unwrap(node.value), ast.Call) \
+                and dotted(value.func) == built_by and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            frame = norms.frames.kinds.frame_of(node)
+            building.add(id(frame) if frame is not None else 0)
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
             frame = norms.frames.kinds.frame_of(node)
             assigned.add(id(frame) if frame is not None else 0)
@@ -198,7 +205,7 @@ def _binding_frames(norms: FileNorms, name: str) -> tuple[set[int], set[int]]:
                 (alias.asname or alias.name) == name for alias in node.names):  # from model import resnet50
             frame = norms.frames.kinds.frame_of(node)
             assigned.add(id(frame) if frame is not None else 0)
-    return assigned, parameters
+    return building or assigned, parameters
 
 
 def _reads_built(norms: FileNorms, node: ast.Name, binding: tuple[set[int], set[int]]) -> bool:
@@ -280,6 +287,10 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     values = norms.knowledge.bindings.get(name, [])
     if not values:  # a model frozen at module level of the module it is imported from
         return built_by == name and name in norms.knowledge.imported_bn
+    frame_of = norms.frames.kinds.frame_of
+    where = {id(frame_of(v)) for v in values if isinstance(u := unwrap(v), ast.Call) and dotted(u.func) == built_by}
+    if where:  # (``loss = RUENet_loss()`` in ``setup``; another function's ``loss = a + b`` is its own local)
+        values = [v for v in values if id(frame_of(v)) in where]
     built = False
     for value in values:
         value = unwrap(value)
@@ -298,8 +309,7 @@ def _built_runner(call: ast.Call, node: ast.expr, name: str, tree: ast.Module, p
     """``Trainer(encoder, decoder, loader)``: a project class that keeps the module and
     only runs it in its training methods (:func:`class_runs_parameter`)."""
     cls = built_class(call, name, tree, path, FileIndex())
-    init = next((f for f in cls.node.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) \
-        if cls is not None else None
+    init = init_of(cls.node) if cls is not None else None
     if cls is None or init is None:
         return None
     parameter = parameter_of(call, node, init, True)

@@ -205,3 +205,10 @@ def after_exit(node: ast.AST, parents: dict) -> bool:
                         return True
         child = parent
     return False
+
+
+def own_method(cls: Optional[ast.ClassDef], receiver: str, method: str) -> bool:
+    """``self.train(epoch)`` in ``class CNet(object)`` defining ``train``: the class's own
+    training method, not a mode switch (the class derives from nothing but ``object``)."""
+    return (receiver == "self" and cls is not None and all(dotted(b) == "object" for b in cls.bases)
+            and any(isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == method for f in cls.body))

@@ -23,8 +23,9 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval,
-                                          only_parameters_of, part_name, related, requires_grad_flag,
+                                          only_parameters_of, own_method, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
 from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
@@ -81,7 +82,9 @@ class _Collector:
         self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)
         through_freezing_helpers(self.frames, self.norms)
-        self.norms.freezes.extend(method_call_freezes(self.norms))
+        for _ in range(2):  # a method calling another that freezes (``freeze()`` -> ``self._req_grad(False)``)
+            known = {(f.target, id(f.node)) for f in self.norms.freezes}
+            self.norms.freezes.extend(f for f in method_call_freezes(self.norms) if (f.target, id(f.node)) not in known)
         through_self_attributes(self.frames, self.norms)
         self._drop_unfreezes_before_freezes()
         self.norms.moving = moving = momentum_targets(tree)  # BYOL's target network, DINO's teacher: in train mode
@@ -173,20 +176,26 @@ class _Collector:
             return
         name, var = (e.id for e in target.elts if isinstance(e, ast.Name))
         heads: Optional[list[str]] = None
-        skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` before the freeze
+        skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` (or ``break``) before the freeze
+        stops = False  # ``break``: the parameters after the first the test spares are left alone too
         reopened = False  # every parameter set again, some trainable, by a test this cannot read
+        guard: Optional[str] = None  # ``params.requires_grad = b``, ``b`` the function's parameter
         for stmt in loop.body:
             value = self._decided(stmt, var, loop)
+            if value is None and (flag := requires_grad_flag(stmt, var)) is not None \
+                    and isinstance(decided := flag_requires_grad(self.norms, loop, *flag), str):
+                value, guard = False, decided  # a freeze where the caller passes False (``self._req_grad(False)``)
             if value is False:
-                heads = frozen_by_name(skip, name, False) if skip is not None else []
+                heads = frozen_by_name(skip, name, False, stops) if skip is not None else []
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
                   and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
                 heads = frozen_by_name(stmt.value, name, False)  # p.requires_grad = "fc" in name
             elif isinstance(stmt, ast.If):
                 inside = {self._decided(s, var, loop) for s in stmt.body}
                 otherwise = {self._decided(s, var, loop) for s in stmt.orelse}
-                if any(isinstance(s, ast.Continue) for s in stmt.body):
-                    skip = stmt.test
+                # (``if name.find("fc") != -1: break``: the head's parameters come last, after the stem's)
+                if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
+                    skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
                 elif False in inside:
                     heads = frozen_by_name(stmt.test, name, True)
                 elif False in otherwise:
@@ -207,7 +216,7 @@ class _Collector:
             if reopened:  # ``if split_name in ["0", "1"]: ...False else: ...True``: an earlier freeze ends here
                 self._unfreeze(owner, loop)
             return
-        self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
+        self.norms.freezes.append(Freeze(owner, "requires_grad", loop, guard=guard))
         for head in heads:
             self._unfreeze(f"{owner}.{head}", loop)
 
@@ -290,13 +299,13 @@ class _Collector:
                 self._unfreeze(receiver, call)
             elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:
                 flag_freeze(self.norms, receiver, call, *decided)  # backbone.requires_grad_(train_backbone)
-        elif func.attr == "freeze" and not call.args and not call.keywords and self._lightning_module(receiver):
+        elif func.attr == "freeze" and not call.args and not call.keywords and lightning_module(self.frames.kinds, self.norms.knowledge, receiver):
             # LightningModule.freeze(): requires_grad_(False) and eval(), which the trainer's train() undoes
             self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             self.norms.modes.append(ModeCall(receiver, False, call, self.frames._statement_of(call), scope))
         elif (func.attr in ("train", "eval") and len(call.args) + len(call.keywords) <= 1
               and all(k.arg == "mode" for k in call.keywords)  # trainer.train(rounds=10): a method of its own
-              and not self._plain_object(receiver)):
+              and not plain_object(self.frames.kinds, self.norms.knowledge, receiver) and not own_method(self.frames.kinds.class_of(call), receiver, func.attr)):
             train = func.attr == "train" and not is_false(flag)
             if func.attr == "eval" and call.args:
                 return
@@ -337,34 +346,6 @@ class _Collector:
             stmt = self.frames._statement_of(call)
             fit = dotted(call.func) or "Trainer(...).fit"  # pl.Trainer(max_epochs=3).fit(model)
             self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{fit}({name})"))
-
-    def _lightning_module(self, name: str) -> bool:
-        """``name`` holds a LightningModule whose ``freeze()`` is Lightning's: it is loaded with
-        ``Cls.load_from_checkpoint(...)``, or built from a class of the file deriving
-        ``LightningModule`` that defines no ``freeze`` of its own."""
-        assert self.norms.knowledge is not None
-        classes = self.frames.kinds.classes
-        values = [unwrap(v) for v in self.norms.knowledge.bindings.get(name, [])]
-
-        def lightning(value: ast.expr) -> bool:
-            if not isinstance(value, ast.Call):
-                return False
-            if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
-                return True
-            cls = classes.get((dotted(value.func) or "").rsplit(".", 1)[-1])
-            return (cls is not None and any((dotted(b) or "").endswith("LightningModule") for b in cls.bases)
-                    and not any(isinstance(f, ast.FunctionDef) and f.name == "freeze" for f in cls.body))
-
-        return bool(values) and all(lightning(v) for v in values)
-
-    def _plain_object(self, name: str) -> bool:
-        """``trainer.train()`` where ``trainer = Trainer(...)`` and ``Trainer`` is a class of
-        the file that is no ``nn.Module``: a method of its own, not a mode switch."""
-        kinds = self.frames.kinds
-        assert self.norms.knowledge is not None
-        values = [unwrap(v) for v in self.norms.knowledge.bindings.get(name, [])]
-        return bool(values) and all(isinstance(v, ast.Call) and (short := (dotted(v.func) or "").rsplit(".", 1)[-1])
-                                    in kinds.classes and short not in kinds.module_classes for v in values)
 
     def _optimisers(self) -> None:
         for frame in self.frames.frames:

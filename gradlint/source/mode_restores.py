@@ -97,7 +97,8 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     calls = [m for m in norms.modes if m.train and holds(m.target, target)]
     if target.startswith("self."):  # self.train() only in the freezing class
         cls = norms.frames.kinds.class_of(freeze.node)
-        if not holds(freeze.target, target):  # an instance another class keeps (``self.model = Encoder()``)
+        # an instance another class keeps (``self.model = Encoder()``), also of a class freezing all of itself
+        if not holds(freeze.target, target) or freeze.target == "self" != target:
             cls = _holding_class(norms, target) or cls
         calls = [m for m in calls if norms.frames.kinds.class_of(m.call) is cls]
     frame = norms.frames.kinds.frame_of(freeze.node)
@@ -105,7 +106,7 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     # is read through that call (a copy of the mode call with ``written`` set), not by the name alone
     calls = [m for m in calls if m.written or m.frame is frame or m.target.startswith("self.") or m.target == "self"
              or not takes_parameter(m.frame, m.target.split(".")[0])]
-    if frame is not None and not freeze.target.startswith("self."):
+    if frame is not None and not freeze.target.startswith("self.") and freeze.target != "self":
         # a model local to a function: its train() is in that function, or in a helper it is passed to
         # (a call of another file's training function or class is in the caller's frame: the same name
         # in another function is another model)

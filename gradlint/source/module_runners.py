@@ -132,7 +132,7 @@ def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
     such a runner: its own ``train()`` reaches what it holds."""
     if any((dotted(base) or "").split(".")[-1] in _MODULE_BASES for base in cls.bases):
         return None
-    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    init = init_of(cls)
     if init is None or parameter not in [a.arg for a in init.args.args[1:]]:
         return None
     kept = _kept_as(init, parameter)
@@ -159,9 +159,25 @@ def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
                 continue
             else:
                 return None  # its mode set, handed on, kept elsewhere: not only run
-        if method is not init and _calls_own_mode(method):
+        if method is not init and _calls_own_mode(method, cls):
             return None
     return min(runs) if runs else None
+
+
+def init_of(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
+    """The class's ``__init__``; for a ``@dataclass`` without one, the ``__init__`` its
+    fields make (``model: Module``, ``loss: Module`` -> ``self.model = model`` ...)."""
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    if init is not None or not any((dotted(d.func if isinstance(d, ast.Call) else d) or "").rpartition(".")[2]
+                                   == "dataclass" for d in cls.decorator_list):
+        return init
+    fields = [node.target.id for node in cls.body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+              and "ClassVar" not in ast.unparse(node.annotation)]
+    body: list[ast.stmt] = [ast.Assign([ast.Attribute(ast.Name("self", ast.Load()), field, ast.Store())],
+                                       ast.Name(field, ast.Load())) for field in fields]
+    made = ast.FunctionDef("__init__", ast.arguments([], [ast.arg("self"), *(ast.arg(f) for f in fields)], None, [], [], None, []),
+                           body or [ast.Pass()], [], None)
+    return ast.fix_missing_locations(ast.copy_location(made, cls))
 
 
 def _kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
@@ -178,8 +194,12 @@ def _kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
     return None
 
 
-def _calls_own_mode(method: ast.FunctionDef) -> bool:
-    return any(isinstance(n, ast.Call) and dotted(n.func) in ("self.train", "self.eval") for n in ast.walk(method))
+def _calls_own_mode(method: ast.FunctionDef, cls: ast.ClassDef) -> bool:
+    """``self.train()``/``self.eval()`` in ``method``, unless the class defines that method
+    itself (a trainer's own ``eval(loader)``, read as one of its methods)."""
+    own = {f.name for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return any(isinstance(n, ast.Call) and (called := dotted(n.func)) in ("self.train", "self.eval")
+               and called[len("self."):] not in own for n in ast.walk(method))
 
 
 _ATTRIBUTE_LOOKS = {"hasattr", "getattr", "setattr"}

@@ -29,7 +29,7 @@ _FAMILIES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
      {"head": "head.weight", "head.fc": "head.fc.weight", "fc": "fc.weight"}),
 )
 
-Value = Union[str, bool, tuple, None]
+Value = Union[str, bool, int, tuple, None]
 # the child modules of the families fine-tuning code freezes child by child (named_children),
 # the first ones those holding BatchNorm; pooling and activations hold no parameters
 _CHILDREN = (
@@ -38,20 +38,29 @@ _CHILDREN = (
 )
 
 
-def frozen_by_name(test: ast.expr, name: str, frozen_when: bool) -> Optional[list[str]]:
+def frozen_by_name(test: ast.expr, name: str, frozen_when: bool, stops: bool = False) -> Optional[list[str]]:
     """The heads left trainable when ``test`` (on the parameter name ``name``) being
     ``frozen_when`` freezes every stem parameter of some family; None when it does not, or
-    when the test cannot be read."""
+    when the test cannot be read. ``stops``: the loop breaks at the first parameter the test
+    spares (``if name.find("fc") != -1: break``), leaving every later one alone. The
+    families whose parameter names the test mentions are read first, and alone when one is."""
     def frozen(sample: str) -> Optional[bool]:
         value = _evaluate(test, {name: sample})
         return None if not isinstance(value, bool) else value == frozen_when
 
+    named = {node.value for node in ast.walk(test) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    mentioned = [family for family in _FAMILIES
+                 if any(word in sample for word in named for sample in (*family[0], *family[1].values()))]
     found: Optional[list[str]] = None
-    for stem, heads in _FAMILIES:
-        if all(frozen(sample) for sample in stem):
+    for stem, heads in mentioned or _FAMILIES:
+        verdicts = [frozen(sample) for sample in (*stem, *heads.values())]
+        if stops and False in verdicts:  # nothing after the first spared parameter is frozen
+            first = verdicts.index(False)
+            verdicts = [v if i < first else False for i, v in enumerate(verdicts)]
+        if all(verdicts[:len(stem)]):
             # the first family whose stem it freezes and whose head it spares (``"fc" not in
             # name`` spares a ResNet's ``fc``, ``"classifier" not in name`` a DenseNet's)
-            spared = [head for head, sample in heads.items() if frozen(sample) is False]
+            spared = [head for head, verdict in zip(heads, verdicts[len(stem):]) if verdict is False]
             spared = [head for head in spared if not any(head.startswith((other + "[", other + ".")) for other in spared)]
             if spared:
                 return spared
@@ -81,8 +90,11 @@ def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool,
 
 def _evaluate(node: ast.expr, names: dict[str, Value]) -> Value:
     """The value of a small expression over string constants and ``names``; None: unknown."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool)):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bool, int)):
         return node.value
+    if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) is int):
+        return -node.operand.value  # name.find("fc") != -1
     if isinstance(node, ast.Name):
         return names.get(node.id)
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
@@ -116,6 +128,9 @@ def _compare(op: ast.cmpop, left: Value, right: Value) -> Value:
         ast.In: lambda a, b: a in b,  # type: ignore[operator]
         ast.NotIn: lambda a, b: a not in b,  # type: ignore[operator]
     }
+    if type(left) is int and type(right) is int:  # name.find("fc") >= 0
+        operations.update({ast.Lt: lambda a, b: a < b, ast.LtE: lambda a, b: a <= b,  # type: ignore[operator]
+                           ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b})  # type: ignore[operator]
     operation = operations.get(type(op))
     if operation is None or isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, (str, tuple)):
         return None
@@ -146,6 +161,8 @@ def _call(node: ast.Call, names: dict[str, Value]) -> Value:
         return None
     if func.attr in ("startswith", "endswith") and len(arguments) == 1:
         return getattr(receiver, func.attr)(arguments[0])
+    if func.attr in ("find", "rfind") and len(arguments) == 1 and isinstance(arguments[0], str):
+        return int(getattr(receiver, func.attr)(arguments[0]))
     if func.attr == "split" and len(arguments) == 1 and isinstance(arguments[0], str) and arguments[0]:
         return tuple(receiver.split(arguments[0]))
     return None

@@ -25,7 +25,7 @@ from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
 from gradlint.source.picked_builds import picked_build
-from gradlint.source.project_classes import built_class, kept_from_parameter
+from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -269,6 +269,8 @@ class NormKnowledge(ImportedParts):
         if rest and (kept := self._kept_argument(value, callee, rest[0])) is not None:
             # Encoder(resnet) of another file keeping ``self.cnn = nn.Sequential(*list(resnet.children())[:-2])``
             return self._value_path(kept[0], [*kept[1], *rest[1:]], depth + 1)
+        if not rest and any(self._value_path(passed, path, depth + 1) for passed, path in self._kept_arguments(value, callee)):
+            return True  # VGG_loss(vgg) of another file keeping ``self.features = nn.Sequential(*list(model.children())...)``
         if rest and rest[0] in HEAD_NAMES:
             return False
         if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
@@ -318,13 +320,24 @@ class NormKnowledge(ImportedParts):
     def _kept_argument(self, built: ast.Call, callee: str, attr: str) -> Optional[tuple[ast.expr, list[str]]]:
         """The argument of ``built`` (a project class, of the file or imported) that its
         ``self.<attr>`` keeps (or a part of it), and that part's path."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        found = built_class(built, callee.rsplit(".", 1)[-1] if callee in self.classes else dotted(built.func) or "",
-                            tree, Path(self.frames.unit.path), FileIndex())
+        found = self._built_class(built, callee)
         kept = kept_from_parameter(found.node, attr) if found is not None else None
         passed = argument(built, kept[0], kept[1]) if kept is not None else None
         return (passed, kept[2]) if passed is not None and kept is not None else None
+
+    def _kept_arguments(self, built: ast.Call, callee: str) -> list[tuple[ast.expr, list[str]]]:
+        """Each argument of ``built`` that an attribute of its project class keeps, with the path kept."""
+        found = self._built_class(built, callee)
+        if found is None:
+            return []
+        kept = [k for attr in sorted(self._self_attrs(found.node)) if (k := kept_from_parameter(found.node, attr))]
+        return [(passed, path) for index, name, path in kept if (passed := argument(built, index, name)) is not None]
+
+    def _built_class(self, built: ast.Call, callee: str) -> Optional[ProjectClass]:
+        tree = self.frames.unit.tree
+        assert tree is not None
+        return built_class(built, callee.rsplit(".", 1)[-1] if callee in self.classes else dotted(built.func) or "",
+                           tree, Path(self.frames.unit.path), FileIndex())
 
     def _aliased(self, func: ast.expr) -> str:
         """The builder a local name is bound to once (``vgg16bn_model = models.vgg16_bn``

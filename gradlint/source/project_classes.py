@@ -50,6 +50,11 @@ def project_class(callee: ast.expr, tree: ast.Module, path: Path, index: FileInd
                 found = _class_in(index.resolve_import(path, module, node.level, entry), wanted, index, entry, depth)
                 if found is not None:
                     return found
+        if isinstance(node, ast.ImportFrom) and not rest and [a.name for a in node.names] == ["*"] and node.module:
+            # from VGG_loss import *: a class that module defines (or passes on) by that name
+            found = _class_in(index.resolve_import(path, node.module, node.level, entry), head, index, entry, depth)
+            if found is not None:
+                return found
         elif isinstance(node, ast.Import) and rest:
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]
@@ -111,6 +116,9 @@ def _class_in(path: Optional[Path], name: str, index: FileIndex, entry: Optional
     return project_class(ast.Name(id=name, ctx=ast.Load()), tree, path, index, entry, depth + 1)
 
 
+_MOVES = frozenset({"to", "cuda", "cpu", "float", "half", "double"})
+
+
 def kept_from_parameter(cls: ast.ClassDef, attr: str) -> Optional[tuple[int, str, list[str]]]:
     """The ``__init__`` parameter ``self.<attr>`` is made of, by position (not counting
     ``self``) and name, and the part of it kept: ``self.cnn = backbone`` -> ``[]``,
@@ -125,6 +133,8 @@ def kept_from_parameter(cls: ast.ClassDef, attr: str) -> Optional[tuple[int, str
                 and dotted(node.targets[0]) == f"self.{attr}"):
             continue
         value = node.value
+        while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _MOVES:
+            value = value.func.value  # nn.Sequential(...).to("cuda")
         if isinstance(value, ast.Call) and (dotted(value.func) or "").endswith("Sequential") and len(value.args) == 1 \
                 and isinstance(value.args[0], ast.Starred):
             value = value.args[0].value

@@ -104,13 +104,20 @@ def factories_of(freeze: Freeze) -> frozenset[str]:
 def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
     """The frozen module's names: ``self.backbone`` in a class is ``model.backbone`` for
     each ``model = Cls(...)`` of the file (and stays ``self.backbone`` for ``self.train()``)."""
-    if not freeze.target.startswith("self."):
+    if not freeze.target.startswith("self.") and not _whole_class(norms, freeze):
         return [freeze.target]
     cls = norms.frames.kinds.class_of(freeze.node)
     if cls is None or norms.knowledge is None:
         return []
     rest = freeze.target[len("self"):]
     return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
+
+
+def _whole_class(norms: FileNorms, freeze: Freeze) -> bool:
+    """A class freezing all of itself as it is built (``self.freeze()`` in ``__init__``,
+    freezing ``self.named_parameters()`` but the head): its instances are frozen."""
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    return freeze.target == "self" and isinstance(frame, ast.FunctionDef) and frame.name == "__init__"
 
 
 def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
@@ -138,6 +145,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                       or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
+    if target != "self" and _whole_class(norms, freeze):
+        return cls is not None and norms.knowledge.class_has_batchnorm(cls)  # an instance of the class
     built = _built_and_frozen(norms, freeze, target)
     if built:  # a method built it and froze it: read the arms it may bind (an arm that crashes never trains)
         return any(norms.knowledge.has_batchnorm_there(inner.target, inner.node) for inner in built)
