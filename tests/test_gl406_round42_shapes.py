@@ -270,3 +270,113 @@ class CNet(object):
 def test_a_plain_class_calling_its_own_train_method_switches_no_mode(tmp_path: Path) -> None:
     write_project(tmp_path, {"cnet.py": OWN_TRAIN})
     assert lint_in_process(tmp_path / "cnet.py", "GL406") == []
+
+
+BACKBONE = """\
+import torch.nn as nn
+from torchvision import models
+
+
+class ResNetBackbone(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.freeze_base = {switch}
+        self.base_network = models.resnet101(weights="DEFAULT")
+        if self.freeze_base:
+            for param in self.base_network.parameters():
+                param.requires_grad = False
+
+    def forward(self, images):
+        return self.base_network(images)
+"""
+
+BACKBONE_TRAIN = """\
+import torch
+
+from backbone import ResNetBackbone
+
+model = ResNetBackbone()
+optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+for epoch in range(10):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_freeze_under_an_attribute_switched_off_in_init_never_runs(tmp_path: Path) -> None:
+    # (42/b stevenlinlinlin: ``self.freeze_base = False`` then ``if self.freeze_base: <freeze>``)
+    write_project(tmp_path, {"backbone.py": BACKBONE.format(switch="False"), "train.py": BACKBONE_TRAIN})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_the_same_switch_on_freezes(tmp_path: Path) -> None:
+    write_project(tmp_path, {"backbone.py": BACKBONE.format(switch="True"), "train.py": BACKBONE_TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 5 and "`model.base_network` has BatchNorm layers" in finding.message
+
+
+CHOSEN_CLASS = """\
+import torch.nn as nn
+from torchvision.models import resnet50
+
+
+class FrozenResnet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        model = resnet50(weights="DEFAULT")
+        model.requires_grad_(False)
+        model.fc = nn.Linear(model.fc.in_features, 2)
+        self.model = model
+
+    def train(self):
+        return self.model.train()
+
+    def forward(self, x):
+        return self.model(x)
+"""
+
+CHOSEN_TRAIN = """\
+import torch
+from torch import nn
+
+from frozen_resnet import FrozenResnet
+
+
+class SmallCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def train(epochs=1, model_name="FrozenResnet", pretrained_path=None):
+    ModelClass = None
+    if model_name == "FrozenResnet":
+        ModelClass = FrozenResnet
+    else:
+        ModelClass = SmallCNN
+    model = ModelClass()
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+    if pretrained_path:
+        model = torch.load(pretrained_path + "model.pth", weights_only=False)
+    for epoch in range(epochs):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+def test_a_class_bound_to_a_name_by_an_if_chain_is_built_through_it(tmp_path: Path) -> None:
+    # (42/c yuki172: ``ModelClass = Resnet50Model2`` ... ``model = ModelClass()``, a resumed
+    # ``torch.load`` of the whole model on the way)
+    write_project(tmp_path, {"frozen_resnet.py": CHOSEN_CLASS, "train.py": CHOSEN_TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 22 and "`model.model` has BatchNorm layers" in finding.message
+    assert "`FrozenResnet` (frozen_resnet.py:9)" in finding.message

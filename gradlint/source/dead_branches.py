@@ -37,6 +37,9 @@ def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Opti
             and isinstance(test.left, ast.Name) and isinstance(right := test.comparators[0], ast.Constant)):
         value = _switch(test.left.id, at, parents, tree)  # ``MODEL == 'densenet161'``
         return None if value is _UNKNOWN else (value == right.value) == isinstance(test.ops[0], ast.Eq)
+    if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
+        value = _attribute_switch(test.attr, at, parents)  # self.freeze_base = False ... if self.freeze_base:
+        return None if value is _UNKNOWN or isinstance(value, str) else bool(value)
     if not isinstance(test, ast.Name):
         return None
     value = _switch(test.id, at, parents, tree)
@@ -65,6 +68,25 @@ def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
             return _UNKNOWN  # set again in a function
         return bound[0].value
     return _UNKNOWN
+
+
+def _attribute_switch(attribute: str, at: ast.AST, parents: dict) -> object:
+    """The literal ``self.<attribute>`` holds at ``at``: set once in its class, to a literal,
+    earlier in the method ``at`` is in (``self.freeze_base = False`` in ``__init__``); else
+    _UNKNOWN."""
+    method, cls = at, None
+    while method in parents and not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        method = parents[method]
+    cls = parents.get(method)
+    if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(cls, ast.ClassDef):
+        return _UNKNOWN
+    assigned = [node for node in ast.walk(cls) if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+                and any(isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name)
+                        and t.value.id == "self" for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
+    if len(assigned) != 1 or not isinstance(only := assigned[0], ast.Assign) or not isinstance(only.value, ast.Constant) \
+            or only.lineno > getattr(at, "lineno", 0) or not any(node is only for node in ast.walk(method)):
+        return _UNKNOWN
+    return only.value.value
 
 
 def _bound(node: ast.AST, name: str) -> list[ast.expr]:

@@ -22,6 +22,7 @@ import re
 from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, parameters_owner
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval,
@@ -376,4 +377,7 @@ def own_norms(unit: SourceUnit) -> FileNorms:
     """The file's facts without following its factories and imports; the rule reads
     :func:`gradlint.source.norm_links.file_norms`."""
     assert unit.tree is not None
-    return _Collector(file_frames(unit)).collect()
+    norms = _Collector(file_frames(unit)).collect()
+    # ``WEIGHTS_FREEZING = False`` ... ``if WEIGHTS_FREEZING: <freeze>``: that freeze never runs
+    norms.freezes = [f for f in norms.freezes if not never_taken(f.node, norms.frames.parents, unit.tree)]
+    return norms

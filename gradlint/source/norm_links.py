@@ -26,7 +26,6 @@ import weakref
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.dead_branches import never_taken
 from gradlint.source.table_calls import table_callees
 from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
@@ -59,8 +58,6 @@ def file_norms(unit: SourceUnit) -> FileNorms:
     if found is None:
         remember_script(unit.tree, Path(unit.path))
         found = _CACHE[unit.tree] = own_norms(unit)
-        # ``WEIGHTS_FREEZING = False`` ... ``if WEIGHTS_FREEZING: <freeze>``: that freeze never runs
-        found.freezes = [f for f in found.freezes if not never_taken(f.node, found.frames.parents, unit.tree)]
         link(found)
     return found
 
@@ -122,6 +119,9 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     tabled = {name for node in ast.walk(tree) if isinstance(node, ast.Dict) for value in node.values
               if (name := dotted(value)) is not None} if "](" in text else set()
     tabled |= {match[2] for match in _ALIAS.finditer(text)}  # a package's ``train = func.train.train``
+    # ``ModelClass = Resnet50Model2`` in an if chain, then ``ModelClass()``
+    tabled |= {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
+               and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
     for local, (module, name) in project_imports(tree, path).items():
         if name not in ("*", ".") and f"{local}(" not in text and local not in tabled \
                 or name == "." and f"{local}." not in text:
@@ -184,7 +184,8 @@ def link(norms: FileNorms) -> None:
             if not isinstance(value, ast.Call):
                 continue
             callee = dotted(value.func)
-            if callee is None:  # model_map[args.model](...): the classes its key may pick
+            if callee is None or callee not in factories and isinstance(value.func, ast.Name):
+                # model_map[args.model](...), or ModelClass() bound by an if chain: the classes it may pick
                 picked = [name for name in table_callees(value, frames.parents, frames.kinds.frame_of(value), tree)
                           if name in factories]
                 callee = picked[0] if picked else None

@@ -4,7 +4,8 @@ in ["resnet50"]:``, ``model = model_map[args.model](num_classes=n, pretrained=Tr
 The classes the call may build are the entries its enclosing tests name, else the one a
 constant key (an option's default) names, else every entry (each a configuration).
 A table of tuples unpacked first counts too: ``model_ref, head, n = ARCHITECTURES[arch]`` and
-``model = model_ref(pretrained=True)`` (``ARCHITECTURES = dict(vgg19=(models.vgg19_bn, ...))``)."""
+``model = model_ref(pretrained=True)`` (``ARCHITECTURES = dict(vgg19=(models.vgg19_bn, ...))``),
+and a name an ``if`` chain binds to one class or another (``ModelClass = Resnet50Model2``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def table_callees(call: ast.Call, parents: dict, frame: Optional[ast.AST], tree:
         picked, position = func, None
     elif isinstance(func, ast.Name) and (unpacked := _unpacked_from_table(func.id, frame)) is not None:
         picked, position = unpacked
+    elif isinstance(func, ast.Name) and (classes := _chosen_class(func.id, frame)):
+        return classes
     else:
         return []
     assert isinstance(picked.value, ast.Name)
@@ -52,6 +55,25 @@ def _unpacked_from_table(name: str, frame: Optional[ast.AST]) -> Optional[tuple[
     if len(bound) != 1 or not isinstance(value := bound[0][0], ast.Subscript) or not isinstance(value.value, ast.Name):
         return None
     return value, bound[0][1]
+
+
+def _chosen_class(name: str, frame: Optional[ast.AST]) -> list[str]:
+    """``ModelClass = None; if model_name == "resnet": ModelClass = ResNetModel elif ...:
+    ModelClass = CNNModel`` in ``frame``, then ``ModelClass()``: the classes it may hold
+    (each a configuration), when every binding but ``None`` names one."""
+    if frame is None:
+        return []
+    bound = [node.value for node in ast.walk(frame) if isinstance(node, (ast.Assign, ast.AnnAssign))
+             and node.value is not None and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
+    if any(isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AugAssign)) and any(
+            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
+           for node in ast.walk(frame)):
+        return []
+    names = [dotted(value) for value in bound if not (isinstance(value, ast.Constant) and value.value is None)]
+    if not names or not all(names) or any(isinstance(value, ast.Call) for value in bound):
+        return []
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _element(value: ast.expr, position: int) -> Optional[ast.expr]:

@@ -60,8 +60,15 @@ def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast
     return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
                and bound_value(node, root) is not None
                and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
+               and not _resumed(node.value)
                and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
                for node in ast.walk(scope))
+
+
+def _resumed(value: ast.expr) -> bool:
+    """``model = torch.load(path)``: a whole pickled model, restored with its parameters'
+    ``requires_grad`` (a resumed run), not a new model."""
+    return isinstance(value, ast.Call) and (dotted(value.func) or "") in ("torch.load", "load")
 
 
 def _shared_scope(norms: FileNorms, first: ast.AST, later: ast.AST) -> Optional[ast.AST]:
