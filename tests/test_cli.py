@@ -221,3 +221,29 @@ def test_a_python_312_f_string_says_which_python_parsed_it(tmp_path):
         assert result.returncode == 1
         assert "GL001 SyntaxError: f-string" in result.stdout
         assert "(Python 3.12 accepts this f-string; gradlint parses with the Python it runs on, 3.11" in result.stdout
+
+
+def test_the_rest_of_a_file_with_a_python_312_f_string_is_still_checked(tmp_path):
+    # held-out round 43/a (aidynfatikh): a training script whose only 3.12 line is its log print
+    write(tmp_path, "train.py", textwrap.dedent("""\
+        import torch
+        import torch.nn.functional as F
+
+
+        class Net(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = torch.nn.Linear(8, 2)
+
+            def forward(self, x):
+                return F.dropout(self.fc(x), 0.5)
+
+
+        now = "12:00"
+        print(f"[{now.replace(":", "h")}] starting")
+        """))
+    result = run_gradlint("train.py", "--select", "GL001,GL109", cwd=tmp_path)
+    assert "train.py:11:16: GL109" in result.stdout
+    if sys.version_info < (3, 12):
+        assert "train.py:15:" in result.stdout and "GL001" in result.stdout
+        assert "the rest of the file was checked without this line)" in result.stdout

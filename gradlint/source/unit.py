@@ -34,6 +34,32 @@ def newer_syntax_hint(exc: SyntaxError, text: str) -> str:
     return ""
 
 
+_MAX_SKIPPED = 20
+
+
+def _without_newer_fstrings(text: str, path: str, first: SyntaxError) -> Optional[tuple[ast.Module, int]]:
+    """The tree of ``text`` with each line holding an f-string only Python 3.12 reads (PEP 701)
+    made ``pass`` (line numbers kept), and how many; None when the file still does not parse
+    (such an f-string inside a statement of several lines, or another error)."""
+    lines = text.split("\n")
+    error: SyntaxError = first
+    for count in range(1, _MAX_SKIPPED + 1):
+        at = (error.lineno or 0) - 1
+        if not 0 <= at < len(lines) or not newer_syntax_hint(error, "\n".join(lines)):
+            return None
+        line = lines[at]
+        lines[at] = line[:len(line) - len(line.lstrip())] + "pass"
+        try:
+            return parse_source("\n".join(lines), path), count
+        except SyntaxError as exc:
+            if exc.lineno == error.lineno:
+                return None
+            error = exc
+        except (ValueError, RecursionError, MemoryError):
+            return None
+    return None
+
+
 @dataclass
 class SyntaxProblem:
     message: str
@@ -77,9 +103,14 @@ class SourceUnit:
         try:
             self.tree = parse_source(self.text, self.path)
         except SyntaxError as exc:
+            hint = newer_syntax_hint(exc, self.text)
+            skipped = _without_newer_fstrings(self.text, self.path, exc) if hint else None
+            if skipped is not None:  # read the rest of the file; say which lines were not
+                self.tree, count = skipped
+                hint = hint[:-1] + ("; the rest of the file was checked without this line)" if count == 1 else
+                                    f"; the rest of the file was checked without this and {count - 1} more such lines)")
             self.syntax_error = SyntaxProblem(
-                f"{type(exc).__name__}: {exc.msg}{newer_syntax_hint(exc, self.text)}", exc.lineno or 1,
-                max(exc.offset or 1, 1)
+                f"{type(exc).__name__}: {exc.msg}{hint}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
         except (ValueError, RecursionError, MemoryError) as exc:
             # null bytes, or nesting deeper than the parser's stack
