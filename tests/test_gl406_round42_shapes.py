@@ -380,3 +380,4 @@ def test_a_class_bound_to_a_name_by_an_if_chain_is_built_through_it(tmp_path: Pa
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 22 and "`model.model` has BatchNorm layers" in finding.message
     assert "`FrozenResnet` (frozen_resnet.py:9)" in finding.message
+

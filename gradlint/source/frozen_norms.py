@@ -38,7 +38,7 @@ from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
-from gradlint.source.partial_freezes import kept_list_owner, layer_listing, partial_freeze, sequential_view, string_lists
+from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -126,6 +126,9 @@ class _Collector:
                 self.norms.freezes.append(Freeze(named[0], "requires_grad", loop, part=part))
             elif names is None and isinstance(named[1], ast.Name):  # the helper's parameter: read at its calls
                 self.norms.named_by_parameter.append((loop, named[0], named[1].id))
+            return
+        if not calls_eval(loop) and (owner := batchnorm_affine_freeze(loop)) is not None:  # if BN: <freeze m>
+            self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part="the weight and bias of its BatchNorm layers"))
             return
         partial = partial_freeze(loop, self.frames.parents)
         if partial is not None:  # for p in list(model.parameters())[:-10]: ...

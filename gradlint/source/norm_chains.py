@@ -26,6 +26,7 @@ from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import project_class
 from gradlint.source.reaching_bindings import bound_value
+from gradlint.source.table_calls import table_entries
 
 # a parameter that must be true for a factory to freeze: (index, name, its constant default or None)
 Guard = tuple[int, str, Optional[bool]]
@@ -259,12 +260,17 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
     for built, at in values:
         built = unwrap(built)
         kept = ""
-        if isinstance(built, ast.Call) and dotted(built.func) not in factories:
+        choice: Optional[Choice] = None
+        if isinstance(built, ast.Call) and (picked := _table_pick(function, built, factories, tree)) is not None:
+            callee, choice = picked  # ``return model_mapping[model_name](weights)``: the keys naming a freezing class
+        elif isinstance(built, ast.Call) and dotted(built.func) not in factories:
             # ``model = Captioner(encoder, decoder)`` with ``encoder = FrozenEncoder()``: its ``.encoder`` is frozen
             kept, built = _holder_of_frozen(function, built, factories, tree, path)
-        if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
+        if not isinstance(built, ast.Call) or choice is None and (callee := dotted(built.func) or "") not in factories:
             continue
         inner, inner_path = factories[callee]
+        if inner.choice is not None and _passes_other(built, inner.choice):
+            continue  # get_model("convnet_encoder") of a factory freezing only its "resnet" and "densenet"
         if kept:
             inner = replace(inner, rest=kept + inner.rest)
         if inner.position is not None:
@@ -272,10 +278,48 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         asks, guard = _passed_guard(built, inner, function, tree)
         if not asks:
             continue  # this call does not ask it to freeze (or may not)
-        return FreezingFactory(function.name, inner.rest, at, inner.how, guard,
+        made = FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
-                               inner.puts_in_eval or calls_eval(function))
+                               inner.puts_in_eval or calls_eval(function), choice=choice)
+        if choice is not None and isinstance(built, ast.Call):  # each key its own class's frozen part
+            parts = [_picked_part(made, key, name, factories) for key, name in _frozen_entries(function, built, factories, tree)]
+            made = replace(parts[0], also=tuple(parts[1:]))
+        return made
     return None
+
+
+def _passes_other(call: ast.Call, choice: Choice) -> bool:
+    """The call passes a string literal that picks none of ``choice``'s values."""
+    passed = argument(call, choice[0], choice[1])
+    return isinstance(passed, ast.Constant) and isinstance(passed.value, str) and passed.value not in choice[2]
+
+
+def _frozen_entries(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module) -> list[tuple[str, str]]:
+    found = table_entries(built, function, tree)
+    return [(key, name) for key, name in (found[1] if found else {}).items()
+            if name in factories and factories[name][0].position is None]
+
+
+def _picked_part(made: FreezingFactory, key: str, name: str, factories: Known) -> FreezingFactory:
+    """``made`` for the class ``TABLE[key]`` names: its frozen part, its freeze, only that key."""
+    inner, inner_path = factories[name]
+    assert made.choice is not None
+    return replace(made, rest=inner.rest, how=inner.how, choice=(made.choice[0], made.choice[1], frozenset({key})),
+                   origin=inner.origin or Origin(inner.function, inner_path, inner.line))
+
+
+def _table_pick(function: ast.FunctionDef, built: ast.Call, factories: Known,
+                tree: ast.Module) -> Optional[tuple[str, Choice]]:
+    """(the first freezing class, the choice of keys picking one) for ``return
+    TABLE[name](...)`` with ``name`` a parameter of ``function`` (``get_model("resnet")``)."""
+    found = table_entries(built, function, tree)
+    if found is None or not isinstance(key := found[0], ast.Name):
+        return None
+    params = [a.arg for a in function.args.args]
+    frozen = {k: name for k, name in found[1].items() if name in factories and factories[name][0].position is None}
+    if key.id not in params or not frozen:
+        return None
+    return next(iter(frozen.values())), (params.index(key.id), key.id, frozenset(frozen))
 
 
 def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module,

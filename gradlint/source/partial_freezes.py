@@ -49,6 +49,41 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     return None
 
 
+_NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
+
+
+def batchnorm_affine_freeze(loop: Loop) -> Optional[str]:
+    """The model of ``for m in model.modules(): if isinstance(m, nn.BatchNorm2d):
+    m.weight.requires_grad = False; m.bias.requires_grad = False`` (or ``m.requires_grad_(False)``,
+    or a loop over ``m.parameters()``): every BatchNorm layer's parameters frozen, its
+    running statistics still updated in train mode. None for any other loop."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "modules"
+            and not it.args and isinstance(loop.target, ast.Name) and (owner := dotted(it.func.value))):
+        return None
+    layer = loop.target.id
+    for stmt in loop.body:
+        if not (isinstance(stmt, ast.If) and isinstance(call := stmt.test, ast.Call) and dotted(call.func) == "isinstance"
+                and len(call.args) == 2 and isinstance(call.args[0], ast.Name) and call.args[0].id == layer
+                and all((dotted(t) or "").rpartition(".")[2] in _NORM_TYPES
+                        for t in (call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]))):
+            continue
+        frozen = set()
+        for inner in ast.walk(ast.Module(stmt.body, [])):
+            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.weight") is False:
+                frozen.add("weight")
+            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.bias") is False:
+                frozen.add("bias")
+            if isinstance(inner, ast.Expr) and requires_grad_value(inner, layer) is False:
+                frozen |= {"weight", "bias"}  # m.requires_grad_(False)
+            if isinstance(inner, ast.For) and _listing(inner.iter) == ("parameters", layer) and isinstance(inner.target, ast.Name) \
+                    and any(requires_grad_value(s, inner.target.id) is False for s in inner.body):
+                frozen |= {"weight", "bias"}
+        if frozen == {"weight", "bias"}:
+            return owner
+    return None
+
+
 def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[str, str]]:
     """``for name, child in model.named_children(): if name not in ["layer3", "layer4"]:
     <freeze child>``: the stem and the early stages frozen, the children the test spares

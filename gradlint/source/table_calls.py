@@ -57,6 +57,17 @@ def _unpacked_from_table(name: str, frame: Optional[ast.AST]) -> Optional[tuple[
     return value, bound[0][1]
 
 
+def table_entries(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module) -> Optional[tuple[ast.expr, dict[str, str]]]:
+    """(the key, {key: the dotted name it picks}) for ``TABLE[key](...)`` with ``TABLE`` a dict
+    literal of names bound once (``model_mapping = {"resnet": GenResNet, ...}``); else None."""
+    func = call.func
+    if not (isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name)):
+        return None
+    table = _table(func.value.id, frame, tree)
+    entries = {key: name for key, value in table or [] if (name := dotted(value))}
+    return (func.slice, entries) if table and len(entries) == len(table) else None
+
+
 def _chosen_class(name: str, frame: Optional[ast.AST]) -> list[str]:
     """``ModelClass = None; if model_name == "resnet": ModelClass = ResNetModel elif ...:
     ModelClass = CNNModel`` in ``frame``, then ``ModelClass()``: the classes it may hold

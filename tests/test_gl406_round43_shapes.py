@@ -1,0 +1,138 @@
+"""GL406 shapes from held-out round 43 (real code, ``bench/heldout/round43``), in our own words.
+
+- 43/a 4uiiurz1: ``--freeze_bn`` (default True) freezes the weight and bias of every
+  BatchNorm layer; the model then trains in train mode, so their statistics still move.
+- 43/a Kaishoo: ``get_model(name)`` returns ``model_mapping[name](...)``, a table of
+  classes of which two freeze their torchvision backbone in ``__init__``: each name is its
+  own configuration, and a name picking another class freezes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+
+FREEZE_BN = """\
+import argparse
+
+import timm
+import torch
+import torch.nn as nn
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--freeze_bn", default=True, type=bool)
+args = parser.parse_args()
+
+model = timm.create_model("resnet50", pretrained=True, num_classes=5)
+if args.freeze_bn:
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.requires_grad = False
+            m.bias.requires_grad = False
+optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+for epoch in range(10):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_freezing_every_batchnorm_layers_weight_and_bias_leaves_its_statistics_moving(tmp_path: Path) -> None:
+    # (43/a 4uiiurz1: ``--freeze_bn`` freezes the affine parameters only, the model trains in train mode)
+    write_project(tmp_path, {"train.py": FREEZE_BN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 15 and "the weight and bias of its BatchNorm layers are frozen here" in finding.message
+
+
+def test_the_same_loop_putting_them_in_eval_mode_is_quiet(tmp_path: Path) -> None:
+    kept = FREEZE_BN.replace("            m.bias.requires_grad = False\n",
+                             "            m.bias.requires_grad = False\n            m.eval()\n")
+    write_project(tmp_path, {"train.py": kept})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+
+MODELS = """\
+import torch
+import torchvision
+
+
+class GenResNet(torch.nn.Module):
+    def __init__(self, weights="default"):
+        super().__init__()
+        self.resnet = torchvision.models.resnet18(weights="DEFAULT")
+        for name, params in self.resnet.named_parameters():
+            params.requires_grad = False
+        self.classifier = torch.nn.Linear(512, 1)
+
+
+class GenDenseNet(torch.nn.Module):
+    def __init__(self, weights="default"):
+        super().__init__()
+        self.densenet = torchvision.models.densenet121(weights="DEFAULT")
+        for params in self.densenet.parameters():
+            params.requires_grad = False
+        self.classifier = torch.nn.Linear(1024, 1)
+
+
+class ConvNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.BatchNorm2d(8))
+
+
+def get_model(model_name, **kwargs):
+    model_mapping = {"convnet": ConvNet, "resnet": GenResNet, "densenet": GenDenseNet}
+    if kwargs["weights"]:
+        return model_mapping[model_name](kwargs["weights"])
+    return model_mapping[model_name]()
+"""
+
+TRAINING = """\
+def train_model(model, loader, optimizer, criterion):
+    for phase in ["train", "val"]:
+        if phase == "train":
+            model.train()
+        else:
+            model.eval()
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+"""
+
+SCRIPT = """\
+import torch
+
+from modules.models import get_model
+from modules.training import train_model
+
+model = get_model({name!r}, weights={weights!r})
+optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+train_model(model, [], optimizer, torch.nn.BCEWithLogitsLoss())
+"""
+
+
+def _lint_table(tmp_path: Path, name: str, weights: object = "default") -> list:
+    write_project(tmp_path, {"modules/__init__.py": "", "modules/models.py": MODELS, "modules/training.py": TRAINING,
+                             "kfold.py": SCRIPT.format(name=name, weights=weights)})
+    return lint_in_process(tmp_path / "kfold.py", "GL406")
+
+
+def test_a_table_dispatching_factory_freezes_the_class_its_key_names(tmp_path: Path) -> None:
+    [finding] = _lint_table(tmp_path, "densenet")
+    assert finding.line == 6 and "`model.densenet` has BatchNorm layers and `get_model`" in finding.message
+    assert "through `GenDenseNet`" in finding.message
+
+
+def test_the_other_frozen_class_is_named_by_its_own_key(tmp_path: Path) -> None:
+    [finding] = _lint_table(tmp_path, "resnet", None)
+    assert "`model.resnet` has BatchNorm layers" in finding.message and "through `GenResNet`" in finding.message
+
+
+def test_a_key_naming_a_class_that_freezes_nothing_is_quiet(tmp_path: Path) -> None:
+    assert _lint_table(tmp_path, "convnet", None) == []
