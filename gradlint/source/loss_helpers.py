@@ -56,12 +56,14 @@ Helpers = dict[str, tuple[LossHelper, ...]]  # by the name the file calls the fu
 
 
 def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Helpers] = None,
-                 classes: Optional[dict[str, LossClass]] = None) -> Helpers:
+                 classes: Optional[dict[str, LossClass]] = None, wrapped: Optional[dict[str, str]] = None) -> Helpers:
     """The module-level functions of ``tree`` that call a loss on a model parameter's output
     (``names``: the qualified torch name of each call, by node id), also by handing it to a
-    helper of the file or to one of ``imported`` (those of the project modules it imports)."""
+    helper of the file or to one of ``imported`` (those of the project modules it imports).
+    ``wrapped``: functions of the file applying a loss to their first argument, by name
+    (``distillation_loss(outputs, teacher_outputs, labels)``), read as that loss."""
     aliases = collect_aliases(tree)
-    module_losses = bound_losses(tree.body, names, aliases)
+    module_losses = {**(wrapped or {}), **bound_losses(tree.body, names, aliases)}
     functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.args.args]
     found: Helpers = {}
     for function in functions:

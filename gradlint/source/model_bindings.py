@@ -16,12 +16,19 @@ from gradlint.source.norm_knowledge import unwrap
 
 def alias_models(tree: ast.Module, models: dict[str, Ending], others: dict[str, list[ast.Assign]]) -> None:
     """``model = classifier.to(device)`` (or ``net = model``) names the model ``classifier``
-    holds, when nothing else binds ``model``."""
+    holds, when nothing else binds ``model``; so do ``model = models[i]`` and ``for model in
+    models`` for a list of models built alike (``[MyNet() for _ in clients]``)."""
     for _ in range(2):  # an alias of an alias
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
+            if isinstance(node, (ast.For, ast.AsyncFor)) and (target := dotted(node.target)):
+                source = dotted(node.iter)  # for client_model in client_models: a model of the list
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0])):
+                value = unwrap(node.value)
+                # client_model = client_models[i]: one of a list of models built alike
+                source = dotted(value.value) if isinstance(value, ast.Subscript) and not isinstance(value.slice, ast.Slice) \
+                    and dotted(value.value) in models else dotted(value)
+            else:
                 continue
-            source = dotted(unwrap(node.value))
             if source in models and target not in models and target not in others and target != source:
                 models[target] = models[source]
 

@@ -80,6 +80,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             continue
         for target, bound_value in _bound_pairs(node):
             value = unwrap(bound_value)
+            if isinstance(value, ast.ListComp) or isinstance(value, ast.List) and len(value.elts) == 1:
+                value = unwrap(value.elt if isinstance(value, ast.ListComp) else value.elts[0])  # [MyNet() for _ in clients]
             if isinstance(value, (ast.Name, ast.Attribute)) and qualify(value, aliases) in LOSSES:
                 losses[target] = LOSSES[str(qualify(value, aliases))]  # loss_fn = F.cross_entropy
                 continue
@@ -162,7 +164,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                     found.append(LossOfModel(activation, loss, call, wrapper=wrapper))
     found.extend(handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
-        found.extend(_through_helpers(unit, models, by_class, names, losses, instances))
+        single = {name: pairs[0][0] for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0] and "." not in name}
+        found.extend(_through_helpers(unit, models, by_class, names, losses, instances, single))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
@@ -206,12 +209,14 @@ def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
 
 
 def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
-                     names: dict[int, str], losses: dict[str, str], instances: dict[str, str]) -> list[LossOfModel]:
+                     names: dict[int, str], losses: dict[str, str], instances: dict[str, str],
+                     wrapped: dict[str, str]) -> list[LossOfModel]:
     """``train(loader, model, criterion, opt)`` where ``train`` (of the file or a project
-    module) calls its loss parameter on its model parameter's output."""
+    module) calls its loss parameter on its model parameter's output (or hands that output
+    to a loss function of the file, ``wrapped``)."""
     tree = unit.tree
     assert tree is not None
-    helpers = {**library_helpers(tree), **file_helpers(tree, names)}
+    helpers = {**library_helpers(tree), **file_helpers(tree, names, wrapped=wrapped)}
     if Path(unit.path).is_file():
         helpers.update((name, h) for name, h in imported_helpers(tree, unit.text, Path(unit.path)).items() if name not in helpers)
     if not helpers:
