@@ -136,3 +136,79 @@ def test_the_other_frozen_class_is_named_by_its_own_key(tmp_path: Path) -> None:
 
 def test_a_key_naming_a_class_that_freezes_nothing_is_quiet(tmp_path: Path) -> None:
     assert _lint_table(tmp_path, "convnet", None) == []
+
+
+TRANSFORMER_BACKBONE = """\
+import torch.nn as nn
+
+
+class MixVisionTransformer(nn.Module):
+    def __init__(self, dims):
+        super().__init__()
+        self.proj = nn.Conv2d(3, dims, 7, 4, 3)
+        self.norm = nn.LayerNorm(dims)
+
+
+class mit_b0(MixVisionTransformer):
+    def __init__(self, pretrained=False):
+        super().__init__(32)
+
+
+class mit_b1(MixVisionTransformer):
+    def __init__(self, pretrained=False):
+        super().__init__(64)
+"""
+
+SEGFORMER = """\
+import torch.nn as nn
+
+from .backbone import mit_b0, mit_b1
+{extra_import}
+
+class ConvModule(nn.Module):
+    def __init__(self, c1, c2):
+        super().__init__()
+        self.conv = nn.Conv2d(c1, c2, 1, bias=False)
+        self.bn = nn.BatchNorm2d(c2)
+
+
+class SegFormer(nn.Module):
+    def __init__(self, num_classes=21, phi="b0", pretrained=False):
+        super().__init__()
+        self.backbone = {{"b0": mit_b0, "b1": mit_b1{extra_entry}}}[phi](pretrained)
+        self.decode_head = ConvModule(256, num_classes)
+"""
+
+SEG_TRAIN = """\
+import torch
+
+from nets.segformer import SegFormer
+
+model = SegFormer(num_classes=21, phi="b0")
+for param in model.backbone.parameters():
+    param.requires_grad = False
+optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+for epoch in range(100):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def _lint_segformer(tmp_path: Path, extra_import: str = "", extra_entry: str = "") -> list:
+    write_project(tmp_path, {"nets/__init__.py": "", "nets/backbone.py": TRANSFORMER_BACKBONE,
+                             "nets/segformer.py": SEGFORMER.format(extra_import=extra_import, extra_entry=extra_entry),
+                             "train.py": SEG_TRAIN})
+    return lint_in_process(tmp_path / "train.py", "GL406")
+
+
+def test_a_backbone_picked_from_an_inline_table_of_layernorm_transformers_has_no_batchnorm(tmp_path: Path) -> None:
+    # (43/b bubbliiiing segformer: the BatchNorm is the decode head's, which trains)
+    assert _lint_segformer(tmp_path) == []
+
+
+def test_a_table_offering_a_batchnorm_backbone_is_read_as_that_configuration(tmp_path: Path) -> None:
+    [finding] = _lint_segformer(tmp_path, "from torchvision.models import resnet50\n", ', "r50": resnet50')
+    assert finding.line == 7 and "`model.backbone` has BatchNorm layers" in finding.message

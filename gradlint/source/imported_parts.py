@@ -72,8 +72,10 @@ class ImportedParts(ClassAttributeValues, ABC):
         path = Path(self.frames.unit.path)
         if cls is None or tree is None or not path.is_file():
             return None
-        assigned = self._class_attr_values(cls, attribute)
-        values = [unwrap(value) for value in assigned]
+        pairs = [(original, built) for original in self._class_attr_values(cls, attribute)
+                 for built in _entries(unwrap(original))]
+        assigned = [original for original, _ in pairs]
+        values = [built for _, built in pairs]
         calls = [value for value in values if isinstance(value, ast.Call)]
         # the class (or builder function: ``self.vgg = VGG16(pretrained)``) of another file each call makes
         classes = [_definition(call, tree, path) for call in calls]
@@ -96,6 +98,14 @@ class ImportedParts(ClassAttributeValues, ABC):
                     or found[0] in local_names_building(module.tree, found[1], builds_bn):
                 return None
         return False
+
+
+def _entries(value: ast.expr) -> list[ast.expr]:
+    """``{"b0": mit_b0, "b1": mit_b1}[phi](pretrained)`` -> the call of each entry (each a
+    configuration); any other value -> itself."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Subscript) and isinstance(value.func.value, ast.Dict)):
+        return [value]
+    return [ast.copy_location(ast.Call(entry, value.args, value.keywords), value) for entry in value.func.value.values]
 
 
 def _definition(call: ast.Call, tree: ast.Module, path: Path) -> Optional[tuple[str, Path]]:
