@@ -212,3 +212,51 @@ def test_a_backbone_picked_from_an_inline_table_of_layernorm_transformers_has_no
 def test_a_table_offering_a_batchnorm_backbone_is_read_as_that_configuration(tmp_path: Path) -> None:
     [finding] = _lint_segformer(tmp_path, "from torchvision.models import resnet50\n", ', "r50": resnet50')
     assert finding.line == 7 and "`model.backbone` has BatchNorm layers" in finding.message
+
+
+LISTED = """\
+import torch
+import torch.nn as nn
+
+
+class DoubleConv(nn.Module):
+    def __init__(self, c1, c2):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(c1, c2, 3, padding=1), {norm}(c2), nn.ReLU())
+
+
+class UNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down_1 = DoubleConv(3, 16)
+        self.down_2 = DoubleConv(16, 32)
+        self.bottle_neck = DoubleConv(32, 64)
+        self.out = nn.Conv2d(64, 4, 1)
+
+
+model = UNet()
+for module in [model.down_1, model.down_2,
+               model.bottle_neck]:
+    for param in module.parameters():
+        param.requires_grad = False
+optimizer = torch.optim.AdamW(model.parameters())
+for epoch in range(50):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_modules_frozen_through_a_literal_list_are_one_finding_on_their_model(tmp_path: Path) -> None:
+    # (43/c Dyutin: a U-Net's encoder blocks, given an autoencoder's weights, frozen in a list)
+    write_project(tmp_path, {"train.py": LISTED.format(norm="nn.BatchNorm2d")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 24
+    assert "`model.down_1`, `model.down_2` and `model.bottle_neck` are frozen here" in finding.message
+
+
+def test_the_same_blocks_without_batchnorm_are_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": LISTED.format(norm="nn.InstanceNorm2d")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -38,7 +38,7 @@ from gradlint.source.override_runs import override_never_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
-from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, layer_listing, partial_freeze, sequential_view, string_lists
+from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_modules, layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.unit import SourceUnit
 
@@ -158,15 +158,17 @@ class _Collector:
         if "." not in owner and (kept := kept_list_owner(loop, owner, self.frames.parents, self.frames.kinds.frame_of,
                                                           tree)) is not None:
             owner = kept  # for bl in blocks: <freeze bl>; self.blocks = nn.ModuleList(blocks)
+        # for module in [model.down1, model.bottle_neck]: <freeze module>
+        listed = listed_modules(self.frames.parents, loop, owner) if "." not in owner else None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
             if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])
                 self.norms.freezes.append(Freeze(view[0], "requires_grad", loop, part=view[1] or ""))
             elif value is False:
-                self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
+                self.norms.freezes.extend(Freeze(target, "requires_grad", loop) for target in listed or [owner])
             elif value is True:
-                for part in children_after_freeze(self.frames.kinds.frame_of, self.frames.parents, self.norms.freezes,
-                                                  loop, owner) or [owner]:
+                for part in listed or children_after_freeze(self.frames.kinds.frame_of, self.frames.parents,
+                                                            self.norms.freezes, loop, owner) or [owner]:
                     self._unfreeze(part, loop)
             elif (flag := requires_grad_flag(stmt, var)) is not None:
                 flag_freeze(self.norms, owner, loop, *flag)

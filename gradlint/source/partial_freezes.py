@@ -49,6 +49,18 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     return None
 
 
+def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[str]]:
+    """The modules a literal list names when ``owner`` is the variable of a loop over it
+    around ``loop``: ``for module in [model.down1, model.down2, model.bottle_neck]: for p in
+    module.parameters(): ...`` -> those three; else None."""
+    outer = parents.get(loop)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
+            and isinstance(outer.iter, (ast.List, ast.Tuple)) and outer.iter.elts):
+        return None
+    names = [dotted(element) for element in outer.iter.elts]
+    return [name for name in names if name] if all(names) else None
+
+
 _NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
 
 
