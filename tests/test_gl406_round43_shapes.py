@@ -260,3 +260,54 @@ def test_modules_frozen_through_a_literal_list_are_one_finding_on_their_model(tm
 def test_the_same_blocks_without_batchnorm_are_quiet(tmp_path: Path) -> None:
     write_project(tmp_path, {"train.py": LISTED.format(norm="nn.InstanceNorm2d")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+EXTRACTOR = """\
+import torch.nn as nn
+
+
+class FeatureExtractor(nn.Module):
+    def __init__(self, model, layers):
+        super().__init__()
+        self.model = model.to("cpu")
+        self.layers = layers
+
+    def forward(self, x):
+        return self.model(x)
+"""
+
+DISTIL = """\
+import torch
+import torchvision
+
+from extractor import FeatureExtractor
+
+
+def main():
+    teacher = torchvision.models.resnet50(weights="DEFAULT")
+    {mode}
+    t_extractor = FeatureExtractor(teacher, ["layer3"])
+    student = torchvision.models.resnet18()
+    optimizer = torch.optim.SGD(student.parameters(), lr=0.1)
+    for epoch in range(10):
+        student.train()
+        for x, y in []:
+            with torch.no_grad():
+                target = t_extractor(x)
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(student(x), target).backward()
+            optimizer.step()
+"""
+
+
+def test_a_wrapper_built_around_a_teacher_already_in_eval_mode_leaves_it_there(tmp_path: Path) -> None:
+    # (the round 14/a re-run: Drake9098's ``teacher.eval()`` before ``FeatureExtractor(teacher, ...)``,
+    # reported once the wrapper was read as holding the teacher's BatchNorm)
+    write_project(tmp_path, {"extractor.py": EXTRACTOR, "train.py": DISTIL.format(mode="teacher.eval()")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_the_same_wrapper_around_a_teacher_never_put_in_eval_mode_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"extractor.py": EXTRACTOR, "train.py": DISTIL.format(mode="pass")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert "`t_extractor` has BatchNorm layers" in finding.message and "torch.no_grad()" in finding.message

@@ -41,7 +41,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
     setting = [m for m in norms.modes if related(m.target, target) or holds(target, m.target) or related(m.target, root)]
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    if not _built_here(norms, root, built_by):
+    if not _built_here(norms, root, built_by) or _wraps_evaluated(norms, root):
         return None
     training = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
     kinds = norms.frames.kinds
@@ -100,6 +100,23 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                                 for m in setting):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
+
+
+def _wraps_evaluated(norms: FileNorms, name: str) -> bool:
+    """``name`` is built around a model put in eval mode before (``teacher.eval()``, then
+    ``t_extractor = FeatureExtractor(teacher, layers)``): building the wrapper leaves the
+    wrapped model's mode as it was."""
+    assert norms.knowledge is not None
+    frame_of = norms.frames.kinds.frame_of
+    for value in norms.knowledge.bindings.get(name, []):
+        built = unwrap(value)
+        if not isinstance(built, ast.Call):
+            continue
+        handed = {dotted(arg) for arg in [*built.args, *(k.value for k in built.keywords)] if dotted(arg)}
+        if any(not m.train and m.target in handed and m.call.lineno < built.lineno and frame_of(m.call) is frame_of(built)
+               for m in norms.modes):
+            return True
+    return False
 
 
 def _running_methods(norms: FileNorms, built_by: Optional[str]) -> set[str]:

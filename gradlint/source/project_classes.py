@@ -116,7 +116,7 @@ def _class_in(path: Optional[Path], name: str, index: FileIndex, entry: Optional
     return project_class(ast.Name(id=name, ctx=ast.Load()), tree, path, index, entry, depth + 1)
 
 
-_MOVES = frozenset({"to", "cuda", "cpu", "float", "half", "double"})
+_MOVES = frozenset({"to", "cuda", "cpu"})
 
 
 def kept_from_parameter(cls: ast.ClassDef, attr: str) -> Optional[tuple[int, str, list[str]]]:
