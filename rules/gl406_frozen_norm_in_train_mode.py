@@ -190,14 +190,15 @@ from gradlint.source.freeze_forms import after_exit, holds, related
 from gradlint.source.frozen_norms import Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
-                                          train_calls, trained_only_when_optimised)
+                                          train_calls, trained_only_when_optimised, unfrozen_with)
 from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.returned_uses import only_run_in, returned_only_to_inference
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
-                                     rebuilt_between, rebuilt_on_the_way, same_model, stays_frozen)
+                                     same_model, stays_frozen)
+from .support.rebuilt_models import rebuilt_between, rebuilt_on_the_way
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -324,12 +325,13 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             if eval_under_freeze_flag(norms, freeze, target):
                 continue  # the flag that freezes it also puts it in eval mode
             left = [t for t in (train_calls(norms, freeze, target) if trains else [])
-                    if t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
+                    if not unfrozen_with(norms, t) and (
+                        t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target)
                                      or freeze.held is None
                                      and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call)
-                                     or another_model_there(norms, freeze, t))]
+                                     or another_model_there(norms, freeze, t)))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner

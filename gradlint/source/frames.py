@@ -237,6 +237,13 @@ def parameters_owner(node: ast.AST) -> Optional[str]:
     return owners.pop() if len(owners) == 1 and None not in owners else None
 
 
+def parameters_owners(node: ast.AST) -> set[str]:
+    """Every module whose parameters ``node`` takes (``[{"params": encoder.parameters()},
+    {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``)."""
+    return {owner for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value))}
+
+
 def _assigned_name(stmt: ast.stmt, call: ast.AST) -> Optional[str]:
     """The name ``call`` is bound to when the statement is ``name = call``."""
     if isinstance(stmt, ast.Assign) and stmt.value is call and len(stmt.targets) == 1:

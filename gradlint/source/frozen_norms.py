@@ -21,7 +21,7 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.frames import FileFrames, file_frames, parameters_owner
+from gradlint.source.frames import FileFrames, file_frames, parameters_owner, parameters_owners
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
@@ -359,7 +359,9 @@ class _Collector:
                 owner = getattr(fact, "owner", None) if type(fact).__name__ == "OptimizerBuilt" else None
                 node = fact.node
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
-                    owners = {parameters_owner(arg) for arg in node.args[:1]} | {owner}
+                    # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
+                    owners = {parameters_owner(arg) for arg in node.args[:1]} | {owner} | {
+                        o for arg in node.args[:1] for o in parameters_owners(arg)}
                     self.norms.optimised.update(o for o in owners if o)
                     for o in owners:
                         if o:

@@ -184,6 +184,8 @@ def torchvision_arms(value: ast.expr, qualify: Qualify, tree: ast.Module) -> Opt
     returned one for a call of a module-level function of the file returning them; None
     when anything else may be built."""
     value = unwrap(value)
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name):
+        return _table_arms(value.value.id, qualify, tree)  # models[arch], a module-level table of models
     if not isinstance(value, ast.Call):
         return None
     found = _TORCHVISION.match(qualify(value.func) or "")
@@ -199,6 +201,27 @@ def torchvision_arms(value: ast.expr, qualify: Qualify, tree: ast.Module) -> Opt
             return None
         arms.append(found.group(1))
     return arms or None
+
+
+def _table_arms(table: str, qualify: Qualify, tree: ast.Module) -> Optional[list[str]]:
+    """The torchvision architectures of ``models = {"resnet": resnet18, "vgg": vgg16}`` (each
+    entry built there, or a module-level name bound once to its build); None when an entry
+    is anything else."""
+    def bound(name: str) -> list[ast.expr]:
+        return [node.value for node in tree.body if isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name]
+
+    tables = bound(table)
+    if len(tables) != 1 or not isinstance(tables[0], ast.Dict) or not tables[0].values:
+        return None
+    arms: list[str] = []
+    for entry in tables[0].values:
+        built = bound(entry.id) if isinstance(entry, ast.Name) else [entry]
+        if len(built) != 1 or not isinstance(call := unwrap(built[0]), ast.Call) \
+                or not (found := _TORCHVISION.match(qualify(call.func) or "")):
+            return None
+        arms.append(found.group(1))
+    return arms
 
 
 def crashes_before_training(arch: str, reads: list[tuple[str, str]], inputs: Sequence[tuple[str, int]] = (),

@@ -137,6 +137,35 @@ def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Opti
             or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords))))
 
 
+def unfrozen_with(norms: FileNorms, train: ModeCall) -> bool:
+    """``train`` sits in the block that makes its module trainable again
+    (``if fine_tune: self.model.encoder.train(); for p in self.model.encoder.parameters():
+    p.requires_grad = True``): in train mode only while it trains."""
+    parents = norms.frames.parents
+
+    def beside(call: ModeCall) -> bool:
+        block = _block(parents, call.stmt)
+        return block is not None and any(
+            holds(target, call.target) and any(_block(parents, node) is block for node in nodes)
+            for target, nodes in norms.unfrozen_at.items())
+
+    # a call handing the model to a class of the file: that class's own train() calls decide
+    inside = [m for m in norms.modes if m.train and train.written and m.target == train.written and m is not train]
+    return all(beside(m) for m in inside) if inside else beside(train)
+
+
+def _block(parents: dict, node: ast.AST) -> Optional[list]:
+    """The statement list holding ``node``'s statement (an ``if`` arm, a loop's body)."""
+    while node in parents and not isinstance(node, ast.stmt):
+        node = parents[node]
+    parent = parents.get(node)
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        statements = getattr(parent, field, None)
+        if isinstance(statements, list) and any(item is node for item in statements):
+            return statements
+    return None
+
+
 def _holding_class(norms: FileNorms, target: str) -> Optional[ast.ClassDef]:
     """The class whose methods bind the ``self.model`` of ``self.model.resnet``, when one does."""
     assert norms.knowledge is not None

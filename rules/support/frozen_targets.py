@@ -13,8 +13,7 @@ from gradlint.source.function_values import own_nodes
 from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
-from gradlint.source.norm_chains import rebound
-from gradlint.source.reaching_bindings import bound_value, reaching_choices
+from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.model_factories import returned_values
@@ -36,48 +35,6 @@ def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
             if isinstance(value, ast.Call) and (knowledge.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name:
                 yield name
                 break
-
-
-def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AST, since: Optional[int] = None) -> bool:
-    """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
-    notebook's module): the second freeze is of another model. ``since``: the line from which
-    the name holds the first freeze's model (``net = transfer_model.to(device)``)."""
-    scope = _shared_scope(norms, first, later)
-    start = max(first.lineno, since or 0)  # type: ignore[attr-defined]
-    return scope is not None and rebound(scope, target.split(".")[0], start, later.lineno)  # type: ignore[attr-defined]
-
-
-def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast.AST) -> bool:
-    """The frozen name is bound to a new model between the freeze and ``site`` (the call
-    handing it to a training helper) on a path that runs both: ``encoder = random_encoder()``
-    frozen, then ``encoder = resnet_encoder()`` trained. A binding in the other branch of an
-    ``if`` (``if checkpoint is None: <build, freeze> else: encoder = checkpoint["encoder"]``)
-    is another path."""
-    scope = _shared_scope(norms, freeze, site)
-    if scope is None:
-        return False
-    root = target.split(".")[0]
-    return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
-               and bound_value(node, root) is not None
-               and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
-               and not _resumed(node.value)
-               and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
-               for node in ast.walk(scope))
-
-
-def _resumed(value: ast.expr) -> bool:
-    """``model = torch.load(path)``: a whole pickled model, restored with its parameters'
-    ``requires_grad`` (a resumed run), not a new model."""
-    return isinstance(value, ast.Call) and (dotted(value.func) or "") in ("torch.load", "load")
-
-
-def _shared_scope(norms: FileNorms, first: ast.AST, later: ast.AST) -> Optional[ast.AST]:
-    """The function (or module) holding both nodes, if one does."""
-    kinds = norms.frames.kinds
-    scope = kinds.frame_of(later)
-    if scope is not kinds.frame_of(first) or not hasattr(first, "lineno") or not hasattr(later, "lineno"):
-        return None
-    return scope or norms.frames.unit.tree
 
 
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
@@ -143,8 +100,10 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return False  # a Sequential of an optimised model's own children: its parameters train through that model
     if freeze.how == "no_grad" and (_handed_to_training(norms, freeze) or _trained_there(norms, freeze)):
         return False  # a training function's model, run without gradients for a feature pass between steps
+    # (a class's ``self.encoder`` is optimised as ``xmodel.encoder`` of its instance)
+    instance_forms = _instance_forms(norms, freeze) if freeze.target.startswith("self.") else set()
     if freeze.how == "no_grad" and ("*" in norms.optimised or not norms.optimised
-                                    or any(related(o, form) for o in norms.optimised for form in forms)) \
+                                    or any(related(o, form) for o in norms.optimised for form in forms | instance_forms)) \
             and not _only_run_without_grad(norms, freeze):
         return False
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
@@ -168,6 +127,21 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _instance_forms(norms: FileNorms, freeze: Freeze) -> set[str]:
+    """The names a class's frozen ``self.<part>`` has outside it: ``xmodel.ventral.features``
+    for ``self.features`` of a class a second class keeps as ``self.ventral``, ``xmodel``
+    being an instance of that second class."""
+    assert norms.knowledge is not None
+    forms = set(frozen_targets(norms, freeze))
+    for form in [f for f in forms if f.startswith("self.") and f != freeze.target]:
+        attribute, _, rest = form[len("self."):].partition(".")
+        for cls in norms.frames.kinds.classes.values():
+            if any(dotted(t) == f"self.{attribute}" for node in ast.walk(cls) if isinstance(node, ast.Assign)
+                   for t in node.targets):
+                forms |= {f"{name}.{attribute}" + (f".{rest}" if rest else "") for name in instances_of(norms.knowledge, cls)}
+    return forms
 
 
 def _optimised_with(norms: FileNorms, freeze: Freeze) -> set[str]:
