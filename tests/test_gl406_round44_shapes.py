@@ -172,3 +172,51 @@ def test_the_resnet_entry_read_through_its_own_head_is_reported(tmp_path: Path) 
     write_project(tmp_path, {"model_functions.py": TABLE.format(head="fc"), "train.py": TABLE_TRAIN})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert finding.line == 10 and "for the 'resnet' entry of `models`" in finding.message
+
+
+NETWORKS = """\
+import torch.nn as nn
+
+
+class ResNetTransferLearningNet(nn.Module):
+    def __init__(self, model, num_classes=133, freeze=True):
+        super().__init__()
+        self.net = model
+        self.net.fc = nn.Linear(model.fc.in_features, num_classes)
+        if freeze:
+            for param in self.net.parameters():
+                param.requires_grad = False
+            for param in self.net.fc.parameters():
+                param.requires_grad = True
+
+    def forward(self, x):
+        return self.net(x)
+"""
+
+HANDED_TRAIN = """\
+import torch
+import torchvision.models as models
+
+from networks import ResNetTransferLearningNet
+
+model = ResNetTransferLearningNet(models.{arch}(pretrained=True))
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_class_freezing_the_network_it_is_handed_is_read_with_the_argument(tmp_path: Path) -> None:
+    # (44/a aaronlws95: ``ResNetTransferLearningNet(models.resnet50(pretrained=True))``)
+    write_project(tmp_path, {"networks.py": NETWORKS, "train.py": HANDED_TRAIN.format(arch="resnet50")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 6 and "`model.net` has BatchNorm layers and `ResNetTransferLearningNet`" in finding.message
+
+
+def test_the_same_class_handed_a_network_without_batchnorm_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"networks.py": NETWORKS, "train.py": HANDED_TRAIN.format(arch="vgg16")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -59,6 +59,9 @@ class FreezingFactory:
     part: str = ""  # only part of it is frozen: "its first 7 child modules" (Freeze.part)
     # the other parts a class freezes (``self.video`` and ``self.audio`` encoders): each its own finding
     also: tuple["FreezingFactory", ...] = ()
+    # a class freezing the module it is handed (``self.net = model``): (position, name) of that
+    # ``__init__`` parameter; the call's argument decides whether it holds BatchNorm
+    handed: Optional[tuple[int, str]] = None
 
     def each(self) -> tuple["FreezingFactory", ...]:
         """This frozen part and every other one."""
@@ -219,7 +222,7 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
         if not isinstance(built, ast.Call) or (callee := dotted(built.func)) not in factories:
             continue
         inner, inner_path = factories[callee]
-        if inner.position is not None:
+        if inner.position is not None or inner.handed is not None:  # (a class freezing what it is handed: not followed)
             continue
         for part in inner.each():
             asks, guard = _passed_guard(built, part, init, tree, offset=1)  # the call passes no self
@@ -269,8 +272,8 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         if not isinstance(built, ast.Call) or choice is None and (callee := dotted(built.func) or "") not in factories:
             continue
         inner, inner_path = factories[callee]
-        if inner.choice is not None and _passes_other(built, inner.choice):
-            continue  # get_model("convnet_encoder") of a factory freezing only its "resnet" and "densenet"
+        if inner.handed is not None or inner.choice is not None and _passes_other(built, inner.choice):
+            continue  # (a class freezing what it is handed is read where it is built; get_model("convnet"))
         if kept:
             inner = replace(inner, rest=kept + inner.rest)
         if inner.position is not None:
@@ -297,7 +300,7 @@ def _passes_other(call: ast.Call, choice: Choice) -> bool:
 def _frozen_entries(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module) -> list[tuple[str, str]]:
     found = table_entries(built, function, tree)
     return [(key, name) for key, name in (found[1] if found else {}).items()
-            if name in factories and factories[name][0].position is None]
+            if name in factories and factories[name][0].position is None and factories[name][0].handed is None]
 
 
 def _picked_part(made: FreezingFactory, key: str, name: str, factories: Known) -> FreezingFactory:
@@ -316,7 +319,8 @@ def _table_pick(function: ast.FunctionDef, built: ast.Call, factories: Known,
     if found is None or not isinstance(key := found[0], ast.Name):
         return None
     params = [a.arg for a in function.args.args]
-    frozen = {k: name for k, name in found[1].items() if name in factories and factories[name][0].position is None}
+    frozen = {k: name for k, name in found[1].items()
+              if name in factories and factories[name][0].position is None and factories[name][0].handed is None}
     if key.id not in params or not frozen:
         return None
     return next(iter(frozen.values())), (params.index(key.id), key.id, frozenset(frozen))

@@ -274,6 +274,9 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
             continue  # it freezes only when asked to, and this call does not (or may not)
         if factory.choice is not None and _picks_other(value, factory.choice, norms):
             continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
+        if factory.handed is not None and not ((given := argument(value, *factory.handed)) is not None
+                                               and norms.knowledge.value_has_batchnorm(given, "", value)):
+            continue  # ResNetTransferLearningNet(models.vgg16()): the module it freezes is the one handed to it
         norms.knowledge.bn_functions.add(callee)
         norms.knowledge.bn_functions.add(dotted(value.func) or callee)  # builder.pretrained(): the method
         via = _elsewhere(factory.function, factory.line, module, factory.origin, script)

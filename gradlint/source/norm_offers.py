@@ -19,6 +19,7 @@ from gradlint.source.held_locals import kept_in_self, returned_holder
 from gradlint.source.mode_restores import put_back
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
+from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value, unwrap
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
                                          folded_factories,
@@ -186,10 +187,16 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
                 or init.name != "__init__" and not in_forward
                 or undone(norms.unfrozen, freeze.target)
-                or not (held or norms.knowledge.class_has_batchnorm(cls) if whole
-                        else held or norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node))
                 or any(f.function == cls.name and related("self" + f.rest, freeze.target) for f in found)):
             continue
+        handed = None
+        if not (held or norms.knowledge.class_has_batchnorm(cls) if whole
+                else held or norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)):
+            # ``self.net = model`` of ``__init__(self, model, ...)``: read at each call, with its argument
+            argument = kept_from_parameter(cls, freeze.target[len("self."):]) if freeze.target.count(".") == 1 else None
+            if argument is None or argument[2] or not isinstance(init, ast.FunctionDef) or init.name != "__init__":
+                continue
+            handed = (argument[0], argument[1])
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
         flag = _parameter(init, guard) if guard is not None else None
         # the BatchNorm model is the one a string parameter's default names (``torch.hub.load(repo,
@@ -202,7 +209,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
-                                     choice=choice, part=freeze.part))
+                                     choice=choice, part=freeze.part, handed=handed))
     return folded_factories(found)
 
 
