@@ -76,3 +76,53 @@ def test_a_model_of_the_list_taken_in_a_loop_is_the_same(tmp_path: Path) -> None
 
 def test_logits_are_quiet(tmp_path: Path) -> None:
     assert _lint(tmp_path, "self.fc3(x)", BY_INDEX) == []
+
+
+GNN = """\
+from torch import nn
+from torch.functional import F
+
+
+class AttGCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(128, 4)
+
+    def forward(self, x):
+        return F.softmax(self.fc(x), dim=1)
+"""
+
+GNN_TRAIN = """\
+import torch
+
+from models import AttGCNN, DiffPool
+
+
+def train(net, loader):
+    criterion = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(net.parameters())
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(net(x), y)
+        loss.backward()
+        optimizer.step()
+
+
+def graph_training():
+    model = DiffPool()
+    train(model, [])
+
+
+def node_training():
+    model = AttGCNN()
+    train(model, [])
+"""
+
+
+def test_torch_functional_f_is_torch_nn_functional_and_another_functions_model_is_its_own(tmp_path: Path) -> None:
+    # (round 44/b aitor-alvarez: ``from torch.functional import F``; ``model = DiffPool()`` in
+    # another function is not the softmax AttGCNN)
+    write_project(tmp_path, {"models.py": GNN, "train.py": GNN_TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL215")
+    assert finding.line == 11 and "AttGCNN's output (models.py:11) is softmax probabilities" in finding.message
+    assert "line 23 hands it to `train`" in finding.message

@@ -60,6 +60,23 @@ def keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: di
     return shadowed
 
 
+def shadow_other_locals(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
+                        shadowed: dict[Optional[ast.AST], set[str]]) -> None:
+    """A plain name a function binds to any other call (``model = DiffPool()`` of a class
+    GL215 cannot read) is that function's own local, not the model another function
+    builds under the same name."""
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in models and isinstance(unwrap(node.value), ast.Call)):
+            continue
+        name = node.targets[0].id
+        scope = _scope(node, parents)
+        if scope is not None and node not in endings.get(name, []) \
+                and all(_scope(bound, parents) is not scope for bound in endings.get(name, [])):
+            shadowed.setdefault(scope, set()).add(name)
+
+
 def branch_union(name: str, bound: Ending, earlier: list[ast.Assign], ending: Ending, node: ast.Assign,
                  parents: dict[ast.AST, ast.AST]) -> Optional[Ending]:
     """A name bound to two classes with different endings in different arms of one ``if``

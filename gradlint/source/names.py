@@ -67,8 +67,13 @@ def collect_aliases(tree: ast.Module) -> dict[str, str]:
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for alias in node.names:
                 if alias.name != "*":
-                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                    full = f"{node.module}.{alias.name}"
+                    aliases[alias.asname or alias.name] = _REEXPORTS.get(full, full)
     return aliases
+
+
+# modules other modules of torch import and so offer under another name
+_REEXPORTS = {"torch.functional.F": "torch.nn.functional"}  # from torch.functional import F
 
 
 # Deep-learning frameworks whose backward()/step() are not PyTorch's: MXNet's Gluon

@@ -33,7 +33,8 @@ from gradlint.source.loss_helpers import (LOSS_WORDS, argument, file_helpers, im
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls, unpacked_into)
-from gradlint.source.model_bindings import ModuleDefinitions, alias_models, branch_union, keep_branch_endings
+from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, keep_branch_endings,
+                                            shadow_other_locals)
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -110,6 +111,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     _replaced_heads(tree, models, aliases)
     alias_models(tree, models, other_models)
     shadowed = keep_branch_endings(tree, models, ending_bindings, other_models) if other_models else {}
+    shadow_other_locals(tree, models, ending_bindings, shadowed)  # model = DiffPool() in another function
     found = []
     layer_names = activation_layers(tree, names)
     evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
@@ -165,7 +167,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     found.extend(handed_losses(tree, instances, class_nodes, by_class, names, losses))
     if models or by_class:
         single = {name: pairs[0][0] for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0] and "." not in name}
-        found.extend(_through_helpers(unit, models, by_class, names, losses, instances, single))
+        found.extend(_through_helpers(unit, models, by_class, names, losses, instances, single, shadowed))
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
@@ -210,7 +212,7 @@ def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
 
 def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict[str, Ending],
                      names: dict[int, str], losses: dict[str, str], instances: dict[str, str],
-                     wrapped: dict[str, str]) -> list[LossOfModel]:
+                     wrapped: dict[str, str], shadowed: dict[Optional[ast.AST], set[str]]) -> list[LossOfModel]:
     """``train(loader, model, criterion, opt)`` where ``train`` (of the file or a project
     module) calls its loss parameter on its model parameter's output (or hands that output
     to a loss function of the file, ``wrapped``)."""
@@ -224,6 +226,8 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
     aliases = collect_aliases(tree)
     built = _constructions(tree, instances)
     found = []
+    scopes = {id(node): function for function in ast.walk(tree) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+              for node in own_nodes(function)}  # (a name another function binds to its own model is not this one)
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
         callee = dotted(call.func) or ""
         receiver, _, method = callee.rpartition(".")
@@ -234,6 +238,8 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
             passed = _unwrap_copy(argument(call, helper.model))
             if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
                 ending: Optional[Ending] = built_by(by_class[str(dotted(passed.func))], passed)  # train(Net(), ...)
+            elif passed is not None and dotted(passed) in shadowed.get(scopes.get(id(call)), ()):
+                ending = None
             else:
                 ending = models.get(dotted(passed) or "") if passed is not None else None
             activation = activation_at(unpacked_into(ending, None), helper.position) if ending else None
