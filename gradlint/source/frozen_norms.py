@@ -39,7 +39,7 @@ from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_modules, layer_listing, partial_freeze, sequential_view, string_lists
-from gradlint.source.norm_knowledge import NormKnowledge, unwrap
+from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
@@ -360,8 +360,7 @@ class _Collector:
                 node = fact.node
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
                     # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
-                    owners = {parameters_owner(arg) for arg in node.args[:1]} | {owner} | {
-                        o for arg in node.args[:1] for o in parameters_owners(arg)}
+                    owners = {owner} | {o for arg in node.args[:1] for o in parameters_owners(arg)}
                     self.norms.optimised.update(o for o in owners if o)
                     for o in owners:
                         if o:

@@ -33,15 +33,16 @@ def alias_models(tree: ast.Module, models: dict[str, Ending], others: dict[str, 
                 models[target] = models[source]
 
 
-def keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
-                         others: dict[str, list[ast.Assign]]) -> dict[Optional[ast.AST], set[str]]:
+def keep_branch_endings(models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
+                         others: dict[str, list[ast.Assign]],
+                         parents: dict[ast.AST, ast.AST]) -> dict[Optional[ast.AST], set[str]]:
     """A name bound to a model ending in an activation and to one without it: linked when
     the two are branches of one ``if`` (``if kind == "v3": net = UNet3Plus() else: net =
     UNet()``: the configuration that picks the first is broken), noted as that branch;
     dropped when one replaces the other (``model = Net(); model = Wrapper(model)``). A
     binding in another function (``model = Pretrained()`` inside an ``__init__``) is a local
-    there: the name is left out of that function only, as returned (function -> names)."""
-    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    there: the name is left out of that function only, as returned (function -> names).
+    ``parents``: the file's node -> parent map."""
     shadowed: dict[Optional[ast.AST], set[str]] = {}
     for name, plain in others.items():
         bound = endings.get(name, [])
@@ -61,11 +62,10 @@ def keep_branch_endings(tree: ast.Module, models: dict[str, Ending], endings: di
 
 
 def shadow_other_locals(tree: ast.Module, models: dict[str, Ending], endings: dict[str, list[ast.Assign]],
-                        shadowed: dict[Optional[ast.AST], set[str]]) -> None:
+                        shadowed: dict[Optional[ast.AST], set[str]], parents: dict[ast.AST, ast.AST]) -> None:
     """A plain name a function binds to any other call (``model = DiffPool()`` of a class
     GL215 cannot read) is that function's own local, not the model another function
     builds under the same name."""
-    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                 and node.targets[0].id in models and isinstance(unwrap(node.value), ast.Call)):

@@ -264,8 +264,10 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         built = unwrap(built)
         kept = ""
         choice: Optional[Choice] = None
+        entries: list[tuple[str, str]] = []
         if isinstance(built, ast.Call) and (picked := _table_pick(function, built, factories, tree)) is not None:
-            callee, choice = picked  # ``return model_mapping[model_name](weights)``: the keys naming a freezing class
+            choice, entries = picked  # ``return model_mapping[model_name](weights)``: the keys naming a freezing class
+            callee = entries[0][1]
         elif isinstance(built, ast.Call) and dotted(built.func) not in factories:
             # ``model = Captioner(encoder, decoder)`` with ``encoder = FrozenEncoder()``: its ``.encoder`` is frozen
             kept, built = _holder_of_frozen(function, built, factories, tree, path)
@@ -284,8 +286,8 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         made = FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
                                inner.puts_in_eval or calls_eval(function), choice=choice)
-        if choice is not None and isinstance(built, ast.Call):  # each key its own class's frozen part
-            parts = [_picked_part(made, key, name, factories) for key, name in _frozen_entries(function, built, factories, tree)]
+        if entries:  # each key its own class's frozen part
+            parts = [_picked_part(made, key, name, factories) for key, name in entries]
             made = replace(parts[0], also=tuple(parts[1:]))
         return made
     return None
@@ -297,12 +299,6 @@ def _passes_other(call: ast.Call, choice: Choice) -> bool:
     return isinstance(passed, ast.Constant) and isinstance(passed.value, str) and passed.value not in choice[2]
 
 
-def _frozen_entries(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module) -> list[tuple[str, str]]:
-    found = table_entries(built, function, tree)
-    return [(key, name) for key, name in (found[1] if found else {}).items()
-            if name in factories and factories[name][0].position is None and factories[name][0].handed is None]
-
-
 def _picked_part(made: FreezingFactory, key: str, name: str, factories: Known) -> FreezingFactory:
     """``made`` for the class ``TABLE[key]`` names: its frozen part, its freeze, only that key."""
     inner, inner_path = factories[name]
@@ -312,18 +308,18 @@ def _picked_part(made: FreezingFactory, key: str, name: str, factories: Known) -
 
 
 def _table_pick(function: ast.FunctionDef, built: ast.Call, factories: Known,
-                tree: ast.Module) -> Optional[tuple[str, Choice]]:
-    """(the first freezing class, the choice of keys picking one) for ``return
-    TABLE[name](...)`` with ``name`` a parameter of ``function`` (``get_model("resnet")``)."""
+                tree: ast.Module) -> Optional[tuple[Choice, list[tuple[str, str]]]]:
+    """(the choice of keys picking a freezing class, each such key with its class) for
+    ``return TABLE[name](...)`` with ``name`` a parameter of ``function`` (``get_model("resnet")``)."""
     found = table_entries(built, function, tree)
     if found is None or not isinstance(key := found[0], ast.Name):
         return None
     params = [a.arg for a in function.args.args]
-    frozen = {k: name for k, name in found[1].items()
-              if name in factories and factories[name][0].position is None and factories[name][0].handed is None}
+    frozen = [(k, name) for k, name in found[1].items()
+              if name in factories and factories[name][0].position is None and factories[name][0].handed is None]
     if key.id not in params or not frozen:
         return None
-    return next(iter(frozen.values())), (params.index(key.id), key.id, frozenset(frozen))
+    return (params.index(key.id), key.id, frozenset(k for k, _ in frozen)), frozen
 
 
 def _holder_of_frozen(function: ast.FunctionDef, built: ast.Call, factories: Known, tree: ast.Module,

@@ -110,8 +110,11 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         losses.setdefault(name, loss)
     _replaced_heads(tree, models, aliases)
     alias_models(tree, models, other_models)
-    shadowed = keep_branch_endings(tree, models, ending_bindings, other_models) if other_models else {}
-    shadow_other_locals(tree, models, ending_bindings, shadowed)  # model = DiffPool() in another function
+    if models:  # (read once, for every reading of the names bound more than once)
+        parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    shadowed = keep_branch_endings(models, ending_bindings, other_models, parents) if other_models else {}
+    if models:
+        shadow_other_locals(tree, models, ending_bindings, shadowed, parents)  # model = DiffPool() in another function
     found = []
     layer_names = activation_layers(tree, names)
     evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
