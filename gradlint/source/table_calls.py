@@ -74,12 +74,15 @@ def _chosen_class(name: str, frame: Optional[ast.AST]) -> list[str]:
     (each a configuration), when every binding but ``None`` names one."""
     if frame is None:
         return []
-    bound = [node.value for node in ast.walk(frame) if isinstance(node, (ast.Assign, ast.AnnAssign))
-             and node.value is not None and any(isinstance(t, ast.Name) and t.id == name
-                                                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
-    if any(isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AugAssign)) and any(
-            isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(node))
-           for node in ast.walk(frame)):
+    bound: list[ast.expr] = []
+    stores = 0  # every binding of the name: one not a plain ``name = value`` (a loop, a tuple) leaves it unknown
+    for node in ast.walk(frame):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store):
+            stores += 1
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound += [node.value for t in targets if isinstance(t, ast.Name) and t.id == name]
+    if stores != len(bound):
         return []
     names = [dotted(value) for value in bound if not (isinstance(value, ast.Constant) and value.value is None)]
     if not names or not all(names) or any(isinstance(value, ast.Call) for value in bound):
