@@ -2,8 +2,11 @@
 Checks training scripts that freeze a submodule containing BatchNorm and then put it
 back in train mode: the submodule is frozen with
 `for p in X.parameters(): p.requires_grad = False`, `X.requires_grad_(False)`, a call
-`X(...)` inside `torch.no_grad()` (when no optimiser takes its parameters), or by
-handing only `X.head.parameters()` to the optimiser; and `X.train()` or a `.train()` of
+`X(...)` inside `torch.no_grad()` (when no optimiser takes its parameters; the optimiser's
+parameters read also from a list built before it, `params = list(a.parameters()) +
+list(b.parameters())`, or `params=`), or handing `X` to a function of the file or of a
+project module that only runs it, under `torch.no_grad()` (`feats = get_features(X,
+loader)`), or by handing only `X.head.parameters()` to the optimiser; and `X.train()` or a `.train()` of
 a model holding it runs with no `X.eval()` after it before training resumes.
 
 `X` counts as having BatchNorm when it is built in the file from `nn.BatchNorm*`, an
@@ -67,7 +70,9 @@ optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step
 calls `trainer.fit` (a notebook does): its freeze is reported in its own file, and a
 script fitting it, imported from there, does not report it again. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
 counts where the flag is known: a constant of the file, an option's default, a
-configuration class's attribute or module constant, or a parameter's default at the call.
+configuration class's attribute or module constant, an entry of a dict literal
+(`config["train_cnn"]`, also when a function of the file returns the dict), or a
+parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
 a counter over the children, children frozen by name from `named_children()` or with
 `getattr(model, name)` for a list of names, also in a helper of the file given the list,

@@ -121,7 +121,11 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
         value = option_values(tree).get(passed.slice.value, _UNKNOWN)
         holder = passed.value.id
-        return bool(value) if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)) else None
+        if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+            return bool(value)
+        # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
+        entry = _dict_entry(holder, passed.slice.value, caller, tree)
+        return None if entry is _UNKNOWN else bool(entry)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, _UNKNOWN)
         holder = passed.value.id
@@ -141,3 +145,44 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
                 return flag_value(values[0], None, tree)  # freeze = not args.no_freeze, set once
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     return None
+
+
+def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module) -> object:
+    """The constant ``holder[key]`` holds when ``holder`` is bound once in the caller (else at
+    module level) to a dict literal, or to a call of a function of the file that returns one."""
+    for scope in ([caller] if caller is not None else []) + [tree]:
+        values = [node.value for node in _own_nodes(scope) if isinstance(node, ast.Assign)
+                  and any(isinstance(t, ast.Name) and t.id == holder for t in node.targets)]
+        if not values:
+            continue
+        if len(values) != 1:
+            return _UNKNOWN
+        value = values[0]
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args and not value.keywords:
+            made = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == value.func.id), None)
+            returned = [r.value for r in _own_nodes(made) if isinstance(r, ast.Return) and r.value is not None] if made else []
+            if len(returned) != 1:
+                return _UNKNOWN
+            value = returned[0]
+            if isinstance(value, ast.Name):  # config = {...}; return config
+                assert made is not None
+                return _dict_entry(value.id, key, made, ast.Module([], []))
+        if not isinstance(value, ast.Dict):
+            return _UNKNOWN
+        for name, entry in zip(value.keys, value.values):
+            if isinstance(name, ast.Constant) and name.value == key:
+                return entry.value if isinstance(entry, ast.Constant) else _UNKNOWN
+        return _UNKNOWN
+    return _UNKNOWN
+
+
+def _own_nodes(scope: ast.AST) -> list[ast.AST]:
+    """The nodes of ``scope``'s own body, not those of the functions and classes it defines."""
+    found: list[ast.AST] = []
+    todo = list(ast.iter_child_nodes(scope))
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return found

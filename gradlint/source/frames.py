@@ -171,8 +171,10 @@ class FileFrames:
             if _TRAINING_CALL.search(name) and (call.args or call.keywords):
                 facts.append(Training(call, stmt, name))
         bound = _assigned_name(stmt, call)
-        if bound is not None and call.args and classify(callee) == "optimizer" and not callee.endswith("optimizers"):
-            facts.append(OptimizerBuilt(call, stmt, bound, parameters_owner(call.args[0])))
+        # (the parameters as the first argument or as ``params=``: ``Adam(params=head.parameters())``)
+        given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+        if bound is not None and given is not None and classify(callee) == "optimizer" and not callee.endswith("optimizers"):
+            facts.append(OptimizerBuilt(call, stmt, bound, parameters_owner(given)))
 
     def _assign(self, node: Union[ast.Assign, ast.AnnAssign], facts: list[Fact]) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -242,6 +244,31 @@ def parameters_owners(node: ast.AST) -> set[str]:
     {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``)."""
     return {owner for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
             and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value))}
+
+
+def listed_parameter_owners(name: str, scope: ast.AST) -> set[str]:
+    """Every module whose parameters the list ``name`` built in ``scope`` holds
+    (``params = list(head.parameters()) + list(tail.decoder.parameters())``, ``params +=``,
+    ``params.extend(...)``); empty when a part of it is not read from a ``parameters()`` call
+    (``params.append(p)`` in a filtering loop): who is optimised is then unknown."""
+    owners: set[str] = set()
+    for node in frame_nodes(scope):
+        if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
+            value: Optional[ast.AST] = node.value
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and dotted(node.target) == name:
+            value = node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args
+              and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == name):
+            value = node.args[-1]
+        else:
+            continue
+        if isinstance(value, (ast.List, ast.Tuple)) and not value.elts:
+            continue  # the empty list the build starts from
+        found = parameters_owners(value) if value is not None else set()
+        if not found:
+            return set()
+        owners |= found
+    return owners
 
 
 def _assigned_name(stmt: ast.stmt, call: ast.AST) -> Optional[str]:

@@ -35,6 +35,7 @@ from gradlint.source.imported_freezes import link_freezing_helpers, link_instanc
 from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_runners import never_asked_to_train
+from gradlint.source.no_grad_runners import link_no_grad_runs
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
 from gradlint.source.mode_restores import hook_never_evals
 from gradlint.source.names import dotted
@@ -167,6 +168,7 @@ def link(norms: FileNorms) -> None:
         mark_imported_momentum(norms, Path(unit.path))
         link_instances(norms, Path(unit.path))
         link_freezing_helpers(norms, Path(unit.path))
+        link_no_grad_runs(norms, Path(unit.path))
     # (the file's own freezing classes: a method returning an instance, ``self.model = self.build()``)
     known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
     if not factories and not trainers and not known_classes:

@@ -122,6 +122,9 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
                                                                               for t in (target, freeze.target))
                      else freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
                                         where=made.where if made else ""))
+    if made and freeze.how == "no_grad":  # get_features(resnet, loader): the helper runs it without gradients
+        how = (f"`{made.function}` ({made.where}) runs it under torch.no_grad() and no optimiser takes its "
+               "parameters")
     if freeze.part and not made:  # for child in list(model.children())[:7]: ...
         how = f"{freeze.part} are frozen here"
     elif freeze.part and made and freeze.how == "factory":
