@@ -101,7 +101,8 @@ only when an optimiser is given for the module (`if encoder_optimizer: encoder.t
 else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
 __name__ != ...`), and a file that
 switches its BatchNorm layers to eval itself (a `train(mode=True)` override calling
-`.eval()`, a loop over `modules()` calling `m.eval()`, a helper named like
+`.eval()`, unless it does so only where the class does not freeze, `if mode and not
+self.freeze_base:`, a loop over `modules()` calling `m.eval()`, a helper named like
 `freeze_bn`/`set_bn_eval`, also called after `model.train()` in an imported training
 function, or a callback such a function calls with the model after `train()`,
 `fit(net, ..., before_epoch=keep_frozen)`; a callback of the script or of that function's

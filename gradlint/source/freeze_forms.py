@@ -9,6 +9,7 @@ import ast
 import re
 from typing import Optional
 
+from gradlint.source.inverted_overrides import evals_only_unfrozen
 from gradlint.source.names import dotted
 
 
@@ -93,7 +94,8 @@ def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
     # a plain class (``class Trainer:``) is no module: its train() runs the training, unless it
     # is a mixin overriding Module.train (``def train(self, mode=True): super().train(mode)``)
     return any(isinstance(node, ast.FunctionDef) and node.name == "train" and _module_train_signature(node)
-               and calls_eval(node) and (not plain or _overrides_module_train(node)) for node in cls.body)
+               and calls_eval(node) and (not plain or _overrides_module_train(node)) for node in cls.body) \
+        and not evals_only_unfrozen(cls)
 
 
 def _overrides_module_train(method: ast.FunctionDef) -> bool:
