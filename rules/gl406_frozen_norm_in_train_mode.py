@@ -6,7 +6,9 @@ back in train mode: the submodule is frozen with
 parameters read also from a list built before it, `params = list(a.parameters()) +
 list(b.parameters())`, or `params=`), or handing `X` to a function of the file or of a
 project module that only runs it, under `torch.no_grad()` (`feats = get_features(X,
-loader)`), or by handing only `X.head.parameters()` to the optimiser; and `X.train()` or a `.train()` of
+loader)`), or by handing only `X.head.parameters()` to the optimiser, or by running `X` in
+the training loop while no optimiser takes it (`soft = teacher(x).detach()`; read only where
+every optimiser of the file names the modules it trains and nothing reads `X.parameters()`); and `X.train()` or a `.train()` of
 a model holding it runs with no `X.eval()` after it before training resumes.
 
 `X` counts as having BatchNorm when it is built in the file from `nn.BatchNorm*`, an
@@ -338,7 +340,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
                                      or freeze.held is None
                                      and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call)
                                      or another_model_there(norms, freeze, t)))]
-            if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad") or freeze.built_by):
+            if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad", "unoptimised") or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner
                                           or quiet_project_class(norms, target), methods)

@@ -35,6 +35,7 @@ from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.override_runs import override_never_runs
+from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
@@ -80,6 +81,7 @@ class _Collector:
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
+        self.norms.freezes.extend(unoptimised_runs(self.norms))  # a teacher no optimiser takes
         self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)
         through_freezing_helpers(self.frames, self.norms)

@@ -24,6 +24,7 @@ HOW = {
     "requires_grad": "its parameters are frozen here",
     "requires_grad_": "it is frozen here",
     "no_grad": "it runs under torch.no_grad() here and no optimiser takes its parameters",
+    "unoptimised": "no optimiser of the file takes its parameters",
     # in the optimiser, but every call of it in its class is under no_grad
     "no_grad_optimised": "it only ever runs under torch.no_grad(), here, so its parameters get no gradient",
     "optimizer": "only {part} is optimised here, so the rest never changes",
