@@ -16,7 +16,8 @@ CHECKOUT  a gradlint checkout with a .venv (default: this one); its .venv/bin/gr
 Findings are compared with EXPECTED.tsv (source, path, line, code, note):
   strict:  a finding matches an expected row on path + line + code;
   lenient: rows may name other acceptable locations in their note as
-           "alt=path:line,path:line" (the softmax layer, the loss call, ...); ALT_POSTHOC.tsv adds
+           "alt=path:line,path:line" (the softmax layer, the loss call, ...; an item written
+           "owner+name:path:line" with the row's own source is read as "path:line"); ALT_POSTHOC.tsv adds
            a few more, each with the reason it was added after the first run. A finding on the
            row's line or any alt location matches the row, and further findings on the same row
            are counted as duplicates, not false positives.
@@ -111,6 +112,8 @@ def alt_locations(row, posthoc=True):
     if "alt=" in note:
         for item in note.split("alt=", 1)[1].split(","):
             item = item.strip().rstrip(";")
+            if item.startswith(row["source"] + ":"):  # written ``owner+name:path:line``
+                item = item[len(row["source"]) + 1:]
             if ":" in item:
                 p, l = item.rsplit(":", 1)
                 try:
