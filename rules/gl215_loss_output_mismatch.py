@@ -44,7 +44,9 @@ A training helper links them too: `train(loader, model, criterion, optimizer)` w
 `train` (of the file or a project module, or a function it hands both to) calls
 `criterion(model(x), y)` and `backward()`, or builds the loss itself; a trainer class
 built with the model and the loss (`Trainer(model, opt, nn.CrossEntropyLoss()).fit()`),
-or a method given the model whose class holds the loss (`local.update_weights(model)`);
+or a method given the model whose class holds the loss (`local.update_weights(model)`), or
+the model's own training method given the loss (`model.fit(loaders, F.nll_loss, opt)` with
+`criterion(self(x), y)` in `fit`);
 a LightningModule's `training_step`, or PyTorch-Ignite's
 `create_supervised_trainer(model, optimizer, loss_fn)`; a helper that only evaluates (no
 `backward()`) does not, nor a loss under `torch.no_grad()`, nor a loss a script computes

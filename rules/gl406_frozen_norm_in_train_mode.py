@@ -72,7 +72,8 @@ optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step
 calls `trainer.fit` (a notebook does): its freeze is reported in its own file, and a
 script fitting it, imported from there, does not report it again. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
 counts where the flag is known: a constant of the file, an option's default, a
-configuration class's attribute or module constant, an entry of a dict literal
+configuration class's attribute or module constant (also set by `if flag: p.requires_grad =
+True else: p.requires_grad = False`), an entry of a dict literal
 (`config["train_cnn"]`, also when a function of the file returns the dict), or a
 parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
@@ -89,7 +90,8 @@ of an `if`/`match` that freezes one, and each new model bound to the same name i
 finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
-file (unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
+file (unless only its head, a late stage or its recurrent back end is, `model.gru` on a
+frozen convolutional front end; or unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
 Freeze_Epoch: <unfreeze>`, or a first loop `for epoch in range(Freeze_Epoch)` that trains
 before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the file or an
 option's default, as detection code trains its head for tens of epochs on a frozen
@@ -97,7 +99,10 @@ backbone; a short warm-up before fine-tuning everything is the common recipe and
 reported), a model handed to
 something whose mode handling is unknown, a momentum (EMA) copy of
 the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
-is meant to run in train mode), a freeze whose own flag
+is meant to run in train mode), a part a class's forward runs under `torch.no_grad()` in
+one call and with gradients in another, a freeze in a class's method under a flag parameter
+whose default leaves it off (`def __init__(self, freeze_backbone=False)`) where the file
+never builds the class, a freeze whose own flag
 also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train() taken
 only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
 else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
@@ -192,6 +197,7 @@ from typing import Iterator, Optional
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
+from gradlint.source.call_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import after_exit, holds, related
@@ -320,6 +326,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             continue  # frozen only when a parameter of its function is true: read where that function is called
         if after_exit(freeze.node, norms.frames.parents):
             continue  # left-over code after ``exit(1)``: it never runs
+        if freeze.via is None and off_by_default(freeze.node, norms.frames.kinds.frame_of(freeze.node),
+                                                 norms.frames.kinds.class_of(freeze.node), unit.tree, norms.frames.parents):
+            continue  # ``if freeze_backbone:`` in a class's __init__ with the default False, never built here
         frame, root = norms.frames.kinds.frame_of(freeze.node), freeze.target.split(".")[0]
         if returned_only_to_inference(norms, frame, root) or freeze.how.startswith("factory") and frame is not None \
                 and only_run_in(norms, [(frame, root)]):

@@ -186,3 +186,23 @@ def _own_nodes(scope: ast.AST) -> list[ast.AST]:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             todo.extend(ast.iter_child_nodes(node))
     return found
+
+
+def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast.ClassDef], tree: ast.Module,
+                   parents: dict) -> bool:
+    """``node`` runs in a method of ``cls`` only under a flag parameter whose default leaves it
+    off (``def __init__(self, freeze_backbone=False): if freeze_backbone: <freeze>``), and the
+    file never builds the class (nor calls the method) to pass another value: a LightningModule
+    read in its own file is built elsewhere, if at all, with the default."""
+    if cls is None or not isinstance(function, ast.FunctionDef):
+        return False
+    guard = guard_of(node, function, parents)
+    if guard is None:
+        return False
+    parameter, negated = guard_name(guard)
+    _, default = parameter_default(function, parameter)
+    if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)) or default.value != negated:
+        return False
+    wanted = cls.name if function.name == "__init__" else function.name
+    return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
+                   for call in ast.walk(tree))

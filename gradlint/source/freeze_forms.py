@@ -78,6 +78,10 @@ def requires_grad_flag(stmt: ast.stmt, var: str) -> Optional[tuple[ast.expr, boo
           and call.func.attr == "requires_grad_" and dotted(call.func.value) == var):
         value = call.args[0] if call.args else next((k.value for k in call.keywords), None)
     negated = False
+    if (isinstance(stmt, ast.If) and len(stmt.body) == 1 and len(stmt.orelse) == 1
+            and {requires_grad_value(stmt.body[0], var), requires_grad_value(stmt.orelse[0], var)} == {True, False}):
+        # ``if yes: p.requires_grad = True else: p.requires_grad = False`` is ``p.requires_grad = yes``
+        value, negated = stmt.test, requires_grad_value(stmt.body[0], var) is False
     while isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.Not):
         value, negated = value.operand, not negated
     if isinstance(value, (ast.Name, ast.Attribute)):
@@ -146,6 +150,9 @@ def holds(outer: str, inner: str) -> bool:
 
 
 _HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
+# a recurrent back end trained again on a frozen convolutional front end (lipreading, video
+# and audio classifiers: ``model.gru``): it holds no BatchNorm, the front end keeps its own frozen
+RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
 STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
@@ -159,7 +166,7 @@ def undone(unfrozen: set[str], target: str) -> bool:
         if holds(part, target):
             return True
         first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-        if holds(target, part) and first.split("[")[0] not in _HEADS and not STAGE.fullmatch(first):
+        if holds(target, part) and first.split("[")[0] not in _HEADS | RECURRENT_BACKENDS and not STAGE.fullmatch(first):
             return True
     return False
 

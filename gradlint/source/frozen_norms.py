@@ -34,6 +34,7 @@ from gradlint.source.name_filters import frozen_by_name
 from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
+from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
@@ -270,7 +271,9 @@ class _Collector:
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if (name and (name.startswith("self.") or "." not in name) and name != "self"
                             and name.rsplit(".", 1)[-1] not in _MODULE_METHODS
-                            and not any(name == put and line < sub.lineno for put, line in evaluated)):
+                            and not any(name == put and line < sub.lineno for put, line in evaluated)
+                            and not (name.startswith("self.") and (cls := self.frames.kinds.class_of(node)) is not None
+                                     and runs_with_gradients(cls, name, self.frames.parents))):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 
     def _call(self, call: ast.Call, scope: ast.AST) -> None:

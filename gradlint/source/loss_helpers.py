@@ -27,6 +27,8 @@ from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit, call_spelling
 
 Parameter = tuple[int, str]  # position, name
+# the model a method of its own class trains (``evaluator.fit(loader, F.nll_loss, opt)``: ``self``)
+RECEIVER: Parameter = (-1000, "self")
 
 
 @dataclass(frozen=True)
@@ -222,10 +224,17 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
     # ``trainer.update_weights(model, ...)``: a method given the model, and the loss the method is
     # given, its class builds, or its class was built with (marked by a negative position here)
     at_init = {name: (-1 - index, param) for name, (index, param) in held.items()}
+    module = any(isinstance(m, ast.FunctionDef) and m.name == "forward" for m in cls.body)
     for method in methods:
         own = {name: (index, name) for index, name in enumerate(a.arg for a in method.args.args[1:])}
-        for helper in _helpers_in(method, f"{cls.name}.{method.name}", {**at_init, **own}, losses, names,
+        # a model's own training method (``def fit(self, loader, criterion)``: ``criterion(self(x), y)``)
+        itself = {method.args.args[0].arg: RECEIVER} if module and method.name != "forward" else {}
+        for helper in _helpers_in(method, f"{cls.name}.{method.name}", {**at_init, **itself, **own}, losses, names,
                                   method.name in training):
+            if helper.model == RECEIVER:
+                if isinstance(helper.loss, str) or helper.loss[0] >= 0:
+                    found.append(helper)
+                continue
             if helper.model[0] < 0:
                 continue  # the class's own model: the constructor links it (above)
             if isinstance(helper.loss, tuple) and helper.loss[0] < 0:
@@ -350,8 +359,11 @@ def _module_helpers(path: str, stamp: tuple[int, int], script_dir: str, depth: i
 
 
 def argument(call: ast.Call, parameter: Parameter) -> Optional[ast.expr]:
-    """What ``call`` passes for a parameter (by keyword or position)."""
+    """What ``call`` passes for a parameter (by keyword or position; the receiver of a
+    method call for :data:`RECEIVER`)."""
     index, name = parameter
+    if parameter == RECEIVER:
+        return call.func.value if isinstance(call.func, ast.Attribute) else None
     for keyword in call.keywords:
         if keyword.arg == name:
             return keyword.value

@@ -93,3 +93,11 @@ def _inside_no_grad(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
                 and (dotted(item.context_expr.func) or "").rsplit(".", 1)[-1] in _WITHOUT_GRAD for item in node.items):
             return True
     return False
+
+
+def runs_with_gradients(cls: ast.ClassDef, part: str, parents: dict[ast.AST, ast.AST]) -> bool:
+    """The class also runs ``part`` (``self.encoder``) outside ``torch.no_grad()``: a forward
+    running the encoder on the labelled images with gradients and on unlabelled ones without
+    (held-out round 45, a semi-supervised segmentation model) trains it."""
+    return any(isinstance(node, ast.Call) and dotted(node.func) in (part, f"{part}.forward")
+               and not _inside_no_grad(node, parents) for node in ast.walk(cls))

@@ -33,6 +33,7 @@ from gradlint.source.names import bound_names, dotted, name_expression
 
 # attributes of those models that hold no BatchNorm (their classifier heads)
 HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
+PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})
 
 
 class NormKnowledge(ImportedParts):
@@ -200,6 +201,8 @@ class NormKnowledge(ImportedParts):
 
     def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool:
         value = unwrap(value)
+        if isinstance(value, ast.IfExp):  # resnet18() if depth == 18 else resnet34(): either configuration
+            return any(self._value_path(arm, rest, depth + 1) for arm in (value.body, value.orelse))
         if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice) and not rest:
             # model.features[:10], list(m.children())[:-1]
             return self._value_path(value.value, [], depth + 1)
@@ -276,6 +279,8 @@ class NormKnowledge(ImportedParts):
         if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
         library = library_builds_bn(callee, value, self._string)
+        if library and rest and rest[0] in PLAIN_STEM_PARTS and re.search(r"resne(t|xt)", callee):
+            return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm
         if library is not None:
             return library
         if callee in ("torch.nn.Sequential", "torch.nn.ModuleList") and not rest:

@@ -19,6 +19,7 @@ from gradlint.source.held_locals import kept_in_self, returned_holder
 from gradlint.source.mode_restores import put_back
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
+from gradlint.source.norm_knowledge import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value, unwrap
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
@@ -91,7 +92,9 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
     # (``model.freeze_backbone()`` freezing ``self.model.features`` is ``PlantNet.freeze_backbone``)
     functions = {key: name for key, (name, _) in module_functions(tree).items()}
     found: dict[str, FreezingHelper] = {}
-    for freeze in norms.freezes:
+    # one freeze a function: a ResNet's stem convolution (``turn_off``: conv1, then layer1 ...) last,
+    # as it holds no BatchNorm of its own
+    for freeze in sorted(norms.freezes, key=lambda f: f.target.split(".")[-1] in PLAIN_STEM_PARTS):
         function = norms.frames.kinds.frame_of(freeze.node)
         if (freeze.how not in ("requires_grad", "requires_grad_") or not isinstance(function, ast.FunctionDef)
                 or (name := functions.get(id(function))) is None):

@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
-from gradlint.source.freeze_forms import STAGE, calls_eval, holds, related, unwrapped
+from gradlint.source.freeze_forms import RECURRENT_BACKENDS, STAGE, calls_eval, holds, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.reaching_bindings import reaching_choices
@@ -239,7 +239,7 @@ def head_or_late_stage(part: str, target: str) -> bool:
     named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
     stages, with their BatchNorm, frozen."""
     first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-    return first.split("[")[0] in HEAD_NAMES or bool(STAGE.fullmatch(first))
+    return first.split("[")[0] in HEAD_NAMES | RECURRENT_BACKENDS or bool(STAGE.fullmatch(first))
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
