@@ -79,7 +79,8 @@ parameter's default at the call.
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
 a counter over the children, children frozen by name from `named_children()` or with
 `getattr(model, name)` for a list of names, also in a helper of the file given the list,
-an `nn.Sequential(*list(model.children())[:-3])` built only to be frozen) counts for the
+an `nn.Sequential(*list(model.children())[:-3])` built only to be frozen, the layers of a list
+the model keeps, `for layer in model.base_layers: <freeze layer>`) counts for the
 frozen layers, and the message asks for `.eval()` on them only; so do parts of one module
 frozen one loop each and put back by the same `train()` (`model.layer0` ... `model.layer4`),
 one finding on the module. Methods count like functions: a trainer class's method that builds

@@ -276,3 +276,43 @@ def test_a_stem_built_from_either_arm_of_a_conditional_expression_has_batchnorm(
     write_project(tmp_path, {"flow.py": FLOW})
     [finding] = lint_in_process(tmp_path / "flow.py", "GL406")
     assert finding.code == "GL406" and "`flow.stem` has BatchNorm layers" in finding.message
+
+
+UNET = """\
+import torch
+from torch import nn
+from torchvision import models
+
+
+class ResNetUNet(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.base_model = models.resnet101(weights="DEFAULT")
+        self.base_layers = list(self.base_model.children())
+        self.encoder = nn.Sequential(*self.base_layers[:8])
+        self.decoder = nn.Conv2d(2048, classes, 1)
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+model = ResNetUNet(3)
+for layer in model.base_layers:
+    for param in layer.parameters():
+        param.requires_grad = False
+optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)
+for epoch in range(40):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_layers_frozen_through_a_list_the_model_keeps_are_a_partial_freeze(tmp_path: Path) -> None:
+    write_project(tmp_path, {"unet.py": UNET})
+    [finding] = lint_in_process(tmp_path / "unet.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 21)
+    assert "`model` has BatchNorm layers and the layers in `model.base_layers` are frozen here" in finding.message
+    assert finding.fix is None  # a list has no eval(): the message asks for it on the layers

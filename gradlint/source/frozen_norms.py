@@ -40,7 +40,7 @@ from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
-from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_modules, layer_listing, partial_freeze, sequential_view, string_lists
+from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_attribute, listed_modules, layer_listing, partial_freeze, sequential_view, string_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
 
@@ -163,10 +163,14 @@ class _Collector:
             owner = kept  # for bl in blocks: <freeze bl>; self.blocks = nn.ModuleList(blocks)
         # for module in [model.down1, model.bottle_neck]: <freeze module>
         listed = listed_modules(self.frames.parents, loop, owner) if "." not in owner else None
+        # for layer in model.base_layers: <freeze layer>
+        held = listed_attribute(self.frames.parents, loop, owner) if "." not in owner and not listed else None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
             if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])
                 self.norms.freezes.append(Freeze(view[0], "requires_grad", loop, part=view[1] or ""))
+            elif value is False and held is not None:
+                self.norms.freezes.append(Freeze(held[0], "requires_grad", loop, part=held[1]))
             elif value is False:
                 self.norms.freezes.extend(Freeze(target, "requires_grad", loop) for target in listed or [owner])
             elif value is True:

@@ -61,6 +61,18 @@ def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[st
     return [name for name in names if name] if all(names) else None
 
 
+def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple[str, str]]:
+    """The model and the part named when ``owner`` is the variable of a loop around ``loop``
+    over a list a model keeps: ``for layer in model.base_layers: for p in layer.parameters():
+    ...`` (``self.base_layers = list(self.base_model.children())``) -> ``("model", "the
+    layers in `model.base_layers`")``; else None."""
+    outer = parents.get(loop)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
+            and isinstance(outer.iter, ast.Attribute) and (held := dotted(outer.iter)) and "." in held):
+        return None
+    return held.rsplit(".", 1)[0], f"the layers in `{held}`"
+
+
 _NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
 
 
