@@ -94,8 +94,9 @@ A model of unknown make (a library builder gradlint does not know), a ViT/ConvNe
 file (unless only its head, a late stage or its recurrent back end is, `model.gru` on a
 frozen convolutional front end; or unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
 Freeze_Epoch: <unfreeze>`, or a first loop `for epoch in range(Freeze_Epoch)` that trains
-before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the file or an
-option's default, as detection code trains its head for tens of epochs on a frozen
+before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the file, an
+option's default or the training function's parameter default (the epoch counted by the loop
+or by a name it derives, `epoch = int(step / 1)`), as detection code trains its head for tens of epochs on a frozen
 backbone; a short warm-up before fine-tuning everything is the common recipe and is not
 reported), a model handed to
 something whose mode handling is unknown, a momentum (EMA) copy of

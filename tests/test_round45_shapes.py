@@ -316,3 +316,58 @@ def test_layers_frozen_through_a_list_the_model_keeps_are_a_partial_freeze(tmp_p
     assert (finding.code, finding.line) == ("GL406", 21)
     assert "`model` has BatchNorm layers and the layers in `model.base_layers` are frozen here" in finding.message
     assert finding.fix is None  # a list has no eval(): the message asks for it on the layers
+
+
+PROJECTION = """\
+from torch import nn
+from torchvision import models
+
+
+class Projection(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.resnet18 = models.resnet18(weights="DEFAULT")
+        self.resnet18.fc = nn.Identity()
+        self.out = nn.Linear(512, 2)
+
+    def forward(self, x):
+        return self.out(self.resnet18(x))
+
+    def freeze_resnet(self):
+        for param in self.resnet18.parameters():
+            param.requires_grad = False
+
+    def unfreeze(self):
+        for param in self.parameters():
+            param.requires_grad = True
+"""
+
+CUTPASTE = """\
+import torch
+from torch import nn
+from projection import Projection
+
+
+def run_training(batches, epochs=256, freeze_resnet={phase}):
+    model = Projection()
+    model.freeze_resnet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.03)
+    for step in range(epochs):
+        epoch = int(step / 1)
+        if epoch == freeze_resnet:
+            model.unfreeze()
+        model.train()
+        x, y = next(batches)
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_frozen_phase_counted_by_a_name_the_loop_derives_and_a_parameters_default(tmp_path: Path) -> None:
+    write_project(tmp_path, {"projection.py": PROJECTION, "long.py": CUTPASTE.format(phase=20),
+                             "short.py": CUTPASTE.format(phase=3)})
+    [finding] = lint_in_process(tmp_path / "long.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 8)
+    assert "for the epochs before line 13 makes it trainable again" in finding.message
+    assert lint_in_process(tmp_path / "short.py", "GL406") == []

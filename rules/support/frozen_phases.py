@@ -51,17 +51,21 @@ def _frozen_epochs(parents: dict, node: ast.AST, loop: ast.For, norms: FileNorms
     ``for epoch in ...``, with N an integer written in the file."""
     if not isinstance(loop.target, ast.Name):
         return None
-    counter = loop.target.id
+    # the loop's counter, or a name the loop derives from it (``epoch = int(step / 1)``)
+    counters = {loop.target.id} | {
+        stmt.targets[0].id for stmt in loop.body if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], ast.Name)
+        and any(isinstance(n, ast.Name) and n.id == loop.target.id for n in ast.walk(stmt.value))}
     while node in parents and node is not loop:
         node = parents[node]
         if isinstance(node, ast.If):
             for test in ast.walk(node.test):
                 if isinstance(test, ast.Compare) and len(test.ops) == 1:
                     left, right, op = test.left, test.comparators[0], test.ops[0]
-                    if isinstance(right, ast.Name) and right.id == counter:
+                    if isinstance(right, ast.Name) and right.id in counters:
                         left, right = right, left
                         op = {ast.LtE: ast.GtE(), ast.Lt: ast.Gt()}.get(type(op), op)
-                    if isinstance(left, ast.Name) and left.id == counter and isinstance(op, (ast.GtE, ast.Gt, ast.Eq)):
+                    if isinstance(left, ast.Name) and left.id in counters and isinstance(op, (ast.GtE, ast.Gt, ast.Eq)):
                         return _integer(right, norms)
     return None
 
@@ -113,6 +117,13 @@ def _integer(node: ast.expr, norms: FileNorms, before: Optional[int] = None) -> 
             return _integer(last.value, norms, last.lineno) if last.value is not node else None
     if len(assigns) == 1 and isinstance(assigns[0].value, ast.Constant) and isinstance(assigns[0].value.value, int):
         return assigns[0].value.value
+    function = norms.frames.kinds.frame_of(node)
+    if not assigns and isinstance(function, ast.FunctionDef):  # def run(..., freeze_resnet=20): a parameter's default
+        params = function.args.args
+        defaults = dict(zip([a.arg for a in params[len(params) - len(function.args.defaults):]], function.args.defaults))
+        default = defaults.get(name)
+        if isinstance(default, ast.Constant) and isinstance(default.value, int) and not isinstance(default.value, bool):
+            return default.value
     return None
 
 
