@@ -371,3 +371,40 @@ def test_a_frozen_phase_counted_by_a_name_the_loop_derives_and_a_parameters_defa
     assert (finding.code, finding.line) == ("GL406", 8)
     assert "for the epochs before line 13 makes it trainable again" in finding.message
     assert lint_in_process(tmp_path / "short.py", "GL406") == []
+
+
+SCRIPT_SIGMOID = """\
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+model = Net()
+criterion = nn.{loss}()
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in []:
+    out = model(x)
+    out = torch.sigmoid(out)
+    loss = criterion(out, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+"""
+
+
+def test_a_script_rebinding_the_output_to_its_sigmoid_before_the_loss(tmp_path: Path) -> None:
+    write_project(tmp_path, {"logits.py": SCRIPT_SIGMOID.format(loss="BCEWithLogitsLoss"),
+                             "probs.py": SCRIPT_SIGMOID.format(loss="BCELoss")})
+    [finding] = lint_in_process(tmp_path / "logits.py", "GL215")
+    assert (finding.code, finding.line) == ("GL215", 20)
+    assert "`out = torch.sigmoid(out)` (line 19) is sigmoid probabilities, and this line feeds it to " \
+           "BCEWithLogitsLoss" in finding.message
+    assert lint_in_process(tmp_path / "probs.py", "GL215") == []

@@ -44,8 +44,8 @@ def rebound_activation(function: ast.AST, fed: ast.expr, call: ast.Call, names: 
     """The activation a name (also a parameter) holds where ``call`` reads it, when its last
     binding among the statements that run before the call applies one: ``x =
     self.linear(x)``; ``x = self.softmax(x)``; ``return self.ce(x, y)``."""
-    if not isinstance(fed, ast.Name) or not isinstance(function, ast.FunctionDef):
-        return None
+    if not isinstance(fed, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.Module)):
+        return None  # (a script's training loop too: ``out = model(x)``; ``out = torch.sigmoid(out)``)
     value = last_assigned(function, fed)
     if not isinstance(value, ast.Call) or not any(isinstance(statement, ast.Assign) and statement.value is value
                                                   for statement in statements_before(function, fed)):

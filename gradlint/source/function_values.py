@@ -20,7 +20,7 @@ def own_nodes(function: ast.AST) -> list[ast.AST]:
     return found
 
 
-def last_assigned(function: ast.FunctionDef, name: ast.Name) -> Optional[ast.expr]:
+def last_assigned(function: ast.AST, name: ast.Name) -> Optional[ast.expr]:
     """The value ``name`` holds where it is read: the one value assigned to it, or, when it
     is assigned several times (``c = self.fc(x); c = self.softmax(c)``), the last plain
     assignment before the read in the same block, with nothing after it in that block
