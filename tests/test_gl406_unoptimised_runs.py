@@ -67,3 +67,14 @@ def test_a_network_whose_parameters_the_file_reads_or_without_batchnorm_is_not_r
                              "vgg.py": KD.format(evaluated="", optimizer=NAMED).replace("resnet50", "vgg16")})
     assert lint_in_process(tmp_path / "clipped.py", "GL406") == []
     assert lint_in_process(tmp_path / "vgg.py", "GL406") == []
+
+
+def test_a_target_network_synced_from_the_trained_one_is_not_frozen_by_omission(tmp_path: Path) -> None:
+    synced = KD.format(evaluated="", optimizer=NAMED).replace(
+        "    scheduler.step()", "    scheduler.step()\n    teacher.load_state_dict(student.state_dict())")
+    write_project(tmp_path, {"synced.py": synced,
+                             "loaded.py": KD.format(evaluated="\nteacher.load_state_dict(torch.load('t.pt'))",
+                                                    optimizer=NAMED)})
+    assert lint_in_process(tmp_path / "synced.py", "GL406") == []
+    [finding] = lint_in_process(tmp_path / "loaded.py", "GL406")  # a teacher loaded from a file still is
+    assert (finding.code, finding.line) == ("GL406", 13)

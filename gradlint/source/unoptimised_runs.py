@@ -93,9 +93,16 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
 
 def _parameters_read(tree: ast.Module) -> set[str]:
     """Names whose parameters (or state) the file reads anywhere: they may be optimised,
-    clipped or frozen in ways this reading does not follow."""
-    return {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+    clipped or frozen in ways this reading does not follow; and names synced from another
+    network (``target_net.load_state_dict(policy_net.state_dict())``, a DQN's target)."""
+    read = {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
             and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name)}
+    synced = {call.func.value.id for call in ast.walk(tree) if isinstance(call, ast.Call)
+              and isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict"
+              and isinstance(call.func.value, ast.Name)
+              and any(isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
+                      and inner.func.attr == "state_dict" for arg in call.args for inner in ast.walk(arg))}
+    return read | synced
 
 
 def _built_alone(norms: FileNorms, name: str) -> bool:
