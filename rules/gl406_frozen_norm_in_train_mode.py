@@ -103,8 +103,9 @@ something whose mode handling is unknown, a momentum (EMA) copy of
 the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
 is meant to run in train mode), a part a class's forward runs under `torch.no_grad()` in
 one call and with gradients in another, a freeze in a class's method under a flag parameter
-whose default leaves it off (`def __init__(self, freeze_backbone=False)`) where the file
-never builds the class, a freeze whose own flag
+whose default leaves it off (`def __init__(self, freeze_backbone=False)`, also read through
+`self.freeze_backbone`) where the file never builds the class, a freeze (or a factory call) in
+an arm a constant switch never takes (`stage = 'sup'`, then `if stage in ['pretrain']:`), a freeze whose own flag
 also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train() taken
 only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
 else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
@@ -328,7 +329,7 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
             continue  # frozen only when a parameter of its function is true: read where that function is called
         if after_exit(freeze.node, norms.frames.parents):
             continue  # left-over code after ``exit(1)``: it never runs
-        if freeze.via is None and off_by_default(freeze.node, norms.frames.kinds.frame_of(freeze.node),
+        if off_by_default(freeze.node, norms.frames.kinds.frame_of(freeze.node),
                                                  norms.frames.kinds.class_of(freeze.node), unit.tree, norms.frames.parents):
             continue  # ``if freeze_backbone:`` in a class's __init__ with the default False, never built here
         frame, root = norms.frames.kinds.frame_of(freeze.node), freeze.target.split(".")[0]

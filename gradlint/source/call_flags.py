@@ -196,7 +196,7 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     read in its own file is built elsewhere, if at all, with the default."""
     if cls is None or not isinstance(function, ast.FunctionDef):
         return False
-    guard = guard_of(node, function, parents)
+    guard = guard_of(node, function, parents) or _attribute_guard(node, function, cls, parents)
     if guard is None:
         return False
     parameter, negated = guard_name(guard)
@@ -206,3 +206,24 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     wanted = cls.name if function.name == "__init__" else function.name
     return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
                    for call in ast.walk(tree))
+
+
+def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef, parents: dict) -> Optional[str]:
+    """The guard :func:`guard_of` writes for ``if self.freeze_backbone:`` in ``__init__``, the
+    attribute set from the parameter of that name (``self.freeze_backbone = freeze_backbone``)."""
+    if function.name != "__init__":
+        return None
+    kept = {target.attr: value.id for stmt in function.body if isinstance(stmt, ast.Assign)
+            for target in stmt.targets if isinstance(target, ast.Attribute) and dotted(target.value) == "self"
+            and isinstance(value := stmt.value, ast.Name) and value.id in {a.arg for a in function.args.args}}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child in parent.body:
+            test, negated = parent.test, False
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negated = test.operand, True
+            if isinstance(test, ast.Attribute) and dotted(test.value) == "self" and test.attr in kept:
+                return f"not {kept[test.attr]}" if negated else kept[test.attr]
+        child = parent
+    return None

@@ -37,6 +37,12 @@ def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Opti
             and isinstance(test.left, ast.Name) and isinstance(right := test.comparators[0], ast.Constant)):
         value = _switch(test.left.id, at, parents, tree)  # ``MODEL == 'densenet161'``
         return None if value is _UNKNOWN else (value == right.value) == isinstance(test.ops[0], ast.Eq)
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn))
+            and isinstance(test.left, ast.Name) and isinstance(group := test.comparators[0], (ast.List, ast.Tuple, ast.Set))
+            and all(isinstance(e, ast.Constant) for e in group.elts)):
+        value = _switch(test.left.id, at, parents, tree)  # ``stage in ['pretrain', 'check_part_pretrain']``
+        members = [e.value for e in group.elts if isinstance(e, ast.Constant)]
+        return None if value is _UNKNOWN else (value in members) == isinstance(test.ops[0], ast.In)
     if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
         value = _attribute_switch(test.attr, at, parents)  # self.freeze_base = False ... if self.freeze_base:
         return None if value is _UNKNOWN or isinstance(value, str) else bool(value)

@@ -264,9 +264,9 @@ class _Collector:
         frame = self.frames.kinds.frame_of(node)
         # an evaluation function (``model.eval()`` then ``with torch.no_grad(): model(x)``, or the
         # eval first inside the block) freezes nothing
-        evaluated = [(dotted(call.func.value), call.lineno) for call in ast.walk(frame) if isinstance(call, ast.Call)
-                     and isinstance(call.func, ast.Attribute) and call.func.attr == "eval"
-                     ] if isinstance(frame, ast.FunctionDef) else []
+        evaluated = [(dotted(call.func.value), call.lineno) for call in ast.walk(frame if isinstance(frame, ast.FunctionDef)
+                                                                                 else node)  # (a script: in the block)
+                     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "eval"]
         for stmt in node.body:
             for sub in ast.walk(stmt):
                 if isinstance(sub, ast.Call) and not isinstance(sub.func, ast.Call):

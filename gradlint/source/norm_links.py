@@ -34,6 +34,7 @@ from gradlint.source.held_parts import link_holders
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
 from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.module_runners import never_asked_to_train
 from gradlint.source.no_grad_runners import link_no_grad_runs
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
@@ -257,6 +258,9 @@ def _finish(norms: FileNorms) -> None:
     """Freezes handed on to a model that holds them, then a module's first freeze first (the one reported)."""
     if Path(norms.frames.unit.path).is_file():
         link_holders(norms, Path(norms.frames.unit.path))
+    tree = norms.frames.unit.tree
+    assert tree is not None  # (a factory's freeze under ``if stage in [...]`` a constant switch never takes)
+    norms.freezes = [f for f in norms.freezes if not never_taken(f.node, norms.frames.parents, tree)]
     norms.freezes.sort(key=lambda freeze: (freeze.node.lineno, freeze.node.col_offset))
 
 
