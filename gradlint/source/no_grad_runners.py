@@ -19,6 +19,7 @@ from gradlint.source.names import dotted
 from gradlint.source.project_functions import project_function
 
 _DEPTH = 3
+Found = tuple[ast.FunctionDef, ast.Module, Optional[Path]]  # a function, its module's tree and path
 _WITHOUT_GRAD = ("no_grad", "inference_mode")
 
 
@@ -28,6 +29,7 @@ def link_no_grad_runs(norms: FileNorms, script: Path) -> None:
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     frozen = {(f.target, f.node.lineno) for f in norms.freezes}
+    functions: dict[str, Optional[Found]] = {}  # each callee looked up once
     for call in ast.walk(tree):
         if not isinstance(call, ast.Call) or not (name := dotted(call.func)):
             continue
@@ -35,15 +37,16 @@ def link_no_grad_runs(norms: FileNorms, script: Path) -> None:
             model = node.id if isinstance(node, ast.Name) else None
             if model is None or not norms.knowledge.bindings.get(model) or (model, call.lineno) in frozen:
                 continue
-            where = _runs_without_grad(norms, call, node, name, tree, script)
+            if name not in functions:
+                functions[name] = project_function(name, tree, script)
+            where = _runs_without_grad(call, node, name, functions[name], script)
             if where is not None:
                 norms.freezes.append(Freeze(model, "no_grad", call, via=where))
                 frozen.add((model, call.lineno))
 
 
-def _runs_without_grad(norms: FileNorms, call: ast.Call, node: ast.expr, name: str, tree: ast.Module,
+def _runs_without_grad(call: ast.Call, node: ast.expr, name: str, found: Optional[Found],
                        script: Path) -> Optional[Elsewhere]:
-    found = project_function(name, tree, script)
     if found is None:
         return None
     function, module_tree, module = found
