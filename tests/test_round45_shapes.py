@@ -408,3 +408,47 @@ def test_a_script_rebinding_the_output_to_its_sigmoid_before_the_loss(tmp_path: 
     assert "`out = torch.sigmoid(out)` (line 19) is sigmoid probabilities, and this line feeds it to " \
            "BCEWithLogitsLoss" in finding.message
     assert lint_in_process(tmp_path / "probs.py", "GL215") == []
+
+
+ARMS_NET = """\
+import torch
+from torch import nn
+from torchvision import models
+
+
+class Encoder(nn.Module):
+    def __init__(self, improve=False):
+        super().__init__()
+        self.resnet = nn.Sequential(*list(models.resnet50(weights="DEFAULT").children())[:-1])
+        self.linear = nn.Linear(2048, 256)
+        self.improve = improve
+
+    def forward(self, img):
+        if not self.improve:
+            with torch.no_grad():
+                y = self.resnet(img)
+        else:
+            y = self.resnet(img)
+        return self.linear(y.flatten(1))
+"""
+
+ARMS = """\
+import torch
+from torch import nn
+from arms_net import Encoder
+
+model = Encoder()
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for epoch in range(20):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_part_run_with_gradients_only_in_the_other_arm_of_a_flag_is_frozen_in_this_one(tmp_path: Path) -> None:
+    write_project(tmp_path, {"arms_net.py": ARMS_NET, "arms.py": ARMS})
+    [finding] = lint_in_process(tmp_path / "arms.py", "GL406")
+    assert finding.code == "GL406" and "`model.resnet` has BatchNorm layers" in finding.message

@@ -277,7 +277,7 @@ class _Collector:
                             and name.rsplit(".", 1)[-1] not in _MODULE_METHODS
                             and not any(name == put and line < sub.lineno for put, line in evaluated)
                             and not (name.startswith("self.") and (cls := self.frames.kinds.class_of(node)) is not None
-                                     and runs_with_gradients(cls, name, self.frames.parents))):
+                                     and runs_with_gradients(cls, name, sub, self.frames))):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))
 
     def _call(self, call: ast.Call, scope: ast.AST) -> None:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import Elsewhere, Freeze, FileNorms
 from gradlint.source.module_runners import Scope, parameter_of, runs_parameter
 from gradlint.source.names import dotted
@@ -98,9 +99,12 @@ def _inside_no_grad(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
-def runs_with_gradients(cls: ast.ClassDef, part: str, parents: dict[ast.AST, ast.AST]) -> bool:
-    """The class also runs ``part`` (``self.encoder``) outside ``torch.no_grad()``: a forward
-    running the encoder on the labelled images with gradients and on unlabelled ones without
-    (held-out round 45, a semi-supervised segmentation model) trains it."""
+def runs_with_gradients(cls: ast.ClassDef, part: str, frozen_run: ast.AST, frames: FileFrames) -> bool:
+    """The class also runs ``part`` (``self.encoder``) outside ``torch.no_grad()``, on a path
+    that may run with ``frozen_run``: a forward running the encoder on the labelled images
+    with gradients and on unlabelled ones without (held-out round 45, a semi-supervised
+    segmentation model) trains it; ``if not self.improve: <no_grad run> else: <run>`` is two
+    configurations, one of them frozen."""
     return any(isinstance(node, ast.Call) and dotted(node.func) in (part, f"{part}.forward")
-               and not _inside_no_grad(node, parents) for node in ast.walk(cls))
+               and not _inside_no_grad(node, frames.parents) and not frames.exclusive(frozen_run, node)
+               for node in ast.walk(cls))
