@@ -172,7 +172,7 @@ class FileFrames:
                 facts.append(Training(call, stmt, name))
         bound = _assigned_name(stmt, call)
         # (the parameters as the first argument or as ``params=``: ``Adam(params=head.parameters())``)
-        given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+        given = optimised_parameters(call)
         if bound is not None and given is not None and classify(callee) == "optimizer" and not callee.endswith("optimizers"):
             facts.append(OptimizerBuilt(call, stmt, bound, parameters_owner(given)))
 
@@ -244,6 +244,21 @@ def parameters_owners(node: ast.AST) -> set[str]:
     {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``)."""
     return {owner for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
             and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value))}
+
+
+def optimised_parameters(call: ast.Call) -> Optional[ast.expr]:
+    """The parameters an optimiser is built with: its first argument or ``params=``."""
+    return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
+
+
+def optimiser_owners(call: ast.Call, scope: ast.AST) -> set[str]:
+    """Every module whose parameters the optimiser ``call`` in ``scope`` takes, also through
+    a list built before it (:func:`listed_parameter_owners`); empty when they are unknown."""
+    given = optimised_parameters(call)
+    owners = parameters_owners(given) if given is not None else set()
+    if not owners and isinstance(given, ast.Name):
+        owners = listed_parameter_owners(given.id, scope)
+    return owners
 
 
 def listed_parameter_owners(name: str, scope: ast.AST) -> set[str]:

@@ -21,7 +21,7 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.frames import FileFrames, file_frames, listed_parameter_owners, parameters_owner, parameters_owners
+from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, parameters_owner
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
@@ -369,10 +369,7 @@ class _Collector:
                 node = fact.node
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
                     # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
-                    given = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "params"), None)
-                    owners = {owner} | (parameters_owners(given) if given is not None else set())
-                    if not owner and isinstance(given, ast.Name):  # a list built before
-                        owners |= listed_parameter_owners(given.id, frame.node)
+                    owners = {owner} | optimiser_owners(node, frame.node)  # (also a list built before)
                     self.norms.optimised.update(o for o in owners if o)
                     for o in owners:
                         if o:

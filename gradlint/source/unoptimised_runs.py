@@ -13,7 +13,7 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.frames import OptimizerBuilt, Training, listed_parameter_owners, parameters_owners
+from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.freeze_forms import related
 from gradlint.source.names import classify, dotted
@@ -67,11 +67,7 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
                 continue
             call = fact.node
             assert isinstance(call, ast.Call)
-            given = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
-            owners = parameters_owners(given) if given is not None else set()
-            if not owners and isinstance(given, ast.Name):
-                owners = listed_parameter_owners(given.id, frame.node)
-            if not owners:
+            if not optimiser_owners(call, frame.node):
                 return None
             built.add(fact.name)
             nodes.add(id(call))
