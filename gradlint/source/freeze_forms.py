@@ -150,6 +150,9 @@ def holds(outer: str, inner: str) -> bool:
 
 
 _HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
+# parts of torchvision backbones that hold no parameters: "unfreezing" them changes nothing
+# (``for p in model.avgpool.parameters(): p.requires_grad = True`` beside ``model.layer4``)
+_PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", "global_pool"})
 # a recurrent back end trained again on a frozen convolutional front end (lipreading, video
 # and audio classifiers: ``model.gru``): it holds no BatchNorm, the front end keeps its own frozen
 RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
@@ -166,7 +169,7 @@ def undone(unfrozen: set[str], target: str) -> bool:
         if holds(part, target):
             return True
         first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-        if holds(target, part) and first.split("[")[0] not in _HEADS | RECURRENT_BACKENDS and not STAGE.fullmatch(first):
+        if holds(target, part) and first.split("[")[0] not in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS and not STAGE.fullmatch(first):
             return True
     return False
 

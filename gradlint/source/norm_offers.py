@@ -189,7 +189,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 or not (freeze.target.startswith("self.") or whole and not in_forward)
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
                 or init.name != "__init__" and not in_forward
-                or undone(norms.unfrozen, freeze.target)
+                or undone(_unfrozen_in(norms, cls), freeze.target)
                 or any(f.function == cls.name and related("self" + f.rest, freeze.target) for f in found)):
             continue
         handed = None
@@ -214,6 +214,14 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
                                      choice=choice, part=freeze.part, handed=handed))
     return folded_factories(found)
+
+
+def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
+    """What the class makes trainable again: ``self.model.features.norm5`` in a DenseNet
+    wrapper says nothing of ``self.model`` in the ResNet wrapper beside it."""
+    class_of = norms.frames.kinds.class_of
+    return {target for target, nodes in norms.unfrozen_at.items()
+            if not target.startswith("self.") or any(class_of(node) is cls for node in nodes)}
 
 
 def training_functions(norms: FileNorms) -> list[TrainingFunction]:
