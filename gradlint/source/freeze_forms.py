@@ -133,6 +133,16 @@ def part_name(node: ast.AST) -> Optional[str]:
     return None
 
 
+def late_slice(node: ast.AST) -> Optional[str]:
+    """``model.body[1:]`` (an ``nn.Sequential`` from its second element on; ``model.body``
+    for ``[0:]`` and ``[:]``), or None."""
+    if not (isinstance(node, ast.Subscript) and isinstance(bound := node.slice, ast.Slice) and bound.upper is None
+            and bound.step is None and (inner := dotted(node.value) or part_name(node.value))):
+        return None
+    start = 0 if bound.lower is None else bound.lower.value if isinstance(bound.lower, ast.Constant) else None
+    return None if type(start) is not int or start < 0 else f"{inner}[{start}:]" if start else inner
+
+
 def unwrapped(name: str) -> str:
     """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model."""
     return ".".join(part for part in name.split(".") if part != "module")
@@ -159,6 +169,8 @@ RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
 STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
+# ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
+LATE_SLICE = re.compile(r"\w*\[[1-9]\d*:\]")
 
 
 def undone(unfrozen: set[str], target: str) -> bool:
@@ -168,10 +180,19 @@ def undone(unfrozen: set[str], target: str) -> bool:
     for part in unfrozen:
         if holds(part, target):
             return True
-        first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-        if holds(target, part) and first.split("[")[0] not in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS and not STAGE.fullmatch(first):
+        if holds(target, part) and not leaves_rest_frozen(part, target):
             return True
     return False
+
+
+def leaves_rest_frozen(part: str, target: str) -> bool:
+    """The fine-tuning recipe "freeze all, train the last block and the head": making a
+    part of ``target`` named like a head, a stage (``layer4``, ``blocks[11]``), a recurrent
+    back end or the elements of a Sequential after its first (``body[1:]``) trainable again
+    keeps the early stem and stages, with their BatchNorm, frozen."""
+    first = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")[0]
+    return first.split("[")[0] in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS \
+        or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
 
 def in_one_loop(parents: dict, first: ast.AST, second: ast.AST) -> bool:

@@ -25,7 +25,7 @@ from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, pa
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
-from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval,
+from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, late_slice,
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
@@ -144,6 +144,8 @@ class _Collector:
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)):
             return
         owner = dotted(it.func.value) or part_name(it.func.value)
+        # ``model.body[1:]``: read only where it is made trainable again (the elements before stay frozen)
+        reopens_only = owner is None and (owner := late_slice(it.func.value)) is not None
         if owner is None:
             return
         if it.func.attr in ("modules", "children", "named_modules", "named_children") and calls_eval(loop):
@@ -167,6 +169,8 @@ class _Collector:
         held = listed_attribute(self.frames.parents, loop, owner) if "." not in owner and not listed else None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
+            if reopens_only and value is not True:
+                continue
             if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])
                 self.norms.freezes.append(Freeze(view[0], "requires_grad", loop, part=view[1] or ""))
             elif value is False and held is not None:

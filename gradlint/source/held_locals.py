@@ -65,3 +65,25 @@ def kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
     return [target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and len(node.targets) == 1
             and isinstance(node.value, ast.Name) and node.value.id == parameter
             and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
+
+
+def parameter_alias(function: ast.FunctionDef, name: str, params: list[str]) -> str:
+    """The parameter a local of ``function`` names when its only binding copies one
+    (``target_model = model``, then ``target_model.train()``); else ``name`` itself."""
+    bindings = [node for node in ast.walk(function)
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr))
+                and any(isinstance(t, ast.Name) and t.id == name
+                        for target in _bound_targets(node) for t in ast.walk(target))]
+    if len(bindings) == 1 and isinstance(only := bindings[0], ast.Assign) and len(only.targets) == 1 \
+            and isinstance(value := unwrap(only.value), ast.Name) and value.id in params:
+        return value.id
+    return name
+
+
+def _bound_targets(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Assign):
+        return list(node.targets)
+    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr)):
+        return [node.target]
+    assert isinstance(node, ast.With)
+    return [item.optional_vars for item in node.items if item.optional_vars is not None]

@@ -15,7 +15,7 @@ from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, returned_holder
+from gradlint.source.held_locals import kept_in_self, parameter_alias, returned_holder
 from gradlint.source.mode_restores import put_back
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -241,9 +241,11 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
         name, offset = functions[id(frame)]
         root, dot, rest = mode.target.partition(".")
         params = [a.arg for a in frame.args.args]
+        written, root = root, parameter_alias(frame, root, params)  # (``target_model = model``; ``target_model.train()``)
         if (root in params and root != "self" and not put_back(norms, mode, mode.target)
                 and not rebound(frame, root, 0, mode.call.lineno)):
             found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno,
+                                          written=written if written != root else "",
                                           hook=_hook_after(frame, params, root, mode.call.lineno, offset)))
     return folded(found)
 

@@ -10,7 +10,7 @@ from typing import Iterator, Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
-from gradlint.source.freeze_forms import RECURRENT_BACKENDS, STAGE, calls_eval, holds, related, unwrapped
+from gradlint.source.freeze_forms import calls_eval, holds, leaves_rest_frozen, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.reaching_bindings import reaching_choices
@@ -19,7 +19,7 @@ from gradlint.source.index import FileIndex, read_text
 from gradlint.source.model_factories import returned_values
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import children_view_of
-from gradlint.source.norm_knowledge import HEAD_NAMES, NormKnowledge, unwrap
+from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
 from gradlint.source.unit import SourceUnit
@@ -91,7 +91,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
     if undone and frozen_phase_end(norms, freeze, undone) is None:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
-    if any(not head_or_late_stage(u, form) for form in forms for u in unfrozen_parts(norms, form)):
+    if any(not leaves_rest_frozen(u, form) for form in forms for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
     heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target)}
     if heads and norms_only_in_heads(norms.knowledge, target, freeze.node, heads):
@@ -234,12 +234,6 @@ def unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
     return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
 
 
-def head_or_late_stage(part: str, target: str) -> bool:
-    """The fine-tuning recipe "freeze all, train the last block and the head": a part
-    named like a head, or a stage (``layer4``, ``blocks[11]``), keeps the early stem and
-    stages, with their BatchNorm, frozen."""
-    first = unwrapped(part)[len(unwrapped(target)) + 1:].split(".")[0]
-    return first.split("[")[0] in HEAD_NAMES | RECURRENT_BACKENDS or bool(STAGE.fullmatch(first))
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
