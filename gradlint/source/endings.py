@@ -188,8 +188,8 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
     if not decided or len(reached) == len(returns):
         # ``if self.softmax: x = F.softmax(x, dim=1)`` with ``softmax=True`` kept by __init__
         flagged, flags = flag_forward(forward, init_flags(cls))
-        if flagged is None:
-            return {}
+        if flagged is None:  # ``return x, aux`` in training, ``return x`` otherwise, x softmaxed on both
+            return _at_layers(_returns_ending(name, forward, returns, names, layers, path, mixed=True), cls, names)
         taken = [node for node in own_nodes(flagged) if isinstance(node, ast.Return)]
         return {key: replace(activation, built_with=flags) for key, activation in
                 _at_layers(_returns_ending(name, flagged, taken, names, layers, path), cls, names).items()}
@@ -240,7 +240,7 @@ def _added_last(cls: ast.ClassDef, attribute: str, names: dict[int, str]) -> Opt
 
 
 def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Return], names: dict[int, str],
-                    layers: dict[str, str], path: Optional[str]) -> Ending:
+                    layers: dict[str, str], path: Optional[str], mixed: bool = False) -> Ending:
     """The outputs that are an activation on every one of ``returns``."""
     if not returns or any(node.value is None for node in returns):
         return {}
@@ -249,7 +249,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         value = last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
         shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
     if len({len(shape) for shape in shapes}) != 1:
-        return _ending_by_length(name, forward, returns, shapes, names, layers, path)
+        return _ending_by_length(name, forward, returns, shapes, names, layers, path, mixed)
     tuple_output = isinstance(_resolved(forward, returns[0].value), ast.Tuple)
     ending: Ending = {}
     for index in range(len(shapes[0])):
@@ -294,18 +294,29 @@ def _alike_everywhere(forward: ast.FunctionDef, name: str, names: dict[int, str]
 
 def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Return],
                       shapes: list[list[Optional[ast.expr]]], names: dict[int, str], layers: dict[str, str],
-                      path: Optional[str]) -> Ending:
-    """Returns of several lengths, all tuples: each length's activations, kept for an
-    unpacking into that many names (``validity, label, code = D(x)``)."""
-    if not all(isinstance(_resolved(forward, node.value), ast.Tuple) for node in returns):
+                      path: Optional[str], mixed: bool = False) -> Ending:
+    """Returns of several lengths: each length's activations, kept for an unpacking into
+    that many names (``validity, label, code = D(x)``). A tensor returned beside tuples
+    (``return x, aux1, aux2`` in training, ``return x`` otherwise) counts as the whole output
+    where it is the same activation as the first element of every tuple (``mixed``: read
+    only where the path a call takes by default is not known)."""
+    tuples = [isinstance(_resolved(forward, node.value), ast.Tuple) for node in returns]
+    if not all(tuples) and not mixed:
         return {}
     ending: Ending = {}
-    for length in sorted({len(shape) for shape in shapes}):
-        alike = [shape for shape in shapes if len(shape) == length]
+    for length in sorted({len(shape) for shape, is_tuple in zip(shapes, tuples) if is_tuple}):
+        alike = [shape for shape, is_tuple in zip(shapes, tuples) if is_tuple and len(shape) == length]
         for index in range(length):
             found = _alike_at(forward, alike, index, names, layers)
             if found is not None and index not in ending:
                 ending[index] = FinalActivation(name, found[0], found[1], index, path, arity=length)
+    plain = [shape for shape, is_tuple in zip(shapes, tuples) if not is_tuple]
+    if plain and ending:
+        found = _alike_at(forward, plain, 0, names, layers)
+        firsts = [_alike_at(forward, [shape], 0, names, layers)
+                  for shape, is_tuple in zip(shapes, tuples) if is_tuple]
+        if found is not None and all(first is not None and first[0] == found[0] for first in firsts):
+            ending[None] = FinalActivation(name, found[0], found[1], None, path, arity=1)
     return ending
 
 

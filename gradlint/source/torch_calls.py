@@ -281,16 +281,21 @@ def _is_module(cls: ast.ClassDef, by_name: dict[str, ast.ClassDef], modules: set
     return False
 
 
+_CONVENTIONAL = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "optim": "torch.optim"}
+
+
 def _collect(unit: SourceUnit) -> TorchCalls:
     if unit.tree is None:
         return TorchCalls(unit)
-    assumed = {}
-    if "torch" not in unit.text:
-        if "nn." not in unit.text or _binds(unit.tree, "nn"):
-            return TorchCalls(unit)  # no torch import, no torch call: most files of a mixed project
-        # a file that uses nn.BatchNorm2d without importing anything named nn (a part cut out
-        # of a larger script): nothing but torch.nn can be meant
-        assumed = {"nn": "torch.nn"}
+    if "torch" not in unit.text and "nn." not in unit.text:
+        return TorchCalls(unit)  # no torch import, no torch call: most files of a mixed project
+    # a file that uses nn.BatchNorm2d or F.softmax without importing anything of that name (a
+    # part cut out of a larger script, a notebook's cells without the imports): nothing but
+    # torch's own modules can be meant
+    assumed = {name: full for name, full in _CONVENTIONAL.items()
+               if f"{name}." in unit.text and not _binds(unit.tree, name)}
+    if "torch" not in unit.text and not assumed:
+        return TorchCalls(unit)
     collector = _Collector(unit, unit.tree, assumed)
     try:
         collector.visit(unit.tree, None, None)
