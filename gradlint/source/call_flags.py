@@ -194,6 +194,8 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     off (``def __init__(self, freeze_backbone=False): if freeze_backbone: <freeze>``), and the
     file never builds the class (nor calls the method) to pass another value: a LightningModule
     read in its own file is built elsewhere, if at all, with the default."""
+    if cls is None and isinstance(function, ast.FunctionDef) and function in tree.body:
+        return _off_at_every_call(node, function, tree, parents)
     if cls is None or not isinstance(function, ast.FunctionDef):
         return False
     guard = guard_of(node, function, parents) or _attribute_guard(node, function, cls, parents)
@@ -206,6 +208,20 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     wanted = cls.name if function.name == "__init__" else function.name
     return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
                    for call in ast.walk(tree))
+
+
+def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Module, parents: dict) -> bool:
+    """``node`` runs in a module-level function only under a flag parameter that every call
+    of the file passes off (``def load(freeze): if freeze: <freeze>``; ``load(False)``)."""
+    guard = guard_of(node, function, parents)
+    if guard is None:
+        return False
+    index, default = parameter_default(function, guard_name(guard)[0])
+    calls = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+             and call.func.id == function.name]
+    value = flag_value(default, None, tree) if default is not None else None
+    return bool(calls) and all(guard_at(call, (index, guard, value if isinstance(value, bool) else None), None, tree)
+                               is False for call in calls)
 
 
 def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef, parents: dict) -> Optional[str]:

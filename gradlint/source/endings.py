@@ -13,7 +13,7 @@ imports from a project module in :mod:`gradlint.source.imported_endings`.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, function_kind, local_layers,
@@ -45,6 +45,9 @@ class FinalActivation:
     # other classes the same name may hold (``netD = A() if imagenet else B()``), ending alike
     also: tuple["FinalActivation", ...] = ()
     branch: Optional[str] = None  # "when `net` is the UNet3Plus of line 181": one branch binds the name
+    # that branch's binding: a use under a test it contradicts (``args.model == 'sgc'`` for a
+    # model bound under ``args.model == 'gcn'``) never sees this model
+    bound_at: Optional[ast.AST] = field(default=None, compare=False)
     inline: bool = False  # applied at the loss's input, not by a model (``criterion(torch.sigmoid(out), y)``)
     # constructor flags (index after self, name, default) whose defaults lead here: a
     # construction passing another value takes another path (:func:`built_by`)

@@ -57,7 +57,7 @@ def keep_branch_endings(models: dict[str, Ending], endings: dict[str, list[ast.A
             models.pop(name, None)
             continue
         branch = _arm(name, bound[0])
-        models[name] = {key: replace(activation, branch=branch) for key, activation in models[name].items()}
+        models[name] = {key: replace(activation, branch=branch, bound_at=bound[0]) for key, activation in models[name].items()}
     return shadowed
 
 
@@ -90,10 +90,11 @@ def branch_union(name: str, bound: Ending, earlier: list[ast.Assign], ending: En
     merged: Ending = {}
     for position, activation in bound.items():
         if position not in ending:
-            merged[position] = activation if activation.branch else replace(activation, branch=_arm(name, earlier[0]))
+            merged[position] = activation if activation.branch else replace(activation, branch=_arm(name, earlier[0]),
+                                                                                bound_at=earlier[0])
     for position, activation in ending.items():
         if position not in bound:
-            merged[position] = replace(activation, branch=_arm(name, node))
+            merged[position] = replace(activation, branch=_arm(name, node), bound_at=node)
     return merged
 
 
@@ -130,6 +131,29 @@ def _exclusive(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
             return arm != arms[id(parent)] and "test" not in (arm, arms[id(parent)])
         node = parent
     return False
+
+
+def contradicting_arms(a: ast.AST, b: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``a`` and ``b`` never both run: opposite arms of one ``if``, or arms of two tests of
+    one name against different constants (``if args.model == 'gcn': model = GCN(...)``
+    and, further down, ``if args.model == 'sgc': train_sgc(model, ...)``)."""
+    if _exclusive(a, b, parents):
+        return True
+    first, second = _equalities(a, parents), _equalities(b, parents)
+    return any(name in second and second[name] != value for name, value in first.items())
+
+
+def _equalities(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> dict[str, object]:
+    """``{"args.model": "gcn"}`` for a node in the body of ``if args.model == "gcn":``."""
+    found: dict[str, object] = {}
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node in parent.body and isinstance(test := parent.test, ast.Compare) \
+                and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) \
+                and isinstance(constant := test.comparators[0], ast.Constant) and (name := dotted(test.left)):
+            found.setdefault(name, constant.value)
+        node = parent
+    return found
 
 
 class ModuleDefinitions:

@@ -33,8 +33,8 @@ from gradlint.source.loss_helpers import (LOSS_WORDS, argument, file_helpers, im
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls, unpacked_into)
-from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, keep_branch_endings,
-                                            shadow_other_locals)
+from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, contradicting_arms,
+                                            keep_branch_endings, shadow_other_locals)
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -171,6 +171,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     if models or by_class:
         single = {name: pairs[0][0] for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0] and "." not in name}
         found.extend(_through_helpers(unit, models, by_class, names, losses, instances, single, shadowed))
+    if any(link.activation.bound_at is not None for link in found):
+        parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+        found = [link for link in found if link.activation.bound_at is None
+                 or not contradicting_arms(link.activation.bound_at, link.call, parents)]
     return sorted(found, key=lambda link: (link.call.lineno, link.call.col_offset))  # the first link is reported
 
 
