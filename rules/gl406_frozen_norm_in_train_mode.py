@@ -18,7 +18,7 @@ Inception, VGG-BN...), or a submodule of those (`model.backbone` assigned one in
 class, also through an `__init__` argument), or a class imported from a project module
 next to the script that builds BatchNorm (read, never imported). A train call inside a
 helper counts for the model the file passes it (`run_epoch(model)` with
-`net.train()`), also a training function imported from a project module (`from engine
+`net.train()`, or with `current = net; current.train()`), also a training function imported from a project module (`from engine
 import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
 it), and `net.train() if training else net.eval()` puts it in train mode for training. A
 training function gradlint cannot read (imported from a module outside the project, such
@@ -33,6 +33,8 @@ frozen module handed to a model that keeps it (`model = Captioner(encoder, decod
 a local it froze, `self.resnet = FeatureExtractor(resnet)`, or another method keeping it,
 `self.encoder = encoder`) is that model's part, as is the part of it a holder keeps
 (`self.base = old_net.base`),
+a frozen local spliced into a Sequential with new layers (`self.model =
+nn.Sequential(*list(features.children()), <decoder>)`) is that Sequential's first layers,
 and a freeze of `model_without_ddp.backbone` (`model_without_ddp = model.module`) is one of
 `model.backbone`.
 A function of the file or of a project module that freezes the model it builds and
@@ -66,7 +68,8 @@ False`, then `if WEIGHTS_FREEZING:`) never runs. A model a function freezes and 
 only to code that runs it (a checkpoint loader for prediction: no backward, no step) is not
 trained. A LightningModule's
 `configure_optimizers` counts as its
-optimiser, and an `on_train_epoch_start` hook (or an `.eval()` in `training_step` or
+optimiser (a part it leaves out, `return Adam(self.head.parameters())` beside a pretrained
+`self.trunk`, is out of the optimiser), and an `on_train_epoch_start` hook (or an `.eval()` in `training_step` or
 `forward`) putting the part back in eval mode is the fix. A LightningModule that defines
 `training_step` is trained in train mode by Lightning's Trainer even when no linted file
 calls `trainer.fit` (a notebook does): its freeze is reported in its own file, and a
@@ -91,8 +94,9 @@ of an `if`/`match` that freezes one, and each new model bound to the same name i
 finding; a freeze loop is reported at its `requires_grad` line.
 A model of unknown make (a library builder gradlint does not know), a ViT/ConvNeXt
 (LayerNorm), a freeze by a name test it cannot read, a module unfrozen again later in the
-file (unless only its head, a late stage or its recurrent back end is, `model.gru` on a
-frozen convolutional front end; or unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
+file (unless only its head, a late stage, the elements of a Sequential after its first
+(`model.body[1:]`) or its recurrent back end is, `model.gru` on a frozen convolutional front
+end; a part without parameters such as `avgpool` made trainable beside them changes nothing; or unless the unfreeze ends a long frozen phase of the epoch loop: `if epoch >=
 Freeze_Epoch: <unfreeze>`, or a first loop `for epoch in range(Freeze_Epoch)` that trains
 before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the file, an
 option's default or the training function's parameter default (the epoch counted by the loop
@@ -376,7 +380,8 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
     reported: list[tuple[str, frozenset[str], ast.AST, Optional[int]]] = []
     class_of = norms.frames.kinds.class_of
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
-    found.sort(key=lambda item: item[0].how == "factory_no_grad")
+    # (and a part a LightningModule's configure_optimizers leaves out is read only where nothing else freezes it)
+    found.sort(key=lambda item: (item[0].how == "factory_no_grad", item[0].how == "optimizer" and item[0].target == "self"))
     kept: list[tuple[Freeze, str, list[ModeCall]]] = []
     for freeze, target, left in found:
         source = factories_of(freeze)

@@ -170,7 +170,8 @@ class FileFrames:
             name = (dotted(func) or "").rsplit(".", 1)[-1]
             if _TRAINING_CALL.search(name) and (call.args or call.keywords):
                 facts.append(Training(call, stmt, name))
-        bound = _assigned_name(stmt, call)
+        # (``return Adam(self.head.parameters())``: a LightningModule's configure_optimizers)
+        bound = _assigned_name(stmt, call) or ("<returned>" if isinstance(stmt, ast.Return) else None)
         # (the parameters as the first argument or as ``params=``: ``Adam(params=head.parameters())``)
         given = optimised_parameters(call)
         if bound is not None and given is not None and classify(callee) == "optimizer" and not callee.endswith("optimizers"):

@@ -32,6 +32,37 @@ def kept_in_self(init: ast.FunctionDef, target: str) -> Optional[str]:
     return kept[0] + dot + rest if len(kept) == 1 else None
 
 
+def spliced_in_self(init: ast.FunctionDef, target: str) -> Optional[tuple[str, int]]:
+    """(``self.model``, its line) when ``__init__`` builds ``self.model = nn.Sequential(*list(features.children()),
+    <new layers>)`` (or with ``features`` itself, or a slice of its children) from the local
+    model ``target`` names beside layers of its own: its first elements are that model's
+    layers; None unless exactly one attribute takes them."""
+    root = target.partition(".")[0]
+    kept = []
+    for node in ast.walk(init):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and dotted(node.targets[0].value) == "self" and isinstance(value := unwrap(node.value), ast.Call)
+                and (dotted(value.func) or "").split(".")[-1] == "Sequential"):
+            continue
+        spliced = [arg for arg in value.args if _spliced_from(arg) == root]
+        # (a Sequential of nothing but those layers is the frozen model itself, read as such elsewhere)
+        if spliced and len(spliced) < len(value.args):
+            kept.append((f"self.{node.targets[0].attr}", node.lineno))
+    return kept[0] if len(kept) == 1 else None
+
+
+def _spliced_from(arg: ast.expr) -> Optional[str]:
+    """``features`` for ``*list(features.children())[:-1]``, ``*features`` or ``features``."""
+    inner = arg.value if isinstance(arg, ast.Starred) else arg
+    while isinstance(inner, ast.Subscript):  # list(features.children())[:-1]
+        inner = inner.value
+    if isinstance(inner, ast.Call) and dotted(inner.func) == "list" and len(inner.args) == 1:
+        inner = inner.args[0]
+    if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "children":
+        inner = inner.func.value
+    return inner.id if isinstance(inner, ast.Name) else None
+
+
 def returned_holder(function: ast.FunctionDef, name: str, returned: dict[str, Optional[int]],
                      tree: ast.Module) -> Optional[tuple[str, str]]:
     """(the returned name, the attribute) when ``function`` returns an instance of a class of

@@ -13,6 +13,7 @@ from typing import Optional
 
 from gradlint.source.freeze_forms import related, takes_parameter
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
+from gradlint.source.held_locals import spliced_in_self
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import rebound
@@ -60,6 +61,7 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                                                    or kinds.class_of(freeze.node) is not None)
                     and (target := held_target(freeze.target, handed, place)) is not None)
     _kept_by_self(norms, by_root)
+    _spliced_into_self(norms, by_root)
     assigns = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                       and isinstance(node.targets[0], ast.Name)), key=lambda node: node.lineno)
     _through_unwrapped_aliases(norms, assigns, by_root)
@@ -126,6 +128,25 @@ def _kept_by_self(norms: FileNorms, by_root: dict[str, list[Freeze]]) -> None:
             if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
                 norms.knowledge.imported_bn.add(held)
             norms.freezes.append(replace(freeze, target=held, held=((freeze.held or (freeze.target, 0))[0], node.lineno)))
+
+
+def _spliced_into_self(norms: FileNorms, by_root: dict[str, list[Freeze]]) -> None:
+    """``features = mobilenet_v2(...).features`` frozen in a method, then ``self.model =
+    nn.Sequential(*list(features.children()), <new layers>)``: the first layers of
+    ``self.model`` are the frozen ones, which the class's ``train()`` puts back in train mode."""
+    assert norms.knowledge is not None
+    kinds = norms.frames.kinds
+    for root, freezes in list(by_root.items()):
+        for freeze in freezes:
+            method = kinds.frame_of(freeze.node)
+            if freeze.how not in _FREEZES or kinds.class_of(freeze.node) is None or not isinstance(method, ast.FunctionDef) \
+                    or freeze.target != root or (spliced := spliced_in_self(method, root)) is None:
+                continue
+            holder, line = spliced
+            if norms.knowledge.has_batchnorm(freeze.target, None, freeze.node) or freeze.target in norms.knowledge.imported_bn:
+                norms.knowledge.imported_bn.add(holder)
+                norms.freezes.append(replace(freeze, target=holder, held=(root, line),
+                                             part=f"the layers of `{root}` it holds"))
 
 
 def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree: ast.Module,

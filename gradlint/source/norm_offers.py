@@ -15,7 +15,7 @@ from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, parameter_alias, returned_holder
+from gradlint.source.held_locals import kept_in_self, parameter_alias, returned_holder, spliced_in_self
 from gradlint.source.mode_restores import put_back
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -183,8 +183,10 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         held = False  # resnet = resnet50(); (its freeze); self.resnet = Extractor(resnet)
         if isinstance(init, ast.FunctionDef) and init.name == "__init__" and not freeze.target.startswith("self"):
             kept = kept_in_self(init, freeze.target)
-            if kept is not None and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):
-                freeze, held = replace(freeze, target=kept), True
+            spliced = spliced_in_self(init, freeze.target) if kept is None else None
+            if (kept or spliced) and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):
+                freeze, held = replace(freeze, target=kept or (spliced[0] if spliced else ""), part=freeze.part if kept
+                                       else f"the layers of `{freeze.target}` it holds"), True
         if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
                 or not (freeze.target.startswith("self.") or whole and not in_forward)
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)

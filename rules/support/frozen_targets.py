@@ -68,9 +68,17 @@ def factories_of(freeze: Freeze) -> frozenset[str]:
 def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
     """The frozen module's names: ``self.backbone`` in a class is ``model.backbone`` for
     each ``model = Cls(...)`` of the file (and stays ``self.backbone`` for ``self.train()``)."""
+    cls = norms.frames.kinds.class_of(freeze.node)
+    if freeze.how == "optimizer" and freeze.target == "self" and cls is not None and (freeze.except_ or "").startswith("self."):
+        # a LightningModule's configure_optimizers taking only ``self.head``: its other parts stay as built
+        kept = freeze.except_[len("self."):].split(".")[0] if freeze.except_ else ""
+        values = self_attribute_values(cls)
+        # (``self.feature_map = nn.Sequential(*list(self.model.children())[:-2])`` shares the optimised layers)
+        return [f"self.{name}" for name in sorted(_module_attributes(cls)) if name != kept
+                and not any(dotted(node) == f"self.{kept}" for value in values.get(name, []) for node in ast.walk(value))
+                and norms.knowledge is not None and norms.knowledge.has_batchnorm(f"self.{name}", cls, freeze.node)]
     if not freeze.target.startswith("self.") and not _whole_class(norms, freeze):
         return [freeze.target]
-    cls = norms.frames.kinds.class_of(freeze.node)
     if cls is None or norms.knowledge is None:
         return []
     rest = freeze.target[len("self"):]

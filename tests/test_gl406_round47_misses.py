@@ -1,0 +1,98 @@
+"""GL406 misses of held-out round 47's first run (``bench/heldout/round47/a``: segmentation
+exercises of a deep-learning course, each a LightningModule that Lightning's Trainer puts in
+train mode), in our own words.
+
+- A pretrained MobileNet's ``features`` frozen as a local, then spliced into ``self.model =
+  nn.Sequential(*list(features.children()), <decoder>)``: the first layers of ``self.model``
+  are the frozen ones.
+- ``configure_optimizers`` taking only ``self.head.parameters()``: ``self.trunk``, a slice
+  of a pretrained ResNet, is never optimised, and its BatchNorm runs in train mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process
+
+SPLICED = """\
+import torch
+import torch.nn as nn
+import pytorch_lightning as pl
+from torchvision import models
+
+
+class Segmenter(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        features = models.mobilenet_v2(pretrained=True).features
+        for param in features.parameters():
+            param.requires_grad = {requires_grad}
+        self.model = nn.Sequential(
+            *list(features.children()),
+            nn.Conv2d(1280, 23, 1),
+            nn.BatchNorm2d(23),
+        )
+
+    def forward(self, x):
+        return self.model(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return nn.functional.cross_entropy(self(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+"""
+
+
+def test_a_frozen_local_spliced_into_a_sequential_of_the_module(tmp_path: Path) -> None:
+    path = tmp_path / "seg.py"
+    path.write_text(SPLICED.format(requires_grad="False"))
+    [finding] = lint_in_process(path, "GL406")
+    assert (finding.code, finding.line) == ("GL406", 12)
+    assert "`self.model` has BatchNorm layers and the layers of `features` it holds are frozen" in finding.message
+    assert "which `self.model` holds (line 13)" in finding.message
+    path.write_text(SPLICED.format(requires_grad="True"))
+    assert lint_in_process(path, "GL406") == []
+
+
+HEAD_ONLY = """\
+import torch
+import torch.nn as nn
+import pytorch_lightning as pl
+import torchvision.models as models
+
+
+class Segmenter(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Sequential(*list(models.resnet18(pretrained=True).children())[:-3])
+        self.head = nn.Sequential(nn.Conv2d(256, 23, 1), nn.BatchNorm2d(23))
+        self.loss = nn.CrossEntropyLoss()
+
+    def forward(self, x):
+        return self.head(self.trunk(x))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return self.loss(self(x), y)
+
+    def configure_optimizers(self):
+        return {optimizers}
+"""
+
+
+def test_a_part_configure_optimizers_leaves_out(tmp_path: Path) -> None:
+    path = tmp_path / "seg.py"
+    path.write_text(HEAD_ONLY.format(optimizers="torch.optim.Adam(self.head.parameters(), lr=1e-3)"))
+    [finding] = lint_in_process(path, "GL406")
+    assert (finding.code, finding.line) == ("GL406", 22)
+    assert "`self.trunk` has BatchNorm layers and only `self.head` is optimised here" in finding.message
+
+
+def test_a_part_another_optimiser_takes_is_trained(tmp_path: Path) -> None:
+    path = tmp_path / "seg.py"
+    path.write_text(HEAD_ONLY.format(optimizers="[torch.optim.Adam(self.head.parameters()), "
+                                                "torch.optim.SGD(self.trunk.parameters(), lr=1e-4)]"))
+    assert lint_in_process(path, "GL406") == []
