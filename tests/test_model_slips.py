@@ -174,6 +174,13 @@ def test_an_nn_the_file_never_binds_is_torch_nn():
     assert [c.name for c in torch_calls(unit).calls] == ["torch.nn.BatchNorm2d"]
 
 
+def test_torchs_usual_names_are_torchs_in_a_file_that_binds_none_of_them():
+    # held-out round 45: a notebook's cells pasted without the first, ``torch.`` used too
+    source = b"def block(x, c):\n    x = torch.relu(x)\n    return F.dropout(nn.BatchNorm2d(c, 0.8)(x), 0.5)\n"
+    names = [c.name for c in torch_calls(SourceUnit.from_bytes("m.py", source)).calls]
+    assert names == ["torch.relu", "torch.nn.functional.dropout", "torch.nn.BatchNorm2d"]
+
+
 def test_a_nested_function_with_its_own_self_is_not_the_module_method(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(

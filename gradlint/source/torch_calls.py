@@ -24,7 +24,8 @@ from gradlint.source.unit import SourceUnit
 Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 # Spellings a file may use without importing them here (``from common import *``):
-# only trusted when the file imports torch at all.
+# only trusted when the file imports torch at all, or binds none of them (a notebook's
+# cells pasted without the imports).
 _CONVENTIONAL = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
 # Bases that are not modules although they live under torch / are spelled like one.
 _NOT_MODULE_BASES = ("Function", "Parameter", "Tensor", "Dataset", "Sampler", "Optimizer")
@@ -279,9 +280,6 @@ def _is_module(cls: ast.ClassDef, by_name: dict[str, ast.ClassDef], modules: set
         if name and name not in ("object",) and has_forward:
             return True  # an imported base (a project's BaseModel) with a forward of its own
     return False
-
-
-_CONVENTIONAL = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "optim": "torch.optim"}
 
 
 def _collect(unit: SourceUnit) -> TorchCalls:
