@@ -96,3 +96,16 @@ def test_a_part_another_optimiser_takes_is_trained(tmp_path: Path) -> None:
     path.write_text(HEAD_ONLY.format(optimizers="[torch.optim.Adam(self.head.parameters()), "
                                                 "torch.optim.SGD(self.trunk.parameters(), lr=1e-4)]"))
     assert lint_in_process(path, "GL406") == []
+
+
+def test_a_part_run_only_in_validation_is_not_trained_in_train_mode(tmp_path: Path) -> None:
+    # a metric network left out of the optimiser but read only by validation_step: Lightning
+    # runs it in eval mode, its BatchNorm never sees a training batch
+    script = HEAD_ONLY.format(optimizers="torch.optim.Adam(self.head.parameters(), lr=1e-3)")
+    script = script.replace("return self.head(self.trunk(x))", "return self.head(x)").replace(
+        "    def configure_optimizers(self):",
+        "    def validation_step(self, batch, batch_idx):\n        x, y = batch\n"
+        "        self.log('feature_norm', self.trunk(x).norm())\n\n    def configure_optimizers(self):")
+    path = tmp_path / "seg.py"
+    path.write_text(script)
+    assert lint_in_process(path, "GL406") == []

@@ -74,7 +74,8 @@ def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
         kept = freeze.except_[len("self."):].split(".")[0] if freeze.except_ else ""
         values = self_attribute_values(cls)
         # (``self.feature_map = nn.Sequential(*list(self.model.children())[:-2])`` shares the optimised layers)
-        return [f"self.{name}" for name in sorted(_module_attributes(cls)) if name != kept
+        used = _read_in_training(cls)
+        return [f"self.{name}" for name in sorted(_module_attributes(cls)) if name != kept and name in used
                 and not any(dotted(node) == f"self.{kept}" for value in values.get(name, []) for node in ast.walk(value))
                 and norms.knowledge is not None and norms.knowledge.has_batchnorm(f"self.{name}", cls, freeze.node)]
     if not freeze.target.startswith("self.") and not _whole_class(norms, freeze):
@@ -83,6 +84,28 @@ def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
         return []
     rest = freeze.target[len("self"):]
     return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
+
+
+_TRAINING_METHODS = ("training_step", "forward")
+
+
+def _read_in_training(cls: ast.ClassDef) -> set[str]:
+    """The attributes (``fe`` of ``self.fe``) that ``training_step`` or ``forward`` read,
+    also through the class's methods they call (``self.general_step(batch)``): a part used
+    only in ``validation_step`` runs in eval mode."""
+    methods = {item.name: item for item in cls.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    todo, seen, read = [name for name in _TRAINING_METHODS if name in methods], set(), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(methods[name]):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                read.add(node.attr)
+                if node.attr in methods:
+                    todo.append(node.attr)
+    return read
 
 
 def _whole_class(norms: FileNorms, freeze: Freeze) -> bool:
