@@ -189,7 +189,11 @@ frozen module is the trained model itself (`net.requires_grad_(False)` then a ne
 `net.train()`, or override `train()`.
 
 ## Options
-None.
+- `partial-freezes` (default true): report a model whose stem and early stages are frozen
+  while later stages train again (`layer4`, `features[7]`, `model.body[1:]`), or whose freeze
+  stops part-way (`list(model.children())[:7]`). Their frozen BatchNorm drifts as any other,
+  but some projects keep it so on purpose (the frozen stem's statistics then follow the new
+  data); `false` reports only models frozen whole or but their head.
 
 ## References
 - [`torch.nn.BatchNorm2d`](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html): "during training this layer keeps running estimates of its computed mean and variance" (`track_running_stats`, `momentum`)
@@ -207,7 +211,7 @@ from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.call_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import after_exit, holds, related
+from gradlint.source.freeze_forms import after_exit, holds, related, trains_a_stage
 from gradlint.source.frozen_norms import Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
@@ -218,7 +222,7 @@ from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report
 from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
-                                     same_model, stays_frozen)
+                                     same_model, stays_frozen, unfrozen_parts)
 from .support.rebuilt_models import rebuilt_between, rebuilt_on_the_way
 
 CODE = "GL406"
@@ -313,11 +317,14 @@ def measured(slips: MeasuredSlips) -> Iterator[Report]:
                                "max_change": entry.max_change})
 
 
+OPTIONS = {"partial-freezes": True}
+
+
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
-    return quiet_when_too_deep(_check(unit))
+    return quiet_when_too_deep(_check(unit, bool(options.get("partial-freezes", True))))
 
 
-def _check(unit: SourceUnit) -> Iterator[Report]:
+def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
     if unit.tree is None or not worth_reading(unit):
         return
     norms = file_norms(unit)
@@ -345,6 +352,9 @@ def _check(unit: SourceUnit) -> Iterator[Report]:
         for target in frozen_targets(norms, freeze):
             if not stays_frozen(norms, freeze, target):
                 continue
+            if not partial_freezes and (freeze.part or freeze.partial
+                                        or any(trains_a_stage(u, target) for u in unfrozen_parts(norms, target))):
+                continue  # a partial fine-tuning, reported only where the project asks for it
             # a training function of another file was read there: nothing here puts it back
             if eval_under_freeze_flag(norms, freeze, target):
                 continue  # the flag that freezes it also puts it in eval mode

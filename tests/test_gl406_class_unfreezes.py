@@ -99,3 +99,33 @@ def test_another_class_unfreezing_its_own_model_part_says_nothing_of_this_class(
     write_project(tmp_path, {"nets.py": WRAPPERS.format(pool="avgpool", other=DENSENET), "train.py": SCRIPT})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 9)
+
+
+def _lint_with(path: Path, **options: object) -> list:
+    from gradlint.config import Settings
+    from gradlint.runner import active_rules, lint_file
+
+    settings = Settings(select=["GL406"], root=path.parent, rule_options={"GL406": dict(options)})
+    return lint_file(path, str(path), active_rules(settings), settings)
+
+
+def test_partial_freezes_false_leaves_out_a_model_whose_later_stages_train(tmp_path: Path) -> None:
+    # the class's own stage unfreezes (layer4) and a script's (model.layer4) are partial fine-tunings
+    write_project(tmp_path, {"nets.py": WRAPPERS.format(pool="avgpool", other=""), "train.py": SCRIPT})
+    assert [f.line for f in _lint_with(tmp_path / "train.py", **{"partial-freezes": True})] == [9]
+    assert _lint_with(tmp_path / "train.py", **{"partial-freezes": False}) == []
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import torch\nfrom torchvision import models\n\nmodel = models.resnet18(weights='DEFAULT')\n"
+        "for p in model.parameters():\n    p.requires_grad = False\nfor p in model.{part}.parameters():\n"
+        "    p.requires_grad = True\noptimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n\n\n"
+        "def fit(loader):\n    model.train()\n    for x, y in loader:\n        optimizer.zero_grad()\n"
+        "        torch.nn.functional.cross_entropy(model(x), y).backward()\n        optimizer.step()\n"
+    )
+    text = script.read_text()
+    script.write_text(text.replace("{part}", "layer4"))
+    assert _lint_with(script, **{"partial-freezes": False}) == []
+    assert [f.line for f in _lint_with(script, **{"partial-freezes": True})] == [6]
+    # a linear probe (only the head trains) is reported either way
+    script.write_text(text.replace("{part}", "fc"))
+    assert [f.line for f in _lint_with(script, **{"partial-freezes": False})] == [6]

@@ -40,6 +40,7 @@ class Freeze:
     built_by: Optional[str] = None  # "factory": the call that built it, when that never puts it in eval mode
     held: Optional[tuple[str, int]] = None  # frozen as another name, then held by this one: (that name, hand-off line)
     part: str = ""  # a freeze that stops part-way: which part ("its first 7 child modules")
+    partial: bool = False  # a factory's freeze whose function makes later stages trainable again (``layer4``)
 
 
 @dataclass

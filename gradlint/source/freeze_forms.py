@@ -195,6 +195,13 @@ def leaves_rest_frozen(part: str, target: str) -> bool:
         or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
 
+def trains_a_stage(part: str, target: str) -> bool:
+    """Making ``part`` trainable again fine-tunes a stage of ``target`` (``layer4``,
+    ``body[1:]``, a recurrent back end), not only its head: a partial fine-tuning."""
+    first = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")[0]
+    return first.split("[")[0] in RECURRENT_BACKENDS or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
+
+
 def in_one_loop(parents: dict, first: ast.AST, second: ast.AST) -> bool:
     """Both nodes repeat in one loop (a GAN's or ADDA's alternating steps: unfreeze the
     discriminator, freeze it again; a notebook's epoch loop calling ``model.train()``

@@ -57,6 +57,7 @@ class FreezingFactory:
     choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
     branch: Optional[str] = None  # the arm of an ``if arch == ...`` chain that builds the BatchNorm (bn_branch)
     part: str = ""  # only part of it is frozen: "its first 7 child modules" (Freeze.part)
+    partial: bool = False  # it makes later stages trainable again (``layer4``): a partial fine-tuning
     # the other parts a class freezes (``self.video`` and ``self.audio`` encoders): each its own finding
     also: tuple["FreezingFactory", ...] = ()
     # a class freezing the module it is handed (``self.net = model``): (position, name) of that
@@ -229,7 +230,7 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
             if asks:
                 found.append(FreezingFactory(name, target[len("self"):] + part.rest, node.lineno, part.how, guard,
                                              part.origin or Origin(part.function, inner_path, part.line),
-                                             puts_in_eval=part.puts_in_eval or calls_eval(init)))
+                                             puts_in_eval=part.puts_in_eval or calls_eval(init), partial=part.partial))
     return folded_factories(found)[0] if found else None
 
 
@@ -285,7 +286,7 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
             continue  # this call does not ask it to freeze (or may not)
         made = FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
-                               inner.puts_in_eval or calls_eval(function), choice=choice)
+                               inner.puts_in_eval or calls_eval(function), choice=choice, partial=inner.partial)
         if entries:  # each key its own class's frozen part
             parts = [_picked_part(made, key, name, factories) for key, name in entries]
             made = replace(parts[0], also=tuple(parts[1:]))

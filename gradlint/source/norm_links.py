@@ -291,7 +291,7 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
             via = replace(via, branch=branch)
         how = "factory_no_grad" if factory.how == "no_grad" else "factory"
         norms.freezes.append(Freeze(target + factory.rest, how, value, via=via, part=factory.part,
-                                    built_by=None if factory.puts_in_eval else callee))
+                                    built_by=None if factory.puts_in_eval else callee, partial=factory.partial))
         frozen = True
     return frozen
 

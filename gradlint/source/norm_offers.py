@@ -13,7 +13,7 @@ from typing import Optional
 from gradlint.source.attribute_branches import attribute_arm
 from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
-from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval, related, undone
+from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, parameter_alias, returned_holder, spliced_in_self
 from gradlint.source.mode_restores import put_back
@@ -72,7 +72,8 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
                                       position=returned[root], puts_in_eval=calls_eval(function),
-                                      branch=norms.knowledge.bn_branch(freeze.target, freeze.node), part=freeze.part)
+                                      branch=norms.knowledge.bn_branch(freeze.target, freeze.node), part=freeze.part,
+                                      partial=_stages_reopened(norms.unfrozen, freeze.target))
     for name, factory in found.items():
         branches = picked[name]
         parameters = {branch[0] for branch in branches if branch is not None}
@@ -212,10 +213,16 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
             index, _ = parameter_default(init, defaults[0][0])
             choice = (index - 1, defaults[0][0], frozenset({defaults[0][1]}))
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
+        partial = _stages_reopened(_unfrozen_in(norms, cls), freeze.target)
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
-                                     choice=choice, part=freeze.part, handed=handed))
+                                     choice=choice, part=freeze.part, handed=handed, partial=partial))
     return folded_factories(found)
+
+
+def _stages_reopened(unfrozen: set[str], target: str) -> bool:
+    """Some of ``unfrozen`` are later stages of ``target`` made trainable again."""
+    return any(holds(target, part) and part != target and trains_a_stage(part, target) for part in unfrozen)
 
 
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
