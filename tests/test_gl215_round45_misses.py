@@ -1,8 +1,9 @@
-"""GL215 misses of held-out round 45's first run (``bench/heldout/round45/c``, a study
-repository's GoogLeNet), in our own words: a forward returning ``(x, aux)`` in training and
+"""GL215 misses of held-out round 45's first run (``bench/heldout/round45/c``, study
+repositories), in our own words: a GoogLeNet whose forward returning ``(x, aux)`` in training and
 ``x`` otherwise, both softmaxed, trained with ``NLLLoss`` on the first element after
 ``if len(pred) == 2: pred, aux = pred``; and the same file written without its imports (a
-notebook's cells pasted without the first), where ``nn`` and ``F`` can only be torch's."""
+notebook's cells pasted without the first), where ``nn`` and ``F`` can only be torch's; and an
+Ignite ``Engine`` subclass holding model and loss, built by a trainer class's method."""
 
 from __future__ import annotations
 
@@ -84,3 +85,62 @@ def test_softmax_only_outside_training_is_not_a_mismatch(tmp_path: Path) -> None
     path.write_text(text)
     findings = lint_in_process(path, "GL215")
     assert [(f.code, f.line, "element 1" in f.message) for f in findings] == [("GL215", 30, True)]
+
+
+ENGINE = """\
+import torch
+from ignite.engine import Engine
+
+
+class TrainEngine(Engine):
+    def __init__(self, func, model, crit, optimizer):
+        self.model = model
+        self.crit = crit
+        self.optimizer = optimizer
+        super().__init__(func)
+
+    @staticmethod
+    def step(engine, batch):
+        engine.model.train()
+        engine.optimizer.zero_grad()
+        x, y = batch
+        loss = engine.crit(engine.model(x), y)
+        loss.backward()
+        engine.optimizer.step()
+        return float(loss)
+
+
+class Trainer:
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def train(self, model, crit, optimizer, loader):
+        engine = TrainEngine(TrainEngine.step, model, crit, optimizer)
+        engine.run(loader, max_epochs=self.epochs)
+"""
+
+ENGINE_SCRIPT = """\
+import torch
+from torch import nn
+from trainer import Trainer
+
+model = nn.Sequential(nn.Linear(784, 10), nn.Softmax(dim=-1))
+optimizer = torch.optim.Adam(model.parameters())
+crit = nn.{loss}()
+Trainer(5).train(model, crit, optimizer, [])
+trainer = Trainer(5)
+trainer.train(model, crit, optimizer, [])
+"""
+
+
+def test_an_ignite_engine_subclass_applying_the_loss_in_a_static_step(tmp_path: Path) -> None:
+    # 45/c: a study repository's trainer builds an Engine subclass holding model and loss; the
+    # engine calls its static step with itself, ``engine.crit(engine.model(x), y)``
+    from conftest import write_project
+
+    write_project(tmp_path, {"trainer.py": ENGINE, "train.py": ENGINE_SCRIPT.format(loss="CrossEntropyLoss")})
+    findings = lint_in_process(tmp_path / "train.py", "GL215")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 10)]
+    assert "hands it to `trainer.train` (trainer.py:28)" in findings[0].message
+    (tmp_path / "train.py").write_text(ENGINE_SCRIPT.format(loss="MSELoss"))
+    assert lint_in_process(tmp_path / "train.py", "GL215") == []

@@ -75,10 +75,17 @@ def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Hel
     for cls in (node for node in tree.body if isinstance(node, ast.ClassDef)):
         for helper in _class_helpers(cls, names, aliases, module_losses, classes or {}):  # by Trainer or Trainer.fit
             found[helper.function] = (*found.get(helper.function, ()), helper)
+    # a trainer class's method handing its model and loss on (``Trainer.train(self, model, crit)``
+    # building ``IgniteEngine(IgniteEngine.train, model, crit, ...)``): the call passes no self
+    methods = [(f"{cls.name}.{method.name}", method) for cls in tree.body if isinstance(cls, ast.ClassDef)
+               for method in cls.body if isinstance(method, ast.FunctionDef) and len(method.args.args) > 1
+               and not any(dotted(d) == "staticmethod" for d in method.decorator_list)]
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
         known = {**(imported or {}), **found}
         passing = {f.name: helpers for f in functions if f.name not in found
                    and (helpers := _passing_helpers(f, known))}
+        passing.update((name, helpers) for name, method in methods if name not in found
+                       and (helpers := _passing_helpers(method, known, name, skip=1)))
         if not passing:
             break
         found.update(passing)
@@ -88,9 +95,10 @@ def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Hel
 _ROUNDS = 3
 
 
-def _passing_helpers(function: ast.FunctionDef, helpers: Helpers) -> tuple[LossHelper, ...]:
-    """A function handing its own model parameter (and loss parameter) to a loss helper."""
-    params = [a.arg for a in function.args.args]
+def _passing_helpers(function: ast.FunctionDef, helpers: Helpers, name: str = "", skip: int = 0) -> tuple[LossHelper, ...]:
+    """A function handing its own model parameter (and loss parameter) to a loss helper
+    (``skip``: leading parameters a call does not pass, a method's ``self``)."""
+    params = [a.arg for a in function.args.args][skip:]
     found: list[LossHelper] = []
     calls = sorted(own_calls(function), key=lambda c: (c.lineno, c.col_offset))
     for call, inner in ((call, inner) for call in calls for inner in helpers.get(dotted(call.func) or "", ())):
@@ -105,7 +113,7 @@ def _passing_helpers(function: ast.FunctionDef, helpers: Helpers) -> tuple[LossH
             if not (isinstance(given, ast.Name) and given.id in params):
                 continue
             loss = (params.index(given.id), given.id)
-        found.append(LossHelper(function.name, (params.index(model.id), model.id), inner.position, loss, call.lineno,
+        found.append(LossHelper(name or function.name, (params.index(model.id), model.id), inner.position, loss, call.lineno,
                                 trains=inner.trains or _calls_backward(function), node=inner.node))
     return _distinct(found)
 
@@ -220,7 +228,8 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m is not init and m.args.args]
     training = _training_methods(cls)
     found = [helper for method in methods if held
-             for helper in _helpers_in(method, cls.name, held, losses, names, method.name in training)]
+             for helper in _helpers_in(method, cls.name, _as_receiver(method, held), _as_receiver(method, losses), names,
+                                       method.name in training)]
     # ``trainer.update_weights(model, ...)``: a method given the model, and the loss the method is
     # given, its class builds, or its class was built with (marked by a negative position here)
     at_init = {name: (-1 - index, param) for name, (index, param) in held.items()}
@@ -242,6 +251,16 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
             else:
                 found.append(helper)
     return _distinct(found)
+
+
+def _as_receiver(method: ast.FunctionDef, held: dict) -> dict:
+    """``held`` as a static method sees it through its first parameter: an Ignite ``Engine``
+    subclass's ``def train(engine, batch)`` is called with the engine, ``engine.model``."""
+    static = any(dotted(d) == "staticmethod" for d in method.decorator_list)
+    first = method.args.args[0].arg if method.args.args else "self"
+    if not static or first == "self":
+        return held
+    return {first + name[len("self"):] if name.startswith("self.") else name: value for name, value in held.items()}
 
 
 def _training_methods(cls: ast.ClassDef) -> set[str]:
