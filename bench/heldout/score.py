@@ -77,12 +77,13 @@ def run_gradlint(checkout, repo, no_exec, raw_dir):
         with open(os.path.join(raw_dir, repo + ".json"), "w") as f:
             f.write(p.stdout)
     data = json.loads(p.stdout)
-    base = os.path.join(REPOS, repo) + os.sep
+    base = os.path.join(os.path.abspath(REPOS), repo) + os.sep
     found = []
     for fd in data.get("findings", []):
         if fd["code"] not in CODES:
             continue
-        path = fd["path"]
+        # (shown relative to the checkout when the projects sit inside it: round21s, round48s)
+        path = os.path.normpath(os.path.join(os.path.abspath(checkout), fd["path"]))
         if path.startswith(base):
             path = path[len(base):]
         found.append((repo, path, int(fd["line"]), fd["code"], fd.get("message", "")))
