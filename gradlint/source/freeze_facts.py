@@ -41,6 +41,7 @@ class Freeze:
     held: Optional[tuple[str, int]] = None  # frozen as another name, then held by this one: (that name, hand-off line)
     part: str = ""  # a freeze that stops part-way: which part ("its first 7 child modules")
     partial: bool = False  # a factory's freeze whose function makes later stages trainable again (``layer4``)
+    sets_flag: bool = False  # ``p.requires_grad = flag`` under a parameter: where it passes True, an unfreeze
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Union
 
-from gradlint.source.call_flags import flag_value, guard_at, guard_name, parameter_default
+from gradlint.source.call_flags import flag_value, guard_at, guard_name, guard_of, parameter_default
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze
 from gradlint.source.names import dotted
 
@@ -46,7 +46,7 @@ def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], f
     elif value is True:
         norms.unfreeze(owner, node)
     elif isinstance(value, str):
-        norms.freezes.append(Freeze(owner, "requires_grad", node, guard=value))
+        norms.freezes.append(Freeze(owner, "requires_grad", node, guard=value, sets_flag=True))
 
 
 def method_call_freezes(norms: FileNorms) -> list[Freeze]:
@@ -91,11 +91,17 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
             if receiver is None or receiver == "self" and not _same_or_subclass(kinds.class_of(call), cls):
                 continue
             if guard is None and not (receiver == "self" and isinstance(caller, ast.FunctionDef)
-                                      and caller.name == "__init__"):
-                continue  # an unconditional freeze is read where it is (its instances are the class's)
+                                      and caller.name == "__init__") \
+                    and not (receiver != "self" and caller in tree.body and isinstance(caller, ast.FunctionDef)):
+                # an unconditional freeze is read where it is (its instances are the class's), but
+                # where a module-level function calls it on a model it builds (``model.freeze_backbone()``
+                # in ``build_net``, under the function's own flag), that function freezes the model
+                continue
             runs = guard_at(call, guard, caller, tree) if guard is not None else True
             if runs is None or runs is False:
                 continue
+            if guard is None and isinstance(caller, ast.FunctionDef) and caller.name != "__init__":
+                runs = guard_of(call, caller, norms.frames.parents) or True  # (``if freeze_backbone:`` of the caller)
             found.append(Freeze(receiver + freeze.target[len("self"):], freeze.how, call,
                                 via=Elsewhere(f"{cls.name}.{method.name}", getattr(freeze.node, "lineno", 0)),
                                 guard=runs if isinstance(runs, str) else None))

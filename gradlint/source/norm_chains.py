@@ -117,6 +117,8 @@ class FreezingHelper:
     # a method freezing under ``if self.backbone == "resnet50":``: the instance's constructor
     # argument that arm needs (:mod:`gradlint.source.attribute_branches`)
     arm: Optional[AttributeArm] = None
+    # ``p.requires_grad = flag``: a call whose flag says trainable makes the part trainable again
+    sets_flag: bool = False
 
 
 @dataclass(frozen=True)

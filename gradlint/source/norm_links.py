@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.table_calls import table_callees
+from gradlint.source.tabled_names import ALIAS, table_values, tabled_names
 from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
@@ -117,13 +118,7 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     text = call_spelling(text)
     factories: Known = {}
     trainers: KnownTrainers = {}
-    # ``{"resnet50": ResNet50Model, ...}[args.model](...)``: a class in a table is called through it
-    tabled = {name for node in ast.walk(tree) if isinstance(node, ast.Dict) for value in node.values
-              if (name := dotted(value)) is not None} if "](" in text else set()
-    tabled |= {match[2] for match in _ALIAS.finditer(text)}  # a package's ``train = func.train.train``
-    # ``ModelClass = Resnet50Model2`` in an if chain, then ``ModelClass()``
-    tabled |= {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name)
-               and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+    tabled = tabled_names(tree, text)  # called through a table, an alias or another name
     for local, (module, name) in project_imports(tree, path).items():
         if name not in ("*", ".") and f"{local}(" not in text and local not in tabled \
                 or name == "." and f"{local}." not in text:
@@ -351,7 +346,6 @@ Facts = tuple[tuple[FreezingFactory, ...], tuple[TrainingFunction, ...]]
 _FACTS: dict[tuple[str, int], tuple[tuple[tuple[str, tuple[int, int]], ...], Facts]] = {}
 
 
-_ALIAS = re.compile(r"^(\w+)\s*=\s*(\w+(?:\.\w+)+)\s*$", re.M)  # a module-level name for another module's function
 
 
 def _module_facts(path: str, depth: int = 0) -> Facts:
@@ -383,9 +377,12 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
         known_trainers.setdefault(trainer.function, (trainer, path))
     # a function of this module must call one of them: ``name(`` beyond its own ``def name(``
     calls = call_spelling(text)
-    called = [name for name in [*known_factories, *known_trainers] if calls.count(f"{name}(") > calls.count(f"def {name}(")]
+    # (or names it in a table it calls an entry of: ``_ARCHS = {"r50": build_net}``; ``_ARCHS[name](...)``)
+    tabled = table_values(calls)
+    called = [name for name in [*known_factories, *known_trainers]
+              if calls.count(f"{name}(") > calls.count(f"def {name}(") or name in tabled]
     # a package's ``__init__`` naming a function of a module it imports: ``train = func.train.train``
-    aliased = [(match[1], match[2], text.count("\n", 0, match.start()) + 1) for match in _ALIAS.finditer(text)
+    aliased = [(match[1], match[2], text.count("\n", 0, match.start()) + 1) for match in ALIAS.finditer(text)
                if match[2] in known_factories or match[2] in known_trainers]
     factories += tuple(replace(fact, function=alias, line=line,
                                origin=fact.origin or Origin(fact.function, where, fact.line))

@@ -120,7 +120,8 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
             flag = (flag[0] - 1, flag[1], flag[2])
         extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
         found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
-                                    part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm)
+                                    part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm,
+                                    sets_flag=freeze.sets_flag)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")

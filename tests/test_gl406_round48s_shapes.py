@@ -1,0 +1,132 @@
+"""GL406 on synthetic held-out round 48s (``bench/heldout/round48s``: projects fresh evaluators
+wrote in the style of public training code after reading real repositories of each kind), in
+our own words.
+
+- A detector whose ``set_backbone_trainable(flag)`` method sets ``p.requires_grad = flag``:
+  ``net.set_backbone_trainable(False)`` freezes, and ``set_backbone_trainable(True)`` at epoch
+  5 of the loop makes it trainable again (a short warm-up, not reported), where the class is
+  imported from the project's ``model.py``.
+- A model registry in a package's ``__init__``: ``get_model(name, ...)`` returns
+  ``_ARCHS[name](...)``, whose entry ``build_net`` builds the model and calls its
+  ``freeze_backbone()`` method under its own flag.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+DETECTOR = """\
+import torch.nn as nn
+from torchvision import models
+
+
+class Detector(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = nn.Sequential(*list(models.resnet18(weights="DEFAULT").children())[:-2])
+        self.head = nn.Conv2d(512, 80, 1)
+
+    def set_backbone_trainable(self, flag):
+        for p in self.backbone.parameters():
+            p.requires_grad = flag
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+"""
+
+WARMUP = """\
+import torch
+from model import Detector
+
+
+def run_epoch(net, loader, optimizer):
+    net.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        optimizer.step()
+
+
+def main(loader):
+    net = Detector()
+    net.set_backbone_trainable(False)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+    for epoch in range(70):
+        {unfreeze}
+        run_epoch(net, loader, optimizer)
+"""
+
+
+def test_a_flag_method_called_with_true_ends_the_freeze_it_made(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": DETECTOR, "train.py": WARMUP.format(
+        unfreeze="if epoch == 5:\n            net.set_backbone_trainable(True)")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+    write_project(tmp_path, {"train.py": WARMUP.format(unfreeze="pass")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 15)
+
+
+REGISTRY = """\
+from .classifier import build_net
+
+_ARCHS = {
+    "net_r50": build_net,
+}
+
+
+def get_model(name, num_classes, freeze_backbone=True):
+    return _ARCHS[name](num_classes=num_classes, freeze_backbone=freeze_backbone)
+"""
+
+CLASSIFIER = """\
+import torch.nn as nn
+from torchvision import models
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes):
+        super().__init__()
+        self.backbone = models.resnet50(weights="DEFAULT")
+        self.backbone.fc = nn.Identity()
+        self.head = nn.Linear(2048, num_classes)
+
+    def freeze_backbone(self):
+        for param in self.backbone.parameters():
+            param.requires_grad = False
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def build_net(num_classes, freeze_backbone=True):
+    model = Net(num_classes)
+    if freeze_backbone:
+        model.freeze_backbone()
+    return model
+"""
+
+SCRIPT = """\
+import torch
+from models import get_model
+
+model = get_model("net_r50", num_classes=102, freeze_backbone={freeze})
+optimizer = torch.optim.AdamW(model.head.parameters(), lr=1e-3)
+
+
+def train_one_epoch(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_factory_called_through_a_registry_in_a_package(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models/__init__.py": REGISTRY, "models/classifier.py": CLASSIFIER,
+                             "train.py": SCRIPT.format(freeze="True")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)
+    assert "`get_model` (models/__init__.py:9, through `build_net` at models/classifier.py:23)" in finding.message
