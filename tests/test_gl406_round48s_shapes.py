@@ -130,3 +130,52 @@ def test_a_factory_called_through_a_registry_in_a_package(tmp_path: Path) -> Non
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 4)
     assert "`get_model` (models/__init__.py:9, through `build_net` at models/classifier.py:23)" in finding.message
+
+
+NET = """\
+import torch.nn as nn
+from torchvision import models
+
+
+class EmotionNet(nn.Module):
+    def __init__(self, num_classes=7, freeze_backbone=False):
+        super().__init__()
+        self.backbone = models.mobilenet_v2(weights="DEFAULT").features
+        if freeze_backbone:
+            for p in self.backbone.parameters():
+                p.requires_grad = False
+        self.head = nn.Linear(1280, num_classes)
+
+    def forward(self, x):
+        return self.head(self.backbone(x).mean((2, 3)))
+"""
+
+LIT = """\
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from model import EmotionNet
+
+
+class EmotionClassifier(pl.LightningModule):
+    def __init__(self, num_classes=7, freeze_backbone={default}):
+        super().__init__()
+        self.net = EmotionNet(num_classes=num_classes, freeze_backbone=freeze_backbone)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        return F.cross_entropy(self.net(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(filter(lambda p: p.requires_grad, self.parameters()), lr=3e-4)
+"""
+
+
+def test_a_lightning_modules_own_flag_handed_to_the_network_it_builds(tmp_path: Path) -> None:
+    # the module's default decides, as nothing in its file builds it with another value
+    write_project(tmp_path, {"model.py": NET, "lit.py": LIT.format(default="True")})
+    [finding] = lint_in_process(tmp_path / "lit.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 10)
+    assert "`self.net.backbone` has BatchNorm layers and `EmotionNet` (model.py:10)" in finding.message
+    write_project(tmp_path, {"lit.py": LIT.format(default="False")})
+    assert lint_in_process(tmp_path / "lit.py", "GL406") == []

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import ast
 import weakref
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
 from gradlint.source.call_arguments import argument
+
+if TYPE_CHECKING:
+    from gradlint.source.modules import ModuleKinds
 
 # the names scripts give parsed command-line options (``args = parser.parse_args()``)
 _OPTION_HOLDERS = frozenset({"args", "opt", "opts", "options", "flags", "hparams", "cli_args"})
@@ -208,6 +211,37 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     wanted = cls.name if function.name == "__init__" else function.name
     return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
                    for call in ast.walk(tree))
+
+
+def factory_flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], kinds: ModuleKinds,
+                 tree: Optional[ast.Module]) -> Optional[bool]:
+    """The value a factory call gives the parameter its freeze depends on."""
+    assert tree is not None
+    frame = kinds.frame_of(call)
+    runs = guard_at(call, guard, frame, tree)
+    if isinstance(runs, str):  # the caller's own flag, passed on: its default where nothing here passes another
+        runs = default_flag(runs, frame, kinds.class_of(call), tree)
+    return runs if isinstance(runs, bool) else None
+
+
+def default_flag(guard: str, function: Optional[ast.AST], cls: Optional[ast.ClassDef], tree: ast.Module) -> Optional[bool]:
+    """Whether a statement runs that ``function`` reaches with its own flag parameter
+    (``guard`` as :func:`guard_of` writes it, ``"not freeze"``), read from the parameter's
+    default where the file never calls ``function`` (nor builds ``cls``, for ``__init__``)
+    to pass another: a LightningModule's ``__init__(self, freeze_backbone=True)`` handing
+    the flag to the network it builds."""
+    if not isinstance(function, ast.FunctionDef):
+        return None
+    parameter, negated = guard_name(guard)
+    if parameter not in {a.arg for a in function.args.args}:
+        return None
+    _, default = parameter_default(function, parameter)
+    if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)):
+        return None
+    wanted = cls.name if cls is not None and function.name == "__init__" else function.name
+    if any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted for call in ast.walk(tree)):
+        return None
+    return default.value != negated
 
 
 def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Module, parents: dict) -> bool:

@@ -28,7 +28,7 @@ from typing import Optional
 
 from gradlint.source.table_calls import table_callees
 from gradlint.source.tabled_names import ALIAS, table_values, tabled_names
-from gradlint.source.call_flags import guard_at
+from gradlint.source.call_flags import factory_flag
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders
@@ -271,7 +271,7 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
     assert norms.knowledge is not None
     frozen = False
     for factory in parts.each():  # each part the factory freezes (a video and an audio encoder)
-        if factory.guard is not None and _flag(value, factory.guard, norms) is not True:
+        if factory.guard is not None and factory_flag(value, factory.guard, norms.frames.kinds, norms.frames.unit.tree) is not True:
             continue  # it freezes only when asked to, and this call does not (or may not)
         if factory.choice is not None and _picks_other(value, factory.choice, norms):
             continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
@@ -319,14 +319,6 @@ def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], 
     inner = (Elsewhere(origin.function, origin.line, None if Path(origin.path) == script else shown_path(Path(origin.path), script))
              if origin is not None else None)
     return Elsewhere(function, line, shown, inner)
-
-
-def _flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], norms: FileNorms) -> Optional[bool]:
-    """The value a factory call gives the parameter its freeze depends on."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    runs = guard_at(call, guard, norms.frames.kinds.frame_of(call), tree)
-    return runs if isinstance(runs, bool) else None
 
 
 def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms) -> bool:
