@@ -179,3 +179,40 @@ def test_a_lightning_modules_own_flag_handed_to_the_network_it_builds(tmp_path: 
     assert "`self.net.backbone` has BatchNorm layers and `EmotionNet` (model.py:10)" in finding.message
     write_project(tmp_path, {"lit.py": LIT.format(default="False")})
     assert lint_in_process(tmp_path / "lit.py", "GL406") == []
+
+
+PROBE = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+def build_probe(num_classes, arch="{arch}"):
+    model = getattr(torchvision.models, arch)(weights="DEFAULT")
+    for param in model.parameters():
+        param.requires_grad = False
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    return model
+
+
+model = build_probe(102)
+optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.1)
+
+
+def fit(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_an_architecture_picked_by_getattr_with_the_parameters_default(tmp_path: Path) -> None:
+    # a linear probe's factory: ``getattr(torchvision.models, arch)`` with ``arch="resnet50"``
+    path = tmp_path / "probe.py"
+    path.write_text(PROBE.format(arch="resnet50"))
+    [finding] = lint_in_process(path, "GL406")
+    assert (finding.code, finding.line) == ("GL406", 14)
+    path.write_text(PROBE.format(arch="alexnet"))  # no BatchNorm (and no ``fc``: it would not train)
+    assert lint_in_process(path, "GL406") == []

@@ -96,9 +96,11 @@ def option_values(tree: ast.Module) -> dict[str, object]:
 
 
 def picked_builder(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module,
-                   qualify: Callable[[ast.AST], Optional[str]]) -> Optional[str]:
+                   qualify: Callable[[ast.AST], Optional[str]],
+                   string_of: Optional[Callable[[ast.expr], Optional[str]]] = None) -> Optional[str]:
     """``torchvision.models.resnet50`` for ``getattr(models, args.arch)(...)`` or
-    ``models.__dict__[args.arch](...)`` when the string is known; else None."""
+    ``models.__dict__[args.arch](...)`` when the string is known (``string_of``: how the
+    caller reads it, by default :func:`chosen_string`); else None."""
     func = call.func
     owner: Optional[ast.expr] = None
     picked: Optional[ast.expr] = None
@@ -109,7 +111,7 @@ def picked_builder(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module,
     if owner is None or picked is None:
         return None
     module = qualify(owner)
-    name = chosen_string(picked, frame, tree)
+    name = string_of(picked) if string_of is not None else chosen_string(picked, frame, tree)
     return f"{module}.{name}" if module and name else None
 
 

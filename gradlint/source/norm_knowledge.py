@@ -246,7 +246,7 @@ class NormKnowledge(ImportedParts):
             return self._value_path(value.args[0], rest[1:] if rest[0] == "module" else rest, depth + 1)
         tree = self.frames.unit.tree
         assert tree is not None
-        picked = picked_builder(value, self._scope, tree, self.names.qualify)
+        picked = picked_builder(value, self._scope, tree, self.names.qualify, self._string)
         if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
             return (not rest or rest[0] not in HEAD_NAMES) and bool(TV_BN.match(picked))
         chosen = picked_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
