@@ -216,3 +216,51 @@ def test_an_architecture_picked_by_getattr_with_the_parameters_default(tmp_path:
     assert (finding.code, finding.line) == ("GL406", 14)
     path.write_text(PROBE.format(arch="alexnet"))  # no BatchNorm (and no ``fc``: it would not train)
     assert lint_in_process(path, "GL406") == []
+
+
+EVALNET = """\
+import torch.nn as nn
+from torchvision.models import resnet18
+
+
+def build_encoder():
+    encoder = resnet18(weights=None)
+    encoder.fc = nn.Identity()
+    return encoder
+
+
+class EvalNet(nn.Module):
+    def __init__(self, encoder, num_classes=10):
+        super().__init__()
+        self.encoder = encoder
+        self.linear = nn.Linear(512, num_classes)
+
+    def forward(self, x):
+        return self.linear(self.encoder(x))
+"""
+
+LINEAR_EVAL = """\
+import torch
+from model import EvalNet, build_encoder
+
+net = EvalNet(build_encoder())
+optimizer = torch.optim.Adam(net.{optimised}.parameters(), lr=3e-4)
+
+
+def fit(loader):
+    net.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(net(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_holder_of_a_handed_backbone_with_only_its_head_optimised(tmp_path: Path) -> None:
+    # a self-supervised encoder's linear evaluation: EvalNet keeps the encoder it is handed
+    write_project(tmp_path, {"model.py": EVALNET, "eval.py": LINEAR_EVAL.format(optimised="linear")})
+    [finding] = lint_in_process(tmp_path / "eval.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 5)
+    assert "`net` has BatchNorm layers and only `net.linear` is optimised here" in finding.message
+    write_project(tmp_path, {"eval.py": LINEAR_EVAL.format(optimised="encoder")})
+    assert lint_in_process(tmp_path / "eval.py", "GL406") == []  # (the head left out holds no BatchNorm)

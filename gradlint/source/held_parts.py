@@ -186,6 +186,34 @@ def held_target(frozen: str, handed: str, place: str) -> Optional[str]:
     return place if handed.startswith(frozen + ".") else None
 
 
+def mark_handed_batchnorm(norms: FileNorms, script: Path) -> None:
+    """``net = EvalNet(resnet18())`` with a project class keeping the module it is handed
+    (``self.encoder = encoder``): ``net`` and ``net.encoder`` hold BatchNorm (an optimiser
+    taking only ``net.linear`` then leaves BatchNorm out)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(built := unwrap(node.value), ast.Call) and (built.args or built.keywords)
+                and isinstance(built.func, (ast.Name, ast.Attribute))):
+            continue
+        passed = [(index, None, arg) for index, arg in enumerate(built.args)] + [(None, k.arg, k.value) for k in built.keywords]
+        if not any(isinstance(unwrap(arg), ast.Call) for _, _, arg in passed):
+            continue  # (a name handed on is read by link_holders)
+        kept = _kept_parameters(built.func, tree, script)
+        if kept is None:
+            continue
+        params, attributes = kept
+        for index, keyword, arg in passed:
+            parameter = keyword if keyword is not None else params[index] if index is not None and index < len(params) else None
+            if parameter in attributes and isinstance(unwrap(arg), ast.Call) \
+                    and norms.knowledge.value_has_batchnorm(arg, "", node):
+                name = node.targets[0].id
+                norms.knowledge.imported_bn.add(name)
+                norms.knowledge.imported_bn.update(f"{name}.{attribute}" for attribute, _ in attributes[parameter])
+                norms.knowledge.handed_bn.setdefault(name, set()).update(attribute for attribute, _ in attributes[parameter])
+
+
 def _kept_parameters(callee: ast.expr, tree: ast.Module,
                      script: Path) -> Optional[tuple[list[str], dict[str, list[tuple[str, str]]]]]:
     """The ``__init__`` parameters (without ``self``) of the project class ``callee`` names,

@@ -67,6 +67,8 @@ class NormKnowledge(ImportedParts):
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
         self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
+        # ``net`` -> {"encoder"} for ``net = EvalNet(resnet18())``: the handed parts that hold its BatchNorm
+        self.handed_bn: dict[str, set[str]] = {}
         self.eval_kept: set[str] = set()  # instances of project classes whose train() override keeps BN in eval
         self._assigned_in: dict[int, ast.AST] = {}  # a class attribute's value -> the method assigning it
         self._called: Optional[set[Optional[str]]] = None  # the names the file calls (read once)

@@ -31,7 +31,7 @@ from gradlint.source.tabled_names import ALIAS, table_values, tabled_names
 from gradlint.source.call_flags import factory_flag
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
-from gradlint.source.held_parts import link_holders
+from gradlint.source.held_parts import link_holders, mark_handed_batchnorm
 from gradlint.source.imported_freezes import link_freezing_helpers, link_instances
 from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
@@ -253,6 +253,7 @@ def _finish(norms: FileNorms) -> None:
     """Freezes handed on to a model that holds them, then a module's first freeze first (the one reported)."""
     if Path(norms.frames.unit.path).is_file():
         link_holders(norms, Path(norms.frames.unit.path))
+        mark_handed_batchnorm(norms, Path(norms.frames.unit.path))
     tree = norms.frames.unit.tree
     assert tree is not None  # (a factory's freeze under ``if stage in [...]`` a constant switch never takes)
     norms.freezes = [f for f in norms.freezes if not never_taken(f.node, norms.frames.parents, tree)]

@@ -137,6 +137,10 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
                                     or any(related(o, form) for o in norms.optimised for form in forms | instance_forms)) \
             and not _only_run_without_grad(norms, freeze):
         return False
+    handed = norms.knowledge.handed_bn.get(target)
+    if freeze.how == "optimizer" and handed and freeze.except_ \
+            and all(related(freeze.except_, f"{target}.{part}") for part in handed):
+        return False  # the BatchNorm it holds is in the part that is optimised (``net.encoder``)
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
                                       or any(related(o, target) for o in _optimised_with(norms, freeze) if o != freeze.except_)
                                       or _only_part(norms, target, freeze.except_)):
@@ -282,7 +286,7 @@ def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
     for value in values:
         assert isinstance(value, ast.Call)
         found = built_class(value, dotted(value.func) or "", tree, Path(norms.frames.unit.path), index)
-        if found is None or _module_attributes(found.node) != {part[len(target) + 1:]}:
+        if found is None or _module_attributes(found.node) | _kept_arguments(found.node) != {part[len(target) + 1:]}:
             return False
     return True
 
@@ -291,6 +295,14 @@ def _module_attributes(cls: ast.ClassDef) -> set[str]:
     """The ``self.<name>`` attributes a class assigns a call (its layers and parts)."""
     return {name for name, values in self_attribute_values(cls).items()
             if any(isinstance(value, ast.Call) for value in values)}
+
+
+def _kept_arguments(cls: ast.ClassDef) -> set[str]:
+    """The ``self.<name>`` attributes ``__init__`` keeps a parameter in (``self.encoder = encoder``)."""
+    init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
+    params = {a.arg for a in init.args.args[1:]} if init is not None else set()
+    return {name for name, values in self_attribute_values(cls).items()
+            if any(isinstance(value, ast.Name) and value.id in params for value in values)}
 
 
 def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bool:
