@@ -25,16 +25,25 @@ _SHAPE_METHODS = {"squeeze", "view", "reshape", "flatten", "unsqueeze"}  # x.squ
 PROBABILITY_LOSSES = {"BCELoss", "F.binary_cross_entropy"}
 
 
-def logit_models(tree: ast.Module, names: dict[int, str], imported: Optional[dict[str, Ending]] = None) -> dict[str, Ending]:
+def logit_models(tree: ast.Module, names: dict[int, str], imported: Optional[dict[str, Ending]] = None,
+                 scope: Optional[ast.AST] = None) -> dict[str, Ending]:
     """Names every binding of which is a model ending in ``nn.Linear`` (``model =
     nn.Sequential(..., nn.Linear(64, 1))``, ``net = Scorer().to(device)``, also a class of a
-    project module, ``imported``: its logits by the name the file uses)."""
+    project module, ``imported``: its logits by the name the file uses). ``scope``: as a
+    function of the file sees them, its own bindings of a name, else the module's (another
+    function's ``model = WideAndDeep()`` is its own local)."""
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
     by_class = {**(imported or {}),
                 **{name: logits for name, cls in classes.items() if (logits := class_logits(name, cls, names))}}
     found: dict[str, Ending] = {}
     others: set[str] = set()
-    for node in ast.walk(tree):
+    bindings: list[ast.AST] = list(ast.walk(tree))
+    if scope is not None:
+        local: list[ast.AST] = [node for node in own_nodes(scope) if isinstance(node, ast.Assign)]
+        bound = {dotted(node.targets[0]) for node in local if isinstance(node, ast.Assign) and len(node.targets) == 1}
+        bindings = local + [node for node in own_nodes(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                            and dotted(node.targets[0]) not in bound]
+    for node in bindings:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and (target := dotted(node.targets[0]))):
             continue
         value = unwrap(node.value)

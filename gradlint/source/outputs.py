@@ -125,9 +125,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     class_layers: dict[int, dict[str, str]] = {}  # a class's activation layers, as ``self.<attribute>``, read once
-    logits = logit_models(tree, names, {name: item.logits for name, item in imported_logits.items() if item.logits}) if any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
-        LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values()) else {}
-    logit_outputs: dict[int, dict] = {}
+    imported_logit_endings = {name: item.logits for name, item in imported_logits.items() if item.logits}
+    wants_logits = any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
+        LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values())
+    logit_outputs: dict[int, tuple[dict[str, Ending], dict]] = {}  # per function: its logit models and their outputs
     definitions = ModuleDefinitions(tree)
     backpropagates = any(word in unit.text for word in _TRAINING_WORDS)
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
@@ -160,10 +161,12 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                     activation = rebound_value  # y = self.linear(x); y = self.activation(y, dim=1): what the loss reads
                 if activation is None and (kind := applied_activation(fed, names, layer_names)):
                     activation = FinalActivation(short_text(fed), kind, fed, inline=True)
-                if activation is None and loss in PROBABILITY_LOSSES and logits:  # raw logits into BCELoss
+                if activation is None and loss in PROBABILITY_LOSSES and wants_logits:  # raw logits into BCELoss
                     if id(function) not in logit_outputs:
-                        logit_outputs[id(function)] = model_outputs(function, logits)
-                    activation = activation_of(output_of(fed, logits, logit_outputs[id(function)]))
+                        scoped = logit_models(tree, names, imported_logit_endings, None if function is tree else function)
+                        logit_outputs[id(function)] = (scoped, model_outputs(function, scoped))
+                    scoped, scoped_outputs = logit_outputs[id(function)]
+                    activation = activation_of(output_of(fed, scoped, scoped_outputs))
                 if activation is not None:
                     wrapper = dotted(call.func) if dotted(call.func) in wrappers else None
                     found.append(LossOfModel(activation, loss, call, wrapper=wrapper))
