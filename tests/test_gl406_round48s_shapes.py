@@ -264,3 +264,49 @@ def test_a_holder_of_a_handed_backbone_with_only_its_head_optimised(tmp_path: Pa
     assert "`net` has BatchNorm layers and only `net.linear` is optimised here" in finding.message
     write_project(tmp_path, {"eval.py": LINEAR_EVAL.format(optimised="encoder")})
     assert lint_in_process(tmp_path / "eval.py", "GL406") == []  # (the head left out holds no BatchNorm)
+
+
+FACTORY = """\
+import torch.nn as nn
+from torchvision import models
+
+TRAINABLE_BLOCKS = ("layer4", "fc")
+
+
+def freeze_except(model, trainable=TRAINABLE_BLOCKS):
+    for name, param in model.named_parameters():
+        param.requires_grad = name.split(".")[0] in trainable
+    return model
+
+
+def get_model(num_classes):
+    model = models.resnet50(weights="DEFAULT")
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    return {returned}
+"""
+
+TRAIN = """\
+import torch
+from model_factory import get_model
+
+model = get_model(38)
+optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
+
+
+def fit(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_factory_returning_what_a_freeze_by_name_helper_hands_back(tmp_path: Path) -> None:
+    # ``param.requires_grad = name.split(".")[0] in trainable``, the tuple a module constant
+    write_project(tmp_path, {"model_factory.py": FACTORY.format(returned="freeze_except(model)"), "train.py": TRAIN})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)
+    assert "`get_model` (model_factory.py:16)" in finding.message
+    write_project(tmp_path, {"model_factory.py": FACTORY.format(returned="model")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -40,7 +40,8 @@ from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
-from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_attribute, listed_modules, layer_listing, partial_freeze, sequential_view, string_lists
+from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_attribute, listed_modules, layer_listing, partial_freeze, sequential_view
+from gradlint.source.string_lists import string_lists, with_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
 
@@ -206,7 +207,8 @@ class _Collector:
                 heads = frozen_by_name(skip, name, False, stops) if skip is not None else []
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
                   and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
-                heads = frozen_by_name(stmt.value, name, False)  # p.requires_grad = "fc" in name
+                # p.requires_grad = "fc" in name (or ``in trainable``, a tuple the function is given by default)
+                heads = frozen_by_name(with_lists(stmt.value, string_lists(loop, self.frames.parents)), name, False)
             elif isinstance(stmt, ast.If):
                 inside = {self._decided(s, var, loop) for s in stmt.body}
                 otherwise = {self._decided(s, var, loop) for s in stmt.orelse}

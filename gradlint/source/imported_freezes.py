@@ -21,7 +21,7 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_chains import FreezingHelper
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.partial_freezes import string_lists
+from gradlint.source.string_lists import string_lists
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.unit import call_spelling
 

@@ -6,6 +6,7 @@ model = CNN(opt) elif ...: model = CapsuleNet(opt); return model`` can return ``
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import unwrap
@@ -58,3 +59,37 @@ def _assigned(function: ast.FunctionDef) -> dict[str, list[ast.expr]]:
                 if isinstance(target, ast.Name):
                     assigned.setdefault(target.id, []).append(node.value)
     return assigned
+
+
+def returned_names(function: ast.FunctionDef, tree: Optional[ast.Module] = None) -> dict[str, Optional[int]]:
+    """The names ``function`` returns: ``return model`` -> {"model": None}, ``return model,
+    size`` -> {"model": 0, "size": 1}; also through a function of the file that returns the
+    model it is handed (``return freeze_except(model)``)."""
+    names: dict[str, Optional[int]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            for position, value in returned_elements(node.value):
+                if isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Name) \
+                        and tree is not None and _hands_back(value, tree):
+                    value = value.args[0]
+                if isinstance(value, ast.Name):
+                    names.setdefault(value.id, position)
+    return names
+
+
+def _hands_back(call: ast.Call, tree: ast.Module) -> bool:
+    """``call`` is of a module-level function of ``tree`` whose every ``return`` gives back its
+    first parameter."""
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and isinstance(call.func, ast.Name)
+                     and node.name == call.func.id and node.args.args), None)
+    returns = [node for node in ast.walk(function) if isinstance(node, ast.Return)] if function is not None else []
+    return function is not None and bool(returns) and all(
+        isinstance(node.value, ast.Name) and node.value.id == function.args.args[0].arg for node in returns)
+
+
+def returned_elements(value: ast.expr) -> list[tuple[Optional[int], ast.expr]]:
+    """``return model`` -> [(None, model)]; ``return model, size`` -> [(0, model), (1, size)]."""
+    value = unwrap(value)
+    if isinstance(value, ast.Tuple):
+        return [(index, unwrap(element)) for index, element in enumerate(value.elts)]
+    return [(None, value)]

@@ -20,7 +20,7 @@ from gradlint.source.freeze_facts import Elsewhere, Freeze
 from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.modules import ModuleKinds
 from gradlint.source.names import dotted
-from gradlint.source.partial_freezes import string_lists
+from gradlint.source.string_lists import string_lists
 from gradlint.source.call_arguments import argument
 
 # children that hold no BatchNorm in the common families: heads, a lone convolution or pooling

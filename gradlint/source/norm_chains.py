@@ -20,6 +20,7 @@ from gradlint.source.attribute_branches import AttributeArm
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.index import FileIndex
+from gradlint.source.model_factories import returned_elements
 from gradlint.source.held_locals import kept_as
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
@@ -249,14 +250,6 @@ def _passed_on_factory(function: ast.FunctionDef, factories: Known, tree: ast.Mo
             if factory is not None:
                 return factory
     return None
-
-
-def returned_elements(value: ast.expr) -> list[tuple[Optional[int], ast.expr]]:
-    """``return model`` -> [(None, model)]; ``return model, size`` -> [(0, model), (1, size)]."""
-    value = unwrap(value)
-    if isinstance(value, ast.Tuple):
-        return [(index, unwrap(element)) for index, element in enumerate(value.elts)]
-    return [(None, value)]
 
 
 def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[int], line: int, factories: Known,

@@ -22,9 +22,9 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value, unwrap
+from gradlint.source.model_factories import returned_names
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
-                                         folded_factories,
-                                         rebound, returned_elements)
+                                         folded_factories, rebound)
 
 
 def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
@@ -56,7 +56,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         name, offset = functions[id(function)]
         root, dot, rest = freeze.target.partition(".")
         built = _bound_before(function, root, freeze.node.lineno)
-        returned = _returned(function)
+        returned = returned_names(function, tree)
         holder = returned_holder(function, root, returned, tree) if root not in returned else None
         if holder is not None:  # ``model = Dual(backbone=backbone)``; ``return model``: its .backbone is frozen
             root, dot, rest = holder[0], ".", holder[1] + dot + rest
@@ -334,18 +334,6 @@ def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[a
     values = [node for node in ast.walk(function) if isinstance(node, ast.Assign) and node.lineno < line
               and bound_value(node, name) is not None]
     return bound_value(max(values, key=lambda node: node.lineno), name) if values else None
-
-
-def _returned(function: ast.FunctionDef) -> dict[str, Optional[int]]:
-    """The names ``function`` returns: ``return model`` -> {"model": None}, ``return model,
-    size`` -> {"model": 0, "size": 1}."""
-    names: dict[str, Optional[int]] = {}
-    for node in ast.walk(function):
-        if isinstance(node, ast.Return) and node.value is not None:
-            for position, value in returned_elements(node.value):
-                if isinstance(value, ast.Name):
-                    names.setdefault(value.id, position)
-    return names
 
 
 def frozen_instances(norms: FileNorms) -> list[FrozenInstance]:

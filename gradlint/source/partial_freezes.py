@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from typing import Callable, Optional, Union
 
+from gradlint.source.string_lists import string_lists
 from gradlint.source.freeze_forms import requires_grad_value
 from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.names import dotted
@@ -128,27 +129,6 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
                 spared = ", ".join(f"`{k}`" for k in kept)
                 return owner, f"its child modules other than {spared}" if kept else "all its child modules"
     return None
-
-
-def string_lists(loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
-    """The names the function holding ``loop`` (or a call) binds once, before it, to a literal
-    list, tuple or set (``frozen = {"layer1", "layer2"}``, or a parameter's default), by name."""
-    scope: Optional[ast.AST] = loop
-    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-        scope = parents.get(scope)
-    if scope is None:
-        return {}
-    bound: dict[str, list[ast.expr]] = {}
-    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):  # def freeze(self, keep=["", "classifier"])
-        arguments = scope.args.args[len(scope.args.args) - len(scope.args.defaults):]
-        for parameter, default in zip(arguments, scope.args.defaults):
-            bound.setdefault(parameter.arg, []).append(default)
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            bound.setdefault(node.targets[0].id, []).append(node.value)
-    return {name: values[0] for name, values in bound.items()
-            if len(values) == 1 and isinstance(values[0], (ast.List, ast.Tuple, ast.Set))
-            and getattr(values[0], "lineno", 0) < getattr(loop, "lineno", 0)}
 
 
 def _listing(node: ast.expr) -> Optional[tuple[str, str]]:
