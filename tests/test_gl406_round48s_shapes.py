@@ -310,3 +310,35 @@ def test_a_factory_returning_what_a_freeze_by_name_helper_hands_back(tmp_path: P
     assert "`get_model` (model_factory.py:16)" in finding.message
     write_project(tmp_path, {"model_factory.py": FACTORY.format(returned="model")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+PREFIXES = """\
+import torch
+from torchvision import models
+
+FROZEN_PREFIXES = ("features.conv0", "features.norm0", "features.denseblock1", "features.transition1")
+
+model = models.densenet121(weights="DEFAULT")
+for name, param in model.named_parameters():
+    if name.startswith({prefixes}):
+        param.requires_grad = False
+optimizer = torch.optim.Adam(p for p in model.parameters() if p.requires_grad)
+
+
+def fit(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_freeze_by_a_module_tuple_of_name_prefixes(tmp_path: Path) -> None:
+    # a DenseNet's stem and first block frozen by prefix: their BatchNorm drifts
+    path = tmp_path / "train.py"
+    path.write_text(PREFIXES.format(prefixes="FROZEN_PREFIXES"))
+    [finding] = lint_in_process(path, "GL406")
+    assert (finding.code, finding.line) == ("GL406", 9)
+    path.write_text(PREFIXES.format(prefixes='("classifier",)'))  # only the head frozen: no BatchNorm there
+    assert lint_in_process(path, "GL406") == []

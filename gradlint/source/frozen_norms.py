@@ -41,7 +41,7 @@ from gradlint.source.names import classify, dotted
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_attribute, listed_modules, layer_listing, partial_freeze, sequential_view
-from gradlint.source.string_lists import string_lists, with_lists
+from gradlint.source.string_lists import string_lists, test_lists, with_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
 
@@ -208,17 +208,16 @@ class _Collector:
             elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
                   and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
                 # p.requires_grad = "fc" in name (or ``in trainable``, a tuple the function is given by default)
-                heads = frozen_by_name(with_lists(stmt.value, string_lists(loop, self.frames.parents)), name, False)
+                heads = frozen_by_name(with_lists(stmt.value, test_lists(stmt.value, loop, self.frames.parents)), name, False)
             elif isinstance(stmt, ast.If):
                 inside = {self._decided(s, var, loop) for s in stmt.body}
                 otherwise = {self._decided(s, var, loop) for s in stmt.orelse}
                 # (``if name.find("fc") != -1: break``: the head's parameters come last, after the stem's)
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
-                elif False in inside:
-                    heads = frozen_by_name(stmt.test, name, True)
-                elif False in otherwise:
-                    heads = frozen_by_name(stmt.test, name, False)
+                elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
+                    heads = frozen_by_name(with_lists(stmt.test, test_lists(stmt.test, loop, self.frames.parents)), name,
+                                           False in inside)
                 # both arms decide: the loop sets every parameter again, some trainable
                 reopened = reopened or {True, False} <= inside | otherwise
                 if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True

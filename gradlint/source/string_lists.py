@@ -52,3 +52,13 @@ def with_lists(test: ast.expr, lists: dict[str, ast.expr]) -> ast.expr:
             return lists.get(node.id, node) if isinstance(node.ctx, ast.Load) else node
 
     return _Substitute().visit(copy.deepcopy(test)) if lists else test
+
+
+def test_lists(test: ast.expr, loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
+    """The literals the names of ``test`` stand for where ``loop`` runs: those of
+    :func:`string_lists`, and module constants (``FROZEN_PREFIXES = ("features.conv0", ...)``)."""
+    lists = string_lists(loop, parents)
+    for node in ast.walk(test):
+        if isinstance(node, ast.Name) and node.id not in lists and (literal := _module_literal(node, loop, parents)):
+            lists[node.id] = literal
+    return lists
