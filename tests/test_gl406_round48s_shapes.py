@@ -342,3 +342,37 @@ def test_a_freeze_by_a_module_tuple_of_name_prefixes(tmp_path: Path) -> None:
     assert (finding.code, finding.line) == ("GL406", 9)
     path.write_text(PREFIXES.format(prefixes='("classifier",)'))  # only the head frozen: no BatchNorm there
     assert lint_in_process(path, "GL406") == []
+
+
+LOOP = """\
+import torch
+from torch import nn
+from torchvision import models
+
+backbone = models.resnet18(weights="DEFAULT")
+backbone.fc = nn.Identity()
+for p in backbone.parameters():
+    p.requires_grad = False
+head = nn.Linear(512, 10)
+optimizer = torch.optim.SGD(head.parameters(), lr=0.1)
+
+
+def fit(loader):
+    for net in (backbone, head):
+        net.train()
+{after}    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(head(backbone(x)), y).backward()
+        optimizer.step()
+"""
+
+
+def test_train_called_through_a_loop_over_the_networks(tmp_path: Path) -> None:
+    # a domain-adaptation script's ``for net in (source_net, target_net): net.train()``
+    path = tmp_path / "train.py"
+    path.write_text(LOOP.format(after=""))
+    [finding] = lint_in_process(path, "GL406")
+    assert (finding.code, finding.line) == ("GL406", 8)
+    assert "`net.train()` on line 15 (`net` is `backbone` there)" in finding.message
+    path.write_text(LOOP.format(after="    backbone.eval()\n"))
+    assert lint_in_process(path, "GL406") == []

@@ -252,3 +252,16 @@ def own_method(cls: Optional[ast.ClassDef], receiver: str, method: str) -> bool:
     training method, not a mode switch (the class derives from nothing but ``object``)."""
     return (receiver == "self" and cls is not None and all(dotted(b) == "object" for b in cls.bases)
             and any(isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == method for f in cls.body))
+
+
+def loop_items(parents: dict, node: ast.AST, name: str) -> list[str]:
+    """The modules a loop variable stands for at ``node``: ``for net in (source_net,
+    target_net): net.train()`` -> ["source_net", "target_net"]; [] elsewhere."""
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) and node.target.id == name:
+            items = [dotted(item) for item in node.iter.elts] if isinstance(node.iter, (ast.Tuple, ast.List)) else []
+            return [item for item in items if item] if all(items) else []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+            return []
+    return []

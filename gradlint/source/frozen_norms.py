@@ -25,7 +25,7 @@ from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, pa
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
-from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, late_slice,
+from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, late_slice, loop_items,
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
@@ -330,7 +330,10 @@ class _Collector:
             if func.attr == "eval" and call.args:
                 return
             stmt = self.frames._statement_of(call)
+            # (``for net in (source_net, target_net): net.train()`` puts each of them in that mode)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
+            for each in loop_items(self.frames.parents, call, receiver):
+                self.norms.modes.append(ModeCall(each, train, call, stmt, scope, written=receiver))
 
     def _bound_by(self, call: ast.Call) -> Optional[str]:
         """The name ``call`` (``Net().eval()``, maybe followed by ``.to(device)``) is assigned to."""
