@@ -29,8 +29,7 @@ from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_fal
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
-from gradlint.source.method_freezes import flag_freeze, flag_requires_grad, method_call_freezes
-from gradlint.source.name_filters import frozen_by_name
+from gradlint.source.method_freezes import flag_freeze, method_call_freezes
 from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
@@ -38,10 +37,11 @@ from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
-from gradlint.source.named_part_freezes import getattr_freeze, listed_names, listing_tested, named_part
+from gradlint.source.named_parameter_loops import NamedParameterLoops
+from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.partial_freezes import batchnorm_affine_freeze, kept_list_owner, listed_attribute, listed_modules, layer_listing, partial_freeze, sequential_view
-from gradlint.source.string_lists import string_lists, test_lists, with_lists
+from gradlint.source.string_lists import string_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
 
@@ -63,7 +63,7 @@ _TENSOR_NAMES = frozenset({"weight", "bias"})
 _CHAINED = frozenset({"to", "cuda", "cpu", "half", "float", "double"})  # methods returning the module
 
 
-class _Collector:
+class _Collector(NamedParameterLoops):
     def __init__(self, frames: FileFrames) -> None:
         self.frames = frames
         self.norms = FileNorms(frames, knowledge=NormKnowledge(frames))
@@ -107,9 +107,6 @@ class _Collector:
             if freezes and all(kinds.frame_of(n) is kinds.frame_of(f.node) and getattr(n, "lineno", 0) < f.node.lineno
                                and not in_one_loop(self.frames.parents, n, f.node) for n in nodes for f in freezes):
                 self.norms.unfrozen.discard(target)
-
-    def _unfreeze(self, target: str, node: ast.AST) -> None:
-        self.norms.unfreeze(target, node)
 
     def _frame(self, scope: ast.AST) -> None:
         from gradlint.source.modules import frame_nodes
@@ -184,81 +181,6 @@ class _Collector:
                     self._unfreeze(part, loop)
             elif (flag := requires_grad_flag(stmt, var)) is not None:
                 flag_freeze(self.norms, owner, loop, *flag)
-
-    def _named_parameter_loop(self, loop: ast.For | ast.AsyncFor, owner: str) -> None:
-        """``for name, p in model.named_parameters(): if "fc" not in name: p.requires_grad = False``:
-        the backbone is frozen when the test on ``name`` freezes its stem (see :mod:`name_filters`)."""
-        target = loop.target
-        if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
-                and all(isinstance(e, ast.Name) for e in target.elts)):
-            return
-        name, var = (e.id for e in target.elts if isinstance(e, ast.Name))
-        heads: Optional[list[str]] = None
-        skip: Optional[ast.expr] = None  # ``if name.startswith("fc"): continue`` (or ``break``) before the freeze
-        stops = False  # ``break``: the parameters after the first the test spares are left alone too
-        reopened = False  # every parameter set again, some trainable, by a test this cannot read
-        guard: Optional[str] = None  # ``params.requires_grad = b``, ``b`` the function's parameter
-        for stmt in loop.body:
-            value = self._decided(stmt, var, loop)
-            if value is None and (flag := requires_grad_flag(stmt, var)) is not None \
-                    and isinstance(decided := flag_requires_grad(self.norms, loop, *flag), str):
-                value, guard = False, decided  # a freeze where the caller passes False (``self._req_grad(False)``)
-            if value is False:
-                heads = frozen_by_name(skip, name, False, stops) if skip is not None else []
-            elif (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Attribute)
-                  and stmt.targets[0].attr == "requires_grad" and dotted(stmt.targets[0].value) == var):
-                # p.requires_grad = "fc" in name (or ``in trainable``, a tuple the function is given by default)
-                heads = frozen_by_name(with_lists(stmt.value, test_lists(stmt.value, loop, self.frames.parents)), name, False)
-            elif isinstance(stmt, ast.If):
-                inside = {self._decided(s, var, loop) for s in stmt.body}
-                otherwise = {self._decided(s, var, loop) for s in stmt.orelse}
-                # (``if name.find("fc") != -1: break``: the head's parameters come last, after the stem's)
-                if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
-                    skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
-                elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
-                    heads = frozen_by_name(with_lists(stmt.test, test_lists(stmt.test, loop, self.frames.parents)), name,
-                                           False in inside)
-                # both arms decide: the loop sets every parameter again, some trainable
-                reopened = reopened or {True, False} <= inside | otherwise
-                if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True
-                    self._unfrozen_by_name(loop, owner, stmt.test, name)
-            elif (isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name) and len(stmt.body) == 1
-                  and isinstance(test := stmt.body[0], ast.If) and not test.orelse
-                  and {self._decided(s, var, loop) for s in test.body} == {True}):
-                # for layer in ["layer3", "layer4"]: if layer in name: p.requires_grad = True
-                each = ast.GeneratorExp(test.test, [ast.comprehension(stmt.target, stmt.iter, [], 0)])
-                self._unfrozen_by_name(loop, owner, ast.Call(ast.Name("any", ast.Load()), [each], []), name)
-            if heads is not None:
-                break
-        if heads is None:
-            if reopened:  # ``if split_name in ["0", "1"]: ...False else: ...True``: an earlier freeze ends here
-                self._unfreeze(owner, loop)
-            return
-        self.norms.freezes.append(Freeze(owner, "requires_grad", loop, guard=guard))
-        for head in heads:
-            self._unfreeze(f"{owner}.{head}", loop)
-
-    def _unfrozen_by_name(self, loop: ast.For | ast.AsyncFor, owner: str, test: ast.expr, name: str) -> None:
-        """The parts a test on the parameter name makes trainable: those of a literal list
-        (or a name bound to one), or, in a helper, those its callers list."""
-        listing = listing_tested(test, name)
-        names = listed_names(listing, string_lists(loop, self.frames.parents)) if listing is not None else None
-        for part in names or ():
-            self._unfreeze(f"{owner}.{part}", loop)
-        helper = self.frames.kinds.frame_of(loop)
-        if (names is None and isinstance(listing, ast.Name) and isinstance(helper, ast.FunctionDef)
-                and listing.id in {a.arg for a in helper.args.args}):
-            self.norms.unfrozen_by_parameter.append((loop, owner, listing.id))
-
-    def _decided(self, stmt: ast.stmt, var: str, loop: ast.AST) -> Optional[bool]:
-        """``p.requires_grad = False`` -> False; ``p.requires_grad = train_cnn`` with a
-        flag the file fixes (``train_cnn = False``) -> that value; else None."""
-        value = requires_grad_value(stmt, var)
-        flag = requires_grad_flag(stmt, var) if value is None else None
-        if flag is not None:
-            decided = flag_requires_grad(self.norms, loop, *flag)
-            return decided if isinstance(decided, bool) else None
-        return value
 
     def _no_grad(self, node: ast.AST) -> None:
         assert isinstance(node, (ast.With, ast.AsyncWith))
