@@ -48,7 +48,9 @@ or a method given the model whose class holds the loss (`local.update_weights(mo
 the model's own training method given the loss (`model.fit(loaders, F.nll_loss, opt)` with
 `criterion(self(x), y)` in `fit`);
 a LightningModule's `training_step`, or PyTorch-Ignite's
-`create_supervised_trainer(model, optimizer, loss_fn)`; a helper that only evaluates (no
+`create_supervised_trainer(model, optimizer, loss_fn)`, or an Ignite `Engine` subclass
+holding both whose static step applies the loss (`engine.crit(engine.model(x), y)`), also
+built by a trainer class's method given them; a helper that only evaluates (no
 `backward()`) does not, nor a loss under `torch.no_grad()`, nor a loss a script computes
 at module level when it never backpropagates anything. A method or function that wraps a loss (`def adversarial_loss(self,
 y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)`) counts as that loss. An

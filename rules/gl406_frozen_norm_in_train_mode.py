@@ -18,7 +18,8 @@ Inception, VGG-BN...), or a submodule of those (`model.backbone` assigned one in
 class, also through an `__init__` argument), or a class imported from a project module
 next to the script that builds BatchNorm (read, never imported). A train call inside a
 helper counts for the model the file passes it (`run_epoch(model)` with
-`net.train()`, or with `current = net; current.train()`), also a training function imported from a project module (`from engine
+`net.train()`, or with `current = net; current.train()`), as does a loop over several
+networks (`for net in (backbone, head): net.train()`), also a training function imported from a project module (`from engine
 import fit`; `fit(model, ...)` trains and calls `net.train()` with no `net.eval()` after
 it), and `net.train() if training else net.eval()` puts it in train mode for training. A
 training function gradlint cannot read (imported from a module outside the project, such
@@ -63,7 +64,10 @@ the model's head before it trains (a DenseNet, whose `classifier` is one `nn.Lin
 given `model.classifier[0].in_features`; a ResNet given `model.classifier`) is not a
 configuration that trains. A class picked from a dict of classes and built in the same call
 (`model_map[args.model](pretrained=True)`) is read as the class the `if` around it (or a
-constant key) names, and a freeze under a constant switch that is off (`WEIGHTS_FREEZING =
+constant key) names, a factory reached through a package's registry (`_ARCHS[name](...)` in
+`models/__init__.py`) as the entries it holds, `getattr(torchvision.models, arch)` by the
+string `arch` defaults to, and a project class keeping the backbone it is handed
+(`EvalNet(resnet18())`, `self.encoder = encoder`) as holding its BatchNorm; and a freeze under a constant switch that is off (`WEIGHTS_FREEZING =
 False`, then `if WEIGHTS_FREEZING:`) never runs. A model a function freezes and returns
 only to code that runs it (a checkpoint loader for prediction: no backward, no step) is not
 trained. A LightningModule's
