@@ -208,7 +208,12 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     _, default = parameter_default(function, parameter)
     if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)) or default.value != negated:
         return False
-    wanted = cls.name if function.name == "__init__" else function.name
+    return _never_called(function, cls, tree)
+
+
+def _never_called(function: ast.FunctionDef, cls: Optional[ast.ClassDef], tree: ast.Module) -> bool:
+    """The file never calls ``function`` (nor builds ``cls``, for its ``__init__``)."""
+    wanted = cls.name if cls is not None and function.name == "__init__" else function.name
     return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
                    for call in ast.walk(tree))
 
@@ -238,10 +243,7 @@ def default_flag(guard: str, function: Optional[ast.AST], cls: Optional[ast.Clas
     _, default = parameter_default(function, parameter)
     if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)):
         return None
-    wanted = cls.name if cls is not None and function.name == "__init__" else function.name
-    if any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted for call in ast.walk(tree)):
-        return None
-    return default.value != negated
+    return default.value != negated if _never_called(function, cls, tree) else None
 
 
 def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Module, parents: dict) -> bool:

@@ -6,11 +6,14 @@ attribute that keeps it (``.google``, ``.backbone``)."""
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, TypeVar
 
 from gradlint.source.freeze_forms import keeps_bn_in_eval
+from gradlint.source.function_values import own_nodes
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import unwrap
+
+_Held = TypeVar("_Held")
 
 
 def kept_in_self(init: ast.FunctionDef, target: str) -> Optional[str]:
@@ -98,23 +101,20 @@ def kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
             and isinstance(target := node.targets[0], ast.Attribute) and dotted(target.value) == "self"]
 
 
-def parameter_alias(function: ast.FunctionDef, name: str, params: list[str]) -> str:
-    """The parameter a local of ``function`` names when its only binding copies one
-    (``target_model = model``, then ``target_model.train()``); else ``name`` itself."""
-    bindings = [node for node in ast.walk(function)
-                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With, ast.NamedExpr))
-                and any(isinstance(t, ast.Name) and t.id == name
-                        for target in _bound_targets(node) for t in ast.walk(target))]
-    if len(bindings) == 1 and isinstance(only := bindings[0], ast.Assign) and len(only.targets) == 1 \
-            and isinstance(value := unwrap(only.value), ast.Name) and value.id in params:
-        return value.id
-    return name
-
-
-def _bound_targets(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.Assign):
-        return list(node.targets)
-    if isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.For, ast.NamedExpr)):
-        return [node.target]
-    assert isinstance(node, ast.With)
-    return [item.optional_vars for item in node.items if item.optional_vars is not None]
+def local_aliases(function: ast.FunctionDef, held: dict[str, _Held]) -> dict[str, _Held]:
+    """``model, criterion = self.model, self.criterion`` (or ``model = self.model``,
+    ``target_model = model``): local names for what ``held`` holds, bound once in the function."""
+    found: dict[str, _Held] = {}
+    counts: dict[str, int] = {}
+    for node in own_nodes(function):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        pairs = (list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                 and len(target.elts) == len(value.elts) else [(target, value)])
+        for name, source in pairs:
+            if isinstance(name, ast.Name):
+                counts[name.id] = counts.get(name.id, 0) + 1
+                if (held_name := dotted(unwrap(source))) in held:  # (``net = self.model.to(device)``)
+                    found[name.id] = held[held_name]
+    return {name: parameter for name, parameter in found.items() if counts[name] == 1 and name not in held}

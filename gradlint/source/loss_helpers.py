@@ -17,6 +17,7 @@ from typing import Optional, Union
 
 from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.function_values import own_nodes
+from gradlint.source.held_locals import local_aliases
 from gradlint.source.loss_classes import LossClass, project_loss_classes
 from gradlint.source.index import FileIndex, file_stamp, read_text
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -159,7 +160,7 @@ def _helpers_in(function: ast.FunctionDef, owner: str, held: dict[str, Parameter
                 names: dict[int, str], trains: bool) -> tuple[LossHelper, ...]:
     """The loss calls of ``function`` on the output of a name ``held`` for a parameter of
     ``owner`` (``net`` of ``train(net, ...)``, ``self.model`` set from ``Trainer(model, ...)``)."""
-    held = {**held, **_local_aliases(function, held)}
+    held = {**held, **local_aliases(function, held)}
     # each such name stands for a model whose output is itself; the loss call tells which it is
     stand_ins: dict[str, Ending] = {name: {None: FinalActivation(name, "parameter", function)} for name in held}
     losses = {**losses, **{name: f"@{name}" for name in held if name not in losses}}
@@ -183,25 +184,6 @@ def _closures(function: ast.FunctionDef) -> list[ast.FunctionDef]:
     """The functions defined in ``function``'s own body (not in those functions)."""
     return [node for parent in [function, *own_nodes(function)] for node in ast.iter_child_nodes(parent)
             if isinstance(node, ast.FunctionDef)]
-
-
-def _local_aliases(function: ast.FunctionDef, held: dict[str, Parameter]) -> dict[str, Parameter]:
-    """``model, criterion = self.model, self.criterion`` (or ``model = self.model``): local
-    names for what ``held`` holds, bound once in the function."""
-    found: dict[str, Parameter] = {}
-    counts: dict[str, int] = {}
-    for node in own_nodes(function):
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            continue
-        target, value = node.targets[0], node.value
-        pairs = (list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
-                 and len(target.elts) == len(value.elts) else [(target, value)])
-        for name, source in pairs:
-            if isinstance(name, ast.Name):
-                counts[name.id] = counts.get(name.id, 0) + 1
-                if (held_name := dotted(source)) in held:
-                    found[name.id] = held[held_name]
-    return {name: parameter for name, parameter in found.items() if counts[name] == 1 and name not in held}
 
 
 def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, str],

@@ -15,7 +15,7 @@ from gradlint.source.call_flags import guard_name, guard_of, parameter_default
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, parameter_alias, returned_holder, spliced_in_self
+from gradlint.source.held_locals import kept_in_self, local_aliases, returned_holder, spliced_in_self
 from gradlint.source.mode_restores import put_back
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -251,7 +251,8 @@ def training_functions(norms: FileNorms) -> list[TrainingFunction]:
         name, offset = functions[id(frame)]
         root, dot, rest = mode.target.partition(".")
         params = [a.arg for a in frame.args.args]
-        written, root = root, parameter_alias(frame, root, params)  # (``target_model = model``; ``target_model.train()``)
+        # (``target_model = model``; ``target_model.train()``)
+        written, root = root, local_aliases(frame, {p: p for p in params}).get(root, root)
         if (root in params and root != "self" and not put_back(norms, mode, mode.target)
                 and not rebound(frame, root, 0, mode.call.lineno)):
             found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno,

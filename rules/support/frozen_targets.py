@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
+from gradlint.source.held_locals import kept_as
 from gradlint.source.freeze_forms import calls_eval, holds, leaves_rest_frozen, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
@@ -300,9 +301,7 @@ def _module_attributes(cls: ast.ClassDef) -> set[str]:
 def _kept_arguments(cls: ast.ClassDef) -> set[str]:
     """The ``self.<name>`` attributes ``__init__`` keeps a parameter in (``self.encoder = encoder``)."""
     init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
-    params = {a.arg for a in init.args.args[1:]} if init is not None else set()
-    return {name for name, values in self_attribute_values(cls).items()
-            if any(isinstance(value, ast.Name) and value.id in params for value in values)}
+    return {attribute for a in init.args.args[1:] for attribute in kept_as(init, a.arg)} if init is not None else set()
 
 
 def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bool:
