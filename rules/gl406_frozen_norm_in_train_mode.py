@@ -225,8 +225,9 @@ from gradlint.source.returned_uses import only_run_in, returned_only_to_inferenc
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report
-from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class, quiet_project_class,
+from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class,
                                      same_model, stays_frozen, unfrozen_parts)
+from .support.quiet_builders import quiet_project_class
 from .support.rebuilt_models import rebuilt_between, rebuilt_on_the_way
 
 CODE = "GL406"

@@ -96,7 +96,7 @@ CAPTIONING = """\
     encoder = Encoder()
     {call}
     head = nn.Linear(2048, 10)
-    optimizer = torch.optim.Adam(head.parameters())
+    optimizer = torch.optim.Adam([*head.parameters(), *(p for p in encoder.parameters() if p.requires_grad)])
     encoder.train()
     for x, y in []:
         optimizer.zero_grad()

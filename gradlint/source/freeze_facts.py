@@ -11,6 +11,11 @@ from typing import Optional, Union
 from gradlint.source.frames import FileFrames
 from gradlint.source.norm_knowledge import NormKnowledge
 
+# nn.Module's own methods: calling one runs no forward
+MODULE_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "buffers", "named_buffers", "modules",
+                             "named_modules", "children", "named_children", "state_dict", "load_state_dict", "to",
+                             "cuda", "cpu", "float", "half", "double", "zero_grad", "apply", "requires_grad_"})
+
 
 @dataclass(frozen=True)
 class Elsewhere:

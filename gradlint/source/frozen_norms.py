@@ -23,7 +23,7 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, parameters_owner
 from gradlint.source.dead_branches import never_taken
-from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, late_slice, loop_items,
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,
@@ -47,9 +47,6 @@ from gradlint.source.unit import SourceUnit
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 # nn.Module methods that do not run the module: ``self.model.eval()`` under no_grad runs nothing
-_MODULE_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "buffers", "named_buffers", "modules",
-                             "named_modules", "children", "named_children", "state_dict", "load_state_dict", "to",
-                             "cuda", "cpu", "float", "half", "double", "zero_grad", "apply", "requires_grad_"})
 # the Trainer class, or its classmethod constructor (``Trainer.from_argparse_args(args)``)
 _LIGHTNING_TRAINER = re.compile(
     r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer(\.from_argparse_args)?$")
@@ -201,7 +198,7 @@ class _Collector(NamedParameterLoops):
                     if name and name.endswith((".forward", ".__call__")):
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if (name and (name.startswith("self.") or "." not in name) and name != "self"
-                            and name.rsplit(".", 1)[-1] not in _MODULE_METHODS
+                            and name.rsplit(".", 1)[-1] not in MODULE_METHODS
                             and not any(name == put and line < sub.lineno for put, line in evaluated)
                             and not (name.startswith("self.") and (cls := self.frames.kinds.class_of(node)) is not None
                                      and runs_with_gradients(cls, name, sub, self.frames))):

@@ -133,6 +133,8 @@ def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper
     assert tree is not None
     passed = argument(node, helper.index, helper.parameter) if receiver is None else None
     model = receiver or (dotted(passed) if passed is not None else None)
+    if model is None and passed is not None and helper.returns_it:
+        model = _result_name(node, norms.frames.parents)  # net = freeze_features(build(n)).to(device)
     runs: Union[None, bool, str] = (True if helper.guard is None
                                      else guard_at(node, helper.guard, norms.frames.kinds.frame_of(node), tree))
     if model and helper.names is not None:  # freeze_layers(net, ["conv1", "bn1", "layer1"])
@@ -149,6 +151,19 @@ def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper
         norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=helper.part,
                                     via=Elsewhere(helper.function, helper.line, shown_path(module, script)),
                                     guard=runs if isinstance(runs, str) else None))
+
+
+def _result_name(call: ast.Call, parents: dict) -> Optional[str]:
+    """The name ``call``'s result is bound to, also through a method chain on it
+    (``net = helper(...).to(device)``)."""
+    node: ast.AST = call
+    while isinstance(parent := parents.get(node), ast.Attribute) and isinstance(grand := parents.get(parent), ast.Call) \
+            and grand.func is parent:
+        node = grand
+    parent = parents.get(node)
+    if isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1:
+        return dotted(parent.targets[0])
+    return None
 
 
 def _mark_eval_kept(norms: FileNorms, classes: set[str]) -> None:

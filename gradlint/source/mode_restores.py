@@ -134,7 +134,11 @@ def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Opti
     if norms.frames.kinds.frame_of(where) is not frame:
         return True  # in another function, called at any time
     return (where.lineno > freeze.node.lineno or in_one_loop(parents, where, freeze.node)
-            or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords))))
+            or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords)))
+            # a run without gradients, or of a network no optimiser takes, is frozen from the start:
+            # ``net.train()`` before the loop that runs it is in force there
+            or freeze.how in ("no_grad", "unoptimised")
+            and norms.frames.innermost_loop(freeze.node, frame or norms.frames.unit.tree or freeze.node) is not None)
 
 
 def unfrozen_with(norms: FileNorms, train: ModeCall) -> bool:

@@ -6,9 +6,12 @@ model = CNN(opt) elif ...: model = CapsuleNet(opt); return model`` can return ``
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Optional
 
+from gradlint.source.call_arguments import argument
 from gradlint.source.names import dotted
+from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import unwrap
 
 
@@ -93,3 +96,26 @@ def returned_elements(value: ast.expr) -> list[tuple[Optional[int], ast.expr]]:
     if isinstance(value, ast.Tuple):
         return [(index, unwrap(element)) for index, element in enumerate(value.elts)]
     return [(None, value)]
+
+
+def handed_back(call: ast.Call, tree: ast.Module, script: Path) -> Optional[ast.expr]:
+    """The argument of ``call`` that the project function it calls returns as it got it
+    (``def layer_modification(model): ...; return model``): the model it builds into (a new
+    head) or freezes (``net = freeze_features(build(n))``) is the one it is handed."""
+    found = project_function(dotted(call.func) or "", tree, script)
+    name = returned_parameter(found[0]) if found is not None else None
+    if found is None or name is None:
+        return None
+    return argument(call, [a.arg for a in found[0].args.args].index(name), name)
+
+
+def returned_parameter(function: ast.FunctionDef) -> Optional[str]:
+    """The parameter ``function`` returns as it got it (``return model``, never rebound)."""
+    params = [a.arg for a in function.args.args]
+    returned = {node.value.id for node in ast.walk(function) if isinstance(node, ast.Return)
+                and isinstance(node.value, ast.Name)}
+    if len(returned) != 1 or (name := returned.pop()) not in params or any(
+            isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+            for node in ast.walk(function)):
+        return None  # (``def get_model(model, n): model = resnet50(); ...; return model`` builds its own)
+    return name

@@ -120,6 +120,8 @@ class FreezingHelper:
     arm: Optional[AttributeArm] = None
     # ``p.requires_grad = flag``: a call whose flag says trainable makes the part trainable again
     sets_flag: bool = False
+    # ``return model``: ``net = freeze_features(build(n))`` freezes ``net``
+    returns_it: bool = False
 
 
 @dataclass(frozen=True)

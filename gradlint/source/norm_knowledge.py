@@ -24,8 +24,9 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
-from gradlint.source.picked_builds import picked_build
+from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
+from gradlint.source.model_factories import handed_back
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -252,6 +253,8 @@ class NormKnowledge(ImportedParts):
         if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
             return (not rest or rest[0] not in HEAD_NAMES) and bool(TV_BN.match(picked))
         chosen = picked_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
+        if chosen is None:  # load(ckpt, args.arch) building ``getattr(torchvision.models, arch)()``
+            chosen = handed_name_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
         if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
             return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
@@ -265,6 +268,9 @@ class NormKnowledge(ImportedParts):
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
+        if isinstance(value.func, ast.Name) and short not in self.classes and (handed := self._handed_back(value)) is not None:
+            # model = freeze_features(build(n)): a project helper that hands back the model it gets
+            return self._value_path(handed, rest, depth + 1)
         if short in self.classes and short in self.frames.kinds.module_classes:
             cls = self.classes[short]
             if not rest:
@@ -293,21 +299,8 @@ class NormKnowledge(ImportedParts):
         return False
 
     def _handed_back(self, call: ast.Call) -> Optional[ast.expr]:
-        """The argument a project function returns as it got it (``def layer_modification(model):
-        ...; return model``): the BatchNorm it builds goes into a part it adds (a new head)."""
         tree = self.frames.unit.tree
-        found = project_function(dotted(call.func) or "", tree, Path(self.frames.unit.path)) if tree is not None else None
-        if found is None:
-            return None
-        function = found[0]
-        params = [a.arg for a in function.args.args]
-        returned = {node.value.id for node in ast.walk(function) if isinstance(node, ast.Return)
-                    and isinstance(node.value, ast.Name)}
-        if len(returned) != 1 or (name := returned.pop()) not in params or any(
-                isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
-                for node in ast.walk(function)):
-            return None  # (``def get_model(model, n): model = resnet50(); ...; return model`` builds its own)
-        return argument(call, params.index(name), name)
+        return handed_back(call, tree, Path(self.frames.unit.path)) if tree is not None else None
 
     def _passed_for(self, name: str) -> list[ast.expr]:
         """``encoder``, a parameter of the module-level function being read: what each call of

@@ -22,7 +22,7 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value, unwrap
-from gradlint.source.model_factories import returned_names
+from gradlint.source.model_factories import returned_names, returned_parameter
 from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
                                          folded_factories, rebound)
 
@@ -121,7 +121,7 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
         found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm,
-                                    sets_flag=freeze.sets_flag)
+                                    sets_flag=freeze.sets_flag, returns_it=returned_parameter(function) == root)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")

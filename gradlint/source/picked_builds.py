@@ -50,6 +50,41 @@ def picked_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, pat
     return None if None in answers else any(answers)
 
 
+def handed_name_build(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module, path: str,
+                      builds_bn: Builds) -> Optional[bool]:
+    """Whether the model ``call`` gets from a builder that looks its architecture up by a
+    parameter (``def load(ckpt, arch="resnet50"): net = getattr(torchvision.models, arch)()``)
+    has BatchNorm, for the string passed (a command-line option's default counts: it is what
+    a plain run builds) or the parameter's default."""
+    found = _function(call, tree, path)
+    if found is None:
+        return None
+    function, module_tree = found
+    returned = _returned_name(function)
+    built = _bound(function.body, returned) if returned is not None else []
+    if len(built) != 1 or not isinstance(value := built[0], ast.Call):
+        return None
+    picker = value.func
+    if not (isinstance(picker, ast.Call) and dotted(picker.func) == "getattr" and len(picker.args) == 2
+            and isinstance(picker.args[1], ast.Name)):
+        return None
+    parameter = picker.args[1].id
+    params = [a.arg for a in function.args.args]
+    if parameter not in params:
+        return None
+    passed = _argument(call, function, parameter)
+    if passed is not None:
+        picked = chosen_string(passed, frame, tree)
+    else:
+        defaults = function.args.defaults
+        offset = len(params) - len(defaults)
+        index = params.index(parameter) - offset
+        default = defaults[index] if index >= 0 else None
+        picked = default.value if isinstance(default, ast.Constant) and isinstance(default.value, str) else None
+    owner = qualify(picker.args[0], collect_aliases(module_tree))
+    return builds_bn(f"{owner}.{picked}") if owner and picked else None
+
+
 def called_with(function: ast.FunctionDef, name: str, tree: ast.Module,
                 frame_of: Callable[[ast.AST], Optional[ast.AST]]) -> Optional[list[ast.expr]]:
     """What ``name`` is bound to inside ``function`` (of ``tree``) for the strings the

@@ -167,10 +167,19 @@ def _built_at(sub: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentE
         qualified = _qualify(sub.func, aliases)
         if qualified and matches(qualified):
             return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
+        if qualified not in _CLASS_TESTS:  # (``isinstance(m, nn.LSTM)`` names a class it never builds)
+            for handed in [*sub.args, *(k.value for k in sub.keywords)]:
+                # ``adapt(torchvision.models.resnet50, n)``: a builder handed to a function that calls it
+                named = _qualify(handed, aliases) if isinstance(handed, (ast.Name, ast.Attribute)) else None
+                if named and "." in named and matches(named):
+                    return RecurrentEvidence(named.rsplit(".", 1)[-1], str(path), handed.lineno)
         local = dotted(sub.func)
         if local in known and switched_on(sub, known[local].switch):
             return replace(known[local], switch=None)  # (a builder calling it with the switch on builds it)
     return None
+
+
+_CLASS_TESTS = frozenset({"isinstance", "issubclass", "type", "getattr", "hasattr", "setattr"})
 
 
 def _chosen_classes(node: ast.AST) -> list[ast.expr]:

@@ -14,14 +14,15 @@ import re
 from typing import Optional
 
 from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
-from gradlint.source.freeze_facts import FileNorms, Freeze
+from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze
 from gradlint.source.freeze_forms import related
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import unwrap
 
 # a call that may build or hand over an optimiser gradlint does not read
 _OPTIMISER_MAKER = re.compile(r"optim", re.IGNORECASE)
-_PARAMETER_READS = frozenset({"parameters", "named_parameters", "state_dict", "requires_grad_", "apply"})
+# (a ``state_dict()`` read copies the weights: ``target.load_state_dict(source.state_dict())`` trains ``target``)
+_PARAMETER_READS = frozenset({"parameters", "named_parameters", "requires_grad_", "apply"})
 
 
 def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
@@ -39,9 +40,10 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     for frame in frames.frames:
         if not any(isinstance(f, Training) and f.what == "backward" for f in frame.facts):
             continue
-        for call in sorted((n for n in ast.walk(frame.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)),
+        for call in sorted((n for n in ast.walk(frame.node) if isinstance(n, ast.Call) and _run_name(n) is not None),
                            key=lambda n: (n.lineno, n.col_offset)):
-            name = call.func.id  # type: ignore[attr-defined]
+            name = _run_name(call)
+            assert name is not None
             if (name in found or name in read or (frames.kinds.frame_of(call) or tree) is not frame.node
                     or frames.innermost_loop(call, frame.node) is None or not _built_alone(norms, name)
                     or any(related(o, name) for o in norms.optimised)):
@@ -49,6 +51,18 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
             if norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
     return list(found.values())
+
+
+def _run_name(call: ast.Call) -> Optional[str]:
+    """The network ``call`` runs: ``teacher(x)``, or a method of its own
+    (``source_net.features(x)``), not one of ``nn.Module``'s (``.to()``, ``.state_dict()``)."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr not in MODULE_METHODS
+            and not func.attr.startswith("_")):
+        return func.value.id
+    return None
 
 
 def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:

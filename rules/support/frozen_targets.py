@@ -16,13 +16,11 @@ from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.endings import self_attribute_values
-from gradlint.source.index import FileIndex, read_text
-from gradlint.source.model_factories import returned_values
+from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import children_view_of
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
-from gradlint.source.project_functions import project_function
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end
@@ -342,56 +340,3 @@ def method_owner(norms: FileNorms, freeze: Freeze) -> tuple[Optional[str], froze
                           for n in ast.walk(cls)):
         return None, frozenset()
     return name, frozenset(n.name for n in cls.body if isinstance(n, ast.FunctionDef))
-
-
-# a module source that may switch a mode: then a model it builds may leave it in eval mode
-_MODE_SWITCHES = (".eval(", ".train(", "def train(")
-
-
-def quiet_project_class(norms: FileNorms, target: str) -> Optional[str]:
-    """The project class of another module every binding of ``target``'s root is built
-    from (``model = CNNtoRNN(...)``) when that module never switches a mode: the frozen
-    ``model.encoder.cnn`` (or ``extractor = FeatureExtractor()`` itself) is then in train
-    mode since it was built; else None."""
-    root = target.split(".")[0]
-    assert norms.knowledge is not None
-    values = [unwrap(value) for value in norms.knowledge.bindings.get(root, [])]
-    callees = {dotted(value.func) for value in values if isinstance(value, ast.Call)}
-    if not values or len(callees) != 1 or len(values) != sum(isinstance(v, ast.Call) for v in values):
-        return None
-    callee = next(iter(callees))
-    tree = norms.frames.unit.tree
-    path = Path(norms.frames.unit.path)
-    if not callee or tree is None or not path.is_file():
-        return None
-    cls = built_class(values[0], callee, tree, path, FileIndex())
-    if cls is None:  # ``model = resnet50(num_classes=n)``: a factory of a project module
-        return callee if _quiet_factory(callee, tree, path) else None
-    if cls.path == path or any(word in read_text(cls.path) for word in _MODE_SWITCHES):
-        return None
-    return callee
-
-
-def _quiet_factory(callee: str, tree: ast.Module, path: Path) -> bool:
-    """``callee`` is a function of another project module that never switches a mode and
-    returns, through that module's own functions (``resnet50`` -> ``_resnet`` ->
-    ``ResNet(...)``), only instances of that module's classes."""
-    found = project_function(callee, tree, path)
-    if found is None or found[2] is None or any(word in read_text(found[2]) for word in _MODE_SWITCHES):
-        return False
-    module = found[1]
-    functions = {n.name: n for n in module.body if isinstance(n, ast.FunctionDef)}
-    classes = {n.name for n in module.body if isinstance(n, ast.ClassDef)}
-    pending, seen = [found[0]], set()
-    while pending:
-        function = pending.pop()
-        if function.name in seen:
-            continue
-        seen.add(function.name)
-        for value in returned_values(function) or [ast.Constant(None)]:
-            name = dotted(value.func) if isinstance(value, ast.Call) else None
-            if name in functions:
-                pending.append(functions[name])
-            elif name not in classes:
-                return False  # a model of elsewhere (or a local built step by step): not followed
-    return bool(seen) and len(seen) <= 4
