@@ -225,8 +225,8 @@ from gradlint.source.returned_uses import only_run_in, returned_only_to_inferenc
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report
-from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, method_owner, own_class,
-                                     same_model, stays_frozen, unfrozen_parts)
+from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, local_elsewhere, method_owner,
+                                     own_class, same_model, stays_frozen, unfrozen_parts)
 from .support.quiet_builders import quiet_project_class
 from .support.rebuilt_models import rebuilt_between, rebuilt_on_the_way
 
@@ -396,16 +396,20 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
     class_of = norms.frames.kinds.class_of
     # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
     # (and a part a LightningModule's configure_optimizers leaves out is read only where nothing else freezes it)
-    found.sort(key=lambda item: (item[0].how == "factory_no_grad", item[0].how == "optimizer" and item[0].target == "self"))
+    # (and a network no optimiser takes, read at a run in a helper it is handed to, after the factory that builds it frozen)
+    found.sort(key=lambda item: (item[0].how == "unoptimised", item[0].how == "factory_no_grad",
+                                 item[0].how == "optimizer" and item[0].target == "self"))
     kept: list[tuple[Freeze, str, list[ModeCall]]] = []
     for freeze, target, left in found:
         source = factories_of(freeze)
         if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
                and not rebuilt_between(norms, target, at, freeze.node, since)
                and not (target.startswith("self.") and class_of(freeze.node) is not class_of(at))
+               and not local_elsewhere(norms, target, freeze.node, at)
                for r, s, at, since in reported):
             continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
         if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
+               and not norms.frames.exclusive(freeze.node, f.node) and not local_elsewhere(norms, target, freeze.node, f.node)
                for f, t, _ in found):
             continue
         # (frozen as ``transfer_model`` and held by ``net = transfer_model.to(device)``: ``net`` is that model from there on)

@@ -69,8 +69,19 @@ def test_a_recurrent_back_end_trained_on_a_frozen_front_end_is_reported(tmp_path
 
 
 def test_another_part_trained_again_leaves_what_stays_frozen_unknown(tmp_path: Path) -> None:
-    write_project(tmp_path, {"other.py": LIPREADING.format(backend="temporal")})
+    source = LIPREADING.format(backend="temporal").replace(
+        "torch.optim.Adam(model.temporal.parameters(), lr=3e-4)",
+        "torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=3e-4)")
+    write_project(tmp_path, {"other.py": source})
     assert lint_in_process(tmp_path / "other.py", "GL406") == []
+
+
+def test_an_optimiser_taking_only_that_part_leaves_the_rest_frozen(tmp_path: Path) -> None:
+    # (``requires_grad = True`` on ``model.temporal`` says nothing of the front end: no optimiser takes it)
+    write_project(tmp_path, {"other.py": LIPREADING.format(backend="temporal")})
+    [finding] = lint_in_process(tmp_path / "other.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 41)
+    assert finding.message.startswith("`model` has BatchNorm layers and only `model.temporal` is optimised here")
 
 
 EVALUATOR = """\

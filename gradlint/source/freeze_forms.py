@@ -265,3 +265,30 @@ def loop_items(parents: dict, node: ast.AST, name: str) -> list[str]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
             return []
     return []
+
+
+def joined_owners(node: ast.expr) -> list[str]:
+    """The modules whose parameters a joined iterable holds, each whole:
+    ``list(a.parameters()) + list(b.parameters())``, ``[*a.parameters(), *b.parameters()]``,
+    ``itertools.chain(a.parameters(), b.parameters())``; [] for anything else."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = joined_owners(node.left), joined_owners(node.right)
+        return left + right if left and right else []
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(isinstance(e, ast.Starred) for e in node.elts):
+        parts = [_parameters_of(e.value) for e in node.elts if isinstance(e, ast.Starred)]
+        return [p for p in parts if p] if all(parts) and len(parts) > 1 else []
+    if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] == "chain" and len(node.args) > 1:
+        parts = [_parameters_of(arg) for arg in node.args]
+        return [p for p in parts if p] if all(parts) else []
+    owner = _parameters_of(node)
+    return [owner] if owner and isinstance(node, ast.Call) and dotted(node.func) == "list" else []
+
+
+def _parameters_of(node: ast.expr) -> Optional[str]:
+    """``a.b`` for ``a.b.parameters()`` or ``list(a.b.parameters())``."""
+    if isinstance(node, ast.Call) and dotted(node.func) == "list" and len(node.args) == 1:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parameters" \
+            and not node.args:
+        return dotted(node.func.value)
+    return None

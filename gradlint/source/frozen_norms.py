@@ -25,7 +25,7 @@ from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, pa
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.receivers import lightning_module, plain_object
-from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, keeps_bn_in_eval, late_slice, loop_items,
+from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, joined_owners, keeps_bn_in_eval, late_slice, loop_items,
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,
                                           requires_grad_value)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
@@ -136,6 +136,11 @@ class _Collector(NamedParameterLoops):
             self.norms.bn_kept_in_eval = True  # for child in list(model.children())[:7]: child.eval()
             return
         it = loop.iter
+        if (owners := joined_owners(it)) and isinstance(loop.target, ast.Name) and any(
+                requires_grad_value(stmt, loop.target.id) is False for stmt in loop.body):
+            # for p in list(enc.block1.parameters()) + list(enc.block2.parameters()): p.requires_grad = False
+            self.norms.freezes.extend(Freeze(owner, "requires_grad", loop) for owner in owners)
+            return
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)):
             return
         owner = dotted(it.func.value) or part_name(it.func.value)

@@ -131,8 +131,8 @@ def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Opti
     ``teacher = train_supervised(teacher)`` before the teacher is frozen trains it unfrozen."""
     parents = norms.frames.parents
     where = train.site if train.site is not None else train.call
-    if norms.frames.kinds.frame_of(where) is not frame:
-        return True  # in another function, called at any time
+    if norms.frames.kinds.frame_of(where) is not frame or where is freeze.node:
+        return True  # in another function, called at any time (or the train() call a part left out of the optimiser is read at)
     return (where.lineno > freeze.node.lineno or in_one_loop(parents, where, freeze.node)
             or any(arg is freeze.node for arg in (*where.args, *(k.value for k in where.keywords)))
             # a run without gradients, or of a network no optimiser takes, is frozen from the start:

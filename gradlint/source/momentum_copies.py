@@ -34,6 +34,26 @@ def momentum_targets(tree: ast.AST) -> set[str]:
             owner = _parameters_of(listed)
             if owner and isinstance(element, ast.Name) and _blended(loop, element.id):
                 found.add(owner)
+    return found | _passed_to_updates(tree, found)
+
+
+def _passed_to_updates(tree: ast.AST, moved: set[str]) -> set[str]:
+    """What the file passes to a function of its own that moves its parameter: ``def
+    update_ema(ema_model, model): for e, p in zip(ema_model.parameters(), ...): ...`` called as
+    ``update_ema(ema_teacher, student)`` (or ``update_momentum(self.backbone, self.backbone_momentum, m)``)
+    moves ``ema_teacher``."""
+    found: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        params = [a.arg for a in function.args.args]
+        for index in [params.index(p) for p in params if p in moved]:
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and dotted(call.func) == function.name:
+                    passed = call.args[index] if index < len(call.args) else next(
+                        (k.value for k in call.keywords if k.arg == params[index]), None)
+                    if passed is not None and (name := dotted(passed)):
+                        found.add(name)
     return found
 
 

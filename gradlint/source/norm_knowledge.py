@@ -62,7 +62,8 @@ class NormKnowledge(ImportedParts):
         # (function, parameter, its string default) a BatchNorm answer took the default of:
         # a call passing another string may build another model
         self.defaults_read: set[tuple[ast.AST, str, str]] = set()
-        self._busy: set[str] = set()
+        self._busy: set[str] = set()  # classes being read (ClassAttributeValues)
+        self._reading: set[tuple[str, int]] = set()  # (name, scope) being read: a parameter passed the same name
         self._arms: dict[int, dict[str, set[object]]] = {}  # per class: see constructed_arms
         self._bound_names: Optional[set[str]] = None  # every name the file binds, read once (_unbound)
         self._local: Optional[set[str]] = None
@@ -166,9 +167,10 @@ class NormKnowledge(ImportedParts):
         return scope.name in self._called and scope in tree.body
 
     def _name(self, name: str, cls: Optional[ast.ClassDef], depth: int) -> bool:
-        if depth > 12 or name in self._busy:  # a Sequential of a sliced children list is ~8 steps deep
+        busy = (name, id(self._scope))
+        if depth > 12 or busy in self._reading:  # a Sequential of a sliced children list is ~8 steps deep
             return False
-        self._busy.add(name)
+        self._reading.add(busy)
         try:
             if cls is not None and name.startswith("self."):
                 return self._path(self._class_attr_values(cls, name.split(".")[1]), name.split(".")[2:], depth)
@@ -185,7 +187,7 @@ class NormKnowledge(ImportedParts):
                     return cut == len(parts) or parts[cut] not in HEAD_NAMES
             return self._path(self._passed_for(parts[0]), parts[1:], depth)
         finally:
-            self._busy.discard(name)
+            self._reading.discard(busy)
 
     def _path(self, values: list[ast.expr], rest: list[str], depth: int) -> bool:
         return any(self._scoped_value_path(value, rest, depth) for value in values)
@@ -241,6 +243,8 @@ class NormKnowledge(ImportedParts):
             return self._value_path(ast.copy_location(ast.Call(value.func.value, [], []), value), rest, depth + 1)
         callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
+        if callee in ("copy.deepcopy", "deepcopy") and len(value.args) == 1:  # a copy holds what the original does
+            return self._value_path(value.args[0], rest, depth + 1)
         if short in PARALLEL_WRAPPERS and value.args:  # DataParallel(model).module is the model
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)

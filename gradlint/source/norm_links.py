@@ -70,13 +70,16 @@ _IMPORTED: "weakref.WeakKeyDictionary[ast.Module, Linked]" = weakref.WeakKeyDict
 _DEPTH = 3  # project modules followed below the linted file: factory -> dispatch -> script
 
 
+_PARAMETERS_CALL = re.compile(r"parameters\(\s*\)")  # (``model.parameters(\n)``, split by a formatter)
+
+
 def worth_reading(unit: SourceUnit) -> bool:
     """A cheap look (the text, the imported functions it calls) at whether the file can
     freeze a model and put it in train mode; reading its frames costs far more."""
     text = call_spelling(unit.text)
     # (``nn.Parameter(x, requires_grad=False)`` and ``self.head.train(self.training)`` in a model
     # library freeze and train nothing: most files of a library stop here)
-    freezes = bool(FREEZING.search(text)) or ("parameters()" in text and "optim" in text)
+    freezes = bool(FREEZING.search(text)) or ("optim" in text and bool(_PARAMETERS_CALL.search(text)))
     # a model never put in eval is in train mode too; Lightning's trainer.fit(model) sets it each epoch
     trains = any(word in text for word in (*TRAINING_WORDS, ".fit(", "training_step")) or bool(CALLS_TRAINER.search(text))
     if freezes and trains:

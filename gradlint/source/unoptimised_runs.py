@@ -13,11 +13,13 @@ import ast
 import re
 from typing import Optional
 
+from gradlint.source.call_arguments import argument
 from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
-from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze
+from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import related
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 
 # a call that may build or hand over an optimiser gradlint does not read
 _OPTIMISER_MAKER = re.compile(r"optim", re.IGNORECASE)
@@ -36,7 +38,7 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     if optimisers is None:
         return []
     found: dict[str, Freeze] = {}
-    read = _parameters_read(tree) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
+    read = _parameters_read(tree, norms.optimised) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
     for frame in frames.frames:
         if not any(isinstance(f, Training) and f.what == "backward" for f in frame.facts):
             continue
@@ -45,12 +47,83 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
             name = _run_name(call)
             assert name is not None
             if (name in found or name in read or (frames.kinds.frame_of(call) or tree) is not frame.node
-                    or frames.innermost_loop(call, frame.node) is None or not _built_alone(norms, name)
+                    or frames.innermost_loop(call, frame.node) is None
+                    or not (_built_alone(norms, name) or _handed_alone(norms, frame.node, name))
                     or any(related(o, name) for o in norms.optimised)):
                 continue
             if norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
+    for mode in norms.modes:  # ``d_net.t_net.train()``: a part put in train mode on purpose
+        if (mode.train and not (mode.via or mode.by or mode.implicit) and mode.target not in found
+                and mode.target not in read and id(mode.frame) in {id(f.node) for f in frames.frames if _backward(f)}
+                and _unoptimised_network(norms, mode.target, read) and _same_name_passed(norms, mode)
+                and norms.knowledge.has_batchnorm(mode.target, None, None)):
+            found[mode.target] = Freeze(mode.target, "unoptimised", mode.call)
     return list(found.values())
+
+
+def _same_name_passed(norms: FileNorms, mode: ModeCall) -> bool:
+    """The train call's receiver is the module-level network of its name: a global, or a
+    parameter every call of its function passes that global for (``Distillation(d_net, ...)``)."""
+    root = mode.target.split(".")[0]
+    function = mode.frame
+    if not isinstance(function, ast.FunctionDef) or root not in [a.arg for a in function.args.args]:
+        return True
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    params = [a.arg for a in function.args.args]
+    passed = [argument(call, params.index(root), root) for call in ast.walk(tree)
+              if isinstance(call, ast.Call) and dotted(call.func) == function.name]
+    return bool(passed) and all(isinstance(arg, ast.Name) and arg.id == root for arg in passed)
+
+
+def _backward(frame: object) -> bool:
+    return any(isinstance(f, Training) and f.what == "backward" for f in getattr(frame, "facts", ()))
+
+
+def _unoptimised_network(norms: FileNorms, target: str, read: set[str]) -> bool:
+    """``target`` is a network built alone (``t_net = WRN22_4()``), or a wrapper's part kept
+    from one (``d_net.t_net`` of ``d_net = Distiller(t_net, s_net)``), that no optimiser takes."""
+    assert norms.knowledge is not None
+    root, _, attr = target.partition(".")
+    network = root
+    if attr.startswith("module."):  # d_net.module.t_net of ``d_net = DataParallel(d_net)``
+        attr = attr[len("module."):]
+    if attr:
+        values = [unwrap(v) for v in norms.knowledge.bindings.get(root, []) if not _rewrapped(unwrap(v), root)]
+        if len(values) != 1 or not isinstance(built := values[0], ast.Call) or "." in attr:
+            return False
+        kept = norms.knowledge._kept_argument(built, dotted(built.func) or "", attr)
+        if kept is None or kept[1] or not isinstance(kept[0], ast.Name):
+            return False
+        network = kept[0].id
+    return (network not in read and _built_alone(norms, network) and not _handed_on(norms, network, root)
+            and not any(related(o, name) for o in norms.optimised for name in (network, target)))
+
+
+def _rewrapped(value: ast.expr, name: str) -> bool:
+    """``d_net = nn.DataParallel(d_net)``: the same network, wrapped."""
+    return (isinstance(value, ast.Call) and (dotted(value.func) or "").rsplit(".", 1)[-1] in PARALLEL_WRAPPERS
+            and bool(value.args) and isinstance(value.args[0], ast.Name) and value.args[0].id == name)
+
+
+def _handed_on(norms: FileNorms, network: str, holder: str) -> bool:
+    """Another name is bound to something built from ``network`` (``net = model.cuda()``, an
+    optimiser's alias): only the ``holder`` that keeps it as a part may hold it."""
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    # (where ``network`` is that network: not ``self.t_net = t_net``, a parameter of the wrapper's __init__)
+    frames = [frame for frame, names in norms.knowledge.scoped.items() if network in names]
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and any(dotted(t) not in (network, holder) for t in node.targets)
+                and any(norms.frames.kinds.frame_of(node) is frame for frame in frames)):
+            continue
+        value = unwrap(node.value)  # (``net = model.cuda()``, ``net = DataParallel(model)``; not ``loss = run(model)``)
+        if isinstance(value, ast.Name) and value.id == network or isinstance(value, ast.Call) and any(
+                isinstance(arg, ast.Name) and arg.id == network for arg in value.args) \
+                and (dotted(value.func) or "").rsplit(".", 1)[-1][:1].isupper():
+            return True
+    return False
 
 
 def _run_name(call: ast.Call) -> Optional[str]:
@@ -101,17 +174,23 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
     return built
 
 
-def _parameters_read(tree: ast.Module) -> set[str]:
+def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None) -> set[str]:
     """Names whose parameters (or state) the file reads anywhere: they may be optimised,
     clipped or frozen in ways this reading does not follow; and names synced from another
-    network (``target_net.load_state_dict(policy_net.state_dict())``, a DQN's target)."""
+    network (``target_net.load_state_dict(policy_net.state_dict())``, a DQN's target; with
+    ``optimised``, only from a network one of them trains: ``t_net.load_state_dict(loaded.state_dict())``
+    loads a checkpoint)."""
+    counted = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Call) and dotted(node.func) == "sum"
+               for sub in ast.walk(node)}  # ``sum(p.numel() for p in net.parameters())`` only counts them
     read = {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-            and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name)}
+            and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name) and id(node) not in counted}
     synced = {call.func.value.id for call in ast.walk(tree) if isinstance(call, ast.Call)
               and isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict"
               and isinstance(call.func.value, ast.Name)
               and any(isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute)
-                      and inner.func.attr == "state_dict" for arg in call.args for inner in ast.walk(arg))}
+                      and inner.func.attr == "state_dict" and (optimised is None or any(
+                          related(o, dotted(inner.func.value) or "") for o in optimised))
+                      for arg in call.args for inner in ast.walk(arg))}
     return read | synced
 
 
@@ -131,12 +210,44 @@ def _built_alone(norms: FileNorms, name: str) -> bool:
 
     for value in values:
         bound = norms.frames.parents.get(value)
-        if not (isinstance(bound, ast.Assign) and len(bound.targets) == 1 and dotted(bound.targets[0]) == name):
-            return False  # model, loss, optimizer = create_model(): one of several things a call returns
-        value = unwrap(value)
-        if not isinstance(value, ast.Call):
+        # (``t_net, s_net, args = load_settings(args)``: one of several things a call returns; where one is
+        # an optimiser, its step() is not one the file builds and no optimiser is known)
+        if not (isinstance(bound, ast.Assign) and len(bound.targets) == 1 and (
+                dotted(bound.targets[0]) == name or isinstance(bound.targets[0], ast.Tuple)
+                and any(dotted(e) == name for e in bound.targets[0].elts))):
             return False
-        if any(isinstance(sub, ast.Name) and network(sub.id)
-               for arg in [*value.args, *(k.value for k in value.keywords)] for sub in ast.walk(arg)):
+        call = unwrap(value)
+        if not isinstance(call, ast.Call):
+            return False
+        if norms.frames.names.qualify(call.func) == "copy.deepcopy":
+            continue  # teacher = copy.deepcopy(model): a network of its own from then on
+        # (``args`` of ``t_net, s_net, args = load_settings(args)`` is rebound by the call, not a network)
+        if any(isinstance(sub, ast.Name) and network(sub.id) and not any(v is value for v in knowledge.bindings.get(sub.id, []))
+               for arg in [*call.args, *(k.value for k in call.keywords)] for sub in ast.walk(arg)):
             return False
     return True
+
+
+def _handed_alone(norms: FileNorms, function: ast.AST, name: str) -> bool:
+    """``name`` is a parameter of ``function``, a module-level function the file calls, and
+    every call hands it a network built alone (``train_kd(student, teacher)`` with
+    ``teacher = resnet56(10)``): ``def train_kd(model_student, model_teacher)`` trains only
+    what its own optimisers take."""
+    tree = norms.frames.unit.tree
+    if not isinstance(function, ast.FunctionDef) or tree is None or function not in tree.body:
+        return False
+    params = [a.arg for a in function.args.args]
+    if name not in params:
+        return False
+    calls = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and dotted(call.func) == function.name]
+    read = _parameters_read(tree, norms.optimised)
+    for call in calls:
+        arg = argument(call, params.index(name), name)
+        if not (isinstance(arg, ast.Name) and _built_alone(norms, arg.id) and arg.id not in read
+                and not any(related(o, arg.id) for o in norms.optimised)):
+            return False
+        # (``train_kd(student, student)``: the network the function optimises under another name)
+        if any(isinstance(other, ast.Name) and other.id == arg.id and other is not arg for other in call.args) or any(
+                isinstance(k.value, ast.Name) and k.value.id == arg.id and k.value is not arg for k in call.keywords):
+            return False
+    return bool(calls)

@@ -118,10 +118,15 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     assert norms.knowledge is not None
     # an instance's part (``model.backbone``) is also unfrozen as ``self.backbone`` in its class
     forms = {target, freeze.target} | ({freeze.held[0]} if freeze.held else set())  # (also by the name it was frozen as)
-    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)]
-    if undone and frozen_phase_end(norms, freeze, undone) is None:
+    # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
+    # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)
+              and not ((nodes := norms.unfrozen_at.get(u)) and all(norms.frames.exclusive(freeze.node, n) for n in nodes))]
+    # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
+    if undone and freeze.how != "optimizer" and frozen_phase_end(norms, freeze, undone) is None:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
-    if any(not leaves_rest_frozen(u, form) for form in forms for u in unfrozen_parts(norms, form)):
+    if freeze.how != "optimizer" and any(not leaves_rest_frozen(u, form) for form in forms
+                                         for u in unfrozen_parts(norms, form)):
         return False  # some other part is trainable again: what stays frozen is unknown
     heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target)}
     if heads and norms_only_in_heads(norms.knowledge, target, freeze.node, heads):
@@ -340,3 +345,21 @@ def method_owner(norms: FileNorms, freeze: Freeze) -> tuple[Optional[str], froze
                           for n in ast.walk(cls)):
         return None, frozenset()
     return name, frozenset(n.name for n in cls.body if isinstance(n, ast.FunctionDef))
+
+
+def local_elsewhere(norms: FileNorms, target: str, node: ast.AST, other: ast.AST) -> bool:
+    """``target``'s root is a local of the function holding ``node`` and of the other
+    function holding ``other``: two ``model`` locals are two models."""
+    frame_of = norms.frames.kinds.frame_of
+    frame, there = frame_of(node), frame_of(other)
+    root = target.split(".")[0]
+    assert norms.knowledge is not None
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    return (isinstance(frame, functions) and isinstance(there, functions) and there is not frame
+            and all(root in norms.knowledge.scoped.get(f, {}) and not _returns(f, root) for f in (frame, there)))
+
+
+def _returns(function: ast.AST, name: str) -> bool:
+    """``function`` hands ``name`` back (``return model``): a factory of the model its caller binds."""
+    return any(isinstance(n, ast.Return) and n.value is not None and any(
+        isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(n.value)) for n in ast.walk(function))
