@@ -89,7 +89,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             losses.update(dict_losses(target, value, names))  # losses = {"nll": nn.NLLLoss(), ...}
             if not isinstance(value, ast.Call):
                 continue
-            callee = dotted(value.func) or ""
+            callee = classmethod_owner(dotted(value.func) or "", class_nodes)
             if callee in class_nodes:
                 instances[target] = callee if instances.get(target, callee) == callee else ""
             if callee in by_class and (taken := built_by(by_class[callee], value)):
@@ -183,6 +183,17 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
 
 # what a file training a model says somewhere (a backward pass, Lightning's step, a library trainer)
 _TRAINING_WORDS = ("backward(", "training_step", "create_supervised_trainer", ".fit(")
+
+
+def classmethod_owner(callee: str, classes: dict[str, ast.ClassDef]) -> str:
+    """``EfficientNet`` for ``EfficientNet.from_pretrained``, a class method of a model class
+    (it builds an instance: ``return cls(...)``); else ``callee``."""
+    owner, _, method = callee.rpartition(".")
+    cls = classes.get(owner)
+    if cls is not None and any(isinstance(node, ast.FunctionDef) and node.name == method and any(
+            dotted(d) == "classmethod" for d in node.decorator_list) for node in cls.body):
+        return owner
+    return callee
 
 
 def _not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
