@@ -21,7 +21,7 @@ from gradlint.findings import Severity
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".eggs", "__pycache__",
     "build", "dist", "node_modules", "site-packages", ".gradlint_cache", ".mypy_cache",
-    ".pytest_cache", ".ruff_cache",
+    ".pytest_cache", ".ruff_cache", ".ipynb_checkpoints",  # (Jupyter's autosaved copies of the notebooks' scripts)
 )
 PROBE_DEFAULTS: dict[str, Any] = {
     "enabled": True,

@@ -116,6 +116,7 @@ def test_exclude_and_extend_exclude(tmp_path):
     write(tmp_path, "pyproject.toml", '[tool.gradlint]\nextend-exclude = ["generated"]\n')
     write(tmp_path, "generated/train.py", NO_ZERO_GRAD)
     write(tmp_path, ".venv/lib/train.py", NO_ZERO_GRAD)
+    write(tmp_path, ".ipynb_checkpoints/train-checkpoint.py", NO_ZERO_GRAD)
     write(tmp_path, "train.py", NO_ZERO_GRAD)
     result = run_gradlint("--output-format", "json", cwd=tmp_path)
     assert codes(result) == [("train.py", "GL206", 5)]
