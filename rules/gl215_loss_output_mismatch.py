@@ -165,7 +165,7 @@ from gradlint.findings import Confirmation
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.names import dotted
-from gradlint.source.outputs import losses_of_models
+from gradlint.source.outputs import backpropagating_calls, losses_of_models
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL215"
@@ -353,6 +353,9 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
     # (the second model's finding sits at the output the call is given: one finding per place)
     links = [(replace(link, activation=replace(one, also=())), index) for link in losses_of_models(unit)
              for index, one in enumerate((link.activation, *link.activation.also))]
+    # a model's loss in a function that backpropagates first: ``cal_train``'s, not an accuracy helper's
+    backpropagating = backpropagating_calls(unit)
+    links.sort(key=lambda item: id(item[0].call) not in backpropagating)
     for link, index in links:
         activation = link.activation
         what = MISMATCH.get((activation.kind, link.loss))

@@ -66,3 +66,53 @@ def test_a_plain_method_is_not_a_constructor(tmp_path: Path) -> None:
     train = TRAIN.format(method="describe").replace('"net-b0", classes=7', "")
     write_project(tmp_path, {"model/__init__.py": "from .net import Net\n", "model/net.py": MODEL, "train.py": train})
     assert lint_in_process(tmp_path / "train.py", "GL215") == []
+
+
+HELPERS = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(16, 32)
+        self.output = nn.Linear(32, 10)
+
+    def forward(self, x):
+        return F.softmax(self.output(torch.relu(self.body(x))), dim=1)
+
+
+def cal(data, model, criterion):
+    loss = 0
+    for x, y in data:
+        out = model(x)
+        loss += criterion(out, y).item()
+    return loss
+
+
+def cal_train(data, model, criterion, optimizer):
+    for x, y in data:
+        optimizer.zero_grad()
+        out = model(x)
+        loss = criterion(out, y)
+        loss.backward()
+        optimizer.step()
+
+
+model = Model()
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(10):
+    cal_train([], model, criterion, optimizer)
+    print(cal([], model, criterion))
+"""
+
+
+def test_the_finding_sits_at_the_loss_that_trains(tmp_path: Path) -> None:
+    # (round 50/b, ravishk17+cs6910_assignment2: an accuracy helper computes the same loss first)
+    write_project(tmp_path, {"train.py": HELPERS})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL215")
+    assert (finding.code, finding.line) == ("GL215", 28)
+    assert finding.message.startswith("Model's output (line 13) is softmax probabilities")

@@ -374,3 +374,13 @@ def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
         known = {(a.model, a.path) for a in (first, *first.also)}
         merged[position] = first if (other.model, other.path) in known else replace(first, also=(*first.also, other))
     return merged
+
+
+def backpropagating_calls(unit: SourceUnit) -> set[int]:
+    """The calls of the file that sit in a function calling ``.backward()``."""
+    found: set[int] = set()
+    for function in ast.walk(unit.tree) if unit.tree is not None else ():
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+                isinstance(n, ast.Attribute) and n.attr == "backward" for n in ast.walk(function)):
+            found.update(id(n) for n in ast.walk(function) if isinstance(n, ast.Call))
+    return found
