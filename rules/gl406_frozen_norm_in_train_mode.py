@@ -358,7 +358,7 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
             if not stays_frozen(norms, freeze, target):
                 continue
             if not partial_freezes and (freeze.part or freeze.partial
-                                        or any(trains_a_stage(u, target) for u in unfrozen_parts(norms, target))):
+                                        or any(trains_a_stage(u, target) for u in unfrozen_parts(norms, target, freeze))):
                 continue  # a partial fine-tuning, reported only where the project asks for it
             # a training function of another file was read there: nothing here puts it back
             if eval_under_freeze_flag(norms, freeze, target):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import lint_in_process
+from conftest import lint_in_process, write_project
 
 SPLICED = """\
 import torch
@@ -109,3 +109,51 @@ def test_a_part_run_only_in_validation_is_not_trained_in_train_mode(tmp_path: Pa
     path = tmp_path / "seg.py"
     path.write_text(script)
     assert lint_in_process(path, "GL406") == []
+
+
+LEARNING_WITHOUT_FORGETTING = """\
+import copy
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision import models
+
+
+class Incremental(nn.Module):
+    def __init__(self, n_classes):
+        super().__init__()
+        self.net = models.resnet34(weights=None)
+        self.net.fc = nn.Linear(512, n_classes)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def update(self, loader, epochs):
+        prev_model = copy.deepcopy(self)
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.01)
+        for epoch in range(epochs):
+            for x, y in loader:
+                optimizer.zero_grad()
+                logits = self.forward(x)
+                target = prev_model.forward(x)
+                loss = F.cross_entropy(logits, y) + F.kl_div(F.log_softmax(logits, 1), F.softmax(target, 1))
+                loss.backward()
+                optimizer.step()
+"""
+
+
+def test_a_copy_of_the_model_kept_as_a_distillation_target(tmp_path: Path) -> None:
+    # (round 47/c, ngailapdi+LWF: learning without forgetting; the copy is never optimised)
+    write_project(tmp_path, {"model.py": LEARNING_WITHOUT_FORGETTING})
+    [finding] = lint_in_process(tmp_path / "model.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 25)
+    assert finding.message.startswith("`prev_model` has BatchNorm layers and no optimiser of the file takes its "
+                                      "parameters, but nothing puts it in eval mode")
+
+
+def test_the_copy_put_in_eval_mode_is_quiet(tmp_path: Path) -> None:
+    source = LEARNING_WITHOUT_FORGETTING.replace("prev_model = copy.deepcopy(self)",
+                                                 "prev_model = copy.deepcopy(self).eval()")
+    write_project(tmp_path, {"model.py": source})
+    assert lint_in_process(tmp_path / "model.py", "GL406") == []

@@ -70,8 +70,9 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             called = isinstance(grandparent, ast.Call) and grandparent.func is parent
             if called and parent.attr in ("train", "eval"):
                 continue  # one of the mode calls read above
-            if called and parent.attr in running and isinstance(grandparent, ast.Call):
-                # distiller.forward_train(x, y): a method of the class that runs its teacher
+            if called and (parent.attr in running or parent.attr in ("forward", "__call__")) \
+                    and isinstance(grandparent, ast.Call):
+                # distiller.forward_train(x, y): a method of the class that runs its teacher (prev_model.forward(x))
                 frame = kinds.frame_of(grandparent) or tree
                 if id(frame) in training and norms.frames.innermost_loop(grandparent, frame) is not None:
                     run = DefaultRun(grandparent)

@@ -7,6 +7,7 @@ hold it (:func:`train_calls`), and which of them something puts back in eval mod
 from __future__ import annotations
 
 import ast
+import re
 from typing import Optional
 
 from gradlint.source.frames import Training
@@ -209,11 +210,27 @@ def mode_chosen_with_freeze(norms: FileNorms, freeze: Freeze, train: ModeCall, t
     args.weights == "finetune": model.train() elif args.weights == "freeze": model.eval()``:
     the branch that trains is not the one that froze (the same expression decides both)."""
     frames = norms.frames
+    if _switched_by_freeze_flag(norms, train, target):
+        return True
     tested = _tested(frames.parents, freeze.node)
     if not tested:
         return False
     return any(not other.train and other.frame is train.frame and related(other.target, target)
                and frames.exclusive(other.call, train.call) and tested & _tested(frames.parents, train.call)
+               for other in norms.modes)
+
+
+_FREEZE_FLAG = re.compile(r"freez|frozen|fine_?tun|linear_?(eval|probe)|trainable", re.IGNORECASE)
+
+
+def _switched_by_freeze_flag(norms: FileNorms, train: ModeCall, target: str) -> bool:
+    """``if not args.freeze_resnet: extractor.train() else: extractor.eval()``: the two arms
+    of one ``if`` on a freezing flag choose the mode; the frozen configuration takes eval."""
+    parent = norms.frames.parents.get(train.stmt)
+    if not isinstance(parent, ast.If) or not _FREEZE_FLAG.search(ast.unparse(parent.test)):
+        return False
+    arm = parent.orelse if any(stmt is train.stmt for stmt in parent.body) else parent.body
+    return any(not other.train and related(other.target, target) and any(stmt is other.stmt for stmt in arm)
                for other in norms.modes)
 
 

@@ -244,7 +244,11 @@ class NormKnowledge(ImportedParts):
         callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
         if callee in ("copy.deepcopy", "deepcopy") and len(value.args) == 1:  # a copy holds what the original does
-            return self._value_path(value.args[0], rest, depth + 1)
+            copied = value.args[0]
+            owner = self.frames.kinds.class_of(value) if isinstance(copied, ast.Name) and copied.id == "self" else None
+            if owner is not None and not rest:  # prev_model = copy.deepcopy(self): the class's own model
+                return self.class_has_batchnorm(owner)
+            return self._value_path(copied, rest, depth + 1)
         if short in PARALLEL_WRAPPERS and value.args:  # DataParallel(model).module is the model
             if not rest:
                 return self._value_path(value.args[0], [], depth + 1)

@@ -163,7 +163,7 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     else:
         where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
                                                   if train.written and train.written != train.target else "")
-    parts = unfrozen_parts(norms, target) + unfrozen_parts(norms, freeze.target) * (freeze.target != target)
+    parts = unfrozen_parts(norms, target, freeze) + unfrozen_parts(norms, freeze.target, freeze) * (freeze.target != target)
     if parts:
         how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
     if end is not None:  # a warm-up with the backbone frozen, then fine-tuning

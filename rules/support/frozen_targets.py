@@ -120,15 +120,14 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     forms = {target, freeze.target} | ({freeze.held[0]} if freeze.held else set())  # (also by the name it was frozen as)
     # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
     # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
-    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms)
-              and not ((nodes := norms.unfrozen_at.get(u)) and all(norms.frames.exclusive(freeze.node, n) for n in nodes))]
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)]
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
     if undone and freeze.how != "optimizer" and frozen_phase_end(norms, freeze, undone) is None:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
     if freeze.how != "optimizer" and any(not leaves_rest_frozen(u, form) for form in forms
-                                         for u in unfrozen_parts(norms, form)):
+                                         for u in unfrozen_parts(norms, form, freeze)):
         return False  # some other part is trainable again: what stays frozen is unknown
-    heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target)}
+    heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target, freeze)}
     if heads and norms_only_in_heads(norms.knowledge, target, freeze.node, heads):
         return False  # the BatchNorm is the trainable head's own (MAE's linear probe)
     if freeze.how == "no_grad" and any(related(o, view) for o in norms.optimised for view in _viewed(norms, freeze)):
@@ -268,11 +267,20 @@ def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
     return bool(calls) and all(id(call) in under for call in calls)
 
 
-def unfrozen_parts(norms: FileNorms, target: str) -> list[str]:
-    """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``)."""
-    return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target))
+def unfrozen_parts(norms: FileNorms, target: str, freeze: Optional[Freeze] = None) -> list[str]:
+    """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``); with
+    ``freeze``, not those made trainable only in another arm of the ``if`` it is in."""
+    return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target)
+                  and not (freeze is not None and _elsewhere_only(norms, freeze, u)))
 
 
+def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
+    """``unfrozen`` is made trainable again only in other arms of the ``if`` ``freeze`` is in
+    (``if strategy == "frozen": <freeze> elif strategy == "partial": <freeze, reopen block5>``)."""
+    nodes = norms.unfrozen_at.get(unfrozen)
+    if not nodes:
+        return False
+    return all(norms.frames.exclusive(freeze.node, node) for node in nodes)
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
