@@ -132,3 +132,45 @@ def test_parts_reopened_in_another_arm_leave_the_frozen_arm_frozen(tmp_path: Pat
     assert (finding.code, finding.line) == ("GL406", 33)
     assert finding.message.startswith("`model.encoder` has BatchNorm layers and its parameters are frozen here, "
                                       "but `model.train()` on line 43 puts it back in train mode")
+
+
+WARM_UP = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+FREEZE_EPOCHS = {epochs}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.backbone = models.resnet18(weights=None)
+        self.backbone.fc = nn.Identity()
+        self.head = nn.Linear(512, 7)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+model = Net()
+optimizer = torch.optim.Adam(model.parameters())
+for epoch in range(30):
+    if epoch < FREEZE_EPOCHS:
+        for param in model.backbone.parameters():
+            param.requires_grad = False
+    else:
+        for param in model.backbone.parameters():
+            param.requires_grad = True
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_short_warm_up_in_the_arms_of_an_if_in_the_epoch_loop_is_quiet(tmp_path: Path) -> None:
+    # (round 50/b, muhammadhaider02: both arms run, one epoch after another; a look-alike row)
+    write_project(tmp_path, {"train.py": WARM_UP.format(epochs=5)})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

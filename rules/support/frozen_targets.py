@@ -11,7 +11,7 @@ from typing import Iterator, Optional
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
 from gradlint.source.held_locals import kept_as
-from gradlint.source.freeze_forms import calls_eval, holds, leaves_rest_frozen, related, unwrapped
+from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, leaves_rest_frozen, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.reaching_bindings import reaching_choices
@@ -280,7 +280,10 @@ def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
     nodes = norms.unfrozen_at.get(unfrozen)
     if not nodes:
         return False
-    return all(norms.frames.exclusive(freeze.node, node) for node in nodes)
+    # (arms of an ``if`` in the epoch loop both run, one epoch after another: ``if epoch < 5: <freeze>
+    # else: <unfreeze>`` is a warm-up)
+    return all(norms.frames.exclusive(freeze.node, node) and not in_one_loop(norms.frames.parents, freeze.node, node)
+               for node in nodes)
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
