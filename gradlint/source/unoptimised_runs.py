@@ -22,6 +22,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 
 # a call that may build or hand over an optimiser gradlint does not read
+_NOT_NETWORKS = frozenset({"optimizer", "scheduler", "scaler"})  # (``scaler.step(optimizer)`` runs no network)
 _OPTIMISER_MAKER = re.compile(r"optim", re.IGNORECASE)
 # (a ``state_dict()`` read copies the weights: ``target.load_state_dict(source.state_dict())`` trains ``target``)
 _PARAMETER_READS = frozenset({"parameters", "named_parameters", "requires_grad_", "apply"})
@@ -42,16 +43,18 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     for frame in frames.frames:
         if not any(isinstance(f, Training) and f.what == "backward" for f in frame.facts):
             continue
+        tried: set[str] = set()  # each name read once a function, at its first run in a loop
         for call in sorted((n for n in ast.walk(frame.node) if isinstance(n, ast.Call) and _run_name(n) is not None),
                            key=lambda n: (n.lineno, n.col_offset)):
             name = _run_name(call)
             assert name is not None
-            if (name in found or name in read or (frames.kinds.frame_of(call) or tree) is not frame.node
+            if (name in found or name in tried or name in read or (frames.kinds.frame_of(call) or tree) is not frame.node
                     or frames.innermost_loop(call, frame.node) is None
-                    or not (_built_alone(norms, name) or _handed_alone(norms, frame.node, name))
-                    or any(related(o, name) for o in norms.optimised)):
+                    or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
-            if norms.knowledge.has_batchnorm_there(name, call):
+            tried.add(name)
+            if (_built_alone(norms, name) or _handed_alone(norms, frame.node, name)) and not any(
+                    related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
     for mode in norms.modes:  # ``d_net.t_net.train()``: a part put in train mode on purpose
         if (mode.train and not (mode.via or mode.by or mode.implicit) and mode.target not in found
