@@ -264,6 +264,12 @@ def _only_run_without_grad(norms: FileNorms, freeze: Freeze) -> bool:
         return False
     calls = [node for node in ast.walk(cls) if isinstance(node, ast.Call) and dotted(node.func) == freeze.target]
     under = {id(f.node) for f in norms.freezes if f.how == "no_grad" and f.target == freeze.target}
+    # (``self.model(x)`` with gradients runs its part ``self.model.features_extractor`` too: iCaRL's
+    # exemplar pass is the part's only own call under no_grad)
+    holders = {".".join(freeze.target.split(".")[:cut]) for cut in range(2, freeze.target.count(".") + 1)}
+    held = {id(f.node) for f in norms.freezes if f.how == "no_grad" and f.target in holders}
+    if any(isinstance(node, ast.Call) and dotted(node.func) in holders and id(node) not in held for node in ast.walk(cls)):
+        return False
     return bool(calls) and all(id(call) in under for call in calls)
 
 
