@@ -275,18 +275,18 @@ def joined_owners(node: ast.expr) -> list[str]:
         left, right = joined_owners(node.left), joined_owners(node.right)
         return left + right if left and right else []
     if isinstance(node, (ast.List, ast.Tuple)) and node.elts and all(isinstance(e, ast.Starred) for e in node.elts):
-        parts = [_parameters_of(e.value) for e in node.elts if isinstance(e, ast.Starred)]
+        parts = [parameters_of(e.value) for e in node.elts if isinstance(e, ast.Starred)]
         return [p for p in parts if p] if all(parts) and len(parts) > 1 else []
     if isinstance(node, ast.Call) and (dotted(node.func) or "").rsplit(".", 1)[-1] == "chain" and len(node.args) > 1:
-        parts = [_parameters_of(arg) for arg in node.args]
+        parts = [parameters_of(arg) for arg in node.args]
         return [p for p in parts if p] if all(parts) else []
-    owner = _parameters_of(node)
+    owner = parameters_of(node)
     return [owner] if owner and isinstance(node, ast.Call) and dotted(node.func) == "list" else []
 
 
-def _parameters_of(node: ast.expr) -> Optional[str]:
-    """``a.b`` for ``a.b.parameters()`` or ``list(a.b.parameters())``."""
-    if isinstance(node, ast.Call) and dotted(node.func) == "list" and len(node.args) == 1:
+def parameters_of(node: ast.expr) -> Optional[str]:
+    """``a.b`` for ``a.b.parameters()`` or ``list(a.b.parameters())`` (``tuple(...)``)."""
+    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
         node = node.args[0]
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parameters" \
             and not node.args:

@@ -115,7 +115,7 @@ def _passing_helpers(function: ast.FunctionDef, helpers: Helpers, name: str = ""
                 continue
             loss = (params.index(given.id), given.id)
         found.append(LossHelper(name or function.name, (params.index(model.id), model.id), inner.position, loss, call.lineno,
-                                trains=inner.trains or _calls_backward(function), node=inner.node))
+                                trains=inner.trains or calls_backward(function), node=inner.node))
     return _distinct(found)
 
 
@@ -143,7 +143,7 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     params = [a.arg for a in function.args.args]
     held = {name: (index, name) for index, name in enumerate(params)}
     local = {**module_losses, **bound_losses(function.body, names, aliases)}
-    found = _helpers_in(function, function.name, held, local, names, _calls_backward(function))
+    found = _helpers_in(function, function.name, held, local, names, calls_backward(function))
     # ``def run(config, model, ...): def train(data, label): ... F.cross_entropy(model(x), y)``:
     # a closure the helper calls runs the model it was given
     called = {dotted(call.func) for call in own_calls(function)}
@@ -152,7 +152,7 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
             shadowed = {a.arg for a in closure.args.args} | {n.id for n in own_nodes(closure)
                                                              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             kept = {name: parameter for name, parameter in held.items() if name not in shadowed}
-            found += _helpers_in(closure, function.name, kept, local, names, _calls_backward(closure))
+            found += _helpers_in(closure, function.name, kept, local, names, calls_backward(closure))
     return _distinct(list(found))
 
 
@@ -251,7 +251,7 @@ def _training_methods(cls: ast.ClassDef) -> set[str]:
     ``compute_loss`` its training loop uses); an evaluation method no training method
     calls is not one."""
     methods = [m for m in cls.body if isinstance(m, ast.FunctionDef)]
-    training = {m.name for m in methods if _calls_backward(m) or m.name == "training_step"}
+    training = {m.name for m in methods if calls_backward(m) or m.name == "training_step"}
     for method in methods:
         if method.name in training and method.args.args:
             own = method.args.args[0].arg
@@ -266,7 +266,8 @@ def loss_built(value: ast.expr, names: dict[int, str], aliases: dict[str, str]) 
     return LOSSES.get(qualified or "")
 
 
-def _calls_backward(function: ast.FunctionDef) -> bool:
+def calls_backward(function: ast.FunctionDef) -> bool:
+    """``function`` itself (not a function nested in it) calls ``.backward()``."""
     return any(isinstance(call.func, ast.Attribute) and call.func.attr == "backward" for call in own_calls(function))
 
 

@@ -117,7 +117,7 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         handed = takes_parameter(frame, root)
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None and not handed
                  and (m.site is None or (site := norms.frames.kinds.frame_of(m.site)) is frame
-                      or takes_parameter(site, root) or _returns(frame, root))
+                      or takes_parameter(site, root) or returns_name(frame, root))
                  or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
@@ -183,7 +183,7 @@ def _holding_class(norms: FileNorms, target: str) -> Optional[ast.ClassDef]:
     return None
 
 
-def _returns(frame: ast.AST, name: str) -> bool:
+def returns_name(frame: ast.AST, name: str) -> bool:
     """``frame`` hands ``name`` back (``return model``): its callers' model of that name may be it."""
     return any(isinstance(node, ast.Return) and node.value is not None
                and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.value)) for node in ast.walk(frame))

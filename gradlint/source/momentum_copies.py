@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 
+from gradlint.source.call_arguments import argument
+from gradlint.source.freeze_forms import parameters_of
 from gradlint.source.names import dotted
 
 # in-place updates that blend a tensor with another (``p.mul_(m).add_(q)``, ``p.lerp_(q, w)``)
@@ -31,7 +33,7 @@ def momentum_targets(tree: ast.AST) -> set[str]:
                 and isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == len(loop.iter.args)):
             continue
         for element, listed in zip(loop.target.elts, loop.iter.args):
-            owner = _parameters_of(listed)
+            owner = parameters_of(listed)
             if owner and isinstance(element, ast.Name) and _blended(loop, element.id):
                 found.add(owner)
     return found | _passed_to_updates(tree, found)
@@ -50,20 +52,10 @@ def _passed_to_updates(tree: ast.AST, moved: set[str]) -> set[str]:
         for index in [params.index(p) for p in params if p in moved]:
             for call in ast.walk(tree):
                 if isinstance(call, ast.Call) and dotted(call.func) == function.name:
-                    passed = call.args[index] if index < len(call.args) else next(
-                        (k.value for k in call.keywords if k.arg == params[index]), None)
+                    passed = argument(call, index, params[index])
                     if passed is not None and (name := dotted(passed)):
                         found.add(name)
     return found
-
-
-def _parameters_of(node: ast.expr) -> str:
-    """``self.target`` for ``self.target.parameters()`` (also ``list(...)``)."""
-    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and node.args:
-        node = node.args[0]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "parameters":
-        return dotted(node.func.value) or ""
-    return ""
 
 
 def _blended(loop: ast.For, name: str) -> bool:

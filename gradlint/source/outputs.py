@@ -29,7 +29,7 @@ from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.handed_losses import LossOfModel as LossOfModel, handed_losses
 from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
-from gradlint.source.loss_helpers import (LOSS_WORDS, argument, file_helpers, imported_helpers,
+from gradlint.source.loss_helpers import (LOSS_WORDS, argument, calls_backward, file_helpers, imported_helpers,
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
                                          model_outputs, output_of, own_calls, unpacked_into)
@@ -377,10 +377,6 @@ def _alike(bound: Optional[Ending], ending: Ending) -> Ending:
 
 
 def backpropagating_calls(unit: SourceUnit) -> set[int]:
-    """The calls of the file that sit in a function calling ``.backward()``."""
-    found: set[int] = set()
-    for function in ast.walk(unit.tree) if unit.tree is not None else ():
-        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                isinstance(n, ast.Attribute) and n.attr == "backward" for n in ast.walk(function)):
-            found.update(id(n) for n in ast.walk(function) if isinstance(n, ast.Call))
-    return found
+    """The calls of the file that sit in a function calling ``.backward()`` itself."""
+    functions = [node for node in ast.walk(unit.tree) if isinstance(node, ast.FunctionDef)] if unit.tree is not None else []
+    return {id(call) for function in functions if calls_backward(function) for call in own_calls(function)}

@@ -40,9 +40,8 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
         return []
     found: dict[str, Freeze] = {}
     read = _parameters_read(tree, norms.optimised) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
-    for frame in frames.frames:
-        if not any(isinstance(f, Training) and f.what == "backward" for f in frame.facts):
-            continue
+    training = [frame for frame in frames.frames if _backward(frame)]
+    for frame in training:
         tried: set[str] = set()  # each name read once a function, at its first run in a loop
         for call in sorted((n for n in ast.walk(frame.node) if isinstance(n, ast.Call) and _run_name(n) is not None),
                            key=lambda n: (n.lineno, n.col_offset)):
@@ -53,12 +52,12 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                     or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
             tried.add(name)
-            if (_built_alone(norms, name) or _handed_alone(norms, frame.node, name)) and not any(
+            if (_built_alone(norms, name) or _handed_alone(norms, frame.node, name, read)) and not any(
                     related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
     for mode in norms.modes:  # ``d_net.t_net.train()``: a part put in train mode on purpose
         if (mode.train and not (mode.via or mode.by or mode.implicit) and mode.target not in found
-                and mode.target not in read and id(mode.frame) in {id(f.node) for f in frames.frames if _backward(f)}
+                and mode.target not in read and any(mode.frame is frame.node for frame in training)
                 and _unoptimised_network(norms, mode.target, read) and _same_name_passed(norms, mode)
                 and norms.knowledge.has_batchnorm(mode.target, None, None)):
             found[mode.target] = Freeze(mode.target, "unoptimised", mode.call)
@@ -69,15 +68,21 @@ def _same_name_passed(norms: FileNorms, mode: ModeCall) -> bool:
     """The train call's receiver is the module-level network of its name: a global, or a
     parameter every call of its function passes that global for (``Distillation(d_net, ...)``)."""
     root = mode.target.split(".")[0]
-    function = mode.frame
-    if not isinstance(function, ast.FunctionDef) or root not in [a.arg for a in function.args.args]:
-        return True
     tree = norms.frames.unit.tree
     assert tree is not None
-    params = [a.arg for a in function.args.args]
-    passed = [argument(call, params.index(root), root) for call in ast.walk(tree)
-              if isinstance(call, ast.Call) and dotted(call.func) == function.name]
-    return bool(passed) and all(isinstance(arg, ast.Name) and arg.id == root for arg in passed)
+    passed = _passed_at_calls(tree, mode.frame, root)
+    if passed is None:
+        return True
+    return bool(passed) and all(isinstance(arg, ast.Name) and arg.id == root for _, arg in passed)
+
+
+def _passed_at_calls(tree: ast.Module, function: ast.AST, name: str) -> Optional[list[tuple[ast.Call, Optional[ast.expr]]]]:
+    """Each call of ``function`` in the file, with what it passes for ``function``'s
+    parameter ``name``; None when ``function`` is no function taking ``name``."""
+    if not isinstance(function, ast.FunctionDef) or name not in (params := [a.arg for a in function.args.args]):
+        return None
+    return [(call, argument(call, params.index(name), name)) for call in ast.walk(tree)
+            if isinstance(call, ast.Call) and dotted(call.func) == function.name]
 
 
 def _backward(frame: object) -> bool:
@@ -231,21 +236,15 @@ def _built_alone(norms: FileNorms, name: str) -> bool:
     return True
 
 
-def _handed_alone(norms: FileNorms, function: ast.AST, name: str) -> bool:
+def _handed_alone(norms: FileNorms, function: ast.AST, name: str, read: set[str]) -> bool:
     """``name`` is a parameter of ``function``, a module-level function the file calls, and
     every call hands it a network built alone (``train_kd(student, teacher)`` with
     ``teacher = resnet56(10)``): ``def train_kd(model_student, model_teacher)`` trains only
     what its own optimisers take."""
     tree = norms.frames.unit.tree
-    if not isinstance(function, ast.FunctionDef) or tree is None or function not in tree.body:
+    if tree is None or function not in tree.body or (passed := _passed_at_calls(tree, function, name)) is None:
         return False
-    params = [a.arg for a in function.args.args]
-    if name not in params:
-        return False
-    calls = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and dotted(call.func) == function.name]
-    read = _parameters_read(tree, norms.optimised)
-    for call in calls:
-        arg = argument(call, params.index(name), name)
+    for call, arg in passed:
         if not (isinstance(arg, ast.Name) and _built_alone(norms, arg.id) and arg.id not in read
                 and not any(related(o, arg.id) for o in norms.optimised)):
             return False
@@ -253,4 +252,4 @@ def _handed_alone(norms: FileNorms, function: ast.AST, name: str) -> bool:
         if any(isinstance(other, ast.Name) and other.id == arg.id and other is not arg for other in call.args) or any(
                 isinstance(k.value, ast.Name) and k.value.id == arg.id and k.value is not arg for k in call.keywords):
             return False
-    return bool(calls)
+    return bool(passed)

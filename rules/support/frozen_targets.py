@@ -14,6 +14,7 @@ from gradlint.source.held_locals import kept_as
 from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, leaves_rest_frozen, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
+from gradlint.source.mode_restores import returns_name
 from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
@@ -373,10 +374,4 @@ def local_elsewhere(norms: FileNorms, target: str, node: ast.AST, other: ast.AST
     assert norms.knowledge is not None
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     return (isinstance(frame, functions) and isinstance(there, functions) and there is not frame
-            and all(root in norms.knowledge.scoped.get(f, {}) and not _returns(f, root) for f in (frame, there)))
-
-
-def _returns(function: ast.AST, name: str) -> bool:
-    """``function`` hands ``name`` back (``return model``): a factory of the model its caller binds."""
-    return any(isinstance(n, ast.Return) and n.value is not None and any(
-        isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(n.value)) for n in ast.walk(function))
+            and all(root in norms.knowledge.scoped.get(f, {}) and not returns_name(f, root) for f in (frame, there)))
