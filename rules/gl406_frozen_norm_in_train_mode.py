@@ -109,14 +109,17 @@ backbone; a short warm-up before fine-tuning everything is the common recipe and
 reported), a model handed to
 something whose mode handling is unknown, a momentum (EMA) copy of
 the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
-is meant to run in train mode), a part a class's forward runs under `torch.no_grad()` in
-one call and with gradients in another, a freeze in a class's method under a flag parameter
+is meant to run in train mode, also when a helper of the file moves it: `update_ema(ema,
+model)`), a part a class's forward runs under `torch.no_grad()` in one call and with
+gradients in another (also through the model holding it: `self.model(x)` beside
+`self.model.features_extractor(x)` under `no_grad`), a freeze in a class's method under a flag parameter
 whose default leaves it off (`def __init__(self, freeze_backbone=False)`, also read through
 `self.freeze_backbone`) where the file never builds the class, a freeze (or a factory call) in
 an arm a constant switch never takes (`stage = 'sup'`, then `if stage in ['pretrain']:`), a freeze whose own flag
 also puts the model in eval mode (`if args.linear_eval: model.eval()`), a train() taken
 only when an optimiser is given for the module (`if encoder_optimizer: encoder.train()
-else: encoder.eval()`), a module-level freeze a script importing the module skips (`if
+else: encoder.eval()`) or by the freezing flag (`if not args.freeze_resnet: extractor.train()
+else: extractor.eval()`), a module-level freeze a script importing the module skips (`if
 __name__ != ...`), and a file that
 switches its BatchNorm layers to eval itself (a `train(mode=True)` override calling
 `.eval()`, unless it does so only where the class does not freeze, `if mode and not
