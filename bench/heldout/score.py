@@ -61,6 +61,25 @@ def repos():
     return out
 
 
+def check_imports(checkout):
+    """Stop unless the checkout's own engine and rules are what its gradlint imports.
+
+    The editable install maps ``gradlint.rules`` to ``rules/`` of the checkout it was made from, so a
+    worktree that borrows another checkout's .venv and sets PYTHONPATH still imports that other
+    checkout's rules (link ``<worktree>/gradlint/rules -> <worktree>/rules`` to score a worktree).
+    """
+    python = os.path.join(checkout, ".venv", "bin", "python")
+    probe = "import gradlint, gradlint.rules; print(gradlint.__file__); print(list(gradlint.rules.__path__)[0])"
+    p = subprocess.run([python, "-c", probe], cwd=checkout, capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"score.py: {python} cannot import gradlint: {p.stderr.strip().splitlines()[-1:]}")
+    root = os.path.realpath(checkout) + os.sep
+    for what, path in zip(("gradlint", "gradlint.rules"), p.stdout.split()):
+        if not os.path.realpath(path).startswith(root):
+            sys.exit(f"score.py: {what} is imported from {path}, not from {checkout}; "
+                     f"link {checkout}/gradlint/rules -> {checkout}/rules or set PYTHONPATH")
+
+
 def run_gradlint(checkout, repo, no_exec, raw_dir):
     exe = os.path.join(checkout, ".venv", "bin", "gradlint")
     cmd = [exe, "check", os.path.join(REPOS, repo), "--select", ",".join(CODES),
@@ -140,6 +159,7 @@ def main():
     default = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     checkout = os.path.abspath(pos[1] if len(pos) > 1 else default)
 
+    check_imports(checkout)
     load_posthoc()
     expected = read_tsv("EXPECTED.tsv")
     negatives = read_tsv("NEGATIVES.tsv")
