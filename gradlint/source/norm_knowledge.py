@@ -24,6 +24,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
+from gradlint.source.partial_freezes import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.model_factories import handed_back
@@ -211,6 +212,12 @@ class NormKnowledge(ImportedParts):
         if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Slice) and not rest:
             # model.features[:10], list(m.children())[:-1]
             return self._value_path(value.value, [], depth + 1)
+        if (isinstance(value, ast.Subscript) and not rest and (listed := children_owner(value.value)) is not None
+                and isinstance(value.slice, ast.Constant) and isinstance(value.slice.value, int)):
+            # list(vgg.children())[0]: a stage of a BatchNorm model (a ResNet's first child is its stem convolution)
+            built = [dotted(call.func) or "" for v in self._bound(dotted(listed) or "") or []
+                     if isinstance(call := unwrap(v), ast.Call)]
+            return not (value.slice.value == 0 and any("resne" in b for b in built)) and self._value_path(listed, [], depth + 1)
         if isinstance(value, ast.Subscript) and (table := self._table(value.value)) is not None:
             # archs = {"densenet201": models.densenet201(), ...}; model = archs[args.arch]
             tree = self.frames.unit.tree

@@ -18,7 +18,7 @@ import ast
 from typing import Callable, Optional, Union
 
 from gradlint.source.string_lists import string_lists
-from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.freeze_forms import is_false, is_true, requires_grad_value
 from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.names import dotted
 
@@ -34,7 +34,7 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
         return _sliced(loop, it)
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
-        return _enumerated(loop, it.args[0])
+        return _enumerated(loop, it.args[0], parents or {})
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children",
                                                                                             "named_modules"):
         # (a test that freezes a top-level child by name in ``named_modules()`` freezes it whole)
@@ -157,6 +157,15 @@ def layer_listing(node: ast.expr) -> Optional[str]:
     return None
 
 
+def children_owner(node: ast.expr) -> Optional[ast.expr]:
+    """The model ``list(model.children())`` (or ``model.children()``) lists; else None."""
+    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "children" and not node.args:
+        return node.func.value
+    return None
+
+
 def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[ast.AST], Optional[ast.AST]]
                     ) -> Optional[tuple[str, Optional[str]]]:
     """``trunk = nn.Sequential(*list(model.children())[:-3])``, then ``for p in
@@ -215,8 +224,9 @@ def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
     return (owner, f"its first {end} {_NOUNS[kind]}") if end >= _SHORTEST[kind] else None
 
 
-def _enumerated(loop: Loop, listed: ast.expr) -> Optional[tuple[str, str]]:
-    """``for i, p in enumerate(model.parameters()): if i < 100: <freeze p>``."""
+def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[str, str]]:
+    """``for i, p in enumerate(model.parameters()): if i < 100: <freeze p>`` (or ``p.requires_grad
+    = False if i < 100 else True``; the bound may be ``len(model) - 3``, all but the last three)."""
     listing = _listing(listed)
     target = loop.target
     if (listing is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
@@ -225,10 +235,49 @@ def _enumerated(loop: Loop, listed: ast.expr) -> Optional[tuple[str, str]]:
     kind, owner = listing
     index, item = (e.id for e in target.elts if isinstance(e, ast.Name))
     for stmt in loop.body:
-        if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, item, kind):
-            count = _below(stmt.test, index)
-            if count is not None and count >= _SHORTEST[kind]:
-                return owner, f"its first {count} {_NOUNS[kind]}"
+        test = (stmt.test if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, item, kind)
+                else _conditional_freeze(stmt, item, kind))
+        count = _below(test, index, _lengths_before(loop, owner, parents)) if test is not None else None
+        if count is not None and count < 0:
+            return owner, f"all but its last {-count} {_NOUNS[kind]}"
+        if count is not None and count >= _SHORTEST[kind]:
+            return owner, f"its first {count} {_NOUNS[kind]}"
+    return None
+
+
+def _conditional_freeze(stmt: ast.stmt, item: str, kind: str) -> Optional[ast.expr]:
+    """The test under which ``item.requires_grad = False if <test> else True`` freezes ``item``
+    (for a child module: each of its parameters, ``for p in child.parameters(): ...``)."""
+    if kind == "children" and isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name) \
+            and _listing(stmt.iter) == ("parameters", item):
+        return next((test for inner in stmt.body
+                     if (test := _conditional_freeze(inner, stmt.target.id, "parameters")) is not None), None)
+    if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(target := stmt.targets[0], ast.Attribute)
+            and target.attr == "requires_grad" and dotted(target.value) == item and isinstance(value := stmt.value, ast.IfExp)
+            and is_false(value.body) and is_true(value.orelse)):
+        return value.test
+    return None
+
+
+def _lengths_before(loop: Loop, owner: str, parents: dict) -> dict[str, int]:
+    """Names set just before ``loop`` to ``len(owner) - k``: -k (all but the last ``k``)."""
+    body = getattr(parents.get(loop), "body", None)
+    if not isinstance(body, list) or loop not in body:
+        return {}
+    found: dict[str, int] = {}
+    for stmt in body[:body.index(loop)]:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and (short := _short_of(stmt.value, owner)) is not None):
+            found[stmt.targets[0].id] = -short
+    return found
+
+
+def _short_of(value: ast.expr, owner: str) -> Optional[int]:
+    """``len(owner) - 3`` -> 3."""
+    if (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and isinstance(length := value.left, ast.Call)
+            and dotted(length.func) == "len" and len(length.args) == 1 and dotted(length.args[0]) == owner):
+        short = _integer(value.right)
+        return short if short is not None and short > 0 else None
     return None
 
 
@@ -298,6 +347,8 @@ def _below(test: ast.expr, name: Optional[str], defaults: Optional[dict[str, int
     may be a parameter with an integer default (``defaults``)."""
     bound_node = test.comparators[0] if isinstance(test, ast.Compare) and test.comparators else None
     bound = _integer(bound_node) if not isinstance(bound_node, ast.Name) else (defaults or {}).get(bound_node.id)
+    if bound is not None and bound < 0 and not isinstance(bound_node, ast.Name):
+        return None  # (``i < -3`` holds for no index)
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
             and test.left.id == name and bound is not None):
         if isinstance(test.ops[0], ast.Lt):
