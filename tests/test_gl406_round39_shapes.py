@@ -179,8 +179,10 @@ def test_a_table_without_batchnorm_entries_is_quiet(tmp_path: Path) -> None:
 
 
 # round 39/a (Git-juYoung, judged debatable): a builder freezes every parameter, then makes
-# trainable again the children after a stage named in a YAML file (a flag the loop sets
-# when it passes that name); which children stay frozen is unknown
+# trainable again the children from a stage named in a YAML file on (a flag the loop sets
+# when it passes that name). Since round 52 (the same recipe in another project of the
+# author, counted as a finding there) that is read as "the children from a named one on":
+# the stem and the stages before it stay frozen, GL406's policy for partial freezes
 CHILDREN_AFTER = """\
 import torch
 from torch import nn
@@ -211,8 +213,17 @@ for x, y in []:
 """
 
 
-def test_children_made_trainable_by_a_flag_the_loop_sets_leave_the_frozen_part_unknown(tmp_path: Path) -> None:
+def test_children_made_trainable_from_the_named_one_on_leave_the_stem_frozen(tmp_path: Path) -> None:
     source = CHILDREN_AFTER.format(test="if name == freeze_until:")
+    write_project(tmp_path, {"train.py": source})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 20)
+    assert ("`build_resnet50` (line 8) returns it with its parameters frozen (some of its later stages trainable "
+            "again; the stem and the stages before them stay frozen)") in finding.message
+
+
+def test_children_made_trainable_by_another_test_of_the_name_leave_the_frozen_part_unknown(tmp_path: Path) -> None:
+    source = CHILDREN_AFTER.format(test="if name.startswith(freeze_until):")
     write_project(tmp_path, {"train.py": source})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
 

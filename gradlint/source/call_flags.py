@@ -205,10 +205,26 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     if guard is None:
         return False
     parameter, negated = guard_name(guard)
-    _, default = parameter_default(function, parameter)
-    if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)) or default.value != negated:
+    index, default = parameter_default(function, parameter)
+    if _never_called(function, cls, tree):
+        return isinstance(default, ast.Constant) and isinstance(default.value, bool) and default.value == negated
+    if function.name != "__init__":
         return False
-    return _never_called(function, cls, tree)
+    # ``TransferClassifier(freeze_encoder=freeze_encoder)`` with ``freeze_encoder = False`` set in the
+    # caller: every build of the class in the file passes the flag off
+    # (a command-line option or a configuration entry passed on is a choice left to the user)
+    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == cls.name]
+    value = flag_value(default, None, tree) if default is not None else None
+    return all(isinstance(argument(call, index - 1, parameter) or ast.Constant(None), (ast.Constant, ast.Name))
+               and guard_at(call, (index - 1, guard, value if isinstance(value, bool) else None), _function_around(call, parents), tree)
+               is False for call in builds)
+
+
+def _function_around(node: ast.AST, parents: dict) -> Optional[ast.AST]:
+    around: Optional[ast.AST] = parents.get(node)
+    while around is not None and not isinstance(around, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        around = parents.get(around)
+    return around
 
 
 def _never_called(function: ast.FunctionDef, cls: Optional[ast.ClassDef], tree: ast.Module) -> bool:

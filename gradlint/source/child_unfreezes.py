@@ -10,6 +10,7 @@ from typing import Callable, Optional, Sequence
 
 from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.freeze_facts import Freeze
+from gradlint.source.freeze_forms import LATER_CHILDREN
 from gradlint.source.names import dotted
 
 _CHILD_LISTINGS = frozenset({"children", "named_children", "modules", "named_modules"})
@@ -33,9 +34,24 @@ def unfrozen_children(parents: dict, loop: ast.AST, owner: str) -> Optional[list
             name = node.target.elts[0] if isinstance(node.target, ast.Tuple) else None
             named = frozen_children_by_name(tests[0], name.id, False) \
                 if len(tests) == 1 and isinstance(name, ast.Name) and it.func.attr == "named_children" else None
+            if not named and isinstance(name, ast.Name) and len(tests) == 1 and _switched_on_at_a_name(node, tests[0], name.id):
+                return [f"{model}.{LATER_CHILDREN}"]
             return [f"{model}.{child}" for child in named] if named else [f"{model}.<children>"]
         node = parents.get(node)
     return None
+
+
+def _switched_on_at_a_name(loop: ast.AST, test: ast.expr, name: str) -> bool:
+    """``if unfreeze:`` whose flag the loop turns on when the child's name is reached (``if
+    name == unfreeze_from: unfreeze = True``) and never turns off in it."""
+    if not isinstance(test, ast.Name):
+        return False
+    sets = [node for node in ast.walk(loop) if isinstance(node, ast.Assign) and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name) and node.targets[0].id == test.id]
+    return bool(sets) and all(isinstance(node.value, ast.Constant) and node.value.value is True for node in sets) and any(
+        isinstance(branch, ast.If) and isinstance(branch.test, ast.Compare) and isinstance(branch.test.left, ast.Name)
+        and branch.test.left.id == name and isinstance(branch.test.ops[0], ast.Eq) and any(node in branch.body for node in sets)
+        for branch in ast.walk(loop))
 
 
 def children_after_freeze(frame_of: Callable[[ast.AST], Optional[ast.AST]], parents: dict, freezes: Sequence[Freeze],

@@ -164,6 +164,33 @@ def _after_loop(norms: FileNorms, mode: ModeCall, run: ast.Call) -> bool:
 _MODE_WORDS = (".train(", ".eval(", "requires_grad", ".apply(", ".modules(", ".children(")
 
 
+def _alone(norms: FileNorms, value: ast.expr) -> bool:
+    """``value`` is bound to one name (``teacher = ResNet18()``, not ``model, loss = setup()``)."""
+    statement = norms.frames.parents.get(value)
+    return isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+
+
+def _never_sets_a_mode(norms: FileNorms, call: ast.Call) -> bool:
+    """``teacher = ResNet18()``: the module of another project file whose function or class
+    builds the model never calls ``train()`` or ``eval()``, so the model it gives is in train mode."""
+    source = _project_source(norms, call, whole_module=True)
+    return source is not None and not any(word in ast.unparse(source) for word in (".train(", ".eval("))
+
+
+def _project_source(norms: FileNorms, call: ast.Call, whole_module: bool = False) -> Optional[ast.AST]:
+    """The project function ``call`` calls, or the project class it builds (of the file or
+    imported); with ``whole_module``, the module defining it."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    path = Path(norms.frames.unit.path)
+    name = dotted(call.func) or ""
+    found = project_function(name, tree, path) if name else None
+    if found is not None:
+        return found[1] if whole_module else found[0]
+    cls = built_class(call, name, tree, path, FileIndex()) if name else None
+    return None if cls is None else cls.tree if whole_module else cls.node
+
+
 def _mode_neutral(norms: FileNorms, call: ast.Call) -> bool:
     """``call`` is a project function, or an instance of a project class (its ``__call__``
     and every other method), whose source never sets a module's mode: ``EarlyStopping``
@@ -177,9 +204,10 @@ def _mode_neutral(norms: FileNorms, call: ast.Call) -> bool:
     if source is None and name and "." not in name:  # early_stop = EarlyStopping(patience=7)
         values = [unwrap(value) for value in norms.knowledge.bindings.get(name, [])]
         if len(values) == 1 and isinstance(built := values[0], ast.Call):
-            cls = built_class(built, dotted(built.func) or "", tree, path, FileIndex())
-            source = cls.node if cls is not None else None
-    return source is not None and not any(word in ast.unparse(source) for word in _MODE_WORDS)
+            source = _project_source(norms, built)
+    # (a helper that trains what it is handed, ``train_model(model, ...)``, is not neutral either:
+    # the model it steps is not frozen)
+    return source is not None and not any(word in ast.unparse(source) for word in (*_MODE_WORDS, ".backward(", ".step("))
 
 
 def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:
@@ -310,14 +338,15 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     if where:  # (``loss = RUENet_loss()`` in ``setup``; another function's ``loss = a + b`` is its own local)
         values = [v for v in values if id(frame_of(v)) in where]
     built = False
-    for value in values:
-        value = unwrap(value)
+    for bound in values:
+        value = unwrap(bound)
         while isinstance(value, ast.Subscript):
             value = value.value
         if isinstance(value, ast.Name) and value.id == name or isinstance(value, ast.Constant) and value.value is None:
             continue
         callee = dotted(value.func) if isinstance(value, ast.Call) else None
-        if callee is None or callee in foreign and callee != built_by:
+        if callee is None or callee in foreign and callee != built_by and not (
+                isinstance(value, ast.Call) and _alone(norms, bound) and _never_sets_a_mode(norms, value)):
             return False
         built = True
     return built

@@ -171,6 +171,9 @@ RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 # ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
 LATE_SLICE = re.compile(r"\w*\[[1-9]\d*:\]")
+# the children from a named one on (``if name == unfreeze_from: unfreeze = True`` in a loop over
+# ``named_children()``): the recipe "train from layer3 on" leaves the stem and earlier stages frozen
+LATER_CHILDREN = "<children from a named one on>"
 
 
 def undone(unfrozen: set[str], target: str) -> bool:
@@ -191,7 +194,7 @@ def leaves_rest_frozen(part: str, target: str) -> bool:
     back end or the elements of a Sequential after its first (``body[1:]``) trainable again
     keeps the early stem and stages, with their BatchNorm, frozen."""
     first = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")[0]
-    return first.split("[")[0] in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS \
+    return first.split("[")[0] in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS | {LATER_CHILDREN} \
         or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
 
@@ -199,7 +202,7 @@ def trains_a_stage(part: str, target: str) -> bool:
     """Making ``part`` trainable again fine-tunes a stage of ``target`` (``layer4``,
     ``body[1:]``, a recurrent back end), not only its head: a partial fine-tuning."""
     first = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")[0]
-    return first.split("[")[0] in RECURRENT_BACKENDS or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
+    return first.split("[")[0] in RECURRENT_BACKENDS | {LATER_CHILDREN} or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
 
 def in_one_loop(parents: dict, first: ast.AST, second: ast.AST) -> bool:

@@ -19,7 +19,8 @@ from gradlint.source.index import read_text
 from gradlint.source.module_runners import class_runs_parameter
 from gradlint.source.norm_chains import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
-                                         frozen_instances, training_classes, training_functions)
+                                         frozen_instances)
+from gradlint.source.training_offers import training_classes, training_functions
 from gradlint.source.unit import SourceUnit
 
 # what a module that freezes a model says (a decorator @torch.no_grad() on an init function does not)

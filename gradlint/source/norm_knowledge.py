@@ -24,7 +24,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
-from gradlint.source.partial_freezes import children_owner
+from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.model_factories import handed_back

@@ -44,7 +44,8 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_chains import Choice, FreezingFactory, Known, KnownTrainers, Origin, TrainingFunction, chain
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.norm_offers import freezing_classes, freezing_factories, training_classes, training_functions
+from gradlint.source.norm_offers import freezing_classes, freezing_factories
+from gradlint.source.training_offers import training_classes, training_functions
 from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports
 from gradlint.source.unit import SourceUnit, call_spelling

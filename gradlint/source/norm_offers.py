@@ -1,7 +1,7 @@
 """What one file offers GL406 across files: its freezing factories and classes (a
 function or ``__init__`` that freezes a part with BatchNorm of the model it builds), its
-training functions and classes (a function or class that puts a model it is given in
-train mode while training), and its module-level models frozen at module level.
+freezing helpers, and its module-level models frozen at module level (its training
+functions and classes are in :mod:`gradlint.source.training_offers`).
 :mod:`gradlint.source.norm_links` reads them from the modules a script imports."""
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
 from gradlint.source.call_flags import guard_name, guard_of, parameter_default
-from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, local_aliases, returned_holder, spliced_in_self
-from gradlint.source.mode_restores import put_back
+from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
-from gradlint.source.reaching_bindings import bound_value, unwrap
+from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.model_factories import returned_names, returned_parameter
-from gradlint.source.norm_chains import (FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction, folded,
-                                         folded_factories, rebound)
+from gradlint.source.norm_chains import FreezingFactory, FreezingHelper, FrozenInstance, folded_factories
 
 
 def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
@@ -60,7 +57,10 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         holder = returned_holder(function, root, returned, tree) if root not in returned else None
         if holder is not None:  # ``model = Dual(backbone=backbone)``; ``return model``: its .backbone is frozen
             root, dot, rest = holder[0], ".", holder[1] + dot + rest
-        if (root not in returned or root == "self" or undone(norms.unfrozen, freeze.target)
+        # (a model local to the factory is made trainable again only there: another factory's
+        # ``model.layer3`` says nothing of it)
+        unfrozen = _unfrozen_within(norms, function) if root in _locals(function) else norms.unfrozen
+        if (root not in returned or root == "self" or undone(unfrozen, freeze.target)
                 or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
         by_name[name] = function
@@ -73,7 +73,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
                                       position=returned[root], puts_in_eval=calls_eval(function),
                                       branch=norms.knowledge.bn_branch(freeze.target, freeze.node), part=freeze.part,
-                                      partial=_stages_reopened(norms.unfrozen, freeze.target))
+                                      partial=_stages_reopened(unfrozen, freeze.target))
     for name, factory in found.items():
         branches = picked[name]
         parameters = {branch[0] for branch in branches if branch is not None}
@@ -226,101 +226,24 @@ def _stages_reopened(unfrozen: set[str], target: str) -> bool:
     return any(holds(target, part) and part != target and trains_a_stage(part, target) for part in unfrozen)
 
 
+def _unfrozen_within(norms: FileNorms, function: ast.FunctionDef) -> set[str]:
+    """What ``function`` itself makes trainable again."""
+    frame_of = norms.frames.kinds.frame_of
+    return {target for target, nodes in norms.unfrozen_at.items() if any(frame_of(node) is function for node in nodes)}
+
+
+def _locals(function: ast.FunctionDef) -> set[str]:
+    """The names ``function`` assigns and does not declare global."""
+    declared = {name for node in ast.walk(function) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
+    return {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)} - declared
+
+
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
     """What the class makes trainable again: ``self.model.features.norm5`` in a DenseNet
     wrapper says nothing of ``self.model`` in the ResNet wrapper beside it."""
     class_of = norms.frames.kinds.class_of
     return {target for target, nodes in norms.unfrozen_at.items()
             if not target.startswith("self.") or any(class_of(node) is cls for node in nodes)}
-
-
-def training_functions(norms: FileNorms) -> list[TrainingFunction]:
-    """The file's module-level functions that train and leave a parameter in train mode,
-    and such methods of its module-level classes (``def train(self, model):
-    model.train() ...``, named ``Trainer.train``; the call passes no self)."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
-    functions = module_functions(tree)
-    found: list[TrainingFunction] = []
-    for mode in norms.modes:
-        frame = mode.frame
-        if (not mode.train or mode.written or not isinstance(frame, ast.FunctionDef) or id(frame) not in functions
-                or id(frame) not in trains):
-            continue
-        name, offset = functions[id(frame)]
-        root, dot, rest = mode.target.partition(".")
-        params = [a.arg for a in frame.args.args]
-        # (``target_model = model``; ``target_model.train()``)
-        written, root = root, local_aliases(frame, {p: p for p in params}).get(root, root)
-        if (root in params and root != "self" and not put_back(norms, mode, mode.target)
-                and not rebound(frame, root, 0, mode.call.lineno)):
-            found.append(TrainingFunction(name, params.index(root) - offset, root, dot + rest, mode.call.lineno,
-                                          written=written if written != root else "",
-                                          hook=_hook_after(frame, params, root, mode.call.lineno, offset)))
-    return folded(found)
-
-
-def _hook_after(frame: ast.FunctionDef, params: list[str], root: str, line: int,
-                offset: int) -> Optional[tuple[int, str]]:
-    """A parameter of ``frame`` it calls with ``root`` after ``line`` (``before_epoch(model)``)."""
-    for node in ast.walk(frame):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in params
-                and node.func.id != root and node.lineno >= line
-                and any(isinstance(arg, ast.Name) and arg.id == root for arg in node.args)):
-            return params.index(node.func.id) - offset, node.func.id
-    return None
-
-
-def training_classes(norms: FileNorms) -> list[TrainingFunction]:
-    """The file's module-level classes that keep a model given to ``__init__`` and train it
-    in train mode in a method (``Trainer(model, opt)`` with ``self.model.train()``): building
-    one is a train call of the model passed (the call passes no ``self``)."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    kinds = norms.frames.kinds
-    trains = {id(frame.node) for frame in norms.frames.frames if any(isinstance(f, Training) for f in frame.facts)}
-    found: list[TrainingFunction] = []
-    for mode in norms.modes:
-        cls = kinds.class_of(mode.call)
-        if not mode.train or mode.written or cls is None or cls not in tree.body or not mode.target.startswith("self."):
-            continue
-        if not any(id(method) in trains for method in cls.body) or put_back(norms, mode, mode.target):
-            continue
-        init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
-        attribute, dot, rest = mode.target[len("self."):].partition(".")
-        kept = _kept_parameter(init, attribute) if init is not None else None
-        if kept is not None:
-            found.append(TrainingFunction(cls.name, kept[0] - 1, kept[1], dot + rest, mode.call.lineno,
-                                          written=f"self.{attribute}", entries=_reaching(cls, kinds.frame_of(mode.call))))
-    return folded(found)
-
-
-def _reaching(cls: ast.ClassDef, method: Optional[ast.AST]) -> tuple[str, ...]:
-    """The methods of ``cls`` that run ``method``: itself, and those calling it through
-    ``self.<name>(...)`` (a few levels)."""
-    if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return ()
-    methods = [f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    reaching = {method.name}
-    for _ in range(len(methods)):
-        more = {f.name for f in methods if f.name not in reaching and any(
-            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in reaching
-            and dotted(n.func.value) == "self" for n in ast.walk(f))}
-        if not more:
-            break
-        reaching |= more
-    return tuple(sorted(reaching))
-
-
-def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int, str]]:
-    """The ``__init__`` parameter ``self.<attribute> = <parameter>`` keeps (position counting self)."""
-    params = [a.arg for a in init.args.args]
-    for node in ast.walk(init):
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
-                and isinstance(kept := unwrap(node.value), ast.Name) and kept.id in params[1:]):
-            return params.index(kept.id), kept.id  # also self.model = model.to(device)
-    return None
 
 
 def _parameter(function: ast.FunctionDef, guard: str) -> tuple[int, str, Optional[bool]]:

@@ -15,16 +15,15 @@ first child ``conv1``): a prefix of fewer than three parameters or two children 
 from __future__ import annotations
 
 import ast
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
-from gradlint.source.string_lists import string_lists
+from gradlint.source.children_views import NOUNS, SHORTEST, child_listing, from_start, integer
 from gradlint.source.freeze_forms import is_false, is_true, requires_grad_value
 from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.names import dotted
+from gradlint.source.string_lists import string_lists
 
 Loop = Union[ast.For, ast.AsyncFor]
-_SHORTEST = {"parameters": 3, "children": 2}
-_NOUNS = {"parameters": "parameter tensors", "children": "child modules"}
 
 
 def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple[str, str]]:
@@ -44,7 +43,7 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
                 and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name)):
             return _counted(loop, owner, target.elts[1].id, parents or {})  # ct += 1; if ct < 6: <freeze child>
         return found
-    listing = _listing(it)
+    listing = child_listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
         return _counted(loop, listing[1], loop.target.id, parents or {})
     return None
@@ -101,7 +100,7 @@ def batchnorm_affine_freeze(loop: Loop) -> Optional[str]:
                 frozen.add("bias")
             if isinstance(inner, ast.Expr) and requires_grad_value(inner, layer) is False:
                 frozen |= {"weight", "bias"}  # m.requires_grad_(False)
-            if isinstance(inner, ast.For) and _listing(inner.iter) == ("parameters", layer) and isinstance(inner.target, ast.Name) \
+            if isinstance(inner, ast.For) and child_listing(inner.iter) == ("parameters", layer) and isinstance(inner.target, ast.Name) \
                     and any(requires_grad_value(s, inner.target.id) is False for s in inner.body):
                 frozen |= {"weight", "bias"}
         if frozen == {"weight", "bias"}:
@@ -131,103 +130,25 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
     return None
 
 
-def _listing(node: ast.expr) -> Optional[tuple[str, str]]:
-    """``list(model.parameters())`` -> ("parameters", "model"); ``model.children()`` and
-    ``model.features`` (a Sequential iterated layer by layer) -> ("children", ...)."""
-    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
-        node = node.args[0]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args:
-        owner = dotted(node.func.value)
-        kind = {"parameters": "parameters", "children": "children"}.get(node.func.attr)
-        return (kind, owner) if kind and owner else None
-    owner = dotted(node) if isinstance(node, ast.Attribute) else None
-    return ("children", owner) if owner else None
-
-
-def layer_listing(node: ast.expr) -> Optional[str]:
-    """The model whose layers ``node`` lists: ``list(model.children())[:7]``,
-    ``model.modules()``, ``model.features[:10]``; else None."""
-    while isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-        node = node.value
-    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
-        node = node.args[0]
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("children", "modules", "named_children", "named_modules")):
-        return dotted(node.func.value)
-    return None
-
-
-def children_owner(node: ast.expr) -> Optional[ast.expr]:
-    """The model ``list(model.children())`` (or ``model.children()``) lists; else None."""
-    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
-        node = node.args[0]
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "children" and not node.args:
-        return node.func.value
-    return None
-
-
-def sequential_view(loop: Loop, name: str, scope: ast.AST, frame_of: Callable[[ast.AST], Optional[ast.AST]]
-                    ) -> Optional[tuple[str, Optional[str]]]:
-    """``trunk = nn.Sequential(*list(model.children())[:-3])``, then ``for p in
-    trunk.parameters(): <freeze p>``: the Sequential holds ``model``'s own children, so the
-    loop freezes those of ``model`` -> (``model``, which part: None for all of them). Only
-    when ``trunk`` is used for nothing else: a Sequential of another model's layers that is
-    itself run (``self.encoder = nn.Sequential(*list(resnet.children())[:-1])``) is the model."""
-    binds = [node for node in ast.walk(scope) if isinstance(node, ast.Assign) and len(node.targets) == 1
-             and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name and frame_of(node) is frame_of(loop)]
-    if len(binds) != 1 or binds[0].lineno >= loop.lineno or (view := _children_sequential(binds[0].value)) is None:
-        return None
-    owner, bound, part = *view, None
-    if bound is not None:
-        end = _integer(bound.upper) if _from_start(bound) else None
-        if end is None or 0 <= end < _SHORTEST["children"]:
-            return None
-        part = f"all but its last {-end} {_NOUNS['children']}" if end < 0 else f"its first {end} {_NOUNS['children']}"
-    uses = [node for node in ast.walk(scope) if isinstance(node, ast.Name) and node.id == name
-            and isinstance(node.ctx, ast.Load) and frame_of(node) is frame_of(loop)]
-    if any(not (loop.iter.lineno <= use.lineno <= (loop.iter.end_lineno or loop.iter.lineno)) for use in uses):
-        return None
-    return owner, part
-
-
-def _children_sequential(value: ast.expr) -> Optional[tuple[str, Optional[ast.Slice]]]:
-    """``nn.Sequential(*list(model.children())[:-3])`` -> (``model``, its slice; None: all children)."""
-    if not (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
-            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Starred)):
-        return None
-    listed = value.args[0].value
-    bound: Optional[ast.Slice] = None
-    if isinstance(listed, ast.Subscript) and isinstance(listed.slice, ast.Slice):
-        bound = listed.slice
-        listed = listed.value
-    listing = _listing(listed) if not isinstance(listed, ast.Attribute) else None
-    return (listing[1], bound) if listing is not None and listing[0] == "children" else None
-
-
-def _from_start(bound: ast.Slice) -> bool:
-    """``[:n]`` or ``[0:n]``, step 1."""
-    return (bound.lower is None or _integer(bound.lower) == 0) and bound.step is None
-
-
 def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
-    listing = _listing(it.value)
+    listing = child_listing(it.value)
     bound = it.slice
     assert isinstance(bound, ast.Slice)
-    if listing is None or not _from_start(bound) or not isinstance(loop.target, ast.Name):
+    if listing is None or not from_start(bound) or not isinstance(loop.target, ast.Name):
         return None
     kind, owner = listing
-    end = _integer(bound.upper)
+    end = integer(bound.upper)
     if end is None or not _freezes(loop.body, loop.target.id, kind):
         return None
     if end < 0:
-        return owner, f"all but its last {-end} {_NOUNS[kind]}"
-    return (owner, f"its first {end} {_NOUNS[kind]}") if end >= _SHORTEST[kind] else None
+        return owner, f"all but its last {-end} {NOUNS[kind]}"
+    return (owner, f"its first {end} {NOUNS[kind]}") if end >= SHORTEST[kind] else None
 
 
 def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[str, str]]:
     """``for i, p in enumerate(model.parameters()): if i < 100: <freeze p>`` (or ``p.requires_grad
     = False if i < 100 else True``; the bound may be ``len(model) - 3``, all but the last three)."""
-    listing = _listing(listed)
+    listing = child_listing(listed)
     target = loop.target
     if (listing is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
             or not all(isinstance(e, ast.Name) for e in target.elts)):
@@ -239,9 +160,9 @@ def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[s
                 else _conditional_freeze(stmt, item, kind))
         count = _below(test, index, _lengths_before(loop, owner, parents)) if test is not None else None
         if count is not None and count < 0:
-            return owner, f"all but its last {-count} {_NOUNS[kind]}"
-        if count is not None and count >= _SHORTEST[kind]:
-            return owner, f"its first {count} {_NOUNS[kind]}"
+            return owner, f"all but its last {-count} {NOUNS[kind]}"
+        if count is not None and count >= SHORTEST[kind]:
+            return owner, f"its first {count} {NOUNS[kind]}"
     return None
 
 
@@ -249,7 +170,7 @@ def _conditional_freeze(stmt: ast.stmt, item: str, kind: str) -> Optional[ast.ex
     """The test under which ``item.requires_grad = False if <test> else True`` freezes ``item``
     (for a child module: each of its parameters, ``for p in child.parameters(): ...``)."""
     if kind == "children" and isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name) \
-            and _listing(stmt.iter) == ("parameters", item):
+            and child_listing(stmt.iter) == ("parameters", item):
         return next((test for inner in stmt.body
                      if (test := _conditional_freeze(inner, stmt.target.id, "parameters")) is not None), None)
     if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(target := stmt.targets[0], ast.Attribute)
@@ -276,7 +197,7 @@ def _short_of(value: ast.expr, owner: str) -> Optional[int]:
     """``len(owner) - 3`` -> 3."""
     if (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and isinstance(length := value.left, ast.Call)
             and dotted(length.func) == "len" and len(length.args) == 1 and dotted(length.args[0]) == owner):
-        short = _integer(value.right)
+        short = integer(value.right)
         return short if short is not None and short > 0 else None
     return None
 
@@ -296,7 +217,7 @@ def _counted(loop: Loop, owner: str, child: str, parents: dict) -> Optional[tupl
             if below is None:
                 return None
             count = below - _start(loop, counter, parents) - (1 if counted_before else 0)
-            return (owner, f"its first {count} {_NOUNS['children']}") if count >= _SHORTEST["children"] else None
+            return (owner, f"its first {count} {NOUNS['children']}") if count >= SHORTEST["children"] else None
     return None
 
 
@@ -309,7 +230,7 @@ def _start(loop: Loop, counter: Optional[str], parents: dict) -> int:
     for stmt in reversed(body[:body.index(loop)]):
         if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                 and stmt.targets[0].id == counter):
-            return _integer(stmt.value) or 0
+            return integer(stmt.value) or 0
     return 0
 
 
@@ -339,14 +260,14 @@ def _defaults_around(loop: Loop, parents: dict) -> dict[str, int]:
     pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
     pairs += [(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None]
     stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return {arg.arg: value for arg, default in pairs if (value := _integer(default)) is not None and arg.arg not in stored}
+    return {arg.arg: value for arg, default in pairs if (value := integer(default)) is not None and arg.arg not in stored}
 
 
 def _below(test: ast.expr, name: Optional[str], defaults: Optional[dict[str, int]] = None) -> Optional[int]:
     """How many values from 0 pass ``name < N`` (``N``) or ``name <= N`` (``N + 1``); ``N``
     may be a parameter with an integer default (``defaults``)."""
     bound_node = test.comparators[0] if isinstance(test, ast.Compare) and test.comparators else None
-    bound = _integer(bound_node) if not isinstance(bound_node, ast.Name) else (defaults or {}).get(bound_node.id)
+    bound = integer(bound_node) if not isinstance(bound_node, ast.Name) else (defaults or {}).get(bound_node.id)
     if bound is not None and bound < 0 and not isinstance(bound_node, ast.Name):
         return None  # (``i < -3`` holds for no index)
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name)
@@ -368,7 +289,7 @@ def _freezes(body: list[ast.stmt], item: str, kind: str) -> bool:
             if requires_grad_value(stmt, item) is False:  # child.requires_grad_(False)
                 return True
             if (isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Name)
-                    and _listing(stmt.iter) == ("parameters", item)
+                    and child_listing(stmt.iter) == ("parameters", item)
                     and any(requires_grad_value(s, stmt.target.id) is False for s in stmt.body)):
                 return True
             if (isinstance(stmt, (ast.For, ast.AsyncFor)) and isinstance(stmt.target, ast.Tuple)
@@ -378,44 +299,3 @@ def _freezes(body: list[ast.stmt], item: str, kind: str) -> bool:
                     and any(requires_grad_value(s, param.id) is False for s in stmt.body)):
                 return True  # for name, p in child.named_parameters(): p.requires_grad = False
     return False
-
-
-def _integer(node: Optional[ast.expr]) -> Optional[int]:
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-        value = node.operand.value
-        return -value if isinstance(value, int) and not isinstance(value, bool) else None
-    return None
-
-
-def kept_list_owner(loop: Loop, owner: str, parents: dict, frame_of: Callable[[ast.AST], Optional[ast.AST]],
-                    tree: ast.Module) -> Optional[str]:
-    """``for bl in blocks: for p in bl.parameters(): <freeze p>`` with ``self.blocks =
-    nn.ModuleList(blocks)`` (or ``nn.Sequential(*blocks)``) in the same function: the loop
-    freezes every module ``self.blocks`` holds, so it freezes ``self.blocks``."""
-    outer = parents.get(loop)
-    while outer is not None and not isinstance(outer, (ast.For, ast.AsyncFor, ast.FunctionDef, ast.Module)):
-        outer = parents.get(outer)
-    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name)
-            and outer.target.id == owner and isinstance(outer.iter, ast.Name)):
-        return None
-    listed = outer.iter.id
-    scope = frame_of(outer) or tree
-    for node in ast.walk(scope):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call)
-                and (dotted(node.value.func) or "").rpartition(".")[2] in ("ModuleList", "Sequential")
-                and len(node.value.args) == 1 and frame_of(node) is frame_of(outer)):
-            continue
-        arg = node.value.args[0]
-        arg = arg.value if isinstance(arg, ast.Starred) else arg
-        if isinstance(arg, ast.Name) and arg.id == listed and (kept := dotted(node.targets[0])):
-            return kept
-    return None
-
-
-def children_view_of(value: ast.expr) -> Optional[str]:
-    """The module whose own children ``value`` holds: ``nn.Sequential(*list(model.children())[:-2])``
-    -> ``model`` (the Sequential shares its layers and so its parameters)."""
-    view = _children_sequential(value)
-    return view[0] if view is not None else None

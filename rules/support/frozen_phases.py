@@ -104,6 +104,14 @@ def _integer(node: ast.expr, norms: FileNorms, before: Optional[int] = None) -> 
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and tree is not None:
         value = option_values(tree).get(node.attr)  # parser.add_argument("--Freeze_Epoch", default=50)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int) and tree is not None):
+        # ``range(n_epoch[0])`` with ``n_epoch = (100, 100)`` set once: the frozen stage's epochs
+        listed = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
+                  and isinstance(n.targets[0], ast.Name) and n.targets[0].id == node.value.id]
+        if len(listed) == 1 and isinstance(listed[0], (ast.Tuple, ast.List)) and -len(listed[0].elts) <= node.slice.value < len(listed[0].elts):
+            return _integer(listed[0].elts[node.slice.value], norms)
+        return None
     name = dotted(node)
     if name is None or tree is None:
         return None

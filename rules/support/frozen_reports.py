@@ -11,7 +11,7 @@ from typing import Optional
 from gradlint.findings import Fix
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Report
-from gradlint.source.freeze_forms import holds, related
+from gradlint.source.freeze_forms import LATER_CHILDREN, holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER
 from gradlint.source.names import dotted
@@ -165,7 +165,11 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
                                                   if train.written and train.written != train.target else "")
     parts = unfrozen_parts(norms, target, freeze) + unfrozen_parts(norms, freeze.target, freeze) * (freeze.target != target)
     if parts:
-        how += " (" + ", ".join(f"`{p}`" for p in parts) + " trainable again; the rest stays frozen)"
+        shown = [f"the children of `{p[:-len(LATER_CHILDREN) - 1]}` from a named one on" if p.endswith(LATER_CHILDREN)
+                 else f"`{p}`" for p in parts]
+        how += " (" + ", ".join(shown) + " trainable again; the rest stays frozen)"
+    elif freeze.partial:  # a factory of another function that trains some stages again
+        how += " (some of its later stages trainable again; the stem and the stages before them stay frozen)"
     if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
         how += f" for the epochs before line {end} makes it trainable again"
     message = (

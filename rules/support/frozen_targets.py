@@ -19,7 +19,7 @@ from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
-from gradlint.source.partial_freezes import children_view_of
+from gradlint.source.children_views import children_view_of
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
@@ -278,7 +278,19 @@ def unfrozen_parts(norms: FileNorms, target: str, freeze: Optional[Freeze] = Non
     """Parts of ``target`` made trainable again (``model.layer4[2]``, ``model.fc``); with
     ``freeze``, not those made trainable only in another arm of the ``if`` it is in."""
     return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target)
-                  and not (freeze is not None and _elsewhere_only(norms, freeze, u)))
+                  and not (freeze is not None and (_elsewhere_only(norms, freeze, u) or _another_functions_local(norms, freeze, u))))
+
+
+def _another_functions_local(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
+    """``unfrozen`` is a part of a local of other functions only (``model.classifier`` of
+    another factory of the file), not of the function-local model ``freeze`` freezes."""
+    frame_of = norms.frames.kinds.frame_of
+    frame = frame_of(freeze.node)
+    root = unfrozen.split(".")[0]
+    if not isinstance(frame, ast.FunctionDef) or not any(
+            isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Store) for n in ast.walk(frame)):
+        return False
+    return all(frame_of(node) is not frame for node in norms.unfrozen_at.get(unfrozen, []))
 
 
 def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
