@@ -68,6 +68,8 @@ def activation_kind(node: Optional[ast.AST], names: dict[int, str], layers: dict
     func = node.func
     if isinstance(func, ast.Call):
         return LAYERS.get(names.get(id(func), "")) if node.args else None
+    if isinstance(func, ast.Name):  # softmax(x) with ``softmax = nn.Softmax(dim=-1)`` built in forward
+        return layers.get(forward_local(func.id))
     if isinstance(func, ast.Attribute):
         if dotted(func.value) == "self":
             return layers.get(func.attr)
@@ -75,6 +77,11 @@ def activation_kind(node: Optional[ast.AST], names: dict[int, str], layers: dict
             return activation_kind(func.value, names, layers)
         return METHODS.get(func.attr)  # a tensor method: logits.softmax(-1), self.fc(x).sigmoid()
     return None
+
+
+def forward_local(name: str) -> str:
+    """The key under which a class's layers hold a name its forward binds to an activation layer."""
+    return f"{name}()"
 
 
 def applied_activation(node: ast.AST, names: dict[int, str], layer_names: dict[str, str]) -> Optional[str]:

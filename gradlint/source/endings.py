@@ -16,8 +16,8 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
-from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, function_kind, local_layers,
-                                         sequential_activation)
+from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, activation_layers, forward_local,
+                                         function_kind, local_layers, sequential_activation)
 from gradlint.source.container_outputs import EACH, container_activation
 from gradlint.source.default_paths import TRAINING, returns_with_defaults
 from gradlint.source.init_flags import Flag, constructed, flag_forward, init_flags
@@ -178,7 +178,8 @@ def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Opti
     forward = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "forward"), None)
     if forward is None:
         return {}
-    layers = {**(parts or {}), **layer_attributes(cls, names)}
+    layers = {**(parts or {}), **layer_attributes(cls, names),
+              **{forward_local(local): kind for local, kind in activation_layers(forward, names).items()}}
     if aliases is not None and tree is not None:
         layers.update(_replaced_heads(cls, layers, aliases, tree))
     returns = [node for node in own_nodes(forward) if isinstance(node, ast.Return)]
