@@ -708,3 +708,22 @@ def test_a_notebook_cell_file_using_a_builder_imported_in_another_cell(tmp_path:
     path.write_text(cell.replace("model = efficientnet_b0", "def efficientnet_b0(weights=None):\n"
                                  "    return nn.Sequential(nn.Linear(4, 4))\n\n\nmodel = efficientnet_b0"))
     assert _lint(path) == []
+
+
+def test_a_notebook_cell_file_using_torchvision_models_imported_in_another_cell(tmp_path: Path) -> None:
+    # held-out round 53 (bahetiaditi): ``from torchvision import models`` sat in an earlier cell;
+    # ``models.mobilenet_v2`` of a file that never binds ``models`` is torchvision's
+    cell = ("import torch.nn as nn, torch.optim as optim\n\nencoder = models.{arch}(weights=None).features\n"
+            "for param in encoder.parameters():\n    param.requires_grad = False\n"
+            "head = nn.Conv2d(1280, 1, 1)\noptimizer = optim.SGD(head.parameters(), lr=0.1)\n\n\n"
+            "def train_head(loader):\n    encoder.train()\n    for x, y in loader:\n        optimizer.zero_grad()\n"
+            "        nn.functional.binary_cross_entropy_with_logits(head(encoder(x)), y).backward()\n"
+            "        optimizer.step()\n")
+    path = tmp_path / "feature_extraction.py"
+    path.write_text(cell.format(arch="mobilenet_v2"))
+    assert [(f.code, f.line) for f in _lint(path)] == [("GL406", 5)]
+    path.write_text(cell.format(arch="vgg16"))  # (no BatchNorm)
+    assert _lint(path) == []
+    # a project package named ``models`` that the file imports is the project's
+    path.write_text("import models\n" + cell.format(arch="mobilenet_v2"))
+    assert _lint(path) == []

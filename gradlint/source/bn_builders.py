@@ -51,3 +51,9 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
         return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
                 and bool(TV_BN.match(f"torchvision.models.{model}")))
     return None
+
+
+# attributes of the models above that hold no BatchNorm (their classifier heads; a ResNet's stem
+# convolution, ReLU and pooling)
+HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
+PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})

@@ -18,7 +18,7 @@ from typing import Optional
 from gradlint.source.call_arguments import argument
 from gradlint.source.imported_parts import ImportedParts
 from gradlint.source.appended_layers import appended_to
-from gradlint.source.bn_builders import TV_BN, builds_bn, library_builds_bn, torchvision_bn
+from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import table_callees
@@ -32,10 +32,6 @@ from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
 from gradlint.source.names import bound_names, dotted, name_expression
-
-# attributes of those models that hold no BatchNorm (their classifier heads)
-HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
-PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})
 
 
 class NormKnowledge(ImportedParts):
@@ -299,8 +295,9 @@ class NormKnowledge(ImportedParts):
             return True  # VGG_loss(vgg) of another file keeping ``self.features = nn.Sequential(*list(model.children())...)``
         if rest and rest[0] in HEAD_NAMES:
             return False
-        if "." not in callee and TV_BN.match(f"torchvision.models.{callee}") and self._unbound(callee):
-            return True  # a notebook's cells split into files: ``efficientnet_b0`` imported in another cell
+        if (callee.count(".") == 0 or callee.startswith("models.")) and self._unbound(callee.split(".")[0]) \
+                and TV_BN.match(f"torchvision.models.{callee.removeprefix('models.')}"):
+            return True  # a notebook's cells split into files: ``efficientnet_b0`` (or ``models``) imported in another cell
         library = library_builds_bn(callee, value, self._string)
         if library and rest and rest[0] in PLAIN_STEM_PARTS and re.search(r"resne(t|xt)", callee):
             return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm

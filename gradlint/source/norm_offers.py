@@ -17,7 +17,7 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
-from gradlint.source.norm_knowledge import PLAIN_STEM_PARTS
+from gradlint.source.bn_builders import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.model_factories import returned_names, returned_parameter
