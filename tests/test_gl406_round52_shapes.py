@@ -296,3 +296,78 @@ def test_a_model_a_helper_trains_is_not_frozen_by_an_evaluation_under_no_grad(tm
     # (``score`` evaluates in train mode, but nothing here is frozen: ``retrain`` steps the model)
     write_project(tmp_path, {"prune.py": PRUNE_AND_RETRAIN})
     assert lint_in_process(tmp_path / "prune.py", "GL406") == []
+
+
+# round 45/b (CECNL, EEG distillation): the teacher is picked by name from a dict of classes the
+# ``models`` package defines, and a training helper of another module freezes it and puts it in
+# train mode itself
+MODELS_PACKAGE = """\
+from .convnets import DeepNet, ShallowNet
+
+model_dict = {
+    "DeepNet": DeepNet,
+    "ShallowNet": ShallowNet,
+}
+"""
+
+CONVNETS = """\
+import torch.nn as nn
+
+
+class DeepNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ELU(), nn.Flatten(), nn.LazyLinear(4))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class ShallowNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ELU(), nn.Flatten(), nn.LazyLinear(4))
+
+    def forward(self, x):
+        return self.body(x)
+"""
+
+KD_LOOPS = """\
+import torch
+
+
+def train_kd(net, teacher, loader):
+    teacher.train()
+    for p in teacher.parameters():
+        p.requires_grad = False
+    optimizer = torch.optim.Adam(net.parameters())
+    for x, y in loader:
+        soft = teacher(x)
+        loss = torch.nn.functional.mse_loss(net(x), soft)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+KD_SCRIPT = """\
+import argparse
+from models import model_dict
+from loops import train_kd
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--teacher", default="{teacher}")
+opt = parser.parse_args()
+net = model_dict["ShallowNet"]()
+teacher = model_dict[opt.teacher]()
+train_kd(net, teacher, [])
+"""
+
+
+@pytest.mark.parametrize("teacher, reported", [("DeepNet", True), ("ShallowNet", False)])
+def test_a_teacher_picked_from_an_imported_table_of_classes(tmp_path: Path, teacher: str, reported: bool) -> None:
+    write_project(tmp_path, {"models/__init__.py": MODELS_PACKAGE, "models/convnets.py": CONVNETS,
+                             "loops.py": KD_LOOPS, "distil.py": KD_SCRIPT.format(teacher=teacher)})
+    findings = lint_in_process(tmp_path / "distil.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == ([("GL406", 10)] if reported else [])
+    if reported:
+        assert "`teacher` has BatchNorm layers and `train_kd` (loops.py:6) freezes its parameters" in findings[0].message

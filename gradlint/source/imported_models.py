@@ -39,10 +39,36 @@ def mark_imported_models(norms: FileNorms, script: Path) -> None:
     for target, items in by_module.items():
         text = read_text(target)
         wanted = tuple(sorted({item.name for item in items if re.search(rf"^{re.escape(item.name)}\s*=", text, re.M)}))
-        if not wanted or not any(word in text for word in _BUILDS):
+        if not wanted:
+            continue
+        # ``from models import model_dict``, then ``model_dict[opt.model]()``: which entries build BatchNorm
+        for item in items:
+            if re.search(rf"^{re.escape(item.name)}\s*=\s*(\{{|dict\()", text, re.M):
+                entries = _table_with_batchnorm(str(target), file_stamp(target), item.name)
+                if entries:
+                    norms.knowledge.imported_tables[item.local] = entries
+        if not any(word in text for word in _BUILDS):
             continue
         built = _models_with_batchnorm(str(target), file_stamp(target), wanted)
         norms.knowledge.imported_bn.update(item.local for item in items if item.name in built)
+
+
+@functools.lru_cache(maxsize=256)
+def _table_with_batchnorm(path: str, stamp: tuple[int, int], name: str) -> dict[str, bool]:
+    """{key: whether calling its entry builds BatchNorm} for the dict literal ``name`` is bound
+    to once at the module level of ``path`` (``model_dict = {"SCCNet22": SCCNet22, ...}``)."""
+    unit = SourceUnit.read_parsed(path)
+    if unit is None or unit.tree is None:
+        return {}
+    bound = [node.value for node in unit.tree.body if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    if len(bound) != 1 or not isinstance(table := bound[0], ast.Dict):
+        return {}
+    knowledge = own_norms(unit).knowledge
+    assert knowledge is not None
+    return {key.value: knowledge.value_has_batchnorm(ast.copy_location(ast.Call(entry, [], []), entry), "", table)
+            for key, entry in zip(table.keys, table.values)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and dotted(entry)}
 
 
 @functools.lru_cache(maxsize=256)

@@ -21,7 +21,7 @@ from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
-from gradlint.source.table_calls import table_callees
+from gradlint.source.table_calls import imported_table_pick, table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.index import FileIndex
 from gradlint.source.children_views import children_owner
@@ -66,6 +66,7 @@ class NormKnowledge(ImportedParts):
         self._local: Optional[set[str]] = None
         self.bn_functions: set[str] = set()  # functions returning a model with BatchNorm (norm_links)
         self.imported_bn: set[str] = set()  # models with BatchNorm a project module builds and the file imports
+        self.imported_tables: dict[str, dict[str, bool]] = {}  # imported dicts of models: key -> builds BatchNorm
         # ``net`` -> {"encoder"} for ``net = EvalNet(resnet18())``: the handed parts that hold its BatchNorm
         self.handed_bn: dict[str, set[str]] = {}
         self.eval_kept: set[str] = set()  # instances of project classes whose train() override keeps BN in eval
@@ -102,11 +103,6 @@ class NormKnowledge(ImportedParts):
         rest = name[len(binding_root(name)) + 1:]
         return any(self.value_has_batchnorm(value, rest, at) and not self._bn_arms_crash(node, value, name)
                    for node, value in choices)
-
-    def _builder_crashes(self, call: ast.Call) -> bool:
-        tree = self.frames.unit.tree
-        found = project_function(dotted(call.func) or "", tree, Path(self.frames.unit.path)) if tree is not None else None
-        return found is not None and builder_bn_arms_crash(found[0], found[1])
 
     def _bn_arms_crash(self, binding: ast.Assign, value: ast.expr, name: str) -> bool:
         tree = self.frames.unit.tree
@@ -238,6 +234,9 @@ class NormKnowledge(ImportedParts):
             return False
         tabled = table_callees(value, self.frames.parents, self._scope, self.frames.unit.tree) \
             if isinstance(value.func, (ast.Subscript, ast.Name)) and self.frames.unit.tree is not None else []
+        if (picked_entry := imported_table_pick(self.imported_tables, value, self._scope, self.frames.unit.tree)
+                if self.imported_tables and self.frames.unit.tree is not None else None) is not None:
+            return picked_entry and (not rest or rest[0] not in HEAD_NAMES)  # model_dict[opt.model]() of an imported dict
         if tabled:  # model_map[args.model](n), or model_ref(...) unpacked from a table: the classes the key may pick
             return any(self._value_path(ast.copy_location(ast.Call(name_expression(name), value.args, value.keywords), value),
                                         rest, depth + 1) for name in tabled)
@@ -269,7 +268,8 @@ class NormKnowledge(ImportedParts):
         if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
             return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
-            if self._builder_crashes(value):
+            if (found := project_function(dotted(value.func) or "", tree, Path(self.frames.unit.path))) is not None \
+                    and builder_bn_arms_crash(found[0], found[1]):
                 return False  # only its BatchNorm architectures, which fail before training
             handed = self._handed_back(value)
             if handed is not None:  # model = layer_modification(model): the same model, given a new head

@@ -132,3 +132,17 @@ def _named_by_tests(call: ast.AST, key: ast.expr, parents: dict) -> Optional[set
                 return found
         child = parent
     return None
+
+
+def imported_table_pick(tables: dict[str, dict[str, bool]], call: ast.Call, frame: Optional[ast.AST],
+                        tree: ast.Module) -> Optional[bool]:
+    """Whether ``TABLE[key](...)`` builds BatchNorm, ``TABLE`` a dict imported from a project
+    module (``tables``: its keys and whether each entry builds BatchNorm): the entry a fixed key
+    (an option's default) names, else any entry (each a configuration); None when ``call``
+    picks from no such table."""
+    func = call.func
+    if not (isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name)) or func.value.id not in tables:
+        return None
+    entries = tables[func.value.id]
+    key = chosen_string(func.slice, frame, tree)
+    return entries.get(key, False) if key is not None else any(entries.values())
