@@ -23,7 +23,7 @@ from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, parameters_owner
 from gradlint.source.dead_branches import never_taken
-from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall
+from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, joined_owners, keeps_bn_in_eval, late_slice, loop_items,
                                           only_parameters_of, own_method, part_name, related, requires_grad_flag,

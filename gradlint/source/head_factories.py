@@ -25,7 +25,7 @@ from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.imported_endings import spelled_name
 from gradlint.source.index import file_stamp
 from gradlint.source.model_heads import head_attributes
-from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.names import collect_aliases, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
