@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import lint_in_process, write_project
 
 EXTRACTOR = """\
@@ -174,3 +176,52 @@ def test_a_short_warm_up_in_the_arms_of_an_if_in_the_epoch_loop_is_quiet(tmp_pat
     # (round 50/b, muhammadhaider02: both arms run, one epoch after another; a look-alike row)
     write_project(tmp_path, {"train.py": WARM_UP.format(epochs=5)})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+# round 50/a (abinashagasti, a false finding): a factory freezes all but the last k parameters
+# only when asked to, ``if k != 1:`` with k=1 by default
+K_FACTORY = """\
+import torch.nn as nn
+from torchvision import models
+
+
+def pretrained_model(num_classes=10, k=1):
+    model = models.resnet50(weights=None)
+    model.fc = nn.Linear(model.fc.in_features, num_classes)
+    if k != 1:
+        for param in model.parameters():
+            param.requires_grad = False
+        for name, param in list(model.named_parameters())[-k:]:
+            param.requires_grad = True
+    return model
+"""
+
+K_SCRIPT = """\
+import torch
+from factory import pretrained_model
+
+
+def fit(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+model = pretrained_model({arguments})
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+fit(model, [], optimizer)
+"""
+
+
+@pytest.mark.parametrize("arguments, reported", [
+    ("num_classes=10", False),  # k left at its default: nothing is frozen
+    ("10, 1", False),
+    ("10, k=4", True),
+    ("10, k=args_k", True),  # a value not written here: the freeze may run
+])
+def test_a_factory_freezing_under_a_numeric_test_of_a_parameter(tmp_path: Path, arguments: str, reported: bool) -> None:
+    write_project(tmp_path, {"factory.py": K_FACTORY, "train.py": K_SCRIPT.format(arguments=arguments)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == ([("GL406", 13)] if reported else [])

@@ -28,7 +28,7 @@ from typing import Optional
 
 from gradlint.source.table_calls import table_callees
 from gradlint.source.tabled_names import ALIAS, table_values, tabled_names
-from gradlint.source.call_flags import factory_flag
+from gradlint.source.call_flags import factory_flag, numeric_guard_holds
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
 from gradlint.source.held_parts import link_holders, mark_handed_batchnorm
@@ -278,6 +278,8 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
     for factory in parts.each():  # each part the factory freezes (a video and an audio encoder)
         if factory.guard is not None and factory_flag(value, factory.guard, norms.frames.kinds, norms.frames.unit.tree) is not True:
             continue  # it freezes only when asked to, and this call does not (or may not)
+        if factory.compare is not None and numeric_guard_holds(value, factory.compare) is False:
+            continue  # pretrained_model(arch) with ``if k != 1: <freeze>`` and k left at 1
         if factory.choice is not None and _picks_other(value, factory.choice, norms):
             continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
         if factory.handed is not None and not ((given := argument(value, *factory.handed)) is not None

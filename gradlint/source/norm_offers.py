@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
-from gradlint.source.call_flags import guard_name, guard_of, parameter_default
+from gradlint.source.call_flags import guard_name, guard_of, numeric_guard, parameter_default
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
@@ -69,8 +69,10 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
         flag = _parameter(function, guard) if guard is not None else None
+        compare = numeric_guard(freeze.node, function, norms.frames.parents) if flag is None else None
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
+                                      compare=(compare[0] - offset, *compare[1:]) if compare else None,
                                       position=returned[root], puts_in_eval=calls_eval(function),
                                       branch=norms.knowledge.bn_branch(freeze.target, freeze.node), part=freeze.part,
                                       partial=_stages_reopened(unfrozen, freeze.target))
