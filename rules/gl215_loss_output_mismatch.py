@@ -164,6 +164,8 @@ from typing import Iterator, Optional
 from gradlint.findings import Confirmation
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
+from gradlint.source.frames import file_frames
+from gradlint.source.loss_switches import logits_in_other_arm
 from gradlint.source.names import dotted
 from gradlint.source.outputs import backpropagating_calls, losses_of_models
 from gradlint.source.unit import SourceUnit
@@ -362,6 +364,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         key = (activation.path, id(activation.node))
         if what is None or key in reported:
             continue
+        if activation.path is None and logits_in_other_arm(link.call, activation.node, file_frames(unit).parents):
+            continue  # ``if double_softmax: criterion(F.softmax(z, 1), y) else: criterion(z, y)``: an ablation switch
         reported.add(key)
         helper = link.through
         # the finding sits on the line that feeds the output to the loss (where the two meet,

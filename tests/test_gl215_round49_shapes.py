@@ -116,3 +116,38 @@ def test_the_finding_sits_at_the_loss_that_trains(tmp_path: Path) -> None:
     [finding] = lint_in_process(tmp_path / "train.py", "GL215")
     assert (finding.code, finding.line) == ("GL215", 28)
     assert finding.message.startswith("Model's output (line 13) is softmax probabilities")
+
+
+# round 49/b (Britefury, a false finding): a domain-adaptation experiment offers a flag that
+# applies softmax before the classification loss, as an ablation; the other arm of the ``if``
+# is the ordinary training on logits
+ABLATION = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train(net, loader, optimizer, double_softmax=False):
+    criterion = nn.CrossEntropyLoss()
+    net.train()
+    for x, y in loader:
+        logits = net(x)
+        if double_softmax:
+            loss = criterion(F.softmax(logits, dim=1), y)
+        else:
+            loss = criterion({other}, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+
+def test_a_switch_between_probabilities_and_logits_for_one_loss_is_an_ablation(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": ABLATION.format(other="logits")})
+    assert lint_in_process(tmp_path / "train.py", "GL215") == []
+
+
+def test_softmax_in_both_arms_is_still_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": ABLATION.format(other="F.softmax(logits, dim=-1)")})
+    findings = lint_in_process(tmp_path / "train.py", "GL215")
+    assert [(f.code, f.line) for f in findings] == [("GL215", 12), ("GL215", 14)]
