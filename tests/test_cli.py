@@ -223,6 +223,34 @@ def test_a_python_312_f_string_says_which_python_parsed_it(tmp_path):
         assert "(Python 3.12 accepts this f-string; gradlint parses with the Python it runs on, 3.11" in result.stdout
 
 
+def test_pytorch_03_async_arguments_are_read_and_the_fix_is_named(tmp_path):
+    # held-out rounds 49/b and 54/a (clovaai, LGX95): ``target.cuda(async=True)``, PyTorch 0.3's
+    # name for ``non_blocking``, is a syntax error since Python 3.7; the rest of the file is checked
+    write(tmp_path, "train.py", textwrap.dedent("""\
+        import torch
+        from torchvision import models
+
+        model = models.resnet18(weights=None)
+        for p in model.parameters():
+            p.requires_grad = False
+        model.fc = torch.nn.Linear(512, 2)
+        optimizer = torch.optim.Adam(model.fc.parameters())
+        for epoch in range(10):
+            model.train()
+            for x, y in []:
+                x, y = x.cuda(async=True), y.cuda(async = True)
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        """))
+    result = run_gradlint("train.py", "--select", "GL001,GL406", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "train.py:12:" in result.stdout and "GL001 SyntaxError: invalid syntax (`async` is a keyword since Python 3.7: " \
+        "PyTorch's `.cuda(async=True)` is `.cuda(non_blocking=True)`" in result.stdout
+    assert "train.py:6:5: GL406" in result.stdout
+
+
 def test_the_rest_of_a_file_with_a_python_312_f_string_is_still_checked(tmp_path):
     # held-out round 43/a (aidynfatikh): a training script whose only 3.12 line is its log print
     write(tmp_path, "train.py", textwrap.dedent("""\

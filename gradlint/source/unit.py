@@ -35,6 +35,23 @@ def newer_syntax_hint(exc: SyntaxError, text: str) -> str:
 
 
 _MAX_SKIPPED = 20
+# ``x.cuda(async=True)``: PyTorch before 0.4 named ``non_blocking`` ``async``, a keyword since Python 3.7
+_ASYNC_ARGUMENT = re.compile(r"(?<=[(,\s])async(?=\s*=[^=])")
+ASYNC_HINT = (" (`async` is a keyword since Python 3.7: PyTorch's `.cuda(async=True)` is `.cuda(non_blocking=True)`; "
+              "the rest of the file was checked reading it so)")
+
+
+def _with_async_arguments_renamed(text: str, path: str, error: SyntaxError) -> Optional[ast.Module]:
+    """The tree of ``text`` with each ``async=`` keyword argument read as ``async_=`` (lines and
+    columns kept but for one character), when the error is on such a line; None otherwise."""
+    lines = text.split("\n")
+    at = (error.lineno or 0) - 1
+    if not 0 <= at < len(lines) or not _ASYNC_ARGUMENT.search(lines[at]):
+        return None
+    try:
+        return parse_source(_ASYNC_ARGUMENT.sub("async_", text), path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _without_newer_fstrings(text: str, path: str, first: SyntaxError) -> Optional[tuple[ast.Module, int]]:
@@ -109,6 +126,8 @@ class SourceUnit:
                 self.tree, count = skipped
                 hint = hint[:-1] + ("; the rest of the file was checked without this line)" if count == 1 else
                                     f"; the rest of the file was checked without this and {count - 1} more such lines)")
+            elif not hint and (renamed := _with_async_arguments_renamed(self.text, self.path, exc)) is not None:
+                self.tree, hint = renamed, ASYNC_HINT  # code of PyTorch 0.3: read it, and say how to fix it
             self.syntax_error = SyntaxProblem(
                 f"{type(exc).__name__}: {exc.msg}{hint}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
