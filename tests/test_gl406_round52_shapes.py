@@ -371,3 +371,50 @@ def test_a_teacher_picked_from_an_imported_table_of_classes(tmp_path: Path, teac
     assert [(f.code, f.line) for f in findings] == ([("GL406", 10)] if reported else [])
     if reported:
         assert "`teacher` has BatchNorm layers and `train_kd` (loops.py:6) freezes its parameters" in findings[0].message
+
+
+# round 54/a (pritmehta, a look-alike reported): a head-only run, then a separate fine-tuning
+# run: a second model of the same builder loads the first run's checkpoint and trains whole
+WARM_UP_RUN = """\
+import torch
+from torchvision import models
+
+
+def get_model(pretrained=True):
+    model = models.mobilenet_v2(weights=None)
+    for p in model.features.parameters():
+        p.requires_grad = False
+    model.classifier[1] = torch.nn.Linear(1280, 1)
+    return model
+
+
+def fit(model, optimizer, epochs):
+    for epoch in range(epochs):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.binary_cross_entropy_with_logits(model(x), y).backward()
+            optimizer.step()
+    torch.save(model.state_dict(), "head.pt")
+
+
+initial = get_model()
+fit(initial, torch.optim.Adam(initial.classifier.parameters()), 20)
+finetuned = get_model(pretrained=False)
+{load}
+for p in finetuned.parameters():
+    p.requires_grad = True
+fit(finetuned, torch.optim.Adam(finetuned.parameters(), lr=1e-5), 10)
+"""
+
+
+def test_a_head_only_run_whose_checkpoint_a_second_model_fine_tunes_is_a_warm_up(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": WARM_UP_RUN.format(load='finetuned.load_state_dict(torch.load("head.pt"))')})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_second_model_trained_from_scratch_leaves_the_first_run_a_finding(tmp_path: Path) -> None:
+    # (no checkpoint carried over: two experiments, the first one a frozen backbone in train mode)
+    write_project(tmp_path, {"train.py": WARM_UP_RUN.format(load="")})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 23)]

@@ -17,6 +17,7 @@ from typing import Optional
 from gradlint.source.chosen_names import option_values
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
+from gradlint.source.reaching_bindings import unwrap
 
 LONG_PHASE = 10  # frozen epochs from which the phase is more than a warm-up
 
@@ -142,3 +143,38 @@ def _position(mode: ModeCall) -> Optional[ast.AST]:
 def _within(node: Optional[ast.AST], outer: ast.AST) -> bool:
     line = getattr(node, "lineno", None)
     return line is not None and outer.lineno <= line <= (outer.end_lineno or outer.lineno)  # type: ignore[attr-defined]
+
+
+def warm_up_run(norms: FileNorms, target: str) -> bool:
+    """A head-only run, then a separate fine-tuning run: later in the same function a second
+    model of the same builder loads weights (the first run's checkpoint) and has every parameter
+    made trainable again (``model_to_finetune = get_model(...)``, ``.load_state_dict(...)``,
+    ``for p in model_to_finetune.parameters(): p.requires_grad = True``). The held-out rulings
+    read the first run as a warm-up, not a frozen backbone."""
+    knowledge = norms.knowledge
+    assert knowledge is not None
+    frame_of = norms.frames.kinds.frame_of
+
+    def built(name: str) -> list[ast.Call]:  # (not ``model = model.to(device)``)
+        return [call for v in knowledge.bindings.get(name, []) if isinstance(call := unwrap(v), ast.Call)
+                and not (dotted(call.func) or "").startswith(name + ".")]
+
+    target = target.split(".")[0]  # (``initial.features``: the model ``initial`` holds it)
+    first = built(target)
+    builders = {dotted(call.func) for call in first}
+    if len(first) != 1 or len(builders) != 1 or None in builders:
+        return False
+    frame = frame_of(first[0])
+    for name in list(knowledge.bindings):
+        if name == target or "." in name:
+            continue
+        for second in built(name):
+            if not (dotted(second.func) in builders and frame_of(second) is frame and second.lineno > first[0].lineno):
+                continue
+            loads = [node for node in ast.walk(frame or norms.frames.unit.tree or first[0]) if isinstance(node, ast.Call)
+                     and isinstance(node.func, ast.Attribute) and node.func.attr == "load_state_dict"
+                     and dotted(node.func.value) == name and node.lineno > second.lineno]
+            if loads and any(frame_of(node) is frame and getattr(node, "lineno", 0) > second.lineno
+                             for node in norms.unfrozen_at.get(name, [])):
+                return True
+    return False

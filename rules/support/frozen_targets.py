@@ -24,7 +24,7 @@ from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
-from .frozen_phases import frozen_phase_end
+from .frozen_phases import frozen_phase_end, warm_up_run
 
 
 def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
@@ -122,6 +122,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
     # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)]
+    if warm_up_run(norms, target):
+        return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
     if undone and freeze.how != "optimizer" and frozen_phase_end(norms, freeze, undone) is None:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
