@@ -75,7 +75,9 @@ flag. A training helper that runs the model in a closure it defines and calls (`
 train(data, label): F.cross_entropy(model(x), y)`) links them, and a buffer a method fills
 with its softmax layer row by row (`preds[i] = self.softmax(...)`) is probabilities.
 A softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
-own is not flagged: those expect probabilities. Report only: dropping the activation changes what
+own is not flagged: those expect probabilities. Neither is an ablation switch that feeds the
+same loss the logits in its other arm (`if double_softmax: ce(F.softmax(z, 1), y) else:
+ce(z, y)`). Report only: dropping the activation changes what
 the model returns to every other caller.
 
 ## Why is this bad?
@@ -225,6 +227,11 @@ VALID = [
         "    def forward(self, x):\n        logits = self.fc(x)\n        if self.training:\n            return logits\n"
         "        return logits.softmax(-1)\n\nmodel = Net()\ncriterion = nn.CrossEntropyLoss()\n"
         "def step(x, y):\n    criterion(model(x), y).backward()\n"
+    ),
+    Valid(  # an ablation switch: the other arm feeds the same loss the logits
+        _MLP + "\nmodel = nn.Linear(8, 4)\ncriterion = nn.CrossEntropyLoss()\ndef step(x, y, double_softmax=False):\n"
+        "    z = model(x)\n    if double_softmax:\n        loss = criterion(F.softmax(z, dim=1), y)\n"
+        "    else:\n        loss = criterion(z, y)\n    loss.backward()\n"
     ),
     Valid(  # sigmoid into BCELoss is the matching pair
         _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 1), nn.Sigmoid())\ncriterion = nn.BCELoss()\n"

@@ -106,7 +106,8 @@ before the unfreeze, with `Freeze_Epoch` a number of at least 10 written in the 
 option's default or the training function's parameter default (the epoch counted by the loop
 or by a name it derives, `epoch = int(step / 1)`), as detection code trains its head for tens of epochs on a frozen
 backbone; a short warm-up before fine-tuning everything is the common recipe and is not
-reported), a model handed to
+reported, nor is a head-only run whose checkpoint a second model of the same builder loads
+and trains whole), a model handed to
 something whose mode handling is unknown, a momentum (EMA) copy of
 the trained network (BYOL's target, MoCo's key encoder, DINO's teacher: their BatchNorm
 is meant to run in train mode, also when a helper of the file moves it: `update_ema(ema,

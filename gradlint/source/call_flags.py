@@ -5,6 +5,7 @@ set once, or with the caller's own parameter (decided where the caller is called
 from __future__ import annotations
 
 import ast
+import operator
 import weakref
 from typing import TYPE_CHECKING, Optional, Union
 
@@ -300,6 +301,8 @@ def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef
 # a freeze under a numeric test of a parameter: (its position, its name, the test, the number, its default)
 Compare = tuple[int, str, str, int, Optional[int]]
 _TESTS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_HOLDS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_OPPOSITE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 
 
 def numeric_guard(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[Compare]:
@@ -316,7 +319,7 @@ def numeric_guard(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Op
             index, default = parameter_default(function, test.left.id)
             test_text = _TESTS[type(test.ops[0])]
             if child in parent.orelse:
-                test_text = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}[test_text]
+                test_text = _OPPOSITE[test_text]
             known = default.value if isinstance(default, ast.Constant) and type(default.value) is int else None
             return index, test.left.id, test_text, number.value, known
         child = parent
@@ -331,5 +334,4 @@ def numeric_guard_holds(call: ast.Call, guard: Compare) -> Optional[bool]:
     value = default if passed is None else passed.value if isinstance(passed, ast.Constant) else None
     if type(value) is not int:
         return None
-    return {"==": value == number, "!=": value != number, "<": value < number, "<=": value <= number,
-            ">": value > number, ">=": value >= number}[test]
+    return bool(_HOLDS[test](value, number))

@@ -22,6 +22,7 @@ from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import unwrap
 from gradlint.source.project_functions import ProjectImport, project_import_list
+from gradlint.source.table_calls import dict_table
 from gradlint.source.unit import SourceUnit
 
 _BUILDS = ("torchvision", "timm", "hub.load", "BatchNorm", "models.")  # a module without these builds none
@@ -58,17 +59,13 @@ def _table_with_batchnorm(path: str, stamp: tuple[int, int], name: str) -> dict[
     """{key: whether calling its entry builds BatchNorm} for the dict literal ``name`` is bound
     to once at the module level of ``path`` (``model_dict = {"SCCNet22": SCCNet22, ...}``)."""
     unit = SourceUnit.read_parsed(path)
-    if unit is None or unit.tree is None:
-        return {}
-    bound = [node.value for node in unit.tree.body if isinstance(node, ast.Assign)
-             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-    if len(bound) != 1 or not isinstance(table := bound[0], ast.Dict):
+    table = dict_table(name, None, unit.tree) if unit is not None and unit.tree is not None else None
+    if unit is None or not table:
         return {}
     knowledge = own_norms(unit).knowledge
     assert knowledge is not None
-    return {key.value: knowledge.value_has_batchnorm(ast.copy_location(ast.Call(entry, [], []), entry), "", table)
-            for key, entry in zip(table.keys, table.values)
-            if isinstance(key, ast.Constant) and isinstance(key.value, str) and dotted(entry)}
+    return {key: knowledge.value_has_batchnorm(ast.copy_location(ast.Call(entry, [], []), entry), "", entry)
+            for key, entry in table if dotted(entry)}
 
 
 @functools.lru_cache(maxsize=256)

@@ -59,7 +59,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             root, dot, rest = holder[0], ".", holder[1] + dot + rest
         # (a model local to the factory is made trainable again only there: another factory's
         # ``model.layer3`` says nothing of it)
-        unfrozen = _unfrozen_within(norms, function) if root in _locals(function) else norms.unfrozen
+        unfrozen = unfrozen_for(norms, function, root)
         if (root not in returned or root == "self" or undone(unfrozen, freeze.target)
                 or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
@@ -228,16 +228,18 @@ def _stages_reopened(unfrozen: set[str], target: str) -> bool:
     return any(holds(target, part) and part != target and trains_a_stage(part, target) for part in unfrozen)
 
 
-def _unfrozen_within(norms: FileNorms, function: ast.FunctionDef) -> set[str]:
-    """What ``function`` itself makes trainable again."""
+def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str) -> set[str]:
+    """What is made trainable again that may touch ``root``: for a local of ``function``, only
+    what ``function`` itself makes trainable (another factory's ``model.layer3`` is another
+    model); otherwise all the file does."""
+    if not isinstance(function, ast.FunctionDef):
+        return norms.unfrozen
+    declared = {name for node in ast.walk(function) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
+    if root in declared or not any(isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Store)
+                                   for n in ast.walk(function)):
+        return norms.unfrozen
     frame_of = norms.frames.kinds.frame_of
     return {target for target, nodes in norms.unfrozen_at.items() if any(frame_of(node) is function for node in nodes)}
-
-
-def _locals(function: ast.FunctionDef) -> set[str]:
-    """The names ``function`` assigns and does not declare global."""
-    declared = {name for node in ast.walk(function) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
-    return {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)} - declared
 
 
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:

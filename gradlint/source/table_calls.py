@@ -29,7 +29,7 @@ def table_callees(call: ast.Call, parents: dict, frame: Optional[ast.AST], tree:
     else:
         return []
     assert isinstance(picked.value, ast.Name)
-    table = _table(picked.value.id, frame, tree)
+    table = dict_table(picked.value.id, frame, tree)
     if table is None:
         return []
     entries = {key: name for key, value in table
@@ -63,7 +63,7 @@ def table_entries(call: ast.Call, frame: Optional[ast.AST], tree: ast.Module) ->
     func = call.func
     if not (isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name)):
         return None
-    table = _table(func.value.id, frame, tree)
+    table = dict_table(func.value.id, frame, tree)
     entries = {key: name for key, value in table or [] if (name := dotted(value))}
     return (func.slice, entries) if table and len(entries) == len(table) else None
 
@@ -94,7 +94,7 @@ def _element(value: ast.expr, position: int) -> Optional[ast.expr]:
     return value.elts[position] if isinstance(value, ast.Tuple) and position < len(value.elts) else None
 
 
-def _table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optional[list[tuple[str, ast.expr]]]:
+def dict_table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optional[list[tuple[str, ast.expr]]]:
     """The (key, value) entries of the dict ``name`` is bound to once: a literal with string
     keys or ``dict(key=value, ...)``; None otherwise."""
     for scope in ([frame] if frame is not None else []) + [tree]:

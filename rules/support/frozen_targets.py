@@ -20,6 +20,7 @@ from gradlint.source.endings import self_attribute_values
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.children_views import children_view_of
+from gradlint.source.norm_offers import unfrozen_for
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
@@ -286,13 +287,7 @@ def unfrozen_parts(norms: FileNorms, target: str, freeze: Optional[Freeze] = Non
 def _another_functions_local(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
     """``unfrozen`` is a part of a local of other functions only (``model.classifier`` of
     another factory of the file), not of the function-local model ``freeze`` freezes."""
-    frame_of = norms.frames.kinds.frame_of
-    frame = frame_of(freeze.node)
-    root = unfrozen.split(".")[0]
-    if not isinstance(frame, ast.FunctionDef) or not any(
-            isinstance(n, ast.Name) and n.id == root and isinstance(n.ctx, ast.Store) for n in ast.walk(frame)):
-        return False
-    return all(frame_of(node) is not frame for node in norms.unfrozen_at.get(unfrozen, []))
+    return unfrozen not in unfrozen_for(norms, norms.frames.kinds.frame_of(freeze.node), unfrozen.split(".")[0])
 
 
 def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
