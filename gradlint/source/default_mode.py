@@ -26,6 +26,7 @@ from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
+from gradlint.source.unoptimised_runs import list_members
 
 
 def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None,
@@ -86,6 +87,13 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             continue  # backbone = backbone[:-1]
         elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS:
             continue  # print(backbone)
+        elif isinstance(parent, (ast.List, ast.Tuple)):
+            # ``teachers = [teacher_1, teacher_2]`` ... ``for t in teachers: t(x)`` in the training loop
+            run = _listed_run(norms, root, training)
+            if run is None:
+                return None  # a list handed on: what is done with its members is not known here
+        elif isinstance(parent, ast.Call) and norms.frames.names.qualify(parent.func) in _COPIES:
+            continue  # student = copy.deepcopy(teacher): a copy, the original's mode is left alone
         else:
             call = parents.get(parent) if isinstance(parent, ast.keyword) else parent
             if not isinstance(call, ast.Call):
@@ -101,6 +109,25 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                                 for m in setting):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
+
+
+def _listed_run(norms: FileNorms, name: str, training: set[int]) -> Optional[DefaultRun]:
+    """The first run of ``name`` as a member of a list of networks run one by one in a
+    training loop (``for tm in teacher_models: tm(x)``)."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    kinds = norms.frames.kinds
+    for loop in ast.walk(tree):
+        if not (isinstance(loop, ast.For) and isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Name)):
+            continue
+        frame = kinds.frame_of(loop) or tree
+        if id(frame) not in training:
+            continue
+        for call in ast.walk(loop):
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == loop.target.id
+                    and _in_training_loop(norms, call, frame) and any(m == name for m, _ in list_members(norms, frame, call, loop.target.id))):
+                return DefaultRun(call)
+    return None
 
 
 def _wraps_evaluated(norms: FileNorms, name: str) -> bool:
@@ -162,6 +189,7 @@ def _after_loop(norms: FileNorms, mode: ModeCall, run: ast.Call) -> bool:
 
 # what a helper that may change a module's mode (or freeze it) says
 _MODE_WORDS = (".train(", ".eval(", "requires_grad", ".apply(", ".modules(", ".children(")
+_COPIES = frozenset({"copy.deepcopy", "copy.copy"})
 
 
 def _alone(norms: FileNorms, value: ast.expr) -> bool:

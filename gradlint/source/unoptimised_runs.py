@@ -55,6 +55,12 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
             if (_built_alone(norms, name) or _handed_alone(norms, frame.node, name, read)) and not any(
                     related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
+            # ``for tm in teacher_models: tm(x)``: each network of the list, where the list is built of names
+            for member, listed in list_members(norms, frame.node, call, name):
+                if (member not in found and member not in read and _built_alone(norms, member)
+                        and not any(related(o, member) for o in norms.optimised)
+                        and norms.knowledge.has_batchnorm(member, None, listed)):
+                    found[member] = Freeze(member, "unoptimised", listed)  # (read where the list names it)
     for mode in norms.modes:  # ``d_net.t_net.train()``: a part put in train mode on purpose
         if (mode.train and not (mode.via or mode.by or mode.implicit) and mode.target not in found
                 and mode.target not in read and any(mode.frame is frame.node for frame in training)
@@ -62,6 +68,56 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                 and norms.knowledge.has_batchnorm(mode.target, None, None)):
             found[mode.target] = Freeze(mode.target, "unoptimised", mode.call)
     return list(found.values())
+
+
+def list_members(norms: FileNorms, function: ast.AST, call: ast.Call, name: str) -> list[tuple[str, ast.Name]]:
+    """The networks ``name`` runs one by one, each with where the list names it: ``for tm
+    in teachers: tm(x)`` with ``teachers`` a list (or tuple) of plain names, bound so in
+    ``function`` or handed to it by every call of it (``train(student, [teacher_1,
+    teacher_2])``, or a name bound to such a list); else []."""
+    loop = norms.frames.parents.get(call)
+    while loop is not None and loop is not function and not (isinstance(loop, ast.For) and dotted(loop.target) == name):
+        loop = norms.frames.parents.get(loop)
+    if not isinstance(loop, ast.For) or not isinstance(loop.iter, ast.Name):
+        return []
+    tree = norms.frames.unit.tree
+    assert tree is not None and norms.knowledge is not None
+    held = loop.iter.id
+    passed = _passed_at_calls(tree, function, held)
+    values: list[Optional[ast.expr]] = ([arg for _, arg in passed] if passed is not None
+                                         else [v for v in norms.knowledge.bindings.get(held, [])])
+    members: list[tuple[str, ast.Name]] = []
+    if not _members_only_run(tree, {held} | {v.id for v in values if isinstance(v, ast.Name)}):
+        return []
+    for value in values:
+        if isinstance(value, ast.Name):  # (a name bound once to the list)
+            bound = [v for v in norms.knowledge.bindings.get(value.id, []) if isinstance(v, (ast.List, ast.Tuple))]
+            value = bound[0] if len(bound) == 1 == len(norms.knowledge.bindings[value.id]) else None
+        if not isinstance(value, (ast.List, ast.Tuple)) or not value.elts \
+                or not all(isinstance(e, ast.Name) for e in value.elts):
+            return []
+        members += [(e.id, e) for e in value.elts if isinstance(e, ast.Name) and all(e.id != m for m, _ in members)]
+    return members
+
+
+def _members_only_run(tree: ast.Module, lists: set[str]) -> bool:
+    """No loop or comprehension over one of ``lists`` touches a member but to call it
+    (``for t in teachers: t.eval()``, ``[p for m in models for p in m.parameters()]``
+    set its mode or train it)."""
+    for node in ast.walk(tree):
+        loops: list[tuple[ast.expr, ast.expr, ast.AST]] = []
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            loops.append((node.target, node.iter, node))
+        elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            loops += [(g.target, g.iter, node) for g in node.generators]
+        for target, iterated, body in loops:
+            if not (isinstance(iterated, ast.Name) and iterated.id in lists):
+                continue
+            if not isinstance(target, ast.Name) or any(
+                    isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == target.id
+                    for sub in ast.walk(body)):
+                return False
+    return True
 
 
 def _same_name_passed(norms: FileNorms, mode: ModeCall) -> bool:
