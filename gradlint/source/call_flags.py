@@ -151,12 +151,15 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     return None
 
 
-def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module) -> object:
+def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module, follow_calls: bool = True) -> object:
     """The constant ``holder[key]`` holds when ``holder`` is bound once in the caller (else at
-    module level) to a dict literal, or to a call of a function of the file that returns one."""
+    module level) to a dict literal, or to a call of a function of the file that returns one;
+    with ``follow_calls``, also a parameter of the caller that every call of it fills so."""
     for scope in ([caller] if caller is not None else []) + [tree]:
         values = [node.value for node in _own_nodes(scope) if isinstance(node, ast.Assign)
                   and any(isinstance(t, ast.Name) and t.id == holder for t in node.targets)]
+        if not values and follow_calls and isinstance(scope, ast.FunctionDef) and holder in [a.arg for a in scope.args.args]:
+            return _passed_entry(scope, holder, key, tree)  # Trainer(config) with ``config = {...}`` in main
         if not values:
             continue
         if len(values) != 1:
@@ -178,6 +181,33 @@ def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Modu
                 return entry.value if isinstance(entry, ast.Constant) else _UNKNOWN
         return _UNKNOWN
     return _UNKNOWN
+
+
+def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Module) -> object:
+    """``holder[key]`` for ``holder`` a parameter of ``function`` (a module-level function,
+    or a class's ``__init__``), when every call of it in the file passes a dict that holds
+    the same constant there."""
+    params = [a.arg for a in function.args.args]
+    cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and function in c.body), None)
+    if cls is not None and function.name != "__init__" or cls is None and function not in tree.body:
+        return _UNKNOWN
+    callee, index = (cls.name, params.index(holder) - 1) if cls is not None else (function.name, params.index(holder))
+    found: list[object] = []
+    for scope in [tree, *(f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
+        for call in _own_nodes(scope):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == callee):
+                continue
+            passed = argument(call, index, holder)
+            if isinstance(passed, ast.Name):
+                found.append(_dict_entry(passed.id, key, scope if scope is not tree else None, tree, follow_calls=False))
+            elif isinstance(passed, ast.Dict):
+                found.append(next((v.value if isinstance(v, ast.Constant) else _UNKNOWN for k, v in zip(passed.keys, passed.values)
+                                   if isinstance(k, ast.Constant) and k.value == key), _UNKNOWN))
+            else:
+                return _UNKNOWN
+    if not found or any(value is _UNKNOWN or value != found[0] for value in found):
+        return _UNKNOWN
+    return found[0]
 
 
 def _own_nodes(scope: ast.AST) -> list[ast.AST]:
