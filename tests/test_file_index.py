@@ -91,6 +91,19 @@ def test_the_one_resolver_reads_relative_absolute_and_src_layout_imports(tmp_pat
     assert resolve(tmp_path / "venv/lib/site-packages/x.py", "torch") is None  # installed code is never the project's
 
 
+def test_a_package_import_of_a_repository_uploaded_flat_reads_the_module_beside_the_script(tmp_path):
+    # ``from models.audiocnn import AudioCNN`` where the upload kept ``audiocnn.py`` but not ``models/``
+    train = write(tmp_path, "train.py", "")
+    flat = write(tmp_path, "audiocnn.py", "")
+    write(tmp_path, "helpers.py", "")
+    write(tmp_path, "nets/__init__.py", "")
+    index = FileIndex(tmp_path)
+    assert index.resolve_import(train, "models.audiocnn") == flat.resolve()
+    assert index.resolve_import(train, "models.other") is None  # nothing of that name beside it
+    assert index.resolve_import(train, "nets.helpers") is None  # the package exists: its module is missing
+    assert index.resolve_import(train, "torchvision.audiocnn") is None  # not a project's own folder name
+
+
 def test_cache_key_changes_when_an_imported_project_file_changes(tmp_path):
     train = write(tmp_path, "scripts/train.py", "from mypkg.models.net import Net\nfrom mypkg import blocks\n")
     write(tmp_path, "src/mypkg/__init__.py", "")

@@ -38,6 +38,10 @@ _PARENTS = 3  # folders above a file searched for packages when there is no proj
 _SYS_PATH = re.compile(r"""sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*r?["']([^"']+)["']\s*\)""")
 _NOT_SOURCES = {"node_modules", "site-packages", "venv", "env", "build", "dist", "__pycache__"}
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
+# the folders a project keeps its own modules in: ``from models.audiocnn import AudioCNN`` in a
+# repository uploaded flat (``audiocnn.py`` beside the script, no ``models/``) means that file
+_PROJECT_PACKAGES = frozenset({"models", "model", "networks", "network", "nets", "net", "modules", "archs",
+                               "datasets", "dataset", "data", "utils", "lib"})
 
 
 @dataclass
@@ -199,6 +203,9 @@ class FileIndex:
             for place in folder.parents:
                 if place not in searched and (found := self._module_at(place, parts)) is not None:
                     return found
+        if len(parts) == 2 and parts[0] in _PROJECT_PACKAGES and not any(self._dir(place / parts[0]) for place in searched):
+            # (a repository uploaded flat: the package folder is gone, its module sits beside the script)
+            return self._module_at(folder, parts[1:])
         return None
 
     def search_folders(self, from_file: Path, entry: Optional[Path] = None) -> list[Path]:
