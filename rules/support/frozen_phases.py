@@ -12,9 +12,12 @@ the code, counts."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Optional
 
-from gradlint.source.chosen_names import option_values
+from gradlint.source.imported_options import script_option_values
+from gradlint.source.frames import Training
+from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import unwrap
@@ -32,6 +35,9 @@ def frozen_phase_end(norms: FileNorms, freeze: Freeze, undone: list[str]) -> Opt
     kinds = frames.kinds
     frame = kinds.frame_of(freeze.node)
     trains = [position for m in norms.modes if m.train and (position := _position(m)) is not None]
+    if not any(related(m.target, freeze.target) or holds(freeze.target, m.target) for m in norms.modes):
+        # its mode is never set: it trains in the mode it was built in, wherever the file steps
+        trains = [fact.node for fr in frames.frames for fact in fr.facts if isinstance(fact, Training)]
     ends: list[int] = []
     for node in (n for u in undone for n in norms.unfrozen_at.get(u, [])):
         if kinds.frame_of(node) is not frame or getattr(node, "lineno", 0) <= freeze.node.lineno:
@@ -103,7 +109,8 @@ def _integer(node: ast.expr, norms: FileNorms, before: Optional[int] = None) -> 
             return None
         return left + right if isinstance(node.op, ast.Add) else left - right
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and tree is not None:
-        value = option_values(tree).get(node.attr)  # parser.add_argument("--Freeze_Epoch", default=50)
+        # parser.add_argument("--Freeze_Epoch", default=50), here or in the project module whose parser it calls
+        value = script_option_values(tree, Path(norms.frames.unit.path)).get(node.attr)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
             and isinstance(node.slice.value, int) and tree is not None):
@@ -126,6 +133,8 @@ def _integer(node: ast.expr, norms: FileNorms, before: Optional[int] = None) -> 
             return _integer(last.value, norms, last.lineno) if last.value is not node else None
     if len(assigns) == 1 and isinstance(assigns[0].value, ast.Constant) and isinstance(assigns[0].value.value, int):
         return assigns[0].value.value
+    if len(assigns) == 1 and isinstance(assigns[0].value, ast.Attribute):
+        return _integer(assigns[0].value, norms)  # freeze_resnet = args.freeze_resnet: the option's default
     function = norms.frames.kinds.frame_of(node)
     if not assigns and isinstance(function, ast.FunctionDef):  # def run(..., freeze_resnet=20): a parameter's default
         params = function.args.args

@@ -139,6 +139,8 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     if branch and made:
         how += f" {branch}"
     if train.implicit:
+        if end is not None:  # a warm-up with the backbone frozen, never put in eval mode
+            how += f" for the epochs before line {end} makes it trainable again"
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in {train.within}," if train.within
                else f"running it on line {train.call.lineno} in the training loop")

@@ -1,0 +1,29 @@
+"""Command-line defaults a script takes from a project module of its own: ``from parser_
+import parse_args`` ... ``args = parse_args()`` with ``parser.add_argument("--freeze_resnet",
+default=20)`` in ``parser_.py``. The file's own ``add_argument`` calls win over the module's."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from gradlint.source.chosen_names import option_values
+from gradlint.source.index import FileIndex
+from gradlint.source.project_functions import project_import_list
+
+
+def script_option_values(tree: ast.Module, path: Path) -> dict[str, object]:
+    """``option_values`` of the file, and of each project module it imports a function
+    from and calls (the argument parser it keeps elsewhere)."""
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    found: dict[str, object] = {}
+    index = FileIndex()
+    for imported in project_import_list(tree, path):
+        if imported.local not in called or imported.name in (".", "*"):
+            continue
+        module = index.tree(imported.path)
+        if module is not None and any(isinstance(node, ast.FunctionDef) and node.name == imported.name
+                                      for node in module.body):
+            found.update(option_values(module))
+    found.update(option_values(tree))
+    return found
