@@ -51,7 +51,43 @@ def spliced_in_self(init: ast.FunctionDef, target: str) -> Optional[tuple[str, i
         # (a Sequential of nothing but those layers is the frozen model itself, read as such elsewhere)
         if spliced and len(spliced) < len(value.args):
             kept.append((f"self.{node.targets[0].attr}", node.lineno))
+    for node in ast.walk(init):  # self.blocks = nn.ModuleList(blocks), every block of ``blocks`` one of root's
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and dotted(node.targets[0].value) == "self" and isinstance(value := unwrap(node.value), ast.Call)
+                and (dotted(value.func) or "").split(".")[-1] in ("Sequential", "ModuleList") and len(value.args) == 1
+                and isinstance(listed := value.args[0].value if isinstance(value.args[0], ast.Starred) else value.args[0],
+                               ast.Name) and _listed_from(init, listed.id) == root):
+            kept.append((f"self.{node.targets[0].attr}", node.lineno))
     return kept[0] if len(kept) == 1 else None
+
+
+def _listed_from(init: ast.FunctionDef, name: str) -> Optional[str]:
+    """The local model every layer of the list ``name`` comes from: ``blocks = []``, then
+    ``blocks.append(nn.Sequential(*list(resnet.children())[:3]))`` and ``for layer in
+    resnet.children(): blocks.append(layer)``; else None."""
+    bound = [node.value for node in ast.walk(init) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    if len(bound) != 1 or not (isinstance(bound[0], ast.List) and not bound[0].elts):
+        return None
+    loops = {node.target.id: node.iter for node in ast.walk(init)
+             if isinstance(node, ast.For) and isinstance(node.target, ast.Name)}
+    loops.update((node.target.elts[-1].id, node.iter.args[0]) for node in ast.walk(init)  # for i, layer in enumerate(...)
+                 if isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and len(node.target.elts) == 2
+                 and isinstance(node.target.elts[-1], ast.Name) and isinstance(node.iter, ast.Call)
+                 and dotted(node.iter.func) == "enumerate" and node.iter.args)
+    roots: set[Optional[str]] = set()
+    for node in ast.walk(init):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == name:
+            if node.func.attr != "append" or len(node.args) != 1:
+                return None
+            added = node.args[0]
+            if isinstance(added, ast.Name) and added.id in loops:  # for layer in resnet.children(): blocks.append(layer)
+                roots.add(_spliced_from(loops[added.id]))
+            elif isinstance(added, ast.Call) and (dotted(added.func) or "").split(".")[-1] == "Sequential" and added.args:
+                roots.update(_spliced_from(arg) for arg in added.args)
+            else:
+                roots.add(_spliced_from(added))
+    return next(iter(roots)) if len(roots) == 1 else None
 
 
 def _spliced_from(arg: ast.expr) -> Optional[str]:
@@ -104,8 +140,7 @@ def kept_as(init: ast.FunctionDef, parameter: str) -> list[str]:
 def local_aliases(function: ast.FunctionDef, held: dict[str, _Held]) -> dict[str, _Held]:
     """``model, criterion = self.model, self.criterion`` (or ``model = self.model``,
     ``target_model = model``): local names for what ``held`` holds, bound once in the function."""
-    found: dict[str, _Held] = {}
-    counts: dict[str, int] = {}
+    bound: dict[str, list[Optional[str]]] = {}
     for node in own_nodes(function):
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
@@ -113,8 +148,9 @@ def local_aliases(function: ast.FunctionDef, held: dict[str, _Held]) -> dict[str
         pairs = (list(zip(target.elts, value.elts)) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
                  and len(target.elts) == len(value.elts) else [(target, value)])
         for name, source in pairs:
-            if isinstance(name, ast.Name):
-                counts[name.id] = counts.get(name.id, 0) + 1
-                if (held_name := dotted(unwrap(source))) in held:  # (``net = self.model.to(device)``)
-                    found[name.id] = held[held_name]
-    return {name: parameter for name, parameter in found.items() if counts[name] == 1 and name not in held}
+            if isinstance(name, ast.Name):  # (``net = self.model.to(device)``)
+                held_name = dotted(unwrap(source))
+                bound.setdefault(name.id, []).append(held_name if held_name in held else None)
+    # (bound once, or to the same one in each arm: ``cmodel = torch.compile(model)`` on resuming and not)
+    return {name: held[values[0]] for name, values in bound.items()
+            if values[0] is not None and all(v == values[0] for v in values) and name not in held}

@@ -21,7 +21,7 @@ from gradlint.source.call_flags import guard_at, guard_name, parameter_default
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.index import FileIndex
 from gradlint.source.model_factories import returned_elements
-from gradlint.source.held_locals import kept_as
+from gradlint.source.held_locals import kept_as, local_aliases
 from gradlint.source.names import dotted
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
@@ -366,6 +366,7 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
     a parameter handed to a training function is put in train mode by it, whatever the
     function does after (the next call puts it back in train mode)."""
     params = [a.arg for a in function.args.args]
+    aliases = local_aliases(function, {p: p for p in params})  # (``cmodel = torch.compile(model)``)
     found: list[TrainingFunction] = []
     for node in ast.walk(function):
         if not isinstance(node, ast.Call) or (callee := dotted(node.func)) not in trainers:
@@ -375,6 +376,7 @@ def _passing_trainer(function: ast.FunctionDef, trainers: KnownTrainers) -> Opti
             passed = argument(node, inner.index, inner.parameter)
             name = dotted(unwrap(passed)) if passed is not None else None  # also train_step(model=model.to(device))
             root, dot, rest = (name or "").partition(".")
+            root = aliases.get(root, root)
             if root in params and not rebound(function, root, 0, node.lineno):
                 found.append(TrainingFunction(function.name, params.index(root), root, dot + rest + inner.rest,
                                               node.lineno, inner.origin or Origin(inner.function, inner_path, inner.line)))

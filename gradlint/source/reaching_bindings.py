@@ -124,13 +124,15 @@ def unwrap(value: ast.expr) -> ast.expr:
     """``resnet50().to(device)`` and ``.cuda()``/``.eval()``... are the module itself, as is
     ``CNN().cuda() if use_cuda else CNN()`` (the same module either way), and a model built
     inside its data-parallel wrapper, ``nn.DataParallel(Net())`` (its mode and parameters
-    are the model's), and ``typing.cast(nn.Module, model)``."""
+    are the model's), ``torch.compile(model)`` and ``typing.cast(nn.Module, model)``."""
     while True:
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in MODULE_RETURNING:
             value = value.func.value
         elif (isinstance(value, ast.Call) and value.args and isinstance(value.args[0], ast.Call)
               and (dotted(value.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS):
             value = value.args[0]
+        elif isinstance(value, ast.Call) and len(value.args) == 1 and dotted(value.func) == "torch.compile":
+            value = value.args[0]  # torch.compile(model, mode=...): its train()/eval() and parameters are the model's
         elif (isinstance(value, ast.Call) and len(value.args) == 2 and not value.keywords
               and dotted(value.func) in ("cast", "typing.cast")):
             value = value.args[1]  # return cast(nn.Module, model): the model itself
