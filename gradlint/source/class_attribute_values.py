@@ -1,7 +1,8 @@
 """What a module class of the file assigns to ``self.attr`` (GL406's BatchNorm reading), mixed
 into :class:`~gradlint.source.norm_knowledge.NormKnowledge`: the values of ``self.backbone = ...``
 in any method, an ``__init__`` argument read from the call building the class (or every call
-of the file), layers appended later, and what a base class's ``__init__`` keeps."""
+of the file), layers appended later, what a base class's ``__init__`` keeps, and the layer
+an index picks from a Sequential (``self.model[4]``)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ class ClassAttributeValues:
     _busy: set[str]
     _arms: dict[int, dict[str, set[object]]]
     _assigned_in: dict[int, ast.AST]  # a class attribute's value -> the method assigning it
+
+    def _element(self, values: list[ast.expr], index: int) -> list[ast.expr]:
+        """The ``index``-th layer of each ``nn.Sequential(a, b, ...)`` among ``values`` (read
+        where the Sequential is)."""
+        found = []
+        for value in values:
+            call = unwrap(value)
+            if isinstance(call, ast.Call) and index < len(call.args) \
+                    and not any(isinstance(arg, ast.Starred) for arg in call.args[:index + 1]):
+                found.append(element := call.args[index])
+                if (method := self._assigned_in.get(id(value))) is not None:
+                    self._assigned_in[id(element)] = method
+        return found
 
     def _self_attrs(self, cls: ast.ClassDef) -> set[str]:
         return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) for target in node.targets

@@ -8,11 +8,17 @@ its value rules out does not run."""
 from __future__ import annotations
 
 import ast
+import operator
 from typing import Optional
 
 from gradlint.source.function_values import own_nodes
 
 _UNKNOWN = object()
+_ORDER = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def never_taken(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
@@ -43,6 +49,13 @@ def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Opti
         value = _switch(test.left.id, at, parents, tree)  # ``stage in ['pretrain', 'check_part_pretrain']``
         members = [e.value for e in group.elts if isinstance(e, ast.Constant)]
         return None if value is _UNKNOWN else (value in members) == isinstance(test.ops[0], ast.In)
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _ORDER
+            and isinstance(test.left, ast.Name) and isinstance(right := test.comparators[0], ast.Constant)
+            and _number(right.value)):
+        value = _switch(test.left.id, at, parents, tree)  # ``fixed_blocks = 1`` ... ``if fixed_blocks >= 2:``
+        if not (isinstance(value, (int, float)) and _number(value) and isinstance(bound := right.value, (int, float))):
+            return None
+        return bool(_ORDER[type(test.ops[0])](value, bound))
     if isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == "self":
         value = _attribute_switch(test.attr, at, parents)  # self.freeze_base = False ... if self.freeze_base:
         return None if value is _UNKNOWN or isinstance(value, str) else bool(value)

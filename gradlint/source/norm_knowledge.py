@@ -166,12 +166,14 @@ class NormKnowledge(ImportedParts):
         self._reading.add(busy)
         try:
             if cls is not None and name.startswith("self."):
-                return self._path(self._class_attr_values(cls, name.split(".")[1]), name.split(".")[2:], depth)
+                attr = name.split(".")[1]
+                if (layer := re.fullmatch(r"(\w+)\[(\d+)\]", attr)) is not None:  # self.model[4] of a Sequential
+                    return self._path(self._element(self._class_attr_values(cls, layer[1]), int(layer[2])),
+                                      name.split(".")[2:], depth)
+                return self._path(self._class_attr_values(cls, attr), name.split(".")[2:], depth)
             parts = name.split(".")
             if (layer := re.fullmatch(r"(\w+)\[(\d+)\]", parts[0])) is not None:  # model[0] of nn.Sequential(A(), B())
-                held = [arg for v in self._bound(layer[1]) or [] if isinstance(call := unwrap(v), ast.Call)
-                        and int(layer[2]) < len(call.args) for arg in [call.args[int(layer[2])]]]
-                return self._path(held, parts[1:], depth)
+                return self._path(self._element(self._bound(layer[1]) or [], int(layer[2])), parts[1:], depth)
             for cut in range(len(parts), 0, -1):
                 values = self._bound(".".join(parts[:cut]))
                 if values:
