@@ -140,3 +140,66 @@ def test_a_frozen_index_holding_no_batchnorm_is_quiet(tmp_path: Path) -> None:
     # the stem convolution (index 0) and the ReLU (index 2): no BatchNorm frozen; ``fixed_blocks = 0`` skips the rest
     write_project(tmp_path, {"siamese.py": SIAMESE.replace("{blocks}", "0").replace("{stage}", "2")})
     assert lint_in_process(tmp_path / "siamese.py", "GL406") == []
+
+
+PAD_MODEL = """\
+import torch.nn as nn
+import timm
+
+
+class SpoofNet(nn.Module):
+    def __init__(self, pretrained=True):
+        super().__init__()
+        self.backbone = timm.create_model("tf_efficientnetv2_b0", pretrained=pretrained, num_classes=0)
+        if pretrained:
+            for param in self.backbone.parameters():
+                param.requires_grad = False
+        self.classifier = nn.Linear(1280, 1)
+
+    def unfreeze_layers(self, num_layers=None):
+        if num_layers is None:
+            for param in self.backbone.parameters():
+                param.requires_grad = True
+        else:
+            layers = list(self.backbone.named_parameters())
+            for name, param in layers[-num_layers:]:
+                param.requires_grad = True
+
+    def forward(self, x):
+        return self.classifier(self.backbone(x))
+"""
+
+PAD_TRAIN = """\
+import torch
+from spoof import SpoofNet
+
+
+def train_model(model, loader, optimizer, num_epochs):
+    for epoch in range(num_epochs):
+        model.train()
+        for x, y in loader:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+model = SpoofNet(pretrained=True)
+train_model(model, [], torch.optim.AdamW(model.classifier.parameters()), num_epochs=3)
+model.unfreeze_layers({unfreeze})
+train_model(model, [], torch.optim.AdamW(model.parameters()), num_epochs=20)
+"""
+
+
+def test_a_class_unfreezing_only_its_last_tensors_where_the_script_asks_is_reported(tmp_path: Path) -> None:
+    write_project(tmp_path, {"spoof.py": PAD_MODEL, "train.py": PAD_TRAIN.replace("{unfreeze}", "num_layers=10")})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 15)
+    assert finding.message.startswith("`model.backbone` has BatchNorm layers and `SpoofNet` (spoof.py:10) returns it "
+                                      "with its parameters frozen, but `model.train()` on line 7")
+
+
+def test_a_class_made_wholly_trainable_after_a_short_warm_up_is_quiet(tmp_path: Path) -> None:
+    # (``unfreeze_layers()``: ``num_layers is None``, the whole backbone trains after 3 epochs)
+    write_project(tmp_path, {"spoof.py": PAD_MODEL, "train.py": PAD_TRAIN.replace("{unfreeze}", "")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

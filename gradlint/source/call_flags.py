@@ -39,7 +39,7 @@ def _parsed_names(tree: ast.Module) -> set[str]:
 def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[str]:
     """The parameter of ``function`` a statement of it runs under as a flag: ``"freeze"``
     under ``if freeze:``, ``"not finetune"`` under ``if not finetune:`` (or in the ``else`` of
-    ``if finetune:``), or None. Other conditions (``if arch == "vgg16":``) are branches the
+    ``if finetune:``, or under ``if finetune is None:``), or None. Other conditions (``if arch == "vgg16":``) are branches the
     call may take, as a freeze under ``if args.freeze:`` in a script is."""
     params = {a.arg for a in function.args.args}
     child = node
@@ -54,6 +54,10 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
                     and isinstance(test.comparators[0].value, bool)
                     and isinstance(test.ops[0], (ast.Eq, ast.Is, ast.NotEq, ast.IsNot))):
                 negated ^= (test.comparators[0].value is False) ^ isinstance(test.ops[0], (ast.NotEq, ast.IsNot))
+                test = test.left
+            elif (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+                  and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+                negated ^= isinstance(test.ops[0], ast.Is)  # ``if n is None:`` runs when nothing (falsy) is given
                 test = test.left
             if isinstance(test, ast.Name) and test.id in params:
                 return f"not {test.id}" if negated else test.id

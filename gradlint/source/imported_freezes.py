@@ -143,7 +143,7 @@ def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper
         if names and (part := named_part(model + helper.rest, names)):
             norms.freezes.append(Freeze(model + helper.rest, helper.how, node, part=part,
                                         via=Elsewhere(helper.function, helper.line, shown_path(module, script))))
-    elif model and (helper.how == "unfreeze" or runs is False and helper.sets_flag):
+    elif model and (helper.how == "unfreeze" and runs is True or runs is False and helper.sets_flag):
         unfreezes.append((model + helper.rest, node))  # (``set_trainable(True)`` of ``p.requires_grad = flag``)
     elif model and helper.extent is not None and argument(node, *helper.extent) is not None:
         return  # set_parameter_requires_grad(model, n_layer=k): another part than the default's

@@ -141,10 +141,14 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
             if "." in name else None
         key = f"{name}#{arm[2]}" if arm else name
         params = [a.arg for a in function.args.args]
-        if (key not in found and root in params and (root == params[0] or "." not in name)
-                and guard_of(nodes[0], function, norms.frames.parents) is None):
+        guard = guard_of(nodes[0], function, norms.frames.parents)
+        flag = _parameter(function, guard) if guard is not None else None
+        if flag is not None and "." in name:  # the call passes no self
+            flag = (flag[0] - 1, flag[1], flag[2])
+        # (``if num_layers is None:`` unfreeze all: only where the call leaves ``num_layers`` out)
+        if key not in found and root in params and (root == params[0] or "." not in name):
             found[key] = FreezingHelper(name, params.index(root), root, dot + rest,
-                                        getattr(nodes[0], "lineno", function.lineno), "unfreeze", arm=arm)
+                                        getattr(nodes[0], "lineno", function.lineno), "unfreeze", flag, arm=arm)
     return list(found.values())
 
 
@@ -245,9 +249,19 @@ def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str) -> se
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
     """What the class makes trainable again: ``self.model.features.norm5`` in a DenseNet
     wrapper says nothing of ``self.model`` in the ResNet wrapper beside it."""
-    class_of = norms.frames.kinds.class_of
+    class_of, frame_of = norms.frames.kinds.class_of, norms.frames.kinds.frame_of
+    # (a method the class never calls itself, ``def unfreeze_layers(self, n=None)``, unfreezes where a
+    # script calls it, read there: building the class leaves the part frozen)
+    called = {node.func.attr for node in ast.walk(cls) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self"}
+
+    def at_construction(node: ast.AST) -> bool:
+        method = frame_of(node)
+        return not (isinstance(method, ast.FunctionDef) and method in cls.body and method.name != "__init__"
+                    and method.name not in called)
+
     return {target for target, nodes in norms.unfrozen_at.items()
-            if not target.startswith("self.") or any(class_of(node) is cls for node in nodes)}
+            if not target.startswith("self.") or any(class_of(node) is cls and at_construction(node) for node in nodes)}
 
 
 def _parameter(function: ast.FunctionDef, guard: str) -> tuple[int, str, Optional[bool]]:
