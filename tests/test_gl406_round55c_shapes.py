@@ -203,3 +203,13 @@ def test_a_class_made_wholly_trainable_after_a_short_warm_up_is_quiet(tmp_path: 
     # (``unfreeze_layers()``: ``num_layers is None``, the whole backbone trains after 3 epochs)
     write_project(tmp_path, {"spoof.py": PAD_MODEL, "train.py": PAD_TRAIN.replace("{unfreeze}", "")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_the_same_class_and_script_in_one_file_read_the_unfreeze_at_its_call(tmp_path: Path) -> None:
+    script = PAD_TRAIN.replace("from spoof import SpoofNet\n", "")
+    write_project(tmp_path, {"one.py": PAD_MODEL + "\n\n" + script.replace("{unfreeze}", "num_layers=10"),
+                             "two.py": PAD_MODEL + "\n\n" + script.replace("{unfreeze}", "")})
+    [finding] = lint_in_process(tmp_path / "one.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 11)
+    assert finding.message.startswith("`model.backbone` has BatchNorm layers and its parameters are frozen here")
+    assert lint_in_process(tmp_path / "two.py", "GL406") == []

@@ -35,6 +35,7 @@ from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
 from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
+from gradlint.source.method_unfreezes import unfreezes_at_calls
 from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_parameter_loops import NamedParameterLoops
@@ -89,6 +90,7 @@ class _Collector(NamedParameterLoops):
             known = {(f.target, id(f.node)) for f in self.norms.freezes}
             self.norms.freezes.extend(f for f in method_call_freezes(self.norms) if (f.target, id(f.node)) not in known)
         through_self_attributes(self.frames, self.norms)
+        unfreezes_at_calls(self.norms)  # model.unfreeze_layers(num_layers=10), not every instance from the start
         self._drop_unfreezes_before_freezes()
         self.norms.moving = moving = momentum_targets(tree)  # BYOL's target network, DINO's teacher: in train mode
         self.norms.freezes = [f for f in self.norms.freezes if not any(holds(m, f.target) for m in moving)]
