@@ -250,15 +250,17 @@ def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
     """What the class makes trainable again: ``self.model.features.norm5`` in a DenseNet
     wrapper says nothing of ``self.model`` in the ResNet wrapper beside it."""
     class_of, frame_of = norms.frames.kinds.class_of, norms.frames.kinds.frame_of
-    # (a method the class never calls itself, ``def unfreeze_layers(self, n=None)``, unfreezes where a
-    # script calls it, read there: building the class leaves the part frozen)
+    # (a method the class never calls itself that unfreezes only under a parameter, ``def
+    # unfreeze_layers(self, num_layers=None): if num_layers is None: ...``, unfreezes where a script
+    # calls it, read there with the arm the call takes: building the class leaves the part frozen.
+    # One that always unfreezes may be called by a trainer this reading does not follow: undone.)
     called = {node.func.attr for node in ast.walk(cls) if isinstance(node, ast.Call)
               and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self"}
 
     def at_construction(node: ast.AST) -> bool:
         method = frame_of(node)
         return not (isinstance(method, ast.FunctionDef) and method in cls.body and method.name != "__init__"
-                    and method.name not in called)
+                    and method.name not in called and guard_of(node, method, norms.frames.parents) is not None)
 
     return {target for target, nodes in norms.unfrozen_at.items()
             if not target.startswith("self.") or any(class_of(node) is cls and at_construction(node) for node in nodes)}
