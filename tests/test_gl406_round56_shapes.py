@@ -69,3 +69,69 @@ def test_a_backbone_a_trainer_of_another_module_unfreezes_after_a_warm_up_is_qui
     write_project(tmp_path, {"model.py": MODEL, "trainer.py": TRAINER, "train.py": SCRIPT})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
 
+
+
+ZOO = """\
+import torch.nn as nn
+from torchvision import models
+
+
+def get_model(name="resnet18", n=2, freeze=True, pretrained=True):
+    model = models.resnet18(weights="DEFAULT" if pretrained else None)
+    model.fc = nn.Linear(512, n)
+    if freeze and pretrained:
+        for p in model.parameters():
+            p.requires_grad = False
+        for p in model.fc.parameters():
+            p.requires_grad = True
+    return model
+"""
+
+CONFIGURED = """\
+import torch
+from zoo import get_model
+{load}
+
+
+def main(loader):
+    model = get_model(config["model"], freeze=config["freeze"])
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+    for epoch in range(20):
+        model.train()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+YAML_LOAD = """\
+import yaml
+
+CONFIG_PATH = "../configs/exp.yaml"
+config = yaml.safe_load(open(CONFIG_PATH))"""
+
+
+def test_a_freeze_flag_from_a_dict_of_an_imported_config_module_is_read(tmp_path: Path) -> None:
+    files = {"zoo.py": ZOO, "config.py": 'config = {"model": "resnet18", "freeze": %s, "lr": 1e-4}\n',
+             "train.py": CONFIGURED.replace("{load}", "from config import config")}
+    write_project(tmp_path, {**files, "config.py": files["config.py"] % "True"})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert "`get_model` (zoo.py:9) returns it with its parameters frozen" in finding.message
+    write_project(tmp_path, {"config.py": files["config.py"] % "False"})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+def test_a_freeze_flag_from_the_top_of_a_yaml_file_loaded_by_a_literal_path_is_read(tmp_path: Path) -> None:
+    for value, expected in (("true", [7]), ("false", []), ("no  # fine-tune all", [])):
+        write_project(tmp_path, {"src/zoo.py": ZOO, "src/train.py": CONFIGURED.replace("{load}", YAML_LOAD),
+                                 "configs/exp.yaml": f"model: resnet18\nfreeze: {value}\noptim:\n  lr: 0.001\n"})
+        findings = lint_in_process(tmp_path / "src" / "train.py", "GL406")
+        assert [f.line for f in findings] == [line + 3 for line in expected], value
+
+
+def test_a_freeze_under_freeze_and_pretrained_follows_the_freeze_flag(tmp_path: Path) -> None:
+    script = CONFIGURED.replace("{load}", "config = {'model': 'resnet18', 'freeze': False}")
+    write_project(tmp_path, {"zoo.py": ZOO, "train.py": script})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

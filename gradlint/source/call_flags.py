@@ -13,6 +13,7 @@ from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
 from gradlint.source.call_arguments import argument
+from gradlint.source.config_values import UNKNOWN as CONFIG_UNKNOWN, imported_dict_entry, yaml_entry
 
 if TYPE_CHECKING:
     from gradlint.source.modules import ModuleKinds
@@ -47,6 +48,11 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
         parent = parents[child]
         if isinstance(parent, ast.If) and (child in parent.body or child in parent.orelse):
             test, negated = parent.test, child in parent.orelse
+            if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and not negated:
+                # ``if freeze and pretrained:`` runs only when ``freeze`` is set (the rest only narrows it)
+                test = next((v for v in test.values if isinstance(v, ast.Name) and v.id in params
+                             or isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not)
+                             and isinstance(v.operand, ast.Name) and v.operand.id in params), test)
             if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
                 test, negated = test.operand, not negated
             # ``if freeze == True:`` / ``if freeze is False:`` / ``if freeze != True:``
@@ -169,6 +175,8 @@ def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Modu
         if len(values) != 1:
             return _UNKNOWN
         value = values[0]
+        if isinstance(value, ast.Call) and (loaded := yaml_entry(value, key, tree)) is not CONFIG_UNKNOWN:
+            return loaded  # config = load_config("../config/exp.yaml") with ``freeze: false`` in it
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args and not value.keywords:
             made = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == value.func.id), None)
             returned = [r.value for r in _own_nodes(made) if isinstance(r, ast.Return) and r.value is not None] if made else []
@@ -184,7 +192,8 @@ def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Modu
             if isinstance(name, ast.Constant) and name.value == key:
                 return entry.value if isinstance(entry, ast.Constant) else _UNKNOWN
         return _UNKNOWN
-    return _UNKNOWN
+    imported = imported_dict_entry(holder, key, tree)  # from config import config
+    return _UNKNOWN if imported is CONFIG_UNKNOWN else imported
 
 
 def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Module) -> object:

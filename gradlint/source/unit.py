@@ -18,6 +18,7 @@ from typing import Optional
 from gradlint.findings import Span
 from gradlint.source.index import decode_source, file_stamp, parse_source, short_error
 from gradlint.source.nodes import Located
+from gradlint.source.tree_paths import remember
 
 
 def newer_syntax_hint(exc: SyntaxError, text: str) -> str:
@@ -134,6 +135,8 @@ class SourceUnit:
         except (ValueError, RecursionError, MemoryError) as exc:
             # null bytes, or nesting deeper than the parser's stack
             self.syntax_error = SyntaxProblem(f"cannot parse the file: {short_error(exc)}", 1, 1)
+        if self.tree is not None:
+            remember(self.tree, self.path)  # (a configuration it loads is read beside it)
 
     @property
     def lines(self) -> list[str]:

@@ -1,0 +1,94 @@
+"""Constants a script reads from a configuration it does not define itself (GL406's freezing
+flags): a dict of a project module it imports (``from config import config`` with
+``config = {"freeze": True, ...}``), or the top-level scalars of a YAML file it loads by a
+literal path (``config = load_config("../config/exp.yaml")`` holding ``freeze: false``).
+Only flat ``key: value`` lines at the top of the YAML file are read (no YAML library is a
+dependency); anything else is unknown."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Optional
+
+from gradlint.source.index import FileIndex, read_text
+from gradlint.source.names import dotted
+from gradlint.source.project_functions import project_import_list
+from gradlint.source.tree_paths import path_of
+
+UNKNOWN = object()
+_TOP_SCALAR = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*([^#\n]*?)\s*(?:#.*)?$")
+_YAML_FILE = re.compile(r"\.ya?ml$")
+
+
+def imported_dict_entry(holder: str, key: str, tree: ast.Module) -> object:
+    """``holder[key]`` for ``from config import config``: the constant the project module's
+    module-level dict literal holds there; else UNKNOWN."""
+    script = path_of(tree)
+    if script is None:
+        return UNKNOWN
+    found = next((i for i in project_import_list(tree, script) if i.local == holder and i.name not in (".", "*")), None)
+    module = FileIndex().tree(found.path) if found is not None else None
+    if found is None or module is None:
+        return UNKNOWN
+    values = [node.value for node in module.body if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id == found.name for t in node.targets)]
+    if len(values) != 1 or not isinstance(values[0], ast.Dict):
+        return UNKNOWN
+    return next((v.value if isinstance(v, ast.Constant) else UNKNOWN for k, v in zip(values[0].keys, values[0].values)
+                 if isinstance(k, ast.Constant) and k.value == key), UNKNOWN)
+
+
+def yaml_entry(loaded: ast.Call, key: str, tree: ast.Module) -> object:
+    """``key`` of the YAML file ``loaded`` reads (``load_config("cfg.yaml")``,
+    ``yaml.safe_load(open(PATH))``, the path a literal or a module constant), found beside
+    the script; else UNKNOWN."""
+    script = path_of(tree)
+    literal = _path_literal(loaded, tree)
+    if script is None or literal is None:
+        return UNKNOWN
+    place = script.parent / literal
+    if not place.is_file():
+        return UNKNOWN
+    for line in read_text(place).splitlines():
+        match = _TOP_SCALAR.match(line)
+        if match and match[1] == key:
+            return _scalar(match[2])
+    return UNKNOWN
+
+
+def _path_literal(call: ast.Call, tree: ast.Module) -> Optional[str]:
+    """The YAML path the call opens: its first argument, through ``open(...)``, a literal or
+    a module-level name bound once to one."""
+    while isinstance(call, ast.Call) and call.args:
+        first = call.args[0]
+        if isinstance(first, ast.Call) and dotted(first.func) == "open":
+            call = first
+            continue
+        if isinstance(first, ast.Name):
+            bound = [node.value for node in tree.body if isinstance(node, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == first.id for t in node.targets)]
+            first = bound[0] if len(bound) == 1 else first
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and _YAML_FILE.search(first.value):
+            return first.value
+        return None
+    return None
+
+
+def _scalar(text: str) -> object:
+    """A YAML 1.1 scalar as ``yaml.safe_load`` reads it: booleans, null, numbers, strings."""
+    lowered = text.lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    if lowered in ("", "null", "~"):
+        return UNKNOWN if not text else None
+    if text[:1] in "[{|>&*!":
+        return UNKNOWN  # a flow collection, a block scalar, an anchor: not read
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text.strip("'\"")
