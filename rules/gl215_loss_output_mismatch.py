@@ -77,7 +77,8 @@ with its softmax layer row by row (`preds[i] = self.softmax(...)`) is probabilit
 A softmax feeding `nn.KLDivLoss`, `nn.BCELoss` or a loss of your
 own is not flagged: those expect probabilities. Neither is an ablation switch that feeds the
 same loss the logits in its other arm (`if double_softmax: ce(F.softmax(z, 1), y) else:
-ce(z, y)`). Report only: dropping the activation changes what
+ce(z, y)`), nor a model's loss helper its class calls only behind a parameter that is off by
+default and that no call of the file turns on. Report only: dropping the activation changes what
 the model returns to every other caller.
 
 ## Why is this bad?
@@ -167,7 +168,7 @@ from gradlint.findings import Confirmation
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import file_frames
-from gradlint.source.loss_switches import logits_in_other_arm
+from gradlint.source.loss_switches import behind_an_off_switch, logits_in_other_arm
 from gradlint.source.names import dotted
 from gradlint.source.outputs import backpropagating_calls, losses_of_models
 from gradlint.source.unit import SourceUnit
@@ -373,8 +374,10 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         key = (activation.path, id(activation.node), tuple(activation.notes))
         if what is None or key in reported:
             continue
-        if activation.path is None and logits_in_other_arm(link.call, activation.node, file_frames(unit).parents):
-            continue  # ``if double_softmax: criterion(F.softmax(z, 1), y) else: criterion(z, y)``: an ablation switch
+        parents = file_frames(unit).parents
+        if activation.path is None and (logits_in_other_arm(link.call, activation.node, parents)
+                                        or behind_an_off_switch(link.call, parents)):
+            continue  # ``if double_softmax: criterion(F.softmax(z, 1), y) else: ...``: an ablation switch
         reported.add(key)
         helper = link.through
         # the finding sits on the line that feeds the output to the loss (where the two meet,

@@ -46,8 +46,10 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
     child = node
     while child in parents and child is not function:
         parent = parents[child]
-        if isinstance(parent, ast.If) and (child in parent.body or child in parent.orelse):
-            test, negated = parent.test, child in parent.orelse
+        # (also an arm of a conditional expression: ``a(x) if not flag else b(x)``)
+        if isinstance(parent, ast.If) and (child in parent.body or child in parent.orelse) \
+                or isinstance(parent, ast.IfExp) and child is not parent.test:
+            test, negated = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
             if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and not negated:
                 # ``if freeze and pretrained:`` runs only when ``freeze`` is set (the rest only narrows it)
                 test = next((v for v in test.values if isinstance(v, ast.Name) and v.id in params
