@@ -135,3 +135,48 @@ def test_a_freeze_under_freeze_and_pretrained_follows_the_freeze_flag(tmp_path: 
     script = CONFIGURED.replace("{load}", "config = {'model': 'resnet18', 'freeze': False}")
     write_project(tmp_path, {"zoo.py": ZOO, "train.py": script})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+BACKBONES = """\
+import timm
+
+
+def build_backbone(model_name="efficientnet_b0", pretrained=True):
+    model = timm.create_model(model_name, pretrained=pretrained, num_classes=0)
+    return model, model.num_features
+"""
+
+WOUND_MODEL = """\
+import torch
+import torch.nn as nn
+from backbones import build_backbone
+
+
+class WoundNet(nn.Module):
+    def __init__(self, n=5):
+        super().__init__()
+        self.backbone, width = build_backbone({name})
+        self.head = nn.Linear(width, n)
+        for param in self.backbone.parameters():
+            param.requires_grad = False
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+model = WoundNet()
+optimizer = torch.optim.Adam(model.head.parameters())
+for epoch in range(10):
+    model.train()
+    for x, y in []:
+        loss = nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+
+def test_a_backbone_from_a_builder_returning_the_model_and_its_width_is_read(tmp_path: Path) -> None:
+    for name, expected in (('"efficientnet_b0"', [12]), ("", [12]), ('"vit_small_patch16_224"', [])):
+        write_project(tmp_path, {"backbones.py": BACKBONES, "train.py": WOUND_MODEL.replace("{name}", name)})
+        assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected, name

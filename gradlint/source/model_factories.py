@@ -119,3 +119,42 @@ def returned_parameter(function: ast.FunctionDef) -> Optional[str]:
             for node in ast.walk(function)):
         return None  # (``def get_model(model, n): model = resnet50(); ...; return model`` builds its own)
     return name
+
+
+def returned_build(call: ast.Call, tree: ast.Module, script: Path) -> Optional[ast.Call]:
+    """The library call a project builder returns (alone or first of a tuple) for the
+    architecture ``call`` names: ``def build_efficientnet(name="efficientnet-b0"): model =
+    timm.create_model(name, ...); return model, model.num_features`` called as
+    ``build_efficientnet("efficientnet_b0")`` gives ``timm.create_model("efficientnet_b0", ...)``.
+    None unless the function has one return, of a name it binds once to a call whose first
+    argument is a string written there or a parameter that ``call`` (or its default) fills
+    with one."""
+    found = project_function(dotted(call.func) or "", tree, script)
+    if found is None:
+        return None
+    function = found[0]
+    returns = [node.value for node in ast.walk(function) if isinstance(node, ast.Return) and node.value is not None]
+    if len(returns) != 1:
+        return None
+    first = returned_elements(returns[0])[0][1]
+    bound = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign) and len(node.targets) == 1
+             and isinstance(first, ast.Name) and isinstance(node.targets[0], ast.Name) and node.targets[0].id == first.id]
+    built = unwrap(bound[0]) if len(bound) == 1 else None
+    if not isinstance(built, ast.Call) or not built.args:
+        return None
+    name = built.args[0]
+    if isinstance(name, ast.Constant) and isinstance(name.value, str):
+        return built
+    params = [a.arg for a in function.args.args]
+    if not isinstance(name, ast.Name) or name.id not in params:
+        return None
+    index = params.index(name.id)
+    passed = argument(call, index, name.id)
+    if passed is None:  # the parameter's default
+        defaults = function.args.defaults
+        first_default = len(params) - len(defaults)
+        passed = defaults[index - first_default] if index >= first_default else None
+    if not (isinstance(passed, ast.Constant) and isinstance(passed.value, str)):
+        return None
+    chosen = ast.Call(built.func, [ast.copy_location(ast.Constant(passed.value), name), *built.args[1:]], built.keywords)
+    return ast.copy_location(chosen, call)

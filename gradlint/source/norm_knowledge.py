@@ -27,7 +27,7 @@ from gradlint.source.index import FileIndex
 from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
-from gradlint.source.model_factories import handed_back
+from gradlint.source.model_factories import handed_back, returned_build
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -281,6 +281,9 @@ class NormKnowledge(ImportedParts):
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
+        if (short not in self.classes and (not rest or rest[0] not in HEAD_NAMES)
+                and (made := returned_build(value, tree, Path(self.frames.unit.path))) is not None):
+            return self._value_path(made, rest, depth + 1)  # build_efficientnet("efficientnet_b0"): its timm model
         if isinstance(value.func, ast.Name) and short not in self.classes and (handed := self._handed_back(value)) is not None:
             # model = freeze_features(build(n)): a project helper that hands back the model it gets
             return self._value_path(handed, rest, depth + 1)
