@@ -357,7 +357,7 @@ _SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for b
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
-    reported: set[tuple[Optional[str], int, tuple[str, ...]]] = set()
+    reported: set[tuple[Optional[str], int, Optional[str]]] = set()
     # a name that holds one of two models ending alike (``if kind == "cnn": model = CNN()
     # else: model = FFNN()``): each model is its own fix, and its own finding
     # (the second model's finding sits at the output the call is given: one finding per place)
@@ -371,7 +371,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         what = MISMATCH.get((activation.kind, link.loss))
         # (one finding per layer and per builder of the model: a teacher from ``unet_l`` and a
         # student from ``unet_s`` ending in the same softmax are two models trained wrong)
-        key = (activation.path, id(activation.node), tuple(activation.notes))
+        key = (activation.path, id(activation.node), activation.via)
         if what is None or key in reported:
             continue
         parents = file_frames(unit).parents

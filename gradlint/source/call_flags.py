@@ -13,14 +13,13 @@ from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
 from gradlint.source.call_arguments import argument
-from gradlint.source.config_values import UNKNOWN as CONFIG_UNKNOWN, imported_dict_entry, yaml_entry
+from gradlint.source.config_values import imported_dict_entry, literal_entry, yaml_entry
 
 if TYPE_CHECKING:
     from gradlint.source.modules import ModuleKinds
 
 # the names scripts give parsed command-line options (``args = parser.parse_args()``)
 _OPTION_HOLDERS = frozenset({"args", "opt", "opts", "options", "flags", "hparams", "cli_args"})
-_UNKNOWN = object()
 _PARSED: "weakref.WeakKeyDictionary[ast.Module, set[str]]" = weakref.WeakKeyDictionary()
 
 
@@ -71,6 +70,14 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
                 return f"not {test.id}" if negated else test.id
         child = parent
     return None
+
+
+def guard_flag(function: ast.FunctionDef, guard: str, method: bool = False) -> tuple[int, str, Optional[bool]]:
+    """The guard's parameter position in a call's arguments (one place earlier for a
+    ``method``: its call passes no self), the guard (``"not finetune"``) and the parameter's
+    default."""
+    index, default = parameter_default(function, guard_name(guard)[0])
+    return index - method, guard, bool(default.value) if isinstance(default, ast.Constant) else None
 
 
 def guard_name(guard: str) -> tuple[str, bool]:
@@ -135,17 +142,17 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         return bool(passed.args[1].value)  # cfg.get("train_cnn", False): a configuration's default, like an option's
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, ast.Name) and isinstance(passed.slice, ast.Constant)
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
-        value = option_values(tree).get(passed.slice.value, _UNKNOWN)
+        value = option_values(tree).get(passed.slice.value, UNKNOWN)
         holder = passed.value.id
-        if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
             return bool(value)
         # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
         entry = _dict_entry(holder, passed.slice.value, caller, tree)
-        return None if entry is _UNKNOWN else bool(entry)
+        return None if entry is UNKNOWN else bool(entry)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
-        value = option_values(tree).get(passed.attr, _UNKNOWN)
+        value = option_values(tree).get(passed.attr, UNKNOWN)
         holder = passed.value.id
-        if value is not _UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
             return bool(value)
         constant = constant_attribute(tree, holder, passed.attr)  # Config.encoder_finetune = False
         return None if constant is UNKNOWN else bool(constant)
@@ -175,27 +182,21 @@ def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Modu
         if not values:
             continue
         if len(values) != 1:
-            return _UNKNOWN
+            return UNKNOWN
         value = values[0]
-        if isinstance(value, ast.Call) and (loaded := yaml_entry(value, key, tree)) is not CONFIG_UNKNOWN:
+        if isinstance(value, ast.Call) and (loaded := yaml_entry(value, key, tree)) is not UNKNOWN:
             return loaded  # config = load_config("../config/exp.yaml") with ``freeze: false`` in it
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args and not value.keywords:
             made = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == value.func.id), None)
             returned = [r.value for r in _own_nodes(made) if isinstance(r, ast.Return) and r.value is not None] if made else []
             if len(returned) != 1:
-                return _UNKNOWN
+                return UNKNOWN
             value = returned[0]
             if isinstance(value, ast.Name):  # config = {...}; return config
                 assert made is not None
                 return _dict_entry(value.id, key, made, ast.Module([], []))
-        if not isinstance(value, ast.Dict):
-            return _UNKNOWN
-        for name, entry in zip(value.keys, value.values):
-            if isinstance(name, ast.Constant) and name.value == key:
-                return entry.value if isinstance(entry, ast.Constant) else _UNKNOWN
-        return _UNKNOWN
-    imported = imported_dict_entry(holder, key, tree)  # from config import config
-    return _UNKNOWN if imported is CONFIG_UNKNOWN else imported
+        return literal_entry(value, key) if isinstance(value, ast.Dict) else UNKNOWN
+    return imported_dict_entry(holder, key, tree)  # from config import config
 
 
 def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Module) -> object:
@@ -205,7 +206,7 @@ def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Mo
     params = [a.arg for a in function.args.args]
     cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and function in c.body), None)
     if cls is not None and function.name != "__init__" or cls is None and function not in tree.body:
-        return _UNKNOWN
+        return UNKNOWN
     callee, index = (cls.name, params.index(holder) - 1) if cls is not None else (function.name, params.index(holder))
     found: list[object] = []
     for scope in [tree, *(f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
@@ -216,12 +217,11 @@ def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Mo
             if isinstance(passed, ast.Name):
                 found.append(_dict_entry(passed.id, key, scope if scope is not tree else None, tree, follow_calls=False))
             elif isinstance(passed, ast.Dict):
-                found.append(next((v.value if isinstance(v, ast.Constant) else _UNKNOWN for k, v in zip(passed.keys, passed.values)
-                                   if isinstance(k, ast.Constant) and k.value == key), _UNKNOWN))
+                found.append(literal_entry(passed, key))
             else:
-                return _UNKNOWN
-    if not found or any(value is _UNKNOWN or value != found[0] for value in found):
-        return _UNKNOWN
+                return UNKNOWN
+    if not found or any(value is UNKNOWN or value != found[0] for value in found):
+        return UNKNOWN
     return found[0]
 
 

@@ -28,6 +28,13 @@ class ClassAttributeValues:
     _busy: set[str]
     _arms: dict[int, dict[str, set[object]]]
     _assigned_in: dict[int, ast.AST]  # a class attribute's value -> the method assigning it
+    bindings: dict[str, list[ast.expr]]
+
+    def instances_of(self, cls: ast.ClassDef) -> list[str]:
+        """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
+        return [name for name, values in self.bindings.items()
+                if any(isinstance(value := unwrap(v), ast.Call)
+                       and (self.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name for v in values)]
 
     def _element(self, values: list[ast.expr], index: int) -> list[ast.expr]:
         """The ``index``-th layer of each ``nn.Sequential(a, b, ...)`` among ``values`` (read

@@ -11,12 +11,13 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.index import FileIndex, read_text
+from gradlint.source.index import read_text
 from gradlint.source.names import dotted
+from gradlint.source.project_constants import UNKNOWN
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.tree_paths import path_of
+from gradlint.source.unit import SourceUnit
 
-UNKNOWN = object()
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*([^#\n]*?)\s*(?:#.*)?$")
 _YAML_FILE = re.compile(r"\.ya?ml$")
 
@@ -28,14 +29,18 @@ def imported_dict_entry(holder: str, key: str, tree: ast.Module) -> object:
     if script is None:
         return UNKNOWN
     found = next((i for i in project_import_list(tree, script) if i.local == holder and i.name not in (".", "*")), None)
-    module = FileIndex().tree(found.path) if found is not None else None
+    read = SourceUnit.read_parsed(str(found.path)) if found is not None else None  # (parsed once per change)
+    module = read.tree if read is not None else None
     if found is None or module is None:
         return UNKNOWN
     values = [node.value for node in module.body if isinstance(node, ast.Assign)
               and any(isinstance(t, ast.Name) and t.id == found.name for t in node.targets)]
-    if len(values) != 1 or not isinstance(values[0], ast.Dict):
-        return UNKNOWN
-    return next((v.value if isinstance(v, ast.Constant) else UNKNOWN for k, v in zip(values[0].keys, values[0].values)
+    return literal_entry(values[0], key) if len(values) == 1 and isinstance(values[0], ast.Dict) else UNKNOWN
+
+
+def literal_entry(table: ast.Dict, key: str) -> object:
+    """The constant a dict literal holds at ``key``; UNKNOWN when it holds none there."""
+    return next((v.value if isinstance(v, ast.Constant) else UNKNOWN for k, v in zip(table.keys, table.values)
                  if isinstance(k, ast.Constant) and k.value == key), UNKNOWN)
 
 

@@ -8,8 +8,8 @@ import ast
 from pathlib import Path
 
 from gradlint.source.chosen_names import option_values
-from gradlint.source.index import FileIndex
 from gradlint.source.project_functions import project_import_list
+from gradlint.source.unit import SourceUnit
 
 
 def script_option_values(tree: ast.Module, path: Path) -> dict[str, object]:
@@ -17,11 +17,11 @@ def script_option_values(tree: ast.Module, path: Path) -> dict[str, object]:
     from and calls (the argument parser it keeps elsewhere)."""
     called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     found: dict[str, object] = {}
-    index = FileIndex()
     for imported in project_import_list(tree, path):
         if imported.local not in called or imported.name in (".", "*"):
             continue
-        module = index.tree(imported.path)
+        read = SourceUnit.read_parsed(str(imported.path))  # (parsed once per change of the file)
+        module = read.tree if read is not None else None
         if module is not None and any(isinstance(node, ast.FunctionDef) and node.name == imported.name
                                       for node in module.body):
             found.update(option_values(module))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.call_flags import guard_name, guard_of, parameter_default
+from gradlint.source.call_flags import guard_flag, guard_of
 from gradlint.source.names import dotted
 
 
@@ -56,12 +56,12 @@ def behind_an_off_switch(call: ast.Call, parents: dict) -> bool:
         if not (dotted(use.value) == "self" and isinstance(caller, ast.FunctionDef) and parents.get(caller) is cls
                 and guard is not None and not guard.startswith("not ")):
             return False
-        index, default = parameter_default(caller, guard_name(guard)[0])
-        if not (isinstance(default, ast.Constant) and not default.value):
+        index, _, default = guard_flag(caller, guard, method=True)
+        if default is not False:
             return False
         for other in ast.walk(tree):  # model.loss(..., ce_for_classifier=True) turns it on
             if isinstance(other, ast.Call) and isinstance(other.func, ast.Attribute) and other.func.attr == caller.name:
-                passed = argument(other, index - 1, guard)
+                passed = argument(other, index, guard)
                 if passed is not None and not (isinstance(passed, ast.Constant) and not passed.value):
                     return False
     return True

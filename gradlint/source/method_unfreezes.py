@@ -9,11 +9,11 @@ with the arm each call takes, not as an unfreeze of every instance from the star
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
-from gradlint.source.call_flags import guard_at, guard_name, guard_of, parameter_default
+from gradlint.source.call_flags import guard_at, guard_flag, guard_of
 from gradlint.source.freeze_facts import FileNorms
 from gradlint.source.names import dotted
-from gradlint.source.reaching_bindings import unwrap
 
 # methods Python or PyTorch call themselves: their unfreezes are not the script's to ask for
 _CALLED_BY_TORCH = frozenset({"__init__", "forward", "train", "eval", "__call__"})
@@ -31,23 +31,16 @@ def unfreezes_at_calls(norms: FileNorms) -> None:
             continue
         kept = []
         for node in nodes:
-            method, cls = kinds.frame_of(node), kinds.class_of(node)
-            calls = _calls(norms, cls, method.name) if isinstance(method, ast.FunctionDef) and isinstance(
-                cls, ast.ClassDef) and method in cls.body and method.name not in _CALLED_BY_TORCH \
-                and method.name not in _self_called(cls) and _frozen_at_construction(norms, cls, target) else None
-            if calls is None:
+            method, cls = public_method(node, norms), kinds.class_of(node)
+            calls = _calls(norms, cls, method.name) \
+                if method is not None and cls is not None and _frozen_at_construction(norms, cls, target) else None
+            if method is None or calls is None:
                 kept.append(node)
                 continue
-            assert isinstance(method, ast.FunctionDef)
             guard = guard_of(node, method, norms.frames.parents)
-            for call, instance in calls:
-                runs = True
-                if guard is not None:
-                    index, default = parameter_default(method, guard_name(guard)[0])
-                    known = bool(default.value) if isinstance(default, ast.Constant) else None
-                    runs = guard_at(call, (index - 1, guard, known), kinds.frame_of(call), tree) is True
-                if runs:
-                    moved.append((instance + target[len("self"):], call))
+            flag = guard_flag(method, guard, method=True) if guard is not None else None
+            moved += [(instance + target[len("self"):], call) for call, instance in calls
+                      if flag is None or guard_at(call, flag, kinds.frame_of(call), tree) is True]
         if kept:
             norms.unfrozen_at[target] = kept
         else:
@@ -55,6 +48,20 @@ def unfreezes_at_calls(norms: FileNorms) -> None:
             norms.unfrozen.discard(target)
     for target, call in moved:
         norms.unfreeze(target, call)
+
+
+def public_method(node: ast.AST, norms: FileNorms) -> Optional[ast.FunctionDef]:
+    """The method of a class ``node`` is in, when the class never calls it itself and neither
+    Python nor PyTorch does (not ``__init__``, ``forward``, ``train``): whether it runs is the
+    caller's to decide."""
+    kinds = norms.frames.kinds
+    method, cls = kinds.frame_of(node), kinds.class_of(node)
+    if not (isinstance(method, ast.FunctionDef) and isinstance(cls, ast.ClassDef) and method in cls.body
+            and method.name not in _CALLED_BY_TORCH):
+        return None
+    called = any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == method.name
+                 and dotted(call.func.value) == "self" for call in ast.walk(cls))
+    return None if called else method
 
 
 def _frozen_at_construction(norms: FileNorms, cls: ast.ClassDef, target: str) -> bool:
@@ -65,19 +72,12 @@ def _frozen_at_construction(norms: FileNorms, cls: ast.ClassDef, target: str) ->
         for f in norms.freezes)
 
 
-def _self_called(cls: ast.ClassDef) -> set[str]:
-    return {node.func.attr for node in ast.walk(cls) if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self"}
-
-
 def _calls(norms: FileNorms, cls: ast.ClassDef, method: str) -> list[tuple[ast.Call, str]] | None:
     """Each ``model.<method>(...)`` of the file, with ``model``, when there is one and every
     call of a method of that name is on a name bound to an instance of ``cls``; else None (a
     helper handed the model may call it, or a script importing the class: unknown here)."""
     assert norms.knowledge is not None and norms.frames.unit.tree is not None
-    instances = {name for name, values in norms.knowledge.bindings.items()
-                 if any(isinstance(v := unwrap(value), ast.Call)
-                        and (norms.frames.names.qualify(v.func) or "").rsplit(".", 1)[-1] == cls.name for value in values)}
+    instances = set(norms.knowledge.instances_of(cls))
     found = []
     for node in ast.walk(norms.frames.unit.tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method:

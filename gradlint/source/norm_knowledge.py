@@ -281,9 +281,6 @@ class NormKnowledge(ImportedParts):
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
-        if (short not in self.classes and (not rest or rest[0] not in HEAD_NAMES)
-                and (made := returned_build(value, tree, Path(self.frames.unit.path))) is not None):
-            return self._value_path(made, rest, depth + 1)  # build_efficientnet("efficientnet_b0"): its timm model
         if isinstance(value.func, ast.Name) and short not in self.classes and (handed := self._handed_back(value)) is not None:
             # model = freeze_features(build(n)): a project helper that hands back the model it gets
             return self._value_path(handed, rest, depth + 1)
@@ -308,6 +305,8 @@ class NormKnowledge(ImportedParts):
             return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm
         if library is not None:
             return library
+        if short not in self.classes and (made := returned_build(value, tree, Path(self.frames.unit.path))) is not None:
+            return self._value_path(made, rest, depth + 1)  # build_efficientnet("efficientnet_b0"): its timm model
         if callee in ("torch.nn.Sequential", "torch.nn.ModuleList") and not rest:
             args = [arg.value if isinstance(arg, ast.Starred) else arg for arg in value.args]
             if len(args) == 1 and isinstance(args[0], ast.Name):  # nn.ModuleList(blocks), blocks.append(...) before

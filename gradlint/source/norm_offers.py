@@ -11,10 +11,11 @@ from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
-from gradlint.source.call_flags import guard_name, guard_of, numeric_guard, parameter_default
+from gradlint.source.call_flags import guard_flag, guard_of, numeric_guard, parameter_default
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
+from gradlint.source.method_unfreezes import public_method
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
 from gradlint.source.bn_builders import PLAIN_STEM_PARTS
@@ -68,7 +69,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
         if name in found:
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
-        flag = _parameter(function, guard) if guard is not None else None
+        flag = guard_flag(function, guard) if guard is not None else None
         compare = numeric_guard(freeze.node, function, norms.frames.parents) if flag is None else None
         found[name] = FreezingFactory(name, dot + rest, freeze.node.lineno, freeze.how,
                                       (flag[0] - offset, flag[1], flag[2]) if flag else None,
@@ -117,9 +118,7 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         if root not in params or method and root != params[0] or undone(unfrozen, freeze.target):
             continue
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, function, norms.frames.parents)
-        flag = _parameter(function, guard) if guard is not None else None
-        if flag is not None and method:  # the call passes no self: its arguments sit one place earlier
-            flag = (flag[0] - 1, flag[1], flag[2])
+        flag = guard_flag(function, guard, method) if guard is not None else None
         extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
         found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm,
@@ -142,9 +141,7 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         key = f"{name}#{arm[2]}" if arm else name
         params = [a.arg for a in function.args.args]
         guard = guard_of(nodes[0], function, norms.frames.parents)
-        flag = _parameter(function, guard) if guard is not None else None
-        if flag is not None and "." in name:  # the call passes no self
-            flag = (flag[0] - 1, flag[1], flag[2])
+        flag = guard_flag(function, guard, "." in name) if guard is not None else None
         # (``if num_layers is None:`` unfreeze all: only where the call leaves ``num_layers`` out)
         if key not in found and root in params and (root == params[0] or "." not in name):
             found[key] = FreezingHelper(name, params.index(root), root, dot + rest,
@@ -211,7 +208,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 continue
             handed = (argument[0], argument[1])
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, init, norms.frames.parents)
-        flag = _parameter(init, guard) if guard is not None else None
+        flag = guard_flag(init, guard) if guard is not None else None
         # the BatchNorm model is the one a string parameter's default names (``torch.hub.load(repo,
         # resnet_model)``): a call passing another name builds another model
         defaults = [(name, value) for scope, name, value in norms.knowledge.defaults_read if scope is init]
@@ -249,27 +246,17 @@ def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str) -> se
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
     """What the class makes trainable again: ``self.model.features.norm5`` in a DenseNet
     wrapper says nothing of ``self.model`` in the ResNet wrapper beside it."""
-    class_of, frame_of = norms.frames.kinds.class_of, norms.frames.kinds.frame_of
+    class_of = norms.frames.kinds.class_of
     # (a method the class never calls itself that unfreezes only under a parameter, ``def
     # unfreeze_layers(self, num_layers=None): if num_layers is None: ...``, unfreezes where a script
     # calls it, read there with the arm the call takes: building the class leaves the part frozen.
     # One that always unfreezes may be called by a trainer this reading does not follow: undone.)
-    called = {node.func.attr for node in ast.walk(cls) if isinstance(node, ast.Call)
-              and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self"}
-
     def at_construction(node: ast.AST) -> bool:
-        method = frame_of(node)
-        return not (isinstance(method, ast.FunctionDef) and method in cls.body and method.name != "__init__"
-                    and method.name not in called and guard_of(node, method, norms.frames.parents) is not None)
+        method = public_method(node, norms)
+        return method is None or guard_of(node, method, norms.frames.parents) is None
 
     return {target for target, nodes in norms.unfrozen_at.items()
             if not target.startswith("self.") or any(class_of(node) is cls and at_construction(node) for node in nodes)}
-
-
-def _parameter(function: ast.FunctionDef, guard: str) -> tuple[int, str, Optional[bool]]:
-    """The guard's parameter position, the guard (``"not finetune"``) and the parameter's default."""
-    index, default = parameter_default(function, guard_name(guard)[0])
-    return index, guard, bool(default.value) if isinstance(default, ast.Constant) else None
 
 
 def _bound_before(function: ast.FunctionDef, name: str, line: int) -> Optional[ast.expr]:

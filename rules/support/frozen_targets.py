@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
@@ -21,21 +21,11 @@ from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.children_views import children_view_of
 from gradlint.source.norm_offers import unfrozen_for
-from gradlint.source.norm_knowledge import NormKnowledge, unwrap
+from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end, warm_up_run
-
-
-def instances_of(knowledge: NormKnowledge, cls: ast.ClassDef) -> Iterator[str]:
-    """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
-    for name, values in knowledge.bindings.items():
-        for value in values:
-            value = unwrap(value)
-            if isinstance(value, ast.Call) and (knowledge.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name:
-                yield name
-                break
 
 
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
@@ -84,7 +74,7 @@ def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
     if cls is None or norms.knowledge is None:
         return []
     rest = freeze.target[len("self"):]
-    return [name + rest for name in instances_of(norms.knowledge, cls)] + [freeze.target]
+    return [name + rest for name in norms.knowledge.instances_of(cls)] + [freeze.target]
 
 
 _TRAINING_METHODS = ("training_step", "forward")
@@ -182,7 +172,7 @@ def _instance_forms(norms: FileNorms, freeze: Freeze) -> set[str]:
         for cls in norms.frames.kinds.classes.values():
             if any(dotted(t) == f"self.{attribute}" for node in ast.walk(cls) if isinstance(node, ast.Assign)
                    for t in node.targets):
-                forms |= {f"{name}.{attribute}" + (f".{rest}" if rest else "") for name in instances_of(norms.knowledge, cls)}
+                forms |= {f"{name}.{attribute}" + (f".{rest}" if rest else "") for name in norms.knowledge.instances_of(cls)}
     return forms
 
 
