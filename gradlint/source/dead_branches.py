@@ -2,7 +2,7 @@
 the top of ``main`` (or of the module), then ``if WEIGHTS_FREEZING: <freeze>``. The
 switch is a name bound once, to a literal (a string only where the test compares it:
 ``MODEL = 'densenet161'``, then ``if MODEL == 'densenet161': ... else: ...``), in the function the branch is in or at module
-level (and never declared ``global`` or rebound elsewhere); the code under the branch
+level (and never rebound elsewhere); the code under the branch
 its value rules out does not run."""
 
 from __future__ import annotations
@@ -31,6 +31,11 @@ def never_taken(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
             value = _truth(parent.test, parent, parents, tree)
             if value is not None and (child in parent.body) != value:
                 return True
+        # ``Adam(encoder.parameters()) if fine_tune_encoder else None``
+        if isinstance(parent, ast.IfExp) and child is not parent.test:
+            value = _truth(parent.test, parent, parents, tree)
+            if value is not None and (child is parent.body) != value:
+                return True
         child = parent
     return False
 
@@ -39,6 +44,16 @@ def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Opti
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _truth(test.operand, at, parents, tree)
         return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):  # ``if fine_tune and optimizer is None:``: one false switch decides an ``and``
+        values = [_truth(value, at, parents, tree) for value in test.values]
+        decisive = isinstance(test.op, ast.Or)  # (an ``or`` is decided by one true switch)
+        return decisive if decisive in values else None if None in values else not decisive
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+            and isinstance(right := test.comparators[0], ast.Constant) and (right.value is None or isinstance(right.value, bool))):
+        value = _switch(test.left.id, at, parents, tree) if isinstance(test.left, ast.Name) else _UNKNOWN
+        if value is _UNKNOWN:  # ``if fine_tune_encoder is True:``, ``if checkpoint is None:``
+            return None
+        return (value is right.value) == isinstance(test.ops[0], ast.Is)
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.NotEq))
             and isinstance(test.left, ast.Name) and isinstance(right := test.comparators[0], ast.Constant)):
         value = _switch(test.left.id, at, parents, tree)  # ``MODEL == 'densenet161'``
@@ -75,18 +90,48 @@ def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
     if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         if any(a.arg == name for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)):
             return _UNKNOWN  # what the callers pass
-        scopes.append(function)
+        if not any(isinstance(node, ast.Global) and name in node.names for node in own_nodes(function)):
+            scopes.append(function)  # (with ``global checkpoint``, its bindings there are the module's)
     for scope in [*scopes, tree]:
         bound = [value for node in own_nodes(scope) for value in _bound(node, name)]
         if not bound:
             continue
         if len(bound) != 1 or not isinstance(bound[0], ast.Constant):
             return _UNKNOWN
-        if scope is tree and any(_bound(node, name) or isinstance(node, ast.Global) and name in node.names
+        value = bound[0].value
+        # (a function's ``global fine_tune_encoder`` alone changes nothing: a binding there does, unless the
+        # switch's own value keeps it from running: ``if checkpoint is None: ... else: checkpoint = torch.load(checkpoint)``)
+        if scope is tree and any(_bound(node, name) and not _ruled_out_by(node, name, value, parents)
                                  for node in ast.walk(tree) if not _at_module(node, parents, tree)):
             return _UNKNOWN  # set again in a function
-        return bound[0].value
+        return value
     return _UNKNOWN
+
+
+def _ruled_out_by(node: ast.AST, name: str, value: object, parents: dict) -> bool:
+    """``node`` sits in an arm of an ``if`` testing ``name`` alone that ``value`` rules out."""
+    child = node
+    while child in parents:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child is not parent.test:
+            taken = _test_on(parent.test, name, value)
+            if taken is not None and (child in parent.body) != taken:
+                return True
+        child = parent
+    return False
+
+
+def _test_on(test: ast.expr, name: str, value: object) -> Optional[bool]:
+    """What ``test`` gives when ``name`` holds ``value``: ``name``, ``not name``, ``name is None``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _test_on(test.operand, name, value)
+        return None if inner is None else not inner
+    if isinstance(test, ast.Name) and test.id == name:
+        return bool(value)
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Name) and test.left.id == name
+            and isinstance(test.ops[0], (ast.Is, ast.IsNot)) and isinstance(right := test.comparators[0], ast.Constant)):
+        return (value is right.value) == isinstance(test.ops[0], ast.Is)
+    return None
 
 
 def _attribute_switch(attribute: str, at: ast.AST, parents: dict) -> object:

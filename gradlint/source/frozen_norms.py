@@ -302,7 +302,10 @@ class _Collector(NamedParameterLoops):
             for fact in frame.facts:
                 owner = getattr(fact, "owner", None) if type(fact).__name__ == "OptimizerBuilt" else None
                 node = fact.node
-                if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt":
+                tree = self.frames.unit.tree
+                assert tree is not None
+                if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt" and not never_taken(
+                        node, self.frames.parents, tree):  # (``Adam(encoder.parameters()) if fine_tune_encoder else None``)
                     # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
                     owners = {owner} | optimiser_owners(node, frame.node)  # (also a list built before)
                     self.norms.optimised.update(o for o in owners if o)

@@ -14,6 +14,7 @@ import re
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
 from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import related
@@ -39,7 +40,7 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     if optimisers is None:
         return []
     found: dict[str, Freeze] = {}
-    read = _parameters_read(tree, norms.optimised) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
+    read = _parameters_read(tree, norms.optimised, norms.frames.parents) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
     training = [frame for frame in frames.frames if _backward(frame)]
     for frame in training:
         tried: set[str] = set()  # each name read once a function, at its first run in a loop
@@ -229,7 +230,7 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
         if not isinstance(node, ast.Call):
             continue
         callee = names.qualify(node.func) or dotted(node.func) or ""
-        if id(node) not in nodes and (classify(callee) == "optimizer" or _OPTIMISER_MAKER.search(callee.rsplit(".", 1)[-1])):
+        if id(node) not in nodes and not never_taken(node, frames.parents, tree) and (classify(callee) == "optimizer" or _OPTIMISER_MAKER.search(callee.rsplit(".", 1)[-1])):
             return None
         if isinstance(node.func, ast.Attribute) and node.func.attr == "step" and not node.args:
             receiver = dotted(node.func.value)
@@ -238,7 +239,7 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
     return built
 
 
-def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None) -> set[str]:
+def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None, parents: Optional[dict] = None) -> set[str]:
     """Names whose parameters (or state) the file reads anywhere: they may be optimised,
     clipped or frozen in ways this reading does not follow; and names synced from another
     network (``target_net.load_state_dict(policy_net.state_dict())``, a DQN's target; with
@@ -247,7 +248,8 @@ def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None) -> 
     counted = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Call) and dotted(node.func) == "sum"
                for sub in ast.walk(node)}  # ``sum(p.numel() for p in net.parameters())`` only counts them
     read = {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
-            and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name) and id(node) not in counted}
+            and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name) and id(node) not in counted
+            and not (parents is not None and never_taken(node, parents, tree))}  # (not in a branch that never runs)
     synced = {call.func.value.id for call in ast.walk(tree) if isinstance(call, ast.Call)
               and isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict"
               and isinstance(call.func.value, ast.Name)
@@ -272,7 +274,11 @@ def _built_alone(norms: FileNorms, name: str) -> bool:
         return other != name and (other in roots or other in knowledge.bindings
                                   and knowledge.has_batchnorm(other, None, None))
 
+    tree = norms.frames.unit.tree
+    assert tree is not None
     for value in values:
+        if never_taken(value, norms.frames.parents, tree):
+            continue  # ``else: encoder = checkpoint['encoder']`` under ``if checkpoint is None:`` with ``checkpoint = None``
         bound = norms.frames.parents.get(value)
         # (``t_net, s_net, args = load_settings(args)``: one of several things a call returns; where one is
         # an optimiser, its step() is not one the file builds and no optimiser is known)
@@ -281,6 +287,8 @@ def _built_alone(norms: FileNorms, name: str) -> bool:
                 and any(dotted(e) == name for e in bound.targets[0].elts))):
             return False
         call = unwrap(value)
+        if isinstance(call, ast.Name) and call.id == name:
+            continue  # ``encoder = encoder.to(device)``: the same network
         if not isinstance(call, ast.Call):
             return False
         if norms.frames.names.qualify(call.func) == "copy.deepcopy":
