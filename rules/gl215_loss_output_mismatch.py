@@ -169,9 +169,10 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.frames import file_frames
 from gradlint.source.loss_switches import behind_an_off_switch, logits_in_other_arm
-from gradlint.source.names import dotted
 from gradlint.source.outputs import backpropagating_calls, losses_of_models
 from gradlint.source.unit import SourceUnit
+
+from .support.mismatch_reports import mismatch_message, where_it_meets
 
 CODE = "GL215"
 NAME = "loss-output-mismatch"
@@ -201,10 +202,6 @@ MISMATCH = {
     ("sigmoid", "F.cross_entropy"): "applies log-softmax to it as if it were logits",
     ("logits", "BCELoss"): "expects probabilities in [0, 1] and applies no sigmoid",
     ("logits", "F.binary_cross_entropy"): "expects probabilities in [0, 1] and applies no sigmoid",
-}
-_INSTEAD = {
-    "softmax": "return the logits from forward and apply softmax only at inference",
-    "sigmoid": "return the logits from forward and apply sigmoid only at inference (or use BCELoss)",
 }
 
 _MLP = """import torch
@@ -351,11 +348,6 @@ INVALID = [
 ]
 
 
-# measured on random logits (see "Why is this bad?"); a sigmoid into cross-entropy: its own
-_SHRINK = {"softmax": "about 0.1x with 10 classes", "sigmoid": "about 0.1x for binary targets",
-           "sigmoid-ce": "about 0.2x with 10 classes", "softmax-bce": "about 0.06x with 10 classes"}
-
-
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
     reported: set[tuple[Optional[str], int, Optional[str]]] = set()
     # a name that holds one of two models ending alike (``if kind == "cnn": model = CNN()
@@ -379,48 +371,10 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
                                         or behind_an_off_switch(link.call, parents)):
             continue  # ``if double_softmax: criterion(F.softmax(z, 1), y) else: ...``: an ablation switch
         reported.add(key)
-        helper = link.through
-        # the finding sits on the line that feeds the output to the loss (where the two meet,
-        # and where four rounds of held-out evaluators looked first); the message names the
+        # the finding sits on the line that feeds the output to the loss; the message names the
         # activation's line, the one to change when the loss is right
-        if helper is not None and helper.path is None and helper.node is not None:  # the loss call of this file's helper
-            span = unit.span(helper.node)
-            fed = f"line {link.call.lineno} hands it to `{dotted(link.call.func)}`, and this line feeds it to {link.loss}"
-        elif helper is not None:  # point at the call that hands the model to the helper
-            span = unit.span(link.call)
-            fed = (f"this line hands it to `{dotted(link.call.func)}` ({helper.where}), which feeds it to "
-                   f"{link.loss}")
-        elif link.handed and link.built is not None:  # the loss built here: the line to change with the activation
-            span = unit.span(link.built)
-            fed = (f"{link.loss}, built here and handed to the model on line {link.call.lineno}, is called on it "
-                   f"in {link.called_in}")
-        elif link.handed:
-            span = unit.span(link.call)
-            fed = f"{link.loss}, handed to the model here, is called on it in {link.called_in}"
-        else:
-            span = unit.span(link.call.args[0] if index and link.call.args else link.call)
-            fed = f"this line hands it to `{link.wrapper}`, which feeds it to {link.loss}" if link.wrapper \
-                else f"this line feeds it to {link.loss}"
-        shown = f"{activation.path}:{activation.node.lineno}" if activation.path else f"line {activation.node.lineno}"
-        notes = [shown, *activation.notes]
-        where = f" ({'; '.join(notes)})" if notes else ""
-        if activation.kind == "logits":
-            yield Report(span, f"{activation.what}{where} is raw logits (its last layer is nn.Linear), and {fed}, which "
-                               f"{what}: logits outside [0, 1] stop training with a RuntimeError (a device-side assert "
-                               f"on the GPU); use nn.BCEWithLogitsLoss, which applies the sigmoid itself and is stable, "
-                               f"or end the model in nn.Sigmoid")
-            continue
-        if activation.kind == "sigmoid" and what == MISMATCH[("sigmoid", "CrossEntropyLoss")]:
-            shrink, instead = _SHRINK["sigmoid-ce"], "return the logits from forward and apply softmax only at inference"
-        elif activation.kind == "softmax" and link.loss in ("BCEWithLogitsLoss", "F.binary_cross_entropy_with_logits"):
-            shrink, instead = _SHRINK["softmax-bce"], _INSTEAD["softmax"]
-        else:
-            shrink, instead = _SHRINK[activation.kind], _INSTEAD[activation.kind]
-        yield Report(
-            span,
-            f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "
-            f"reach zero and the gradient reaching the logits shrinks ({shrink}); {instead}",
-        )
+        span, fed = where_it_meets(unit, link, index)
+        yield Report(span, mismatch_message(link, what, fed))
 
 
 def measured(slips: MeasuredSlips) -> Iterator[Report]:
