@@ -211,15 +211,14 @@ frozen module is the trained model itself (`net.requires_grad_(False)` then a ne
 
 from __future__ import annotations
 
-import ast
-from typing import Iterator, Optional
+from typing import Iterator
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.call_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import after_exit, holds, related, trains_a_stage
+from gradlint.source.freeze_forms import after_exit, related, trains_a_stage
 from gradlint.source.frozen_norms import Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
@@ -228,11 +227,11 @@ from gradlint.source.norm_links import file_norms, worth_reading
 from gradlint.source.returned_uses import only_run_in, returned_only_to_inference
 from gradlint.source.unit import SourceUnit
 
-from .support.frozen_reports import fold_siblings, frozen_report
-from .support.frozen_targets import (another_model_there, factories_of, frozen_targets, local_elsewhere, method_owner,
-                                     own_class, same_model, stays_frozen, unfrozen_parts)
+from .support.frozen_reports import fold_siblings, frozen_report, one_per_module
+from .support.frozen_targets import (another_model_there, frozen_targets, method_owner, own_class, stays_frozen,
+                                     unfrozen_parts)
 from .support.quiet_builders import quiet_project_class
-from .support.rebuilt_models import rebuilt_between, rebuilt_on_the_way
+from .support.rebuilt_models import rebuilt_on_the_way
 
 CODE = "GL406"
 NAME = "frozen-norm-in-train-mode"
@@ -392,32 +391,5 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
             if left:
                 found.append((freeze, target, left))
                 break
-    # one finding per frozen module: the most specific name (``model.backbone`` frozen and
-    # only ``model.head`` optimised are one problem), at its first freeze
-    # (each factory that can build it is its own finding: ``if arch == "vgg": self.model =
-    # vgg_frozen() elif ...: self.model = resnet_frozen()`` are two models to fix)
-    reported: list[tuple[str, frozenset[str], ast.AST, Optional[int]]] = []
-    class_of = norms.frames.kinds.class_of
-    # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
-    # (and a part a LightningModule's configure_optimizers leaves out is read only where nothing else freezes it)
-    # (and a network no optimiser takes, read at a run in a helper it is handed to, after the factory that builds it frozen)
-    found.sort(key=lambda item: (item[0].how == "unoptimised", item[0].how == "factory_no_grad",
-                                 item[0].how == "optimizer" and item[0].target == "self"))
-    kept: list[tuple[Freeze, str, list[ModeCall]]] = []
-    for freeze, target, left in found:
-        source = factories_of(freeze)
-        if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
-               and not rebuilt_between(norms, target, at, freeze.node, since)
-               and not (target.startswith("self.") and class_of(freeze.node) is not class_of(at))
-               and not local_elsewhere(norms, target, freeze.node, at)
-               for r, s, at, since in reported):
-            continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
-        if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
-               and not norms.frames.exclusive(freeze.node, f.node) and not local_elsewhere(norms, target, freeze.node, f.node)
-               for f, t, _ in found):
-            continue
-        # (frozen as ``transfer_model`` and held by ``net = transfer_model.to(device)``: ``net`` is that model from there on)
-        reported.append((target, source, freeze.node, freeze.held[1] if freeze.held else None))
-        kept.append((freeze, target, left))
-    for freeze, target, left in fold_siblings(kept):
+    for freeze, target, left in fold_siblings(one_per_module(norms, found)):
         yield frozen_report(norms, freeze, target, left)

@@ -1,6 +1,6 @@
-"""GL406's findings: how each kind of freeze is said, the line a freeze loop is reported at,
-sibling parts folded into one finding, the message, and the ``.eval()`` inserted after each
-train call."""
+"""GL406's findings: one per frozen module, how each kind of freeze is said, the line a
+freeze loop is reported at, sibling parts folded into one finding, the message, and the
+``.eval()`` inserted after each train call."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 
 from .frozen_phases import frozen_phase_end
-from .frozen_targets import unfrozen_parts
+from .frozen_targets import factories_of, local_elsewhere, same_model, unfrozen_parts
+from .rebuilt_models import rebuilt_between
 
 HOW = {
     "requires_grad": "its parameters are frozen here",
@@ -187,3 +188,35 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     )
     return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
                   message, fix=None if freeze.part else fix_after_train(norms, target, left))
+
+
+def one_per_module(norms: FileNorms, found: list[tuple[Freeze, str, list[ModeCall]]]
+                   ) -> list[tuple[Freeze, str, list[ModeCall]]]:
+    """One finding per frozen module: the most specific name (``model.backbone`` frozen and
+    only ``model.head`` optimised are one problem), at its first freeze. Each factory that can
+    build it is its own finding: ``if arch == "vgg": self.model = vgg_frozen() elif ...:
+    self.model = resnet_frozen()`` are two models to fix."""
+    reported: list[tuple[str, frozenset[str], ast.AST, Optional[int]]] = []
+    class_of = norms.frames.kinds.class_of
+    # a part a class's forward runs under no_grad is the weakest reading: any other freeze of the model first
+    # (and a part a LightningModule's configure_optimizers leaves out is read only where nothing else freezes it)
+    # (and a network no optimiser takes, read at a run in a helper it is handed to, after the factory that builds it frozen)
+    found.sort(key=lambda item: (item[0].how == "unoptimised", item[0].how == "factory_no_grad",
+                                 item[0].how == "optimizer" and item[0].target == "self"))
+    kept: list[tuple[Freeze, str, list[ModeCall]]] = []
+    for freeze, target, left in found:
+        source = factories_of(freeze)
+        if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
+               and not rebuilt_between(norms, target, at, freeze.node, since)
+               and not (target.startswith("self.") and class_of(freeze.node) is not class_of(at))
+               and not local_elsewhere(norms, target, freeze.node, at)
+               for r, s, at, since in reported):
+            continue  # (a freeze in another branch of an ``if``/``match``, or of a name bound anew, is its own finding)
+        if any(t != target and holds(target, t) and same_model(factories_of(f), source) and f.how != "factory_no_grad"
+               and not norms.frames.exclusive(freeze.node, f.node) and not local_elsewhere(norms, target, freeze.node, f.node)
+               for f, t, _ in found):
+            continue
+        # (frozen as ``transfer_model`` and held by ``net = transfer_model.to(device)``: ``net`` is that model from there on)
+        reported.append((target, source, freeze.node, freeze.held[1] if freeze.held else None))
+        kept.append((freeze, target, left))
+    return kept
