@@ -26,6 +26,7 @@ from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 from gradlint.source.unoptimised_runs import list_members
 
 
@@ -94,6 +95,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                 return None  # a list handed on: what is done with its members is not known here
         elif isinstance(parent, ast.Call) and norms.frames.names.qualify(parent.func) in _COPIES:
             continue  # student = copy.deepcopy(teacher): a copy, the original's mode is left alone
+        elif isinstance(parent, ast.Call) and _rewrapped_as_itself(norms, parent, root):
+            continue  # teacher = nn.DataParallel(teacher).cuda(): the same module, its runs read as ``teacher``
         else:
             call = parents.get(parent) if isinstance(parent, ast.keyword) else parent
             if not isinstance(call, ast.Call):
@@ -109,6 +112,19 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                                 for m in setting):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
+
+
+def _rewrapped_as_itself(norms: FileNorms, call: ast.Call, name: str) -> bool:
+    """``call`` wraps ``name`` for data parallelism and the result is bound to ``name`` again
+    (``teacher = nn.DataParallel(teacher).cuda()``)."""
+    if (dotted(call.func) or "").rsplit(".", 1)[-1] not in PARALLEL_WRAPPERS or not (
+            call.args and isinstance(call.args[0], ast.Name) and call.args[0].id == name):
+        return False
+    bound = norms.frames.parents.get(call)
+    while isinstance(bound, (ast.Attribute, ast.Call)):  # (``.cuda()``, ``.to(device)`` after it)
+        bound = norms.frames.parents.get(bound)
+    return (isinstance(bound, ast.Assign) and len(bound.targets) == 1 and isinstance(bound.targets[0], ast.Name)
+            and bound.targets[0].id == name)
 
 
 def _listed_run(norms: FileNorms, name: str, training: set[int]) -> Optional[DefaultRun]:

@@ -65,8 +65,8 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     for mode in norms.modes:  # ``d_net.t_net.train()``: a part put in train mode on purpose
         if (mode.train and not (mode.via or mode.by or mode.implicit) and mode.target not in found
                 and mode.target not in read and any(mode.frame is frame.node for frame in training)
-                and _unoptimised_network(norms, mode.target, read) and _same_name_passed(norms, mode)
-                and norms.knowledge.has_batchnorm(mode.target, None, None)):
+                and (network := _unoptimised_network(norms, mode.target, read)) and _same_name_passed(norms, mode)
+                and (norms.knowledge.has_batchnorm(mode.target, None, None) or _network_has_batchnorm(norms, network))):
             found[mode.target] = Freeze(mode.target, "unoptimised", mode.call)
     return list(found.values())
 
@@ -146,9 +146,10 @@ def _backward(frame: object) -> bool:
     return any(isinstance(f, Training) and f.what == "backward" for f in getattr(frame, "facts", ()))
 
 
-def _unoptimised_network(norms: FileNorms, target: str, read: set[str]) -> bool:
-    """``target`` is a network built alone (``t_net = WRN22_4()``), or a wrapper's part kept
-    from one (``d_net.t_net`` of ``d_net = Distiller(t_net, s_net)``), that no optimiser takes."""
+def _unoptimised_network(norms: FileNorms, target: str, read: set[str]) -> Optional[str]:
+    """The network ``target`` is when it is one built alone (``t_net = WRN22_4()``), or a
+    wrapper's part kept from one (``d_net.t_net`` of ``d_net = Distiller(t_net, s_net)``),
+    that no optimiser takes; else None."""
     assert norms.knowledge is not None
     root, _, attr = target.partition(".")
     network = root
@@ -157,13 +158,24 @@ def _unoptimised_network(norms: FileNorms, target: str, read: set[str]) -> bool:
     if attr:
         values = [unwrap(v) for v in norms.knowledge.bindings.get(root, []) if not _rewrapped(unwrap(v), root)]
         if len(values) != 1 or not isinstance(built := values[0], ast.Call) or "." in attr:
-            return False
+            return None
         kept = norms.knowledge._kept_argument(built, dotted(built.func) or "", attr)
         if kept is None or kept[1] or not isinstance(kept[0], ast.Name):
-            return False
+            return None
         network = kept[0].id
-    return (network not in read and _built_alone(norms, network) and not _handed_on(norms, network, root)
-            and not any(related(o, name) for o in norms.optimised for name in (network, target)))
+    if (network not in read and _built_alone(norms, network) and not _handed_on(norms, network, root)
+            and not any(related(o, name) for o in norms.optimised for name in (network, target))):
+        return network
+    return None
+
+
+def _network_has_batchnorm(norms: FileNorms, network: str) -> bool:
+    """The network a wrapper's part is (``t_net`` of ``d_net.module.t_net``) holds BatchNorm
+    where it is last bound (in ``main``, where the name is a local)."""
+    assert norms.knowledge is not None
+    values = norms.knowledge.bindings.get(network, [])
+    last = max(values, key=lambda v: (v.lineno, v.col_offset), default=None)
+    return last is not None and norms.knowledge.has_batchnorm_there(network, last)
 
 
 def _rewrapped(value: ast.expr, name: str) -> bool:
