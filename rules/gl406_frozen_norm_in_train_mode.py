@@ -366,8 +366,10 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
             # a training function of another file was read there: nothing here puts it back
             if eval_under_freeze_flag(norms, freeze, target):
                 continue  # the flag that freezes it also puts it in eval mode
+            # (``requires_grad = True`` beside ``train()`` does not train what no optimiser takes)
+            by_omission = freeze.how in ("optimizer", "unoptimised")
             left = [t for t in (train_calls(norms, freeze, target) if trains else [])
-                    if not unfrozen_with(norms, t) and (
+                    if (by_omission or not unfrozen_with(norms, t)) and (
                         t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
                                      or trained_only_when_optimised(norms, t)
                                      or t.by and hook_keeps_eval(norms, freeze, t, target)

@@ -96,9 +96,17 @@ def test_factory_branch_without_batchnorm_is_quiet(tmp_path: Path) -> None:
     assert _lint(_project(tmp_path, factory=factory, script=script)) == []
 
 
-def test_script_that_unfreezes_the_model_is_quiet(tmp_path: Path) -> None:
+def test_script_that_unfreezes_and_optimises_the_model_is_quiet(tmp_path: Path) -> None:
     script = SCRIPT.replace("optimizer =", "for p in model.parameters():\n        p.requires_grad = True\n    optimizer =")
+    script = script.replace("model.fc.parameters()", "model.parameters()")
     assert _lint(_project(tmp_path, script=script)) == []
+
+
+def test_an_unfrozen_model_only_its_head_is_optimised_of_still_drifts(tmp_path: Path) -> None:
+    # (``requires_grad = True`` lets gradients reach the backbone; no optimiser steps it)
+    script = SCRIPT.replace("optimizer =", "for p in model.parameters():\n        p.requires_grad = True\n    optimizer =")
+    (finding,) = _lint(_project(tmp_path, script=script))
+    assert finding.line == 10 and "only `model.fc` is optimised here, so the rest never changes" in finding.message
 
 
 def test_edited_training_function_is_read_again(tmp_path: Path) -> None:

@@ -176,3 +176,20 @@ def _at_module(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             return False
     return True
+
+
+def parameter_branch(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[tuple[str, str]]:
+    """``("model_name", "resnet")`` when ``node`` runs only under ``if model_name == "resnet":``
+    (or an ``elif`` of it) with ``model_name`` a parameter of ``function``."""
+    params = {a.arg for a in function.args.args}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child in parent.body:
+            test = parent.test
+            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+                    and isinstance(test.left, ast.Name) and test.left.id in params
+                    and isinstance(value := test.comparators[0], ast.Constant) and isinstance(value.value, str)):
+                return test.left.id, value.value
+        child = parent
+    return None

@@ -259,6 +259,12 @@ def optimiser_owners(call: ast.Call, scope: ast.AST) -> set[str]:
     owners = parameters_owners(given) if given is not None else set()
     if not owners and isinstance(given, ast.Name):
         owners = listed_parameter_owners(given.id, scope)
+    elif isinstance(given, (ast.List, ast.Tuple)):  # ``[{"params": param2, "lr": 1e-3}, {"params": param1}]``
+        for group in given.elts:
+            listed = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
+                           and k.value == "params"), None) if isinstance(group, ast.Dict) else None
+            if isinstance(listed, ast.Name):
+                owners |= listed_parameter_owners(listed.id, scope)  # (``param2 = [sigma]``, a tensor: none)
     return owners
 
 

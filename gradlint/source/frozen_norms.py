@@ -196,7 +196,8 @@ class _Collector(NamedParameterLoops):
         frame = self.frames.kinds.frame_of(node)
         # an evaluation function (``model.eval()`` then ``with torch.no_grad(): model(x)``, or the
         # eval first inside the block) freezes nothing
-        evaluated = [(dotted(call.func.value), call.lineno) for call in ast.walk(frame if isinstance(frame, ast.FunctionDef)
+        # (by position: ``g_eval.eval(); samples = g_eval(z)`` on one line puts it in eval mode first)
+        evaluated = [(dotted(call.func.value), (call.lineno, call.col_offset)) for call in ast.walk(frame if isinstance(frame, ast.FunctionDef)
                                                                                  else node)  # (a script: in the block)
                      if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "eval"]
         for stmt in node.body:
@@ -207,7 +208,7 @@ class _Collector(NamedParameterLoops):
                         name = name.rsplit(".", 1)[0]  # self.model.forward(x) runs self.model
                     if (name and (name.startswith("self.") or "." not in name) and name != "self"
                             and name.rsplit(".", 1)[-1] not in MODULE_METHODS
-                            and not any(name == put and line < sub.lineno for put, line in evaluated)
+                            and not any(name == put and at < (sub.lineno, sub.col_offset) for put, at in evaluated)
                             and not (name.startswith("self.") and (cls := self.frames.kinds.class_of(node)) is not None
                                      and runs_with_gradients(cls, name, sub, self.frames))):
                         self.norms.freezes.append(Freeze(name, "no_grad", sub))

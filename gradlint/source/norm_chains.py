@@ -18,6 +18,7 @@ from typing import Optional
 
 from gradlint.source.attribute_branches import AttributeArm
 from gradlint.source.call_flags import guard_at, guard_name, parameter_default
+from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, keeps_bn_in_eval
 from gradlint.source.index import FileIndex
 from gradlint.source.model_factories import returned_elements
@@ -283,6 +284,8 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         asks, guard = _passed_guard(built, inner, function, tree)
         if not asks:
             continue  # this call does not ask it to freeze (or may not)
+        if choice is None and (arm := _string_arm(function, built)) is not None:
+            choice = arm  # ``elif net_name == 'feature_loss': net = feature_loss()``: only that name builds it
         made = FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
                                inner.puts_in_eval or calls_eval(function), choice=choice, partial=inner.partial)
@@ -291,6 +294,18 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
             made = replace(parts[0], also=tuple(parts[1:]))
         return made
     return None
+
+
+def _string_arm(function: ast.FunctionDef, built: ast.Call) -> Optional[Choice]:
+    """The choice of a string parameter ``built`` runs under (``if net_name == "x":``)."""
+    parents = {child: parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+    branch = parameter_branch(built, function, parents)
+    if branch is None:
+        return None
+    index, _ = parameter_default(function, branch[0])
+    if function.args.args and function.args.args[0].arg in ("self", "cls"):
+        index -= 1  # (a method's call passes no self)
+    return index, branch[0], frozenset({branch[1]})
 
 
 def _passes_other(call: ast.Call, choice: Choice) -> bool:

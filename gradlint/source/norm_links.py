@@ -36,6 +36,7 @@ from gradlint.source.imported_freezes import link_freezing_helpers, link_instanc
 from gradlint.source.imported_models import mark_imported_models, mark_imported_momentum
 from gradlint.source.index import file_stamp, read_text
 from gradlint.source.dead_branches import never_taken
+from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.module_runners import never_asked_to_train
 from gradlint.source.no_grad_runners import link_no_grad_runs
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
@@ -258,6 +259,11 @@ def _finish(norms: FileNorms) -> None:
     if Path(norms.frames.unit.path).is_file():
         link_holders(norms, Path(norms.frames.unit.path))
         mark_handed_batchnorm(norms, Path(norms.frames.unit.path))
+        # (read again for a class now known to keep the layers it is handed, ``Encoder(models.inception_v3())``)
+        assert norms.knowledge is not None
+        handed = set(norms.knowledge.handed_bn) - {f.target for f in norms.freezes if f.how == "unoptimised"}
+        if handed:
+            norms.freezes.extend(f for f in unoptimised_runs(norms) if f.target in handed)
     tree = norms.frames.unit.tree
     assert tree is not None  # (a factory's freeze under ``if stage in [...]`` a constant switch never takes)
     norms.freezes = [f for f in norms.freezes if not never_taken(f.node, norms.frames.parents, tree)]
@@ -398,8 +404,11 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
 
 
 def _import_heads(path: str, text: str) -> ast.Module:
-    """The module's top-level imports, parsed without the rest of it when they allow."""
-    imports = "\n".join(line for line in text.splitlines() if line.startswith(("from ", "import ")))
+    """The module's imports, parsed without the rest of it when they allow; also those of its
+    functions (``elif net_name == "feature_loss": from models.feature_loss import feature_loss``,
+    a dispatcher importing each network where it builds it)."""
+    imports = "\n".join(line.strip() for line in text.splitlines() if line.startswith(("from ", "import ")) or (
+        line[:1].isspace() and line.lstrip().startswith(("from ", "import ")) and not line.rstrip().endswith(("(", "\\"))))
     try:
         return ast.parse(imports)
     except SyntaxError:  # an import over several lines: read the whole module

@@ -12,6 +12,7 @@ from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
 from gradlint.source.call_flags import guard_flag, guard_of, numeric_guard, parameter_default
+from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
@@ -65,7 +66,7 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
                 or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
         by_name[name] = function
-        picked.setdefault(name, []).append(_branch_value(freeze.node, function, norms.frames.parents))
+        picked.setdefault(name, []).append(parameter_branch(freeze.node, function, norms.frames.parents))
         if name in found:
             continue
         guard = guard_of(freeze.node, function, norms.frames.parents) if freeze.guard is None else freeze.guard
@@ -147,23 +148,6 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
             found[key] = FreezingHelper(name, params.index(root), root, dot + rest,
                                         getattr(nodes[0], "lineno", function.lineno), "unfreeze", flag, arm=arm)
     return list(found.values())
-
-
-def _branch_value(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[tuple[str, str]]:
-    """``("model_name", "resnet")`` when ``node`` runs only under ``if model_name == "resnet":``
-    (or an ``elif`` of it) with ``model_name`` a parameter of ``function``."""
-    params = {a.arg for a in function.args.args}
-    child = node
-    while child in parents and child is not function:
-        parent = parents[child]
-        if isinstance(parent, ast.If) and child in parent.body:
-            test = parent.test
-            if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
-                    and isinstance(test.left, ast.Name) and test.left.id in params
-                    and isinstance(value := test.comparators[0], ast.Constant) and isinstance(value.value, str)):
-                return test.left.id, value.value
-        child = parent
-    return None
 
 
 def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:

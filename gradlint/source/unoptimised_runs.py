@@ -17,7 +17,7 @@ from gradlint.source.call_arguments import argument
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
 from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import related
+from gradlint.source.freeze_forms import holds, related
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
@@ -40,7 +40,9 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     if optimisers is None:
         return []
     found: dict[str, Freeze] = {}
-    read = _parameters_read(tree, norms.optimised, norms.frames.parents) | {f.target for f in norms.freezes}  # (frozen already: that freeze is read)
+    # (frozen already: that freeze is read; not one the file undoes, ``requires_grad = True`` each epoch)
+    read = _parameters_read(tree, norms.optimised, norms.frames.parents) | {
+        f.target for f in norms.freezes if not any(holds(u, f.target) for u in norms.unfrozen)}
     training = [frame for frame in frames.frames if _backward(frame)]
     for frame in training:
         tried: set[str] = set()  # each name read once a function, at its first run in a loop
@@ -259,8 +261,12 @@ def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None, par
     loads a checkpoint)."""
     counted = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Call) and dotted(node.func) == "sum"
                for sub in ast.walk(node)}  # ``sum(p.numel() for p in net.parameters())`` only counts them
+    # (``for p in encoder.parameters(): p.requires_grad = True`` only lets gradients reach it: no optimiser steps it)
+    flagged = {id(loop.iter.func) for loop in ast.walk(tree) if isinstance(loop, ast.For) and _only_sets_requires_grad(loop)
+               and isinstance(loop.iter, ast.Call)}
     read = {node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
             and node.attr in _PARAMETER_READS and isinstance(node.value, ast.Name) and id(node) not in counted
+            and id(node) not in flagged
             and not (parents is not None and never_taken(node, parents, tree))}  # (not in a branch that never runs)
     synced = {call.func.value.id for call in ast.walk(tree) if isinstance(call, ast.Call)
               and isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict"
@@ -270,6 +276,16 @@ def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None, par
                           related(o, dotted(inner.func.value) or "") for o in optimised))
                       for arg in call.args for inner in ast.walk(arg))}
     return read | synced
+
+
+def _only_sets_requires_grad(loop: ast.For) -> bool:
+    """``for p in net.parameters(): p.requires_grad = <flag>``: the loop does nothing else."""
+    if not (isinstance(loop.target, ast.Name) and isinstance(loop.iter, ast.Call) and not loop.iter.args
+            and isinstance(loop.iter.func, ast.Attribute) and loop.iter.func.attr == "parameters" and not loop.orelse):
+        return False
+    return all(isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(t := stmt.targets[0], ast.Attribute)
+               and t.attr == "requires_grad" and isinstance(t.value, ast.Name) and t.value.id == loop.target.id
+               for stmt in loop.body)
 
 
 def _built_alone(norms: FileNorms, name: str) -> bool:

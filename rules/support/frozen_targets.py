@@ -116,9 +116,10 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if warm_up_run(norms, target):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
-    if undone and freeze.how != "optimizer" and frozen_phase_end(norms, freeze, undone) is None:
+    by_omission = freeze.how in ("optimizer", "unoptimised")
+    if undone and not by_omission and frozen_phase_end(norms, freeze, undone) is None:
         return False  # trainable again, all of it (and not only after a frozen warm-up it trains in)
-    if freeze.how != "optimizer" and any(not leaves_rest_frozen(u, form) for form in forms
+    if not by_omission and any(not leaves_rest_frozen(u, form) for form in forms
                                          for u in unfrozen_parts(norms, form, freeze)):
         return False  # some other part is trainable again: what stays frozen is unknown
     heads = {unwrapped(u)[len(unwrapped(target)) + 1:].split(".")[0] for u in unfrozen_parts(norms, target, freeze)}
@@ -208,7 +209,8 @@ def _built_and_frozen(norms: FileNorms, freeze: Freeze, target: str) -> list[Fre
 
 def _viewed(norms: FileNorms, freeze: Freeze) -> list[str]:
     """The models whose children the frozen name holds (``self.feature_map =
-    nn.Sequential(*list(self.model.children())[:-2])``)."""
+    nn.Sequential(*list(self.model.children())[:-2])``), or that it names
+    (``g_eval = generator.module if world_size > 1 else generator``)."""
     assert norms.knowledge is not None
     name = freeze.target
     cls = norms.frames.kinds.class_of(freeze.node)
@@ -216,7 +218,15 @@ def _viewed(norms: FileNorms, freeze: Freeze) -> list[str]:
         values = self_attribute_values(cls).get(name[len("self."):], [])
     else:
         values = norms.knowledge.bindings.get(name, [])
-    return [view for value in values if (view := children_view_of(unwrap(value))) is not None]
+    views = [view for value in values if (view := children_view_of(unwrap(value))) is not None]
+    for value in values:
+        value = unwrap(value)
+        for arm in (value.body, value.orelse) if isinstance(value, ast.IfExp) else (value,):
+            if isinstance(arm, ast.Attribute) and arm.attr == "module":
+                arm = arm.value  # (the model a data-parallel wrapper holds)
+            if isinstance(arm, ast.Name) and arm.id != name:
+                views.append(arm.id)
+    return views
 
 
 def _handed_to_training(norms: FileNorms, freeze: Freeze) -> bool:
