@@ -86,6 +86,11 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
         known = {**reexported, **found}
         # a package's __init__ re-exports what it imports: ``from unet import UNet3Plus``
         found.update((name, item) for name, item in reexported.items() if "." not in name and name not in found)
+        if Path(path).name == "__init__.py":  # ``from .custom_resnet import *``: its builders too (``cust_ResNet18()``)
+            for item in project_import_list(unit.tree, Path(path)):
+                if item.name == "*" and item.path.name != "__init__.py" and item.path != Path(path):
+                    module = _module_classes(str(item.path), file_stamp(item.path), script_dir, True)
+                    found.update((name, built) for name, built in module.items() if built.factory and name not in found)
         for function in unit.tree.body:
             if isinstance(function, ast.FunctionDef) and function.name not in found:
                 built = [known[name] for name in returned_classes(function, set(known)) if known[name].ending]
