@@ -47,6 +47,7 @@ class Freeze:
     part: str = ""  # a freeze that stops part-way: which part ("its first 7 child modules")
     partial: bool = False  # a factory's freeze whose function makes later stages trainable again (``layer4``)
     sets_flag: bool = False  # ``p.requires_grad = flag`` under a parameter: where it passes True, an unfreeze
+    parts_optimised: tuple[str, ...] = ()  # "optimizer": every part optimised, when more than ``except_``
 
 
 @dataclass

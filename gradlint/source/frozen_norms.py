@@ -37,6 +37,7 @@ from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.method_unfreezes import unfreezes_at_calls
 from gradlint.source.unoptimised_runs import unoptimised_runs
+from gradlint.source.optimised_parts import partly_optimised
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_parameter_loops import NamedParameterLoops
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
@@ -82,6 +83,7 @@ class _Collector(NamedParameterLoops):
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()
+        self.norms.freezes.extend(partly_optimised(self.norms))  # two heads of a model optimised, its backbone not
         self.norms.freezes.extend(unoptimised_runs(self.norms))  # a teacher no optimiser takes
         self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)

@@ -28,11 +28,19 @@ HOW = {
     "unoptimised": "no optimiser of the file takes its parameters",
     # in the optimiser, but every call of it in its class is under no_grad
     "no_grad_optimised": "it only ever runs under torch.no_grad(), here, so its parameters get no gradient",
-    "optimizer": "only {part} is optimised here, so the rest never changes",
+    "optimizer": "only {part} optimised here, so the rest never changes",
     "factory": "`{function}` ({where}) returns it with its parameters frozen",
     "imported": "it is frozen where it is built ({where}) and imported here",
     "factory_no_grad": "`{function}` builds it and runs it under torch.no_grad() in forward ({where})",
 }
+
+
+def _optimised_part(freeze: Freeze) -> str:
+    """```model.fc` is``, or ```img_enc.affine_a` and `img_enc.affine_b` are``."""
+    # (each part once, as the plain model names it: ``img_enc.module.affine_a`` is ``img_enc.affine_a``)
+    parts = list(dict.fromkeys(p.replace(".module.", ".") for p in freeze.parts_optimised)) or [freeze.except_ or ""]
+    shown = [f"`{part}`" for part in parts]
+    return (", ".join(shown[:-1]) + " and " + shown[-1] + " are") if len(shown) > 1 else f"{shown[0]} is"
 
 
 def report_line(loop: ast.For) -> ast.stmt | ast.expr:
@@ -122,7 +130,7 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
            if made and freeze.how.startswith("requires_grad")
            else HOW["no_grad_optimised" if freeze.how == "no_grad" and any(related(o, t) for o in norms.optimised
                                                                               for t in (target, freeze.target))
-                     else freeze.how].format(part=f"`{freeze.except_}`", function=made.function if made else "",
+                     else freeze.how].format(part=_optimised_part(freeze), function=made.function if made else "",
                                         where=made.where if made else ""))
     if made and freeze.how == "no_grad":  # get_features(resnet, loader): the helper runs it without gradients
         how = (f"`{made.function}` ({made.where}) runs it under torch.no_grad() and no optimiser takes its "

@@ -140,7 +140,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
             and all(related(freeze.except_, f"{target}.{part}") for part in handed):
         return False  # the BatchNorm it holds is in the part that is optimised (``net.encoder``)
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
-                                      or any(related(o, target) for o in _optimised_with(norms, freeze) if o != freeze.except_)
+                                      or any(related(o, target) for o in _optimised_with(norms, freeze)
+                                             if o != freeze.except_ and o not in freeze.parts_optimised)
                                       or _only_part(norms, target, freeze.except_)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
