@@ -38,6 +38,8 @@ from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, bra
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.frames import file_frames
+from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.torch_calls import torch_calls
 from gradlint.source.unit import SourceUnit
 
@@ -261,6 +263,8 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
                 ending: Optional[Ending] = built_by(by_class[str(dotted(passed.func))], passed)  # train(Net(), ...)
             elif passed is not None and dotted(passed) in shadowed.get(scopes.get(id(call)), ()):
                 ending = None
+            elif isinstance(passed, ast.Name) and (reached := _reaching_build(unit, passed.id, call, by_class)) is not None:
+                ending = reached  # ``model = Bert(...)`` ... ``model = RoBERTa(...)``: the one built before this call
             else:
                 ending = models.get(dotted(passed) or "") if passed is not None else None
             activation = activation_at(unpacked_into(ending, None), helper.position) if ending else None
@@ -276,6 +280,18 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
             if loss is not None:  # every loss the helper applies (BCELoss on one element, CE on the other)
                 found.append(LossOfModel(activation, loss, call, through=helper))
     return found
+
+
+def _reaching_build(unit: SourceUnit, name: str, call: ast.Call, by_class: dict[str, Ending]) -> Optional[Ending]:
+    """The ending of the one class construction of ``name`` that reaches ``call`` (the last one
+    before it in its function), when ``name`` is rebound to other models elsewhere; else None."""
+    choices = reaching_choices(file_frames(unit), name, call)
+    if not choices or len(choices) != 1:
+        return None
+    built = unwrap(choices[0][1])
+    if not (isinstance(built, ast.Call) and (cls := dotted(built.func)) in by_class):
+        return None
+    return built_by(by_class[str(cls)], built)
 
 
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
