@@ -72,6 +72,30 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
     return None
 
 
+def config_guarded(node: ast.AST, function: ast.FunctionDef, parents: dict) -> bool:
+    """``node`` runs only under a test of a setting a parameter of ``function`` carries
+    (``if config.encoder.freeze:``, ``if cfg["freeze"]:``): which way a call's configuration
+    sets it is not read here (a YAML file, a config object), so the freeze may well be off."""
+    params = {a.arg for a in function.args.args} - {"self", "cls"}
+    child = node
+    while child in parents and child is not function:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child is not parent.test:
+            tests = parent.test.values if isinstance(parent.test, ast.BoolOp) else [parent.test]
+            for test in tests:
+                while isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                    test = test.operand
+                if isinstance(test, ast.Compare) and len(test.ops) == 1:
+                    test = test.left  # ``if cfg.freeze == True:``
+                root = test
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if root is not test and isinstance(root, ast.Name) and root.id in params:
+                    return True
+        child = parent
+    return False
+
+
 def guard_flag(function: ast.FunctionDef, guard: str, method: bool = False) -> tuple[int, str, Optional[bool]]:
     """The guard's parameter position in a call's arguments (one place earlier for a
     ``method``: its call passes no self), the guard (``"not finetune"``) and the parameter's

@@ -89,6 +89,8 @@ def runs_parameter(function: ast.FunctionDef, parameter: str, scope: Scope, dept
         elif isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node or isinstance(
                 parent, (ast.BoolOp, ast.UnaryOp, ast.Compare)):
             continue  # ``if backbone:``, ``backbone is not None``
+        elif isinstance(parent, ast.Return) and not _optimises(function, parameter):
+            continue  # ``return model`` once the epochs have run it: the caller's from there on
         elif (call := _call_handed(node, parent, parents)) is not None:
             if dotted(call.func) in LOOKS:
                 continue
@@ -99,6 +101,15 @@ def runs_parameter(function: ast.FunctionDef, parameter: str, scope: Scope, dept
         else:
             return None  # kept, returned, put in a list: what happens to it is not known here
     return min(runs) if runs else None
+
+
+def _optimises(function: ast.FunctionDef, parameter: str) -> bool:
+    """``function`` builds an optimiser over ``parameter``'s parameters (``SGD(model.parameters())``):
+    it trains the model it returns, not only runs it."""
+    return any(isinstance(call, ast.Call) and any(
+        isinstance(sub, ast.Attribute) and sub.attr in ("parameters", "named_parameters") and isinstance(sub.value, ast.Name)
+        and sub.value.id == parameter for arg in [*call.args, *(k.value for k in call.keywords)] for sub in ast.walk(arg))
+        and "optim" in (dotted(call.func) or "").lower() for call in ast.walk(function))
 
 
 def _call_handed(node: ast.expr, parent: Optional[ast.AST], parents: dict) -> Optional[ast.Call]:

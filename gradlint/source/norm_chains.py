@@ -57,6 +57,9 @@ class FreezingFactory:
     position: Optional[int] = None  # ``return model, size``: the element of the tuple it returns
     puts_in_eval: bool = False  # it (or what it calls of the model) may put the model in eval mode
     choice: Optional[Choice] = None  # only these values of a string parameter build the frozen BatchNorm model
+    # the choice is of a freeze mode (``if train_mode == "head_only": <freeze>``), not of a network: a
+    # command-line option's default picks it, as it sets a freeze flag
+    mode_choice: bool = False
     branch: Optional[str] = None  # the arm of an ``if arch == ...`` chain that builds the BatchNorm (bn_branch)
     part: str = ""  # only part of it is frozen: "its first 7 child modules" (Freeze.part)
     partial: bool = False  # it makes later stages trainable again (``layer4``): a partial fine-tuning
@@ -284,11 +287,16 @@ def _factory_of(function: ast.FunctionDef, value: ast.expr, position: Optional[i
         asks, guard = _passed_guard(built, inner, function, tree)
         if not asks:
             continue  # this call does not ask it to freeze (or may not)
+        mode_choice = False
+        if choice is None and inner.choice is not None and inner.mode_choice:
+            choice = _passed_choice(function, built, inner.choice)  # build_model(..., train_mode) hands its own on
+            mode_choice = choice is not None
         if choice is None and (arm := _string_arm(function, built)) is not None:
             choice = arm  # ``elif net_name == 'feature_loss': net = feature_loss()``: only that name builds it
         made = FreezingFactory(function.name, inner.rest, at, inner.how, guard,
                                inner.origin or Origin(inner.function, inner_path, inner.line), position,
-                               inner.puts_in_eval or calls_eval(function), choice=choice, partial=inner.partial)
+                               inner.puts_in_eval or calls_eval(function), choice=choice, partial=inner.partial,
+                               mode_choice=mode_choice)
         if entries:  # each key its own class's frozen part
             parts = [_picked_part(made, key, name, factories) for key, name in entries]
             made = replace(parts[0], also=tuple(parts[1:]))
@@ -306,6 +314,16 @@ def _string_arm(function: ast.FunctionDef, built: ast.Call) -> Optional[Choice]:
     if function.args.args and function.args.args[0].arg in ("self", "cls"):
         index -= 1  # (a method's call passes no self)
     return index, branch[0], frozenset({branch[1]})
+
+
+def _passed_choice(function: ast.FunctionDef, built: ast.Call, inner: Choice) -> Optional[Choice]:
+    """``inner``'s choice as ``function``'s own, when ``built`` passes it one of its parameters."""
+    passed = argument(built, inner[0], inner[1])
+    params = [a.arg for a in function.args.args]
+    if not (isinstance(passed, ast.Name) and passed.id in params):
+        return None
+    index = params.index(passed.id) - (1 if params and params[0] in ("self", "cls") else 0)
+    return index, passed.id, inner[2]
 
 
 def _passes_other(call: ast.Call, choice: Choice) -> bool:

@@ -101,6 +101,10 @@ def worth_reading(unit: SourceUnit) -> bool:
             f"{helper.function.rpartition('.')[2]}(" in text for module, _ in imports.values()
             for helper in module_offers(str(module), file_stamp(module)).helpers if helper.how != "unfreeze"):
         return True
+    if (freezes or factories) and any(  # perform_training(model, dto) of a module that steps an optimiser
+            name not in ("*", ".") and f"{local}(" in text and any(word in read_text(module) for word in TRAINING_WORDS)
+            for local, (module, name) in imports.items()):
+        return True
     return trains and any(module_offers(str(module), file_stamp(module)).instances for module, _ in imports.values()
                           if "requires_grad" in read_text(module))
 
@@ -125,9 +129,9 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     trainers: KnownTrainers = {}
     tabled = tabled_names(tree, text)  # called through a table, an alias or another name
     for local, (module, name) in project_imports(tree, path).items():
-        if name not in ("*", ".") and f"{local}(" not in text and local not in tabled \
+        if name not in ("*", ".") and f"{local}(" not in text and f"{local}." not in text and local not in tabled \
                 or name == "." and f"{local}." not in text:
-            continue  # most imports are of something the file does not call
+            continue  # most imports are of something the file does not call (``Builder.resnet(n)``: a class's method)
         module_factories, module_trainers = _module_facts(str(module), depth)
         for factory in module_factories:
             if (spelled := _spelled(factory.function, local, name, text, tabled)) is not None:
@@ -135,6 +139,8 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
             owner, _, method = factory.function.rpartition(".")
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
                 factories[f"{spelled}.{method}"] = (factory, str(module))  # ImageClassifier().pretrained()
+            elif owner and name == owner and f"{local}.{method}(" in text:
+                factories[f"{local}.{method}"] = (factory, str(module))  # Builder.resnet(n), a static method
         for trainer in module_trainers:
             if (spelled := _spelled(trainer.function, local, name, text, tabled)) is not None:
                 trainers[spelled] = (trainer, str(module))
@@ -286,7 +292,7 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
             continue  # it freezes only when asked to, and this call does not (or may not)
         if factory.compare is not None and numeric_guard_holds(value, factory.compare) is False:
             continue  # pretrained_model(arch) with ``if k != 1: <freeze>`` and k left at 1
-        if factory.choice is not None and _picks_other(value, factory.choice, norms):
+        if factory.choice is not None and _picks_other(value, factory.choice, norms, factory.mode_choice):
             continue  # initialize_model("alexnet", ...): the branch it takes builds no BatchNorm
         if factory.handed is not None and not ((given := argument(value, *factory.handed)) is not None
                                                and norms.knowledge.value_has_batchnorm(given, "", value)):
@@ -334,14 +340,15 @@ def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], 
     return Elsewhere(function, line, shown, inner)
 
 
-def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms) -> bool:
+def _picks_other(call: ast.Call, choice: Choice, norms: FileNorms, mode: bool = False) -> bool:
     """The call passes a string written in the code that picks a branch not among
-    ``choice``'s values (a command-line option's default is one configuration of several)."""
+    ``choice``'s values (a command-line option's default is one configuration of several
+    networks; of a freeze ``mode``, it is the run's, as a freeze flag's default is)."""
     index, name, values = choice
     passed = argument(call, index, name)
     tree = norms.frames.unit.tree
     assert tree is not None
-    picked = (chosen_string(passed, norms.frames.kinds.frame_of(call), tree, options=False)
+    picked = (chosen_string(passed, norms.frames.kinds.frame_of(call), tree, options=mode)
               if passed is not None else None)
     return picked is not None and picked not in values
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
-from gradlint.source.call_flags import guard_flag, guard_of, numeric_guard, parameter_default
+from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, numeric_guard, parameter_default
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
@@ -31,9 +31,15 @@ def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
     module's functions (``fit``, 0) and of its classes' methods other than ``__init__``
     (``Trainer.train``, 1: the call passes no self)."""
     functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), (f"{cls.name}.{method.name}", 1)) for cls in tree.body if isinstance(cls, ast.ClassDef)
+    functions.update((id(method), (f"{cls.name}.{method.name}", 0 if _static(method) else 1)) for cls in tree.body
+                     if isinstance(cls, ast.ClassDef)
                      for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
     return functions
+
+
+def _static(method: ast.FunctionDef) -> bool:
+    """``@staticmethod``: its call passes every argument (``Builder.resnet(classes)``)."""
+    return any(dotted(d) == "staticmethod" for d in method.decorator_list)
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
@@ -61,8 +67,9 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             root, dot, rest = holder[0], ".", holder[1] + dot + rest
         # (a model local to the factory is made trainable again only there: another factory's
         # ``model.layer3`` says nothing of it)
-        unfrozen = unfrozen_for(norms, function, root)
+        unfrozen = unfrozen_for(norms, function, root, freeze.node)
         if (root not in returned or root == "self" or undone(unfrozen, freeze.target)
+                or config_guarded(freeze.node, function, norms.frames.parents)
                 or built is None or not norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
             continue
         by_name[name] = function
@@ -85,7 +92,8 @@ def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
             parameter = parameters.pop()
             index, _ = parameter_default(by_name[name], parameter)
             index -= functions[id(by_name[name])][1]
-            found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)))
+            found[name] = replace(factory, choice=(index, parameter, frozenset(b[1] for b in branches if b)),
+                                  mode_choice=True)
     return list(found.values())
 
 
@@ -177,6 +185,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 freeze, held = replace(freeze, target=kept or (spliced[0] if spliced else ""), part=freeze.part if kept
                                        else f"the layers of `{freeze.target}` it holds"), True
         if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
+                or isinstance(init, ast.FunctionDef) and config_guarded(freeze.node, init, norms.frames.parents)
                 or not (freeze.target.startswith("self.") or whole and not in_forward)
                 or cls is None or cls not in tree.body or not isinstance(init, ast.FunctionDef)
                 or init.name != "__init__" and not in_forward
@@ -213,10 +222,11 @@ def _stages_reopened(unfrozen: set[str], target: str) -> bool:
     return any(holds(target, part) and part != target and trains_a_stage(part, target) for part in unfrozen)
 
 
-def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str) -> set[str]:
+def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str, freeze: Optional[ast.AST] = None) -> set[str]:
     """What is made trainable again that may touch ``root``: for a local of ``function``, only
     what ``function`` itself makes trainable (another factory's ``model.layer3`` is another
-    model); otherwise all the file does."""
+    model), and not in the other arm of an ``if`` the ``freeze`` is in (``if fine_tune: <unfreeze>
+    elif not fine_tune: <freeze>``); otherwise all the file does."""
     if not isinstance(function, ast.FunctionDef):
         return norms.unfrozen
     declared = {name for node in ast.walk(function) if isinstance(node, (ast.Global, ast.Nonlocal)) for name in node.names}
@@ -224,7 +234,8 @@ def unfrozen_for(norms: FileNorms, function: Optional[ast.AST], root: str) -> se
                                    for n in ast.walk(function)):
         return norms.unfrozen
     frame_of = norms.frames.kinds.frame_of
-    return {target for target, nodes in norms.unfrozen_at.items() if any(frame_of(node) is function for node in nodes)}
+    return {target for target, nodes in norms.unfrozen_at.items() if any(
+        frame_of(node) is function and not (freeze is not None and norms.frames.exclusive(freeze, node)) for node in nodes)}
 
 
 def _unfrozen_in(norms: FileNorms, cls: ast.ClassDef) -> set[str]:
