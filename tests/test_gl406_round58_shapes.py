@@ -233,3 +233,60 @@ def test_a_freeze_a_configuration_object_decides_is_not_read_as_made(tmp_path: P
                              "config_loader.py": "import yaml\n\n\ndef get_config():\n    return yaml.safe_load(open('settings.yaml'))\n",
                              "settings.yaml": "encoder:\n  freeze: No\n"})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+INCEPTION_ENCODER = """\
+import torch.nn as nn
+from torchvision import models
+
+
+class ImageEncoder(nn.Module):
+    def __init__(self, nef):
+        super().__init__()
+        model = models.inception_v3(weights="DEFAULT")
+        for param in model.parameters():
+            param.requires_grad = False
+        self.define_module(model)
+        self.emb_cnn_code = nn.Linear(2048, nef)
+
+    def define_module(self, model):
+        self.Conv2d_1a_3x3 = model.Conv2d_1a_3x3
+        self.Conv2d_2a_3x3 = model.Conv2d_2a_3x3
+        self.Mixed_5b = model.Mixed_5b
+
+    def forward(self, x):
+        return self.emb_cnn_code(self.Mixed_5b(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x))).mean((2, 3)))
+"""
+
+PRETRAIN = """\
+import torch
+from model import ImageEncoder
+
+
+def train(loader, cnn_model, optimizer):
+    cnn_model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(cnn_model(x), y).backward()
+        optimizer.step()
+
+
+image_encoder = ImageEncoder(256)
+params = [p for p in image_encoder.parameters() if p.requires_grad]
+optimizer = torch.optim.Adam(params, lr=2e-4)
+for epoch in range(600):
+    train([], image_encoder, optimizer)
+"""
+
+
+def test_the_layers_a_class_copies_from_a_frozen_local_model_one_by_one(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": INCEPTION_ENCODER, "pretrain.py": PRETRAIN})
+    [finding] = lint_in_process(tmp_path / "pretrain.py", "GL406")
+    assert finding.line == 13
+    assert "`ImageEncoder` (model.py:9) returns it with the layers of `model` it holds frozen" in finding.message
+
+
+def test_the_same_layers_left_trainable_are_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": INCEPTION_ENCODER.replace("param.requires_grad = False", "param.requires_grad = True"),
+                             "pretrain.py": PRETRAIN})
+    assert lint_in_process(tmp_path / "pretrain.py", "GL406") == []

@@ -61,6 +61,28 @@ def spliced_in_self(init: ast.FunctionDef, target: str) -> Optional[tuple[str, i
     return kept[0] if len(kept) == 1 else None
 
 
+def layers_taken(init: ast.FunctionDef, cls: ast.ClassDef, target: str) -> list[str]:
+    """The attributes ``__init__`` sets to layers of the local model ``target`` one by one
+    (``self.Conv2d_1a_3x3 = model.Conv2d_1a_3x3``, ...), itself or in a method it hands the
+    model to (``self.define_module(model)``)."""
+    root = target.partition(".")[0]
+    bodies: list[tuple[ast.FunctionDef, str]] = [(init, root)]
+    methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
+    for call in ast.walk(init):
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"
+                and (method := methods.get(call.func.attr)) is not None and len(call.args) == 1
+                and isinstance(call.args[0], ast.Name) and call.args[0].id == root and len(method.args.args) == 2):
+            bodies.append((method, method.args.args[1].arg))
+    taken = []
+    for body, name in bodies:
+        for node in ast.walk(body):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                    and dotted(node.targets[0].value) == "self" and isinstance(node.value, ast.Attribute)
+                    and isinstance(node.value.value, ast.Name) and node.value.value.id == name):
+                taken.append(node.targets[0].attr)
+    return taken
+
+
 def _listed_from(init: ast.FunctionDef, name: str) -> Optional[str]:
     """The local model every layer of the list ``name`` comes from: ``blocks = []``, then
     ``blocks.append(nn.Sequential(*list(resnet.children())[:3]))`` and ``for layer in

@@ -15,7 +15,7 @@ from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, num
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, returned_holder, spliced_in_self
+from gradlint.source.held_locals import kept_in_self, layers_taken, returned_holder, spliced_in_self
 from gradlint.source.method_unfreezes import public_method
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -184,6 +184,10 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
             if (kept or spliced) and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):
                 freeze, held = replace(freeze, target=kept or (spliced[0] if spliced else ""), part=freeze.part if kept
                                        else f"the layers of `{freeze.target}` it holds"), True
+            elif (cls is not None and not kept and not spliced and len(layers_taken(init, cls, freeze.target)) > 1
+                  and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node)):
+                # ``self.define_module(model)``: ``self.Mixed_5b = model.Mixed_5b``, ... the instance holds them
+                freeze, held, whole = replace(freeze, target="self", part=f"the layers of `{freeze.target}` it holds"), True, True
         if (freeze.how not in ("requires_grad", "requires_grad_") and not in_forward
                 or isinstance(init, ast.FunctionDef) and config_guarded(freeze.node, init, norms.frames.parents)
                 or not (freeze.target.startswith("self.") or whole and not in_forward)
