@@ -83,3 +83,41 @@ def test_the_whole_encoder_optimised_too_is_quiet(tmp_path: Path) -> None:
     train = TRAIN.replace("params = params + list(decoder.parameters())",
                           "params = params + list(decoder.parameters()) + list(img_enc.parameters())")
     assert _findings(tmp_path, train=train) == []
+
+
+FIRST_STEP = """\
+import torch
+import torch.nn as nn
+
+from models import ImageEncoder
+
+model = ImageEncoder(256)
+optimizer = torch.optim.SGD([{"params": model.affine_a.parameters()}, {"params": model.affine_b.parameters()}], lr=1.0)
+for epoch in range(50):
+    model.train()
+    for x, y in []:
+        a, b = model(x)
+        loss = nn.functional.cross_entropy(a + b, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    torch.save(model.state_dict(), "firststep_" + str(epoch) + ".pth")
+"""
+
+# the separate fine-tuning run: the first step's checkpoint loaded, every parameter optimised
+FINE_TUNE = FIRST_STEP.replace(
+    "model = ImageEncoder(256)\n", 'model = ImageEncoder(256)\nmodel.load_state_dict(torch.load("firststep.pth"))\n').replace(
+    'torch.optim.SGD([{"params": model.affine_a.parameters()}, {"params": model.affine_b.parameters()}], lr=1.0)',
+    "torch.optim.SGD(model.parameters(), lr=0.01)").replace(
+    '    torch.save(model.state_dict(), "firststep_" + str(epoch) + ".pth")\n', "")
+
+
+def test_a_head_only_first_step_that_a_separate_script_fine_tunes_is_a_warm_up(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": MODELS, "train_model.py": FIRST_STEP, "finetune_model.py": FINE_TUNE})
+    assert lint_in_process(tmp_path / "train_model.py", "GL406") == []
+
+
+def test_the_same_first_step_with_no_fine_tuning_script_drifts(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": MODELS, "train_model.py": FIRST_STEP})
+    [finding] = lint_in_process(tmp_path / "train_model.py", "GL406")
+    assert finding.line == 7 and "only `model.affine_a` and `model.affine_b` are optimised here" in finding.message

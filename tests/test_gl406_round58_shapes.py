@@ -290,3 +290,14 @@ def test_the_same_layers_left_trainable_are_quiet(tmp_path: Path) -> None:
     write_project(tmp_path, {"model.py": INCEPTION_ENCODER.replace("param.requires_grad = False", "param.requires_grad = True"),
                              "pretrain.py": PRETRAIN})
     assert lint_in_process(tmp_path / "pretrain.py", "GL406") == []
+
+
+def test_a_helper_named_for_putting_frozen_modules_in_eval_puts_the_model_back() -> None:
+    # (round 43/a's unit test of such a helper: ``model.train(); keep_frozen_modules_eval(model); model(x)``,
+    # reported after 1a8f4c8 read files calling a training module; the helper's module re-exports it)
+    from gradlint.source.frozen_norms import own_norms
+    from gradlint.source.unit import SourceUnit
+
+    unit = SourceUnit.from_bytes("t.py", b"model.train()\nkeep_frozen_modules_eval(model)\nmodel(x)\n")
+    modes = [(m.target, m.train, m.call.lineno) for m in own_norms(unit).modes]
+    assert ("model", False, 2) in modes

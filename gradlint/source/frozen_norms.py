@@ -53,8 +53,9 @@ _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 # the Trainer class, or its classmethod constructor (``Trainer.from_argparse_args(args)``)
 _LIGHTNING_TRAINER = re.compile(
     r"^(pytorch_lightning|lightning|lightning\.pytorch)(\.trainer(\.trainer)?)?\.Trainer(\.from_argparse_args)?$")
-_BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)",
-                        re.IGNORECASE)
+# (also a helper named for putting the frozen modules in eval mode: ``keep_frozen_modules_eval(model)``)
+_BN_HELPER = re.compile(r"(freeze|fix|eval|frozen).*(bn|batch_?norm|norm)|(bn|batch_?norm|norm).*(eval|freeze|fix|frozen)"
+                        r"|frozen.*eval|eval.*frozen", re.IGNORECASE)
 
 # a module's own parameters: freezing one (``bnneck.bias``) freezes no module
 _TENSOR_NAMES = frozenset({"weight", "bias"})

@@ -44,7 +44,12 @@ def partly_optimised(norms: FileNorms) -> list[Freeze]:
         if cls is None or not _batchnorm_left_out(cls, set(attributes)):
             continue
         owners = tuple(owner for written in attributes.values() for owner in written)
-        node = next(call for call in built if owners[0] in optimiser_owners(call, norms.frames.kinds.frame_of(call) or call))
+        tree = norms.frames.unit.tree
+        assert tree is not None
+        node = next((call for call in built if set(owners) & optimiser_owners(call, norms.frames.kinds.frame_of(call) or tree)),
+                    None)
+        if node is None:
+            continue  # (optimised where no optimiser call of the file says so: ``configure_optimizers``' return)
         found.append(Freeze(model, "optimizer", node, owners[0], parts_optimised=owners))
     return found
 
@@ -93,5 +98,8 @@ def _batchnorm_left_out(cls: ProjectClass, optimised: set[str]) -> bool:
     own = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == cls.node.name), None)
     if own is None:
         return False
-    end = next(node for node in own.body if isinstance(node, ast.FunctionDef) and node.name == "__init__").body[-1]
+    own_init = next((node for node in own.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"), None)
+    if own_init is None:
+        return False
+    end = own_init.body[-1]
     return any(reader.has_batchnorm(f"self.{attribute}", own, end) for attribute in built - optimised)

@@ -12,6 +12,7 @@ the code, counts."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -19,6 +20,7 @@ from gradlint.source.imported_options import script_option_values
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
+from gradlint.source.index import read_text
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import unwrap
 
@@ -168,6 +170,8 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
         return [call for v in knowledge.bindings.get(name, []) if isinstance(call := unwrap(v), ast.Call)
                 and not (dotted(call.func) or "").startswith(name + ".")]
 
+    if _fine_tuned_elsewhere(norms):
+        return True
     target = target.split(".")[0]  # (``initial.features``: the model ``initial`` holds it)
     first = built(target)
     builders = {dotted(call.func) for call in first}
@@ -186,4 +190,39 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
             if loads and any(frame_of(node) is frame and getattr(node, "lineno", 0) > second.lineno
                              for node in norms.unfrozen_at.get(name, [])):
                 return True
+    return False
+
+
+_CHECKPOINT = re.compile(r"^([A-Za-z][\w-]*?)[_\-.]*\d*(?:\.(?:pth|pt|pkl|ckpt|tar))?$")
+
+
+def _fine_tuned_elsewhere(norms: FileNorms) -> bool:
+    """The script saves its checkpoints under a name of its own (``torch.save(model.state_dict(),
+    'firststep_' + str(epoch) + '.pth')``) and another script beside it loads a file of that name
+    and trains (``torch.load('firststep.pth')``, then ``backward``): the first run is a head-only
+    warm-up of a separate fine-tuning run."""
+    tree = norms.frames.unit.tree
+    path = Path(norms.frames.unit.path)
+    if tree is None or not path.is_file():
+        return False
+    prefixes = set()
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and dotted(call.func) == "torch.save" and len(call.args) == 2:
+            name = call.args[1]
+            while isinstance(name, ast.BinOp):
+                name = name.left  # ``'firststep_' + str(epoch) + '.pth'``
+            if isinstance(name, ast.Constant) and isinstance(name.value, str) and (
+                    found := _CHECKPOINT.match(Path(name.value).name)) and len(found.group(1)) >= 4:
+                prefixes.add(found.group(1))
+    if not prefixes:
+        return False
+    for other in path.parent.glob("*.py"):
+        if other == path:
+            continue
+        text = read_text(other)
+        if ".backward(" not in text or "torch.load(" not in text:
+            continue
+        if any(re.search(rf"""['"](?:[^'"]*/)?{re.escape(prefix)}[_\-.\d]*\.(?:pth|pt|pkl|ckpt|tar)['"]""", text)
+               for prefix in prefixes):
+            return True
     return False
