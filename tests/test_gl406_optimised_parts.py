@@ -121,3 +121,12 @@ def test_the_same_first_step_with_no_fine_tuning_script_drifts(tmp_path: Path) -
     write_project(tmp_path, {"models.py": MODELS, "train_model.py": FIRST_STEP})
     [finding] = lint_in_process(tmp_path / "train_model.py", "GL406")
     assert finding.line == 7 and "only `model.affine_a` and `model.affine_b` are optimised here" in finding.message
+
+
+def test_a_checkpoint_another_model_starts_from_is_no_warm_up(tmp_path: Path) -> None:
+    # (a classifier whose weights a detector's script loads: the classifier's own run is the bug)
+    detector = FINE_TUNE.replace("from models import ImageEncoder", "from detector import Detector").replace(
+        "model = ImageEncoder(256)", "model = Detector()")
+    write_project(tmp_path, {"models.py": MODELS, "train_model.py": FIRST_STEP, "train_detector.py": detector})
+    [finding] = lint_in_process(tmp_path / "train_model.py", "GL406")
+    assert finding.line == 7

@@ -120,3 +120,37 @@ def test_a_teacher_the_optimiser_takes_is_trained(tmp_path: Path) -> None:
     write_project(tmp_path, {"models/ResNet.py": RESNET, "train.py": DISTILLER.replace(
         "torch.optim.SGD(s_net.parameters(), lr=0.1)", "torch.optim.SGD(d_net.parameters(), lr=0.1)")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+OPTIMISED_AS_ALIAS = """\
+import torch
+import torch.nn as nn
+import models.ResNet as ResNet
+
+
+def main():
+    model = ResNet.resnet50(pretrained=True)
+    model = model.to("cpu")
+    if torch.cuda.device_count() > 1:
+        model = torch.nn.DataParallel(model)
+        model_without_dp = model.module
+    else:
+        model_without_dp = model
+    optimizer = torch.optim.SGD(model_without_dp.parameters(), lr=0.1)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+main()
+"""
+
+
+def test_a_model_optimised_under_the_name_of_its_unwrapped_self_is_trained(tmp_path: Path) -> None:
+    # (round 59/b: ``model_without_dp = model.module`` in one arm, ``= model`` in the other, then
+    # ``SGD(model_without_dp.parameters())``)
+    write_project(tmp_path, {"models/ResNet.py": RESNET, "train.py": OPTIMISED_AS_ALIAS})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -55,8 +55,8 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                     or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
             tried.add(name)
-            if (_built_alone(norms, name) or _handed_alone(norms, frame.node, name, read)) and not any(
-                    related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
+            if (_built_alone(norms, name) and not _handed_on(norms, name, name) or _handed_alone(norms, frame.node, name, read)) \
+                    and not any(related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
             # ``for tm in teacher_models: tm(x)``: each network of the list, where the list is built of names
             for member, listed in list_members(norms, frame.node, call, name):
@@ -198,6 +198,8 @@ def _handed_on(norms: FileNorms, network: str, holder: str) -> bool:
                 and any(norms.frames.kinds.frame_of(node) is frame for frame in frames)):
             continue
         value = unwrap(node.value)  # (``net = model.cuda()``, ``net = DataParallel(model)``; not ``loss = run(model)``)
+        if isinstance(value, ast.Attribute) and value.attr == "module":
+            value = value.value  # ``model_without_dp = model.module``: the model a wrapper holds
         if isinstance(value, ast.Name) and value.id == network or isinstance(value, ast.Call) and any(
                 isinstance(arg, ast.Name) and arg.id == network for arg in value.args) \
                 and (dotted(value.func) or "").rsplit(".", 1)[-1][:1].isupper():

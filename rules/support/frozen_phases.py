@@ -170,10 +170,10 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
         return [call for v in knowledge.bindings.get(name, []) if isinstance(call := unwrap(v), ast.Call)
                 and not (dotted(call.func) or "").startswith(name + ".")]
 
-    if _fine_tuned_elsewhere(norms):
-        return True
     target = target.split(".")[0]  # (``initial.features``: the model ``initial`` holds it)
     first = built(target)
+    if _fine_tuned_elsewhere(norms, {dotted(call.func) or "" for call in first} - {""}):
+        return True
     builders = {dotted(call.func) for call in first}
     if len(first) != 1 or len(builders) != 1 or None in builders:
         return False
@@ -193,14 +193,17 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
     return False
 
 
+_RESUMED = re.compile(r"latest|last|resume|chkp|ckpt|checkpoint", re.IGNORECASE)
+_FREEZES = re.compile(r"requires_grad\s*=\s*False|requires_grad_\(\s*False")
 _CHECKPOINT = re.compile(r"^([A-Za-z][\w-]*?)[_\-.]*\d*(?:\.(?:pth|pt|pkl|ckpt|tar))?$")
 
 
-def _fine_tuned_elsewhere(norms: FileNorms) -> bool:
+def _fine_tuned_elsewhere(norms: FileNorms, builders: set[str]) -> bool:
     """The script saves its checkpoints under a name of its own (``torch.save(model.state_dict(),
-    'firststep_' + str(epoch) + '.pth')``) and another script beside it loads a file of that name
-    and trains (``torch.load('firststep.pth')``, then ``backward``): the first run is a head-only
-    warm-up of a separate fine-tuning run."""
+    'firststep_' + str(epoch) + '.pth')``) and another script beside it builds the same model
+    (one of ``builders``), loads a file of that name and trains (``torch.load('firststep.pth')``,
+    then ``backward``): the first run is a head-only warm-up of a separate fine-tuning run (not a
+    classifier whose weights a detector's script starts from)."""
     tree = norms.frames.unit.tree
     path = Path(norms.frames.unit.path)
     if tree is None or not path.is_file():
@@ -212,16 +215,18 @@ def _fine_tuned_elsewhere(norms: FileNorms) -> bool:
             while isinstance(name, ast.BinOp):
                 name = name.left  # ``'firststep_' + str(epoch) + '.pth'``
             if isinstance(name, ast.Constant) and isinstance(name.value, str) and (
-                    found := _CHECKPOINT.match(Path(name.value).name)) and len(found.group(1)) >= 4:
-                prefixes.add(found.group(1))
-    if not prefixes:
+                    found := _CHECKPOINT.match(Path(name.value).name)) and len(found.group(1)) >= 4 \
+                    and not _RESUMED.search(found.group(1)):
+                prefixes.add(found.group(1))  # (not ``latest_chkp_dict.pth``: a run resumes from that)
+    if not prefixes or not builders:
         return False
     for other in path.parent.glob("*.py"):
         if other == path:
             continue
         text = read_text(other)
-        if ".backward(" not in text or "torch.load(" not in text:
-            continue
+        if (".backward(" not in text or "torch.load(" not in text or not any(f"{b}(" in text for b in builders)
+                or _FREEZES.search(text)):
+            continue  # (a script that freezes as well resumes the same run or repeats it: no fine-tuning)
         if any(re.search(rf"""['"](?:[^'"]*/)?{re.escape(prefix)}[_\-.\d]*\.(?:pth|pt|pkl|ckpt|tar)['"]""", text)
                for prefix in prefixes):
             return True
