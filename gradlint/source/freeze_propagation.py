@@ -6,15 +6,19 @@ These passes run after :mod:`frozen_norms` has read every frame of the file.
 from __future__ import annotations
 
 import ast
+from typing import Optional
 
-from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.call_flags import config_guarded, flag_at, guard_name, guard_of, guarded
 from gradlint.source.frames import FileFrames
+from gradlint.source.modules import ModuleKinds
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import layers_of
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.call_arguments import argument
+from gradlint.source.chosen_names import chosen_string
+from gradlint.source.dead_branches import parameter_branch
 
 
 def calls_by_name(frames: FileFrames) -> dict[str, list[ast.Call]]:
@@ -44,14 +48,18 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         root, dot, rest = freeze.target.partition(".")
         params = [a.arg for a in helper.args.args]
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, frames.parents)
-        if root not in params:
-            continue
+        if root not in params or config_guarded(freeze.node, helper, frames.parents):
+            continue  # (``if not config["lr"]["freeze_backbone"]: ... else: <freeze>``: a setting not read here)
         extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
+        branch = parameter_branch(freeze.node, helper, frames.parents)
         for call in calls.get(helper.name, []):
             passed = argument(call, params.index(root), root)
             model = dotted(passed) if passed is not None else None
             if extent is not None and argument(call, params.index(extent), extent) is not None:
                 continue  # freeze_first(model, n=k): another part than the default's
+            if branch is not None and (picked := _picked(call, params, branch[0], kinds, tree)) is not None \
+                    and picked != branch[1]:
+                continue  # fix_model(model, args.fixmode) with ``--fixmode`` defaulting to "f1", under ``elif fixmode == "f2":``
             flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
                     if guard is not None else True)
             if model and flag is False and freeze.guard is not None:
@@ -66,6 +74,13 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
     # unfreeze_layers(net, ["layer1", "bn1"]): those parts trainable again at each call
     for part, call in unfrozen_at_calls(norms.unfrozen_by_parameter, kinds, calls, frames.parents):
         norms.unfreeze(part, call)
+
+
+def _picked(call: ast.Call, params: list[str], parameter: str, kinds: ModuleKinds, tree: ast.Module) -> Optional[str]:
+    """The string ``call`` passes the helper's ``parameter``: written there, or a command-line
+    option's default (a freeze mode, which the run's default picks)."""
+    passed = argument(call, params.index(parameter), parameter)
+    return chosen_string(passed, kinds.frame_of(call), tree, options=True) if passed is not None else None
 
 
 def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:

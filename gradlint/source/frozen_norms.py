@@ -323,6 +323,11 @@ class _Collector(NamedParameterLoops):
                     self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
         tree = self.frames.unit.tree
         assert tree is not None
+        for function in ast.walk(tree):  # ``LARS(self.CLR.parameters(), ...)`` in ``configure_optimizers``: an optimiser
+            if isinstance(function, ast.FunctionDef) and re.search(r"optim", function.name, re.IGNORECASE):
+                self.norms.optimised.update(
+                    owner for call in ast.walk(function) if isinstance(call, ast.Call) and call.args
+                    and isinstance(call.args[0], ast.Call) and (owner := parameters_owner(call.args[0])))
         for returned in ast.walk(tree):  # ``return Adam(self.student.parameters())`` in configure_optimizers
             if (isinstance(returned, ast.Return) and isinstance(call := returned.value, ast.Call) and call.args
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
