@@ -18,7 +18,7 @@ from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_offers import module_offers, shown_path
 from gradlint.source.named_part_freezes import listed_names, named_part
 from gradlint.source.names import dotted
-from gradlint.source.norm_chains import FreezingHelper
+from gradlint.source.factory_facts import FreezingHelper
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.string_lists import string_lists

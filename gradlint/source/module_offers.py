@@ -17,7 +17,7 @@ from gradlint.source.frozen_norms import own_norms
 from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import read_text
 from gradlint.source.module_runners import class_runs_parameter
-from gradlint.source.norm_chains import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
+from gradlint.source.factory_facts import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
                                          frozen_instances)
 from gradlint.source.training_offers import training_classes, training_functions

@@ -23,7 +23,7 @@ from gradlint.source.bn_builders import PLAIN_STEM_PARTS
 from gradlint.source.project_classes import kept_from_parameter
 from gradlint.source.reaching_bindings import bound_value
 from gradlint.source.model_factories import returned_names, returned_parameter
-from gradlint.source.norm_chains import FreezingFactory, FreezingHelper, FrozenInstance, folded_factories
+from gradlint.source.factory_facts import FreezingFactory, FreezingHelper, FrozenInstance, folded_factories
 
 
 def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:

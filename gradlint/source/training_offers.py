@@ -13,7 +13,8 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import local_aliases
 from gradlint.source.mode_restores import put_back
 from gradlint.source.names import dotted
-from gradlint.source.norm_chains import TrainingFunction, folded, rebound
+from gradlint.source.factory_facts import TrainingFunction, folded
+from gradlint.source.norm_chains import rebound
 from gradlint.source.norm_offers import module_functions
 from gradlint.source.reaching_bindings import unwrap
 
