@@ -152,3 +152,60 @@ class SimCLR(pl.LightningModule):
 def test_an_optimiser_class_of_the_project_in_configure_optimizers_trains_its_module(tmp_path: Path) -> None:
     write_project(tmp_path, {"simclr.py": LARS_MODULE, "optimizers.py": "import torch\n\n\nclass LARS(torch.optim.Optimizer):\n    pass\n"})
     assert lint_in_process(tmp_path / "simclr.py", "GL406") == []
+
+
+SSD = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+from ssd_config import vgg_config, mobilenet_config
+
+
+class MultiboxLoss(nn.Module):
+    def __init__(self, priors, iou_threshold):
+        super().__init__()
+        self.priors = priors
+        self.iou_threshold = iou_threshold
+
+    def forward(self, confidence, labels):
+        return nn.functional.cross_entropy(confidence, labels)
+
+
+def select_net(net_name):
+    if net_name == "vgg16-ssd":
+        create_net = lambda n: models.vgg16_bn(num_classes=n)
+        config = vgg_config
+    else:
+        create_net = lambda n: models.mobilenet_v2(num_classes=n)
+        config = mobilenet_config
+    return create_net, config
+
+
+def test(loader, net, criterion):
+    net.eval()
+    for images, labels in loader:
+        with torch.no_grad():
+            loss = criterion(net(images), labels)
+    return loss
+
+
+create_net, config = select_net("vgg16-ssd")
+net = create_net(21)
+criterion = MultiboxLoss(config.priors, iou_threshold=0.5)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+for epoch in range(10):
+    net.train()
+    for images, labels in []:
+        optimizer.zero_grad()
+        criterion(net(images), labels).backward()
+        optimizer.step()
+    test([], net, criterion)
+"""
+
+
+def test_a_setting_a_function_returns_beside_a_builder_is_no_network(tmp_path: Path) -> None:
+    # (round 59/b: ``create_net, config = select_net(...)`` made ``config``, and the loss keeping
+    # ``config.priors``, a network with BatchNorm run under no_grad)
+    write_project(tmp_path, {"train_ssd.py": SSD, "ssd_config.py": "priors = None\nvgg_config = None\nmobilenet_config = None\n"})
+    assert lint_in_process(tmp_path / "train_ssd.py", "GL406") == []

@@ -158,3 +158,22 @@ def returned_build(call: ast.Call, tree: ast.Module, script: Path) -> Optional[a
         return None
     chosen = ast.Call(built.func, [ast.copy_location(ast.Constant(passed.value), name), *built.args[1:]], built.keywords)
     return ast.copy_location(chosen, call)
+
+
+def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -> bool:
+    """``create_net, config = select_net(name)`` where ``select_net``, a function of the file,
+    returns a tuple of ``count`` whose element at ``position`` is a name it binds only to other
+    names or literals (``config = vgg_ssd_config``): that element is no model the call builds."""
+    name = dotted(call.func)
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name), None)
+    returns = [node.value for node in ast.walk(function) if isinstance(node, ast.Return)] if function is not None else []
+    if not returns or not all(isinstance(r, ast.Tuple) and len(r.elts) == count for r in returns):
+        return False
+    elements = [r.elts[position] for r in returns if isinstance(r, ast.Tuple)]
+    if not all(isinstance(e, ast.Name) for e in elements):
+        return False
+    names = {e.id for e in elements if isinstance(e, ast.Name)}
+    assert function is not None
+    values = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
+              and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
+    return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)

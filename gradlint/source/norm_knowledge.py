@@ -27,7 +27,7 @@ from gradlint.source.index import FileIndex
 from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
-from gradlint.source.model_factories import handed_back, returned_build
+from gradlint.source.model_factories import handed_back, plain_element, returned_build
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -50,8 +50,11 @@ class NormKnowledge(ImportedParts):
             if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 frame = frames.kinds.frame_of(node)
-                for target, value in assignment_pairs(targets, node.value):
+                for index, (target, value) in enumerate(assignment_pairs(targets, node.value)):
                     name = dotted(target)
+                    if len(targets) == 1 and isinstance(targets[0], ast.Tuple) and isinstance(value, ast.Call) \
+                            and plain_element(tree, value, index, len(targets[0].elts)):
+                        continue  # ``create_net, config = select_net(name)``: ``config`` is a setting it returns
                     if name is not None:
                         self.bindings.setdefault(name, []).append(value)
                         self.scoped.setdefault(frame, {}).setdefault(name, []).append(value)
