@@ -302,12 +302,12 @@ class _Collector(NamedParameterLoops):
             self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{fit}({name})"))
 
     def _optimisers(self) -> None:
+        tree = self.frames.unit.tree
+        assert tree is not None
         for frame in self.frames.frames:
             for fact in frame.facts:
                 owner = getattr(fact, "owner", None) if type(fact).__name__ == "OptimizerBuilt" else None
                 node = fact.node
-                tree = self.frames.unit.tree
-                assert tree is not None
                 if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt" and not never_taken(
                         node, self.frames.parents, tree):  # (``Adam(encoder.parameters()) if fine_tune_encoder else None``)
                     # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
@@ -321,8 +321,6 @@ class _Collector(NamedParameterLoops):
             for fact in frame.facts:
                 if type(fact).__name__ == "ParamGroupAdded":
                     self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
-        tree = self.frames.unit.tree
-        assert tree is not None
         for function in ast.walk(tree):  # ``LARS(self.CLR.parameters(), ...)`` in ``configure_optimizers``: an optimiser
             if isinstance(function, ast.FunctionDef) and re.search(r"optim", function.name, re.IGNORECASE):
                 self.norms.optimised.update(

@@ -13,12 +13,11 @@ import ast
 from typing import Optional
 
 from gradlint.source.freeze_facts import FileNorms, Freeze
-from gradlint.source.frames import OptimizerBuilt, optimiser_owners
+from gradlint.source.frames import OptimizerBuilt, file_frames, optimiser_owners
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import ProjectClass
 from gradlint.source.unit import SourceUnit
-from gradlint.source.frames import file_frames
 
 
 def partly_optimised(norms: FileNorms) -> list[Freeze]:
@@ -36,6 +35,8 @@ def partly_optimised(norms: FileNorms) -> list[Freeze]:
         root, _, rest = owner.replace(".module.", ".").partition(".")
         if rest and "." not in rest and root != "self":
             parts.setdefault(root, {}).setdefault(rest, []).append(owner)
+    tree = norms.frames.unit.tree
+    assert tree is not None
     found = []
     for model, attributes in parts.items():
         if model in norms.optimised or any(f.how == "optimizer" and f.target == model for f in norms.freezes):
@@ -44,8 +45,6 @@ def partly_optimised(norms: FileNorms) -> list[Freeze]:
         if cls is None or not _batchnorm_left_out(cls, set(attributes)):
             continue
         owners = tuple(owner for written in attributes.values() for owner in written)
-        tree = norms.frames.unit.tree
-        assert tree is not None
         node = next((call for call in built if set(owners) & optimiser_owners(call, norms.frames.kinds.frame_of(call) or tree)),
                     None)
         if node is None:
@@ -81,25 +80,23 @@ def _model_class(knowledge: NormKnowledge, model: str) -> Optional[ProjectClass]
 def _batchnorm_left_out(cls: ProjectClass, optimised: set[str]) -> bool:
     """The class's ``__init__`` builds BatchNorm (read in its own module) into an attribute
     outside ``optimised``, and every one of ``optimised`` is an attribute it assigns."""
-    init = next((node for node in cls.node.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"), None)
-    unit = SourceUnit.read_parsed(str(cls.path))
-    if init is None or unit is None or unit.tree is None:
+    unit = SourceUnit.read_parsed(str(cls.path))  # (its parsed module, read once per change: the reader's frames)
+    own = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == cls.node.name),
+               None) if unit is not None and unit.tree is not None else None
+    init = next((node for node in own.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"),
+                None) if own is not None else None
+    if unit is None or own is None or init is None:
         return False
-    assigned = {target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) for target in node.targets
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"}
-    if not optimised <= assigned:
+    # every ``self.<attribute> = ...`` of ``__init__``, with whether it builds the layer there (a call):
+    # ``self.t_net = t_net`` keeps a network handed to it, which the file may optimise under its own name
+    assigned: dict[str, bool] = {}
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                    assigned[target.attr] = assigned.get(target.attr, False) or isinstance(node.value, ast.Call)
+    if not optimised <= set(assigned):
         return False
-    # (only layers the class builds: ``self.t_net = t_net`` keeps a network handed to it, which the
-    # file may optimise under its own name)
-    built = {target.attr for node in ast.walk(init) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-             for target in node.targets if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-             and target.value.id == "self"}
     reader = NormKnowledge(file_frames(unit))
-    own = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == cls.node.name), None)
-    if own is None:
-        return False
-    own_init = next((node for node in own.body if isinstance(node, ast.FunctionDef) and node.name == "__init__"), None)
-    if own_init is None:
-        return False
-    end = own_init.body[-1]
-    return any(reader.has_batchnorm(f"self.{attribute}", own, end) for attribute in built - optimised)
+    return any(reader.has_batchnorm(f"self.{attribute}", own, init.body[-1])
+               for attribute, built in assigned.items() if built and attribute not in optimised)
