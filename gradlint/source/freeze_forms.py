@@ -35,6 +35,8 @@ def layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bo
         return False
     if isinstance(value, ast.Starred):
         return layers_of(value.value, root, method, depth + 1)
+    if isinstance(value, ast.Attribute) and (dotted(value) or "").startswith(root + "."):
+        return True  # nn.Sequential(model.features, model.avgpool)
     if isinstance(value, ast.Subscript):
         return layers_of(value.value, root, method, depth + 1)
     if isinstance(value, ast.Name):

@@ -13,6 +13,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.modules import ModuleKinds
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import layers_of
+from gradlint.source.held_locals import attribute_alias
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import extent_parameter
@@ -88,10 +89,12 @@ def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:
     method: the freeze is of ``self.model``."""
     kinds = frames.kinds
     for freeze in list(norms.freezes):
-        root, dot, rest = freeze.target.partition(".")
         method = kinds.frame_of(freeze.node)
-        if root == "self" or method is None or kinds.class_of(freeze.node) is None:
+        if freeze.target.startswith("self") or method is None or kinds.class_of(freeze.node) is None:
             continue
+        # feature_blocks = efficientnet.features; (its freeze): the frozen part is efficientnet.features
+        frozen = attribute_alias(method, freeze.target) if isinstance(method, ast.FunctionDef) else freeze.target
+        root, dot, rest = frozen.partition(".")
         for node in ast.walk(method):
             if (isinstance(node, ast.Assign) and len(node.targets) == 1
                     and (target := dotted(node.targets[0]) or "").startswith("self.")):
@@ -99,7 +102,7 @@ def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:
                 if isinstance(node.value, ast.Name) and node.value.id == root:
                     norms.freezes.append(Freeze(target + dot + rest, freeze.how, freeze.node, freeze.except_,
                                                      guard=freeze.guard, part=freeze.part))
-                elif "." in kept and (kept == freeze.target or kept.startswith(freeze.target + ".")):
+                elif "." in kept and (kept == frozen or kept.startswith(frozen + ".")):
                     # self.features = model.features, frozen as model.features (or with all of model)
                     norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_,
                                                      guard=freeze.guard, part=freeze.part))
@@ -107,6 +110,17 @@ def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:
                     # self.features = nn.Sequential(*list(resnet.children())[:-2]): frozen layers too
                     norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
                                                      part=freeze.part))
+                elif rest and _holds_part(node.value, frozen):
+                    # self.extractor = nn.Sequential(efficientnet.features, efficientnet.avgpool)
+                    what = freeze.part.replace("its ", "the ", 1) if freeze.part else "the layers"
+                    norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
+                                                part=f"{what} of `{frozen}` it holds"))
+
+
+def _holds_part(value: ast.expr, frozen: str) -> bool:
+    """``nn.Sequential(efficientnet.features, efficientnet.avgpool)`` holds ``efficientnet.features``."""
+    return (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] == "Sequential"
+            and any(dotted(arg) == frozen for arg in value.args))
 
 
 def through_helpers(frames: FileFrames, norms: FileNorms) -> None:

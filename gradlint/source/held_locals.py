@@ -47,7 +47,10 @@ def spliced_in_self(init: ast.FunctionDef, target: str) -> Optional[tuple[str, i
                 and dotted(node.targets[0].value) == "self" and isinstance(value := unwrap(node.value), ast.Call)
                 and (dotted(value.func) or "").split(".")[-1] == "Sequential"):
             continue
-        spliced = [arg for arg in value.args if _spliced_from(arg) == root]
+        # (or the frozen part itself, or a part of it: ``nn.Sequential(efficientnet.features, efficientnet.avgpool)``
+        # with ``efficientnet.features`` frozen)
+        spliced = [arg for arg in value.args if _spliced_from(arg) == root or (held := dotted(arg))
+                   and (held == target or held.startswith(target + "."))]
         # (a Sequential of nothing but those layers is the frozen model itself, read as such elsewhere)
         if spliced and len(spliced) < len(value.args):
             kept.append((f"self.{node.targets[0].attr}", node.lineno))
@@ -59,6 +62,19 @@ def spliced_in_self(init: ast.FunctionDef, target: str) -> Optional[tuple[str, i
                                ast.Name) and _listed_from(init, listed.id) == root):
             kept.append((f"self.{node.targets[0].attr}", node.lineno))
     return kept[0] if len(kept) == 1 else None
+
+
+def attribute_alias(init: ast.FunctionDef, target: str) -> str:
+    """``efficientnet.features.0`` for ``feature_blocks.0`` when ``init`` binds the local
+    ``feature_blocks`` once, to ``efficientnet.features`` (a part of another local model);
+    else ``target``."""
+    root, dot, rest = target.partition(".")
+    bound = [node.value for node in ast.walk(init) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)]
+    if len(bound) != 1 or not isinstance(bound[0], ast.Attribute):
+        return target
+    aliased = dotted(bound[0])
+    return aliased + dot + rest if aliased and not aliased.startswith("self.") else target
 
 
 def layers_taken(init: ast.FunctionDef, cls: ast.ClassDef, target: str) -> list[str]:

@@ -15,7 +15,7 @@ from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, num
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import kept_in_self, layers_taken, returned_holder, spliced_in_self
+from gradlint.source.held_locals import attribute_alias, kept_in_self, layers_taken, returned_holder, spliced_in_self
 from gradlint.source.method_unfreezes import public_method
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -179,6 +179,8 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         whole = freeze.target == "self"  # class Backbone(nn.Sequential): ... for p in self.parameters(): ...
         held = False  # resnet = resnet50(); (its freeze); self.resnet = Extractor(resnet)
         if isinstance(init, ast.FunctionDef) and init.name == "__init__" and not freeze.target.startswith("self"):
+            # feature_blocks = efficientnet.features; (its freeze); self.extractor = nn.Sequential(efficientnet.features, ...)
+            freeze = replace(freeze, target=attribute_alias(init, freeze.target))
             kept = kept_in_self(init, freeze.target)
             spliced = spliced_in_self(init, freeze.target) if kept is None else None
             if (kept or spliced) and norms.knowledge.has_batchnorm_there(freeze.target, freeze.node):

@@ -155,15 +155,65 @@ def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[s
         return None
     kind, owner = listing
     index, item = (e.id for e in target.elts if isinstance(e, ast.Name))
+    bounds = {**_bounds_before(loop, parents), **_lengths_before(loop, owner, parents)}
+    counted_before: Optional[str] = None
     for stmt in loop.body:
-        test = (stmt.test if isinstance(stmt, ast.If) and not stmt.orelse and _freezes(stmt.body, item, kind)
-                else _conditional_freeze(stmt, item, kind))
-        count = _below(test, index, _lengths_before(loop, owner, parents)) if test is not None else None
+        if _adds_one(stmt):
+            counted_before = stmt.target.id  # type: ignore[attr-defined]
+            continue
+        # (an ``else`` that leaves the child trainable, ``p.requires_grad = True``, keeps the reading)
+        test = (stmt.test if isinstance(stmt, ast.If) and _freezes(stmt.body, item, kind)
+                and not _freezes(stmt.orelse, item, kind) else _conditional_freeze(stmt, item, kind))
+        if test is None:
+            continue
+        count = _below(test, index, bounds)
+        # ``ct = 0; for idx, child in enumerate(...): if ct < 3: <freeze>; ...; ct += 1``
+        counter = _counter_tested(test, loop, index) if count is None else None
+        if counter is not None and (below := _below(test, counter, bounds)) is not None:
+            count = below - _start(loop, counter, parents) - (1 if counter == counted_before else 0)
         if count is not None and count < 0:
             return owner, f"all but its last {-count} {NOUNS[kind]}"
         if count is not None and count >= SHORTEST[kind]:
             return owner, f"its first {count} {NOUNS[kind]}"
     return None
+
+
+def _adds_one(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name)
+            and isinstance(stmt.value, ast.Constant) and stmt.value.value == 1)
+
+
+def _counter_tested(test: ast.expr, loop: Loop, index: str) -> Optional[str]:
+    """The name ``test`` compares when the loop adds one to it on each turn and it is not the
+    loop's own index."""
+    left = test.left if isinstance(test, ast.Compare) else None
+    if not isinstance(left, ast.Name) or left.id == index:
+        return None
+    return left.id if any(_adds_one(stmt) and stmt.target.id == left.id  # type: ignore[attr-defined]
+                          for stmt in loop.body) else None
+
+
+def _bounds_before(loop: Loop, parents: dict) -> dict[str, int]:
+    """The integer each name a freeze bound may use stands for before ``loop``: a parameter's
+    default (``n_layer=6``), or a name the statements just before the loop set to a number
+    or to a configuration look-up with a numeric default (``n = config.get("layers_to_freeze",
+    3)``: 3, what the code falls back on)."""
+    found = _defaults_around(loop, parents)
+    body = getattr(parents.get(loop), "body", None)
+    if not isinstance(body, list) or loop not in body:
+        return found
+    for stmt in body[:body.index(loop)]:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(name := stmt.targets[0], ast.Name):
+            value = stmt.value
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "get"
+                    and len(value.args) == 2 and not value.keywords):
+                value = value.args[1]
+            number = integer(value)
+            if number is not None:
+                found[name.id] = number
+            else:
+                found.pop(name.id, None)
+    return found
 
 
 def _conditional_freeze(stmt: ast.stmt, item: str, kind: str) -> Optional[ast.expr]:
