@@ -4,12 +4,16 @@
 - a detector whose ``__init__`` freezes the first blocks of a local EfficientNet's
   ``features`` through an alias (``blocks = net.features``), counting them with a counter
   the loop adds one to and a bound read as ``config.get("freeze_blocks", 3)``, and keeps
-  the frozen stages in ``nn.Sequential(net.features, net.avgpool)``.
+  the frozen stages in ``nn.Sequential(net.features, net.avgpool)``;
+- a classifier built by a project function (``model = build_model(cfg)``) whose class has a
+  ``freeze_backbone()`` method the training script calls before ``model.train()``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from conftest import lint_in_process, write_project
 
@@ -87,3 +91,78 @@ def test_a_bound_too_small_to_reach_batchnorm_is_not_read(tmp_path: Path) -> Non
 
 def test_a_vgg_without_batchnorm_is_quiet(tmp_path: Path) -> None:
     assert _detector(tmp_path, arch="vgg16") == []
+
+
+CLASSIFIER = """\
+    import timm
+    import torch.nn as nn
+
+
+    class Classifier(nn.Module):
+        def __init__(self, backbone_name="{arch}", num_classes=6):
+            super().__init__()
+            self.backbone = timm.create_model(backbone_name, pretrained=False, num_classes=0)
+            self.head = nn.Linear(self.backbone.num_features, num_classes)
+
+        def forward(self, x):
+            return self.head(self.backbone(x))
+
+        def freeze_backbone(self):
+            for weight in self.backbone.parameters():
+                weight.requires_grad = False
+
+        def unfreeze_backbone(self):
+            for weight in self.backbone.parameters():
+                weight.requires_grad = True
+
+
+    def build_model(config):
+        model = Classifier(backbone_name=config["backbone"], num_classes=config["classes"])
+        return model
+"""
+
+TRAIN = """\
+    import torch
+    import torch.nn as nn
+
+    from src.model import build_model
+
+
+    def one_epoch(model, loader, loss_fn, optimizer):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+
+
+    def main(config):
+        model = build_model(config)
+        model.freeze_backbone()
+        {after}
+        optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)
+        for epoch in range(30):
+            one_epoch(model, [], nn.CrossEntropyLoss(), optimizer)
+"""
+
+
+@pytest.mark.parametrize("arch, after, reported", [("efficientnet_b0", "", True),
+                                                   ("efficientnet_b0", "model.unfreeze_backbone()", False),
+                                                   ("vgg16", "", False)])
+def test_a_freezing_method_of_the_class_a_project_builder_returns(tmp_path: Path, arch: str, after: str,
+                                                                  reported: bool) -> None:
+    # (the timm model the class builds is the one its parameter's default names)
+    write_project(tmp_path, {"src/__init__.py": "", "src/model.py": CLASSIFIER.format(arch=arch),
+                             "train.py": TRAIN.format(after=after)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    if reported:
+        assert [(f.code, f.line) for f in findings] == [("GL406", 17)]
+        assert "`Classifier.freeze_backbone`" in findings[0].message
+    else:  # (made trainable again before training, or no BatchNorm)
+        assert findings == []
+
+
+def test_a_builder_returning_another_class_links_nothing(tmp_path: Path) -> None:
+    other = CLASSIFIER.replace("    model = Classifier(", "    model = nn.Sequential(")
+    write_project(tmp_path, {"src/__init__.py": "", "src/model.py": other, "train.py": TRAIN.format(after="")})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []

@@ -26,7 +26,10 @@ TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientn
                      r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
 
 def builds_bn(qualified: str) -> bool:
-    """Calling (or subclassing) ``qualified`` builds BatchNorm."""
+    """Calling (or subclassing) ``qualified`` builds BatchNorm (``timm:<name>``: the timm
+    model of that name)."""
+    if qualified.startswith("timm:"):
+        return bool(TIMM_BN.match(qualified[len("timm:"):]))
     return bool(BN_CLASS.match(qualified) or TV_BN.match(qualified) or TV_BN_CLASS.match(qualified))
 
 

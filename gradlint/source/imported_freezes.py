@@ -85,13 +85,15 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
     for item in project_import_list(tree, script):
         if item.name not in ("*", ".") and f"{item.local}(" not in text or item.name == "." and f"{item.local}." not in text:
             continue
-        for helper in module_offers(str(item.path), file_stamp(item.path)).helpers:
+        offers = module_offers(str(item.path), file_stamp(item.path))
+        for helper in offers.helpers:
             owner, _, method = helper.function.rpartition(".")  # a method: ``PlantNet.freeze_backbone``
-            first = owner or helper.function
-            name = (first if item.name == "*" else f"{item.local}.{first}" if item.name == "."
-                    else item.local if item.name == first else None)
-            if name is not None:
-                spelled.setdefault(f"{name}.{method}" if owner else name, []).append((helper, item.path))
+            # (``model = build_model(cfg)``, a function of the module returning a ``PlantNet``, builds one too)
+            for first in [owner or helper.function, *(f for f, built in offers.builders if owner and built == owner)]:
+                name = (first if item.name == "*" else f"{item.local}.{first}" if item.name == "."
+                        else item.local if item.name == first else None)
+                if name is not None:
+                    spelled.setdefault(f"{name}.{method}" if owner else name, []).append((helper, item.path))
     if not spelled:
         return
     assert norms.knowledge is not None

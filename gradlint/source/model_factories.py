@@ -177,3 +177,29 @@ def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -
     values = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
               and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
     return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)
+
+
+def instance_builders(tree: ast.Module, classes: set[str]) -> tuple[tuple[str, str], ...]:
+    """(function, class) for the module's functions whose every return is an instance of one
+    of ``classes`` built there: ``def build_model(config): return Classifier(...)`` (or
+    ``model = Classifier(...); return model``)."""
+    found = []
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        bound: dict[str, set[Optional[str]]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = unwrap(node.value)
+                bound.setdefault(node.targets[0].id, set()).add(dotted(value.func) if isinstance(value, ast.Call)
+                                                                else None)
+        built: set[Optional[str]] = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and node.value is not None:
+                value = unwrap(node.value)
+                built |= ({dotted(value.func)} if isinstance(value, ast.Call)
+                          else bound.get(value.id, {None}) if isinstance(value, ast.Name) else {None})
+        if len(built) == 1 and (name := built.pop()) in classes:
+            found.append((function.name, name))
+    return tuple(found)
+

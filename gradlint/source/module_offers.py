@@ -16,6 +16,7 @@ from typing import Iterator
 from gradlint.source.frozen_norms import own_norms
 from gradlint.source.imported_models import mark_imported_models
 from gradlint.source.index import read_text
+from gradlint.source.model_factories import instance_builders
 from gradlint.source.module_runners import class_runs_parameter
 from gradlint.source.factory_facts import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
@@ -40,6 +41,8 @@ class ModuleOffers:
     eval_keepers: tuple[str, ...] = ()  # classes that keep (a part's) BatchNorm in eval mode through train()
     helpers: tuple[FreezingHelper, ...] = ()  # functions and methods that freeze a model they are handed
     runners: tuple[str, ...] = ()  # classes that keep a model they are handed and train with it, never setting its mode
+    # (function, class): functions returning an instance of a class with a freezing method (``build_model``)
+    builders: tuple[tuple[str, str], ...] = ()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -63,11 +66,13 @@ def module_offers(path: str, stamp: tuple[int, int]) -> ModuleOffers:
         return ModuleOffers()  # only no_grad blocks outside forward (weight init, a library's utilities)
     norms = own_norms(unit)
     mark_imported_models(norms, Path(path))  # ``from load_model import model``, frozen here
+    helpers = tuple(freezing_helpers(norms)) if freezes else ()
+    owners = {helper.function.rpartition(".")[0] for helper in helpers} - {""}
     return ModuleOffers(tuple(freezing_factories(norms) + freezing_classes(norms)) if freezes else (),
                         tuple(training_functions(norms) + training_classes(norms)) if trains else (),
                         tuple(frozen_instances(norms)) if freezes else (),
                         tuple(eval_keeping_classes(unit.tree)) if overrides else (),
-                        tuple(freezing_helpers(norms)) if freezes else (), runners)
+                        helpers, runners, instance_builders(unit.tree, owners) if owners else ())
 
 
 def _runner_classes(tree: ast.Module) -> Iterator[str]:

@@ -273,6 +273,8 @@ class NormKnowledge(ImportedParts):
         if chosen is not None:  # build_model(arch) with --arch defaulting to vgg19: the branch it takes
             return chosen and (not rest or rest[0] not in HEAD_NAMES)
         if (dotted(value.func) or "") in self.local_bn_names() | self.bn_functions:
+            if short not in self.classes and (made := returned_build(value, tree, Path(self.frames.unit.path))) is not None:
+                return self._value_path(made, rest, depth + 1)  # build_backbone("vit_small_patch16_224"): not its default
             if (found := project_function(dotted(value.func) or "", tree, Path(self.frames.unit.path))) is not None \
                     and builder_bn_arms_crash(found[0], found[1]):
                 return False  # only its BatchNorm architectures, which fail before training

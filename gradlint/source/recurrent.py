@@ -139,8 +139,9 @@ def _builds_recurrent(
             return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), base.lineno)
     guarded = switch_guarded(node)
     switched: Optional[RecurrentEvidence] = None  # found only under ``if batch_norm:`` (off by default)
+    defaults = _string_defaults(node)
     for sub in ast.walk(node):
-        found = _built_at(sub, aliases, known, path, matches)
+        found = _built_at(sub, aliases, known, path, matches, defaults)
         if found is not None and id(sub) in guarded:
             switched = switched or RecurrentEvidence(found.layer, found.path, found.line, guarded[id(sub)])
         elif found is not None:
@@ -148,10 +149,28 @@ def _builds_recurrent(
     return switched
 
 
+def _string_defaults(node: ast.AST) -> dict[str, str]:
+    """The string defaults of the parameters of the functions in ``node`` (``def
+    __init__(self, backbone_name="efficientnet_b0")``), for a name no two of them give apart."""
+    found: dict[str, set[str]] = {}
+    for function in ast.walk(node):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = function.args
+            positional = args.posonlyargs + args.args
+            pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults),
+                     *zip(args.kwonlyargs, args.kw_defaults)]
+            for arg, default in pairs:
+                if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                    found.setdefault(arg.arg, set()).add(default.value)
+    return {name: values.pop() for name, values in found.items() if len(values) == 1}
+
+
 def _built_at(sub: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentEvidence], path: Path,
-              matches: Callable[[str], bool]) -> Optional[RecurrentEvidence]:
+              matches: Callable[[str], bool], defaults: Optional[dict[str, str]] = None) -> Optional[RecurrentEvidence]:
     """What ``sub`` itself builds: a layer ``matches`` accepts, or a known builder's (called
-    with its switch on)."""
+    with its switch on). A model a library builds by name is offered to ``matches`` as
+    ``timm:<name>`` (``timm.create_model(backbone_name)``, the name a string or a parameter's
+    default in ``defaults``)."""
     for chosen in _chosen_classes(sub):
         # {'lstm': nn.LSTM, 'gru': nn.GRU}[rnn_type] or cell = nn.GRU: a recurrent class picked, then built
         qualified = _qualify(chosen, aliases)
@@ -167,6 +186,12 @@ def _built_at(sub: ast.AST, aliases: dict[str, str], known: dict[str, RecurrentE
         qualified = _qualify(sub.func, aliases)
         if qualified and matches(qualified):
             return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), sub.lineno)
+        first = sub.args[0] if sub.args else None
+        named_model = (first.value if isinstance(first, ast.Constant) and isinstance(first.value, str)
+                       else (defaults or {}).get(first.id) if isinstance(first, ast.Name) else None)
+        if qualified in ("timm.create_model", "timm.models.create_model") and named_model \
+                and matches(f"timm:{named_model}"):
+            return RecurrentEvidence(named_model, str(path), sub.lineno)
         if qualified not in _CLASS_TESTS:  # (``isinstance(m, nn.LSTM)`` names a class it never builds)
             for handed in [*sub.args, *(k.value for k in sub.keywords)]:
                 # ``adapt(torchvision.models.resnet50, n)``: a builder handed to a function that calls it
