@@ -166,3 +166,18 @@ def test_a_builder_returning_another_class_links_nothing(tmp_path: Path) -> None
     other = CLASSIFIER.replace("    model = Classifier(", "    model = nn.Sequential(")
     write_project(tmp_path, {"src/__init__.py": "", "src/model.py": other, "train.py": TRAIN.format(after="")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+@pytest.mark.parametrize("built", ["build_model(config)", "Classifier()"])
+def test_a_batchnorm_head_does_not_lend_batchnorm_to_a_plain_backbone(tmp_path: Path, built: str) -> None:
+    # (the frozen timm VGG holds none; the BatchNorm1d is the trainable head's)
+    classifier = CLASSIFIER.format(arch="vgg16").replace(
+        "self.head = nn.Linear(self.backbone.num_features, num_classes)",
+        "self.head = nn.Sequential(nn.Linear(self.backbone.num_features, 64), nn.BatchNorm1d(64), nn.Linear(64, num_classes))")
+    train = TRAIN.format(after="").replace("model = build_model(config)", f"model = {built}")
+    if built == "Classifier()":
+        train = train.replace("from src.model import build_model", "from src.model import Classifier")
+    write_project(tmp_path, {"src/__init__.py": "", "src/model.py": classifier, "train.py": train})
+    assert lint_in_process(tmp_path / "train.py", "GL406") == []
+    write_project(tmp_path, {"src/model.py": classifier.replace('"vgg16"', '"efficientnet_b0"')})
+    assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == [17]

@@ -11,10 +11,11 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.bn_builders import builds_bn
+from gradlint.source.bn_builders import builds_bn, library_builds_bn
 from gradlint.source.class_attribute_values import ClassAttributeValues
 from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
+from gradlint.source.model_factories import returned_instance
 from gradlint.source.names import dotted
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
@@ -34,6 +35,9 @@ class ImportedParts(ClassAttributeValues, ABC):
     @abstractmethod
     def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool: ...
 
+    @abstractmethod
+    def _string(self, expr: ast.expr) -> Optional[str]: ...
+
     def _imported_part(self, built: ast.Call, attribute: str) -> Optional[bool]:
         """Whether ``attribute`` of the project class of another file ``built`` makes holds
         BatchNorm, read in the class's module where every value it is assigned is built by a
@@ -44,6 +48,9 @@ class ImportedParts(ClassAttributeValues, ABC):
         if tree is None or not path.is_file():
             return None
         found = built_class(built, dotted(built.func) or "", tree, path, FileIndex())
+        function = project_function(dotted(built.func) or "", tree, path) if found is None else None
+        if function is not None and function[2] is not None and (made := returned_instance(function[0])) is not None:
+            found = built_class(made, dotted(made.func) or "", function[1], function[2], FileIndex())  # build_model(cfg)
         if found is None or found.path == path:
             return None
         key = (str(found.path), file_stamp(found.path), found.node.name, attribute)
@@ -77,6 +84,15 @@ class ImportedParts(ClassAttributeValues, ABC):
         assigned = [original for original, _ in pairs]
         values = [built for _, built in pairs]
         calls = [value for value in values if isinstance(value, ast.Call)]
+        if values and len(calls) == len(values):
+            # ``self.backbone = timm.create_model(backbone_name, ...)`` with ``backbone_name="vgg16"``: the library
+            # model it names, whatever the class's other parts hold
+            library = []
+            for original, call in zip(assigned, calls):
+                self._scope = self._assigned_in.get(id(original))
+                library.append(library_builds_bn(self.frames.names.qualify(call.func) or "", call, self._string))
+            if all(verdict is not None for verdict in library):
+                return any(library)
         # the class (or builder function: ``self.vgg = VGG16(pretrained)``) of another file each call makes
         classes = [_definition(call, tree, path) for call in calls]
         if not values or len(calls) != len(values) or not all(classes):

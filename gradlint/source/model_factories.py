@@ -179,27 +179,31 @@ def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -
     return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)
 
 
+def returned_instance(function: ast.FunctionDef) -> Optional[ast.Call]:
+    """The one class call ``function`` returns, directly or through a name bound to it:
+    ``return Classifier(...)`` or ``model = Classifier(...); return model``; else None."""
+    bound: dict[str, list[Optional[ast.Call]]] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = unwrap(node.value)
+            bound.setdefault(node.targets[0].id, []).append(value if isinstance(value, ast.Call) else None)
+    built: list[Optional[ast.Call]] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None:
+            value = unwrap(node.value)
+            built += ([value] if isinstance(value, ast.Call)
+                      else bound.get(value.id, [None]) if isinstance(value, ast.Name) else [None])
+    callees = {dotted(call.func) if call is not None else None for call in built}
+    return built[0] if len(callees) == 1 and None not in callees else None
+
+
 def instance_builders(tree: ast.Module, classes: set[str]) -> tuple[tuple[str, str], ...]:
     """(function, class) for the module's functions whose every return is an instance of one
     of ``classes`` built there: ``def build_model(config): return Classifier(...)`` (or
     ``model = Classifier(...); return model``)."""
     found = []
     for function in tree.body:
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        bound: dict[str, set[Optional[str]]] = {}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                value = unwrap(node.value)
-                bound.setdefault(node.targets[0].id, set()).add(dotted(value.func) if isinstance(value, ast.Call)
-                                                                else None)
-        built: set[Optional[str]] = set()
-        for node in ast.walk(function):
-            if isinstance(node, ast.Return) and node.value is not None:
-                value = unwrap(node.value)
-                built |= ({dotted(value.func)} if isinstance(value, ast.Call)
-                          else bound.get(value.id, {None}) if isinstance(value, ast.Name) else {None})
-        if len(built) == 1 and (name := built.pop()) in classes:
+        if isinstance(function, ast.FunctionDef) and (made := returned_instance(function)) is not None \
+                and (name := dotted(made.func)) in classes:
             found.append((function.name, name))
     return tuple(found)
-
