@@ -17,6 +17,7 @@ import ast
 from typing import Optional
 
 from gradlint.source.names import dotted
+from gradlint.source.parameter_defaults import unassigned_defaults
 
 _UNKNOWN = object()
 
@@ -59,14 +60,9 @@ def returns_with_defaults(function: ast.FunctionDef) -> tuple[list[ast.Return], 
 
 def _defaults(function: ast.FunctionDef) -> dict[str, object]:
     """Parameters with a constant default -> that value."""
-    args = function.args
-    positional = args.posonlyargs + args.args
-    with_default = positional[len(positional) - len(args.defaults):] if args.defaults else []
-    pairs = list(zip(with_default, args.defaults)) + [
-        (arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None]
-    stored = {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
-    # a parameter the body assigns may no longer hold its default where it is tested
-    return {arg.arg: default.value for arg, default in pairs if isinstance(default, ast.Constant) and arg.arg not in stored}
+    # (a parameter the body assigns may no longer hold its default where it is tested)
+    return {name: default.value for name, default in unassigned_defaults(function).items()
+            if isinstance(default, ast.Constant)}
 
 
 def decide(test: ast.expr, defaults: dict[str, object], decided: dict[str, int]) -> Optional[bool]:

@@ -28,6 +28,7 @@ from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.model_factories import handed_back, plain_element, returned_build
+from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -377,11 +378,10 @@ class NormKnowledge(ImportedParts):
         found = chosen_string(expr, self._scope, tree)
         scope = self._scope
         if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            arguments = scope.args.args[len(scope.args.args) - len(scope.args.defaults):]
-            for parameter, default in zip(arguments, scope.args.defaults):
-                if parameter.arg == expr.id and isinstance(default, ast.Constant) and isinstance(default.value, str):
-                    self.defaults_read.add((scope, parameter.arg, default.value))
-                    return default.value
+            default = parameter_defaults(scope).get(expr.id)
+            if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                self.defaults_read.add((scope, expr.id, default.value))
+                return default.value
         return found
 
     def _unbound(self, name: str) -> bool:

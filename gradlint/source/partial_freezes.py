@@ -21,6 +21,7 @@ from gradlint.source.children_views import NOUNS, SHORTEST, child_listing, from_
 from gradlint.source.freeze_forms import is_false, is_true, requires_grad_value
 from gradlint.source.name_filters import frozen_children_by_name
 from gradlint.source.names import dotted
+from gradlint.source.parameter_defaults import unassigned_defaults
 from gradlint.source.string_lists import string_lists
 
 Loop = Union[ast.For, ast.AsyncFor]
@@ -305,12 +306,8 @@ def _defaults_around(loop: Loop, parents: dict) -> dict[str, int]:
         node = parents.get(node)
     if node is None:
         return {}
-    args = node.args
-    positional = args.posonlyargs + args.args
-    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
-    pairs += [(arg, default) for arg, default in zip(args.kwonlyargs, args.kw_defaults) if default is not None]
-    stored = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return {arg.arg: value for arg, default in pairs if (value := integer(default)) is not None and arg.arg not in stored}
+    assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    return {name: value for name, default in unassigned_defaults(node).items() if (value := integer(default)) is not None}
 
 
 def _below(test: ast.expr, name: Optional[str], defaults: Optional[dict[str, int]] = None) -> Optional[int]:

@@ -18,6 +18,7 @@ from typing import Callable, Iterator, Optional
 from gradlint.source.index import FileIndex
 from gradlint.source.switched_builders import Switch, switch_guarded, switched_on
 from gradlint.source.names import collect_aliases, dotted
+from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.nodes import Located, contains
 
 RECURRENT_LAYERS = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
@@ -155,13 +156,9 @@ def _string_defaults(node: ast.AST) -> dict[str, str]:
     found: dict[str, set[str]] = {}
     for function in ast.walk(node):
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            args = function.args
-            positional = args.posonlyargs + args.args
-            pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults),
-                     *zip(args.kwonlyargs, args.kw_defaults)]
-            for arg, default in pairs:
+            for name, default in parameter_defaults(function).items():
                 if isinstance(default, ast.Constant) and isinstance(default.value, str):
-                    found.setdefault(arg.arg, set()).add(default.value)
+                    found.setdefault(name, set()).add(default.value)
     return {name: values.pop() for name, values in found.items() if len(values) == 1}
 
 

@@ -9,6 +9,8 @@ import ast
 import copy
 from typing import Optional
 
+from gradlint.source.parameter_defaults import parameter_defaults
+
 
 def string_lists(loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
     """The names the function holding ``loop`` (or a call) binds once, before it, to a literal
@@ -20,10 +22,9 @@ def string_lists(loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
         return {}
     bound: dict[str, list[ast.expr]] = {}
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):  # def freeze(self, keep=["", "classifier"])
-        arguments = scope.args.args[len(scope.args.args) - len(scope.args.defaults):]
-        for parameter, default in zip(arguments, scope.args.defaults):
+        for parameter, default in parameter_defaults(scope).items():
             # (``trainable=TRAINABLE_BLOCKS``: the module's constant)
-            bound.setdefault(parameter.arg, []).append(_module_literal(default, scope, parents) or default)
+            bound.setdefault(parameter, []).append(_module_literal(default, scope, parents) or default)
     for node in ast.walk(scope):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             bound.setdefault(node.targets[0].id, []).append(node.value)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.parameter_defaults import parameter_defaults
+
 Switch = tuple[int, str]  # the parameter's position (in a call's arguments) and name
 
 
@@ -20,8 +22,7 @@ def switch_guarded(node: ast.AST) -> dict[int, Switch]:
     positional = node.args.posonlyargs + node.args.args
     if positional and positional[0].arg in ("self", "cls"):
         return {}  # a method: its call's arguments do not line up with its parameters
-    defaults = dict(zip([a.arg for a in positional][len(positional) - len(node.args.defaults):], node.args.defaults))
-    defaults.update((a.arg, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None)
+    defaults = parameter_defaults(node)
     index = {a.arg: i for i, a in enumerate(positional)}
     guarded: dict[int, Switch] = {}
     for sub in ast.walk(node):
