@@ -181,3 +181,56 @@ def test_a_batchnorm_head_does_not_lend_batchnorm_to_a_plain_backbone(tmp_path: 
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
     write_project(tmp_path, {"src/model.py": classifier.replace('"vgg16"', '"efficientnet_b0"')})
     assert [f.line for f in lint_in_process(tmp_path / "train.py", "GL406")] == [17]
+
+
+DUAL = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Dual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.photo_encoder = models.resnet18(weights=None)
+            self.aerial_encoder = models.{aerial}(weights=None)
+            self.head = nn.Linear(2000, 5)
+
+        def lock(self, which):
+            if which == "photo":
+                for weight in self.photo_encoder.parameters():
+                    weight.requires_grad = False
+            elif which == "aerial":
+                for weight in self.aerial_encoder.parameters():
+                    weight.requires_grad = False
+            else:
+                raise ValueError(which)
+"""
+
+DUAL_TRAIN = """\
+    import torch
+
+    from dual import Dual
+
+    model = Dual()
+    model.lock("{which}")
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.1)
+    for epoch in range(20):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("aerial, which, frozen", [("resnet34", "aerial", "model.aerial_encoder"),
+                                                    ("resnet34", "photo", "model.photo_encoder"),
+                                                    ("vgg16", "aerial", None)])
+def test_an_imported_method_freezes_the_arm_its_string_argument_picks(tmp_path: Path, aerial: str, which: str,
+                                                                      frozen: str) -> None:
+    # (round 60/a, rosikand's CRISP probe: ``lock("remote_sensing")`` was read as the first arm's freeze)
+    write_project(tmp_path, {"dual.py": DUAL.format(aerial=aerial), "train.py": DUAL_TRAIN.format(which=which)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [f.line for f in findings] == ([6] if frozen else [])
+    if frozen:
+        assert f"`{frozen}`" in findings[0].message

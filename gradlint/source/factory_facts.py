@@ -109,6 +109,9 @@ class FreezingHelper:
     sets_flag: bool = False
     # ``return model``: ``net = freeze_features(build(n))`` freezes ``net``
     returns_it: bool = False
+    # (position, name, value): it freezes only under ``if <name> == "<value>":`` of its own parameter
+    # (``lock(self, which)``: ``if which == "ground_image": ... elif which == "remote_sensing": ...``)
+    branch: Optional[tuple[int, str, str]] = None
 
 
 @dataclass(frozen=True)

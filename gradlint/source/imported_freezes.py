@@ -12,6 +12,7 @@ from typing import Optional, Union
 
 from gradlint.source.attribute_branches import takes_arm
 from gradlint.source.call_flags import guard_at
+from gradlint.source.chosen_names import chosen_string
 from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
 from gradlint.source.index import file_stamp, read_text
@@ -133,6 +134,10 @@ def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper
     """The freeze (or unfreeze) one call of a freezing helper makes."""
     tree = norms.frames.unit.tree
     assert tree is not None
+    if helper.branch is not None and (chosen := argument(node, helper.branch[0], helper.branch[1])) is not None \
+            and (picked := chosen_string(chosen, norms.frames.kinds.frame_of(node), tree, options=True)) is not None \
+            and picked != helper.branch[2]:
+        return  # lock("remote_sensing"): not the arm under ``if which == "ground_image":``
     passed = argument(node, helper.index, helper.parameter) if receiver is None else None
     model = receiver or (dotted(passed) if passed is not None else None)
     if model is None and passed is not None and helper.returns_it:

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.bn_builders import builds_bn, library_builds_bn
+from gradlint.source.bn_builders import builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.class_attribute_values import ClassAttributeValues
 from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
@@ -90,7 +90,9 @@ class ImportedParts(ClassAttributeValues, ABC):
             library = []
             for original, call in zip(assigned, calls):
                 self._scope = self._assigned_in.get(id(original))
-                library.append(library_builds_bn(self.frames.names.qualify(call.func) or "", call, self._string))
+                callee = self.frames.names.qualify(call.func) or ""
+                verdict = library_builds_bn(callee, call, self._string)
+                library.append(torchvision_bn(callee) if verdict is None else verdict)  # (models.vgg16(): none)
             if all(verdict is not None for verdict in library):
                 return any(library)
         # the class (or builder function: ``self.vgg = VGG16(pretrained)``) of another file each call makes

@@ -103,7 +103,8 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
     tree = norms.frames.unit.tree
     assert tree is not None
     # (``model.freeze_backbone()`` freezing ``self.model.features`` is ``PlantNet.freeze_backbone``)
-    functions = {key: name for key, (name, _) in module_functions(tree).items()}
+    listed = module_functions(tree)
+    functions = {key: name for key, (name, _) in listed.items()}
     found: dict[str, FreezingHelper] = {}
     # one freeze a function: a ResNet's stem convolution (``turn_off``: conv1, then layer1 ...) last,
     # as it holds no BatchNorm of its own
@@ -117,10 +118,13 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         arm = attribute_arm(freeze.node, function, norms.frames.kinds.class_of(function), norms.frames.parents) \
             if method else None
         key = f"{name}#{arm[2]}" if arm else name
+        params = [a.arg for a in function.args.args]
+        # each arm of ``if which == "ground_image": ... elif which == "remote_sensing": ...`` too
+        branch = parameter_branch(freeze.node, function, norms.frames.parents)
+        key += f"#{branch[0]}={branch[1]}" if branch else ""
         if key in found:
             continue
         root, dot, rest = freeze.target.partition(".")
-        params = [a.arg for a in function.args.args]
         # what the function itself makes trainable again (another method's unfreeze is another call)
         unfrozen = {target for target, nodes in norms.unfrozen_at.items()
                     if any(norms.frames.kinds.frame_of(node) is function for node in nodes)}
@@ -131,7 +135,8 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         extent = extent_parameter(freeze.node, norms.frames.parents) if freeze.part else None
         found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm,
-                                    sets_flag=freeze.sets_flag, returns_it=returned_parameter(function) == root)
+                                    sets_flag=freeze.sets_flag, returns_it=returned_parameter(function) == root,
+                                    branch=(params.index(branch[0]) - listed[id(function)][1], *branch) if branch else None)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")
