@@ -68,6 +68,9 @@ class ClassAttributeValues:
             for target, assigned in assignment_pairs(node.targets, node.value):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
                     value = unwrap(assigned)
+                    if (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] in ("ModuleDict", "ModuleList")
+                            and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.args[0].id in params):
+                        value = value.args[0]  # nn.ModuleDict(teachers): the modules handed in
                     if isinstance(value, ast.Name) and value.id in params:
                         passed = argument(built, params.index(value.id), value.id) if built is not None else None
                         found.extend(self._arguments_anywhere(cls, params.index(value.id), value.id)

@@ -14,7 +14,8 @@ from gradlint.source.norm_knowledge import NormKnowledge
 # nn.Module's own methods: calling one runs no forward
 MODULE_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "buffers", "named_buffers", "modules",
                              "named_modules", "children", "named_children", "state_dict", "load_state_dict", "to",
-                             "cuda", "cpu", "float", "half", "double", "zero_grad", "apply", "requires_grad_"})
+                             "cuda", "cpu", "float", "half", "double", "zero_grad", "apply", "requires_grad_",
+                             "items", "values", "keys"})  # (a ModuleDict's views run none of its modules)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from gradlint.source.named_parameter_loops import NamedParameterLoops
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.children_views import kept_list_owner, layer_listing, sequential_view
-from gradlint.source.partial_freezes import batchnorm_affine_freeze, listed_attribute, listed_modules, partial_freeze
+from gradlint.source.partial_freezes import (batchnorm_affine_freeze, listed_attribute, listed_modules, partial_freeze,
+                                             valued_attribute)
 from gradlint.source.string_lists import string_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit
@@ -173,6 +174,10 @@ class _Collector(NamedParameterLoops):
         listed = listed_modules(self.frames.parents, loop, owner) if "." not in owner else None
         # for layer in model.base_layers: <freeze layer>
         held = listed_attribute(self.frames.parents, loop, owner) if "." not in owner and not listed else None
+        # for teacher in self.teachers.values(): <freeze teacher>
+        valued = valued_attribute(self.frames.parents, loop, owner) if "." not in owner and not listed else None
+        if valued is not None:
+            listed, held = [valued], None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
             if reopens_only and value is not True:

@@ -231,6 +231,8 @@ class NormKnowledge(ImportedParts):
                 or isinstance(value.func, ast.Attribute) and value.func.attr in ("children", "modules"))):
             # list(resnet.children()): the layers of a model with BatchNorm hold it
             return self._value_path(value.args[0] if isinstance(value.func, ast.Name) else value.func.value, [], depth + 1)
+        if isinstance(value, ast.Dict) and not rest:  # {"a": resnet50(), "b": vit()}: a ModuleDict's modules
+            return any(self._value_path(v, [], depth + 1) for v in value.values)
         if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):  # Model().encoder
             return self._value_path(value.value, [value.attr, *rest], depth + 1)
         if isinstance(value, ast.Name) or isinstance(value, ast.Attribute):
@@ -313,7 +315,7 @@ class NormKnowledge(ImportedParts):
             return library
         if short not in self.classes and (made := returned_build(value, tree, Path(self.frames.unit.path))) is not None:
             return self._value_path(made, rest, depth + 1)  # build_efficientnet("efficientnet_b0"): its timm model
-        if callee in ("torch.nn.Sequential", "torch.nn.ModuleList") and not rest:
+        if callee in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict") and not rest:
             args = [arg.value if isinstance(arg, ast.Starred) else arg for arg in value.args]
             if len(args) == 1 and isinstance(args[0], ast.Name):  # nn.ModuleList(blocks), blocks.append(...) before
                 args += appended_to(self.frames.kinds.frame_of(value) or tree, args[0].id)

@@ -74,6 +74,24 @@ def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple
     return held.rsplit(".", 1)[0], f"the layers in `{held}`"
 
 
+def valued_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[str]:
+    """The dict of modules ``owner`` is a value of when it is the variable of a loop around
+    ``loop`` over that dict's values: ``for teacher in self.teachers.values(): for p in
+    teacher.parameters(): ...`` (or ``for name, teacher in self.teachers.items():``) freezes
+    every module ``self.teachers`` holds, so ``self.teachers``; else None."""
+    outer = parents.get(loop)
+    if not isinstance(outer, (ast.For, ast.AsyncFor)) or not isinstance(call := outer.iter, ast.Call) \
+            or not isinstance(call.func, ast.Attribute) or call.args or (held := dotted(call.func.value)) is None:
+        return None
+    target = outer.target
+    if call.func.attr == "values" and isinstance(target, ast.Name) and target.id == owner:
+        return held
+    if (call.func.attr == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2
+            and isinstance(target.elts[1], ast.Name) and target.elts[1].id == owner):
+        return held
+    return None
+
+
 _NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
 
 

@@ -135,6 +135,9 @@ def kept_from_parameter(cls: ast.ClassDef, attr: str) -> Optional[tuple[int, str
         value = node.value
         while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _MOVES:
             value = value.func.value  # nn.Sequential(...).to("cuda")
+        if (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] in ("ModuleDict", "ModuleList")
+                and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name)):
+            value = value.args[0]  # nn.ModuleDict(teachers): the modules handed in
         if isinstance(value, ast.Call) and (dotted(value.func) or "").endswith("Sequential") and len(value.args) == 1 \
                 and isinstance(value.args[0], ast.Starred):
             value = value.args[0].value
