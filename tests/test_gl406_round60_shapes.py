@@ -96,3 +96,57 @@ def test_teachers_put_back_in_eval_after_train_are_quiet(tmp_path: Path) -> None
     write_project(tmp_path, {"distill.py": SYSTEM.format(arch="resnet50", kept="nn.ModuleDict(teachers)", loop=VALUES)
                              .replace("    model.train()\n", "    model.train()\n    model.teachers.eval()\n")})
     assert lint_in_process(tmp_path / "distill.py", "GL406") == []
+
+
+ENCODER = """\
+    import torch.nn as nn
+
+
+    class Encoder(nn.Module):
+        def __init__(self, size, inception, requires_grad=False):
+            super().__init__()
+            self.Conv2d_1a_3x3 = inception.Conv2d_1a_3x3
+            self.Conv2d_2a_3x3 = inception.Conv2d_2a_3x3
+            self.Mixed_5b = inception.Mixed_5b
+            self.fc = nn.Linear(288, size)
+            for weight in self.parameters():
+                weight.requires_grad = requires_grad
+
+        def forward(self, x):
+            return self.fc(self.Mixed_5b(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x))).mean((2, 3)))
+"""
+
+CAPTIONER = """\
+    import argparse
+
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+    from encoder import Encoder
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--finetune", action="store_true")
+    args = parser.parse_args()
+    encoder = Encoder(256, models.{arch}(weights=None), requires_grad=args.finetune)
+    decoder = nn.LSTM(256, 256)
+    optimizer = torch.optim.Adam(decoder.parameters())
+    for epoch in range(20):
+        decoder.train()
+        for images, captions in []:
+            features = encoder(images)
+            loss = decoder(features)[0].mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("arch, reported", [("inception_v3", True), ("vgg16", False)])
+def test_a_class_keeping_the_layers_of_the_model_it_is_handed_freezes_that_model(tmp_path: Path, arch: str,
+                                                                                  reported: bool) -> None:
+    # (round 46/b's captioner, missed until round 60's session: ``self.Mixed_5b = inception.Mixed_5b`` ...,
+    # ``requires_grad=args.finetune`` with a store-true option; the encoder is never put in eval mode)
+    write_project(tmp_path, {"encoder.py": ENCODER, "train.py": CAPTIONER.format(arch=arch)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == ([("GL406", 12)] if reported else [])  # (the build)

@@ -99,6 +99,21 @@ def layers_taken(init: ast.FunctionDef, cls: ast.ClassDef, target: str) -> list[
     return taken
 
 
+def layers_handed(init: ast.FunctionDef) -> Optional[tuple[int, str, list[str]]]:
+    """(position in a call, name, ``[]``) of the one ``__init__`` parameter whose layers the
+    instance keeps one by one (``def __init__(self, size, inception): self.Conv2d_1a_3x3 =
+    inception.Conv2d_1a_3x3; self.Mixed_5b = inception.Mixed_5b ...``, at least two); else None."""
+    params = [a.arg for a in init.args.args[1:]]
+    counts: dict[str, int] = {}
+    for node in ast.walk(init):
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+                and dotted(node.targets[0].value) == "self" and isinstance(node.value, ast.Attribute)
+                and isinstance(node.value.value, ast.Name) and node.value.value.id in params):
+            counts[node.value.value.id] = counts.get(node.value.value.id, 0) + 1
+    taken = [name for name, count in counts.items() if count > 1]
+    return (params.index(taken[0]), taken[0], []) if len(taken) == 1 else None
+
+
 def _listed_from(init: ast.FunctionDef, name: str) -> Optional[str]:
     """The local model every layer of the list ``name`` comes from: ``blocks = []``, then
     ``blocks.append(nn.Sequential(*list(resnet.children())[:3]))`` and ``for layer in

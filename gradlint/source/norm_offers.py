@@ -15,7 +15,8 @@ from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, num
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
-from gradlint.source.held_locals import attribute_alias, kept_in_self, layers_taken, returned_holder, spliced_in_self
+from gradlint.source.held_locals import (attribute_alias, kept_in_self, layers_handed, layers_taken, returned_holder,
+                                         spliced_in_self)
 from gradlint.source.method_unfreezes import public_method
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
@@ -208,6 +209,8 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                 else held or norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node)):
             # ``self.net = model`` of ``__init__(self, model, ...)``: read at each call, with its argument
             argument = kept_from_parameter(cls, freeze.target[len("self."):]) if freeze.target.count(".") == 1 else None
+            if argument is None and whole and isinstance(init, ast.FunctionDef):
+                argument = layers_handed(init)  # self.Mixed_5b = inception.Mixed_5b, ...: the model handed in
             if argument is None or argument[2] or not isinstance(init, ast.FunctionDef) or init.name != "__init__":
                 continue
             handed = (argument[0], argument[1])
