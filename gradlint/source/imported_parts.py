@@ -2,7 +2,8 @@
 :class:`~gradlint.source.norm_knowledge.NormKnowledge`: ``model.text`` of ``model =
 FusionModel()`` imported from ``models/fusion.py`` is read where ``FusionModel`` keeps it
 (``self.text = TextEncoder()``), so a frozen transformer text encoder beside a BatchNorm CNN
-is told apart from the CNN."""
+is told apart from the CNN. Also the arguments a project class (of the file or imported)
+keeps as attributes: ``Encoder(resnet)`` keeping ``self.cnn = nn.Sequential(*list(resnet.children())[:-2])``."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.call_arguments import argument
 from gradlint.source.bn_builders import builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.class_attribute_values import ClassAttributeValues
 from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.model_factories import returned_instance
 from gradlint.source.names import dotted
-from gradlint.source.project_classes import built_class
+from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.project_functions import project_function
 from gradlint.source.switched_builders import unguarded_batchnorm
 from gradlint.source.reaching_bindings import unwrap
@@ -68,6 +70,28 @@ class ImportedParts(ClassAttributeValues, ABC):
             finally:
                 _READING.discard(key)
         return _READ[key]
+
+    def _kept_argument(self, built: ast.Call, callee: str, attr: str) -> Optional[tuple[ast.expr, list[str]]]:
+        """The argument of ``built`` (a project class, of the file or imported) that its
+        ``self.<attr>`` keeps (or a part of it), and that part's path."""
+        found = self._built_class(built, callee)
+        kept = kept_from_parameter(found.node, attr) if found is not None else None
+        passed = argument(built, kept[0], kept[1]) if kept is not None else None
+        return (passed, kept[2]) if passed is not None and kept is not None else None
+
+    def _kept_arguments(self, built: ast.Call, callee: str) -> list[tuple[ast.expr, list[str]]]:
+        """Each argument of ``built`` that an attribute of its project class keeps, with the path kept."""
+        found = self._built_class(built, callee)
+        if found is None:
+            return []
+        kept = [k for attr in sorted(self._self_attrs(found.node)) if (k := kept_from_parameter(found.node, attr))]
+        return [(passed, path) for index, name, path in kept if (passed := argument(built, index, name)) is not None]
+
+    def _built_class(self, built: ast.Call, callee: str) -> Optional[ProjectClass]:
+        tree = self.frames.unit.tree
+        assert tree is not None
+        return built_class(built, callee.rsplit(".", 1)[-1] if callee in self.classes else dotted(built.func) or "",
+                           tree, Path(self.frames.unit.path), FileIndex())
 
     def part_has_batchnorm(self, class_name: str, attribute: str) -> Optional[bool]:
         """Whether ``self.attribute`` of the file's class holds BatchNorm, when each value it is

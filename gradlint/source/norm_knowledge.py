@@ -23,10 +23,8 @@ from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.table_calls import imported_table_pick, table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
-from gradlint.source.index import FileIndex
 from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
-from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
 from gradlint.source.model_factories import handed_back, plain_element, returned_build
 from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.project_functions import project_function
@@ -340,28 +338,6 @@ class NormKnowledge(ImportedParts):
         for arg, call in found:  # read where it is passed
             self._assigned_in.setdefault(id(arg), self.frames.kinds.frame_of(call) or tree)
         return [arg for arg, _ in found]
-
-    def _kept_argument(self, built: ast.Call, callee: str, attr: str) -> Optional[tuple[ast.expr, list[str]]]:
-        """The argument of ``built`` (a project class, of the file or imported) that its
-        ``self.<attr>`` keeps (or a part of it), and that part's path."""
-        found = self._built_class(built, callee)
-        kept = kept_from_parameter(found.node, attr) if found is not None else None
-        passed = argument(built, kept[0], kept[1]) if kept is not None else None
-        return (passed, kept[2]) if passed is not None and kept is not None else None
-
-    def _kept_arguments(self, built: ast.Call, callee: str) -> list[tuple[ast.expr, list[str]]]:
-        """Each argument of ``built`` that an attribute of its project class keeps, with the path kept."""
-        found = self._built_class(built, callee)
-        if found is None:
-            return []
-        kept = [k for attr in sorted(self._self_attrs(found.node)) if (k := kept_from_parameter(found.node, attr))]
-        return [(passed, path) for index, name, path in kept if (passed := argument(built, index, name)) is not None]
-
-    def _built_class(self, built: ast.Call, callee: str) -> Optional[ProjectClass]:
-        tree = self.frames.unit.tree
-        assert tree is not None
-        return built_class(built, callee.rsplit(".", 1)[-1] if callee in self.classes else dotted(built.func) or "",
-                           tree, Path(self.frames.unit.path), FileIndex())
 
     def _aliased(self, func: ast.expr) -> str:
         """The builder a local name is bound to once (``vgg16bn_model = models.vgg16_bn``
