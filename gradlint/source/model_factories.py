@@ -179,9 +179,10 @@ def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -
     return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)
 
 
-def returned_instance(function: ast.FunctionDef) -> Optional[ast.Call]:
-    """The one class call ``function`` returns, directly or through a name bound to it:
-    ``return Classifier(...)`` or ``model = Classifier(...); return model``; else None."""
+def _returned_calls(function: ast.FunctionDef) -> Optional[list[ast.Call]]:
+    """The calls ``function`` returns, directly or through a name bound to one (``return
+    Classifier(...)``, ``model = Classifier(...); return model``); None when some return is
+    anything else."""
     bound: dict[str, list[Optional[ast.Call]]] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -193,17 +194,24 @@ def returned_instance(function: ast.FunctionDef) -> Optional[ast.Call]:
             value = unwrap(node.value)
             built += ([value] if isinstance(value, ast.Call)
                       else bound.get(value.id, [None]) if isinstance(value, ast.Name) else [None])
-    callees = {dotted(call.func) if call is not None else None for call in built}
-    return built[0] if len(callees) == 1 and None not in callees else None
+    calls = [call for call in built if call is not None]
+    return calls if calls and len(calls) == len(built) else None
+
+
+def returned_instance(function: ast.FunctionDef) -> Optional[ast.Call]:
+    """The one class call ``function`` returns (every return builds the same class); else None."""
+    calls = _returned_calls(function) or []
+    return calls[0] if calls and len({dotted(call.func) for call in calls}) == 1 and dotted(calls[0].func) else None
 
 
 def instance_builders(tree: ast.Module, classes: set[str]) -> tuple[tuple[str, str], ...]:
-    """(function, class) for the module's functions whose every return is an instance of one
-    of ``classes`` built there: ``def build_model(config): return Classifier(...)`` (or
-    ``model = Classifier(...); return model``)."""
-    found = []
+    """(function, class) for the module's functions whose every return is an instance of a
+    class built there, for each of ``classes`` among them: ``def build_model(config): return
+    Classifier(...)``; ``create_model(name)`` returning a ``SimpleCNN`` or a ``TBClassifier``
+    builds either (a freezing method only one has says which)."""
+    found: list[tuple[str, str]] = []
     for function in tree.body:
-        if isinstance(function, ast.FunctionDef) and (made := returned_instance(function)) is not None \
-                and (name := dotted(made.func)) in classes:
-            found.append((function.name, name))
+        if isinstance(function, ast.FunctionDef) and (calls := _returned_calls(function)) is not None:
+            found.extend((function.name, name) for name in dict.fromkeys(dotted(call.func) for call in calls)
+                         if name in classes)
     return tuple(found)
