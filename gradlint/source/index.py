@@ -35,7 +35,10 @@ from pathlib import Path
 from typing import Optional
 
 _PARENTS = 3  # folders above a file searched for packages when there is no project root
-_SYS_PATH = re.compile(r"""sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*r?["']([^"']+)["']\s*\)""")
+_SYS_PATH = re.compile(r"""sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*r?["']([^"']+)["']\s*\)"""
+                       # (or joined to the script's own folder: ``os.path.join(os.path.dirname(__file__), '../src')``)
+                       r"""|sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*os\.path\.join\(\s*os\.path\.dirname\("""
+                       r"""\s*(?:os\.path\.(?:abspath|realpath)\(\s*)?__file__\s*\)?\s*\)\s*,\s*r?["']([^"']+)["']\s*\)""")
 _NOT_SOURCES = {"node_modules", "site-packages", "venv", "env", "build", "dist", "__pycache__"}
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 # the folders a project keeps its own modules in: ``from models.audiocnn import AudioCNN`` in a
@@ -177,7 +180,8 @@ class FileIndex:
         known = self._sys_paths.get(entry)
         if known is None:
             known = self._sys_paths[entry] = [
-                place for literal in _SYS_PATH.findall(read_text(entry)) if self._dir(place := (entry.parent / literal))]
+                place for found in _SYS_PATH.findall(read_text(entry)) for literal in found if literal
+                and self._dir(place := (entry.parent / literal))]
         return known
 
     def _resolve_in(self, folder: Path, module: str, level: int, entry_folder: Optional[Path]) -> Optional[Path]:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, related, takes_parameter
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
-from gradlint.source.names import dotted
+from gradlint.source.index import FileIndex
+from gradlint.source.names import dotted, name_expression
+from gradlint.source.project_classes import project_class
 from gradlint.source.unit import SourceUnit
 
 
@@ -300,10 +303,11 @@ def hook_never_evals(norms: FileNorms, hook: Optional[ast.expr], module: str) ->
     mode: a function, or an instance of a class (``EarlyStopping(patience=4)``), defined in
     the file or in the training function's module, with no ``eval()`` in it."""
     assert norms.knowledge is not None
-    name = dotted(hook) if hook is not None else None
+    # (``early_stopping=EarlyStopping(patience=3)`` built in the call itself)
+    name = dotted(hook.func if isinstance(hook, ast.Call) else hook) if hook is not None else None
     if name is None:
         return False
-    bound = norms.knowledge.bindings.get(name, [])
+    bound = [hook] if isinstance(hook, ast.Call) else norms.knowledge.bindings.get(name, [])
     built = {dotted(value.func) if isinstance(value, ast.Call) else None for value in bound}
     if len(built) > 1:
         return False  # (each ``early_stopping = EarlyStopping(...)`` of the script builds the same class)
@@ -311,5 +315,10 @@ def hook_never_evals(norms: FileNorms, hook: Optional[ast.expr], module: str) ->
     trees = [norms.frames.unit.tree, *([unit.tree] if (unit := SourceUnit.read_parsed(module)) is not None else [])]
     found = [node for tree in trees if tree is not None for node in tree.body
              if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == defined]
+    script, tree = Path(norms.frames.unit.path), norms.frames.unit.tree
+    if not found and bound and defined and tree is not None and script.is_file():
+        # ``early_stopping = EarlyStopping(...)`` imported from a project module of its own
+        imported = project_class(name_expression(defined), tree, script, FileIndex(), entry=script)
+        found = [imported.node] if imported is not None else []
     return len(found) == 1 and isinstance(found[0], ast.ClassDef if bound else ast.FunctionDef) \
         and not calls_eval(found[0])
