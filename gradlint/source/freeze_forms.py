@@ -146,8 +146,10 @@ def late_slice(node: ast.AST) -> Optional[str]:
 
 
 def unwrapped(name: str) -> str:
-    """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model."""
-    return ".".join(part for part in name.split(".") if part != "module")
+    """``model.module.fc`` -> ``model.fc``: a DataParallel/DDP wrapper's ``module`` is the model
+    (a name of its own, ``module = CodeGenerator(...)``, stays)."""
+    root, *rest = name.split(".")
+    return ".".join([root, *(part for part in rest if part != "module")])
 
 
 def related(one: str, other: str) -> bool:
