@@ -14,6 +14,7 @@ from gradlint.source.call_arguments import argument
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.inherited_inits import base_inits
+from gradlint.source.model_factories import returned_parameter
 from gradlint.source.names import Names, dotted
 from gradlint.source.reaching_bindings import assignment_pairs, unwrap
 
@@ -68,6 +69,9 @@ class ClassAttributeValues:
             for target, assigned in assignment_pairs(node.targets, node.value):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
                     value = unwrap(assigned)
+                    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                            and dotted(value.func.value) == "self" and (handed := _handed_back(cls, value)) is not None):
+                        value = handed  # self.backbone = self.freeze_backbone(backbone): the backbone itself
                     if (isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] in ("ModuleDict", "ModuleList")
                             and len(value.args) == 1 and isinstance(value.args[0], ast.Name) and value.args[0].id in params):
                         value = value.args[0]  # nn.ModuleDict(teachers): the modules handed in
@@ -106,4 +110,18 @@ class ClassAttributeValues:
             if caller is not None:
                 self._assigned_in.setdefault(id(arg), caller)
         return [arg for arg, _ in found]
+
+
+def _handed_back(cls: ast.ClassDef, call: ast.Call) -> Optional[ast.expr]:
+    """The argument ``self.<method>(x)`` returns as it got it (a method of ``cls`` ending in
+    ``return x``, such as a freezing helper); else None."""
+    assert isinstance(call.func, ast.Attribute)
+    method = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name == call.func.attr), None)
+    returned = returned_parameter(method) if method is not None else None
+    if method is None or returned is None:
+        return None
+    params = [a.arg for a in method.args.args]
+    static = any(dotted(d) == "staticmethod" for d in method.decorator_list)
+    lined = params if static or not params or params[0] != "self" else params[1:]
+    return argument(call, lined.index(returned), returned) if returned in lined else None
 

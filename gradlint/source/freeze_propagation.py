@@ -20,6 +20,7 @@ from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.call_arguments import argument
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.dead_branches import parameter_branch
+from gradlint.source.model_factories import returned_parameter
 
 
 def calls_by_name(frames: FileFrames) -> dict[str, list[ast.Call]]:
@@ -53,14 +54,26 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
             continue  # (``if not config["lr"]["freeze_backbone"]: ... else: <freeze>``: a setting not read here)
         extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
         branch = parameter_branch(freeze.node, helper, frames.parents)
-        for call in calls.get(helper.name, []):
-            passed = argument(call, params.index(root), root)
+        handed_back = returned_parameter(helper) == root
+        # (a method freezing its own instance, ``self.freeze()``, is read by method_call_freezes)
+        for call in [*calls.get(helper.name, []), *(_self_calls(frames, helper) if guard is None and root != "self" else [])]:
+            # (``self.freeze(backbone)`` of a method passes no self: its arguments sit one place earlier)
+            lined = params[1:] if _passes_self(call, helper) else params
+            if root not in lined:
+                continue
+            passed = argument(call, lined.index(root), root)
             model = dotted(passed) if passed is not None else None
-            if extent is not None and argument(call, params.index(extent), extent) is not None:
+            if extent is not None and argument(call, lined.index(extent), extent) is not None:
                 continue  # freeze_first(model, n=k): another part than the default's
-            if branch is not None and (picked := _picked(call, params, branch[0], kinds, tree)) is not None \
+            if branch is not None and (picked := _picked(call, lined, branch[0], kinds, tree)) is not None \
                     and picked != branch[1]:
                 continue  # fix_model(model, args.fixmode) with ``--fixmode`` defaulting to "f1", under ``elif fixmode == "f2":``
+            kept = frames.parents.get(call)
+            if (handed_back and model and isinstance(kept, ast.Assign) and len(kept.targets) == 1
+                    and (holder := dotted(kept.targets[0])) and holder != model):
+                # self.backbone = self.freeze_backbone(backbone): the frozen model is kept as self.backbone too
+                norms.freezes.append(Freeze(holder + dot + rest, freeze.how, call,
+                                            via=Elsewhere(helper.name, freeze.node.lineno)))
             flag = (guarded(flag_at(call, helper, guard_name(guard)[0], kinds.frame_of(call), tree), guard_name(guard)[1])
                     if guard is not None else True)
             if model and flag is False and freeze.guard is not None:
@@ -75,6 +88,20 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
     # unfreeze_layers(net, ["layer1", "bn1"]): those parts trainable again at each call
     for part, call in unfrozen_at_calls(norms.unfrozen_by_parameter, kinds, calls, frames.parents):
         norms.unfreeze(part, call)
+
+
+def _self_calls(frames: FileFrames, method: ast.FunctionDef) -> list[ast.Call]:
+    """``self.<method>(...)`` calls in the class ``method`` belongs to."""
+    cls = frames.kinds.class_of(method)
+    return [node for node in ast.walk(cls) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == method.name and dotted(node.func.value) == "self"] if cls is not None else []
+
+
+def _passes_self(call: ast.Call, method: ast.FunctionDef) -> bool:
+    """``self.method(x)`` of a method taking ``self``: the call does not pass it."""
+    return (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"
+            and not any(dotted(d) == "staticmethod" for d in method.decorator_list)
+            and bool(method.args.args) and method.args.args[0].arg == "self")
 
 
 def _picked(call: ast.Call, params: list[str], parameter: str, kinds: ModuleKinds, tree: ast.Module) -> Optional[str]:

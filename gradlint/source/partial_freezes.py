@@ -75,19 +75,21 @@ def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple
 
 
 def valued_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[str]:
-    """The dict of modules ``owner`` is a value of when it is the variable of a loop around
-    ``loop`` over that dict's values: ``for teacher in self.teachers.values(): for p in
-    teacher.parameters(): ...`` (or ``for name, teacher in self.teachers.items():``) freezes
-    every module ``self.teachers`` holds, so ``self.teachers``; else None."""
+    """The module whose every member ``owner`` takes in turn when it is the variable of a loop
+    around ``loop`` (``loop`` straight in its body, under no condition): ``for teacher in
+    self.teachers.values(): for p in teacher.parameters(): ...`` (or ``.items()``) freezes every
+    module ``self.teachers`` holds, so ``self.teachers``; ``for name, m in
+    backbone.named_modules():`` (or ``modules()``, ``children()``, ``named_children()``) freezes
+    all of ``backbone``; else None."""
     outer = parents.get(loop)
-    if not isinstance(outer, (ast.For, ast.AsyncFor)) or not isinstance(call := outer.iter, ast.Call) \
+    if not isinstance(outer, (ast.For, ast.AsyncFor)) or loop not in outer.body or not isinstance(call := outer.iter, ast.Call) \
             or not isinstance(call.func, ast.Attribute) or call.args or (held := dotted(call.func.value)) is None:
         return None
     target = outer.target
-    if call.func.attr == "values" and isinstance(target, ast.Name) and target.id == owner:
+    if call.func.attr in ("values", "modules", "children") and isinstance(target, ast.Name) and target.id == owner:
         return held
-    if (call.func.attr == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2
-            and isinstance(target.elts[1], ast.Name) and target.elts[1].id == owner):
+    if (call.func.attr in ("items", "named_modules", "named_children") and isinstance(target, ast.Tuple)
+            and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name) and target.elts[1].id == owner):
         return held
     return None
 
