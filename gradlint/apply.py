@@ -9,7 +9,7 @@ import os
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from gradlint.config import Settings
-from gradlint.findings import Confirmation, Finding, Severity, Span
+from gradlint.findings import Confirmation, Finding, Related, Severity, Span
 from gradlint.registry import Report, Rule
 
 
@@ -40,6 +40,7 @@ def finding_of(rule: Rule, report: Report, path: str, model: Optional[str] = Non
         code=rule.code, name=rule.name, severity=rule.severity, path=report.path or path,
         line=span.line, column=span.column, end_line=span.end_line, end_column=span.end_column,
         message=report.message, fix=report.fix, confirmation=confirmation, model=report.model or model,
+        related=tuple(Related(r.line, r.message, r.path or report.path or path) for r in report.related),
     )
 
 

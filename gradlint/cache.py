@@ -27,7 +27,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from gradlint import __version__
 from gradlint.config import Settings
-from gradlint.findings import Confirmation, Edit, Finding, Fix, Severity
+from gradlint.findings import Confirmation, Edit, Finding, Fix, Related, Severity
 from gradlint.source.index import FileIndex
 
 CACHE_DIR_NAME = ".gradlint_cache"
@@ -187,6 +187,7 @@ def finding_from_dict(data: dict[str, Any]) -> Finding:
         fix=Fix(fix["message"], tuple(Edit(**edit) for edit in fix["edits"]), fix.get("unsafe", False)) if fix else None,
         confirmation=Confirmation(**confirmation) if confirmation else None,
         model=data.get("model"),
+        related=tuple(Related(**item) for item in data.get("related", ())),
     )
 
 

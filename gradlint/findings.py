@@ -71,6 +71,17 @@ class Fix:
     unsafe: bool = False
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding is about: where a module reported frozen is put back in train
+    mode, the loss an activation's output feeds. SARIF's ``relatedLocations`` and the
+    editor's related information show it; ``path`` is empty for the finding's own file."""
+
+    line: int
+    message: str
+    path: str = ""
+
+
 @dataclass
 class Confirmation:
     """What the probe measured about a static finding."""
@@ -96,12 +107,13 @@ class Finding:
     fix: Optional[Fix] = None
     confirmation: Optional[Confirmation] = None
     model: Optional[str] = None
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code, self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "code": self.code,
             "name": self.name,
             "severity": self.severity.value,
@@ -116,4 +128,6 @@ class Finding:
         }
         if self.model is not None:
             data["model"] = self.model
+        if self.related:
+            data["related"] = [{"path": r.path or self.path, "line": r.line, "message": r.message} for r in self.related]
         return data

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Union, Any, Callable, Iterable, Optional
 
-from gradlint.findings import Confirmation, Fix, Severity, Span
+from gradlint.findings import Confirmation, Fix, Related, Severity, Span
 
 __all__ = ["Case", "Invalid", "Report", "Rule", "RuleError", "Span", "Valid", "all_rules", "get_rule",
            "is_known_selector", "is_selected"]
@@ -75,6 +75,7 @@ class Report:
     path: Optional[str] = None
     model: Optional[str] = None
     evidence: Evidence = field(default_factory=dict)
+    related: tuple[Related, ...] = ()  # other places it is about (its own file unless they name one)
 
 
 @dataclass(frozen=True)

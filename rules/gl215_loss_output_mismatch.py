@@ -172,7 +172,7 @@ from gradlint.source.loss_switches import behind_an_off_switch, logits_in_other_
 from gradlint.source.outputs import backpropagating_calls, losses_of_models
 from gradlint.source.unit import SourceUnit
 
-from .support.mismatch_reports import mismatch_message, where_it_meets
+from .support.mismatch_reports import mismatch_message, mismatch_places, where_it_meets
 
 CODE = "GL215"
 NAME = "loss-output-mismatch"
@@ -374,7 +374,7 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         # the finding sits on the line that feeds the output to the loss; the message names the
         # activation's line, the one to change when the loss is right
         span, fed = where_it_meets(unit, link, index)
-        yield Report(span, mismatch_message(link, what, fed))
+        yield Report(span, mismatch_message(link, what, fed), related=mismatch_places(unit, link, span.line))
 
 
 def measured(slips: MeasuredSlips) -> Iterator[Report]:

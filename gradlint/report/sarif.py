@@ -112,6 +112,13 @@ def to_sarif(result: RunResult, settings: Settings) -> dict[str, Any]:
             ],
             "partialFingerprints": {"gradlint/v1": print_key.rsplit(":", 1)[0] + f":{seen[print_key]}"},
         }
+        if f.related:
+            entry["relatedLocations"] = [
+                {"id": number, "message": {"text": related.message},
+                 "physicalLocation": {"artifactLocation": _artifact(related.path or f.path, base),
+                                      "region": {"startLine": related.line}}}
+                for number, related in enumerate(f.related, start=1)
+            ]
         if f.confirmation is not None:
             entry["properties"] = {
                 "confirmation": f.confirmation.status,

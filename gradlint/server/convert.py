@@ -8,6 +8,7 @@ position codec of the document does the unit conversion.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from lsprotocol import types
@@ -71,7 +72,26 @@ def to_diagnostic(document: TextDocument, finding: Finding) -> types.Diagnostic:
         code_description=types.CodeDescription(href=rule.url) if rule else None,
         source=SOURCE,
         data=data,
+        related_information=related_information(document, finding) or None,
     )
+
+
+def related_information(document: TextDocument, finding: Finding) -> list[types.DiagnosticRelatedInformation]:
+    """The finding's other places, a whole line each: where a frozen module is put back in
+    train mode, the freeze a helper of another module makes, the activation an output ends in."""
+    found = []
+    for related in finding.related:
+        if related.path and Path(related.path).resolve() != Path(finding.path).resolve():
+            # another file: its whole line (the editor opens it; no text here to count columns in)
+            line = types.Range(start=types.Position(line=related.line - 1, character=0),
+                               end=types.Position(line=related.line, character=0))
+            location = types.Location(uri=Path(related.path).resolve().as_uri(), range=line)
+        else:
+            text = document.lines[related.line - 1] if 0 < related.line <= len(document.lines) else ""
+            location = types.Location(uri=document.uri, range=to_range(document, related.line, 1, related.line,
+                                                                       len(text.rstrip("\r\n")) + 1))
+        found.append(types.DiagnosticRelatedInformation(location=location, message=related.message))
+    return found
 
 
 def fix_action(document: TextDocument, diagnostic: types.Diagnostic) -> Optional[types.CodeAction]:

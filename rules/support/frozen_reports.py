@@ -8,7 +8,7 @@ import ast
 from dataclasses import replace
 from typing import Optional
 
-from gradlint.findings import Fix
+from gradlint.findings import Fix, Related
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Report
 from gradlint.source.freeze_forms import LATER_CHILDREN, holds, related
@@ -16,8 +16,10 @@ from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER
 from gradlint.source.names import dotted
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
+from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end
+from .mismatch_reports import elsewhere
 from .frozen_targets import factories_of, local_elsewhere, same_model, unfrozen_parts
 from .rebuilt_models import rebuilt_between
 
@@ -153,12 +155,13 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in {train.within}," if train.within
                else f"running it on line {train.call.lineno} in the training loop")
-        return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
+        span = unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node))
+        return Report(span,
                       f"{has} and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
                       "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
                                             f"call `{target}.eval()`") + " once it is built (and again after any "
-                      "`train()` of a model holding it)")
+                      "`train()` of a model holding it)", related=_places(unit, freeze, train, span.line))
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
@@ -194,8 +197,24 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
             f"call `{local_name(train, target)}.eval()` after each `{train.receiver}.train()` (or override train() to keep "
             f"it in eval mode)")
     )
-    return Report(unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)),
-                  message, fix=None if freeze.part else fix_after_train(norms, target, left))
+    span = unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node))
+    return Report(span, message, fix=None if freeze.part else fix_after_train(norms, target, left),
+                  related=_places(unit, freeze, train, span.line))
+
+
+def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int) -> tuple[Related, ...]:
+    """The finding's other places: where it is put back in train mode (or run in the train
+    mode it was built in), in this file, and the freeze a function makes, here or in its module."""
+    found = []
+    if train.call.lineno != reported:
+        found.append(Related(train.call.lineno, f"`{train.receiver}` runs here in the train mode it was built in"
+                             if train.implicit else f"`{train.by}` puts it in train mode every epoch" if train.by
+                             else f"handed to `{train.via.function}`, which calls `{train.receiver}.train()`"
+                             if train.via else f"`{train.receiver}.train()` puts it back in train mode"))
+    made = freeze.via
+    if made is not None and (made.path is not None or made.line != reported):
+        found.append(Related(made.line, f"the freeze, in `{made.function}`", elsewhere(unit, made.path)))
+    return tuple(found)
 
 
 def one_per_module(norms: FileNorms, found: list[tuple[Freeze, str, list[ModeCall]]]

@@ -4,7 +4,10 @@ says the output gets there."""
 
 from __future__ import annotations
 
-from gradlint.findings import Span
+from pathlib import Path
+from typing import Optional
+
+from gradlint.findings import Related, Span, shown_path
 from gradlint.source.handed_losses import LossOfModel
 from gradlint.source.names import dotted
 from gradlint.source.unit import SourceUnit
@@ -61,3 +64,25 @@ def mismatch_message(link: LossOfModel, what: str, fed: str) -> str:
         shrink, instead = _SHRINK[activation.kind], _INSTEAD[activation.kind]
     return (f"{activation.what}{where} is {activation.kind} probabilities, and {fed}, which {what}: the loss cannot "
             f"reach zero and the gradient reaching the logits shrinks ({shrink}); {instead}")
+
+
+def mismatch_places(unit: SourceUnit, link: LossOfModel, reported: int) -> tuple[Related, ...]:
+    """The finding's other places: the model's last activation (or its last layer, for raw
+    logits), in this file or the model's, and the call linking model and loss when the finding
+    sits elsewhere."""
+    found = []
+    activation = link.activation
+    if activation.path is not None or activation.node.lineno != reported:
+        found.append(Related(activation.node.lineno, "the model's last layer, which returns raw logits"
+                             if activation.kind == "logits" else f"the {activation.kind} the model's output ends in",
+                             elsewhere(unit, activation.path)))
+    if link.call.lineno not in (reported, activation.node.lineno if activation.path is None else 0):
+        found.append(Related(link.call.lineno, f"where the model's output meets {link.loss}"))
+    return tuple(found)
+
+
+def elsewhere(unit: SourceUnit, seen: Optional[str]) -> str:
+    """A file a message names relative to the linted file's folder (``models/net.py``), as a
+    finding's path is shown (relative to the working directory); "" for the linted file."""
+    return shown_path(str(Path(unit.path).parent / seen)) if seen else ""
+
