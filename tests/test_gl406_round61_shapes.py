@@ -283,3 +283,50 @@ def test_a_static_method_freezing_every_module_and_handing_the_backbone_back(tmp
     assert bool(findings) is reported
     if reported:
         assert "`self.model.backbone`" in findings[0].message
+
+
+BACKBONE = """\
+    import torch.nn as nn
+
+
+    class Backbone(nn.Module):
+        def __init__(self, depth=50, freeze_at=0):
+            super().__init__()
+            self.conv1 = nn.Sequential(nn.Conv2d(3, 64, 7), nn.BatchNorm2d(64))
+            self.stage = nn.Sequential(nn.Conv2d(64, 64, 3), nn.BatchNorm2d(64))
+            if freeze_at >= 0:
+                self._freeze_parameters(self.conv1)
+
+        def _freeze_parameters(self, module):
+            for p in module.parameters():
+                p.requires_grad_(False)
+
+        def forward(self, x):
+            return self.stage(self.conv1(x))
+"""
+
+BACKBONE_TRAIN = """\
+    import torch
+    import torch.nn as nn
+
+    from backbone import Backbone
+
+    settings = dict(depth=50, {setting})
+    model = Backbone(**settings)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("setting, reported", [("freeze_at=-1", False), ("freeze_at=0", True), ("norm_decay=0.0", True)])
+def test_a_numeric_freeze_switch_passed_in_a_dict_of_options(tmp_path: Path, setting: str, reported: bool) -> None:
+    # (round 51/a's detection test script, reported by a change of this session until the switch was read:
+    # ``ResNet(**backbone_)`` with ``freeze_at=-1`` in the dict freezes nothing; left out, the default 0 freezes the stem)
+    write_project(tmp_path, {"backbone.py": BACKBONE, "train.py": BACKBONE_TRAIN.format(setting=setting)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [f.line for f in findings] == ([7] if reported else [])  # (the build)

@@ -12,3 +12,27 @@ def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
         if kw.arg == keyword:
             return kw.value
     return call.args[index] if index < len(call.args) and not isinstance(call.args[index], ast.Starred) else None
+
+
+def unpacked_argument(call: ast.Call, keyword: str, tree: Optional[ast.Module]) -> Optional[ast.expr]:
+    """What ``call`` passes for ``keyword`` inside ``**options``, ``options`` being a name the
+    file binds once, to a dict literal (``backbone = dict(depth=50, freeze_at=-1)``, or ``{...}``);
+    None when it does not say."""
+    for kw in call.keywords:
+        if kw.arg is not None or not isinstance(kw.value, ast.Name) or tree is None:
+            continue
+        bound = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == kw.value.id]
+        if len(bound) != 1:
+            continue
+        value = bound[0]
+        if isinstance(value, ast.Dict):
+            found = [v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant) and k.value == keyword]
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+            found = [k.value for k in value.keywords if k.arg == keyword]
+        else:
+            continue
+        if found:
+            return found[0]
+    return None
+

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional, Union
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
-from gradlint.source.call_arguments import argument
+from gradlint.source.call_arguments import argument, unpacked_argument
 from gradlint.source.config_values import imported_dict_entry, literal_entry, yaml_entry
 
 if TYPE_CHECKING:
@@ -395,11 +395,17 @@ def numeric_guard(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Op
     return None
 
 
-def numeric_guard_holds(call: ast.Call, guard: Compare) -> Optional[bool]:
-    """Whether ``call`` passes (or leaves at its default) a number that makes the test true;
-    None when the value is not a number written there."""
+def numeric_guard_holds(call: ast.Call, guard: Compare, tree: Optional[ast.Module] = None) -> Optional[bool]:
+    """Whether ``call`` passes (or leaves at its default) a number that makes the test true
+    (also inside ``**options`` of a dict literal ``tree`` binds); None when the value is not a
+    number written there."""
     index, parameter, test, number, default = guard
     passed = argument(call, index, parameter)
+    if passed is None:
+        passed = unpacked_argument(call, parameter, tree)
+    if (isinstance(passed, ast.UnaryOp) and isinstance(passed.op, ast.USub) and isinstance(passed.operand, ast.Constant)
+            and type(passed.operand.value) is int):
+        passed = ast.Constant(-passed.operand.value)  # freeze_at=-1
     value = default if passed is None else passed.value if isinstance(passed, ast.Constant) else None
     if type(value) is not int:
         return None

@@ -225,9 +225,12 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
             choice = (index - 1, defaults[0][0], frozenset({defaults[0][1]}))
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         partial = _stages_reopened(_unfrozen_in(norms, cls), freeze.target)
+        # ``if freeze_at >= 0: self._freeze_parameters(self.conv1)`` with ``freeze_at=0``: ResNet(freeze_at=-1) freezes nothing
+        compare = numeric_guard(freeze.node, init, norms.frames.parents) if flag is None else None
         found.append(FreezingFactory(cls.name, freeze.target[len("self"):], freeze.node.lineno, freeze.how,
                                      (flag[0] - 1, flag[1], flag[2]) if flag else None, puts_in_eval=calls_eval(cls),
-                                     choice=choice, part=freeze.part, handed=handed, partial=partial))
+                                     choice=choice, part=freeze.part, handed=handed, partial=partial,
+                                     compare=(compare[0] - 1, *compare[1:]) if compare else None))
     return folded_factories(found)
 
 
