@@ -5,14 +5,13 @@ set once, or with the caller's own parameter (decided where the caller is called
 from __future__ import annotations
 
 import ast
-import operator
 import weakref
 from typing import TYPE_CHECKING, Optional, Union
 
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute
-from gradlint.source.call_arguments import argument, unpacked_argument
+from gradlint.source.call_arguments import argument
 from gradlint.source.config_values import imported_dict_entry, literal_entry, yaml_entry
 
 if TYPE_CHECKING:
@@ -365,48 +364,3 @@ def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef
                 return f"not {kept[test.attr]}" if negated else kept[test.attr]
         child = parent
     return None
-
-
-# a freeze under a numeric test of a parameter: (its position, its name, the test, the number, its default)
-Compare = tuple[int, str, str, int, Optional[int]]
-_TESTS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-_HOLDS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_OPPOSITE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-
-
-def numeric_guard(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optional[Compare]:
-    """``if k != 1: <freeze>`` in ``def build(model_type, k=1)``: the test on the parameter that
-    decides whether ``node`` runs (its ``else`` arm: the opposite test); None otherwise."""
-    params = [a.arg for a in function.args.args]
-    child = node
-    while child in parents and child is not function:
-        parent = parents[child]
-        if (isinstance(parent, ast.If) and (child in parent.body or child in parent.orelse)
-                and isinstance(test := parent.test, ast.Compare) and len(test.ops) == 1
-                and isinstance(test.left, ast.Name) and test.left.id in params and type(test.ops[0]) in _TESTS
-                and isinstance(number := test.comparators[0], ast.Constant) and type(number.value) is int):
-            index, default = parameter_default(function, test.left.id)
-            test_text = _TESTS[type(test.ops[0])]
-            if child in parent.orelse:
-                test_text = _OPPOSITE[test_text]
-            known = default.value if isinstance(default, ast.Constant) and type(default.value) is int else None
-            return index, test.left.id, test_text, number.value, known
-        child = parent
-    return None
-
-
-def numeric_guard_holds(call: ast.Call, guard: Compare, tree: Optional[ast.Module] = None) -> Optional[bool]:
-    """Whether ``call`` passes (or leaves at its default) a number that makes the test true
-    (also inside ``**options`` of a dict literal ``tree`` binds); None when the value is not a
-    number written there."""
-    index, parameter, test, number, default = guard
-    passed = argument(call, index, parameter)
-    if passed is None:
-        passed = unpacked_argument(call, parameter, tree)
-    if (isinstance(passed, ast.UnaryOp) and isinstance(passed.op, ast.USub) and isinstance(passed.operand, ast.Constant)
-            and type(passed.operand.value) is int):
-        passed = ast.Constant(-passed.operand.value)  # freeze_at=-1
-    value = default if passed is None else passed.value if isinstance(passed, ast.Constant) else None
-    if type(value) is not int:
-        return None
-    return bool(_HOLDS[test](value, number))

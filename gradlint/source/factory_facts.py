@@ -49,7 +49,7 @@ class FreezingFactory:
     # a class freezing the module it is handed (``self.net = model``): (position, name) of that
     # ``__init__`` parameter; the call's argument decides whether it holds BatchNorm
     handed: Optional[tuple[int, str]] = None
-    # ``if k != 1: <freeze>`` with ``k=1`` by default: the numeric test on a parameter (call_flags.Compare)
+    # ``if k != 1: <freeze>`` with ``k=1`` by default: the numeric test on a parameter (numeric_guards.Compare)
     compare: Optional[tuple[int, str, str, int, Optional[int]]] = None
 
     def each(self) -> tuple["FreezingFactory", ...]:

@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.attribute_branches import attribute_arm
-from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, numeric_guard, parameter_default
+from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, parameter_default
+from gradlint.source.numeric_guards import numeric_guard
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.freeze_forms import calls_eval, holds, keeps_bn_in_eval, related, trains_a_stage, undone
 from gradlint.source.frozen_norms import FileNorms
