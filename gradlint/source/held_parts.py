@@ -165,6 +165,11 @@ def _handed(holder: str, value: ast.expr, frozen: dict[str, list[Freeze]], tree:
     passed = [(index, None, arg) for index, arg in enumerate(value.args)] + [(None, k.arg, k.value) for k in value.keywords]
     if not any(isinstance(arg, ast.Name) and arg.id in frozen for _, _, arg in passed):
         return []
+    if (dotted(value.func) or "").rpartition(".")[2] == "Sequential" and not value.keywords \
+            and not any(isinstance(arg, ast.Starred) for arg in value.args):
+        # model = nn.Sequential(backbone, nn.Linear(512, 10)): the frozen backbone is model[0]
+        return [(arg.id, f"{holder}[{index}]") for index, arg in enumerate(value.args)
+                if isinstance(arg, ast.Name) and arg.id in frozen and arg.id != holder]
     kept = _kept_parameters(value.func, tree, script)
     if kept is None:
         return []

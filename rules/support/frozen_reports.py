@@ -143,6 +143,7 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
         how = f"`{made.function}` ({made.where}) returns it with {freeze.part} frozen"
     if freeze.held is not None:  # frozen as ``encoder.resnet``, then kept by ``model`` (``Captioner(encoder, ...)``)
         holder = ".".join(target.split(".")[:2]) if target.startswith("self.") else target.split(".")[0]
+        holder = holder.split("[")[0]  # (``model[0]``, a Sequential's first module: ``model`` holds it)
         how += f" as `{freeze.held[0]}`, which `{holder}` holds (line {freeze.held[1]})"
     # only some configurations of an ``if arch == ...`` chain build the BatchNorm: say which
     branch = made.branch if made else norms.knowledge.bn_branch(target, freeze.node) if norms.knowledge else None
