@@ -5,8 +5,12 @@ that passes `training` (by keyword or as the third argument), one under a test o
 training mode (`if self.training: x = F.dropout(x, p)`, or after
 `if not self.training: return x`), a method that only runs while training
 (`training_step`, `forward_train`), one whose comment (on its line or the line above)
-says it stays on by design (`# always on, also at inference`), a literal `p` of 0, and calls outside a module's
-methods (a function that takes `training` as a parameter decides it for itself).
+says it stays on by design (`# always on, also at inference`), and a literal `p` of 0.
+A module-level function a module's method calls (`attn = F.dropout(attn, p=attention_dropout)`
+in a copy of torchvision 0.13's `shifted_window_attention`) is flagged too, unless it takes
+a training parameter itself or every call hands it something that reads the mode
+(`dropout=self.p if self.training else 0.0`); that finding has no automatic fix (the
+function needs a `training` parameter first). A function no module calls is not flagged.
 `F.alpha_dropout` and `F.feature_alpha_dropout` default to `training=False` and are not
 this rule's concern.
 
@@ -70,7 +74,8 @@ from typing import Iterator, Optional
 from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.torch_calls import TorchCall, comments_near, decided_by_training, literal_number, torch_calls
+from gradlint.source.torch_calls import (TorchCall, comments_near, decided_by_training, literal_number, mentions_training,
+                                        torch_calls)
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL109"
@@ -128,6 +133,13 @@ class Attention(nn.Module):
         "import torch.nn.functional as F\ndef mlp(x, w, training):\n    return F.dropout(x @ w, 0.1, training)\n\n"
         "def head(x, w):\n    return F.dropout(x @ w, 0.1)\n"
     ),
+    Valid(  # the same helper, handed a rate that reads the mode
+        "import torch.nn.functional as F\nfrom torch import nn\n\n\ndef attend(q, k, v, attention_dropout):\n"
+        "    weights = F.dropout((q @ k.transpose(-1, -2)).softmax(-1), p=attention_dropout)\n"
+        "    return weights @ v\n\n\nclass Attention(nn.Module):\n    def __init__(self, p):\n"
+        "        super().__init__()\n        self.p = p\n\n    def forward(self, q, k, v):\n"
+        "        return attend(q, k, v, self.p if self.training else 0.0)\n"
+    ),
     Valid(  # alpha_dropout defaults to training=False
         _MODULE + "\n    def forward(self, x):\n        return F.alpha_dropout(self.fc(x), self.p)\n"
     ),
@@ -176,6 +188,14 @@ INVALID = [
         fixed=_MODULE + "\n    def forward(self, x, mask=None):\n        if mask is not None:\n            x = x * mask\n"
         "        return F.dropout(x, 0.1, training=self.training)\n",
     ),
+    Invalid(  # a module-level helper forward calls: no self there, so no automatic fix
+        "import torch.nn.functional as F\nfrom torch import nn\n\n\ndef attend(q, k, v, attention_dropout):\n"
+        "    weights = F.dropout((q @ k.transpose(-1, -2)).softmax(-1), p=attention_dropout)\n"
+        "    return weights @ v\n\n\nclass Attention(nn.Module):\n    def __init__(self, p):\n"
+        "        super().__init__()\n        self.p = p\n\n    def forward(self, q, k, v):\n"
+        "        return attend(q, k, v, self.p)\n",
+        line=6,
+    ),
     Invalid(  # a comment believing it off at evaluation is the slip, not a reason
         _MODULE + "\n    def forward(self, x):\n        return F.dropout(x, p=0.5)  # dropout, disabled when evaluating\n",
         line=11,
@@ -186,7 +206,11 @@ INVALID = [
 
 
 def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
-    for call in torch_calls(unit).named(*ALWAYS_ON):
+    calls = torch_calls(unit)
+    for call in calls.named(*ALWAYS_ON):
+        if call.method is None and not call.opaque and call.node.args:
+            yield from _in_helper(unit, call, calls.module_classes)
+            continue
         if call.method is None or call.opaque or not call.node.args:
             continue  # outside a module's methods, or arguments we cannot see
         if call.argument(_TRAINING_POSITION, "training") is not None or decided_by_training(call):
@@ -230,3 +254,52 @@ def _rate_from_caller(call: TorchCall) -> bool:
     if method is None or not isinstance(rate, ast.Name):
         return False
     return rate.id in {a.arg for a in method.args.posonlyargs + method.args.args + method.args.kwonlyargs}
+
+
+def _in_helper(unit: SourceUnit, call: TorchCall, module_classes: list[ast.ClassDef]) -> Iterator[Report]:
+    """``F.dropout`` in a module-level function a module's ``forward`` (or another of its
+    methods) calls, the function taking no training mode and its callers passing a rate that
+    does not read one (a copy of torchvision 0.13's ``shifted_window_attention``)."""
+    helper = call.ancestors[1] if len(call.ancestors) > 1 and isinstance(call.ancestors[0], ast.Module) else None
+    if not isinstance(helper, ast.FunctionDef) or helper not in call.ancestors[0].body:  # type: ignore[attr-defined]
+        return
+    params = [a.arg for a in helper.args.posonlyargs + helper.args.args + helper.args.kwonlyargs]
+    if any("train" in name.lower() for name in params) or "train" in helper.name.lower() or decided_by_training(call):
+        return  # it takes the mode (or runs only in training): its callers decide
+    rate = call.argument(1, "p")
+    p = literal_number(rate)
+    if p is not None and p <= 0:
+        return
+    callers = [(method, node) for cls in module_classes for method in cls.body
+               if isinstance(method, ast.FunctionDef) and "train" not in method.name.lower()
+               for node in ast.walk(method) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+               and node.func.id == helper.name]
+    if not callers or any(_training_passed(node, helper, rate) for _, node in callers):
+        return
+    comments = comments_near(unit, call.node)
+    if any(_DELIBERATE.search(comment) and not _BELIEVED_OFF.search(comment) for comment in comments):
+        return
+    method, first = callers[0]
+    yield Report(
+        unit.span(call.node),
+        f"F.{call.short} defaults to training=True and ignores model.eval(): dropout stays on at evaluation and "
+        f"inference in {helper.name}(), which {method.name}() of a module calls (line {first.lineno}); give "
+        f"{helper.name} a training parameter, pass training=self.training to it there and on to F.{call.short}",
+    )
+
+
+def _training_passed(caller: ast.Call, helper: ast.FunctionDef, rate: Optional[ast.expr]) -> bool:
+    """The call hands the helper something that reads the training mode (``dropout=self.p if
+    self.training else 0.0``), or a rate of 0 for the parameter ``rate`` names."""
+    if any(mentions_training(arg) for arg in [*caller.args, *(k.value for k in caller.keywords)]):
+        return True
+    if not isinstance(rate, ast.Name):
+        return False
+    positional = [a.arg for a in helper.args.posonlyargs + helper.args.args]
+    index = positional.index(rate.id) if rate.id in positional else None
+    passed = next((k.value for k in caller.keywords if k.arg == rate.id), None)
+    if passed is None and index is not None and index < len(caller.args):
+        passed = caller.args[index]
+    value = literal_number(passed)
+    return value is not None and value <= 0
+

@@ -66,6 +66,7 @@ class TorchCall:
 class TorchCalls:
     unit: SourceUnit
     calls: list[TorchCall] = field(default_factory=list)
+    module_classes: list[ast.ClassDef] = field(default_factory=list)  # the file's nn.Module subclasses
 
     def named(self, *names: str) -> Iterator[TorchCall]:
         """Calls of ``torch.nn.<name>`` / ``torch.nn.functional.<name>`` (any module path below them)."""
@@ -295,6 +296,7 @@ def _collect(unit: SourceUnit) -> TorchCalls:
     if "torch" not in unit.text and not assumed:
         return TorchCalls(unit)
     collector = _Collector(unit, unit.tree, assumed)
+    collector.result.module_classes = list(collector.module_classes)
     try:
         collector.visit(unit.tree, None, None)
     except RecursionError:
