@@ -74,6 +74,7 @@ from typing import Iterator, Optional
 from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix
 from gradlint.registry import Invalid, Report, Valid
+from gradlint.source.call_arguments import argument
 from gradlint.source.torch_calls import (TorchCall, comments_near, decided_by_training, literal_number, mentions_training,
                                         torch_calls)
 from gradlint.source.unit import SourceUnit
@@ -260,9 +261,9 @@ def _in_helper(unit: SourceUnit, call: TorchCall, module_classes: list[ast.Class
     """``F.dropout`` in a module-level function a module's ``forward`` (or another of its
     methods) calls, the function taking no training mode and its callers passing a rate that
     does not read one (a copy of torchvision 0.13's ``shifted_window_attention``)."""
-    helper = call.ancestors[1] if len(call.ancestors) > 1 and isinstance(call.ancestors[0], ast.Module) else None
-    if not isinstance(helper, ast.FunctionDef) or helper not in call.ancestors[0].body:  # type: ignore[attr-defined]
-        return
+    module, helper = (call.ancestors + (None, None))[:2]
+    if not isinstance(module, ast.Module) or not isinstance(helper, ast.FunctionDef) or helper not in module.body:
+        return  # (only a function at module level: a nested one's callers are its enclosing function's)
     params = [a.arg for a in helper.args.posonlyargs + helper.args.args + helper.args.kwonlyargs]
     if any("train" in name.lower() for name in params) or "train" in helper.name.lower() or decided_by_training(call):
         return  # it takes the mode (or runs only in training): its callers decide
@@ -296,10 +297,7 @@ def _training_passed(caller: ast.Call, helper: ast.FunctionDef, rate: Optional[a
     if not isinstance(rate, ast.Name):
         return False
     positional = [a.arg for a in helper.args.posonlyargs + helper.args.args]
-    index = positional.index(rate.id) if rate.id in positional else None
-    passed = next((k.value for k in caller.keywords if k.arg == rate.id), None)
-    if passed is None and index is not None and index < len(caller.args):
-        passed = caller.args[index]
-    value = literal_number(passed)
+    value = literal_number(argument(caller, positional.index(rate.id) if rate.id in positional else len(caller.args),
+                                    rate.id))
     return value is not None and value <= 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.names import dotted
+
 
 def argument(call: ast.Call, index: int, keyword: str) -> Optional[ast.expr]:
     """What ``call`` passes for the parameter at ``index`` named ``keyword``; ``None`` when
@@ -35,4 +37,16 @@ def unpacked_argument(call: ast.Call, keyword: str, tree: Optional[ast.Module]) 
         if found:
             return found[0]
     return None
+
+
+def is_static(function: ast.FunctionDef) -> bool:
+    """``@staticmethod``: a call passes every argument, no ``self``."""
+    return any(dotted(d) == "staticmethod" for d in function.decorator_list)
+
+
+def bound_parameters(method: ast.FunctionDef) -> list[str]:
+    """The parameters the arguments of a call through an instance (``self.freeze(backbone)``)
+    line up with: all but the first (``self``) unless the method is static."""
+    params = [a.arg for a in method.args.args]
+    return params if is_static(method) or not params or params[0] != "self" else params[1:]
 

@@ -10,7 +10,7 @@ import ast
 from typing import Optional
 
 from gradlint.source.appended_layers import appended
-from gradlint.source.call_arguments import argument
+from gradlint.source.call_arguments import argument, bound_parameters
 from gradlint.source.constructed_arms import arms_not_taken, in_arm_not_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.inherited_inits import base_inits
@@ -120,8 +120,6 @@ def _handed_back(cls: ast.ClassDef, call: ast.Call) -> Optional[ast.expr]:
     returned = returned_parameter(method) if method is not None else None
     if method is None or returned is None:
         return None
-    params = [a.arg for a in method.args.args]
-    static = any(dotted(d) == "staticmethod" for d in method.decorator_list)
-    lined = params if static or not params or params[0] != "self" else params[1:]
+    lined = bound_parameters(method)
     return argument(call, lined.index(returned), returned) if returned in lined else None
 

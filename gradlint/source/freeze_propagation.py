@@ -17,7 +17,7 @@ from gradlint.source.held_locals import attribute_alias
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import extent_parameter
-from gradlint.source.call_arguments import argument
+from gradlint.source.call_arguments import argument, bound_parameters
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.model_factories import returned_parameter
@@ -58,7 +58,7 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         # (a method freezing its own instance, ``self.freeze()``, is read by method_call_freezes)
         for call in [*calls.get(helper.name, []), *(_self_calls(frames, helper) if guard is None and root != "self" else [])]:
             # (``self.freeze(backbone)`` of a method passes no self: its arguments sit one place earlier)
-            lined = params[1:] if _passes_self(call, helper) else params
+            lined = bound_parameters(helper) if _through_self(call) else params
             if root not in lined:
                 continue
             passed = argument(call, lined.index(root), root)
@@ -97,11 +97,8 @@ def _self_calls(frames: FileFrames, method: ast.FunctionDef) -> list[ast.Call]:
             and node.func.attr == method.name and dotted(node.func.value) == "self"] if cls is not None else []
 
 
-def _passes_self(call: ast.Call, method: ast.FunctionDef) -> bool:
-    """``self.method(x)`` of a method taking ``self``: the call does not pass it."""
-    return (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"
-            and not any(dotted(d) == "staticmethod" for d in method.decorator_list)
-            and bool(method.args.args) and method.args.args[0].arg == "self")
+def _through_self(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"
 
 
 def _picked(call: ast.Call, params: list[str], parameter: str, kinds: ModuleKinds, tree: ast.Module) -> Optional[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Union
 
+from gradlint.source.call_arguments import is_static
 from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.function_values import own_nodes
 from gradlint.source.held_locals import local_aliases
@@ -80,7 +81,7 @@ def file_helpers(tree: ast.Module, names: dict[int, str], imported: Optional[Hel
     # building ``IgniteEngine(IgniteEngine.train, model, crit, ...)``): the call passes no self
     methods = [(f"{cls.name}.{method.name}", method) for cls in tree.body if isinstance(cls, ast.ClassDef)
                for method in cls.body if isinstance(method, ast.FunctionDef) and len(method.args.args) > 1
-               and not any(dotted(d) == "staticmethod" for d in method.decorator_list)]
+               and not is_static(method)]
     for _ in range(_ROUNDS):  # train_model(model, ..., criterion) -> forward_step(model, ..., criterion)
         known = {**(imported or {}), **found}
         passing = {f.name: helpers for f in functions if f.name not in found
@@ -238,7 +239,7 @@ def _class_helpers(cls: ast.ClassDef, names: dict[int, str], aliases: dict[str, 
 def _as_receiver(method: ast.FunctionDef, held: dict) -> dict:
     """``held`` as a static method sees it through its first parameter: an Ignite ``Engine``
     subclass's ``def train(engine, batch)`` is called with the engine, ``engine.model``."""
-    static = any(dotted(d) == "staticmethod" for d in method.decorator_list)
+    static = is_static(method)
     first = method.args.args[0].arg if method.args.args else "self"
     if not static or first == "self":
         return held

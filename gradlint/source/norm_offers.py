@@ -10,6 +10,7 @@ import ast
 from dataclasses import replace
 from typing import Optional
 
+from gradlint.source.call_arguments import is_static
 from gradlint.source.attribute_branches import attribute_arm
 from gradlint.source.call_flags import config_guarded, guard_flag, guard_of, parameter_default
 from gradlint.source.numeric_guards import numeric_guard
@@ -33,15 +34,12 @@ def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
     module's functions (``fit``, 0) and of its classes' methods other than ``__init__``
     (``Trainer.train``, 1: the call passes no self)."""
     functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), (f"{cls.name}.{method.name}", 0 if _static(method) else 1)) for cls in tree.body
+    functions.update((id(method), (f"{cls.name}.{method.name}", 0 if is_static(method) else 1)) for cls in tree.body
                      if isinstance(cls, ast.ClassDef)
                      for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
     return functions
 
 
-def _static(method: ast.FunctionDef) -> bool:
-    """``@staticmethod``: its call passes every argument (``Builder.resnet(classes)``)."""
-    return any(dotted(d) == "staticmethod" for d in method.decorator_list)
 
 
 def freezing_factories(norms: FileNorms) -> list[FreezingFactory]:
