@@ -393,5 +393,5 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
             if left:
                 found.append((freeze, target, left))
                 break
-    for freeze, target, left in fold_siblings(one_per_module(norms, found)):
+    for freeze, target, left in fold_siblings(norms, one_per_module(norms, found)):
         yield frozen_report(norms, freeze, target, left)

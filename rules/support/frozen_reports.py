@@ -88,12 +88,14 @@ def local_name(train: ModeCall, target: str) -> str:
 Found = tuple[Freeze, str, list[ModeCall]]  # a freeze, the frozen name, the train calls that undo it
 
 
-def fold_siblings(found: list[Found]) -> list[Found]:
+def fold_siblings(norms: FileNorms, found: list[Found]) -> list[Found]:
     """Sibling parts frozen one by one and put back in train mode by the same call
     (``for p in model.layer0.parameters(): ...`` up to ``model.layer4``) are one finding, on
     their parent, at the first freeze: one fix, and a stem ``conv1`` among them is no
-    BatchNorm of its own."""
-    groups: dict[tuple[str, int, str, Optional[str]], list[Found]] = {}
+    BatchNorm of its own. Parts frozen under flags of their own (``if freeze_gl:
+    model.lock("gl")`` then ``if freeze_rs: model.lock("rs")``) are choices of their own,
+    a finding each."""
+    groups: dict[tuple[str, int, str, Optional[str], frozenset[int]], list[Found]] = {}
     folded: list[Found] = []
     for item in found:
         freeze, target, left = item
@@ -101,8 +103,8 @@ def fold_siblings(found: list[Found]) -> list[Found]:
         if not parent or freeze.part:
             folded.append(item)
             continue
-        groups.setdefault((parent, id(left[0].call), freeze.how, freeze.via.function if freeze.via else None),
-                          []).append(item)
+        groups.setdefault((parent, id(left[0].call), freeze.how, freeze.via.function if freeze.via else None,
+                           _guards(norms, freeze.node)), []).append(item)
     for (parent, *_), items in groups.items():
         items.sort(key=lambda item: item[0].node.lineno)
         # the same part frozen by each arm of ``if arch == ...: model = make(...)``: one finding, at the first
@@ -117,6 +119,18 @@ def fold_siblings(found: list[Found]) -> list[Found]:
         first, _, left = items[0]
         folded.append((replace(first, part=", ".join(shown[:-1]) + f" and {shown[-1]}"), parent, left))
     return folded
+
+
+def _guards(norms: FileNorms, node: ast.AST) -> frozenset[int]:
+    """The ``if`` statements whose body (or ``else``) holds ``node``, by identity."""
+    parents = norms.frames.parents
+    found = set()
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.If) and node is not parent.test:
+            found.add(id(parent))
+        node = parent
+    return frozenset(found)
 
 
 def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[ModeCall]) -> Report:
