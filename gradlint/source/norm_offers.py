@@ -32,9 +32,12 @@ from gradlint.source.factory_facts import FreezingFactory, FreezingHelper, Froze
 def module_functions(tree: ast.Module) -> dict[int, tuple[str, int]]:
     """id -> (name, how many arguments a call passes before the first parameter) of the
     module's functions (``fit``, 0) and of its classes' methods other than ``__init__``
-    (``Trainer.train``, 1: the call passes no self)."""
+    (``Trainer.train``, 1: the call passes no self). A class's ``__new__`` is the class itself:
+    ``class Encoder: def __new__(cls): net = resnet18(); <freeze>; return net`` is a factory
+    that ``Encoder()`` calls."""
     functions = {id(node): (node.name, 0) for node in tree.body if isinstance(node, ast.FunctionDef)}
-    functions.update((id(method), (f"{cls.name}.{method.name}", 0 if is_static(method) else 1)) for cls in tree.body
+    functions.update((id(method), (cls.name if method.name == "__new__" else f"{cls.name}.{method.name}",
+                                   0 if is_static(method) else 1)) for cls in tree.body
                      if isinstance(cls, ast.ClassDef)
                      for method in cls.body if isinstance(method, ast.FunctionDef) and method.name != "__init__")
     return functions

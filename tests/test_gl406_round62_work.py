@@ -1,0 +1,133 @@
+"""GL406 shapes met while closing earlier rounds' misses (round 60/a's remote-sensing probe),
+in our own words: two encoders of an imported model, each frozen by a method of that model
+under a flag of its own (``if freeze_a: model.lock("a")``), are two choices and two findings,
+each at its own call; the same parts frozen one by one with no flag of their own stay one
+finding on their parent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+PAIR = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.street = models.resnet18(weights=None)
+            self.aerial = models.resnet18(weights=None)
+
+        def lock(self, which):
+            if which == "street":
+                for weight in self.street.parameters():
+                    weight.requires_grad = False
+            elif which == "aerial":
+                for weight in self.aerial.parameters():
+                    weight.requires_grad = False
+"""
+
+PROBE = """\
+import torch
+import torch.nn as nn
+import pair
+
+FREEZE_STREET = True
+FREEZE_AERIAL = True
+
+
+class Probe(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pair = pair.Pair()
+{locks}        self.head = nn.Linear(1000, 5)
+
+    def forward(self, x):
+        return self.head(self.pair.aerial(x))
+
+
+def main():
+    probe = Probe()
+    optimizer = torch.optim.SGD(probe.head.parameters(), lr=0.1)
+    for epoch in range(10):
+        probe.train()
+        for x, y in []:
+            loss = nn.functional.cross_entropy(probe(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+FLAGGED = """\
+        if FREEZE_STREET:
+            self.pair.lock("street")
+        if FREEZE_AERIAL:
+            self.pair.lock("aerial")
+"""
+
+UNFLAGGED = """\
+        self.pair.lock("street")
+        self.pair.lock("aerial")
+"""
+
+
+def _lint(tmp_path: Path, locks: str) -> list:
+    write_project(tmp_path, {"pair.py": PAIR, "probe.py": PROBE.format(locks=locks)})
+    return lint_in_process(tmp_path / "probe.py", "GL406")
+
+
+def test_parts_frozen_under_flags_of_their_own_are_a_finding_each(tmp_path: Path) -> None:
+    findings = _lint(tmp_path, FLAGGED)
+    assert [(f.code, f.line) for f in findings] == [("GL406", 14), ("GL406", 16)]
+    assert "`probe.pair.street`" in findings[0].message and "aerial" not in findings[0].message
+    assert "`probe.pair.aerial`" in findings[1].message
+
+
+def test_parts_frozen_one_after_the_other_stay_one_finding(tmp_path: Path) -> None:
+    findings = _lint(tmp_path, UNFLAGGED)
+    assert [(f.code, f.line) for f in findings] == [("GL406", 13)]
+    assert "`probe.pair.street` and `probe.pair.aerial`" in findings[0].message
+
+
+ENCODER = """\
+    from torchvision import models
+
+
+    class Encoder:
+        def __new__(cls):
+            net = models.{arch}(weights=None)
+            for weight in net.layer4.parameters():
+                weight.requires_grad = False
+            return net
+"""
+
+ADAPT = """\
+    import torch
+    from encoder import Encoder
+
+    source = Encoder().to("cpu")
+    optimizer = torch.optim.SGD(source.parameters(), lr=0.1)
+    for x, y in []:
+        loss = torch.nn.functional.cross_entropy(source(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+
+def test_a_class_whose_new_returns_a_frozen_network_is_a_factory(tmp_path: Path) -> None:
+    # (round 54/b's domain-adaptation encoder: ``Encoder()`` is the resnet ``__new__`` returns)
+    write_project(tmp_path, {"encoder.py": ENCODER.format(arch="resnet18"), "adapt.py": ADAPT})
+    findings = lint_in_process(tmp_path / "adapt.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 4)]
+    assert "`source.layer4`" in findings[0].message and "`Encoder` (encoder.py:7)" in findings[0].message
+    assert "nothing puts it in eval mode" in findings[0].message
+
+
+def test_a_new_returning_a_network_without_batchnorm_is_quiet(tmp_path: Path) -> None:
+    write_project(tmp_path, {"encoder.py": ENCODER.format(arch="vgg16").replace("layer4", "features"),
+                             "adapt.py": ADAPT})
+    assert lint_in_process(tmp_path / "adapt.py", "GL406") == []
