@@ -131,3 +131,77 @@ def test_a_new_returning_a_network_without_batchnorm_is_quiet(tmp_path: Path) ->
     write_project(tmp_path, {"encoder.py": ENCODER.format(arch="vgg16").replace("layer4", "features"),
                              "adapt.py": ADAPT})
     assert lint_in_process(tmp_path / "adapt.py", "GL406") == []
+
+
+STAGES = """\
+    import torch
+
+
+    class SourceStage:
+        def __init__(self, encoder, head, optimizer):
+            self.encoder = encoder
+            self.head = head
+            self.optimizer = optimizer
+
+        def fit(self, loader):
+            for x, y in loader:
+                self.optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(self.head(self.encoder(x)), y)
+                loss.backward()
+                self.optimizer.step()
+
+
+    class Tester:
+        def __init__(self, encoder, head):
+            self.encoder = encoder
+            self.head = head
+
+        def score(self, loader):
+            return sum(int((self.head(self.encoder(x)).argmax(1) == y).sum()) for x, y in loader)
+"""
+
+EXPERIMENT = """\
+    from stages import SourceStage, Tester
+
+
+    class Experiment:
+        def __init__(self, encoder, head, optimizer, loader):
+            self.encoder = encoder
+            self.head = head
+            self.optimizer = optimizer
+            self.loader = loader
+
+        def run(self):
+            stage = SourceStage(self.encoder, self.head, self.optimizer)
+            stage.fit(self.loader)
+            {after}
+            return Tester(self.encoder, self.head).score(self.loader)
+"""
+
+RUN = """\
+    import torch
+    from encoder import Encoder
+    from experiment import Experiment
+
+    source = Encoder()
+    head = torch.nn.Linear(1000, 31)
+    optimizer = torch.optim.SGD(list(source.parameters()) + list(head.parameters()), lr=0.01)
+    Experiment(source, head, optimizer, []).run()
+"""
+
+
+def _experiment(tmp_path: Path, after: str = "pass") -> list:
+    write_project(tmp_path, {"encoder.py": ENCODER.format(arch="resnet18"), "stages.py": STAGES,
+                             "experiment.py": EXPERIMENT.format(after=after), "run.py": RUN})
+    return lint_in_process(tmp_path / "run.py", "GL406")
+
+
+def test_a_class_handing_what_it_keeps_to_a_training_class_runs_it(tmp_path: Path) -> None:
+    # (round 54/b's domain adaptation: Experiment.run hands the encoder to SourceTrainer and NetworkTester)
+    findings = _experiment(tmp_path)
+    assert [(f.code, f.line) for f in findings] == [("GL406", 5)]
+    assert "handing it on line 8 to `Experiment` (experiment.py:12)" in findings[0].message
+
+
+def test_a_class_putting_what_it_keeps_in_eval_mode_is_quiet(tmp_path: Path) -> None:
+    assert _experiment(tmp_path, after="self.encoder.eval()") == []

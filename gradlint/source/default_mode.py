@@ -11,8 +11,6 @@ other function or class, which may switch its mode, but a helper that only runs 
 from __future__ import annotations
 
 import ast
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -21,11 +19,11 @@ from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, ModeCall
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
-from gradlint.source.module_runners import (LOOKS, PLAIN_USES, Scope, class_runs_parameter, handed_on, init_of, parameter_of,
-                                           runs_parameter)
+from gradlint.source.module_runners import LOOKS, PLAIN_USES
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
+from gradlint.source.runner_handoffs import DefaultRun, handed_to_runner
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 from gradlint.source.unoptimised_runs import list_members
 
@@ -101,7 +99,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             call = parents.get(parent) if isinstance(parent, ast.keyword) else parent
             if not isinstance(call, ast.Call):
                 return None
-            run = _handed_to_runner(norms, call, node)
+            run = handed_to_runner(norms, call, node)
             if run is None and _mode_neutral(norms, call):
                 continue  # early_stop(loss, model): a project helper that never sets a mode (saves a checkpoint)
             if run is None:
@@ -309,14 +307,6 @@ def _reads_built(norms: FileNorms, node: ast.Name, binding: tuple[set[int], set[
     return here in assigned or 0 in assigned
 
 
-@dataclass(frozen=True)
-class DefaultRun:
-    call: ast.Call  # the run, or the call handing it to a helper that runs it
-    runner: str = ""  # that helper, with where it runs it: "`extract` (feats.py:12)"
-    trains: bool = False  # the helper is a class that trains with it (its methods call backward())
-    within: Optional[tuple[str, ast.Call]] = None  # the run is in this function of the file, called there in a training loop
-
-
 def _called_in_training_loop(norms: FileNorms, function: ast.AST, training: set[int],
                              depth: int = 0) -> Optional[ast.Call]:
     """The first call of ``function``, a module-level function of the file, inside a training
@@ -340,32 +330,6 @@ def _called_in_training_loop(norms: FileNorms, function: ast.AST, training: set[
         if call is not None and (found is None or call.lineno < found.lineno):
             found = call
     return found
-
-
-def _handed_to_runner(norms: FileNorms, call: ast.Call, node: ast.expr) -> Optional[DefaultRun]:
-    """``extract(backbone, loader)`` of a function of the file, a method of its class, or a
-    function imported from a project module, that only runs what it is handed."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    scope = Scope.of(tree, norms.frames.kinds.class_of(call))
-    line = handed_on(call, node, scope)
-    if line is not None:
-        return DefaultRun(call, f"`{dotted(call.func)}` (line {line})")
-    name = dotted(call.func) or ""
-    path = Path(norms.frames.unit.path)
-    found = project_function(name, tree, path)
-    module = found[2] if found is not None else None
-    if found is None and name:
-        return _built_runner(call, node, name, tree, path)
-    if found is None or module is None:
-        return None  # (a function of this file was read above, through the scope)
-    function, module_tree, _ = found
-    other = Scope.of(module_tree, None)
-    parameter = parameter_of(call, node, function, False)
-    line = runs_parameter(function, parameter, other) if parameter else None
-    if line is None:
-        return None
-    return DefaultRun(call, f"`{name}` ({os.path.relpath(module.resolve(), path.resolve().parent)}:{line})")
 
 
 def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
@@ -394,18 +358,3 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
             return False
         built = True
     return built
-
-
-def _built_runner(call: ast.Call, node: ast.expr, name: str, tree: ast.Module, path: Path) -> Optional[DefaultRun]:
-    """``Trainer(encoder, decoder, loader)``: a project class that keeps the module and
-    only runs it in its training methods (:func:`class_runs_parameter`)."""
-    cls = built_class(call, name, tree, path, FileIndex())
-    init = init_of(cls.node) if cls is not None else None
-    if cls is None or init is None:
-        return None
-    parameter = parameter_of(call, node, init, True)
-    line = class_runs_parameter(cls.node, parameter) if parameter else None
-    if line is None:
-        return None
-    where = os.path.relpath(cls.path.resolve(), path.resolve().parent)
-    return DefaultRun(call, f"`{name}` ({where}:{line})" if cls.path != path else f"`{name}` (line {line})", True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from gradlint.source.frames import FileFrames
 from gradlint.source.names import dotted
@@ -135,20 +135,38 @@ def handed_on(call: ast.Call, node: ast.expr, scope: Scope, depth: int = 0) -> O
 _MODULE_BASES = ("Module", "LightningModule")
 
 
-def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
+# ``Experiment`` handing what it keeps to ``SourceTrainer(self.encoder, ...)``: where the class
+# built there runs it and whether that class trains (steps an optimiser), or None
+Handed = Callable[[ast.Call, ast.expr], Optional[tuple[int, bool]]]
+
+
+def class_runs_parameter(cls: ast.ClassDef, parameter: str, handed: Optional[Handed] = None) -> Optional[int]:
     """The first line where a training class (``Trainer(encoder, decoder, loader)`` whose
     methods step an optimiser) runs what its ``__init__`` keeps from ``parameter``
     (``self.encoder = encoder.to(device)`` ... ``self.encoder(images)``), when no method does
     anything else with it that could change its mode; else None. A module subclass is not
-    such a runner: its own ``train()`` reaches what it holds."""
+    such a runner: its own ``train()`` reaches what it holds. With ``handed``, a class that
+    hands what it keeps to other classes which only run it (``SourceTrainer(self.encoder,
+    ...).train()``, one of them training) is a runner too."""
+    found = class_runs_and_trains(cls, parameter, handed)
+    return found[0] if found is not None and found[1] else None
+
+
+def class_runs_and_trains(cls: ast.ClassDef, parameter: str, handed: Optional[Handed] = None
+                          ) -> Optional[tuple[int, bool]]:
+    """Where ``cls`` runs what it keeps from ``parameter`` (see :func:`class_runs_parameter`)
+    and whether it trains: it, or a class it hands it to, steps an optimiser."""
     if any((dotted(base) or "").split(".")[-1] in _MODULE_BASES for base in cls.bases):
         return None
     init = init_of(cls)
     if init is None or parameter not in [a.arg for a in init.args.args[1:]]:
         return None
     kept = _kept_as(init, parameter)
-    if kept is None or not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
-                               and n.func.attr == "backward" for n in ast.walk(cls)):
+    if kept is None:
+        return None
+    trains = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"
+                 for n in ast.walk(cls))
+    if not trains and handed is None:
         return None
     runs: list[int] = []
     for method in cls.body:
@@ -168,11 +186,15 @@ def class_runs_parameter(cls: ast.ClassDef, parameter: str) -> Optional[int]:
                 continue  # the keeping itself
             elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS:
                 continue
+            elif handed is not None and (call := _call_handed(node, parent, parents)) is not None \
+                    and (run := handed(call, node)) is not None:
+                runs.append(run[0])
+                trains = trains or run[1]
             else:
                 return None  # its mode set, handed on, kept elsewhere: not only run
         if method is not init and _calls_own_mode(method, cls):
             return None
-    return min(runs) if runs else None
+    return (min(runs), trains) if runs else None
 
 
 def init_of(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:

@@ -101,11 +101,22 @@ def worth_reading(unit: SourceUnit) -> bool:
             for helper in module_offers(str(module), file_stamp(module)).helpers if helper.how != "unfreeze"):
         return True
     if (freezes or factories) and any(  # perform_training(model, dto) of a module that steps an optimiser
-            name not in ("*", ".") and f"{local}(" in text and any(word in read_text(module) for word in TRAINING_WORDS)
+            name not in ("*", ".") and f"{local}(" in text and _trains_there(module)
             for local, (module, name) in imports.items()):
         return True
     return trains and any(module_offers(str(module), file_stamp(module)).instances for module, _ in imports.values()
                           if "requires_grad" in read_text(module))
+
+
+def _trains_there(module: Path) -> bool:
+    """The module steps an optimiser, or a project module it imports does (``Experiment``
+    handing the model to ``SourceTrainer``)."""
+    text = read_text(module)
+    if any(word in text for word in TRAINING_WORDS):
+        return True
+    unit = SourceUnit.read_parsed(str(module)) if "import" in text else None
+    return unit is not None and unit.tree is not None and any(
+        any(word in read_text(inner) for word in TRAINING_WORDS) for inner, _ in project_imports(unit.tree, module).values())
 
 
 def link(norms: FileNorms) -> None:
