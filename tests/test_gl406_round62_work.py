@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import lint_in_process, write_project
 
 PAIR = """\
@@ -205,3 +207,63 @@ def test_a_class_handing_what_it_keeps_to_a_training_class_runs_it(tmp_path: Pat
 
 def test_a_class_putting_what_it_keeps_in_eval_mode_is_quiet(tmp_path: Path) -> None:
     assert _experiment(tmp_path, after="self.encoder.eval()") == []
+
+
+PARTIAL = """\
+    import torch
+    from torchvision import models
+
+    model = models.{arch}(weights="DEFAULT")
+    {freeze}
+    optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, model.parameters()), lr=0.01)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+# (the partial freezes common in fine-tuning scripts, through a list bound first or a length)
+CHILDREN_LISTED = """children = list(model.children())
+    for child in children[:-3]:
+        for p in child.parameters():
+            p.requires_grad = False"""
+PARAMETERS_LISTED = """params = list(model.parameters())
+    for p in params[:-20]:
+        p.requires_grad = False"""
+COUNTED_TO_LENGTH = """n = len(list(model.children()))
+    for i, child in enumerate(model.children()):
+        if i < n - 2:
+            for p in child.parameters():
+                p.requires_grad = False"""
+ENUMERATED_LIST = """children = list(model.children())
+    for i, child in enumerate(children):
+        if i < len(children) - 2:
+            child.requires_grad_(False)"""
+
+
+def _partial(tmp_path: Path, freeze: str, arch: str = "resnet50") -> list:
+    write_project(tmp_path, {"finetune.py": PARTIAL.format(arch=arch, freeze=freeze)})
+    return lint_in_process(tmp_path / "finetune.py", "GL406")
+
+
+@pytest.mark.parametrize(("freeze", "line", "part"), [
+    (CHILDREN_LISTED, 8, "all but its last 3 child modules"),
+    (PARAMETERS_LISTED, 7, "all but its last 20 parameter tensors"),
+    (COUNTED_TO_LENGTH, 9, "all but its last 2 child modules"),
+    (ENUMERATED_LIST, 8, "all but its last 2 child modules"),
+])
+def test_partial_freezes_through_a_bound_list_or_length(tmp_path: Path, freeze: str, line: int, part: str) -> None:
+    findings = _partial(tmp_path, freeze)
+    assert [(f.code, f.line) for f in findings] == [("GL406", line)]
+    assert f"`model` has BatchNorm layers and {part} are frozen here" in findings[0].message
+
+
+def test_a_list_bound_to_something_else_is_not_read_as_the_model(tmp_path: Path) -> None:
+    freeze = CHILDREN_LISTED.replace("children = list(model.children())", "children = list(heads)")
+    assert _partial(tmp_path, "heads = [torch.nn.Linear(2, 2)]\n    " + freeze) == []
+
+
+def test_partial_freezes_of_a_network_without_batchnorm_are_quiet(tmp_path: Path) -> None:
+    assert _partial(tmp_path, CHILDREN_LISTED, arch="vgg16") == []

@@ -43,8 +43,8 @@ from gradlint.source.named_parameter_loops import NamedParameterLoops
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.children_views import kept_list_owner, layer_listing, sequential_view
-from gradlint.source.partial_freezes import (batchnorm_affine_freeze, listed_attribute, listed_modules, partial_freeze,
-                                             valued_attribute)
+from gradlint.source.listed_freezes import batchnorm_affine_freeze, listed_attribute, listed_modules, valued_attribute
+from gradlint.source.partial_freezes import partial_freeze
 from gradlint.source.string_lists import string_lists
 from gradlint.source.norm_knowledge import NormKnowledge
 from gradlint.source.unit import SourceUnit

@@ -6,7 +6,10 @@ the first stages) frozen while ``model.train()`` keeps updating their running st
 - ``for child in list(model.children())[:7]: for p in child.parameters(): ...`` (also a
   slice of a ``Sequential``, ``model.features[:10]``, and ``child.requires_grad_(False)``);
 - ``for i, p in enumerate(model.parameters()): if i < 100: p.requires_grad = False``;
-- ``for child in model.children(): ct += 1; if ct < 7: <freeze child>``.
+- ``for child in model.children(): ct += 1; if ct < 7: <freeze child>``;
+- the list bound first (``children = list(model.children())``, then ``for child in
+  children[:-3]:``), and a bound on its length (``n = len(list(model.children()))``, then
+  ``if i < n - 2:``): all but the last children.
 
 Too short a prefix may hold no BatchNorm (a ResNet's first parameter is ``conv1.weight``, its
 first child ``conv1``): a prefix of fewer than three parameters or two children is not read.
@@ -32,7 +35,7 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     ``parents`` (node -> parent) lets a counter's starting value be read (``ct = 1``)."""
     it = loop.iter
     if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
-        return _sliced(loop, it)
+        return _sliced(loop, it, _listing(it.value, loop, parents or {}))
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
         return _enumerated(loop, it.args[0], parents or {})
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children",
@@ -47,85 +50,6 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     listing = child_listing(it)
     if listing is not None and listing[0] == "children" and isinstance(loop.target, ast.Name):
         return _counted(loop, listing[1], loop.target.id, parents or {})
-    return None
-
-
-def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[str]]:
-    """The modules a literal list names when ``owner`` is the variable of a loop over it
-    around ``loop``: ``for module in [model.down1, model.down2, model.bottle_neck]: for p in
-    module.parameters(): ...`` -> those three; else None."""
-    outer = parents.get(loop)
-    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
-            and isinstance(outer.iter, (ast.List, ast.Tuple)) and outer.iter.elts):
-        return None
-    names = [dotted(element) for element in outer.iter.elts]
-    return [name for name in names if name] if all(names) else None
-
-
-def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple[str, str]]:
-    """The model and the part named when ``owner`` is the variable of a loop around ``loop``
-    over a list a model keeps: ``for layer in model.base_layers: for p in layer.parameters():
-    ...`` (``self.base_layers = list(self.base_model.children())``) -> ``("model", "the
-    layers in `model.base_layers`")``; else None."""
-    outer = parents.get(loop)
-    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
-            and isinstance(outer.iter, ast.Attribute) and (held := dotted(outer.iter)) and "." in held):
-        return None
-    return held.rsplit(".", 1)[0], f"the layers in `{held}`"
-
-
-def valued_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[str]:
-    """The module whose every member ``owner`` takes in turn when it is the variable of a loop
-    around ``loop`` (``loop`` straight in its body, under no condition): ``for teacher in
-    self.teachers.values(): for p in teacher.parameters(): ...`` (or ``.items()``) freezes every
-    module ``self.teachers`` holds, so ``self.teachers``; ``for name, m in
-    backbone.named_modules():`` (or ``modules()``, ``children()``, ``named_children()``) freezes
-    all of ``backbone``; else None."""
-    outer = parents.get(loop)
-    if not isinstance(outer, (ast.For, ast.AsyncFor)) or loop not in outer.body or not isinstance(call := outer.iter, ast.Call) \
-            or not isinstance(call.func, ast.Attribute) or call.args or (held := dotted(call.func.value)) is None:
-        return None
-    target = outer.target
-    if call.func.attr in ("values", "modules", "children") and isinstance(target, ast.Name) and target.id == owner:
-        return held
-    if (call.func.attr in ("items", "named_modules", "named_children") and isinstance(target, ast.Tuple)
-            and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name) and target.elts[1].id == owner):
-        return held
-    return None
-
-
-_NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
-
-
-def batchnorm_affine_freeze(loop: Loop) -> Optional[str]:
-    """The model of ``for m in model.modules(): if isinstance(m, nn.BatchNorm2d):
-    m.weight.requires_grad = False; m.bias.requires_grad = False`` (or ``m.requires_grad_(False)``,
-    or a loop over ``m.parameters()``): every BatchNorm layer's parameters frozen, its
-    running statistics still updated in train mode. None for any other loop."""
-    it = loop.iter
-    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "modules"
-            and not it.args and isinstance(loop.target, ast.Name) and (owner := dotted(it.func.value))):
-        return None
-    layer = loop.target.id
-    for stmt in loop.body:
-        if not (isinstance(stmt, ast.If) and isinstance(call := stmt.test, ast.Call) and dotted(call.func) == "isinstance"
-                and len(call.args) == 2 and isinstance(call.args[0], ast.Name) and call.args[0].id == layer
-                and all((dotted(t) or "").rpartition(".")[2] in _NORM_TYPES
-                        for t in (call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]))):
-            continue
-        frozen = set()
-        for inner in ast.walk(ast.Module(stmt.body, [])):
-            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.weight") is False:
-                frozen.add("weight")
-            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.bias") is False:
-                frozen.add("bias")
-            if isinstance(inner, ast.Expr) and requires_grad_value(inner, layer) is False:
-                frozen |= {"weight", "bias"}  # m.requires_grad_(False)
-            if isinstance(inner, ast.For) and child_listing(inner.iter) == ("parameters", layer) and isinstance(inner.target, ast.Name) \
-                    and any(requires_grad_value(s, inner.target.id) is False for s in inner.body):
-                frozen |= {"weight", "bias"}
-        if frozen == {"weight", "bias"}:
-            return owner
     return None
 
 
@@ -151,8 +75,24 @@ def _named(loop: Loop, owner: Optional[str], parents: dict) -> Optional[tuple[st
     return None
 
 
-def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
-    listing = child_listing(it.value)
+def _listing(node: ast.expr, loop: Loop, parents: dict) -> Optional[tuple[str, str]]:
+    """What ``node`` lists (:func:`child_listing`), also through a name the statements just
+    before ``loop`` bind to a list of a model's children or parameters (``children =
+    list(model.children())``, then ``for child in children[:-3]:``)."""
+    if not isinstance(node, ast.Name):
+        return child_listing(node)
+    body = getattr(parents.get(loop), "body", None)
+    if not isinstance(body, list) or loop not in body:
+        return None
+    for stmt in reversed(body[:body.index(loop)]):
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+            value = stmt.value
+            listed = isinstance(value, ast.Call) and dotted(value.func) in ("list", "tuple")
+            return child_listing(value) if listed and len(stmt.targets) == 1 else None
+    return None
+
+
+def _sliced(loop: Loop, it: ast.Subscript, listing: Optional[tuple[str, str]]) -> Optional[tuple[str, str]]:
     bound = it.slice
     assert isinstance(bound, ast.Slice)
     if listing is None or not from_start(bound) or not isinstance(loop.target, ast.Name):
@@ -169,14 +109,15 @@ def _sliced(loop: Loop, it: ast.Subscript) -> Optional[tuple[str, str]]:
 def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[str, str]]:
     """``for i, p in enumerate(model.parameters()): if i < 100: <freeze p>`` (or ``p.requires_grad
     = False if i < 100 else True``; the bound may be ``len(model) - 3``, all but the last three)."""
-    listing = child_listing(listed)
+    listing = _listing(listed, loop, parents)
     target = loop.target
     if (listing is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
             or not all(isinstance(e, ast.Name) for e in target.elts)):
         return None
     kind, owner = listing
     index, item = (e.id for e in target.elts if isinstance(e, ast.Name))
-    bounds = {**_bounds_before(loop, parents), **_lengths_before(loop, owner, parents)}
+    shorts, lengths = _lengths_before(loop, owner, parents)
+    bounds = {**_bounds_before(loop, parents), **shorts}
     counted_before: Optional[str] = None
     for stmt in loop.body:
         if _adds_one(stmt):
@@ -188,6 +129,11 @@ def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[s
         if test is None:
             continue
         count = _below(test, index, bounds)
+        if count is None and isinstance(test, ast.Compare) and test.comparators and isinstance(test.left, ast.Name) \
+                and test.left.id == index and isinstance(test.ops[0], ast.Lt) \
+                and ((short := _short_of(test.comparators[0], owner, lengths)) is not None
+                     or isinstance(listed, ast.Name) and (short := _short_of(test.comparators[0], listed.id)) is not None):
+            count = -short  # ``i < n - 2`` with ``n = len(list(model.children()))``: all but the last two
         # ``ct = 0; for idx, child in enumerate(...): if ct < 3: <freeze>; ...; ct += 1``
         counter = _counter_tested(test, loop, index) if count is None else None
         if counter is not None and (below := _below(test, counter, bounds)) is not None:
@@ -251,26 +197,42 @@ def _conditional_freeze(stmt: ast.stmt, item: str, kind: str) -> Optional[ast.ex
     return None
 
 
-def _lengths_before(loop: Loop, owner: str, parents: dict) -> dict[str, int]:
-    """Names set just before ``loop`` to ``len(owner) - k``: -k (all but the last ``k``)."""
+def _lengths_before(loop: Loop, owner: str, parents: dict) -> tuple[dict[str, int], frozenset[str]]:
+    """Names set just before ``loop`` to ``len(owner) - k``: -k (all but the last ``k``); and the
+    names set to ``len(owner)`` itself (a test ``i < n - 2`` reads them)."""
     body = getattr(parents.get(loop), "body", None)
     if not isinstance(body, list) or loop not in body:
-        return {}
+        return {}, frozenset()
     found: dict[str, int] = {}
+    lengths: set[str] = set()  # ``n = len(list(model.children()))``
     for stmt in body[:body.index(loop)]:
-        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
-                and (short := _short_of(stmt.value, owner)) is not None):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            continue
+        if (short := _short_of(stmt.value, owner, frozenset(lengths))) is not None:
             found[stmt.targets[0].id] = -short
-    return found
+        elif _length_of(stmt.value, owner):
+            lengths.add(stmt.targets[0].id)
+    return found, frozenset(lengths)
 
 
-def _short_of(value: ast.expr, owner: str) -> Optional[int]:
-    """``len(owner) - 3`` -> 3."""
-    if (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and isinstance(length := value.left, ast.Call)
-            and dotted(length.func) == "len" and len(length.args) == 1 and dotted(length.args[0]) == owner):
+def _short_of(value: ast.expr, owner: str, lengths: frozenset[str] = frozenset()) -> Optional[int]:
+    """``len(owner) - 3`` -> 3 (also ``len(list(owner.children())) - 3``, and ``n - 3`` with
+    ``n`` one of ``lengths``, the names bound to such a length)."""
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Sub) and (
+            isinstance(value.left, ast.Name) and value.left.id in lengths or _length_of(value.left, owner)):
         short = integer(value.right)
         return short if short is not None and short > 0 else None
     return None
+
+
+def _length_of(value: ast.expr, owner: str) -> bool:
+    """``len(owner)``, ``len(list(owner.children()))`` (or its parameters); ``owner`` may be a
+    name bound to such a list (``children``)."""
+    if not (isinstance(value, ast.Call) and dotted(value.func) == "len" and len(value.args) == 1):
+        return False
+    listed = value.args[0]
+    return dotted(listed) == owner or (listing := child_listing(listed)) is not None and listing[1] == owner \
+        and not isinstance(listed, ast.Attribute)
 
 
 def _counted(loop: Loop, owner: str, child: str, parents: dict) -> Optional[tuple[str, str]]:

@@ -1,0 +1,95 @@
+"""Loops that freeze every module of a list or a container, rather than a prefix of a model
+(:mod:`gradlint.source.partial_freezes`): ``for module in [model.down1, model.down2]:``, a list
+a model keeps (``for layer in model.base_layers:``), every value of a ``ModuleDict``
+(``for teacher in self.teachers.values():``), and the BatchNorm layers' own affine
+parameters (``for m in model.modules(): if isinstance(m, nn.BatchNorm2d): ...``)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Union
+
+from gradlint.source.children_views import child_listing
+from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.names import dotted
+
+Loop = Union[ast.For, ast.AsyncFor]
+
+
+def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[str]]:
+    """The modules a literal list names when ``owner`` is the variable of a loop over it
+    around ``loop``: ``for module in [model.down1, model.down2, model.bottle_neck]: for p in
+    module.parameters(): ...`` -> those three; else None."""
+    outer = parents.get(loop)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
+            and isinstance(outer.iter, (ast.List, ast.Tuple)) and outer.iter.elts):
+        return None
+    names = [dotted(element) for element in outer.iter.elts]
+    return [name for name in names if name] if all(names) else None
+
+
+def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple[str, str]]:
+    """The model and the part named when ``owner`` is the variable of a loop around ``loop``
+    over a list a model keeps: ``for layer in model.base_layers: for p in layer.parameters():
+    ...`` (``self.base_layers = list(self.base_model.children())``) -> ``("model", "the
+    layers in `model.base_layers`")``; else None."""
+    outer = parents.get(loop)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
+            and isinstance(outer.iter, ast.Attribute) and (held := dotted(outer.iter)) and "." in held):
+        return None
+    return held.rsplit(".", 1)[0], f"the layers in `{held}`"
+
+
+def valued_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[str]:
+    """The module whose every member ``owner`` takes in turn when it is the variable of a loop
+    around ``loop`` (``loop`` straight in its body, under no condition): ``for teacher in
+    self.teachers.values(): for p in teacher.parameters(): ...`` (or ``.items()``) freezes every
+    module ``self.teachers`` holds, so ``self.teachers``; ``for name, m in
+    backbone.named_modules():`` (or ``modules()``, ``children()``, ``named_children()``) freezes
+    all of ``backbone``; else None."""
+    outer = parents.get(loop)
+    if not isinstance(outer, (ast.For, ast.AsyncFor)) or loop not in outer.body or not isinstance(call := outer.iter, ast.Call) \
+            or not isinstance(call.func, ast.Attribute) or call.args or (held := dotted(call.func.value)) is None:
+        return None
+    target = outer.target
+    if call.func.attr in ("values", "modules", "children") and isinstance(target, ast.Name) and target.id == owner:
+        return held
+    if (call.func.attr in ("items", "named_modules", "named_children") and isinstance(target, ast.Tuple)
+            and len(target.elts) == 2 and isinstance(target.elts[1], ast.Name) and target.elts[1].id == owner):
+        return held
+    return None
+
+
+_NORM_TYPES = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm", "_BatchNorm")
+
+
+def batchnorm_affine_freeze(loop: Loop) -> Optional[str]:
+    """The model of ``for m in model.modules(): if isinstance(m, nn.BatchNorm2d):
+    m.weight.requires_grad = False; m.bias.requires_grad = False`` (or ``m.requires_grad_(False)``,
+    or a loop over ``m.parameters()``): every BatchNorm layer's parameters frozen, its
+    running statistics still updated in train mode. None for any other loop."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "modules"
+            and not it.args and isinstance(loop.target, ast.Name) and (owner := dotted(it.func.value))):
+        return None
+    layer = loop.target.id
+    for stmt in loop.body:
+        if not (isinstance(stmt, ast.If) and isinstance(call := stmt.test, ast.Call) and dotted(call.func) == "isinstance"
+                and len(call.args) == 2 and isinstance(call.args[0], ast.Name) and call.args[0].id == layer
+                and all((dotted(t) or "").rpartition(".")[2] in _NORM_TYPES
+                        for t in (call.args[1].elts if isinstance(call.args[1], ast.Tuple) else [call.args[1]]))):
+            continue
+        frozen = set()
+        for inner in ast.walk(ast.Module(stmt.body, [])):
+            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.weight") is False:
+                frozen.add("weight")
+            if isinstance(inner, ast.Assign) and requires_grad_value(inner, f"{layer}.bias") is False:
+                frozen.add("bias")
+            if isinstance(inner, ast.Expr) and requires_grad_value(inner, layer) is False:
+                frozen |= {"weight", "bias"}  # m.requires_grad_(False)
+            if isinstance(inner, ast.For) and child_listing(inner.iter) == ("parameters", layer) and isinstance(inner.target, ast.Name) \
+                    and any(requires_grad_value(s, inner.target.id) is False for s in inner.body):
+                frozen |= {"weight", "bias"}
+        if frozen == {"weight", "bias"}:
+            return owner
+    return None
