@@ -66,6 +66,8 @@ from gradlint.source.accumulation import (
 from gradlint.source.loops import BACKWARD, Event, TrainingSummary
 from gradlint.source.names import dotted
 
+from .support.other_places import step_place
+
 CODE = "GL204"
 NAME = "accumulation-unscaled-loss"
 SEVERITY = "error"
@@ -286,12 +288,14 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if _accelerate_divides(summary, event) or loss_is_divided(scope, event, summary.unit.tree, helpers):  # type: ignore[arg-type]
                 continue
             count = source(summary.unit, window.count) if window.count is not None else "k"
+            span = summary.unit.span(event.node)
             yield Report(
-                summary.unit.span(event.node),
+                span,
                 f"gradients accumulate over {count} micro-batches (step on line {window.step.node.lineno}) "
                 f"but the loss passed to backward() is not divided by {count}: each update is "
                 f"{count} times too large; divide the loss by {count}",
                 fix=_fix(summary, event, window),
+                related=step_place(window.step.receiver, count, window.step.node.lineno, span),
             )
 
 

@@ -56,12 +56,14 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from gradlint.findings import Fix
+from gradlint.findings import Fix, Related, Span
 from gradlint.fix.edits import delete, make_fix, move_after, source, standalone
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.accumulation import Accumulation, find_accumulation
 from gradlint.source.loops import BACKWARD, SCALER_UPDATE, STEP, ZERO_GRAD, Event, Scope, TrainingSummary
 from gradlint.source.micro_batches import per_micro_batch, step_block
+
+from .support.other_places import step_place
 
 CODE = "GL207"
 NAME = "zero-grad-in-accumulation"
@@ -293,8 +295,9 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         for clear in scope.of(ZERO_GRAD):
             if not per_micro_batch(scope, window, clear) or not _clears_accumulated(summary, clear, stepped):
                 continue
-            yield Report(summary.unit.span(clear.via or clear.node), _message(summary, scope, window, clear),
-                         fix=_fix(summary, scope, window, clear))
+            span = summary.unit.span(clear.via or clear.node)
+            message, related = _message(summary, scope, window, clear, span)
+            yield Report(span, message, fix=_fix(summary, scope, window, clear), related=related)
 
 
 def _clears_accumulated(summary: TrainingSummary, clear: Event, stepped: set) -> bool:
@@ -314,7 +317,9 @@ def _clears_accumulated(summary: TrainingSummary, clear: Event, stepped: set) ->
     return any(clear.receiver == model or model.startswith(f"{clear.receiver}.") for model in models)
 
 
-def _message(summary: TrainingSummary, scope: Scope, window: Accumulation, clear: Event) -> str:
+def _message(summary: TrainingSummary, scope: Scope, window: Accumulation, clear: Event, span: Span
+             ) -> tuple[str, tuple[Related, ...]]:
+    """The finding's message and its other place, the step the gradients are cleared before."""
     what = _text(summary, clear)
     count = source(summary.unit, window.count) if window.count is not None else "k"
     index = scope.events.index(clear)
@@ -324,11 +329,12 @@ def _message(summary: TrainingSummary, scope: Scope, window: Accumulation, clear
     lost = "every micro-batch's gradient" if after_backward else f"all but the last of the {count} micro-batches"
     stepped = next((e for e in scope.of(STEP) if e.receiver == clear.receiver), window.step)
     step = stepped.receiver or "optimizer"
+    line = getattr(stepped.node, "lineno", 0)
     return (
         f"`{what}` clears the gradients on every micro-batch, but {step} steps only every {count} "
-        f"micro-batches (line {getattr(stepped.node, 'lineno', 0)}): the step loses {lost}; "
+        f"micro-batches (line {line}): the step loses {lost}; "
         f"clear them once per window, after {step}.step()"
-    )
+    ), step_place(step, count, line, span)
 
 
 def _text(summary: TrainingSummary, event: Event) -> str:

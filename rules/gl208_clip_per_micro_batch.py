@@ -61,6 +61,8 @@ from gradlint.source.accumulation import Accumulation, find_accumulation
 from gradlint.source.loops import CLIP, STEP, UNSCALE, Event, Scope, TrainingSummary
 from gradlint.source.micro_batches import per_micro_batch, step_block
 
+from .support.other_places import step_place
+
 CODE = "GL208"
 NAME = "clip-per-micro-batch"
 SEVERITY = "warning"
@@ -266,12 +268,14 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
                 continue
             count = source(summary.unit, window.count) if window.count is not None else "k"
             step = window.step.receiver or "optimizer"
+            span = summary.unit.span(clip.via or clip.node)
             yield Report(
-                summary.unit.span(clip.via or clip.node),
+                span,
                 f"gradients are clipped on every micro-batch, but {step} steps only every {count} "
                 f"micro-batches (line {getattr(window.step.node, 'lineno', 0)}): each clip rescales a partial sum; "
                 f"clip once per window, right before the step",
                 fix=_fix(summary, scope, window, clip),
+                related=step_place(step, count, getattr(window.step.node, "lineno", 0), span),
             )
 
 
