@@ -60,6 +60,8 @@ from gradlint.source.clearing import (
 from gradlint.source.loops import STEP, ZERO_GRAD, Scope, TrainingSummary
 from gradlint.source.names import dotted
 
+from .support.other_places import other_place
+
 CODE = "GL206"
 NAME = "missing-zero-grad"
 SEVERITY = "error"
@@ -374,13 +376,16 @@ def _missing_clear(summary: TrainingSummary, scope: Scope) -> Iterator[Report]:
         return  # a new optimiser over fresh tensors each iteration (latent guidance): nothing carries over
     optimizer = steps[0].receiver or "optimizer"
     message = f"{scope.label} calls backward() and {optimizer}.step() but never clears gradients, so they accumulate across iterations"
-    if scope.outer_zero_grads:
-        message += f" (zero_grad() on line {scope.outer_zero_grads[0].node.lineno} runs only once per outer loop)"
+    outer = scope.outer_zero_grads[0].node.lineno if scope.outer_zero_grads else 0
+    if outer:
+        message += f" (zero_grad() on line {outer} runs only once per outer loop)"
     if closure_of(scope, steps[0], summary.unit.tree) is not None:
         message += f"; call {optimizer}.zero_grad() at the start of the closure"
     else:  # the words of the fix (_clear_fix), which inserts it after the step
         message += f"; call {optimizer}.zero_grad() after {optimizer}.step(), so each iteration starts from clear gradients"
-    yield Report(summary.unit.header_span(scope.node), message, fix=_clear_fix(summary, scope))
+    span = summary.unit.header_span(scope.node)
+    yield Report(span, message, fix=_clear_fix(summary, scope),
+                 related=other_place(outer, "the gradients are cleared here, only once per outer loop", span))
 
 
 

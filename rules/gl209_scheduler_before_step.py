@@ -65,6 +65,8 @@ from gradlint.source.micro_batches import parent_block
 from gradlint.source.names import dotted
 from gradlint.source.project_classes import base_names, built_class, lineage
 
+from .support.other_places import other_place
+
 CODE = "GL209"
 NAME = "scheduler-before-step"
 SEVERITY = "info"
@@ -226,8 +228,7 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if step is None:
                 continue
             reported.add(id(event.node))
-            yield Report(summary.unit.span(event.via or event.node), _message(event, step, "in the same iteration"),
-                         fix=_fix(summary, scope, event, step))
+            yield _report(summary, event, step, "in the same iteration", _fix(summary, scope, event, step))
     for scope in _epoch_loops(summary):
         for index, event in enumerate(scope.events):
             if event.loop_depth or event.guards or not _bare_lr_step(summary, event) or id(event.node) in reported:
@@ -236,16 +237,19 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
             if step is None or not step.loop_depth:
                 continue
             reported.add(id(event.node))
-            yield Report(summary.unit.span(event.via or event.node), _message(event, step, "at the start of each epoch"))
+            yield _report(summary, event, step, "at the start of each epoch")
 
 
-def _message(event: Event, step: Event, where: str) -> str:
+def _report(summary: TrainingSummary, event: Event, step: Event, where: str, fix: Optional[Fix] = None) -> Report:
+    """The finding at the scheduler's step, its other place the optimiser's step it runs before."""
     optimizer = step.receiver or "optimizer"
-    return (
-        f"{event.receiver}.step() runs before {optimizer}.step() (line {getattr(step.node, 'lineno', 0)}) {where}: "
+    line = getattr(step.node, "lineno", 0)
+    span = summary.unit.span(event.via or event.node)
+    return Report(span, (
+        f"{event.receiver}.step() runs before {optimizer}.step() (line {line}) {where}: "
         f"the schedule's first learning rate is skipped and each update uses the next one; "
         f"call {event.receiver}.step() after {optimizer}.step()"
-    )
+    ), fix=fix, related=other_place(line, f"`{optimizer}.step()` runs here, after `{event.receiver}.step()`", span))
 
 
 def _bare_lr_step(summary: TrainingSummary, event: Event) -> bool:
