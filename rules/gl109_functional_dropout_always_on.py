@@ -79,6 +79,8 @@ from gradlint.source.torch_calls import (TorchCall, comments_near, decided_by_tr
                                         torch_calls)
 from gradlint.source.unit import SourceUnit
 
+from .support.other_places import other_place
+
 CODE = "GL109"
 NAME = "functional-dropout-always-on"
 SEVERITY = "warning"
@@ -281,11 +283,13 @@ def _in_helper(unit: SourceUnit, call: TorchCall, module_classes: list[ast.Class
     if any(_DELIBERATE.search(comment) and not _BELIEVED_OFF.search(comment) for comment in comments):
         return
     method, first = callers[0]
+    span = unit.span(call.node)
     yield Report(
-        unit.span(call.node),
+        span,
         f"F.{call.short} defaults to training=True and ignores model.eval(): dropout stays on at evaluation and "
         f"inference in {helper.name}(), which {method.name}() of a module calls (line {first.lineno}); give "
         f"{helper.name} a training parameter, pass training=self.training to it there and on to F.{call.short}",
+        related=other_place(first.lineno, f"`{method.name}()` calls `{helper.name}()` here", span),
     )
 
 

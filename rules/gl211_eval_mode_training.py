@@ -74,6 +74,8 @@ from gradlint.source.loops import LOOP_NODES, TrainingSummary
 from gradlint.source.modes import EvalLeak, eval_leaks
 from gradlint.source.names import dotted
 
+from .support.other_places import other_place
+
 CODE = "GL211"
 NAME = "eval-mode-training"
 SEVERITY = "warning"
@@ -363,8 +365,11 @@ def check(summary: TrainingSummary, options: dict) -> Iterator[Report]:
         return
     kinds = file_frames(summary.unit).kinds
     for leak in eval_leaks(summary, kinds):
-        scope = leak.scope
-        yield Report(summary.unit.header_span(scope.node), _message(summary, leak), fix=_fix(summary, leak))
+        span = summary.unit.header_span(leak.scope.node)
+        model = f"`{leak.model}`" if leak.model else "the model"  # (its eval() here, or a helper's this line calls)
+        place = f"`from_pretrained()` returns {model} in eval mode here" if leak.pretrained else (
+            f"{model} is put in eval mode here")
+        yield Report(span, _message(summary, leak), fix=_fix(summary, leak), related=other_place(leak.line, place, span))
 
 
 def _message(summary: TrainingSummary, leak: EvalLeak) -> str:

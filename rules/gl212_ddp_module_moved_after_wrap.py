@@ -69,6 +69,8 @@ from gradlint.source.modules import MODULE
 from gradlint.source.names import dotted
 from gradlint.source.unit import SourceUnit
 
+from .support.other_places import other_place
+
 CODE = "GL212"
 NAME = "ddp-module-moved-after-wrap"
 SEVERITY = "error"
@@ -160,7 +162,9 @@ def _moved_after(frames: FileFrames, frame: Frame, index: int, wrap: Wrap) -> Op
         device = fact.device or device
         dtype = fact.dtype or dtype
         if changes and _training_follows(frames, frame, later_index, fact):
-            return Report(frames.unit.span(fact.node), _message(fact, wrap))
+            span = frames.unit.span(fact.node)
+            return Report(span, _message(fact, wrap), related=other_place(
+                wrap.node.lineno, "the model is wrapped in DistributedDataParallel here", span))
     return None
 
 

@@ -59,6 +59,8 @@ from gradlint.source.loops import contains
 from gradlint.source.modules import MODULE
 from gradlint.source.unit import SourceUnit
 
+from .support.other_places import other_place
+
 CODE = "GL214"
 NAME = "params-added-after-optimizer"
 SEVERITY = "error"
@@ -198,7 +200,9 @@ def _added_after(frames: FileFrames, frame: Frame, index: int, built: OptimizerB
         loop = frames.innermost_loop(fact.node, frame.node)
         if loop is not None and any(_rebuilds(other, built) and contains(loop, other.node) for other in frame.facts):
             continue  # a loop that builds the optimiser anew each time round
-        return Report(frames.unit.span(fact.stmt), _message(fact, built))
+        span = frames.unit.span(fact.stmt)
+        return Report(span, _message(fact, built), related=other_place(
+            built.node.lineno, f"`{built.name}` is built here, over `{built.owner}.parameters()`", span))
     return None
 
 
