@@ -1,5 +1,6 @@
 """A finding's other places (``Finding.related``): GL406 names where the frozen module is put
-back in train mode and the freeze a helper of another module makes, GL215 the activation the
+back in train mode, the freeze a helper of another module makes, the model keeping what was
+frozen and where a frozen phase ends, GL215 the activation the
 model's output ends in. JSON carries them as ``related``, SARIF as ``relatedLocations``, the
 editor as related information; the cache keeps them."""
 
@@ -117,3 +118,47 @@ def test_the_editor_shows_them_as_related_information(tmp_path: Path) -> None:
         document.uri, 10, len("    net.train()"))
     assert (there.location.uri, there.location.range.start.line, there.message) == (
         (tmp_path / "model.py").as_uri(), 7, "the freeze")
+
+
+HELD_AND_PHASED = """\
+    import torch
+    from torch import nn
+    from torchvision import models
+
+
+    class Captioner(nn.Module):
+        def __init__(self, encoder):
+            super().__init__()
+            self.encoder = encoder
+            self.decoder = nn.LSTM(512, 256)
+
+
+    encoder = models.resnet18(weights=None)
+    for weight in encoder.parameters():
+        weight.requires_grad = False
+    model = Captioner(encoder)
+    optimizer = torch.optim.Adam(model.decoder.parameters())
+    for epoch in range(30):
+        if epoch == 15:
+            for weight in encoder.parameters():
+                weight.requires_grad = True
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+"""
+
+
+def test_gl406_names_the_holder_and_the_end_of_a_frozen_phase(tmp_path: Path) -> None:
+    write_project(tmp_path, {"caption.py": HELD_AND_PHASED})
+    done = run_gradlint("check", "--no-exec", "--select", "GL406", "--output-format", "json", "caption.py",
+                        cwd=tmp_path)
+    [finding] = json.loads(done.stdout)["findings"]
+    assert finding["line"] == 15
+    assert "which `model` holds (line 16)" in finding["message"] and "before line 20" in finding["message"]
+    assert finding["related"] == [
+        {"path": "caption.py", "line": 22, "message": "`model.train()` puts it back in train mode"},
+        {"path": "caption.py", "line": 16, "message": "`encoder` is kept here by the model that is trained"},
+        {"path": "caption.py", "line": 20, "message": "made trainable again here, after the frozen epochs"},
+    ]

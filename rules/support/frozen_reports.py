@@ -176,7 +176,7 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
                       "features drift; " + ("call `.eval()` on the frozen layers" if freeze.part else
                                             f"call `{target}.eval()`") + " once it is built (and again after any "
-                      "`train()` of a model holding it)", related=_places(unit, freeze, train, span.line))
+                      "`train()` of a model holding it)", related=_places(unit, freeze, train, span.line, end))
     if train.via is not None:
         where = (f"in `{train.via.function}` ({train.via.where}), called on line {train.call.lineno} "
                  f"with `{train.target}`,")
@@ -214,12 +214,14 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     )
     span = unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node))
     return Report(span, message, fix=None if freeze.part else fix_after_train(norms, target, left),
-                  related=_places(unit, freeze, train, span.line))
+                  related=_places(unit, freeze, train, span.line, end))
 
 
-def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int) -> tuple[Related, ...]:
+def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int, end: Optional[int] = None
+            ) -> tuple[Related, ...]:
     """The finding's other places: where it is put back in train mode (or run in the train
-    mode it was built in), in this file, and the freeze a function makes, here or in its module."""
+    mode it was built in), in this file, the freeze a function makes, here or in its module,
+    the model that keeps what was frozen, and where a frozen phase ends."""
     found = []
     if train.call.lineno != reported:
         found.append(Related(train.call.lineno, f"`{train.receiver}` runs here in the train mode it was built in"
@@ -229,6 +231,10 @@ def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int) ->
     made = freeze.via
     if made is not None and (made.path is not None or made.line != reported):
         found.append(Related(made.line, f"the freeze, in `{made.function}`", elsewhere(unit, made.path)))
+    if freeze.held is not None and freeze.held[1] != reported:
+        found.append(Related(freeze.held[1], f"`{freeze.held[0]}` is kept here by the model that is trained"))
+    if end is not None and end != reported:
+        found.append(Related(end, "made trainable again here, after the frozen epochs"))
     return tuple(found)
 
 
