@@ -1,5 +1,6 @@
 """The builders GL406 knows to make BatchNorm: torch's BatchNorm classes, torchvision and
-timm model families, and other libraries' CNN builders, by qualified name."""
+timm model families, segmentation_models_pytorch's architectures by their encoder, and other
+libraries' CNN builders, by qualified name."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientn
                      r"ghostnet|cspresnet|cspdarknet|darknet|vgg\d+_bn|visformer|levit|repvgg|mobilevit|vovnet|"
                      r"selecsls|tresnet|mixnet|semnasnet|spnasnet|fbnetc|lcnet|hardcorenas)")
 
+# segmentation_models_pytorch's architectures, and the encoder names whose networks use
+# BatchNorm (``resnet34``, its default; ``efficientnet-b0``, ``timm-regnetx_002``, ``tu-<timm name>``);
+# a Mix Transformer (``mit_b0``) or a plain VGG encoder has none
+SMP_ARCHITECTURE = re.compile(r"^segmentation_models_pytorch\.(Unet|UnetPlusPlus|FPN|PSPNet|DeepLabV3|DeepLabV3Plus|"
+                              r"Linknet|MAnet|PAN|UPerNet|Segformer|create_model)$")
+SMP_BN_ENCODER = re.compile(r"^(timm-|tu-)?(resnet|resnext|resnest|res2n|se_|senet|seresnet|skresnet|densenet|"
+                            r"efficientnet|tf_efficientnet|mobilenet|mobileone|regnet|gernet|dpn|inception|xception|"
+                            r"vgg\d+_bn)")
+
+
 def builds_bn(qualified: str) -> bool:
     """Calling (or subclassing) ``qualified`` builds BatchNorm (``timm:<name>``: the timm
     model of that name)."""
@@ -49,6 +60,12 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
     if callee in ("timm.create_model", "timm.models.create_model") and value.args:
         name = string(value.args[0])
         return name is not None and bool(TIMM_BN.match(name))
+    if SMP_ARCHITECTURE.match(callee):  # smp.Unet(encoder_name="resnet34", ...); create_model("unet", "resnet34")
+        position = 1 if callee.endswith("create_model") else 0
+        given = next((k.value for k in value.keywords if k.arg == "encoder_name"),
+                     value.args[position] if len(value.args) > position else None)
+        encoder = string(given) if given is not None else "resnet34"
+        return encoder is not None and bool(SMP_BN_ENCODER.match(encoder))
     if callee == "torch.hub.load" and len(value.args) >= 2:
         repo, model = (string(arg) for arg in value.args[:2])
         return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
@@ -58,5 +75,6 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
 
 # attributes of the models above that hold no BatchNorm (their classifier heads; a ResNet's stem
 # convolution, ReLU and pooling)
-HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool"}
+HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool",
+              "segmentation_head", "classification_head"}
 PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})
