@@ -267,3 +267,53 @@ def test_a_list_bound_to_something_else_is_not_read_as_the_model(tmp_path: Path)
 
 def test_partial_freezes_of_a_network_without_batchnorm_are_quiet(tmp_path: Path) -> None:
     assert _partial(tmp_path, CHILDREN_LISTED, arch="vgg16") == []
+
+
+NAMED_ENUMERATED = """for i, (name, p) in enumerate(model.named_parameters()):
+        if i < 45:
+            p.requires_grad = False"""
+
+
+def test_a_prefix_of_named_parameters_counted_by_enumerate(tmp_path: Path) -> None:
+    findings = _partial(tmp_path, NAMED_ENUMERATED, arch="resnet18")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 7)]
+    assert "its first 45 parameter tensors are frozen here" in findings[0].message
+
+
+SEGMENTATION = """\
+    import torch
+    import segmentation_models_pytorch as smp
+
+    model = {build}
+    {freeze}
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)
+    for epoch in range(20):
+        model.train()
+        for image, mask in []:
+            optimizer.zero_grad()
+            torch.nn.functional.binary_cross_entropy_with_logits(model(image), mask).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("build", [
+    'smp.Unet(encoder_name="resnet34", encoder_weights="imagenet", classes=1)',
+    'smp.Unet(classes=1)',  # (resnet34, the default encoder)
+    'smp.DeepLabV3Plus("efficientnet-b3", classes=1)',
+    'smp.create_model("unet", "timm-regnetx_002", classes=1)',
+])
+def test_a_frozen_segmentation_models_encoder_with_batchnorm(tmp_path: Path, build: str) -> None:
+    write_project(tmp_path, {"seg.py": SEGMENTATION.format(build=build, freeze="model.encoder.requires_grad_(False)")})
+    findings = lint_in_process(tmp_path / "seg.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 5)]
+    assert "`model.encoder` has BatchNorm layers" in findings[0].message
+
+
+@pytest.mark.parametrize(("build", "freeze"), [
+    ('smp.Unet(encoder_name="mit_b0", classes=1)', "model.encoder.requires_grad_(False)"),
+    ('smp.Unet(encoder_name="vgg16", classes=1)', "model.encoder.requires_grad_(False)"),
+    ('smp.Unet(encoder_name="resnet34", classes=1)', "model.segmentation_head.requires_grad_(False)"),
+])
+def test_segmentation_models_parts_without_batchnorm_are_quiet(tmp_path: Path, build: str, freeze: str) -> None:
+    write_project(tmp_path, {"seg.py": SEGMENTATION.format(build=build, freeze=freeze)})
+    assert lint_in_process(tmp_path / "seg.py", "GL406") == []

@@ -111,6 +111,10 @@ def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[s
     = False if i < 100 else True``; the bound may be ``len(model) - 3``, all but the last three)."""
     listing = _listing(listed, loop, parents)
     target = loop.target
+    if listing is None and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(
+            pair := target.elts[1], ast.Tuple) and len(pair.elts) == 2 and (listing := _named_listing(listed)) is not None:
+        # ``for i, (name, p) in enumerate(model.named_parameters()):``: read as the parameters themselves
+        target = ast.Tuple([target.elts[0], pair.elts[1]], ast.Store())
     if (listing is None or not isinstance(target, ast.Tuple) or len(target.elts) != 2
             or not all(isinstance(e, ast.Name) for e in target.elts)):
         return None
@@ -181,6 +185,17 @@ def _bounds_before(loop: Loop, parents: dict) -> dict[str, int]:
             else:
                 found.pop(name.id, None)
     return found
+
+
+def _named_listing(node: ast.expr) -> Optional[tuple[str, str]]:
+    """``model.named_parameters()`` -> ("parameters", "model"), ``named_children()`` -> ("children", ...)."""
+    if isinstance(node, ast.Call) and dotted(node.func) in ("list", "tuple") and len(node.args) == 1:
+        node = node.args[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args \
+            and (kind := {"named_parameters": "parameters", "named_children": "children"}.get(node.func.attr)) \
+            and (owner := dotted(node.func.value)):
+        return kind, owner
+    return None
 
 
 def _conditional_freeze(stmt: ast.stmt, item: str, kind: str) -> Optional[ast.expr]:
