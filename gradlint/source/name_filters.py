@@ -68,6 +68,37 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool, stops: bool = F
     return found
 
 
+# sample parameter names of each child of the families frozen part by part by name (``if
+# name.startswith(("conv1", "bn1", "layer1")):``), the children holding BatchNorm flagged
+_PARTS: tuple[tuple[tuple[str, tuple[str, ...], bool], ...], ...] = (
+    (("conv1", ("conv1.weight",), False), ("bn1", ("bn1.weight", "bn1.bias"), True),
+     *((f"layer{i}", (f"layer{i}.0.conv1.weight", f"layer{i}.0.bn1.weight", f"layer{i}.1.bn2.bias"), True)
+       for i in range(1, 5)),
+     ("fc", ("fc.weight", "fc.bias"), False)),  # ResNet
+    (*((f"features.{i}", (f"features.{i}.0.weight", f"features.{i}.1.weight", f"features.{i}.1.bias"), True)
+       for i in range(9)),
+     ("classifier", ("classifier.1.weight", "classifier.1.bias"), False)),  # MobileNet, EfficientNet (torchvision)
+)
+
+
+def frozen_parts_by_name(tests: list[ast.expr], name: str) -> Optional[list[str]]:
+    """The children holding BatchNorm that the tests on the parameter name ``name`` freeze
+    whole (a parameter is frozen when any test is true), when they spare some other child of
+    the family the tests name: ``if name in ("bn1.weight", "bn1.bias")`` and ``if name[0:6]
+    == "layer1"`` -> ``["bn1", "layer1"]``. None when they freeze no BatchNorm child, or freeze
+    everything, or name no family."""
+    named = {node.value for test in tests for node in ast.walk(test)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    for family in _PARTS:
+        if not any(word and word in sample for word in named for _, samples, _ in family for sample in samples):
+            continue
+        frozen = [child for child, samples, _ in family
+                  if all(any(_evaluate(test, {name: sample}) is True for test in tests) for sample in samples)]
+        if frozen and len(frozen) < len(family) and any(bn for child, _, bn in family if child in frozen):
+            return frozen
+    return None
+
+
 def frozen_children_by_name(test: ast.expr, name: str, frozen_when: bool,
                             constants: Optional[dict[str, ast.expr]] = None) -> Optional[list[str]]:
     """The children left trainable when ``test`` (on a child's name from
@@ -113,6 +144,12 @@ def _evaluate(node: ast.expr, names: dict[str, Value]) -> Value:
         return _compare(node.ops[0], _evaluate(node.left, names), _evaluate(node.comparators[0], names))
     if isinstance(node, ast.Call):
         return _call(node, names)
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice) and node.slice.step is None:
+        text = _evaluate(node.value, names)  # name[0:6] == "layer1"
+        lower, upper = (_evaluate(b, names) if b is not None else None for b in (node.slice.lower, node.slice.upper))
+        if isinstance(text, str) and (lower is None or type(lower) is int) and (upper is None or type(upper) is int):
+            return text[lower:upper]
+        return None
     if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
         parts = _evaluate(node.value, names)  # name.split(".")[0]
         index = node.slice.value

@@ -12,7 +12,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.freeze_forms import requires_grad_flag, requires_grad_value
 from gradlint.source.method_freezes import flag_requires_grad
-from gradlint.source.name_filters import frozen_by_name
+from gradlint.source.name_filters import frozen_by_name, frozen_parts_by_name
 from gradlint.source.named_part_freezes import listed_names, listing_tested
 from gradlint.source.names import dotted
 from gradlint.source.string_lists import string_lists, test_lists, with_lists
@@ -40,6 +40,7 @@ class NamedParameterLoops:
         stops = False  # ``break``: the parameters after the first the test spares are left alone too
         reopened = False  # every parameter set again, some trainable, by a test this cannot read
         guard: Optional[str] = None  # ``params.requires_grad = b``, ``b`` the function's parameter
+        part_tests: list[ast.expr] = []  # ``if name[0:6] == "layer1": p.requires_grad = False``, test by test
         for stmt in loop.body:
             value = self._decided(stmt, var, loop)
             if value is None and (flag := requires_grad_flag(stmt, var)) is not None \
@@ -58,8 +59,10 @@ class NamedParameterLoops:
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
                 elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
-                    heads = frozen_by_name(with_lists(stmt.test, test_lists(stmt.test, loop, self.frames.parents)), name,
-                                           False in inside)
+                    tested = with_lists(stmt.test, test_lists(stmt.test, loop, self.frames.parents))
+                    heads = frozen_by_name(tested, name, False in inside)
+                    if heads is None and False in inside and True not in inside | otherwise:
+                        part_tests.append(tested)
                 # both arms decide: the loop sets every parameter again, some trainable
                 reopened = reopened or {True, False} <= inside | otherwise
                 if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True
@@ -75,6 +78,9 @@ class NamedParameterLoops:
         if heads is None:
             if reopened:  # ``if split_name in ["0", "1"]: ...False else: ...True``: an earlier freeze ends here
                 self._unfreeze(owner, loop)
+            elif part_tests and (parts := frozen_parts_by_name(part_tests, name)) is not None:
+                shown = ", ".join(f"`{part}`" for part in parts)
+                self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part=f"the parameters of its {shown}"))
             return
         self.norms.freezes.append(Freeze(owner, "requires_grad", loop, guard=guard))
         for head in heads:
