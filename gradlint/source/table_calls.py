@@ -5,7 +5,9 @@ The classes the call may build are the entries its enclosing tests name, else th
 constant key (an option's default) names, else every entry (each a configuration).
 A table of tuples unpacked first counts too: ``model_ref, head, n = ARCHITECTURES[arch]`` and
 ``model = model_ref(pretrained=True)`` (``ARCHITECTURES = dict(vgg19=(models.vgg19_bn, ...))``),
-and a name an ``if`` chain binds to one class or another (``ModelClass = Resnet50Model2``)."""
+a name an ``if`` chain binds to one class or another (``ModelClass = Resnet50Model2``), and a
+field of a table of dicts (``model_func = model_dict[name]["model"]`` with ``model_dict =
+{"ResNet152": {"model": models.resnet152, "weight": 1}, ...}``)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,12 @@ def table_callees(call: ast.Call, parents: dict, frame: Optional[ast.AST], tree:
     """The dotted names of the classes (or functions) ``call`` may call; [] when its callee
     is not an entry of a dict literal bound once (or a name unpacked from one)."""
     func = call.func
-    if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
+    position: Optional[int | str]
+    if isinstance(func, ast.Name) and (bound := _bound_once(func.id, frame)) is not None and _fielded(bound):
+        func = bound  # model_func = model_dict[name]["model"]; model_func(weights=...)
+    if (fielded := _fielded(func)) is not None:
+        picked, position = fielded
+    elif isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
         picked, position = func, None
     elif isinstance(func, ast.Name) and (unpacked := _unpacked_from_table(func.id, frame)) is not None:
         picked, position = unpacked
@@ -90,8 +97,32 @@ def _chosen_class(name: str, frame: Optional[ast.AST]) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
-def _element(value: ast.expr, position: int) -> Optional[ast.expr]:
+def _element(value: ast.expr, position: int | str) -> Optional[ast.expr]:
+    """The entry's element at a tuple's ``position``, or a dict's field of that name
+    (``{"model": models.resnet152, "weight": 1}``)."""
+    if isinstance(position, str):
+        fields = ({k.value: v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)}
+                  if isinstance(value, ast.Dict) else {k.arg: k.value for k in value.keywords}
+                  if isinstance(value, ast.Call) and dotted(value.func) == "dict" else {})
+        return fields.get(position)
     return value.elts[position] if isinstance(value, ast.Tuple) and position < len(value.elts) else None
+
+
+def _fielded(node: Optional[ast.expr]) -> Optional[tuple[ast.Subscript, str]]:
+    """``(TABLE[key], "model")`` for ``TABLE[key]["model"]``, a table of dicts."""
+    if isinstance(node, ast.Subscript) and isinstance(field := node.slice, ast.Constant) and isinstance(field.value, str) \
+            and isinstance(picked := node.value, ast.Subscript) and isinstance(picked.value, ast.Name):
+        return picked, field.value
+    return None
+
+
+def _bound_once(name: str, frame: Optional[ast.AST]) -> Optional[ast.expr]:
+    """The value ``name`` is bound to by the one assignment of it in ``frame``."""
+    if frame is None:
+        return None
+    bound = [node.value for node in ast.walk(frame) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return bound[0] if len(bound) == 1 else None
 
 
 def dict_table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optional[list[tuple[str, ast.expr]]]:
