@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
-from gradlint.source.project_constants import UNKNOWN, constant_attribute
+from gradlint.source.project_constants import UNKNOWN, constant_attribute, imported_constant
 from gradlint.source.call_arguments import argument
 from gradlint.source.config_values import imported_dict_entry, literal_entry, yaml_entry
 
@@ -190,7 +190,8 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             if len(values) == 1 and isinstance(values[0], ast.UnaryOp) and isinstance(values[0].op, ast.Not):
                 return flag_value(values[0], None, tree)  # freeze = not args.no_freeze, set once
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
-    return None
+    imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
+    return None if imported is UNKNOWN else bool(imported)
 
 
 def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module, follow_calls: bool = True) -> object:

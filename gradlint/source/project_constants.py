@@ -1,7 +1,7 @@
 """Constants a flag can be read from outside the function it is used in: a class attribute
 of a configuration class (``Config.encoder_finetune`` with ``class Config: encoder_finetune
-= False``) or a module constant (``import config; config.fine_tune``), in the linted file or
-in the project module it imports the name from. Read from disk, never imported."""
+= False``) or a module constant (``import config; config.fine_tune``, ``from config import
+*; FREEZE``), in the linted file or in the project module it imports the name from. Read from disk, never imported."""
 
 from __future__ import annotations
 
@@ -34,6 +34,23 @@ def constant_attribute(tree: ast.Module, holder: str, attribute: str) -> object:
         if module is None:
             return UNKNOWN
         return _assigned_once(module.body, attribute) if item.name == "." else _class_constant(module, item.name, attribute)
+    return UNKNOWN
+
+
+def imported_constant(tree: ast.Module, name: str) -> object:
+    """The constant a bare ``name`` holds when the linted file imports it from a project
+    module (``from config import FREEZE_ENCODER``, or ``from config import *``) that binds it
+    once at module level to a constant; else :data:`UNKNOWN`."""
+    script = _SCRIPTS.get(tree)
+    if script is None or not script.is_file():
+        return UNKNOWN
+    for item in project_import_list(tree, script):
+        if item.name not in ("*", name) or item.name == name and item.local != name:
+            continue
+        module = FileIndex().tree(item.path)
+        found = _assigned_once(module.body, name) if module is not None else UNKNOWN
+        if found is not UNKNOWN or item.name == name:
+            return found
     return UNKNOWN
 
 
