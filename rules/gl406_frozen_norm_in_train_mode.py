@@ -376,10 +376,13 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
                                      or freeze.held is None
                                      and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call)
                                      or another_model_there(norms, freeze, t)))]
-            if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad", "unoptimised") or freeze.built_by):
+            if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad", "unoptimised", "optimizer")
+                             or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)
+                spared = (*((freeze.except_,) if freeze.except_ else ()), *freeze.parts_optimised) \
+                    if freeze.how == "optimizer" else ()
                 run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner
-                                          or quiet_project_class(norms, target), methods)
+                                          or quiet_project_class(norms, target), methods, spared)
                 if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)
                     # never put in eval mode: it is in train mode since it was built
                     left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),

@@ -29,16 +29,19 @@ from gradlint.source.unoptimised_runs import list_members
 
 
 def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] = None,
-                        neutral: frozenset[str] = frozenset()) -> Optional[DefaultRun]:
+                        neutral: frozenset[str] = frozenset(), spared: tuple[str, ...] = ()) -> Optional[DefaultRun]:
     """The first run of ``target`` (``backbone(x)`` in a training function, or handing it
     to a helper that only runs it) when the file never sets its mode (nor a parent's or a
     part's) and builds it itself (or ``built_by``, a factory that never puts it in eval
     mode, does); else None. ``model.backbone`` runs when ``model`` does. ``neutral``: the
-    model's methods known to leave its mode alone (``model.freeze_layers()``)."""
+    model's methods known to leave its mode alone (``model.freeze_layers()``); ``spared``: its
+    parts the optimiser takes, whose own mode calls leave the frozen rest alone."""
     if "." in target and built_by is None:
         return None
     root = target.split(".")[0]
-    setting = [m for m in norms.modes if related(m.target, target) or holds(target, m.target) or related(m.target, root)]
+    # (``encoder.batchnorm.train()`` on a part the optimiser takes sets none of the frozen rest's mode)
+    setting = [m for m in norms.modes if (related(m.target, target) or holds(target, m.target) or related(m.target, root))
+               and not any(holds(part, m.target) for part in spared)]
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     if not _built_here(norms, root, built_by) or _wraps_evaluated(norms, root):
@@ -54,8 +57,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             continue
         if not _reads_built(norms, node, binding):
             continue  # another function's own ``backbone`` (a parameter, a local)
-        if _after_training(norms, node):
-            continue  # ``evaluate(extractor, ...)`` once the training loop is over
+        if _after_training(norms, node) or _returns_before_training(norms, node):
+            continue  # ``evaluate(extractor, ...)`` once the training loop is over, or instead of it
         parent = parents.get(node)
         run: Optional[DefaultRun] = None
         if isinstance(parent, ast.Call) and parent.func is node:
@@ -93,6 +96,11 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                 return None  # a list handed on: what is done with its members is not known here
         elif isinstance(parent, ast.Call) and norms.frames.names.qualify(parent.func) in _COPIES:
             continue  # student = copy.deepcopy(teacher): a copy, the original's mode is left alone
+        elif isinstance(parent, ast.Call) and norms.frames.names.qualify(parent.func) == _DATA_PARALLEL \
+                and parent.args and parent.args[0] is node:
+            # nn.parallel.data_parallel(encoder, images, ids): runs it, as ``encoder(images)`` would
+            frame = kinds.frame_of(parent) or tree
+            run = DefaultRun(parent) if id(frame) in training and _in_training_loop(norms, parent, frame) else None
         elif isinstance(parent, ast.Call) and _rewrapped_as_itself(norms, parent, root):
             continue  # teacher = nn.DataParallel(teacher).cuda(): the same module, its runs read as ``teacher``
         else:
@@ -173,6 +181,26 @@ def _running_methods(norms: FileNorms, built_by: Optional[str]) -> set[str]:
                   and not any(word in ast.unparse(f) for word in _MODE_WORDS)}
         pending += [classes[name] for base in cls.bases if (name := dotted(base) or "") in classes and classes[name] is not cls]
     return found
+
+
+_DATA_PARALLEL = "torch.nn.parallel.data_parallel"
+
+
+def _returns_before_training(norms: FileNorms, node: ast.AST) -> bool:
+    """``node`` is in an ``if`` arm that returns (``if args.sample: return sample(encoder, ...)``)
+    before a loop of its function that trains: that path never reaches the training."""
+    frame = norms.frames.kinds.frame_of(node) or norms.frames.unit.tree
+    parents = norms.frames.parents
+    facts = next((f.facts for f in norms.frames.frames if f.node is frame), [])
+    starts = [fact.node.lineno for fact in facts if isinstance(fact, Training)]
+    child, parent = node, parents.get(node)
+    while parent is not None and parent is not frame:
+        if isinstance(parent, ast.If) and child is not parent.test:
+            arm = parent.body if child in parent.body else parent.orelse
+            if arm and isinstance(arm[-1], ast.Return) and any(start > (parent.end_lineno or 0) for start in starts):
+                return True
+        child, parent = parent, parents.get(parent)
+    return False
 
 
 def _after_training(norms: FileNorms, node: ast.AST) -> bool:
