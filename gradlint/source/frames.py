@@ -247,6 +247,29 @@ def parameters_owners(node: ast.AST) -> set[str]:
             and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value))}
 
 
+def _every_parameter_of(append: ast.AST, value: ast.AST, loop: Optional[ast.AST]) -> Optional[str]:
+    """The module whose every parameter ``append`` adds: ``value`` is the variable of the loop
+    around it over ``model.named_parameters()`` (or ``parameters()``), alone or as a param
+    group's ``"params"``, and no ``if`` between them skips any (an ``else`` adding too)."""
+    if isinstance(value, ast.Dict):
+        value = next((v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant) and k.value == "params"),
+                     value)
+    if not (isinstance(loop, ast.For) and isinstance(value, ast.Name) and isinstance(it := loop.iter, ast.Call)
+            and isinstance(it.func, ast.Attribute) and it.func.attr in ("parameters", "named_parameters")):
+        return None
+    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
+    if not (isinstance(target, ast.Name) and target.id == value.id):
+        return None
+    def appends(body: list[ast.stmt]) -> bool:
+        return any(isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "append"
+                   for stmt in body for inner in ast.walk(stmt))
+    for node in ast.walk(loop):
+        if isinstance(node, ast.If) and any(inner is append for inner in ast.walk(node)) \
+                and not (appends(node.body) and appends(node.orelse)):
+            return None  # ``if "bn" not in n: params.append(p)``: a filter, not every parameter
+    return dotted(it.func.value)
+
+
 def optimised_parameters(call: ast.Call) -> Optional[ast.expr]:
     """The parameters an optimiser is built with: its first argument or ``params=``."""
     return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
@@ -274,7 +297,10 @@ def listed_parameter_owners(name: str, scope: ast.AST) -> set[str]:
     ``params.extend(...)``); empty when a part of it is not read from a ``parameters()`` call
     (``params.append(p)`` in a filtering loop): who is optimised is then unknown."""
     owners: set[str] = set()
+    loops: dict[ast.AST, ast.AST] = {}  # each node -> the innermost loop around it, in ``scope``
     for node in frame_nodes(scope):
+        if isinstance(node, ast.For):
+            loops.update((inner, node) for inner in ast.walk(node) if inner is not node)
         if isinstance(node, ast.Assign) and any(dotted(t) == name for t in node.targets):
             value: Optional[ast.AST] = node.value
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and dotted(node.target) == name:
@@ -287,6 +313,8 @@ def listed_parameter_owners(name: str, scope: ast.AST) -> set[str]:
         if isinstance(value, (ast.List, ast.Tuple)) and not value.elts:
             continue  # the empty list the build starts from
         found = parameters_owners(value) if value is not None else set()
+        if not found and value is not None and (whole := _every_parameter_of(node, value, loops.get(node))):
+            found = {whole}  # for n, p in model.named_parameters(): params.append({"params": p, "lr": ...})
         if not found:
             return set()
         owners |= found

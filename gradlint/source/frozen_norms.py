@@ -310,6 +310,7 @@ class _Collector(NamedParameterLoops):
         tree = self.frames.unit.tree
         assert tree is not None
         for frame in self.frames.frames:
+            built: list[tuple[ast.Call, set[str]]] = []  # each optimiser of the frame and the modules it takes
             for fact in frame.facts:
                 owner = getattr(fact, "owner", None) if type(fact).__name__ == "OptimizerBuilt" else None
                 node = fact.node
@@ -317,12 +318,18 @@ class _Collector(NamedParameterLoops):
                         node, self.frames.parents, tree):  # (``Adam(encoder.parameters()) if fine_tune_encoder else None``)
                     # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
                     owners = {owner} | optimiser_owners(node, frame.node)  # (also a list built before)
+                    built.append((node, {o for o in owners if o}))
                     self.norms.optimised.update(o for o in owners if o)
                     for o in owners:
                         if o:
                             self.norms.optimised_at.setdefault(o, []).append(node)
                     if owner and "." in owner and only_parameters_of(node, owner):
                         self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
+            for freeze in [f for f in self.norms.freezes if f.how == "optimizer"]:
+                # a head-only warm-up, then ``optimizer = Adam(model.parameters())`` for the fine-tuning after it
+                later = [call for call, owners in built if call.lineno > freeze.node.lineno and freeze.target in owners]
+                if later and any(call is freeze.node for call, _ in built):
+                    self.norms.unfreeze(freeze.target, later[0])
             for fact in frame.facts:
                 if type(fact).__name__ == "ParamGroupAdded":
                     self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
