@@ -197,9 +197,11 @@ HELPERS = """\
 def test_an_encoder_whose_head_alone_is_optimised_and_never_put_in_eval(tmp_path: Path, run: str) -> None:
     write_project(tmp_path, {"encoder.py": ENCODER, "helpers.py": HELPERS, "train.py": HEAD_ONLY.format(run=run)})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
-    assert [(f.code, f.line) for f in findings] == [("GL406", 11)]
-    assert "only `encoder.batchnorm` and `encoder.linear` are optimised here" in findings[0].message
+    assert [(f.code, f.line) for f in findings] == [("GL406", 8)]  # (where it is built: the fix goes there)
+    assert "only `encoder.batchnorm` and `encoder.linear` are optimised on line 11" in findings[0].message
     assert "nothing puts it in eval mode" in findings[0].message
+    assert [(r.line, r.message) for r in findings[0].related][-1] == (
+        11, "the optimiser, which leaves the rest of `encoder` out")
 
 
 WARM_UP = """\

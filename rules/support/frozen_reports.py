@@ -170,7 +170,11 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in {train.within}," if train.within
                else f"running it on line {train.call.lineno} in the training loop")
-        span = unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node))
+        # (left out of the optimiser and never put in eval mode: the fix goes where it is built)
+        built = _built_at(norms, target, freeze) if freeze.how == "optimizer" else None
+        span = unit.span(built or (freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)))
+        if built is not None:
+            how = how.replace("optimised here", f"optimised on line {freeze.node.lineno}")
         return Report(span,
                       f"{has} and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
@@ -217,6 +221,15 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
                   related=_places(unit, freeze, train, span.line, end))
 
 
+def _built_at(norms: FileNorms, target: str, freeze: Freeze) -> Optional[ast.stmt]:
+    """The last statement binding ``target`` (a plain name) before ``freeze``, in its function."""
+    assert norms.knowledge is not None
+    frame_of = norms.frames.kinds.frame_of
+    values = [value for value in norms.knowledge.bindings.get(target, [])
+              if value.lineno < freeze.node.lineno and frame_of(value) is frame_of(freeze.node)]
+    return norms.frames._statement_of(values[-1]) if values and "." not in target else None
+
+
 def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int, end: Optional[int] = None
             ) -> tuple[Related, ...]:
     """The finding's other places: where it is put back in train mode (or run in the train
@@ -228,6 +241,8 @@ def _places(unit: SourceUnit, freeze: Freeze, train: ModeCall, reported: int, en
                              if train.implicit else f"`{train.by}` puts it in train mode every epoch" if train.by
                              else f"handed to `{train.via.function}`, which calls `{train.receiver}.train()`"
                              if train.via else f"`{train.receiver}.train()` puts it back in train mode"))
+    if freeze.how == "optimizer" and freeze.node.lineno != reported:
+        found.append(Related(freeze.node.lineno, f"the optimiser, which leaves the rest of `{freeze.target}` out"))
     made = freeze.via
     if made is not None and (made.path is not None or made.line != reported):
         found.append(Related(made.line, f"the freeze, in `{made.function}`", elsewhere(unit, made.path)))
