@@ -317,3 +317,35 @@ def test_a_frozen_segmentation_models_encoder_with_batchnorm(tmp_path: Path, bui
 def test_segmentation_models_parts_without_batchnorm_are_quiet(tmp_path: Path, build: str, freeze: str) -> None:
     write_project(tmp_path, {"seg.py": SEGMENTATION.format(build=build, freeze=freeze)})
     assert lint_in_process(tmp_path / "seg.py", "GL406") == []
+
+
+LIBRARY = """\
+    import torch
+    import pretrainedmodels
+
+    model = {build}
+    for p in model.parameters():
+        p.requires_grad = False
+    model.fc = torch.nn.Linear(2048, 5)
+    optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.01)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("build", "found"), [
+    ('pretrainedmodels.se_resnext50_32x4d(num_classes=1000, pretrained="imagenet")', True),
+    ('pretrainedmodels.__dict__["inceptionresnetv2"](num_classes=1000, pretrained="imagenet")', True),
+    ('pretrainedmodels.__dict__["vgg16"](num_classes=1000, pretrained="imagenet")', False),
+    ('torch.hub.load("facebookresearch/dino:main", "dino_resnet50")', True),
+    ('torch.hub.load("facebookresearch/dino:main", "dino_vitb16")', False),
+])
+def test_networks_of_other_model_libraries(tmp_path: Path, build: str, found: bool) -> None:
+    # (Cadene's pretrainedmodels, common in competition code, and torch.hub repositories other than torchvision's)
+    write_project(tmp_path, {"train.py": LIBRARY.format(build=build)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == ([("GL406", 6)] if found else [])

@@ -36,6 +36,13 @@ SMP_BN_ENCODER = re.compile(r"^(timm-|tu-)?(resnet|resnext|resnest|res2n|se_|sen
                             r"vgg\d+_bn)")
 
 
+# Cadene's pretrainedmodels: every network holds BatchNorm but AlexNet and the plain VGGs
+PRETRAINEDMODELS_PLAIN = re.compile(r"^(alexnet|vgg\d+)$")
+# a torch.hub model name of a convolutional family with BatchNorm, unless it names a transformer
+HUB_BN = re.compile(r"resne(t|xt)|efficientnet|mobilenet|densenet|regnet|inception|shufflenet|mnasnet")
+HUB_PLAIN = re.compile(r"vit|deit|swin|xcit|convnext|beit")
+
+
 def builds_bn(qualified: str) -> bool:
     """Calling (or subclassing) ``qualified`` builds BatchNorm (``timm:<name>``: the timm
     model of that name)."""
@@ -66,10 +73,14 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
                      value.args[position] if len(value.args) > position else None)
         encoder = string(given) if given is not None else "resnet34"
         return encoder is not None and bool(SMP_BN_ENCODER.match(encoder))
+    if callee.startswith("pretrainedmodels.") and callee.count(".") == 1:  # Cadene's pretrainedmodels
+        return not PRETRAINEDMODELS_PLAIN.match(callee.partition(".")[2])
     if callee == "torch.hub.load" and len(value.args) >= 2:
         repo, model = (string(arg) for arg in value.args[:2])
-        return (isinstance(repo, str) and repo.startswith("pytorch/vision") and isinstance(model, str)
-                and bool(TV_BN.match(f"torchvision.models.{model}")))
+        if isinstance(repo, str) and repo.startswith("pytorch/vision"):
+            return isinstance(model, str) and bool(TV_BN.match(f"torchvision.models.{model}"))
+        # another hub repository's convolutional network (``"facebookresearch/dino:main", "dino_resnet50"``)
+        return isinstance(model, str) and bool(HUB_BN.search(model)) and not HUB_PLAIN.search(model)
     return None
 
 

@@ -267,7 +267,9 @@ class NormKnowledge(ImportedParts):
         assert tree is not None
         picked = picked_builder(value, self._scope, tree, self.names.qualify, self._string)
         if picked is not None:  # getattr(models, args.arch)(...) with a known --arch default
-            return (not rest or rest[0] not in HEAD_NAMES) and bool(TV_BN.match(picked))
+            # (or another library's: ``pretrainedmodels.__dict__["se_resnext50_32x4d"]``)
+            return (not rest or rest[0] not in HEAD_NAMES) and bool(
+                TV_BN.match(picked) or library_builds_bn(picked, value, self._string))
         chosen = picked_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
         if chosen is None:  # load(ckpt, args.arch) building ``getattr(torchvision.models, arch)()``
             chosen = handed_name_build(value, self._scope, tree, self.frames.unit.path, torchvision_bn)
