@@ -349,3 +349,18 @@ def test_networks_of_other_model_libraries(tmp_path: Path, build: str, found: bo
     write_project(tmp_path, {"train.py": LIBRARY.format(build=build)})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == ([("GL406", 6)] if found else [])
+
+
+@pytest.mark.parametrize(("freeze", "found"), [
+    ("[p.requires_grad_(False) for p in model.parameters()]", True),
+    ("list(p.requires_grad_(False) for n, p in model.named_parameters())", False),  # (a call around it: not read)
+    ("[p.requires_grad_(False) for n, p in model.named_parameters()]", True),
+    ('[p.requires_grad_(False) for n, p in model.named_parameters() if "layer4" not in n]', False),
+])
+def test_a_freeze_written_as_a_comprehension(tmp_path: Path, freeze: str, found: bool) -> None:
+    source = LIBRARY.format(build='pretrainedmodels.resnet50(num_classes=1000, pretrained="imagenet")').replace(
+        "    for p in model.parameters():\n        p.requires_grad = False", "    " + freeze)
+    write_project(tmp_path, {"train.py": source})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    # (not read as a freeze: the head-only optimiser on line 7 still leaves the rest frozen)
+    assert [(f.code, f.line) for f in findings] == [("GL406", 5 if found else 7)]

@@ -122,6 +122,8 @@ class _Collector(NamedParameterLoops):
                 self._no_grad(node)
             elif isinstance(node, ast.Call):
                 self._call(node, scope)
+            elif isinstance(node, ast.Expr) and (owner := comprehension_freeze(node.value)) is not None:
+                self.norms.freezes.append(Freeze(owner, "requires_grad_", node))
 
     def _parameter_loop(self, loop: ast.AST) -> None:
         assert isinstance(loop, (ast.For, ast.AsyncFor))
@@ -343,6 +345,21 @@ class _Collector(NamedParameterLoops):
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
                     and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
                 self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
+
+
+def comprehension_freeze(value: ast.expr) -> Optional[str]:
+    """The module whose every parameter a comprehension written as a statement freezes:
+    ``[p.requires_grad_(False) for p in model.parameters()]`` (also over ``named_parameters()``
+    and as a generator), with no condition; else None."""
+    if not (isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1):
+        return None
+    loop = value.generators[0]
+    it = loop.iter
+    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
+    if loop.ifs or not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args
+                        and it.func.attr in ("parameters", "named_parameters") and isinstance(target, ast.Name)):
+        return None
+    return dotted(it.func.value) if requires_grad_value(ast.Expr(value.elt), target.id) is False else None
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:
