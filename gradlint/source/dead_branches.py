@@ -41,6 +41,8 @@ def never_taken(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
 
 
 def _truth(test: ast.expr, at: ast.AST, parents: dict, tree: ast.Module) -> Optional[bool]:
+    if isinstance(test, ast.Constant):  # ``if False:`` (a notebook cell switched off), ``if 0:``
+        return bool(test.value)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         inner = _truth(test.operand, at, parents, tree)
         return None if inner is None else not inner
