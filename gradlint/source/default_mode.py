@@ -14,6 +14,7 @@ import ast
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, ModeCall
@@ -87,8 +88,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             continue  # backbone.fc = nn.Identity(), backbone.fc.in_features
         elif isinstance(parent, (ast.Subscript, ast.Assign)):
             continue  # backbone = backbone[:-1]
-        elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS:
-            continue  # print(backbone)
+        elif isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS or _saved_within(parents, node):
+            continue  # print(backbone); torch.save({"model": model, "opt": opt}, path)
         elif isinstance(parent, (ast.List, ast.Tuple)):
             # ``teachers = [teacher_1, teacher_2]`` ... ``for t in teachers: t(x)`` in the training loop
             run = _listed_run(norms, root, training)
@@ -114,8 +115,11 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
                 return None  # handed to something else (a wrapper, a helper): its mode is not known here
         if run is not None and (used is None or run.call.lineno < used.call.lineno):
             used = run
+    # (``encoder = EncoderCNN(); encoder.eval()`` in an evaluation function builds and sets its own)
+    own = [m for m in setting if kinds.frame_of(m.call) is kinds.frame_of(used.call)
+           or id(kinds.frame_of(m.call)) not in binding[0]] if used is not None else []
     if used is not None and any(not norms.frames.exclusive(m.call, used.call) and not _after_loop(norms, m, used.call)
-                                for m in setting):
+                                for m in own):
         return None  # (an ``encoder.eval()`` in the test branch of ``if not args.test:`` leaves training alone)
     return used
 
@@ -184,6 +188,17 @@ def _running_methods(norms: FileNorms, built_by: Optional[str]) -> set[str]:
 
 
 _DATA_PARALLEL = "torch.nn.parallel.data_parallel"
+
+
+def _saved_within(parents: dict, node: ast.AST) -> bool:
+    """``node`` is a value of a dict (or list) literal handed to a call that only saves or shows
+    it (``torch.save({"model": model}, path)``)."""
+    child, parent = node, parents.get(node)
+    if not isinstance(parent, (ast.Dict, ast.List, ast.Tuple)):
+        return False
+    while isinstance(parent, (ast.Dict, ast.List, ast.Tuple)):
+        child, parent = parent, parents.get(parent)
+    return isinstance(parent, ast.Call) and dotted(parent.func) in LOOKS and child in parent.args
 
 
 def _returns_before_training(norms: FileNorms, node: ast.AST) -> bool:
@@ -366,7 +381,10 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     known to leave its mode alone), or None (``backbone = None`` before it is built)."""
     assert norms.knowledge is not None
     foreign = norms.knowledge.local_bn_names() | norms.knowledge.bn_functions
-    values = norms.knowledge.bindings.get(name, [])
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    # (``if False: model = torch.load(path)["model"]``: a branch that never runs builds nothing)
+    values = [v for v in norms.knowledge.bindings.get(name, []) if not never_taken(v, norms.frames.parents, tree)]
     if not values:  # a model frozen at module level of the module it is imported from
         return built_by == name and name in norms.knowledge.imported_bn
     frame_of = norms.frames.kinds.frame_of
