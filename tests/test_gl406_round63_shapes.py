@@ -88,3 +88,49 @@ def test_a_model_loaded_from_a_checkpoint_may_come_in_eval_mode(tmp_path: Path) 
     write_project(tmp_path, {"model.py": ENCODER, "notebook.py": NOTEBOOK.format(switch="resume").replace(
         "import torch\n", "import sys\nimport torch\n\nresume = len(sys.argv) > 1\n", 1)})
     assert lint_in_process(tmp_path / "notebook.py", "GL406") == []
+
+
+FACTORY = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def build_classifier(classes, freeze_backbone=False):
+        model = models.resnet18(weights="DEFAULT")
+        if freeze_backbone:
+            for name, weight in model.named_parameters():
+                weight.requires_grad = name.startswith("fc.")
+        model.fc = nn.Linear(512, classes)
+        return model
+"""
+
+CONFIGURED = """\
+    from dataclasses import dataclass
+
+    import torch
+    from factory import build_classifier
+
+
+    @dataclass
+    class TrainingConfig:
+        epochs: int = 5
+        freeze_backbone: bool = {default}
+
+
+    def train(config: TrainingConfig):
+        model = build_classifier(14, freeze_backbone=config.freeze_backbone)
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
+        for epoch in range(config.epochs):
+            model.train()
+            for x, y in []:
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(x), y).backward()
+                optimizer.step()
+"""
+
+
+def test_a_freeze_flag_read_from_a_typed_configuration_parameter(tmp_path: Path) -> None:
+    # (round 63/a's camera-trap classifier: ``config: TrainingConfig`` with ``freeze_backbone: bool = True``)
+    for default, expected in (("True", [("GL406", 14)]), ("False", [])):
+        write_project(tmp_path, {"factory.py": FACTORY, "train.py": CONFIGURED.format(default=default)})
+        assert [(f.code, f.line) for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected

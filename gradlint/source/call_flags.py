@@ -178,6 +178,9 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
             return bool(value)
         constant = constant_attribute(tree, holder, passed.attr)  # Config.encoder_finetune = False
+        if constant is UNKNOWN and (typed := _annotated_class(caller, holder)) is not None:
+            # ``def train(config: TrainingConfig)``, a dataclass with ``freeze_backbone: bool = True``
+            constant = constant_attribute(tree, typed, passed.attr)
         return None if constant is UNKNOWN else bool(constant)
     if not isinstance(passed, ast.Name):
         return None
@@ -192,6 +195,14 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
     return None if imported is UNKNOWN else bool(imported)
+
+
+def _annotated_class(function: Optional[ast.AST], parameter: str) -> Optional[str]:
+    """The class name ``parameter`` of ``function`` is annotated with (``config: TrainConfig``)."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    annotation = next((a.annotation for a in function.args.args + function.args.kwonlyargs if a.arg == parameter), None)
+    return annotation.id if isinstance(annotation, ast.Name) else None
 
 
 def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module, follow_calls: bool = True) -> object:
