@@ -394,8 +394,8 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
     built = False
     for bound in values:
         value = unwrap(bound)
-        while isinstance(value, ast.Subscript):
-            value = value.value
+        while isinstance(value, ast.Subscript) or isinstance(value, ast.Attribute) and isinstance(value.value, ast.Call):
+            value = value.value  # (``models.efficientnet_b0(weights=...).features``: a part of a model built here)
         if isinstance(value, ast.Name) and value.id == name or isinstance(value, ast.Constant) and value.value is None:
             continue
         callee = dotted(value.func) if isinstance(value, ast.Call) else None

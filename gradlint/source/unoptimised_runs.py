@@ -319,6 +319,8 @@ def _built_alone(norms: FileNorms, name: str) -> bool:
         call = unwrap(value)
         if isinstance(call, ast.Name) and call.id == name:
             continue  # ``encoder = encoder.to(device)``: the same network
+        while isinstance(call, ast.Attribute) and isinstance(call.value, (ast.Call, ast.Attribute)):
+            call = call.value  # ``backbone = models.efficientnet_b0(weights=...).features``: a part of one built here
         if not isinstance(call, ast.Call):
             return False
         if norms.frames.names.qualify(call.func) == "copy.deepcopy":

@@ -1,8 +1,10 @@
-"""GL406 shapes met while closing earlier rounds' misses (round 60/a's remote-sensing probe),
-in our own words: two encoders of an imported model, each frozen by a method of that model
-under a flag of its own (``if freeze_a: model.lock("a")``), are two choices and two findings,
-each at its own call; the same parts frozen one by one with no flag of their own stay one
-finding on their parent."""
+"""GL406 on idioms of fine-tuning code, in our own words: some met while closing earlier
+rounds' misses (round 60/a's remote-sensing probe: two encoders frozen under flags of their
+own are two findings; round 54/b's ``__new__`` factory and its ``Experiment`` class handing the
+encoder to a training class), the others written to probe the rule between rounds: partial
+freezes through a bound list or length, ``segmentation_models_pytorch`` encoders, Cadene's
+``pretrainedmodels`` and ``torch.hub`` networks, freezes written as comprehensions, and a part
+of a freshly built network left out of the optimiser."""
 
 from __future__ import annotations
 
@@ -364,3 +366,28 @@ def test_a_freeze_written_as_a_comprehension(tmp_path: Path, freeze: str, found:
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     # (not read as a freeze: the head-only optimiser on line 7 still leaves the rest frozen)
     assert [(f.code, f.line) for f in findings] == [("GL406", 5 if found else 7)]
+
+
+PART_ONLY_RUN = """\
+    import torch
+    from torchvision import models
+
+    backbone = models.efficientnet_b0(weights="DEFAULT").features
+    head = torch.nn.Linear(1280, 10)
+    optimizer = torch.optim.Adam(head.parameters())
+    {setup}
+    for epoch in range(10):
+        for x, y in []:
+            feats = backbone(x).mean((2, 3)).detach()
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(head(feats), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("setup", "expected"), [("pass", [("GL406", 10)]), ("backbone.eval()", [])])
+def test_a_part_of_a_network_built_here_and_left_out_of_the_optimiser(tmp_path: Path, setup: str, expected: list) -> None:
+    write_project(tmp_path, {"train.py": PART_ONLY_RUN.format(setup=setup)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("no optimiser of the file takes its parameters" in f.message for f in findings)
