@@ -160,6 +160,15 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         return guarded(flag_value(passed.operand, caller, tree), True)
     if isinstance(passed, ast.Constant):
         return bool(passed.value)
+    if (isinstance(passed, ast.Compare) and len(passed.ops) == 1 and isinstance(passed.ops[0], (ast.Eq, ast.NotEq))
+            and isinstance(option := passed.left, ast.Attribute) and isinstance(option.value, ast.Name)
+            and isinstance(wanted := passed.comparators[0], ast.Constant) and isinstance(wanted.value, str)
+            and (option.value.id in _OPTION_HOLDERS or option.value.id in _parsed_names(tree))):
+        # freeze = (args.strategy == "frozen"), with ``--strategy`` defaulting to "frozen"
+        default = option_values(tree).get(option.attr, UNKNOWN)
+        if not isinstance(default, str):
+            return None
+        return (default == wanted.value) == isinstance(passed.ops[0], ast.Eq)
     if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
             and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
         return bool(passed.args[1].value)  # cfg.get("train_cnn", False): a configuration's default, like an option's
@@ -190,8 +199,9 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         values = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
                   and any(isinstance(t, ast.Name) and t.id == passed.id for t in node.targets)]
         if values:
-            if len(values) == 1 and isinstance(values[0], ast.UnaryOp) and isinstance(values[0].op, ast.Not):
-                return flag_value(values[0], None, tree)  # freeze = not args.no_freeze, set once
+            if len(values) == 1 and (isinstance(values[0], ast.UnaryOp) and isinstance(values[0].op, ast.Not)
+                                     or isinstance(values[0], ast.Compare)):
+                return flag_value(values[0], None, tree)  # freeze = not args.no_freeze (or args.strategy == "frozen"), set once
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
     return None if imported is UNKNOWN else bool(imported)
