@@ -109,8 +109,20 @@ class _Collector(NamedParameterLoops):
             freezes = [f for f in self.norms.freezes
                        if related(f.target, target) and f.how in ("requires_grad", "requires_grad_")]
             if freezes and all(kinds.frame_of(n) is kinds.frame_of(f.node) and getattr(n, "lineno", 0) < f.node.lineno
-                               and not in_one_loop(self.frames.parents, n, f.node) for n in nodes for f in freezes):
+                               and not in_one_loop(self.frames.parents, n, f.node)
+                               and not self._steps_between(n, f.node) for n in nodes for f in freezes):
                 self.norms.unfrozen.discard(target)
+
+    def _steps_between(self, start: ast.AST, end: ast.AST) -> bool:
+        """An optimiser steps between ``start`` and ``end`` in their function: a GAN's
+        ``for p in netD.parameters(): p.requires_grad = True``, D's step, then the freeze for
+        G's step trains the discriminator; it is no reset before a freeze."""
+        frame = self.frames.kinds.frame_of(end) or self.frames.unit.tree
+        first, last = getattr(start, "lineno", 0), getattr(end, "lineno", 0)
+        return frame is not None and any(
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "step"
+            and self.frames.names.kind_of(dotted(node.func.value) or "") == "optimizer" and first < node.lineno < last
+            for node in ast.walk(frame))
 
     def _frame(self, scope: ast.AST) -> None:
         from gradlint.source.modules import frame_nodes
