@@ -32,10 +32,18 @@ class ClassAttributeValues:
     bindings: dict[str, list[ast.expr]]
 
     def instances_of(self, cls: ast.ClassDef) -> list[str]:
-        """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``)."""
+        """Names the file binds to ``Cls(...)`` (``model = Cls(...)``, also ``.to(device)``, and
+        through a name bound to the class itself: ``model_type = Cls``; ``model = model_type(...)``)."""
         return [name for name, values in self.bindings.items()
-                if any(isinstance(value := unwrap(v), ast.Call)
-                       and (self.names.qualify(value.func) or "").rsplit(".", 1)[-1] == cls.name for v in values)]
+                if any(isinstance(value := unwrap(v), ast.Call) and cls.name in self.classes_called(value.func)
+                       for v in values)]
+
+    def classes_called(self, func: ast.expr) -> set[str]:
+        """The class names a call of ``func`` may build: its own, or those of the classes a name
+        is bound to (``model_type = CXRModel``)."""
+        held = self.bindings.get(func.id, []) if isinstance(func, ast.Name) else []
+        forms = [func, *(h for h in held if isinstance(h, (ast.Name, ast.Attribute)))]
+        return {(self.names.qualify(form) or "").rsplit(".", 1)[-1] for form in forms}
 
     def _element(self, values: list[ast.expr], index: int) -> list[ast.expr]:
         """The ``index``-th layer of each ``nn.Sequential(a, b, ...)`` among ``values`` (read

@@ -347,9 +347,8 @@ def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bo
     assert norms.knowledge is not None
     values = [unwrap(node.value) for node in ast.walk(frame) if isinstance(node, ast.Assign)
               and any(isinstance(t, ast.Name) and t.id == root for t in node.targets)]
-    return bool(values) and not any(
-        isinstance(v, ast.Call) and (norms.knowledge.names.qualify(v.func) or "").rsplit(".", 1)[-1] == cls.name
-        for v in values)
+    return bool(values) and not any(isinstance(v, ast.Call) and cls.name in norms.knowledge.classes_called(v.func)
+                                    for v in values)
 
 
 
