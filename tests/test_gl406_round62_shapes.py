@@ -169,6 +169,7 @@ HEAD_ONLY = """\
 
     def main(args):
         encoder = CNN(256)
+        encoder = nn.DataParallel(encoder)
         decoder = nn.LSTM(256, 512)
         params = list(decoder.parameters()) + list(encoder.linear.parameters()) + list(encoder.batchnorm.parameters())
         optimizer = torch.optim.Adam(params, lr=1e-3)
@@ -197,11 +198,12 @@ HELPERS = """\
 def test_an_encoder_whose_head_alone_is_optimised_and_never_put_in_eval(tmp_path: Path, run: str) -> None:
     write_project(tmp_path, {"encoder.py": ENCODER, "helpers.py": HELPERS, "train.py": HEAD_ONLY.format(run=run)})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
-    assert [(f.code, f.line) for f in findings] == [("GL406", 8)]  # (where it is built: the fix goes there)
-    assert "only `encoder.batchnorm` and `encoder.linear` are optimised on line 11" in findings[0].message
+    # (where it is built, not where it is wrapped: the fix goes there)
+    assert [(f.code, f.line) for f in findings] == [("GL406", 8)]
+    assert "only `encoder.batchnorm` and `encoder.linear` are optimised on line 12" in findings[0].message
     assert "nothing puts it in eval mode" in findings[0].message
     assert [(r.line, r.message) for r in findings[0].related][-1] == (
-        11, "the optimiser, which leaves the rest of `encoder` out")
+        12, "the optimiser, which leaves the rest of `encoder` out")
 
 
 WARM_UP = """\

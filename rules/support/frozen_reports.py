@@ -225,8 +225,10 @@ def _built_at(norms: FileNorms, target: str, freeze: Freeze) -> Optional[ast.stm
     """The last statement binding ``target`` (a plain name) before ``freeze``, in its function."""
     assert norms.knowledge is not None
     frame_of = norms.frames.kinds.frame_of
+    # (``encoder = nn.DataParallel(encoder)`` or ``encoder = encoder.to(device)`` wraps the one built before)
     values = [value for value in norms.knowledge.bindings.get(target, [])
-              if value.lineno < freeze.node.lineno and frame_of(value) is frame_of(freeze.node)]
+              if value.lineno < freeze.node.lineno and frame_of(value) is frame_of(freeze.node)
+              and not any(isinstance(node, ast.Name) and node.id == target for node in ast.walk(value))]
     return norms.frames._statement_of(values[-1]) if values and "." not in target else None
 
 
