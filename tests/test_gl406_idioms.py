@@ -391,3 +391,36 @@ def test_a_part_of_a_network_built_here_and_left_out_of_the_optimiser(tmp_path: 
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("no optimiser of the file takes its parameters" in f.message for f in findings)
+
+
+SLICED_BY_DEFAULT = """\
+    import torch
+    from torchvision import models
+
+
+    def build(n_frozen_children={count}):
+        net = models.resnet50(weights="DEFAULT")
+        for child in list(net.children())[:n_frozen_children]:
+            for p in child.parameters():
+                p.requires_grad = False
+        return net
+
+
+    model = build()
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+    for epoch in range(10):
+        model.train()
+        for x, y in []:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("count", "expected"), [(6, [("GL406", 13)]), (1, [])])
+def test_a_children_slice_bounded_by_a_parameters_default(tmp_path: Path, count: int, expected: list) -> None:
+    # (synthetic round 65s/a: ``list(net.children())[:n_frozen_children]``; one child, the stem conv, holds no BatchNorm)
+    write_project(tmp_path, {"train.py": SLICED_BY_DEFAULT.format(count=count)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("its first 6 child modules frozen" in f.message for f in findings)

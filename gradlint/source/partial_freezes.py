@@ -35,7 +35,7 @@ def partial_freeze(loop: Loop, parents: Optional[dict] = None) -> Optional[tuple
     ``parents`` (node -> parent) lets a counter's starting value be read (``ct = 1``)."""
     it = loop.iter
     if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice):
-        return _sliced(loop, it, _listing(it.value, loop, parents or {}))
+        return _sliced(loop, it, _listing(it.value, loop, parents or {}), parents or {})
     if isinstance(it, ast.Call) and dotted(it.func) == "enumerate" and len(it.args) == 1:
         return _enumerated(loop, it.args[0], parents or {})
     if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr in ("named_children",
@@ -92,13 +92,15 @@ def _listing(node: ast.expr, loop: Loop, parents: dict) -> Optional[tuple[str, s
     return None
 
 
-def _sliced(loop: Loop, it: ast.Subscript, listing: Optional[tuple[str, str]]) -> Optional[tuple[str, str]]:
+def _sliced(loop: Loop, it: ast.Subscript, listing: Optional[tuple[str, str]], parents: dict
+            ) -> Optional[tuple[str, str]]:
     bound = it.slice
     assert isinstance(bound, ast.Slice)
     if listing is None or not from_start(bound) or not isinstance(loop.target, ast.Name):
         return None
     kind, owner = listing
-    end = integer(bound.upper)
+    # (``[:n_frozen_children]`` with ``n_frozen_children=6``, a parameter's default or a number set just before)
+    end = integer(bound.upper) if not isinstance(bound.upper, ast.Name) else _bounds_before(loop, parents).get(bound.upper.id)
     if end is None or not _freezes(loop.body, loop.target.id, kind):
         return None
     if end < 0:
@@ -292,6 +294,10 @@ def extent_parameter(loop: ast.AST, parents: dict) -> Optional[str]:
         if isinstance(node, ast.Compare) and node.comparators and isinstance(bound := node.comparators[0], ast.Name) \
                 and bound.id in defaults:
             return bound.id
+    it = loop.iter  # for child in list(net.children())[:n_frozen]:
+    if isinstance(it, ast.Subscript) and isinstance(it.slice, ast.Slice) and isinstance(upper := it.slice.upper, ast.Name) \
+            and upper.id in defaults:
+        return upper.id
     return None
 
 
