@@ -11,20 +11,16 @@ other function or class, which may switch its mode, but a helper that only runs 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Optional
 
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.frozen_norms import FileNorms, ModeCall
-from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.module_runners import LOOKS, PLAIN_USES
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.project_classes import built_class
-from gradlint.source.project_functions import project_function
-from gradlint.source.runner_handoffs import DefaultRun, handed_to_runner
+from gradlint.source.runner_handoffs import MODE_WORDS, DefaultRun, handed_to_runner, mode_neutral, never_sets_a_mode
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
 from gradlint.source.unoptimised_runs import list_members
 
@@ -109,7 +105,7 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             if not isinstance(call, ast.Call):
                 return None
             run = handed_to_runner(norms, call, node)
-            if run is None and _mode_neutral(norms, call):
+            if run is None and mode_neutral(norms, call):
                 continue  # early_stop(loss, model): a project helper that never sets a mode (saves a checkpoint)
             if run is None:
                 return None  # handed to something else (a wrapper, a helper): its mode is not known here
@@ -182,7 +178,7 @@ def _running_methods(norms: FileNorms, built_by: Optional[str]) -> set[str]:
     while pending:
         cls = pending.pop()
         found |= {f.name for f in cls.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("__")
-                  and not any(word in ast.unparse(f) for word in _MODE_WORDS)}
+                  and not any(word in ast.unparse(f) for word in MODE_WORDS)}
         pending += [classes[name] for base in cls.bases if (name := dotted(base) or "") in classes and classes[name] is not cls]
     return found
 
@@ -245,7 +241,6 @@ def _after_loop(norms: FileNorms, mode: ModeCall, run: ast.Call) -> bool:
 
 
 # what a helper that may change a module's mode (or freeze it) says
-_MODE_WORDS = (".train(", ".eval(", "requires_grad", ".apply(", ".modules(", ".children(")
 _COPIES = frozenset({"copy.deepcopy", "copy.copy"})
 
 
@@ -253,46 +248,6 @@ def _alone(norms: FileNorms, value: ast.expr) -> bool:
     """``value`` is bound to one name (``teacher = ResNet18()``, not ``model, loss = setup()``)."""
     statement = norms.frames.parents.get(value)
     return isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
-
-
-def _never_sets_a_mode(norms: FileNorms, call: ast.Call) -> bool:
-    """``teacher = ResNet18()``: the module of another project file whose function or class
-    builds the model never calls ``train()`` or ``eval()``, so the model it gives is in train mode."""
-    source = _project_source(norms, call, whole_module=True)
-    return source is not None and not any(word in ast.unparse(source) for word in (".train(", ".eval("))
-
-
-def _project_source(norms: FileNorms, call: ast.Call, whole_module: bool = False) -> Optional[ast.AST]:
-    """The project function ``call`` calls, or the project class it builds (of the file or
-    imported); with ``whole_module``, the module defining it."""
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    path = Path(norms.frames.unit.path)
-    name = dotted(call.func) or ""
-    found = project_function(name, tree, path) if name else None
-    if found is not None:
-        return found[1] if whole_module else found[0]
-    cls = built_class(call, name, tree, path, FileIndex()) if name else None
-    return None if cls is None else cls.tree if whole_module else cls.node
-
-
-def _mode_neutral(norms: FileNorms, call: ast.Call) -> bool:
-    """``call`` is a project function, or an instance of a project class (its ``__call__``
-    and every other method), whose source never sets a module's mode: ``EarlyStopping``
-    handed the model to save a checkpoint."""
-    tree = norms.frames.unit.tree
-    assert tree is not None and norms.knowledge is not None
-    path = Path(norms.frames.unit.path)
-    name = dotted(call.func) or ""
-    found = project_function(name, tree, path) if name else None
-    source: Optional[ast.AST] = found[0] if found is not None else None
-    if source is None and name and "." not in name:  # early_stop = EarlyStopping(patience=7)
-        values = [unwrap(value) for value in norms.knowledge.bindings.get(name, [])]
-        if len(values) == 1 and isinstance(built := values[0], ast.Call):
-            source = _project_source(norms, built)
-    # (a helper that trains what it is handed, ``train_model(model, ...)``, is not neutral either:
-    # the model it steps is not frozen)
-    return source is not None and not any(word in ast.unparse(source) for word in (*_MODE_WORDS, ".backward(", ".step("))
 
 
 def _in_training_loop(norms: FileNorms, call: ast.Call, frame: ast.AST) -> bool:
@@ -400,7 +355,7 @@ def _built_here(norms: FileNorms, name: str, built_by: Optional[str]) -> bool:
             continue
         callee = dotted(value.func) if isinstance(value, ast.Call) else None
         if callee is None or callee in foreign and callee != built_by and not (
-                isinstance(value, ast.Call) and _alone(norms, bound) and _never_sets_a_mode(norms, value)):
+                isinstance(value, ast.Call) and _alone(norms, bound) and never_sets_a_mode(norms, value)):
             return False
         built = True
     return built
