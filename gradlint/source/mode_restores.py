@@ -17,6 +17,7 @@ from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted, name_expression
 from gradlint.source.project_classes import project_class
+from gradlint.source.project_functions import project_import_list
 from gradlint.source.unit import SourceUnit
 
 
@@ -43,7 +44,32 @@ def put_back(norms: FileNorms, train: ModeCall, target: str) -> bool:
             continue
         if next_training is None or other.call.lineno <= next_training:
             return True
-    return False
+    # ``model.train(); model._hook_before_iter()``, a method of the model's class that puts its frozen
+    # BatchNorm layers back in eval mode
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.args
+               and dotted(node.func.value) == train.receiver and node.func.attr not in ("train", "eval")
+               and train.call.lineno < node.lineno and (next_training is None or node.lineno <= next_training)
+               and _bn_eval_method(norms, node.func.attr) for node in ast.walk(train.frame))
+
+
+def _bn_eval_method(norms: FileNorms, name: str) -> bool:
+    """A class of the file, or of a project module it imports, has a method ``name`` that
+    walks its modules and calls ``eval()`` on the BatchNorm ones."""
+    tree = norms.frames.unit.tree
+    if tree is None:
+        return False
+    script = Path(norms.frames.unit.path)
+    modules = [tree] + ([FileIndex().tree(item.path) for item in project_import_list(tree, script)]
+                        if script.is_file() else [])
+    return any(isinstance(method, ast.FunctionDef) and method.name == name and _evals_batchnorm(method)
+               for module in modules if module is not None for cls in module.body if isinstance(cls, ast.ClassDef)
+               for method in cls.body)
+
+
+def _evals_batchnorm(method: ast.FunctionDef) -> bool:
+    """``for m in self.modules(): if isinstance(m, nn.BatchNorm2d): ... m.eval()``."""
+    return any(isinstance(test, ast.If) and isinstance(call := test.test, ast.Call) and dotted(call.func) == "isinstance"
+               and "BatchNorm" in ast.unparse(call) and calls_eval(test) for test in ast.walk(method))
 
 
 def _training_loop(norms: FileNorms, train: ModeCall, trainings: list[ast.AST]) -> Optional[ast.stmt]:
