@@ -59,8 +59,10 @@ def _bn_eval_method(norms: FileNorms, name: str) -> bool:
     if tree is None:
         return False
     script = Path(norms.frames.unit.path)
-    modules = [tree] + ([FileIndex().tree(item.path) for item in project_import_list(tree, script)]
-                        if script.is_file() else [])
+    # (read_parsed parses each module once a change, for every rule that reads it)
+    imported = [SourceUnit.read_parsed(str(item.path)) for item in project_import_list(tree, script)] \
+        if script.is_file() else []
+    modules = [tree] + [unit.tree for unit in imported if unit is not None]
     return any(isinstance(method, ast.FunctionDef) and method.name == name and _evals_batchnorm(method)
                for module in modules if module is not None for cls in module.body if isinstance(cls, ast.ClassDef)
                for method in cls.body)

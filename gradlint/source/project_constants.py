@@ -11,6 +11,7 @@ from pathlib import Path
 
 from gradlint.source.index import FileIndex
 from gradlint.source.project_functions import project_import_list
+from gradlint.source.unit import SourceUnit
 
 UNKNOWN = object()  # no constant found
 _SCRIPTS: "weakref.WeakKeyDictionary[ast.Module, Path]" = weakref.WeakKeyDictionary()
@@ -47,7 +48,8 @@ def imported_constant(tree: ast.Module, name: str) -> object:
     for item in project_import_list(tree, script):
         if item.name not in ("*", name) or item.name == name and item.local != name:
             continue
-        module = FileIndex().tree(item.path)
+        unit = SourceUnit.read_parsed(str(item.path))  # (parsed once a change, for every reader)
+        module = unit.tree if unit is not None else None
         found = _assigned_once(module.body, name) if module is not None else UNKNOWN
         if found is not UNKNOWN or item.name == name:
             return found
