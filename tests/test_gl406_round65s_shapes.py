@@ -60,3 +60,71 @@ def test_a_source_encoder_frozen_by_a_helper_module_and_never_put_in_eval(tmp_pa
     findings = lint_in_process(tmp_path / "adapt.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("nothing puts it in eval mode" in f.message for f in findings)
+
+
+NETS = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class LesionNet(nn.Module):
+        def __init__(self, classes=2, freeze_trunk=False):
+            super().__init__()
+            self.trunk = models.resnet34(weights="DEFAULT")
+            self.trunk.fc = nn.Identity()
+            self.head = nn.Linear(512, classes)
+            if freeze_trunk:
+                self.trunk.requires_grad_(False)
+
+        def forward(self, x):
+            return self.head(self.trunk(x))
+
+
+    def make_net(cfg):
+        net_cfg = cfg["net"]
+        return LesionNet(net_cfg["classes"], freeze_trunk={read})
+"""
+
+RUN = """\
+    import argparse
+
+    import torch
+    import yaml
+    from nets import make_net
+
+
+    def main():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--config", default="configs/base.yaml")
+        with open(parser.parse_args().config) as f:
+            cfg = yaml.safe_load(f)
+        net = make_net(cfg)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+        for epoch in range(cfg["epochs"]):
+            net.train()
+            for x, y in []:
+                loss = torch.nn.functional.cross_entropy(net(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+
+
+@pytest.mark.parametrize("read", ['net_cfg.get("freeze_trunk", False)', 'net_cfg["freeze_trunk"]',
+                                  'cfg["net"]["freeze_trunk"]'])
+@pytest.mark.parametrize(("configs", "expected"), [
+    ({"base.yaml": "epochs: 30\nnet:\n  classes: 2\n  freeze_trunk: true  # linear probe\n"}, [("GL406", 13)]),
+    ({"base.yaml": "net:\n  freeze_trunk: yes\n", "probe.yaml": "net:\n  freeze_trunk: true\n"}, [("GL406", 13)]),
+    ({"base.yaml": "epochs: 30\nnet:\n  classes: 2\n  freeze_trunk: false\n"}, []),
+    # a sweep that sets it both ways: the user's choice, left unread (as a command-line flag passed on)
+    ({"base.yaml": "net:\n  freeze_trunk: false\n", "probe.yaml": "net:\n  freeze_trunk: true\n"}, []),
+])
+def test_a_freeze_flag_read_from_the_yaml_config_named_on_the_command_line(tmp_path: Path, read: str, configs: dict,
+                                                                         expected: list) -> None:
+    """65s/a's roof segmentation: ``freeze_encoder: true`` in the project's config.yaml,
+    which the script loads by an argparse path, read through ``cfg["model"].get(...)``."""
+    write_project(tmp_path, {"nets.py": NETS.format(read=read), "run.py": RUN,
+                             **{f"configs/{name}": text for name, text in configs.items()}})
+    findings = lint_in_process(tmp_path / "run.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`make_net`" in f.message for f in findings)

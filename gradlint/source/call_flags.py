@@ -12,7 +12,7 @@ from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute, imported_constant
 from gradlint.source.call_arguments import argument
-from gradlint.source.config_values import imported_dict_entry, literal_entry, yaml_entry
+from gradlint.source.config_values import imported_dict_entry, literal_entry, project_yaml_entry, yaml_entry
 
 if TYPE_CHECKING:
     from gradlint.source.modules import ModuleKinds
@@ -171,7 +171,15 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         return (default == wanted.value) == isinstance(passed.ops[0], ast.Eq)
     if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
             and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
-        return bool(passed.args[1].value)  # cfg.get("train_cnn", False): a configuration's default, like an option's
+        key = passed.args[0]
+        loaded = project_yaml_entry(key.value, tree) if isinstance(key, ast.Constant) and isinstance(key.value, str) \
+            else UNKNOWN  # ``freeze_encoder: true`` in the project's config.yaml
+        # cfg.get("train_cnn", False): a configuration's default, like an option's
+        return bool(passed.args[1].value if loaded is UNKNOWN else loaded)
+    if (isinstance(passed, ast.Subscript) and isinstance(passed.value, (ast.Subscript, ast.Attribute))
+            and isinstance(passed.slice, ast.Constant) and isinstance(passed.slice.value, str)):
+        loaded = project_yaml_entry(passed.slice.value, tree)  # cfg["model"]["freeze_encoder"]
+        return None if loaded is UNKNOWN else bool(loaded)
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, ast.Name) and isinstance(passed.slice, ast.Constant)
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
         value = option_values(tree).get(passed.slice.value, UNKNOWN)
@@ -180,6 +188,8 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             return bool(value)
         # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
         entry = _dict_entry(holder, passed.slice.value, caller, tree)
+        if entry is UNKNOWN:
+            entry = project_yaml_entry(passed.slice.value, tree)  # mcfg["freeze_encoder"], mcfg = cfg["model"]
         return None if entry is UNKNOWN else bool(entry)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, UNKNOWN)

@@ -2,8 +2,9 @@
 flags): a dict of a project module it imports (``from config import config`` with
 ``config = {"freeze": True, ...}``), or the top-level scalars of a YAML file it loads by a
 literal path (``config = load_config("../config/exp.yaml")`` holding ``freeze: false``).
-Only flat ``key: value`` lines at the top of the YAML file are read (no YAML library is a
-dependency); anything else is unknown."""
+Only flat ``key: value`` lines are read (no YAML library is a dependency): at the top of a
+file loaded by a literal path, or at any depth in the project's configuration files for a
+key read from a configuration whose file the script does not name; anything else is unknown."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from gradlint.source.tree_paths import path_of
 from gradlint.source.unit import SourceUnit
 
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*([^#\n]*?)\s*(?:#.*)?$")
+_ANY_SCALAR = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:\s*([^#\n]*?)\s*(?:#.*)?$")
+# where a project keeps the configuration files its scripts load by a command-line path
+_CONFIG_FOLDERS = ("", "config", "configs", "conf", "cfg")
+_MOST_CONFIG_FILES = 40
 _YAML_FILE = re.compile(r"\.ya?ml$")
 
 
@@ -97,3 +102,22 @@ def _scalar(text: str) -> object:
         except ValueError:
             pass
     return text.strip("'\"")
+
+
+def project_yaml_entry(key: str, tree: ast.Module) -> object:
+    """The scalar every configuration file of the project that sets ``key`` (at any depth)
+    sets it to, for a script reading ``cfg["model"].get("freeze_encoder", False)`` from a
+    YAML file named on its command line (``--config config.yaml``): the YAML files beside
+    the script and one folder up, and in their ``config``/``configs`` folders. UNKNOWN when
+    none sets it, when they disagree (a sweep: the choice is the user's), or when there are
+    too many to say which one runs."""
+    script = path_of(tree)
+    if script is None:
+        return UNKNOWN
+    files = sorted({found for folder in (script.parent, script.parent.parent) for sub in _CONFIG_FOLDERS
+                    for found in (folder / sub).glob("*.y*ml") if _YAML_FILE.search(found.name) and found.is_file()})
+    if len(files) > _MOST_CONFIG_FILES:
+        return UNKNOWN
+    values = [value for place in files for line in read_text(place).splitlines()
+              if (match := _ANY_SCALAR.match(line)) and match[1] == key and (value := _scalar(match[2])) is not UNKNOWN]
+    return values[0] if values and all(v == values[0] for v in values) else UNKNOWN
