@@ -128,3 +128,96 @@ def test_a_freeze_flag_read_from_the_yaml_config_named_on_the_command_line(tmp_p
     findings = lint_in_process(tmp_path / "run.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("`make_net`" in f.message for f in findings)
+
+
+OPTIM = """\
+    import torch
+
+
+    def make_optimizer(net, settings):
+        if settings["{key}"]:
+            groups = net.fc.parameters()
+        else:
+            groups = net.parameters()
+        return torch.optim.AdamW(groups, lr=settings["lr"])
+
+
+    def one_epoch(net, batches, loss_fn, optimizer, training=True):
+        net.train(training)
+        for images, labels in batches:
+            with torch.set_grad_enabled(training):
+                loss = loss_fn(net(images), labels)
+            if training:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+"""
+
+SETTINGS = """\
+    SETTINGS = {{"lr": 3e-4, "linear_only": {linear_only}, "epochs": 12}}
+"""
+
+FIT = """\
+    import torch.nn as nn
+    from torchvision import models
+
+    from engine import make_optimizer, one_epoch
+    from settings import SETTINGS
+
+
+    def main(batches, settings=SETTINGS):
+        net = models.resnet18(weights="DEFAULT")
+        net.fc = nn.Linear(512, 7)
+        optimizer = make_optimizer(net, settings)
+        for epoch in range(settings["epochs"]):
+            one_epoch(net, batches, nn.CrossEntropyLoss(), optimizer, training=True)
+            one_epoch(net, batches, nn.CrossEntropyLoss(), optimizer, training=False)
+
+
+    if __name__ == "__main__":
+        main([])
+"""
+
+
+@pytest.mark.parametrize(("key", "linear_only", "expected"), [
+    ("linear_only", True, [("GL406", 11)]),
+    ("linear_only", False, []),
+    ("missing", True, []),  # a key the settings do not hold: which arm runs is unknown
+])
+def test_an_optimiser_helper_of_another_module_taking_only_the_head_by_a_settings_flag(
+        tmp_path: Path, key: str, linear_only: bool, expected: list) -> None:
+    """65s/a's food classifier: ``get_optimizer(model, cfg)`` of a loops module takes only
+    ``model.classifier`` when the settings dict (a default of ``main``, imported from another
+    module) says ``head_only``; the whole network is put in train mode every epoch."""
+    write_project(tmp_path, {"engine.py": OPTIM.format(key=key), "settings.py": SETTINGS.format(linear_only=linear_only),
+                             "fit.py": FIT})
+    findings = lint_in_process(tmp_path / "fit.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("only `net.fc` is optimised" in f.message and "`one_epoch` (engine.py:13)" in f.message
+               for f in findings)
+
+
+def test_an_optimiser_helper_of_the_same_file_returning_adam_over_the_classifier(tmp_path: Path) -> None:
+    write_project(tmp_path, {"run.py": """\
+        import torch
+        from torchvision import models
+
+
+        def build_opt(model):
+            opt = torch.optim.Adam(model.classifier.parameters(), lr=1e-3)
+            return opt
+
+
+        def fit(loader):
+            model = models.efficientnet_b0(weights="DEFAULT")
+            head_opt = build_opt(model)
+            model.train()
+            for x, y in loader:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                head_opt.zero_grad()
+                loss.backward()
+                head_opt.step()
+    """})
+    findings = lint_in_process(tmp_path / "run.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 12)]
+    assert "only `model.classifier` is optimised" in findings[0].message

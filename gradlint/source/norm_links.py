@@ -39,6 +39,7 @@ from gradlint.source.dead_branches import never_taken
 from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.module_runners import never_asked_to_train
 from gradlint.source.no_grad_runners import link_no_grad_runs
+from gradlint.source.optimiser_helpers import link_optimiser_helpers
 from gradlint.source.module_offers import FREEZING, TRAINING_WORDS, module_offers, shown_path
 from gradlint.source.mode_restores import hook_never_evals
 from gradlint.source.names import dotted
@@ -72,6 +73,7 @@ def file_norms(unit: SourceUnit) -> FileNorms:
 
 
 _PARAMETERS_CALL = re.compile(r"parameters\(\s*\)")  # (``model.parameters(\n)``, split by a formatter)
+_PART_PARAMETERS = re.compile(r"\w\.\w+\.parameters\(\s*\)")  # ``model.classifier.parameters()``
 
 
 def worth_reading(unit: SourceUnit) -> bool:
@@ -103,6 +105,10 @@ def worth_reading(unit: SourceUnit) -> bool:
     if (freezes or factories) and any(  # perform_training(model, dto) of a module that steps an optimiser
             name not in ("*", ".") and f"{local}(" in text and _trains_there(module)
             for local, (module, name) in imports.items()):
+        return True
+    if (trains or trainers) and any(  # optimizer = get_optimizer(model, cfg), over model.classifier only there
+            name not in ("*", ".") and f"{local}(" in text and "optim" in (there := read_text(module))
+            and _PART_PARAMETERS.search(there) for local, (module, name) in imports.items()):
         return True
     return trains and any(module_offers(str(module), file_stamp(module)).instances for module, _ in imports.values()
                           if "requires_grad" in read_text(module))
@@ -136,6 +142,7 @@ def link(norms: FileNorms) -> None:
         link_instances(norms, Path(unit.path))
         link_freezing_helpers(norms, Path(unit.path))
         link_no_grad_runs(norms, Path(unit.path))
+        link_optimiser_helpers(norms, Path(unit.path))
     # (the file's own freezing classes: a method returning an instance, ``self.model = self.build()``)
     known_classes = {f.function: (f, unit.path) for f in freezing_classes(norms) if f.function not in factories}
     if not factories and not trainers and not known_classes:
