@@ -221,3 +221,80 @@ def test_an_optimiser_helper_of_the_same_file_returning_adam_over_the_classifier
     findings = lint_in_process(tmp_path / "run.py", "GL406")
     assert [(f.code, f.line) for f in findings] == [("GL406", 12)]
     assert "only `model.classifier` is optimised" in findings[0].message
+
+
+ZOO = """\
+    import torch.nn as nn
+    from torchvision import models
+
+    BACKBONES = {{}}
+
+
+    def {registrar}:
+        {body}
+
+
+    @{decorate_r50}
+    def frozen_r50(classes):
+        net = models.resnet50(weights="DEFAULT")
+        net.fc = nn.Linear(2048, classes)
+        for key, weight in net.named_parameters():
+            weight.requires_grad = key.startswith(("layer4", "fc"))
+        return net
+
+
+    @{decorate_vgg}
+    def plain_vgg(classes):
+        net = models.vgg11(weights="DEFAULT")
+        net.features.requires_grad_(False)
+        return net
+
+
+    def create(arch, classes):
+        return BACKBONES[arch](classes)
+"""
+
+KEYED = ("register(key)", "def wrap(fn):\n            BACKBONES[key] = fn\n            return fn\n        return wrap",
+         'register("r50")', 'register("vgg")')
+BARE = ("register(fn)", "BACKBONES[fn.__name__] = fn\n        return fn", "register", "register")
+
+TUNE = """\
+    import torch
+    from zoo import create
+
+
+    def tune(loader):
+        model = create({arch!r}, 10)
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+        for epoch in range(20):
+            model.train()
+            for x, y in loader:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+
+    if __name__ == "__main__":
+        tune([])
+"""
+
+
+@pytest.mark.parametrize(("registrar", "body", "decorate_r50", "decorate_vgg"), [KEYED, BARE])
+@pytest.mark.parametrize(("key", "expected"), [("r50", [("GL406", 6)]), ("frozen_r50", [("GL406", 6)]),
+                                               ("vgg", []), ("plain_vgg", [])])
+def test_a_model_picked_from_a_registry_filled_by_decorators(tmp_path: Path, registrar: str, body: str,
+                                                             decorate_r50: str, decorate_vgg: str, key: str,
+                                                             expected: list) -> None:
+    """65s/a's herbarium classifier: ``get_model("effnet_b3")`` returns ``_REGISTRY[name](...)``
+    of a registry ``@register("effnet_b3")`` fills; the registered builder freezes every
+    parameter whose name does not start with the trained stages' prefixes."""
+    keyed = registrar == KEYED[0]
+    if (key in ("r50", "vgg")) != keyed:
+        expected = []  # a key the registry does not hold: nothing is built
+    write_project(tmp_path, {"zoo.py": ZOO.format(registrar=registrar, body=body, decorate_r50=decorate_r50,
+                                                  decorate_vgg=decorate_vgg),
+                             "tune.py": TUNE.format(arch=key)})
+    findings = lint_in_process(tmp_path / "tune.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`create` (zoo.py:" in f.message for f in findings)

@@ -136,6 +136,8 @@ def dict_table(name: str, frame: Optional[ast.AST], tree: ast.Module) -> Optiona
         if len(bound) != 1:
             return None
         value = bound[0]
+        if isinstance(value, ast.Dict) and not value.keys and scope is tree:
+            return registered(name, tree)  # _REGISTRY = {} filled by ``@register("effnet_b3")``
         if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys):
             return [(str(k.value), v) for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant)]
         if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict" \
@@ -177,3 +179,33 @@ def imported_table_pick(tables: dict[str, dict[str, bool]], call: ast.Call, fram
     entries = tables[func.value.id]
     key = chosen_string(func.slice, frame, tree)
     return entries.get(key, False) if key is not None else any(entries.values())
+
+
+def registered(name: str, tree: ast.Module) -> Optional[list[tuple[str, ast.expr]]]:
+    """The entries a module-level registry ``name = {}`` gets from decorators: ``@register("b3")``
+    with ``def register(key): def deco(fn): name[key] = fn; return fn; return deco``, or a bare
+    ``@register`` storing ``name[fn.__name__] = fn``; None when anything else stores into it."""
+    stores = [node for node in ast.walk(tree) if isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id == name for t in node.targets)]
+    registrars: dict[str, bool] = {}  # decorator name -> whether it takes the key as its argument
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef) or len(function.args.args) != 1:
+            continue
+        own = [store for store in stores if any(store is inner for inner in ast.walk(function))]
+        if len(own) == 1:
+            registrars[function.name] = any(isinstance(inner, ast.FunctionDef) and inner is not function
+                                            for inner in ast.walk(function))
+    if not stores or sum(1 for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in registrars) != len(stores):
+        return None
+    entries: list[tuple[str, ast.expr]] = []
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            continue
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name) and registrars.get(decorator.func.id) \
+                    and len(decorator.args) == 1 and isinstance(key := decorator.args[0], ast.Constant) \
+                    and isinstance(key.value, str):
+                entries.append((key.value, ast.Name(node.name, ast.Load())))
+            elif isinstance(decorator, ast.Name) and registrars.get(decorator.id) is False:
+                entries.append((node.name, ast.Name(node.name, ast.Load())))
+    return entries or None

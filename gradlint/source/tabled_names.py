@@ -14,12 +14,14 @@ from gradlint.source.names import dotted
 ALIAS = re.compile(r"^(\w+)\s*=\s*(\w+(?:\.\w+)+)\s*$", re.M)
 # a table entry ``"key": name`` (read from the text: the tree may hold the module's imports only)
 _TABLE_VALUE = re.compile(r"""["'][\w.-]+["']\s*:\s*([A-Za-z_][\w.]*)\s*[,}\n]""")
+# a registry's entry made by a decorator: ``@register("effnet_b3")`` over ``def effnet_b3(...)``
+_REGISTERED = re.compile(r"""^@\w+(?:\(\s*["'][\w.-]+["']\s*\))?\s*\n(?:@.*\n)*(?:def|class)\s+(\w+)""", re.M)
 
 
 def table_values(calls: str) -> set[str]:
     """The names a module's tables hold when it calls an entry of one (``](`` in ``calls``,
     the module's call spelling)."""
-    return set(_TABLE_VALUE.findall(calls)) if "](" in calls else set()
+    return set(_TABLE_VALUE.findall(calls)) | set(_REGISTERED.findall(calls)) if "](" in calls else set()
 
 
 def tabled_names(tree: ast.Module, calls: str) -> set[str]:
