@@ -21,7 +21,7 @@ from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
-from gradlint.source.table_calls import imported_table_pick, table_callees
+from gradlint.source.table_calls import class_table, imported_table_pick, table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
@@ -243,6 +243,9 @@ class NormKnowledge(ImportedParts):
         if (picked_entry := imported_table_pick(self.imported_tables, value, self._scope, self.frames.unit.tree)
                 if self.imported_tables and self.frames.unit.tree is not None else None) is not None:
             return picked_entry and (not rest or rest[0] not in HEAD_NAMES)  # model_dict[opt.model]() of an imported dict
+        if not tabled and isinstance(value.func, ast.Subscript) and (
+                builders := class_table(value.func.value, self.frames.kinds.class_of(value))):
+            tabled = builders  # self.resnets[resnet_version](pretrained=True), ``resnets = {18: models.resnet18, ...}``
         if tabled:  # model_map[args.model](n), or model_ref(...) unpacked from a table: the classes the key may pick
             return any(self._value_path(ast.copy_location(ast.Call(name_expression(name), value.args, value.keywords), value),
                                         rest, depth + 1) for name in tabled)

@@ -209,3 +209,15 @@ def registered(name: str, tree: ast.Module) -> Optional[list[tuple[str, ast.expr
             elif isinstance(decorator, ast.Name) and registrars.get(decorator.id) is False:
                 entries.append((node.name, ast.Name(node.name, ast.Load())))
     return entries or None
+
+
+def class_table(node: ast.expr, cls: Optional[ast.ClassDef]) -> list[str]:
+    """The builders a dict in ``cls``'s body names, for ``self.resnets[depth](...)`` with
+    ``resnets = {18: models.resnet18, 50: models.resnet50}`` (any key may be asked for)."""
+    name = dotted(node) or ""
+    if cls is None or not name.startswith("self.") or name.count(".") != 1:
+        return []
+    tables = [stmt.value for stmt in cls.body if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Dict)
+              and any(isinstance(t, ast.Name) and t.id == name[len("self."):] for t in stmt.targets)]
+    names = [dotted(v) for v in tables[0].values] if len(tables) == 1 else []
+    return [n for n in names if n] if names and all(names) else []
