@@ -13,8 +13,10 @@ import ast
 import weakref
 from typing import Callable, Optional
 
+from gradlint.source.documented_runs import documented_options
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import constant_attribute
+from gradlint.source.tree_paths import path_of
 
 _OPTIONS: "weakref.WeakKeyDictionary[ast.Module, dict[str, object]]" = weakref.WeakKeyDictionary()
 
@@ -57,6 +59,12 @@ def _only_item(iterated: ast.expr, tree: ast.Module) -> Optional[str]:
     return None
 
 
+def flags_passed(tree: ast.Module) -> frozenset[str]:
+    """The option strings a documented run of the file passes (:mod:`documented_runs`)."""
+    script = path_of(tree)
+    return documented_options(script) if script is not None else frozenset()
+
+
 def option_defaults(tree: ast.Module) -> dict[str, str]:
     """``--arch`` -> its string default, for each ``add_argument`` (and ``set_defaults``) of the file."""
     return {name: value for name, value in option_values(tree).items() if isinstance(value, str)}
@@ -81,7 +89,9 @@ def option_values(tree: ast.Module) -> dict[str, object]:
             if isinstance(default, ast.Constant):
                 value = default.value
             elif isinstance(action, ast.Constant) and action.value in ("store_true", "store_false"):
-                value = action.value == "store_false"
+                # (``python train.py --freeze_backbone`` in the project's README: that run's value)
+                value = (action.value == "store_false") != bool(flags_passed(tree) & {
+                    a.value for a in node.args if isinstance(a, ast.Constant)})
             else:
                 continue
             if not flags:

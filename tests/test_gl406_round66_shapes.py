@@ -1,0 +1,135 @@
+"""GL406 shapes of held-out round 66 (``bench/heldout/round66``), in our own words: a
+LightningModule building its backbone from a class-body table of torchvision builders by
+depth, frozen but for ``fc`` under an ``action="store_true"`` option that the project's
+README runs the script with (66/b)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import lint_in_process, write_project
+
+LIT = """\
+    from argparse import ArgumentParser
+
+    import pytorch_lightning as pl
+    import torch
+    import torch.nn as nn
+    import torchvision.models as tvm
+
+
+    class DepthClassifier(pl.LightningModule):
+        backbones = {{18: tvm.{small}, 50: tvm.{large}}}
+
+        def __init__(self, classes, depth=18, linear_probe=True):
+            super().__init__()
+            self.net = self.backbones[depth](weights="DEFAULT")
+            self.net.fc = nn.Linear(self.net.fc.in_features, classes)
+            if linear_probe:
+                for block in list(self.net.children())[:-1]:
+                    block.requires_grad_(False)
+
+        def forward(self, x):
+            return self.net(x)
+
+        def training_step(self, batch, idx):
+            x, y = batch
+            return nn.functional.cross_entropy(self(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+    if __name__ == "__main__":
+        parser = ArgumentParser()
+        parser.add_argument("classes", type=int)
+        parser.add_argument("-d", "--depth", type=int, default=18)
+        parser.add_argument("-lp", "--linear_probe", action="store_true")
+        args = parser.parse_args()
+        model = DepthClassifier(args.classes, args.depth, linear_probe=args.linear_probe)
+        pl.Trainer(max_epochs=30).fit(model)
+"""
+
+
+@pytest.mark.parametrize(("small", "large", "expected"), [
+    ("resnet18", "resnet50", [("GL406", 18)]),
+    ("vgg11", "vgg16", []),  # no BatchNorm in either builder
+])
+def test_a_class_table_of_builders_picked_by_depth_and_frozen_but_the_head(tmp_path: Path, small: str, large: str,
+                                                                           expected: list) -> None:
+    """66/b's Lightning ResNet template: ``self.resnets[resnet_version](pretrained=...)`` with
+    ``resnets = {18: models.resnet18, ...}`` in the class body; every child but ``fc`` frozen."""
+    write_project(tmp_path, {"lit.py": LIT.format(small=small, large=large)})
+    findings = lint_in_process(tmp_path / "lit.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`model.net`" in f.message and "Trainer(...).fit(model)" in f.message for f in findings)
+
+
+BUILD = """\
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def build(classes, freeze_backbone=False):
+        net = models.resnet18(weights="DEFAULT")
+        if freeze_backbone:
+            for p in net.parameters():
+                p.requires_grad = False
+        net.fc = nn.Linear(512, classes)
+        return net
+"""
+
+RUN = """\
+    import argparse
+
+    import torch
+    from src.build import build
+
+
+    def main():
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--epochs", type=int, default=20)
+        parser.add_argument("-fb", "--freeze_backbone", action="store_true")
+        args = parser.parse_args()
+        model = build(5, freeze_backbone=args.freeze_backbone)
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+        for epoch in range(args.epochs):
+            model.train()
+            for x, y in []:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+
+    main()
+"""
+
+NOTEBOOK = ('{"cells": [{"cell_type": "markdown", "source": ["python run_train.py --freeze_backbone"]}, '
+            '{"cell_type": "code", "source": ["%%cd %s\\n", "!python run_train.py \\\\\\n", "  --epochs 30 \\\\\\n", '
+            '"  %s\\n"]}]}')
+
+
+@pytest.mark.parametrize(("documents", "expected"), [
+    ({"README.md": "Train a linear probe:\n\n    python run_train.py --epochs 5 -fb\n"}, [("GL406", 12)]),
+    ({"README.md": "```\npython run_train.py \\\n  --epochs 5 \\\n  --freeze_backbone\n```\n"}, [("GL406", 12)]),
+    ({"scripts/probe.sh": "#!/bin/sh\npython tuning/run_train.py --freeze_backbone && echo done\n"}, [("GL406", 12)]),
+    ({"run.ipynb": NOTEBOOK % ("tuning", "--freeze_backbone")}, [("GL406", 12)]),
+    ({"run.ipynb": NOTEBOOK % ("tuning", "--lr 0.1")}, []),  # (the markdown cell's command is not a run)
+    ({"README.md": "    python run_train.py --epochs 5\n"}, []),  # off by default, never passed
+    ({"README.md": "    # python run_train.py --freeze_backbone\n"}, []),  # a commented-out run
+    ({"README.md": "    python eval.py --freeze_backbone\n"}, []),  # another script's option
+    ({"README.md": "    python other/run_train.py --freeze_backbone\n"}, []),  # another folder's script
+])
+def test_a_store_true_freeze_flag_that_a_documented_run_passes(tmp_path: Path, documents: dict, expected: list) -> None:
+    """66/a's handwriting-emotion project: ``build_resnet18(freeze_backbone=args.freeze_backbone)``
+    with an ``action="store_true"`` option, which the project's notebooks pass."""
+    write_project(tmp_path / "tuning", {"src/build.py": BUILD, "run_train.py": RUN})
+    for name, text in documents.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    findings = lint_in_process(tmp_path / "tuning" / "run_train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`build` (src/build.py:8) returns it with its parameters frozen" in f.message for f in findings)
