@@ -133,3 +133,51 @@ def test_a_store_true_freeze_flag_that_a_documented_run_passes(tmp_path: Path, d
     findings = lint_in_process(tmp_path / "tuning" / "run_train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("`build` (src/build.py:8) returns it with its parameters frozen" in f.message for f in findings)
+
+
+SMOKE = """\
+    import pytorch_lightning as pl
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class PoseSystem(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.encoder = models.resnet34(weights=None)
+            self.encoder.fc = nn.Linear(512, 6)
+
+        def forward(self, x):
+            return self.encoder(x)
+
+        def training_step(self, batch, idx):
+            x, y = batch
+            return nn.functional.mse_loss(self(x), y)
+
+        def configure_optimizers(self):
+            return {{"optimizer": torch.optim.AdamW(self.parameters(), lr=1e-4)}}
+
+
+    if __name__ == "__main__":
+        system = PoseSystem()
+        x, y = torch.randn(2, 3, 224, 224), torch.randn(2, 6)
+        system.eval()
+        with torch.no_grad():
+            print(system(x).shape)
+        system.train()
+        {optimizer}
+        loss = system.training_step((x, y), 0)
+        loss.backward()
+        optimizer.step()
+"""
+
+
+@pytest.mark.parametrize("optimizer", ['optimizer = system.configure_optimizers()["optimizer"]',
+                                       "optimizer = system.configure_optimizers()"])
+def test_a_smoke_test_running_the_system_without_gradients_then_its_own_optimiser(tmp_path: Path,
+                                                                                 optimizer: str) -> None:
+    """66/b's cardiac system: a ``__main__`` smoke test runs it under no_grad, then steps
+    the optimiser its own ``configure_optimizers()`` returns: every parameter trains."""
+    write_project(tmp_path, {"system.py": SMOKE.format(optimizer=optimizer)})
+    assert lint_in_process(tmp_path / "system.py", "GL406") == []

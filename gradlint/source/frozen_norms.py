@@ -352,6 +352,10 @@ class _Collector(NamedParameterLoops):
                 self.norms.optimised.update(
                     owner for call in ast.walk(function) if isinstance(call, ast.Call) and call.args
                     and isinstance(call.args[0], ast.Call) and (owner := parameters_owner(call.args[0])))
+        for call in ast.walk(tree):  # optimizer = system.configure_optimizers()["optimizer"]: its own optimiser
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
+                    and call.func.attr == "configure_optimizers" and (owner := dotted(call.func.value)) not in (None, "self"):
+                self.norms.optimised.add(str(owner))
         for returned in ast.walk(tree):  # ``return Adam(self.student.parameters())`` in configure_optimizers
             if (isinstance(returned, ast.Return) and isinstance(call := returned.value, ast.Call) and call.args
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
