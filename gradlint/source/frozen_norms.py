@@ -352,9 +352,9 @@ class _Collector(NamedParameterLoops):
                 self.norms.optimised.update(
                     owner for call in ast.walk(function) if isinstance(call, ast.Call) and call.args
                     and isinstance(call.args[0], ast.Call) and (owner := parameters_owner(call.args[0])))
-        for call in ast.walk(tree):  # optimizer = system.configure_optimizers()["optimizer"]: its own optimiser
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) \
-                    and call.func.attr == "configure_optimizers" and (owner := dotted(call.func.value)) not in (None, "self"):
+        for asked in ast.walk(tree):  # optimizer = system.configure_optimizers()["optimizer"]: its own optimiser
+            if isinstance(asked, ast.Call) and isinstance(asked.func, ast.Attribute) \
+                    and asked.func.attr == "configure_optimizers" and (owner := dotted(asked.func.value)) not in (None, "self"):
                 self.norms.optimised.add(str(owner))
         for returned in ast.walk(tree):  # ``return Adam(self.student.parameters())`` in configure_optimizers
             if (isinstance(returned, ast.Return) and isinstance(call := returned.value, ast.Call) and call.args
