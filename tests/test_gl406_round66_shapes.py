@@ -181,3 +181,57 @@ def test_a_smoke_test_running_the_system_without_gradients_then_its_own_optimise
     the optimiser its own ``configure_optimizers()`` returns: every parameter trains."""
     write_project(tmp_path, {"system.py": SMOKE.format(optimizer=optimizer)})
     assert lint_in_process(tmp_path / "system.py", "GL406") == []
+
+
+STAGES = """\
+    import torch
+    from torchvision import models
+
+
+    def run_stage(model, loader, cfg):
+        stage = cfg["recognition"]
+        fz = stage.get("freeze_trunk", {{}})
+        do_freeze = fz.get("enabled", False)
+        if do_freeze:
+            for p in model.trunk.parameters():
+                p.requires_grad = False
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        for epoch in range(stage["epochs"]):
+            model.train()
+            for x, y in loader:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+
+    class Recogniser(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = models.resnet34(weights=None)
+
+        def forward(self, x):
+            return self.trunk(x)
+
+
+    def main(loader, cfg):
+        model = Recogniser()
+        run_stage(model, loader, cfg)
+"""
+
+SECTION = "recognition:\n  epochs: 40\n  freeze_trunk:\n    enabled: {}\n    epochs: 0\nearly_stop:\n  enabled: true\n"
+
+
+@pytest.mark.parametrize(("configs", "expected"), [
+    ({"base.yaml": SECTION.format("false"), "r34.yaml": SECTION.format("false")}, []),
+    ({"base.yaml": SECTION.format("true")}, [("GL406", 11)]),
+    ({}, [("GL406", 11)]),  # no configuration to read: the switch is the user's, the freeze may run
+])
+def test_a_freeze_switched_by_a_nested_config_entry_every_yaml_file_turns_off(tmp_path: Path, configs: dict,
+                                                                             expected: list) -> None:
+    """66/a's sign-language ablations: ``do_freeze = cfg[...].get("freeze_backbone",
+    {}).get("enabled", False)`` with ``freeze_backbone: enabled: false`` in every config (an
+    ``enabled: true`` of another section does not count)."""
+    write_project(tmp_path, {"stages.py": STAGES, **{f"configs/{n}": t for n, t in configs.items()}})
+    findings = lint_in_process(tmp_path / "stages.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

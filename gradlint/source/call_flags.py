@@ -12,7 +12,8 @@ from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute, imported_constant
 from gradlint.source.call_arguments import argument
-from gradlint.source.config_values import imported_dict_entry, literal_entry, project_yaml_entry, yaml_entry
+from gradlint.source.config_reads import annotated_class, config_path, dict_entry, parameter_default
+from gradlint.source.config_values import project_yaml_entry
 
 if TYPE_CHECKING:
     from gradlint.source.modules import ModuleKinds
@@ -139,15 +140,6 @@ def flag_at(call: ast.Call, function: ast.FunctionDef, parameter: str, caller: O
     return flag_value(default if passed is None else passed, caller, tree)
 
 
-def parameter_default(function: ast.FunctionDef, parameter: str) -> tuple[int, Optional[ast.expr]]:
-    """The position of a positional parameter (``self`` counted) and its default, if any."""
-    params = [a.arg for a in function.args.args]
-    index = params.index(parameter)
-    defaults = function.args.defaults
-    first = len(params) - len(defaults)
-    return index, defaults[index - first] if index >= first else None
-
-
 def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.Module) -> Union[None, bool, str]:
     """True/False when ``passed`` is a constant or a name the caller (else the module) sets
     once to one; the caller's own parameter name when it passes that on; a command-line
@@ -172,13 +164,13 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
             and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
         key = passed.args[0]
-        loaded = project_yaml_entry(key.value, tree) if isinstance(key, ast.Constant) and isinstance(key.value, str) \
-            else UNKNOWN  # ``freeze_encoder: true`` in the project's config.yaml
+        loaded = project_yaml_entry(config_path(passed, caller), tree) if isinstance(key, ast.Constant) \
+            and isinstance(key.value, str) else UNKNOWN  # ``freeze_encoder: true`` in the project's config.yaml
         # cfg.get("train_cnn", False): a configuration's default, like an option's
         return bool(passed.args[1].value if loaded is UNKNOWN else loaded)
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, (ast.Subscript, ast.Attribute))
             and isinstance(passed.slice, ast.Constant) and isinstance(passed.slice.value, str)):
-        loaded = project_yaml_entry(passed.slice.value, tree)  # cfg["model"]["freeze_encoder"]
+        loaded = project_yaml_entry(config_path(passed, caller), tree)  # cfg["model"]["freeze_encoder"]
         return None if loaded is UNKNOWN else bool(loaded)
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, ast.Name) and isinstance(passed.slice, ast.Constant)
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
@@ -187,9 +179,9 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
             return bool(value)
         # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
-        entry = _dict_entry(holder, passed.slice.value, caller, tree)
+        entry = dict_entry(holder, passed.slice.value, caller, tree)
         if entry is UNKNOWN:
-            entry = project_yaml_entry(passed.slice.value, tree)  # mcfg["freeze_encoder"], mcfg = cfg["model"]
+            entry = project_yaml_entry(config_path(passed, caller), tree)  # mcfg["freeze_encoder"], mcfg = cfg["model"]
         return None if entry is UNKNOWN else bool(entry)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, UNKNOWN)
@@ -197,7 +189,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
             return bool(value)
         constant = constant_attribute(tree, holder, passed.attr)  # Config.encoder_finetune = False
-        if constant is UNKNOWN and (typed := _annotated_class(caller, holder)) is not None:
+        if constant is UNKNOWN and (typed := annotated_class(caller, holder)) is not None:
             # ``def train(config: TrainingConfig)``, a dataclass with ``freeze_backbone: bool = True``
             constant = constant_attribute(tree, typed, passed.attr)
         return None if constant is UNKNOWN else bool(constant)
@@ -212,88 +204,11 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             if len(values) == 1 and (isinstance(values[0], ast.UnaryOp) and isinstance(values[0].op, ast.Not)
                                      or isinstance(values[0], ast.Compare)):
                 return flag_value(values[0], None, tree)  # freeze = not args.no_freeze (or args.strategy == "frozen"), set once
+            if len(values) == 1 and config_path(values[0], None):  # do_freeze = fb_cfg.get("enabled", False), set once
+                return flag_value(values[0], scope if scope is not tree else None, tree)
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
     return None if imported is UNKNOWN else bool(imported)
-
-
-def _annotated_class(function: Optional[ast.AST], parameter: str) -> Optional[str]:
-    """The class name ``parameter`` of ``function`` is annotated with (``config: TrainConfig``)."""
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    annotation = next((a.annotation for a in function.args.args + function.args.kwonlyargs if a.arg == parameter), None)
-    return annotation.id if isinstance(annotation, ast.Name) else None
-
-
-def _dict_entry(holder: str, key: str, caller: Optional[ast.AST], tree: ast.Module, follow_calls: bool = True) -> object:
-    """The constant ``holder[key]`` holds when ``holder`` is bound once in the caller (else at
-    module level) to a dict literal, or to a call of a function of the file that returns one;
-    with ``follow_calls``, also a parameter of the caller that every call of it fills so."""
-    for scope in ([caller] if caller is not None else []) + [tree]:
-        values = [node.value for node in _own_nodes(scope) if isinstance(node, ast.Assign)
-                  and any(isinstance(t, ast.Name) and t.id == holder for t in node.targets)]
-        if not values and follow_calls and isinstance(scope, ast.FunctionDef) and holder in [a.arg for a in scope.args.args]:
-            return _passed_entry(scope, holder, key, tree)  # Trainer(config) with ``config = {...}`` in main
-        if not values:
-            continue
-        if len(values) != 1:
-            return UNKNOWN
-        value = values[0]
-        if isinstance(value, ast.Call) and (loaded := yaml_entry(value, key, tree)) is not UNKNOWN:
-            return loaded  # config = load_config("../config/exp.yaml") with ``freeze: false`` in it
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.args and not value.keywords:
-            made = next((f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == value.func.id), None)
-            returned = [r.value for r in _own_nodes(made) if isinstance(r, ast.Return) and r.value is not None] if made else []
-            if len(returned) != 1:
-                return UNKNOWN
-            value = returned[0]
-            if isinstance(value, ast.Name):  # config = {...}; return config
-                assert made is not None
-                return _dict_entry(value.id, key, made, ast.Module([], []))
-        return literal_entry(value, key) if isinstance(value, ast.Dict) else UNKNOWN
-    return imported_dict_entry(holder, key, tree)  # from config import config
-
-
-def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Module) -> object:
-    """``holder[key]`` for ``holder`` a parameter of ``function`` (a module-level function,
-    or a class's ``__init__``), when every call of it in the file passes a dict that holds
-    the same constant there."""
-    params = [a.arg for a in function.args.args]
-    cls = next((c for c in tree.body if isinstance(c, ast.ClassDef) and function in c.body), None)
-    if cls is not None and function.name != "__init__" or cls is None and function not in tree.body:
-        return UNKNOWN
-    callee, index = (cls.name, params.index(holder) - 1) if cls is not None else (function.name, params.index(holder))
-    found: list[object] = []
-    for scope in [tree, *(f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
-        for call in _own_nodes(scope):
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == callee):
-                continue
-            passed = argument(call, index, holder) or _default_of(function, holder)  # main(cfg=CONFIG) run as main()
-            if isinstance(passed, ast.Name):
-                found.append(_dict_entry(passed.id, key, scope if scope is not tree else None, tree, follow_calls=False))
-            elif isinstance(passed, ast.Dict):
-                found.append(literal_entry(passed, key))
-            else:
-                return UNKNOWN
-    if not found or any(value is UNKNOWN or value != found[0] for value in found):
-        return UNKNOWN
-    return found[0]
-
-
-def _default_of(function: ast.FunctionDef, parameter: str) -> Optional[ast.expr]:
-    return parameter_default(function, parameter)[1]
-
-
-def _own_nodes(scope: ast.AST) -> list[ast.AST]:
-    """The nodes of ``scope``'s own body, not those of the functions and classes it defines."""
-    found: list[ast.AST] = []
-    todo = list(ast.iter_child_nodes(scope))
-    while todo:
-        node = todo.pop()
-        found.append(node)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
-    return found
 
 
 def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast.ClassDef], tree: ast.Module,

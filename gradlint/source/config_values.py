@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Optional
+from typing import Iterator, Optional, Union
 
 from gradlint.source.index import read_text
 from gradlint.source.names import dotted
@@ -104,20 +104,40 @@ def _scalar(text: str) -> object:
     return text.strip("'\"")
 
 
-def project_yaml_entry(key: str, tree: ast.Module) -> object:
-    """The scalar every configuration file of the project that sets ``key`` (at any depth)
-    sets it to, for a script reading ``cfg["model"].get("freeze_encoder", False)`` from a
-    YAML file named on its command line (``--config config.yaml``): the YAML files beside
-    the script and one folder up, and in their ``config``/``configs`` folders. UNKNOWN when
-    none sets it, when they disagree (a sweep: the choice is the user's), or when there are
-    too many to say which one runs."""
+def project_yaml_entry(key: Union[str, tuple[str, ...]], tree: ast.Module) -> object:
+    """The scalar every configuration file of the project that sets ``key`` (at any depth;
+    a tuple: the keys of the sections above it, the last ones at least) sets it to, for a
+    script reading ``cfg["model"].get("freeze_encoder", False)`` from a YAML file named on
+    its command line (``--config config.yaml``): the YAML files beside the script and one
+    folder up, and in their ``config``/``configs`` folders. UNKNOWN when none sets it, when
+    they disagree (a sweep: the choice is the user's), or when there are too many to say
+    which one runs."""
     script = path_of(tree)
     if script is None:
         return UNKNOWN
+    wanted = (key,) if isinstance(key, str) else key
     files = sorted({found for folder in (script.parent, script.parent.parent) for sub in _CONFIG_FOLDERS
                     for found in (folder / sub).glob("*.y*ml") if _YAML_FILE.search(found.name) and found.is_file()})
     if len(files) > _MOST_CONFIG_FILES:
         return UNKNOWN
-    values = [value for place in files for line in read_text(place).splitlines()
-              if (match := _ANY_SCALAR.match(line)) and match[1] == key and (value := _scalar(match[2])) is not UNKNOWN]
+    values = [value for place in files for path, value in _scalars(read_text(place))
+              if path[-len(wanted):] == wanted]
     return values[0] if values and all(v == values[0] for v in values) else UNKNOWN
+
+
+def _scalars(text: str) -> Iterator[tuple[tuple[str, ...], object]]:
+    """Each scalar of a block-style YAML text with the keys of the sections it is in
+    (``model:`` / ``  freeze_encoder: true`` -> ``("model", "freeze_encoder"), True``)."""
+    sections: list[tuple[int, str]] = []  # (indent, key) of the open sections
+    for line in text.splitlines():
+        match = _ANY_SCALAR.match(line)
+        if not match:
+            continue
+        indent = len(line) - len(line.lstrip(" -"))
+        while sections and sections[-1][0] >= indent:
+            sections.pop()
+        value = _scalar(match[2])
+        if not match[2]:
+            sections.append((indent, match[1]))
+        elif value is not UNKNOWN:
+            yield (*(k for _, k in sections), match[1]), value

@@ -11,7 +11,10 @@ import ast
 import operator
 from typing import Optional
 
+from gradlint.source.config_reads import config_path
+from gradlint.source.config_values import project_yaml_entry
 from gradlint.source.function_values import own_nodes
+from gradlint.source.project_constants import UNKNOWN
 
 _UNKNOWN = object()
 _ORDER = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le}
@@ -98,6 +101,10 @@ def _switch(name: str, at: ast.AST, parents: dict, tree: ast.Module) -> object:
         bound = [value for node in own_nodes(scope) for value in _bound(node, name)]
         if not bound:
             continue
+        if len(bound) == 1 and (path := config_path(bound[0], scope)):
+            # do_freeze = fb_cfg.get("enabled", False), the project's every YAML file setting it alike
+            loaded = project_yaml_entry(path, tree)
+            return _UNKNOWN if loaded is UNKNOWN else loaded
         if len(bound) != 1 or not isinstance(bound[0], ast.Constant):
             return _UNKNOWN
         value = bound[0].value

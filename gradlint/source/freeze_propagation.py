@@ -19,7 +19,7 @@ from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.call_arguments import argument, bound_parameters
 from gradlint.source.chosen_names import chosen_string
-from gradlint.source.dead_branches import parameter_branch
+from gradlint.source.dead_branches import never_taken, parameter_branch
 from gradlint.source.model_factories import returned_parameter
 
 
@@ -50,7 +50,8 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         root, dot, rest = freeze.target.partition(".")
         params = [a.arg for a in helper.args.args]
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, helper, frames.parents)
-        if root not in params or config_guarded(freeze.node, helper, frames.parents):
+        if root not in params or config_guarded(freeze.node, helper, frames.parents) \
+                or never_taken(freeze.node, frames.parents, tree):
             continue  # (``if not config["lr"]["freeze_backbone"]: ... else: <freeze>``: a setting not read here)
         extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
         branch = parameter_branch(freeze.node, helper, frames.parents)
