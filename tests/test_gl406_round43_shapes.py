@@ -48,9 +48,18 @@ def test_freezing_every_batchnorm_layers_weight_and_bias_leaves_its_statistics_m
     assert finding.line == 15 and "the weight and bias of its BatchNorm layers are frozen here" in finding.message
 
 
-def test_the_same_loop_putting_them_in_eval_mode_is_quiet(tmp_path: Path) -> None:
+def test_the_same_loop_putting_them_in_eval_mode_once_is_undone_by_model_train(tmp_path: Path) -> None:
+    # (the eval before the epoch loop is undone by its first model.train(): round 66/c's plant diagnostics)
     kept = FREEZE_BN.replace("            m.bias.requires_grad = False\n",
                              "            m.bias.requires_grad = False\n            m.eval()\n")
+    write_project(tmp_path, {"train.py": kept})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert finding.line == 15 and "(put in eval mode once, before the epochs)" in finding.message
+
+
+def test_the_same_loop_run_after_model_train_in_each_epoch_is_quiet(tmp_path: Path) -> None:
+    kept = FREEZE_BN.replace("    model.train()\n", "    model.train()\n    for m in model.modules():\n"
+                             "        if isinstance(m, nn.BatchNorm2d):\n            m.eval()\n")
     write_project(tmp_path, {"train.py": kept})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
 

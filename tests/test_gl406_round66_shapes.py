@@ -235,3 +235,47 @@ def test_a_freeze_switched_by_a_nested_config_entry_every_yaml_file_turns_off(tm
     write_project(tmp_path, {"stages.py": STAGES, **{f"configs/{n}": t for n, t in configs.items()}})
     findings = lint_in_process(tmp_path / "stages.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+ONCE = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def main(loader, epochs=20):
+        model = models.resnet50(weights="DEFAULT")
+        model.fc = nn.Linear(2048, 4)
+        # keep the BatchNorm statistics of the pretrained network
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.eval()
+                {freeze}
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+        for epoch in range(epochs):
+            model.train()
+            {again}
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+FREEZE_BN = "m.weight.requires_grad = False; m.bias.requires_grad = False"
+EVAL_AGAIN = "model.apply(lambda m: m.eval() if isinstance(m, nn.BatchNorm2d) else None)"
+
+
+@pytest.mark.parametrize(("freeze", "again", "expected"), [
+    (FREEZE_BN, "", [("GL406", 13)]),
+    ("for p in m.parameters(): p.requires_grad = False", "", [("GL406", 13)]),
+    (FREEZE_BN, EVAL_AGAIN, []),  # put back in eval after every model.train()
+    ("pass", "", []),  # trainable BatchNorm layers: not a frozen module (the eval once is only undone)
+])
+def test_batchnorm_frozen_and_put_in_eval_once_before_an_epoch_loop_that_calls_train(
+        tmp_path: Path, freeze: str, again: str, expected: list) -> None:
+    """66/c's plant diagnostics: every BatchNorm2d frozen and put in eval once ("freeze BN
+    stats/params"), then ``model.train()`` at the top of each epoch puts them all back."""
+    write_project(tmp_path, {"train.py": ONCE.format(freeze=freeze, again=again)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("BatchNorm layers (put in eval mode once, before the epochs)" in f.message for f in findings)

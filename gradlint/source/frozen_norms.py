@@ -43,7 +43,8 @@ from gradlint.source.named_parameter_loops import NamedParameterLoops
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.children_views import kept_list_owner, layer_listing, sequential_view
-from gradlint.source.listed_freezes import batchnorm_affine_freeze, listed_attribute, listed_modules, valued_attribute
+from gradlint.source.listed_freezes import (batchnorm_affine_freeze, eval_undone_later, listed_attribute, listed_modules,
+                                          valued_attribute)
 from gradlint.source.partial_freezes import partial_freeze
 from gradlint.source.string_lists import string_lists
 from gradlint.source.norm_knowledge import NormKnowledge
@@ -148,6 +149,11 @@ class _Collector(NamedParameterLoops):
             return
         if not calls_eval(loop) and (owner := batchnorm_affine_freeze(loop)) is not None:  # if BN: <freeze m>
             self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part="the weight and bias of its BatchNorm layers"))
+            return
+        if (owner := batchnorm_affine_freeze(loop)) is not None and eval_undone_later(loop, owner, self.frames.parents):
+            # if BN: m.eval(); <freeze m>, once, before an epoch loop calling model.train(): undone there
+            self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part="the weight and bias of its BatchNorm "
+                                             "layers (put in eval mode once, before the epochs)"))
             return
         partial = partial_freeze(loop, self.frames.parents)
         if partial is not None:  # for p in list(model.parameters())[:-10]: ...

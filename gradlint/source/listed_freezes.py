@@ -93,3 +93,28 @@ def batchnorm_affine_freeze(loop: Loop) -> Optional[str]:
         if frozen == {"weight", "bias"}:
             return owner
     return None
+
+
+def eval_undone_later(loop: Loop, owner: str, parents: dict) -> bool:
+    """``for m in model.modules(): if BN: m.eval(); <freeze m>`` run once (in no loop), then
+    ``model.train()`` inside a later loop of the same function (the epoch loop) with no
+    BatchNorm eval after it there: the eval is undone at the first epoch and the frozen
+    layers' statistics drift from then on."""
+    frame, inside = parents.get(loop), False
+    while frame is not None and not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        inside = inside or isinstance(frame, (ast.For, ast.AsyncFor, ast.While))
+        frame = parents.get(frame)
+    if frame is None or inside:
+        return False
+    end = loop.end_lineno or loop.lineno
+    for later in ast.walk(frame):
+        if not (isinstance(later, (ast.For, ast.AsyncFor, ast.While)) and later.lineno > end):
+            continue
+        trains = [c for c in ast.walk(later) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                  and c.func.attr == "train" and dotted(c.func.value) == owner
+                  and not (c.args and isinstance(c.args[0], ast.Constant) and c.args[0].value is False)]
+        evals = [c for c in ast.walk(later) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+                 and c.func.attr in ("eval", "apply") and dotted(c.func.value) != owner]
+        if trains and not any(e.lineno > trains[0].lineno for e in evals):
+            return True
+    return False
