@@ -82,6 +82,8 @@ def _taken(body: list[ast.stmt], values: dict[str, object], decided: dict[str, i
 def constructed(flags: tuple[Flag, ...], call: ast.Call) -> bool:
     """Whether ``call`` builds the model with every flag in ``flags`` at its default: not
     passed, or passed that same constant."""
+    if not flags:
+        return True  # no flag decides the ending: ``TextCNN(**params)`` ends as any construction does
     if any(isinstance(arg, ast.Starred) for arg in call.args) or any(k.arg is None for k in call.keywords):
         return False
     for index, name, default in flags:
