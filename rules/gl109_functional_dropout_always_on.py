@@ -5,7 +5,8 @@ that passes `training` (by keyword or as the third argument), one under a test o
 training mode (`if self.training: x = F.dropout(x, p)`, or after
 `if not self.training: return x`), a method that only runs while training
 (`training_step`, `forward_train`), one whose comment (on its line or the line above)
-says it stays on by design (`# always on, also at inference`), and a literal `p` of 0.
+says it stays on by design (`# always on, also at inference`), a Monte-Carlo dropout block
+(its class or file named for it: `class MCDropout`, `vgg_mcdo_block.py`), and a literal `p` of 0.
 A module-level function a module's method calls (`attn = F.dropout(attn, p=attention_dropout)`
 in a copy of torchvision 0.13's `shifted_window_attention`) is flagged too, unless it takes
 a training parameter itself or every call hands it something that reads the mode
@@ -69,6 +70,7 @@ from __future__ import annotations
 import ast
 
 import re
+from pathlib import Path
 from typing import Iterator, Optional
 
 from gradlint.findings import Edit, Fix
@@ -93,6 +95,8 @@ OPTIONS: dict = {}
 ALWAYS_ON = ("dropout", "dropout1d", "dropout2d", "dropout3d")
 _TRAINING_POSITION = 2
 # a comment that says dropout stays on by design (Tacotron 2's prenet, Monte Carlo dropout)
+# a Monte-Carlo dropout module or file: dropout sampled at inference is its purpose
+_MONTE_CARLO = re.compile(r"mc_?do(?![a-z])|mc_?dropout|monte_?carlo|bayes\w*_?dropout", re.I)
 _DELIBERATE = re.compile(r"always|inference|\beval|deliberate|intentional|on purpose|monte.?carlo|\bmc\b", re.I)
 # ... unless it says the author believes it is off there ("dropout, disabled when evaluating"): the slip itself
 _BELIEVED_OFF = re.compile(r"\b(disabled?|off|inactive|skipped|turned off|not applied)\b.{0,24}\b(eval|infer|test)"
@@ -127,6 +131,11 @@ class Attention(nn.Module):
     Valid(  # guarded by the mode
         _MODULE + "\n    def forward(self, x):\n        x = self.fc(x)\n        if self.training and self.p > 0:\n"
         "            x = F.dropout(x, p=self.p)\n        return x\n"
+    ),
+    Valid(  # Monte-Carlo dropout: sampled at inference on purpose
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\nclass MCDropoutBlock(nn.Module):\n"
+        "    def __init__(self, p):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n        self.p = p\n\n"
+        "    def forward(self, x):\n        return F.dropout(self.fc(x), self.p)\n"
     ),
     Valid(  # an early return in eval mode (DropPath style)
         _MODULE + "\n    def forward(self, x):\n        if not self.training or self.p == 0:\n            return x\n"
@@ -223,6 +232,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         comments = comments_near(unit, call.node)
         if any(_DELIBERATE.search(comment) and not _BELIEVED_OFF.search(comment) for comment in comments):
             continue
+        if _monte_carlo(unit, call):
+            continue  # a Monte-Carlo dropout block (vgg_mcdo_block.py, class MCDropout): on at inference by design
         believed = " (the comment beside it says it is off there; it is not)" if any(
             _BELIEVED_OFF.search(comment) for comment in comments) else ""
         p = literal_number(call.argument(1, "p"))
@@ -248,6 +259,12 @@ def _fix(unit: SourceUnit, call: TorchCall) -> Optional[Fix]:
     end = unit.span(last)
     text = f", training={call.self_name}.training"
     return make_fix(f"pass training={call.self_name}.training", Edit(end.end_line, end.end_column, end.end_line, end.end_column, text))
+
+
+def _monte_carlo(unit: SourceUnit, call: TorchCall) -> bool:
+    """The call's class or file is named for Monte-Carlo dropout (``*_mcdo_block.py``, ``MCDropout``)."""
+    classes = [a.name for a in call.ancestors if isinstance(a, ast.ClassDef)]
+    return any(_MONTE_CARLO.search(name) for name in [Path(unit.path).stem, *classes])
 
 
 def _rate_from_caller(call: TorchCall) -> bool:
