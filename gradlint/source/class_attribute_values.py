@@ -131,3 +131,13 @@ def _handed_back(cls: ast.ClassDef, call: ast.Call) -> Optional[ast.expr]:
     lined = bound_parameters(method)
     return argument(call, lined.index(returned), returned) if returned in lined else None
 
+
+def self_attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
+    """``self.<attribute>`` -> every value a method of ``cls`` assigns it."""
+    found: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = dotted(node.targets[0]) or ""
+            if target.startswith("self.") and target.count(".") == 1:
+                found.setdefault(target[len("self."):], []).append(node.value)
+    return found

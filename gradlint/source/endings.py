@@ -16,6 +16,8 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
+from gradlint.source.class_attribute_values import self_attribute_values
+from gradlint.source.starred_layers import starred_guarded
 from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, activation_layers, forward_local,
                                          function_kind, local_layers, sequential_activation)
 from gradlint.source.container_outputs import EACH, container_activation
@@ -73,7 +75,7 @@ class FinalActivation:
     def notes(self) -> list[str]:
         """How the model is built and called, when the ending depends on it."""
         article = "an" if self.model[:1].lower() in "aeiou" else "a"
-        notes = [f"`{self.via}` can build {article} {self.model}"] if self.via else []
+        notes = [f"`{self.via}` can build {article} {self.model}"] if self.via and self.via != self.model else []
         notes += [f"{other.model}'s too" + (f", {other.path}:{other.node.lineno}" if other.path else f", line {other.node.lineno}")
                   for other in self.also]
         if self.unless:
@@ -121,11 +123,30 @@ def file_endings(unit: SourceUnit, names: dict[int, str],
                     endings[function.name] = {key: replace(activation, via=function.name, built_with=())
                                               for key, activation in taken.items()}
                 continue
+            returned = [_resolved(function, value) for value in returned]  # model = nn.Sequential(...); return model
             built = [sequential_activation(value, names) if isinstance(value, ast.Call) else None for value in returned]
             if built and all(built) and len({kind for kind, _ in filter(None, built)}) == 1:
                 kind, layer = built[0] or ("", function)
                 endings[function.name] = {None: FinalActivation(function.name, kind, layer)}
+            elif len(returned) == 1 and isinstance(value := returned[0], ast.Call) \
+                    and (flagged := flagged_ending(function, value, names)) is not None:
+                endings[function.name] = {None: flagged}
     return endings, classes
+
+
+def flagged_ending(function: ast.FunctionDef, call: ast.Call, names: dict[int, str]) -> Optional[FinalActivation]:
+    """``def get_net(n, softmax=True): ...; if softmax: modules.append(nn.Softmax(-1)); return
+    nn.Sequential(*modules)``: the softmax ending of a call keeping the flag's true default
+    (one passing ``softmax=False`` builds logits)."""
+    guarded = starred_guarded(call) if names.get(id(call)) == "torch.nn.Sequential" else None
+    if guarded is None or not isinstance(guarded[0], ast.Call) or not (kind := LAYERS.get(names.get(id(guarded[0]), ""))):
+        return None
+    params = [a.arg for a in function.args.args]
+    defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults))
+    flag = defaults.get(guarded[1])
+    if not (isinstance(flag, ast.Constant) and flag.value is True):
+        return None
+    return FinalActivation(function.name, kind, guarded[0], built_with=((params.index(guarded[1]), guarded[1], True),))
 
 
 def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending], imported: dict[str, Ending],
@@ -157,17 +178,6 @@ def _through_parts(classes: dict[str, ast.ClassDef], endings: dict[str, Ending],
                 placed[key] = replace(activation, node=part.node, path=part.path) if part is not None else activation
             if placed:
                 endings[name] = placed
-
-
-def self_attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
-    """``self.<attribute>`` -> every value a method of ``cls`` assigns it."""
-    found: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = dotted(node.targets[0]) or ""
-            if target.startswith("self.") and target.count(".") == 1:
-                found.setdefault(target[len("self."):], []).append(node.value)
-    return found
 
 
 def class_ending(name: str, cls: ast.ClassDef, names: dict[int, str], path: Optional[str] = None,

@@ -82,6 +82,11 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
                             logits={k: _moved(v, shown) for k, v in class_logits(name, cls, names).items()} or None)
         for name, cls in classes.items() if cls in unit.tree.body
     }
+    for function in unit.tree.body:  # ``def get_net(n, softmax=True): ...; return nn.Sequential(*modules)``
+        if isinstance(function, ast.FunctionDef) and function.name in endings and function.name not in classes:
+            holder = ast.ClassDef(function.name, [], [], [ast.Pass()], [])  # (a Sequential: no class of its own)
+            found[function.name] = ImportedClass(function.name, holder, {k: _moved(v, shown) for k, v in
+                                                                        endings[function.name].items()}, shown, factory=True)
     if follow:
         known = {**reexported, **found}
         # a package's __init__ re-exports what it imports: ``from unet import UNet3Plus``

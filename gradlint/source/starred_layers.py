@@ -17,6 +17,8 @@ from typing import Optional
 from gradlint.source.function_values import own_nodes, statements_before
 
 _LAST: "weakref.WeakKeyDictionary[ast.Call, ast.expr]" = weakref.WeakKeyDictionary()
+# ``if softmax: layers.append(nn.Softmax(dim=-1))`` as the last change: the layer and the flag
+_GUARDED: "weakref.WeakKeyDictionary[ast.Call, tuple[ast.expr, str]]" = weakref.WeakKeyDictionary()
 
 
 def note_starred_sequentials(tree: ast.Module, sequentials: list[ast.Call]) -> None:
@@ -31,14 +33,34 @@ def note_starred_sequentials(tree: ast.Module, sequentials: list[ast.Call]) -> N
             if isinstance(node, ast.Call) and id(node) in wanted:
                 starred = node.args[-1]
                 assert isinstance(starred, ast.Starred) and isinstance(starred.value, ast.Name)
-                last = _last_item(statements_before(frame, starred.value), starred.value.id)
+                before = statements_before(frame, starred.value)
+                last = _last_item(before, starred.value.id)
                 if last is not None:
                     _LAST[node] = last
+                elif before and (guarded := _guarded_append(before[-1], starred.value.id)) is not None:
+                    _GUARDED[node] = guarded
 
 
 def starred_last(call: ast.Call) -> Optional[ast.expr]:
     """The last layer noted for ``nn.Sequential(*name)``, or None."""
     return _LAST.get(call)
+
+
+def starred_guarded(call: ast.Call) -> Optional[tuple[ast.expr, str]]:
+    """The layer ``nn.Sequential(*name)`` ends with when a flag is true, and the flag, for
+    ``if softmax: layers.append(nn.Softmax(dim=-1))`` right before the call; or None."""
+    return _GUARDED.get(call)
+
+
+def _guarded_append(statement: ast.stmt, name: str) -> Optional[tuple[ast.expr, str]]:
+    if not (isinstance(statement, ast.If) and not statement.orelse and isinstance(statement.test, ast.Name)
+            and len(statement.body) == 1 and isinstance(only := statement.body[0], ast.Expr)):
+        return None
+    call = only.value
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
+            and isinstance(call.func.value, ast.Name) and call.func.value.id == name and len(call.args) == 1):
+        return call.args[0], statement.test.id
+    return None
 
 
 def _last_item(before: list[ast.stmt], name: str) -> Optional[ast.expr]:

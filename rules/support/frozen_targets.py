@@ -16,7 +16,7 @@ from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.mode_restores import returns_name
 from gradlint.source.reaching_bindings import reaching_choices
-from gradlint.source.endings import self_attribute_values
+from gradlint.source.class_attribute_values import self_attribute_values
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.children_views import children_view_of
