@@ -279,3 +279,71 @@ def test_batchnorm_frozen_and_put_in_eval_once_before_an_epoch_loop_that_calls_t
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("BatchNorm layers (put in eval mode once, before the epochs)" in f.message for f in findings)
+
+
+BASE = """\
+    import pytorch_lightning as pl
+    import torch
+    import torch.nn.functional as F
+
+
+    class Base(pl.LightningModule):
+        def __init__(self, lr=1e-3, head_only=True):
+            super().__init__()
+            self.lr = lr
+            self.head_only = head_only
+
+        def training_step(self, batch, idx):
+            x, y = batch
+            return F.cross_entropy(self(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=self.lr)
+"""
+
+CHILD = """\
+    import torch.nn as nn
+    {imports}
+    from {base_module} import Base
+
+
+    class Child(Base):
+        def __init__(self, classes, head_only=True):
+            super().__init__(head_only=head_only)
+            self.net = {build}
+            self.net.{head} = nn.Linear(self.net.{head}.in_features, classes)
+            if head_only:
+                for p in self.net.parameters():
+                    p.requires_grad = False
+                for p in self.net.{head}.parameters():
+                    p.requires_grad = True
+
+        def forward(self, x):
+            return self.net(x)
+"""
+
+TORCHVISION = ("from torchvision import models", "models.densenet121(weights=\"DEFAULT\")", "classifier")
+LUKEMELAS = ("from efficientnet_pytorch import EfficientNet", "EfficientNet.from_pretrained(\"efficientnet-b3\")", "_fc")
+VIT = ("import timm", "timm.create_model(\"vit_small_patch16_224\")", "head")
+
+
+@pytest.mark.parametrize(("model", "base_module", "expected"), [
+    (TORCHVISION, "models.base", [("GL406", 13)]),
+    (LUKEMELAS, "models.base", [("GL406", 13)]),
+    (VIT, "models.base", []),  # LayerNorm only
+    (TORCHVISION, "models.plain", []),  # a base that is no LightningModule: nothing trains it here
+])
+def test_a_lightning_module_whose_training_step_is_its_imported_base_classs(tmp_path: Path, model: tuple,
+                                                                           base_module: str, expected: list) -> None:
+    """66/b's Lightning classifiers: each model class in its own module subclasses a
+    ``BaseClassifier(pl.LightningModule)`` of another module that holds ``training_step``,
+    and freezes all but the head under ``tune_fc_only=True``."""
+    imports, build, head = model
+    write_project(tmp_path, {"models/__init__.py": "", "models/base.py": BASE,
+                             "models/plain.py": BASE.replace("pl.LightningModule", "object").replace(
+                                 "def training_step", "def step"),
+                             "models/child.py": CHILD.format(imports=imports, build=build, head=head,
+                                                             base_module=base_module)})
+    findings = lint_in_process(tmp_path / "models" / "child.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("Lightning's Trainer" in f.message for f in findings)

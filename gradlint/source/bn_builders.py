@@ -86,6 +86,6 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
 
 # attributes of the models above that hold no BatchNorm (their classifier heads; a ResNet's stem
 # convolution, ReLU and pooling)
-HEAD_NAMES = {"fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool",
+HEAD_NAMES = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool",
               "segmentation_head", "classification_head"}
 PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})

@@ -163,7 +163,7 @@ def holds(outer: str, inner: str) -> bool:
     return inner == outer or inner.startswith((outer + ".", outer + "["))
 
 
-_HEADS = {"fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}
+_HEADS = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}  # (``_fc``: efficientnet_pytorch)
 # parts of torchvision backbones that hold no parameters: "unfreezing" them changes nothing
 # (``for p in model.avgpool.parameters(): p.requires_grad = True`` beside ``model.layer4``)
 _PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", "global_pool"})

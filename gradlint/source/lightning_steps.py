@@ -18,6 +18,8 @@ from typing import Callable, Optional
 from gradlint.source.freeze_facts import Elsewhere, ModeCall
 from gradlint.source.freeze_forms import is_false, part_name
 from gradlint.source.names import Names, dotted
+from gradlint.source.project_functions import project_import_list
+from gradlint.source.tree_paths import path_of
 from gradlint.source.unit import SourceUnit
 
 # the text ``_report`` of GL406 recognises: no call of the file put it in train mode
@@ -30,9 +32,12 @@ def lightning_step_modes(tree: ast.Module, names: Names, statement_of: Callable[
     (its own or one of a base class of the file: ``class Transfer(LightningBase)``)."""
     classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
     modes: list[ModeCall] = []
+    script = path_of(tree)
     for cls in classes.values():
         lineage = _lineage(cls, classes)
         step = _training_step(lineage, names)
+        if step is None and script is not None:  # class ResNetClassifier(BaseClassifier), BaseClassifier imported
+            step = _imported_training_step(lineage, tree, script)
         if step is None or any(_evals_each_step(c) for c in lineage):
             continue
         # pinned on a call of the class itself (a mode call belongs to the class it is in): the
@@ -51,6 +56,30 @@ def _training_step(lineage: list[ast.ClassDef], names: Names) -> Optional[ast.AS
         return None
     return next((item for c in lineage for item in c.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
                  and item.name == "training_step"), None)
+
+
+def _imported_training_step(lineage: list[ast.ClassDef], tree: ast.Module, script: Path,
+                            depth: int = 0) -> Optional[ast.AST]:
+    """The ``training_step`` of a LightningModule base class a project module defines (a
+    few modules up): ``from models.base_classifier import BaseClassifier``."""
+    imports = {item.local: item for item in project_import_list(tree, script) if item.name not in ("*", ".")}
+    for base in (b for c in lineage for b in c.bases if isinstance(b, ast.Name) and b.id in imports):
+        item = imports[base.id]
+        unit = SourceUnit.read_parsed(str(item.path))
+        if unit is None or unit.tree is None:
+            continue
+        there = {node.name: node for node in unit.tree.body if isinstance(node, ast.ClassDef)}
+        if item.name not in there:
+            continue
+        inherited = _lineage(there[item.name], there)
+        if any((dotted(b) or "").endswith("LightningModule") for c in inherited for b in c.bases):
+            step = next((f for c in inherited for f in c.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and f.name == "training_step"), None)
+            if step is not None:
+                return step
+        if depth < 2 and (further := _imported_training_step(inherited, unit.tree, item.path, depth + 1)) is not None:
+            return further
+    return None
 
 
 def _lineage(cls: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> list[ast.ClassDef]:

@@ -106,6 +106,9 @@ def worth_reading(unit: SourceUnit) -> bool:
             name not in ("*", ".") and f"{local}(" in text and _trains_there(module)
             for local, (module, name) in imports.items()):
         return True
+    if freezes and any(  # class ResNetClassifier(BaseClassifier): the imported base is a LightningModule that trains
+            "training_step" in (there := read_text(module)) and "LightningModule" in there for module, _ in imports.values()):
+        return True
     if (trains or trainers) and any(  # optimizer = get_optimizer(model, cfg), over model.classifier only there
             name not in ("*", ".") and f"{local}(" in text and "optim" in (there := read_text(module))
             and _PART_PARAMETERS.search(there) for local, (module, name) in imports.items()):
