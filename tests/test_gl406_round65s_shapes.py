@@ -116,8 +116,9 @@ RUN = """\
     ({"base.yaml": "epochs: 30\nnet:\n  classes: 2\n  freeze_trunk: true  # linear probe\n"}, [("GL406", 13)]),
     ({"base.yaml": "net:\n  freeze_trunk: yes\n", "probe.yaml": "net:\n  freeze_trunk: true\n"}, [("GL406", 13)]),
     ({"base.yaml": "epochs: 30\nnet:\n  classes: 2\n  freeze_trunk: false\n"}, []),
-    # a sweep that sets it both ways: the user's choice, left unread (as a command-line flag passed on)
-    ({"base.yaml": "net:\n  freeze_trunk: false\n", "probe.yaml": "net:\n  freeze_trunk: true\n"}, []),
+    # a sweep that sets it both ways: the probe's run freezes it (round 66/a's age-estimation configs)
+    ({"base.yaml": "net:\n  freeze_trunk: false\n", "probe.yaml": "net:\n  freeze_trunk: true\n"}, [("GL406", 13)]),
+    ({"base.yaml": "net:\n  freeze_trunk: false\n", "full.yaml": "net:\n  freeze_trunk: no\n"}, []),
 ])
 def test_a_freeze_flag_read_from_the_yaml_config_named_on_the_command_line(tmp_path: Path, read: str, configs: dict,
                                                                          expected: list) -> None:

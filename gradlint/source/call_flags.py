@@ -13,7 +13,7 @@ from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN, constant_attribute, imported_constant
 from gradlint.source.call_arguments import argument
 from gradlint.source.config_reads import annotated_class, config_path, dict_entry, parameter_default
-from gradlint.source.config_values import project_yaml_entry
+from gradlint.source.config_values import project_yaml_values
 
 if TYPE_CHECKING:
     from gradlint.source.modules import ModuleKinds
@@ -164,13 +164,13 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if (isinstance(passed, ast.Call) and isinstance(passed.func, ast.Attribute) and passed.func.attr == "get"
             and len(passed.args) == 2 and isinstance(passed.args[1], ast.Constant)):
         key = passed.args[0]
-        loaded = project_yaml_entry(config_path(passed, caller), tree) if isinstance(key, ast.Constant) \
+        loaded = configured(config_path(passed, caller), tree) if isinstance(key, ast.Constant) \
             and isinstance(key.value, str) else UNKNOWN  # ``freeze_encoder: true`` in the project's config.yaml
         # cfg.get("train_cnn", False): a configuration's default, like an option's
         return bool(passed.args[1].value if loaded is UNKNOWN else loaded)
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, (ast.Subscript, ast.Attribute))
             and isinstance(passed.slice, ast.Constant) and isinstance(passed.slice.value, str)):
-        loaded = project_yaml_entry(config_path(passed, caller), tree)  # cfg["model"]["freeze_encoder"]
+        loaded = configured(config_path(passed, caller), tree)  # cfg["model"]["freeze_encoder"]
         return None if loaded is UNKNOWN else bool(loaded)
     if (isinstance(passed, ast.Subscript) and isinstance(passed.value, ast.Name) and isinstance(passed.slice, ast.Constant)
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
@@ -181,7 +181,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
         # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
         entry = dict_entry(holder, passed.slice.value, caller, tree)
         if entry is UNKNOWN:
-            entry = project_yaml_entry(config_path(passed, caller), tree)  # mcfg["freeze_encoder"], mcfg = cfg["model"]
+            entry = configured(config_path(passed, caller), tree)  # mcfg["freeze_encoder"], mcfg = cfg["model"]
         return None if entry is UNKNOWN else bool(entry)
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, UNKNOWN)
@@ -209,6 +209,13 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
     return None if imported is UNKNOWN else bool(imported)
+
+
+def configured(key: tuple[str, ...], tree: ast.Module) -> object:
+    """A freezing switch as the project's YAML files set it: on where any of them turns it on
+    (``mlp_frozen.yaml`` of a sweep: that run freezes), off where all turn it off, else UNKNOWN."""
+    values = project_yaml_values(key, tree)
+    return True if any(v is True for v in values) else False if values and all(v is False for v in values) else UNKNOWN
 
 
 def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast.ClassDef], tree: ast.Module,

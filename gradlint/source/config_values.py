@@ -112,17 +112,21 @@ def project_yaml_entry(key: Union[str, tuple[str, ...]], tree: ast.Module) -> ob
     folder up, and in their ``config``/``configs`` folders. UNKNOWN when none sets it, when
     they disagree (a sweep: the choice is the user's), or when there are too many to say
     which one runs."""
+    values = project_yaml_values(key, tree)
+    return values[0] if values and all(v == values[0] for v in values) else UNKNOWN
+
+
+def project_yaml_values(key: Union[str, tuple[str, ...]], tree: ast.Module) -> list[object]:
+    """Every value the project's configuration files give ``key`` (see :func:`project_yaml_entry`)."""
     script = path_of(tree)
     if script is None:
-        return UNKNOWN
+        return []
     wanted = (key,) if isinstance(key, str) else key
     files = sorted({found for folder in (script.parent, script.parent.parent) for sub in _CONFIG_FOLDERS
                     for found in (folder / sub).glob("*.y*ml") if _YAML_FILE.search(found.name) and found.is_file()})
     if len(files) > _MOST_CONFIG_FILES:
-        return UNKNOWN
-    values = [value for place in files for path, value in _scalars(read_text(place))
-              if path[-len(wanted):] == wanted]
-    return values[0] if values and all(v == values[0] for v in values) else UNKNOWN
+        return []
+    return [value for place in files for path, value in _scalars(read_text(place)) if path[-len(wanted):] == wanted]
 
 
 def _scalars(text: str) -> Iterator[tuple[tuple[str, ...], object]]:
