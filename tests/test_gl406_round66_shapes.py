@@ -266,8 +266,8 @@ EVAL_AGAIN = "model.apply(lambda m: m.eval() if isinstance(m, nn.BatchNorm2d) el
 
 
 @pytest.mark.parametrize(("freeze", "again", "expected"), [
-    (FREEZE_BN, "", [("GL406", 13)]),
-    ("for p in m.parameters(): p.requires_grad = False", "", [("GL406", 13)]),
+    (FREEZE_BN, "", [("GL406", 12)]),  # (at the eval the epochs undo)
+    ("for p in m.parameters(): p.requires_grad = False", "", [("GL406", 12)]),
     (FREEZE_BN, EVAL_AGAIN, []),  # put back in eval after every model.train()
     ("pass", "", []),  # trainable BatchNorm layers: not a frozen module (the eval once is only undone)
 ])
@@ -347,3 +347,54 @@ def test_a_lightning_module_whose_training_step_is_its_imported_base_classs(tmp_
     findings = lint_in_process(tmp_path / "models" / "child.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("Lightning's Trainer" in f.message for f in findings)
+
+
+PHASES = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def run(loader, head_epochs=3, full_epochs=18):
+        model = models.resnet50(weights="DEFAULT")
+        model.fc = nn.Linear(2048, 7)
+        # phase 1: the head alone
+        for p in model.parameters():
+            p.requires_grad = False
+        for p in model.fc.parameters():
+            p.requires_grad = True
+        {head_optimiser}
+        for epoch in range(head_epochs):
+            model.train()
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        # phase 2: the last stages too, the stem stays frozen
+        for p in model.parameters():
+            p.requires_grad = False
+        for name, p in model.named_parameters():
+            if name.startswith(("layer3", "layer4", "fc")):
+                p.requires_grad = True
+        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        for epoch in range(full_epochs):
+            model.train()
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+
+
+@pytest.mark.parametrize("head_optimiser", ["opt = torch.optim.AdamW(model.fc.parameters(), lr=1e-3)",
+                                            "opt = torch.optim.AdamW(model.parameters(), lr=1e-3)"])
+def test_a_head_phase_then_a_second_freeze_reported_at_the_second(tmp_path: Path, head_optimiser: str) -> None:
+    """66/c's plant diagnostics: a short head-only phase, then ``# Phase 2`` freezes the whole
+    network again and reopens the last stages for the long run: one finding, at the second
+    freeze (the one the long training sees)."""
+    write_project(tmp_path, {"run.py": PHASES.format(head_optimiser=head_optimiser)})
+    findings = lint_in_process(tmp_path / "run.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 24)]
+    assert "`model.layer3`" in findings[0].message

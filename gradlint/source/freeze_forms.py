@@ -299,3 +299,24 @@ def parameters_of(node: ast.expr) -> Optional[str]:
             and not node.args:
         return dotted(node.func.value)
     return None
+
+
+def trainable_only(optimiser: ast.Call) -> bool:
+    """The optimiser takes the parameters that ``requires_grad`` (a filter or a comprehension test)."""
+    given = optimiser.args[0] if optimiser.args else None
+    return given is not None and any(isinstance(n, ast.Attribute) and n.attr == "requires_grad" for n in ast.walk(given))
+
+
+def comprehension_freeze(value: ast.expr) -> Optional[str]:
+    """The module whose every parameter a comprehension written as a statement freezes:
+    ``[p.requires_grad_(False) for p in model.parameters()]`` (also over ``named_parameters()``
+    and as a generator), with no condition; else None."""
+    if not (isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1):
+        return None
+    loop = value.generators[0]
+    it = loop.iter
+    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
+    if loop.ifs or not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args
+                        and it.func.attr in ("parameters", "named_parameters") and isinstance(target, ast.Name)):
+        return None
+    return dotted(it.func.value) if requires_grad_value(ast.Expr(value.elt), target.id) is False else None

@@ -25,9 +25,10 @@ from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, pa
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object
-from gradlint.source.freeze_forms import (calls_eval, holds, in_one_loop, is_false, is_true, joined_owners, keeps_bn_in_eval, late_slice, loop_items,
-                                          only_parameters_of, own_method, part_name, related, requires_grad_flag,
-                                          requires_grad_value)
+from gradlint.source.freeze_forms import (calls_eval, comprehension_freeze, holds, in_one_loop, is_false, is_true,
+                                          joined_owners, keeps_bn_in_eval, late_slice, loop_items, only_parameters_of,
+                                          own_method, part_name, related, requires_grad_flag, requires_grad_value,
+                                          trainable_only)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes
 from gradlint.source.child_unfreezes import children_after_freeze
@@ -152,7 +153,9 @@ class _Collector(NamedParameterLoops):
             return
         if (owner := batchnorm_affine_freeze(loop)) is not None and eval_undone_later(loop, owner, self.frames.parents):
             # if BN: m.eval(); <freeze m>, once, before an epoch loop calling model.train(): undone there
-            self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part="the weight and bias of its BatchNorm "
+            # (reported at the eval the epochs undo)
+            undone = next((n for n in ast.walk(loop) if isinstance(n, ast.Expr) and calls_eval(n)), loop)
+            self.norms.freezes.append(Freeze(owner, "requires_grad", undone, part="the weight and bias of its BatchNorm "
                                              "layers (put in eval mode once, before the epochs)"))
             return
         partial = partial_freeze(loop, self.frames.parents)
@@ -347,7 +350,9 @@ class _Collector(NamedParameterLoops):
                         self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
             for freeze in [f for f in self.norms.freezes if f.how == "optimizer"]:
                 # a head-only warm-up, then ``optimizer = Adam(model.parameters())`` for the fine-tuning after it
-                later = [call for call, owners in built if call.lineno > freeze.node.lineno and freeze.target in owners]
+                # (one over ``[p for p in model.parameters() if p.requires_grad]`` trains only what is trainable)
+                later = [call for call, owners in built if call.lineno > freeze.node.lineno and freeze.target in owners
+                         and not trainable_only(call)]
                 if later and any(call is freeze.node for call, _ in built):
                     self.norms.unfreeze(freeze.target, later[0])
             for fact in frame.facts:
@@ -367,21 +372,6 @@ class _Collector(NamedParameterLoops):
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
                     and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
                 self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
-
-
-def comprehension_freeze(value: ast.expr) -> Optional[str]:
-    """The module whose every parameter a comprehension written as a statement freezes:
-    ``[p.requires_grad_(False) for p in model.parameters()]`` (also over ``named_parameters()``
-    and as a generator), with no condition; else None."""
-    if not (isinstance(value, (ast.ListComp, ast.SetComp, ast.GeneratorExp)) and len(value.generators) == 1):
-        return None
-    loop = value.generators[0]
-    it = loop.iter
-    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
-    if loop.ifs or not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args
-                        and it.func.attr in ("parameters", "named_parameters") and isinstance(target, ast.Name)):
-        return None
-    return dotted(it.func.value) if requires_grad_value(ast.Expr(value.elt), target.id) is False else None
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:

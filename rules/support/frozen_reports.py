@@ -11,7 +11,7 @@ from typing import Optional
 from gradlint.findings import Fix, Related
 from gradlint.fix.edits import insert_after, make_fix, standalone
 from gradlint.registry import Report
-from gradlint.source.freeze_forms import LATER_CHILDREN, holds, related
+from gradlint.source.freeze_forms import LATER_CHILDREN, holds, in_one_loop, related
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER
 from gradlint.source.names import dotted
@@ -269,6 +269,7 @@ def one_per_module(norms: FileNorms, found: list[tuple[Freeze, str, list[ModeCal
     found.sort(key=lambda item: (item[0].how == "unoptimised", item[0].how == "factory_no_grad",
                                  item[0].how == "optimizer" and item[0].target == "self"))
     kept: list[tuple[Freeze, str, list[ModeCall]]] = []
+    found = [item for item in found if not _frozen_again(norms, item, found)]
     for freeze, target, left in found:
         source = factories_of(freeze)
         if any(related(target, r) and same_model(source, s) and not norms.frames.exclusive(freeze.node, at)
@@ -285,3 +286,22 @@ def one_per_module(norms: FileNorms, found: list[tuple[Freeze, str, list[ModeCal
         reported.append((target, source, freeze.node, freeze.held[1] if freeze.held else None))
         kept.append((freeze, target, left))
     return kept
+
+
+def _frozen_again(norms: FileNorms, item: tuple[Freeze, str, list[ModeCall]],
+                  found: list[tuple[Freeze, str, list[ModeCall]]]) -> bool:
+    """``item``'s freeze (of the whole model, or a head-only optimiser) is done again later in
+    the same function by a whole-model freeze (a head-only phase, then ``# Phase 2: selective
+    unfreeze`` freezing all and reopening the stages): the later freeze is the one the longer
+    training sees, and the one reported."""
+    freeze, target = item[0], item[1]
+    frame = norms.frames.kinds.frame_of(freeze.node)
+    return freeze.how in (*_WHOLE, "optimizer") and any(
+        other is not freeze and other.how in _WHOLE and t == target and other.node.lineno > freeze.node.lineno
+        and norms.frames.kinds.frame_of(other.node) is frame and not norms.frames.exclusive(freeze.node, other.node)
+        and not rebuilt_between(norms, target, freeze.node, other.node)  # (``model = build()`` again: another model)
+        and not in_one_loop(norms.frames.parents, freeze.node, other.node)  # (each step of a loop: neither is later)
+        for other, t, _ in found)
+
+
+_WHOLE = ("requires_grad", "requires_grad_")
