@@ -398,3 +398,33 @@ def test_a_head_phase_then_a_second_freeze_reported_at_the_second(tmp_path: Path
     findings = lint_in_process(tmp_path / "run.py", "GL406")
     assert [(f.code, f.line) for f in findings] == [("GL406", 24)]
     assert "`model.layer3`" in findings[0].message
+
+
+PARALLEL = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def main(loader):
+        model = models.resnet18(weights="DEFAULT")
+        model.fc = nn.Linear(512, 3)
+        model = nn.DataParallel(model)
+        optimizer = torch.optim.SGD(model.{part}.parameters(), lr=0.01, momentum=0.9)
+        for epoch in range(100):
+            model.train(True)
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("part", "expected"), [("module", []), ("module.fc", [("GL406", 10)])])
+def test_the_module_of_a_data_parallel_model_is_the_whole_model(tmp_path: Path, part: str, expected: list) -> None:
+    """Round 67/a's FastFlow baselines (a false finding of the first run): ``model =
+    nn.DataParallel(model)`` then ``SGD(model.module.parameters())`` trains every parameter."""
+    write_project(tmp_path, {"main.py": PARALLEL.format(part=part)})
+    findings = lint_in_process(tmp_path / "main.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

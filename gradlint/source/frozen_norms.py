@@ -346,7 +346,8 @@ class _Collector(NamedParameterLoops):
                     for o in owners:
                         if o:
                             self.norms.optimised_at.setdefault(o, []).append(node)
-                    if owner and "." in owner and only_parameters_of(node, owner):
+                    # (``model.module`` of ``nn.DataParallel(model)`` is the whole model, not a part of it)
+                    if owner and "." in owner and only_parameters_of(node, owner) and not owner.endswith(".module"):
                         self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
             for freeze in [f for f in self.norms.freezes if f.how == "optimizer"]:
                 # a head-only warm-up, then ``optimizer = Adam(model.parameters())`` for the fine-tuning after it
