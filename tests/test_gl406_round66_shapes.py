@@ -428,3 +428,51 @@ def test_the_module_of_a_data_parallel_model_is_the_whole_model(tmp_path: Path, 
     write_project(tmp_path, {"main.py": PARALLEL.format(part=part)})
     findings = lint_in_process(tmp_path / "main.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+STYLE = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Transfer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = models.vgg19_bn(weights="DEFAULT").features[:30]
+            for p in self.encoder.parameters():
+                p.requires_grad = False
+            self.encoder.eval()
+            self.decoder = nn.Sequential(nn.Conv2d(512, 3, 3, padding=1))
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+        def train(self, mode=True):
+            {override}
+            return self
+
+
+    def fit(loader):
+        model = Transfer()
+        opt = torch.optim.Adam(model.decoder.parameters())
+        for epoch in range(40):
+            model.train()
+            for x in loader:
+                loss = (model(x) - x).pow(2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+
+
+@pytest.mark.parametrize(("override", "expected"), [
+    ("self.decoder.train(mode)", []),
+    ("super().train(mode)", [("GL406", 11)]),
+])
+def test_a_train_override_switching_only_the_decoder(tmp_path: Path, override: str, expected: list) -> None:
+    """Round 67/b's AdaIN (a false finding of the first run): ``def train(self):
+    self.decoder.train()`` leaves the frozen, eval'd VGG-BN encoder in eval mode."""
+    write_project(tmp_path, {"style.py": STYLE.format(override=override)})
+    findings = lint_in_process(tmp_path / "style.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

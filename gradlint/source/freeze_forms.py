@@ -100,8 +100,23 @@ def keeps_bn_in_eval(cls: ast.ClassDef) -> bool:
     # a plain class (``class Trainer:``) is no module: its train() runs the training, unless it
     # is a mixin overriding Module.train (``def train(self, mode=True): super().train(mode)``)
     return any(isinstance(node, ast.FunctionDef) and node.name == "train" and _module_train_signature(node)
-               and calls_eval(node) and (not plain or _overrides_module_train(node)) for node in cls.body) \
+               and (calls_eval(node) and (not plain or _overrides_module_train(node))
+                    or not plain and _trains_only_parts(node, cls)) for node in cls.body) \
         and not evals_only_unfrozen(cls)
+
+
+def _trains_only_parts(method: ast.FunctionDef, cls: ast.ClassDef) -> bool:
+    """``def train(self): self.decoder.train()`` with no ``super().train()``: the override
+    switches some of the parts ``__init__`` builds and leaves the others (a frozen encoder)
+    as they are."""
+    trains = [node for node in ast.walk(method) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "train"]
+    trained = {dotted(node.func.value) or "" for node in trains if isinstance(node.func, ast.Attribute)}
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
+    parts = {name for stmt in (ast.walk(init) if init is not None else []) if isinstance(stmt, ast.Assign)
+             and isinstance(stmt.value, (ast.Call, ast.Name, ast.Attribute, ast.Subscript))
+             for target in stmt.targets if (name := dotted(target) or "").startswith("self.") and name.count(".") == 1}
+    return bool(trains) and all(name.startswith("self.") for name in trained) and bool(parts - trained)
 
 
 def _overrides_module_train(method: ast.FunctionDef) -> bool:
