@@ -476,3 +476,67 @@ def test_a_train_override_switching_only_the_decoder(tmp_path: Path, override: s
     write_project(tmp_path, {"style.py": STYLE.format(override=override)})
     findings = lint_in_process(tmp_path / "style.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+EXPERIMENT = """\
+    import torch
+
+
+    class Experiment:
+        def __init__(self, net, loader, optimizer, epochs=10):
+            history = []
+            {keep}
+
+        def run(self):
+            self.net.train()
+            for epoch in range(self.epochs):
+                for x, y in self.loader:
+                    self.optimizer.zero_grad()
+                    torch.nn.functional.cross_entropy(self.net(x), y).backward()
+                    self.optimizer.step()
+"""
+
+BIRD_MODEL = """\
+    import torch.nn as nn
+    import torchvision as tv
+
+
+    class Transfer(nn.Module):
+        def __init__(self, classes, fine_tuning=False):
+            super().__init__()
+            net = tv.models.resnet18(weights="DEFAULT")
+            for param in net.parameters():
+                param.requires_grad = fine_tuning
+            self.net = net
+            self.net.fc = nn.Linear(512, classes)
+
+        def forward(self, x):
+            return self.net(x)
+"""
+
+BIRDS = """\
+    import torch
+    import nntools as nt
+    from model import Transfer
+
+
+    def main(loader):
+        model = Transfer(20)
+        adam = torch.optim.Adam(model.parameters(), lr=1e-3)
+        exp = nt.Experiment(model, loader, adam)
+        exp.run()
+"""
+
+
+@pytest.mark.parametrize(("keep", "expected"), [
+    ("self.__dict__.update({k: v for k, v in locals().items() if k != 'self'})", [("GL406", 7)]),
+    ("self.__dict__.update(locals())", [("GL406", 7)]),
+    ("self.loader, self.optimizer = loader, optimizer", []),  # the network is never kept: nothing trains it there
+])
+def test_an_experiment_class_keeping_its_arguments_through_locals(tmp_path: Path, keep: str, expected: list) -> None:
+    """Round 67/a's bird classifier: a course's ``nntools.Experiment`` keeps every argument
+    with ``self.__dict__.update(locals())`` and its ``run()`` calls ``self.net.train()``."""
+    write_project(tmp_path, {"nntools.py": EXPERIMENT.format(keep=keep), "model.py": BIRD_MODEL, "birds.py": BIRDS})
+    findings = lint_in_process(tmp_path / "birds.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`Experiment` (nntools.py:10)" in f.message for f in findings)

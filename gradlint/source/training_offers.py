@@ -105,4 +105,8 @@ def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
                 and isinstance(kept := unwrap(node.value), ast.Name) and kept.id in params[1:]):
             return params.index(kept.id), kept.id  # also self.model = model.to(device)
+    if attribute in params[1:] and any(  # self.__dict__.update(locals()): every parameter kept by its name
+            isinstance(node, ast.Call) and dotted(node.func) == "self.__dict__.update" for node in ast.walk(init)) \
+            and any(isinstance(node, ast.Call) and dotted(node.func) == "locals" for node in ast.walk(init)):
+        return params.index(attribute), attribute
     return None
