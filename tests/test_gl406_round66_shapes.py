@@ -540,3 +540,49 @@ def test_an_experiment_class_keeping_its_arguments_through_locals(tmp_path: Path
     findings = lint_in_process(tmp_path / "birds.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("`Experiment` (nntools.py:10)" in f.message for f in findings)
+
+
+STEM = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = models.resnet50(weights="DEFAULT")
+            to_freeze = [{parts}]
+            for block in to_freeze:
+                for param in block.parameters():
+                    param.requires_grad = False
+            self.net.fc = nn.Linear(2048, 2)
+
+        def forward(self, x):
+            return self.net(x)
+
+
+    def fit(loader):
+        model = Detector()
+        opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+        for epoch in range(12):
+            model.train()
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+
+
+@pytest.mark.parametrize(("parts", "expected"), [
+    ("self.net.conv1, self.net.bn1, self.net.layer1, self.net.layer2, self.net.layer3", [("GL406", 13)]),
+    ("self.net.conv1", []),  # a convolution alone: no BatchNorm frozen
+])
+def test_a_freeze_loop_over_a_list_of_stages_bound_to_a_name_first(tmp_path: Path, parts: str, expected: list) -> None:
+    """Round 67/a's deepfake detector: ``layers_to_freeze = [self.model.conv1, self.model.bn1,
+    ..., self.model.layer3]`` then ``for layer in layers_to_freeze: for p in
+    layer.parameters(): ...``."""
+    write_project(tmp_path, {"detector.py": STEM.format(parts=parts)})
+    findings = lint_in_process(tmp_path / "detector.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

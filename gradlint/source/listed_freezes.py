@@ -21,11 +21,26 @@ def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[st
     around ``loop``: ``for module in [model.down1, model.down2, model.bottle_neck]: for p in
     module.parameters(): ...`` -> those three; else None."""
     outer = parents.get(loop)
-    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner
-            and isinstance(outer.iter, (ast.List, ast.Tuple)) and outer.iter.elts):
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name) and outer.target.id == owner):
         return None
-    names = [dotted(element) for element in outer.iter.elts]
+    listed = _bound_list(parents, outer, outer.iter.id) if isinstance(outer.iter, ast.Name) else outer.iter
+    if not (isinstance(listed, (ast.List, ast.Tuple)) and listed.elts):
+        return None
+    names = [dotted(element) for element in listed.elts]
     return [name for name in names if name] if all(names) else None
+
+
+def _bound_list(parents: dict, loop: ast.AST, name: str) -> Optional[ast.expr]:
+    """The list literal ``name`` is bound to once in the function around ``loop``
+    (``layers_to_freeze = [self.model.conv1, self.model.bn1, self.model.layer1]``)."""
+    scope = parents.get(loop)
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = parents.get(scope)
+    if scope is None:
+        return None
+    bound = [node.value for node in ast.walk(scope) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    return bound[0] if len(bound) == 1 else None
 
 
 def listed_attribute(parents: dict, loop: ast.AST, owner: str) -> Optional[tuple[str, str]]:
