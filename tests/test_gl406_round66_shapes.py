@@ -586,3 +586,100 @@ def test_a_freeze_loop_over_a_list_of_stages_bound_to_a_name_first(tmp_path: Pat
     write_project(tmp_path, {"detector.py": STEM.format(parts=parts)})
     findings = lint_in_process(tmp_path / "detector.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+TEMPLATE = {
+    "model/__init__.py": "from .encoders import ImageQA, TextQA\nfrom .loss import *\n",
+    "model/loss.py": "import torch.nn.functional as F\n\n\ndef nll(output, target):\n    return F.nll_loss(output, target)\n",
+    "model/encoders.py": """\
+        import timm
+        import torch.nn as nn
+
+
+        class ImageQA(nn.Module):
+            def __init__(self, answers):
+                super().__init__()
+                self.cnn = timm.create_model("resnet50", pretrained=True, num_classes=0)
+                for p in self.cnn.parameters():
+                    p.requires_grad = False
+                self.head = nn.Linear(self.cnn.num_features, answers)
+
+            def forward(self, image):
+                return self.head(self.cnn(image))
+
+
+        class TextQA(nn.Module):
+            def __init__(self, answers):
+                super().__init__()
+                self.head = nn.Linear(300, answers)
+
+            def forward(self, text):
+                return self.head(text)
+    """,
+    "base/__init__.py": "from .base_trainer import BaseTrainer\n",
+    "base/base_trainer.py": """\
+        class BaseTrainer:
+            def __init__(self, model, criterion, optimizer, epochs):
+                self.model = model
+                self.criterion = criterion
+                self.optimizer = optimizer
+                self.epochs = epochs
+
+            def _train_epoch(self, epoch):
+                raise NotImplementedError
+
+            def train(self):
+                for epoch in range(self.epochs):
+                    self._train_epoch(epoch)
+    """,
+    "trainer/__init__.py": "from .trainer import QATrainer\n",
+    "trainer/trainer.py": """\
+        from base import BaseTrainer
+
+
+        class QATrainer(BaseTrainer):
+            def __init__(self, model, criterion, optimizer, loader, epochs=30):
+                super().__init__(model, criterion, optimizer, epochs)
+                self.loader = loader
+
+            def _train_epoch(self, epoch):
+                self.model.train()
+                for image, answer in self.loader:
+                    loss = self.criterion(self.model(image), answer)
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    self.optimizer.step()
+    """,
+    "train.py": """\
+        import torch
+        import model as module_arch
+        from trainer import QATrainer
+
+
+        def main(loader):
+            model = module_arch.{arch}(1000)
+            optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+            trainer = QATrainer(model, module_arch.nll, optimizer, loader)
+            trainer.{drive}()
+    """,
+}
+
+
+@pytest.mark.parametrize(("arch", "drive", "expected"), [
+    ("ImageQA", "train", [("GL406", 7)]),
+    ("TextQA", "train", []),  # nothing frozen
+    ("ImageQA", "summary", []),  # never asked to train
+])
+def test_a_pytorch_template_project_with_packages_reexporting_the_model_and_the_trainer(
+        tmp_path: Path, arch: str, drive: str, expected: list) -> None:
+    """Round 67/b's VQA (the pytorch-template layout): ``import model as module_arch`` whose
+    ``__init__`` re-exports the model classes, ``from trainer import QATrainer`` likewise, the
+    trainer keeping the model through ``super().__init__(model, ...)`` and driven by the base
+    class's ``train()``, which runs the subclass's ``_train_epoch``."""
+    files = dict(TEMPLATE)
+    files["train.py"] = files["train.py"].format(arch=arch, drive=drive)
+    write_project(tmp_path, files)
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    assert all("`ImageQA` (model/encoders.py:9)" in f.message and "`QATrainer` (trainer/trainer.py:10)" in f.message
+               for f in findings)

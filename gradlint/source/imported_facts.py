@@ -6,6 +6,7 @@ down, by the name the importing file calls them."""
 from __future__ import annotations
 
 import ast
+import re
 import weakref
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from gradlint.source.unit import SourceUnit, call_spelling
 Linked = tuple[Known, KnownTrainers]
 _IMPORTED: "weakref.WeakKeyDictionary[ast.Module, Linked]" = weakref.WeakKeyDictionary()
 _DEPTH = 3  # project modules followed below the linted file: factory -> dispatch -> script
+# a package's ``from .module import A, B`` (also in parentheses over lines): the names it re-exports
+_REEXPORT = re.compile(r"^from\s+\.[\w.]*\s+import\s+\(?([\w\s,]+?)\)?\s*$", re.M)
 
 
 def imported_facts(unit: SourceUnit) -> Linked:
@@ -36,7 +39,7 @@ def imported_facts(unit: SourceUnit) -> Linked:
     return found
 
 
-def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked:
+def _called_facts(tree: ast.Module, path: Path, text: str, depth: int, exported: frozenset[str] = frozenset()) -> Linked:
     """What ``tree``'s imports of project modules offer that it calls: ``fit`` from
     ``from engine import fit`` (or ``*``), ``engine.fit`` from ``import engine``."""
     text = call_spelling(text)
@@ -45,11 +48,13 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
     tabled = tabled_names(tree, text)  # called through a table, an alias or another name
     for local, (module, name) in project_imports(tree, path).items():
         if name not in ("*", ".") and f"{local}(" not in text and f"{local}." not in text and local not in tabled \
+                and local not in exported \
                 or name == "." and f"{local}." not in text:
             continue  # most imports are of something the file does not call (``Builder.resnet(n)``: a class's method)
         module_factories, module_trainers = _module_facts(str(module), depth)
+        passed_on = tabled | ({local} if local in exported else set())  # (re-exported by a package: as if called)
         for factory in module_factories:
-            if (spelled := _spelled(factory.function, local, name, text, tabled)) is not None:
+            if (spelled := _spelled(factory.function, local, name, text, passed_on)) is not None:
                 factories[spelled] = (factory, str(module))
             owner, _, method = factory.function.rpartition(".")
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
@@ -57,7 +62,7 @@ def _called_facts(tree: ast.Module, path: Path, text: str, depth: int) -> Linked
             elif owner and name == owner and f"{local}.{method}(" in text:
                 factories[f"{local}.{method}"] = (factory, str(module))  # Builder.resnet(n), a static method
         for trainer in module_trainers:
-            if (spelled := _spelled(trainer.function, local, name, text, tabled)) is not None:
+            if (spelled := _spelled(trainer.function, local, name, text, passed_on)) is not None:
                 trainers[spelled] = (trainer, str(module))
             owner, _, method = trainer.function.rpartition(".")
             if owner and (spelled := _spelled(owner, local, name, text)) is not None:
@@ -101,7 +106,10 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
     if depth >= _DEPTH:
         return factories, trainers
     text = read_text(Path(path))
-    known_factories, known_trainers = _called_facts(_import_heads(path, text), Path(path), text, depth + 1)
+    # a package's ``from .cnn_lstm import CNNLSTMBaseline``: offered by the package too, though not called there
+    exported = frozenset(name.strip() for names in _REEXPORT.findall(text) for name in names.split(",") if name.strip()) \
+        if Path(path).name == "__init__.py" else frozenset()
+    known_factories, known_trainers = _called_facts(_import_heads(path, text), Path(path), text, depth + 1, exported)
     for module in {module for _, module in [*known_factories.values(), *known_trainers.values()]}:
         read.update(_FACTS[(module, depth + 1)][0])
     for fact in factories:
@@ -124,6 +132,13 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
     trainers += tuple(replace(fact, function=alias, line=line, origin=fact.origin or Origin(fact.function, where, fact.line))
                       for alias, source, line in aliased if source in known_trainers
                       for fact, where in [known_trainers[source]])
+    if exported:  # (each where it really is: the module the package imports it from)
+        factories += tuple(replace(fact, origin=fact.origin or Origin(fact.function, where, fact.line))
+                           for name, (fact, where) in known_factories.items()
+                           if name in exported and name not in {f.function for f in factories})
+        trainers += tuple(replace(fact, origin=fact.origin or Origin(fact.function, where, fact.line))
+                          for name, (fact, where) in known_trainers.items()
+                          if name in exported and name not in {t.function for t in trainers})
     unit = SourceUnit.read_parsed(path) if called else None
     if unit is None or unit.tree is None:
         return factories, trainers

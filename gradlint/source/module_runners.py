@@ -238,6 +238,9 @@ def _calls_own_mode(method: ast.FunctionDef, cls: ast.ClassDef) -> bool:
 _ATTRIBUTE_LOOKS = {"hasattr", "getattr", "setattr"}
 
 
+_DRIVERS = frozenset({"train", "fit", "run"})  # a base trainer's public methods that run its subclass's steps
+
+
 def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frames: FileFrames) -> bool:
     """``trainer = Trainer(model, ...)`` whose every use reads or calls another attribute
     than the methods leading to the train call (``trainer.log_metrics(...)`` in a test of
@@ -258,4 +261,6 @@ def never_asked_to_train(construction: ast.Call, entries: tuple[str, ...], frame
             continue  # hasattr(trainer, "current_epoch")
         if not isinstance(parent, ast.Attribute) or parent.attr in entries:
             return False  # handed on, returned, called itself, or asked to train
+        if parent.attr in _DRIVERS and all(entry.startswith("_") for entry in entries):
+            return False  # trainer.train() of a base class running the subclass's _train_epoch (pytorch-template)
     return True

@@ -304,6 +304,8 @@ def _target(target: ast.expr, position: Optional[int]) -> Optional[str]:
 
 
 def _elsewhere(function: str, line: int, module: str, origin: Optional[Origin], script: Path) -> Elsewhere:
+    if origin is not None and (origin.function, origin.line) == (function, line):
+        module, origin = origin.path, None  # re-exported by a package's __init__: where it really is
     shown = None if Path(module) == script else shown_path(Path(module), script)
     inner = (Elsewhere(origin.function, origin.line, None if Path(origin.path) == script else shown_path(Path(origin.path), script))
              if origin is not None else None)

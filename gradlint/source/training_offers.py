@@ -105,6 +105,12 @@ def _kept_parameter(init: ast.FunctionDef, attribute: str) -> Optional[tuple[int
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and dotted(node.targets[0]) == f"self.{attribute}"
                 and isinstance(kept := unwrap(node.value), ast.Name) and kept.id in params[1:]):
             return params.index(kept.id), kept.id  # also self.model = model.to(device)
+    if attribute in params[1:] and any(  # super().__init__(model, ...): the base class keeps it (as self.model)
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__"
+            and isinstance(node.func.value, ast.Call) and dotted(node.func.value.func) == "super"
+            and any(isinstance(a, ast.Name) and a.id == attribute for a in [*node.args, *(k.value for k in node.keywords)])
+            for node in ast.walk(init)):
+        return params.index(attribute), attribute
     if attribute in params[1:] and any(  # self.__dict__.update(locals()): every parameter kept by its name
             isinstance(node, ast.Call) and dotted(node.func) == "self.__dict__.update" for node in ast.walk(init)) \
             and any(isinstance(node, ast.Call) and dotted(node.func) == "locals" for node in ast.walk(init)):
