@@ -683,3 +683,47 @@ def test_a_pytorch_template_project_with_packages_reexporting_the_model_and_the_
     assert [(f.code, f.line) for f in findings] == expected
     assert all("`ImageQA` (model/encoders.py:9)" in f.message and "`QATrainer` (trainer/trainer.py:10)" in f.message
                for f in findings)
+
+
+CFG = """\
+    class Config:
+        modelName = "{name}"
+        tuneFcOnly = True
+        lr = 1e-3
+"""
+
+LIT_TIMM = """\
+    import lightning as L
+    import timm
+    import torch
+    import torch.nn.functional as F
+    from cfg import Config
+
+
+    class Classifier(L.LightningModule):
+        def __init__(self, classes=10, model_name=Config.modelName, tune_fc_only=Config.tuneFcOnly):
+            super().__init__()
+            self.model = timm.create_model(model_name, pretrained=True, num_classes=classes)
+            if tune_fc_only:
+                for child in list(self.model.children())[:-1]:
+                    for param in child.parameters():
+                        param.requires_grad = False
+
+        def training_step(self, batch, idx):
+            x, y = batch
+            return F.cross_entropy(self.model(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.parameters(), lr=Config.lr)
+"""
+
+
+@pytest.mark.parametrize(("name", "expected"), [("mobilenetv3_small_050.lamb_in1k", [("GL406", 15)]),
+                                                ("vit_tiny_patch16_224", [])])
+def test_a_timm_model_named_by_a_config_class_default(tmp_path: Path, name: str, expected: list) -> None:
+    """Round 67/c's timm trainer: ``model_name=Config.modelName`` (a class of cfg.py) as the
+    LightningModule's default, ``timm.create_model(model_name)``, frozen but its head under
+    ``tune_fc_only=Config.tuneFcOnly``."""
+    write_project(tmp_path, {"cfg.py": CFG.format(name=name), "model.py": LIT_TIMM})
+    findings = lint_in_process(tmp_path / "model.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

@@ -21,6 +21,7 @@ from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
+from gradlint.source.project_constants import constant_attribute
 from gradlint.source.table_calls import class_table, imported_table_pick, table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.children_views import children_owner
@@ -362,6 +363,8 @@ class NormKnowledge(ImportedParts):
         scope = self._scope
         if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             default = parameter_defaults(scope).get(expr.id)
+            if isinstance(default, ast.Attribute) and isinstance(holder := default.value, ast.Name):  # =Config.modelName
+                default = ast.Constant(constant_attribute(tree, holder.id, default.attr))
             if isinstance(default, ast.Constant) and isinstance(default.value, str):
                 self.defaults_read.add((scope, expr.id, default.value))
                 return default.value
