@@ -364,7 +364,8 @@ class NormKnowledge(ImportedParts):
         if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             default = parameter_defaults(scope).get(expr.id)
             if isinstance(default, ast.Attribute) and isinstance(holder := default.value, ast.Name):  # =Config.modelName
-                default = ast.Constant(constant_attribute(tree, holder.id, default.attr))
+                named = constant_attribute(tree, holder.id, default.attr)
+                default = ast.Constant(named) if isinstance(named, str) else default
             if isinstance(default, ast.Constant) and isinstance(default.value, str):
                 self.defaults_read.add((scope, expr.id, default.value))
                 return default.value
