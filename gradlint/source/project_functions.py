@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.names import dotted
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.unit import SourceUnit
 
@@ -61,9 +62,28 @@ def project_import_list(tree: ast.Module, script: Path) -> tuple[ProjectImport, 
                 if target is not None:
                     local = alias.asname or alias.name
                     found.setdefault(local, ProjectImport(local, target, ".", node))
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").endswith("import_module")
+              and len(node.value.args) == 1 and (module := _module_string(node.value.args[0], tree)) is not None
+              and (target := index.resolve_import(script, module, 0, entry=script)) is not None):
+            # x = import_module("models." + model_name), model_name = "TextRNN": ``import models.TextRNN as x``
+            found.setdefault(node.targets[0].id, ProjectImport(node.targets[0].id, target, ".", node))
     imports = tuple(found.values())
     _IMPORTS[tree] = (script, imports)
     return imports
+
+
+def _module_string(expr: ast.expr, tree: ast.Module) -> Optional[str]:
+    """The module name an ``import_module`` argument spells: a literal, or literals and names
+    bound once in the file to one, joined with ``+``."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left, right = _module_string(expr.left, tree), _module_string(expr.right, tree)
+        return left + right if left is not None and right is not None else None
+    if isinstance(expr, ast.Name):
+        bound = [node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == expr.id for t in node.targets)]
+        expr = bound[0] if len(bound) == 1 else expr
+    return expr.value if isinstance(expr, ast.Constant) and isinstance(expr.value, str) else None
 
 
 def _submodule(index: FileIndex, script: Path, node: ast.ImportFrom, name: str,
