@@ -65,3 +65,59 @@ def test_a_model_module_loaded_with_import_module(tmp_path: Path, name: str, mod
     findings = lint_in_process(tmp_path / "run.py", "GL215")
     assert [(f.code, f.line) for f in findings] == expected
     assert all("TextRNN's output (models/TextRNN.py:" in f.message for f in findings)
+
+
+UTILS = """\
+    import torch
+
+
+    def retrieve_loss_function(configuration):
+        name = configuration["training"]["loss"]
+        if name == "cross_entropy":
+            return torch.nn.CrossEntropyLoss()
+        elif name == "sigmoid":
+            return torch.nn.Sigmoid()
+        return {other}
+"""
+
+FAKENEWS = """\
+    import torch
+    import torch.nn as nn
+    import utils.utils as utils
+
+
+    class Fusion(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(64, 2)
+            self.softmax = nn.Softmax(dim=1)
+
+        def forward(self, x):
+            return self.softmax(self.fc(x))
+
+
+    def main(configuration, batches):
+        model = Fusion()
+        loss_function = utils.{factory}(configuration)
+        opt = torch.optim.Adam(model.parameters())
+        for x, y in batches:
+            loss = loss_function(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+"""
+
+
+@pytest.mark.parametrize(("other", "factory", "expected"), [
+    ("torch.nn.CrossEntropyLoss()", "retrieve_loss_function", [("GL215", 21)]),
+    ("torch.nn.NLLLoss()", "retrieve_loss_function", []),  # two kinds of loss: which one runs is the configuration's
+    ("torch.nn.CrossEntropyLoss()", "retrieve_optimizer", []),  # not a loss factory by its name: not read
+])
+def test_a_loss_built_by_a_project_function_of_a_configuration(tmp_path: Path, other: str, factory: str,
+                                                               expected: list) -> None:
+    """67/c's multimodal fake-news model: ``loss_function = utils.retrieve_loss_function(cfg)``,
+    every loss it returns a CrossEntropyLoss, fed the softmax output."""
+    write_project(tmp_path, {"utils/__init__.py": "", "utils/utils.py": UTILS.format(other=other).replace(
+        "def retrieve_loss_function", f"def {factory}"), "train.py": FAKENEWS.format(factory=factory)})
+    findings = lint_in_process(tmp_path / "train.py", "GL215")
+    assert [(f.code, f.line) for f in findings] == expected

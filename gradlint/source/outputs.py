@@ -29,6 +29,7 @@ from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
 from gradlint.source.handed_losses import LossOfModel as LossOfModel, handed_losses
 from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
+from gradlint.source.loss_factories import returned_loss
 from gradlint.source.loss_helpers import (LOSS_WORDS, argument, calls_backward, file_helpers, imported_helpers,
                                          library_helpers)
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
@@ -104,8 +105,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
                 ending_bindings.setdefault(target, []).append(node)
-            elif names.get(id(value)) in LOSSES:
-                losses[target] = LOSSES[names[id(value)]]
+            elif (made := LOSSES.get(names.get(id(value), "")) or returned_loss(value, tree)) is not None:
+                losses[target] = made  # (also a project function's: loss_fn = utils.retrieve_loss(cfg))
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
     for name, loss in held_losses(tree, class_nodes, names).items():  # self.training_config.loss_fn
