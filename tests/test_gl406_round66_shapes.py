@@ -401,3 +401,53 @@ def test_a_head_phase_then_a_second_freeze_reported_at_the_second(tmp_path: Path
     assert [(f.code, f.line) for f in findings] == [("GL406", 24)]
     assert "`model.layer3`" in findings[0].message
 
+
+
+PERCEPTUAL = """\
+    import torch.nn as nn
+    import torchvision
+
+
+    class FeatureLoss(nn.Module):
+        def __init__(self, cut, arch):
+            super().__init__()
+            if arch == "vgg16_bn":
+                net = torchvision.models.vgg16_bn(weights="DEFAULT")
+            elif arch == "vgg19":
+                net = torchvision.models.vgg19(weights="DEFAULT")
+            else:
+                raise ValueError(arch)
+            self.features = nn.Sequential(*list(net.features.children())[:cut])
+            for p in self.features.parameters():
+                p.requires_grad = False
+
+        def forward(self, a, b):
+            return nn.functional.l1_loss(self.features(a), self.features(b))
+"""
+
+SR = """\
+    import torch
+    from losses import FeatureLoss
+
+
+    def fit(generator, loader):
+        texture = FeatureLoss(27, {arch!r})
+        opt = torch.optim.Adam(generator.parameters())
+        for epoch in range(100):
+            for lr, hr in loader:
+                loss = texture(generator(lr), hr)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+"""
+
+
+@pytest.mark.parametrize(("arch", "expected"), [("vgg16_bn", [("GL406", 6)]), ("vgg19", [])])
+def test_a_loss_network_whose_batchnorm_depends_on_the_arm_its_argument_picks(tmp_path: Path, arch: str,
+                                                                             expected: list) -> None:
+    """Round 65s/b's super-resolution losses (the look-alike its first run reported): the
+    class binds ``vgg16_bn`` or ``vgg19`` by its ``arch`` argument, which has no default;
+    only the BatchNorm arm is a frozen BatchNorm network."""
+    write_project(tmp_path, {"losses.py": PERCEPTUAL, "sr.py": SR.format(arch=arch)})
+    findings = lint_in_process(tmp_path / "sr.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.bn_builders import TV_BN
 from gradlint.source.names import dotted
 
 
@@ -71,3 +72,37 @@ def _tested(test: ast.expr) -> Optional[tuple[str, object]]:
             and isinstance(test.comparators[0], ast.Constant)):
         return test.left.attr, test.comparators[0].value
     return None
+
+
+def passed_other_arm(node: ast.AST, cls: ast.ClassDef, built: Optional[ast.Call]) -> bool:
+    """``node`` sits in an ``if arch == "vgg16_bn":`` arm of ``cls.__init__`` (``arch`` one
+    of its parameters) and ``built``, the construction read, passes another literal for it
+    (``FeatureLoss(27, "vgg19")``): that construction never runs the arm."""
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if built is None or init is None or not any(inner is node for inner in ast.walk(init)):
+        return False
+    params = [a.arg for a in init.args.args[1:]]
+    parents = {child: parent for parent in ast.walk(init) for child in ast.iter_child_nodes(parent)}
+    child = node
+    while child in parents and child is not init:
+        parent = parents[child]
+        if (isinstance(parent, ast.If) and child in parent.body and isinstance(test := parent.test, ast.Compare)
+                and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and isinstance(test.left, ast.Name)
+                and test.left.id in params and isinstance(wanted := test.comparators[0], ast.Constant)):
+            index = params.index(test.left.id)
+            passed = next((k.value for k in built.keywords if k.arg == test.left.id),
+                          built.args[index] if index < len(built.args) else None)
+            if isinstance(passed, ast.Constant) and passed.value != wanted.value:
+                return True
+        child = parent
+    return False
+
+
+def batchnorm_only_in_other_arms(cls: ast.ClassDef, built: ast.Call) -> bool:
+    """Every BatchNorm layer or BatchNorm model ``cls`` builds is in an arm ``built`` does not
+    take (a class of another module, read without its own names resolved: the builders are
+    matched by how they are spelled, ``torchvision.models.vgg16_bn``, ``nn.BatchNorm2d``)."""
+    made = [node for node in ast.walk(cls) if isinstance(node, ast.Call)
+            and ((spelled := dotted(node.func) or "").rsplit(".", 1)[-1].startswith("BatchNorm")
+                 or TV_BN.match("torchvision.models." + spelled.rsplit(".", 1)[-1]))]
+    return bool(made) and all(passed_other_arm(node, cls, built) for node in made)

@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
+from gradlint.source.chosen_names import chosen_string
 from gradlint.source.bn_builders import builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.class_attribute_values import ClassAttributeValues
+from gradlint.source.constructed_arms import batchnorm_only_in_other_arms
 from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
 from gradlint.source.model_factories import returned_instance
 from gradlint.source.names import dotted
-from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter
+from gradlint.source.parameter_defaults import parameter_defaults
+from gradlint.source.project_constants import constant_attribute
+from gradlint.source.project_classes import ProjectClass, built_class, kept_from_parameter, project_class
 from gradlint.source.project_functions import project_function
 from gradlint.source.switched_builders import unguarded_batchnorm
 from gradlint.source.reaching_bindings import unwrap
@@ -30,6 +34,7 @@ class ImportedParts(ClassAttributeValues, ABC):
     """The state it reads, its constructor and its reading of a value are NormKnowledge's."""
 
     _scope: Optional[ast.AST]
+    defaults_read: set[tuple[ast.AST, str, str]]  # (function, parameter, its string default) read as a model name
 
     @abstractmethod
     def __init__(self, frames: FileFrames) -> None: ...
@@ -37,8 +42,30 @@ class ImportedParts(ClassAttributeValues, ABC):
     @abstractmethod
     def _value_path(self, value: ast.expr, rest: list[str], depth: int) -> bool: ...
 
-    @abstractmethod
-    def _string(self, expr: ast.expr) -> Optional[str]: ...
+    def _string(self, expr: ast.expr) -> Optional[str]:
+        """The string ``expr`` holds (see :func:`chosen_string`), or the string default of the
+        enclosing function's parameter it names: ``torch.hub.load(repo, resnet_model)`` in
+        ``def __init__(self, resnet_model="resnet18")`` builds a resnet18 unless told otherwise."""
+        tree = self.frames.unit.tree
+        assert tree is not None
+        found = chosen_string(expr, self._scope, tree)
+        scope = self._scope
+        if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            default = parameter_defaults(scope).get(expr.id)
+            if isinstance(default, ast.Attribute) and isinstance(holder := default.value, ast.Name):  # =Config.modelName
+                named = constant_attribute(tree, holder.id, default.attr)
+                default = ast.Constant(named) if isinstance(named, str) else default
+            if isinstance(default, ast.Constant) and isinstance(default.value, str):
+                self.defaults_read.add((scope, expr.id, default.value))
+                return default.value
+        return found
+
+    def _built_in_other_arms(self, built: ast.Call) -> bool:
+        """``FeatureLoss(27, "vgg19")`` of a project class whose every BatchNorm model is built
+        in another arm of ``if arch == "vgg16_bn": ... elif arch == "vgg19": ...``."""
+        tree = self.frames.unit.tree
+        held = project_class(built.func, tree, Path(self.frames.unit.path), FileIndex()) if tree is not None else None
+        return held is not None and batchnorm_only_in_other_arms(held.node, built)
 
     def _imported_part(self, built: ast.Call, attribute: str) -> Optional[bool]:
         """Whether ``attribute`` of the project class of another file ``built`` makes holds

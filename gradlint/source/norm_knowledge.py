@@ -21,13 +21,12 @@ from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
-from gradlint.source.project_constants import constant_attribute
+from gradlint.source.constructed_arms import passed_other_arm
 from gradlint.source.table_calls import class_table, imported_table_pick, table_callees
 from gradlint.source.head_reads import arms_crash_at, builder_bn_arms_crash
 from gradlint.source.children_views import children_owner
 from gradlint.source.picked_builds import handed_name_build, picked_build
 from gradlint.source.model_factories import handed_back, plain_element, returned_build
-from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.project_functions import project_function
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, arm_text, assignment_pairs, binding_root, reaching_choices
 from gradlint.source.reaching_bindings import unwrap as unwrap  # read by the GL406 and GL215 readers from here
@@ -290,6 +289,8 @@ class NormKnowledge(ImportedParts):
                 return self._value_path(handed, rest, depth + 1)
             if rest and (part := self._imported_part(value, rest[0])) is not None:
                 return part  # ``model.text`` of a multimodal model: read where the class keeps it
+            if self._built_in_other_arms(value):
+                return False  # FeatureLoss(27, "vgg19"): its vgg16_bn arm is not built
             # a project class of another file that builds BatchNorm: its parts are taken to hold it
             # too, except a classifier head
             return not rest or rest[0] not in HEAD_NAMES
@@ -353,24 +354,6 @@ class NormKnowledge(ImportedParts):
             return self.names.qualify(bound[0]) or ""
         return ""
 
-    def _string(self, expr: ast.expr) -> Optional[str]:
-        """The string ``expr`` holds (see :func:`chosen_string`), or the string default of the
-        enclosing function's parameter it names: ``torch.hub.load(repo, resnet_model)`` in
-        ``def __init__(self, resnet_model="resnet18")`` builds a resnet18 unless told otherwise."""
-        tree = self.frames.unit.tree
-        assert tree is not None
-        found = chosen_string(expr, self._scope, tree)
-        scope = self._scope
-        if found is None and isinstance(expr, ast.Name) and isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            default = parameter_defaults(scope).get(expr.id)
-            if isinstance(default, ast.Attribute) and isinstance(holder := default.value, ast.Name):  # =Config.modelName
-                named = constant_attribute(tree, holder.id, default.attr)
-                default = ast.Constant(named) if isinstance(named, str) else default
-            if isinstance(default, ast.Constant) and isinstance(default.value, str):
-                self.defaults_read.add((scope, expr.id, default.value))
-                return default.value
-        return found
-
     def _unbound(self, name: str) -> bool:
         """The file never binds ``name`` (no import, def, class or assignment of it)."""
         tree = self.frames.unit.tree
@@ -394,8 +377,9 @@ class NormKnowledge(ImportedParts):
     def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
         if any(builds_bn(self.names.qualify(base) or "") for base in cls.bases):  # class Net(models.ResNet)
             return True
-        for node in ast.walk(cls):
-            if isinstance(node, ast.Call) and node is not built and self._value_path(node, [], depth + 1):
+        for node in ast.walk(cls):  # (not an ``if arch == "vgg16_bn":`` arm the construction passes by)
+            if isinstance(node, ast.Call) and node is not built and not passed_other_arm(node, cls, built) \
+                    and self._value_path(node, [], depth + 1):
                 return True
         return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
                    for attr in self._self_attrs(cls))

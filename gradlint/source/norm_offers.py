@@ -225,6 +225,9 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
         if len(defaults) == 1:
             index, _ = parameter_default(init, defaults[0][0])
             choice = (index - 1, defaults[0][0], frozenset({defaults[0][1]}))
+        elif isinstance(init, ast.FunctionDef) and (arms := _batchnorm_arms(norms, init, freeze.target)) is not None:
+            index, _ = parameter_default(init, arms[0])  # if arch == "vgg16_bn": vgg = vgg16_bn() elif ...: vgg19()
+            choice = (index - 1, arms[0], arms[1])
         # the call passes no self: its arguments sit one place earlier than __init__'s parameters
         partial = _stages_reopened(_unfrozen_in(norms, cls), freeze.target)
         # ``if freeze_at >= 0: self._freeze_parameters(self.conv1)`` with ``freeze_at=0``: ResNet(freeze_at=-1) freezes nothing
@@ -234,6 +237,26 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
                                      choice=choice, part=freeze.part, handed=handed, partial=partial,
                                      compare=(compare[0] - 1, *compare[1:]) if compare else None))
     return folded_factories(found)
+
+
+def _batchnorm_arms(norms: FileNorms, init: ast.FunctionDef, target: str) -> Optional[tuple[str, frozenset[str]]]:
+    """The string parameter and its values whose arms build the BatchNorm model ``target``
+    is made of, when ``__init__`` binds that model in the arms of ``if arch == "vgg16_bn":
+    vgg = vgg16_bn(...) elif arch == "vgg19": vgg = vgg19(...)`` and only some hold BatchNorm."""
+    assert norms.knowledge is not None
+    made = [node.value for node in ast.walk(init) if isinstance(node, ast.Assign)
+            and any(dotted(t) == target for t in node.targets)]
+    locals_used = {n.id for value in made for n in ast.walk(value) if isinstance(n, ast.Name)}
+    for local in sorted(locals_used):
+        binds = [node for node in ast.walk(init) if isinstance(node, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == local for t in node.targets)]
+        arms = [parameter_branch(node, init, norms.frames.parents) for node in binds]
+        if len(binds) < 2 or None in arms or len({arm[0] for arm in arms if arm}) != 1:
+            continue
+        with_bn = {arm[1] for node, arm in zip(binds, arms) if arm and norms.knowledge.value_has_batchnorm(node.value, "", node)}
+        if with_bn and len(with_bn) < len(binds):
+            return next(arm[0] for arm in arms if arm), frozenset(with_bn)
+    return None
 
 
 def _stages_reopened(unfrozen: set[str], target: str) -> bool:
