@@ -81,8 +81,13 @@ script fitting it, imported from there, does not report it again. A freeze writt
 counts where the flag is known: a constant of the file, an option's default, a
 configuration class's attribute or module constant (also set by `if flag: p.requires_grad =
 True else: p.requires_grad = False`), an entry of a dict literal
-(`config["train_cnn"]`, also when a function of the file returns the dict), or a
-parameter's default at the call.
+(`config["train_cnn"]`, also when a function of the file returns the dict), a key of the
+project's YAML configurations (`cfg["model"].get("freeze_encoder", False)` with
+`freeze_encoder: true` in a `config.yaml` beside the script or in its `configs/` folder: on
+where any of them turns it on, off where all turn it off), or a parameter's default at the
+call. An `action="store_true"` option counts as passed where the project documents running the
+script with it (`python train.py --freeze_backbone` in its README, a shell script, a Makefile
+or a notebook cell).
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
 a counter over the children, children frozen by name from `named_children()` or with
 `getattr(model, name)` for a list of names, also in a helper of the file given the list,
