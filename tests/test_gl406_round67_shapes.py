@@ -341,3 +341,50 @@ def test_a_timm_model_named_by_a_config_class_default(tmp_path: Path, name: str,
     write_project(tmp_path, {"cfg.py": CFG.format(name=name), "model.py": LIT_TIMM})
     findings = lint_in_process(tmp_path / "model.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+DENSE = """\
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = models.densenet121(weights="DEFAULT")
+            self.model.classifier = nn.Linear(1024, 1)
+            for param in self.model.parameters():
+                param.requires_grad = False
+            to_train = [{parts}]
+            for module in to_train:
+                for param in module.parameters():
+                    param.requires_grad = True
+
+        def forward(self, x):
+            return self.model(x)
+
+
+    def fit(loader):
+        net = Net()
+        opt = torch.optim.AdamW(p for p in net.parameters() if p.requires_grad)
+        net.train()
+        for x, y in loader:
+            loss = nn.functional.binary_cross_entropy_with_logits(net(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+"""
+
+
+@pytest.mark.parametrize(("parts", "expected"), [
+    ("self.model.features.denseblock4, self.model.features.norm5, self.model.classifier", [("GL406", 12)]),
+    ("self.model.features, self.model.classifier", []),  # all of it trainable again
+])
+def test_a_densenet_whose_last_dense_block_a_bound_list_reopens(tmp_path: Path, parts: str, expected: list) -> None:
+    """Round 54/a's x-ray classifier (missed again once bound lists were read, e1a0d67, found
+    by the full re-run): ``features.denseblock4`` and ``features.norm5`` are a DenseNet's last
+    stage, so the stem and the earlier blocks stay frozen."""
+    write_project(tmp_path, {"task.py": DENSE.format(parts=parts)})
+    findings = lint_in_process(tmp_path / "task.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

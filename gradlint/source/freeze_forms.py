@@ -187,7 +187,7 @@ _PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", 
 RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
-STAGE = re.compile(r"(layer\d+|stage\d+)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
+STAGE = re.compile(r"(layer\d+|stage\d+|denseblock\d+|transition\d+|norm5)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 # ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
 LATE_SLICE = re.compile(r"\w*\[[1-9]\d*:\]")
 # the children from a named one on (``if name == unfreeze_from: unfreeze = True`` in a loop over
@@ -212,7 +212,10 @@ def leaves_rest_frozen(part: str, target: str) -> bool:
     part of ``target`` named like a head, a stage (``layer4``, ``blocks[11]``), a recurrent
     back end or the elements of a Sequential after its first (``body[1:]``) trainable again
     keeps the early stem and stages, with their BatchNorm, frozen."""
-    first = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")[0]
+    path = unwrapped(part)[len(unwrapped(target)):].lstrip(".").split(".")
+    if path[0] == "features" and len(path) > 1:  # a DenseNet's ``features.denseblock4``: its stage
+        path = path[1:]
+    first = path[0]
     return first.split("[")[0] in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS | {LATER_CHILDREN} \
         or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
