@@ -76,7 +76,7 @@ def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Mo
         for call in _own_nodes(scope):
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == callee):
                 continue
-            passed = argument(call, index, holder) or _default_of(function, holder)  # main(cfg=CONFIG) run as main()
+            passed = argument(call, index, holder) or parameter_default(function, holder)[1]  # main(cfg=CONFIG) run as main()
             if isinstance(passed, ast.Name):
                 found.append(dict_entry(passed.id, key, scope if scope is not tree else None, tree, follow_calls=False))
             elif isinstance(passed, ast.Dict):
@@ -86,10 +86,6 @@ def _passed_entry(function: ast.FunctionDef, holder: str, key: str, tree: ast.Mo
     if not found or any(value is UNKNOWN or value != found[0] for value in found):
         return UNKNOWN
     return found[0]
-
-
-def _default_of(function: ast.FunctionDef, parameter: str) -> Optional[ast.expr]:
-    return parameter_default(function, parameter)[1]
 
 
 def _own_nodes(scope: ast.AST) -> list[ast.AST]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Iterator, Optional, Union
 
-from gradlint.source.index import read_text
+from gradlint.source.index import file_stamp, read_text
 from gradlint.source.names import dotted
 from gradlint.source.project_constants import UNKNOWN
 from gradlint.source.project_functions import project_import_list
@@ -126,7 +128,14 @@ def project_yaml_values(key: Union[str, tuple[str, ...]], tree: ast.Module) -> l
                     for found in (folder / sub).glob("*.y*ml") if _YAML_FILE.search(found.name) and found.is_file()})
     if len(files) > _MOST_CONFIG_FILES:
         return []
-    return [value for place in files for path, value in _scalars(read_text(place)) if path[-len(wanted):] == wanted]
+    return [value for place in files for path, value in _file_scalars(str(place), file_stamp(place))
+            if path[-len(wanted):] == wanted]
+
+
+@lru_cache(maxsize=256)
+def _file_scalars(place: str, stamp: tuple[int, int]) -> tuple[tuple[tuple[str, ...], object], ...]:
+    """A YAML file's scalars, read once per change (every flag of every linted file asks)."""
+    return tuple(_scalars(read_text(Path(place))))
 
 
 def _scalars(text: str) -> Iterator[tuple[tuple[str, ...], object]]:

@@ -13,6 +13,8 @@ import ast
 from typing import Optional
 
 from gradlint.source.bn_builders import TV_BN
+from gradlint.source.call_arguments import argument
+from gradlint.source.dead_branches import parameter_branch
 from gradlint.source.names import dotted
 
 
@@ -81,21 +83,11 @@ def passed_other_arm(node: ast.AST, cls: ast.ClassDef, built: Optional[ast.Call]
     init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
     if built is None or init is None or not any(inner is node for inner in ast.walk(init)):
         return False
-    params = [a.arg for a in init.args.args[1:]]
     parents = {child: parent for parent in ast.walk(init) for child in ast.iter_child_nodes(parent)}
-    child = node
-    while child in parents and child is not init:
-        parent = parents[child]
-        if (isinstance(parent, ast.If) and child in parent.body and isinstance(test := parent.test, ast.Compare)
-                and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq) and isinstance(test.left, ast.Name)
-                and test.left.id in params and isinstance(wanted := test.comparators[0], ast.Constant)):
-            index = params.index(test.left.id)
-            passed = next((k.value for k in built.keywords if k.arg == test.left.id),
-                          built.args[index] if index < len(built.args) else None)
-            if isinstance(passed, ast.Constant) and passed.value != wanted.value:
-                return True
-        child = parent
-    return False
+    branch = parameter_branch(node, init, parents)
+    params = [a.arg for a in init.args.args[1:]]  # (the call passes no self)
+    passed = argument(built, params.index(branch[0]), branch[0]) if branch and branch[0] in params else None
+    return isinstance(passed, ast.Constant) and branch is not None and passed.value != branch[1]
 
 
 def batchnorm_only_in_other_arms(cls: ast.ClassDef, built: ast.Call) -> bool:

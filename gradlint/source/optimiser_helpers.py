@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 from pathlib import Path
 from typing import Optional
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.call_flags import flag_value
+from gradlint.source.call_flags import flag_value, parameter_default
 from gradlint.source.frames import optimised_parameters, parameters_owners
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.modules import frame_nodes
 from gradlint.source.names import classify, dotted
 from gradlint.source.project_functions import project_function
+
+_NAMED = re.compile(r"opt", re.IGNORECASE)
 
 
 def link_optimiser_helpers(norms: FileNorms, script: Path) -> None:
@@ -33,7 +36,8 @@ def link_optimiser_helpers(norms: FileNorms, script: Path) -> None:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(call := node.value, ast.Call)
                 and isinstance(call.func, ast.Name) and call.args):
             continue
-        found = project_function(call.func.id, tree, script)
+        # (only a function named for what it builds is read: get_optimizer, make_opt, build_optim)
+        found = project_function(call.func.id, tree, script) if _NAMED.search(call.func.id) else None
         if found is None:
             continue
         helper = found[0]
@@ -146,11 +150,7 @@ def _flag_for_call(test: ast.expr, helper: ast.FunctionDef, call: ast.Call, call
         holder = holder.value
     if not (isinstance(holder, ast.Name) and holder.id in params):
         return None
-    passed = argument(call, params.index(holder.id), holder.id)
-    if passed is None:
-        defaults = helper.args.defaults
-        index = params.index(holder.id) - (len(params) - len(defaults))
-        passed = defaults[index] if index >= 0 else None
+    passed = argument(call, params.index(holder.id), holder.id) or parameter_default(helper, holder.id)[1]
     if passed is None:
         return None
     replaced = _replace_name(inner, holder.id, passed)

@@ -195,7 +195,7 @@ def registered(name: str, tree: ast.Module) -> Optional[list[tuple[str, ast.expr
         if len(own) == 1:
             registrars[function.name] = any(isinstance(inner, ast.FunctionDef) and inner is not function
                                             for inner in ast.walk(function))
-    if not stores or sum(1 for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in registrars) != len(stores):
+    if not stores or len(registrars) != len(stores):  # (every store into it is a registrar's own)
         return None
     entries: list[tuple[str, ast.expr]] = []
     for node in tree.body:
