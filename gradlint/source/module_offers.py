@@ -19,6 +19,7 @@ from gradlint.source.index import read_text
 from gradlint.source.model_factories import instance_builders
 from gradlint.source.module_runners import class_runs_parameter
 from gradlint.source.factory_facts import FreezingFactory, FreezingHelper, FrozenInstance, TrainingFunction
+from gradlint.source.no_grad_runners import forward_methods
 from gradlint.source.norm_offers import (eval_keeping_classes, freezing_classes, freezing_factories, freezing_helpers,
                                          frozen_instances)
 from gradlint.source.training_offers import training_classes, training_functions
@@ -85,8 +86,9 @@ def _runner_classes(tree: ast.Module) -> Iterator[str]:
 
 
 def _no_grad_in_forward(tree: ast.Module) -> bool:
-    """A class's ``forward`` has a ``with torch.no_grad():`` block (a part it never trains)."""
-    return any(isinstance(method, ast.FunctionDef) and method.name == "forward"
+    """A class's forward pass (``forward`` or a method it calls) has a ``with torch.no_grad():``
+    block (a part it never trains)."""
+    return any(isinstance(method, ast.FunctionDef) and method.name in forward_methods(cls)
                and any(isinstance(node, ast.With) and "no_grad" in ast.unparse(node.items[0].context_expr)
                        for node in ast.walk(method))
                for cls in tree.body if isinstance(cls, ast.ClassDef) for method in cls.body)

@@ -99,6 +99,21 @@ def _inside_no_grad(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
+def forward_methods(cls: ast.ClassDef) -> set[str]:
+    """``forward`` and the methods it calls on ``self``, however deep (``forward`` ->
+    ``self.forward_cnn(img)`` running the CNN under ``torch.no_grad()``): the class's forward pass."""
+    methods = {m.name: m for m in cls.body if isinstance(m, ast.FunctionDef)}
+    found, todo = set(), ["forward"] if "forward" in methods else []
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        todo.extend(call.func.attr for call in ast.walk(methods[name]) if isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name)
+                    and call.func.value.id == "self" and call.func.attr in methods
+                    and call.func.attr not in found and call.func.attr != "__init__")
+    return found
+
+
 def runs_with_gradients(cls: ast.ClassDef, part: str, frozen_run: ast.AST, frames: FileFrames) -> bool:
     """The class also runs ``part`` (``self.encoder``) outside ``torch.no_grad()``, on a path
     that may run with ``frozen_run``: a forward running the encoder on the labelled images

@@ -20,6 +20,7 @@ from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.held_locals import (attribute_alias, kept_in_self, layers_handed, layers_taken, returned_holder,
                                          spliced_in_self)
 from gradlint.source.method_unfreezes import public_method
+from gradlint.source.no_grad_runners import forward_methods
 from gradlint.source.partial_freezes import extent_parameter
 from gradlint.source.names import dotted
 from gradlint.source.bn_builders import PLAIN_STEM_PARTS
@@ -183,7 +184,7 @@ def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
             continue  # its train() override puts the frozen part back in eval mode
         # a part forward runs under torch.no_grad() is frozen as surely as one whose parameters are;
         # requires_grad set in forward holds from the first batch on
-        in_forward = isinstance(init, ast.FunctionDef) and init.name == "forward"
+        in_forward = isinstance(init, ast.FunctionDef) and cls is not None and init.name in forward_methods(cls)
         whole = freeze.target == "self"  # class Backbone(nn.Sequential): ... for p in self.parameters(): ...
         held = False  # resnet = resnet50(); (its freeze); self.resnet = Extractor(resnet)
         if isinstance(init, ast.FunctionDef) and init.name == "__init__" and not freeze.target.startswith("self"):
