@@ -16,7 +16,7 @@ from gradlint.source.frames import FileFrames
 from gradlint.source.inherited_inits import base_inits
 from gradlint.source.model_factories import returned_parameter
 from gradlint.source.names import Names, dotted
-from gradlint.source.reaching_bindings import assignment_pairs, unwrap
+from gradlint.source.reaching_bindings import assigned, assignment_pairs, unwrap
 
 
 class ClassAttributeValues:
@@ -59,7 +59,7 @@ class ClassAttributeValues:
         return found
 
     def _self_attrs(self, cls: ast.ClassDef) -> set[str]:
-        return {target.attr for node in ast.walk(cls) if isinstance(node, ast.Assign) for target in node.targets
+        return {target.attr for node in ast.walk(cls) if (pair := assigned(node)) is not None for target in pair[0]
                 if isinstance(target, ast.Attribute) and dotted(target.value) == "self"}
 
     def _class_attr_values(self, cls: ast.ClassDef, attr: str, built: Optional[ast.Call] = None) -> list[ast.expr]:
@@ -72,11 +72,11 @@ class ClassAttributeValues:
             self._arms[id(cls)] = arms_not_taken(cls, self.frames.unit.tree)
         seen = self._arms[id(cls)]
         for node in ast.walk(cls):
-            if not isinstance(node, ast.Assign) or seen and in_arm_not_taken(node, self.frames.parents, seen):
+            if (pair := assigned(node)) is None or seen and in_arm_not_taken(node, self.frames.parents, seen):
                 continue
-            for target, assigned in assignment_pairs(node.targets, node.value):
+            for target, value_assigned in assignment_pairs(*pair):
                 if isinstance(target, ast.Attribute) and target.attr == attr and dotted(target.value) == "self":
-                    value = unwrap(assigned)
+                    value = unwrap(value_assigned)
                     if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
                             and dotted(value.func.value) == "self" and (handed := _handed_back(cls, value)) is not None):
                         value = handed  # self.backbone = self.freeze_backbone(backbone): the backbone itself
@@ -89,12 +89,12 @@ class ClassAttributeValues:
                                      if passed is None else [passed])
                     elif isinstance(value, ast.Name) and (method := self.frames.kinds.frame_of(node)) is not None:
                         # ``self.model = model`` with a local ``model = resnet18()`` of the method
-                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [node.value])
+                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [pair[1]])
                     else:
-                        found.append(assigned)
+                        found.append(value_assigned)
                         method = self.frames.kinds.frame_of(node)
                         if method is not None:
-                            self._assigned_in[id(assigned)] = method
+                            self._assigned_in[id(value_assigned)] = method
         for added in appended(cls, attr):  # self.blocks = nn.ModuleList(); self.blocks.append(features[:12])
             found.append(added)
             self._assigned_in[id(added)] = self.frames.kinds.frame_of(added) or cls
@@ -136,8 +136,8 @@ def self_attribute_values(cls: ast.ClassDef) -> dict[str, list[ast.expr]]:
     """``self.<attribute>`` -> every value a method of ``cls`` assigns it."""
     found: dict[str, list[ast.expr]] = {}
     for node in ast.walk(cls):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = dotted(node.targets[0]) or ""
+        if (pair := assigned(node)) is not None and len(pair[0]) == 1:
+            target = dotted(pair[0][0]) or ""
             if target.startswith("self.") and target.count(".") == 1:
-                found.setdefault(target[len("self."):], []).append(node.value)
+                found.setdefault(target[len("self."):], []).append(pair[1])
     return found

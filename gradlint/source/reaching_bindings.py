@@ -72,6 +72,16 @@ def arm_text(parents: dict, node: ast.AST) -> str:
     return f"as built on line {line}"
 
 
+def assigned(node: ast.AST) -> Optional[tuple[list[ast.expr], ast.expr]]:
+    """The targets and value of an assignment, an annotated one included (``self.backbone:
+    nn.Module = resnet50()``); None for anything else (``x: int`` binds nothing)."""
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [node.target], node.value
+    return None
+
+
 def assignment_pairs(targets: Sequence[ast.expr], value: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
     """Each name an assignment binds, with what it gets: ``a, b = x, y`` pairs them; ``model,
     size = build()`` gives each the call (the model is one of its results)."""
