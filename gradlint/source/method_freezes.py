@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Union
 
+from gradlint.source.call_arguments import argument
 from gradlint.source.call_flags import flag_value, guard_at, guard_name, guard_of, parameter_default
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze
 from gradlint.source.names import dotted
@@ -25,6 +26,8 @@ def flag_requires_grad(norms: FileNorms, node: ast.AST, flag: ast.expr, negated:
     if isinstance(flag, ast.Attribute) and dotted(flag.value) == "self" and frame is not None:
         kept = [n.value for n in ast.walk(frame) if isinstance(n, ast.Assign) and len(n.targets) == 1
                 and dotted(n.targets[0]) == f"self.{flag.attr}" and n.lineno < getattr(node, "lineno", 0)]
+        if not kept and (built := _init_flag(norms, frame, flag.attr)) is not None:
+            return flag_requires_grad_value(built, negated)  # ``self.train_flag`` kept by __init__, read in forward
         if len(kept) != 1:
             return None
         flag = kept[0]
@@ -34,6 +37,38 @@ def flag_requires_grad(norms: FileNorms, node: ast.AST, flag: ast.expr, negated:
     if isinstance(value, str):
         return value if negated else f"not {value}"
     return None
+
+
+def flag_requires_grad_value(value: Union[None, bool, str], negated: bool) -> Union[None, bool, str]:
+    if isinstance(value, bool):
+        return value is not negated
+    return None
+
+
+def _init_flag(norms: FileNorms, method: ast.AST, attribute: str) -> Union[None, bool, str]:
+    """``self.<attribute>`` read in another method than ``__init__``, which keeps a parameter
+    there (``self.train_flag = train_flag``): the value every build of the class in the file
+    gives it (``Encoder(embed_size)``: the parameter's default), or its default where the file
+    builds none; None where builds disagree or it is unknown."""
+    tree = norms.frames.unit.tree
+    cls = norms.frames.kinds.class_of(method)
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) \
+        if cls is not None else None
+    if tree is None or cls is None or init is None or method is init:
+        return None
+    kept = [n.value for n in ast.walk(init) if isinstance(n, ast.Assign) and len(n.targets) == 1
+            and dotted(n.targets[0]) == f"self.{attribute}"]
+    if len(kept) != 1 or not isinstance(kept[0], ast.Name) or kept[0].id not in [a.arg for a in init.args.args[1:]]:
+        return None
+    parameter = kept[0].id
+    index, default = parameter_default(init, parameter)
+    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and dotted(call.func) == cls.name]
+    if not builds:
+        return flag_value(default, None, tree) if default is not None else None
+    # (the call passes no self: its arguments sit one place earlier than __init__'s parameters)
+    values = {flag_value(default if (passed := argument(call, index - 1, parameter)) is None else passed,
+                         norms.frames.kinds.frame_of(call), tree) for call in builds}
+    return values.pop() if len(values) == 1 else None
 
 
 def flag_freeze(norms: FileNorms, owner: str, node: Union[ast.stmt, ast.expr], flag: ast.expr, negated: bool) -> None:
