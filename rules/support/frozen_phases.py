@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
 from gradlint.source.imported_options import script_option_values
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
@@ -191,6 +192,30 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
                              for node in norms.unfrozen_at.get(name, [])):
                 return True
     return False
+
+
+def two_phase_calls(norms: FileNorms, freeze: Freeze) -> bool:
+    """A training function freezing under a flag parameter (``if is_finetuning: <unfreeze>
+    else: <freeze>``) that one function of the file calls twice: first as a head-only run,
+    then, later, with the flag that trains everything (``train(..., is_finetuning=False)``,
+    then ``train(..., is_finetuning=True, pretrained_weights_path=...)``). The held-out rulings
+    read the first run as a warm-up of a separate fine-tuning run, as :func:`warm_up_run` does."""
+    frames, tree = norms.frames, norms.frames.unit.tree
+    function = frames.kinds.frame_of(freeze.node)
+    if tree is None or not isinstance(function, ast.FunctionDef):
+        return False
+    guard = guard_of(freeze.node, function, frames.parents)
+    if guard is None:
+        return False
+    parameter, negated = guard_name(guard)
+    runs: dict[Optional[ast.AST], list[tuple[int, object]]] = {}
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and (dotted(call.func) or "").rpartition(".")[2] == function.name:
+            caller = frames.kinds.frame_of(call)
+            runs.setdefault(caller, []).append(
+                (call.lineno, guarded(flag_at(call, function, parameter, caller, tree), negated)))
+    return any(any(frozen is True and any(later is False for at, later in calls if at > line) for line, frozen in calls)
+               for calls in runs.values())
 
 
 _RESUMED = re.compile(r"latest|last|resume|chkp|ckpt|checkpoint", re.IGNORECASE)

@@ -25,7 +25,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
-from .frozen_phases import frozen_phase_end, warm_up_run
+from .frozen_phases import frozen_phase_end, two_phase_calls, warm_up_run
 
 
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
@@ -113,7 +113,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
     # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)]
-    if warm_up_run(norms, target):
+    if warm_up_run(norms, target) or two_phase_calls(norms, freeze):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
     by_omission = freeze.how in ("optimizer", "unoptimised")
