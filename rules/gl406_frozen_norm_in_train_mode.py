@@ -78,14 +78,16 @@ optimiser (a part it leaves out, `return Adam(self.head.parameters())` beside a 
 `training_step` is trained in train mode by Lightning's Trainer even when no linted file
 calls `trainer.fit` (a notebook does): its freeze is reported in its own file, and a
 script fitting it, imported from there, does not report it again. A freeze written with a flag (`p.requires_grad = train_cnn`, `fine_tune(False)`)
-counts where the flag is known: a constant of the file, an option's default, a
+counts where the flag is known: a constant of the file, an option's default, the state a
+Streamlit checkbox starts in (`st.sidebar.checkbox(..., value=False)`), a
 configuration class's attribute or module constant (also set by `if flag: p.requires_grad =
 True else: p.requires_grad = False`), an entry of a dict literal
 (`config["train_cnn"]`, also when a function of the file returns the dict), a key of the
 project's YAML configurations (`cfg["model"].get("freeze_encoder", False)` with
 `freeze_encoder: true` in a `config.yaml` beside the script or in its `configs/` folder: on
 where any of them turns it on, off where all turn it off), or a parameter's default at the
-call. An `action="store_true"` option counts as passed where the project documents running the
+call, also through a function that passes its own parameter on and that every call of the file
+gives one value. An `action="store_true"` option counts as passed where the project documents running the
 script with it (`python train.py --freeze_backbone` in its README, a shell script, a Makefile
 or a notebook cell).
 A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,

@@ -255,3 +255,56 @@ def test_a_head_only_run_before_a_fine_tuning_run_of_the_same_function(tmp_path:
     write_project(tmp_path, {"train.py": TWO_PHASES.format(runs="".join(f"        {run}\n" for run in runs.splitlines()))})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+STREAMLIT_APP = """\
+    import streamlit as st
+    import torch
+    import torch.nn as nn
+    from torchvision import models
+
+
+    def get_model(num_classes, fine_tune=False):
+        model = models.resnet50(weights="DEFAULT")
+        if not fine_tune:
+            for param in model.parameters():
+                param.requires_grad = False
+        model.fc = nn.Linear(model.fc.in_features, num_classes)
+        return model
+
+
+    def train_model(loader, num_classes, fine_tune, epochs):
+        model = get_model(num_classes, fine_tune=fine_tune)
+        optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()), lr=1e-3)
+        for epoch in range(epochs):
+            model.train()
+            for x, y in loader:
+                loss = nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        return model
+
+
+    def main(loader):
+        fine_tune = st.sidebar.checkbox("Fine-tune the whole network"{value})
+        epochs = st.sidebar.slider("Epochs", 1, 100, 20)
+        if st.button("Train"):
+            train_model(loader, 5, fine_tune, epochs)
+"""
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("", [("GL406", 17)]),
+    (", value=False", [("GL406", 17)]),
+    (", value=True", []),
+])
+def test_a_freeze_flag_from_a_streamlit_checkbox_passed_through_two_functions(tmp_path: Path, value: str,
+                                                                              expected: list) -> None:
+    """Round 68/a's rock classifier app: ``get_model(..., fine_tune=fine_tune)`` freezes the
+    backbone unless the flag is set; ``train_model`` passes on its own parameter, which the one
+    call of the file gives from an unticked ``st.sidebar.checkbox`` (the run a user starts
+    without ticking it, as an option's default is read)."""
+    write_project(tmp_path, {"app.py": STREAMLIT_APP.format(value=value)})
+    findings = lint_in_process(tmp_path / "app.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

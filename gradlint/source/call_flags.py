@@ -206,9 +206,24 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
                 return flag_value(values[0], None, tree)  # freeze = not args.no_freeze (or args.strategy == "frozen"), set once
             if len(values) == 1 and config_path(values[0], None):  # do_freeze = fb_cfg.get("enabled", False), set once
                 return flag_value(values[0], scope if scope is not tree else None, tree)
+            if len(values) == 1 and (shown := widget_default(values[0])) is not None:
+                return shown  # fine_tune = st.sidebar.checkbox("Fine-tune everything", value=False)
             return bool(values[0].value) if len(values) == 1 and isinstance(values[0], ast.Constant) else None
     imported = imported_constant(tree, passed.id)  # ``from config import *`` with ``FREEZE_ENCODER = True`` there
     return None if imported is UNKNOWN else bool(imported)
+
+
+def widget_default(value: ast.expr) -> Optional[bool]:
+    """The state a Streamlit checkbox or toggle starts in (``st.sidebar.checkbox(label,
+    value=False)``), as an option's default is read: the run a user starts without ticking it."""
+    name = dotted(value.func) if isinstance(value, ast.Call) else None
+    if not isinstance(value, ast.Call) or not name or name.split(".")[0] not in ("st", "streamlit") \
+            or name.rsplit(".", 1)[-1] not in ("checkbox", "toggle"):
+        return None
+    given = next((k.value for k in value.keywords if k.arg == "value"), value.args[1] if len(value.args) > 1 else None)
+    if given is None:
+        return False
+    return bool(given.value) if isinstance(given, ast.Constant) else None
 
 
 def configured(key: tuple[str, ...], tree: ast.Module) -> object:
@@ -267,9 +282,24 @@ def factory_flag(call: ast.Call, guard: tuple[int, str, Optional[bool]], kinds: 
     assert tree is not None
     frame = kinds.frame_of(call)
     runs = guard_at(call, guard, frame, tree)
-    if isinstance(runs, str):  # the caller's own flag, passed on: its default where nothing here passes another
-        runs = default_flag(runs, frame, kinds.class_of(call), tree)
+    if isinstance(runs, str) and (passed_on := runs):  # the caller's own flag, passed on: its default where
+        runs = default_flag(passed_on, frame, kinds.class_of(call), tree)  # nothing here passes another
+        if runs is None and isinstance(frame, ast.FunctionDef) and frame in tree.body:
+            runs = _agreed_at_calls(passed_on, frame, kinds, tree)
     return runs if isinstance(runs, bool) else None
+
+
+def _agreed_at_calls(guard: str, function: ast.FunctionDef, kinds: ModuleKinds, tree: ast.Module) -> Optional[bool]:
+    """Whether a statement runs that a module-level ``function`` reaches with its own flag
+    parameter, where every call of the file gives the flag one value (``train_model(data,
+    fine_tune)`` with ``fine_tune = st.sidebar.checkbox(..., value=False)``)."""
+    parameter, _ = guard_name(guard)
+    index, default = parameter_default(function, parameter)
+    known = {guard_at(call, (index, guard, bool(default.value) if isinstance(default, ast.Constant) else None),
+                      kinds.frame_of(call), tree)
+             for call in ast.walk(tree) if isinstance(call, ast.Call) and dotted(call.func) == function.name}
+    value = known.pop() if len(known) == 1 else None
+    return value if isinstance(value, bool) else None
 
 
 def default_flag(guard: str, function: Optional[ast.AST], cls: Optional[ast.ClassDef], tree: ast.Module) -> Optional[bool]:
