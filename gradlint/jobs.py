@@ -19,9 +19,8 @@ from typing import Optional, Sequence
 from gradlint.cache import Cache, ImportDigests, settings_stamp, source_key
 from gradlint.config import Settings
 from gradlint.findings import Finding
-from gradlint.lint import lint_file, lint_unit
+from gradlint.lint import lint_file, lint_source
 from gradlint.registry import Rule, all_rules
-from gradlint.source.unit import SourceUnit
 
 # Below this many files to lint a pool costs more than it saves: parsing and checking
 # one file takes ~1-3 ms, starting a worker ~10-20 ms (bench/jobs_speed.py).
@@ -75,7 +74,7 @@ class _Linter:
             data = path.read_bytes()
         except OSError:
             return lint_file(path, shown, self.rules, self.settings)  # reports why as GL001
-        findings = lint_unit(SourceUnit.from_bytes(shown, data), self.rules, self.settings)
+        findings = lint_source(data, shown, self.rules, self.settings)
         if self.cache is not None:
             # keyed by the bytes that were linted, even if the file changed since lookup
             self.cache.put_findings(self._key(path, data, shown), findings)

@@ -11,6 +11,7 @@ from gradlint.apply import apply_rules, findings_of
 from gradlint.config import Settings
 from gradlint.findings import Finding
 from gradlint.registry import Rule, all_rules, is_selected
+from gradlint.source.notebooks import NOTEBOOK_SUFFIX, NotebookError, notebook_script
 from gradlint.source.unit import SourceUnit, SyntaxProblem
 from gradlint.suppression import is_suppressed_inline, per_file_ignored
 
@@ -72,8 +73,25 @@ def filter_findings(findings: list[Finding], unit: Optional[SourceUnit], setting
 
 def lint_file(path: Path, shown: str, rules: Sequence[Rule], settings: Settings) -> list[Finding]:
     try:
-        unit = SourceUnit.from_path(path, shown)
+        data = path.read_bytes()
     except OSError as exc:
         unit = SourceUnit(shown, "")
         unit.syntax_error = SyntaxProblem(f"cannot read the file: {exc.strerror or exc}", 1, 1)
-    return lint_unit(unit, rules, settings)
+        return lint_unit(unit, rules, settings)
+    return lint_source(data, shown, rules, settings)
+
+
+def lint_source(data: bytes, shown: str, rules: Sequence[Rule], settings: Settings) -> list[Finding]:
+    """One file's content: a Python file, or a Jupyter notebook's code cells read as one
+    script, its findings placed back at the notebook's lines and cells."""
+    if not shown.endswith(NOTEBOOK_SUFFIX):
+        return lint_unit(SourceUnit.from_bytes(shown, data), rules, settings)
+    try:
+        script = notebook_script(data)
+    except NotebookError as exc:
+        unit = SourceUnit(shown, "")
+        unit.syntax_error = SyntaxProblem(str(exc), 1, 1)
+        return lint_unit(unit, rules, settings)
+    unit = SourceUnit(shown, script.text)
+    unit.parse()
+    return [script.placed(finding) for finding in lint_unit(unit, rules, settings)]

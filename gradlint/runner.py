@@ -13,9 +13,9 @@ from gradlint.config import Settings
 from gradlint.findings import Finding
 # the per-file lint core lives in gradlint.lint (jobs and model analysis import it
 # without the runner); its names stay importable from here
-from gradlint.lint import active_rules, filter_findings, lint_file, lint_unit, relative_to_root
+from gradlint.lint import active_rules, filter_findings, lint_file, lint_source, lint_unit, relative_to_root
+from gradlint.source.notebooks import NOTEBOOK_SUFFIX
 from gradlint.registry import Rule
-from gradlint.source.unit import SourceUnit
 
 __all__ = ["RunOptions", "RunResult", "UsageError", "active_rules", "discover", "filter_findings", "lint_file",
            "lint_files", "lint_unit", "run", "run_source"]
@@ -60,7 +60,7 @@ def discover(paths: Sequence[str], settings: Settings) -> list[tuple[Path, str]]
         for folder, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not _is_excluded(Path(folder, d), d, excluded, settings.root))
             for name in files:
-                if name.endswith((".py", ".pyi")):
+                if name.endswith((".py", ".pyi", NOTEBOOK_SUFFIX)):
                     file = Path(folder, name)
                     if not _is_excluded(file, name, excluded, settings.root):
                         found[_shown(file)] = file
@@ -99,6 +99,8 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
     if not options.no_exec:
         from gradlint.model.analyze import analyze_models, model_notices, suppress, wants_models
 
+        # (a notebook's models are read from its cells by the source rules; none is built from it)
+        scripts = [(path, shown) for path, shown in files if not shown.endswith(NOTEBOOK_SUFFIX)]
         if wants_models(rules):
             from gradlint.cache import Cache, cached_models, models_key
 
@@ -107,11 +109,11 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
             index = FileIndex(settings.root)  # the run's files, read once for the key and the models
 
             def analyse() -> tuple[list[Finding], list[dict[str, Any]]]:
-                return analyze_models(files, rules, settings, options.models, options.input,
+                return analyze_models(scripts, rules, settings, options.models, options.input,
                                       jobs=options.jobs or settings.jobs, index=index)
 
             cache = Cache(settings.root) if options.use_cache else None
-            key = models_key([p for p, _ in files], settings, [r.code for r in rules], [options.models, options.input],
+            key = models_key([p for p, _ in scripts], settings, [r.code for r in rules], [options.models, options.input],
                              index) if cache else ""
             model_findings, result.models = cached_models(cache, key, analyse)
             from gradlint.probe.confirm import apply_refuted_policy
@@ -128,7 +130,6 @@ def run(paths: Sequence[str], settings: Settings, options: Optional[RunOptions] 
 def run_source(data: bytes, filename: str, settings: Settings) -> RunResult:
     """Lint one file's content given on stdin (``--stdin-filename``), shown as ``filename``:
     source rules only, since unsaved code is never imported."""
-    unit = SourceUnit.from_bytes(_shown(Path(filename)), data)
-    result = RunResult(files=1, findings=lint_unit(unit, active_rules(settings), settings))
+    result = RunResult(files=1, findings=lint_source(data, _shown(Path(filename)), active_rules(settings), settings))
     result.findings.sort(key=Finding.sort_key)
     return result

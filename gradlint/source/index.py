@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.notebooks import NOTEBOOK_SUFFIX, NotebookError, notebook_script
+
 _PARENTS = 3  # folders above a file searched for packages when there is no project root
 _SYS_PATH = re.compile(r"""sys\.path\.(?:insert\(\s*-?\d+\s*,|append\()\s*r?["']([^"']+)["']\s*\)"""
                        # (or joined to the script's own folder: ``os.path.join(os.path.dirname(__file__), '../src')``)
@@ -285,6 +287,11 @@ def _read(path: Path) -> IndexedFile:
         data = path.read_bytes()
     except OSError as exc:
         return IndexedFile(path, error=f"cannot read the file: {exc.strerror or short_error(exc)}")
+    if path.suffix == NOTEBOOK_SUFFIX:  # a notebook's code cells, read as the script they make
+        try:
+            return IndexedFile(path, notebook_script(data).text, "utf-8", hashlib.sha256(data).hexdigest())
+        except NotebookError as exc:
+            return IndexedFile(path, "", "utf-8", hashlib.sha256(data).hexdigest(), error=str(exc))
     text, encoding, problem = decode_source(data)
     return IndexedFile(path, text, encoding, hashlib.sha256(data).hexdigest(),
                        error=problem.message if problem else None)

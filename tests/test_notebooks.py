@@ -1,0 +1,120 @@
+"""Jupyter notebooks: their code cells are linted as the script they make, and each finding
+is placed at the line of the ``.ipynb`` file and named by its cell (round 69/b's sets held
+fine-tuning notebooks no ``.py`` file repeated)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import lint_in_process, run_gradlint
+
+from gradlint.source.notebooks import NotebookError, notebook_script
+
+
+def notebook(*cells: tuple[str, str], indent: int | None = 1) -> str:
+    """An nbformat 4 notebook as Jupyter writes it (sorted keys, one source line a line)."""
+    built = []
+    for kind, source in cells:
+        cell: dict = {"cell_type": kind, "metadata": {}, "source": source.splitlines(keepends=True)}
+        if kind == "code":
+            cell.update(execution_count=None, outputs=[{"name": "stdout", "output_type": "stream",
+                                                       "text": ["epoch 0\n", "import torch\n"]}])
+        built.append(cell)
+    return json.dumps({"cells": built, "metadata": {}, "nbformat": 4, "nbformat_minor": 5},
+                      indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+SETUP = "!pip install -q torchvision\n%matplotlib inline\nimport torch\nimport torch.nn as nn\nfrom torchvision import models\n"
+MODEL = ("model = models.resnet18(weights=\"DEFAULT\")\n"
+         "for param in model.parameters():\n"
+         "    param.requires_grad = False\n"
+         "model.fc = nn.Linear(512, 5)\n"
+         "optimizer = torch.optim.SGD(model.fc.parameters(), lr=0.01)\n")
+TRAIN = ("def train(loader, epochs=10):\n"
+         "    for epoch in range(epochs):\n"
+         "        model.train()\n"
+         "        for x, y in loader:\n"
+         "            loss = nn.functional.cross_entropy(model(x), y)\n"
+         "            optimizer.zero_grad()\n"
+         "            loss.backward()\n"
+         "            optimizer.step()\n")
+
+
+def file_line(text: str, wanted: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if json.dumps(wanted) in line)
+
+
+def test_a_notebook_finding_is_at_the_line_of_the_file_and_names_its_cell(tmp_path: Path) -> None:
+    text = notebook(("markdown", "# Transfer learning\n"), ("code", SETUP), ("code", MODEL), ("code", TRAIN))
+    (tmp_path / "finetune.ipynb").write_text(text)
+    findings = lint_in_process(tmp_path / "finetune.ipynb", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", file_line(text, "    param.requires_grad = False\n"))]
+    assert findings[0].message.endswith("(cell 3, line 3)")
+    assert "`model.train()` in cell 4, line 3" in findings[0].message
+
+
+def test_magics_and_shell_escapes_of_a_cell_are_read_past(tmp_path: Path) -> None:
+    script = notebook_script(notebook(("code", SETUP), ("code", MODEL)).encode())
+    assert "!pip install -q torchvision" in script.text
+    assert script.place(3)[1:] == (1, 3)  # import torch: cell 1, line 3
+    assert script.place(7)[1:] == (2, 1)  # the cells are kept apart by one blank line
+
+
+def test_a_compact_notebook_places_every_line_on_its_one_line(tmp_path: Path) -> None:
+    text = notebook(("code", SETUP), ("code", MODEL), ("code", TRAIN), indent=None)
+    (tmp_path / "compact.ipynb").write_text(text)
+    findings = lint_in_process(tmp_path / "compact.ipynb", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", 1)]
+    assert findings[0].message.endswith("(cell 2, line 3)")
+
+
+DROPOUT = ("import torch.nn as nn\nimport torch.nn.functional as F\n\n"
+           "class Net(nn.Module):\n"
+           "    def __init__(self):\n"
+           "        super().__init__()\n"
+           "        self.fc = nn.Linear(8, 2)\n\n"
+           "    def forward(self, x):\n"
+           "        return self.fc(F.dropout(x, 0.5))\n")
+
+
+def test_fix_leaves_a_notebook_as_it_is_and_says_so(tmp_path: Path) -> None:
+    """A fix edits the script the cells make, not the JSON file: findings in notebooks carry
+    none, and ``--fix`` writes nothing there (the same code in a ``.py`` file is fixed)."""
+    text = notebook(("code", DROPOUT))
+    (tmp_path / "net.ipynb").write_text(text)
+    (tmp_path / "net.py").write_text(DROPOUT)
+    result = run_gradlint("check", ".", "--select", "GL109", "--fix", "--no-cache", cwd=tmp_path)
+    assert (tmp_path / "net.ipynb").read_text() == text
+    assert "training=self.training" in (tmp_path / "net.py").read_text()
+    dropout_line = file_line(text, DROPOUT.splitlines(keepends=True)[-1])
+    assert f"net.ipynb:{dropout_line}:" in result.stdout
+    assert "(cell 1, line 10)" in result.stdout
+
+
+def test_a_broken_notebook_is_one_line_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "a_broken.ipynb").write_text('{"cells": [')
+    (tmp_path / "b.ipynb").write_text(notebook(("code", DROPOUT)))
+    result = run_gradlint("check", ".", "--select", "GL001,GL109", "--no-cache", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("a_broken.ipynb:1:1: GL001 not a Jupyter notebook (invalid JSON:")
+    assert any(line.startswith("b.ipynb:") and " GL109 " in line for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_folder_brings_its_notebooks_but_not_jupyter_checkpoints(tmp_path: Path) -> None:
+    (tmp_path / "nb.ipynb").write_text(notebook(("code", DROPOUT)))
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "nb-checkpoint.ipynb").write_text(notebook(("code", DROPOUT)))
+    result = run_gradlint("check", ".", "--select", "GL109", "--no-cache", "--output-format", "json", cwd=tmp_path)
+    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["nb.ipynb"]
+
+
+def test_not_a_notebook() -> None:
+    for data in (b"[1, 2]", b'{"cells": 3}', b"\xff\xfe"):
+        try:
+            notebook_script(data)
+        except NotebookError as exc:
+            assert str(exc).startswith("not a Jupyter notebook")
+        else:
+            raise AssertionError(f"{data!r} read as a notebook")
