@@ -225,7 +225,7 @@ from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.call_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
-from gradlint.source.freeze_forms import after_exit, related, trains_a_stage
+from gradlint.source.freeze_forms import after_exit, in_uncalled_private_method, related, trains_a_stage
 from gradlint.source.frozen_norms import Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
 from gradlint.source.mode_restores import (eval_under_freeze_flag, hook_keeps_eval, mode_chosen_with_freeze, put_back,
@@ -353,8 +353,9 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
     for freeze in norms.freezes:
         if freeze.guard is not None:
             continue  # frozen only when a parameter of its function is true: read where that function is called
-        if after_exit(freeze.node, norms.frames.parents):
-            continue  # left-over code after ``exit(1)``: it never runs
+        if after_exit(freeze.node, norms.frames.parents) or in_uncalled_private_method(freeze.node, norms.frames.parents,
+                                                                                      unit.tree):
+            continue  # left-over code after ``exit(1)``, or a private method nothing calls: it never runs
         if off_by_default(freeze.node, norms.frames.kinds.frame_of(freeze.node),
                                                  norms.frames.kinds.class_of(freeze.node), unit.tree, norms.frames.parents):
             continue  # ``if freeze_backbone:`` in a class's __init__ with the default False, never built here

@@ -1,7 +1,8 @@
 """GL406 shapes of held-out round 68 (``bench/heldout/round68``), in our own words: a CNN run
 under ``torch.no_grad()`` in a method ``forward`` calls, a frozen part kept by an annotated
 assignment, a freeze flag kept by ``__init__`` and read in ``forward``, and a head-only run
-followed by a fine-tuning run of the same training function (not a finding)."""
+followed by a fine-tuning run of the same training function (not a finding), a Streamlit
+checkbox's starting state, and (round 69) a private freezing method nothing calls."""
 
 from __future__ import annotations
 
@@ -307,4 +308,41 @@ def test_a_freeze_flag_from_a_streamlit_checkbox_passed_through_two_functions(tm
     without ticking it, as an option's default is read)."""
     write_project(tmp_path, {"app.py": STREAMLIT_APP.format(value=value)})
     findings = lint_in_process(tmp_path / "app.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+
+
+PRIVATE_FREEZE = """\
+    import torch
+    from torchvision.models import resnet34
+
+
+    class Classifier:
+        def __init__(self, n_classes=2):
+            self.model = resnet34(weights="DEFAULT")
+            {call}self.__freeze_all_layers()
+            self.model.fc = torch.nn.Linear(512, n_classes)
+
+        def __freeze_all_layers(self):
+            for param in self.model.parameters():
+                param.requires_grad = False
+
+        def train(self, loader, epochs=10):
+            optimizer = torch.optim.SGD(filter(lambda p: p.requires_grad, self.model.parameters()), lr=0.001)
+            self.model.train()
+            for epoch in range(epochs):
+                for x, y in loader:
+                    loss = torch.nn.functional.cross_entropy(self.model(x), y)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("call", "expected"), [("", [("GL406", 8)]), ("# ", [])])
+def test_a_private_freezing_method_whose_only_call_is_commented_out(tmp_path: Path, call: str, expected: list) -> None:
+    """Round 69/b's active-learning classifier (a look-alike the first run reported): the
+    freeze sits in ``__freeze_all_layers``, whose one call in ``__init__`` is commented out,
+    so nothing is frozen and the whole ResNet trains."""
+    write_project(tmp_path, {"resnet.py": PRIVATE_FREEZE.format(call=call)})
+    findings = lint_in_process(tmp_path / "resnet.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected

@@ -272,6 +272,23 @@ def after_exit(node: ast.AST, parents: dict) -> bool:
     return False
 
 
+def in_uncalled_private_method(node: ast.AST, parents: dict, tree: ast.Module) -> bool:
+    """``node`` sits in a private method of a class (``def __freeze_all_layers(self)``,
+    ``def _freeze(self)``) that nothing in the file names: its only call commented out, it
+    freezes nothing (a public method may be called from a script; a private one is not)."""
+    method = node
+    while method in parents and not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        method = parents[method]
+    if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(parents.get(method), ast.ClassDef):
+        return False
+    name = method.name
+    if not name.startswith("_") or name.startswith("__") and name.endswith("__"):
+        return False
+    return not any(isinstance(n, ast.Attribute) and n.attr in (name, f"_{parents[method].name}{name}")
+                   or isinstance(n, ast.Name) and n.id == name or isinstance(n, ast.Constant) and n.value == name
+                   for n in ast.walk(tree))
+
+
 def own_method(cls: Optional[ast.ClassDef], receiver: str, method: str) -> bool:
     """``self.train(epoch)`` in ``class CNet(object)`` defining ``train``: the class's own
     training method, not a mode switch (the class derives from nothing but ``object``)."""
