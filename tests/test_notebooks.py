@@ -118,3 +118,42 @@ def test_not_a_notebook() -> None:
             assert str(exc).startswith("not a Jupyter notebook")
         else:
             raise AssertionError(f"{data!r} read as a notebook")
+
+
+LINEAR_PROBE = ("import torch.nn as nn\n\n\n"
+                "class LinearProbe(nn.Module):\n"
+                "    def __init__(self, encoder, n_features, n_classes):\n"
+                "        super().__init__()\n"
+                "        self.encoder = encoder\n"
+                "        self.head = nn.Linear(n_features, n_classes)\n"
+                "        self.encoder.eval()\n"
+                "        for p in self.encoder.parameters():\n"
+                "            p.requires_grad = False\n\n"
+                "    def forward(self, x):\n"
+                "        return self.head(self.encoder(x))\n")
+PROBE_CELLS = ("import sys\nsys.path.append(\"/content/drive/MyDrive/{project}/models\")\n",
+               "import torch\nimport torchvision\nfrom probe import LinearProbe\n",
+               "encoder = torchvision.models.resnet50()\nencoder.fc = torch.nn.Identity()\n"
+               "model = LinearProbe(encoder, 2048, 10)\n"
+               "optimizer = torch.optim.Adam(model.head.parameters(), lr=3e-4)\n",
+               "for epoch in range(100):\n    model.train()\n    for x, y in loader:\n"
+               "        loss = torch.nn.functional.cross_entropy(model(x), y)\n"
+               "        optimizer.zero_grad()\n        loss.backward()\n        optimizer.step()\n")
+
+
+def test_a_colab_drive_path_on_sys_path_names_the_project_folder(tmp_path: Path) -> None:
+    """Round 69/b's SimCLR linear evaluation: the notebooks put ``/content/drive/MyDrive/
+    simclr/models`` on ``sys.path`` (the author's Google Drive) and import the probe class
+    from there; the folder is the project's ``simclr/models``, read as the class's module.
+    A path naming no folder of the project finds nothing."""
+    for project, expected in (("simclr", 1), ("elsewhere", 0)):
+        root = tmp_path / project
+        (root / "simclr" / "models").mkdir(parents=True)
+        (root / "simclr" / "models" / "probe.py").write_text(LINEAR_PROBE)
+        (root / "simclr" / "notebooks").mkdir()
+        text = notebook(*(("code", cell.format(project=project)) for cell in PROBE_CELLS))
+        (root / "simclr" / "notebooks" / "probe.ipynb").write_text(text)
+        findings = lint_in_process(root / "simclr" / "notebooks" / "probe.ipynb", "GL406")
+        assert [f.code for f in findings] == ["GL406"] * expected
+        if expected:
+            assert findings[0].line == file_line(text, "model = LinearProbe(encoder, 2048, 10)\n")

@@ -181,10 +181,28 @@ class FileIndex:
         './helpers')``, ``sys.path.append("models")``), taken from its own folder."""
         known = self._sys_paths.get(entry)
         if known is None:
+            text = self.read(entry).text if entry.suffix == NOTEBOOK_SUFFIX else read_text(entry)
             known = self._sys_paths[entry] = [
-                place for found in _SYS_PATH.findall(read_text(entry)) for literal in found if literal
-                and self._dir(place := (entry.parent / literal))]
+                place for found in _SYS_PATH.findall(text) for literal in found if literal
+                and (place := self._sys_folder(entry, literal)) is not None]
         return known
+
+    def _sys_folder(self, entry: Path, literal: str) -> Optional[Path]:
+        """The folder a ``sys.path`` entry names: beside the script, or, for an absolute path
+        of another machine (a Colab notebook's ``/content/drive/MyDrive/simclr/models``), the
+        folder of the project it ends in: a folder above the script named like one of its
+        parts (``simclr``), with the parts after it below (``models``)."""
+        place = entry.parent / literal
+        if self._dir(place):
+            return place
+        parts = [p for p in literal.replace("\\", "/").split("/") if p]
+        if not literal.startswith("/") or not parts:
+            return None
+        for above in [entry.parent, *list(entry.parent.parents)[:_PARENTS]]:
+            for start in range(len(parts)):
+                if parts[start] == above.name and self._dir(found := above.joinpath(*parts[start + 1:])):
+                    return found
+        return None
 
     def _resolve_in(self, folder: Path, module: str, level: int, entry_folder: Optional[Path]) -> Optional[Path]:
         parts = [p for p in module.split(".") if p] if module else []
