@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.applied_names import applied_names, rebound_activation, short_text
 from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings, layer_attributes
 from gradlint.source.function_values import own_nodes
@@ -106,7 +107,9 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
                 ending_bindings.setdefault(target, []).append(node)
             elif (made := LOSSES.get(names.get(id(value), "")) or returned_loss(value, tree)) is not None:
-                losses[target] = made  # (also a project function's: loss_fn = utils.retrieve_loss(cfg))
+                parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+                if not never_taken(node, parents, tree):  # (not in an arm a constant never takes: LOSS = "focal")
+                    losses[target] = made  # (also a project function's: loss_fn = utils.retrieve_loss(cfg))
             elif callee in class_nodes or names.get(id(value)) == "torch.nn.Sequential":
                 other_models.setdefault(target, []).append(node)  # the name also holds a model without that ending
     for name, loss in held_losses(tree, class_nodes, names).items():  # self.training_config.loss_fn
