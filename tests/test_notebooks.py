@@ -56,7 +56,7 @@ def test_a_notebook_finding_is_at_the_line_of_the_file_and_names_its_cell(tmp_pa
 
 def test_magics_and_shell_escapes_of_a_cell_are_read_past(tmp_path: Path) -> None:
     script = notebook_script(notebook(("code", SETUP), ("code", MODEL)).encode())
-    assert "!pip install -q torchvision" in script.text
+    assert script.text.startswith("pass\npass\nimport torch\n")  # !pip install ..., %matplotlib inline
     assert script.place(3)[1:] == (1, 3)  # import torch: cell 1, line 3
     assert script.place(7)[1:] == (2, 1)  # the cells are kept apart by one blank line
 
@@ -157,3 +157,34 @@ def test_a_colab_drive_path_on_sys_path_names_the_project_folder(tmp_path: Path)
         assert [f.code for f in findings] == ["GL406"] * expected
         if expected:
             assert findings[0].line == file_line(text, "model = LinearProbe(encoder, 2048, 10)\n")
+
+
+def test_cell_magics_and_automagic_installs_are_read_past() -> None:
+    """``pip install timm`` (IPython's automagic), ``!wget`` inside an ``if``, and a
+    ``%%bash`` or ``%%writefile`` cell are not Python; a ``%%time`` cell is."""
+    text = notebook(("code", "pip install timm\nimport os\nif not os.path.exists('data'):\n    !wget -q URL\n"),
+                    ("code", "%%bash\nls -la | head\n"),
+                    ("code", "%%time\nx = 1\n"))
+    script = notebook_script(text.encode())
+    assert script.text.splitlines()[:4] == ["pass", "import os", "if not os.path.exists('data'):", "    pass"]
+    assert "# ls -la | head" in script.text and "\nx = 1\n" in script.text
+    compile(script.text, "nb", "exec")
+
+
+EXPERIMENTS = (MODEL, TRAIN + "\ntrain(loader)\n",
+               "class Hybrid(nn.Module):\n    def __init__(self, backbone):\n        super().__init__()\n"
+               "        self.backbone = backbone\n        self.head = nn.Linear(1000, 5)\n\n"
+               "    def forward(self, x):\n        return self.head(self.backbone(x))\n",
+               "model = Hybrid(models.resnet18(weights=\"DEFAULT\"))\n"
+               "for param in model.backbone.parameters():\n    param.requires_grad = True\n"
+               "optimizer = torch.optim.Adam(model.parameters(), lr=1e-5)\ntrain(loader)\n")
+
+
+def test_a_later_experiment_rebinding_the_name_does_not_unfreeze_the_first(tmp_path: Path) -> None:
+    """Round 69/c's transfer-learning notebook: a frozen EfficientNet trained first, then
+    ``model = HybridModel(...)`` with its backbone made trainable; that unfreeze is the new
+    model's, the first experiment's BatchNorm still drifts."""
+    text = notebook(("code", SETUP), *(("code", cell) for cell in EXPERIMENTS))
+    (tmp_path / "experiments.ipynb").write_text(text)
+    findings = lint_in_process(tmp_path / "experiments.ipynb", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", file_line(text, "    param.requires_grad = False\n"))]

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from gradlint.findings import Finding, Related
 
 NOTEBOOK_SUFFIX = ".ipynb"
+_AUTOMAGIC = re.compile(r"(pip|pip3|conda|apt|apt-get)\s+(install|uninstall|update)\b")
 _LINE = re.compile(r"\b(on )?line (\d+)\b")
 
 
@@ -79,13 +80,26 @@ def notebook_script(data: bytes) -> NotebookScript:
             found = _file_line(raw_lines, line, cursor + 1, cursor + 2) if start is not None else None
             if found is not None:
                 cursor = found  # (else: not one line a line, the lines sit at the cell's source)
-            lines.append(line.rstrip("\r\n"))
+            lines.append(_python_line(line.rstrip("\r\n"), source[0]))
             places.append((cursor + 1, number, in_cell))
         lines.append("")  # a blank line between cells keeps their statements apart
         places.append((cursor + 1, number, len(source) + 1))
         if start is not None:
             cursor = max(cursor, start + 1)  # (a source written as one string sits on its own line)
     return NotebookScript("\n".join(lines) + "\n", tuple(places))
+
+
+def _python_line(line: str, first: str) -> str:
+    """A cell's line as Python reads it: a cell magic's cell that is not Python (``%%bash``,
+    ``%%writefile``) commented out, IPython's magics, shell escapes and automagic commands
+    (``!wget ...``, ``%matplotlib inline``, ``pip install timm``) read as ``pass`` in place."""
+    magic = first.lstrip()
+    if magic.startswith("%%") and magic[2:].split(maxsplit=1)[:1] not in (["time"], ["timeit"], ["capture"]):
+        return "# " + line
+    stripped = line.lstrip()
+    if stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped):
+        return line[:len(line) - len(stripped)] + "pass"
+    return line
 
 
 def _source_lines(cell: Any) -> Optional[list[str]]:
