@@ -26,6 +26,7 @@ from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end, two_phase_calls, warm_up_run
+from .rebuilt_models import rebuilt_on_the_way
 
 
 def own_class(norms: FileNorms, freeze: Freeze, target: str) -> Optional[str]:
@@ -298,9 +299,10 @@ def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
     if not nodes:
         return False
     # (arms of an ``if`` in the epoch loop both run, one epoch after another: ``if epoch < 5: <freeze>
-    # else: <unfreeze>`` is a warm-up)
+    # else: <unfreeze>`` is a warm-up); an unfreeze after the name is bound to a new model (a
+    # notebook's next experiment, ``model = HybridModel(...)``) is that model's
     return all(norms.frames.exclusive(freeze.node, node) and not in_one_loop(norms.frames.parents, freeze.node, node)
-               for node in nodes)
+               or rebuilt_on_the_way(norms, unfrozen, freeze.node, node) for node in nodes)
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
