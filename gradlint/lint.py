@@ -94,4 +94,9 @@ def lint_source(data: bytes, shown: str, rules: Sequence[Rule], settings: Settin
         return lint_unit(unit, rules, settings)
     unit = SourceUnit(shown, script.text)
     unit.parse()
+    if unit.syntax_error is None and script.broken:  # (Jupyter runs the other cells; so are they read)
+        line, column, message = script.broken[0]
+        more = len(script.broken) - 1
+        unit.syntax_error = SyntaxProblem(f"{message}; the notebook's other cells were checked without this one"
+                                          + (f" and {more} more that do not parse" if more else ""), line, column)
     return [script.placed(finding) for finding in lint_unit(unit, rules, settings)]

@@ -188,3 +188,16 @@ def test_a_later_experiment_rebinding_the_name_does_not_unfreeze_the_first(tmp_p
     (tmp_path / "experiments.ipynb").write_text(text)
     findings = lint_in_process(tmp_path / "experiments.ipynb", "GL406")
     assert [(f.code, f.line) for f in findings] == [("GL406", file_line(text, "    param.requires_grad = False\n"))]
+
+
+def test_a_cell_that_does_not_parse_leaves_the_others_read(tmp_path: Path) -> None:
+    """Jupyter compiles each cell on its own: a half-written cell (``model = ``) fails alone.
+    It is one GL001 at its line, and the other cells are still checked; a first line
+    indented by a space (IPython takes it off) is no error."""
+    text = notebook(("code", " import torch\nprint(torch.__version__)\n"), ("code", "model = \n"), ("code", DROPOUT))
+    (tmp_path / "draft.ipynb").write_text(text)
+    result = run_gradlint("check", "draft.ipynb", "--select", "GL001,GL109", "--no-cache", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"draft.ipynb:{file_line(text, 'model = ' + chr(10))}:")
+    assert "GL001 SyntaxError: invalid syntax; the notebook's other cells were checked without this one (cell 2, line 1)" in lines[0]
+    assert any(" GL109 " in line and "(cell 3, line 10)" in line for line in lines)

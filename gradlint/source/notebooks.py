@@ -7,6 +7,7 @@ the parser reads them as ``pass`` (:func:`gradlint.source.index.parse_source`)."
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, replace
@@ -30,6 +31,9 @@ class NotebookScript:
 
     text: str
     places: tuple[tuple[int, int, int], ...]
+    # cells Python cannot read, each compiled on its own as Jupyter does, left out of ``text``
+    # (commented out): (line of the script, column, the syntax error)
+    broken: tuple[tuple[int, int, str], ...] = ()
 
     def place(self, line: int) -> tuple[int, int, int]:
         if not self.places:
@@ -66,6 +70,7 @@ def notebook_script(data: bytes) -> NotebookScript:
     cursor = 0  # the file's lines are read in order, as the cells come
     lines: list[str] = []
     places: list[tuple[int, int, int]] = []
+    broken: list[tuple[int, int, str]] = []
     for number, cell in enumerate(cells, start=1):
         # nbformat writes a cell's keys sorted: its outputs come before its source (a markdown
         # cell's source is passed over the same way)
@@ -76,30 +81,53 @@ def notebook_script(data: bytes) -> NotebookScript:
             if start is not None:
                 cursor += 1
             continue
-        for in_cell, line in enumerate(source, start=1):
+        cell_lines = _python_cell(source)
+        try:
+            ast.parse("\n".join(cell_lines))
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line_of = len(lines) + max(getattr(exc, "lineno", None) or 1, 1)
+            message = f"{type(exc).__name__}: {exc.msg}" if isinstance(exc, SyntaxError) else f"cannot parse the cell: {exc}"
+            broken.append((line_of, max(getattr(exc, "offset", None) or 1, 1), message))
+            cell_lines = ["# " + line for line in cell_lines]
+        for in_cell, (line, python) in enumerate(zip(source, cell_lines), start=1):
             found = _file_line(raw_lines, line, cursor + 1, cursor + 2) if start is not None else None
             if found is not None:
                 cursor = found  # (else: not one line a line, the lines sit at the cell's source)
-            lines.append(_python_line(line.rstrip("\r\n"), source[0]))
+            lines.append(python)
             places.append((cursor + 1, number, in_cell))
         lines.append("")  # a blank line between cells keeps their statements apart
         places.append((cursor + 1, number, len(source) + 1))
         if start is not None:
             cursor = max(cursor, start + 1)  # (a source written as one string sits on its own line)
-    return NotebookScript("\n".join(lines) + "\n", tuple(places))
+    return NotebookScript("\n".join(lines) + "\n", tuple(places), tuple(broken))
 
 
-def _python_line(line: str, first: str) -> str:
-    """A cell's line as Python reads it: a cell magic's cell that is not Python (``%%bash``,
-    ``%%writefile``) commented out, IPython's magics, shell escapes and automagic commands
-    (``!wget ...``, ``%matplotlib inline``, ``pip install timm``) read as ``pass`` in place."""
-    magic = first.lstrip()
+def _python_cell(source: list[str]) -> list[str]:
+    """A cell's lines as IPython hands them to Python: a cell magic's cell that is not Python
+    (``%%bash``, ``%%writefile``) commented out; magics, shell escapes and automagic commands
+    (``!wget ...``, ``%matplotlib inline``, ``pip install timm``) read as ``pass`` in place, and
+    the lines they continue with a backslash as blank; the indentation of a cell's first line
+    taken off all of them (IPython's ``leading_indent``)."""
+    lines = [line.rstrip("\r\n") for line in source]
+    magic = lines[0].lstrip() if lines else ""
     if magic.startswith("%%") and magic[2:].split(maxsplit=1)[:1] not in (["time"], ["timeit"], ["capture"]):
-        return "# " + line
-    stripped = line.lstrip()
-    if stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped):
-        return line[:len(line) - len(stripped)] + "pass"
-    return line
+        return ["# " + line for line in lines]
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[:len(first) - len(first.lstrip())]
+    if indent:
+        lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
+    python, continued = [], False
+    for line in lines:
+        stripped = line.lstrip()
+        if continued:
+            python.append("")
+        elif stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped):
+            python.append(line[:len(line) - len(stripped)] + "pass")
+        else:
+            python.append(line)
+            continue
+        continued = line.endswith("\\")
+    return python
 
 
 def _source_lines(cell: Any) -> Optional[list[str]]:
