@@ -29,14 +29,28 @@ def momentum_targets(tree: ast.AST) -> set[str]:
     updates as a moving average of another module's parameters."""
     found: set[str] = set()
     for loop in ast.walk(tree):
-        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) == "zip"
-                and isinstance(loop.target, ast.Tuple) and len(loop.target.elts) == len(loop.iter.args)):
-            continue
-        for element, listed in zip(loop.target.elts, loop.iter.args):
-            owner = parameters_of(listed)
-            if owner and isinstance(element, ast.Name) and _blended(loop, element.id):
-                found.add(owner)
+        for inner in ast.walk(loop) if isinstance(loop, ast.For) else ():
+            if not (isinstance(inner, ast.For) and isinstance(inner.iter, ast.Call) and dotted(inner.iter.func) == "zip"
+                    and isinstance(inner.target, ast.Tuple) and len(inner.target.elts) == len(inner.iter.args)):
+                continue
+            for element, listed in zip(inner.target.elts, inner.iter.args):
+                owner = parameters_of(listed)
+                if owner and isinstance(element, ast.Name) and _blended(inner, element.id):
+                    found.update(_paired(loop, owner) if inner is not loop else [owner])
     return found | _passed_to_updates(tree, found)
+
+
+def _paired(outer: ast.For, name: str) -> list[str]:
+    """The modules a loop variable takes in ``for online, target in ((self.encoder,
+    self.target_encoder), (self.projector, self.target_projector)):``; [] for another loop."""
+    if not (isinstance(outer.target, ast.Tuple) and isinstance(outer.iter, (ast.Tuple, ast.List))):
+        return []
+    names = [e.id if isinstance(e, ast.Name) else None for e in outer.target.elts]
+    if name not in names:
+        return []
+    at = names.index(name)
+    return [found for pair in outer.iter.elts if isinstance(pair, ast.Tuple) and len(pair.elts) == len(names)
+            and (found := dotted(pair.elts[at]))]
 
 
 def _passed_to_updates(tree: ast.AST, moved: set[str]) -> set[str]:
