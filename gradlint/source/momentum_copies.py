@@ -36,7 +36,7 @@ def momentum_targets(tree: ast.AST) -> set[str]:
             for element, listed in zip(inner.target.elts, inner.iter.args):
                 owner = parameters_of(listed)
                 if owner and isinstance(element, ast.Name) and _blended(inner, element.id):
-                    found.update(_paired(loop, owner) if inner is not loop else [owner])
+                    found.update(_paired(loop, owner) if inner is not loop and isinstance(loop, ast.For) else [owner])
     return found | _passed_to_updates(tree, found)
 
 
