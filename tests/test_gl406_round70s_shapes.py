@@ -65,3 +65,57 @@ def test_a_target_network_moved_through_a_loop_over_module_pairs(tmp_path: Path,
     write_project(tmp_path, {"byol.py": BYOL.format(update=update)})
     findings = lint_in_process(tmp_path / "byol.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+DISTILL = """\
+    import lightning as L
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    import torchvision
+
+
+    class Teacher(L.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torchvision.models.resnet50()
+
+        def forward(self, x):
+            return self.net(x)
+
+
+    class Distill(L.LightningModule):
+        def __init__(self, teacher):
+            super().__init__()
+            self.teacher = teacher
+            self.teacher.freeze()
+            self.student = nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16), nn.Flatten(), nn.LazyLinear(10))
+
+        def training_step(self, batch, _):
+            x, y = batch
+            s, t = self.student(x), self.teacher(x)
+            return F.cross_entropy(s, y) + F.kl_div(F.log_softmax(s, 1), F.softmax(t, 1), reduction="batchmean")
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.student.parameters())
+
+
+    teacher = {teacher}
+    module = Distill(teacher)
+    L.Trainer(max_epochs=30).fit(module, train_loader)
+"""
+
+
+@pytest.mark.parametrize(("teacher", "expected"), [
+    ('Teacher.load_from_checkpoint("teacher.ckpt")', [("GL406", 21)]),
+    ("Teacher()", [("GL406", 21)]),
+    ("torch.load('teacher.pt')", []),
+])
+def test_a_lightning_teacher_handed_in_and_frozen_with_freeze(tmp_path: Path, teacher: str, expected: list) -> None:
+    """Round 70s/b's distillation notebook: the LightningModule teacher is handed to the
+    distiller, whose ``__init__`` calls ``self.teacher.freeze()`` (Lightning's: eval and
+    ``requires_grad_(False)``); ``Trainer.fit`` puts the distiller, teacher included, back in
+    train mode. A teacher of unknown make (``torch.load``) has a ``freeze`` gradlint cannot read."""
+    write_project(tmp_path, {"distill.py": DISTILL.format(teacher=teacher)})
+    findings = lint_in_process(tmp_path / "distill.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

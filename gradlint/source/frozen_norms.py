@@ -278,7 +278,7 @@ class _Collector(NamedParameterLoops):
                 self._unfreeze(receiver, call)
             elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:
                 flag_freeze(self.norms, receiver, call, *decided)  # backbone.requires_grad_(train_backbone)
-        elif func.attr == "freeze" and not call.args and not call.keywords and lightning_module(self.frames.kinds, self.norms.knowledge, receiver):
+        elif func.attr == "freeze" and not call.args and not call.keywords and lightning_module(self.frames.kinds, self.norms.knowledge, receiver, call):
             # LightningModule.freeze(): requires_grad_(False) and eval(), which the trainer's train() undoes
             self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
             self.norms.modes.append(ModeCall(receiver, False, call, self.frames._statement_of(call), scope))

@@ -12,13 +12,23 @@ from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 
 
-def lightning_module(kinds: ModuleKinds, knowledge: Optional[NormKnowledge], name: str) -> bool:
+def lightning_module(kinds: ModuleKinds, knowledge: Optional[NormKnowledge], name: str,
+                     at: Optional[ast.AST] = None) -> bool:
     """``name`` holds a LightningModule whose ``freeze()`` is Lightning's: it is loaded with
     ``Cls.load_from_checkpoint(...)``, or built from a class of the file deriving
-    ``LightningModule`` that defines no ``freeze`` of its own."""
+    ``LightningModule`` that defines no ``freeze`` of its own; ``self.teacher`` kept from an
+    ``__init__`` parameter (the method holding ``at``) is what the file's builds pass for it."""
     assert knowledge is not None
     classes = kinds.classes
     values = [unwrap(v) for v in knowledge.bindings.get(name, [])]
+    cls = kinds.class_of(at) if at is not None else None
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) if cls else None
+    params = [a.arg for a in init.args.args[1:]] if init is not None else []
+    if cls is not None and values and all(isinstance(v, ast.Name) and v.id in params for v in values):
+        passed = [unwrap(arg) for v in values if isinstance(v, ast.Name)
+                  for arg in knowledge._arguments_anywhere(cls, params.index(v.id), v.id)]
+        values = [unwrap(b) for arg in passed for b in (knowledge.bindings.get(arg.id, []) if isinstance(arg, ast.Name)
+                                                           else [arg])]
 
     def lightning(value: ast.expr) -> bool:
         if not isinstance(value, ast.Call):
