@@ -119,3 +119,50 @@ def test_a_lightning_teacher_handed_in_and_frozen_with_freeze(tmp_path: Path, te
     write_project(tmp_path, {"distill.py": DISTILL.format(teacher=teacher)})
     findings = lint_in_process(tmp_path / "distill.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+GALAXY = """\
+    import pytorch_lightning as pl
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    import torchvision
+
+
+    class Regressor(pl.LightningModule):
+        def __init__(self, lr=1e-3):
+            super().__init__()
+            self.encoder = torchvision.models.efficientnet_b0(weights="DEFAULT").features
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1280, 37))
+
+        def setup(self, stage=None):
+            if stage == "fit":
+                for p in self.encoder.parameters():
+                    p.requires_grad = False
+{base_hook}
+        def forward(self, x):
+            return self.head(self.encoder(x))
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            return F.mse_loss(self(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.Adam(self.head.parameters(), lr=1e-3)
+
+
+    class RegressorBNFixed(Regressor):
+        def on_train_epoch_start(self):
+            self.encoder.eval()
+"""
+HOOK = "\n        def on_train_epoch_start(self):\n            self.encoder.eval()\n"
+
+
+@pytest.mark.parametrize(("base_hook", "expected"), [("", [("GL406", 17)]), (HOOK, [])])
+def test_a_subclass_hook_does_not_keep_the_base_class_in_eval(tmp_path: Path, base_hook: str, expected: list) -> None:
+    """Round 70s/a's galaxy regressor: the base LightningModule freezes its encoder in
+    ``setup`` and never puts it in eval; only its subclass's ``on_train_epoch_start`` does,
+    which instances of the base class do not run."""
+    write_project(tmp_path, {"modules.py": GALAXY.format(base_hook=base_hook)})
+    findings = lint_in_process(tmp_path / "modules.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

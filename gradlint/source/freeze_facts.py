@@ -87,6 +87,7 @@ class FileNorms:
     # ``self.teacher`` for ``def on_train_epoch_start(self): self.teacher.eval()``: put back in eval
     # mode by a LightningModule hook after Lightning's own ``train()``
     hook_evals: set[str] = field(default_factory=set)
+    hook_evals_of: dict[str, set[str]] = field(default_factory=dict)  # the same, by the class whose hooks they are
     # helpers freezing ``getattr(model, name)`` for the names they are given: (the loop, model, names parameter)
     named_by_parameter: list[tuple[ast.For | ast.AsyncFor, str, str]] = field(default_factory=list)
     # helpers making the parameters of the names they are given trainable again, the same way

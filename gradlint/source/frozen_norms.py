@@ -83,7 +83,8 @@ class _Collector(NamedParameterLoops):
                     and not override_never_runs(cls, tree, self.frames.parents)):
                 self.norms.bn_kept_in_eval = True
             if isinstance(cls, ast.ClassDef):
-                self.norms.hook_evals.update(hook_evals(cls))
+                self.norms.hook_evals.update(found := hook_evals(cls))
+                self.norms.hook_evals_of[cls.name] = found
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
         self._optimisers()

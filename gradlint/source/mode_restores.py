@@ -304,7 +304,16 @@ def hook_keeps_eval(norms: FileNorms, freeze: Freeze, train: ModeCall, target: s
     forms = {freeze.target} if freeze.target.startswith("self.") else set()
     if target.startswith(train.target + "."):
         forms.add("self" + target[len(train.target):])
-    return any(holds(kept, form) for kept in norms.hook_evals for form in forms)
+    kept_by = norms.hook_evals
+    cls = norms.frames.kinds.class_of(freeze.node) if freeze.target.startswith("self.") else None
+    if cls is not None:  # a subclass's hook (``class Fixed(Regressor): def on_train_epoch_start``) is not the class's
+        kept_by, seen = set(), set()
+        while cls is not None and cls.name not in seen:
+            seen.add(cls.name)
+            kept_by |= norms.hook_evals_of.get(cls.name, set())
+            cls = next((norms.frames.kinds.classes.get((dotted(b) or "").rsplit(".", 1)[-1]) for b in cls.bases
+                        if (dotted(b) or "").rsplit(".", 1)[-1] in norms.frames.kinds.classes), None)
+    return any(holds(kept, form) for kept in kept_by for form in forms)
 
 
 def trained_only_when_optimised(norms: FileNorms, train: ModeCall) -> bool:
