@@ -166,3 +166,46 @@ def test_a_subclass_hook_does_not_keep_the_base_class_in_eval(tmp_path: Path, ba
     write_project(tmp_path, {"modules.py": GALAXY.format(base_hook=base_hook)})
     findings = lint_in_process(tmp_path / "modules.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+KAGGLE = """\
+    import timm
+    import torch
+    import torch.nn as nn
+
+    CFG = {{"model_name": "{name}", "epochs": 6, "lr": 3e-4}}
+    {override}
+
+    def freeze_all_but_head(model):
+        for p in model.parameters():
+            p.requires_grad = False
+        for p in model.get_classifier().parameters():
+            p.requires_grad = True
+
+
+    model = timm.create_model(CFG["model_name"], pretrained=True, num_classes=5)
+    freeze_all_but_head(model)
+    optimizer = torch.optim.AdamW(filter(lambda p: p.requires_grad, model.parameters()), lr=CFG["lr"])
+
+
+    def train_one_epoch(loader):
+        model.train()
+        for x, y in loader:
+            loss = nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("name", "override", "expected"), [
+    ("tf_efficientnet_b3_ns", "", [("GL406", 16)]),
+    ("vit_base_patch16_224", "", []),
+    ("tf_efficientnet_b3_ns", 'CFG["model_name"] = input()', []),
+])
+def test_a_timm_model_named_by_a_config_dict_entry(tmp_path: Path, name: str, override: str, expected: list) -> None:
+    """Round 70s/a's Kaggle notebook: ``timm.create_model(CFG["model_name"])`` with the name
+    in the notebook's ``CFG`` dict literal (an entry set again elsewhere is unknown)."""
+    write_project(tmp_path, {"train.py": KAGGLE.format(name=name, override=override)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

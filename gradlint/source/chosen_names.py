@@ -39,6 +39,8 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module, op
             if loops and not values:  # for model_name in ["AlexNet"]: the one name a list of one gives
                 return _only_item(loops[0], tree) if len(loops) == 1 else None
         return None
+    if isinstance(expr, ast.Subscript) and isinstance(key := expr.slice, ast.Constant) and isinstance(key.value, str):
+        return _dict_entry(expr.value, key.value, frame, tree, options)  # CFG["model_name"] of a dict literal
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and options:
         found = option_defaults(tree).get(expr.attr)  # args.arch, opt.model_name
         if found is None:  # class CFG: model_name = "tf_efficientnet_b3_ns" (or a module constant)
@@ -46,6 +48,41 @@ def chosen_string(expr: ast.expr, frame: Optional[ast.AST], tree: ast.Module, op
             found = constant if isinstance(constant, str) else None
         return found
     return None
+
+
+def _dict_entry(holder: ast.expr, key: str, frame: Optional[ast.AST], tree: ast.Module, options: bool) -> Optional[str]:
+    """The string a dict literal bound once to ``holder`` (``CFG = {"model_name": "resnet50"}``,
+    also one level down, ``cfg["model"]["name"]``) holds at ``key``, unless the file sets
+    that entry again (``CFG["model_name"] = args.arch``)."""
+    if isinstance(holder, ast.Subscript) and isinstance(outer := holder.slice, ast.Constant) \
+            and isinstance(outer.value, str):
+        inner = _entry(_bound_dict(holder.value, frame, tree), outer.value)
+    else:
+        inner = _bound_dict(holder, frame, tree)
+    if not isinstance(inner, ast.Dict) or any(
+            isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Constant)
+                                                 and t.slice.value == key for t in node.targets)
+            for node in ast.walk(tree)):
+        return None
+    value = _entry(inner, key)
+    return chosen_string(value, None, tree, options) if value is not None else None
+
+
+def _bound_dict(holder: ast.expr, frame: Optional[ast.AST], tree: ast.Module) -> Optional[ast.Dict]:
+    """The dict literal a name is bound to once (in ``frame`` or the module)."""
+    if not isinstance(holder, ast.Name):
+        return None
+    bound = {id(node.value): node.value for scope in ([frame] if frame is not None else []) + [tree]
+             for node in ast.walk(scope) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == holder.id for t in node.targets)}
+    only = next(iter(bound.values())) if len(bound) == 1 else None
+    return only if isinstance(only, ast.Dict) else None
+
+
+def _entry(literal: Optional[ast.expr], key: str) -> Optional[ast.expr]:
+    if not isinstance(literal, ast.Dict):
+        return None
+    return next((v for k, v in zip(literal.keys, literal.values) if isinstance(k, ast.Constant) and k.value == key), None)
 
 
 def _only_item(iterated: ast.expr, tree: ast.Module) -> Optional[str]:
