@@ -98,3 +98,16 @@ def batchnorm_only_in_other_arms(cls: ast.ClassDef, built: ast.Call) -> bool:
             and ((spelled := dotted(node.func) or "").rsplit(".", 1)[-1].startswith("BatchNorm")
                  or TV_BN.match("torchvision.models." + spelled.rsplit(".", 1)[-1]))]
     return bool(made) and all(passed_other_arm(node, cls, built) for node in made)
+
+
+def call_skips_arm(function: ast.FunctionDef, node: ast.AST, call: ast.Call) -> bool:
+    """``node`` sits in an ``if loss_kind == "logits":`` arm of ``function`` (a function of
+    the file, ``loss_kind`` one of its parameters) and ``call`` passes another literal for it
+    (``train_probe(TextureNet(), loader, "probs")``): that call never runs the arm."""
+    parents = {child: parent for parent in ast.walk(function) for child in ast.iter_child_nodes(parent)}
+    branch = parameter_branch(node, function, parents)
+    params = [a.arg for a in function.args.args]
+    if params[:1] in (["self"], ["cls"]):
+        params = params[1:]  # (a method's call passes no self)
+    passed = argument(call, params.index(branch[0]), branch[0]) if branch and branch[0] in params else None
+    return isinstance(passed, ast.Constant) and branch is not None and passed.value != branch[1]

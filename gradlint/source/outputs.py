@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.activations import activation_layers, applied_activation, sequential_activation
+from gradlint.source.constructed_arms import call_skips_arm
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.applied_names import applied_names, rebound_activation, short_text
 from gradlint.source.endings import Ending, FinalActivation, built_by, file_endings, layer_attributes
@@ -253,6 +254,7 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
     aliases = collect_aliases(tree)
     built = _constructions(tree, instances)
     found = []
+    local_functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
     scopes = {id(node): function for function in ast.walk(tree) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
               for node in own_nodes(function)}  # (a name another function binds to its own model is not this one)
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
@@ -260,8 +262,9 @@ def _through_helpers(unit: SourceUnit, models: dict[str, Ending], by_class: dict
         receiver, _, method = callee.rpartition(".")
         key = f"{instances[receiver]}.{method}" if instances.get(receiver) else callee  # trainer.fit -> Trainer.fit
         for helper in helpers.get(key, ()):
-            if not helper.trains:
-                continue  # a helper that only evaluates (no backward)
+            if not helper.trains or helper.path is None and helper.node is not None and (
+                    function := local_functions.get(helper.function)) is not None and call_skips_arm(function, helper.node, call):
+                continue  # a helper that only evaluates (no backward), or whose loss is in an arm this call skips
             passed = _unwrap_copy(argument(call, helper.model))
             if isinstance(passed, ast.Call) and dotted(passed.func) in by_class:
                 ending: Optional[Ending] = built_by(by_class[str(dotted(passed.func))], passed)  # train(Net(), ...)
