@@ -209,3 +209,45 @@ def test_a_timm_model_named_by_a_config_dict_entry(tmp_path: Path, name: str, ov
     write_project(tmp_path, {"train.py": KAGGLE.format(name=name, override=override)})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+CHEXNET = """\
+    import torch
+    import torch.nn as nn
+    import torchvision
+
+    EPOCHS = 40
+    FREEZE_EPOCHS = {freeze_epochs}
+    model = torchvision.models.densenet121(weights="DEFAULT")
+    model.classifier = nn.Linear(1024, 14)
+
+
+    def set_features_trainable(flag):
+        for p in model.features.parameters():
+            p.requires_grad = flag
+
+
+    set_features_trainable(False)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    for epoch in range(EPOCHS):
+        if epoch == FREEZE_EPOCHS:
+            set_features_trainable(True)
+        model.train()
+        for x, y in train_dl:
+            loss = nn.functional.binary_cross_entropy_with_logits(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("freeze_epochs", "expected"), [("20", [("GL406", 16)]), ("3", [])])
+def test_a_module_level_helper_setting_the_flag_on_the_script_model(tmp_path: Path, freeze_epochs: str,
+                                                                    expected: list) -> None:
+    """Round 70s/b's CheXNet notebook: ``set_features_trainable(flag)`` sets
+    ``requires_grad`` on the notebook's own model; ``(False)`` before the epochs freezes the
+    DenseNet features, ``(True)`` at ``epoch == FREEZE_EPOCHS`` ends the frozen phase: 20
+    epochs of drifting BatchNorm is a finding, a 3-epoch warm-up is not."""
+    write_project(tmp_path, {"train.py": CHEXNET.format(freeze_epochs=freeze_epochs)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected

@@ -30,7 +30,7 @@ from gradlint.source.freeze_forms import (calls_eval, comprehension_freeze, hold
                                           own_method, part_name, related, requires_grad_flag, requires_grad_value,
                                           trainable_only)
 from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
-from gradlint.source.method_freezes import flag_freeze, method_call_freezes
+from gradlint.source.method_freezes import flag_freeze, method_call_freezes, module_helper_calls
 from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
 from gradlint.source.momentum_copies import momentum_targets
@@ -97,6 +97,7 @@ class _Collector(NamedParameterLoops):
             known = {(f.target, id(f.node)) for f in self.norms.freezes}
             self.norms.freezes.extend(f for f in method_call_freezes(self.norms) if (f.target, id(f.node)) not in known)
         through_self_attributes(self.frames, self.norms)
+        module_helper_calls(self.norms)  # set_features_trainable(False) on the notebook's model
         unfreezes_at_calls(self.norms)  # model.unfreeze_layers(num_layers=10), not every instance from the start
         self._drop_unfreezes_before_freezes()
         self.norms.moving = moving = momentum_targets(tree)  # BYOL's target network, DINO's teacher: in train mode

@@ -143,6 +143,34 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
     return found
 
 
+def module_helper_calls(norms: FileNorms) -> None:
+    """``def set_features_trainable(flag): for p in model.densenet.features.parameters():
+    p.requires_grad = flag``, a module-level function setting the flag on a model the module
+    binds (a notebook's helper): each call freezes that part (``set_features_trainable(False)``)
+    or makes it trainable again (``(True)``) where it is made."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    kinds = norms.frames.kinds
+    bound = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    for freeze in [f for f in norms.freezes if f.guard is not None and f.sets_flag]:
+        function = kinds.frame_of(freeze.node)
+        root = freeze.target.split(".")[0]
+        if not (isinstance(function, ast.FunctionDef) and function in tree.body and root in bound
+                and root not in {a.arg for a in function.args.args}):
+            continue
+        written = freeze.guard or ""
+        index, default = parameter_default(function, guard_name(written)[0])
+        guard = (index, written, bool(default.value) if isinstance(default, ast.Constant) else None)
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and dotted(call.func) == function.name:
+                runs = guard_at(call, guard, kinds.frame_of(call), tree)
+                if runs is True:
+                    norms.freezes.append(Freeze(freeze.target, freeze.how, call,
+                                                via=Elsewhere(function.name, getattr(freeze.node, "lineno", 0))))
+                elif runs is False:
+                    norms.unfreeze(freeze.target, call)
+
+
 def _same_or_subclass(cls: "ast.ClassDef | None", base: ast.ClassDef) -> bool:
     """``cls`` is ``base`` or a class of the file deriving from it (``class Adaptive_Encoder(CNN_Encoder)``
     whose ``__init__`` calls the inherited ``self.fine_tune()``)."""
