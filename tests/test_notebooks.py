@@ -201,3 +201,17 @@ def test_a_cell_that_does_not_parse_leaves_the_others_read(tmp_path: Path) -> No
     assert lines[0].startswith(f"draft.ipynb:{file_line(text, 'model = ' + chr(10))}:")
     assert "GL001 SyntaxError: invalid syntax; the notebook's other cells were checked without this one (cell 2, line 1)" in lines[0]
     assert any(" GL109 " in line and "(cell 3, line 10)" in line for line in lines)
+
+
+def test_an_nbformat_3_notebook_is_read_from_its_worksheets(tmp_path: Path) -> None:
+    """IPython 1–2 notebooks (nbformat 3) keep their cells in worksheets and a code cell's
+    source under ``input``; old tutorials still ship them."""
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Fine-tuning\n"]}]
+    cells += [{"cell_type": "code", "collapsed": False, "input": src.splitlines(keepends=True), "language": "python",
+               "metadata": {}, "outputs": []} for src in (SETUP.replace("%matplotlib inline\n", ""), MODEL, TRAIN)]
+    text = json.dumps({"metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
+                       "worksheets": [{"cells": cells, "metadata": {}}]}, indent=1, sort_keys=True) + "\n"
+    (tmp_path / "old.ipynb").write_text(text)
+    findings = lint_in_process(tmp_path / "old.ipynb", "GL406")
+    assert [(f.code, f.line) for f in findings] == [("GL406", file_line(text, "    param.requires_grad = False\n"))]
+    assert findings[0].message.endswith("(cell 3, line 3)")

@@ -64,8 +64,12 @@ def notebook_script(data: bytes) -> NotebookScript:
     except (UnicodeDecodeError, ValueError) as exc:
         raise NotebookError(f"not a Jupyter notebook (invalid JSON: {exc})") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if isinstance(notebook, dict) and cells is None and isinstance(notebook.get("worksheets"), list):
+        # nbformat 3 (IPython 1-2): cells in worksheets, a code cell's source under "input"
+        cells = [cell for sheet in notebook["worksheets"] if isinstance(sheet, dict)
+                 for cell in (sheet.get("cells") or []) if isinstance(cell, dict)]
     if not isinstance(cells, list):
-        raise NotebookError("not a Jupyter notebook (no list of cells: nbformat 4 is read)")
+        raise NotebookError("not a Jupyter notebook (no list of cells)")
     raw_lines = data.decode("utf-8-sig").splitlines()
     cursor = 0  # the file's lines are read in order, as the cells come
     lines: list[str] = []
@@ -74,7 +78,8 @@ def notebook_script(data: bytes) -> NotebookScript:
     for number, cell in enumerate(cells, start=1):
         # nbformat writes a cell's keys sorted: its outputs come before its source (a markdown
         # cell's source is passed over the same way)
-        start = next((i for i in range(cursor, len(raw_lines)) if raw_lines[i].lstrip().startswith('"source"')), None)
+        key = '"input"' if isinstance(cell, dict) and "input" in cell else '"source"'  # (nbformat 3's code cells)
+        start = next((i for i in range(cursor, len(raw_lines)) if raw_lines[i].lstrip().startswith(key)), None)
         cursor = start if start is not None else cursor
         source = _source_lines(cell)
         if source is None:
@@ -133,7 +138,7 @@ def _python_cell(source: list[str]) -> list[str]:
 def _source_lines(cell: Any) -> Optional[list[str]]:
     if not isinstance(cell, dict) or cell.get("cell_type") != "code":
         return None
-    source = cell.get("source", "")
+    source = cell.get("source", cell.get("input", ""))
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
     if not isinstance(source, str):
