@@ -111,7 +111,7 @@ def test_a_folder_brings_its_notebooks_but_not_jupyter_checkpoints(tmp_path: Pat
 
 
 def test_not_a_notebook() -> None:
-    for data in (b"[1, 2]", b'{"cells": 3}', b"\xff\xfe"):
+    for data in (b"[1, 2]", b'{"cells": 3}', b"\xff\xfe", b"[" * 100_000):
         try:
             notebook_script(data)
         except NotebookError as exc:

@@ -2,8 +2,9 @@
 Jupyter runs them, top to bottom), with each line of that script placed back in the
 ``.ipynb`` file: at the line of the file holding it (the JSON as nbformat writes it, one
 source line a line, which is what a CI annotation or a diff shows) and at its cell and line
-in the cell (what the user sees in Jupyter). IPython magics and shell escapes are left in:
-the parser reads them as ``pass`` (:func:`gradlint.source.index.parse_source`)."""
+in the cell (what the user sees in Jupyter). Each cell is read as IPython hands it to Python
+(magics, shell escapes and automagic commands as ``pass``) and parsed on its own, as Jupyter
+compiles it: a cell that does not parse is left out and reported, the others are read."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def notebook_script(data: bytes) -> NotebookScript:
     """The script of a notebook's code cells; NotebookError when ``data`` is not one."""
     try:
         notebook = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise NotebookError(f"not a Jupyter notebook (invalid JSON: {exc})") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if isinstance(notebook, dict) and cells is None and isinstance(notebook.get("worksheets"), list):
