@@ -11,6 +11,73 @@ the training loop while no optimiser takes it (`soft = teacher(x).detach()`; rea
 every optimiser of the file names the modules it trains and nothing reads `X.parameters()`); and `X.train()` or a `.train()` of
 a model holding it runs with no `X.eval()` after it before training resumes.
 
+`gradlint.preflight` measures the same thing on the real model: a module whose
+parameters are all frozen but whose BatchNorm running statistics changed on the probe
+batch.
+
+What counts as frozen, as holding BatchNorm and as put back in train mode, the shapes of
+real code it follows, and what it leaves alone: under *What it reads* below.
+
+## Why is this bad?
+Freezing a module's parameters does not freeze its BatchNorm layers: in train mode
+each of them normalises with the statistics of the current batch and overwrites its
+running mean and variance with every forward pass (`track_running_stats`), with or
+without gradients and with or without the optimiser. The "frozen" pretrained features
+change under the head during training, small or unbalanced fine-tuning batches make
+them noisy, and at evaluation time the layers use running statistics that no longer
+match what the head was trained on. `model.train()` puts every submodule back in train
+mode, so a single `backbone.eval()` before the loop is undone at the next epoch.
+
+## Example
+```python
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+```
+
+## Use instead
+```python
+import torch
+from torch import nn
+from torchvision import models
+
+model = models.resnet18(weights="DEFAULT")
+model.fc = nn.Linear(512, 10)
+for p in model.layer4.parameters():
+    p.requires_grad = False
+optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
+
+def train_epoch(loader):
+    model.train()
+    model.layer4.eval()
+    for x, y in loader:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+```
+
+The fix inserts `X.eval()` after each `.train()` of a model holding `X` (it also turns
+off dropout inside `X`, which a frozen feature extractor does not want either). A model
+built inside `nn.DataParallel(Net())` is `Net` for the check, but no fix is offered when the
+name is ever bound to a data-parallel wrapper: its parts sit under `.module` there. When the
+frozen module is the trained model itself (`net.requires_grad_(False)` then a new
+`net.fc`) there is no safe edit: call `.eval()` on its BatchNorm layers after
+`net.train()`, or override `train()`.
+
+## What it reads
 `X` counts as having BatchNorm when it is built in the file from `nn.BatchNorm*`, an
 `nn.Sequential` or a module class of the file that builds one, a torchvision or timm
 model of a BatchNorm family (ResNet, ResNeXt, DenseNet, EfficientNet, MobileNet, RegNet,
@@ -139,69 +206,6 @@ module with no `eval()` in it, such as an `EarlyStopping` that saves checkpoints
 count) are not reported; a model a training helper is handed before it is frozen
 (`teacher = train_supervised(teacher)`, then frozen for distillation) trained unfrozen; a trainer class's `def train(self, num_epochs)` with a
 validation `model.eval()` is a training routine, not such an override.
-
-`gradlint.preflight` measures the same thing on the real model: a module whose
-parameters are all frozen but whose BatchNorm running statistics changed on the probe
-batch.
-
-## Why is this bad?
-Freezing a module's parameters does not freeze its BatchNorm layers: in train mode
-each of them normalises with the statistics of the current batch and overwrites its
-running mean and variance with every forward pass (`track_running_stats`), with or
-without gradients and with or without the optimiser. The "frozen" pretrained features
-change under the head during training, small or unbalanced fine-tuning batches make
-them noisy, and at evaluation time the layers use running statistics that no longer
-match what the head was trained on. `model.train()` puts every submodule back in train
-mode, so a single `backbone.eval()` before the loop is undone at the next epoch.
-
-## Example
-```python
-import torch
-from torch import nn
-from torchvision import models
-
-model = models.resnet18(weights="DEFAULT")
-model.fc = nn.Linear(512, 10)
-for p in model.layer4.parameters():
-    p.requires_grad = False
-optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
-
-def train_epoch(loader):
-    model.train()
-    for x, y in loader:
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-```
-
-## Use instead
-```python
-import torch
-from torch import nn
-from torchvision import models
-
-model = models.resnet18(weights="DEFAULT")
-model.fc = nn.Linear(512, 10)
-for p in model.layer4.parameters():
-    p.requires_grad = False
-optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01)
-
-def train_epoch(loader):
-    model.train()
-    model.layer4.eval()
-    for x, y in loader:
-        optimizer.zero_grad()
-        nn.functional.cross_entropy(model(x), y).backward()
-        optimizer.step()
-```
-
-The fix inserts `X.eval()` after each `.train()` of a model holding `X` (it also turns
-off dropout inside `X`, which a frozen feature extractor does not want either). A model
-built inside `nn.DataParallel(Net())` is `Net` for the check, but no fix is offered when the
-name is ever bound to a data-parallel wrapper: its parts sit under `.module` there. When the
-frozen module is the trained model itself (`net.requires_grad_(False)` then a new
-`net.fc`) there is no safe edit: call `.eval()` on its BatchNorm layers after
-`net.train()`, or override `train()`.
 
 ## Options
 - `partial-freezes` (default true): report a model whose stem and early stages are frozen
