@@ -13,9 +13,10 @@ model's final activation a second time:
   `F.binary_cross_entropy_with_logits` (it applies the sigmoid itself), or with
   `nn.CrossEntropyLoss` / `F.cross_entropy` (one class per sample, from logits);
 - the other way round, raw logits into a loss that expects probabilities: an
-  `nn.Sequential` ending in `nn.Linear`, or a class whose `forward` returns an
-  `nn.Linear` attribute's output on every path, trained with `nn.BCELoss` /
-  `F.binary_cross_entropy`.
+  `nn.Sequential` ending in `nn.Linear` (or a convolution: a segmentation head's
+  `nn.Conv2d(c, 1, 1)`), or a class whose `forward` returns such an attribute's output on
+  every path, or a part's built from such a class (`self.net = UNet()`, `return
+  self.net(x)`), trained with `nn.BCELoss` / `F.binary_cross_entropy`.
 
 The link is the loss's first argument (or `input=`): `criterion(model(x), y)` (also a loss
 taken from a dict by a constant key, `losses["nll"](out, y)`, or a function of the project
@@ -281,6 +282,14 @@ INVALID = [
         _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))\nloss_fn = nn.BCELoss()\n"
         "def step(x, y):\n    out = model(x).squeeze()\n    loss = loss_fn(out, y)\n    loss.backward()\n",
         line=9, message="model's output (line 5) is raw logits (its last layer is nn.Linear), and this line feeds it to BCELoss",
+    ),
+    Invalid(  # a LightningModule whose part ends in a 1x1 convolution, its own output into BCELoss
+        _MLP + "import pytorch_lightning as pl\n\nclass Seg(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.head = nn.Conv2d(8, 1, 1)\n    def forward(self, x):\n        return self.head(x)\n\n"
+        "class Lit(pl.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.net = Seg()\n"
+        "        self.loss = nn.BCELoss()\n    def forward(self, x):\n        return self.net(x)\n"
+        "    def training_step(self, batch, i):\n        x, y = batch\n        return self.loss(self(x), y)\n",
+        line=22, message="Lit's output (line 11) is raw logits (its last layer is nn.Conv2d), and this line feeds it to BCELoss",
     ),
     Invalid(  # ten class scores squashed by a sigmoid into CrossEntropyLoss, which wants logits
         _MLP + "\nmodel = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 10), nn.Sigmoid())\n"

@@ -58,6 +58,7 @@ class FinalActivation:
     # differ in length (``return p, c, mu`` with discrete codes, ``return p, mu`` without):
     # only an unpacking into that many names reads it
     arity: Optional[int] = None
+    layer: Optional[str] = None  # raw logits: the last layer making them ("nn.Linear", "nn.Conv2d")
 
     @property
     def what(self) -> str:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from gradlint.source.endings import Ending, FinalActivation, file_endings
 from gradlint.source.index import file_stamp
-from gradlint.source.logit_endings import class_logits
+from gradlint.source.logit_endings import logit_classes
 from gradlint.source.model_factories import returned_classes, returned_tuple_classes
 from gradlint.source.project_functions import ProjectImport, project_import_list
 from gradlint.source.torch_calls import torch_calls
@@ -77,9 +77,10 @@ def _module_classes(path: str, stamp: tuple[int, int], script_dir: str, follow: 
     reexported = imported_classes(unit.tree, Path(path), Path(script_dir), follow=False) if follow else {}
     endings, classes = file_endings(unit, names, {name: item.ending for name, item in reexported.items() if item.ending})
     shown = _shown(Path(path), script_dir)
+    logits = logit_classes(unit.tree, names, {name: item.logits for name, item in reexported.items() if item.logits})
     found = {
         name: ImportedClass(name, cls, {k: _moved(v, shown) for k, v in endings.get(name, {}).items()}, shown,
-                            logits={k: _moved(v, shown) for k, v in class_logits(name, cls, names).items()} or None)
+                            logits={k: _moved(v, shown) for k, v in logits.get(name, {}).items()} or None)
         for name, cls in classes.items() if cls in unit.tree.body
     }
     for function in unit.tree.body:  # ``def get_net(n, softmax=True): ...; return nn.Sequential(*modules)``

@@ -53,7 +53,7 @@ def mismatch_message(link: LossOfModel, what: str, fed: str) -> str:
     shown = f"{activation.path}:{activation.node.lineno}" if activation.path else f"line {activation.node.lineno}"
     where = f" ({'; '.join([shown, *activation.notes])})"
     if activation.kind == "logits":
-        return (f"{activation.what}{where} is raw logits (its last layer is nn.Linear), and {fed}, which {what}: "
+        return (f"{activation.what}{where} is raw logits (its last layer is {activation.layer or 'nn.Linear'}), and {fed}, which {what}: "
                 f"logits outside [0, 1] stop training with a RuntimeError (a device-side assert on the GPU); use "
                 f"nn.BCEWithLogitsLoss, which applies the sigmoid itself and is stable, or end the model in nn.Sigmoid")
     if activation.kind == "sigmoid" and link.loss in _CROSS_ENTROPY:
