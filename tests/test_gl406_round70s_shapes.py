@@ -4,11 +4,14 @@ modules (a look-alike the first run reported)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from conftest import lint_in_process, write_project
+from gradlint.config import Settings
+from gradlint.fix.apply import fix_text
 
 BYOL = """\
     import copy
@@ -251,3 +254,54 @@ def test_a_module_level_helper_setting_the_flag_on_the_script_model(tmp_path: Pa
     write_project(tmp_path, {"train.py": CHEXNET.format(freeze_epochs=freeze_epochs)})
     findings = lint_in_process(tmp_path / "train.py", "GL406")
     assert [(f.code, f.line) for f in findings] == expected
+
+
+LINEAR_EVAL = """\
+    import torch
+    import torch.nn as nn
+    import torchvision
+
+
+    def main(loader):
+        encoder = torchvision.models.resnet18()
+        encoder.fc = nn.Identity()
+        classifier = nn.Linear(512, 10)
+        model = nn.Sequential(encoder, classifier)
+        optimizer = torch.optim.Adam({optimised}.parameters(), lr=3e-4)
+        {handed}
+        for epoch in range(100):
+            model.train()
+            for x, y in loader:
+                feats = encoder(x).detach()
+                loss = nn.functional.cross_entropy(classifier(feats), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            model.eval()
+"""
+
+
+@pytest.mark.parametrize(("optimised", "handed", "expected"), [
+    ("classifier", "pass", [("GL406", 16)]),
+    ("model", "pass", []),  # the Sequential is optimised: the encoder trains with it
+    ("classifier", "log_model(model)", []),  # handed to a helper gradlint does not read here
+])
+def test_a_sequential_holding_an_encoder_no_optimiser_takes(tmp_path: Path, optimised: str, handed: str,
+                                                            expected: list) -> None:
+    """Round 70s/b's BYOL linear evaluation: ``model = nn.Sequential(encoder, classifier)``
+    for ``model.train()``/``eval()``, only the classifier optimised and the encoder's output
+    detached; the encoder is ``model[0]``, which ``model.train()`` puts back in train mode.
+    The fix puts ``model[0]`` back in eval mode, and the fixed file is not reported again."""
+    write_project(tmp_path, {"train.py": LINEAR_EVAL.format(optimised=optimised, handed=handed)})
+    findings = lint_in_process(tmp_path / "train.py", "GL406")
+    assert [(f.code, f.line) for f in findings] == expected
+    if expected:
+        assert "`model[0]` has BatchNorm layers and no optimiser of the file takes its parameters as `encoder`, " \
+               "which `model` holds (line 10)" in findings[0].message
+        settings = Settings(select=["GL406"], root=tmp_path)
+        path = tmp_path / "train.py"
+        text, count = fix_text(str(path), path.read_text(), settings)
+        assert count == 1 and "        model.train()\n        model[0].eval()\n" in text
+        ast.parse(text)
+        path.write_text(text)
+        assert lint_in_process(path, "GL406") == []

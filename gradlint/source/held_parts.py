@@ -87,7 +87,9 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 alias = place == node.targets[0].id and freeze.how in ("requires_grad", "requires_grad_")
                 # (a factory's freeze builds a new model: an alias bound before it names the old one)
                 first, last = sorted((freeze.node.lineno, node.lineno))
-                before = (frozen_in is handed_in and (freeze.node.lineno <= node.lineno or alias)
+                # (a run under no_grad or out of every optimiser is no event: the holder's part is that network)
+                use = freeze.how in ("no_grad", "unoptimised")
+                before = (frozen_in is handed_in and (freeze.node.lineno <= node.lineno or alias or use)
                           and not norms.frames.exclusive(freeze.node, node)
                           and not rebound(frozen_in or tree, root, first, last))
                 # a class's freeze came with the instance; a module-level one holds in every function

@@ -55,7 +55,7 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                     or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
             tried.add(name)
-            if (_built_alone(norms, name) and not _handed_on(norms, name, name) or _handed_alone(norms, frame.node, name, read)) \
+            if (_built_alone(norms, name) and not _handed_on(norms, name, name, read) or _handed_alone(norms, frame.node, name, read)) \
                     and not any(related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
             # ``for tm in teacher_models: tm(x)``: each network of the list, where the list is built of names
@@ -186,9 +186,12 @@ def _rewrapped(value: ast.expr, name: str) -> bool:
             and bool(value.args) and isinstance(value.args[0], ast.Name) and value.args[0].id == name)
 
 
-def _handed_on(norms: FileNorms, network: str, holder: str) -> bool:
+def _handed_on(norms: FileNorms, network: str, holder: str, read: Optional[set[str]] = None) -> bool:
     """Another name is bound to something built from ``network`` (``net = model.cuda()``, an
-    optimiser's alias): only the ``holder`` that keeps it as a part may hold it."""
+    optimiser's alias): only the ``holder`` that keeps it as a part may hold it. With ``read``
+    (the names whose parameters the file reads), an ``nn.Sequential`` holding it that nothing
+    optimises, reads the parameters of or hands on (``model = nn.Sequential(encoder, head)``
+    with only ``head`` optimised, for ``model.train()`` and evaluation) does not count."""
     tree = norms.frames.unit.tree
     assert tree is not None and norms.knowledge is not None
     # (where ``network`` is that network: not ``self.t_net = t_net``, a parameter of the wrapper's __init__)
@@ -203,8 +206,33 @@ def _handed_on(norms: FileNorms, network: str, holder: str) -> bool:
         if isinstance(value, ast.Name) and value.id == network or isinstance(value, ast.Call) and any(
                 isinstance(arg, ast.Name) and arg.id == network for arg in value.args) \
                 and (dotted(value.func) or "").rsplit(".", 1)[-1][:1].isupper():
+            if read is not None and isinstance(value, ast.Call) and _idle_sequential(norms, node, value, read):
+                continue
             return True
     return False
+
+
+def _idle_sequential(norms: FileNorms, node: ast.Assign, value: ast.Call, read: set[str]) -> bool:
+    """``model = nn.Sequential(encoder, head)`` whose name no optimiser takes, whose
+    parameters nothing reads and which is never handed to a call, returned or rebound."""
+    tree = norms.frames.unit.tree
+    assert tree is not None
+    if not ((dotted(value.func) or "").rsplit(".", 1)[-1] == "Sequential" and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)):
+        return False
+    holder = node.targets[0].id
+    if holder in read or any(related(o, holder) for o in norms.optimised):
+        return False
+    for other in ast.walk(tree):
+        if isinstance(other, ast.Call) and any(isinstance(arg, ast.Name) and arg.id == holder
+                                               for arg in [*other.args, *(k.value for k in other.keywords)]):
+            return False  # ``train(model, ...)``: what the callee does with it is not read here
+        if isinstance(other, ast.Return) and isinstance(other.value, ast.Name) and other.value.id == holder:
+            return False
+        if isinstance(other, ast.Assign) and other is not node and any(
+                isinstance(sub, ast.Name) and sub.id == holder for sub in ast.walk(other.value)):
+            return False  # ``net = model.cuda()``, ``models = [model]``: another name for it
+    return True
 
 
 def _run_name(call: ast.Call) -> Optional[str]:
