@@ -124,7 +124,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         shadow_other_locals(tree, models, ending_bindings, shadowed, parents)  # model = DiffPool() in another function
     found = []
     layer_names = activation_layers(tree, names)
-    evaluated = _under_no_grad(tree, names)  # a loss computed there only reports a number: it trains nothing
+    evaluated = _not_training(tree, names)  # a loss computed there only reports a number: it trains nothing
     wrappers = loss_wrappers(tree, names, losses)
     rebound = Rebound(tree, names, losses)
     if Path(unit.path).is_file():
@@ -304,13 +304,18 @@ def _reaching_build(unit: SourceUnit, name: str, call: ast.Call, by_class: dict[
 _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 
 
-def _under_no_grad(tree: ast.Module, names: dict[int, str]) -> set[int]:
-    """Ids of the nodes inside ``with torch.no_grad():`` (or ``inference_mode``) blocks."""
+def _not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
+    """Ids of the nodes whose loss trains nothing: inside ``with torch.no_grad():`` (or
+    ``inference_mode``) blocks, and a call read at once as a number (``criterion(out,
+    y).item()`` in an evaluation loop: a training loss of the file is the one to report)."""
     inside: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
                                               and names.get(id(item.context_expr)) in _NO_GRAD for item in node.items):
             inside.update(id(sub) for statement in node.body for sub in ast.walk(statement))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "item" \
+                and isinstance(node.func.value, ast.Call):
+            inside.add(id(node.func.value))
     return inside
 
 
