@@ -215,3 +215,25 @@ def test_an_nbformat_3_notebook_is_read_from_its_worksheets(tmp_path: Path) -> N
     findings = lint_in_process(tmp_path / "old.ipynb", "GL406")
     assert [(f.code, f.line) for f in findings] == [("GL406", file_line(text, "    param.requires_grad = False\n"))]
     assert findings[0].message.endswith("(cell 3, line 3)")
+
+
+def test_a_percent_continuing_a_statement_is_the_modulo_operator_not_a_magic() -> None:
+    """Round 71/b's protein-CNN workshop notebook: ``print('...' \\`` then a line opening with
+    ``%(epoch, loss)``; and a ``%`` line inside open brackets or a triple-quoted string. Only
+    a ``%`` opening a statement is a magic."""
+    cell = ("for epoch in range(2):\n"
+            "    print('Epoch: %d | Loss: %.4f' \\\n"
+            "          %(epoch, 0.5))\n"
+            "    rest = (epoch\n"
+            "            % 2)\n"
+            "doc = '''\n"
+            "%timeit is a magic\n"
+            "'''\n"
+            "%time x = 1\n")
+    script = notebook_script(notebook(("code", cell)).encode())
+    lines = script.text.splitlines()
+    assert lines[2] == "          %(epoch, 0.5))"
+    assert lines[4] == "            % 2)"
+    assert lines[6] == "%timeit is a magic"
+    assert lines[8] == "pass"  # %time x = 1: a magic opening a statement
+    assert script.broken == ()
