@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.frozen_norms import FileNorms
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import rebound
@@ -27,16 +28,19 @@ def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast
     handing it to a training helper) on a path that runs both: ``encoder = random_encoder()``
     frozen, then ``encoder = resnet_encoder()`` trained. A binding in the other branch of an
     ``if`` (``if checkpoint is None: <build, freeze> else: encoder = checkpoint["encoder"]``)
-    is another path."""
+    is another path, and so is one under a switch the file turns off (``load_checkpoint = False``)."""
     scope = _shared_scope(norms, freeze, site)
     if scope is None:
         return False
     root = target.split(".")[0]
+    tree = norms.frames.unit.tree
+    assert tree is not None
     return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
                and bound_value(node, root) is not None
                and not any(isinstance(n, ast.Name) and n.id == root for n in ast.walk(node.value))
                and not _resumed(node.value)
                and not norms.frames.exclusive(node, freeze) and not norms.frames.exclusive(node, site)
+               and not never_taken(node, norms.frames.parents, tree)  # (``load_checkpoint = False``, then ``if load_checkpoint:``)
                for node in ast.walk(scope))
 
 
