@@ -6,6 +6,7 @@ These passes run after :mod:`frozen_norms` has read every frame of the file.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Optional
 
 from gradlint.source.call_flags import config_guarded, flag_at, guard_name, guard_of, guarded
@@ -178,3 +179,26 @@ def through_helpers(frames: FileFrames, norms: FileNorms) -> None:
                 target = f"{name}.{rest}" if rest else name
                 norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
                                                  site=call))
+
+
+def through_constructor_guards(frames: FileFrames, norms: FileNorms) -> None:
+    """``def __init__(self, embed_size, train_cnn=False): ... p.requires_grad = train_cnn``:
+    a freeze of the class's part that a parameter of ``__init__`` decides is a freeze of the
+    class where every construction of it in the file leaves that parameter off (or passes a
+    value that freezes), and none where every construction passes one that trains it; a
+    class built both ways stays undecided."""
+    tree = frames.unit.tree
+    assert tree is not None
+    kinds = frames.kinds
+    calls = calls_by_name(frames)
+    for index, freeze in enumerate(norms.freezes):
+        method, cls = kinds.frame_of(freeze.node), kinds.class_of(freeze.node)
+        if (freeze.guard is None or cls is None or not isinstance(method, ast.FunctionDef) or method.name != "__init__"
+                or not freeze.target.startswith("self.") or not (built := calls.get(cls.name))):
+            continue
+        parameter, negated = guard_name(freeze.guard)
+        if parameter not in {a.arg for a in method.args.args}:
+            continue
+        decided = {guarded(flag_at(call, method, parameter, kinds.frame_of(call), tree), negated) for call in built}
+        if decided == {True}:
+            norms.freezes[index] = replace(freeze, guard=None)

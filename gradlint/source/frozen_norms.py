@@ -29,7 +29,8 @@ from gradlint.source.freeze_forms import (calls_eval, comprehension_freeze, hold
                                           joined_owners, keeps_bn_in_eval, late_slice, loop_items, only_parameters_of,
                                           own_method, part_name, related, requires_grad_flag, requires_grad_value,
                                           trainable_only)
-from gradlint.source.freeze_propagation import through_freezing_helpers, through_helpers, through_self_attributes
+from gradlint.source.freeze_propagation import (through_constructor_guards, through_freezing_helpers, through_helpers,
+                                                 through_self_attributes)
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes, module_helper_calls
 from gradlint.source.child_unfreezes import children_after_freeze
 from gradlint.source.lightning_steps import hook_evals, lightning_step_modes
@@ -93,6 +94,7 @@ class _Collector(NamedParameterLoops):
         self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)
         through_freezing_helpers(self.frames, self.norms)
+        through_constructor_guards(self.frames, self.norms)  # EncoderCNN(256) with train_cnn=False by default
         for _ in range(2):  # a method calling another that freezes (``freeze()`` -> ``self._req_grad(False)``)
             known = {(f.target, id(f.node)) for f in self.norms.freezes}
             self.norms.freezes.extend(f for f in method_call_freezes(self.norms) if (f.target, id(f.node)) not in known)

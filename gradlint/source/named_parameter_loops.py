@@ -55,6 +55,16 @@ class NamedParameterLoops:
             elif isinstance(stmt, ast.If):
                 inside = {self._decided(s, var, loop) for s in stmt.body}
                 otherwise = {self._decided(s, var, loop) for s in stmt.orelse}
+                if guard is None and None in inside | otherwise:
+                    # ``if "fc" in name: p.requires_grad = True else: p.requires_grad = train_cnn``, a
+                    # parameter of the function: frozen where its callers pass False (its default)
+                    for arm, values in ((stmt.body, inside), (stmt.orelse, otherwise)):
+                        for sub in arm:
+                            if (flag := requires_grad_flag(sub, var)) is not None \
+                                    and isinstance(decided := flag_requires_grad(self.norms, loop, *flag), str):
+                                values.discard(None)
+                                values.add(False)
+                                guard = decided
                 # (``if name.find("fc") != -1: break``: the head's parameters come last, after the stem's)
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
