@@ -40,7 +40,7 @@ def last_assigned(function: ast.AST, name: ast.Name) -> Optional[ast.expr]:
     return None
 
 
-def statements_before(function: ast.AST, name: ast.Name) -> list[ast.stmt]:
+def statements_before(function: ast.AST, name: ast.expr) -> list[ast.stmt]:
     """The statements that run before the one reading ``name``: those before it in its
     block, after those before the block's own statement in the enclosing block, and so on
     out to the function's body (``c = softmax(c)`` then ``if not flag: return c``)."""

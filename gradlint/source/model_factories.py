@@ -26,15 +26,22 @@ def returned_classes(function: ast.FunctionDef, known: set[str]) -> list[str]:
 
 def returned_values(function: ast.FunctionDef) -> list[ast.expr]:
     """What the function returns, a returned name read as the values assigned to it
-    (``model = ResNet(...); ...; return model`` -> the call), in source order."""
+    (``model = ResNet(...); ...; return model`` -> the call) and a conditional expression as
+    its two arms, in source order."""
     values: list[ast.expr] = []
     assigned = _assigned(function)
     for node in ast.walk(function):
         if not isinstance(node, ast.Return) or node.value is None:
             continue
         value = unwrap(node.value)
-        values += [unwrap(v) for v in assigned.get(value.id, [])] if isinstance(value, ast.Name) else [value]
+        for found in [unwrap(v) for v in assigned.get(value.id, [])] if isinstance(value, ast.Name) else [value]:
+            values += _arms(found)
     return values
+
+
+def _arms(value: ast.expr) -> list[ast.expr]:
+    """Both arms of ``A(...) if kind == "a" else B(...)`` (each a model the function can return)."""
+    return [*_arms(unwrap(value.body)), *_arms(unwrap(value.orelse))] if isinstance(value, ast.IfExp) else [value]
 
 
 def returned_tuple_classes(function: ast.FunctionDef, known: set[str]) -> dict[int, str]:

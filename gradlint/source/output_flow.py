@@ -119,6 +119,8 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
         return output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
     if isinstance(node, ast.Name):
         return assigned.get(node.id)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+        return assigned.get(f"self.{node.attr}")  # an output the class keeps (see attribute_outputs)
     return None
 
 

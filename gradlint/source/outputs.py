@@ -34,8 +34,10 @@ from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers
 from gradlint.source.loss_factories import returned_loss
 from gradlint.source.loss_helpers import (LOSS_WORDS, argument, calls_backward, file_helpers, imported_helpers,
                                          library_helpers)
-from gradlint.source.output_flow import (LOSSES, SELF_CALLS, OutputBindings, activation_at, activation_of, dict_losses,
-                                         model_outputs, output_of, own_calls, unpacked_into)
+from gradlint.source.attribute_outputs import attribute_outputs
+from gradlint.source.training_losses import not_training, not_yet_bound
+from gradlint.source.output_flow import (LOSSES, SELF_CALLS, Output, OutputBindings, activation_at, activation_of,
+                                         dict_losses, model_outputs, output_of, own_calls, unpacked_into)
 from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, contradicting_arms,
                                             keep_branch_endings, shadow_other_locals)
 from gradlint.source.names import collect_aliases, dotted, qualify
@@ -124,7 +126,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         shadow_other_locals(tree, models, ending_bindings, shadowed, parents)  # model = DiffPool() in another function
     found = []
     layer_names = activation_layers(tree, names)
-    evaluated = _not_training(tree, names)  # a loss computed there only reports a number: it trains nothing
+    evaluated = not_training(tree, names)  # a loss computed there only reports a number: it trains nothing
     wrappers = loss_wrappers(tree, names, losses)
     rebound = Rebound(tree, names, losses)
     if Path(unit.path).is_file():
@@ -132,6 +134,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
     class_layers: dict[int, dict[str, str]] = {}  # a class's activation layers, as ``self.<attribute>``, read once
+    kept_outputs: dict[int, dict[str, Output]] = {}  # a class's attributes holding a model's output
     imported_logit_endings = {name: item.logits for name, item in imported_logits.items() if item.logits}
     wants_logits = any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values())
@@ -156,8 +159,12 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             if id(call) in evaluated:
                 continue
             assigned = bindings.at(call)
+            if owner is not None:  # ``self.age_pred``, bound to a model's output in forward
+                if id(owner) not in kept_outputs:
+                    kept_outputs[id(owner)] = attribute_outputs(owner, visible)
+                assigned = {**kept_outputs[id(owner)], **assigned}
             for loss, fed in fed_losses(call, names, losses, wrappers, rebound, function):
-                if function is tree and (not backpropagates or _not_yet_bound(definitions, tree, fed, call, losses)):
+                if function is tree and (not backpropagates or not_yet_bound(definitions, tree, fed, call, losses)):
                     # a script computing a loss once and never calling backward() trains nothing; and
                     # ``def model(xb)`` still: the model of that name is built further down
                     continue
@@ -201,29 +208,6 @@ def classmethod_owner(callee: str, classes: dict[str, ast.ClassDef]) -> str:
             dotted(d) == "classmethod" for d in node.decorator_list) for node in cls.body):
         return owner
     return callee
-
-
-def _not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
-                   losses: dict[str, str]) -> bool:
-    """At this module-level loss call, the loss's name, or the name of the model whose output
-    it is fed (``model(x)``, or ``pred`` bound to ``model(x)`` before), is still a function
-    the module defined earlier, or is bound only further down."""
-    loss = dotted(call.func)
-    if loss in losses and definitions.defined_there(loss, call.lineno):
-        return True
-    value: Optional[ast.expr] = fed
-    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Call):
-        value = value.func.value  # model(x).squeeze(1)
-    line = call.lineno
-    if isinstance(value, ast.Name):
-        bound = sorted((node for node in own_nodes(tree) if isinstance(node, ast.Assign) and node.lineno < line
-                        and any(isinstance(t, ast.Name) and t.id == value.id for t in node.targets)),
-                       key=lambda node: node.lineno)
-        if not bound:
-            return False
-        value, line = bound[-1].value, bound[-1].lineno
-    model = dotted(value.func) if isinstance(value, ast.Call) else None
-    return model is not None and definitions.defined_there(model, line)
 
 
 def _bound_pairs(node: ast.Assign) -> list[tuple[str, ast.expr]]:
@@ -299,24 +283,6 @@ def _reaching_build(unit: SourceUnit, name: str, call: ast.Call, by_class: dict[
     if not (isinstance(built, ast.Call) and (cls := dotted(built.func)) in by_class):
         return None
     return built_by(by_class[str(cls)], built)
-
-
-_NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
-
-
-def _not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
-    """Ids of the nodes whose loss trains nothing: inside ``with torch.no_grad():`` (or
-    ``inference_mode``) blocks, and a call read at once as a number (``criterion(out,
-    y).item()`` in an evaluation loop: a training loss of the file is the one to report)."""
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
-                                              and names.get(id(item.context_expr)) in _NO_GRAD for item in node.items):
-            inside.update(id(sub) for statement in node.body for sub in ast.walk(statement))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "item" \
-                and isinstance(node.func.value, ast.Call):
-            inside.add(id(node.func.value))
-    return inside
 
 
 def _name_of(node: ast.AST) -> str:
