@@ -152,6 +152,12 @@ class Attention(nn.Module):
         "        super().__init__()\n        self.p = p\n\n    def forward(self, q, k, v):\n"
         "        return attend(q, k, v, self.p if self.training else 0.0)\n"
     ),
+    Valid(  # the same helper left at its rate's default of 0 by every call: no dropout at all
+        "import torch.nn.functional as F\nfrom torch import nn\n\n\ndef attend(q, k, v, dropout_p=0.0):\n"
+        "    weights = (q @ k.transpose(-1, -2)).softmax(-1)\n"
+        "    return (F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights) @ v\n\n\n"
+        "class Attention(nn.Module):\n    def forward(self, q, k, v):\n        return attend(q, k, v)\n"
+    ),
     Valid(  # alpha_dropout defaults to training=False
         _MODULE + "\n    def forward(self, x):\n        return F.alpha_dropout(self.fc(x), self.p)\n"
     ),
@@ -312,13 +318,18 @@ def _in_helper(unit: SourceUnit, call: TorchCall, module_classes: list[ast.Class
 
 def _training_passed(caller: ast.Call, helper: ast.FunctionDef, rate: Optional[ast.expr]) -> bool:
     """The call hands the helper something that reads the training mode (``dropout=self.p if
-    self.training else 0.0``), or a rate of 0 for the parameter ``rate`` names."""
+    self.training else 0.0``), or a rate of 0 for the parameter ``rate`` names (also by
+    leaving it at a default of 0: ``slow_attn(q, k, v, scale)`` with ``dropout_p=0.0``)."""
     if any(mentions_training(arg) for arg in [*caller.args, *(k.value for k in caller.keywords)]):
         return True
     if not isinstance(rate, ast.Name):
         return False
     positional = [a.arg for a in helper.args.posonlyargs + helper.args.args]
-    value = literal_number(argument(caller, positional.index(rate.id) if rate.id in positional else len(caller.args),
-                                    rate.id))
+    passed = argument(caller, positional.index(rate.id) if rate.id in positional else len(caller.args), rate.id)
+    if passed is None:  # left at the helper's default (``dropout_p=0.0``)
+        defaults = dict(zip(positional[len(positional) - len(helper.args.defaults):], helper.args.defaults))
+        defaults.update((a.arg, d) for a, d in zip(helper.args.kwonlyargs, helper.args.kw_defaults) if d is not None)
+        passed = defaults.get(rate.id)
+    value = literal_number(passed)
     return value is not None and value <= 0
 

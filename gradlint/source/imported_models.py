@@ -95,7 +95,48 @@ def mark_imported_momentum(norms: FileNorms, script: Path) -> None:
             if item is not None and "zip(" in read_text(item.path):
                 norms.moving.update(f"{target}.{attribute}" for attribute in
                                     _class_momentum(str(item.path), file_stamp(item.path), item.name))
+                # a callback moving the module it is handed: ``BYOLMAWeightUpdate`` and ``pl_module.target_network``
+                handed = _handed_momentum(str(item.path), file_stamp(item.path), item.name)
+                norms.moving.update(frozen.target for frozen in norms.freezes
+                                    if frozen.target.rpartition(".")[2] in handed and "." in frozen.target)
     norms.freezes = [f for f in norms.freezes if not any(holds(moved, f.target) for moved in norms.moving)]
+
+
+@functools.lru_cache(maxsize=256)
+def _handed_momentum(path: str, stamp: tuple[int, int], name: str) -> frozenset[str]:
+    """The attributes of the module it is handed that class ``name`` of ``path`` moves as a
+    momentum copy: ``target_net = pl_module.target_network`` in one method, then
+    ``self.update_weights(online_net, target_net)`` blending ``target_net``'s parameters."""
+    unit = SourceUnit.read_parsed(path)
+    cls = next((node for node in unit.tree.body if isinstance(node, ast.ClassDef) and node.name == name),
+               None) if unit is not None and unit.tree is not None else None
+    if cls is None:
+        return frozenset()
+    methods = {node.name: node for node in cls.body if isinstance(node, ast.FunctionDef)}
+    found: set[str] = set()
+    for method in methods.values():
+        params = {a.arg for a in method.args.args[1:]}
+        for node in ast.walk(method):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Attribute) and isinstance(node.value.value, ast.Name)
+                    and node.value.value.id in params and _moves(method, node.targets[0].id, methods)):
+                found.add(node.value.attr)
+    return frozenset(found)
+
+
+def _moves(method: ast.FunctionDef, local: str, methods: dict[str, ast.FunctionDef]) -> bool:
+    """``local`` is blended by a loop of ``method``, or handed to a method of the class that
+    blends its parameter in that place (``self.update_weights(online_net, target_net)``)."""
+    if local in momentum_targets(method):
+        return True
+    for call in ast.walk(method):
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "self"
+                and (callee := methods.get(call.func.attr)) is not None):
+            params = [a.arg for a in callee.args.args[1:]]
+            if any(isinstance(arg, ast.Name) and arg.id == local and index < len(params)
+                   and params[index] in momentum_targets(callee) for index, arg in enumerate(call.args)):
+                return True
+    return False
 
 
 @functools.lru_cache(maxsize=256)
