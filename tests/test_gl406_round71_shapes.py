@@ -138,3 +138,58 @@ def test_a_reload_behind_a_switch_the_script_turns_off_is_not_another_model(tmp_
                                          "    model = nn.Linear(8, 8)\n    model.load_state_dict(torch.load(path))\n"
                                          "    return model, None\n"})
     assert [(f.code, f.line) for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected
+
+
+PANNS = """\
+    import torch.nn as nn
+    import torchvision
+
+
+    class TransferNet(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            freeze_base = {flag}
+            self.base = torchvision.models.resnet18()
+            self.fc_transfer = nn.Linear(1000, c.model["num_class"])
+            if freeze_base:
+                for param in self.base.parameters():
+                    param.requires_grad = False
+
+        def forward(self, x):
+            return self.fc_transfer(self.base(x))
+
+
+    def return_model(c):
+        return TransferNet(c)
+"""
+
+PANNS_TRAIN = """\
+    import json
+    import sys
+
+    import torch
+
+    from models import return_model
+
+
+    def train(c, loader):
+        model = return_model(c)
+        optimizer = torch.optim.Adam(model.parameters())
+        for epoch in range(100):
+            model.train()
+            for x, y in loader:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+"""
+
+
+@pytest.mark.parametrize(("flag", "expected"), [('c.model["freeze_base"]', []), ("True", [("GL406", 10)])])
+def test_a_freeze_under_a_local_bound_to_a_configuration_read(tmp_path: Path, flag: str, expected: list) -> None:
+    """Rounds 71/a's and 72/b's audio transfer models (one codebase): ``freeze_base =
+    c.model["freeze_base"]`` then ``if freeze_base:`` in ``__init__``; the configuration
+    object is the caller's, and which way it sets the flag is not read (the project's JSON
+    configurations set it false), as with ``if c.model["freeze_base"]:`` written out."""
+    write_project(tmp_path, {"models.py": PANNS.format(flag=flag), "train.py": PANNS_TRAIN})
+    assert [(f.code, f.line) for f in lint_in_process(tmp_path / "train.py", "GL406")] == expected

@@ -74,7 +74,8 @@ def guard_of(node: ast.AST, function: ast.FunctionDef, parents: dict) -> Optiona
 
 def config_guarded(node: ast.AST, function: ast.FunctionDef, parents: dict) -> bool:
     """``node`` runs only under a test of a setting a parameter of ``function`` carries
-    (``if config.encoder.freeze:``, ``if cfg["freeze"]:``): which way a call's configuration
+    (``if config.encoder.freeze:``, ``if cfg["freeze"]:``, or a name bound once to one:
+    ``freeze_base = c.model["freeze_base"]``, ``if freeze_base:``): which way a call's configuration
     sets it is not read here (a YAML file, a config object), so the freeze may well be off."""
     params = {a.arg for a in function.args.args} - {"self", "cls"}
     child = node
@@ -87,6 +88,11 @@ def config_guarded(node: ast.AST, function: ast.FunctionDef, parents: dict) -> b
                     test = test.operand
                 if isinstance(test, ast.Compare) and len(test.ops) == 1:
                     test = test.left  # ``if cfg.freeze == True:``
+                if isinstance(test, ast.Name) and test.id not in params:
+                    # ``freeze_base = c.model["freeze_base"]`` bound once, then ``if freeze_base:``
+                    bound = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
+                             and any(isinstance(t, ast.Name) and t.id == test.id for t in node.targets)]
+                    test = bound[0] if len(bound) == 1 else test
                 root = test
                 while isinstance(root, (ast.Attribute, ast.Subscript)):
                     root = root.value
