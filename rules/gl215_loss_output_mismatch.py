@@ -23,7 +23,8 @@ taken from a dict by a constant key, `losses["nll"](out, y)`, or a function of t
 applying the loss to an argument, `loss.multiloss(output_cls=out, ...)`), or `out = model(x)`
 first (also rebound to an activation before the loss reads it, `out = torch.sigmoid(out)`); one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
-(a LightningModule's `training_step`); and a loss handed to the model
+(a LightningModule's `training_step`); an output the class keeps (`self.pred =
+self.head(x)` in `forward`, assigned once, the loss in another method); and a loss handed to the model
 (`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
 model's own output). The finding is on the loss call that takes the output (one per
 activation), where the two meet and where a `# noqa` belongs (a loss handed to the model:
@@ -52,7 +53,8 @@ a LightningModule's `training_step`, or PyTorch-Ignite's
 `create_supervised_trainer(model, optimizer, loss_fn)`, or an Ignite `Engine` subclass
 holding both whose static step applies the loss (`engine.crit(engine.model(x), y)`), also
 built by a trainer class's method given them; a helper that only evaluates (no
-`backward()`) does not, nor a loss under `torch.no_grad()`, nor a loss a script computes
+`backward()`) does not, nor a loss under `torch.no_grad()` or read at once as a number
+(`criterion(out, y).item()`, an evaluation loop), nor a loss a script computes
 at module level when it never backpropagates anything. A method or function that wraps a loss (`def adversarial_loss(self,
 y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)`) counts as that loss. An
 activation applied right at the loss's input (`criterion(torch.sigmoid(out), y)`, or
