@@ -9,8 +9,10 @@ compiles it: a cell that does not parse is left out and reported, the others are
 from __future__ import annotations
 
 import ast
+import io
 import json
 import re
+import tokenize
 from dataclasses import dataclass, replace
 from typing import Any, Optional
 
@@ -123,52 +125,30 @@ def _python_cell(source: list[str]) -> list[str]:
     if indent:
         lines = [line[len(indent):] if line.startswith(indent) else line for line in lines]
     python, continued = [], False
-    depth, quote = 0, None  # the Python statement so far: open brackets, an open triple-quoted string
     for line in lines:
         stripped = line.lstrip()
         if continued:
             python.append("")
-        elif depth or quote or python and python[-1].endswith("\\"):
-            python.append(line)  # (``%`` opening a statement's next line is the modulo operator, not a magic)
-            depth, quote = _brackets_after(line, depth, quote)
-            continue
-        elif stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped):
+        elif (stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped)) and not _inside_statement(python):
             python.append(line[:len(line) - len(stripped)] + "pass")
-        else:
+        else:  # (``%`` opening a statement's next line is the modulo operator, not a magic)
             python.append(line)
-            depth, quote = _brackets_after(line, depth, quote)
             continue
         continued = line.endswith("\\")
     return python
 
 
-def _brackets_after(line: str, depth: int, quote: Optional[str]) -> tuple[int, Optional[str]]:
-    """The open brackets and the open triple quote after one more line of Python (strings and
-    comments skipped; enough to tell a magic from a statement's continuation line)."""
-    at = 0
-    while at < len(line):
-        if quote is not None:
-            end = line.find(quote, at)
-            if end < 0:
-                return depth, quote
-            at, quote = end + 3, None
-            continue
-        char = line[at]
-        if char == "#":
-            break
-        if line.startswith(('"""', "'''"), at):
-            quote, at = line[at:at + 3], at + 3
-            continue
-        if char in "'\"":
-            at += 1
-            while at < len(line) and line[at] != char:
-                at += 2 if line[at] == "\\" else 1
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth = max(0, depth - 1)
-        at += 1
-    return depth, quote
+def _inside_statement(python: list[str]) -> bool:
+    """The Python read so far ends inside a statement: an open bracket or triple-quoted
+    string, or a backslash (Python's tokenizer stops there, asking for more)."""
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO("\n".join(python) + "\n").readline):
+            pass
+    except tokenize.TokenError:
+        return True
+    except SyntaxError:  # (a dedent to no open level: the parse reports it)
+        return False
+    return False
 
 
 def _source_lines(cell: Any) -> Optional[list[str]]:
