@@ -32,15 +32,15 @@ _SHAPE_METHODS = {"squeeze", "view", "reshape", "flatten", "unsqueeze"}  # x.squ
 PROBABILITY_LOSSES = {"BCELoss", "F.binary_cross_entropy"}
 
 
-def logit_models(tree: ast.Module, names: dict[int, str], imported: Optional[dict[str, Ending]] = None,
+def logit_models(tree: ast.Module, names: dict[int, str], by_class: dict[str, Ending],
                  scope: Optional[ast.AST] = None) -> dict[str, Ending]:
     """Names every binding of which is a model ending in ``nn.Linear`` (``model =
-    nn.Sequential(..., nn.Linear(64, 1))``, ``net = Scorer().to(device)``, also a class of a
-    project module, ``imported``: its logits by the name the file uses). ``scope``: as a
-    function of the file sees them, its own bindings of a name, else the module's (another
-    function's ``model = WideAndDeep()`` is its own local)."""
+    nn.Sequential(..., nn.Linear(64, 1))``, ``net = Scorer().to(device)``). ``by_class``: the
+    classes whose output is logits, by the name the file uses (:func:`logit_classes` and
+    those of project modules it imports). ``scope``: as a function of the file sees them, its
+    own bindings of a name, else the module's (another function's ``model = WideAndDeep()``
+    is its own local)."""
     classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
-    by_class = {**(imported or {}), **logit_classes(tree, names, imported)}
     found: dict[str, Ending] = {}
     others: set[str] = set()
     bindings: list[ast.AST] = list(ast.walk(tree))

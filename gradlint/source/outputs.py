@@ -27,7 +27,7 @@ from gradlint.source.head_factories import head_factories, imported_head_factori
 from gradlint.source.imported_endings import imported_classes
 from gradlint.source.index import read_text
 from gradlint.source.model_heads import head_attributes
-from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_models
+from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_classes, logit_models
 from gradlint.source.handed_losses import LossOfModel as LossOfModel, handed_losses
 from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
@@ -139,6 +139,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     wants_logits = any(loss in PROBABILITY_LOSSES for loss in losses.values()) or any(
         LOSSES.get(name) in PROBABILITY_LOSSES for name in names.values())
     logit_outputs: dict[int, tuple[dict[str, Ending], dict]] = {}  # per function: its logit models and their outputs
+    logit_classes_known: Optional[dict[str, Ending]] = None
     definitions = ModuleDefinitions(tree)
     backpropagates = any(word in unit.text for word in _TRAINING_WORDS)
     for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]:
@@ -176,8 +177,11 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 if activation is None and (kind := applied_activation(fed, names, layer_names)):
                     activation = FinalActivation(short_text(fed), kind, fed, inline=True)
                 if activation is None and loss in PROBABILITY_LOSSES and wants_logits:  # raw logits into BCELoss
+                    if logit_classes_known is None:  # (the classes whose output is logits, read once a file)
+                        logit_classes_known = {**imported_logit_endings,
+                                               **logit_classes(tree, names, imported_logit_endings)}
                     if id(function) not in logit_outputs:
-                        scoped = logit_models(tree, names, imported_logit_endings, None if function is tree else function)
+                        scoped = logit_models(tree, names, logit_classes_known, None if function is tree else function)
                         logit_outputs[id(function)] = (scoped, model_outputs(function, scoped))
                     scoped, scoped_outputs = logit_outputs[id(function)]
                     activation = activation_of(output_of(fed, scoped, scoped_outputs))
