@@ -77,6 +77,7 @@ from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.call_arguments import argument
+from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.torch_calls import (TorchCall, comments_near, decided_by_training, literal_number, mentions_training,
                                         torch_calls)
 from gradlint.source.unit import SourceUnit
@@ -327,9 +328,7 @@ def _training_passed(caller: ast.Call, helper: ast.FunctionDef, rate: Optional[a
     positional = [a.arg for a in helper.args.posonlyargs + helper.args.args]
     passed = argument(caller, positional.index(rate.id) if rate.id in positional else len(caller.args), rate.id)
     if passed is None:  # left at the helper's default (``dropout_p=0.0``)
-        defaults = dict(zip(positional[len(positional) - len(helper.args.defaults):], helper.args.defaults))
-        defaults.update((a.arg, d) for a, d in zip(helper.args.kwonlyargs, helper.args.kw_defaults) if d is not None)
-        passed = defaults.get(rate.id)
+        passed = parameter_defaults(helper).get(rate.id)
     value = literal_number(passed)
     return value is not None and value <= 0
 

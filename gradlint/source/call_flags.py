@@ -90,8 +90,8 @@ def config_guarded(node: ast.AST, function: ast.FunctionDef, parents: dict) -> b
                     test = test.left  # ``if cfg.freeze == True:``
                 if isinstance(test, ast.Name) and test.id not in params:
                     # ``freeze_base = c.model["freeze_base"]`` bound once, then ``if freeze_base:``
-                    bound = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
-                             and any(isinstance(t, ast.Name) and t.id == test.id for t in node.targets)]
+                    bound = [assign.value for assign in ast.walk(function) if isinstance(assign, ast.Assign)
+                             and any(isinstance(t, ast.Name) and t.id == test.id for t in assign.targets)]
                     test = bound[0] if len(bound) == 1 else test
                 root = test
                 while isinstance(root, (ast.Attribute, ast.Subscript)):

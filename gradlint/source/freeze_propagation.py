@@ -187,6 +187,8 @@ def through_constructor_guards(frames: FileFrames, norms: FileNorms) -> None:
     class where every construction of it in the file leaves that parameter off (or passes a
     value that freezes), and none where every construction passes one that trains it; a
     class built both ways stays undecided."""
+    if not any(freeze.guard is not None and freeze.target.startswith("self.") for freeze in norms.freezes):
+        return
     tree = frames.unit.tree
     assert tree is not None
     kinds = frames.kinds
