@@ -9,6 +9,7 @@ import ast
 import copy
 from typing import Optional
 
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.parameter_defaults import parameter_defaults
 
 
@@ -57,9 +58,37 @@ def with_lists(test: ast.expr, lists: dict[str, ast.expr]) -> ast.expr:
 
 def test_lists(test: ast.expr, loop: ast.AST, parents: dict) -> dict[str, ast.expr]:
     """The literals the names of ``test`` stand for where ``loop`` runs: those of
-    :func:`string_lists`, and module constants (``FROZEN_PREFIXES = ("features.conv0", ...)``)."""
+    :func:`string_lists`, module constants (``FROZEN_PREFIXES = ("features.conv0", ...)``),
+    and strings a constant switch chooses (:func:`_switched_string`)."""
     lists = string_lists(loop, parents)
     for node in ast.walk(test):
         if isinstance(node, ast.Name) and node.id not in lists and (literal := _module_literal(node, loop, parents)):
             lists[node.id] = literal
+        elif isinstance(node, ast.Name) and node.id not in lists \
+                and (chosen := _switched_string(node.id, loop, parents, getattr(test, "lineno", 0))):
+            lists[node.id] = chosen
     return lists
+
+
+def _switched_string(name: str, at: ast.AST, parents: dict, line: int) -> Optional[ast.Constant]:
+    """The string the function holding ``at`` binds to ``name``, before ``line``, in the one arm a constant
+    switch of the file takes: ``if ENCODER == "InceptionV3": weight = "fc.weight" elif ...:
+    weight = "classifier.6.weight"`` with ``ENCODER = "InceptionV3"`` at the top."""
+    scope: Optional[ast.AST] = at
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+        scope = parents.get(scope)
+    tree = scope
+    while tree in parents:
+        tree = parents[tree]
+    if scope is None or not isinstance(tree, ast.Module):
+        return None
+    bound = [node for node in ast.walk(scope) if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
+    if not bound or not all(isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                            for node in bound):
+        return None
+    taken = [node for node in bound if not never_taken(node, parents, tree)]
+    if len(taken) != 1 or taken[0].lineno >= line:
+        return None
+    value = taken[0].value
+    return value if isinstance(value, ast.Constant) else None
