@@ -130,7 +130,10 @@ def alt_locations(row, posthoc=True):
         locs.add((p, int(l)))
     note = row.get("note") or ""
     if "alt=" in note:
-        for item in note.split("alt=", 1)[1].split(","):
+        # (``alt=a.py:3,b.py:9 | why``: the list ends at the bar or at the first space, so a
+        # note's own colons and commas are not read as places)
+        listed = note.split("alt=", 1)[1].split("|", 1)[0].strip().split(" ", 1)[0]
+        for item in listed.split(","):
             item = item.strip().rstrip(";")
             if item.startswith(row["source"] + ":"):  # written ``owner+name:path:line``
                 item = item[len(row["source"]) + 1:]
