@@ -127,13 +127,13 @@ def _lightning_class_at(path: Path, line: int) -> bool:
 
 
 # Lightning calls ``train()`` on the module before each training epoch (and after validation);
-# these hooks run after it
-_TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start")
+# these hooks run after it (``training_step`` and the ``forward`` it calls at every step)
+_TRAIN_HOOKS = ("on_train_epoch_start", "on_train_batch_start", "training_step", "forward")
 
 
 def hook_evals(cls: ast.ClassDef) -> set[str]:
-    """What the class's Lightning hooks put in eval mode: ``self.teacher`` (``self`` for
-    ``self.eval()``). ``on_train_start`` runs once, after Lightning's first ``train()``: it
+    """What the class's Lightning hooks and steps put in eval mode: ``self.teacher`` (``self``
+    for ``self.eval()``). ``on_train_start`` runs once, after Lightning's first ``train()``: it
     holds for the whole fit when the class has no ``validation_step``, whose loop ends in
     ``train()`` again (PatchCore's memory-bank "training")."""
     found: set[str] = set()
