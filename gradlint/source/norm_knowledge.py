@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from gradlint.source.call_arguments import argument
 from gradlint.source.imported_parts import ImportedParts
@@ -314,7 +314,8 @@ class NormKnowledge(ImportedParts):
                 and TV_BN.match(f"torchvision.models.{callee.removeprefix('models.')}"):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` (or ``models``) imported in another cell
         library = library_builds_bn(callee, value, self._string)
-        if library and rest and rest[0] in PLAIN_STEM_PARTS and re.search(r"resne(t|xt)", callee):
+        if library and rest and rest[0] in PLAIN_STEM_PARTS and (re.search(r"resne(t|xt)", callee) or _hub_resnet(
+                callee, value, self._string)):
             return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm
         if library is not None:
             return library
@@ -384,3 +385,11 @@ class NormKnowledge(ImportedParts):
         return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
                    for attr in self._self_attrs(cls))
 
+
+def _hub_resnet(callee: str, value: ast.Call, string: Callable[[ast.expr], Optional[str]]) -> bool:
+    """``torch.hub.load(repo, "resnext50_32x4d_swsl")``: a hub ResNet, whose stem is a
+    torchvision ResNet's."""
+    if callee != "torch.hub.load" or len(value.args) < 2:
+        return False
+    model = string(value.args[1])
+    return model is not None and bool(re.search(r"resne(t|xt)", model))
