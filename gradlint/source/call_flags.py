@@ -256,12 +256,13 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
     index, default = parameter_default(function, parameter)
     if _never_called(function, cls, tree):
         return isinstance(default, ast.Constant) and isinstance(default.value, bool) and default.value == negated
-    if function.name != "__init__":
-        return False
     # ``TransferClassifier(freeze_encoder=freeze_encoder)`` with ``freeze_encoder = False`` set in the
-    # caller: every build of the class in the file passes the flag off
+    # caller: every build of the class in the file passes the flag off; for another method
+    # (``def build_model(self, feature_extract=False)``), every ``self.build_model(...)`` call does
     # (a command-line option or a configuration entry passed on is a choice left to the user)
-    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == cls.name]
+    wanted = cls.name if function.name == "__init__" else function.name
+    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
+              and (function.name == "__init__" or isinstance(call.func, ast.Attribute))]
     value = flag_value(default, None, tree) if default is not None else None
     return all(isinstance(argument(call, index - 1, parameter) or ast.Constant(None), (ast.Constant, ast.Name))
                and guard_at(call, (index - 1, guard, value if isinstance(value, bool) else None), _function_around(call, parents), tree)

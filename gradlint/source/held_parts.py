@@ -113,14 +113,15 @@ def _kept_by_self(norms: FileNorms, by_root: dict[str, list[Freeze]]) -> None:
     assert tree is not None and norms.knowledge is not None
     kinds = norms.frames.kinds
     for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name)
-                and node.value.id in by_root and isinstance(target := node.targets[0], ast.Attribute)
+        # (``self.model = model.to(self.device)``: the module itself)
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(kept := unwrap(node.value), ast.Name)
+                and kept.id in by_root and isinstance(target := node.targets[0], ast.Attribute)
                 and dotted(target.value) == "self"):
             continue
         method = kinds.frame_of(node)
         if kinds.class_of(node) is None or not isinstance(method, ast.FunctionDef) or method.name == "__init__":
             continue
-        root = node.value.id
+        root = kept.id
         for freeze in list(by_root[root]):
             if kinds.frame_of(freeze.node) is not method or freeze.node.lineno > node.lineno \
                     or freeze.how not in _FREEZES or norms.frames.exclusive(freeze.node, node) \
