@@ -2,7 +2,10 @@
 Finds leaky ReLUs that are the identity: `nn.LeakyReLU(True)` or
 `F.leaky_relu(x, True)` (the first parameter of `nn.LeakyReLU`, the second of
 `F.leaky_relu`, is `negative_slope`, not `inplace` as in `nn.ReLU(True)`), and a literal
-`negative_slope` of 1 or more. A slope from a variable or a config is not flagged.
+`negative_slope` of 1 or more. A slope from a variable or a config is not flagged, nor a
+slope of exactly 1 meant as a linear activation: returned for an activation named
+`"linear"` or `"identity"` (`if act == "linear": return nn.LeakyReLU(1)`), or with a
+comment saying so.
 
 ## Why is this bad?
 `LeakyReLU(x) = max(0, x) + negative_slope * min(0, x)`. `True` is the number 1, and with
@@ -50,12 +53,15 @@ None.
 
 from __future__ import annotations
 
+import ast
+import re
 from typing import Iterator, Optional
 
 from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix, replace
 from gradlint.registry import Invalid, Report, Valid
-from gradlint.source.torch_calls import TorchCall, literal_number, torch_calls
+from gradlint.source.frames import file_frames
+from gradlint.source.torch_calls import TorchCall, comments_near, literal_number, torch_calls
 from gradlint.source.unit import SourceUnit
 
 CODE = "GL108"
@@ -68,6 +74,8 @@ OPTIONS: dict = {}
 
 # callee -> index of negative_slope among its positional parameters
 SLOPE_POSITION = {"LeakyReLU": 0, "leaky_relu": 1, "leaky_relu_": 1}
+# the name of an activation that is meant to be the identity (an activation factory's choice)
+_LINEAR = re.compile(r"\b(linear|identity|none|no_?act)\b", re.IGNORECASE)
 
 VALID = [
     Valid("import torch.nn as nn\nact = nn.LeakyReLU(0.2, True)\nrelu = nn.ReLU(True)\n"),
@@ -83,6 +91,13 @@ VALID = [
     ),
     Valid(  # not torch: Keras' LeakyReLU
         "from tensorflow.keras import layers\nact = layers.LeakyReLU(1.0)\n"
+    ),
+    Valid(  # an activation factory's "linear" choice: the identity on purpose
+        "import torch.nn as nn\ndef act_fun(kind):\n    if kind == 'relu':\n        return nn.ReLU()\n"
+        "    if kind == 'linear':\n        return nn.LeakyReLU(1)\n"
+    ),
+    Valid(  # a comment says the identity is meant
+        "import torch.nn as nn\nskip = nn.LeakyReLU(1.0)  # identity: keeps the module list uniform\n"
     ),
 ]
 INVALID = [
@@ -140,6 +155,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
         slope = literal_number(slope_node)
         if slope is None or slope < 1:
             continue
+        if slope == 1 and slope_node.value is not True and _linear_on_purpose(unit, call):  # type: ignore[union-attr]
+            continue  # a linear activation on purpose (True is the ReLU(True) slip whatever the arm)
         given = "True" if slope_node.value is True else f"{slope:g}"  # type: ignore[union-attr]
         if given == "True":
             meant = "inplace=True" if call.short == "LeakyReLU" else "inplace=True, which is a keyword argument"
@@ -154,6 +171,29 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
                 + ": there is no useful non-linearity here; a leaky ReLU's slope is below 1 (default 0.01)"
             )
         yield Report(unit.span(call.node), message, fix=_fix(unit, call) if given == "True" else None)
+
+
+def _linear_on_purpose(unit: SourceUnit, call: TorchCall) -> bool:
+    """A slope of 1 chosen as a linear activation: in an arm of ``if act == "linear":`` (or
+    the value of a ``"linear"`` key), or with a comment naming it linear or the identity."""
+    if any(_LINEAR.search(comment) for comment in comments_near(unit, call.node)):
+        return True
+    parents = file_frames(unit).parents
+    child: ast.AST = call.node
+    while child in parents:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child is not parent.test and child in parent.body:
+            named = [n.value for n in ast.walk(parent.test) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            if any(_LINEAR.fullmatch(name) for name in named):
+                return True
+        if isinstance(parent, ast.Dict):
+            key = next((k for k, v in zip(parent.keys, parent.values) if v is child), None)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and _LINEAR.fullmatch(key.value):
+                return True
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            break
+        child = parent
+    return False
 
 
 def _fix(unit: SourceUnit, call: TorchCall) -> Optional[Fix]:
