@@ -6,7 +6,8 @@ training mode (`if self.training: x = F.dropout(x, p)`, or after
 `if not self.training: return x`), a method that only runs while training
 (`training_step`, `forward_train`), one whose comment (on its line or the line above)
 says it stays on by design (`# always on, also at inference`), a Monte-Carlo dropout block
-(its class or file named for it: `class MCDropout`, `vgg_mcdo_block.py`), and a literal `p` of 0.
+(its class or file named for it: `class MCDropout`, `vgg_mcdo_block.py`), a literal `p` of 0,
+and a class with no `forward` of its own or of a base class in the file (a shape probe).
 A module-level function a module's method calls (`attn = F.dropout(attn, p=attention_dropout)`
 in a copy of torchvision 0.13's `shifted_window_attention`) is flagged too, unless it takes
 a training parameter itself or every call hands it something that reads the mode
@@ -77,6 +78,7 @@ from gradlint.findings import Edit, Fix
 from gradlint.fix.edits import make_fix
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.source.call_arguments import argument
+from gradlint.source.names import dotted
 from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.torch_calls import (TorchCall, comments_near, decided_by_training, literal_number, mentions_training,
                                         torch_calls)
@@ -179,6 +181,10 @@ class Attention(nn.Module):
     Valid(  # p = 0: no dropout at all
         _MODULE + "\n    def forward(self, x):\n        return F.dropout(self.fc(x), 0.0)\n"
     ),
+    Valid(  # a module with no forward, only a helper that measures its output shape: never a model
+        _MODULE + "\n    def features(self, x):\n        return F.dropout2d(self.fc(x))\n\n"
+        "    def output_shape(self):\n        return self.features(torch.zeros(1, 8)).shape\n"
+    ),
 ]
 INVALID = [
     Invalid(
@@ -188,10 +194,12 @@ INVALID = [
     ),
     Invalid(  # a helper method forward calls; p by keyword and a trailing comma over several lines
         _MODULE
-        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p,\n        )\n",
+        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p,\n        )\n"
+        + "\n    def forward(self, scores):\n        return self.attend(scores)\n",
         line=11,
         fixed=_MODULE
-        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p, training=self.training,\n        )\n",
+        + "\n    def attend(self, scores):\n        return nn.functional.dropout(\n            scores.softmax(-1),\n            p=self.p, training=self.training,\n        )\n"
+        + "\n    def forward(self, scores):\n        return self.attend(scores)\n",
     ),
     Invalid(  # a module of this file's own base class; dropout2d
         _MODULE
@@ -236,6 +244,8 @@ def check(unit: SourceUnit, options: dict) -> Iterator[Report]:
             continue
         if "train" in call.method.name.lower():
             continue  # training_step, forward_train: run only while training, where dropout belongs
+        if _never_called_as_a_module(call):
+            continue  # a class with no forward (a shape probe's ``convs``): nothing trains or evaluates it
         comments = comments_near(unit, call.node)
         if any(_DELIBERATE.search(comment) and not _BELIEVED_OFF.search(comment) for comment in comments):
             continue
@@ -266,6 +276,16 @@ def _fix(unit: SourceUnit, call: TorchCall) -> Optional[Fix]:
     end = unit.span(last)
     text = f", training={call.self_name}.training"
     return make_fix(f"pass training={call.self_name}.training", Edit(end.end_line, end.end_column, end.end_line, end.end_column, text))
+
+
+def _never_called_as_a_module(call: TorchCall) -> bool:
+    """The call's class defines no ``forward`` and inherits none from a class of the file
+    (its bases are ``nn.Module`` itself): calling it as a model would fail."""
+    cls = next((a for a in reversed(call.ancestors) if isinstance(a, ast.ClassDef)), None)
+    if cls is None or any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == "forward"
+                          for item in cls.body):
+        return False
+    return bool(cls.bases) and all((dotted(base) or "").rsplit(".", 1)[-1] == "Module" for base in cls.bases)
 
 
 def _monte_carlo(unit: SourceUnit, call: TorchCall) -> bool:
