@@ -1,5 +1,6 @@
 """Which loss calls of a file train (GL215): not one computed under ``torch.no_grad()`` or read
-at once as a number (an evaluation loop's ``criterion(out, y).item()``), nor a module-level
+only as a number (an evaluation loop's ``criterion(out, y).item()``, or ``loss = criterion(out,
+y)`` then ``total += loss.item()``), nor a module-level
 call reached before the model or loss it names is bound."""
 
 from __future__ import annotations
@@ -27,7 +28,31 @@ def not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "item" \
                 and isinstance(node.func.value, ast.Call):
             inside.add(id(node.func.value))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+            inside.update(_read_only_as_numbers(node))
     return inside
+
+
+def _read_only_as_numbers(scope: ast.AST) -> set[int]:
+    """Ids of the calls a function binds to a name it then only reads as a number
+    (``loss = loss_fn(logits, y)`` then ``val_loss += loss.item()``, never ``loss.backward()``)."""
+    bound: dict[str, list[ast.Call]] = {}
+    reads: dict[str, list[bool]] = {}  # per name: whether each read is ``name.item()`` / ``float(name)``
+    numeric: set[int] = set()
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                and isinstance(node.value, ast.Call):
+            bound.setdefault(node.targets[0].id, []).append(node.value)
+        elif isinstance(node, ast.Call) and not node.keywords and (
+                isinstance(node.func, ast.Attribute) and node.func.attr == "item" and not node.args
+                and isinstance(node.func.value, ast.Name)
+                or isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1
+                and isinstance(node.args[0], ast.Name)):
+            numeric.add(id(node.func.value if isinstance(node.func, ast.Attribute) else node.args[0]))
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in bound:
+            reads.setdefault(node.id, []).append(id(node) in numeric)
+    return {id(call) for name, calls in bound.items() if reads.get(name) and all(reads[name]) for call in calls}
 
 
 def not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
