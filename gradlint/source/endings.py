@@ -261,7 +261,8 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         return {}
     shapes: list[list[Optional[ast.expr]]] = []
     for node in returns:
-        value = last_assigned(forward, node.value) if isinstance(node.value, ast.Name) else node.value
+        # (a name bound in several arms stays a name, for :func:`_alike_at` to read arm by arm)
+        value = (last_assigned(forward, node.value) or node.value) if isinstance(node.value, ast.Name) else node.value
         shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
     if len({len(shape) for shape in shapes}) != 1:
         return _ending_by_length(name, forward, returns, shapes, names, layers, path, mixed)
@@ -288,7 +289,7 @@ def _alike_at(forward: ast.FunctionDef, shapes: list[list[Optional[ast.expr]]], 
         element = shape[index]
         value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
         if value is None and isinstance(element, ast.Name):
-            value = _alike_everywhere(forward, element.id, names, layers)
+            value = _alike_everywhere(forward, element.id, names, layers) or _alike_in_arms(forward, element, names, layers)
         kind = activation_kind(value, names, layers)
         if kind is None or value is None:
             return None  # a path that returns something else here (logits in training)
@@ -305,6 +306,40 @@ def _alike_everywhere(forward: ast.FunctionDef, name: str, names: dict[int, str]
                     key=lambda value: value.lineno)
     kinds = {activation_kind(value, names, layers) for value in values}
     return values[-1] if values and len(kinds) == 1 and None not in kinds else None
+
+
+def _alike_in_arms(forward: ast.FunctionDef, name: ast.Name, names: dict[int, str],
+                   layers: dict[str, str]) -> Optional[ast.expr]:
+    """The last value of ``name`` when each arm of the ``if``/``elif`` chain before the return
+    ends by applying the same activation: ``if self.head == 1: out = self.softmax(self.fc(h))
+    elif self.head == 2: ... out = self.softmax(out)`` then ``return out``."""
+    body = forward.body
+    returned = next((index for index, stmt in enumerate(body) if any(node is name for node in ast.walk(stmt))), None)
+    values = _values_at_end(body[:returned], name.id) if returned is not None else None
+    if not values:
+        return None
+    kinds = {activation_kind(value, names, layers) for value in values}
+    return values[-1] if len(kinds) == 1 and None not in kinds else None
+
+
+def _values_at_end(statements: list[ast.stmt], name: str) -> Optional[list[ast.expr]]:
+    """The values ``name`` may hold after ``statements``, one for each way through their
+    ``if`` arms (a way that leaves it unbound raises, and is left out); None where a
+    statement binds it otherwise (a loop, a tuple) or where nothing does."""
+    for index in range(len(statements) - 1, -1, -1):
+        statement = statements[index]
+        if not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
+            continue
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+            return [statement.value]
+        if not isinstance(statement, ast.If):
+            return None
+        arms = [_values_at_end(statement.body, name)]
+        arms.append(_values_at_end(statement.orelse, name) if statement.orelse else _values_at_end(statements[:index], name) or [])
+        if any(arm is None for arm in arms) or not arms[0]:
+            return None
+        return [value for arm in arms for value in arm or []]
+    return None
 
 
 def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Return],
