@@ -130,19 +130,16 @@ def alt_locations(row, posthoc=True):
         locs.add((p, int(l)))
     note = row.get("note") or ""
     if "alt=" in note:
-        # (``alt=a.py:3,b.py:9 | why``: the list ends at the bar or at the first space, so a
-        # note's own colons and commas are not read as places)
-        listed = note.split("alt=", 1)[1].split("|", 1)[0].strip().split(" ", 1)[0]
+        # (``alt=a.py:3,b.py:9 | why``: the list ends at the bar; each item is read up to its
+        # line number, so a note's own colons are not places and a path may hold spaces)
+        listed = note.split("alt=", 1)[1].split("|", 1)[0]
         for item in listed.split(","):
             item = item.strip().rstrip(";")
             if item.startswith(row["source"] + ":"):  # written ``owner+name:path:line``
                 item = item[len(row["source"]) + 1:]
-            if ":" in item:
-                p, l = item.rsplit(":", 1)
-                try:
-                    locs.add((p, int(l)))
-                except ValueError:
-                    pass
+            place = re.match(r"(.+?):(\d+)\b", item)
+            if place:
+                locs.add((place.group(1), int(place.group(2))))
     return locs
 
 
