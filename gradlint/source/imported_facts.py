@@ -17,6 +17,7 @@ from gradlint.source.index import file_stamp, read_text
 from gradlint.source.module_offers import module_offers
 from gradlint.source.norm_chains import chain
 from gradlint.source.project_functions import project_imports
+from gradlint.source.subclass_trainers import base_names, subclass_trainers
 from gradlint.source.tabled_names import ALIAS, table_values, tabled_names
 from gradlint.source.unit import SourceUnit, call_spelling
 
@@ -109,7 +110,10 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
     # a package's ``from .cnn_lstm import CNNLSTMBaseline``: offered by the package too, though not called there
     exported = frozenset(name.strip() for names in _REEXPORT.findall(text) for name in names.split(",") if name.strip()) \
         if Path(path).name == "__init__.py" else frozenset()
-    known_factories, known_trainers = _called_facts(_import_heads(path, text), Path(path), text, depth + 1, exported)
+    # (a base class of the module's own classes counts as called: ``class TrainRes50(BaseTrain)``)
+    bases = base_names(text)
+    known_factories, known_trainers = _called_facts(_import_heads(path, text), Path(path), text, depth + 1,
+                                                    exported | bases)
     for module in {module for _, module in [*known_factories.values(), *known_trainers.values()]}:
         read.update(_FACTS[(module, depth + 1)][0])
     for fact in factories:
@@ -139,8 +143,11 @@ def _read_module_facts(path: str, depth: int, read: dict[str, tuple[int, int]]) 
         trainers += tuple(replace(fact, origin=fact.origin or Origin(fact.function, where, fact.line))
                           for name, (fact, where) in known_trainers.items()
                           if name in exported and name not in {t.function for t in trainers})
-    unit = SourceUnit.read_parsed(path) if called else None
+    unit = SourceUnit.read_parsed(path) if called or bases & set(known_trainers) else None
     if unit is None or unit.tree is None:
+        return factories, trainers
+    trainers += tuple(subclass_trainers(unit.tree, known_trainers))
+    if not called:
         return factories, trainers
     more_factories, more_trainers = chain(unit.tree, path, known_factories, known_trainers)
     return factories + tuple(more_factories), trainers + tuple(more_trainers)
