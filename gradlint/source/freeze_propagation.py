@@ -141,6 +141,13 @@ def through_self_attributes(frames: FileFrames, norms: FileNorms) -> None:
                     what = freeze.part.replace("its ", "the ", 1) if freeze.part else "the layers"
                     norms.freezes.append(Freeze(target, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
                                                 part=f"{what} of `{frozen}` it holds"))
+            elif (not rest and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr == "add_module" and len(node.args) == 2 and node.lineno > freeze.node.lineno
+                  and (holder := dotted(node.func.value) or "").startswith("self.")
+                  and layers_of(node.args[1], root, method)):
+                # self.cnn = nn.Sequential(); self.cnn.add_module("backbone", nn.Sequential(*modules[:-1]))
+                norms.freezes.append(Freeze(holder, freeze.how, freeze.node, freeze.except_, guard=freeze.guard,
+                                            part=freeze.part))
 
 
 def _holds_part(value: ast.expr, frozen: str) -> bool:
