@@ -65,9 +65,16 @@ def folded_factories(factories: list[FreezingFactory]) -> list[FreezingFactory]:
         if known is None:
             first[factory.function] = factory
         elif all(not (f.rest + ".").startswith(factory.rest + ".") and not (factory.rest + ".").startswith(f.rest + ".")
-                 for f in known.each()):
+                 or _other_arms(f, factory) for f in known.each()):
             first[factory.function] = replace(known, also=(*known.also, factory))
     return list(first.values())
+
+
+def _other_arms(one: FreezingFactory, other: FreezingFactory) -> bool:
+    """Two freezes of one part in arms a string parameter picks between (``if backbone ==
+    "mobilenet": ... elif backbone == "efficientnet": ...``): each its own frozen part."""
+    return (one.choice is not None and other.choice is not None and one.choice[:2] == other.choice[:2]
+            and not one.choice[2] & other.choice[2])
 
 
 @dataclass(frozen=True)

@@ -100,10 +100,13 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
             continue
         for part in inner.each():
             asks, guard = _passed_guard(built, part, init, tree, offset=1)  # the call passes no self
+            # (``if backbone_type == "mobilenet": self.encoder = MobileNetV3Backbone(...)``: only that name builds it)
+            arm = _string_arm(init, built)
             if asks:
                 found.append(FreezingFactory(name, target[len("self"):] + part.rest, node.lineno, part.how, guard,
                                              part.origin or Origin(part.function, inner_path, part.line),
-                                             puts_in_eval=part.puts_in_eval or calls_eval(init), partial=part.partial))
+                                             puts_in_eval=part.puts_in_eval or calls_eval(init), partial=part.partial,
+                                             choice=arm))
     return folded_factories(found)[0] if found else None
 
 
