@@ -89,7 +89,10 @@ class ClassAttributeValues:
                                      if passed is None else [passed])
                     elif isinstance(value, ast.Name) and (method := self.frames.kinds.frame_of(node)) is not None:
                         # ``self.model = model`` with a local ``model = resnet18()`` of the method
-                        found.extend(self.scoped.get(method, {}).get(value.id, []) or [pair[1]])
+                        # (each read in that method: ``timm.create_model(model_name)`` names its parameter)
+                        locals_bound = self.scoped.get(method, {}).get(value.id, [])
+                        found.extend(locals_bound or [pair[1]])
+                        self._assigned_in.update((id(local), method) for local in locals_bound)
                     else:
                         found.append(value_assigned)
                         method = self.frames.kinds.frame_of(node)
