@@ -81,8 +81,10 @@ def check_imports(checkout):
 
 
 def run_gradlint(checkout, repo, no_exec, raw_dir):
-    exe = os.path.join(checkout, ".venv", "bin", "gradlint")
-    cmd = [exe, "check", os.path.join(REPOS, repo), "--select", ",".join(CODES),
+    # ``python -m gradlint`` from the checkout: its console script would import whichever
+    # checkout the shared editable install points at, not a worktree's code
+    python = os.path.join(checkout, ".venv", "bin", "python")
+    cmd = [python, "-m", "gradlint", "check", os.path.join(REPOS, repo), "--select", ",".join(CODES),
            "--output-format", "json", "--no-probe", "--no-cache", "--exit-zero"]
     if no_exec:
         cmd.append("--no-exec")
