@@ -290,8 +290,8 @@ class _Collector(NamedParameterLoops):
               and all(k.arg == "mode" for k in call.keywords)  # trainer.train(rounds=10): a method of its own
               and not plain_object(self.frames.kinds, self.norms.knowledge, receiver) and not own_method(self.frames.kinds.class_of(call), receiver, func.attr)):
             train = func.attr == "train" and not is_false(flag)
-            if func.attr == "eval" and call.args:
-                return
+            if func.attr == "eval" and call.args or _restores_mode(flag, receiver, scope):
+                return  # (``model.train(mode=was_training)``: back to the mode it had, whatever it was)
             stmt = self.frames._statement_of(call)
             # (``for net in (source_net, target_net): net.train()`` puts each of them in that mode)
             self.norms.modes.append(ModeCall(receiver, train, call, stmt, scope))
@@ -387,3 +387,12 @@ def own_norms(unit: SourceUnit) -> FileNorms:
     # ``WEIGHTS_FREEZING = False`` ... ``if WEIGHTS_FREEZING: <freeze>``: that freeze never runs
     norms.freezes = [f for f in norms.freezes if not never_taken(f.node, norms.frames.parents, unit.tree)]
     return norms
+
+
+def _restores_mode(flag: Optional[ast.expr], receiver: str, scope: ast.AST) -> bool:
+    """``was_training = model.training`` in the same function, then ``model.train(mode=was_training)``:
+    the module goes back to the mode it came in (torchvision's ``visualize_model``)."""
+    return isinstance(flag, ast.Name) and any(
+        isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == flag.id for t in node.targets)
+        and isinstance(node.value, ast.Attribute) and node.value.attr == "training" and dotted(node.value.value) == receiver
+        for node in ast.walk(scope))
