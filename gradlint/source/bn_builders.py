@@ -89,3 +89,5 @@ def library_builds_bn(callee: str, value: ast.Call, string: Callable[[ast.expr],
 HEAD_NAMES = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "dropout", "avgpool", "global_pool",
               "segmentation_head", "classification_head"}
 PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})
+# the builders whose stem is a torchvision ResNet's (``PLAIN_STEM_PARTS`` hold no BatchNorm there)
+RESNET = re.compile(r"resne(t|xt)")

@@ -63,22 +63,17 @@ class ImportedParts(ClassAttributeValues, ABC):
         return found
 
     def _passed_string(self, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> Optional[str]:
-        """The one string every call of the file passes ``function``'s parameter (``CowIDModel(
-        MODEL_NAME, ...)`` with ``MODEL_NAME = "resnet50"``, for ``timm.create_model(model_name)``
-        in its ``__init__``); None where a call passes another or one not known here."""
+        """The one string every construction of the file passes a class's ``__init__``
+        parameter (``CowIDModel(MODEL_NAME, ...)`` with ``MODEL_NAME = "resnet50"``, for
+        ``timm.create_model(model_name)`` in its ``__init__``); None where one passes another
+        or one not known here."""
         tree = self.frames.unit.tree
-        assert tree is not None
-        kinds = self.frames.kinds
-        cls = kinds.class_of(function)
-        if cls is not None and function.name != "__init__" or cls is None and function not in tree.body:
-            return None  # (a method's calls name the instance, not the class)
-        name = cls.name if cls is not None else function.name
+        cls = self.frames.kinds.class_of(function)
         params = [a.arg for a in function.args.args]
-        index = params.index(parameter) - (1 if cls is not None else 0) if parameter in params else -1
-        if index < 0:
+        if tree is None or cls is None or function.name != "__init__" or parameter not in params[1:]:
             return None
-        passed = {chosen_string(given, kinds.frame_of(call), tree) if (given := argument(call, index, parameter)) else None
-                  for call in ast.walk(tree) if isinstance(call, ast.Call) and (dotted(call.func) or "").rpartition(".")[2] == name}
+        passed = {chosen_string(given, self._assigned_in.get(id(given)), tree)
+                  for given in self._arguments_anywhere(cls, params.index(parameter) - 1, parameter)}
         return next(iter(passed)) if len(passed) == 1 else None
 
     def _built_in_other_arms(self, built: ast.Call) -> bool:

@@ -98,10 +98,10 @@ def _holding_class(name: str, init: ast.FunctionDef, factories: Known, tree: ast
         inner, inner_path = factories[callee]
         if inner.position is not None or inner.handed is not None:  # (a class freezing what it is handed: not followed)
             continue
+        # (``if backbone_type == "mobilenet": self.encoder = MobileNetV3Backbone(...)``: only that name builds it)
+        arm = _string_arm(init, built)
         for part in inner.each():
             asks, guard = _passed_guard(built, part, init, tree, offset=1)  # the call passes no self
-            # (``if backbone_type == "mobilenet": self.encoder = MobileNetV3Backbone(...)``: only that name builds it)
-            arm = _string_arm(init, built)
             if asks:
                 found.append(FreezingFactory(name, target[len("self"):] + part.rest, node.lineno, part.how, guard,
                                              part.origin or Origin(part.function, inner_path, part.line),

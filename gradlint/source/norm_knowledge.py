@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from gradlint.source.call_arguments import argument
 from gradlint.source.imported_parts import ImportedParts
 from gradlint.source.appended_layers import appended_to
-from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, TV_BN, builds_bn, library_builds_bn, torchvision_bn
+from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, RESNET, TV_BN, builds_bn, library_builds_bn, torchvision_bn
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.constructed_arms import passed_other_arm
@@ -314,7 +314,7 @@ class NormKnowledge(ImportedParts):
                 and TV_BN.match(f"torchvision.models.{callee.removeprefix('models.')}"):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` (or ``models``) imported in another cell
         library = library_builds_bn(callee, value, self._string)
-        if library and rest and rest[0] in PLAIN_STEM_PARTS and (re.search(r"resne(t|xt)", callee) or _hub_resnet(
+        if library and rest and rest[0] in PLAIN_STEM_PARTS and (RESNET.search(callee) or _hub_resnet(
                 callee, value, self._string)):
             return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm
         if library is not None:
@@ -392,4 +392,4 @@ def _hub_resnet(callee: str, value: ast.Call, string: Callable[[ast.expr], Optio
     if callee != "torch.hub.load" or len(value.args) < 2:
         return False
     model = string(value.args[1])
-    return model is not None and bool(re.search(r"resne(t|xt)", model))
+    return model is not None and bool(RESNET.search(model))

@@ -84,11 +84,8 @@ def _switched_string(name: str, at: ast.AST, parents: dict, line: int) -> Option
         return None
     bound = [node for node in ast.walk(scope) if isinstance(node, ast.Assign)
              and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)]
-    if not bound or not all(isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-                            for node in bound):
+    strings = [node.value for node in bound if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)]
+    if not bound or len(strings) != len(bound):
         return None
-    taken = [node for node in bound if not never_taken(node, parents, tree)]
-    if len(taken) != 1 or taken[0].lineno >= line:
-        return None
-    value = taken[0].value
-    return value if isinstance(value, ast.Constant) else None
+    taken = [value for node, value in zip(bound, strings) if not never_taken(node, parents, tree)]
+    return taken[0] if len(taken) == 1 and taken[0].lineno < line else None

@@ -18,8 +18,9 @@ _NO_GRAD = {"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"}
 
 def not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
     """Ids of the nodes whose loss trains nothing: inside ``with torch.no_grad():`` (or
-    ``inference_mode``) blocks, and a call read at once as a number (``criterion(out,
-    y).item()`` in an evaluation loop: a training loss of the file is the one to report)."""
+    ``inference_mode``) blocks, and a call read only as a number (``criterion(out,
+    y).item()`` in an evaluation loop, or through a name: a training loss of the file is the
+    one to report)."""
     inside: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(isinstance(item.context_expr, ast.Call)
@@ -34,12 +35,13 @@ def not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
 
 
 def _read_only_as_numbers(scope: ast.AST) -> set[int]:
-    """Ids of the calls a function binds to a name it then only reads as a number
-    (``loss = loss_fn(logits, y)`` then ``val_loss += loss.item()``, never ``loss.backward()``)."""
+    """Ids of the calls a function (or the module's own code) binds to a name it then only
+    reads as a number (``loss = loss_fn(logits, y)`` then ``val_loss += loss.item()``, never
+    ``loss.backward()``)."""
     bound: dict[str, list[ast.Call]] = {}
-    reads: dict[str, list[bool]] = {}  # per name: whether each read is ``name.item()`` / ``float(name)``
-    numeric: set[int] = set()
-    for node in ast.walk(scope):
+    loads: list[ast.Name] = []
+    numeric: set[int] = set()  # the names read as ``name.item()`` or ``float(name)``
+    for node in own_nodes(scope):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
                 and isinstance(node.value, ast.Call):
             bound.setdefault(node.targets[0].id, []).append(node.value)
@@ -49,10 +51,11 @@ def _read_only_as_numbers(scope: ast.AST) -> set[int]:
                 or isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1
                 and isinstance(node.args[0], ast.Name)):
             numeric.add(id(node.func.value if isinstance(node.func, ast.Attribute) else node.args[0]))
-    for node in ast.walk(scope):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in bound:
-            reads.setdefault(node.id, []).append(id(node) in numeric)
-    return {id(call) for name, calls in bound.items() if reads.get(name) and all(reads[name]) for call in calls}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            loads.append(node)
+    read_otherwise = {node.id for node in loads if id(node) not in numeric}
+    read = {node.id for node in loads}
+    return {id(call) for name, calls in bound.items() if name in read and name not in read_otherwise for call in calls}
 
 
 def not_yet_bound(definitions: ModuleDefinitions, tree: ast.Module, fed: ast.expr, call: ast.Call,
