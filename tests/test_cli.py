@@ -275,3 +275,37 @@ def test_the_rest_of_a_file_with_a_python_312_f_string_is_still_checked(tmp_path
     if sys.version_info < (3, 12):
         assert "train.py:15:" in result.stdout and "GL001" in result.stdout
         assert "the rest of the file was checked without this line)" in result.stdout
+
+
+def test_the_rest_of_a_script_with_a_pasted_pip_install_line_is_still_checked(tmp_path):
+    # held-out round 74/b (sharkspin): a Colab script saved as .py that starts with its
+    # `pip install` cell; the frozen MobileNet below it was never read
+    write(tmp_path, "train.py", textwrap.dedent("""\
+        pip install torch torchvision
+        pip install tqdm
+
+        import torch
+        import torchvision
+
+        model = torchvision.models.mobilenet_v2(weights="IMAGENET1K_V1")
+        for param in model.features.parameters():
+            param.requires_grad = False
+        optimizer = torch.optim.Adam(model.classifier.parameters())
+        for epoch in range(3):
+            model.train()
+            for x, y in []:
+                loss = torch.nn.functional.cross_entropy(model(x), y)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        """))
+    result = run_gradlint("train.py", "--select", "GL001,GL406", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ("train.py:1:5: GL001 SyntaxError: invalid syntax (a shell command pasted into Python: run it in a shell, "
+            "or as `!pip install` in a notebook; the rest of the file was checked without this and 1 more such "
+            "lines)") in result.stdout
+    assert "train.py:9:5: GL406" in result.stdout
+    # a syntax error on any other line is not read past
+    write(tmp_path, "broken.py", "pip install torch\nx = (\nimport torch\n")
+    result = run_gradlint("broken.py", "--select", "GL001", cwd=tmp_path)
+    assert "broken.py:1:5: GL001 SyntaxError: invalid syntax\n" in result.stdout

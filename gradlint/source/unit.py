@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from gradlint.findings import Span
 from gradlint.source.index import decode_source, file_stamp, parse_source, short_error
@@ -59,11 +59,36 @@ def _without_newer_fstrings(text: str, path: str, first: SyntaxError) -> Optiona
     """The tree of ``text`` with each line holding an f-string only Python 3.12 reads (PEP 701)
     made ``pass`` (line numbers kept), and how many; None when the file still does not parse
     (such an f-string inside a statement of several lines, or another error)."""
+    return _without_lines(text, path, first, lambda error, lines: bool(newer_syntax_hint(error, "\n".join(lines))))
+
+
+# a shell command pasted into a script without IPython's ``!`` (Colab's "pip install ..." cell
+# saved as .py): it cannot run, but the code after it can be read
+_SHELL_LINE = re.compile(r"^[ \t]*(?:pip3?|conda|apt(?:-get)?|sudo|git|wget|curl|unzip|nvidia-smi)(?:[ \t]+\S.*)?$")
+SHELL_HINT = (" (a shell command pasted into Python: run it in a shell, or as `!{command}` in a notebook; "
+              "the rest of the file was checked without {lines})")
+
+
+def _shell_line(error: SyntaxError, lines: list[str]) -> bool:
+    at = (error.lineno or 0) - 1
+    return 0 <= at < len(lines) and bool(_SHELL_LINE.match(lines[at]))
+
+
+def _without_shell_lines(text: str, path: str, first: SyntaxError) -> Optional[tuple[ast.Module, int]]:
+    """The tree of ``text`` with each shell command line (``pip install torch``) made ``pass``,
+    and how many; None when the error is not on such a line or the file still does not parse."""
+    return _without_lines(text, path, first, _shell_line)
+
+
+def _without_lines(text: str, path: str, first: SyntaxError,
+                   skippable: Callable[[SyntaxError, list[str]], bool]) -> Optional[tuple[ast.Module, int]]:
+    """The tree of ``text`` with each line a syntax error stops at made ``pass`` (line numbers
+    kept) while ``skippable`` says so, and how many lines; None when the file still does not parse."""
     lines = text.split("\n")
     error: SyntaxError = first
     for count in range(1, _MAX_SKIPPED + 1):
         at = (error.lineno or 0) - 1
-        if not 0 <= at < len(lines) or not newer_syntax_hint(error, "\n".join(lines)):
+        if not 0 <= at < len(lines) or not skippable(error, lines):
             return None
         line = lines[at]
         lines[at] = line[:len(line) - len(line.lstrip())] + "pass"
@@ -129,6 +154,11 @@ class SourceUnit:
                                     f"; the rest of the file was checked without this and {count - 1} more such lines)")
             elif not hint and (renamed := _with_async_arguments_renamed(self.text, self.path, exc)) is not None:
                 self.tree, hint = renamed, ASYNC_HINT  # code of PyTorch 0.3: read it, and say how to fix it
+            elif not hint and (shell := _without_shell_lines(self.text, self.path, exc)) is not None:
+                self.tree, count = shell
+                command = " ".join(self.text.split("\n")[(exc.lineno or 1) - 1].split()[:2])
+                hint = SHELL_HINT.format(command=command, lines="this line" if count == 1 else
+                                         f"this and {count - 1} more such lines")
             self.syntax_error = SyntaxProblem(
                 f"{type(exc).__name__}: {exc.msg}{hint}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
