@@ -34,6 +34,25 @@ def not_training(tree: ast.Module, names: dict[int, str]) -> set[int]:
     return inside
 
 
+_TO_NUMBER = ("item", "numpy", "tolist")  # (``loss.cpu().detach().numpy()``: a number to log)
+_DETACHING = ("cpu", "detach", "numpy")
+
+
+def _detached_name(value: ast.expr) -> Optional[ast.Name]:
+    """The name under ``value`` when ``value`` is that name, or the name through ``.cpu()``,
+    ``.detach()``, ``.numpy()`` and ``.data``."""
+    while True:
+        if isinstance(value, ast.Name):
+            return value
+        if isinstance(value, ast.Attribute) and value.attr == "data":
+            value = value.value
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr in _DETACHING \
+                and not value.args and not value.keywords:
+            value = value.func.value
+        else:
+            return None
+
+
 def _read_only_as_numbers(scope: ast.AST) -> set[int]:
     """Ids of the calls a function (or the module's own code) binds to a name it then only
     reads as a number (``loss = loss_fn(logits, y)`` then ``val_loss += loss.item()``, never
@@ -46,11 +65,11 @@ def _read_only_as_numbers(scope: ast.AST) -> set[int]:
                 and isinstance(node.value, ast.Call):
             bound.setdefault(node.targets[0].id, []).append(node.value)
         elif isinstance(node, ast.Call) and not node.keywords and (
-                isinstance(node.func, ast.Attribute) and node.func.attr == "item" and not node.args
-                and isinstance(node.func.value, ast.Name)
+                isinstance(node.func, ast.Attribute) and node.func.attr in _TO_NUMBER and not node.args
+                and (number := _detached_name(node.func.value)) is not None
                 or isinstance(node.func, ast.Name) and node.func.id == "float" and len(node.args) == 1
-                and isinstance(node.args[0], ast.Name)):
-            numeric.add(id(node.func.value if isinstance(node.func, ast.Attribute) else node.args[0]))
+                and (number := _detached_name(node.args[0])) is not None):
+            numeric.add(id(number))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             loads.append(node)
     read_otherwise = {node.id for node in loads if id(node) not in numeric}
