@@ -381,13 +381,13 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
             # (``requires_grad = True`` beside ``train()`` does not train what no optimiser takes)
             by_omission = freeze.how in ("optimizer", "unoptimised")
             left = [t for t in (train_calls(norms, freeze, target) if trains else [])
-                    if (by_omission or not unfrozen_with(norms, t)) and (
-                        t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
-                                     or trained_only_when_optimised(norms, t)
-                                     or t.by and hook_keeps_eval(norms, freeze, t, target)
-                                     or freeze.held is None
-                                     and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call)
-                                     or another_model_there(norms, freeze, t)))]
+                    if (by_omission or not unfrozen_with(norms, t))
+                    # (a new model bound to the name before it is trained, here or by a helper)
+                    and not (freeze.held is None and rebuilt_on_the_way(norms, target, freeze.node, t.site or t.call))
+                    and (t.via or not (put_back(norms, t, target) or mode_chosen_with_freeze(norms, freeze, t, target)
+                                       or trained_only_when_optimised(norms, t)
+                                       or t.by and hook_keeps_eval(norms, freeze, t, target)
+                                       or another_model_there(norms, freeze, t)))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad", "unoptimised", "optimizer")
                              or freeze.built_by):
                 owner, methods = method_owner(norms, freeze)

@@ -130,7 +130,8 @@ def test_a_frozen_part_of_a_project_class_that_never_switches_a_mode(tmp_path: P
     write_project(tmp_path, {"captioner.py": CAPTIONER.format(extra=""), "train.py": CAPTION_SCRIPT})
     [finding] = lint_in_process(tmp_path / "train.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 14)
-    assert finding.message.startswith("`model.encoder.cnn` has BatchNorm layers and its parameters are frozen here, "
+    assert finding.message.startswith("`model.encoder.cnn` has BatchNorm layers and its parameters are frozen here "
+                                      "(`model.encoder.cnn.fc` trainable again; the rest stays frozen), "
                                       "but nothing puts it in eval mode")
     assert "running it on line 17 in the training loop" in finding.message
 

@@ -249,6 +249,10 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
         return _off_at_every_call(node, function, tree, parents)
     if cls is None or not isinstance(function, ast.FunctionDef):
         return False
+    if _configured_off(node, cls, parents, tree):
+        # ``self.freeze_backbone = config.get("freeze_backbone", False)``, then ``if
+        # self.freeze_backbone:`` in ``build_model``
+        return True
     guard = guard_of(node, function, parents) or _attribute_guard(node, function, cls, parents)
     if guard is None:
         return False
@@ -338,6 +342,59 @@ def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Modul
     value = flag_value(default, None, tree) if default is not None else None
     return bool(calls) and all(guard_at(call, (index, guard, value if isinstance(value, bool) else None), None, tree)
                                is False for call in calls)
+
+
+def _init_of(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
+    return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+
+
+def _configured_off(node: ast.AST, cls: ast.ClassDef, parents: dict, tree: ast.Module) -> bool:
+    """``node`` runs only under ``if self.<flag>:`` where the class sets the flag once, in
+    ``__init__``, from a configuration read whose default leaves it off
+    (``config.get("freeze_backbone", False)``), and every build of the class in the file
+    passes a dictionary that leaves it off too (or the file builds none)."""
+    init = _init_of(cls)
+    if init is None:
+        return False
+    child = node
+    while child in parents and child is not cls:
+        parent = parents[child]
+        if isinstance(parent, ast.If) and child in parent.body:
+            test, negated = parent.test, False
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negated = test.operand, True
+            if isinstance(test, ast.Attribute) and dotted(test.value) == "self":
+                sets = [stmt for stmt in ast.walk(cls) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                        and any(isinstance(t, ast.Attribute) and t.attr == test.attr and dotted(t.value) == "self"
+                                for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))]
+                if len(sets) == 1 and parents.get(sets[0]) is init and isinstance(sets[0], ast.Assign) \
+                        and isinstance(read := sets[0].value, ast.Call) and isinstance(read.func, ast.Attribute) \
+                        and read.func.attr == "get" and len(read.args) == 2 and isinstance(read.args[1], ast.Constant) \
+                        and isinstance(read.args[1].value, bool) and isinstance(key := read.args[0], ast.Constant):
+                    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call)
+                              and (dotted(call.func) or "").rsplit(".", 1)[-1] == cls.name]
+                    return all(_entry(call, key.value, read.args[1].value, tree) == negated for call in builds) \
+                        and read.args[1].value == negated
+        child = parent
+    return False
+
+
+def _entry(call: ast.Call, key: object, default: bool, tree: ast.Module) -> Optional[bool]:
+    """The value a build ``Cls(config)`` gives ``config[key]``: from the dictionary written
+    there or bound once to the name it passes (``default`` when the key is absent), else None."""
+    given = call.args[0] if len(call.args) == 1 and not call.keywords else None
+    if isinstance(given, ast.Name):
+        bound = [stmt.value for stmt in ast.walk(tree) if isinstance(stmt, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == given.id for t in stmt.targets)]
+        given = bound[0] if len(bound) == 1 else None
+    if not isinstance(given, ast.Dict):
+        return None
+    for name, value in zip(given.keys, given.values):
+        if name is None or not isinstance(name, ast.Constant):
+            return None  # (``**defaults``, or a computed key)
+        if name.value == key:
+            return value.value if isinstance(value, ast.Constant) and isinstance(value.value, bool) else None
+    return default
 
 
 def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef, parents: dict) -> Optional[str]:

@@ -270,6 +270,17 @@ def _every_parameter_of(append: ast.AST, value: ast.AST, loop: Optional[ast.AST]
     return dotted(it.func.value)
 
 
+def _module_parameter_of(value: ast.AST, loop: Optional[ast.AST]) -> Optional[str]:
+    """``model`` for ``pg0.append(v.weight)`` in ``for k, v in model.named_modules():`` (the
+    YOLO recipe of three parameter groups: BatchNorm weights, other weights, biases)."""
+    if not (isinstance(loop, ast.For) and isinstance(value, ast.Attribute) and value.attr in ("weight", "bias")
+            and isinstance(value.value, ast.Name) and isinstance(it := loop.iter, ast.Call)
+            and isinstance(it.func, ast.Attribute) and it.func.attr in ("modules", "named_modules")):
+        return None
+    target = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) and loop.target.elts else loop.target
+    return dotted(it.func.value) if isinstance(target, ast.Name) and target.id == value.value.id else None
+
+
 def optimised_parameters(call: ast.Call) -> Optional[ast.expr]:
     """The parameters an optimiser is built with: its first argument or ``params=``."""
     return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
@@ -313,7 +324,8 @@ def listed_parameter_owners(name: str, scope: ast.AST) -> set[str]:
         if isinstance(value, (ast.List, ast.Tuple)) and not value.elts:
             continue  # the empty list the build starts from
         found = parameters_owners(value) if value is not None else set()
-        if not found and value is not None and (whole := _every_parameter_of(node, value, loops.get(node))):
+        if not found and value is not None and (whole := _every_parameter_of(node, value, loops.get(node))
+                                                or _module_parameter_of(value, loops.get(node))):
             found = {whole}  # for n, p in model.named_parameters(): params.append({"params": p, "lr": ...})
         if not found:
             return set()

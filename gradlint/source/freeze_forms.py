@@ -152,11 +152,15 @@ def part_name(node: ast.AST) -> Optional[str]:
 
 def late_slice(node: ast.AST) -> Optional[str]:
     """``model.body[1:]`` (an ``nn.Sequential`` from its second element on; ``model.body``
-    for ``[0:]`` and ``[:]``), or None."""
+    for ``[0:]`` and ``[:]``; ``model.body[-2:]``, its last two), or None."""
     if not (isinstance(node, ast.Subscript) and isinstance(bound := node.slice, ast.Slice) and bound.upper is None
             and bound.step is None and (inner := dotted(node.value) or part_name(node.value))):
         return None
-    start = 0 if bound.lower is None else bound.lower.value if isinstance(bound.lower, ast.Constant) else None
+    lower = bound.lower
+    if isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub) and isinstance(lower.operand, ast.Constant) \
+            and type(lower.operand.value) is int and lower.operand.value > 0:
+        return f"{inner}[-{lower.operand.value}:]"  # (``resnet[-2:]``: its last two elements)
+    start = 0 if lower is None else lower.value if isinstance(lower, ast.Constant) else None
     return None if type(start) is not int or start < 0 else f"{inner}[{start}:]" if start else inner
 
 
@@ -187,9 +191,9 @@ _PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", 
 RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
-STAGE = re.compile(r"(layer\d+|stage\d+|denseblock\d+|transition\d+|norm5)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
+STAGE = re.compile(r"(layer_?\d+|stage_?\d+|denseblock\d+|transition\d+|norm5)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 # ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
-LATE_SLICE = re.compile(r"\w*\[[1-9]\d*:\]")
+LATE_SLICE = re.compile(r"\w*\[-?[1-9]\d*:\]")
 # the children from a named one on (``if name == unfreeze_from: unfreeze = True`` in a loop over
 # ``named_children()``): the recipe "train from layer3 on" leaves the stem and earlier stages frozen
 LATER_CHILDREN = "<children from a named one on>"

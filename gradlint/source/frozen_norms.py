@@ -21,7 +21,8 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.frames import FileFrames, file_frames, optimiser_owners, parameters_owner
+from gradlint.source.frames import (FileFrames, file_frames, listed_parameter_owners, optimiser_owners, parameters_owner,
+                                    parameters_owners)
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object
@@ -362,7 +363,10 @@ class _Collector(NamedParameterLoops):
                     self.norms.unfreeze(freeze.target, later[0])
             for fact in frame.facts:
                 if type(fact).__name__ == "ParamGroupAdded":
-                    self.norms.optimised.add("*")  # parameters added later: who is optimised is unknown
+                    # parameters added later: who is optimised is unknown, unless the group reads as a
+                    # list of one model's parameters (``add_param_group({"params": pg1})``)
+                    added = _added_owners(fact.node, frame.node)
+                    self.norms.optimised.update(added or {"*"})
         for function in ast.walk(tree):  # ``LARS(self.CLR.parameters(), ...)`` in ``configure_optimizers``: an optimiser
             if isinstance(function, ast.FunctionDef) and re.search(r"optim", function.name, re.IGNORECASE):
                 self.norms.optimised.update(
@@ -377,6 +381,16 @@ class _Collector(NamedParameterLoops):
                     and classify(self.frames.names.qualify(call.func)) == "optimizer"
                     and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
                 self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
+
+
+def _added_owners(call: ast.AST, scope: ast.AST) -> set[str]:
+    """The modules whose parameters ``opt.add_param_group({"params": ...})`` adds, when known."""
+    group = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
+    given = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant) and k.value == "params"),
+                 None) if isinstance(group, ast.Dict) else None
+    if given is None:
+        return set()
+    return parameters_owners(given) or (listed_parameter_owners(given.id, scope) if isinstance(given, ast.Name) else set())
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:

@@ -18,6 +18,7 @@ from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted, name_expression
 from gradlint.source.project_classes import project_class
 from gradlint.source.project_functions import project_import_list
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS, unwrap
 from gradlint.source.unit import SourceUnit
 
 
@@ -152,7 +153,35 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
                  or _closure_of(norms, m.frame, frame, root)]
     # a train call in another branch of an ``if``/``elif`` the freeze is in trains another model
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
-    return [m for m in calls if _after_freeze(norms, m, freeze, frame)]
+    return [m for m in calls if _after_freeze(norms, m, freeze, frame)] + (
+        _alias_trained_before(norms, freeze, target, frame) if freeze.how == "no_grad" else [])
+
+
+def _alias_trained_before(norms: FileNorms, freeze: Freeze, target: str, frame: Optional[ast.AST]) -> list[ModeCall]:
+    """A model run without gradients under a second name bound to it, ``t_model_train =
+    t_model.train()`` (or ``nn.DataParallel(t_model)``): that train() call before the run,
+    with no eval() of either name after it, leaves it in train mode (a distillation teacher)."""
+    assert norms.knowledge is not None
+    root, rest = target.split(".")[0], target[len(target.split(".")[0]):]
+    aliases = set()
+    for value in norms.knowledge.bindings.get(root, []):
+        inner = unwrap(value)
+        if isinstance(inner, ast.Call) and inner.args and isinstance(inner.args[0], ast.Name) \
+                and (dotted(inner.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS:
+            inner = inner.args[0]
+        if isinstance(inner, ast.Name) and inner.id != root and norms.frames.kinds.frame_of(value) is frame:
+            aliases.add(inner.id)
+    if not aliases:
+        return []
+    line = freeze.node.lineno
+
+    def here(node: ast.AST) -> bool:  # (a mode call's frame is the module itself at module level)
+        return node is frame or frame is None and isinstance(node, ast.Module)
+    trained = [m for m in norms.modes if m.train and here(m.frame) and m.target in {a + rest for a in aliases}
+               and m.via is None and m.call.lineno < line and not norms.frames.exclusive(freeze.node, m.call)]
+    return [m for m in trained if not any(
+        not e.train and here(e.frame) and m.call.lineno < e.call.lineno < line
+        and any(holds(e.target, name) for name in (target, *(a + rest for a in aliases))) for e in norms.modes)][:1]
 
 
 def _after_freeze(norms: FileNorms, train: ModeCall, freeze: Freeze, frame: Optional[ast.AST]) -> bool:

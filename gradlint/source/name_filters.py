@@ -12,6 +12,7 @@ Any other test leaves the frozen part unknown (no finding).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Callable, Optional, Union
 
 # stem parameters (conv and BatchNorm) of the families fine-tuning code freezes by name, each
@@ -63,8 +64,27 @@ def frozen_by_name(test: ast.expr, name: str, frozen_when: bool, stops: bool = F
             spared = [head for head, verdict in zip(heads, verdicts[len(stem):]) if verdict is False]
             spared = [head for head in spared if not any(head.startswith((other + "[", other + ".")) for other in spared)]
             if spared:
-                return spared
+                return spared + _other_spared(test, frozen, spared)
             found = [] if found is None else found
+    return found
+
+
+_MODULE_PATH = re.compile(r"[A-Za-z_]\w*(?:\.\w+)*")
+
+
+def _other_spared(test: ast.expr, frozen: Callable[[str], Optional[bool]], heads: list[str]) -> list[str]:
+    """The other children the test leaves trainable beside a family's heads, as the test
+    names them: ``"layer4" not in name and "fc" not in name`` spares ``layer4`` too, and
+    YAMNet's ``layer_12`` is no child of any family."""
+    words = [node for node in ast.walk(test) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    found: list[str] = []
+    for node in sorted(words, key=lambda n: (n.lineno, n.col_offset)):
+        written = str(node.value).strip(".")
+        word = re.sub(r"\.(\d+)", r"[\1]", written)  # (``classifier.3`` is the head ``classifier[3]``)
+        if (_MODULE_PATH.fullmatch(written) and written.rsplit(".", 1)[-1] not in ("weight", "bias")
+                and word not in found and not any(word == h or word.startswith((h + ".", h + "[")) for h in heads)
+                and frozen(f"{written}.weight") is False):
+            found.append(word)
     return found
 
 

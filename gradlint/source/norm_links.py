@@ -106,6 +106,10 @@ def worth_reading(unit: SourceUnit) -> bool:
             name not in ("*", ".") and f"{local}(" in text and _trains_there(module)
             for local, (module, name) in imports.items()):
         return True
+    if trainers and any(  # fit_one_epoch(student, teacher, ...) of a module that runs the teacher without gradients
+            name not in ("*", ".") and f"{local}(" in text and "no_grad" in read_text(module)
+            for local, (module, name) in imports.items()):
+        return True
     if freezes and any(  # class ResNetClassifier(BaseClassifier): the imported base is a LightningModule that trains
             "training_step" in (there := read_text(module)) and "LightningModule" in there for module, _ in imports.values()):
         return True

@@ -165,16 +165,21 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     if branch and made:
         how += f" {branch}"
     if train.implicit:
+        how += _reopened(norms, freeze, target)
         if end is not None:  # a warm-up with the backbone frozen, never put in eval mode
             how += f" for the epochs before line {end} makes it trainable again"
         ran = (f"handing it on line {train.call.lineno} to {train.runner}, which runs it," if train.runner
                else f"running it on line {train.call.lineno} in {train.within}," if train.within
                else f"running it on line {train.call.lineno} in the training loop")
         # (left out of the optimiser and never put in eval mode: the fix goes where it is built)
-        built = _built_at(norms, target, freeze) if freeze.how == "optimizer" else None
+        # (or run without gradients by a helper after it is trained: the fix goes where it is built too)
+        built = _built_at(norms, target, freeze) if freeze.how == "optimizer" or freeze.how == "no_grad" and made \
+            and train.call.lineno < freeze.node.lineno else None
         span = unit.span(built or (freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)))
-        if built is not None:
+        if built is not None and freeze.how == "optimizer":
             how = how.replace("optimised here", f"optimised on line {freeze.node.lineno}")
+        elif built is not None and made is not None:
+            how = how.replace(f"({made.where}) runs it", f"({made.where}), called on line {freeze.node.lineno}, runs it")
         return Report(span,
                       f"{has} and {how}, but nothing puts it in eval mode: a module is built "
                       f"in train mode, so {ran} updates its running mean/variance with every batch and the frozen "
@@ -196,13 +201,7 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     else:
         where = f"on line {train.call.lineno}" + (f" (`{train.receiver}` is `{train.target}` there)"
                                                   if train.written and train.written != train.target else "")
-    parts = unfrozen_parts(norms, target, freeze) + unfrozen_parts(norms, freeze.target, freeze) * (freeze.target != target)
-    if parts:
-        shown = [f"the children of `{p[:-len(LATER_CHILDREN) - 1]}` from a named one on" if p.endswith(LATER_CHILDREN)
-                 else f"`{p}`" for p in parts]
-        how += " (" + ", ".join(shown) + " trainable again; the rest stays frozen)"
-    elif freeze.partial:  # a factory of another function that trains some stages again
-        how += " (some of its later stages trainable again; the stem and the stages before them stay frozen)"
+    how += _reopened(norms, freeze, target)
     if end is not None:  # a warm-up with the backbone frozen, then fine-tuning
         how += f" for the epochs before line {end} makes it trainable again"
     message = (
@@ -219,6 +218,19 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
     span = unit.span(freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node))
     return Report(span, message, fix=None if freeze.part else fix_after_train(norms, target, left),
                   related=_places(unit, freeze, train, span.line, end))
+
+
+def _reopened(norms: FileNorms, freeze: Freeze, target: str) -> str:
+    """`` (`model.fc` trainable again; the rest stays frozen)``: the parts made trainable
+    again after the freeze, or an empty string."""
+    parts = unfrozen_parts(norms, target, freeze) + unfrozen_parts(norms, freeze.target, freeze) * (freeze.target != target)
+    if parts:
+        shown = [f"the children of `{p[:-len(LATER_CHILDREN) - 1]}` from a named one on" if p.endswith(LATER_CHILDREN)
+                 else f"`{p}`" for p in parts]
+        return " (" + ", ".join(shown) + " trainable again; the rest stays frozen)"
+    if freeze.partial:  # a factory of another function that trains some stages again
+        return " (some of its later stages trainable again; the stem and the stages before them stay frozen)"
+    return ""
 
 
 def _built_at(norms: FileNorms, target: str, freeze: Freeze) -> Optional[ast.stmt]:

@@ -25,7 +25,7 @@ from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.unit import SourceUnit
 
-from .frozen_phases import frozen_phase_end, two_phase_calls, warm_up_run
+from .frozen_phases import frozen_phase_end, rebuilt_for_fine_tuning, two_phase_calls, warm_up_run
 from .rebuilt_models import rebuilt_on_the_way
 
 
@@ -114,7 +114,7 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
     # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)]
-    if warm_up_run(norms, target) or two_phase_calls(norms, freeze):
+    if warm_up_run(norms, target) or rebuilt_for_fine_tuning(norms, freeze) or two_phase_calls(norms, freeze):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
     by_omission = freeze.how in ("optimizer", "unoptimised")
@@ -301,8 +301,13 @@ def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
     # (arms of an ``if`` in the epoch loop both run, one epoch after another: ``if epoch < 5: <freeze>
     # else: <unfreeze>`` is a warm-up); an unfreeze after the name is bound to a new model (a
     # notebook's next experiment, ``model = HybridModel(...)``) is that model's
+    # that model's; and one before the freeze, both at a script's top level (which runs once) and not in one
+    # loop, is undone by it (a notebook's full fine-tuning cell, then another head-only run)
+    frame_of = norms.frames.kinds.frame_of
     return all(norms.frames.exclusive(freeze.node, node) and not in_one_loop(norms.frames.parents, freeze.node, node)
-               or rebuilt_on_the_way(norms, unfrozen, freeze.node, node) for node in nodes)
+               or rebuilt_on_the_way(norms, unfrozen, freeze.node, node)
+               or getattr(node, "lineno", 0) < freeze.node.lineno and frame_of(node) is None is frame_of(freeze.node)
+               and not in_one_loop(norms.frames.parents, freeze.node, node) for node in nodes)
 
 
 def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
