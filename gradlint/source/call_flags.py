@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 import weakref
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Iterator, Optional, Union
 
 from gradlint.source.chosen_names import option_values
 from gradlint.source.names import dotted
@@ -356,27 +356,34 @@ def _configured_off(node: ast.AST, cls: ast.ClassDef, parents: dict, tree: ast.M
     init = _init_of(cls)
     if init is None:
         return False
+    for attr, negated in _self_flag_tests(node, cls, parents):
+        sets = [stmt for stmt in ast.walk(cls) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+                and any(isinstance(t, ast.Attribute) and t.attr == attr and dotted(t.value) == "self"
+                        for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))]
+        if len(sets) == 1 and parents.get(sets[0]) is init and isinstance(sets[0], ast.Assign) \
+                and isinstance(read := sets[0].value, ast.Call) and isinstance(read.func, ast.Attribute) \
+                and read.func.attr == "get" and len(read.args) == 2 and isinstance(read.args[1], ast.Constant) \
+                and isinstance(read.args[1].value, bool) and isinstance(key := read.args[0], ast.Constant):
+            builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call)
+                      and (dotted(call.func) or "").rsplit(".", 1)[-1] == cls.name]
+            return all(_entry(call, key.value, read.args[1].value, tree) == negated for call in builds) \
+                and read.args[1].value == negated
+    return False
+
+
+def _self_flag_tests(node: ast.AST, stop: ast.AST, parents: dict) -> Iterator[tuple[str, bool]]:
+    """Each ``if self.<flag>:`` (or ``if not self.<flag>:``) whose body holds ``node``, inside
+    ``stop``: the attribute and whether the test is negated."""
     child = node
-    while child in parents and child is not cls:
+    while child in parents and child is not stop:
         parent = parents[child]
         if isinstance(parent, ast.If) and child in parent.body:
             test, negated = parent.test, False
             if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
                 test, negated = test.operand, True
             if isinstance(test, ast.Attribute) and dotted(test.value) == "self":
-                sets = [stmt for stmt in ast.walk(cls) if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign))
-                        and any(isinstance(t, ast.Attribute) and t.attr == test.attr and dotted(t.value) == "self"
-                                for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]))]
-                if len(sets) == 1 and parents.get(sets[0]) is init and isinstance(sets[0], ast.Assign) \
-                        and isinstance(read := sets[0].value, ast.Call) and isinstance(read.func, ast.Attribute) \
-                        and read.func.attr == "get" and len(read.args) == 2 and isinstance(read.args[1], ast.Constant) \
-                        and isinstance(read.args[1].value, bool) and isinstance(key := read.args[0], ast.Constant):
-                    builds = [call for call in ast.walk(tree) if isinstance(call, ast.Call)
-                              and (dotted(call.func) or "").rsplit(".", 1)[-1] == cls.name]
-                    return all(_entry(call, key.value, read.args[1].value, tree) == negated for call in builds) \
-                        and read.args[1].value == negated
+                yield test.attr, negated
         child = parent
-    return False
 
 
 def _entry(call: ast.Call, key: object, default: bool, tree: ast.Module) -> Optional[bool]:
@@ -405,14 +412,7 @@ def _attribute_guard(node: ast.AST, function: ast.FunctionDef, cls: ast.ClassDef
     kept = {target.attr: value.id for stmt in function.body if isinstance(stmt, ast.Assign)
             for target in stmt.targets if isinstance(target, ast.Attribute) and dotted(target.value) == "self"
             and isinstance(value := stmt.value, ast.Name) and value.id in {a.arg for a in function.args.args}}
-    child = node
-    while child in parents and child is not function:
-        parent = parents[child]
-        if isinstance(parent, ast.If) and child in parent.body:
-            test, negated = parent.test, False
-            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-                test, negated = test.operand, True
-            if isinstance(test, ast.Attribute) and dotted(test.value) == "self" and test.attr in kept:
-                return f"not {kept[test.attr]}" if negated else kept[test.attr]
-        child = parent
+    for attr, negated in _self_flag_tests(node, function, parents):
+        if attr in kept:
+            return f"not {kept[attr]}" if negated else kept[attr]
     return None
