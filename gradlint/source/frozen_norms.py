@@ -40,6 +40,7 @@ from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.method_unfreezes import unfreezes_at_calls
 from gradlint.source.unoptimised_runs import unoptimised_runs
+from gradlint.source.runner_handed_networks import handed_to_training_classes
 from gradlint.source.optimised_parts import partly_optimised
 from gradlint.source.names import classify, dotted
 from gradlint.source.named_parameter_loops import NamedParameterLoops
@@ -92,6 +93,7 @@ class _Collector(NamedParameterLoops):
         self._optimisers()
         self.norms.freezes.extend(partly_optimised(self.norms))  # two heads of a model optimised, its backbone not
         self.norms.freezes.extend(unoptimised_runs(self.norms))  # a teacher no optimiser takes
+        self.norms.freezes.extend(handed_to_training_classes(self.norms))  # ... or a training class of the project runs
         self.norms.modes.extend(unread_trainer_modes(self.frames))
         through_helpers(self.frames, self.norms)
         through_freezing_helpers(self.frames, self.norms)

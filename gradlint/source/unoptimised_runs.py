@@ -36,12 +36,12 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
     frames = norms.frames
     tree = frames.unit.tree
     assert tree is not None and norms.knowledge is not None
-    optimisers = _known_optimisers(norms)
+    optimisers = known_optimisers(norms)
     if optimisers is None:
         return []
     found: dict[str, Freeze] = {}
     # (frozen already: that freeze is read; not one the file undoes, ``requires_grad = True`` each epoch)
-    read = _parameters_read(tree, norms.optimised, norms.frames.parents) | {
+    read = parameters_read(tree, norms.optimised, norms.frames.parents) | {
         f.target for f in norms.freezes if not any(holds(u, f.target) for u in norms.unfrozen)}
     training = [frame for frame in frames.frames if _backward(frame)]
     for frame in training:
@@ -55,12 +55,12 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                     or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
             tried.add(name)
-            if (_built_alone(norms, name) and not _handed_on(norms, name, name, read) or _handed_alone(norms, frame.node, name, read)) \
+            if (built_alone(norms, name) and not _handed_on(norms, name, name, read) or _handed_alone(norms, frame.node, name, read)) \
                     and not any(related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
             # ``for tm in teacher_models: tm(x)``: each network of the list, where the list is built of names
             for member, listed in list_members(norms, frame.node, call, name):
-                if (member not in found and member not in read and _built_alone(norms, member)
+                if (member not in found and member not in read and built_alone(norms, member)
                         and not any(related(o, member) for o in norms.optimised)
                         and norms.knowledge.has_batchnorm(member, None, listed)):
                     found[member] = Freeze(member, "unoptimised", listed)  # (read where the list names it)
@@ -165,7 +165,7 @@ def _unoptimised_network(norms: FileNorms, target: str, read: set[str]) -> Optio
         if kept is None or kept[1] or not isinstance(kept[0], ast.Name):
             return None
         network = kept[0].id
-    if (network not in read and _built_alone(norms, network) and not _handed_on(norms, network, root)
+    if (network not in read and built_alone(norms, network) and not _handed_on(norms, network, root)
             and not any(related(o, name) for o in norms.optimised for name in (network, target))):
         return network
     return None
@@ -247,7 +247,7 @@ def _run_name(call: ast.Call) -> Optional[str]:
     return None
 
 
-def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
+def known_optimisers(norms: FileNorms) -> Optional[set[str]]:
     """The names of the file's optimisers when each is built here from named modules'
     parameters and every optimiser stepped is one of them; else None."""
     frames = norms.frames
@@ -283,7 +283,7 @@ def _known_optimisers(norms: FileNorms) -> Optional[set[str]]:
     return built
 
 
-def _parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None, parents: Optional[dict] = None) -> set[str]:
+def parameters_read(tree: ast.Module, optimised: Optional[set[str]] = None, parents: Optional[dict] = None) -> set[str]:
     """Names whose parameters (or state) the file reads anywhere: they may be optimised,
     clipped or frozen in ways this reading does not follow; and names synced from another
     network (``target_net.load_state_dict(policy_net.state_dict())``, a DQN's target; with
@@ -318,7 +318,7 @@ def _only_sets_requires_grad(loop: ast.For) -> bool:
                for stmt in loop.body)
 
 
-def _built_alone(norms: FileNorms, name: str) -> bool:
+def built_alone(norms: FileNorms, name: str) -> bool:
     """Every binding of ``name`` is a constructor call that is handed no other network of the
     file (``teacher = Teacher()``, not ``net = nn.DataParallel(model)`` or ``net = model``)."""
     assert norms.knowledge is not None
@@ -369,7 +369,7 @@ def _handed_alone(norms: FileNorms, function: ast.AST, name: str, read: set[str]
     if tree is None or function not in tree.body or (passed := _passed_at_calls(tree, function, name)) is None:
         return False
     for call, arg in passed:
-        if not (isinstance(arg, ast.Name) and _built_alone(norms, arg.id) and arg.id not in read
+        if not (isinstance(arg, ast.Name) and built_alone(norms, arg.id) and arg.id not in read
                 and not any(related(o, arg.id) for o in norms.optimised)):
             return False
         # (``train_kd(student, student)``: the network the function optimises under another name)

@@ -173,8 +173,10 @@ def frozen_report(norms: FileNorms, freeze: Freeze, target: str, left: list[Mode
                else f"running it on line {train.call.lineno} in the training loop")
         # (left out of the optimiser and never put in eval mode: the fix goes where it is built)
         # (or run without gradients by a helper after it is trained: the fix goes where it is built too)
+        # (or handed to a training class of the project, the freeze read at that call)
+        handed = freeze.how == "unoptimised" and bool(train.runner) and train.call is freeze.node
         built = _built_at(norms, target, freeze) if freeze.how == "optimizer" or freeze.how == "no_grad" and made \
-            and train.call.lineno < freeze.node.lineno else None
+            and train.call.lineno < freeze.node.lineno or handed else None
         span = unit.span(built or (freeze.node if not isinstance(freeze.node, ast.For) else report_line(freeze.node)))
         if built is not None and freeze.how == "optimizer":
             how = how.replace("optimised here", f"optimised on line {freeze.node.lineno}")
