@@ -235,5 +235,5 @@ def test_a_percent_continuing_a_statement_is_the_modulo_operator_not_a_magic() -
     assert lines[2] == "          %(epoch, 0.5))"
     assert lines[4] == "            % 2)"
     assert lines[6] == "%timeit is a magic"
-    assert lines[8] == "pass"  # %time x = 1: a magic opening a statement
+    assert lines[8] == "x = 1"  # %time x = 1: a magic opening a statement, which runs the statement it times
     assert script.broken == ()

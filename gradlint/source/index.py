@@ -78,6 +78,8 @@ def short_error(exc: BaseException) -> str:
 # an IPython shell escape or magic at the start of a line (``!pip install ...``,
 # ``%matplotlib inline``, ``%%time``): a notebook exported to .py (Colab's "Download .py") keeps them
 _MAGIC_LINE = re.compile(r"^([ \t]*)[!%].*$", re.MULTILINE)
+# ``%time train(model)``: the statement a timing magic runs is read as written
+_TIMED_LINE = re.compile(r"^([ \t]*)%(?:time|timeit|prun)[ \t]+(?!-)(\S.*)$", re.MULTILINE)
 
 
 def parse_source(text: str, filename: str) -> ast.Module:
@@ -89,7 +91,7 @@ def parse_source(text: str, filename: str) -> ast.Module:
         try:
             return ast.parse(text, filename=filename)
         except SyntaxError:
-            without = _MAGIC_LINE.sub(r"\1pass", text)
+            without = _MAGIC_LINE.sub(r"\1pass", _TIMED_LINE.sub(r"\1\2", text))
             if without == text:
                 raise
             try:

@@ -110,10 +110,15 @@ def notebook_script(data: bytes) -> NotebookScript:
     return NotebookScript("\n".join(lines) + "\n", tuple(places), tuple(broken))
 
 
+# ``%time train(model, loader)``: a line magic that runs the statement after it (options, ``-n 10``, aside)
+_TIMED = re.compile(r"%(?:time|timeit|prun)\s+(?!-)(\S.*)$")
+
+
 def _python_cell(source: list[str]) -> list[str]:
     """A cell's lines as IPython hands them to Python: a cell magic's cell that is not Python
     (``%%bash``, ``%%writefile``) commented out; magics, shell escapes and automagic commands
-    (``!wget ...``, ``%matplotlib inline``, ``pip install timm``) read as ``pass`` in place, and
+    (``!wget ...``, ``%matplotlib inline``, ``pip install timm``) read as ``pass`` in place, the
+    statement a ``%time`` line magic times read as written, and
     the lines they continue with a backslash as blank; the indentation of a cell's first line
     taken off all of them (IPython's ``leading_indent``)."""
     lines = [line.rstrip("\r\n") for line in source]
@@ -129,6 +134,8 @@ def _python_cell(source: list[str]) -> list[str]:
         stripped = line.lstrip()
         if continued:
             python.append("")
+        elif (timed := _TIMED.match(stripped)) and not _inside_statement(python):
+            python.append(line[:len(line) - len(stripped)] + timed.group(1))  # (its statement runs, timed)
         elif (stripped.startswith(("!", "%")) or _AUTOMAGIC.match(stripped)) and not _inside_statement(python):
             python.append(line[:len(line) - len(stripped)] + "pass")
         else:  # (``%`` opening a statement's next line is the modulo operator, not a magic)
