@@ -169,7 +169,7 @@ TWO_STAGES = """\
 
     model = densenet121(weights="DEFAULT")
     model.classifier = nn.Linear(1024, 5)
-    model.load_state_dict(torch.load("stage1.pth"))
+    {load}
     {reopen}
     run(model, torch.optim.Adam(model.parameters(), lr=1e-4), 10)
 """
@@ -177,13 +177,17 @@ TWO_STAGES = """\
 
 def test_a_head_only_run_a_rebuilt_model_of_the_same_name_fine_tunes_is_a_warm_up(tmp_path: Path) -> None:
     # (round 76/a, VuppalaShasank's DenseNet notebook: stage 1 head-only, stage 2 rebuilt, loaded, unfrozen)
+    load = 'model.load_state_dict(torch.load("stage1.pth"))'
     write_project(tmp_path, {"stages.py": TWO_STAGES.format(
-        reopen="for param in model.parameters():\n        param.requires_grad = True")})
+        load=load, reopen="for param in model.parameters():\n        param.requires_grad = True"),
+        "built_trainable.py": TWO_STAGES.format(load=load, reopen="")})
     assert lint_in_process(tmp_path / "stages.py", "GL406") == []
+    assert lint_in_process(tmp_path / "built_trainable.py", "GL406") == []
 
 
-def test_a_head_only_run_whose_rebuilt_model_is_not_fine_tuned_is_reported(tmp_path: Path) -> None:
-    write_project(tmp_path, {"stages.py": TWO_STAGES.format(reopen="")})
+def test_a_head_only_run_whose_rebuilt_model_does_not_load_its_weights_is_reported(tmp_path: Path) -> None:
+    # (a second experiment from the pretrained weights, not a fine-tuning of the first run)
+    write_project(tmp_path, {"stages.py": TWO_STAGES.format(load="", reopen="")})
     [finding] = lint_in_process(tmp_path / "stages.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 18)
 

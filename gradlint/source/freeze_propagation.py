@@ -168,24 +168,33 @@ def through_helpers(frames: FileFrames, norms: FileNorms) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == "self":
             self_calls.setdefault(node.func.attr, []).append(node)
-    for mode in list(norms.modes):
-        frame = mode.frame
-        if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        root, _, rest = mode.target.partition(".")
-        params = [a.arg for a in frame.args.args]
-        if root not in params:
-            continue
-        cls = kinds.class_of(mode.call)
-        from_methods = ([(c, 1) for c in self_calls.get(frame.name, []) if kinds.class_of(c) is cls]
-                        if cls is not None and params[0] == "self" and root != "self" else [])
-        for call, offset in [(c, 0) for c in calls.get(frame.name, [])] + from_methods:
-            passed = argument(call, params.index(root) - offset, root)
-            name = dotted(passed) if passed is not None else None
-            if name:  # also under the same name: the helper's own frame is not the caller's
-                target = f"{name}.{rest}" if rest else name
-                norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
-                                                 site=call))
+    # (``train_and_evaluate(model)`` calling ``train_model(model)``: a helper's helper, read at each
+    # level from the function the call sits in; three levels at most)
+    pending: list[tuple[ModeCall, Optional[ast.AST], str]] = [(mode, mode.frame, mode.target) for mode in norms.modes]
+    for _ in range(3):
+        handed: list[tuple[ModeCall, Optional[ast.AST], str]] = []
+        for mode, frame, written in pending:
+            if not isinstance(frame, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            root, _, rest = written.partition(".")
+            params = [a.arg for a in frame.args.args]
+            if root not in params:
+                continue
+            cls = kinds.class_of(frame.body[0])  # (the class of the method, if it is one)
+            from_methods = ([(c, 1) for c in self_calls.get(frame.name, []) if kinds.class_of(c) is cls]
+                            if cls is not None and params[0] == "self" and root != "self" else [])
+            for call, offset in [(c, 0) for c in calls.get(frame.name, [])] + from_methods:
+                passed = argument(call, params.index(root) - offset, root)
+                name = dotted(passed) if passed is not None else None
+                if name:  # also under the same name: the helper's own frame is not the caller's
+                    target = f"{name}.{rest}" if rest else name
+                    if mode.site is None:
+                        norms.modes.append(ModeCall(target, mode.train, mode.call, mode.stmt, frame, mode.target,
+                                                    site=call))
+                    else:  # (the first helper's mode call, read at the outer call)
+                        norms.modes.append(replace(mode, target=target, site=call))
+                    handed.append((norms.modes[-1], kinds.frame_of(call), target))
+        pending = handed
 
 
 def through_constructor_guards(frames: FileFrames, norms: FileNorms) -> None:

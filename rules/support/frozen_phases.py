@@ -197,27 +197,34 @@ def warm_up_run(norms: FileNorms, target: str) -> bool:
 def rebuilt_for_fine_tuning(norms: FileNorms, freeze: Freeze) -> bool:
     """:func:`warm_up_run` with the second run's model bound to the same name: a notebook's
     stage-2 cell rebuilds ``model`` with the builder the frozen one came from, loads weights
-    (stage 1's checkpoint) into it and makes every parameter trainable again."""
+    (stage 1's checkpoint) into it and makes every parameter trainable again (or the builder
+    gives it unfrozen: ``create_model(name, freeze_backbone=False)``)."""
     knowledge = norms.knowledge
     assert knowledge is not None
     frame_of = norms.frames.kinds.frame_of
     root, frame, line = freeze.target.split(".")[0], frame_of(freeze.node), freeze.node.lineno
-    built = [(call.lineno, (dotted(call.func) or "").rsplit(".", 1)[-1]) for v in knowledge.bindings.get(root, [])
+    built = [(call.lineno, (dotted(call.func) or "").rsplit(".", 1)[-1], call) for v in knowledge.bindings.get(root, [])
              if isinstance(call := unwrap(v), ast.Call) and frame_of(call) is frame
              and not (dotted(call.func) or "").startswith(root + ".")]
-    before = [builder for at, builder in built if at < line]
+    before = [builder for at, builder, _ in built if at <= line]  # (a factory's freeze is read at its call)
     if not before or not before[-1]:
         return False
     scope = frame or norms.frames.unit.tree
     assert scope is not None
-    for at, builder in built:
+    for at, builder, call in built:
         if at <= line or builder != before[-1]:
             continue
+        # (``create_model(name, freeze_backbone=False)``: asked for unfrozen, also through ``**kwargs``)
+        unfrozen = any(k.arg and "freeze" in k.arg.lower() and isinstance(k.value, ast.Constant) and k.value.value is False
+                       for k in call.keywords)
         loads = any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "load_state_dict" and dotted(node.func.value) == root and node.lineno > at
                     for node in ast.walk(scope))
-        if loads and any(frame_of(node) is frame and getattr(node, "lineno", 0) > at
-                         for node in norms.unfrozen_at.get(root, [])):
+        # made trainable again, or built unfrozen (``create_model(name, freeze_backbone=False)``)
+        if loads and (any(frame_of(node) is frame and getattr(node, "lineno", 0) > at
+                          for node in norms.unfrozen_at.get(root, []))
+                      or unfrozen or not any(f.target.split(".")[0] == root and f.node.lineno >= at
+                                             for f in norms.freezes)):
             return True
     return False
 
