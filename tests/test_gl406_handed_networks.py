@@ -69,3 +69,15 @@ def test_a_training_class_that_builds_its_own_optimiser_trains_what_it_is_handed
                                     'self.optimizer = torch.optim.SGD(victim.parameters(), lr=0.1)')
     write_project(tmp_path, {"stealer.py": own_optimiser, "steal.py": STEAL.format(evaluated="", optimizer=OWN)})
     assert lint_in_process(tmp_path / "steal.py", "GL406") == []
+
+
+def test_a_momentum_target_the_training_class_updates_is_not_reported(tmp_path: Path) -> None:
+    # (round 76/b's look-alike, sthalles' BYOL: the trainer moves the target towards the online network)
+    momentum = STEALER.replace("    def steal(self, loader, epochs):", """\
+    def update_victim(self):
+        for online, target in zip(self.model.parameters(), self.victim.parameters()):
+            target.data = 0.99 * target.data + 0.01 * online.data
+
+    def steal(self, loader, epochs):""")
+    write_project(tmp_path, {"stealer.py": momentum, "steal.py": STEAL.format(evaluated="", optimizer=OWN)})
+    assert lint_in_process(tmp_path / "steal.py", "GL406") == []

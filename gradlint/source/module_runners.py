@@ -161,7 +161,7 @@ def class_runs_and_trains(cls: ast.ClassDef, parameter: str, handed: Optional[Ha
     init = init_of(cls)
     if init is None or parameter not in [a.arg for a in init.args.args[1:]]:
         return None
-    kept = _kept_as(init, parameter)
+    kept = kept_as(init, parameter)
     if kept is None:
         return None
     trains = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "backward"
@@ -213,7 +213,7 @@ def init_of(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
     return ast.fix_missing_locations(ast.copy_location(made, cls))
 
 
-def _kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
+def kept_as(init: ast.FunctionDef, parameter: str) -> Optional[str]:
     """``self.encoder`` for ``self.encoder = encoder`` (or ``encoder.to(device)``) in ``init``."""
     for node in ast.walk(init):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute):

@@ -14,7 +14,7 @@ from pathlib import Path
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.freeze_forms import related
 from gradlint.source.index import FileIndex
-from gradlint.source.module_runners import class_runs_and_trains, init_of, parameter_of
+from gradlint.source.module_runners import class_runs_and_trains, init_of, kept_as, parameter_of
 from gradlint.source.names import dotted
 from gradlint.source.project_classes import built_class
 from gradlint.source.unoptimised_runs import built_alone, known_optimisers, parameters_read
@@ -49,7 +49,19 @@ def handed_to_training_classes(norms: FileNorms) -> list[Freeze]:
         for node in handed:
             parameter = parameter_of(call, node, init, True)
             runs = class_runs_and_trains(cls.node, parameter) if parameter else None
-            if runs is not None and runs[1] and built_alone(norms, node.id) \
-                    and norms.knowledge.has_batchnorm_there(node.id, call):
+            kept = kept_as(init, parameter) if parameter else None
+            if runs is not None and runs[1] and kept is not None and not _weights_read(cls.node, kept) \
+                    and built_alone(norms, node.id) and norms.knowledge.has_batchnorm_there(node.id, call):
                 found[node.id] = Freeze(node.id, "unoptimised", call)
     return list(found.values())
+
+
+def _weights_read(cls: ast.ClassDef, kept: str) -> bool:
+    """The class reads or writes the weights of what it keeps (``zip(self.online.parameters(),
+    self.target.parameters())``, a ``load_state_dict``): a momentum (EMA) copy or a synced
+    network, updated without an optimiser, as BYOL's target is."""
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and node.func.attr in _WEIGHT_READS and dotted(node.func.value) == kept for node in ast.walk(cls))
+
+
+_WEIGHT_READS = frozenset({"parameters", "named_parameters", "state_dict", "load_state_dict", "buffers", "named_buffers"})
