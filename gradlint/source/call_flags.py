@@ -344,6 +344,13 @@ def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Modul
                                is False for call in calls)
 
 
+def asks_unfrozen(call: ast.Call) -> bool:
+    """``create_model(name, freeze_backbone=False)``: the call passes a ``freeze...`` keyword
+    as False, which a factory may hand on through ``**kwargs`` where its flag is not traced."""
+    return any(k.arg and "freeze" in k.arg.lower() and isinstance(k.value, ast.Constant) and k.value.value is False
+               for k in call.keywords)
+
+
 def _init_of(cls: ast.ClassDef) -> Optional[ast.FunctionDef]:
     return next((s for s in cls.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
 

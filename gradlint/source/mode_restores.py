@@ -162,7 +162,8 @@ def _alias_trained_before(norms: FileNorms, freeze: Freeze, target: str, frame: 
     t_model.train()`` (or ``nn.DataParallel(t_model)``): that train() call before the run,
     with no eval() of either name after it, leaves it in train mode (a distillation teacher)."""
     assert norms.knowledge is not None
-    root, rest = target.split(".")[0], target[len(target.split(".")[0]):]
+    root, dot, rest = target.partition(".")
+    rest = dot + rest  # (``.backbone`` of ``t_model_train.backbone``)
     aliases = set()
     for value in norms.knowledge.bindings.get(root, []):
         inner = unwrap(value)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.table_calls import table_callees
-from gradlint.source.call_flags import factory_flag
+from gradlint.source.call_flags import asks_unfrozen, factory_flag
 from gradlint.source.numeric_guards import numeric_guard_holds
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms
@@ -264,8 +264,7 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
     for factory in parts.each():  # each part the factory freezes (a video and an audio encoder)
         if factory.guard is not None and factory_flag(value, factory.guard, norms.frames.kinds, norms.frames.unit.tree) is not True:
             continue  # it freezes only when asked to, and this call does not (or may not)
-        if factory.guard is None and any(k.arg and "freeze" in k.arg.lower() and isinstance(k.value, ast.Constant)
-                                         and k.value.value is False for k in value.keywords):
+        if factory.guard is None and asks_unfrozen(value):
             continue  # ``create_model(name, freeze_backbone=False)``, its flag handed on through ``**kwargs``
         if factory.compare is not None and numeric_guard_holds(value, factory.compare, norms.frames.unit.tree) is False:
             continue  # pretrained_model(arch) with ``if k != 1: <freeze>`` and k left at 1

@@ -42,7 +42,7 @@ def handed_to_training_classes(norms: FileNorms) -> list[Freeze]:
                   and node.id not in found and node.id not in read and not any(related(o, node.id) for o in norms.optimised)]
         if not handed:
             continue
-        cls = built_class(call, name.rsplit(".", 1)[-1] if "." not in name else name, tree, path, index)
+        cls = built_class(call, name, tree, path, index)
         init = init_of(cls.node) if cls is not None else None
         if cls is None or init is None or _BUILDS_OPTIMISER.search(ast.unparse(cls.node)):
             continue

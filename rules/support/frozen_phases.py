@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.call_flags import asks_unfrozen, flag_at, guard_name, guard_of, guarded
 from gradlint.source.imported_options import script_option_values
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
@@ -214,17 +214,14 @@ def rebuilt_for_fine_tuning(norms: FileNorms, freeze: Freeze) -> bool:
     for at, builder, call in built:
         if at <= line or builder != before[-1]:
             continue
-        # (``create_model(name, freeze_backbone=False)``: asked for unfrozen, also through ``**kwargs``)
-        unfrozen = any(k.arg and "freeze" in k.arg.lower() and isinstance(k.value, ast.Constant) and k.value.value is False
-                       for k in call.keywords)
         loads = any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "load_state_dict" and dotted(node.func.value) == root and node.lineno > at
                     for node in ast.walk(scope))
         # made trainable again, or built unfrozen (``create_model(name, freeze_backbone=False)``)
         if loads and (any(frame_of(node) is frame and getattr(node, "lineno", 0) > at
                           for node in norms.unfrozen_at.get(root, []))
-                      or unfrozen or not any(f.target.split(".")[0] == root and f.node.lineno >= at
-                                             for f in norms.freezes)):
+                      or asks_unfrozen(call)
+                      or not any(f.target.split(".")[0] == root and f.node.lineno >= at for f in norms.freezes)):
             return True
     return False
 
