@@ -45,7 +45,8 @@ class _Resolver:
         self.matches = matches  # which qualified constructors count (recurrent layers by default)
         self.script = script.resolve()
         self.index = index if index is not None else FileIndex()
-        self.cache: dict[Path, dict[str, RecurrentEvidence]] = {}
+        # each module read: the depth it was read at, and what it offers
+        self.cache: dict[Path, tuple[int, dict[str, RecurrentEvidence]]] = {}
         self.read = 0
 
     def module_file(self, module: str, level: int, importer: Path) -> Optional[Path]:
@@ -55,12 +56,14 @@ class _Resolver:
     def recurrent_names(self, path: Path, depth: int) -> dict[str, RecurrentEvidence]:
         """Names defined (or re-exported) by a local module that build a recurrent layer."""
         path = path.resolve()
-        if path in self.cache:
-            return self.cache[path]
+        if path in self.cache and self.cache[path][0] <= depth:
+            return self.cache[path][1]
         # an import cycle back to this module sees what it has bound so far, as Python's does
-        # (``models/__init__.py`` imports ``.model``, then ``.trainer``, which imports from ``models``)
+        # (``models/__init__.py`` imports ``.model``, then ``.trainer``, which imports from ``models``).
+        # A module first reached deep (through ``args.py`` -> ``helper.py``) was cut short where its
+        # own imports passed the depth limit: reached again nearer the script, it is read again.
         found: dict[str, RecurrentEvidence] = {}
-        self.cache[path] = found
+        self.cache[path] = (depth, found)
         if depth > _MAX_DEPTH or self.read >= _MAX_FILES:
             return found
         self.read += 1
