@@ -1,6 +1,8 @@
 """Command-line defaults a script takes from a project module of its own: ``from parser_
 import parse_args`` ... ``args = parse_args()`` with ``parser.add_argument("--freeze_resnet",
-default=20)`` in ``parser_.py``. The file's own ``add_argument`` calls win over the module's."""
+default=20)`` in ``parser_.py``, or the parsed options themselves (``from args import args``
+with ``args = parser.parse_args()`` in ``args.py``). The file's own ``add_argument`` calls win
+over the module's."""
 
 from __future__ import annotations
 
@@ -14,16 +16,29 @@ from gradlint.source.unit import SourceUnit
 
 def script_option_values(tree: ast.Module, path: Path) -> dict[str, object]:
     """``option_values`` of the file, and of each project module it imports a function
-    from and calls (the argument parser it keeps elsewhere)."""
+    from and calls (the argument parser it keeps elsewhere) or the options it parsed."""
     called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     found: dict[str, object] = {}
     for imported in project_import_list(tree, path):
-        if imported.local not in called or imported.name in (".", "*"):
+        if imported.name in (".", "*"):
             continue
         read = SourceUnit.read_parsed(str(imported.path))  # (parsed once per change of the file)
         module = read.tree if read is not None else None
-        if module is not None and any(isinstance(node, ast.FunctionDef) and node.name == imported.name
-                                      for node in module.body):
+        if module is not None and (imported.local in called and any(
+                isinstance(node, ast.FunctionDef) and node.name == imported.name for node in module.body)
+                or _parsed_options(module, imported.name)):
             found.update(option_values(module))
     found.update(option_values(tree))
     return found
+
+
+def _parsed_options(module: ast.Module, name: str) -> bool:
+    """``name`` is bound at the module's top level to parsed options: ``args =
+    parser.parse_args()`` (or ``parser.parse_known_args()[0]``)."""
+    for node in module.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            value = node.value.value if isinstance(node.value, ast.Subscript) else node.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+                    and value.func.attr in ("parse_args", "parse_known_args"):
+                return True
+    return False
