@@ -15,16 +15,19 @@ from gradlint.source.call_flags import guard_at
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.freeze_forms import related
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
-from gradlint.source.index import file_stamp, read_text
+from gradlint.source.index import FileIndex, file_stamp, read_text
+from gradlint.source.model_factories import returned_values
 from gradlint.source.module_offers import module_offers, shown_path
 from gradlint.source.named_part_freezes import listed_names, named_part
 from gradlint.source.names import dotted
 from gradlint.source.factory_facts import FreezingHelper
 from gradlint.source.call_arguments import argument
 from gradlint.source.norm_knowledge import unwrap
+from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
+from gradlint.source.project_classes import project_class
 from gradlint.source.string_lists import string_lists
 from gradlint.source.project_functions import project_import_list
-from gradlint.source.unit import call_spelling
+from gradlint.source.unit import SourceUnit, call_spelling
 
 
 def link_instances(norms: FileNorms, script: Path) -> None:
@@ -95,6 +98,9 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
                         else item.local if item.name == first else None)
                 if name is not None:
                     spelled.setdefault(f"{name}.{method}" if owner else name, []).append((helper, item.path))
+        if item.name not in ("*", "."):  # ``get_model(args)`` of ``helper.py`` returning a ``CenterNet`` of ``net.py``
+            for helper, module in builder_methods(item.path, item.name, script):
+                spelled.setdefault(f"{item.local}.{helper.function.rpartition('.')[2]}", []).append((helper, module))
     if not spelled:
         return
     assert norms.knowledge is not None
@@ -109,6 +115,7 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
                 owner, _, method = key.rpartition(".")
                 if class_name and owner == class_name:
                     methods[f"{bound}.{method}"] = (bound, key)
+                    methods[f"{bound}.module.{method}"] = (f"{bound}.module", key)  # (a DataParallel wrapper's model)
                     builds[bound] = built
     unfreezes: list[tuple[str, ast.Call]] = []
     for node in ast.walk(tree):
@@ -117,7 +124,7 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
         receiver: Optional[str]
         receiver, callee = methods.get(called, (None, called))
         for helper, module in spelled.get(callee, []):
-            instance = builds.get(receiver) if receiver else None
+            instance = builds.get(receiver.removesuffix(".module")) if receiver else None
             if helper.arm is not None and not (instance is not None and takes_arm(
                     helper.arm, instance, norms.frames.kinds.frame_of(instance), tree)):
                 continue  # the arm of ``if self.backbone == "resnet50":`` this instance does not take
@@ -127,6 +134,38 @@ def link_freezing_helpers(norms: FileNorms, script: Path) -> None:
         if not any(related(f.target, target) and kinds.frame_of(f.node) is kinds.frame_of(node)
                    and f.node.lineno > node.lineno for f in norms.freezes):
             norms.unfreeze(target, node)
+
+
+def builder_methods(module: Path, function: str, script: Path) -> list[tuple[FreezingHelper, Path]]:
+    """The freezing methods of the project class that ``function``, a function of the
+    project file ``module``, returns an instance of when that class is defined in another
+    project file (``return nn.DataParallel(CenterNet(...))`` in ``helper.py``, the class and
+    its ``freeze_backbone`` in ``net/centernet.py``), with that file."""
+    read = SourceUnit.read_parsed(str(module))
+    tree = read.tree if read is not None else None
+    defined = next((node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function),
+                   None) if tree is not None else None
+    if tree is None or defined is None:
+        return []
+    found: list[tuple[FreezingHelper, Path]] = []
+    for value in returned_values(defined):
+        built = _wrapped(value, defined)
+        cls = project_class(built.func, tree, module, FileIndex(), entry=script) if built is not None else None
+        if cls is None or cls.path.resolve() == module.resolve():
+            continue  # (a class of the builder's own file is read by the module's offers)
+        offers = module_offers(str(cls.path), file_stamp(cls.path))
+        found += [(helper, cls.path) for helper in offers.helpers
+                  if helper.function.rpartition(".")[0] == cls.node.name and helper.arm is None]
+    return found
+
+
+def _wrapped(value: ast.expr, function: ast.FunctionDef) -> Optional[ast.Call]:
+    """The call that built the model ``value`` is, through a DataParallel wrapper."""
+    value = unwrap(value)
+    if isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS \
+            and value.args:
+        return None  # its argument is another returned value, read on its own
+    return value if isinstance(value, ast.Call) else None
 
 
 def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper: FreezingHelper, module: Path,
