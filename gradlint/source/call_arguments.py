@@ -50,3 +50,24 @@ def bound_parameters(method: ast.FunctionDef) -> list[str]:
     params = [a.arg for a in method.args.args]
     return params if is_static(method) or not params or params[0] != "self" else params[1:]
 
+
+
+def handed_class(call: ast.Call, function: Optional[ast.AST], tree: ast.Module) -> Optional[ast.expr]:
+    """The class ``call`` builds when its callee is a parameter of ``function`` that every
+    call of that function in the file passes the same name for: ``model = model_class(n)``
+    in ``def train(model_class, ...)``, called as ``train(VQAModel, ...)`` -> ``VQAModel``.
+    None when the parameter is rebound, or the calls disagree or pass nothing for it."""
+    if not isinstance(call.func, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    params = [a.arg for a in function.args.args]
+    name = call.func.id
+    if name not in params or any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+                                 for node in ast.walk(function)):
+        return None
+    index = params.index(name) - (1 if params[0] in ("self", "cls") else 0)
+    passed = [argument(node, index, name) for node in ast.walk(tree) if isinstance(node, ast.Call)
+              and dotted(node.func) in (function.name, f"self.{function.name}")]
+    names = {dotted(p) if p is not None else None for p in passed}
+    if len(names) != 1 or None in names:
+        return None
+    return next(p for p in passed if p is not None)

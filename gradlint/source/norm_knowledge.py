@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from gradlint.source.call_arguments import argument
+from gradlint.source.call_arguments import argument, handed_class
 from gradlint.source.imported_parts import ImportedParts
 from gradlint.source.appended_layers import appended_to
 from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, RESNET, TV_BN, builds_bn, library_builds_bn, torchvision_bn
@@ -252,6 +252,10 @@ class NormKnowledge(ImportedParts):
         if isinstance(value.func, ast.Attribute) and value.func.attr == "load_from_checkpoint":
             # Encoder.load_from_checkpoint(path): a Lightning class method building an Encoder
             return self._value_path(ast.copy_location(ast.Call(value.func.value, [], []), value), rest, depth + 1)
+        if self.frames.unit.tree is not None and (
+                handed := handed_class(value, self.frames.kinds.frame_of(value), self.frames.unit.tree)) is not None:
+            # model = model_class(n) in ``def train(model_class)``, called as ``train(VQAModel)``
+            return self._value_path(ast.copy_location(ast.Call(handed, value.args, value.keywords), value), rest, depth + 1)
         callee = self._aliased(value.func) or self.names.qualify(value.func) or ""
         short = callee.rsplit(".", 1)[-1]
         if callee in ("copy.deepcopy", "deepcopy") and len(value.args) == 1:  # a copy holds what the original does
