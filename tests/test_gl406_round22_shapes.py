@@ -2,7 +2,8 @@
 
 - a ``named_parameters()`` loop that sets every parameter again (frozen or trainable by a
   test on the name) ends an earlier freeze: the earlier one was a warm-up phase
-  (Guoludie666's Faster R-CNN, whose 5-epoch warm-up was reported);
+  (Guoludie666's Faster R-CNN, whose 5-epoch warm-up was reported); the blocks it keeps
+  frozen are a freeze of their own;
 - a class deriving from a torchvision model class (``class Net(models.Inception3)``) has
   BatchNorm, also through the project classes that build it (Arun-kr630's captioner);
 - a part of a model built from a project class of another module that never switches a
@@ -56,8 +57,11 @@ REOPENED = """\
 def test_a_loop_setting_every_parameter_again_ends_the_warm_up_freeze(tmp_path: Path) -> None:
     write_project(tmp_path, {"warm_up.py": PHASES.format(second=REDECIDED),
                              "reopened.py": "trainable_names = set()\n" + PHASES.format(second=REOPENED)})
-    # the 5-epoch warm-up freeze of line 7 is over once every parameter is set again
-    assert [f.line for f in lint_in_process(tmp_path / "warm_up.py", "GL406")] == []
+    # the 5-epoch warm-up freeze of line 7 is over once every parameter is set again; the blocks the second
+    # loop keeps frozen for the 20-epoch second stage are reported there (round 22/a's row, round 77/a's too)
+    [kept_blocks] = lint_in_process(tmp_path / "warm_up.py", "GL406")
+    assert (kept_blocks.code, kept_blocks.line) == ("GL406", 18)
+    assert "the parameters of its `0`, `1`, `2`, `3` are frozen here" in kept_blocks.message
     # making some parameters trainable by a test it cannot read leaves the others frozen
     [kept] = lint_in_process(tmp_path / "reopened.py", "GL406")
     assert (kept.code, kept.line) == ("GL406", 8)

@@ -98,6 +98,8 @@ _PARTS: tuple[tuple[tuple[str, tuple[str, ...], bool], ...], ...] = (
     (*((f"features.{i}", (f"features.{i}.0.weight", f"features.{i}.1.weight", f"features.{i}.1.bias"), True)
        for i in range(9)),
      ("classifier", ("classifier.1.weight", "classifier.1.bias"), False)),  # MobileNet, EfficientNet (torchvision)
+    # a MobileNet's or EfficientNet's ``features`` taken as a detector's backbone: its blocks are ``0``, ``1``, ...
+    tuple((f"{i}", (f"{i}.0.weight", f"{i}.1.weight", f"{i}.1.bias"), True) for i in range(17)),
 )
 
 

@@ -69,10 +69,11 @@ class NamedParameterLoops:
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
                 elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
-                    tested = with_lists(stmt.test, test_lists(stmt.test, loop, self.frames.parents))
+                    tested = with_lists(stmt.test, {**_derived_names(loop, stmt, name),
+                                                    **test_lists(stmt.test, loop, self.frames.parents)})
                     heads = frozen_by_name(tested, name, False in inside)
-                    if heads is None and False in inside and True not in inside | otherwise:
-                        part_tests.append(tested)
+                    if heads is None and False in inside and (True not in inside | otherwise or otherwise == {True}):
+                        part_tests.append(tested)  # (``else: p.requires_grad = True``: the rest is trainable)
                 # both arms decide: the loop sets every parameter again, some trainable
                 reopened = reopened or {True, False} <= inside | otherwise
                 if True in inside and False not in inside and not stmt.orelse:  # if any(n in name for n in ["layer4", "fc"]): ... True
@@ -87,8 +88,8 @@ class NamedParameterLoops:
                 break
         if heads is None:
             if reopened:  # ``if split_name in ["0", "1"]: ...False else: ...True``: an earlier freeze ends here
-                self._unfreeze(owner, loop)
-            elif part_tests and (parts := frozen_parts_by_name(part_tests, name)) is not None:
+                self._unfreeze(owner, loop)  # (and the parts the test names are frozen from here on)
+            if part_tests and (parts := frozen_parts_by_name(part_tests, name)) is not None:
                 shown = ", ".join(f"`{part}`" for part in parts)
                 self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part=f"the parameters of its {shown}"))
             return
@@ -117,3 +118,17 @@ class NamedParameterLoops:
             decided = flag_requires_grad(self.norms, loop, *flag)
             return decided if isinstance(decided, bool) else None
         return value
+
+
+def _derived_names(loop: ast.For | ast.AsyncFor, before: ast.stmt, name: str) -> dict[str, ast.expr]:
+    """The names the loop's body binds, before ``before``, once each, to an expression of the
+    parameter name: ``split_name = name.split(".")[0]`` -> that expression, so that a test on
+    ``split_name`` reads as one on ``name``."""
+    derived: dict[str, ast.expr] = {}
+    for stmt in loop.body:
+        if stmt is before:
+            break
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(stmt.value)):
+            derived[stmt.targets[0].id] = stmt.value
+    return derived

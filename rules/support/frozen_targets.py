@@ -113,7 +113,10 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     forms = {target, freeze.target} | ({freeze.held[0]} if freeze.held else set())  # (also by the name it was frozen as)
     # (made trainable again only in another arm of the ``if`` the freeze is in: ``if method == "last_layer":
     # <freeze> elif method == "partial": <unfreeze some>`` leaves the first arm frozen)
-    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)]
+    # (``if split_name in ["0", "1"]: <freeze> else: <unfreeze>``: the loop that freezes those blocks makes the rest
+    # trainable, which is not an unfreeze of what it freezes)
+    undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)
+              and not (freeze.part and all(node is freeze.node for node in norms.unfrozen_at.get(u, [])))]
     if warm_up_run(norms, target) or rebuilt_for_fine_tuning(norms, freeze) or two_phase_calls(norms, freeze):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
