@@ -115,10 +115,12 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
                 or not (freeze.target == "self" or freeze.target.startswith("self."))):
             continue
         guard = None
-        if freeze.guard is not None:
-            parameter, _ = guard_name(freeze.guard)
+        # (``p.requires_grad = flag``, or a freeze under ``if feature_extracting:``, the method's parameter)
+        written = freeze.guard if freeze.guard is not None else guard_of(freeze.node, method, norms.frames.parents)
+        if written is not None:
+            parameter, _ = guard_name(written)
             index, default = parameter_default(method, parameter)
-            guard = (index - 1, freeze.guard, bool(default.value) if isinstance(default, ast.Constant) else None)
+            guard = (index - 1, written, bool(default.value) if isinstance(default, ast.Constant) else None)
         for call in calls.get(method.name, []):
             assert isinstance(call.func, ast.Attribute)
             receiver = dotted(call.func.value)
