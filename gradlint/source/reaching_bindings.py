@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Optional, Sequence
 
+from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.names import dotted
 from gradlint.source.picked_builds import called_with
@@ -40,6 +41,9 @@ def reaching_choices(frames: FileFrames, name: str, at: ast.AST) -> Optional[lis
         written = called_with(frame, root, tree, frames.kinds.frame_of)
         if written is not None:
             arms = [node for node in arms if any(node.value is value for value in written)] or arms
+    if chain is not None and len(arms) > 1 and frames.unit.tree is not None:
+        # ``model_input = 'vgg19'`` set once, then ``if model_input == 'vgg16': ... elif ...``: the arm it takes
+        arms = [node for node in arms if not never_taken(node, frames.parents, frames.unit.tree)] or arms
     choices = [(node, value) for node in arms if (value := bound_value(node, root)) is not None]
     if any(dotted(unwrap(value)) == root for _, value in choices):
         return None  # model = model.to(device): read all of them
