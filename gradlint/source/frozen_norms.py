@@ -178,6 +178,10 @@ class _Collector(NamedParameterLoops):
             # for p in list(enc.block1.parameters()) + list(enc.block2.parameters()): p.requires_grad = False
             self.norms.freezes.extend(Freeze(owner, "requires_grad", loop) for owner in owners)
             return
+        if isinstance(it, ast.Name) and isinstance(loop.target, ast.Name):
+            # backbone = [p for n, p in m.named_parameters() if not n.startswith("fc.")]; for p in backbone: <freeze>
+            self._selected_parameter_loop(loop, it.id)
+            return
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute)):
             return
         owner = dotted(it.func.value) or part_name(it.func.value)

@@ -97,6 +97,34 @@ class NamedParameterLoops:
         for head in heads:
             self._unfreeze(f"{owner}.{head}", loop)
 
+    def _selected_parameter_loop(self, loop: ast.For | ast.AsyncFor, selected: str) -> None:
+        """``backbone_params = [p for n, p in m.named_parameters() if not n.startswith("fc.")]``
+        (in each arm of an ``if`` chain, or once), then ``for p in backbone_params:
+        p.requires_grad = False``: the freeze of ``m`` that test makes, read as a loop over
+        ``m.named_parameters()`` is (see :mod:`name_filters`)."""
+        assert isinstance(loop.target, ast.Name)
+        var = loop.target.id
+        if not any(self._decided(stmt, var, loop) is False for stmt in loop.body):
+            return
+        frame = self.frames.kinds.frame_of(loop) or self.frames.unit.tree
+        assert frame is not None
+        heads: dict[str, list[str]] = {}
+        for node in ast.walk(frame):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id == selected and node.lineno < loop.lineno):
+                continue
+            chosen = _chosen_by_name(node.value)
+            if chosen is None:
+                return  # a list this reading does not follow: the frozen part is unknown
+            owner, test, name = chosen
+            spared = frozen_by_name(test, name, True)
+            if spared is not None:
+                heads.setdefault(owner, []).extend(spared)
+        for owner, spared in heads.items():
+            self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
+            for head in dict.fromkeys(spared):
+                self._unfreeze(f"{owner}.{head}", loop)
+
     def _unfrozen_by_name(self, loop: ast.For | ast.AsyncFor, owner: str, test: ast.expr, name: str) -> None:
         """The parts a test on the parameter name makes trainable: those of a literal list
         (or a name bound to one), or, in a helper, those its callers list."""
@@ -132,3 +160,19 @@ def _derived_names(loop: ast.For | ast.AsyncFor, before: ast.stmt, name: str) ->
                 and any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(stmt.value)):
             derived[stmt.targets[0].id] = stmt.value
     return derived
+
+
+def _chosen_by_name(value: ast.expr) -> Optional[tuple[str, ast.expr, str]]:
+    """``[p for n, p in m.named_parameters() if <test on n>]`` -> ``("m", test, "n")``."""
+    if not (isinstance(value, ast.ListComp) and len(value.generators) == 1):
+        return None
+    generator = value.generators[0]
+    target, it = generator.target, generator.iter
+    if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and all(isinstance(e, ast.Name) for e in target.elts)
+            and isinstance(value.elt, ast.Name) and isinstance(target.elts[1], ast.Name)
+            and value.elt.id == target.elts[1].id and len(generator.ifs) == 1
+            and isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters"):
+        return None
+    owner = dotted(it.func.value)
+    name = target.elts[0]
+    return (owner, generator.ifs[0], name.id) if owner and isinstance(name, ast.Name) else None
