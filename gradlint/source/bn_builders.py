@@ -19,7 +19,10 @@ TV_BN = re.compile(
 TV_BN_CLASS = re.compile(r"^torchvision\.models\.(\w+\.)?(ResNet|Inception3|DenseNet|MobileNetV2|MobileNetV3|"
                          r"EfficientNet|GoogLeNet|ShuffleNetV2|MNASNet|RegNet)$")
 # other libraries' CNN builders with BatchNorm (lukemelas' efficientnet_pytorch)
-LIBRARY_BN = re.compile(r"^efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?$")
+# (also Ross Wightman's gen-efficientnet, ``geffnet``: every network it builds uses BatchNorm)
+LIBRARY_BN = re.compile(r"^(efficientnet_pytorch\.(model\.)?EfficientNet(\.from_pretrained|\.from_name)?"
+                        r"|geffnet\.(create_model|(tf_)?(efficientnet|mobilenetv[23]|mixnet|mnasnet|spnasnet|fbnetc|"
+                        r"semnasnet)\w*))$")
 # timm model names with BatchNorm (the classic CNN families), by the name passed to create_model
 TIMM_BN = re.compile(r"^(resnet|resnext|seresnet|wide_resnet|densenet|efficientnet|tf_efficientnet|mobilenet|"
                      r"regnet|mnasnet|inception|xception|dla|dpn|res2net|resnest|ecaresnet|rexnet|hrnet|"
