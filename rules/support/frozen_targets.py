@@ -22,7 +22,7 @@ from gradlint.source.names import dotted
 from gradlint.source.children_views import children_view_of
 from gradlint.source.norm_offers import unfrozen_for
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.project_classes import built_class
+from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end, rebuilt_for_fine_tuning, two_phase_calls, warm_up_run
@@ -162,9 +162,23 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return norms.knowledge.has_batchnorm(target, cls, freeze.node)
     if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
         return True  # what the class's own attribute holds (its instance may be bound in a function)
+    if freeze.target.startswith("self.") and cls is not None and _built_in_class(cls, freeze.target.split(".")[1]):
+        # ``self.clip_model = clip.load(name)``, read in the class: no BatchNorm (a module-level ``model`` bound to
+        # what another function returns is not this instance)
+        return False
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
+
+
+def _built_in_class(cls: ast.ClassDef, attribute: str) -> bool:
+    """``self.<attribute>`` is bound in the class, every time to a call (not to what a
+    parameter of ``__init__`` hands in, which only its instance's construction tells)."""
+    values = [node.value for node in ast.walk(cls) if isinstance(node, ast.Assign)
+              for target in node.targets for element in (target.elts if isinstance(target, ast.Tuple) else [target])
+              if dotted(element) == f"self.{attribute}"]
+    return bool(values) and all(isinstance(value, ast.Call) for value in values) \
+        and kept_from_parameter(cls, attribute) is None
 
 
 def _instance_forms(norms: FileNorms, freeze: Freeze) -> set[str]:

@@ -1,0 +1,213 @@
+"""GL406 shapes of held-out round 78 (``bench/heldout/round78``), in our own words: a class
+whose ``__init__`` hands its flag to a method that freezes only ``if feature_extracting:``
+(every build passing False freezes nothing), and an ``if``/``elif`` chain on a name the
+function sets once (``model_input = 'vgg19'``), which builds only that arm's network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+CLASSIFIER = """\
+import torch.nn as nn
+import torchvision
+
+
+class Classifier(nn.Module):
+    def __init__(self, depth=50, pretrained=True, feature_extracting=True):
+        super().__init__()
+        self.resnet = torchvision.models.resnet18(pretrained) if depth == 18 else torchvision.models.resnet50(pretrained)
+        self.setup_feature_extract(feature_extracting)
+        self.resnet.fc = nn.Linear(512 if depth == 18 else 2048, 5)
+
+    def setup_feature_extract(self, feature_extracting):
+        if feature_extracting:
+            for parameter in self.resnet.parameters():
+                parameter.requires_grad = False
+
+    def forward(self, x):
+        return self.resnet(x)
+"""
+
+TRAIN = """\
+import torch
+from models import Classifier
+
+
+def train(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+model = Classifier({arguments})
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+for epoch in range(10):
+    train(model, [], optimizer)
+"""
+
+
+def test_a_method_freezing_under_its_flag_freezes_only_where_the_build_passes_it_true(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": CLASSIFIER,
+                             "off.py": TRAIN.format(arguments="18, True, False"),
+                             "keyword_off.py": TRAIN.format(arguments="depth=18, feature_extracting=False"),
+                             "on.py": TRAIN.format(arguments="18, True, True"),
+                             "default.py": TRAIN.format(arguments="18")})
+    assert lint_in_process(tmp_path / "off.py", "GL406") == []
+    assert lint_in_process(tmp_path / "keyword_off.py", "GL406") == []
+    for name in ("on.py", "default.py"):
+        [finding] = lint_in_process(tmp_path / name, "GL406")
+        assert (finding.code, finding.line) == ("GL406", 14)
+        assert finding.message.startswith("`model.resnet` has BatchNorm layers and `Classifier` (models.py:9) returns "
+                                          "it with its parameters frozen")
+
+
+CHOSEN = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+def main():
+    model_input = {chosen!r}
+    if model_input == 'vgg16':
+        model = models.vgg16(weights="DEFAULT")
+    elif model_input == 'vgg19':
+        model = models.vgg19(weights="DEFAULT")
+    elif model_input == 'resnet152':
+        model = models.resnet152(weights="DEFAULT")
+    for param in model.parameters():
+        param.requires_grad = False
+    model.fc = model.classifier = nn.Linear(10, 102)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.001)
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+main()
+"""
+
+
+def test_a_chain_on_a_name_set_once_builds_only_the_arm_it_takes(tmp_path: Path) -> None:
+    write_project(tmp_path, {"vgg.py": CHOSEN.format(chosen="vgg19"), "resnet.py": CHOSEN.format(chosen="resnet152")})
+    assert lint_in_process(tmp_path / "vgg.py", "GL406") == []
+    [finding] = lint_in_process(tmp_path / "resnet.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 15)
+    # the arm is known: the message names no condition
+    assert finding.message.startswith("`model` has BatchNorm layers and its parameters are frozen here")
+
+
+PROBE = """\
+import torch
+import torchvision
+from torch import nn
+
+
+def get_model(name, num_classes):
+    if name == "resnet50":
+        m = torchvision.models.resnet50(weights="IMAGENET1K_V2")
+        m.fc = nn.Linear(m.fc.in_features, num_classes)
+        backbone_params = [p for n, p in m.named_parameters() if not n.startswith("fc.")]
+    else:
+        m = torchvision.models.efficientnet_b0(weights="IMAGENET1K_V1")
+        m.classifier[1] = nn.Linear(1280, num_classes)
+        backbone_params = [p for n, p in m.named_parameters() if not n.startswith("classifier.1")]
+    for p in backbone_params: p.requires_grad = {frozen}
+    return m
+
+
+model = get_model("efficientnet_b0", 5)
+opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+for epoch in range(5):
+    model.train()
+    for x, y in []:
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+"""
+
+
+def test_a_loop_over_parameters_a_name_test_selected_freezes_the_backbone(tmp_path: Path) -> None:
+    write_project(tmp_path, {"probe.py": PROBE.format(frozen="False"), "tuned.py": PROBE.format(frozen="True")})
+    [finding] = lint_in_process(tmp_path / "probe.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 19)
+    assert finding.message.startswith("`model` has BatchNorm layers and `get_model` (line 15) returns it with its "
+                                      "parameters frozen, but `model.train()` on line 22 puts it back in train mode")
+    assert lint_in_process(tmp_path / "tuned.py", "GL406") == []
+
+
+GEFFNET = """\
+import torch
+import torch.nn as nn
+from geffnet import create_model
+
+model = create_model("efficientnet_b3", pretrained=True)
+for param in model.parameters():
+    param.requires_grad = False
+model.classifier = nn.Linear(model.classifier.in_features, 5)
+optimizer = torch.optim.Adam(model.classifier.parameters(), lr=1e-4)
+for epoch in range(10):
+    model.train()
+    for images, labels in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+"""
+
+
+def test_a_frozen_gen_efficientnet_model_has_batchnorm(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": GEFFNET})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 7)
+    assert finding.message.startswith("`model` has BatchNorm layers and its parameters are frozen here")
+
+
+LOADED = """\
+import torch
+import torch.nn as nn
+import open_clip
+
+
+class Retriever(nn.Module):
+    def __init__(self, name="ViT-B-32"):
+        super().__init__()
+        self.clip_model, _, self.preprocess = open_clip.create_model_and_transforms(name)
+        for param in self.clip_model.parameters():
+            param.requires_grad = False
+        self.eeg = nn.Sequential(nn.Linear(128, 256), nn.BatchNorm1d(256), nn.Linear(256, 512))
+
+    def forward(self, eeg, images):
+        with torch.no_grad():
+            image_embedding = self.clip_model.encode_image(images)
+        return self.eeg(eeg), image_embedding
+
+
+def pipeline():
+    model = Retriever()
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad])
+    model.train()
+    for eeg, images in []:
+        eeg_embedding, image_embedding = model(eeg, images)
+        loss = (eeg_embedding - image_embedding).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+model = pipeline()
+"""
+
+
+def test_a_module_level_name_bound_to_another_functions_result_is_not_the_classs_instance(tmp_path: Path) -> None:
+    # the class's own reading of ``self.clip_model`` (a library call it makes) decides; ``model``
+    # at the module level holds what ``pipeline`` returns, whose BatchNorm is the trained EEG encoder's
+    write_project(tmp_path, {"retrieve.py": LOADED})
+    assert lint_in_process(tmp_path / "retrieve.py", "GL406") == []
