@@ -19,6 +19,7 @@ import functools
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Optional
 
 from gradlint.source.activations import LAYERS, activation_layer
 from gradlint.source.endings import Ending, FinalActivation
@@ -61,9 +62,21 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     built: dict[str, frozenset[str]] = {}  # local -> its model's head attributes
     endings: dict[str, FinalActivation] = {}
     heads: dict[str, ast.expr] = {}  # local -> the head built first (``classifier = nn.Sequential(...)``)
-    assigns = sorted((node for node in ast.walk(function) if isinstance(node, ast.Assign) and len(node.targets) == 1),
+    # (also ``model.classifier.add_module("activation", nn.Softmax(dim=1))``: a layer added last to the head)
+    assigns = sorted((node for node in ast.walk(function) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                      or isinstance(node, ast.Expr) and _added_to_head(node.value) is not None),
                      key=lambda node: node.lineno)
     for node in assigns:
+        if isinstance(node, ast.Expr):
+            local, head, added = _added_to_head(node.value) or ("", "", node.value)
+            if head in built.get(local, frozenset()):
+                layer = activation_layer(added, names)
+                if layer is None:
+                    endings.pop(local, None)
+                else:
+                    endings[local] = FinalActivation(function.name, LAYERS[names[id(layer)]], layer)
+            continue
+        assert isinstance(node, ast.Assign)
         target = node.targets[0]
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
             attributes = head_attributes(node.value, qualify(node.value.func, aliases), tree)
@@ -82,6 +95,15 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
                 kind = LAYERS[names[id(layer)]]
                 endings[target.value.id] = FinalActivation(function.name, kind, layer)
     return endings
+
+
+def _added_to_head(call: ast.expr) -> Optional[tuple[str, str, ast.expr]]:
+    """``model.classifier.add_module("activation", layer)`` -> ``("model", "classifier", layer)``."""
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add_module"
+            and len(call.args) == 2 and isinstance(owner := call.func.value, ast.Attribute)
+            and isinstance(owner.value, ast.Name)):
+        return owner.value.id, owner.attr, call.args[1]
+    return None
 
 
 def imported_head_factories(tree: ast.Module, script: Path) -> dict[str, Ending]:

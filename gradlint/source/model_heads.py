@@ -3,7 +3,7 @@ is the model's output. A script that replaces it (``model.fc = nn.Sequential(nn.
 n), nn.Softmax(dim=1))``) makes the whole model end in that activation.
 
 Only the families whose last module is known: ResNet-like models end in ``fc``; DenseNet,
-VGG, MobileNet, EfficientNet in ``classifier``; vision transformers in ``head`` (timm) or
+VGG, MobileNet, EfficientNet, SqueezeNet in ``classifier``; vision transformers in ``head`` (timm) or
 ``heads`` (torchvision)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _FAMILIES = (
     (re.compile(r"^(resnet|resnext|wide_resnet|seresnet|ecaresnet|res2net|resnest|regnet|googlenet|inception|"
                 r"shufflenet|xception|dla|dpn|skresnet)"), frozenset({"fc"})),
     (re.compile(r"^(densenet|vgg|alexnet|mobilenet|efficientnet|tf_efficientnet|mnasnet|mixnet|ghostnet|"
-                r"semnasnet|fbnet|lcnet|hardcorenas)"), frozenset({"classifier"})),
+                r"semnasnet|fbnet|lcnet|hardcorenas|squeezenet)"), frozenset({"classifier"})),
     (re.compile(r"^(vit_|deit|swin|beit|convnext|visformer|levit|cait|xcit|eva)"), frozenset({"head", "heads"})),
 )
 

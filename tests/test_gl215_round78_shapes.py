@@ -1,0 +1,60 @@
+"""GL215 shapes of held-out round 78 (``bench/heldout/round78``), in our own words: a
+factory that adds a softmax to a torchvision SqueezeNet's classifier with ``add_module``, the
+model then trained with ``CrossEntropyLoss`` by a helper of another module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import lint_in_process, write_project
+
+FACTORY = """\
+import torch.nn as nn
+import torchvision.models as models
+
+
+def create_model(num_classes):
+    model = models.squeezenet1_0(weights="IMAGENET1K_V1")
+    model.classifier[1] = nn.Conv2d(512, num_classes, kernel_size=1)
+    model.classifier.add_module("activation", {added})
+    return model
+"""
+
+TRAIN = """\
+import torch
+import torch.nn as nn
+
+
+def train_model(model, loader, epochs=50):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    criterion = nn.CrossEntropyLoss()
+    for epoch in range(epochs):
+        model.train()
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+    return model
+"""
+
+MAIN = """\
+from model import create_model
+from train import train_model
+
+model = create_model(10)
+model = train_model(model, [])
+"""
+
+
+def test_a_softmax_added_to_a_squeezenet_classifier_feeds_cross_entropy(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": FACTORY.format(added="nn.Softmax(dim=1)"), "train.py": TRAIN, "main.py": MAIN})
+    [finding] = lint_in_process(tmp_path / "main.py", "GL215")
+    assert (finding.code, finding.line) == ("GL215", 5)
+    assert finding.message.startswith("create_model's output (model.py:8) is softmax probabilities, and this line hands "
+                                      "it to `train_model` (train.py:12), which feeds it to CrossEntropyLoss")
+
+
+def test_another_layer_added_last_ends_in_no_activation(tmp_path: Path) -> None:
+    write_project(tmp_path, {"model.py": FACTORY.format(added="nn.Flatten()"), "train.py": TRAIN, "main.py": MAIN})
+    assert lint_in_process(tmp_path / "main.py", "GL215") == []
