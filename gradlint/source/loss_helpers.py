@@ -148,8 +148,11 @@ def _helpers(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     # ``def run(config, model, ...): def train(data, label): ... F.cross_entropy(model(x), y)``:
     # a closure the helper calls runs the model it was given
     called = {dotted(call.func) for call in own_calls(function)}
+    # (or one it returns: ``make_train_step(model, loss_fn, optimizer)`` hands back ``train_step``, its caller's step)
+    returned = {node.value.id for node in own_nodes(function) if isinstance(node, ast.Return)
+                and isinstance(node.value, ast.Name)}
     for closure in _closures(function):
-        if closure.name in called:
+        if closure.name in called or closure.name in returned:
             shadowed = {a.arg for a in closure.args.args} | {n.id for n in own_nodes(closure)
                                                              if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
             kept = {name: parameter for name, parameter in held.items() if name not in shadowed}
