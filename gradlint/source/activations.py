@@ -1,13 +1,15 @@
 """What applies a softmax or sigmoid (GL215): a function (``F.softmax``), a tensor method
 (``z.sigmoid()``, also through a reshape: ``F.softmax(z).view(-1, n)``), a layer
 (``nn.Softmax()``), the last layer of an ``nn.Sequential`` (also an ``OrderedDict`` one),
-and the names and class attributes bound to such layers. Read from ``ast`` only."""
+and the names and class attributes bound to such layers; probabilities reshaped after they
+are bound to a name, or averaged over another axis than the softmax's. Read from ``ast`` only."""
 
 from __future__ import annotations
 
 import ast
 from typing import Optional
 
+from gradlint.source.function_values import last_assigned
 from gradlint.source.names import dotted, torch_spelled
 from gradlint.source.starred_layers import starred_last
 
@@ -139,3 +141,44 @@ def local_layers(cls: ast.ClassDef, names: dict[int, str]) -> dict[str, str]:
                 kind = LAYERS.get(names.get(id(value), "")) or (sequential[0] if sequential else "")
             kinds.setdefault(node.targets[0].id, []).append(kind)
     return {name: found[0] for name, found in kinds.items() if len(found) == 1 and found[0]}
+
+
+def kept_activation(forward: ast.FunctionDef, value: ast.expr, names: dict[int, str],
+                     layers: dict[str, str]) -> Optional[tuple[str, ast.expr]]:
+    """(kind, where) when ``value`` reshapes probabilities bound to a name first, or averages
+    softmax probabilities over another axis than the softmax's, which keeps them a
+    distribution: ``probs = F.softmax(z, -1); return probs.mean(-2)`` (node probabilities
+    averaged over a graph's nodes)."""
+    for _ in range(4):
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            return None
+        inner: Optional[ast.expr] = value.func.value
+        if isinstance(inner, ast.Name):
+            inner = last_assigned(forward, inner)
+        if inner is None:
+            return None
+        kind = activation_kind(inner, names, layers)
+        if value.func.attr == "mean" and not (kind == "softmax" and _other_axis(value, inner, names)):
+            return None
+        if value.func.attr not in RESHAPES and value.func.attr != "mean":
+            return None
+        if kind is not None:
+            return kind, inner
+        value = inner
+    return None
+
+
+def _other_axis(mean: ast.Call, softmax: ast.expr, names: dict[int, str]) -> bool:
+    """``x.mean(-2)`` of ``F.softmax(z, -1)``: both axes written as integers of one sign, and different."""
+    def axis(call: ast.expr, position: int) -> Optional[int]:
+        if not isinstance(call, ast.Call):
+            return None
+        given = next((k.value for k in call.keywords if k.arg == "dim"),
+                     call.args[position] if len(call.args) > position else None)
+        if isinstance(given, ast.UnaryOp) and isinstance(given.op, ast.USub) and isinstance(given.operand, ast.Constant):
+            given = ast.Constant(-given.operand.value)
+        return given.value if isinstance(given, ast.Constant) and isinstance(given.value, int) else None
+    averaged = axis(mean, 0)
+    # (``F.softmax(z, -1)`` takes its axis second; a tensor method, ``z.softmax(-1)``, first)
+    kept = axis(softmax, 1 if names.get(id(softmax)) in FUNCTIONS else 0)
+    return averaged is not None and kept is not None and (averaged < 0) == (kept < 0) and averaged != kept

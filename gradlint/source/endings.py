@@ -19,7 +19,7 @@ from typing import Optional, Union
 from gradlint.source.class_attribute_values import self_attribute_values
 from gradlint.source.starred_layers import starred_guarded
 from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, activation_layers, forward_local,
-                                         function_kind, local_layers, sequential_activation)
+                                         function_kind, kept_activation, local_layers, sequential_activation)
 from gradlint.source.container_outputs import EACH, container_activation
 from gradlint.source.default_paths import TRAINING, returns_with_defaults
 from gradlint.source.init_flags import Flag, constructed, flag_forward, init_flags
@@ -291,6 +291,8 @@ def _alike_at(forward: ast.FunctionDef, shapes: list[list[Optional[ast.expr]]], 
         if value is None and isinstance(element, ast.Name):
             value = _alike_everywhere(forward, element.id, names, layers) or _alike_in_arms(forward, element, names, layers)
         kind = activation_kind(value, names, layers)
+        if kind is None and value is not None and (kept := kept_activation(forward, value, names, layers)):
+            kind, value = kept
         if kind is None or value is None:
             return None  # a path that returns something else here (logits in training)
         found.append((kind, value))
