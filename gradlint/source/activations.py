@@ -175,9 +175,10 @@ def _other_axis(mean: ast.Call, softmax: ast.expr, names: dict[int, str]) -> boo
             return None
         given = next((k.value for k in call.keywords if k.arg == "dim"),
                      call.args[position] if len(call.args) > position else None)
-        if isinstance(given, ast.UnaryOp) and isinstance(given.op, ast.USub) and isinstance(given.operand, ast.Constant):
-            given = ast.Constant(-given.operand.value)
-        return given.value if isinstance(given, ast.Constant) and isinstance(given.value, int) else None
+        sign = 1
+        if isinstance(given, ast.UnaryOp) and isinstance(given.op, ast.USub):  # ``-2`` is ``-(2)`` in the tree
+            sign, given = -1, given.operand
+        return sign * given.value if isinstance(given, ast.Constant) and isinstance(given.value, int) else None
     averaged = axis(mean, 0)
     # (``F.softmax(z, -1)`` takes its axis second; a tensor method, ``z.softmax(-1)``, first)
     kept = axis(softmax, 1 if names.get(id(softmax)) in FUNCTIONS else 0)
