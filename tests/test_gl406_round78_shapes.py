@@ -211,3 +211,39 @@ def test_a_module_level_name_bound_to_another_functions_result_is_not_the_classs
     # at the module level holds what ``pipeline`` returns, whose BatchNorm is the trained EEG encoder's
     write_project(tmp_path, {"retrieve.py": LOADED})
     assert lint_in_process(tmp_path / "retrieve.py", "GL406") == []
+
+
+REFUSED = """\
+from torchvision import models as tv
+
+
+def feature_model(requires_grad):
+    model = tv.resnet50(weights="DEFAULT")
+    if requires_grad == False:
+        for param in model.parameters():
+            param.requires_grad = False
+    return model
+"""
+
+REFUSING_SCRIPT = """\
+import torch
+import models
+
+model = models.feature_model({arguments})
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+for epoch in range(20):
+    model.train()
+    for images, labels in []:
+        optimizer.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(model(images), labels).backward()
+        optimizer.step()
+"""
+
+
+def test_a_factory_call_passing_a_keyword_the_factory_refuses_builds_nothing(tmp_path: Path) -> None:
+    write_project(tmp_path, {"models.py": REFUSED,
+                             "crashes.py": REFUSING_SCRIPT.format(arguments="pretrained=True, requires_grad=False"),
+                             "runs.py": REFUSING_SCRIPT.format(arguments="requires_grad=False")})
+    assert lint_in_process(tmp_path / "crashes.py", "GL406") == []  # TypeError before anything is built
+    [finding] = lint_in_process(tmp_path / "runs.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)

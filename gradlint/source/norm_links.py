@@ -52,6 +52,7 @@ from gradlint.source.norm_offers import freezing_classes, freezing_factories
 from gradlint.source.training_offers import training_classes, training_functions
 from gradlint.source.project_constants import remember_script
 from gradlint.source.project_functions import project_imports
+from gradlint.source.signatures import refuses_keywords
 from gradlint.source.unit import SourceUnit, call_spelling
 from gradlint.source.unread_trainers import CALLS_TRAINER
 
@@ -260,6 +261,8 @@ def _built_frozen(norms: FileNorms, value: ast.Call, callee: str, target: str,
     ``callee``; False when this call does not freeze (its flag or its choice says so)."""
     parts, module = factory_in
     assert norms.knowledge is not None
+    if refuses_keywords(value, parts.function, str(module)):
+        return False  # feature_model(pretrained=True) of ``def feature_model(requires_grad)``: it raises first
     frozen = False
     for factory in parts.each():  # each part the factory freezes (a video and an audio encoder)
         if factory.guard is not None and factory_flag(value, factory.guard, norms.frames.kinds, norms.frames.unit.tree) is not True:
