@@ -247,3 +247,46 @@ def test_a_factory_call_passing_a_keyword_the_factory_refuses_builds_nothing(tmp
     assert lint_in_process(tmp_path / "crashes.py", "GL406") == []  # TypeError before anything is built
     [finding] = lint_in_process(tmp_path / "runs.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 4)
+
+
+OPTIMISED_PART = """\
+import torch
+import torch.nn as nn
+import open_clip
+import torchvision
+
+
+class Retriever(nn.Module):
+    def __init__(self, name="ViT-B-32"):
+        super().__init__()
+        self.clip_model = {other}
+        self.eeg = nn.Sequential(nn.Linear(128, 256), nn.BatchNorm1d(256), nn.Linear(256, 512))
+
+    def forward(self, eeg, images):
+        return self.eeg(eeg), self.clip_model(images)
+
+
+def pipeline():
+    model = Retriever()
+    optimizer = torch.optim.Adam(model.eeg.parameters())
+    model.train()
+    for eeg, images in []:
+        eeg_embedding, image_embedding = model(eeg, images)
+        loss = (eeg_embedding - image_embedding.detach()).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model
+
+
+model = pipeline()
+"""
+
+
+def test_an_optimiser_taking_every_part_with_batchnorm_leaves_none_frozen(tmp_path: Path) -> None:
+    write_project(tmp_path, {"vit.py": OPTIMISED_PART.format(other="open_clip.create_model(name)"),
+                             "cnn.py": OPTIMISED_PART.format(other="torchvision.models.resnet50()")})
+    assert lint_in_process(tmp_path / "vit.py", "GL406") == []
+    [finding] = lint_in_process(tmp_path / "cnn.py", "GL406")  # the ResNet's BatchNorm is left out
+    assert (finding.code, finding.line) == ("GL406", 19)
+    assert finding.message.startswith("`model` has BatchNorm layers and only `model.eeg` is optimised here")

@@ -10,22 +10,20 @@ from typing import Optional
 
 from gradlint.source.frames import Training
 from gradlint.source.function_values import own_nodes
-from gradlint.source.held_locals import kept_as
 from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, leaves_rest_frozen, related, unwrapped
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.head_norms import norms_only_in_heads
 from gradlint.source.mode_restores import returns_name
 from gradlint.source.reaching_bindings import reaching_choices
 from gradlint.source.class_attribute_values import self_attribute_values
-from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
 from gradlint.source.children_views import children_view_of
 from gradlint.source.norm_offers import unfrozen_for
 from gradlint.source.norm_knowledge import unwrap
-from gradlint.source.project_classes import built_class, kept_from_parameter
 from gradlint.source.unit import SourceUnit
 
 from .frozen_phases import frozen_phase_end, rebuilt_for_fine_tuning, two_phase_calls, warm_up_run
+from .class_parts import built_in_class, module_attributes, norms_only_optimised, only_part
 from .rebuilt_models import rebuilt_on_the_way
 
 
@@ -67,7 +65,7 @@ def frozen_targets(norms: FileNorms, freeze: Freeze) -> list[str]:
         values = self_attribute_values(cls)
         # (``self.feature_map = nn.Sequential(*list(self.model.children())[:-2])`` shares the optimised layers)
         used = _read_in_training(cls)
-        return [f"self.{name}" for name in sorted(_module_attributes(cls)) if name != kept and name in used
+        return [f"self.{name}" for name in sorted(module_attributes(cls)) if name != kept and name in used
                 and not any(dotted(node) == f"self.{kept}" for value in values.get(name, []) for node in ast.walk(value))
                 and norms.knowledge is not None and norms.knowledge.has_batchnorm(f"self.{name}", cls, freeze.node)]
     if not freeze.target.startswith("self.") and not _whole_class(norms, freeze):
@@ -146,7 +144,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     if freeze.how == "optimizer" and (norms.moving or "*" in norms.optimised
                                       or any(related(o, target) for o in _optimised_with(norms, freeze)
                                              if o != freeze.except_ and o not in freeze.parts_optimised)
-                                      or _only_part(norms, target, freeze.except_)):
+                                      or only_part(norms, target, freeze.except_)
+                                      or norms_only_optimised(norms, freeze, target)):
         return False
     cls = norms.frames.kinds.class_of(freeze.node)
     if target != "self" and _whole_class(norms, freeze):
@@ -162,23 +161,13 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
         return norms.knowledge.has_batchnorm(target, cls, freeze.node)
     if freeze.target.startswith("self.") and norms.knowledge.has_batchnorm(freeze.target, cls, freeze.node):
         return True  # what the class's own attribute holds (its instance may be bound in a function)
-    if freeze.target.startswith("self.") and cls is not None and _built_in_class(cls, freeze.target.split(".")[1]):
+    if freeze.target.startswith("self.") and cls is not None and built_in_class(cls, freeze.target.split(".")[1]):
         # ``self.clip_model = clip.load(name)``, read in the class: no BatchNorm (a module-level ``model`` bound to
         # what another function returns is not this instance)
         return False
     # a name mapped from self.x (model.backbone) is a module-level instance; else read where it is frozen
     at = None if freeze.target.startswith("self.") else freeze.node
     return norms.knowledge.has_batchnorm(target, None, at) if at is None else norms.knowledge.has_batchnorm_there(target, at)
-
-
-def _built_in_class(cls: ast.ClassDef, attribute: str) -> bool:
-    """``self.<attribute>`` is bound in the class, every time to a call (not to what a
-    parameter of ``__init__`` hands in, which only its instance's construction tells)."""
-    values = [node.value for node in ast.walk(cls) if isinstance(node, ast.Assign)
-              for target in node.targets for element in (target.elts if isinstance(target, ast.Tuple) else [target])
-              if dotted(element) == f"self.{attribute}"]
-    return bool(values) and all(isinstance(value, ast.Call) for value in values) \
-        and kept_from_parameter(cls, attribute) is None
 
 
 def _instance_forms(norms: FileNorms, freeze: Freeze) -> set[str]:
@@ -325,38 +314,6 @@ def _elsewhere_only(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
                or rebuilt_on_the_way(norms, unfrozen, freeze.node, node)
                or getattr(node, "lineno", 0) < freeze.node.lineno and frame_of(node) is None is frame_of(freeze.node)
                and not in_one_loop(norms.frames.parents, freeze.node, node) for node in nodes)
-
-
-def _only_part(norms: FileNorms, target: str, part: Optional[str]) -> bool:
-    """The optimised ``part`` (``self.model.fc``) is the only module the class of
-    ``target`` holds (``class CNN: self.fc = Classifier(n)``): nothing is left out."""
-    assert norms.knowledge is not None
-    if part is None or not part.startswith(target + ".") or "." in part[len(target) + 1:]:
-        return False
-    tree = norms.frames.unit.tree
-    assert tree is not None
-    values = [unwrap(value) for value in norms.knowledge.bindings.get(target, [])]
-    if not values or not all(isinstance(value, ast.Call) for value in values):
-        return False
-    index = FileIndex()
-    for value in values:
-        assert isinstance(value, ast.Call)
-        found = built_class(value, dotted(value.func) or "", tree, Path(norms.frames.unit.path), index)
-        if found is None or _module_attributes(found.node) | _kept_arguments(found.node) != {part[len(target) + 1:]}:
-            return False
-    return True
-
-
-def _module_attributes(cls: ast.ClassDef) -> set[str]:
-    """The ``self.<name>`` attributes a class assigns a call (its layers and parts)."""
-    return {name for name, values in self_attribute_values(cls).items()
-            if any(isinstance(value, ast.Call) for value in values)}
-
-
-def _kept_arguments(cls: ast.ClassDef) -> set[str]:
-    """The ``self.<name>`` attributes ``__init__`` keeps a parameter in (``self.encoder = encoder``)."""
-    init = next((item for item in cls.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
-    return {attribute for a in init.args.args[1:] for attribute in kept_as(init, a.arg)} if init is not None else set()
 
 
 def another_model_there(norms: FileNorms, freeze: Freeze, train: ModeCall) -> bool:
