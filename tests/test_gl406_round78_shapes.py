@@ -290,3 +290,54 @@ def test_an_optimiser_taking_every_part_with_batchnorm_leaves_none_frozen(tmp_pa
     [finding] = lint_in_process(tmp_path / "cnn.py", "GL406")  # the ResNet's BatchNorm is left out
     assert (finding.code, finding.line) == ("GL406", 19)
     assert finding.message.startswith("`model` has BatchNorm layers and only `model.eeg` is optimised here")
+
+
+SIAMESE = """\
+import torch.nn as nn
+import torchvision
+
+
+def load_backbone():
+    resnet = torchvision.models.resnet50(weights="DEFAULT")
+    return nn.Sequential(*list(resnet.children())[:9]).eval()
+
+
+class Siamese(nn.Module):
+    def __init__(self, backbone, freeze_backbone=False):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(2048, 128)
+        if freeze_backbone:
+            for param in self.backbone.parameters():
+                param.requires_grad = False
+
+    def forward(self, x):
+        return self.head(self.backbone(x).flatten(1))
+"""
+
+PAIRS = """\
+import sys
+sys.path.insert(1, "../")
+import helpers
+import torch
+
+model = helpers.models.Siamese(helpers.models.load_backbone(), freeze_backbone=True)
+optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+for epoch in range(100):
+    model.train()
+    for a, b in []:
+        loss = (model(a) - model(b)).pow(2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+"""
+
+
+def test_a_class_of_a_submodule_the_package_init_imports_is_read(tmp_path: Path) -> None:
+    write_project(tmp_path, {"helpers/__init__.py": "from . import models\nfrom . import losses\n",
+                             "helpers/models.py": SIAMESE, "helpers/losses.py": "",
+                             "notebooks/pairs.py": PAIRS})
+    [finding] = lint_in_process(tmp_path / "notebooks" / "pairs.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 6)
+    assert finding.message.startswith("`model.backbone` has BatchNorm layers and `Siamese` (../helpers/models.py:16) "
+                                      "returns it with its parameters frozen")

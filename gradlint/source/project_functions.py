@@ -62,6 +62,11 @@ def project_import_list(tree: ast.Module, script: Path) -> tuple[ProjectImport, 
                 if target is not None:
                     local = alias.asname or alias.name
                     found.setdefault(local, ProjectImport(local, target, ".", node))
+                    # ``import helpers`` of a package whose __init__ runs ``from . import models``:
+                    # ``helpers.models`` is that submodule
+                    for submodule, path in _package_submodules(index, target, script):
+                        spelled = f"{local}.{submodule}"
+                        found.setdefault(spelled, ProjectImport(spelled, path, ".", node))
         elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
               and isinstance(node.value, ast.Call) and (dotted(node.value.func) or "").endswith("import_module")
               and len(node.value.args) == 1 and (module := _module_string(node.value.args[0], tree)) is not None
@@ -71,6 +76,23 @@ def project_import_list(tree: ast.Module, script: Path) -> tuple[ProjectImport, 
     imports = tuple(found.values())
     _IMPORTS[tree] = (script, imports)
     return imports
+
+
+def _package_submodules(index: FileIndex, package: Path, script: Path) -> list[tuple[str, Path]]:
+    """The submodules a package's ``__init__.py`` imports by name (``from . import models``)."""
+    if package.name != "__init__.py":
+        return []
+    unit = SourceUnit.read_parsed(str(package))
+    if unit is None or unit.tree is None:
+        return []
+    found: list[tuple[str, Path]] = []
+    for node in unit.tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and not node.module:
+            for alias in node.names:
+                sub = index.resolve_import(package, alias.name, 1, entry=script)
+                if sub is not None and sub != package:
+                    found.append((alias.asname or alias.name, sub))
+    return found
 
 
 def _module_string(expr: ast.expr, tree: ast.Module) -> Optional[str]:
