@@ -341,3 +341,50 @@ def test_a_class_of_a_submodule_the_package_init_imports_is_read(tmp_path: Path)
     assert (finding.code, finding.line) == ("GL406", 6)
     assert finding.message.startswith("`model.backbone` has BatchNorm layers and `Siamese` (../helpers/models.py:16) "
                                       "returns it with its parameters frozen")
+
+
+UNET = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+class UNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        r = torchvision.models.resnet34(weights="DEFAULT")
+        self.encoder_stem = nn.Sequential(r.conv1, r.bn1, r.relu)
+        self.encoder1 = r.layer1
+        self.dec1 = nn.Sequential(nn.Conv2d(64, 64, 3), nn.BatchNorm2d(64))
+        self.head = nn.Conv2d(64, 3, 1)
+
+    def forward(self, x):
+        return self.head(self.dec1(self.encoder1(self.encoder_stem(x))))
+
+
+model = UNet()
+decoder_parts = [model.dec1, model.head]
+optimizer = torch.optim.AdamW([
+    {{"params": [p for m in {decoder} for p in m.parameters()], "lr": 1e-3}},
+    {encoder}
+])
+for epoch in range(30):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_a_parameter_group_comprehension_over_modules_takes_those_modules(tmp_path: Path) -> None:
+    encoder = '{"params": list(model.encoder_stem.parameters()) + list(model.encoder1.parameters()), "lr": 1e-4},'
+    write_project(tmp_path, {"named.py": UNET.format(decoder="decoder_parts", encoder=encoder),
+                             "literal.py": UNET.format(decoder="[model.dec1, model.head]", encoder=encoder),
+                             "decoder_only.py": UNET.format(decoder="[model.dec1, model.head]", encoder="")})
+    assert lint_in_process(tmp_path / "named.py", "GL406") == []  # (the list's modules are not read: unknown)
+    assert lint_in_process(tmp_path / "literal.py", "GL406") == []  # every part optimised
+    [finding] = lint_in_process(tmp_path / "decoder_only.py", "GL406")  # the ResNet encoder left out
+    assert (finding.code, finding.line) == ("GL406", 21)
+    assert finding.message.startswith("`model` has BatchNorm layers and only `model.dec1` and `model.head` are "
+                                      "optimised here")

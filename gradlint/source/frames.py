@@ -242,9 +242,26 @@ def parameters_owner(node: ast.AST) -> Optional[str]:
 
 def parameters_owners(node: ast.AST) -> set[str]:
     """Every module whose parameters ``node`` takes (``[{"params": encoder.parameters()},
-    {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``)."""
-    return {owner for sub in ast.walk(node) if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value))}
+    {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``). A comprehension's own variable
+    (``[p for m in decoder_parts for p in m.parameters()]``) stands for the modules of the
+    literal it runs over, or for unknown modules (``"*"``) where that is a name."""
+    looped: dict[str, Optional[list[str]]] = {}  # comprehension variable -> the modules it takes
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.comprehension) and isinstance(sub.target, ast.Name):
+            listed = sub.iter.elts if isinstance(sub.iter, (ast.List, ast.Tuple)) else None
+            names = [dotted(element) for element in listed] if listed is not None else None
+            looped[sub.target.id] = [str(n) for n in names] if names is not None and all(names) else None
+    owners: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
+                and sub.func.attr in ("parameters", "named_parameters") and (owner := dotted(sub.func.value)):
+            root, _, rest = owner.partition(".")
+            if root in looped:
+                modules = looped[root]
+                owners |= {f"{module}.{rest}" if rest else module for module in modules} if modules else {"*"}
+            else:
+                owners.add(owner)
+    return owners
 
 
 def _every_parameter_of(append: ast.AST, value: ast.AST, loop: Optional[ast.AST]) -> Optional[str]:
