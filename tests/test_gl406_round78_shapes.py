@@ -388,3 +388,47 @@ def test_a_parameter_group_comprehension_over_modules_takes_those_modules(tmp_pa
     assert (finding.code, finding.line) == ("GL406", 21)
     assert finding.message.startswith("`model` has BatchNorm layers and only `model.dec1` and `model.head` are "
                                       "optimised here")
+
+
+INCEPTION = """\
+import torch
+import torch.nn as nn
+import torchvision
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inception = torchvision.models.inception_v3(weights="DEFAULT")
+        self.inception.fc = nn.Linear(2048, 1)
+        for name, param in self.inception.named_parameters():
+            param.requires_grad = False
+        for name, param in self.inception.named_parameters():
+            if {reopened}:
+                param.requires_grad = True
+
+    def forward(self, x):
+        return self.inception(x)
+
+
+model = Net()
+optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+for epoch in range(10):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(model(x)[0], y).backward()
+        optimizer.step()
+"""
+
+
+def test_parts_reopened_by_tests_joined_with_or_are_named(tmp_path: Path) -> None:
+    write_project(tmp_path, {"late.py": INCEPTION.format(reopened='name.startswith("Mixed_7c") or name.startswith("fc") '
+                                                                  'or "AuxLogits.fc" in name'),
+                             "stem.py": INCEPTION.format(reopened='name.startswith("Conv2d_1a") or "fc" in name')})
+    [finding] = lint_in_process(tmp_path / "late.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 12)
+    assert ("its parameters are frozen here (`self.inception.AuxLogits.fc`, `self.inception.Mixed_7c`, "
+            "`self.inception.fc` trainable again; the rest stays frozen)") in finding.message
+    # the stem made trainable again: what stays frozen is not known
+    assert lint_in_process(tmp_path / "stem.py", "GL406") == []

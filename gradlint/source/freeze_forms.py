@@ -191,7 +191,7 @@ _PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", 
 RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # a stage of a backbone (``layer4``, ``features[7]``): training it again, the recipe "freeze
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
-STAGE = re.compile(r"(layer_?\d+|stage_?\d+|denseblock\d+|transition\d+|norm5)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
+STAGE = re.compile(r"(layer_?\d+|stage_?\d+|denseblock\d+|transition\d+|norm5|Mixed_\d+[a-e]?)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 # ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
 LATE_SLICE = re.compile(r"\w*\[-?[1-9]\d*:\]")
 # the children from a named one on (``if name == unfreeze_from: unfreeze = True`` in a loop over

@@ -112,7 +112,8 @@ def named_at_calls(by_parameter: Helpers, kinds: ModuleKinds, calls: dict[str, l
 def listing_tested(test: ast.expr, name: str) -> Optional[ast.expr]:
     """The collection of names a test on the parameter name ``name`` looks up:
     ``any(n in name for n in C)``, ``any(name.startswith(n) for n in C)``,
-    ``name.startswith(tuple(C))`` and ``name in C`` (also ``name.split(".")[0] in C``)."""
+    ``name.startswith(tuple(C))`` and ``name in C`` (also ``name.split(".")[0] in C``), and
+    single names joined by ``or`` (``name.startswith("fc") or "layer4" in name``)."""
     def mentions(node: ast.expr) -> bool:
         return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
 
@@ -126,6 +127,14 @@ def listing_tested(test: ast.expr, name: str) -> Optional[ast.expr]:
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In)
             and mentions(test.left)):
         return test.comparators[0]
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.In)
+            and isinstance(test.left, ast.Constant) and isinstance(test.left.value, str) and mentions(test.comparators[0])):
+        return test.left  # "layer4" in name
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        # name.startswith("Mixed_7c") or name.startswith("fc") or "layer4" in name: each one name
+        each = [listing_tested(value, name) for value in test.values]
+        if each and all(isinstance(one, ast.Constant) and isinstance(one.value, str) for one in each):
+            return ast.List([one for one in each if one is not None], ast.Load())
     return None
 
 
