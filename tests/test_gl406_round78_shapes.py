@@ -432,3 +432,38 @@ def test_parts_reopened_by_tests_joined_with_or_are_named(tmp_path: Path) -> Non
             "`self.inception.fc` trainable again; the rest stays frozen)") in finding.message
     # the stem made trainable again: what stays frozen is not known
     assert lint_in_process(tmp_path / "stem.py", "GL406") == []
+
+
+LAST_BLOCKS = """\
+import torch
+import torch.nn as nn
+from torchvision.models import efficientnet_v2_s
+
+
+def get_model(n_unfrozen, out_features):
+    model = efficientnet_v2_s(weights="DEFAULT")
+    model.classifier[1] = nn.Linear(1280, out_features)
+    for param in model.features.parameters():
+        param.requires_grad = False
+    for param in model.features[-n_unfrozen:].parameters():
+        param.requires_grad = True
+    return model
+
+
+model = get_model(3, 4)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+for epoch in range(15):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_the_last_blocks_a_variable_counts_made_trainable_again_leave_the_stem_frozen(tmp_path: Path) -> None:
+    write_project(tmp_path, {"train.py": LAST_BLOCKS})
+    [finding] = lint_in_process(tmp_path / "train.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 16)
+    assert ("returns it with its parameters frozen (`model.features[-n_unfrozen:]` trainable again; the rest stays "
+            "frozen)") in finding.message

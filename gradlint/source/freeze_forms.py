@@ -152,7 +152,8 @@ def part_name(node: ast.AST) -> Optional[str]:
 
 def late_slice(node: ast.AST) -> Optional[str]:
     """``model.body[1:]`` (an ``nn.Sequential`` from its second element on; ``model.body``
-    for ``[0:]`` and ``[:]``; ``model.body[-2:]``, its last two), or None."""
+    for ``[0:]`` and ``[:]``; ``model.body[-2:]``, its last two; ``model.body[-n:]``, its last
+    ``n``), or None."""
     if not (isinstance(node, ast.Subscript) and isinstance(bound := node.slice, ast.Slice) and bound.upper is None
             and bound.step is None and (inner := dotted(node.value) or part_name(node.value))):
         return None
@@ -160,6 +161,8 @@ def late_slice(node: ast.AST) -> Optional[str]:
     if isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub) and isinstance(lower.operand, ast.Constant) \
             and type(lower.operand.value) is int and lower.operand.value > 0:
         return f"{inner}[-{lower.operand.value}:]"  # (``resnet[-2:]``: its last two elements)
+    if isinstance(lower, ast.UnaryOp) and isinstance(lower.op, ast.USub) and isinstance(lower.operand, ast.Name):
+        return f"{inner}[-{lower.operand.id}:]"  # (``features[-n_unfrozen:]``: its last blocks, however many)
     start = 0 if lower is None else lower.value if isinstance(lower, ast.Constant) else None
     return None if type(start) is not int or start < 0 else f"{inner}[{start}:]" if start else inner
 
@@ -193,7 +196,7 @@ RECURRENT_BACKENDS = frozenset({"gru", "lstm", "rnn", "bigru", "bilstm"})
 # all, train the last block", leaves the stem and the earlier stages (with their BatchNorm) frozen
 STAGE = re.compile(r"(layer_?\d+|stage_?\d+|denseblock\d+|transition\d+|norm5|Mixed_\d+[a-e]?)(\[\d+\])?|(blocks|stages|layers|features)\[\d+\]")
 # ``body[1:]``: the elements of a Sequential after its first made trainable again leave those before frozen
-LATE_SLICE = re.compile(r"\w*\[-?[1-9]\d*:\]")
+LATE_SLICE = re.compile(r"\w*\[(-?[1-9]\d*|-[A-Za-z_]\w*):\]")
 # the children from a named one on (``if name == unfreeze_from: unfreeze = True`` in a loop over
 # ``named_children()``): the recipe "train from layer3 on" leaves the stem and earlier stages frozen
 LATER_CHILDREN = "<children from a named one on>"
