@@ -69,8 +69,9 @@ class NamedParameterLoops:
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
                 elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
-                    tested = with_lists(stmt.test, {**_derived_names(loop, stmt, name),
-                                                    **test_lists(stmt.test, loop, self.frames.parents)})
+                    test = _without_trainable_test(stmt.test, var)
+                    tested = with_lists(test, {**_derived_names(loop, stmt, name),
+                                               **test_lists(test, loop, self.frames.parents)})
                     heads = frozen_by_name(tested, name, False in inside)
                     if heads is None and False in inside and (True not in inside | otherwise or otherwise == {True}):
                         part_tests.append(tested)  # (``else: p.requires_grad = True``: the rest is trainable)
@@ -176,3 +177,14 @@ def _chosen_by_name(value: ast.expr) -> Optional[tuple[str, ast.expr, str]]:
     owner = dotted(it.func.value)
     name = target.elts[0]
     return (owner, generator.ifs[0], name.id) if owner and isinstance(name, ast.Name) else None
+
+
+def _without_trainable_test(test: ast.expr, var: str) -> ast.expr:
+    """``p.requires_grad and "head" not in name`` -> ``"head" not in name``: freezing only what
+    is trainable yet freezes the same parameters of a model nothing froze before."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        kept = [value for value in test.values
+                if not (isinstance(value, ast.Attribute) and value.attr == "requires_grad" and dotted(value.value) == var)]
+        if kept and len(kept) < len(test.values):
+            return kept[0] if len(kept) == 1 else ast.BoolOp(ast.And(), kept)
+    return test
