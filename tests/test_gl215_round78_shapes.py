@@ -57,6 +57,18 @@ def test_a_softmax_added_to_a_squeezenet_classifier_feeds_cross_entropy(tmp_path
                                       "it to `train_model` (train.py:12), which feeds it to CrossEntropyLoss")
 
 
+def test_a_softmax_added_to_a_head_that_never_runs_it_ends_nothing(tmp_path: Path) -> None:
+    # a ResNet's ``fc`` is one Linear (an added child is never called); ``"1"`` replaces a child in place
+    linear = FACTORY.format(added="nn.Softmax(dim=1)").replace("squeezenet1_0", "resnet18").replace(
+        "model.classifier[1] = nn.Conv2d(512, num_classes, kernel_size=1)", "model.fc = nn.Linear(512, num_classes)"
+    ).replace("model.classifier.add_module", "model.fc.add_module")
+    replaced = FACTORY.format(added="nn.Softmax(dim=1)").replace('"activation"', '"1"')
+    write_project(tmp_path, {"model.py": linear, "train.py": TRAIN, "main.py": MAIN,
+                             "other/model.py": replaced, "other/train.py": TRAIN, "other/main.py": MAIN})
+    assert lint_in_process(tmp_path / "main.py", "GL215") == []
+    assert lint_in_process(tmp_path / "other" / "main.py", "GL215") == []
+
+
 def test_another_layer_added_last_ends_in_no_activation(tmp_path: Path) -> None:
     write_project(tmp_path, {"model.py": FACTORY.format(added="nn.Flatten()"), "train.py": TRAIN, "main.py": MAIN})
     assert lint_in_process(tmp_path / "main.py", "GL215") == []

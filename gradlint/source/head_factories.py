@@ -25,7 +25,7 @@ from gradlint.source.activations import LAYERS, activation_layer
 from gradlint.source.endings import Ending, FinalActivation
 from gradlint.source.imported_endings import spelled_name
 from gradlint.source.index import file_stamp
-from gradlint.source.model_heads import head_attributes
+from gradlint.source.model_heads import SEQUENTIAL_HEADS, head_attributes
 from gradlint.source.names import collect_aliases, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.torch_calls import torch_calls
@@ -60,6 +60,7 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     """The locals of ``function`` holding a torchvision/timm model whose last head
     assignment ends in an activation (a later plain head assignment ends none)."""
     built: dict[str, frozenset[str]] = {}  # local -> its model's head attributes
+    sequential: dict[str, bool] = {}  # local -> its head is an ``nn.Sequential`` (runs a module added to it)
     endings: dict[str, FinalActivation] = {}
     heads: dict[str, ast.expr] = {}  # local -> the head built first (``classifier = nn.Sequential(...)``)
     # (also ``model.classifier.add_module("activation", nn.Softmax(dim=1))``: a layer added last to the head)
@@ -68,8 +69,9 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
                      key=lambda node: node.lineno)
     for node in assigns:
         if isinstance(node, ast.Expr):
-            local, head, added = _added_to_head(node.value) or ("", "", node.value)
-            if head in built.get(local, frozenset()):
+            local, head, name, added = _added_to_head(node.value) or ("", "", "", node.value)
+            # (a Linear head never calls a module added to it; a child's own name, ``"1"``, replaces that child)
+            if head in built.get(local, frozenset()) and sequential.get(local) and not name.isdigit():
                 layer = activation_layer(added, names)
                 if layer is None:
                     endings.pop(local, None)
@@ -79,15 +81,18 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
         assert isinstance(node, ast.Assign)
         target = node.targets[0]
         if isinstance(target, ast.Name) and isinstance(node.value, ast.Call):
-            attributes = head_attributes(node.value, qualify(node.value.func, aliases), tree)
+            qualified = qualify(node.value.func, aliases)
+            attributes = head_attributes(node.value, qualified, tree)
             if attributes:
                 built[target.id] = attributes
+                sequential[target.id] = bool(qualified and SEQUENTIAL_HEADS.match(qualified))
                 endings.pop(target.id, None)
             else:
                 heads[target.id] = node.value
         elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
               and target.attr in built.get(target.value.id, frozenset())):
             value = heads.get(node.value.id, node.value) if isinstance(node.value, ast.Name) else node.value
+            sequential[target.value.id] = names.get(id(value)) == "torch.nn.Sequential"
             layer = activation_layer(value, names)
             if layer is None:
                 endings.pop(target.value.id, None)
@@ -97,12 +102,14 @@ def _endings(function: ast.FunctionDef, names: dict[int, str], aliases: dict[str
     return endings
 
 
-def _added_to_head(call: ast.expr) -> Optional[tuple[str, str, ast.expr]]:
-    """``model.classifier.add_module("activation", layer)`` -> ``("model", "classifier", layer)``."""
+def _added_to_head(call: ast.expr) -> Optional[tuple[str, str, str, ast.expr]]:
+    """``model.classifier.add_module("activation", layer)`` -> ``("model", "classifier",
+    "activation", layer)``."""
     if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "add_module"
             and len(call.args) == 2 and isinstance(owner := call.func.value, ast.Attribute)
-            and isinstance(owner.value, ast.Name)):
-        return owner.value.id, owner.attr, call.args[1]
+            and isinstance(owner.value, ast.Name) and isinstance(named := call.args[0], ast.Constant)
+            and isinstance(named.value, str)):
+        return owner.value.id, owner.attr, named.value, call.args[1]
     return None
 
 

@@ -25,6 +25,10 @@ _FAMILIES = (
 
 # every head attribute of those families
 HEADS = frozenset().union(*(heads for _, heads in _FAMILIES))
+# the torchvision builders whose head is an ``nn.Sequential`` (a module added to it with
+# ``add_module`` runs last); a ResNet's ``fc`` and a DenseNet's ``classifier`` are one Linear
+SEQUENTIAL_HEADS = re.compile(r"^torchvision\.models\.(vgg|alexnet|mobilenet|efficientnet|squeezenet|mnasnet|"
+                              r"convnext|vit_|swin|maxvit)")
 
 
 def head_attributes(call: ast.Call, qualified: Optional[str], tree: ast.Module) -> frozenset[str]:
