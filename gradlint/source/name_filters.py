@@ -114,6 +114,9 @@ def frozen_parts_by_name(tests: list[ast.expr], name: str) -> Optional[list[str]
     for family in _PARTS:
         if not any(word and word in sample for word in named for _, samples, _ in family for sample in samples):
             continue
+        spelled = [word for word in named if any(c.isalnum() for c in word)]  # (not a ``"."`` to split on)
+        if family[0][0].isdigit() and not (spelled and all(word.isdigit() for word in spelled)):
+            continue  # a backbone's numbered blocks, read only from a test naming blocks (``["0", "1"]``)
         frozen = [child for child, samples, _ in family
                   if all(any(_evaluate(test, {name: sample}) is True for test in tests) for sample in samples)]
         if frozen and len(frozen) < len(family) and any(bn for child, _, bn in family if child in frozen):

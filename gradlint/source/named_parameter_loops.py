@@ -11,6 +11,7 @@ from typing import Optional
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.freeze_forms import requires_grad_flag, requires_grad_value
+from gradlint.source.function_values import own_nodes
 from gradlint.source.method_freezes import flag_requires_grad
 from gradlint.source.name_filters import frozen_by_name, frozen_parts_by_name
 from gradlint.source.named_part_freezes import listed_names, listing_tested
@@ -69,9 +70,9 @@ class NamedParameterLoops:
                 if any(isinstance(s, (ast.Continue, ast.Break)) for s in stmt.body):
                     skip, stops = stmt.test, any(isinstance(s, ast.Break) for s in stmt.body)
                 elif False in inside or False in otherwise:  # (a module's tuple of prefixes read as written)
-                    test = _without_trainable_test(stmt.test, var)
-                    tested = with_lists(test, {**_derived_names(loop, stmt, name),
-                                               **test_lists(test, loop, self.frames.parents)})
+                    condition = _without_trainable_test(stmt.test, var)
+                    tested = with_lists(condition, {**_derived_names(loop, stmt, name),
+                                                    **test_lists(condition, loop, self.frames.parents)})
                     heads = frozen_by_name(tested, name, False in inside)
                     if heads is None and False in inside and (True not in inside | otherwise or otherwise == {True}):
                         part_tests.append(tested)  # (``else: p.requires_grad = True``: the rest is trainable)
@@ -110,7 +111,11 @@ class NamedParameterLoops:
         frame = self.frames.kinds.frame_of(loop) or self.frames.unit.tree
         assert frame is not None
         heads: dict[str, list[str]] = {}
-        for node in ast.walk(frame):
+        for node in own_nodes(frame):  # (not the functions and classes it defines)
+            if (isinstance(node, ast.AugAssign) and dotted(node.target) == selected
+                    or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == selected):
+                return  # a list grown elsewhere: what it holds is unknown
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                     and node.targets[0].id == selected and node.lineno < loop.lineno):
                 continue
@@ -118,9 +123,10 @@ class NamedParameterLoops:
             if chosen is None:
                 return  # a list this reading does not follow: the frozen part is unknown
             owner, test, name = chosen
-            spared = frozen_by_name(test, name, True)
-            if spared is not None:
-                heads.setdefault(owner, []).extend(spared)
+            spared = frozen_by_name(with_lists(test, test_lists(test, loop, self.frames.parents)), name, True)
+            if spared is None:
+                return  # one arm's test it cannot read: the frozen part is unknown
+            heads.setdefault(owner, []).extend(spared)
         for owner, spared in heads.items():
             self.norms.freezes.append(Freeze(owner, "requires_grad", loop))
             for head in dict.fromkeys(spared):
@@ -150,9 +156,9 @@ class NamedParameterLoops:
 
 
 def _derived_names(loop: ast.For | ast.AsyncFor, before: ast.stmt, name: str) -> dict[str, ast.expr]:
-    """The names the loop's body binds, before ``before``, once each, to an expression of the
-    parameter name: ``split_name = name.split(".")[0]`` -> that expression, so that a test on
-    ``split_name`` reads as one on ``name``."""
+    """The names the loop's body binds, before ``before``, to an expression of the parameter
+    name (the last such binding of each): ``split_name = name.split(".")[0]`` -> that
+    expression, so that a test on ``split_name`` reads as one on ``name``."""
     derived: dict[str, ast.expr] = {}
     for stmt in loop.body:
         if stmt is before:
@@ -169,14 +175,14 @@ def _chosen_by_name(value: ast.expr) -> Optional[tuple[str, ast.expr, str]]:
         return None
     generator = value.generators[0]
     target, it = generator.target, generator.iter
-    if not (isinstance(target, ast.Tuple) and len(target.elts) == 2 and all(isinstance(e, ast.Name) for e in target.elts)
-            and isinstance(value.elt, ast.Name) and isinstance(target.elts[1], ast.Name)
-            and value.elt.id == target.elts[1].id and len(generator.ifs) == 1
+    if not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+            and isinstance(name := target.elts[0], ast.Name) and isinstance(kept := target.elts[1], ast.Name)
+            and isinstance(value.elt, ast.Name) and value.elt.id == kept.id
+            and len(generator.ifs) == 1 and not generator.is_async
             and isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and it.func.attr == "named_parameters"):
         return None
     owner = dotted(it.func.value)
-    name = target.elts[0]
-    return (owner, generator.ifs[0], name.id) if owner and isinstance(name, ast.Name) else None
+    return (owner, generator.ifs[0], name.id) if owner else None
 
 
 def _without_trainable_test(test: ast.expr, var: str) -> ast.expr:
@@ -186,5 +192,5 @@ def _without_trainable_test(test: ast.expr, var: str) -> ast.expr:
         kept = [value for value in test.values
                 if not (isinstance(value, ast.Attribute) and value.attr == "requires_grad" and dotted(value.value) == var)]
         if kept and len(kept) < len(test.values):
-            return kept[0] if len(kept) == 1 else ast.BoolOp(ast.And(), kept)
+            return kept[0] if len(kept) == 1 else ast.copy_location(ast.BoolOp(ast.And(), kept), test)
     return test
