@@ -28,9 +28,12 @@ def _signature(name: str, path: str) -> Optional[Function]:
     tree = read.tree if read is not None else None
     if tree is None or "." in name:
         return None
-    for node in tree.body:
+    found: Optional[Function] = None
+    for node in tree.body:  # (the last definition of the name is the one a call runs)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return node
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            return next((item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
-    return None
+            found = node
+        elif isinstance(node, ast.ClassDef) and node.name == name:
+            found = None if node.decorator_list else next(
+                (item for item in node.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"), None)
+    # (a decorator may hand the call on with other parameters: ``@gin.configurable``)
+    return None if found is None or found.decorator_list else found
