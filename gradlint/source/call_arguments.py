@@ -53,21 +53,30 @@ def bound_parameters(method: ast.FunctionDef) -> list[str]:
 
 
 def handed_class(call: ast.Call, function: Optional[ast.AST], tree: ast.Module) -> Optional[ast.expr]:
-    """The class ``call`` builds when its callee is a parameter of ``function`` that every
-    call of that function in the file passes the same name for: ``model = model_class(n)``
-    in ``def train(model_class, ...)``, called as ``train(VQAModel, ...)`` -> ``VQAModel``.
-    None when the parameter is rebound, or the calls disagree or pass nothing for it."""
-    if not isinstance(call.func, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    """The class ``call`` builds when its callee is a parameter of ``function``, a module-level
+    function every call of which in the file passes the same class for it, a class the
+    module defines or imports: ``model = model_class(n)`` in ``def train(model_class, ...)``,
+    called as ``train(VQAModel, ...)`` -> ``VQAModel``. None when the parameter is rebound,
+    or the calls disagree, pass something else or pass nothing for it."""
+    if not (isinstance(call.func, ast.Name) and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and function in tree.body):
         return None
-    params = [a.arg for a in function.args.args]
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
     name = call.func.id
     if name not in params or any(isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
                                  for node in ast.walk(function)):
         return None
-    index = params.index(name) - (1 if params[0] in ("self", "cls") else 0)
-    passed = [argument(node, index, name) for node in ast.walk(tree) if isinstance(node, ast.Call)
-              and dotted(node.func) in (function.name, f"self.{function.name}")]
-    names = {dotted(p) if p is not None else None for p in passed}
-    if len(names) != 1 or None in names:
+    passed = [argument(node, params.index(name), name) for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == function.name]
+    names = {p.id if isinstance(p, ast.Name) else None for p in passed}
+    if len(names) != 1 or None in names or names.pop() not in _module_classes(tree):
         return None
     return next(p for p in passed if p is not None)
+
+
+def _module_classes(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level to a class it defines or to a name it imports."""
+    found = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    found |= {alias.asname or alias.name.split(".")[0] for node in tree.body
+              if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    return found
