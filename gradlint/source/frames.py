@@ -240,17 +240,18 @@ def parameters_owner(node: ast.AST) -> Optional[str]:
     return owners.pop() if len(owners) == 1 and None not in owners else None
 
 
-def parameters_owners(node: ast.AST) -> set[str]:
+def parameters_owners(node: ast.AST, scope: Optional[ast.AST] = None) -> set[str]:
     """Every module whose parameters ``node`` takes (``[{"params": encoder.parameters()},
     {"params": fc.parameters()}]`` -> ``encoder`` and ``fc``). A comprehension's own variable
     (``[p for m in decoder_parts for p in m.parameters()]``) stands for the modules of the
-    literal it runs over, or for unknown modules (``"*"``) where that is a name."""
+    literal it runs over (also a name ``scope`` binds once to one), for the model whose
+    children or modules it runs over, or else for unknown modules (``"*"``)."""
     looped: dict[str, Optional[list[str]]] = {}  # comprehension variable -> the modules it takes
     for sub in ast.walk(node):
-        if isinstance(sub, ast.comprehension) and isinstance(sub.target, ast.Name):
-            listed = sub.iter.elts if isinstance(sub.iter, (ast.List, ast.Tuple)) else None
-            names = [dotted(element) for element in listed] if listed is not None else None
-            looped[sub.target.id] = [str(n) for n in names] if names is not None and all(names) else None
+        if isinstance(sub, ast.comprehension):
+            target = sub.target.elts[-1] if isinstance(sub.target, ast.Tuple) and sub.target.elts else sub.target
+            if isinstance(target, ast.Name):
+                looped[target.id] = _looped_modules(sub, scope)
     owners: set[str] = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) \
@@ -262,6 +263,24 @@ def parameters_owners(node: ast.AST) -> set[str]:
             else:
                 owners.add(owner)
     return owners
+
+
+def _looped_modules(loop: ast.comprehension, scope: Optional[ast.AST]) -> Optional[list[str]]:
+    """The modules a comprehension's variable takes in turn, as :func:`parameters_owners` reads them."""
+    listed = loop.iter
+    if isinstance(listed, ast.Name) and scope is not None:
+        bound = [n.value for n in frame_nodes(scope) if isinstance(n, ast.Assign)
+                 and any(isinstance(t, ast.Name) and t.id == listed.id for t in n.targets)]
+        listed = bound[0] if len(bound) == 1 else listed
+    if isinstance(listed, (ast.List, ast.Tuple)):
+        names = [dotted(element) for element in listed.elts]
+        return [str(n) for n in names] if names and all(names) else None
+    paired = isinstance(loop.target, ast.Tuple)  # ``for _, m in model.named_children()``
+    if (isinstance(listed, ast.Call) and isinstance(listed.func, ast.Attribute) and not listed.args
+            and listed.func.attr in (("named_children", "named_modules") if paired else ("children", "modules"))
+            and (owner := dotted(listed.func.value))):
+        return [owner]  # every child (or module) of the model: all of it
+    return None
 
 
 def _every_parameter_of(append: ast.AST, value: ast.AST, loop: Optional[ast.AST]) -> Optional[str]:
@@ -307,7 +326,7 @@ def optimiser_owners(call: ast.Call, scope: ast.AST) -> set[str]:
     """Every module whose parameters the optimiser ``call`` in ``scope`` takes, also through
     a list built before it (:func:`listed_parameter_owners`); empty when they are unknown."""
     given = optimised_parameters(call)
-    owners = parameters_owners(given) if given is not None else set()
+    owners = parameters_owners(given, scope) if given is not None else set()
     if not owners and isinstance(given, ast.Name):
         owners = listed_parameter_owners(given.id, scope)
     elif isinstance(given, (ast.List, ast.Tuple)):  # ``[{"params": param2, "lr": 1e-3}, {"params": param1}]``
