@@ -65,13 +65,14 @@ def norms_only_optimised(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     index = FileIndex()
     if not values:
         return False
+    kept = {part[len(target) + 1:].split(".")[0] for part in optimised}
     for value in values:
         found = built_class(value, dotted(value.func) or "", tree, Path(norms.frames.unit.path), index) \
             if isinstance(value, ast.Call) else None
         if found is None:
             return False
-        kept = {part[len(target) + 1:].split(".")[0] for part in optimised}
-        others = module_attributes(found.node) - kept
+        # (every attribute, also one kept from another model's part: ``self.features = vgg.features``)
+        others = set(self_attribute_values(found.node)) - kept
         if not kept <= module_attributes(found.node) or _kept_arguments(found.node) - kept \
                 or any(norms.knowledge.has_batchnorm_there(f"{target}.{other}", freeze.node) for other in others):
             return False

@@ -114,7 +114,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # (``if split_name in ["0", "1"]: <freeze> else: <unfreeze>``: the loop that freezes those blocks makes the rest
     # trainable, which is not an unfreeze of what it freezes)
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)
-              and not (freeze.part and all(node is freeze.node for node in norms.unfrozen_at.get(u, [])))]
+              and not (freeze.part and (nodes := norms.unfrozen_at.get(u, []))
+                       and all(node is freeze.node for node in nodes))]
     if warm_up_run(norms, target) or rebuilt_for_fine_tuning(norms, freeze) or two_phase_calls(norms, freeze):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
