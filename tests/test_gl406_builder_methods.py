@@ -99,10 +99,21 @@ if __name__ == "__main__":
 """
 
 
-def _project(tmp_path: Path, frozen: int) -> Path:
+WRAPPED_HELPER = """\
+import torch.nn as nn
+from net.detector import Detector
+
+
+def get_model(args):
+    net = Detector()
+    return nn.DataParallel(net)
+"""
+
+
+def _project(tmp_path: Path, frozen: int, helper: str = HELPER) -> Path:
     write_project(tmp_path, {
         "net/__init__.py": "", "net/trunk.py": BACKBONE, "net/detector.py": DETECTOR,
-        "core/__init__.py": "", "core/helper.py": HELPER,
+        "core/__init__.py": "", "core/helper.py": helper,
         "tools/options.py": OPTIONS.format(frozen=frozen), "tools/train.py": TRAIN,
     })
     return tmp_path / "tools" / "train.py"
@@ -115,6 +126,12 @@ def test_a_method_of_a_class_another_modules_builder_returns_freezes_for_a_long_
                                       "(../net/detector.py:12) freezes its parameters here for the epochs before "
                                       "line 21 makes it trainable again")
     assert "call `model.module.backbone.eval()` after each `model.train()`" in finding.message
+
+
+def test_a_builder_returning_the_wrapped_name_it_built_is_read_too(tmp_path: Path) -> None:
+    [finding] = lint_in_process(_project(tmp_path, 50, WRAPPED_HELPER), "GL406")
+    assert (finding.code, finding.line) == ("GL406", 18)
+    assert "`Detector.freeze_backbone` (../net/detector.py:12) freezes its parameters here" in finding.message
 
 
 def test_a_short_warm_up_counted_by_the_options_module_is_not_reported(tmp_path: Path) -> None:

@@ -249,6 +249,17 @@ def test_a_factory_call_passing_a_keyword_the_factory_refuses_builds_nothing(tmp
     assert (finding.code, finding.line) == ("GL406", 4)
 
 
+def test_a_decorated_factory_may_take_what_its_definition_does_not_name(tmp_path: Path) -> None:
+    # (the wrapper takes ``pretrained`` itself and hands the rest on)
+    wrapper = "def accepts_pretrained(f):\n    def wrapper(*args, pretrained=True, **kwargs):\n" \
+              "        return f(*args, **kwargs)\n    return wrapper\n\n\n"
+    decorated = REFUSED.replace("def feature_model", wrapper + "@accepts_pretrained\ndef feature_model")
+    write_project(tmp_path, {"models.py": decorated,
+                             "crashes.py": REFUSING_SCRIPT.format(arguments="pretrained=True, requires_grad=False")})
+    [finding] = lint_in_process(tmp_path / "crashes.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 4)
+
+
 OPTIMISED_PART = """\
 import torch
 import torch.nn as nn
@@ -285,8 +296,12 @@ model = pipeline()
 
 def test_an_optimiser_taking_every_part_with_batchnorm_leaves_none_frozen(tmp_path: Path) -> None:
     write_project(tmp_path, {"vit.py": OPTIMISED_PART.format(other="open_clip.create_model(name)"),
-                             "cnn.py": OPTIMISED_PART.format(other="torchvision.models.resnet50()")})
+                             "cnn.py": OPTIMISED_PART.format(other="torchvision.models.resnet50()"),
+                             "kept.py": OPTIMISED_PART.format(other="torchvision.models.vgg16_bn().features")})
     assert lint_in_process(tmp_path / "vit.py", "GL406") == []
+    # a part taken from another model (``.features`` of a VGG with BatchNorm) is left out too
+    [kept] = lint_in_process(tmp_path / "kept.py", "GL406")
+    assert (kept.code, kept.line) == ("GL406", 19)
     [finding] = lint_in_process(tmp_path / "cnn.py", "GL406")  # the ResNet's BatchNorm is left out
     assert (finding.code, finding.line) == ("GL406", 19)
     assert finding.message.startswith("`model` has BatchNorm layers and only `model.eeg` is optimised here")
@@ -381,10 +396,16 @@ def test_a_parameter_group_comprehension_over_modules_takes_those_modules(tmp_pa
     encoder = '{"params": list(model.encoder_stem.parameters()) + list(model.encoder1.parameters()), "lr": 1e-4},'
     write_project(tmp_path, {"named.py": UNET.format(decoder="decoder_parts", encoder=encoder),
                              "literal.py": UNET.format(decoder="[model.dec1, model.head]", encoder=encoder),
-                             "decoder_only.py": UNET.format(decoder="[model.dec1, model.head]", encoder="")})
-    assert lint_in_process(tmp_path / "named.py", "GL406") == []  # (the list's modules are not read: unknown)
+                             "decoder_only.py": UNET.format(decoder="[model.dec1, model.head]", encoder=""),
+                             "named_decoder_only.py": UNET.format(decoder="decoder_parts", encoder=""),
+                             "children.py": UNET.format(decoder="[c for _, c in model.named_children()]", encoder="")})
+    assert lint_in_process(tmp_path / "named.py", "GL406") == []  # (the list the name is bound to, read)
     assert lint_in_process(tmp_path / "literal.py", "GL406") == []  # every part optimised
-    [finding] = lint_in_process(tmp_path / "decoder_only.py", "GL406")  # the ResNet encoder left out
+    assert lint_in_process(tmp_path / "children.py", "GL406") == []  # every child of the model
+    # the ResNet encoder left out, also where the group's list is a name bound to it
+    [named] = lint_in_process(tmp_path / "named_decoder_only.py", "GL406")
+    assert (named.code, named.line) == ("GL406", 21)
+    [finding] = lint_in_process(tmp_path / "decoder_only.py", "GL406")
     assert (finding.code, finding.line) == ("GL406", 21)
     assert finding.message.startswith("`model` has BatchNorm layers and only `model.dec1` and `model.head` are "
                                       "optimised here")

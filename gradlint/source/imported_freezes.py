@@ -150,7 +150,9 @@ def builder_methods(module: Path, function: str, script: Path) -> list[tuple[Fre
     found: list[tuple[FreezingHelper, Path]] = []
     for value in returned_values(defined):
         built = _wrapped(value, defined)
-        cls = project_class(built.func, tree, module, FileIndex(), entry=script) if built is not None else None
+        if built is None:
+            continue
+        cls = project_class(built.func, tree, module, FileIndex(), entry=script)
         if cls is None or cls.path.resolve() == module.resolve():
             continue  # (a class of the builder's own file is read by the module's offers)
         offers = module_offers(str(cls.path), file_stamp(cls.path))
@@ -160,11 +162,18 @@ def builder_methods(module: Path, function: str, script: Path) -> list[tuple[Fre
 
 
 def _wrapped(value: ast.expr, function: ast.FunctionDef) -> Optional[ast.Call]:
-    """The call that built the model ``value`` is, through a DataParallel wrapper."""
+    """The call that built the model ``value`` is, also through a DataParallel wrapper of a
+    name the function binds once (``net = CenterNet(); return nn.DataParallel(net)``)."""
     value = unwrap(value)
     if isinstance(value, ast.Call) and (dotted(value.func) or "").rpartition(".")[2] in PARALLEL_WRAPPERS \
             and value.args:
-        return None  # its argument is another returned value, read on its own
+        inner = unwrap(value.args[0])
+        if isinstance(inner, ast.Name):
+            bound = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
+                     and any(isinstance(t, ast.Name) and t.id == inner.id for t in node.targets)]
+            inner = unwrap(bound[0]) if len(bound) == 1 else inner
+        # (``model = DataParallel(model)`` after ``model = CenterNet()``: each binding is a returned value)
+        return inner if isinstance(inner, ast.Call) else None
     return value if isinstance(value, ast.Call) else None
 
 
