@@ -163,25 +163,13 @@ def link(norms: FileNorms) -> None:
     frames = norms.frames
     script = Path(unit.path)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Call):
-            value = unwrap(node.value)
-            if not isinstance(value, ast.Call):
-                continue
-            callee = dotted(value.func)
-            if callee is None or callee not in factories and isinstance(value.func, ast.Name):
-                # model_map[args.model](...), or ModelClass() bound by an if chain: the classes it may pick
-                picked = [name for name in table_callees(value, frames.parents, frames.kinds.frame_of(value), tree)
-                          if name in factories]
-                callee = picked[0] if picked else None
-            if callee not in factories:
-                callee = _method_of_instance(value, norms)
-            if (callee is None or callee not in factories) and (name := dotted(node.targets[0])):
-                _in_sequential(norms, value, name, factories, script)  # nn.Sequential(FrozenEncoder(), Decoder())
-            if callee is None or callee not in factories:
-                continue
-            target = _target(node.targets[0], factories[callee][0].position)
-            if target:
-                _built_frozen(norms, value, callee, target, factories[callee], script)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, (ast.Call, ast.Tuple)):
+            # (``net, size = myInception(), (299, 299)``: each name bound to its own value)
+            pairs = list(zip(node.targets[0].elts, node.value.elts)) if isinstance(node.value, ast.Tuple) \
+                and isinstance(node.targets[0], ast.Tuple) and len(node.targets[0].elts) == len(node.value.elts) \
+                else [(node.targets[0], node.value)] if isinstance(node.value, ast.Call) else []
+            for bound, given in pairs:
+                _link_build(norms, bound, given, factories, script)
         elif isinstance(node, ast.Call) and ((callee := dotted(node.func)) in trainers
                                              or (callee := _method_of_instance(node, norms)) in trainers
                                              or (callee := dotted(node.func)) in own_trainers):
@@ -212,6 +200,32 @@ def link(norms: FileNorms) -> None:
                                                 via=_elsewhere(trainer.function, trainer.line, module, trainer.origin,
                                                                script)))
     _finish(norms)
+
+
+def _link_build(norms: FileNorms, bound: ast.expr, given: ast.expr, factories: Known, script: Path) -> None:
+    """The freeze ``bound = given`` makes where ``given`` calls a freezing factory (the file's
+    own or an imported one, a table's pick, a method of an instance)."""
+    frames = norms.frames
+    tree = frames.unit.tree
+    assert tree is not None
+    value = unwrap(given)
+    if not isinstance(value, ast.Call):
+        return
+    callee = dotted(value.func)
+    if callee is None or callee not in factories and isinstance(value.func, ast.Name):
+        # model_map[args.model](...), or ModelClass() bound by an if chain: the classes it may pick
+        picked = [name for name in table_callees(value, frames.parents, frames.kinds.frame_of(value), tree)
+                  if name in factories]
+        callee = picked[0] if picked else None
+    if callee not in factories:
+        callee = _method_of_instance(value, norms)
+    if (callee is None or callee not in factories) and (name := dotted(bound)):
+        _in_sequential(norms, value, name, factories, script)  # nn.Sequential(FrozenEncoder(), Decoder())
+    if callee is None or callee not in factories:
+        return
+    target = _target(bound, factories[callee][0].position)
+    if target:
+        _built_frozen(norms, value, callee, target, factories[callee], script)
 
 
 def _method_of_instance(call: ast.Call, norms: FileNorms) -> Optional[str]:
