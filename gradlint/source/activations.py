@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
+from gradlint.source.children_views import integer
 from gradlint.source.function_values import last_assigned
 from gradlint.source.names import dotted, torch_spelled
 from gradlint.source.starred_layers import starred_last
@@ -173,12 +174,8 @@ def _other_axis(mean: ast.Call, softmax: ast.expr, names: dict[int, str]) -> boo
     def axis(call: ast.expr, position: int) -> Optional[int]:
         if not isinstance(call, ast.Call):
             return None
-        given = next((k.value for k in call.keywords if k.arg == "dim"),
-                     call.args[position] if len(call.args) > position else None)
-        sign = 1
-        if isinstance(given, ast.UnaryOp) and isinstance(given.op, ast.USub):  # ``-2`` is ``-(2)`` in the tree
-            sign, given = -1, given.operand
-        return sign * given.value if isinstance(given, ast.Constant) and isinstance(given.value, int) else None
+        return integer(next((k.value for k in call.keywords if k.arg == "dim"),
+                            call.args[position] if len(call.args) > position else None))
     averaged = axis(mean, 0)
     # (``F.softmax(z, -1)`` takes its axis second; a tensor method, ``z.softmax(-1)``, first)
     kept = axis(softmax, 1 if names.get(id(softmax)) in FUNCTIONS else 0)

@@ -23,7 +23,7 @@ _OPTION_HOLDERS = frozenset({"args", "opt", "opts", "options", "flags", "hparams
 _PARSED: "weakref.WeakKeyDictionary[ast.Module, set[str]]" = weakref.WeakKeyDictionary()
 
 
-def _parsed_names(tree: ast.Module) -> set[str]:
+def parsed_names(tree: ast.Module) -> set[str]:
     """Names the file binds to ``parser.parse_args()`` (or ``parse_known_args()[0]``)."""
     found = _PARSED.get(tree)
     if found is None:
@@ -161,7 +161,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if (isinstance(passed, ast.Compare) and len(passed.ops) == 1 and isinstance(passed.ops[0], (ast.Eq, ast.NotEq))
             and isinstance(option := passed.left, ast.Attribute) and isinstance(option.value, ast.Name)
             and isinstance(wanted := passed.comparators[0], ast.Constant) and isinstance(wanted.value, str)
-            and (option.value.id in _OPTION_HOLDERS or option.value.id in _parsed_names(tree))):
+            and (option.value.id in _OPTION_HOLDERS or option.value.id in parsed_names(tree))):
         # freeze = (args.strategy == "frozen"), with ``--strategy`` defaulting to "frozen"
         default = option_values(tree).get(option.attr, UNKNOWN)
         if not isinstance(default, str):
@@ -182,7 +182,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
             and isinstance(passed.slice.value, str)):  # args["fine_tune"] with args = vars(parser.parse_args())
         value = option_values(tree).get(passed.slice.value, UNKNOWN)
         holder = passed.value.id
-        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in parsed_names(tree)):
             return bool(value)
         # config["train_cnn"] with ``config = {..., "train_cnn": False}`` (or a function of the file returning it)
         entry = dict_entry(holder, passed.slice.value, caller, tree)
@@ -192,7 +192,7 @@ def flag_value(passed: Optional[ast.expr], caller: Optional[ast.AST], tree: ast.
     if isinstance(passed, ast.Attribute) and isinstance(passed.value, ast.Name):
         value = option_values(tree).get(passed.attr, UNKNOWN)
         holder = passed.value.id
-        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in _parsed_names(tree)):
+        if value is not UNKNOWN and (holder in _OPTION_HOLDERS or holder in parsed_names(tree)):
             return bool(value)
         constant = constant_attribute(tree, holder, passed.attr)  # Config.encoder_finetune = False
         if constant is UNKNOWN and (typed := annotated_class(caller, holder)) is not None:

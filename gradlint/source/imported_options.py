@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from gradlint.source.call_flags import parsed_names
 from gradlint.source.chosen_names import option_values
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.unit import SourceUnit
@@ -26,19 +27,7 @@ def script_option_values(tree: ast.Module, path: Path) -> dict[str, object]:
         module = read.tree if read is not None else None
         if module is not None and (imported.local in called and any(
                 isinstance(node, ast.FunctionDef) and node.name == imported.name for node in module.body)
-                or _parsed_options(module, imported.name)):
+                or imported.name in parsed_names(module)):
             found.update(option_values(module))
     found.update(option_values(tree))
     return found
-
-
-def _parsed_options(module: ast.Module, name: str) -> bool:
-    """``name`` is bound at the module's top level to parsed options: ``args =
-    parser.parse_args()`` (or ``parser.parse_known_args()[0]``)."""
-    for node in module.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            value = node.value.value if isinstance(node.value, ast.Subscript) else node.value
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-                    and value.func.attr in ("parse_args", "parse_known_args"):
-                return True
-    return False

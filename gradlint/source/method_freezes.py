@@ -9,7 +9,7 @@ import ast
 from typing import Union
 
 from gradlint.source.call_arguments import argument
-from gradlint.source.call_flags import flag_value, guard_at, guard_name, guard_of, parameter_default
+from gradlint.source.call_flags import flag_value, guard_at, guard_flag, guard_name, guard_of, parameter_default
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze
 from gradlint.source.names import dotted
 
@@ -118,9 +118,7 @@ def method_call_freezes(norms: FileNorms) -> list[Freeze]:
         # (``p.requires_grad = flag``, or a freeze under ``if feature_extracting:``, the method's parameter)
         written = freeze.guard if freeze.guard is not None else guard_of(freeze.node, method, norms.frames.parents)
         if written is not None:
-            parameter, _ = guard_name(written)
-            index, default = parameter_default(method, parameter)
-            guard = (index - 1, written, bool(default.value) if isinstance(default, ast.Constant) else None)
+            guard = guard_flag(method, written, method=True)
         for call in calls.get(method.name, []):
             assert isinstance(call.func, ast.Attribute)
             receiver = dotted(call.func.value)
