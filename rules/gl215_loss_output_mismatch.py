@@ -23,7 +23,9 @@ taken from a dict by a constant key, `losses["nll"](out, y)`, or a function of t
 applying the loss to an argument, `loss.multiloss(output_cls=out, ...)`), or `out = model(x)`
 first (also rebound to an activation before the loss reads it, `out = torch.sigmoid(out)`); one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
-(a LightningModule's `training_step`); an output the class keeps (`self.pred =
+(a LightningModule's `training_step`), or in a step a base class of the file without a
+`forward` hands down to it (`class Net(ImageClassificationBase)` inheriting a
+`training_step` that applies `F.cross_entropy(self(images), labels)`); an output the class keeps (`self.pred =
 self.head(x)` in `forward`, assigned once, the loss in another method); and a loss handed to the model
 (`model.set_loss(nn.NLLLoss())` storing it in an attribute that a method calls on the
 model's own output). The finding is on the loss call that takes the output (one per

@@ -36,6 +36,7 @@ from gradlint.source.loss_helpers import (LOSS_WORDS, argument, calls_backward, 
                                          library_helpers)
 from gradlint.source.attribute_outputs import attribute_outputs
 from gradlint.source.training_losses import not_training, not_yet_bound
+from gradlint.source.inherited_endings import inherited_endings
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, Output, OutputBindings, activation_at, activation_of,
                                          dict_losses, model_outputs, output_of, own_calls, unpacked_into)
 from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, contradicting_arms,
@@ -133,6 +134,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         wrappers.update(imported_wrappers(tree, unit.text, Path(unit.path)))
     losses.update((name, pairs[0][0]) for name, pairs in wrappers.items() if [i for _, i, _ in pairs] == [0])
     owners = {id(item): cls for cls in classes.values() for item in cls.body}
+    handed_down = inherited_endings(tree, classes, by_class)
     class_layers: dict[int, dict[str, str]] = {}  # a class's activation layers, as ``self.<attribute>``, read once
     kept_outputs: dict[int, dict[str, Output]] = {}  # a class's attributes holding a model's output
     imported_logit_endings = {name: item.logits for name, item in imported_logits.items() if item.logits}
@@ -151,6 +153,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
             # (an ending a constructor flag's default leads to is not known inside the class: its instances may pass another)
             unflagged = {key: activation for key, activation in by_class[owner.name].items() if not activation.built_with}
             visible.update((own + suffix, unflagged) for suffix in SELF_CALLS if unflagged)
+        elif owner is not None and isinstance(function, ast.FunctionDef) and function.args.args and (
+                handed := handed_down.get((owner.name, function.name))):  # a base class's step, run by a subclass
+            unflagged = {key: activation for key, activation in handed[1].items() if not activation.built_with}
+            visible.update((function.args.args[0].arg + suffix, unflagged) for suffix in SELF_CALLS if unflagged)
         bindings = OutputBindings(function, visible)
         if owner is not None and id(owner) not in class_layers:
             class_layers[id(owner)] = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()}
