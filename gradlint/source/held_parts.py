@@ -86,7 +86,8 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 # the same module under another name (``model_train = model.train()``) is frozen whenever it is
                 alias = place == node.targets[0].id and freeze.how in ("requires_grad", "requires_grad_")
                 # (a factory's freeze builds a new model: an alias bound before it names the old one)
-                first, last = sorted((freeze.node.lineno, node.lineno))
+                # (a holder's freeze dates from the holder's own binding: ``MX = nn.Sequential(net, head)``)
+                first, last = sorted((freeze.held[1] if freeze.held and freeze.held[1] else freeze.node.lineno, node.lineno))
                 # (a run under no_grad or out of every optimiser is no event: the holder's part is that network)
                 use = freeze.how in ("no_grad", "unoptimised")
                 before = (frozen_in is handed_in and (freeze.node.lineno <= node.lineno or alias or use)
@@ -189,7 +190,7 @@ def held_target(frozen: str, handed: str, place: str) -> Optional[str]:
     """What a freeze of ``frozen`` freezes in the holder that keeps ``handed`` as ``place``:
     ``saved_model`` frozen whole, kept as ``model.base = saved_model.base`` -> ``model.base``;
     ``saved_model.g`` frozen -> None (the holder keeps another part)."""
-    if frozen == handed or frozen.startswith(handed + "."):
+    if frozen == handed or frozen.startswith((handed + ".", handed + "[")):  # (``holder[0]``: a Sequential's part)
         return place + frozen[len(handed):]
     return place if handed.startswith(frozen + ".") else None
 

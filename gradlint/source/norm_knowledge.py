@@ -175,7 +175,10 @@ class NormKnowledge(ImportedParts):
                 return self._path(self._class_attr_values(cls, attr), name.split(".")[2:], depth)
             parts = name.split(".")
             if (layer := re.fullmatch(r"(\w+)\[(\d+)\]", parts[0])) is not None:  # model[0] of nn.Sequential(A(), B())
-                return self._path(self._element(self._bound(layer[1]) or [], int(layer[2])), parts[1:], depth)
+                if self._path(self._element(self._bound(layer[1]) or [], int(layer[2])), parts[1:], depth):
+                    return True
+                # (``model = holder`` of ``holder = nn.Sequential(frozen_net, head)``: known from the holder's part)
+                return parts[0] in self.imported_bn and (len(parts) == 1 or parts[1] not in HEAD_NAMES)
             for cut in range(len(parts), 0, -1):
                 values = self._bound(".".join(parts[:cut]))
                 if values:

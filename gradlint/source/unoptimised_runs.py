@@ -55,7 +55,9 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                     or frames.names.kind_of(name) in _NOT_NETWORKS):
                 continue
             tried.add(name)
-            if (built_alone(norms, name) and not _handed_on(norms, name, name, read) or _handed_alone(norms, frame.node, name, read)) \
+            # (a parameter of the training function is whatever its calls hand it: read there, not by its name's bindings)
+            own = not _parameter_of(frame.node, name) and built_alone(norms, name) and not _handed_on(norms, name, name, read)
+            if (own or _handed_alone(norms, frame.node, name, read)) \
                     and not any(related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
             # ``for tm in teacher_models: tm(x)``: each network of the list, where the list is built of names
@@ -316,6 +318,11 @@ def _only_sets_requires_grad(loop: ast.For) -> bool:
     return all(isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(t := stmt.targets[0], ast.Attribute)
                and t.attr == "requires_grad" and isinstance(t.value, ast.Name) and t.value.id == loop.target.id
                for stmt in loop.body)
+
+
+def _parameter_of(function: ast.AST, name: str) -> bool:
+    return isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+        a.arg == name for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
 
 
 def built_alone(norms: FileNorms, name: str) -> bool:

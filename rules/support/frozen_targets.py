@@ -364,5 +364,7 @@ def local_elsewhere(norms: FileNorms, target: str, node: ast.AST, other: ast.AST
     root = target.split(".")[0]
     assert norms.knowledge is not None
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
-    return (isinstance(frame, functions) and isinstance(there, functions) and there is not frame
-            and all(root in norms.knowledge.scoped.get(f, {}) and not returns_name(f, root) for f in (frame, there)))
+    # (a function's own ``model``, never returned, is not the module's ``model`` either)
+    frames = [f for f in (frame, there) if f is not None]
+    return (there is not frame and all(isinstance(f, functions) for f in frames) and bool(frames)
+            and all(root in norms.knowledge.scoped.get(f, {}) and not returns_name(f, root) for f in frames))
