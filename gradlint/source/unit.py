@@ -80,6 +80,23 @@ def _without_shell_lines(text: str, path: str, first: SyntaxError) -> Optional[t
     return _without_lines(text, path, first, _shell_line)
 
 
+# a Python 2 print statement (``print loss.data[0]``): code of PyTorch's first years, readable but for it
+PRINT_HINT = (" (a Python 2 print statement: Python 3 needs `print(...)`; "
+              "the rest of the file was checked without {lines})")
+
+
+def _print_statement(error: SyntaxError, lines: list[str]) -> bool:
+    at = (error.lineno or 0) - 1
+    return ("Missing parentheses in call to 'print'" in (error.msg or "") and 0 <= at < len(lines)
+            and lines[at].lstrip().startswith("print"))
+
+
+def _without_print_statements(text: str, path: str, first: SyntaxError) -> Optional[tuple[ast.Module, int]]:
+    """The tree of ``text`` with each one-line Python 2 print statement made ``pass``, and how
+    many; None when the error is not on one or the file still does not parse."""
+    return _without_lines(text, path, first, _print_statement)
+
+
 def _without_lines(text: str, path: str, first: SyntaxError,
                    skippable: Callable[[SyntaxError, list[str]], bool]) -> Optional[tuple[ast.Module, int]]:
     """The tree of ``text`` with each line a syntax error stops at made ``pass`` (line numbers
@@ -159,6 +176,9 @@ class SourceUnit:
                 command = " ".join(self.text.split("\n")[(exc.lineno or 1) - 1].split()[:2])
                 hint = SHELL_HINT.format(command=command, lines="this line" if count == 1 else
                                          f"this and {count - 1} more such lines")
+            elif not hint and (printed := _without_print_statements(self.text, self.path, exc)) is not None:
+                self.tree, count = printed
+                hint = PRINT_HINT.format(lines="this line" if count == 1 else f"this and {count - 1} more such lines")
             self.syntax_error = SyntaxProblem(
                 f"{type(exc).__name__}: {exc.msg}{hint}", exc.lineno or 1, max(exc.offset or 1, 1)
             )
