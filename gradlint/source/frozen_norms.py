@@ -43,7 +43,7 @@ from gradlint.source.unoptimised_runs import unoptimised_runs
 from gradlint.source.runner_handed_networks import handed_to_training_classes
 from gradlint.source.optimised_parts import partly_optimised
 from gradlint.source.names import classify, dotted
-from gradlint.source.named_parameter_loops import NamedParameterLoops
+from gradlint.source.named_parameter_loops import NamedParameterLoops, listed_parameters
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.children_views import kept_list_owner, layer_listing, sequential_view
@@ -178,7 +178,10 @@ class _Collector(NamedParameterLoops):
             # for p in list(enc.block1.parameters()) + list(enc.block2.parameters()): p.requires_grad = False
             self.norms.freezes.extend(Freeze(owner, "requires_grad", loop) for owner in owners)
             return
-        if isinstance(it, ast.Name) and isinstance(loop.target, ast.Name):
+        if isinstance(it, ast.Name) and isinstance(loop.target, ast.Name) \
+                and (whole := listed_parameters(self.frames, loop, it.id)) is not None:
+            it = whole  # parameters = list(model.parameters()); for p in parameters: p.requires_grad = trainable
+        elif isinstance(it, ast.Name) and isinstance(loop.target, ast.Name):
             # backbone = [p for n, p in m.named_parameters() if not n.startswith("fc.")]; for p in backbone: <freeze>
             self._selected_parameter_loop(loop, it.id)
             return

@@ -194,3 +194,26 @@ def _without_trainable_test(test: ast.expr, var: str) -> ast.expr:
         if kept and len(kept) < len(test.values):
             return kept[0] if len(kept) == 1 else ast.copy_location(ast.BoolOp(ast.And(), kept), test)
     return test
+
+
+def listed_parameters(frames: FileFrames, loop: ast.For | ast.AsyncFor, listed: str) -> Optional[ast.Call]:
+    """``model.parameters()`` for a loop over ``parameters`` bound once before it, in its
+    function, to ``list(model.parameters())`` (or the bare call, or ``tuple(...)``) and never
+    grown: ``parameters = list(model.parameters()); for p in parameters: p.requires_grad = flag``."""
+    frame = frames.kinds.frame_of(loop) or frames.unit.tree
+    assert frame is not None
+    values = []
+    for node in own_nodes(frame):
+        if isinstance(node, ast.AugAssign) and dotted(node.target) == listed or (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == listed):
+            return None  # a list grown elsewhere: what it holds is unknown
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == listed for t in node.targets):
+            values.append(node)
+    if len(values) != 1 or values[0].lineno > loop.lineno:
+        return None
+    value = values[0].value
+    if isinstance(value, ast.Call) and dotted(value.func) in ("list", "tuple") and len(value.args) == 1:
+        value = value.args[0]
+    return value if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                     and value.func.attr == "parameters" and not value.args and dotted(value.func.value)) else None
