@@ -164,3 +164,13 @@ def test_a_folder_the_script_puts_on_sys_path_is_searched(tmp_path: Path) -> Non
                              "train.py": "import sys\nsys.path.insert(0, './models')\nsys.path.append('helpers')\n"
                                          "from resnet50 import Net\nfrom tools import fit\nfrom elsewhere import thing\n"})
     assert _imports(tmp_path, "train.py") == {"Net": ("models/resnet50.py", "Net"), "fit": ("helpers/tools.py", "fit")}
+
+
+def test_a_repository_that_is_its_own_package_cloned_under_another_name(tmp_path: Path) -> None:
+    # held-out round 83/a: ``from vetro.models.feature_extractor import ...`` in a repository whose
+    # root is the ``vetro`` package; a library's subpackage of the same name is never the project's
+    write_project(tmp_path, {"models/__init__.py": "", "models/feature_extractor.py": FACTORY,
+                             "train.py": "from vetro.models.feature_extractor import get_model\n"
+                                         "from torchvision.models.feature_extractor import create\n"
+                                         "from vetro.unknown.feature_extractor import other\n"})
+    assert _imports(tmp_path, "train.py") == {"get_model": ("models/feature_extractor.py", "get_model")}

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import io
 import re
 import tokenize
@@ -47,6 +48,23 @@ _INSTALLED = frozenset({"site-packages", "dist-packages"})
 # repository uploaded flat (``audiocnn.py`` beside the script, no ``models/``) means that file
 _PROJECT_PACKAGES = frozenset({"models", "model", "networks", "network", "nets", "net", "modules", "archs",
                                "datasets", "dataset", "data", "utils", "lib"})
+# libraries whose subpackages share those names (``torchvision.models.resnet``): never the project's,
+# installed here or not
+_LIBRARIES = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "timm", "transformers", "diffusers",
+                        "lightning", "pytorch_lightning", "mmcv", "mmdet", "mmseg", "mmengine", "mmpretrain",
+                        "detectron2", "segmentation_models_pytorch", "ultralytics", "tensorflow", "keras", "sklearn",
+                        "monai", "fastai", "accelerate", "peft", "open_clip", "torch_geometric", "dgl", "fairseq",
+                        "pretrainedmodels", "efficientnet_pytorch", "torchreid", "lavis", "kornia", "pytorchvideo"})
+
+
+def _installed(name: str) -> bool:
+    """``name`` is a library (known, or importable where gradlint runs), not the project."""
+    if name in _LIBRARIES:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return True
 
 
 @dataclass
@@ -232,6 +250,11 @@ class FileIndex:
         if len(parts) == 2 and parts[0] in _PROJECT_PACKAGES and not any(self._dir(place / parts[0]) for place in searched):
             # (a repository uploaded flat: the package folder is gone, its module sits beside the script)
             return self._module_at(folder, parts[1:])
+        if len(parts) >= 3 and parts[1] in _PROJECT_PACKAGES and not _installed(parts[0]):
+            # ``from vetro.models.feature_extractor import ...`` in a repository that is the ``vetro``
+            # package itself, cloned under another name: its ``models/`` sits in the project
+            return next((found for place in searched if self.within_project(place)
+                         and (found := self._module_at(place, parts[1:])) is not None), None)
         return None
 
     def search_folders(self, from_file: Path, entry: Optional[Path] = None) -> list[Path]:
