@@ -19,7 +19,7 @@ from gradlint.source.class_attribute_values import ClassAttributeValues
 from gradlint.source.constructed_arms import batchnorm_only_in_other_arms
 from gradlint.source.frames import FileFrames, file_frames
 from gradlint.source.index import FileIndex, file_stamp
-from gradlint.source.model_factories import returned_instance
+from gradlint.source.model_factories import returned_calls, returned_instance
 from gradlint.source.names import dotted
 from gradlint.source.parameter_defaults import parameter_defaults
 from gradlint.source.project_constants import constant_attribute
@@ -96,8 +96,12 @@ class ImportedParts(ClassAttributeValues, ABC):
         function = project_function(dotted(built.func) or "", tree, path) if found is None else None
         if function is not None and function[2] is not None and (made := returned_instance(function[0])) is not None:
             found = built_class(made, dotted(made.func) or "", function[1], function[2], FileIndex())  # build_model(cfg)
+        if function is not None and function[2] is not None and _a_method(attribute, function):
+            return False  # ``model.generate_final(...)`` of a class the factory may build: a method, not a part
         if found is None or found.path == path:
             return None
+        if any(isinstance(item, ast.FunctionDef) and item.name == attribute for item in found.node.body):
+            return False
         key = (str(found.path), file_stamp(found.path), found.node.name, attribute)
         if key not in _READ:
             if key in _READING:
@@ -207,3 +211,15 @@ def _definition(call: ast.Call, tree: ast.Module, path: Path) -> Optional[tuple[
 # (module, its stamp, class, attribute) -> the answer, read once; those being read (an import cycle)
 _READ: dict[tuple[str, tuple[int, int], str, str], Optional[bool]] = {}
 _READING: set[tuple[str, tuple[int, int], str, str]] = set()
+
+
+def _a_method(attribute: str, function: tuple[ast.FunctionDef, ast.Module, Optional[Path]]) -> bool:
+    """``attribute`` is a method of a project class ``function`` (a factory of another module)
+    returns an instance of, on any of its branches."""
+    factory, tree, module = function
+    assert module is not None
+    for call in returned_calls(factory) or []:
+        cls = built_class(call, dotted(call.func) or "", tree, module, FileIndex())
+        if cls is not None and any(isinstance(item, ast.FunctionDef) and item.name == attribute for item in cls.node.body):
+            return True
+    return False

@@ -186,7 +186,7 @@ def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -
     return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)
 
 
-def _returned_calls(function: ast.FunctionDef) -> Optional[list[ast.Call]]:
+def returned_calls(function: ast.FunctionDef) -> Optional[list[ast.Call]]:
     """The calls ``function`` returns, directly or through a name bound to one (``return
     Classifier(...)``, ``model = Classifier(...); return model``); None when some return is
     anything else."""
@@ -207,7 +207,7 @@ def _returned_calls(function: ast.FunctionDef) -> Optional[list[ast.Call]]:
 
 def returned_instance(function: ast.FunctionDef) -> Optional[ast.Call]:
     """The one class call ``function`` returns (every return builds the same class); else None."""
-    calls = _returned_calls(function) or []
+    calls = returned_calls(function) or []
     return calls[0] if calls and len({dotted(call.func) for call in calls}) == 1 and dotted(calls[0].func) else None
 
 
@@ -218,7 +218,7 @@ def instance_builders(tree: ast.Module, classes: set[str]) -> tuple[tuple[str, s
     builds either (a freezing method only one has says which)."""
     found: list[tuple[str, str]] = []
     for function in tree.body:
-        if isinstance(function, ast.FunctionDef) and (calls := _returned_calls(function)) is not None:
+        if isinstance(function, ast.FunctionDef) and (calls := returned_calls(function)) is not None:
             found.extend((function.name, name) for name in dict.fromkeys(dotted(call.func) for call in calls)
                          if name in classes)
     return tuple(found)
