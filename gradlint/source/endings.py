@@ -18,14 +18,15 @@ from typing import Optional, Union
 
 from gradlint.source.class_attribute_values import self_attribute_values
 from gradlint.source.starred_layers import starred_guarded
-from gradlint.source.activations import (LAYERS, activation_kind, activation_layer, activation_layers, forward_local,
-                                         function_kind, kept_activation, local_layers, sequential_activation)
+from gradlint.source.activations import (LAYERS, activation_layer, activation_layers, forward_local, function_kind,
+                                         local_layers, sequential_activation)
 from gradlint.source.container_outputs import EACH, container_activation
 from gradlint.source.default_paths import TRAINING, returns_with_defaults
 from gradlint.source.init_flags import Flag, constructed, flag_forward, init_flags
 from gradlint.source.function_values import last_assigned, own_nodes
 from gradlint.source.model_heads import HEADS, head_attributes
 from gradlint.source.names import collect_aliases, dotted, qualify
+from gradlint.source.returned_activations import alike_at
 from gradlint.source.unit import SourceUnit
 
 _WORDS = ("oftmax", "igmoid", "expit")  # a file without these defines no such model
@@ -261,7 +262,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
         return {}
     shapes: list[list[Optional[ast.expr]]] = []
     for node in returns:
-        # (a name bound in several arms stays a name, for :func:`_alike_at` to read arm by arm)
+        # (a name bound in several arms stays a name, for :func:`alike_at` to read arm by arm)
         value = (last_assigned(forward, node.value) or node.value) if isinstance(node.value, ast.Name) else node.value
         shapes.append(list(value.elts) if isinstance(value, ast.Tuple) else [value])
     if len({len(shape) for shape in shapes}) != 1:
@@ -269,7 +270,7 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
     tuple_output = isinstance(_resolved(forward, returns[0].value), ast.Tuple)
     ending: Ending = {}
     for index in range(len(shapes[0])):
-        found = _alike_at(forward, shapes, index, names, layers)
+        found = alike_at(forward, shapes, index, names, layers)
         if found is not None:
             position = index if tuple_output else None
             ending[position] = FinalActivation(name, found[0], found[1], position, path)
@@ -279,69 +280,6 @@ def _returns_ending(name: str, forward: ast.FunctionDef, returns: list[ast.Retur
             kind, applied = each[-1] or ("", forward)
             ending[EACH] = FinalActivation(name, kind, applied, EACH, path)
     return ending
-
-
-def _alike_at(forward: ast.FunctionDef, shapes: list[list[Optional[ast.expr]]], index: int, names: dict[int, str],
-              layers: dict[str, str]) -> Optional[tuple[str, ast.expr]]:
-    """(kind, where) when element ``index`` of every returned shape is the same activation."""
-    found: list[tuple[str, ast.expr]] = []
-    for shape in shapes:
-        element = shape[index]
-        value = last_assigned(forward, element) if isinstance(element, ast.Name) else element
-        if value is None and isinstance(element, ast.Name):
-            value = _alike_everywhere(forward, element.id, names, layers) or _alike_in_arms(forward, element, names, layers)
-        kind = activation_kind(value, names, layers)
-        if kind is None and value is not None and (kept := kept_activation(forward, value, names, layers)):
-            kind, value = kept
-        if kind is None or value is None:
-            return None  # a path that returns something else here (logits in training)
-        found.append((kind, value))
-    return (found[0][0], found[-1][1]) if len({kind for kind, _ in found}) == 1 else None
-
-
-def _alike_everywhere(forward: ast.FunctionDef, name: str, names: dict[int, str],
-                      layers: dict[str, str]) -> Optional[ast.expr]:
-    """The last value of ``name`` when each assignment of it applies the same activation:
-    ``if ngpu > 1: aux = data_parallel(self.aux, h, ...) else: aux = self.aux(h)``."""
-    values = sorted((node.value for node in own_nodes(forward) if isinstance(node, ast.Assign)
-                     and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name),
-                    key=lambda value: value.lineno)
-    kinds = {activation_kind(value, names, layers) for value in values}
-    return values[-1] if values and len(kinds) == 1 and None not in kinds else None
-
-
-def _alike_in_arms(forward: ast.FunctionDef, name: ast.Name, names: dict[int, str],
-                   layers: dict[str, str]) -> Optional[ast.expr]:
-    """The last value of ``name`` when each arm of the ``if``/``elif`` chain before the return
-    ends by applying the same activation: ``if self.head == 1: out = self.softmax(self.fc(h))
-    elif self.head == 2: ... out = self.softmax(out)`` then ``return out``."""
-    body = forward.body
-    returned = next((index for index, stmt in enumerate(body) if any(node is name for node in ast.walk(stmt))), None)
-    values = _values_at_end(body[:returned], name.id) if returned is not None else None
-    if not values:
-        return None
-    kinds = {activation_kind(value, names, layers) for value in values}
-    return values[-1] if len(kinds) == 1 and None not in kinds else None
-
-
-def _values_at_end(statements: list[ast.stmt], name: str) -> Optional[list[ast.expr]]:
-    """The values ``name`` may hold after ``statements``, one for each way through their
-    ``if`` arms (a way that leaves it unbound raises, and is left out); None where a
-    statement binds it otherwise (a loop, a tuple) or where nothing does."""
-    for index in range(len(statements) - 1, -1, -1):
-        statement = statements[index]
-        if not any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store) for n in ast.walk(statement)):
-            continue
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
-            return [statement.value]
-        if not isinstance(statement, ast.If):
-            return None
-        arms = [_values_at_end(statement.body, name)]
-        arms.append(_values_at_end(statement.orelse, name) if statement.orelse else _values_at_end(statements[:index], name) or [])
-        if any(arm is None for arm in arms) or not arms[0]:
-            return None
-        return [value for arm in arms for value in arm or []]
-    return None
 
 
 def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Return],
@@ -359,13 +297,13 @@ def _ending_by_length(name: str, forward: ast.FunctionDef, returns: list[ast.Ret
     for length in sorted({len(shape) for shape, is_tuple in zip(shapes, tuples) if is_tuple}):
         alike = [shape for shape, is_tuple in zip(shapes, tuples) if is_tuple and len(shape) == length]
         for index in range(length):
-            found = _alike_at(forward, alike, index, names, layers)
+            found = alike_at(forward, alike, index, names, layers)
             if found is not None and index not in ending:
                 ending[index] = FinalActivation(name, found[0], found[1], index, path, arity=length)
     plain = [shape for shape, is_tuple in zip(shapes, tuples) if not is_tuple]
     if plain and ending:
-        found = _alike_at(forward, plain, 0, names, layers)
-        firsts = [_alike_at(forward, [shape], 0, names, layers)
+        found = alike_at(forward, plain, 0, names, layers)
+        firsts = [alike_at(forward, [shape], 0, names, layers)
                   for shape, is_tuple in zip(shapes, tuples) if is_tuple]
         if found is not None and all(first is not None and first[0] == found[0] for first in firsts):
             ending[None] = FinalActivation(name, found[0], found[1], None, path, arity=1)
