@@ -134,7 +134,7 @@ def test_a_generator_sampled_as_an_alias_is_the_optimised_generator(tmp_path: Pa
 def test_the_owners_of_named_param_groups_are_read() -> None:
     import ast
 
-    from gradlint.source.frames import optimiser_owners
+    from gradlint.source.parameter_owners import optimiser_owners
 
     tree = ast.parse("param1 = list(af_plus.parameters())\nparam2 = [sigma]\n"
                      "optim = torch.optim.Adam([{'params': param2, 'lr': 0.001}, {'params': param1}], lr=1e-4)\n")

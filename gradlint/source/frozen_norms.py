@@ -21,8 +21,8 @@ import ast
 import re
 from typing import Optional
 
-from gradlint.source.frames import (FileFrames, file_frames, listed_parameter_owners, optimiser_owners, parameters_owner,
-                                    parameters_owners)
+from gradlint.source.frames import FileFrames, file_frames
+from gradlint.source.parameter_owners import listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object

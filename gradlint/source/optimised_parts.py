@@ -13,7 +13,8 @@ import ast
 from typing import Optional
 
 from gradlint.source.freeze_facts import FileNorms, Freeze
-from gradlint.source.frames import OptimizerBuilt, file_frames, optimiser_owners
+from gradlint.source.frames import OptimizerBuilt, file_frames
+from gradlint.source.parameter_owners import optimiser_owners
 from gradlint.source.names import dotted
 from gradlint.source.norm_knowledge import NormKnowledge, unwrap
 from gradlint.source.project_classes import ProjectClass

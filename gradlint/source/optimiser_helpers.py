@@ -18,7 +18,7 @@ from typing import Optional
 
 from gradlint.source.call_arguments import argument
 from gradlint.source.call_flags import flag_value, parameter_default
-from gradlint.source.frames import optimised_parameters, parameters_owners
+from gradlint.source.parameter_owners import optimised_parameters, parameters_owners
 from gradlint.source.freeze_facts import FileNorms, Freeze
 from gradlint.source.modules import frame_nodes
 from gradlint.source.names import classify, dotted

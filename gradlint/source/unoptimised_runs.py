@@ -15,7 +15,8 @@ from typing import Optional
 
 from gradlint.source.call_arguments import argument
 from gradlint.source.dead_branches import never_taken
-from gradlint.source.frames import OptimizerBuilt, Training, optimiser_owners
+from gradlint.source.frames import OptimizerBuilt, Training
+from gradlint.source.parameter_owners import optimiser_owners
 from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import holds, related
 from gradlint.source.names import classify, dotted
