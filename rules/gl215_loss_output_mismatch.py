@@ -21,7 +21,8 @@ model's final activation a second time:
 The link is the loss's first argument (or `input=`): `criterion(model(x), y)` (also a loss
 taken from a dict by a constant key, `losses["nll"](out, y)`, or a function of the project
 applying the loss to an argument, `loss.multiloss(output_cls=out, ...)`), or `out = model(x)`
-first (also rebound to an activation before the loss reads it, `out = torch.sigmoid(out)`); one element of a tuple the model returns (`validity, label = disc(x)`,
+first (also rebound to an activation before the loss reads it, `out = torch.sigmoid(out)`, or
+gathered one call at a time, `probs.append(model(g))` then `torch.cat(probs)`); one element of a tuple the model returns (`validity, label = disc(x)`,
 `out[1]`) when that element is the activation's; `self(x)` inside the model's own class
 (a LightningModule's `training_step`), or in a step a base class of the file without a
 `forward` hands down to it (`class Net(ImageClassificationBase)` inheriting a

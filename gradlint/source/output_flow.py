@@ -114,6 +114,9 @@ def output_of(node: ast.AST, models: dict[str, Ending], assigned: dict[str, Outp
             return called(models[callee], node), None
         if callee is not None and callee.startswith("torch.") and callee[6:] in _KEEPS_VALUES and node.args:
             return output_of(node.args[0], models, assigned)  # torch.squeeze(out), torch.flatten(out, 1)
+        if callee in ("torch.cat", "torch.stack", "torch.vstack") and node.args and isinstance(node.args[0], ast.Name):
+            joined = output_of(node.args[0], models, assigned)  # torch.cat(probs): the outputs appended one by one
+            return (joined[0], None) if joined is not None and joined[1] == EACH else None
         if not isinstance(node.func, ast.Attribute) or node.func.attr not in _KEEPS_VALUES:
             return None  # out.log() is log-probabilities, not the output
         return output_of(node.func.value, models, assigned)  # model(x).view(-1), out.squeeze()
@@ -154,6 +157,9 @@ class OutputBindings:
         bindings = sorted((node for node in own_nodes(function) if isinstance(node, _BINDS)),
                           key=lambda node: (node.lineno, node.col_offset))
         for node in bindings:
+            if isinstance(node, ast.Expr):  # probs.append(model(x)): the list holds one output per call
+                self._append(node, models)
+                continue
             if not isinstance(node, (ast.Assign, ast.AnnAssign)):
                 # a comprehension's names are bound before the expression on its own line reads them
                 line = node.lineno if isinstance(node, (ast.For, ast.AsyncFor)) else node.lineno - 1
@@ -172,6 +178,15 @@ class OutputBindings:
                         for index, element in enumerate(target.elts):
                             if isinstance(element, ast.Name):
                                 self._bind(element.id, node.lineno, None if whole or output is None else (unpacked, index))
+
+    def _append(self, node: ast.Expr, models: dict[str, Ending]) -> None:
+        call = node.value
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "append"
+                and isinstance(call.func.value, ast.Name) and len(call.args) == 1 and not call.keywords):
+            return
+        output = output_of(call.args[0], models, self._last())
+        if output is not None and output[1] is None:
+            self._bind(call.func.value.id, node.lineno, (output[0], EACH))
 
     def _bind_each(self, target: ast.expr, iterable: ast.expr, line: int, models: dict[str, Ending]) -> None:
         """``for out in outputs``, ``enumerate(outputs)``, ``outputs.values()``/``.items()``:
@@ -222,7 +237,8 @@ class OutputBindings:
         return found
 
 
-_BINDS = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_BINDS = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+          ast.Expr)
 
 
 def _loops_over(node: ast.AST) -> list[tuple[ast.expr, ast.expr]]:
