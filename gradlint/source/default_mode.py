@@ -100,6 +100,8 @@ def run_in_default_mode(norms: FileNorms, target: str, built_by: Optional[str] =
             run = DefaultRun(parent) if id(frame) in training and _in_training_loop(norms, parent, frame) else None
         elif isinstance(parent, ast.Call) and _rewrapped_as_itself(norms, parent, root):
             continue  # teacher = nn.DataParallel(teacher).cuda(): the same module, its runs read as ``teacher``
+        elif isinstance(parent, ast.Expr):
+            continue  # a notebook cell's bare ``model``: it shows the model and leaves its mode alone
         else:
             call = parents.get(parent) if isinstance(parent, ast.keyword) else parent
             if not isinstance(call, ast.Call):

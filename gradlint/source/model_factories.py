@@ -6,6 +6,7 @@ model = CNN(opt) elif ...: model = CapsuleNet(opt); return model`` can return ``
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -183,7 +184,18 @@ def plain_element(tree: ast.Module, call: ast.Call, position: int, count: int) -
     assert function is not None
     values = [node.value for node in ast.walk(function) if isinstance(node, ast.Assign)
               and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
-    return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) for v in values)
+    return bool(values) and all(isinstance(v, (ast.Name, ast.Constant, ast.Attribute)) or _plain_loss(v) for v in values)
+
+
+# losses that run a network of their own (a perceptual loss's VGG): not plain
+_NETWORK_LOSSES = re.compile(r"Perceptual|VGG|Vgg|Feature|Style|Content|LPIPS|Lpips")
+
+
+def _plain_loss(value: ast.expr) -> bool:
+    """``criterion = nn.CrossEntropyLoss(weight=w)`` or ``util.FocalLoss(...)`` returned beside
+    the model (``return best_model, criterion, ...``): a loss, no model."""
+    callee = (dotted(value.func) or "").rsplit(".", 1)[-1] if isinstance(value, ast.Call) else ""
+    return callee.endswith("Loss") and not _NETWORK_LOSSES.search(callee)
 
 
 def returned_calls(function: ast.FunctionDef) -> Optional[list[ast.Call]]:

@@ -284,7 +284,8 @@ def _fine_tuned_elsewhere(norms: FileNorms, builders: set[str]) -> bool:
         if (".backward(" not in text or "torch.load(" not in text or not any(f"{b}(" in text for b in builders)
                 or _FREEZES.search(text)):
             continue  # (a script that freezes as well resumes the same run or repeats it: no fine-tuning)
-        if any(re.search(rf"""['"](?:[^'"]*/)?{re.escape(prefix)}[_\-.\d]*\.(?:pth|pt|pkl|ckpt|tar)['"]""", text)
-               for prefix in prefixes):
+        # (named outside a ``torch.save`` of its own: a sibling copy saving under the same name loads nothing)
+        if any(re.search(rf"""['"](?:[^'"]*/)?{re.escape(prefix)}[_\-.\d]*\.(?:pth|pt|pkl|ckpt|tar)['"]""", line)
+               and "torch.save(" not in line for prefix in prefixes for line in text.splitlines()):
             return True
     return False
