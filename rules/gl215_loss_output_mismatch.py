@@ -63,7 +63,9 @@ y_hat, y): return F.binary_cross_entropy_with_logits(y_hat, y)`) counts as that 
 activation applied right at the loss's input (`criterion(torch.sigmoid(out), y)`, or
 `probs = out.softmax(-1)` just before) is flagged whatever the model. A name bound to the
 softmax model on one branch of an `if` and to another model on the other is flagged,
-naming that branch: the configuration that picks it trains with the mismatch.
+naming that branch: the configuration that picks it trains with the mismatch. A name the
+module's top level binds in turn to different models (a notebook reusing `model` cell after
+cell) is read, at each loss, as its last binding before it.
 A `forward` whose softmax `return` is the one reached with its default arguments
 (`if not reconstruct: return probs` with `reconstruct=False`) is flagged where the call
 passes only the required arguments, and the message says so.

@@ -188,3 +188,23 @@ def _bound_at_top(statement: ast.stmt) -> list[tuple[str, bool]]:
     if isinstance(statement, ast.Assign):
         return [(target.id, False) for target in statement.targets if isinstance(target, ast.Name)]
     return []
+
+
+def top_level_versions(tree: ast.Module, endings: dict[str, list[ast.Assign]], others: dict[str, list[ast.Assign]],
+                       built: dict[int, Ending]) -> dict[str, list[tuple[int, Optional[Ending]]]]:
+    """For each name the module's top level binds, statement after statement, to models of
+    different endings (a notebook reusing ``model`` cell after cell: a sigmoid ``Model``,
+    then a softmax ``Net``): (line, the ending each binding builds, None for a model without
+    one), in line order. Only names every such binding of which is a top-level statement;
+    ``built``: each binding of ``endings`` -> its ending."""
+    top = {id(statement) for statement in tree.body}
+    found: dict[str, list[tuple[int, Optional[Ending]]]] = {}
+    for name in set(endings) | set(others):
+        bound = [(node, built.get(id(node))) for node in endings.get(name, [])] + \
+                [(node, None) for node in others.get(name, [])]
+        if len(bound) < 2 or not all(id(node) in top for node, _ in bound) or not any(ending for _, ending in bound):
+            continue
+        kinds = {tuple(sorted((str(k), a.kind) for k, a in ending.items())) if ending else () for _, ending in bound}
+        if len(kinds) > 1:  # (the same ending each time is the flow-insensitive reading already)
+            found[name] = sorted(((node.lineno, ending) for node, ending in bound), key=lambda pair: pair[0])
+    return found

@@ -140,6 +140,25 @@ def called(ending: Ending, call: ast.Call) -> Ending:
             if not any(passed(index, name) for index, name in activation.unless)}
 
 
+def versioned(models: dict[str, Ending], versions: Optional[dict[str, list[tuple[int, Optional[Ending]]]]],
+              line: int) -> dict[str, Ending]:
+    """``models`` as a line of the module reads them: a name the module's top level binds in
+    turn to models with different endings (a notebook's cells reusing ``model``) holds the
+    one its last binding before ``line`` built (none when that model has no ending)."""
+    if not versions:
+        return models
+    seen = dict(models)
+    for name, bound in versions.items():
+        reaching = [ending for at, ending in bound if at < line]
+        if not reaching:
+            continue
+        if reaching[-1]:
+            seen[name] = reaching[-1]
+        else:
+            seen.pop(name, None)
+    return seen
+
+
 def model_outputs(function: ast.AST, models: dict[str, Ending]) -> dict[str, Output]:
     """Names this function (or module) assigns a model's output (or one element of it) to, and only that."""
     return OutputBindings(function, models).everywhere()
@@ -151,12 +170,15 @@ class OutputBindings:
     model's output there even when the function rebinds ``output`` later (``output =
     output[-1]`` in a sampling loop after training)."""
 
-    def __init__(self, function: ast.AST, models: dict[str, Ending]) -> None:
+    def __init__(self, function: ast.AST, models: dict[str, Ending],
+                 versions: Optional[dict[str, list[tuple[int, Optional[Ending]]]]] = None) -> None:
         self.bindings: dict[str, list[tuple[int, Optional[Output]]]] = {}
+        plain_models = models
         self.loops = [node for node in own_nodes(function) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))]
         bindings = sorted((node for node in own_nodes(function) if isinstance(node, _BINDS)),
                           key=lambda node: (node.lineno, node.col_offset))
         for node in bindings:
+            models = versioned(plain_models, versions, node.lineno) if versions else plain_models
             if isinstance(node, ast.Expr):  # probs.append(model(x)): the list holds one output per call
                 self._append(node, models)
                 continue

@@ -38,9 +38,9 @@ from gradlint.source.attribute_outputs import attribute_outputs
 from gradlint.source.training_losses import not_training, not_yet_bound
 from gradlint.source.inherited_endings import inherited_endings
 from gradlint.source.output_flow import (LOSSES, SELF_CALLS, Output, OutputBindings, activation_at, activation_of,
-                                         dict_losses, model_outputs, output_of, own_calls, unpacked_into)
+                                         dict_losses, model_outputs, output_of, own_calls, unpacked_into, versioned)
 from gradlint.source.model_bindings import (ModuleDefinitions, alias_models, branch_union, contradicting_arms,
-                                            keep_branch_endings, shadow_other_locals)
+                                            keep_branch_endings, shadow_other_locals, top_level_versions)
 from gradlint.source.names import collect_aliases, dotted, qualify
 from gradlint.source.project_functions import project_import_list
 from gradlint.source.norm_knowledge import unwrap
@@ -76,6 +76,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     losses: dict[str, str] = {}  # bound name (criterion) -> loss
     other_models: dict[str, list[ast.Assign]] = {}  # bound name -> its bindings to models without the ending
     ending_bindings: dict[str, list[ast.Assign]] = {}
+    binding_ending: dict[int, Ending] = {}  # each binding in ending_bindings -> the ending it builds
     parents: dict[ast.AST, ast.AST] = {}
     for node in ast.walk(tree):
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
@@ -85,6 +86,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 if f"{callee}[{index}]" in by_class and (target := dotted(element)):
                     models[target] = _alike(models.get(target), by_class[f"{callee}[{index}]"])
                     ending_bindings.setdefault(target, []).append(node)
+                    binding_ending[id(node)] = by_class[f"{callee}[{index}]"]
         if not isinstance(node, ast.Assign):
             continue
         for target, bound_value in _bound_pairs(node):
@@ -107,9 +109,11 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                     if target in models else None
                 models[target] = _alike(models.get(target), taken) | (arms or {})
                 ending_bindings.setdefault(target, []).append(node)
+                binding_ending[id(node)] = taken
             elif (ending := sequential_activation(value, names)) is not None:
                 models[target] = {None: FinalActivation(target, ending[0], ending[1])}
                 ending_bindings.setdefault(target, []).append(node)
+                binding_ending[id(node)] = models[target]
             elif (made := LOSSES.get(names.get(id(value), "")) or returned_loss(value, tree)) is not None:
                 parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
                 if not never_taken(node, parents, tree):  # (not in an arm a constant never takes: LOSS = "focal")
@@ -122,6 +126,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
     alias_models(tree, models, other_models)
     if models:  # (read once, for every reading of the names bound more than once)
         parents = parents or {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    versions = top_level_versions(tree, ending_bindings, other_models, binding_ending)
     shadowed = keep_branch_endings(models, ending_bindings, other_models, parents) if other_models else {}
     if models:
         shadow_other_locals(tree, models, ending_bindings, shadowed, parents)  # model = DiffPool() in another function
@@ -157,7 +162,7 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                 handed := handed_down.get((owner.name, function.name))):  # a base class's step, run by a subclass
             unflagged = {key: activation for key, activation in handed[1].items() if not activation.built_with}
             visible.update((function.args.args[0].arg + suffix, unflagged) for suffix in SELF_CALLS if unflagged)
-        bindings = OutputBindings(function, visible)
+        bindings = OutputBindings(function, visible, versions if function is tree else None)
         if owner is not None and id(owner) not in class_layers:
             class_layers[id(owner)] = {f"self.{attribute}": kind for attribute, kind in layer_attributes(owner, names).items()}
         known_layers = {**layer_names, **(class_layers[id(owner)] if owner is not None else {})}
@@ -175,7 +180,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
                     # a script computing a loss once and never calling backward() trains nothing; and
                     # ``def model(xb)`` still: the model of that name is built further down
                     continue
-                activation = activation_of(output_of(fed, visible, assigned))
+                here = versioned(visible, versions, call.lineno) if function is tree else visible
+                activation = activation_of(output_of(fed, here, assigned))
                 if activation is None and (bound := applied.get(_name_of(fed))) and bound.node.lineno < call.lineno:
                     activation = bound  # probs = torch.sigmoid(out) before the loss, not after it
                 if activation is None and (rebound_value := rebound_activation(function, fed, call, names, known_layers)):
