@@ -100,7 +100,7 @@ class ImportedParts(ClassAttributeValues, ABC):
             return False  # ``model.generate_final(...)`` of a class the factory may build: a method, not a part
         if found is None or found.path == path:
             return None
-        if any(isinstance(item, ast.FunctionDef) and item.name == attribute for item in found.node.body):
+        if _defines_method(found.node, attribute):
             return False
         key = (str(found.path), file_stamp(found.path), found.node.name, attribute)
         if key not in _READ:
@@ -220,6 +220,10 @@ def _a_method(attribute: str, function: tuple[ast.FunctionDef, ast.Module, Optio
     assert module is not None
     for call in returned_calls(factory) or []:
         cls = built_class(call, dotted(call.func) or "", tree, module, FileIndex())
-        if cls is not None and any(isinstance(item, ast.FunctionDef) and item.name == attribute for item in cls.node.body):
+        if cls is not None and _defines_method(cls.node, attribute):
             return True
     return False
+
+
+def _defines_method(cls: ast.ClassDef, name: str) -> bool:
+    return any(isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name for item in cls.body)

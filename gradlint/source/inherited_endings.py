@@ -13,7 +13,7 @@ write it."""
 from __future__ import annotations
 
 import ast
-from typing import Mapping, TypeVar
+from typing import Mapping, Optional, TypeVar
 
 from gradlint.source.names import dotted
 
@@ -25,13 +25,16 @@ def inherited_endings(tree: ast.Module, classes: Mapping[str, ast.ClassDef],
     """``(base, method) -> (subclass, its ending)`` for each method of a base class of the
     file without a ``forward`` that a subclass ending in ``by_class`` inherits (directly or
     through one more base of the file)."""
-    built = _built_names(tree, classes)
+    built: Optional[set[str]] = None  # (read only for a file with such a base class)
     found: dict[tuple[str, str], tuple[str, EndingT]] = {}
     for base in classes.values():
         if base.name in by_class or _methods(base).get("forward") is not None:
             continue
         heirs = [cls for cls in classes.values() if cls is not base and cls.name in by_class
                  and base.name in _lineage(cls, classes)]
+        if not heirs:
+            continue
+        built = _built_names(tree, classes) if built is None else built
         heirs.sort(key=lambda cls: cls.name not in built)  # (a stable sort: file order within each)
         for method in _methods(base):
             heir = next((cls for cls in heirs if method not in _methods(cls)), None)

@@ -112,9 +112,7 @@ class NamedParameterLoops:
         assert frame is not None
         heads: dict[str, list[str]] = {}
         for node in own_nodes(frame):  # (not the functions and classes it defines)
-            if (isinstance(node, ast.AugAssign) and dotted(node.target) == selected
-                    or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == selected):
+            if _grows(node, selected):
                 return  # a list grown elsewhere: what it holds is unknown
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
                     and node.targets[0].id == selected and node.lineno < loop.lineno):
@@ -204,9 +202,7 @@ def listed_parameters(frames: FileFrames, loop: ast.For | ast.AsyncFor, listed: 
     assert frame is not None
     values = []
     for node in own_nodes(frame):
-        if isinstance(node, ast.AugAssign) and dotted(node.target) == listed or (
-                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == listed):
+        if _grows(node, listed):
             return None  # a list grown elsewhere: what it holds is unknown
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == listed for t in node.targets):
             values.append(node)
@@ -217,3 +213,10 @@ def listed_parameters(frames: FileFrames, loop: ast.For | ast.AsyncFor, listed: 
         value = value.args[0]
     return value if (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
                      and value.func.attr == "parameters" and not value.args and dotted(value.func.value)) else None
+
+
+def _grows(node: ast.AST, listed: str) -> bool:
+    """``node`` adds to the list ``listed`` (``+=``, ``append``, ``extend``, ``insert``)."""
+    return (isinstance(node, ast.AugAssign) and dotted(node.target) == listed
+            or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "extend", "insert") and dotted(node.func.value) == listed)

@@ -173,24 +173,23 @@ class OutputBindings:
     def __init__(self, function: ast.AST, models: dict[str, Ending],
                  versions: Optional[dict[str, list[tuple[int, Optional[Ending]]]]] = None) -> None:
         self.bindings: dict[str, list[tuple[int, Optional[Output]]]] = {}
-        plain_models = models
         self.loops = [node for node in own_nodes(function) if isinstance(node, (ast.For, ast.AsyncFor, ast.While))]
         bindings = sorted((node for node in own_nodes(function) if isinstance(node, _BINDS)),
                           key=lambda node: (node.lineno, node.col_offset))
         for node in bindings:
-            models = versioned(plain_models, versions, node.lineno) if versions else plain_models
+            here = versioned(models, versions, node.lineno)
             if isinstance(node, ast.Expr):  # probs.append(model(x)): the list holds one output per call
-                self._append(node, models)
+                self._append(node, here)
                 continue
             if not isinstance(node, (ast.Assign, ast.AnnAssign)):
                 # a comprehension's names are bound before the expression on its own line reads them
                 line = node.lineno if isinstance(node, (ast.For, ast.AsyncFor)) else node.lineno - 1
                 for target, iterable in _loops_over(node):
-                    self._bind_each(target, iterable, line, models)
+                    self._bind_each(target, iterable, line, here)
             elif node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 # ``mean = outputs.view(b, crops, -1).mean(1)``: an output read through a name bound before
-                output = output_of(node.value, models, self._last())
+                output = output_of(node.value, here, self._last())
                 for target in targets:
                     if isinstance(target, ast.Name):
                         self._bind(target.id, node.lineno, output)

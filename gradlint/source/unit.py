@@ -97,6 +97,10 @@ def _without_print_statements(text: str, path: str, first: SyntaxError) -> Optio
     return _without_lines(text, path, first, _print_statement)
 
 
+def _skipped(count: int) -> str:
+    return "this line" if count == 1 else f"this and {count - 1} more such lines"
+
+
 def _without_lines(text: str, path: str, first: SyntaxError,
                    skippable: Callable[[SyntaxError, list[str]], bool]) -> Optional[tuple[ast.Module, int]]:
     """The tree of ``text`` with each line a syntax error stops at made ``pass`` (line numbers
@@ -167,18 +171,16 @@ class SourceUnit:
             skipped = _without_newer_fstrings(self.text, self.path, exc) if hint else None
             if skipped is not None:  # read the rest of the file; say which lines were not
                 self.tree, count = skipped
-                hint = hint[:-1] + ("; the rest of the file was checked without this line)" if count == 1 else
-                                    f"; the rest of the file was checked without this and {count - 1} more such lines)")
+                hint = hint[:-1] + f"; the rest of the file was checked without {_skipped(count)})"
             elif not hint and (renamed := _with_async_arguments_renamed(self.text, self.path, exc)) is not None:
                 self.tree, hint = renamed, ASYNC_HINT  # code of PyTorch 0.3: read it, and say how to fix it
             elif not hint and (shell := _without_shell_lines(self.text, self.path, exc)) is not None:
                 self.tree, count = shell
                 command = " ".join(self.text.split("\n")[(exc.lineno or 1) - 1].split()[:2])
-                hint = SHELL_HINT.format(command=command, lines="this line" if count == 1 else
-                                         f"this and {count - 1} more such lines")
+                hint = SHELL_HINT.format(command=command, lines=_skipped(count))
             elif not hint and (printed := _without_print_statements(self.text, self.path, exc)) is not None:
                 self.tree, count = printed
-                hint = PRINT_HINT.format(lines="this line" if count == 1 else f"this and {count - 1} more such lines")
+                hint = PRINT_HINT.format(lines=_skipped(count))
             self.syntax_error = SyntaxProblem(
                 f"{type(exc).__name__}: {exc.msg}{hint}", exc.lineno or 1, max(exc.offset or 1, 1)
             )

@@ -18,7 +18,7 @@ from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import OptimizerBuilt, Training
 from gradlint.source.parameter_owners import optimiser_owners
 from gradlint.source.freeze_facts import MODULE_METHODS, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import holds, related
+from gradlint.source.freeze_forms import holds, related, takes_parameter
 from gradlint.source.names import classify, dotted
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.reaching_bindings import PARALLEL_WRAPPERS
@@ -57,7 +57,7 @@ def unoptimised_runs(norms: FileNorms) -> list[Freeze]:
                 continue
             tried.add(name)
             # (a parameter of the training function is whatever its calls hand it: read there, not by its name's bindings)
-            own = not _parameter_of(frame.node, name) and built_alone(norms, name) and not _handed_on(norms, name, name, read)
+            own = not takes_parameter(frame.node, name) and built_alone(norms, name) and not _handed_on(norms, name, name, read)
             if (own or _handed_alone(norms, frame.node, name, read)) \
                     and not any(related(o, name) for o in norms.optimised) and norms.knowledge.has_batchnorm_there(name, call):
                 found[name] = Freeze(name, "unoptimised", call)
@@ -319,11 +319,6 @@ def _only_sets_requires_grad(loop: ast.For) -> bool:
     return all(isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(t := stmt.targets[0], ast.Attribute)
                and t.attr == "requires_grad" and isinstance(t.value, ast.Name) and t.value.id == loop.target.id
                for stmt in loop.body)
-
-
-def _parameter_of(function: ast.AST, name: str) -> bool:
-    return isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-        a.arg == name for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs))
 
 
 def built_alone(norms: FileNorms, name: str) -> bool:
