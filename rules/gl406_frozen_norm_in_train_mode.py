@@ -226,7 +226,7 @@ from typing import Iterator
 
 from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
-from gradlint.source.call_flags import off_by_default
+from gradlint.source.default_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
 from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import after_exit, in_uncalled_private_method, related, trains_a_stage

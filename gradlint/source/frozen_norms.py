@@ -22,14 +22,12 @@ import re
 from typing import Optional
 
 from gradlint.source.frames import FileFrames, file_frames
-from gradlint.source.parameter_owners import listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, comprehension_freeze, holds, in_one_loop, is_false, is_true,
-                                          joined_owners, keeps_bn_in_eval, late_slice, loop_items, only_parameters_of,
-                                          own_method, part_name, related, requires_grad_flag, requires_grad_value,
-                                          trainable_only)
+                                          joined_owners, keeps_bn_in_eval, late_slice, loop_items, own_method, part_name,
+                                          related, requires_grad_flag, requires_grad_value)
 from gradlint.source.freeze_propagation import (through_constructor_guards, through_freezing_helpers, through_helpers,
                                                  through_self_attributes)
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes, module_helper_calls
@@ -40,9 +38,10 @@ from gradlint.source.no_grad_runners import runs_with_gradients
 from gradlint.source.override_runs import override_never_runs
 from gradlint.source.method_unfreezes import unfreezes_at_calls
 from gradlint.source.unoptimised_runs import unoptimised_runs
+from gradlint.source.optimiser_freezes import optimiser_freezes
 from gradlint.source.runner_handed_networks import handed_to_training_classes
 from gradlint.source.optimised_parts import partly_optimised
-from gradlint.source.names import classify, dotted
+from gradlint.source.names import dotted
 from gradlint.source.named_parameter_loops import NamedParameterLoops, listed_parameters
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
@@ -90,7 +89,7 @@ class _Collector(NamedParameterLoops):
                 self.norms.hook_evals_of[cls.name] = found
         if not any(m.by for m in self.norms.modes):  # no trainer.fit here: Lightning still trains its modules
             self.norms.modes.extend(lightning_step_modes(tree, self.frames.names, self.frames._statement_of))
-        self._optimisers()
+        optimiser_freezes(self.frames, self.norms)
         self.norms.freezes.extend(partly_optimised(self.norms))  # two heads of a model optimised, its backbone not
         self.norms.freezes.extend(unoptimised_runs(self.norms))  # a teacher no optimiser takes
         self.norms.freezes.extend(handed_to_training_classes(self.norms))  # ... or a training class of the project runs
@@ -342,64 +341,6 @@ class _Collector(NamedParameterLoops):
             stmt = self.frames._statement_of(call)
             fit = dotted(call.func) or "Trainer(...).fit"  # pl.Trainer(max_epochs=3).fit(model)
             self.norms.modes.append(ModeCall(name, True, call, stmt, scope, by=f"{fit}({name})"))
-
-    def _optimisers(self) -> None:
-        tree = self.frames.unit.tree
-        assert tree is not None
-        for frame in self.frames.frames:
-            built: list[tuple[ast.Call, set[str]]] = []  # each optimiser of the frame and the modules it takes
-            for fact in frame.facts:
-                owner = getattr(fact, "owner", None) if type(fact).__name__ == "OptimizerBuilt" else None
-                node = fact.node
-                if isinstance(node, ast.Call) and type(fact).__name__ == "OptimizerBuilt" and not never_taken(
-                        node, self.frames.parents, tree):  # (``Adam(encoder.parameters()) if fine_tune_encoder else None``)
-                    # (each group's module: ``SGD([{"params": encoder.parameters()}, {"params": fc.parameters()}])``)
-                    owners = {owner} | optimiser_owners(node, frame.node)  # (also a list built before)
-                    built.append((node, {o for o in owners if o}))
-                    self.norms.optimised.update(o for o in owners if o)
-                    for o in owners:
-                        if o:
-                            self.norms.optimised_at.setdefault(o, []).append(node)
-                    # (``model.module`` of ``nn.DataParallel(model)`` is the whole model, not a part of it)
-                    if owner and "." in owner and only_parameters_of(node, owner) and not owner.endswith(".module"):
-                        self.norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
-            for freeze in [f for f in self.norms.freezes if f.how == "optimizer"]:
-                # a head-only warm-up, then ``optimizer = Adam(model.parameters())`` for the fine-tuning after it
-                # (one over ``[p for p in model.parameters() if p.requires_grad]`` trains only what is trainable)
-                later = [call for call, owners in built if call.lineno > freeze.node.lineno and freeze.target in owners
-                         and not trainable_only(call)]
-                if later and any(call is freeze.node for call, _ in built):
-                    self.norms.unfreeze(freeze.target, later[0])
-            for fact in frame.facts:
-                if type(fact).__name__ == "ParamGroupAdded":
-                    # parameters added later: who is optimised is unknown, unless the group reads as a
-                    # list of one model's parameters (``add_param_group({"params": pg1})``)
-                    added = _added_owners(fact.node, frame.node)
-                    self.norms.optimised.update(added or {"*"})
-        for function in ast.walk(tree):  # ``LARS(self.CLR.parameters(), ...)`` in ``configure_optimizers``: an optimiser
-            if isinstance(function, ast.FunctionDef) and re.search(r"optim", function.name, re.IGNORECASE):
-                self.norms.optimised.update(
-                    owner for call in ast.walk(function) if isinstance(call, ast.Call) and call.args
-                    and isinstance(call.args[0], ast.Call) and (owner := parameters_owner(call.args[0])))
-        for asked in ast.walk(tree):  # optimizer = system.configure_optimizers()["optimizer"]: its own optimiser
-            if isinstance(asked, ast.Call) and isinstance(asked.func, ast.Attribute) \
-                    and asked.func.attr == "configure_optimizers" and (owner := dotted(asked.func.value)) not in (None, "self"):
-                self.norms.optimised.add(str(owner))
-        for returned in ast.walk(tree):  # ``return Adam(self.student.parameters())`` in configure_optimizers
-            if (isinstance(returned, ast.Return) and isinstance(call := returned.value, ast.Call) and call.args
-                    and classify(self.frames.names.qualify(call.func)) == "optimizer"
-                    and not (self.frames.names.qualify(call.func) or "").endswith("optimizers")):
-                self.norms.optimised.add(parameters_owner(call.args[0]) or "*")
-
-
-def _added_owners(call: ast.AST, scope: ast.AST) -> set[str]:
-    """The modules whose parameters ``opt.add_param_group({"params": ...})`` adds, when known."""
-    group = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
-    given = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant) and k.value == "params"),
-                 None) if isinstance(group, ast.Dict) else None
-    if given is None:
-        return set()
-    return parameters_owners(given) or (listed_parameter_owners(given.id, scope) if isinstance(given, ast.Name) else set())
 
 
 def own_norms(unit: SourceUnit) -> FileNorms:

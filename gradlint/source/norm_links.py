@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.table_calls import table_callees
-from gradlint.source.call_flags import asks_unfrozen, factory_flag
+from gradlint.source.default_flags import asks_unfrozen, factory_flag
 from gradlint.source.numeric_guards import numeric_guard_holds
 from gradlint.source.chosen_names import chosen_string
 from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall, own_norms

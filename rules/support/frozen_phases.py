@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.call_flags import asks_unfrozen, flag_at, guard_name, guard_of, guarded
+from gradlint.source.call_flags import flag_at, guard_name, guard_of, guarded
+from gradlint.source.default_flags import asks_unfrozen
 from gradlint.source.imported_options import script_option_values
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import holds, related
