@@ -313,8 +313,11 @@ def _frozen_again(norms: FileNorms, item: tuple[Freeze, str, list[ModeCall]],
     return freeze.how in (*_WHOLE, "optimizer") and any(
         other is not freeze and other.how in _WHOLE and t == target and other.node.lineno > freeze.node.lineno
         and norms.frames.kinds.frame_of(other.node) is frame and not norms.frames.exclusive(freeze.node, other.node)
-        and not rebuilt_between(norms, target, freeze.node, other.node)  # (``model = build()`` again: another model)
+        # (``model = build()`` again: another model; ``model = model_ft.to(device)`` holding the frozen ``model_ft``: the same)
+        and not rebuilt_between(norms, target, freeze.node, other.node, freeze.held[1] if freeze.held else None)
         and not in_one_loop(norms.frames.parents, freeze.node, other.node)  # (each step of a loop: neither is later)
+        # (the later freeze is of ``model_ft``, which ``model = model_ft.to(device)`` makes the name hold afterwards)
+        and not (other.held is not None and other.held != freeze.held and other.held[1] > freeze.node.lineno)
         for other, t, _ in found)
 
 

@@ -115,7 +115,8 @@ def stays_frozen(norms: FileNorms, freeze: Freeze, target: str) -> bool:
     # trainable, which is not an unfreeze of what it freezes)
     undone = [u for u in norms.unfrozen if any(holds(u, form) for form in forms) and not _elsewhere_only(norms, freeze, u)
               and not (freeze.part and (nodes := norms.unfrozen_at.get(u, []))
-                       and all(node is freeze.node for node in nodes))]
+                       and all(node is freeze.node for node in nodes))
+              and not _reopened_in_other_factories(norms, freeze, u)]
     if warm_up_run(norms, target) or rebuilt_for_fine_tuning(norms, freeze) or two_phase_calls(norms, freeze):
         return False  # a head-only run whose checkpoint a second, fully trainable model fine-tunes
     # (``requires_grad = True`` does not train what no optimiser takes: read for the other freezes)
@@ -291,6 +292,35 @@ def unfrozen_parts(norms: FileNorms, target: str, freeze: Optional[Freeze] = Non
     ``freeze``, not those made trainable only in another arm of the ``if`` it is in."""
     return sorted(u for u in norms.unfrozen if related(u, target) and not holds(u, target)
                   and not (freeze is not None and (_elsewhere_only(norms, freeze, u) or _another_functions_local(norms, freeze, u))))
+
+
+def _reopened_in_other_factories(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:
+    """``unfrozen`` is made trainable again only in other functions, each on a local model of
+    its own (``def create_feature_extractor(): model = create_resnetmodel(); model.requires_grad_(True);
+    return model``), where that cannot touch the model ``freeze`` freezes: the file also calls the
+    function that freezes (``model = create_resnetmodel()``, then trains it) outside them, or
+    the freeze is at the script's top level after every call of them."""
+    frame_of = norms.frames.kinds.frame_of
+    factory, nodes, root = frame_of(freeze.node), norms.unfrozen_at.get(unfrozen), unfrozen.split(".")[0]
+    tree = norms.frames.unit.tree
+    assert norms.knowledge is not None and tree is not None
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+    def local(function: Optional[ast.AST]) -> bool:  # bound in the function, or its parameter
+        return isinstance(function, functions) and (root in norms.knowledge.scoped.get(function, {})  # type: ignore[union-attr]
+                                                    or root in {a.arg for a in function.args.args})
+
+    others = {frame_of(node) for node in nodes or []}
+    if not nodes or any(other is factory or not local(other) for other in others):
+        return False
+    names = {getattr(other, "name", None) for other in others}
+    calls = [(call, call.func.id) for call in ast.walk(tree) if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)]
+    if factory is None:  # (each call of them runs before the top-level freeze: it freezes what they reopened)
+        reopening = [call for call, called in calls if called in names]
+        return bool(reopening) and all(frame_of(call) is None and call.lineno < freeze.node.lineno
+                                       and not in_one_loop(norms.frames.parents, freeze.node, call) for call in reopening)
+    return local(factory) and any(called == getattr(factory, "name", None) and frame_of(call) not in others
+                                  for call, called in calls)
 
 
 def _another_functions_local(norms: FileNorms, freeze: Freeze, unfrozen: str) -> bool:

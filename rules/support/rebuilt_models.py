@@ -9,6 +9,7 @@ from typing import Optional
 
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.mode_restores import returns_name
 from gradlint.source.names import dotted
 from gradlint.source.norm_chains import rebound
 from gradlint.source.reaching_bindings import bound_value
@@ -18,6 +19,7 @@ def rebuilt_between(norms: FileNorms, target: str, first: ast.AST, later: ast.AS
     """``model = build(); <freeze>; ...; model = build(); <freeze>`` in one function (or a
     notebook's module): the second freeze is of another model. ``since``: the line from which
     the name holds the first freeze's model (``net = transfer_model.to(device)``)."""
+    first = _factory_call(norms, first, later, target.split(".")[0])
     scope = _shared_scope(norms, first, later)
     start = max(first.lineno, since or 0)  # type: ignore[attr-defined]
     return scope is not None and rebound(scope, target.split(".")[0], start, later.lineno)  # type: ignore[attr-defined]
@@ -29,10 +31,11 @@ def rebuilt_on_the_way(norms: FileNorms, target: str, freeze: ast.AST, site: ast
     frozen, then ``encoder = resnet_encoder()`` trained. A binding in the other branch of an
     ``if`` (``if checkpoint is None: <build, freeze> else: encoder = checkpoint["encoder"]``)
     is another path, and so is one under a switch the file turns off (``load_checkpoint = False``)."""
+    root = target.split(".")[0]
+    freeze = _factory_call(norms, freeze, site, root)
     scope = _shared_scope(norms, freeze, site)
     if scope is None:
         return False
-    root = target.split(".")[0]
     tree = norms.frames.unit.tree
     assert tree is not None
     return any(isinstance(node, ast.Assign) and freeze.lineno < node.lineno < site.lineno  # type: ignore[attr-defined]
@@ -48,6 +51,21 @@ def _resumed(value: ast.expr) -> bool:
     """``model = torch.load(path)``: a whole pickled model, restored with its parameters'
     ``requires_grad`` (a resumed run), not a new model."""
     return isinstance(value, ast.Call) and (dotted(value.func) or "") in ("torch.load", "load")
+
+
+def _factory_call(norms: FileNorms, node: ast.AST, other: ast.AST, root: str) -> ast.AST:
+    """``node`` in a module-level function that returns its ``root`` (``def create_resnetmodel():
+    ...; return model``), read from the script's top level (``other``) at the one call of the
+    top level that binds ``root`` to its result (``model = create_resnetmodel()``); else ``node``."""
+    kinds, tree = norms.frames.kinds, norms.frames.unit.tree
+    function = kinds.frame_of(node)
+    if kinds.frame_of(other) is not None or not isinstance(function, ast.FunctionDef) or tree is None \
+            or function not in tree.body or not returns_name(function, root):
+        return node
+    calls = [stmt.value for stmt in ast.walk(tree) if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Call)
+             and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == function.name
+             and kinds.frame_of(stmt) is None and bound_value(stmt, root) is not None]
+    return calls[0] if len(calls) == 1 else node
 
 
 def _shared_scope(norms: FileNorms, first: ast.AST, later: ast.AST) -> Optional[ast.AST]:
