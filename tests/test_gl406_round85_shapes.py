@@ -138,3 +138,81 @@ def test_each_held_model_frozen_again_is_its_own_finding(tmp_path: Path) -> None
     # each at the freeze the training sees, the one that reopens the last blocks
     assert [(f.code, f.line) for f in findings] == [("GL406", 25), ("GL406", 41)]
     assert all("`model.features[-4:]` trainable again" in f.message for f in findings)
+
+
+PROBE_MODELS = """\
+import torch
+from torch import nn
+import pytorch_lightning as pl
+
+
+class LinearProbe(nn.Module):
+    def __init__(self, encoder, hidden_size, out_size, frozen=True):
+        super().__init__()
+        self.encoder = encoder
+        if frozen:
+            for param in self.encoder.parameters():
+                param.requires_grad = False
+            self.encoder.eval()
+        self.linear = nn.Linear(hidden_size, out_size)
+
+    def forward(self, x):
+        return self.linear(self.encoder(x))
+
+
+class SimCLR(pl.LightningModule):
+    def __init__(self, hidden=256):
+        super().__init__()
+        self.convnet = nn.Conv2d(3, 8, 3)
+        self.projection_head = nn.Sequential(nn.Linear(8, hidden), nn.BatchNorm1d(hidden), nn.ReLU())
+
+    def forward(self, x):
+        return self.projection_head(self.convnet(x).mean((2, 3)))
+
+
+class ClusteredSimCLR(SimCLR):
+    def __init__(self, hidden=256, eps=0.3):
+        super().__init__(hidden)
+        self.eps = eps
+"""
+
+PROBE_SCRIPT = """\
+import argparse
+import torch
+from src.models import LinearProbe, ClusteredSimCLR
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--finetune", action="store_true")
+args = parser.parse_args()
+encoder = ClusteredSimCLR.load_from_checkpoint("last.ckpt")
+encoder.eval()
+model = LinearProbe(encoder, 128, 10, frozen=not args.finetune)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(100):
+    model.train()
+    for x, y in []:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+"""
+
+
+def test_batchnorm_inherited_from_a_base_class_of_the_imported_module(tmp_path: Path) -> None:
+    write_project(tmp_path, {"src/__init__.py": "", "src/models.py": PROBE_MODELS, "eval_probe.py": PROBE_SCRIPT})
+    [finding] = lint_in_process(tmp_path / "eval_probe.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 10)
+    assert "`model.encoder` has BatchNorm layers and `LinearProbe`" in finding.message
+
+
+def test_a_subclass_of_a_base_without_batchnorm_is_not_reported(tmp_path: Path) -> None:
+    plain = PROBE_MODELS.replace("nn.BatchNorm1d(hidden)", "nn.LayerNorm(hidden)")
+    write_project(tmp_path, {"src/__init__.py": "", "src/models.py": plain, "eval_probe.py": PROBE_SCRIPT})
+    assert lint_in_process(tmp_path / "eval_probe.py", "GL406") == []
+
+
+def test_batchnorm_inherited_from_a_base_class_of_the_same_file(tmp_path: Path) -> None:
+    script = PROBE_SCRIPT.replace("from src.models import LinearProbe, ClusteredSimCLR\n", "")
+    script = script.replace("import torch\n", "import torch\n" + PROBE_MODELS.split("import pytorch_lightning as pl\n")[1], 1)
+    write_project(tmp_path, {"eval_probe.py": "import pytorch_lightning as pl\nfrom torch import nn\n" + script})
+    [finding] = lint_in_process(tmp_path / "eval_probe.py", "GL406")
+    assert "has BatchNorm layers" in finding.message and finding.line == 13

@@ -385,6 +385,10 @@ class NormKnowledge(ImportedParts):
     def _class_has_bn(self, cls: ast.ClassDef, built: Optional[ast.Call], depth: int) -> bool:
         if any(builds_bn(self.names.qualify(base) or "") for base in cls.bases):  # class Net(models.ResNet)
             return True
+        # class DBPCL(SimCLR): a base class of the file whose own layers hold BatchNorm
+        if depth < 8 and any(isinstance(base, ast.Name) and (parent := self.classes.get(base.id)) is not None
+                             and parent is not cls and self._class_has_bn(parent, None, depth + 1) for base in cls.bases):
+            return True
         for node in ast.walk(cls):  # (not an ``if arch == "vgg16_bn":`` arm the construction passes by)
             if isinstance(node, ast.Call) and node is not built and not passed_other_arm(node, cls, built) \
                     and self._value_path(node, [], depth + 1):

@@ -141,6 +141,8 @@ def _builds_recurrent(
         qualified = _qualify(base, aliases)
         if qualified and matches(qualified):
             return RecurrentEvidence(qualified.rsplit(".", 1)[-1], str(path), base.lineno)
+        if (dotted(base) or "") in known:  # class DBPCL(SimCLR): a project class that builds one
+            return known[dotted(base) or ""]
     guarded = switch_guarded(node)
     switched: Optional[RecurrentEvidence] = None  # found only under ``if batch_norm:`` (off by default)
     defaults = _string_defaults(node)
