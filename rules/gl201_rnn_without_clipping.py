@@ -62,7 +62,8 @@ from gradlint.source.clearing import closure_of
 from gradlint.source.accumulation import uses_scaler
 from gradlint.source.loops import BACKWARD, CLIP, FORWARD, STEP, UNSCALE, Scope, TrainingSummary, contains
 from gradlint.source.names import dotted
-from gradlint.source.recurrent import builds_layers, handed_model_unknown, imported_project_names, trains_plain_local_model
+from gradlint.source.plain_models import builds_layers, handed_model_unknown, trains_plain_local_model
+from gradlint.source.recurrent import imported_project_names
 
 CODE = "GL201"
 NAME = "rnn-without-clipping"
