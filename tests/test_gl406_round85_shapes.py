@@ -216,3 +216,71 @@ def test_batchnorm_inherited_from_a_base_class_of_the_same_file(tmp_path: Path) 
     write_project(tmp_path, {"eval_probe.py": "import pytorch_lightning as pl\nfrom torch import nn\n" + script})
     [finding] = lint_in_process(tmp_path / "eval_probe.py", "GL406")
     assert "has BatchNorm layers" in finding.message and finding.line == 13
+
+
+REGIME_HELPERS = """\
+import torch.nn as nn
+
+
+def set_trainable_params(model: nn.Module, regime: str) -> list:
+    for p in model.parameters():
+        p.requires_grad_(False)
+    if regime == "full_finetune":
+        for p in model.parameters():
+            p.requires_grad_(True)
+    elif regime == "last_block":
+        for p in model.layer4.parameters():
+            p.requires_grad_(True)
+        for p in model.fc.parameters():
+            p.requires_grad_(True)
+    elif regime == "head_only":
+        for p in model.fc.parameters():
+            p.requires_grad_(True)
+    else:
+        raise ValueError(regime)
+    return [p for p in model.parameters() if p.requires_grad]
+"""
+
+REGIME_SCRIPT = """\
+import torch
+import torchvision
+from utils import set_trainable_params
+
+REGIMES = ["full_finetune", "last_block", "head_only"]
+
+
+def train_one_task(model, loader, regime):
+    trainable = set_trainable_params(model, {regime})
+    optimizer = torch.optim.Adam(trainable, lr=1e-3)
+    model.train()
+    for x, y in loader:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+
+
+for regime in REGIMES:
+    model = torchvision.models.resnet18(weights="DEFAULT")
+    for task in range(5):
+        train_one_task(model, [], regime)
+"""
+
+
+def test_a_helper_reopening_all_in_one_arm_freezes_for_the_others(tmp_path: Path) -> None:
+    write_project(tmp_path, {"utils.py": REGIME_HELPERS, "ewc.py": REGIME_SCRIPT.format(regime="regime")})
+    [finding] = lint_in_process(tmp_path / "ewc.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 9)
+    assert "`set_trainable_params` (utils.py:5) freezes its parameters here" in finding.message
+
+
+def test_the_call_asking_for_the_reopening_arm_freezes_nothing(tmp_path: Path) -> None:
+    write_project(tmp_path, {"utils.py": REGIME_HELPERS, "ewc.py": REGIME_SCRIPT.format(regime='"full_finetune"')})
+    assert lint_in_process(tmp_path / "ewc.py", "GL406") == []
+    write_project(tmp_path, {"ewc.py": REGIME_SCRIPT.format(regime='"head_only"')})
+    assert [f.line for f in lint_in_process(tmp_path / "ewc.py", "GL406")] == [9]
+
+
+def test_a_helper_whose_only_arm_reopens_is_left_to_its_callers(tmp_path: Path) -> None:
+    only_arm = REGIME_HELPERS.split('    elif regime == "last_block":')[0] + "    return list(model.parameters())\n"
+    write_project(tmp_path, {"utils.py": only_arm, "ewc.py": REGIME_SCRIPT.format(regime="regime")})
+    assert lint_in_process(tmp_path / "ewc.py", "GL406") == []

@@ -119,6 +119,9 @@ class FreezingHelper:
     # (position, name, value): it freezes only under ``if <name> == "<value>":`` of its own parameter
     # (``lock(self, which)``: ``if which == "ground_image": ... elif which == "remote_sensing": ...``)
     branch: Optional[tuple[int, str, str]] = None
+    # (position, name, values): it freezes all, then an arm ``if <name> == "<value>":`` for one of
+    # these values makes it all trainable again (``set_trainable_params(model, "full_finetune")``)
+    reopened: Optional[tuple[int, str, frozenset[str]]] = None
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,9 @@ def _link_call(norms: FileNorms, node: ast.Call, receiver: Optional[str], helper
             and (picked := chosen_string(chosen, norms.frames.kinds.frame_of(node), tree, options=True)) is not None \
             and picked != helper.branch[2]:
         return  # lock("remote_sensing"): not the arm under ``if which == "ground_image":``
+    if helper.reopened is not None and (chosen := argument(node, helper.reopened[0], helper.reopened[1])) is not None \
+            and chosen_string(chosen, norms.frames.kinds.frame_of(node), tree, options=True) in helper.reopened[2]:
+        return  # set_trainable_params(model, "full_finetune"): the arm that makes it all trainable again
     passed = argument(node, helper.index, helper.parameter) if receiver is None else None
     model = receiver or (dotted(passed) if passed is not None else None)
     if model is None and passed is not None and helper.returns_it:

@@ -129,10 +129,12 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         if key in found:
             continue
         root, dot, rest = freeze.target.partition(".")
-        # what the function itself makes trainable again (another method's unfreeze is another call)
-        unfrozen = {target for target, nodes in norms.unfrozen_at.items()
-                    if any(norms.frames.kinds.frame_of(node) is function for node in nodes)}
-        if root not in params or method and root != params[0] or undone(unfrozen, freeze.target):
+        # what the function itself makes trainable again (another method's unfreeze is another call),
+        # apart from what an arm of ``if regime == "full_finetune":`` does (read at each call)
+        unfrozen, arms = _unfrozen_by_arm(norms, function)
+        reopened = _reopening_arms(arms, freeze.target) if branch is None else None
+        if root not in params or method and root != params[0] or undone(unfrozen, freeze.target) \
+                or reopened is None and any(undone(targets, freeze.target) for targets in arms.values()):
             continue
         guard = freeze.guard if freeze.guard is not None else guard_of(freeze.node, function, norms.frames.parents)
         flag = guard_flag(function, guard, method) if guard is not None else None
@@ -140,7 +142,9 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
         found[key] = FreezingHelper(name, params.index(root), root, dot + rest, freeze.node.lineno, freeze.how, flag,
                                     part=freeze.part, extent=(params.index(extent), extent) if extent else None, arm=arm,
                                     sets_flag=freeze.sets_flag, returns_it=returned_parameter(function) == root,
-                                    branch=(params.index(branch[0]) - listed[id(function)][1], *branch) if branch else None)
+                                    branch=(params.index(branch[0]) - listed[id(function)][1], *branch) if branch else None,
+                                    reopened=(params.index(reopened[0]) - listed[id(function)][1], *reopened)
+                                    if reopened else None)
     for loop, owner, listing in norms.named_by_parameter:  # def freeze_layers(net, names): getattr(net, name)
         function = norms.frames.kinds.frame_of(loop)
         root, dot, rest = owner.partition(".")
@@ -165,6 +169,30 @@ def freezing_helpers(norms: FileNorms) -> list[FreezingHelper]:
             found[key] = FreezingHelper(name, params.index(root), root, dot + rest,
                                         getattr(nodes[0], "lineno", function.lineno), "unfreeze", flag, arm=arm)
     return list(found.values())
+
+
+def _unfrozen_by_arm(norms: FileNorms, function: ast.FunctionDef) -> tuple[set[str], dict[tuple[str, str], set[str]]]:
+    """What ``function`` makes trainable again outside any arm of ``if <parameter> ==
+    "<value>":``, and in each such arm."""
+    plain: set[str] = set()
+    arms: dict[tuple[str, str], set[str]] = {}
+    for target, nodes in norms.unfrozen_at.items():
+        for node in nodes:
+            if norms.frames.kinds.frame_of(node) is function:
+                arm = parameter_branch(node, function, norms.frames.parents)
+                (arms.setdefault(arm, set()) if arm else plain).add(target)
+    return plain, arms
+
+
+def _reopening_arms(arms: dict[tuple[str, str], set[str]], target: str) -> Optional[tuple[str, frozenset[str]]]:
+    """The string parameter and its values whose arms make ``target`` trainable again
+    (``if regime == "full_finetune": <unfreeze all>``), when some arm of it leaves it frozen
+    (``elif regime == "last_block": <unfreeze layer4>``) and no other parameter's arm reopens it."""
+    undoing = [arm for arm, targets in arms.items() if undone(targets, target)]
+    parameters = {parameter for parameter, _ in undoing}
+    if len(parameters) != 1 or not any(arm[0] in parameters and arm not in undoing for arm in arms):
+        return None
+    return parameters.pop(), frozenset(value for _, value in undoing)
 
 
 def freezing_classes(norms: FileNorms) -> list[FreezingFactory]:
