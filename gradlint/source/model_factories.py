@@ -54,11 +54,20 @@ def returned_tuple_classes(function: ast.FunctionDef, known: set[str]) -> dict[i
     assigned = _assigned(function)
     found: dict[int, str] = {}
     for index, element in enumerate(returns[0].value.elts):
-        values = assigned.get(element.id, []) if isinstance(element, ast.Name) else [element]
+        # (``d_model = d_model.to(device)`` moves the model the name holds: not another value)
+        values = [value for value in assigned.get(element.id, []) if not moved_in_place(value, element.id)] \
+            if isinstance(element, ast.Name) else [element]
         calls = {dotted(call.func) for value in values if isinstance(call := unwrap(value), ast.Call)}
         if len(values) == 1 and len(calls) == 1 and (name := calls.pop()) in known:
             found[index] = str(name)
     return found
+
+
+def moved_in_place(value: ast.expr, name: str) -> bool:
+    """``d_model = d_model.to(config["device"])``: the value ``name`` held, moved (or cast)."""
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+        and value.func.attr in ("to", "cuda", "cpu", "float", "half", "double") \
+        and isinstance(value.func.value, ast.Name) and value.func.value.id == name
 
 
 def _assigned(function: ast.FunctionDef) -> dict[str, list[ast.expr]]:

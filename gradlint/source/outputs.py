@@ -31,7 +31,7 @@ from gradlint.source.logit_endings import PROBABILITY_LOSSES, logit_classes, log
 from gradlint.source.handed_losses import LossOfModel as LossOfModel, handed_losses
 from gradlint.source.loss_classes import held_losses
 from gradlint.source.loss_wrappers import Rebound, fed_losses, imported_wrappers, loss_wrappers
-from gradlint.source.loss_factories import returned_loss
+from gradlint.source.loss_factories import binds_factory_loss, returned_loss, returned_losses
 from gradlint.source.loss_helpers import (LOSS_WORDS, argument, calls_backward, file_helpers, imported_helpers,
                                          library_helpers)
 from gradlint.source.attribute_outputs import attribute_outputs
@@ -57,7 +57,8 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         return []
     calls = torch_calls(unit)
     if not any(call.name in LOSSES for call in calls.calls) and not any(
-            name.rsplit(".", 1)[-1] in unit.text for name in LOSSES) and not _imports_loss_helper(unit):
+            name.rsplit(".", 1)[-1] in unit.text for name in LOSSES) and not _imports_loss_helper(unit) \
+            and not binds_factory_loss(unit.tree):
         return []  # no loss of the table in this file or a helper it calls: nothing to link
     names = {id(c.node): c.name for c in calls.calls}
     tree = unit.tree
@@ -82,6 +83,10 @@ def losses_of_models(unit: SourceUnit) -> list[LossOfModel]:
         if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple)
                 and isinstance(node.value, ast.Call)):  # netG, netD = models.ACGAN(args)
             callee = dotted(node.value.func) or ""
+            # pixel_loss, adversarial_loss = define_loss(config): the losses a project function returns
+            for index, loss in returned_losses(node.value, tree).items():
+                if index < len(node.targets[0].elts) and (target := dotted(node.targets[0].elts[index])):
+                    losses[target] = loss
             for index, element in enumerate(node.targets[0].elts):
                 if f"{callee}[{index}]" in by_class and (target := dotted(element)):
                     models[target] = _alike(models.get(target), by_class[f"{callee}[{index}]"])
