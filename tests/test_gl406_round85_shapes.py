@@ -284,3 +284,51 @@ def test_a_helper_whose_only_arm_reopens_is_left_to_its_callers(tmp_path: Path) 
     only_arm = REGIME_HELPERS.split('    elif regime == "last_block":')[0] + "    return list(model.parameters())\n"
     write_project(tmp_path, {"utils.py": only_arm, "ewc.py": REGIME_SCRIPT.format(regime="regime")})
     assert lint_in_process(tmp_path / "ewc.py", "GL406") == []
+
+
+SHARE_OF_CHILDREN = """\
+import torch
+import torch.nn as nn
+from torchvision import models
+
+
+def train_pt(model, loader):
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))
+    for epoch in range(20):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+
+
+def build_densenet201():
+    m = models.densenet201(weights="DEFAULT")
+    all_layers = list(m.features.children())
+    freeze_n = {bound}
+    for i, layer in enumerate(all_layers):
+        if i < freeze_n:
+            for p in layer.parameters():
+                p.requires_grad = False
+    m.classifier = nn.Linear(1920, 38)
+    return m
+
+
+model_densenet201 = build_densenet201()
+train_pt(model_densenet201, [])
+"""
+
+
+def test_a_share_of_the_children_frozen_by_index(tmp_path: Path) -> None:
+    # (round 86/b: a plant-disease notebook freezing three quarters of a DenseNet's features)
+    write_project(tmp_path, {"plants.py": SHARE_OF_CHILDREN.format(bound="int(len(all_layers) * 0.75)")})
+    [finding] = lint_in_process(tmp_path / "plants.py", "GL406")
+    assert (finding.code, finding.line) == ("GL406", 28)
+    assert "with the first 75% of its child modules frozen" in finding.message
+    write_project(tmp_path, {"plants.py": SHARE_OF_CHILDREN.format(bound="len(all_layers) // 2")})
+    assert "the first 50% of its child modules" in lint_in_process(tmp_path / "plants.py", "GL406")[0].message
+
+
+def test_a_share_too_small_to_read_is_left_alone(tmp_path: Path) -> None:
+    write_project(tmp_path, {"plants.py": SHARE_OF_CHILDREN.format(bound="int(len(all_layers) * 0.1)")})
+    assert lint_in_process(tmp_path / "plants.py", "GL406") == []

@@ -144,6 +144,10 @@ def _enumerated(loop: Loop, listed: ast.expr, parents: dict) -> Optional[tuple[s
         counter = _counter_tested(test, loop, index) if count is None else None
         if counter is not None and (below := _below(test, counter, bounds)) is not None:
             count = below - _start(loop, counter, parents) - (1 if counter == counted_before else 0)
+        if count is None and isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == index \
+                and isinstance(test.ops[0], ast.Lt) and isinstance(bound := test.comparators[0], ast.Name) \
+                and (share := _shares_before(loop, owner, listed, parents).get(bound.id)) is not None:
+            return owner, f"the first {share:.0%} of its {NOUNS[kind]}"  # freeze_n = int(len(layers) * 0.75)
         if count is not None and count < 0:
             return owner, f"all but its last {-count} {NOUNS[kind]}"
         if count is not None and count >= SHORTEST[kind]:
@@ -230,6 +234,32 @@ def _lengths_before(loop: Loop, owner: str, parents: dict) -> tuple[dict[str, in
         elif _length_of(stmt.value, owner):
             lengths.add(stmt.targets[0].id)
     return found, frozenset(lengths)
+
+
+def _shares_before(loop: Loop, owner: str, listed: ast.expr, parents: dict) -> dict[str, float]:
+    """Names set just before ``loop`` to a share of the listing's length, at least a quarter:
+    ``freeze_n = int(len(all_layers) * 0.75)`` -> 0.75 (also ``len(layers) // 2``)."""
+    body = getattr(parents.get(loop), "body", None)
+    if not isinstance(body, list) or loop not in body:
+        return {}
+    found: dict[str, float] = {}
+    for stmt in body[:body.index(loop)]:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            value = stmt.value
+            while isinstance(value, ast.Call) and dotted(value.func) in ("int", "round", "math.floor", "math.ceil") \
+                    and len(value.args) == 1:
+                value = value.args[0]
+            share = None
+            if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+                length, factor = (value.left, value.right) if isinstance(value.left, ast.Call) else (value.right, value.left)
+                share = factor.value if isinstance(factor, ast.Constant) and isinstance(factor.value, float) \
+                    and (_length_of(length, owner) or _length_of(length, dotted(listed) or "")) else None
+            elif isinstance(value, ast.BinOp) and isinstance(value.op, ast.FloorDiv) and (divisor := integer(value.right)) \
+                    and (_length_of(value.left, owner) or _length_of(value.left, dotted(listed) or "")):
+                share = 1 / divisor
+            if share is not None and 0.25 <= share < 1:
+                found[stmt.targets[0].id] = share
+    return found
 
 
 def _short_of(value: ast.expr, owner: str, lengths: frozenset[str] = frozenset()) -> Optional[int]:
