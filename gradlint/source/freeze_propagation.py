@@ -13,7 +13,7 @@ from gradlint.source.call_flags import config_guarded, flag_at, guard_name, guar
 from gradlint.source.frames import FileFrames
 from gradlint.source.modules import ModuleKinds
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
-from gradlint.source.freeze_forms import layers_of
+from gradlint.source.freeze_forms import in_one_loop, layers_of, related
 from gradlint.source.held_locals import attribute_alias
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
@@ -54,6 +54,9 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         if root not in params or config_guarded(freeze.node, helper, frames.parents) \
                 or never_taken(freeze.node, frames.parents, tree):
             continue  # (``if not config["lr"]["freeze_backbone"]: ... else: <freeze>``: a setting not read here)
+        if any(related(target, freeze.target) and any(kinds.frame_of(node) is helper and in_one_loop(frames.parents, node, freeze.node)
+                                                      for node in nodes) for target, nodes in norms.unfrozen_at.items()):
+            continue  # a GAN step helper: the discriminator trainable for its step, frozen for the generator's, each batch
         extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
         branch = parameter_branch(freeze.node, helper, frames.parents)
         handed_back = returned_parameter(helper) == root
