@@ -36,7 +36,7 @@ def off_by_default(node: ast.AST, function: Optional[ast.AST], cls: Optional[ast
         return False
     parameter, negated = guard_name(guard)
     index, default = parameter_default(function, parameter)
-    if _never_called(function, cls, tree):
+    if never_called(function, cls, tree):
         return isinstance(default, ast.Constant) and isinstance(default.value, bool) and default.value == negated
     # ``TransferClassifier(freeze_encoder=freeze_encoder)`` with ``freeze_encoder = False`` set in the
     # caller: every build of the class in the file passes the flag off; for another method
@@ -58,7 +58,7 @@ def _function_around(node: ast.AST, parents: dict) -> Optional[ast.AST]:
     return around
 
 
-def _never_called(function: ast.FunctionDef, cls: Optional[ast.ClassDef], tree: ast.Module) -> bool:
+def never_called(function: ast.FunctionDef, cls: Optional[ast.ClassDef], tree: ast.Module) -> bool:
     """The file never calls ``function`` (nor builds ``cls``, for its ``__init__``)."""
     wanted = cls.name if cls is not None and function.name == "__init__" else function.name
     return not any(isinstance(call, ast.Call) and (dotted(call.func) or "").rsplit(".", 1)[-1] == wanted
@@ -105,7 +105,7 @@ def default_flag(guard: str, function: Optional[ast.AST], cls: Optional[ast.Clas
     _, default = parameter_default(function, parameter)
     if not (isinstance(default, ast.Constant) and isinstance(default.value, bool)):
         return None
-    return default.value != negated if _never_called(function, cls, tree) else None
+    return default.value != negated if never_called(function, cls, tree) else None
 
 
 def _off_at_every_call(node: ast.AST, function: ast.FunctionDef, tree: ast.Module, parents: dict) -> bool:

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from gradlint.source.default_flags import never_called
 from gradlint.source.frames import Training
 from gradlint.source.freeze_forms import calls_eval, holds, in_one_loop, related, takes_parameter
 from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
@@ -149,7 +150,9 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
         handed = takes_parameter(frame, root)
         # (a function of the file that nothing here calls, ``def load_task_a_model(path): ...; return
         # model``, builds its model for the scripts importing it: another function's ``model`` is not it)
-        reaches = not _never_called_here(norms, frame)
+        tree = norms.frames.unit.tree
+        reaches = not (isinstance(frame, ast.FunctionDef) and tree is not None and frame in tree.body
+                       and never_called(frame, None, tree))
         calls = [m for m in calls if m.frame is frame or m.written and m.via is None and not handed
                  and (m.site is None or (site := norms.frames.kinds.frame_of(m.site)) is frame
                       or reaches and (takes_parameter(site, root) or returns_name(frame, root)))
@@ -158,15 +161,6 @@ def train_calls(norms: FileNorms, freeze: Freeze, target: str) -> list[ModeCall]
     calls = [m for m in calls if not norms.frames.exclusive(freeze.node, m.call)]
     return [m for m in calls if _after_freeze(norms, m, freeze, frame)] + (
         _alias_trained_before(norms, freeze, target, frame) if freeze.how == "no_grad" else [])
-
-
-def _never_called_here(norms: FileNorms, function: ast.AST) -> bool:
-    """``function`` is a module-level function of the file that no call of the file names."""
-    tree = norms.frames.unit.tree
-    if not isinstance(function, ast.FunctionDef) or tree is None or function not in tree.body:
-        return False
-    return not any(isinstance(node, ast.Call) and (dotted(node.func) or "").rpartition(".")[2] == function.name
-                   for node in ast.walk(tree))
 
 
 def _alias_trained_before(norms: FileNorms, freeze: Freeze, target: str, frame: Optional[ast.AST]) -> list[ModeCall]:
