@@ -19,16 +19,23 @@ from gradlint.source.tree_paths import path_of
 _NAMED = re.compile(r"loss|criterion", re.IGNORECASE)
 
 
-def returned_loss(call: ast.Call, tree: ast.Module) -> Optional[str]:
-    """The loss kind (a :data:`LOSSES` value) ``call`` of a project function returns."""
+def _loss_function(call: ast.Call, tree: ast.Module) -> Optional[tuple[ast.FunctionDef, ast.Module]]:
+    """The project function ``call`` calls, with its module, when its name says it builds a
+    loss (only such a function is read: get_loss, build_criterion, define_loss)."""
     script = path_of(tree)
     name = dotted(call.func)
-    if not name or not _NAMED.search(name.rpartition(".")[2]):
-        return None  # (only a function named for what it builds is read: get_loss, build_criterion)
-    found = project_function(name, tree, script) if script is not None else None
+    if not name or not _NAMED.search(name.rpartition(".")[2]) or script is None:
+        return None
+    found = project_function(name, tree, script)
+    return (found[0], found[1]) if found is not None else None
+
+
+def returned_loss(call: ast.Call, tree: ast.Module) -> Optional[str]:
+    """The loss kind (a :data:`LOSSES` value) ``call`` of a project function returns."""
+    found = _loss_function(call, tree)
     if found is None:
         return None
-    function, module, _ = found
+    function, module = found
     aliases = collect_aliases(module)
     kinds = {LOSSES.get(qualify(value.func, aliases) or "") for node in ast.walk(function)
              if isinstance(node, ast.Return) and isinstance(value := node.value, ast.Call)}
@@ -41,14 +48,10 @@ def returned_losses(call: ast.Call, tree: ast.Module) -> dict[int, str]:
     (``pixel_loss, adversarial_loss = define_loss(config)``, ``return pixel_loss,
     adversarial_loss`` with ``adversarial_loss = nn.BCEWithLogitsLoss()`` bound there), by
     position, where every return of the function agrees."""
-    script = path_of(tree)
-    name = dotted(call.func)
-    if not name or not _NAMED.search(name.rpartition(".")[2]):
-        return {}
-    found = project_function(name, tree, script) if script is not None else None
+    found = _loss_function(call, tree)
     if found is None:
         return {}
-    function, module, _ = found
+    function, module = found
     aliases = collect_aliases(module)
     bound: dict[str, list[ast.expr]] = {}
     for node in ast.walk(function):
@@ -62,10 +65,11 @@ def returned_losses(call: ast.Call, tree: ast.Module) -> dict[int, str]:
         return kinds.pop() if len(kinds) == 1 else None
 
     returned = [node.value for node in ast.walk(function) if isinstance(node, ast.Return) and node.value is not None]
-    if not returned or not all(isinstance(value, ast.Tuple) for value in returned):
+    tuples = [value for value in returned if isinstance(value, ast.Tuple)]
+    if not returned or len(tuples) != len(returned):
         return {}
-    per_position = [{kind(value.elts[i]) if i < len(value.elts) else None for value in returned}  # type: ignore[attr-defined]
-                    for i in range(len(returned[0].elts))]  # type: ignore[attr-defined]
+    per_position = [{kind(value.elts[i]) if i < len(value.elts) else None for value in tuples}
+                    for i in range(len(tuples[0].elts))]
     return {i: loss for i, kinds in enumerate(per_position) if len(kinds) == 1 and (loss := next(iter(kinds))) is not None}
 
 

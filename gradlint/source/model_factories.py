@@ -65,9 +65,7 @@ def returned_tuple_classes(function: ast.FunctionDef, known: set[str]) -> dict[i
 
 def moved_in_place(value: ast.expr, name: str) -> bool:
     """``d_model = d_model.to(config["device"])``: the value ``name`` held, moved (or cast)."""
-    return isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
-        and value.func.attr in ("to", "cuda", "cpu", "float", "half", "double") \
-        and isinstance(value.func.value, ast.Name) and value.func.value.id == name
+    return value is not (held := unwrap(value)) and isinstance(held, ast.Name) and held.id == name
 
 
 def _assigned(function: ast.FunctionDef) -> dict[str, list[ast.expr]]:

@@ -304,10 +304,10 @@ def _reopened_in_other_factories(norms: FileNorms, freeze: Freeze, unfrozen: str
     factory, nodes, root = frame_of(freeze.node), norms.unfrozen_at.get(unfrozen), unfrozen.split(".")[0]
     tree = norms.frames.unit.tree
     assert norms.knowledge is not None and tree is not None
-    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    scoped, functions = norms.knowledge.scoped, (ast.FunctionDef, ast.AsyncFunctionDef)
 
     def local(function: Optional[ast.AST]) -> bool:  # bound in the function, or its parameter
-        return isinstance(function, functions) and (root in norms.knowledge.scoped.get(function, {})  # type: ignore[union-attr]
+        return isinstance(function, functions) and (root in scoped.get(function, {})
                                                     or root in {a.arg for a in function.args.args})
 
     others = {frame_of(node) for node in nodes or []}
