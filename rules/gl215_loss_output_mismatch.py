@@ -267,22 +267,6 @@ VALID = [
         "    def forward(self, x):\n        logits = self.fc(x)\n        return logits, logits.softmax(-1)\n\n"
         "net = TwoHeads()\nce = nn.CrossEntropyLoss()\ndef step(x, y):\n    logits, probs = net(x)\n    ce(logits, y).backward()\n"
     ),
-    Valid(  # a loss handed to the model that matches its output (sigmoid into BCELoss)
-        _MLP + "\nclass Scorer(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 1)\n\n"
-        "    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n\n    def use_loss(self, fn):\n        self.fn = fn\n\n"
-        "    def fit(self, x, y):\n        self.fn(self(x), y).backward()\n\nscorer = Scorer()\nscorer.use_loss(nn.BCELoss())\n"
-    ),
-    Valid(  # the name is turned into probabilities only outside training: the loss gets logits
-        _MLP + "\nclass Gated(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
-        "    def forward(self, x):\n        x = self.fc(x)\n        if not self.training:\n            x = x.softmax(-1)\n        return x\n\n"
-        "net = Gated()\nce = nn.CrossEntropyLoss()\ndef step(x, y):\n    ce(net(x), y).backward()\n"
-    ),
-    Valid(  # an imported model that returns logits
-        "import torch.nn as nn\nfrom nets import Plain\n\nmodel = Plain()\ncriterion = nn.CrossEntropyLoss()\n"
-        "def step(x, y):\n    criterion(model(x), y).backward()\n",
-        files=(("nets.py", "import torch.nn as nn\nclass Plain(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
-                "        self.fc = nn.Linear(8, 4)\n    def forward(self, x):\n        return self.fc(x)\n"),),
-    ),
 ]
 INVALID = [
     Invalid(  # raw logits (a Sequential ending in Linear) into BCELoss, which expects probabilities
@@ -346,20 +330,6 @@ INVALID = [
         "    def forward(self, x):\n        return torch.sigmoid(self.fc(x))\n\n"
         "def step(x, y):\n    disc = Disc()\n    loss_fn = nn.BCEWithLogitsLoss()\n    loss_fn(disc(x).squeeze(1), y).backward()\n",
         line=16, message="shrinks (about 0.1x for binary targets)",
-    ),
-    Invalid(  # the head is a Sequential attribute ending in Softmax; the loss is called inside an expression
-        _MLP + "\nclass Tagger(nn.Module):\n    def __init__(self, n):\n        super().__init__()\n"
-        "        self.body = nn.Linear(8, 16)\n        self.head = nn.Sequential(nn.Linear(16, n), nn.Softmax())\n\n"
-        "    def forward(self, x):\n        h = self.body(x).relu()\n        return self.head(h)\n\n"
-        "tagger = Tagger(5)\nce = torch.nn.CrossEntropyLoss()\n"
-        "def step(x, y, z):\n    total = (ce(tagger(x), y) + ce(tagger(z), y)) / 2\n    total.backward()\n",
-        line=18,
-    ),
-    Invalid(  # softmax probabilities into NLLLoss
-        _MLP + "\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n"
-        "    def forward(self, x):\n        return self.fc(x).softmax(dim=-1)\n\nnet = Net()\n"
-        "def step(x, y):\n    nn.NLLLoss()(net(x), y).backward()\n",
-        line=15,
     ),
 ]
 

@@ -228,7 +228,6 @@ from gradlint.registry import Invalid, Report, Valid
 from gradlint.inprocess.slips import MeasuredSlips
 from gradlint.source.default_flags import off_by_default
 from gradlint.source.frames import Training, quiet_when_too_deep
-from gradlint.source.default_mode import run_in_default_mode
 from gradlint.source.freeze_forms import after_exit, in_uncalled_private_method, related, trains_a_stage
 from gradlint.source.frozen_norms import Freeze, ModeCall
 from gradlint.source.lightning_steps import LIGHTNING_TRAINER, trained_where_defined
@@ -239,9 +238,8 @@ from gradlint.source.returned_uses import only_run_in, returned_only_to_inferenc
 from gradlint.source.unit import SourceUnit
 
 from .support.frozen_reports import fold_siblings, frozen_report, one_per_module
-from .support.frozen_targets import (another_model_there, frozen_targets, method_owner, own_class, stays_frozen,
-                                     unfrozen_parts)
-from .support.quiet_builders import quiet_project_class
+from .support.frozen_targets import another_model_there, frozen_targets, stays_frozen, unfrozen_parts
+from .support.quiet_builders import left_in_built_mode
 from .support.rebuilt_models import rebuilt_on_the_way
 
 CODE = "GL406"
@@ -390,18 +388,7 @@ def _check(unit: SourceUnit, partial_freezes: bool = True) -> Iterator[Report]:
                                        or another_model_there(norms, freeze, t)))]
             if not left and (freeze.how in ("requires_grad", "requires_grad_", "no_grad", "unoptimised", "optimizer")
                              or freeze.built_by):
-                owner, methods = method_owner(norms, freeze)
-                spared = (*((freeze.except_,) if freeze.except_ else ()), *freeze.parts_optimised) \
-                    if freeze.how == "optimizer" else ()
-                run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner
-                                          or quiet_project_class(norms, target), methods, spared)
-                if run is not None and (trains or run.trains):  # (with nothing trained here: handed to a trainer)
-                    # never put in eval mode: it is in train mode since it was built
-                    left = [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
-                                     norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
-                                     implicit=True, runner=run.runner,
-                                     within=f"`{run.within[0]}`, which the training loop calls on line "
-                                            f"{run.within[1].lineno}" if run.within else "")]
+                left = left_in_built_mode(norms, freeze, target, trains)
             if left and freeze.via is not None and all(t.by and t.by != LIGHTNING_TRAINER for t in left) \
                     and trained_where_defined(unit.path, freeze.via):
                 break  # the LightningModule's own file reports it at the freeze

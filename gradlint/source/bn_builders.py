@@ -94,3 +94,12 @@ HEAD_NAMES = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "d
 PLAIN_STEM_PARTS = frozenset({"conv1", "relu", "maxpool"})
 # the builders whose stem is a torchvision ResNet's (``PLAIN_STEM_PARTS`` hold no BatchNorm there)
 RESNET = re.compile(r"resne(t|xt)")
+
+
+def hub_resnet(callee: str, value: ast.Call, string: Callable[[ast.expr], Optional[str]]) -> bool:
+    """``torch.hub.load(repo, "resnext50_32x4d_swsl")``: a hub ResNet, whose stem is a
+    torchvision ResNet's."""
+    if callee != "torch.hub.load" or len(value.args) < 2:
+        return False
+    model = string(value.args[1])
+    return model is not None and bool(RESNET.search(model))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from gradlint.source.call_arguments import argument, handed_class
 from gradlint.source.imported_parts import ImportedParts
 from gradlint.source.appended_layers import appended_to
-from gradlint.source.bn_builders import HEAD_NAMES, PLAIN_STEM_PARTS, RESNET, TV_BN, builds_bn, library_builds_bn, torchvision_bn
+from gradlint.source.bn_builders import (HEAD_NAMES, PLAIN_STEM_PARTS, RESNET, TV_BN, builds_bn, hub_resnet, library_builds_bn,
+                                         torchvision_bn)
 from gradlint.source.chosen_names import chosen_string, picked_builder
 from gradlint.source.frames import FileFrames
 from gradlint.source.constructed_arms import passed_other_arm
@@ -321,7 +322,7 @@ class NormKnowledge(ImportedParts):
                 and TV_BN.match(f"torchvision.models.{callee.removeprefix('models.')}"):
             return True  # a notebook's cells split into files: ``efficientnet_b0`` (or ``models``) imported in another cell
         library = library_builds_bn(callee, value, self._string)
-        if library and rest and rest[0] in PLAIN_STEM_PARTS and (RESNET.search(callee) or _hub_resnet(
+        if library and rest and rest[0] in PLAIN_STEM_PARTS and (RESNET.search(callee) or hub_resnet(
                 callee, value, self._string)):
             return False  # a torchvision ResNet's stem convolution, ReLU and pooling hold no BatchNorm
         if library is not None:
@@ -396,11 +397,3 @@ class NormKnowledge(ImportedParts):
         return any(self._path(self._class_attr_values(cls, attr, built), [], depth + 1)
                    for attr in self._self_attrs(cls))
 
-
-def _hub_resnet(callee: str, value: ast.Call, string: Callable[[ast.expr], Optional[str]]) -> bool:
-    """``torch.hub.load(repo, "resnext50_32x4d_swsl")``: a hub ResNet, whose stem is a
-    torchvision ResNet's."""
-    if callee != "torch.hub.load" or len(value.args) < 2:
-        return False
-    model = string(value.args[1])
-    return model is not None and bool(RESNET.search(model))

@@ -1,5 +1,5 @@
-"""GL406: the builders of another project module known to hand back a model in train mode
-(they never switch a mode): a frozen network they build is in train mode since it was built."""
+"""GL406: frozen networks nothing ever put in eval mode, in train mode since they were built:
+among them those of the builders of another project module that never switch a mode."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import ast
 from pathlib import Path
 from typing import Optional
 
-from gradlint.source.frozen_norms import FileNorms
+from gradlint.source.default_mode import run_in_default_mode
+from gradlint.source.frozen_norms import FileNorms, Freeze, ModeCall
 from gradlint.source.index import FileIndex, read_text
 from gradlint.source.model_factories import returned_values
 from gradlint.source.names import collect_aliases, dotted
 from gradlint.source.norm_knowledge import unwrap
 from gradlint.source.project_classes import built_class
 from gradlint.source.project_functions import project_function
+
+from .frozen_targets import method_owner, own_class
 
 # a module source that may switch a mode: then a model it builds may leave it in eval mode
 _MODE_SWITCHES = (".eval(", ".train(", "def train(")
@@ -71,3 +74,21 @@ def _quiet_factory(callee: str, tree: ast.Module, path: Path) -> bool:
             # (``net = depth_fn(weights=None)``: the builder its caller hands it; ``models.resnet50()``: a
             # library's, which leaves the mode alone)
     return bool(seen) and len(seen) <= 4
+
+
+def left_in_built_mode(norms: FileNorms, freeze: Freeze, target: str, trains: bool) -> list[ModeCall]:
+    """The run of the frozen ``target`` that nothing ever put in eval mode, as an implicit
+    train call (it is in train mode since it was built); [] when it is not run so, or when
+    nothing is trained here and the run is not handed to a trainer."""
+    owner, methods = method_owner(norms, freeze)
+    spared = (*((freeze.except_,) if freeze.except_ else ()), *freeze.parts_optimised) \
+        if freeze.how == "optimizer" else ()
+    run = run_in_default_mode(norms, target, freeze.built_by or own_class(norms, freeze, target) or owner
+                              or quiet_project_class(norms, target), methods, spared)
+    if run is None or not (trains or run.trains):
+        return []
+    return [ModeCall(target, True, run.call, norms.frames._statement_of(run.call),
+                     norms.frames.kinds.frame_of(run.call) or norms.frames.frames[0].node,
+                     implicit=True, runner=run.runner,
+                     within=f"`{run.within[0]}`, which the training loop calls on line {run.within[1].lineno}"
+                     if run.within else "")]
