@@ -28,6 +28,31 @@ def only_parameters_of(call: ast.Call, owner: str) -> bool:
             and first.func.attr == "parameters" and dotted(first.func.value) == owner)
 
 
+def head_groups_of(call: ast.Call) -> tuple[str, ...]:
+    """The parts an optimiser takes when it is given only param groups of one model's head
+    (``Adam([{"params": model.fc.parameters(), "lr": 1e-3}])``, also a head and a late stage
+    ``model.layer4``): the rest of that model never changes. Empty for any other form."""
+    given = call.args[0] if call.args else None
+    if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts:
+        return ()
+    parts = []
+    for group in given.elts:
+        params = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
+                       and k.value == "params"), None) if isinstance(group, ast.Dict) else None
+        if not (isinstance(params, ast.Call) and isinstance(params.func, ast.Attribute)
+                and params.func.attr == "parameters" and not params.args):
+            return ()
+        parts.append(dotted(params.func.value) or "")
+    roots = {part.split(".")[0] for part in parts}
+    # (every part one attribute of the same model, each a head or the last stage: never its stem)
+    if len(roots) != 1 or not all(part.count(".") == 1 and part.split(".")[1] in _HEAD_GROUPS for part in parts):
+        return ()
+    return tuple(dict.fromkeys(parts))
+
+
+_HEAD_GROUPS = {"fc", "_fc", "classifier", "head", "last_linear", "layer4", "heads"}
+
+
 def layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bool:
     """Whether ``value`` is built from ``root``'s own layers: ``nn.Sequential(*list(
     root.children())[:-1])``, also through a name of ``method`` bound to the list."""

@@ -286,7 +286,11 @@ class _Collector(NamedParameterLoops):
             if is_false(flag):
                 # (``self.bnneck.bias.requires_grad_(False)`` freezes one parameter, BNNeck's, not a module)
                 if receiver.rpartition(".")[2] not in _TENSOR_NAMES:
-                    self.norms.freezes.append(Freeze(receiver, "requires_grad_", call))
+                    # for module in [model.conv1, model.layer1]: module.requires_grad_(False)
+                    stmt = self.frames.parents.get(call)
+                    listed = listed_modules(self.frames.parents, stmt, receiver) \
+                        if "." not in receiver and isinstance(stmt, ast.Expr) else None
+                    self.norms.freezes.extend(Freeze(target, "requires_grad_", call) for target in listed or [receiver])
             elif flag is None or is_true(flag):
                 self._unfreeze(receiver, call)
             elif (decided := requires_grad_flag(ast.Expr(call), receiver)) is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from gradlint.source.freeze_forms import related, takes_parameter
-from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze
+from gradlint.source.frozen_norms import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.held_locals import spliced_in_self
 from gradlint.source.index import FileIndex
 from gradlint.source.names import dotted
@@ -77,9 +77,10 @@ def link_holders(norms: FileNorms, script: Path) -> None:
         for handed, place in _handed(node.targets[0].id, unwrap(node.value), by_root, tree, script):
             root = handed.partition(".")[0]
             here = kinds.frame_of(node) or tree  # (the eval of another function's own ``encoder`` is not this one)
-            if any(not mode.train and related(mode.target, root)
-                   and (mode.site is None and not takes_parameter(mode.frame, root)
-                        or mode.site is not None and (kinds.frame_of(mode.site) or tree) is here) for mode in norms.modes):
+            evals = [mode for mode in norms.modes if not mode.train and related(mode.target, root)
+                     and (mode.site is None and not takes_parameter(mode.frame, root)
+                          or mode.site is not None and (kinds.frame_of(mode.site) or tree) is here)]
+            if evals and not _undone_by_holder(norms, evals, node, here):
                 continue  # ``encoder.eval()`` by its own name: the holder's train() may be undone there
             for freeze in list(by_root[root]):
                 frozen_in, handed_in = kinds.frame_of(freeze.node), kinds.frame_of(node)
@@ -104,6 +105,18 @@ def link_holders(norms: FileNorms, script: Path) -> None:
                 held = replace(freeze, target=target, held=((freeze.held or (freeze.target, 0))[0], node.lineno))
                 norms.freezes.append(held)
                 by_root.setdefault(node.targets[0].id, []).append(held)
+
+
+def _undone_by_holder(norms: FileNorms, evals: list[ModeCall], node: ast.Assign, here: ast.AST) -> bool:
+    """Every eval of the frozen module by its own name comes before it is handed to the
+    holder ``node`` binds, in the same function, and the holder is put in train mode
+    (``backbone.eval(); model = nn.Sequential(backbone, head)``, then ``model.train()``
+    each epoch): the holder's train() undoes that eval."""
+    assert isinstance(node.targets[0], ast.Name)
+    holder, tree = node.targets[0].id, norms.frames.unit.tree
+    return all(mode.site is None and (norms.frames.kinds.frame_of(mode.call) or tree) is here
+               and mode.call.lineno < node.lineno for mode in evals) \
+        and any(mode.train and mode.target.partition(".")[0] == holder for mode in norms.modes)
 
 
 def _kept_by_self(norms: FileNorms, by_root: dict[str, list[Freeze]]) -> None:

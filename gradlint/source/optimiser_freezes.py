@@ -10,7 +10,7 @@ import re
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import FileNorms, Freeze
-from gradlint.source.freeze_forms import only_parameters_of, trainable_only
+from gradlint.source.freeze_forms import head_groups_of, only_parameters_of, trainable_only
 from gradlint.source.names import classify, dotted
 from gradlint.source.parameter_owners import listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
 
@@ -37,6 +37,9 @@ def optimiser_freezes(frames: FileFrames, norms: FileNorms) -> None:
                 # (``model.module`` of ``nn.DataParallel(model)`` is the whole model, not a part of it)
                 if owner and "." in owner and only_parameters_of(node, owner) and not owner.endswith(".module"):
                     norms.freezes.append(Freeze(owner.rsplit(".", 1)[0], "optimizer", node, owner))
+                elif groups := head_groups_of(node):  # ``Adam([{"params": model.fc.parameters()}])``
+                    norms.freezes.append(Freeze(groups[0].split(".")[0], "optimizer", node, groups[0],
+                                                parts_optimised=groups if len(groups) > 1 else ()))
         for freeze in [f for f in norms.freezes if f.how == "optimizer"]:
             # a head-only warm-up, then ``optimizer = Adam(model.parameters())`` for the fine-tuning after it
             # (one over ``[p for p in model.parameters() if p.requires_grad]`` trains only what is trainable)
