@@ -32,20 +32,20 @@ def _findings(tmp_path: Path, body: str) -> list[tuple[str, int, str]]:
     return [(f.code, f.line, f.message) for f in lint_in_process(tmp_path / "train.py", "GL406")]
 
 
-def test_param_groups_of_the_head_alone_leave_the_backbone_frozen(tmp_path: Path) -> None:
-    body = ("model = models.resnet50(weights='DEFAULT')\nmodel.fc = nn.Linear(2048, 4)\n"
+def _head_groups_and(stage: str) -> str:
+    return ("model = models.resnet50(weights='DEFAULT')\nmodel.fc = nn.Linear(2048, 4)\n"
             "optimizer = torch.optim.Adam([\n    {'params': model.fc.parameters(), 'lr': 1e-3},\n"
-            "    {'params': model.layer4.parameters(), 'lr': 1e-4},\n])\n")
-    found = _findings(tmp_path, body)
+            f"    {{'params': model.{stage}.parameters(), 'lr': 1e-4}},\n])\n")
+
+
+def test_param_groups_of_the_head_alone_leave_the_backbone_frozen(tmp_path: Path) -> None:
+    found = _findings(tmp_path, _head_groups_and("layer4"))
     assert [(code, line) for code, line, _ in found] == [("GL406", 7)]
     assert "only `model.fc` and `model.layer4` are optimised here" in found[0][2]
 
 
 def test_param_groups_that_also_take_the_rest_freeze_nothing(tmp_path: Path) -> None:
-    body = ("model = models.resnet50(weights='DEFAULT')\nmodel.fc = nn.Linear(2048, 4)\n"
-            "optimizer = torch.optim.Adam([\n    {'params': model.fc.parameters(), 'lr': 1e-3},\n"
-            "    {'params': model.layer1.parameters(), 'lr': 1e-5},\n])\n")
-    assert _findings(tmp_path, body) == []  # (the stem's stage is a group: not a head-only optimiser)
+    assert _findings(tmp_path, _head_groups_and("layer1")) == []  # (the stem's stage is a group: not a head-only optimiser)
 
 
 def test_requires_grad_false_in_a_loop_over_listed_stages(tmp_path: Path) -> None:
