@@ -82,3 +82,37 @@ def test_an_eval_of_the_backbone_after_the_wrappers_train_is_silent(tmp_path: Pa
     write_project(tmp_path, {"train.py": HEAD + WRAPPED + LOOP.replace("    model.train()\n",
                                                                          "    model.train()\n    backbone.eval()\n")})
     assert lint_in_process(tmp_path / "train.py", "GL406") == []
+
+
+EFFICIENTNET_FIRST_BLOCKS = ("model = models.efficientnet_b0(weights='DEFAULT')\n"
+                             "for p in model.features[:5].parameters():\n    p.requires_grad = False\n"
+                             "model.classifier[1] = nn.Linear(1280, 8)\n"
+                             "optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))\n")
+
+
+def test_a_freeze_of_the_first_elements_of_a_sequential_part(tmp_path: Path) -> None:
+    found = _findings(tmp_path, EFFICIENTNET_FIRST_BLOCKS)
+    assert [(code, line) for code, line, _ in found] == [("GL406", 7)]
+    assert "`model.features` has BatchNorm layers and its first 5 elements are frozen here" in found[0][2]
+
+
+def test_all_but_the_last_elements_of_a_sequential_of_resnet_children(tmp_path: Path) -> None:
+    body = ("base = models.resnet18(weights='DEFAULT')\n"
+            "model = nn.Sequential(*list(base.children())[:-1], nn.Flatten(), nn.Linear(512, 10))\n"
+            "for p in model[:-2].parameters():\n    p.requires_grad = False\n"
+            "optimizer = torch.optim.Adam(model[-1].parameters())\n")
+    found = _findings(tmp_path, body)
+    assert [(code, line) for code, line, _ in found] == [("GL406", 8)]
+    assert "all but its last 2 elements are frozen here" in found[0][2]
+
+
+def test_the_frozen_slice_put_back_in_eval_each_epoch_is_silent(tmp_path: Path) -> None:
+    for put_back in ("    model.features[:5].eval()\n", "    for block in model.features[:5]:\n        block.eval()\n"):
+        write_project(tmp_path, {"train.py": HEAD + EFFICIENTNET_FIRST_BLOCKS
+                                 + LOOP.replace("    model.train()\n", "    model.train()\n" + put_back)})
+        assert lint_in_process(tmp_path / "train.py", "GL406") == [], put_back
+
+
+def test_a_one_element_slice_may_be_a_plain_stem_convolution(tmp_path: Path) -> None:
+    body = EFFICIENTNET_FIRST_BLOCKS.replace("models.efficientnet_b0", "models.vgg16_bn").replace("[:5]", "[:1]")
+    assert _findings(tmp_path, body) == []

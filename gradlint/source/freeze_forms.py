@@ -28,31 +28,6 @@ def only_parameters_of(call: ast.Call, owner: str) -> bool:
             and first.func.attr == "parameters" and dotted(first.func.value) == owner)
 
 
-def head_groups_of(call: ast.Call) -> tuple[str, ...]:
-    """The parts an optimiser takes when it is given only param groups of one model's head
-    (``Adam([{"params": model.fc.parameters(), "lr": 1e-3}])``, also a head and a late stage
-    ``model.layer4``): the rest of that model never changes. Empty for any other form."""
-    given = call.args[0] if call.args else None
-    if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts:
-        return ()
-    parts = []
-    for group in given.elts:
-        params = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
-                       and k.value == "params"), None) if isinstance(group, ast.Dict) else None
-        if not (isinstance(params, ast.Call) and isinstance(params.func, ast.Attribute)
-                and params.func.attr == "parameters" and not params.args):
-            return ()
-        parts.append(dotted(params.func.value) or "")
-    roots = {part.split(".")[0] for part in parts}
-    # (every part one attribute of the same model, each a head or the last stage: never its stem)
-    if len(roots) != 1 or not all(part.count(".") == 1 and part.split(".")[1] in _HEAD_GROUPS for part in parts):
-        return ()
-    return tuple(dict.fromkeys(parts))
-
-
-_HEAD_GROUPS = {"fc", "_fc", "classifier", "head", "last_linear", "layer4", "heads"}
-
-
 def layers_of(value: ast.expr, root: str, method: ast.AST, depth: int = 0) -> bool:
     """Whether ``value`` is built from ``root``'s own layers: ``nn.Sequential(*list(
     root.children())[:-1])``, also through a name of ``method`` bound to the list."""
@@ -190,6 +165,30 @@ def late_slice(node: ast.AST) -> Optional[str]:
         return f"{inner}[-{lower.operand.id}:]"  # (``features[-n_unfrozen:]``: its last blocks, however many)
     start = 0 if lower is None else lower.value if isinstance(lower, ast.Constant) else None
     return None if type(start) is not int or start < 0 else f"{inner}[{start}:]" if start else inner
+
+
+def early_slice(node: ast.AST) -> Optional[tuple[str, str]]:
+    """``model.features[:5]`` (its first 5 elements) or ``model[:-2]`` (all but its last 2):
+    the sliced module and the part of it frozen, or None. (From 2 elements on: a first
+    element alone may be a stem convolution with no BatchNorm.)"""
+    if not (isinstance(node, ast.Subscript) and isinstance(bound := node.slice, ast.Slice) and bound.step is None
+            and bound.upper is not None and (inner := dotted(node.value) or part_name(node.value))):
+        return None
+    if bound.lower is not None and not (isinstance(bound.lower, ast.Constant) and bound.lower.value == 0):
+        return None
+    upper = bound.upper
+    if isinstance(upper, ast.Constant) and type(upper.value) is int and upper.value >= 2:
+        return inner, f"its first {upper.value} elements"
+    if isinstance(upper, ast.UnaryOp) and isinstance(upper.op, ast.USub) and isinstance(upper.operand, ast.Constant) \
+            and type(upper.operand.value) is int and upper.operand.value > 0:
+        return inner, f"all but its last {upper.operand.value} elements"
+    return None
+
+
+def sliced_name(node: ast.AST) -> Optional[str]:
+    """``model.features[:5]`` as written, when it is an :func:`early_slice`; else None."""
+    sliced = early_slice(node)
+    return f"{sliced[0]}[{ast.unparse(node.slice)}]" if sliced is not None and isinstance(node, ast.Subscript) else None
 
 
 def unwrapped(name: str) -> str:
@@ -330,10 +329,13 @@ def own_method(cls: Optional[ast.ClassDef], receiver: str, method: str) -> bool:
 
 def loop_items(parents: dict, node: ast.AST, name: str) -> list[str]:
     """The modules a loop variable stands for at ``node``: ``for net in (source_net,
-    target_net): net.train()`` -> ["source_net", "target_net"]; [] elsewhere."""
+    target_net): net.train()`` -> ["source_net", "target_net"], ``for block in
+    model.features[:5]`` -> ["model.features[:5]"]; [] elsewhere."""
     while node in parents:
         node = parents[node]
         if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) and node.target.id == name:
+            if (sliced := sliced_name(node.iter)) is not None:  # for block in model.features[:5]: block.eval()
+                return [sliced]
             items = [dotted(item) for item in node.iter.elts] if isinstance(node.iter, (ast.Tuple, ast.List)) else []
             return [item for item in items if item] if all(items) else []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):

@@ -26,8 +26,8 @@ from gradlint.source.dead_branches import never_taken
 from gradlint.source.freeze_facts import MODULE_METHODS, Elsewhere, FileNorms, Freeze, ModeCall  # noqa: F401 - Elsewhere re-exported
 from gradlint.source.receivers import lightning_module, plain_object
 from gradlint.source.freeze_forms import (calls_eval, comprehension_freeze, holds, in_one_loop, is_false, is_true,
-                                          joined_owners, keeps_bn_in_eval, late_slice, loop_items, own_method, part_name,
-                                          related, requires_grad_flag, requires_grad_value)
+                                          early_slice, joined_owners, keeps_bn_in_eval, late_slice, loop_items, own_method, part_name,
+                                          related, requires_grad_flag, requires_grad_value, sliced_name)
 from gradlint.source.freeze_propagation import (through_constructor_guards, through_freezing_helpers, through_helpers,
                                                  through_self_attributes)
 from gradlint.source.method_freezes import flag_freeze, method_call_freezes, module_helper_calls
@@ -189,6 +189,10 @@ class _Collector(NamedParameterLoops):
         owner = dotted(it.func.value) or part_name(it.func.value)
         # ``model.body[1:]``: read only where it is made trainable again (the elements before stay frozen)
         reopens_only = owner is None and (owner := late_slice(it.func.value)) is not None
+        # ``model.features[:5]``: its first elements frozen (read only where they are frozen)
+        sliced = early_slice(it.func.value) if owner is None else None
+        if sliced is not None:
+            owner = sliced[0]
         if owner is None:
             return
         if it.func.attr in ("modules", "children", "named_modules", "named_children") and calls_eval(loop):
@@ -216,7 +220,10 @@ class _Collector(NamedParameterLoops):
             listed, held = [valued], None
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
-            if reopens_only and value is not True:
+            if reopens_only and value is not True or sliced is not None and value is not False:
+                continue
+            if sliced is not None:
+                self.norms.freezes.append(Freeze(owner, "requires_grad", loop, part=sliced[1]))
                 continue
             if value is False and view is not None:  # trunk = nn.Sequential(*list(model.children())[:-3])
                 self.norms.freezes.append(Freeze(view[0], "requires_grad", loop, part=view[1] or ""))
@@ -269,6 +276,8 @@ class _Collector(NamedParameterLoops):
                     self._bn_eval(handed, call, scope)
             return
         receiver = dotted(func.value) or part_name(func.value)
+        if receiver is None and func.attr in ("train", "eval"):
+            receiver = sliced_name(func.value)  # model.features[:5].eval()
         if func.attr == "apply" and call.args and _BN_HELPER.search(dotted(call.args[0]) or ""):
             self.norms.bn_kept_in_eval = True
             if receiver:

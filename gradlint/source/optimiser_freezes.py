@@ -10,7 +10,7 @@ import re
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import FileNorms, Freeze
-from gradlint.source.freeze_forms import head_groups_of, only_parameters_of, trainable_only
+from gradlint.source.freeze_forms import only_parameters_of, trainable_only
 from gradlint.source.names import classify, dotted
 from gradlint.source.parameter_owners import listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
 
@@ -77,3 +77,28 @@ def _added_owners(call: ast.AST, scope: ast.AST) -> set[str]:
     if given is None:
         return set()
     return parameters_owners(given) or (listed_parameter_owners(given.id, scope) if isinstance(given, ast.Name) else set())
+
+
+def head_groups_of(call: ast.Call) -> tuple[str, ...]:
+    """The parts an optimiser takes when it is given only param groups of one model's head
+    (``Adam([{"params": model.fc.parameters(), "lr": 1e-3}])``, also a head and a late stage
+    ``model.layer4``): the rest of that model never changes. Empty for any other form."""
+    given = call.args[0] if call.args else None
+    if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts:
+        return ()
+    parts = []
+    for group in given.elts:
+        params = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
+                       and k.value == "params"), None) if isinstance(group, ast.Dict) else None
+        if not (isinstance(params, ast.Call) and isinstance(params.func, ast.Attribute)
+                and params.func.attr == "parameters" and not params.args):
+            return ()
+        parts.append(dotted(params.func.value) or "")
+    roots = {part.split(".")[0] for part in parts}
+    # (every part one attribute of the same model, each a head or the last stage: never its stem)
+    if len(roots) != 1 or not all(part.count(".") == 1 and part.split(".")[1] in _HEAD_GROUPS for part in parts):
+        return ()
+    return tuple(dict.fromkeys(parts))
+
+
+_HEAD_GROUPS = {"fc", "_fc", "classifier", "head", "last_linear", "layer4", "heads"}
