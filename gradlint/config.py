@@ -103,9 +103,17 @@ def find_pyproject(start: Path) -> Optional[Path]:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+                text = candidate.read_text(encoding="utf-8")
+                data = tomllib.loads(text)
+            except (UnicodeDecodeError, OSError):
                 return candidate  # let load() report it, naming the file
+            except tomllib.TOMLDecodeError:
+                if "gradlint" in text:
+                    return candidate  # a broken [tool.gradlint] table: load() reports it, naming the file
+                # another tool's broken file (or a folder tree saved as pyproject.toml) holds no settings of ours
+                print(f"gradlint: warning: {candidate}: not valid TOML and no [tool.gradlint] in it; ignored",
+                      file=sys.stderr)
+                continue
             if "gradlint" in data.get("tool", {}):
                 return candidate
     return None

@@ -123,3 +123,14 @@ def test_exclude_and_extend_exclude(tmp_path):
     # a file named on the command line is checked even inside an excluded folder
     named = run_gradlint("generated/train.py", "--output-format", "json", cwd=tmp_path)
     assert codes(named) == [("generated/train.py", "GL206", 5)]
+
+
+def test_a_broken_pyproject_of_another_tool_is_passed_over_with_a_warning(tmp_path):
+    # seen on a real repository: a folder tree pasted into pyproject.toml
+    write(tmp_path, "pyproject.toml", "project/\n├── README.md\n├── train.py\n")
+    write(tmp_path, "train.py", NO_ZERO_GRAD)
+    result = run_gradlint("train.py", "--output-format", "json", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert codes(result) == [("train.py", "GL206", 5)]
+    assert result.stderr.strip() == (f"gradlint: warning: {tmp_path.resolve() / 'pyproject.toml'}: "
+                                     "not valid TOML and no [tool.gradlint] in it; ignored")
