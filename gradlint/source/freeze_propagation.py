@@ -15,6 +15,7 @@ from gradlint.source.modules import ModuleKinds
 from gradlint.source.freeze_facts import Elsewhere, FileNorms, Freeze, ModeCall
 from gradlint.source.freeze_forms import in_one_loop, layers_of, related
 from gradlint.source.held_locals import attribute_alias
+from gradlint.source.last_children import all_bn_reopened, builder_before, reopened_count
 from gradlint.source.named_part_freezes import named_at_calls, unfrozen_at_calls
 from gradlint.source.names import dotted
 from gradlint.source.partial_freezes import extent_parameter
@@ -60,6 +61,7 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
         extent = extent_parameter(freeze.node, frames.parents) if freeze.part else None
         branch = parameter_branch(freeze.node, helper, frames.parents)
         handed_back = returned_parameter(helper) == root
+        count = reopened_count(helper, root)  # unfreeze_layers(model, 3): its last three children trainable again
         # (a method freezing its own instance, ``self.freeze()``, is read by method_call_freezes)
         for call in [*calls.get(helper.name, []), *(_self_calls(frames, helper) if guard is None and root != "self" else [])]:
             # (``self.freeze(backbone)`` of a method passes no self: its arguments sit one place earlier)
@@ -70,6 +72,9 @@ def through_freezing_helpers(frames: FileFrames, norms: FileNorms) -> None:
             model = dotted(passed) if passed is not None else None
             if extent is not None and argument(call, lined.index(extent), extent) is not None:
                 continue  # freeze_first(model, n=k): another part than the default's
+            if count is not None and model and not _through_self(call) and all_bn_reopened(
+                    call, helper, count, builder_before(call, model, kinds.frame_of(call) or tree, frames.names.qualify), tree):
+                continue  # a DenseNet's last three children are all it has: nothing with BatchNorm stays frozen
             if branch is not None and (picked := _picked(call, lined, branch[0], kinds, tree)) is not None \
                     and picked != branch[1]:
                 continue  # fix_model(model, args.fixmode) with ``--fixmode`` defaulting to "f1", under ``elif fixmode == "f2":``
