@@ -116,3 +116,14 @@ def test_the_frozen_slice_put_back_in_eval_each_epoch_is_silent(tmp_path: Path) 
 def test_a_one_element_slice_may_be_a_plain_stem_convolution(tmp_path: Path) -> None:
     body = EFFICIENTNET_FIRST_BLOCKS.replace("models.efficientnet_b0", "models.vgg16_bn").replace("[:5]", "[:1]")
     assert _findings(tmp_path, body) == []
+
+
+def test_later_blocks_reopened_through_a_sliced_list_are_named_in_the_message(tmp_path: Path) -> None:
+    body = ("model = models.efficientnet_b2(weights='DEFAULT')\nfor param in model.parameters():\n"
+            "    param.requires_grad = False\nmodel.classifier = nn.Linear(1408, 5)\n"
+            "for block in list(model.features)[6:]:\n    for param in block.parameters():\n"
+            "        param.requires_grad = True\n"
+            "optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, model.parameters()))\n")
+    found = _findings(tmp_path, body)
+    assert [(code, line) for code, line, _ in found] == [("GL406", 7)]
+    assert "(`model.features[6:]` trainable again; the rest stays frozen)" in found[0][2]

@@ -46,7 +46,7 @@ from gradlint.source.named_parameter_loops import NamedParameterLoops, listed_pa
 from gradlint.source.named_part_freezes import getattr_freeze, listed_names, named_part
 from gradlint.source.unread_trainers import unread_trainer_modes
 from gradlint.source.children_views import kept_list_owner, layer_listing, sequential_view
-from gradlint.source.listed_freezes import (batchnorm_affine_freeze, eval_undone_later, listed_attribute, listed_modules,
+from gradlint.source.listed_freezes import (batchnorm_affine_freeze, eval_undone_later, later_items, listed_attribute, listed_modules,
                                           valued_attribute)
 from gradlint.source.partial_freezes import partial_freeze
 from gradlint.source.string_lists import string_lists
@@ -218,6 +218,10 @@ class _Collector(NamedParameterLoops):
         valued = valued_attribute(self.frames.parents, loop, owner) if "." not in owner and not listed else None
         if valued is not None:
             listed, held = [valued], None
+        # for block in list(model.features)[6:]: <unfreeze block>: read only where it reopens them
+        if "." not in owner and not listed and held is None \
+                and (later := later_items(self.frames.parents, loop, owner)) is not None:
+            owner, reopens_only = later, True
         for stmt in loop.body:  # only a direct statement: a condition makes the frozen part unknown
             value = requires_grad_value(stmt, var)
             if reopens_only and value is not True or sliced is not None and value is not False:

@@ -10,7 +10,7 @@ import ast
 from typing import Optional, Union
 
 from gradlint.source.children_views import child_listing
-from gradlint.source.freeze_forms import requires_grad_value
+from gradlint.source.freeze_forms import late_slice, requires_grad_value
 from gradlint.source.names import dotted
 
 Loop = Union[ast.For, ast.AsyncFor]
@@ -28,6 +28,21 @@ def listed_modules(parents: dict, loop: ast.AST, owner: str) -> Optional[list[st
         return None
     names = [dotted(element) for element in listed.elts]
     return [name for name in names if name] if all(names) else None
+
+
+def later_items(parents: dict, loop: ast.AST, owner: str) -> Optional[str]:
+    """``model.features[6:]`` when ``owner`` is the variable of a loop around ``loop`` over
+    the elements of a module from a later one on: ``for block in list(model.features)[6:]:
+    for p in block.parameters(): p.requires_grad = True``; else None."""
+    outer = parents.get(loop)
+    if not (isinstance(outer, (ast.For, ast.AsyncFor)) and isinstance(outer.target, ast.Name)
+            and outer.target.id == owner and isinstance(it := outer.iter, ast.Subscript)):
+        return None
+    sliced = it.value
+    if isinstance(sliced, ast.Call) and dotted(sliced.func) == "list" and len(sliced.args) == 1:
+        sliced = sliced.args[0]  # list(model.features)[6:]
+    later = late_slice(ast.Subscript(value=sliced, slice=it.slice, ctx=ast.Load()))
+    return later if later is not None and later.endswith(":]") and "[-" not in later else None
 
 
 def _bound_list(parents: dict, loop: ast.AST, name: str) -> Optional[ast.expr]:
