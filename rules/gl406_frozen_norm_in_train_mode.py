@@ -6,7 +6,8 @@ back in train mode: the submodule is frozen with
 parameters read also from a list built before it, `params = list(a.parameters()) +
 list(b.parameters())`, or `params=`), or handing `X` to a function of the file or of a
 project module that only runs it, under `torch.no_grad()` (`feats = get_features(X,
-loader)`), or by handing only `X.head.parameters()` to the optimiser, or by running `X` in
+loader)`), or by handing only `X.head.parameters()` to the optimiser (also as its only param
+groups, `[{"params": X.fc.parameters()}]`, beside `X.layer4`'s), or by running `X` in
 the training loop while no optimiser takes it (`soft = teacher(x).detach()`; read only where
 every optimiser of the file names the modules it trains and nothing reads `X.parameters()`); and `X.train()` or a `.train()` of
 a model holding it runs with no `X.eval()` after it before training resumes.
@@ -157,7 +158,7 @@ call, also through a function that passes its own parameter on and that every ca
 gives one value. An `action="store_true"` option counts as passed where the project documents running the
 script with it (`python train.py --freeze_backbone` in its README, a shell script, a Makefile
 or a notebook cell).
-A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`,
+A freeze that stops part-way (`list(model.children())[:7]`, `list(model.parameters())[:-10]`, `model.features[:5]`,
 a counter over the children, children frozen by name from `named_children()` or with
 `getattr(model, name)` for a list of names, also in a helper of the file given the list,
 an `nn.Sequential(*list(model.children())[:-3])` built only to be frozen, the layers of a list
