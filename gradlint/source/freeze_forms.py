@@ -209,7 +209,7 @@ def holds(outer: str, inner: str) -> bool:
     return inner == outer or inner.startswith((outer + ".", outer + "["))
 
 
-_HEADS = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}  # (``_fc``: efficientnet_pytorch)
+HEAD_PARTS = {"fc", "_fc", "classifier", "head", "last_linear", "aux_logits", "AuxLogits"}  # (``_fc``: efficientnet_pytorch)
 # parts of torchvision backbones that hold no parameters: "unfreezing" them changes nothing
 # (``for p in model.avgpool.parameters(): p.requires_grad = True`` beside ``model.layer4``)
 _PARAMETERLESS = frozenset({"avgpool", "maxpool", "relu", "dropout", "flatten", "global_pool"})
@@ -247,7 +247,7 @@ def leaves_rest_frozen(part: str, target: str) -> bool:
     if path[0] == "features" and len(path) > 1:  # a DenseNet's ``features.denseblock4``: its stage
         path = path[1:]
     first = path[0]
-    return first.split("[")[0] in _HEADS | RECURRENT_BACKENDS | _PARAMETERLESS | {LATER_CHILDREN} \
+    return first.split("[")[0] in HEAD_PARTS | RECURRENT_BACKENDS | _PARAMETERLESS | {LATER_CHILDREN} \
         or bool(STAGE.fullmatch(first) or LATE_SLICE.fullmatch(first))
 
 

@@ -11,6 +11,7 @@ import ast
 from typing import Callable, Optional
 
 from gradlint.source.call_arguments import argument
+from gradlint.source.config_reads import parameter_default
 from gradlint.source.names import dotted
 from gradlint.source.optimizer_params import literal, module_constants
 
@@ -56,13 +57,8 @@ def all_bn_reopened(call: ast.Call, helper: ast.FunctionDef, count: str, builder
         return False
     name = builder.rpartition(".")[2]
     limit = next((up_to for key, up_to in _BN_FROZEN_UP_TO if key in name), None)
-    params = [a.arg for a in helper.args.args]
-    given = argument(call, params.index(count), count)
-    if given is None:  # the parameter's default
-        defaults = helper.args.defaults
-        offset = len(params) - len(defaults)
-        index = params.index(count)
-        given = defaults[index - offset] if index >= offset else None
+    index, default = parameter_default(helper, count)
+    given = argument(call, index, count) or default
     value = literal(given, module_constants(tree)) if given is not None else None
     return limit is not None and type(value) is int and value > limit
 

@@ -10,9 +10,9 @@ import re
 from gradlint.source.dead_branches import never_taken
 from gradlint.source.frames import FileFrames
 from gradlint.source.freeze_facts import FileNorms, Freeze
-from gradlint.source.freeze_forms import only_parameters_of, trainable_only
+from gradlint.source.freeze_forms import HEAD_PARTS, only_parameters_of, parameters_of, trainable_only
 from gradlint.source.names import classify, dotted
-from gradlint.source.parameter_owners import listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
+from gradlint.source.parameter_owners import group_params, listed_parameter_owners, optimiser_owners, parameters_owner, parameters_owners
 
 
 def optimiser_freezes(frames: FileFrames, norms: FileNorms) -> None:
@@ -71,9 +71,7 @@ def optimiser_freezes(frames: FileFrames, norms: FileNorms) -> None:
 
 def _added_owners(call: ast.AST, scope: ast.AST) -> set[str]:
     """The modules whose parameters ``opt.add_param_group({"params": ...})`` adds, when known."""
-    group = call.args[0] if isinstance(call, ast.Call) and len(call.args) == 1 else None
-    given = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant) and k.value == "params"),
-                 None) if isinstance(group, ast.Dict) else None
+    given = group_params(call.args[0]) if isinstance(call, ast.Call) and len(call.args) == 1 else None
     if given is None:
         return set()
     return parameters_owners(given) or (listed_parameter_owners(given.id, scope) if isinstance(given, ast.Name) else set())
@@ -86,19 +84,9 @@ def head_groups_of(call: ast.Call) -> tuple[str, ...]:
     given = call.args[0] if call.args else None
     if not isinstance(given, (ast.List, ast.Tuple)) or not given.elts:
         return ()
-    parts = []
-    for group in given.elts:
-        params = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
-                       and k.value == "params"), None) if isinstance(group, ast.Dict) else None
-        if not (isinstance(params, ast.Call) and isinstance(params.func, ast.Attribute)
-                and params.func.attr == "parameters" and not params.args):
-            return ()
-        parts.append(dotted(params.func.value) or "")
-    roots = {part.split(".")[0] for part in parts}
+    parts = [parameters_of(params) if (params := group_params(group)) is not None else None for group in given.elts]
     # (every part one attribute of the same model, each a head or the last stage: never its stem)
-    if len(roots) != 1 or not all(part.count(".") == 1 and part.split(".")[1] in _HEAD_GROUPS for part in parts):
+    if not all(part and part.count(".") == 1 and part.split(".")[1] in HEAD_PARTS | {"layer4"} for part in parts) \
+            or len({str(part).split(".")[0] for part in parts}) != 1:
         return ()
-    return tuple(dict.fromkeys(parts))
-
-
-_HEAD_GROUPS = {"fc", "_fc", "classifier", "head", "last_linear", "layer4", "heads"}
+    return tuple(dict.fromkeys(str(part) for part in parts))

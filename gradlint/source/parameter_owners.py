@@ -72,8 +72,7 @@ def _every_parameter_of(append: ast.AST, value: ast.AST, loop: Optional[ast.AST]
     around it over ``model.named_parameters()`` (or ``parameters()``), alone or as a param
     group's ``"params"``, and no ``if`` between them skips any (an ``else`` adding too)."""
     if isinstance(value, ast.Dict):
-        value = next((v for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant) and k.value == "params"),
-                     value)
+        value = group_params(value) or value
     if not (isinstance(loop, ast.For) and isinstance(value, ast.Name) and isinstance(it := loop.iter, ast.Call)
             and isinstance(it.func, ast.Attribute) and it.func.attr in ("parameters", "named_parameters")):
         return None
@@ -101,6 +100,15 @@ def _module_parameter_of(value: ast.AST, loop: Optional[ast.AST]) -> Optional[st
     return dotted(it.func.value) if isinstance(target, ast.Name) and target.id == value.value.id else None
 
 
+def group_params(group: ast.expr) -> Optional[ast.expr]:
+    """What a param group gives as its ``"params"`` (``{"params": model.fc.parameters(), "lr":
+    1e-3}``), or None when ``group`` is not a dict literal naming them."""
+    if not isinstance(group, ast.Dict):
+        return None
+    return next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant) and k.value == "params"),
+                None)
+
+
 def optimised_parameters(call: ast.Call) -> Optional[ast.expr]:
     """The parameters an optimiser is built with: its first argument or ``params=``."""
     return call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "params"), None)
@@ -115,9 +123,7 @@ def optimiser_owners(call: ast.Call, scope: ast.AST) -> set[str]:
         owners = listed_parameter_owners(given.id, scope)
     elif isinstance(given, (ast.List, ast.Tuple)):  # ``[{"params": param2, "lr": 1e-3}, {"params": param1}]``
         for group in given.elts:
-            listed = next((v for k, v in zip(group.keys, group.values) if isinstance(k, ast.Constant)
-                           and k.value == "params"), None) if isinstance(group, ast.Dict) else None
-            if isinstance(listed, ast.Name):
+            if isinstance(listed := group_params(group), ast.Name):
                 owners |= listed_parameter_owners(listed.id, scope)  # (``param2 = [sigma]``, a tensor: none)
     return owners
 
